@@ -1,0 +1,274 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
+import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import {
+  backoffDelay,
+  channelCredentials,
+  CLIENT_CHANNEL_OPTIONS,
+  DEFAULT_BACKOFF,
+  describeError,
+  fleetProto,
+  formatHostPort,
+  ProtocolError,
+  type BackoffOptions,
+  type HostPort,
+  type Logger,
+} from "../../common/index.js";
+import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from "./link-state.js";
+
+export interface LinkOptions {
+  controller: HostPort;
+  insecure: boolean;
+  backoff: BackoffOptions;
+  /** A stream that gets no Welcome within this long counts as failed. */
+  welcomeTimeoutMs: number;
+}
+
+export const DEFAULT_WELCOME_TIMEOUT_MS = 10_000;
+/** Bounds on what a controller may ask for in Welcome; outside them we clamp. */
+export const HEARTBEAT_INTERVAL_BOUNDS = { min: 100, max: 300_000 } as const;
+
+export interface HelloContent {
+  hostName: string;
+  agentVersion: string;
+  factsJson: string;
+  factsFingerprint: string;
+  startedAtMs: number;
+}
+
+/** Where the link keeps its sequence numbers so they survive restarts. */
+export interface SequenceStore {
+  sequences(): { lastAgentSeq: number; lastControllerSeq: number };
+  saveAgentSeq(seq: number): void;
+  saveControllerSeq(seq: number): void;
+}
+
+type AgentBody = Omit<AgentMessage, "seq" | "ack" | "body">;
+
+/** One connection attempt: everything that must be torn down together. */
+interface Attempt {
+  client: AgentServiceClient;
+  call: grpc.ClientDuplexStream<AgentMessage, ControllerMessage__Output>;
+  timer: NodeJS.Timeout | undefined;
+  lastMessageAt: number;
+  done: boolean;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+/**
+ * The agent's stream to the controller, driven by the pure state machine in link-state.ts.
+ * Contract: after `start()` it keeps (re)connecting with jittered capped backoff until
+ * `close()` or `drain()`; every message it sends is numbered and acknowledges the highest
+ * controller message processed; a controller that stays silent past the heartbeat timeout
+ * is treated as gone. Its timers never keep the process alive.
+ */
+export class ControllerLink {
+  private status: LinkStatus = INITIAL_LINK_STATUS;
+  private attempt: Attempt | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastAgentSeq: number;
+  private lastControllerSeq: number;
+  private heartbeatIntervalMs = 10_000;
+  private heartbeatTimeoutMs = 30_000;
+  private readonly listeners = new Set<(s: LinkStatus) => void>();
+  sessionId = "";
+
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly hello: () => HelloContent,
+    private readonly seqs: SequenceStore,
+    private readonly log: Logger,
+  ) {
+    const s = seqs.sequences();
+    this.lastAgentSeq = s.lastAgentSeq;
+    this.lastControllerSeq = s.lastControllerSeq;
+  }
+
+  get state(): LinkStatus {
+    return this.status;
+  }
+
+  onState(listener: (s: LinkStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.apply({ type: "start" });
+    this.connect();
+  }
+
+  /** Sends new facts if connected; returns false when not (the next Hello carries them). */
+  sendFacts(factsJson: string, factsFingerprint: string): boolean {
+    const a = this.attempt;
+    if (!a || a.done || this.status.state !== "READY") return false;
+    this.send(a, { factsUpdate: { factsJson, factsFingerprint } });
+    return true;
+  }
+
+  /** Half-closes the stream and waits (bounded) for the controller to end it: a clean goodbye. */
+  async drain(timeoutMs = 2_000): Promise<void> {
+    const a = this.attempt;
+    this.shutdown();
+    if (!a || a.done) return;
+    a.call.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([a.ended, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    this.teardown(a);
+  }
+
+  /** Stops at once: cancels the stream without waiting. */
+  close(): void {
+    const a = this.attempt;
+    this.shutdown();
+    if (a) this.teardown(a);
+  }
+
+  private shutdown(): void {
+    clearTimeout(this.retryTimer);
+    this.apply({ type: "shutdown" });
+  }
+
+  private apply(e: LinkEvent): void {
+    const before = this.status.state;
+    this.status = transition(this.status, e);
+    if (this.status.state !== before) for (const l of this.listeners) l(this.status);
+  }
+
+  private connect(): void {
+    const { controller, insecure, welcomeTimeoutMs } = this.options;
+    const target = formatHostPort(controller);
+    let client: AgentServiceClient;
+    try {
+      client = new (fleetProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+    } catch (err) {
+      // Bad credentials are not transient: fail loudly, but keep the state machine honest.
+      this.log.error({ err: describeError(err) }, "cannot create controller client");
+      this.apply({ type: "failure", reason: describeError(err) });
+      this.scheduleRetry();
+      return;
+    }
+    const call = client.Connect();
+    let markEnded!: () => void;
+    const ended = new Promise<void>((r) => (markEnded = r));
+    const a: Attempt = { client, call, timer: undefined, lastMessageAt: Date.now(), done: false, ended, markEnded };
+    this.attempt = a;
+    a.timer = setTimeout(() => this.fail(a, `no welcome from ${target} within ${welcomeTimeoutMs} ms`), welcomeTimeoutMs);
+    a.timer.unref();
+    call.on("data", (msg: ControllerMessage__Output) => {
+      try {
+        this.onMessage(a, msg);
+      } catch (err) {
+        this.log.warn({ err: describeError(err) }, "bad message from controller; resetting the stream");
+        this.fail(a, `bad message from controller: ${describeError(err)}`);
+      }
+    });
+    call.on("error", (err: grpc.ServiceError) => this.fail(a, `stream to ${target} failed: ${err.details || err.message}`));
+    call.on("end", () => this.fail(a, `controller ${target} ended the stream`));
+    call.on("status", () => a.markEnded());
+    call.on("close", () => a.markEnded());
+    const h = this.hello();
+    this.send(a, {
+      hello: {
+        hostName: h.hostName,
+        agentVersion: h.agentVersion,
+        factsJson: h.factsJson,
+        factsFingerprint: h.factsFingerprint,
+        lastControllerSeq: this.lastControllerSeq,
+        startedAtMs: h.startedAtMs,
+      },
+    });
+  }
+
+  private onMessage(a: Attempt, msg: ControllerMessage__Output): void {
+    if (a.done) return;
+    if (!msg.body) throw new ProtocolError("controller message has no body");
+    if (!Number.isSafeInteger(msg.seq) || msg.seq <= this.lastControllerSeq) {
+      throw new ProtocolError(`controller seq ${msg.seq} does not increase (last was ${this.lastControllerSeq})`);
+    }
+    if (!Number.isSafeInteger(msg.ack) || msg.ack > this.lastAgentSeq) {
+      throw new ProtocolError(`controller acks agent seq ${msg.ack}, but only ${this.lastAgentSeq} were sent`);
+    }
+    this.lastControllerSeq = msg.seq;
+    this.seqs.saveControllerSeq(msg.seq);
+    a.lastMessageAt = Date.now();
+    switch (msg.body) {
+      case "welcome": {
+        if (this.status.state !== "CONNECTING") throw new ProtocolError("welcome sent twice on one stream");
+        const w = msg.welcome!;
+        const clamp = (v: number) => Math.min(HEARTBEAT_INTERVAL_BOUNDS.max, Math.max(HEARTBEAT_INTERVAL_BOUNDS.min, v));
+        this.heartbeatIntervalMs = clamp(w.heartbeatIntervalMs);
+        this.heartbeatTimeoutMs = Math.max(clamp(w.heartbeatTimeoutMs), 2 * this.heartbeatIntervalMs);
+        this.sessionId = w.sessionId;
+        clearTimeout(a.timer);
+        a.timer = setInterval(() => this.tick(a), this.heartbeatIntervalMs);
+        a.timer.unref();
+        this.apply({ type: "welcome" });
+        this.log.info(
+          { controller: formatHostPort(this.options.controller), session: w.sessionId, controllerVersion: w.controllerVersion, heartbeatMs: this.heartbeatIntervalMs },
+          "connected to controller",
+        );
+        break;
+      }
+      case "ackOnly":
+        break;
+      case "goodbye": {
+        const g = msg.goodbye!;
+        this.log.info({ reason: g.reason, retryAfterMs: g.retryAfterMs }, "controller said goodbye");
+        this.fail(a, `controller said goodbye: ${g.reason}`, g.retryAfterMs);
+        break;
+      }
+    }
+  }
+
+  /** Each heartbeat interval: give up on a silent controller, else send a heartbeat. */
+  private tick(a: Attempt): void {
+    const silentFor = Date.now() - a.lastMessageAt;
+    if (silentFor > this.heartbeatTimeoutMs) {
+      this.fail(a, `controller silent for ${silentFor} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
+      return;
+    }
+    this.send(a, { heartbeat: { sentAtMs: Date.now() } });
+  }
+
+  private send(a: Attempt, body: AgentBody): void {
+    if (a.done) return;
+    this.lastAgentSeq += 1;
+    this.seqs.saveAgentSeq(this.lastAgentSeq);
+    a.call.write({ seq: this.lastAgentSeq, ack: this.lastControllerSeq, ...body });
+  }
+
+  private fail(a: Attempt, reason: string, retryAfterMs = 0): void {
+    if (a.done) return;
+    this.teardown(a);
+    if (this.status.state === "SHUTDOWN") return;
+    this.apply({ type: "failure", reason, retryAfterMs });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    const delay = Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff));
+    this.log.warn({ reason: this.status.lastError, attempt: this.status.attempt, retryInMs: delay }, "controller link down; will retry");
+    this.retryTimer = setTimeout(() => {
+      if (this.status.state !== "TRANSIENT_FAILURE") return;
+      this.apply({ type: "retry" });
+      this.connect();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private teardown(a: Attempt): void {
+    a.done = true;
+    clearTimeout(a.timer);
+    clearInterval(a.timer);
+    a.call.cancel();
+    a.client.close();
+    a.markEnded();
+    if (this.attempt === a) this.attempt = undefined;
+  }
+}
+
+export const DEFAULT_LINK_BACKOFF = DEFAULT_BACKOFF;

@@ -1,0 +1,13 @@
+export * from "./errors.js";
+export * from "./units.js";
+export * from "./backoff.js";
+export * from "./address.js";
+export { VERSION } from "./version.js";
+export { findUp, projectRoot } from "./paths.js";
+export { createLogger, silentLogger, REDACTED_PATHS, type Logger } from "./logging.js";
+export { openDatabase, type SqliteDatabase } from "./sqlite/open-database.js";
+export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";
+export { fleetProto, type FleetProto } from "./grpc/load-protos.js";
+export { serverCredentials, channelCredentials, type TransportOptions } from "./grpc/credentials.js";
+export { MAX_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS } from "./grpc/limits.js";
+export type * from "./facts.js";

@@ -1,0 +1,44 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
+import { describeError, type Logger } from "../../common/index.js";
+import type { HostStore } from "../store/index.js";
+import { toHostRecord } from "./host-record.js";
+
+export const DEFAULT_HISTORY_LIMIT = 20;
+export const MAX_HISTORY_LIMIT = 1_000;
+
+/** Serves AdminService: read-only host views for the CLI. Errors become gRPC statuses with a message. */
+export function adminHandlers(hosts: HostStore, log: Logger): AdminServiceHandlers {
+  const fail = (err: unknown, what: string): grpc.ServiceError => {
+    log.error({ err: describeError(err) }, `${what} failed`);
+    return Object.assign(new Error(`${what} failed: ${describeError(err)}`), { code: grpc.status.INTERNAL, details: describeError(err), metadata: new grpc.Metadata() });
+  };
+  return {
+    ListHosts: (_call, callback) => {
+      try {
+        callback(null, { hosts: hosts.list().map(toHostRecord) });
+      } catch (err) {
+        callback(fail(err, "listing hosts"));
+      }
+    },
+    GetHost: (call, callback) => {
+      try {
+        const name = call.request.name;
+        const host = hosts.get(name);
+        if (!host) {
+          callback({ code: grpc.status.NOT_FOUND, details: `host "${name}" is not enrolled (see virtfleet hosts)` });
+          return;
+        }
+        const limit = Math.min(call.request.historyLimit || DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT);
+        const factHistory = hosts.factHistory(name, limit).map((c) => ({
+          changedAt: new Date(c.changedAt).toISOString(),
+          factsFingerprint: c.factsFingerprint,
+          changedSections: c.changedSections,
+        }));
+        callback(null, { host: toHostRecord(host), factHistory });
+      } catch (err) {
+        callback(fail(err, "reading host"));
+      }
+    },
+  };
+}

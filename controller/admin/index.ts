@@ -1,0 +1,2 @@
+export { adminHandlers, DEFAULT_HISTORY_LIMIT } from "./admin-service.js";
+export { toHostRecord } from "./host-record.js";

@@ -1,0 +1,212 @@
+import * as grpc from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { AgentServiceHandlers } from "../../generated/proto/fleet/v1/AgentService.js";
+import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import { describeError, ProtocolError, VERSION, type Logger } from "../../common/index.js";
+import type { HostStore } from "../store/index.js";
+import { AgentSession } from "./agent-session.js";
+import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello } from "./validate-message.js";
+
+export interface AgentServiceOptions {
+  /** Interval the agents are told to heartbeat at. */
+  heartbeatIntervalMs: number;
+  /** A connected host with no message for this long is declared disconnected. */
+  heartbeatTimeoutMs: number;
+  /** A stream that has not sent its Hello within this long is closed. */
+  helloTimeoutMs: number;
+  /** How often buffered liveness is written to the store. */
+  flushIntervalMs: number;
+}
+
+export const DEFAULT_AGENT_SERVICE_OPTIONS: AgentServiceOptions = {
+  heartbeatIntervalMs: 10_000,
+  heartbeatTimeoutMs: 30_000,
+  helloTimeoutMs: 10_000,
+  flushIntervalMs: 2_000,
+};
+
+type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
+
+/**
+ * Serves AgentService.Connect. Contract:
+ * - the first message must be a valid Hello; the host is then recorded connected and
+ *   answered with Welcome;
+ * - any invalid message ends that stream with INVALID_ARGUMENT (logged), never the process;
+ * - a second stream for the same host replaces the first (the first gets Goodbye);
+ * - one sweep timer (not one per agent) closes streams whose Hello or heartbeats are late.
+ */
+export class AgentService {
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly pending = new Set<AgentSession>();
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly flushTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly hosts: HostStore,
+    private readonly log: Logger,
+    readonly options: AgentServiceOptions = DEFAULT_AGENT_SERVICE_OPTIONS,
+    private readonly now: () => number = Date.now,
+  ) {
+    const sweepEvery = Math.max(100, Math.min(1_000, Math.floor(options.heartbeatTimeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), sweepEvery);
+    this.flushTimer = setInterval(() => this.flushSafely(), options.flushIntervalMs);
+    this.sweepTimer.unref();
+    this.flushTimer.unref();
+  }
+
+  handlers(): AgentServiceHandlers {
+    return { Connect: (call: ConnectCall) => this.onConnect(call) };
+  }
+
+  connectedHosts(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Live view of a connected host's session, or undefined. */
+  session(host: string): AgentSession | undefined {
+    return this.sessions.get(host);
+  }
+
+  /** Closes every stream with Goodbye (agents reconnect to the next controller) and stops timers. */
+  shutdown(reason: string): void {
+    clearInterval(this.sweepTimer);
+    clearInterval(this.flushTimer);
+    for (const s of [...this.pending, ...this.sessions.values()]) {
+      this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
+    }
+    this.flushSafely();
+  }
+
+  private onConnect(call: ConnectCall): void {
+    const session = new AgentSession(randomUUID(), call, call.getPeer(), this.now(), 0);
+    this.pending.add(session);
+    call.on("data", (msg: AgentMessage__Output) => {
+      try {
+        this.onMessage(session, msg);
+      } catch (err) {
+        const reason = describeError(err);
+        this.log.warn({ peer: session.peer, host: session.host, session: session.id, err: reason }, "rejected message from agent; closing its stream");
+        this.end(session, `rejected: ${reason}`, err instanceof ProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL);
+      }
+    });
+    call.on("end", () => this.end(session, "agent closed the stream", grpc.status.OK));
+    call.on("cancelled", () => this.lost(session, "stream cancelled"));
+    call.on("error", (err) => this.lost(session, `stream error: ${describeError(err)}`));
+    call.on("close", () => this.lost(session, "stream closed"));
+  }
+
+  private onMessage(session: AgentSession, msg: AgentMessage__Output): void {
+    if (session.closed) return;
+    validateEnvelope(msg, session.lastAgentSeq, session.lastControllerSeq);
+    const now = this.now();
+    session.lastMessageAt = now;
+    if (session.host === undefined) {
+      if (msg.body !== "hello") throw new ProtocolError(`first message must be hello, got ${msg.body}`);
+      session.lastAgentSeq = msg.seq;
+      this.onHello(session, msg);
+      return;
+    }
+    session.lastAgentSeq = msg.seq;
+    switch (msg.body) {
+      case "hello":
+        throw new ProtocolError("hello sent twice on one stream");
+      case "heartbeat":
+        session.send({ ackOnly: { controllerTimeMs: now } });
+        break;
+      case "factsUpdate": {
+        const f = msg.factsUpdate!;
+        const factsJson = validateFactsJson(f.factsJson, "factsUpdate.factsJson");
+        const fingerprint = validateFingerprint(f.factsFingerprint, "factsUpdate.factsFingerprint");
+        const changed = this.hosts.recordFacts(session.host, factsJson, fingerprint, now);
+        this.log.info({ host: session.host, changed }, "facts updated");
+        session.send({ ackOnly: { controllerTimeMs: now } });
+        break;
+      }
+    }
+    this.hosts.touch(session.host, now, session.lastAgentSeq, session.lastControllerSeq);
+  }
+
+  private onHello(session: AgentSession, msg: AgentMessage__Output): void {
+    const hello = validateHello(msg.hello!);
+    const now = this.now();
+    const previous = this.sessions.get(hello.hostName);
+    if (previous && previous !== session) {
+      this.log.warn({ host: hello.hostName, oldPeer: previous.peer, newPeer: session.peer }, "host connected again; replacing its older stream");
+      this.end(previous, `replaced by a newer stream from ${session.peer}`, grpc.status.ABORTED);
+    }
+    const { created, host } = this.hosts.recordHello({
+      name: hello.hostName,
+      agentVersion: hello.agentVersion,
+      factsJson: hello.factsJson,
+      factsFingerprint: hello.factsFingerprint,
+      sessionId: session.id,
+      peer: session.peer,
+      now,
+    });
+    session.host = hello.hostName;
+    session.lastControllerSeq = Math.max(host.lastControllerSeq, hello.lastControllerSeq);
+    this.pending.delete(session);
+    this.sessions.set(hello.hostName, session);
+    this.log.info(
+      { host: hello.hostName, peer: session.peer, session: session.id, agentVersion: hello.agentVersion, created },
+      created ? "new host enrolled" : "host connected",
+    );
+    session.send({
+      welcome: {
+        sessionId: session.id,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
+        controllerVersion: VERSION,
+        lastAgentSeq: Math.max(host.lastAgentSeq, msg.seq),
+      },
+    });
+    this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);
+  }
+
+  /** Ends a stream from our side (Goodbye + status) and records the disconnect. */
+  private end(session: AgentSession, reason: string, code: grpc.status, goodbye = reason): void {
+    if (!session.closed) session.close(goodbye, code);
+    this.lost(session, reason);
+  }
+
+  /** Forgets a stream that ended for any reason; marks its host disconnected once. */
+  private lost(session: AgentSession, reason: string): void {
+    session.closed = true;
+    this.pending.delete(session);
+    const host = session.host;
+    if (host === undefined || this.sessions.get(host) !== session) return;
+    this.sessions.delete(host);
+    try {
+      this.hosts.markDisconnected(host, session.id, reason, this.now());
+    } catch (err) {
+      this.log.error({ host, err: describeError(err) }, "could not record disconnect");
+    }
+    this.log.info({ host, session: session.id, reason }, "host disconnected");
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const s of this.pending) {
+      if (now - s.openedAt > this.options.helloTimeoutMs) {
+        this.log.warn({ peer: s.peer }, "stream sent no hello in time; closing it");
+        this.end(s, "no hello in time", grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.options.helloTimeoutMs} ms`);
+      }
+    }
+    for (const s of this.sessions.values()) {
+      const silentFor = now - s.lastMessageAt;
+      if (silentFor > this.options.heartbeatTimeoutMs) {
+        this.log.warn({ host: s.host, silentForMs: silentFor }, "missed heartbeats; declaring host disconnected");
+        this.end(s, `heartbeat timeout (no message for ${silentFor} ms)`, grpc.status.UNAVAILABLE);
+      }
+    }
+  }
+
+  private flushSafely(): void {
+    try {
+      this.hosts.flush();
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "could not write host liveness to the store");
+    }
+  }
+}

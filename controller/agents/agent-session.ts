@@ -1,0 +1,50 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+
+type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
+
+/** The controller-side body of one outgoing message (one oneof member set). */
+export type ControllerBody = Omit<ControllerMessage, "seq" | "ack" | "body">;
+
+/**
+ * One agent stream on the controller. Owns the per-direction sequence numbers: `send()`
+ * stamps every outgoing message with the next controller seq and acknowledges the highest
+ * agent seq processed so far.
+ */
+export class AgentSession {
+  host: string | undefined;
+  lastAgentSeq = 0;
+  lastMessageAt: number;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly call: ConnectCall,
+    readonly peer: string,
+    readonly openedAt: number,
+    /** Last controller seq used for this host (persisted), so seqs keep increasing across streams. */
+    public lastControllerSeq: number,
+  ) {
+    this.lastMessageAt = openedAt;
+  }
+
+  send(body: ControllerBody): void {
+    if (this.closed) return;
+    this.lastControllerSeq += 1;
+    this.call.write({ seq: this.lastControllerSeq, ack: this.lastAgentSeq, ...body });
+  }
+
+  /** Says Goodbye with `reason`, then ends the stream with `code` (OK ends it cleanly). */
+  close(reason: string, code: grpc.status = grpc.status.OK, retryAfterMs = 0): void {
+    if (this.closed) return;
+    try {
+      this.send({ goodbye: { reason, retryAfterMs } });
+    } catch {
+      // The stream may already be broken; the status below still ends it.
+    }
+    this.closed = true;
+    if (code === grpc.status.OK) this.call.end();
+    else this.call.emit("error", { code, details: reason });
+  }
+}

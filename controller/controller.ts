@@ -1,0 +1,115 @@
+import * as grpc from "@grpc/grpc-js";
+import {
+  createLogger,
+  fleetProto,
+  formatHostPort,
+  isLoopback,
+  MAX_MESSAGE_BYTES,
+  serverCredentials,
+  VirtfleetError,
+  type HostPort,
+  type Logger,
+} from "../common/index.js";
+import { adminHandlers } from "./admin/index.js";
+import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
+import { ControllerStore } from "./store/index.js";
+
+export interface ControllerOptions {
+  listen: HostPort;
+  dataDir: string;
+  insecure: boolean;
+  agents?: Partial<AgentServiceOptions>;
+  log?: Logger;
+}
+
+export const DEFAULT_LISTEN: HostPort = { host: "127.0.0.1", port: 7443 };
+export const DEFAULT_CONTROLLER_DATA_DIR = ".virtfleet/controller";
+/** How long `stop()` lets in-flight calls finish before cutting them. */
+export const SHUTDOWN_GRACE_MS = 3_000;
+
+const SERVER_OPTIONS: grpc.ServerOptions = {
+  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  "grpc.keepalive_time_ms": 60_000,
+  "grpc.keepalive_timeout_ms": 20_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+};
+
+export class ControllerStartError extends VirtfleetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CONTROLLER_START", message, options);
+  }
+}
+
+/** The controller process: store + gRPC server with the agent stream and the admin API. */
+export class Controller {
+  private server: grpc.Server | undefined;
+  private store: ControllerStore | undefined;
+  private agents: AgentService | undefined;
+  private boundPort = 0;
+  readonly log: Logger;
+
+  constructor(readonly options: ControllerOptions) {
+    this.log = options.log ?? createLogger("controller");
+  }
+
+  /** The address actually bound (the OS-chosen port when `listen.port` was 0). */
+  get address(): HostPort {
+    return { host: this.options.listen.host, port: this.boundPort };
+  }
+
+  async start(): Promise<HostPort> {
+    const { listen, dataDir, insecure } = this.options;
+    const credentials = serverCredentials({ insecure });
+    if (insecure) {
+      this.log.warn(
+        isLoopback(listen.host)
+          ? "INSECURE: plaintext gRPC without client certificates; for local demos and tests only"
+          : "INSECURE: plaintext gRPC on a NON-LOOPBACK address: anyone who can reach it can act as any host",
+      );
+    }
+    this.store = ControllerStore.open(dataDir);
+    const stale = this.store.hosts.markAllDisconnected("controller restarted");
+    this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
+    const proto = fleetProto();
+    const server = new grpc.Server(SERVER_OPTIONS);
+    server.addService(proto.AgentService.service, this.agents.handlers());
+    server.addService(proto.AdminService.service, adminHandlers(this.store.hosts, this.log));
+    this.server = server;
+    const target = formatHostPort(listen);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, credentials, (err, port) => {
+        if (err) reject(new ControllerStartError(`cannot listen on ${target}: ${err.message} (is another controller running? choose another --listen)`, { cause: err }));
+        else resolve(port);
+      });
+    }).catch((err: unknown) => {
+      this.store?.close();
+      throw err;
+    });
+    this.log.info({ listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale }, "controller listening");
+    return this.address;
+  }
+
+  /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
+  async stop(): Promise<void> {
+    this.agents?.shutdown("controller stopping");
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    this.store?.close();
+    this.server = undefined;
+    this.store = undefined;
+    this.log.info("controller stopped");
+  }
+}

@@ -1,0 +1,2 @@
+export { Controller, ControllerStartError, DEFAULT_LISTEN, DEFAULT_CONTROLLER_DATA_DIR, type ControllerOptions } from "./controller.js";
+export { DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";

@@ -1,0 +1,24 @@
+import { join } from "node:path";
+import { openDatabase, type SqliteDatabase } from "../../common/index.js";
+import { HostStore } from "./host-store.js";
+import { CONTROLLER_MIGRATIONS } from "./migrations.js";
+
+export const CONTROLLER_DB_FILE = "controller.db";
+
+/** The controller's embedded store: one SQLite file in the data folder. */
+export class ControllerStore {
+  readonly hosts: HostStore;
+
+  private constructor(readonly db: SqliteDatabase) {
+    this.hosts = new HostStore(db);
+  }
+
+  static open(dataDir: string): ControllerStore {
+    return new ControllerStore(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS));
+  }
+
+  close(): void {
+    this.hosts.flush();
+    this.db.close();
+  }
+}

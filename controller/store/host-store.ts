@@ -1,0 +1,205 @@
+import type { SqliteDatabase } from "../../common/index.js";
+import { changedSections } from "./changed-sections.js";
+
+/** A host as the store knows it. Times are ms since the epoch. */
+export interface HostRow {
+  name: string;
+  firstSeen: number;
+  lastSeen: number;
+  connected: boolean;
+  connectedSince: number | null;
+  agentVersion: string;
+  factsJson: string;
+  factsFingerprint: string;
+  sessionId: string;
+  peer: string;
+  disconnectReason: string;
+  lastAgentSeq: number;
+  lastControllerSeq: number;
+}
+
+export interface FactChangeRow {
+  changedAt: number;
+  factsFingerprint: string;
+  changedSections: string[];
+}
+
+export interface HelloRecord {
+  name: string;
+  agentVersion: string;
+  factsJson: string;
+  factsFingerprint: string;
+  sessionId: string;
+  peer: string;
+  now: number;
+}
+
+/** Fact-history entries kept per host; older ones are pruned when a new one is written. */
+export const FACT_HISTORY_KEEP = 100;
+
+interface DbHost {
+  name: string;
+  first_seen: number;
+  last_seen: number;
+  connected: number;
+  connected_since: number | null;
+  agent_version: string;
+  facts_json: string;
+  facts_fingerprint: string;
+  session_id: string;
+  peer: string;
+  disconnect_reason: string;
+  last_agent_seq: number;
+  last_controller_seq: number;
+}
+
+function toRow(r: DbHost): HostRow {
+  return {
+    name: r.name,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    connected: r.connected === 1,
+    connectedSince: r.connected_since,
+    agentVersion: r.agent_version,
+    factsJson: r.facts_json,
+    factsFingerprint: r.facts_fingerprint,
+    sessionId: r.session_id,
+    peer: r.peer,
+    disconnectReason: r.disconnect_reason,
+    lastAgentSeq: r.last_agent_seq,
+    lastControllerSeq: r.last_controller_seq,
+  };
+}
+
+/**
+ * Hosts and their fact history. Connection events (hello, facts, disconnect) are written
+ * at once; liveness (`lastSeen`, sequence numbers) is buffered by `touch()` and written by
+ * `flush()` in one transaction, so heartbeats from thousands of agents cost one commit per
+ * flush, not one per heartbeat.
+ */
+export class HostStore {
+  private readonly pending = new Map<string, { lastSeen: number; lastAgentSeq: number; lastControllerSeq: number }>();
+  private readonly stmts;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.stmts = {
+      get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
+      list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
+      insert: db.prepare(
+        `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
+         VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)`,
+      ),
+      connect: db.prepare(
+        `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
+           facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
+           disconnect_reason = '' WHERE name = @name`,
+      ),
+      facts: db.prepare("UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?"),
+      history: db.prepare("INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)"),
+      prune: db.prepare(
+        "DELETE FROM fact_history WHERE host = ? AND id NOT IN (SELECT id FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?)",
+      ),
+      historyList: db.prepare<[string, number], { changed_at: number; facts_fingerprint: string; changed_sections: string }>(
+        "SELECT changed_at, facts_fingerprint, changed_sections FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?",
+      ),
+      disconnect: db.prepare(
+        "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ?",
+      ),
+      disconnectAll: db.prepare("UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1"),
+      touch: db.prepare(
+        "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
+      ),
+    };
+  }
+
+  get(name: string): HostRow | undefined {
+    this.flush();
+    const r = this.stmts.get.get(name);
+    return r ? toRow(r) : undefined;
+  }
+
+  list(): HostRow[] {
+    this.flush();
+    return this.stmts.list.all().map(toRow);
+  }
+
+  /** Records a Hello: creates the host or marks it connected with the new session and facts. */
+  recordHello(h: HelloRecord): { created: boolean; host: HostRow } {
+    const run = this.db.transaction((): boolean => {
+      const existing = this.stmts.get.get(h.name);
+      if (!existing) {
+        this.stmts.insert.run(h);
+        this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson);
+        return true;
+      }
+      this.stmts.connect.run(h);
+      if (existing.facts_fingerprint !== h.factsFingerprint) {
+        this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson);
+      }
+      return false;
+    });
+    const created = run();
+    return { created, host: this.get(h.name)! };
+  }
+
+  /** Stores new facts; appends a history entry when the fingerprint differs. */
+  recordFacts(name: string, factsJson: string, factsFingerprint: string, now: number): boolean {
+    const run = this.db.transaction((): boolean => {
+      const existing = this.stmts.get.get(name);
+      if (!existing) return false;
+      this.stmts.facts.run(factsJson, factsFingerprint, now, name);
+      if (existing.facts_fingerprint !== factsFingerprint) {
+        this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson);
+        return true;
+      }
+      return false;
+    });
+    return run();
+  }
+
+  factHistory(name: string, limit: number): FactChangeRow[] {
+    return this.stmts.historyList.all(name, limit).map((r) => ({
+      changedAt: r.changed_at,
+      factsFingerprint: r.facts_fingerprint,
+      changedSections: JSON.parse(r.changed_sections) as string[],
+    }));
+  }
+
+  /** Buffers liveness for `name`; written by the next `flush()`. */
+  touch(name: string, now: number, lastAgentSeq: number, lastControllerSeq: number): void {
+    const p = this.pending.get(name);
+    if (p) {
+      p.lastSeen = Math.max(p.lastSeen, now);
+      p.lastAgentSeq = Math.max(p.lastAgentSeq, lastAgentSeq);
+      p.lastControllerSeq = Math.max(p.lastControllerSeq, lastControllerSeq);
+    } else {
+      this.pending.set(name, { lastSeen: now, lastAgentSeq, lastControllerSeq });
+    }
+  }
+
+  /** Writes buffered liveness in one transaction. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const entries = [...this.pending];
+    this.pending.clear();
+    this.db.transaction(() => {
+      for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
+    })();
+  }
+
+  /** Marks `name` disconnected unless a newer session has taken over since. */
+  markDisconnected(name: string, sessionId: string, reason: string, now: number): void {
+    this.flush();
+    this.stmts.disconnect.run(reason, now, name, sessionId);
+  }
+
+  /** At controller start no stream exists yet: every host is disconnected. */
+  markAllDisconnected(reason: string): number {
+    return this.stmts.disconnectAll.run(reason).changes;
+  }
+
+  private appendHistory(name: string, now: number, fingerprint: string, beforeJson: string, afterJson: string): void {
+    this.stmts.history.run(name, now, fingerprint, JSON.stringify(changedSections(beforeJson, afterJson)), afterJson);
+    this.stmts.prune.run(name, name, FACT_HISTORY_KEEP);
+  }
+}
