@@ -66,7 +66,13 @@ export interface FilesystemFacts {
   type: string;
   sizeBytes: number;
   freeBytes: number;
+  /** Free space an unprivileged writer (qemu) can use: `freeBytes` minus the root reserve. */
   availableBytes: number;
+  /**
+   * Well-known paths this file system holds (`/var/lib/libvirt`, `/var/lib/libvirt/images`),
+   * so a policy can find the space VM images go to; empty for other file systems.
+   */
+  holds: string[];
 }
 
 export interface NetworkInterfaceFacts {
