@@ -5,7 +5,7 @@ export function parseSysInt(text: string): number | null {
   return Number(t);
 }
 
-/** Parses a sysfs string attribute; trailing whitespace removed, empty → null. */
+/** Parses a sysfs string attribute; surrounding whitespace removed, empty → null. */
 export function parseSysString(text: string): string | null {
   const t = text.trim();
   return t === "" ? null : t;
