@@ -91,14 +91,15 @@ export class AgentService {
       }
     });
     call.on("end", () => this.end(session, "agent closed the stream", grpc.status.OK));
-    call.on("cancelled", () => this.lost(session, "stream cancelled"));
-    call.on("error", (err) => this.lost(session, `stream error: ${describeError(err)}`));
-    call.on("close", () => this.lost(session, "stream closed"));
+    // After end() closed the stream from our side these report that close; lost() is idempotent.
+    call.on("cancelled", () => this.gone(session, "stream cancelled"));
+    call.on("error", (err) => this.gone(session, `stream error: ${describeError(err)}`));
+    call.on("close", () => this.gone(session, "stream closed"));
   }
 
   private onMessage(session: AgentSession, msg: AgentMessage__Output): void {
     if (session.closed) return;
-    validateEnvelope(msg, session.lastAgentSeq, session.lastControllerSeq);
+    validateEnvelope(msg, session.lastAgentSeq, session.host === undefined ? undefined : session.lastControllerSeq);
     const now = this.now();
     session.lastMessageAt = now;
     if (session.host === undefined) {
@@ -166,13 +167,19 @@ export class AgentService {
 
   /** Ends a stream from our side (Goodbye + status) and records the disconnect. */
   private end(session: AgentSession, reason: string, code: grpc.status, goodbye = reason): void {
-    if (!session.closed) session.close(goodbye, code);
+    const wasOpen = !session.closed;
+    this.lost(session, reason);
+    if (wasOpen) session.close(goodbye, code);
+  }
+
+  /** The stream ended under us: nothing more can be sent on it. */
+  private gone(session: AgentSession, reason: string): void {
+    session.closed = true;
     this.lost(session, reason);
   }
 
   /** Forgets a stream that ended for any reason; marks its host disconnected once. */
   private lost(session: AgentSession, reason: string): void {
-    session.closed = true;
     this.pending.delete(session);
     const host = session.host;
     if (host === undefined || this.sessions.get(host) !== session) return;

@@ -16,13 +16,16 @@ export interface ValidHello {
 /**
  * Checks the envelope of a message from an agent: a body is set, `seq` is a positive safe
  * integer strictly greater than `lastSeq` (per stream), `ack` does not claim messages the
- * controller never sent. Throws ProtocolError saying what is wrong.
+ * controller never sent. `lastSentSeq` is undefined before the Hello, when the host (and so
+ * its controller sequence, which survives restarts) is not known yet. Throws ProtocolError
+ * saying what is wrong.
  */
-export function validateEnvelope(msg: AgentMessage__Output, lastSeq: number, lastSentSeq: number): void {
+export function validateEnvelope(msg: AgentMessage__Output, lastSeq: number, lastSentSeq: number | undefined): void {
   if (!msg.body) throw new ProtocolError("message has no body (expected hello, heartbeat or factsUpdate)");
   if (!Number.isSafeInteger(msg.seq) || msg.seq <= 0) throw new ProtocolError(`message seq ${msg.seq} is not a positive integer`);
   if (msg.seq <= lastSeq) throw new ProtocolError(`message seq ${msg.seq} does not increase (last was ${lastSeq})`);
-  if (!Number.isSafeInteger(msg.ack) || msg.ack < 0 || msg.ack > lastSentSeq) {
+  if (!Number.isSafeInteger(msg.ack) || msg.ack < 0) throw new ProtocolError(`message ack ${msg.ack} is not a non-negative integer`);
+  if (lastSentSeq !== undefined && msg.ack > lastSentSeq) {
     throw new ProtocolError(`message acks controller seq ${msg.ack}, but only ${lastSentSeq} were sent`);
   }
 }

@@ -1,0 +1,117 @@
+import { hostname } from "node:os";
+import { createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
+import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
+import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, type LinkStatus } from "./link/index.js";
+import { AgentStore } from "./state/index.js";
+
+export interface AgentOptions {
+  controller: HostPort;
+  /** This host's name as the controller knows it (default: the OS host name). */
+  name: string;
+  stateDir: string;
+  libvirtSocket: string;
+  insecure: boolean;
+  /** How often facts are re-collected; they are re-sent only when their fingerprint changes. */
+  factsIntervalMs: number;
+  backoff: BackoffOptions;
+  libvirtProbe?: LibvirtProbe;
+  log?: Logger;
+}
+
+export const DEFAULT_AGENT_STATE_DIR = "/var/lib/virtfleet/agent";
+export const DEFAULT_FACTS_INTERVAL_MS = 60_000;
+
+export function defaultAgentName(): string {
+  return hostname();
+}
+
+export { DEFAULT_LINK_BACKOFF };
+
+/**
+ * The agent process: collects facts, holds the controller link, re-sends facts when they
+ * change. `start()` resolves once the first facts are collected and the link is started
+ * (not connected: the link retries on its own). `stop()` closes the stream cleanly.
+ */
+export class Agent {
+  readonly log: Logger;
+  private store: AgentStore | undefined;
+  private link: ControllerLink | undefined;
+  private facts: HostFacts | undefined;
+  private fingerprint = "";
+  private factsTimer: NodeJS.Timeout | undefined;
+  private collecting = false;
+  private readonly startedAtMs = Date.now();
+  /** Holds the event loop open while the agent runs; every other timer is unref'd. */
+  private anchor: NodeJS.Timeout | undefined;
+
+  constructor(readonly options: AgentOptions) {
+    this.log = options.log ?? createLogger("agent");
+  }
+
+  get linkState(): LinkStatus | undefined {
+    return this.link?.state;
+  }
+
+  async start(): Promise<void> {
+    this.anchor = setInterval(() => undefined, 1 << 30);
+    this.store = AgentStore.open(this.options.stateDir);
+    await this.refreshFacts();
+    this.link = new ControllerLink(
+      {
+        controller: this.options.controller,
+        insecure: this.options.insecure,
+        backoff: this.options.backoff,
+        welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
+      },
+      () => ({
+        hostName: this.options.name,
+        agentVersion: VERSION,
+        factsJson: JSON.stringify(this.facts ?? {}),
+        factsFingerprint: this.fingerprint,
+        startedAtMs: this.startedAtMs,
+      }),
+      this.store,
+      this.log,
+    );
+    this.link.onState((s) => this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state"));
+    this.link.start();
+    this.factsTimer = setInterval(() => void this.checkFacts(), this.options.factsIntervalMs);
+    this.factsTimer.unref();
+    this.log.info({ host: this.options.name, controller: formatHostPort(this.options.controller), stateDir: this.options.stateDir }, "agent started");
+  }
+
+  /** Closes the controller stream cleanly (bounded wait) and releases local state. */
+  async stop(): Promise<void> {
+    clearInterval(this.factsTimer);
+    await this.link?.drain();
+    this.store?.close();
+    this.store = undefined;
+    clearInterval(this.anchor);
+    this.log.info("agent stopped");
+  }
+
+  /** Re-collects facts and sends them when they changed. */
+  private async checkFacts(): Promise<void> {
+    if (this.collecting) return;
+    const before = this.fingerprint;
+    await this.refreshFacts();
+    if (this.fingerprint !== before) {
+      const sent = this.link?.sendFacts(JSON.stringify(this.facts), this.fingerprint) ?? false;
+      this.log.info({ sent }, "facts changed");
+    }
+  }
+
+  private async refreshFacts(): Promise<void> {
+    this.collecting = true;
+    try {
+      const facts = await collectFacts({ libvirtSocket: this.options.libvirtSocket, libvirtProbe: this.options.libvirtProbe });
+      this.facts = facts;
+      this.fingerprint = factsFingerprint(facts);
+      if (facts.errors.length > 0) this.log.debug({ errors: facts.errors }, "some facts could not be read");
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "collecting facts failed; keeping the previous facts");
+    } finally {
+      this.collecting = false;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { type HostPort } from "../../common/index.js";
+import { DEFAULT_LISTEN } from "../../controller/index.js";
+import { AdminClient } from "../admin-client.js";
+import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import { hostToJson, renderHostDetail, renderHostsTable } from "../output/hosts-view.js";
+
+interface AdminFlags {
+  controller?: HostPort;
+  insecure?: boolean;
+  json?: boolean;
+}
+
+/** Adds the options every admin command shares. */
+export function adminOptions(cmd: Command): Command {
+  return cmd
+    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)")
+    .option("--json", "print one JSON document on stdout");
+}
+
+async function withAdmin<T>(flags: AdminFlags, run: (c: AdminClient) => Promise<T>): Promise<T> {
+  const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+  try {
+    return await run(client);
+  } finally {
+    client.close();
+  }
+}
+
+export function registerHostsCommands(program: Command): void {
+  adminOptions(program.command("hosts").description("list enrolled hosts: connection, last seen, facts, compliance")).action(
+    async (flags: AdminFlags) => {
+      const hosts = (await withAdmin(flags, (c) => c.listHosts())).map(hostToJson);
+      process.stdout.write(flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts));
+    },
+  );
+  adminOptions(program.command("host").description("show one host: facts, connection, fact-change history").argument("<name>", "host name"))
+    .option("--history <n>", "fact changes to show", (v) => Number.parseInt(v, 10), 20)
+    .action(async (name: string, flags: AdminFlags & { history: number }) => {
+      const res = await withAdmin(flags, (c) => c.getHost(name, flags.history));
+      const host = hostToJson(res.host!);
+      if (flags.json) process.stdout.write(JSON.stringify({ ...host, factHistory: res.factHistory }, null, 2) + "\n");
+      else process.stdout.write(renderHostDetail(host, res.factHistory));
+    });
+}

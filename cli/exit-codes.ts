@@ -1,0 +1,17 @@
+import { CommanderError } from "commander";
+import { OptionError, ValidationError } from "../common/index.js";
+
+/** The CLI's exit codes (spec/cli.md). */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  DRIFT: 3,
+} as const;
+
+/** Maps an error to its exit code: bad usage/input → 2, anything else → 1. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof OptionError || err instanceof ValidationError) return ExitCode.USAGE;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+  return ExitCode.FAILURE;
+}

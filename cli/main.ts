@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { describeError, VERSION } from "../common/index.js";
+import { registerAgentCommand } from "./commands/agent.js";
+import { registerControllerCommand } from "./commands/controller.js";
+import { registerHostsCommands } from "./commands/hosts.js";
+import { exitCodeFor } from "./exit-codes.js";
+
+function buildProgram(): Command {
+  const program = new Command("virtfleet")
+    .description("fleet configuration management for KVM hosts")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerControllerCommand(program);
+  registerAgentCommand(program);
+  registerHostsCommands(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return exitCodeFor(err);
+    process.stderr.write(`virtfleet: ${describeError(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv);

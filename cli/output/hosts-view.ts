@@ -1,0 +1,109 @@
+import type { HostRecord__Output } from "../../generated/proto/fleet/v1/HostRecord.js";
+import type { FactChange__Output } from "../../generated/proto/fleet/v1/FactChange.js";
+import { formatBytes, formatDuration, type HostFacts } from "../../common/index.js";
+import { renderTable } from "./table.js";
+
+/** The `hosts --json` element (spec/cli.md), plus extra keys. */
+export interface HostJson {
+  name: string;
+  connected: boolean;
+  lastSeen: string | null;
+  firstSeen: string | null;
+  connectedSince: string | null;
+  agentVersion: string;
+  peer: string | null;
+  disconnectReason: string | null;
+  facts: Partial<HostFacts>;
+  compliance: { compliant: boolean; policies: number; drifted: number };
+}
+
+function orNull(s: string): string | null {
+  return s === "" ? null : s;
+}
+
+export function parseFacts(json: string): Partial<HostFacts> {
+  try {
+    const v: unknown = JSON.parse(json);
+    return v !== null && typeof v === "object" ? (v as Partial<HostFacts>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function hostToJson(h: HostRecord__Output): HostJson {
+  return {
+    name: h.name,
+    connected: h.connected,
+    lastSeen: orNull(h.lastSeen),
+    firstSeen: orNull(h.firstSeen),
+    connectedSince: orNull(h.connectedSince),
+    agentVersion: h.agentVersion,
+    peer: orNull(h.peer),
+    disconnectReason: orNull(h.disconnectReason),
+    facts: parseFacts(h.factsJson),
+    compliance: {
+      compliant: h.compliance?.compliant ?? true,
+      policies: h.compliance?.policies ?? 0,
+      drifted: h.compliance?.drifted ?? 0,
+    },
+  };
+}
+
+function ago(iso: string | null, now: number): string {
+  if (!iso) return "-";
+  return `${formatDuration(Math.max(0, now - Date.parse(iso)))} ago`;
+}
+
+/** The human `hosts` table. */
+export function renderHostsTable(hosts: HostJson[], now = Date.now()): string {
+  if (hosts.length === 0) return "No hosts have connected yet. Start an agent: virtfleet agent --controller HOST:PORT\n";
+  const rows = hosts.map((h) => {
+    const f = h.facts;
+    return [
+      h.name,
+      h.connected ? "connected" : "disconnected",
+      ago(h.lastSeen, now),
+      h.agentVersion,
+      f.cpu?.threads ?? null,
+      f.cpu ? (f.cpu.kvmUsable ? "yes" : "no") : null,
+      f.memory?.totalBytes ? formatBytes(f.memory.totalBytes) : null,
+      f.libvirt ? (f.libvirt.reachable ? (f.libvirt.version ?? "up") : "down") : null,
+      h.compliance.policies === 0 ? "no policies" : h.compliance.compliant ? "compliant" : `${h.compliance.drifted} drifted`,
+    ];
+  });
+  return renderTable(["NAME", "STATE", "LAST SEEN", "AGENT", "CPUS", "KVM", "MEMORY", "LIBVIRT", "COMPLIANCE"], rows);
+}
+
+/** The human `host NAME` view: identity, connection, key facts, fact-change history. */
+export function renderHostDetail(h: HostJson, history: FactChange__Output[], now = Date.now()): string {
+  const f = h.facts;
+  const out: string[] = [];
+  const kv = (k: string, v: unknown) => out.push(`${(k + ":").padEnd(16)} ${v === null || v === undefined || v === "" ? "-" : String(v)}`);
+  kv("Host", h.name);
+  kv("State", h.connected ? `connected since ${h.connectedSince}` : `disconnected${h.disconnectReason ? ` (${h.disconnectReason})` : ""}`);
+  kv("Last seen", h.lastSeen ? `${h.lastSeen} (${ago(h.lastSeen, now)})` : null);
+  kv("First seen", h.firstSeen);
+  kv("Agent", h.agentVersion);
+  kv("Peer", h.peer);
+  if (f.os) kv("OS", `${f.os.name ?? "?"} ${f.os.version ?? ""}, kernel ${f.os.kernel} (${f.os.arch})`);
+  if (f.cpu) {
+    kv("CPU", `${f.cpu.model ?? "?"}: ${f.cpu.sockets ?? "?"} socket(s), ${f.cpu.cores ?? "?"} cores, ${f.cpu.threads ?? "?"} threads`);
+    kv(
+      "Virtualization",
+      `${f.cpu.virtualizationFlag ?? "none"}; /dev/kvm ${f.cpu.kvmUsable ? "usable" : "NOT usable"}; modules ${f.cpu.kvmModules.join(", ") || "none"}`,
+    );
+  }
+  if (f.memory) kv("Memory", `${f.memory.totalBytes ? formatBytes(f.memory.totalBytes) : "?"} total, ${f.memory.availableBytes ? formatBytes(f.memory.availableBytes) : "?"} available`);
+  if (f.numa) kv("NUMA", `${f.numa.nodes} node(s)`);
+  if (f.libvirt) kv("libvirt", f.libvirt.reachable ? `${f.libvirt.version ?? "?"} (${f.libvirt.hypervisor ?? "?"} ${f.libvirt.hypervisorVersion ?? ""})` : `unreachable: ${f.libvirt.error ?? ""}`);
+  if (f.filesystems) {
+    for (const fs of f.filesystems) kv(`FS ${fs.mountpoint}`, `${formatBytes(fs.availableBytes)} free of ${formatBytes(fs.sizeBytes)} (${fs.type})`);
+  }
+  if (f.network) kv("Interfaces", f.network.interfaces.map((i) => i.name).join(", "));
+  kv("Compliance", h.compliance.policies === 0 ? "no policies assigned" : h.compliance.compliant ? "compliant" : `${h.compliance.drifted} drifted`);
+  if (history.length > 0) {
+    out.push("", "Fact changes (newest first):");
+    out.push(renderTable(["WHEN", "CHANGED"], history.map((c) => [c.changedAt, c.changedSections.join(", ")])).trimEnd());
+  }
+  return out.join("\n") + "\n";
+}

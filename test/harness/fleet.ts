@@ -1,0 +1,75 @@
+import { spawnCli, runCli, waitFor, type Proc } from "./processes.js";
+
+export interface StartedController {
+  proc: Proc;
+  address: string;
+  port: number;
+}
+
+export interface ControllerSpec {
+  dataDir: string;
+  port?: number;
+  heartbeatInterval?: string;
+  heartbeatTimeout?: string;
+}
+
+/** Starts `virtfleet controller` on loopback and waits for its "listening on" line. */
+export async function startController(spec: ControllerSpec): Promise<StartedController> {
+  const args = ["controller", "--listen", `127.0.0.1:${spec.port ?? 0}`, "--data", spec.dataDir, "--insecure"];
+  if (spec.heartbeatInterval) args.push("--heartbeat-interval", spec.heartbeatInterval);
+  if (spec.heartbeatTimeout) args.push("--heartbeat-timeout", spec.heartbeatTimeout);
+  const proc = spawnCli(args);
+  const address = await waitFor(
+    "controller to listen",
+    () => {
+      if (!proc.running) throw new Error(`controller exited: ${proc.stderr}`);
+      return /listening on (\S+)/.exec(proc.stdout)?.[1];
+    },
+    15_000,
+    50,
+  );
+  return { proc, address, port: Number(address.split(":").pop()) };
+}
+
+export interface AgentSpec {
+  controller: string;
+  name: string;
+  stateDir: string;
+  maxBackoff?: string;
+  factsInterval?: string;
+}
+
+export function startAgent(spec: AgentSpec): Proc {
+  const args = ["agent", "--controller", spec.controller, "--name", spec.name, "--state-dir", spec.stateDir, "--insecure"];
+  if (spec.maxBackoff) args.push("--max-backoff", spec.maxBackoff);
+  if (spec.factsInterval) args.push("--facts-interval", spec.factsInterval);
+  return spawnCli(args);
+}
+
+export interface HostJsonView {
+  name: string;
+  connected: boolean;
+  lastSeen: string | null;
+  firstSeen: string | null;
+  agentVersion: string;
+  disconnectReason: string | null;
+  facts: Record<string, any>;
+  compliance: { compliant: boolean; policies: number; drifted: number };
+}
+
+/** `virtfleet hosts --json` against `controller`; throws with stderr on a non-zero exit. */
+export async function hostsJson(controller: string): Promise<HostJsonView[]> {
+  const r = await runCli(["hosts", "--json", "--controller", controller, "--insecure"]);
+  if (r.code !== 0) throw new Error(`hosts --json exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as HostJsonView[];
+}
+
+/** Waits until `name` is listed with `connected === want`, returning its record. */
+export function waitForHost(controller: string, name: string, want: boolean, timeoutMs = 20_000): Promise<HostJsonView> {
+  return waitFor(
+    `host ${name} to be ${want ? "connected" : "disconnected"}`,
+    async () => (await hostsJson(controller)).find((h) => h.name === name && h.connected === want),
+    timeoutMs,
+    200,
+  );
+}
