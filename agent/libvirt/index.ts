@@ -1,0 +1,78 @@
+/**
+ * libvirt client speaking libvirt's RPC protocol over its unix socket.
+ * Public surface of agent/libvirt; import from here only.
+ */
+export { Hypervisor, formatVersion } from "./hypervisor.js";
+export type {
+  AffectOptions,
+  DomainSelector,
+  DomainState,
+  HypervisorOptions,
+  MetadataType,
+  NetworkSelector,
+  PoolInfo,
+  PoolSelector,
+  VersionInfo,
+  VolumeInfo,
+  VolumeSelector,
+} from "./hypervisor.js";
+export {
+  LibvirtConnection,
+  parseConnectionOptions,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_COUNT,
+  DEFAULT_KEEPALIVE_INTERVAL_MS,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+} from "./connection.js";
+export type { CallOptions, ConnectionOptions, ConnectionState, StateChange, ArgsEncoder, ReplyDecoder } from "./connection.js";
+export { LibvirtRemote } from "./remote.js";
+export type { NodeInfo, DomainStateReply, PoolInfoReply, VolumeInfoReply, NetworkUpdateArgs, SetMetadataArgs } from "./remote.js";
+export type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
+export { uuidToBytes, uuidToString } from "./types.js";
+export { ALL_EVENT_SOURCES, DEFAULT_EVENT_BUFFER } from "./events.js";
+export type {
+  ConnectionEvent,
+  DomainDeviceRemovedEvent,
+  DomainLifecycleEvent,
+  DomainMetadataChangeEvent,
+  EventSource,
+  EventSubscription,
+  HypervisorEvent,
+  NetworkLifecycleEvent,
+  OverflowEvent,
+  PoolLifecycleEvent,
+  PoolRefreshEvent,
+} from "./events.js";
+export {
+  ErrorCode,
+  LibvirtConnectionError,
+  LibvirtError,
+  LibvirtTimeoutError,
+  isAlreadyExists,
+  isConnectionError,
+  isInvalidXml,
+  isLibvirtError,
+  isLibvirtNotFound,
+  isOperationInvalid,
+  isTimeout,
+  libvirtCodeOf,
+} from "./errors.js";
+export type { ConnectionErrorReason, RemoteErrorFields } from "./errors.js";
+export { parseCapabilities } from "./capabilities.js";
+export type { ParsedCapabilities } from "./capabilities.js";
+export {
+  DEFAULT_SOCKET_PATH,
+  DEFAULT_URI,
+  DomainAffect,
+  DomainXmlFlags,
+  ListDomainsFlags,
+  ListNetworksFlags,
+  ListPoolsFlags,
+  NetworkUpdateCommand,
+  NetworkUpdateSection,
+  Proc,
+  StoragePoolBuildFlags,
+} from "./constants.js";
+export type { DomainEventType, DomainStateName, PoolStateName } from "./constants.js";
