@@ -38,30 +38,29 @@ export function interfaceKind(e: KindEvidence): string {
 
 /**
  * Interfaces under /sys/class/net, ordered by name, with addresses (and link kinds) from
- * `ip -j -d addr` or os.networkInterfaces() per `addressSource`. An interface that
- * disappears while being read is left out. Failure of the address source is recorded
- * under `network.addresses` and leaves address lists empty (or from the fallback).
+ * `ip -j -d addr` or os.networkInterfaces() per `addressSource`. Per interface: one
+ * directory listing (bridge/, bonding/, tun_flags, device) and up to five attribute reads.
+ * An interface that disappears before it is listed is left out. Failure of the address
+ * source is recorded under `network.addresses` and leaves address lists empty (or from
+ * the fallback).
  */
 export async function collectNetwork(ctx: Context): Promise<{ interfaces: NetworkInterfaceFacts[] }> {
   const root = ctx.sys("class/net");
-  const [names, links] = await Promise.all([ctx.io.list(root), linkInfo(ctx)]);
+  const [names, links, vlans] = await Promise.all([ctx.io.list(root), linkInfo(ctx), ctx.io.listOptional(ctx.proc("net/vlan"))]);
+  const vlanNames = new Set(vlans ?? []);
   const sorted = names.filter((n) => n !== "bonding_masters").sort();
-  const vlanDir = ctx.proc("net/vlan");
   const ifaces = await mapLimit(sorted, ctx.opts.concurrency, async (name): Promise<NetworkInterfaceFacts | null> => {
     const dir = `${root}/${name}`;
-    const [address, mtu, operstate, speed, type, hasBridgeDir, hasBondingDir, hasTunFlags, hasDeviceLink, inProcNetVlan] = await Promise.all([
+    const entries = await ctx.io.listOptional(dir);
+    if (entries === null) return null;
+    const has = new Set(entries);
+    const [address, mtu, operstate, speed, type] = await Promise.all([
       ctx.io.optional(`${dir}/address`),
       ctx.io.optional(`${dir}/mtu`),
       ctx.io.optional(`${dir}/operstate`),
-      ctx.io.optional(`${dir}/speed`),
+      has.has("speed") ? ctx.io.optional(`${dir}/speed`) : null,
       ctx.io.optional(`${dir}/type`),
-      ctx.io.exists(`${dir}/bridge`),
-      ctx.io.exists(`${dir}/bonding`),
-      ctx.io.exists(`${dir}/tun_flags`),
-      ctx.io.exists(`${dir}/device`),
-      ctx.io.exists(`${vlanDir}/${name}`),
     ]);
-    if (mtu === null && operstate === null && type === null && !(await ctx.io.exists(dir))) return null;
     const link = links.get(name);
     const speedMbps = speed === null ? null : parseSysInt(speed);
     return {
@@ -71,11 +70,11 @@ export async function collectNetwork(ctx: Context): Promise<{ interfaces: Networ
       operState: operstate === null ? null : parseSysString(operstate),
       kind: interfaceKind({
         type: type === null ? null : parseSysInt(type),
-        hasBridgeDir,
-        hasBondingDir,
-        hasTunFlags,
-        inProcNetVlan,
-        hasDeviceLink,
+        hasBridgeDir: has.has("bridge"),
+        hasBondingDir: has.has("bonding"),
+        hasTunFlags: has.has("tun_flags"),
+        inProcNetVlan: vlanNames.has(name),
+        hasDeviceLink: has.has("device"),
         ipKind: link?.kind ?? null,
       }),
       speedMbps: speedMbps !== null && speedMbps > 0 ? speedMbps : null,

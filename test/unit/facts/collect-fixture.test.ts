@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:net";
-import { rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { constants } from "node:fs";
+import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectFacts, type CollectFactsOptions, type LibvirtProbe } from "../../../agent/facts/index.js";
@@ -209,5 +211,45 @@ describe("libvirt reachability", () => {
     expect(performance.now() - started).toBeLessThan(2000);
     expect(f.libvirt.reachable).toBe(false);
     expect(f.libvirt.error).toMatch(/100 ms/);
+  });
+});
+
+describe("sources that misbehave", () => {
+  let t: FixtureTree;
+  beforeAll(async () => {
+    t = await buildFixtureTree();
+  });
+  afterAll(async () => {
+    await rm(t.root, { recursive: true, force: true });
+  });
+
+  it("without /proc/modules, finds KVM modules under /sys/module", async () => {
+    await rm(join(t.procRoot, "modules"));
+    await mkdir(join(t.sysRoot, "module/kvm"), { recursive: true });
+    await mkdir(join(t.sysRoot, "module/kvm_amd"), { recursive: true });
+    await mkdir(join(t.sysRoot, "module/vhost"), { recursive: true });
+    const f = await collectFacts(optionsFor(t));
+    expect(f.cpu.kvmModules).toEqual(["kvm", "kvm_amd"]);
+    expect(f.errors).toEqual([]);
+  });
+
+  it("a source that hangs is cut off after sourceTimeoutMs; the rest is reported", async () => {
+    const cpuinfo = join(t.procRoot, "cpuinfo");
+    await rm(cpuinfo);
+    execFileSync("mkfifo", [cpuinfo]);
+    try {
+      const started = performance.now();
+      const f = await collectFacts(optionsFor(t, { sourceTimeoutMs: 300 }));
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(f.errors.map((e) => e.source)).toEqual(["cpu"]);
+      expect(f.errors[0].message).toMatch(/"cpu" did not finish within 300 ms/);
+      expect(f.cpu.threads).toBeNull();
+      expect(f.memory.totalBytes).toBe(65843212 * 1024);
+      expect(f.numa.nodes).toBe(2);
+    } finally {
+      // Release the thread-pool thread blocked opening the FIFO for reading.
+      const fh = await open(cpuinfo, constants.O_WRONLY | constants.O_NONBLOCK);
+      await fh.close();
+    }
   });
 });
