@@ -1,0 +1,78 @@
+import Database from "better-sqlite3";
+import { beforeEach, describe, expect, it } from "vitest";
+import { applyMigrations } from "../../../common/index.js";
+import { changedSections, CONTROLLER_MIGRATIONS, FACT_HISTORY_KEEP, HostStore } from "../../../controller/store/index.js";
+
+let store: HostStore;
+const hello = (over: Partial<Parameters<HostStore["recordHello"]>[0]> = {}) => ({
+  name: "kvm01",
+  agentVersion: "1.0.0",
+  factsJson: JSON.stringify({ cpu: { threads: 8 }, memory: { totalBytes: 1 } }),
+  factsFingerprint: "fp1",
+  sessionId: "s1",
+  peer: "ipv4:127.0.0.1:1",
+  now: 1000,
+  ...over,
+});
+
+beforeEach(() => {
+  const db = new Database(":memory:");
+  applyMigrations(db, CONTROLLER_MIGRATIONS);
+  store = new HostStore(db);
+});
+
+describe("HostStore", () => {
+  it("creates a host on first hello and reconnects it on later ones", () => {
+    expect(store.recordHello(hello()).created).toBe(true);
+    store.markDisconnected("kvm01", "s1", "agent closed the stream", 2000);
+    expect(store.get("kvm01")).toMatchObject({ connected: false, disconnectReason: "agent closed the stream", lastSeen: 2000 });
+    const again = store.recordHello(hello({ sessionId: "s2", now: 3000 }));
+    expect(again.created).toBe(false);
+    expect(again.host).toMatchObject({ connected: true, firstSeen: 1000, connectedSince: 3000, sessionId: "s2", disconnectReason: "" });
+  });
+
+  it("ignores a disconnect from a session that was already replaced", () => {
+    store.recordHello(hello());
+    store.recordHello(hello({ sessionId: "s2", now: 2000 }));
+    store.markDisconnected("kvm01", "s1", "old stream ended", 2500);
+    expect(store.get("kvm01")!.connected).toBe(true);
+  });
+
+  it("keeps a fact history only when the fingerprint changes, naming changed sections", () => {
+    store.recordHello(hello());
+    expect(store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 8 }, memory: { totalBytes: 1 } }), "fp1", 2000)).toBe(false);
+    expect(store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 16 }, memory: { totalBytes: 1 } }), "fp2", 3000)).toBe(true);
+    const h = store.factHistory("kvm01", 10);
+    expect(h.map((c) => c.factsFingerprint)).toEqual(["fp2", "fp1"]);
+    expect(h[0].changedSections).toEqual(["cpu"]);
+    expect(store.recordFacts("nobody", "{}", "x", 1)).toBe(false);
+  });
+
+  it("prunes fact history beyond the retention", () => {
+    store.recordHello(hello());
+    for (let i = 0; i < FACT_HISTORY_KEEP + 10; i++) store.recordFacts("kvm01", JSON.stringify({ i }), `fp-${i}`, 2000 + i);
+    expect(store.factHistory("kvm01", 10_000)).toHaveLength(FACT_HISTORY_KEEP);
+  });
+
+  it("buffers liveness until flush, keeping the maximum", () => {
+    store.recordHello(hello());
+    store.touch("kvm01", 5000, 7, 3);
+    store.touch("kvm01", 4000, 5, 2);
+    store.flush();
+    expect(store.get("kvm01")).toMatchObject({ lastSeen: 5000, lastAgentSeq: 7, lastControllerSeq: 3 });
+  });
+
+  it("marks every host disconnected at start", () => {
+    store.recordHello(hello());
+    store.recordHello(hello({ name: "kvm02", sessionId: "x" }));
+    expect(store.markAllDisconnected("controller restarted")).toBe(2);
+    expect(store.list().map((h) => h.connected)).toEqual([false, false]);
+  });
+});
+
+describe("changedSections", () => {
+  it("lists added, removed and changed top-level keys, ignoring key order", () => {
+    expect(changedSections('{"a":{"x":1,"y":2},"b":1}', '{"a":{"y":2,"x":1},"c":1}')).toEqual(["b", "c"]);
+    expect(changedSections("not json", '{"a":1}')).toEqual(["a"]);
+  });
+});
