@@ -1,0 +1,82 @@
+/**
+ * Runs `virsh -c qemu:///system` for tests: an independent oracle and the way tests
+ * inject drift. Never parses more than names/states out of its text.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface VirshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs virsh; resolves with exit code and output, never rejects on a non-zero exit. */
+export async function virshResult(...args: string[]): Promise<VirshResult> {
+  try {
+    const { stdout, stderr } = await run("virsh", ["-q", "-c", "qemu:///system", ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+  }
+}
+
+/** Runs virsh and returns stdout; throws with stderr on failure. */
+export async function virsh(...args: string[]): Promise<string> {
+  const r = await virshResult(...args);
+  if (r.code !== 0) throw new Error(`virsh ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** A prefix like `vft-3f9a2c-` for every object a test creates. */
+export function testPrefix(): string {
+  return `vft-${randomBytes(3).toString("hex")}-`;
+}
+
+function names(out: string): string[] {
+  return out.split("\n").map((l) => l.trim()).filter(Boolean);
+}
+
+/** Volume names of `pool` (virsh 9 has no `vol-list --name`). */
+export async function volumeNames(pool: string): Promise<string[]> {
+  const r = await virshResult("vol-list", pool);
+  return names(r.stdout).map((l) => l.split(/\s+/)[0]!);
+}
+
+/** Destroys and undefines every domain, network and pool whose name starts with `prefix`. */
+export async function cleanupPrefix(prefix: string): Promise<void> {
+  if (!/^vft-[0-9a-z]+-$/.test(prefix)) throw new Error(`refusing to clean up with prefix ${prefix}`);
+  for (const d of names(await virsh("list", "--all", "--name")).filter((n) => n.startsWith(prefix))) {
+    await virshResult("destroy", d);
+    await virshResult("undefine", d, "--nvram");
+  }
+  for (const n of names(await virsh("net-list", "--all", "--name")).filter((x) => x.startsWith(prefix))) {
+    await virshResult("net-destroy", n);
+    await virshResult("net-undefine", n);
+  }
+  for (const p of names(await virsh("pool-list", "--all", "--name")).filter((x) => x.startsWith(prefix))) {
+    await virshResult("pool-start", p);
+    for (const v of await volumeNames(p)) await virshResult("vol-delete", v, "--pool", p);
+    await virshResult("pool-destroy", p);
+    await virshResult("pool-delete", p);
+    await virshResult("pool-undefine", p);
+  }
+}
+
+/** XML of a tiny diskless KVM guest (64 MiB, 1 of max 2 vCPUs, pty console, no graphics). */
+export function tinyDomainXml(name: string, uuid?: string): string {
+  return `<domain type='kvm'>
+  <name>${name}</name>${uuid ? `\n  <uuid>${uuid}</uuid>` : ""}
+  <memory unit='MiB'>128</memory>
+  <currentMemory unit='MiB'>64</currentMemory>
+  <vcpu placement='static' current='1'>2</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <console type='pty'/>
+  </devices>
+</domain>`;
+}
