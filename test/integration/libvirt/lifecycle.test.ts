@@ -260,8 +260,8 @@ describe("typed errors", () => {
     expect(le.message).toContain(`${prefix}nope`);
     expect(isNotFound(le)).toBe(true);
     expect(isLibvirtNotFound(le)).toBe(true);
-    expect((await hv.network(`${prefix}nope`).catch((e: LibvirtError) => e)).libvirtCode).toBe(ErrorCode.NO_NETWORK);
-    expect((await hv.pool(`${prefix}nope`).catch((e: LibvirtError) => e)).libvirtCode).toBe(ErrorCode.NO_STORAGE_POOL);
+    expect(((await hv.network(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(ErrorCode.NO_NETWORK);
+    expect(((await hv.pool(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(ErrorCode.NO_STORAGE_POOL);
     // a bad UUID never reaches the wire
     await expect(hv.domainByUuid("not-a-uuid")).rejects.toThrow(/not a UUID/);
     // the connection is still usable after errors
