@@ -11,3 +11,4 @@ export { fleetProto, type FleetProto } from "./grpc/load-protos.js";
 export { serverCredentials, channelCredentials, type TransportOptions } from "./grpc/credentials.js";
 export { MAX_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS } from "./grpc/limits.js";
 export type * from "./facts.js";
+export { canonicalJson, canonicalHash } from "./canonical-json.js";

@@ -51,6 +51,7 @@ export interface HostJsonView {
   connected: boolean;
   lastSeen: string | null;
   firstSeen: string | null;
+  connectedSince: string | null;
   agentVersion: string;
   disconnectReason: string | null;
   facts: Record<string, any>;

@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, runCli, stopAll, tempDir } from "../harness/processes.js";
+import { startController } from "../harness/fleet.js";
+
+const data = tempDir("vft-cli-");
+afterAll(async () => {
+  await stopAll();
+  data.cleanup();
+});
+
+describe("CLI errors and exit codes", () => {
+  it("exits 2 naming the problem on bad usage", async () => {
+    const badAddr = await runCli(["hosts", "--controller", "nonsense", "--insecure"]);
+    expect(badAddr.code).toBe(2);
+    expect(badAddr.stderr).toMatch(/"nonsense" is not HOST:PORT/);
+    const unknown = await runCli(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command/);
+    const noController = await runCli(["agent", "--insecure"]);
+    expect(noController.code).toBe(2);
+    expect(noController.stderr).toMatch(/--controller/);
+  });
+
+  it("refuses plaintext without --insecure, saying why", async () => {
+    const r = await runCli(["controller", "--listen", "127.0.0.1:0", "--data", `${data.path}/c0`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--insecure: mTLS/);
+  });
+
+  it("exits 1 with advice when the controller is unreachable", async () => {
+    const port = await freePort();
+    const r = await runCli(["hosts", "--json", "--controller", `127.0.0.1:${port}`, "--insecure"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/cannot reach the controller at 127\.0\.0\.1:\d+.*VIRTFLEET_CONTROLLER/);
+  });
+
+  it("exits 1 for an unknown host, and reads the address from VIRTFLEET_CONTROLLER", async () => {
+    const c = await startController({ dataDir: `${data.path}/c1` });
+    const r = await runCli(["host", "no-such-host", "--insecure"], { VIRTFLEET_CONTROLLER: c.address });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/host "no-such-host" is not enrolled/);
+    const empty = await runCli(["hosts", "--json"], { VIRTFLEET_CONTROLLER: c.address, VIRTFLEET_INSECURE: "1" });
+    expect(empty.code).toBe(0);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+  });
+
+  it("fails clearly when the port is taken", async () => {
+    const c = await startController({ dataDir: `${data.path}/c2` });
+    const r = await runCli(["controller", "--listen", c.address, "--data", `${data.path}/c3`, "--insecure"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+  });
+});
