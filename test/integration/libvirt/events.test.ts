@@ -1,9 +1,10 @@
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Hypervisor, type HypervisorEvent } from "../../../agent/libvirt/index.js";
 import { cleanupPrefix, testPrefix, tinyDomainXml, virsh } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
+const tmp = mkdtempSync(`/tmp/${prefix}`);
 let hv: Hypervisor;
 
 beforeAll(async () => {
@@ -13,6 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hv?.close();
   await cleanupPrefix(prefix);
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 interface Seen {
@@ -46,7 +48,7 @@ test("events for changes made with virsh arrive within 1 s", async () => {
   const { seen, done } = collect(sub);
 
   const dom = `${prefix}evdom`;
-  const file = `/tmp/${prefix}evdom.xml`;
+  const file = `${tmp}/evdom.xml`;
   writeFileSync(file, tinyDomainXml(dom));
   await virsh("define", file);
   await waitFor(seen, "defined", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "defined");
@@ -68,7 +70,7 @@ test("events for changes made with virsh arrive within 1 s", async () => {
 
   const net = `${prefix}evnet`;
   const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
-  const netFile = `/tmp/${prefix}evnet.xml`;
+  const netFile = `${tmp}/evnet.xml`;
   writeFileSync(
     netFile,
     `<network><name>${net}</name><bridge name='vftbr${prefix.slice(4, 8)}'/><ip address='${subnet}.1' netmask='255.255.255.0'/></network>`,
@@ -82,7 +84,7 @@ test("events for changes made with virsh arrive within 1 s", async () => {
   expect(hit.at - t0).toBeLessThan(1_000);
 
   const pool = `${prefix}evpool`;
-  await virsh("pool-define-as", pool, "dir", "--target", `/tmp/${pool}dir`);
+  await virsh("pool-define-as", pool, "dir", "--target", `${tmp}/pooldir`);
   await virsh("pool-build", pool);
   await virsh("pool-start", pool);
   t0 = Date.now();
@@ -114,7 +116,7 @@ test("two subscribers share registrations; aborting one leaves the other working
   a.abort();
   await ca.done;
   const dom = `${prefix}ev2`;
-  const file = `/tmp/${prefix}ev2.xml`;
+  const file = `${tmp}/ev2.xml`;
   writeFileSync(file, tinyDomainXml(dom));
   await virsh("define", file);
   await waitFor(cb.seen, "defined", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom);
