@@ -12,3 +12,4 @@ export { serverCredentials, channelCredentials, type TransportOptions } from "./
 export { MAX_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS } from "./grpc/limits.js";
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";
+export type * from "./resource-specs.js";
