@@ -7,6 +7,7 @@ import {
   LibvirtConnection,
   LibvirtConnectionError,
   LibvirtError,
+  LibvirtRemote,
   ErrorCode,
   isAlreadyExists,
   isInvalidXml,
@@ -54,6 +55,17 @@ describe("connection", () => {
     const facts = await Hypervisor.collectFacts({ socketPath: `/tmp/${prefix}absent.sock` });
     expect(facts.reachable).toBe(false);
     expect(facts.error).toMatch(/does not exist/);
+  });
+
+  test("keepalive interoperates with libvirtd: an idle connection with a short interval stays up", async () => {
+    const conn = await LibvirtConnection.open({ keepaliveIntervalMs: 100, keepaliveCount: 2 });
+    expect(await new LibvirtRemote(conn).connectSupportsFeature(10)).toBe(true); // so our pings are on
+    const states: string[] = [];
+    conn.onStateChange((s) => states.push(s.state));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(conn.state).toBe("ready");
+    expect(states).toEqual([]);
+    await conn.close();
   });
 
   test("50 concurrent calls on one connection all answer correctly", async () => {
