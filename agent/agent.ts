@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
 import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, type LinkStatus } from "./link/index.js";
+import { LibvirtSession } from "./libvirt-session.js";
 import { AgentStore } from "./state/index.js";
 
 export interface AgentOptions {
@@ -41,6 +42,7 @@ export class Agent {
   private factsTimer: NodeJS.Timeout | undefined;
   private collecting = false;
   private readonly startedAtMs = Date.now();
+  private libvirt: LibvirtSession | undefined;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -55,6 +57,7 @@ export class Agent {
   async start(): Promise<void> {
     this.anchor = setInterval(() => undefined, 1 << 30);
     this.store = AgentStore.open(this.options.stateDir);
+    this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
     await this.refreshFacts();
     this.link = new ControllerLink(
       {
@@ -84,6 +87,7 @@ export class Agent {
   async stop(): Promise<void> {
     clearInterval(this.factsTimer);
     await this.link?.drain();
+    await this.libvirt?.close();
     this.store?.close();
     this.store = undefined;
     clearInterval(this.anchor);
@@ -104,7 +108,10 @@ export class Agent {
   private async refreshFacts(): Promise<void> {
     this.collecting = true;
     try {
-      const facts = await collectFacts({ libvirtSocket: this.options.libvirtSocket, libvirtProbe: this.options.libvirtProbe });
+      const facts = await collectFacts({
+        libvirtSocket: this.options.libvirtSocket,
+        libvirtProbe: this.options.libvirtProbe ?? this.libvirt?.probe(),
+      });
       this.facts = facts;
       this.fingerprint = factsFingerprint(facts);
       if (facts.errors.length > 0) this.log.debug({ errors: facts.errors }, "some facts could not be read");

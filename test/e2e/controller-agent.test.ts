@@ -28,7 +28,9 @@ describe("controller + agent as real processes", () => {
     expect(typeof host.facts.cpu.virtualization).toBe("boolean");
     expect(host.facts.memory.totalBytes).toBeGreaterThan(0);
     expect(host.facts.os.kernel).toBeTruthy();
-    expect(host.facts.libvirt.reachable).toBe(true);
+    expect(host.facts.libvirt).toMatchObject({ reachable: true, hypervisor: "QEMU" });
+    expect(host.facts.libvirt.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(host.facts.libvirt.capabilities.machineTypes.length).toBeGreaterThan(0);
     expect(host.facts.network.interfaces.some((i: { name: string }) => i.name === "lo")).toBe(true);
     expect(host.facts.filesystems.length).toBeGreaterThan(0);
 

@@ -37,12 +37,14 @@ export interface AgentSpec {
   stateDir: string;
   maxBackoff?: string;
   factsInterval?: string;
+  libvirtSocket?: string;
 }
 
 export function startAgent(spec: AgentSpec): Proc {
   const args = ["agent", "--controller", spec.controller, "--name", spec.name, "--state-dir", spec.stateDir, "--insecure"];
   if (spec.maxBackoff) args.push("--max-backoff", spec.maxBackoff);
   if (spec.factsInterval) args.push("--facts-interval", spec.factsInterval);
+  if (spec.libvirtSocket) args.push("--libvirt-socket", spec.libvirtSocket);
   return spawnCli(args);
 }
 
