@@ -1,0 +1,169 @@
+/**
+ * Shapes shared by the XML builders, parsers and diffs.
+ *
+ * Parsed* types are the "actual" side: what libvirt's INACTIVE XML says, reduced to the
+ * fields a spec can set, in the same units and names as `common/resource-specs.ts`, so a
+ * diff is a field-by-field comparison. Everything libvirt adds on its own (addresses,
+ * aliases, default controllers, USB, memballoon, serial/console, video, input, <on_*>,
+ * clock, network <mac>, pool capacity/permissions, volume timestamps …) is not represented
+ * and therefore can never count as drift.
+ */
+
+/**
+ * Effect of applying one change (per-kind rules: domain-diff.ts, network-diff.ts,
+ * storage-diff.ts):
+ * - `live`: applied now, fully effective now, nothing pending (also every change to an
+ *   object that is not running/active: its definition is all there is);
+ * - `restart`: the definition is updated now; the running object keeps the old config until
+ *   it is restarted (pending-restart);
+ * - `recreate`: the object must be undefined/deleted and created again.
+ */
+export type Disruption = "live" | "restart" | "recreate";
+
+export interface FieldChange {
+  /**
+   * Dotted/indexed field name. A numeric index is the position in the DESIRED list
+   * (`interfaces[0].model`, `disks[1]`); a non-numeric index names an ACTUAL item that has
+   * no desired counterpart and is to be removed (`interfaces[52:54:00:00:00:10]`,
+   * `disks[vdb]`, `ipv4.dhcp.hosts[52:54:00:00:00:10]`).
+   */
+  field: string;
+  /** Actual value (null = absent). */
+  from: unknown;
+  /** Desired value (null = to be removed). */
+  to: unknown;
+  disruption: Disruption;
+  /** Set when applying the change loses data (volume shrink, format or backing change). */
+  destructive?: boolean;
+}
+
+export interface ParsedDisk {
+  /** Target device libvirt addresses the disk by (`vda`, `sdb`). */
+  target: string;
+  bus: string;
+  /** Set for `type='volume'` disks. */
+  pool: string | null;
+  volume: string | null;
+  /** Set for `type='file'` / `type='block'` disks. */
+  path: string | null;
+  /** `<driver type=…>`, null when absent. */
+  format: string | null;
+}
+
+export interface ParsedInterface {
+  /** Lower-case. */
+  mac: string;
+  /** `<interface type=…>`: `network`, `bridge`, … */
+  type: string;
+  /** Source network (type network) or bridge (type bridge). */
+  network: string | null;
+  model: string | null;
+}
+
+export interface ParsedGraphics {
+  type: string;
+  /** Listen address (attribute or first `<listen type='address'>`), null when absent. */
+  listen: string | null;
+}
+
+export interface VirtfleetMetadata {
+  specHash: string | null;
+  policy: string | null;
+}
+
+export interface ParsedDomain {
+  name: string;
+  uuid: string | null;
+  /** `<domain type=…>`: `kvm`, `qemu`. */
+  domainType: string;
+  arch: string | null;
+  /** Vcpus at boot (`current` attribute, else the maximum). */
+  vcpus: number;
+  maxVcpus: number;
+  memoryBytes: number;
+  currentMemoryBytes: number;
+  /** `<cpu mode>`; null when there is no <cpu> element. */
+  cpu: string | null;
+  /** CPU features with policy `disable` (never compared; informational). */
+  cpuDisabledFeatures: string[];
+  /** As stored: libvirt expands aliases (`q35` → `pc-q35-7.2`). */
+  machine: string | null;
+  /** Disks with device `disk`, in document order. */
+  disks: ParsedDisk[];
+  /** Disks with device `cdrom`, in document order. */
+  cdroms: ParsedDisk[];
+  interfaces: ParsedInterface[];
+  graphics: ParsedGraphics[];
+  specHash: string | null;
+  policy: string | null;
+}
+
+export interface ParsedDhcpHost {
+  /** Lower-case. */
+  mac: string;
+  ip: string;
+  name: string | null;
+}
+
+export interface ParsedNetwork {
+  name: string;
+  uuid: string | null;
+  mode: "nat" | "route" | "isolated" | "bridge" | string;
+  bridge: string | null;
+  stp: boolean | null;
+  delay: number | null;
+  /** First IPv4 `<ip>` (family absent or ipv4). */
+  ipv4: {
+    address: string;
+    prefix: number;
+    dhcp: { start: string; end: string; hosts: ParsedDhcpHost[] } | null;
+  } | null;
+  mtu: number | null;
+}
+
+export interface ParsedPool {
+  name: string;
+  uuid: string | null;
+  type: string;
+  path: string | null;
+}
+
+export interface ParsedVolume {
+  name: string;
+  /** Target path (the pool's file), null when absent. */
+  path: string | null;
+  capacityBytes: number;
+  format: string | null;
+  backingPath: string | null;
+  backingFormat: string | null;
+}
+
+export interface VolumeRef {
+  path: string;
+  format: "qcow2" | "raw";
+}
+
+/** Key of `diskPaths` / `cdromPaths`: `${pool}/${volume}`. */
+export type PoolVolumeKey = string;
+
+export interface DomainBuildContext {
+  domainType: "kvm" | "qemu";
+  /** Default: libvirt picks the host arch. */
+  arch?: string;
+  /** Resolved volumes of `spec.disks` (format is required: libvirt would assume raw). */
+  diskPaths: Map<PoolVolumeKey, VolumeRef>;
+  /** Resolved volumes of pool/volume `spec.cdroms` (format defaults to raw). */
+  cdromPaths?: Map<PoolVolumeKey, VolumeRef>;
+  /** canonicalHash of the desired spec, stored in <metadata>. */
+  specHash: string;
+  /** Policy that owns the domain, stored in <metadata>. */
+  policy?: string;
+  /** Pin the UUID. Required to redefine an existing domain (libvirt refuses a new one). */
+  uuid?: string;
+  /**
+   * CPU features to disable (`<feature policy='disable' name=…/>`), for hosts whose KVM
+   * cannot give a guest a feature the host advertises (nested KVM: `arch-capabilities`).
+   * Never compared by diffDomain.
+   */
+  cpuDisabledFeatures?: string[];
+}
