@@ -17,8 +17,9 @@
  *
  * Never compared: autostart/state/restartOnChange/cloudInit (not XML; the engine's job),
  * stored target names, addresses, controllers and every other libvirt default.
- * Matching: disks and cdroms by the target name the builder assigns (names.ts), NICs by
- * MAC (case-insensitive); order of NICs does not matter. Memory compares in KiB (the
+ * Matching: disks by the target name the builder assigns (names.ts); cdroms by position
+ * in target order (they share the `sd` names with sata/scsi disks, whose addition or
+ * removal shifts them); NICs by MAC (case-insensitive), in any order. Memory compares in KiB (the
  * desired bytes rounded up, as the builder writes them). A desired machine alias matches
  * its versioned family (machine.ts); a null machine matches any.
  */
@@ -63,7 +64,7 @@ export function diffDomain(desired: DomainSpec, actual: ParsedDomain, running: b
 
   const names = targetNames(desired);
   diffDisks(desired.disks, names.disks, actual.disks, opts, add);
-  diffCdroms(desired.cdroms, names.cdroms, actual.cdroms, add);
+  diffCdroms(desired.cdroms, actual.cdroms, add);
   diffInterfaces(desired.interfaces, actual.interfaces, add);
 
   const gotGraphics = describeGraphics(actual);
@@ -92,17 +93,18 @@ function diffDisks(want: DiskSpec[], targets: string[], have: ParsedDisk[], opts
   }
 }
 
-function diffCdroms(want: CdromSpec[], targets: string[], have: ParsedDisk[], add: Add): void {
-  const byTarget = new Map(have.map((d) => [d.target, d]));
+function diffCdroms(want: CdromSpec[], have: ParsedDisk[], add: Add): void {
+  // By position in target order: cdroms come after the sata/scsi disks in the shared
+  // `sd` namespace, so adding or removing such a disk shifts every cdrom's target.
+  const sorted = [...have].sort((a, b) => a.target.length - b.target.length || (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   want.forEach((c, i) => {
-    const got = byTarget.get(targets[i]!);
+    const got = sorted[i];
     const to = "path" in c ? { path: c.path } : { pool: c.pool, volume: c.volume };
     if (got === undefined) return add(`cdroms[${i}]`, null, to, "restart");
     const same = "path" in c ? got.path === c.path && got.pool === null : got.pool === c.pool && got.volume === c.volume;
     if (!same) add(`cdroms[${i}]`, describeDisk(got), to, "live");
   });
-  const wanted = new Set(targets);
-  for (const got of have) if (!wanted.has(got.target)) add(`cdroms[${got.target}]`, describeDisk(got), null, "restart");
+  for (const got of sorted.slice(want.length)) add(`cdroms[${got.target}]`, describeDisk(got), null, "restart");
 }
 
 function diffInterfaces(want: InterfaceSpec[], have: ParsedInterface[], add: Add): void {
