@@ -13,3 +13,5 @@ export { MAX_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS } from "./gr
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";
 export type * from "./resource-specs.js";
+export * from "./policy/index.js";
+export type * from "./changes.js";

@@ -8,14 +8,8 @@ export type ResourceKind = "host" | "network" | "pool" | "volume" | "domain";
 /** `kind/name`; volumes are named `pool/volume`, so their id is `volume/pool/volume`. */
 export type ResourceId = string;
 
-export type Disruption = "live" | "restart" | "recreate";
-
-export interface FieldChange {
-  field: string;
-  from: unknown;
-  to: unknown;
-  disruption: Disruption;
-}
+export type { Disruption, FieldChange } from "../../common/index.js";
+import type { FieldChange } from "../../common/index.js";
 
 export interface CheckResult {
   /** Empty = in sync. With apply, the changes made; without, the differences found. */

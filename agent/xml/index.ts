@@ -21,7 +21,7 @@ export type {
 export { buildDomainXml } from "./domain-build.js";
 export { parseDomainXml } from "./domain-parse.js";
 export { diffDomain, type DomainDiffOptions } from "./domain-diff.js";
-export { buildNetworkXml } from "./network-build.js";
+export { buildNetworkXml, buildDhcpHostXml } from "./network-build.js";
 export { parseNetworkXml } from "./network-parse.js";
 export { diffNetwork } from "./network-diff.js";
 export { buildPoolXml, buildVolumeXml, type VolumeBuildContext } from "./storage-build.js";

@@ -8,7 +8,7 @@
  * `virbrN`. DHCP host MACs are lower-cased. Pass `uuid` to redefine an existing network.
  */
 import { isIPv4 } from "node:net";
-import type { NetworkSpec } from "../../common/resource-specs.js";
+import type { DhcpHostSpec, NetworkSpec } from "../../common/resource-specs.js";
 import { ValidationError } from "../../common/errors.js";
 import { buildXml, xmlString, type XmlNode } from "./xml-io.js";
 
@@ -54,20 +54,26 @@ export function buildNetworkXml(spec: NetworkSpec, ctx: { uuid?: string } = {}):
     if (dhcp !== null) {
       const d: XmlNode = { range: { "@_start": ipv4(dhcp.start, `${where}: ipv4.dhcp.start`), "@_end": ipv4(dhcp.end, `${where}: ipv4.dhcp.end`) } };
       if (dhcp.hosts.length) {
-        d.host = dhcp.hosts.map((h, i) => {
-          const at = `${where}: ipv4.dhcp.hosts[${i}]`;
-          if (!MAC_RE.test(h.mac)) throw new ValidationError(`${at}: mac ${JSON.stringify(h.mac)} is not a MAC address`);
-          const host: XmlNode = { "@_mac": h.mac.toLowerCase() };
-          if (h.name !== null) host["@_name"] = xmlString(h.name, `${at}: name`);
-          host["@_ip"] = ipv4(h.ip, `${at}: ip`);
-          return host;
-        });
+        d.host = dhcp.hosts.map((h, i) => dhcpHostNode(h, `${where}: ipv4.dhcp.hosts[${i}]`));
       }
       ip.dhcp = d;
     }
     net.ip = ip;
   }
   return buildXml("network", net);
+}
+
+/** One `<host mac ip name/>` element, as net-update (section ip-dhcp-host) takes it. */
+export function buildDhcpHostXml(h: DhcpHostSpec, where = "dhcp host"): string {
+  return buildXml("host", dhcpHostNode(h, where));
+}
+
+function dhcpHostNode(h: DhcpHostSpec, at: string): XmlNode {
+  if (!MAC_RE.test(h.mac)) throw new ValidationError(`${at}: mac ${JSON.stringify(h.mac)} is not a MAC address`);
+  const host: XmlNode = { "@_mac": h.mac.toLowerCase() };
+  if (h.name !== null) host["@_name"] = xmlString(h.name, `${at}: name`);
+  host["@_ip"] = ipv4(h.ip, `${at}: ip`);
+  return host;
 }
 
 function ipv4(value: string, what: string): string {

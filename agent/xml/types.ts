@@ -9,33 +9,8 @@
  * and therefore can never count as drift.
  */
 
-/**
- * Effect of applying one change (per-kind rules: domain-diff.ts, network-diff.ts,
- * storage-diff.ts):
- * - `live`: applied now, fully effective now, nothing pending (also every change to an
- *   object that is not running/active: its definition is all there is);
- * - `restart`: the definition is updated now; the running object keeps the old config until
- *   it is restarted (pending-restart);
- * - `recreate`: the object must be undefined/deleted and created again.
- */
-export type Disruption = "live" | "restart" | "recreate";
-
-export interface FieldChange {
-  /**
-   * Dotted/indexed field name. A numeric index is the position in the DESIRED list
-   * (`interfaces[0].model`, `disks[1]`); a non-numeric index names an ACTUAL item that has
-   * no desired counterpart and is to be removed (`interfaces[52:54:00:00:00:10]`,
-   * `disks[vdb]`, `ipv4.dhcp.hosts[52:54:00:00:00:10]`).
-   */
-  field: string;
-  /** Actual value (null = absent). */
-  from: unknown;
-  /** Desired value (null = to be removed). */
-  to: unknown;
-  disruption: Disruption;
-  /** Set when applying the change loses data (volume shrink, format or backing change). */
-  destructive?: boolean;
-}
+/** Effect classes and the change shape are shared with the engine (common/changes.ts). */
+export type { Disruption, FieldChange } from "../../common/changes.js";
 
 export interface ParsedDisk {
   /** Target device libvirt addresses the disk by (`vda`, `sdb`). */

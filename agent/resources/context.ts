@@ -1,0 +1,27 @@
+import type { Logger } from "../../common/index.js";
+import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
+
+/** What every libvirt-backed resource gets from the engine's caller. */
+export interface ResourceContext {
+  hv: Hypervisor;
+  log: Logger;
+  /** How long a graceful guest shutdown may take before the guest is forced off. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;
+
+/** Runs a lookup; a libvirt "not found" becomes null, anything else propagates. */
+export async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (isLibvirtNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Throws the signal's reason if it was aborted (resources call this between mutations). */
+export function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+}

@@ -1,0 +1,188 @@
+import { canonicalHash, VirtfleetError, type DomainSpec } from "../../common/index.js";
+import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
+import type { DomainRef } from "../libvirt/index.js";
+import { buildDomainXml, diffDomain, parseDomainXml, parseVolumeXml, type PoolVolumeKey, type VolumeRef } from "../xml/index.js";
+import { checkAborted, orNull, type ResourceContext } from "./context.js";
+import { policyState, type PolicyDomainState } from "./domain-state.js";
+
+export interface DomainHostEnv {
+  domainType: "kvm" | "qemu";
+  /** CPU features this host's KVM cannot give a guest (nested hosts); never compared. */
+  cpuDisabledFeatures?: string[];
+}
+
+/**
+ * A guest. Configuration is compared on the inactive XML and applied by redefinition with
+ * the guest's UUID; runtime state on the live state. Changes that a running guest only
+ * sees after a restart are applied to the definition and reported as pending restart; the
+ * guest is restarted (gracefully, forced after the shutdown timeout) only when the spec
+ * sets `restartOnChange`. A hash of the desired spec is kept in the guest's metadata.
+ * Removal forces the guest off and undefines it (with NVRAM); its volumes are separate
+ * resources.
+ */
+export class DomainResource implements Resource {
+  readonly kind = "domain";
+  readonly name: string;
+  readonly removing: boolean;
+  private readonly specHash: string;
+
+  constructor(
+    readonly spec: DomainSpec,
+    readonly policy: string,
+    readonly dependsOn: string[],
+    private readonly ctx: ResourceContext,
+    private readonly env: DomainHostEnv,
+  ) {
+    this.name = spec.name;
+    this.removing = spec.state === "absent";
+    this.specHash = canonicalHash(spec);
+  }
+
+  async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const ref = await orNull(hv.domain(this.spec.name));
+    if (this.removing) {
+      if (!ref) return { changes: [] };
+      const state = policyState((await hv.domainState(ref)).state);
+      if (apply) {
+        if (state !== "shutoff") await hv.destroyDomain(ref);
+        await hv.undefineDomain(ref);
+      }
+      return { changes: [{ field: "state", from: state, to: "absent", disruption: "live" }] };
+    }
+
+    const want = this.spec.state as PolicyDomainState;
+    if (!ref) {
+      const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
+      if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
+      if (!apply) return { changes };
+      const created = await hv.defineDomain(await this.desiredXml(undefined));
+      if (this.spec.autostart) await hv.setDomainAutostart(created, true);
+      await this.converge(created, "shutoff", want, signal);
+      return { changes };
+    }
+
+    const changes: FieldChange[] = [];
+    const notes: string[] = [];
+    // In a dry-run the volumes may not exist yet (they would be created first).
+    const diskPaths = await this.resolveDisks().catch((err: unknown) => {
+      if (apply) throw err;
+      return undefined;
+    });
+    const inactive = parseDomainXml(await hv.domainXml(ref, { inactive: true }));
+    const stateNow = policyState((await hv.domainState(ref)).state);
+    const running = stateNow !== "shutoff";
+    const config = diffDomain(this.spec, inactive, running, { domainType: this.env.domainType, specHash: this.specHash, diskPaths });
+    if (config.some((c) => c.disruption === "recreate")) {
+      throw new VirtfleetError("DOMAIN_RECREATE", `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`);
+    }
+    // Device hotplug is not done yet: on a running guest a device change waits for a restart.
+    changes.push(...config.map((c) => (running && c.disruption === "live" && !c.field.startsWith("metadata.") ? { ...c, disruption: "restart" as const } : c)));
+    if (apply && config.length > 0) {
+      checkAborted(signal);
+      await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths));
+    }
+
+    let pendingRestart = false;
+    let state = stateNow;
+    if (running) {
+      const live = parseDomainXml(await hv.domainXml(ref));
+      const stale = diffDomain(this.spec, live, true, { domainType: this.env.domainType, diskPaths }).map((c) => c.field);
+      if (stale.length > 0) {
+        if (this.spec.restartOnChange && want === "running") {
+          if (apply) {
+            await this.shutdown(ref, signal);
+            state = "shutoff";
+          }
+          notes.push(`${apply ? "restarted" : "restart needed"} to apply ${stale.join(", ")} (restartOnChange)`);
+          if (config.length === 0) changes.push({ field: "restart", from: "pending", to: "restarted", disruption: "restart" });
+        } else {
+          pendingRestart = true;
+          notes.push(`pending restart: the running guest keeps its old ${stale.join(", ")} until it restarts (restartOnChange is false)`);
+        }
+      }
+    }
+
+    const autostart = await hv.domainAutostart(ref);
+    if (autostart !== this.spec.autostart) {
+      changes.push({ field: "autostart", from: autostart, to: this.spec.autostart, disruption: "live" });
+      if (apply) await hv.setDomainAutostart(ref, this.spec.autostart);
+    }
+    if (stateNow !== want) changes.push({ field: "state", from: stateNow, to: want, disruption: "live" });
+    if (apply) await this.converge(ref, state, want, signal);
+    return { changes, pendingRestart, notes };
+  }
+
+  /** Drives the guest from `from` to `to`. */
+  private async converge(ref: DomainRef, from: PolicyDomainState, to: PolicyDomainState, signal: AbortSignal): Promise<void> {
+    const { hv } = this.ctx;
+    if (from === to) return;
+    if (to === "shutoff") return this.shutdown(ref, signal);
+    if (from === "shutoff") await hv.startDomain(ref);
+    if (to === "paused") await hv.suspendDomain(ref);
+    else if (from === "paused") await hv.resumeDomain(ref);
+  }
+
+  /** ACPI shutdown, forced off when the guest is still up after the shutdown timeout. */
+  private async shutdown(ref: DomainRef, signal: AbortSignal): Promise<void> {
+    const { hv, shutdownTimeoutMs } = this.ctx;
+    if (policyState((await hv.domainState(ref)).state) === "paused") {
+      await hv.destroyDomain(ref);
+      return;
+    }
+    try {
+      await hv.shutdownDomain(ref);
+    } catch {
+      // Guests without ACPI refuse; forced off below.
+    }
+    const deadline = Date.now() + shutdownTimeoutMs;
+    while (Date.now() < deadline && !signal.aborted) {
+      if (!(await hv.domainIsActive(ref))) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (await hv.domainIsActive(ref)) {
+      this.ctx.log.info({ domain: this.name, timeoutMs: shutdownTimeoutMs }, "guest did not shut down in time; forcing it off");
+      await hv.destroyDomain(ref);
+    }
+  }
+
+  private async desiredXml(uuid: string | undefined, diskPaths?: Map<PoolVolumeKey, VolumeRef>): Promise<string> {
+    return buildDomainXml(this.spec, {
+      domainType: this.env.domainType,
+      cpuDisabledFeatures: this.env.cpuDisabledFeatures,
+      diskPaths: diskPaths ?? (await this.resolveDisks()),
+      cdromPaths: await this.resolveCdroms(),
+      specHash: this.specHash,
+      policy: this.policy,
+      uuid,
+    });
+  }
+
+  private async resolveDisks(): Promise<Map<PoolVolumeKey, VolumeRef>> {
+    return this.resolve(this.spec.disks, true);
+  }
+
+  private async resolveCdroms(): Promise<Map<PoolVolumeKey, VolumeRef>> {
+    return this.resolve(
+      this.spec.cdroms.filter((c): c is { pool: string; volume: string } => "pool" in c),
+      false,
+    );
+  }
+
+  /** pool/volume → path and format; a missing disk volume is an error, a missing cdrom one too. */
+  private async resolve(items: { pool: string; volume: string }[], disks: boolean): Promise<Map<PoolVolumeKey, VolumeRef>> {
+    const out = new Map<PoolVolumeKey, VolumeRef>();
+    for (const d of items) {
+      const key = `${d.pool}/${d.volume}`;
+      if (out.has(key)) continue;
+      const vol = await orNull(this.ctx.hv.volume(d.pool, d.volume));
+      if (!vol) {
+        throw new VirtfleetError("VOLUME_MISSING", `domain ${this.name}: ${disks ? "disk" : "cdrom"} volume ${key} does not exist (declare it in a policy)`);
+      }
+      const parsed = parseVolumeXml(await this.ctx.hv.volumeXml(vol));
+      const format = parsed.format === "qcow2" ? "qcow2" : "raw";
+      out.set(key, { path: parsed.path ?? (await this.ctx.hv.volumePath(vol)), format });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,8 @@
+export { resourcesFromPolicies, type ResourceFactoryOptions } from "./from-specs.js";
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./context.js";
+export { DomainResource, type DomainHostEnv } from "./domain.js";
+export { HostResource, PreconditionError } from "./host.js";
+export { REAL_HOST, type HostEnvironment } from "./host-environment.js";
+export { NetworkResource } from "./network.js";
+export { PoolResource } from "./pool.js";
+export { VolumeResource, DestructiveChangeError } from "./volume.js";
