@@ -1,0 +1,7 @@
+/** What two policies can both claim on one host. `sysctl` is one key of the host prerequisites. */
+export type ResourceKind = "network" | "pool" | "volume" | "domain" | "sysctl";
+
+/** The identity of a resource on a host: `(kind, name)`, volumes `(pool, name)` → `volume/pool/name`. */
+export function identityKey(kind: ResourceKind, name: string, pool?: string): string {
+  return kind === "volume" ? `volume/${pool}/${name}` : `${kind}/${name}`;
+}

@@ -1,0 +1,53 @@
+export { type PathSegment, type PolicyIssue, type Locator, formatPath, formatIssue, sortIssues, PolicyValidationError } from "./issues.js";
+export {
+  PolicySchema,
+  InventorySchema,
+  TargetsSchema,
+  RolloutSchema,
+  ResourcesSchema,
+  type PolicyDocument,
+  type PolicySpecDocument,
+  type TargetsDocument,
+  type RolloutDocument,
+  type ResourcesDocument,
+  type NetworkDocument,
+  type PoolDocument,
+  type VolumeDocument,
+  type DomainDocument,
+  type InventoryDocument,
+  type VarValue,
+} from "./schema.js";
+export { PATTERNS } from "./names.js";
+export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
+export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
+export {
+  loadPolicies,
+  loadPolicySources,
+  loadPolicyDocument,
+  isInventoryFile,
+  MAX_POLICY_FILE_BYTES,
+  type LoadResult,
+  type LoadOptions,
+  type PolicySource,
+} from "./load.js";
+export { type LoadedPolicy, type RolloutSettings, DEFAULT_ROLLOUT, batchHostCount } from "./loaded-policy.js";
+export { parseTemplate, expandTemplate, hasTemplate, templateRefs, shortName, TemplateSyntaxError, type TemplateContext, type TemplatePart } from "./template.js";
+export { HostPattern, HostPatternError, expandHostPattern, matchesHostPattern, DEFAULT_EXPAND_LIMIT } from "./patterns.js";
+export {
+  ALL_GROUP,
+  UNGROUPED_GROUP,
+  emptyInventory,
+  describeHost,
+  hostGroups,
+  inventoryHostNames,
+  inventoryVarNames,
+  type Inventory,
+  type InventoryGroup,
+  type InventoryHostEntry,
+  type HostInfo,
+} from "./inventory.js";
+export { matchTargets, factAt, type TargetHost, type MatchOptions } from "./targets.js";
+export { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./resolve.js";
+export { deriveMac } from "./mac.js";
+export { identityKey, type ResourceKind } from "./identity.js";
+export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";

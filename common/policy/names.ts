@@ -1,0 +1,87 @@
+import { posix } from "node:path";
+
+/**
+ * Value formats shared by the schema (as JSON Schema patterns) and the semantic checks
+ * (after templating). Each pattern is anchored.
+ */
+export const PATTERNS = {
+  /** Policy names (spec): lower-case letters, digits and `-`, 1–63 characters. */
+  policyName: "^[a-z0-9-]{1,63}$",
+  /** Networks, pools, domains: letters, digits, `_`, `-`; starts with a letter or digit; ≤ 63. */
+  resourceName: "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$",
+  /** Volumes: like resource names plus `.` and `+`, ≤ 255, never `..`. */
+  volumeName: "^(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$",
+  /** `pool/volume`. */
+  volumeRef: "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}/(?!.*\\.\\.)[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$",
+  /** Linux interface names: ≤ 15 characters. */
+  bridgeName: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",
+  mac: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
+  ipv4: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",
+  sha256: "^[0-9A-Fa-f]{64}$",
+  url: "^(file|https?)://[^\\s]+$",
+  /** crypt(3) hashes: MD5 `$1$`, bcrypt `$2b$`, SHA-256 `$5$`, SHA-512 `$6$`, yescrypt `$y$`, gost-yescrypt `$gy$`, scrypt `$7$`. */
+  passwordHash: "^\\$(1|2[abxy]|5|6|y|gy|7)\\$[./A-Za-z0-9$=,]+$",
+  sshKey:
+    "^(.+\\s)?(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com)\\s+[A-Za-z0-9+/]+={0,3}(\\s.*)?$",
+  /** Linux user and group names. */
+  userName: "^[a-z_][a-z0-9_-]{0,31}$",
+  /** Distribution package names, optionally with a version (`pkg=1.2`). */
+  packageName: "^[A-Za-z0-9][A-Za-z0-9.+_:~=-]{0,127}$",
+  hostname: "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+  machine: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+  sysctlKey: "^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_-]+)+$",
+  kernelModule: "^[A-Za-z0-9_-]{1,64}$",
+  size: "^[0-9]+(\\.[0-9]+)?(KiB|MiB|GiB|TiB)?$",
+  duration: "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$",
+  percent: "^([1-9][0-9]?|100)%$",
+  labelKey: "^[A-Za-z0-9]([A-Za-z0-9_./-]{0,62})?$",
+  varName: "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+  factPath: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$",
+  groupName: "^[A-Za-z0-9_-]{1,63}$",
+} as const;
+
+export type PatternName = keyof typeof PATTERNS;
+
+const COMPILED = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v, "u")])) as Record<PatternName, RegExp>;
+
+export function matchesPattern(name: PatternName, value: string): boolean {
+  return COMPILED[name].test(value);
+}
+
+/** Control characters (C0, DEL, C1) are never allowed in resource strings. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+export function hasControlChars(value: string): boolean {
+  return CONTROL.test(value);
+}
+
+/**
+ * Checks an absolute, normalised directory path (no `..`, no `//`, no trailing `/`, not `/`).
+ * Returns a message, or null when fine.
+ */
+export function checkAbsolutePath(value: string): string | null {
+  if (!value.startsWith("/")) return `"${value}" must be an absolute path`;
+  if (value === "/") return `"/" is not allowed`;
+  if (value.split("/").includes("..")) return `"${value}" must not contain ".."`;
+  if (posix.normalize(value) !== value || value.endsWith("/")) return `"${value}" must be normalised (expected "${posix.normalize(value).replace(/\/$/, "")}")`;
+  if (hasControlChars(value)) return "control characters are not allowed";
+  return null;
+}
+
+/** Parses a dotted IPv4 address into an unsigned 32-bit number, or null. */
+export function ipv4ToInt(text: string): number | null {
+  if (!COMPILED.ipv4.test(text)) return null;
+  return text.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** The subnet `address/prefix` covers: first and last address (inclusive), as numbers. */
+export function subnetRange(address: number, prefix: number): { network: number; broadcast: number } {
+  const size = 2 ** (32 - prefix);
+  const network = Math.floor(address / size) * size;
+  return { network, broadcast: network + size - 1 };
+}

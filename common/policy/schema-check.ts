@@ -1,0 +1,138 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { IssueList, PathSegment } from "./issues.js";
+import { InventorySchema, PolicySchema } from "./schema.js";
+
+let compiled: { policy: ValidateFunction; inventory: ValidateFunction } | undefined;
+
+function validators() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    compiled = { policy: ajv.compile(PolicySchema), inventory: ajv.compile(InventorySchema) };
+  }
+  return compiled;
+}
+
+/** Field names people type for a plaintext password, answered with what to do instead. */
+const PLAINTEXT_PASSWORD_FIELDS = new Set(["password", "plain_text_passwd", "plainTextPassword", "passwd"]);
+
+/**
+ * Validates `value` against the Policy or inventory schema, adding one issue per failing
+ * field to `issues`. Returns true when the value conforms.
+ */
+export function checkSchema(kind: "policy" | "inventory", value: unknown, issues: IssueList): boolean {
+  const validate = validators()[kind];
+  if (validate(value)) return true;
+  for (const err of validate.errors ?? []) {
+    const base = toPath(value, err.instancePath);
+    const { path, message, at } = describe(err, base);
+    issues.add(path, message, at);
+  }
+  return false;
+}
+
+/** JSON pointer → path segments, with array indexes as numbers (decided by the data). */
+function toPath(root: unknown, pointer: string): PathSegment[] {
+  if (pointer === "") return [];
+  const out: PathSegment[] = [];
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split("/")) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      out.push(Number(key));
+      cur = cur[Number(key)];
+    } else {
+      out.push(key);
+      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[key] : undefined;
+    }
+  }
+  return out;
+}
+
+function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[]; message: string; at: "key" | "value" } {
+  const params = err.params as Record<string, unknown>;
+  const parent = (err.parentSchema ?? {}) as Record<string, unknown>;
+  const desc = typeof parent.description === "string" ? parent.description : undefined;
+  switch (err.keyword) {
+    case "additionalProperties": {
+      const prop = String(params.additionalProperty);
+      const path = [...base, prop];
+      if (parent.patternProperties) {
+        const [pattern] = Object.keys(parent.patternProperties as object);
+        return { path, at: "key", message: `invalid key ${JSON.stringify(prop)}: must match ${pattern}` };
+      }
+      if (PLAINTEXT_PASSWORD_FIELDS.has(prop)) {
+        return { path, at: "key", message: `plaintext passwords are not accepted; only hashes: use passwordHash with a crypt(3) hash (e.g. from \`mkpasswd -m sha-512\`)` };
+      }
+      const allowed = Object.keys((parent.properties as object | undefined) ?? {});
+      const guess = closest(prop, allowed);
+      const hint = guess ? ` (did you mean "${guess}"?)` : allowed.length ? ` (allowed: ${allowed.join(", ")})` : "";
+      return { path, at: "key", message: `unknown field "${prop}"${hint}` };
+    }
+    case "required":
+      return { path: [...base, String(params.missingProperty)], at: "value", message: `missing required field "${String(params.missingProperty)}"` };
+    case "type":
+      return { path: base, at: "value", message: `must be ${typeNames(params.type)}` };
+    case "enum":
+      return { path: base, at: "value", message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${JSON.stringify(err.data)})` };
+    case "const":
+      return { path: base, at: "value", message: `must be ${JSON.stringify(params.allowedValue)} (got ${JSON.stringify(err.data)})` };
+    case "pattern":
+      return { path: base, at: "value", message: `invalid value ${JSON.stringify(err.data)}: ${desc ?? `must match ${String(params.pattern)}`}` };
+    case "minimum":
+      return { path: base, at: "value", message: `must be at least ${String(params.limit)} (got ${JSON.stringify(err.data)})` };
+    case "maximum":
+      return { path: base, at: "value", message: `must be at most ${String(params.limit)} (got ${JSON.stringify(err.data)})` };
+    case "minItems":
+      return { path: base, at: "value", message: `must have at least ${String(params.limit)} item(s)` };
+    case "minProperties":
+      return { path: base, at: "value", message: "must not be empty (leave the field out instead)" };
+    case "minLength":
+      return { path: base, at: "value", message: "must not be empty" };
+    case "maxLength":
+      return { path: base, at: "value", message: `must be at most ${String(params.limit)} characters` };
+    default:
+      return { path: base, at: "value", message: err.message ?? `failed ${err.keyword}` };
+  }
+}
+
+function typeNames(type: unknown): string {
+  const names: Record<string, string> = {
+    string: "a string",
+    integer: "an integer",
+    number: "a number",
+    boolean: "true or false",
+    object: "a mapping (key: value)",
+    array: "a list",
+    null: "null",
+  };
+  const list = (Array.isArray(type) ? type : String(type).split(",")).map((t) => names[String(t)] ?? String(t));
+  return list.length > 1 ? `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}` : list[0];
+}
+
+/** The allowed name within edit distance 2 of `word`, if exactly one is closest. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = 3;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
