@@ -42,6 +42,35 @@ export const PATTERNS = {
 
 export type PatternName = keyof typeof PATTERNS;
 
+/** What each format means, for error messages. */
+export const PATTERN_HELP: Record<PatternName, string> = {
+  policyName: "lower-case letters, digits and '-', 1 to 63 characters",
+  resourceName: "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters",
+  volumeName: "letters, digits, '_', '.', '+' and '-', at most 255 characters, never '..'",
+  volumeRef: "must be pool/volume",
+  bridgeName: "a Linux interface name of at most 15 characters",
+  mac: "a MAC address (aa:bb:cc:dd:ee:ff)",
+  ipv4: "an IPv4 address",
+  sha256: "64 hexadecimal digits",
+  url: "a file://, http:// or https:// URL",
+  passwordHash: "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted",
+  sshKey: "an OpenSSH public key (ssh-ed25519 AAAA…)",
+  userName: "a Linux user name",
+  packageName: "a package name",
+  hostname: "a host name",
+  machine: "a QEMU machine type, e.g. q35",
+  sysctlKey: "a dotted sysctl key",
+  kernelModule: "a kernel module name",
+  size: "a size: integer bytes or a number with KiB, MiB, GiB or TiB (e.g. 10GiB)",
+  duration: "a duration: a number with ms, s, m or h (e.g. 30s)",
+  percent: "a host count or a percentage from 1% to 100% (e.g. 25%)",
+  labelKey: "a label key",
+  varName: "a variable name",
+  factPath: "a dotted fact path",
+  groupName: "a group name",
+};
+
+
 const COMPILED = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v, "u")])) as Record<PatternName, RegExp>;
 
 export function matchesPattern(name: PatternName, value: string): boolean {

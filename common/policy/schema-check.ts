@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { IssueList, PathSegment } from "./issues.js";
+import { PATTERN_HELP, PATTERNS, type PatternName } from "./names.js";
 import { InventorySchema, PolicySchema } from "./schema.js";
 
 let compiled: { policy: ValidateFunction; inventory: ValidateFunction } | undefined;
@@ -76,8 +77,10 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
       return { path: base, at: "value", message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${JSON.stringify(err.data)})` };
     case "const":
       return { path: base, at: "value", message: `must be ${JSON.stringify(params.allowedValue)} (got ${JSON.stringify(err.data)})` };
-    case "pattern":
-      return { path: base, at: "value", message: `invalid value ${JSON.stringify(err.data)}: ${desc ?? `must match ${String(params.pattern)}`}` };
+    case "pattern": {
+      const help = patternHelp(String(params.pattern)) ?? desc ?? `must match ${String(params.pattern)}`;
+      return { path: base, at: "value", message: `invalid value ${JSON.stringify(err.data)}: ${help}` };
+    }
     case "minimum":
       return { path: base, at: "value", message: `must be at least ${String(params.limit)} (got ${JSON.stringify(err.data)})` };
     case "maximum":
@@ -93,6 +96,15 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
     default:
       return { path: base, at: "value", message: err.message ?? `failed ${err.keyword}` };
   }
+}
+
+/** The help text of the named format a schema pattern was built from (longest match wins). */
+function patternHelp(pattern: string): string | undefined {
+  let best: PatternName | undefined;
+  for (const name of Object.keys(PATTERNS) as PatternName[]) {
+    if (pattern.includes(PATTERNS[name]) && (!best || PATTERNS[name].length > PATTERNS[best].length)) best = name;
+  }
+  return best ? PATTERN_HELP[best] : undefined;
 }
 
 function typeNames(type: unknown): string {

@@ -1,6 +1,6 @@
 import { parseSize } from "../units.js";
 import type { IssueList, PathSegment } from "./issues.js";
-import { checkAbsolutePath, hasControlChars, intToIpv4, ipv4ToInt, matchesPattern, subnetRange, type PatternName } from "./names.js";
+import { checkAbsolutePath, hasControlChars, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./names.js";
 import type { DomainDocument, NetworkDocument, PolicyDocument, VolumeDocument } from "./schema.js";
 import { hasTemplate, parseTemplate } from "./template.js";
 
@@ -27,32 +27,6 @@ export function checkPolicySemantics(doc: PolicyDocument, issues: IssueList, opt
 
 const R = ["spec", "resources"] as const;
 
-const HELP: Record<PatternName, string> = {
-  policyName: "lower-case letters, digits and '-', 1 to 63 characters",
-  resourceName: "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters",
-  volumeName: "letters, digits, '_', '.', '+' and '-', at most 255 characters, never '..'",
-  volumeRef: "must be pool/volume",
-  bridgeName: "a Linux interface name of at most 15 characters",
-  mac: "a MAC address (aa:bb:cc:dd:ee:ff)",
-  ipv4: "an IPv4 address",
-  sha256: "64 hexadecimal digits",
-  url: "a file://, http:// or https:// URL",
-  passwordHash: "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted",
-  sshKey: "an OpenSSH public key (ssh-ed25519 AAAA…)",
-  userName: "a Linux user name",
-  packageName: "a package name",
-  hostname: "a host name",
-  machine: "a QEMU machine type, e.g. q35",
-  sysctlKey: "a dotted sysctl key",
-  kernelModule: "a kernel module name",
-  size: "a size such as 10GiB",
-  duration: "a duration such as 30s",
-  percent: "a percentage such as 25%",
-  labelKey: "a label key",
-  varName: "a variable name",
-  factPath: "a dotted fact path",
-  groupName: "a group name",
-};
 
 class Checker {
   constructor(
@@ -70,7 +44,7 @@ class Checker {
     const s = this.concrete(v);
     if (s === undefined) return undefined;
     if (!matchesPattern(pattern, s)) {
-      this.issues.add(path, `invalid value ${JSON.stringify(s)}: ${HELP[pattern]}`);
+      this.issues.add(path, `invalid value ${JSON.stringify(s)}: ${PATTERN_HELP[pattern]}`);
       return undefined;
     }
     return s;
