@@ -44,6 +44,10 @@ export function parseYamlDocuments(text: string, file: string): { documents: Sou
         index++;
         continue;
       }
+      if (value === null || value === undefined) {
+        index++;
+        continue;
+      }
       const startNode = doc.contents as Node;
       documents.push({
         file,
