@@ -51,3 +51,4 @@ export { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./r
 export { deriveMac } from "./mac.js";
 export { identityKey, type ResourceKind } from "./identity.js";
 export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";
+export { resolveHostPolicies, type HostPolicies } from "./host-policies.js";

@@ -56,7 +56,24 @@ export function resolvePolicy(policy: LoadedPolicy, host: HostContext): LocatedR
     checkPolicySemantics(expanded, issues, { deferTemplates: false });
   }
   if (!issues.empty) throw new PolicyValidationError(issues.items.map((i) => ({ ...i, message: `for host ${host.name}: ${i.message}` })));
-  return build(policy, resources);
+  const resolved = build(policy, resources);
+  checkMacsUnique(resolved, policy, host.name);
+  return resolved;
+}
+
+/** Derived MACs could (1 in 16M) collide with each other or a pinned one: refuse rather than guess. */
+function checkMacsUnique(p: LocatedResolvedPolicy, policy: LoadedPolicy, hostName: string): void {
+  const seen = new Map<string, string>();
+  const issues = new IssueList(policy.file, policy.locate);
+  p.resources.domains.forEach((d, i) =>
+    d.interfaces.forEach((nic, j) => {
+      const where = `${d.name} interface ${j}`;
+      const first = seen.get(nic.mac);
+      if (first) issues.add(["spec", "resources", "domains", i, "interfaces", j], `for host ${hostName}: MAC ${nic.mac} of ${where} is also used by ${first}; pin a different mac`);
+      else seen.set(nic.mac, where);
+    }),
+  );
+  if (!issues.empty) throw new PolicyValidationError(issues.items);
 }
 
 function expandDeep(v: unknown, path: PathSegment[], ctx: TemplateContext, issues: IssueList): unknown {

@@ -68,3 +68,27 @@ describe("per-host resolution", () => {
     expect(tie.hosts).toEqual(["h1"]);
   });
 });
+
+describe("resolveHostPolicies", () => {
+  it("selects targeting policies, resolves them with inventory vars and labels, settles conflicts", async () => {
+    const { resolveHostPolicies } = await import("../../../common/index.js");
+    const r = load(
+      {
+        "a.yaml": policy("a", '    pools:\n      - {name: "p-${host.labels.rack}", path: "/srv/${vars.dir}"}\n', "  targets: {groups: [web]}\n  priority: 1\n"),
+        "b.yaml": policy("b", NET, "  targets: {labels: {rack: r9}}\n"),
+        "c.yaml": policy("c", NET, "  targets: {hosts: [\"kvm[1:3]\"]}\n"),
+      },
+      "groups:\n  web: {hosts: [\"kvm[1:2]\"], vars: {dir: web}}\nhosts:\n  kvm1: {labels: {rack: r1}}\n  kvm2: {labels: {rack: r2}}\n",
+    );
+    expect(lines(r)).toEqual([]);
+    const h1 = resolveHostPolicies(r.policies, r.inventory, { name: "kvm1" });
+    expect(h1.policies.map((p) => p.name)).toEqual(["a", "c"]);
+    expect(h1.policies[0].resources.pools[0]).toMatchObject({ name: "p-r1", path: "/srv/web" });
+    const h2 = resolveHostPolicies(r.policies, r.inventory, { name: "kvm2", labels: { rack: "r9" } });
+    expect(h2.policies.map((p) => p.name)).toEqual(["a", "b", "c"]);
+    expect(h2.policies[0].resources.pools[0].name).toBe("p-r9");
+    expect(h2.conflicts.map((c) => [c.identity, c.winner])).toEqual([["network/shared", null]]);
+    expect(h2.policies[1].resources.networks).toEqual([]);
+    expect(h2.errors).toEqual([]);
+  });
+});
