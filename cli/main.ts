@@ -2,8 +2,10 @@
 import { Command, CommanderError } from "commander";
 import { describeError, VERSION } from "../common/index.js";
 import { registerAgentCommand } from "./commands/agent.js";
+import { registerApplyCommand } from "./commands/apply.js";
 import { registerControllerCommand } from "./commands/controller.js";
 import { registerHostsCommands } from "./commands/hosts.js";
+import { registerPolicyCommands } from "./commands/policy.js";
 import { exitCodeFor } from "./exit-codes.js";
 
 function buildProgram(): Command {
@@ -15,6 +17,8 @@ function buildProgram(): Command {
   registerControllerCommand(program);
   registerAgentCommand(program);
   registerHostsCommands(program);
+  registerPolicyCommands(program);
+  registerApplyCommand(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -22,7 +26,7 @@ function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return exitCodeFor(err);
     process.stderr.write(`virtfleet: ${describeError(err)}\n`);

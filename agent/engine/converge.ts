@@ -46,7 +46,8 @@ export class NotConvergedError extends VirtfleetError {
 /**
  * Converges `resources` in dependency order (see graph.ts), at most `concurrency` at once.
  * Contract:
- * - outcome per resource: ok (in sync), changed (applied), drift (dry-run found differences),
+ * - outcome per resource: ok (in sync), changed (applied), drift (dry-run or audit-mode
+ *   resource found differences),
  *   failed (threw, timed out, or still differed after apply), skipped (something it depends on
  *   failed or was skipped);
  * - with apply, every changed resource is checked again without apply; any remaining
@@ -110,15 +111,16 @@ async function runOne(r: Resource, o: EngineOptions): Promise<ResourceReport> {
   const started = Date.now();
   o.onEvent?.({ type: "start", id });
   const report = baseReport(r, "ok");
+  const apply = o.apply && r.audit !== true;
   for (let attempt = 0; ; attempt++) {
     report.attempts = attempt + 1;
     try {
-      const result = await withTimeout(id, o, (signal) => r.checkApply(signal, o.apply));
-      if (o.apply && result.changes.length > 0) {
+      const result = await withTimeout(id, o, (signal) => r.checkApply(signal, apply));
+      if (apply && result.changes.length > 0) {
         const verify = await withTimeout(id, o, (signal) => r.checkApply(signal, false));
         if (verify.changes.length > 0) throw new NotConvergedError(id, verify.changes.map((c) => c.field));
       }
-      fill(report, result, o.apply);
+      fill(report, result, apply);
       break;
     } catch (err) {
       if (attempt < o.retries && o.isTransient(err) && !o.signal?.aborted) {

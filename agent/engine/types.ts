@@ -30,6 +30,8 @@ export interface Resource {
   readonly removing: boolean;
   /** The policy that declared it (for reports). */
   readonly policy: string;
+  /** Audit mode: only ever checked, never changed (its differences are reported as drift). */
+  readonly audit?: boolean;
   checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult>;
 }
 

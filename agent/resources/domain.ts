@@ -1,9 +1,28 @@
 import { canonicalHash, VirtfleetError, type DomainSpec } from "../../common/index.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import type { DomainRef } from "../libvirt/index.js";
-import { buildDomainXml, diffDomain, parseDomainXml, parseVolumeXml, type PoolVolumeKey, type VolumeRef } from "../xml/index.js";
+import {
+  buildDomainXml,
+  buildMetadataElementXml,
+  diffDomain,
+  parseDomainXml,
+  parseVolumeXml,
+  VIRTFLEET_PREFIX,
+  VIRTFLEET_XMLNS,
+  type PoolVolumeKey,
+  type VolumeRef,
+} from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";
 import { policyState, type PolicyDomainState } from "./domain-state.js";
+
+/**
+ * Hash of what the domain's XML is built from: the spec without autostart, state and
+ * restartOnChange (not XML), so a running guest started from this spec carries it.
+ */
+export function domainSpecHash(spec: DomainSpec): string {
+  const { autostart: _a, state: _s, restartOnChange: _r, ...xmlRelevant } = spec;
+  return canonicalHash(xmlRelevant);
+}
 
 export interface DomainHostEnv {
   domainType: "kvm" | "qemu";
@@ -35,7 +54,7 @@ export class DomainResource implements Resource {
   ) {
     this.name = spec.name;
     this.removing = spec.state === "absent";
-    this.specHash = canonicalHash(spec);
+    this.specHash = domainSpecHash(spec);
   }
 
   async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
@@ -83,22 +102,36 @@ export class DomainResource implements Resource {
       await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths));
     }
 
+    // The running guest's metadata says which spec it was started with: a different hash
+    // means its configuration is older than the definition (pending restart).
     let pendingRestart = false;
     let state = stateNow;
     if (running) {
-      const live = parseDomainXml(await hv.domainXml(ref));
-      const stale = diffDomain(this.spec, live, true, { domainType: this.env.domainType, diskPaths }).map((c) => c.field);
-      if (stale.length > 0) {
+      const liveHash = parseDomainXml(await hv.domainXml(ref)).specHash;
+      const stale = config.length > 0 || liveHash !== this.specHash;
+      if (stale && apply && config.length > 0 && liveHash === this.specHash) {
+        // Drift repaired in the definition only: mark the running guest as stale.
+        await hv.setDomainMetadata(ref, {
+          type: "element",
+          value: buildMetadataElementXml(`stale:${this.specHash}`, this.policy),
+          key: VIRTFLEET_PREFIX,
+          uri: VIRTFLEET_XMLNS,
+          live: true,
+          config: false,
+        });
+      }
+      if (stale) {
+        const what = config.length > 0 ? config.map((c) => c.field).join(", ") : "configuration";
         if (this.spec.restartOnChange && want === "running") {
           if (apply) {
             await this.shutdown(ref, signal);
             state = "shutoff";
           }
-          notes.push(`${apply ? "restarted" : "restart needed"} to apply ${stale.join(", ")} (restartOnChange)`);
+          notes.push(`${apply ? "restarted" : "restart needed"} to apply the new ${what} (restartOnChange)`);
           if (config.length === 0) changes.push({ field: "restart", from: "pending", to: "restarted", disruption: "restart" });
         } else {
           pendingRestart = true;
-          notes.push(`pending restart: the running guest keeps its old ${stale.join(", ")} until it restarts (restartOnChange is false)`);
+          notes.push(`pending restart: the running guest keeps its old ${what} until it restarts (restartOnChange is false)`);
         }
       }
     }

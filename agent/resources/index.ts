@@ -6,3 +6,4 @@ export { REAL_HOST, type HostEnvironment } from "./host-environment.js";
 export { NetworkResource } from "./network.js";
 export { PoolResource } from "./pool.js";
 export { VolumeResource, DestructiveChangeError } from "./volume.js";
+export { detectDomainEnv } from "./host-quirks.js";

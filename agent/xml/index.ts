@@ -27,6 +27,6 @@ export { diffNetwork } from "./network-diff.js";
 export { buildPoolXml, buildVolumeXml, type VolumeBuildContext } from "./storage-build.js";
 export { parsePoolXml, parseVolumeXml } from "./storage-parse.js";
 export { diffPool, diffVolume, effectiveCapacity } from "./storage-diff.js";
-export { parseVirtfleetMetadata, VIRTFLEET_XMLNS } from "./metadata.js";
+export { parseVirtfleetMetadata, buildMetadataElementXml, VIRTFLEET_XMLNS, VIRTFLEET_PREFIX } from "./metadata.js";
 export { machineMatches } from "./machine.js";
 export { targetNames } from "./names.js";

@@ -4,7 +4,7 @@
  * Recognised by its namespace URI, whatever prefix the stored XML uses.
  */
 import type { VirtfleetMetadata } from "./types.js";
-import { attr, child, parseXml, text, xmlString, type XmlNode } from "./xml-io.js";
+import { attr, buildXml, child, parseXml, text, xmlString, type XmlNode } from "./xml-io.js";
 
 export const VIRTFLEET_XMLNS = "https://virtfleet.dev/xmlns/1";
 export const VIRTFLEET_PREFIX = "vf";
@@ -17,6 +17,16 @@ export function metadataNode(specHash: string, policy: string | undefined): XmlN
   };
   if (policy !== undefined) inner[`${VIRTFLEET_PREFIX}:policy`] = xmlString(policy, "policy");
   return { [`${VIRTFLEET_PREFIX}:virtfleet`]: inner };
+}
+
+/**
+ * The element for virDomainSetMetadata(type element, key `vf`, uri VIRTFLEET_XMLNS):
+ * libvirt puts it in our namespace itself, so it reads back like the builder's node.
+ */
+export function buildMetadataElementXml(specHash: string, policy: string | undefined): string {
+  const inner: XmlNode = { specHash: xmlString(specHash, "specHash") };
+  if (policy !== undefined) inner.policy = xmlString(policy, "policy");
+  return buildXml("virtfleet", inner);
 }
 
 /** virtfleet metadata of a parsed `<metadata>` node, or null when there is none. */

@@ -1,0 +1,96 @@
+import type { Command } from "commander";
+import { hostname } from "node:os";
+import {
+  createLogger,
+  formatConflict,
+  formatIssue,
+  loadPolicies,
+  OptionError,
+  resolveHostPolicies,
+  sortIssues,
+  ValidationError,
+} from "../../common/index.js";
+import { collectFacts } from "../../agent/facts/index.js";
+import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../agent/engine/index.js";
+import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
+import { Hypervisor, isConnectionError, isTimeout } from "../../agent/libvirt/index.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies } from "../../agent/resources/index.js";
+import { ExitCode } from "../exit-codes.js";
+import { durationArg } from "../option-parsers.js";
+import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
+
+interface ApplyFlags {
+  local?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  name: string;
+  libvirtSocket: string;
+  concurrency: number;
+  timeout: number;
+  shutdownTimeout: number;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new OptionError("--concurrency", `must be a positive integer, got ${v}`);
+  return n;
+}
+
+export function registerApplyCommand(program: Command): void {
+  program
+    .command("apply")
+    .description("converge this host to the policies in PATH (files or folders) through local libvirt")
+    .argument("<paths...>", "policy files or folders (with inventory.yaml)")
+    .option("--local", "masterless: no controller, this host's libvirt directly")
+    .option("--dry-run", "show what would change; change nothing (exit 3 when something differs)")
+    .option("--json", "print one JSON document on stdout")
+    .option("--name <host>", "this host's name for targeting and templating", hostname())
+    .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
+    .option("--concurrency <n>", "resources checked at once", positiveInt, DEFAULT_ENGINE_OPTIONS.concurrency)
+    .option("--timeout <duration>", "per resource attempt", durationArg, DEFAULT_ENGINE_OPTIONS.timeoutMs)
+    .option("--shutdown-timeout <duration>", "graceful guest shutdown before forcing it off", durationArg, DEFAULT_SHUTDOWN_TIMEOUT_MS)
+    .action(async (paths: string[], flags: ApplyFlags) => {
+      if (!flags.local) {
+        throw new OptionError("--local", "applying through the controller is not available yet; add --local to converge this host directly");
+      }
+      const log = createLogger("apply");
+      const loaded = await loadPolicies(paths);
+      if (loaded.errors.length > 0) {
+        for (const issue of sortIssues(loaded.errors, loaded.files)) process.stderr.write(`${formatIssue(issue)}\n`);
+        throw new ValidationError(`${loaded.errors.length} error(s) in the policies; nothing was applied`);
+      }
+      const facts = await collectFacts({ libvirtSocket: flags.libvirtSocket, addressSource: "none" });
+      const host = resolveHostPolicies(loaded.policies, loaded.inventory, { name: flags.name, facts });
+      if (host.errors.length > 0 || host.conflicts.length > 0) {
+        for (const issue of host.errors) process.stderr.write(`${formatIssue(issue)}\n`);
+        for (const c of host.conflicts) process.stderr.write(`${formatConflict(c)}\n`);
+        throw new ValidationError(`the policies cannot be resolved for host ${flags.name}; nothing was applied`);
+      }
+
+      const hv = await Hypervisor.open({ socketPath: flags.libvirtSocket });
+      try {
+        const resources = resourcesFromPolicies(host.policies, {
+          ctx: { hv, log, shutdownTimeoutMs: flags.shutdownTimeout },
+          domainEnv: await detectDomainEnv(),
+        });
+        const progress = !flags.json && process.stderr.isTTY;
+        const report = await converge(resources, {
+          ...DEFAULT_ENGINE_OPTIONS,
+          apply: !flags.dryRun,
+          concurrency: flags.concurrency,
+          timeoutMs: flags.timeout,
+          isTransient: (err) => isConnectionError(err) || isTimeout(err),
+          onEvent: (e: EngineEvent) => {
+            if (e.type === "retry") log.warn({ resource: e.id, attempt: e.attempt, error: e.error, delayMs: e.delayMs }, "retrying after a transient error");
+            if (progress && e.type === "start") process.stderr.write(`  ... ${e.id}\n`);
+            if (progress && e.type === "done") process.stderr.write(`${renderResourceLine(e.report).split("\n")[0]}\n`);
+          },
+        });
+        process.stdout.write(flags.json ? `${JSON.stringify(applyToJson(flags.name, report), null, 2)}\n` : renderApply(flags.name, report));
+        if (report.summary.failed > 0) process.exitCode = ExitCode.FAILURE;
+        else if (report.dryRun && report.summary.drift > 0) process.exitCode = ExitCode.DRIFT;
+      } finally {
+        await hv.close();
+      }
+    });
+}
