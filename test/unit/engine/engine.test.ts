@@ -138,4 +138,12 @@ describe("converge", () => {
     expect(r.summary.drift).toBe(12);
     expect(Scripted.maxActive).toBe(3);
   });
+
+  it("only checks audit-mode resources, reporting drift even when applying", async () => {
+    const audited = Object.assign(new Scripted("network", "audited"), { audit: true });
+    const r = await converge([audited, new Scripted("network", "enforced")], opts(true));
+    expect(r.resources.map((x) => [x.name, x.outcome])).toEqual([["audited", "drift"], ["enforced", "changed"]]);
+    expect(audited.actual).toBe("old");
+    expect(audited.calls).toEqual([false]);
+  });
 });
