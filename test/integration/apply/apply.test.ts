@@ -1,0 +1,199 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { runCli, tempDir } from "../../harness/processes.js";
+import { freeSubnet24 } from "../../harness/subnet.js";
+import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
+
+// `virtfleet apply --local` as a real process against the real libvirtd, verified with virsh.
+const prefix = testPrefix();
+const dir = tempDir("vft-apply-");
+const policies = join(dir.path, "policies");
+const poolPath = join(dir.path, "pool");
+const net = `${prefix}net`;
+const pool = `${prefix}pool`;
+const web = `${prefix}web`;
+const db = `${prefix}db`;
+const bridge = `vftap${prefix.slice(4, 8)}`;
+let subnet = 0;
+
+interface Guest {
+  name: string;
+  vcpus?: number;
+  state?: string;
+}
+
+function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: boolean }): void {
+  const absent = o.removeAll === true;
+  const base = {
+    apiVersion: "virtfleet/v1",
+    kind: "Policy",
+    metadata: { name: "base" },
+    spec: {
+      resources: {
+        networks: [
+          {
+            name: net,
+            mode: "nat",
+            bridge,
+            ipv4: { address: `192.168.${subnet}.1`, prefix: 24, dhcp: { start: `192.168.${subnet}.100`, end: `192.168.${subnet}.150` } },
+            autostart: false,
+            state: absent ? "absent" : "active",
+          },
+        ],
+        pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: absent || o.removePool ? "absent" : "active" }],
+      },
+    },
+  };
+  const guests = {
+    apiVersion: "virtfleet/v1",
+    kind: "Policy",
+    metadata: { name: "guests" },
+    spec: {
+      resources: {
+        volumes: o.guests.map((g) => ({ name: `${g.name}.qcow2`, pool, format: "qcow2", capacity: "64MiB", state: absent ? "absent" : "present" })),
+        domains: o.guests.map((g) => ({
+          name: g.name,
+          vcpus: g.vcpus ?? 1,
+          memory: "128MiB",
+          disks: [{ volume: `${pool}/${g.name}.qcow2` }],
+          interfaces: [{ network: net }],
+          autostart: true,
+          state: absent ? "absent" : (g.state ?? "running"),
+        })),
+      },
+    },
+  };
+  mkdirSync(policies, { recursive: true });
+  writeFileSync(join(policies, "base.yaml"), stringify(base));
+  writeFileSync(join(policies, "guests.yaml"), stringify(guests));
+}
+
+async function apply(...extra: string[]) {
+  const r = await runCli(["apply", policies, "--local", "--json", "--shutdown-timeout", "2s", ...extra]);
+  let json: any = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = null;
+  }
+  return { ...r, json };
+}
+
+const outcome = (json: any, kind: string, name: string) => json.resources.find((r: any) => r.kind === kind && r.name === name);
+
+beforeAll(async () => {
+  subnet = await freeSubnet24();
+});
+
+afterAll(async () => {
+  await cleanupPrefix(prefix);
+  dir.cleanup();
+});
+
+describe("virtfleet apply --local on a real KVM host", () => {
+  it("a dry-run from nothing reports every resource as drift and creates nothing", async () => {
+    writePolicies({ guests: [{ name: web }, { name: db }] });
+    const r = await apply("--dry-run");
+    expect(r.code).toBe(3);
+    expect(r.json.dryRun).toBe(true);
+    expect(r.json.summary).toMatchObject({ drift: 6, changed: 0, failed: 0 });
+    expect((await virshResult("dominfo", web)).code).not.toBe(0);
+    expect((await virshResult("net-info", net)).code).not.toBe(0);
+  });
+
+  it("converges from nothing, verified with virsh", async () => {
+    const r = await apply();
+    expect(r.stderr).not.toMatch(/"level":50/);
+    expect(r.code).toBe(0);
+    expect(r.json.summary).toMatchObject({ changed: 6, failed: 0, skipped: 0 });
+    const info = await virsh("dominfo", web);
+    expect(info).toMatch(/State:\s+running/);
+    expect(info).toMatch(/CPU\(s\):\s+1/);
+    expect(info).toMatch(/Max memory:\s+131072 KiB/);
+    expect(info).toMatch(/Autostart:\s+enable/);
+    const netXml = await virsh("net-dumpxml", net);
+    expect(netXml).toContain(`<range start='192.168.${subnet}.100' end='192.168.${subnet}.150'/>`);
+    expect(netXml).toContain(`<bridge name='${bridge}'`);
+    const vol = await virsh("vol-dumpxml", `${web}.qcow2`, "--pool", pool);
+    expect(vol).toContain("<format type='qcow2'/>");
+    expect(vol).toMatch(/<capacity unit='bytes'>67108864<\/capacity>/);
+    expect(await virsh("domiflist", web)).toContain(net);
+  });
+
+  it("a second apply changes nothing", async () => {
+    const r = await apply();
+    expect(r.code).toBe(0);
+    expect(r.json.summary).toEqual({ ok: 6, changed: 0, drift: 0, failed: 0, skipped: 0 });
+  });
+
+  it("one changed field changes exactly that field, classified restart, pending", async () => {
+    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db }] });
+    const r = await apply();
+    expect(r.code).toBe(0);
+    expect(r.json.summary.changed).toBe(1);
+    const w = outcome(r.json, "domain", web);
+    expect(w.changes).toEqual([{ field: "vcpus", from: 1, to: 2, disruption: "restart" }]);
+    expect(w.pendingRestart).toBe(true);
+    expect(await virsh("vcpucount", web, "--config", "--maximum")).toMatch(/^2/);
+    expect(await virsh("vcpucount", web, "--live", "--current")).toMatch(/^1/);
+    const again = await apply();
+    expect(again.json.summary.changed).toBe(0);
+    expect(outcome(again.json, "domain", web).pendingRestart).toBe(true);
+  });
+
+  it("a dry-run after an out-of-band virsh change reports that drift and changes nothing; apply repairs it", async () => {
+    await virsh("destroy", db);
+    await virsh("autostart", "--disable", web);
+    const dry = await apply("--dry-run");
+    expect(dry.code).toBe(3);
+    expect(outcome(dry.json, "domain", db).changes).toEqual([{ field: "state", from: "shutoff", to: "running", disruption: "live" }]);
+    expect(outcome(dry.json, "domain", web).changes).toEqual([{ field: "autostart", from: false, to: true, disruption: "live" }]);
+    expect(await virsh("domstate", db)).toMatch(/shut off/);
+    const fix = await apply();
+    expect(fix.json.summary).toMatchObject({ changed: 2, failed: 0 });
+    expect(await virsh("domstate", db)).toMatch(/running/);
+  });
+
+  it("an invalid policy fails validation with file:line:col and touches nothing", async () => {
+    const file = join(policies, "guests.yaml");
+    const { readFileSync } = await import("node:fs");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, good.replace("memory: 128MiB", "memory: 128MiB\n          memroy: 256MiB"));
+    try {
+      const r = await runCli(["apply", policies, "--local"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/guests\.yaml:\d+:\d+: .*memroy/);
+      expect(r.stderr).toMatch(/nothing was applied/);
+      expect(await virsh("domstate", db)).toMatch(/running/);
+    } finally {
+      writeFileSync(file, good);
+    }
+  });
+
+  it("refuses to remove a pool that still holds volumes the policies keep", async () => {
+    writePolicies({ guests: [{ name: web }, { name: db }], removePool: true });
+    const r = await apply();
+    expect(r.code).toBe(1);
+    const p = outcome(r.json, "pool", pool);
+    expect(p.outcome).toBe("failed");
+    expect(p.error).toMatch(/still holds .*qcow2.*state: absent/);
+    expect((await virshResult("pool-info", pool)).code).toBe(0);
+  });
+
+  it("state absent removes domains, then volumes, then pool and network", async () => {
+    writePolicies({ guests: [{ name: web }, { name: db }], removeAll: true });
+    const r = await apply();
+    expect(r.code).toBe(0);
+    expect(r.json.summary).toMatchObject({ changed: 6, failed: 0, skipped: 0 });
+    const order = r.json.resources.map((x: any) => `${x.kind}/${x.name}`);
+    expect(order.indexOf(`domain/${web}`)).toBeLessThan(order.indexOf(`volume/${pool}/${web}.qcow2`));
+    expect(order.indexOf(`volume/${pool}/${web}.qcow2`)).toBeLessThan(order.indexOf(`pool/${pool}`));
+    for (const [cmd, name] of [["dominfo", web], ["dominfo", db], ["pool-info", pool], ["net-info", net]]) {
+      expect((await virshResult(cmd, name)).code, `${cmd} ${name}`).not.toBe(0);
+    }
+    const again = await apply();
+    expect(again.json.summary).toEqual({ ok: 6, changed: 0, drift: 0, failed: 0, skipped: 0 });
+  });
+});
