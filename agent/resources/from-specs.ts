@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from "../../common/index.js";
+import { ValidationError, type DomainSpec, type ResolvedPolicy } from "../../common/index.js";
 import { resourceId, type CheckResult, type Resource } from "../engine/index.js";
 import type { DomainHostEnv } from "./domain.js";
 import { DomainResource } from "./domain.js";
@@ -8,6 +8,7 @@ import { NetworkResource } from "./network.js";
 import { PoolResource } from "./pool.js";
 import type { ResourceContext } from "./context.js";
 import { VolumeResource } from "./volume.js";
+import { CloudInitSeedResource, seedPoolOf, seedVolumeName } from "./cloud-init/index.js";
 
 export interface ResourceFactoryOptions {
   ctx: ResourceContext;
@@ -18,7 +19,11 @@ export interface ResourceFactoryOptions {
 /**
  * The resources of `policies` (already resolved for this host, conflicts settled), with
  * their dependency edges: host → everything; pool → volume (and backing volume → overlay);
- * volume and network → domain.
+ * volume and network → domain. A domain with `cloudInit` gets a seed volume resource
+ * (cloud-init/seed-resource.ts) in its pool → seed → domain, and is converged with an
+ * effective spec whose cdroms end with that seed (so define, diff and a second apply all
+ * see the same list); removing the domain removes its seed. Throws ValidationError when a
+ * domain's seed has no pool or collides with a declared volume.
  */
 export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
   const audited = new Set(policies.filter((p) => p.mode === "audit").map((p) => p.name));
@@ -58,11 +63,19 @@ function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFacto
     base.push(resourceId("host", "host"));
   }
   const removedVolumes = new Map<string, Set<string>>();
+  const removeVolume = (pool: string, name: string) => {
+    if (!removedVolumes.has(pool)) removedVolumes.set(pool, new Set());
+    removedVolumes.get(pool)!.add(name);
+  };
+  const declaredVolumes = new Set<string>();
   for (const p of policies) {
     for (const v of p.resources.volumes) {
-      if (v.state !== "absent") continue;
-      if (!removedVolumes.has(v.pool)) removedVolumes.set(v.pool, new Set());
-      removedVolumes.get(v.pool)!.add(v.name);
+      declaredVolumes.add(`${v.pool}/${v.name}`);
+      if (v.state === "absent") removeVolume(v.pool, v.name);
+    }
+    for (const d of p.resources.domains) {
+      const pool = d.cloudInit ? seedPoolOf(d) : null;
+      if (pool !== null && d.state === "absent") removeVolume(pool, seedVolumeName(d.name));
     }
   }
   for (const p of policies) {
@@ -82,8 +95,30 @@ function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFacto
         ...d.cdroms.flatMap((c) => ("pool" in c ? [resourceId("volume", `${c.pool}/${c.volume}`)] : [])),
         ...d.interfaces.map((i) => resourceId("network", i.network)),
       ];
-      out.push(new DomainResource(d, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
+      const seed = seedFor(d, p.name, base, declaredVolumes, o);
+      if (seed) {
+        out.push(seed);
+        deps.push(resourceId("volume", seed.name));
+      }
+      const spec = seed ? withSeedCdrom(d, seed) : d;
+      out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }
   return out;
+}
+
+/** The seed resource of `d`, or null without cloudInit (or when removing a domain whose seed has no pool). */
+function seedFor(d: DomainSpec, policy: string, base: string[], declaredVolumes: ReadonlySet<string>, o: ResourceFactoryOptions): CloudInitSeedResource | null {
+  if (!d.cloudInit) return null;
+  if (seedPoolOf(d) === null && d.state === "absent") return null;
+  const seed = new CloudInitSeedResource(d, policy, base, o.ctx);
+  if (declaredVolumes.has(seed.name)) {
+    throw new ValidationError(`domain ${d.name}: its cloud-init seed ${seed.name} is also declared as a volume; rename that volume`);
+  }
+  return seed;
+}
+
+/** `d` with the seed as its last cdrom. */
+function withSeedCdrom(d: DomainSpec, seed: CloudInitSeedResource): DomainSpec {
+  return { ...d, cdroms: [...d.cdroms, { pool: seed.pool, volume: seed.volume }] };
 }

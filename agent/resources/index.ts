@@ -7,3 +7,15 @@ export { NetworkResource } from "./network.js";
 export { PoolResource } from "./pool.js";
 export { VolumeResource, DestructiveChangeError } from "./volume.js";
 export { detectDomainEnv } from "./host-quirks.js";
+export {
+  CloudInitSeedResource,
+  renderMetaData,
+  renderSeed,
+  renderUserData,
+  readSeedFile,
+  seedPoolOf,
+  seedVolumeName,
+  writeSeedIso,
+  type SeedContent,
+  type SeedFileState,
+} from "./cloud-init/index.js";
