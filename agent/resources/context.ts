@@ -1,5 +1,6 @@
 import type { Logger } from "../../common/index.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
+import type { ProgressReporter } from "./volume-import/progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */
 export interface ResourceContext {
@@ -7,6 +8,10 @@ export interface ResourceContext {
   log: Logger;
   /** How long a graceful guest shutdown may take before the guest is forced off. */
   shutdownTimeoutMs: number;
+  /** Receives throttled (at most ~4/s) progress of long steps such as a volume import. */
+  progress?: ProgressReporter;
+  /** A volume import fails when no byte arrives for this long (default DEFAULT_IMPORT_IDLE_TIMEOUT_MS). */
+  importIdleTimeoutMs?: number;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;
