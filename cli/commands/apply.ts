@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import {
   createLogger,
+  formatBytes,
   formatConflict,
   formatIssue,
   loadPolicies,
@@ -14,7 +15,7 @@ import { collectFacts } from "../../agent/facts/index.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../agent/engine/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { Hypervisor, isConnectionError, isTimeout } from "../../agent/libvirt/index.js";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies } from "../../agent/resources/index.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type ResourceContext } from "../../agent/resources/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { durationArg } from "../option-parsers.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
@@ -69,11 +70,17 @@ export function registerApplyCommand(program: Command): void {
 
       const hv = await Hypervisor.open({ socketPath: flags.libvirtSocket });
       try {
+        const progress = !flags.json && process.stderr.isTTY;
+        const status = statusLine(process.stderr);
         const resources = resourcesFromPolicies(host.policies, {
-          ctx: { hv, log, shutdownTimeoutMs: flags.shutdownTimeout },
+          ctx: {
+            hv,
+            log,
+            shutdownTimeoutMs: flags.shutdownTimeout,
+            progress: progress ? (e) => status.show(formatProgress(e)) : undefined,
+          },
           domainEnv: await detectDomainEnv(),
         });
-        const progress = !flags.json && process.stderr.isTTY;
         const report = await converge(resources, {
           ...DEFAULT_ENGINE_OPTIONS,
           apply: !flags.dryRun,
@@ -82,8 +89,8 @@ export function registerApplyCommand(program: Command): void {
           isTransient: (err) => isConnectionError(err) || isTimeout(err),
           onEvent: (e: EngineEvent) => {
             if (e.type === "retry") log.warn({ resource: e.id, attempt: e.attempt, error: e.error, delayMs: e.delayMs }, "retrying after a transient error");
-            if (progress && e.type === "start") process.stderr.write(`  ... ${e.id}\n`);
-            if (progress && e.type === "done") process.stderr.write(`${renderResourceLine(e.report).split("\n")[0]}\n`);
+            if (progress && e.type === "start") status.line(`  ... ${e.id}`);
+            if (progress && e.type === "done") status.line(renderResourceLine(e.report).split("\n")[0]!);
           },
         });
         process.stdout.write(flags.json ? `${JSON.stringify(applyToJson(flags.name, report), null, 2)}\n` : renderApply(flags.name, report));
@@ -93,4 +100,36 @@ export function registerApplyCommand(program: Command): void {
         await hv.close();
       }
     });
+}
+
+export type ProgressEvent = Parameters<NonNullable<ResourceContext["progress"]>>[0];
+
+/** A progress event as one line, e.g. `  importing vf-pool/base.qcow2: 45.2 MiB / 300.0 MiB (15%)`. */
+export function formatProgress(e: ProgressEvent): string {
+  const name = e.resource.replace(/^[a-z]+\//, "");
+  if (e.phase === "resize") return `  resizing ${name}: ${formatBytes(e.bytes)} → ${e.total === null ? "?" : formatBytes(e.total)}`;
+  const verb = e.phase === "verify" ? "verifying" : "importing";
+  if (e.total === null || e.total <= 0) return `  ${verb} ${name}: ${formatBytes(e.bytes)}`;
+  const pct = Math.min(100, Math.floor((e.bytes / e.total) * 100));
+  return `  ${verb} ${name}: ${formatBytes(e.bytes)} / ${formatBytes(e.total)} (${pct}%)`;
+}
+
+/**
+ * A terminal status line: `show` rewrites it in place (cut to the terminal width, so it never
+ * wraps); `line` clears it and prints a permanent line above.
+ */
+function statusLine(out: NodeJS.WriteStream): { show(text: string): void; line(text: string): void } {
+  const CLEAR = "\r\x1b[2K";
+  let shown = false;
+  return {
+    show(text) {
+      const width = out.columns > 1 ? out.columns - 1 : 79;
+      out.write(`${CLEAR}${text.length > width ? text.slice(0, width) : text}`);
+      shown = true;
+    },
+    line(text) {
+      out.write(`${shown ? CLEAR : ""}${text}\n`);
+      shown = false;
+    },
+  };
 }
