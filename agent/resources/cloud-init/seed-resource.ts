@@ -29,7 +29,8 @@ export function seedPoolOf(spec: DomainSpec): string | null {
  *   a running guest reads it at its next boot, which its domain reports as a pending restart
  *   because the domain's spec hash covers `cloudInit`).
  * - Present on disk but not known to libvirt → the pool is refreshed.
- * - Domain `state: absent` → the seed is deleted (after the domain, by the reversed edge).
+ * - Domain `state: absent` → the seed is deleted (after the domain, by the reversed edge);
+ *   with its pool inactive it is left in place, with a note.
  * Construction throws ValidationError when the domain has no pool to put the seed in.
  */
 export class CloudInitSeedResource implements Resource {
@@ -73,7 +74,8 @@ export class CloudInitSeedResource implements Resource {
       return { changes: [{ field: "state", from: "absent", to: "present", disruption: "live" }] };
     }
     if (!(await hv.poolIsActive(pool))) {
-      if (!apply) return { changes: this.removing ? [] : [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
+      if (this.removing) return { changes: [], notes: [`pool ${this.pool} is inactive, so the cloud-init seed ${this.volume} (if any) was left in place`] };
+      if (!apply) return { changes: [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
       throw new VirtfleetError("POOL_INACTIVE", `pool ${this.pool} is not active, so the cloud-init seed ${this.name} cannot be read or written; set the pool's state to active`);
     }
     const dir = parsePoolXml(await hv.poolXml(pool)).path;
