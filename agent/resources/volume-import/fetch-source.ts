@@ -99,7 +99,8 @@ async function openFile(u: URL, shown: string, maxBytes: number, signal: AbortSi
     throw new SourceFetchError(`${shown}: not a local file URL (${describeError(err)})`, { cause: err });
   }
   const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new SourceFetchError(err.code === "ENOENT" ? `${shown}: no such file` : `${shown}: ${err.message}`, { cause: err });
+    if (err.code === "ENOENT") throw new SourceFetchError(`${shown}: no such file`);
+    throw new SourceFetchError(`${shown}: ${err.message}`, { cause: err });
   });
   if (!st.isFile()) throw new SourceFetchError(`${shown}: not a regular file`);
   if (st.size > maxBytes) throw tooLarge(shown, formatBytes(st.size), maxBytes);
