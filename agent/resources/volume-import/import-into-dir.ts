@@ -63,17 +63,13 @@ export async function importIntoDir(r: DirImportRequest): Promise<DirImportResul
   await rm(partial, { force: true });
   try {
     const download = throttledProgress(r.progress, { resource: r.resource, phase: "download", total: null });
-    let total: number | null = null;
     const got = await downloadTo(r.source.url, partial, {
       signal: r.signal,
       maxBytes: r.maxBytes,
       idleTimeoutMs: r.idleTimeoutMs,
-      onBytes: (bytes, t) => {
-        total = t;
-        download.update(bytes);
-      },
+      onBytes: (bytes, total) => download.update(bytes, total),
     });
-    throttledProgress(r.progress, { resource: r.resource, phase: "download", total: total ?? got.bytes }).finish(got.bytes);
+    download.finish(got.bytes, got.bytes);
 
     const expected = r.source.sha256.toLowerCase();
     if (got.sha256 !== expected) {

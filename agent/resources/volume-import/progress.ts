@@ -13,8 +13,9 @@ export type ProgressReporter = (e: ProgressEvent) => void;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 
 /**
- * Rate-limits a byte counter: `update(bytes)` reports at most once per `intervalMs` (the first
- * call always reports), `finish(bytes)` always reports. A throwing reporter is ignored: progress
+ * Rate-limits a byte counter: `update(bytes, total?)` reports at most once per `intervalMs` (the
+ * first call always reports), `finish(bytes, total?)` always reports; a given `total` replaces the
+ * base's. A throwing reporter is ignored: progress
  * never fails the work it describes.
  */
 export function throttledProgress(
@@ -22,22 +23,22 @@ export function throttledProgress(
   base: Omit<ProgressEvent, "bytes">,
   intervalMs = DEFAULT_PROGRESS_INTERVAL_MS,
   now: () => number = Date.now,
-): { update(bytes: number): void; finish(bytes: number): void } {
+): { update(bytes: number, total?: number | null): void; finish(bytes: number, total?: number | null): void } {
   let last = -Infinity;
-  const emit = (bytes: number) => {
+  const emit = (bytes: number, total: number | null | undefined) => {
     last = now();
     try {
-      report?.({ ...base, bytes });
+      report?.({ ...base, bytes, total: total === undefined ? base.total : total });
     } catch {
       // progress is advisory
     }
   };
   return {
-    update(bytes) {
-      if (report && now() - last >= intervalMs) emit(bytes);
+    update(bytes, total) {
+      if (report && now() - last >= intervalMs) emit(bytes, total);
     },
-    finish(bytes) {
-      if (report) emit(bytes);
+    finish(bytes, total) {
+      if (report) emit(bytes, total);
     },
   };
 }

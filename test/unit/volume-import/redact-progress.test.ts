@@ -27,6 +27,15 @@ describe("throttledProgress", () => {
     expect(seen[0]).toEqual({ ...base, bytes: 0 });
   });
 
+  it("a total given with an update replaces the base's", () => {
+    const seen: ProgressEvent[] = [];
+    const p = throttledProgress((e) => seen.push(e), { ...base, total: null });
+    p.update(5, 50);
+    p.finish(50);
+    p.finish(60, 60);
+    expect(seen.map((e) => [e.bytes, e.total])).toEqual([[5, 50], [50, null], [60, 60]]);
+  });
+
   it("a throwing reporter never fails the work", () => {
     const p = throttledProgress(() => {
       throw new Error("tty gone");
