@@ -95,8 +95,16 @@ export class DomainResource implements Resource {
     if (config.some((c) => c.disruption === "recreate")) {
       throw new VirtfleetError("DOMAIN_RECREATE", `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`);
     }
-    // Device hotplug is not done yet: on a running guest a device change waits for a restart.
-    changes.push(...config.map((c) => (running && c.disruption === "live" && !c.field.startsWith("metadata.") ? { ...c, disruption: "restart" as const } : c)));
+    // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.
+    // cloud-init content changed). Device hotplug is not done yet: on a running guest a
+    // device change waits for a restart.
+    const visible = config.length > 1 ? config.filter((c) => c.field !== "metadata.specHash") : config;
+    changes.push(
+      ...visible.map((c) => {
+        if (c.field === "metadata.specHash") return { ...c, disruption: running ? ("restart" as const) : c.disruption };
+        return running && c.disruption === "live" ? { ...c, disruption: "restart" as const } : c;
+      }),
+    );
     if (apply && config.length > 0) {
       checkAborted(signal);
       await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths));

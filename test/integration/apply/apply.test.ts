@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -9,6 +9,8 @@ import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/vir
 // `virtfleet apply --local` as a real process against the real libvirtd, verified with virsh.
 const prefix = testPrefix();
 const dir = tempDir("vft-apply-");
+// QEMU runs as libvirt-qemu: it must be able to reach the pool directory.
+chmodSync(dir.path, 0o755);
 const policies = join(dir.path, "policies");
 const poolPath = join(dir.path, "pool");
 const net = `${prefix}net`;
@@ -24,7 +26,7 @@ interface Guest {
   state?: string;
 }
 
-function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: boolean }): void {
+function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: boolean; typo?: boolean }): void {
   const absent = o.removeAll === true;
   const base = {
     apiVersion: "virtfleet/v1",
@@ -57,6 +59,7 @@ function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: b
           name: g.name,
           vcpus: g.vcpus ?? 1,
           memory: "128MiB",
+          ...(o.typo ? { memroy: "256MiB" } : {}),
           disks: [{ volume: `${pool}/${g.name}.qcow2` }],
           interfaces: [{ network: net }],
           autostart: true,
@@ -157,19 +160,12 @@ describe("virtfleet apply --local on a real KVM host", () => {
   });
 
   it("an invalid policy fails validation with file:line:col and touches nothing", async () => {
-    const file = join(policies, "guests.yaml");
-    const { readFileSync } = await import("node:fs");
-    const good = readFileSync(file, "utf8");
-    writeFileSync(file, good.replace("memory: 128MiB", "memory: 128MiB\n          memroy: 256MiB"));
-    try {
-      const r = await runCli(["apply", policies, "--local"]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/guests\.yaml:\d+:\d+: .*memroy/);
-      expect(r.stderr).toMatch(/nothing was applied/);
-      expect(await virsh("domstate", db)).toMatch(/running/);
-    } finally {
-      writeFileSync(file, good);
-    }
+    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db, state: "shutoff" }], typo: true });
+    const r = await runCli(["apply", policies, "--local"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/guests\.yaml:\d+:\d+: .*memroy/);
+    expect(r.stderr).toMatch(/nothing was applied/);
+    expect(await virsh("domstate", db)).toMatch(/running/);
   });
 
   it("refuses to remove a pool that still holds volumes the policies keep", async () => {

@@ -1,0 +1,129 @@
+/**
+ * Benchmark (issue 4, item 9): converge N tiny guests (define + start) from nothing with
+ * the engine, then re-check them with nothing to do. Baseline, measured in the same run:
+ * the same re-check done with virsh the way a script (or an Ansible `virt` task per guest)
+ * would: `dumpxml --inactive`, `domstate` and `dominfo` per guest, one process per call.
+ *
+ * Run: npm run build && node dist/bench/converge.js [--guests 20] [--runs 5]
+ * Needs root and a running libvirtd. Guests are named vft-bconv-<hex>-NN and removed afterwards.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { promisify } from "node:util";
+import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../agent/engine/index.js";
+import { Hypervisor } from "../agent/libvirt/index.js";
+import { detectDomainEnv, resourcesFromPolicies } from "../agent/resources/index.js";
+import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../common/index.js";
+
+const run = promisify(execFile);
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+  return v;
+}
+
+const GUESTS = arg("guests", 20);
+const RUNS = arg("runs", 5);
+const prefix = `vft-bconv-${randomBytes(3).toString("hex")}-`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function guest(i: number, state: DomainSpec["state"]): DomainSpec {
+  return {
+    name: `${prefix}${String(i).padStart(2, "0")}`,
+    vcpus: 1,
+    memoryBytes: 64 * 1024 * 1024,
+    cpu: "host-model",
+    machine: null,
+    disks: [],
+    cdroms: [],
+    interfaces: [],
+    cloudInit: null,
+    graphics: "none",
+    autostart: false,
+    state,
+    restartOnChange: false,
+  };
+}
+
+function policy(state: DomainSpec["state"]): ResolvedPolicy {
+  return {
+    name: "bench",
+    description: null,
+    mode: "enforce",
+    priority: 0,
+    source: { file: "bench", line: 1, col: 1 },
+    resources: { host: null, networks: [], pools: [], volumes: [], domains: Array.from({ length: GUESTS }, (_, i) => guest(i, state)) },
+  };
+}
+
+async function timed(f: () => Promise<EngineReport>): Promise<{ ms: number; report: EngineReport }> {
+  const t = performance.now();
+  const report = await f();
+  return { ms: performance.now() - t, report };
+}
+
+async function virshRecheck(names: string[]): Promise<void> {
+  for (const n of names) {
+    await run("virsh", ["-q", "-c", "qemu:///system", "dumpxml", "--inactive", n]);
+    await run("virsh", ["-q", "-c", "qemu:///system", "domstate", n]);
+    await run("virsh", ["-q", "-c", "qemu:///system", "dominfo", n]);
+  }
+}
+
+async function main(): Promise<void> {
+  const hv = await Hypervisor.open();
+  const domainEnv = await detectDomainEnv();
+  const ctx = { hv, log: silentLogger(), shutdownTimeoutMs: 5_000 };
+  const engine = (state: DomainSpec["state"], apply: boolean) =>
+    converge(resourcesFromPolicies([policy(state)], { ctx, domainEnv }), { ...DEFAULT_ENGINE_OPTIONS, apply });
+  const names = policy("running").resources.domains.map((d) => d.name);
+  const fromNothing: number[] = [];
+  const recheck: number[] = [];
+  const virshTimes: number[] = [];
+  try {
+    for (let r = 0; r < Math.max(3, Math.ceil(RUNS / 2)); r++) {
+      const c = await timed(() => engine("running", true));
+      if (c.report.summary.changed !== GUESTS) throw new Error(`expected ${GUESTS} changed, got ${JSON.stringify(c.report.summary)}`);
+      fromNothing.push(c.ms);
+      for (let k = 0; k < RUNS; k++) {
+        const again = await timed(() => engine("running", true));
+        if (again.report.summary.ok !== GUESTS) throw new Error(`re-check not in sync: ${JSON.stringify(again.report.summary)}`);
+        recheck.push(again.ms);
+      }
+      const t = performance.now();
+      await virshRecheck(names);
+      virshTimes.push(performance.now() - t);
+      const gone = await timed(() => engine("absent", true));
+      if (gone.report.summary.failed > 0) throw new Error("cleanup failed");
+    }
+  } finally {
+    for (const n of names) {
+      await run("virsh", ["destroy", n]).catch(() => undefined);
+      await run("virsh", ["undefine", n]).catch(() => undefined);
+    }
+    await hv.close();
+  }
+  const rows: [string, number, number][] = [
+    [`converge ${GUESTS} guests from nothing (define + start)`, fromNothing.length, median(fromNothing)],
+    [`re-check ${GUESTS} in-sync guests (engine, apply)`, recheck.length, median(recheck)],
+    [`same re-check with virsh (3 calls per guest)`, virshTimes.length, median(virshTimes)],
+  ];
+  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`);
+  console.log("| workload | runs | median ms | vs virsh re-check |");
+  console.log("|---|---:|---:|---:|");
+  for (const [what, n, ms] of rows) console.log(`| ${what} | ${n} | ${ms.toFixed(1)} | ${(median(virshTimes) / ms).toFixed(1)}× |`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
