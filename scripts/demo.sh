@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job on one machine: a controller (SQLite store in ./.virtfleet/controller) and an
-# agent for this host connected to it. Installs and starts what is missing first. Ctrl-C stops both.
+# The main job on one machine: converge this host to the example policies in policies/
+# (apply --local), then run a controller (SQLite store in ./.virtfleet/controller) and an
+# agent for this host connected to it. Installs and starts what is missing first. Ctrl-C
+# stops controller and agent; the guests keep running (remove them with the policies set
+# to state: absent, or virsh).
 # Environment: VIRTFLEET_LISTEN (default 127.0.0.1:7443), VIRTFLEET_DEMO_DIR (default ./.virtfleet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +13,13 @@ listen=${VIRTFLEET_LISTEN:-127.0.0.1:7443}
 dir=${VIRTFLEET_DEMO_DIR:-$PWD/.virtfleet}
 mkdir -p "$dir"
 cli="node dist/cli/main.js"
+
+echo "Converging this host to the example policies (policies/):"
+status=0
+$cli apply policies --local || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "apply --local exited $status; see above. Continuing with the controller and agent."
+fi
 
 cleanup() {
   trap - EXIT INT TERM
@@ -43,6 +53,9 @@ Try, in another terminal:
   npx virtfleet hosts
   npx virtfleet host $(hostname)
   npx virtfleet hosts --json
+  npx virtfleet apply policies --local --dry-run   # 0 changes: the host is converged
+  virsh destroy web-01; npx virtfleet apply policies --local --dry-run   # drift, exit 3
+  npx virtfleet apply policies --local             # repaired
 
 Ctrl-C stops both.
 MSG
