@@ -75,7 +75,8 @@ export class Controller {
     const proto = fleetProto();
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
-    server.addService(proto.AdminService.service, adminHandlers(this.store.hosts, this.log));
+    // Methods without a handler yet answer UNIMPLEMENTED.
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {

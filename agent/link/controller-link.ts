@@ -35,6 +35,8 @@ export interface HelloContent {
   factsJson: string;
   factsFingerprint: string;
   startedAtMs: number;
+  /** Revision of the cached policy bundle ("" = none). */
+  bundleRevision?: string;
 }
 
 /** Where the link keeps its sequence numbers so they survive restarts. */
@@ -179,6 +181,7 @@ export class ControllerLink {
         factsFingerprint: h.factsFingerprint,
         lastControllerSeq: this.lastControllerSeq,
         startedAtMs: h.startedAtMs,
+        bundleRevision: h.bundleRevision ?? "",
       },
     });
   }

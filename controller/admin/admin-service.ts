@@ -8,7 +8,7 @@ export const DEFAULT_HISTORY_LIMIT = 20;
 export const MAX_HISTORY_LIMIT = 1_000;
 
 /** Serves AdminService: read-only host views for the CLI. Errors become gRPC statuses with a message. */
-export function adminHandlers(hosts: HostStore, log: Logger): AdminServiceHandlers {
+export function adminHandlers(hosts: HostStore, log: Logger): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
     return Object.assign(new Error(`${what} failed: ${describeError(err)}`), { code: grpc.status.INTERNAL, details: describeError(err), metadata: new grpc.Metadata() });

@@ -2,14 +2,26 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AcknowledgeFlapRequest as _fleet_v1_AcknowledgeFlapRequest, AcknowledgeFlapRequest__Output as _fleet_v1_AcknowledgeFlapRequest__Output } from './fleet/v1/AcknowledgeFlapRequest.js';
+import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, AcknowledgeFlapResponse__Output as _fleet_v1_AcknowledgeFlapResponse__Output } from './fleet/v1/AcknowledgeFlapResponse.js';
 import type { AdminServiceClient as _fleet_v1_AdminServiceClient, AdminServiceDefinition as _fleet_v1_AdminServiceDefinition } from './fleet/v1/AdminService.js';
+import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from './fleet/v1/ComplianceRequest.js';
+import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from './fleet/v1/ComplianceResponse.js';
+import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from './fleet/v1/GetHostResponse.js';
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
+import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from './fleet/v1/ListDriftRequest.js';
+import type { ListDriftResponse as _fleet_v1_ListDriftResponse, ListDriftResponse__Output as _fleet_v1_ListDriftResponse__Output } from './fleet/v1/ListDriftResponse.js';
 import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__Output as _fleet_v1_ListHostsRequest__Output } from './fleet/v1/ListHostsRequest.js';
 import type { ListHostsResponse as _fleet_v1_ListHostsResponse, ListHostsResponse__Output as _fleet_v1_ListHostsResponse__Output } from './fleet/v1/ListHostsResponse.js';
+import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _fleet_v1_ListPoliciesRequest__Output } from './fleet/v1/ListPoliciesRequest.js';
+import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from './fleet/v1/ListPoliciesResponse.js';
+import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
+import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from './fleet/v1/WatchDriftRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -18,14 +30,26 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   fleet: {
     v1: {
+      AcknowledgeFlapRequest: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapRequest__Output>
+      AcknowledgeFlapResponse: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapResponse__Output>
       AdminService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AdminServiceClient> & { service: _fleet_v1_AdminServiceDefinition }
+      ComplianceRequest: MessageTypeDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceRequest__Output>
+      ComplianceResponse: MessageTypeDefinition<_fleet_v1_ComplianceResponse, _fleet_v1_ComplianceResponse__Output>
+      DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
       GetHostResponse: MessageTypeDefinition<_fleet_v1_GetHostResponse, _fleet_v1_GetHostResponse__Output>
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
+      ListDriftRequest: MessageTypeDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftRequest__Output>
+      ListDriftResponse: MessageTypeDefinition<_fleet_v1_ListDriftResponse, _fleet_v1_ListDriftResponse__Output>
       ListHostsRequest: MessageTypeDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsRequest__Output>
       ListHostsResponse: MessageTypeDefinition<_fleet_v1_ListHostsResponse, _fleet_v1_ListHostsResponse__Output>
+      ListPoliciesRequest: MessageTypeDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesRequest__Output>
+      ListPoliciesResponse: MessageTypeDefinition<_fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesResponse__Output>
+      PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
+      PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      WatchDriftRequest: MessageTypeDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_WatchDriftRequest__Output>
     }
   }
 }

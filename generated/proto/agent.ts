@@ -3,13 +3,23 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack.js';
+import type { AcknowledgeFlap as _fleet_v1_AcknowledgeFlap, AcknowledgeFlap__Output as _fleet_v1_AcknowledgeFlap__Output } from './fleet/v1/AcknowledgeFlap.js';
 import type { AgentMessage as _fleet_v1_AgentMessage, AgentMessage__Output as _fleet_v1_AgentMessage__Output } from './fleet/v1/AgentMessage.js';
 import type { AgentServiceClient as _fleet_v1_AgentServiceClient, AgentServiceDefinition as _fleet_v1_AgentServiceDefinition } from './fleet/v1/AgentService.js';
+import type { BundledPolicy as _fleet_v1_BundledPolicy, BundledPolicy__Output as _fleet_v1_BundledPolicy__Output } from './fleet/v1/BundledPolicy.js';
+import type { Command as _fleet_v1_Command, Command__Output as _fleet_v1_Command__Output } from './fleet/v1/Command.js';
 import type { ControllerMessage as _fleet_v1_ControllerMessage, ControllerMessage__Output as _fleet_v1_ControllerMessage__Output } from './fleet/v1/ControllerMessage.js';
+import type { DriftEvent as _fleet_v1_DriftEvent, DriftEvent__Output as _fleet_v1_DriftEvent__Output } from './fleet/v1/DriftEvent.js';
+import type { DriftField as _fleet_v1_DriftField, DriftField__Output as _fleet_v1_DriftField__Output } from './fleet/v1/DriftField.js';
+import type { EventsAck as _fleet_v1_EventsAck, EventsAck__Output as _fleet_v1_EventsAck__Output } from './fleet/v1/EventsAck.js';
 import type { FactsUpdate as _fleet_v1_FactsUpdate, FactsUpdate__Output as _fleet_v1_FactsUpdate__Output } from './fleet/v1/FactsUpdate.js';
 import type { Goodbye as _fleet_v1_Goodbye, Goodbye__Output as _fleet_v1_Goodbye__Output } from './fleet/v1/Goodbye.js';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat.js';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello.js';
+import type { PolicyBundle as _fleet_v1_PolicyBundle, PolicyBundle__Output as _fleet_v1_PolicyBundle__Output } from './fleet/v1/PolicyBundle.js';
+import type { Report as _fleet_v1_Report, Report__Output as _fleet_v1_Report__Output } from './fleet/v1/Report.js';
+import type { ResourceOutcome as _fleet_v1_ResourceOutcome, ResourceOutcome__Output as _fleet_v1_ResourceOutcome__Output } from './fleet/v1/ResourceOutcome.js';
+import type { Resync as _fleet_v1_Resync, Resync__Output as _fleet_v1_Resync__Output } from './fleet/v1/Resync.js';
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -20,13 +30,23 @@ export interface ProtoGrpcType {
   fleet: {
     v1: {
       Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
+      AcknowledgeFlap: MessageTypeDefinition<_fleet_v1_AcknowledgeFlap, _fleet_v1_AcknowledgeFlap__Output>
       AgentMessage: MessageTypeDefinition<_fleet_v1_AgentMessage, _fleet_v1_AgentMessage__Output>
       AgentService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AgentServiceClient> & { service: _fleet_v1_AgentServiceDefinition }
+      BundledPolicy: MessageTypeDefinition<_fleet_v1_BundledPolicy, _fleet_v1_BundledPolicy__Output>
+      Command: MessageTypeDefinition<_fleet_v1_Command, _fleet_v1_Command__Output>
       ControllerMessage: MessageTypeDefinition<_fleet_v1_ControllerMessage, _fleet_v1_ControllerMessage__Output>
+      DriftEvent: MessageTypeDefinition<_fleet_v1_DriftEvent, _fleet_v1_DriftEvent__Output>
+      DriftField: MessageTypeDefinition<_fleet_v1_DriftField, _fleet_v1_DriftField__Output>
+      EventsAck: MessageTypeDefinition<_fleet_v1_EventsAck, _fleet_v1_EventsAck__Output>
       FactsUpdate: MessageTypeDefinition<_fleet_v1_FactsUpdate, _fleet_v1_FactsUpdate__Output>
       Goodbye: MessageTypeDefinition<_fleet_v1_Goodbye, _fleet_v1_Goodbye__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      PolicyBundle: MessageTypeDefinition<_fleet_v1_PolicyBundle, _fleet_v1_PolicyBundle__Output>
+      Report: MessageTypeDefinition<_fleet_v1_Report, _fleet_v1_Report__Output>
+      ResourceOutcome: MessageTypeDefinition<_fleet_v1_ResourceOutcome, _fleet_v1_ResourceOutcome__Output>
+      Resync: MessageTypeDefinition<_fleet_v1_Resync, _fleet_v1_Resync__Output>
       Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>
     }
   }

@@ -10,6 +10,7 @@ const hello = (over: object = {}) => ({
   factsFingerprint: "abc123",
   lastControllerSeq: 0,
   startedAtMs: 1,
+  bundleRevision: "",
   ...over,
 });
 

@@ -3,12 +3,40 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AcknowledgeFlapRequest as _fleet_v1_AcknowledgeFlapRequest, AcknowledgeFlapRequest__Output as _fleet_v1_AcknowledgeFlapRequest__Output } from '../../fleet/v1/AcknowledgeFlapRequest.js';
+import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, AcknowledgeFlapResponse__Output as _fleet_v1_AcknowledgeFlapResponse__Output } from '../../fleet/v1/AcknowledgeFlapResponse.js';
+import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from '../../fleet/v1/ComplianceRequest.js';
+import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from '../../fleet/v1/ComplianceResponse.js';
+import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from '../../fleet/v1/DriftRecord.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from '../../fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from '../../fleet/v1/GetHostResponse.js';
+import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from '../../fleet/v1/ListDriftRequest.js';
+import type { ListDriftResponse as _fleet_v1_ListDriftResponse, ListDriftResponse__Output as _fleet_v1_ListDriftResponse__Output } from '../../fleet/v1/ListDriftResponse.js';
 import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__Output as _fleet_v1_ListHostsRequest__Output } from '../../fleet/v1/ListHostsRequest.js';
 import type { ListHostsResponse as _fleet_v1_ListHostsResponse, ListHostsResponse__Output as _fleet_v1_ListHostsResponse__Output } from '../../fleet/v1/ListHostsResponse.js';
+import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _fleet_v1_ListPoliciesRequest__Output } from '../../fleet/v1/ListPoliciesRequest.js';
+import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
+import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from '../../fleet/v1/WatchDriftRequest.js';
 
 export interface AdminServiceClient extends grpc.Client {
+  AcknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  AcknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  AcknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  AcknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  acknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  acknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  acknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  acknowledgeFlap(argument: _fleet_v1_AcknowledgeFlapRequest, callback: grpc.requestCallback<_fleet_v1_AcknowledgeFlapResponse__Output>): grpc.ClientUnaryCall;
+  
+  Compliance(argument: _fleet_v1_ComplianceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  Compliance(argument: _fleet_v1_ComplianceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  Compliance(argument: _fleet_v1_ComplianceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  Compliance(argument: _fleet_v1_ComplianceRequest, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  compliance(argument: _fleet_v1_ComplianceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  compliance(argument: _fleet_v1_ComplianceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  compliance(argument: _fleet_v1_ComplianceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  compliance(argument: _fleet_v1_ComplianceRequest, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
@@ -17,6 +45,15 @@ export interface AdminServiceClient extends grpc.Client {
   getHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   getHost(argument: _fleet_v1_GetHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   getHost(argument: _fleet_v1_GetHostRequest, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  ListDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  ListDrift(argument: _fleet_v1_ListDriftRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  ListDrift(argument: _fleet_v1_ListDriftRequest, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  listDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  listDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  listDrift(argument: _fleet_v1_ListDriftRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
+  listDrift(argument: _fleet_v1_ListDriftRequest, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
   
   ListHosts(argument: _fleet_v1_ListHostsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListHostsResponse__Output>): grpc.ClientUnaryCall;
   ListHosts(argument: _fleet_v1_ListHostsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListHostsResponse__Output>): grpc.ClientUnaryCall;
@@ -27,16 +64,54 @@ export interface AdminServiceClient extends grpc.Client {
   listHosts(argument: _fleet_v1_ListHostsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListHostsResponse__Output>): grpc.ClientUnaryCall;
   listHosts(argument: _fleet_v1_ListHostsRequest, callback: grpc.requestCallback<_fleet_v1_ListHostsResponse__Output>): grpc.ClientUnaryCall;
   
+  ListPolicies(argument: _fleet_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _fleet_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _fleet_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  ListPolicies(argument: _fleet_v1_ListPoliciesRequest, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _fleet_v1_ListPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _fleet_v1_ListPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _fleet_v1_ListPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  listPolicies(argument: _fleet_v1_ListPoliciesRequest, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Live drift events (new and updated) as they are stored.
+   */
+  WatchDrift(argument: _fleet_v1_WatchDriftRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_DriftRecord__Output>;
+  WatchDrift(argument: _fleet_v1_WatchDriftRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_DriftRecord__Output>;
+  /**
+   * Live drift events (new and updated) as they are stored.
+   */
+  watchDrift(argument: _fleet_v1_WatchDriftRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_DriftRecord__Output>;
+  watchDrift(argument: _fleet_v1_WatchDriftRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_DriftRecord__Output>;
+  
 }
 
 export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation {
+  AcknowledgeFlap: grpc.handleUnaryCall<_fleet_v1_AcknowledgeFlapRequest__Output, _fleet_v1_AcknowledgeFlapResponse>;
+  
+  Compliance: grpc.handleUnaryCall<_fleet_v1_ComplianceRequest__Output, _fleet_v1_ComplianceResponse>;
+  
   GetHost: grpc.handleUnaryCall<_fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse>;
   
+  ListDrift: grpc.handleUnaryCall<_fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse>;
+  
   ListHosts: grpc.handleUnaryCall<_fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse>;
+  
+  ListPolicies: grpc.handleUnaryCall<_fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse>;
+  
+  /**
+   * Live drift events (new and updated) as they are stored.
+   */
+  WatchDrift: grpc.handleServerStreamingCall<_fleet_v1_WatchDriftRequest__Output, _fleet_v1_DriftRecord>;
   
 }
 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
+  AcknowledgeFlap: MethodDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapRequest__Output, _fleet_v1_AcknowledgeFlapResponse__Output>
+  Compliance: MethodDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceResponse, _fleet_v1_ComplianceRequest__Output, _fleet_v1_ComplianceResponse__Output>
   GetHost: MethodDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostResponse, _fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse__Output>
+  ListDrift: MethodDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftResponse, _fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse__Output>
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
+  ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
+  WatchDrift: MethodDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_DriftRecord, _fleet_v1_WatchDriftRequest__Output, _fleet_v1_DriftRecord__Output>
 }

@@ -4,6 +4,8 @@
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from '../../fleet/v1/Hello.js';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from '../../fleet/v1/Heartbeat.js';
 import type { FactsUpdate as _fleet_v1_FactsUpdate, FactsUpdate__Output as _fleet_v1_FactsUpdate__Output } from '../../fleet/v1/FactsUpdate.js';
+import type { Report as _fleet_v1_Report, Report__Output as _fleet_v1_Report__Output } from '../../fleet/v1/Report.js';
+import type { DriftEvent as _fleet_v1_DriftEvent, DriftEvent__Output as _fleet_v1_DriftEvent__Output } from '../../fleet/v1/DriftEvent.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface AgentMessage {
@@ -12,7 +14,9 @@ export interface AgentMessage {
   'hello'?: (_fleet_v1_Hello | null);
   'heartbeat'?: (_fleet_v1_Heartbeat | null);
   'factsUpdate'?: (_fleet_v1_FactsUpdate | null);
-  'body'?: "hello"|"heartbeat"|"factsUpdate";
+  'report'?: (_fleet_v1_Report | null);
+  'drift'?: (_fleet_v1_DriftEvent | null);
+  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift";
 }
 
 export interface AgentMessage__Output {
@@ -21,5 +25,7 @@ export interface AgentMessage__Output {
   'hello'?: (_fleet_v1_Hello__Output | null);
   'heartbeat'?: (_fleet_v1_Heartbeat__Output | null);
   'factsUpdate'?: (_fleet_v1_FactsUpdate__Output | null);
-  'body'?: "hello"|"heartbeat"|"factsUpdate";
+  'report'?: (_fleet_v1_Report__Output | null);
+  'drift'?: (_fleet_v1_DriftEvent__Output | null);
+  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift";
 }

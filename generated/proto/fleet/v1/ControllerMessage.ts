@@ -4,6 +4,9 @@
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from '../../fleet/v1/Welcome.js';
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from '../../fleet/v1/Ack.js';
 import type { Goodbye as _fleet_v1_Goodbye, Goodbye__Output as _fleet_v1_Goodbye__Output } from '../../fleet/v1/Goodbye.js';
+import type { PolicyBundle as _fleet_v1_PolicyBundle, PolicyBundle__Output as _fleet_v1_PolicyBundle__Output } from '../../fleet/v1/PolicyBundle.js';
+import type { EventsAck as _fleet_v1_EventsAck, EventsAck__Output as _fleet_v1_EventsAck__Output } from '../../fleet/v1/EventsAck.js';
+import type { Command as _fleet_v1_Command, Command__Output as _fleet_v1_Command__Output } from '../../fleet/v1/Command.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ControllerMessage {
@@ -12,7 +15,10 @@ export interface ControllerMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
   'ackOnly'?: (_fleet_v1_Ack | null);
   'goodbye'?: (_fleet_v1_Goodbye | null);
-  'body'?: "welcome"|"ackOnly"|"goodbye";
+  'bundle'?: (_fleet_v1_PolicyBundle | null);
+  'eventsAck'?: (_fleet_v1_EventsAck | null);
+  'command'?: (_fleet_v1_Command | null);
+  'body'?: "welcome"|"ackOnly"|"goodbye"|"bundle"|"eventsAck"|"command";
 }
 
 export interface ControllerMessage__Output {
@@ -21,5 +27,8 @@ export interface ControllerMessage__Output {
   'welcome'?: (_fleet_v1_Welcome__Output | null);
   'ackOnly'?: (_fleet_v1_Ack__Output | null);
   'goodbye'?: (_fleet_v1_Goodbye__Output | null);
-  'body'?: "welcome"|"ackOnly"|"goodbye";
+  'bundle'?: (_fleet_v1_PolicyBundle__Output | null);
+  'eventsAck'?: (_fleet_v1_EventsAck__Output | null);
+  'command'?: (_fleet_v1_Command__Output | null);
+  'body'?: "welcome"|"ackOnly"|"goodbye"|"bundle"|"eventsAck"|"command";
 }

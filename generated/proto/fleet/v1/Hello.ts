@@ -26,6 +26,11 @@ export interface Hello {
    * Agent process start, milliseconds since the epoch.
    */
   'startedAtMs'?: (number | string | Long);
+  /**
+   * Revision of the policy bundle the agent has cached and enforces ("" = none); the
+   * controller sends a bundle only when its own differs.
+   */
+  'bundleRevision'?: (string);
 }
 
 export interface Hello__Output {
@@ -51,4 +56,9 @@ export interface Hello__Output {
    * Agent process start, milliseconds since the epoch.
    */
   'startedAtMs': (number);
+  /**
+   * Revision of the policy bundle the agent has cached and enforces ("" = none); the
+   * controller sends a bundle only when its own differs.
+   */
+  'bundleRevision': (string);
 }

@@ -13,10 +13,14 @@ export interface Welcome {
   'heartbeatTimeoutMs'?: (number);
   'controllerVersion'?: (string);
   /**
-   * Highest agent seq the controller has stored for this host (0 = none); the agent
-   * re-sends anything after it that it still holds.
+   * Highest agent seq the controller has stored for this host (0 = none).
    */
   'lastAgentSeq'?: (number | string | Long);
+  /**
+   * Highest event_seq (Report, DriftEvent) durably stored for this host: the agent drops
+   * outbox entries up to it and replays the rest in order.
+   */
+  'lastEventSeq'?: (number | string | Long);
 }
 
 export interface Welcome__Output {
@@ -29,8 +33,12 @@ export interface Welcome__Output {
   'heartbeatTimeoutMs': (number);
   'controllerVersion': (string);
   /**
-   * Highest agent seq the controller has stored for this host (0 = none); the agent
-   * re-sends anything after it that it still holds.
+   * Highest agent seq the controller has stored for this host (0 = none).
    */
   'lastAgentSeq': (number);
+  /**
+   * Highest event_seq (Report, DriftEvent) durably stored for this host: the agent drops
+   * outbox entries up to it and replays the rest in order.
+   */
+  'lastEventSeq': (number);
 }
