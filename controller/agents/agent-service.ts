@@ -29,6 +29,20 @@ export const DEFAULT_AGENT_SERVICE_OPTIONS: AgentServiceOptions = {
 type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
 
 /**
+ * Extension points for what other controller parts do with a stream. Hooks run
+ * synchronously in the stream's data handler; a hook that throws ProtocolError resets that
+ * stream (logged), any other error is logged and the stream reset with INTERNAL.
+ */
+export interface AgentStreamHooks {
+  /** After Welcome was sent (e.g. send the host's policy bundle when the agent's differs). */
+  onReady?(session: AgentSession, hello: { bundleRevision: string }): void;
+  /** A Report or DriftEvent from a connected host. */
+  onEvent?(session: AgentSession, msg: AgentMessage__Output): void;
+  /** The host's stream ended. */
+  onClosed?(session: AgentSession): void;
+}
+
+/**
  * Serves AgentService.Connect. Contract:
  * - the first message must be a valid Hello; the host is then recorded connected and
  *   answered with Welcome;
@@ -37,10 +51,12 @@ type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessa
  * - one sweep timer (not one per agent) closes streams whose Hello or heartbeats are late.
  */
 export class AgentService {
-  private readonly sessions = new Map<string, AgentSession>();
+  private readonly connected = new Map<string, AgentSession>();
   private readonly pending = new Set<AgentSession>();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly flushTimer: NodeJS.Timeout;
+
+  private hooks: AgentStreamHooks[] = [];
 
   constructor(
     private readonly hosts: HostStore,
@@ -55,24 +71,34 @@ export class AgentService {
     this.flushTimer.unref();
   }
 
+  /** Adds hooks; they run in the order added. */
+  use(hooks: AgentStreamHooks): void {
+    this.hooks.push(hooks);
+  }
+
+  /** Every connected host's session. */
+  sessions(): AgentSession[] {
+    return [...this.connected.values()];
+  }
+
   handlers(): AgentServiceHandlers {
     return { Connect: (call: ConnectCall) => this.onConnect(call) };
   }
 
   connectedHosts(): string[] {
-    return [...this.sessions.keys()];
+    return [...this.connected.keys()];
   }
 
   /** Live view of a connected host's session, or undefined. */
   session(host: string): AgentSession | undefined {
-    return this.sessions.get(host);
+    return this.connected.get(host);
   }
 
   /** Closes every stream with Goodbye (agents reconnect to the next controller) and stops timers. */
   shutdown(reason: string): void {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
-    for (const s of [...this.pending, ...this.sessions.values()]) {
+    for (const s of [...this.pending, ...this.connected.values()]) {
       this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
     }
     this.flushSafely();
@@ -115,6 +141,10 @@ export class AgentService {
       case "heartbeat":
         session.send({ ackOnly: { controllerTimeMs: now } });
         break;
+      case "report":
+      case "drift":
+        for (const h of this.hooks) h.onEvent?.(session, msg);
+        break;
       case "factsUpdate": {
         const f = msg.factsUpdate!;
         const factsJson = validateFactsJson(f.factsJson, "factsUpdate.factsJson");
@@ -131,7 +161,7 @@ export class AgentService {
   private onHello(session: AgentSession, msg: AgentMessage__Output): void {
     const hello = validateHello(msg.hello!);
     const now = this.now();
-    const previous = this.sessions.get(hello.hostName);
+    const previous = this.connected.get(hello.hostName);
     if (previous && previous !== session) {
       this.log.warn({ host: hello.hostName, oldPeer: previous.peer, newPeer: session.peer }, "host connected again; replacing its older stream");
       this.end(previous, `replaced by a newer stream from ${session.peer}`, grpc.status.ABORTED);
@@ -148,7 +178,7 @@ export class AgentService {
     session.host = hello.hostName;
     session.lastControllerSeq = Math.max(host.lastControllerSeq, hello.lastControllerSeq);
     this.pending.delete(session);
-    this.sessions.set(hello.hostName, session);
+    this.connected.set(hello.hostName, session);
     this.log.info(
       { host: hello.hostName, peer: session.peer, session: session.id, agentVersion: hello.agentVersion, created },
       created ? "new host enrolled" : "host connected",
@@ -160,9 +190,11 @@ export class AgentService {
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
         controllerVersion: VERSION,
         lastAgentSeq: Math.max(host.lastAgentSeq, msg.seq),
+        lastEventSeq: host.lastEventSeq,
       },
     });
     this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);
+    for (const h of this.hooks) h.onReady?.(session, { bundleRevision: msg.hello!.bundleRevision });
   }
 
   /** Ends a stream from our side (Goodbye + status) and records the disconnect. */
@@ -182,8 +214,15 @@ export class AgentService {
   private lost(session: AgentSession, reason: string): void {
     this.pending.delete(session);
     const host = session.host;
-    if (host === undefined || this.sessions.get(host) !== session) return;
-    this.sessions.delete(host);
+    if (host === undefined || this.connected.get(host) !== session) return;
+    this.connected.delete(host);
+    for (const h of this.hooks) {
+      try {
+        h.onClosed?.(session);
+      } catch (err) {
+        this.log.error({ host, err: describeError(err) }, "stream close hook failed");
+      }
+    }
     try {
       this.hosts.markDisconnected(host, session.id, reason, this.now());
     } catch (err) {
@@ -200,7 +239,7 @@ export class AgentService {
         this.end(s, "no hello in time", grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.options.helloTimeoutMs} ms`);
       }
     }
-    for (const s of this.sessions.values()) {
+    for (const s of this.connected.values()) {
       const silentFor = now - s.lastMessageAt;
       if (silentFor > this.options.heartbeatTimeoutMs) {
         this.log.warn({ host: s.host, silentForMs: silentFor }, "missed heartbeats; declaring host disconnected");

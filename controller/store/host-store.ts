@@ -16,6 +16,12 @@ export interface HostRow {
   disconnectReason: string;
   lastAgentSeq: number;
   lastControllerSeq: number;
+  /** Highest Report/DriftEvent event_seq stored for this host. */
+  lastEventSeq: number;
+  /** Bundle generation/revision the host last reported converging (observedGeneration). */
+  observedGeneration: number;
+  observedRevision: string;
+  lastReportAt: number | null;
 }
 
 export interface FactChangeRow {
@@ -51,6 +57,10 @@ interface DbHost {
   disconnect_reason: string;
   last_agent_seq: number;
   last_controller_seq: number;
+  last_event_seq: number;
+  observed_generation: number;
+  observed_revision: string;
+  last_report_at: number | null;
 }
 
 function toRow(r: DbHost): HostRow {
@@ -68,6 +78,10 @@ function toRow(r: DbHost): HostRow {
     disconnectReason: r.disconnect_reason,
     lastAgentSeq: r.last_agent_seq,
     lastControllerSeq: r.last_controller_seq,
+    lastEventSeq: r.last_event_seq,
+    observedGeneration: r.observed_generation,
+    observedRevision: r.observed_revision,
+    lastReportAt: r.last_report_at,
   };
 }
 

@@ -1,0 +1,41 @@
+import type { Migration } from "../../../common/index.js";
+
+/**
+ * Policy revisions as loaded from the policies folder, the folder's load attempts (with the
+ * errors of a rejected change), and what each host was last sent.
+ */
+export const M002_POLICIES: Migration = {
+  version: 2,
+  name: "policy revisions and host bundles",
+  sql: `
+    CREATE TABLE policy_revisions (
+      id          INTEGER PRIMARY KEY,
+      policy      TEXT NOT NULL,
+      revision    TEXT NOT NULL,
+      generation  INTEGER NOT NULL,
+      file        TEXT NOT NULL,
+      source      TEXT NOT NULL,
+      mode        TEXT NOT NULL,
+      priority    INTEGER NOT NULL,
+      created_at  INTEGER NOT NULL,
+      current     INTEGER NOT NULL DEFAULT 1,
+      removed_at  INTEGER,
+      UNIQUE (policy, generation)
+    );
+    CREATE INDEX policy_revisions_current ON policy_revisions(current, policy);
+    CREATE TABLE policy_loads (
+      id          INTEGER PRIMARY KEY,
+      loaded_at   INTEGER NOT NULL,
+      accepted    INTEGER NOT NULL,
+      errors_json TEXT NOT NULL,
+      files_json  TEXT NOT NULL
+    );
+    CREATE TABLE host_bundles (
+      host        TEXT PRIMARY KEY REFERENCES hosts(name) ON DELETE CASCADE,
+      revision    TEXT NOT NULL,
+      generation  INTEGER NOT NULL,
+      bundle_json TEXT NOT NULL,
+      sent_at     INTEGER
+    );
+  `,
+};
