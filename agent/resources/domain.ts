@@ -2,8 +2,13 @@ import { canonicalHash, VirtfleetError, type DomainSpec } from "../../common/ind
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import type { DomainRef } from "../libvirt/index.js";
 import {
+  buildCdromDeviceXml,
+  buildDiskDeviceXml,
   buildDomainXml,
+  buildInterfaceDeviceXml,
   buildMetadataElementXml,
+  diskDetachXml,
+  interfaceDetachXml,
   diffDomain,
   parseDomainXml,
   parseVolumeXml,
@@ -32,10 +37,11 @@ export interface DomainHostEnv {
 
 /**
  * A guest. Configuration is compared on the inactive XML and applied by redefinition with
- * the guest's UUID; runtime state on the live state. Changes that a running guest only
- * sees after a restart are applied to the definition and reported as pending restart; the
- * guest is restarted (gracefully, forced after the shutdown timeout) only when the spec
- * sets `restartOnChange`. A hash of the desired spec is kept in the guest's metadata.
+ * the guest's UUID; runtime state on the live state. On a running guest, NICs and virtio
+ * disks are attached and detached live and a cdrom's medium is swapped live; changes that a
+ * running guest only sees after a restart are applied to the definition and reported as
+ * pending restart, and the guest is restarted (gracefully, forced after the shutdown
+ * timeout) only when the spec sets `restartOnChange`. A hash of the desired spec is kept in the guest's metadata.
  * Removal forces the guest off and undefines it (with NVRAM); its volumes are separate
  * resources.
  */
@@ -96,40 +102,45 @@ export class DomainResource implements Resource {
       throw new VirtfleetError("DOMAIN_RECREATE", `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`);
     }
     // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.
-    // cloud-init content changed). Device hotplug is not done yet: on a running guest a
-    // device change waits for a restart.
-    const visible = config.length > 1 ? config.filter((c) => c.field !== "metadata.specHash") : config;
-    changes.push(
-      ...visible.map((c) => {
-        if (c.field === "metadata.specHash") return { ...c, disruption: running ? ("restart" as const) : c.disruption };
-        return running && c.disruption === "live" ? { ...c, disruption: "restart" as const } : c;
-      }),
+    // cloud-init content changed: the guest reads its seed at boot, so a restart is due).
+    const visible = (config.length > 1 ? config.filter((c) => c.field !== "metadata.specHash") : config).map((c) =>
+      c.field === "metadata.specHash" && running ? { ...c, disruption: "restart" as const } : c,
     );
+    changes.push(...visible);
+    const restartNeeded = visible.filter((c) => c.disruption === "restart").map((c) => c.field);
+    const hotplug = running ? visible.filter((c) => c.disruption === "live" && c.field !== "metadata.specHash") : [];
     if (apply && config.length > 0) {
       checkAborted(signal);
       await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths));
     }
 
-    // The running guest's metadata says which spec it was started with: a different hash
-    // means its configuration is older than the definition (pending restart).
+    // The running guest's metadata records the spec it runs: a different hash means its
+    // configuration is older than the definition (pending restart).
     let pendingRestart = false;
     let state = stateNow;
     if (running) {
       const liveHash = parseDomainXml(await hv.domainXml(ref)).specHash;
-      const stale = config.length > 0 || liveHash !== this.specHash;
-      if (stale && apply && config.length > 0 && liveHash === this.specHash) {
-        // Drift repaired in the definition only: mark the running guest as stale.
+      let stale: string[] = config.length > 0 ? restartNeeded : liveHash !== this.specHash ? ["configuration"] : [];
+      if (apply && hotplug.length > 0) {
+        const unfinished = await this.hotplug(ref, hotplug, diskPaths!);
+        for (const u of unfinished) notes.push(`${u}: detach requested; it completes when the guest OS releases the device, or at the next restart`);
+        stale = [...stale, ...unfinished];
+      }
+      if (apply && config.length > 0) {
+        // Record what the running guest now has: the new spec when nothing waits for a
+        // restart; otherwise a marker that keeps it stale even if the spec is unchanged
+        // (drift repaired in the definition only).
         await hv.setDomainMetadata(ref, {
           type: "element",
-          value: buildMetadataElementXml(`stale:${this.specHash}`, this.policy),
+          value: buildMetadataElementXml(stale.length === 0 ? this.specHash : `stale:${this.specHash}`, this.policy),
           key: VIRTFLEET_PREFIX,
           uri: VIRTFLEET_XMLNS,
           live: true,
           config: false,
         });
       }
-      if (stale) {
-        const what = config.length > 0 ? config.map((c) => c.field).join(", ") : "configuration";
+      if (stale.length > 0) {
+        const what = stale.join(", ");
         if (this.spec.restartOnChange && want === "running") {
           if (apply) {
             await this.shutdown(ref, signal);
@@ -152,6 +163,39 @@ export class DomainResource implements Resource {
     if (stateNow !== want) changes.push({ field: "state", from: stateNow, to: want, disruption: "live" });
     if (apply) await this.converge(ref, state, want, signal);
     return { changes, pendingRestart, notes };
+  }
+
+  /**
+   * Applies live-class device changes to the running guest (the definition already has
+   * them). Returns the fields whose detach libvirt accepted but the guest has not completed.
+   */
+  private async hotplug(ref: DomainRef, changes: FieldChange[], diskPaths: Map<PoolVolumeKey, VolumeRef>): Promise<string[]> {
+    const { hv } = this.ctx;
+    const live = { live: true, config: false };
+    const detached: { field: string; mac?: string; target?: string }[] = [];
+    for (const c of changes) {
+      const m = /^(interfaces|disks|cdroms)\[([^\]]+)\]$/.exec(c.field);
+      if (!m) continue;
+      const [, list, key] = m;
+      const index = /^\d+$/.test(key!) ? Number(key) : null;
+      if (list === "interfaces" && index !== null) await hv.attachDevice(ref, buildInterfaceDeviceXml(this.spec, index), live);
+      else if (list === "interfaces") {
+        const from = c.from as { network: string | null; mac: string };
+        await hv.detachDevice(ref, interfaceDetachXml(from.mac, from.network), live);
+        detached.push({ field: c.field, mac: from.mac });
+      } else if (list === "disks" && index !== null) await hv.attachDevice(ref, buildDiskDeviceXml(this.spec, index, { diskPaths }), live);
+      else if (list === "disks") {
+        await hv.detachDevice(ref, diskDetachXml(key!), live);
+        detached.push({ field: c.field, target: key! });
+      } else if (list === "cdroms" && index !== null) {
+        await hv.updateDevice(ref, buildCdromDeviceXml(this.spec, index, { cdromPaths: await this.resolveCdroms() }), live);
+      }
+    }
+    if (detached.length === 0) return [];
+    const now = parseDomainXml(await hv.domainXml(ref));
+    return detached
+      .filter((d) => (d.mac ? now.interfaces.some((i) => i.mac === d.mac) : now.disks.some((x) => x.target === d.target)))
+      .map((d) => d.field);
   }
 
   /** Drives the guest from `from` to `to`. */

@@ -75,7 +75,7 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
   return buildXml("domain", domain);
 }
 
-function diskNode(d: DiskSpec, target: string, ctx: DomainBuildContext, where: string): XmlNode {
+export function diskNode(d: DiskSpec, target: string, ctx: DomainBuildContext, where: string): XmlNode {
   const key = `${d.pool}/${d.volume}`;
   const ref = ctx.diskPaths.get(key);
   if (ref === undefined) throw new ValidationError(`${where}: volume ${key} is not resolved (diskPaths has no entry); create or look up the volume first`);
@@ -88,7 +88,7 @@ function diskNode(d: DiskSpec, target: string, ctx: DomainBuildContext, where: s
   };
 }
 
-function cdromNode(c: CdromSpec, target: string, ctx: DomainBuildContext, where: string): XmlNode {
+export function cdromNode(c: CdromSpec, target: string, ctx: DomainBuildContext, where: string): XmlNode {
   if ("path" in c) {
     return {
       "@_type": "file",
@@ -110,7 +110,7 @@ function cdromNode(c: CdromSpec, target: string, ctx: DomainBuildContext, where:
   };
 }
 
-function interfaceNode(n: InterfaceSpec, where: string): XmlNode {
+export function interfaceNode(n: InterfaceSpec, where: string): XmlNode {
   if (!MAC_RE.test(n.mac)) throw new ValidationError(`${where}: mac ${JSON.stringify(n.mac)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   return {
     "@_type": "network",

@@ -24,6 +24,7 @@ interface Guest {
   name: string;
   vcpus?: number;
   state?: string;
+  nics?: number;
 }
 
 function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: boolean; typo?: boolean }): void {
@@ -61,7 +62,7 @@ function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: b
           memory: "128MiB",
           ...(o.typo ? { memroy: "256MiB" } : {}),
           disks: [{ volume: `${pool}/${g.name}.qcow2` }],
-          interfaces: [{ network: net }],
+          interfaces: Array.from({ length: g.nics ?? 1 }, () => ({ network: net })),
           autostart: true,
           state: absent ? "absent" : (g.state ?? "running"),
         })),
@@ -157,6 +158,29 @@ describe("virtfleet apply --local on a real KVM host", () => {
     const fix = await apply();
     expect(fix.json.summary).toMatchObject({ changed: 2, failed: 0 });
     expect(await virsh("domstate", db)).toMatch(/running/);
+  });
+
+  it("attaches a NIC to a running guest live; a detach the guest does not complete stays pending", async () => {
+    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db, nics: 2 }] });
+    const add = await apply();
+    expect(add.code).toBe(0);
+    const d = outcome(add.json, "domain", db);
+    expect(d.changes).toHaveLength(1);
+    expect(d.changes[0]).toMatchObject({ field: "interfaces[1]", from: null, disruption: "live" });
+    expect(d.pendingRestart).toBeUndefined();
+    expect((await virsh("domiflist", db)).trim().split("\n").filter((l) => l.includes(net))).toHaveLength(2);
+    expect((await apply()).json.summary.changed).toBe(0);
+
+    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db }] });
+    const remove = await apply();
+    expect(remove.code).toBe(0);
+    const r = outcome(remove.json, "domain", db);
+    expect(r.changes[0]).toMatchObject({ to: null, disruption: "live" });
+    expect(r.changes[0].field).toMatch(/^interfaces\[52:54:00:/);
+    expect(await virsh("domiflist", db, "--inactive")).not.toContain(r.changes[0].from.mac);
+    // A guest without an OS never releases the NIC: honest about it.
+    expect(r.pendingRestart).toBe(true);
+    expect(r.notes.join(" ")).toMatch(/detach requested/);
   });
 
   it("an invalid policy fails validation with file:line:col and touches nothing", async () => {
