@@ -17,26 +17,14 @@ import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../agent/en
 import { Hypervisor } from "../agent/libvirt/index.js";
 import { detectDomainEnv, resourcesFromPolicies } from "../agent/resources/index.js";
 import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../common/index.js";
+import { intArg } from "./lib/cli-args.js";
+import { median } from "./lib/stats.js";
 
 const run = promisify(execFile);
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-}
-
-const GUESTS = arg("guests", 20);
-const RUNS = arg("runs", 5);
+const GUESTS = intArg("guests", 20);
+const RUNS = intArg("runs", 5);
 const prefix = `vft-bconv-${randomBytes(3).toString("hex")}-`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function guest(i: number, state: DomainSpec["state"]): DomainSpec {
   return {

@@ -13,31 +13,19 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { promisify } from "node:util";
 import { Hypervisor, type DomainRef } from "../agent/libvirt/index.js";
+import { intArg } from "./lib/cli-args.js";
+import { median } from "./lib/stats.js";
 
 const run = promisify(execFile);
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-}
-
-const GUESTS = arg("guests", 50);
-const CLIENT_RUNS = arg("client-runs", 15);
-const VIRSH_RUNS = arg("virsh-runs", 3);
+const GUESTS = intArg("guests", 50);
+const CLIENT_RUNS = intArg("client-runs", 15);
+const VIRSH_RUNS = intArg("virsh-runs", 3);
 const prefix = `vft-bench-${randomBytes(3).toString("hex")}-`;
 
 function guestXml(name: string): string {
   return `<domain type='kvm'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64'>hvm</type></os><devices><console type='pty'/></devices></domain>`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function virsh(...args: string[]): Promise<string> {

@@ -1,3 +1,4 @@
+import type { HostJson } from "../../cli/output/hosts-view.js";
 import { spawnCli, runCli, waitFor, type Proc } from "./processes.js";
 
 export interface StartedController {
@@ -48,17 +49,8 @@ export function startAgent(spec: AgentSpec): Proc {
   return spawnCli(args);
 }
 
-export interface HostJsonView {
-  name: string;
-  connected: boolean;
-  lastSeen: string | null;
-  firstSeen: string | null;
-  connectedSince: string | null;
-  agentVersion: string;
-  disconnectReason: string | null;
-  facts: Record<string, any>;
-  compliance: { compliant: boolean; policies: number; drifted: number };
-}
+/** `hosts --json` elements, as the CLI prints them (facts loosely typed for assertions). */
+export type HostJsonView = Omit<HostJson, "facts"> & { facts: Record<string, any> };
 
 /** `virtfleet hosts --json` against `controller`; throws with stderr on a non-zero exit. */
 export async function hostsJson(controller: string): Promise<HostJsonView[]> {
