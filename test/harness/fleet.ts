@@ -12,6 +12,8 @@ export interface ControllerSpec {
   port?: number;
   heartbeatInterval?: string;
   heartbeatTimeout?: string;
+  /** More flags, appended as given. */
+  extraArgs?: string[];
 }
 
 /** Starts `virtfleet controller` on loopback and waits for its "listening on" line. */
@@ -19,6 +21,7 @@ export async function startController(spec: ControllerSpec): Promise<StartedCont
   const args = ["controller", "--listen", `127.0.0.1:${spec.port ?? 0}`, "--data", spec.dataDir, "--insecure"];
   if (spec.heartbeatInterval) args.push("--heartbeat-interval", spec.heartbeatInterval);
   if (spec.heartbeatTimeout) args.push("--heartbeat-timeout", spec.heartbeatTimeout);
+  args.push(...(spec.extraArgs ?? []));
   const proc = spawnCli(args);
   const address = await waitFor(
     "controller to listen",
@@ -39,6 +42,8 @@ export interface AgentSpec {
   maxBackoff?: string;
   factsInterval?: string;
   libvirtSocket?: string;
+  /** More flags, appended as given. */
+  extraArgs?: string[];
 }
 
 export function startAgent(spec: AgentSpec): Proc {
@@ -46,6 +51,7 @@ export function startAgent(spec: AgentSpec): Proc {
   if (spec.maxBackoff) args.push("--max-backoff", spec.maxBackoff);
   if (spec.factsInterval) args.push("--facts-interval", spec.factsInterval);
   if (spec.libvirtSocket) args.push("--libvirt-socket", spec.libvirtSocket);
+  args.push(...(spec.extraArgs ?? []));
   return spawnCli(args);
 }
 
