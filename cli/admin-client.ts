@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
+import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, VirtfleetError, type HostPort } from "../common/index.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
@@ -31,6 +32,12 @@ export class AdminClient {
   getHost(name: string, historyLimit = 0): Promise<GetHostResponse__Output> {
     return this.unary<GetHostResponse__Output>(`reading host ${name}`, (deadline, done) =>
       this.client.GetHost({ name, historyLimit }, { deadline }, (err, res) => done(err, res!)),
+    );
+  }
+
+  listPolicies(history = 0): Promise<ListPoliciesResponse__Output> {
+    return this.unary<ListPoliciesResponse__Output>("listing policies", (deadline, done) =>
+      this.client.ListPolicies({ history }, { deadline }, (err, res) => done(err, res!)),
     );
   }
 

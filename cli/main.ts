@@ -5,6 +5,7 @@ import { registerAgentCommand } from "./commands/agent.js";
 import { registerApplyCommand } from "./commands/apply.js";
 import { registerControllerCommand } from "./commands/controller.js";
 import { registerHostsCommands } from "./commands/hosts.js";
+import { registerPoliciesCommand } from "./commands/policies.js";
 import { registerPolicyCommands } from "./commands/policy.js";
 import { exitCodeFor } from "./exit-codes.js";
 
@@ -17,6 +18,7 @@ function buildProgram(): Command {
   registerControllerCommand(program);
   registerAgentCommand(program);
   registerHostsCommands(program);
+  registerPoliciesCommand(program);
   registerPolicyCommands(program);
   registerApplyCommand(program);
   program.commands.forEach((c) => c.exitOverride());

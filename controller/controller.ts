@@ -12,12 +12,16 @@ import {
 } from "../common/index.js";
 import { adminHandlers } from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
+import { BundleService } from "./assignment/index.js";
+import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyStore, policyAdminHandlers } from "./policies/index.js";
 import { ControllerStore } from "./store/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
   dataDir: string;
   insecure: boolean;
+  /** The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. */
+  policiesDir?: string;
   agents?: Partial<AgentServiceOptions>;
   log?: Logger;
 }
@@ -47,6 +51,7 @@ export class Controller {
   private server: grpc.Server | undefined;
   private store: ControllerStore | undefined;
   private agents: AgentService | undefined;
+  private policies: PolicyRepository | undefined;
   private boundPort = 0;
   readonly log: Logger;
 
@@ -71,12 +76,20 @@ export class Controller {
     }
     this.store = ControllerStore.open(dataDir);
     const stale = this.store.hosts.markAllDisconnected("controller restarted");
+    const policies = new PolicyRepository({ dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR, store: new PolicyStore(this.store.db), log: this.log });
+    await policies.start().catch((err: unknown) => {
+      this.store?.close();
+      this.store = undefined;
+      throw err;
+    });
+    this.policies = policies;
     this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
+    new BundleService(this.store.db, this.store.hosts, policies, this.log).attach(this.agents);
     const proto = fleetProto();
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log), ...policyAdminHandlers(policies, this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -84,7 +97,8 @@ export class Controller {
         if (err) reject(new ControllerStartError(`cannot listen on ${target}: ${err.message} (is another controller running? choose another --listen)`, { cause: err }));
         else resolve(port);
       });
-    }).catch((err: unknown) => {
+    }).catch(async (err: unknown) => {
+      await this.policies?.close();
       this.store?.close();
       throw err;
     });
@@ -108,7 +122,9 @@ export class Controller {
         });
       });
     }
+    await this.policies?.close();
     this.store?.close();
+    this.policies = undefined;
     this.server = undefined;
     this.store = undefined;
     this.log.info("controller stopped");

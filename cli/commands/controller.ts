@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { formatHostPort, type HostPort } from "../../common/index.js";
-import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN } from "../../controller/index.js";
+import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR } from "../../controller/index.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { onShutdownSignal } from "../signals.js";
 
 interface ControllerFlags {
   listen: HostPort;
   data: string;
+  policies: string;
   insecure?: boolean;
   heartbeatInterval: number;
   heartbeatTimeout: number;
@@ -18,6 +19,7 @@ export function registerControllerCommand(program: Command): void {
     .description("run the controller: the agents' gRPC endpoint, the admin API and the fleet store")
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", hostPortArg, DEFAULT_LISTEN)
     .option("--data <dir>", "data folder (SQLite store)", DEFAULT_CONTROLLER_DATA_DIR)
+    .option("--policies <dir>", "policies folder (policies + inventory.yaml), watched for changes", DEFAULT_POLICIES_DIR)
     .option("--insecure", "plaintext gRPC without client certificates (local demos only)")
     .option("--heartbeat-interval <duration>", "interval agents heartbeat at", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatIntervalMs)
     .option("--heartbeat-timeout <duration>", "silence after which a host counts as disconnected", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs)
@@ -25,6 +27,7 @@ export function registerControllerCommand(program: Command): void {
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
+        policiesDir: flags.policies,
         insecure: flags.insecure === true,
         agents: { heartbeatIntervalMs: flags.heartbeatInterval, heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval) },
       });

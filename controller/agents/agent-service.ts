@@ -40,6 +40,8 @@ export interface AgentStreamHooks {
   onEvent?(session: AgentSession, msg: AgentMessage__Output): void;
   /** The host's stream ended. */
   onClosed?(session: AgentSession): void;
+  /** The host sent facts that differ from the stored ones (stored by then). */
+  onFacts?(session: AgentSession): void;
 }
 
 /**
@@ -152,6 +154,7 @@ export class AgentService {
         const changed = this.hosts.recordFacts(session.host, factsJson, fingerprint, now);
         this.log.info({ host: session.host, changed }, "facts updated");
         session.send({ ackOnly: { controllerTimeMs: now } });
+        if (changed) for (const h of this.hooks) h.onFacts?.(session);
         break;
       }
     }

@@ -3,6 +3,14 @@ import type { Migration } from "../../../common/index.js";
 /**
  * Policy revisions as loaded from the policies folder, the folder's load attempts (with the
  * errors of a rejected change), and what each host was last sent.
+ *
+ * - policy_revisions: one row per (policy, generation); `current` = 1 marks the revision in
+ *   force; a policy gone from the folder keeps its rows with `current` = 0 and `removed_at`.
+ *   `source` is the policy's own YAML document text.
+ * - policy_loads: every load attempt; an accepted one also keeps the inventory text in force
+ *   (`inventory_file`, `inventory_source`), so a restart with a broken folder can restore it.
+ * - host_bundles: the host's current bundle; `errors_json` lists (as strings) the policies
+ *   left out of it for that host (resolution errors, unsettled conflicts).
  */
 export const M002_POLICIES: Migration = {
   version: 2,
@@ -24,18 +32,22 @@ export const M002_POLICIES: Migration = {
     );
     CREATE INDEX policy_revisions_current ON policy_revisions(current, policy);
     CREATE TABLE policy_loads (
-      id          INTEGER PRIMARY KEY,
-      loaded_at   INTEGER NOT NULL,
-      accepted    INTEGER NOT NULL,
-      errors_json TEXT NOT NULL,
-      files_json  TEXT NOT NULL
+      id               INTEGER PRIMARY KEY,
+      loaded_at        INTEGER NOT NULL,
+      accepted         INTEGER NOT NULL,
+      errors_json      TEXT NOT NULL,
+      files_json       TEXT NOT NULL,
+      inventory_file   TEXT,
+      inventory_source TEXT
     );
     CREATE TABLE host_bundles (
       host        TEXT PRIMARY KEY REFERENCES hosts(name) ON DELETE CASCADE,
       revision    TEXT NOT NULL,
       generation  INTEGER NOT NULL,
       bundle_json TEXT NOT NULL,
-      sent_at     INTEGER
+      sent_at     INTEGER,
+      errors_json TEXT NOT NULL DEFAULT '[]',
+      computed_at INTEGER NOT NULL DEFAULT 0
     );
   `,
 };

@@ -1,0 +1,94 @@
+import { describeError, formatConflict, type Logger, type SqliteDatabase } from "../../common/index.js";
+import type { AgentService, AgentSession } from "../agents/index.js";
+import { targetHostOf, type PolicySet } from "../policies/index.js";
+import type { HostStore } from "../store/index.js";
+import { computeBundle } from "./bundle.js";
+import { HostBundleStore, type HostBundle } from "./bundle-store.js";
+
+/** Where the policies in force come from (PolicyRepository). */
+export interface PolicySetSource {
+  current(): PolicySet;
+  onChange(listener: () => void): () => void;
+}
+
+/**
+ * Computes, stores and delivers each host's policy bundle. Contract:
+ * - a host's bundle is resolved from the policies in force, the inventory and the host's
+ *   stored facts; a new revision becomes a new generation (host_bundles);
+ * - policies that fail to resolve for a host, or lose a tied conflict, are left out of its
+ *   bundle, logged, and kept in the bundle's `problems`; they never break the stream;
+ * - a connected agent is sent the bundle whenever its revision differs from the one the
+ *   agent last said it has (Hello) or was last sent: on connect, after an accepted policy
+ *   change, and after its facts changed.
+ */
+export class BundleService {
+  readonly bundles: HostBundleStore;
+  /** The bundle revision each live session holds (from its Hello, then what we sent). */
+  private readonly held = new WeakMap<AgentSession, string>();
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly hosts: HostStore,
+    private readonly policies: PolicySetSource,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.bundles = new HostBundleStore(db);
+  }
+
+  /** Computes and stores `host`'s current bundle; undefined for an unknown host. */
+  refresh(host: string): { bundle: HostBundle; changed: boolean } | undefined {
+    const row = this.hosts.get(host);
+    if (!row) return undefined;
+    const { policies, inventory } = this.policies.current();
+    const computed = computeBundle(policies, inventory, targetHostOf(row));
+    const saved = this.bundles.save(host, computed, this.now());
+    if (saved.changed) {
+      for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
+      for (const c of computed.conflicts.filter((c) => c.winner !== null)) this.log.info({ host }, `conflict settled by priority: ${formatConflict(c)}`);
+      this.log.info({ host, revision: computed.revision, generation: saved.bundle.generation, policies: computed.policies.map((p) => p.name) }, "host bundle changed");
+    }
+    return saved;
+  }
+
+  /** Wires delivery into the agent stream and policy changes. */
+  attach(agents: AgentService): void {
+    agents.use({
+      onReady: (session, hello) => {
+        this.held.set(session, hello.bundleRevision);
+        this.deliver(session);
+      },
+      onFacts: (session) => this.deliver(session),
+    });
+    this.policies.onChange(() => {
+      for (const h of this.hosts.list()) {
+        const session = agents.session(h.name);
+        if (session) this.deliver(session);
+        else this.safely(h.name, () => this.refresh(h.name));
+      }
+    });
+  }
+
+  /** Sends `session` its host's bundle unless the agent already holds that revision. */
+  private deliver(session: AgentSession): void {
+    const host = session.host;
+    if (host === undefined || session.closed) return;
+    this.safely(host, () => {
+      const saved = this.refresh(host);
+      if (!saved || this.held.get(session) === saved.bundle.revision) return;
+      const { bundle } = saved;
+      session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
+      this.held.set(session, bundle.revision);
+      this.bundles.markSent(host, bundle.revision, this.now());
+      this.log.info({ host, revision: bundle.revision, generation: bundle.generation }, "bundle sent");
+    });
+  }
+
+  private safely(host: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.log.error({ host, err: describeError(err) }, "computing or sending the host's bundle failed");
+    }
+  }
+}

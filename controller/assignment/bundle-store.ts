@@ -1,0 +1,89 @@
+import type { PolicyBundle } from "../../generated/proto/fleet/v1/PolicyBundle.js";
+import type { SqliteDatabase } from "../../common/index.js";
+import type { ComputedBundle } from "./bundle.js";
+
+/** A host's current bundle as stored (`host_bundles`). Times are ms since the epoch. */
+export interface HostBundle {
+  host: string;
+  revision: string;
+  generation: number;
+  bundle: Required<Pick<PolicyBundle, "revision" | "policies">> & { generation: number };
+  /** Policies left out for this host (see ComputedBundle.problems). */
+  problems: string[];
+  sentAt: number | null;
+  computedAt: number;
+}
+
+interface DbBundle {
+  host: string;
+  revision: string;
+  generation: number;
+  bundle_json: string;
+  sent_at: number | null;
+  errors_json: string;
+  computed_at: number;
+}
+
+const toBundle = (r: DbBundle): HostBundle => ({
+  host: r.host,
+  revision: r.revision,
+  generation: r.generation,
+  bundle: JSON.parse(r.bundle_json) as HostBundle["bundle"],
+  problems: JSON.parse(r.errors_json) as string[],
+  sentAt: r.sent_at,
+  computedAt: r.computed_at,
+});
+
+/** Each host's current bundle. The host must exist in `hosts`. */
+export class HostBundleStore {
+  private readonly stmts;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.stmts = {
+      get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
+      list: db.prepare<[], DbBundle>("SELECT * FROM host_bundles ORDER BY host"),
+      upsert: db.prepare(
+        `INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at)
+         VALUES (@host, @revision, @generation, @bundleJson, NULL, @errorsJson, @now)
+         ON CONFLICT (host) DO UPDATE SET revision = @revision, generation = @generation, bundle_json = @bundleJson,
+           sent_at = NULL, errors_json = @errorsJson, computed_at = @now`,
+      ),
+      problems: db.prepare("UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?"),
+      sent: db.prepare("UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?"),
+    };
+  }
+
+  get(host: string): HostBundle | undefined {
+    const r = this.stmts.get.get(host);
+    return r ? toBundle(r) : undefined;
+  }
+
+  list(): HostBundle[] {
+    return this.stmts.list.all().map(toBundle);
+  }
+
+  /**
+   * Stores `computed` as the host's bundle. When its revision differs from the stored one it
+   * becomes a new generation (stored + 1, starting at 1); otherwise only the problems are
+   * refreshed. Returns the stored bundle and whether it is a new generation.
+   */
+  save(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
+    return this.db.transaction(() => {
+      const before = this.stmts.get.get(host);
+      const errorsJson = JSON.stringify(computed.problems);
+      if (before && before.revision === computed.revision) {
+        if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
+        return { bundle: toBundle({ ...before, errors_json: errorsJson }), changed: false };
+      }
+      const generation = (before?.generation ?? 0) + 1;
+      const bundleJson = JSON.stringify({ revision: computed.revision, generation, policies: computed.policies });
+      this.stmts.upsert.run({ host, revision: computed.revision, generation, bundleJson, errorsJson, now });
+      return { bundle: toBundle(this.stmts.get.get(host)!), changed: true };
+    })();
+  }
+
+  /** Records that the host's current bundle (`revision`) was sent. */
+  markSent(host: string, revision: string, now: number): void {
+    this.stmts.sent.run(now, host, revision);
+  }
+}

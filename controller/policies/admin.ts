@@ -1,0 +1,69 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
+import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
+import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
+import { describeError, describeHost, formatIssue, matchTargets, type Logger } from "../../common/index.js";
+import type { HostStore } from "../store/index.js";
+import type { PolicyRepository } from "./repository.js";
+import { targetHostOf } from "./target-host.js";
+
+/** At most this many earlier revisions per policy in one ListPolicies answer. */
+export const MAX_POLICY_HISTORY = 1_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The policies in force (sorted by name) with their stored revision, the known hosts each
+ * targets, and up to `history` earlier revisions (newest first); the last load attempt's
+ * time, and its errors when it was rejected.
+ */
+export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: number): ListPoliciesResponse {
+  const { policies, inventory } = repo.current();
+  const stored = new Map(repo.store.inForce().map((r) => [r.policy, r]));
+  const known = hosts.list().map((h) => {
+    const t = targetHostOf(h);
+    const info = describeHost(inventory, h.name);
+    return { ...t, groups: info.groups, labels: info.labels };
+  });
+  const limit = Math.min(Math.max(0, history), MAX_POLICY_HISTORY);
+  const records: PolicyRecord[] = [...policies]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((p) => {
+      const row = stored.get(p.name);
+      const earlier = limit > 0 ? repo.store.history(p.name, limit + 1).filter((r) => r.generation !== row?.generation).slice(0, limit) : [];
+      return {
+        name: p.name,
+        revision: p.revision,
+        generation: row?.generation ?? 0,
+        file: row?.file ?? p.file,
+        mode: p.mode,
+        priority: p.priority,
+        hosts: known.filter((h) => matchTargets(p.targets, h)).map((h) => h.name),
+        createdAt: row ? iso(row.createdAt) : "",
+        rolloutState: "",
+        history: earlier.map((r) => ({ revision: r.revision, generation: r.generation, createdAt: iso(r.createdAt) })),
+        description: p.description ?? "",
+      };
+    });
+  const last = repo.store.lastLoad();
+  return {
+    policies: records,
+    loadedAt: last ? iso(last.loadedAt) : "",
+    errors: last && !last.accepted ? last.errors.map(formatIssue) : [],
+    policiesDir: repo.dir,
+  };
+}
+
+/** AdminService.ListPolicies. */
+export function policyAdminHandlers(repo: PolicyRepository, hosts: HostStore, log: Logger): Pick<AdminServiceHandlers, "ListPolicies"> {
+  return {
+    ListPolicies: (call, callback) => {
+      try {
+        callback(null, listPolicies(repo, hosts, call.request.history));
+      } catch (err) {
+        log.error({ err: describeError(err) }, "listing policies failed");
+        callback({ code: grpc.status.INTERNAL, details: `listing policies failed: ${describeError(err)}` });
+      }
+    },
+  };
+}

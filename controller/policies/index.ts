@@ -1,0 +1,18 @@
+export {
+  PolicyRepository,
+  DEFAULT_RELOAD_DEBOUNCE_MS,
+  type PolicySet,
+  type PolicyChange,
+  type ReloadOutcome,
+  type PolicyRepositoryOptions,
+} from "./repository.js";
+export { PolicyStore, type PolicyRevisionRow, type PolicyLoadRow, type AcceptedLoad } from "./policy-store.js";
+export { planRevisions, type RevisionInForce, type RevisionPlan } from "./revisions.js";
+export { PoliciesDirError } from "./errors.js";
+export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.js";
+export { documentSource } from "./document-source.js";
+export { targetHostOf } from "./target-host.js";
+export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./admin.js";
+
+/** `--policies` default: the folder `policies` in the working directory. */
+export const DEFAULT_POLICIES_DIR = "policies";

@@ -1,0 +1,156 @@
+import type { PolicyIssue, SqliteDatabase } from "../../common/index.js";
+import type { RevisionPlan } from "./revisions.js";
+
+/** One stored policy revision. Times are ms since the epoch. */
+export interface PolicyRevisionRow {
+  policy: string;
+  revision: string;
+  generation: number;
+  file: string;
+  source: string;
+  mode: string;
+  priority: number;
+  createdAt: number;
+  current: boolean;
+  removedAt: number | null;
+}
+
+/** One load attempt of the policies folder. */
+export interface PolicyLoadRow {
+  loadedAt: number;
+  accepted: boolean;
+  errors: PolicyIssue[];
+  files: string[];
+  inventoryFile: string | null;
+  inventorySource: string | null;
+}
+
+interface DbRevision {
+  policy: string;
+  revision: string;
+  generation: number;
+  file: string;
+  source: string;
+  mode: string;
+  priority: number;
+  created_at: number;
+  current: number;
+  removed_at: number | null;
+}
+
+interface DbLoad {
+  loaded_at: number;
+  accepted: number;
+  errors_json: string;
+  files_json: string;
+  inventory_file: string | null;
+  inventory_source: string | null;
+}
+
+const toRevision = (r: DbRevision): PolicyRevisionRow => ({
+  policy: r.policy,
+  revision: r.revision,
+  generation: r.generation,
+  file: r.file,
+  source: r.source,
+  mode: r.mode,
+  priority: r.priority,
+  createdAt: r.created_at,
+  current: r.current === 1,
+  removedAt: r.removed_at,
+});
+
+const toLoad = (r: DbLoad): PolicyLoadRow => ({
+  loadedAt: r.loaded_at,
+  accepted: r.accepted === 1,
+  errors: JSON.parse(r.errors_json) as PolicyIssue[],
+  files: JSON.parse(r.files_json) as string[],
+  inventoryFile: r.inventory_file,
+  inventorySource: r.inventory_source,
+});
+
+/** What an accepted load writes besides the plan. */
+export interface AcceptedLoad {
+  plan: RevisionPlan;
+  /** Source text of each created policy, by policy name. */
+  sources: ReadonlyMap<string, string>;
+  files: readonly string[];
+  inventory: { file: string; source: string } | null;
+  now: number;
+}
+
+/** Policy revisions and load attempts (tables of migration 002). */
+export class PolicyStore {
+  private readonly stmts;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.stmts = {
+      inForce: db.prepare<[], DbRevision>("SELECT * FROM policy_revisions WHERE current = 1 ORDER BY policy"),
+      lastGeneration: db.prepare<[string], { g: number | null }>("SELECT MAX(generation) AS g FROM policy_revisions WHERE policy = ?"),
+      history: db.prepare<[string, number], DbRevision>("SELECT * FROM policy_revisions WHERE policy = ? ORDER BY generation DESC LIMIT ?"),
+      retire: db.prepare("UPDATE policy_revisions SET current = 0 WHERE policy = ? AND current = 1"),
+      remove: db.prepare("UPDATE policy_revisions SET current = 0, removed_at = ? WHERE policy = ? AND current = 1"),
+      insert: db.prepare(
+        `INSERT INTO policy_revisions (policy, revision, generation, file, source, mode, priority, created_at, current)
+         VALUES (@policy, @revision, @generation, @file, @source, @mode, @priority, @createdAt, 1)`,
+      ),
+      load: db.prepare(
+        `INSERT INTO policy_loads (loaded_at, accepted, errors_json, files_json, inventory_file, inventory_source)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      lastLoad: db.prepare<[], DbLoad>("SELECT * FROM policy_loads ORDER BY id DESC LIMIT 1"),
+      lastAccepted: db.prepare<[], DbLoad>("SELECT * FROM policy_loads WHERE accepted = 1 ORDER BY id DESC LIMIT 1"),
+    };
+  }
+
+  /** The revisions in force, by policy name. */
+  inForce(): PolicyRevisionRow[] {
+    return this.stmts.inForce.all().map(toRevision);
+  }
+
+  /** The highest generation `policy` ever had (0 = none). */
+  lastGeneration(policy: string): number {
+    return this.stmts.lastGeneration.get(policy)?.g ?? 0;
+  }
+
+  /** `policy`'s revisions, newest first, at most `limit`. */
+  history(policy: string, limit: number): PolicyRevisionRow[] {
+    return this.stmts.history.all(policy, limit).map(toRevision);
+  }
+
+  /** Writes an accepted load in one transaction: new revisions in force, removed ones retired, the attempt. */
+  recordAccepted(load: AcceptedLoad): void {
+    this.db.transaction(() => {
+      for (const { policy, generation } of load.plan.created) {
+        this.stmts.retire.run(policy.name);
+        this.stmts.insert.run({
+          policy: policy.name,
+          revision: policy.revision,
+          generation,
+          file: policy.file,
+          source: load.sources.get(policy.name) ?? "",
+          mode: policy.mode,
+          priority: policy.priority,
+          createdAt: load.now,
+        });
+      }
+      for (const name of load.plan.removed) this.stmts.remove.run(load.now, name);
+      this.stmts.load.run(load.now, 1, "[]", JSON.stringify(load.files), load.inventory?.file ?? null, load.inventory?.source ?? null);
+    })();
+  }
+
+  /** Records a rejected load; nothing in force changes. */
+  recordRejected(errors: readonly PolicyIssue[], files: readonly string[], now: number): void {
+    this.stmts.load.run(now, 0, JSON.stringify(errors), JSON.stringify(files), null, null);
+  }
+
+  lastLoad(): PolicyLoadRow | undefined {
+    const r = this.stmts.lastLoad.get();
+    return r ? toLoad(r) : undefined;
+  }
+
+  lastAcceptedLoad(): PolicyLoadRow | undefined {
+    const r = this.stmts.lastAccepted.get();
+    return r ? toLoad(r) : undefined;
+  }
+}
