@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { HostJson } from "../../cli/output/hosts-view.js";
 import { spawnCli, runCli, waitFor, type Proc } from "./processes.js";
 
@@ -12,6 +14,8 @@ export interface ControllerSpec {
   port?: number;
   heartbeatInterval?: string;
   heartbeatTimeout?: string;
+  /** `--policies`; default: an empty folder `policies` inside `dataDir` (never the repo's examples). */
+  policiesDir?: string;
   /** More flags, appended as given. */
   extraArgs?: string[];
 }
@@ -21,6 +25,9 @@ export async function startController(spec: ControllerSpec): Promise<StartedCont
   const args = ["controller", "--listen", `127.0.0.1:${spec.port ?? 0}`, "--data", spec.dataDir, "--insecure"];
   if (spec.heartbeatInterval) args.push("--heartbeat-interval", spec.heartbeatInterval);
   if (spec.heartbeatTimeout) args.push("--heartbeat-timeout", spec.heartbeatTimeout);
+  const policiesDir = spec.policiesDir ?? join(spec.dataDir, "policies");
+  if (spec.policiesDir === undefined) mkdirSync(policiesDir, { recursive: true });
+  args.push("--policies", policiesDir);
   args.push(...(spec.extraArgs ?? []));
   const proc = spawnCli(args);
   const address = await waitFor(
