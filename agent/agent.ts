@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import { createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
-import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, type LinkStatus } from "./link/index.js";
+import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
+import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, OutboxSender, type LinkStatus } from "./link/index.js";
 import { LibvirtSession } from "./libvirt-session.js";
 import { AgentStore } from "./state/index.js";
 
@@ -17,6 +18,11 @@ export interface AgentOptions {
   backoff: BackoffOptions;
   libvirtProbe?: LibvirtProbe;
   log?: Logger;
+  /** Periodic full re-check of the bundle (default 5 min, plus up to 30 s jitter); 0 = none. */
+  resyncIntervalMs?: number;
+  /** Flap guard: repairs allowed per window (default 3 in 10 min). */
+  flapThreshold?: number;
+  flapWindowMs?: number;
 }
 
 export const DEFAULT_AGENT_STATE_DIR = "/var/lib/virtfleet/agent";
@@ -26,12 +32,15 @@ export function defaultAgentName(): string {
   return hostname();
 }
 
-export { DEFAULT_LINK_BACKOFF };
+export { DEFAULT_LINK_BACKOFF, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_FLAP };
 
 /**
- * The agent process: collects facts, holds the controller link, re-sends facts when they
- * change. `start()` resolves once the first facts are collected and the link is started
- * (not connected: the link retries on its own). `stop()` closes the stream cleanly.
+ * The agent process: enforces the cached policy bundle (from the first moment, controller
+ * or not), collects facts, holds the controller link, takes new bundles and commands from
+ * it, and sends reports and drift events from the outbox. `start()` resolves once
+ * enforcement has started, the first facts are collected and the link is started (not
+ * connected: the link retries on its own). `stop()` stops enforcing and closes the stream
+ * cleanly.
  */
 export class Agent {
   readonly log: Logger;
@@ -43,6 +52,7 @@ export class Agent {
   private collecting = false;
   private readonly startedAtMs = Date.now();
   private libvirt: LibvirtSession | undefined;
+  private enforcer: Enforcer | undefined;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -58,6 +68,17 @@ export class Agent {
     this.anchor = setInterval(() => undefined, 1 << 30);
     this.store = AgentStore.open(this.options.stateDir);
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
+    const libvirt = this.libvirt;
+    const store = this.store;
+    this.enforcer = new Enforcer({
+      hypervisor: () => libvirt.get(),
+      store,
+      log: this.log,
+      resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
+      flap: { threshold: this.options.flapThreshold ?? DEFAULT_FLAP.threshold, windowMs: this.options.flapWindowMs ?? DEFAULT_FLAP.windowMs },
+    });
+    const enforcer = this.enforcer;
+    enforcer.start();
     await this.refreshFacts();
     this.link = new ControllerLink(
       {
@@ -72,11 +93,27 @@ export class Agent {
         factsJson: JSON.stringify(this.facts ?? {}),
         factsFingerprint: this.fingerprint,
         startedAtMs: this.startedAtMs,
+        bundleRevision: enforcer.revision,
       }),
       this.store,
       this.log,
     );
-    this.link.onState((s) => this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state"));
+    const sender = new OutboxSender(this.link, store.outbox, this.log);
+    this.link.handle({
+      onWelcome: (w) => sender.onWelcome(w.lastEventSeq),
+      onEventsAck: (upTo) => sender.onAck(upTo),
+      onBundle: (b) => void enforcer.setBundle(b),
+      onCommand: (c) => {
+        this.log.info({ command: c.id, action: c.action }, "command from controller");
+        if (c.action === "acknowledgeFlap") enforcer.acknowledgeFlap(c.acknowledgeFlap?.resource ?? "");
+        else if (c.action === "resync") enforcer.resync();
+      },
+    });
+    enforcer.onRecorded(() => sender.flush());
+    this.link.onState((s) => {
+      if (s.state !== "READY") sender.onDisconnect();
+      this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state");
+    });
     this.link.start();
     this.factsTimer = setInterval(() => void this.checkFacts(), this.options.factsIntervalMs);
     this.factsTimer.unref();
@@ -86,6 +123,7 @@ export class Agent {
   /** Closes the controller stream cleanly (bounded wait) and releases local state. */
   async stop(): Promise<void> {
     clearInterval(this.factsTimer);
+    await this.enforcer?.stop();
     await this.link?.drain();
     await this.libvirt?.close();
     this.store?.close();

@@ -2,6 +2,10 @@ import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import type { Command__Output } from "../../generated/proto/fleet/v1/Command.js";
+import type { DriftEvent } from "../../generated/proto/fleet/v1/DriftEvent.js";
+import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
+import type { Report } from "../../generated/proto/fleet/v1/Report.js";
 import {
   backoffDelay,
   channelCredentials,
@@ -48,6 +52,22 @@ export interface SequenceStore {
 
 type AgentBody = Omit<AgentMessage, "seq" | "ack" | "body">;
 
+/** An outbox entry on the wire: a Report or a DriftEvent carrying its event_seq. */
+export type EventBody = { report: Report } | { drift: DriftEvent };
+
+/**
+ * What the agent does with controller messages beyond the link's own (welcome, ackOnly,
+ * goodbye). Handlers run synchronously in message order; a handler that throws resets the
+ * stream like any bad message.
+ */
+export interface LinkHandlers {
+  /** After Welcome, once the link is READY: `lastEventSeq` = highest event stored by the controller. */
+  onWelcome?(w: { lastEventSeq: number; sessionId: string }): void;
+  onBundle?(bundle: PolicyBundle__Output): void;
+  onEventsAck?(upToEventSeq: number): void;
+  onCommand?(command: Command__Output): void;
+}
+
 /** One connection attempt: everything that must be torn down together. */
 interface Attempt {
   client: AgentServiceClient;
@@ -75,6 +95,7 @@ export class ControllerLink {
   private heartbeatIntervalMs = 10_000;
   private heartbeatTimeoutMs = 30_000;
   private readonly listeners = new Set<(s: LinkStatus) => void>();
+  private handlers: LinkHandlers = {};
   sessionId = "";
 
   constructor(
@@ -97,6 +118,11 @@ export class ControllerLink {
     return () => this.listeners.delete(listener);
   }
 
+  /** Sets the handlers of bundle, eventsAck, command and welcome (replacing earlier ones). */
+  handle(handlers: LinkHandlers): void {
+    this.handlers = handlers;
+  }
+
   start(): void {
     this.apply({ type: "start" });
     this.connect();
@@ -107,6 +133,17 @@ export class ControllerLink {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
     this.send(a, { factsUpdate: { factsJson, factsFingerprint } });
+    return true;
+  }
+
+  /**
+   * Sends a Report or DriftEvent (numbered like every message) when READY; returns false
+   * when not (the outbox keeps it for the replay after the next Welcome).
+   */
+  sendEvent(body: EventBody): boolean {
+    const a = this.attempt;
+    if (!a || a.done || this.status.state !== "READY") return false;
+    this.send(a, body);
     return true;
   }
 
@@ -214,8 +251,24 @@ export class ControllerLink {
           { controller: formatHostPort(this.options.controller), session: w.sessionId, controllerVersion: w.controllerVersion, heartbeatMs: this.heartbeatIntervalMs },
           "connected to controller",
         );
+        this.handlers.onWelcome?.({ lastEventSeq: w.lastEventSeq, sessionId: w.sessionId });
         break;
       }
+      case "bundle":
+        this.requireReady("bundle");
+        this.handlers.onBundle?.(msg.bundle!);
+        break;
+      case "eventsAck": {
+        this.requireReady("eventsAck");
+        const upTo = msg.eventsAck!.upToEventSeq;
+        if (!Number.isSafeInteger(upTo) || upTo < 0) throw new ProtocolError(`eventsAck.upToEventSeq ${upTo} is not a non-negative integer`);
+        this.handlers.onEventsAck?.(upTo);
+        break;
+      }
+      case "command":
+        this.requireReady("command");
+        this.handlers.onCommand?.(msg.command!);
+        break;
       case "ackOnly":
         break;
       case "goodbye": {
@@ -225,6 +278,10 @@ export class ControllerLink {
         break;
       }
     }
+  }
+
+  private requireReady(body: string): void {
+    if (this.status.state !== "READY") throw new ProtocolError(`${body} received before welcome`);
   }
 
   /** Each heartbeat interval: give up on a silent controller, else send a heartbeat. */

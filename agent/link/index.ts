@@ -1,2 +1,12 @@
-export { ControllerLink, DEFAULT_WELCOME_TIMEOUT_MS, DEFAULT_LINK_BACKOFF, type LinkOptions, type HelloContent, type SequenceStore } from "./controller-link.js";
+export {
+  ControllerLink,
+  DEFAULT_WELCOME_TIMEOUT_MS,
+  DEFAULT_LINK_BACKOFF,
+  type LinkOptions,
+  type HelloContent,
+  type SequenceStore,
+  type LinkHandlers,
+  type EventBody,
+} from "./controller-link.js";
 export { transition, INITIAL_LINK_STATUS, InvalidTransitionError, type LinkState, type LinkEvent, type LinkStatus } from "./link-state.js";
+export { OutboxSender, DEFAULT_SEND_WINDOW, type EventLink } from "./outbox-sender.js";

@@ -1,41 +1,51 @@
 import { join } from "node:path";
-import { openDatabase, type Migration, type SqliteDatabase } from "../../common/index.js";
+import { openDatabase, type SqliteDatabase } from "../../common/index.js";
+import { BundleCache, StateDocs } from "./bundle-cache.js";
+import { AGENT_MIGRATIONS } from "./migrations.js";
+import { Outbox, type OutboxLimits } from "./outbox.js";
 
 export const AGENT_DB_FILE = "agent.db";
+export { AGENT_MIGRATIONS };
 
-/** The agent's schema. Append only. */
-export const AGENT_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: "link sequence numbers",
-    sql: `CREATE TABLE link_state (
-            id                  INTEGER PRIMARY KEY CHECK (id = 1),
-            last_agent_seq      INTEGER NOT NULL,
-            last_controller_seq INTEGER NOT NULL
-          );
-          INSERT INTO link_state (id, last_agent_seq, last_controller_seq) VALUES (1, 0, 0);`,
-  },
-];
+export interface AgentStoreOptions {
+  outboxLimits?: OutboxLimits;
+  now?: () => number;
+}
 
 /**
- * The agent's local state (SQLite in its state folder). Sequence numbers survive restarts so
- * the controller can tell, across processes, what this host has sent and acknowledged.
+ * The agent's local state (SQLite in its state folder): link sequence numbers (so the
+ * controller can tell, across processes, what this host has sent and acknowledged), the
+ * cached policy bundle, the event outbox and enforcement state.
  */
 export class AgentStore {
+  readonly bundles: BundleCache;
+  readonly outbox: Outbox;
+  readonly docs: StateDocs;
   private readonly readSeqs;
   private readonly writeAgentSeq;
   private readonly writeControllerSeq;
 
-  private constructor(private readonly db: SqliteDatabase) {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    o: AgentStoreOptions,
+  ) {
     this.readSeqs = db.prepare<[], { last_agent_seq: number; last_controller_seq: number }>(
       "SELECT last_agent_seq, last_controller_seq FROM link_state WHERE id = 1",
     );
     this.writeAgentSeq = db.prepare("UPDATE link_state SET last_agent_seq = ? WHERE id = 1 AND last_agent_seq < ?");
     this.writeControllerSeq = db.prepare("UPDATE link_state SET last_controller_seq = ? WHERE id = 1 AND last_controller_seq < ?");
+    this.bundles = new BundleCache(db);
+    this.outbox = new Outbox(db, o.outboxLimits, o.now);
+    this.docs = new StateDocs(db);
   }
 
-  static open(stateDir: string): AgentStore {
-    return new AgentStore(openDatabase(join(stateDir, AGENT_DB_FILE), AGENT_MIGRATIONS));
+  static open(stateDir: string, o: AgentStoreOptions = {}): AgentStore {
+    return AgentStore.openFile(join(stateDir, AGENT_DB_FILE), o);
+  }
+
+  /** Opens a database file (":memory:" for tests). */
+  static openFile(file: string, o: AgentStoreOptions = {}): AgentStore {
+    return new AgentStore(openDatabase(file, AGENT_MIGRATIONS), o);
   }
 
   sequences(): { lastAgentSeq: number; lastControllerSeq: number } {

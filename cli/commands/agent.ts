@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_BACKOFF, type HostPort } from "../../common/index.js";
-import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, defaultAgentName } from "../../agent/index.js";
+import { InvalidArgumentError } from "commander";
+import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, defaultAgentName, resyncCronPattern } from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { onShutdownSignal } from "../signals.js";
@@ -13,12 +14,39 @@ interface AgentFlags {
   insecure?: boolean;
   factsInterval: number;
   maxBackoff: number;
+  resyncInterval: number;
+  flapThreshold: number;
+  flapWindow: number;
+}
+
+/** A resync interval cron can schedule (0 = off). */
+function resyncIntervalArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms === 0) return 0;
+  try {
+    resyncCronPattern(ms);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--resync-interval: /, ""));
+  }
+  return ms;
+}
+
+function positiveIntArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
+
+function positiveDurationArg(value: string): number {
+  const ms = durationArg(value);
+  if (ms <= 0) throw new InvalidArgumentError(`"${value}" must be longer than 0`);
+  return ms;
 }
 
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
-    .description("run the agent on this host: report facts, hold the stream to the controller")
+    .description("run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller")
     .requiredOption("--controller <host:port>", "the controller's agent endpoint", hostPortArg)
     .option("--name <name>", "this host's name in the fleet", defaultAgentName())
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
@@ -26,6 +54,9 @@ export function registerAgentCommand(program: Command): void {
     .option("--insecure", "plaintext gRPC without certificates (local demos only)")
     .option("--facts-interval <duration>", "how often facts are re-checked (re-sent only when changed)", durationArg, DEFAULT_FACTS_INTERVAL_MS)
     .option("--max-backoff <duration>", "longest wait between reconnect attempts", durationArg, DEFAULT_BACKOFF.maxMs)
+    .option("--resync-interval <duration>", "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)", resyncIntervalArg, DEFAULT_RESYNC_INTERVAL_MS)
+    .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
+    .option("--flap-window <duration>", "flap guard window", positiveDurationArg, DEFAULT_FLAP.windowMs)
     .action(async (flags: AgentFlags) => {
       const agent = new Agent({
         controller: flags.controller,
@@ -35,6 +66,9 @@ export function registerAgentCommand(program: Command): void {
         insecure: flags.insecure === true,
         factsIntervalMs: flags.factsInterval,
         backoff: { ...DEFAULT_BACKOFF, maxMs: Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs) },
+        resyncIntervalMs: flags.resyncInterval,
+        flapThreshold: flags.flapThreshold,
+        flapWindowMs: flags.flapWindow,
       });
       await agent.start();
       await onShutdownSignal(agent.log);

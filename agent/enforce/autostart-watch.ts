@@ -1,0 +1,102 @@
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { describeError, type Logger } from "../../common/index.js";
+import type { ResourceKind } from "../engine/index.js";
+
+export interface AutostartDir {
+  kind: ResourceKind;
+  path: string;
+}
+
+/** libvirt's autostart folders (`virsh autostart` adds/removes a NAME.xml symlink there; no libvirt event exists for it). */
+export const DEFAULT_AUTOSTART_DIRS: readonly AutostartDir[] = [
+  { kind: "domain", path: "/etc/libvirt/qemu/autostart" },
+  { kind: "network", path: "/etc/libvirt/qemu/networks/autostart" },
+  { kind: "pool", path: "/etc/libvirt/storage/autostart" },
+];
+
+const REATTACH_MS = 5_000;
+
+/**
+ * Watches autostart folders. Contract: `onChange(kind, name)` is called for every change in
+ * a folder (name = the object whose symlink changed, or null when unknown); a folder that is
+ * absent is waited for (its parent is watched, and polled every 5 s when the parent is absent
+ * too), and a folder that appears later or is replaced counts as a change of every object of
+ * its kind. Never keeps the process alive.
+ */
+export class AutostartWatcher {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly dirs: readonly AutostartDir[],
+    private readonly onChange: (kind: ResourceKind, name: string | null) => void,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    for (const d of this.dirs) this.attach(d, false);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private attach(d: AutostartDir, appeared: boolean): void {
+    if (this.closed) return;
+    this.watchers.get(d.path)?.close();
+    this.watchers.delete(d.path);
+    try {
+      const w = watch(d.path, { persistent: false }, (_type, file) => {
+        const f = typeof file === "string" ? file : null;
+        this.onChange(d.kind, f && f.endsWith(".xml") ? f.slice(0, -4) : null);
+      });
+      w.on("error", () => {
+        // The folder went away: wait for it again.
+        this.attach(d, false);
+      });
+      this.watchers.set(d.path, w);
+      if (appeared) this.onChange(d.kind, null);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ dir: d.path, err: describeError(err) }, "cannot watch autostart folder");
+    }
+    this.waitFor(d);
+  }
+
+  /** Watches the parent until the folder exists; polls when the parent is missing too. */
+  private waitFor(d: AutostartDir): void {
+    const key = `${d.path}\0parent`;
+    try {
+      const w = watch(dirname(d.path), { persistent: false }, (_type, file) => {
+        if (file !== null && file !== basename(d.path)) return;
+        w.close();
+        this.watchers.delete(key);
+        this.attach(d, true);
+      });
+      w.on("error", () => {
+        w.close();
+        this.watchers.delete(key);
+        this.poll(d);
+      });
+      this.watchers.set(key, w);
+    } catch {
+      this.poll(d);
+    }
+  }
+
+  private poll(d: AutostartDir): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.attach(d, true);
+    }, REATTACH_MS);
+    t.unref();
+    this.timers.add(t);
+  }
+}

@@ -1,0 +1,84 @@
+import { ValidationError, type PolicyMode, type ResolvedPolicy } from "../../common/index.js";
+import { buildGraph } from "../engine/index.js";
+import type { Hypervisor } from "../libvirt/index.js";
+import { resourcesFromPolicies } from "../resources/index.js";
+import { checkResolvedPolicy } from "./policy-shape.js";
+
+/** A bundle as the controller sends it (PolicyBundle), numbers already plain. */
+export interface WireBundle {
+  revision: string;
+  generation: number;
+  policies: { name: string; revision: string; mode: string; resolvedJson: string }[];
+}
+
+/** A validated bundle: what the enforcer converges to. */
+export interface Bundle {
+  revision: string;
+  generation: number;
+  policies: ResolvedPolicy[];
+  /** Every resource id the bundle declares, in engine order. */
+  resourceIds: string[];
+  /** The wire form, for the cache. */
+  wire: WireBundle;
+}
+
+export class BundleError extends ValidationError {}
+
+const MAX_REVISION_CHARS = 256;
+
+/**
+ * Validates a bundle from the controller (or the cache) and parses its policies. Throws
+ * BundleError naming the policy and field at fault. Checks: revision and generation, each
+ * policy's mode ("enforce" | "audit"), its resolved JSON's shape (policy-shape.ts), that
+ * the policy names are unique and match, and that the resources build into a valid graph
+ * (no duplicate resource across policies, no cycle). The bundled `mode` wins over the one
+ * inside resolvedJson.
+ */
+export function parseBundle(input: unknown): Bundle {
+  if (!isObject(input)) throw new BundleError("policy bundle is not an object");
+  const { revision, generation, policies } = input;
+  if (typeof revision !== "string" || revision.length === 0 || revision.length > MAX_REVISION_CHARS) {
+    throw new BundleError(`policy bundle revision must be 1-${MAX_REVISION_CHARS} characters`);
+  }
+  const gen = typeof generation === "string" ? Number(generation) : generation;
+  if (typeof gen !== "number" || !Number.isSafeInteger(gen) || gen < 0) throw new BundleError(`policy bundle ${revision}: generation ${String(generation)} is not a non-negative integer`);
+  if (!Array.isArray(policies)) throw new BundleError(`policy bundle ${revision}: policies is not a list`);
+  const wire: WireBundle = { revision, generation: gen, policies: [] };
+  const parsed: ResolvedPolicy[] = [];
+  const names = new Set<string>();
+  for (const [i, p] of policies.entries()) {
+    const where = `policy bundle ${revision}: policies[${i}]`;
+    if (!isObject(p)) throw new BundleError(`${where} is not an object`);
+    const { name, mode, resolvedJson } = p;
+    const polRevision = typeof p.revision === "string" ? p.revision : "";
+    if (typeof name !== "string" || name.length === 0) throw new BundleError(`${where}: name is missing`);
+    if (names.has(name)) throw new BundleError(`${where}: policy ${name} appears twice`);
+    names.add(name);
+    if (mode !== "enforce" && mode !== "audit") throw new BundleError(`${where} (${name}): mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
+    if (typeof resolvedJson !== "string") throw new BundleError(`${where} (${name}): resolvedJson is missing`);
+    let value: unknown;
+    try {
+      value = JSON.parse(resolvedJson);
+    } catch (err) {
+      throw new BundleError(`${where} (${name}): resolvedJson is not valid JSON`, { cause: err });
+    }
+    const problem = checkResolvedPolicy(value);
+    if (problem) throw new BundleError(`${where} (${name}): resolved policy ${problem}`);
+    const resolved = value as ResolvedPolicy;
+    if (resolved.name !== name) throw new BundleError(`${where}: resolved policy is named ${resolved.name}, not ${name}`);
+    parsed.push({ ...resolved, mode: mode as PolicyMode });
+    wire.policies.push({ name, revision: polRevision, mode, resolvedJson });
+  }
+  let resourceIds: string[];
+  try {
+    const stub = { hv: null as unknown as Hypervisor, log: undefined as never, shutdownTimeoutMs: 0 };
+    resourceIds = buildGraph(resourcesFromPolicies(parsed, { ctx: stub, domainEnv: { domainType: "kvm" } })).ids;
+  } catch (err) {
+    throw new BundleError(`policy bundle ${revision}: its resources are inconsistent`, { cause: err });
+  }
+  return { revision, generation: gen, policies: parsed, resourceIds, wire };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}

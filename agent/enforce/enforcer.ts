@@ -1,0 +1,430 @@
+import { describeError, type Logger, type ResolvedPolicy } from "../../common/index.js";
+import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineOptions, type Resource, type ResourceId, type ResourceKind, type ResourceReport } from "../engine/index.js";
+import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../libvirt/index.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type DomainHostEnv } from "../resources/index.js";
+import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
+import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
+import { BundleError, parseBundle, type Bundle } from "./bundle.js";
+import { CheckOnly } from "./check-only.js";
+import { Coalescer } from "./coalescer.js";
+import { DriftTracker, type DriftRecord } from "./drift.js";
+import { eventTargets } from "./event-targets.js";
+import { DEFAULT_FLAP, FlapGuard, type FlapOptions, type FlapSnapshot } from "./flap-guard.js";
+import { OutcomeBook, type ReportRecord } from "./report.js";
+import { DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_RESYNC_JITTER_MS, scheduleResync } from "./resync-schedule.js";
+import { PendingRun, type Target, type TriggerName } from "./triggers.js";
+
+/** Where the enforcer keeps its bundle, outbox and state (AgentStore has all three). */
+export interface EnforcerStore {
+  bundles: BundleCache;
+  outbox: Outbox;
+  docs: StateDocs;
+}
+
+export interface EnforcerOptions {
+  /** The libvirt connection (LibvirtSession.get); may reject while libvirtd is down. */
+  hypervisor: () => Promise<Hypervisor>;
+  store: EnforcerStore;
+  log: Logger;
+  /** Periodic full re-check; 0 = none. Must divide a minute, hour or day (resync-schedule.ts). */
+  resyncIntervalMs?: number;
+  resyncJitterMs?: number;
+  flap?: FlapOptions;
+  /** Events within this long of the first one are checked in one run. */
+  coalesceMs?: number;
+  /** Autostart folders to watch; [] = none. */
+  autostartDirs?: readonly AutostartDir[];
+  /** Subscribe to libvirt events (default true). */
+  watchEvents?: boolean;
+  shutdownTimeoutMs?: number;
+  engine?: Partial<Pick<EngineOptions, "concurrency" | "timeoutMs" | "retries" | "retryBackoff">>;
+  /** Default: detectDomainEnv() at the first run. */
+  domainEnv?: DomainHostEnv;
+  /** Default: resourcesFromPolicies. */
+  buildResources?: (policies: readonly ResolvedPolicy[], hv: Hypervisor, env: DomainHostEnv) => Resource[];
+  now?: () => number;
+}
+
+export const DEFAULT_COALESCE_MS = 30;
+
+/** What one convergence run did (for listeners and tests). */
+export interface RunSummary {
+  trigger: TriggerName;
+  checked: ResourceId[];
+  reports: ResourceReport[];
+  drift: DriftRecord[];
+  report: ReportRecord | null;
+}
+
+export type SetBundleResult = { accepted: true; changed: boolean } | { accepted: false; error: string };
+
+const DRIFT_DOC = "open-drift";
+const FLAP_DOC = "flap-guard";
+
+/**
+ * Keeps this host converged to its policy bundle.
+ *
+ * Contract:
+ * - Runs the engine at start on the cached bundle (no controller needed), on every new
+ *   bundle, on libvirt events and autostart-folder changes for the affected resources
+ *   (coalesced for `coalesceMs`), periodically for everything (node-cron), after libvirt's
+ *   connection is restored, and on `resync()`.
+ * - One run at a time; triggers arriving meanwhile merge into the next run.
+ * - Enforce-mode resources are repaired, audit-mode ones only checked; a resource the flap
+ *   guard holds is only checked and raises one `suppressed` drift event.
+ * - Every drift event and report is appended to the outbox before `onRecorded` listeners
+ *   hear of it; nothing here waits for the controller.
+ * - A bad bundle is rejected (logged, `setBundle` says why) and the previous one stays.
+ * - Results of a run during which the libvirt connection dropped are discarded: the
+ *   re-check after the reconnect replaces them (no flood of `failed` events on a restart).
+ */
+export class Enforcer {
+  private bundle: Bundle | undefined;
+  private readonly flap: FlapGuard;
+  private readonly tracker: DriftTracker;
+  private readonly book = new OutcomeBook();
+  private readonly coalescer: Coalescer<string>;
+  private readonly abort = new AbortController();
+  private readonly listeners = new Set<(s: RunSummary) => void>();
+  private readonly recordedListeners = new Set<() => void>();
+  private pending: PendingRun | null = null;
+  private running: Promise<void> | null = null;
+  private watcher: AutostartWatcher | undefined;
+  private cronTask: { stop(): void | Promise<void>; destroy(): void | Promise<void> } | undefined;
+  private flapTimer: NodeJS.Timeout | undefined;
+  private domainEnv: DomainHostEnv | undefined;
+  private connDown = false;
+  private connLosses = 0;
+  private stopped = false;
+  private started = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: EnforcerOptions) {
+    this.now = o.now ?? Date.now;
+    this.flap = new FlapGuard(o.flap ?? DEFAULT_FLAP, o.store.docs.load(FLAP_DOC) as FlapSnapshot | undefined);
+    this.tracker = new DriftTracker(o.store.docs.load(DRIFT_DOC) as Record<string, DriftRecord> | undefined);
+    this.coalescer = new Coalescer(o.coalesceMs ?? DEFAULT_COALESCE_MS, (keys) =>
+      this.request("event", [...keys].map((k) => JSON.parse(k) as Target)),
+    );
+    this.domainEnv = o.domainEnv;
+  }
+
+  /** Revision of the bundle being enforced ("" = none). */
+  get revision(): string {
+    return this.bundle?.revision ?? "";
+  }
+
+  get generation(): number {
+    return this.bundle?.generation ?? 0;
+  }
+
+  /** Called after each run that checked something. */
+  onRun(listener: (s: RunSummary) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called after new entries were appended to the outbox. */
+  onRecorded(listener: () => void): () => void {
+    this.recordedListeners.add(listener);
+    return () => this.recordedListeners.delete(listener);
+  }
+
+  /** Loads the cached bundle, starts the watches and the periodic re-check, and converges. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const cached = this.o.store.bundles.load();
+    if (cached) {
+      try {
+        this.bundle = parseBundle(JSON.parse(cached.bundleJson));
+        this.o.log.info({ revision: this.bundle.revision, generation: this.bundle.generation }, "enforcing the cached policy bundle");
+      } catch (err) {
+        this.o.log.error({ err: describeError(err) }, "cached policy bundle is unusable; waiting for one from the controller");
+      }
+    }
+    const dirs = this.o.autostartDirs ?? DEFAULT_AUTOSTART_DIRS;
+    if (dirs.length > 0) {
+      this.watcher = new AutostartWatcher(dirs, (kind, name) => this.noticed(name === null ? { type: "kind", kind } : { type: "id", id: resourceId(kind, name) }), this.o.log);
+      this.watcher.start();
+    }
+    const interval = this.o.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
+    if (interval > 0) this.cronTask = scheduleResync(interval, this.o.resyncJitterMs ?? DEFAULT_RESYNC_JITTER_MS, () => this.request("resync", [{ type: "all" }]));
+    this.armFlapTimer();
+    if (this.o.watchEvents === false) this.request("startup", [{ type: "all" }]);
+    else void this.watchLibvirt();
+  }
+
+  /**
+   * Takes a bundle from the controller (PolicyBundle). A valid new revision is cached and
+   * converged (trigger "bundle"); the same revision only updates the generation; an invalid
+   * one is rejected and the current bundle stays in force.
+   */
+  setBundle(input: unknown): SetBundleResult {
+    let b: Bundle;
+    try {
+      b = parseBundle(input);
+    } catch (err) {
+      const error = describeError(err);
+      this.o.log.error({ err: error, enforcing: this.revision || null }, "rejected policy bundle; the previous one stays in force");
+      return { accepted: false, error: err instanceof BundleError ? error : `unexpected: ${error}` };
+    }
+    const save = () => this.o.store.bundles.save({ revision: b.revision, generation: b.generation, bundleJson: JSON.stringify(b.wire) }, this.now());
+    if (this.bundle?.revision === b.revision) {
+      if (this.bundle.generation !== b.generation) {
+        save();
+        this.bundle = b;
+      }
+      return { accepted: true, changed: false };
+    }
+    save();
+    this.bundle = b;
+    const ids = new Set(b.resourceIds);
+    this.flap.retain(ids);
+    this.book.retain(b.resourceIds);
+    const dropped = this.tracker.retain(ids, this.now());
+    this.persistState();
+    this.record([], dropped);
+    this.o.log.info({ revision: b.revision, generation: b.generation, policies: b.policies.map((p) => p.name) }, "new policy bundle");
+    this.request("bundle", [{ type: "all" }]);
+    return { accepted: true, changed: true };
+  }
+
+  /** Re-checks everything now (operator Command.resync). */
+  resync(): void {
+    this.request("resync", [{ type: "all" }]);
+  }
+
+  /** Lifts the flap guard for "kind/name", or for all resources when empty, and re-checks them. */
+  acknowledgeFlap(resource: string): ResourceId[] {
+    const ids = this.flap.acknowledge(resource);
+    this.persistState();
+    this.armFlapTimer();
+    this.o.log.info({ resource: resource || "(all)", released: ids }, "flap guard acknowledged");
+    if (ids.length > 0) this.request("resync", ids.map((id) => ({ type: "id", id }) as const));
+    return ids;
+  }
+
+  /** Resolves when no run is running or pending and no event is waiting to be coalesced. */
+  async idle(): Promise<void> {
+    while (this.running || this.pending || this.coalescer.pending > 0) {
+      await (this.running ?? new Promise((r) => setTimeout(r, 5)));
+    }
+  }
+
+  /** Stops watching and scheduling; aborts a run in progress and waits for it to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.coalescer.cancel();
+    this.watcher?.close();
+    clearTimeout(this.flapTimer);
+    await this.cronTask?.destroy();
+    await this.running?.catch(() => undefined);
+  }
+
+  private noticed(t: Target): void {
+    if (this.stopped) return;
+    this.coalescer.add(JSON.stringify(t));
+  }
+
+  private onHypervisorEvent(e: HypervisorEvent): void {
+    if (e.kind === "connection") {
+      if (e.state === "lost") {
+        this.connDown = true;
+        this.connLosses += 1;
+        this.o.log.warn("libvirt connection lost; enforcement paused until it is restored");
+        return;
+      }
+      this.connDown = false;
+      this.o.log.info("libvirt connection restored; re-checking everything");
+    }
+    const { targets, resync } = eventTargets(e);
+    if (resync) this.request("resync", targets);
+    else for (const t of targets) this.noticed(t);
+  }
+
+  /** Subscribes to libvirt events (retrying while libvirtd is unreachable); each (re)subscription is followed by a full check. */
+  private async watchLibvirt(): Promise<void> {
+    let first = true;
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const hv = await this.o.hypervisor();
+        const sub = hv.events(this.abort.signal, { sources: ALL_EVENT_SOURCES });
+        await sub.ready;
+        failures = 0;
+        this.request(first ? "startup" : "resync", [{ type: "all" }]);
+        first = false;
+        for await (const e of sub) this.onHypervisorEvent(e);
+      } catch (err) {
+        if (this.stopped) return;
+        failures += 1;
+        if (failures === 1) this.o.log.warn({ err: describeError(err) }, "cannot watch libvirt events; retrying");
+        if (first && this.bundle && failures === 1) this.request("startup", [{ type: "all" }]);
+      }
+      if (this.stopped) return;
+      await this.sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      t.unref();
+      this.abort.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  private request(reason: TriggerName, targets: readonly Target[]): void {
+    if (this.stopped) return;
+    (this.pending ??= new PendingRun()).add(reason, targets);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || !this.pending || this.stopped) return;
+    this.running = (async () => {
+      while (this.pending && !this.stopped) {
+        const p = this.pending;
+        this.pending = null;
+        try {
+          await this.runOnce(p);
+        } catch (err) {
+          this.o.log.error({ err: describeError(err), trigger: p.trigger }, "enforcement run failed");
+        }
+      }
+    })().finally(() => {
+      this.running = null;
+      this.kick();
+    });
+  }
+
+  private async runOnce(p: PendingRun): Promise<void> {
+    const bundle = this.bundle;
+    if (!bundle) return;
+    let hv: Hypervisor;
+    try {
+      hv = await this.o.hypervisor();
+    } catch (err) {
+      this.o.log.warn({ err: describeError(err), trigger: p.trigger }, "libvirt unreachable; enforcement run skipped until it is back");
+      return;
+    }
+    this.domainEnv ??= await detectDomainEnv();
+    const build = this.o.buildResources ?? ((pols, h, env) => resourcesFromPolicies(pols, { ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: this.o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS }, domainEnv: env }));
+    const all = build(bundle.policies, hv, this.domainEnv);
+    const how = (r: { kind: ResourceKind; name: string }): "event" | "resync" | null => {
+      const id = resourceId(r.kind, r.name);
+      if (p.selects(id, r.kind)) return p.sourceOf(id, r.kind) === "event" ? "event" : "resync";
+      if (r.kind === "volume") {
+        const poolHow = p.ids.get(resourceId("pool", r.name.split("/")[0]!));
+        if (poolHow) return poolHow;
+      }
+      return null;
+    };
+    const selected = all.filter((r) => how(r) !== null);
+    if (selected.length === 0) return;
+    const startedAt = this.now();
+    const held = new Set<ResourceId>();
+    const resources = selected.map((r) => {
+      const id = resourceId(r.kind, r.name);
+      if (r.audit || !this.flap.isHeld(id, startedAt)) return r;
+      held.add(id);
+      return new CheckOnly(r);
+    });
+    const losses = this.connLosses;
+    const engine = await converge(resources, {
+      ...DEFAULT_ENGINE_OPTIONS,
+      ...this.o.engine,
+      isTransient: isConnectionError,
+      apply: true,
+      signal: this.abort.signal,
+    });
+    if (this.stopped) return;
+    if (this.connLosses !== losses || this.connDown) {
+      this.o.log.info({ trigger: p.trigger }, "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect");
+      return;
+    }
+    const now = this.now();
+    const suppressed = new Map<ResourceId, string>();
+    for (const r of engine.resources) {
+      const id = resourceId(r.kind, r.name);
+      if (!held.has(id) || r.outcome !== "drift") continue;
+      const { until, engagedNow } = this.flap.engage(id, now);
+      if (engagedNow) this.o.log.warn({ resource: id, until: new Date(until).toISOString() }, "flap guard engaged: resource left alone");
+      suppressed.set(id, this.suppressedDetail(until));
+    }
+    const drift = this.tracker.derive(engine.resources, {
+      now,
+      intentional: p.intentional,
+      sourceOf: (r) => (p.intentional ? "apply" : how(r) === "event" ? "event" : "resync"),
+      suppressed,
+    });
+    if (!p.intentional) for (const r of engine.resources) if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);
+    const significant = this.book.update(engine.resources);
+    const report: ReportRecord | null =
+      p.full || p.trigger !== "event" || significant
+        ? {
+            generation: bundle.generation,
+            bundleRevision: bundle.revision,
+            trigger: p.trigger,
+            startedAtMs: startedAt,
+            durationMs: Math.max(0, now - startedAt),
+            dryRun: false,
+            resources: this.book.all(),
+          }
+        : null;
+    this.persistState();
+    this.armFlapTimer();
+    this.record(report ? [report] : [], drift);
+    const summary: RunSummary = { trigger: p.trigger, checked: engine.resources.map((r) => resourceId(r.kind, r.name)), reports: engine.resources, drift, report };
+    this.o.log.debug({ trigger: p.trigger, checked: summary.checked.length, summary: engine.summary, drift: drift.length }, "enforcement run");
+    for (const l of this.listeners) l(summary);
+  }
+
+  private suppressedDetail(until: number): string {
+    const { threshold, windowMs } = this.flap.options;
+    return `repaired ${threshold} times within ${Math.round(windowMs / 1000)} s; not repaired until ${new Date(until).toISOString()} or until acknowledged`;
+  }
+
+  /** Appends drift events, then the report, to the outbox; tells listeners. */
+  private record(reports: ReportRecord[], drift: DriftRecord[]): void {
+    if (reports.length === 0 && drift.length === 0) return;
+    let compacted = 0;
+    for (const d of drift) {
+      compacted += this.o.store.outbox.append({ type: "drift", payloadJson: JSON.stringify(d), driftId: d.id, resolved: d.resolvedAtMs > 0 }).compacted;
+      this.o.log.info({ drift: d.id, resource: `${d.kind}/${d.name}`, remediation: d.remediation, resolved: d.resolvedAtMs > 0, classification: d.classification, source: d.source }, "drift");
+    }
+    for (const r of reports) compacted += this.o.store.outbox.append({ type: "report", payloadJson: JSON.stringify(r) }).compacted;
+    if (compacted > 0) {
+      const s = this.o.store.outbox.stats();
+      this.o.log.warn({ compacted, compactedTotal: s.compactedTotal, entries: s.entries, bytes: s.bytes }, "outbox full: oldest superseded reports and resolved drift events compacted");
+    }
+    for (const l of this.recordedListeners) l();
+  }
+
+  private persistState(): void {
+    this.o.store.docs.save(DRIFT_DOC, this.tracker.snapshot());
+    this.o.store.docs.save(FLAP_DOC, this.flap.snapshot());
+  }
+
+  /** Wakes up when the earliest flap-guard engagement ends, to re-check (and repair) those resources. */
+  private armFlapTimer(): void {
+    clearTimeout(this.flapTimer);
+    const next = this.flap.nextRelease();
+    if (next === null || this.stopped) return;
+    this.flapTimer = setTimeout(() => {
+      const ids = this.flap.release(this.now());
+      this.persistState();
+      this.armFlapTimer();
+      if (ids.length > 0) {
+        this.o.log.info({ resources: ids }, "flap guard window over; repairing again");
+        this.request("resync", ids.map((id) => ({ type: "id", id }) as const));
+      }
+    }, Math.min(2 ** 31 - 1, Math.max(0, next - this.now()) + 10));
+    this.flapTimer.unref();
+  }
+}

@@ -1,0 +1,84 @@
+import { describeError, type Logger } from "../../common/index.js";
+import type { Outbox } from "../state/index.js";
+import type { EventBody } from "./controller-link.js";
+
+/** The link as the sender sees it. */
+export interface EventLink {
+  sendEvent(body: EventBody): boolean;
+}
+
+/** Entries sent and not yet acknowledged, at most. */
+export const DEFAULT_SEND_WINDOW = 256;
+
+/**
+ * Moves outbox entries to the controller in event_seq order.
+ * Contract:
+ * - after each Welcome: deletes entries ≤ Welcome.lastEventSeq (already stored) and sends
+ *   the rest in order (a replay), at most `window` unacknowledged at a time;
+ * - `flush()` (new entries recorded) sends what is not sent yet on this stream;
+ * - EventsAck deletes entries ≤ upTo and sends the next ones;
+ * - nothing is deleted without the controller's word; a stream that breaks leaves the rest
+ *   for the replay after the next Welcome.
+ * When the controller has stored more than this outbox ever numbered (a wiped state
+ * folder), the counter jumps past it so new events are not taken for duplicates.
+ */
+export class OutboxSender {
+  private ready = false;
+  private sentUpTo = 0;
+  private ackedUpTo = 0;
+
+  constructor(
+    private readonly link: EventLink,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+    private readonly window = DEFAULT_SEND_WINDOW,
+  ) {}
+
+  onWelcome(lastEventSeq: number): void {
+    const dropped = this.outbox.ack(lastEventSeq);
+    const s = this.outbox.stats();
+    if (lastEventSeq > s.lastEventSeq) {
+      this.outbox.advanceTo(lastEventSeq);
+      this.log.warn({ controllerLastEventSeq: lastEventSeq, localLastEventSeq: s.lastEventSeq }, "controller has stored more events than this agent numbered (state folder reset?); continuing after its number");
+    }
+    this.ready = true;
+    this.sentUpTo = lastEventSeq;
+    this.ackedUpTo = lastEventSeq;
+    if (dropped > 0 || s.entries > 0) this.log.info({ alreadyStored: dropped, toReplay: s.entries }, "replaying outbox");
+    this.flush();
+  }
+
+  onAck(upTo: number): void {
+    if (upTo <= this.ackedUpTo) return;
+    this.ackedUpTo = upTo;
+    this.sentUpTo = Math.max(this.sentUpTo, upTo);
+    this.outbox.ack(upTo);
+    this.flush();
+  }
+
+  /** The stream is gone: nothing more is sent until the next Welcome. */
+  onDisconnect(): void {
+    this.ready = false;
+  }
+
+  flush(): void {
+    if (!this.ready) return;
+    for (const e of this.outbox.pending(this.ackedUpTo, this.window)) {
+      if (e.eventSeq <= this.sentUpTo) continue;
+      let body: EventBody;
+      try {
+        const payload = JSON.parse(e.payloadJson) as Record<string, unknown>;
+        body = e.type === "report" ? { report: { ...payload, eventSeq: e.eventSeq } } : { drift: { ...payload, eventSeq: e.eventSeq } };
+      } catch (err) {
+        this.log.error({ eventSeq: e.eventSeq, err: describeError(err) }, "unreadable outbox entry; dropping it");
+        this.outbox.drop(e.eventSeq);
+        continue;
+      }
+      if (!this.link.sendEvent(body)) {
+        this.ready = false;
+        return;
+      }
+      this.sentUpTo = e.eventSeq;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { Migration } from "../../common/index.js";
+
+/** The agent's schema. Append only. */
+export const AGENT_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "link sequence numbers",
+    sql: `CREATE TABLE link_state (
+            id                  INTEGER PRIMARY KEY CHECK (id = 1),
+            last_agent_seq      INTEGER NOT NULL,
+            last_controller_seq INTEGER NOT NULL
+          );
+          INSERT INTO link_state (id, last_agent_seq, last_controller_seq) VALUES (1, 0, 0);`,
+  },
+  {
+    version: 2,
+    name: "bundle cache, event outbox, enforcement state",
+    sql: `CREATE TABLE bundle_cache (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            revision    TEXT NOT NULL,
+            generation  INTEGER NOT NULL,
+            bundle_json TEXT NOT NULL,
+            saved_at    INTEGER NOT NULL
+          );
+          CREATE TABLE outbox (
+            event_seq    INTEGER PRIMARY KEY,
+            type         TEXT NOT NULL CHECK (type IN ('report', 'drift')),
+            payload_json TEXT NOT NULL,
+            bytes        INTEGER NOT NULL,
+            created_at   INTEGER NOT NULL,
+            drift_id     TEXT,
+            resolved     INTEGER NOT NULL DEFAULT 0
+          );
+          CREATE INDEX outbox_drift_id ON outbox (drift_id) WHERE drift_id IS NOT NULL;
+          CREATE TABLE outbox_state (
+            id             INTEGER PRIMARY KEY CHECK (id = 1),
+            last_event_seq INTEGER NOT NULL,
+            compacted      INTEGER NOT NULL
+          );
+          INSERT INTO outbox_state (id, last_event_seq, compacted) VALUES (1, 0, 0);
+          CREATE TABLE enforce_state (
+            key        TEXT PRIMARY KEY,
+            value_json TEXT NOT NULL
+          );`,
+  },
+];

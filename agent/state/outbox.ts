@@ -1,0 +1,179 @@
+import type { SqliteDatabase } from "../../common/index.js";
+
+export type OutboxType = "report" | "drift";
+
+export interface OutboxEntry {
+  eventSeq: number;
+  type: OutboxType;
+  /** The Report or DriftEvent as JSON, without its event_seq. */
+  payloadJson: string;
+  createdAt: number;
+  /** DriftEvent.id for drift entries. */
+  driftId: string | null;
+  /** A drift entry whose state is resolved (resolved_at set). */
+  resolved: boolean;
+}
+
+export interface NewOutboxEntry {
+  type: OutboxType;
+  payloadJson: string;
+  driftId?: string | null;
+  resolved?: boolean;
+}
+
+/**
+ * Bounds of the outbox. Defaults: 10,000 entries or 32 MiB of payload, whichever is hit
+ * first (a Report of a few dozen resources is a few KiB, so this holds days of 5-minute
+ * resyncs plus thousands of drift events).
+ */
+export interface OutboxLimits {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 };
+
+export interface OutboxStats {
+  entries: number;
+  bytes: number;
+  lastEventSeq: number;
+  /** Entries dropped by compaction since the store was created. */
+  compactedTotal: number;
+}
+
+interface Row {
+  event_seq: number;
+  type: OutboxType;
+  payload_json: string;
+  created_at: number;
+  drift_id: string | null;
+  resolved: number;
+}
+
+/**
+ * Durable, ordered, bounded queue of reports and drift events awaiting the controller's
+ * acknowledgement.
+ *
+ * Contract:
+ * - `append` assigns the next event_seq (strictly increasing, never reused, even after every
+ *   entry was acknowledged) in the same transaction that stores the entry; it never fails
+ *   for lack of room and never blocks the caller on the controller.
+ * - When an append leaves the outbox over its limits, whole entries are dropped, oldest
+ *   first within each class, in this order until it fits again:
+ *     1. drift states superseded by a later state of the same drift id (the controller keeps
+ *        only the latest state per id, so nothing it would show is lost);
+ *     2. reports older than the newest report;
+ *     3. resolved drift events;
+ *     4. anything else except the entry just appended.
+ *   Each dropped entry adds to `compactedTotal`; `append` returns how many it dropped.
+ * - `ack(upTo)` deletes every entry with event_seq ≤ upTo; `pending(after)` lists the rest
+ *   in event_seq order.
+ */
+export class Outbox {
+  private readonly insert;
+  private readonly bumpSeq;
+  private readonly readState;
+  private readonly addCompacted;
+  private readonly selectPending;
+  private readonly deleteUpTo;
+  private readonly totals;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly limits: OutboxLimits = DEFAULT_OUTBOX_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.insert = db.prepare(
+      "INSERT INTO outbox (event_seq, type, payload_json, bytes, created_at, drift_id, resolved) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.bumpSeq = db.prepare<[], { last_event_seq: number }>(
+      "UPDATE outbox_state SET last_event_seq = last_event_seq + 1 WHERE id = 1 RETURNING last_event_seq",
+    );
+    this.readState = db.prepare<[], { last_event_seq: number; compacted: number }>("SELECT last_event_seq, compacted FROM outbox_state WHERE id = 1");
+    this.addCompacted = db.prepare("UPDATE outbox_state SET compacted = compacted + ? WHERE id = 1");
+    this.selectPending = db.prepare<[number, number], Row>(
+      "SELECT event_seq, type, payload_json, created_at, drift_id, resolved FROM outbox WHERE event_seq > ? ORDER BY event_seq LIMIT ?",
+    );
+    this.deleteUpTo = db.prepare("DELETE FROM outbox WHERE event_seq <= ?");
+    this.totals = db.prepare<[], { n: number; bytes: number | null }>("SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM outbox");
+  }
+
+  /** Stores `e` durably; returns its event_seq and how many older entries compaction dropped. */
+  append(e: NewOutboxEntry): { eventSeq: number; compacted: number } {
+    return this.db.transaction(() => {
+      const eventSeq = this.bumpSeq.get()!.last_event_seq;
+      const bytes = Buffer.byteLength(e.payloadJson, "utf8");
+      this.insert.run(eventSeq, e.type, e.payloadJson, bytes, this.now(), e.driftId ?? null, e.resolved ? 1 : 0);
+      const compacted = this.compact(eventSeq);
+      if (compacted > 0) this.addCompacted.run(compacted);
+      return { eventSeq, compacted };
+    })();
+  }
+
+  /** Entries with event_seq > `afterSeq`, in order, at most `limit`. */
+  pending(afterSeq: number, limit = 1_000): OutboxEntry[] {
+    return this.selectPending.all(afterSeq, limit).map((r) => ({
+      eventSeq: r.event_seq,
+      type: r.type,
+      payloadJson: r.payload_json,
+      createdAt: r.created_at,
+      driftId: r.drift_id,
+      resolved: r.resolved === 1,
+    }));
+  }
+
+  /** Deletes every entry with event_seq ≤ `upTo`; returns how many. */
+  ack(upTo: number): number {
+    if (!Number.isSafeInteger(upTo) || upTo <= 0) return 0;
+    return this.deleteUpTo.run(upTo).changes;
+  }
+
+  /** Deletes one entry (an unreadable one). */
+  drop(eventSeq: number): void {
+    this.db.prepare("DELETE FROM outbox WHERE event_seq = ?").run(eventSeq);
+  }
+
+  /** Makes the next event_seq greater than `seq` (never lowers it). */
+  advanceTo(seq: number): void {
+    this.db.prepare("UPDATE outbox_state SET last_event_seq = ? WHERE id = 1 AND last_event_seq < ?").run(seq, seq);
+  }
+
+  stats(): OutboxStats {
+    const s = this.readState.get()!;
+    const t = this.totals.get()!;
+    return { entries: t.n, bytes: t.bytes ?? 0, lastEventSeq: s.last_event_seq, compactedTotal: s.compacted };
+  }
+
+  private compact(keep: number): number {
+    let dropped = 0;
+    const classes = [
+      // 1. drift states superseded by a later state of the same id
+      `SELECT o.event_seq, o.bytes FROM outbox o WHERE o.type = 'drift' AND o.drift_id IS NOT NULL
+         AND EXISTS (SELECT 1 FROM outbox n WHERE n.drift_id = o.drift_id AND n.event_seq > o.event_seq)
+         ORDER BY o.event_seq`,
+      // 2. reports older than the newest report
+      `SELECT event_seq, bytes FROM outbox WHERE type = 'report'
+         AND event_seq < (SELECT MAX(event_seq) FROM outbox WHERE type = 'report') ORDER BY event_seq`,
+      // 3. resolved drift events
+      `SELECT event_seq, bytes FROM outbox WHERE type = 'drift' AND resolved = 1 ORDER BY event_seq`,
+      // 4. anything older than the new entry
+      `SELECT event_seq, bytes FROM outbox WHERE event_seq <> ${Number(keep)} ORDER BY event_seq`,
+    ];
+    const del = this.db.prepare("DELETE FROM outbox WHERE event_seq = ?");
+    for (const sql of classes) {
+      const t = this.totals.get()!;
+      let n = t.n;
+      let bytes = t.bytes ?? 0;
+      if (n <= this.limits.maxEntries && bytes <= this.limits.maxBytes) break;
+      for (const r of this.db.prepare<[], { event_seq: number; bytes: number }>(sql).all()) {
+        if (r.event_seq === keep) continue;
+        if (n <= this.limits.maxEntries && bytes <= this.limits.maxBytes) break;
+        del.run(r.event_seq);
+        n -= 1;
+        bytes -= r.bytes;
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+}
