@@ -25,19 +25,24 @@ export interface ComputedBundle {
 /**
  * Resolves `policies` for `host` (targeting, templating, conflicts: resolveHostPolicies)
  * into bundle entries. The revision is canonicalHash over `[{name, revision, mode, resolved}]`
- * sorted by name, where `resolved` leaves out `source` (a file position), so moving a
- * policy inside its file or adding a comment does not change any host's bundle.
+ * sorted by name, where `resolved` leaves out file positions (`source`, `locations`), so
+ * moving a policy inside its file or adding a comment does not change any host's bundle.
  */
 export function computeBundle(policies: readonly LoadedPolicy[], inventory: Inventory, host: TargetHost): ComputedBundle {
   const byName = new Map(policies.map((p) => [p.name, p]));
   const out = resolveHostPolicies(policies, inventory, host);
   const resolved = [...out.policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const entries = resolved.map((r) => ({ name: r.name, revision: byName.get(r.name)?.revision ?? "", mode: r.mode, resolved: r }));
-  const revision = canonicalHash(entries.map(({ resolved: { source: _source, ...rest }, ...e }) => ({ ...e, resolved: rest })));
+  const revision = canonicalHash(entries.map((e) => ({ ...e, resolved: withoutPositions(e.resolved) })));
   return {
     revision,
     policies: entries.map((e) => ({ name: e.name, revision: e.revision, mode: e.mode, resolvedJson: JSON.stringify(e.resolved) })),
     problems: [...out.errors.map(formatIssue), ...out.conflicts.filter((c) => c.winner === null).map((c) => `conflict: ${formatConflict(c)}`)],
     conflicts: out.conflicts,
   };
+}
+
+function withoutPositions(resolved: object): object {
+  const { source: _source, locations: _locations, ...rest } = resolved as { source?: unknown; locations?: unknown };
+  return rest;
 }

@@ -10,6 +10,7 @@ export { PolicyStore, type PolicyRevisionRow, type PolicyLoadRow, type AcceptedL
 export { planRevisions, type RevisionInForce, type RevisionPlan } from "./revisions.js";
 export { PoliciesDirError } from "./errors.js";
 export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.js";
+export { watchPolicyFolder, type FolderWatch } from "./watch.js";
 export { documentSource } from "./document-source.js";
 export { targetHostOf } from "./target-host.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./admin.js";

@@ -3,6 +3,8 @@ import { resolve } from "node:path";
 import { isPolicyFileName } from "./folder.js";
 
 export interface FolderWatch {
+  /** Resolves once the initial scan is done (events before it are not reported). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,9 @@ export function watchPolicyFolder(dir: string, debounceMs: number, onChange: () 
     timer = setTimeout(onChange, debounceMs);
   };
   watcher.on("add", kick).on("change", kick).on("unlink", kick).on("error", onError);
+  const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return {
+    ready,
     close: async () => {
       clearTimeout(timer);
       await watcher.close();

@@ -1,0 +1,165 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadPolicySources, silentLogger, type LoadedPolicy, type SqliteDatabase } from "../../../common/index.js";
+import { documentSource, isPolicyFileName, planRevisions, PoliciesDirError, PolicyRepository, PolicyStore, type PolicyChange } from "../../../controller/policies/index.js";
+import { memoryDb, policyYaml, tempFolder } from "./fixtures.js";
+
+const loaded = (...texts: [string, string][]): LoadedPolicy[] => {
+  const r = loadPolicySources(texts.map(([file, text]) => ({ file, text })));
+  expect(r.errors).toEqual([]);
+  return r.policies;
+};
+
+describe("planRevisions", () => {
+  it("creates generation 1 for new policies, keeps unchanged ones, bumps changed ones, lists removed ones", () => {
+    const [a1, b1] = loaded(["a.yaml", policyYaml("a")], ["b.yaml", policyYaml("b")]);
+    const first = planRevisions([], [a1, b1], () => 0);
+    expect(first.created.map((c) => [c.policy.name, c.generation])).toEqual([["a", 1], ["b", 1]]);
+
+    const [a2] = loaded(["a.yaml", policyYaml("a", { bridge: "vfbr9" })]);
+    const inForce = [
+      { policy: "a", revision: a1.revision, generation: 1 },
+      { policy: "b", revision: b1.revision, generation: 1 },
+      { policy: "c", revision: "x", generation: 4 },
+    ];
+    const next = planRevisions(inForce, [a2, b1], () => 1);
+    expect(next.created.map((c) => [c.policy.name, c.generation])).toEqual([["a", 2]]);
+    expect(next.unchanged).toEqual(["b"]);
+    expect(next.removed).toEqual(["c"]);
+  });
+
+  it("continues a removed policy's generations when it comes back", () => {
+    const [a] = loaded(["a.yaml", policyYaml("a")]);
+    expect(planRevisions([], [a], () => 5).created[0].generation).toBe(6);
+  });
+
+  it("does not treat a comment or a moved document as a new revision", () => {
+    const [a1] = loaded(["a.yaml", policyYaml("a")]);
+    const [a2] = loaded(["a.yaml", policyYaml("a", { comment: "edited" })]);
+    expect(planRevisions([{ policy: "a", revision: a1.revision, generation: 1 }], [a2], () => 1).created).toEqual([]);
+  });
+});
+
+describe("documentSource", () => {
+  it("returns the one document of a multi-document file", () => {
+    const text = policyYaml("a") + "---\n" + policyYaml("b");
+    const [, b] = loaded(["ab.yaml", text]);
+    const src = documentSource(text, b.revision);
+    expect(src).toContain("name: b");
+    expect(src).not.toContain("name: a\n");
+  });
+});
+
+describe("isPolicyFileName", () => {
+  it("takes yaml files and skips hidden files and editor leftovers", () => {
+    expect(["web.yaml", "inventory.yml"].every(isPolicyFileName)).toBe(true);
+    expect([".web.yaml.swp", ".#web.yaml", "web.yaml~", "web.yaml.tmp", "4913", ".hidden.yaml"].some(isPolicyFileName)).toBe(false);
+  });
+});
+
+describe("PolicyRepository", () => {
+  let db: SqliteDatabase;
+  let folder: ReturnType<typeof tempFolder>;
+  let clock: number;
+  let repo: PolicyRepository;
+  let changes: PolicyChange[];
+
+  const open = async () => {
+    repo = new PolicyRepository({ dir: folder.dir, store: new PolicyStore(db), log: silentLogger(), watch: false, now: () => clock });
+    repo.onChange((c) => changes.push(c));
+    await repo.start();
+  };
+
+  beforeEach(() => {
+    db = memoryDb();
+    folder = tempFolder();
+    clock = 1_000;
+    changes = [];
+  });
+  afterEach(async () => {
+    await repo?.close();
+    folder.cleanup();
+  });
+
+  it("refuses to start on a missing folder, naming it", async () => {
+    repo = new PolicyRepository({ dir: join(folder.dir, "nope"), store: new PolicyStore(db), log: silentLogger(), watch: false });
+    await expect(repo.start()).rejects.toThrow(PoliciesDirError);
+    await expect(repo.start()).rejects.toThrow(/nope.*--policies/);
+  });
+
+  it("stores revisions only for changed policies, with generations and history", async () => {
+    folder.write("a.yaml", policyYaml("a"));
+    folder.write("b.yaml", policyYaml("b"));
+    await open();
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 1], ["b", 1]]);
+    expect(changes).toEqual([{ created: ["a", "b"], removed: [], inventoryChanged: false }]);
+
+    clock = 2_000;
+    folder.write("a.yaml", policyYaml("a", { bridge: "vfbr7" }));
+    folder.write("b.yaml", policyYaml("b", { comment: "only a comment" }));
+    expect(await repo.reload()).toEqual({ accepted: true, change: { created: ["a"], removed: [], inventoryChanged: false } });
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 2], ["b", 1]]);
+    const history = repo.store.history("a", 10);
+    expect(history.map((h) => [h.generation, h.current, h.createdAt])).toEqual([[2, true, 2_000], [1, false, 1_000]]);
+    expect(history[0].source).toContain("bridge: vfbr7");
+    expect(history[0]).toMatchObject({ file: join(folder.dir, "a.yaml"), mode: "enforce", priority: 0 });
+
+    expect(await repo.reload()).toEqual({ accepted: true, change: null });
+    expect(changes).toHaveLength(2);
+  });
+
+  it("rejects a load with any error whole and keeps what is in force", async () => {
+    folder.write("a.yaml", policyYaml("a"));
+    folder.write("b.yaml", policyYaml("b"));
+    await open();
+    const before = repo.current().policies;
+    folder.write("a.yaml", policyYaml("a", { bridge: "vfbr2" }));
+    folder.write("b.yaml", policyYaml("b").replace("mode: isolated", "mode: bogus"));
+    const out = await repo.reload();
+    expect(out.accepted).toBe(false);
+    if (out.accepted) return;
+    expect(out.errors[0]).toMatchObject({ file: join(folder.dir, "b.yaml"), line: 10, col: 15, path: "spec.resources.networks[0].mode" });
+    expect(repo.current().policies).toBe(before);
+    expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
+    const last = repo.store.lastLoad()!;
+    expect(last.accepted).toBe(false);
+    expect(last.errors).toHaveLength(1);
+    expect(changes).toHaveLength(1);
+  });
+
+  it("marks vanished policies removed and continues their generations when they return", async () => {
+    folder.write("a.yaml", policyYaml("a"));
+    folder.write("b.yaml", policyYaml("b"));
+    await open();
+    rmSync(join(folder.dir, "b.yaml"));
+    clock = 3_000;
+    expect(await repo.reload()).toMatchObject({ change: { created: [], removed: ["b"] } });
+    expect(repo.revisions().map((r) => r.policy)).toEqual(["a"]);
+    expect(repo.store.history("b", 5)[0]).toMatchObject({ current: false, removedAt: 3_000, generation: 1 });
+    folder.write("b.yaml", policyYaml("b"));
+    await repo.reload();
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 1], ["b", 2]]);
+  });
+
+  it("signals an inventory change even when no policy changed", async () => {
+    folder.write("a.yaml", policyYaml("a"));
+    await open();
+    folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
+    expect(await repo.reload()).toEqual({ accepted: true, change: { created: [], removed: [], inventoryChanged: true } });
+    expect(repo.current().inventory.groups.has("web")).toBe(true);
+  });
+
+  it("restarting on a broken folder enforces the stored revisions and inventory", async () => {
+    folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
+    folder.write("ab.yaml", policyYaml("a", { targets: "{groups: [web]}" }) + "---\n" + policyYaml("b"));
+    await open();
+    await repo.close();
+    folder.write("ab.yaml", "kind: [unclosed\n");
+    await open();
+    expect(repo.store.lastLoad()!.accepted).toBe(false);
+    expect(repo.current().policies.map((p) => p.name).sort()).toEqual(["a", "b"]);
+    expect(repo.current().inventory.groups.has("web")).toBe(true);
+    expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
+  });
+});
