@@ -10,8 +10,11 @@ import {
   type HostPort,
   type Logger,
 } from "../common/index.js";
-import { adminHandlers } from "./admin/index.js";
+import { adminHandlers, DriftAdmin } from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
+import { Alerts } from "./alerts/index.js";
+import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
+import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
 import { BundleService } from "./assignment/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyStore, policyAdminHandlers } from "./policies/index.js";
 import { ControllerStore } from "./store/index.js";
@@ -23,6 +26,10 @@ export interface ControllerOptions {
   /** The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. */
   policiesDir?: string;
   agents?: Partial<AgentServiceOptions>;
+  /** Webhook URLs (validated http/https) that receive drift and failure alerts. */
+  webhooks?: string[];
+  /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */
+  complianceSnapshotCron?: string;
   log?: Logger;
 }
 
@@ -52,6 +59,10 @@ export class Controller {
   private store: ControllerStore | undefined;
   private agents: AgentService | undefined;
   private policies: PolicyRepository | undefined;
+  private ingestor: Ingestor | undefined;
+  private alerts: Alerts | undefined;
+  private compliance: ComplianceService | undefined;
+  private driftAdmin: DriftAdmin | undefined;
   private boundPort = 0;
   readonly log: Logger;
 
@@ -85,11 +96,19 @@ export class Controller {
     this.policies = policies;
     this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
     new BundleService(this.store.db, this.store.hosts, policies, this.log).attach(this.agents);
+    const events = new EventStore(this.store.db);
+    const feed = new DriftFeed();
+    const alerts = (this.alerts = new Alerts(this.store.db, this.options.webhooks ?? [], this.log.child({ part: "alerts" })));
+    const compliance = (this.compliance = new ComplianceService(this.store.db, this.log, () => alerts.status()));
+    this.ingestor = new Ingestor(events, feed, this.log);
+    this.ingestor.addSink((changes, now) => alerts.queueFor(changes, now));
+    this.agents.use(this.ingestor);
+    this.driftAdmin = new DriftAdmin({ hosts: this.store.hosts, events, feed, agents: this.agents, compliance, log: this.log });
     const proto = fleetProto();
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log), ...policyAdminHandlers(policies, this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -102,13 +121,19 @@ export class Controller {
       this.store?.close();
       throw err;
     });
+    alerts.start();
+    compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
     this.log.info({ listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale }, "controller listening");
     return this.address;
   }
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
+    this.compliance?.stop();
+    this.driftAdmin?.close();
     this.agents?.shutdown("controller stopping");
+    this.ingestor?.flush();
+    this.alerts?.stop();
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {

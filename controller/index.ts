@@ -1,3 +1,6 @@
 export { Controller, ControllerStartError, DEFAULT_LISTEN, DEFAULT_CONTROLLER_DATA_DIR, type ControllerOptions } from "./controller.js";
 export { DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
 export { DEFAULT_POLICIES_DIR, PoliciesDirError } from "./policies/index.js";
+export { DEFAULT_SNAPSHOT_CRON, parseSnapshotCron, type ComplianceReport, type AlertsStatus, type PolicyStatus } from "./compliance/index.js";
+export { parseWebhookUrl, redactUrl } from "./alerts/index.js";
+export { driftToJson, type DriftJson, type DriftView } from "./ingest/index.js";

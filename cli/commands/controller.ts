@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { formatHostPort, type HostPort } from "../../common/index.js";
-import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR } from "../../controller/index.js";
+import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR, DEFAULT_SNAPSHOT_CRON } from "../../controller/index.js";
+import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { onShutdownSignal } from "../signals.js";
 
@@ -11,6 +12,8 @@ interface ControllerFlags {
   insecure?: boolean;
   heartbeatInterval: number;
   heartbeatTimeout: number;
+  webhook: string[];
+  complianceSnapshot: string;
 }
 
 export function registerControllerCommand(program: Command): void {
@@ -23,12 +26,16 @@ export function registerControllerCommand(program: Command): void {
     .option("--insecure", "plaintext gRPC without client certificates (local demos only)")
     .option("--heartbeat-interval <duration>", "interval agents heartbeat at", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatIntervalMs)
     .option("--heartbeat-timeout <duration>", "silence after which a host counts as disconnected", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs)
+    .option("--webhook <url>", "POST drift and failure alerts as JSON to this http(s) URL (repeatable)", webhookArg, [])
+    .option("--compliance-snapshot <cron>", "when to store compliance snapshots (cron expression)", complianceSnapshotArg, DEFAULT_SNAPSHOT_CRON)
     .action(async (flags: ControllerFlags) => {
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
         policiesDir: flags.policies,
         insecure: flags.insecure === true,
+        webhooks: flags.webhook,
+        complianceSnapshotCron: flags.complianceSnapshot,
         agents: { heartbeatIntervalMs: flags.heartbeatInterval, heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval) },
       });
       const address = await controller.start();

@@ -1,14 +1,19 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import { describeError, type Logger } from "../../common/index.js";
+import type { ComplianceService } from "../compliance/index.js";
 import type { HostStore } from "../store/index.js";
+import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
 
 export const DEFAULT_HISTORY_LIMIT = 20;
 export const MAX_HISTORY_LIMIT = 1_000;
 
-/** Serves AdminService: read-only host views for the CLI. Errors become gRPC statuses with a message. */
-export function adminHandlers(hosts: HostStore, log: Logger): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
+/**
+ * Serves AdminService: read-only host views for the CLI, with compliance when `compliance`
+ * is given. Errors become gRPC statuses with a message.
+ */
+export function adminHandlers(hosts: HostStore, log: Logger, compliance?: ComplianceService): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
     return Object.assign(new Error(`${what} failed: ${describeError(err)}`), { code: grpc.status.INTERNAL, details: describeError(err), metadata: new grpc.Metadata() });
@@ -16,7 +21,8 @@ export function adminHandlers(hosts: HostStore, log: Logger): Pick<AdminServiceH
   return {
     ListHosts: (_call, callback) => {
       try {
-        callback(null, { hosts: hosts.list().map(toHostRecord) });
+        const summaries = compliance?.summaries();
+        callback(null, { hosts: hosts.list().map((h) => toHostRecord(h, summaries?.get(h.name))) });
       } catch (err) {
         callback(fail(err, "listing hosts"));
       }
@@ -35,7 +41,8 @@ export function adminHandlers(hosts: HostStore, log: Logger): Pick<AdminServiceH
           factsFingerprint: c.factsFingerprint,
           changedSections: c.changedSections,
         }));
-        callback(null, { host: toHostRecord(host), factHistory });
+        const detail = compliance ? toHostDetail(compliance, name) : undefined;
+        callback(null, { host: toHostRecord(host, detail?.summary), factHistory, ...detail?.fields });
       } catch (err) {
         callback(fail(err, "reading host"));
       }

@@ -1,3 +1,4 @@
+import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
 import type { HostRecord } from "../../generated/proto/fleet/v1/HostRecord.js";
 import type { HostRow } from "../store/index.js";
 
@@ -5,8 +6,11 @@ function iso(ms: number | null): string {
   return ms === null || ms === 0 ? "" : new Date(ms).toISOString();
 }
 
-/** Maps a stored host to the admin API's HostRecord. Compliance is vacuous until policies exist. */
-export function toHostRecord(h: HostRow): HostRecord {
+/** No policies assigned: vacuously compliant. */
+export const NO_POLICIES: HostCompliance = { compliant: true, policies: 0, drifted: 0 };
+
+/** Maps a stored host and its compliance summary to the admin API's HostRecord. */
+export function toHostRecord(h: HostRow, compliance: HostCompliance = NO_POLICIES): HostRecord {
   return {
     name: h.name,
     connected: h.connected,
@@ -19,6 +23,6 @@ export function toHostRecord(h: HostRow): HostRecord {
     peer: h.peer,
     disconnectReason: h.disconnectReason,
     connectedSince: iso(h.connectedSince),
-    compliance: { compliant: true, policies: 0, drifted: 0 },
+    compliance,
   };
 }

@@ -12,6 +12,7 @@ import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from './fleet/v1/GetHostResponse.js';
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
+import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
 import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from './fleet/v1/ListDriftRequest.js';
 import type { ListDriftResponse as _fleet_v1_ListDriftResponse, ListDriftResponse__Output as _fleet_v1_ListDriftResponse__Output } from './fleet/v1/ListDriftResponse.js';
@@ -21,6 +22,7 @@ import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPolicies
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from './fleet/v1/ListPoliciesResponse.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
 import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from './fleet/v1/WatchDriftRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -40,6 +42,7 @@ export interface ProtoGrpcType {
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
       GetHostResponse: MessageTypeDefinition<_fleet_v1_GetHostResponse, _fleet_v1_GetHostResponse__Output>
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
+      HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
       ListDriftRequest: MessageTypeDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftRequest__Output>
       ListDriftResponse: MessageTypeDefinition<_fleet_v1_ListDriftResponse, _fleet_v1_ListDriftResponse__Output>
@@ -49,6 +52,7 @@ export interface ProtoGrpcType {
       ListPoliciesResponse: MessageTypeDefinition<_fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesResponse__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
       WatchDriftRequest: MessageTypeDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_WatchDriftRequest__Output>
     }
   }

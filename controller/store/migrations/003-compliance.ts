@@ -1,9 +1,11 @@
 import type { Migration } from "../../../common/index.js";
 
 /**
- * What agents report: convergence runs and per-resource outcomes (latest per resource),
- * drift events (latest state per id; each (host, event_seq) stored once), scheduled
- * compliance snapshots, and webhook delivery state.
+ * What agents report: convergence runs and per-resource outcomes (latest per resource, with
+ * the event_seq of the report that set it), the policy revisions each host last converged
+ * (known when its report names the bundle the controller holds for it), drift events
+ * (latest state per id; each (host, event_seq) stored once), scheduled compliance
+ * snapshots, and webhook delivery state (delivered, or abandoned after the retry budget).
  */
 export const M003_COMPLIANCE: Migration = {
   version: 3,
@@ -36,8 +38,17 @@ export const M003_COMPLIANCE: Migration = {
       error           TEXT NOT NULL,
       pending_restart INTEGER NOT NULL,
       generation      INTEGER NOT NULL,
+      event_seq       INTEGER NOT NULL,
       updated_at      INTEGER NOT NULL,
       PRIMARY KEY (host, kind, name)
+    );
+    CREATE TABLE host_observed_policies (
+      host        TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
+      policy      TEXT NOT NULL,
+      revision    TEXT NOT NULL,
+      generation  INTEGER NOT NULL,
+      observed_at INTEGER NOT NULL,
+      PRIMARY KEY (host, policy)
     );
     CREATE TABLE drift_events (
       id             TEXT PRIMARY KEY,
@@ -57,6 +68,7 @@ export const M003_COMPLIANCE: Migration = {
     );
     CREATE INDEX drift_by_detected ON drift_events(detected_at);
     CREATE INDEX drift_by_host ON drift_events(host, detected_at);
+    CREATE INDEX drift_open ON drift_events(host) WHERE resolved_at IS NULL;
     CREATE TABLE compliance_snapshots (
       id          INTEGER PRIMARY KEY,
       taken_at    INTEGER NOT NULL,
@@ -71,8 +83,10 @@ export const M003_COMPLIANCE: Migration = {
       attempts     INTEGER NOT NULL DEFAULT 0,
       next_at      INTEGER NOT NULL,
       delivered_at INTEGER,
+      abandoned_at INTEGER,
+      last_attempt_at INTEGER,
       last_error   TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX alert_deliveries_pending ON alert_deliveries(delivered_at, next_at);
+    CREATE INDEX alert_deliveries_due ON alert_deliveries(next_at) WHERE delivered_at IS NULL AND abandoned_at IS NULL;
   `,
 };

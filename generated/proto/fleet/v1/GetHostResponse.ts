@@ -3,13 +3,50 @@
 
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from '../../fleet/v1/HostRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from '../../fleet/v1/FactChange.js';
+import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from '../../fleet/v1/HostPolicyStatus.js';
+import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from '../../fleet/v1/ResourceStatusRecord.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface GetHostResponse {
   'host'?: (_fleet_v1_HostRecord | null);
   'factHistory'?: (_fleet_v1_FactChange)[];
+  /**
+   * The policies of the host's current bundle with their compliance (as in `compliance --json`).
+   */
+  'policies'?: (_fleet_v1_HostPolicyStatus)[];
+  /**
+   * Latest reported outcome per resource.
+   */
+  'resources'?: (_fleet_v1_ResourceStatusRecord)[];
+  /**
+   * Bundle generation assigned to the host, and the one it last converged.
+   */
+  'generation'?: (number | string | Long);
+  'observedGeneration'?: (number | string | Long);
+  /**
+   * ISO 8601; empty before the first report.
+   */
+  'lastReportAt'?: (string);
 }
 
 export interface GetHostResponse__Output {
   'host': (_fleet_v1_HostRecord__Output | null);
   'factHistory': (_fleet_v1_FactChange__Output)[];
+  /**
+   * The policies of the host's current bundle with their compliance (as in `compliance --json`).
+   */
+  'policies': (_fleet_v1_HostPolicyStatus__Output)[];
+  /**
+   * Latest reported outcome per resource.
+   */
+  'resources': (_fleet_v1_ResourceStatusRecord__Output)[];
+  /**
+   * Bundle generation assigned to the host, and the one it last converged.
+   */
+  'generation': (number);
+  'observedGeneration': (number);
+  /**
+   * ISO 8601; empty before the first report.
+   */
+  'lastReportAt': (string);
 }

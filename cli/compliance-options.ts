@@ -1,0 +1,31 @@
+import { InvalidArgumentError } from "commander";
+import { parseSnapshotCron, parseWebhookUrl } from "../controller/index.js";
+
+/** `--webhook URL` (repeatable): validated http(s), collected in order. */
+export function webhookArg(value: string, previous: string[] = []): string[] {
+  try {
+    return [...previous, parseWebhookUrl(value).toString()];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** `--compliance-snapshot CRON`. */
+export function complianceSnapshotArg(value: string): string {
+  try {
+    return parseSnapshotCron(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/**
+ * A point in time given as ISO 8601 or as a duration ago ("90m", "2h", "7d"); `now` for
+ * tests. Returns ms since the epoch.
+ */
+export function parseTimeOrAgo(value: string, parseDuration: (s: string) => number, now = Date.now()): number {
+  if (/^\d+(\.\d+)?[a-z]+$/i.test(value.trim())) return now - parseDuration(value.trim());
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`"${value}" is neither an ISO 8601 time nor a duration such as 30m, 2h, 7d`);
+  return t;
+}

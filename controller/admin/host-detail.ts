@@ -1,0 +1,38 @@
+import type { GetHostResponse } from "../../generated/proto/fleet/v1/GetHostResponse.js";
+import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
+import { hostSummary, type ComplianceService } from "../compliance/index.js";
+
+type DetailFields = Pick<GetHostResponse, "policies" | "resources" | "generation" | "observedGeneration" | "lastReportAt">;
+
+/** The compliance part of `GetHost`: policies with status, latest outcome per resource. */
+export function toHostDetail(compliance: ComplianceService, name: string): { summary: HostCompliance; fields: DetailFields } | undefined {
+  const h = compliance.host(name);
+  if (!h) return undefined;
+  return {
+    summary: hostSummary(h),
+    fields: {
+      generation: h.generation,
+      observedGeneration: h.observedGeneration,
+      lastReportAt: h.lastReportAt ?? "",
+      policies: h.policies.map((p) => ({
+        name: p.name,
+        revision: p.revision,
+        observedRevision: p.observedRevision ?? "",
+        status: p.status,
+        ok: p.resources.ok,
+        drift: p.resources.drift,
+        failed: p.resources.failed,
+      })),
+      resources: compliance.reader.resourceStatus(name).map((r) => ({
+        policy: r.policy,
+        kind: r.kind,
+        name: r.name,
+        outcome: r.outcome,
+        error: r.error,
+        pendingRestart: r.pendingRestart,
+        updatedAt: new Date(r.updatedAt).toISOString(),
+        changesJson: r.changesJson,
+      })),
+    },
+  };
+}

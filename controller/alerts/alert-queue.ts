@@ -1,0 +1,120 @@
+import type { SqliteDatabase } from "../../common/index.js";
+import type { AlertsStatus } from "../compliance/index.js";
+import type { AlertPayload } from "./payloads.js";
+import { redactUrl } from "./webhook-url.js";
+
+export interface Delivery {
+  id: number;
+  url: string;
+  payloadJson: string;
+  attempts: number;
+  createdAt: number;
+}
+
+/** Delivered rows are kept this long, abandoned ones four times as long. */
+export const DELIVERED_RETENTION_MS = 7 * 24 * 3600_000;
+
+/**
+ * Durable webhook deliveries (alert_deliveries): one row per (alert, URL). A row is pending
+ * until delivered or abandoned; `last_error` never holds secrets (URLs are redacted by the
+ * caller's error text).
+ */
+export class AlertQueue {
+  private readonly stmts;
+
+  constructor(db: SqliteDatabase, readonly urls: readonly string[]) {
+    this.stmts = {
+      insert: db.prepare("INSERT INTO alert_deliveries (url, payload_json, created_at, next_at) VALUES (?, ?, ?, ?)"),
+      due: db.prepare<[number, number], { id: number; url: string; payload_json: string; attempts: number; created_at: number }>(
+        `SELECT id, url, payload_json, attempts, created_at FROM alert_deliveries
+         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
+      ),
+      nextDue: db.prepare<[], { next_at: number }>(
+        "SELECT MIN(next_at) AS next_at FROM alert_deliveries WHERE delivered_at IS NULL AND abandoned_at IS NULL",
+      ),
+      claim: db.prepare("UPDATE alert_deliveries SET next_at = ? WHERE id = ?"),
+      delivered: db.prepare("UPDATE alert_deliveries SET delivered_at = ?, attempts = attempts + 1, last_attempt_at = ? WHERE id = ?"),
+      failed: db.prepare("UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?"),
+      abandon: db.prepare("UPDATE alert_deliveries SET attempts = attempts + 1, abandoned_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?"),
+      abandonUrl: db.prepare("UPDATE alert_deliveries SET abandoned_at = ?, last_error = ? WHERE url = ? AND delivered_at IS NULL AND abandoned_at IS NULL"),
+      pendingUrls: db.prepare<[], { url: string }>("SELECT DISTINCT url FROM alert_deliveries WHERE delivered_at IS NULL AND abandoned_at IS NULL"),
+      counts: db.prepare<[], { pending: number; failing: number; abandoned: number }>(
+        `SELECT COALESCE(SUM(delivered_at IS NULL AND abandoned_at IS NULL), 0) AS pending,
+                COALESCE(SUM(delivered_at IS NULL AND abandoned_at IS NULL AND attempts > 0), 0) AS failing,
+                COALESCE(SUM(abandoned_at IS NOT NULL), 0) AS abandoned
+         FROM alert_deliveries`,
+      ),
+      lastError: db.prepare<[], { last_error: string; last_attempt_at: number | null }>(
+        "SELECT last_error, last_attempt_at FROM alert_deliveries WHERE last_error != '' ORDER BY last_attempt_at DESC, id DESC LIMIT 1",
+      ),
+      prune: db.prepare(
+        "DELETE FROM alert_deliveries WHERE (delivered_at IS NOT NULL AND delivered_at < ?) OR (abandoned_at IS NOT NULL AND abandoned_at < ?)",
+      ),
+    };
+  }
+
+  /** Queues `payloads` for every configured URL (runs inside the caller's transaction). */
+  enqueue(payloads: readonly AlertPayload[], now: number): number {
+    let n = 0;
+    for (const p of payloads) {
+      const body = JSON.stringify(p);
+      for (const url of this.urls) {
+        this.stmts.insert.run(url, body, now, now);
+        n += 1;
+      }
+    }
+    return n;
+  }
+
+  due(now: number, limit: number): Delivery[] {
+    return this.stmts.due.all(now, limit).map((r) => ({ id: r.id, url: r.url, payloadJson: r.payload_json, attempts: r.attempts, createdAt: r.created_at }));
+  }
+
+  /** When the next pending delivery is due (ms), or undefined when none is pending. */
+  nextDueAt(): number | undefined {
+    return this.stmts.nextDue.get()?.next_at ?? undefined;
+  }
+
+  /** Moves a delivery's due time to `until` while a request for it is in flight. */
+  claim(id: number, until: number): void {
+    this.stmts.claim.run(until, id);
+  }
+
+  markDelivered(id: number, now: number): void {
+    this.stmts.delivered.run(now, now, id);
+  }
+
+  markFailed(id: number, nextAt: number, error: string, now: number): void {
+    this.stmts.failed.run(nextAt, error, now, id);
+  }
+
+  markAbandoned(id: number, error: string, now: number): void {
+    this.stmts.abandon.run(now, error, now, id);
+  }
+
+  /** Pending deliveries to URLs no longer configured are abandoned (not sent to an old endpoint). */
+  abandonUnconfigured(now: number): number {
+    let n = 0;
+    for (const { url } of this.stmts.pendingUrls.all()) {
+      if (!this.urls.includes(url)) n += this.stmts.abandonUrl.run(now, `${redactUrl(url)}: webhook no longer configured`, url).changes;
+    }
+    return n;
+  }
+
+  prune(now: number): void {
+    this.stmts.prune.run(now - DELIVERED_RETENTION_MS, now - 4 * DELIVERED_RETENTION_MS);
+  }
+
+  status(): AlertsStatus {
+    const c = this.stmts.counts.get()!;
+    const e = this.stmts.lastError.get();
+    return {
+      webhooks: this.urls.map(redactUrl),
+      pending: c.pending,
+      failing: c.failing,
+      abandoned: c.abandoned,
+      lastError: e ? e.last_error : null,
+      ...(e?.last_attempt_at ? { lastErrorAt: new Date(e.last_attempt_at).toISOString() } : {}),
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import type { Logger, SqliteDatabase } from "../../common/index.js";
+import type { AlertsStatus } from "../compliance/index.js";
+import type { StoredChanges } from "../ingest/index.js";
+import { AlertQueue } from "./alert-queue.js";
+import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher, type DispatcherOptions } from "./dispatcher.js";
+import { alertsFor } from "./payloads.js";
+
+/**
+ * Webhook alerts: `queue()` runs inside the ingestion transaction (alerts are as durable as
+ * the events), `delivered()` wakes the dispatcher after the commit. With no URLs nothing is
+ * queued and no loop runs.
+ */
+export class Alerts {
+  readonly queue: AlertQueue;
+  private readonly dispatcher: WebhookDispatcher;
+
+  constructor(db: SqliteDatabase, urls: readonly string[], log: Logger, options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS) {
+    this.queue = new AlertQueue(db, urls);
+    this.dispatcher = new WebhookDispatcher(this.queue, log, options);
+  }
+
+  get enabled(): boolean {
+    return this.queue.urls.length > 0;
+  }
+
+  start(): void {
+    if (this.enabled) this.dispatcher.start();
+  }
+
+  stop(): void {
+    this.dispatcher.stop();
+  }
+
+  /** Queues alerts for `changes`; returns how many deliveries were queued. */
+  queueFor(changes: StoredChanges, now: number): number {
+    if (!this.enabled) return 0;
+    const n = this.queue.enqueue(alertsFor(changes), now);
+    if (n > 0) this.dispatcher.kick();
+    return n;
+  }
+
+  status(): AlertsStatus {
+    return this.queue.status();
+  }
+}

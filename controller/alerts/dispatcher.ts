@@ -1,0 +1,194 @@
+import { backoffDelay, describeError, VERSION, type BackoffOptions, type Logger } from "../../common/index.js";
+import type { AlertQueue, Delivery } from "./alert-queue.js";
+import { redactUrl } from "./webhook-url.js";
+
+export interface DispatcherOptions {
+  /** Deliveries in flight at once (all URLs together). */
+  concurrency: number;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** Retry delays: capped exponential with jitter. */
+  backoff: BackoffOptions;
+  /** Attempts before a delivery is abandoned. */
+  maxAttempts: number;
+  /** Longest sleep between queue checks when nothing is due sooner. */
+  pollMs: number;
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  concurrency: 4,
+  timeoutMs: 5_000,
+  backoff: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 },
+  maxAttempts: 20,
+  pollMs: 5_000,
+};
+
+export interface PostResult {
+  status: number;
+}
+
+/** Sends one POST; resolves with the HTTP status, rejects on network errors and timeouts. */
+export type Poster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal) => Promise<PostResult>;
+
+/** The default Poster: fetch, no redirects followed, userinfo moved to Basic authorization. */
+export const fetchPoster: Poster = async (url, body, headers, timeoutMs, signal) => {
+  const u = new URL(url);
+  const h: Record<string, string> = { ...headers };
+  if (u.username || u.password) {
+    h.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`;
+    u.username = "";
+    u.password = "";
+  }
+  const res = await fetch(u, { method: "POST", body, headers: h, redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+  await res.body?.cancel().catch(() => undefined);
+  return { status: res.status };
+};
+
+export interface DispatcherDeps {
+  now: () => number;
+  random: () => number;
+  post: Poster;
+}
+
+/** Delay before retry number `attempts` (1 = after the first failure): capped, jittered. */
+export function retryDelay(attempts: number, backoff: BackoffOptions, random: () => number = Math.random): number {
+  return backoffDelay(Math.max(0, attempts - 1), backoff, random);
+}
+
+/**
+ * Delivers queued webhooks in the background. Contract: never blocks ingestion (it only
+ * reads the queue); at most `concurrency` requests in flight; a 2xx answer delivers, anything
+ * else (status, network error, timeout) is retried with capped jittered backoff until
+ * `maxAttempts`, then abandoned; errors are logged and stored with URLs redacted. Delivery
+ * is at-least-once: each POST carries `x-virtfleet-delivery` (stable per delivery) so
+ * receivers can drop duplicates.
+ */
+export class WebhookDispatcher {
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly queue: AlertQueue,
+    private readonly log: Logger,
+    private readonly options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+    private readonly deps: DispatcherDeps = { now: Date.now, random: Math.random, post: fetchPoster },
+  ) {}
+
+  start(): void {
+    this.started = true;
+    const dropped = this.queue.abandonUnconfigured(this.deps.now());
+    if (dropped > 0) this.log.warn({ dropped }, "abandoned pending deliveries to webhooks no longer configured");
+    this.schedule(0);
+  }
+
+  /** Something was queued: check the queue now. */
+  kick(): void {
+    if (this.started) this.schedule(0);
+  }
+
+  /** Stops the loop and aborts requests in flight (they stay pending and are retried after a restart). */
+  stop(): void {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abort.abort();
+  }
+
+  /** Starts due deliveries up to the concurrency bound; returns how many started. */
+  pump(): number {
+    const now = this.deps.now();
+    if (now - this.lastPrune > 3600_000) {
+      this.lastPrune = now;
+      this.queue.prune(now);
+    }
+    const free = this.options.concurrency - this.inFlight.size;
+    let started = 0;
+    if (free > 0) {
+      for (const d of this.queue.due(now, free)) {
+        // Lease: a crash mid-request leaves the row due again after the lease, not lost.
+        this.queue.claim(d.id, now + this.options.timeoutMs + 1_000);
+        const p = this.deliver(d).finally(() => {
+          this.inFlight.delete(d.id);
+          if (this.started) this.schedule(0);
+        });
+        this.inFlight.set(d.id, p);
+        started += 1;
+      }
+    }
+    if (this.started && this.inFlight.size < this.options.concurrency) {
+      const next = this.queue.nextDueAt();
+      const wait = next === undefined ? this.options.pollMs : Math.min(this.options.pollMs, next - this.deps.now());
+      this.schedule(Math.max(1, wait));
+    }
+    return started;
+  }
+
+  /** Resolves when every delivery in flight has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.pump();
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, "webhook queue check failed");
+        if (this.started) this.schedule(this.options.pollMs);
+      }
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const where = redactUrl(d.url);
+    const attempt = d.attempts + 1;
+    let error: string;
+    try {
+      const res = await this.deps.post(
+        d.url,
+        d.payloadJson,
+        {
+          "content-type": "application/json",
+          "user-agent": `virtfleet-controller/${VERSION}`,
+          "x-virtfleet-delivery": String(d.id),
+          "x-virtfleet-attempt": String(attempt),
+        },
+        this.options.timeoutMs,
+        this.abort.signal,
+      );
+      if (res.status >= 200 && res.status < 300) {
+        this.queue.markDelivered(d.id, this.deps.now());
+        this.log.debug({ webhook: where, delivery: d.id, attempt }, "webhook delivered");
+        return;
+      }
+      error = `${where}: HTTP ${res.status}`;
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      error = `${where}: ${scrub(describeError(err), d.url)}`;
+    }
+    const now = this.deps.now();
+    if (attempt >= this.options.maxAttempts) {
+      this.queue.markAbandoned(d.id, `${error} (gave up after ${attempt} attempts)`, now);
+      this.log.error({ webhook: where, delivery: d.id, attempts: attempt, err: error }, "webhook delivery abandoned");
+      return;
+    }
+    const delay = retryDelay(attempt, this.options.backoff, this.deps.random);
+    this.queue.markFailed(d.id, now + delay, error, now);
+    this.log.warn({ webhook: where, delivery: d.id, attempt, retryInMs: delay, err: error }, "webhook delivery failed; will retry");
+  }
+}
+
+/** Removes the raw URL (and its query) from an error message. */
+function scrub(message: string, url: string): string {
+  const u = new URL(url);
+  let out = message.split(url).join(redactUrl(url));
+  if (u.search) out = out.split(u.search).join("?[redacted]");
+  if (u.password) out = out.split(u.password).join("[redacted]");
+  return out;
+}

@@ -1,0 +1,63 @@
+import { NotFoundError, type Logger, type SqliteDatabase } from "../../common/index.js";
+import { ComplianceReader } from "./compliance-reader.js";
+import { hostSummary } from "./compute.js";
+import { scheduleSnapshots, SnapshotStore } from "./snapshots.js";
+import type { AlertsStatus, ComplianceReport, HostComplianceJson } from "./types.js";
+
+/**
+ * The controller's compliance view: the live document (with the alerts block when a status
+ * source is set), per-host summaries, and scheduled snapshots answered by `at()`.
+ */
+export class ComplianceService {
+  readonly reader: ComplianceReader;
+  private readonly snapshots: SnapshotStore;
+  private stopSchedule: (() => void) | undefined;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly log: Logger,
+    private readonly alertsStatus?: () => AlertsStatus,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.reader = new ComplianceReader(db);
+    this.snapshots = new SnapshotStore(db);
+  }
+
+  current(): ComplianceReport {
+    const report = this.reader.report(this.now());
+    return this.alertsStatus ? { ...report, alerts: this.alertsStatus() } : report;
+  }
+
+  host(name: string): HostComplianceJson | undefined {
+    return this.reader.host(name);
+  }
+
+  /** `hosts --json` compliance summaries by host name. */
+  summaries(): Map<string, { compliant: boolean; policies: number; drifted: number }> {
+    return new Map(this.reader.report(this.now()).hosts.map((h) => [h.name, hostSummary(h)]));
+  }
+
+  /** Stores the current document as a snapshot and returns it. */
+  snapshot(): ComplianceReport {
+    const report = this.current();
+    this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report));
+    this.log.info({ hosts: report.fleet.hosts, percent: report.fleet.percent }, "compliance snapshot stored");
+    return report;
+  }
+
+  /** The latest snapshot at or before `at` (ms); NotFoundError when none is that old. */
+  at(at: number): string {
+    const s = this.snapshots.at(at);
+    if (!s) throw new NotFoundError(`no compliance snapshot at or before ${new Date(at).toISOString()} (snapshots are taken on the controller's --compliance-snapshot schedule)`);
+    return s.reportJson;
+  }
+
+  startSchedule(expr: string): void {
+    this.stopSchedule = scheduleSnapshots(expr, () => this.snapshot(), this.log);
+  }
+
+  stop(): void {
+    this.stopSchedule?.();
+    this.stopSchedule = undefined;
+  }
+}

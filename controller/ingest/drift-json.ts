@@ -1,0 +1,34 @@
+import type { DriftView } from "./types.js";
+
+/** One element of `virtfleet drift --json` (spec/cli.md), plus extra keys. */
+export interface DriftJson {
+  id: string;
+  host: string;
+  policy: string;
+  kind: string;
+  name: string;
+  fields: { field: string; desired: unknown; actual: unknown }[];
+  detectedAt: string;
+  source: string;
+  remediation: string;
+  resolvedAt?: string;
+  classification: string;
+  detail?: string;
+}
+
+export function driftToJson(d: DriftView): DriftJson {
+  return {
+    id: d.id,
+    host: d.host,
+    policy: d.policy,
+    kind: d.kind,
+    name: d.name,
+    fields: d.fields.map((f) => ({ field: f.field, desired: f.desired, actual: f.actual })),
+    detectedAt: new Date(d.detectedAt).toISOString(),
+    source: d.source,
+    remediation: d.remediation,
+    ...(d.resolvedAt !== null ? { resolvedAt: new Date(d.resolvedAt).toISOString() } : {}),
+    classification: d.classification,
+    ...(d.detail ? { detail: d.detail } : {}),
+  };
+}

@@ -1,0 +1,163 @@
+import type { DriftEvent__Output } from "../../generated/proto/fleet/v1/DriftEvent.js";
+import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
+import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import { ProtocolError } from "../../common/index.js";
+import {
+  CLASSIFICATIONS,
+  DRIFT_SOURCES,
+  OUTCOMES,
+  REMEDIATIONS,
+  RESOURCE_KINDS,
+  TRIGGERS,
+  type AgentEvent,
+  type DriftFieldValue,
+  type ValidDrift,
+  type ValidOutcome,
+  type ValidReport,
+} from "./types.js";
+
+/** Bounds on what one event may carry; anything larger is a protocol error. */
+export const EVENT_LIMITS = {
+  resourcesPerReport: 10_000,
+  fieldsPerDrift: 1_000,
+  nameChars: 253,
+  revisionChars: 128,
+  textBytes: 8 * 1024,
+  jsonBytes: 256 * 1024,
+} as const;
+
+const DRIFT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Validates a Report or DriftEvent message body and returns it in stored form. Throws
+ * ProtocolError naming the field, so the stream that sent it is reset.
+ */
+export function validateAgentEvent(msg: AgentMessage__Output): AgentEvent {
+  if (msg.body === "report" && msg.report) {
+    const report = validateReport(msg.report);
+    return { type: "report", eventSeq: report.eventSeq, report };
+  }
+  if (msg.body === "drift" && msg.drift) {
+    const drift = validateDrift(msg.drift);
+    return { type: "drift", eventSeq: drift.eventSeq, drift };
+  }
+  throw new ProtocolError(`expected a report or drift event, got ${msg.body ?? "no body"}`);
+}
+
+export function validateReport(r: Report__Output): ValidReport {
+  const eventSeq = positiveInt(r.eventSeq, "report.eventSeq");
+  if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
+    throw new ProtocolError(`report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`);
+  }
+  const resources = r.resources.map((o, i): ValidOutcome => {
+    const at = `report.resources[${i}]`;
+    return {
+      kind: oneOf(o.kind, RESOURCE_KINDS, `${at}.kind`),
+      name: name(o.name, `${at}.name`, true),
+      policy: name(o.policy, `${at}.policy`, false),
+      outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
+      changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
+      error: text(o.error, `${at}.error`),
+      pendingRestart: o.pendingRestart === true,
+    };
+  });
+  return {
+    eventSeq,
+    generation: nonNegativeInt(r.generation, "report.generation"),
+    bundleRevision: revision(r.bundleRevision, "report.bundleRevision"),
+    trigger: oneOf(r.trigger, TRIGGERS, "report.trigger"),
+    startedAt: nonNegativeInt(r.startedAtMs, "report.startedAtMs"),
+    durationMs: nonNegativeInt(r.durationMs, "report.durationMs"),
+    dryRun: r.dryRun === true,
+    resources,
+  };
+}
+
+export function validateDrift(d: DriftEvent__Output): ValidDrift {
+  const eventSeq = positiveInt(d.eventSeq, "drift.eventSeq");
+  if (!DRIFT_ID.test(d.id)) throw new ProtocolError("drift.id must be 1-128 characters of [A-Za-z0-9._:-]");
+  if (d.fields.length > EVENT_LIMITS.fieldsPerDrift) {
+    throw new ProtocolError(`drift.fields has ${d.fields.length} entries (at most ${EVENT_LIMITS.fieldsPerDrift})`);
+  }
+  const fields = d.fields.map(
+    (f, i): DriftFieldValue => ({
+      field: name(f.field, `drift.fields[${i}].field`, true),
+      desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`),
+      actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`),
+    }),
+  );
+  const resolved = nonNegativeInt(d.resolvedAtMs, "drift.resolvedAtMs");
+  return {
+    eventSeq,
+    id: d.id,
+    policy: name(d.policy, "drift.policy", true),
+    kind: oneOf(d.kind, RESOURCE_KINDS, "drift.kind"),
+    name: name(d.name, "drift.name", true),
+    fields,
+    detectedAt: positiveInt(d.detectedAtMs, "drift.detectedAtMs"),
+    source: oneOf(d.source, DRIFT_SOURCES, "drift.source"),
+    remediation: oneOf(d.remediation, REMEDIATIONS, "drift.remediation"),
+    resolvedAt: resolved === 0 ? null : resolved,
+    classification: oneOf(d.classification, CLASSIFICATIONS, "drift.classification"),
+    detail: text(d.detail, "drift.detail"),
+  };
+}
+
+function positiveInt(v: number, field: string): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new ProtocolError(`${field} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function nonNegativeInt(v: number, field: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError(`${field} must be a non-negative integer, got ${String(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: string, allowed: readonly T[], field: string): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new ProtocolError(`${field} must be one of ${allowed.join("|")}, got "${clip(v)}"`);
+  return v as T;
+}
+
+function name(v: string, field: string, required: boolean): string {
+  if (required && v.length === 0) throw new ProtocolError(`${field} must not be empty`);
+  if (v.length > EVENT_LIMITS.nameChars) throw new ProtocolError(`${field} is longer than ${EVENT_LIMITS.nameChars} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new ProtocolError(`${field} contains control characters`);
+  return v;
+}
+
+function revision(v: string, field: string): string {
+  if (!/^[A-Za-z0-9:._-]*$/.test(v) || v.length > EVENT_LIMITS.revisionChars) {
+    throw new ProtocolError(`${field} must be at most ${EVENT_LIMITS.revisionChars} characters of [A-Za-z0-9:._-]`);
+  }
+  return v;
+}
+
+function text(v: string, field: string): string {
+  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.textBytes) throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.textBytes} bytes`);
+  return v;
+}
+
+function parseJson(v: string, field: string): unknown {
+  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.jsonBytes) throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (err) {
+    throw new ProtocolError(`${field} is not valid JSON`, { cause: err });
+  }
+}
+
+/** An empty string means "no value" (null); anything else must be JSON. */
+function jsonValue(v: string, field: string): unknown {
+  return v === "" ? null : parseJson(v, field);
+}
+
+/** An empty string means "no changes"; anything else must be a JSON array. Returns JSON text. */
+function jsonArray(v: string, field: string): string {
+  if (v === "") return "[]";
+  if (!Array.isArray(parseJson(v, field))) throw new ProtocolError(`${field} must be a JSON array`);
+  return v;
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
