@@ -1,0 +1,160 @@
+import * as grpc from "@grpc/grpc-js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
+import { fleetProto } from "../../common/index.js";
+import { startController, type StartedController } from "../harness/fleet.js";
+import { runCli, stopAll, tempDir, waitFor } from "../harness/processes.js";
+
+const data = tempDir("vft-policies-e2e-");
+const policiesDir = join(data.path, "policies");
+const policyFile = join(policiesDir, "web.yaml");
+const policyName = `vft-e2e-web-${process.pid}`;
+const hostName = `vft-e2e-host-${process.pid}`;
+let controller: StartedController;
+
+const policy = (bridge: string, mode = "isolated") =>
+  [
+    "apiVersion: virtfleet/v1",
+    "kind: Policy",
+    "metadata:",
+    `  name: ${policyName}`,
+    "spec:",
+    "  mode: audit",
+    "  resources:",
+    "    networks:",
+    "      - name: vft-e2e-net",
+    `        mode: ${mode}`,
+    `        bridge: ${bridge}`,
+    "",
+  ].join("\n");
+
+interface PoliciesView {
+  policies: { name: string; revision: string; generation: number; mode: string; file: string; history: { generation: number }[] }[];
+  errors: string[];
+  loadedAt: string | null;
+  policiesDir: string;
+}
+
+async function policiesJson(...extra: string[]): Promise<PoliciesView> {
+  const r = await runCli(["policies", "--json", "--controller", controller.address, "--insecure", ...extra]);
+  if (r.code !== 0) throw new Error(`policies --json exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as PoliciesView;
+}
+
+const mine = (v: PoliciesView) => v.policies.find((p) => p.name === policyName);
+
+/** A protocol-level agent: one Connect stream that says Hello with `bundleRevision` and records what comes back. */
+function agentStream(bundleRevision: string) {
+  const client = new (fleetProto().AgentService)(controller.address, grpc.credentials.createInsecure());
+  const received: ControllerMessage__Output[] = [];
+  const call = client.Connect();
+  call.on("data", (m: ControllerMessage__Output) => received.push(m));
+  call.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => call.on("status", () => resolve()));
+  call.write({
+    seq: 1,
+    ack: 0,
+    hello: {
+      hostName,
+      agentVersion: "0.0.1",
+      factsJson: JSON.stringify({ schema: 1, hostname: hostName }),
+      factsFingerprint: "fp",
+      lastControllerSeq: 0,
+      startedAtMs: Date.now(),
+      bundleRevision,
+    },
+  });
+  return {
+    received,
+    bundles: () => received.filter((m) => m.body === "bundle").map((m) => m.bundle as PolicyBundle__Output),
+    close: async () => {
+      call.end();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
+      client.close();
+    },
+  };
+}
+
+beforeAll(async () => {
+  mkdirSync(policiesDir, { recursive: true });
+  writeFileSync(policyFile, policy("vftbr1"));
+  controller = await startController({ dataDir: join(data.path, "controller"), policiesDir });
+});
+afterAll(async () => {
+  await stopAll();
+  data.cleanup();
+});
+
+describe("the controller's policies folder", () => {
+  it("refuses to start without its policies folder, naming it", async () => {
+    const missing = join(data.path, "no-such-folder");
+    const r = await runCli(["controller", "--listen", "127.0.0.1:0", "--data", join(data.path, "c2"), "--policies", missing, "--insecure"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(missing);
+    expect(r.stderr).toMatch(/--policies/);
+  });
+
+  it("loads the folder at start: generation 1", async () => {
+    const view = await policiesJson();
+    expect(view.policiesDir).toBe(policiesDir);
+    expect(view.errors).toEqual([]);
+    expect(mine(view)).toMatchObject({ generation: 1, mode: "audit", file: policyFile });
+  });
+
+  it("makes generation 2 when the file is edited", async () => {
+    const before = mine(await policiesJson())!;
+    writeFileSync(policyFile, policy("vftbr2"));
+    const after = await waitFor("generation 2", async () => {
+      const p = mine(await policiesJson());
+      return p && p.generation === 2 ? p : undefined;
+    }, 5_000, 200);
+    expect(after.revision).not.toBe(before.revision);
+    expect(mine(await policiesJson("--history", "5"))!.history.map((h) => h.generation)).toEqual([1]);
+  });
+
+  it("rejects an invalid edit with file:line:col and keeps revision 2 in force", async () => {
+    const kept = mine(await policiesJson())!;
+    writeFileSync(policyFile, policy("vftbr3", "natt"));
+    const view = await waitFor("the rejected change", async () => {
+      const v = await policiesJson();
+      return v.errors.length > 0 ? v : undefined;
+    }, 5_000, 200);
+    expect(view.errors[0]).toMatch(new RegExp(`^${policyFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:10:\\d+: spec\\.resources\\.networks\\[0\\]\\.mode: `));
+    expect(mine(view)).toMatchObject({ generation: 2, revision: kept.revision });
+    const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/NAME\s+REVISION\s+GEN\s+MODE\s+HOSTS\s+FILE/);
+    expect(human.stdout).toContain("last change rejected");
+    expect(human.stdout).toContain(`${kept.revision.slice(0, 12)} (gen 2) stays in force`);
+    const logged = controller.proc.logs().filter((l) => l.level === 40 && typeof l.msg === "string" && l.msg.startsWith(`${policyFile}:10:`));
+    expect(logged.length).toBeGreaterThan(0);
+  });
+});
+
+describe("bundles on the agent stream", () => {
+  it("sends a host without a bundle its resolved bundle, and nothing when it already holds it", async () => {
+    const first = agentStream("");
+    const bundle = await waitFor("a bundle", () => first.bundles()[0], 5_000, 50);
+    expect(first.received[0].body).toBe("welcome");
+    expect(Number(bundle.generation)).toBe(1);
+    const entry = bundle.policies.find((p) => p.name === policyName)!;
+    expect(entry).toMatchObject({ mode: "audit", revision: mine(await policiesJson())!.revision });
+    expect(JSON.parse(entry.resolvedJson)).toMatchObject({ name: policyName, resources: { networks: [{ name: "vft-e2e-net", bridge: "vftbr2" }] } });
+    await first.close();
+
+    const again = agentStream(bundle.revision);
+    await waitFor("welcome", () => again.received.find((m) => m.body === "welcome"), 5_000, 50);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(again.bundles()).toEqual([]);
+
+    writeFileSync(policyFile, policy("vftbr4"));
+    const next = await waitFor("a new bundle after the policy changed", () => again.bundles()[0], 5_000, 50);
+    expect(Number(next.generation)).toBe(2);
+    expect(next.revision).not.toBe(bundle.revision);
+    expect(JSON.parse(next.policies.find((p) => p.name === policyName)!.resolvedJson).resources.networks[0].bridge).toBe("vftbr4");
+    await again.close();
+  });
+});
