@@ -43,6 +43,11 @@ export interface DriftRunContext {
  * - `ok`: an open drift is resolved (same id, resolvedAtMs set);
  * - `skipped`: nothing (unknown state).
  * A new drift's classification is `intentional` during a bundle run, else `corrective`.
+ *
+ * `detect` records drift seen by a check just before a repair (so the event does not wait for
+ * the repair, which can take a second for a guest start): a new open drift with remediation
+ * `repaired`, resolvedAtMs 0 and detail "repair in progress"; `derive` then sends the same id
+ * resolved (or `failed`).
  */
 export class DriftTracker {
   private readonly open = new Map<ResourceId, DriftRecord>();
@@ -53,6 +58,32 @@ export class DriftTracker {
 
   openDrift(id: ResourceId): DriftRecord | undefined {
     return this.open.get(id);
+  }
+
+  /** Opens an in-progress repair drift for each `drift` report without an open drift; returns the new events. */
+  detect(reports: readonly ResourceReport[], ctx: DriftRunContext): DriftRecord[] {
+    const out: DriftRecord[] = [];
+    const newId = ctx.newId ?? randomUUID;
+    for (const r of reports) {
+      const id = resourceId(r.kind, r.name);
+      if (r.outcome !== "drift" || this.open.has(id)) continue;
+      const e: DriftRecord = {
+        id: newId(),
+        policy: r.policy,
+        kind: r.kind,
+        name: r.name,
+        fields: fieldsOf(r),
+        detectedAtMs: ctx.now,
+        source: ctx.sourceOf(r),
+        remediation: "repaired",
+        resolvedAtMs: 0,
+        classification: ctx.intentional ? "intentional" : "corrective",
+        detail: REPAIRING,
+      };
+      this.open.set(id, e);
+      out.push(e);
+    }
+    return out;
   }
 
   /** The events to record for `reports`, in report order; updates the open drifts. */
@@ -73,7 +104,7 @@ export class DriftTracker {
         remediation,
         resolvedAtMs: 0,
         classification: ctx.intentional ? "intentional" : "corrective",
-        detail,
+        detail: clip(detail),
       });
       switch (r.outcome) {
         case "changed": {
@@ -97,7 +128,7 @@ export class DriftTracker {
           break;
         }
         case "failed": {
-          const detail = r.error ?? "failed";
+          const detail = clip(r.error ?? "failed");
           if (open && open.remediation === "failed" && open.detail === detail) break;
           const fields = fieldsOf(r);
           const e = open ? { ...open, remediation: "failed" as const, detail, fields: fields.length > 0 ? fields : open.fields } : fresh("failed", detail);
@@ -108,7 +139,7 @@ export class DriftTracker {
         case "ok":
           if (open) {
             this.open.delete(id);
-            out.push({ ...open, resolvedAtMs: ctx.now });
+            out.push({ ...open, resolvedAtMs: ctx.now, detail: open.detail === REPAIRING ? "back in sync before the repair" : open.detail });
           }
           break;
         case "skipped":
@@ -132,6 +163,14 @@ export class DriftTracker {
   snapshot(): Record<ResourceId, DriftRecord> {
     return Object.fromEntries(this.open);
   }
+}
+
+const REPAIRING = "repair in progress";
+/** Detail texts stay well under the controller's 8 KiB limit. */
+const MAX_DETAIL_CHARS = 2_000;
+
+function clip(s: string): string {
+  return s.length > MAX_DETAIL_CHARS ? `${s.slice(0, MAX_DETAIL_CHARS - 1)}…` : s;
 }
 
 /** Field changes as DriftFields: desired = the change's `to`, actual = its `from`. */

@@ -336,13 +336,20 @@ export class Enforcer {
       return new CheckOnly(r);
     });
     const losses = this.connLosses;
-    const engine = await converge(resources, {
-      ...DEFAULT_ENGINE_OPTIONS,
-      ...this.o.engine,
-      isTransient: isConnectionError,
-      apply: true,
-      signal: this.abort.signal,
-    });
+    const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...this.o.engine, isTransient: isConnectionError, signal: this.abort.signal };
+    const sourceOf = (r: { kind: ResourceKind; name: string }) => (p.intentional ? "apply" : how(r) === "event" ? "event" : "resync");
+    // Drift noticed by an event is recorded before the repair, which may take a while.
+    const watched = p.intentional ? [] : resources.filter((r) => !r.audit && how(r) === "event");
+    if (watched.length > 0) {
+      const check = await converge(watched, { ...engineOptions, apply: false });
+      if (this.stopped) return;
+      const detected = this.tracker.detect(check.resources, { now: this.now(), intentional: false, sourceOf, suppressed: new Map() });
+      if (detected.length > 0) {
+        this.persistState();
+        this.record([], detected);
+      }
+    }
+    const engine = await converge(resources, { ...engineOptions, apply: true });
     if (this.stopped) return;
     if (this.connLosses !== losses || this.connDown) {
       this.o.log.info({ trigger: p.trigger }, "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect");
@@ -360,7 +367,7 @@ export class Enforcer {
     const drift = this.tracker.derive(engine.resources, {
       now,
       intentional: p.intentional,
-      sourceOf: (r) => (p.intentional ? "apply" : how(r) === "event" ? "event" : "resync"),
+      sourceOf,
       suppressed,
     });
     if (!p.intentional) for (const r of engine.resources) if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);

@@ -29,7 +29,7 @@ export function outcomeOf(r: ResourceReport): OutcomeRecord {
     policy: r.policy,
     outcome: r.outcome,
     changesJson: JSON.stringify(r.changes),
-    error: r.error ?? "",
+    error: r.error && r.error.length > 2_000 ? `${r.error.slice(0, 1_999)}…` : (r.error ?? ""),
     pendingRestart: r.pendingRestart === true,
   };
 }
