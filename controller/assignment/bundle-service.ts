@@ -19,7 +19,8 @@ export interface PolicySetSource {
  *   bundle, logged, and kept in the bundle's `problems`; they never break the stream;
  * - a connected agent is sent the bundle whenever its revision differs from the one the
  *   agent last said it has (Hello) or was last sent: on connect, after an accepted policy
- *   change, and after its facts changed.
+ *   change, and after its facts changed. An agent without a bundle ("") counts as holding
+ *   an empty one, so a host no policy targets is sent nothing.
  */
 export class BundleService {
   readonly bundles: HostBundleStore;
@@ -75,7 +76,9 @@ export class BundleService {
     if (host === undefined || session.closed) return;
     this.safely(host, () => {
       const saved = this.refresh(host);
-      if (!saved || this.held.get(session) === saved.bundle.revision) return;
+      if (!saved) return;
+      const held = this.held.get(session);
+      if (held === saved.bundle.revision || (held === "" && saved.bundle.bundle.policies.length === 0)) return;
       const { bundle } = saved;
       session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
       this.held.set(session, bundle.revision);

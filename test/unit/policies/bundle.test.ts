@@ -149,10 +149,14 @@ describe("BundleService", () => {
     service.attach(agents);
     enrol("h1", { role: "db" });
     const s = connect("h1", "");
-    expect(sent.get("h1")![0].bundle.policies).toEqual([]);
+    // Nothing targets it yet: an agent without a bundle already holds the empty one.
+    expect(sent.get("h1")).toEqual([]);
     hosts.recordFacts("h1", JSON.stringify({ role: "web" }), "f2", 2);
     for (const h of hooks) h.onFacts?.(s);
-    expect(sent.get("h1")!.map((m) => m.bundle.policies.map((p: { name: string }) => p.name))).toEqual([[], ["fact"]]);
+    expect(sent.get("h1")!.map((m) => m.bundle.policies.map((p: { name: string }) => p.name))).toEqual([["fact"]]);
+    hosts.recordFacts("h1", JSON.stringify({ role: "db" }), "f3", 3);
+    for (const h of hooks) h.onFacts?.(s);
+    expect(sent.get("h1")!.map((m) => [m.bundle.generation, m.bundle.policies.length])).toEqual([[2, 1], [3, 0]]);
   });
 
   it("keeps problems per host and does not throw", () => {
@@ -161,7 +165,7 @@ describe("BundleService", () => {
     service.attach(agents);
     enrol("h1");
     expect(() => connect("h1", "")).not.toThrow();
-    expect(sent.get("h1")![0].bundle.policies).toEqual([]);
+    expect(sent.get("h1")).toEqual([]);
     expect(service.bundles.get("h1")!.problems[0]).toMatch(/rack/);
   });
 });
