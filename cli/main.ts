@@ -4,6 +4,7 @@ import { describeError, VERSION } from "../common/index.js";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerApplyCommand } from "./commands/apply.js";
 import { registerControllerCommand } from "./commands/controller.js";
+import { registerComplianceCommand, registerDriftCommands } from "./commands/drift.js";
 import { registerHostsCommands } from "./commands/hosts.js";
 import { registerPoliciesCommand } from "./commands/policies.js";
 import { registerPolicyCommands } from "./commands/policy.js";
@@ -21,6 +22,8 @@ function buildProgram(): Command {
   registerPoliciesCommand(program);
   registerPolicyCommands(program);
   registerApplyCommand(program);
+  registerDriftCommands(program);
+  registerComplianceCommand(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -3,6 +3,7 @@ import { type HostPort } from "../../common/index.js";
 import { DEFAULT_LISTEN } from "../../controller/index.js";
 import { AdminClient } from "../admin-client.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import { hostStatusToJson, renderHostStatus } from "../output/host-status-view.js";
 import { hostToJson, renderHostDetail, renderHostsTable } from "../output/hosts-view.js";
 
 interface AdminFlags {
@@ -35,12 +36,13 @@ export function registerHostsCommands(program: Command): void {
       process.stdout.write(flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts));
     },
   );
-  adminOptions(program.command("host").description("show one host: facts, connection, fact-change history").argument("<name>", "host name"))
+  adminOptions(program.command("host").description("show one host: facts, connection, policies and last outcomes, fact-change history").argument("<name>", "host name"))
     .option("--history <n>", "fact changes to show", (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, flags: AdminFlags & { history: number }) => {
       const res = await withAdmin(flags, (c) => c.getHost(name, flags.history));
       const host = hostToJson(res.host!);
-      if (flags.json) process.stdout.write(JSON.stringify({ ...host, factHistory: res.factHistory }, null, 2) + "\n");
-      else process.stdout.write(renderHostDetail(host, res.factHistory));
+      const status = hostStatusToJson(res);
+      if (flags.json) process.stdout.write(JSON.stringify({ ...host, ...status, factHistory: res.factHistory }, null, 2) + "\n");
+      else process.stdout.write(renderHostDetail(host, res.factHistory) + renderHostStatus(status));
     });
 }

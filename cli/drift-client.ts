@@ -1,0 +1,91 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
+import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
+import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
+
+/** How a live watch ended. */
+export type WatchEnd = { kind: "cancelled" } | { kind: "ended" } | { kind: "error"; error: Error; retryable: boolean };
+
+/**
+ * The CLI's view of the drift/compliance admin calls; unary calls have a deadline, errors
+ * are typed (NOT_FOUND → NotFoundError, INVALID_ARGUMENT → ValidationError, unreachable →
+ * ControllerUnreachableError naming the address).
+ */
+export class DriftClient {
+  private readonly client: AdminServiceClient;
+  readonly target: string;
+
+  constructor(address: HostPort, insecure: boolean) {
+    this.target = formatHostPort(address);
+    this.client = new (fleetProto().AdminService)(this.target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+  }
+
+  listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {
+    return this.unary("listing drift", (deadline, done) => this.client.ListDrift({ host, since, limit }, { deadline }, (err, res) => done(err, res?.events ?? [])));
+  }
+
+  compliance(at: string): Promise<string> {
+    return this.unary("reading compliance", (deadline, done) => this.client.Compliance({ at }, { deadline }, (err, res) => done(err, res?.reportJson ?? "")));
+  }
+
+  acknowledgeFlap(host: string, resource: string): Promise<boolean> {
+    return this.unary(`acknowledging flap on ${host}`, (deadline, done) =>
+      this.client.AcknowledgeFlap({ host, resource }, { deadline }, (err, res) => done(err, res?.delivered ?? false)),
+    );
+  }
+
+  /**
+   * Streams drift events until the stream ends, fails or `signal` aborts. `onReady` runs once
+   * the controller accepted the watch.
+   */
+  watch(host: string, signal: AbortSignal, onEvent: (d: DriftRecord__Output) => void, onReady: () => void): Promise<WatchEnd> {
+    return new Promise((resolve) => {
+      const call = this.client.WatchDrift({ host });
+      let done = false;
+      const finish = (end: WatchEnd) => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener("abort", abort);
+        resolve(end);
+      };
+      const abort = () => {
+        call.cancel();
+        finish({ kind: "cancelled" });
+      };
+      if (signal.aborted) return abort();
+      signal.addEventListener("abort", abort);
+      call.on("metadata", () => onReady());
+      call.on("data", (d: DriftRecord__Output) => onEvent(d));
+      call.on("error", (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.CANCELLED) return finish({ kind: "cancelled" });
+        const retryable = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED;
+        finish({ kind: "error", error: this.mapError("watching drift", err), retryable });
+      });
+      call.on("end", () => finish({ kind: "ended" }));
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<T>(what: string, call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      call(new Date(Date.now() + ADMIN_CALL_TIMEOUT_MS), (err, value) => (err ? reject(this.mapError(what, err)) : resolve(value)));
+    });
+  }
+
+  private mapError(what: string, err: grpc.ServiceError): Error {
+    // The status details are the whole message; the grpc error as cause would only repeat them.
+    if (err.code === grpc.status.NOT_FOUND) return new NotFoundError(err.details);
+    if (err.code === grpc.status.INVALID_ARGUMENT) return new ValidationError(err.details);
+    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+      return new ControllerUnreachableError(
+        `${what}: cannot reach the controller at ${this.target} (${err.details}); is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
+        { cause: err },
+      );
+    }
+    return new VirtfleetError("ADMIN_CALL", `${what} failed: ${err.details || err.message}`, { cause: err });
+  }
+}
