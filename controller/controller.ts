@@ -95,7 +95,8 @@ export class Controller {
     });
     this.policies = policies;
     this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
-    new BundleService(this.store.db, this.store.hosts, policies, this.log).attach(this.agents);
+    const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log);
+    bundles.attach(this.agents);
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
     const alerts = (this.alerts = new Alerts(this.store.db, this.options.webhooks ?? [], this.log.child({ part: "alerts" })));
@@ -108,7 +109,7 @@ export class Controller {
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems()) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {

@@ -20,6 +20,8 @@ export interface PoliciesJson {
   errors: string[];
   loadedAt: string | null;
   policiesDir: string;
+  /** Hosts whose bundle leaves policies out, with why. */
+  hostProblems: { host: string; problems: string[] }[];
 }
 
 export const SHORT_REVISION = 12;
@@ -42,6 +44,7 @@ export function policiesToJson(res: ListPoliciesResponse__Output): PoliciesJson 
     errors: res.errors,
     loadedAt: res.loadedAt || null,
     policiesDir: res.policiesDir,
+    hostProblems: res.hostProblems.map((h) => ({ host: h.host, problems: h.problems })),
   };
 }
 
@@ -71,6 +74,10 @@ export function renderPolicies(view: PoliciesJson): string {
     out.push(`\nlast change rejected${view.loadedAt ? ` at ${view.loadedAt}` : ""} (${view.errors.length} error${view.errors.length === 1 ? "" : "s"}):\n`);
     for (const e of view.errors) out.push(`  ${e}\n`);
     out.push(`${inForce} stay${kept.length === 1 ? "s" : ""} in force\n`);
+  }
+  for (const h of view.hostProblems) {
+    out.push(`\nhost ${h.host}: left out of its bundle:\n`);
+    for (const p of h.problems) out.push(`  ${p}\n`);
   }
   return out.join("");
 }

@@ -52,6 +52,14 @@ export class BundleService {
     return saved;
   }
 
+  /** Hosts whose current bundle leaves policies out, by name. */
+  hostProblems(): { host: string; problems: string[] }[] {
+    return this.bundles
+      .list()
+      .filter((b) => b.problems.length > 0)
+      .map((b) => ({ host: b.host, problems: b.problems }));
+  }
+
   /** Wires delivery into the agent stream and policy changes. */
   attach(agents: AgentService): void {
     agents.use({

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
+import type { HostBundleProblems } from "../../generated/proto/fleet/v1/HostBundleProblems.js";
 import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
 import { describeError, describeHost, formatIssue, matchTargets, type Logger } from "../../common/index.js";
@@ -15,9 +16,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * The policies in force (sorted by name) with their stored revision, the known hosts each
  * targets, and up to `history` earlier revisions (newest first); the last load attempt's
- * time, and its errors when it was rejected.
+ * time, and its errors when it was rejected; hosts whose bundle leaves policies out.
  */
-export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: number): ListPoliciesResponse {
+export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: number, hostProblems: () => HostBundleProblems[] = () => []): ListPoliciesResponse {
   const { policies, inventory } = repo.current();
   const stored = new Map(repo.store.inForce().map((r) => [r.policy, r]));
   const known = hosts.list().map((h) => {
@@ -51,15 +52,21 @@ export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: 
     loadedAt: last ? iso(last.loadedAt) : "",
     errors: last && !last.accepted ? last.errors.map(formatIssue) : [],
     policiesDir: repo.dir,
+    hostProblems: hostProblems(),
   };
 }
 
-/** AdminService.ListPolicies. */
-export function policyAdminHandlers(repo: PolicyRepository, hosts: HostStore, log: Logger): Pick<AdminServiceHandlers, "ListPolicies"> {
+/** AdminService.ListPolicies; `hostProblems` lists hosts whose bundle leaves policies out. */
+export function policyAdminHandlers(
+  repo: PolicyRepository,
+  hosts: HostStore,
+  log: Logger,
+  hostProblems?: () => HostBundleProblems[],
+): Pick<AdminServiceHandlers, "ListPolicies"> {
   return {
     ListPolicies: (call, callback) => {
       try {
-        callback(null, listPolicies(repo, hosts, call.request.history));
+        callback(null, listPolicies(repo, hosts, call.request.history, hostProblems));
       } catch (err) {
         log.error({ err: describeError(err) }, "listing policies failed");
         callback({ code: grpc.status.INTERNAL, details: `listing policies failed: ${describeError(err)}` });

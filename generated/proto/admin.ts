@@ -11,6 +11,7 @@ import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _flee
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from './fleet/v1/GetHostResponse.js';
+import type { HostBundleProblems as _fleet_v1_HostBundleProblems, HostBundleProblems__Output as _fleet_v1_HostBundleProblems__Output } from './fleet/v1/HostBundleProblems.js';
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
 import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
@@ -41,6 +42,7 @@ export interface ProtoGrpcType {
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
       GetHostResponse: MessageTypeDefinition<_fleet_v1_GetHostResponse, _fleet_v1_GetHostResponse__Output>
+      HostBundleProblems: MessageTypeDefinition<_fleet_v1_HostBundleProblems, _fleet_v1_HostBundleProblems__Output>
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
       HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>

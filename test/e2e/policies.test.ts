@@ -36,6 +36,7 @@ interface PoliciesView {
   errors: string[];
   loadedAt: string | null;
   policiesDir: string;
+  hostProblems: { host: string; problems: string[] }[];
 }
 
 async function policiesJson(...extra: string[]): Promise<PoliciesView> {
@@ -156,5 +157,17 @@ describe("bundles on the agent stream", () => {
     expect(next.revision).not.toBe(bundle.revision);
     expect(JSON.parse(next.policies.find((p) => p.name === policyName)!.resolvedJson).resources.networks[0].bridge).toBe("vftbr4");
     await again.close();
+  });
+
+  it("leaves a policy that cannot resolve for a host out of its bundle and lists why", async () => {
+    const rackPolicy = policy("br-${host.labels.rack}").replace(policyName, `${policyName}-rack`).replace("vft-e2e-net", "vft-e2e-rack");
+    writeFileSync(join(policiesDir, "rack.yaml"), rackPolicy);
+    const view = await waitFor("host problems", async () => {
+      const v = await policiesJson();
+      return v.hostProblems.find((h) => h.host === hostName);
+    }, 5_000, 200);
+    expect(view.problems[0]).toMatch(/rack\.yaml:\d+:\d+: .*rack/);
+    const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
+    expect(human.stdout).toContain(`host ${hostName}: left out of its bundle`);
   });
 });

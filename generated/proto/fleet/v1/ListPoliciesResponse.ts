@@ -2,6 +2,7 @@
 // Original file: proto/fleet/v1/admin.proto
 
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from '../../fleet/v1/PolicyRecord.js';
+import type { HostBundleProblems as _fleet_v1_HostBundleProblems, HostBundleProblems__Output as _fleet_v1_HostBundleProblems__Output } from '../../fleet/v1/HostBundleProblems.js';
 
 export interface ListPoliciesResponse {
   'policies'?: (_fleet_v1_PolicyRecord)[];
@@ -12,6 +13,10 @@ export interface ListPoliciesResponse {
   'loadedAt'?: (string);
   'errors'?: (string)[];
   'policiesDir'?: (string);
+  /**
+   * Hosts whose bundle leaves policies out (resolution errors, tied conflicts), by host name.
+   */
+  'hostProblems'?: (_fleet_v1_HostBundleProblems)[];
 }
 
 export interface ListPoliciesResponse__Output {
@@ -23,4 +28,8 @@ export interface ListPoliciesResponse__Output {
   'loadedAt': (string);
   'errors': (string)[];
   'policiesDir': (string);
+  /**
+   * Hosts whose bundle leaves policies out (resolution errors, tied conflicts), by host name.
+   */
+  'hostProblems': (_fleet_v1_HostBundleProblems__Output)[];
 }
