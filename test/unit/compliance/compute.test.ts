@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../../common/index.js";
+import { computeCompliance, ComplianceService, type HostComplianceInput } from "../../../controller/compliance/index.js";
+import { EventStore, validateAgentEvent } from "../../../controller/ingest/index.js";
+import { driftMsg, memoryDb, reportMsg, setBundle } from "../ingest/fixtures.js";
+
+const host = (over: Partial<HostComplianceInput> = {}): HostComplianceInput => ({
+  name: "kvm01",
+  connected: true,
+  observedGeneration: 2,
+  lastReportAt: 1_000,
+  bundle: { generation: 2, revision: "b2", policies: [{ name: "web", revision: "r1" }] },
+  observedPolicies: new Map([["web", "r1"]]),
+  resources: [{ policy: "web", kind: "domain", name: "web1", outcome: "ok", eventSeq: 5 }],
+  openDrift: [],
+  ...over,
+});
+
+const statusOf = (h: HostComplianceInput) => computeCompliance([h], 0).hosts[0]!.policies[0]!.status;
+
+describe("computeCompliance", () => {
+  it("produces the spec shape with fleet percentage", () => {
+    const r = computeCompliance([host(), host({ name: "kvm02", resources: [{ policy: "web", kind: "domain", name: "w", outcome: "drift", eventSeq: 1 }] })], 0);
+    expect(r.fleet).toEqual({ hosts: 2, compliant: 1, percent: 50 });
+    expect(r.hosts[0]).toMatchObject({
+      name: "kvm01",
+      compliant: true,
+      policies: [{ name: "web", revision: "r1", observedRevision: "r1", status: "compliant", resources: { ok: 1, drift: 0, failed: 0 } }],
+    });
+    expect(r.hosts[1]).toMatchObject({ compliant: false, policies: [{ status: "drifted", resources: { ok: 0, drift: 1, failed: 0 } }] });
+  });
+
+  it("is pending before the first report or while the host is behind its bundle generation", () => {
+    expect(statusOf(host({ lastReportAt: null }))).toBe("pending");
+    expect(statusOf(host({ observedGeneration: 1 }))).toBe("pending");
+    expect(computeCompliance([host({ observedGeneration: 1 })], 0).hosts[0]!.compliant).toBe(false);
+  });
+
+  it("ranks failed over drifted, and counts open drift newer than the last report", () => {
+    expect(statusOf(host({ resources: [{ policy: "web", kind: "domain", name: "a", outcome: "failed", eventSeq: 1 }, { policy: "web", kind: "domain", name: "b", outcome: "drift", eventSeq: 1 }] }))).toBe("failed");
+    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 6 }] }))).toBe("drifted");
+    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 4 }] }))).toBe("compliant");
+    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "repaired", eventSeq: 6 }] }))).toBe("compliant");
+    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "failed", eventSeq: 6 }] }))).toBe("failed");
+  });
+
+  it("treats a host without policies as compliant and an empty fleet as 100%", () => {
+    expect(computeCompliance([host({ bundle: null })], 0).hosts[0]).toMatchObject({ compliant: true, policies: [] });
+    expect(computeCompliance([], 0).fleet).toEqual({ hosts: 0, compliant: 0, percent: 100 });
+  });
+});
+
+describe("ComplianceService (store)", () => {
+  it("computes from stored reports, bundles and drift; snapshots answer `at`", () => {
+    const db = memoryDb("kvm01", "kvm02");
+    setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
+    setBundle(db, "kvm02", 1, "b9", [{ name: "web", revision: "r-web" }]);
+    const events = new EventStore(db);
+    events.store([{ host: "kvm01", events: [validateAgentEvent(reportMsg()), validateAgentEvent(driftMsg())] }], 1);
+    let now = 10_000;
+    const svc = new ComplianceService(db, silentLogger(), undefined, () => now);
+    const r = svc.current();
+    expect(r.hosts.map((h) => [h.name, h.policies[0]?.status])).toEqual([
+      ["kvm01", "drifted"],
+      ["kvm02", "pending"],
+    ]);
+    expect(r.hosts[0]!.policies[0]).toMatchObject({ revision: "r-web", observedRevision: "r-web", resources: { ok: 0, drift: 1, failed: 0 } });
+    expect(svc.summaries().get("kvm01")).toEqual({ compliant: false, policies: 1, drifted: 1 });
+    svc.snapshot();
+    now = 20_000;
+    expect(JSON.parse(svc.at(15_000)).generatedAt).toBe(new Date(10_000).toISOString());
+    expect(() => svc.at(5_000)).toThrow(/no compliance snapshot at or before/);
+  });
+});
