@@ -16,6 +16,8 @@ export interface ControllerSpec {
   heartbeatTimeout?: string;
   /** `--policies`; default: an empty folder `policies` inside `dataDir` (never the repo's examples). */
   policiesDir?: string;
+  /** `--webhook URL` for each. */
+  webhooks?: string[];
   /** More flags, appended as given. */
   extraArgs?: string[];
 }
@@ -28,6 +30,7 @@ export async function startController(spec: ControllerSpec): Promise<StartedCont
   const policiesDir = spec.policiesDir ?? join(spec.dataDir, "policies");
   if (spec.policiesDir === undefined) mkdirSync(policiesDir, { recursive: true });
   args.push("--policies", policiesDir);
+  for (const url of spec.webhooks ?? []) args.push("--webhook", url);
   args.push(...(spec.extraArgs ?? []));
   const proc = spawnCli(args);
   const address = await waitFor(
@@ -49,6 +52,8 @@ export interface AgentSpec {
   maxBackoff?: string;
   factsInterval?: string;
   libvirtSocket?: string;
+  /** `--webhook URL` for each. */
+  webhooks?: string[];
   /** More flags, appended as given. */
   extraArgs?: string[];
 }
@@ -58,6 +63,7 @@ export function startAgent(spec: AgentSpec): Proc {
   if (spec.maxBackoff) args.push("--max-backoff", spec.maxBackoff);
   if (spec.factsInterval) args.push("--facts-interval", spec.factsInterval);
   if (spec.libvirtSocket) args.push("--libvirt-socket", spec.libvirtSocket);
+  for (const url of spec.webhooks ?? []) args.push("--webhook", url);
   args.push(...(spec.extraArgs ?? []));
   return spawnCli(args);
 }
