@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The main job on one machine: converge this host to the example policies in policies/
-# (apply --local), then run a controller (SQLite store in ./.virtfleet/controller) and an
-# agent for this host connected to it. Installs and starts what is missing first. Ctrl-C
-# stops controller and agent; the guests keep running (remove them with the policies set
-# to state: absent, or virsh).
+# The main job on one machine: a controller (SQLite store in ./.virtfleet/controller) that
+# loads and watches the example policies in policies/, and an agent for this host that
+# converges them and keeps them enforced. Installs and starts what is missing first. Ctrl-C
+# stops controller and agent; the guests keep running (remove them by setting the
+# policies' resources to state: absent, or with virsh).
 # Environment: VIRTFLEET_LISTEN (default 127.0.0.1:7443), VIRTFLEET_DEMO_DIR (default ./.virtfleet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +14,6 @@ dir=${VIRTFLEET_DEMO_DIR:-$PWD/.virtfleet}
 mkdir -p "$dir"
 cli="node dist/cli/main.js"
 
-echo "Converging this host to the example policies (policies/):"
-status=0
-$cli apply policies --local || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "apply --local exited $status; see above. Continuing with the controller and agent."
-fi
 
 cleanup() {
   trap - EXIT INT TERM
@@ -30,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-$cli controller --listen "$listen" --data "$dir/controller" --insecure 2>"$dir/controller.log" >"$dir/controller.out" &
+$cli controller --listen "$listen" --data "$dir/controller" --policies "$PWD/policies" --insecure 2>"$dir/controller.log" >"$dir/controller.out" &
 controller_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$dir/controller.out" 2>/dev/null && break
@@ -44,7 +38,9 @@ agent_pid=$!
 
 cat <<MSG
 
-virtfleet is running (plaintext --insecure mode: local demo only).
+virtfleet is running (plaintext --insecure mode: local demo only). The agent is converging
+this host to policies/ (a NAT network, a storage pool, guests web-01 and db-01); edit a file
+there and the controller rolls the change to the agent.
   controller  $address   store: $dir/controller/controller.db   log: $dir/controller.log
   agent       $(hostname)   state: $dir/agent   log: $dir/agent.log
 
@@ -52,10 +48,12 @@ Try, in another terminal:
   export VIRTFLEET_CONTROLLER=$address VIRTFLEET_INSECURE=1
   npx virtfleet hosts
   npx virtfleet host $(hostname)
-  npx virtfleet hosts --json
-  npx virtfleet apply policies --local --dry-run   # 0 changes: the host is converged
-  virsh destroy web-01; npx virtfleet apply policies --local --dry-run   # drift, exit 3
-  npx virtfleet apply policies --local             # repaired
+  npx virtfleet policies                 # the loaded policies, their revisions and hosts
+  npx virtfleet compliance               # per host and policy: compliant / drifted / pending
+  npx virtfleet drift watch              # live drift events; in a third terminal:
+  virsh destroy web-01                   #   repaired by the agent, reported within a second
+  npx virtfleet drift                    # drift history
+  npx virtfleet apply policies --local --dry-run   # masterless check of the same policies
 
 Ctrl-C stops both.
 MSG
