@@ -52,3 +52,16 @@ export { deriveMac } from "./mac.js";
 export { identityKey, type ResourceKind } from "./identity.js";
 export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";
 export { resolveHostPolicies, type HostPolicies } from "./host-policies.js";
+export {
+  parseSelector,
+  matchSelector,
+  andSelectors,
+  groupSelector,
+  checkSelectorGroups,
+  SelectorSyntaxError,
+  UnknownGroupError,
+  type Selector,
+  type SelectorTerm,
+  type SelectorValue,
+  type SelectableHost,
+} from "./selector.js";
