@@ -15,3 +15,4 @@ export { canonicalJson, canonicalHash } from "./canonical-json.js";
 export type * from "./resource-specs.js";
 export * from "./policy/index.js";
 export type * from "./changes.js";
+export type { DriftJson } from "./drift-json.js";

@@ -1,11 +1,10 @@
 import { describeError, type Logger, type ResolvedPolicy } from "../../common/index.js";
-import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineOptions, type Resource, type ResourceId, type ResourceKind, type ResourceReport } from "../engine/index.js";
+import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineOptions, type Resource, type ResourceId, type ResourceKind, type ResourceReport, CheckOnly } from "../engine/index.js";
 import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../libvirt/index.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type DomainHostEnv } from "../resources/index.js";
 import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
-import { CheckOnly } from "./check-only.js";
 import { Coalescer } from "./coalescer.js";
 import { DriftTracker, type DriftRecord } from "./drift.js";
 import { eventTargets } from "./event-targets.js";

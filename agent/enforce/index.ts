@@ -9,4 +9,3 @@ export { eventTargets } from "./event-targets.js";
 export { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
 export { resyncCronPattern, scheduleResync, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_RESYNC_JITTER_MS } from "./resync-schedule.js";
 export { OutcomeBook, outcomeOf, type ReportRecord, type OutcomeRecord } from "./report.js";
-export { CheckOnly } from "./check-only.js";

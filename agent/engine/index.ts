@@ -12,3 +12,4 @@ export {
   type ResourceKind,
   type ResourceReport,
 } from "./types.js";
+export { CheckOnly } from "./check-only.js";

@@ -1,5 +1,5 @@
 import { ValidationError, type DomainSpec, type ResolvedPolicy } from "../../common/index.js";
-import { resourceId, type CheckResult, type Resource } from "../engine/index.js";
+import { CheckOnly, resourceId, type Resource } from "../engine/index.js";
 import type { DomainHostEnv } from "./domain.js";
 import { DomainResource } from "./domain.js";
 import { REAL_HOST, type HostEnvironment } from "./host-environment.js";
@@ -27,31 +27,7 @@ export interface ResourceFactoryOptions {
  */
 export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
   const audited = new Set(policies.filter((p) => p.mode === "audit").map((p) => p.name));
-  return declaredResources(policies, o).map((r) => (audited.has(r.policy) ? new AuditOnly(r) : r));
-}
-
-/** A resource of an audit-mode policy: checked, never changed. */
-class AuditOnly implements Resource {
-  readonly audit = true;
-  constructor(private readonly inner: Resource) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  get name() {
-    return this.inner.name;
-  }
-  get dependsOn() {
-    return this.inner.dependsOn;
-  }
-  get removing() {
-    return this.inner.removing;
-  }
-  get policy() {
-    return this.inner.policy;
-  }
-  checkApply(signal: AbortSignal): Promise<CheckResult> {
-    return this.inner.checkApply(signal, false);
-  }
+  return declaredResources(policies, o).map((r) => (audited.has(r.policy) ? new CheckOnly(r) : r));
 }
 
 function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {

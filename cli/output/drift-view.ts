@@ -1,21 +1,9 @@
+import type { DriftJson } from "../../common/index.js";
 import type { DriftRecord__Output } from "../../generated/proto/fleet/v1/DriftRecord.js";
 import { renderTable } from "./table.js";
 
-/** One element of `drift --json` (spec/cli.md), plus classification and detail. */
-export interface DriftJsonView {
-  id: string;
-  host: string;
-  policy: string;
-  kind: string;
-  name: string;
-  fields: { field: string; desired: unknown; actual: unknown }[];
-  detectedAt: string;
-  source: string;
-  remediation: string;
-  resolvedAt?: string;
-  classification: string;
-  detail?: string;
-}
+/** One element of `drift --json`. */
+export type DriftJsonView = DriftJson;
 
 function parseFields(json: string): DriftJsonView["fields"] {
   try {

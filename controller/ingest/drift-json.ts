@@ -1,20 +1,7 @@
+import type { DriftJson } from "../../common/index.js";
 import type { DriftView } from "./types.js";
 
-/** One element of `virtfleet drift --json` (spec/cli.md), plus extra keys. */
-export interface DriftJson {
-  id: string;
-  host: string;
-  policy: string;
-  kind: string;
-  name: string;
-  fields: { field: string; desired: unknown; actual: unknown }[];
-  detectedAt: string;
-  source: string;
-  remediation: string;
-  resolvedAt?: string;
-  classification: string;
-  detail?: string;
-}
+export type { DriftJson };
 
 export function driftToJson(d: DriftView): DriftJson {
   return {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { DriftJson } from "../../common/index.js";
 import { runCli, spawnCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
 import { startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";
@@ -16,18 +17,6 @@ const policies = join(dir.path, "policies");
 let controller: StartedController;
 let agent: Proc;
 
-interface DriftJson {
-  id: string;
-  host: string;
-  policy: string;
-  kind: string;
-  name: string;
-  fields: { field: string; desired: unknown; actual: unknown }[];
-  detectedAt: string;
-  source: string;
-  remediation: string;
-  resolvedAt?: string | null;
-}
 
 function writePolicy(mode: "enforce" | "audit", extra: Record<string, unknown> = {}): void {
   mkdirSync(policies, { recursive: true });

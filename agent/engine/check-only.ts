@@ -1,6 +1,9 @@
-import type { CheckResult, Resource } from "../engine/index.js";
+import type { CheckResult, Resource } from "./types.js";
 
-/** A resource the flap guard holds: checked like an audit-mode resource, never changed. */
+/**
+ * Wraps a resource so it is only ever checked, never changed (audit-mode policies, resources
+ * the flap guard holds): the engine reports its differences as drift.
+ */
 export class CheckOnly implements Resource {
   readonly audit = true;
   constructor(private readonly inner: Resource) {}
