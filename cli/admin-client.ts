@@ -3,7 +3,7 @@ import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminServic
 import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
-import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, VirtfleetError, type HostPort } from "../common/index.js";
+import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
 
@@ -23,9 +23,10 @@ export class AdminClient {
     this.client = new (fleetProto().AdminService)(this.target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
   }
 
-  listHosts(): Promise<HostRecord__Output[]> {
+  /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */
+  listHosts(query: { group?: string; selector?: string } = {}): Promise<HostRecord__Output[]> {
     return this.unary<HostRecord__Output[]>("listing hosts", (deadline, done) =>
-      this.client.ListHosts({}, { deadline }, (err, res) => done(err, res?.hosts ?? [])),
+      this.client.ListHosts({ group: query.group ?? "", selector: query.selector ?? "" }, { deadline }, (err, res) => done(err, res?.hosts ?? [])),
     );
   }
 
@@ -50,6 +51,7 @@ export class AdminClient {
       call(new Date(Date.now() + ADMIN_CALL_TIMEOUT_MS), (err, value) => {
         if (!err) return resolve(value);
         if (err.code === grpc.status.NOT_FOUND) return reject(new NotFoundError(err.details, { cause: err }));
+        if (err.code === grpc.status.INVALID_ARGUMENT) return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
         if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
           return reject(
             new ControllerUnreachableError(

@@ -109,7 +109,7 @@ export class Controller {
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems()) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems()) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {

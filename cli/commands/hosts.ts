@@ -29,13 +29,35 @@ async function withAdmin<T>(flags: AdminFlags, run: (c: AdminClient) => Promise<
   }
 }
 
+/** `hosts --help`: the selector syntax (common/policy/selector.ts). */
+const SELECTOR_HELP = `
+Selector terms (comma-separated, all must hold; groups and labels as the controller's inventory resolves them):
+  LABEL=VALUE, LABEL!=VALUE      label (labels.KEY for a label named group or name)
+  facts.PATH=VALUE, facts.PATH!=VALUE
+                                 dotted path into the host's reported facts
+  group=G, group!=G              inventory group (nested children count; all, ungrouped)
+  name=HOST, name!=HOST          exact host name
+  name~=PATTERN                  host pattern, e.g. kvm[01:04].lab
+Values are JSON scalars when they parse (true, 2, "a,b") else text; != also matches
+hosts without the label or fact. A bad term or unknown group exits 2.
+
+Examples:
+  virtfleet hosts --group web
+  virtfleet hosts --selector 'rack=r1,facts.cpu.virtualization=true'
+  virtfleet hosts --selector 'facts.numa.nodes=2,name~=kvm[01:04].lab' --json
+`;
+
 export function registerHostsCommands(program: Command): void {
-  adminOptions(program.command("hosts").description("list enrolled hosts: connection, last seen, facts, compliance")).action(
-    async (flags: AdminFlags) => {
-      const hosts = (await withAdmin(flags, (c) => c.listHosts())).map(hostToJson);
-      process.stdout.write(flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts));
-    },
-  );
+  adminOptions(program.command("hosts").description("list enrolled hosts: connection, last seen, facts, compliance, inventory groups"))
+    .option("--group <group>", "only hosts in this inventory group (nested children count; `all`, `ungrouped`)")
+    .option("--selector <terms>", "only hosts matching every comma-separated term (see below)")
+    .addHelpText("after", SELECTOR_HELP)
+    .action(async (flags: AdminFlags & { group?: string; selector?: string }) => {
+      const query = { group: flags.group, selector: flags.selector };
+      const hosts = (await withAdmin(flags, (c) => c.listHosts(query))).map(hostToJson);
+      const filtered = Boolean(flags.group || flags.selector);
+      process.stdout.write(flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts, Date.now(), filtered));
+    });
   adminOptions(program.command("host").description("show one host: facts, connection, policies and last outcomes, fact-change history").argument("<name>", "host name"))
     .option("--history <n>", "fact changes to show", (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, flags: AdminFlags & { history: number }) => {

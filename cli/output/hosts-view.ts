@@ -1,6 +1,6 @@
 import type { HostRecord__Output } from "../../generated/proto/fleet/v1/HostRecord.js";
 import type { FactChange__Output } from "../../generated/proto/fleet/v1/FactChange.js";
-import { formatBytes, formatDuration, type HostFacts } from "../../common/index.js";
+import { ALL_GROUP, formatBytes, formatDuration, type HostFacts } from "../../common/index.js";
 import { renderTable } from "./table.js";
 
 /** The `hosts --json` element (spec/cli.md), plus extra keys. */
@@ -15,6 +15,10 @@ export interface HostJson {
   disconnectReason: string | null;
   facts: Partial<HostFacts>;
   compliance: { compliant: boolean; policies: number; drifted: number };
+  /** Inventory groups as the controller resolves them (`all` first, `ungrouped` when in none); [] from an older controller. */
+  groups: string[];
+  /** Labels as the controller resolves them from the inventory. */
+  labels: Record<string, string>;
 }
 
 function orNull(s: string): string | null {
@@ -46,6 +50,8 @@ export function hostToJson(h: HostRecord__Output): HostJson {
       policies: h.compliance?.policies ?? 0,
       drifted: h.compliance?.drifted ?? 0,
     },
+    groups: [...(h.groups ?? [])],
+    labels: { ...(h.labels ?? {}) },
   };
 }
 
@@ -54,9 +60,17 @@ function ago(iso: string | null, now: number): string {
   return `${formatDuration(Math.max(0, now - Date.parse(iso)))} ago`;
 }
 
-/** The human `hosts` table. */
-export function renderHostsTable(hosts: HostJson[], now = Date.now()): string {
-  if (hosts.length === 0) return "No hosts have connected yet. Start an agent: virtfleet agent --controller HOST:PORT\n";
+/** The `hosts` table's GROUPS cell: the groups without the implicit `all`, comma-separated. */
+export function groupsCell(groups: readonly string[]): string | null {
+  const shown = groups.filter((g) => g !== ALL_GROUP);
+  return shown.length === 0 ? null : shown.join(",");
+}
+
+/** The human `hosts` table; `filtered` = a --group/--selector was given (changes the empty message). */
+export function renderHostsTable(hosts: HostJson[], now = Date.now(), filtered = false): string {
+  if (hosts.length === 0) {
+    return filtered ? "No hosts match.\n" : "No hosts have connected yet. Start an agent: virtfleet agent --controller HOST:PORT\n";
+  }
   const rows = hosts.map((h) => {
     const f = h.facts;
     return [
@@ -69,9 +83,10 @@ export function renderHostsTable(hosts: HostJson[], now = Date.now()): string {
       f.memory?.totalBytes ? formatBytes(f.memory.totalBytes) : null,
       f.libvirt ? (f.libvirt.reachable ? (f.libvirt.version ?? "up") : "down") : null,
       h.compliance.policies === 0 ? "no policies" : h.compliance.compliant ? "compliant" : `${h.compliance.drifted} drifted`,
+      groupsCell(h.groups),
     ];
   });
-  return renderTable(["NAME", "STATE", "LAST SEEN", "AGENT", "CPUS", "KVM", "MEMORY", "LIBVIRT", "COMPLIANCE"], rows);
+  return renderTable(["NAME", "STATE", "LAST SEEN", "AGENT", "CPUS", "KVM", "MEMORY", "LIBVIRT", "COMPLIANCE", "GROUPS"], rows);
 }
 
 /** The human `host NAME` view: identity, connection, key facts, fact-change history. */

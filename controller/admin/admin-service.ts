@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
-import { describeError, type Logger } from "../../common/index.js";
+import { describeError, emptyInventory, ValidationError, type Inventory, type Logger } from "../../common/index.js";
 import type { ComplianceService } from "../compliance/index.js";
+import { resolveHost, selectHosts } from "../inventory-view/index.js";
 import type { HostStore } from "../store/index.js";
 import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
@@ -11,20 +12,30 @@ export const MAX_HISTORY_LIMIT = 1_000;
 
 /**
  * Serves AdminService: read-only host views for the CLI, with compliance when `compliance`
- * is given. Errors become gRPC statuses with a message.
+ * is given, and groups/labels resolved against `inventory()` (the inventory in force; the
+ * empty one — implicit groups only — when not given). ListHosts filters by `group` and
+ * `selector`; a bad selector or unknown group is INVALID_ARGUMENT with the message. Other
+ * errors become INTERNAL with a message.
  */
-export function adminHandlers(hosts: HostStore, log: Logger, compliance?: ComplianceService): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
+export function adminHandlers(
+  hosts: HostStore,
+  log: Logger,
+  compliance?: ComplianceService,
+  inventory: () => Inventory = emptyInventory,
+): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
     return Object.assign(new Error(`${what} failed: ${describeError(err)}`), { code: grpc.status.INTERNAL, details: describeError(err), metadata: new grpc.Metadata() });
   };
   return {
-    ListHosts: (_call, callback) => {
+    ListHosts: (call, callback) => {
       try {
+        const selected = selectHosts(hosts.list(), inventory(), { group: call.request.group, selector: call.request.selector });
         const summaries = compliance?.summaries();
-        callback(null, { hosts: hosts.list().map((h) => toHostRecord(h, summaries?.get(h.name))) });
+        callback(null, { hosts: selected.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)) });
       } catch (err) {
-        callback(fail(err, "listing hosts"));
+        if (err instanceof ValidationError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        else callback(fail(err, "listing hosts"));
       }
     },
     GetHost: (call, callback) => {
@@ -42,7 +53,7 @@ export function adminHandlers(hosts: HostStore, log: Logger, compliance?: Compli
           changedSections: c.changedSections,
         }));
         const detail = compliance ? toHostDetail(compliance, name) : undefined;
-        callback(null, { host: toHostRecord(host, detail?.summary), factHistory, ...detail?.fields });
+        callback(null, { host: toHostRecord(host, detail?.summary, resolveHost(host, inventory())), factHistory, ...detail?.fields });
       } catch (err) {
         callback(fail(err, "reading host"));
       }

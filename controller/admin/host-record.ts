@@ -9,8 +9,16 @@ function iso(ms: number | null): string {
 /** No policies assigned: vacuously compliant. */
 export const NO_POLICIES: HostCompliance = { compliant: true, policies: 0, drifted: 0 };
 
-/** Maps a stored host and its compliance summary to the admin API's HostRecord. */
-export function toHostRecord(h: HostRow, compliance: HostCompliance = NO_POLICIES): HostRecord {
+/** A host's inventory resolution; empty when no inventory view is wired in. */
+export interface HostResolution {
+  groups: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
+
+const UNRESOLVED: HostResolution = { groups: [], labels: {} };
+
+/** Maps a stored host, its compliance summary and inventory resolution to the admin API's HostRecord. */
+export function toHostRecord(h: HostRow, compliance: HostCompliance = NO_POLICIES, resolution: HostResolution = UNRESOLVED): HostRecord {
   return {
     name: h.name,
     connected: h.connected,
@@ -24,5 +32,7 @@ export function toHostRecord(h: HostRow, compliance: HostCompliance = NO_POLICIE
     disconnectReason: h.disconnectReason,
     connectedSince: iso(h.connectedSince),
     compliance,
+    groups: [...resolution.groups],
+    labels: { ...resolution.labels },
   };
 }

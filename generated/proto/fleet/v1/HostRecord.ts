@@ -28,6 +28,12 @@ export interface HostRecord {
   'disconnectReason'?: (string);
   'connectedSince'?: (string);
   'compliance'?: (_fleet_v1_HostCompliance | null);
+  /**
+   * The host's groups as the current inventory resolves them (`all` first, then outer to
+   * inner; `ungrouped` when in no group), and its resolved labels.
+   */
+  'groups'?: (string)[];
+  'labels'?: ({[key: string]: string});
 }
 
 export interface HostRecord__Output {
@@ -55,4 +61,10 @@ export interface HostRecord__Output {
   'disconnectReason': (string);
   'connectedSince': (string);
   'compliance': (_fleet_v1_HostCompliance__Output | null);
+  /**
+   * The host's groups as the current inventory resolves them (`all` first, then outer to
+   * inner; `ungrouped` when in no group), and its resolved labels.
+   */
+  'groups': (string)[];
+  'labels': ({[key: string]: string});
 }

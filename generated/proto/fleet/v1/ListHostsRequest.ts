@@ -3,7 +3,31 @@
 
 
 export interface ListHostsRequest {
+  /**
+   * Only hosts in this inventory group (incl. implicit `all`, `ungrouped`; nested children
+   * count for their parents). "" = no group filter. An unknown group is INVALID_ARGUMENT.
+   */
+  'group'?: (string);
+  /**
+   * Only hosts matching this selector (AND-ed with `group`): comma-separated terms
+   * `label=v`, `label!=v`, `facts.PATH=v`, `facts.PATH!=v`, `group=G`, `name=h`,
+   * `name~=PATTERN`; values are JSON scalars else text (see common/policy/selector.ts).
+   * "" = every host. A malformed term is INVALID_ARGUMENT naming it.
+   */
+  'selector'?: (string);
 }
 
 export interface ListHostsRequest__Output {
+  /**
+   * Only hosts in this inventory group (incl. implicit `all`, `ungrouped`; nested children
+   * count for their parents). "" = no group filter. An unknown group is INVALID_ARGUMENT.
+   */
+  'group': (string);
+  /**
+   * Only hosts matching this selector (AND-ed with `group`): comma-separated terms
+   * `label=v`, `label!=v`, `facts.PATH=v`, `facts.PATH!=v`, `group=G`, `name=h`,
+   * `name~=PATTERN`; values are JSON scalars else text (see common/policy/selector.ts).
+   * "" = every host. A malformed term is INVALID_ARGUMENT naming it.
+   */
+  'selector': (string);
 }
