@@ -2,6 +2,7 @@ import type { Migration } from "../../common/index.js";
 import { M001_HOSTS } from "./migrations/001-hosts.js";
 import { M002_POLICIES } from "./migrations/002-policies.js";
 import { M003_COMPLIANCE } from "./migrations/003-compliance.js";
+import { M004_ROLLOUTS } from "./migrations/004-rollouts.js";
 
 /** The controller's schema, one file per step. Append only: a released step never changes. */
-export const CONTROLLER_MIGRATIONS: readonly Migration[] = [M001_HOSTS, M002_POLICIES, M003_COMPLIANCE];
+export const CONTROLLER_MIGRATIONS: readonly Migration[] = [M001_HOSTS, M002_POLICIES, M003_COMPLIANCE, M004_ROLLOUTS];

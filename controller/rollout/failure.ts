@@ -1,0 +1,79 @@
+import { type Ctx, log } from "./context.js";
+import { activeStage, countedFailures, failedHosts } from "./queries.js";
+import type { RolloutHost } from "./types.js";
+
+/** Marks `h` failed (forward) and applies onFailure once failures exceed maxFailures. */
+export function failHost(c: Ctx, h: RolloutHost, reason: string, at: number): void {
+  h.phase = "failed";
+  h.failedAt = at;
+  h.reason = reason;
+  h.offlineSince = null;
+  log(c, "warn", `host failed: ${reason}`, { host: h.name, stage: h.stage });
+  checkBudget(c, at);
+}
+
+function checkBudget(c: Ctx, at: number): void {
+  const { r } = c;
+  if (r.state !== "running" && r.state !== "paused") return;
+  const counted = countedFailures(r);
+  if (counted <= r.settings.maxFailures) return;
+  const reason = `${counted} host(s) failed, more than maxFailures ${r.settings.maxFailures}: ${failedHosts(r).join(", ")}`;
+  const stage = activeStage(r);
+  if (stage) {
+    stage.state = "failed";
+    stage.finishedAt = at;
+  }
+  c.fx.push({ type: "rolloutFailed", reason });
+  if (r.settings.onFailure === "rollback") {
+    startRollback(c, "failure", reason, at);
+  } else {
+    r.state = "paused";
+    r.reason = reason;
+    log(c, "warn", `rollout paused: ${reason}; resume to accept the failures and continue, or roll back`);
+  }
+}
+
+/**
+ * Sends every host that received the new revision the previous good one (state failed
+ * until they all report it converged, then rolledback). The active stage fails.
+ */
+export function startRollback(c: Ctx, by: "operator" | "failure", reason: string, at: number): void {
+  const { r } = c;
+  const stage = activeStage(r);
+  if (stage) {
+    stage.state = "failed";
+    stage.finishedAt = at;
+  }
+  r.state = "failed";
+  r.reason = reason;
+  r.rollback = { by, startedAt: at, finishedAt: null };
+  log(c, "warn", `rolling back to ${r.fromRevision ?? "no revision"}: ${reason}`);
+  for (const h of Object.values(r.hosts).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!h.receivedNew) continue;
+    h.phase = "rollback-sent";
+    h.expectGeneration = null;
+    h.offlineSince = null;
+    c.fx.push({ type: "rollbackHost", host: h.name, previousRevision: r.fromRevision });
+  }
+  checkRollbackDone(c, at);
+}
+
+/** Ends the rollback once no host is still on its way back: rolledback, or failed when a host could not return. */
+export function checkRollbackDone(c: Ctx, at: number): void {
+  const { r } = c;
+  if (!r.rollback) return;
+  const hosts = Object.values(r.hosts);
+  if (hosts.some((h) => h.phase === "rollback-sent")) return;
+  const stuck = hosts.filter((h) => h.phase === "rollback-failed").map((h) => h.name).sort();
+  r.rollback.finishedAt = at;
+  r.finishedAt = at;
+  if (stuck.length === 0) {
+    r.state = "rolledback";
+    log(c, "info", `rolled back to ${r.fromRevision ?? "no revision"}`);
+  } else {
+    r.state = "failed";
+    const reason = `rollback failed on ${stuck.join(", ")}`;
+    r.reason = `${r.reason ?? "rollback"}; ${reason}`;
+    c.fx.push({ type: "rolloutFailed", reason });
+  }
+}
