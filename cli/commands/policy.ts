@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { formatConflict, formatIssue, loadPolicies, ValidationError, type LoadResult } from "../../common/index.js";
 
@@ -61,7 +62,11 @@ export function registerPolicyCommands(program: Command): void {
     .argument("<paths...>", "policy files or folders (folders: *.yaml, *.yml; inventory.yaml is the inventory)")
     .option("--json", "print one JSON document on stdout")
     .action(async (paths: string[], flags: ValidateFlags) => {
-      const result = await loadPolicies(paths);
+      // A folder is validated as the controller loads it: no inventory.yaml means the empty
+      // inventory, so target groups other than all/ungrouped are errors. Single files only
+      // get group names checked against an inventory file passed alongside.
+      const folders = await Promise.all(paths.map((p) => stat(p).then((st) => st.isDirectory(), () => false)));
+      const result = await loadPolicies(paths, { strictGroups: folders.some(Boolean) });
       const report = validateReport(result);
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else {

@@ -30,6 +30,13 @@ export interface LoadOptions {
   hosts?: readonly TargetHost[];
   /** Also resolve every policy for each inventory host it targets (catches `${host.labels.x}` a host lacks). Default true. */
   resolveInventoryHosts?: boolean;
+  /**
+   * Unknown `targets.groups` are errors even when no inventory file was loaded (the empty
+   * inventory: only `all` and `ungrouped` exist). Default false: without an inventory the
+   * group names cannot be checked (e.g. `policy validate` of single files). The controller
+   * always has an inventory — its folder's, or the empty one — so it loads with true.
+   */
+  strictGroups?: boolean;
 }
 
 /**
@@ -198,9 +205,10 @@ function crossChecks(policies: readonly LoadedPolicy[], inventory: Inventory, op
     } else byName.set(p.name, p);
 
     p.targets?.groups?.forEach((g, i) => {
-      if (inventory.file !== null && g !== ALL_GROUP && g !== UNGROUPED_GROUP && !inventory.groups.has(g)) {
+      if ((inventory.file !== null || options.strictGroups === true) && g !== ALL_GROUP && g !== UNGROUPED_GROUP && !inventory.groups.has(g)) {
         const known = [ALL_GROUP, UNGROUPED_GROUP, ...inventory.groups.keys()].join(", ");
-        add(p, ["spec", "targets", "groups", i], `unknown group "${g}" (${inventory.file} defines: ${known})`);
+        const where = inventory.file === null ? `there is no inventory.yaml, so only the implicit groups exist: ${known}` : `${inventory.file} defines: ${known}`;
+        add(p, ["spec", "targets", "groups", i], `unknown group "${g}" (${where})`);
       }
     });
     p.targets?.hosts?.forEach((h, i) => {

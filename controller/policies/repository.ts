@@ -128,7 +128,11 @@ export class PolicyRepository {
   private async load(): Promise<ReloadOutcome> {
     const { store, log, dir } = this.options;
     const read = await readPolicyFolder(dir);
-    const result = loadPolicySources(read.sources);
+    // The controller always has an inventory (the folder's, or the empty one), so a group
+    // it does not define is rejected even without inventory.yaml (spec: "unknown groups in
+    // targets are errors at load time"). Restoring stored revisions stays lenient: they were
+    // accepted before, possibly under the older rule, and must not be dropped at startup.
+    const result = loadPolicySources(read.sources, { strictGroups: true });
     const files = read.sources.map((s) => s.file);
     const errors = sortIssues([...read.errors, ...result.errors], files);
     const now = this.now();

@@ -150,6 +150,21 @@ describe("PolicyRepository", () => {
     expect(repo.current().inventory.groups.has("web")).toBe(true);
   });
 
+  it("rejects a policy targeting a group the folder's inventory lacks, also when there is no inventory.yaml", async () => {
+    folder.write("a.yaml", policyYaml("a", { targets: "{groups: [web]}" }));
+    await open();
+    const outcome = await repo.reload();
+    expect(outcome.accepted).toBe(false);
+    expect(outcome.accepted === false && outcome.errors.map((e) => e.message)).toEqual([
+      'unknown group "web" (there is no inventory.yaml, so only the implicit groups exist: all, ungrouped)',
+    ]);
+    expect(repo.current().policies).toEqual([]);
+    folder.write("b.yaml", policyYaml("b", { targets: "{groups: [all, ungrouped]}" }));
+    folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
+    expect((await repo.reload()).accepted).toBe(true);
+    expect(repo.current().policies.map((p) => p.name).sort()).toEqual(["a", "b"]);
+  });
+
   it("restarting on a broken folder enforces the stored revisions and inventory", async () => {
     folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
     folder.write("ab.yaml", policyYaml("a", { targets: "{groups: [web]}" }) + "---\n" + policyYaml("b"));

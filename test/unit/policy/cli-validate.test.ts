@@ -64,6 +64,16 @@ describe("virtfleet policy validate", () => {
     ]);
   });
 
+  it("a folder without inventory.yaml is checked as the controller loads it: only the implicit groups exist; a single file is not", async () => {
+    const folder = mkdtempSync(join(dir, "noinv-"));
+    const file = join(folder, "g.yaml");
+    writeFileSync(file, policy("g", "    networks: []\n", "  targets: {groups: [web]}\n"));
+    expect(await run("policy", "validate", folder)).toBe(2);
+    expect(err).toContain(`${file}:6:22: spec.targets.groups[0]: unknown group "web" (there is no inventory.yaml, so only the implicit groups exist: all, ungrouped)`);
+    err = "";
+    expect(await run("policy", "validate", file)).toBe(0);
+  });
+
   it("--json on valid input exits 0", async () => {
     expect(await run("policy", "validate", "--json", join(projectRoot(), "policies"))).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ valid: true, errors: [], policies: [{ name: "baseline" }, { name: "web-db", resources: { volumes: 2, domains: 2 } }] });

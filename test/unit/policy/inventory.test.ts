@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeHost, hostGroups, inventoryHostNames } from "../../../common/index.js";
+import { describeHost, hostGroups, inventoryHostNames, loadPolicySources } from "../../../common/index.js";
 import { load, lines } from "./helpers.js";
 
 const SPEC_INVENTORY = `groups:
@@ -71,5 +71,15 @@ hosts:
       "groups:\n  web: {hosts: [a]}\n",
     );
     expect(lines(r)).toEqual(["p.yaml:5:27: spec.targets.groups[1]: unknown group \"wbe\" (inventory.yaml defines: all, ungrouped, web)"]);
+  });
+
+  it("without an inventory, target groups are unchecked unless strictGroups (the controller's view: the empty inventory)", () => {
+    const text = "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  targets: {groups: [all, ungrouped, web]}\n  resources: {}\n";
+    expect(loadPolicySources([{ file: "p.yaml", text }]).errors).toEqual([]);
+    const strict = loadPolicySources([{ file: "p.yaml", text }], { strictGroups: true });
+    expect(strict.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'spec.targets.groups[2]: unknown group "web" (there is no inventory.yaml, so only the implicit groups exist: all, ungrouped)',
+    ]);
+    expect(strict.policies).toEqual([]);
   });
 });
