@@ -1,0 +1,77 @@
+import Database from "better-sqlite3";
+import { beforeEach, describe, expect, it } from "vitest";
+import { applyMigrations } from "../../../common/index.js";
+import { createRollout, RolloutConflictError, RolloutStore, stepAll, type Rollout, type RolloutEvent } from "../../../controller/rollout/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/store/index.js";
+import { NEW, OLD, settings } from "./sim.js";
+
+let store: RolloutStore;
+let db: Database.Database;
+beforeEach(() => {
+  db = new Database(":memory:");
+  applyMigrations(db, CONTROLLER_MIGRATIONS);
+  store = new RolloutStore(db);
+});
+
+const H4 = ["kvm01", "kvm02", "kvm03", "kvm04"];
+const make = (id: string, over: Partial<Parameters<typeof createRollout>[0]> = {}) =>
+  createRollout({ id, policy: "web", fromRevision: OLD, toRevision: NEW, settings: settings(), targets: H4, online: ["kvm01", "kvm02", "kvm04"], now: 1000, ...over });
+
+const firstHalf: RolloutEvent[] = [
+  { type: "start", now: 1000 },
+  { type: "planRecorded", result: { hosts: [{ name: "kvm01", changes: 2 }] }, at: 1100 },
+  { type: "delivered", host: "kvm01", generation: 7, at: 1200 },
+  { type: "hostObserved", host: "kvm01", generation: 7, converged: "ok", at: 1300 },
+  { type: "tick", now: 2300 },
+  { type: "delivered", host: "kvm02", generation: 3, at: 2400 },
+];
+const secondHalf: RolloutEvent[] = [
+  { type: "hostObserved", host: "kvm02", generation: 3, converged: "ok", at: 2500 },
+  { type: "hostOnline", host: "kvm03", at: 2600 },
+  { type: "hostEnrolled", host: "kvm05", online: true, at: 2650 },
+  { type: "delivered", host: "kvm03", generation: 9, at: 2700 },
+  { type: "hostObserved", host: "kvm03", generation: 9, converged: "failed", at: 2800, reason: "pool missing" },
+  { type: "delivered", host: "kvm01", generation: 8, at: 2900 },
+  { type: "hostObserved", host: "kvm01", generation: 8, converged: "ok", at: 3000 },
+];
+
+describe("RolloutStore", () => {
+  it("round-trips a rollout mid-flight exactly; continuing the loaded one gives identical results", () => {
+    const mid = stepAll(make("web@2"), firstHalf).rollout;
+    store.save(mid);
+    const loaded = store.load("web@2")!;
+    expect(loaded).toEqual(mid);
+    expect(JSON.stringify(loaded)).toBe(JSON.stringify(mid));
+    const a = stepAll(mid, secondHalf);
+    const b = stepAll(loaded, secondHalf);
+    expect(b).toEqual(a);
+    expect(a.rollout.state).toBe("failed");
+    store.save(a.rollout);
+    expect(store.load("web@2")).toEqual(a.rollout);
+  });
+
+  it("keeps one active rollout per policy, and the history", () => {
+    const r1 = stepAll(make("web@2"), [{ type: "start", now: 1000 }]).rollout;
+    store.save(r1);
+    expect(() => store.save(make("web@3", { toRevision: "rev-3", now: 2000 }))).toThrow(RolloutConflictError);
+    const aborted = stepAll(r1, [{ type: "supersede", byRevision: "rev-3", at: 2000 }]).rollout;
+    store.save(aborted);
+    const r2 = make("web@3", { toRevision: "rev-3", now: 2000 });
+    store.save(r2);
+    store.save(createRollout({ id: "db@1", policy: "db", fromRevision: null, toRevision: "d1", settings: settings(), targets: ["x"], now: 1500 }));
+    expect(store.active("web")?.id).toBe("web@3");
+    expect(store.latest("web")?.id).toBe("web@3");
+    expect(store.listActive().map((r) => r.id)).toEqual(["db@1", "web@3"]);
+    expect(store.history("web", 10).map((h) => [h.id, h.state, h.active])).toEqual([
+      ["web@3", "pending", true],
+      ["web@2", "aborted", false],
+    ]);
+    expect(store.load("nope")).toBeUndefined();
+  });
+
+  it("rejects an id reused for another policy", () => {
+    store.save(make("same"));
+    const other: Rollout = { ...make("same"), policy: "db" };
+    expect(() => store.save(other)).toThrow(RolloutConflictError);
+  });
+});
