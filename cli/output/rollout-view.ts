@@ -25,7 +25,7 @@ export function renderRolloutStatus(s: RolloutStatusJson, now: number): string {
   const total = s.hosts.filter((h) => h.stage >= 0).length;
   out.push(`Hosts: ${done}/${total} done, ${s.failedHosts.length} failed${s.lateHosts.length > 0 ? `, ${s.lateHosts.length} enrolled during the rollout (${s.lateHosts.join(", ")})` : ""}\n`);
   for (const name of s.failedHosts) out.push(`  ✗ ${name}: ${byName.get(name)?.reason ?? "failed"}\n`);
-  out.push("Marks: ✓ converged  ✗ failed  … waiting  ⌁ offline  − skipped  ↩ rolled back\n");
+  out.push("Marks: ✓ converged  ✗ failed  … waiting  ⌁ offline  − skipped  ↺ rolling back  ↩ rolled back\n");
   return out.join("");
 }
 
@@ -37,8 +37,9 @@ function mark(phase: string | undefined): string {
     case "rollback-failed":
       return "✗";
     case "sent":
-    case "rollback-sent":
       return "…";
+    case "rollback-sent":
+      return "↺";
     case "offline":
       return "⌁";
     case "skipped":

@@ -153,10 +153,16 @@ function offline(c: Ctx, host: string, at: number): void {
   if ((h.phase === "sent" || h.phase === "offline") && inActiveStage(c, h)) h.offlineSince = at;
 }
 
-/** A host that enrolled after creation stays outside the stages and holds goodRevision() (sent now when there is one). */
+/**
+ * A host that enrolled after creation stays outside the stages and holds goodRevision()
+ * (sent now when there is one); it is sent the new revision when the rollout succeeds and
+ * rolled back with the others. Once the rollout ended it is not recorded: revisionFor()
+ * already answers goodRevision() for hosts the rollout does not know.
+ */
 function enrolled(c: Ctx, host: string, isOnline: boolean, at: number): void {
   const { r } = c;
   if (r.hosts[host]) return isOnline ? online(c, host, at) : offline(c, host, at);
+  if (!isActive(r)) return;
   const good = goodRevision(r);
   r.hosts[host] = {
     name: host,
