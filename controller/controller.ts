@@ -132,8 +132,8 @@ export class Controller {
   async stop(): Promise<void> {
     this.compliance?.stop();
     this.driftAdmin?.close();
-    this.agents?.shutdown("controller stopping");
     this.ingestor?.flush();
+    this.agents?.shutdown("controller stopping");
     this.alerts?.stop();
     const server = this.server;
     if (server) {

@@ -5,16 +5,24 @@ import { applyMigrations, type Migration } from "./migrate.js";
 
 export type SqliteDatabase = Database.Database;
 
+export interface OpenDatabaseOptions {
+  /**
+   * `NORMAL` (default): durable across process crashes; an OS crash or power loss may lose
+   * the last transactions. `FULL`: every commit is fsynced — for stores that acknowledge
+   * writes to peers which then delete their copy (the controller's event store).
+   */
+  synchronous?: "NORMAL" | "FULL";
+}
+
 /**
- * Opens (creating when absent) a SQLite database in WAL mode with `synchronous=NORMAL`
- * (durable across process crashes; an OS crash may lose the last transactions), foreign
- * keys on, a busy timeout, then applies `migrations`. The folder is created 0700.
+ * Opens (creating when absent) a SQLite database in WAL mode, foreign keys on, a busy
+ * timeout, then applies `migrations`. The folder is created 0700.
  */
-export function openDatabase(file: string, migrations: readonly Migration[]): SqliteDatabase {
+export function openDatabase(file: string, migrations: readonly Migration[], options: OpenDatabaseOptions = {}): SqliteDatabase {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
+  db.pragma(`synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   applyMigrations(db, migrations);

@@ -104,7 +104,12 @@ export class DriftAdmin {
             end(grpc.status.RESOURCE_EXHAUSTED, `watcher fell more than ${WATCH_MAX_BUFFERED} events behind`);
             return;
           }
-          call.write(toDriftRecord(d));
+          try {
+            call.write(toDriftRecord(d));
+          } catch (err) {
+            log.error({ host, err: describeError(err) }, "cannot render a drift event for a watcher; ending its stream");
+            end(grpc.status.INTERNAL, "a drift event could not be rendered; reconnect");
+          }
         });
         this.watches.add(endOk);
         call.on("cancelled", () => end());

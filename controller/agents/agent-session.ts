@@ -4,6 +4,9 @@ import type { ControllerMessage } from "../../generated/proto/fleet/v1/Controlle
 
 type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
 
+/** Outgoing messages an agent may leave unread before its stream is reset. */
+export const MAX_UNREAD_MESSAGES = 1_000;
+
 /** The controller-side body of one outgoing message (one oneof member set). */
 export type ControllerBody = Omit<ControllerMessage, "seq" | "ack" | "body">;
 
@@ -31,6 +34,14 @@ export class AgentSession {
 
   send(body: ControllerBody): void {
     if (this.closed) return;
+    if (this.call.writableLength >= MAX_UNREAD_MESSAGES) {
+      // A peer that sends but never reads would grow this buffer without bound; end() would
+      // wait for it to drain, so the stream is cut instead.
+      this.closed = true;
+      this.call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `agent did not read ${MAX_UNREAD_MESSAGES} messages; stream reset` });
+      this.call.destroy();
+      return;
+    }
     this.lastControllerSeq += 1;
     this.call.write({ seq: this.lastControllerSeq, ack: this.lastAgentSeq, ...body });
   }

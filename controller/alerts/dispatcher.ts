@@ -108,6 +108,7 @@ export class WebhookDispatcher {
     let started = 0;
     if (free > 0) {
       for (const d of this.queue.due(now, free)) {
+        if (this.inFlight.has(d.id)) continue;
         // Lease: a crash mid-request leaves the row due again after the lease, not lost.
         this.queue.claim(d.id, now + this.options.timeoutMs + 1_000);
         const p = this.deliver(d).finally(() => {
@@ -190,5 +191,6 @@ function scrub(message: string, url: string): string {
   let out = message.split(url).join(redactUrl(url));
   if (u.search) out = out.split(u.search).join("?[redacted]");
   if (u.password) out = out.split(u.password).join("[redacted]");
+  if (u.username) out = out.split(u.username).join("[redacted]");
   return out;
 }

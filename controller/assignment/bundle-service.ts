@@ -60,8 +60,13 @@ export class BundleService {
       .map((b) => ({ host: b.host, problems: b.problems }));
   }
 
-  /** Wires delivery into the agent stream and policy changes. */
+  /**
+   * Wires delivery into the agent stream and policy changes, and recomputes every known
+   * host's bundle once: policies may have changed while the controller was down, and
+   * compliance must see the bundles offline hosts are due, not the ones they last got.
+   */
   attach(agents: AgentService): void {
+    for (const h of this.hosts.list()) this.safely(h.name, () => this.refresh(h.name));
     agents.use({
       onReady: (session, hello) => {
         this.held.set(session, hello.bundleRevision);
@@ -86,7 +91,11 @@ export class BundleService {
       const saved = this.refresh(host);
       if (!saved) return;
       const held = this.held.get(session);
-      if (held === saved.bundle.revision || (held === "" && saved.bundle.bundle.policies.length === 0)) return;
+      // Skip only when the agent holds this revision AND this generation was sent: after
+      // A → B → A while it was away it holds A at an older generation and must learn the new
+      // one (it updates the generation without re-converging), or it stays "pending" forever.
+      const sentThisGeneration = saved.bundle.sentAt !== null && !saved.changed;
+      if ((held === saved.bundle.revision && sentThisGeneration) || (held === "" && saved.bundle.bundle.policies.length === 0)) return;
       const { bundle } = saved;
       session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
       this.held.set(session, bundle.revision);

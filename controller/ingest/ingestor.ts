@@ -76,21 +76,34 @@ export class Ingestor implements AgentStreamHooks {
       if (!h) byHost.set(q.host, (h = { host: q.host, events: [] }));
       h.events.push(q.event);
     }
-    const sessions = new Set(items.map((q) => q.session));
     const now = this.now();
-    let changes: StoredChanges;
-    try {
-      changes = this.store.store([...byHost.values()], now, (c) => {
+    const stored: StoredChanges[] = [];
+    const write = (hosts: HostEvents[]) =>
+      this.store.store(hosts, now, (c) => {
         for (const sink of this.sinks) sink(c, now);
       });
+    try {
+      stored.push(write([...byHost.values()]));
     } catch (err) {
-      this.log.error({ err: describeError(err), events: items.length }, "could not store agent events; resetting their streams so they replay");
-      for (const s of sessions) s.close("controller could not store events; reconnect and replay", grpc.status.UNAVAILABLE);
-      return;
+      // One host's bad events must not block the others: retry host by host and reset only
+      // the streams of hosts whose write still fails (they replay after reconnecting).
+      this.log.warn({ err: describeError(err), events: items.length }, "storing a batch of agent events failed; retrying host by host");
+      for (const h of byHost.values()) {
+        try {
+          stored.push(write([h]));
+        } catch (hostErr) {
+          this.log.error({ host: h.host, err: describeError(hostErr) }, "could not store this host's events; resetting its stream so it replays");
+          for (const q of items) if (q.host === h.host) q.session.close("controller could not store events; reconnect and replay", grpc.status.UNAVAILABLE);
+        }
+      }
     }
-    for (const s of sessions) {
-      const upTo = changes.lastEventSeq.get(s.host!);
-      if (upTo !== undefined) s.send({ eventsAck: { upToEventSeq: upTo } });
+    for (const changes of stored) this.acknowledge(items, changes);
+  }
+
+  /** After a durable write: ack each stream up to what is stored for its host, then publish. */
+  private acknowledge(items: readonly { session: AgentSession; host: string }[], changes: StoredChanges): void {
+    for (const s of new Set(items.filter((q) => changes.lastEventSeq.has(q.host)).map((q) => q.session))) {
+      if (!s.closed) s.send({ eventsAck: { upToEventSeq: changes.lastEventSeq.get(s.host!)! } });
     }
     if (changes.duplicates > 0) this.log.debug({ duplicates: changes.duplicates }, "replayed events already stored; acknowledged");
     if (changes.conflicts > 0) this.log.warn({ conflicts: changes.conflicts }, "drift events reuse ids owned by another host; ignored");

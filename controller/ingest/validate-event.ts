@@ -66,8 +66,8 @@ export function validateReport(r: Report__Output): ValidReport {
     generation: nonNegativeInt(r.generation, "report.generation"),
     bundleRevision: revision(r.bundleRevision, "report.bundleRevision"),
     trigger: oneOf(r.trigger, TRIGGERS, "report.trigger"),
-    startedAt: nonNegativeInt(r.startedAtMs, "report.startedAtMs"),
-    durationMs: nonNegativeInt(r.durationMs, "report.durationMs"),
+    startedAt: r.startedAtMs === 0 ? 0 : timestamp(r.startedAtMs, "report.startedAtMs"),
+    durationMs: boundedInt(r.durationMs, MAX_REPORT_DURATION_MS, "report.durationMs"),
     dryRun: r.dryRun === true,
     resources,
   };
@@ -86,7 +86,7 @@ export function validateDrift(d: DriftEvent__Output): ValidDrift {
       actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`),
     }),
   );
-  const resolved = nonNegativeInt(d.resolvedAtMs, "drift.resolvedAtMs");
+  const resolved = d.resolvedAtMs === 0 ? 0 : timestamp(d.resolvedAtMs, "drift.resolvedAtMs");
   return {
     eventSeq,
     id: d.id,
@@ -94,13 +94,48 @@ export function validateDrift(d: DriftEvent__Output): ValidDrift {
     kind: oneOf(d.kind, RESOURCE_KINDS, "drift.kind"),
     name: name(d.name, "drift.name", true),
     fields,
-    detectedAt: positiveInt(d.detectedAtMs, "drift.detectedAtMs"),
+    detectedAt: timestamp(d.detectedAtMs, "drift.detectedAtMs"),
     source: oneOf(d.source, DRIFT_SOURCES, "drift.source"),
     remediation: oneOf(d.remediation, REMEDIATIONS, "drift.remediation"),
     resolvedAt: resolved === 0 ? null : resolved,
     classification: oneOf(d.classification, CLASSIFICATIONS, "drift.classification"),
     detail: text(d.detail, "drift.detail"),
   };
+}
+
+/** Latest instant a timestamp may name (JavaScript's Date range ends at 8.64e15 ms). */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+/** Deepest nesting accepted in a JSON field (deeper values cannot be re-serialised safely). */
+export const MAX_JSON_DEPTH = 32;
+
+/** A positive millisecond timestamp that Date can represent. */
+function timestamp(v: number, field: string): number {
+  positiveInt(v, field);
+  if (v > MAX_TIMESTAMP_MS) throw new ProtocolError(`${field} ${v} is not a representable time`);
+  return v;
+}
+
+/** Depth of a parsed JSON value, computed without recursion. */
+function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (d > max) max = d;
+    if (max > MAX_JSON_DEPTH) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** A run longer than a week is not a real report. */
+export const MAX_REPORT_DURATION_MS = 7 * 24 * 3_600_000;
+
+function boundedInt(v: number, max: number, field: string): number {
+  nonNegativeInt(v, field);
+  if (v > max) throw new ProtocolError(`${field} ${v} exceeds ${max}`);
+  return v;
 }
 
 function positiveInt(v: number, field: string): number {
@@ -139,11 +174,14 @@ function text(v: string, field: string): string {
 
 function parseJson(v: string, field: string): unknown {
   if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.jsonBytes) throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
+  let value: unknown;
   try {
-    return JSON.parse(v) as unknown;
+    value = JSON.parse(v) as unknown;
   } catch (err) {
     throw new ProtocolError(`${field} is not valid JSON`, { cause: err });
   }
+  if (jsonDepth(value) > MAX_JSON_DEPTH) throw new ProtocolError(`${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 /** An empty string means "no value" (null); anything else must be JSON. */

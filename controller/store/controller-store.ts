@@ -5,7 +5,10 @@ import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 
 export const CONTROLLER_DB_FILE = "controller.db";
 
-/** The controller's embedded store: one SQLite file in the data folder. */
+/**
+ * The controller's embedded store: one SQLite file in the data folder, fsynced on every
+ * commit because agents delete their outbox once the controller acknowledges a write.
+ */
 export class ControllerStore {
   readonly hosts: HostStore;
 
@@ -14,7 +17,7 @@ export class ControllerStore {
   }
 
   static open(dataDir: string): ControllerStore {
-    return new ControllerStore(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS));
+    return new ControllerStore(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" }));
   }
 
   close(): void {

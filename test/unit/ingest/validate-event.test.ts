@@ -37,6 +37,17 @@ describe("validateAgentEvent", () => {
     rejects(driftMsg({ classification: "" }), /drift.classification/);
   });
 
+  it("rejects values that would only fail later, inside a shared write (review findings)", () => {
+    // Deep nesting parses but cannot be re-serialised (stack overflow in JSON.stringify).
+    const deep = "[".repeat(120_000) + "]".repeat(120_000);
+    rejects(driftMsg({ fields: [{ field: "x", desiredJson: deep, actualJson: "1" }] }), /nests deeper than 32 levels/);
+    // Timestamps Date cannot represent would throw in toISOString later.
+    rejects(driftMsg({ detectedAtMs: 9e15 }), /drift.detectedAtMs 9000000000000000 is not a representable time/);
+    rejects(driftMsg({ resolvedAtMs: 9e15 }), /drift.resolvedAtMs/);
+    rejects(reportMsg({ startedAtMs: 9e15 }), /report.startedAtMs/);
+    rejects(reportMsg({ durationMs: 8 * 24 * 3_600_000 }), /report.durationMs/);
+  });
+
   it("rejects JSON fields that do not parse or have the wrong shape", () => {
     rejects(driftMsg({ fields: [{ field: "x", desiredJson: "{oops", actualJson: "1" }] }), /drift.fields\[0\].desiredJson is not valid JSON/);
     rejects(reportMsg({ resources: [{ kind: "domain", name: "a", policy: "p", outcome: "ok", changesJson: "{}", error: "", pendingRestart: false }] }), /changesJson must be a JSON array/);
