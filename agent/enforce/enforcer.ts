@@ -58,6 +58,12 @@ export interface RunSummary {
 export type SetBundleResult = { accepted: true; changed: boolean } | { accepted: false; error: string };
 
 const DRIFT_DOC = "open-drift";
+
+/** "generation:state" of the libvirt connection (fakes without one count as always ready). */
+function connMark(hv: Hypervisor): string {
+  const c = (hv as Partial<Hypervisor>).connection;
+  return `${c?.generation ?? 0}:${c?.state ?? "ready"}`;
+}
 const FLAP_DOC = "flap-guard";
 
 /**
@@ -92,7 +98,6 @@ export class Enforcer {
   private cronTask: { stop(): void | Promise<void>; destroy(): void | Promise<void> } | undefined;
   private flapTimer: NodeJS.Timeout | undefined;
   private domainEnv: DomainHostEnv | undefined;
-  private connDown = false;
   private connLosses = 0;
   private stopped = false;
   private started = false;
@@ -230,12 +235,10 @@ export class Enforcer {
   private onHypervisorEvent(e: HypervisorEvent): void {
     if (e.kind === "connection") {
       if (e.state === "lost") {
-        this.connDown = true;
         this.connLosses += 1;
         this.o.log.warn("libvirt connection lost; enforcement paused until it is restored");
         return;
       }
-      this.connDown = false;
       this.o.log.info("libvirt connection restored; re-checking everything");
     }
     const { targets, resync } = eventTargets(e);
@@ -335,6 +338,7 @@ export class Enforcer {
       return new CheckOnly(r);
     });
     const losses = this.connLosses;
+    const connAtStart = connMark(hv);
     const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...this.o.engine, isTransient: isConnectionError, signal: this.abort.signal };
     const sourceOf = (r: { kind: ResourceKind; name: string }) => (p.intentional ? "apply" : how(r) === "event" ? "event" : "resync");
     // Drift noticed by an event is recorded before the repair, which may take a while.
@@ -350,7 +354,10 @@ export class Enforcer {
     }
     const engine = await converge(resources, { ...engineOptions, apply: true });
     if (this.stopped) return;
-    if (this.connLosses !== losses || this.connDown) {
+    // Compared with the connection itself, not a flag set by "lost" and cleared by "restored":
+    // a failed re-registration never sends "restored" (that flag would then discard every run).
+    const connNow = connMark(hv);
+    if (this.connLosses !== losses || connNow !== connAtStart || !connNow.endsWith(":ready")) {
       this.o.log.info({ trigger: p.trigger }, "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect");
       return;
     }

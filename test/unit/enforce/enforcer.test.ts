@@ -64,11 +64,11 @@ afterEach(async () => {
   }
 });
 
-function setup(delayMs = 20) {
+function setup(delayMs = 20, hv: object = {}) {
   const world: World = { running: new Set(), active: 0, maxActive: 0, delayMs };
   const store = AgentStore.openFile(":memory:");
   const e = new Enforcer({
-    hypervisor: async () => ({}) as Hypervisor,
+    hypervisor: async () => hv as Hypervisor,
     store,
     log: silentLogger(),
     resyncIntervalMs: 0,
@@ -131,5 +131,36 @@ describe("enforcer scheduling", () => {
     expect(t.e.revision).toBe("r1");
     expect(t.store.bundles.load()?.revision).toBe("r1");
     expect(t.e.setBundle(bundle("r1", ["a"]))).toEqual({ accepted: true, changed: false });
+  });
+
+  it("records runs again once the connection is ready, even when no 'restored' event came", async () => {
+    const conn = { generation: 1, state: "ready" };
+    const t = setup(1, { connection: conn });
+    t.e.setBundle(bundle("r1", ["a"]));
+    t.e.start();
+    await t.e.idle();
+    expect(t.runs).toHaveLength(2);
+    // lost, then reconnected, but the re-registration timed out: no "restored" event
+    (t.e as unknown as { onHypervisorEvent(e: unknown): void }).onHypervisorEvent({ kind: "connection", state: "lost", generation: 1 });
+    conn.generation = 2;
+    t.world.running.delete("a");
+    t.e.resync();
+    await t.e.idle();
+    expect(t.runs).toHaveLength(3);
+    expect(t.runs[2]!.drift).toEqual([expect.objectContaining({ name: "a", remediation: "repaired" })]);
+  });
+
+  it("discards a run during which the connection was replaced", async () => {
+    const conn = { generation: 1, state: "ready" };
+    const t = setup(20, { connection: conn });
+    t.e.setBundle(bundle("r1", ["a"]));
+    t.e.start();
+    await t.e.idle();
+    t.world.running.delete("a");
+    t.e.resync();
+    await sleep(5);
+    conn.generation = 2;
+    await t.e.idle();
+    expect(t.runs).toHaveLength(2);
   });
 });
