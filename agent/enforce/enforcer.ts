@@ -345,7 +345,7 @@ export class Enforcer {
     const watched = p.intentional ? [] : resources.filter((r) => !r.audit && how(r) === "event");
     if (watched.length > 0) {
       const check = await converge(watched, { ...engineOptions, apply: false });
-      if (this.stopped) return;
+      if (this.stopped || this.superseded(bundle)) return;
       const detected = this.tracker.detect(check.resources, { now: this.now(), intentional: false, sourceOf, suppressed: new Map() });
       if (detected.length > 0) {
         this.persistState();
@@ -353,7 +353,7 @@ export class Enforcer {
       }
     }
     const engine = await converge(resources, { ...engineOptions, apply: true });
-    if (this.stopped) return;
+    if (this.stopped || this.superseded(bundle)) return;
     // Compared with the connection itself, not a flag set by "lost" and cleared by "restored":
     // a failed re-registration never sends "restored" (that flag would then discard every run).
     const connNow = connMark(hv);
@@ -396,6 +396,11 @@ export class Enforcer {
     const summary: RunSummary = { trigger: p.trigger, checked: engine.resources.map((r) => resourceId(r.kind, r.name)), reports: engine.resources, drift, report };
     this.o.log.debug({ trigger: p.trigger, checked: summary.checked.length, summary: engine.summary, drift: drift.length }, "enforcement run");
     for (const l of this.listeners) l(summary);
+  }
+
+  /** A new bundle arrived during the run: its results are dropped (the queued "bundle" run re-checks everything). */
+  private superseded(bundle: Bundle): boolean {
+    return this.bundle?.revision !== bundle.revision;
   }
 
   private suppressedDetail(until: number): string {

@@ -163,4 +163,17 @@ describe("enforcer scheduling", () => {
     await t.e.idle();
     expect(t.runs).toHaveLength(2);
   });
+
+  it("drops the results of a run whose bundle was replaced meanwhile", async () => {
+    const t = setup(30);
+    t.e.setBundle(bundle("r1", ["a", "b"]));
+    t.e.start();
+    await sleep(10);
+    t.e.setBundle({ ...bundle("r2", ["b"]), generation: 2 });
+    await t.e.idle();
+    const last = t.runs.at(-1)!;
+    expect(last.report?.bundleRevision).toBe("r2");
+    expect(last.report?.resources.map((r) => r.name)).toEqual(["b"]);
+    expect(t.runs.every((r) => r.drift.every((d) => d.name !== "a"))).toBe(true);
+  });
 });
