@@ -365,7 +365,8 @@ export class Enforcer {
     const suppressed = new Map<ResourceId, string>();
     for (const r of engine.resources) {
       const id = resourceId(r.kind, r.name);
-      if (!held.has(id) || r.outcome !== "drift") continue;
+      // not if the hold was lifted during the run (acknowledged, or its window ended)
+      if (!held.has(id) || r.outcome !== "drift" || !this.flap.isHeld(id, now)) continue;
       const { until, engagedNow } = this.flap.engage(id, now);
       if (engagedNow) this.o.log.warn({ resource: id, until: new Date(until).toISOString() }, "flap guard engaged: resource left alone");
       suppressed.set(id, this.suppressedDetail(until));

@@ -176,4 +176,23 @@ describe("enforcer scheduling", () => {
     expect(last.report?.resources.map((r) => r.name)).toEqual(["b"]);
     expect(t.runs.every((r) => r.drift.every((d) => d.name !== "a"))).toBe(true);
   });
+
+  it("does not engage the flap guard for a resource acknowledged during the run", async () => {
+    const t = setup(30);
+    t.e.setBundle(bundle("r1", ["a"]));
+    t.e.start();
+    await t.e.idle();
+    for (let i = 0; i < 2; i++) {
+      t.world.running.delete("a");
+      t.e.resync();
+      await t.e.idle();
+    }
+    t.world.running.delete("a");
+    t.e.resync();
+    await sleep(10);
+    t.e.acknowledgeFlap("domain/a");
+    await t.e.idle();
+    expect(t.world.running.has("a")).toBe(true);
+    expect(t.runs.flatMap((r) => r.drift).filter((d) => d.remediation === "suppressed")).toEqual([]);
+  });
 });
