@@ -122,7 +122,7 @@ export class Enforcer {
     return this.bundle?.generation ?? 0;
   }
 
-  /** Called after each run that checked something. */
+  /** Called after each run that checked something, or reported (a full run over an empty bundle). */
   onRun(listener: (s: RunSummary) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -328,8 +328,15 @@ export class Enforcer {
       return null;
     };
     const selected = all.filter((r) => how(r) !== null);
-    if (selected.length === 0) return;
     const startedAt = this.now();
+    if (selected.length === 0) {
+      // a full run over an empty bundle still reports, or the controller shows the host pending forever
+      if (!p.full) return;
+      const report: ReportRecord = { generation: bundle.generation, bundleRevision: bundle.revision, trigger: p.trigger, startedAtMs: startedAt, durationMs: 0, dryRun: false, resources: this.book.all() };
+      this.record([report], []);
+      for (const l of this.listeners) l({ trigger: p.trigger, checked: [], reports: [], drift: [], report });
+      return;
+    }
     const held = new Set<ResourceId>();
     const resources = selected.map((r) => {
       const id = resourceId(r.kind, r.name);

@@ -195,4 +195,16 @@ describe("enforcer scheduling", () => {
     expect(t.world.running.has("a")).toBe(true);
     expect(t.runs.flatMap((r) => r.drift).filter((d) => d.remediation === "suppressed")).toEqual([]);
   });
+
+  it("reports a full run over an empty bundle", async () => {
+    const t = setup(1);
+    t.e.setBundle(bundle("r0", []));
+    t.e.start();
+    await t.e.idle();
+    expect(t.runs.map((r) => r.report && { rev: r.report.bundleRevision, resources: r.report.resources })).toEqual([
+      { rev: "r0", resources: [] },
+      { rev: "r0", resources: [] },
+    ]);
+    expect(t.store.outbox.stats().entries).toBeGreaterThan(0);
+  });
 });
