@@ -65,7 +65,18 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      // release what was opened, or its handles keep the process alive
+      await this.stop().catch((e: unknown) => this.log.error({ err: describeError(e) }, "cleanup after a failed start failed"));
+      throw err;
+    }
+    // last: holds the event loop open only once everything is running
     this.anchor = setInterval(() => undefined, 1 << 30);
+  }
+
+  private async startParts(): Promise<void> {
     this.store = AgentStore.open(this.options.stateDir);
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
     const libvirt = this.libvirt;
