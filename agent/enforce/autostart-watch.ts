@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "node:fs";
+import { existsSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import { describeError, type Logger } from "../../common/index.js";
 import type { ResourceKind } from "../engine/index.js";
@@ -52,8 +52,13 @@ export class AutostartWatcher {
     this.watchers.get(d.path)?.close();
     this.watchers.delete(d.path);
     try {
-      const w = watch(d.path, { persistent: false }, (_type, file) => {
+      const w = watch(d.path, { persistent: false }, (type, file) => {
         const f = typeof file === "string" ? file : null;
+        // Deleting the folder itself is a "rename" of it, not an error: re-attach (waiting for it).
+        if (type === "rename" && (f === basename(d.path) || !existsSync(d.path))) {
+          this.attach(d, true);
+          return;
+        }
         this.onChange(d.kind, f && f.endsWith(".xml") ? f.slice(0, -4) : null);
       });
       w.on("error", () => {

@@ -1,0 +1,35 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AutostartWatcher } from "../../../agent/enforce/autostart-watch.js";
+import { silentLogger } from "../../../common/index.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const watchers: AutostartWatcher[] = [];
+afterEach(() => {
+  for (const w of watchers.splice(0)) w.close();
+});
+
+describe("autostart watcher", () => {
+  it("re-attaches after the folder is deleted and created again", async () => {
+    const root = mkdtempSync(join(tmpdir(), "vf-autostart-"));
+    const dir = join(root, "autostart");
+    mkdirSync(dir);
+    const seen: (string | null)[] = [];
+    const w = new AutostartWatcher([{ kind: "domain", path: dir }], (_k, name) => seen.push(name), silentLogger());
+    watchers.push(w);
+    w.start();
+    symlinkSync("/nonexistent", join(dir, "a.xml"));
+    await sleep(100);
+    expect(seen).toContain("a");
+    rmSync(dir, { recursive: true });
+    await sleep(100);
+    mkdirSync(dir);
+    await sleep(100);
+    seen.length = 0;
+    symlinkSync("/nonexistent", join(dir, "b.xml"));
+    await sleep(100);
+    expect(seen).toContain("b");
+  });
+});
