@@ -235,6 +235,8 @@ export class ControllerLink {
     this.lastControllerSeq = msg.seq;
     this.seqs.saveControllerSeq(msg.seq);
     a.lastMessageAt = Date.now();
+    // While draining, acks still count (the outbox may delete); anything else is ignored.
+    if (this.status.state === "SHUTDOWN" && msg.body !== "eventsAck" && msg.body !== "goodbye" && msg.body !== "ackOnly") return;
     switch (msg.body) {
       case "welcome": {
         if (this.status.state !== "CONNECTING") throw new ProtocolError("welcome sent twice on one stream");
@@ -281,7 +283,7 @@ export class ControllerLink {
   }
 
   private requireReady(body: string): void {
-    if (this.status.state !== "READY") throw new ProtocolError(`${body} received before welcome`);
+    if (this.status.state !== "READY" && this.status.state !== "SHUTDOWN") throw new ProtocolError(`${body} received before welcome`);
   }
 
   /** Each heartbeat interval: give up on a silent controller, else send a heartbeat. */

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ControllerLink } from "../../../agent/link/index.js";
+import { silentLogger } from "../../../common/index.js";
+
+// The link's message handling without a controller: a fake attempt, private onMessage.
+interface Internals {
+  status: { state: string; attempt: number; lastError: string | null; retryAfterMs: number };
+  onMessage(a: unknown, msg: unknown): void;
+}
+
+function setup() {
+  const saved: number[] = [];
+  const link = new ControllerLink(
+    { controller: { host: "127.0.0.1", port: 1 }, insecure: true, backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 }, welcomeTimeoutMs: 1000 },
+    () => ({ hostName: "h", agentVersion: "0", factsJson: "{}", factsFingerprint: "", startedAtMs: 0 }),
+    { sequences: () => ({ lastAgentSeq: 0, lastControllerSeq: 0 }), saveAgentSeq: () => undefined, saveControllerSeq: (s) => void saved.push(s) },
+    silentLogger(),
+  );
+  const a = { done: false, lastMessageAt: 0, timer: undefined, call: { write: () => true, cancel: () => undefined, end: () => undefined }, client: { close: () => undefined }, markEnded: () => undefined, ended: Promise.resolve() };
+  return { link, i: link as unknown as Internals, a };
+}
+
+describe("controller link while draining", () => {
+  it("still takes eventsAck and ignores bundles and commands", () => {
+    const { link, i, a } = setup();
+    const acks: number[] = [];
+    const other: string[] = [];
+    link.handle({ onEventsAck: (n) => void acks.push(n), onBundle: () => void other.push("bundle"), onCommand: () => void other.push("command") });
+    i.status = { state: "SHUTDOWN", attempt: 0, lastError: null, retryAfterMs: 0 };
+    i.onMessage(a, { seq: 1, ack: 0, body: "eventsAck", eventsAck: { upToEventSeq: 7 } });
+    i.onMessage(a, { seq: 2, ack: 0, body: "bundle", bundle: {} });
+    i.onMessage(a, { seq: 3, ack: 0, body: "command", command: {} });
+    expect(acks).toEqual([7]);
+    expect(other).toEqual([]);
+  });
+});
