@@ -444,7 +444,12 @@ export class Enforcer {
     if (next === null || this.stopped) return;
     this.flapTimer = setTimeout(() => {
       const ids = this.flap.release(this.now());
-      this.persistState();
+      try {
+        this.persistState();
+      } catch (err) {
+        // never throw into the event loop; the state is saved again after the next run
+        this.o.log.error({ err: describeError(err) }, "cannot save the flap guard state");
+      }
       this.armFlapTimer();
       if (ids.length > 0) {
         this.o.log.info({ resources: ids }, "flap guard window over; repairing again");

@@ -293,7 +293,13 @@ export class ControllerLink {
       this.fail(a, `controller silent for ${silentFor} ms (timeout ${this.heartbeatTimeoutMs} ms)`);
       return;
     }
-    this.send(a, { heartbeat: { sentAtMs: Date.now() } });
+    try {
+      this.send(a, { heartbeat: { sentAtMs: Date.now() } });
+    } catch (err) {
+      // e.g. the sequence could not be saved: never throw into the event loop
+      this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");
+      this.fail(a, `cannot send heartbeat: ${describeError(err)}`);
+    }
   }
 
   private send(a: Attempt, body: AgentBody): void {
@@ -317,7 +323,18 @@ export class ControllerLink {
     this.retryTimer = setTimeout(() => {
       if (this.status.state !== "TRANSIENT_FAILURE") return;
       this.apply({ type: "retry" });
-      this.connect();
+      try {
+        this.connect();
+      } catch (err) {
+        // e.g. Hello's sequence could not be saved: never throw into the event loop; retry later
+        this.log.error({ err: describeError(err) }, "connection attempt failed");
+        const a = this.attempt;
+        if (a && !a.done) this.fail(a, `connection attempt failed: ${describeError(err)}`);
+        else if (this.state.state === "CONNECTING") {
+          this.apply({ type: "failure", reason: describeError(err) });
+          this.scheduleRetry();
+        }
+      }
     }, delay);
     this.retryTimer.unref();
   }

@@ -6,14 +6,16 @@ import { silentLogger } from "../../../common/index.js";
 interface Internals {
   status: { state: string; attempt: number; lastError: string | null; retryAfterMs: number };
   onMessage(a: unknown, msg: unknown): void;
+  tick(a: unknown): void;
+  retryTimer: NodeJS.Timeout | undefined;
 }
 
-function setup() {
+function setup(saveAgentSeq: (seq: number) => void = () => undefined) {
   const saved: number[] = [];
   const link = new ControllerLink(
     { controller: { host: "127.0.0.1", port: 1 }, insecure: true, backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 }, welcomeTimeoutMs: 1000 },
     () => ({ hostName: "h", agentVersion: "0", factsJson: "{}", factsFingerprint: "", startedAtMs: 0 }),
-    { sequences: () => ({ lastAgentSeq: 0, lastControllerSeq: 0 }), saveAgentSeq: () => undefined, saveControllerSeq: (s) => void saved.push(s) },
+    { sequences: () => ({ lastAgentSeq: 0, lastControllerSeq: 0 }), saveAgentSeq, saveControllerSeq: (s) => void saved.push(s) },
     silentLogger(),
   );
   const a = { done: false, lastMessageAt: 0, timer: undefined, call: { write: () => true, cancel: () => undefined, end: () => undefined }, client: { close: () => undefined }, markEnded: () => undefined, ended: Promise.resolve() };
@@ -32,5 +34,19 @@ describe("controller link while draining", () => {
     i.onMessage(a, { seq: 3, ack: 0, body: "command", command: {} });
     expect(acks).toEqual([7]);
     expect(other).toEqual([]);
+  });
+});
+
+describe("controller link timers", () => {
+  it("a heartbeat that cannot be saved fails the attempt instead of throwing", () => {
+    const { link, i, a } = setup(() => {
+      throw new Error("SQLITE_FULL");
+    });
+    i.status = { state: "READY", attempt: 0, lastError: null, retryAfterMs: 0 };
+    a.lastMessageAt = Date.now();
+    expect(() => i.tick(a)).not.toThrow();
+    expect(a.done).toBe(true);
+    expect(link.state.state).toBe("TRANSIENT_FAILURE");
+    clearTimeout(i.retryTimer);
   });
 });
