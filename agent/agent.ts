@@ -126,7 +126,8 @@ export class Agent {
       this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state");
     });
     this.link.start();
-    this.factsTimer = setInterval(() => void this.checkFacts(), this.options.factsIntervalMs);
+    // clamped: a longer interval would overflow to 1 ms; 0 would be a busy loop
+    this.factsTimer = setInterval(() => void this.checkFacts(), Math.min(2 ** 31 - 1, Math.max(100, this.options.factsIntervalMs)));
     this.factsTimer.unref();
     this.log.info({ host: this.options.name, controller: formatHostPort(this.options.controller), stateDir: this.options.stateDir }, "agent started");
   }

@@ -32,6 +32,8 @@ export interface LinkOptions {
 export const DEFAULT_WELCOME_TIMEOUT_MS = 10_000;
 /** Bounds on what a controller may ask for in Welcome; outside them we clamp. */
 export const HEARTBEAT_INTERVAL_BOUNDS = { min: 100, max: 300_000 } as const;
+/** Longest delay setTimeout takes; a longer one fires after 1 ms (a reconnect storm). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HelloContent {
   hostName: string;
@@ -276,7 +278,7 @@ export class ControllerLink {
       case "goodbye": {
         const g = msg.goodbye!;
         this.log.info({ reason: g.reason, retryAfterMs: g.retryAfterMs }, "controller said goodbye");
-        this.fail(a, `controller said goodbye: ${g.reason}`, g.retryAfterMs);
+        this.fail(a, `controller said goodbye: ${g.reason}`, Number.isFinite(g.retryAfterMs) ? Math.min(MAX_TIMER_MS, Math.max(0, g.retryAfterMs)) : 0);
         break;
       }
     }
@@ -318,7 +320,7 @@ export class ControllerLink {
   }
 
   private scheduleRetry(): void {
-    const delay = Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff)));
     this.log.warn({ reason: this.status.lastError, attempt: this.status.attempt, retryInMs: delay }, "controller link down; will retry");
     this.retryTimer = setTimeout(() => {
       if (this.status.state !== "TRANSIENT_FAILURE") return;

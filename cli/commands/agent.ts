@@ -52,7 +52,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
     .option("--insecure", "plaintext gRPC without certificates (local demos only)")
-    .option("--facts-interval <duration>", "how often facts are re-checked (re-sent only when changed)", durationArg, DEFAULT_FACTS_INTERVAL_MS)
+    .option("--facts-interval <duration>", "how often facts are re-checked (re-sent only when changed)", positiveDurationArg, DEFAULT_FACTS_INTERVAL_MS)
     .option("--max-backoff <duration>", "longest wait between reconnect attempts", durationArg, DEFAULT_BACKOFF.maxMs)
     .option("--resync-interval <duration>", "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)", resyncIntervalArg, DEFAULT_RESYNC_INTERVAL_MS)
     .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
@@ -65,7 +65,7 @@ export function registerAgentCommand(program: Command): void {
         libvirtSocket: flags.libvirtSocket,
         insecure: flags.insecure === true,
         factsIntervalMs: flags.factsInterval,
-        backoff: { ...DEFAULT_BACKOFF, maxMs: Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs) },
+        backoff: { ...DEFAULT_BACKOFF, maxMs: Math.min(2 ** 31 - 1, Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs)) },
         resyncIntervalMs: flags.resyncInterval,
         flapThreshold: flags.flapThreshold,
         flapWindowMs: flags.flapWindow,

@@ -50,3 +50,14 @@ describe("controller link timers", () => {
     clearTimeout(i.retryTimer);
   });
 });
+
+describe("controller link retry delay", () => {
+  it("clamps a huge Goodbye.retryAfterMs to what setTimeout takes", () => {
+    const { link, i, a } = setup();
+    i.status = { state: "READY", attempt: 0, lastError: null, retryAfterMs: 0 };
+    i.onMessage(a, { seq: 1, ack: 0, body: "goodbye", goodbye: { reason: "busy", retryAfterMs: 2 ** 40 } });
+    expect(link.state.state).toBe("TRANSIENT_FAILURE");
+    expect((i.retryTimer as unknown as { _idleTimeout: number })._idleTimeout).toBe(2 ** 31 - 1);
+    clearTimeout(i.retryTimer);
+  });
+});
