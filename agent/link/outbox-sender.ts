@@ -48,10 +48,12 @@ export class OutboxSender {
     this.flush();
   }
 
-  onAck(upTo: number): void {
+  onAck(acked: number): void {
+    // never delete what was not sent on this stream (a controller acking ahead would lose it)
+    const upTo = Math.min(acked, this.sentUpTo);
+    if (upTo < acked) this.log.warn({ acked, sentUpTo: this.sentUpTo }, "controller acknowledged events not sent yet; ignoring the excess");
     if (upTo <= this.ackedUpTo) return;
     this.ackedUpTo = upTo;
-    this.sentUpTo = Math.max(this.sentUpTo, upTo);
     this.outbox.ack(upTo);
     this.flush();
   }

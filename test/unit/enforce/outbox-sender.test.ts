@@ -71,4 +71,16 @@ describe("outbox sender", () => {
     t.sender.onWelcome(40);
     expect(t.add(1).eventSeq).toBe(41);
   });
+
+  it("does not delete entries acknowledged beyond what was sent", () => {
+    const t = setup(2);
+    t.link.up = true;
+    t.sender.onWelcome(0);
+    for (let i = 1; i <= 4; i++) t.add(i);
+    t.sender.flush();
+    expect(t.seqs()).toEqual([1, 2]);
+    t.sender.onAck(4);
+    expect(t.store.outbox.pending(0).map((e) => e.eventSeq)).toEqual([3, 4]);
+    expect(t.seqs()).toEqual([1, 2, 3, 4]);
+  });
 });
