@@ -19,8 +19,9 @@ export const DEFAULT_SEND_WINDOW = 256;
  * - EventsAck deletes entries ≤ upTo and sends the next ones;
  * - nothing is deleted without the controller's word; a stream that breaks leaves the rest
  *   for the replay after the next Welcome.
- * When the controller has stored more than this outbox ever numbered (a wiped state
- * folder), the counter jumps past it so new events are not taken for duplicates.
+ * When the controller has stored more than this outbox ever numbered (a wiped or rolled-back
+ * state folder), pending entries are renumbered after its number and the counter moves past
+ * them, so they are neither dropped as "already stored" nor taken for duplicates.
  */
 export class OutboxSender {
   private ready = false;
@@ -35,12 +36,20 @@ export class OutboxSender {
   ) {}
 
   onWelcome(lastEventSeq: number): void {
-    const dropped = this.outbox.ack(lastEventSeq);
-    const s = this.outbox.stats();
-    if (lastEventSeq > s.lastEventSeq) {
-      this.outbox.advanceTo(lastEventSeq);
-      this.log.warn({ controllerLastEventSeq: lastEventSeq, localLastEventSeq: s.lastEventSeq }, "controller has stored more events than this agent numbered (state folder reset?); continuing after its number");
+    const before = this.outbox.stats();
+    let dropped = 0;
+    if (lastEventSeq > before.lastEventSeq) {
+      // The controller holds numbers this outbox never gave out (state folder reset, or a
+      // database rolled back by a power loss): everything pending is new to it.
+      const moved = this.outbox.renumberAfter(lastEventSeq);
+      this.log.warn(
+        { controllerLastEventSeq: lastEventSeq, localLastEventSeq: before.lastEventSeq, renumbered: moved },
+        "controller has stored more events than this agent numbered (state reset?); pending events renumbered after its number",
+      );
+    } else {
+      dropped = this.outbox.ack(lastEventSeq);
     }
+    const s = this.outbox.stats();
     this.ready = true;
     this.sentUpTo = lastEventSeq;
     this.ackedUpTo = lastEventSeq;

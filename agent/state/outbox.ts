@@ -133,6 +133,23 @@ export class Outbox {
     this.db.prepare("DELETE FROM outbox WHERE event_seq = ?").run(eventSeq);
   }
 
+  /**
+   * Gives every pending entry a new event_seq after `seq`, keeping their order, and moves
+   * the counter past them: for a controller that has stored numbers this outbox reuses (the
+   * agent's state was reset or rolled back), so these entries are not taken for duplicates.
+   * Returns how many entries were renumbered.
+   */
+  renumberAfter(seq: number): number {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare<[], { event_seq: number }>("SELECT event_seq FROM outbox ORDER BY event_seq").all();
+      const move = this.db.prepare("UPDATE outbox SET event_seq = ? WHERE event_seq = ?");
+      // New numbers are all above every current one (seq ≥ the local counter), so no clash.
+      rows.forEach((r, i) => move.run(seq + i + 1, r.event_seq));
+      this.db.prepare("UPDATE outbox_state SET last_event_seq = ? WHERE id = 1").run(seq + rows.length);
+      return rows.length;
+    })();
+  }
+
   /** Makes the next event_seq greater than `seq` (never lowers it). */
   advanceTo(seq: number): void {
     this.db.prepare("UPDATE outbox_state SET last_event_seq = ? WHERE id = 1 AND last_event_seq < ?").run(seq, seq);

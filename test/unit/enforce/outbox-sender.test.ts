@@ -72,6 +72,18 @@ describe("outbox sender", () => {
     expect(t.add(1).eventSeq).toBe(41);
   });
 
+  it("renumbers and sends events recorded offline when the controller is ahead of this outbox (review finding)", () => {
+    const t = setup();
+    for (let i = 1; i <= 3; i++) t.add(i);
+    t.link.up = true;
+    t.sender.onWelcome(10);
+    expect(t.seqs()).toEqual([11, 12, 13]);
+    expect(t.sent.map((b) => JSON.parse(JSON.stringify("report" in b ? b.report : b.drift)).n)).toEqual([1, 2, 3]);
+    expect(t.add(4).eventSeq).toBe(14);
+    t.sender.onAck(13);
+    expect(t.store.outbox.pending(0).map((e) => e.eventSeq)).toEqual([14]);
+  });
+
   it("does not delete entries acknowledged beyond what was sent", () => {
     const t = setup(2);
     t.link.up = true;
