@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   createLogger,
+  describeError,
   fleetProto,
   formatHostPort,
   isLoopback,
@@ -17,7 +18,7 @@ import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js"
 import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
 import { BundleService } from "./assignment/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyStore, policyAdminHandlers } from "./policies/index.js";
-import { ControllerStore } from "./store/index.js";
+import { ControllerStore, pruneHistory } from "./store/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
@@ -35,6 +36,8 @@ export interface ControllerOptions {
 
 export const DEFAULT_LISTEN: HostPort = { host: "127.0.0.1", port: 7443 };
 export const DEFAULT_CONTROLLER_DATA_DIR = ".virtfleet/controller";
+/** How often history past its retention is pruned. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
 /** How long `stop()` lets in-flight calls finish before cutting them. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
@@ -62,6 +65,7 @@ export class Controller {
   private ingestor: Ingestor | undefined;
   private alerts: Alerts | undefined;
   private compliance: ComplianceService | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private driftAdmin: DriftAdmin | undefined;
   private boundPort = 0;
   readonly log: Logger;
@@ -124,13 +128,28 @@ export class Controller {
     });
     alerts.start();
     compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
+    this.pruneHistory();
+    this.retentionTimer = setInterval(() => this.pruneHistory(), RETENTION_INTERVAL_MS);
+    this.retentionTimer.unref();
     this.log.info({ listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale }, "controller listening");
     return this.address;
+  }
+
+  /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
+  private pruneHistory(): void {
+    if (!this.store) return;
+    try {
+      const removed = pruneHistory(this.store.db, Date.now());
+      if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "pruning history failed");
+    }
   }
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
     this.compliance?.stop();
+    clearInterval(this.retentionTimer);
     this.driftAdmin?.close();
     this.ingestor?.flush();
     this.agents?.shutdown("controller stopping");
