@@ -270,14 +270,20 @@ export class Enforcer {
     }
   }
 
+  /** Waits `ms` or until the enforcer stops; leaves no listener behind either way. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      t.unref();
-      this.abort.signal.addEventListener("abort", () => {
+      const signal = this.abort.signal;
+      const onAbort = () => {
         clearTimeout(t);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      t.unref();
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 

@@ -147,8 +147,14 @@ function fill(report: ResourceReport, result: CheckResult, apply: boolean): void
 
 /** Runs `fn` with a signal that aborts on the engine's signal or after the timeout; never waits past the timeout. */
 async function withTimeout<T>(id: string, o: EngineOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  // One controller per attempt, linked to the engine's signal by a listener removed in
+  // `finally` (AbortSignal.any keeps a reference per call on long-lived signals).
   const timeout = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, timeout.signal]) : timeout.signal;
+  const parent = o.signal;
+  const onParentAbort = () => timeout.abort(parent?.reason);
+  if (parent?.aborted) timeout.abort(parent.reason);
+  else parent?.addEventListener("abort", onParentAbort, { once: true });
+  const signal = timeout.signal;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -161,5 +167,6 @@ async function withTimeout<T>(id: string, o: EngineOptions, fn: (signal: AbortSi
     return await Promise.race([fn(signal), expired]);
   } finally {
     clearTimeout(timer);
+    parent?.removeEventListener("abort", onParentAbort);
   }
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { buildGraph, converge, DEFAULT_ENGINE_OPTIONS, type CheckResult, type FieldChange, type Resource, type ResourceKind } from "../../../agent/engine/index.js";
 
@@ -145,5 +146,12 @@ describe("converge", () => {
     expect(r.resources.map((x) => [x.name, x.outcome])).toEqual([["audited", "drift"], ["enforced", "changed"]]);
     expect(audited.actual).toBe("old");
     expect(audited.calls).toEqual([false]);
+  });
+
+  it("leaves no listener on the caller's long-lived signal (review finding)", async () => {
+    const ctl = new AbortController();
+    const rs = Array.from({ length: 5 }, (_, i) => new Scripted("domain", `l${i}`));
+    await converge(rs, { ...opts(true), signal: ctl.signal });
+    expect(getEventListeners(ctl.signal, "abort")).toHaveLength(0);
   });
 });
