@@ -34,6 +34,15 @@ export function outcomeOf(r: ResourceReport): OutcomeRecord {
   };
 }
 
+const IN_SYNC = new Set(["ok", "changed"]);
+
+function standingChanged(before: OutcomeRecord, now: OutcomeRecord): boolean {
+  const wasInSync = IN_SYNC.has(before.outcome);
+  if (wasInSync !== IN_SYNC.has(now.outcome)) return true;
+  if (wasInSync) return false;
+  return before.outcome !== now.outcome || before.changesJson !== now.changesJson || before.error !== now.error;
+}
+
 /**
  * The latest outcome of every resource of the bundle: a Report always lists the whole bundle
  * (resources not re-checked by this run keep their last outcome), so the controller can read
@@ -42,14 +51,19 @@ export function outcomeOf(r: ResourceReport): OutcomeRecord {
 export class OutcomeBook {
   private readonly latest = new Map<ResourceId, OutcomeRecord>();
 
-  /** Records `reports`; returns true when any outcome differs from the previous one. */
+  /**
+   * Records `reports`; returns true when a resource's standing changed: it went in or out of
+   * sync (ok/changed vs drift/failed/skipped), or its failure or drift details changed. A
+   * repair (ok → changed) and the re-check that follows it (changed → ok) are not a change
+   * of standing: the drift event tells the repair.
+   */
   update(reports: readonly ResourceReport[]): boolean {
     let changed = false;
     for (const r of reports) {
       const o = outcomeOf(r);
       const id = `${r.kind}/${r.name}`;
       const before = this.latest.get(id);
-      if (!before || before.outcome !== o.outcome || before.changesJson !== o.changesJson || before.error !== o.error) changed = true;
+      if (!before || standingChanged(before, o)) changed = true;
       this.latest.set(id, o);
     }
     return changed;
