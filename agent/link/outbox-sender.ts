@@ -1,6 +1,7 @@
 import { describeError, type Logger } from "../../common/index.js";
 import type { Outbox } from "../state/index.js";
 import type { EventBody } from "./controller-link.js";
+import { fitEvent } from "./fit-event.js";
 
 /** The link as the sender sees it. */
 export interface EventLink {
@@ -85,6 +86,14 @@ export class OutboxSender {
         this.outbox.drop(e.eventSeq);
         continue;
       }
+      const fitted = fitEvent(body);
+      if (fitted === null) {
+        this.log.error({ eventSeq: e.eventSeq, type: e.type }, "outbox entry too large to send even when trimmed; dropping it");
+        this.outbox.drop(e.eventSeq);
+        continue;
+      }
+      if (fitted !== body) this.log.warn({ eventSeq: e.eventSeq, type: e.type }, "outbox entry too large; sending it trimmed");
+      body = fitted;
       if (!this.link.sendEvent(body)) {
         this.ready = false;
         return;
