@@ -19,6 +19,7 @@ import { detectDomainEnv, resourcesFromPolicies } from "../agent/resources/index
 import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
+import { resolvedPolicy, tinyDomainSpec } from "../test/harness/specs.js";
 
 const run = promisify(execFile);
 
@@ -27,32 +28,11 @@ const RUNS = intArg("runs", 5);
 const prefix = `vft-bconv-${randomBytes(3).toString("hex")}-`;
 
 function guest(i: number, state: DomainSpec["state"]): DomainSpec {
-  return {
-    name: `${prefix}${String(i).padStart(2, "0")}`,
-    vcpus: 1,
-    memoryBytes: 64 * 1024 * 1024,
-    cpu: "host-model",
-    machine: null,
-    disks: [],
-    cdroms: [],
-    interfaces: [],
-    cloudInit: null,
-    graphics: "none",
-    autostart: false,
-    state,
-    restartOnChange: false,
-  };
+  return tinyDomainSpec(`${prefix}${String(i).padStart(2, "0")}`, { state });
 }
 
 function policy(state: DomainSpec["state"]): ResolvedPolicy {
-  return {
-    name: "bench",
-    description: null,
-    mode: "enforce",
-    priority: 0,
-    source: { file: "bench", line: 1, col: 1 },
-    resources: { host: null, networks: [], pools: [], volumes: [], domains: Array.from({ length: GUESTS }, (_, i) => guest(i, state)) },
-  };
+  return resolvedPolicy("bench", { domains: Array.from({ length: GUESTS }, (_, i) => guest(i, state)) });
 }
 
 async function timed(f: () => Promise<EngineReport>): Promise<{ ms: number; report: EngineReport }> {

@@ -9,6 +9,7 @@ import { detectDomainEnv } from "../../../agent/resources/index.js";
 import { AgentStore } from "../../../agent/state/index.js";
 import { createLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
 import { virsh, virshResult } from "../../harness/virsh.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 
 // The Enforcer against the real libvirtd, no controller: drift injected with virsh must be
 // seen and recorded in the outbox within 1 s, and repaired (or only reported) as the mode says.
@@ -22,22 +23,9 @@ let store: AgentStore;
 let enforcer: Enforcer;
 const latencies: number[] = [];
 
+
 function spec(): DomainSpec {
-  return {
-    name: guest,
-    vcpus: 1,
-    memoryBytes: 64 * 1024 * 1024,
-    cpu: "host-model",
-    machine: null,
-    disks: [],
-    cdroms: [],
-    interfaces: [],
-    cloudInit: null,
-    graphics: "none",
-    autostart: true,
-    state: "running",
-    restartOnChange: false,
-  };
+  return tinyDomainSpec(guest, { autostart: true });
 }
 
 function bundle(revision: string, generation: number, mode: "enforce" | "audit") {

@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { BundleError, parseBundle } from "../../../agent/enforce/index.js";
 import type { DomainSpec, ResolvedPolicy } from "../../../common/index.js";
+import { tinyDomainSpec as domain } from "../../harness/specs.js";
 
-const domain = (name: string): DomainSpec => ({
-  name,
-  vcpus: 1,
-  memoryBytes: 64 << 20,
-  cpu: "host-model",
-  machine: null,
-  disks: [],
-  cdroms: [],
-  interfaces: [],
-  cloudInit: null,
-  graphics: "none",
-  autostart: false,
-  state: "running",
-  restartOnChange: false,
-});
 const policy = (name: string, domains: DomainSpec[]): ResolvedPolicy => ({
   name,
   description: null,

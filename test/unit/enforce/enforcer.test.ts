@@ -4,6 +4,7 @@ import type { CheckResult, Resource } from "../../../agent/engine/index.js";
 import type { Hypervisor } from "../../../agent/libvirt/index.js";
 import { AgentStore } from "../../../agent/state/index.js";
 import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 
 // The Enforcer's scheduling with fake resources (no libvirt): one run at a time, triggers
 // merged, flap guard applied, bad bundles rejected.
@@ -36,21 +37,7 @@ interface World {
   delayMs: number;
 }
 
-const dom = (name: string): DomainSpec => ({
-  name,
-  vcpus: 1,
-  memoryBytes: 64 << 20,
-  cpu: "host-model",
-  machine: null,
-  disks: [],
-  cdroms: [],
-  interfaces: [],
-  cloudInit: null,
-  graphics: "none",
-  autostart: false,
-  state: "running",
-  restartOnChange: false,
-});
+const dom = (name: string): DomainSpec => tinyDomainSpec(name);
 const bundle = (revision: string, names: string[]) => {
   const p: ResolvedPolicy = { name: "p", description: null, mode: "enforce", priority: 0, source: { file: "f", line: 1, col: 1 }, resources: { host: null, networks: [], pools: [], volumes: [], domains: names.map(dom) } };
   return { revision, generation: 1, policies: [{ name: "p", revision: "x", mode: "enforce", resolvedJson: JSON.stringify(p) }] };

@@ -1,0 +1,34 @@
+import type { DomainSpec, ResolvedPolicy, ResourcesSpec } from "../../common/index.js";
+
+/** A tiny diskless guest (1 vCPU, 64 MiB, no NICs): starts in well under a second. */
+export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): DomainSpec {
+  return {
+    name,
+    vcpus: 1,
+    memoryBytes: 64 * 1024 * 1024,
+    cpu: "host-model",
+    machine: null,
+    disks: [],
+    cdroms: [],
+    interfaces: [],
+    cloudInit: null,
+    graphics: "none",
+    autostart: false,
+    state: "running",
+    restartOnChange: false,
+    ...over,
+  };
+}
+
+/** A resolved policy holding `resources` (empty lists for the rest). */
+export function resolvedPolicy(name: string, resources: Partial<ResourcesSpec>, over: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
+  return {
+    name,
+    description: null,
+    mode: "enforce",
+    priority: 0,
+    source: { file: name, line: 1, col: 1 },
+    resources: { host: null, networks: [], pools: [], volumes: [], domains: [], ...resources },
+    ...over,
+  };
+}
