@@ -7,6 +7,7 @@ import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, Ackn
 import type { AdminServiceClient as _fleet_v1_AdminServiceClient, AdminServiceDefinition as _fleet_v1_AdminServiceDefinition } from './fleet/v1/AdminService.js';
 import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from './fleet/v1/ComplianceRequest.js';
 import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from './fleet/v1/ComplianceResponse.js';
+import type { ControlRolloutRequest as _fleet_v1_ControlRolloutRequest, ControlRolloutRequest__Output as _fleet_v1_ControlRolloutRequest__Output } from './fleet/v1/ControlRolloutRequest.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
@@ -21,9 +22,13 @@ import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__
 import type { ListHostsResponse as _fleet_v1_ListHostsResponse, ListHostsResponse__Output as _fleet_v1_ListHostsResponse__Output } from './fleet/v1/ListHostsResponse.js';
 import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _fleet_v1_ListPoliciesRequest__Output } from './fleet/v1/ListPoliciesRequest.js';
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from './fleet/v1/ListPoliciesResponse.js';
+import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from './fleet/v1/PlanRequest.js';
+import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from './fleet/v1/PlanResponse.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
+import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from './fleet/v1/RolloutStatusRequest.js';
+import type { RolloutStatusResponse as _fleet_v1_RolloutStatusResponse, RolloutStatusResponse__Output as _fleet_v1_RolloutStatusResponse__Output } from './fleet/v1/RolloutStatusResponse.js';
 import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from './fleet/v1/WatchDriftRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -38,6 +43,7 @@ export interface ProtoGrpcType {
       AdminService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AdminServiceClient> & { service: _fleet_v1_AdminServiceDefinition }
       ComplianceRequest: MessageTypeDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceRequest__Output>
       ComplianceResponse: MessageTypeDefinition<_fleet_v1_ComplianceResponse, _fleet_v1_ComplianceResponse__Output>
+      ControlRolloutRequest: MessageTypeDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_ControlRolloutRequest__Output>
       DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
@@ -52,9 +58,13 @@ export interface ProtoGrpcType {
       ListHostsResponse: MessageTypeDefinition<_fleet_v1_ListHostsResponse, _fleet_v1_ListHostsResponse__Output>
       ListPoliciesRequest: MessageTypeDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesRequest__Output>
       ListPoliciesResponse: MessageTypeDefinition<_fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesResponse__Output>
+      PlanRequest: MessageTypeDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanRequest__Output>
+      PlanResponse: MessageTypeDefinition<_fleet_v1_PlanResponse, _fleet_v1_PlanResponse__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
+      RolloutStatusRequest: MessageTypeDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusRequest__Output>
+      RolloutStatusResponse: MessageTypeDefinition<_fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusResponse__Output>
       WatchDriftRequest: MessageTypeDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_WatchDriftRequest__Output>
     }
   }

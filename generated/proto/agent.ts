@@ -16,6 +16,8 @@ import type { FactsUpdate as _fleet_v1_FactsUpdate, FactsUpdate__Output as _flee
 import type { Goodbye as _fleet_v1_Goodbye, Goodbye__Output as _fleet_v1_Goodbye__Output } from './fleet/v1/Goodbye.js';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat.js';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello.js';
+import type { Plan as _fleet_v1_Plan, Plan__Output as _fleet_v1_Plan__Output } from './fleet/v1/Plan.js';
+import type { PlanResult as _fleet_v1_PlanResult, PlanResult__Output as _fleet_v1_PlanResult__Output } from './fleet/v1/PlanResult.js';
 import type { PolicyBundle as _fleet_v1_PolicyBundle, PolicyBundle__Output as _fleet_v1_PolicyBundle__Output } from './fleet/v1/PolicyBundle.js';
 import type { Report as _fleet_v1_Report, Report__Output as _fleet_v1_Report__Output } from './fleet/v1/Report.js';
 import type { ResourceOutcome as _fleet_v1_ResourceOutcome, ResourceOutcome__Output as _fleet_v1_ResourceOutcome__Output } from './fleet/v1/ResourceOutcome.js';
@@ -43,6 +45,8 @@ export interface ProtoGrpcType {
       Goodbye: MessageTypeDefinition<_fleet_v1_Goodbye, _fleet_v1_Goodbye__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      Plan: MessageTypeDefinition<_fleet_v1_Plan, _fleet_v1_Plan__Output>
+      PlanResult: MessageTypeDefinition<_fleet_v1_PlanResult, _fleet_v1_PlanResult__Output>
       PolicyBundle: MessageTypeDefinition<_fleet_v1_PolicyBundle, _fleet_v1_PolicyBundle__Output>
       Report: MessageTypeDefinition<_fleet_v1_Report, _fleet_v1_Report__Output>
       ResourceOutcome: MessageTypeDefinition<_fleet_v1_ResourceOutcome, _fleet_v1_ResourceOutcome__Output>

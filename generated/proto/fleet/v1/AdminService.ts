@@ -7,6 +7,7 @@ import type { AcknowledgeFlapRequest as _fleet_v1_AcknowledgeFlapRequest, Acknow
 import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, AcknowledgeFlapResponse__Output as _fleet_v1_AcknowledgeFlapResponse__Output } from '../../fleet/v1/AcknowledgeFlapResponse.js';
 import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from '../../fleet/v1/ComplianceRequest.js';
 import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from '../../fleet/v1/ComplianceResponse.js';
+import type { ControlRolloutRequest as _fleet_v1_ControlRolloutRequest, ControlRolloutRequest__Output as _fleet_v1_ControlRolloutRequest__Output } from '../../fleet/v1/ControlRolloutRequest.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from '../../fleet/v1/DriftRecord.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from '../../fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from '../../fleet/v1/GetHostResponse.js';
@@ -16,6 +17,10 @@ import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__
 import type { ListHostsResponse as _fleet_v1_ListHostsResponse, ListHostsResponse__Output as _fleet_v1_ListHostsResponse__Output } from '../../fleet/v1/ListHostsResponse.js';
 import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _fleet_v1_ListPoliciesRequest__Output } from '../../fleet/v1/ListPoliciesRequest.js';
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
+import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from '../../fleet/v1/PlanRequest.js';
+import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from '../../fleet/v1/PlanResponse.js';
+import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from '../../fleet/v1/RolloutStatusRequest.js';
+import type { RolloutStatusResponse as _fleet_v1_RolloutStatusResponse, RolloutStatusResponse__Output as _fleet_v1_RolloutStatusResponse__Output } from '../../fleet/v1/RolloutStatusResponse.js';
 import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from '../../fleet/v1/WatchDriftRequest.js';
 
 export interface AdminServiceClient extends grpc.Client {
@@ -36,6 +41,23 @@ export interface AdminServiceClient extends grpc.Client {
   compliance(argument: _fleet_v1_ComplianceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
   compliance(argument: _fleet_v1_ComplianceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
   compliance(argument: _fleet_v1_ComplianceRequest, callback: grpc.requestCallback<_fleet_v1_ComplianceResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * pause | resume | abort | rollback. Unknown policy: NOT_FOUND; not applicable in the
+   * rollout's state: FAILED_PRECONDITION naming the state.
+   */
+  ControlRollout(argument: _fleet_v1_ControlRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  ControlRollout(argument: _fleet_v1_ControlRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  ControlRollout(argument: _fleet_v1_ControlRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  ControlRollout(argument: _fleet_v1_ControlRolloutRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * pause | resume | abort | rollback. Unknown policy: NOT_FOUND; not applicable in the
+   * rollout's state: FAILED_PRECONDITION naming the state.
+   */
+  controlRollout(argument: _fleet_v1_ControlRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  controlRollout(argument: _fleet_v1_ControlRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  controlRollout(argument: _fleet_v1_ControlRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  controlRollout(argument: _fleet_v1_ControlRolloutRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
   
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
@@ -74,6 +96,36 @@ export interface AdminServiceClient extends grpc.Client {
   listPolicies(argument: _fleet_v1_ListPoliciesRequest, callback: grpc.requestCallback<_fleet_v1_ListPoliciesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Fleet-wide dry-run of a policy's pending revision. Unknown policy: NOT_FOUND.
+   */
+  Plan(argument: _fleet_v1_PlanRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  Plan(argument: _fleet_v1_PlanRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  Plan(argument: _fleet_v1_PlanRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  Plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Fleet-wide dry-run of a policy's pending revision. Unknown policy: NOT_FOUND.
+   */
+  plan(argument: _fleet_v1_PlanRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  plan(argument: _fleet_v1_PlanRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  plan(argument: _fleet_v1_PlanRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The policy's newest rollout. Unknown policy: NOT_FOUND; a policy without rollouts: found = false.
+   */
+  RolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  RolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  RolloutStatus(argument: _fleet_v1_RolloutStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  RolloutStatus(argument: _fleet_v1_RolloutStatusRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The policy's newest rollout. Unknown policy: NOT_FOUND; a policy without rollouts: found = false.
+   */
+  rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Live drift events (new and updated) as they are stored.
    */
   WatchDrift(argument: _fleet_v1_WatchDriftRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_DriftRecord__Output>;
@@ -91,6 +143,12 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   Compliance: grpc.handleUnaryCall<_fleet_v1_ComplianceRequest__Output, _fleet_v1_ComplianceResponse>;
   
+  /**
+   * pause | resume | abort | rollback. Unknown policy: NOT_FOUND; not applicable in the
+   * rollout's state: FAILED_PRECONDITION naming the state.
+   */
+  ControlRollout: grpc.handleUnaryCall<_fleet_v1_ControlRolloutRequest__Output, _fleet_v1_RolloutStatusResponse>;
+  
   GetHost: grpc.handleUnaryCall<_fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse>;
   
   ListDrift: grpc.handleUnaryCall<_fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse>;
@@ -98,6 +156,16 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   ListHosts: grpc.handleUnaryCall<_fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse>;
   
   ListPolicies: grpc.handleUnaryCall<_fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse>;
+  
+  /**
+   * Fleet-wide dry-run of a policy's pending revision. Unknown policy: NOT_FOUND.
+   */
+  Plan: grpc.handleUnaryCall<_fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse>;
+  
+  /**
+   * The policy's newest rollout. Unknown policy: NOT_FOUND; a policy without rollouts: found = false.
+   */
+  RolloutStatus: grpc.handleUnaryCall<_fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse>;
   
   /**
    * Live drift events (new and updated) as they are stored.
@@ -109,9 +177,12 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   AcknowledgeFlap: MethodDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapRequest__Output, _fleet_v1_AcknowledgeFlapResponse__Output>
   Compliance: MethodDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceResponse, _fleet_v1_ComplianceRequest__Output, _fleet_v1_ComplianceResponse__Output>
+  ControlRollout: MethodDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_ControlRolloutRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
   GetHost: MethodDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostResponse, _fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse__Output>
   ListDrift: MethodDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftResponse, _fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse__Output>
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
   ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
+  Plan: MethodDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanResponse, _fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse__Output>
+  RolloutStatus: MethodDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
   WatchDrift: MethodDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_DriftRecord, _fleet_v1_WatchDriftRequest__Output, _fleet_v1_DriftRecord__Output>
 }

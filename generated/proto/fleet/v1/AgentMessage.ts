@@ -6,6 +6,7 @@ import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_H
 import type { FactsUpdate as _fleet_v1_FactsUpdate, FactsUpdate__Output as _fleet_v1_FactsUpdate__Output } from '../../fleet/v1/FactsUpdate.js';
 import type { Report as _fleet_v1_Report, Report__Output as _fleet_v1_Report__Output } from '../../fleet/v1/Report.js';
 import type { DriftEvent as _fleet_v1_DriftEvent, DriftEvent__Output as _fleet_v1_DriftEvent__Output } from '../../fleet/v1/DriftEvent.js';
+import type { PlanResult as _fleet_v1_PlanResult, PlanResult__Output as _fleet_v1_PlanResult__Output } from '../../fleet/v1/PlanResult.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface AgentMessage {
@@ -16,7 +17,11 @@ export interface AgentMessage {
   'factsUpdate'?: (_fleet_v1_FactsUpdate | null);
   'report'?: (_fleet_v1_Report | null);
   'drift'?: (_fleet_v1_DriftEvent | null);
-  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift";
+  /**
+   * The answer to Command.plan (not durable: a plan lost with the stream is asked again).
+   */
+  'planResult'?: (_fleet_v1_PlanResult | null);
+  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift"|"planResult";
 }
 
 export interface AgentMessage__Output {
@@ -27,5 +32,9 @@ export interface AgentMessage__Output {
   'factsUpdate'?: (_fleet_v1_FactsUpdate__Output | null);
   'report'?: (_fleet_v1_Report__Output | null);
   'drift'?: (_fleet_v1_DriftEvent__Output | null);
-  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift";
+  /**
+   * The answer to Command.plan (not durable: a plan lost with the stream is asked again).
+   */
+  'planResult'?: (_fleet_v1_PlanResult__Output | null);
+  'body'?: "hello"|"heartbeat"|"factsUpdate"|"report"|"drift"|"planResult";
 }

@@ -3,6 +3,7 @@
 
 import type { AcknowledgeFlap as _fleet_v1_AcknowledgeFlap, AcknowledgeFlap__Output as _fleet_v1_AcknowledgeFlap__Output } from '../../fleet/v1/AcknowledgeFlap.js';
 import type { Resync as _fleet_v1_Resync, Resync__Output as _fleet_v1_Resync__Output } from '../../fleet/v1/Resync.js';
+import type { Plan as _fleet_v1_Plan, Plan__Output as _fleet_v1_Plan__Output } from '../../fleet/v1/Plan.js';
 
 /**
  * An operator's instruction relayed by the controller.
@@ -17,7 +18,11 @@ export interface Command {
    * Re-check everything now.
    */
   'resync'?: (_fleet_v1_Resync | null);
-  'action'?: "acknowledgeFlap"|"resync";
+  /**
+   * Dry-run this bundle and answer with PlanResult; nothing is changed, cached or enforced.
+   */
+  'plan'?: (_fleet_v1_Plan | null);
+  'action'?: "acknowledgeFlap"|"resync"|"plan";
 }
 
 /**
@@ -33,5 +38,9 @@ export interface Command__Output {
    * Re-check everything now.
    */
   'resync'?: (_fleet_v1_Resync__Output | null);
-  'action'?: "acknowledgeFlap"|"resync";
+  /**
+   * Dry-run this bundle and answer with PlanResult; nothing is changed, cached or enforced.
+   */
+  'plan'?: (_fleet_v1_Plan__Output | null);
+  'action'?: "acknowledgeFlap"|"resync"|"plan";
 }

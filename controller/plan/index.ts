@@ -1,0 +1,1 @@
+export type { PlanJson, HostPlan, HostPlanStatus, PlannedResource } from "./types.js";
