@@ -188,6 +188,8 @@ function rolloutSettings(r: RolloutDocument | undefined): RolloutSettings {
     soakMs: r?.soak === undefined ? DEFAULT_ROLLOUT.soakMs : parseDuration(r.soak),
     maxFailures: r?.maxFailures ?? DEFAULT_ROLLOUT.maxFailures,
     onFailure: r?.onFailure ?? DEFAULT_ROLLOUT.onFailure,
+    ...(r?.offlineTimeout === undefined ? {} : { offlineTimeoutMs: parseDuration(r.offlineTimeout) }),
+    ...(r?.offlineHosts === undefined ? {} : { offlineHosts: r.offlineHosts }),
   };
 }
 

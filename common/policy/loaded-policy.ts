@@ -9,6 +9,9 @@ export interface RolloutSettings {
   soakMs: number;
   maxFailures: number;
   onFailure: "rollback" | "pause";
+  /** Set only when the policy says so; the rollout engine's defaults apply otherwise (10 min, failed). */
+  offlineTimeoutMs?: number;
+  offlineHosts?: "failed" | "skipped";
 }
 
 export const DEFAULT_ROLLOUT: RolloutSettings = Object.freeze({

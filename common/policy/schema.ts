@@ -103,6 +103,8 @@ export const RolloutSchema = obj(
     soak: plain("duration", 'After each batch, wait this long watching for failure and drift (ms, s, m, h). Default "30s".'),
     maxFailures: Type.Integer({ minimum: 0, description: "Failed hosts tolerated before the rollout stops. Default 0." }),
     onFailure: choice(["rollback", "pause"], { description: "rollback | pause. Default rollback." }),
+    offlineTimeout: plain("duration", 'How long a stage waits for a host that is offline when the stage needs it (ms, s, m, h). Default "10m".'),
+    offlineHosts: choice(["failed", "skipped"], { description: "What a host still offline after offlineTimeout counts as: failed | skipped. Default failed." }),
   },
   [],
   { ...strict, description: "Staged rollout; every field optional." },
