@@ -4,6 +4,7 @@ import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index
 import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
 import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, OutboxSender, type LinkStatus } from "./link/index.js";
 import { LibvirtSession } from "./libvirt-session.js";
+import { Planner } from "./plan/index.js";
 import { AgentStore } from "./state/index.js";
 
 export interface AgentOptions {
@@ -53,6 +54,7 @@ export class Agent {
   private readonly startedAtMs = Date.now();
   private libvirt: LibvirtSession | undefined;
   private enforcer: Enforcer | undefined;
+  private planner: Planner | undefined;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -90,6 +92,7 @@ export class Agent {
     });
     const enforcer = this.enforcer;
     enforcer.start();
+    const planner = (this.planner = new Planner({ hypervisor: () => libvirt.get(), log: this.log }));
     await this.refreshFacts();
     this.link = new ControllerLink(
       {
@@ -118,6 +121,7 @@ export class Agent {
         this.log.info({ command: c.id, action: c.action }, "command from controller");
         if (c.action === "acknowledgeFlap") enforcer.acknowledgeFlap(c.acknowledgeFlap?.resource ?? "");
         else if (c.action === "resync") enforcer.resync();
+        else if (c.action === "plan") void this.answerPlan(planner, c.id, c.plan?.bundle);
       },
     });
     enforcer.onRecorded(() => sender.flush());
@@ -135,6 +139,7 @@ export class Agent {
   /** Closes the controller stream cleanly (bounded wait) and releases local state. */
   async stop(): Promise<void> {
     clearInterval(this.factsTimer);
+    await this.planner?.stop();
     await this.enforcer?.stop();
     await this.link?.drain();
     await this.libvirt?.close();
@@ -142,6 +147,17 @@ export class Agent {
     this.store = undefined;
     clearInterval(this.anchor);
     this.log.info("agent stopped");
+  }
+
+  /** Dry-runs a Command.plan bundle and sends the PlanResult (dropped when the link is down: the controller asks again). */
+  private async answerPlan(planner: Planner, commandId: string, bundle: unknown): Promise<void> {
+    const result = await planner.plan(commandId, bundle);
+    try {
+      const sent = this.link?.sendPlanResult(result) ?? false;
+      if (!sent) this.log.info({ command: commandId }, "plan result not sent: not connected to the controller");
+    } catch (err) {
+      this.log.error({ command: commandId, err: describeError(err) }, "cannot send plan result");
+    }
   }
 
   /** Re-collects facts and sends them when they changed. */

@@ -4,6 +4,7 @@ import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentSer
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import type { Command__Output } from "../../generated/proto/fleet/v1/Command.js";
 import type { DriftEvent } from "../../generated/proto/fleet/v1/DriftEvent.js";
+import type { PlanResult } from "../../generated/proto/fleet/v1/PlanResult.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
 import type { Report } from "../../generated/proto/fleet/v1/Report.js";
 import {
@@ -146,6 +147,17 @@ export class ControllerLink {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
     this.send(a, body);
+    return true;
+  }
+
+  /**
+   * Sends the answer to a Command.plan when READY; returns false when not. Not durable: a
+   * PlanResult lost with the stream is not replayed (the controller asks again).
+   */
+  sendPlanResult(result: PlanResult): boolean {
+    const a = this.attempt;
+    if (!a || a.done || this.status.state !== "READY") return false;
+    this.send(a, { planResult: result });
     return true;
   }
 

@@ -6,7 +6,7 @@ import type { ControllerMessage } from "../../generated/proto/fleet/v1/Controlle
 import { describeError, ProtocolError, VERSION, type Logger } from "../../common/index.js";
 import type { HostStore } from "../store/index.js";
 import { AgentSession } from "./agent-session.js";
-import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello } from "./validate-message.js";
+import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello, validatePlanResult, type ValidPlanResult } from "./validate-message.js";
 
 export interface AgentServiceOptions {
   /** Interval the agents are told to heartbeat at. */
@@ -42,6 +42,8 @@ export interface AgentStreamHooks {
   onClosed?(session: AgentSession): void;
   /** The host sent facts that differ from the stored ones (stored by then). */
   onFacts?(session: AgentSession): void;
+  /** The answer to a Command.plan sent on this stream (validated; not durable, never acknowledged as an event). */
+  onPlanResult?(session: AgentSession, result: ValidPlanResult): void;
 }
 
 /**
@@ -147,6 +149,11 @@ export class AgentService {
       case "drift":
         for (const h of this.hooks) h.onEvent?.(session, msg);
         break;
+      case "planResult": {
+        const result = validatePlanResult(msg.planResult!);
+        for (const h of this.hooks) h.onPlanResult?.(session, result);
+        break;
+      }
       case "factsUpdate": {
         const f = msg.factsUpdate!;
         const factsJson = validateFactsJson(f.factsJson, "factsUpdate.factsJson");

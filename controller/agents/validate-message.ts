@@ -1,6 +1,8 @@
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { Hello__Output } from "../../generated/proto/fleet/v1/Hello.js";
-import { MAX_FACTS_BYTES, ProtocolError } from "../../common/index.js";
+import type { PlanResult__Output } from "../../generated/proto/fleet/v1/PlanResult.js";
+import { MAX_FACTS_BYTES, ProtocolError, type Disruption, type FieldChange } from "../../common/index.js";
+import { EVENT_LIMITS, MAX_REPORT_DURATION_MS, validateOutcome, type ValidOutcome } from "../ingest/index.js";
 
 /** Host names: DNS-like, 1-253 characters of letters, digits, `.`, `-`, `_`. */
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
@@ -58,6 +60,64 @@ export function validateFactsJson(text: string, field: string): string {
 export function validateFingerprint(text: string, field: string): string {
   if (!/^[A-Za-z0-9:+/=_-]{0,128}$/.test(text)) throw new ProtocolError(`${field} must be at most 128 characters of [A-Za-z0-9:+/=_-]`);
   return text;
+}
+
+/** One resource of a PlanResult, its changes parsed and checked. */
+export interface PlanOutcome extends Omit<ValidOutcome, "changesJson"> {
+  changes: FieldChange[];
+}
+
+/** A validated PlanResult: either `error` (and no resources) or the dry-run's outcomes. */
+export interface ValidPlanResult {
+  commandId: string;
+  bundleRevision: string;
+  resources: PlanOutcome[];
+  error: string;
+  durationMs: number;
+}
+
+const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const DISRUPTIONS: readonly Disruption[] = ["live", "restart", "recreate"];
+const MAX_PLAN_REVISION_CHARS = 256;
+
+/**
+ * Validates a PlanResult. Resources are checked as Report's (validateOutcome: kinds,
+ * outcomes, bounded names, error text and changesJson); beyond that each change must be
+ * a FieldChange (an object with a string `field` and a known `disruption`), because the
+ * plan is aggregated from them. A result with both `error` and resources is refused.
+ * Throws ProtocolError naming the field.
+ */
+export function validatePlanResult(r: PlanResult__Output): ValidPlanResult {
+  if (!COMMAND_ID.test(r.commandId)) throw new ProtocolError("planResult.commandId must be 1-128 characters of [A-Za-z0-9._:-]");
+  if (r.bundleRevision.length > MAX_PLAN_REVISION_CHARS || /[\u0000-\u001f\u007f]/.test(r.bundleRevision)) {
+    throw new ProtocolError(`planResult.bundleRevision must be at most ${MAX_PLAN_REVISION_CHARS} characters without control characters`);
+  }
+  if (Buffer.byteLength(r.error, "utf8") > EVENT_LIMITS.textBytes) throw new ProtocolError(`planResult.error is larger than ${EVENT_LIMITS.textBytes} bytes`);
+  if (!Number.isSafeInteger(r.durationMs) || r.durationMs < 0 || r.durationMs > MAX_REPORT_DURATION_MS) {
+    throw new ProtocolError(`planResult.durationMs must be an integer from 0 to ${MAX_REPORT_DURATION_MS}`);
+  }
+  if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
+    throw new ProtocolError(`planResult.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`);
+  }
+  if (r.error !== "" && r.resources.length > 0) throw new ProtocolError("planResult carries both an error and resources");
+  const resources = r.resources.map((o, i): PlanOutcome => {
+    const at = `planResult.resources[${i}]`;
+    const { changesJson, ...rest } = validateOutcome(o, at);
+    return { ...rest, changes: fieldChanges(JSON.parse(changesJson) as unknown[], `${at}.changesJson`) };
+  });
+  return { commandId: r.commandId, bundleRevision: r.bundleRevision, resources, error: r.error, durationMs: r.durationMs };
+}
+
+function fieldChanges(items: unknown[], at: string): FieldChange[] {
+  return items.map((c, i): FieldChange => {
+    if (c === null || typeof c !== "object" || Array.isArray(c)) throw new ProtocolError(`${at}[${i}] is not an object`);
+    const { field, from, to, disruption, destructive } = c as Record<string, unknown>;
+    if (typeof field !== "string" || field.length > EVENT_LIMITS.nameChars) throw new ProtocolError(`${at}[${i}].field must be a string of at most ${EVENT_LIMITS.nameChars} characters`);
+    if (!DISRUPTIONS.includes(disruption as Disruption)) throw new ProtocolError(`${at}[${i}].disruption must be one of ${DISRUPTIONS.join("|")}`);
+    const change: FieldChange = { field, from: from ?? null, to: to ?? null, disruption: disruption as Disruption };
+    if (destructive === true) change.destructive = true;
+    return change;
+  });
 }
 
 function truncate(s: string): string {

@@ -1,5 +1,6 @@
 import type { DriftEvent__Output } from "../../generated/proto/fleet/v1/DriftEvent.js";
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
+import type { ResourceOutcome__Output } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import { ProtocolError } from "../../common/index.js";
 import {
@@ -49,18 +50,7 @@ export function validateReport(r: Report__Output): ValidReport {
   if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
     throw new ProtocolError(`report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`);
   }
-  const resources = r.resources.map((o, i): ValidOutcome => {
-    const at = `report.resources[${i}]`;
-    return {
-      kind: oneOf(o.kind, RESOURCE_KINDS, `${at}.kind`),
-      name: name(o.name, `${at}.name`, true),
-      policy: name(o.policy, `${at}.policy`, false),
-      outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
-      changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
-      error: text(o.error, `${at}.error`),
-      pendingRestart: o.pendingRestart === true,
-    };
-  });
+  const resources = r.resources.map((o, i) => validateOutcome(o, `report.resources[${i}]`));
   return {
     eventSeq,
     generation: nonNegativeInt(r.generation, "report.generation"),
@@ -70,6 +60,23 @@ export function validateReport(r: Report__Output): ValidReport {
     durationMs: boundedInt(r.durationMs, MAX_REPORT_DURATION_MS, "report.durationMs"),
     dryRun: r.dryRun === true,
     resources,
+  };
+}
+
+/**
+ * Validates one ResourceOutcome (of a Report or a PlanResult; `at` names it in errors):
+ * known kind and outcome, bounded names and error text, changesJson a bounded JSON array
+ * ("" = none). Throws ProtocolError naming the field.
+ */
+export function validateOutcome(o: ResourceOutcome__Output, at: string): ValidOutcome {
+  return {
+    kind: oneOf(o.kind, RESOURCE_KINDS, `${at}.kind`),
+    name: name(o.name, `${at}.name`, true),
+    policy: name(o.policy, `${at}.policy`, false),
+    outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
+    changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
+    error: text(o.error, `${at}.error`),
+    pendingRestart: o.pendingRestart === true,
   };
 }
 

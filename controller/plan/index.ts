@@ -1,1 +1,3 @@
 export type { PlanJson, HostPlan, HostPlanStatus, PlannedResource } from "./types.js";
+export { PlanRequester, DEFAULT_MAX_PLANS_PER_SESSION, type PlanAnswer, type PlanBundle } from "./plan-requester.js";
+export { aggregatePlan, type AggregateInput } from "./aggregate.js";

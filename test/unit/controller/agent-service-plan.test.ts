@@ -1,0 +1,70 @@
+import * as grpc from "@grpc/grpc-js";
+import Database from "better-sqlite3";
+import { EventEmitter } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { applyMigrations, createLogger } from "../../../common/index.js";
+import { AgentService, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
+import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
+
+// AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
+const log = createLogger("agent-service-test", "silent");
+
+class FakeCall extends EventEmitter {
+  written: any[] = [];
+  writableLength = 0;
+  getPeer() {
+    return "ipv4:127.0.0.1:1";
+  }
+  write(m: unknown) {
+    this.written.push(m);
+    return true;
+  }
+  end() {
+    this.emit("finish");
+  }
+  destroy() {}
+}
+
+let service: AgentService | undefined;
+afterEach(() => service?.shutdown("test over"));
+
+function connect() {
+  const db = new Database(":memory:");
+  applyMigrations(db, CONTROLLER_MIGRATIONS);
+  service = new AgentService(new HostStore(db), log);
+  const results: [AgentSession, ValidPlanResult][] = [];
+  const errors: { code: number; details: string }[] = [];
+  service.use({ onPlanResult: (s, r) => results.push([s, r]) });
+  const call = new FakeCall();
+  call.on("error", (e) => errors.push(e));
+  service.handlers().Connect(call as never);
+  let seq = 0;
+  const send = (body: object) => call.emit("data", { seq: ++seq, ack: 0, ...body });
+  send({ body: "hello", hello: { hostName: "kvm01", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+  expect(call.written[0]).toHaveProperty("welcome");
+  return { call, send, results, errors };
+}
+
+const planResult = (over: object = {}) => ({ body: "planResult", planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over } });
+
+describe("AgentService and PlanResult", () => {
+  it("hands a valid PlanResult to onPlanResult with its session", () => {
+    const { send, results, errors } = connect();
+    send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "drift", changesJson: '[{"field":"state","from":"absent","to":"active","disruption":"live"}]', error: "", pendingRestart: false }] }));
+    expect(errors).toEqual([]);
+    expect(results).toHaveLength(1);
+    expect(results[0]![0].host).toBe("kvm01");
+    expect(results[0]![1]).toMatchObject({ commandId: "plan-1", resources: [{ kind: "network", changes: [{ field: "state", from: "absent" }] }] });
+  });
+
+  it("resets the stream with INVALID_ARGUMENT on an invalid PlanResult", () => {
+    const { send, results, errors, call } = connect();
+    send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "maybe", changesJson: "[]", error: "", pendingRestart: false }] }));
+    expect(results).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(errors[0]!.details).toMatch(/planResult.resources\[0\].outcome/);
+    expect(call.written.at(-1)).toHaveProperty("goodbye");
+    expect(service!.connectedHosts()).toEqual([]);
+  });
+});
