@@ -3,9 +3,25 @@ import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminServic
 import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
-import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
+import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import type { PlanJson } from "../controller/plan/index.js";
+import type { RolloutStatusJson } from "../controller/rollout/index.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
+
+/** The controller refused an operation in the current state (FAILED_PRECONDITION); the message is the controller's. */
+export class FailedPreconditionError extends VirtfleetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("FAILED_PRECONDITION", message, options);
+  }
+}
+
+/** Operator commands on a rollout (ControlRollout). */
+export type RolloutAction = "pause" | "resume" | "abort" | "rollback";
+
+/** A Plan call waits this much longer than the hosts' answer window before giving up. */
+export const PLAN_DEADLINE_SLACK_MS = 10_000;
 
 export class ControllerUnreachableError extends VirtfleetError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -42,15 +58,45 @@ export class AdminClient {
     );
   }
 
+  /**
+   * Fleet-wide dry-run of `policy`'s pending revision; the controller waits up to `timeoutMs`
+   * for the hosts' answers, this call up to PLAN_DEADLINE_SLACK_MS longer. Unknown policy: NotFoundError.
+   */
+  plan(policy: string, timeoutMs: number): Promise<PlanJson> {
+    return this.unary<string>(
+      `planning ${policy}`,
+      (deadline, done) => this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res?.planJson ?? "")),
+      timeoutMs + PLAN_DEADLINE_SLACK_MS,
+    ).then((text) => parseDocument<PlanJson>("plan", text));
+  }
+
+  /** The policy's newest rollout, or null when it has none yet. Unknown policy: NotFoundError. */
+  rolloutStatus(policy: string): Promise<RolloutStatusJson | null> {
+    return this.unary<RolloutStatusResponse__Output>(`reading the rollout of ${policy}`, (deadline, done) =>
+      this.client.RolloutStatus({ policy }, { deadline }, (err, res) => done(err, res!)),
+    ).then(statusDocument);
+  }
+
+  /**
+   * Applies `action` to the policy's rollout; resolves to the status after it. Unknown policy:
+   * NotFoundError; not applicable in the rollout's state: FailedPreconditionError (the controller's message).
+   */
+  controlRollout(policy: string, action: RolloutAction, reason = ""): Promise<RolloutStatusJson | null> {
+    return this.unary<RolloutStatusResponse__Output>(`${ACTION_VERB[action]} the rollout of ${policy}`, (deadline, done) =>
+      this.client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
+    ).then(statusDocument);
+  }
+
   close(): void {
     this.client.close();
   }
 
-  private unary<T>(what: string, call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void): Promise<T> {
+  private unary<T>(what: string, call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      call(new Date(Date.now() + ADMIN_CALL_TIMEOUT_MS), (err, value) => {
+      call(new Date(Date.now() + timeoutMs), (err, value) => {
         if (!err) return resolve(value);
         if (err.code === grpc.status.NOT_FOUND) return reject(new NotFoundError(err.details, { cause: err }));
+        if (err.code === grpc.status.FAILED_PRECONDITION) return reject(new FailedPreconditionError(err.details));
         if (err.code === grpc.status.INVALID_ARGUMENT) return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
         if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
           return reject(
@@ -64,4 +110,21 @@ export class AdminClient {
       });
     });
   }
+}
+
+const ACTION_VERB: Record<RolloutAction, string> = { pause: "pausing", resume: "resuming", abort: "aborting", rollback: "rolling back" };
+
+function statusDocument(res: RolloutStatusResponse__Output): RolloutStatusJson | null {
+  return res.found ? parseDocument<RolloutStatusJson>("rollout status", res.statusJson) : null;
+}
+
+/** Parses a JSON document the controller sent; garbage is a protocol error, not a crash. */
+function parseDocument<T>(what: string, text: string): T {
+  try {
+    const doc = JSON.parse(text) as unknown;
+    if (doc !== null && typeof doc === "object" && !Array.isArray(doc)) return doc as T;
+  } catch {
+    // reported below
+  }
+  throw new ProtocolError(`the controller sent a ${what} document that is not a JSON object (${JSON.stringify(text.slice(0, 80))})`);
 }

@@ -6,8 +6,10 @@ import { registerApplyCommand } from "./commands/apply.js";
 import { registerControllerCommand } from "./commands/controller.js";
 import { registerComplianceCommand, registerDriftCommands } from "./commands/drift.js";
 import { registerHostsCommands } from "./commands/hosts.js";
+import { registerPlanCommand } from "./commands/plan.js";
 import { registerPoliciesCommand } from "./commands/policies.js";
 import { registerPolicyCommands } from "./commands/policy.js";
+import { registerRolloutCommands } from "./commands/rollout.js";
 import { exitCodeFor } from "./exit-codes.js";
 
 function buildProgram(): Command {
@@ -21,6 +23,8 @@ function buildProgram(): Command {
   registerHostsCommands(program);
   registerPoliciesCommand(program);
   registerPolicyCommands(program);
+  registerPlanCommand(program);
+  registerRolloutCommands(program);
   registerApplyCommand(program);
   registerDriftCommands(program);
   registerComplianceCommand(program);

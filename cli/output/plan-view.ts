@@ -1,0 +1,110 @@
+import type { FieldChange } from "../../common/index.js";
+import type { HostPlan, PlanJson, PlannedResource } from "../../controller/plan/index.js";
+import { renderTable } from "./table.js";
+
+const SHORT_REVISION = 12;
+const short = (rev: string | undefined) => (rev === undefined ? "(none)" : rev.slice(0, SHORT_REVISION));
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The human `virtfleet plan` view: a headline (policy, previous → pending revision, how many
+ * targets answered), a table of the hosts that would change or did not answer, each changing
+ * host's resources with their fields, and a summary line.
+ */
+export function renderPlan(plan: PlanJson): string {
+  const s = plan.summary;
+  const answered = plan.targets - s.hostsUnanswered;
+  const out: string[] = [];
+  out.push(`Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`);
+  if (plan.targets === 0) {
+    out.push("No host is targeted by this policy: nothing would change.\n");
+    return out.join("");
+  }
+  const shown = plan.hosts.filter((h) => h.wouldChange || h.status !== "planned" || h.failed > 0);
+  if (shown.length > 0) {
+    out.push("\n");
+    out.push(
+      renderTable(
+        ["HOST", "STATUS", "CREATE", "CHANGE", "REMOVE", "RESTART", "RECREATE"],
+        shown.map((h) => (h.status === "planned" ? [h.name, hostStatus(h), h.create, h.change, h.remove, h.restart, h.recreate] : [h.name, h.status, null, null, null, null, null])),
+      ),
+    );
+  }
+  for (const h of shown) {
+    const details = renderHostDetails(h);
+    if (details) out.push(`\n${details}`);
+  }
+  out.push(`\n${renderPlanSummary(plan)}\n`);
+  return out.join("");
+}
+
+function hostStatus(h: HostPlan): string {
+  if (h.failed > 0) return `${h.wouldChange ? "changes" : "planned"}, ${h.failed} unchecked`;
+  return h.wouldChange ? "changes" : "in sync";
+}
+
+/** One host's block: `HOST:` and a line per resource, or why it did not answer. */
+export function renderHostDetails(h: HostPlan): string {
+  if (h.status !== "planned") return `${h.name}: did not answer (${unanswered(h)})\n`;
+  if (h.resources.length === 0) return "";
+  return `${h.name}:\n${h.resources.map((r) => renderPlannedResource(r)).join("")}`;
+}
+
+function unanswered(h: HostPlan): string {
+  switch (h.status) {
+    case "offline":
+      return "offline: not connected to the controller";
+    case "timeout":
+      return `no answer in time${h.error ? `: ${h.error}` : ""}`;
+    default:
+      return `error${h.error ? `: ${h.error}` : ""}`;
+  }
+}
+
+/**
+ * `  domain/web-01: vcpus 1 → 2 (restart)`; several changes go one per line below the
+ * resource; creations and removals are one word.
+ */
+export function renderPlannedResource(r: PlannedResource, indent = "  "): string {
+  const id = `${indent}${r.kind}/${r.name}`;
+  switch (r.action) {
+    case "create":
+      return `${id}: create\n`;
+    case "remove":
+      return `${id}: remove${r.disruption === "restart" || r.disruption === "recreate" ? ` (${r.disruption})` : ""}\n`;
+    case "failed":
+      return `${id}: could not be checked${r.error ? `: ${r.error}` : ""}\n`;
+  }
+  if (r.changes.length === 0) return `${id}: change${r.disruption === "none" || r.disruption === "live" ? "" : ` (${r.disruption})`}\n`;
+  if (r.changes.length === 1) return `${id}: ${renderFieldChange(r.changes[0]!)}\n`;
+  return `${id}:\n${r.changes.map((c) => `${indent}    ${renderFieldChange(c)}\n`).join("")}`;
+}
+
+/** `vcpus 1 → 2 (restart)`; live changes carry no tag. */
+export function renderFieldChange(c: FieldChange): string {
+  const tag = c.disruption === "live" ? (c.destructive ? " (destroys data)" : "") : ` (${c.disruption}${c.destructive ? ", destroys data" : ""})`;
+  return `${c.field} ${value(c.from)} → ${value(c.to)}${tag}`;
+}
+
+function value(v: unknown): string {
+  if (v === null || v === undefined) return "∅";
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/**
+ * `3 hosts would change: 2 create, 5 change, 0 remove; 1 guest needs a restart, 0 recreated;
+ * 1 host did not answer`.
+ */
+export function renderPlanSummary(plan: PlanJson): string {
+  const s = plan.summary;
+  const parts: string[] = [];
+  if (s.hostsChanging === 0) parts.push(s.hostsPlanned === 0 ? "no host answered" : "no host would change");
+  else {
+    parts.push(`${plural(s.hostsChanging, "host")} would change: ${s.create} create, ${s.change} change, ${s.remove} remove`);
+    parts.push(`${plural(s.guestsRestart, "guest")} ${s.guestsRestart === 1 ? "needs" : "need"} a restart, ${s.guestsRecreate} recreated`);
+  }
+  if (s.failed > 0) parts.push(`${plural(s.failed, "resource")} could not be checked`);
+  parts.push(`${plural(s.hostsUnanswered, "host")} did not answer`);
+  return parts.join("; ");
+}
