@@ -17,7 +17,10 @@ import { Alerts } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
 import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
 import { BundleService } from "./assignment/index.js";
-import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyStore, policyAdminHandlers } from "./policies/index.js";
+import { PlanRequester } from "./plan/index.js";
+import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore, policyAdminHandlers } from "./policies/index.js";
+import { RolloutStore } from "./rollout/index.js";
+import { DEFAULT_PLAN_TIMEOUT_MS, planFleet, rolloutAdminHandlers, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, pruneHistory } from "./store/index.js";
 
 export interface ControllerOptions {
@@ -29,6 +32,8 @@ export interface ControllerOptions {
   agents?: Partial<AgentServiceOptions>;
   /** Webhook URLs (validated http/https) that receive drift and failure alerts. */
   webhooks?: string[];
+  /** Rollout engine timing (tests): tick interval and the plan stage's wait for answers. */
+  rollouts?: { tickMs?: number; planTimeoutMs?: number };
   /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */
   complianceSnapshotCron?: string;
   log?: Logger;
@@ -67,6 +72,7 @@ export class Controller {
   private compliance: ComplianceService | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private driftAdmin: DriftAdmin | undefined;
+  private rollouts: RolloutRunner | undefined;
   private boundPort = 0;
   readonly log: Logger;
 
@@ -99,7 +105,37 @@ export class Controller {
     });
     this.policies = policies;
     this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
+    const startedAt = Date.now();
     const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log);
+    const revisions = new PolicyRevisionLoader(policies);
+    const planRequester = new PlanRequester(this.log);
+    this.agents.use(planRequester.hooks());
+    const agents = this.agents;
+    const rollouts = (this.rollouts = new RolloutRunner({
+      db: this.store.db,
+      store: new RolloutStore(this.store.db),
+      policies,
+      revisions,
+      hosts: this.store.hosts,
+      bundles,
+      log: this.log.child({ part: "rollout" }),
+      tickMs: this.options.rollouts?.tickMs,
+    }));
+    const plan = (policy: string, previous: string | null, timeoutMs: number) => {
+      const p = policies.current().policies.find((x) => x.name === policy);
+      if (!p) return Promise.reject(new Error(`policy ${policy} is not in force`));
+      return planFleet({ agents, bundles, requester: planRequester, startedAt }, p, previous, rollouts.targetsOf(p), timeoutMs);
+    };
+    rollouts.usePlanStage((r, done) => {
+      const p = revisions.get(r.policy, r.toRevision);
+      const targets = Object.values(r.hosts).filter((h) => h.stage >= 0).map((h) => h.name).sort();
+      planFleet({ agents, bundles, requester: planRequester, startedAt }, p, r.fromRevision, targets, this.options.rollouts?.planTimeoutMs ?? DEFAULT_PLAN_TIMEOUT_MS).then(done, (err: unknown) => {
+        this.log.warn({ policy: r.policy, err: describeError(err) }, "the rollout's plan stage failed; recording the failure as its plan");
+        done({ error: describeError(err) });
+      });
+    });
+    // Before the bundles: rollouts decide which revision each host's first bundle carries.
+    rollouts.attach(this.agents);
     bundles.attach(this.agents);
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
@@ -113,7 +149,7 @@ export class Controller {
     const server = new grpc.Server(SERVER_OPTIONS);
     server.addService(proto.AgentService.service, this.agents.handlers());
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems()) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""), ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }) } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -149,6 +185,7 @@ export class Controller {
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
     this.compliance?.stop();
+    this.rollouts?.stop();
     clearInterval(this.retentionTimer);
     this.driftAdmin?.close();
     this.ingestor?.flush();

@@ -161,7 +161,8 @@ export class Enforcer {
 
   /**
    * Takes a bundle from the controller (PolicyBundle). A valid new revision is cached and
-   * converged (trigger "bundle"); the same revision only updates the generation; an invalid
+   * converged (trigger "bundle"); the same revision at another generation is re-checked
+   * so that a Report carries the new generation; an invalid
    * one is rejected and the current bundle stays in force.
    */
   setBundle(input: unknown): SetBundleResult {
@@ -178,6 +179,8 @@ export class Enforcer {
       if (this.bundle.generation !== b.generation) {
         save();
         this.bundle = b;
+        // The controller waits for a Report of this generation (observedGeneration, rollout stages).
+        this.request("bundle", [{ type: "all" }]);
       }
       return { accepted: true, changed: false };
     }

@@ -1,4 +1,5 @@
-import { describeError, formatConflict, type Logger, type SqliteDatabase } from "../../common/index.js";
+import { describeError, formatConflict, type LoadedPolicy, type Logger, type SqliteDatabase } from "../../common/index.js";
+import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import { targetHostOf, type PolicySet } from "../policies/index.js";
 import type { HostStore } from "../store/index.js";
@@ -12,6 +13,22 @@ export interface PolicySetSource {
 }
 
 /**
+ * Chooses which revision of each policy in force a host's bundle carries (the rollout
+ * engine: hosts outside a started stage keep the previous good revision). Returns the
+ * policies to resolve for `host`; may throw, which leaves the host's bundle unchanged.
+ */
+export interface RevisionSelector {
+  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[];
+}
+
+/** A bundle as sent to an agent. */
+export interface BundleMessage {
+  revision: string;
+  generation: number;
+  policies: Required<BundledPolicy>[];
+}
+
+/**
  * Computes, stores and delivers each host's policy bundle. Contract:
  * - a host's bundle is resolved from the policies in force, the inventory and the host's
  *   stored facts; a new revision becomes a new generation (host_bundles);
@@ -21,11 +38,17 @@ export interface PolicySetSource {
  *   agent last said it has (Hello) or was last sent: on connect, after an accepted policy
  *   change, and after its facts changed. An agent without a bundle ("") counts as holding
  *   an empty one, so a host no policy targets is sent nothing.
+ * - which revision of each policy a host gets is the selector's choice (default: the one in
+ *   force); after every delivery attempt to a connected agent (sent, or already held)
+ *   `onDelivered` listeners hear the generation the agent now has.
  */
 export class BundleService {
   readonly bundles: HostBundleStore;
   /** The bundle revision each live session holds (from its Hello, then what we sent). */
   private readonly held = new WeakMap<AgentSession, string>();
+  private readonly deliveredListeners: ((host: string, generation: number) => void)[] = [];
+  private agents: AgentService | undefined;
+  private selector: RevisionSelector | undefined;
 
   constructor(
     db: SqliteDatabase,
@@ -37,12 +60,23 @@ export class BundleService {
     this.bundles = new HostBundleStore(db);
   }
 
+  /** Sets who chooses the revision of each policy per host (before attach). */
+  useSelector(selector: RevisionSelector): void {
+    this.selector = selector;
+  }
+
+  /** Calls `listener(host, generation)` after each delivery attempt to a connected agent. */
+  onDelivered(listener: (host: string, generation: number) => void): void {
+    this.deliveredListeners.push(listener);
+  }
+
   /** Computes and stores `host`'s current bundle; undefined for an unknown host. */
   refresh(host: string): { bundle: HostBundle; changed: boolean } | undefined {
     const row = this.hosts.get(host);
     if (!row) return undefined;
     const { policies, inventory } = this.policies.current();
-    const computed = computeBundle(policies, inventory, targetHostOf(row));
+    const chosen = this.selector ? this.selector.policiesFor(host, policies) : policies;
+    const computed = computeBundle(chosen, inventory, targetHostOf(row));
     const saved = this.bundles.save(host, computed, this.now());
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
@@ -50,6 +84,27 @@ export class BundleService {
       this.log.info({ host, revision: computed.revision, generation: saved.bundle.generation, policies: computed.policies.map((p) => p.name) }, "host bundle changed");
     }
     return saved;
+  }
+
+  /**
+   * The bundle `host` would get with `policy` replaced by `replacement` (e.g. a revision
+   * still to be rolled out), for a dry-run; not stored. Undefined for an unknown host.
+   */
+  hypothetical(host: string, replacement: LoadedPolicy): BundleMessage | undefined {
+    const row = this.hosts.get(host);
+    if (!row) return undefined;
+    const { policies, inventory } = this.policies.current();
+    const chosen = this.selector ? this.selector.policiesFor(host, policies) : [...policies];
+    const others = chosen.filter((p) => p.name !== replacement.name);
+    const computed = computeBundle([...others, replacement], inventory, targetHostOf(row));
+    return { revision: computed.revision, generation: (this.bundles.get(host)?.generation ?? 0) + 1, policies: computed.policies };
+  }
+
+  /** Recomputes `host`'s bundle and sends it when its agent is connected and lacks it. */
+  deliverHost(host: string): void {
+    const session = this.agents?.session(host);
+    if (session) this.deliver(session);
+    else this.safely(host, () => this.refresh(host));
   }
 
   /** Hosts whose current bundle leaves policies out, by name. */
@@ -66,6 +121,7 @@ export class BundleService {
    * compliance must see the bundles offline hosts are due, not the ones they last got.
    */
   attach(agents: AgentService): void {
+    this.agents = agents;
     for (const h of this.hosts.list()) this.safely(h.name, () => this.refresh(h.name));
     agents.use({
       onReady: (session, hello) => {
@@ -95,12 +151,14 @@ export class BundleService {
       // A → B → A while it was away it holds A at an older generation and must learn the new
       // one (it updates the generation without re-converging), or it stays "pending" forever.
       const sentThisGeneration = saved.bundle.sentAt !== null && !saved.changed;
-      if ((held === saved.bundle.revision && sentThisGeneration) || (held === "" && saved.bundle.bundle.policies.length === 0)) return;
       const { bundle } = saved;
-      session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
-      this.held.set(session, bundle.revision);
-      this.bundles.markSent(host, bundle.revision, this.now());
-      this.log.info({ host, revision: bundle.revision, generation: bundle.generation }, "bundle sent");
+      if (!((held === bundle.revision && sentThisGeneration) || (held === "" && bundle.bundle.policies.length === 0))) {
+        session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
+        this.held.set(session, bundle.revision);
+        this.bundles.markSent(host, bundle.revision, this.now());
+        this.log.info({ host, revision: bundle.revision, generation: bundle.generation }, "bundle sent");
+      }
+      for (const l of this.deliveredListeners) l(host, bundle.generation);
     });
   }
 

@@ -18,7 +18,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * targets, and up to `history` earlier revisions (newest first); the last load attempt's
  * time, and its errors when it was rejected; hosts whose bundle leaves policies out.
  */
-export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: number, hostProblems: () => HostBundleProblems[] = () => []): ListPoliciesResponse {
+export function listPolicies(
+  repo: PolicyRepository,
+  hosts: HostStore,
+  history: number,
+  hostProblems: () => HostBundleProblems[] = () => [],
+  rolloutState: (policy: string) => string = () => "",
+): ListPoliciesResponse {
   const { policies, inventory } = repo.current();
   const stored = new Map(repo.store.inForce().map((r) => [r.policy, r]));
   const known = hosts.list().map((h) => {
@@ -41,7 +47,7 @@ export function listPolicies(repo: PolicyRepository, hosts: HostStore, history: 
         priority: p.priority,
         hosts: known.filter((h) => matchTargets(p.targets, h)).map((h) => h.name),
         createdAt: row ? iso(row.createdAt) : "",
-        rolloutState: "",
+        rolloutState: rolloutState(p.name),
         history: earlier.map((r) => ({ revision: r.revision, generation: r.generation, createdAt: iso(r.createdAt) })),
         description: p.description ?? "",
       };
@@ -62,11 +68,12 @@ export function policyAdminHandlers(
   hosts: HostStore,
   log: Logger,
   hostProblems?: () => HostBundleProblems[],
+  rolloutState?: (policy: string) => string,
 ): Pick<AdminServiceHandlers, "ListPolicies"> {
   return {
     ListPolicies: (call, callback) => {
       try {
-        callback(null, listPolicies(repo, hosts, call.request.history, hostProblems));
+        callback(null, listPolicies(repo, hosts, call.request.history, hostProblems, rolloutState));
       } catch (err) {
         log.error({ err: describeError(err) }, "listing policies failed");
         callback({ code: grpc.status.INTERNAL, details: `listing policies failed: ${describeError(err)}` });

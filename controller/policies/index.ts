@@ -17,3 +17,4 @@ export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./admin.j
 
 /** `--policies` default: the folder `policies` in the working directory. */
 export const DEFAULT_POLICIES_DIR = "policies";
+export { PolicyRevisionLoader, PolicyRevisionUnavailableError } from "./revision-loader.js";

@@ -87,6 +87,7 @@ export class PolicyStore {
     this.stmts = {
       inForce: db.prepare<[], DbRevision>("SELECT * FROM policy_revisions WHERE current = 1 ORDER BY policy"),
       lastGeneration: db.prepare<[string], { g: number | null }>("SELECT MAX(generation) AS g FROM policy_revisions WHERE policy = ?"),
+      revision: db.prepare<[string, string], DbRevision>("SELECT * FROM policy_revisions WHERE policy = ? AND revision = ? ORDER BY generation DESC LIMIT 1"),
       history: db.prepare<[string, number], DbRevision>("SELECT * FROM policy_revisions WHERE policy = ? ORDER BY generation DESC LIMIT ?"),
       retire: db.prepare("UPDATE policy_revisions SET current = 0 WHERE policy = ? AND current = 1"),
       remove: db.prepare("UPDATE policy_revisions SET current = 0, removed_at = ? WHERE policy = ? AND current = 1"),
@@ -111,6 +112,12 @@ export class PolicyStore {
   /** The highest generation `policy` ever had (0 = none). */
   lastGeneration(policy: string): number {
     return this.stmts.lastGeneration.get(policy)?.g ?? 0;
+  }
+
+  /** The newest stored row of `policy` with content `revision` (in force or not). */
+  revision(policy: string, revision: string): PolicyRevisionRow | undefined {
+    const row = this.stmts.revision.get(policy, revision);
+    return row ? toRevision(row) : undefined;
   }
 
   /** `policy`'s revisions, newest first, at most `limit`. */

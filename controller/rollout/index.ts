@@ -1,6 +1,6 @@
 /**
  * Staged rollouts of one policy revision: a pure state machine (`step`), its store, and the
- * `rollout status` document. Not wired into bundle delivery yet. Contracts:
+ * `rollout status` document (wired into delivery by controller/rollout-runner). Contracts:
  * - stages: 0 = plan (ends on planRecorded/planSkipped), canary, then batches of
  *   batchHostCount() over ALL targets, percentages rounded up, at least 1 (25% of 10 = 3),
  *   hosts in sorted-name order. A stage waits until every host reported the delivered
@@ -35,6 +35,7 @@ export {
 export { createRollout, planStages, type NewRollout } from "./create.js";
 export { step, stepAll } from "./machine.js";
 export { revisionFor, heldRevisions, goodRevision, isActive, isRollingBack, activeStage, failedHosts } from "./queries.js";
+export { decideOnRevision, type RevisionDecision } from "./decide.js";
 export { RolloutStateError, RolloutConflictError } from "./errors.js";
 export { RolloutStore, type RolloutSummary } from "./store.js";
 export { rolloutStatusJson, type RolloutStatusJson, type RolloutStageJson } from "./status.js";

@@ -28,6 +28,8 @@ export interface RolloutStatusJson {
   failedHosts: string[];
   hosts: { name: string; stage: number; phase: HostPhase; online: boolean; reason?: string }[];
   lateHosts: string[];
+  /** Stage 0's result (the fleet dry-run, `plan --json`) once recorded. */
+  plan?: unknown;
 }
 
 const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
@@ -52,6 +54,7 @@ export function rolloutStatusJson(r: Rollout): RolloutStatusJson {
   if (r.reason !== null) out.reason = r.reason;
   if (r.startedAt !== null) out.startedAt = iso(r.startedAt);
   if (r.finishedAt !== null) out.finishedAt = iso(r.finishedAt);
+  if (r.plan !== null) out.plan = r.plan;
   return out;
 }
 

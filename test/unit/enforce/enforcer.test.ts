@@ -120,6 +120,21 @@ describe("enforcer scheduling", () => {
     expect(t.e.setBundle(bundle("r1", ["a"]))).toEqual({ accepted: true, changed: false });
   });
 
+  it("re-checks and reports when the same revision arrives at a new generation", async () => {
+    const t = setup(1);
+    t.e.setBundle(bundle("r1", ["a"]));
+    t.e.start();
+    await t.e.idle();
+    const before = t.runs.length;
+    expect(t.e.setBundle({ ...bundle("r1", ["a"]), generation: 5 })).toEqual({ accepted: true, changed: false });
+    await t.e.idle();
+    expect(t.runs.length).toBe(before + 1);
+    expect(t.runs.at(-1)!.report).toMatchObject({ generation: 5, bundleRevision: "r1", trigger: "bundle" });
+    expect(t.e.setBundle({ ...bundle("r1", ["a"]), generation: 5 })).toEqual({ accepted: true, changed: false });
+    await t.e.idle();
+    expect(t.runs.length).toBe(before + 1);
+  });
+
   it("records runs again once the connection is ready, even when no 'restored' event came", async () => {
     const conn = { generation: 1, state: "ready" };
     const t = setup(1, { connection: conn });

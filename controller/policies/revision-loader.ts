@@ -1,0 +1,51 @@
+import { formatIssue, loadPolicySources, VirtfleetError, type LoadedPolicy, type PolicySource } from "../../common/index.js";
+import type { PolicyRepository } from "./repository.js";
+
+/** How many revisions that are not in force are kept parsed. */
+const CACHE_LIMIT = 64;
+
+export class PolicyRevisionUnavailableError extends VirtfleetError {
+  constructor(
+    readonly policy: string,
+    readonly revision: string,
+    detail: string,
+  ) {
+    super("POLICY_REVISION_UNAVAILABLE", `revision ${revision} of policy ${policy} cannot be loaded: ${detail}`);
+  }
+}
+
+/**
+ * Any stored revision of a policy as a LoadedPolicy, e.g. the previous good revision a
+ * rollout keeps on hosts outside its started stages. The revision in force comes from the
+ * repository; others are parsed from their stored source (with the inventory of the last
+ * accepted load, leniently, as they were accepted before) and cached. Throws
+ * PolicyRevisionUnavailableError when the revision is not stored or no longer parses.
+ */
+export class PolicyRevisionLoader {
+  private readonly cache = new Map<string, LoadedPolicy>();
+
+  constructor(private readonly repository: PolicyRepository) {}
+
+  get(policy: string, revision: string): LoadedPolicy {
+    const inForce = this.repository.current().policies.find((p) => p.name === policy);
+    if (inForce?.revision === revision) return inForce;
+    const key = `${policy}\u0000${revision}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const store = this.repository.store;
+    const row = store.revision(policy, revision);
+    if (!row) throw new PolicyRevisionUnavailableError(policy, revision, "it is not stored");
+    const sources: PolicySource[] = [{ file: row.file, text: row.source }];
+    const inv = store.lastAcceptedLoad();
+    if (inv?.inventoryFile && inv.inventorySource !== null) sources.unshift({ file: inv.inventoryFile, text: inv.inventorySource });
+    const result = loadPolicySources(sources, { resolveInventoryHosts: false });
+    const loaded = result.policies.find((p) => p.name === policy && p.revision === revision);
+    if (!loaded) {
+      const why = result.errors.length > 0 ? result.errors.map(formatIssue).join("; ") : "the stored source holds another revision";
+      throw new PolicyRevisionUnavailableError(policy, revision, why);
+    }
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, loaded);
+    return loaded;
+  }
+}

@@ -1,0 +1,74 @@
+import * as grpc from "@grpc/grpc-js";
+import { describeError, type Logger } from "../../common/index.js";
+import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
+import type { PolicyRepository } from "../policies/index.js";
+import { goodRevision, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
+import { DEFAULT_PLAN_TIMEOUT_MS } from "./fleet-plan.js";
+import type { RolloutCommand, RolloutRunner } from "./runner.js";
+import type { PlanJson } from "../plan/index.js";
+
+const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
+/** Longest plan wait an admin may ask for. */
+export const MAX_PLAN_TIMEOUT_MS = 300_000;
+const MAX_REASON = 500;
+
+export interface RolloutAdminDeps {
+  runner: RolloutRunner;
+  policies: PolicyRepository;
+  /** The fleet dry-run of the policy in force (see planFleet). */
+  plan: (policy: string, previousRevision: string | null, timeoutMs: number) => Promise<PlanJson>;
+  log: Logger;
+}
+
+type Failure = { code: grpc.status; details: string };
+
+/**
+ * AdminService.RolloutStatus, ControlRollout and Plan. A policy is known when it is in force
+ * or has a rollout on record; anything else is NOT_FOUND naming it. Commands that do not
+ * apply in the rollout's state are FAILED_PRECONDITION with the state in the message.
+ */
+export function rolloutAdminHandlers(d: RolloutAdminDeps): Pick<AdminServiceHandlers, "RolloutStatus" | "ControlRollout" | "Plan"> {
+  const unknown = (policy: string): Failure => ({ code: grpc.status.NOT_FOUND, details: `unknown policy ${JSON.stringify(policy)}; see \`virtfleet policies\`` });
+  const inForce = (policy: string) => d.policies.current().policies.find((p) => p.name === policy);
+  const status = (r: Rollout | undefined) => ({ found: r !== undefined, statusJson: r ? JSON.stringify(rolloutStatusJson(r)) : "" });
+  return {
+    RolloutStatus: (call, callback) => {
+      const policy = call.request.policy;
+      const r = d.runner.rolloutOf(policy);
+      if (!r && !inForce(policy)) return callback(unknown(policy));
+      callback(null, status(r));
+    },
+    ControlRollout: (call, callback) => {
+      const { policy, action, reason } = call.request;
+      if (!COMMANDS.includes(action as RolloutCommand)) {
+        return callback({ code: grpc.status.INVALID_ARGUMENT, details: `unknown rollout action ${JSON.stringify(action)}; use one of ${COMMANDS.join(", ")}` });
+      }
+      const r = d.runner.rolloutOf(policy);
+      if (!r) return callback(inForce(policy) ? { code: grpc.status.FAILED_PRECONDITION, details: `policy ${policy} has no rollout yet` } : unknown(policy));
+      try {
+        const after = d.runner.control(policy, action as RolloutCommand, reason ? reason.slice(0, MAX_REASON) : undefined);
+        d.log.info({ policy, action, rollout: after.id, state: after.state }, "rollout command applied");
+        callback(null, status(after));
+      } catch (err) {
+        if (err instanceof RolloutStateError) return callback({ code: grpc.status.FAILED_PRECONDITION, details: err.message });
+        d.log.error({ policy, action, err: describeError(err) }, "rollout command failed");
+        callback({ code: grpc.status.INTERNAL, details: `rollout ${action} failed: ${describeError(err)}` });
+      }
+    },
+    Plan: (call, callback) => {
+      const { policy, timeoutMs } = call.request;
+      const p = inForce(policy);
+      if (!p) return callback(unknown(policy));
+      const r = d.runner.rolloutOf(policy);
+      const previous = r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
+      const wait = timeoutMs > 0 ? Math.min(timeoutMs, MAX_PLAN_TIMEOUT_MS) : DEFAULT_PLAN_TIMEOUT_MS;
+      d.plan(policy, previous, wait).then(
+        (plan) => callback(null, { planJson: JSON.stringify(plan) }),
+        (err: unknown) => {
+          d.log.error({ policy, err: describeError(err) }, "fleet plan failed");
+          callback({ code: grpc.status.INTERNAL, details: `plan of ${policy} failed: ${describeError(err)}` });
+        },
+      );
+    },
+  };
+}

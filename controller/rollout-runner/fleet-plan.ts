@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LoadedPolicy } from "../../common/index.js";
+import type { AgentService } from "../agents/index.js";
+import type { BundleService } from "../assignment/index.js";
+import { aggregatePlan, type PlanAnswer, type PlanJson, type PlanRequester } from "../plan/index.js";
+
+/** Default wait for the hosts' dry-run answers. */
+export const DEFAULT_PLAN_TIMEOUT_MS = 30_000;
+/** After a controller start, targets not connected yet are waited for this long (agents reconnecting). */
+export const RECONNECT_GRACE_MS = 10_000;
+const POLL_MS = 200;
+
+export interface FleetPlanDeps {
+  agents: AgentService;
+  bundles: BundleService;
+  requester: PlanRequester;
+  /** When the controller started (ms): within RECONNECT_GRACE_MS of it, offline targets are waited for. */
+  startedAt: number;
+  now?: () => number;
+}
+
+/**
+ * The fleet-wide dry-run of `policy` (a revision, in force or pending) on `targets`: each
+ * connected target dry-runs the bundle it would hold with that revision (its other policies
+ * as they are), at most `timeoutMs` in all; targets not connected are "offline". Never throws
+ * for a host's failure: that host's answer says what happened.
+ */
+export async function planFleet(deps: FleetPlanDeps, policy: LoadedPolicy, previousRevision: string | null, targets: readonly string[], timeoutMs = DEFAULT_PLAN_TIMEOUT_MS): Promise<PlanJson> {
+  const now = deps.now ?? Date.now;
+  const deadline = now() + timeoutMs;
+  const waitUntil = Math.min(deadline, deps.startedAt + RECONNECT_GRACE_MS);
+  const answers = new Map<string, PlanAnswer>();
+  await Promise.all(
+    targets.map(async (host) => {
+      while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
+      const session = deps.agents.session(host);
+      const bundle = session ? deps.bundles.hypothetical(host, policy) : undefined;
+      if (!session || !bundle) return answers.set(host, { status: "offline" });
+      const left = deadline - now();
+      answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));
+    }),
+  );
+  return aggregatePlan({ policy: policy.name, revision: policy.revision, previousRevision, targets: [...targets], answers, now: now() });
+}

@@ -1,0 +1,436 @@
+import {
+  describeError,
+  describeHost,
+  matchTargets,
+  type LoadedPolicy,
+  type Logger,
+  type SqliteDatabase,
+  VirtfleetError,
+} from "../../common/index.js";
+import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { AgentService, AgentSession } from "../agents/index.js";
+import type { BundleService, RevisionSelector } from "../assignment/index.js";
+import { targetHostOf, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
+import {
+  createRollout,
+  decideOnRevision,
+  isActive,
+  revisionFor,
+  step,
+  type Rollout,
+  type RolloutEffect,
+  type RolloutEvent,
+  type RolloutStore,
+} from "../rollout/index.js";
+import type { HostStore } from "../store/index.js";
+import { driftAgainst, policyOutcome } from "./host-signals.js";
+
+/** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
+export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
+
+export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
+
+export interface RolloutRunnerOptions {
+  db: SqliteDatabase;
+  store: RolloutStore;
+  policies: PolicyRepository;
+  revisions: PolicyRevisionLoader;
+  hosts: HostStore;
+  bundles: BundleService;
+  log: Logger;
+  tickMs?: number;
+  now?: () => number;
+}
+
+/** Starts stage 0 (the fleet dry-run) of a rollout; calls back with the recorded result. */
+export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => void) => void;
+
+/**
+ * Drives every policy's rollouts: turns policy changes into rollouts, stream events into
+ * rollout events, and rollout effects into bundle deliveries. Contract:
+ * - each host's bundle carries, per policy, revisionFor(newest rollout, host) while that
+ *   rollout is about the revision in force (RevisionSelector); else the revision in force;
+ * - every rollout state is saved before its effects run, so a restarted controller resumes
+ *   from the store (listActive) exactly where it was;
+ * - steps run one at a time in arrival order (a queue), also when an effect's delivery
+ *   produces new events;
+ * - one active rollout per policy: a newer revision supersedes (aborts) the active one
+ *   first, and the new rollout starts from the revisions hosts hold.
+ */
+export class RolloutRunner implements RevisionSelector {
+  /** The newest rollout of each policy (active or ended). */
+  private readonly latest = new Map<string, Rollout>();
+  private readonly queue: { policy: string; event: RolloutEvent }[] = [];
+  private draining = false;
+  private agents: AgentService | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private planStage: PlanStageStarter | undefined;
+  private readonly now: () => number;
+  private readonly failedStmt;
+
+  constructor(private readonly o: RolloutRunnerOptions) {
+    this.now = o.now ?? Date.now;
+    this.failedStmt = o.db.prepare<[string, string], { kind: string; name: string; error: string }>(
+      "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome = 'failed' LIMIT 1",
+    );
+  }
+
+  /** Who runs stage 0 (the plan); without one, the plan stage is skipped. Set before attach. */
+  usePlanStage(starter: PlanStageStarter): void {
+    this.planStage = starter;
+  }
+
+  /**
+   * Loads the rollouts, becomes the bundles' revision selector, hooks into the agent stream
+   * and policy changes, and acts on revisions accepted while the controller was down. Call
+   * before BundleService.attach (so its first computation already sees the rollouts).
+   */
+  attach(agents: AgentService): void {
+    this.agents = agents;
+    const inForce = new Set(this.o.policies.current().policies.map((p) => p.name));
+    for (const name of inForce) {
+      const r = this.o.store.latest(name);
+      if (r) this.latest.set(name, r);
+    }
+    this.o.bundles.useSelector(this);
+    this.o.bundles.onDelivered((host, generation) => this.delivered(host, generation));
+    agents.use({
+      onReady: (session) => this.hostReady(session),
+      onClosed: (session) => this.hostClosed(session),
+      onEvent: (session, msg) => this.hostEvent(session, msg),
+    });
+    this.o.policies.onChange((change) => this.policiesChanged(change));
+    this.run(() => {
+      for (const r of this.o.store.listActive()) {
+        if (!inForce.has(r.policy)) {
+          this.latest.set(r.policy, r);
+          this.enqueue(r.policy, { type: "abort", at: this.now(), reason: "the policy is no longer in the policies folder" });
+          continue;
+        }
+        // Nobody is connected right after a start: the participants come back online as they reconnect.
+        for (const h of Object.values(r.hosts)) if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
+      }
+      for (const p of this.o.policies.current().policies) this.onRevision(p);
+      for (const r of this.latest.values()) if (isActive(r)) this.resumePlan(r);
+    });
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The newest rollout of `policy`, if any (what `rollout status` shows). */
+  rolloutOf(policy: string): Rollout | undefined {
+    return this.latest.get(policy) ?? this.o.store.latest(policy);
+  }
+
+  /** RevisionSelector: the revision of each policy in force that `host` must hold now. */
+  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[] {
+    const out: LoadedPolicy[] = [];
+    for (const p of inForce) {
+      const r = this.latest.get(p.name);
+      if (!r || r.toRevision !== p.revision) {
+        out.push(p);
+        continue;
+      }
+      const rev = revisionFor(r, host);
+      if (rev === null) continue;
+      out.push(rev === p.revision ? p : this.o.revisions.get(p.name, rev));
+    }
+    return out;
+  }
+
+  /**
+   * Applies an operator command to the policy's newest rollout and returns it afterwards.
+   * Throws RolloutStateError when the command does not apply in its state, and
+   * RolloutMissingError when the policy has no rollout.
+   */
+  control(policy: string, command: RolloutCommand, reason: string | undefined): Rollout {
+    const r = this.rolloutOf(policy);
+    if (!r) throw new RolloutMissingError(policy);
+    const at = this.now();
+    const event: RolloutEvent =
+      command === "pause" ? { type: "pause", at, reason: reason ?? "paused by operator" } : command === "resume" ? { type: "resume", at } : { type: command, at, reason };
+    if (!this.latest.has(policy)) this.latest.set(policy, r);
+    // step() validates synchronously (throws before anything is saved); effects run in the queue.
+    step(r, event);
+    this.run(() => this.enqueue(policy, event));
+    return this.latest.get(policy) ?? r;
+  }
+
+  /** Targets of `policy` among the known hosts, as the inventory resolves them. */
+  targetsOf(policy: LoadedPolicy): string[] {
+    const { inventory } = this.o.policies.current();
+    return this.o.hosts
+      .list()
+      .filter((row) => {
+        const info = describeHost(inventory, row.name);
+        return matchTargets(policy.targets, { ...targetHostOf(row), groups: info.groups, labels: info.labels });
+      })
+      .map((row) => row.name)
+      .sort();
+  }
+
+  // ---- inputs ----
+
+  private policiesChanged(change: PolicyChange): void {
+    this.run(() => {
+      const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
+      for (const name of change.removed) {
+        const r = this.latest.get(name);
+        if (r && isActive(r)) this.enqueue(name, { type: "abort", at: this.now(), reason: "the policy was removed from the policies folder" });
+      }
+      for (const name of change.created) {
+        const p = current.get(name);
+        if (p) this.onRevision(p);
+      }
+    });
+  }
+
+  /** Acts on `policy`'s revision in force (decideOnRevision). Runs inside run(). */
+  private onRevision(policy: LoadedPolicy): void {
+    const latest = this.latest.get(policy.name);
+    const history = this.o.policies.store.history(policy.name, 2);
+    const readded = history.length > 1 && history[1]!.removedAt !== null;
+    const decision = decideOnRevision(latest, policy.revision, readded);
+    if (decision.type === "none") return;
+    const at = this.now();
+    if (decision.type === "revert") {
+      this.o.log.warn({ policy: policy.name, revision: policy.revision }, "policy reverted to the revision its rollout started from; rolling the rollout back");
+      this.enqueue(policy.name, { type: "rollback", at, reason: `the policy was reverted to revision ${policy.revision}` });
+      return;
+    }
+    // Applied at once (not queued): the new rollout can only be saved once this one ended.
+    if (decision.supersede) this.apply(policy.name, { type: "supersede", byRevision: policy.revision, at });
+    const generation = this.o.policies.revisions().find((r) => r.policy === policy.name)?.generation ?? 0;
+    let id = `${policy.name}@${generation}`;
+    for (let n = 2; this.o.store.load(id); n++) id = `${policy.name}@${generation}.${n}`;
+    const targets = this.targetsOf(policy);
+    const rollout = createRollout({
+      id,
+      policy: policy.name,
+      fromRevision: decision.fromRevision,
+      toRevision: policy.revision,
+      settings: policy.rollout,
+      targets,
+      online: this.agents?.connectedHosts() ?? [],
+      held: decision.held,
+      options: {
+        ...(policy.rollout.offlineTimeoutMs === undefined ? {} : { offlineTimeoutMs: policy.rollout.offlineTimeoutMs }),
+        ...(policy.rollout.offlineHosts === undefined ? {} : { offlineHosts: policy.rollout.offlineHosts }),
+      },
+      now: at,
+    });
+    this.o.store.save(rollout);
+    this.latest.set(policy.name, rollout);
+    this.o.log.info(
+      { policy: policy.name, rollout: id, from: decision.fromRevision, to: policy.revision, targets: targets.length, stages: rollout.stages.length },
+      "rollout created",
+    );
+    this.enqueue(policy.name, { type: "start", now: at });
+  }
+
+  private hostReady(session: AgentSession): void {
+    const host = session.host;
+    if (host === undefined) return;
+    this.run(() => {
+      const at = this.now();
+      for (const r of this.activeRollouts()) {
+        if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOnline", host, at });
+        else if (this.targetedBy(r, host)) this.enqueue(r.policy, { type: "hostEnrolled", host, online: true, at });
+      }
+    });
+  }
+
+  private hostClosed(session: AgentSession): void {
+    const host = session.host;
+    if (host === undefined) return;
+    const current = this.agents?.session(host);
+    if (current && current !== session) return; // replaced by a newer stream
+    this.run(() => {
+      for (const r of this.activeRollouts()) if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at: this.now() });
+    });
+  }
+
+  private hostEvent(session: AgentSession, msg: AgentMessage__Output): void {
+    const host = session.host;
+    if (host === undefined) return;
+    this.run(() => {
+      const at = this.now();
+      for (const r of this.activeRollouts()) {
+        const h = r.hosts[host];
+        if (!h) continue;
+        if (msg.report && !msg.report.dryRun) {
+          const outcome = policyOutcome(msg.report, r.policy);
+          this.enqueue(r.policy, { type: "hostObserved", host, generation: msg.report.generation, at, ...outcome });
+        } else if (msg.drift && h.stage >= 0) {
+          const startedAt = r.stages[h.stage]?.startedAt;
+          const reason = startedAt == null ? undefined : driftAgainst(msg.drift, r.policy, startedAt);
+          if (reason !== undefined) this.enqueue(r.policy, { type: "hostDrift", host, at, reason });
+        }
+      }
+    });
+  }
+
+  /**
+   * A delivery attempt left `host` with bundle `generation`. Also looks at what the host
+   * already reported: an agent that held this generation before (nothing new was sent)
+   * will not report it again.
+   */
+  private delivered(host: string, generation: number): void {
+    this.run(() => {
+      const at = this.now();
+      const observed = this.o.hosts.get(host)?.observedGeneration ?? 0;
+      for (const r of this.activeRollouts()) {
+        if (!r.hosts[host]) continue;
+        this.enqueue(r.policy, { type: "delivered", host, generation, at });
+        if (observed >= generation) {
+          const failed = this.failedStmt.get(host, r.policy);
+          const outcome = failed ? { converged: "failed" as const, reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` } : { converged: "ok" as const };
+          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
+        }
+      }
+    });
+  }
+
+  private tick(): void {
+    this.run(() => {
+      const now = this.now();
+      for (const r of this.activeRollouts()) if (r.state === "running") this.enqueue(r.policy, { type: "tick", now });
+    });
+  }
+
+  // ---- the queue ----
+
+  private enqueue(policy: string, event: RolloutEvent): void {
+    this.queue.push({ policy, event });
+  }
+
+  /** Runs `fn` (which enqueues) and then drains the queue, unless already draining (then the outer drain picks the events up). */
+  private run(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let item = this.queue.shift(); item; item = this.queue.shift()) this.apply(item.policy, item.event);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private apply(policy: string, event: RolloutEvent): void {
+    const before = this.latest.get(policy);
+    if (!before) return;
+    let out;
+    try {
+      out = step(before, event);
+    } catch (err) {
+      this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable");
+      return;
+    }
+    const { rollout, effects } = out;
+    if (effects.length === 0 && sameState(before, rollout)) return;
+    try {
+      this.o.store.save(rollout);
+    } catch (err) {
+      this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the event is dropped");
+      return;
+    }
+    this.latest.set(policy, rollout);
+    if (before.state !== rollout.state) this.o.log.info({ policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined }, "rollout state changed");
+    for (const fx of effects) this.perform(rollout, fx);
+  }
+
+  private perform(r: Rollout, fx: RolloutEffect): void {
+    const ctx = { policy: r.policy, rollout: r.id };
+    switch (fx.type) {
+      case "sendRevision":
+      case "rollbackHost":
+        this.o.bundles.deliverHost(fx.host);
+        return;
+      case "stageStarted":
+        this.o.log.info({ ...ctx, stage: fx.stage, kind: fx.kind, hosts: fx.hosts }, "rollout stage started");
+        if (fx.kind === "plan") this.startPlan(r);
+        return;
+      case "stageSucceeded":
+        this.o.log.info({ ...ctx, stage: fx.stage }, "rollout stage succeeded");
+        return;
+      case "rolloutFailed":
+        this.o.log.warn({ ...ctx, reason: fx.reason }, "rollout failed");
+        return;
+      case "log":
+        this.o.log[fx.level]({ ...ctx, host: fx.host, stage: fx.stage }, fx.message);
+        return;
+    }
+  }
+
+  // ---- stage 0 ----
+
+  private startPlan(r: Rollout): void {
+    const policy = r.policy;
+    const id = r.id;
+    if (!this.planStage) {
+      this.enqueue(policy, { type: "planSkipped", at: this.now() });
+      return;
+    }
+    try {
+      this.planStage(r, (result) => {
+        this.run(() => {
+          if (this.latest.get(policy)?.id === id) this.enqueue(policy, { type: "planRecorded", result, at: this.now() });
+        });
+      });
+    } catch (err) {
+      this.o.log.warn({ policy, rollout: id, err: describeError(err) }, "the plan stage could not run; skipped");
+      this.enqueue(policy, { type: "planSkipped", at: this.now() });
+    }
+  }
+
+  /** After a restart: a rollout whose plan stage was waiting asks again. */
+  private resumePlan(r: Rollout): void {
+    if (r.stages[0]?.state === "waiting") this.startPlan(r);
+  }
+
+  // ---- helpers ----
+
+  private activeRollouts(): Rollout[] {
+    return [...this.latest.values()].filter(isActive);
+  }
+
+  private targetedBy(r: Rollout, host: string): boolean {
+    const row = this.o.hosts.get(host);
+    if (!row) return false;
+    const { inventory } = this.o.policies.current();
+    const info = describeHost(inventory, host);
+    const target = { ...targetHostOf(row), groups: info.groups, labels: info.labels };
+    for (const rev of [r.toRevision, r.fromRevision]) {
+      if (rev === null) continue;
+      try {
+        if (matchTargets(this.o.revisions.get(r.policy, rev).targets, target)) return true;
+      } catch {
+        // An unavailable revision targets nobody.
+      }
+    }
+    return false;
+  }
+}
+
+export class RolloutMissingError extends VirtfleetError {
+  constructor(readonly policy: string) {
+    super("ROLLOUT_MISSING", `policy ${policy} has no rollout yet`);
+  }
+}
+
+function sameState(a: Rollout, b: Rollout): boolean {
+  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
+}

@@ -1,0 +1,30 @@
+import { goodRevision, heldRevisions, isActive, isRollingBack } from "./queries.js";
+import type { Rollout } from "./types.js";
+
+/** What a policy's revision in force asks of its rollouts. */
+export type RevisionDecision =
+  /** Nothing: the newest rollout already carries this revision, or it is the good one anyway. */
+  | { type: "none" }
+  /** The policy went back to the revision the active rollout started from: roll that rollout back. */
+  | { type: "revert"; rollout: Rollout }
+  /** Start a rollout to the revision (after superseding `supersede` when set). */
+  | { type: "start"; fromRevision: string | null; held: Record<string, string | null> | undefined; supersede: Rollout | undefined };
+
+/**
+ * Decides what the revision in force `inForce` of a policy means given its newest rollout
+ * `latest` (undefined = none yet) and whether the policy was removed since (`readded`: its
+ * previous revision was retired by a removal, so no host holds any revision of it).
+ * Contract: idempotent — after acting on a decision, deciding again on the same inputs
+ * (e.g. after a controller restart) gives `none`.
+ */
+export function decideOnRevision(latest: Rollout | undefined, inForce: string, readded = false): RevisionDecision {
+  if (latest && latest.toRevision === inForce) return { type: "none" };
+  if (!latest || (readded && !isActive(latest))) return { type: "start", fromRevision: null, held: undefined, supersede: undefined };
+  if (isActive(latest)) {
+    if (latest.fromRevision === inForce) return isRollingBack(latest) ? { type: "none" } : { type: "revert", rollout: latest };
+    return { type: "start", fromRevision: latest.fromRevision, held: heldRevisions(latest), supersede: latest };
+  }
+  const good = goodRevision(latest);
+  if (good === inForce) return { type: "none" };
+  return { type: "start", fromRevision: good, held: heldRevisions(latest), supersede: undefined };
+}
