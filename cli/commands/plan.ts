@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import { formatDuration, OptionError } from "../../common/index.js";
+import { MAX_PLAN_TIMEOUT_MS } from "../../controller/rollout-runner/index.js";
 import { durationArg } from "../option-parsers.js";
 import { renderPlan } from "../output/plan-view.js";
 import { adminCommand, policyArg, withPolicyClient, type AdminFlags } from "./rollout.js";
 
 export const DEFAULT_PLAN_TIMEOUT_MS = 30_000;
-export const MAX_PLAN_TIMEOUT_MS = 3_600_000;
 
-/** --timeout: how long the controller waits for the hosts' dry-runs; 1 ms to 1 h. */
+/** --timeout: how long the controller waits for the hosts' dry-runs; more than 0, at most the controller's limit (5m). */
 export function planTimeoutArg(value: string): number {
   const ms = durationArg(value);
-  if (ms <= 0 || ms > MAX_PLAN_TIMEOUT_MS) throw new OptionError("--timeout", `must be more than 0 and at most 1h, got "${value}"`);
+  if (ms <= 0 || ms > MAX_PLAN_TIMEOUT_MS) throw new OptionError("--timeout", `must be more than 0 and at most ${formatDuration(MAX_PLAN_TIMEOUT_MS)}, got "${value}"`);
   return ms;
 }
 
@@ -29,7 +29,7 @@ Examples:
 export function registerPlanCommand(program: Command): void {
   adminCommand(program.command("plan").description("fleet-wide dry-run of a policy's pending revision: per host what would be created, changed, removed, restarted, recreated"))
     .argument("<policy>", "policy name", policyArg)
-    .option("--timeout <duration>", "how long the controller waits for the hosts' answers, e.g. 2m (default: 30s)", planTimeoutArg)
+    .option("--timeout <duration>", "how long the controller waits for the hosts' answers, e.g. 2m (default: 30s, at most 5m)", planTimeoutArg)
     .addHelpText("after", PLAN_HELP)
     .action(async (policy: string, flags: AdminFlags & { timeout?: number }) => {
       const timeout = flags.timeout ?? DEFAULT_PLAN_TIMEOUT_MS;

@@ -119,11 +119,14 @@ export function registerRolloutCommands(program: Command): void {
   }
 }
 
+/** The controller keeps this much of a reason. */
+export const MAX_REASON = 500;
+
 /** --reason: one line of printable text. */
 export function reasonArg(value: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/u.test(value)) throw new ValidationError("--reason: control characters (newlines, tabs, escapes) are not allowed");
-  if (value.length > 1_000) throw new ValidationError(`--reason: at most 1000 characters, got ${value.length}`);
+  if (value.length > MAX_REASON) throw new ValidationError(`--reason: at most ${MAX_REASON} characters, got ${value.length}`);
   return value.trim();
 }
 

@@ -99,6 +99,7 @@ function value(v: unknown): string {
 export function renderPlanSummary(plan: PlanJson): string {
   const s = plan.summary;
   const parts: string[] = [];
+  if (s.hostsPlanned === 0 && s.hostsUnanswered === 0) return "no host targeted: nothing would change";
   if (s.hostsChanging === 0) parts.push(s.hostsPlanned === 0 ? "no host answered" : "no host would change");
   else {
     parts.push(`${plural(s.hostsChanging, "host")} would change: ${s.create} create, ${s.change} change, ${s.remove} remove`);

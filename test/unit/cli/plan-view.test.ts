@@ -88,6 +88,9 @@ describe("plan view", () => {
     expect(out).not.toContain("HOST");
     expect(out.trimEnd().split("\n").at(-1)).toBe("no host would change; 0 hosts did not answer");
     expect(renderPlan({ ...calm, targets: 0, hosts: [] })).toContain("No host is targeted by this policy");
+    const none = { ...calm.summary, hostsPlanned: 0 };
+    expect(renderPlanSummary({ ...calm, targets: 0, summary: none, hosts: [] })).toBe("no host targeted: nothing would change");
+    expect(renderPlanSummary({ ...calm, summary: { ...none, hostsUnanswered: 2 } })).toBe("no host answered; 2 hosts did not answer");
     const failed = { ...PLAN.summary, failed: 2, guestsRestart: 2 };
     expect(renderPlanSummary({ ...PLAN, summary: failed })).toBe("3 hosts would change: 2 create, 5 change, 0 remove; 2 guests need a restart, 0 recreated; 2 resources could not be checked; 1 host did not answer");
   });
