@@ -20,7 +20,7 @@ import { BundleService } from "./assignment/index.js";
 import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore, policyAdminHandlers } from "./policies/index.js";
 import { RolloutStore } from "./rollout/index.js";
-import { DEFAULT_PLAN_TIMEOUT_MS, planFleet, rolloutAdminHandlers, RolloutRunner } from "./rollout-runner/index.js";
+import { planFleet, rolloutAdminHandlers, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, pruneHistory } from "./store/index.js";
 
 export interface ControllerOptions {
@@ -32,13 +32,15 @@ export interface ControllerOptions {
   agents?: Partial<AgentServiceOptions>;
   /** Webhook URLs (validated http/https) that receive drift and failure alerts. */
   webhooks?: string[];
-  /** Rollout engine timing (tests): tick interval and the plan stage's wait for answers. */
+  /** Rollout engine timing: tick interval (tests) and the plan stage's wait for answers (0 = no plan stage). */
   rollouts?: { tickMs?: number; planTimeoutMs?: number };
   /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */
   complianceSnapshotCron?: string;
   log?: Logger;
 }
 
+/** How long a rollout's plan stage waits for the hosts' dry-run answers (0 = no plan stage). */
+export const DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS = 10_000;
 export const DEFAULT_LISTEN: HostPort = { host: "127.0.0.1", port: 7443 };
 export const DEFAULT_CONTROLLER_DATA_DIR = ".virtfleet/controller";
 /** How often history past its retention is pruned. */
@@ -126,10 +128,11 @@ export class Controller {
       if (!p) return Promise.reject(new Error(`policy ${policy} is not in force`));
       return planFleet({ agents, bundles, requester: planRequester, startedAt }, p, previous, rollouts.targetsOf(p), timeoutMs);
     };
-    rollouts.usePlanStage((r, done) => {
+    const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;
+    if (planStageMs > 0) rollouts.usePlanStage((r, done) => {
       const p = revisions.get(r.policy, r.toRevision);
       const targets = Object.values(r.hosts).filter((h) => h.stage >= 0).map((h) => h.name).sort();
-      planFleet({ agents, bundles, requester: planRequester, startedAt }, p, r.fromRevision, targets, this.options.rollouts?.planTimeoutMs ?? DEFAULT_PLAN_TIMEOUT_MS).then(done, (err: unknown) => {
+      planFleet({ agents, bundles, requester: planRequester, startedAt }, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
         this.log.warn({ policy: r.policy, err: describeError(err) }, "the rollout's plan stage failed; recording the failure as its plan");
         done({ error: describeError(err) });
       });

@@ -1,4 +1,4 @@
-export { Controller, ControllerStartError, DEFAULT_LISTEN, DEFAULT_CONTROLLER_DATA_DIR, type ControllerOptions } from "./controller.js";
+export { Controller, ControllerStartError, DEFAULT_LISTEN, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS, type ControllerOptions } from "./controller.js";
 export { DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
 export { DEFAULT_POLICIES_DIR, PoliciesDirError } from "./policies/index.js";
 export { DEFAULT_SNAPSHOT_CRON, parseSnapshotCron, type ComplianceReport, type AlertsStatus, type PolicyStatus } from "./compliance/index.js";

@@ -98,7 +98,8 @@ export class DomainResource implements Resource {
     const stateNow = policyState((await hv.domainState(ref)).state);
     const running = stateNow !== "shutoff";
     const config = diffDomain(this.spec, inactive, running, { domainType: this.env.domainType, specHash: this.specHash, diskPaths });
-    if (config.some((c) => c.disruption === "recreate")) {
+    // A dry-run reports what recreating would change (plans count the guests); applying refuses.
+    if (apply && config.some((c) => c.disruption === "recreate")) {
       throw new VirtfleetError("DOMAIN_RECREATE", `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`);
     }
     // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.

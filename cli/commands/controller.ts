@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { formatHostPort, type HostPort } from "../../common/index.js";
-import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR, DEFAULT_SNAPSHOT_CRON } from "../../controller/index.js";
+import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR, DEFAULT_SNAPSHOT_CRON } from "../../controller/index.js";
 import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { onShutdownSignal } from "../signals.js";
@@ -14,6 +14,7 @@ interface ControllerFlags {
   heartbeatTimeout: number;
   webhook: string[];
   complianceSnapshot: string;
+  planTimeout: number;
 }
 
 export function registerControllerCommand(program: Command): void {
@@ -28,6 +29,7 @@ export function registerControllerCommand(program: Command): void {
     .option("--heartbeat-timeout <duration>", "silence after which a host counts as disconnected", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs)
     .option("--webhook <url>", "POST drift and failure alerts as JSON to this http(s) URL (repeatable)", webhookArg, [])
     .option("--compliance-snapshot <cron>", "when to store compliance snapshots (cron expression)", complianceSnapshotArg, DEFAULT_SNAPSHOT_CRON)
+    .option("--plan-timeout <duration>", "how long a rollout's plan stage (fleet dry-run) waits for the hosts' answers; 0 skips the stage", durationArg, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS)
     .action(async (flags: ControllerFlags) => {
       const controller = new Controller({
         listen: flags.listen,
@@ -36,6 +38,7 @@ export function registerControllerCommand(program: Command): void {
         insecure: flags.insecure === true,
         webhooks: flags.webhook,
         complianceSnapshotCron: flags.complianceSnapshot,
+        rollouts: { planTimeoutMs: flags.planTimeout },
         agents: { heartbeatIntervalMs: flags.heartbeatInterval, heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval) },
       });
       const address = await controller.start();

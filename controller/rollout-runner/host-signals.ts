@@ -21,10 +21,12 @@ export function policyOutcome(report: Report__Output, policy: string): { converg
 /**
  * Whether a drift event counts against a rollout of `policy` whose host's stage started at
  * `stageStartedAt`: corrective drift (the host drifted, not the policy) of that policy's
- * resources detected since the stage started. Returns the reason, or undefined.
+ * enforced resources (repaired, failed or suppressed; not merely reported in audit mode)
+ * detected since the stage started. Returns the reason, or undefined.
  */
 export function driftAgainst(drift: DriftEvent__Output, policy: string, stageStartedAt: number): string | undefined {
-  if (drift.policy !== policy || drift.classification !== "corrective" || drift.detectedAtMs < stageStartedAt) return undefined;
+  // "reported" = audit mode: the policy only watches, so drift says nothing about the revision.
+  if (drift.policy !== policy || drift.classification !== "corrective" || drift.remediation === "reported" || drift.detectedAtMs < stageStartedAt) return undefined;
   const fields = drift.fields.map((f) => f.field).join(", ");
   return clip(`drift of ${drift.kind}/${drift.name}${fields ? ` (${fields})` : ""}, ${drift.remediation}`);
 }

@@ -82,7 +82,8 @@ function agentStream(bundleRevision: string) {
 beforeAll(async () => {
   mkdirSync(policiesDir, { recursive: true });
   writeFileSync(policyFile, policy("vftbr1"));
-  controller = await startController({ dataDir: join(data.path, "controller"), policiesDir });
+  // The raw streams below do not answer plan commands: no plan stage, so rollouts send at once.
+  controller = await startController({ dataDir: join(data.path, "controller"), policiesDir, extraArgs: ["--plan-timeout", "0s"] });
 });
 afterAll(async () => {
   await stopAll();
@@ -161,11 +162,15 @@ describe("bundles on the agent stream", () => {
 
   it("leaves a policy that cannot resolve for a host out of its bundle and lists why", async () => {
     const rackPolicy = policy("br-${host.labels.rack}").replace(policyName, `${policyName}-rack`).replace("vft-e2e-net", "vft-e2e-rack");
+    // Connected: a new policy rolls out, so an offline host would only get it when its stage starts.
+    const stream = agentStream("");
+    await waitFor("welcome", () => stream.received.find((m) => m.body === "welcome"), 5_000, 50);
     writeFileSync(join(policiesDir, "rack.yaml"), rackPolicy);
     const view = await waitFor("host problems", async () => {
       const v = await policiesJson();
       return v.hostProblems.find((h) => h.host === hostName);
     }, 5_000, 200);
+    await stream.close();
     expect(view.problems[0]).toMatch(/rack\.yaml:\d+:\d+: .*rack/);
     const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
     expect(human.stdout).toContain(`host ${hostName}: left out of its bundle`);
