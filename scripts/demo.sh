@@ -54,6 +54,8 @@ Try, in another terminal:
   virsh destroy web-01                   #   repaired by the agent, reported within a second
   npx virtfleet drift                    # drift history
   npx virtfleet apply policies --local --dry-run   # masterless check of the same policies
+  npx virtfleet plan web-db              # fleet-wide dry-run of the policy's revision
+  npx virtfleet rollout status web-db --watch      # after editing policies/web-db.yaml: stages, soak, result
 
 Ctrl-C stops both.
 MSG
