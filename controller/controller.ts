@@ -123,9 +123,9 @@ export class Controller {
       log: this.log.child({ part: "rollout" }),
       tickMs: this.options.rollouts?.tickMs,
     }));
-    const plan = (policy: string, previous: string | null, timeoutMs: number) => {
+    const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
       const p = policies.current().policies.find((x) => x.name === policy);
-      if (!p) return Promise.reject(new Error(`policy ${policy} is not in force`));
+      if (!p) throw new Error(`policy ${policy} is not in force`);
       return planFleet({ agents, bundles, requester: planRequester, startedAt }, p, previous, rollouts.targetsOf(p), timeoutMs);
     };
     const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;

@@ -37,6 +37,12 @@ export interface LoadOptions {
    * always has an inventory — its folder's, or the empty one — so it loads with true.
    */
   strictGroups?: boolean;
+  /**
+   * Skip the checks of names a policy refers to elsewhere (target groups, inventory
+   * variables): for revisions accepted earlier and re-read from the store, which must load
+   * even after the inventory they were accepted with changed. Default false.
+   */
+  skipReferenceChecks?: boolean;
 }
 
 /**
@@ -207,7 +213,7 @@ function crossChecks(policies: readonly LoadedPolicy[], inventory: Inventory, op
     } else byName.set(p.name, p);
 
     p.targets?.groups?.forEach((g, i) => {
-      if ((inventory.file !== null || options.strictGroups === true) && g !== ALL_GROUP && g !== UNGROUPED_GROUP && !inventory.groups.has(g)) {
+      if (options.skipReferenceChecks !== true && (inventory.file !== null || options.strictGroups === true) && g !== ALL_GROUP && g !== UNGROUPED_GROUP && !inventory.groups.has(g)) {
         const known = [ALL_GROUP, UNGROUPED_GROUP, ...inventory.groups.keys()].join(", ");
         const where = inventory.file === null ? `there is no inventory.yaml, so only the implicit groups exist: ${known}` : `${inventory.file} defines: ${known}`;
         add(p, ["spec", "targets", "groups", i], `unknown group "${g}" (${where})`);
@@ -221,7 +227,7 @@ function crossChecks(policies: readonly LoadedPolicy[], inventory: Inventory, op
       }
     });
     forEachString(p.document.spec.resources, ["spec", "resources"], (s, path) => {
-      if (!hasTemplate(s)) return;
+      if (options.skipReferenceChecks === true || !hasTemplate(s)) return;
       for (const ref of templateRefs(s)) {
         if (!ref.startsWith("vars.")) continue;
         const name = ref.slice(5);

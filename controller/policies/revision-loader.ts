@@ -17,8 +17,8 @@ export class PolicyRevisionUnavailableError extends VirtfleetError {
 /**
  * Any stored revision of a policy as a LoadedPolicy, e.g. the previous good revision a
  * rollout keeps on hosts outside its started stages. The revision in force comes from the
- * repository; others are parsed from their stored source (with the inventory of the last
- * accepted load, leniently, as they were accepted before) and cached. Throws
+ * repository; others are parsed from their stored source (without re-checking the group
+ * and variable names they refer to: they were accepted before) and cached. Throws
  * PolicyRevisionUnavailableError when the revision is not stored or no longer parses.
  */
 export class PolicyRevisionLoader {
@@ -35,10 +35,11 @@ export class PolicyRevisionLoader {
     const store = this.repository.store;
     const row = store.revision(policy, revision);
     if (!row) throw new PolicyRevisionUnavailableError(policy, revision, "it is not stored");
+    // Without the inventory and its reference checks: the revision was validated when it was
+    // accepted, and must stay loadable after the inventory changed (a group it targets may be
+    // gone). Bundles resolve it with the current inventory.
     const sources: PolicySource[] = [{ file: row.file, text: row.source }];
-    const inv = store.lastAcceptedLoad();
-    if (inv?.inventoryFile && inv.inventorySource !== null) sources.unshift({ file: inv.inventoryFile, text: inv.inventorySource });
-    const result = loadPolicySources(sources, { resolveInventoryHosts: false });
+    const result = loadPolicySources(sources, { resolveInventoryHosts: false, skipReferenceChecks: true });
     const loaded = result.policies.find((p) => p.name === policy && p.revision === revision);
     if (!loaded) {
       const why = result.errors.length > 0 ? result.errors.map(formatIssue).join("; ") : "the stored source holds another revision";

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LoadedPolicy } from "../../common/index.js";
+import { describeError, type LoadedPolicy } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
 import type { BundleService } from "../assignment/index.js";
 import { aggregatePlan, type PlanAnswer, type PlanJson, type PlanRequester } from "../plan/index.js";
@@ -32,12 +32,16 @@ export async function planFleet(deps: FleetPlanDeps, policy: LoadedPolicy, previ
   const answers = new Map<string, PlanAnswer>();
   await Promise.all(
     targets.map(async (host) => {
-      while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
-      const session = deps.agents.session(host);
-      const bundle = session ? deps.bundles.hypothetical(host, policy) : undefined;
-      if (!session || !bundle) return answers.set(host, { status: "offline" });
-      const left = deadline - now();
-      answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));
+      try {
+        while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
+        const session = deps.agents.session(host);
+        const bundle = session ? deps.bundles.hypothetical(host, policy) : undefined;
+        if (!session || !bundle) return answers.set(host, { status: "offline" });
+        const left = deadline - now();
+        answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));
+      } catch (err) {
+        answers.set(host, { status: "error", error: `the host's bundle could not be computed: ${describeError(err)}` });
+      }
     }),
   );
   return aggregatePlan({ policy: policy.name, revision: policy.revision, previousRevision, targets: [...targets], answers, now: now() });

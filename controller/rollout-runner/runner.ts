@@ -8,13 +8,16 @@ import {
   VirtfleetError,
 } from "../../common/index.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import type { BundleService, RevisionSelector } from "../assignment/index.js";
 import { targetHostOf, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
   decideOnRevision,
+  goodRevision,
   isActive,
+  isRollingBack,
   revisionFor,
   step,
   type Rollout,
@@ -67,6 +70,8 @@ export class RolloutRunner implements RevisionSelector {
   private planStage: PlanStageStarter | undefined;
   private readonly now: () => number;
   private readonly failedStmt;
+  /** Each host's newest Report as seen on the stream: generation and the policies that failed (reason). */
+  private readonly lastReports = new Map<string, { generation: number; failed: Map<string, string> }>();
 
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
@@ -110,8 +115,11 @@ export class RolloutRunner implements RevisionSelector {
         // Nobody is connected right after a start: the participants come back online as they reconnect.
         for (const h of Object.values(r.hosts)) if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
       }
-      for (const p of this.o.policies.current().policies) this.onRevision(p);
-      for (const r of this.latest.values()) if (isActive(r)) this.resumePlan(r);
+      for (const p of this.o.policies.current().policies) this.safely(p.name, () => this.onRevision(p));
+      for (const r of this.latest.values()) {
+        if (r.state === "pending" && r.startedAt === null) this.enqueue(r.policy, { type: "start", now: this.now() });
+        else if (isActive(r)) this.resumePlan(r);
+      }
     });
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
     this.timer.unref();
@@ -132,10 +140,13 @@ export class RolloutRunner implements RevisionSelector {
     const out: LoadedPolicy[] = [];
     for (const p of inForce) {
       const r = this.latest.get(p.name);
-      if (!r || r.toRevision !== p.revision) {
+      // The revision in force is the good one (no rollout yet, or a revert to it): everyone holds it.
+      if (!r || (r.toRevision !== p.revision && (p.revision === r.fromRevision || p.revision === goodRevision(r)))) {
         out.push(p);
         continue;
       }
+      // Otherwise the rollout decides; also when creating the rollout of a newer revision
+      // failed: hosts keep what they hold rather than all getting an unstaged revision.
       const rev = revisionFor(r, host);
       if (rev === null) continue;
       out.push(rev === p.revision ? p : this.o.revisions.get(p.name, rev));
@@ -185,7 +196,7 @@ export class RolloutRunner implements RevisionSelector {
       }
       for (const name of change.created) {
         const p = current.get(name);
-        if (p) this.onRevision(p);
+        if (p) this.safely(name, () => this.onRevision(p));
       }
     });
   }
@@ -195,7 +206,8 @@ export class RolloutRunner implements RevisionSelector {
     const latest = this.latest.get(policy.name);
     const history = this.o.policies.store.history(policy.name, 2);
     const readded = history.length > 1 && history[1]!.removedAt !== null;
-    const decision = decideOnRevision(latest, policy.revision, readded);
+    const generation = this.o.policies.revisions().find((r) => r.policy === policy.name)?.generation ?? 0;
+    const decision = decideOnRevision(latest, policy.revision, generation, readded);
     if (decision.type === "none") return;
     const at = this.now();
     if (decision.type === "revert") {
@@ -205,13 +217,13 @@ export class RolloutRunner implements RevisionSelector {
     }
     // Applied at once (not queued): the new rollout can only be saved once this one ended.
     if (decision.supersede) this.apply(policy.name, { type: "supersede", byRevision: policy.revision, at });
-    const generation = this.o.policies.revisions().find((r) => r.policy === policy.name)?.generation ?? 0;
     let id = `${policy.name}@${generation}`;
     for (let n = 2; this.o.store.load(id); n++) id = `${policy.name}@${generation}.${n}`;
     const targets = this.targetsOf(policy);
     const rollout = createRollout({
       id,
       policy: policy.name,
+      policyGeneration: generation,
       fromRevision: decision.fromRevision,
       toRevision: policy.revision,
       settings: policy.rollout,
@@ -260,6 +272,7 @@ export class RolloutRunner implements RevisionSelector {
     if (host === undefined) return;
     this.run(() => {
       const at = this.now();
+      if (msg.report && !msg.report.dryRun) this.rememberReport(host, msg.report);
       for (const r of this.activeRollouts()) {
         const h = r.hosts[host];
         if (!h) continue;
@@ -283,23 +296,57 @@ export class RolloutRunner implements RevisionSelector {
   private delivered(host: string, generation: number): void {
     this.run(() => {
       const at = this.now();
-      const observed = this.o.hosts.get(host)?.observedGeneration ?? 0;
+      const seen = this.lastReports.get(host);
+      const stored = this.o.hosts.get(host)?.observedGeneration ?? 0;
+      const observed = Math.max(stored, seen?.generation ?? 0);
       for (const r of this.activeRollouts()) {
         if (!r.hosts[host]) continue;
         this.enqueue(r.policy, { type: "delivered", host, generation, at });
         if (observed >= generation) {
-          const failed = this.failedStmt.get(host, r.policy);
-          const outcome = failed ? { converged: "failed" as const, reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` } : { converged: "ok" as const };
+          let outcome: { converged: "ok" | "failed"; reason?: string };
+          if (seen && seen.generation === observed) {
+            const reason = seen.failed.get(r.policy);
+            outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
+          } else {
+            const failed = this.failedStmt.get(host, r.policy);
+            outcome = failed ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` } : { converged: "ok" };
+          }
           this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
         }
+        const missing = this.leftOut(r, host);
+        if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
       }
     });
+  }
+
+  /**
+   * Why `host`'s bundle lacks the rollout's new revision although the host must hold it and
+   * the revision targets it (it failed to resolve for the host, or lost a tied conflict);
+   * undefined when it is there or need not be. A host that cannot take the revision failed it.
+   */
+  private leftOut(r: Rollout, host: string): string | undefined {
+    if (revisionFor(r, host) !== r.toRevision || !this.targetedBy(r, host, [r.toRevision])) return undefined;
+    const bundle = this.o.bundles.bundles.get(host);
+    if (!bundle || bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
+    const why = bundle.problems.filter((p) => p.includes(r.policy));
+    return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(0, 500);
+  }
+
+  private rememberReport(host: string, report: Report__Output): void {
+    const failed = new Map<string, string>();
+    for (const res of report.resources) {
+      if (res.outcome !== "failed" || failed.has(res.policy)) continue;
+      const outcome = policyOutcome(report, res.policy);
+      if (outcome.reason !== undefined) failed.set(res.policy, outcome.reason);
+    }
+    const before = this.lastReports.get(host);
+    if (!before || report.generation >= before.generation) this.lastReports.set(host, { generation: report.generation, failed });
   }
 
   private tick(): void {
     this.run(() => {
       const now = this.now();
-      for (const r of this.activeRollouts()) if (r.state === "running") this.enqueue(r.policy, { type: "tick", now });
+      for (const r of this.activeRollouts()) if (r.state === "running" || isRollingBack(r)) this.enqueue(r.policy, { type: "tick", now });
     });
   }
 
@@ -350,6 +397,11 @@ export class RolloutRunner implements RevisionSelector {
     this.latest.set(policy, rollout);
     if (before.state !== rollout.state) this.o.log.info({ policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined }, "rollout state changed");
     for (const fx of effects) this.perform(rollout, fx);
+    // Hosts the rollout does not track hold its good revision: tell them when it changed
+    // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
+    if (goodRevision(before) !== goodRevision(rollout)) {
+      for (const row of this.o.hosts.list()) if (!rollout.hosts[row.name]) this.o.bundles.deliverHost(row.name);
+    }
   }
 
   private perform(r: Rollout, fx: RolloutEffect): void {
@@ -403,17 +455,25 @@ export class RolloutRunner implements RevisionSelector {
 
   // ---- helpers ----
 
+  private safely(policy: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.error({ policy, err: describeError(err) }, "acting on the policy's new revision failed; hosts keep the revisions they hold");
+    }
+  }
+
   private activeRollouts(): Rollout[] {
     return [...this.latest.values()].filter(isActive);
   }
 
-  private targetedBy(r: Rollout, host: string): boolean {
+  private targetedBy(r: Rollout, host: string, revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision]): boolean {
     const row = this.o.hosts.get(host);
     if (!row) return false;
     const { inventory } = this.o.policies.current();
     const info = describeHost(inventory, host);
     const target = { ...targetHostOf(row), groups: info.groups, labels: info.labels };
-    for (const rev of [r.toRevision, r.fromRevision]) {
+    for (const rev of revisions) {
       if (rev === null) continue;
       try {
         if (matchTargets(this.o.revisions.get(r.policy, rev).targets, target)) return true;

@@ -5,6 +5,8 @@ export interface NewRollout {
   /** Unique across the store; e.g. `${policy}@${generation}`. */
   id: string;
   policy: string;
+  /** The policy generation of `toRevision` (default 0 = unknown). */
+  policyGeneration?: number;
   /** The last good revision (null = the policy is new: hosts outside a started stage hold none). */
   fromRevision: string | null;
   toRevision: string;
@@ -76,6 +78,7 @@ export function createRollout(input: NewRollout): Rollout {
   return {
     id: input.id,
     policy: input.policy,
+    policyGeneration: input.policyGeneration ?? 0,
     fromRevision: input.fromRevision,
     toRevision: input.toRevision,
     settings: structuredClone(input.settings),

@@ -49,13 +49,30 @@ export function startRollback(c: Ctx, by: "operator" | "failure", reason: string
   r.rollback = { by, startedAt: at, finishedAt: null };
   log(c, "warn", `rolling back to ${r.fromRevision ?? "no revision"}: ${reason}`);
   for (const h of Object.values(r.hosts).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (!h.receivedNew) continue;
+    // Also hosts still holding another revision (a superseded rollout's): all return to `from`.
+    if (!h.receivedNew && h.baseline === r.fromRevision) continue;
     h.phase = "rollback-sent";
     h.expectGeneration = null;
-    h.offlineSince = null;
+    h.offlineSince = h.online ? null : at;
     c.fx.push({ type: "rollbackHost", host: h.name, previousRevision: r.fromRevision });
   }
   checkRollbackDone(c, at);
+}
+
+/** Hosts on their way back that stayed offline for offlineTimeoutMs fail their rollback (the rollback can then end, and be retried). */
+export function expireRollbackOffline(c: Ctx, now: number): void {
+  const { r } = c;
+  if (!r.rollback || r.rollback.finishedAt !== null) return;
+  let expired = false;
+  for (const h of Object.values(r.hosts)) {
+    if (h.phase !== "rollback-sent" || h.online || h.offlineSince === null || now - h.offlineSince < r.options.offlineTimeoutMs) continue;
+    h.phase = "rollback-failed";
+    h.reason = `offline for more than ${r.options.offlineTimeoutMs} ms during the rollback`;
+    h.offlineSince = null;
+    log(c, "warn", h.reason, { host: h.name });
+    expired = true;
+  }
+  if (expired) checkRollbackDone(c, now);
 }
 
 /** Ends the rollback once no host is still on its way back: rolledback, or failed when a host could not return. */

@@ -1,6 +1,6 @@
 import { type Ctx, log, sendNew } from "./context.js";
 import { RolloutStateError } from "./errors.js";
-import { checkRollbackDone, failHost, startRollback } from "./failure.js";
+import { checkRollbackDone, expireRollbackOffline, failHost, startRollback } from "./failure.js";
 import { activeStage, forwardFailures, goodRevision, isActive, isRollingBack } from "./queries.js";
 import { advance, expireOffline } from "./stages.js";
 import type { Rollout, RolloutEvent, RolloutHost, StepResult } from "./types.js";
@@ -66,6 +66,7 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
     case "hostEnrolled":
       return enrolled(c, e.host, e.online, at);
     case "tick":
+      if (isRollingBack(r)) return expireRollbackOffline(c, at);
       if (r.state !== "running") return;
       expireOffline(c, at);
       return advance(c, at);
@@ -150,6 +151,7 @@ function offline(c: Ctx, host: string, at: number): void {
   const h = c.r.hosts[host];
   if (!h) return;
   h.online = false;
+  if (h.phase === "rollback-sent") h.offlineSince = at;
   if ((h.phase === "sent" || h.phase === "offline") && inActiveStage(c, h)) h.offlineSince = at;
 }
 
@@ -222,6 +224,7 @@ function operatorRollback(c: Ctx, reason: string, at: number): void {
       if (h.phase !== "rollback-failed") continue;
       h.phase = "rollback-sent";
       h.expectGeneration = null;
+      h.offlineSince = h.online ? null : at;
       c.fx.push({ type: "rollbackHost", host: h.name, previousRevision: r.fromRevision });
     }
     log(c, "info", "retrying the rollback on the hosts that failed it");

@@ -67,6 +67,8 @@ export interface RolloutRollback {
 export interface Rollout {
   id: string;
   policy: string;
+  /** The policy generation of `toRevision` (a revision that comes back later is a new generation); 0 = unknown. */
+  policyGeneration: number;
   fromRevision: string | null;
   toRevision: string;
   settings: RolloutSettings;

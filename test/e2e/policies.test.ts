@@ -161,7 +161,12 @@ describe("bundles on the agent stream", () => {
   });
 
   it("leaves a policy that cannot resolve for a host out of its bundle and lists why", async () => {
-    const rackPolicy = policy("br-${host.labels.rack}").replace(policyName, `${policyName}-rack`).replace("vft-e2e-net", "vft-e2e-rack");
+    // onFailure pause: a revision that cannot resolve for its canary fails it; paused, the
+    // canary keeps the revision's bundle (and its problem) instead of rolling back.
+    const rackPolicy = policy("br-${host.labels.rack}")
+      .replace(policyName, `${policyName}-rack`)
+      .replace("vft-e2e-net", "vft-e2e-rack")
+      .replace("  mode: audit", "  mode: audit\n  rollout: {onFailure: pause}");
     // Connected: a new policy rolls out, so an offline host would only get it when its stage starts.
     const stream = agentStream("");
     await waitFor("welcome", () => stream.received.find((m) => m.body === "welcome"), 5_000, 50);
@@ -170,7 +175,14 @@ describe("bundles on the agent stream", () => {
       const v = await policiesJson();
       return v.hostProblems.find((h) => h.host === hostName);
     }, 5_000, 200);
+    const status = await waitFor("the rollout to pause on the canary", async () => {
+      const r = await runCli(["rollout", "status", `${policyName}-rack`, "--json", "--controller", controller.address, "--insecure"]);
+      const j = JSON.parse(r.stdout) as { state: string; failedHosts: string[]; hosts: { name: string; reason?: string }[] };
+      return j.state === "paused" ? j : undefined;
+    }, 5_000, 200);
     await stream.close();
+    expect(status.failedHosts).toEqual([hostName]);
+    expect(status.hosts[0]!.reason).toMatch(/left out of the host's bundle: .*rack/);
     expect(view.problems[0]).toMatch(/rack\.yaml:\d+:\d+: .*rack/);
     const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
     expect(human.stdout).toContain(`host ${hostName}: left out of its bundle`);

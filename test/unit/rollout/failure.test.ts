@@ -153,3 +153,39 @@ describe("operator commands", () => {
     expect(revisionFor(next, "kvm02")).toBe(OLD);
   });
 });
+
+describe("rollback edge cases", () => {
+  it("a host that stays offline during the rollback fails it after offlineTimeoutMs, so the rollback ends and can be retried", () => {
+    const sim = started(new Sim({ targets: H4, settings: settings({ soakMs: 0 }), options: { offlineTimeoutMs: 5_000, offlineHosts: "failed" } }));
+    sim.ok("kvm01");
+    expect(sim.sentTo()).toEqual(["kvm01", "kvm02", "kvm03"]);
+    sim.goOffline("kvm02");
+    sim.fail("kvm03");
+    expect(sim.r.rollback).not.toBeNull();
+    sim.ok("kvm01");
+    sim.ok("kvm03");
+    expect(sim.r.hosts.kvm02!.phase).toBe("rollback-sent");
+    sim.advance(4_000);
+    expect(sim.r.rollback!.finishedAt).toBeNull();
+    sim.advance(1_500);
+    expect(sim.r.hosts.kvm02!.phase).toBe("rollback-failed");
+    expect(sim.r.state).toBe("failed");
+    expect(sim.r.reason).toContain("rollback failed on kvm02");
+    sim.goOnline("kvm02");
+    sim.ev({ type: "rollback" });
+    sim.deliver("kvm02");
+    sim.ok("kvm02");
+    expect(sim.r.state).toBe("rolledback");
+  });
+
+  it("hosts still holding a superseded rollout's revision return to the good revision on rollback too", () => {
+    const sim = started(new Sim({ targets: H4, held: { kvm03: "rev-superseded", kvm04: "rev-superseded" } }));
+    expect(sim.held.get("kvm03")).toBe("rev-superseded");
+    const fx = sim.fail("kvm01");
+    const back = fx.filter((f) => f.type === "rollbackHost").map((f) => (f as { host: string }).host);
+    expect(back).toEqual(["kvm01", "kvm03", "kvm04"]);
+    for (const h of ["kvm01", "kvm03", "kvm04"]) sim.ok(h);
+    expect(sim.r.state).toBe("rolledback");
+    for (const h of H4) expect(sim.held.get(h)).toBe(OLD);
+  });
+});
