@@ -5,9 +5,14 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AcknowledgeFlapRequest as _fleet_v1_AcknowledgeFlapRequest, AcknowledgeFlapRequest__Output as _fleet_v1_AcknowledgeFlapRequest__Output } from './fleet/v1/AcknowledgeFlapRequest.js';
 import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, AcknowledgeFlapResponse__Output as _fleet_v1_AcknowledgeFlapResponse__Output } from './fleet/v1/AcknowledgeFlapResponse.js';
 import type { AdminServiceClient as _fleet_v1_AdminServiceClient, AdminServiceDefinition as _fleet_v1_AdminServiceDefinition } from './fleet/v1/AdminService.js';
+import type { AuditRecord as _fleet_v1_AuditRecord, AuditRecord__Output as _fleet_v1_AuditRecord__Output } from './fleet/v1/AuditRecord.js';
 import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from './fleet/v1/ComplianceRequest.js';
 import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from './fleet/v1/ComplianceResponse.js';
 import type { ControlRolloutRequest as _fleet_v1_ControlRolloutRequest, ControlRolloutRequest__Output as _fleet_v1_ControlRolloutRequest__Output } from './fleet/v1/ControlRolloutRequest.js';
+import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminRequest__Output as _fleet_v1_CreateAdminRequest__Output } from './fleet/v1/CreateAdminRequest.js';
+import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from './fleet/v1/CreateAdminResponse.js';
+import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from './fleet/v1/CreateTokenRequest.js';
+import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from './fleet/v1/CreateTokenResponse.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
@@ -16,6 +21,8 @@ import type { HostBundleProblems as _fleet_v1_HostBundleProblems, HostBundleProb
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
 import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
+import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest.js';
+import type { ListAuditResponse as _fleet_v1_ListAuditResponse, ListAuditResponse__Output as _fleet_v1_ListAuditResponse__Output } from './fleet/v1/ListAuditResponse.js';
 import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from './fleet/v1/ListDriftRequest.js';
 import type { ListDriftResponse as _fleet_v1_ListDriftResponse, ListDriftResponse__Output as _fleet_v1_ListDriftResponse__Output } from './fleet/v1/ListDriftResponse.js';
 import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__Output as _fleet_v1_ListHostsRequest__Output } from './fleet/v1/ListHostsRequest.js';
@@ -27,8 +34,12 @@ import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _f
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
+import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from './fleet/v1/RevokeCertificateRequest.js';
+import type { RevokeCertificateResponse as _fleet_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _fleet_v1_RevokeCertificateResponse__Output } from './fleet/v1/RevokeCertificateResponse.js';
 import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from './fleet/v1/RolloutStatusRequest.js';
 import type { RolloutStatusResponse as _fleet_v1_RolloutStatusResponse, RolloutStatusResponse__Output as _fleet_v1_RolloutStatusResponse__Output } from './fleet/v1/RolloutStatusResponse.js';
+import type { VerifyAuditRequest as _fleet_v1_VerifyAuditRequest, VerifyAuditRequest__Output as _fleet_v1_VerifyAuditRequest__Output } from './fleet/v1/VerifyAuditRequest.js';
+import type { VerifyAuditResponse as _fleet_v1_VerifyAuditResponse, VerifyAuditResponse__Output as _fleet_v1_VerifyAuditResponse__Output } from './fleet/v1/VerifyAuditResponse.js';
 import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from './fleet/v1/WatchDriftRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -41,9 +52,14 @@ export interface ProtoGrpcType {
       AcknowledgeFlapRequest: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapRequest__Output>
       AcknowledgeFlapResponse: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapResponse__Output>
       AdminService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AdminServiceClient> & { service: _fleet_v1_AdminServiceDefinition }
+      AuditRecord: MessageTypeDefinition<_fleet_v1_AuditRecord, _fleet_v1_AuditRecord__Output>
       ComplianceRequest: MessageTypeDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceRequest__Output>
       ComplianceResponse: MessageTypeDefinition<_fleet_v1_ComplianceResponse, _fleet_v1_ComplianceResponse__Output>
       ControlRolloutRequest: MessageTypeDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_ControlRolloutRequest__Output>
+      CreateAdminRequest: MessageTypeDefinition<_fleet_v1_CreateAdminRequest, _fleet_v1_CreateAdminRequest__Output>
+      CreateAdminResponse: MessageTypeDefinition<_fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminResponse__Output>
+      CreateTokenRequest: MessageTypeDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenRequest__Output>
+      CreateTokenResponse: MessageTypeDefinition<_fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenResponse__Output>
       DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
@@ -52,6 +68,8 @@ export interface ProtoGrpcType {
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
       HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
+      ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
+      ListAuditResponse: MessageTypeDefinition<_fleet_v1_ListAuditResponse, _fleet_v1_ListAuditResponse__Output>
       ListDriftRequest: MessageTypeDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftRequest__Output>
       ListDriftResponse: MessageTypeDefinition<_fleet_v1_ListDriftResponse, _fleet_v1_ListDriftResponse__Output>
       ListHostsRequest: MessageTypeDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsRequest__Output>
@@ -63,8 +81,12 @@ export interface ProtoGrpcType {
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
+      RevokeCertificateRequest: MessageTypeDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateRequest__Output>
+      RevokeCertificateResponse: MessageTypeDefinition<_fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateResponse__Output>
       RolloutStatusRequest: MessageTypeDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusRequest__Output>
       RolloutStatusResponse: MessageTypeDefinition<_fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusResponse__Output>
+      VerifyAuditRequest: MessageTypeDefinition<_fleet_v1_VerifyAuditRequest, _fleet_v1_VerifyAuditRequest__Output>
+      VerifyAuditResponse: MessageTypeDefinition<_fleet_v1_VerifyAuditResponse, _fleet_v1_VerifyAuditResponse__Output>
       WatchDriftRequest: MessageTypeDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_WatchDriftRequest__Output>
     }
   }

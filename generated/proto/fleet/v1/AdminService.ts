@@ -8,9 +8,15 @@ import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, Ackn
 import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from '../../fleet/v1/ComplianceRequest.js';
 import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from '../../fleet/v1/ComplianceResponse.js';
 import type { ControlRolloutRequest as _fleet_v1_ControlRolloutRequest, ControlRolloutRequest__Output as _fleet_v1_ControlRolloutRequest__Output } from '../../fleet/v1/ControlRolloutRequest.js';
+import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminRequest__Output as _fleet_v1_CreateAdminRequest__Output } from '../../fleet/v1/CreateAdminRequest.js';
+import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from '../../fleet/v1/CreateAdminResponse.js';
+import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from '../../fleet/v1/CreateTokenRequest.js';
+import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from '../../fleet/v1/CreateTokenResponse.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from '../../fleet/v1/DriftRecord.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from '../../fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from '../../fleet/v1/GetHostResponse.js';
+import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from '../../fleet/v1/ListAuditRequest.js';
+import type { ListAuditResponse as _fleet_v1_ListAuditResponse, ListAuditResponse__Output as _fleet_v1_ListAuditResponse__Output } from '../../fleet/v1/ListAuditResponse.js';
 import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from '../../fleet/v1/ListDriftRequest.js';
 import type { ListDriftResponse as _fleet_v1_ListDriftResponse, ListDriftResponse__Output as _fleet_v1_ListDriftResponse__Output } from '../../fleet/v1/ListDriftResponse.js';
 import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__Output as _fleet_v1_ListHostsRequest__Output } from '../../fleet/v1/ListHostsRequest.js';
@@ -19,8 +25,12 @@ import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPolicies
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from '../../fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from '../../fleet/v1/PlanResponse.js';
+import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from '../../fleet/v1/RevokeCertificateRequest.js';
+import type { RevokeCertificateResponse as _fleet_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _fleet_v1_RevokeCertificateResponse__Output } from '../../fleet/v1/RevokeCertificateResponse.js';
 import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from '../../fleet/v1/RolloutStatusRequest.js';
 import type { RolloutStatusResponse as _fleet_v1_RolloutStatusResponse, RolloutStatusResponse__Output as _fleet_v1_RolloutStatusResponse__Output } from '../../fleet/v1/RolloutStatusResponse.js';
+import type { VerifyAuditRequest as _fleet_v1_VerifyAuditRequest, VerifyAuditRequest__Output as _fleet_v1_VerifyAuditRequest__Output } from '../../fleet/v1/VerifyAuditRequest.js';
+import type { VerifyAuditResponse as _fleet_v1_VerifyAuditResponse, VerifyAuditResponse__Output as _fleet_v1_VerifyAuditResponse__Output } from '../../fleet/v1/VerifyAuditResponse.js';
 import type { WatchDriftRequest as _fleet_v1_WatchDriftRequest, WatchDriftRequest__Output as _fleet_v1_WatchDriftRequest__Output } from '../../fleet/v1/WatchDriftRequest.js';
 
 export interface AdminServiceClient extends grpc.Client {
@@ -59,6 +69,38 @@ export interface AdminServiceClient extends grpc.Client {
   controlRollout(argument: _fleet_v1_ControlRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
   controlRollout(argument: _fleet_v1_ControlRolloutRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Issues admin credentials (a client certificate with a role).
+   */
+  CreateAdmin(argument: _fleet_v1_CreateAdminRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  CreateAdmin(argument: _fleet_v1_CreateAdminRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  CreateAdmin(argument: _fleet_v1_CreateAdminRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  CreateAdmin(argument: _fleet_v1_CreateAdminRequest, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Issues admin credentials (a client certificate with a role).
+   */
+  createAdmin(argument: _fleet_v1_CreateAdminRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  createAdmin(argument: _fleet_v1_CreateAdminRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  createAdmin(argument: _fleet_v1_CreateAdminRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  createAdmin(argument: _fleet_v1_CreateAdminRequest, callback: grpc.requestCallback<_fleet_v1_CreateAdminResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * ---- security (role admin) ----
+   * A one-time enrolment token; only its hash is stored.
+   */
+  CreateToken(argument: _fleet_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _fleet_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _fleet_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateToken(argument: _fleet_v1_CreateTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * ---- security (role admin) ----
+   * A one-time enrolment token; only its hash is stored.
+   */
+  createToken(argument: _fleet_v1_CreateTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _fleet_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _fleet_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  createToken(argument: _fleet_v1_CreateTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
@@ -67,6 +109,21 @@ export interface AdminServiceClient extends grpc.Client {
   getHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   getHost(argument: _fleet_v1_GetHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   getHost(argument: _fleet_v1_GetHostRequest, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The append-only, hash-chained audit log (role viewer).
+   */
+  ListAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _fleet_v1_ListAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  ListAudit(argument: _fleet_v1_ListAuditRequest, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The append-only, hash-chained audit log (role viewer).
+   */
+  listAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _fleet_v1_ListAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
+  listAudit(argument: _fleet_v1_ListAuditRequest, callback: grpc.requestCallback<_fleet_v1_ListAuditResponse__Output>): grpc.ClientUnaryCall;
   
   ListDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
   ListDrift(argument: _fleet_v1_ListDriftRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListDriftResponse__Output>): grpc.ClientUnaryCall;
@@ -111,6 +168,21 @@ export interface AdminServiceClient extends grpc.Client {
   plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Revokes the host's certificates: its stream is closed at once and it is refused afterwards.
+   */
+  RevokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  RevokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Revokes the host's certificates: its stream is closed at once and it is refused afterwards.
+   */
+  revokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  revokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * The policy's newest rollout. Unknown policy: NOT_FOUND; a policy without rollouts: found = false.
    */
   RolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
@@ -124,6 +196,15 @@ export interface AdminServiceClient extends grpc.Client {
   rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
   rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
   rolloutStatus(argument: _fleet_v1_RolloutStatusRequest, callback: grpc.requestCallback<_fleet_v1_RolloutStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  VerifyAudit(argument: _fleet_v1_VerifyAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fleet_v1_VerifyAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fleet_v1_VerifyAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fleet_v1_VerifyAuditRequest, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fleet_v1_VerifyAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fleet_v1_VerifyAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fleet_v1_VerifyAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fleet_v1_VerifyAuditRequest, callback: grpc.requestCallback<_fleet_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Live drift events (new and updated) as they are stored.
@@ -149,7 +230,23 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
    */
   ControlRollout: grpc.handleUnaryCall<_fleet_v1_ControlRolloutRequest__Output, _fleet_v1_RolloutStatusResponse>;
   
+  /**
+   * Issues admin credentials (a client certificate with a role).
+   */
+  CreateAdmin: grpc.handleUnaryCall<_fleet_v1_CreateAdminRequest__Output, _fleet_v1_CreateAdminResponse>;
+  
+  /**
+   * ---- security (role admin) ----
+   * A one-time enrolment token; only its hash is stored.
+   */
+  CreateToken: grpc.handleUnaryCall<_fleet_v1_CreateTokenRequest__Output, _fleet_v1_CreateTokenResponse>;
+  
   GetHost: grpc.handleUnaryCall<_fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse>;
+  
+  /**
+   * The append-only, hash-chained audit log (role viewer).
+   */
+  ListAudit: grpc.handleUnaryCall<_fleet_v1_ListAuditRequest__Output, _fleet_v1_ListAuditResponse>;
   
   ListDrift: grpc.handleUnaryCall<_fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse>;
   
@@ -163,9 +260,16 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   Plan: grpc.handleUnaryCall<_fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse>;
   
   /**
+   * Revokes the host's certificates: its stream is closed at once and it is refused afterwards.
+   */
+  RevokeCertificate: grpc.handleUnaryCall<_fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse>;
+  
+  /**
    * The policy's newest rollout. Unknown policy: NOT_FOUND; a policy without rollouts: found = false.
    */
   RolloutStatus: grpc.handleUnaryCall<_fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse>;
+  
+  VerifyAudit: grpc.handleUnaryCall<_fleet_v1_VerifyAuditRequest__Output, _fleet_v1_VerifyAuditResponse>;
   
   /**
    * Live drift events (new and updated) as they are stored.
@@ -178,11 +282,16 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   AcknowledgeFlap: MethodDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapRequest__Output, _fleet_v1_AcknowledgeFlapResponse__Output>
   Compliance: MethodDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceResponse, _fleet_v1_ComplianceRequest__Output, _fleet_v1_ComplianceResponse__Output>
   ControlRollout: MethodDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_ControlRolloutRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
+  CreateAdmin: MethodDefinition<_fleet_v1_CreateAdminRequest, _fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminRequest__Output, _fleet_v1_CreateAdminResponse__Output>
+  CreateToken: MethodDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenRequest__Output, _fleet_v1_CreateTokenResponse__Output>
   GetHost: MethodDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostResponse, _fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse__Output>
+  ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditResponse, _fleet_v1_ListAuditRequest__Output, _fleet_v1_ListAuditResponse__Output>
   ListDrift: MethodDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftResponse, _fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse__Output>
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
   ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
   Plan: MethodDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanResponse, _fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse__Output>
+  RevokeCertificate: MethodDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse__Output>
   RolloutStatus: MethodDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
+  VerifyAudit: MethodDefinition<_fleet_v1_VerifyAuditRequest, _fleet_v1_VerifyAuditResponse, _fleet_v1_VerifyAuditRequest__Output, _fleet_v1_VerifyAuditResponse__Output>
   WatchDrift: MethodDefinition<_fleet_v1_WatchDriftRequest, _fleet_v1_DriftRecord, _fleet_v1_WatchDriftRequest__Output, _fleet_v1_DriftRecord__Output>
 }

@@ -1,0 +1,1 @@
+export { type Role, type Caller, ROLES, actorOf, hasRole } from "./types.js";
