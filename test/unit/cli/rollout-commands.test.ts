@@ -1,9 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import { Command, CommanderError } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerRolloutCommands, controlLine, policyArg, reasonArg } from "../../../cli/commands/rollout.js";
-import { exitCodeFor } from "../../../cli/exit-codes.js";
-import { describeError, fleetProto } from "../../../common/index.js";
+import { fleetProto } from "../../../common/index.js";
+import { bindLoopback, runInProcess } from "./in-process.js";
 import type { RolloutStatusJson } from "../../../controller/rollout/index.js";
 
 const doc = (over: Partial<RolloutStatusJson> = {}): RolloutStatusJson => ({
@@ -55,32 +54,11 @@ beforeAll(async () => {
       answer({ status: doc({ state, rollingBack: action === "rollback", reason: action === "resume" ? undefined : reason || `${action} by operator` }) }, cb);
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  address = `127.0.0.1:${port}`;
+  address = await bindLoopback(server);
 });
 afterAll(() => server.forceShutdown());
 
-/** Runs `virtfleet ARGS…` in-process the way cli/main.ts does; returns exit code, stdout and stderr. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const program = new Command("virtfleet").exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-  registerRolloutCommands(program);
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
-  process.exitCode = undefined;
-  let code: number;
-  try {
-    await program.parseAsync(["node", "virtfleet", ...args, ...(args.includes("--help") ? [] : ["--controller", address, "--insecure"])]);
-    code = typeof process.exitCode === "number" ? process.exitCode : 0;
-  } catch (e) {
-    if (!(e instanceof CommanderError)) err.push(`virtfleet: ${describeError(e)}\n`);
-    code = exitCodeFor(e);
-  } finally {
-    spy.mockRestore();
-    process.exitCode = undefined;
-  }
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const run = (...args: string[]) => runInProcess(registerRolloutCommands, address, args);
 
 describe("rollout command arguments", () => {
   it("accepts policy names and refuses others with exit 2", async () => {
