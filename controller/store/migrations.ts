@@ -3,6 +3,7 @@ import { M001_HOSTS } from "./migrations/001-hosts.js";
 import { M002_POLICIES } from "./migrations/002-policies.js";
 import { M003_COMPLIANCE } from "./migrations/003-compliance.js";
 import { M004_ROLLOUTS } from "./migrations/004-rollouts.js";
+import { M005_PKI } from "./migrations/005-pki.js";
 
 /** The controller's schema, one file per step. Append only: a released step never changes. */
-export const CONTROLLER_MIGRATIONS: readonly Migration[] = [M001_HOSTS, M002_POLICIES, M003_COMPLIANCE, M004_ROLLOUTS];
+export const CONTROLLER_MIGRATIONS: readonly Migration[] = [M001_HOSTS, M002_POLICIES, M003_COMPLIANCE, M004_ROLLOUTS, M005_PKI];
