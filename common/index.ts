@@ -8,7 +8,7 @@ export { createLogger, silentLogger, REDACTED_PATHS, type Logger } from "./loggi
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./sqlite/open-database.js";
 export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";
 export { fleetProto, type FleetProto } from "./grpc/load-protos.js";
-export { serverCredentials, channelCredentials, type TransportOptions } from "./grpc/credentials.js";
+export { serverCredentials, channelCredentials, checkControllerIdentity, type TransportOptions, type ServerTls, type ClientTls } from "./grpc/credentials.js";
 export { MAX_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS } from "./grpc/limits.js";
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";

@@ -1,1 +1,3 @@
 export { type Role, type Caller, ROLES, actorOf, hasRole } from "./types.js";
+export { callerOf, installPeerAuthority, INSECURE_CALLER, type PeerSource, type PeerAuthority } from "./caller.js";
+export { transportGate } from "./transport-gate.js";

@@ -1,0 +1,129 @@
+import type { SqliteDatabase } from "../../common/index.js";
+import { agentSubject, adminSubject, fingerprintOf, HOST_NAME_PATTERN, ADMIN_NAME_PATTERN, verifyCsr, x509, type TlsMaterial, type VerifiedCsr } from "../../common/pki/index.js";
+import { ROLES, type Role } from "../auth/types.js";
+import { CertificateAuthority, type CaSource } from "./ca.js";
+import { CertificateRegistry, type IssuedKind } from "./cert-registry.js";
+import { IssueRequestError } from "./errors.js";
+import { ADMIN_CERT_LIFETIME_MS, DEFAULT_AGENT_CERT_TTL_MS } from "./lifetimes.js";
+import { PeerVerifier, type PeerVerdict } from "./peer-verifier.js";
+import { ensureServerCertificate } from "./server-cert.js";
+import { serverNames } from "./server-names.js";
+
+export interface PkiOptions {
+  dataDir: string;
+  db: SqliteDatabase;
+  /** The listen host (its names go into the server certificate). */
+  listenHost: string;
+  /** More names/addresses for the server certificate (--san). */
+  extraNames?: string[];
+  ca?: CaSource;
+  /** Lifetime of agent certificates (default 30 days). */
+  agentCertTtlMs?: number;
+  now?: () => number;
+}
+
+export interface Issued {
+  cert: x509.X509Certificate;
+  certificatePem: string;
+  caPem: string;
+  notAfter: string;
+}
+
+/**
+ * The controller's PKI: its CA, its server identity, what it issued and revoked, and the
+ * check of client certificates. One per controller; `open` creates what is missing.
+ */
+export class ControllerPki {
+  readonly verifier: PeerVerifier;
+  readonly agentCertTtlMs: number;
+  private readonly now: () => number;
+
+  private constructor(
+    readonly ca: CertificateAuthority,
+    readonly registry: CertificateRegistry,
+    readonly serverTls: TlsMaterial,
+    opts: PkiOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.agentCertTtlMs = opts.agentCertTtlMs ?? DEFAULT_AGENT_CERT_TTL_MS;
+    this.verifier = new PeerVerifier(ca.certPem, registry, this.now);
+  }
+
+  static async open(opts: PkiOptions): Promise<ControllerPki> {
+    const now = (opts.now ?? Date.now)();
+    const ca = await CertificateAuthority.open(opts.dataDir, opts.ca, now);
+    const registry = new CertificateRegistry(opts.db);
+    const server = await ensureServerCertificate(ca, opts.dataDir, serverNames(opts.listenHost, opts.extraNames), now);
+    if (server.issued) registry.record(recordOf(server.issued, "server", "controller", "", now));
+    return new ControllerPki(ca, registry, server.tls, opts);
+  }
+
+  /** sha256 of the CA certificate's DER: what enrolment tokens carry. */
+  get caFingerprint(): string {
+    return this.ca.fingerprint;
+  }
+
+  get caPem(): string {
+    return this.ca.certPem;
+  }
+
+  /** Who a client certificate (DER) speaks for, or why it is refused. */
+  verifyPeer(der: Uint8Array): PeerVerdict {
+    return this.verifier.verify(der);
+  }
+
+  /**
+   * An agent certificate for `host` from its CSR (whose CN must be `host`); the key never
+   * leaves the agent. Recorded for revocation.
+   */
+  async issueAgent(host: string, csrPem: string, ttlMs = this.agentCertTtlMs): Promise<Issued> {
+    if (!HOST_NAME_PATTERN.test(host)) throw new IssueRequestError(`"${host.slice(0, 80)}" is not a valid host name`);
+    const csr = await this.csr(csrPem);
+    if (csr.commonName !== host) throw new IssueRequestError(`the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`);
+    return this.issue("agent", host, "", agentSubject(host), csr.publicKey, ttlMs);
+  }
+
+  /** An admin certificate with `role`, for a key the caller holds (`publicKey` from its CSR or a key made for it). */
+  async issueAdminFor(name: string, role: string, publicKey: x509.PublicKey | CryptoKeyLike): Promise<Issued> {
+    if (!ADMIN_NAME_PATTERN.test(name)) throw new IssueRequestError(`"${name.slice(0, 80)}" is not a valid admin name (letters, digits, . _ @ -; up to 64)`);
+    if (!ROLES.includes(role as Role)) throw new IssueRequestError(`"${role.slice(0, 40)}" is not a role (${ROLES.join(", ")})`);
+    return this.issue("admin", name, role, adminSubject(name, role), publicKey, ADMIN_CERT_LIFETIME_MS);
+  }
+
+  /** Parses and checks a CSR; a bad one is an IssueRequestError (INVALID_ARGUMENT). */
+  async csr(csrPem: string): Promise<VerifiedCsr> {
+    try {
+      return await verifyCsr(csrPem);
+    } catch (err) {
+      throw new IssueRequestError((err as Error).message, { cause: err });
+    }
+  }
+
+  /** Revokes every certificate issued to host `host`; returns how many were revoked now. */
+  revokeHost(host: string, reason: string): number {
+    return this.registry.revoke("agent", host, reason, this.now()).length;
+  }
+
+  private async issue(kind: IssuedKind, name: string, role: string, subject: string, publicKey: x509.PublicKey | CryptoKeyLike, ttlMs: number): Promise<Issued> {
+    const now = this.now();
+    const cert = await this.ca.issue({ subject, publicKey: publicKey as x509.PublicKey, ttlMs, usage: "client", now });
+    this.registry.record(recordOf(cert, kind, name, role, now));
+    return { cert, certificatePem: cert.toString("pem") + "\n", caPem: this.ca.certPem, notAfter: cert.notAfter.toISOString() };
+  }
+}
+
+/** A WebCrypto public key (typed loosely: DOM and node typings differ). */
+export type CryptoKeyLike = { readonly type: string; readonly algorithm: unknown };
+
+function recordOf(cert: x509.X509Certificate, kind: IssuedKind, name: string, role: string, now: number) {
+  return {
+    serial: cert.serialNumber.toLowerCase(),
+    kind,
+    name,
+    role,
+    fingerprint: fingerprintOf(cert),
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+    issuedAt: now,
+  };
+}
