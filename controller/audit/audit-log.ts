@@ -1,0 +1,143 @@
+import { canonicalJson, ValidationError, type SqliteDatabase } from "../../common/index.js";
+import { auditHash, GENESIS_HASH } from "./hash.js";
+import { redactSecrets } from "./redact.js";
+import type { AuditEntry, AuditQuery, AuditRecord, AuditSink, AuditVerification } from "./types.js";
+
+export const DEFAULT_AUDIT_LIMIT = 100;
+export const MAX_AUDIT_LIMIT = 10_000;
+/** Longest stored actor / target (longer ones are clipped with "…"). */
+export const MAX_ACTOR_CHARS = 256;
+export const MAX_TARGET_CHARS = 512;
+/** A detail whose canonical JSON is longer is stored as `{"truncated":true,"chars":N}`. */
+export const MAX_DETAIL_CHARS = 8_192;
+
+/** `noun.verb`, lower case: rollout.pause, token.create, policy.revision. */
+const ACTION = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){1,2}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const toRecord = (r: Row): AuditRecord => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  detailJson: r.detail_json,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+/** Control characters become visible `\uXXXX` text (no log injection into a terminal); long text is clipped. */
+function clean(text: string, max: number): string {
+  const visible = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return visible.length > max ? `${visible.slice(0, max - 1)}…` : visible;
+}
+
+function detailJson(detail: Record<string, unknown> | undefined): string {
+  let text: string;
+  try {
+    text = canonicalJson(redactSecrets(detail ?? {}));
+  } catch (err) {
+    // Not representable as JSON (a bigint, a cycle): record that rather than lose the event.
+    text = canonicalJson({ unrepresentable: (err as Error).message });
+  }
+  return text.length > MAX_DETAIL_CHARS ? canonicalJson({ truncated: true, chars: text.length }) : text;
+}
+
+/**
+ * The controller's audit log (table audit_log, migration 006): append-only and hash-chained.
+ *
+ * Contracts:
+ * - `append` is synchronous and atomic: it reads the last record and inserts the next one
+ *   (seq + 1, prev_hash = its hash) in one IMMEDIATE transaction (a savepoint when the
+ *   caller is already in one, so the record commits or rolls back with the caller's work).
+ * - Details are redacted (redactSecrets) before hashing and storing: no secret is ever
+ *   written. Actor and target have control characters escaped and are clipped.
+ * - There is no update or delete API; triggers abort UPDATE/DELETE on the table, and
+ *   `verify` recomputes the chain, so edits made behind the triggers' back are found.
+ * - Known limit of any unanchored chain: removing the newest records (truncating the tail)
+ *   leaves a valid shorter chain. Ship the records elsewhere to detect that.
+ */
+export class AuditLog implements AuditSink {
+  private readonly last;
+  private readonly insert;
+  private readonly appendTx;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.last = db.prepare<[], Pick<Row, "seq" | "hash">>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    this.insert = db.prepare<[number, string, string, string, string, string, string, string]>(
+      "INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.appendTx = db.transaction((fields: Omit<AuditRecord, "seq" | "prevHash" | "hash">): AuditRecord => {
+      const last = this.last.get();
+      const unhashed = { ...fields, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH };
+      const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
+      this.insert.run(record.seq, record.at, record.actor, record.action, record.target, record.detailJson, record.prevHash, record.hash);
+      return record;
+    });
+  }
+
+  /** Records one event and returns it as stored. An action not shaped `noun.verb` is a ValidationError (a programming error). */
+  append(entry: AuditEntry): AuditRecord {
+    if (!ACTION.test(entry.action)) throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
+    return this.appendTx.immediate({
+      at: new Date(this.now()).toISOString(),
+      actor: clean(entry.actor, MAX_ACTOR_CHARS),
+      action: entry.action,
+      target: clean(entry.target, MAX_TARGET_CHARS),
+      detailJson: detailJson(entry.detail),
+    });
+  }
+
+  /** The newest `limit` records at or after `since`, oldest first. */
+  list(query: AuditQuery = {}): AuditRecord[] {
+    const limit = Math.max(1, Math.min(Math.trunc(query.limit || DEFAULT_AUDIT_LIMIT), MAX_AUDIT_LIMIT));
+    const since = query.since === undefined ? "" : new Date(query.since).toISOString();
+    const rows = this.db
+      .prepare<[string, number], Row>("SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?")
+      .all(since, limit);
+    return rows.reverse().map(toRecord);
+  }
+
+  /**
+   * Walks every record in seq order and stops at the first that does not verify: its seq
+   * must follow the previous one's (a gap means deleted records), its prev_hash must equal
+   * the previous record's hash (GENESIS_HASH first), and its hash must equal the hash
+   * recomputed from its fields (an edit, or a record moved to another seq).
+   */
+  verify(): AuditVerification {
+    let checked = 0;
+    let expectedSeq = 1;
+    let prevHash = GENESIS_HASH;
+    const bad = (seq: number, problem: string): AuditVerification => ({ ok: false, checked, firstBadSeq: seq, problem });
+    for (const row of this.db.prepare<[], Row>("SELECT * FROM audit_log ORDER BY seq").iterate()) {
+      checked++;
+      const r = toRecord(row);
+      if (r.seq !== expectedSeq) {
+        const missing = r.seq > expectedSeq ? (r.seq - expectedSeq === 1 ? `record ${expectedSeq} is` : `records ${expectedSeq}–${r.seq - 1} are`) : "";
+        return bad(r.seq, missing ? `${missing} missing before record ${r.seq} (deleted)` : `record ${r.seq} is out of sequence (expected ${expectedSeq})`);
+      }
+      if (r.prevHash !== prevHash) return bad(r.seq, `record ${r.seq} does not link to record ${r.seq - 1}: prev_hash ${short(r.prevHash)} ≠ ${short(prevHash)} (a record before it was changed, replaced or removed)`);
+      if (auditHash(r) !== r.hash) return bad(r.seq, `record ${r.seq} was modified: its hash does not match its content`);
+      prevHash = r.hash;
+      expectedSeq++;
+    }
+    return { ok: true, checked, firstBadSeq: null, problem: null };
+  }
+}
+
+const short = (hash: string) => (hash.length > 12 ? `${hash.slice(0, 12)}…` : JSON.stringify(hash));

@@ -1,0 +1,62 @@
+import { describeError, type Logger } from "../../common/index.js";
+import type { AuditEntry, AuditSink } from "./types.js";
+
+/** The actor of what the controller does on its own (policy loads, enrolment it grants). */
+export const CONTROLLER_ACTOR = "controller";
+
+/**
+ * Audit records for what happens outside AdminService calls (those are recorded by
+ * controller/auth authorizeAdmin). Every method is fire-and-forget: a failure to write is
+ * logged at error level and never thrown into the caller's work.
+ */
+export interface ControllerAuditEvents {
+  /** A policy got a new stored revision (`policy.revision`, target the policy). */
+  policyRevision(p: { policy: string; revision: string; generation: number }): void;
+  /** A policy left the folder (`policy.remove`, target the policy). */
+  policyRemoved(policy: string): void;
+  /** A host enrolled and got its certificate (`host.enrol`, target the host); detail e.g. serial, notAfter, token id — never the token. */
+  hostEnrolled(host: string, detail?: Record<string, unknown>, actor?: string): void;
+  /**
+   * A host's certificates were revoked other than through AdminService.RevokeCertificate
+   * (which authorizeAdmin records already): `cert.revoke`, target the host.
+   */
+  certRevoked(host: string, detail?: Record<string, unknown>, actor?: string): void;
+}
+
+export function controllerAuditEvents(audit: AuditSink, log: Logger): ControllerAuditEvents {
+  const record = (entry: AuditEntry) => {
+    try {
+      audit.append(entry);
+    } catch (err) {
+      log.error({ action: entry.action, target: entry.target, err: describeError(err) }, "writing an audit record failed");
+    }
+  };
+  return {
+    policyRevision: (p) => record({ actor: CONTROLLER_ACTOR, action: "policy.revision", target: p.policy, detail: { revision: p.revision, generation: p.generation } }),
+    policyRemoved: (policy) => record({ actor: CONTROLLER_ACTOR, action: "policy.remove", target: policy }),
+    hostEnrolled: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "host.enrol", target: host, detail }),
+    certRevoked: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "cert.revoke", target: host, detail }),
+  };
+}
+
+/** The parts of controller/policies PolicyRepository this needs. */
+export interface PolicyChangeSource {
+  onChange(listener: (change: { created: string[]; removed: string[] }) => void): () => void;
+  revisions(): { policy: string; revision: string; generation: number }[];
+}
+
+/**
+ * Records `policy.revision` for every policy an accepted load gave a new revision, and
+ * `policy.remove` for every policy it removed. Subscribe before the repository's `start()`
+ * so the first load is recorded too. Returns the unsubscribe.
+ */
+export function auditPolicyChanges(repo: PolicyChangeSource, events: ControllerAuditEvents): () => void {
+  return repo.onChange((change) => {
+    const inForce = new Map(repo.revisions().map((r) => [r.policy, r]));
+    for (const policy of change.created) {
+      const r = inForce.get(policy);
+      if (r) events.policyRevision(r);
+    }
+    for (const policy of change.removed) events.policyRemoved(policy);
+  });
+}

@@ -1,0 +1,15 @@
+export { AuditLog, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT, MAX_DETAIL_CHARS } from "./audit-log.js";
+export { auditHash, GENESIS_HASH } from "./hash.js";
+export { redactSecrets, isSecretKey, REDACTED } from "./redact.js";
+export { controllerAuditEvents, auditPolicyChanges, CONTROLLER_ACTOR, type ControllerAuditEvents, type PolicyChangeSource } from "./events.js";
+export {
+  auditAdminHandlers,
+  validateCreateAdmin,
+  toAuditRecordProto,
+  ADMIN_NAME,
+  RESERVED_ADMIN_NAMES,
+  type AuditAdminDeps,
+  type IssueAdmin,
+  type IssuedAdmin,
+} from "./handlers.js";
+export type { AuditEntry, AuditRecord, AuditQuery, AuditVerification, AuditSink } from "./types.js";

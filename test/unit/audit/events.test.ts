@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from "vitest";
+import { silentLogger } from "../../../common/index.js";
+import { auditPolicyChanges, AuditLog, controllerAuditEvents } from "../../../controller/audit/index.js";
+import { auditDb } from "./audit-db.js";
+
+describe("controller audit events", () => {
+  it("records policy revisions and removals from a repository's changes, as the controller", () => {
+    const audit = new AuditLog(auditDb());
+    let listener: ((c: { created: string[]; removed: string[] }) => void) | undefined;
+    const repo = {
+      onChange: (l: typeof listener) => ((listener = l), () => (listener = undefined)),
+      revisions: () => [{ policy: "web", revision: "r2", generation: 2 }, { policy: "db", revision: "r1", generation: 1 }],
+    };
+    const stop = auditPolicyChanges(repo, controllerAuditEvents(audit, silentLogger()));
+    listener!({ created: ["web"], removed: ["old"] });
+    expect(audit.list()).toMatchObject([
+      { actor: "controller", action: "policy.revision", target: "web", detailJson: '{"generation":2,"revision":"r2"}' },
+      { actor: "controller", action: "policy.remove", target: "old" },
+    ]);
+    stop();
+    expect(listener).toBeUndefined();
+  });
+
+  it("records enrolment and revocation; never throws when the log cannot be written", () => {
+    const audit = new AuditLog(auditDb());
+    const events = controllerAuditEvents(audit, silentLogger());
+    events.hostEnrolled("kvm01", { serial: "0a", token: "vft1.secret" });
+    events.certRevoked("kvm01", { reason: "renewed" });
+    expect(audit.list()).toMatchObject([
+      { actor: "controller", action: "host.enrol", target: "kvm01", detailJson: '{"serial":"0a","token":"[redacted]"}' },
+      { actor: "controller", action: "cert.revoke", target: "kvm01" },
+    ]);
+    const log = silentLogger();
+    const error = vi.spyOn(log, "error");
+    const broken = controllerAuditEvents({ append: () => { throw new Error("disk full"); } }, log);
+    expect(() => broken.policyRevision({ policy: "p", revision: "r", generation: 1 })).not.toThrow();
+    expect(error).toHaveBeenCalledOnce();
+  });
+});
