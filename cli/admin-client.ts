@@ -1,5 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
+import type { AuditRecord__Output } from "../generated/proto/fleet/v1/AuditRecord.js";
+import type { CreateAdminResponse__Output } from "../generated/proto/fleet/v1/CreateAdminResponse.js";
+import type { VerifyAuditResponse__Output } from "../generated/proto/fleet/v1/VerifyAuditResponse.js";
 import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
@@ -14,6 +17,13 @@ export const ADMIN_CALL_TIMEOUT_MS = 10_000;
 export class FailedPreconditionError extends VirtfleetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("FAILED_PRECONDITION", message, options);
+  }
+}
+
+/** The controller refused the call for the caller's role or credential (PERMISSION_DENIED); the message names the role needed. */
+export class PermissionDeniedError extends VirtfleetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PERMISSION_DENIED", message, options);
   }
 }
 
@@ -87,6 +97,25 @@ export class AdminClient {
     ).then(statusDocument);
   }
 
+  /** The newest `limit` audit records (0 = the controller's default) at or after `since` (ISO 8601, "" = all), oldest first. */
+  listAudit(limit: number, since: string): Promise<AuditRecord__Output[]> {
+    return this.unary<AuditRecord__Output[]>("listing the audit log", (deadline, done) =>
+      this.client.ListAudit({ limit, since }, { deadline }, (err, res) => done(err, res?.records ?? [])),
+    );
+  }
+
+  /** Has the controller walk the audit log's hash chain. */
+  verifyAudit(): Promise<VerifyAuditResponse__Output> {
+    return this.unary<VerifyAuditResponse__Output>("verifying the audit log", (deadline, done) => this.client.VerifyAudit({}, { deadline }, (err, res) => done(err, res!)));
+  }
+
+  /** Asks the controller's CA for an admin certificate for `csrPem`'s key ("" = the controller makes the key and returns it). */
+  createAdmin(name: string, role: string, csrPem: string): Promise<CreateAdminResponse__Output> {
+    return this.unary<CreateAdminResponse__Output>(`creating admin ${name}`, (deadline, done) =>
+      this.client.CreateAdmin({ name, role, csrPem }, { deadline }, (err, res) => done(err, res!)),
+    );
+  }
+
   close(): void {
     this.client.close();
   }
@@ -98,6 +127,7 @@ export class AdminClient {
         if (err.code === grpc.status.NOT_FOUND) return reject(new NotFoundError(err.details, { cause: err }));
         if (err.code === grpc.status.FAILED_PRECONDITION) return reject(new FailedPreconditionError(err.details));
         if (err.code === grpc.status.INVALID_ARGUMENT) return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
+        if (err.code === grpc.status.PERMISSION_DENIED) return reject(new PermissionDeniedError(`${what}: permission denied: ${err.details}`));
         if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
           return reject(
             new ControllerUnreachableError(

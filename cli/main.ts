@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { describeError, VERSION } from "../common/index.js";
+import { registerAdminCommands } from "./commands/admin.js";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerApplyCommand } from "./commands/apply.js";
+import { registerAuditCommand } from "./commands/audit.js";
 import { registerControllerCommand } from "./commands/controller.js";
 import { registerComplianceCommand, registerDriftCommands } from "./commands/drift.js";
 import { registerHostsCommands } from "./commands/hosts.js";
@@ -28,6 +30,8 @@ function buildProgram(): Command {
   registerApplyCommand(program);
   registerDriftCommands(program);
   registerComplianceCommand(program);
+  registerAuditCommand(program);
+  registerAdminCommands(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { describeError, ValidationError, type Logger } from "../../common/index.js";
+import { describeError, ValidationError, VirtfleetError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { AuditRecord as AuditRecordProto } from "../../generated/proto/fleet/v1/AuditRecord.js";
 import { ROLES, type Role } from "../auth/index.js";
@@ -28,6 +28,16 @@ export interface IssuedAdmin {
  * ValidationError for a CSR it cannot use.
  */
 export type IssueAdmin = (name: string, role: Role, csrPem?: string) => Promise<IssuedAdmin>;
+
+/** The controller cannot issue admin certificates (no CA: it runs with --insecure); answered FAILED_PRECONDITION. */
+export class NoCertificateAuthorityError extends VirtfleetError {
+  constructor(message = "this controller runs with --insecure and has no CA, so it cannot issue admin certificates; start it without --insecure") {
+    super("FAILED_PRECONDITION", message);
+  }
+}
+
+/** The IssueAdmin of a controller without a CA (--insecure): always NoCertificateAuthorityError. */
+export const issueAdminWithoutCa: IssueAdmin = () => Promise.reject(new NoCertificateAuthorityError());
 
 export interface AuditAdminDeps {
   audit: AuditLog;
@@ -59,12 +69,13 @@ function parseSince(since: string): number | undefined {
 
 /**
  * AdminService.ListAudit, VerifyAudit and CreateAdmin. Bad input is INVALID_ARGUMENT naming
- * the field; anything else INTERNAL (logged). Authorization and the audit record of
+ * the field; no CA (NoCertificateAuthorityError) FAILED_PRECONDITION; anything else INTERNAL (logged). Authorization and the audit record of
  * CreateAdmin are authorizeAdmin's job (controller/auth), not these handlers'.
  */
 export function auditAdminHandlers(d: AuditAdminDeps): Pick<AdminServiceHandlers, "ListAudit" | "VerifyAudit" | "CreateAdmin"> {
   const fail = (err: unknown, what: string): Partial<grpc.StatusObject> => {
     if (err instanceof ValidationError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+    if (err instanceof NoCertificateAuthorityError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
     d.log.error({ err: describeError(err) }, `${what} failed`);
     return { code: grpc.status.INTERNAL, details: `${what} failed: ${describeError(err)}` };
   };
@@ -97,7 +108,7 @@ export function auditAdminHandlers(d: AuditAdminDeps): Pick<AdminServiceHandlers
       d.issueAdmin(req.name, role, req.csrPem || undefined).then(
         (issued) => {
           const notAfter = issued.notAfter instanceof Date ? issued.notAfter.toISOString() : issued.notAfter;
-          d.log.info({ name: req.name, role, notAfter, keyMadeBy: req.csrPem ? "caller" : "controller" }, "admin certificate issued");
+          d.log.info({ name: req.name, role, notAfter, csr: req.csrPem !== "" }, "admin certificate issued");
           callback(null, { certificatePem: issued.certificatePem, caPem: issued.caPem, keyPem: req.csrPem ? "" : (issued.keyPem ?? ""), notAfter });
         },
         (err: unknown) => callback(fail(err, `creating admin ${req.name}`)),

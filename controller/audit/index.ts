@@ -4,6 +4,8 @@ export { redactSecrets, isSecretKey, REDACTED } from "./redact.js";
 export { controllerAuditEvents, auditPolicyChanges, CONTROLLER_ACTOR, type ControllerAuditEvents, type PolicyChangeSource } from "./events.js";
 export {
   auditAdminHandlers,
+  issueAdminWithoutCa,
+  NoCertificateAuthorityError,
   validateCreateAdmin,
   toAuditRecordProto,
   ADMIN_NAME,

@@ -92,7 +92,7 @@ export const MUTATING_ACTIONS: {
   CreateAdmin: (req, res) => ({
     action: "admin.create",
     target: `${req.name}:${req.role}`,
-    detail: { name: req.name, role: req.role, keyMadeBy: req.csrPem ? "caller" : "controller", ...(res?.notAfter ? { notAfter: res.notAfter } : {}) },
+    detail: { name: req.name, role: req.role, csr: req.csrPem !== "", ...(res?.notAfter ? { notAfter: res.notAfter } : {}) },
   }),
 };
 

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger, ValidationError } from "../../../common/index.js";
-import { auditAdminHandlers, AuditLog, validateCreateAdmin, type IssueAdmin } from "../../../controller/audit/index.js";
+import { auditAdminHandlers, AuditLog, issueAdminWithoutCa, validateCreateAdmin, type IssueAdmin } from "../../../controller/audit/index.js";
 import { auditDb, dropTriggers } from "./audit-db.js";
 
 type Answer = { err: Partial<grpc.StatusObject> | null; value: any };
@@ -80,5 +80,10 @@ describe("CreateAdmin", () => {
       throw new ValidationError("the CSR's signature does not match its key");
     });
     expect((await call(refusing.h.CreateAdmin, { name: "ann", role: "viewer", csrPem: CSR })).err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  it("a controller without a CA (--insecure) answers FAILED_PRECONDITION saying so", async () => {
+    const { h } = setup(issueAdminWithoutCa);
+    expect((await call(h.CreateAdmin, { name: "ann", role: "viewer", csrPem: "" })).err).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringContaining("--insecure") });
   });
 });

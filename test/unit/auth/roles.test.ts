@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { fleetProto } from "../../../common/index.js";
+import { isSecretKey } from "../../../controller/audit/index.js";
 import { ADMIN_METHOD_ROLES, isMutating, MUTATING_ACTIONS, roleFor } from "../../../controller/auth/index.js";
+
+const res0 = { token: "t", expiresAt: "2026-01-01T00:00:00.000Z" };
 
 const methods = Object.keys(fleetProto().AdminService.service).sort();
 
@@ -51,6 +54,10 @@ describe("what mutating calls record", () => {
       detail: { reason: "stolen", revoked: 2, disconnected: true },
     });
     const a = MUTATING_ACTIONS.CreateAdmin({ name: "ann", role: "operator", csrPem: "" }, { certificatePem: "C", caPem: "CA", keyPem: "-----BEGIN PRIVATE KEY-----x", notAfter: "2027-01-01T00:00:00.000Z" });
-    expect(a).toEqual({ action: "admin.create", target: "ann:operator", detail: { name: "ann", role: "operator", keyMadeBy: "controller", notAfter: "2027-01-01T00:00:00.000Z" } });
+    expect(a).toEqual({ action: "admin.create", target: "ann:operator", detail: { name: "ann", role: "operator", csr: false, notAfter: "2027-01-01T00:00:00.000Z" } });
+    // Every key a describer writes survives redaction: no detail is lost to an unlucky name.
+    for (const d of [a.detail, MUTATING_ACTIONS.CreateToken({ ttlMs: 1, host: "h", pattern: "p", uses: 1 }, res0).detail]) {
+      for (const k of Object.keys(d)) expect(isSecretKey(k), k).toBe(false);
+    }
   });
 });
