@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
+import { channelCredentials, createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
+import { obtainCredentials, RenewalScheduler, renew, saveCredentials, type AgentCredentials } from "./enroll/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
 import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
 import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, OutboxSender, type LinkStatus } from "./link/index.js";
@@ -13,7 +14,10 @@ export interface AgentOptions {
   name: string;
   stateDir: string;
   libvirtSocket: string;
+  /** Plaintext, no certificates (a controller started with --insecure). */
   insecure: boolean;
+  /** Enrolment token (`virtfleet token create`): needed only while this host has no usable stored certificate. */
+  token?: string;
   /** How often facts are re-collected; they are re-sent only when their fingerprint changes. */
   factsIntervalMs: number;
   backoff: BackoffOptions;
@@ -55,6 +59,9 @@ export class Agent {
   private libvirt: LibvirtSession | undefined;
   private enforcer: Enforcer | undefined;
   private planner: Planner | undefined;
+  /** Secure mode: the certificate this host connects with (replaced on renewal). */
+  private credentials: AgentCredentials | undefined;
+  private renewal: RenewalScheduler | undefined;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -79,6 +86,19 @@ export class Agent {
   }
 
   private async startParts(): Promise<void> {
+    if (this.options.insecure) {
+      this.log.warn("INSECURE: plaintext gRPC to the controller (--insecure), no certificates; for local demos and tests only");
+    } else {
+      // First: a refused token or a CA pin mismatch ends the start before anything else runs.
+      this.credentials = await obtainCredentials({
+        controller: this.options.controller,
+        host: this.options.name,
+        stateDir: this.options.stateDir,
+        token: this.options.token,
+        backoff: this.options.backoff,
+        log: this.log,
+      });
+    }
     this.store = AgentStore.open(this.options.stateDir);
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
     const libvirt = this.libvirt;
@@ -98,6 +118,7 @@ export class Agent {
       {
         controller: this.options.controller,
         insecure: this.options.insecure,
+        credentials: this.credentials ? () => this.channelCredentials() : undefined,
         backoff: this.options.backoff,
         welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
       },
@@ -130,6 +151,19 @@ export class Agent {
       this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state");
     });
     this.link.start();
+    if (this.credentials) {
+      this.renewal = new RenewalScheduler({
+        controller: this.options.controller,
+        current: () => this.credentials!,
+        renew,
+        replace: (next) => {
+          saveCredentials(this.options.stateDir, next);
+          this.credentials = next;
+        },
+        log: this.log,
+      });
+      this.renewal.start();
+    }
     // clamped: a longer interval would overflow to 1 ms; 0 would be a busy loop
     this.factsTimer = setInterval(() => void this.checkFacts(), Math.min(2 ** 31 - 1, Math.max(100, this.options.factsIntervalMs)));
     this.factsTimer.unref();
@@ -139,6 +173,7 @@ export class Agent {
   /** Closes the controller stream cleanly (bounded wait) and releases local state. */
   async stop(): Promise<void> {
     clearInterval(this.factsTimer);
+    this.renewal?.stop();
     await this.planner?.stop();
     await this.enforcer?.stop();
     await this.link?.drain();
@@ -147,6 +182,12 @@ export class Agent {
     this.store = undefined;
     clearInterval(this.anchor);
     this.log.info("agent stopped");
+  }
+
+  /** mTLS with the current certificate, trusting only the controller CA it was issued by. */
+  private channelCredentials() {
+    const c = this.credentials!;
+    return channelCredentials({ insecure: false, tls: { caPem: c.caPem, certPem: c.certPem, keyPem: c.keyPem } });
   }
 
   /** Dry-runs a Command.plan bundle and sends the PlanResult (dropped when the link is down: the controller asks again). */

@@ -7,7 +7,8 @@ import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHos
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
-import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
+import { CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
 import type { PlanJson } from "../controller/plan/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 
@@ -44,9 +45,13 @@ export class AdminClient {
   private readonly client: AdminServiceClient;
   private readonly target: string;
 
-  constructor(address: HostPort, insecure: boolean) {
+  /** Plaintext with `insecure`; else mTLS with the admin credential from --data / VIRTFLEET_DATA (cli/admin-credentials.ts). */
+  constructor(
+    address: HostPort,
+    private readonly insecure: boolean,
+  ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), CLIENT_CHANNEL_OPTIONS);
   }
 
   /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */
@@ -116,6 +121,20 @@ export class AdminClient {
     );
   }
 
+  /** A one-time enrolment token (`ttlMs` 0 = 1 h; `uses` 0 = 1); the controller keeps only its hash. */
+  createToken(req: { ttlMs: number; host: string; pattern: string; uses: number }): Promise<{ token: string; expiresAt: string }> {
+    return this.unary<{ token: string; expiresAt: string }>("creating an enrolment token", (deadline, done) =>
+      this.client.CreateToken(req, { deadline }, (err, res) => done(err, { token: res?.token ?? "", expiresAt: res?.expiresAt ?? "" })),
+    );
+  }
+
+  /** Revokes every certificate of `host` and closes its stream; NotFoundError when it never had one. */
+  revokeCertificate(host: string, reason: string): Promise<{ revoked: number; disconnected: boolean }> {
+    return this.unary<{ revoked: number; disconnected: boolean }>(`revoking the certificates of ${host}`, (deadline, done) =>
+      this.client.RevokeCertificate({ host, reason }, { deadline }, (err, res) => done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false })),
+    );
+  }
+
   close(): void {
     this.client.close();
   }
@@ -128,10 +147,11 @@ export class AdminClient {
         if (err.code === grpc.status.FAILED_PRECONDITION) return reject(new FailedPreconditionError(err.details));
         if (err.code === grpc.status.INVALID_ARGUMENT) return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
         if (err.code === grpc.status.PERMISSION_DENIED) return reject(new PermissionDeniedError(`${what}: permission denied: ${err.details}`));
+        if (err.code === grpc.status.UNAUTHENTICATED) return reject(new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`));
         if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
           return reject(
             new ControllerUnreachableError(
-              `${what}: cannot reach the controller at ${this.target} (${err.details}); is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
+              `${what}: cannot reach the controller at ${this.target} (${err.details})${transportHint(err.details, this.insecure)}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
               { cause: err },
             ),
           );

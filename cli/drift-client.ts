@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
-import { channelCredentials, CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
+import { CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
 import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
 
 /** How a live watch ended. */
@@ -16,9 +17,12 @@ export class DriftClient {
   private readonly client: AdminServiceClient;
   readonly target: string;
 
-  constructor(address: HostPort, insecure: boolean) {
+  constructor(
+    address: HostPort,
+    private readonly insecure: boolean,
+  ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), CLIENT_CHANNEL_OPTIONS);
   }
 
   listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {
@@ -80,9 +84,10 @@ export class DriftClient {
     // The status details are the whole message; the grpc error as cause would only repeat them.
     if (err.code === grpc.status.NOT_FOUND) return new NotFoundError(err.details);
     if (err.code === grpc.status.INVALID_ARGUMENT) return new ValidationError(err.details);
+    if (err.code === grpc.status.UNAUTHENTICATED) return new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`);
     if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
       return new ControllerUnreachableError(
-        `${what}: cannot reach the controller at ${this.target} (${err.details}); is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
+        `${what}: cannot reach the controller at ${this.target} (${err.details})${transportHint(err.details, this.insecure)}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
         { cause: err },
       );
     }

@@ -13,6 +13,9 @@ import {
 } from "../common/index.js";
 import { adminHandlers, DriftAdmin } from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
+import { callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
+import { EnrollService, securityAdminHandlers, TokenStore } from "./enroll/index.js";
+import { ControllerPki, ensureBootstrapAdmin, type CaSource } from "./pki/index.js";
 import { Alerts } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
 import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
@@ -26,7 +29,10 @@ import { ControllerStore, pruneHistory } from "./store/index.js";
 export interface ControllerOptions {
   listen: HostPort;
   dataDir: string;
+  /** Plaintext, no certificates: loopback listen addresses only (refused otherwise). */
   insecure: boolean;
+  /** Secure mode: the CA (own in `<data>/pki/` by default, or the operator's), agent certificate lifetime, more server names. */
+  pki?: { ca?: CaSource; agentCertTtlMs?: number; extraNames?: string[] };
   /** The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. */
   policiesDir?: string;
   agents?: Partial<AgentServiceOptions>;
@@ -76,6 +82,10 @@ export class Controller {
   private driftAdmin: DriftAdmin | undefined;
   private rollouts: RolloutRunner | undefined;
   private boundPort = 0;
+  private uninstallPeerAuthority: (() => void) | undefined;
+  private tokens: TokenStore | undefined;
+  /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
+  pki: ControllerPki | undefined;
   readonly log: Logger;
 
   constructor(readonly options: ControllerOptions) {
@@ -89,24 +99,39 @@ export class Controller {
 
   async start(): Promise<HostPort> {
     const { listen, dataDir, insecure } = this.options;
-    const credentials = serverCredentials({ insecure });
     if (insecure) {
-      this.log.warn(
-        isLoopback(listen.host)
-          ? "INSECURE: plaintext gRPC without client certificates; for local demos and tests only"
-          : "INSECURE: plaintext gRPC on a NON-LOOPBACK address: anyone who can reach it can act as any host",
-      );
+      if (!isLoopback(listen.host)) {
+        throw new ControllerStartError(
+          `--insecure refuses to listen on ${listen.host}: plaintext is for loopback only (127.0.0.1, ::1, localhost). ` +
+            "Drop --insecure to serve mTLS (agents enrol with 'virtfleet token create'), or listen on 127.0.0.1",
+        );
+      }
+      this.log.warn("INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only");
     }
     this.store = ControllerStore.open(dataDir);
+    let credentials: grpc.ServerCredentials;
+    try {
+      credentials = await this.openTransport();
+    } catch (err) {
+      this.store.close();
+      this.store = undefined;
+      throw err;
+    }
+    const pki = this.pki;
     const stale = this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({ dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR, store: new PolicyStore(this.store.db), log: this.log });
     await policies.start().catch((err: unknown) => {
       this.store?.close();
       this.store = undefined;
+      this.uninstallPeerAuthority?.();
       throw err;
     });
     this.policies = policies;
-    this.agents = new AgentService(this.store.hosts, this.log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, ...this.options.agents });
+    this.agents = new AgentService(this.store.hosts, this.log, {
+      ...DEFAULT_AGENT_SERVICE_OPTIONS,
+      ...this.options.agents,
+      authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
+    });
     const startedAt = Date.now();
     const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log);
     const revisions = new PolicyRevisionLoader(policies);
@@ -149,10 +174,14 @@ export class Controller {
     this.agents.use(this.ingestor);
     this.driftAdmin = new DriftAdmin({ hosts: this.store.hosts, events, feed, agents: this.agents, compliance, log: this.log });
     const proto = fleetProto();
-    const server = new grpc.Server(SERVER_OPTIONS);
+    // Secure mode: callers without the right certificate are turned away before any handler.
+    const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
     server.addService(proto.AgentService.service, this.agents.handlers());
+    const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
+    if (pki && tokens) server.addService(proto.EnrollService.service, new EnrollService({ pki, tokens, callerOf, log: this.log.child({ part: "enroll" }) }).handlers());
+    const security = securityAdminHandlers({ pki, tokens, callerOf, disconnect: (host, reason) => agents.disconnect(host, reason), log: this.log.child({ part: "pki" }) });
     // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""), ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }) } as grpc.UntypedServiceImplementation);
+    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""), ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }), ...security } as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
@@ -163,6 +192,7 @@ export class Controller {
     }).catch(async (err: unknown) => {
       await this.policies?.close();
       this.store?.close();
+      this.uninstallPeerAuthority?.();
       throw err;
     });
     alerts.start();
@@ -170,8 +200,37 @@ export class Controller {
     this.pruneHistory();
     this.retentionTimer = setInterval(() => this.pruneHistory(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
-    this.log.info({ listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale }, "controller listening");
+    this.log.info(
+      { listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale, transport: pki ? "mTLS" : "plaintext (--insecure)", caFingerprint: pki?.caFingerprint },
+      "controller listening",
+    );
     return this.address;
+  }
+
+  /**
+   * Secure: opens the PKI (CA, server certificate, bootstrap admin credential in
+   * `<data>/admin/`) and returns TLS credentials; insecure: plaintext. Either way installs how
+   * callerOf identifies callers for this process.
+   */
+  private async openTransport(): Promise<grpc.ServerCredentials> {
+    const { listen, dataDir, insecure } = this.options;
+    if (insecure) {
+      this.uninstallPeerAuthority = installPeerAuthority("insecure");
+      return serverCredentials({ insecure: true });
+    }
+    const pki = await ControllerPki.open({
+      dataDir,
+      db: this.store!.db,
+      listenHost: listen.host,
+      ca: this.options.pki?.ca,
+      agentCertTtlMs: this.options.pki?.agentCertTtlMs,
+      extraNames: this.options.pki?.extraNames,
+    });
+    if (pki.ca.created) this.log.info({ caCert: pki.ca.certFile, fingerprint: pki.caFingerprint }, "created the controller CA");
+    if (await ensureBootstrapAdmin(pki, dataDir)) this.log.info({ dir: `${dataDir}/admin` }, "wrote the bootstrap admin credential (role admin) for the CLI: --data or VIRTFLEET_DATA");
+    this.pki = pki;
+    this.uninstallPeerAuthority = installPeerAuthority(pki);
+    return serverCredentials({ insecure: false, tls: pki.serverTls });
   }
 
   /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
@@ -180,6 +239,8 @@ export class Controller {
     try {
       const removed = pruneHistory(this.store.db, Date.now());
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
+      const tokens = this.tokens?.prune() ?? 0;
+      if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");
     } catch (err) {
       this.log.error({ err: describeError(err) }, "pruning history failed");
     }
@@ -209,6 +270,8 @@ export class Controller {
     }
     await this.policies?.close();
     this.store?.close();
+    this.uninstallPeerAuthority?.();
+    this.uninstallPeerAuthority = undefined;
     this.policies = undefined;
     this.server = undefined;
     this.store = undefined;

@@ -4,3 +4,4 @@ export { DEFAULT_POLICIES_DIR, PoliciesDirError } from "./policies/index.js";
 export { DEFAULT_SNAPSHOT_CRON, parseSnapshotCron, type ComplianceReport, type AlertsStatus, type PolicyStatus } from "./compliance/index.js";
 export { parseWebhookUrl, redactUrl } from "./alerts/index.js";
 export { driftToJson, type DriftJson, type DriftView } from "./ingest/index.js";
+export { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS, ADMIN_DIR, ADMIN_FILES, issueAdminCertificate, type AdminCredential, type AdminCredentialRequest } from "./pki/index.js";

@@ -25,6 +25,11 @@ import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from
 export interface LinkOptions {
   controller: HostPort;
   insecure: boolean;
+  /**
+   * Secure mode: the channel credentials for each new connection (so a renewed certificate is
+   * used from the next connection on). Absent: plaintext when `insecure`, else an error.
+   */
+  credentials?: () => grpc.ChannelCredentials;
   backoff: BackoffOptions;
   /** A stream that gets no Welcome within this long counts as failed. */
   welcomeTimeoutMs: number;
@@ -192,11 +197,14 @@ export class ControllerLink {
   }
 
   private connect(): void {
-    const { controller, insecure, welcomeTimeoutMs } = this.options;
+    const { controller, insecure, welcomeTimeoutMs, credentials } = this.options;
     const target = formatHostPort(controller);
     let client: AgentServiceClient;
     try {
-      client = new (fleetProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+      // secure: an own subchannel pool, so a renewed certificate never rides an old connection
+      client = credentials
+        ? new (fleetProto().AgentService)(target, credentials(), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 })
+        : new (fleetProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
     } catch (err) {
       // Bad credentials are not transient: fail loudly, but keep the state machine honest.
       this.log.error({ err: describeError(err) }, "cannot create controller client");
@@ -219,7 +227,15 @@ export class ControllerLink {
         this.fail(a, `bad message from controller: ${describeError(err)}`);
       }
     });
-    call.on("error", (err: grpc.ServiceError) => this.fail(a, `stream to ${target} failed: ${err.details || err.message}`));
+    call.on("error", (err: grpc.ServiceError) => {
+      if (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED) {
+        this.log.error(
+          { controller: target, code: grpc.status[err.code], details: err.details },
+          "the controller refused this host (certificate revoked or expired, or the Hello names another host); enrol again with a new token: virtfleet agent --token …",
+        );
+      }
+      this.fail(a, `stream to ${target} failed: ${err.details || err.message}`);
+    });
     call.on("end", () => this.fail(a, `controller ${target} ended the stream`));
     call.on("status", () => a.markEnded());
     call.on("close", () => a.markEnded());

@@ -12,6 +12,7 @@ interface AgentFlags {
   stateDir: string;
   libvirtSocket: string;
   insecure?: boolean;
+  token?: string;
   factsInterval: number;
   maxBackoff: number;
   resyncInterval: number;
@@ -51,19 +52,23 @@ export function registerAgentCommand(program: Command): void {
     .option("--name <name>", "this host's name in the fleet", defaultAgentName())
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
-    .option("--insecure", "plaintext gRPC without certificates (local demos only)")
+    .option("--token <token>", "enrolment token from 'virtfleet token create' (needed once: the certificate is stored in the state folder)")
+    .option("--insecure", "plaintext gRPC without certificates, for a controller started with --insecure (local demos only)")
     .option("--facts-interval <duration>", "how often facts are re-checked (re-sent only when changed)", positiveDurationArg, DEFAULT_FACTS_INTERVAL_MS)
     .option("--max-backoff <duration>", "longest wait between reconnect attempts", durationArg, DEFAULT_BACKOFF.maxMs)
     .option("--resync-interval <duration>", "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)", resyncIntervalArg, DEFAULT_RESYNC_INTERVAL_MS)
     .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
     .option("--flap-window <duration>", "flap guard window", positiveDurationArg, DEFAULT_FLAP.windowMs)
     .action(async (flags: AgentFlags) => {
+      if (flags.insecure && flags.token) throw new InvalidArgumentError("--token and --insecure exclude each other: a token enrols for mTLS");
+      if (flags.insecure) process.stderr.write("virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n");
       const agent = new Agent({
         controller: flags.controller,
         name: flags.name,
         stateDir: flags.stateDir,
         libvirtSocket: flags.libvirtSocket,
         insecure: flags.insecure === true,
+        token: flags.token ?? process.env.VIRTFLEET_TOKEN,
         factsIntervalMs: flags.factsInterval,
         backoff: { ...DEFAULT_BACKOFF, maxMs: Math.min(2 ** 31 - 1, Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs)) },
         resyncIntervalMs: flags.resyncInterval,

@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { OptionError } from "../errors.js";
 import type { TlsMaterial } from "../pki/material.js";
+import { dropIpServernameWarning } from "./ip-servername-warning.js";
 
 /**
  * The one place transport security is decided, for the controller's listener, the agent's
@@ -51,6 +52,7 @@ export function channelCredentials(opts: TransportOptions): grpc.ChannelCredenti
   if (opts.insecure) return grpc.credentials.createInsecure();
   const tls = opts.tls;
   if (!tls) throw new OptionError("--insecure", NO_TLS);
+  dropIpServernameWarning();
   const key = tls.keyPem ? Buffer.from(tls.keyPem) : null;
   const cert = tls.certPem ? Buffer.from(tls.certPem) : null;
   return grpc.credentials.createSsl(Buffer.from(tls.caPem), key, cert, { checkServerIdentity: checkControllerIdentity });
@@ -65,7 +67,11 @@ export function checkControllerIdentity(host: string, cert: PeerCertificate): Er
   return undefined;
 }
 
-/** Certificates that never change while the server runs (a restart picks up new files). */
+/**
+ * Certificates that never change while the server runs (a restart picks up new files).
+ * Listeners are answered asynchronously: grpc-js (1.14) registers its watcher only after
+ * adding the listener, so a synchronous answer would be lost and every connection dropped.
+ */
 class StaticCertificateProvider implements grpc.experimental.CertificateProvider {
   constructor(
     private readonly ca: Buffer,
@@ -73,13 +79,13 @@ class StaticCertificateProvider implements grpc.experimental.CertificateProvider
   ) {}
 
   addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
-    listener({ caCertificate: this.ca });
+    queueMicrotask(() => listener({ caCertificate: this.ca }));
   }
 
   removeCaCertificateListener(): void {}
 
   addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
-    listener(this.identity);
+    queueMicrotask(() => listener(this.identity));
   }
 
   removeIdentityCertificateListener(): void {}

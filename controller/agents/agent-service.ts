@@ -17,7 +17,15 @@ export interface AgentServiceOptions {
   helloTimeoutMs: number;
   /** How often buffered liveness is written to the store. */
   flushIntervalMs: number;
+  /**
+   * Secure mode: the host a stream speaks for, from its verified client certificate (and
+   * until when that certificate is valid). Absent with --insecure: the Hello names the host.
+   */
+  authenticate?: (call: ConnectCall) => StreamIdentity;
 }
+
+/** Who a stream's client certificate names, or why it names nobody. */
+export type StreamIdentity = { ok: true; host: string; notAfter: number } | { ok: false; reason: string };
 
 export const DEFAULT_AGENT_SERVICE_OPTIONS: AgentServiceOptions = {
   heartbeatIntervalMs: 10_000,
@@ -26,7 +34,7 @@ export const DEFAULT_AGENT_SERVICE_OPTIONS: AgentServiceOptions = {
   flushIntervalMs: 2_000,
 };
 
-type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
+export type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
 
 /**
  * Extension points for what other controller parts do with a stream. Hooks run
@@ -52,6 +60,9 @@ export interface AgentStreamHooks {
  *   answered with Welcome;
  * - any invalid message ends that stream with INVALID_ARGUMENT (logged), never the process;
  * - a second stream for the same host replaces the first (the first gets Goodbye);
+ * - secure mode (`authenticate`): the host is the one in the stream's client certificate; a
+ *   Hello naming another host ends the stream with PERMISSION_DENIED (logged); a stream whose
+ *   certificate expires is ended (the agent reconnects with its renewed one);
  * - one sweep timer (not one per agent) closes streams whose Hello or heartbeats are late.
  */
 export class AgentService {
@@ -98,6 +109,19 @@ export class AgentService {
     return this.connected.get(host);
   }
 
+  /**
+   * Ends `host`'s stream at once (and any not yet introduced stream whose certificate names it),
+   * e.g. its certificate was revoked. Returns whether a connected stream was closed.
+   */
+  disconnect(host: string, reason: string, code: grpc.status = grpc.status.PERMISSION_DENIED): boolean {
+    for (const s of [...this.pending]) if (s.certHost === host) this.end(s, reason, code);
+    const session = this.connected.get(host);
+    if (!session) return false;
+    this.log.warn({ host, session: session.id, reason }, "disconnecting host");
+    this.end(session, reason, code);
+    return true;
+  }
+
   /** Closes every stream with Goodbye (agents reconnect to the next controller) and stops timers. */
   shutdown(reason: string): void {
     clearInterval(this.sweepTimer);
@@ -110,6 +134,17 @@ export class AgentService {
 
   private onConnect(call: ConnectCall): void {
     const session = new AgentSession(randomUUID(), call, call.getPeer(), this.now(), 0);
+    if (this.options.authenticate) {
+      const id = this.options.authenticate(call);
+      if (!id.ok) {
+        // The transport gate turns these away first; this is the second lock.
+        this.log.warn({ peer: session.peer, reason: id.reason }, "agent stream without a valid agent certificate; refused");
+        session.close(`refused: ${id.reason}`, grpc.status.UNAUTHENTICATED);
+        return;
+      }
+      session.certHost = id.host;
+      session.certNotAfter = id.notAfter;
+    }
     this.pending.add(session);
     call.on("data", (msg: AgentMessage__Output) => {
       try {
@@ -170,6 +205,14 @@ export class AgentService {
 
   private onHello(session: AgentSession, msg: AgentMessage__Output): void {
     const hello = validateHello(msg.hello!);
+    if (session.certHost !== undefined && hello.hostName !== session.certHost) {
+      this.log.warn(
+        { peer: session.peer, session: session.id, certificateHost: session.certHost, helloHost: hello.hostName },
+        "hello names another host than the stream's certificate; refused",
+      );
+      this.end(session, `hello names host "${hello.hostName}" but the client certificate is for "${session.certHost}"`, grpc.status.PERMISSION_DENIED);
+      return;
+    }
     const now = this.now();
     const previous = this.connected.get(hello.hostName);
     if (previous && previous !== session) {
@@ -247,6 +290,12 @@ export class AgentService {
       if (now - s.openedAt > this.options.helloTimeoutMs) {
         this.log.warn({ peer: s.peer }, "stream sent no hello in time; closing it");
         this.end(s, "no hello in time", grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.options.helloTimeoutMs} ms`);
+      }
+    }
+    for (const s of [...this.pending, ...this.connected.values()]) {
+      if (s.certNotAfter !== undefined && now > s.certNotAfter) {
+        this.log.info({ host: s.host ?? s.certHost, session: s.id }, "the stream's client certificate expired; closing it (the agent reconnects with its renewed one)");
+        this.end(s, "client certificate expired; reconnect with the renewed certificate", grpc.status.UNAUTHENTICATED);
       }
     }
     for (const s of this.connected.values()) {

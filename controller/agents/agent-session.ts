@@ -17,6 +17,9 @@ export type ControllerBody = Omit<ControllerMessage, "seq" | "ack" | "body">;
  */
 export class AgentSession {
   host: string | undefined;
+  /** Secure mode: the host named by the stream's verified client certificate, and its expiry (ms). */
+  certHost: string | undefined;
+  certNotAfter: number | undefined;
   lastAgentSeq = 0;
   lastMessageAt: number;
   closed = false;

@@ -28,6 +28,19 @@ export function installPeerAuthority(a: PeerAuthority | "insecure"): () => void 
 }
 
 /**
+ * The DER of the client certificate of `call` when TLS verified it against the controller CA
+ * (grpc-js reports none for a missing, expired or foreign certificate); undefined otherwise.
+ */
+export function peerCertificateOf(call: PeerSource): Uint8Array | undefined {
+  try {
+    const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+    return raw && raw.length > 0 ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Who made `call`, from the TLS peer certificate that grpc-js verified against the
  * controller CA, checked again by the PKI (signature, dates, revocation, kind); never from
  * message content. No certificate, or one that fails a check: `anonymous` with the reason.
@@ -38,12 +51,7 @@ export function callerOf(call: PeerSource): Caller {
   const a = authority;
   if (a === undefined) return { kind: "anonymous", reason: "the controller's transport security is not set up" };
   if (a === "insecure") return INSECURE_CALLER;
-  let raw: Uint8Array | undefined;
-  try {
-    raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-  } catch {
-    raw = undefined;
-  }
+  const raw = peerCertificateOf(call);
   if (!raw || raw.length === 0) return { kind: "anonymous", reason: "no valid client certificate (none, expired, or not issued by this controller's CA)" };
   const verdict = a.verifyPeer(raw);
   if (!verdict.ok) return { kind: "anonymous", reason: verdict.reason };

@@ -72,6 +72,15 @@ export class ControllerPki {
     return this.verifier.verify(der);
   }
 
+  /** The host an agent stream's client certificate (DER, or none) speaks for, and until when. */
+  agentOf(der: Uint8Array | undefined): { ok: true; host: string; notAfter: number } | { ok: false; reason: string } {
+    if (!der || der.length === 0) return { ok: false, reason: "no valid client certificate (none, expired, or not issued by this controller's CA)" };
+    const v = this.verifier.verify(der);
+    if (!v.ok) return v;
+    if (v.identity.kind !== "agent") return { ok: false, reason: `an ${v.identity.kind} certificate is not an agent certificate` };
+    return { ok: true, host: v.identity.host, notAfter: v.notAfter };
+  }
+
   /**
    * An agent certificate for `host` from its CSR (whose CN must be `host`); the key never
    * leaves the agent. Recorded for revocation.

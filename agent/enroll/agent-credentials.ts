@@ -1,0 +1,94 @@
+import { backoffDelay, describeError, OptionError, type BackoffOptions, type HostPort, type Logger } from "../../common/index.js";
+import { keyMatchesCertificate, keyPairFromPem, parseEnrolToken, x509 } from "../../common/pki/index.js";
+import { loadCredentials, saveCredentials, tlsDir, type AgentCredentials } from "./credential-store.js";
+import { enrol } from "./enroll-client.js";
+import { EnrolmentError } from "./errors.js";
+
+export interface CredentialOptions {
+  controller: HostPort;
+  host: string;
+  stateDir: string;
+  /** `--token`: needed only when this host has no usable stored credentials. */
+  token?: string;
+  /** Waits between enrolment attempts while the controller is unreachable. */
+  backoff: BackoffOptions;
+  log: Logger;
+  /** Aborts the wait for an unreachable controller (agent stopping). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Decides what this host authenticates with, at start: stored credentials in `<state>/tls/`
+ * when they exist, name this host, and come from the controller the token (if any) names;
+ * else enrolment with the token. Contract:
+ * - no usable credentials and no token: OptionError (--token), nothing can connect;
+ * - a token refused, a CA pin mismatch, a bad answer: EnrolmentError (permanent), thrown;
+ * - controller unreachable while enrolling: retried with backoff until it answers or `signal`;
+ * - expired stored credentials without a token: returned anyway (logged as an error; the
+ *   agent keeps enforcing its cached bundle, the controller refuses the stream).
+ */
+export async function obtainCredentials(o: CredentialOptions): Promise<AgentCredentials> {
+  const token = o.token ? { ...parseEnrolToken(o.token), text: o.token.trim() } : undefined;
+  const stored = loadCredentials(o.stateDir);
+  if (stored) {
+    const why = await unusable(stored, o.host, token?.caFingerprint);
+    if (!why) {
+      if (token) o.log.info({ host: stored.host }, "already enrolled: using the stored certificate (--token not needed, ignored)");
+      return stored;
+    }
+    if (!token) {
+      if (why.startsWith("expired")) {
+        o.log.error({ dir: tlsDir(o.stateDir), notAfter: new Date(stored.notAfter).toISOString() }, `the stored certificate ${why}; enrol again with --token (from 'virtfleet token create')`);
+        return stored;
+      }
+      throw new OptionError("--token", `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token (from 'virtfleet token create')`);
+    }
+    o.log.info({ reason: why }, "enrolling again with the token");
+  } else if (!token) {
+    throw new OptionError(
+      "--token",
+      `this host is not enrolled (no credentials in ${tlsDir(o.stateDir)}): pass --token from 'virtfleet token create' on the controller, or --insecure for a controller started with --insecure`,
+    );
+  }
+  const creds = await enrolWithRetry(o, token!);
+  saveCredentials(o.stateDir, creds);
+  o.log.info({ host: creds.host, serial: creds.serial, notAfter: new Date(creds.notAfter).toISOString(), dir: tlsDir(o.stateDir) }, "enrolled: certificate stored");
+  return creds;
+}
+
+/** Why stored credentials cannot be used (undefined: they can). */
+async function unusable(c: AgentCredentials, host: string, tokenCa: string | undefined): Promise<string | undefined> {
+  if (c.host !== host) return `they are for host "${c.host}", not "${host}" (--name)`;
+  if (tokenCa && tokenCa !== c.caFingerprint) return "the token is from another controller (another CA)";
+  try {
+    if (!(await keyMatchesCertificate(await keyPairFromPem(c.keyPem, "the agent key"), new x509.X509Certificate(c.certPem)))) return "the key does not match the certificate (an interrupted enrolment?)";
+  } catch (err) {
+    return `the key is unreadable: ${describeError(err)}`;
+  }
+  if (Date.now() > c.notAfter) return `expired at ${new Date(c.notAfter).toISOString()}`;
+  return undefined;
+}
+
+async function enrolWithRetry(o: CredentialOptions, token: Parameters<typeof enrol>[1]): Promise<AgentCredentials> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await enrol(o.controller, token, o.host);
+    } catch (err) {
+      if (!(err instanceof EnrolmentError) || err.permanent) throw err;
+      if (o.signal?.aborted) throw err;
+      const wait = backoffDelay(attempt, o.backoff);
+      o.log.warn({ err: describeError(err), attempt: attempt + 1, retryInMs: wait }, "enrolment failed; will retry");
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        o.signal?.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+}

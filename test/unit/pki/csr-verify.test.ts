@@ -1,0 +1,109 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createCsr, generateKeyPair, identityOf, PkiError, verifyCsr, x509 } from "../../../common/pki/index.js";
+import { CertificateAuthority, CertificateRegistry, PeerVerifier } from "../../../controller/pki/index.js";
+import { tempDir } from "../../harness/processes.js";
+
+const dirs: { cleanup: () => void }[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
+function dir(): string {
+  const d = tempDir("vft-csr-");
+  dirs.push(d);
+  return d.path;
+}
+
+const noRevocations = { isRevoked: () => false };
+
+let ca: CertificateAuthority;
+let otherCa: CertificateAuthority;
+beforeAll(async () => {
+  ca = await CertificateAuthority.open(dir());
+  otherCa = await CertificateAuthority.open(dir());
+});
+
+async function agentCert(issuer: CertificateAuthority, host: string, ttlMs = 3_600_000, now = Date.now()) {
+  const keys = await generateKeyPair();
+  const csr = await verifyCsr(await createCsr(host, keys));
+  return issuer.issue({ subject: `CN=${csr.commonName}, O=virtfleet-agent`, publicKey: csr.publicKey, ttlMs, usage: "client", now });
+}
+
+describe("CSRs", () => {
+  it("carry the requester's key and name and verify", async () => {
+    const keys = await generateKeyPair();
+    const pem = await createCsr("kvm01.lab", keys);
+    expect(pem).toContain("BEGIN CERTIFICATE REQUEST");
+    const csr = await verifyCsr(pem);
+    expect(csr.commonName).toBe("kvm01.lab");
+    const cert = await ca.issue({ subject: "CN=kvm01.lab, O=virtfleet-agent", publicKey: csr.publicKey, ttlMs: 60_000, usage: "client" });
+    expect(identityOf(cert)).toEqual({ kind: "agent", host: "kvm01.lab" });
+    expect(await ca.signed(cert)).toBe(true);
+  });
+
+  it("refuse garbage, a tampered request and a non-P-256 key", async () => {
+    await expect(verifyCsr("not a csr")).rejects.toThrow(PkiError);
+    await expect(verifyCsr("x".repeat(10_000))).rejects.toThrow(/more than/);
+    const keys = await generateKeyPair();
+    const other = await generateKeyPair();
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
+    // a request whose signature is by another key than the one it carries
+    const forged = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys: { publicKey: keys.publicKey, privateKey: other.privateKey }, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
+    expect((await verifyCsr(csr.toString("pem"))).commonName).toBe("a");
+    await expect(verifyCsr(forged.toString("pem"))).rejects.toThrow(/signature does not match/);
+    const rsa = await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
+    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys: rsa, signingAlgorithm: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } });
+    await expect(verifyCsr(rsaCsr.toString("pem"))).rejects.toThrow(/ECDSA P-256/);
+  });
+});
+
+describe("the peer verifier", () => {
+  it("accepts an agent certificate of this CA and names its host", async () => {
+    const cert = await agentCert(ca, "kvm01");
+    const v = new PeerVerifier(ca.certPem, noRevocations).verify(new Uint8Array(cert.rawData));
+    expect(v).toMatchObject({ ok: true, identity: { kind: "agent", host: "kvm01" } });
+  });
+
+  it("refuses a certificate from another CA, even with the same subject", async () => {
+    const cert = await agentCert(otherCa, "kvm01");
+    const v = new PeerVerifier(ca.certPem, noRevocations).verify(new Uint8Array(cert.rawData));
+    expect(v).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
+  });
+
+  it("refuses an expired certificate and one not yet valid", async () => {
+    const cert = await agentCert(ca, "kvm01", 10_000);
+    const later = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() + 60_000).verify(new Uint8Array(cert.rawData));
+    expect(later).toEqual({ ok: false, reason: expect.stringMatching(/expired/) });
+    const earlier = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() - 3_600_000).verify(new Uint8Array(cert.rawData));
+    expect(earlier).toEqual({ ok: false, reason: expect.stringMatching(/not valid before/) });
+  });
+
+  it("refuses a revoked certificate from the moment it is revoked", async () => {
+    const d = dir();
+    const { openDatabase } = await import("../../../common/index.js");
+    const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
+    const db = openDatabase(`${d}/c.db`, CONTROLLER_MIGRATIONS);
+    const registry = new CertificateRegistry(db);
+    const cert = await agentCert(ca, "kvm02");
+    const serial = cert.serialNumber.toLowerCase();
+    registry.record({ serial, kind: "agent", name: "kvm02", role: "", fingerprint: "f", notBefore: 0, notAfter: cert.notAfter.getTime(), issuedAt: Date.now() });
+    const verifier = new PeerVerifier(ca.certPem, registry);
+    expect(verifier.verify(new Uint8Array(cert.rawData)).ok).toBe(true);
+    expect(registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
+    expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/revoked/) });
+    // persisted: a registry opened again still knows
+    expect(new CertificateRegistry(db).isRevoked(serial)).toBe(true);
+    db.close();
+  });
+
+  it("tells agent and admin certificates apart: neither passes for the other, a server certificate for neither", async () => {
+    const keys = await generateKeyPair();
+    const admin = await ca.issue({ subject: "CN=alice, O=virtfleet-admin, OU=operator", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
+    const agent = await agentCert(ca, "alice");
+    const server = await ca.issue({ subject: "CN=virtfleet-controller, O=virtfleet-controller", publicKey: keys.publicKey, ttlMs: 60_000, usage: "server" });
+    const forgedOrg = await ca.issue({ subject: "CN=alice, O=virtfleet-admin, OU=admin", publicKey: keys.publicKey, ttlMs: 60_000, usage: "server" });
+    const verifier = new PeerVerifier(ca.certPem, noRevocations);
+    expect(verifier.verify(new Uint8Array(admin.rawData))).toMatchObject({ ok: true, identity: { kind: "admin", name: "alice", role: "operator" } });
+    expect(verifier.verify(new Uint8Array(agent.rawData))).toMatchObject({ ok: true, identity: { kind: "agent", host: "alice" } });
+    expect(verifier.verify(new Uint8Array(server.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/server certificate/) });
+    expect(verifier.verify(new Uint8Array(forgedOrg.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/clientAuth/) });
+    expect(verifier.verify(new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
+  });
+});
