@@ -13,6 +13,8 @@ import type { PlanJson } from "../controller/plan/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
+/** VerifyAudit walks the whole log (about 20 µs a record on the controller). */
+export const VERIFY_AUDIT_TIMEOUT_MS = 120_000;
 
 /** The controller refused an operation in the current state (FAILED_PRECONDITION); the message is the controller's. */
 export class FailedPreconditionError extends VirtfleetError {
@@ -109,9 +111,13 @@ export class AdminClient {
     );
   }
 
-  /** Has the controller walk the audit log's hash chain. */
+  /** Has the controller walk the audit log's hash chain (up to VERIFY_AUDIT_TIMEOUT_MS: a long log takes a while). */
   verifyAudit(): Promise<VerifyAuditResponse__Output> {
-    return this.unary<VerifyAuditResponse__Output>("verifying the audit log", (deadline, done) => this.client.VerifyAudit({}, { deadline }, (err, res) => done(err, res!)));
+    return this.unary<VerifyAuditResponse__Output>(
+      "verifying the audit log",
+      (deadline, done) => this.client.VerifyAudit({}, { deadline }, (err, res) => done(err, res!)),
+      VERIFY_AUDIT_TIMEOUT_MS,
+    );
   }
 
   /** Asks the controller's CA for an admin certificate for `csrPem`'s key ("" = the controller makes the key and returns it). */

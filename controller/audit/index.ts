@@ -1,4 +1,4 @@
-export { AuditLog, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT, MAX_DETAIL_CHARS } from "./audit-log.js";
+export { AuditLog, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT, MAX_DETAIL_CHARS, VERIFY_CHUNK } from "./audit-log.js";
 export { auditHash, GENESIS_HASH } from "./hash.js";
 export { redactSecrets, isSecretKey, REDACTED } from "./redact.js";
 export { controllerAuditEvents, auditPolicyChanges, CONTROLLER_ACTOR, type ControllerAuditEvents, type PolicyChangeSource } from "./events.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuditLog, auditHash, GENESIS_HASH, MAX_DETAIL_CHARS } from "../../../controller/audit/index.js";
+import { AuditLog, auditHash, GENESIS_HASH, MAX_DETAIL_CHARS, VERIFY_CHUNK } from "../../../controller/audit/index.js";
 import { auditDb, dropTriggers } from "./audit-db.js";
 
 const T0 = Date.parse("2026-03-01T10:00:00.000Z");
@@ -89,6 +89,25 @@ describe("audit log: hash chain", () => {
     const v = audit.verify();
     expect(v).toMatchObject({ ok: false, firstBadSeq: 2 });
     expect(v.problem).toMatch(/record 2/);
+  });
+
+  it("a record slipped in below seq 1 is detected", () => {
+    const { db, audit } = log(2);
+    db.prepare("INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (0, 'x', 'a', 'b.c', 't', '{}', ?, ?)").run("0".repeat(64), "1".repeat(64));
+    expect(audit.verify()).toMatchObject({ ok: false, firstBadSeq: 0, problem: "record 0 is out of sequence (expected 1)" });
+  });
+
+  it("verification spans chunks: a long chain verifies, and an edit far into it is found (also by verifyAsync)", async () => {
+    const { db, audit } = log();
+    db.transaction(() => {
+      for (let i = 0; i < VERIFY_CHUNK * 2 + 7; i++) audit.append({ actor: "controller", action: "policy.revision", target: `p${i}` });
+    })();
+    expect(audit.verify()).toEqual({ ok: true, checked: VERIFY_CHUNK * 2 + 7, firstBadSeq: null, problem: null });
+    expect(await audit.verifyAsync()).toEqual(audit.verify());
+    dropTriggers(db);
+    db.prepare("UPDATE audit_log SET target = 'x' WHERE seq = ?").run(VERIFY_CHUNK + 3);
+    expect(audit.verify()).toMatchObject({ ok: false, firstBadSeq: VERIFY_CHUNK + 3, checked: VERIFY_CHUNK + 3 });
+    expect(await audit.verifyAsync()).toEqual(audit.verify());
   });
 
   it("an edited prev_hash (relinking) is detected", () => {
