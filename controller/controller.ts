@@ -13,9 +13,10 @@ import {
 } from "../common/index.js";
 import { adminHandlers, DriftAdmin } from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
-import { callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
+import { AuditLog, auditAdminHandlers, auditPolicyChanges, controllerAuditEvents, enrolmentAuditEvents, issueAdminWithoutCa, type IssueAdmin } from "./audit/index.js";
+import { authorizeAdmin, callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
 import { EnrollService, securityAdminHandlers, TokenStore } from "./enroll/index.js";
-import { ControllerPki, ensureBootstrapAdmin, type CaSource } from "./pki/index.js";
+import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
 import { Alerts } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
 import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
@@ -178,10 +179,25 @@ export class Controller {
     const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
     server.addService(proto.AgentService.service, this.agents.handlers());
     const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
-    if (pki && tokens) server.addService(proto.EnrollService.service, new EnrollService({ pki, tokens, callerOf, log: this.log.child({ part: "enroll" }) }).handlers());
+    // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions.
+    const audit = new AuditLog(this.store.db);
+    const auditEvents = controllerAuditEvents(audit, this.log.child({ part: "audit" }));
+    auditPolicyChanges(policies, auditEvents);
+    if (pki && tokens) {
+      server.addService(proto.EnrollService.service, new EnrollService({ pki, tokens, callerOf, events: enrolmentAuditEvents(auditEvents), log: this.log.child({ part: "enroll" }) }).handlers());
+    }
     const security = securityAdminHandlers({ pki, tokens, callerOf, disconnect: (host, reason) => agents.disconnect(host, reason), log: this.log.child({ part: "pki" }) });
-    // Methods without a handler yet answer UNIMPLEMENTED.
-    server.addService(proto.AdminService.service, { ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory), ...this.driftAdmin.handlers(), ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""), ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }), ...security } as grpc.UntypedServiceImplementation);
+    const issueAdmin: IssueAdmin = pki ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }) : issueAdminWithoutCa;
+    const handlers = {
+      ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
+      ...this.driftAdmin.handlers(),
+      ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""),
+      ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
+      ...security,
+      ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
+    };
+    // Every admin method checks the caller's role (controller/auth/roles.ts); mutations are audited.
+    server.addService(proto.AdminService.service, authorizeAdmin(handlers, callerOf, audit, this.log.child({ part: "auth" })) as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
