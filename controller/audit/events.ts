@@ -21,6 +21,8 @@ export interface ControllerAuditEvents {
    * (which authorizeAdmin records already): `cert.revoke`, target the host.
    */
   certRevoked(host: string, detail?: Record<string, unknown>, actor?: string): void;
+  /** A host renewed its certificate over mTLS (`cert.renew`, actor the agent, target the host). */
+  certRenewed(host: string, detail?: Record<string, unknown>): void;
 }
 
 export function controllerAuditEvents(audit: AuditSink, log: Logger): ControllerAuditEvents {
@@ -36,6 +38,7 @@ export function controllerAuditEvents(audit: AuditSink, log: Logger): Controller
     policyRemoved: (policy) => record({ actor: CONTROLLER_ACTOR, action: "policy.remove", target: policy }),
     hostEnrolled: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "host.enrol", target: host, detail }),
     certRevoked: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "cert.revoke", target: host, detail }),
+    certRenewed: (host, detail) => record({ actor: `agent:${host}`, action: "cert.renew", target: host, detail }),
   };
 }
 
@@ -59,4 +62,25 @@ export function auditPolicyChanges(repo: PolicyChangeSource, events: ControllerA
     }
     for (const policy of change.removed) events.policyRemoved(policy);
   });
+}
+
+/** One enrolment or renewal as controller/enroll EnrollService reports it (its EnrollEvents). */
+export interface EnrolmentEvent {
+  host: string;
+  serial: string;
+  notAfter: string;
+  peer: string;
+}
+
+/**
+ * EnrollEvents for controller/enroll EnrollService (`events:`): `host.enrol` (actor
+ * controller, which granted it for a valid token) and `cert.renew` (actor the agent), with
+ * serial, notAfter and the peer address as detail.
+ */
+export function enrolmentAuditEvents(events: ControllerAuditEvents): { onEnrolled(e: EnrolmentEvent): void; onRenewed(e: EnrolmentEvent): void } {
+  const detail = (e: EnrolmentEvent) => ({ serial: e.serial, notAfter: e.notAfter, peer: e.peer });
+  return {
+    onEnrolled: (e) => events.hostEnrolled(e.host, detail(e)),
+    onRenewed: (e) => events.certRenewed(e.host, detail(e)),
+  };
 }

@@ -1,7 +1,15 @@
 export { AuditLog, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT, MAX_DETAIL_CHARS, VERIFY_CHUNK } from "./audit-log.js";
 export { auditHash, GENESIS_HASH } from "./hash.js";
 export { redactSecrets, isSecretKey, REDACTED } from "./redact.js";
-export { controllerAuditEvents, auditPolicyChanges, CONTROLLER_ACTOR, type ControllerAuditEvents, type PolicyChangeSource } from "./events.js";
+export {
+  controllerAuditEvents,
+  auditPolicyChanges,
+  enrolmentAuditEvents,
+  CONTROLLER_ACTOR,
+  type ControllerAuditEvents,
+  type PolicyChangeSource,
+  type EnrolmentEvent,
+} from "./events.js";
 export {
   auditAdminHandlers,
   issueAdminWithoutCa,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
-import { auditPolicyChanges, AuditLog, controllerAuditEvents } from "../../../controller/audit/index.js";
+import { auditPolicyChanges, AuditLog, controllerAuditEvents, enrolmentAuditEvents } from "../../../controller/audit/index.js";
+import type { EnrollEvents } from "../../../controller/enroll/index.js";
 import { auditDb } from "./audit-db.js";
 
 describe("controller audit events", () => {
@@ -29,6 +30,13 @@ describe("controller audit events", () => {
     expect(audit.list()).toMatchObject([
       { actor: "controller", action: "host.enrol", target: "kvm01", detailJson: '{"serial":"0a","token":"[redacted]"}' },
       { actor: "controller", action: "cert.revoke", target: "kvm01" },
+    ]);
+    const enrol: EnrollEvents = enrolmentAuditEvents(events);
+    enrol.onEnrolled!({ host: "kvm02", serial: "0b", notAfter: "2027-01-01T00:00:00.000Z", peer: "ipv4:10.0.0.2:5000" });
+    enrol.onRenewed!({ host: "kvm02", serial: "0c", notAfter: "2027-02-01T00:00:00.000Z", peer: "ipv4:10.0.0.2:5001" });
+    expect(audit.list().slice(2)).toMatchObject([
+      { actor: "controller", action: "host.enrol", target: "kvm02", detailJson: '{"notAfter":"2027-01-01T00:00:00.000Z","peer":"ipv4:10.0.0.2:5000","serial":"0b"}' },
+      { actor: "agent:kvm02", action: "cert.renew", target: "kvm02" },
     ]);
     const log = silentLogger();
     const error = vi.spyOn(log, "error");
