@@ -1,10 +1,12 @@
 import { pino, type Logger } from "pino";
+import { redactDeep, scrubSecrets } from "./redact.js";
 
 export type { Logger };
 
 /**
- * Paths that may hold secrets (tokens, keys, passwords) anywhere in a log record; they are
- * replaced with "[redacted]" so secrets never reach logs.
+ * Paths that may hold secrets (tokens, keys, passwords) in a log record's first two levels;
+ * pino replaces them with "[redacted]" (fast path). Deeper, `createLogger` also redacts
+ * every secret field by name (common/redact.ts `isSecretField`).
  */
 export const REDACTED_PATHS = [
   "token",
@@ -23,11 +25,22 @@ export const REDACTED_PATHS = [
 
 /**
  * Creates the process logger: JSON lines on stderr (stdout is reserved for command output),
- * level from `VIRTFLEET_LOG_LEVEL` (default info), secrets redacted.
+ * level from `VIRTFLEET_LOG_LEVEL` (default info). Secrets never reach the log:
+ * - secret fields (REDACTED_PATHS, and `isSecretField` names at any depth) become "[redacted]";
+ * - every finished line is scrubbed of text shaped like a secret (crypt(3) hashes, PEM
+ *   private keys, URL credentials: `scrubSecrets`), so a secret quoted in a message or an
+ *   error string is caught too.
  */
 export function createLogger(name: string, level = process.env.VIRTFLEET_LOG_LEVEL ?? "info"): Logger {
   return pino(
-    { name, level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" }, base: { pid: process.pid } },
+    {
+      name,
+      level,
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      base: { pid: process.pid },
+      formatters: { log: (obj) => redactDeep(obj) as Record<string, unknown> },
+      hooks: { streamWrite: scrubSecrets },
+    },
     pino.destination({ dest: 2, sync: true }),
   );
 }

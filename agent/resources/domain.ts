@@ -19,6 +19,7 @@ import {
 } from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";
 import { policyState, type PolicyDomainState } from "./domain-state.js";
+import { assertValidSpec } from "./spec-guard.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state and
@@ -58,6 +59,7 @@ export class DomainResource implements Resource {
     private readonly ctx: ResourceContext,
     private readonly env: DomainHostEnv,
   ) {
+    assertValidSpec("domain", spec, spec.name);
     this.name = spec.name;
     this.removing = spec.state === "absent";
     this.specHash = domainSpecHash(spec);

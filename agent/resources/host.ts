@@ -2,6 +2,7 @@ import { formatBytes, ValidationError, VirtfleetError, type HostPrereqSpec } fro
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { parseMeminfo } from "../facts/index.js";
 import { kvmUsable, moduleLoaded, normaliseSysctl, readProcFile, readSysctl, REAL_HOST, writeSysctl, type HostEnvironment } from "./host-environment.js";
+import { assertValidSpec } from "./spec-guard.js";
 
 const SYSCTL_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
 const MODULE_NAME = /^[a-z0-9_-]{1,64}$/i;
@@ -36,6 +37,7 @@ export class HostResource implements Resource {
     for (const m of spec.kernelModules) {
       if (!MODULE_NAME.test(m)) throw new ValidationError(`host.kernelModules: "${m}" is not a module name`);
     }
+    assertValidSpec("host", spec, "host");
   }
 
   async checkApply(_signal: AbortSignal, apply: boolean): Promise<CheckResult> {

@@ -3,6 +3,7 @@ import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { ListDomainsFlags } from "../libvirt/index.js";
 import { buildDhcpHostXml, buildNetworkXml, diffNetwork, parseDomainXml, parseNetworkXml } from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";
+import { assertValidSpec } from "./spec-guard.js";
 
 /**
  * A virtual network. Configuration is compared on the inactive XML and applied by
@@ -22,6 +23,7 @@ export class NetworkResource implements Resource {
     readonly dependsOn: string[],
     private readonly ctx: ResourceContext,
   ) {
+    assertValidSpec("network", spec, spec.name);
     this.name = spec.name;
     this.removing = spec.state === "absent";
   }

@@ -2,6 +2,7 @@ import { VirtfleetError, type PoolSpec } from "../../common/index.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { buildPoolXml, diffPool, parsePoolXml } from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";
+import { assertValidSpec } from "./spec-guard.js";
 
 /**
  * A storage pool (type dir). Creating one defines it, builds it (libvirt creates the
@@ -22,6 +23,7 @@ export class PoolResource implements Resource {
     private readonly volumesBeingRemoved: ReadonlySet<string>,
     private readonly ctx: ResourceContext,
   ) {
+    assertValidSpec("pool", spec, spec.name);
     this.name = spec.name;
     this.removing = spec.state === "absent";
   }

@@ -6,6 +6,7 @@ import type { PoolRef, VolumeRef } from "../libvirt/index.js";
 import { buildVolumeXml, diffVolume, effectiveCapacity, parsePoolXml, parseVolumeXml } from "../xml/index.js";
 import { orNull, type ResourceContext } from "./context.js";
 import { importIntoDir, redactUrl } from "./volume-import/index.js";
+import { assertValidSpec } from "./spec-guard.js";
 
 export class DestructiveChangeError extends VirtfleetError {
   constructor(message: string) {
@@ -39,6 +40,7 @@ export class VolumeResource implements Resource {
     readonly dependsOn: string[],
     private readonly ctx: ResourceContext,
   ) {
+    assertValidSpec("volume", spec, `${spec.pool}/${spec.name}`);
     this.name = `${spec.pool}/${spec.name}`;
     this.removing = spec.state === "absent";
   }

@@ -8,7 +8,7 @@ import { ValidationError } from "../../common/errors.js";
 import { cdromNode, diskNode, interfaceNode } from "./domain-build.js";
 import { targetNames } from "./names.js";
 import type { DomainBuildContext } from "./types.js";
-import { buildXml } from "./xml-io.js";
+import { buildXml, xmlString } from "./xml-io.js";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const TARGET_RE = /^[a-z]{2,3}[a-z]{1,3}$/;
@@ -40,7 +40,7 @@ export function buildCdromDeviceXml(spec: DomainSpec, index: number, ctx: Pick<D
 export function interfaceDetachXml(mac: string, network: string | null): string {
   if (!MAC_RE.test(mac)) throw new ValidationError(`mac ${JSON.stringify(mac)} is not a MAC address`);
   const node: Record<string, unknown> = { "@_type": "network", mac: { "@_address": mac.toLowerCase() } };
-  if (network !== null) node.source = { "@_network": network };
+  if (network !== null) node.source = { "@_network": xmlString(network, "network") };
   return buildXml("interface", node);
 }
 

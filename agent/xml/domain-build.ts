@@ -21,22 +21,22 @@ import { metadataNode } from "./metadata.js";
 import { CDROM_BUS, targetNames } from "./names.js";
 import type { DomainBuildContext } from "./types.js";
 import { bytesToKiB } from "./units.js";
-import { buildXml, xmlString, type XmlNode } from "./xml-io.js";
+import { buildXml, xmlChoice, xmlString, xmlUuid, type XmlNode } from "./xml-io.js";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 
 export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): string {
   const where = `domain ${spec.name}`;
   positiveInt(spec.vcpus, `${where}: vcpus`);
   positiveInt(spec.memoryBytes, `${where}: memoryBytes`);
-  if (ctx.uuid !== undefined && !UUID_RE.test(ctx.uuid)) throw new ValidationError(`${where}: uuid ${JSON.stringify(ctx.uuid)} is not a UUID`);
+  const uuid = ctx.uuid === undefined ? undefined : xmlUuid(ctx.uuid, `${where}: uuid`);
+  const graphics = xmlChoice(spec.graphics, ["none", "vnc"], `${where}: graphics`);
 
   const type: XmlNode = { "#text": "hvm" };
   if (ctx.arch !== undefined) type["@_arch"] = xmlString(ctx.arch, `${where}: arch`);
   if (spec.machine !== null) type["@_machine"] = xmlString(spec.machine, `${where}: machine`);
 
-  const cpu: XmlNode = { "@_mode": xmlString(spec.cpu, `${where}: cpu`) };
+  const cpu: XmlNode = { "@_mode": xmlChoice(spec.cpu, ["host-model", "host-passthrough"], `${where}: cpu`) };
   if (ctx.cpuDisabledFeatures?.length) {
     cpu.feature = ctx.cpuDisabledFeatures.map((f) => ({ "@_policy": "disable", "@_name": xmlString(f, `${where}: cpu feature`) }));
   }
@@ -51,7 +51,7 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
   if (spec.interfaces.length) devices.interface = spec.interfaces.map((n, i) => interfaceNode(n, `${where}: interfaces[${i}]`));
   devices.serial = { "@_type": "pty" };
   devices.console = { "@_type": "pty" };
-  if (spec.graphics === "vnc") {
+  if (graphics === "vnc") {
     devices.graphics = {
       "@_type": "vnc",
       "@_port": "-1",
@@ -62,7 +62,7 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
   }
 
   const domain: XmlNode = { "@_type": xmlString(ctx.domainType, `${where}: domainType`), name: xmlString(spec.name, `${where}: name`) };
-  if (ctx.uuid !== undefined) domain.uuid = ctx.uuid.toLowerCase();
+  if (uuid !== undefined) domain.uuid = uuid;
   domain.metadata = metadataNode(ctx.specHash, ctx.policy);
   const kib = bytesToKiB(spec.memoryBytes);
   domain.memory = { "@_unit": "KiB", "#text": String(kib) };
@@ -84,7 +84,7 @@ export function diskNode(d: DiskSpec, target: string, ctx: DomainBuildContext, w
     "@_device": "disk",
     driver: { "@_name": "qemu", "@_type": xmlString(ref.format, `${where}: format`) },
     source: { "@_pool": xmlString(d.pool, `${where}: pool`), "@_volume": xmlString(d.volume, `${where}: volume`) },
-    target: { "@_dev": target, "@_bus": xmlString(d.bus, `${where}: bus`) },
+    target: { "@_dev": target, "@_bus": xmlChoice(d.bus, ["virtio", "sata", "scsi"], `${where}: bus`) },
   };
 }
 
@@ -116,7 +116,7 @@ export function interfaceNode(n: InterfaceSpec, where: string): XmlNode {
     "@_type": "network",
     mac: { "@_address": n.mac.toLowerCase() },
     source: { "@_network": xmlString(n.network, `${where}: network`) },
-    model: { "@_type": xmlString(n.model, `${where}: model`) },
+    model: { "@_type": xmlChoice(n.model, ["virtio", "e1000", "e1000e", "rtl8139"], `${where}: model`) },
   };
 }
 

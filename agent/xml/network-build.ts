@@ -10,14 +10,14 @@
 import { isIPv4 } from "node:net";
 import type { DhcpHostSpec, NetworkSpec } from "../../common/resource-specs.js";
 import { ValidationError } from "../../common/errors.js";
-import { buildXml, xmlString, type XmlNode } from "./xml-io.js";
+import { buildXml, xmlString, xmlUuid, type XmlNode } from "./xml-io.js";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 export function buildNetworkXml(spec: NetworkSpec, ctx: { uuid?: string } = {}): string {
   const where = `network ${spec.name}`;
   const net: XmlNode = { name: xmlString(spec.name, `${where}: name`) };
-  if (ctx.uuid !== undefined) net.uuid = xmlString(ctx.uuid, `${where}: uuid`).toLowerCase();
+  if (ctx.uuid !== undefined) net.uuid = xmlUuid(ctx.uuid, `${where}: uuid`);
 
   switch (spec.mode) {
     case "nat":

@@ -5,7 +5,7 @@
  * can add elements or attributes.
  */
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { ProtocolError, ValidationError } from "../../common/errors.js";
+import { controlCharProblem, ProtocolError, ValidationError } from "../../common/index.js";
 
 /** A JS object in fast-xml-parser's shape: `@_attr` keys are attributes, `#text` is text. */
 export type XmlNode = Record<string, unknown>;
@@ -56,15 +56,34 @@ export function parseXml(xml: string, root: string): XmlNode {
   return node as XmlNode;
 }
 
-// XML 1.0 Char production, minus the discouraged non-characters U+FFFE/U+FFFF.
-// eslint-disable-next-line no-control-regex
-const INVALID_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Returns `value` when XML can carry it verbatim; throws ValidationError naming `field`. */
+/**
+ * Returns `value` when it survives a trip through XML verbatim; throws ValidationError
+ * naming `field` otherwise. Refused: characters XML 1.0 cannot carry (C0 controls, lone
+ * surrogates, U+FFFE/U+FFFF), characters a parser changes (tab, newline and carriage
+ * return are normalised in attributes and line ends; DEL and C1 controls are refused with
+ * the other controls, as the policy loader does) and white space at either end (parsers
+ * trim text, so it would read back different and show as drift forever).
+ */
 export function xmlString(value: string, field: string): string {
   if (typeof value !== "string") throw new ValidationError(`${field}: expected a string, got ${typeof value}`);
-  if (INVALID_XML_CHAR.test(value)) throw new ValidationError(`${field}: contains a character XML cannot carry (control character or lone surrogate)`);
+  const bad = controlCharProblem(value);
+  if (bad) throw new ValidationError(`${field}: contains a character XML cannot carry verbatim: ${bad}`);
+  if (value !== value.trim()) throw new ValidationError(`${field}: must not start or end with white space (XML parsers trim it)`);
   return value;
+}
+
+const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+
+/** A UUID (with or without dashes), lower-cased; throws ValidationError naming `field`. */
+export function xmlUuid(value: string, field: string): string {
+  if (typeof value !== "string" || !UUID_RE.test(value)) throw new ValidationError(`${field}: ${JSON.stringify(value)} is not a UUID`);
+  return value.toLowerCase();
+}
+
+/** `value` when it is one of `allowed`; throws ValidationError naming `field` (an enum never falls back to a default). */
+export function xmlChoice<T extends string>(value: string, allowed: readonly T[], field: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ValidationError(`${field}: ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  return value as T;
 }
 
 /** Always an array: fast-xml-parser gives one child as an object, several as an array. */

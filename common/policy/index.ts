@@ -17,12 +17,17 @@ export {
   type InventoryDocument,
   type VarValue,
 } from "./schema.js";
-export { PATTERNS } from "./names.js";
+export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./names.js";
+export { resolvedSpecProblems, type ResolvedKind } from "./spec-check.js";
 export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
 export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
+export { POLICY_LIMITS, formatLimitBytes } from "./limits.js";
+export { PolicyReadBudget, type ReadLimits, type ReadRefusal } from "./read-files.js";
+export { scanYaml, type YamlScanLimits, type YamlScanProblem } from "./yaml-scan.js";
 export {
   loadPolicies,
   loadPolicySources,
+  loadPolicySourcesYielding,
   loadPolicyDocument,
   isInventoryFile,
   MAX_POLICY_FILE_BYTES,

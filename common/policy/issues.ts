@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors.js";
+import { scrubSecrets } from "../redact.js";
 import type { SourceLocation } from "../resource-specs.js";
 
 /** A step into a document: an object key or an array index. */
@@ -73,12 +74,13 @@ export class IssueList {
     private readonly locate: Locator,
   ) {}
 
+  /** Adds an issue; text shaped like a secret (a crypt hash, URL credentials) is scrubbed from `message`. */
   add(path: readonly PathSegment[], message: string, at: "key" | "value" = "value"): void {
     const p = formatPath(path);
     if (this.seen.has(p)) return;
     this.seen.add(p);
     const loc = this.locate(path, at);
-    this.items.push({ file: loc.file, line: loc.line, col: loc.col, path: p, message });
+    this.items.push({ file: loc.file, line: loc.line, col: loc.col, path: p, message: scrubSecrets(message) });
   }
 
   /** True when an issue was recorded at `path` or below it. */

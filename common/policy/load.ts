@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { canonicalHash } from "../canonical-json.js";
 import { parseDuration } from "../units.js";
@@ -13,10 +13,12 @@ import { checkSchema } from "./schema-check.js";
 import { checkPolicySemantics } from "./semantics.js";
 import { matchTargets, type TargetHost } from "./targets.js";
 import { hasTemplate, templateRefs } from "./template.js";
+import { POLICY_LIMITS } from "./limits.js";
+import { PolicyReadBudget } from "./read-files.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
-/** Policy files larger than this are rejected unread. */
-export const MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024;
+/** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
+export const MAX_POLICY_FILE_BYTES = POLICY_LIMITS.fileBytes;
 /** `policy validate` resolves each policy for at most this many inventory hosts. */
 export const MAX_HOSTS_RESOLVED = 1000;
 
@@ -68,20 +70,14 @@ export function isInventoryFile(file: string): boolean {
 
 /**
  * Loads policies and the inventory from files and folders. A folder contributes its
- * `*.yaml` / `*.yml` files (not recursive, hidden files skipped) in sorted order.
+ * `*.yaml` / `*.yml` files (not recursive, hidden files skipped) in sorted order. Files are
+ * read within POLICY_LIMITS (PolicyReadBudget): too many, too large or not regular files
+ * are errors, and nothing over a limit is parsed.
  */
 export async function loadPolicies(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const sources: PolicySource[] = [];
   const readErrors: PolicyIssue[] = [];
-  const readOne = async (file: string) => {
-    try {
-      const st = await stat(file);
-      if (st.size > MAX_POLICY_FILE_BYTES) throw new Error(`larger than ${MAX_POLICY_FILE_BYTES} bytes`);
-      sources.push({ file, text: await readFile(file, "utf8") });
-    } catch (err) {
-      readErrors.push({ file, line: 0, col: 0, path: "", message: `cannot read: ${(err as Error).message}` });
-    }
-  };
+  const files: string[] = [];
   for (const path of paths) {
     let isDir = false;
     try {
@@ -91,18 +87,48 @@ export async function loadPolicies(paths: readonly string[], options: LoadOption
       continue;
     }
     if (!isDir) {
-      await readOne(path);
+      files.push(path);
       continue;
     }
     const names = (await readdir(path)).filter((n) => !n.startsWith(".") && /\.ya?ml$/.test(n)).sort();
-    for (const n of names) await readOne(join(path, n));
+    files.push(...names.map((n) => join(path, n)));
+  }
+  const budget = new PolicyReadBudget();
+  const tooMany = budget.checkCount(files.length, paths.join(", "));
+  if (tooMany) return { policies: [], inventory: emptyInventory(), errors: [...readErrors, tooMany], conflicts: [], files: [] };
+  for (const file of files) {
+    const read = await budget.read(file);
+    if (read === "skip") continue;
+    if ("issue" in read) readErrors.push(read.issue);
+    else sources.push({ file, text: read.text });
   }
   const result = loadPolicySources(sources, options);
   return { ...result, errors: sortIssues([...readErrors, ...result.errors], [...paths, ...result.files]) };
 }
 
+type ParsedSource = ReturnType<typeof parseYamlDocuments>;
+
 /** Loads from in-memory sources (same rules as `loadPolicies`). */
 export function loadPolicySources(sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
+  return loadParsed(sources, sources.map((s) => parseYamlDocuments(s.text, s.file)), options);
+}
+
+/**
+ * `loadPolicySources` for a long-running process: each file is parsed in its own turn of
+ * the event loop, so a large folder (up to POLICY_LIMITS.totalBytes) stalls other work for
+ * at most one file's parse, not the whole folder's.
+ */
+export async function loadPolicySourcesYielding(sources: readonly PolicySource[], options: LoadOptions = {}): Promise<LoadResult> {
+  const parsed: ParsedSource[] = [];
+  for (const s of sources) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    parsed.push(parseYamlDocuments(s.text, s.file));
+  }
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return loadParsed(sources, parsed, options);
+}
+
+function loadParsed(sources: readonly PolicySource[], parsed: readonly ParsedSource[], options: LoadOptions): LoadResult {
   const fileIssues = new Map<string, PolicyIssue[]>();
   const report = (file: string, issues: readonly PolicyIssue[]) => {
     if (issues.length === 0) return;
@@ -112,8 +138,8 @@ export function loadPolicySources(sources: readonly PolicySource[], options: Loa
 
   let inventory: Inventory = emptyInventory();
   let candidates: LoadedPolicy[] = [];
-  for (const src of sources) {
-    const { documents, issues } = parseYamlDocuments(src.text, src.file);
+  for (const [i, src] of sources.entries()) {
+    const { documents, issues } = parsed[i]!;
     report(src.file, issues);
     if (issues.length > 0) continue;
     if (isInventoryFile(src.file)) {

@@ -77,24 +77,41 @@ export function matchesPattern(name: PatternName, value: string): boolean {
   return COMPILED[name].test(value);
 }
 
-/** Control characters (C0, DEL, C1) are never allowed in resource strings. */
+/**
+ * Characters never allowed in resource strings: control characters (C0 including tab and
+ * newline, DEL, C1), the non-characters U+FFFE/U+FFFF and lone UTF-16 surrogates. XML 1.0
+ * cannot carry most of them (libvirt would get invalid XML), the rest change meaning on the
+ * way (an attribute's newline becomes a space), and none belongs in a name, path or key.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-export function hasControlChars(value: string): boolean {
-  return CONTROL.test(value);
+/** Names the first forbidden character of `value` and where it is, or null when there is none. */
+export function controlCharProblem(value: string): string | null {
+  const m = FORBIDDEN.exec(value);
+  if (!m) return null;
+  const code = m[0].charCodeAt(0);
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  const what = code >= 0xd800 && code <= 0xdfff ? `the lone surrogate ${hex}` : code >= 0xfffe ? `the non-character ${hex}` : `the control character ${hex}${CONTROL_NAMES[code] ? ` (${CONTROL_NAMES[code]})` : ""}`;
+  return `${what} at character ${m.index + 1} is not allowed (no control characters: newlines, tabs, NUL…)`;
 }
 
+const CONTROL_NAMES: Record<number, string> = { 0: "NUL", 9: "tab", 10: "newline", 13: "carriage return", 27: "escape", 127: "DEL" };
+
 /**
- * Checks an absolute, normalised directory path (no `..`, no `//`, no trailing `/`, not `/`).
- * Returns a message, or null when fine.
+ * Checks an absolute, normalised path (no `..` or `.` segments, no `//`, no trailing `/`,
+ * not `/`, no control characters, no segment with white space at either end: XML parsers
+ * trim it, so it would not round-trip through libvirt). Returns a message, or null when fine.
  */
 export function checkAbsolutePath(value: string): string | null {
-  if (!value.startsWith("/")) return `"${value}" must be an absolute path`;
+  const bad = controlCharProblem(value);
+  if (bad) return bad;
+  const shown = JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  if (!value.startsWith("/")) return `${shown} must be an absolute path`;
   if (value === "/") return `"/" is not allowed`;
-  if (value.split("/").includes("..")) return `"${value}" must not contain ".."`;
-  if (posix.normalize(value) !== value || value.endsWith("/")) return `"${value}" must be normalised (expected "${posix.normalize(value).replace(/\/$/, "")}")`;
-  if (hasControlChars(value)) return "control characters are not allowed";
+  if (value.split("/").includes("..")) return `${shown} must not contain ".."`;
+  if (posix.normalize(value) !== value || value.endsWith("/")) return `${shown} must be normalised (expected ${JSON.stringify(posix.normalize(value).replace(/\/$/, ""))})`;
+  if (value.split("/").some((seg) => seg !== seg.trim())) return `${shown}: a path segment must not start or end with white space`;
   return null;
 }
 

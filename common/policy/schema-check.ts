@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { IssueList, PathSegment } from "./issues.js";
+import { shownValue } from "../redact.js";
+import { formatPath, type IssueList, type PathSegment } from "./issues.js";
 import { PATTERN_HELP, PATTERNS, type PatternName } from "./names.js";
 import { InventorySchema, PolicySchema } from "./schema.js";
 
@@ -53,6 +54,8 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
   const params = err.params as Record<string, unknown>;
   const parent = (err.parentSchema ?? {}) as Record<string, unknown>;
   const desc = typeof parent.description === "string" ? parent.description : undefined;
+  // The offending value, as quoted in messages (a secret field's value is never quoted).
+  const got = clip(JSON.stringify(shownValue(formatPath(base), err.data)) ?? String(err.data));
   switch (err.keyword) {
     case "additionalProperties": {
       const prop = String(params.additionalProperty);
@@ -74,17 +77,17 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
     case "type":
       return { path: base, at: "value", message: `must be ${typeNames(params.type)}` };
     case "enum":
-      return { path: base, at: "value", message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${JSON.stringify(err.data)})` };
+      return { path: base, at: "value", message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${got})` };
     case "const":
-      return { path: base, at: "value", message: `must be ${JSON.stringify(params.allowedValue)} (got ${JSON.stringify(err.data)})` };
+      return { path: base, at: "value", message: `must be ${JSON.stringify(params.allowedValue)} (got ${got})` };
     case "pattern": {
       const help = patternHelp(String(params.pattern)) ?? desc ?? `must match ${String(params.pattern)}`;
-      return { path: base, at: "value", message: `invalid value ${JSON.stringify(err.data)}: ${help}` };
+      return { path: base, at: "value", message: `invalid value ${got}: ${help}` };
     }
     case "minimum":
-      return { path: base, at: "value", message: `must be at least ${String(params.limit)} (got ${JSON.stringify(err.data)})` };
+      return { path: base, at: "value", message: `must be at least ${String(params.limit)} (got ${got})` };
     case "maximum":
-      return { path: base, at: "value", message: `must be at most ${String(params.limit)} (got ${JSON.stringify(err.data)})` };
+      return { path: base, at: "value", message: `must be at most ${String(params.limit)} (got ${got})` };
     case "minItems":
       return { path: base, at: "value", message: `must have at least ${String(params.limit)} item(s)` };
     case "minProperties":
@@ -96,6 +99,11 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
     default:
       return { path: base, at: "value", message: err.message ?? `failed ${err.keyword}` };
   }
+}
+
+/** Quoted values are cut to 100 characters (a hostile value can be a megabyte long). */
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 /** The help text of the named format a schema pattern was built from (longest match wins). */

@@ -1,6 +1,7 @@
+import { shownValue } from "../redact.js";
 import { parseSize } from "../units.js";
-import type { IssueList, PathSegment } from "./issues.js";
-import { checkAbsolutePath, hasControlChars, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./names.js";
+import { formatPath, type IssueList, type PathSegment } from "./issues.js";
+import { checkAbsolutePath, controlCharProblem, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./names.js";
 import type { DomainDocument, NetworkDocument, PolicyDocument, VolumeDocument } from "./schema.js";
 import { hasTemplate, parseTemplate } from "./template.js";
 
@@ -44,7 +45,8 @@ class Checker {
     const s = this.concrete(v);
     if (s === undefined) return undefined;
     if (!matchesPattern(pattern, s)) {
-      this.issues.add(path, `invalid value ${JSON.stringify(s)}: ${PATTERN_HELP[pattern]}`);
+      const shown = JSON.stringify(shownValue(formatPath(path), s));
+      this.issues.add(path, `invalid value ${shown.length > 100 ? `${shown.slice(0, 100)}…` : shown}: ${PATTERN_HELP[pattern]}`);
       return undefined;
     }
     return s;
@@ -85,11 +87,13 @@ class Checker {
 
   noControlChars(v: unknown, path: PathSegment[]): void {
     if (typeof v === "string") {
-      if (hasControlChars(v)) this.issues.add(path, "control characters (newlines, tabs, NUL…) are not allowed");
+      const bad = controlCharProblem(v);
+      if (bad) this.issues.add(path, bad);
     } else if (Array.isArray(v)) v.forEach((x, i) => this.noControlChars(x, [...path, i]));
     else if (v && typeof v === "object") {
       for (const [k, x] of Object.entries(v)) {
-        if (hasControlChars(k)) this.issues.add([...path, k], "control characters are not allowed in keys", "key");
+        const bad = controlCharProblem(k);
+        if (bad) this.issues.add([...path, k], `in a key: ${bad}`, "key");
         else this.noControlChars(x, [...path, k]);
       }
     }

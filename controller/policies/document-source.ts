@@ -1,5 +1,5 @@
 import { parseAllDocuments } from "yaml";
-import { canonicalHash } from "../../common/index.js";
+import { canonicalHash, POLICY_LIMITS } from "../../common/index.js";
 
 /**
  * The text of the YAML document in `fileText` whose content hashes to `revision` (a
@@ -7,11 +7,12 @@ import { canonicalHash } from "../../common/index.js";
  * Falls back to the whole file when no document matches.
  */
 export function documentSource(fileText: string, revision: string): string {
-  const docs = parseAllDocuments(fileText);
+  // Only called for files the loader accepted (scanned, size-bounded); aliases stay bounded.
+  const docs = parseAllDocuments(fileText, { uniqueKeys: false });
   if (!Array.isArray(docs) || docs.length <= 1) return fileText;
   for (const doc of docs) {
     try {
-      if (canonicalHash(doc.toJS({ maxAliasCount: 100 })) === revision) return fileText.slice(doc.range[0], doc.range[2]);
+      if (canonicalHash(doc.toJS({ maxAliasCount: POLICY_LIMITS.aliasCount })) === revision) return fileText.slice(doc.range[0], doc.range[2]);
     } catch {
       // Not this document.
     }

@@ -1,6 +1,6 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { MAX_POLICY_FILE_BYTES, type PolicyIssue, type PolicySource } from "../../common/index.js";
+import { PolicyReadBudget, type PolicyIssue, type PolicySource } from "../../common/index.js";
 import { PoliciesDirError } from "./errors.js";
 
 /**
@@ -24,30 +24,30 @@ export async function assertPoliciesDir(dir: string): Promise<void> {
 }
 
 /**
- * Reads the folder's policy files (not recursive) in sorted order. Files that cannot be read
- * or are larger than MAX_POLICY_FILE_BYTES become issues; so does an unreadable folder.
+ * Reads the folder's policy files (not recursive) in sorted order, within POLICY_LIMITS
+ * (PolicyReadBudget: file count, bytes per file and in total, checked before any parsing).
+ * Files that cannot be read or are over a limit become issues naming the file and the
+ * limit; so does an unreadable folder. Sub-folders are skipped; a file deleted between
+ * readdir and read is simply gone.
  */
 export async function readPolicyFolder(dir: string): Promise<{ sources: PolicySource[]; errors: PolicyIssue[] }> {
   const sources: PolicySource[] = [];
   const errors: PolicyIssue[] = [];
   let names: string[];
   try {
-    names = (await readdir(dir)).filter(isPolicyFileName).sort();
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => !d.isDirectory() && isPolicyFileName(d.name)).map((d) => d.name).sort();
   } catch (err) {
     return { sources, errors: [{ file: dir, line: 0, col: 0, path: "", message: `cannot read the policies folder: ${(err as Error).message}` }] };
   }
+  const budget = new PolicyReadBudget();
+  const tooMany = budget.checkCount(names.length, dir);
+  if (tooMany) return { sources, errors: [tooMany] };
   for (const name of names) {
     const file = join(dir, name);
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) continue;
-      if (st.size > MAX_POLICY_FILE_BYTES) throw new Error(`larger than ${MAX_POLICY_FILE_BYTES} bytes`);
-      sources.push({ file, text: await readFile(file, "utf8") });
-    } catch (err) {
-      // A file deleted between readdir and read is simply gone.
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-      errors.push({ file, line: 0, col: 0, path: "", message: `cannot read: ${(err as Error).message}` });
-    }
+    const read = await budget.read(file);
+    if (read === "skip") continue;
+    if ("issue" in read) errors.push(read.issue);
+    else sources.push({ file, text: read.text });
   }
   return { sources, errors };
 }

@@ -4,6 +4,7 @@ import {
   formatIssue,
   isInventoryFile,
   loadPolicySources,
+  loadPolicySourcesYielding,
   sortIssues,
   type Inventory,
   type LoadedPolicy,
@@ -132,7 +133,8 @@ export class PolicyRepository {
     // it does not define is rejected even without inventory.yaml (spec: "unknown groups in
     // targets are errors at load time"). Restoring stored revisions stays lenient: they were
     // accepted before, possibly under the older rule, and must not be dropped at startup.
-    const result = loadPolicySources(read.sources, { strictGroups: true });
+    // Parsed one file per event-loop turn: agents' streams keep being served meanwhile.
+    const result = await loadPolicySourcesYielding(read.sources, { strictGroups: true });
     const files = read.sources.map((s) => s.file);
     const errors = sortIssues([...read.errors, ...result.errors], files);
     const now = this.now();

@@ -7,6 +7,7 @@ import { parsePoolXml } from "../../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "../context.js";
 import { renderSeed, type SeedContent } from "./render.js";
 import { readSeedFile, writeSeedIso, type SeedBuildOptions } from "./seed-iso.js";
+import { assertValidSpec } from "../spec-guard.js";
 
 /** File name of a domain's seed volume. */
 export function seedVolumeName(domain: string): string {
@@ -50,6 +51,7 @@ export class CloudInitSeedResource implements Resource {
     private readonly ctx: ResourceContext,
     private readonly build: Omit<SeedBuildOptions, "signal"> = {},
   ) {
+    assertValidSpec("domain", domain, domain.name);
     if (!domain.cloudInit) throw new ValidationError(`domain ${domain.name} has no cloudInit block, so it has no seed`);
     const pool = seedPoolOf(domain);
     if (pool === null) {

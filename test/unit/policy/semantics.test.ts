@@ -11,7 +11,7 @@ describe("semantic validation", () => {
     expect(errs('    volumes:\n      - {name: "disk-1.qcow2", pool: p, capacity: 1}\n')).toEqual([]);
     expect(errs('    domains:\n      - {name: "a\\u0000b", vcpus: 1, memory: 1GiB}\n')[0]).toMatch(/domains\[0\]\.name: invalid value/);
     expect(errs('    domains:\n      - {name: "${vars.x}\\n", vcpus: 1, memory: 1GiB}\n', "  vars: {x: a}\n")).toEqual([
-      "spec.resources.domains[0].name: control characters (newlines, tabs, NUL…) are not allowed",
+      "spec.resources.domains[0].name: the control character U+000A (newline) at character 10 is not allowed (no control characters: newlines, tabs, NUL…)",
     ]);
   });
 
