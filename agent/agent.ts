@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { channelCredentials, createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
-import { obtainCredentials, RenewalScheduler, renew, saveCredentials, type AgentCredentials } from "./enroll/index.js";
+import { parseEnrolToken } from "../common/pki/index.js";
+import { enrol, obtainCredentials, RenewalScheduler, renew, saveCredentials, type AgentCredentials } from "./enroll/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
 import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
 import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, OutboxSender, type LinkStatus } from "./link/index.js";
@@ -62,6 +63,9 @@ export class Agent {
   /** Secure mode: the certificate this host connects with (replaced on renewal). */
   private credentials: AgentCredentials | undefined;
   private renewal: RenewalScheduler | undefined;
+  /** The --token was spent (enrolled with it, or tried after a refusal): never sent twice by this process. */
+  private tokenSpent = false;
+  private reenrolling = false;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -90,7 +94,7 @@ export class Agent {
       this.log.warn("INSECURE: plaintext gRPC to the controller (--insecure), no certificates; for local demos and tests only");
     } else {
       // First: a refused token or a CA pin mismatch ends the start before anything else runs.
-      this.credentials = await obtainCredentials({
+      const obtained = await obtainCredentials({
         controller: this.options.controller,
         host: this.options.name,
         stateDir: this.options.stateDir,
@@ -98,6 +102,8 @@ export class Agent {
         backoff: this.options.backoff,
         log: this.log,
       });
+      this.credentials = obtained.credentials;
+      this.tokenSpent = obtained.enrolled;
     }
     this.store = AgentStore.open(this.options.stateDir);
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
@@ -144,6 +150,7 @@ export class Agent {
         else if (c.action === "resync") enforcer.resync();
         else if (c.action === "plan") void this.answerPlan(planner, c.id, c.plan?.bundle);
       },
+      onRefused: () => void this.reenrolAfterRefusal(),
     });
     enforcer.onRecorded(() => sender.flush());
     this.link.onState((s) => {
@@ -182,6 +189,29 @@ export class Agent {
     this.store = undefined;
     clearInterval(this.anchor);
     this.log.info("agent stopped");
+  }
+
+  /**
+   * The controller refused the stored certificate (e.g. revoked): when this process was given
+   * a token it has not spent, enrol again with it once; the link's next attempt uses the new
+   * certificate. Without a token the refusal stands (logged by the link).
+   */
+  private async reenrolAfterRefusal(): Promise<void> {
+    if (!this.credentials || !this.options.token || this.tokenSpent || this.reenrolling) return;
+    this.reenrolling = true;
+    this.tokenSpent = true;
+    try {
+      this.log.warn("the controller refused the stored certificate; enrolling again with --token");
+      const token = { ...parseEnrolToken(this.options.token), text: this.options.token.trim() };
+      const next = await enrol(this.options.controller, token, this.options.name);
+      saveCredentials(this.options.stateDir, next);
+      this.credentials = next;
+      this.log.info({ host: next.host, serial: next.serial, notAfter: new Date(next.notAfter).toISOString() }, "enrolled again: certificate stored");
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "enrolling again with --token failed; a new token is needed");
+    } finally {
+      this.reenrolling = false;
+    }
   }
 
   /** mTLS with the current certificate, trusting only the controller CA it was issued by. */

@@ -26,20 +26,21 @@ export interface CredentialOptions {
  * - controller unreachable while enrolling: retried with backoff until it answers or `signal`;
  * - expired stored credentials without a token: returned anyway (logged as an error; the
  *   agent keeps enforcing its cached bundle, the controller refuses the stream).
+ * `enrolled` says whether the token was spent.
  */
-export async function obtainCredentials(o: CredentialOptions): Promise<AgentCredentials> {
+export async function obtainCredentials(o: CredentialOptions): Promise<{ credentials: AgentCredentials; enrolled: boolean }> {
   const token = o.token ? { ...parseEnrolToken(o.token), text: o.token.trim() } : undefined;
   const stored = loadCredentials(o.stateDir);
   if (stored) {
     const why = await unusable(stored, o.host, token?.caFingerprint);
     if (!why) {
-      if (token) o.log.info({ host: stored.host }, "already enrolled: using the stored certificate (--token not needed, ignored)");
-      return stored;
+      if (token) o.log.info({ host: stored.host }, "already enrolled: using the stored certificate (--token kept for when the controller refuses it)");
+      return { credentials: stored, enrolled: false };
     }
     if (!token) {
       if (why.startsWith("expired")) {
         o.log.error({ dir: tlsDir(o.stateDir), notAfter: new Date(stored.notAfter).toISOString() }, `the stored certificate ${why}; enrol again with --token (from 'virtfleet token create')`);
-        return stored;
+        return { credentials: stored, enrolled: false };
       }
       throw new OptionError("--token", `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token (from 'virtfleet token create')`);
     }
@@ -53,7 +54,7 @@ export async function obtainCredentials(o: CredentialOptions): Promise<AgentCred
   const creds = await enrolWithRetry(o, token!);
   saveCredentials(o.stateDir, creds);
   o.log.info({ host: creds.host, serial: creds.serial, notAfter: new Date(creds.notAfter).toISOString(), dir: tlsDir(o.stateDir) }, "enrolled: certificate stored");
-  return creds;
+  return { credentials: creds, enrolled: true };
 }
 
 /** Why stored credentials cannot be used (undefined: they can). */

@@ -51,7 +51,8 @@ function call(controller: HostPort, tls: { caPem: string; certPem?: string; keyP
       if (!err) return resolve(res!);
       const permanent = PERMANENT.has(err.code);
       const hint = err.code === grpc.status.UNAUTHENTICATED ? " (an expired or revoked certificate cannot be renewed: enrol again with a new token)" : "";
-      reject(new EnrolmentError(`${what} refused by the controller at ${target}: ${err.details || err.message}${hint}`, permanent, { cause: err }));
+      // no cause: the gRPC error's message only repeats the details
+      reject(new EnrolmentError(`${what} refused by the controller at ${target}: ${err.details || err.message}${hint}`, permanent));
     });
   });
 }

@@ -74,6 +74,8 @@ export interface LinkHandlers {
   onBundle?(bundle: PolicyBundle__Output): void;
   onEventsAck?(upToEventSeq: number): void;
   onCommand?(command: Command__Output): void;
+  /** The controller refused this host's credentials (UNAUTHENTICATED / PERMISSION_DENIED); the link keeps retrying. */
+  onRefused?(code: grpc.status, details: string): void;
 }
 
 /** One connection attempt: everything that must be torn down together. */
@@ -233,6 +235,11 @@ export class ControllerLink {
           { controller: target, code: grpc.status[err.code], details: err.details },
           "the controller refused this host (certificate revoked or expired, or the Hello names another host); enrol again with a new token: virtfleet agent --token …",
         );
+        try {
+          this.handlers.onRefused?.(err.code, err.details);
+        } catch (e) {
+          this.log.error({ err: describeError(e) }, "refusal handler failed");
+        }
       }
       this.fail(a, `stream to ${target} failed: ${err.details || err.message}`);
     });
