@@ -4,6 +4,9 @@
 # converges them and keeps them enforced. Installs and starts what is missing first. Ctrl-C
 # stops controller and agent; the guests keep running (remove them by setting the
 # policies' resources to state: absent, or with virsh).
+# Secure by default: the controller creates its CA in $dir/controller/pki and an admin
+# credential in $dir/controller/admin (the CLI's, via VIRTFLEET_DATA); the agent enrols with a
+# one-time token made here and keeps its certificate in $dir/agent/tls.
 # Environment: VIRTFLEET_LISTEN (default 127.0.0.1:7443), VIRTFLEET_DEMO_DIR (default ./.virtfleet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-$cli controller --listen "$listen" --data "$dir/controller" --policies "$PWD/policies" --insecure 2>"$dir/controller.log" >"$dir/controller.out" &
+$cli controller --listen "$listen" --data "$dir/controller" --policies "$PWD/policies" 2>"$dir/controller.log" >"$dir/controller.out" &
 controller_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$dir/controller.out" 2>/dev/null && break
@@ -33,19 +36,22 @@ for _ in $(seq 1 100); do
 done
 address=$(sed -n 's/.*listening on //p' "$dir/controller.out")
 
-$cli agent --controller "$address" --state-dir "$dir/agent" --insecure 2>"$dir/agent.log" &
+# A one-time token (10 minutes): the agent needs it only while it has no certificate yet.
+token=$($cli token create --controller "$address" --data "$dir/controller" --ttl 10m 2>>"$dir/controller.log") || {
+  echo "could not create an enrolment token:"; tail -n 20 "$dir/controller.log"; exit 1; }
+$cli agent --controller "$address" --state-dir "$dir/agent" --token "$token" 2>"$dir/agent.log" &
 agent_pid=$!
 
 cat <<MSG
 
-virtfleet is running (plaintext --insecure mode: local demo only). The agent is converging
+virtfleet is running (mTLS: the controller's CA, the agent enrolled with a one-time token). The agent is converging
 this host to policies/ (a NAT network, a storage pool, guests web-01 and db-01); edit a file
 there and the controller rolls the change to the agent.
-  controller  $address   store: $dir/controller/controller.db   log: $dir/controller.log
-  agent       $(hostname)   state: $dir/agent   log: $dir/agent.log
+  controller  $address   store: $dir/controller/controller.db   CA: $dir/controller/pki   log: $dir/controller.log
+  agent       $(hostname)   state: $dir/agent (certificate in tls/)   log: $dir/agent.log
 
 Try, in another terminal:
-  export VIRTFLEET_CONTROLLER=$address VIRTFLEET_INSECURE=1
+  export VIRTFLEET_CONTROLLER=$address VIRTFLEET_DATA=$dir/controller   # the admin credential
   npx virtfleet hosts
   npx virtfleet host $(hostname)
   npx virtfleet policies                 # the loaded policies, their revisions and hosts
@@ -56,6 +62,8 @@ Try, in another terminal:
   npx virtfleet apply policies --local --dry-run   # masterless check of the same policies
   npx virtfleet plan web-db              # fleet-wide dry-run of the policy's revision
   npx virtfleet rollout status web-db --watch      # after editing policies/web-db.yaml: stages, soak, result
+  npx virtfleet token create --ttl 1h    # enrol another host: virtfleet agent --controller $address --token <it>
+  npx virtfleet audit                    # who did what (token creation, enrolment, policy revisions)
 
 Ctrl-C stops both.
 MSG
