@@ -4,7 +4,7 @@ export * from "./backoff.js";
 export * from "./address.js";
 export { VERSION } from "./version.js";
 export { findUp, projectRoot } from "./paths.js";
-export { createLogger, silentLogger, REDACTED_PATHS, type Logger } from "./logging.js";
+export { createLogger, loggerOptions, silentLogger, REDACTED_PATHS, type Logger } from "./logging.js";
 export { REDACTED, isSecretField, scrubSecrets, shownValue, redactChange, redactDeep, redactUrl } from "./redact.js";
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./sqlite/open-database.js";
 export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";

@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { pino, type Logger, type LoggerOptions } from "pino";
 import { redactDeep, scrubSecrets } from "./redact.js";
 
 export type { Logger };
@@ -32,17 +32,19 @@ export const REDACTED_PATHS = [
  *   error string is caught too.
  */
 export function createLogger(name: string, level = process.env.VIRTFLEET_LOG_LEVEL ?? "info"): Logger {
-  return pino(
-    {
-      name,
-      level,
-      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-      base: { pid: process.pid },
-      formatters: { log: (obj) => redactDeep(obj) as Record<string, unknown> },
-      hooks: { streamWrite: scrubSecrets },
-    },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  return pino(loggerOptions(name, level), pino.destination({ dest: 2, sync: true }));
+}
+
+/** createLogger's options (for a logger on another stream, e.g. in tests). */
+export function loggerOptions(name: string, level: string): LoggerOptions {
+  return {
+    name,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    base: { pid: process.pid },
+    formatters: { log: (obj) => redactDeep(obj) as Record<string, unknown> },
+    hooks: { streamWrite: scrubSecrets },
+  };
 }
 
 /** A logger that drops everything (for library use and tests). */

@@ -2,7 +2,7 @@ import type { DriftEvent__Output } from "../../generated/proto/fleet/v1/DriftEve
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { ResourceOutcome__Output } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
-import { ProtocolError } from "../../common/index.js";
+import { ProtocolError, redactChange, redactDeep, scrubSecrets } from "../../common/index.js";
 import {
   CLASSIFICATIONS,
   DRIFT_SOURCES,
@@ -32,6 +32,11 @@ const DRIFT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * Validates a Report or DriftEvent message body and returns it in stored form. Throws
  * ProtocolError naming the field, so the stream that sent it is reset.
+ *
+ * Secrets never get stored (and so never reach `drift --json`, `host --json`, webhooks or
+ * logs), whatever the agent sent: values of secret fields (`…passwordHash`, tokens, keys:
+ * `isSecretField`) become "[redacted]", and secret-shaped text (crypt hashes, PEM private
+ * keys, URL credentials) is scrubbed from every other value, error and detail.
  */
 export function validateAgentEvent(msg: AgentMessage__Output): AgentEvent {
   if (msg.body === "report" && msg.report) {
@@ -74,8 +79,8 @@ export function validateOutcome(o: ResourceOutcome__Output, at: string): ValidOu
     name: name(o.name, `${at}.name`, true),
     policy: name(o.policy, `${at}.policy`, false),
     outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
-    changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
-    error: text(o.error, `${at}.error`),
+    changesJson: redactChangesJson(jsonArray(o.changesJson, `${at}.changesJson`)),
+    error: scrubSecrets(text(o.error, `${at}.error`)),
     pendingRestart: o.pendingRestart === true,
   };
 }
@@ -87,11 +92,10 @@ export function validateDrift(d: DriftEvent__Output): ValidDrift {
     throw new ProtocolError(`drift.fields has ${d.fields.length} entries (at most ${EVENT_LIMITS.fieldsPerDrift})`);
   }
   const fields = d.fields.map(
-    (f, i): DriftFieldValue => ({
-      field: name(f.field, `drift.fields[${i}].field`, true),
-      desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`),
-      actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`),
-    }),
+    (f, i): DriftFieldValue => {
+      const field = name(f.field, `drift.fields[${i}].field`, true);
+      return redactChange({ field, desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`), actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`) });
+    },
   );
   const resolved = d.resolvedAtMs === 0 ? 0 : timestamp(d.resolvedAtMs, "drift.resolvedAtMs");
   return {
@@ -106,7 +110,7 @@ export function validateDrift(d: DriftEvent__Output): ValidDrift {
     remediation: oneOf(d.remediation, REMEDIATIONS, "drift.remediation"),
     resolvedAt: resolved === 0 ? null : resolved,
     classification: oneOf(d.classification, CLASSIFICATIONS, "drift.classification"),
-    detail: text(d.detail, "drift.detail"),
+    detail: scrubSecrets(text(d.detail, "drift.detail")),
   };
 }
 
@@ -201,6 +205,15 @@ function jsonArray(v: string, field: string): string {
   if (v === "") return "[]";
   if (!Array.isArray(parseJson(v, field))) throw new ProtocolError(`${field} must be a JSON array`);
   return v;
+}
+
+/** A changes array (JSON text, already validated) with secrets redacted; the same text when there were none. */
+function redactChangesJson(json: string): string {
+  if (json === "[]") return json;
+  const changes = JSON.parse(json) as unknown[];
+  const redacted = changes.map((c) => (c !== null && typeof c === "object" && typeof (c as { field?: unknown }).field === "string" ? redactChange(c as { field: string }) : redactDeep(c)));
+  const out = JSON.stringify(redacted);
+  return out === JSON.stringify(changes) ? json : out;
 }
 
 function clip(s: string): string {

@@ -3,8 +3,9 @@
  *
  * Building: user-data and meta-data are written into a fresh private temp dir and packed by
  * `xorriso -as mkisofs` (else `genisoimage`, same flags) with volume id `cidata`, Joliet and
- * Rock Ridge, into a hidden temp file next to the target; the tool runs via execFile (no
- * shell) with a timeout and the caller's abort signal. The temp file is then renamed over
+ * Rock Ridge, into a file in a private (0700) temp folder next to the target; the tool runs via execFile (no
+ * shell) with a timeout and the caller's abort signal. The temp file gets its final
+ * permissions (protectSeed: 0640 root:QEMU's group, never world-readable) and is then renamed over
  * the target, so a reader (or a guest being started) sees the old seed or the new one,
  * never a partial one; a running QEMU keeps the old inode open. Temp files are removed on
  * every path.
@@ -14,8 +15,7 @@
  * hash of all content, so that comparison covers user-data too.
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, open, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdtemp, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -51,17 +51,64 @@ export interface SeedBuildOptions {
 /** Builds the seed ISO for `seed` and atomically puts it at `target` (absolute path). */
 export async function writeSeedIso(target: string, seed: SeedContent, o: SeedBuildOptions = {}): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "virtfleet-seed-"));
-  const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.partial`);
+  // The ISO is packed inside a private (0700) folder next to the target (same filesystem, so
+  // the final step is a rename): it is never readable by others, not even while it is written.
+  let stage: string | undefined;
   try {
+    stage = await mkdtemp(join(dirname(target), `.${basename(target)}.`)).catch((err: unknown) => {
+      throw new VirtfleetError("SEED_BUILD_FAILED", `cannot write the cloud-init seed in ${dirname(target)}: ${(err as Error).message}`, { cause: err });
+    });
+    const partial = join(stage, "seed.iso");
     await writeFile(join(work, "user-data"), seed.userData, { mode: 0o600 });
     await writeFile(join(work, "meta-data"), seed.metaData, { mode: 0o600 });
     await packIso(work, partial, o);
-    await chmod(partial, 0o644);
+    await protectSeed(partial);
     await rename(partial, target);
   } finally {
     await rm(work, { recursive: true, force: true });
-    await rm(partial, { force: true });
+    if (stage) await rm(stage, { recursive: true, force: true });
   }
+}
+
+/** Groups QEMU runs as under libvirt (Debian/Ubuntu, then Fedora/RHEL), in order of preference. */
+const QEMU_GROUPS = ["libvirt-qemu", "qemu"];
+
+/**
+ * The seed holds password hashes, so it is not world-readable: mode 0640, owner root, group
+ * the one QEMU runs as (found in /etc/group), so QEMU can read it whether or not libvirt's
+ * dynamic ownership relabels it (by default libvirt chowns it to QEMU's user when the guest
+ * starts). Without such a group, 0600: then only libvirt's relabelling lets QEMU read it.
+ * When the agent cannot chown (not root), the file stays 0644 as before, which the
+ * unprivileged QEMU of a session libvirt needs. The user-data itself only ever exists in
+ * a 0700 temp dir (files 0600) until it is packed.
+ */
+export async function protectSeed(path: string): Promise<void> {
+  const gid = await qemuGroupId();
+  if (gid === null) {
+    await chmod(path, 0o600);
+    return;
+  }
+  try {
+    await chown(path, 0, gid);
+    await chmod(path, 0o640);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+    await chmod(path, 0o644);
+  }
+}
+
+let qemuGid: Promise<number | null> | undefined;
+
+async function qemuGroupId(): Promise<number | null> {
+  qemuGid ??= readFile("/etc/group", "utf8").then(
+    (text) => {
+      const gids = new Map(text.split("\n").map((l) => l.split(":")).filter((f) => f.length >= 3).map((f) => [f[0]!, Number(f[2])]));
+      for (const g of QEMU_GROUPS) if (Number.isInteger(gids.get(g))) return gids.get(g)!;
+      return null;
+    },
+    () => null,
+  );
+  return qemuGid;
 }
 
 async function packIso(work: string, output: string, o: SeedBuildOptions): Promise<void> {

@@ -6,6 +6,7 @@ import { resourceId, type CheckResult, type FieldChange, type Resource } from ".
 import { parsePoolXml } from "../../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "../context.js";
 import { renderSeed, type SeedContent } from "./render.js";
+import { readSeedUserData, seedFieldChanges } from "./seed-diff.js";
 import { readSeedFile, writeSeedIso, type SeedBuildOptions } from "./seed-iso.js";
 import { assertValidSpec } from "../spec-guard.js";
 
@@ -26,7 +27,9 @@ export function seedPoolOf(spec: DomainSpec): string | null {
  *
  * - Missing → built (`state absent → present`).
  * - Content differs (its meta-data is not exactly the desired one) → rebuilt and swapped in
- *   atomically (`cloudInit.instanceId old → new`, disruption `live`: the file changes now;
+ *   atomically (`cloudInit.instanceId old → new`, then each differing field such as
+ *   `cloudInit.users[ops].sshAuthorizedKeys`, secret values redacted: seed-diff.ts;
+ *   disruption `live`: the file changes now;
  *   a running guest reads it at its next boot, which its domain reports as a pending restart
  *   because the domain's spec hash covers `cloudInit`).
  * - Present on disk but not known to libvirt → the pool is refreshed.
@@ -100,7 +103,11 @@ export class CloudInitSeedResource implements Resource {
     const current = file.exists && file.metaData === this.seed.metaData;
     const changes: FieldChange[] = [];
     if (!file.exists) changes.push({ field: "state", from: "absent", to: "present", disruption: "live" });
-    else if (!current) changes.push({ field: "cloudInit.instanceId", from: instanceIdIn(file.metaData) ?? "unknown", to: this.seed.instanceId, disruption: "live" });
+    else if (!current) {
+      changes.push({ field: "cloudInit.instanceId", from: instanceIdIn(file.metaData) ?? "unknown", to: this.seed.instanceId, disruption: "live" });
+      // What differs, field by field (secret values redacted), when the seed on disk is readable.
+      if (file.metaData !== null) changes.push(...seedFieldChanges({ userData: await readSeedUserData(path), metaData: file.metaData }, this.seed));
+    }
     else if (!vol) changes.push({ field: "state", from: "not listed by libvirt", to: "present", disruption: "live" });
     if (!apply || changes.length === 0) return { changes };
 
@@ -123,7 +130,7 @@ async function exists(path: string): Promise<boolean> {
 function instanceIdIn(metaData: string | null): string | null {
   if (metaData === null) return null;
   try {
-    const doc: unknown = parse(metaData, { version: "1.1" });
+    const doc: unknown = parse(metaData, { version: "1.1", maxAliasCount: 10 });
     const id = (doc as Record<string, unknown> | null)?.["instance-id"];
     return typeof id === "string" ? id : null;
   } catch {

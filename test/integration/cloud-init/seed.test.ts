@@ -165,7 +165,10 @@ describe("cloud-init seed", () => {
     const changed = report.resources.filter((r) => r.outcome === "changed");
     expect(changed.map((r) => `${r.kind}/${r.name}`).sort()).toEqual([`domain/${DOMAIN}`, `volume/${POOL}/${SEED}`]);
     const seed = changed.find((r) => r.name === `${POOL}/${SEED}`)!;
-    expect(seed.changes).toEqual([{ field: "cloudInit.instanceId", from: oldId, to: newId, disruption: "live" }]);
+    expect(seed.changes).toEqual([
+      { field: "cloudInit.instanceId", from: oldId, to: newId, disruption: "live" },
+      { field: "cloudInit.users[ops].sshAuthorizedKeys", from: [KEY_1], to: [KEY_2], disruption: "live" },
+    ]);
     const dom = changed.find((r) => r.kind === "domain")!;
     expect(dom.pendingRestart).toBe(true);
     expect((await virsh("domstate", DOMAIN)).trim()).toBe("running");
