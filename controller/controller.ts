@@ -121,6 +121,11 @@ export class Controller {
     const pki = this.pki;
     const stale = this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({ dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR, store: new PolicyStore(this.store.db), log: this.log });
+    // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions
+    // (subscribed before the first load: revisions made while the controller was down count).
+    const audit = new AuditLog(this.store.db);
+    const auditEvents = controllerAuditEvents(audit, this.log.child({ part: "audit" }));
+    auditPolicyChanges(policies, auditEvents);
     await policies.start().catch((err: unknown) => {
       this.store?.close();
       this.store = undefined;
@@ -179,10 +184,6 @@ export class Controller {
     const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
     server.addService(proto.AgentService.service, this.agents.handlers());
     const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
-    // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions.
-    const audit = new AuditLog(this.store.db);
-    const auditEvents = controllerAuditEvents(audit, this.log.child({ part: "audit" }));
-    auditPolicyChanges(policies, auditEvents);
     if (pki && tokens) {
       server.addService(proto.EnrollService.service, new EnrollService({ pki, tokens, callerOf, events: enrolmentAuditEvents(auditEvents), log: this.log.child({ part: "enroll" }) }).handlers());
     }
