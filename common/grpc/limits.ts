@@ -4,7 +4,12 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Largest facts document the controller stores. */
 export const MAX_FACTS_BYTES = 1024 * 1024;
 
-/** Channel options shared by the agent's and the CLI's clients. */
+/**
+ * Channel options shared by the agent's and the CLI's clients. The receive limit is the
+ * agent's bound on what a controller may send it: a larger message (e.g. an oversized policy
+ * bundle) fails the stream with RESOURCE_EXHAUSTED before it is parsed; the agent logs the
+ * stream failure, keeps enforcing the bundle it has, and reconnects.
+ */
 export const CLIENT_CHANNEL_OPTIONS = {
   "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
@@ -15,3 +20,32 @@ export const CLIENT_CHANNEL_OPTIONS = {
   "grpc.initial_reconnect_backoff_ms": 200,
   "grpc.max_reconnect_backoff_ms": 2_000,
 } as const;
+
+/**
+ * The controller's server options. Per connection at most 100 concurrent streams (an agent
+ * needs one, the CLI a few; Node's default is unlimited) and 64 MB of HTTP/2 session memory
+ * (grpc-js's default disables the bound); messages as for clients; keepalive pings to find
+ * dead peers, and pings from peers at most every 10 s.
+ */
+export const SERVER_CHANNEL_OPTIONS = {
+  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_concurrent_streams": 100,
+  "grpc-node.max_session_memory": 64,
+  "grpc.keepalive_time_ms": 60_000,
+  "grpc.keepalive_timeout_ms": 20_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+} as const;
+
+export interface ConnectionLimits {
+  /** Connections open at once from one remote address. */
+  perAddress: number;
+  /** Connections open at once in all (keep well below the process's file descriptor limit). */
+  total: number;
+  /** A connection must send its first 24 bytes (HTTP/2 preface or TLS hello) within this. */
+  handshakeMs: number;
+}
+
+/** The controller listener's connection limits (connection-guard.ts). */
+export const CONNECTION_LIMITS: ConnectionLimits = { perAddress: 1_000, total: 10_000, handshakeMs: 10_000 };
