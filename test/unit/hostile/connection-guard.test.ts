@@ -114,7 +114,8 @@ describe("connection guard with mutual TLS", () => {
       let peer: string | undefined;
       tls.addService(fleetProto().AdminService.service, {
         ListHosts: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-          peer = call.getAuthContext()?.sslPeerCertificate?.subject?.CN;
+          const cn = call.getAuthContext()?.sslPeerCertificate?.subject?.CN;
+          peer = Array.isArray(cn) ? cn[0] : cn;
           cb(null, { hosts: [] });
         },
       } as grpc.UntypedServiceImplementation);
