@@ -50,10 +50,17 @@ export class NotAuthenticatedError extends VirtfleetError {
   }
 }
 
-/** More words for an unreachable controller when the cause looks like TLS on one side only. */
+/**
+ * More words for an unreachable controller when TLS may be on one side only: a plaintext
+ * client sees a TLS controller as "Failed to connect", a TLS client a plaintext one as a
+ * broken handshake.
+ */
 export function transportHint(details: string, insecure: boolean): string {
+  if (insecure) {
+    return /failed to connect|connection dropped|ECONNRESET|socket|protocol/i.test(details)
+      ? " — if the controller was started without --insecure it only speaks TLS: drop --insecure and pass --data (or VIRTFLEET_DATA)"
+      : "";
+  }
   if (!/ssl|tls|certificate|handshake|wrong version|ECONNRESET|Connection dropped|socket closed|protocol/i.test(details)) return "";
-  return insecure
-    ? " — with --insecure the CLI speaks plaintext; a controller started without --insecure only speaks TLS: drop --insecure and pass --data"
-    : " — the TLS handshake failed: a controller started with --insecure speaks plaintext (then pass --insecure), or the admin credential in --data is from another controller";
+  return " — the TLS handshake failed: a controller started with --insecure speaks plaintext (then pass --insecure), or the admin credential in --data is from another controller";
 }

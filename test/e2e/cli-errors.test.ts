@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, runCli, stopAll, tempDir } from "../harness/processes.js";
 import { startController } from "../harness/fleet.js";
+import { startSecureController } from "../harness/secure-fleet.js";
 
 const data = tempDir("vft-cli-");
 afterAll(async () => {
@@ -22,9 +23,11 @@ describe("CLI errors and exit codes", () => {
   });
 
   it("refuses plaintext without --insecure, saying why", async () => {
-    const r = await runCli(["controller", "--listen", "127.0.0.1:0", "--data", `${data.path}/c0`]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--insecure: mTLS/);
+    // Without --insecure the controller serves mTLS only: a plaintext CLI call fails, saying so.
+    const c = await startSecureController(`${data.path}/c0`);
+    const r = await runCli(["hosts", "--controller", c.address, "--insecure"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/started without --insecure it only speaks TLS: drop --insecure and pass --data/);
   });
 
   it("exits 1 with advice when the controller is unreachable", async () => {
