@@ -79,7 +79,7 @@ export function validateOutcome(o: ResourceOutcome__Output, at: string): ValidOu
     name: name(o.name, `${at}.name`, true),
     policy: name(o.policy, `${at}.policy`, false),
     outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
-    changesJson: redactChangesJson(jsonArray(o.changesJson, `${at}.changesJson`)),
+    changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
     error: scrubSecrets(text(o.error, `${at}.error`)),
     pendingRestart: o.pendingRestart === true,
   };
@@ -200,20 +200,17 @@ function jsonValue(v: string, field: string): unknown {
   return v === "" ? null : parseJson(v, field);
 }
 
-/** An empty string means "no changes"; anything else must be a JSON array. Returns JSON text. */
+/**
+ * An empty string means "no changes"; anything else must be a JSON array. Returns JSON text,
+ * with secret values redacted (`redactChange`); the text as sent when there were none.
+ */
 function jsonArray(v: string, field: string): string {
   if (v === "") return "[]";
-  if (!Array.isArray(parseJson(v, field))) throw new ProtocolError(`${field} must be a JSON array`);
-  return v;
-}
-
-/** A changes array (JSON text, already validated) with secrets redacted; the same text when there were none. */
-function redactChangesJson(json: string): string {
-  if (json === "[]") return json;
-  const changes = JSON.parse(json) as unknown[];
-  const redacted = changes.map((c) => (c !== null && typeof c === "object" && typeof (c as { field?: unknown }).field === "string" ? redactChange(c as { field: string }) : redactDeep(c)));
+  const changes = parseJson(v, field);
+  if (!Array.isArray(changes)) throw new ProtocolError(`${field} must be a JSON array`);
+  const redacted = changes.map((c: unknown) => (c !== null && typeof c === "object" && typeof (c as { field?: unknown }).field === "string" ? redactChange(c as { field: string }) : redactDeep(c)));
   const out = JSON.stringify(redacted);
-  return out === JSON.stringify(changes) ? json : out;
+  return out === JSON.stringify(changes) ? v : out;
 }
 
 function clip(s: string): string {
