@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_BACKOFF, type HostPort } from "../../common/index.js";
+import { DEFAULT_BACKOFF, OptionError, type HostPort } from "../../common/index.js";
 import { InvalidArgumentError } from "commander";
 import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, defaultAgentName, resyncCronPattern } from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
@@ -60,7 +60,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
     .option("--flap-window <duration>", "flap guard window", positiveDurationArg, DEFAULT_FLAP.windowMs)
     .action(async (flags: AgentFlags) => {
-      if (flags.insecure && flags.token) throw new InvalidArgumentError("--token and --insecure exclude each other: a token enrols for mTLS");
+      if (flags.insecure && flags.token) throw new OptionError("--token", "--token and --insecure exclude each other: a token enrols for mTLS");
       if (flags.insecure) process.stderr.write("virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n");
       const agent = new Agent({
         controller: flags.controller,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { type HostPort } from "../../common/index.js";
+import { OptionError, type HostPort } from "../../common/index.js";
 import { DEFAULT_LISTEN } from "../../controller/index.js";
 import { AdminClient } from "../admin-client.js";
 import { controllerAddress, durationArg, insecureFlag } from "../option-parsers.js";
@@ -40,7 +40,7 @@ export function registerTokenCommands(program: Command): void {
     .option("--pattern <pattern>", "only hosts matching this inventory pattern (e.g. kvm[01:20].lab) may enrol with it")
     .option("--uses <n>", "how many hosts may enrol with it", usesArg, 1)
     .action(async (flags: TokenFlags) => {
-      if (flags.host && flags.pattern) throw new InvalidArgumentError("--host and --pattern exclude each other");
+      if (flags.host && flags.pattern) throw new OptionError("--host", "--host and --pattern exclude each other");
       const address = controllerAddress(flags.controller, DEFAULT_LISTEN);
       const client = new AdminClient(address, insecureFlag(flags.insecure));
       try {
