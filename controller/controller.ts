@@ -5,7 +5,10 @@ import {
   fleetProto,
   formatHostPort,
   isLoopback,
-  MAX_MESSAGE_BYTES,
+  CONNECTION_LIMITS,
+  listenGuarded,
+  SERVER_CHANNEL_OPTIONS,
+  type GuardedListener,
   serverCredentials,
   VirtfleetError,
   type HostPort,
@@ -55,14 +58,6 @@ export const RETENTION_INTERVAL_MS = 3_600_000;
 /** How long `stop()` lets in-flight calls finish before cutting them. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
-const SERVER_OPTIONS: grpc.ServerOptions = {
-  "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-  "grpc.keepalive_time_ms": 60_000,
-  "grpc.keepalive_timeout_ms": 20_000,
-  "grpc.keepalive_permit_without_calls": 1,
-  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-};
 
 export class ControllerStartError extends VirtfleetError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -73,6 +68,7 @@ export class ControllerStartError extends VirtfleetError {
 /** The controller process: store + gRPC server with the agent stream and the admin API. */
 export class Controller {
   private server: grpc.Server | undefined;
+  private listener: GuardedListener | undefined;
   private store: ControllerStore | undefined;
   private agents: AgentService | undefined;
   private policies: PolicyRepository | undefined;
@@ -181,7 +177,7 @@ export class Controller {
     this.driftAdmin = new DriftAdmin({ hosts: this.store.hosts, events, feed, agents: this.agents, compliance, log: this.log });
     const proto = fleetProto();
     // Secure mode: callers without the right certificate are turned away before any handler.
-    const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
+    const server = new grpc.Server({ ...SERVER_CHANNEL_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
     server.addService(proto.AgentService.service, this.agents.handlers());
     const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
     if (pki && tokens) {
@@ -201,17 +197,15 @@ export class Controller {
     server.addService(proto.AdminService.service, authorizeAdmin(handlers, callerOf, audit, this.log.child({ part: "auth" })) as grpc.UntypedServiceImplementation);
     this.server = server;
     const target = formatHostPort(listen);
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, credentials, (err, port) => {
-        if (err) reject(new ControllerStartError(`cannot listen on ${target}: ${err.message} (is another controller running? choose another --listen)`, { cause: err }));
-        else resolve(port);
-      });
-    }).catch(async (err: unknown) => {
+    // Not bindAsync: listenGuarded caps connections per address and cuts silent ones (common/grpc/connection-guard.ts).
+    this.listener = await listenGuarded(server, listen, credentials, CONNECTION_LIMITS, this.log.child({ part: "listener" })).catch(async (err: unknown) => {
+      err = new ControllerStartError(`cannot listen on ${target}: ${(err as Error).message} (is another controller running? choose another --listen)`, { cause: err });
       await this.policies?.close();
       this.store?.close();
       this.uninstallPeerAuthority?.();
       throw err;
     });
+    this.boundPort = this.listener.port;
     alerts.start();
     compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
     this.pruneHistory();
@@ -272,6 +266,8 @@ export class Controller {
     this.ingestor?.flush();
     this.agents?.shutdown("controller stopping");
     this.alerts?.stop();
+    this.listener?.close();
+    this.listener = undefined;
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
