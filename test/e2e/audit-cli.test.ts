@@ -6,6 +6,7 @@ import type { AuditJson, AuditVerifyJson } from "../../cli/output/audit-view.js"
 import { CONTROLLER_DB_FILE } from "../../controller/store/index.js";
 import { startController, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir } from "../harness/processes.js";
+import { auditNetworkPolicyYaml } from "../harness/specs.js";
 
 // The audit log through the real CLI and controller: an operator action is recorded with its
 // actor (--insecure: every caller is "insecure", role admin), the chain verifies, and an edit
@@ -16,20 +17,7 @@ const policiesDir = join(data.path, "policies");
 const policyName = `vft-e2e-audit-${process.pid}`;
 let controller: StartedController;
 
-const POLICY = [
-  "apiVersion: virtfleet/v1",
-  "kind: Policy",
-  "metadata:",
-  `  name: ${policyName}`,
-  "spec:",
-  "  mode: audit",
-  "  resources:",
-  "    networks:",
-  "      - name: vft-e2e-audnet",
-  "        mode: isolated",
-  "        bridge: vftaudbr0",
-  "",
-].join("\n");
+const POLICY = auditNetworkPolicyYaml(policyName, "vft-e2e-audnet", "vftaudbr0");
 
 const cli = (...args: string[]) => runCli([...args, "--controller", controller.address, "--insecure"]);
 

@@ -7,6 +7,7 @@ import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/Policy
 import { fleetProto } from "../../common/index.js";
 import { startController, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir, waitFor } from "../harness/processes.js";
+import { auditNetworkPolicyYaml } from "../harness/specs.js";
 
 const data = tempDir("vft-policies-e2e-");
 const policiesDir = join(data.path, "policies");
@@ -15,21 +16,7 @@ const policyName = `vft-e2e-web-${process.pid}`;
 const hostName = `vft-e2e-host-${process.pid}`;
 let controller: StartedController;
 
-const policy = (bridge: string, mode = "isolated") =>
-  [
-    "apiVersion: virtfleet/v1",
-    "kind: Policy",
-    "metadata:",
-    `  name: ${policyName}`,
-    "spec:",
-    "  mode: audit",
-    "  resources:",
-    "    networks:",
-    "      - name: vft-e2e-net",
-    `        mode: ${mode}`,
-    `        bridge: ${bridge}`,
-    "",
-  ].join("\n");
+const policy = (bridge: string, mode = "isolated") => auditNetworkPolicyYaml(policyName, "vft-e2e-net", bridge, mode);
 
 interface PoliciesView {
   policies: { name: string; revision: string; generation: number; mode: string; file: string; history: { generation: number }[] }[];

@@ -5,26 +5,14 @@ import type { PlanJson } from "../../controller/plan/index.js";
 import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { startController, type StartedController } from "../harness/fleet.js";
 import { freePort, runCli, stopAll, tempDir, waitFor } from "../harness/processes.js";
+import { auditNetworkPolicyYaml } from "../harness/specs.js";
 
 const data = tempDir("vft-rollout-cli-e2e-");
 const policiesDir = join(data.path, "policies");
 const policyName = `vft-e2e-ro-${process.pid}`;
 let controller: StartedController;
 
-const POLICY = [
-  "apiVersion: virtfleet/v1",
-  "kind: Policy",
-  "metadata:",
-  `  name: ${policyName}`,
-  "spec:",
-  "  mode: audit",
-  "  resources:",
-  "    networks:",
-  "      - name: vft-e2e-ronet",
-  "        mode: isolated",
-  "        bridge: vftrobr0",
-  "",
-].join("\n");
+const POLICY = auditNetworkPolicyYaml(policyName, "vft-e2e-ronet", "vftrobr0");
 
 const cli = (...args: string[]) => runCli([...args, "--controller", controller.address, "--insecure"]);
 const UNKNOWN = /^virtfleet: unknown policy "nosuch"; see `virtfleet policies`$/m;

@@ -32,3 +32,24 @@ export function resolvedPolicy(name: string, resources: Partial<ResourcesSpec>, 
     ...over,
   };
 }
+
+/**
+ * A policy document (YAML text) with one isolated network in audit mode: hosts that get it
+ * only check it, so nothing on the machine changes.
+ */
+export function auditNetworkPolicyYaml(policy: string, network: string, bridge: string, mode = "isolated"): string {
+  return [
+    "apiVersion: virtfleet/v1",
+    "kind: Policy",
+    "metadata:",
+    `  name: ${policy}`,
+    "spec:",
+    "  mode: audit",
+    "  resources:",
+    "    networks:",
+    `      - name: ${network}`,
+    `        mode: ${mode}`,
+    `        bridge: ${bridge}`,
+    "",
+  ].join("\n");
+}
