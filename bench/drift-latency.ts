@@ -21,6 +21,7 @@ import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecor
 import { fleetProto, projectRoot } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median, quantile } from "./lib/stats.js";
+import { until } from "./lib/until.js";
 
 const run = promisify(execFile);
 const INJECTIONS = intArg("injections", 50);
@@ -36,15 +37,6 @@ function start(args: string[]): { child: ChildProcess; stdout: () => string } {
   return { child, stdout: () => out };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function domstate(): Promise<string> {
   return (await run("virsh", ["domstate", guest]).catch(() => ({ stdout: "" }))).stdout.trim();

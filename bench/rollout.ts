@@ -27,6 +27,7 @@ import { parseHostPort, projectRoot } from "../common/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
+import { until } from "./lib/until.js";
 
 const run = promisify(execFile);
 const RUNS = intArg("runs", 5);
@@ -76,15 +77,6 @@ function logs(p: Started): LogLine[] {
     });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 10): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 function doc(mode: Mode, description: string): string {
   return stringify({
@@ -157,7 +149,7 @@ async function main(): Promise<void> {
         const s: RolloutStatusJson = await until(`the ${mode} rollout of run ${r}`, async () => {
           const x = await status();
           return x && x.revision !== previous && x.state === "succeeded" ? x : undefined;
-        });
+        }, 60_000, 10);
         const totalMs = Date.now() - t0;
         if (s.state !== "succeeded") throw new Error(`run ${r} ${mode}: ${JSON.stringify(s)}`);
         previous = s.revision;

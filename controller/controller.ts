@@ -150,16 +150,17 @@ export class Controller {
       log: this.log.child({ part: "rollout" }),
       tickMs: this.options.rollouts?.tickMs,
     }));
+    const planDeps = { agents, bundles, requester: planRequester, startedAt };
     const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
       const p = policies.current().policies.find((x) => x.name === policy);
       if (!p) throw new Error(`policy ${policy} is not in force`);
-      return planFleet({ agents, bundles, requester: planRequester, startedAt }, p, previous, rollouts.targetsOf(p), timeoutMs);
+      return planFleet(planDeps, p, previous, rollouts.targetsOf(p), timeoutMs);
     };
     const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;
     if (planStageMs > 0) rollouts.usePlanStage((r, done) => {
       const p = revisions.get(r.policy, r.toRevision);
       const targets = Object.values(r.hosts).filter((h) => h.stage >= 0).map((h) => h.name).sort();
-      planFleet({ agents, bundles, requester: planRequester, startedAt }, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
+      planFleet(planDeps, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
         this.log.warn({ policy: r.policy, err: describeError(err) }, "the rollout's plan stage failed; recording the failure as its plan");
         done({ error: describeError(err) });
       });

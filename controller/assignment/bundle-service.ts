@@ -74,9 +74,8 @@ export class BundleService {
   refresh(host: string): { bundle: HostBundle; changed: boolean } | undefined {
     const row = this.hosts.get(host);
     if (!row) return undefined;
-    const { policies, inventory } = this.policies.current();
-    const chosen = this.selector ? this.selector.policiesFor(host, policies) : policies;
-    const computed = computeBundle(chosen, inventory, targetHostOf(row));
+    const { inventory } = this.policies.current();
+    const computed = computeBundle(this.chosenPolicies(host), inventory, targetHostOf(row));
     const saved = this.bundles.save(host, computed, this.now());
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
@@ -93,9 +92,8 @@ export class BundleService {
   hypothetical(host: string, replacement: LoadedPolicy): BundleMessage | undefined {
     const row = this.hosts.get(host);
     if (!row) return undefined;
-    const { policies, inventory } = this.policies.current();
-    const chosen = this.selector ? this.selector.policiesFor(host, policies) : [...policies];
-    const others = chosen.filter((p) => p.name !== replacement.name);
+    const { inventory } = this.policies.current();
+    const others = this.chosenPolicies(host).filter((p) => p.name !== replacement.name);
     const computed = computeBundle([...others, replacement], inventory, targetHostOf(row));
     return { revision: computed.revision, generation: (this.bundles.get(host)?.generation ?? 0) + 1, policies: computed.policies };
   }
@@ -105,6 +103,12 @@ export class BundleService {
     const session = this.agents?.session(host);
     if (session) this.deliver(session);
     else this.safely(host, () => this.refresh(host));
+  }
+
+  /** The revision of each policy in force that `host` gets (the selector's choice, else the one in force). */
+  private chosenPolicies(host: string): readonly LoadedPolicy[] {
+    const { policies } = this.policies.current();
+    return this.selector ? this.selector.policiesFor(host, policies) : policies;
   }
 
   /** Hosts whose current bundle leaves policies out, by name. */

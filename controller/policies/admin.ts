@@ -3,10 +3,10 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import type { HostBundleProblems } from "../../generated/proto/fleet/v1/HostBundleProblems.js";
 import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
-import { describeError, describeHost, formatIssue, matchTargets, type Logger } from "../../common/index.js";
+import { describeError, formatIssue, matchTargets, type Logger } from "../../common/index.js";
 import type { HostStore } from "../store/index.js";
 import type { PolicyRepository } from "./repository.js";
-import { targetHostOf } from "./target-host.js";
+import { resolvedTargetHost } from "./target-host.js";
 
 /** At most this many earlier revisions per policy in one ListPolicies answer. */
 export const MAX_POLICY_HISTORY = 1_000;
@@ -27,11 +27,7 @@ export function listPolicies(
 ): ListPoliciesResponse {
   const { policies, inventory } = repo.current();
   const stored = new Map(repo.store.inForce().map((r) => [r.policy, r]));
-  const known = hosts.list().map((h) => {
-    const t = targetHostOf(h);
-    const info = describeHost(inventory, h.name);
-    return { ...t, groups: info.groups, labels: info.labels };
-  });
+  const known = hosts.list().map((h) => resolvedTargetHost(h, inventory));
   const limit = Math.min(Math.max(0, history), MAX_POLICY_HISTORY);
   const records: PolicyRecord[] = [...policies]
     .sort((a, b) => a.name.localeCompare(b.name))

@@ -1,6 +1,5 @@
 import {
   describeError,
-  describeHost,
   matchTargets,
   type LoadedPolicy,
   type Logger,
@@ -11,7 +10,7 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import type { BundleService, RevisionSelector } from "../assignment/index.js";
-import { targetHostOf, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
+import { resolvedTargetHost, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
   decideOnRevision,
@@ -177,10 +176,7 @@ export class RolloutRunner implements RevisionSelector {
     const { inventory } = this.o.policies.current();
     return this.o.hosts
       .list()
-      .filter((row) => {
-        const info = describeHost(inventory, row.name);
-        return matchTargets(policy.targets, { ...targetHostOf(row), groups: info.groups, labels: info.labels });
-      })
+      .filter((row) => matchTargets(policy.targets, resolvedTargetHost(row, inventory)))
       .map((row) => row.name)
       .sort();
   }
@@ -294,13 +290,15 @@ export class RolloutRunner implements RevisionSelector {
    * will not report it again.
    */
   private delivered(host: string, generation: number): void {
+    // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
+    const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
+    if (tracking.length === 0) return;
     this.run(() => {
       const at = this.now();
       const seen = this.lastReports.get(host);
       const stored = this.o.hosts.get(host)?.observedGeneration ?? 0;
       const observed = Math.max(stored, seen?.generation ?? 0);
-      for (const r of this.activeRollouts()) {
-        if (!r.hosts[host]) continue;
+      for (const r of tracking) {
         this.enqueue(r.policy, { type: "delivered", host, generation, at });
         if (observed >= generation) {
           let outcome: { converged: "ok" | "failed"; reason?: string };
@@ -470,9 +468,7 @@ export class RolloutRunner implements RevisionSelector {
   private targetedBy(r: Rollout, host: string, revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision]): boolean {
     const row = this.o.hosts.get(host);
     if (!row) return false;
-    const { inventory } = this.o.policies.current();
-    const info = describeHost(inventory, host);
-    const target = { ...targetHostOf(row), groups: info.groups, labels: info.labels };
+    const target = resolvedTargetHost(row, this.o.policies.current().inventory);
     for (const rev of revisions) {
       if (rev === null) continue;
       try {
