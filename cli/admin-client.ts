@@ -8,7 +8,7 @@ import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
-import { CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { ADMIN_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
 import type { PlanJson } from "../controller/plan/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 
@@ -53,14 +53,22 @@ export class AdminClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), CLIENT_CHANNEL_OPTIONS);
+    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
   }
 
   /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */
-  listHosts(query: { group?: string; selector?: string } = {}): Promise<HostRecord__Output[]> {
-    return this.unary<HostRecord__Output[]>("listing hosts", (deadline, done) =>
-      this.client.ListHosts({ group: query.group ?? "", selector: query.selector ?? "" }, { deadline }, (err, res) => done(err, res?.hosts ?? [])),
-    );
+  /** Every host the query selects, page by page (a large fleet does not fit one message). */
+  async listHosts(query: { group?: string; selector?: string } = {}): Promise<HostRecord__Output[]> {
+    const hosts: HostRecord__Output[] = [];
+    let pageToken = "";
+    do {
+      const page = await this.unary<{ hosts: HostRecord__Output[]; next: string }>("listing hosts", (deadline, done) =>
+        this.client.ListHosts({ group: query.group ?? "", selector: query.selector ?? "", pageToken }, { deadline }, (err, res) => done(err, { hosts: res?.hosts ?? [], next: res?.nextPageToken ?? "" })),
+      );
+      hosts.push(...page.hosts);
+      pageToken = page.next;
+    } while (pageToken !== "");
+    return hosts;
   }
 
   getHost(name: string, historyLimit = 0): Promise<GetHostResponse__Output> {

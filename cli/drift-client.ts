@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
-import { CLIENT_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { ADMIN_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
 import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
 
 /** How a live watch ended. */
@@ -22,7 +22,7 @@ export class DriftClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), CLIENT_CHANNEL_OPTIONS);
+    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
   }
 
   listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {

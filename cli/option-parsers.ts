@@ -30,3 +30,9 @@ export function controllerAddress(flag: HostPort | undefined, fallback: HostPort
 export function insecureFlag(flag: boolean | undefined): boolean {
   return flag === true || process.env.VIRTFLEET_INSECURE === "1";
 }
+
+export function positiveIntArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return n;
+}

@@ -9,6 +9,7 @@ import {
   listenGuarded,
   SERVER_CHANNEL_OPTIONS,
   type GuardedListener,
+  type ConnectionLimits,
   serverCredentials,
   VirtfleetError,
   type HostPort,
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   rollouts?: { tickMs?: number; planTimeoutMs?: number };
   /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */
   complianceSnapshotCron?: string;
+  /** The listener's connection caps (default CONNECTION_LIMITS). */
+  connectionLimits?: ConnectionLimits;
   log?: Logger;
 }
 
@@ -199,7 +202,7 @@ export class Controller {
     this.server = server;
     const target = formatHostPort(listen);
     // Not bindAsync: listenGuarded caps connections per address and cuts silent ones (common/grpc/connection-guard.ts).
-    this.listener = await listenGuarded(server, listen, credentials, CONNECTION_LIMITS, this.log.child({ part: "listener" })).catch(async (err: unknown) => {
+    this.listener = await listenGuarded(server, listen, credentials, this.options.connectionLimits ?? CONNECTION_LIMITS, this.log.child({ part: "listener" })).catch(async (err: unknown) => {
       err = new ControllerStartError(`cannot listen on ${target}: ${(err as Error).message} (is another controller running? choose another --listen)`, { cause: err });
       await this.policies?.close();
       this.store?.close();

@@ -4,7 +4,8 @@ import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_ROLLOUT_PLAN_TIMEOUT
 import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { InvalidArgumentError } from "commander";
 import { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS } from "../../controller/index.js";
-import { durationArg, hostPortArg } from "../option-parsers.js";
+import { durationArg, hostPortArg, positiveIntArg } from "../option-parsers.js";
+import { CONNECTION_LIMITS } from "../../common/index.js";
 import { onShutdownSignal } from "../signals.js";
 
 interface ControllerFlags {
@@ -21,6 +22,8 @@ interface ControllerFlags {
   caKey?: string;
   san: string[];
   agentCertTtl: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -50,6 +53,8 @@ export function registerControllerCommand(program: Command): void {
     .option("--webhook <url>", "POST drift and failure alerts as JSON to this http(s) URL (repeatable)", webhookArg, [])
     .option("--compliance-snapshot <cron>", "when to store compliance snapshots (cron expression)", complianceSnapshotArg, DEFAULT_SNAPSHOT_CRON)
     .option("--plan-timeout <duration>", "how long a rollout's plan stage (fleet dry-run) waits for the hosts' answers; 0 skips the stage", durationArg, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS)
+    .option("--max-connections <n>", "connections the listener holds at once (each is a file descriptor: keep below `ulimit -n`)", positiveIntArg, CONNECTION_LIMITS.total)
+    .option("--max-connections-per-address <n>", "connections from one remote address at once (raise it when many agents reach the controller through one NAT address)", positiveIntArg, CONNECTION_LIMITS.perAddress)
     .action(async (flags: ControllerFlags) => {
       const controller = new Controller({
         listen: flags.listen,
@@ -60,6 +65,7 @@ export function registerControllerCommand(program: Command): void {
         webhooks: flags.webhook,
         complianceSnapshotCron: flags.complianceSnapshot,
         rollouts: { planTimeoutMs: flags.planTimeout },
+        connectionLimits: { ...CONNECTION_LIMITS, total: flags.maxConnections, perAddress: flags.maxConnectionsPerAddress },
         agents: { heartbeatIntervalMs: flags.heartbeatInterval, heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval) },
       });
       const address = await controller.start();

@@ -8,6 +8,8 @@ import { CONNECTION_LIMITS, type ConnectionLimits } from "./limits.js";
 const PREFACE_BYTES = 24;
 /** A refused address is logged at most this often. */
 const LOG_EVERY_MS = 60_000;
+/** Pending connections the kernel may queue for accept(). */
+const LISTEN_BACKLOG = 16_384;
 
 export interface GuardedListener {
   port: number;
@@ -93,7 +95,9 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     tcp.once("error", onError);
-    tcp.listen({ host: listen.host, port: listen.port }, () => {
+    // A deep accept queue: a reconnect storm of thousands of agents must not overflow it
+    // (dropped SYNs cost each agent a 1 s, then 3 s, retransmit). The kernel caps it at somaxconn.
+    tcp.listen({ host: listen.host, port: listen.port, backlog: LISTEN_BACKLOG }, () => {
       tcp.off("error", onError);
       resolve();
     });

@@ -1,6 +1,13 @@
 /** Largest gRPC message either side accepts; a larger one fails the call with RESOURCE_EXHAUSTED. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Largest admin API answer the CLI accepts and the controller sends (e.g. `compliance` of
+ * 10,000 hosts with many policies each; host lists are paged). Agents still refuse anything
+ * over MAX_MESSAGE_BYTES, so a bundle that large fails that agent's stream either way.
+ */
+export const MAX_ADMIN_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 /** Largest facts document the controller stores. */
 export const MAX_FACTS_BYTES = 1024 * 1024;
 
@@ -21,15 +28,19 @@ export const CLIENT_CHANNEL_OPTIONS = {
   "grpc.max_reconnect_backoff_ms": 2_000,
 } as const;
 
+/** The CLI's admin channel: as CLIENT_CHANNEL_OPTIONS, but large answers (MAX_ADMIN_MESSAGE_BYTES) are accepted. */
+export const ADMIN_CHANNEL_OPTIONS = { ...CLIENT_CHANNEL_OPTIONS, "grpc.max_receive_message_length": MAX_ADMIN_MESSAGE_BYTES } as const;
+
 /**
  * The controller's server options. Per connection at most 100 concurrent streams (an agent
  * needs one, the CLI a few; Node's default is unlimited) and 64 MB of HTTP/2 session memory
- * (grpc-js's default disables the bound); messages as for clients; keepalive pings to find
+ * (grpc-js's default disables the bound); received messages as for clients, sent ones up to
+ * MAX_ADMIN_MESSAGE_BYTES (admin answers; agents refuse more than MAX_MESSAGE_BYTES); keepalive pings to find
  * dead peers, and pings from peers at most every 10 s.
  */
 export const SERVER_CHANNEL_OPTIONS = {
   "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-  "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_ADMIN_MESSAGE_BYTES,
   "grpc.max_concurrent_streams": 100,
   "grpc-node.max_session_memory": 64,
   "grpc.keepalive_time_ms": 60_000,
@@ -48,4 +59,4 @@ export interface ConnectionLimits {
 }
 
 /** The controller listener's connection limits (connection-guard.ts). */
-export const CONNECTION_LIMITS: ConnectionLimits = { perAddress: 1_000, total: 10_000, handshakeMs: 10_000 };
+export const CONNECTION_LIMITS: ConnectionLimits = { perAddress: 1_000, total: 15_000, handshakeMs: 10_000 };

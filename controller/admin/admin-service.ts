@@ -3,7 +3,7 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import { describeError, emptyInventory, ValidationError, type Inventory, type Logger } from "../../common/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import { resolveHost, selectHosts } from "../inventory-view/index.js";
-import type { HostStore } from "../store/index.js";
+import type { HostRow, HostStore } from "../store/index.js";
 import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
 
@@ -30,9 +30,11 @@ export function adminHandlers(
   return {
     ListHosts: (call, callback) => {
       try {
-        const selected = selectHosts(hosts.list(), inventory(), { group: call.request.group, selector: call.request.selector });
+        const { pageSize, pageToken, group, selector } = call.request;
+        if (pageToken.length > 253) throw new ValidationError("page_token is not one this controller gave out");
         const summaries = compliance?.summaries();
-        callback(null, { hosts: selected.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)) });
+        const page = hostPage(hosts, pageToken, Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE), (rows) => selectHosts(rows, inventory(), { group, selector }));
+        callback(null, { hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)), nextPageToken: page.next });
       } catch (err) {
         if (err instanceof ValidationError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
         else callback(fail(err, "listing hosts"));
@@ -59,4 +61,31 @@ export function adminHandlers(
       }
     },
   };
+}
+
+/** Hosts per ListHosts page unless asked for fewer; a page also ends after PAGE_BYTES of facts. */
+export const DEFAULT_HOSTS_PAGE = 1_000;
+const MAX_HOSTS_PAGE = 5_000;
+const PAGE_BYTES = 2 * 1024 * 1024;
+/** Rows read from the store at a time while filling a page. */
+const READ_CHUNK = 500;
+
+/**
+ * One page of the hosts `select` keeps, by name, after `after`: at most `limit`, and no more
+ * than about PAGE_BYTES of facts (at least one host). `next` is the last host's name, or ""
+ * when no host follows.
+ */
+function hostPage<T extends { row: HostRow }>(hosts: HostStore, after: string, limit: number, select: (rows: HostRow[]) => T[]): { hosts: T[]; next: string } {
+  const out: T[] = [];
+  let bytes = 0;
+  for (;;) {
+    const rows = hosts.listAfter(after, READ_CHUNK);
+    for (const h of select(rows)) {
+      if (out.length >= limit || (out.length > 0 && bytes >= PAGE_BYTES)) return { hosts: out, next: out.at(-1)!.row.name };
+      out.push(h);
+      bytes += h.row.factsJson.length;
+    }
+    if (rows.length < READ_CHUNK) return { hosts: out, next: "" };
+    after = rows.at(-1)!.name;
+  }
 }

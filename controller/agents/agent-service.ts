@@ -27,6 +27,11 @@ export interface AgentServiceOptions {
 /** Who a stream's client certificate names, or why it names nobody. */
 export type StreamIdentity = { ok: true; host: string; notAfter: number } | { ok: false; reason: string };
 
+/** Hellos admitted per event-loop turn, in one store transaction. */
+export const HELLO_BATCH = 100;
+/** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
+export const MAX_MESSAGES_BEFORE_WELCOME = 100;
+
 export const DEFAULT_AGENT_SERVICE_OPTIONS: AgentServiceOptions = {
   heartbeatIntervalMs: 10_000,
   heartbeatTimeoutMs: 30_000,
@@ -72,6 +77,9 @@ export class AgentService {
   private readonly flushTimer: NodeJS.Timeout;
 
   private hooks: AgentStreamHooks[] = [];
+  /** Hellos waiting for admission (admitHellos), and the turn that will admit them. */
+  private readonly hellos: { session: AgentSession; msg: AgentMessage__Output }[] = [];
+  private helloTurn: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly hosts: HostStore,
@@ -126,8 +134,18 @@ export class AgentService {
   shutdown(reason: string): void {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
-    for (const s of [...this.pending, ...this.connected.values()]) {
-      this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
+    clearImmediate(this.helloTurn);
+    this.hellos.length = 0;
+    const all = [...this.pending, ...this.connected.values()];
+    const endAll = () => {
+      for (const s of all) this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
+    };
+    try {
+      // Every host's disconnect record in one commit.
+      this.hosts.inTransaction(endAll);
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "could not record the disconnects in one transaction");
+      endAll();
     }
     this.flushSafely();
   }
@@ -146,20 +164,33 @@ export class AgentService {
       session.certNotAfter = id.notAfter;
     }
     this.pending.add(session);
-    call.on("data", (msg: AgentMessage__Output) => {
-      try {
-        this.onMessage(session, msg);
-      } catch (err) {
-        const reason = describeError(err);
-        this.log.warn({ peer: session.peer, host: session.host, session: session.id, err: reason }, "rejected message from agent; closing its stream");
-        this.end(session, `rejected: ${reason}`, err instanceof ProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL);
-      }
-    });
+    call.on("data", (msg: AgentMessage__Output) => this.receive(session, msg));
     call.on("end", () => this.end(session, "agent closed the stream", grpc.status.OK));
     // After end() closed the stream from our side these report that close; lost() is idempotent.
     call.on("cancelled", () => this.gone(session, "stream cancelled"));
     call.on("error", (err) => this.gone(session, `stream error: ${describeError(err)}`));
     call.on("close", () => this.gone(session, "stream closed"));
+  }
+
+  /** Handles one message; a bad one (or a failing hook) ends this stream only. */
+  private receive(session: AgentSession, msg: AgentMessage__Output): void {
+    if (session.backlog) {
+      // The Hello waits for admission; what follows it is handled after it, in order.
+      if (session.backlog.length >= MAX_MESSAGES_BEFORE_WELCOME) return this.reject(session, new ProtocolError(`more than ${MAX_MESSAGES_BEFORE_WELCOME} messages before Welcome`));
+      session.backlog.push(msg);
+      return;
+    }
+    try {
+      this.onMessage(session, msg);
+    } catch (err) {
+      this.reject(session, err);
+    }
+  }
+
+  private reject(session: AgentSession, err: unknown): void {
+    const reason = describeError(err);
+    this.log.warn({ peer: session.peer, host: session.host, session: session.id, err: reason }, "rejected message from agent; closing its stream");
+    this.end(session, `rejected: ${reason}`, err instanceof ProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL);
   }
 
   private onMessage(session: AgentSession, msg: AgentMessage__Output): void {
@@ -170,7 +201,7 @@ export class AgentService {
     if (session.host === undefined) {
       if (msg.body !== "hello") throw new ProtocolError(`first message must be hello, got ${msg.body}`);
       session.lastAgentSeq = msg.seq;
-      this.onHello(session, msg);
+      this.queueHello(session, msg);
       return;
     }
     session.lastAgentSeq = msg.seq;
@@ -201,6 +232,45 @@ export class AgentService {
       }
     }
     this.hosts.touch(session.host, now, session.lastAgentSeq, session.lastControllerSeq);
+  }
+
+  /**
+   * Admission: Hellos are handled in batches of HELLO_BATCH, each batch in one store
+   * transaction (every host's connect record, facts and first bundle: one commit), one batch
+   * per event-loop turn so a reconnect storm of thousands of agents neither costs a commit
+   * each nor starves the streams already connected.
+   */
+  private queueHello(session: AgentSession, msg: AgentMessage__Output): void {
+    session.backlog = [];
+    this.hellos.push({ session, msg });
+    this.helloTurn ??= setImmediate(() => this.admitHellos());
+  }
+
+  private admitHellos(): void {
+    this.helloTurn = undefined;
+    const batch = this.hellos.splice(0, HELLO_BATCH);
+    try {
+      this.hosts.inTransaction(() => {
+        for (const { session, msg } of batch) this.admit(session, msg);
+      });
+    } catch (err) {
+      this.log.error({ err: describeError(err), hellos: batch.length }, "could not record a batch of hellos; closing those streams (the agents reconnect)");
+      for (const { session } of batch) this.end(session, "controller could not record the hello; reconnect", grpc.status.UNAVAILABLE);
+    }
+    if (this.hellos.length > 0) this.helloTurn = setImmediate(() => this.admitHellos());
+  }
+
+  /** One queued Hello, then whatever the stream sent after it. */
+  private admit(session: AgentSession, msg: AgentMessage__Output): void {
+    const backlog = session.backlog ?? [];
+    session.backlog = undefined;
+    if (session.closed) return;
+    try {
+      this.onHello(session, msg);
+    } catch (err) {
+      return this.reject(session, err);
+    }
+    for (const m of backlog) this.receive(session, m);
   }
 
   private onHello(session: AgentSession, msg: AgentMessage__Output): void {

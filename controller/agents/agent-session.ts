@@ -23,6 +23,8 @@ export class AgentSession {
   lastAgentSeq = 0;
   lastMessageAt: number;
   closed = false;
+  /** Set while the Hello waits for admission: messages that arrive meanwhile, in order. */
+  backlog: AgentMessage__Output[] | undefined;
 
   constructor(
     readonly id: string,

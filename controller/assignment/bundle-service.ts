@@ -126,7 +126,10 @@ export class BundleService {
    */
   attach(agents: AgentService): void {
     this.agents = agents;
-    for (const h of this.hosts.list()) this.safely(h.name, () => this.refresh(h.name));
+    // Every host's bundle in one commit.
+    this.hosts.inTransaction(() => {
+      for (const h of this.hosts.list()) this.safely(h.name, () => this.refresh(h.name));
+    });
     agents.use({
       onReady: (session, hello) => {
         this.held.set(session, hello.bundleRevision);
@@ -135,11 +138,14 @@ export class BundleService {
       onFacts: (session) => this.deliver(session),
     });
     this.policies.onChange(() => {
-      for (const h of this.hosts.list()) {
-        const session = agents.session(h.name);
-        if (session) this.deliver(session);
-        else this.safely(h.name, () => this.refresh(h.name));
-      }
+      // One commit for the whole fleet's new bundles, then they are on the wire.
+      this.hosts.inTransaction(() => {
+        for (const h of this.hosts.list()) {
+          const session = agents.session(h.name);
+          if (session) this.deliver(session);
+          else this.safely(h.name, () => this.refresh(h.name));
+        }
+      });
     });
   }
 

@@ -19,6 +19,7 @@ import {
   isRollingBack,
   revisionFor,
   step,
+  stepAll,
   type Rollout,
   type RolloutEffect,
   type RolloutEvent,
@@ -64,6 +65,7 @@ export class RolloutRunner implements RevisionSelector {
   private readonly latest = new Map<string, Rollout>();
   private readonly queue: { policy: string; event: RolloutEvent }[] = [];
   private draining = false;
+  private drainTurn: NodeJS.Immediate | undefined;
   private agents: AgentService | undefined;
   private timer: NodeJS.Timeout | undefined;
   private planStage: PlanStageStarter | undefined;
@@ -125,6 +127,8 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   stop(): void {
+    clearImmediate(this.drainTurn);
+    this.drainTurn = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -266,7 +270,7 @@ export class RolloutRunner implements RevisionSelector {
   private hostEvent(session: AgentSession, msg: AgentMessage__Output): void {
     const host = session.host;
     if (host === undefined) return;
-    this.run(() => {
+    this.runSoon(() => {
       const at = this.now();
       if (msg.report && !msg.report.dryRun) this.rememberReport(host, msg.report);
       for (const r of this.activeRollouts()) {
@@ -293,7 +297,7 @@ export class RolloutRunner implements RevisionSelector {
     // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
-    this.run(() => {
+    this.runSoon(() => {
       const at = this.now();
       const seen = this.lastReports.get(host);
       const stored = this.o.hosts.get(host)?.observedGeneration ?? 0;
@@ -356,49 +360,88 @@ export class RolloutRunner implements RevisionSelector {
 
   /** Runs `fn` (which enqueues) and then drains the queue, unless already draining (then the outer drain picks the events up). */
   private run(fn: () => void): void {
+    this.enqueueSafely(fn);
+    this.drain();
+  }
+
+  /**
+   * As run(), but the drain waits for the end of this event-loop turn, so the Reports and
+   * deliveries of thousands of hosts arriving together are stepped as one batch per policy
+   * (one clone, one save), not one each. Operator commands and ticks drain at once.
+   */
+  private runSoon(fn: () => void): void {
+    this.enqueueSafely(fn);
+    this.drainTurn ??= setImmediate(() => {
+      this.drainTurn = undefined;
+      this.drain();
+    });
+  }
+
+  private enqueueSafely(fn: () => void): void {
     try {
       fn();
     } catch (err) {
       this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
     }
-    this.drain();
   }
 
+  /**
+   * Steps every queued event: per round, each policy's events in arrival order as one batch,
+   * the changed rollouts saved in one transaction, then their effects performed (which may
+   * queue more events: the next round).
+   */
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let item = this.queue.shift(); item; item = this.queue.shift()) this.apply(item.policy, item.event);
+      while (this.queue.length > 0) {
+        const byPolicy = new Map<string, RolloutEvent[]>();
+        for (const { policy, event } of this.queue.splice(0)) {
+          const events = byPolicy.get(policy);
+          if (events) events.push(event);
+          else byPolicy.set(policy, [event]);
+        }
+        this.applyBatches(byPolicy);
+      }
     } finally {
       this.draining = false;
     }
   }
 
   private apply(policy: string, event: RolloutEvent): void {
-    const before = this.latest.get(policy);
-    if (!before) return;
-    let out;
-    try {
-      out = step(before, event);
-    } catch (err) {
-      this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable");
-      return;
+    this.applyBatches(new Map([[policy, [event]]]));
+  }
+
+  private applyBatches(byPolicy: Map<string, RolloutEvent[]>): void {
+    const stepped: { policy: string; before: Rollout; rollout: Rollout; effects: RolloutEffect[] }[] = [];
+    for (const [policy, events] of byPolicy) {
+      const before = this.latest.get(policy);
+      if (!before) continue;
+      const { rollout, effects } = stepAll(before, events, (event, err) => this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable"));
+      if (effects.length === 0 && sameState(before, rollout)) continue;
+      stepped.push({ policy, before, rollout, effects });
     }
-    const { rollout, effects } = out;
-    if (effects.length === 0 && sameState(before, rollout)) return;
-    try {
-      this.o.store.save(rollout);
-    } catch (err) {
-      this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the event is dropped");
-      return;
-    }
-    this.latest.set(policy, rollout);
-    if (before.state !== rollout.state) this.o.log.info({ policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined }, "rollout state changed");
-    for (const fx of effects) this.perform(rollout, fx);
-    // Hosts the rollout does not track hold its good revision: tell them when it changed
-    // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
-    if (goodRevision(before) !== goodRevision(rollout)) {
-      for (const row of this.o.hosts.list()) if (!rollout.hosts[row.name]) this.o.bundles.deliverHost(row.name);
+    const saved = stepped.filter(({ policy, rollout }) => {
+      try {
+        this.o.store.save(rollout);
+        return true;
+      } catch (err) {
+        this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the events are dropped");
+        return false;
+      }
+    });
+    for (const { policy, before, rollout, effects } of saved) {
+      this.latest.set(policy, rollout);
+      if (before.state !== rollout.state) this.o.log.info({ policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined }, "rollout state changed");
+      // One commit for all the bundles these effects store.
+      this.o.hosts.inTransaction(() => {
+        for (const fx of effects) this.perform(rollout, fx);
+        // Hosts the rollout does not track hold its good revision: tell them when it changed
+        // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
+        if (goodRevision(before) !== goodRevision(rollout)) {
+          for (const row of this.o.hosts.list()) if (!rollout.hosts[row.name]) this.o.bundles.deliverHost(row.name);
+        }
+      });
     }
   }
 

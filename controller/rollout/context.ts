@@ -4,6 +4,8 @@ import type { Rollout, RolloutEffect, RolloutHost } from "./types.js";
 export interface Ctx {
   r: Rollout;
   fx: RolloutEffect[];
+  /** Set when the batch must end with advance() at this time (see stepAll). */
+  advanceAt?: number;
 }
 
 export function log(c: Ctx, level: "info" | "warn", message: string, extra: { host?: string; stage?: number } = {}): void {

@@ -12,25 +12,46 @@ import type { Rollout, RolloutEvent, RolloutHost, StepResult } from "./types.js"
  * (e.g. resume while running) throws RolloutStateError.
  */
 export function step(rollout: Rollout, event: RolloutEvent): StepResult {
+  return stepAll(rollout, [event]);
+}
+
+/**
+ * Applies `events` in order on one copy of `rollout` (a 10,000-host rollout is cloned once
+ * per batch, not per event); effects concatenated. An event that does not apply (apply()
+ * throws before changing anything) goes to `onError` and is skipped; without `onError` it
+ * is thrown.
+ */
+export function stepAll(rollout: Rollout, events: readonly RolloutEvent[], onError?: (event: RolloutEvent, err: unknown) => void): StepResult {
   const c: Ctx = { r: structuredClone(rollout), fx: [] };
-  const at = event.type === "start" || event.type === "tick" ? event.now : event.at;
-  apply(c, event, at);
-  c.r.updatedAt = Math.max(c.r.updatedAt, at);
+  for (const e of events) {
+    const at = e.type === "start" || e.type === "tick" ? e.now : e.at;
+    if (e.type !== "hostObserved") settle(c);
+    try {
+      apply(c, e, at);
+    } catch (err) {
+      if (!onError) throw err;
+      onError(e, err);
+      continue;
+    }
+    c.r.updatedAt = Math.max(c.r.updatedAt, at);
+  }
+  settle(c);
   return { rollout: c.r, effects: c.fx };
 }
 
-/** Applies `events` in order; effects concatenated. */
-export function stepAll(rollout: Rollout, events: readonly RolloutEvent[]): StepResult {
-  let r = rollout;
-  const effects: StepResult["effects"] = [];
-  for (const e of events) {
-    const out = step(r, e);
-    r = out.rollout;
-    effects.push(...out.effects);
-  }
-  return { rollout: r, effects };
+/**
+ * The advance() a run of hostObserved events deferred (see observed()), at the time of the
+ * last host that converged: the result equals advancing after each of them, because until a
+ * stage is done the next one's hosts have no expected generation and ignore hostObserved.
+ */
+function settle(c: Ctx): void {
+  if (c.advanceAt === undefined) return;
+  const at = c.advanceAt;
+  c.advanceAt = undefined;
+  advance(c, at);
 }
 
+/** Contract: throws (RolloutStateError) only before changing `c`, so stepAll can skip the event. */
 function apply(c: Ctx, e: RolloutEvent, at: number): void {
   const { r } = c;
   switch (e.type) {
@@ -119,7 +140,10 @@ function observed(c: Ctx, host: string, generation: number, outcome: "ok" | "fai
   if (h.phase === "sent" && outcome === "ok") {
     h.phase = "converged";
     h.offlineSince = null;
-    return advance(c, at);
+    // Whether the stage is done is checked once per run of hostObserved events (thousands of
+    // hosts converge in one batch; checking the whole stage after each would be quadratic).
+    c.advanceAt = at;
+    return;
   }
   if ((h.phase === "sent" || h.phase === "converged") && outcome === "failed") {
     failHost(c, h, reason ?? "failed to converge the new revision", at);

@@ -93,12 +93,16 @@ function toRow(r: DbHost): HostRow {
  */
 export class HostStore {
   private readonly pending = new Map<string, { lastSeen: number; lastAgentSeq: number; lastControllerSeq: number }>();
+  /** Disconnects not yet written (by flush(), at the latest at the end of the turn). */
+  private readonly disconnects = new Map<string, { sessionId: string; reason: string; now: number }>();
+  private disconnectTurn: NodeJS.Immediate | undefined;
   private readonly stmts;
 
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
+      listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
       insert: db.prepare(
         `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
          VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)`,
@@ -126,15 +130,43 @@ export class HostStore {
     };
   }
 
+  /** The host's row with buffered liveness applied (not written: reads never commit). */
   get(name: string): HostRow | undefined {
-    this.flush();
     const r = this.stmts.get.get(name);
-    return r ? toRow(r) : undefined;
+    return r ? this.withPending(toRow(r)) : undefined;
   }
 
   list(): HostRow[] {
-    this.flush();
-    return this.stmts.list.all().map(toRow);
+    return this.stmts.list.all().map((r) => this.withPending(toRow(r)));
+  }
+
+  /** At most `limit` hosts named after `after` ("" = from the first), by name. */
+  listAfter(after: string, limit: number): HostRow[] {
+    return this.stmts.listAfter.all(after, limit).map((r) => this.withPending(toRow(r)));
+  }
+
+  /**
+   * Runs `fn` in one transaction (nested store writes become savepoints): many hosts'
+   * writes cost one commit. Rethrows (and rolls back) what `fn` throws.
+   */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  private withPending(row: HostRow): HostRow {
+    const d = this.disconnects.get(row.name);
+    if (d && d.sessionId === row.sessionId) {
+      row.connected = false;
+      row.connectedSince = null;
+      row.disconnectReason = d.reason;
+      row.lastSeen = Math.max(row.lastSeen, d.now);
+    }
+    const p = this.pending.get(row.name);
+    if (!p) return row;
+    row.lastSeen = Math.max(row.lastSeen, p.lastSeen);
+    row.lastAgentSeq = Math.max(row.lastAgentSeq, p.lastAgentSeq);
+    row.lastControllerSeq = Math.max(row.lastControllerSeq, p.lastControllerSeq);
+    return row;
   }
 
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
@@ -193,18 +225,41 @@ export class HostStore {
 
   /** Writes buffered liveness in one transaction. */
   flush(): void {
-    if (this.pending.size === 0) return;
+    clearImmediate(this.disconnectTurn);
+    this.disconnectTurn = undefined;
+    if (this.pending.size === 0 && this.disconnects.size === 0) return;
     const entries = [...this.pending];
+    const disconnects = [...this.disconnects];
     this.pending.clear();
-    this.db.transaction(() => {
-      for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
-    })();
+    this.disconnects.clear();
+    try {
+      this.db.transaction(() => {
+        for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
+        for (const [name, d] of disconnects) this.stmts.disconnect.run(d.reason, d.now, name, d.sessionId);
+      })();
+    } catch (err) {
+      // Nothing is lost: kept for the next flush (newer values taken meanwhile win).
+      for (const [name, p] of entries) this.touch(name, p.lastSeen, p.lastAgentSeq, p.lastControllerSeq);
+      for (const [name, d] of disconnects) if (!this.disconnects.has(name)) this.disconnects.set(name, d);
+      throw err;
+    }
+  }
+
+  /** The end-of-turn write of disconnects; a failure is retried (and logged) by the owner's periodic flush(). */
+  private flushSafely(): void {
+    try {
+      this.flush();
+    } catch {
+      // kept for the next flush()
+    }
   }
 
   /** Marks `name` disconnected unless a newer session has taken over since. */
   markDisconnected(name: string, sessionId: string, reason: string, now: number): void {
-    this.flush();
-    this.stmts.disconnect.run(reason, now, name, sessionId);
+    // Buffered too: when thousands of agents drop at once (a network partition, a controller
+    // shutdown) their disconnects are written together at the end of this event-loop turn.
+    this.disconnects.set(name, { sessionId, reason, now });
+    this.disconnectTurn ??= setImmediate(() => this.flushSafely());
   }
 
   /** At controller start no stream exists yet: every host is disconnected. */

@@ -28,7 +28,9 @@ class FakeCall extends EventEmitter {
 let service: AgentService | undefined;
 afterEach(() => service?.shutdown("test over"));
 
-function connect() {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function connect() {
   const db = new Database(":memory:");
   applyMigrations(db, CONTROLLER_MIGRATIONS);
   service = new AgentService(new HostStore(db), log);
@@ -41,6 +43,9 @@ function connect() {
   let seq = 0;
   const send = (body: object) => call.emit("data", { seq: ++seq, ack: 0, ...body });
   send({ body: "hello", hello: { hostName: "kvm01", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+  // Hellos are admitted in batches at the end of the event-loop turn.
+  expect(call.written).toEqual([]);
+  await nextTurn();
   expect(call.written[0]).toHaveProperty("welcome");
   return { call, send, results, errors };
 }
@@ -48,8 +53,8 @@ function connect() {
 const planResult = (over: object = {}) => ({ body: "planResult", planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over } });
 
 describe("AgentService and PlanResult", () => {
-  it("hands a valid PlanResult to onPlanResult with its session", () => {
-    const { send, results, errors } = connect();
+  it("hands a valid PlanResult to onPlanResult with its session", async () => {
+    const { send, results, errors } = await connect();
     send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "drift", changesJson: '[{"field":"state","from":"absent","to":"active","disruption":"live"}]', error: "", pendingRestart: false }] }));
     expect(errors).toEqual([]);
     expect(results).toHaveLength(1);
@@ -57,8 +62,8 @@ describe("AgentService and PlanResult", () => {
     expect(results[0]![1]).toMatchObject({ commandId: "plan-1", resources: [{ kind: "network", changes: [{ field: "state", from: "absent" }] }] });
   });
 
-  it("resets the stream with INVALID_ARGUMENT on an invalid PlanResult", () => {
-    const { send, results, errors, call } = connect();
+  it("resets the stream with INVALID_ARGUMENT on an invalid PlanResult", async () => {
+    const { send, results, errors, call } = await connect();
     send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "maybe", changesJson: "[]", error: "", pendingRestart: false }] }));
     expect(results).toEqual([]);
     expect(errors).toHaveLength(1);
@@ -66,5 +71,22 @@ describe("AgentService and PlanResult", () => {
     expect(errors[0]!.details).toMatch(/planResult.resources\[0\].outcome/);
     expect(call.written.at(-1)).toHaveProperty("goodbye");
     expect(service!.connectedHosts()).toEqual([]);
+  });
+
+  it("handles what a stream sends before its Hello was admitted after the Welcome, in order", async () => {
+    const db = new Database(":memory:");
+    applyMigrations(db, CONTROLLER_MIGRATIONS);
+    service = new AgentService(new HostStore(db), log);
+    const results: ValidPlanResult[] = [];
+    service.use({ onPlanResult: (_s, r) => results.push(r) });
+    const call = new FakeCall();
+    service.handlers().Connect(call as never);
+    call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: "kvm02", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+    call.emit("data", { seq: 2, ack: 0, ...planResult() });
+    expect(results).toEqual([]);
+    await nextTurn();
+    expect(call.written[0]).toHaveProperty("welcome");
+    expect(results.map((r) => r.commandId)).toEqual(["plan-1"]);
+    expect(service.connectedHosts()).toEqual(["kvm02"]);
   });
 });

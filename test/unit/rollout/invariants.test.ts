@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { revisionFor, RolloutStateError, step, type RolloutEffect } from "../../../controller/rollout/index.js";
+import { revisionFor, RolloutStateError, step, stepAll, type RolloutEffect } from "../../../controller/rollout/index.js";
 import { NEW, settings, Sim } from "./sim.js";
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */
@@ -18,7 +18,7 @@ const HOSTS = ["h1", "h2", "h3", "h4", "h5", "h6"];
 
 const reached = new Set<string>();
 
-function randomRun(seed: number): void {
+function randomRun(seed: number): Sim {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const n = 1 + Math.floor(rnd() * HOSTS.length);
@@ -93,6 +93,7 @@ function randomRun(seed: number): void {
       expect(JSON.stringify(step(JSON.parse(JSON.stringify(r)), probe))).toBe(JSON.stringify(step(r, probe)));
     }
   }
+  return sim;
 }
 
 describe("rollout invariants over random event sequences", () => {
@@ -101,6 +102,15 @@ describe("rollout invariants over random event sequences", () => {
       for (let seed = block * 50 + 1; seed <= block * 50 + 50; seed++) randomRun(seed);
     });
   }
+
+  it("stepping a whole sequence as one batch (stepAll, as the runner does) equals stepping it event by event", () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const sim = randomRun(seed);
+      const batch = stepAll(sim.initial, sim.applied);
+      expect(batch.rollout, `seed ${seed}`).toEqual(sim.r);
+      expect(batch.effects, `seed ${seed}`).toEqual(sim.effects);
+    }
+  });
 
   it("explore every rollout state", () => {
     expect([...reached].sort()).toEqual(["aborted", "failed", "paused", "pending", "rolledback", "running", "succeeded"]);

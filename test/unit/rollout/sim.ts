@@ -28,11 +28,15 @@ export class Sim {
   readonly held = new Map<string, string | null>();
   readonly ever = new Map<string, string[]>();
   readonly offline = new Set<string>();
+  /** Every event step() accepted, in the order applied (delivery events included), from `initial`. */
+  readonly applied: RolloutEvent[] = [];
+  readonly initial: Rollout;
 
   constructor(input: Partial<NewRollout> & { targets: string[] }) {
     const online = input.online ?? input.targets;
     for (const h of input.targets) if (!online.includes(h)) this.offline.add(h);
     this.r = createRollout({ id: "web@2", policy: "web", fromRevision: OLD, toRevision: NEW, settings: settings(), now: this.t, ...input });
+    this.initial = this.r;
     for (const h of input.targets) this.hold(h, input.held?.[h] ?? this.r.fromRevision);
   }
 
@@ -45,6 +49,7 @@ export class Sim {
   ev(e: Evt): RolloutEffect[] {
     const full = ("type" in e && (e.type === "start" || e.type === "tick") ? { ...e, now: this.t } : { ...e, at: this.t }) as RolloutEvent;
     const out = step(this.r, full);
+    this.applied.push(full);
     this.r = out.rollout;
     this.effects.push(...out.effects);
     const all = [...out.effects];

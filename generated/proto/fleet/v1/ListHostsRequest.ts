@@ -15,6 +15,17 @@ export interface ListHostsRequest {
    * "" = every host. A malformed term is INVALID_ARGUMENT naming it.
    */
   'selector'?: (string);
+  /**
+   * Pages (hosts by name; each record carries the host's facts, so a fleet does not fit one
+   * message): at most this many hosts per response (0 = server default; the server also
+   * stops a page at about 2 MB) ...
+   */
+  'pageSize'?: (number);
+  /**
+   * ... starting after this token ("" = from the first host): the previous response's
+   * next_page_token.
+   */
+  'pageToken'?: (string);
 }
 
 export interface ListHostsRequest__Output {
@@ -30,4 +41,15 @@ export interface ListHostsRequest__Output {
    * "" = every host. A malformed term is INVALID_ARGUMENT naming it.
    */
   'selector': (string);
+  /**
+   * Pages (hosts by name; each record carries the host's facts, so a fleet does not fit one
+   * message): at most this many hosts per response (0 = server default; the server also
+   * stops a page at about 2 MB) ...
+   */
+  'pageSize': (number);
+  /**
+   * ... starting after this token ("" = from the first host): the previous response's
+   * next_page_token.
+   */
+  'pageToken': (string);
 }

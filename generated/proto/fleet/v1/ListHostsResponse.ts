@@ -5,8 +5,16 @@ import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v
 
 export interface ListHostsResponse {
   'hosts'?: (_fleet_v1_HostRecord)[];
+  /**
+   * "" = this was the last page.
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface ListHostsResponse__Output {
   'hosts': (_fleet_v1_HostRecord__Output)[];
+  /**
+   * "" = this was the last page.
+   */
+  'nextPageToken': (string);
 }

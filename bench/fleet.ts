@@ -1,0 +1,216 @@
+/**
+ * Benchmark (issue 8): one controller process holding N simulated agents (bench/loadgen: the
+ * real protocol over real gRPC on loopback, real mTLS with --mtls, one identity per agent).
+ * Phases, against a fresh controller (new store; with --mtls the CA is cached between runs):
+ *   connect    all N agents started at once → every one welcomed (connectMs)
+ *   fan-out    a policy revision written to the policies folder → every agent received the
+ *              new bundle (fanoutMs; the policy rolls out at once: canary 0, batch 100%,
+ *              soak 0s, after the plan stage every agent answers)
+ *   ingest     drift events offered at --drift-rate/s for --ingest-seconds; events acknowledged
+ *              by the controller (EventsAck: stored in SQLite) per second (ingestPerSec), and
+ *              the rows counted in the store afterwards
+ *   memory     controller RSS with all agents connected (controllerRssBytes, and per agent)
+ *   CLI        `virtfleet hosts --json` and `compliance --json` latency (median of 3)
+ *   restart    SIGTERM the controller (Goodbye to all), start it again on the same data
+ *              folder → every agent welcomed again (reconnectMs, from the new process's
+ *              start); failed attempts after it listened are counted
+ * Prints one JSON object with --json, else a table.
+ *
+ * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
+ *      [--workers 2] [--drift-rate 10000] [--ingest-seconds 10] [--keep]
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { stringify } from "yaml";
+import { intArg } from "./lib/cli-args.js";
+import { median } from "./lib/stats.js";
+import { until } from "./lib/until.js";
+import { CLI, ControllerProcess, freePort } from "./loadgen/controller-process.js";
+import { installCa, prepareIdentities } from "./loadgen/identities.js";
+import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
+
+const run = promisify(execFile);
+const AGENTS = intArg("agents", 1_000);
+const WORKERS = intArg("workers", 2);
+const DRIFT_RATE = intArg("drift-rate", 10_000);
+const INGEST_SECONDS = intArg("ingest-seconds", 10);
+const MTLS = process.argv.includes("--mtls");
+const JSON_OUT = process.argv.includes("--json");
+const KEEP = process.argv.includes("--keep");
+const CACHE = process.env.VIRTFLEET_BENCH_CACHE ?? join(tmpdir(), "virtfleet-bench-identities");
+const POLICY = "bench-fleet";
+const PHASE_TIMEOUT_MS = 300_000;
+
+function progress(msg: string): void {
+  if (!JSON_OUT || process.env.VIRTFLEET_BENCH_VERBOSE) process.stderr.write(`[fleet ${AGENTS}${MTLS ? " mTLS" : ""}] ${msg}\n`);
+}
+
+function policyYaml(description: string): string {
+  return stringify({
+    apiVersion: "virtfleet/v1",
+    kind: "Policy",
+    metadata: { name: POLICY, description },
+    spec: {
+      mode: "enforce",
+      rollout: { canary: 0, batchSize: "100%", soak: "0s", maxFailures: 0, onFailure: "pause" },
+      resources: {
+        networks: [{ name: "bench-net", mode: "nat", bridge: "virbr-bench", ipv4: { address: "192.168.210.1", prefix: 24, dhcp: { start: "192.168.210.100", end: "192.168.210.199" } }, autostart: true, state: "active" }],
+        pools: [{ name: "bench-pool", type: "dir", path: "/var/lib/libvirt/bench-pool", autostart: true, state: "active" }],
+      },
+    },
+  });
+}
+
+/** Bundles received in `after` that `before` did not hold (a new revision's deliveries). */
+function newDeliveries(before: Totals, after: Totals): { count: number; lastAt: number } {
+  let count = 0;
+  let lastAt = 0;
+  for (const [rev, b] of Object.entries(after.bundles)) {
+    const n = b.count - (before.bundles[rev]?.count ?? 0);
+    if (n > 0 && !before.bundles[rev]) {
+      count += n;
+      lastAt = Math.max(lastAt, b.lastAt);
+    }
+  }
+  return { count, lastAt };
+}
+
+async function cliMs(args: string[], dataDir: string, address: string): Promise<number> {
+  const samples: number[] = [];
+  const auth = MTLS ? ["--data", dataDir] : ["--insecure"];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const { stdout } = await run(process.execPath, [CLI, ...args, "--controller", address, "--json", ...auth], { maxBuffer: 512 * 1024 * 1024 });
+    samples.push(performance.now() - t);
+    if (stdout.length < 2) throw new Error(`${args.join(" ")} printed nothing`);
+  }
+  return Math.round(median(samples));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "vft-bench-fleet-"));
+  const dataDir = join(dir, "data");
+  const policiesDir = join(dir, "policies");
+  mkdirSync(policiesDir);
+  const policyFile = join(policiesDir, `${POLICY}.yaml`);
+  writeFileSync(policyFile, policyYaml("revision 1"));
+  let tls: { caPem: string; identitiesFile: string } | undefined;
+  if (MTLS) {
+    const t = Date.now();
+    await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
+    const caFile = installCa(CACHE, dataDir);
+    tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: join(CACHE, "agents.jsonl") };
+    progress(`${AGENTS} identities ready (${Date.now() - t} ms)`);
+  }
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const controller = new ControllerProcess(
+    ["--listen", address, "--data", dataDir, "--policies", policiesDir, ...(MTLS ? [] : ["--insecure"]), "--max-connections", String(AGENTS + 1_000), "--max-connections-per-address", String(AGENTS + 1_000)],
+    join(dir, "controller.log"),
+  );
+  let pool: WorkerPool | undefined;
+  try {
+    await controller.start();
+    pool = await WorkerPool.start(WORKERS, AGENTS, { target: address, tls, welcomeTimeoutMs: 10_000 });
+    const p = pool;
+    const all = (t: Totals) => t.connected >= AGENTS;
+
+    // connect from cold
+    const t0 = Date.now();
+    p.broadcast({ type: "connect" });
+    let t = await until("all agents to connect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
+    const connectMs = t.lastWelcomeAt - t0;
+    const coldFailures = t.failedAttempts;
+    progress(`connected ${t.connected} in ${connectMs} ms (${coldFailures} failed attempts)`);
+    await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
+
+    // fan-out of a new revision
+    const before = await p.fresh();
+    const t1 = Date.now();
+    writeFileSync(policyFile, policyYaml("revision 2"));
+    await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
+    const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
+    progress(`fan-out to ${AGENTS} in ${fanoutMs} ms`);
+
+    // drift ingest
+    await new Promise((r) => setTimeout(r, 1_000));
+    const pre = await p.fresh();
+    p.broadcast({ type: "drift", perSecond: DRIFT_RATE / p.size, seconds: INGEST_SECONDS });
+    await new Promise((r) => setTimeout(r, INGEST_SECONDS * 1000));
+    t = await until("every drift event acknowledged", async () => {
+      const now = await p.fresh();
+      return now.eventsAcked - pre.eventsAcked >= now.eventsSent - pre.eventsSent ? now : undefined;
+    }, PHASE_TIMEOUT_MS, 100);
+    const events = t.eventsSent - pre.eventsSent;
+    const ingestPerSec = Math.round(events / ((t.lastAckAt - t.firstEventAt) / 1000));
+    progress(`ingested ${events} drift events at ${ingestPerSec}/s`);
+
+    const memory = controller.memory();
+    const cliHostsMs = await cliMs(["hosts"], dataDir, address);
+    const cliComplianceMs = await cliMs(["compliance"], dataDir, address);
+    progress(`controller RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB; hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms`);
+
+    // reconnect storm after a restart
+    await controller.stop("SIGTERM");
+    const stored = countDrift(dataDir);
+    await controller.start();
+    const atListen = await p.fresh();
+    t = await until("all agents to reconnect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
+    const reconnectMs = t.lastWelcomeAt - controller.startedAt;
+    const failedAfterRestart = t.failedAttempts - atListen.failedAttempts;
+    progress(`reconnected ${t.connected} in ${reconnectMs} ms after the restart (${failedAfterRestart} failed attempts after it listened)`);
+
+    const result = {
+      agents: AGENTS,
+      connected: t.connected,
+      connectMs,
+      fanoutMs,
+      reconnectMs,
+      ingestPerSec,
+      controllerRssBytes: memory.rss,
+      mtls: MTLS,
+      controllerPeakRssBytes: memory.peak,
+      rssPerAgentBytes: Math.round(memory.rss / AGENTS),
+      coldFailedAttempts: coldFailures,
+      restartFailedAttempts: failedAfterRestart,
+      failuresByReason: t.failuresByReason,
+      driftEventsSent: events,
+      driftEventsStored: stored,
+      cliHostsMs,
+      cliComplianceMs,
+      controllerCpuSeconds: controller.cpuSeconds(),
+      loadgenRssBytes: t.rssBytes,
+    };
+    if (JSON_OUT) process.stdout.write(JSON.stringify(result) + "\n");
+    else printTable(result);
+  } finally {
+    await pool?.stop().catch(() => pool?.kill());
+    await controller.stop("SIGTERM").catch(() => undefined);
+    if (KEEP) progress(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Drift rows the controller stored (read after it stopped). */
+function countDrift(dataDir: string): number {
+  const db = new Database(join(dataDir, "controller.db"), { readonly: true });
+  try {
+    return (db.prepare("SELECT COUNT(*) AS n FROM drift_events").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+function printTable(r: Record<string, unknown>): void {
+  console.log(`\nfleet benchmark: ${AGENTS} simulated agents, ${MTLS ? "mTLS" : "plaintext (--insecure)"}, ${WORKERS} load generator workers, ${os.cpus().length} cores`);
+  for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(24)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { projectRoot } from "../../common/index.js";
+import { until } from "../lib/until.js";
+
+export const CLI = join(projectRoot(), "dist", "cli", "main.js");
+
+/** A real controller process for the fleet benchmark; its log (JSON lines) goes to `logFile`. */
+export class ControllerProcess {
+  child: ChildProcess | undefined;
+  startedAt = 0;
+  listeningAt = 0;
+
+  constructor(
+    private readonly args: string[],
+    private readonly logFile: string,
+  ) {}
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  /** Starts it and waits until it prints its listening line. */
+  async start(): Promise<void> {
+    const out = openSync(this.logFile, "a");
+    this.startedAt = Date.now();
+    let stdout = "";
+    // VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
+    const nodeArgs = (process.env.VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+    const child = spawn(process.execPath, [...nodeArgs, CLI, "controller", ...this.args], { stdio: ["ignore", "pipe", out], env: { ...process.env, VIRTFLEET_LOG_LEVEL: process.env.VIRTFLEET_LOG_LEVEL ?? "info" } });
+    closeSync(out);
+    this.child = child;
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (this.listeningAt === 0 && stdout.includes("listening on")) this.listeningAt = Date.now();
+    });
+    this.listeningAt = 0;
+    await until("the controller to listen", () => (this.listeningAt > 0 ? true : child.exitCode !== null ? fail(this.logFile) : undefined), 120_000, 5);
+  }
+
+  /** SIGTERM (graceful: Goodbye to every agent), waits for the exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Resident set size now and its peak (VmRSS, VmHWM), bytes. */
+  memory(): { rss: number; peak: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  }
+
+  /** CPU seconds (user + system) used so far. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+}
+
+function fail(logFile: string): never {
+  const tail = readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
+  throw new Error(`the controller exited before listening; its log ends:\n${tail}`);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}

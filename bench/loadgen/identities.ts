@@ -1,0 +1,61 @@
+import { createReadStream, existsSync, mkdirSync, appendFileSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { CertificateAuthority, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
+import { agentSubject, generateKeyPair, privateKeyToPem } from "../../common/pki/index.js";
+
+/** One simulated host's mTLS identity: its own key and a certificate from the controller's CA. */
+export interface AgentIdentity {
+  host: string;
+  certPem: string;
+  keyPem: string;
+}
+
+const IDENTITIES_FILE = "agents.jsonl";
+const TTL_MS = 365 * 24 * 3_600_000;
+
+/** Simulated host names: lg-00001, lg-00002, … */
+export function simulatedHost(i: number): string {
+  return `lg-${String(i + 1).padStart(5, "0")}`;
+}
+
+/**
+ * A CA and `n` agent identities in `cacheDir` (made once, extended when more are needed; a
+ * fresh key pair per host, certificates issued directly by the CA as enrolment would). Each
+ * benchmark run copies the CA into a fresh controller data folder, so the controller trusts
+ * these certificates without 10,000 enrolments per run.
+ */
+export async function prepareIdentities(cacheDir: string, n: number, progress: (done: number) => void = () => undefined): Promise<AgentIdentity[]> {
+  mkdirSync(cacheDir, { recursive: true });
+  const ca = await CertificateAuthority.open(cacheDir);
+  const file = join(cacheDir, IDENTITIES_FILE);
+  const have = existsSync(file) ? await readIdentities(file, n) : [];
+  for (let i = have.length; i < n; i++) {
+    const host = simulatedHost(i);
+    const keys = await generateKeyPair();
+    const cert = await ca.issue({ subject: agentSubject(host), publicKey: keys.publicKey, ttlMs: TTL_MS, usage: "client" });
+    const id = { host, certPem: cert.toString("pem") + "\n", keyPem: await privateKeyToPem(keys.privateKey) };
+    appendFileSync(file, JSON.stringify(id) + "\n");
+    have.push(id);
+    if (i % 500 === 0) progress(i);
+  }
+  return have.slice(0, n);
+}
+
+/** Puts the cached CA into a controller data folder (before the controller first starts there). */
+export function installCa(cacheDir: string, dataDir: string): string {
+  mkdirSync(join(dataDir, CA_DIR), { recursive: true, mode: 0o700 });
+  for (const f of [CA_CERT_FILE, CA_KEY_FILE]) copyFileSync(join(cacheDir, CA_DIR, f), join(dataDir, CA_DIR, f));
+  return join(dataDir, CA_DIR, CA_CERT_FILE);
+}
+
+async function readIdentities(file: string, n: number): Promise<AgentIdentity[]> {
+  const out: AgentIdentity[] = [];
+  const lines = createInterface({ input: createReadStream(file) });
+  for await (const line of lines) {
+    if (out.length >= n) break;
+    if (line.trim() !== "") out.push(JSON.parse(line) as AgentIdentity);
+  }
+  lines.close();
+  return out;
+}

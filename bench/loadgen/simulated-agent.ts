@@ -1,0 +1,276 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.js";
+import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
+import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
+import type { ResourceOutcome } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
+import { backoffDelay, CLIENT_CHANNEL_OPTIONS, fleetProto, VERSION } from "../../common/index.js";
+
+/** What a simulated agent needs to connect: its name, facts and (mTLS) channel credentials. */
+export interface SimulatedAgentConfig {
+  host: string;
+  target: string;
+  credentials: grpc.ChannelCredentials;
+  facts: { json: string; fingerprint: string };
+  /** Called for everything the worker counts. */
+  stats: AgentStats;
+  /** An attempt without Welcome within this long fails (as the real agent's link does). */
+  welcomeTimeoutMs: number;
+}
+
+/** Counters shared by all agents of one worker (no per-agent bookkeeping beyond the protocol). */
+export interface AgentStats {
+  connected: number;
+  attempts: number;
+  /** Attempts that ended before a Welcome (refused, reset, timed out). */
+  failedAttempts: number;
+  failuresByReason: Map<string, number>;
+  /** Welcome times of the current phase: first and last. */
+  lastWelcomeAt: number;
+  /** Per bundle revision: how many agents received it, and the last receipt. */
+  bundles: Map<string, { count: number; lastAt: number }>;
+  plansAnswered: number;
+  eventsSent: number;
+  eventsAcked: number;
+  firstEventAt: number;
+  lastAckAt: number;
+  protocolErrors: number;
+}
+
+export function newStats(): AgentStats {
+  return { connected: 0, attempts: 0, failedAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, protocolErrors: 0 };
+}
+
+type Call = grpc.ClientDuplexStream<AgentMessage, ControllerMessage__Output>;
+
+/**
+ * One simulated agent speaking the real protocol (bench/loadgen, a benchmark tool): Hello with
+ * facts, heartbeats at the interval Welcome names, a Report for every bundle, a PlanResult for
+ * every plan command, drift events on demand; sequence numbers and event_seq as the agent
+ * keeps them (event_seq continues from Welcome.last_event_seq). It reconnects like the real
+ * agent's link: full-jitter backoff (common/backoff) after a failure, at least Goodbye's
+ * retry_after_ms, a new channel per attempt.
+ */
+export class SimulatedAgent {
+  private client: AgentServiceClient | undefined;
+  private call: Call | undefined;
+  private seq = 0;
+  private controllerSeq = 0;
+  private eventSeq = 0;
+  private ackedEventSeq = 0;
+  private bundleRevision = "";
+  private bundle: PolicyBundle__Output | undefined;
+  private welcomed = false;
+  private failures = 0;
+  private retryAfterMs = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private welcomeTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private driftCount = 0;
+
+  constructor(private readonly c: SimulatedAgentConfig) {}
+
+  get isConnected(): boolean {
+    return this.welcomed;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.teardown();
+  }
+
+  /** Sends one drift event (a repaired corrective drift of a resource of its bundle); false when not connected. */
+  sendDrift(): boolean {
+    if (!this.welcomed || !this.call) return false;
+    const now = Date.now();
+    this.driftCount += 1;
+    const policy = this.bundle?.policies[0]?.name ?? "bench";
+    const s = this.c.stats;
+    if (s.firstEventAt === 0) s.firstEventAt = now;
+    s.eventsSent += 1;
+    this.write({
+      drift: {
+        eventSeq: ++this.eventSeq,
+        id: `${this.c.host}-d${this.driftCount}-${now}`,
+        policy,
+        kind: "network",
+        name: "bench-net",
+        fields: [{ field: "autostart", desiredJson: "true", actualJson: "false" }],
+        detectedAtMs: now,
+        source: "event",
+        remediation: "repaired",
+        resolvedAtMs: now,
+        classification: "corrective",
+        detail: "",
+      },
+    });
+    return true;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const s = this.c.stats;
+    s.attempts += 1;
+    const AgentService = fleetProto().AgentService;
+    const client = new AgentService(this.c.target, this.c.credentials, { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 });
+    this.client = client;
+    const call = client.Connect();
+    this.call = call;
+    this.seq = 0;
+    call.on("data", (m: ControllerMessage__Output) => this.onMessage(call, m));
+    call.on("error", (err: grpc.ServiceError) => this.lost(call, `${grpc.status[err.code] ?? err.code}`));
+    call.on("end", () => this.lost(call, "ended"));
+    this.welcomeTimer = setTimeout(() => this.lost(call, "no welcome in time"), this.c.welcomeTimeoutMs);
+    this.write({
+      hello: {
+        hostName: this.c.host,
+        agentVersion: VERSION,
+        factsJson: this.c.facts.json,
+        factsFingerprint: this.c.facts.fingerprint,
+        lastControllerSeq: this.controllerSeq,
+        startedAtMs: Date.now(),
+        bundleRevision: this.bundleRevision,
+      },
+    });
+  }
+
+  private write(body: Omit<AgentMessage, "seq" | "ack">): void {
+    this.call?.write({ seq: ++this.seq, ack: this.controllerSeq, ...body });
+  }
+
+  private onMessage(call: Call, m: ControllerMessage__Output): void {
+    if (call !== this.call) return;
+    this.controllerSeq = Math.max(this.controllerSeq, Number(m.seq));
+    const s = this.c.stats;
+    switch (m.body) {
+      case "welcome": {
+        const w = m.welcome!;
+        clearTimeout(this.welcomeTimer);
+        this.welcomed = true;
+        this.failures = 0;
+        this.retryAfterMs = 0;
+        s.connected += 1;
+        s.lastWelcomeAt = Date.now();
+        this.eventSeq = Math.max(this.eventSeq, Number(w.lastEventSeq));
+        this.ackedEventSeq = Math.max(this.ackedEventSeq, Number(w.lastEventSeq));
+        this.heartbeat = setInterval(() => this.write({ heartbeat: { sentAtMs: Date.now() } }), w.heartbeatIntervalMs || 10_000);
+        return;
+      }
+      case "bundle":
+        return this.onBundle(m.bundle!);
+      case "command": {
+        const plan = m.command!.plan;
+        if (!plan) return;
+        s.plansAnswered += 1;
+        this.write({ planResult: { commandId: m.command!.id, bundleRevision: plan.bundle?.revision ?? "", resources: outcomesOf(plan.bundle ?? undefined), error: "", durationMs: 3 } });
+        return;
+      }
+      case "eventsAck": {
+        const upTo = Number(m.eventsAck!.upToEventSeq);
+        if (upTo > this.ackedEventSeq) {
+          s.eventsAcked += upTo - this.ackedEventSeq;
+          s.lastAckAt = Date.now();
+          this.ackedEventSeq = upTo;
+        }
+        return;
+      }
+      case "goodbye":
+        this.retryAfterMs = m.goodbye!.retryAfterMs;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onBundle(b: PolicyBundle__Output): void {
+    const now = Date.now();
+    this.bundle = b;
+    this.bundleRevision = b.revision;
+    const seen = this.c.stats.bundles.get(b.revision);
+    if (seen) {
+      seen.count += 1;
+      seen.lastAt = now;
+    } else this.c.stats.bundles.set(b.revision, { count: 1, lastAt: now });
+    this.write({
+      report: {
+        eventSeq: ++this.eventSeq,
+        generation: b.generation,
+        bundleRevision: b.revision,
+        trigger: "bundle",
+        startedAtMs: now,
+        durationMs: 4,
+        dryRun: false,
+        resources: outcomesOf(b),
+      },
+    });
+  }
+
+  private lost(call: Call, reason: string): void {
+    if (call !== this.call) return;
+    const s = this.c.stats;
+    if (this.welcomed) s.connected -= 1;
+    else {
+      s.failedAttempts += 1;
+      s.failuresByReason.set(reason, (s.failuresByReason.get(reason) ?? 0) + 1);
+    }
+    const wasWelcomed = this.welcomed;
+    this.teardown();
+    if (this.stopped) return;
+    // As the agent's link: a stream that had been welcomed starts the backoff over.
+    if (wasWelcomed) this.failures = 0;
+    const delay = Math.max(this.retryAfterMs, backoffDelay(this.failures));
+    this.failures += 1;
+    this.retryAfterMs = 0;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private teardown(): void {
+    clearTimeout(this.welcomeTimer);
+    clearInterval(this.heartbeat);
+    this.welcomed = false;
+    const call = this.call;
+    this.call = undefined;
+    try {
+      call?.cancel();
+    } catch {
+      // already gone
+    }
+    this.client?.close();
+    this.client = undefined;
+  }
+}
+
+const KINDS: [keyof ResourceLists, string][] = [
+  ["networks", "network"],
+  ["pools", "pool"],
+  ["volumes", "volume"],
+  ["domains", "domain"],
+];
+interface ResourceLists {
+  networks?: { name: string }[];
+  pools?: { name: string }[];
+  volumes?: { name: string }[];
+  domains?: { name: string }[];
+}
+
+/** "ok" for every resource of every policy in `b` (what an in-sync host reports). */
+function outcomesOf(b: PolicyBundle__Output | undefined): ResourceOutcome[] {
+  const out: ResourceOutcome[] = [];
+  for (const p of b?.policies ?? []) {
+    let resources: ResourceLists = {};
+    try {
+      resources = (JSON.parse(p.resolvedJson) as { resources?: ResourceLists }).resources ?? {};
+    } catch {
+      // an unreadable policy reports nothing
+    }
+    for (const [key, kind] of KINDS) for (const r of resources[key] ?? []) out.push({ kind, name: r.name, policy: p.name, outcome: "ok", changesJson: "", error: "" });
+  }
+  return out;
+}
