@@ -26,6 +26,7 @@
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os, { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,9 +152,12 @@ function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.
   });
 }
 
+/** An error with the output's tail; the whole output goes to a log file kept after the run. */
 function failure(what: string, r: RunResult): Error {
   const tail = (s: string) => s.trim().split("\n").slice(-25).join("\n");
-  return new Error(`${what}: exit ${r.code ?? r.signal}\n--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`);
+  const file = join(tmpdir(), `${prefix}failure-${Date.now()}.log`);
+  writeFileSync(file, `${what}: exit ${r.code ?? r.signal} after ${r.ms.toFixed(0)} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}\n`);
+  return new Error(`${what}: exit ${r.code ?? r.signal} (full output in ${file})\n--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`);
 }
 
 // ---- the two tools ----
@@ -307,6 +311,17 @@ interface MachineInfo {
   ansible: string;
   communityLibvirt: string;
   loadavgAtStart: number[];
+  /** Guests of others (not this run's prefix) running on this libvirtd when the run started. */
+  otherRunningGuestsAtStart: number;
+}
+
+async function otherRunningGuests(): Promise<number> {
+  const hv = await Hypervisor.open();
+  try {
+    return (await hv.domains()).filter((d) => d.id >= 0 && !d.name.startsWith(prefix)).length;
+  } finally {
+    await hv.close();
+  }
 }
 
 async function machineInfo(): Promise<MachineInfo> {
@@ -324,6 +339,7 @@ async function machineInfo(): Promise<MachineInfo> {
     ansible: (await cmdOut("ansible", ["--version"])).split("\n")[0] ?? "?",
     communityLibvirt: /community\.libvirt\s+(\S+)/.exec(galaxy)?.[1] ?? "?",
     loadavgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    otherRunningGuestsAtStart: await otherRunningGuests(),
   };
 }
 
@@ -348,6 +364,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const rounds: Round[] = [];
   let identical = true;
+  let failed: string | null = null;
   const mismatches: string[] = [];
   try {
     const policyFile = join(dir, "policy.yaml");
@@ -392,24 +409,31 @@ async function main(): Promise<void> {
       }
     };
 
-    for (let r = 0; r < RUNS; r++) {
-      const order: Tool[] = r % 2 === 0 ? ["virtfleet", "ansible"] : ["ansible", "virtfleet"];
-      const round: Round = { round: r + 1, order, cleanupMs: {} };
-      rounds.push(round);
-      for (const tool of order) {
-        checkInterrupted();
-        log(`round ${r + 1}/${RUNS}: ${tool} converge ${GUESTS} guests from nothing`);
-        const converge = tool === "virtfleet" ? await virtfleetApply(policyFile, "converge") : await ansiblePlaybook(inventory, varsFile, "converge");
-        const expected = tool === "virtfleet" ? converge.changed === GUESTS : converge.changedItems === 2 * GUESTS;
-        if (!expected) throw new Error(`${tool} converge changed ${converge.changed} (items ${converge.changedItems ?? "-"}), expected all ${GUESTS} guests`);
-        compare(tool, await verifyRunning(tool));
-        log(`round ${r + 1}/${RUNS}: ${tool} converge ${s1(converge.ms)} s; re-check`);
-        const recheck = tool === "virtfleet" ? await virtfleetApply(policyFile, "re-check") : await ansiblePlaybook(inventory, varsFile, "re-check");
-        await verifyRunning(tool);
-        log(`round ${r + 1}/${RUNS}: ${tool} re-check ${s1(recheck.ms)} s, changed ${recheck.changed}; cleanup`);
-        round[tool] = { converge, recheck };
-        round.cleanupMs[tool] = await cleanup();
+    try {
+      for (let r = 0; r < RUNS; r++) {
+        const order: Tool[] = r % 2 === 0 ? ["virtfleet", "ansible"] : ["ansible", "virtfleet"];
+        const round: Round = { round: r + 1, order, cleanupMs: {} };
+        rounds.push(round);
+        for (const tool of order) {
+          checkInterrupted();
+          log(`round ${r + 1}/${RUNS}: ${tool} converge ${GUESTS} guests from nothing`);
+          const converge = tool === "virtfleet" ? await virtfleetApply(policyFile, "converge") : await ansiblePlaybook(inventory, varsFile, "converge");
+          const expected = tool === "virtfleet" ? converge.changed === GUESTS : converge.changedItems === 2 * GUESTS;
+          if (!expected) throw new Error(`${tool} converge changed ${converge.changed} (items ${converge.changedItems ?? "-"}), expected all ${GUESTS} guests`);
+          compare(tool, await verifyRunning(tool));
+          log(`round ${r + 1}/${RUNS}: ${tool} converge ${s1(converge.ms)} s; re-check`);
+          const recheck = tool === "virtfleet" ? await virtfleetApply(policyFile, "re-check") : await ansiblePlaybook(inventory, varsFile, "re-check");
+          await verifyRunning(tool);
+          log(`round ${r + 1}/${RUNS}: ${tool} re-check ${s1(recheck.ms)} s, changed ${recheck.changed}; cleanup`);
+          round[tool] = { converge, recheck };
+          round.cleanupMs[tool] = await cleanup();
+        }
       }
+    } catch (err) {
+      // A failed step ends the run; the rounds finished before it are still reported.
+      if (interrupted) throw err;
+      failed = `round ${rounds.length}: ${(err as Error).message}`;
+      log(`failed: ${(err as Error).stack ?? String(err)}`);
     }
   } finally {
     if (current) killCurrent();
@@ -439,6 +463,7 @@ async function main(): Promise<void> {
   };
   const vf = per("virtfleet");
   const an = per("ansible");
+  if (vf.converge.samples.length === 0 || an.converge.samples.length === 0) throw new Error(`no complete measurement of both tools: ${failed ?? "?"}`);
   const result = {
     benchmark: "ansible-vs-apply",
     date: started.toISOString(),
@@ -446,8 +471,10 @@ async function main(): Promise<void> {
     guests: GUESTS,
     runs: RUNS,
     prefix,
-    machine: { ...machine, loadavgAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    machine: { ...machine, loadavgAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))), otherRunningGuestsAtEnd: await otherRunningGuests().catch(() => -1) },
     identicalDefinitions: identical,
+    /** Set when a step failed: the run stopped there; the figures are the rounds before it. */
+    failed,
     virtfleet: vf,
     ansible: an,
     ratio: { converge: an.converge.median / vf.converge.median, recheck: an.recheck.median / vf.recheck.median },
@@ -458,7 +485,8 @@ async function main(): Promise<void> {
   } else {
     const m = result.machine;
     console.log(`machine: ${m.nproc} cores, ${m.cpu}, kernel ${m.kernel}, libvirt ${m.libvirt}, ${m.hypervisor}, node ${m.node}, ${m.ansible}, community.libvirt ${m.communityLibvirt}`);
-    console.log(`date ${result.date}; load average at start ${m.loadavgAtStart.join(" ")}, at end ${m.loadavgAtEnd.join(" ")}`);
+    console.log(`date ${result.date}; load average at start ${m.loadavgAtStart.join(" ")}, at end ${m.loadavgAtEnd.join(" ")}; others' running guests at start ${m.otherRunningGuestsAtStart}, at end ${m.otherRunningGuestsAtEnd}`);
+    if (failed) console.log(`RUN FAILED (${failed.split("\n")[0]}); figures below are the steps completed before it`);
     console.log(`${GUESTS} guests, ${RUNS} rounds (order alternating); definitions identical for both tools (UUID aside): ${identical ? "yes" : "NO"}`);
     console.log("");
     console.log("| tool | rounds | converge from nothing, median s | min–max s | re-check in sync, median s | min–max s | re-check reported changed |");
@@ -480,6 +508,7 @@ async function main(): Promise<void> {
       console.log(`round ${x.round} (${x.order.join(" first, ")} second): ${f("virtfleet")}; ${f("ansible")}`);
     }
   }
+  if (failed) process.exitCode = 1;
   if (!identical) {
     log(`the two tools' stored definitions differ:\n${mismatches.join("\n")}`);
     process.exitCode = 1;

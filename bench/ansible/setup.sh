@@ -30,4 +30,4 @@ if ! ANSIBLE_NOCOLOR=1 ansible-doc community.libvirt.virt >/dev/null 2>&1; then
   exit 1
 fi
 /usr/bin/python3 -c 'import libvirt, lxml' || { log "/usr/bin/python3 cannot import libvirt/lxml"; exit 1; }
-log "ok: $(ansible --version | head -1); community.libvirt $(ansible-galaxy collection list community.libvirt 2>/dev/null | awk '$1 == "community.libvirt" {print $2; exit}')"
+log "ok: $(ansible --version 2>/dev/null | sed -n 1p); community.libvirt $(ansible-galaxy collection list community.libvirt 2>/dev/null | awk '$1 == "community.libvirt" {print $2; exit}')"
