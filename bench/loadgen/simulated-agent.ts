@@ -1,16 +1,16 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.js";
-import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
 import type { ResourceOutcome } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
-import { backoffDelay, CLIENT_CHANNEL_OPTIONS, fleetProto, VERSION } from "../../common/index.js";
+import { backoffDelay, VERSION } from "../../common/index.js";
+import { WireStream, type WireTarget } from "./wire-stream.js";
 
 /** What a simulated agent needs to connect: its name, facts and (mTLS) channel credentials. */
 export interface SimulatedAgentConfig {
   host: string;
-  target: string;
-  credentials: grpc.ChannelCredentials;
+  /** The controller, and this agent's own TLS identity when mTLS is on. */
+  target: WireTarget;
   facts: { json: string; fingerprint: string };
   /** Called for everything the worker counts. */
   stats: AgentStats;
@@ -41,19 +41,16 @@ export function newStats(): AgentStats {
   return { connected: 0, attempts: 0, failedAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, protocolErrors: 0 };
 }
 
-type Call = grpc.ClientDuplexStream<AgentMessage, ControllerMessage__Output>;
-
 /**
  * One simulated agent speaking the real protocol (bench/loadgen, a benchmark tool): Hello with
  * facts, heartbeats at the interval Welcome names, a Report for every bundle, a PlanResult for
  * every plan command, drift events on demand; sequence numbers and event_seq as the agent
  * keeps them (event_seq continues from Welcome.last_event_seq). It reconnects like the real
  * agent's link: full-jitter backoff (common/backoff) after a failure, at least Goodbye's
- * retry_after_ms, a new channel per attempt.
+ * retry_after_ms, a new connection per attempt (over WireStream: gRPC spoken on Node's http2).
  */
 export class SimulatedAgent {
-  private client: AgentServiceClient | undefined;
-  private call: Call | undefined;
+  private call: WireStream | undefined;
   private seq = 0;
   private controllerSeq = 0;
   private eventSeq = 0;
@@ -118,15 +115,11 @@ export class SimulatedAgent {
     if (this.stopped) return;
     const s = this.c.stats;
     s.attempts += 1;
-    const AgentService = fleetProto().AgentService;
-    const client = new AgentService(this.c.target, this.c.credentials, { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 });
-    this.client = client;
-    const call = client.Connect();
+    const call = new WireStream(this.c.target);
     this.call = call;
     this.seq = 0;
-    call.on("data", (m: ControllerMessage__Output) => this.onMessage(call, m));
-    call.on("error", (err: grpc.ServiceError) => this.lost(call, `${grpc.status[err.code] ?? err.code}`));
-    call.on("end", () => this.lost(call, "ended"));
+    call.on("message", (m: ControllerMessage__Output) => this.onMessage(call, m));
+    call.on("end", (code: number) => this.lost(call, code === grpc.status.OK ? "ended" : (grpc.status[code] ?? String(code))));
     this.welcomeTimer = setTimeout(() => this.lost(call, "no welcome in time"), this.c.welcomeTimeoutMs);
     this.write({
       hello: {
@@ -145,7 +138,7 @@ export class SimulatedAgent {
     this.call?.write({ seq: ++this.seq, ack: this.controllerSeq, ...body });
   }
 
-  private onMessage(call: Call, m: ControllerMessage__Output): void {
+  private onMessage(call: WireStream, m: ControllerMessage__Output): void {
     if (call !== this.call) return;
     this.controllerSeq = Math.max(this.controllerSeq, Number(m.seq));
     const s = this.c.stats;
@@ -212,7 +205,7 @@ export class SimulatedAgent {
     });
   }
 
-  private lost(call: Call, reason: string): void {
+  private lost(call: WireStream, reason: string): void {
     if (call !== this.call) return;
     const s = this.c.stats;
     if (this.welcomed) s.connected -= 1;
@@ -237,13 +230,7 @@ export class SimulatedAgent {
     this.welcomed = false;
     const call = this.call;
     this.call = undefined;
-    try {
-      call?.cancel();
-    } catch {
-      // already gone
-    }
-    this.client?.close();
-    this.client = undefined;
+    call?.close();
   }
 }
 

@@ -2,8 +2,7 @@
  * A load generator worker process (bench/loadgen): runs simulated agents [from, to) of the
  * fleet benchmark and reports counters to its parent over IPC. Not part of the product.
  */
-import * as grpc from "@grpc/grpc-js";
-import { channelCredentials } from "../../common/index.js";
+import { checkControllerIdentity } from "../../common/index.js";
 import { prepareIdentities, simulatedHost } from "./identities.js";
 import { STATS_EVERY_MS, type ToWorker, type WorkerInit, type WorkerStats } from "./protocol.js";
 import { newStats, SimulatedAgent } from "./simulated-agent.js";
@@ -43,8 +42,10 @@ async function init(m: WorkerInit): Promise<void> {
   for (let i = m.from; i < m.to; i++) {
     const id = identities[i];
     const host = id?.host ?? simulatedHost(i);
-    const credentials: grpc.ChannelCredentials = m.tls && id ? channelCredentials({ insecure: false, tls: { caPem: m.tls.caPem, certPem: id.certPem, keyPem: id.keyPem } }) : grpc.credentials.createInsecure();
-    agents.push(new SimulatedAgent({ host, target: m.target, credentials, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }));
+    const target = m.tls && id
+      ? { authority: `https://${m.target}`, tls: { ca: m.tls.caPem, cert: id.certPem, key: id.keyPem, checkServerIdentity: checkControllerIdentity } }
+      : { authority: `http://${m.target}` };
+    agents.push(new SimulatedAgent({ host, target, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }));
   }
   send(snapshot());
 }

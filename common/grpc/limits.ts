@@ -26,6 +26,8 @@ export const CLIENT_CHANNEL_OPTIONS = {
   // The agent's link state machine owns reconnect backoff; keep the channel's own short.
   "grpc.initial_reconnect_backoff_ms": 200,
   "grpc.max_reconnect_backoff_ms": 2_000,
+  // No channelz bookkeeping (per-call traces nobody reads here).
+  "grpc.enable_channelz": 0,
 } as const;
 
 /** The CLI's admin channel: as CLIENT_CHANNEL_OPTIONS, but large answers (MAX_ADMIN_MESSAGE_BYTES) are accepted. */
@@ -47,6 +49,9 @@ export const SERVER_CHANNEL_OPTIONS = {
   "grpc.keepalive_timeout_ms": 20_000,
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  // No channelz bookkeeping: per connection and call it costs memory and CPU, and nothing
+  // here serves the channelz API.
+  "grpc.enable_channelz": 0,
 } as const;
 
 export interface ConnectionLimits {

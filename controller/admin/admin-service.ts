@@ -32,8 +32,8 @@ export function adminHandlers(
       try {
         const { pageSize, pageToken, group, selector } = call.request;
         if (pageToken.length > 253) throw new ValidationError("page_token is not one this controller gave out");
-        const summaries = compliance?.summaries();
         const page = hostPage(hosts, pageToken, Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE), (rows) => selectHosts(rows, inventory(), { group, selector }));
+        const summaries = compliance?.summariesOf(page.hosts.map((h) => h.row.name));
         callback(null, { hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)), nextPageToken: page.next });
       } catch (err) {
         if (err instanceof ValidationError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });

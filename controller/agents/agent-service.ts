@@ -29,6 +29,11 @@ export type StreamIdentity = { ok: true; host: string; notAfter: number } | { ok
 
 /** Hellos admitted per event-loop turn, in one store transaction. */
 export const HELLO_BATCH = 100;
+/**
+ * A Hello waits at most this long for others to share its commit (each commit is an fsync,
+ * ~1 ms here: committing every Hello alone would spend the event loop on fsyncs in a storm).
+ */
+export const HELLO_BATCH_DELAY_MS = 10;
 /** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
 export const MAX_MESSAGES_BEFORE_WELCOME = 100;
 
@@ -80,6 +85,7 @@ export class AgentService {
   /** Hellos waiting for admission (admitHellos), and the turn that will admit them. */
   private readonly hellos: { session: AgentSession; msg: AgentMessage__Output }[] = [];
   private helloTurn: NodeJS.Immediate | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly hosts: HostStore,
@@ -135,6 +141,7 @@ export class AgentService {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
     clearImmediate(this.helloTurn);
+    clearTimeout(this.helloTimer);
     this.hellos.length = 0;
     const all = [...this.pending, ...this.connected.values()];
     const endAll = () => {
@@ -235,18 +242,24 @@ export class AgentService {
   }
 
   /**
-   * Admission: Hellos are handled in batches of HELLO_BATCH, each batch in one store
-   * transaction (every host's connect record, facts and first bundle: one commit), one batch
-   * per event-loop turn so a reconnect storm of thousands of agents neither costs a commit
-   * each nor starves the streams already connected.
+   * Admission: Hellos are handled in batches of at most HELLO_BATCH (gathered for up to
+   * HELLO_BATCH_DELAY_MS), each batch in one store transaction (every host's connect record,
+   * facts and first bundle: one commit), one batch per event-loop turn, so a reconnect storm
+   * of thousands of agents neither costs a commit each nor starves the connected streams.
    */
   private queueHello(session: AgentSession, msg: AgentMessage__Output): void {
     session.backlog = [];
     this.hellos.push({ session, msg });
-    this.helloTurn ??= setImmediate(() => this.admitHellos());
+    if (this.hellos.length >= HELLO_BATCH) {
+      clearTimeout(this.helloTimer);
+      this.helloTimer = undefined;
+      this.helloTurn ??= setImmediate(() => this.admitHellos());
+    } else if (!this.helloTurn) this.helloTimer ??= setTimeout(() => this.admitHellos(), HELLO_BATCH_DELAY_MS);
   }
 
   private admitHellos(): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
     this.helloTurn = undefined;
     const batch = this.hellos.splice(0, HELLO_BATCH);
     try {

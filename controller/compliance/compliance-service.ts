@@ -32,9 +32,14 @@ export class ComplianceService {
     return this.reader.host(name);
   }
 
-  /** `hosts --json` compliance summaries by host name. */
-  summaries(): Map<string, { compliant: boolean; policies: number; drifted: number }> {
-    return new Map(this.reader.report(this.now()).hosts.map((h) => [h.name, hostSummary(h)]));
+  /** Compliance summaries of `names` (a page of `hosts --json`): per-host reads, not the whole fleet's report. */
+  summariesOf(names: readonly string[]): Map<string, { compliant: boolean; policies: number; drifted: number }> {
+    const out = new Map<string, { compliant: boolean; policies: number; drifted: number }>();
+    for (const name of names) {
+      const h = this.reader.host(name);
+      if (h) out.set(name, hostSummary(h));
+    }
+    return out;
   }
 
   /** Stores the current document as a snapshot and returns it. */

@@ -91,11 +91,14 @@ function toRow(r: DbHost): HostRow {
  * `flush()` in one transaction, so heartbeats from thousands of agents cost one commit per
  * flush, not one per heartbeat.
  */
+/** How long a disconnect waits for others to share its commit. */
+const DISCONNECT_BATCH_DELAY_MS = 10;
+
 export class HostStore {
   private readonly pending = new Map<string, { lastSeen: number; lastAgentSeq: number; lastControllerSeq: number }>();
-  /** Disconnects not yet written (by flush(), at the latest at the end of the turn). */
+  /** Disconnects not yet written (by flush(), at the latest DISCONNECT_BATCH_DELAY_MS after the first). */
   private readonly disconnects = new Map<string, { sessionId: string; reason: string; now: number }>();
-  private disconnectTurn: NodeJS.Immediate | undefined;
+  private disconnectTurn: NodeJS.Timeout | undefined;
   private readonly stmts;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -150,7 +153,25 @@ export class HostStore {
    * writes cost one commit. Rethrows (and rolls back) what `fn` throws.
    */
   inTransaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.relaxed(fn);
+  }
+
+  /**
+   * Runs `fn` in a transaction committed without waiting for fsync (synchronous=NORMAL; the
+   * store is FULL otherwise): connection records, liveness, facts and bundles are restated
+   * by every agent when it reconnects, so a power loss may lose them, never corrupt them; and
+   * the next FULL commit (an event batch, within milliseconds under load) makes them durable
+   * too. A nested call joins the outer transaction and its setting.
+   */
+  private relaxed<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    const previous = this.db.pragma("synchronous", { simple: true }) as number;
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma(`synchronous = ${previous}`);
+    }
   }
 
   private withPending(row: HostRow): HostRow {
@@ -225,7 +246,7 @@ export class HostStore {
 
   /** Writes buffered liveness in one transaction. */
   flush(): void {
-    clearImmediate(this.disconnectTurn);
+    clearTimeout(this.disconnectTurn);
     this.disconnectTurn = undefined;
     if (this.pending.size === 0 && this.disconnects.size === 0) return;
     const entries = [...this.pending];
@@ -233,10 +254,10 @@ export class HostStore {
     this.pending.clear();
     this.disconnects.clear();
     try {
-      this.db.transaction(() => {
+      this.relaxed(() => {
         for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
         for (const [name, d] of disconnects) this.stmts.disconnect.run(d.reason, d.now, name, d.sessionId);
-      })();
+      });
     } catch (err) {
       // Nothing is lost: kept for the next flush (newer values taken meanwhile win).
       for (const [name, p] of entries) this.touch(name, p.lastSeen, p.lastAgentSeq, p.lastControllerSeq);
@@ -257,9 +278,9 @@ export class HostStore {
   /** Marks `name` disconnected unless a newer session has taken over since. */
   markDisconnected(name: string, sessionId: string, reason: string, now: number): void {
     // Buffered too: when thousands of agents drop at once (a network partition, a controller
-    // shutdown) their disconnects are written together at the end of this event-loop turn.
+    // shutdown) their disconnects are written together, DISCONNECT_BATCH_DELAY_MS later.
     this.disconnects.set(name, { sessionId, reason, now });
-    this.disconnectTurn ??= setImmediate(() => this.flushSafely());
+    this.disconnectTurn ??= setTimeout(() => this.flushSafely(), DISCONNECT_BATCH_DELAY_MS);
   }
 
   /** At controller start no stream exists yet: every host is disconnected. */

@@ -65,7 +65,7 @@ describe("ComplianceService (store)", () => {
       ["kvm02", "pending"],
     ]);
     expect(r.hosts[0]!.policies[0]).toMatchObject({ revision: "r-web", observedRevision: "r-web", resources: { ok: 0, drift: 1, failed: 0 } });
-    expect(svc.summaries().get("kvm01")).toEqual({ compliant: false, policies: 1, drifted: 1 });
+    expect(svc.summariesOf(["kvm01", "nobody"]).get("kvm01")).toEqual({ compliant: false, policies: 1, drifted: 1 });
     svc.snapshot();
     now = 20_000;
     expect(JSON.parse(svc.at(15_000)).generatedAt).toBe(new Date(10_000).toISOString());

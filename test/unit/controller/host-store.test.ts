@@ -4,6 +4,7 @@ import { applyMigrations } from "../../../common/index.js";
 import { changedSections, CONTROLLER_MIGRATIONS, FACT_HISTORY_KEEP, HostStore } from "../../../controller/store/index.js";
 
 let store: HostStore;
+let db: Database.Database;
 const hello = (over: Partial<Parameters<HostStore["recordHello"]>[0]> = {}) => ({
   name: "kvm01",
   agentVersion: "1.0.0",
@@ -16,7 +17,7 @@ const hello = (over: Partial<Parameters<HostStore["recordHello"]>[0]> = {}) => (
 });
 
 beforeEach(() => {
-  const db = new Database(":memory:");
+  db = new Database(":memory:");
   applyMigrations(db, CONTROLLER_MIGRATIONS);
   store = new HostStore(db);
 });
@@ -29,6 +30,24 @@ describe("HostStore", () => {
     const again = store.recordHello(hello({ sessionId: "s2", now: 3000 }));
     expect(again.created).toBe(false);
     expect(again.host).toMatchObject({ connected: true, firstSeen: 1000, connectedSince: 3000, sessionId: "s2", disconnectReason: "" });
+  });
+
+  it("buffers disconnects: reads see them at once, one flush writes them all, a newer session is never overwritten", () => {
+    for (const name of ["a", "b", "c"]) store.recordHello(hello({ name, sessionId: `${name}1` }));
+    for (const name of ["a", "b", "c"]) store.markDisconnected(name, `${name}1`, "partition", 2000);
+    store.recordHello(hello({ name: "c", sessionId: "c2", now: 2100 }));
+    const stored = () => db.prepare("SELECT name, connected FROM hosts ORDER BY name").all();
+    expect(stored()).toEqual([{ name: "a", connected: 1 }, { name: "b", connected: 1 }, { name: "c", connected: 1 }]);
+    expect(store.list().map((h) => [h.name, h.connected])).toEqual([["a", false], ["b", false], ["c", true]]);
+    store.flush();
+    expect(stored()).toEqual([{ name: "a", connected: 0 }, { name: "b", connected: 0 }, { name: "c", connected: 1 }]);
+  });
+
+  it("writes buffered disconnects by itself shortly after", async () => {
+    store.recordHello(hello());
+    store.markDisconnected("kvm01", "s1", "gone", 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(db.prepare("SELECT connected, disconnect_reason FROM hosts").get()).toEqual({ connected: 0, disconnect_reason: "gone" });
   });
 
   it("ignores a disconnect from a session that was already replaced", () => {
