@@ -143,17 +143,10 @@ export class AgentService {
     clearImmediate(this.helloTurn);
     clearTimeout(this.helloTimer);
     this.hellos.length = 0;
-    const all = [...this.pending, ...this.connected.values()];
-    const endAll = () => {
-      for (const s of all) this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
-    };
-    try {
-      // Every host's disconnect record in one commit.
-      this.hosts.inTransaction(endAll);
-    } catch (err) {
-      this.log.error({ err: describeError(err) }, "could not record the disconnects in one transaction");
-      endAll();
+    for (const s of [...this.pending, ...this.connected.values()]) {
+      this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
     }
+    // Every host's disconnect (buffered by the store) in one commit.
     this.flushSafely();
   }
 
@@ -370,7 +363,8 @@ export class AgentService {
   private sweep(): void {
     const now = this.now();
     for (const s of this.pending) {
-      if (now - s.openedAt > this.options.helloTimeoutMs) {
+      // A stream whose Hello waits for admission (backlog set) did send it in time.
+      if (s.backlog === undefined && now - s.openedAt > this.options.helloTimeoutMs) {
         this.log.warn({ peer: s.peer }, "stream sent no hello in time; closing it");
         this.end(s, "no hello in time", grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.options.helloTimeoutMs} ms`);
       }

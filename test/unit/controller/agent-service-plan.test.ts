@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
 import { AgentService, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
 import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
@@ -28,7 +28,8 @@ class FakeCall extends EventEmitter {
 let service: AgentService | undefined;
 afterEach(() => service?.shutdown("test over"));
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Hellos are admitted in batches (HELLO_BATCH_DELAY_MS): wait for the Welcome. */
+const welcomed = (call: FakeCall) => vi.waitFor(() => expect(call.written[0]).toHaveProperty("welcome"), { timeout: 2_000, interval: 5 });
 
 async function connect() {
   const db = new Database(":memory:");
@@ -43,10 +44,8 @@ async function connect() {
   let seq = 0;
   const send = (body: object) => call.emit("data", { seq: ++seq, ack: 0, ...body });
   send({ body: "hello", hello: { hostName: "kvm01", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
-  // Hellos are admitted in batches at the end of the event-loop turn.
   expect(call.written).toEqual([]);
-  await nextTurn();
-  expect(call.written[0]).toHaveProperty("welcome");
+  await welcomed(call);
   return { call, send, results, errors };
 }
 
@@ -84,8 +83,7 @@ describe("AgentService and PlanResult", () => {
     call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: "kvm02", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
     call.emit("data", { seq: 2, ack: 0, ...planResult() });
     expect(results).toEqual([]);
-    await nextTurn();
-    expect(call.written[0]).toHaveProperty("welcome");
+    await welcomed(call);
     expect(results.map((r) => r.commandId)).toEqual(["plan-1"]);
     expect(service.connectedHosts()).toEqual(["kvm02"]);
   });
