@@ -32,6 +32,7 @@ const ROWS: { key: string; label: string; unit: (v: number) => string; target?: 
   { key: "reconnectMs", label: "reconnect storm after a restart", unit: sec, target: "≤ 60 s at 10,000" },
   { key: "restartFailedAttempts", label: "failed attempts after the restart", unit: String, target: "0" },
   { key: "fanoutMs", label: "policy revision → every agent has the bundle", unit: sec, target: "≤ 10 s at 10,000" },
+  { key: "rolloutMs", label: "policy revision → its rollout succeeded (plan + one batch)", unit: sec },
   { key: "ingestPerSec", label: "drift events stored and acked per second", unit: (v) => Math.round(v).toLocaleString("en-US"), target: "≥ 5,000/s" },
   { key: "controllerRssBytes", label: "controller RSS, all connected", unit: mib, target: "< 1 GB at 10,000" },
   { key: "rssPerAgentBytes", label: "controller RSS per agent", unit: (v) => `${(v / 1024).toFixed(0)} KiB` },

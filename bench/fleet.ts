@@ -17,7 +17,7 @@
  * Prints one JSON object with --json, else a table.
  *
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
- *      [--workers 2] [--drift-rate 10000] [--ingest-seconds 10] [--keep]
+ *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--keep]
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -26,6 +26,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { stringify } from "yaml";
+import { AdminClient } from "../cli/admin-client.js";
+import { useAdminDataDir } from "../cli/admin-credentials.js";
+import { parseHostPort } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
@@ -36,7 +39,7 @@ import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
 const run = promisify(execFile);
 const AGENTS = intArg("agents", 1_000);
 const WORKERS = intArg("workers", 2);
-const DRIFT_RATE = intArg("drift-rate", 10_000);
+const DRIFT_RATE = intArg("drift-rate", 20_000);
 const INGEST_SECONDS = intArg("ingest-seconds", 10);
 const MTLS = process.argv.includes("--mtls");
 const JSON_OUT = process.argv.includes("--json");
@@ -129,12 +132,24 @@ async function main(): Promise<void> {
     await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
 
     // fan-out of a new revision
+    const firstRevision = await revisionInForce(address, dataDir);
     const before = await p.fresh();
     const t1 = Date.now();
     writeFileSync(policyFile, policyYaml("revision 2"));
     await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
     const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
     progress(`fan-out to ${AGENTS} in ${fanoutMs} ms`);
+    // The drift below must not land in the rollout's stage (drift during a stage fails a host).
+    if (MTLS) useAdminDataDir(dataDir);
+    const admin = new AdminClient(parseHostPort(address, "--controller"), !MTLS);
+    const done = await until("the rollout to succeed", async () => {
+      const st = await admin.rolloutStatus(POLICY).catch(() => null);
+      return st && st.revision !== firstRevision && st.state !== "running" && st.state !== "pending" ? st : undefined;
+    }, PHASE_TIMEOUT_MS, 50);
+    const rolloutMs = Date.now() - t1;
+    admin.close();
+    if (done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
+    progress(`rollout succeeded ${rolloutMs} ms after the write`);
 
     // drift ingest
     await new Promise((r) => setTimeout(r, 1_000));
@@ -174,6 +189,7 @@ async function main(): Promise<void> {
       controllerRssBytes: memory.rss,
       mtls: MTLS,
       controllerPeakRssBytes: memory.peak,
+      rolloutMs,
       rssPerAgentBytes: Math.round(memory.rss / AGENTS),
       coldFailedAttempts: coldFailures,
       restartFailedAttempts: failedAfterRestart,
@@ -192,6 +208,18 @@ async function main(): Promise<void> {
     await controller.stop("SIGTERM").catch(() => undefined);
     if (KEEP) progress(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The revision of the bench policy's newest rollout, once there is one (the first revision's). */
+async function revisionInForce(address: string, dataDir: string): Promise<string> {
+  if (MTLS) useAdminDataDir(dataDir);
+  const admin = new AdminClient(parseHostPort(address, "--controller"), !MTLS);
+  try {
+    const st = await until("the first revision's rollout", async () => (await admin.rolloutStatus(POLICY).catch(() => null)) ?? undefined, PHASE_TIMEOUT_MS, 50);
+    return st.revision;
+  } finally {
+    admin.close();
   }
 }
 

@@ -248,7 +248,7 @@ export class RolloutRunner implements RevisionSelector {
   private hostReady(session: AgentSession): void {
     const host = session.host;
     if (host === undefined) return;
-    this.run(() => {
+    this.runSoon(() => {
       const at = this.now();
       for (const r of this.activeRollouts()) {
         if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOnline", host, at });
@@ -262,7 +262,7 @@ export class RolloutRunner implements RevisionSelector {
     if (host === undefined) return;
     const current = this.agents?.session(host);
     if (current && current !== session) return; // replaced by a newer stream
-    this.run(() => {
+    this.runSoon(() => {
       for (const r of this.activeRollouts()) if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at: this.now() });
     });
   }
@@ -365,9 +365,10 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /**
-   * As run(), but the drain waits for the end of this event-loop turn, so the Reports and
-   * deliveries of thousands of hosts arriving together are stepped as one batch per policy
-   * (one clone, one save), not one each. Operator commands and ticks drain at once.
+   * As run(), but the drain waits for the end of this event-loop turn, so the Reports,
+   * deliveries, connects and disconnects of thousands of hosts arriving together are stepped
+   * as one batch per policy (one clone, one save), not one each. Operator commands, policy
+   * changes and ticks drain at once (and take whatever is queued with them).
    */
   private runSoon(fn: () => void): void {
     this.enqueueSafely(fn);
@@ -453,7 +454,7 @@ export class RolloutRunner implements RevisionSelector {
         this.o.bundles.deliverHost(fx.host);
         return;
       case "stageStarted":
-        this.o.log.info({ ...ctx, stage: fx.stage, kind: fx.kind, hosts: fx.hosts }, "rollout stage started");
+        this.o.log.info({ ...ctx, stage: fx.stage, kind: fx.kind, hosts: fx.hosts.length > 20 ? `${fx.hosts.length} hosts` : fx.hosts }, "rollout stage started");
         if (fx.kind === "plan") this.startPlan(r);
         return;
       case "stageSucceeded":

@@ -15,9 +15,11 @@ export function failHost(c: Ctx, h: RolloutHost, reason: string, at: number): vo
 function checkBudget(c: Ctx, at: number): void {
   const { r } = c;
   if (r.state !== "running" && r.state !== "paused") return;
+  // Paused with no stage in progress: the budget already stopped it (a later failure is recorded on its host only).
+  if (r.state === "paused" && !activeStage(r)) return;
   const counted = countedFailures(r);
   if (counted <= r.settings.maxFailures) return;
-  const reason = `${counted} host(s) failed, more than maxFailures ${r.settings.maxFailures}: ${failedHosts(r).join(", ")}`;
+  const reason = `${counted} host(s) failed, more than maxFailures ${r.settings.maxFailures}: ${someHosts(failedHosts(r))}`;
   const stage = activeStage(r);
   if (stage) {
     stage.state = "failed";
@@ -89,8 +91,16 @@ export function checkRollbackDone(c: Ctx, at: number): void {
     log(c, "info", `rolled back to ${r.fromRevision ?? "no revision"}`);
   } else {
     r.state = "failed";
-    const reason = `rollback failed on ${stuck.join(", ")}`;
+    const reason = `rollback failed on ${someHosts(stuck)}`;
     r.reason = `${r.reason ?? "rollback"}; ${reason}`;
     c.fx.push({ type: "rolloutFailed", reason });
   }
 }
+
+/** Names for a reason or log line: the first MAX_NAMED, then how many more (a reason stays short at 10,000 hosts). */
+function someHosts(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_NAMED).join(", ");
+  return names.length > MAX_NAMED ? `${shown} and ${names.length - MAX_NAMED} more (rollout status lists them)` : shown;
+}
+
+const MAX_NAMED = 10;
