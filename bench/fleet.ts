@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     let t = await until("all agents to connect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
     const connectMs = t.lastWelcomeAt - t0;
     const coldFailures = t.failedAttempts;
+    const coldDeferred = t.deferredAttempts;
     progress(`connected ${t.connected} in ${connectMs} ms (${coldFailures} failed attempts)`);
     await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
 
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
     progress(`controller RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB; hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms`);
 
     // reconnect storm after a restart
+    const firstCpuSeconds = controller.cpuSeconds();
     await controller.stop("SIGTERM");
     const stored = countDrift(dataDir);
     await controller.start();
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
     t = await until("all agents to reconnect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
     const reconnectMs = t.lastWelcomeAt - controller.startedAt;
     const failedAfterRestart = t.failedAttempts - atListen.failedAttempts;
+    const deferredAfterRestart = t.deferredAttempts - atListen.deferredAttempts;
     progress(`reconnected ${t.connected} in ${reconnectMs} ms after the restart (${failedAfterRestart} failed attempts after it listened)`);
 
     const result = {
@@ -193,12 +196,15 @@ async function main(): Promise<void> {
       rssPerAgentBytes: Math.round(memory.rss / AGENTS),
       coldFailedAttempts: coldFailures,
       restartFailedAttempts: failedAfterRestart,
+      restartDeferredAttempts: deferredAfterRestart,
+      coldDeferredAttempts: coldDeferred,
       failuresByReason: t.failuresByReason,
       driftEventsSent: events,
       driftEventsStored: stored,
       cliHostsMs,
       cliComplianceMs,
-      controllerCpuSeconds: controller.cpuSeconds(),
+      controllerCpuSeconds: firstCpuSeconds,
+      restartedControllerCpuSeconds: controller.cpuSeconds(),
       loadgenRssBytes: t.rssBytes,
     };
     if (JSON_OUT) process.stdout.write(JSON.stringify(result) + "\n");

@@ -25,6 +25,7 @@ export interface WorkerStats {
   connected: number;
   attempts: number;
   failedAttempts: number;
+  deferredAttempts: number;
   failuresByReason: Record<string, number>;
   lastWelcomeAt: number;
   bundles: Record<string, { count: number; lastAt: number }>;

@@ -22,8 +22,10 @@ export interface SimulatedAgentConfig {
 export interface AgentStats {
   connected: number;
   attempts: number;
-  /** Attempts that ended before a Welcome (refused, reset, timed out). */
+  /** Attempts that ended before a Welcome (refused, reset, timed out) without being told when to retry. */
   failedAttempts: number;
+  /** Attempts the controller turned away with Goodbye{retry_after_ms} (admission control). */
+  deferredAttempts: number;
   failuresByReason: Map<string, number>;
   /** Welcome times of the current phase: first and last. */
   lastWelcomeAt: number;
@@ -38,7 +40,7 @@ export interface AgentStats {
 }
 
 export function newStats(): AgentStats {
-  return { connected: 0, attempts: 0, failedAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, protocolErrors: 0 };
+  return { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, protocolErrors: 0 };
 }
 
 /**
@@ -209,6 +211,7 @@ export class SimulatedAgent {
     if (call !== this.call) return;
     const s = this.c.stats;
     if (this.welcomed) s.connected -= 1;
+    else if (this.retryAfterMs > 0) s.deferredAttempts += 1;
     else {
       s.failedAttempts += 1;
       s.failuresByReason.set(reason, (s.failuresByReason.get(reason) ?? 0) + 1);

@@ -36,12 +36,13 @@ export class WorkerPool {
 
   /** Sums the workers' latest counters (at most STATS_EVERY_MS old). */
   totals(): Totals {
-    const t: Totals = { connected: 0, attempts: 0, failedAttempts: 0, failuresByReason: {}, lastWelcomeAt: 0, bundles: {}, plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, rssBytes: 0 };
+    const t: Totals = { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: {}, lastWelcomeAt: 0, bundles: {}, plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, rssBytes: 0 };
     for (const { stats: s } of this.workers) {
       if (!s) continue;
       t.connected += s.connected;
       t.attempts += s.attempts;
       t.failedAttempts += s.failedAttempts;
+      t.deferredAttempts += s.deferredAttempts;
       for (const [k, v] of Object.entries(s.failuresByReason)) t.failuresByReason[k] = (t.failuresByReason[k] ?? 0) + v;
       t.lastWelcomeAt = Math.max(t.lastWelcomeAt, s.lastWelcomeAt);
       for (const [rev, b] of Object.entries(s.bundles)) {

@@ -25,6 +25,7 @@ function snapshot(): WorkerStats {
     connected: stats.connected,
     attempts: stats.attempts,
     failedAttempts: stats.failedAttempts,
+    deferredAttempts: stats.deferredAttempts,
     failuresByReason: Object.fromEntries(stats.failuresByReason),
     lastWelcomeAt: stats.lastWelcomeAt,
     bundles: Object.fromEntries(stats.bundles),

@@ -34,6 +34,15 @@ export const HELLO_BATCH = 100;
  * ~1 ms here: committing every Hello alone would spend the event loop on fsyncs in a storm).
  */
 export const HELLO_BATCH_DELAY_MS = 10;
+/**
+ * Hellos that may wait for admission; past this a new one is answered Goodbye with a
+ * retry_after_ms (RETRY_AFTER_MIN_MS plus RETRY_AFTER_PER_QUEUED_MS per waiting Hello, at
+ * most RETRY_AFTER_SPREAD_MAX_MS more, at random), well inside the agent's 10 s deadline.
+ */
+export const MAX_QUEUED_HELLOS = 2_000;
+const RETRY_AFTER_MIN_MS = 1_000;
+const RETRY_AFTER_PER_QUEUED_MS = 5;
+const RETRY_AFTER_SPREAD_MAX_MS = 20_000;
 /** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
 export const MAX_MESSAGES_BEFORE_WELCOME = 100;
 
@@ -86,6 +95,8 @@ export class AgentService {
   private readonly hellos: { session: AgentSession; msg: AgentMessage__Output }[] = [];
   private helloTurn: NodeJS.Immediate | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
+  /** Hellos answered "busy, retry later" since the start. */
+  busyRefusals = 0;
 
   constructor(
     private readonly hosts: HostStore,
@@ -241,6 +252,14 @@ export class AgentService {
    * of thousands of agents neither costs a commit each nor starves the connected streams.
    */
   private queueHello(session: AgentSession, msg: AgentMessage__Output): void {
+    if (this.hellos.length >= MAX_QUEUED_HELLOS) {
+      // Admission control: rather than let this agent wait past its Welcome deadline (and
+      // retry into the same queue), tell it when to come back, spread over the backlog.
+      const retryAfterMs = Math.round(RETRY_AFTER_MIN_MS + Math.random() * Math.min(RETRY_AFTER_SPREAD_MAX_MS, this.hellos.length * RETRY_AFTER_PER_QUEUED_MS));
+      this.busyRefusals++;
+      this.end(session, `controller busy: ${this.hellos.length} agents waiting to be admitted; retry in ${retryAfterMs} ms`, grpc.status.UNAVAILABLE, undefined, retryAfterMs);
+      return;
+    }
     session.backlog = [];
     this.hellos.push({ session, msg });
     if (this.hellos.length >= HELLO_BATCH) {
@@ -327,10 +346,10 @@ export class AgentService {
   }
 
   /** Ends a stream from our side (Goodbye + status) and records the disconnect. */
-  private end(session: AgentSession, reason: string, code: grpc.status, goodbye = reason): void {
+  private end(session: AgentSession, reason: string, code: grpc.status, goodbye = reason, retryAfterMs = 0): void {
     const wasOpen = !session.closed;
     this.lost(session, reason);
-    if (wasOpen) session.close(goodbye, code);
+    if (wasOpen) session.close(goodbye, code, retryAfterMs);
   }
 
   /** The stream ended under us: nothing more can be sent on it. */

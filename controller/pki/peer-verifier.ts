@@ -15,8 +15,8 @@ interface Checked {
   notAfter: number;
 }
 
-/** Distinct certificates remembered (signature and parse results); the cache is dropped when full. */
-const MAX_CACHED = 10_000;
+/** Distinct certificates remembered (signature and parse results; a fleet of 10,000 agents plus renewals fits); the cache is dropped when full. */
+const MAX_CACHED = 50_000;
 
 /**
  * Decides who a client certificate (DER) speaks for. Contract: accepted only when signed by

@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
-import { AgentService, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
+import { AgentService, MAX_QUEUED_HELLOS, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
 import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
 
 // AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
@@ -86,5 +86,26 @@ describe("AgentService and PlanResult", () => {
     await welcomed(call);
     expect(results.map((r) => r.commandId)).toEqual(["plan-1"]);
     expect(service.connectedHosts()).toEqual(["kvm02"]);
+  });
+
+  it("turns Hellos away with a retry_after_ms once MAX_QUEUED_HELLOS wait for admission", async () => {
+    const db = new Database(":memory:");
+    applyMigrations(db, CONTROLLER_MIGRATIONS);
+    service = new AgentService(new HostStore(db), log);
+    const calls: FakeCall[] = [];
+    for (let i = 0; i <= MAX_QUEUED_HELLOS; i++) {
+      const call = new FakeCall();
+      call.on("error", () => undefined);
+      service.handlers().Connect(call as never);
+      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+      calls.push(call);
+    }
+    const last = calls.at(-1)!;
+    expect(last.written).toHaveLength(1);
+    expect(last.written[0].goodbye.reason).toMatch(/busy/);
+    expect(last.written[0].goodbye.retryAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(service.busyRefusals).toBe(1);
+    await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(MAX_QUEUED_HELLOS), { timeout: 10_000, interval: 20 });
+    expect(calls[0]!.written[0]).toHaveProperty("welcome");
   });
 });
