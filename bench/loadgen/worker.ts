@@ -8,6 +8,7 @@ import { STATS_EVERY_MS, type ToWorker, type WorkerInit, type WorkerStats } from
 import { newStats, SimulatedAgent } from "./simulated-agent.js";
 import { syntheticFacts } from "./synthetic-facts.js";
 import { dirname } from "node:path";
+import { createSecureContext } from "node:tls";
 
 const stats = newStats();
 let agents: SimulatedAgent[] = [];
@@ -43,8 +44,9 @@ async function init(m: WorkerInit): Promise<void> {
   for (let i = m.from; i < m.to; i++) {
     const id = identities[i];
     const host = id?.host ?? simulatedHost(i);
+    // One TLS context per agent, made once (Node would parse the PEMs again on every connect).
     const target = m.tls && id
-      ? { authority: `https://${m.target}`, tls: { ca: m.tls.caPem, cert: id.certPem, key: id.keyPem, checkServerIdentity: checkControllerIdentity } }
+      ? { authority: `https://${m.target}`, tls: { secureContext: createSecureContext({ ca: m.tls.caPem, cert: id.certPem, key: id.keyPem }), checkServerIdentity: checkControllerIdentity } }
       : { authority: `http://${m.target}` };
     agents.push(new SimulatedAgent({ host, target, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }));
   }
