@@ -17,18 +17,18 @@ node dist/bench/libvirt-list.js
 section "hardware facts"
 node dist/bench/facts.js
 section "converge 20 guests (engine) and re-check"
-node dist/bench/converge.js --runs 3
+node dist/bench/converge.js --runs 2
 section "drift detection latency"
 node dist/bench/drift-latency.js --injections 20
 section "staged rollout of a no-op revision"
-node dist/bench/rollout.js --runs 3
+node dist/bench/rollout.js --runs 2
 section "controller: 1,000 simulated agents, plaintext and mTLS"
-node dist/bench/fleet-matrix.js --sizes 1000 --runs 3
+node dist/bench/fleet-matrix.js --sizes 1000 --runs 2
 section "virtfleet apply --local vs ansible-playbook (community.libvirt)"
 bash bench/ansible/setup.sh
 node dist/bench/ansible-vs-apply.js --runs 1
-section "agent footprint (short: 2 min idle, 3 min soak)"
-node dist/bench/agent-footprint.js --idle-minutes 2 --soak-minutes 3
+section "agent footprint (short: 1 min idle, 2 min soak, re-check every 60 s instead of 5 min)"
+node dist/bench/agent-footprint.js --idle-minutes 1 --soak-minutes 2 --resync-seconds 60 --plans 2
 
 section "done"
 cat <<'MSG'
