@@ -33,7 +33,6 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { stringify } from "yaml";
 import { DEFAULT_RESYNC_INTERVAL_MS } from "../agent/index.js";
 import { AdminClient } from "../cli/admin-client.js";
 import { DriftClient } from "../cli/drift-client.js";
@@ -41,6 +40,7 @@ import { parseHostPort, projectRoot } from "../common/index.js";
 import { CONTROLLER_DB_FILE } from "../controller/store/index.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { intArg } from "./lib/cli-args.js";
+import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { clockTicks, resetPeakRss, sampleProc, slope, type ProcSample } from "./lib/proc-sample.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
@@ -359,16 +359,7 @@ async function main(): Promise<void> {
   const dir = (state.dir = mkdtempSync(join(tmpdir(), `vft-bfoot-${hex}-`)));
   const policies = join(dir, "policies");
   mkdirSync(policies);
-  // the YAML form of test/harness/specs.ts tinyDomainSpec: 1 vCPU, 64 MiB, no disks/NICs, cpu host-model, graphics none
-  writeFileSync(
-    join(policies, "bench.yaml"),
-    stringify({
-      apiVersion: "virtfleet/v1",
-      kind: "Policy",
-      metadata: { name: "bench" },
-      spec: { resources: { domains: names.map((name) => ({ name, vcpus: 1, memory: "64MiB", state: "running" })) } },
-    }),
-  );
+  writeFileSync(join(policies, "bench.yaml"), tinyGuestsPolicyYaml(names));
   const controllerData = join(dir, "controller");
   const controller = (state.controller = startCli(
     ["controller", "--listen", "127.0.0.1:0", "--data", controllerData, "--policies", policies, "--insecure"],

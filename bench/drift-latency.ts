@@ -16,10 +16,10 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { stringify } from "yaml";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { fleetProto, projectRoot } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
+import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
 
@@ -46,15 +46,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vft-blat-"));
   const policies = join(dir, "policies");
   mkdirSync(policies);
-  writeFileSync(
-    join(policies, "bench.yaml"),
-    stringify({
-      apiVersion: "virtfleet/v1",
-      kind: "Policy",
-      metadata: { name: "bench" },
-      spec: { resources: { domains: [{ name: guest, vcpus: 1, memory: "64MiB", state: "running" }] } },
-    }),
-  );
+  writeFileSync(join(policies, "bench.yaml"), tinyGuestsPolicyYaml([guest]));
   const controller = start(["controller", "--listen", "127.0.0.1:0", "--data", join(dir, "c"), "--policies", policies, "--insecure"]);
   let agent: ReturnType<typeof start> | undefined;
   const latencies: number[] = [];

@@ -29,6 +29,7 @@ import { stringify } from "yaml";
 import { AdminClient } from "../cli/admin-client.js";
 import { useAdminDataDir } from "../cli/admin-credentials.js";
 import { parseHostPort } from "../common/index.js";
+import type { RolloutStatusJson } from "../controller/rollout/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
 
     // fan-out of a new revision
-    const firstRevision = await revisionInForce(address, dataDir);
+    const firstRevision = (await rolloutWhere(address, dataDir, "the first revision's rollout", () => true)).revision;
     const before = await p.fresh();
     const t1 = Date.now();
     writeFileSync(policyFile, policyYaml("revision 2"));
@@ -141,14 +142,8 @@ async function main(): Promise<void> {
     const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
     progress(`fan-out to ${AGENTS} in ${fanoutMs} ms`);
     // The drift below must not land in the rollout's stage (drift during a stage fails a host).
-    if (MTLS) useAdminDataDir(dataDir);
-    const admin = new AdminClient(parseHostPort(address, "--controller"), !MTLS);
-    const done = await until("the rollout to succeed", async () => {
-      const st = await admin.rolloutStatus(POLICY).catch(() => null);
-      return st && st.revision !== firstRevision && st.state !== "running" && st.state !== "pending" ? st : undefined;
-    }, PHASE_TIMEOUT_MS, 50);
+    const done = await rolloutWhere(address, dataDir, "the rollout to succeed", (st) => st.revision !== firstRevision && st.state !== "running" && st.state !== "pending");
     const rolloutMs = Date.now() - t1;
-    admin.close();
     if (done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
     progress(`rollout succeeded ${rolloutMs} ms after the write`);
 
@@ -217,13 +212,15 @@ async function main(): Promise<void> {
   }
 }
 
-/** The revision of the bench policy's newest rollout, once there is one (the first revision's). */
-async function revisionInForce(address: string, dataDir: string): Promise<string> {
+/** Polls the bench policy's newest rollout (admin API, as the CLI authenticates) until `ok` holds for it. */
+async function rolloutWhere(address: string, dataDir: string, what: string, ok: (st: RolloutStatusJson) => boolean): Promise<RolloutStatusJson> {
   if (MTLS) useAdminDataDir(dataDir);
   const admin = new AdminClient(parseHostPort(address, "--controller"), !MTLS);
   try {
-    const st = await until("the first revision's rollout", async () => (await admin.rolloutStatus(POLICY).catch(() => null)) ?? undefined, PHASE_TIMEOUT_MS, 50);
-    return st.revision;
+    return await until(what, async () => {
+      const st = await admin.rolloutStatus(POLICY).catch(() => null);
+      return st && ok(st) ? st : undefined;
+    }, PHASE_TIMEOUT_MS, 50);
   } finally {
     admin.close();
   }

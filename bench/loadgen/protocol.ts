@@ -1,3 +1,5 @@
+import type { AgentStats } from "./simulated-agent.js";
+
 /** Messages between the fleet benchmark (parent) and its load generator workers (IPC). */
 
 export interface WorkerInit {
@@ -17,24 +19,10 @@ export type ToWorker =
   | { type: "drift"; perSecond: number; seconds: number }
   | { type: "stop" };
 
-/** A worker's counters (pushed every STATS_EVERY_MS and on request). */
-export interface WorkerStats {
-  type: "stats";
-  agents: number;
-  ready: boolean;
-  connected: number;
-  attempts: number;
-  failedAttempts: number;
-  deferredAttempts: number;
+/** A worker's counters (pushed every STATS_EVERY_MS): its agents' AgentStats with the maps as records. */
+export type WorkerStats = { type: "stats"; agents: number; ready: boolean; rssBytes: number } & Omit<AgentStats, "failuresByReason" | "bundles"> & {
   failuresByReason: Record<string, number>;
-  lastWelcomeAt: number;
   bundles: Record<string, { count: number; lastAt: number }>;
-  plansAnswered: number;
-  eventsSent: number;
-  eventsAcked: number;
-  firstEventAt: number;
-  lastAckAt: number;
-  rssBytes: number;
-}
+};
 
 export const STATS_EVERY_MS = 100;

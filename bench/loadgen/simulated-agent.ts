@@ -36,11 +36,10 @@ export interface AgentStats {
   eventsAcked: number;
   firstEventAt: number;
   lastAckAt: number;
-  protocolErrors: number;
 }
 
 export function newStats(): AgentStats {
-  return { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, protocolErrors: 0 };
+  return { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0 };
 }
 
 /**

@@ -20,21 +20,12 @@ function send(msg: WorkerStats): void {
 
 function snapshot(): WorkerStats {
   return {
+    ...stats,
     type: "stats",
     agents: agents.length,
     ready: agents.length > 0,
-    connected: stats.connected,
-    attempts: stats.attempts,
-    failedAttempts: stats.failedAttempts,
-    deferredAttempts: stats.deferredAttempts,
     failuresByReason: Object.fromEntries(stats.failuresByReason),
-    lastWelcomeAt: stats.lastWelcomeAt,
     bundles: Object.fromEntries(stats.bundles),
-    plansAnswered: stats.plansAnswered,
-    eventsSent: stats.eventsSent,
-    eventsAcked: stats.eventsAcked,
-    firstEventAt: stats.firstEventAt,
-    lastAckAt: stats.lastAckAt,
     rssBytes: process.memoryUsage.rss(),
   };
 }

@@ -150,20 +150,13 @@ export class HostStore {
 
   /**
    * Runs `fn` in one transaction (nested store writes become savepoints): many hosts'
-   * writes cost one commit. Rethrows (and rolls back) what `fn` throws.
+   * writes cost one commit. Rethrows (and rolls back) what `fn` throws. The commit does not
+   * wait for fsync (synchronous=NORMAL; the store is FULL otherwise): connection records,
+   * liveness, facts and bundles are restated by every agent when it reconnects, so a power
+   * loss may lose them, never corrupt them, and the next FULL commit (an event batch) makes
+   * them durable too. A nested call joins the outer transaction and its setting.
    */
   inTransaction<T>(fn: () => T): T {
-    return this.relaxed(fn);
-  }
-
-  /**
-   * Runs `fn` in a transaction committed without waiting for fsync (synchronous=NORMAL; the
-   * store is FULL otherwise): connection records, liveness, facts and bundles are restated
-   * by every agent when it reconnects, so a power loss may lose them, never corrupt them; and
-   * the next FULL commit (an event batch, within milliseconds under load) makes them durable
-   * too. A nested call joins the outer transaction and its setting.
-   */
-  private relaxed<T>(fn: () => T): T {
     if (this.db.inTransaction) return this.db.transaction(fn)();
     const previous = this.db.pragma("synchronous", { simple: true }) as number;
     this.db.pragma("synchronous = NORMAL");
@@ -254,7 +247,7 @@ export class HostStore {
     this.pending.clear();
     this.disconnects.clear();
     try {
-      this.relaxed(() => {
+      this.inTransaction(() => {
         for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
         for (const [name, d] of disconnects) this.stmts.disconnect.run(d.reason, d.now, name, d.sessionId);
       });
