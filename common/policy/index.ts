@@ -57,6 +57,7 @@ export { deriveMac } from "./mac.js";
 export { identityKey, type ResourceKind } from "./identity.js";
 export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";
 export { resolveHostPolicies, type HostPolicies } from "./host-policies.js";
+export { ResolutionCache } from "./resolution-cache.js";
 export {
   parseSelector,
   matchSelector,

@@ -3,7 +3,7 @@ import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy
 import type { AgentService, AgentSession } from "../agents/index.js";
 import { targetHostOf, type PolicySet } from "../policies/index.js";
 import type { HostStore } from "../store/index.js";
-import { computeBundle } from "./bundle.js";
+import { BundleComputer } from "./bundle.js";
 import { HostBundleStore, type HostBundle } from "./bundle-store.js";
 
 /** Where the policies in force come from (PolicyRepository). */
@@ -47,6 +47,7 @@ export class BundleService {
   /** The bundle revision each live session holds (from its Hello, then what we sent). */
   private readonly held = new WeakMap<AgentSession, string>();
   private readonly deliveredListeners: ((host: string, generation: number) => void)[] = [];
+  private readonly computer = new BundleComputer();
   private agents: AgentService | undefined;
   private selector: RevisionSelector | undefined;
 
@@ -75,7 +76,7 @@ export class BundleService {
     const row = this.hosts.get(host);
     if (!row) return undefined;
     const { inventory } = this.policies.current();
-    const computed = computeBundle(this.chosenPolicies(host), inventory, targetHostOf(row));
+    const computed = this.computer.compute(this.chosenPolicies(host), inventory, targetHostOf(row));
     const saved = this.bundles.save(host, computed, this.now());
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
@@ -94,8 +95,8 @@ export class BundleService {
     if (!row) return undefined;
     const { inventory } = this.policies.current();
     const others = this.chosenPolicies(host).filter((p) => p.name !== replacement.name);
-    const computed = computeBundle([...others, replacement], inventory, targetHostOf(row));
-    return { revision: computed.revision, generation: (this.bundles.get(host)?.generation ?? 0) + 1, policies: computed.policies };
+    const computed = this.computer.compute([...others, replacement], inventory, targetHostOf(row));
+    return { revision: computed.revision, generation: (this.bundles.generationOf(host) ?? 0) + 1, policies: computed.policies };
   }
 
   /** Recomputes `host`'s bundle and sends it when its agent is connected and lacks it. */

@@ -24,15 +24,34 @@ interface DbBundle {
   computed_at: number;
 }
 
-const toBundle = (r: DbBundle): HostBundle => ({
-  host: r.host,
-  revision: r.revision,
-  generation: r.generation,
-  bundle: JSON.parse(r.bundle_json) as HostBundle["bundle"],
-  problems: JSON.parse(r.errors_json) as string[],
-  sentAt: r.sent_at,
-  computedAt: r.computed_at,
-});
+/** The stored row as a HostBundle; `bundle` is parsed on first read (most callers need only the revision). */
+const toBundle = (r: DbBundle): HostBundle => {
+  let parsed: HostBundle["bundle"] | undefined;
+  return {
+    host: r.host,
+    revision: r.revision,
+    generation: r.generation,
+    get bundle(): HostBundle["bundle"] {
+      parsed ??= JSON.parse(r.bundle_json) as HostBundle["bundle"];
+      return parsed;
+    },
+    problems: JSON.parse(r.errors_json) as string[],
+    sentAt: r.sent_at,
+    computedAt: r.computed_at,
+  };
+};
+
+/** Hosts sharing one ComputedBundle (BundleComputer) share the serialised policies too. */
+const policiesJson = new WeakMap<ComputedBundle["policies"], string>();
+
+function policiesJsonOf(computed: ComputedBundle): string {
+  let json = policiesJson.get(computed.policies);
+  if (json === undefined) {
+    json = JSON.stringify(computed.policies);
+    policiesJson.set(computed.policies, json);
+  }
+  return json;
+}
 
 /** Each host's current bundle. The host must exist in `hosts`. */
 export class HostBundleStore {
@@ -41,6 +60,7 @@ export class HostBundleStore {
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
+      generation: db.prepare<[string], { generation: number }>("SELECT generation FROM host_bundles WHERE host = ?"),
       list: db.prepare<[], DbBundle>("SELECT * FROM host_bundles ORDER BY host"),
       upsert: db.prepare(
         `INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at)
@@ -56,6 +76,11 @@ export class HostBundleStore {
   get(host: string): HostBundle | undefined {
     const r = this.stmts.get.get(host);
     return r ? toBundle(r) : undefined;
+  }
+
+  /** The host's current generation; undefined when it has no bundle yet. */
+  generationOf(host: string): number | undefined {
+    return this.stmts.generation.get(host)?.generation;
   }
 
   list(): HostBundle[] {
@@ -76,9 +101,18 @@ export class HostBundleStore {
         return { bundle: toBundle({ ...before, errors_json: errorsJson }), changed: false };
       }
       const generation = (before?.generation ?? 0) + 1;
-      const bundleJson = JSON.stringify({ revision: computed.revision, generation, policies: computed.policies });
+      const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
       this.stmts.upsert.run({ host, revision: computed.revision, generation, bundleJson, errorsJson, now });
-      return { bundle: toBundle(this.stmts.get.get(host)!), changed: true };
+      const bundle: HostBundle = {
+        host,
+        revision: computed.revision,
+        generation,
+        bundle: { revision: computed.revision, generation, policies: computed.policies },
+        problems: computed.problems,
+        sentAt: null,
+        computedAt: now,
+      };
+      return { bundle, changed: true };
     })();
   }
 

@@ -4,6 +4,8 @@ import {
   formatConflict,
   formatIssue,
   resolveHostPolicies,
+  ResolutionCache,
+  type HostPolicies,
   type Inventory,
   type LoadedPolicy,
   type ResourceConflict,
@@ -29,8 +31,49 @@ export interface ComputedBundle {
  * moving a policy inside its file or adding a comment does not change any host's bundle.
  */
 export function computeBundle(policies: readonly LoadedPolicy[], inventory: Inventory, host: TargetHost): ComputedBundle {
+  return bundleOf(policies, resolveHostPolicies(policies, inventory, host));
+}
+
+/** Bundles kept by BundleComputer; past it they are dropped and refilled. */
+export const MAX_MEMOISED_BUNDLES = 1_024;
+
+/**
+ * `computeBundle` for many hosts: hosts whose policies resolve to the same objects (see
+ * ResolutionCache: same revisions, equal template values) share one ComputedBundle, so a
+ * policy change costs one resolution, one hash and one serialisation per distinct bundle
+ * instead of per host. Hosts with resolution errors or conflicts are computed on their own
+ * (their problems name the host). Returned bundles are shared: do not mutate them.
+ */
+export class BundleComputer {
+  private readonly resolutions = new ResolutionCache();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+  private readonly memo = new Map<string, ComputedBundle>();
+
+  compute(policies: readonly LoadedPolicy[], inventory: Inventory, host: TargetHost): ComputedBundle {
+    const out = resolveHostPolicies(policies, inventory, host, this.resolutions);
+    if (out.errors.length > 0 || out.conflicts.length > 0) return bundleOf(policies, out);
+    const key = out.policies.map((p) => this.idOf(p)).join(",");
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const computed = bundleOf(policies, out);
+    if (this.memo.size >= MAX_MEMOISED_BUNDLES) this.memo.clear();
+    this.memo.set(key, computed);
+    return computed;
+  }
+
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
+}
+
+function bundleOf(policies: readonly LoadedPolicy[], out: HostPolicies): ComputedBundle {
   const byName = new Map(policies.map((p) => [p.name, p]));
-  const out = resolveHostPolicies(policies, inventory, host);
   const resolved = [...out.policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const entries = resolved.map((r) => ({ name: r.name, revision: byName.get(r.name)?.revision ?? "", mode: r.mode, resolved: r }));
   const revision = canonicalHash(entries.map((e) => ({ ...e, resolved: withoutPositions(e.resolved) })));

@@ -1,3 +1,3 @@
 export { BundleService, type PolicySetSource, type RevisionSelector, type BundleMessage } from "./bundle-service.js";
 export { HostBundleStore, type HostBundle } from "./bundle-store.js";
-export { computeBundle, type ComputedBundle } from "./bundle.js";
+export { BundleComputer, computeBundle, type ComputedBundle } from "./bundle.js";
