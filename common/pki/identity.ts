@@ -37,33 +37,43 @@ export function serverSubject(): string {
   return `CN=${SERVER_COMMON_NAME}, O=${SUBJECT_ORG.server}`;
 }
 
-/** Exactly one value of `field` in the subject, or undefined (none or several). */
-function single(cert: x509.X509Certificate, field: string): string | undefined {
-  const values = cert.subjectName.getField(field);
-  return values.length === 1 ? values[0] : undefined;
-}
-
-function usages(cert: x509.X509Certificate): string[] {
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  return eku ? eku.usages.map(String) : [];
+/** What identity classification reads from a certificate (however it was parsed). */
+export interface IdentityParts {
+  /** Every value of a subject attribute by short name (`CN`, `O`, `OU`). */
+  field(name: string): readonly string[];
+  /** Extended key usage OIDs (empty without the extension). */
+  eku: readonly string[];
+  /** The subject as text, for messages. */
+  subject: string;
 }
 
 /** Reads the holder from a certificate's subject and EKU; does NOT check signature, dates or revocation. */
 export function identityOf(cert: x509.X509Certificate): CertIdentity {
-  const org = single(cert, "O");
-  const cn = single(cert, "CN");
-  const eku = usages(cert);
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+  return identityOfParts({ field: (name) => cert.subjectName.getField(name), eku: eku ? eku.usages.map(String) : [], subject: cert.subject });
+}
+
+/** `identityOf` over already parsed parts (e.g. node:crypto's X509Certificate, see the controller's PeerVerifier). */
+export function identityOfParts(parts: IdentityParts): CertIdentity {
+  // Exactly one value of the field, or undefined (none or several).
+  const single = (name: string): string | undefined => {
+    const values = parts.field(name);
+    return values.length === 1 ? values[0] : undefined;
+  };
+  const org = single("O");
+  const cn = single("CN");
+  const eku = parts.eku;
   if (org === SUBJECT_ORG.agent) {
     if (!cn || !HOST_NAME_PATTERN.test(cn)) return { kind: "unknown", reason: "agent certificate without a valid host name" };
     if (!eku.includes(EKU_CLIENT_AUTH)) return { kind: "unknown", reason: "agent certificate without clientAuth usage" };
     return { kind: "agent", host: cn };
   }
   if (org === SUBJECT_ORG.admin) {
-    const role = single(cert, "OU");
+    const role = single("OU");
     if (!cn || !ADMIN_NAME_PATTERN.test(cn) || !role) return { kind: "unknown", reason: "admin certificate without a valid name and role" };
     if (!eku.includes(EKU_CLIENT_AUTH)) return { kind: "unknown", reason: "admin certificate without clientAuth usage" };
     return { kind: "admin", name: cn, role };
   }
   if (org === SUBJECT_ORG.server && cn === SERVER_COMMON_NAME && eku.includes(EKU_SERVER_AUTH)) return { kind: "server" };
-  return { kind: "unknown", reason: `not a virtfleet certificate (subject ${cert.subject})` };
+  return { kind: "unknown", reason: `not a virtfleet certificate (subject ${parts.subject})` };
 }

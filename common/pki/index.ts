@@ -4,6 +4,7 @@ export { generateKeyPair, privateKeyToPem, keyPairFromPem, keyMatchesCertificate
 export { fingerprintOf } from "./fingerprint.js";
 export {
   identityOf,
+  identityOfParts,
   agentSubject,
   adminSubject,
   serverSubject,
@@ -14,6 +15,7 @@ export {
   HOST_NAME_PATTERN,
   ADMIN_NAME_PATTERN,
   type CertIdentity,
+  type IdentityParts,
 } from "./identity.js";
 export { createCsr, verifyCsr, MAX_CSR_PEM_CHARS, type VerifiedCsr } from "./csr.js";
 export { formatEnrolToken, parseEnrolToken, hashTokenSecret, newTokenSecret, sameDigest, TOKEN_PREFIX, type EnrolToken } from "./token.js";

@@ -1,5 +1,5 @@
 import { X509Certificate as NodeX509 } from "node:crypto";
-import { fingerprintOf, identityOf, x509, type CertIdentity } from "../../common/pki/index.js";
+import { fingerprintOf, identityOfParts, type CertIdentity } from "../../common/pki/index.js";
 import type { CertificateRegistry } from "./cert-registry.js";
 
 /** A client certificate this controller accepts: ours, in date, not revoked, an agent's or an admin's. */
@@ -56,14 +56,37 @@ export class PeerVerifier {
     return { ok: true, identity: c.identity, serial: c.serial, notAfter: c.notAfter, fingerprint };
   }
 
+  /** Parsed with node:crypto only (native; @peculiar/x509 cost ~1.5 ms per certificate, a reconnect storm's worth of CPU at 10,000 agents). */
   private check(der: Uint8Array): Checked {
     try {
-      const node = new NodeX509(Buffer.from(der));
-      const signed = node.verify(this.caKey);
-      const cert = new x509.X509Certificate(der);
-      return { identity: identityOf(cert), signed, serial: cert.serialNumber.toLowerCase(), notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime() };
+      const cert = new NodeX509(Buffer.from(der));
+      const signed = cert.verify(this.caKey);
+      const fields = subjectFields(cert.subject);
+      const identity = identityOfParts({ field: (name) => fields.get(name) ?? [], eku: cert.keyUsage ?? [], subject: cert.subject.replaceAll("\n", ", ") });
+      const notBefore = Date.parse(cert.validFrom);
+      const notAfter = Date.parse(cert.validTo);
+      if (Number.isNaN(notBefore) || Number.isNaN(notAfter)) throw new Error("unreadable validity dates");
+      return { identity, signed, serial: cert.serialNumber.toLowerCase(), notBefore, notAfter };
     } catch {
       return { identity: { kind: "unknown", reason: "unreadable certificate" }, signed: false, serial: "", notBefore: 0, notAfter: 0 };
     }
   }
+}
+
+/**
+ * node:crypto's subject text (one `SHORTNAME=value` per line, RFC 2253 escapes) as values by
+ * short name. Values keep their escapes: every name virtfleet's CA writes is a plain word,
+ * so an escaped value fails the name patterns and the certificate is not accepted.
+ */
+export function subjectFields(subject: string): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  for (const line of subject.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq <= 0) continue;
+    const name = line.slice(0, eq);
+    const list = fields.get(name) ?? [];
+    list.push(line.slice(eq + 1));
+    fields.set(name, list);
+  }
+  return fields;
 }

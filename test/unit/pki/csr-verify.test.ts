@@ -106,4 +106,22 @@ describe("the peer verifier", () => {
     expect(verifier.verify(new Uint8Array(forgedOrg.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/clientAuth/) });
     expect(verifier.verify(new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
   });
+
+  it("reads serial, dates and names as @peculiar/x509 does (node:crypto parses them)", async () => {
+    const verifier = new PeerVerifier(ca.certPem, noRevocations);
+    for (let i = 0; i < 12; i++) {
+      const cert = await agentCert(ca, `kvm-${i}.lab`, 3_600_000 + i * 1000);
+      const v = verifier.verify(new Uint8Array(cert.rawData));
+      expect(v).toMatchObject({ ok: true, identity: identityOf(cert), serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter.getTime() });
+    }
+  });
+
+  it("refuses a subject with two common names or an escaped character in a name", async () => {
+    const keys = await generateKeyPair();
+    const verifier = new PeerVerifier(ca.certPem, noRevocations);
+    const twoNames = await ca.issue({ subject: "CN=a, CN=b, O=virtfleet-agent", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
+    expect(verifier.verify(new Uint8Array(twoNames.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/without a valid host name/) });
+    const escaped = await ca.issue({ subject: "CN=a\\,b, O=virtfleet-agent", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
+    expect(verifier.verify(new Uint8Array(escaped.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/without a valid host name/) });
+  });
 });
