@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { OptionError, ValidationError } from "../common/index.js";
+import { OptionError, ValidationError } from "../common/errors.js";
 
 /** The CLI's exit codes (spec/cli.md). */
 export const ExitCode = {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
-import { parseDuration, parseHostPort, type HostPort } from "../common/index.js";
+import { parseHostPort, type HostPort } from "../common/address.js";
+import { parseDuration } from "../common/units.js";
 
 /** Commander argument parsers: each turns a bad value into a usage error naming the value. */
 export function durationArg(value: string): number {
