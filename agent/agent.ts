@@ -1,5 +1,11 @@
 import { hostname } from "node:os";
-import { channelCredentials, createLogger, describeError, formatHostPort, VERSION, type BackoffOptions, type HostFacts, type HostPort, type Logger } from "../common/index.js";
+import { channelCredentials } from "../common/grpc/credentials.js";
+import { createLogger, type Logger } from "../common/logging.js";
+import { describeError } from "../common/errors.js";
+import { formatHostPort, type HostPort } from "../common/address.js";
+import { VERSION } from "../common/version.js";
+import type { BackoffOptions } from "../common/backoff.js";
+import type { HostFacts } from "../common/facts.js";
 import { parseEnrolToken } from "../common/pki/index.js";
 import { enrol, obtainCredentials, RenewalScheduler, renew, saveCredentials, type AgentCredentials } from "./enroll/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";

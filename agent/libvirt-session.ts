@@ -1,4 +1,5 @@
-import { describeError, type Logger } from "../common/index.js";
+import { describeError } from "../common/errors.js";
+import type { Logger } from "../common/logging.js";
 import type { LibvirtProbe } from "./facts/index.js";
 import { Hypervisor } from "./libvirt/index.js";
 

@@ -1,6 +1,7 @@
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import { describeError, type Logger } from "../../common/index.js";
+import { describeError } from "../../common/errors.js";
+import type { Logger } from "../../common/logging.js";
 import type { ResourceKind } from "../engine/index.js";
 
 export interface AutostartDir {

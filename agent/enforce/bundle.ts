@@ -1,4 +1,5 @@
-import { ValidationError, type PolicyMode, type ResolvedPolicy } from "../../common/index.js";
+import { ValidationError } from "../../common/errors.js";
+import type { PolicyMode, ResolvedPolicy } from "../../common/resource-specs.js";
 import { buildGraph } from "../engine/index.js";
 import type { Hypervisor } from "../libvirt/index.js";
 import { resourcesFromPolicies } from "../resources/index.js";

@@ -1,4 +1,6 @@
-import { describeError, type Logger, type ResolvedPolicy } from "../../common/index.js";
+import { describeError } from "../../common/errors.js";
+import type { Logger } from "../../common/logging.js";
+import type { ResolvedPolicy } from "../../common/resource-specs.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineOptions, type Resource, type ResourceId, type ResourceKind, type ResourceReport, CheckOnly } from "../engine/index.js";
 import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../libvirt/index.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type DomainHostEnv } from "../resources/index.js";

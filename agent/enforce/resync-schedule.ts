@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from "node-cron";
-import { OptionError } from "../../common/index.js";
+import { OptionError } from "../../common/errors.js";
 
 export const DEFAULT_RESYNC_INTERVAL_MS = 5 * 60_000;
 /** Random delay added to each periodic re-check, so a fleet does not check in lockstep. */

@@ -1,4 +1,5 @@
-import { backoffDelay, describeError, VirtfleetError, type BackoffOptions } from "../../common/index.js";
+import { backoffDelay, type BackoffOptions } from "../../common/backoff.js";
+import { describeError, VirtfleetError } from "../../common/errors.js";
 import { buildGraph } from "./graph.js";
 import { resourceId, type CheckResult, type EngineReport, type Outcome, type Resource, type ResourceId, type ResourceReport } from "./types.js";
 

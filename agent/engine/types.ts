@@ -8,8 +8,8 @@ export type ResourceKind = "host" | "network" | "pool" | "volume" | "domain";
 /** `kind/name`; volumes are named `pool/volume`, so their id is `volume/pool/volume`. */
 export type ResourceId = string;
 
-export type { Disruption, FieldChange } from "../../common/index.js";
-import type { FieldChange } from "../../common/index.js";
+export type { Disruption, FieldChange } from "../../common/changes.js";
+import type { FieldChange } from "../../common/changes.js";
 
 export interface CheckResult {
   /** Empty = in sync. With apply, the changes made; without, the differences found. */

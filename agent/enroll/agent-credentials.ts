@@ -1,4 +1,7 @@
-import { backoffDelay, describeError, OptionError, type BackoffOptions, type HostPort, type Logger } from "../../common/index.js";
+import { backoffDelay, type BackoffOptions } from "../../common/backoff.js";
+import { describeError, OptionError } from "../../common/errors.js";
+import type { HostPort } from "../../common/address.js";
+import type { Logger } from "../../common/logging.js";
 import { keyMatchesCertificate, keyPairFromPem, parseEnrolToken, x509 } from "../../common/pki/index.js";
 import { loadCredentials, saveCredentials, tlsDir, type AgentCredentials } from "./credential-store.js";
 import { enrol } from "./enroll-client.js";

@@ -1,4 +1,4 @@
-import { VirtfleetError } from "../../common/index.js";
+import { VirtfleetError } from "../../common/errors.js";
 
 /**
  * Enrolment or renewal failed. `permanent`: retrying the same thing cannot succeed (token

@@ -1,7 +1,7 @@
 import { connect, type DetailedPeerCertificate } from "node:tls";
 import { isIP } from "node:net";
 import { fingerprintOf, x509 } from "../../common/pki/index.js";
-import { formatHostPort, type HostPort } from "../../common/index.js";
+import { formatHostPort, type HostPort } from "../../common/address.js";
 import { EnrolmentError } from "./errors.js";
 
 export const PIN_TIMEOUT_MS = 10_000;

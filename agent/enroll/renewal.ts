@@ -1,4 +1,7 @@
-import { backoffDelay, describeError, type BackoffOptions, type HostPort, type Logger } from "../../common/index.js";
+import { backoffDelay, type BackoffOptions } from "../../common/backoff.js";
+import { describeError } from "../../common/errors.js";
+import type { HostPort } from "../../common/address.js";
+import type { Logger } from "../../common/logging.js";
 import type { AgentCredentials } from "./credential-store.js";
 import { EnrolmentError } from "./errors.js";
 

@@ -7,19 +7,13 @@ import type { DriftEvent } from "../../generated/proto/fleet/v1/DriftEvent.js";
 import type { PlanResult } from "../../generated/proto/fleet/v1/PlanResult.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
 import type { Report } from "../../generated/proto/fleet/v1/Report.js";
-import {
-  backoffDelay,
-  channelCredentials,
-  CLIENT_CHANNEL_OPTIONS,
-  DEFAULT_BACKOFF,
-  describeError,
-  fleetProto,
-  formatHostPort,
-  ProtocolError,
-  type BackoffOptions,
-  type HostPort,
-  type Logger,
-} from "../../common/index.js";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../../common/backoff.js";
+import { channelCredentials } from "../../common/grpc/credentials.js";
+import { CLIENT_CHANNEL_OPTIONS } from "../../common/grpc/limits.js";
+import { describeError, ProtocolError } from "../../common/errors.js";
+import { fleetProto } from "../../common/grpc/load-protos.js";
+import { formatHostPort, type HostPort } from "../../common/address.js";
+import type { Logger } from "../../common/logging.js";
 import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from "./link-state.js";
 
 export interface LinkOptions {

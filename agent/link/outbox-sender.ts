@@ -1,4 +1,5 @@
-import { describeError, type Logger } from "../../common/index.js";
+import { describeError } from "../../common/errors.js";
+import type { Logger } from "../../common/logging.js";
 import type { Outbox } from "../state/index.js";
 import type { EventBody } from "./controller-link.js";
 import { fitEvent } from "./fit-event.js";

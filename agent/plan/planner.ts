@@ -1,4 +1,6 @@
-import { describeError, type Logger, type ResolvedPolicy } from "../../common/index.js";
+import { describeError } from "../../common/errors.js";
+import type { Logger } from "../../common/logging.js";
+import type { ResolvedPolicy } from "../../common/resource-specs.js";
 import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type Resource } from "../engine/index.js";
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "../../common/index.js";
+import type { Logger } from "../../common/logging.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
 import type { ProgressReporter } from "./volume-import/progress.js";
 

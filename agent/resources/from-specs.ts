@@ -1,4 +1,5 @@
-import { ValidationError, type DomainSpec, type ResolvedPolicy } from "../../common/index.js";
+import { ValidationError } from "../../common/errors.js";
+import type { DomainSpec, ResolvedPolicy } from "../../common/resource-specs.js";
 import { CheckOnly, resourceId, type Resource } from "../engine/index.js";
 import type { DomainHostEnv } from "./domain.js";
 import { DomainResource } from "./domain.js";

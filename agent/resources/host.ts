@@ -1,4 +1,6 @@
-import { formatBytes, ValidationError, VirtfleetError, type HostPrereqSpec } from "../../common/index.js";
+import { formatBytes } from "../../common/units.js";
+import { ValidationError, VirtfleetError } from "../../common/errors.js";
+import type { HostPrereqSpec } from "../../common/resource-specs.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { parseMeminfo } from "../facts/index.js";
 import { kvmUsable, moduleLoaded, normaliseSysctl, readProcFile, readSysctl, REAL_HOST, writeSysctl, type HostEnvironment } from "./host-environment.js";

@@ -1,4 +1,4 @@
-import type { NetworkSpec } from "../../common/index.js";
+import type { NetworkSpec } from "../../common/resource-specs.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { ListDomainsFlags } from "../libvirt/index.js";
 import { buildDhcpHostXml, buildNetworkXml, diffNetwork, parseDomainXml, parseNetworkXml } from "../xml/index.js";

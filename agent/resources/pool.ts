@@ -1,4 +1,5 @@
-import { VirtfleetError, type PoolSpec } from "../../common/index.js";
+import { VirtfleetError } from "../../common/errors.js";
+import type { PoolSpec } from "../../common/resource-specs.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { buildPoolXml, diffPool, parsePoolXml } from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";

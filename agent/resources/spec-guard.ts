@@ -1,4 +1,6 @@
-import { resolvedSpecProblems, ValidationError, type DomainSpec, type HostPrereqSpec, type NetworkSpec, type PoolSpec, type VolumeSpec } from "../../common/index.js";
+import { resolvedSpecProblems } from "../../common/policy/spec-check.js";
+import { ValidationError } from "../../common/errors.js";
+import type { DomainSpec, HostPrereqSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../common/resource-specs.js";
 
 type Specs = { network: NetworkSpec; pool: PoolSpec; volume: VolumeSpec; domain: DomainSpec; host: HostPrereqSpec };
 

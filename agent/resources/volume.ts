@@ -1,6 +1,8 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { formatBytes, ValidationError, VirtfleetError, type VolumeSpec } from "../../common/index.js";
+import { formatBytes } from "../../common/units.js";
+import { ValidationError, VirtfleetError } from "../../common/errors.js";
+import type { VolumeSpec } from "../../common/resource-specs.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../engine/index.js";
 import type { PoolRef, VolumeRef } from "../libvirt/index.js";
 import { buildVolumeXml, diffVolume, effectiveCapacity, parsePoolXml, parseVolumeXml } from "../xml/index.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../common/index.js";
+import { openDatabase, type SqliteDatabase } from "../../common/sqlite/open-database.js";
 import { BundleCache, StateDocs } from "./bundle-cache.js";
 import { AGENT_MIGRATIONS } from "./migrations.js";
 import { Outbox, type OutboxLimits } from "./outbox.js";

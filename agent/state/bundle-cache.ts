@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import type { SqliteDatabase } from "../../common/sqlite/open-database.js";
 
 /** The policy bundle last accepted from the controller, as received (policies' resolved JSON included). */
 export interface CachedBundle {

@@ -1,4 +1,4 @@
-import type { Migration } from "../../common/index.js";
+import type { Migration } from "../../common/sqlite/migrate.js";
 
 /** The agent's schema. Append only. */
 export const AGENT_MIGRATIONS: readonly Migration[] = [

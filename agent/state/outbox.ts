@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import type { SqliteDatabase } from "../../common/sqlite/open-database.js";
 
 export type OutboxType = "report" | "drift";
 

@@ -5,7 +5,8 @@
  * can add elements or attributes.
  */
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { controlCharProblem, ProtocolError, ValidationError } from "../../common/index.js";
+import { controlCharProblem } from "../../common/policy/names.js";
+import { ProtocolError, ValidationError } from "../../common/errors.js";
 
 /** A JS object in fast-xml-parser's shape: `@_attr` keys are attributes, `#text` is text. */
 export type XmlNode = Record<string, unknown>;

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { DEFAULT_BACKOFF, OptionError, type HostPort } from "../../common/index.js";
+import { DEFAULT_BACKOFF } from "../../common/backoff.js";
+import { OptionError } from "../../common/errors.js";
+import type { HostPort } from "../../common/address.js";
 import { InvalidArgumentError } from "commander";
 import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, defaultAgentName, resyncCronPattern } from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";

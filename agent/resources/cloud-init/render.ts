@@ -18,8 +18,8 @@
  * Output is byte-stable for equal input.
  */
 import { createHash } from "node:crypto";
-import { stringify } from "yaml";
-import type { CloudInitSpec, CloudInitUserSpec } from "../../../common/index.js";
+import { stringify } from "./lazy-yaml.js";
+import type { CloudInitSpec, CloudInitUserSpec } from "../../../common/resource-specs.js";
 
 export const DEFAULT_USER_SHELL = "/bin/bash";
 

@@ -10,8 +10,9 @@
  * the caller reports still makes the seed rebuild).
  */
 import { open } from "node:fs/promises";
-import { parse } from "yaml";
-import { redactChange, type FieldChange } from "../../../common/index.js";
+import { parse } from "./lazy-yaml.js";
+import { redactChange } from "../../../common/redact.js";
+import type { FieldChange } from "../../../common/changes.js";
 import { fileReader, readIsoRootFile } from "./iso9660.js";
 import type { SeedContent } from "./render.js";
 

@@ -19,7 +19,7 @@ import { chmod, chown, mkdtemp, open, readFile, rename, rm, writeFile } from "no
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { VirtfleetError } from "../../../common/index.js";
+import { VirtfleetError } from "../../../common/errors.js";
 import { fileReader, readIsoRootFile, readIsoSummary } from "./iso9660.js";
 import type { SeedContent } from "./render.js";
 

@@ -1,7 +1,8 @@
 import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { ValidationError, VirtfleetError, type DomainSpec } from "../../../common/index.js";
+import { parse } from "./lazy-yaml.js";
+import { ValidationError, VirtfleetError } from "../../../common/errors.js";
+import type { DomainSpec } from "../../../common/resource-specs.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../engine/index.js";
 import { parsePoolXml } from "../../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "../context.js";

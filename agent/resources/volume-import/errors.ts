@@ -1,4 +1,4 @@
-import { VirtfleetError } from "../../../common/index.js";
+import { VirtfleetError } from "../../../common/errors.js";
 
 /** The source could not be read: HTTP error, connection failure, missing file, too large, stalled. Messages carry the redacted URL. */
 export class SourceFetchError extends VirtfleetError {

@@ -17,7 +17,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fileURLToPath } from "node:url";
-import { describeError, formatBytes, VirtfleetError } from "../../../common/index.js";
+import { describeError, VirtfleetError } from "../../../common/errors.js";
+import { formatBytes } from "../../../common/units.js";
 import { SourceFetchError } from "./errors.js";
 import { redactUrl } from "./redact.js";
 

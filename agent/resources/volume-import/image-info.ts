@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { describeError } from "../../../common/index.js";
+import { describeError } from "../../../common/errors.js";
 import { ImageMismatchError } from "./errors.js";
 
 const run = promisify(execFile);

@@ -11,7 +11,8 @@
  */
 import { link, open, rename, rm, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { formatBytes, ValidationError, VirtfleetError } from "../../../common/index.js";
+import { formatBytes } from "../../../common/units.js";
+import { ValidationError, VirtfleetError } from "../../../common/errors.js";
 import { ChecksumMismatchError, ImageMismatchError } from "./errors.js";
 import { downloadTo } from "./fetch-source.js";
 import { imageInfo } from "./image-info.js";

@@ -1,2 +1,2 @@
 /** Image URLs are shown with their credentials redacted (`user:pass@` → `***@`); see common/redact.ts. */
-export { redactUrl } from "../../../common/index.js";
+export { redactUrl } from "../../../common/redact.js";
