@@ -74,7 +74,7 @@ const FLAP_DOC = "flap-guard";
  * Contract:
  * - Runs the engine at start on the cached bundle (no controller needed), on every new
  *   bundle, on libvirt events and autostart-folder changes for the affected resources
- *   (coalesced for `coalesceMs`), periodically for everything (node-cron), after libvirt's
+ *   (coalesced for `coalesceMs`), periodically for everything (resync-schedule.ts), after libvirt's
  *   connection is restored, and on `resync()`.
  * - One run at a time; triggers arriving meanwhile merge into the next run.
  * - Enforce-mode resources are repaired, audit-mode ones only checked; a resource the flap
