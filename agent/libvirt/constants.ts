@@ -248,6 +248,36 @@ export const DOMAIN_STATES = [
 ] as const;
 export type DomainStateName = (typeof DOMAIN_STATES)[number];
 
+/** virDomainPausedReason (libvirt-domain.h): why a `paused` guest is paused. */
+export const DomainPausedReason = {
+  UNKNOWN: 0,
+  USER: 1,
+  /** paused for offline migration */
+  MIGRATION: 2,
+  /** paused for save */
+  SAVE: 3,
+  /** paused for offline core dump */
+  DUMP: 4,
+  IOERROR: 5,
+  WATCHDOG: 6,
+  /** paused after restoring from a snapshot */
+  FROM_SNAPSHOT: 7,
+  /** paused during the shutdown process */
+  SHUTTING_DOWN: 8,
+  /** paused while creating a snapshot */
+  SNAPSHOT: 9,
+  /** paused due to a guest crash */
+  CRASHED: 10,
+  /** the domain is being started (libvirt >= 1.2.14) */
+  STARTING_UP: 11,
+  /** paused for post-copy migration */
+  POSTCOPY: 12,
+  /** paused after a failed post-copy migration */
+  POSTCOPY_FAILED: 13,
+  /** an API that paused the guest internally (migration, snapshot) failed to resume it (libvirt >= 9.2) */
+  API_ERROR: 14,
+} as const;
+
 /** virStoragePoolState */
 export const POOL_STATES = ["inactive", "building", "running", "degraded", "inaccessible"] as const;
 export type PoolStateName = (typeof POOL_STATES)[number];

@@ -66,6 +66,7 @@ export {
   DEFAULT_SOCKET_PATH,
   DEFAULT_URI,
   DomainAffect,
+  DomainPausedReason,
   DomainXmlFlags,
   ListDomainsFlags,
   ListNetworksFlags,

@@ -1,8 +1,6 @@
-import { canonicalHash } from "../../common/canonical-json.js";
-import { VirtfleetError } from "../../common/errors.js";
-import type { DomainSpec } from "../../common/resource-specs.js";
+import { canonicalHash, VirtfleetError, type DomainSpec } from "../../common/index.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
-import type { DomainRef } from "../libvirt/index.js";
+import { ErrorCode, isOperationInvalid, libvirtCodeOf, type DomainRef } from "../libvirt/index.js";
 import {
   buildCdromDeviceXml,
   buildDiskDeviceXml,
@@ -20,7 +18,17 @@ import {
   type VolumeRef,
 } from "../xml/index.js";
 import { checkAborted, orNull, type ResourceContext } from "./context.js";
-import { policyState, type PolicyDomainState } from "./domain-state.js";
+import {
+  busyOperation,
+  DomainBusyError,
+  planStateChange,
+  policyState,
+  waitUntilSettled,
+  type DomainStateStep,
+  type ObservedDomainState,
+  type PolicyDomainState,
+  type SettleOptions,
+} from "./domain-state.js";
 import { assertValidSpec } from "./spec-guard.js";
 
 /**
@@ -46,7 +54,9 @@ export interface DomainHostEnv {
  * pending restart, and the guest is restarted (gracefully, forced after the shutdown
  * timeout) only when the spec sets `restartOnChange`. A hash of the desired spec is kept in the guest's metadata.
  * Removal forces the guest off and undefines it (with NVRAM); its volumes are separate
- * resources.
+ * resources. A guest libvirt is in the middle of an operation on (paused while starting up,
+ * being saved, snapshotted, migrated, ...; see `busyOperation`) is waited for before anything
+ * is changed, and left alone with a transient `DomainBusyError` if it stays busy.
  */
 export class DomainResource implements Resource {
   readonly kind = "domain";
@@ -60,6 +70,8 @@ export class DomainResource implements Resource {
     readonly dependsOn: string[],
     private readonly ctx: ResourceContext,
     private readonly env: DomainHostEnv,
+    /** Bounds of the wait for a guest libvirt is busy with (defaults DOMAIN_BUSY_WAIT_MS, DOMAIN_BUSY_POLL_MS). */
+    private readonly busyWait: Pick<SettleOptions, "timeoutMs" | "intervalMs"> = {},
   ) {
     assertValidSpec("domain", spec, spec.name);
     this.name = spec.name;
@@ -72,7 +84,8 @@ export class DomainResource implements Resource {
     const ref = await orNull(hv.domain(this.spec.name));
     if (this.removing) {
       if (!ref) return { changes: [] };
-      const state = policyState((await hv.domainState(ref)).state);
+      const now = await this.observe(ref, apply, signal);
+      const state = policyState(now.state, now.reason);
       if (apply) {
         if (state !== "shutoff") await hv.destroyDomain(ref);
         await hv.undefineDomain(ref);
@@ -87,7 +100,7 @@ export class DomainResource implements Resource {
       if (!apply) return { changes };
       const created = await hv.defineDomain(await this.desiredXml(undefined));
       if (this.spec.autostart) await hv.setDomainAutostart(created, true);
-      await this.converge(created, "shutoff", want, signal);
+      await this.converge(created, { state: "shutoff", reason: 0 }, want, signal);
       return { changes };
     }
 
@@ -99,8 +112,11 @@ export class DomainResource implements Resource {
       return undefined;
     });
     const inactive = parseDomainXml(await hv.domainXml(ref, { inactive: true }));
-    const stateNow = policyState((await hv.domainState(ref)).state);
+    const observed = await this.observe(ref, apply, signal);
+    const stateNow = policyState(observed.state, observed.reason);
     const running = stateNow !== "shutoff";
+    const busy = busyOperation(observed);
+    if (busy !== null) notes.push(`libvirt is in the middle of an operation on the guest (paused: ${busy}); applying waits for it to finish`);
     const config = diffDomain(this.spec, inactive, running, { domainType: this.env.domainType, specHash: this.specHash, diskPaths });
     // A dry-run reports what recreating would change (plans count the guests); applying refuses.
     if (apply && config.some((c) => c.disruption === "recreate")) {
@@ -122,7 +138,7 @@ export class DomainResource implements Resource {
     // The running guest's metadata records the spec it runs: a different hash means its
     // configuration is older than the definition (pending restart).
     let pendingRestart = false;
-    let state = stateNow;
+    let state: ObservedDomainState = observed;
     if (running) {
       const liveHash = parseDomainXml(await hv.domainXml(ref)).specHash;
       let stale: string[] = config.length > 0 ? restartNeeded : liveHash !== this.specHash ? ["configuration"] : [];
@@ -149,7 +165,7 @@ export class DomainResource implements Resource {
         if (this.spec.restartOnChange && want === "running") {
           if (apply) {
             await this.shutdown(ref, signal);
-            state = "shutoff";
+            state = { state: "shutoff", reason: 0 };
           }
           notes.push(`${apply ? "restarted" : "restart needed"} to apply the new ${what} (restartOnChange)`);
           if (config.length === 0) changes.push({ field: "restart", from: "pending", to: "restarted", disruption: "restart" });
@@ -203,20 +219,62 @@ export class DomainResource implements Resource {
       .map((d) => d.field);
   }
 
-  /** Drives the guest from `from` to `to`. */
-  private async converge(ref: DomainRef, from: PolicyDomainState, to: PolicyDomainState, signal: AbortSignal): Promise<void> {
+  /**
+   * The guest's state; when applying, a guest libvirt is busy with is waited for first (so a
+   * retried start finds the original start finished instead of resuming a starting guest).
+   */
+  private async observe(ref: DomainRef, apply: boolean, signal: AbortSignal): Promise<ObservedDomainState> {
+    const now = await this.ctx.hv.domainState(ref);
+    return apply && busyOperation(now) !== null ? this.settle(ref, now, signal) : now;
+  }
+
+  /** Waits (bounded) until libvirt has finished its operation on the guest; DomainBusyError if it has not. */
+  private async settle(ref: DomainRef, first: ObservedDomainState | undefined, signal: AbortSignal): Promise<ObservedDomainState> {
+    const { hv, log } = this.ctx;
+    if (first && busyOperation(first) !== null) log.info({ domain: this.name, operation: busyOperation(first) }, "libvirt is busy with the guest; waiting for it to finish");
+    return waitUntilSettled(this.name, () => hv.domainState(ref), first, { ...this.busyWait, signal });
+  }
+
+  /**
+   * Drives the guest from `now` to `to` (see `planStateChange`). When libvirt refuses a start or
+   * resume as invalid in the guest's state — another client, or the timed-out start this
+   * attempt retries, got there first ("domain is already running") — the state is read again
+   * and planned once more; a guest locked by another libvirt job is a transient DomainBusyError.
+   */
+  private async converge(ref: DomainRef, now: ObservedDomainState, to: PolicyDomainState, signal: AbortSignal): Promise<void> {
+    for (let replanned = false; ; replanned = true) {
+      let plan = planStateChange(now, to);
+      if (plan.kind === "wait") {
+        now = await this.settle(ref, now, signal);
+        plan = planStateChange(now, to);
+      }
+      if (plan.kind === "wait") throw DomainBusyError.stillBusy(this.name, now, 0);
+      if (plan.kind === "refuse") throw new VirtfleetError("DOMAIN_STATE", `domain ${this.name}: ${plan.why}`);
+      try {
+        for (const step of plan.steps) await this.step(ref, step, signal);
+        return;
+      } catch (err) {
+        if (libvirtCodeOf(err) === ErrorCode.OPERATION_TIMEOUT) throw DomainBusyError.locked(this.name, err);
+        if (replanned || !isOperationInvalid(err)) throw err;
+        now = await this.ctx.hv.domainState(ref);
+      }
+    }
+  }
+
+  private async step(ref: DomainRef, step: DomainStateStep, signal: AbortSignal): Promise<void> {
     const { hv } = this.ctx;
-    if (from === to) return;
-    if (to === "shutoff") return this.shutdown(ref, signal);
-    if (from === "shutoff") await hv.startDomain(ref);
-    if (to === "paused") await hv.suspendDomain(ref);
-    else if (from === "paused") await hv.resumeDomain(ref);
+    checkAborted(signal);
+    if (step === "start") await hv.startDomain(ref);
+    else if (step === "resume") await hv.resumeDomain(ref);
+    else if (step === "suspend") await hv.suspendDomain(ref);
+    else await this.shutdown(ref, signal);
   }
 
   /** ACPI shutdown, forced off when the guest is still up after the shutdown timeout. */
   private async shutdown(ref: DomainRef, signal: AbortSignal): Promise<void> {
     const { hv, shutdownTimeoutMs } = this.ctx;
-    if (policyState((await hv.domainState(ref)).state) === "paused") {
+    const now = await hv.domainState(ref);
+    if (policyState(now.state, now.reason) === "paused") {
       await hv.destroyDomain(ref);
       return;
     }
