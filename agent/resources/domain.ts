@@ -1,4 +1,6 @@
-import { canonicalHash, VirtfleetError, type DomainSpec } from "../../common/index.js";
+import { canonicalHash } from "../../common/canonical-json.js";
+import { VirtfleetError } from "../../common/errors.js";
+import type { DomainSpec } from "../../common/resource-specs.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { ErrorCode, isOperationInvalid, libvirtCodeOf, type DomainRef } from "../libvirt/index.js";
 import {
