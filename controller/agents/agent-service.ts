@@ -43,6 +43,21 @@ export const MAX_QUEUED_HELLOS = 2_000;
 const RETRY_AFTER_MIN_MS = 1_000;
 const RETRY_AFTER_PER_QUEUED_MS = 5;
 const RETRY_AFTER_SPREAD_MAX_MS = 20_000;
+/**
+ * At shutdown each agent is told to come back after RECONNECT_MIN_MS plus a random share of
+ * RECONNECT_SPREAD_PER_AGENT_MS per connected agent (at most RECONNECT_SPREAD_MAX_MS): the
+ * next controller then admits ~250 agents/s instead of every agent at once. A TLS handshake
+ * costs ~3 ms of controller CPU here (docs/design/scale.md); a storm of them all at once
+ * outlasts the agents' 10 s Welcome deadline and every retry repeats the handshake.
+ */
+export const RECONNECT_MIN_MS = 1_000;
+export const RECONNECT_SPREAD_PER_AGENT_MS = 4;
+export const RECONNECT_SPREAD_MAX_MS = 45_000;
+
+/** The retry_after_ms a shutdown Goodbye gives one of `agents` connected agents. */
+export function reconnectDelayMs(agents: number, random: () => number = Math.random): number {
+  return Math.round(RECONNECT_MIN_MS + random() * Math.min(RECONNECT_SPREAD_MAX_MS, agents * RECONNECT_SPREAD_PER_AGENT_MS));
+}
 /** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
 export const MAX_MESSAGES_BEFORE_WELCOME = 100;
 
@@ -147,16 +162,18 @@ export class AgentService {
     return true;
   }
 
-  /** Closes every stream with Goodbye (agents reconnect to the next controller) and stops timers. */
+  /**
+   * Closes every stream with Goodbye and stops timers. The Goodbyes spread the agents'
+   * reconnects to the next controller over time (RECONNECT_SPREAD_PER_AGENT_MS).
+   */
   shutdown(reason: string): void {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
     clearImmediate(this.helloTurn);
     clearTimeout(this.helloTimer);
     this.hellos.length = 0;
-    for (const s of [...this.pending, ...this.connected.values()]) {
-      this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down");
-    }
+    const sessions = [...this.pending, ...this.connected.values()];
+    for (const s of sessions) this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down", reconnectDelayMs(sessions.length));
     // Every host's disconnect (buffered by the store) in one commit.
     this.flushSafely();
   }

@@ -1,3 +1,15 @@
-export { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, MAX_QUEUED_HELLOS, type AgentServiceOptions, type AgentStreamHooks, type StreamIdentity, type ConnectCall } from "./agent-service.js";
+export {
+  AgentService,
+  DEFAULT_AGENT_SERVICE_OPTIONS,
+  MAX_QUEUED_HELLOS,
+  RECONNECT_MIN_MS,
+  RECONNECT_SPREAD_PER_AGENT_MS,
+  RECONNECT_SPREAD_MAX_MS,
+  reconnectDelayMs,
+  type AgentServiceOptions,
+  type AgentStreamHooks,
+  type StreamIdentity,
+  type ConnectCall,
+} from "./agent-service.js";
 export { AgentSession } from "./agent-session.js";
 export { validateEnvelope, validateHello, validateFactsJson, validatePlanResult, type PlanOutcome, type ValidPlanResult } from "./validate-message.js";

@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
-import { AgentService, MAX_QUEUED_HELLOS, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
+import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_PER_AGENT_MS, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
 import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
 
 // AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
@@ -107,5 +107,30 @@ describe("AgentService and PlanResult", () => {
     expect(service.busyRefusals).toBe(1);
     await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(MAX_QUEUED_HELLOS), { timeout: 10_000, interval: 20 });
     expect(calls[0]!.written[0]).toHaveProperty("welcome");
+  });
+
+  it("spreads the agents' reconnects over time when it shuts down (Goodbye retry_after_ms)", async () => {
+    const db = new Database(":memory:");
+    applyMigrations(db, CONTROLLER_MIGRATIONS);
+    service = new AgentService(new HostStore(db), log);
+    const calls: FakeCall[] = [];
+    for (let i = 0; i < 500; i++) {
+      const call = new FakeCall();
+      call.on("error", () => undefined);
+      service.handlers().Connect(call as never);
+      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+      calls.push(call);
+    }
+    await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(500), { timeout: 10_000, interval: 20 });
+    service.shutdown("test over");
+    const delays = calls.map((c) => c.written.at(-1).goodbye.retryAfterMs as number);
+    const spread = 500 * RECONNECT_SPREAD_PER_AGENT_MS;
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(RECONNECT_MIN_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(RECONNECT_MIN_MS + spread);
+    // Spread, not bunched: each quarter of the window gets some of the 500.
+    for (let q = 0; q < 4; q++) {
+      const from = RECONNECT_MIN_MS + (q * spread) / 4;
+      expect(delays.filter((d) => d >= from && d < from + spread / 4).length).toBeGreaterThan(50);
+    }
   });
 });
