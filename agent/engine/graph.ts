@@ -61,5 +61,5 @@ const KIND_RANK: Record<string, number> = { host: 0, network: 1, pool: 2, volume
 function kindOrder(a: ResourceId, b: ResourceId): number {
   const ka = KIND_RANK[a.split("/")[0]] ?? 9;
   const kb = KIND_RANK[b.split("/")[0]] ?? 9;
-  return ka - kb || a.localeCompare(b);
+  return ka - kb || (a < b ? -1 : a > b ? 1 : 0);
 }
