@@ -47,7 +47,16 @@ export function selectHosts(rows: readonly HostRow[], inventory: Inventory, quer
   const out: ResolvedHost[] = [];
   for (const row of rows) {
     const resolved = resolveHost(row, inventory);
-    const host: SelectableHost = { name: row.name, groups: resolved.groups, labels: resolved.labels, facts: targetHostOf(row).facts };
+    const target = targetHostOf(row);
+    // Facts are parsed only when the selector has a fact term.
+    const host: SelectableHost = {
+      name: row.name,
+      groups: resolved.groups,
+      labels: resolved.labels,
+      get facts() {
+        return target.facts;
+      },
+    };
     if (matchSelector(selector, host)) out.push(resolved);
   }
   return out;
