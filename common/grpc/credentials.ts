@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { constants as cryptoConstants } from "node:crypto";
+import { checkServerIdentity, type PeerCertificate, type SecureContextOptions } from "node:tls";
 import { OptionError } from "../errors.js";
 import type { TlsMaterial } from "../pki/material.js";
 import { dropIpServernameWarning } from "./ip-servername-warning.js";
@@ -40,7 +41,22 @@ export function serverCredentials(opts: TransportOptions): grpc.ServerCredential
   const tls = opts.tls;
   if (!tls || !tls.certPem || !tls.keyPem) throw new OptionError("--insecure", NO_TLS);
   const provider = new StaticCertificateProvider(Buffer.from(tls.caPem), { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) });
-  return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  return withoutSessionTickets(grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false));
+}
+
+/**
+ * No encrypted TLS session tickets: a TLS 1.3 server sends two after every handshake, each an
+ * encrypted copy of the session, and grpc-js clients never resume a session with them. With
+ * SSL_OP_NO_TICKET OpenSSL sends bare session ids instead (nothing is cached: Node keeps no
+ * server session cache). grpc-js builds each secure context from the credentials' context
+ * options (protected API, grpc-js 1.14: `updateSecureContextOptions`); the options get the
+ * flag on the way. test/unit/pki/server-credentials.test.ts checks the tickets are bare ids.
+ */
+function withoutSessionTickets(credentials: grpc.ServerCredentials): grpc.ServerCredentials {
+  const target = credentials as unknown as { updateSecureContextOptions(options: SecureContextOptions | null): void };
+  const update = target.updateSecureContextOptions.bind(credentials);
+  target.updateSecureContextOptions = (options) => update(options && { ...options, secureOptions: (options.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET });
+  return credentials;
 }
 
 /**
