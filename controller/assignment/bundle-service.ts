@@ -73,6 +73,13 @@ export class BundleService {
 
   /** Computes and stores `host`'s current bundle; undefined for an unknown host. */
   refresh(host: string): { bundle: HostBundle; changed: boolean } | undefined {
+    const saved = this.store(host);
+    if (saved?.changed) this.logChanged(saved.bundle);
+    return saved;
+  }
+
+  /** `refresh` without the "host bundle changed" line (deliver logs one line per host). */
+  private store(host: string): { bundle: HostBundle; changed: boolean } | undefined {
     const row = this.hosts.get(host);
     if (!row) return undefined;
     const { inventory } = this.policies.current();
@@ -81,9 +88,13 @@ export class BundleService {
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
       for (const c of computed.conflicts.filter((c) => c.winner !== null)) this.log.info({ host }, `conflict settled by priority: ${formatConflict(c)}`);
-      this.log.info({ host, revision: computed.revision, generation: saved.bundle.generation, policies: computed.policies.map((p) => p.name) }, "host bundle changed");
     }
     return saved;
+  }
+
+  private logChanged(bundle: HostBundle, sent = false): void {
+    const policies = bundle.bundle.policies.map((p) => p.name);
+    this.log.info({ host: bundle.host, revision: bundle.revision, generation: bundle.generation, policies }, sent ? "bundle sent" : "host bundle changed");
   }
 
   /**
@@ -155,7 +166,7 @@ export class BundleService {
     const host = session.host;
     if (host === undefined || session.closed) return;
     this.safely(host, () => {
-      const saved = this.refresh(host);
+      const saved = this.store(host);
       if (!saved) return;
       const held = this.held.get(session);
       // Skip only when the agent holds this revision AND this generation was sent: after
@@ -167,7 +178,10 @@ export class BundleService {
         session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
         this.held.set(session, bundle.revision);
         this.bundles.markSent(host, bundle.revision, this.now());
-        this.log.info({ host, revision: bundle.revision, generation: bundle.generation }, "bundle sent");
+        // One line per host and revision: "bundle sent" says what "host bundle changed" would.
+        this.logChanged(bundle, true);
+      } else if (saved.changed) {
+        this.logChanged(bundle);
       }
       for (const l of this.deliveredListeners) l(host, bundle.generation);
     });
