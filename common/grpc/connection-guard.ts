@@ -2,13 +2,10 @@ import type * as grpc from "@grpc/grpc-js";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { formatHostPort, type HostPort } from "../address.js";
-import { AdmissionQueue, BUSY_LAG_MS, watchLoopLag } from "./admission.js";
 import { CONNECTION_LIMITS, type ConnectionLimits } from "./limits.js";
 
 /** Bytes of the HTTP/2 client preface; a TLS ClientHello is longer. */
 const PREFACE_BYTES = 24;
-/** What a connection may send while it waits for handshake admission (a TLS hello, or HTTP/2 preface + first frames, are a few KB). */
-const MAX_HELD_BYTES = 256 * 1024;
 /** A refused address is logged at most this often. */
 const LOG_EVERY_MS = 60_000;
 /** Pending connections the kernel may queue for accept(). */
@@ -16,8 +13,8 @@ const LISTEN_BACKLOG = 16_384;
 
 export interface GuardedListener {
   port: number;
-  /** Connections open now, refused or cut since the start, and made to wait or shed by handshake admission. */
-  stats(): { open: number; refused: number; cutSilent: number; deferred: number; shed: number };
+  /** Connections open now, and refused or cut since the start. */
+  stats(): { open: number; refused: number; cutSilent: number };
   /** Stops accepting (at once); existing connections are the gRPC server's to end (tryShutdown/forceShutdown). */
   close(): void;
 }
@@ -35,9 +32,6 @@ export interface GuardedListener {
  * - a connection is held by the guard until it has sent `PREFACE_BYTES` (the HTTP/2 preface;
  *   a TLS ClientHello is longer), then handed over with those bytes put back; one that has
  *   not sent them within `limits.handshakeMs` is closed, never having cost an HTTP/2 session;
- * - handshake admission (AdmissionQueue): while the event loop lags more than BUSY_LAG_MS,
- *   a connection that sent its first bytes waits (no TLS or HTTP/2 work yet) and is handed
- *   over once the process keeps up again; one that waited MAX_ADMISSION_WAIT_MS is closed;
  * - everything else (TLS with the server credentials, HTTP/2, keepalive, message limits)
  *   is grpc-js's, exactly as with `bindAsync(…, credentials)`.
  * Rejects with the listen error (e.g. EADDRINUSE).
@@ -49,16 +43,6 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
   let refused = 0;
   let cutSilent = 0;
   const lastLogged = new Map<string, number>();
-  const lag = watchLoopLag();
-  let lastShedLog = 0;
-  const admission = new AdmissionQueue<Socket>(
-    () => lag.lagMs() > BUSY_LAG_MS,
-    (stats) => {
-      if (Date.now() - lastShedLog < LOG_EVERY_MS) return;
-      lastShedLog = Date.now();
-      log?.warn(stats, "busy: connections that waited too long for their handshake were closed (clients retry with backoff; logged once a minute)");
-    },
-  );
 
   const refuse = (socket: Socket, address: string, why: string) => {
     refused++;
@@ -84,32 +68,24 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
       else perAddress.set(address, n);
     });
     socket.on("error", () => undefined);
-    // Held here until its first bytes arrive and handshake admission lets it through; only
-    // then does grpc-js (TLS, HTTP/2) see it. Read while held, so a client that gives up is
-    // seen closing and never costs a handshake. Once injected, a socket belongs to its
-    // HTTP/2 session and cannot be cut from outside.
+    // Held here until its first bytes arrive; only then does grpc-js (TLS, HTTP/2) see it.
+    // Once injected, a socket belongs to its HTTP/2 session and cannot be cut from outside.
     const chunks: Buffer[] = [];
     let got = 0;
-    let offered = false;
     const timer = setTimeout(() => {
       cutSilent++;
       socket.destroy();
     }, limits.handshakeMs);
     timer.unref();
-    const handOver = () => {
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got < PREFACE_BYTES) return;
+      clearTimeout(timer);
       socket.off("data", onData);
       socket.pause();
       socket.unshift(Buffer.concat(chunks));
       injector.injectConnection(socket);
-    };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      got += chunk.length;
-      if (got > MAX_HELD_BYTES) return void socket.destroy();
-      if (got < PREFACE_BYTES || offered) return;
-      offered = true;
-      clearTimeout(timer);
-      admission.offer(socket, handOver);
     };
     socket.on("data", onData);
     socket.once("close", () => clearTimeout(timer));
@@ -131,14 +107,9 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
   const port = typeof addr === "object" && addr !== null ? addr.port : listen.port;
   return {
     port,
-    stats: () => {
-      const { deferred, shed } = admission.stats();
-      return { open, refused, cutSilent, deferred, shed };
-    },
+    stats: () => ({ open, refused, cutSilent }),
     close: () => {
       tcp.close();
-      admission.close();
-      lag.stop();
     },
   };
 }
