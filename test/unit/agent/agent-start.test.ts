@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,11 @@ describe("agent start", () => {
       backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 },
       log: silentLogger(),
     });
-    await expect(agent.start()).rejects.toThrow();
-    expect((agent as unknown as { anchor: unknown }).anchor).toBeUndefined();
+    try {
+      await expect(agent.start()).rejects.toThrow();
+      expect((agent as unknown as { anchor: unknown }).anchor).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

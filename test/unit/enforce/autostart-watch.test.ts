@@ -7,13 +7,16 @@ import { silentLogger } from "../../../common/index.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const watchers: AutostartWatcher[] = [];
+const roots: string[] = [];
 afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
 describe("autostart watcher", () => {
   it("re-attaches after the folder is deleted and created again", async () => {
     const root = mkdtempSync(join(tmpdir(), "vf-autostart-"));
+    roots.push(root);
     const dir = join(root, "autostart");
     mkdirSync(dir);
     const seen: (string | null)[] = [];
