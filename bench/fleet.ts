@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { stringify } from "yaml";
+import { DEFAULT_WELCOME_TIMEOUT_MS } from "../agent/link/index.js";
 import { AdminClient } from "../cli/admin-client.js";
 import { useAdminDataDir } from "../cli/admin-credentials.js";
 import { parseHostPort } from "../common/index.js";
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   let pool: WorkerPool | undefined;
   try {
     await controller.start();
-    pool = await WorkerPool.start(WORKERS, AGENTS, { target: address, tls, welcomeTimeoutMs: 10_000 });
+    pool = await WorkerPool.start(WORKERS, AGENTS, { target: address, tls, welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS });
     const p = pool;
     const all = (t: Totals) => t.connected >= AGENTS;
 

@@ -29,7 +29,13 @@ export interface LinkOptions {
   welcomeTimeoutMs: number;
 }
 
-export const DEFAULT_WELCOME_TIMEOUT_MS = 10_000;
+/**
+ * 30 s: long enough for a controller busy with a reconnect storm of thousands of TLS
+ * handshakes (~2–3 ms of CPU each) to answer; an attempt given up earlier wastes the
+ * handshake it queued for and comes back for another (at 10 s, 10,000 mTLS agents on a
+ * 2-core controller made tens of thousands of such attempts: docs/design/scale.md).
+ */
+export const DEFAULT_WELCOME_TIMEOUT_MS = 30_000;
 /** Bounds on what a controller may ask for in Welcome; outside them we clamp. */
 export const HEARTBEAT_INTERVAL_BOUNDS = { min: 100, max: 300_000 } as const;
 /** Longest delay setTimeout takes; a longer one fires after 1 ms (a reconnect storm). */

@@ -37,7 +37,7 @@ export const HELLO_BATCH_DELAY_MS = 10;
 /**
  * Hellos that may wait for admission; past this a new one is answered Goodbye with a
  * retry_after_ms (RETRY_AFTER_MIN_MS plus RETRY_AFTER_PER_QUEUED_MS per waiting Hello, at
- * most RETRY_AFTER_SPREAD_MAX_MS more, at random), well inside the agent's 10 s deadline.
+ * most RETRY_AFTER_SPREAD_MAX_MS more, at random), well inside the agent's 30 s Welcome deadline.
  */
 export const MAX_QUEUED_HELLOS = 2_000;
 const RETRY_AFTER_MIN_MS = 1_000;
@@ -48,7 +48,7 @@ const RETRY_AFTER_SPREAD_MAX_MS = 20_000;
  * RECONNECT_SPREAD_PER_AGENT_MS per connected agent (at most RECONNECT_SPREAD_MAX_MS): the
  * next controller then admits ~200 agents/s instead of every agent at once. A TLS handshake
  * costs ~3 ms of controller CPU here (docs/design/scale.md); a storm of them all at once
- * outlasts the agents' 10 s Welcome deadline and every retry repeats the handshake.
+ * outlasts the agents' Welcome deadline and every retry repeats the handshake.
  */
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_SPREAD_PER_AGENT_MS = 5;
