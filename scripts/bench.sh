@@ -24,6 +24,8 @@ section "staged rollout of a no-op revision"
 node dist/bench/rollout.js --runs 2
 section "controller: 1,000 simulated agents, plaintext and mTLS"
 node dist/bench/fleet-matrix.js --sizes 1000 --runs 2
+# transport cost per connection (needs the 1,000 identities the mTLS fleet run above caches)
+node dist/bench/tls-connection-cost.js --connections 1000 --runs 3
 section "virtfleet apply --local vs ansible-playbook (community.libvirt)"
 bash bench/ansible/setup.sh
 node dist/bench/ansible-vs-apply.js --runs 1
