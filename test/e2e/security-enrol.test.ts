@@ -64,6 +64,9 @@ describe("a controller without --insecure", () => {
     const first = startSecureAgent(controller, "h2", join(tmp.path, "agent-h2"), used.token);
     await waitFor("h2 to enrol", () => (first.stderr.includes("enrolled: certificate stored") ? true : undefined), 15_000);
     await first.stop();
+    // The 1 s token must have expired (an agent now enrols and stops in less than that).
+    const expiredIn = Date.parse(short.expiresAt) + 50 - Date.now();
+    if (expiredIn > 0) await new Promise((r) => setTimeout(r, expiredIn));
     expect(Date.now()).toBeGreaterThan(Date.parse(short.expiresAt));
     const [again, late, wrong] = await Promise.all([
       agentExit(startSecureAgent(controller, "h3", join(tmp.path, "agent-h3"), used.token)),
