@@ -9,6 +9,7 @@ import type { DomainSpec } from "../../../common/index.js";
 import { DomainPausedReason, Hypervisor } from "../../../agent/libvirt/index.js";
 import { detectDomainEnv, DomainResource, type DomainHostEnv } from "../../../agent/resources/index.js";
 import { busyOperation, type ObservedDomainState } from "../../../agent/resources/domain-state.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
@@ -17,21 +18,7 @@ let hv: Hypervisor;
 let other: Hypervisor;
 let env: DomainHostEnv;
 
-const spec = (state: DomainSpec["state"]): DomainSpec => ({
-  name,
-  vcpus: 1,
-  memoryBytes: 64 * 1024 * 1024,
-  cpu: "host-passthrough",
-  machine: null,
-  disks: [],
-  cdroms: [],
-  interfaces: [],
-  cloudInit: null,
-  graphics: "none",
-  autostart: false,
-  state,
-  restartOnChange: false,
-});
+const spec = (state: DomainSpec["state"]): DomainSpec => tinyDomainSpec(name, { cpu: "host-passthrough", state });
 
 /** `hv` with every domainState answer recorded. */
 function recording(seen: ObservedDomainState[]): Hypervisor {
