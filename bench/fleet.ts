@@ -9,15 +9,20 @@
  *   ingest     drift events offered at --drift-rate/s for --ingest-seconds; events acknowledged
  *              by the controller (EventsAck: stored in SQLite) per second (ingestPerSec), and
  *              the rows counted in the store afterwards
- *   memory     controller RSS with all agents connected (controllerRssBytes, and per agent)
+ *   memory     controller RSS with all agents connected, right after the ingest
+ *              (controllerRssBytes, and per agent), and again after --settle-seconds with
+ *              only heartbeats (controllerSettledRssBytes; with V8's heap, memory V8 knows as
+ *              external, and the rest, malloc'd native memory, from a preloaded bench probe)
  *   CLI        `virtfleet hosts --json` and `compliance --json` latency (median of 3)
- *   restart    SIGTERM the controller (Goodbye to all), start it again on the same data
- *              folder → every agent welcomed again (reconnectMs, from the new process's
- *              start); failed attempts after it listened are counted
+ *   restart    SIGTERM the controller (Goodbye to all; with --crash SIGKILL: no Goodbye,
+ *              the agents notice a dead stream), start it again on the same data folder →
+ *              every agent welcomed again (reconnectMs, from the new process's start); failed
+ *              attempts after it listened are counted
  * Prints one JSON object with --json, else a table.
  *
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
- *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--keep]
+ *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
+ *      [--keep]
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -43,7 +48,9 @@ const AGENTS = intArg("agents", 1_000);
 const WORKERS = intArg("workers", 2);
 const DRIFT_RATE = intArg("drift-rate", 20_000);
 const INGEST_SECONDS = intArg("ingest-seconds", 10);
+const SETTLE_SECONDS = intArg("settle-seconds", 30);
 const MTLS = process.argv.includes("--mtls");
+const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
 const KEEP = process.argv.includes("--keep");
 const CACHE = process.env.VIRTFLEET_BENCH_CACHE ?? join(tmpdir(), "virtfleet-bench-identities");
@@ -51,7 +58,7 @@ const POLICY = "bench-fleet";
 const PHASE_TIMEOUT_MS = 300_000;
 
 function progress(msg: string): void {
-  if (!JSON_OUT || process.env.VIRTFLEET_BENCH_VERBOSE) process.stderr.write(`[fleet ${AGENTS}${MTLS ? " mTLS" : ""}] ${msg}\n`);
+  if (!JSON_OUT || process.env.VIRTFLEET_BENCH_VERBOSE) process.stderr.write(`[fleet ${AGENTS}${MTLS ? " mTLS" : ""} ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 }
 
 function policyYaml(description: string): string {
@@ -120,6 +127,7 @@ async function main(): Promise<void> {
   let pool: WorkerPool | undefined;
   try {
     await controller.start();
+    progress(`controller listening (pid ${controller.pid})`);
     pool = await WorkerPool.start(WORKERS, AGENTS, { target: address, tls, welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS });
     const p = pool;
     const all = (t: Totals) => t.connected >= AGENTS;
@@ -138,6 +146,7 @@ async function main(): Promise<void> {
     const firstRevision = (await rolloutWhere(address, dataDir, "the first revision's rollout", () => true)).revision;
     const before = await p.fresh();
     const t1 = Date.now();
+    progress(`writing the new revision (monotonic clock ${process.hrtime.bigint() / 1000n} µs, as in a --cpu-prof profile)`);
     writeFileSync(policyFile, policyYaml("revision 2"));
     await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
     const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
@@ -162,13 +171,17 @@ async function main(): Promise<void> {
     progress(`ingested ${events} drift events at ${ingestPerSec}/s`);
 
     const memory = controller.memory();
+    progress(`controller RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB after the ingest; settling ${SETTLE_SECONDS} s`);
+    await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
+    const settled = controller.memory();
+    const byKind = controller.memoryByKind();
     const cliHostsMs = await cliMs(["hosts"], dataDir, address);
     const cliComplianceMs = await cliMs(["compliance"], dataDir, address);
-    progress(`controller RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB; hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms`);
+    progress(`controller RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB settled (heap ${mib(byKind?.heapTotalBytes)}, native ${mib(byKind?.nativeBytes)}); hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms`);
 
     // reconnect storm after a restart
     const firstCpuSeconds = controller.cpuSeconds();
-    await controller.stop("SIGTERM");
+    await controller.stop(CRASH ? "SIGKILL" : "SIGTERM");
     const stored = countDrift(dataDir);
     await controller.start();
     const atListen = await p.fresh();
@@ -176,7 +189,7 @@ async function main(): Promise<void> {
     const reconnectMs = t.lastWelcomeAt - controller.startedAt;
     const failedAfterRestart = t.failedAttempts - atListen.failedAttempts;
     const deferredAfterRestart = t.deferredAttempts - atListen.deferredAttempts;
-    progress(`reconnected ${t.connected} in ${reconnectMs} ms after the restart (${failedAfterRestart} failed attempts after it listened)`);
+    progress(`reconnected ${t.connected} in ${reconnectMs} ms after the ${CRASH ? "crash" : "restart"} (${failedAfterRestart} failed attempts after it listened)`);
 
     const result = {
       agents: AGENTS,
@@ -188,6 +201,13 @@ async function main(): Promise<void> {
       controllerRssBytes: memory.rss,
       mtls: MTLS,
       controllerPeakRssBytes: memory.peak,
+      controllerSettledRssBytes: settled.rss,
+      settleSeconds: SETTLE_SECONDS,
+      controllerSettledHeapBytes: byKind?.heapTotalBytes,
+      controllerSettledHeapUsedBytes: byKind?.heapUsedBytes,
+      controllerSettledExternalBytes: byKind?.externalBytes,
+      controllerSettledNativeBytes: byKind?.nativeBytes,
+      restart: CRASH ? "crash" : "graceful",
       rolloutMs,
       rssPerAgentBytes: Math.round(memory.rss / AGENTS),
       coldFailedAttempts: coldFailures,
@@ -235,6 +255,10 @@ function countDrift(dataDir: string): number {
   } finally {
     db.close();
   }
+}
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? "?" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
 function printTable(r: Record<string, unknown>): void {

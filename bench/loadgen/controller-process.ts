@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { projectRoot } from "../../common/index.js";
 import { until } from "../lib/until.js";
+import type { MemorySample } from "./memory-probe.js";
 
 export const CLI = join(projectRoot(), "dist", "cli", "main.js");
+const MEMORY_PROBE = join(dirname(fileURLToPath(import.meta.url)), "memory-probe.js");
 
 /** A real controller process for the fleet benchmark; its log (JSON lines) goes to `logFile`. */
 export class ControllerProcess {
@@ -16,6 +19,8 @@ export class ControllerProcess {
   constructor(
     private readonly args: string[],
     private readonly logFile: string,
+    /** Where the preloaded memory probe (memory-probe.ts) writes its samples. */
+    private readonly memoryProbeFile = `${logFile}.memory.json`,
   ) {}
 
   get pid(): number {
@@ -29,7 +34,9 @@ export class ControllerProcess {
     let stdout = "";
     // VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
     const nodeArgs = (process.env.VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-    const child = spawn(process.execPath, [...nodeArgs, CLI, "controller", ...this.args], { stdio: ["ignore", "pipe", out], env: { ...process.env, VIRTFLEET_LOG_LEVEL: process.env.VIRTFLEET_LOG_LEVEL ?? "info" } });
+    const probe = ["--import", pathToFileURL(MEMORY_PROBE).href];
+    const env = { ...process.env, VIRTFLEET_LOG_LEVEL: process.env.VIRTFLEET_LOG_LEVEL ?? "info", VIRTFLEET_BENCH_MEMORY_PROBE: this.memoryProbeFile };
+    const child = spawn(process.execPath, [...nodeArgs, ...probe, CLI, "controller", ...this.args], { stdio: ["ignore", "pipe", out], env });
     closeSync(out);
     this.child = child;
     child.stdout!.on("data", (d: Buffer) => {
@@ -54,6 +61,15 @@ export class ControllerProcess {
     const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
     return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+  }
+
+  /** The probe's latest sample (at most ~1 s old): the controller's memory by kind. */
+  memoryByKind(): MemorySample | undefined {
+    try {
+      return JSON.parse(readFileSync(this.memoryProbeFile, "utf8")) as MemorySample;
+    } catch {
+      return undefined;
+    }
   }
 
   /** CPU seconds (user + system) used so far. */

@@ -56,6 +56,8 @@ function policiesJsonOf(computed: ComputedBundle): string {
 /** Each host's current bundle. The host must exist in `hosts`. */
 export class HostBundleStore {
   private readonly stmts;
+  /** save's transaction wrapper, made once (better-sqlite3 builds a wrapper per `transaction()` call). */
+  private readonly saveTx: (host: string, computed: ComputedBundle, now: number) => { bundle: HostBundle; changed: boolean };
 
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
@@ -71,6 +73,7 @@ export class HostBundleStore {
       problems: db.prepare("UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?"),
       sent: db.prepare("UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?"),
     };
+    this.saveTx = db.transaction((host: string, computed: ComputedBundle, now: number) => this.saveWrites(host, computed, now));
   }
 
   get(host: string): HostBundle | undefined {
@@ -93,27 +96,29 @@ export class HostBundleStore {
    * refreshed. Returns the stored bundle and whether it is a new generation.
    */
   save(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
-    return this.db.transaction(() => {
-      const before = this.stmts.get.get(host);
-      const errorsJson = JSON.stringify(computed.problems);
-      if (before && before.revision === computed.revision) {
-        if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
-        return { bundle: toBundle({ ...before, errors_json: errorsJson }), changed: false };
-      }
-      const generation = (before?.generation ?? 0) + 1;
-      const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
-      this.stmts.upsert.run({ host, revision: computed.revision, generation, bundleJson, errorsJson, now });
-      const bundle: HostBundle = {
-        host,
-        revision: computed.revision,
-        generation,
-        bundle: { revision: computed.revision, generation, policies: computed.policies },
-        problems: computed.problems,
-        sentAt: null,
-        computedAt: now,
-      };
-      return { bundle, changed: true };
-    })();
+    return this.saveTx(host, computed, now);
+  }
+
+  private saveWrites(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
+    const before = this.stmts.get.get(host);
+    const errorsJson = JSON.stringify(computed.problems);
+    if (before && before.revision === computed.revision) {
+      if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
+      return { bundle: toBundle({ ...before, errors_json: errorsJson }), changed: false };
+    }
+    const generation = (before?.generation ?? 0) + 1;
+    const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
+    this.stmts.upsert.run({ host, revision: computed.revision, generation, bundleJson, errorsJson, now });
+    const bundle: HostBundle = {
+      host,
+      revision: computed.revision,
+      generation,
+      bundle: { revision: computed.revision, generation, policies: computed.policies },
+      problems: computed.problems,
+      sentAt: null,
+      computedAt: now,
+    };
+    return { bundle, changed: true };
   }
 
   /** Records that the host's current bundle (`revision`) was sent. */

@@ -300,7 +300,7 @@ export class RolloutRunner implements RevisionSelector {
     this.runSoon(() => {
       const at = this.now();
       const seen = this.lastReports.get(host);
-      const stored = this.o.hosts.get(host)?.observedGeneration ?? 0;
+      const stored = this.o.hosts.observedGeneration(host) ?? 0;
       const observed = Math.max(stored, seen?.generation ?? 0);
       for (const r of tracking) {
         this.enqueue(r.policy, { type: "delivered", host, generation, at });

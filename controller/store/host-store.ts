@@ -100,10 +100,14 @@ export class HostStore {
   private readonly disconnects = new Map<string, { sessionId: string; reason: string; now: number }>();
   private disconnectTurn: NodeJS.Timeout | undefined;
   private readonly stmts;
+  /** Transaction wrappers made once (better-sqlite3 builds a wrapper per `transaction()` call). */
+  private readonly helloTx: (h: HelloRecord) => boolean;
+  private readonly factsTx: (name: string, factsJson: string, factsFingerprint: string, now: number) => boolean;
 
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
+      observedGeneration: db.prepare<[string], { observed_generation: number }>("SELECT observed_generation FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
       listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
       insert: db.prepare(
@@ -131,12 +135,19 @@ export class HostStore {
         "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
       ),
     };
+    this.helloTx = db.transaction((h: HelloRecord) => this.helloWrites(h));
+    this.factsTx = db.transaction((name: string, factsJson: string, factsFingerprint: string, now: number) => this.factsWrites(name, factsJson, factsFingerprint, now));
   }
 
   /** The host's row with buffered liveness applied (not written: reads never commit). */
   get(name: string): HostRow | undefined {
     const r = this.stmts.get.get(name);
     return r ? this.withPending(toRow(r)) : undefined;
+  }
+
+  /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
+  observedGeneration(name: string): number | undefined {
+    return this.stmts.observedGeneration.get(name)?.observed_generation;
   }
 
   list(): HostRow[] {
@@ -185,36 +196,40 @@ export class HostStore {
 
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
   recordHello(h: HelloRecord): { created: boolean; host: HostRow } {
-    const run = this.db.transaction((): boolean => {
-      const existing = this.stmts.get.get(h.name);
-      if (!existing) {
-        this.stmts.insert.run(h);
-        this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson);
-        return true;
-      }
-      this.stmts.connect.run(h);
-      if (existing.facts_fingerprint !== h.factsFingerprint) {
-        this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson);
-      }
-      return false;
-    });
-    const created = run();
+    const created = this.helloTx(h);
     return { created, host: this.get(h.name)! };
+  }
+
+  /** recordHello's writes: true when the host is new. */
+  private helloWrites(h: HelloRecord): boolean {
+    const existing = this.stmts.get.get(h.name);
+    if (!existing) {
+      this.stmts.insert.run(h);
+      this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson);
+      return true;
+    }
+    this.stmts.connect.run(h);
+    if (existing.facts_fingerprint !== h.factsFingerprint) {
+      this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson);
+    }
+    return false;
   }
 
   /** Stores new facts; appends a history entry when the fingerprint differs. */
   recordFacts(name: string, factsJson: string, factsFingerprint: string, now: number): boolean {
-    const run = this.db.transaction((): boolean => {
-      const existing = this.stmts.get.get(name);
-      if (!existing) return false;
-      this.stmts.facts.run(factsJson, factsFingerprint, now, name);
-      if (existing.facts_fingerprint !== factsFingerprint) {
-        this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson);
-        return true;
-      }
-      return false;
-    });
-    return run();
+    return this.factsTx(name, factsJson, factsFingerprint, now);
+  }
+
+  /** recordFacts's writes. */
+  private factsWrites(name: string, factsJson: string, factsFingerprint: string, now: number): boolean {
+    const existing = this.stmts.get.get(name);
+    if (!existing) return false;
+    this.stmts.facts.run(factsJson, factsFingerprint, now, name);
+    if (existing.facts_fingerprint !== factsFingerprint) {
+      this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson);
+      return true;
+    }
+    return false;
   }
 
   factHistory(name: string, limit: number): FactChangeRow[] {

@@ -1,0 +1,26 @@
+/**
+ * Benchmark-only preload for the controller process (`node --import <this file>`): once a second it
+ * overwrites the file named by VIRTFLEET_BENCH_MEMORY_PROBE with one JSON object, the process's
+ * memory by kind (bytes). `native` is what is resident and anonymous but neither V8's heap nor
+ * memory V8 knows to be external: malloc'd memory of OpenSSL, nghttp2, libuv, SQLite and Node.
+ * It is never loaded by the product.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+
+export type MemorySample = { rssBytes: number; anonBytes: number; heapTotalBytes: number; heapUsedBytes: number; externalBytes: number; nativeBytes: number };
+
+const out = process.env.VIRTFLEET_BENCH_MEMORY_PROBE;
+
+function sample(): MemorySample {
+  const m = process.memoryUsage();
+  const status = readFileSync("/proc/self/status", "utf8");
+  const anonBytes = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  return { rssBytes: m.rss, anonBytes, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external) };
+}
+
+if (out) {
+  setInterval(() => {
+    writeFileSync(`${out}.tmp`, JSON.stringify(sample()));
+    renameSync(`${out}.tmp`, out);
+  }, 1_000).unref();
+}
