@@ -4,8 +4,9 @@ import { InvalidArgumentError } from "commander";
 /**
  * How far V8 lets the controller's heap grow past its live data before the next full
  * collection, in percent. V8's own rule allows up to 4× on a machine with memory to spare
- * (measured: a 3,000-agent controller held a 292 MiB heap around ~90 MiB of live data);
- * 50 % kept it at 155 MiB for ~9 % more CPU (docs/design/scale.md, "Memory").
+ * (measured: a 3,000-agent mTLS controller held a 292 MiB heap around ~70–90 MiB of live
+ * data); 50 % kept it at 142–155 MiB for 0–9 % more controller CPU (docs/design/scale.md,
+ * "Third round").
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 50;
 /** Above this the setting would allow more than V8's own 4× and means nothing. */

@@ -46,13 +46,13 @@ const RETRY_AFTER_SPREAD_MAX_MS = 20_000;
 /**
  * At shutdown each agent is told to come back after RECONNECT_MIN_MS plus a random share of
  * RECONNECT_SPREAD_PER_AGENT_MS per connected agent (at most RECONNECT_SPREAD_MAX_MS): the
- * next controller then admits ~200 agents/s instead of every agent at once. A TLS handshake
+ * next controller then admits ~250 agents/s instead of every agent at once. A TLS handshake
  * costs ~3 ms of controller CPU here (docs/design/scale.md); a storm of them all at once
  * outlasts the agents' Welcome deadline and every retry repeats the handshake.
  */
 export const RECONNECT_MIN_MS = 1_000;
-export const RECONNECT_SPREAD_PER_AGENT_MS = 5;
-export const RECONNECT_SPREAD_MAX_MS = 50_000;
+export const RECONNECT_SPREAD_PER_AGENT_MS = 4;
+export const RECONNECT_SPREAD_MAX_MS = 40_000;
 
 /** The retry_after_ms a shutdown Goodbye gives one of `agents` connected agents. */
 export function reconnectDelayMs(agents: number, random: () => number = Math.random): number {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import type { AgentSession } from "../../../controller/agents/index.js";
 import { DriftFeed, EventStore, Ingestor, validateAgentEvent, type DriftView } from "../../../controller/ingest/index.js";
+import { HostStore } from "../../../controller/store/index.js";
 import { driftMsg, memoryDb, reportMsg, setBundle } from "./fixtures.js";
 
 const ev = validateAgentEvent;
@@ -22,6 +23,11 @@ describe("EventStore", () => {
       observed_generation: 1,
       observed_revision: "b1",
     });
+    // HostStore's one-column read agrees with the whole row.
+    const hosts = new HostStore(db);
+    expect(hosts.observedGeneration("kvm01")).toBe(1);
+    expect(hosts.get("kvm01")?.observedGeneration).toBe(1);
+    expect(hosts.observedGeneration("nosuch")).toBeUndefined();
   });
 
   it("keeps the latest state per drift id, only from newer event_seqs of the same host", () => {
