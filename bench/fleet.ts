@@ -40,7 +40,7 @@ import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
 import { CLI, ControllerProcess, freePort } from "./loadgen/controller-process.js";
-import { installCa, prepareIdentities } from "./loadgen/identities.js";
+import { identitiesFile, identityCacheDir, installCa, prepareIdentities } from "./loadgen/identities.js";
 import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
 
 const run = promisify(execFile);
@@ -53,7 +53,7 @@ const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
 const KEEP = process.argv.includes("--keep");
-const CACHE = process.env.VIRTFLEET_BENCH_CACHE ?? join(tmpdir(), "virtfleet-bench-identities");
+const CACHE = identityCacheDir();
 const POLICY = "bench-fleet";
 const PHASE_TIMEOUT_MS = 300_000;
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const t = Date.now();
     await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
     const caFile = installCa(CACHE, dataDir);
-    tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: join(CACHE, "agents.jsonl") };
+    tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: identitiesFile(CACHE) };
     progress(`${AGENTS} identities ready (${Date.now() - t} ms)`);
   }
   const port = await freePort();

@@ -13,26 +13,21 @@ import { fork } from "node:child_process";
 import { constants } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CA_CERT_FILE, CA_DIR } from "../controller/pki/index.js";
 import { intArg } from "./lib/cli-args.js";
+import { clockTicks, sampleProc } from "./lib/proc-sample.js";
+import { cachedIdentities, identityCacheDir, type AgentIdentity } from "./loadgen/identities.js";
 import { median } from "./lib/stats.js";
 
-const IDENTITIES = join(tmpdir(), "virtfleet-bench-identities");
+const IDENTITIES = identityCacheDir();
+const CLOCK_TICKS = clockTicks();
 type Mode = "plain" | "tls" | "tls-no-ticket";
-interface Identity {
-  certPem: string;
-  keyPem: string;
-}
 
-function identities(n: number): Identity[] {
-  return readFileSync(join(IDENTITIES, "agents.jsonl"), "utf8").split("\n").filter(Boolean).slice(0, n).map((l) => JSON.parse(l) as Identity);
-}
-
-function serve(mode: Mode): void {
-  const [id] = identities(1);
-  const ca = readFileSync(join(IDENTITIES, "pki", "ca.cert.pem"));
+async function serve(mode: Mode): Promise<void> {
+  const [id] = await cachedIdentities(IDENTITIES, 1);
+  const ca = readFileSync(join(IDENTITIES, CA_DIR, CA_CERT_FILE));
   const onStream = (stream: http2.ServerHttp2Stream) => {
     stream.respond({ ":status": 200, "content-type": "application/grpc" });
     stream.write(Buffer.alloc(5));
@@ -45,9 +40,9 @@ function serve(mode: Mode): void {
 
 async function connectAll(mode: Mode, port: number, n: number): Promise<void> {
   const keep: http2.ClientHttp2Session[] = [];
-  const ids = identities(n);
+  const ids = await cachedIdentities(IDENTITIES, n);
   let next = 0;
-  const one = (id: Identity) =>
+  const one = (id: AgentIdentity) =>
     new Promise<void>((resolve, reject) => {
       const s = mode === "plain" ? http2.connect(`http://127.0.0.1:${port}`) : http2.connect(`https://127.0.0.1:${port}`, { key: id.keyPem, cert: id.certPem, rejectUnauthorized: false });
       s.on("error", reject);
@@ -62,9 +57,8 @@ async function connectAll(mode: Mode, port: number, n: number): Promise<void> {
 }
 
 function procStat(pid: number): { cpuMs: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
-  return { cpuMs: (Number(stat[11]) + Number(stat[12])) * 10, rssBytes: rss };
+  const s = sampleProc(pid);
+  return { cpuMs: (s.ticks * 1000) / CLOCK_TICKS, rssBytes: s.rssKb * 1024 };
 }
 
 async function measure(mode: Mode, n: number): Promise<{ cpuMs: number; rssKb: number }> {

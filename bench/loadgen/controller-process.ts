@@ -4,11 +4,13 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { projectRoot } from "../../common/index.js";
+import { clockTicks, sampleProc } from "../lib/proc-sample.js";
 import { until } from "../lib/until.js";
 import type { MemorySample } from "./memory-probe.js";
 
 export const CLI = join(projectRoot(), "dist", "cli", "main.js");
 const MEMORY_PROBE = join(dirname(fileURLToPath(import.meta.url)), "memory-probe.js");
+const CLOCK_TICKS = clockTicks();
 
 /** A real controller process for the fleet benchmark; its log (JSON lines) goes to `logFile`. */
 export class ControllerProcess {
@@ -58,9 +60,8 @@ export class ControllerProcess {
 
   /** Resident set size now and its peak (VmRSS, VmHWM), bytes. */
   memory(): { rss: number; peak: number } {
-    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
-    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+    const s = sampleProc(this.pid);
+    return { rss: s.rssKb * 1024, peak: s.hwmKb * 1024 };
   }
 
   /** The probe's latest sample (at most ~1 s old): the controller's memory by kind. */
@@ -74,8 +75,7 @@ export class ControllerProcess {
 
   /** CPU seconds (user + system) used so far. */
   cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return sampleProc(this.pid).ticks / CLOCK_TICKS;
   }
 }
 

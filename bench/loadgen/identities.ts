@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, mkdirSync, appendFileSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CertificateAuthority, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
@@ -12,6 +13,22 @@ export interface AgentIdentity {
 }
 
 const IDENTITIES_FILE = "agents.jsonl";
+
+/** Where the benchmark CA and identities are cached between runs (VIRTFLEET_BENCH_CACHE overrides). */
+export function identityCacheDir(): string {
+  return process.env.VIRTFLEET_BENCH_CACHE ?? join(tmpdir(), "virtfleet-bench-identities");
+}
+
+/** The file of cached identities (one JSON AgentIdentity per line) in `cacheDir`. */
+export function identitiesFile(cacheDir: string): string {
+  return join(cacheDir, IDENTITIES_FILE);
+}
+
+/** The first `n` identities already cached in `cacheDir` (fewer when fewer are cached; none issued). */
+export async function cachedIdentities(cacheDir: string, n: number): Promise<AgentIdentity[]> {
+  const file = identitiesFile(cacheDir);
+  return existsSync(file) ? readIdentities(file, n) : [];
+}
 const TTL_MS = 365 * 24 * 3_600_000;
 
 /** Simulated host names: lg-00001, lg-00002, … */
@@ -28,8 +45,8 @@ export function simulatedHost(i: number): string {
 export async function prepareIdentities(cacheDir: string, n: number, progress: (done: number) => void = () => undefined): Promise<AgentIdentity[]> {
   mkdirSync(cacheDir, { recursive: true });
   const ca = await CertificateAuthority.open(cacheDir);
-  const file = join(cacheDir, IDENTITIES_FILE);
-  const have = existsSync(file) ? await readIdentities(file, n) : [];
+  const file = identitiesFile(cacheDir);
+  const have = await cachedIdentities(cacheDir, n);
   for (let i = have.length; i < n; i++) {
     const host = simulatedHost(i);
     const keys = await generateKeyPair();

@@ -5,7 +5,8 @@
  * memory V8 knows to be external: malloc'd memory of OpenSSL, nghttp2, libuv, SQLite and Node.
  * It is never loaded by the product.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
+import { sampleProc } from "../lib/proc-sample.js";
 
 export type MemorySample = { rssBytes: number; anonBytes: number; heapTotalBytes: number; heapUsedBytes: number; externalBytes: number; nativeBytes: number };
 
@@ -13,8 +14,7 @@ const out = process.env.VIRTFLEET_BENCH_MEMORY_PROBE;
 
 function sample(): MemorySample {
   const m = process.memoryUsage();
-  const status = readFileSync("/proc/self/status", "utf8");
-  const anonBytes = Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  const anonBytes = sampleProc(process.pid).rssAnonKb * 1024;
   return { rssBytes: m.rss, anonBytes, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external) };
 }
 
