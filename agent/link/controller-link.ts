@@ -27,6 +27,8 @@ export interface LinkOptions {
   backoff: BackoffOptions;
   /** A stream that gets no Welcome within this long counts as failed. */
   welcomeTimeoutMs: number;
+  /** Uniform [0, 1) draws for the reconnect spread (tests pass their own); Math.random by default. */
+  random?: () => number;
 }
 
 /**
@@ -38,6 +40,8 @@ export interface LinkOptions {
 export const DEFAULT_WELCOME_TIMEOUT_MS = 30_000;
 /** Bounds on what a controller may ask for in Welcome; outside them we clamp. */
 export const HEARTBEAT_INTERVAL_BOUNDS = { min: 100, max: 300_000 } as const;
+/** The longest reconnect spread (Welcome/Ack.reconnect_spread_ms) we accept; beyond it we clamp. */
+export const MAX_RECONNECT_SPREAD_MS = 120_000;
 /** Longest delay setTimeout takes; a longer one fires after 1 ms (a reconnect storm). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -104,6 +108,8 @@ export class ControllerLink {
   private lastControllerSeq: number;
   private heartbeatIntervalMs = 10_000;
   private heartbeatTimeoutMs = 30_000;
+  /** Window for the first reconnect after a welcomed stream breaks without Goodbye (from the controller). */
+  private reconnectSpreadMs = 0;
   private readonly listeners = new Set<(s: LinkStatus) => void>();
   private handlers: LinkHandlers = {};
   sessionId = "";
@@ -282,6 +288,7 @@ export class ControllerLink {
         this.heartbeatIntervalMs = clamp(w.heartbeatIntervalMs);
         this.heartbeatTimeoutMs = Math.max(clamp(w.heartbeatTimeoutMs), 2 * this.heartbeatIntervalMs);
         this.sessionId = w.sessionId;
+        this.setReconnectSpread(w.reconnectSpreadMs);
         clearTimeout(a.timer);
         a.timer = setInterval(() => this.tick(a), this.heartbeatIntervalMs);
         a.timer.unref();
@@ -309,6 +316,7 @@ export class ControllerLink {
         this.handlers.onCommand?.(msg.command!);
         break;
       case "ackOnly":
+        if (msg.ackOnly!.reconnectSpreadMs > 0) this.setReconnectSpread(msg.ackOnly!.reconnectSpreadMs);
         break;
       case "goodbye": {
         const g = msg.goodbye!;
@@ -346,10 +354,21 @@ export class ControllerLink {
     a.call.write({ seq: this.lastAgentSeq, ack: this.lastControllerSeq, ...body });
   }
 
-  private fail(a: Attempt, reason: string, retryAfterMs = 0): void {
+  private setReconnectSpread(ms: number): void {
+    this.reconnectSpreadMs = Number.isFinite(ms) ? Math.min(MAX_RECONNECT_SPREAD_MS, Math.max(0, ms)) : 0;
+  }
+
+  /**
+   * Ends attempt `a` and schedules the next one: after at least `retryAfterMs` when the
+   * controller named it (Goodbye); when a welcomed stream breaks without one (`undefined`),
+   * after a random share of the controller's reconnect spread, so a fleet that loses a crashed
+   * controller all at once comes back spread out, as after a Goodbye.
+   */
+  private fail(a: Attempt, reason: string, retryAfterMs?: number): void {
     if (a.done) return;
     this.teardown(a);
     if (this.status.state === "SHUTDOWN") return;
+    if (retryAfterMs === undefined) retryAfterMs = this.status.state === "READY" ? Math.round((this.options.random ?? Math.random)() * this.reconnectSpreadMs) : 0;
     this.apply({ type: "failure", reason, retryAfterMs });
     this.scheduleRetry();
   }

@@ -2,6 +2,7 @@ export {
   ControllerLink,
   DEFAULT_WELCOME_TIMEOUT_MS,
   DEFAULT_LINK_BACKOFF,
+  MAX_RECONNECT_SPREAD_MS,
   type LinkOptions,
   type HelloContent,
   type SequenceStore,

@@ -48,7 +48,8 @@ export function newStats(): AgentStats {
  * every plan command, drift events on demand; sequence numbers and event_seq as the agent
  * keeps them (event_seq continues from Welcome.last_event_seq). It reconnects like the real
  * agent's link: full-jitter backoff (common/backoff) after a failure, at least Goodbye's
- * retry_after_ms, a new connection per attempt (over WireStream: gRPC spoken on Node's http2).
+ * retry_after_ms, a random share of Welcome/Ack.reconnect_spread_ms when a welcomed stream
+ * breaks without a Goodbye, a new connection per attempt (over WireStream: gRPC spoken on Node's http2).
  */
 export class SimulatedAgent {
   private call: WireStream | undefined;
@@ -61,6 +62,8 @@ export class SimulatedAgent {
   private welcomed = false;
   private failures = 0;
   private retryAfterMs = 0;
+  private goodbye = false;
+  private reconnectSpreadMs = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private welcomeTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -150,6 +153,8 @@ export class SimulatedAgent {
         this.welcomed = true;
         this.failures = 0;
         this.retryAfterMs = 0;
+        this.goodbye = false;
+        this.reconnectSpreadMs = w.reconnectSpreadMs;
         s.connected += 1;
         s.lastWelcomeAt = Date.now();
         this.eventSeq = Math.max(this.eventSeq, Number(w.lastEventSeq));
@@ -175,7 +180,11 @@ export class SimulatedAgent {
         }
         return;
       }
+      case "ackOnly":
+        if (m.ackOnly!.reconnectSpreadMs > 0) this.reconnectSpreadMs = m.ackOnly!.reconnectSpreadMs;
+        return;
       case "goodbye":
+        this.goodbye = true;
         this.retryAfterMs = m.goodbye!.retryAfterMs;
         return;
       default:
@@ -218,11 +227,14 @@ export class SimulatedAgent {
     const wasWelcomed = this.welcomed;
     this.teardown();
     if (this.stopped) return;
-    // As the agent's link: a stream that had been welcomed starts the backoff over.
+    // As the agent's link: a stream that had been welcomed starts the backoff over, and one that
+    // broke without a Goodbye waits a random share of the controller's reconnect spread.
     if (wasWelcomed) this.failures = 0;
-    const delay = Math.max(this.retryAfterMs, backoffDelay(this.failures));
+    const spread = wasWelcomed && !this.goodbye ? Math.round(Math.random() * this.reconnectSpreadMs) : 0;
+    const delay = Math.max(this.retryAfterMs, spread, backoffDelay(this.failures));
     this.failures += 1;
     this.retryAfterMs = 0;
+    this.goodbye = false;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 

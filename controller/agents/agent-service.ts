@@ -54,6 +54,15 @@ export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_SPREAD_PER_AGENT_MS = 4;
 export const RECONNECT_SPREAD_MAX_MS = 40_000;
 
+/**
+ * Welcome/Ack.reconnect_spread_ms for `agents` connected agents: the window over which each
+ * draws its first reconnect when its stream breaks without a Goodbye (a crash), the same
+ * spread a shutdown Goodbye gives.
+ */
+export function reconnectSpreadMs(agents: number): number {
+  return Math.min(RECONNECT_SPREAD_MAX_MS, agents * RECONNECT_SPREAD_PER_AGENT_MS);
+}
+
 /** The retry_after_ms a shutdown Goodbye gives one of `agents` connected agents. */
 export function reconnectDelayMs(agents: number, random: () => number = Math.random): number {
   return Math.round(RECONNECT_MIN_MS + random() * Math.min(RECONNECT_SPREAD_MAX_MS, agents * RECONNECT_SPREAD_PER_AGENT_MS));
@@ -237,7 +246,7 @@ export class AgentService {
       case "hello":
         throw new ProtocolError("hello sent twice on one stream");
       case "heartbeat":
-        session.send({ ackOnly: { controllerTimeMs: now } });
+        session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
         break;
       case "report":
       case "drift":
@@ -254,7 +263,7 @@ export class AgentService {
         const fingerprint = validateFingerprint(f.factsFingerprint, "factsUpdate.factsFingerprint");
         const changed = this.hosts.recordFacts(session.host, factsJson, fingerprint, now);
         this.log.info({ host: session.host, changed }, "facts updated");
-        session.send({ ackOnly: { controllerTimeMs: now } });
+        session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
         if (changed) for (const h of this.hooks) h.onFacts?.(session);
         break;
       }
@@ -356,6 +365,7 @@ export class AgentService {
         controllerVersion: VERSION,
         lastAgentSeq: Math.max(host.lastAgentSeq, msg.seq),
         lastEventSeq: host.lastEventSeq,
+        reconnectSpreadMs: reconnectSpreadMs(this.connected.size),
       },
     });
     this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);

@@ -6,6 +6,7 @@ export {
   RECONNECT_SPREAD_PER_AGENT_MS,
   RECONNECT_SPREAD_MAX_MS,
   reconnectDelayMs,
+  reconnectSpreadMs,
   type AgentServiceOptions,
   type AgentStreamHooks,
   type StreamIdentity,

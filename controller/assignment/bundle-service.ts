@@ -1,7 +1,7 @@
-import { describeError, formatConflict, type LoadedPolicy, type Logger, type SqliteDatabase } from "../../common/index.js";
+import { describeError, formatConflict, type LoadedPolicy, type Logger, type SqliteDatabase, type TargetHost } from "../../common/index.js";
 import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
-import { targetHostOf, type PolicySet } from "../policies/index.js";
+import { lazyTargetHost, type PolicySet } from "../policies/index.js";
 import type { HostStore } from "../store/index.js";
 import { BundleComputer } from "./bundle.js";
 import { HostBundleStore, type HostBundle } from "./bundle-store.js";
@@ -80,10 +80,9 @@ export class BundleService {
 
   /** `refresh` without the "host bundle changed" line (deliver logs one line per host). */
   private store(host: string): { bundle: HostBundle; changed: boolean } | undefined {
-    const row = this.hosts.get(host);
-    if (!row) return undefined;
+    if (!this.hosts.has(host)) return undefined;
     const { inventory } = this.policies.current();
-    const computed = this.computer.compute(this.chosenPolicies(host), inventory, targetHostOf(row));
+    const computed = this.computer.compute(this.chosenPolicies(host), inventory, this.targetHost(host));
     const saved = this.bundles.save(host, computed, this.now());
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
@@ -102,11 +101,10 @@ export class BundleService {
    * still to be rolled out), for a dry-run; not stored. Undefined for an unknown host.
    */
   hypothetical(host: string, replacement: LoadedPolicy): BundleMessage | undefined {
-    const row = this.hosts.get(host);
-    if (!row) return undefined;
+    if (!this.hosts.has(host)) return undefined;
     const { inventory } = this.policies.current();
     const others = this.chosenPolicies(host).filter((p) => p.name !== replacement.name);
-    const computed = this.computer.compute([...others, replacement], inventory, targetHostOf(row));
+    const computed = this.computer.compute([...others, replacement], inventory, this.targetHost(host));
     return { revision: computed.revision, generation: (this.bundles.generationOf(host) ?? 0) + 1, policies: computed.policies };
   }
 
@@ -115,6 +113,11 @@ export class BundleService {
     const session = this.agents?.session(host);
     if (session) this.deliver(session);
     else this.safely(host, () => this.refresh(host));
+  }
+
+  /** `host` for targeting; its facts are read from the store only if a policy uses them. */
+  private targetHost(host: string): TargetHost {
+    return lazyTargetHost(host, () => this.hosts.factsJson(host));
   }
 
   /** The revision of each policy in force that `host` gets (the selector's choice, else the one in force). */

@@ -12,7 +12,7 @@ export { PoliciesDirError } from "./errors.js";
 export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.js";
 export { watchPolicyFolder, type FolderWatch } from "./watch.js";
 export { documentSource } from "./document-source.js";
-export { targetHostOf, resolvedTargetHost } from "./target-host.js";
+export { targetHostOf, lazyTargetHost, resolvedTargetHost, withInventory } from "./target-host.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./admin.js";
 
 /** `--policies` default: the folder `policies` in the working directory. */

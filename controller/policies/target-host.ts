@@ -3,13 +3,23 @@ import type { HostRow } from "../store/index.js";
 
 /** What targeting knows about a stored host: its name and facts (undefined when unparseable). */
 export function targetHostOf(row: Pick<HostRow, "name" | "factsJson">): TargetHost {
-  const json = row.factsJson;
+  return lazyTargetHost(row.name, () => row.factsJson);
+}
+
+/**
+ * A host for targeting whose facts are read (`factsJson`, e.g. from the store) and parsed on
+ * first use only: targeting and templating read facts only for policies that use them, so a
+ * fleet-wide pass over policies that target by group or label reads no facts at all.
+ */
+export function lazyTargetHost(name: string, factsJson: () => string | undefined): TargetHost {
   let parsed: { facts: unknown } | undefined;
-  // Parsed on first read: targeting reads facts only for policies that target by facts.
   return {
-    name: row.name,
+    name,
     get facts(): unknown {
-      parsed ??= { facts: parseFacts(json) };
+      if (!parsed) {
+        const json = factsJson();
+        parsed = { facts: json === undefined ? undefined : parseFacts(json) };
+      }
       return parsed.facts;
     },
   };
@@ -25,8 +35,12 @@ function parseFacts(json: string): unknown {
 
 /** targetHostOf plus the groups and labels `inventory` gives the host: what matchTargets needs. */
 export function resolvedTargetHost(row: Pick<HostRow, "name" | "factsJson">, inventory: Inventory): TargetHost {
-  const info = describeHost(inventory, row.name);
-  const target = targetHostOf(row);
+  return withInventory(targetHostOf(row), inventory);
+}
+
+/** `target` plus the groups and labels `inventory` gives it (facts stay as lazy as they were). */
+export function withInventory(target: TargetHost, inventory: Inventory): TargetHost {
+  const info = describeHost(inventory, target.name);
   return {
     name: target.name,
     groups: info.groups,

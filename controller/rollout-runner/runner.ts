@@ -10,7 +10,7 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import type { BundleService, RevisionSelector } from "../assignment/index.js";
-import { resolvedTargetHost, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
+import { lazyTargetHost, resolvedTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
   decideOnRevision,
@@ -510,9 +510,8 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   private targetedBy(r: Rollout, host: string, revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision]): boolean {
-    const row = this.o.hosts.get(host);
-    if (!row) return false;
-    const target = resolvedTargetHost(row, this.o.policies.current().inventory);
+    if (!this.o.hosts.has(host)) return false;
+    const target = withInventory(lazyTargetHost(host, () => this.o.hosts.factsJson(host)), this.o.policies.current().inventory);
     for (const rev of revisions) {
       if (rev === null) continue;
       try {

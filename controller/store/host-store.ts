@@ -108,6 +108,8 @@ export class HostStore {
     this.stmts = {
       get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
       observedGeneration: db.prepare<[string], { observed_generation: number }>("SELECT observed_generation FROM hosts WHERE name = ?"),
+      exists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM hosts WHERE name = ?"),
+      factsJson: db.prepare<[string], { facts_json: string }>("SELECT facts_json FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
       listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
       insert: db.prepare(
@@ -148,6 +150,16 @@ export class HostStore {
   /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
   observedGeneration(name: string): number | undefined {
     return this.stmts.observedGeneration.get(name)?.observed_generation;
+  }
+
+  /** Whether `name` is a known host (no row read). */
+  has(name: string): boolean {
+    return this.stmts.exists.get(name) !== undefined;
+  }
+
+  /** The host's facts as stored (UTF-8 JSON); undefined for an unknown host. */
+  factsJson(name: string): string | undefined {
+    return this.stmts.factsJson.get(name)?.facts_json;
   }
 
   list(): HostRow[] {

@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
-import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_PER_AGENT_MS, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
+import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_MAX_MS, RECONNECT_SPREAD_PER_AGENT_MS, reconnectSpreadMs, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
 import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
 
 // AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
@@ -132,5 +132,31 @@ describe("AgentService and PlanResult", () => {
       const from = RECONNECT_MIN_MS + (q * spread) / 4;
       expect(delays.filter((d) => d >= from && d < from + spread / 4).length).toBeGreaterThan(50);
     }
+  });
+
+  it("tells each agent the reconnect spread for the fleet it holds (Welcome, then every heartbeat Ack)", async () => {
+    const db = new Database(":memory:");
+    applyMigrations(db, CONTROLLER_MIGRATIONS);
+    service = new AgentService(new HostStore(db), log);
+    const calls: FakeCall[] = [];
+    for (let i = 0; i < 20; i++) {
+      const call = new FakeCall();
+      call.on("error", () => undefined);
+      service.handlers().Connect(call as never);
+      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+      calls.push(call);
+    }
+    await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(20), { timeout: 10_000, interval: 20 });
+    const first = calls[0]!.written[0].welcome.reconnectSpreadMs as number;
+    expect(first).toBeGreaterThanOrEqual(RECONNECT_SPREAD_PER_AGENT_MS);
+    expect(first).toBeLessThanOrEqual(20 * RECONNECT_SPREAD_PER_AGENT_MS);
+    calls[0]!.emit("data", { seq: 2, ack: 1, body: "heartbeat", heartbeat: { sentAtMs: 2 } });
+    expect(calls[0]!.written.at(-1).ackOnly.reconnectSpreadMs).toBe(20 * RECONNECT_SPREAD_PER_AGENT_MS);
+  });
+
+  it("sizes the reconnect spread by the fleet, up to RECONNECT_SPREAD_MAX_MS", () => {
+    expect(reconnectSpreadMs(0)).toBe(0);
+    expect(reconnectSpreadMs(1_000)).toBe(1_000 * RECONNECT_SPREAD_PER_AGENT_MS);
+    expect(reconnectSpreadMs(1_000_000)).toBe(RECONNECT_SPREAD_MAX_MS);
   });
 });

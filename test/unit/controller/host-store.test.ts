@@ -32,6 +32,14 @@ describe("HostStore", () => {
     expect(again.host).toMatchObject({ connected: true, firstSeen: 1000, connectedSince: 3000, sessionId: "s2", disconnectReason: "" });
   });
 
+  it("answers whether a host is known and reads its facts alone", () => {
+    expect(store.has("kvm01")).toBe(false);
+    expect(store.factsJson("kvm01")).toBeUndefined();
+    store.recordHello(hello());
+    expect(store.has("kvm01")).toBe(true);
+    expect(store.factsJson("kvm01")).toBe(hello().factsJson);
+  });
+
   it("buffers disconnects: reads see them at once, one flush writes them all, a newer session is never overwritten", () => {
     for (const name of ["a", "b", "c"]) store.recordHello(hello({ name, sessionId: `${name}1` }));
     for (const name of ["a", "b", "c"]) store.markDisconnected(name, `${name}1`, "partition", 2000);

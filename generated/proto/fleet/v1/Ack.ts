@@ -8,6 +8,10 @@ import type { Long } from '@grpc/proto-loader';
  */
 export interface Ack {
   'controllerTimeMs'?: (number | string | Long);
+  /**
+   * As Welcome.reconnect_spread_ms, for the fleet held now (0 = unchanged).
+   */
+  'reconnectSpreadMs'?: (number);
 }
 
 /**
@@ -15,4 +19,8 @@ export interface Ack {
  */
 export interface Ack__Output {
   'controllerTimeMs': (number);
+  /**
+   * As Welcome.reconnect_spread_ms, for the fleet held now (0 = unchanged).
+   */
+  'reconnectSpreadMs': (number);
 }

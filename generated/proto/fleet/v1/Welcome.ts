@@ -21,6 +21,13 @@ export interface Welcome {
    * outbox entries up to it and replays the rest in order.
    */
   'lastEventSeq'?: (number | string | Long);
+  /**
+   * If this stream breaks without a Goodbye (the controller crashed, or the network failed),
+   * the agent waits a uniformly random time of up to this long before its first attempt to
+   * reconnect (0 = its own backoff), so a restarted controller is not met by the whole fleet
+   * at once. The controller sizes it to the fleet it holds; Ack refreshes it.
+   */
+  'reconnectSpreadMs'?: (number);
 }
 
 export interface Welcome__Output {
@@ -41,4 +48,11 @@ export interface Welcome__Output {
    * outbox entries up to it and replays the rest in order.
    */
   'lastEventSeq': (number);
+  /**
+   * If this stream breaks without a Goodbye (the controller crashed, or the network failed),
+   * the agent waits a uniformly random time of up to this long before its first attempt to
+   * reconnect (0 = its own backoff), so a restarted controller is not met by the whole fleet
+   * at once. The controller sizes it to the fleet it holds; Ack refreshes it.
+   */
+  'reconnectSpreadMs': (number);
 }
