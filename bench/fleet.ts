@@ -40,7 +40,7 @@ import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
 import { CLI, ControllerProcess, freePort } from "./loadgen/controller-process.js";
-import { identitiesFile, identityCacheDir, installCa, prepareIdentities } from "./loadgen/identities.js";
+import { identitiesFile, identityCacheDir, installCa, prepareIdentities, recordIdentities } from "./loadgen/identities.js";
 import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
 
 const run = promisify(execFile);
@@ -113,8 +113,9 @@ async function main(): Promise<void> {
   let tls: { caPem: string; identitiesFile: string } | undefined;
   if (MTLS) {
     const t = Date.now();
-    await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
+    const identities = await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
     const caFile = installCa(CACHE, dataDir);
+    recordIdentities(identities, dataDir);
     tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: identitiesFile(CACHE) };
     progress(`${AGENTS} identities ready (${Date.now() - t} ms)`);
   }

@@ -1,9 +1,12 @@
+import { X509Certificate } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, appendFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { CertificateAuthority, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
-import { agentSubject, generateKeyPair, privateKeyToPem } from "../../common/pki/index.js";
+import { openDatabase } from "../../common/index.js";
+import { CertificateAuthority, CertificateRegistry, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
+import { CONTROLLER_DB_FILE, CONTROLLER_MIGRATIONS } from "../../controller/store/index.js";
+import { agentSubject, fingerprintOf, generateKeyPair, privateKeyToPem } from "../../common/pki/index.js";
 
 /** One simulated host's mTLS identity: its own key and a certificate from the controller's CA. */
 export interface AgentIdentity {
@@ -39,8 +42,9 @@ export function simulatedHost(i: number): string {
 /**
  * A CA and `n` agent identities in `cacheDir` (made once, extended when more are needed; a
  * fresh key pair per host, certificates issued directly by the CA as enrolment would). Each
- * benchmark run copies the CA into a fresh controller data folder, so the controller trusts
- * these certificates without 10,000 enrolments per run.
+ * benchmark run copies the CA into a fresh controller data folder and records the certificates
+ * in its registry (recordIdentities), so the controller trusts and knows them as if 10,000
+ * agents had enrolled.
  */
 export async function prepareIdentities(cacheDir: string, n: number, progress: (done: number) => void = () => undefined): Promise<AgentIdentity[]> {
   mkdirSync(cacheDir, { recursive: true });
@@ -64,6 +68,35 @@ export function installCa(cacheDir: string, dataDir: string): string {
   mkdirSync(join(dataDir, CA_DIR), { recursive: true, mode: 0o700 });
   for (const f of [CA_CERT_FILE, CA_KEY_FILE]) copyFileSync(join(cacheDir, CA_DIR, f), join(dataDir, CA_DIR, f));
   return join(dataDir, CA_DIR, CA_CERT_FILE);
+}
+
+/**
+ * Records `identities` in a fresh controller data folder's certificate registry, as enrolment
+ * records each certificate it issues (the controller then knows them by fingerprint).
+ */
+export function recordIdentities(identities: readonly AgentIdentity[], dataDir: string): void {
+  const db = openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS);
+  try {
+    const registry = new CertificateRegistry(db);
+    const now = Date.now();
+    db.transaction(() => {
+      for (const id of identities) {
+        const cert = new X509Certificate(id.certPem);
+        registry.record({
+          serial: cert.serialNumber.toLowerCase(),
+          kind: "agent",
+          name: id.host,
+          role: "",
+          fingerprint: fingerprintOf(new Uint8Array(cert.raw)),
+          notBefore: Date.parse(cert.validFrom),
+          notAfter: Date.parse(cert.validTo),
+          issuedAt: now,
+        });
+      }
+    })();
+  } finally {
+    db.close();
+  }
 }
 
 async function readIdentities(file: string, n: number): Promise<AgentIdentity[]> {

@@ -34,9 +34,17 @@ interface Row {
  */
 export class CertificateRegistry {
   private readonly revoked = new Set<string>();
+  private readonly byFingerprint;
 
   constructor(private readonly db: SqliteDatabase) {
     for (const r of db.prepare("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL").all() as { serial: string }[]) this.revoked.add(r.serial);
+    this.byFingerprint = db.prepare<[string], Row>("SELECT * FROM certificates WHERE fingerprint = ? LIMIT 1");
+  }
+
+  /** The certificate this CA issued whose DER has sha256 `fingerprint` (lowercase hex); undefined if none. */
+  issuedWithFingerprint(fingerprint: string): (IssuedCertificate & { revokedAt: number | null }) | undefined {
+    const r = this.byFingerprint.get(fingerprint);
+    return r ? issuedOf(r) : undefined;
   }
 
   record(c: IssuedCertificate): void {
@@ -63,16 +71,20 @@ export class CertificateRegistry {
   /** Certificates issued to `kind`/`name`, newest first. */
   issuedTo(kind: IssuedKind, name: string): (IssuedCertificate & { revokedAt: number | null })[] {
     const rows = this.db.prepare("SELECT * FROM certificates WHERE kind = ? AND name = ? ORDER BY issued_at DESC").all(kind, name) as Row[];
-    return rows.map((r) => ({
-      serial: r.serial,
-      kind: r.kind,
-      name: r.name,
-      role: r.role,
-      fingerprint: r.fingerprint,
-      notBefore: r.not_before,
-      notAfter: r.not_after,
-      issuedAt: r.issued_at,
-      revokedAt: r.revoked_at,
-    }));
+    return rows.map(issuedOf);
   }
+}
+
+function issuedOf(r: Row): IssuedCertificate & { revokedAt: number | null } {
+  return {
+    serial: r.serial,
+    kind: r.kind,
+    name: r.name,
+    role: r.role,
+    fingerprint: r.fingerprint,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    issuedAt: r.issued_at,
+    revokedAt: r.revoked_at,
+  };
 }

@@ -33,7 +33,7 @@ describe("callerOf", () => {
   });
 
   it("takes the identity from the verified certificate: agent, admin with its role, nobody", async () => {
-    const verifier = new PeerVerifier(ca.certPem, { isRevoked: () => false });
+    const verifier = new PeerVerifier(ca.certPem, { isRevoked: () => false, issuedWithFingerprint: () => undefined });
     uninstall = installPeerAuthority({ verifyPeer: (der) => verifier.verify(der) });
     expect(callerOf(callWith(await cert("CN=kvm01, O=virtfleet-agent")))).toEqual({ kind: "agent", host: "kvm01" });
     expect(callerOf(callWith(await cert("CN=alice, O=virtfleet-admin, OU=viewer")))).toEqual({ kind: "admin", name: "alice", role: "viewer" });

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createCsr, generateKeyPair, identityOf, PkiError, verifyCsr, x509 } from "../../../common/pki/index.js";
+import { createCsr, fingerprintOf, generateKeyPair, identityOf, PkiError, verifyCsr, x509 } from "../../../common/pki/index.js";
 import { CertificateAuthority, CertificateRegistry, PeerVerifier } from "../../../controller/pki/index.js";
 import { tempDir } from "../../harness/processes.js";
 
@@ -11,7 +11,7 @@ function dir(): string {
   return d.path;
 }
 
-const noRevocations = { isRevoked: () => false };
+const noRevocations = { isRevoked: () => false, issuedWithFingerprint: () => undefined };
 
 let ca: CertificateAuthority;
 let otherCa: CertificateAuthority;
@@ -90,6 +90,26 @@ describe("the peer verifier", () => {
     expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/revoked/) });
     // persisted: a registry opened again still knows
     expect(new CertificateRegistry(db).isRevoked(serial)).toBe(true);
+    db.close();
+  });
+
+  it("takes a certificate the registry records as issued by this CA from its record (no parse), still checking dates and revocation", async () => {
+    const d = dir();
+    const { openDatabase } = await import("../../../common/index.js");
+    const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
+    const db = openDatabase(`${d}/c.db`, CONTROLLER_MIGRATIONS);
+    const registry = new CertificateRegistry(db);
+    const cert = await agentCert(ca, "kvm03", 10_000);
+    const serial = cert.serialNumber.toLowerCase();
+    // The record names another host than the subject: an answer naming it came from the record.
+    registry.record({ serial, kind: "agent", name: "as-recorded", role: "", fingerprint: fingerprintOf(cert), notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime(), issuedAt: Date.now() });
+    const der = new Uint8Array(cert.rawData);
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toMatchObject({ ok: true, identity: { kind: "agent", host: "as-recorded" }, serial });
+    expect(new PeerVerifier(ca.certPem, registry, () => Date.now() + 60_000).verify(der)).toEqual({ ok: false, reason: expect.stringMatching(/expired/) });
+    registry.revoke("agent", "as-recorded", "test", Date.now());
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({ ok: false, reason: expect.stringMatching(/revoked/) });
+    // Not recorded (another CA's certificate): parsed and its signature checked, as before.
+    expect(new PeerVerifier(ca.certPem, registry).verify(new Uint8Array((await agentCert(otherCa, "kvm03")).rawData))).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
     db.close();
   });
 
