@@ -40,13 +40,13 @@ export interface BundleMessage {
  *   an empty one, so a host no policy targets is sent nothing.
  * - which revision of each policy a host gets is the selector's choice (default: the one in
  *   force); after every delivery attempt to a connected agent (sent, or already held)
- *   `onDelivered` listeners hear the generation the agent now has.
+ *   `onDelivered` listeners hear the bundle (and so the generation) the agent now has.
  */
 export class BundleService {
   readonly bundles: HostBundleStore;
   /** The bundle revision each live session holds (from its Hello, then what we sent). */
   private readonly held = new WeakMap<AgentSession, string>();
-  private readonly deliveredListeners: ((host: string, generation: number) => void)[] = [];
+  private readonly deliveredListeners: ((host: string, bundle: HostBundle) => void)[] = [];
   private readonly computer = new BundleComputer();
   private agents: AgentService | undefined;
   private selector: RevisionSelector | undefined;
@@ -66,8 +66,8 @@ export class BundleService {
     this.selector = selector;
   }
 
-  /** Calls `listener(host, generation)` after each delivery attempt to a connected agent. */
-  onDelivered(listener: (host: string, generation: number) => void): void {
+  /** Calls `listener(host, bundle)` after each delivery attempt to a connected agent, with the host's bundle as stored. */
+  onDelivered(listener: (host: string, bundle: HostBundle) => void): void {
     this.deliveredListeners.push(listener);
   }
 
@@ -186,7 +186,7 @@ export class BundleService {
       } else if (saved.changed) {
         this.logChanged(bundle);
       }
-      for (const l of this.deliveredListeners) l(host, bundle.generation);
+      for (const l of this.deliveredListeners) l(host, bundle);
     });
   }
 

@@ -9,7 +9,7 @@ import {
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
-import type { BundleService, RevisionSelector } from "../assignment/index.js";
+import type { BundleService, HostBundle, RevisionSelector } from "../assignment/index.js";
 import { lazyTargetHost, resolvedTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
@@ -99,7 +99,7 @@ export class RolloutRunner implements RevisionSelector {
       if (r) this.latest.set(name, r);
     }
     this.o.bundles.useSelector(this);
-    this.o.bundles.onDelivered((host, generation) => this.delivered(host, generation));
+    this.o.bundles.onDelivered((host, bundle) => this.delivered(host, bundle));
     agents.use({
       onReady: (session) => this.hostReady(session),
       onClosed: (session) => this.hostClosed(session),
@@ -289,11 +289,12 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /**
-   * A delivery attempt left `host` with bundle `generation`. Also looks at what the host
+   * A delivery attempt left `host` with `bundle` (its generation). Also looks at what the host
    * already reported: an agent that held this generation before (nothing new was sent)
    * will not report it again.
    */
-  private delivered(host: string, generation: number): void {
+  private delivered(host: string, bundle: HostBundle): void {
+    const { generation } = bundle;
     // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
@@ -315,21 +316,20 @@ export class RolloutRunner implements RevisionSelector {
           }
           this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
         }
-        const missing = this.leftOut(r, host);
+        const missing = this.leftOut(r, host, bundle);
         if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
       }
     });
   }
 
   /**
-   * Why `host`'s bundle lacks the rollout's new revision although the host must hold it and
+   * Why `host`'s `bundle` lacks the rollout's new revision although the host must hold it and
    * the revision targets it (it failed to resolve for the host, or lost a tied conflict);
    * undefined when it is there or need not be. A host that cannot take the revision failed it.
    */
-  private leftOut(r: Rollout, host: string): string | undefined {
+  private leftOut(r: Rollout, host: string, bundle: HostBundle): string | undefined {
     if (revisionFor(r, host) !== r.toRevision || !this.targetedBy(r, host, [r.toRevision])) return undefined;
-    const bundle = this.o.bundles.bundles.get(host);
-    if (!bundle || bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
+    if (bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));
     return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(0, 500);
   }
