@@ -2,11 +2,12 @@ import { setFlagsFromString } from "node:v8";
 import { InvalidArgumentError } from "commander";
 
 /**
- * How far V8 lets the controller's heap grow past its live data before the next full
- * collection, in percent. V8's own rule allows up to 4× on a machine with memory to spare
- * (measured: a 3,000-agent mTLS controller held a 292 MiB heap around ~70–90 MiB of live
+ * How far V8 lets the controller's and the agent's heap grow past its live data before the
+ * next full collection, in percent. V8's own rule allows up to 4× on a machine with memory to
+ * spare (measured: a 3,000-agent mTLS controller held a 292 MiB heap around ~70–90 MiB of live
  * data); 50 % kept it at 142–155 MiB for 0–9 % more controller CPU (docs/design/scale.md,
- * "Third round").
+ * "Third round"). The agent's ~16 MB of live data stayed flat over a 30-minute soak while its
+ * heap grew by ~13 MB/h of garbage awaiting a full collection ("Fourth round").
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 50;
 /** Above this the setting would allow more than V8's own 4× and means nothing. */
@@ -22,7 +23,7 @@ export function heapGrowthArg(value: string): number {
 /**
  * Sets V8's heap growing factor to 1 + percent/100 for the rest of this process (0 leaves
  * V8's own rule). V8 reads the setting at every full collection, so it applies from the next
- * one; only the controller command calls this, never library code (it is process-wide).
+ * one; only the controller and agent commands call this, never library code (it is process-wide).
  */
 export function applyHeapGrowth(percent: number): void {
   const flag = heapGrowthV8Flag(percent);

@@ -65,7 +65,7 @@ export function reconnectSpreadMs(agents: number): number {
 
 /** The retry_after_ms a shutdown Goodbye gives one of `agents` connected agents. */
 export function reconnectDelayMs(agents: number, random: () => number = Math.random): number {
-  return Math.round(RECONNECT_MIN_MS + random() * Math.min(RECONNECT_SPREAD_MAX_MS, agents * RECONNECT_SPREAD_PER_AGENT_MS));
+  return Math.round(RECONNECT_MIN_MS + random() * reconnectSpreadMs(agents));
 }
 /** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
 export const MAX_MESSAGES_BEFORE_WELCOME = 100;
