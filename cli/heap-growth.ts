@@ -7,7 +7,7 @@ import { InvalidArgumentError } from "commander";
  * spare (measured: a 3,000-agent mTLS controller held a 292 MiB heap around ~70–90 MiB of live
  * data); 50 % kept it at 142–155 MiB for 0–9 % more controller CPU (docs/design/scale.md,
  * "Third round"). The agent's ~16 MB of live data stayed flat over a 30-minute soak while its
- * heap grew by ~13 MB/h of garbage awaiting a full collection ("Fourth round").
+ * heap grew by ~13 MB/h of garbage awaiting a full collection (docs/benchmarks.md, "The soak's growth").
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 50;
 /** Above this the setting would allow more than V8's own 4× and means nothing. */
