@@ -49,6 +49,22 @@ async function connect() {
   return { call, send, results, errors };
 }
 
+/** A fresh service and `n` streams that each sent a Hello (hosts h0, h1, …). */
+function helloFrom(n: number): FakeCall[] {
+  const db = new Database(":memory:");
+  applyMigrations(db, CONTROLLER_MIGRATIONS);
+  service = new AgentService(new HostStore(db), log);
+  const calls: FakeCall[] = [];
+  for (let i = 0; i < n; i++) {
+    const call = new FakeCall();
+    call.on("error", () => undefined);
+    service.handlers().Connect(call as never);
+    call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+    calls.push(call);
+  }
+  return calls;
+}
+
 const planResult = (over: object = {}) => ({ body: "planResult", planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over } });
 
 describe("AgentService and PlanResult", () => {
@@ -89,40 +105,20 @@ describe("AgentService and PlanResult", () => {
   });
 
   it("turns Hellos away with a retry_after_ms once MAX_QUEUED_HELLOS wait for admission", async () => {
-    const db = new Database(":memory:");
-    applyMigrations(db, CONTROLLER_MIGRATIONS);
-    service = new AgentService(new HostStore(db), log);
-    const calls: FakeCall[] = [];
-    for (let i = 0; i <= MAX_QUEUED_HELLOS; i++) {
-      const call = new FakeCall();
-      call.on("error", () => undefined);
-      service.handlers().Connect(call as never);
-      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
-      calls.push(call);
-    }
+    const calls = helloFrom(MAX_QUEUED_HELLOS + 1);
     const last = calls.at(-1)!;
     expect(last.written).toHaveLength(1);
     expect(last.written[0].goodbye.reason).toMatch(/busy/);
     expect(last.written[0].goodbye.retryAfterMs).toBeGreaterThanOrEqual(1_000);
-    expect(service.busyRefusals).toBe(1);
+    expect(service!.busyRefusals).toBe(1);
     await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(MAX_QUEUED_HELLOS), { timeout: 10_000, interval: 20 });
     expect(calls[0]!.written[0]).toHaveProperty("welcome");
   });
 
   it("spreads the agents' reconnects over time when it shuts down (Goodbye retry_after_ms)", async () => {
-    const db = new Database(":memory:");
-    applyMigrations(db, CONTROLLER_MIGRATIONS);
-    service = new AgentService(new HostStore(db), log);
-    const calls: FakeCall[] = [];
-    for (let i = 0; i < 500; i++) {
-      const call = new FakeCall();
-      call.on("error", () => undefined);
-      service.handlers().Connect(call as never);
-      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
-      calls.push(call);
-    }
+    const calls = helloFrom(500);
     await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(500), { timeout: 10_000, interval: 20 });
-    service.shutdown("test over");
+    service!.shutdown("test over");
     const delays = calls.map((c) => c.written.at(-1).goodbye.retryAfterMs as number);
     const spread = 500 * RECONNECT_SPREAD_PER_AGENT_MS;
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(RECONNECT_MIN_MS);
@@ -135,17 +131,7 @@ describe("AgentService and PlanResult", () => {
   });
 
   it("tells each agent the reconnect spread for the fleet it holds (Welcome, then every heartbeat Ack)", async () => {
-    const db = new Database(":memory:");
-    applyMigrations(db, CONTROLLER_MIGRATIONS);
-    service = new AgentService(new HostStore(db), log);
-    const calls: FakeCall[] = [];
-    for (let i = 0; i < 20; i++) {
-      const call = new FakeCall();
-      call.on("error", () => undefined);
-      service.handlers().Connect(call as never);
-      call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
-      calls.push(call);
-    }
+    const calls = helloFrom(20);
     await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(20), { timeout: 10_000, interval: 20 });
     const first = calls[0]!.written[0].welcome.reconnectSpreadMs as number;
     expect(first).toBeGreaterThanOrEqual(RECONNECT_SPREAD_PER_AGENT_MS);

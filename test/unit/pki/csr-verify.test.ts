@@ -54,6 +54,14 @@ describe("CSRs", () => {
   });
 });
 
+/** A controller store in a fresh folder and its certificate registry. */
+async function registryDb() {
+  const { openDatabase } = await import("../../../common/index.js");
+  const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
+  const db = openDatabase(`${dir()}/c.db`, CONTROLLER_MIGRATIONS);
+  return { db, registry: new CertificateRegistry(db) };
+}
+
 describe("the peer verifier", () => {
   it("accepts an agent certificate of this CA and names its host", async () => {
     const cert = await agentCert(ca, "kvm01");
@@ -76,11 +84,7 @@ describe("the peer verifier", () => {
   });
 
   it("refuses a revoked certificate from the moment it is revoked", async () => {
-    const d = dir();
-    const { openDatabase } = await import("../../../common/index.js");
-    const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
-    const db = openDatabase(`${d}/c.db`, CONTROLLER_MIGRATIONS);
-    const registry = new CertificateRegistry(db);
+    const { db, registry } = await registryDb();
     const cert = await agentCert(ca, "kvm02");
     const serial = cert.serialNumber.toLowerCase();
     registry.record({ serial, kind: "agent", name: "kvm02", role: "", fingerprint: "f", notBefore: 0, notAfter: cert.notAfter.getTime(), issuedAt: Date.now() });
@@ -94,11 +98,7 @@ describe("the peer verifier", () => {
   });
 
   it("takes a certificate the registry records as issued by this CA from its record (no parse), still checking dates and revocation", async () => {
-    const d = dir();
-    const { openDatabase } = await import("../../../common/index.js");
-    const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
-    const db = openDatabase(`${d}/c.db`, CONTROLLER_MIGRATIONS);
-    const registry = new CertificateRegistry(db);
+    const { db, registry } = await registryDb();
     const cert = await agentCert(ca, "kvm03", 10_000);
     const serial = cert.serialNumber.toLowerCase();
     // The record names another host than the subject: an answer naming it came from the record.
