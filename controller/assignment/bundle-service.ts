@@ -143,7 +143,7 @@ export class BundleService {
     this.agents = agents;
     // Every host's bundle in one commit.
     this.hosts.inTransaction(() => {
-      for (const h of this.hosts.list()) this.safely(h.name, () => this.refresh(h.name));
+      for (const name of this.hosts.names()) this.safely(name, () => this.refresh(name));
     });
     agents.use({
       onReady: (session, hello) => {
@@ -155,10 +155,10 @@ export class BundleService {
     this.policies.onChange(() => {
       // One commit for the whole fleet's new bundles, then they are on the wire.
       this.hosts.inTransaction(() => {
-        for (const h of this.hosts.list()) {
-          const session = agents.session(h.name);
+        for (const name of this.hosts.names()) {
+          const session = agents.session(name);
           if (session) this.deliver(session);
-          else this.safely(h.name, () => this.refresh(h.name));
+          else this.safely(name, () => this.refresh(name));
         }
       });
     });

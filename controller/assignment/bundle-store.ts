@@ -1,5 +1,5 @@
 import type { PolicyBundle } from "../../generated/proto/fleet/v1/PolicyBundle.js";
-import type { SqliteDatabase } from "../../common/index.js";
+import { VirtfleetError, type SqliteDatabase } from "../../common/index.js";
 import type { ComputedBundle } from "./bundle.js";
 
 /** A host's current bundle as stored (`host_bundles`). Times are ms since the epoch. */
@@ -14,25 +14,29 @@ export interface HostBundle {
   computedAt: number;
 }
 
-interface DbBundle {
+/** A stored row without its bundle JSON (the policies: kilobytes per host). */
+interface DbBundleHead {
   host: string;
   revision: string;
   generation: number;
-  bundle_json: string;
   sent_at: number | null;
   errors_json: string;
   computed_at: number;
 }
 
-/** The stored row as a HostBundle; `bundle` is parsed on first read (most callers need only the revision). */
-const toBundle = (r: DbBundle): HostBundle => {
+interface DbBundle extends DbBundleHead {
+  bundle_json: string;
+}
+
+/** The stored row as a HostBundle; `bundle` is read by `bundleJson` and parsed on first use (most callers need only the revision). */
+const toBundle = (r: DbBundleHead, bundleJson: () => string): HostBundle => {
   let parsed: HostBundle["bundle"] | undefined;
   return {
     host: r.host,
     revision: r.revision,
     generation: r.generation,
     get bundle(): HostBundle["bundle"] {
-      parsed ??= JSON.parse(r.bundle_json) as HostBundle["bundle"];
+      parsed ??= JSON.parse(bundleJson()) as HostBundle["bundle"];
       return parsed;
     },
     problems: JSON.parse(r.errors_json) as string[],
@@ -40,6 +44,8 @@ const toBundle = (r: DbBundle): HostBundle => {
     computedAt: r.computed_at,
   };
 };
+
+const fromRow = (r: DbBundle): HostBundle => toBundle(r, () => r.bundle_json);
 
 /** Hosts sharing one ComputedBundle (BundleComputer) share the serialised policies too. */
 const policiesJson = new WeakMap<ComputedBundle["policies"], string>();
@@ -62,6 +68,8 @@ export class HostBundleStore {
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
+      head: db.prepare<[string], DbBundleHead>("SELECT host, revision, generation, sent_at, errors_json, computed_at FROM host_bundles WHERE host = ?"),
+      bundleJson: db.prepare<[string, number], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ? AND generation = ?"),
       generation: db.prepare<[string], { generation: number }>("SELECT generation FROM host_bundles WHERE host = ?"),
       list: db.prepare<[], DbBundle>("SELECT * FROM host_bundles ORDER BY host"),
       upsert: db.prepare(
@@ -78,7 +86,7 @@ export class HostBundleStore {
 
   get(host: string): HostBundle | undefined {
     const r = this.stmts.get.get(host);
-    return r ? toBundle(r) : undefined;
+    return r ? fromRow(r) : undefined;
   }
 
   /** The host's current generation; undefined when it has no bundle yet. */
@@ -87,7 +95,7 @@ export class HostBundleStore {
   }
 
   list(): HostBundle[] {
-    return this.stmts.list.all().map(toBundle);
+    return this.stmts.list.all().map(fromRow);
   }
 
   /**
@@ -100,11 +108,11 @@ export class HostBundleStore {
   }
 
   private saveWrites(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
-    const before = this.stmts.get.get(host);
+    const before = this.stmts.head.get(host);
     const errorsJson = JSON.stringify(computed.problems);
     if (before && before.revision === computed.revision) {
       if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
-      return { bundle: toBundle({ ...before, errors_json: errorsJson }), changed: false };
+      return { bundle: toBundle({ ...before, errors_json: errorsJson }, () => this.storedBundleJson(host, before.generation)), changed: false };
     }
     const generation = (before?.generation ?? 0) + 1;
     const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
@@ -119,6 +127,13 @@ export class HostBundleStore {
       computedAt: now,
     };
     return { bundle, changed: true };
+  }
+
+  /** The bundle JSON of `host`'s `generation`; throws when a newer generation replaced it since. */
+  private storedBundleJson(host: string, generation: number): string {
+    const row = this.stmts.bundleJson.get(host, generation);
+    if (!row) throw new VirtfleetError("BUNDLE_REPLACED", `the bundle of host ${host} at generation ${generation} was replaced before it was read`);
+    return row.bundle_json;
   }
 
   /** Records that the host's current bundle (`revision`) was sent. */

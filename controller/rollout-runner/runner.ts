@@ -1,16 +1,18 @@
 import {
   describeError,
   matchTargets,
+  type Inventory,
   type LoadedPolicy,
   type Logger,
   type SqliteDatabase,
+  type TargetHost,
   VirtfleetError,
 } from "../../common/index.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import type { BundleService, HostBundle, RevisionSelector } from "../assignment/index.js";
-import { lazyTargetHost, resolvedTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
+import { lazyTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
   decideOnRevision,
@@ -71,6 +73,8 @@ export class RolloutRunner implements RevisionSelector {
   private planStage: PlanStageStarter | undefined;
   private readonly now: () => number;
   private readonly failedStmt;
+  /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
+  private readonly savedJson = new WeakMap<Rollout, string>();
   /** Each host's newest Report as seen on the stream: generation and the policies that failed (reason). */
   private readonly lastReports = new Map<string, { generation: number; failed: Map<string, string> }>();
 
@@ -178,11 +182,7 @@ export class RolloutRunner implements RevisionSelector {
   /** Targets of `policy` among the known hosts, as the inventory resolves them. */
   targetsOf(policy: LoadedPolicy): string[] {
     const { inventory } = this.o.policies.current();
-    return this.o.hosts
-      .list()
-      .filter((row) => matchTargets(policy.targets, resolvedTargetHost(row, inventory)))
-      .map((row) => row.name)
-      .sort();
+    return this.o.hosts.names().filter((host) => matchTargets(policy.targets, this.targetHost(host, inventory)));
   }
 
   // ---- inputs ----
@@ -236,7 +236,7 @@ export class RolloutRunner implements RevisionSelector {
       },
       now: at,
     });
-    this.o.store.save(rollout);
+    this.savedJson.set(rollout, this.o.store.save(rollout));
     this.latest.set(policy.name, rollout);
     this.o.log.info(
       { policy: policy.name, rollout: id, from: decision.fromRevision, to: policy.revision, targets: targets.length, stages: rollout.stages.length },
@@ -419,12 +419,12 @@ export class RolloutRunner implements RevisionSelector {
       const before = this.latest.get(policy);
       if (!before) continue;
       const { rollout, effects } = stepAll(before, events, (event, err) => this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable"));
-      if (effects.length === 0 && sameState(before, rollout)) continue;
+      if (effects.length === 0 && this.sameState(before, rollout)) continue;
       stepped.push({ policy, before, rollout, effects });
     }
     const saved = stepped.filter(({ policy, rollout }) => {
       try {
-        this.o.store.save(rollout);
+        this.savedJson.set(rollout, this.o.store.save(rollout));
         return true;
       } catch (err) {
         this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the events are dropped");
@@ -440,7 +440,7 @@ export class RolloutRunner implements RevisionSelector {
         // Hosts the rollout does not track hold its good revision: tell them when it changed
         // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
         if (goodRevision(before) !== goodRevision(rollout)) {
-          for (const row of this.o.hosts.list()) if (!rollout.hosts[row.name]) this.o.bundles.deliverHost(row.name);
+          for (const name of this.o.hosts.names()) if (!rollout.hosts[name]) this.o.bundles.deliverHost(name);
         }
       });
     }
@@ -497,6 +497,17 @@ export class RolloutRunner implements RevisionSelector {
 
   // ---- helpers ----
 
+  /** Whether stepping `before` gave `after` with nothing but `updatedAt` changed. */
+  private sameState(before: Rollout, after: Rollout): boolean {
+    let json = this.savedJson.get(before);
+    if (json === undefined) {
+      json = JSON.stringify(before);
+      this.savedJson.set(before, json);
+    }
+    // Same key order as `after`; only updatedAt's value is taken from `before`.
+    return JSON.stringify({ ...after, updatedAt: before.updatedAt }) === json;
+  }
+
   private safely(policy: string, fn: () => void): void {
     try {
       fn();
@@ -509,9 +520,14 @@ export class RolloutRunner implements RevisionSelector {
     return [...this.latest.values()].filter(isActive);
   }
 
+  /** `host` for targeting: inventory groups and labels, facts read from the store only if a policy uses them. */
+  private targetHost(host: string, inventory: Inventory): TargetHost {
+    return withInventory(lazyTargetHost(host, () => this.o.hosts.factsJson(host)), inventory);
+  }
+
   private targetedBy(r: Rollout, host: string, revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision]): boolean {
     if (!this.o.hosts.has(host)) return false;
-    const target = withInventory(lazyTargetHost(host, () => this.o.hosts.factsJson(host)), this.o.policies.current().inventory);
+    const target = this.targetHost(host, this.o.policies.current().inventory);
     for (const rev of revisions) {
       if (rev === null) continue;
       try {
@@ -530,6 +546,4 @@ export class RolloutMissingError extends VirtfleetError {
   }
 }
 
-function sameState(a: Rollout, b: Rollout): boolean {
-  return JSON.stringify({ ...a, updatedAt: 0 }) === JSON.stringify({ ...b, updatedAt: 0 });
-}
+

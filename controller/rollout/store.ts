@@ -54,6 +54,8 @@ export class RolloutStore {
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE id = ?"),
+      owner: db.prepare<[string], { policy: string }>("SELECT policy FROM rollouts WHERE id = ?"),
+      activeId: db.prepare<[string], { id: string; state: string }>("SELECT id, state FROM rollouts WHERE policy = ? AND active = 1"),
       active: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE policy = ? AND active = 1"),
       allActive: db.prepare<[], DbRollout>("SELECT * FROM rollouts WHERE active = 1 ORDER BY policy"),
       latest: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"),
@@ -66,13 +68,18 @@ export class RolloutStore {
     };
   }
 
-  /** Inserts or updates `r`. Throws RolloutConflictError when another rollout of the policy is active, or the id names another policy. */
-  save(r: Rollout): void {
+  /**
+   * Inserts or updates `r`; returns the JSON stored (what `load` parses). Throws
+   * RolloutConflictError when another rollout of the policy is active, or the id names
+   * another policy. The checks read no stored state (a 10,000-host rollout is ~1 MB of JSON).
+   */
+  save(r: Rollout): string {
+    const json = JSON.stringify(r);
     this.db.transaction(() => {
-      const existing = this.stmts.get.get(r.id);
+      const existing = this.stmts.owner.get(r.id);
       if (existing && existing.policy !== r.policy) throw new RolloutConflictError(`rollout ${r.id} belongs to policy ${existing.policy}, not ${r.policy}`);
       const active = isActive(r);
-      const other = active ? this.stmts.active.get(r.policy) : undefined;
+      const other = active ? this.stmts.activeId.get(r.policy) : undefined;
       if (other && other.id !== r.id) {
         throw new RolloutConflictError(`policy ${r.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`);
       }
@@ -86,9 +93,10 @@ export class RolloutStore {
         createdAt: r.createdAt,
         updatedAt: r.updatedAt,
         finishedAt: r.finishedAt,
-        json: JSON.stringify(r),
+        json,
       });
     })();
+    return json;
   }
 
   load(id: string): Rollout | undefined {

@@ -111,6 +111,7 @@ export class HostStore {
       exists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM hosts WHERE name = ?"),
       factsJson: db.prepare<[string], { facts_json: string }>("SELECT facts_json FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
+      names: db.prepare<[], { name: string }>("SELECT name FROM hosts ORDER BY name"),
       listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
       insert: db.prepare(
         `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
@@ -160,6 +161,11 @@ export class HostStore {
   /** The host's facts as stored (UTF-8 JSON); undefined for an unknown host. */
   factsJson(name: string): string | undefined {
     return this.stmts.factsJson.get(name)?.facts_json;
+  }
+
+  /** Every known host's name, sorted (no row read: `list` reads each host's facts too). */
+  names(): string[] {
+    return this.stmts.names.all().map((r) => r.name);
   }
 
   list(): HostRow[] {
