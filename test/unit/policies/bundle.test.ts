@@ -68,6 +68,18 @@ describe("HostBundleStore", () => {
     expect(store.get("h1")).toMatchObject({ sentAt: 11, problems: ["x"] });
     expect(store.save("h1", { ...empty, revision: "r2" }, 13)).toMatchObject({ changed: true, bundle: { generation: 2, sentAt: null, bundle: { generation: 2, revision: "r2" } } });
   });
+
+  it("returns an unchanged bundle as stored, read on first use, and refuses one replaced since", () => {
+    const policies = [{ name: "p", revision: "v1", mode: "enforce", resolvedJson: "{}" }];
+    store.save("h1", { ...empty, policies }, 10);
+    // Same revision, other content (e.g. file positions moved): the stored bundle is what the agent holds.
+    const same = store.save("h1", { ...empty, policies: [{ ...policies[0]!, resolvedJson: '{"moved":true}' }] }, 11);
+    expect(same.changed).toBe(false);
+    expect(same.bundle.bundle).toEqual({ revision: "r1", generation: 1, policies });
+    const stale = store.save("h1", empty, 12).bundle;
+    store.save("h1", { ...empty, revision: "r2" }, 13);
+    expect(() => stale.bundle).toThrow(/replaced/);
+  });
 });
 
 /** The slice of AgentService the bundle service uses, with sessions that record what was sent. */
