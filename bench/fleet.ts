@@ -5,7 +5,9 @@
  *   connect    all N agents started at once → every one welcomed (connectMs)
  *   fan-out    a policy revision written to the policies folder → every agent received the
  *              new bundle (fanoutMs; the policy rolls out at once: canary 0, batch 100%,
- *              soak 0s, after the plan stage every agent answers)
+ *              soak 0s, after the plan stage every agent answers); with --fanouts K, K
+ *              revisions one after another (each once the previous rollout succeeded),
+ *              fanoutMs and rolloutMs are their medians and fanoutsMs/rolloutsMs list them
  *   ingest     drift events offered at --drift-rate/s for --ingest-seconds; events acknowledged
  *              by the controller (EventsAck: stored in SQLite) per second (ingestPerSec), and
  *              the rows counted in the store afterwards
@@ -22,6 +24,7 @@
  *
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
  *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
+ *      [--fanouts 1]
  *      [--keep]
  */
 import { execFile } from "node:child_process";
@@ -49,6 +52,7 @@ const WORKERS = intArg("workers", 2);
 const DRIFT_RATE = intArg("drift-rate", 20_000);
 const INGEST_SECONDS = intArg("ingest-seconds", 10);
 const SETTLE_SECONDS = intArg("settle-seconds", 30);
+const FANOUTS = intArg("fanouts", 1);
 const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
@@ -143,20 +147,28 @@ async function main(): Promise<void> {
     progress(`connected ${t.connected} in ${connectMs} ms (${coldFailures} failed attempts)`);
     await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
 
-    // fan-out of a new revision
-    const firstRevision = (await rolloutWhere(address, dataDir, "the first revision's rollout", () => true)).revision;
-    const before = await p.fresh();
-    const t1 = Date.now();
-    progress(`writing the new revision (monotonic clock ${process.hrtime.bigint() / 1000n} µs, as in a --cpu-prof profile)`);
-    writeFileSync(policyFile, policyYaml("revision 2"));
-    await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
-    const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
-    progress(`fan-out to ${AGENTS} in ${fanoutMs} ms`);
-    // The drift below must not land in the rollout's stage (drift during a stage fails a host).
-    const done = await rolloutWhere(address, dataDir, "the rollout to succeed", (st) => st.revision !== firstRevision && st.state !== "running" && st.state !== "pending");
-    const rolloutMs = Date.now() - t1;
-    if (done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
-    progress(`rollout succeeded ${rolloutMs} ms after the write`);
+    // fan-out of new revisions, one after another
+    let previousRevision = (await rolloutWhere(address, dataDir, "the first revision's rollout", () => true)).revision;
+    const fanoutsMs: number[] = [];
+    const rolloutsMs: number[] = [];
+    for (let k = 0; k < FANOUTS; k++) {
+      const before = await p.fresh();
+      const t1 = Date.now();
+      progress(`writing revision ${k + 2} (monotonic clock ${process.hrtime.bigint() / 1000n} µs, as in a --cpu-prof profile)`);
+      writeFileSync(policyFile, policyYaml(`revision ${k + 2}`));
+      await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
+      fanoutsMs.push(newDeliveries(before, p.totals()).lastAt - t1);
+      progress(`fan-out to ${AGENTS} in ${fanoutsMs.at(-1)} ms`);
+      // The drift below (and the next revision) must not land in the rollout's stage.
+      const prior = previousRevision;
+      const done = await rolloutWhere(address, dataDir, "the rollout to succeed", (st) => st.revision !== prior && st.state !== "running" && st.state !== "pending");
+      rolloutsMs.push(Date.now() - t1);
+      if (done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
+      progress(`rollout succeeded ${rolloutsMs.at(-1)} ms after the write`);
+      previousRevision = done.revision;
+    }
+    const fanoutMs = Math.round(median(fanoutsMs));
+    const rolloutMs = Math.round(median(rolloutsMs));
 
     // drift ingest
     await new Promise((r) => setTimeout(r, 1_000));
@@ -210,6 +222,7 @@ async function main(): Promise<void> {
       controllerSettledNativeBytes: byKind?.nativeBytes,
       restart: CRASH ? "crash" : "graceful",
       rolloutMs,
+      ...(FANOUTS > 1 ? { fanoutsMs, rolloutsMs } : {}),
       rssPerAgentBytes: Math.round(memory.rss / AGENTS),
       coldFailedAttempts: coldFailures,
       restartFailedAttempts: failedAfterRestart,
