@@ -50,9 +50,6 @@ export class BundleService {
   private readonly computer = new BundleComputer();
   private agents: AgentService | undefined;
   private selector: RevisionSelector | undefined;
-  /** "bundle sent" / "host bundle changed" lines of this turn (logChanged). */
-  private readonly unlogged: (() => void)[] = [];
-  private logTurn: NodeJS.Immediate | undefined;
 
   constructor(
     db: SqliteDatabase,
@@ -94,18 +91,9 @@ export class BundleService {
     return saved;
   }
 
-  /**
-   * Logs the host's new or sent bundle at the end of this event-loop turn: a fleet-wide
-   * change writes 10,000 lines (~40 µs each), and the bundles go on the wire first.
-   */
   private logChanged(bundle: HostBundle, sent = false): void {
-    const { host, revision, generation } = bundle;
-    const policies = bundle.bundle.policies;
-    this.unlogged.push(() => this.log.info({ host, revision, generation, policies: policies.map((p) => p.name) }, sent ? "bundle sent" : "host bundle changed"));
-    this.logTurn ??= setImmediate(() => {
-      this.logTurn = undefined;
-      for (const line of this.unlogged.splice(0)) line();
-    });
+    const policies = bundle.bundle.policies.map((p) => p.name);
+    this.log.info({ host: bundle.host, revision: bundle.revision, generation: bundle.generation, policies }, sent ? "bundle sent" : "host bundle changed");
   }
 
   /**
