@@ -32,7 +32,8 @@ export class ComplianceReader {
     });
     this.stmts = {
       hosts: filter("SELECT name, connected, observed_generation, last_report_at FROM hosts", "name"),
-      bundles: filter("SELECT host, revision, generation, bundle_json FROM host_bundles"),
+      bundles: filter("SELECT host, revision, generation FROM host_bundles"),
+      bundleJson: db.prepare<[string], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ?"),
       observed: filter("SELECT host, policy, revision FROM host_observed_policies"),
       resources: filter("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status"),
       status: db.prepare<[string], Row & { outcome: string; error: string; pending_restart: number; changes_json: string; updated_at: number }>(
@@ -59,9 +60,18 @@ export class ComplianceReader {
         openDrift: [],
       });
     }
-    for (const b of q<{ host: string; revision: string; generation: number; bundle_json: string }>(this.stmts.bundles)) {
+    // A bundle revision is a hash of its entries (names and revisions included): hosts that
+    // share it share the policy list, read and parsed once (not 10,000 × ~3 KB of JSON).
+    const policiesOf = new Map<string, { name: string; revision: string }[]>();
+    for (const b of q<{ host: string; revision: string; generation: number }>(this.stmts.bundles)) {
       const h = byHost.get(b.host);
-      if (h) h.bundle = { generation: b.generation, revision: b.revision, policies: bundlePolicies(b.bundle_json) };
+      if (!h) continue;
+      let policies = policiesOf.get(b.revision);
+      if (!policies) {
+        policies = bundlePolicies(this.stmts.bundleJson.get(b.host)?.bundle_json ?? "{}");
+        policiesOf.set(b.revision, policies);
+      }
+      h.bundle = { generation: b.generation, revision: b.revision, policies };
     }
     for (const o of q<{ host: string; policy: string; revision: string }>(this.stmts.observed)) byHost.get(o.host)?.observedPolicies.set(o.policy, o.revision);
     for (const r of q<Row & { outcome: string; event_seq: number }>(this.stmts.resources)) {

@@ -545,5 +545,3 @@ export class RolloutMissingError extends VirtfleetError {
     super("ROLLOUT_MISSING", `policy ${policy} has no rollout yet`);
   }
 }
-
-

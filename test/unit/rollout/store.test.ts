@@ -38,10 +38,11 @@ const secondHalf: RolloutEvent[] = [
 describe("RolloutStore", () => {
   it("round-trips a rollout mid-flight exactly; continuing the loaded one gives identical results", () => {
     const mid = stepAll(make("web@2"), firstHalf).rollout;
-    store.save(mid);
+    const stored = store.save(mid);
     const loaded = store.load("web@2")!;
     expect(loaded).toEqual(mid);
     expect(JSON.stringify(loaded)).toBe(JSON.stringify(mid));
+    expect(stored).toBe(JSON.stringify(mid));
     const a = stepAll(mid, secondHalf);
     const b = stepAll(loaded, secondHalf);
     expect(b).toEqual(a);
