@@ -51,6 +51,19 @@ describe("computeCompliance", () => {
 });
 
 describe("ComplianceService (store)", () => {
+  it("lists each host's policies from its own bundle revision (hosts sharing a revision share the list)", () => {
+    const db = memoryDb("kvm01", "kvm02", "kvm03");
+    setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
+    setBundle(db, "kvm02", 3, "b1", [{ name: "web", revision: "r-web" }]);
+    setBundle(db, "kvm03", 2, "b2", [{ name: "db", revision: "r-db" }, { name: "web", revision: "r-web2" }]);
+    const r = new ComplianceService(db, silentLogger(), undefined, () => 1).current();
+    expect(r.hosts.map((h) => [h.name, h.policies.map((p) => `${p.name}@${p.revision}`)])).toEqual([
+      ["kvm01", ["web@r-web"]],
+      ["kvm02", ["web@r-web"]],
+      ["kvm03", ["db@r-db", "web@r-web2"]],
+    ]);
+  });
+
   it("computes from stored reports, bundles and drift; snapshots answer `at`", () => {
     const db = memoryDb("kvm01", "kvm02");
     setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);

@@ -32,6 +32,12 @@ describe("HostStore", () => {
     expect(again.host).toMatchObject({ connected: true, firstSeen: 1000, connectedSince: 3000, sessionId: "s2", disconnectReason: "" });
   });
 
+  it("lists the known hosts' names, sorted", () => {
+    expect(store.names()).toEqual([]);
+    for (const name of ["kvm10", "kvm02", "edge-1"]) store.recordHello(hello({ name, sessionId: name }));
+    expect(store.names()).toEqual(["edge-1", "kvm02", "kvm10"]);
+  });
+
   it("answers whether a host is known and reads its facts alone", () => {
     expect(store.has("kvm01")).toBe(false);
     expect(store.factsJson("kvm01")).toBeUndefined();
