@@ -155,11 +155,7 @@ export class BundleService {
     this.policies.onChange(() => {
       // One commit for the whole fleet's new bundles, then they are on the wire.
       this.hosts.inTransaction(() => {
-        for (const name of this.hosts.names()) {
-          const session = agents.session(name);
-          if (session) this.deliver(session);
-          else this.safely(name, () => this.refresh(name));
-        }
+        for (const name of this.hosts.names()) this.deliverHost(name);
       });
     });
   }

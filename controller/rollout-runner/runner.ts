@@ -236,7 +236,7 @@ export class RolloutRunner implements RevisionSelector {
       },
       now: at,
     });
-    this.savedJson.set(rollout, this.o.store.save(rollout));
+    this.save(rollout);
     this.latest.set(policy.name, rollout);
     this.o.log.info(
       { policy: policy.name, rollout: id, from: decision.fromRevision, to: policy.revision, targets: targets.length, stages: rollout.stages.length },
@@ -424,7 +424,7 @@ export class RolloutRunner implements RevisionSelector {
     }
     const saved = stepped.filter(({ policy, rollout }) => {
       try {
-        this.savedJson.set(rollout, this.o.store.save(rollout));
+        this.save(rollout);
         return true;
       } catch (err) {
         this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the events are dropped");
@@ -496,6 +496,11 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   // ---- helpers ----
+
+  /** Stores `r` and keeps the JSON stored for sameState. Throws what RolloutStore.save throws. */
+  private save(r: Rollout): void {
+    this.savedJson.set(r, this.o.store.save(r));
+  }
 
   /** Whether stepping `before` gave `after` with nothing but `updatedAt` changed. */
   private sameState(before: Rollout, after: Rollout): boolean {
