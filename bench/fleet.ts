@@ -15,7 +15,10 @@
  *              (controllerRssBytes, and per agent), and again after --settle-seconds with
  *              only heartbeats (controllerSettledRssBytes; with V8's heap, memory V8 knows as
  *              external, and the rest, malloc'd native memory, from a preloaded bench probe)
- *   CLI        `virtfleet hosts --json` and `compliance --json` latency (median of 3)
+ *   CLI        `virtfleet hosts --json` and `compliance --json` latency (median of --cli-runs,
+ *              3 by default); with --baseline-cli PATH (another build's dist/cli/main.js) each
+ *              run of this build's CLI is followed by one of PATH against the same controller,
+ *              reported as cliHostsBaselineMs / cliComplianceBaselineMs
  *   restart    SIGTERM the controller (Goodbye to all; with --crash SIGKILL: no Goodbye,
  *              the agents notice a dead stream), start it again on the same data folder →
  *              every agent welcomed again (reconnectMs, from the new process's start); failed
@@ -24,7 +27,7 @@
  *
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
  *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
- *      [--fanouts 1]
+ *      [--fanouts 1] [--cli-runs 3] [--baseline-cli PATH]
  *      [--keep]
  */
 import { execFile } from "node:child_process";
@@ -39,7 +42,7 @@ import { AdminClient } from "../cli/admin-client.js";
 import { useAdminDataDir } from "../cli/admin-credentials.js";
 import { parseHostPort } from "../common/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
-import { intArg } from "./lib/cli-args.js";
+import { intArg, stringArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
 import { CLI, ControllerProcess, freePort } from "./loadgen/controller-process.js";
@@ -53,6 +56,8 @@ const DRIFT_RATE = intArg("drift-rate", 20_000);
 const INGEST_SECONDS = intArg("ingest-seconds", 10);
 const SETTLE_SECONDS = intArg("settle-seconds", 30);
 const FANOUTS = intArg("fanouts", 1);
+const CLI_RUNS = intArg("cli-runs", 3);
+const BASELINE_CLI = stringArg("baseline-cli");
 const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
@@ -95,16 +100,25 @@ function newDeliveries(before: Totals, after: Totals): { count: number; lastAt: 
   return { count, lastAt };
 }
 
-async function cliMs(args: string[], dataDir: string, address: string): Promise<number> {
-  const samples: number[] = [];
+/** One timed CLI process (start to exit) of `cli` (a dist/cli/main.js) with `args`. */
+async function timeCli(cli: string, args: string[], dataDir: string, address: string): Promise<number> {
   const auth = MTLS ? ["--data", dataDir] : ["--insecure"];
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    const { stdout } = await run(process.execPath, [CLI, ...args, "--controller", address, "--json", ...auth], { maxBuffer: 512 * 1024 * 1024 });
-    samples.push(performance.now() - t);
-    if (stdout.length < 2) throw new Error(`${args.join(" ")} printed nothing`);
+  const t = performance.now();
+  const { stdout } = await run(process.execPath, [cli, ...args, "--controller", address, "--json", ...auth], { maxBuffer: 512 * 1024 * 1024 });
+  const ms = performance.now() - t;
+  if (stdout.length < 2) throw new Error(`${cli} ${args.join(" ")} printed nothing`);
+  return ms;
+}
+
+/** Median ms of CLI_RUNS runs of this build's CLI, and of BASELINE_CLI interleaved with them when set. */
+async function cliMs(args: string[], dataDir: string, address: string): Promise<{ ms: number; baselineMs?: number }> {
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < CLI_RUNS; i++) {
+    ours.push(await timeCli(CLI, args, dataDir, address));
+    if (BASELINE_CLI) baseline.push(await timeCli(BASELINE_CLI, args, dataDir, address));
   }
-  return Math.round(median(samples));
+  return { ms: Math.round(median(ours)), ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)) } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -188,9 +202,12 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
     const settled = controller.memory();
     const byKind = controller.memoryByKind();
-    const cliHostsMs = await cliMs(["hosts"], dataDir, address);
-    const cliComplianceMs = await cliMs(["compliance"], dataDir, address);
-    progress(`controller RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB settled (heap ${mib(byKind?.heapTotalBytes)}, native ${mib(byKind?.nativeBytes)}); hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms`);
+    const cliHosts = await cliMs(["hosts"], dataDir, address);
+    const cliCompliance = await cliMs(["compliance"], dataDir, address);
+    const cliHostsMs = cliHosts.ms;
+    const cliComplianceMs = cliCompliance.ms;
+    const baselineNote = BASELINE_CLI ? ` (baseline CLI: hosts ${cliHosts.baselineMs} ms, compliance ${cliCompliance.baselineMs} ms)` : "";
+    progress(`controller RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB settled (heap ${mib(byKind?.heapTotalBytes)}, native ${mib(byKind?.nativeBytes)}); hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms${baselineNote}`);
 
     // reconnect storm after a restart
     const firstCpuSeconds = controller.cpuSeconds();
@@ -233,6 +250,7 @@ async function main(): Promise<void> {
       driftEventsStored: stored,
       cliHostsMs,
       cliComplianceMs,
+      ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI, cliHostsBaselineMs: cliHosts.baselineMs, cliComplianceBaselineMs: cliCompliance.baselineMs } : {}),
       controllerCpuSeconds: firstCpuSeconds,
       restartedControllerCpuSeconds: controller.cpuSeconds(),
       loadgenRssBytes: t.rssBytes,

@@ -8,7 +8,10 @@ import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
-import { ADMIN_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ProtocolError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { formatHostPort, type HostPort } from "../common/address.js";
+import { NotFoundError, ProtocolError, ValidationError, VirtfleetError } from "../common/errors.js";
+import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
+import { fleetProto } from "../common/grpc/load-protos.js";
 import type { PlanJson } from "../controller/plan/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 

@@ -1,8 +1,9 @@
 import type * as grpc from "@grpc/grpc-js";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { channelCredentials, OptionError, VirtfleetError } from "../common/index.js";
-import { ADMIN_DIR, ADMIN_FILES, DEFAULT_CONTROLLER_DATA_DIR } from "../controller/index.js";
+import { OptionError, VirtfleetError } from "../common/errors.js";
+import { channelCredentials } from "../common/grpc/credentials.js";
+import { ADMIN_DIR, ADMIN_FILES, DEFAULT_CONTROLLER_DATA_DIR } from "../controller/defaults.js";
 
 /**
  * Where the CLI finds its admin credential, like a kubeconfig: `--data DIR` (set by main.ts on

@@ -2,7 +2,10 @@ import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
-import { ADMIN_CHANNEL_OPTIONS, fleetProto, formatHostPort, NotFoundError, ValidationError, VirtfleetError, type HostPort } from "../common/index.js";
+import { formatHostPort, type HostPort } from "../common/address.js";
+import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
+import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
+import { fleetProto } from "../common/grpc/load-protos.js";
 import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
 
 /** How a live watch ended. */

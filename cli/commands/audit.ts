@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { parseDuration } from "../../common/index.js";
-import { DEFAULT_LISTEN } from "../../controller/index.js";
+import { parseDuration } from "../../common/units.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { parseTimeOrAgo } from "../compliance-options.js";
+import { parseTimeOrAgo } from "../time-option.js";
 import { ExitCode } from "../exit-codes.js";
 import { controllerAddress, insecureFlag } from "../option-parsers.js";
 import { auditToJson, renderAuditTable, renderVerify, verifyToJson } from "../output/audit-view.js";

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
-import { backoffDelay, parseDuration, VirtfleetError, type HostPort } from "../../common/index.js";
-import { DEFAULT_LISTEN, type ComplianceReport } from "../../controller/index.js";
-import { parseTimeOrAgo } from "../compliance-options.js";
+import type { HostPort } from "../../common/address.js";
+import { backoffDelay } from "../../common/backoff.js";
+import { VirtfleetError } from "../../common/errors.js";
+import { parseDuration } from "../../common/units.js";
+import type { ComplianceReport } from "../../controller/compliance/index.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
+import { parseTimeOrAgo } from "../time-option.js";
 import { DriftClient } from "../drift-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { type HostPort } from "../../common/index.js";
-import { DEFAULT_LISTEN } from "../../controller/index.js";
+import type { HostPort } from "../../common/address.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
 import { hostStatusToJson, renderHostStatus } from "../output/host-status-view.js";

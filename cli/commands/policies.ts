@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { OptionError, type HostPort } from "../../common/index.js";
-import { DEFAULT_LISTEN } from "../../controller/index.js";
+import type { HostPort } from "../../common/address.js";
+import { OptionError } from "../../common/errors.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
 import { policiesToJson, renderPolicies } from "../output/policies-view.js";

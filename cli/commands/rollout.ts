@@ -1,6 +1,8 @@
 import type { Command } from "commander";
-import { isNotFound, PATTERNS, ValidationError, type HostPort } from "../../common/index.js";
-import { DEFAULT_LISTEN } from "../../controller/index.js";
+import type { HostPort } from "../../common/address.js";
+import { isNotFound, ValidationError } from "../../common/errors.js";
+import { PATTERNS } from "../../common/policy/names.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { AdminClient, ControllerUnreachableError, type RolloutAction } from "../admin-client.js";
 import { ExitCode } from "../exit-codes.js";

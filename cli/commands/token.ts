@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { OptionError, type HostPort } from "../../common/index.js";
-import { DEFAULT_LISTEN } from "../../controller/index.js";
+import type { HostPort } from "../../common/address.js";
+import { OptionError } from "../../common/errors.js";
+import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
 import { controllerAddress, durationArg, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";

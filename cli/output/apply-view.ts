@@ -1,5 +1,5 @@
 import type { EngineReport, FieldChange, ResourceReport } from "../../agent/engine/index.js";
-import { formatDuration } from "../../common/index.js";
+import { formatDuration } from "../../common/units.js";
 
 /** The `apply --json` document (spec/cli.md), plus extra keys. */
 export interface ApplyJson {

@@ -1,6 +1,8 @@
 import type { HostRecord__Output } from "../../generated/proto/fleet/v1/HostRecord.js";
 import type { FactChange__Output } from "../../generated/proto/fleet/v1/FactChange.js";
-import { ALL_GROUP, formatBytes, formatDuration, type HostFacts } from "../../common/index.js";
+import type { HostFacts } from "../../common/facts.js";
+import { ALL_GROUP } from "../../common/policy/inventory.js";
+import { formatBytes, formatDuration } from "../../common/units.js";
 import { renderTable } from "./table.js";
 
 /** The `hosts --json` element (spec/cli.md), plus extra keys. */

@@ -3,8 +3,9 @@ import { allExist, fingerprintOf, readPemFile, writePrivateFile, x509 } from "..
 import type { ControllerPki } from "./controller-pki.js";
 import { issueAdminCertificate } from "./issue-admin.js";
 
-export const ADMIN_DIR = "admin";
-export const ADMIN_FILES = { key: "key.pem", cert: "cert.pem", ca: "ca.pem" } as const;
+import { ADMIN_DIR, ADMIN_FILES } from "../defaults.js";
+
+export { ADMIN_DIR, ADMIN_FILES };
 export const BOOTSTRAP_ADMIN_NAME = "admin";
 /** The bootstrap credential is issued again when less than this is left. */
 const RENEW_BEFORE_MS = 30 * 86_400_000;
