@@ -11,7 +11,7 @@ import { adminChannelCredentials, NotAuthenticatedError, transportHint } from ".
 import { formatHostPort, type HostPort } from "../common/address.js";
 import { NotFoundError, ProtocolError, ValidationError, VirtfleetError } from "../common/errors.js";
 import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
-import { fleetProto } from "../common/grpc/load-protos.js";
+import { adminProto } from "../common/grpc/load-protos.js";
 import type { PlanJson } from "../controller/plan/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
 
@@ -56,7 +56,7 @@ export class AdminClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
+    this.client = new (adminProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
   }
 
   /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */

@@ -5,7 +5,7 @@ import { adminChannelCredentials, NotAuthenticatedError, transportHint } from ".
 import { formatHostPort, type HostPort } from "../common/address.js";
 import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
 import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
-import { fleetProto } from "../common/grpc/load-protos.js";
+import { adminProto } from "../common/grpc/load-protos.js";
 import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
 
 /** How a live watch ended. */
@@ -25,7 +25,7 @@ export class DriftClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (fleetProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
+    this.client = new (adminProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
   }
 
   listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {

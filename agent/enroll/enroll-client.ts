@@ -4,7 +4,7 @@ import type { EnrollResponse__Output } from "../../generated/proto/fleet/v1/Enro
 import type { EnrollServiceClient } from "../../generated/proto/fleet/v1/EnrollService.js";
 import { channelCredentials } from "../../common/grpc/credentials.js";
 import { CLIENT_CHANNEL_OPTIONS } from "../../common/grpc/limits.js";
-import { fleetProto } from "../../common/grpc/load-protos.js";
+import { agentSideProto } from "../../common/grpc/load-protos.js";
 import { formatHostPort, type HostPort } from "../../common/address.js";
 import { createCsr, fingerprintOf, generateKeyPair, keyMatchesCertificate, keyPairFromPem, privateKeyToPem, x509, type EnrolToken } from "../../common/pki/index.js";
 import { describeCredentials, type AgentCredentials } from "./credential-store.js";
@@ -47,7 +47,7 @@ type Done = (err: grpc.ServiceError | null, res?: EnrollResponse__Output) => voi
 function call(controller: HostPort, tls: { caPem: string; certPem?: string; keyPem?: string }, what: string, run: (c: EnrollServiceClient, deadline: Date, done: Done) => void): Promise<EnrollResponse__Output> {
   const target = formatHostPort(controller);
   // own subchannel pool: a renewed certificate must not ride on a connection made with the old one
-  const client = new (fleetProto().EnrollService)(target, channelCredentials({ insecure: false, tls }), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 });
+  const client = new (agentSideProto().EnrollService)(target, channelCredentials({ insecure: false, tls }), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 });
   return new Promise<EnrollResponse__Output>((resolve, reject) => {
     run(client, new Date(Date.now() + ENROL_CALL_TIMEOUT_MS), (err, res) => {
       client.close();

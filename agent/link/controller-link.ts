@@ -11,7 +11,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "../../common
 import { channelCredentials } from "../../common/grpc/credentials.js";
 import { CLIENT_CHANNEL_OPTIONS } from "../../common/grpc/limits.js";
 import { describeError, ProtocolError } from "../../common/errors.js";
-import { fleetProto } from "../../common/grpc/load-protos.js";
+import { agentSideProto } from "../../common/grpc/load-protos.js";
 import { formatHostPort, type HostPort } from "../../common/address.js";
 import type { Logger } from "../../common/logging.js";
 import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from "./link-state.js";
@@ -211,8 +211,8 @@ export class ControllerLink {
     try {
       // secure: an own subchannel pool, so a renewed certificate never rides an old connection
       client = credentials
-        ? new (fleetProto().AgentService)(target, credentials(), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 })
-        : new (fleetProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
+        ? new (agentSideProto().AgentService)(target, credentials(), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 })
+        : new (agentSideProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
     } catch (err) {
       // Bad credentials are not transient: fail loudly, but keep the state machine honest.
       this.log.error({ err: describeError(err) }, "cannot create controller client");

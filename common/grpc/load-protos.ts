@@ -19,16 +19,43 @@ const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 export type FleetProto = AgentProto["fleet"]["v1"] & AdminProto["fleet"]["v1"] & EnrollProto["fleet"]["v1"];
+/** What an agent speaks: the agent stream and enrolment, not the admin API. */
+export type AgentSideProto = AgentProto["fleet"]["v1"] & EnrollProto["fleet"]["v1"];
+/** What the CLI speaks: the admin API. */
+export type AdminProtoPackage = AdminProto["fleet"]["v1"];
 
-let cached: FleetProto | undefined;
+const AGENT = "fleet/v1/agent.proto";
+const ADMIN = "fleet/v1/admin.proto";
+const ENROLL = "fleet/v1/enroll.proto";
+const loaded = new Map<string, unknown>();
 
-/** Loads proto/fleet/v1/*.proto once and returns the typed `fleet.v1` package. */
-export function fleetProto(): FleetProto {
-  if (!cached) {
+/** The `fleet.v1` package of `files` (under proto/), loaded once per set of files. */
+function load<T>(files: readonly string[]): T {
+  const key = files.join(",");
+  let pkg = loaded.get(key);
+  if (!pkg) {
     const root = dirname(dirname(dirname(findUp("proto/fleet/v1/agent.proto"))));
-    const def = protoLoader.loadSync(["fleet/v1/agent.proto", "fleet/v1/admin.proto", "fleet/v1/enroll.proto"], { ...LOADER_OPTIONS, includeDirs: [root] });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as AgentProto & AdminProto & EnrollProto;
-    cached = pkg.fleet.v1 as FleetProto;
+    const def = protoLoader.loadSync([...files], { ...LOADER_OPTIONS, includeDirs: [root] });
+    pkg = (grpc.loadPackageDefinition(def) as unknown as { fleet: { v1: unknown } }).fleet.v1;
+    loaded.set(key, pkg);
   }
-  return cached;
+  return pkg as T;
+}
+
+/** The whole `fleet.v1` package (agent, admin and enrolment services): the controller's. */
+export function fleetProto(): FleetProto {
+  return load<FleetProto>([AGENT, ADMIN, ENROLL]);
+}
+
+/**
+ * Only the agent stream and enrolment: the agent process does not load the admin API's
+ * definitions (~0.4 MB of live heap, more while loading).
+ */
+export function agentSideProto(): AgentSideProto {
+  return load<AgentSideProto>([AGENT, ENROLL]);
+}
+
+/** Only the admin API: the CLI's. */
+export function adminProto(): AdminProtoPackage {
+  return load<AdminProtoPackage>([ADMIN]);
 }
