@@ -3,7 +3,9 @@
  * real protocol over real gRPC on loopback, real mTLS with --mtls, one identity per agent).
  * Phases, against a fresh controller (new store; with --mtls the CA is cached between runs):
  *   connect    all N agents started at once → every one welcomed (connectMs)
- *   fan-out    a policy revision written to the policies folder → every agent received the
+ *   fan-out    once every agent's first Report (its answer to the first bundle) is stored
+ *              (firstReportsStoredMs after the last first bundle), a policy revision written
+ *              to the policies folder → every agent received the
  *              new bundle (fanoutMs; the policy rolls out at once: canary 0, batch 100%,
  *              soak 0s, after the plan stage every agent answers); with --fanouts K, K
  *              revisions one after another (each once the previous rollout succeeded),
@@ -111,14 +113,14 @@ async function timeCli(cli: string, args: string[], dataDir: string, address: st
 }
 
 /** Median ms of CLI_RUNS runs of this build's CLI, and of BASELINE_CLI interleaved with them when set. */
-async function cliMs(args: string[], dataDir: string, address: string): Promise<{ ms: number; baselineMs?: number }> {
+async function cliMs(args: string[], dataDir: string, address: string): Promise<{ ms: number; samplesMs: number[]; baselineMs?: number; baselineSamplesMs?: number[] }> {
   const ours: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < CLI_RUNS; i++) {
     ours.push(await timeCli(CLI, args, dataDir, address));
     if (BASELINE_CLI) baseline.push(await timeCli(BASELINE_CLI, args, dataDir, address));
   }
-  return { ms: Math.round(median(ours)), ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)) } : {}) };
+  return { ms: Math.round(median(ours)), samplesMs: ours.map(Math.round), ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)), baselineSamplesMs: baseline.map(Math.round) } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -160,6 +162,12 @@ async function main(): Promise<void> {
     const coldDeferred = t.deferredAttempts;
     progress(`connected ${t.connected} in ${connectMs} ms (${coldFailures} failed attempts)`);
     await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
+    // Each agent answers its first bundle with a Report; the fan-out is measured from a fleet
+    // whose first Reports are stored, not while the controller still ingests the cold start's.
+    const firstBundlesAt = Date.now();
+    await until("every agent's first Report stored", () => (reportedHosts(dataDir) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 250);
+    const firstReportsStoredMs = Date.now() - firstBundlesAt;
+    progress(`every agent's first Report stored ${firstReportsStoredMs} ms after the last first bundle`);
 
     // fan-out of new revisions, one after another
     let previousRevision = (await rolloutWhere(address, dataDir, "the first revision's rollout", () => true)).revision;
@@ -239,6 +247,7 @@ async function main(): Promise<void> {
       controllerSettledNativeBytes: byKind?.nativeBytes,
       restart: CRASH ? "crash" : "graceful",
       rolloutMs,
+      firstReportsStoredMs,
       ...(FANOUTS > 1 ? { fanoutsMs, rolloutsMs } : {}),
       rssPerAgentBytes: Math.round(memory.rss / AGENTS),
       coldFailedAttempts: coldFailures,
@@ -250,7 +259,8 @@ async function main(): Promise<void> {
       driftEventsStored: stored,
       cliHostsMs,
       cliComplianceMs,
-      ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI, cliHostsBaselineMs: cliHosts.baselineMs, cliComplianceBaselineMs: cliCompliance.baselineMs } : {}),
+      cliComplianceSamplesMs: cliCompliance.samplesMs,
+      ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI, cliHostsBaselineMs: cliHosts.baselineMs, cliComplianceBaselineMs: cliCompliance.baselineMs, cliComplianceBaselineSamplesMs: cliCompliance.baselineSamplesMs } : {}),
       controllerCpuSeconds: firstCpuSeconds,
       restartedControllerCpuSeconds: controller.cpuSeconds(),
       loadgenRssBytes: t.rssBytes,
@@ -276,6 +286,16 @@ async function rolloutWhere(address: string, dataDir: string, what: string, ok: 
     }, PHASE_TIMEOUT_MS, 50);
   } finally {
     admin.close();
+  }
+}
+
+/** Hosts the controller has stored a Report of (read while it runs: WAL lets a reader in). */
+function reportedHosts(dataDir: string): number {
+  const db = new Database(join(dataDir, "controller.db"), { readonly: true });
+  try {
+    return (db.prepare("SELECT COUNT(*) AS n FROM hosts WHERE last_report_at IS NOT NULL").get() as { n: number }).n;
+  } finally {
+    db.close();
   }
 }
 
