@@ -10,3 +10,5 @@ export const DEFAULT_CONTROLLER_DATA_DIR = ".virtfleet/controller";
 /** The admin credential's folder inside the data folder, and its files (written by the controller at start). */
 export const ADMIN_DIR = "admin";
 export const ADMIN_FILES = { key: "key.pem", cert: "cert.pem", ca: "ca.pem" } as const;
+/** Longest wait for the hosts' dry-run answers an admin may ask of `plan`. */
+export const MAX_PLAN_TIMEOUT_MS = 300_000;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { formatDuration, OptionError } from "../../common/index.js";
-import { MAX_PLAN_TIMEOUT_MS } from "../../controller/rollout-runner/index.js";
+import { OptionError } from "../../common/errors.js";
+import { formatDuration } from "../../common/units.js";
+import { MAX_PLAN_TIMEOUT_MS } from "../../controller/defaults.js";
 import { durationArg } from "../option-parsers.js";
 import { renderPlan } from "../output/plan-view.js";
 import { adminCommand, policyArg, withPolicyClient, type AdminFlags } from "./rollout.js";

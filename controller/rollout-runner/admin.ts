@@ -6,10 +6,11 @@ import { goodRevision, rolloutStatusJson, RolloutStateError, type Rollout } from
 import { DEFAULT_PLAN_TIMEOUT_MS } from "./fleet-plan.js";
 import type { RolloutCommand, RolloutRunner } from "./runner.js";
 import type { PlanJson } from "../plan/index.js";
+import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 
 const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
-/** Longest plan wait an admin may ask for. */
-export const MAX_PLAN_TIMEOUT_MS = 300_000;
+/** Longest plan wait an admin may ask for (shared with the CLI through controller/defaults.ts). */
+export { MAX_PLAN_TIMEOUT_MS };
 const MAX_REASON = 500;
 
 export interface RolloutAdminDeps {

@@ -8,7 +8,7 @@ import { staticImportGraph } from "../../harness/import-graph.js";
  * (SQLite, the scheduler, the policies watcher), the common/index.ts barrel with the policy
  * parser (yaml, TypeBox, Ajv), the logger or the certificate library.
  */
-const COMMANDS = ["hosts", "drift", "rollout", "audit", "token", "cert", "policies"];
+const COMMANDS = ["hosts", "drift", "rollout", "audit", "token", "cert", "policies", "plan"];
 const HEAVY_PACKAGES = ["yaml", "@sinclair/typebox", "ajv", "better-sqlite3", "node-cron", "chokidar", "pino", "@peculiar/x509"];
 
 describe.each(COMMANDS)("`virtfleet %s`'s static import graph", { timeout: 60_000 }, (command) => {
