@@ -289,24 +289,24 @@ async function rolloutWhere(address: string, dataDir: string, what: string, ok: 
   }
 }
 
-/** Hosts the controller has stored a Report of (read while it runs: WAL lets a reader in). */
-function reportedHosts(dataDir: string): number {
+/** One COUNT(*) from the controller's store (read-only; WAL lets a reader in while it runs). */
+function countRows(dataDir: string, sql: string): number {
   const db = new Database(join(dataDir, "controller.db"), { readonly: true });
   try {
-    return (db.prepare("SELECT COUNT(*) AS n FROM hosts WHERE last_report_at IS NOT NULL").get() as { n: number }).n;
+    return (db.prepare(sql).get() as { n: number }).n;
   } finally {
     db.close();
   }
 }
 
+/** Hosts the controller has stored a Report of. */
+function reportedHosts(dataDir: string): number {
+  return countRows(dataDir, "SELECT COUNT(*) AS n FROM hosts WHERE last_report_at IS NOT NULL");
+}
+
 /** Drift rows the controller stored (read after it stopped). */
 function countDrift(dataDir: string): number {
-  const db = new Database(join(dataDir, "controller.db"), { readonly: true });
-  try {
-    return (db.prepare("SELECT COUNT(*) AS n FROM drift_events").get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return countRows(dataDir, "SELECT COUNT(*) AS n FROM drift_events");
 }
 
 function mib(bytes: number | undefined): string {

@@ -54,7 +54,6 @@ export interface ControllerOptions {
 
 /** How long a rollout's plan stage waits for the hosts' dry-run answers (0 = no plan stage). */
 export const DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS = 10_000;
-export { DEFAULT_LISTEN, DEFAULT_CONTROLLER_DATA_DIR } from "./defaults.js";
 /** How often history past its retention is pruned. */
 export const RETENTION_INTERVAL_MS = 3_600_000;
 /** How long `stop()` lets in-flight calls finish before cutting them. */

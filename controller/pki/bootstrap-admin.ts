@@ -2,10 +2,8 @@ import { join } from "node:path";
 import { allExist, fingerprintOf, readPemFile, writePrivateFile, x509 } from "../../common/pki/index.js";
 import type { ControllerPki } from "./controller-pki.js";
 import { issueAdminCertificate } from "./issue-admin.js";
-
 import { ADMIN_DIR, ADMIN_FILES } from "../defaults.js";
 
-export { ADMIN_DIR, ADMIN_FILES };
 export const BOOTSTRAP_ADMIN_NAME = "admin";
 /** The bootstrap credential is issued again when less than this is left. */
 const RENEW_BEFORE_MS = 30 * 86_400_000;

@@ -9,8 +9,6 @@ import type { PlanJson } from "../plan/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 
 const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
-/** Longest plan wait an admin may ask for (shared with the CLI through controller/defaults.ts). */
-export { MAX_PLAN_TIMEOUT_MS };
 const MAX_REASON = 500;
 
 export interface RolloutAdminDeps {
