@@ -19,7 +19,8 @@
  *
  * Run: npm run build && node dist/bench/agent-footprint.js [--idle-minutes 10] [--soak-minutes 30]
  *        [--guests 20] [--drift-every 30] [--plans 5] [--json] [--heap-snapshots] [--resync-seconds 300]
- *        [--agent-node-flags "--max-semi-space-size=1"]
+ *        [--agent-node-flags "--max-semi-space-size=1"] [--agent-cli OTHER/dist/cli/main.js]
+ *        (--agent-cli: run the agent from another CLI entry, e.g. the unbundled dist/cli/main.js)
  * Short mode (npm run bench): --idle-minutes 2 --soak-minutes 5
  * Needs root (reads /proc, resets VmHWM) and a running libvirtd. Guests are named
  * vft-bfoot-<hex>-NN and removed afterwards (also on Ctrl-C). --heap-snapshots starts the
@@ -39,7 +40,8 @@ import { DriftClient } from "../cli/drift-client.js";
 import { parseHostPort, projectRoot } from "../common/index.js";
 import { CONTROLLER_DB_FILE } from "../controller/store/index.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
-import { intArg } from "./lib/cli-args.js";
+import { intArg, stringArg } from "./lib/cli-args.js";
+import { SHIPPED_CLI } from "./lib/shipped-cli.js";
 import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { clockTicks, resetPeakRss, sampleProc, slope, type ProcSample } from "./lib/proc-sample.js";
 import { median, quantile } from "./lib/stats.js";
@@ -78,7 +80,9 @@ const hex = randomBytes(3).toString("hex");
 const prefix = `vft-bfoot-${hex}-`;
 const host = `${prefix}host`;
 const names = Array.from({ length: GUESTS }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
-const CLI = join(projectRoot(), "dist", "cli", "main.js");
+/** The controller always runs the shipped CLI; the agent too unless --agent-cli names another build's entry (A/B runs). */
+const CLI = SHIPPED_CLI;
+const AGENT_CLI = stringArg("agent-cli") ?? SHIPPED_CLI;
 const CLK = clockTicks();
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -134,9 +138,9 @@ class Child {
   }
 }
 
-/** `node [nodeFlags] dist/cli/main.js args…` with exactly `env`. */
-function startCli(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], cwd?: string): Child {
-  const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env, cwd });
+/** `node [nodeFlags] CLI args…` with exactly `env`. */
+function startCli(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], cwd?: string, cli: string = CLI): Child {
+  const child = spawn(process.execPath, [...nodeFlags, cli, ...args], { stdio: ["ignore", "pipe", "pipe"], env, cwd });
   return new Child(child);
 }
 
@@ -394,6 +398,7 @@ async function main(): Promise<void> {
     agentEnv,
     [...AGENT_NODE_FLAGS, ...(heapDir ? ["--heapsnapshot-signal=SIGUSR2"] : [])],
     heapDir,
+    AGENT_CLI,
   ));
   const pid = agent.proc.pid!;
   const sampler = (state.sampler = new Sampler(pid));
@@ -567,6 +572,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     command: `node ${process.argv.slice(1).join(" ")}`,
     agentNodeFlags: AGENT_NODE_FLAGS,
+    agentCli: AGENT_CLI,
     commit,
     machine,
     guests: GUESTS,
@@ -660,7 +666,7 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${machine.cores} cores, ${machine.cpu}, kernel ${machine.kernel}, node ${machine.node}, ${machine.memGiB} GiB, load ${machine.loadavg.join(" ")}, date ${started.toISOString().slice(0, 16)}Z`,
   );
-  console.log(`commit ${r.commit}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`);
+  console.log(`commit ${r.commit}${AGENT_CLI !== SHIPPED_CLI ? `; agent CLI ${AGENT_CLI}` : ""}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`);
   console.log("| measure | result | target |");
   console.log("|---|---:|---|");
   console.log(`| converge ${GUESTS} guests from an empty state folder (agent start → host compliant) | ${fmt(r.converge.seconds)} s, ${fmt(r.converge.cpuSeconds, 2)} CPU-s | - |`);

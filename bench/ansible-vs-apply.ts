@@ -2,7 +2,7 @@
  * Benchmark (issue 8, item 5): convergence speed side by side. N tiny guests (default 20)
  * converged from nothing (define + start) and then re-checked when in sync, by
  *
- *   (a) virtfleet: the real CLI process, `node dist/cli/main.js apply POLICY.yaml --local --json`,
+ *   (a) virtfleet: the real CLI process, `node dist/bin/virtfleet.js apply POLICY.yaml --local --json`,
  *       timed end to end (process start to exit), then the same command again (the re-check,
  *       which must change nothing);
  *   (b) Ansible: `ansible-playbook bench/ansible/converge.yml` (localhost, connection local)
@@ -40,6 +40,7 @@ import { loadPolicies, resolveHostPolicies, type DomainSpec } from "../common/in
 import { tinyDomainSpec } from "../test/harness/specs.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
+import { SHIPPED_CLI } from "./lib/shipped-cli.js";
 
 const execFileP = promisify(execFile);
 
@@ -52,7 +53,7 @@ const policyName = `vft-bans-${hex}`;
 const names = Array.from({ length: GUESTS }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const cliMain = join(repoRoot, "dist/cli/main.js");
+const cliMain = SHIPPED_CLI;
 const playbook = join(repoRoot, "bench/ansible/converge.yml");
 const CHILD_TIMEOUT_MS = 15 * 60_000;
 

@@ -17,18 +17,19 @@ import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
-import { fleetProto, projectRoot } from "../common/index.js";
+import { fleetProto } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
+import { SHIPPED_CLI } from "./lib/shipped-cli.js";
 
 const run = promisify(execFile);
 const INJECTIONS = intArg("injections", 50);
 const prefix = `vft-blat-${randomBytes(3).toString("hex")}-`;
 const guest = `${prefix}g1`;
 const host = `${prefix}host`;
-const CLI = join(projectRoot(), "dist", "cli", "main.js");
+const CLI = SHIPPED_CLI;
 
 function start(args: string[]): { child: ChildProcess; stdout: () => string } {
   let out = "";

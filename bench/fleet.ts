@@ -18,7 +18,7 @@
  *              only heartbeats (controllerSettledRssBytes; with V8's heap, memory V8 knows as
  *              external, and the rest, malloc'd native memory, from a preloaded bench probe)
  *   CLI        `virtfleet hosts --json` and `compliance --json` latency (median of --cli-runs,
- *              3 by default); with --baseline-cli PATH (another build's dist/cli/main.js) each
+ *              3 by default); with --baseline-cli PATH (another build's CLI entry, e.g. its dist/bin/virtfleet.js) each
  *              run of this build's CLI is followed by one of PATH against the same controller,
  *              reported as cliHostsBaselineMs / cliComplianceBaselineMs
  *   restart    SIGTERM the controller (Goodbye to all; with --crash SIGKILL: no Goodbye,
@@ -30,10 +30,11 @@
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
  *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
  *      [--fanouts 1] [--cli-runs 3] [--baseline-cli PATH]
+ *      [--controller-preload /usr/lib/x86_64-linux-gnu/libmimalloc.so.2]
  *      [--keep]
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -60,6 +61,12 @@ const SETTLE_SECONDS = intArg("settle-seconds", 30);
 const FANOUTS = intArg("fanouts", 1);
 const CLI_RUNS = intArg("cli-runs", 3);
 const BASELINE_CLI = stringArg("baseline-cli");
+/** --controller-preload PATH: a malloc library for the controller process (LD_PRELOAD), e.g. mimalloc (docs/design/scale.md, "Seventh round"). */
+const CONTROLLER_PRELOAD = stringArg("controller-preload");
+if (CONTROLLER_PRELOAD !== undefined && !existsSync(CONTROLLER_PRELOAD)) {
+  console.error(`--controller-preload: ${CONTROLLER_PRELOAD} does not exist (mimalloc: apt-get install libmimalloc2.0)`);
+  process.exit(2);
+}
 const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
@@ -102,7 +109,7 @@ function newDeliveries(before: Totals, after: Totals): { count: number; lastAt: 
   return { count, lastAt };
 }
 
-/** One timed CLI process (start to exit) of `cli` (a dist/cli/main.js) with `args`. */
+/** One timed CLI process (start to exit) of `cli` (a CLI entry file) with `args`. */
 async function timeCli(cli: string, args: string[], dataDir: string, address: string): Promise<number> {
   const auth = MTLS ? ["--data", dataDir] : ["--insecure"];
   const t = performance.now();
@@ -144,6 +151,7 @@ async function main(): Promise<void> {
   const controller = new ControllerProcess(
     ["--listen", address, "--data", dataDir, "--policies", policiesDir, ...(MTLS ? [] : ["--insecure"]), "--max-connections", String(AGENTS + 1_000), "--max-connections-per-address", String(AGENTS + 1_000)],
     join(dir, "controller.log"),
+    CONTROLLER_PRELOAD,
   );
   let pool: WorkerPool | undefined;
   try {
@@ -238,6 +246,7 @@ async function main(): Promise<void> {
       ingestPerSec,
       controllerRssBytes: memory.rss,
       mtls: MTLS,
+      controllerPreload: CONTROLLER_PRELOAD ?? null,
       controllerPeakRssBytes: memory.peak,
       controllerSettledRssBytes: settled.rss,
       settleSeconds: SETTLE_SECONDS,

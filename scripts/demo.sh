@@ -15,7 +15,7 @@ bash scripts/ensure-deps.sh
 listen=${VIRTFLEET_LISTEN:-127.0.0.1:7443}
 dir=${VIRTFLEET_DEMO_DIR:-$PWD/.virtfleet}
 mkdir -p "$dir"
-cli="node dist/cli/main.js"
+cli="node dist/bin/virtfleet.js"
 
 
 cleanup() {

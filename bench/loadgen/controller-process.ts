@@ -3,12 +3,12 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { projectRoot } from "../../common/index.js";
 import { clockTicks, sampleProc } from "../lib/proc-sample.js";
+import { SHIPPED_CLI } from "../lib/shipped-cli.js";
 import { until } from "../lib/until.js";
 import type { MemorySample } from "./memory-probe.js";
 
-export const CLI = join(projectRoot(), "dist", "cli", "main.js");
+export const CLI = SHIPPED_CLI;
 const MEMORY_PROBE = join(dirname(fileURLToPath(import.meta.url)), "memory-probe.js");
 const CLOCK_TICKS = clockTicks();
 
@@ -21,6 +21,8 @@ export class ControllerProcess {
   constructor(
     private readonly args: string[],
     private readonly logFile: string,
+    /** A malloc library the controller process preloads (LD_PRELOAD); the load generator keeps glibc's. */
+    private readonly mallocPreload?: string,
     /** Where the preloaded memory probe (memory-probe.ts) writes its samples. */
     private readonly memoryProbeFile = `${logFile}.memory.json`,
   ) {}
@@ -37,7 +39,12 @@ export class ControllerProcess {
     // VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controller.
     const nodeArgs = (process.env.VIRTFLEET_BENCH_CONTROLLER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
     const probe = ["--import", pathToFileURL(MEMORY_PROBE).href];
-    const env = { ...process.env, VIRTFLEET_LOG_LEVEL: process.env.VIRTFLEET_LOG_LEVEL ?? "info", VIRTFLEET_BENCH_MEMORY_PROBE: this.memoryProbeFile };
+    const env = {
+      ...process.env,
+      VIRTFLEET_LOG_LEVEL: process.env.VIRTFLEET_LOG_LEVEL ?? "info",
+      VIRTFLEET_BENCH_MEMORY_PROBE: this.memoryProbeFile,
+      ...(this.mallocPreload ? { LD_PRELOAD: this.mallocPreload } : {}),
+    };
     const child = spawn(process.execPath, [...nodeArgs, ...probe, CLI, "controller", ...this.args], { stdio: ["ignore", "pipe", out], env });
     closeSync(out);
     this.child = child;

@@ -5,8 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../common/index.js";
 
-/** The built CLI; e2e tests run real processes, so `npm run build` must have run (npm test does). */
-export const CLI = join(projectRoot(), "dist", "cli", "main.js");
+/**
+ * The built CLI as shipped (package.json "bin": the bundle scripts/bundle-cli.mjs writes); e2e
+ * tests run real processes, so `npm run build` must have run (npm test does).
+ */
+export const CLI = join(projectRoot(), "dist", "bin", "virtfleet.js");
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' (npm test does it for you)`);

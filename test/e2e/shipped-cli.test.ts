@@ -1,0 +1,65 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { VERSION } from "../../common/version.js";
+import { assertBuilt, CLI } from "../harness/processes.js";
+
+const run = promisify(execFile);
+
+interface Metafile {
+  outputs: Record<string, { entryPoint?: string; imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }>;
+}
+
+/**
+ * The shipped `virtfleet` (package.json "bin") is the esbuild bundle scripts/bundle-cli.mjs writes
+ * to dist/bin/, one chunk set per command. These checks read its metafile: what a command's
+ * process loads at start is the command's chunk plus every chunk it imports statically.
+ */
+describe("the shipped CLI bundle", () => {
+  assertBuilt();
+  const meta = JSON.parse(readFileSync(join(dirname(CLI), "meta.json"), "utf8")) as Metafile;
+  const root = dirname(dirname(dirname(CLI)));
+  const key = (file: string) => Object.keys(meta.outputs).find((o) => join(root, o) === file);
+
+  /** The source files of the chunks loaded statically from the output holding `entryPoint` (or the CLI entry). */
+  function loadedInputs(entryPoint?: string): string[] {
+    const start = entryPoint === undefined ? key(CLI) : Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entryPoint);
+    expect(start, entryPoint ?? CLI).toBeDefined();
+    const seen = new Set<string>();
+    const todo = [start!];
+    while (todo.length > 0) {
+      const out = todo.pop()!;
+      if (seen.has(out)) continue;
+      seen.add(out);
+      for (const imp of meta.outputs[out]!.imports) if (imp.kind === "import-statement" && meta.outputs[imp.path]) todo.push(imp.path);
+    }
+    return [...seen].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
+  }
+
+  it("runs (the bundle finds package.json and its version from dist/bin/)", async () => {
+    const { stdout } = await run(process.execPath, [CLI, "--version"]);
+    expect(stdout.trim()).toBe(VERSION);
+  });
+
+  it("`virtfleet agent` loads the agent and its gRPC client, none of the controller, other commands or the policy parser", () => {
+    const inputs = [...loadedInputs(), ...loadedInputs("cli/commands/agent.ts")];
+    expect(inputs).toContain("agent/agent.ts");
+    expect(inputs.some((f) => f.includes("node_modules/@grpc/grpc-js/"))).toBe(true);
+    expect(inputs.filter((f) => f.startsWith("controller/"))).toEqual([]);
+    expect(inputs.filter((f) => f.startsWith("cli/commands/") && f !== "cli/commands/agent.ts")).toEqual([]);
+    for (const heavy of ["yaml", "ajv", "@sinclair/typebox", "node-cron", "chokidar", "@peculiar/x509"]) {
+      expect(inputs.filter((f) => f.includes(`node_modules/${heavy}/`)), heavy).toEqual([]);
+    }
+  });
+
+  it("`virtfleet controller` gets the controller from its command's chunks", () => {
+    expect(loadedInputs("cli/commands/controller.ts")).toContain("controller/controller.ts");
+  });
+
+  it("keeps the native SQLite binding out of the bundle (loaded from node_modules)", () => {
+    const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+    expect(all.filter((f) => f.includes("node_modules/better-sqlite3/"))).toEqual([]);
+  });
+});
