@@ -41,7 +41,7 @@ import { parseHostPort, projectRoot } from "../common/index.js";
 import { CONTROLLER_DB_FILE } from "../controller/store/index.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { intArg, stringArg } from "./lib/cli-args.js";
-import { SHIPPED_CLI } from "./lib/shipped-cli.js";
+import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { clockTicks, resetPeakRss, sampleProc, slope, type ProcSample } from "./lib/proc-sample.js";
 import { median, quantile } from "./lib/stats.js";
@@ -81,8 +81,7 @@ const prefix = `vft-bfoot-${hex}-`;
 const host = `${prefix}host`;
 const names = Array.from({ length: GUESTS }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
 /** The controller always runs the shipped CLI; the agent too unless --agent-cli names another build's entry (A/B runs). */
-const CLI = SHIPPED_CLI;
-const AGENT_CLI = stringArg("agent-cli") ?? SHIPPED_CLI;
+const AGENT_CLI = stringArg("agent-cli") ?? CLI;
 const CLK = clockTicks();
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -666,7 +665,7 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${machine.cores} cores, ${machine.cpu}, kernel ${machine.kernel}, node ${machine.node}, ${machine.memGiB} GiB, load ${machine.loadavg.join(" ")}, date ${started.toISOString().slice(0, 16)}Z`,
   );
-  console.log(`commit ${r.commit}${AGENT_CLI !== SHIPPED_CLI ? `; agent CLI ${AGENT_CLI}` : ""}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`);
+  console.log(`commit ${r.commit}${AGENT_CLI !== CLI ? `; agent CLI ${AGENT_CLI}` : ""}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`);
   console.log("| measure | result | target |");
   console.log("|---|---:|---|");
   console.log(`| converge ${GUESTS} guests from an empty state folder (agent start → host compliant) | ${fmt(r.converge.seconds)} s, ${fmt(r.converge.cpuSeconds, 2)} CPU-s | - |`);

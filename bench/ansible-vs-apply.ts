@@ -40,7 +40,7 @@ import { loadPolicies, resolveHostPolicies, type DomainSpec } from "../common/in
 import { tinyDomainSpec } from "../test/harness/specs.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
-import { SHIPPED_CLI } from "./lib/shipped-cli.js";
+import { SHIPPED_CLI as cliMain } from "./lib/shipped-cli.js";
 
 const execFileP = promisify(execFile);
 
@@ -53,7 +53,6 @@ const policyName = `vft-bans-${hex}`;
 const names = Array.from({ length: GUESTS }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const cliMain = SHIPPED_CLI;
 const playbook = join(repoRoot, "bench/ansible/converge.yml");
 const CHILD_TIMEOUT_MS = 15 * 60_000;
 

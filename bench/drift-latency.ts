@@ -22,14 +22,13 @@ import { intArg } from "./lib/cli-args.js";
 import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
-import { SHIPPED_CLI } from "./lib/shipped-cli.js";
+import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 
 const run = promisify(execFile);
 const INJECTIONS = intArg("injections", 50);
 const prefix = `vft-blat-${randomBytes(3).toString("hex")}-`;
 const guest = `${prefix}g1`;
 const host = `${prefix}host`;
-const CLI = SHIPPED_CLI;
 
 function start(args: string[]): { child: ChildProcess; stdout: () => string } {
   let out = "";

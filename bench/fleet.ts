@@ -48,7 +48,8 @@ import type { RolloutStatusJson } from "../controller/rollout/index.js";
 import { intArg, stringArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
-import { CLI, ControllerProcess, freePort } from "./loadgen/controller-process.js";
+import { ControllerProcess, freePort } from "./loadgen/controller-process.js";
+import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 import { identitiesFile, identityCacheDir, installCa, prepareIdentities, recordIdentities } from "./loadgen/identities.js";
 import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
 

@@ -28,13 +28,12 @@ import type { RolloutStatusJson } from "../controller/rollout/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
-import { SHIPPED_CLI } from "./lib/shipped-cli.js";
+import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 
 const run = promisify(execFile);
 const RUNS = intArg("runs", 5);
 const HOSTS = intArg("hosts", 4);
 const prefix = `vft-brol-${randomBytes(3).toString("hex")}-`;
-const CLI = SHIPPED_CLI;
 const POLICY = "bench-rollout";
 
 type Mode = "staged" | "all at once";

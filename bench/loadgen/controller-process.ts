@@ -4,11 +4,10 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { clockTicks, sampleProc } from "../lib/proc-sample.js";
-import { SHIPPED_CLI } from "../lib/shipped-cli.js";
+import { SHIPPED_CLI as CLI } from "../lib/shipped-cli.js";
 import { until } from "../lib/until.js";
 import type { MemorySample } from "./memory-probe.js";
 
-export const CLI = SHIPPED_CLI;
 const MEMORY_PROBE = join(dirname(fileURLToPath(import.meta.url)), "memory-probe.js");
 const CLOCK_TICKS = clockTicks();
 

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../common/paths.js";
 import { VERSION } from "../../common/version.js";
 import { assertBuilt, CLI } from "../harness/processes.js";
 
@@ -20,13 +21,12 @@ interface Metafile {
 describe("the shipped CLI bundle", () => {
   assertBuilt();
   const meta = JSON.parse(readFileSync(join(dirname(CLI), "meta.json"), "utf8")) as Metafile;
-  const root = dirname(dirname(dirname(CLI)));
-  const key = (file: string) => Object.keys(meta.outputs).find((o) => join(root, o) === file);
+  const cliKey = relative(projectRoot(), CLI); // the metafile's keys are relative to the project root
 
   /** The source files of the chunks loaded statically from the output holding `entryPoint` (or the CLI entry). */
   function loadedInputs(entryPoint?: string): string[] {
-    const start = entryPoint === undefined ? key(CLI) : Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entryPoint);
-    expect(start, entryPoint ?? CLI).toBeDefined();
+    const start = entryPoint === undefined ? cliKey : Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entryPoint);
+    expect(meta.outputs[start!], entryPoint ?? CLI).toBeDefined();
     const seen = new Set<string>();
     const todo = [start!];
     while (todo.length > 0) {
