@@ -69,6 +69,20 @@ async function responsive(ms = 5_000): Promise<void> {
   expect(Date.now() - t).toBeLessThan(ms);
 }
 
+/** What a failed wait needs to be explained: libvirt's view, the policy's rollout and the agent's last log lines. */
+async function convergenceDiagnostics(policyName: string, guest: string, pool: string): Promise<string> {
+  const dominfo = await virshResult("dominfo", guest);
+  const seed = await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool);
+  const rollout = await cli("rollout", "status", policyName, "--json");
+  const agentLines = agent.logs().slice(-40).map((l) => JSON.stringify(l));
+  return [
+    `virsh dominfo ${guest}: exit ${dominfo.code}; vol-info of the seed: exit ${seed.code}`,
+    `rollout status ${policyName}: exit ${rollout.code} ${rollout.stdout.slice(0, 3_000)}${rollout.stderr.slice(0, 500)}`,
+    `the agent's last log lines:`,
+    ...agentLines,
+  ].join("\n");
+}
+
 const policy = (name: string, resources: object) => stringify({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name }, spec: { resources } });
 
 beforeAll(async () => {
@@ -188,7 +202,11 @@ describe("secrets through controller and agent", () => {
       }),
     );
     const seed = join(poolPath, `${guest}-cidata.iso`);
-    await waitFor("the guest and its seed", async () => ((await virshResult("dominfo", guest)).code === 0 && (await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool)).code === 0 ? true : undefined), 30_000, 250);
+    await waitFor("the guest and its seed", async () => ((await virshResult("dominfo", guest)).code === 0 && (await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool)).code === 0 ? true : undefined), 45_000, 250).catch(
+      async (err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await convergenceDiagnostics("secrets", guest, pool)}`);
+      },
+    );
 
     // Drift: the seed replaced out of band with one carrying another hash; the next resync (2 s) sees it.
     await writeSeedIso(seed, renderSeed(guest, { hostname: "ci", users: [{ name: "ops", groups: [], sudo: "ALL=(ALL) NOPASSWD:ALL", passwordHash: HASH_2, sshAuthorizedKeys: [] }], packages: [], packageUpdate: false }));
