@@ -204,7 +204,8 @@ describe("secrets through controller and agent", () => {
     const seed = join(poolPath, `${guest}-cidata.iso`);
     await waitFor("the guest and its seed", async () => ((await virshResult("dominfo", guest)).code === 0 && (await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool)).code === 0 ? true : undefined), 45_000, 250).catch(
       async (err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await convergenceDiagnostics("secrets", guest, pool)}`);
+        const why = await convergenceDiagnostics("secrets", guest, pool).catch((e: unknown) => `(no diagnostics: ${String(e)})`);
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${why}`);
       },
     );
 
