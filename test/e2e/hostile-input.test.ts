@@ -25,7 +25,7 @@ import { stringify } from "yaml";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import { fleetProto, type ResolvedPolicy } from "../../common/index.js";
-import { renderSeed, writeSeedIso } from "../../agent/resources/index.js";
+import { renderSeed, seedVolumeName, writeSeedIso } from "../../agent/resources/index.js";
 import { hostsJson, startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";
@@ -69,14 +69,20 @@ async function responsive(ms = 5_000): Promise<void> {
   expect(Date.now() - t).toBeLessThan(ms);
 }
 
-/** What a failed wait needs to be explained: libvirt's view, the policy's rollout and the agent's last log lines. */
+/** Exit codes of `virsh dominfo` for `guest` and `virsh vol-info` for its cloud-init seed in `pool`. */
+async function guestAndSeed(guest: string, pool: string): Promise<{ domain: number | null; seed: number | null }> {
+  const domain = (await virshResult("dominfo", guest)).code;
+  const seed = (await virshResult("vol-info", seedVolumeName(guest), "--pool", pool)).code;
+  return { domain, seed };
+}
+
+/** What a failed wait for a guest needs to be explained: libvirt's view, the policy's rollout and the agent's last log lines. */
 async function convergenceDiagnostics(policyName: string, guest: string, pool: string): Promise<string> {
-  const dominfo = await virshResult("dominfo", guest);
-  const seed = await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool);
+  const codes = await guestAndSeed(guest, pool);
   const rollout = await cli("rollout", "status", policyName, "--json");
   const agentLines = agent.logs().slice(-40).map((l) => JSON.stringify(l));
   return [
-    `virsh dominfo ${guest}: exit ${dominfo.code}; vol-info of the seed: exit ${seed.code}`,
+    `virsh dominfo ${guest}: exit ${codes.domain}; vol-info of the seed: exit ${codes.seed}`,
     `rollout status ${policyName}: exit ${rollout.code} ${rollout.stdout.slice(0, 3_000)}${rollout.stderr.slice(0, 500)}`,
     `the agent's last log lines:`,
     ...agentLines,
@@ -201,12 +207,16 @@ describe("secrets through controller and agent", () => {
         domains: [{ name: guest, vcpus: 1, memory: "64MiB", disks: [{ volume: `${pool}/${guest}.qcow2` }], cloudInit: cloudInit(HASH_1), state: "shutoff" }],
       }),
     );
-    const seed = join(poolPath, `${guest}-cidata.iso`);
-    await waitFor("the guest and its seed", async () => ((await virshResult("dominfo", guest)).code === 0 && (await virshResult("vol-info", `${guest}-cidata.iso`, "--pool", pool)).code === 0 ? true : undefined), 45_000, 250).catch(
-      async (err: unknown) => {
-        const why = await convergenceDiagnostics("secrets", guest, pool).catch((e: unknown) => `(no diagnostics: ${String(e)})`);
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${why}`);
+    const seed = join(poolPath, seedVolumeName(guest));
+    await waitFor(
+      "the guest and its seed",
+      async () => {
+        const codes = await guestAndSeed(guest, pool);
+        return codes.domain === 0 && codes.seed === 0 ? true : undefined;
       },
+      45_000,
+      250,
+      () => convergenceDiagnostics("secrets", guest, pool),
     );
 
     // Drift: the seed replaced out of band with one carrying another hash; the next resync (2 s) sees it.

@@ -90,8 +90,17 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code, stdout: p.stdout, stderr: p.stderr };
 }
 
-/** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs` saying `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+/**
+ * Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs` saying
+ * `what`, followed by what `explain` (when given) says about the state at that moment.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  everyMs = 100,
+  explain?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -102,7 +111,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+      const why = explain ? `\n${await explain().catch((e: unknown) => `(no explanation: ${String(e)})`)}` : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}${why}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
