@@ -2,14 +2,21 @@ import { setFlagsFromString } from "node:v8";
 import { InvalidArgumentError } from "commander";
 
 /**
- * How far V8 lets the controller's and the agent's heap grow past its live data before the
- * next full collection, in percent. V8's own rule allows up to 4× on a machine with memory to
- * spare (measured: a 3,000-agent mTLS controller held a 292 MiB heap around ~70–90 MiB of live
- * data); 50 % kept it at 142–155 MiB for 0–9 % more controller CPU (docs/design/scale.md,
- * "Third round"). The agent's ~16 MB of live data stayed flat over a 30-minute soak while its
- * heap grew by ~13 MB/h of garbage awaiting a full collection (docs/benchmarks.md, "The soak's growth").
+ * How far V8 lets the agent's heap grow past its live data before the next full collection, in
+ * percent. V8's own rule allows up to 4× on a machine with memory to spare. The agent's ~16 MB
+ * of live data stayed flat over a 30-minute soak while its heap grew by ~13 MB/h of garbage
+ * awaiting a full collection (docs/benchmarks.md, "The soak's growth"); 50 % gave it a ceiling.
  */
-export const DEFAULT_HEAP_GROWTH_PERCENT = 50;
+export const DEFAULT_AGENT_HEAP_GROWTH_PERCENT = 50;
+
+/**
+ * The controller's: memory is what limits how many agents one controller holds. 50 % kept a
+ * 3,000-agent mTLS controller's heap at 142–155 MiB instead of 292 MiB for 0–9 % more CPU
+ * (docs/design/scale.md, "Third round"); at 10,000 agents (~190 MiB of live data) 30 % took
+ * another 10–25 MiB off for 5–8 % more CPU, the margin that keeps the controller under 1 GB
+ * there ("Eighth round").
+ */
+export const DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT = 30;
 /** Above this the setting would allow more than V8's own 4× and means nothing. */
 export const MAX_HEAP_GROWTH_PERCENT = 300;
 

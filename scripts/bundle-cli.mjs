@@ -7,7 +7,11 @@
 // text; a bundle loads a handful of chunks.
 //
 // Contract: whitespace and syntax are minified, identifiers are not (stack traces keep function
-// names; class names stay, which typed errors' `name` relies on); source maps sit beside every
+// names; class names stay, which typed errors' `name` relies on). esbuild's keepNames is off: it
+// wraps every function the code creates in a `__name()` call that gives the closure its own
+// property store, ~2 KB per agent connection in the controller (docs/design/scale.md, "Eighth
+// round"); so a name that collides in a chunk comes out renamed (dependencies' CommanderError2),
+// and test/e2e/shipped-cli.test.ts fails if one of the code's typed errors is. Source maps sit beside every
 // chunk (NODE_OPTIONS=--enable-source-maps maps stacks back to the TypeScript). better-sqlite3 is
 // native and stays in node_modules; modules the code loads with createRequire (@peculiar/x509,
 // yaml for cloud-init) are resolved from node_modules at run time. Data files (proto/,
@@ -36,7 +40,7 @@ const result = await build({
   external: ["better-sqlite3"],
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
+  keepNames: false,
   sourcemap: true,
   // bundled CommonJS packages (grpc-js, protobufjs, pino…) call require() for Node's modules
   banner: { js: 'import { createRequire as __virtfleetCreateRequire } from "node:module"; const require = __virtfleetCreateRequire(import.meta.url);' },

@@ -5,7 +5,7 @@ import type { HostPort } from "../../common/address.js";
 import { InvalidArgumentError } from "commander";
 import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, defaultAgentName, resyncCronPattern } from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
-import { applyHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
+import { applyHeapGrowth, DEFAULT_AGENT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { onShutdownSignal } from "../signals.js";
 
@@ -63,7 +63,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--resync-interval <duration>", "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)", resyncIntervalArg, DEFAULT_RESYNC_INTERVAL_MS)
     .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
     .option("--flap-window <duration>", "flap guard window", positiveDurationArg, DEFAULT_FLAP.windowMs)
-    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule; less memory, more CPU)", heapGrowthArg, DEFAULT_HEAP_GROWTH_PERCENT)
+    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule; less memory, more CPU)", heapGrowthArg, DEFAULT_AGENT_HEAP_GROWTH_PERCENT)
     .action(async (flags: AgentFlags) => {
       applyHeapGrowth(flags.heapGrowth);
       if (flags.insecure && flags.token) throw new OptionError("--token", "--token and --insecure exclude each other: a token enrols for mTLS");

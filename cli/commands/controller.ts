@@ -7,7 +7,7 @@ import { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS } from "../../controll
 import { durationArg, hostPortArg, positiveIntArg } from "../option-parsers.js";
 import { CONNECTION_LIMITS } from "../../common/index.js";
 import { onShutdownSignal } from "../signals.js";
-import { applyHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
+import { applyHeapGrowth, DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
 
 interface ControllerFlags {
   listen: HostPort;
@@ -57,7 +57,7 @@ export function registerControllerCommand(program: Command): void {
     .option("--plan-timeout <duration>", "how long a rollout's plan stage (fleet dry-run) waits for the hosts' answers; 0 skips the stage", durationArg, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS)
     .option("--max-connections <n>", "connections the listener holds at once (each is a file descriptor: keep below `ulimit -n`)", positiveIntArg, CONNECTION_LIMITS.total)
     .option("--max-connections-per-address <n>", "connections from one remote address at once (raise it when many agents reach the controller through one NAT address)", positiveIntArg, CONNECTION_LIMITS.perAddress)
-    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule, up to 4×; less memory, more CPU)", heapGrowthArg, DEFAULT_HEAP_GROWTH_PERCENT)
+    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule, up to 4×; less memory, more CPU)", heapGrowthArg, DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT)
     .action(async (flags: ControllerFlags) => {
       applyHeapGrowth(flags.heapGrowth);
       const controller = new Controller({

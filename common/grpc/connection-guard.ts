@@ -61,7 +61,9 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
     if (open >= limits.total) return refuse(socket, address, `${open} connections open in all`);
     perAddress.set(address, mine + 1);
     open++;
+    let timer: NodeJS.Timeout | undefined;
     socket.once("close", () => {
+      clearTimeout(timer);
       open--;
       const n = (perAddress.get(address) ?? 1) - 1;
       if (n <= 0) perAddress.delete(address);
@@ -72,7 +74,7 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
     // Once injected, a socket belongs to its HTTP/2 session and cannot be cut from outside.
     const chunks: Buffer[] = [];
     let got = 0;
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       cutSilent++;
       socket.destroy();
     }, limits.handshakeMs);
@@ -85,10 +87,13 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
       socket.off("data", onData);
       socket.pause();
       socket.unshift(Buffer.concat(chunks));
+      // The close listener above keeps this scope's closure context for the socket's whole
+      // life: let go of the first bytes (a TLS ClientHello) and the spent timer.
+      chunks.length = 0;
+      timer = undefined;
       injector.injectConnection(socket);
     };
     socket.on("data", onData);
-    socket.once("close", () => clearTimeout(timer));
   });
   tcp.maxConnections = limits.total + limits.perAddress;
 

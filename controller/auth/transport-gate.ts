@@ -32,17 +32,25 @@ export function transportGate(callerOf: (call: PeerSource) => Caller, log: Logge
   };
 }
 
+type AuthContext = ReturnType<grpc.ServerInterceptingCall["getAuthContext"]>;
+
 /**
- * An intercepting call that asks grpc-js for the TLS peer once per call: grpc-js builds Node's
- * whole peer-certificate object (~0.2 ms) on each getAuthContext(), and both this gate and the
- * handler behind it (e.g. the agent stream's authentication) read it. The peer of a call never
- * changes.
+ * An intercepting call that lets this gate and the handler behind it (e.g. the agent stream's
+ * authentication), which read the TLS peer moments apart, share one lookup: grpc-js builds Node's
+ * whole peer-certificate object (~0.2 ms, ~2 KB) on each getAuthContext(). The peer of a call
+ * never changes. Held weakly: an agent's stream lives as long as its connection, and keeping
+ * the object for that long costs the controller ~2 KB per agent; once collected, the next
+ * lookup builds it again.
  */
 class OnePeerLookup extends grpc.ServerInterceptingCall {
-  private auth: ReturnType<grpc.ServerInterceptingCall["getAuthContext"]> | undefined;
+  private auth: WeakRef<AuthContext> | undefined;
 
-  override getAuthContext(): ReturnType<grpc.ServerInterceptingCall["getAuthContext"]> {
-    return (this.auth ??= super.getAuthContext());
+  override getAuthContext(): AuthContext {
+    const held = this.auth?.deref();
+    if (held) return held;
+    const fresh = super.getAuthContext();
+    this.auth = new WeakRef(fresh);
+    return fresh;
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -56,6 +56,21 @@ describe("the shipped CLI bundle", () => {
 
   it("`virtfleet controller` gets the controller from its command's chunks", () => {
     expect(loadedInputs("cli/commands/controller.ts")).toContain("controller/controller.ts");
+  });
+
+  it("keeps the names of the code's typed errors (VirtfleetError's `name` is its class's; keepNames is off)", () => {
+    const sources = ["agent", "cli", "common", "controller"].flatMap((dir) =>
+      readdirSync(join(projectRoot(), dir), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => readFileSync(join(projectRoot(), dir, f), "utf8")),
+    );
+    const errorClasses = [...new Set(sources.flatMap((src) => [...src.matchAll(/^(?:export )?class (\w+Error) extends/gm)].map((m) => m[1]!)))];
+    const chunks = join(dirname(CLI), "chunks");
+    const bundle = [readFileSync(CLI, "utf8"), ...readdirSync(chunks).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(chunks, f), "utf8"))].join("\n");
+    const declared = (name: string) => new RegExp(`(?<![\\w$])${name}=class\\b|\\bclass ${name}\\b`).test(bundle);
+    // Renamed: only a numbered declaration is there (esbuild numbers a name that collides in a chunk).
+    const renamed = errorClasses.filter((name) => !declared(name) && new RegExp(`(?<![\\w$])${name}\\d+=class\\b|\\bclass ${name}\\d+\\b`).test(bundle));
+    expect(errorClasses.length).toBeGreaterThan(20);
+    expect(errorClasses.filter(declared)).toContain("ValidationError");
+    expect(renamed).toEqual([]);
   });
 
   it("keeps the native SQLite binding out of the bundle (loaded from node_modules)", () => {
