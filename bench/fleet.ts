@@ -30,7 +30,7 @@
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
  *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
  *      [--fanouts 1] [--cli-runs 3] [--baseline-cli PATH]
- *      [--controller-preload /usr/lib/x86_64-linux-gnu/libmimalloc.so.2]
+ *      [--controller-preload /usr/lib/x86_64-linux-gnu/libmimalloc.so.2] [--controller-heap-growth PERCENT]
  *      [--keep]
  */
 import { execFile } from "node:child_process";
@@ -68,6 +68,8 @@ if (CONTROLLER_PRELOAD !== undefined && !existsSync(CONTROLLER_PRELOAD)) {
   console.error(`--controller-preload: ${CONTROLLER_PRELOAD} does not exist (mimalloc: apt-get install libmimalloc2.0)`);
   process.exit(2);
 }
+/** --controller-heap-growth PERCENT: the controller's --heap-growth (its default when absent; the controller rejects a bad value). */
+const CONTROLLER_HEAP_GROWTH = stringArg("controller-heap-growth");
 const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const controller = new ControllerProcess(
-    ["--listen", address, "--data", dataDir, "--policies", policiesDir, ...(MTLS ? [] : ["--insecure"]), "--max-connections", String(AGENTS + 1_000), "--max-connections-per-address", String(AGENTS + 1_000)],
+    ["--listen", address, "--data", dataDir, "--policies", policiesDir, ...(MTLS ? [] : ["--insecure"]), "--max-connections", String(AGENTS + 1_000), "--max-connections-per-address", String(AGENTS + 1_000), ...(CONTROLLER_HEAP_GROWTH === undefined ? [] : ["--heap-growth", CONTROLLER_HEAP_GROWTH])],
     join(dir, "controller.log"),
     CONTROLLER_PRELOAD,
   );
@@ -248,6 +250,9 @@ async function main(): Promise<void> {
       controllerRssBytes: memory.rss,
       mtls: MTLS,
       controllerPreload: CONTROLLER_PRELOAD ?? null,
+      controllerHeapGrowth: CONTROLLER_HEAP_GROWTH ?? null,
+      // Allocator settings the controller inherited (e.g. MIMALLOC_RESET_DELAY, MALLOC_ARENA_MAX).
+      controllerMallocEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(MIMALLOC|MALLOC)_/.test(k))),
       controllerPeakRssBytes: memory.peak,
       controllerSettledRssBytes: settled.rss,
       settleSeconds: SETTLE_SECONDS,
@@ -255,6 +260,7 @@ async function main(): Promise<void> {
       controllerSettledHeapUsedBytes: byKind?.heapUsedBytes,
       controllerSettledExternalBytes: byKind?.externalBytes,
       controllerSettledNativeBytes: byKind?.nativeBytes,
+      controllerSettledHeapSpaces: byKind?.heapSpaces,
       restart: CRASH ? "crash" : "graceful",
       rolloutMs,
       firstReportsStoredMs,

@@ -6,16 +6,27 @@
  * It is never loaded by the product.
  */
 import { renameSync, writeFileSync } from "node:fs";
+import { getHeapSpaceStatistics } from "node:v8";
 import { sampleProc } from "../lib/proc-sample.js";
 
-export type MemorySample = { rssBytes: number; anonBytes: number; heapTotalBytes: number; heapUsedBytes: number; externalBytes: number; nativeBytes: number };
+export type MemorySample = {
+  rssBytes: number;
+  anonBytes: number;
+  heapTotalBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  nativeBytes: number;
+  /** V8's heap by space (new_space, old_space, code_space, large_object_space, …): committed and used bytes. */
+  heapSpaces: Record<string, { sizeBytes: number; usedBytes: number }>;
+};
 
 const out = process.env.VIRTFLEET_BENCH_MEMORY_PROBE;
 
 function sample(): MemorySample {
   const m = process.memoryUsage();
   const anonBytes = sampleProc(process.pid).rssAnonKb * 1024;
-  return { rssBytes: m.rss, anonBytes, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external) };
+  const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { sizeBytes: s.space_size, usedBytes: s.space_used_size }]));
+  return { rssBytes: m.rss, anonBytes, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external), heapSpaces };
 }
 
 if (out) {
