@@ -13,8 +13,8 @@ export const DEFAULT_AGENT_HEAP_GROWTH_PERCENT = 50;
  * The controller's: memory is what limits how many agents one controller holds. 50 % kept a
  * 3,000-agent mTLS controller's heap at 142–155 MiB instead of 292 MiB for 0–9 % more CPU
  * (docs/design/scale.md, "Third round"); at 10,000 agents (~190 MiB of live data) 30 % took
- * another 10–25 MiB off for 5–8 % more CPU, the margin that keeps the controller under 1 GB
- * there ("Eighth round").
+ * another ~6–23 MiB off for 0–7 % more CPU, part of the margin that keeps the controller
+ * under 1 GB there ("Eighth round").
  */
 export const DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT = 30;
 /** Above this the setting would allow more than V8's own 4× and means nothing. */
