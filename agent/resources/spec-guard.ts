@@ -1,4 +1,4 @@
-import { resolvedSpecProblems } from "../../common/policy/spec-check.js";
+import { resolvedSpecProblems } from "../../policy-language/spec-check.js";
 import { ValidationError } from "../../common/errors.js";
 import type { DomainSpec, HostPrereqSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../common/resource-specs.js";
 

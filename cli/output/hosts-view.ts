@@ -1,7 +1,7 @@
 import type { HostRecord__Output } from "../../generated/proto/fleet/v1/HostRecord.js";
 import type { FactChange__Output } from "../../generated/proto/fleet/v1/FactChange.js";
 import type { HostFacts } from "../../common/facts.js";
-import { ALL_GROUP } from "../../common/policy/inventory.js";
+import { ALL_GROUP } from "../../policy-language/inventory.js";
 import { formatBytes, formatDuration } from "../../common/units.js";
 import { renderTable } from "./table.js";
 

@@ -17,12 +17,12 @@ describe("virtfleet agent's static import graph", { timeout: 60_000 }, () => {
     expect(files.has("agent/agent.ts")).toBe(true);
     expect([...files].filter((f) => f.startsWith("controller/"))).toEqual([]);
     expect([...files].filter((f) => f.startsWith("cli/commands/") && f !== "cli/commands/agent.ts")).toEqual([]);
-    expect([...files].filter((f) => f === "common/index.ts" || f === "common/policy/index.ts")).toEqual([]);
+    expect([...files].filter((f) => f === "common/index.ts" || f === "policy-language/index.ts")).toEqual([]);
     expect([...files].filter((f) => f.startsWith("cli/admin-"))).toEqual([]);
   });
 
   it("takes only the policy checks it needs (no parser)", () => {
-    expect([...files].filter((f) => f.startsWith("common/policy/")).sort()).toEqual(["common/policy/names.ts", "common/policy/spec-check.ts"]);
+    expect([...files].filter((f) => f.startsWith("policy-language/")).sort()).toEqual(["policy-language/primitives/names.ts", "policy-language/spec-check.ts"]);
   });
 
   it("loads no yaml, TypeBox, Ajv, x509 library or node-cron at start", () => {

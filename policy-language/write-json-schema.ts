@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { projectRoot } from "../paths.js";
+import { projectRoot } from "../common/paths.js";
 import { InventorySchema, PolicySchema } from "./schema.js";
 
 /** Where the published JSON Schema files live, relative to the project root. */
@@ -32,7 +32,7 @@ export function writeJsonSchemas(root: string = projectRoot()): string[] {
   });
 }
 
-/** `node dist/common/policy/write-json-schema.js` regenerates the files. */
+/** `node dist/policy-language/write-json-schema.js` regenerates the files. */
 export function main(): void {
   for (const f of writeJsonSchemas()) process.stdout.write(`wrote ${f}\n`);
 }

@@ -8,15 +8,15 @@ import type {
   ResolvedPolicy,
   SourceLocation,
   VolumeSpec,
-} from "../resource-specs.js";
-import { parseSize } from "../units.js";
-import { identityKey } from "./identity.js";
-import { IssueList, PolicyValidationError, type PathSegment } from "./issues.js";
+} from "../common/resource-specs.js";
+import { parseSize } from "../common/units.js";
+import { identityKey } from "./primitives/identity.js";
+import { IssueList, PolicyValidationError, type PathSegment } from "./primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
-import { deriveMac } from "./mac.js";
+import { deriveMac } from "./primitives/mac.js";
 import type { DomainDocument, NetworkDocument, PolicyDocument, ResourcesDocument, VarValue, VolumeDocument } from "./schema.js";
 import { checkPolicySemantics } from "./semantics.js";
-import { expandTemplate, type TemplateContext } from "./template.js";
+import { expandTemplate, type TemplateContext } from "./primitives/template.js";
 
 /** The host a policy is resolved for. `vars` are the inventory's merged group + host vars. */
 export interface HostContext {

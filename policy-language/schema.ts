@@ -1,5 +1,5 @@
 import { Type, type ObjectOptions, type Static, type TObject, type TOptional, type TProperties, type TSchema } from "@sinclair/typebox";
-import { PATTERNS, type PatternName } from "./names.js";
+import { PATTERNS, type PatternName } from "./primitives/names.js";
 
 /**
  * The Policy and inventory document schemas (spec/policy.md, v1). One source for

@@ -1,6 +1,6 @@
-import { ValidationError } from "../errors.js";
-import { scrubSecrets } from "../redact.js";
-import type { SourceLocation } from "../resource-specs.js";
+import { ValidationError } from "../../common/errors.js";
+import { scrubSecrets } from "../../common/redact.js";
+import type { SourceLocation } from "../../common/resource-specs.js";
 
 /** A step into a document: an object key or an array index. */
 export type PathSegment = string | number;

@@ -1,4 +1,4 @@
-import { ValidationError } from "../errors.js";
+import { ValidationError } from "../common/errors.js";
 
 /**
  * Host patterns: literal host names or IPv4 addresses with ranges in brackets.

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { shownValue } from "../redact.js";
-import { formatPath, type IssueList, type PathSegment } from "./issues.js";
-import { PATTERN_HELP, PATTERNS, type PatternName } from "./names.js";
+import { shownValue } from "../common/redact.js";
+import { formatPath, type IssueList, type PathSegment } from "./primitives/issues.js";
+import { PATTERN_HELP, PATTERNS, type PatternName } from "./primitives/names.js";
 import { InventorySchema, PolicySchema } from "./schema.js";
 
 let compiled: { policy: ValidateFunction; inventory: ValidateFunction } | undefined;

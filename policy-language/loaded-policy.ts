@@ -1,5 +1,5 @@
-import type { PolicyMode, SourceLocation } from "../resource-specs.js";
-import type { Locator } from "./issues.js";
+import type { PolicyMode, SourceLocation } from "../common/resource-specs.js";
+import type { Locator } from "./primitives/issues.js";
 import type { PolicyDocument, TargetsDocument, VarValue } from "./schema.js";
 
 /** Rollout settings with defaults applied (canary 1, batch 25%, soak 30s, 0 failures, rollback). */

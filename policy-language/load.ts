@@ -1,10 +1,10 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { canonicalHash } from "../canonical-json.js";
-import { parseDuration } from "../units.js";
+import { canonicalHash } from "../common/canonical-json.js";
+import { parseDuration } from "../common/units.js";
 import { findConflicts, formatConflict, type ResourceConflict } from "./conflicts.js";
 import { ALL_GROUP, buildInventory, describeHost, emptyInventory, inventoryHostNames, inventoryVarNames, UNGROUPED_GROUP, type Inventory } from "./inventory.js";
-import { formatPath, IssueList, PolicyValidationError, sortIssues, type PathSegment, type PolicyIssue } from "./issues.js";
+import { formatPath, IssueList, PolicyValidationError, sortIssues, type PathSegment, type PolicyIssue } from "./primitives/issues.js";
 import { DEFAULT_ROLLOUT, type LoadedPolicy, type RolloutSettings } from "./loaded-policy.js";
 import { HostPattern } from "./patterns.js";
 import { resolvePolicy } from "./resolve.js";
@@ -12,7 +12,7 @@ import type { InventoryDocument, PolicyDocument, RolloutDocument } from "./schem
 import { checkSchema } from "./schema-check.js";
 import { checkPolicySemantics } from "./semantics.js";
 import { matchTargets, type TargetHost } from "./targets.js";
-import { hasTemplate, templateRefs } from "./template.js";
+import { hasTemplate, templateRefs } from "./primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { PolicyReadBudget } from "./read-files.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";

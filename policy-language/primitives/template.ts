@@ -1,4 +1,4 @@
-import type { VarValue } from "./schema.js";
+import type { VarValue } from "../schema.js";
 
 /**
  * Templates in policy strings: `${host.name}`, `${host.shortname}`, `${host.labels.<key>}`,

@@ -1,4 +1,4 @@
-import { ValidationError } from "../errors.js";
+import { ValidationError } from "../common/errors.js";
 import { ALL_GROUP, UNGROUPED_GROUP, type Inventory } from "./inventory.js";
 import { HostPattern } from "./patterns.js";
 import { factAt } from "./targets.js";

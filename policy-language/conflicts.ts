@@ -1,7 +1,7 @@
-import type { ResolvedPolicy, SourceLocation } from "../resource-specs.js";
-import { identityKey, type ResourceKind } from "./identity.js";
+import type { ResolvedPolicy, SourceLocation } from "../common/resource-specs.js";
+import { identityKey, type ResourceKind } from "./primitives/identity.js";
 import { describeHost, inventoryHostNames, UNGROUPED_GROUP, ALL_GROUP, type Inventory } from "./inventory.js";
-import { formatPath, type PathSegment } from "./issues.js";
+import { formatPath, type PathSegment } from "./primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { HostPattern } from "./patterns.js";
 import type { LocatedResolvedPolicy } from "./resolve.js";

@@ -1,9 +1,9 @@
-import { shownValue } from "../redact.js";
-import { parseSize } from "../units.js";
-import { formatPath, type IssueList, type PathSegment } from "./issues.js";
-import { checkAbsolutePath, controlCharProblem, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./names.js";
+import { shownValue } from "../common/redact.js";
+import { parseSize } from "../common/units.js";
+import { formatPath, type IssueList, type PathSegment } from "./primitives/issues.js";
+import { checkAbsolutePath, controlCharProblem, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./primitives/names.js";
 import type { DomainDocument, NetworkDocument, PolicyDocument, VolumeDocument } from "./schema.js";
-import { hasTemplate, parseTemplate } from "./template.js";
+import { hasTemplate, parseTemplate } from "./primitives/template.js";
 
 /**
  * Checks a schema-valid policy beyond the schema: value formats, IPv4 subnet arithmetic,

@@ -1,5 +1,5 @@
-import type { CloudInitSpec, DomainSpec, HostPrereqSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../resource-specs.js";
-import { checkAbsolutePath, controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./names.js";
+import type { CloudInitSpec, DomainSpec, HostPrereqSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../common/resource-specs.js";
+import { checkAbsolutePath, controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./primitives/names.js";
 
 /**
  * The value rules of the policy loader, re-applied to one RESOLVED resource spec (after

@@ -1,6 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
-import type { SourceLocation } from "../resource-specs.js";
-import type { Locator, PathSegment, PolicyIssue } from "./issues.js";
+import type { SourceLocation } from "../common/resource-specs.js";
+import type { Locator, PathSegment, PolicyIssue } from "./primitives/issues.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { scanYaml } from "./yaml-scan.js";
 

@@ -1,4 +1,4 @@
-export { type PathSegment, type PolicyIssue, type Locator, formatPath, formatIssue, sortIssues, PolicyValidationError } from "./issues.js";
+export { type PathSegment, type PolicyIssue, type Locator, formatPath, formatIssue, sortIssues, PolicyValidationError } from "./primitives/issues.js";
 export {
   PolicySchema,
   InventorySchema,
@@ -17,7 +17,7 @@ export {
   type InventoryDocument,
   type VarValue,
 } from "./schema.js";
-export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./names.js";
+export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./primitives/names.js";
 export { resolvedSpecProblems, type ResolvedKind } from "./spec-check.js";
 export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
 export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
@@ -36,7 +36,7 @@ export {
   type PolicySource,
 } from "./load.js";
 export { type LoadedPolicy, type RolloutSettings, DEFAULT_ROLLOUT, batchHostCount } from "./loaded-policy.js";
-export { parseTemplate, expandTemplate, hasTemplate, templateRefs, shortName, TemplateSyntaxError, type TemplateContext, type TemplatePart } from "./template.js";
+export { parseTemplate, expandTemplate, hasTemplate, templateRefs, shortName, TemplateSyntaxError, type TemplateContext, type TemplatePart } from "./primitives/template.js";
 export { HostPattern, HostPatternError, expandHostPattern, matchesHostPattern, DEFAULT_EXPAND_LIMIT } from "./patterns.js";
 export {
   ALL_GROUP,
@@ -53,8 +53,8 @@ export {
 } from "./inventory.js";
 export { matchTargets, factAt, type TargetHost, type MatchOptions } from "./targets.js";
 export { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./resolve.js";
-export { deriveMac } from "./mac.js";
-export { identityKey, type ResourceKind } from "./identity.js";
+export { deriveMac } from "./primitives/mac.js";
+export { identityKey, type ResourceKind } from "./primitives/identity.js";
 export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";
 export { resolveHostPolicies, type HostPolicies } from "./host-policies.js";
 export { ResolutionCache } from "./resolution-cache.js";
