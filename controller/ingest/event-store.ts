@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from "../../common/index.js";
-import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "./types.js";
+import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
 
 /** Events of one host, in the order its agent sent them. */
 export interface HostEvents {

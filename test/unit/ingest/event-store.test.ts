@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import type { AgentSession } from "../../../controller/agents/index.js";
-import { DriftFeed, EventStore, Ingestor, validateAgentEvent, type DriftView } from "../../../controller/ingest/index.js";
+import { validateAgentEvent, type DriftView } from "../../../controller/agent-messages/index.js";
+import { DriftFeed, EventStore, Ingestor } from "../../../controller/ingest/index.js";
 import { HostStore } from "../../../controller/store/index.js";
 import { driftMsg, memoryDb, reportMsg, setBundle } from "./fixtures.js";
 
