@@ -32,13 +32,13 @@ import { EnrollService, TokenStore } from "./enroll/index.js";
 import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
 import { Alerts } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
-import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
-import { BundleService } from "./assignment/index.js";
+import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
+import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { RolloutStore } from "./rollout/index.js";
 import { planFleet, RolloutRunner } from "./rollout-runner/index.js";
-import { ControllerStore, pruneHistory } from "./store/index.js";
+import { ControllerStore } from "./database/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;

@@ -4,7 +4,7 @@ import type { HostBundleProblems } from "../../generated/proto/fleet/v1/HostBund
 import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
 import { describeError, formatIssue, matchTargets, type Logger } from "../../common/index.js";
-import type { HostStore } from "../store/index.js";
+import type { HostStore } from "../hosts/index.js";
 import { resolvedTargetHost, type PolicyRepository } from "../policies/index.js";
 
 /** At most this many earlier revisions per policy in one ListPolicies answer. */

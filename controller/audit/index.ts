@@ -11,3 +11,4 @@ export {
   type EnrolmentEvent,
 } from "./events.js";
 export type { AuditEntry, AuditRecord, AuditQuery, AuditVerification, AuditSink } from "./types.js";
+export { AUDIT_SCHEMA } from "./schema.js";
