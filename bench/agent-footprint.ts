@@ -38,7 +38,7 @@ import { DEFAULT_RESYNC_INTERVAL_MS } from "../agent/index.js";
 import { AdminClient } from "../cli/admin-client.js";
 import { DriftClient } from "../cli/drift-client.js";
 import { parseHostPort, projectRoot } from "../common/index.js";
-import { CONTROLLER_DB_FILE } from "../controller/store/index.js";
+import { CONTROLLER_DB_FILE } from "../controller/database/index.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { intArg, stringArg } from "./lib/cli-args.js";
 import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";

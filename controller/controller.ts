@@ -15,21 +15,30 @@ import {
   type HostPort,
   type Logger,
 } from "../common/index.js";
-import { adminHandlers, DriftAdmin } from "./admin/index.js";
+import {
+  adminHandlers,
+  auditAdminHandlers,
+  DriftAdmin,
+  issueAdminWithoutCa,
+  policyAdminHandlers,
+  rolloutAdminHandlers,
+  securityAdminHandlers,
+  type IssueAdmin,
+} from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
-import { AuditLog, auditAdminHandlers, auditPolicyChanges, controllerAuditEvents, enrolmentAuditEvents, issueAdminWithoutCa, type IssueAdmin } from "./audit/index.js";
+import { AuditLog, auditPolicyChanges, controllerAuditEvents, enrolmentAuditEvents } from "./audit/index.js";
 import { authorizeAdmin, callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
-import { EnrollService, securityAdminHandlers, TokenStore } from "./enroll/index.js";
+import { EnrollService, TokenStore } from "./enroll/index.js";
 import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
 import { Alerts } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
-import { DriftFeed, EventStore, Ingestor } from "./ingest/index.js";
-import { BundleService } from "./assignment/index.js";
+import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
+import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
-import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore, policyAdminHandlers } from "./policies/index.js";
+import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { RolloutStore } from "./rollout/index.js";
-import { planFleet, rolloutAdminHandlers, RolloutRunner } from "./rollout-runner/index.js";
-import { ControllerStore, pruneHistory } from "./store/index.js";
+import { planFleet, RolloutRunner } from "./rollout-runner/index.js";
+import { ControllerStore } from "./database/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;

@@ -4,5 +4,6 @@ export { DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agent
 export { DEFAULT_POLICIES_DIR, PoliciesDirError } from "./policies/index.js";
 export { DEFAULT_SNAPSHOT_CRON, parseSnapshotCron, type ComplianceReport, type AlertsStatus, type PolicyStatus } from "./compliance/index.js";
 export { parseWebhookUrl, redactUrl } from "./alerts/index.js";
-export { driftToJson, type DriftJson, type DriftView } from "./ingest/index.js";
+export { driftToJson, type DriftJson } from "./ingest/index.js";
+export type { DriftView } from "./agent-messages/index.js";
 export { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS, issueAdminCertificate, type AdminCredential, type AdminCredentialRequest } from "./pki/index.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { openDatabase } from "../../common/index.js";
 import { CertificateAuthority, CertificateRegistry, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
-import { CONTROLLER_DB_FILE, CONTROLLER_MIGRATIONS } from "../../controller/store/index.js";
+import { CONTROLLER_DB_FILE, CONTROLLER_MIGRATIONS } from "../../controller/database/index.js";
 import { agentSubject, fingerprintOf, generateKeyPair, privateKeyToPem } from "../../common/pki/index.js";
 
 /** One simulated host's mTLS identity: its own key and a certificate from the controller's CA. */

@@ -3,8 +3,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ValidationError } from "../../common/index.js";
 import { createCsr, generateKeyPair, privateKeyToPem, writePrivateFile } from "../../common/pki/index.js";
-import { ROLES, type Role } from "../../controller/auth/index.js";
-import { ADMIN_NAME, RESERVED_ADMIN_NAMES } from "../../controller/audit/index.js";
+import { ADMIN_NAME, RESERVED_ADMIN_NAMES, ROLES, type Role } from "../../controller/auth/index.js";
 import { adminCommand, type AdminFlags } from "./rollout.js";
 import { withAdminClient } from "./audit.js";
 

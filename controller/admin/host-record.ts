@@ -1,6 +1,6 @@
 import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
 import type { HostRecord } from "../../generated/proto/fleet/v1/HostRecord.js";
-import type { HostRow } from "../store/index.js";
+import type { HostRow } from "../hosts/index.js";
 
 function iso(ms: number | null): string {
   return ms === null || ms === 0 ? "" : new Date(ms).toISOString();

@@ -4,9 +4,9 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { AgentServiceHandlers } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import { describeError, ProtocolError, VERSION, type Logger } from "../../common/index.js";
-import type { HostStore } from "../store/index.js";
+import type { HostStore } from "../hosts/index.js";
 import { AgentSession } from "./agent-session.js";
-import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello, validatePlanResult, type ValidPlanResult } from "./validate-message.js";
+import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello, validatePlanResult, type ValidPlanResult } from "../agent-messages/index.js";
 
 export interface AgentServiceOptions {
   /** Interval the agents are told to heartbeat at. */

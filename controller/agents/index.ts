@@ -13,4 +13,3 @@ export {
   type ConnectCall,
 } from "./agent-service.js";
 export { AgentSession } from "./agent-session.js";
-export { validateEnvelope, validateHello, validateFactsJson, validatePlanResult, type PlanOutcome, type ValidPlanResult } from "./validate-message.js";

@@ -10,16 +10,5 @@ export {
   type PolicyChangeSource,
   type EnrolmentEvent,
 } from "./events.js";
-export {
-  auditAdminHandlers,
-  issueAdminWithoutCa,
-  NoCertificateAuthorityError,
-  validateCreateAdmin,
-  toAuditRecordProto,
-  ADMIN_NAME,
-  RESERVED_ADMIN_NAMES,
-  type AuditAdminDeps,
-  type IssueAdmin,
-  type IssuedAdmin,
-} from "./handlers.js";
 export type { AuditEntry, AuditRecord, AuditQuery, AuditVerification, AuditSink } from "./types.js";
+export { AUDIT_SCHEMA } from "./schema.js";

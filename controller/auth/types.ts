@@ -11,6 +11,11 @@ export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
  */
 export type Caller = { kind: "admin"; name: string; role: Role } | { kind: "agent"; host: string } | { kind: "anonymous"; reason: string };
 
+/** Admin names: lower-case letter first, then letters, digits, '-'; at most 63 characters. */
+export const ADMIN_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** Names that would read as something else in the audit log (actorOf). */
+export const RESERVED_ADMIN_NAMES: readonly string[] = ["insecure", "controller", "anonymous"];
+
 /** The actor string the audit log records for `caller`. */
 export function actorOf(caller: Caller): string {
   return caller.kind === "admin" ? (caller.name === "insecure" ? "insecure" : `admin:${caller.name}`) : caller.kind === "agent" ? `agent:${caller.host}` : "anonymous";

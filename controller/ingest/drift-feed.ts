@@ -1,4 +1,4 @@
-import type { DriftView } from "./types.js";
+import type { DriftView } from "../agent-messages/index.js";
 
 export type DriftListener = (drift: DriftView) => void;
 

@@ -1,5 +1,5 @@
 import type { DriftJson } from "../../common/index.js";
-import type { DriftView } from "./types.js";
+import type { DriftView } from "../agent-messages/index.js";
 
 export type { DriftJson };
 

@@ -1,5 +1,7 @@
 import type { SqliteDatabase } from "../../common/index.js";
-import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "./types.js";
+import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
+import { HostBundleStore } from "../bundles/index.js";
+import { HostObservations } from "../hosts/index.js";
 
 /** Events of one host, in the order its agent sent them. */
 export interface HostEvents {
@@ -92,14 +94,18 @@ function toDriftView(r: DbDrift): DriftView {
  *   host's resources it no longer mentions;
  * - when the report names the bundle revision the controller holds for the host
  *   (host_bundles), that bundle's policy revisions become the host's observed ones.
+ * The hosts' columns (last event_seq, observed generation) are written through their owner,
+ * controller/hosts HostObservations; the bundle is read through controller/bundles.
  */
 export class EventStore {
   private readonly stmts;
+  private readonly hosts: HostObservations;
+  private readonly bundles: HostBundleStore;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.hosts = new HostObservations(db);
+    this.bundles = new HostBundleStore(db);
     this.stmts = {
-      lastSeq: db.prepare<[string], { last_event_seq: number }>("SELECT last_event_seq FROM hosts WHERE name = ?"),
-      setLastSeq: db.prepare("UPDATE hosts SET last_event_seq = MAX(last_event_seq, ?) WHERE name = ?"),
       insertReport: db.prepare(
         `INSERT OR IGNORE INTO reports (host, event_seq, generation, revision, trigger_kind, started_at, duration_ms, dry_run, summary_json, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -115,10 +121,6 @@ export class EventStore {
            generation = excluded.generation, event_seq = excluded.event_seq, updated_at = excluded.updated_at`,
       ),
       pruneStatus: db.prepare("DELETE FROM resource_status WHERE host = ? AND event_seq < ?"),
-      observed: db.prepare("UPDATE hosts SET observed_generation = ?, observed_revision = ?, last_report_at = ? WHERE name = ?"),
-      bundle: db.prepare<[string], { revision: string; generation: number; bundle_json: string }>(
-        "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
-      ),
       clearObservedPolicies: db.prepare("DELETE FROM host_observed_policies WHERE host = ?"),
       observedPolicy: db.prepare("INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (?, ?, ?, ?, ?)"),
       drift: db.prepare<[string], DbDrift>("SELECT * FROM drift_events WHERE id = ?"),
@@ -142,7 +144,7 @@ export class EventStore {
     return this.db.transaction((): StoredChanges => {
       const changes: StoredChanges = { drift: [], failures: [], lastEventSeq: new Map(), duplicates: 0, conflicts: 0 };
       for (const { host, events } of batch) {
-        let last = changes.lastEventSeq.get(host) ?? this.stmts.lastSeq.get(host)?.last_event_seq ?? 0;
+        let last = changes.lastEventSeq.get(host) ?? this.hosts.lastEventSeq(host) ?? 0;
         for (const e of events) {
           if (e.eventSeq <= last) {
             changes.duplicates += 1;
@@ -152,7 +154,7 @@ export class EventStore {
           else this.applyDrift(host, e.drift, now, changes);
           last = e.eventSeq;
         }
-        this.stmts.setLastSeq.run(last, host);
+        this.hosts.advanceEventSeq(host, last);
         changes.lastEventSeq.set(host, last);
       }
       withinTransaction?.(changes);
@@ -205,11 +207,11 @@ export class EventStore {
       });
     }
     if (FULL_RUN_TRIGGERS.has(r.trigger)) this.stmts.pruneStatus.run(host, r.eventSeq);
-    this.stmts.observed.run(r.generation, r.bundleRevision, now, host);
-    const bundle = this.stmts.bundle.get(host);
-    if (bundle && bundle.revision === r.bundleRevision) {
+    this.hosts.recordObserved(host, r.generation, r.bundleRevision, now);
+    const policies = this.bundles.policiesAt(host, r.bundleRevision);
+    if (policies) {
       this.stmts.clearObservedPolicies.run(host);
-      for (const p of bundlePolicies(bundle.bundle_json)) this.stmts.observedPolicy.run(host, p.name, p.revision, r.generation, now);
+      for (const p of policies) this.stmts.observedPolicy.run(host, p.name, p.revision, r.generation, now);
     }
   }
 
@@ -223,21 +225,5 @@ export class EventStore {
     this.stmts.upsertDrift.run({ ...d, host, fieldsJson: JSON.stringify(d.fields), now });
     const notable = !before || before.remediation !== d.remediation || (before.resolved_at ?? null) !== d.resolvedAt;
     changes.drift.push({ drift: { ...d, host }, notable });
-  }
-}
-
-/**
- * The policies of a stored bundle (host_bundles.bundle_json): `{policies: [{name, revision}]}`;
- * anything unreadable yields none.
- */
-export function bundlePolicies(bundleJson: string): { name: string; revision: string }[] {
-  try {
-    const v = JSON.parse(bundleJson) as { policies?: unknown };
-    if (!Array.isArray(v.policies)) return [];
-    return v.policies
-      .filter((p): p is { name: string; revision: unknown } => typeof (p as { name?: unknown })?.name === "string")
-      .map((p) => ({ name: p.name, revision: typeof p.revision === "string" ? p.revision : "" }));
-  } catch {
-    return [];
   }
 }

@@ -4,8 +4,7 @@ import { describeError, type Logger } from "../../common/index.js";
 import type { AgentSession, AgentStreamHooks } from "../agents/index.js";
 import type { DriftFeed } from "./drift-feed.js";
 import type { EventStore, HostEvents, StoredChanges } from "./event-store.js";
-import type { AgentEvent } from "./types.js";
-import { validateAgentEvent } from "./validate-event.js";
+import { validateAgentEvent, type AgentEvent } from "../agent-messages/index.js";
 
 export interface IngestOptions {
   /** Events wait at most this long to be written together with others. */

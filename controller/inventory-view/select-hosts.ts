@@ -9,7 +9,7 @@ import {
   type SelectableHost,
 } from "../../common/index.js";
 import { targetHostOf } from "../policies/index.js";
-import type { HostRow } from "../store/index.js";
+import type { HostRow } from "../hosts/index.js";
 
 /** A stored host with its inventory resolution. */
 export interface ResolvedHost {

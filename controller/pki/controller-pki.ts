@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from "../../common/index.js";
 import { agentSubject, adminSubject, fingerprintOf, HOST_NAME_PATTERN, ADMIN_NAME_PATTERN, verifyCsr, x509, type TlsMaterial, type VerifiedCsr } from "../../common/pki/index.js";
-import { ROLES, type Role } from "../auth/types.js";
+import { ROLES, type Role } from "../auth/index.js";
 import { CertificateAuthority, type CaSource } from "./ca.js";
 import { CertificateRegistry, type IssuedKind } from "./cert-registry.js";
 import { IssueRequestError } from "./errors.js";

@@ -1,5 +1,5 @@
 import type { FieldChange } from "../../common/index.js";
-import type { PlanOutcome } from "../agents/index.js";
+import type { PlanOutcome } from "../agent-messages/index.js";
 import type { PlanAnswer } from "./plan-requester.js";
 import type { HostPlan, PlanJson, PlannedResource } from "./types.js";
 

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy.js";
 import { describeError, type Logger } from "../../common/index.js";
-import type { AgentSession, AgentStreamHooks, PlanOutcome, ValidPlanResult } from "../agents/index.js";
+import type { PlanOutcome, ValidPlanResult } from "../agent-messages/index.js";
+import type { AgentSession, AgentStreamHooks } from "../agents/index.js";
 
 /** How one host answered a plan request. */
 export type PlanAnswer =

@@ -13,8 +13,8 @@ export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.
 export { watchPolicyFolder, type FolderWatch } from "./watch.js";
 export { documentSource } from "./document-source.js";
 export { targetHostOf, lazyTargetHost, resolvedTargetHost, withInventory } from "./target-host.js";
-export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./admin.js";
 
 /** `--policies` default: the folder `policies` in the working directory. */
 export const DEFAULT_POLICIES_DIR = "policies";
 export { PolicyRevisionLoader, PolicyRevisionUnavailableError } from "./revision-loader.js";
+export { POLICIES_SCHEMA } from "./schema.js";

@@ -1,5 +1,5 @@
 import { describeHost, type Inventory, type TargetHost } from "../../common/index.js";
-import type { HostRow } from "../store/index.js";
+import type { HostRow } from "../hosts/index.js";
 
 /** What targeting knows about a stored host: its name and facts (undefined when unparseable). */
 export function targetHostOf(row: Pick<HostRow, "name" | "factsJson">): TargetHost {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeError, type LoadedPolicy } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
-import type { BundleService } from "../assignment/index.js";
+import type { BundleService } from "../bundles/index.js";
 import { aggregatePlan, type PlanAnswer, type PlanJson, type PlanRequester } from "../plan/index.js";
 
 /** Default wait for the hosts' dry-run answers. */

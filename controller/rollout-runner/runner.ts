@@ -11,7 +11,7 @@ import {
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
-import type { BundleService, HostBundle, RevisionSelector } from "../assignment/index.js";
+import type { BundleService, HostBundle, RevisionSelector } from "../bundles/index.js";
 import { lazyTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
 import {
   createRollout,
@@ -27,7 +27,8 @@ import {
   type RolloutEvent,
   type RolloutStore,
 } from "../rollout/index.js";
-import type { HostStore } from "../store/index.js";
+import type { HostStore } from "../hosts/index.js";
+import { ReportedState } from "../ingest/index.js";
 import { driftAgainst, policyOutcome } from "./host-signals.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
@@ -36,6 +37,7 @@ export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
 export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
 
 export interface RolloutRunnerOptions {
+  /** Read through controller/ingest ReportedState (what hosts reported). */
   db: SqliteDatabase;
   store: RolloutStore;
   policies: PolicyRepository;
@@ -72,7 +74,7 @@ export class RolloutRunner implements RevisionSelector {
   private timer: NodeJS.Timeout | undefined;
   private planStage: PlanStageStarter | undefined;
   private readonly now: () => number;
-  private readonly failedStmt;
+  private readonly reported: ReportedState;
   /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
   private readonly savedJson = new WeakMap<Rollout, string>();
   /** Each host's newest Report as seen on the stream: generation and the policies that failed (reason). */
@@ -80,9 +82,7 @@ export class RolloutRunner implements RevisionSelector {
 
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
-    this.failedStmt = o.db.prepare<[string, string], { kind: string; name: string; error: string }>(
-      "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome = 'failed' LIMIT 1",
-    );
+    this.reported = new ReportedState(o.db);
   }
 
   /** Who runs stage 0 (the plan); without one, the plan stage is skipped. Set before attach. */
@@ -311,7 +311,7 @@ export class RolloutRunner implements RevisionSelector {
             const reason = seen.failed.get(r.policy);
             outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
           } else {
-            const failed = this.failedStmt.get(host, r.policy);
+            const failed = this.reported.failedResource(host, r.policy);
             outcome = failed ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` } : { converged: "ok" };
           }
           this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });

@@ -39,3 +39,4 @@ export { decideOnRevision, type RevisionDecision } from "./decide.js";
 export { RolloutStateError, RolloutConflictError } from "./errors.js";
 export { RolloutStore, type RolloutSummary } from "./store.js";
 export { rolloutStatusJson, type RolloutStatusJson, type RolloutStageJson } from "./status.js";
+export { ROLLOUTS_SCHEMA } from "./schema.js";

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditJson, AuditVerifyJson } from "../../cli/output/audit-view.js";
-import { CONTROLLER_DB_FILE } from "../../controller/store/index.js";
+import { CONTROLLER_DB_FILE } from "../../controller/database/index.js";
 import { startController, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir } from "../harness/processes.js";
 import { auditNetworkPolicyYaml } from "../harness/specs.js";

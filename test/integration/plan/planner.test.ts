@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Planner, type PlanRecord } from "../../../agent/plan/index.js";
 import { Hypervisor } from "../../../agent/libvirt/index.js";
 import { createLogger, type NetworkSpec } from "../../../common/index.js";
-import { validatePlanResult } from "../../../controller/agents/index.js";
+import { validatePlanResult } from "../../../controller/agent-messages/index.js";
 import { aggregatePlan } from "../../../controller/plan/index.js";
 import { resolvedPolicy, tinyDomainSpec } from "../../harness/specs.js";
 import { freeSubnet24 } from "../../harness/subnet.js";

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { applyMigrations } from "../../../common/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 
 /** An in-memory controller database with every migration applied (the audit table among them). */
 export function auditDb(): Database.Database {

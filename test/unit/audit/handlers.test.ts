@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger, ValidationError } from "../../../common/index.js";
-import { auditAdminHandlers, AuditLog, issueAdminWithoutCa, validateCreateAdmin, type IssueAdmin } from "../../../controller/audit/index.js";
+import { auditAdminHandlers, issueAdminWithoutCa, validateCreateAdmin, type IssueAdmin } from "../../../controller/admin/index.js";
+import { AuditLog } from "../../../controller/audit/index.js";
 import { auditDb, dropTriggers } from "./audit-db.js";
 
 type Answer = { err: Partial<grpc.StatusObject> | null; value: any };

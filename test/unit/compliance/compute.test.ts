@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import { computeCompliance, ComplianceService, type HostComplianceInput } from "../../../controller/compliance/index.js";
-import { EventStore, validateAgentEvent } from "../../../controller/ingest/index.js";
+import { validateAgentEvent } from "../../../controller/agent-messages/index.js";
+import { EventStore } from "../../../controller/ingest/index.js";
 import { driftMsg, memoryDb, reportMsg, setBundle } from "../ingest/fixtures.js";
 
 const host = (over: Partial<HostComplianceInput> = {}): HostComplianceInput => ({

@@ -3,8 +3,10 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
-import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_MAX_MS, RECONNECT_SPREAD_PER_AGENT_MS, reconnectSpreadMs, type AgentSession, type ValidPlanResult } from "../../../controller/agents/index.js";
-import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
+import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_MAX_MS, RECONNECT_SPREAD_PER_AGENT_MS, reconnectSpreadMs, type AgentSession } from "../../../controller/agents/index.js";
+import type { ValidPlanResult } from "../../../controller/agent-messages/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
 
 // AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
 const log = createLogger("agent-service-test", "silent");

@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../../common/index.js";
-import { changedSections, CONTROLLER_MIGRATIONS, FACT_HISTORY_KEEP, HostStore } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { changedSections, FACT_HISTORY_KEEP, HostStore } from "../../../controller/hosts/index.js";
 
 let store: HostStore;
 let db: Database.Database;

@@ -2,7 +2,8 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
 import { adminHandlers } from "../../../controller/admin/index.js";
-import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
 
 // ListHosts pages a fleet (each record carries the host's facts): pages by name, a token per page.
 const log = createLogger("list-hosts-test", "silent");

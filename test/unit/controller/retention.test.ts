@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { applyMigrations } from "../../../common/index.js";
-import { CONTROLLER_MIGRATIONS, pruneHistory } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { pruneHistory } from "../../../controller/ingest/index.js";
 
 const DAY = 24 * 3_600_000;
 

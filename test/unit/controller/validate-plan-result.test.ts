@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../../common/index.js";
-import { validatePlanResult } from "../../../controller/agents/index.js";
-import { EVENT_LIMITS } from "../../../controller/ingest/index.js";
+import { EVENT_LIMITS, validatePlanResult } from "../../../controller/agent-messages/index.js";
 
 const outcome = (over: object = {}) => ({
   kind: "domain",

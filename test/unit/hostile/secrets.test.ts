@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { isSecretField, loggerOptions, redactChange, redactDeep, REDACTED, scrubSecrets } from "../../../common/index.js";
-import { validateDrift, validateReport } from "../../../controller/ingest/validate-event.js";
+import { validateDrift, validateReport } from "../../../controller/agent-messages/index.js";
 import { renderSeed } from "../../../agent/resources/index.js";
 import { seedFieldChanges } from "../../../agent/resources/cloud-init/seed-diff.js";
 import { cloudInit, KEY_A, KEY_B } from "../cloud-init/specs.js";

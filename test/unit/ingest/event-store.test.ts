@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import type { AgentSession } from "../../../controller/agents/index.js";
-import { DriftFeed, EventStore, Ingestor, validateAgentEvent, type DriftView } from "../../../controller/ingest/index.js";
-import { HostStore } from "../../../controller/store/index.js";
+import { validateAgentEvent, type DriftView } from "../../../controller/agent-messages/index.js";
+import { DriftFeed, EventStore, Ingestor } from "../../../controller/ingest/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
 import { driftMsg, memoryDb, reportMsg, setBundle } from "./fixtures.js";
 
 const ev = validateAgentEvent;

@@ -3,7 +3,8 @@ import type { DriftEvent } from "../../../generated/proto/fleet/v1/DriftEvent.js
 import type { Report } from "../../../generated/proto/fleet/v1/Report.js";
 import type { AgentMessage__Output } from "../../../generated/proto/fleet/v1/AgentMessage.js";
 import { applyMigrations, type SqliteDatabase } from "../../../common/index.js";
-import { CONTROLLER_MIGRATIONS, HostStore } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
 
 /** An in-memory controller store with `hosts` enrolled. */
 export function memoryDb(...hosts: string[]): SqliteDatabase {
@@ -16,7 +17,7 @@ export function memoryDb(...hosts: string[]): SqliteDatabase {
   return db;
 }
 
-/** Stores a bundle for `host` as controller/assignment does. */
+/** Stores a bundle for `host` as controller/bundles does. */
 export function setBundle(db: SqliteDatabase, host: string, generation: number, revision: string, policies: { name: string; revision: string }[]): void {
   const bundleJson = JSON.stringify({ revision, generation, policies: policies.map((p) => ({ ...p, mode: "enforce", resolvedJson: "{}" })) });
   db.prepare(

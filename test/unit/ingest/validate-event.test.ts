@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../../common/index.js";
-import { EVENT_LIMITS, validateAgentEvent } from "../../../controller/ingest/index.js";
+import { EVENT_LIMITS, validateAgentEvent } from "../../../controller/agent-messages/index.js";
 import { driftMsg, reportMsg } from "./fixtures.js";
 
 const rejects = (msg: Parameters<typeof validateAgentEvent>[0], pattern: RegExp) => {

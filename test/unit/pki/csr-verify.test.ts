@@ -57,7 +57,7 @@ describe("CSRs", () => {
 /** A controller store in a fresh folder and its certificate registry. */
 async function registryDb() {
   const { openDatabase } = await import("../../../common/index.js");
-  const { CONTROLLER_MIGRATIONS } = await import("../../../controller/store/index.js");
+  const { CONTROLLER_MIGRATIONS } = await import("../../../controller/database/index.js");
   const db = openDatabase(`${dir()}/c.db`, CONTROLLER_MIGRATIONS);
   return { db, registry: new CertificateRegistry(db) };
 }

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../../common/index.js";
 import { hashTokenSecret } from "../../../common/pki/index.js";
 import { TokenStore } from "../../../controller/enroll/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { tempDir } from "../../harness/processes.js";
 
 const dir = tempDir("vft-tokens-");

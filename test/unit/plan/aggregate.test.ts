@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FieldChange } from "../../../common/index.js";
-import type { PlanOutcome } from "../../../controller/agents/index.js";
+import type { PlanOutcome } from "../../../controller/agent-messages/index.js";
 import { aggregatePlan, type PlanAnswer } from "../../../controller/plan/index.js";
 
 const NOW = Date.parse("2025-03-01T12:00:00.000Z");

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../../common/index.js";
-import type { AgentSession, ValidPlanResult } from "../../../controller/agents/index.js";
+import type { ValidPlanResult } from "../../../controller/agent-messages/index.js";
+import type { AgentSession } from "../../../controller/agents/index.js";
 import { PlanRequester } from "../../../controller/plan/index.js";
 
 const log = createLogger("plan-test", "silent");

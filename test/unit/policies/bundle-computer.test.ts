@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadPolicySources, resolvePolicy, ResolutionCache, type Inventory, type LoadedPolicy, type TargetHost } from "../../../common/index.js";
-import { BundleComputer, computeBundle } from "../../../controller/assignment/index.js";
+import { BundleComputer, computeBundle } from "../../../controller/bundles/index.js";
 import { lazyTargetHost, targetHostOf } from "../../../controller/policies/index.js";
 import { policyYaml } from "./fixtures.js";
 

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { emptyInventory, loadPolicySources, silentLogger, type LoadedPolicy, type SqliteDatabase } from "../../../common/index.js";
 import type { AgentService, AgentSession, AgentStreamHooks } from "../../../controller/agents/index.js";
-import { BundleService, computeBundle, HostBundleStore } from "../../../controller/assignment/index.js";
+import { BundleService, computeBundle, HostBundleStore } from "../../../controller/bundles/index.js";
 import type { PolicySet } from "../../../controller/policies/index.js";
-import { HostStore } from "../../../controller/store/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
 import { memoryDb, policyYaml } from "./fixtures.js";
 
 const load = (...texts: [string, string][]) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyMigrations, type SqliteDatabase } from "../../../common/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 
 export function memoryDb(): SqliteDatabase {
   const db = new Database(":memory:");

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../../common/index.js";
 import { createRollout, RolloutConflictError, RolloutStore, stepAll, type Rollout, type RolloutEvent } from "../../../controller/rollout/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/store/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { NEW, OLD, settings } from "./sim.js";
 
 let store: RolloutStore;

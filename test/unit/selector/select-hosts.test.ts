@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyInventory, SelectorSyntaxError, UnknownGroupError } from "../../../common/index.js";
 import { selectHosts } from "../../../controller/inventory-view/index.js";
-import type { HostRow } from "../../../controller/store/index.js";
+import type { HostRow } from "../../../controller/hosts/index.js";
 import { load } from "../policy/helpers.js";
 
 function row(name: string, facts: unknown): HostRow {

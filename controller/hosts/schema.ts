@@ -1,9 +1,15 @@
-import type { Migration } from "../../../common/index.js";
-
-export const M001_HOSTS: Migration = {
-  version: 1,
-  name: "hosts and fact history",
-  sql: `
+/**
+ * This folder's part of the controller's schema steps (controller/database/migrations.ts), by
+ * step version. Append only: a released step never changes (existing databases applied it).
+ *
+ * - 1: `hosts`, one row per host that ever said Hello, and `fact_history`, its facts as they
+ *   changed (the newest FACT_HISTORY_KEEP per host).
+ * - 3: the columns of `hosts` that what agents report sets (controller/ingest writes them
+ *   through HostObservations): the highest event_seq stored, the bundle generation and
+ *   revision the host last reported converging, and when it last reported.
+ */
+export const HOSTS_SCHEMA = {
+  1: `
     CREATE TABLE hosts (
       name                TEXT PRIMARY KEY,
       first_seen          INTEGER NOT NULL,
@@ -29,4 +35,10 @@ export const M001_HOSTS: Migration = {
     );
     CREATE INDEX fact_history_by_host ON fact_history(host, id DESC);
   `,
-};
+  3: `
+    ALTER TABLE hosts ADD COLUMN last_event_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE hosts ADD COLUMN observed_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE hosts ADD COLUMN observed_revision TEXT NOT NULL DEFAULT '';
+    ALTER TABLE hosts ADD COLUMN last_report_at INTEGER;
+  `,
+} as const;

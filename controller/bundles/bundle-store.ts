@@ -80,6 +80,12 @@ export class HostBundleStore {
       ),
       problems: db.prepare("UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?"),
       sent: db.prepare("UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?"),
+      heads: db.prepare<[], BundleHeadView>("SELECT host, revision, generation FROM host_bundles"),
+      headOf: db.prepare<[string], BundleHeadView>("SELECT host, revision, generation FROM host_bundles WHERE host = ?"),
+      currentJson: db.prepare<[string], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ?"),
+      current: db.prepare<[string], { revision: string; generation: number; bundle_json: string }>(
+        "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
+      ),
     };
     this.saveTx = db.transaction((host: string, computed: ComputedBundle, now: number) => this.saveWrites(host, computed, now));
   }
@@ -139,5 +145,47 @@ export class HostBundleStore {
   /** Records that the host's current bundle (`revision`) was sent. */
   markSent(host: string, revision: string, now: number): void {
     this.stmts.sent.run(now, host, revision);
+  }
+
+  /** Every host's current bundle revision and generation, or only `host`'s (no bundle JSON read). */
+  heads(host?: string): BundleHeadView[] {
+    return host === undefined ? this.stmts.heads.all() : this.stmts.headOf.all(host);
+  }
+
+  /** The policies (name, revision) of `host`'s current bundle; none when it has no bundle. */
+  policiesOf(host: string): { name: string; revision: string }[] {
+    return bundlePolicies(this.stmts.currentJson.get(host)?.bundle_json ?? "{}");
+  }
+
+  /**
+   * The policies (name, revision) of `host`'s current bundle when its revision is `revision`;
+   * undefined when the host has no bundle or another one.
+   */
+  policiesAt(host: string, revision: string): { name: string; revision: string }[] | undefined {
+    const bundle = this.stmts.current.get(host);
+    return bundle && bundle.revision === revision ? bundlePolicies(bundle.bundle_json) : undefined;
+  }
+}
+
+/** A host's current bundle without its content. */
+export interface BundleHeadView {
+  host: string;
+  revision: string;
+  generation: number;
+}
+
+/**
+ * The policies of a stored bundle (host_bundles.bundle_json): `{policies: [{name, revision}]}`;
+ * anything unreadable yields none.
+ */
+export function bundlePolicies(bundleJson: string): { name: string; revision: string }[] {
+  try {
+    const v = JSON.parse(bundleJson) as { policies?: unknown };
+    if (!Array.isArray(v.policies)) return [];
+    return v.policies
+      .filter((p): p is { name: string; revision: unknown } => typeof (p as { name?: unknown })?.name === "string")
+      .map((p) => ({ name: p.name, revision: typeof p.revision === "string" ? p.revision : "" }));
+  } catch {
+    return [];
   }
 }

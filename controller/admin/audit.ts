@@ -2,14 +2,9 @@ import * as grpc from "@grpc/grpc-js";
 import { describeError, ValidationError, VirtfleetError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { AuditRecord as AuditRecordProto } from "../../generated/proto/fleet/v1/AuditRecord.js";
-import { ROLES, type Role } from "../auth/index.js";
-import type { AuditLog } from "./audit-log.js";
-import type { AuditRecord } from "./types.js";
+import type { AuditLog, AuditRecord } from "../audit/index.js";
+import { ADMIN_NAME, RESERVED_ADMIN_NAMES, ROLES, type Role } from "../auth/index.js";
 
-/** Admin names: lower-case letter first, then letters, digits, '-'; at most 63 characters. */
-export const ADMIN_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-/** Names that would read as something else in the audit log (actorOf). */
-export const RESERVED_ADMIN_NAMES: readonly string[] = ["insecure", "controller", "anonymous"];
 /** Largest CSR accepted. */
 export const MAX_CSR_CHARS = 16_384;
 const CSR = /^-----BEGIN CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE REQUEST-----\s*$/;

@@ -2,7 +2,7 @@ import { describeError, formatConflict, type LoadedPolicy, type Logger, type Sql
 import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import { lazyTargetHost, type PolicySet } from "../policies/index.js";
-import type { HostStore } from "../store/index.js";
+import type { HostStore } from "../hosts/index.js";
 import { BundleComputer } from "./bundle.js";
 import { HostBundleStore, type HostBundle } from "./bundle-store.js";
 

@@ -5,8 +5,9 @@ import type { DriftRecord } from "../../generated/proto/fleet/v1/DriftRecord.js"
 import { describeError, NotFoundError, ValidationError, type Logger } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
 import type { ComplianceService } from "../compliance/index.js";
-import type { DriftFeed, DriftView, EventStore } from "../ingest/index.js";
-import type { HostStore } from "../store/index.js";
+import type { DriftView } from "../agent-messages/index.js";
+import type { DriftFeed, EventStore } from "../ingest/index.js";
+import type { HostStore } from "../hosts/index.js";
 
 export const DEFAULT_DRIFT_LIMIT = 1_000;
 export const MAX_DRIFT_LIMIT = 10_000;

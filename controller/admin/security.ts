@@ -4,7 +4,7 @@ import { describeError, HostPattern, ValidationError, type Logger } from "../../
 import { formatEnrolToken, HOST_NAME_PATTERN } from "../../common/pki/index.js";
 import { actorOf, hasRole, type Caller } from "../auth/index.js";
 import type { ControllerPki } from "../pki/index.js";
-import type { TokenStore } from "./token-store.js";
+import type { TokenStore } from "../enroll/index.js";
 
 /** Token lifetime when CreateToken asks for 0, and the longest one allowed. */
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;

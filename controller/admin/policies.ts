@@ -4,9 +4,8 @@ import type { HostBundleProblems } from "../../generated/proto/fleet/v1/HostBund
 import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
 import { describeError, formatIssue, matchTargets, type Logger } from "../../common/index.js";
-import type { HostStore } from "../store/index.js";
-import type { PolicyRepository } from "./repository.js";
-import { resolvedTargetHost } from "./target-host.js";
+import type { HostStore } from "../hosts/index.js";
+import { resolvedTargetHost, type PolicyRepository } from "../policies/index.js";
 
 /** At most this many earlier revisions per policy in one ListPolicies answer. */
 export const MAX_POLICY_HISTORY = 1_000;

@@ -3,8 +3,7 @@ import { describeError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
 import { goodRevision, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
-import { DEFAULT_PLAN_TIMEOUT_MS } from "./fleet-plan.js";
-import type { RolloutCommand, RolloutRunner } from "./runner.js";
+import { DEFAULT_PLAN_TIMEOUT_MS, type RolloutCommand, type RolloutRunner } from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 

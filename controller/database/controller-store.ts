@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { openDatabase, type SqliteDatabase } from "../../common/index.js";
-import { HostStore } from "./host-store.js";
+import { HostStore } from "../hosts/index.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 
 export const CONTROLLER_DB_FILE = "controller.db";

@@ -1,21 +1,18 @@
-import type { Migration } from "../../../common/index.js";
-
 /**
- * Policy revisions as loaded from the policies folder, the folder's load attempts (with the
- * errors of a rejected change), and what each host was last sent.
+ * This folder's part of the controller's schema steps (controller/database/migrations.ts), by
+ * step version. Append only: a released step never changes (existing databases applied it).
+ *
+ * Policy revisions as loaded from the policies folder, and the folder's load attempts (with
+ * the errors of a rejected change) — step 2:
  *
  * - policy_revisions: one row per (policy, generation); `current` = 1 marks the revision in
  *   force; a policy gone from the folder keeps its rows with `current` = 0 and `removed_at`.
  *   `source` is the policy's own YAML document text.
  * - policy_loads: every load attempt; an accepted one also keeps the inventory text in force
  *   (`inventory_file`, `inventory_source`), so a restart with a broken folder can restore it.
- * - host_bundles: the host's current bundle; `errors_json` lists (as strings) the policies
- *   left out of it for that host (resolution errors, unsettled conflicts).
  */
-export const M002_POLICIES: Migration = {
-  version: 2,
-  name: "policy revisions and host bundles",
-  sql: `
+export const POLICIES_SCHEMA = {
+  2: `
     CREATE TABLE policy_revisions (
       id          INTEGER PRIMARY KEY,
       policy      TEXT NOT NULL,
@@ -40,14 +37,5 @@ export const M002_POLICIES: Migration = {
       inventory_file   TEXT,
       inventory_source TEXT
     );
-    CREATE TABLE host_bundles (
-      host        TEXT PRIMARY KEY REFERENCES hosts(name) ON DELETE CASCADE,
-      revision    TEXT NOT NULL,
-      generation  INTEGER NOT NULL,
-      bundle_json TEXT NOT NULL,
-      sent_at     INTEGER,
-      errors_json TEXT NOT NULL DEFAULT '[]',
-      computed_at INTEGER NOT NULL DEFAULT 0
-    );
   `,
-};
+} as const;

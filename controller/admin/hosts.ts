@@ -3,7 +3,7 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import { describeError, emptyInventory, ValidationError, type Inventory, type Logger } from "../../common/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import { resolveHost, selectHosts } from "../inventory-view/index.js";
-import type { HostRow, HostStore } from "../store/index.js";
+import type { HostRow, HostStore } from "../hosts/index.js";
 import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
 

@@ -2,7 +2,8 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { Hello__Output } from "../../generated/proto/fleet/v1/Hello.js";
 import type { PlanResult__Output } from "../../generated/proto/fleet/v1/PlanResult.js";
 import { MAX_FACTS_BYTES, ProtocolError, type Disruption, type FieldChange } from "../../common/index.js";
-import { EVENT_LIMITS, MAX_REPORT_DURATION_MS, validateOutcome, type ValidOutcome } from "../ingest/index.js";
+import { EVENT_LIMITS, MAX_REPORT_DURATION_MS, validateOutcome } from "./validate-event.js";
+import type { ValidOutcome } from "./types.js";
 
 /** Host names: DNS-like, 1-253 characters of letters, digits, `.`, `-`, `_`. */
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;

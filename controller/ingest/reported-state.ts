@@ -1,0 +1,143 @@
+import type { SqliteDatabase } from "../../common/index.js";
+
+/** A resource's latest reported outcome, as `host --json` shows it. */
+export interface ResourceStatusRow {
+  policy: string;
+  kind: string;
+  name: string;
+  outcome: string;
+  error: string;
+  pendingRestart: boolean;
+  changesJson: string;
+  updatedAt: number;
+}
+
+/** A resource's latest outcome with the event_seq of the report that set it. */
+export interface ResourceOutcomeRow {
+  host: string;
+  policy: string;
+  kind: string;
+  name: string;
+  outcome: string;
+  eventSeq: number;
+}
+
+/** An unresolved drift event, as compliance weighs it. */
+export interface OpenDriftRow {
+  host: string;
+  policy: string;
+  kind: string;
+  name: string;
+  remediation: string;
+  eventSeq: number;
+}
+
+/**
+ * What agents reported, for the modules that read it (controller/compliance, the rollout
+ * runner): the queries on resource_status, host_observed_policies and drift_events, which
+ * EventStore writes. Each list query reads every host, or only `host` when given. Read-only;
+ * any number of instances over one database agree.
+ */
+export class ReportedState {
+  private readonly stmts;
+
+  constructor(db: SqliteDatabase) {
+    this.stmts = {
+      resources: db.prepare<[], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status"),
+      resourcesOf: db.prepare<[string], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status WHERE host = ?"),
+      status: db.prepare<[string], DbStatus>(
+        "SELECT policy, kind, name, outcome, error, pending_restart, changes_json, updated_at FROM resource_status WHERE host = ? ORDER BY policy, kind, name",
+      ),
+      failed: db.prepare<[string, string], { kind: string; name: string; error: string }>(
+        "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome = 'failed' LIMIT 1",
+      ),
+      observed: db.prepare<[], DbObserved>("SELECT host, policy, revision FROM host_observed_policies"),
+      observedOf: db.prepare<[string], DbObserved>("SELECT host, policy, revision FROM host_observed_policies WHERE host = ?"),
+      drift: db.prepare<[], DbDrift>("SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL"),
+      driftOf: db.prepare<[string], DbDrift>("SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL AND host = ?"),
+    };
+  }
+
+  /** Latest outcome per resource. */
+  resourceOutcomes(host?: string): ResourceOutcomeRow[] {
+    return (host === undefined ? this.stmts.resources.all() : this.stmts.resourcesOf.all(host)).map((r) => ({
+      host: r.host,
+      policy: r.policy,
+      kind: r.kind,
+      name: r.name,
+      outcome: r.outcome,
+      eventSeq: r.event_seq,
+    }));
+  }
+
+  /** Latest outcome per resource of `host`, ordered by policy, kind, name. */
+  resourceStatus(host: string): ResourceStatusRow[] {
+    return this.stmts.status.all(host).map((r) => ({
+      policy: r.policy,
+      kind: r.kind,
+      name: r.name,
+      outcome: r.outcome,
+      error: r.error,
+      pendingRestart: r.pending_restart === 1,
+      changesJson: r.changes_json,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** One resource of `policy` whose latest outcome on `host` is failed, or undefined. */
+  failedResource(host: string, policy: string): { kind: string; name: string; error: string } | undefined {
+    return this.stmts.failed.get(host, policy);
+  }
+
+  /** Policy revisions each host last converged. */
+  observedPolicies(host?: string): { host: string; policy: string; revision: string }[] {
+    return host === undefined ? this.stmts.observed.all() : this.stmts.observedOf.all(host);
+  }
+
+  /** Unresolved drift events. */
+  openDrift(host?: string): OpenDriftRow[] {
+    return (host === undefined ? this.stmts.drift.all() : this.stmts.driftOf.all(host)).map((d) => ({
+      host: d.host,
+      policy: d.policy,
+      kind: d.kind,
+      name: d.name,
+      remediation: d.remediation,
+      eventSeq: d.event_seq,
+    }));
+  }
+}
+
+interface DbOutcome {
+  host: string;
+  policy: string;
+  kind: string;
+  name: string;
+  outcome: string;
+  event_seq: number;
+}
+
+interface DbStatus {
+  policy: string;
+  kind: string;
+  name: string;
+  outcome: string;
+  error: string;
+  pending_restart: number;
+  changes_json: string;
+  updated_at: number;
+}
+
+interface DbObserved {
+  host: string;
+  policy: string;
+  revision: string;
+}
+
+interface DbDrift {
+  host: string;
+  policy: string;
+  kind: string;
+  name: string;
+  remediation: string;
+  event_seq: number;
+}

@@ -1,0 +1,30 @@
+/**
+ * This folder's part of the controller's schema steps (controller/database/migrations.ts), by
+ * step version. Append only: a released step never changes (existing databases applied it).
+ *
+ * - 5: `certificates`: every certificate the CA issued (agents, admins, the server), by serial
+ *   (hex); `revoked_at` set = refused from then on, whatever its dates. Times in ms since epoch.
+ * - 7: certificates by fingerprint (PeerVerifier): a client certificate whose sha256 is
+ *   recorded as issued by this controller is known without parsing it or checking its
+ *   signature again (a reconnect storm of 10,000 agents costs one point read each).
+ */
+export const PKI_SCHEMA = {
+  5: `
+    CREATE TABLE certificates (
+      serial         TEXT PRIMARY KEY,
+      kind           TEXT NOT NULL,
+      name           TEXT NOT NULL,
+      role           TEXT NOT NULL,
+      fingerprint    TEXT NOT NULL,
+      not_before     INTEGER NOT NULL,
+      not_after      INTEGER NOT NULL,
+      issued_at      INTEGER NOT NULL,
+      revoked_at     INTEGER,
+      revoke_reason  TEXT
+    );
+    CREATE INDEX certificates_by_name ON certificates (kind, name);
+  `,
+  7: `
+    CREATE INDEX certificates_by_fingerprint ON certificates (fingerprint);
+  `,
+} as const;
