@@ -7,7 +7,9 @@
  */
 import type { LibvirtCapabilityFacts, LibvirtFacts } from "../../common/facts.js";
 import { parseCapabilities, toCapabilityFacts } from "./capabilities.js";
-import { LibvirtConnection, type ConnectionOptions, type ConnectionState, type StateChange } from "./connection.js";
+import { LibvirtConnection } from "./rpc/connection.js";
+import type { ConnectionOptions } from "./rpc/options.js";
+import type { ConnectionState, StateChange } from "./rpc/state.js";
 import {
   DEFAULT_SOCKET_PATH,
   DOMAIN_STATES,
