@@ -1,6 +1,6 @@
 import { describeError } from "../common/errors.js";
 import type { Logger } from "../common/logging.js";
-import type { LibvirtProbe } from "./facts/index.js";
+import { capabilityFacts, type LibvirtProbe } from "./facts/index.js";
 import { Hypervisor } from "./libvirt/index.js";
 
 /**
@@ -39,7 +39,7 @@ export class LibvirtSession {
       const v = await hv.version();
       let capabilities = null;
       try {
-        capabilities = await hv.capabilityFacts();
+        capabilities = await capabilityFacts(hv);
       } catch (err) {
         this.log.debug({ err: describeError(err) }, "libvirt capabilities unavailable");
       }

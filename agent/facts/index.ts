@@ -1,6 +1,7 @@
 export { collectFacts } from "./collect.js";
 export { factsFingerprint, stableFacts } from "./fingerprint.js";
 export type { LibvirtProbe } from "./libvirt-probe.js";
+export { capabilityFacts, collectLibvirtFacts, libvirtFacts } from "./libvirt-facts.js";
 export {
   type CollectFactsOptions,
   DEFAULT_LIBVIRT_SOCKET,

@@ -1,10 +1,10 @@
 /**
- * Extracts the few facts we need from libvirt's capabilities XML. A deliberately small,
- * token-level reader (no dependency): it understands elements, attributes, text and the
- * five predefined entities, ignores comments/PIs, and is confined to this file.
+ * Reads the few values we need from libvirt's capabilities XML (agent/facts turns them
+ * into `LibvirtCapabilityFacts`). A deliberately small, token-level reader (no
+ * dependency): it understands elements, attributes, text and the five predefined
+ * entities, ignores comments/PIs, and is confined to this file.
  * Replace with fast-xml-parser once that dependency is added.
  */
-import type { LibvirtCapabilityFacts } from "../../common/facts.js";
 
 export interface XmlNode {
   name: string;
@@ -114,14 +114,4 @@ export function parseCapabilities(xml: string): ParsedCapabilities {
     }
   }
   return { hostArch, hostCpuModel, numaCells, maxMachineCpus, machineTypes, domainTypes };
-}
-
-export function toCapabilityFacts(p: ParsedCapabilities, maxVcpus: number | null): LibvirtCapabilityFacts {
-  return {
-    hostCpuModel: p.hostCpuModel,
-    maxVcpus: maxVcpus ?? p.maxMachineCpus,
-    numaCells: p.numaCells,
-    machineTypes: p.machineTypes,
-    domainTypes: p.domainTypes,
-  };
 }

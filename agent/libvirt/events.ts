@@ -12,7 +12,8 @@
  *   delivers `{kind: "connection", state: "restored"}` — the signal to resync. When the
  *   connection is closed for good, every iterator ends.
  */
-import type { LibvirtConnection, StateChange } from "./connection.js";
+import type { LibvirtConnection } from "./rpc/connection.js";
+import type { StateChange } from "./rpc/state.js";
 import {
   DOMAIN_EVENT_DETAILS,
   DOMAIN_EVENT_TYPES,

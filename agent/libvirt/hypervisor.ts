@@ -5,11 +5,10 @@
  * saves the lookup round trip. Flags are expressed as options. Errors are the typed
  * errors of ./errors.js (`isNotFound(err)` works for missing objects).
  */
-import type { LibvirtCapabilityFacts, LibvirtFacts } from "../../common/facts.js";
-import { parseCapabilities, toCapabilityFacts } from "./capabilities.js";
-import { LibvirtConnection, type ConnectionOptions, type ConnectionState, type StateChange } from "./connection.js";
+import { LibvirtConnection } from "./rpc/connection.js";
+import type { ConnectionOptions } from "./rpc/options.js";
+import type { ConnectionState, StateChange } from "./rpc/state.js";
 import {
-  DEFAULT_SOCKET_PATH,
   DOMAIN_STATES,
   DomainAffect,
   DomainDefineFlags,
@@ -105,33 +104,6 @@ export class Hypervisor {
     return new Hypervisor(await LibvirtConnection.open(options), options);
   }
 
-  /**
-   * Collects `LibvirtFacts` over a short-lived connection. Never throws: an unreachable
-   * daemon gives `reachable: false` and `error`; capabilities that fail give null.
-   */
-  static async collectFacts(options: ConnectionOptions = {}): Promise<LibvirtFacts> {
-    const socket = options.socketPath ?? DEFAULT_SOCKET_PATH;
-    let hv: Hypervisor;
-    try {
-      hv = await Hypervisor.open({ ...options, reconnect: false });
-    } catch (err) {
-      return {
-        reachable: false,
-        socket,
-        version: null,
-        hypervisor: null,
-        hypervisorVersion: null,
-        capabilities: null,
-        error: (err as Error).message,
-      };
-    }
-    try {
-      return await hv.libvirtFacts();
-    } finally {
-      await hv.close();
-    }
-  }
-
   constructor(
     readonly connection: LibvirtConnection,
     options: { eventBuffer?: number } = {},
@@ -172,42 +144,14 @@ export class Hypervisor {
     return this.remote.nodeGetInfo();
   }
 
+  /** The capabilities XML (see ./capabilities.ts `parseCapabilities` for reading it). */
   capabilitiesXml(): Promise<string> {
     return this.remote.connectGetCapabilities();
   }
 
-  /** Host CPU model, max vCPUs (from the KVM driver when available), NUMA cells, machine and domain types. */
-  async capabilityFacts(): Promise<LibvirtCapabilityFacts> {
-    const parsed = parseCapabilities(await this.capabilitiesXml());
-    let maxVcpus: number | null = null;
-    const type = parsed.domainTypes.includes("kvm") ? "kvm" : (parsed.domainTypes[0] ?? null);
-    try {
-      maxVcpus = await this.remote.connectGetMaxVcpus(type);
-    } catch {
-      maxVcpus = null;
-    }
-    return toCapabilityFacts(parsed, maxVcpus);
-  }
-
-  /** `LibvirtFacts` for the host facts tree; capability errors land in `error`. */
-  async libvirtFacts(): Promise<LibvirtFacts> {
-    const v = await this.version();
-    let capabilities: LibvirtCapabilityFacts | null = null;
-    let error: string | null = null;
-    try {
-      capabilities = await this.capabilityFacts();
-    } catch (err) {
-      error = `capabilities: ${(err as Error).message}`;
-    }
-    return {
-      reachable: true,
-      socket: this.connection.socketPath,
-      version: v.libvirt,
-      hypervisor: v.hypervisor,
-      hypervisorVersion: v.hypervisorVersion,
-      capabilities,
-      error,
-    };
+  /** Maximum vCPUs a guest of domain `type` (e.g. `kvm`; null: the driver's default) may have. */
+  maxVcpus(type: string | null): Promise<number> {
+    return this.remote.connectGetMaxVcpus(type);
   }
 
   // ---- domains ----

@@ -16,8 +16,8 @@ export type {
   VolumeInfo,
   VolumeSelector,
 } from "./hypervisor.js";
+export { LibvirtConnection } from "./rpc/connection.js";
 export {
-  LibvirtConnection,
   parseConnectionOptions,
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -25,8 +25,10 @@ export {
   DEFAULT_KEEPALIVE_INTERVAL_MS,
   DEFAULT_RECONNECT_INITIAL_DELAY_MS,
   DEFAULT_RECONNECT_MAX_DELAY_MS,
-} from "./connection.js";
-export type { CallOptions, ConnectionOptions, ConnectionState, StateChange, ArgsEncoder, ReplyDecoder } from "./connection.js";
+} from "./rpc/options.js";
+export type { ConnectionOptions } from "./rpc/options.js";
+export type { ConnectionState, StateChange } from "./rpc/state.js";
+export type { CallOptions, ArgsEncoder, ReplyDecoder } from "./rpc/calls.js";
 export { LibvirtRemote } from "./remote.js";
 export type { NodeInfo, DomainStateReply, PoolInfoReply, VolumeInfoReply, NetworkUpdateArgs, SetMetadataArgs } from "./remote.js";
 export type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";

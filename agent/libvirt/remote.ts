@@ -3,7 +3,8 @@
  * API they mirror. Arguments and results are the wire structs; no lookups, no caching.
  * Every method rejects with `LibvirtError` when libvirtd reports an error.
  */
-import type { CallOptions, LibvirtConnection } from "./connection.js";
+import type { CallOptions } from "./rpc/calls.js";
+import type { LibvirtConnection } from "./rpc/connection.js";
 import { DrvFeature, LIST_MAX, Proc } from "./constants.js";
 import {
   MIN_DOMAIN_BYTES,

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { isNotFound } from "../../../common/errors.js";
+import { capabilityFacts, collectLibvirtFacts, libvirtFacts } from "../../../agent/facts/index.js";
 import {
   Hypervisor,
   LibvirtConnection,
@@ -37,13 +38,13 @@ describe("connection", () => {
     expect(await hv.hostname()).toBe(os.hostname());
     const node = await hv.nodeInfo();
     expect(node.cpus).toBe(os.cpus().length);
-    const caps = await hv.capabilityFacts();
+    const caps = await capabilityFacts(hv);
     expect(caps.domainTypes).toContain("kvm");
     expect(caps.machineTypes).toContain("pc");
     expect(caps.numaCells).toBeGreaterThanOrEqual(1);
     expect(caps.maxVcpus).toBeGreaterThan(0);
     expect(caps.hostCpuModel).toBeTruthy();
-    const facts = await hv.libvirtFacts();
+    const facts = await libvirtFacts(hv);
     expect(facts).toMatchObject({ reachable: true, version: v.libvirt, hypervisor: "QEMU", error: null });
   });
 
@@ -52,7 +53,7 @@ describe("connection", () => {
     expect(err).toBeInstanceOf(LibvirtConnectionError);
     expect((err as LibvirtConnectionError).reason).toBe("socket-absent");
     expect((err as Error).message).toMatch(/does not exist; is libvirtd running/);
-    const facts = await Hypervisor.collectFacts({ socketPath: `/tmp/${prefix}absent.sock` });
+    const facts = await collectLibvirtFacts({ socketPath: `/tmp/${prefix}absent.sock` });
     expect(facts.reachable).toBe(false);
     expect(facts.error).toMatch(/does not exist/);
   });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { Proc, MessageType, REMOTE_PROGRAM, KEEPALIVE_PROGRAM, KEEPALIVE_PROC_PING } from "../../../agent/libvirt/constants.js";
-import { LibvirtConnection, type StateChange } from "../../../agent/libvirt/connection.js";
+import { LibvirtConnection } from "../../../agent/libvirt/rpc/connection.js";
+import type { StateChange } from "../../../agent/libvirt/rpc/state.js";
 import { LibvirtConnectionError, LibvirtError, LibvirtTimeoutError } from "../../../agent/libvirt/errors.js";
 import { Hypervisor } from "../../../agent/libvirt/hypervisor.js";
 import { encodePacket } from "../../../agent/libvirt/packet.js";
