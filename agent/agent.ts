@@ -7,10 +7,23 @@ import { VERSION } from "../common/version.js";
 import type { BackoffOptions } from "../common/backoff.js";
 import type { HostFacts } from "../common/facts.js";
 import { parseEnrolToken } from "../common/pki/index.js";
-import { enrol, obtainCredentials, RenewalScheduler, renew, saveCredentials, type AgentCredentials } from "./enroll/index.js";
+import {
+  enrol,
+  obtainCredentials,
+  RenewalScheduler,
+  renew,
+  saveCredentials,
+  type AgentCredentials,
+} from "./enroll/index.js";
 import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index.js";
 import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
-import { ControllerLink, DEFAULT_LINK_BACKOFF, DEFAULT_WELCOME_TIMEOUT_MS, OutboxSender, type LinkStatus } from "./link/index.js";
+import {
+  ControllerLink,
+  DEFAULT_LINK_BACKOFF,
+  DEFAULT_WELCOME_TIMEOUT_MS,
+  OutboxSender,
+  type LinkStatus,
+} from "./link/index.js";
 import { LibvirtSession } from "./libvirt-session.js";
 import { Planner } from "./plan/index.js";
 import { AgentStore } from "./state/index.js";
@@ -88,7 +101,9 @@ export class Agent {
       await this.startParts();
     } catch (err) {
       // release what was opened, or its handles keep the process alive
-      await this.stop().catch((e: unknown) => this.log.error({ err: describeError(e) }, "cleanup after a failed start failed"));
+      await this.stop().catch((e: unknown) =>
+        this.log.error({ err: describeError(e) }, "cleanup after a failed start failed"),
+      );
       throw err;
     }
     // last: holds the event loop open only once everything is running
@@ -97,7 +112,9 @@ export class Agent {
 
   private async startParts(): Promise<void> {
     if (this.options.insecure) {
-      this.log.warn("INSECURE: plaintext gRPC to the controller (--insecure), no certificates; for local demos and tests only");
+      this.log.warn(
+        "INSECURE: plaintext gRPC to the controller (--insecure), no certificates; for local demos and tests only",
+      );
     } else {
       // First: a refused token or a CA pin mismatch ends the start before anything else runs.
       const obtained = await obtainCredentials({
@@ -120,7 +137,10 @@ export class Agent {
       store,
       log: this.log,
       resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
-      flap: { threshold: this.options.flapThreshold ?? DEFAULT_FLAP.threshold, windowMs: this.options.flapWindowMs ?? DEFAULT_FLAP.windowMs },
+      flap: {
+        threshold: this.options.flapThreshold ?? DEFAULT_FLAP.threshold,
+        windowMs: this.options.flapWindowMs ?? DEFAULT_FLAP.windowMs,
+      },
     });
     const enforcer = this.enforcer;
     enforcer.start();
@@ -178,9 +198,15 @@ export class Agent {
       this.renewal.start();
     }
     // clamped: a longer interval would overflow to 1 ms; 0 would be a busy loop
-    this.factsTimer = setInterval(() => void this.checkFacts(), Math.min(2 ** 31 - 1, Math.max(100, this.options.factsIntervalMs)));
+    this.factsTimer = setInterval(
+      () => void this.checkFacts(),
+      Math.min(2 ** 31 - 1, Math.max(100, this.options.factsIntervalMs)),
+    );
     this.factsTimer.unref();
-    this.log.info({ host: this.options.name, controller: formatHostPort(this.options.controller), stateDir: this.options.stateDir }, "agent started");
+    this.log.info(
+      { host: this.options.name, controller: formatHostPort(this.options.controller), stateDir: this.options.stateDir },
+      "agent started",
+    );
   }
 
   /** Closes the controller stream cleanly (bounded wait) and releases local state. */
@@ -212,7 +238,10 @@ export class Agent {
       const next = await enrol(this.options.controller, token, this.options.name);
       saveCredentials(this.options.stateDir, next);
       this.credentials = next;
-      this.log.info({ host: next.host, serial: next.serial, notAfter: new Date(next.notAfter).toISOString() }, "enrolled again: certificate stored");
+      this.log.info(
+        { host: next.host, serial: next.serial, notAfter: new Date(next.notAfter).toISOString() },
+        "enrolled again: certificate stored",
+      );
     } catch (err) {
       this.log.error({ err: describeError(err) }, "enrolling again with --token failed; a new token is needed");
     } finally {

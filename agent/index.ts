@@ -8,7 +8,15 @@ export {
   defaultAgentName,
   type AgentOptions,
 } from "./agent.js";
-export { Enforcer, parseBundle, resyncCronPattern, type EnforcerOptions, type RunSummary, type DriftRecord, type ReportRecord } from "./enforce/index.js";
+export {
+  Enforcer,
+  parseBundle,
+  resyncCronPattern,
+  type EnforcerOptions,
+  type RunSummary,
+  type DriftRecord,
+  type ReportRecord,
+} from "./enforce/index.js";
 export { ControllerLink, transition, type LinkState, type LinkStatus } from "./link/index.js";
 export { collectFacts, factsFingerprint } from "./facts/index.js";
 export { Planner, type PlannerOptions, type PlanRecord } from "./plan/index.js";

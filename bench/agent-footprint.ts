@@ -114,7 +114,8 @@ class Child {
         const level = /"level":(\d+)/.exec(l)?.[1];
         if (level === "40") this.warnings++;
         else if (level !== undefined && Number(level) >= 50) this.errors++;
-        if (level !== undefined && Number(level) >= 40 && this.problems.size < 20) this.problems.add(/"msg":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200));
+        if (level !== undefined && Number(level) >= 40 && this.problems.size < 20)
+          this.problems.add(/"msg":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200));
         this.lines.push(l);
         if (this.lines.length > this.keep) this.lines.shift();
       }
@@ -138,7 +139,13 @@ class Child {
 }
 
 /** `node [nodeFlags] CLI args…` with exactly `env`. */
-function startCli(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], cwd?: string, cli: string = CLI): Child {
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+  cwd?: string,
+  cli: string = CLI,
+): Child {
   const child = spawn(process.execPath, [...nodeFlags, cli, ...args], { stdio: ["ignore", "pipe", "pipe"], env, cwd });
   return new Child(child);
 }
@@ -262,7 +269,12 @@ function readReports(dbFile: string): StoredReport[] {
         "SELECT trigger_kind, started_at, duration_ms, summary_json FROM reports WHERE host = ? AND dry_run = 0 ORDER BY event_seq",
       )
       .all(host)
-      .map((r) => ({ trigger: r.trigger_kind, startedAt: r.started_at, durationMs: r.duration_ms, summary: JSON.parse(r.summary_json) as Record<string, number> }));
+      .map((r) => ({
+        trigger: r.trigger_kind,
+        startedAt: r.started_at,
+        durationMs: r.duration_ms,
+        summary: JSON.parse(r.summary_json) as Record<string, number>,
+      }));
   } finally {
     db.close();
   }
@@ -334,7 +346,10 @@ function cleanup(): Promise<void> {
     // the agent first, or it restarts the guests being removed
     await state.agent?.stop().catch(() => undefined);
     await state.controller?.stop().catch(() => undefined);
-    const listed = await virsh("list", "--all", "--name").then((r) => r.stdout.split("\n").map((l) => l.trim()), () => names);
+    const listed = await virsh("list", "--all", "--name").then(
+      (r) => r.stdout.split("\n").map((l) => l.trim()),
+      () => names,
+    );
     for (const n of listed.filter((l) => l.startsWith(prefix))) {
       await virsh("destroy", n).catch(() => undefined);
       await virsh("undefine", n).catch(() => undefined);
@@ -358,7 +373,10 @@ const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 
 async function main(): Promise<void> {
   const started = new Date();
-  const commit = await run("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot() }).then((x) => x.stdout.trim(), () => "?");
+  const commit = await run("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot() }).then(
+    (x) => x.stdout.trim(),
+    () => "?",
+  );
   const dir = (state.dir = mkdtempSync(join(tmpdir(), `vft-bfoot-${hex}-`)));
   const policies = join(dir, "policies");
   mkdirSync(policies);
@@ -406,7 +424,12 @@ async function main(): Promise<void> {
     if (!heapDir) return;
     const before = readdirSync(heapDir).length;
     agent.proc.kill("SIGUSR2");
-    await until(`heap snapshot (${label})`, () => (readdirSync(heapDir).filter((f) => f.endsWith(".heapsnapshot")).length > before ? true : undefined), 120_000, 500);
+    await until(
+      `heap snapshot (${label})`,
+      () => (readdirSync(heapDir).filter((f) => f.endsWith(".heapsnapshot")).length > before ? true : undefined),
+      120_000,
+      500,
+    );
     await sleep(5_000);
     progress(`heap snapshot ${label} written to ${heapDir}`);
   };
@@ -420,7 +443,9 @@ async function main(): Promise<void> {
       const h = await admin.getHost(host).catch(() => undefined);
       const p = h?.policies.find((x) => x.name === "bench");
       if (p?.status !== "compliant" || p.ok !== GUESTS) return undefined;
-      const running = (await virsh("list", "--state-running", "--name")).stdout.split("\n").filter((l) => l.trim().startsWith(prefix));
+      const running = (await virsh("list", "--state-running", "--name")).stdout
+        .split("\n")
+        .filter((l) => l.trim().startsWith(prefix));
       return running.length === GUESTS ? true : undefined;
     },
     300_000,
@@ -428,7 +453,9 @@ async function main(): Promise<void> {
   );
   const convergeMs = Date.now() - t0;
   const afterConverge = sampler.take();
-  progress(`converged in ${(convergeMs / 1000).toFixed(1)} s; RSS ${fmt(kb2mb(afterConverge.rssKb))} MB; settling ${SETTLE_MS / 1000} s`);
+  progress(
+    `converged in ${(convergeMs / 1000).toFixed(1)} s; RSS ${fmt(kb2mb(afterConverge.rssKb))} MB; settling ${SETTLE_MS / 1000} s`,
+  );
   sampler.setPhase("settle", IDLE_PERIOD_MS);
   await sleep(SETTLE_MS);
   await snapshot("after-converge");
@@ -437,10 +464,15 @@ async function main(): Promise<void> {
   const watchAbort = (state.watchAbort = new AbortController());
   const driftSeen: { at: number; rec: DriftRecord__Output }[] = [];
   let watchReady = false;
-  void drift.watch(host, watchAbort.signal, (rec) => {
-    driftSeen.push({ at: Date.now(), rec });
-    if (driftSeen.length > 10_000) driftSeen.shift();
-  }, () => (watchReady = true));
+  void drift.watch(
+    host,
+    watchAbort.signal,
+    (rec) => {
+      driftSeen.push({ at: Date.now(), rec });
+      if (driftSeen.length > 10_000) driftSeen.shift();
+    },
+    () => (watchReady = true),
+  );
   await until("the drift watch", () => (watchReady ? true : undefined), 10_000, 50).catch(() => undefined);
 
   // 2. idle
@@ -453,7 +485,9 @@ async function main(): Promise<void> {
 
   // 3. full re-check: the next periodic one, then operator dry-runs
   const seenBefore = readReports(dbFile).filter((r) => r.trigger === "resync").length;
-  progress(`waiting for the agent's next periodic re-check (every ${RESYNC_INTERVAL_MS / 60_000} min + up to ${RESYNC_MAX_DELAY_MS / 1000} s)`);
+  progress(
+    `waiting for the agent's next periodic re-check (every ${RESYNC_INTERVAL_MS / 60_000} min + up to ${RESYNC_MAX_DELAY_MS / 1000} s)`,
+  );
   const recheck = await until(
     "a periodic re-check",
     () => {
@@ -465,7 +499,12 @@ async function main(): Promise<void> {
     1_000,
   );
   // wait for the fine-sampling window to close so its peak (VmHWM) is recorded
-  await until("the re-check window to close", () => (sampler.windows.some((w) => w.end >= recheck.startedAt + recheck.durationMs) ? true : undefined), 60_000, 200);
+  await until(
+    "the re-check window to close",
+    () => (sampler.windows.some((w) => w.end >= recheck.startedAt + recheck.durationMs) ? true : undefined),
+    60_000,
+    200,
+  );
   sampler.setPhase("plan", IDLE_PERIOD_MS);
   const plans: { ms: number; cpuMs: number; peakKb: number; before: number }[] = [];
   for (let i = 0; i < PLANS; i++) {
@@ -478,7 +517,12 @@ async function main(): Promise<void> {
     await sleep(200);
     const a = sampler.take();
     if (plan.summary.hostsPlanned !== 1) throw new Error(`plan: ${JSON.stringify(plan.summary)}`);
-    plans.push({ ms, cpuMs: ((a.ticks - b.ticks) / CLK) * 1000, peakKb: reset ? a.hwmKb : Math.max(a.rssKb, b.rssKb), before: b.rssKb });
+    plans.push({
+      ms,
+      cpuMs: ((a.ticks - b.ticks) / CLK) * 1000,
+      peakKb: reset ? a.hwmKb : Math.max(a.rssKb, b.rssKb),
+      before: b.rssKb,
+    });
   }
 
   // 4. soak with drift
@@ -539,9 +583,14 @@ async function main(): Promise<void> {
     const b = idleSamples.find((s) => s.at >= idleStart.at + (m + 1) * 60_000) ?? idleEnd;
     if (a && b && b.at > a.at) perMinute.push(((b.ticks - a.ticks) / CLK / ((b.at - a.at) / 1000)) * 100);
   }
-  const resyncs = reports.filter((r) => r.trigger === "resync").map((r) => runCost(sampler, r)).filter((c): c is RunCost => c !== null);
+  const resyncs = reports
+    .filter((r) => r.trigger === "resync")
+    .map((r) => runCost(sampler, r))
+    .filter((c): c is RunCost => c !== null);
   const idleResyncs = resyncs.filter((c) => c.at >= idleStart.at && c.at <= idleEnd.at);
-  const idleBackgroundPct = (((idleEnd.ticks - idleStart.ticks) / CLK - idleResyncs.reduce((s, c) => s + c.cpuMs / 1000, 0)) / idleSeconds) * 100;
+  const idleBackgroundPct =
+    (((idleEnd.ticks - idleStart.ticks) / CLK - idleResyncs.reduce((s, c) => s + c.cpuMs / 1000, 0)) / idleSeconds) *
+    100;
   const idleRss = idleSamples.map((s) => s.rssKb);
   const dedicated = runCost(sampler, recheck);
   const clean = resyncs.filter((c) => c.clean);
@@ -555,7 +604,10 @@ async function main(): Promise<void> {
   const soakCpuPct = ((last.ticks - soakSamples[0]!.ticks) / CLK / ((last.at - soakSamples[0]!.at) / 1000)) * 100;
   const repaired = injections.filter((i) => i.repairedAt !== undefined);
   const repairLat = repaired.map((i) => i.repairedAt! - i.at);
-  const maxRssKb = Math.max(...sampler.samples.filter((s) => s.phase !== "converge").map((s) => s.rssKb), ...sampler.windows.map((w) => w.peakKb));
+  const maxRssKb = Math.max(
+    ...sampler.samples.filter((s) => s.phase !== "converge").map((s) => s.rssKb),
+    ...sampler.windows.map((w) => w.peakKb),
+  );
   const endSample = sampler.samples.filter((s) => s.phase === "end").at(-1) ?? last;
 
   const machine = {
@@ -586,11 +638,19 @@ async function main(): Promise<void> {
     idle: {
       minutes: IDLE_MIN,
       cpuPctOfCore: +idleCpuPct.toFixed(3),
-      cpuPctPerMinute: { median: +median(perMinute).toFixed(3), min: +Math.min(...perMinute).toFixed(3), max: +Math.max(...perMinute).toFixed(3) },
+      cpuPctPerMinute: {
+        median: +median(perMinute).toFixed(3),
+        min: +Math.min(...perMinute).toFixed(3),
+        max: +Math.max(...perMinute).toFixed(3),
+      },
       periodicRechecks: idleResyncs.length,
       cpuPctExcludingRechecks: +idleBackgroundPct.toFixed(3),
       childProcessCpuPct: +idleChildPct.toFixed(3),
-      rssMb: { min: +kb2mb(Math.min(...idleRss)).toFixed(1), median: +kb2mb(median(idleRss)).toFixed(1), max: +kb2mb(Math.max(...idleRss)).toFixed(1) },
+      rssMb: {
+        min: +kb2mb(Math.min(...idleRss)).toFixed(1),
+        median: +kb2mb(median(idleRss)).toFixed(1),
+        max: +kb2mb(Math.max(...idleRss)).toFixed(1),
+      },
       samples: idleRss.length,
     },
     recheck: {
@@ -606,18 +666,48 @@ async function main(): Promise<void> {
       all: {
         count: resyncs.length,
         inSync: clean.length,
-        durationMs: clean.length ? { median: median(clean.map((c) => c.durationMs)), min: Math.min(...clean.map((c) => c.durationMs)), max: Math.max(...clean.map((c) => c.durationMs)) } : null,
-        cpuSeconds: clean.length
-          ? { median: +(median(clean.map((c) => c.cpuMs)) / 1000).toFixed(3), min: +(Math.min(...clean.map((c) => c.cpuMs)) / 1000).toFixed(3), max: +(Math.max(...clean.map((c) => c.cpuMs)) / 1000).toFixed(3) }
+        durationMs: clean.length
+          ? {
+              median: median(clean.map((c) => c.durationMs)),
+              min: Math.min(...clean.map((c) => c.durationMs)),
+              max: Math.max(...clean.map((c) => c.durationMs)),
+            }
           : null,
-        peakRssMb: clean.length ? { median: +kb2mb(median(clean.map((c) => c.peakRssKb))).toFixed(1), max: +kb2mb(Math.max(...clean.map((c) => c.peakRssKb))).toFixed(1) } : null,
-        runs: resyncs.map((c) => ({ at: new Date(c.at).toISOString(), phase: c.phase, durationMs: c.durationMs, cpuMs: Math.round(c.cpuMs), slackMs: Math.round(c.slackMs), peakRssMb: +kb2mb(c.peakRssKb).toFixed(1), inSync: c.clean })),
+        cpuSeconds: clean.length
+          ? {
+              median: +(median(clean.map((c) => c.cpuMs)) / 1000).toFixed(3),
+              min: +(Math.min(...clean.map((c) => c.cpuMs)) / 1000).toFixed(3),
+              max: +(Math.max(...clean.map((c) => c.cpuMs)) / 1000).toFixed(3),
+            }
+          : null,
+        peakRssMb: clean.length
+          ? {
+              median: +kb2mb(median(clean.map((c) => c.peakRssKb))).toFixed(1),
+              max: +kb2mb(Math.max(...clean.map((c) => c.peakRssKb))).toFixed(1),
+            }
+          : null,
+        runs: resyncs.map((c) => ({
+          at: new Date(c.at).toISOString(),
+          phase: c.phase,
+          durationMs: c.durationMs,
+          cpuMs: Math.round(c.cpuMs),
+          slackMs: Math.round(c.slackMs),
+          peakRssMb: +kb2mb(c.peakRssKb).toFixed(1),
+          inSync: c.clean,
+        })),
       },
       plan: {
         how: "operator-triggered full dry-run: virtfleet plan bench (Command.plan)",
         runs: plans.length,
-        wallMs: { median: +median(plans.map((p) => p.ms)).toFixed(0), max: +Math.max(...plans.map((p) => p.ms)).toFixed(0) },
-        agentCpuSeconds: { median: +(median(plans.map((p) => p.cpuMs)) / 1000).toFixed(3), min: +(Math.min(...plans.map((p) => p.cpuMs)) / 1000).toFixed(3), max: +(Math.max(...plans.map((p) => p.cpuMs)) / 1000).toFixed(3) },
+        wallMs: {
+          median: +median(plans.map((p) => p.ms)).toFixed(0),
+          max: +Math.max(...plans.map((p) => p.ms)).toFixed(0),
+        },
+        agentCpuSeconds: {
+          median: +(median(plans.map((p) => p.cpuMs)) / 1000).toFixed(3),
+          min: +(Math.min(...plans.map((p) => p.cpuMs)) / 1000).toFixed(3),
+          max: +(Math.max(...plans.map((p) => p.cpuMs)) / 1000).toFixed(3),
+        },
         peakRssMb: +kb2mb(Math.max(...plans.map((p) => p.peakKb))).toFixed(1),
       },
     },
@@ -629,7 +719,11 @@ async function main(): Promise<void> {
       rssFirstMedianMb: +kb2mb(firstMed).toFixed(1),
       rssLastMedianMb: +kb2mb(lastMed).toFixed(1),
       edgeMinutes: edgeMs / 60_000,
-      rssMb: { min: +kb2mb(Math.min(...soakRss)).toFixed(1), median: +kb2mb(median(soakRss)).toFixed(1), max: +kb2mb(Math.max(...soakRss)).toFixed(1) },
+      rssMb: {
+        min: +kb2mb(Math.min(...soakRss)).toFixed(1),
+        median: +kb2mb(median(soakRss)).toFixed(1),
+        max: +kb2mb(Math.max(...soakRss)).toFixed(1),
+      },
       samples: soakRss.length,
       cpuPctOfCore: +soakCpuPct.toFixed(3),
       injections: injections.length,
@@ -637,22 +731,64 @@ async function main(): Promise<void> {
       byKind: Object.fromEntries(
         DRIFTS.map((k) => {
           const lat = repaired.filter((i) => i.kind === k).map((i) => i.repairedAt! - i.at);
-          return [k, { injected: injections.filter((i) => i.kind === k).length, repaired: lat.length, latencyMs: lat.length ? { p50: Math.round(median(lat)), max: Math.round(Math.max(...lat)) } : null }];
+          return [
+            k,
+            {
+              injected: injections.filter((i) => i.kind === k).length,
+              repaired: lat.length,
+              latencyMs: lat.length ? { p50: Math.round(median(lat)), max: Math.round(Math.max(...lat)) } : null,
+            },
+          ];
         }),
       ),
       repairsSeen: repaired.length,
-      repairLatencyMs: repairLat.length ? { p50: Math.round(median(repairLat)), p99: Math.round(quantile(repairLat, 0.99)), max: Math.round(Math.max(...repairLat)) } : null,
+      repairLatencyMs: repairLat.length
+        ? {
+            p50: Math.round(median(repairLat)),
+            p99: Math.round(quantile(repairLat, 0.99)),
+            max: Math.round(Math.max(...repairLat)),
+          }
+        : null,
       driftEventsStored: soakDrift.length,
       driftByRemediation: byRemediation,
       driftNotRepaired: soakDrift
         .filter((d) => d.remediation !== "repaired")
-        .map((d) => ({ name: d.name, kind: d.kind, remediation: d.remediation, source: d.source, detectedAt: d.detectedAt, resolvedAt: d.resolvedAt, fields: d.fieldsJson, detail: d.detail })),
+        .map((d) => ({
+          name: d.name,
+          kind: d.kind,
+          remediation: d.remediation,
+          source: d.source,
+          detectedAt: d.detectedAt,
+          resolvedAt: d.resolvedAt,
+          fields: d.fieldsJson,
+          detail: d.detail,
+        })),
     },
     maxRssMb: +kb2mb(maxRssKb).toFixed(1),
-    bareNodeRss: bareSample ? { rssMb: +kb2mb(bareSample.rssKb).toFixed(1), anonMb: +kb2mb(bareSample.rssAnonKb).toFixed(1), fileMb: +kb2mb(bareSample.rssFileKb).toFixed(1) } : null,
-    endRss: { rssMb: +kb2mb(endSample.rssKb).toFixed(1), anonMb: +kb2mb(endSample.rssAnonKb).toFixed(1), fileMb: +kb2mb(endSample.rssFileKb).toFixed(1) },
-    agentLog: { lines: agent.totalLines, warnings: agent.warnings, errors: agent.errors, problems: [...agent.problems] },
-    controllerLog: { lines: controller.totalLines, warnings: controller.warnings, errors: controller.errors, problems: [...controller.problems] },
+    bareNodeRss: bareSample
+      ? {
+          rssMb: +kb2mb(bareSample.rssKb).toFixed(1),
+          anonMb: +kb2mb(bareSample.rssAnonKb).toFixed(1),
+          fileMb: +kb2mb(bareSample.rssFileKb).toFixed(1),
+        }
+      : null,
+    endRss: {
+      rssMb: +kb2mb(endSample.rssKb).toFixed(1),
+      anonMb: +kb2mb(endSample.rssAnonKb).toFixed(1),
+      fileMb: +kb2mb(endSample.rssFileKb).toFixed(1),
+    },
+    agentLog: {
+      lines: agent.totalLines,
+      warnings: agent.warnings,
+      errors: agent.errors,
+      problems: [...agent.problems],
+    },
+    controllerLog: {
+      lines: controller.totalLines,
+      warnings: controller.warnings,
+      errors: controller.errors,
+      problems: [...controller.problems],
+    },
     heapSnapshots: heapDir ?? null,
   };
 
@@ -665,18 +801,34 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${machine.cores} cores, ${machine.cpu}, kernel ${machine.kernel}, node ${machine.node}, ${machine.memGiB} GiB, load ${machine.loadavg.join(" ")}, date ${started.toISOString().slice(0, 16)}Z`,
   );
-  console.log(`commit ${r.commit}${AGENT_CLI !== CLI ? `; agent CLI ${AGENT_CLI}` : ""}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`);
+  console.log(
+    `commit ${r.commit}${AGENT_CLI !== CLI ? `; agent CLI ${AGENT_CLI}` : ""}${AGENT_NODE_FLAGS.length ? `; agent node flags ${AGENT_NODE_FLAGS.join(" ")}` : ""}; one agent process, ${GUESTS} tiny running guests; RSS = VmRSS, CPU = utime+stime (CLK_TCK ${CLK}), from /proc/${pid}`,
+  );
   console.log("| measure | result | target |");
   console.log("|---|---:|---|");
-  console.log(`| converge ${GUESTS} guests from an empty state folder (agent start → host compliant) | ${fmt(r.converge.seconds)} s, ${fmt(r.converge.cpuSeconds, 2)} CPU-s | - |`);
-  console.log(`| RSS right after converge / peak from start through converge (VmHWM) | ${fmt(r.converge.rssAfterMb)} / ${fmt(r.converge.peakRssMb)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.converge.peakRssMb < TARGET_RSS_MB)} |`);
-  console.log(`| idle CPU over ${IDLE_MIN} min (incl. ${r.idle.periodicRechecks} periodic re-check(s)) | ${fmt(r.idle.cpuPctOfCore, 3)} % of a core | < ${TARGET_IDLE_CPU_PCT} %: ${ok(r.idle.cpuPctOfCore < TARGET_IDLE_CPU_PCT)} |`);
-  console.log(`| idle CPU per minute, median (min–max) | ${fmt(r.idle.cpuPctPerMinute.median, 3)} (${fmt(r.idle.cpuPctPerMinute.min, 3)}–${fmt(r.idle.cpuPctPerMinute.max, 3)}) % | - |`);
-  console.log(`| idle CPU without the periodic re-checks / of child processes (ip …) | ${fmt(r.idle.cpuPctExcludingRechecks, 3)} % / ${fmt(r.idle.childProcessCpuPct, 3)} % | - |`);
-  console.log(`| idle RSS min / median / max (${r.idle.samples} samples, 1 s) | ${fmt(r.idle.rssMb.min)} / ${fmt(r.idle.rssMb.median)} / ${fmt(r.idle.rssMb.max)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.idle.rssMb.max < TARGET_RSS_MB)} |`);
+  console.log(
+    `| converge ${GUESTS} guests from an empty state folder (agent start → host compliant) | ${fmt(r.converge.seconds)} s, ${fmt(r.converge.cpuSeconds, 2)} CPU-s | - |`,
+  );
+  console.log(
+    `| RSS right after converge / peak from start through converge (VmHWM) | ${fmt(r.converge.rssAfterMb)} / ${fmt(r.converge.peakRssMb)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.converge.peakRssMb < TARGET_RSS_MB)} |`,
+  );
+  console.log(
+    `| idle CPU over ${IDLE_MIN} min (incl. ${r.idle.periodicRechecks} periodic re-check(s)) | ${fmt(r.idle.cpuPctOfCore, 3)} % of a core | < ${TARGET_IDLE_CPU_PCT} %: ${ok(r.idle.cpuPctOfCore < TARGET_IDLE_CPU_PCT)} |`,
+  );
+  console.log(
+    `| idle CPU per minute, median (min–max) | ${fmt(r.idle.cpuPctPerMinute.median, 3)} (${fmt(r.idle.cpuPctPerMinute.min, 3)}–${fmt(r.idle.cpuPctPerMinute.max, 3)}) % | - |`,
+  );
+  console.log(
+    `| idle CPU without the periodic re-checks / of child processes (ip …) | ${fmt(r.idle.cpuPctExcludingRechecks, 3)} % / ${fmt(r.idle.childProcessCpuPct, 3)} % | - |`,
+  );
+  console.log(
+    `| idle RSS min / median / max (${r.idle.samples} samples, 1 s) | ${fmt(r.idle.rssMb.min)} / ${fmt(r.idle.rssMb.median)} / ${fmt(r.idle.rssMb.max)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.idle.rssMb.max < TARGET_RSS_MB)} |`,
+  );
   if (r.recheck.first) {
     const f = r.recheck.first;
-    console.log(`| full re-check of ${GUESTS} guests (periodic resync after idle): duration / CPU / peak RSS | ${f.durationMs} ms / ${fmt(f.cpuSeconds, 3)} CPU-s (±${f.slackMs} ms sampling) / ${fmt(f.peakRssMb)} MB (from ${fmt(f.rssBeforeMb)}) | < ${TARGET_RSS_MB} MB: ${ok(f.peakRssMb < TARGET_RSS_MB)} |`);
+    console.log(
+      `| full re-check of ${GUESTS} guests (periodic resync after idle): duration / CPU / peak RSS | ${f.durationMs} ms / ${fmt(f.cpuSeconds, 3)} CPU-s (±${f.slackMs} ms sampling) / ${fmt(f.peakRssMb)} MB (from ${fmt(f.rssBeforeMb)}) | < ${TARGET_RSS_MB} MB: ${ok(f.peakRssMb < TARGET_RSS_MB)} |`,
+    );
   }
   const a = r.recheck.all;
   if (a.durationMs && a.cpuSeconds && a.peakRssMb) {
@@ -685,26 +837,47 @@ async function main(): Promise<void> {
     );
   }
   const p = r.recheck.plan;
-  console.log(`| operator full dry-run \`virtfleet plan bench\` (${p.runs}×): wall median (max) / agent CPU-s median (min–max) / peak RSS | ${p.wallMs.median} (${p.wallMs.max}) ms / ${fmt(p.agentCpuSeconds.median, 3)} (${fmt(p.agentCpuSeconds.min, 3)}–${fmt(p.agentCpuSeconds.max, 3)}) / ${fmt(p.peakRssMb)} MB | - |`);
+  console.log(
+    `| operator full dry-run \`virtfleet plan bench\` (${p.runs}×): wall median (max) / agent CPU-s median (min–max) / peak RSS | ${p.wallMs.median} (${p.wallMs.max}) ms / ${fmt(p.agentCpuSeconds.median, 3)} (${fmt(p.agentCpuSeconds.min, 3)}–${fmt(p.agentCpuSeconds.max, 3)}) / ${fmt(p.peakRssMb)} MB | - |`,
+  );
   const s = r.soak;
-  console.log(`| soak ${SOAK_MIN} min, drift every ${DRIFT_EVERY_S} s: RSS slope (least squares, ${s.samples} samples at 5 s) | ${fmt(s.rssSlopeKbPerMin)} KB/min = ${fmt(s.rssSlopeMbPerHour, 2)} MB/h | no growth |`);
-  console.log(`| soak RSS median, first / last ${s.edgeMinutes} min; min / max | ${fmt(s.rssFirstMedianMb)} / ${fmt(s.rssLastMedianMb)} MB; ${fmt(s.rssMb.min)} / ${fmt(s.rssMb.max)} MB | < ${TARGET_RSS_MB} MB: ${ok(s.rssMb.max < TARGET_RSS_MB)} |`);
+  console.log(
+    `| soak ${SOAK_MIN} min, drift every ${DRIFT_EVERY_S} s: RSS slope (least squares, ${s.samples} samples at 5 s) | ${fmt(s.rssSlopeKbPerMin)} KB/min = ${fmt(s.rssSlopeMbPerHour, 2)} MB/h | no growth |`,
+  );
+  console.log(
+    `| soak RSS median, first / last ${s.edgeMinutes} min; min / max | ${fmt(s.rssFirstMedianMb)} / ${fmt(s.rssLastMedianMb)} MB; ${fmt(s.rssMb.min)} / ${fmt(s.rssMb.max)} MB | < ${TARGET_RSS_MB} MB: ${ok(s.rssMb.max < TARGET_RSS_MB)} |`,
+  );
   console.log(`| soak CPU (repairs + re-checks) | ${fmt(s.cpuPctOfCore, 3)} % of a core | - |`);
   console.log(
     `| drift injected / repaired (seen on WatchDrift) | ${s.injections} / ${s.repairsSeen} (${DRIFTS.map((k) => `${k} ${s.byKind[k]!.repaired}/${s.byKind[k]!.injected}`).join(", ")}) | all |`,
   );
   if (s.repairLatencyMs) {
-    const kinds = DRIFTS.map((k) => s.byKind[k]!.latencyMs && `${k} ${s.byKind[k]!.latencyMs!.p50}/${s.byKind[k]!.latencyMs!.max}`).filter(Boolean).join(", ");
-    console.log(`| repair seen at the controller after the virsh command: p50 / p99 / max (per kind p50/max) | ${s.repairLatencyMs.p50} / ${s.repairLatencyMs.p99} / ${s.repairLatencyMs.max} ms (${kinds}) | - |`);
+    const kinds = DRIFTS.map(
+      (k) => s.byKind[k]!.latencyMs && `${k} ${s.byKind[k]!.latencyMs!.p50}/${s.byKind[k]!.latencyMs!.max}`,
+    )
+      .filter(Boolean)
+      .join(", ");
+    console.log(
+      `| repair seen at the controller after the virsh command: p50 / p99 / max (per kind p50/max) | ${s.repairLatencyMs.p50} / ${s.repairLatencyMs.p99} / ${s.repairLatencyMs.max} ms (${kinds}) | - |`,
+    );
   }
-  console.log(`| highest RSS after converge (any sample or VmHWM window) | ${fmt(r.maxRssMb)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.maxRssMb < TARGET_RSS_MB)} |`);
+  console.log(
+    `| highest RSS after converge (any sample or VmHWM window) | ${fmt(r.maxRssMb)} MB | < ${TARGET_RSS_MB} MB: ${ok(r.maxRssMb < TARGET_RSS_MB)} |`,
+  );
   console.log(`| RSS at the end: anonymous / file-backed | ${fmt(r.endRss.anonMb)} / ${fmt(r.endRss.fileMb)} MB | - |`);
-  if (r.bareNodeRss) console.log(`| reference: bare \`node -e "setInterval(…)"\` (same binary): RSS / anonymous / file-backed | ${fmt(r.bareNodeRss.rssMb)} / ${fmt(r.bareNodeRss.anonMb)} / ${fmt(r.bareNodeRss.fileMb)} MB | - |`);
-  console.log(`drift events stored during the soak: ${s.driftEventsStored} ${JSON.stringify(s.driftByRemediation)}; agent log: ${r.agentLog.lines} lines, ${r.agentLog.warnings} warn, ${r.agentLog.errors} error ${JSON.stringify(r.agentLog.problems)}; controller log (warn level): ${r.controllerLog.lines} lines ${JSON.stringify(r.controllerLog.problems)}`);
+  if (r.bareNodeRss)
+    console.log(
+      `| reference: bare \`node -e "setInterval(…)"\` (same binary): RSS / anonymous / file-backed | ${fmt(r.bareNodeRss.rssMb)} / ${fmt(r.bareNodeRss.anonMb)} / ${fmt(r.bareNodeRss.fileMb)} MB | - |`,
+    );
+  console.log(
+    `drift events stored during the soak: ${s.driftEventsStored} ${JSON.stringify(s.driftByRemediation)}; agent log: ${r.agentLog.lines} lines, ${r.agentLog.warnings} warn, ${r.agentLog.errors} error ${JSON.stringify(r.agentLog.problems)}; controller log (warn level): ${r.controllerLog.lines} lines ${JSON.stringify(r.controllerLog.problems)}`,
+  );
   for (const d of s.driftNotRepaired) console.log(`drift not repaired: ${JSON.stringify(d)}`);
   if (s.injectionErrors.length) console.log(`injection errors: ${s.injectionErrors.join("; ")}`);
   if (heapDir) console.log(`heap snapshots: ${heapDir}`);
-  console.log(`periodic re-checks: ${a.runs.map((x) => `${x.at.slice(11, 19)} ${x.phase} ${x.durationMs}ms ${x.cpuMs}cpu-ms ±${x.slackMs} ${x.peakRssMb}MB${x.inSync ? "" : " (repairs)"}`).join("; ")}`);
+  console.log(
+    `periodic re-checks: ${a.runs.map((x) => `${x.at.slice(11, 19)} ${x.phase} ${x.durationMs}ms ${x.cpuMs}cpu-ms ±${x.slackMs} ${x.peakRssMb}MB${x.inSync ? "" : " (repairs)"}`).join("; ")}`,
+  );
 }
 
 main()

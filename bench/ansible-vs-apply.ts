@@ -156,15 +156,25 @@ function runTimed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.
 function failure(what: string, r: RunResult): Error {
   const tail = (s: string) => s.trim().split("\n").slice(-25).join("\n");
   const file = join(tmpdir(), `${prefix}failure-${Date.now()}.log`);
-  writeFileSync(file, `${what}: exit ${r.code ?? r.signal} after ${r.ms.toFixed(0)} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}\n`);
-  return new Error(`${what}: exit ${r.code ?? r.signal} (full output in ${file})\n--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`);
+  writeFileSync(
+    file,
+    `${what}: exit ${r.code ?? r.signal} after ${r.ms.toFixed(0)} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}\n`,
+  );
+  return new Error(
+    `${what}: exit ${r.code ?? r.signal} (full output in ${file})\n--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`,
+  );
 }
 
 // ---- the two tools ----
 
 interface ApplyJson {
   summary: { ok: number; changed: number; drift: number; failed: number; skipped: number };
-  resources: { kind: string; name: string; outcome: string; changes: { field: string; from: unknown; to: unknown }[] }[];
+  resources: {
+    kind: string;
+    name: string;
+    outcome: string;
+    changes: { field: string; from: unknown; to: unknown }[];
+  }[];
   durationMs: number;
 }
 
@@ -178,10 +188,14 @@ async function virtfleetApply(policyFile: string, what: string): Promise<Step> {
   } catch {
     throw failure(`virtfleet ${what}: stdout is not one JSON document`, r);
   }
-  if (doc.summary.failed > 0 || doc.summary.skipped > 0) throw failure(`virtfleet ${what}: ${JSON.stringify(doc.summary)}`, r);
+  if (doc.summary.failed > 0 || doc.summary.skipped > 0)
+    throw failure(`virtfleet ${what}: ${JSON.stringify(doc.summary)}`, r);
   const changedWhat = doc.resources
     .filter((x) => x.outcome === "changed")
-    .map((x) => `${x.kind}/${x.name}: ${x.changes.map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(", ")}`);
+    .map(
+      (x) =>
+        `${x.kind}/${x.name}: ${x.changes.map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(", ")}`,
+    );
   return { ms: r.ms, changed: doc.summary.changed, engineMs: doc.durationMs, changedWhat };
 }
 
@@ -270,9 +284,20 @@ async function cleanup(): Promise<number> {
 // ---- set-up ----
 
 function policyYaml(): string {
-  const lines = ["apiVersion: virtfleet/v1", "kind: Policy", "metadata:", `  name: ${policyName}`, "spec:", "  mode: enforce", "  resources:", "    domains:"];
+  const lines = [
+    "apiVersion: virtfleet/v1",
+    "kind: Policy",
+    "metadata:",
+    `  name: ${policyName}`,
+    "spec:",
+    "  mode: enforce",
+    "  resources:",
+    "    domains:",
+  ];
   for (const n of names) {
-    lines.push(`      - {name: ${n}, vcpus: 1, memory: 64MiB, cpu: host-model, disks: [], cdroms: [], interfaces: [], graphics: none, autostart: false, state: running}`);
+    lines.push(
+      `      - {name: ${n}, vcpus: 1, memory: 64MiB, cpu: host-model, disks: [], cdroms: [], interfaces: [], graphics: none, autostart: false, state: running}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -287,7 +312,8 @@ async function resolvedDomains(policyFile: string): Promise<DomainSpec[]> {
   if (domains.length !== GUESTS) throw new Error(`expected ${GUESTS} domains, resolved ${domains.length}`);
   for (const d of domains) {
     // The policy is the test harness's tiny diskless guest, field for field.
-    if (domainSpecHash(d) !== domainSpecHash(tinyDomainSpec(d.name))) throw new Error(`${d.name}: resolved spec differs from tinyDomainSpec`);
+    if (domainSpecHash(d) !== domainSpecHash(tinyDomainSpec(d.name)))
+      throw new Error(`${d.name}: resolved spec differs from tinyDomainSpec`);
   }
   return domains;
 }
@@ -394,7 +420,11 @@ async function main(): Promise<void> {
 
     // Untimed warm-up of both tools' files in the page cache (nothing on libvirt changes).
     await runTimed(process.execPath, [cliMain, "apply", policyFile, "--local", "--dry-run", "--json"]);
-    await runTimed("ansible-playbook", ["-i", inventory, playbook, "-e", `@${varsFile}`, "--syntax-check"], ANSIBLE_ENV);
+    await runTimed(
+      "ansible-playbook",
+      ["-i", inventory, playbook, "-e", `@${varsFile}`, "--syntax-check"],
+      ANSIBLE_ENV,
+    );
     await cleanup();
 
     const reference = new Map<string, string>();
@@ -417,12 +447,21 @@ async function main(): Promise<void> {
         for (const tool of order) {
           checkInterrupted();
           log(`round ${r + 1}/${RUNS}: ${tool} converge ${GUESTS} guests from nothing`);
-          const converge = tool === "virtfleet" ? await virtfleetApply(policyFile, "converge") : await ansiblePlaybook(inventory, varsFile, "converge");
+          const converge =
+            tool === "virtfleet"
+              ? await virtfleetApply(policyFile, "converge")
+              : await ansiblePlaybook(inventory, varsFile, "converge");
           const expected = tool === "virtfleet" ? converge.changed === GUESTS : converge.changedItems === 2 * GUESTS;
-          if (!expected) throw new Error(`${tool} converge changed ${converge.changed} (items ${converge.changedItems ?? "-"}), expected all ${GUESTS} guests`);
+          if (!expected)
+            throw new Error(
+              `${tool} converge changed ${converge.changed} (items ${converge.changedItems ?? "-"}), expected all ${GUESTS} guests`,
+            );
           compare(tool, await verifyRunning(tool));
           log(`round ${r + 1}/${RUNS}: ${tool} converge ${s1(converge.ms)} s; re-check`);
-          const recheck = tool === "virtfleet" ? await virtfleetApply(policyFile, "re-check") : await ansiblePlaybook(inventory, varsFile, "re-check");
+          const recheck =
+            tool === "virtfleet"
+              ? await virtfleetApply(policyFile, "re-check")
+              : await ansiblePlaybook(inventory, varsFile, "re-check");
           await verifyRunning(tool);
           log(`round ${r + 1}/${RUNS}: ${tool} re-check ${s1(recheck.ms)} s, changed ${recheck.changed}; cleanup`);
           round[tool] = { converge, recheck };
@@ -458,20 +497,31 @@ async function main(): Promise<void> {
       recheckChanged: k.map((x) => x.changed),
       recheckChangedItems: tool === "ansible" ? k.map((x) => x.changedItems ?? 0) : undefined,
       recheckChangedWhat: [...new Set(k.flatMap((x) => x.changedWhat))],
-      engineMs: tool === "virtfleet" ? { converge: stats(c.map((x) => x.engineMs ?? 0)), recheck: stats(k.map((x) => x.engineMs ?? 0)) } : undefined,
+      engineMs:
+        tool === "virtfleet"
+          ? { converge: stats(c.map((x) => x.engineMs ?? 0)), recheck: stats(k.map((x) => x.engineMs ?? 0)) }
+          : undefined,
     };
   };
   const vf = per("virtfleet");
   const an = per("ansible");
-  if (vf.converge.samples.length === 0 || an.converge.samples.length === 0) throw new Error(`no complete measurement of both tools: ${failed ?? "?"}`);
+  if (vf.converge.samples.length === 0 || an.converge.samples.length === 0)
+    throw new Error(`no complete measurement of both tools: ${failed ?? "?"}`);
   const result = {
     benchmark: "ansible-vs-apply",
     date: started.toISOString(),
-    command: `node ${process.argv.slice(1).map((a) => a.replace(repoRoot, "")).join(" ")}`,
+    command: `node ${process.argv
+      .slice(1)
+      .map((a) => a.replace(repoRoot, ""))
+      .join(" ")}`,
     guests: GUESTS,
     runs: RUNS,
     prefix,
-    machine: { ...machine, loadavgAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))), otherRunningGuestsAtEnd: await otherRunningGuests().catch(() => -1) },
+    machine: {
+      ...machine,
+      loadavgAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))),
+      otherRunningGuestsAtEnd: await otherRunningGuests().catch(() => -1),
+    },
     identicalDefinitions: identical,
     /** Set when a step failed: the run stopped there; the figures are the rounds before it. */
     failed,
@@ -484,23 +534,42 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const m = result.machine;
-    console.log(`machine: ${m.nproc} cores, ${m.cpu}, kernel ${m.kernel}, libvirt ${m.libvirt}, ${m.hypervisor}, node ${m.node}, ${m.ansible}, community.libvirt ${m.communityLibvirt}`);
-    console.log(`date ${result.date}; load average at start ${m.loadavgAtStart.join(" ")}, at end ${m.loadavgAtEnd.join(" ")}; others' running guests at start ${m.otherRunningGuestsAtStart}, at end ${m.otherRunningGuestsAtEnd}`);
+    console.log(
+      `machine: ${m.nproc} cores, ${m.cpu}, kernel ${m.kernel}, libvirt ${m.libvirt}, ${m.hypervisor}, node ${m.node}, ${m.ansible}, community.libvirt ${m.communityLibvirt}`,
+    );
+    console.log(
+      `date ${result.date}; load average at start ${m.loadavgAtStart.join(" ")}, at end ${m.loadavgAtEnd.join(" ")}; others' running guests at start ${m.otherRunningGuestsAtStart}, at end ${m.otherRunningGuestsAtEnd}`,
+    );
     if (failed) console.log(`RUN FAILED (${failed.split("\n")[0]}); figures below are the steps completed before it`);
-    console.log(`${GUESTS} guests, ${RUNS} rounds (order alternating); definitions identical for both tools (UUID aside): ${identical ? "yes" : "NO"}`);
+    console.log(
+      `${GUESTS} guests, ${RUNS} rounds (order alternating); definitions identical for both tools (UUID aside): ${identical ? "yes" : "NO"}`,
+    );
     console.log("");
-    console.log("| tool | rounds | converge from nothing, median s | min–max s | re-check in sync, median s | min–max s | re-check reported changed |");
+    console.log(
+      "| tool | rounds | converge from nothing, median s | min–max s | re-check in sync, median s | min–max s | re-check reported changed |",
+    );
     console.log("|---|---:|---:|---:|---:|---:|---|");
     const row = (name: string, t: typeof vf, changed: string) =>
-      console.log(`| ${name} | ${t.converge.samples.length} | ${s1(t.converge.median)} | ${s1(t.converge.min)}–${s1(t.converge.max)} | ${s1(t.recheck.median)} | ${s1(t.recheck.min)}–${s1(t.recheck.max)} | ${changed} |`);
+      console.log(
+        `| ${name} | ${t.converge.samples.length} | ${s1(t.converge.median)} | ${s1(t.converge.min)}–${s1(t.converge.max)} | ${s1(t.recheck.median)} | ${s1(t.recheck.min)}–${s1(t.recheck.max)} | ${changed} |`,
+      );
     row("virtfleet `apply --local` (CLI process)", vf, `changed=${vf.recheckChanged.join("/")} (of ${GUESTS} guests)`);
-    row("ansible-playbook + community.libvirt.virt", an, `changed=${an.recheckChanged.join("/")} tasks, ${an.recheckChangedItems!.join("/")} items`);
-    console.log(`| ratio ansible / virtfleet | | ${result.ratio.converge.toFixed(2)}× | | ${result.ratio.recheck.toFixed(2)}× | | |`);
+    row(
+      "ansible-playbook + community.libvirt.virt",
+      an,
+      `changed=${an.recheckChanged.join("/")} tasks, ${an.recheckChangedItems!.join("/")} items`,
+    );
+    console.log(
+      `| ratio ansible / virtfleet | | ${result.ratio.converge.toFixed(2)}× | | ${result.ratio.recheck.toFixed(2)}× | | |`,
+    );
     console.log("");
     console.log(
       `virtfleet engine time inside the process (its JSON durationMs): converge median ${s1(vf.engineMs!.converge.median)} s, re-check median ${(vf.engineMs!.recheck.median).toFixed(0)} ms; the rest of the wall time is process start-up, policy loading and facts.`,
     );
-    for (const [tool, t] of [["virtfleet", vf], ["ansible", an]] as const) {
+    for (const [tool, t] of [
+      ["virtfleet", vf],
+      ["ansible", an],
+    ] as const) {
       if (t.recheckChangedWhat.length) console.log(`${tool} re-check changed: ${t.recheckChangedWhat.join("; ")}`);
     }
     for (const x of rounds) {

@@ -63,27 +63,35 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < Math.max(3, Math.ceil(RUNS / 2)); r++) {
       const c = await timed(() => engine("running", true));
-      if (c.report.summary.changed !== GUESTS) throw new Error(`expected ${GUESTS} changed, got ${JSON.stringify(c.report.summary)}`);
+      if (c.report.summary.changed !== GUESTS)
+        throw new Error(`expected ${GUESTS} changed, got ${JSON.stringify(c.report.summary)}`);
       fromNothing.push(c.ms);
       for (let k = 0; k < RUNS; k++) {
         const again = await timed(() => engine("running", true));
-        if (again.report.summary.ok !== GUESTS) throw new Error(`re-check not in sync: ${JSON.stringify(again.report.summary)}`);
+        if (again.report.summary.ok !== GUESTS)
+          throw new Error(`re-check not in sync: ${JSON.stringify(again.report.summary)}`);
         recheck.push(again.ms);
       }
       const t = performance.now();
       await virshRecheck(names);
       virshTimes.push(performance.now() - t);
-      const xmls = await Promise.all(names.map((n) => run("virsh", ["-q", "-c", "qemu:///system", "dumpxml", "--inactive", n]).then((r) => r.stdout)));
+      const xmls = await Promise.all(
+        names.map((n) =>
+          run("virsh", ["-q", "-c", "qemu:///system", "dumpxml", "--inactive", n]).then((r) => r.stdout),
+        ),
+      );
       const gone = await timed(() => engine("absent", true));
       if (gone.report.summary.failed > 0) throw new Error("cleanup failed");
       // Baseline for "from nothing": the same definitions created and started with virsh, one guest after another.
       const dir = await mkdtemp(join(tmpdir(), "vft-bconv-"));
       try {
-        const files = await Promise.all(xmls.map(async (x, i) => {
-          const f = join(dir, `${i}.xml`);
-          await writeFile(f, x.replace(/<uuid>[^<]*<\/uuid>/, ""));
-          return f;
-        }));
+        const files = await Promise.all(
+          xmls.map(async (x, i) => {
+            const f = join(dir, `${i}.xml`);
+            await writeFile(f, x.replace(/<uuid>[^<]*<\/uuid>/, ""));
+            return f;
+          }),
+        );
         const t0 = performance.now();
         for (let i = 0; i < names.length; i++) {
           await run("virsh", ["-q", "-c", "qemu:///system", "define", files[i]!]);
@@ -104,15 +112,33 @@ async function main(): Promise<void> {
     await hv.close();
   }
   const rows: [string, number, number, number][] = [
-    [`converge ${GUESTS} guests from nothing (engine: define + start)`, fromNothing.length, median(fromNothing), median(virshCreate)],
-    [`same with virsh define + start, one guest after another`, virshCreate.length, median(virshCreate), median(virshCreate)],
+    [
+      `converge ${GUESTS} guests from nothing (engine: define + start)`,
+      fromNothing.length,
+      median(fromNothing),
+      median(virshCreate),
+    ],
+    [
+      `same with virsh define + start, one guest after another`,
+      virshCreate.length,
+      median(virshCreate),
+      median(virshCreate),
+    ],
     [`re-check ${GUESTS} in-sync guests (engine, apply)`, recheck.length, median(recheck), median(virshTimes)],
-    [`same re-check with virsh (dumpxml, domstate, dominfo per guest)`, virshTimes.length, median(virshTimes), median(virshTimes)],
+    [
+      `same re-check with virsh (dumpxml, domstate, dominfo per guest)`,
+      virshTimes.length,
+      median(virshTimes),
+      median(virshTimes),
+    ],
   ];
-  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log("| workload | runs | median ms | speed-up vs its virsh baseline |");
   console.log("|---|---:|---:|---:|");
-  for (const [what, n, ms, base] of rows) console.log(`| ${what} | ${n} | ${ms.toFixed(1)} | ${(base / ms).toFixed(1)}× |`);
+  for (const [what, n, ms, base] of rows)
+    console.log(`| ${what} | ${n} | ${ms.toFixed(1)} | ${(base / ms).toFixed(1)}× |`);
 }
 
 main().catch((err) => {

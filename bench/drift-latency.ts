@@ -32,11 +32,13 @@ const host = `${prefix}host`;
 
 function start(args: string[]): { child: ChildProcess; stdout: () => string } {
   let out = "";
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, VIRTFLEET_LOG_LEVEL: "warn" } });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, VIRTFLEET_LOG_LEVEL: "warn" },
+  });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   return { child, stdout: () => out };
 }
-
 
 async function domstate(): Promise<string> {
   return (await run("virsh", ["domstate", guest]).catch(() => ({ stdout: "" }))).stdout.trim();
@@ -47,14 +49,34 @@ async function main(): Promise<void> {
   const policies = join(dir, "policies");
   mkdirSync(policies);
   writeFileSync(join(policies, "bench.yaml"), tinyGuestsPolicyYaml([guest]));
-  const controller = start(["controller", "--listen", "127.0.0.1:0", "--data", join(dir, "c"), "--policies", policies, "--insecure"]);
+  const controller = start([
+    "controller",
+    "--listen",
+    "127.0.0.1:0",
+    "--data",
+    join(dir, "c"),
+    "--policies",
+    policies,
+    "--insecure",
+  ]);
   let agent: ReturnType<typeof start> | undefined;
   const latencies: number[] = [];
   const fromCommand: number[] = [];
   let pollerSaw = 0;
   try {
     const address = await until("the controller", () => /listening on (\S+)/.exec(controller.stdout())?.[1]);
-    agent = start(["agent", "--controller", address, "--name", host, "--state-dir", join(dir, "a"), "--insecure", "--flap-threshold", "100000"]);
+    agent = start([
+      "agent",
+      "--controller",
+      address,
+      "--name",
+      host,
+      "--state-dir",
+      join(dir, "a"),
+      "--insecure",
+      "--flap-threshold",
+      "100000",
+    ]);
     await until("the guest to run", async () => ((await domstate()) === "running" ? true : undefined), 60_000, 200);
 
     const admin = new (fleetProto().AdminService)(address, grpc.credentials.createInsecure());
@@ -74,7 +96,12 @@ async function main(): Promise<void> {
     })();
 
     for (let i = 0; i < INJECTIONS; i++) {
-      await until("the guest running again", async () => ((await domstate()) === "running" ? true : undefined), 30_000, 50);
+      await until(
+        "the guest running again",
+        async () => ((await domstate()) === "running" ? true : undefined),
+        30_000,
+        50,
+      );
       const before = seen.length;
       const tCommand = performance.now();
       await run("virsh", ["destroy", guest]);
@@ -102,7 +129,9 @@ async function main(): Promise<void> {
     await run("virsh", ["undefine", guest, "--nvram"]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log("| detector | injections | detected | p50 ms | p99 ms | max ms |");
   console.log("|---|---:|---:|---:|---:|---:|");
   console.log(

@@ -60,7 +60,10 @@ const rows: [string, string][] = [
   ["max event-loop block, lag probe (ms)", lagMs.toFixed(1)],
   ["max event-loop delay, histogram (ms)", (histogram.max / 1e6).toFixed(1)],
   ["factsFingerprint median (ms)", median(fpTimes).toFixed(2)],
-  ["interfaces / disks / filesystems", `${facts.network.interfaces.length} / ${facts.disks.length} / ${facts.filesystems.length}`],
+  [
+    "interfaces / disks / filesystems",
+    `${facts.network.interfaces.length} / ${facts.disks.length} / ${facts.filesystems.length}`,
+  ],
   ["cpu threads / numa nodes", `${facts.cpu.threads} / ${facts.numa.nodes}`],
   ["errors", facts.errors.map((e) => e.source).join(", ") || "none"],
 ];

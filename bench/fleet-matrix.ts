@@ -29,13 +29,33 @@ type Result = Record<string, number | boolean | object>;
 const ROWS: { key: string; label: string; unit: (v: number) => string; target?: string }[] = [
   { key: "connected", label: "agents connected", unit: String },
   { key: "connectMs", label: "connect from cold, all agents", unit: sec },
-  { key: "reconnectMs", label: `reconnect storm after a ${process.argv.includes("--crash") ? "crash" : "restart"}`, unit: sec, target: "≤ 60 s at 10,000" },
+  {
+    key: "reconnectMs",
+    label: `reconnect storm after a ${process.argv.includes("--crash") ? "crash" : "restart"}`,
+    unit: sec,
+    target: "≤ 60 s at 10,000",
+  },
   { key: "restartFailedAttempts", label: "failed attempts after the restart", unit: String, target: "0" },
   { key: "fanoutMs", label: "policy revision → every agent has the bundle", unit: sec, target: "≤ 10 s at 10,000" },
   { key: "rolloutMs", label: "policy revision → its rollout succeeded (plan + one batch)", unit: sec },
-  { key: "ingestPerSec", label: "drift events stored and acked per second", unit: (v) => Math.round(v).toLocaleString("en-US"), target: "≥ 5,000/s" },
-  { key: "controllerRssBytes", label: "controller RSS, all connected, right after the ingest", unit: mib, target: "< 1 GB at 10,000" },
-  { key: "controllerSettledRssBytes", label: "controller RSS, all connected, settled (heartbeats only)", unit: mib, target: "< 1 GB at 10,000" },
+  {
+    key: "ingestPerSec",
+    label: "drift events stored and acked per second",
+    unit: (v) => Math.round(v).toLocaleString("en-US"),
+    target: "≥ 5,000/s",
+  },
+  {
+    key: "controllerRssBytes",
+    label: "controller RSS, all connected, right after the ingest",
+    unit: mib,
+    target: "< 1 GB at 10,000",
+  },
+  {
+    key: "controllerSettledRssBytes",
+    label: "controller RSS, all connected, settled (heartbeats only)",
+    unit: mib,
+    target: "< 1 GB at 10,000",
+  },
   { key: "controllerSettledHeapBytes", label: "… of which V8 heap", unit: mib },
   { key: "controllerSettledNativeBytes", label: "… of which native (TLS, HTTP/2, SQLite)", unit: mib },
   { key: "rssPerAgentBytes", label: "controller RSS per agent", unit: (v) => `${(v / 1024).toFixed(0)} KiB` },
@@ -52,19 +72,30 @@ function mib(b: number): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`fleet matrix: sizes ${SIZES.join(", ")}; ${MODES.join(" + ")}; ${RUNS} runs each; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; ${new Date().toISOString()}\n`);
+  console.log(
+    `fleet matrix: sizes ${SIZES.join(", ")}; ${MODES.join(" + ")}; ${RUNS} runs each; ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; ${new Date().toISOString()}\n`,
+  );
   for (const size of SIZES) {
     const results = new Map<string, Result[]>();
     for (let i = 0; i < RUNS; i++) {
       for (const mode of MODES) {
-        const args = [FLEET, "--agents", String(size), "--json", ...(mode === "mtls" ? ["--mtls"] : []), ...(process.argv.includes("--crash") ? ["--crash"] : [])];
+        const args = [
+          FLEET,
+          "--agents",
+          String(size),
+          "--json",
+          ...(mode === "mtls" ? ["--mtls"] : []),
+          ...(process.argv.includes("--crash") ? ["--crash"] : []),
+        ];
         try {
           const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 2 ** 20, timeout: 30 * 60_000 });
           const r = JSON.parse(stdout.trim().split("\n").at(-1)!) as Result;
           results.set(mode, [...(results.get(mode) ?? []), r]);
           process.stderr.write(`${size} ${mode} run ${i + 1}: ${JSON.stringify(r)}\n`);
         } catch (err) {
-          process.stderr.write(`${size} ${mode} run ${i + 1} failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}\n`);
+          process.stderr.write(
+            `${size} ${mode} run ${i + 1} failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}\n`,
+          );
         }
       }
     }
@@ -77,7 +108,9 @@ async function main(): Promise<void> {
         if (xs.length === 0) return "—";
         const lo = Math.min(...xs);
         const hi = Math.max(...xs);
-        return xs.length === 1 || lo === hi ? row.unit(median(xs)) : `${row.unit(median(xs))} (${row.unit(lo)}–${row.unit(hi)})`;
+        return xs.length === 1 || lo === hi
+          ? row.unit(median(xs))
+          : `${row.unit(median(xs))} (${row.unit(lo)}–${row.unit(hi)})`;
       });
       console.log(`| ${row.label} | ${cells.join(" | ")} | ${row.target ?? ""} |`);
     }

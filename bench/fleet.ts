@@ -50,7 +50,13 @@ import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
 import { ControllerProcess, freePort } from "./loadgen/controller-process.js";
 import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
-import { identitiesFile, identityCacheDir, installCa, prepareIdentities, recordIdentities } from "./loadgen/identities.js";
+import {
+  identitiesFile,
+  identityCacheDir,
+  installCa,
+  prepareIdentities,
+  recordIdentities,
+} from "./loadgen/identities.js";
 import { WorkerPool, type Totals } from "./loadgen/worker-pool.js";
 
 const run = promisify(execFile);
@@ -65,7 +71,9 @@ const BASELINE_CLI = stringArg("baseline-cli");
 /** --controller-preload PATH: a malloc library for the controller process (LD_PRELOAD), e.g. mimalloc (docs/design/scale.md, "Seventh round"). */
 const CONTROLLER_PRELOAD = stringArg("controller-preload");
 if (CONTROLLER_PRELOAD !== undefined && !existsSync(CONTROLLER_PRELOAD)) {
-  console.error(`--controller-preload: ${CONTROLLER_PRELOAD} does not exist (mimalloc: apt-get install libmimalloc2.0)`);
+  console.error(
+    `--controller-preload: ${CONTROLLER_PRELOAD} does not exist (mimalloc: apt-get install libmimalloc2.0)`,
+  );
   process.exit(2);
 }
 /** --controller-heap-growth PERCENT: the controller's --heap-growth (its default when absent; the controller rejects a bad value). */
@@ -79,7 +87,8 @@ const POLICY = "bench-fleet";
 const PHASE_TIMEOUT_MS = 300_000;
 
 function progress(msg: string): void {
-  if (!JSON_OUT || process.env.VIRTFLEET_BENCH_VERBOSE) process.stderr.write(`[fleet ${AGENTS}${MTLS ? " mTLS" : ""} ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
+  if (!JSON_OUT || process.env.VIRTFLEET_BENCH_VERBOSE)
+    process.stderr.write(`[fleet ${AGENTS}${MTLS ? " mTLS" : ""} ${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
 }
 
 function policyYaml(description: string): string {
@@ -91,8 +100,19 @@ function policyYaml(description: string): string {
       mode: "enforce",
       rollout: { canary: 0, batchSize: "100%", soak: "0s", maxFailures: 0, onFailure: "pause" },
       resources: {
-        networks: [{ name: "bench-net", mode: "nat", bridge: "virbr-bench", ipv4: { address: "192.168.210.1", prefix: 24, dhcp: { start: "192.168.210.100", end: "192.168.210.199" } }, autostart: true, state: "active" }],
-        pools: [{ name: "bench-pool", type: "dir", path: "/var/lib/libvirt/bench-pool", autostart: true, state: "active" }],
+        networks: [
+          {
+            name: "bench-net",
+            mode: "nat",
+            bridge: "virbr-bench",
+            ipv4: { address: "192.168.210.1", prefix: 24, dhcp: { start: "192.168.210.100", end: "192.168.210.199" } },
+            autostart: true,
+            state: "active",
+          },
+        ],
+        pools: [
+          { name: "bench-pool", type: "dir", path: "/var/lib/libvirt/bench-pool", autostart: true, state: "active" },
+        ],
       },
     },
   });
@@ -116,21 +136,31 @@ function newDeliveries(before: Totals, after: Totals): { count: number; lastAt: 
 async function timeCli(cli: string, args: string[], dataDir: string, address: string): Promise<number> {
   const auth = MTLS ? ["--data", dataDir] : ["--insecure"];
   const t = performance.now();
-  const { stdout } = await run(process.execPath, [cli, ...args, "--controller", address, "--json", ...auth], { maxBuffer: 512 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [cli, ...args, "--controller", address, "--json", ...auth], {
+    maxBuffer: 512 * 1024 * 1024,
+  });
   const ms = performance.now() - t;
   if (stdout.length < 2) throw new Error(`${cli} ${args.join(" ")} printed nothing`);
   return ms;
 }
 
 /** Median ms of CLI_RUNS runs of this build's CLI, and of BASELINE_CLI interleaved with them when set. */
-async function cliMs(args: string[], dataDir: string, address: string): Promise<{ ms: number; samplesMs: number[]; baselineMs?: number; baselineSamplesMs?: number[] }> {
+async function cliMs(
+  args: string[],
+  dataDir: string,
+  address: string,
+): Promise<{ ms: number; samplesMs: number[]; baselineMs?: number; baselineSamplesMs?: number[] }> {
   const ours: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < CLI_RUNS; i++) {
     ours.push(await timeCli(CLI, args, dataDir, address));
     if (BASELINE_CLI) baseline.push(await timeCli(BASELINE_CLI, args, dataDir, address));
   }
-  return { ms: Math.round(median(ours)), samplesMs: ours.map(Math.round), ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)), baselineSamplesMs: baseline.map(Math.round) } : {}) };
+  return {
+    ms: Math.round(median(ours)),
+    samplesMs: ours.map(Math.round),
+    ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)), baselineSamplesMs: baseline.map(Math.round) } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -152,7 +182,20 @@ async function main(): Promise<void> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const controller = new ControllerProcess(
-    ["--listen", address, "--data", dataDir, "--policies", policiesDir, ...(MTLS ? [] : ["--insecure"]), "--max-connections", String(AGENTS + 1_000), "--max-connections-per-address", String(AGENTS + 1_000), ...(CONTROLLER_HEAP_GROWTH === undefined ? [] : ["--heap-growth", CONTROLLER_HEAP_GROWTH])],
+    [
+      "--listen",
+      address,
+      "--data",
+      dataDir,
+      "--policies",
+      policiesDir,
+      ...(MTLS ? [] : ["--insecure"]),
+      "--max-connections",
+      String(AGENTS + 1_000),
+      "--max-connections-per-address",
+      String(AGENTS + 1_000),
+      ...(CONTROLLER_HEAP_GROWTH === undefined ? [] : ["--heap-growth", CONTROLLER_HEAP_GROWTH]),
+    ],
     join(dir, "controller.log"),
     CONTROLLER_PRELOAD,
   );
@@ -160,23 +203,42 @@ async function main(): Promise<void> {
   try {
     await controller.start();
     progress(`controller listening (pid ${controller.pid})`);
-    pool = await WorkerPool.start(WORKERS, AGENTS, { target: address, tls, welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS });
+    pool = await WorkerPool.start(WORKERS, AGENTS, {
+      target: address,
+      tls,
+      welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
+    });
     const p = pool;
     const all = (t: Totals) => t.connected >= AGENTS;
 
     // connect from cold
     const t0 = Date.now();
     p.broadcast({ type: "connect" });
-    let t = await until("all agents to connect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
+    let t = await until(
+      "all agents to connect",
+      () => (all(p.totals()) ? p.totals() : undefined),
+      PHASE_TIMEOUT_MS,
+      20,
+    );
     const connectMs = t.lastWelcomeAt - t0;
     const coldFailures = t.failedAttempts;
     const coldDeferred = t.deferredAttempts;
     progress(`connected ${t.connected} in ${connectMs} ms (${coldFailures} failed attempts)`);
-    await until("every agent's first bundle", () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 50);
+    await until(
+      "every agent's first bundle",
+      () => (Object.values(p.totals().bundles).reduce((n, b) => n + b.count, 0) >= AGENTS ? true : undefined),
+      PHASE_TIMEOUT_MS,
+      50,
+    );
     // Each agent answers its first bundle with a Report; the fan-out is measured from a fleet
     // whose first Reports are stored, not while the controller still ingests the cold start's.
     const firstBundlesAt = Date.now();
-    await until("every agent's first Report stored", () => (reportedHosts(dataDir) >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 250);
+    await until(
+      "every agent's first Report stored",
+      () => (reportedHosts(dataDir) >= AGENTS ? true : undefined),
+      PHASE_TIMEOUT_MS,
+      250,
+    );
     const firstReportsStoredMs = Date.now() - firstBundlesAt;
     progress(`every agent's first Report stored ${firstReportsStoredMs} ms after the last first bundle`);
 
@@ -187,16 +249,29 @@ async function main(): Promise<void> {
     for (let k = 0; k < FANOUTS; k++) {
       const before = await p.fresh();
       const t1 = Date.now();
-      progress(`writing revision ${k + 2} (monotonic clock ${process.hrtime.bigint() / 1000n} µs, as in a --cpu-prof profile)`);
+      progress(
+        `writing revision ${k + 2} (monotonic clock ${process.hrtime.bigint() / 1000n} µs, as in a --cpu-prof profile)`,
+      );
       writeFileSync(policyFile, policyYaml(`revision ${k + 2}`));
-      await until("the new revision at every agent", () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined), PHASE_TIMEOUT_MS, 20);
+      await until(
+        "the new revision at every agent",
+        () => (newDeliveries(before, p.totals()).count >= AGENTS ? true : undefined),
+        PHASE_TIMEOUT_MS,
+        20,
+      );
       fanoutsMs.push(newDeliveries(before, p.totals()).lastAt - t1);
       progress(`fan-out to ${AGENTS} in ${fanoutsMs.at(-1)} ms`);
       // The drift below (and the next revision) must not land in the rollout's stage.
       const prior = previousRevision;
-      const done = await rolloutWhere(address, dataDir, "the rollout to succeed", (st) => st.revision !== prior && st.state !== "running" && st.state !== "pending");
+      const done = await rolloutWhere(
+        address,
+        dataDir,
+        "the rollout to succeed",
+        (st) => st.revision !== prior && st.state !== "running" && st.state !== "pending",
+      );
       rolloutsMs.push(Date.now() - t1);
-      if (done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
+      if (done.state !== "succeeded")
+        throw new Error(`the rollout ended ${done.state}: ${JSON.stringify(done).slice(0, 300)}`);
       progress(`rollout succeeded ${rolloutsMs.at(-1)} ms after the write`);
       previousRevision = done.revision;
     }
@@ -208,10 +283,15 @@ async function main(): Promise<void> {
     const pre = await p.fresh();
     p.broadcast({ type: "drift", perSecond: DRIFT_RATE / p.size, seconds: INGEST_SECONDS });
     await new Promise((r) => setTimeout(r, INGEST_SECONDS * 1000));
-    t = await until("every drift event acknowledged", async () => {
-      const now = await p.fresh();
-      return now.eventsAcked - pre.eventsAcked >= now.eventsSent - pre.eventsSent ? now : undefined;
-    }, PHASE_TIMEOUT_MS, 100);
+    t = await until(
+      "every drift event acknowledged",
+      async () => {
+        const now = await p.fresh();
+        return now.eventsAcked - pre.eventsAcked >= now.eventsSent - pre.eventsSent ? now : undefined;
+      },
+      PHASE_TIMEOUT_MS,
+      100,
+    );
     const events = t.eventsSent - pre.eventsSent;
     const ingestPerSec = Math.round(events / ((t.lastAckAt - t.firstEventAt) / 1000));
     progress(`ingested ${events} drift events at ${ingestPerSec}/s`);
@@ -225,8 +305,12 @@ async function main(): Promise<void> {
     const cliCompliance = await cliMs(["compliance"], dataDir, address);
     const cliHostsMs = cliHosts.ms;
     const cliComplianceMs = cliCompliance.ms;
-    const baselineNote = BASELINE_CLI ? ` (baseline CLI: hosts ${cliHosts.baselineMs} ms, compliance ${cliCompliance.baselineMs} ms)` : "";
-    progress(`controller RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB settled (heap ${mib(byKind?.heapTotalBytes)}, native ${mib(byKind?.nativeBytes)}); hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms${baselineNote}`);
+    const baselineNote = BASELINE_CLI
+      ? ` (baseline CLI: hosts ${cliHosts.baselineMs} ms, compliance ${cliCompliance.baselineMs} ms)`
+      : "";
+    progress(
+      `controller RSS ${(settled.rss / 2 ** 20).toFixed(0)} MiB settled (heap ${mib(byKind?.heapTotalBytes)}, native ${mib(byKind?.nativeBytes)}); hosts ${cliHostsMs} ms, compliance ${cliComplianceMs} ms${baselineNote}`,
+    );
 
     // reconnect storm after a restart
     const firstCpuSeconds = controller.cpuSeconds();
@@ -238,7 +322,9 @@ async function main(): Promise<void> {
     const reconnectMs = t.lastWelcomeAt - controller.startedAt;
     const failedAfterRestart = t.failedAttempts - atListen.failedAttempts;
     const deferredAfterRestart = t.deferredAttempts - atListen.deferredAttempts;
-    progress(`reconnected ${t.connected} in ${reconnectMs} ms after the ${CRASH ? "crash" : "restart"} (${failedAfterRestart} failed attempts after it listened)`);
+    progress(
+      `reconnected ${t.connected} in ${reconnectMs} ms after the ${CRASH ? "crash" : "restart"} (${failedAfterRestart} failed attempts after it listened)`,
+    );
 
     const result = {
       agents: AGENTS,
@@ -252,7 +338,9 @@ async function main(): Promise<void> {
       controllerPreload: CONTROLLER_PRELOAD ?? null,
       controllerHeapGrowth: CONTROLLER_HEAP_GROWTH ?? null,
       // Allocator settings the controller inherited (e.g. MIMALLOC_RESET_DELAY, MALLOC_ARENA_MAX).
-      controllerMallocEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(MIMALLOC|MALLOC)_/.test(k))),
+      controllerMallocEnv: Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => /^(MIMALLOC|MALLOC)_/.test(k)),
+      ),
       controllerPeakRssBytes: memory.peak,
       controllerSettledRssBytes: settled.rss,
       settleSeconds: SETTLE_SECONDS,
@@ -276,7 +364,14 @@ async function main(): Promise<void> {
       cliHostsMs,
       cliComplianceMs,
       cliComplianceSamplesMs: cliCompliance.samplesMs,
-      ...(BASELINE_CLI ? { baselineCli: BASELINE_CLI, cliHostsBaselineMs: cliHosts.baselineMs, cliComplianceBaselineMs: cliCompliance.baselineMs, cliComplianceBaselineSamplesMs: cliCompliance.baselineSamplesMs } : {}),
+      ...(BASELINE_CLI
+        ? {
+            baselineCli: BASELINE_CLI,
+            cliHostsBaselineMs: cliHosts.baselineMs,
+            cliComplianceBaselineMs: cliCompliance.baselineMs,
+            cliComplianceBaselineSamplesMs: cliCompliance.baselineSamplesMs,
+          }
+        : {}),
       controllerCpuSeconds: firstCpuSeconds,
       restartedControllerCpuSeconds: controller.cpuSeconds(),
       loadgenRssBytes: t.rssBytes,
@@ -292,14 +387,24 @@ async function main(): Promise<void> {
 }
 
 /** Polls the bench policy's newest rollout (admin API, as the CLI authenticates) until `ok` holds for it. */
-async function rolloutWhere(address: string, dataDir: string, what: string, ok: (st: RolloutStatusJson) => boolean): Promise<RolloutStatusJson> {
+async function rolloutWhere(
+  address: string,
+  dataDir: string,
+  what: string,
+  ok: (st: RolloutStatusJson) => boolean,
+): Promise<RolloutStatusJson> {
   if (MTLS) useAdminDataDir(dataDir);
   const admin = new AdminClient(parseHostPort(address, "--controller"), !MTLS);
   try {
-    return await until(what, async () => {
-      const st = await admin.rolloutStatus(POLICY).catch(() => null);
-      return st && ok(st) ? st : undefined;
-    }, PHASE_TIMEOUT_MS, 50);
+    return await until(
+      what,
+      async () => {
+        const st = await admin.rolloutStatus(POLICY).catch(() => null);
+        return st && ok(st) ? st : undefined;
+      },
+      PHASE_TIMEOUT_MS,
+      50,
+    );
   } finally {
     admin.close();
   }
@@ -330,8 +435,11 @@ function mib(bytes: number | undefined): string {
 }
 
 function printTable(r: Record<string, unknown>): void {
-  console.log(`\nfleet benchmark: ${AGENTS} simulated agents, ${MTLS ? "mTLS" : "plaintext (--insecure)"}, ${WORKERS} load generator workers, ${os.cpus().length} cores`);
-  for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(24)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+  console.log(
+    `\nfleet benchmark: ${AGENTS} simulated agents, ${MTLS ? "mTLS" : "plaintext (--insecure)"}, ${WORKERS} load generator workers, ${os.cpus().length} cores`,
+  );
+  for (const [k, v] of Object.entries(r))
+    console.log(`  ${k.padEnd(24)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
 }
 
 main().catch((err: unknown) => {

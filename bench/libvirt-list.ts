@@ -41,7 +41,9 @@ interface Result {
 /** The wire client, all calls of a step in flight at once on the one connection. */
 async function clientPipelined(hv: Hypervisor): Promise<Result> {
   const mine = (await hv.domains()).filter((d) => d.name.startsWith(prefix));
-  const rows = await Promise.all(mine.map((d) => Promise.all([hv.domainXml(d, { inactive: true }), hv.domainState(d)])));
+  const rows = await Promise.all(
+    mine.map((d) => Promise.all([hv.domainXml(d, { inactive: true }), hv.domainState(d)])),
+  );
   return { xmlBytes: rows.reduce((n, [x]) => n + x.length, 0), states: rows.map(([, s]) => s.state) };
 }
 
@@ -59,7 +61,10 @@ async function clientSequential(hv: Hypervisor): Promise<Result> {
 
 /** virsh, one process per call, as a shell script would. */
 async function virshScript(): Promise<Result> {
-  const names = (await virsh("list", "--all", "--name")).split("\n").map((l) => l.trim()).filter((n) => n.startsWith(prefix));
+  const names = (await virsh("list", "--all", "--name"))
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(prefix));
   let xmlBytes = 0;
   const states: string[] = [];
   for (const n of names) {
@@ -98,12 +103,15 @@ async function main(): Promise<void> {
       { name: "virsh, one process per call", runs: VIRSH_RUNS, med: median(script.ms) },
     ];
     console.log(`libvirt client vs virsh: ${GUESTS} guests, list all + inactive XML + state (${1 + 2 * GUESTS} calls)`);
-    console.log(`host: ${os.cpus().length} cores, ${os.type()} ${os.release()}, libvirt ${v.libvirt}, ${v.hypervisor} ${v.hypervisorVersion}, node ${process.version}`);
+    console.log(
+      `host: ${os.cpus().length} cores, ${os.type()} ${os.release()}, libvirt ${v.libvirt}, ${v.hypervisor} ${v.hypervisorVersion}, node ${process.version}`,
+    );
     console.log("");
     console.log("| method | runs | median ms | vs virsh |");
     console.log("|---|---:|---:|---:|");
     const virshMed = rows[2]!.med;
-    for (const r of rows) console.log(`| ${r.name} | ${r.runs} | ${r.med.toFixed(1)} | ${(virshMed / r.med).toFixed(1)}× |`);
+    for (const r of rows)
+      console.log(`| ${r.name} | ${r.runs} | ${r.med.toFixed(1)} | ${(virshMed / r.med).toFixed(1)}× |`);
   } finally {
     for (const d of await hv.domains()) {
       if (d.name.startsWith(prefix)) await hv.undefineDomain(d).catch(() => {});

@@ -51,7 +51,10 @@ interface Started {
 function start(args: string[], level: string): Started {
   let out = "";
   let err = "";
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, VIRTFLEET_LOG_LEVEL: level } });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, VIRTFLEET_LOG_LEVEL: level },
+  });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   return { child, stdout: () => out, stderr: () => err };
@@ -77,7 +80,6 @@ function logs(p: Started): LogLine[] {
     });
 }
 
-
 function doc(mode: Mode, description: string): string {
   return stringify({
     apiVersion: "virtfleet/v1",
@@ -85,7 +87,9 @@ function doc(mode: Mode, description: string): string {
     metadata: { name: POLICY, description },
     spec: {
       rollout: ROLLOUT[mode],
-      resources: { domains: [{ name: "${host.name}-web", vcpus: 1, memory: "64MiB", state: "running", autostart: false }] },
+      resources: {
+        domains: [{ name: "${host.name}-web", vcpus: 1, memory: "64MiB", state: "running", autostart: false }],
+      },
     },
   });
 }
@@ -122,22 +126,58 @@ async function main(): Promise<void> {
   const policies = join(dir, "policies");
   mkdirSync(policies);
   const file = join(policies, "bench.yaml");
-  const controller = start(["controller", "--listen", "127.0.0.1:0", "--data", join(dir, "c"), "--policies", policies, "--insecure"], "warn");
+  const controller = start(
+    ["controller", "--listen", "127.0.0.1:0", "--data", join(dir, "c"), "--policies", policies, "--insecure"],
+    "warn",
+  );
   const agents = new Map<string, Started>();
   const samples: RunSample[] = [];
   let admin: AdminClient | undefined;
   try {
-    const address = await until("the controller", () => /listening on (\S+)/.exec(controller.stdout())?.[1], 15_000, 50);
+    const address = await until(
+      "the controller",
+      () => /listening on (\S+)/.exec(controller.stdout())?.[1],
+      15_000,
+      50,
+    );
     admin = new AdminClient(parseHostPort(address, "--controller"), true);
     const status = () => admin!.rolloutStatus(POLICY).catch(() => null);
     for (let i = 1; i <= HOSTS; i++) {
       const name = `${prefix}h${i}`;
-      agents.set(name, start(["agent", "--controller", address, "--name", name, "--state-dir", join(dir, name), "--insecure", "--max-backoff", "1s"], "debug"));
+      agents.set(
+        name,
+        start(
+          [
+            "agent",
+            "--controller",
+            address,
+            "--name",
+            name,
+            "--state-dir",
+            join(dir, name),
+            "--insecure",
+            "--max-backoff",
+            "1s",
+          ],
+          "debug",
+        ),
+      );
     }
-    await until("the agents", async () => ((await admin!.listHosts()).filter((h) => h.connected).length === HOSTS ? true : undefined), 30_000, 100);
+    await until(
+      "the agents",
+      async () => ((await admin!.listHosts()).filter((h) => h.connected).length === HOSTS ? true : undefined),
+      30_000,
+      100,
+    );
     // The first revision rolls out too; wait until every host holds it and runs its guest.
     writeFileSync(file, doc("all at once", "initial"));
-    await until("the initial rollout", async () => ((await status())?.state === "succeeded" && (await status())!.hosts.length === HOSTS ? true : undefined), 120_000, 200);
+    await until(
+      "the initial rollout",
+      async () =>
+        (await status())?.state === "succeeded" && (await status())!.hosts.length === HOSTS ? true : undefined,
+      120_000,
+      200,
+    );
     await new Promise((r) => setTimeout(r, 2_000));
 
     let previous = (await status())!.revision;
@@ -146,10 +186,15 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const t0 = Date.now();
         writeFileSync(file, doc(mode, `no-op change ${r} ${mode}`));
-        const s: RolloutStatusJson = await until(`the ${mode} rollout of run ${r}`, async () => {
-          const x = await status();
-          return x && x.revision !== previous && x.state === "succeeded" ? x : undefined;
-        }, 60_000, 10);
+        const s: RolloutStatusJson = await until(
+          `the ${mode} rollout of run ${r}`,
+          async () => {
+            const x = await status();
+            return x && x.revision !== previous && x.state === "succeeded" ? x : undefined;
+          },
+          60_000,
+          10,
+        );
         const totalMs = Date.now() - t0;
         if (s.state !== "succeeded") throw new Error(`run ${r} ${mode}: ${JSON.stringify(s)}`);
         previous = s.revision;
@@ -166,7 +211,10 @@ async function main(): Promise<void> {
               kind: st.kind,
               hosts: st.hosts.length,
               ms: Date.parse(st.finishedAt!) - Date.parse(st.startedAt!),
-              convergeMs: st.kind === "plan" || c.some((x) => x === undefined) ? null : Math.max(...c.map((x) => x!.done - x!.received)),
+              convergeMs:
+                st.kind === "plan" || c.some((x) => x === undefined)
+                  ? null
+                  : Math.max(...c.map((x) => x!.done - x!.received)),
             };
           }),
         });
@@ -189,8 +237,12 @@ async function main(): Promise<void> {
   const of = (mode: Mode) => samples.filter((s) => s.mode === mode);
   const total = (mode: Mode) => median(of(mode).map((s) => s.totalMs));
   const inController = (mode: Mode) => median(of(mode).map((s) => s.rolloutMs));
-  console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}, ${HOSTS} agents`);
-  console.log("| rollout | runs | stages | median write → succeeded ms | min | max | median write → rollout created ms | median created → finished ms | write → succeeded vs all at once | created → finished vs all at once |");
+  console.log(
+    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}, ${HOSTS} agents`,
+  );
+  console.log(
+    "| rollout | runs | stages | median write → succeeded ms | min | max | median write → rollout created ms | median created → finished ms | write → succeeded vs all at once | created → finished vs all at once |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const mode of ["staged", "all at once"] as Mode[]) {
     const xs = of(mode);
@@ -208,7 +260,9 @@ async function main(): Promise<void> {
       const conv = st.filter((x) => x.convergeMs !== null);
       const convMed = conv.length ? median(conv.map((x) => x.convergeMs!)) : null;
       const over = conv.length ? median(conv.map((x) => x.ms - x.convergeMs!)) : null;
-      console.log(`| ${mode} | ${i} ${st[0]!.kind} | ${st[0]!.hosts} | ${f(median(st.map((x) => x.ms)))} | ${convMed === null ? "–" : f(convMed)} | ${over === null ? "–" : f(over)} |`);
+      console.log(
+        `| ${mode} | ${i} ${st[0]!.kind} | ${st[0]!.hosts} | ${f(median(st.map((x) => x.ms)))} | ${convMed === null ? "–" : f(convMed)} | ${over === null ? "–" : f(over)} |`,
+      );
     }
   }
 }

@@ -32,7 +32,14 @@ async function serve(mode: Mode): Promise<void> {
     stream.respond({ ":status": 200, "content-type": "application/grpc" });
     stream.write(Buffer.alloc(5));
   };
-  const tls = { key: id!.keyPem, cert: id!.certPem, ca, requestCert: true, rejectUnauthorized: true, ...(mode === "tls-no-ticket" ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}) };
+  const tls = {
+    key: id!.keyPem,
+    cert: id!.certPem,
+    ca,
+    requestCert: true,
+    rejectUnauthorized: true,
+    ...(mode === "tls-no-ticket" ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
+  };
   const server = mode === "plain" ? http2.createServer() : http2.createSecureServer(tls);
   server.on("stream", onStream);
   server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as { port: number }).port }));
@@ -44,14 +51,21 @@ async function connectAll(mode: Mode, port: number, n: number): Promise<void> {
   let next = 0;
   const one = (id: AgentIdentity) =>
     new Promise<void>((resolve, reject) => {
-      const s = mode === "plain" ? http2.connect(`http://127.0.0.1:${port}`) : http2.connect(`https://127.0.0.1:${port}`, { key: id.keyPem, cert: id.certPem, rejectUnauthorized: false });
+      const s =
+        mode === "plain"
+          ? http2.connect(`http://127.0.0.1:${port}`)
+          : http2.connect(`https://127.0.0.1:${port}`, { key: id.keyPem, cert: id.certPem, rejectUnauthorized: false });
       s.on("error", reject);
-      s.request({ ":method": "POST", ":path": "/x", "content-type": "application/grpc" }).on("response", () => resolve());
+      s.request({ ":method": "POST", ":path": "/x", "content-type": "application/grpc" }).on("response", () =>
+        resolve(),
+      );
       keep.push(s);
     });
-  await Promise.all(Array.from({ length: 50 }, async () => {
-    while (next < ids.length) await one(ids[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < ids.length) await one(ids[next++]!);
+    }),
+  );
   if (ids.length < n) throw new Error(`only ${ids.length} identities cached in ${IDENTITIES}`);
   process.send!({ done: keep.length });
 }
@@ -89,13 +103,17 @@ async function main(): Promise<void> {
   const modes: Mode[] = ["plain", "tls", "tls-no-ticket"];
   const results = new Map<Mode, { cpuMs: number; rssKb: number }[]>(modes.map((m) => [m, []]));
   for (let r = 0; r < runs; r++) for (const m of modes) results.get(m)!.push(await measure(m, n));
-  console.log(`| server, ${n} connections, ${runs} runs | CPU per connection, median (min–max) | RSS per connection, median (min–max) |`);
+  console.log(
+    `| server, ${n} connections, ${runs} runs | CPU per connection, median (min–max) | RSS per connection, median (min–max) |`,
+  );
   console.log("|---|---|---|");
   for (const m of modes) {
     const rs = results.get(m)!;
     const cpu = rs.map((x) => x.cpuMs);
     const rss = rs.map((x) => x.rssKb);
-    console.log(`| ${m} | ${median(cpu).toFixed(2)} ms (${Math.min(...cpu).toFixed(2)}–${Math.max(...cpu).toFixed(2)}) | ${median(rss).toFixed(0)} KB (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}) |`);
+    console.log(
+      `| ${m} | ${median(cpu).toFixed(2)} ms (${Math.min(...cpu).toFixed(2)}–${Math.max(...cpu).toFixed(2)}) | ${median(rss).toFixed(0)} KB (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}) |`,
+    );
   }
 }
 

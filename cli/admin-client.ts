@@ -56,7 +56,11 @@ export class AdminClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (adminProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
+    this.client = new (adminProto().AdminService)(
+      this.target,
+      adminChannelCredentials(insecure),
+      ADMIN_CHANNEL_OPTIONS,
+    );
   }
 
   /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */
@@ -66,7 +70,11 @@ export class AdminClient {
     let pageToken = "";
     do {
       const page = await this.unary<{ hosts: HostRecord__Output[]; next: string }>("listing hosts", (deadline, done) =>
-        this.client.ListHosts({ group: query.group ?? "", selector: query.selector ?? "", pageToken }, { deadline }, (err, res) => done(err, { hosts: res?.hosts ?? [], next: res?.nextPageToken ?? "" })),
+        this.client.ListHosts(
+          { group: query.group ?? "", selector: query.selector ?? "", pageToken },
+          { deadline },
+          (err, res) => done(err, { hosts: res?.hosts ?? [], next: res?.nextPageToken ?? "" }),
+        ),
       );
       hosts.push(...page.hosts);
       pageToken = page.next;
@@ -93,7 +101,8 @@ export class AdminClient {
   plan(policy: string, timeoutMs: number): Promise<PlanJson> {
     return this.unary<string>(
       `planning ${policy}`,
-      (deadline, done) => this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res?.planJson ?? "")),
+      (deadline, done) =>
+        this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res?.planJson ?? "")),
       timeoutMs + PLAN_DEADLINE_SLACK_MS,
     ).then((text) => parseDocument<PlanJson>("plan", text));
   }
@@ -110,8 +119,10 @@ export class AdminClient {
    * NotFoundError; not applicable in the rollout's state: FailedPreconditionError (the controller's message).
    */
   controlRollout(policy: string, action: RolloutAction, reason = ""): Promise<RolloutStatusJson | null> {
-    return this.unary<RolloutStatusResponse__Output>(`${ACTION_VERB[action]} the rollout of ${policy}`, (deadline, done) =>
-      this.client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
+    return this.unary<RolloutStatusResponse__Output>(
+      `${ACTION_VERB[action]} the rollout of ${policy}`,
+      (deadline, done) =>
+        this.client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
     ).then(statusDocument);
   }
 
@@ -139,16 +150,27 @@ export class AdminClient {
   }
 
   /** A one-time enrolment token (`ttlMs` 0 = 1 h; `uses` 0 = 1); the controller keeps only its hash. */
-  createToken(req: { ttlMs: number; host: string; pattern: string; uses: number }): Promise<{ token: string; expiresAt: string }> {
+  createToken(req: {
+    ttlMs: number;
+    host: string;
+    pattern: string;
+    uses: number;
+  }): Promise<{ token: string; expiresAt: string }> {
     return this.unary<{ token: string; expiresAt: string }>("creating an enrolment token", (deadline, done) =>
-      this.client.CreateToken(req, { deadline }, (err, res) => done(err, { token: res?.token ?? "", expiresAt: res?.expiresAt ?? "" })),
+      this.client.CreateToken(req, { deadline }, (err, res) =>
+        done(err, { token: res?.token ?? "", expiresAt: res?.expiresAt ?? "" }),
+      ),
     );
   }
 
   /** Revokes every certificate of `host` and closes its stream; NotFoundError when it never had one. */
   revokeCertificate(host: string, reason: string): Promise<{ revoked: number; disconnected: boolean }> {
-    return this.unary<{ revoked: number; disconnected: boolean }>(`revoking the certificates of ${host}`, (deadline, done) =>
-      this.client.RevokeCertificate({ host, reason }, { deadline }, (err, res) => done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false })),
+    return this.unary<{ revoked: number; disconnected: boolean }>(
+      `revoking the certificates of ${host}`,
+      (deadline, done) =>
+        this.client.RevokeCertificate({ host, reason }, { deadline }, (err, res) =>
+          done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false }),
+        ),
     );
   }
 
@@ -156,15 +178,24 @@ export class AdminClient {
     this.client.close();
   }
 
-  private unary<T>(what: string, call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
+  private unary<T>(
+    what: string,
+    call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void,
+    timeoutMs = ADMIN_CALL_TIMEOUT_MS,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       call(new Date(Date.now() + timeoutMs), (err, value) => {
         if (!err) return resolve(value);
         if (err.code === grpc.status.NOT_FOUND) return reject(new NotFoundError(err.details, { cause: err }));
         if (err.code === grpc.status.FAILED_PRECONDITION) return reject(new FailedPreconditionError(err.details));
-        if (err.code === grpc.status.INVALID_ARGUMENT) return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
-        if (err.code === grpc.status.PERMISSION_DENIED) return reject(new PermissionDeniedError(`${what}: permission denied: ${err.details}`));
-        if (err.code === grpc.status.UNAUTHENTICATED) return reject(new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`));
+        if (err.code === grpc.status.INVALID_ARGUMENT)
+          return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
+        if (err.code === grpc.status.PERMISSION_DENIED)
+          return reject(new PermissionDeniedError(`${what}: permission denied: ${err.details}`));
+        if (err.code === grpc.status.UNAUTHENTICATED)
+          return reject(
+            new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`),
+          );
         if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
           return reject(
             new ControllerUnreachableError(
@@ -179,7 +210,12 @@ export class AdminClient {
   }
 }
 
-const ACTION_VERB: Record<RolloutAction, string> = { pause: "pausing", resume: "resuming", abort: "aborting", rollback: "rolling back" };
+const ACTION_VERB: Record<RolloutAction, string> = {
+  pause: "pausing",
+  resume: "resuming",
+  abort: "aborting",
+  rollback: "rolling back",
+};
 
 function statusDocument(res: RolloutStatusResponse__Output): RolloutStatusJson | null {
   return res.found ? parseDocument<RolloutStatusJson>("rollout status", res.statusJson) : null;
@@ -193,5 +229,7 @@ function parseDocument<T>(what: string, text: string): T {
   } catch {
     // reported below
   }
-  throw new ProtocolError(`the controller sent a ${what} document that is not a JSON object (${JSON.stringify(text.slice(0, 80))})`);
+  throw new ProtocolError(
+    `the controller sent a ${what} document that is not a JSON object (${JSON.stringify(text.slice(0, 80))})`,
+  );
 }

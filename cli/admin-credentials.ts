@@ -27,7 +27,12 @@ export function adminDataDir(): { dir: string; from: string } {
 export function loadAdminCredential(): { caPem: string; certPem: string; keyPem: string } {
   const { dir, from } = adminDataDir();
   const candidates = [join(dir, ADMIN_DIR), dir];
-  const found = candidates.find((d) => existsSync(join(d, ADMIN_FILES.cert)) && existsSync(join(d, ADMIN_FILES.key)) && existsSync(join(d, ADMIN_FILES.ca)));
+  const found = candidates.find(
+    (d) =>
+      existsSync(join(d, ADMIN_FILES.cert)) &&
+      existsSync(join(d, ADMIN_FILES.key)) &&
+      existsSync(join(d, ADMIN_FILES.ca)),
+  );
   if (!found) {
     throw new OptionError(
       "--data",
@@ -41,7 +46,9 @@ export function loadAdminCredential(): { caPem: string; certPem: string; keyPem:
 
 /** Channel credentials for admin calls: plaintext with --insecure, else mTLS with the admin credential. */
 export function adminChannelCredentials(insecure: boolean): grpc.ChannelCredentials {
-  return insecure ? channelCredentials({ insecure: true }) : channelCredentials({ insecure: false, tls: loadAdminCredential() });
+  return insecure
+    ? channelCredentials({ insecure: true })
+    : channelCredentials({ insecure: false, tls: loadAdminCredential() });
 }
 
 /** The controller refused the CLI's credential (UNAUTHENTICATED): none, expired, revoked or from another controller. */
@@ -62,6 +69,9 @@ export function transportHint(details: string, insecure: boolean): string {
       ? " — if the controller was started without --insecure it only speaks TLS: drop --insecure and pass --data (or VIRTFLEET_DATA)"
       : "";
   }
-  if (!/ssl|tls|certificate|handshake|wrong version|ECONNRESET|Connection dropped|socket closed|protocol/i.test(details)) return "";
+  if (
+    !/ssl|tls|certificate|handshake|wrong version|ECONNRESET|Connection dropped|socket closed|protocol/i.test(details)
+  )
+    return "";
   return " — the TLS handshake failed: a controller started with --insecure speaks plaintext (then pass --insecure), or the admin credential in --data is from another controller";
 }

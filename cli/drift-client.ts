@@ -25,15 +25,23 @@ export class DriftClient {
     private readonly insecure: boolean,
   ) {
     this.target = formatHostPort(address);
-    this.client = new (adminProto().AdminService)(this.target, adminChannelCredentials(insecure), ADMIN_CHANNEL_OPTIONS);
+    this.client = new (adminProto().AdminService)(
+      this.target,
+      adminChannelCredentials(insecure),
+      ADMIN_CHANNEL_OPTIONS,
+    );
   }
 
   listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {
-    return this.unary("listing drift", (deadline, done) => this.client.ListDrift({ host, since, limit }, { deadline }, (err, res) => done(err, res?.events ?? [])));
+    return this.unary("listing drift", (deadline, done) =>
+      this.client.ListDrift({ host, since, limit }, { deadline }, (err, res) => done(err, res?.events ?? [])),
+    );
   }
 
   compliance(at: string): Promise<string> {
-    return this.unary("reading compliance", (deadline, done) => this.client.Compliance({ at }, { deadline }, (err, res) => done(err, res?.reportJson ?? "")));
+    return this.unary("reading compliance", (deadline, done) =>
+      this.client.Compliance({ at }, { deadline }, (err, res) => done(err, res?.reportJson ?? "")),
+    );
   }
 
   acknowledgeFlap(host: string, resource: string): Promise<boolean> {
@@ -46,7 +54,12 @@ export class DriftClient {
    * Streams drift events until the stream ends, fails or `signal` aborts. `onReady` runs once
    * the controller accepted the watch.
    */
-  watch(host: string, signal: AbortSignal, onEvent: (d: DriftRecord__Output) => void, onReady: () => void): Promise<WatchEnd> {
+  watch(
+    host: string,
+    signal: AbortSignal,
+    onEvent: (d: DriftRecord__Output) => void,
+    onReady: () => void,
+  ): Promise<WatchEnd> {
     return new Promise((resolve) => {
       const call = this.client.WatchDrift({ host });
       let done = false;
@@ -77,9 +90,14 @@ export class DriftClient {
     this.client.close();
   }
 
-  private unary<T>(what: string, call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void): Promise<T> {
+  private unary<T>(
+    what: string,
+    call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      call(new Date(Date.now() + ADMIN_CALL_TIMEOUT_MS), (err, value) => (err ? reject(this.mapError(what, err)) : resolve(value)));
+      call(new Date(Date.now() + ADMIN_CALL_TIMEOUT_MS), (err, value) =>
+        err ? reject(this.mapError(what, err)) : resolve(value),
+      );
     });
   }
 
@@ -87,7 +105,8 @@ export class DriftClient {
     // The status details are the whole message; the grpc error as cause would only repeat them.
     if (err.code === grpc.status.NOT_FOUND) return new NotFoundError(err.details);
     if (err.code === grpc.status.INVALID_ARGUMENT) return new ValidationError(err.details);
-    if (err.code === grpc.status.UNAUTHENTICATED) return new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`);
+    if (err.code === grpc.status.UNAUTHENTICATED)
+      return new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`);
     if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
       return new ControllerUnreachableError(
         `${what}: cannot reach the controller at ${this.target} (${err.details})${transportHint(err.details, this.insecure)}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,

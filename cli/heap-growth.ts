@@ -23,7 +23,8 @@ export const MAX_HEAP_GROWTH_PERCENT = 300;
 /** Commander parser for --heap-growth: a whole number 0…MAX_HEAP_GROWTH_PERCENT (0: V8's own rule). */
 export function heapGrowthArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > MAX_HEAP_GROWTH_PERCENT) throw new InvalidArgumentError(`"${value}" is not a whole number of percent from 0 to ${MAX_HEAP_GROWTH_PERCENT}`);
+  if (!/^\d+$/.test(value.trim()) || n > MAX_HEAP_GROWTH_PERCENT)
+    throw new InvalidArgumentError(`"${value}" is not a whole number of percent from 0 to ${MAX_HEAP_GROWTH_PERCENT}`);
   return n;
 }
 

@@ -34,6 +34,7 @@ export function insecureFlag(flag: boolean | undefined): boolean {
 
 export function positiveIntArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return n;
 }

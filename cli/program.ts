@@ -73,7 +73,10 @@ function addAdminCredentialOption(cmd: Command, useAdminDataDir: (dir: string | 
     addAdminCredentialOption(c, useAdminDataDir);
     const longs = c.options.map((o) => o.long);
     if (c.name() === "agent" || !longs.includes("--controller") || longs.includes("--data")) continue;
-    c.option("--data <dir>", "the controller's data folder with the admin credential (DIR/admin/*.pem; env VIRTFLEET_DATA)");
+    c.option(
+      "--data <dir>",
+      "the controller's data folder with the admin credential (DIR/admin/*.pem; env VIRTFLEET_DATA)",
+    );
     c.hook("preAction", (self) => useAdminDataDir(self.opts<{ data?: string }>().data));
   }
 }

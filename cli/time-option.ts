@@ -10,6 +10,7 @@ export function parseTimeOrAgo(value: string, parseDuration: (s: string) => numb
   if (days) return now - Math.round(Number(days[1]) * 86_400_000);
   if (/^\d+(\.\d+)?(ms|s|m|h)$/.test(v)) return now - parseDuration(v);
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InvalidArgumentError(`"${value}" is neither an ISO 8601 time nor a duration such as 30m, 2h, 7d`);
+  if (Number.isNaN(t))
+    throw new InvalidArgumentError(`"${value}" is neither an ISO 8601 time nor a duration such as 30m, 2h, 7d`);
   return t;
 }

@@ -11,8 +11,12 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
 
-export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
-  const ceiling = Math.min(opts.maxMs, opts.initialMs * Math.pow(opts.multiplier, Math.max(0, attempt)));
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(opts.maxMs, opts.initialMs * opts.multiplier ** Math.max(0, attempt));
   const floor = Math.min(opts.initialMs / 2, ceiling);
   return Math.round(floor + random() * (ceiling - floor));
 }

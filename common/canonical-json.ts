@@ -36,7 +36,8 @@ function write(value: unknown, path: string, out: string[], stack: Set<object>):
       out.push(value ? "true" : "false");
       return;
     case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value))
+        throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot represent`);
       out.push(JSON.stringify(value));
       return;
     case "object":

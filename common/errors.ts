@@ -71,7 +71,14 @@ export function describeError(err: unknown): string {
   while (cur !== undefined && cur !== null && !seen.has(cur)) {
     seen.add(cur);
     const details = (cur as { details?: unknown }).details;
-    const msg = cur instanceof Error ? cur.message : typeof details === "string" ? details : typeof cur === "object" ? JSON.stringify(cur) : String(cur);
+    const msg =
+      cur instanceof Error
+        ? cur.message
+        : typeof details === "string"
+          ? details
+          : typeof cur === "object"
+            ? JSON.stringify(cur)
+            : String(cur);
     if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg);
     cur = (cur as { cause?: unknown }).cause;
   }

@@ -8,9 +8,32 @@ export { createLogger, loggerOptions, silentLogger, REDACTED_PATHS, type Logger 
 export { REDACTED, isSecretField, scrubSecrets, shownValue, redactChange, redactDeep, redactUrl } from "./redact.js";
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./sqlite/open-database.js";
 export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";
-export { fleetProto, agentSideProto, adminProto, type FleetProto, type AgentSideProto, type AdminProtoPackage } from "./grpc/load-protos.js";
-export { serverCredentials, channelCredentials, checkControllerIdentity, type TransportOptions, type ServerTls, type ClientTls } from "./grpc/credentials.js";
-export { MAX_MESSAGE_BYTES, MAX_ADMIN_MESSAGE_BYTES, MAX_FACTS_BYTES, CLIENT_CHANNEL_OPTIONS, ADMIN_CHANNEL_OPTIONS, SERVER_CHANNEL_OPTIONS, CONNECTION_LIMITS, type ConnectionLimits } from "./grpc/limits.js";
+export {
+  fleetProto,
+  agentSideProto,
+  adminProto,
+  type FleetProto,
+  type AgentSideProto,
+  type AdminProtoPackage,
+} from "./grpc/load-protos.js";
+export {
+  serverCredentials,
+  channelCredentials,
+  checkControllerIdentity,
+  type TransportOptions,
+  type ServerTls,
+  type ClientTls,
+} from "./grpc/credentials.js";
+export {
+  MAX_MESSAGE_BYTES,
+  MAX_ADMIN_MESSAGE_BYTES,
+  MAX_FACTS_BYTES,
+  CLIENT_CHANNEL_OPTIONS,
+  ADMIN_CHANNEL_OPTIONS,
+  SERVER_CHANNEL_OPTIONS,
+  CONNECTION_LIMITS,
+  type ConnectionLimits,
+} from "./grpc/limits.js";
 export { listenGuarded, type GuardedListener } from "./grpc/connection-guard.js";
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";

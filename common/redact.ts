@@ -13,7 +13,8 @@
 export const REDACTED = "[redacted]";
 
 /** Field names whose values are secrets, in any case, in camelCase or snake_case. */
-const SECRET_NAMES = /^(password|password_?hash|passwd|plain_?text_?passw(or)?d|hashed_?passwd|token|[a-z]*_?token|secret|[a-z]*_?secret|private_?key|authorization|cookie|api_?key)$/i;
+const SECRET_NAMES =
+  /^(password|password_?hash|passwd|plain_?text_?passw(or)?d|hashed_?passwd|token|[a-z]*_?token|secret|[a-z]*_?secret|private_?key|authorization|cookie|api_?key)$/i;
 
 /**
  * True when a field (a key, or a dotted/indexed field path such as
@@ -92,7 +93,8 @@ export function redactDeep(value: unknown): unknown {
       if (Buffer.isBuffer(v) || v instanceof Date) return v;
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        out[k] = isSecretField(k) && x !== null && x !== undefined && typeof x !== "boolean" ? REDACTED : walk(x, depth + 1);
+        out[k] =
+          isSecretField(k) && x !== null && x !== undefined && typeof x !== "boolean" ? REDACTED : walk(x, depth + 1);
       }
       return out;
     } finally {

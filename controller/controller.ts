@@ -68,7 +68,6 @@ export const RETENTION_INTERVAL_MS = 3_600_000;
 /** How long `stop()` lets in-flight calls finish before cutting them. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
-
 export class ControllerStartError extends VirtfleetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("CONTROLLER_START", message, options);
@@ -113,7 +112,9 @@ export class Controller {
             "Drop --insecure to serve mTLS (agents enrol with 'virtfleet token create'), or listen on 127.0.0.1",
         );
       }
-      this.log.warn("INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only");
+      this.log.warn(
+        "INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only",
+      );
     }
     this.store = ControllerStore.open(dataDir);
     let credentials: grpc.ServerCredentials;
@@ -126,7 +127,11 @@ export class Controller {
     }
     const pki = this.pki;
     const stale = this.store.hosts.markAllDisconnected("controller restarted");
-    const policies = new PolicyRepository({ dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR, store: new PolicyStore(this.store.db), log: this.log });
+    const policies = new PolicyRepository({
+      dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR,
+      store: new PolicyStore(this.store.db),
+      log: this.log,
+    });
     // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions
     // (subscribed before the first load: revisions made while the controller was down count).
     const audit = new AuditLog(this.store.db);
@@ -167,50 +172,106 @@ export class Controller {
       return planFleet(planDeps, p, previous, rollouts.targetsOf(p), timeoutMs);
     };
     const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;
-    if (planStageMs > 0) rollouts.usePlanStage((r, done) => {
-      const p = revisions.get(r.policy, r.toRevision);
-      const targets = Object.values(r.hosts).filter((h) => h.stage >= 0).map((h) => h.name).sort();
-      planFleet(planDeps, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
-        this.log.warn({ policy: r.policy, err: describeError(err) }, "the rollout's plan stage failed; recording the failure as its plan");
-        done({ error: describeError(err) });
+    if (planStageMs > 0)
+      rollouts.usePlanStage((r, done) => {
+        const p = revisions.get(r.policy, r.toRevision);
+        const targets = Object.values(r.hosts)
+          .filter((h) => h.stage >= 0)
+          .map((h) => h.name)
+          .sort();
+        planFleet(planDeps, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
+          this.log.warn(
+            { policy: r.policy, err: describeError(err) },
+            "the rollout's plan stage failed; recording the failure as its plan",
+          );
+          done({ error: describeError(err) });
+        });
       });
-    });
     // Before the bundles: rollouts decide which revision each host's first bundle carries.
     rollouts.attach(this.agents);
     bundles.attach(this.agents);
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
-    const alerts = (this.alerts = new Alerts(this.store.db, this.options.webhooks ?? [], this.log.child({ part: "alerts" })));
+    const alerts = (this.alerts = new Alerts(
+      this.store.db,
+      this.options.webhooks ?? [],
+      this.log.child({ part: "alerts" }),
+    ));
     const compliance = (this.compliance = new ComplianceService(this.store.db, this.log, () => alerts.status()));
     this.ingestor = new Ingestor(events, feed, this.log);
     this.ingestor.addSink((changes, now) => alerts.queueFor(changes, now));
     this.agents.use(this.ingestor);
-    this.driftAdmin = new DriftAdmin({ hosts: this.store.hosts, events, feed, agents: this.agents, compliance, log: this.log });
+    this.driftAdmin = new DriftAdmin({
+      hosts: this.store.hosts,
+      events,
+      feed,
+      agents: this.agents,
+      compliance,
+      log: this.log,
+    });
     const proto = fleetProto();
     // Secure mode: callers without the right certificate are turned away before any handler.
-    const server = new grpc.Server({ ...SERVER_CHANNEL_OPTIONS, interceptors: pki ? [transportGate(callerOf, this.log)] : [] });
+    const server = new grpc.Server({
+      ...SERVER_CHANNEL_OPTIONS,
+      interceptors: pki ? [transportGate(callerOf, this.log)] : [],
+    });
     server.addService(proto.AgentService.service, this.agents.handlers());
     const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
     if (pki && tokens) {
-      server.addService(proto.EnrollService.service, new EnrollService({ pki, tokens, callerOf, events: enrolmentAuditEvents(auditEvents), log: this.log.child({ part: "enroll" }) }).handlers());
+      server.addService(
+        proto.EnrollService.service,
+        new EnrollService({
+          pki,
+          tokens,
+          callerOf,
+          events: enrolmentAuditEvents(auditEvents),
+          log: this.log.child({ part: "enroll" }),
+        }).handlers(),
+      );
     }
-    const security = securityAdminHandlers({ pki, tokens, callerOf, disconnect: (host, reason) => agents.disconnect(host, reason), log: this.log.child({ part: "pki" }) });
-    const issueAdmin: IssueAdmin = pki ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }) : issueAdminWithoutCa;
+    const security = securityAdminHandlers({
+      pki,
+      tokens,
+      callerOf,
+      disconnect: (host, reason) => agents.disconnect(host, reason),
+      log: this.log.child({ part: "pki" }),
+    });
+    const issueAdmin: IssueAdmin = pki
+      ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem })
+      : issueAdminWithoutCa;
     const handlers = {
       ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
       ...this.driftAdmin.handlers(),
-      ...policyAdminHandlers(policies, this.store.hosts, this.log, () => bundles.hostProblems(), (p) => rollouts.rolloutOf(p)?.state ?? ""),
+      ...policyAdminHandlers(
+        policies,
+        this.store.hosts,
+        this.log,
+        () => bundles.hostProblems(),
+        (p) => rollouts.rolloutOf(p)?.state ?? "",
+      ),
       ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
       ...security,
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
     };
     // Every admin method checks the caller's role (controller/auth/roles.ts); mutations are audited.
-    server.addService(proto.AdminService.service, authorizeAdmin(handlers, callerOf, audit, this.log.child({ part: "auth" })) as grpc.UntypedServiceImplementation);
+    server.addService(
+      proto.AdminService.service,
+      authorizeAdmin(handlers, callerOf, audit, this.log.child({ part: "auth" })) as grpc.UntypedServiceImplementation,
+    );
     this.server = server;
     const target = formatHostPort(listen);
     // Not bindAsync: listenGuarded caps connections per address and cuts silent ones (common/grpc/connection-guard.ts).
-    this.listener = await listenGuarded(server, listen, credentials, this.options.connectionLimits ?? CONNECTION_LIMITS, this.log.child({ part: "listener" })).catch(async (err: unknown) => {
-      err = new ControllerStartError(`cannot listen on ${target}: ${(err as Error).message} (is another controller running? choose another --listen)`, { cause: err });
+    this.listener = await listenGuarded(
+      server,
+      listen,
+      credentials,
+      this.options.connectionLimits ?? CONNECTION_LIMITS,
+      this.log.child({ part: "listener" }),
+    ).catch(async (err: unknown) => {
+      err = new ControllerStartError(
+        `cannot listen on ${target}: ${(err as Error).message} (is another controller running? choose another --listen)`,
+        { cause: err },
+      );
       await this.policies?.close();
       this.store?.close();
       this.uninstallPeerAuthority?.();
@@ -223,7 +284,13 @@ export class Controller {
     this.retentionTimer = setInterval(() => this.pruneHistory(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.log.info(
-      { listen: formatHostPort(this.address), dataDir, hostsMarkedDisconnected: stale, transport: pki ? "mTLS" : "plaintext (--insecure)", caFingerprint: pki?.caFingerprint },
+      {
+        listen: formatHostPort(this.address),
+        dataDir,
+        hostsMarkedDisconnected: stale,
+        transport: pki ? "mTLS" : "plaintext (--insecure)",
+        caFingerprint: pki?.caFingerprint,
+      },
       "controller listening",
     );
     return this.address;
@@ -248,8 +315,13 @@ export class Controller {
       agentCertTtlMs: this.options.pki?.agentCertTtlMs,
       extraNames: this.options.pki?.extraNames,
     });
-    if (pki.ca.created) this.log.info({ caCert: pki.ca.certFile, fingerprint: pki.caFingerprint }, "created the controller CA");
-    if (await ensureBootstrapAdmin(pki, dataDir)) this.log.info({ dir: `${dataDir}/admin` }, "wrote the bootstrap admin credential (role admin) for the CLI: --data or VIRTFLEET_DATA");
+    if (pki.ca.created)
+      this.log.info({ caCert: pki.ca.certFile, fingerprint: pki.caFingerprint }, "created the controller CA");
+    if (await ensureBootstrapAdmin(pki, dataDir))
+      this.log.info(
+        { dir: `${dataDir}/admin` },
+        "wrote the bootstrap admin credential (role admin) for the CLI: --data or VIRTFLEET_DATA",
+      );
     this.pki = pki;
     this.uninstallPeerAuthority = installPeerAuthority(pki);
     return serverCredentials({ insecure: false, tls: pki.serverTls });

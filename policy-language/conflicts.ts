@@ -43,8 +43,12 @@ const where = (l: SourceLocation) => `${l.file}:${l.line}:${l.col}`;
 export function formatConflict(c: ResourceConflict): string {
   const [a, b] = c.sides;
   const what = `${c.kind} "${c.name}"`;
-  const hosts = c.hosts.length > 3 ? `${c.hosts.slice(0, 3).join(", ")} and ${c.hosts.length - 3} more` : c.hosts.join(", ");
-  const outcome = c.winner === null ? `both have priority ${a.priority}; give one a higher priority or target different hosts` : `"${c.winner}" wins (higher priority)`;
+  const hosts =
+    c.hosts.length > 3 ? `${c.hosts.slice(0, 3).join(", ")} and ${c.hosts.length - 3} more` : c.hosts.join(", ");
+  const outcome =
+    c.winner === null
+      ? `both have priority ${a.priority}; give one a higher priority or target different hosts`
+      : `"${c.winner}" wins (higher priority)`;
   return `${what} is declared by policy "${a.policy}" (${where(a.location)}) and policy "${b.policy}" (${where(b.location)}) for ${hosts}: ${outcome}`;
 }
 
@@ -61,18 +65,55 @@ function claimsOf(policy: LoadedPolicy): Claim[] {
   const res = policy.document.spec.resources;
   const R = ["spec", "resources"];
   const claims: Claim[] = [];
-  for (const [k, v] of Object.entries(res.host?.sysctl ?? {})) claims.push({ identity: identityKey("sysctl", k), kind: "sysctl", name: k, value: String(v), path: [...R, "host", "sysctl", k] });
-  (res.networks ?? []).forEach((n, i) => claims.push({ identity: identityKey("network", n.name), kind: "network", name: n.name, path: [...R, "networks", i, "name"] }));
-  (res.pools ?? []).forEach((p, i) => claims.push({ identity: identityKey("pool", p.name), kind: "pool", name: p.name, path: [...R, "pools", i, "name"] }));
-  (res.volumes ?? []).forEach((v, i) =>
-    claims.push({ identity: identityKey("volume", v.name, v.pool), kind: "volume", name: `${v.pool}/${v.name}`, path: [...R, "volumes", i, "name"] }),
+  for (const [k, v] of Object.entries(res.host?.sysctl ?? {}))
+    claims.push({
+      identity: identityKey("sysctl", k),
+      kind: "sysctl",
+      name: k,
+      value: String(v),
+      path: [...R, "host", "sysctl", k],
+    });
+  (res.networks ?? []).forEach((n, i) =>
+    claims.push({
+      identity: identityKey("network", n.name),
+      kind: "network",
+      name: n.name,
+      path: [...R, "networks", i, "name"],
+    }),
   );
-  (res.domains ?? []).forEach((d, i) => claims.push({ identity: identityKey("domain", d.name), kind: "domain", name: d.name, path: [...R, "domains", i, "name"] }));
+  (res.pools ?? []).forEach((p, i) =>
+    claims.push({
+      identity: identityKey("pool", p.name),
+      kind: "pool",
+      name: p.name,
+      path: [...R, "pools", i, "name"],
+    }),
+  );
+  (res.volumes ?? []).forEach((v, i) =>
+    claims.push({
+      identity: identityKey("volume", v.name, v.pool),
+      kind: "volume",
+      name: `${v.pool}/${v.name}`,
+      path: [...R, "volumes", i, "name"],
+    }),
+  );
+  (res.domains ?? []).forEach((d, i) =>
+    claims.push({
+      identity: identityKey("domain", d.name),
+      kind: "domain",
+      name: d.name,
+      path: [...R, "domains", i, "name"],
+    }),
+  );
   return claims;
 }
 
 /** Hosts the load-time check considers: the inventory's, `extra` (enrolled), hosts named in targets, and one new host. */
-function candidateHosts(policies: readonly LoadedPolicy[], inventory: Inventory, extra: readonly TargetHost[]): TargetHost[] {
+function candidateHosts(
+  policies: readonly LoadedPolicy[],
+  inventory: Inventory,
+  extra: readonly TargetHost[],
+): TargetHost[] {
   const hosts = new Map<string, TargetHost>();
   const add = (name: string) => {
     if (hosts.has(name)) return;
@@ -104,11 +145,17 @@ function candidateHosts(policies: readonly LoadedPolicy[], inventory: Inventory,
  * unknown facts count as possibly matching) and that declare the same resource identity.
  * Templated names are compared as written; the per-host check (`resolveConflicts`) is exact.
  */
-export function findConflicts(policies: readonly LoadedPolicy[], inventory: Inventory, options: { hosts?: readonly TargetHost[] } = {}): ResourceConflict[] {
+export function findConflicts(
+  policies: readonly LoadedPolicy[],
+  inventory: Inventory,
+  options: { hosts?: readonly TargetHost[] } = {},
+): ResourceConflict[] {
   const claims = policies.map(claimsOf);
   const found = new Map<string, ResourceConflict>();
   for (const host of candidateHosts(policies, inventory, options.hosts ?? [])) {
-    const matching = policies.map((p, i) => i).filter((i) => matchTargets(policies[i].targets, host, { unknownFacts: "match" }));
+    const matching = policies
+      .map((_p, i) => i)
+      .filter((i) => matchTargets(policies[i].targets, host, { unknownFacts: "match" }));
     for (let x = 0; x < matching.length; x++) {
       for (let y = x + 1; y < matching.length; y++) {
         const [a, b] = [matching[x], matching[y]];
@@ -152,7 +199,10 @@ export interface HostResolution {
  * several policies the highest priority keeps it and the others lose it; on a tie at the
  * top every claimant loses it (reported with `winner: null`). Policy order is preserved.
  */
-export function resolveConflicts(policies: readonly (ResolvedPolicy | LocatedResolvedPolicy)[], hostName = ""): HostResolution {
+export function resolveConflicts(
+  policies: readonly (ResolvedPolicy | LocatedResolvedPolicy)[],
+  hostName = "",
+): HostResolution {
   type Owner = { index: number; value?: string };
   const owners = new Map<string, { kind: ResourceKind; name: string; list: Owner[] }>();
   const claim = (identity: string, kind: ResourceKind, name: string, index: number, value?: string) => {
@@ -172,7 +222,9 @@ export function resolveConflicts(policies: readonly (ResolvedPolicy | LocatedRes
   const side = (i: number, identity: string): ConflictSide => ({
     policy: policies[i].name,
     priority: policies[i].priority,
-    location: ("locations" in policies[i] ? (policies[i] as LocatedResolvedPolicy).locations[identity] : undefined) ?? policies[i].source,
+    location:
+      ("locations" in policies[i] ? (policies[i] as LocatedResolvedPolicy).locations[identity] : undefined) ??
+      policies[i].source,
   });
   for (const [identity, { kind, name, list }] of owners) {
     if (list.length < 2) continue;
@@ -182,9 +234,26 @@ export function resolveConflicts(policies: readonly (ResolvedPolicy | LocatedRes
     const winner = leaders.length === 1 ? leaders[0].index : null;
     for (const o of list) if (o.index !== winner) drop[o.index].add(identity);
     if (winner !== null) {
-      for (const o of list) if (o.index !== winner) conflicts.push({ identity, kind, name, winner: policies[winner].name, sides: [side(winner, identity), side(o.index, identity)], hosts: hostName ? [hostName] : [] });
+      for (const o of list)
+        if (o.index !== winner)
+          conflicts.push({
+            identity,
+            kind,
+            name,
+            winner: policies[winner].name,
+            sides: [side(winner, identity), side(o.index, identity)],
+            hosts: hostName ? [hostName] : [],
+          });
     } else {
-      for (let k = 1; k < leaders.length; k++) conflicts.push({ identity, kind, name, winner: null, sides: [side(leaders[0].index, identity), side(leaders[k].index, identity)], hosts: hostName ? [hostName] : [] });
+      for (let k = 1; k < leaders.length; k++)
+        conflicts.push({
+          identity,
+          kind,
+          name,
+          winner: null,
+          sides: [side(leaders[0].index, identity), side(leaders[k].index, identity)],
+          hosts: hostName ? [hostName] : [],
+        });
     }
   }
   const result = policies.map((p, i) => (drop[i].size === 0 ? p : without(p, drop[i])));
@@ -196,7 +265,14 @@ function without<P extends ResolvedPolicy>(p: P, drop: Set<string>): P {
   return {
     ...p,
     resources: {
-      host: r.host ? { ...r.host, sysctl: Object.fromEntries(Object.entries(r.host.sysctl).filter(([k]) => !drop.has(identityKey("sysctl", k)))) } : null,
+      host: r.host
+        ? {
+            ...r.host,
+            sysctl: Object.fromEntries(
+              Object.entries(r.host.sysctl).filter(([k]) => !drop.has(identityKey("sysctl", k))),
+            ),
+          }
+        : null,
       networks: r.networks.filter((n) => !drop.has(identityKey("network", n.name))),
       pools: r.pools.filter((n) => !drop.has(identityKey("pool", n.name))),
       volumes: r.volumes.filter((v) => !drop.has(identityKey("volume", v.name, v.pool))),

@@ -23,7 +23,12 @@ export interface HostPolicies {
  * with other hosts (see ResolutionCache). `host.facts` is read only when a policy targets
  * by facts (it may be a lazy getter).
  */
-export function resolveHostPolicies(policies: readonly LoadedPolicy[], inventory: Inventory, host: TargetHost, cache?: ResolutionCache): HostPolicies {
+export function resolveHostPolicies(
+  policies: readonly LoadedPolicy[],
+  inventory: Inventory,
+  host: TargetHost,
+  cache?: ResolutionCache,
+): HostPolicies {
   const info = describeHost(inventory, host.name, { ...(host.labels ?? {}) });
   const target: TargetHost = {
     name: host.name,

@@ -1,4 +1,12 @@
-export { type PathSegment, type PolicyIssue, type Locator, formatPath, formatIssue, sortIssues, PolicyValidationError } from "./primitives/issues.js";
+export {
+  type PathSegment,
+  type PolicyIssue,
+  type Locator,
+  formatPath,
+  formatIssue,
+  sortIssues,
+  PolicyValidationError,
+} from "./primitives/issues.js";
 export {
   PolicySchema,
   InventorySchema,
@@ -36,8 +44,23 @@ export {
   type PolicySource,
 } from "./load.js";
 export { type LoadedPolicy, type RolloutSettings, DEFAULT_ROLLOUT, batchHostCount } from "./loaded-policy.js";
-export { parseTemplate, expandTemplate, hasTemplate, templateRefs, shortName, TemplateSyntaxError, type TemplateContext, type TemplatePart } from "./primitives/template.js";
-export { HostPattern, HostPatternError, expandHostPattern, matchesHostPattern, DEFAULT_EXPAND_LIMIT } from "./patterns.js";
+export {
+  parseTemplate,
+  expandTemplate,
+  hasTemplate,
+  templateRefs,
+  shortName,
+  TemplateSyntaxError,
+  type TemplateContext,
+  type TemplatePart,
+} from "./primitives/template.js";
+export {
+  HostPattern,
+  HostPatternError,
+  expandHostPattern,
+  matchesHostPattern,
+  DEFAULT_EXPAND_LIMIT,
+} from "./patterns.js";
 export {
   ALL_GROUP,
   UNGROUPED_GROUP,
@@ -55,7 +78,15 @@ export { matchTargets, factAt, type TargetHost, type MatchOptions } from "./targ
 export { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./resolve.js";
 export { deriveMac } from "./primitives/mac.js";
 export { identityKey, type ResourceKind } from "./primitives/identity.js";
-export { findConflicts, resolveConflicts, formatConflict, NEW_HOST, type ResourceConflict, type ConflictSide, type HostResolution } from "./conflicts.js";
+export {
+  findConflicts,
+  resolveConflicts,
+  formatConflict,
+  NEW_HOST,
+  type ResourceConflict,
+  type ConflictSide,
+  type HostResolution,
+} from "./conflicts.js";
 export { resolveHostPolicies, type HostPolicies } from "./host-policies.js";
 export { ResolutionCache } from "./resolution-cache.js";
 export {

@@ -53,7 +53,11 @@ export function buildInventory(doc: InventoryDocument, file: string, issues: Iss
   const rawGroups = doc.groups ?? {};
   for (const [name, g] of Object.entries(rawGroups)) {
     if (name === ALL_GROUP || name === UNGROUPED_GROUP) {
-      issues.add(["groups", name], `"${name}" is an implicit group and cannot be defined; put shared vars in the policy or a parent group`, "key");
+      issues.add(
+        ["groups", name],
+        `"${name}" is an implicit group and cannot be defined; put shared vars in the policy or a parent group`,
+        "key",
+      );
       continue;
     }
     const hosts: HostPattern[] = [];

@@ -3,8 +3,24 @@ import { basename, join } from "node:path";
 import { canonicalHash } from "../common/canonical-json.js";
 import { parseDuration } from "../common/units.js";
 import { findConflicts, formatConflict, type ResourceConflict } from "./conflicts.js";
-import { ALL_GROUP, buildInventory, describeHost, emptyInventory, inventoryHostNames, inventoryVarNames, UNGROUPED_GROUP, type Inventory } from "./inventory.js";
-import { formatPath, IssueList, PolicyValidationError, sortIssues, type PathSegment, type PolicyIssue } from "./primitives/issues.js";
+import {
+  ALL_GROUP,
+  buildInventory,
+  describeHost,
+  emptyInventory,
+  inventoryHostNames,
+  inventoryVarNames,
+  UNGROUPED_GROUP,
+  type Inventory,
+} from "./inventory.js";
+import {
+  formatPath,
+  IssueList,
+  PolicyValidationError,
+  sortIssues,
+  type PathSegment,
+  type PolicyIssue,
+} from "./primitives/issues.js";
 import { DEFAULT_ROLLOUT, type LoadedPolicy, type RolloutSettings } from "./loaded-policy.js";
 import { HostPattern } from "./patterns.js";
 import { resolvePolicy } from "./resolve.js";
@@ -95,7 +111,8 @@ export async function loadPolicies(paths: readonly string[], options: LoadOption
   }
   const budget = new PolicyReadBudget();
   const tooMany = budget.checkCount(files.length, paths.join(", "));
-  if (tooMany) return { policies: [], inventory: emptyInventory(), errors: [...readErrors, tooMany], conflicts: [], files: [] };
+  if (tooMany)
+    return { policies: [], inventory: emptyInventory(), errors: [...readErrors, tooMany], conflicts: [], files: [] };
   for (const file of files) {
     const read = await budget.read(file);
     if (read === "skip") continue;
@@ -110,7 +127,11 @@ type ParsedSource = ReturnType<typeof parseYamlDocuments>;
 
 /** Loads from in-memory sources (same rules as `loadPolicies`). */
 export function loadPolicySources(sources: readonly PolicySource[], options: LoadOptions = {}): LoadResult {
-  return loadParsed(sources, sources.map((s) => parseYamlDocuments(s.text, s.file)), options);
+  return loadParsed(
+    sources,
+    sources.map((s) => parseYamlDocuments(s.text, s.file)),
+    options,
+  );
 }
 
 /**
@@ -118,7 +139,10 @@ export function loadPolicySources(sources: readonly PolicySource[], options: Loa
  * the event loop, so a large folder (up to POLICY_LIMITS.totalBytes) stalls other work for
  * at most one file's parse, not the whole folder's.
  */
-export async function loadPolicySourcesYielding(sources: readonly PolicySource[], options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadPolicySourcesYielding(
+  sources: readonly PolicySource[],
+  options: LoadOptions = {},
+): Promise<LoadResult> {
   const parsed: ParsedSource[] = [];
   for (const s of sources) {
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -128,7 +152,11 @@ export async function loadPolicySourcesYielding(sources: readonly PolicySource[]
   return loadParsed(sources, parsed, options);
 }
 
-function loadParsed(sources: readonly PolicySource[], parsed: readonly ParsedSource[], options: LoadOptions): LoadResult {
+function loadParsed(
+  sources: readonly PolicySource[],
+  parsed: readonly ParsedSource[],
+  options: LoadOptions,
+): LoadResult {
   const fileIssues = new Map<string, PolicyIssue[]>();
   const report = (file: string, issues: readonly PolicyIssue[]) => {
     if (issues.length === 0) return;
@@ -144,7 +172,9 @@ function loadParsed(sources: readonly PolicySource[], parsed: readonly ParsedSou
     if (issues.length > 0) continue;
     if (isInventoryFile(src.file)) {
       if (inventory.file !== null) {
-        report(src.file, [{ file: src.file, line: 1, col: 1, path: "", message: `a second inventory; the first is ${inventory.file}` }]);
+        report(src.file, [
+          { file: src.file, line: 1, col: 1, path: "", message: `a second inventory; the first is ${inventory.file}` },
+        ]);
         continue;
       }
       const inv = loadInventory(documents, src.file);
@@ -165,14 +195,19 @@ function loadParsed(sources: readonly PolicySource[], parsed: readonly ParsedSou
   for (const c of conflicts) {
     if (c.winner !== null) continue;
     const second = c.sides[1];
-    report(second.location.file, [{ ...second.location, path: second.path ?? "", message: `conflict: ${formatConflict(c)}` }]);
+    report(second.location.file, [
+      { ...second.location, path: second.path ?? "", message: `conflict: ${formatConflict(c)}` },
+    ]);
   }
   const files = sources.map((s) => s.file);
   const errors = sortIssues([...fileIssues.values()].flat(), files);
   return { policies: candidates, inventory, errors, conflicts, files };
 }
 
-function loadInventory(documents: SourceDocument[], file: string): { inventory: Inventory | null; issues: PolicyIssue[] } {
+function loadInventory(
+  documents: SourceDocument[],
+  file: string,
+): { inventory: Inventory | null; issues: PolicyIssue[] } {
   if (documents.length === 0) return { inventory: { ...emptyInventory(), file }, issues: [] };
   const doc = documents[0];
   const issues = new IssueList(file, doc.locate);
@@ -216,7 +251,12 @@ function rolloutSettings(r: RolloutDocument | undefined): RolloutSettings {
   const batch = r?.batchSize;
   return {
     canary: r?.canary ?? DEFAULT_ROLLOUT.canary,
-    batchSize: batch === undefined ? DEFAULT_ROLLOUT.batchSize : typeof batch === "number" ? { count: batch } : { percent: Number(batch.slice(0, -1)) },
+    batchSize:
+      batch === undefined
+        ? DEFAULT_ROLLOUT.batchSize
+        : typeof batch === "number"
+          ? { count: batch }
+          : { percent: Number(batch.slice(0, -1)) },
     soakMs: r?.soak === undefined ? DEFAULT_ROLLOUT.soakMs : parseDuration(r.soak),
     maxFailures: r?.maxFailures ?? DEFAULT_ROLLOUT.maxFailures,
     onFailure: r?.onFailure ?? DEFAULT_ROLLOUT.onFailure,
@@ -228,20 +268,34 @@ function rolloutSettings(r: RolloutDocument | undefined): RolloutSettings {
 /** Checks that need the whole set: duplicate names, target groups and patterns, variable names, per-host templating. */
 function crossChecks(policies: readonly LoadedPolicy[], inventory: Inventory, options: LoadOptions): PolicyIssue[] {
   const out: PolicyIssue[] = [];
-  const add = (p: LoadedPolicy, path: PathSegment[], message: string) => out.push({ ...p.locate(path), path: formatPath(path), message });
+  const add = (p: LoadedPolicy, path: PathSegment[], message: string) =>
+    out.push({ ...p.locate(path), path: formatPath(path), message });
   const byName = new Map<string, LoadedPolicy>();
   const inventoryVars = inventoryVarNames(inventory);
   for (const p of policies) {
     const first = byName.get(p.name);
     if (first) {
       const at = first.locate(["metadata", "name"]);
-      add(p, ["metadata", "name"], `policy "${p.name}" is already defined at ${at.file}:${at.line}:${at.col}; policy names are unique in the fleet`);
+      add(
+        p,
+        ["metadata", "name"],
+        `policy "${p.name}" is already defined at ${at.file}:${at.line}:${at.col}; policy names are unique in the fleet`,
+      );
     } else byName.set(p.name, p);
 
     p.targets?.groups?.forEach((g, i) => {
-      if (options.skipReferenceChecks !== true && (inventory.file !== null || options.strictGroups === true) && g !== ALL_GROUP && g !== UNGROUPED_GROUP && !inventory.groups.has(g)) {
+      if (
+        options.skipReferenceChecks !== true &&
+        (inventory.file !== null || options.strictGroups === true) &&
+        g !== ALL_GROUP &&
+        g !== UNGROUPED_GROUP &&
+        !inventory.groups.has(g)
+      ) {
         const known = [ALL_GROUP, UNGROUPED_GROUP, ...inventory.groups.keys()].join(", ");
-        const where = inventory.file === null ? `there is no inventory.yaml, so only the implicit groups exist: ${known}` : `${inventory.file} defines: ${known}`;
+        const where =
+          inventory.file === null
+            ? `there is no inventory.yaml, so only the implicit groups exist: ${known}`
+            : `${inventory.file} defines: ${known}`;
         add(p, ["spec", "targets", "groups", i], `unknown group "${g}" (${where})`);
       }
     });
@@ -258,12 +312,17 @@ function crossChecks(policies: readonly LoadedPolicy[], inventory: Inventory, op
         if (!ref.startsWith("vars.")) continue;
         const name = ref.slice(5);
         if (!Object.hasOwn(p.vars, name) && !inventoryVars.has(name)) {
-          add(p, path, `unknown variable "\${${ref}}": define it in spec.vars or in an inventory group's or host's vars`);
+          add(
+            p,
+            path,
+            `unknown variable "\${${ref}}": define it in spec.vars or in an inventory group's or host's vars`,
+          );
         }
       }
     });
   }
-  if (options.resolveInventoryHosts !== false && out.length === 0) out.push(...resolveForInventoryHosts(policies, inventory));
+  if (options.resolveInventoryHosts !== false && out.length === 0)
+    out.push(...resolveForInventoryHosts(policies, inventory));
   return out;
 }
 

@@ -45,6 +45,7 @@ export interface LoadedPolicy {
 
 /** How many hosts one rollout batch holds for `targetCount` targeted hosts (at least 1). */
 export function batchHostCount(rollout: RolloutSettings, targetCount: number): number {
-  const n = "count" in rollout.batchSize ? rollout.batchSize.count : Math.ceil((targetCount * rollout.batchSize.percent) / 100);
+  const n =
+    "count" in rollout.batchSize ? rollout.batchSize.count : Math.ceil((targetCount * rollout.batchSize.percent) / 100);
   return Math.max(1, n);
 }

@@ -33,11 +33,15 @@ export class HostPattern {
     while (i < source.length) {
       const open = source.indexOf("[", i);
       const close = source.indexOf("]", i);
-      if (close >= 0 && (open < 0 || close < open)) throw new HostPatternError(`host pattern "${source}": "]" without "["`);
+      if (close >= 0 && (open < 0 || close < open))
+        throw new HostPatternError(`host pattern "${source}": "]" without "["`);
       const literalEnd = open < 0 ? source.length : open;
       if (literalEnd > i) {
         const text = source.slice(i, literalEnd);
-        if (!LITERAL.test(text)) throw new HostPatternError(`host pattern "${source}": only letters, digits, ".", "-", "_" and [a:b] ranges are allowed`);
+        if (!LITERAL.test(text))
+          throw new HostPatternError(
+            `host pattern "${source}": only letters, digits, ".", "-", "_" and [a:b] ranges are allowed`,
+          );
         segments.push({ kind: "text", text });
       }
       if (open < 0) break;
@@ -61,7 +65,8 @@ export class HostPattern {
 
   /** Every name, in order. Throws HostPatternError when there are more than `limit`. */
   expand(limit = DEFAULT_EXPAND_LIMIT): string[] {
-    if (this.count > limit) throw new HostPatternError(`host pattern "${this.source}" expands to ${this.count} names (limit ${limit})`);
+    if (this.count > limit)
+      throw new HostPatternError(`host pattern "${this.source}" expands to ${this.count} names (limit ${limit})`);
     let names = [""];
     for (const seg of this.segments) {
       const values = seg.kind === "text" ? [seg.text] : rangeValues(seg);
@@ -103,14 +108,16 @@ function formatNum(n: number, width: number): string {
 
 function rangeValues(seg: Extract<Segment, { kind: "num" | "alpha" }>): string[] {
   const out: string[] = [];
-  for (let v = seg.start; v <= seg.end; v++) out.push(seg.kind === "num" ? formatNum(v, seg.width) : String.fromCharCode(v));
+  for (let v = seg.start; v <= seg.end; v++)
+    out.push(seg.kind === "num" ? formatNum(v, seg.width) : String.fromCharCode(v));
   return out;
 }
 
 function matchFrom(segments: readonly Segment[], si: number, name: string, pos: number): boolean {
   if (si === segments.length) return pos === name.length;
   const seg = segments[si];
-  if (seg.kind === "text") return name.startsWith(seg.text, pos) && matchFrom(segments, si + 1, name, pos + seg.text.length);
+  if (seg.kind === "text")
+    return name.startsWith(seg.text, pos) && matchFrom(segments, si + 1, name, pos + seg.text.length);
   if (seg.kind === "alpha") {
     const c = name.charCodeAt(pos);
     return c >= seg.start && c <= seg.end && matchFrom(segments, si + 1, name, pos + 1);
@@ -120,7 +127,13 @@ function matchFrom(segments: readonly Segment[], si: number, name: string, pos: 
     const digits = name.slice(pos, pos + len);
     if (!/^[0-9]+$/.test(digits)) break;
     const v = Number(digits);
-    if (v >= seg.start && v <= seg.end && formatNum(v, seg.width) === digits && matchFrom(segments, si + 1, name, pos + len)) return true;
+    if (
+      v >= seg.start &&
+      v <= seg.end &&
+      formatNum(v, seg.width) === digits &&
+      matchFrom(segments, si + 1, name, pos + len)
+    )
+      return true;
   }
   return false;
 }

@@ -26,13 +26,21 @@ export class PolicyReadBudget {
   readonly limits: ReadLimits;
 
   constructor(limits: Partial<ReadLimits> = {}) {
-    this.limits = { fileBytes: POLICY_LIMITS.fileBytes, totalBytes: POLICY_LIMITS.totalBytes, files: POLICY_LIMITS.files, ...limits };
+    this.limits = {
+      fileBytes: POLICY_LIMITS.fileBytes,
+      totalBytes: POLICY_LIMITS.totalBytes,
+      files: POLICY_LIMITS.files,
+      ...limits,
+    };
   }
 
   /** An issue when `count` files are more than one load may hold; `where` names the folder. */
   checkCount(count: number, where: string): PolicyIssue | null {
     if (count <= this.limits.files) return null;
-    return issue(where, `${count} policy files, more than the limit of ${this.limits.files} in one load; merge policies into fewer files`);
+    return issue(
+      where,
+      `${count} policy files, more than the limit of ${this.limits.files} in one load; merge policies into fewer files`,
+    );
   }
 
   /** Reads `file` as UTF-8 text within the limits. */
@@ -78,9 +86,15 @@ function issue(file: string, message: string): PolicyIssue {
 /** `size` null: the file grew past the limit while it was read. */
 function tooLarge(file: string, size: number | null, limit: number): PolicyIssue {
   const what = size === null ? "larger than" : `${size} bytes, larger than`;
-  return issue(file, `${what} the limit of ${formatLimitBytes(limit)} per policy file (refused unparsed); split it into several files`);
+  return issue(
+    file,
+    `${what} the limit of ${formatLimitBytes(limit)} per policy file (refused unparsed); split it into several files`,
+  );
 }
 
 function totalTooLarge(file: string, limit: number): PolicyIssue {
-  return issue(file, `refused unparsed: with this file the policy files of one load exceed the limit of ${formatLimitBytes(limit)} in total`);
+  return issue(
+    file,
+    `refused unparsed: with this file the policy files of one load exceed the limit of ${formatLimitBytes(limit)} in total`,
+  );
 }

@@ -49,7 +49,10 @@ export class ResolutionCache {
 /** The values `refs` take for `host` (as templates would expand them), as one string. */
 function contextKey(refs: readonly string[], policy: LoadedPolicy, host: HostContext): string {
   if (refs.length === 0) return "";
-  const ctx = { host: { name: host.name, labels: { ...(host.labels ?? {}) } }, vars: { ...policy.vars, ...(host.vars ?? {}) } };
+  const ctx = {
+    host: { name: host.name, labels: { ...(host.labels ?? {}) } },
+    vars: { ...policy.vars, ...(host.vars ?? {}) },
+  };
   return JSON.stringify(refs.map((r) => lookupRef(r, ctx) ?? null));
 }
 

@@ -14,7 +14,14 @@ import { identityKey } from "./primitives/identity.js";
 import { IssueList, PolicyValidationError, type PathSegment } from "./primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { deriveMac } from "./primitives/mac.js";
-import type { DomainDocument, NetworkDocument, PolicyDocument, ResourcesDocument, VarValue, VolumeDocument } from "./schema.js";
+import type {
+  DomainDocument,
+  NetworkDocument,
+  PolicyDocument,
+  ResourcesDocument,
+  VarValue,
+  VolumeDocument,
+} from "./schema.js";
 import { checkPolicySemantics } from "./semantics.js";
 import { expandTemplate, type TemplateContext } from "./primitives/template.js";
 
@@ -55,7 +62,10 @@ export function resolvePolicy(policy: LoadedPolicy, host: HostContext): LocatedR
     const expanded: PolicyDocument = { ...policy.document, spec: { ...policy.document.spec, resources } };
     checkPolicySemantics(expanded, issues, { deferTemplates: false });
   }
-  if (!issues.empty) throw new PolicyValidationError(issues.items.map((i) => ({ ...i, message: `for host ${host.name}: ${i.message}` })));
+  if (!issues.empty)
+    throw new PolicyValidationError(
+      issues.items.map((i) => ({ ...i, message: `for host ${host.name}: ${i.message}` })),
+    );
   const resolved = build(policy, resources);
   checkMacsUnique(resolved, policy, host.name);
   return resolved;
@@ -69,7 +79,11 @@ function checkMacsUnique(p: LocatedResolvedPolicy, policy: LoadedPolicy, hostNam
     d.interfaces.forEach((nic, j) => {
       const where = `${d.name} interface ${j}`;
       const first = seen.get(nic.mac);
-      if (first) issues.add(["spec", "resources", "domains", i, "interfaces", j], `for host ${hostName}: MAC ${nic.mac} of ${where} is also used by ${first}; pin a different mac`);
+      if (first)
+        issues.add(
+          ["spec", "resources", "domains", i, "interfaces", j],
+          `for host ${hostName}: MAC ${nic.mac} of ${where} is also used by ${first}; pin a different mac`,
+        );
       else seen.set(nic.mac, where);
     }),
   );
@@ -106,7 +120,13 @@ function build(policy: LoadedPolicy, res: ResourcesDocument): LocatedResolvedPol
   });
   const pools = (res.pools ?? []).map((p, i): PoolSpec => {
     at(identityKey("pool", p.name), [...R, "pools", i, "name"]);
-    return { name: p.name, type: p.type ?? "dir", path: p.path, autostart: p.autostart ?? false, state: p.state ?? "active" };
+    return {
+      name: p.name,
+      type: p.type ?? "dir",
+      path: p.path,
+      autostart: p.autostart ?? false,
+      state: p.state ?? "active",
+    };
   });
   const volumes = (res.volumes ?? []).map((v, i) => {
     at(identityKey("volume", v.name, v.pool), [...R, "volumes", i, "name"]);
@@ -149,7 +169,11 @@ function networkSpec(n: NetworkDocument): NetworkSpec {
             ? {
                 start: n.ipv4.dhcp.start,
                 end: n.ipv4.dhcp.end,
-                hosts: (n.ipv4.dhcp.hosts ?? []).map((h) => ({ mac: h.mac.toLowerCase(), ip: h.ip, name: h.name ?? null })),
+                hosts: (n.ipv4.dhcp.hosts ?? []).map((h) => ({
+                  mac: h.mac.toLowerCase(),
+                  ip: h.ip,
+                  name: h.name ?? null,
+                })),
               }
             : null,
         }

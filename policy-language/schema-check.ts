@@ -50,7 +50,10 @@ function toPath(root: unknown, pointer: string): PathSegment[] {
   return out;
 }
 
-function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[]; message: string; at: "key" | "value" } {
+function describe(
+  err: ErrorObject,
+  base: PathSegment[],
+): { path: PathSegment[]; message: string; at: "key" | "value" } {
   const params = err.params as Record<string, unknown>;
   const parent = (err.parentSchema ?? {}) as Record<string, unknown>;
   const desc = typeof parent.description === "string" ? parent.description : undefined;
@@ -65,7 +68,11 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
         return { path, at: "key", message: `invalid key ${JSON.stringify(prop)}: must match ${pattern}` };
       }
       if (PLAINTEXT_PASSWORD_FIELDS.has(prop)) {
-        return { path, at: "key", message: `plaintext passwords are not accepted; only hashes: use passwordHash with a crypt(3) hash (e.g. from \`mkpasswd -m sha-512\`)` };
+        return {
+          path,
+          at: "key",
+          message: `plaintext passwords are not accepted; only hashes: use passwordHash with a crypt(3) hash (e.g. from \`mkpasswd -m sha-512\`)`,
+        };
       }
       const allowed = Object.keys((parent.properties as object | undefined) ?? {});
       const guess = closest(prop, allowed);
@@ -73,11 +80,19 @@ function describe(err: ErrorObject, base: PathSegment[]): { path: PathSegment[];
       return { path, at: "key", message: `unknown field "${prop}"${hint}` };
     }
     case "required":
-      return { path: [...base, String(params.missingProperty)], at: "value", message: `missing required field "${String(params.missingProperty)}"` };
+      return {
+        path: [...base, String(params.missingProperty)],
+        at: "value",
+        message: `missing required field "${String(params.missingProperty)}"`,
+      };
     case "type":
       return { path: base, at: "value", message: `must be ${typeNames(params.type)}` };
     case "enum":
-      return { path: base, at: "value", message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${got})` };
+      return {
+        path: base,
+        at: "value",
+        message: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(", ")} (got ${got})`,
+      };
     case "const":
       return { path: base, at: "value", message: `must be ${JSON.stringify(params.allowedValue)} (got ${got})` };
     case "pattern": {

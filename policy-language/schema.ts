@@ -1,4 +1,12 @@
-import { Type, type ObjectOptions, type Static, type TObject, type TOptional, type TProperties, type TSchema } from "@sinclair/typebox";
+import {
+  Type,
+  type ObjectOptions,
+  type Static,
+  type TObject,
+  type TOptional,
+  type TProperties,
+  type TSchema,
+} from "@sinclair/typebox";
 import { PATTERNS, type PatternName } from "./primitives/names.js";
 
 /**
@@ -17,9 +25,14 @@ const strict = { additionalProperties: false } as const;
 type WithOptional<P extends TProperties, K extends keyof P> = { [k in keyof P]: k extends K ? P[k] : TOptional<P[k]> };
 
 /** A closed object (unknown fields rejected) whose fields are optional except `required`. */
-function obj<P extends TProperties, K extends keyof P & string>(props: P, required: readonly K[], options: ObjectOptions = {}): TObject<WithOptional<P, K>> {
+function obj<P extends TProperties, K extends keyof P & string>(
+  props: P,
+  required: readonly K[],
+  options: ObjectOptions = {},
+): TObject<WithOptional<P, K>> {
   const out: TProperties = {};
-  for (const [k, v] of Object.entries(props)) out[k] = (required as readonly string[]).includes(k) ? v : Type.Optional(v);
+  for (const [k, v] of Object.entries(props))
+    out[k] = (required as readonly string[]).includes(k) ? v : Type.Optional(v);
   return Type.Object(out, { ...options, additionalProperties: false }) as unknown as TObject<WithOptional<P, K>>;
 }
 
@@ -58,11 +71,19 @@ function map<T extends TSchema>(key: PatternName, value: T, description: string)
   return Type.Record(Type.String({ pattern: PATTERNS[key] }), value, { description });
 }
 
-const Scalar = Type.Unsafe<string | number | boolean>({ type: ["string", "number", "boolean"], maxLength: 1024, description: "a string, number or boolean" });
+const Scalar = Type.Unsafe<string | number | boolean>({
+  type: ["string", "number", "boolean"],
+  maxLength: 1024,
+  description: "a string, number or boolean",
+});
 const LabelValue = Type.String({ maxLength: 256, description: "label value" });
 
 export const LabelsSchema = map("labelKey", LabelValue, "Labels: key → string value.");
-export const VarsSchema = map("varName", Scalar, "Variables usable as ${vars.<name>}: key → string, number or boolean.");
+export const VarsSchema = map(
+  "varName",
+  Scalar,
+  "Variables usable as ${vars.<name>}: key → string, number or boolean.",
+);
 
 export const TargetsSchema = obj(
   {
@@ -70,10 +91,13 @@ export const TargetsSchema = obj(
       minItems: 1,
       description: "Hosts in any of these inventory groups.",
     }),
-    hosts: Type.Array(Type.String({ minLength: 1, maxLength: 253, description: "a host pattern, e.g. kvm[01:04].lab" }), {
-      minItems: 1,
-      description: "Hosts whose name matches any of these patterns.",
-    }),
+    hosts: Type.Array(
+      Type.String({ minLength: 1, maxLength: 253, description: "a host pattern, e.g. kvm[01:04].lab" }),
+      {
+        minItems: 1,
+        description: "Hosts whose name matches any of these patterns.",
+      },
+    ),
     labels: Type.Record(Type.String({ pattern: PATTERNS.labelKey }), LabelValue, {
       minProperties: 1,
       description: "Hosts carrying every one of these labels.",
@@ -87,7 +111,8 @@ export const TargetsSchema = obj(
   {
     ...strict,
     minProperties: 1,
-    description: "Which hosts get the policy. The entries are OR-ed; absent = all hosts. An empty targets block is rejected.",
+    description:
+      "Which hosts get the policy. The entries are OR-ed; absent = all hosts. An empty targets block is rejected.",
   },
 );
 
@@ -100,11 +125,22 @@ export const RolloutSchema = obj(
       pattern: PATTERNS.percent,
       description: 'Then batches of this many hosts, or a percentage of the targets ("25%"). Default "25%".',
     }),
-    soak: plain("duration", 'After each batch, wait this long watching for failure and drift (ms, s, m, h). Default "30s".'),
-    maxFailures: Type.Integer({ minimum: 0, description: "Failed hosts tolerated before the rollout stops. Default 0." }),
+    soak: plain(
+      "duration",
+      'After each batch, wait this long watching for failure and drift (ms, s, m, h). Default "30s".',
+    ),
+    maxFailures: Type.Integer({
+      minimum: 0,
+      description: "Failed hosts tolerated before the rollout stops. Default 0.",
+    }),
     onFailure: choice(["rollback", "pause"], { description: "rollback | pause. Default rollback." }),
-    offlineTimeout: plain("duration", 'How long a stage waits for a host that is offline when the stage needs it (ms, s, m, h). Default "10m".'),
-    offlineHosts: choice(["failed", "skipped"], { description: "What a host still offline after offlineTimeout counts as: failed | skipped. Default failed." }),
+    offlineTimeout: plain(
+      "duration",
+      'How long a stage waits for a host that is offline when the stage needs it (ms, s, m, h). Default "10m".',
+    ),
+    offlineHosts: choice(["failed", "skipped"], {
+      description: "What a host still offline after offlineTimeout counts as: failed | skipped. Default failed.",
+    }),
   },
   [],
   { ...strict, description: "Staged rollout; every field optional." },
@@ -112,12 +148,23 @@ export const RolloutSchema = obj(
 
 export const HostPrereqSchema = obj(
   {
-    requireVirtualization: Type.Boolean({ description: "vmx/svm present and /dev/kvm usable. Default false (not checked)." }),
-    kernelModules: list(plain("kernelModule", "a kernel module name"), "Modules that must be loaded (repair: modprobe). Default []."),
-    sysctl: Type.Record(Type.String({ pattern: PATTERNS.sysctlKey }), Type.Unsafe<string | number>({ type: ["string", "integer"], maxLength: 256, description: "a string or integer" }), {
-      description: "Runtime sysctl values by dotted key (repair: write /proc/sys). Default {}.",
+    requireVirtualization: Type.Boolean({
+      description: "vmx/svm present and /dev/kvm usable. Default false (not checked).",
     }),
-    minFreeMemory: size("Precondition: fail the host before changing anything when less memory is free. Default: not checked."),
+    kernelModules: list(
+      plain("kernelModule", "a kernel module name"),
+      "Modules that must be loaded (repair: modprobe). Default [].",
+    ),
+    sysctl: Type.Record(
+      Type.String({ pattern: PATTERNS.sysctlKey }),
+      Type.Unsafe<string | number>({ type: ["string", "integer"], maxLength: 256, description: "a string or integer" }),
+      {
+        description: "Runtime sysctl values by dotted key (repair: write /proc/sys). Default {}.",
+      },
+    ),
+    minFreeMemory: size(
+      "Precondition: fail the host before changing anything when less memory is free. Default: not checked.",
+    ),
   },
   [],
   { ...strict, description: "Host prerequisites (checked; some repaired)." },
@@ -145,14 +192,14 @@ export const NetworkSchema = obj(
         address: tpl("ipv4", "an IPv4 address: the host's address on the network"),
         prefix: Type.Integer({ minimum: 1, maximum: 30, description: "subnet prefix length" }),
         dhcp: obj(
-            {
-              start: tpl("ipv4", "an IPv4 address inside the subnet"),
-              end: tpl("ipv4", "an IPv4 address inside the subnet"),
-              hosts: list(DhcpHostSchema, "Static DHCP leases. Default []."),
-            },
-            ["start", "end"],
-            strict,
-          ),
+          {
+            start: tpl("ipv4", "an IPv4 address inside the subnet"),
+            end: tpl("ipv4", "an IPv4 address inside the subnet"),
+            hosts: list(DhcpHostSchema, "Static DHCP leases. Default []."),
+          },
+          ["start", "end"],
+          strict,
+        ),
       },
       ["address", "prefix"],
       { ...strict, description: "IPv4 address and optional DHCP range. Not allowed with mode bridge. Default: none." },
@@ -183,7 +230,10 @@ export const VolumeSchema = obj(
     pool: tpl("resourceName", "the name of a pool"),
     format: choice(["qcow2", "raw"], { description: "qcow2 | raw. Default qcow2." }),
     capacity: size("Virtual size (required)."),
-    backingVolume: tpl("volumeName", "a volume in the same pool: this one becomes a copy-on-write overlay of it (qcow2 only)"),
+    backingVolume: tpl(
+      "volumeName",
+      "a volume in the same pool: this one becomes a copy-on-write overlay of it (qcow2 only)",
+    ),
     source: obj(
       {
         url: tpl("url", "a file://, http:// or https:// URL"),
@@ -218,7 +268,7 @@ const InterfaceSchema = obj(
   ["network"],
   {
     ...strict,
-    description: "A NIC. Without mac, one is derived: 52:54:00 + the first 3 bytes of sha256(\"<domain>/<index>\").",
+    description: 'A NIC. Without mac, one is derived: 52:54:00 + the first 3 bytes of sha256("<domain>/<index>").',
   },
 );
 
@@ -227,7 +277,10 @@ const CloudInitUserSchema = obj(
     name: tpl("userName", "a Linux user name"),
     groups: list(tpl("userName", "a Linux group name"), "Supplementary groups. Default []."),
     sudo: text("A sudoers rule, e.g. ALL=(ALL) NOPASSWD:ALL. Default: none.", 256),
-    passwordHash: tpl("passwordHash", "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted"),
+    passwordHash: tpl(
+      "passwordHash",
+      "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted",
+    ),
     sshAuthorizedKeys: list(tpl("sshKey", "an OpenSSH public key (ssh-ed25519 AAAA…)"), "Default []."),
   },
   ["name"],
@@ -250,10 +303,15 @@ export const DomainSchema = obj(
     name: tpl("resourceName", "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters"),
     vcpus: Type.Integer({ minimum: 1, maximum: 4096, description: "Required." }),
     memory: size("Required; at least 1MiB, a whole number of KiB."),
-    cpu: choice(["host-model", "host-passthrough"], { description: "host-model | host-passthrough. Default host-model." }),
+    cpu: choice(["host-model", "host-passthrough"], {
+      description: "host-model | host-passthrough. Default host-model.",
+    }),
     machine: tpl("machine", "a QEMU machine type, e.g. q35"),
     disks: list(DiskSchema, "Default []."),
-    cdroms: list(Type.String({ minLength: 1, maxLength: 4096, description: "pool/volume or an absolute path to an .iso" }), "Default []."),
+    cdroms: list(
+      Type.String({ minLength: 1, maxLength: 4096, description: "pool/volume or an absolute path to an .iso" }),
+      "Default [].",
+    ),
     interfaces: list(InterfaceSchema, "Default []."),
     cloudInit: CloudInitSchema,
     graphics: choice(["none", "vnc"], { description: "none | vnc (listens on 127.0.0.1 only). Default none." }),
@@ -261,7 +319,9 @@ export const DomainSchema = obj(
     state: choice(["running", "shutoff", "paused", "absent"], {
       description: "running | shutoff | paused | absent. Default running.",
     }),
-    restartOnChange: Type.Boolean({ description: "Restart the guest for a change that needs a reboot. Default false." }),
+    restartOnChange: Type.Boolean({
+      description: "Restart the guest for a change that needs a reboot. Default false.",
+    }),
   },
   ["name", "vcpus", "memory"],
   { ...strict, description: "A libvirt domain (guest)." },
@@ -294,8 +354,14 @@ export const PolicySchema = obj(
     spec: obj(
       {
         targets: TargetsSchema,
-        mode: choice(["enforce", "audit"], { description: "enforce (repair drift) | audit (report only). Default enforce." }),
-        priority: Type.Integer({ minimum: -1000000, maximum: 1000000, description: "Higher wins when two policies claim one resource. Default 0." }),
+        mode: choice(["enforce", "audit"], {
+          description: "enforce (repair drift) | audit (report only). Default enforce.",
+        }),
+        priority: Type.Integer({
+          minimum: -1000000,
+          maximum: 1000000,
+          description: "Higher wins when two policies claim one resource. Default 0.",
+        }),
         vars: VarsSchema,
         rollout: RolloutSchema,
         resources: ResourcesSchema,
@@ -314,8 +380,14 @@ export const PolicySchema = obj(
 
 const GroupSchema = obj(
   {
-    hosts: list(Type.String({ minLength: 1, maxLength: 253, description: "a host pattern, e.g. kvm[01:04].lab" }), "Host patterns in this group."),
-    children: list(plain("groupName", "a group name"), "Nested groups: their hosts are in this group too. Cycles are an error."),
+    hosts: list(
+      Type.String({ minLength: 1, maxLength: 253, description: "a host pattern, e.g. kvm[01:04].lab" }),
+      "Host patterns in this group.",
+    ),
+    children: list(
+      plain("groupName", "a group name"),
+      "Nested groups: their hosts are in this group too. Cycles are an error.",
+    ),
     labels: LabelsSchema,
     vars: VarsSchema,
   },
@@ -327,7 +399,9 @@ const InventoryHostSchema = obj({ labels: LabelsSchema, vars: VarsSchema }, [], 
 
 export const InventorySchema = obj(
   {
-    groups: Type.Record(Type.String({ pattern: PATTERNS.groupName }), GroupSchema, { description: "Groups by name (`all` and `ungrouped` are implicit)." }),
+    groups: Type.Record(Type.String({ pattern: PATTERNS.groupName }), GroupSchema, {
+      description: "Groups by name (`all` and `ungrouped` are implicit).",
+    }),
     hosts: Type.Record(Type.String({ minLength: 1, maxLength: 253 }), InventoryHostSchema, {
       description: "Per-host labels and vars, keyed by host name or host pattern.",
     }),

@@ -60,7 +60,7 @@ export class UnknownGroupError extends ValidationError {
   }
 }
 
-const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
+const KEY = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const TERM = /^([^!~=\s]+)\s*(!=|~=|=)\s*(.*)$/s;
 
 /** Splits on commas outside double quotes; throws on an unterminated quote. */
@@ -91,7 +91,10 @@ function parseValue(raw: string, term: string): SelectorValue {
   try {
     const v: unknown = JSON.parse(raw);
     if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
-    throw new SelectorSyntaxError(term, "the value must be a scalar (text, number, true/false, null), not a list or object");
+    throw new SelectorSyntaxError(
+      term,
+      "the value must be a scalar (text, number, true/false, null), not a list or object",
+    );
   } catch (err) {
     if (err instanceof SelectorSyntaxError) throw err;
     if (raw.startsWith('"')) throw new SelectorSyntaxError(term, "invalid quoted value");
@@ -156,7 +159,8 @@ export function groupSelector(group: string): Selector {
 /** Throws `UnknownGroupError` for the first group term the inventory does not define (implicit groups are known). */
 export function checkSelectorGroups(selector: Selector, inventory: Inventory): void {
   const known = [ALL_GROUP, UNGROUPED_GROUP, ...[...inventory.groups.keys()].sort()];
-  for (const t of selector.terms) if (t.kind === "group" && !known.includes(t.group)) throw new UnknownGroupError(t.group, known);
+  for (const t of selector.terms)
+    if (t.kind === "group" && !known.includes(t.group)) throw new UnknownGroupError(t.group, known);
 }
 
 function valueEquals(actual: unknown, want: SelectorValue): boolean {

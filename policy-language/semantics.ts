@@ -1,7 +1,16 @@
 import { shownValue } from "../common/redact.js";
 import { parseSize } from "../common/units.js";
 import { formatPath, type IssueList, type PathSegment } from "./primitives/issues.js";
-import { checkAbsolutePath, controlCharProblem, intToIpv4, ipv4ToInt, matchesPattern, PATTERN_HELP, subnetRange, type PatternName } from "./primitives/names.js";
+import {
+  checkAbsolutePath,
+  controlCharProblem,
+  intToIpv4,
+  ipv4ToInt,
+  matchesPattern,
+  PATTERN_HELP,
+  subnetRange,
+  type PatternName,
+} from "./primitives/names.js";
 import type { DomainDocument, NetworkDocument, PolicyDocument, VolumeDocument } from "./schema.js";
 import { hasTemplate, parseTemplate } from "./primitives/template.js";
 
@@ -16,7 +25,11 @@ import { hasTemplate, parseTemplate } from "./primitives/template.js";
  * host (e.g. libvirt's `default` network, a base image); only a reference to something
  * this same policy declares `absent` is an error here.
  */
-export function checkPolicySemantics(doc: PolicyDocument, issues: IssueList, options: { deferTemplates: boolean }): void {
+export function checkPolicySemantics(
+  doc: PolicyDocument,
+  issues: IssueList,
+  options: { deferTemplates: boolean },
+): void {
   const c = new Checker(issues, options.deferTemplates);
   if (options.deferTemplates) {
     c.noTemplatesOutsideResources(doc);
@@ -27,7 +40,6 @@ export function checkPolicySemantics(doc: PolicyDocument, issues: IssueList, opt
 }
 
 const R = ["spec", "resources"] as const;
-
 
 class Checker {
   constructor(
@@ -46,7 +58,10 @@ class Checker {
     if (s === undefined) return undefined;
     if (!matchesPattern(pattern, s)) {
       const shown = JSON.stringify(shownValue(formatPath(path), s));
-      this.issues.add(path, `invalid value ${shown.length > 100 ? `${shown.slice(0, 100)}…` : shown}: ${PATTERN_HELP[pattern]}`);
+      this.issues.add(
+        path,
+        `invalid value ${shown.length > 100 ? `${shown.slice(0, 100)}…` : shown}: ${PATTERN_HELP[pattern]}`,
+      );
       return undefined;
     }
     return s;
@@ -66,7 +81,8 @@ class Checker {
   noTemplatesOutsideResources(doc: PolicyDocument): void {
     const { resources: _r, ...rest } = doc.spec;
     const walk = (v: unknown, path: PathSegment[]) => {
-      if (typeof v === "string" && hasTemplate(v)) this.issues.add(path, "templates are only expanded under spec.resources (write $${ for a literal ${)");
+      if (typeof v === "string" && hasTemplate(v))
+        this.issues.add(path, "templates are only expanded under spec.resources (write $${ for a literal ${)");
       else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
       else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
     };
@@ -110,7 +126,13 @@ class Checker {
     (res.networks ?? []).forEach((n, i) => {
       const name = this.format(n.name, [...R, "networks", i, "name"], "resourceName");
       if (name !== undefined) {
-        this.unique(seenNetworks, name, [...R, "networks", i, "name"], `network "${name}" is declared twice in this policy (first at networks[${seenNetworks.get(name)}])`, i);
+        this.unique(
+          seenNetworks,
+          name,
+          [...R, "networks", i, "name"],
+          `network "${name}" is declared twice in this policy (first at networks[${seenNetworks.get(name)}])`,
+          i,
+        );
         if (n.state === "absent") absentNetworks.add(name);
       }
       this.network(n, [...R, "networks", i]);
@@ -121,14 +143,27 @@ class Checker {
     (res.pools ?? []).forEach((p, i) => {
       const name = this.format(p.name, [...R, "pools", i, "name"], "resourceName");
       if (name !== undefined) {
-        this.unique(seenPools, name, [...R, "pools", i, "name"], `pool "${name}" is declared twice in this policy (first at pools[${seenPools.get(name)}])`, i);
+        this.unique(
+          seenPools,
+          name,
+          [...R, "pools", i, "name"],
+          `pool "${name}" is declared twice in this policy (first at pools[${seenPools.get(name)}])`,
+          i,
+        );
         if (p.state === "absent") absentPools.add(name);
       }
       const path = this.concrete(p.path);
       if (path !== undefined) {
         const problem = checkAbsolutePath(path);
         if (problem) this.issues.add([...R, "pools", i, "path"], problem);
-        else this.unique(seenPaths, path, [...R, "pools", i, "path"], `pool path "${path}" is used twice in this policy (first at pools[${seenPaths.get(path)}])`, i);
+        else
+          this.unique(
+            seenPaths,
+            path,
+            [...R, "pools", i, "path"],
+            `pool path "${path}" is used twice in this policy (first at pools[${seenPaths.get(path)}])`,
+            i,
+          );
       }
     });
 
@@ -136,7 +171,13 @@ class Checker {
     (res.volumes ?? []).forEach((v, i) => {
       const key = this.volume(v, [...R, "volumes", i], absentPools);
       if (key !== undefined) {
-        this.unique(seenVolumes, key, [...R, "volumes", i, "name"], `volume "${key}" is declared twice in this policy (first at volumes[${seenVolumes.get(key)}])`, i);
+        this.unique(
+          seenVolumes,
+          key,
+          [...R, "volumes", i, "name"],
+          `volume "${key}" is declared twice in this policy (first at volumes[${seenVolumes.get(key)}])`,
+          i,
+        );
         if (v.state === "absent") absentVolumes.add(key);
       }
     });
@@ -145,7 +186,14 @@ class Checker {
     const seenMacs = new Map<string, string>();
     (res.domains ?? []).forEach((d, i) => {
       const name = this.format(d.name, [...R, "domains", i, "name"], "resourceName");
-      if (name !== undefined) this.unique(seenDomains, name, [...R, "domains", i, "name"], `domain "${name}" is declared twice in this policy (first at domains[${seenDomains.get(name)}])`, i);
+      if (name !== undefined)
+        this.unique(
+          seenDomains,
+          name,
+          [...R, "domains", i, "name"],
+          `domain "${name}" is declared twice in this policy (first at domains[${seenDomains.get(name)}])`,
+          i,
+        );
       this.domain(d, [...R, "domains", i], { absentNetworks, absentPools, absentVolumes, seenMacs });
     });
   }
@@ -158,8 +206,10 @@ class Checker {
   private network(n: NetworkDocument, path: PathSegment[]): void {
     this.format(n.bridge, [...path, "bridge"], "bridgeName");
     if (n.mode === "bridge") {
-      if (n.bridge === undefined) this.issues.add([...path, "bridge"], 'mode "bridge" needs the name of an existing bridge');
-      if (n.ipv4 !== undefined) this.issues.add([...path, "ipv4"], 'mode "bridge" attaches to an existing bridge: ipv4 is not allowed');
+      if (n.bridge === undefined)
+        this.issues.add([...path, "bridge"], 'mode "bridge" needs the name of an existing bridge');
+      if (n.ipv4 !== undefined)
+        this.issues.add([...path, "ipv4"], 'mode "bridge" attaches to an existing bridge: ipv4 is not allowed');
     }
     const ip = n.ipv4;
     if (!ip) return;
@@ -175,16 +225,25 @@ class Checker {
     const sub = subnetRange(addr, ip.prefix);
     const subnetText = `${intToIpv4(sub.network)}/${ip.prefix}`;
     if (addr === sub.network || addr === sub.broadcast) {
-      this.issues.add([...ipPath, "address"], `${addrText} is the ${addr === sub.network ? "network" : "broadcast"} address of ${subnetText}; use a host address`);
+      this.issues.add(
+        [...ipPath, "address"],
+        `${addrText} is the ${addr === sub.network ? "network" : "broadcast"} address of ${subnetText}; use a host address`,
+      );
     }
     const inside = (v: number) => v > sub.network && v < sub.broadcast;
-    if (start !== undefined && !inside(ipv4ToInt(start)!)) this.issues.add([...ipPath, "dhcp", "start"], `${start} is outside the subnet ${subnetText}`);
-    else if (end !== undefined && !inside(ipv4ToInt(end)!)) this.issues.add([...ipPath, "dhcp", "end"], `${end} is outside the subnet ${subnetText}`);
+    if (start !== undefined && !inside(ipv4ToInt(start)!))
+      this.issues.add([...ipPath, "dhcp", "start"], `${start} is outside the subnet ${subnetText}`);
+    else if (end !== undefined && !inside(ipv4ToInt(end)!))
+      this.issues.add([...ipPath, "dhcp", "end"], `${end} is outside the subnet ${subnetText}`);
     else if (start !== undefined && end !== undefined) {
       const s = ipv4ToInt(start)!;
       const e = ipv4ToInt(end)!;
       if (s > e) this.issues.add([...ipPath, "dhcp", "end"], `DHCP range ends (${end}) before it starts (${start})`);
-      else if (addr >= s && addr <= e) this.issues.add([...ipPath, "dhcp"], `DHCP range ${start}–${end} contains the network's own address ${addrText}`);
+      else if (addr >= s && addr <= e)
+        this.issues.add(
+          [...ipPath, "dhcp"],
+          `DHCP range ${start}–${end} contains the network's own address ${addrText}`,
+        );
     }
     const seenMac = new Set<string>();
     const seenIp = new Set<string>();
@@ -213,7 +272,8 @@ class Checker {
     this.format(h.name, [...path, "name"], "hostname");
     if (ip !== undefined && sub) {
       const v = ipv4ToInt(ip)!;
-      if (v <= sub.network || v >= sub.broadcast) this.issues.add([...path, "ip"], `${ip} is outside the subnet ${sub.text}`);
+      if (v <= sub.network || v >= sub.broadcast)
+        this.issues.add([...path, "ip"], `${ip} is outside the subnet ${sub.text}`);
       else if (v === addr) this.issues.add([...path, "ip"], `${ip} is the network's own address`);
     }
     return { mac, ip };
@@ -237,17 +297,25 @@ class Checker {
     if (capacity === 0) this.issues.add([...path, "capacity"], "must be greater than 0");
     const backing = this.format(v.backingVolume, [...path, "backingVolume"], "volumeName");
     if (v.backingVolume !== undefined) {
-      if (v.source !== undefined) this.issues.add([...path, "backingVolume"], "a volume is either an overlay (backingVolume) or imported (source), not both");
-      else if (v.format === "raw") this.issues.add([...path, "backingVolume"], "a copy-on-write overlay needs format qcow2");
-      else if (backing !== undefined && backing === name) this.issues.add([...path, "backingVolume"], "a volume cannot be its own backing volume");
+      if (v.source !== undefined)
+        this.issues.add(
+          [...path, "backingVolume"],
+          "a volume is either an overlay (backingVolume) or imported (source), not both",
+        );
+      else if (v.format === "raw")
+        this.issues.add([...path, "backingVolume"], "a copy-on-write overlay needs format qcow2");
+      else if (backing !== undefined && backing === name)
+        this.issues.add([...path, "backingVolume"], "a volume cannot be its own backing volume");
     }
     if (v.source) {
       const url = this.format(v.source.url, [...path, "source", "url"], "url");
       if (url !== undefined) {
         try {
           const u = new URL(url);
-          if (u.protocol !== "file:" && u.hostname === "") this.issues.add([...path, "source", "url"], `${url} has no host`);
-          if (u.protocol === "file:" && (u.hostname !== "" || !u.pathname.startsWith("/"))) this.issues.add([...path, "source", "url"], `${url}: a file URL is file:///absolute/path`);
+          if (u.protocol !== "file:" && u.hostname === "")
+            this.issues.add([...path, "source", "url"], `${url} has no host`);
+          if (u.protocol === "file:" && (u.hostname !== "" || !u.pathname.startsWith("/")))
+            this.issues.add([...path, "source", "url"], `${url}: a file URL is file:///absolute/path`);
         } catch {
           this.issues.add([...path, "source", "url"], `invalid URL ${JSON.stringify(url)}`);
         }
@@ -255,7 +323,10 @@ class Checker {
       this.format(v.source.sha256, [...path, "source", "sha256"], "sha256");
     }
     if (pool !== undefined && absentPools.has(pool) && v.state !== "absent") {
-      this.issues.add([...path, "pool"], `pool "${pool}" is declared absent in this policy; a present volume cannot live in it`);
+      this.issues.add(
+        [...path, "pool"],
+        `pool "${pool}" is declared absent in this policy; a present volume cannot live in it`,
+      );
     }
     return name !== undefined && pool !== undefined ? `${pool}/${name}` : undefined;
   }
@@ -263,11 +334,17 @@ class Checker {
   private domain(
     d: DomainDocument,
     path: PathSegment[],
-    ctx: { absentNetworks: Set<string>; absentPools: Set<string>; absentVolumes: Set<string>; seenMacs: Map<string, string> },
+    ctx: {
+      absentNetworks: Set<string>;
+      absentPools: Set<string>;
+      absentVolumes: Set<string>;
+      seenMacs: Map<string, string>;
+    },
   ): void {
     const present = d.state !== "absent";
     const mem = this.size(d.memory, [...path, "memory"]);
-    if (mem !== undefined && (mem < 1024 ** 2 || mem % 1024 !== 0)) this.issues.add([...path, "memory"], "must be at least 1MiB and a whole number of KiB");
+    if (mem !== undefined && (mem < 1024 ** 2 || mem % 1024 !== 0))
+      this.issues.add([...path, "memory"], "must be at least 1MiB and a whole number of KiB");
     this.format(d.machine, [...path, "machine"], "machine");
     const disks = new Set<string>();
     (d.disks ?? []).forEach((disk, j) => {
@@ -285,7 +362,10 @@ class Checker {
         if (problem) this.issues.add([...path, "cdroms", j], problem);
         else if (!s.endsWith(".iso")) this.issues.add([...path, "cdroms", j], `"${s}": a cdrom path must end in .iso`);
       } else if (!matchesPattern("volumeRef", s)) {
-        this.issues.add([...path, "cdroms", j], `invalid value ${JSON.stringify(s)}: pool/volume or an absolute path to an .iso`);
+        this.issues.add(
+          [...path, "cdroms", j],
+          `invalid value ${JSON.stringify(s)}: pool/volume or an absolute path to an .iso`,
+        );
       } else if (present) this.refPresent(s, [...path, "cdroms", j], ctx);
     });
     (d.interfaces ?? []).forEach((nic, j) => {
@@ -321,7 +401,11 @@ class Checker {
     }
   }
 
-  private refPresent(ref: string, path: PathSegment[], ctx: { absentPools: Set<string>; absentVolumes: Set<string> }): void {
+  private refPresent(
+    ref: string,
+    path: PathSegment[],
+    ctx: { absentPools: Set<string>; absentVolumes: Set<string> },
+  ): void {
     const pool = ref.slice(0, ref.indexOf("/"));
     if (ctx.absentVolumes.has(ref)) this.issues.add(path, `volume "${ref}" is declared absent in this policy`);
     else if (ctx.absentPools.has(pool)) this.issues.add(path, `pool "${pool}" is declared absent in this policy`);

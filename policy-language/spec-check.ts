@@ -1,5 +1,18 @@
-import type { CloudInitSpec, DomainSpec, HostPrereqSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../common/resource-specs.js";
-import { checkAbsolutePath, controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./primitives/names.js";
+import type {
+  CloudInitSpec,
+  DomainSpec,
+  HostPrereqSpec,
+  NetworkSpec,
+  PoolSpec,
+  VolumeSpec,
+} from "../common/resource-specs.js";
+import {
+  checkAbsolutePath,
+  controlCharProblem,
+  matchesPattern,
+  PATTERN_HELP,
+  type PatternName,
+} from "./primitives/names.js";
 
 /**
  * The value rules of the policy loader, re-applied to one RESOLVED resource spec (after
@@ -64,7 +77,8 @@ class SpecChecker {
 
   private format(v: unknown, field: string, pattern: PatternName, optional = false): void {
     if (optional && (v === null || v === undefined)) return;
-    if (typeof v !== "string" || !matchesPattern(pattern, v)) this.add(field, `invalid value ${clip(v)}: ${PATTERN_HELP[pattern]}`);
+    if (typeof v !== "string" || !matchesPattern(pattern, v))
+      this.add(field, `invalid value ${clip(v)}: ${PATTERN_HELP[pattern]}`);
   }
 
   private path(v: unknown, field: string): void {
@@ -109,7 +123,8 @@ class SpecChecker {
         } catch {
           this.add("source.url", "is not a valid URL");
         }
-        if (pathname && checkAbsolutePath(pathname) !== null) this.add("source.url", `a file URL names an absolute, normalised path (${checkAbsolutePath(pathname)})`);
+        if (pathname && checkAbsolutePath(pathname) !== null)
+          this.add("source.url", `a file URL names an absolute, normalised path (${checkAbsolutePath(pathname)})`);
       }
     }
   }
@@ -124,7 +139,8 @@ class SpecChecker {
     (d.cdroms ?? []).forEach((c, i) => {
       if ("path" in c) {
         this.path(c.path, `cdroms[${i}].path`);
-        if (typeof c.path === "string" && !c.path.endsWith(".iso")) this.add(`cdroms[${i}].path`, "a cdrom path must end in .iso");
+        if (typeof c.path === "string" && !c.path.endsWith(".iso"))
+          this.add(`cdroms[${i}].path`, "a cdrom path must end in .iso");
       } else {
         this.format(c.pool, `cdroms[${i}].pool`, "resourceName");
         this.format(c.volume, `cdroms[${i}].volume`, "volumeName");
@@ -144,11 +160,15 @@ class SpecChecker {
       const at = `cloudInit.users[${i}]`;
       this.format(u.name, `${at}.name`, "userName");
       (u.groups ?? []).forEach((g, j) => this.format(g, `${at}.groups[${j}]`, "userName"));
-      if (u.passwordHash !== null && (typeof u.passwordHash !== "string" || !matchesPattern("passwordHash", u.passwordHash))) {
+      if (
+        u.passwordHash !== null &&
+        (typeof u.passwordHash !== "string" || !matchesPattern("passwordHash", u.passwordHash))
+      ) {
         this.add(`${at}.passwordHash`, `invalid value (not shown): ${PATTERN_HELP.passwordHash}`);
       }
       (u.sshAuthorizedKeys ?? []).forEach((k, j) => this.format(k, `${at}.sshAuthorizedKeys[${j}]`, "sshKey"));
-      if (u.sudo !== null && (typeof u.sudo !== "string" || u.sudo.length > 256)) this.add(`${at}.sudo`, "must be a string of at most 256 characters");
+      if (u.sudo !== null && (typeof u.sudo !== "string" || u.sudo.length > 256))
+        this.add(`${at}.sudo`, "must be a string of at most 256 characters");
     });
   }
 

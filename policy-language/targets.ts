@@ -22,12 +22,22 @@ export interface MatchOptions {
  * that is a list matches when it contains the value; scalars compare as strings when their
  * types differ (`"true"` matches `true`). Invalid host patterns never match.
  */
-export function matchTargets(targets: TargetsDocument | null | undefined, host: TargetHost, options: MatchOptions = {}): boolean {
+export function matchTargets(
+  targets: TargetsDocument | null | undefined,
+  host: TargetHost,
+  options: MatchOptions = {},
+): boolean {
   if (!targets) return true;
   const groups = host.groups ?? [ALL_GROUP];
   if (targets.groups?.some((g) => g === ALL_GROUP || groups.includes(g))) return true;
   if (targets.hosts?.some((p) => patternMatches(p, host.name))) return true;
-  if (targets.labels && Object.entries(targets.labels).every(([k, v]) => host.labels !== undefined && Object.hasOwn(host.labels, k) && host.labels[k] === v)) return true;
+  if (
+    targets.labels &&
+    Object.entries(targets.labels).every(
+      ([k, v]) => host.labels !== undefined && Object.hasOwn(host.labels, k) && host.labels[k] === v,
+    )
+  )
+    return true;
   if (targets.facts) {
     if (host.facts === undefined) return options.unknownFacts === "match";
     if (Object.entries(targets.facts).every(([path, want]) => factEquals(factAt(host.facts, path), want))) return true;

@@ -15,7 +15,11 @@ const SCHEMA_ID_BASE = "https://virtfleet.dev/schema/v1/";
 /** The JSON Schema documents (draft-07) as written to `SCHEMA_FILES`: stable text, trailing newline. */
 export function renderJsonSchemas(): Record<keyof typeof SCHEMA_FILES, string> {
   const render = (schema: object, id: string) =>
-    JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", $id: SCHEMA_ID_BASE + id, ...schema }, null, 2) + "\n";
+    JSON.stringify(
+      { $schema: "http://json-schema.org/draft-07/schema#", $id: SCHEMA_ID_BASE + id, ...schema },
+      null,
+      2,
+    ) + "\n";
   return {
     policy: render(PolicySchema, "policy.schema.json"),
     inventory: render(InventorySchema, "inventory.schema.json"),

@@ -40,7 +40,11 @@ export function scanYaml(text: string, limits: YamlScanLimits): YamlScanProblem 
   let line = 1;
   let i = 0;
 
-  const at = (pos: number, lineStart: number, message: string): YamlScanProblem => ({ line, col: pos - lineStart + 1, message });
+  const at = (pos: number, lineStart: number, message: string): YamlScanProblem => ({
+    line,
+    col: pos - lineStart + 1,
+    message,
+  });
 
   while (i < n) {
     const lineStart = i;
@@ -65,20 +69,27 @@ export function scanYaml(text: string, limits: YamlScanLimits): YamlScanProblem 
         line++;
         continue;
       }
-      if (++entries > limits.entries) return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
+      if (++entries > limits.entries)
+        return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
       while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
       indents.push(indent);
       // Compact nesting on one line: `- - x`, `? - x`, `- ? x`.
       let compact = 0;
-      while (p + 1 < end && (text.charCodeAt(p) === 0x2d /* - */ || text.charCodeAt(p) === 0x3f /* ? */) && isBlank(text.charCodeAt(p + 1))) {
+      while (
+        p + 1 < end &&
+        (text.charCodeAt(p) === 0x2d /* - */ || text.charCodeAt(p) === 0x3f) /* ? */ &&
+        isBlank(text.charCodeAt(p + 1))
+      ) {
         compact++;
         p += 2;
         while (p < end && isBlank(text.charCodeAt(p))) p++;
       }
-      if (indents.length + compact > limits.nesting) return at(p, lineStart, `collections nested deeper than ${limits.nesting} levels`);
+      if (indents.length + compact > limits.nesting)
+        return at(p, lineStart, `collections nested deeper than ${limits.nesting} levels`);
       if (opensBlockScalar(text, p, end)) blockScalarIndent = indent;
     } else if (quote === 0 && flow > 0) {
-      if (++entries > limits.entries) return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
+      if (++entries > limits.entries)
+        return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
     }
 
     // The rest of the line: quotes, comments, flow brackets.
@@ -97,16 +108,19 @@ export function scanYaml(text: string, limits: YamlScanLimits): YamlScanProblem 
         continue;
       }
       const prev = p === lineStart ? SPACE : text.charCodeAt(p - 1);
-      const tokenStart = isBlank(prev) || prev === 0x5b || prev === 0x7b || prev === 0x2c || prev === 0x3a; /* [ { , : */
+      const tokenStart =
+        isBlank(prev) || prev === 0x5b || prev === 0x7b || prev === 0x2c || prev === 0x3a; /* [ { , : */
       if ((c === 0x22 || c === 0x27) && tokenStart) quote = c;
       else if (c === 0x23 /* # */ && isBlank(prev)) break;
       else if (c === 0x5b || c === 0x7b) {
         flow++;
-        if (indents.length + flow > limits.nesting) return at(p, lineStart, `collections nested deeper than ${limits.nesting} levels`);
+        if (indents.length + flow > limits.nesting)
+          return at(p, lineStart, `collections nested deeper than ${limits.nesting} levels`);
       } else if (c === 0x5d || c === 0x7d) {
         if (flow > 0) flow--;
       } else if (c === 0x2c /* , */ && flow > 0) {
-        if (++entries > limits.entries) return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
+        if (++entries > limits.entries)
+          return at(p, lineStart, `more than ${limits.entries} entries (lines and list items) in one file`);
       }
     }
     i = end + 1;

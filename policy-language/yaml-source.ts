@@ -1,4 +1,14 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from "yaml";
 import type { SourceLocation } from "../common/resource-specs.js";
 import type { Locator, PathSegment, PolicyIssue } from "./primitives/issues.js";
 import { POLICY_LIMITS } from "./limits.js";
@@ -27,7 +37,13 @@ export interface SourceDocument {
  */
 export function parseYamlDocuments(text: string, file: string): { documents: SourceDocument[]; issues: PolicyIssue[] } {
   const tooBig = scanYaml(text, POLICY_LIMITS);
-  if (tooBig) return { documents: [], issues: [{ file, line: tooBig.line, col: tooBig.col, path: "", message: `YAML refused unparsed: ${tooBig.message}` }] };
+  if (tooBig)
+    return {
+      documents: [],
+      issues: [
+        { file, line: tooBig.line, col: tooBig.col, path: "", message: `YAML refused unparsed: ${tooBig.message}` },
+      ],
+    };
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   const pos = (offset: number): SourceLocation => {
@@ -46,7 +62,11 @@ export function parseYamlDocuments(text: string, file: string): { documents: Sou
       const dup = duplicateKey(doc);
       if (dup) {
         const first = pos(dup.first.range?.[0] ?? 0);
-        issues.push({ ...pos(dup.second.range?.[0] ?? 0), path: "", message: `YAML syntax: duplicate key ${JSON.stringify(dup.key)} (first at line ${first.line}); keys must be unique` });
+        issues.push({
+          ...pos(dup.second.range?.[0] ?? 0),
+          path: "",
+          message: `YAML syntax: duplicate key ${JSON.stringify(dup.key)} (first at line ${first.line}); keys must be unique`,
+        });
         index++;
         continue;
       }

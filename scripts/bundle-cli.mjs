@@ -43,7 +43,9 @@ const result = await build({
   keepNames: false,
   sourcemap: true,
   // bundled CommonJS packages (grpc-js, protobufjs, pino…) call require() for Node's modules
-  banner: { js: 'import { createRequire as __virtfleetCreateRequire } from "node:module"; const require = __virtfleetCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __virtfleetCreateRequire } from "node:module"; const require = __virtfleetCreateRequire(import.meta.url);',
+  },
   metafile: true,
   logLevel: "warning",
 });

@@ -70,7 +70,8 @@ export class AutostartWatcher {
       if (appeared) this.onChange(d.kind, null);
       return;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ dir: d.path, err: describeError(err) }, "cannot watch autostart folder");
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        this.log.warn({ dir: d.path, err: describeError(err) }, "cannot watch autostart folder");
     }
     this.waitFor(d);
   }

@@ -42,7 +42,8 @@ export function parseBundle(input: unknown): Bundle {
     throw new BundleError(`policy bundle revision must be 1-${MAX_REVISION_CHARS} characters`);
   }
   const gen = typeof generation === "string" ? Number(generation) : generation;
-  if (typeof gen !== "number" || !Number.isSafeInteger(gen) || gen < 0) throw new BundleError(`policy bundle ${revision}: generation ${String(generation)} is not a non-negative integer`);
+  if (typeof gen !== "number" || !Number.isSafeInteger(gen) || gen < 0)
+    throw new BundleError(`policy bundle ${revision}: generation ${String(generation)} is not a non-negative integer`);
   if (!Array.isArray(policies)) throw new BundleError(`policy bundle ${revision}: policies is not a list`);
   const wire: WireBundle = { revision, generation: gen, policies: [] };
   const parsed: ResolvedPolicy[] = [];
@@ -55,7 +56,8 @@ export function parseBundle(input: unknown): Bundle {
     if (typeof name !== "string" || name.length === 0) throw new BundleError(`${where}: name is missing`);
     if (names.has(name)) throw new BundleError(`${where}: policy ${name} appears twice`);
     names.add(name);
-    if (mode !== "enforce" && mode !== "audit") throw new BundleError(`${where} (${name}): mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
+    if (mode !== "enforce" && mode !== "audit")
+      throw new BundleError(`${where} (${name}): mode must be "enforce" or "audit", got ${JSON.stringify(mode)}`);
     if (typeof resolvedJson !== "string") throw new BundleError(`${where} (${name}): resolvedJson is missing`);
     let value: unknown;
     try {
@@ -66,7 +68,8 @@ export function parseBundle(input: unknown): Bundle {
     const problem = checkResolvedPolicy(value);
     if (problem) throw new BundleError(`${where} (${name}): resolved policy ${problem}`);
     const resolved = value as ResolvedPolicy;
-    if (resolved.name !== name) throw new BundleError(`${where}: resolved policy is named ${resolved.name}, not ${name}`);
+    if (resolved.name !== name)
+      throw new BundleError(`${where}: resolved policy is named ${resolved.name}, not ${name}`);
     parsed.push({ ...resolved, mode: mode as PolicyMode });
     wire.policies.push({ name, revision: polRevision, mode, resolvedJson });
   }

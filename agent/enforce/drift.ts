@@ -110,7 +110,13 @@ export class DriftTracker {
         case "changed": {
           const fields = fieldsOf(r);
           const e = open
-            ? { ...open, fields: fields.length > 0 ? fields : open.fields, remediation: "repaired" as const, resolvedAtMs: ctx.now, detail: "" }
+            ? {
+                ...open,
+                fields: fields.length > 0 ? fields : open.fields,
+                remediation: "repaired" as const,
+                resolvedAtMs: ctx.now,
+                detail: "",
+              }
             : { ...fresh("repaired", ""), resolvedAtMs: ctx.now };
           this.open.delete(id);
           out.push(e);
@@ -121,7 +127,8 @@ export class DriftTracker {
           const remediation: Remediation = held !== undefined ? "suppressed" : "reported";
           const detail = held ?? "";
           const fields = fieldsOf(r);
-          if (open && open.remediation === remediation && sameFields(open.fields, fields) && open.detail === detail) break;
+          if (open && open.remediation === remediation && sameFields(open.fields, fields) && open.detail === detail)
+            break;
           const e = open ? { ...open, remediation, fields, detail } : fresh(remediation, detail);
           this.open.set(id, e);
           out.push(e);
@@ -131,7 +138,9 @@ export class DriftTracker {
           const detail = clip(r.error ?? "failed");
           if (open && open.remediation === "failed" && open.detail === detail) break;
           const fields = fieldsOf(r);
-          const e = open ? { ...open, remediation: "failed" as const, detail, fields: fields.length > 0 ? fields : open.fields } : fresh("failed", detail);
+          const e = open
+            ? { ...open, remediation: "failed" as const, detail, fields: fields.length > 0 ? fields : open.fields }
+            : fresh("failed", detail);
           this.open.set(id, e);
           out.push(e);
           break;
@@ -139,7 +148,11 @@ export class DriftTracker {
         case "ok":
           if (open) {
             this.open.delete(id);
-            out.push({ ...open, resolvedAtMs: ctx.now, detail: open.detail === REPAIRING ? "back in sync before the repair" : open.detail });
+            out.push({
+              ...open,
+              resolvedAtMs: ctx.now,
+              detail: open.detail === REPAIRING ? "back in sync before the repair" : open.detail,
+            });
           }
           break;
         case "skipped":
@@ -155,7 +168,11 @@ export class DriftTracker {
     for (const [id, r] of [...this.open]) {
       if (ids.has(id)) continue;
       this.open.delete(id);
-      out.push({ ...r, resolvedAtMs: now, detail: r.detail ? `${r.detail}; no longer in the policy bundle` : "no longer in the policy bundle" });
+      out.push({
+        ...r,
+        resolvedAtMs: now,
+        detail: r.detail ? `${r.detail}; no longer in the policy bundle` : "no longer in the policy bundle",
+      });
     }
     return out;
   }
@@ -183,5 +200,10 @@ function json(v: unknown): string {
 }
 
 function sameFields(a: DriftRecord["fields"], b: DriftRecord["fields"]): boolean {
-  return a.length === b.length && a.every((f, i) => f.field === b[i]!.field && f.desiredJson === b[i]!.desiredJson && f.actualJson === b[i]!.actualJson);
+  return (
+    a.length === b.length &&
+    a.every(
+      (f, i) => f.field === b[i]!.field && f.desiredJson === b[i]!.desiredJson && f.actualJson === b[i]!.actualJson,
+    )
+  );
 }

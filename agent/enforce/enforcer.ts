@@ -1,9 +1,24 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import type { ResolvedPolicy } from "../../common/resource-specs.js";
-import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineOptions, type Resource, type ResourceId, type ResourceKind, type ResourceReport, CheckOnly } from "../engine/index.js";
+import {
+  converge,
+  DEFAULT_ENGINE_OPTIONS,
+  resourceId,
+  type EngineOptions,
+  type Resource,
+  type ResourceId,
+  type ResourceKind,
+  type ResourceReport,
+  CheckOnly,
+} from "../engine/index.js";
 import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../libvirt/index.js";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type DomainHostEnv } from "../resources/index.js";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  detectDomainEnv,
+  resourcesFromPolicies,
+  type DomainHostEnv,
+} from "../resources/index.js";
 import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
@@ -110,7 +125,10 @@ export class Enforcer {
     this.flap = new FlapGuard(o.flap ?? DEFAULT_FLAP, o.store.docs.load(FLAP_DOC) as FlapSnapshot | undefined);
     this.tracker = new DriftTracker(o.store.docs.load(DRIFT_DOC) as Record<string, DriftRecord> | undefined);
     this.coalescer = new Coalescer(o.coalesceMs ?? DEFAULT_COALESCE_MS, (keys) =>
-      this.request("event", [...keys].map((k) => JSON.parse(k) as Target)),
+      this.request(
+        "event",
+        [...keys].map((k) => JSON.parse(k) as Target),
+      ),
     );
     this.domainEnv = o.domainEnv;
   }
@@ -144,18 +162,32 @@ export class Enforcer {
     if (cached) {
       try {
         this.bundle = parseBundle(JSON.parse(cached.bundleJson));
-        this.o.log.info({ revision: this.bundle.revision, generation: this.bundle.generation }, "enforcing the cached policy bundle");
+        this.o.log.info(
+          { revision: this.bundle.revision, generation: this.bundle.generation },
+          "enforcing the cached policy bundle",
+        );
       } catch (err) {
-        this.o.log.error({ err: describeError(err) }, "cached policy bundle is unusable; waiting for one from the controller");
+        this.o.log.error(
+          { err: describeError(err) },
+          "cached policy bundle is unusable; waiting for one from the controller",
+        );
       }
     }
     const dirs = this.o.autostartDirs ?? DEFAULT_AUTOSTART_DIRS;
     if (dirs.length > 0) {
-      this.watcher = new AutostartWatcher(dirs, (kind, name) => this.noticed(name === null ? { type: "kind", kind } : { type: "id", id: resourceId(kind, name) }), this.o.log);
+      this.watcher = new AutostartWatcher(
+        dirs,
+        (kind, name) =>
+          this.noticed(name === null ? { type: "kind", kind } : { type: "id", id: resourceId(kind, name) }),
+        this.o.log,
+      );
       this.watcher.start();
     }
     const interval = this.o.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
-    if (interval > 0) this.cronTask = scheduleResync(interval, this.o.resyncJitterMs ?? DEFAULT_RESYNC_JITTER_MS, () => this.request("resync", [{ type: "all" }]));
+    if (interval > 0)
+      this.cronTask = scheduleResync(interval, this.o.resyncJitterMs ?? DEFAULT_RESYNC_JITTER_MS, () =>
+        this.request("resync", [{ type: "all" }]),
+      );
     this.armFlapTimer();
     if (this.o.watchEvents === false) this.request("startup", [{ type: "all" }]);
     else void this.watchLibvirt();
@@ -173,10 +205,17 @@ export class Enforcer {
       b = parseBundle(input);
     } catch (err) {
       const error = describeError(err);
-      this.o.log.error({ err: error, enforcing: this.revision || null }, "rejected policy bundle; the previous one stays in force");
+      this.o.log.error(
+        { err: error, enforcing: this.revision || null },
+        "rejected policy bundle; the previous one stays in force",
+      );
       return { accepted: false, error: err instanceof BundleError ? error : `unexpected: ${error}` };
     }
-    const save = () => this.o.store.bundles.save({ revision: b.revision, generation: b.generation, bundleJson: JSON.stringify(b.wire) }, this.now());
+    const save = () =>
+      this.o.store.bundles.save(
+        { revision: b.revision, generation: b.generation, bundleJson: JSON.stringify(b.wire) },
+        this.now(),
+      );
     if (this.bundle?.revision === b.revision) {
       if (this.bundle.generation !== b.generation) {
         save();
@@ -194,7 +233,10 @@ export class Enforcer {
     const dropped = this.tracker.retain(ids, this.now());
     this.persistState();
     this.record([], dropped);
-    this.o.log.info({ revision: b.revision, generation: b.generation, policies: b.policies.map((p) => p.name) }, "new policy bundle");
+    this.o.log.info(
+      { revision: b.revision, generation: b.generation, policies: b.policies.map((p) => p.name) },
+      "new policy bundle",
+    );
     this.request("bundle", [{ type: "all" }]);
     return { accepted: true, changed: true };
   }
@@ -210,7 +252,11 @@ export class Enforcer {
     this.persistState();
     this.armFlapTimer();
     this.o.log.info({ resource: resource || "(all)", released: ids }, "flap guard acknowledged");
-    if (ids.length > 0) this.request("resync", ids.map((id) => ({ type: "id", id }) as const));
+    if (ids.length > 0)
+      this.request(
+        "resync",
+        ids.map((id) => ({ type: "id", id }) as const),
+      );
     return ids;
   }
 
@@ -323,11 +369,20 @@ export class Enforcer {
     try {
       hv = await this.o.hypervisor();
     } catch (err) {
-      this.o.log.warn({ err: describeError(err), trigger: p.trigger }, "libvirt unreachable; enforcement run skipped until it is back");
+      this.o.log.warn(
+        { err: describeError(err), trigger: p.trigger },
+        "libvirt unreachable; enforcement run skipped until it is back",
+      );
       return;
     }
     this.domainEnv ??= await detectDomainEnv();
-    const build = this.o.buildResources ?? ((pols, h, env) => resourcesFromPolicies(pols, { ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: this.o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS }, domainEnv: env }));
+    const build =
+      this.o.buildResources ??
+      ((pols, h, env) =>
+        resourcesFromPolicies(pols, {
+          ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: this.o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS },
+          domainEnv: env,
+        }));
     const all = build(bundle.policies, hv, this.domainEnv);
     const how = (r: { kind: ResourceKind; name: string }): "event" | "resync" | null => {
       const id = resourceId(r.kind, r.name);
@@ -343,7 +398,15 @@ export class Enforcer {
     if (selected.length === 0) {
       // a full run over an empty bundle still reports, or the controller shows the host pending forever
       if (!p.full) return;
-      const report: ReportRecord = { generation: bundle.generation, bundleRevision: bundle.revision, trigger: p.trigger, startedAtMs: startedAt, durationMs: 0, dryRun: false, resources: this.book.all() };
+      const report: ReportRecord = {
+        generation: bundle.generation,
+        bundleRevision: bundle.revision,
+        trigger: p.trigger,
+        startedAtMs: startedAt,
+        durationMs: 0,
+        dryRun: false,
+        resources: this.book.all(),
+      };
       this.record([report], []);
       for (const l of this.listeners) l({ trigger: p.trigger, checked: [], reports: [], drift: [], report });
       return;
@@ -357,14 +420,25 @@ export class Enforcer {
     });
     const losses = this.connLosses;
     const connAtStart = connMark(hv);
-    const engineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...this.o.engine, isTransient: isConnectionError, signal: this.abort.signal };
-    const sourceOf = (r: { kind: ResourceKind; name: string }) => (p.intentional ? "apply" : how(r) === "event" ? "event" : "resync");
+    const engineOptions = {
+      ...DEFAULT_ENGINE_OPTIONS,
+      ...this.o.engine,
+      isTransient: isConnectionError,
+      signal: this.abort.signal,
+    };
+    const sourceOf = (r: { kind: ResourceKind; name: string }) =>
+      p.intentional ? "apply" : how(r) === "event" ? "event" : "resync";
     // Drift noticed by an event is recorded before the repair, which may take a while.
     const watched = p.intentional ? [] : resources.filter((r) => !r.audit && how(r) === "event");
     if (watched.length > 0) {
       const check = await converge(watched, { ...engineOptions, apply: false });
       if (this.stopped || this.superseded(bundle)) return;
-      const detected = this.tracker.detect(check.resources, { now: this.now(), intentional: false, sourceOf, suppressed: new Map() });
+      const detected = this.tracker.detect(check.resources, {
+        now: this.now(),
+        intentional: false,
+        sourceOf,
+        suppressed: new Map(),
+      });
       if (detected.length > 0) {
         this.persistState();
         this.record([], detected);
@@ -376,7 +450,10 @@ export class Enforcer {
     // a failed re-registration never sends "restored" (that flag would then discard every run).
     const connNow = connMark(hv);
     if (this.connLosses !== losses || connNow !== connAtStart || !connNow.endsWith(":ready")) {
-      this.o.log.info({ trigger: p.trigger }, "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect");
+      this.o.log.info(
+        { trigger: p.trigger },
+        "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect",
+      );
       return;
     }
     const now = this.now();
@@ -386,7 +463,11 @@ export class Enforcer {
       // not if the hold was lifted during the run (acknowledged, or its window ended)
       if (!held.has(id) || r.outcome !== "drift" || !this.flap.isHeld(id, now)) continue;
       const { until, engagedNow } = this.flap.engage(id, now);
-      if (engagedNow) this.o.log.warn({ resource: id, until: new Date(until).toISOString() }, "flap guard engaged: resource left alone");
+      if (engagedNow)
+        this.o.log.warn(
+          { resource: id, until: new Date(until).toISOString() },
+          "flap guard engaged: resource left alone",
+        );
       suppressed.set(id, this.suppressedDetail(until));
     }
     const drift = this.tracker.derive(engine.resources, {
@@ -395,7 +476,9 @@ export class Enforcer {
       sourceOf,
       suppressed,
     });
-    if (!p.intentional) for (const r of engine.resources) if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);
+    if (!p.intentional)
+      for (const r of engine.resources)
+        if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);
     const significant = this.book.update(engine.resources);
     const report: ReportRecord | null =
       p.full || p.trigger !== "event" || significant
@@ -412,8 +495,17 @@ export class Enforcer {
     this.persistState();
     this.armFlapTimer();
     this.record(report ? [report] : [], drift);
-    const summary: RunSummary = { trigger: p.trigger, checked: engine.resources.map((r) => resourceId(r.kind, r.name)), reports: engine.resources, drift, report };
-    this.o.log.debug({ trigger: p.trigger, checked: summary.checked.length, summary: engine.summary, drift: drift.length }, "enforcement run");
+    const summary: RunSummary = {
+      trigger: p.trigger,
+      checked: engine.resources.map((r) => resourceId(r.kind, r.name)),
+      reports: engine.resources,
+      drift,
+      report,
+    };
+    this.o.log.debug(
+      { trigger: p.trigger, checked: summary.checked.length, summary: engine.summary, drift: drift.length },
+      "enforcement run",
+    );
     for (const l of this.listeners) l(summary);
   }
 
@@ -432,13 +524,32 @@ export class Enforcer {
     if (reports.length === 0 && drift.length === 0) return;
     let compacted = 0;
     for (const d of drift) {
-      compacted += this.o.store.outbox.append({ type: "drift", payloadJson: JSON.stringify(d), driftId: d.id, resolved: d.resolvedAtMs > 0 }).compacted;
-      this.o.log.info({ drift: d.id, resource: `${d.kind}/${d.name}`, remediation: d.remediation, resolved: d.resolvedAtMs > 0, classification: d.classification, source: d.source }, "drift");
+      compacted += this.o.store.outbox.append({
+        type: "drift",
+        payloadJson: JSON.stringify(d),
+        driftId: d.id,
+        resolved: d.resolvedAtMs > 0,
+      }).compacted;
+      this.o.log.info(
+        {
+          drift: d.id,
+          resource: `${d.kind}/${d.name}`,
+          remediation: d.remediation,
+          resolved: d.resolvedAtMs > 0,
+          classification: d.classification,
+          source: d.source,
+        },
+        "drift",
+      );
     }
-    for (const r of reports) compacted += this.o.store.outbox.append({ type: "report", payloadJson: JSON.stringify(r) }).compacted;
+    for (const r of reports)
+      compacted += this.o.store.outbox.append({ type: "report", payloadJson: JSON.stringify(r) }).compacted;
     if (compacted > 0) {
       const s = this.o.store.outbox.stats();
-      this.o.log.warn({ compacted, compactedTotal: s.compactedTotal, entries: s.entries, bytes: s.bytes }, "outbox full: oldest superseded reports and resolved drift events compacted");
+      this.o.log.warn(
+        { compacted, compactedTotal: s.compactedTotal, entries: s.entries, bytes: s.bytes },
+        "outbox full: oldest superseded reports and resolved drift events compacted",
+      );
     }
     for (const l of this.recordedListeners) l();
   }
@@ -453,20 +564,26 @@ export class Enforcer {
     clearTimeout(this.flapTimer);
     const next = this.flap.nextRelease();
     if (next === null || this.stopped) return;
-    this.flapTimer = setTimeout(() => {
-      const ids = this.flap.release(this.now());
-      try {
-        this.persistState();
-      } catch (err) {
-        // never throw into the event loop; the state is saved again after the next run
-        this.o.log.error({ err: describeError(err) }, "cannot save the flap guard state");
-      }
-      this.armFlapTimer();
-      if (ids.length > 0) {
-        this.o.log.info({ resources: ids }, "flap guard window over; repairing again");
-        this.request("resync", ids.map((id) => ({ type: "id", id }) as const));
-      }
-    }, Math.min(2 ** 31 - 1, Math.max(0, next - this.now()) + 10));
+    this.flapTimer = setTimeout(
+      () => {
+        const ids = this.flap.release(this.now());
+        try {
+          this.persistState();
+        } catch (err) {
+          // never throw into the event loop; the state is saved again after the next run
+          this.o.log.error({ err: describeError(err) }, "cannot save the flap guard state");
+        }
+        this.armFlapTimer();
+        if (ids.length > 0) {
+          this.o.log.info({ resources: ids }, "flap guard window over; repairing again");
+          this.request(
+            "resync",
+            ids.map((id) => ({ type: "id", id }) as const),
+          );
+        }
+      },
+      Math.min(2 ** 31 - 1, Math.max(0, next - this.now()) + 10),
+    );
     this.flapTimer.unref();
   }
 }

@@ -34,8 +34,14 @@ export class FlapGuard {
     snapshot?: FlapSnapshot,
   ) {
     if (snapshot) {
-      for (const [id, ts] of Object.entries(snapshot.repairs ?? {})) if (Array.isArray(ts)) this.repairs.set(id, ts.filter((t) => typeof t === "number"));
-      for (const [id, t] of Object.entries(snapshot.heldUntil ?? {})) if (typeof t === "number") this.heldUntil.set(id, t);
+      for (const [id, ts] of Object.entries(snapshot.repairs ?? {}))
+        if (Array.isArray(ts))
+          this.repairs.set(
+            id,
+            ts.filter((t) => typeof t === "number"),
+          );
+      for (const [id, t] of Object.entries(snapshot.heldUntil ?? {}))
+        if (typeof t === "number") this.heldUntil.set(id, t);
     }
   }
 

@@ -11,16 +11,41 @@ const strOrNull: Check = (v) => v === null || typeof v === "string";
 const num: Check = (v) => typeof v === "number" && Number.isFinite(v);
 const numOrNull: Check = (v) => v === null || num(v);
 const bool: Check = (v) => typeof v === "boolean";
-const oneOf = (...xs: string[]): Check => (v) => typeof v === "string" && xs.includes(v);
+const oneOf =
+  (...xs: string[]): Check =>
+  (v) =>
+    typeof v === "string" && xs.includes(v);
 const obj: Check = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const list: Check = (v) => Array.isArray(v);
 
 type Shape = Record<string, Check>;
 
 const NAMED: Shape = { name: str };
-const NETWORK: Shape = { ...NAMED, mode: oneOf("nat", "route", "isolated", "bridge"), bridge: strOrNull, mtu: numOrNull, autostart: bool, state: oneOf("active", "inactive", "absent"), ipv4: (v) => v === null || obj(v) };
-const POOL: Shape = { ...NAMED, type: oneOf("dir"), path: str, autostart: bool, state: oneOf("active", "inactive", "absent") };
-const VOLUME: Shape = { ...NAMED, pool: str, format: oneOf("qcow2", "raw"), capacityBytes: num, backingVolume: strOrNull, source: (v) => v === null || obj(v), state: oneOf("present", "absent") };
+const NETWORK: Shape = {
+  ...NAMED,
+  mode: oneOf("nat", "route", "isolated", "bridge"),
+  bridge: strOrNull,
+  mtu: numOrNull,
+  autostart: bool,
+  state: oneOf("active", "inactive", "absent"),
+  ipv4: (v) => v === null || obj(v),
+};
+const POOL: Shape = {
+  ...NAMED,
+  type: oneOf("dir"),
+  path: str,
+  autostart: bool,
+  state: oneOf("active", "inactive", "absent"),
+};
+const VOLUME: Shape = {
+  ...NAMED,
+  pool: str,
+  format: oneOf("qcow2", "raw"),
+  capacityBytes: num,
+  backingVolume: strOrNull,
+  source: (v) => v === null || obj(v),
+  state: oneOf("present", "absent"),
+};
 const DOMAIN: Shape = {
   ...NAMED,
   vcpus: num,
@@ -43,7 +68,8 @@ const NIC: Shape = { network: str, model: str, mac: str };
 function shapeProblem(v: unknown, shape: Shape, where: string): string | null {
   if (!obj(v)) return `${where} is not an object`;
   const o = v as Record<string, unknown>;
-  for (const [k, check] of Object.entries(shape)) if (!check(o[k])) return `${where}.${k} is missing or has the wrong type`;
+  for (const [k, check] of Object.entries(shape))
+    if (!check(o[k])) return `${where}.${k} is missing or has the wrong type`;
   return null;
 }
 
@@ -74,7 +100,15 @@ export function checkResolvedPolicy(v: unknown): string | null {
     const p =
       listProblem(d.disks, DISK, `resources.domains[${i}].disks`) ??
       listProblem(d.interfaces, NIC, `resources.domains[${i}].interfaces`) ??
-      (d.cdroms as unknown[]).map((c, j) => (obj(c) && (str((c as { path?: unknown }).path) || (str((c as { pool?: unknown }).pool) && str((c as { volume?: unknown }).volume))) ? null : `resources.domains[${i}].cdroms[${j}] is neither {path} nor {pool, volume}`)).find((x) => x !== null) ??
+      (d.cdroms as unknown[])
+        .map((c, j) =>
+          obj(c) &&
+          (str((c as { path?: unknown }).path) ||
+            (str((c as { pool?: unknown }).pool) && str((c as { volume?: unknown }).volume)))
+            ? null
+            : `resources.domains[${i}].cdroms[${j}] is neither {path} nor {pool, volume}`,
+        )
+        .find((x) => x !== null) ??
       null;
     if (p) return p;
   }

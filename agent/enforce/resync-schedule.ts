@@ -11,7 +11,11 @@ export const DEFAULT_RESYNC_JITTER_MS = 30_000;
  * `option` otherwise.
  */
 export function resyncCronPattern(intervalMs: number, option = "--resync-interval"): string {
-  const bad = () => new OptionError(option, `${intervalMs} ms cannot be scheduled: use whole seconds dividing a minute (e.g. 30s), minutes dividing an hour (e.g. 5m, 15m) or hours dividing a day (e.g. 1h, 6h)`);
+  const bad = () =>
+    new OptionError(
+      option,
+      `${intervalMs} ms cannot be scheduled: use whole seconds dividing a minute (e.g. 30s), minutes dividing an hour (e.g. 5m, 15m) or hours dividing a day (e.g. 1h, 6h)`,
+    );
   if (!Number.isInteger(intervalMs) || intervalMs < 1_000 || intervalMs % 1_000 !== 0) throw bad();
   const s = intervalMs / 1_000;
   if (s < 60) {
@@ -58,7 +62,12 @@ export function nextResyncSlot(t: number, intervalMs: number): number {
  * this replaces node-cron, which did the same with the same pattern but formats dates with
  * Intl.DateTimeFormat, whose ICU data alone kept ~8 MB resident in the agent.
  */
-export function scheduleResync(intervalMs: number, jitterMs: number, run: () => void, random: () => number = Math.random): ResyncTask {
+export function scheduleResync(
+  intervalMs: number,
+  jitterMs: number,
+  run: () => void,
+  random: () => number = Math.random,
+): ResyncTask {
   resyncCronPattern(intervalMs); // the same intervals as before, the same OptionError otherwise
   const maxDelayMs = Math.max(0, Math.min(jitterMs, Math.floor(intervalMs / 2)));
   let slot = nextResyncSlot(Date.now(), intervalMs);

@@ -1,7 +1,15 @@
 import { backoffDelay, type BackoffOptions } from "../../common/backoff.js";
 import { describeError, VirtfleetError } from "../../common/errors.js";
 import { buildGraph } from "./graph.js";
-import { resourceId, type CheckResult, type EngineReport, type Outcome, type Resource, type ResourceId, type ResourceReport } from "./types.js";
+import {
+  resourceId,
+  type CheckResult,
+  type EngineReport,
+  type Outcome,
+  type Resource,
+  type ResourceId,
+  type ResourceReport,
+} from "./types.js";
 
 export interface EngineOptions {
   /** false = dry-run: read and compare only. */
@@ -40,7 +48,10 @@ export class ResourceTimeoutError extends VirtfleetError {
 
 export class NotConvergedError extends VirtfleetError {
   constructor(id: string, fields: string[]) {
-    super("NOT_CONVERGED", `${id}: still differs after apply in ${fields.join(", ")} (a resource bug or something fighting the change)`);
+    super(
+      "NOT_CONVERGED",
+      `${id}: still differs after apply in ${fields.join(", ")} (a resource bug or something fighting the change)`,
+    );
   }
 }
 
@@ -119,7 +130,11 @@ async function runOne(r: Resource, o: EngineOptions): Promise<ResourceReport> {
       const result = await withTimeout(id, o, (signal) => r.checkApply(signal, apply));
       if (apply && result.changes.length > 0) {
         const verify = await withTimeout(id, o, (signal) => r.checkApply(signal, false));
-        if (verify.changes.length > 0) throw new NotConvergedError(id, verify.changes.map((c) => c.field));
+        if (verify.changes.length > 0)
+          throw new NotConvergedError(
+            id,
+            verify.changes.map((c) => c.field),
+          );
       }
       fill(report, result, apply);
       break;

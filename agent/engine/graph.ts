@@ -46,7 +46,8 @@ function topoOrder(byId: Map<ResourceId, Resource>, before: Map<ResourceId, Set<
   const visit = (id: ResourceId, path: ResourceId[]) => {
     const s = state.get(id);
     if (s === "done") return;
-    if (s === "visiting") throw new ValidationError(`dependency cycle: ${[...path.slice(path.indexOf(id)), id].join(" → ")}`);
+    if (s === "visiting")
+      throw new ValidationError(`dependency cycle: ${[...path.slice(path.indexOf(id)), id].join(" → ")}`);
     state.set(id, "visiting");
     for (const dep of [...before.get(id)!].sort()) visit(dep, [...path, id]);
     state.set(id, "done");

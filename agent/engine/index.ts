@@ -1,4 +1,11 @@
-export { converge, DEFAULT_ENGINE_OPTIONS, NotConvergedError, ResourceTimeoutError, type EngineOptions, type EngineEvent } from "./converge.js";
+export {
+  converge,
+  DEFAULT_ENGINE_OPTIONS,
+  NotConvergedError,
+  ResourceTimeoutError,
+  type EngineOptions,
+  type EngineEvent,
+} from "./converge.js";
 export { buildGraph, type ExecutionGraph } from "./graph.js";
 export {
   resourceId,

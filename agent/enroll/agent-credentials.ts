@@ -31,21 +31,33 @@ export interface CredentialOptions {
  *   agent keeps enforcing its cached bundle, the controller refuses the stream).
  * `enrolled` says whether the token was spent.
  */
-export async function obtainCredentials(o: CredentialOptions): Promise<{ credentials: AgentCredentials; enrolled: boolean }> {
+export async function obtainCredentials(
+  o: CredentialOptions,
+): Promise<{ credentials: AgentCredentials; enrolled: boolean }> {
   const token = o.token ? { ...parseEnrolToken(o.token), text: o.token.trim() } : undefined;
   const stored = loadCredentials(o.stateDir);
   if (stored) {
     const why = await unusable(stored, o.host, token?.caFingerprint);
     if (!why) {
-      if (token) o.log.info({ host: stored.host }, "already enrolled: using the stored certificate (--token kept for when the controller refuses it)");
+      if (token)
+        o.log.info(
+          { host: stored.host },
+          "already enrolled: using the stored certificate (--token kept for when the controller refuses it)",
+        );
       return { credentials: stored, enrolled: false };
     }
     if (!token) {
       if (why.startsWith("expired")) {
-        o.log.error({ dir: tlsDir(o.stateDir), notAfter: new Date(stored.notAfter).toISOString() }, `the stored certificate ${why}; enrol again with --token (from 'virtfleet token create')`);
+        o.log.error(
+          { dir: tlsDir(o.stateDir), notAfter: new Date(stored.notAfter).toISOString() },
+          `the stored certificate ${why}; enrol again with --token (from 'virtfleet token create')`,
+        );
         return { credentials: stored, enrolled: false };
       }
-      throw new OptionError("--token", `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token (from 'virtfleet token create')`);
+      throw new OptionError(
+        "--token",
+        `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token (from 'virtfleet token create')`,
+      );
     }
     o.log.info({ reason: why }, "enrolling again with the token");
   } else if (!token) {
@@ -56,7 +68,15 @@ export async function obtainCredentials(o: CredentialOptions): Promise<{ credent
   }
   const creds = await enrolWithRetry(o, token!);
   saveCredentials(o.stateDir, creds);
-  o.log.info({ host: creds.host, serial: creds.serial, notAfter: new Date(creds.notAfter).toISOString(), dir: tlsDir(o.stateDir) }, "enrolled: certificate stored");
+  o.log.info(
+    {
+      host: creds.host,
+      serial: creds.serial,
+      notAfter: new Date(creds.notAfter).toISOString(),
+      dir: tlsDir(o.stateDir),
+    },
+    "enrolled: certificate stored",
+  );
   return { credentials: creds, enrolled: true };
 }
 
@@ -65,7 +85,13 @@ async function unusable(c: AgentCredentials, host: string, tokenCa: string | und
   if (c.host !== host) return `they are for host "${c.host}", not "${host}" (--name)`;
   if (tokenCa && tokenCa !== c.caFingerprint) return "the token is from another controller (another CA)";
   try {
-    if (!(await keyMatchesCertificate(await keyPairFromPem(c.keyPem, "the agent key"), new x509.X509Certificate(c.certPem)))) return "the key does not match the certificate (an interrupted enrolment?)";
+    if (
+      !(await keyMatchesCertificate(
+        await keyPairFromPem(c.keyPem, "the agent key"),
+        new x509.X509Certificate(c.certPem),
+      ))
+    )
+      return "the key does not match the certificate (an interrupted enrolment?)";
   } catch (err) {
     return `the key is unreadable: ${describeError(err)}`;
   }

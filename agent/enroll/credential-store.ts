@@ -1,5 +1,13 @@
 import { join } from "node:path";
-import { allExist, fingerprintOf, identityOf, PkiError, readPemFile, writePrivateFile, x509 } from "../../common/pki/index.js";
+import {
+  allExist,
+  fingerprintOf,
+  identityOf,
+  PkiError,
+  readPemFile,
+  writePrivateFile,
+  x509,
+} from "../../common/pki/index.js";
 
 export const TLS_DIR = "tls";
 export const AGENT_TLS_FILES = { key: "key.pem", cert: "cert.pem", ca: "ca.pem" } as const;
@@ -24,7 +32,10 @@ export function tlsDir(stateDir: string): string {
 export function describeCredentials(pems: { keyPem: string; certPem: string; caPem: string }): AgentCredentials {
   const cert = new x509.X509Certificate(pems.certPem);
   const id = identityOf(cert);
-  if (id.kind !== "agent") throw new PkiError(`the stored certificate is not an agent certificate (${id.kind === "unknown" ? id.reason : id.kind})`);
+  if (id.kind !== "agent")
+    throw new PkiError(
+      `the stored certificate is not an agent certificate (${id.kind === "unknown" ? id.reason : id.kind})`,
+    );
   return {
     ...pems,
     host: id.host,
@@ -38,12 +49,22 @@ export function describeCredentials(pems: { keyPem: string; certPem: string; caP
 /** The stored credentials, or undefined when there are none; unreadable ones are a PkiError naming the folder. */
 export function loadCredentials(stateDir: string): AgentCredentials | undefined {
   const dir = tlsDir(stateDir);
-  const f = { key: join(dir, AGENT_TLS_FILES.key), cert: join(dir, AGENT_TLS_FILES.cert), ca: join(dir, AGENT_TLS_FILES.ca) };
+  const f = {
+    key: join(dir, AGENT_TLS_FILES.key),
+    cert: join(dir, AGENT_TLS_FILES.cert),
+    ca: join(dir, AGENT_TLS_FILES.ca),
+  };
   if (!allExist(f.key, f.cert, f.ca)) return undefined;
   try {
-    return describeCredentials({ keyPem: readPemFile(f.key, "the agent key"), certPem: readPemFile(f.cert, "the agent certificate"), caPem: readPemFile(f.ca, "the controller CA") });
+    return describeCredentials({
+      keyPem: readPemFile(f.key, "the agent key"),
+      certPem: readPemFile(f.cert, "the agent certificate"),
+      caPem: readPemFile(f.ca, "the controller CA"),
+    });
   } catch (err) {
-    throw new PkiError(`the credentials in ${dir} are unreadable; remove the folder and enrol again with --token`, { cause: err });
+    throw new PkiError(`the credentials in ${dir} are unreadable; remove the folder and enrol again with --token`, {
+      cause: err,
+    });
   }
 }
 

@@ -30,14 +30,22 @@ export function fetchPinnedCa(address: HostPort, caFingerprint: string, timeoutM
       if (err) reject(err);
       else resolve(pem!);
     };
-    const timer = setTimeout(() => done(new EnrolmentError(`no TLS answer from the controller at ${target} within ${timeoutMs} ms`, false)), timeoutMs);
-    socket.once("error", (err) => done(new EnrolmentError(`cannot reach the controller at ${target} over TLS: ${err.message}`, false, { cause: err })));
+    const timer = setTimeout(
+      () => done(new EnrolmentError(`no TLS answer from the controller at ${target} within ${timeoutMs} ms`, false)),
+      timeoutMs,
+    );
+    socket.once("error", (err) =>
+      done(
+        new EnrolmentError(`cannot reach the controller at ${target} over TLS: ${err.message}`, false, { cause: err }),
+      ),
+    );
     socket.once("secureConnect", () => {
       const seen = new Set<string>();
       let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
       while (cert?.raw && !seen.has(cert.fingerprint256)) {
         seen.add(cert.fingerprint256);
-        if (fingerprintOf(cert.raw) === caFingerprint) return done(undefined, new x509.X509Certificate(cert.raw).toString("pem") + "\n");
+        if (fingerprintOf(cert.raw) === caFingerprint)
+          return done(undefined, new x509.X509Certificate(cert.raw).toString("pem") + "\n");
         cert = cert.issuerCertificate;
       }
       done(

@@ -82,15 +82,24 @@ export class RenewalScheduler {
       const next = await this.deps.renew(this.deps.controller, creds);
       this.failures = 0;
       this.deps.replace(next);
-      this.deps.log.info({ host: next.host, serial: next.serial, notAfter: new Date(next.notAfter).toISOString() }, "certificate renewed");
+      this.deps.log.info(
+        { host: next.host, serial: next.serial, notAfter: new Date(next.notAfter).toISOString() },
+        "certificate renewed",
+      );
       this.running = false;
       return this.schedule(Math.min(RENEW_CHECK_INTERVAL_MS, renewalDue(next) - this.now()));
     } catch (err) {
       this.running = false;
       this.failures += 1;
-      const retryIn = Math.min(backoffDelay(this.failures - 1, RETRY_BACKOFF), Math.max(1_000, creds.notAfter - this.now()));
+      const retryIn = Math.min(
+        backoffDelay(this.failures - 1, RETRY_BACKOFF),
+        Math.max(1_000, creds.notAfter - this.now()),
+      );
       const level = err instanceof EnrolmentError && err.permanent ? "error" : "warn";
-      this.deps.log[level]({ err: describeError(err), retryInMs: retryIn, notAfter: new Date(creds.notAfter).toISOString() }, "certificate renewal failed; will retry");
+      this.deps.log[level](
+        { err: describeError(err), retryInMs: retryIn, notAfter: new Date(creds.notAfter).toISOString() },
+        "certificate renewal failed; will retry",
+      );
       return this.schedule(retryIn);
     }
   }

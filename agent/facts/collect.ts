@@ -33,22 +33,43 @@ export async function collectFacts(options?: CollectFactsOptions): Promise<HostF
 
   const [cpu, memory, numa, disks, filesystems, network, os, libvirt] = await Promise.all([
     guard("cpu", collectCpu, () => ({
-      model: null, vendor: null, sockets: null, cores: null, threads: null,
-      virtualization: false, virtualizationFlag: null, kvmUsable: false, kvmModules: [],
+      model: null,
+      vendor: null,
+      sockets: null,
+      cores: null,
+      threads: null,
+      virtualization: false,
+      virtualizationFlag: null,
+      kvmUsable: false,
+      kvmModules: [],
     })),
     guard("memory", collectMemory, () => ({ totalBytes: null, freeBytes: null, availableBytes: null, hugepages: [] })),
     guard("numa", collectNuma, () => ({ nodes: 0, cells: [] })),
     guard("disks", collectDisks, () => []),
     guard("filesystems", collectFilesystems, () => []),
     guard("network", collectNetwork, () => ({ interfaces: [] })),
-    guard("os", collectOs, () => ({ name: null, version: null, id: null, kernel: release(), arch: arch(), uptimeSeconds: Math.floor(uptime()) })),
+    guard("os", collectOs, () => ({
+      name: null,
+      version: null,
+      id: null,
+      kernel: release(),
+      arch: arch(),
+      uptimeSeconds: Math.floor(uptime()),
+    })),
     guard("libvirt", collectLibvirt, () => ({
-      reachable: false, socket: opts.libvirtSocket, version: null, hypervisor: null,
-      hypervisorVersion: null, capabilities: null, error: "libvirt facts could not be collected",
+      reachable: false,
+      socket: opts.libvirtSocket,
+      version: null,
+      hypervisor: null,
+      hypervisorVersion: null,
+      capabilities: null,
+      error: "libvirt facts could not be collected",
     })),
   ]);
 
-  const errors = [...ctx.errors].sort((a, b) => (a.source === b.source ? cmp(a.message, b.message) : cmp(a.source, b.source)));
+  const errors = [...ctx.errors].sort((a, b) =>
+    a.source === b.source ? cmp(a.message, b.message) : cmp(a.source, b.source),
+  );
   return { schema: 1, hostname: hostname(), cpu, memory, numa, disks, filesystems, network, os, libvirt, errors };
 }
 

@@ -82,7 +82,12 @@ export class Io {
 
   /** True when `path` exists (symlinks followed). */
   exists(path: string): Promise<boolean> {
-    return this.sem.run(() => access(path, constants.F_OK).then(() => true, () => false));
+    return this.sem.run(() =>
+      access(path, constants.F_OK).then(
+        () => true,
+        () => false,
+      ),
+    );
   }
 
   /** Symlink target, or null when `path` is not a symlink or absent. */

@@ -34,10 +34,13 @@ export function checkUnixSocket(path: string, timeoutMs: number): Promise<void> 
       clearTimeout(timer);
       sock.destroy();
       const hint =
-        err.code === "ENOENT" ? "; is libvirtd installed and running?"
-        : err.code === "ECONNREFUSED" ? "; libvirtd is not listening (stale socket?)"
-        : err.code === "EACCES" ? "; the agent lacks permission (run as root or in the libvirt group)"
-        : "";
+        err.code === "ENOENT"
+          ? "; is libvirtd installed and running?"
+          : err.code === "ECONNREFUSED"
+            ? "; libvirtd is not listening (stale socket?)"
+            : err.code === "EACCES"
+              ? "; the agent lacks permission (run as root or in the libvirt group)"
+              : "";
       reject(new Error(`cannot connect to libvirt socket ${path}: ${err.code ?? err.message}${hint}`, { cause: err }));
     });
   });

@@ -3,7 +3,11 @@
  * A rejection of `fn` rejects the whole call after in-flight calls settle; callers that
  * want per-item failure handling catch inside `fn`.
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failed: { error: unknown } | null = null;

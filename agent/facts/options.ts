@@ -70,7 +70,8 @@ export function resolveOptions(o: CollectFactsOptions = {}): ResolvedOptions {
   };
   const path = (name: string, v: string | undefined, dflt: string): string => {
     if (v === undefined) return dflt;
-    if (typeof v !== "string" || !v.startsWith("/")) throw new OptionError(name, `must be an absolute path, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || !v.startsWith("/"))
+      throw new OptionError(name, `must be an absolute path, got ${JSON.stringify(v)}`);
     return v.length > 1 ? v.replace(/\/+$/, "") : v;
   };
   const source = o.addressSource ?? "ip";

@@ -20,10 +20,13 @@ export async function onlineCpus(ctx: Context): Promise<number[]> {
  */
 export async function collectCpu(ctx: Context): Promise<CpuFacts> {
   const [info, topo, kvmUsable, kvmModules] = await Promise.all([
-    ctx.io.sharedText(ctx.proc("cpuinfo")).then(parseCpuinfo).catch((err: unknown) => {
-      ctx.fail("cpu.cpuinfo", err);
-      return null;
-    }),
+    ctx.io
+      .sharedText(ctx.proc("cpuinfo"))
+      .then(parseCpuinfo)
+      .catch((err: unknown) => {
+        ctx.fail("cpu.cpuinfo", err);
+        return null;
+      }),
     topology(ctx).catch((err: unknown) => {
       ctx.fail("cpu.topology", err);
       return null;
@@ -62,7 +65,10 @@ async function topology(ctx: Context): Promise<Topology> {
   const cpus = await onlineCpus(ctx);
   const ids = await mapLimit(cpus, ctx.opts.concurrency, async (cpu) => {
     const dir = ctx.sys("devices/system/cpu", `cpu${cpu}`, "topology");
-    const [pkg, core] = await Promise.all([ctx.io.optional(`${dir}/physical_package_id`), ctx.io.optional(`${dir}/core_id`)]);
+    const [pkg, core] = await Promise.all([
+      ctx.io.optional(`${dir}/physical_package_id`),
+      ctx.io.optional(`${dir}/core_id`),
+    ]);
     return { pkg: pkg === null ? null : parseSysInt(pkg), core: core === null ? null : parseSysInt(core) };
   });
   const complete = ids.length > 0 && ids.every((i) => i.pkg !== null && i.core !== null);

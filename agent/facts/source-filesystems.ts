@@ -6,10 +6,42 @@ import { parseProcMounts, type MountEntry } from "./parse/proc-mounts.js";
 
 /** File-system types that never hold VM data: kernel interfaces, memory-backed, images, helpers. */
 const PSEUDO_TYPES = new Set([
-  "proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "ramfs", "cgroup", "cgroup2", "securityfs", "pstore",
-  "efivarfs", "bpf", "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs",
-  "binfmt_misc", "rpc_pipefs", "nfsd", "nsfs", "selinuxfs", "squashfs", "iso9660", "overlay", "aufs",
-  "fuse.lxcfs", "fuse.gvfsd-fuse", "fuse.portal", "fuse.snapfuse", "devfs", "usbfs", "sockfs", "pipefs",
+  "proc",
+  "sysfs",
+  "devtmpfs",
+  "devpts",
+  "tmpfs",
+  "ramfs",
+  "cgroup",
+  "cgroup2",
+  "securityfs",
+  "pstore",
+  "efivarfs",
+  "bpf",
+  "debugfs",
+  "tracefs",
+  "configfs",
+  "fusectl",
+  "mqueue",
+  "hugetlbfs",
+  "autofs",
+  "binfmt_misc",
+  "rpc_pipefs",
+  "nfsd",
+  "nsfs",
+  "selinuxfs",
+  "squashfs",
+  "iso9660",
+  "overlay",
+  "aufs",
+  "fuse.lxcfs",
+  "fuse.gvfsd-fuse",
+  "fuse.portal",
+  "fuse.snapfuse",
+  "devfs",
+  "usbfs",
+  "sockfs",
+  "pipefs",
 ]);
 
 /**
@@ -92,10 +124,15 @@ export async function collectFilesystems(ctx: Context): Promise<FilesystemFacts[
       return null;
     }
   });
-  return results.filter((r): r is FilesystemFacts => r !== null).sort((a, b) => (a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : 0));
+  return results
+    .filter((r): r is FilesystemFacts => r !== null)
+    .sort((a, b) => (a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : 0));
 }
 
-function statfsOnce(ctx: Context, mountpoint: string): Promise<{ blocks: number; bfree: number; bavail: number; bsize: number }> {
+function statfsOnce(
+  ctx: Context,
+  mountpoint: string,
+): Promise<{ blocks: number; bfree: number; bavail: number; bsize: number }> {
   if (pendingStatfs.has(mountpoint)) {
     return Promise.reject(new Error("an earlier statfs call has not returned yet (hung network file system?)"));
   }

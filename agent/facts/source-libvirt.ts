@@ -14,7 +14,15 @@ export const DEFAULT_SOCKET_CONNECT_TIMEOUT_MS = 2_000;
  */
 export async function collectLibvirt(ctx: Context): Promise<LibvirtFacts> {
   const socket = ctx.opts.libvirtSocket;
-  const base: LibvirtFacts = { reachable: false, socket, version: null, hypervisor: null, hypervisorVersion: null, capabilities: null, error: null };
+  const base: LibvirtFacts = {
+    reachable: false,
+    socket,
+    version: null,
+    hypervisor: null,
+    hypervisorVersion: null,
+    capabilities: null,
+    error: null,
+  };
   try {
     const probe = ctx.opts.libvirtProbe;
     if (probe === null) {

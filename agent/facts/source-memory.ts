@@ -36,9 +36,14 @@ export async function collectMemory(ctx: Context): Promise<MemoryFacts> {
 async function hugepagePools(ctx: Context): Promise<MemoryFacts["hugepages"]> {
   const root = ctx.sys("kernel/mm/hugepages");
   const names = (await ctx.io.listOptional(root)) ?? [];
-  const sized = names.map((name) => ({ name, sizeBytes: parseHugepageDirName(name) })).filter((e) => e.sizeBytes !== null);
+  const sized = names
+    .map((name) => ({ name, sizeBytes: parseHugepageDirName(name) }))
+    .filter((e) => e.sizeBytes !== null);
   const pools = await mapLimit(sized, ctx.opts.concurrency, async ({ name, sizeBytes }) => {
-    const [total, free] = await Promise.all([ctx.io.text(`${root}/${name}/nr_hugepages`), ctx.io.text(`${root}/${name}/free_hugepages`)]);
+    const [total, free] = await Promise.all([
+      ctx.io.text(`${root}/${name}/nr_hugepages`),
+      ctx.io.text(`${root}/${name}/free_hugepages`),
+    ]);
     return { sizeBytes: sizeBytes as number, total: parseSysInt(total) ?? 0, free: parseSysInt(free) ?? 0 };
   });
   return pools.sort((a, b) => a.sizeBytes - b.sizeBytes);

@@ -46,7 +46,11 @@ export function interfaceKind(e: KindEvidence): string {
  */
 export async function collectNetwork(ctx: Context): Promise<{ interfaces: NetworkInterfaceFacts[] }> {
   const root = ctx.sys("class/net");
-  const [names, links, vlans] = await Promise.all([ctx.io.list(root), linkInfo(ctx), ctx.io.listOptional(ctx.proc("net/vlan"))]);
+  const [names, links, vlans] = await Promise.all([
+    ctx.io.list(root),
+    linkInfo(ctx),
+    ctx.io.listOptional(ctx.proc("net/vlan")),
+  ]);
   const vlanNames = new Set(vlans ?? []);
   const sorted = names.filter((n) => n !== "bonding_masters").sort();
   const ifaces = await mapLimit(sorted, ctx.opts.concurrency, async (name): Promise<NetworkInterfaceFacts | null> => {
@@ -90,7 +94,10 @@ async function linkInfo(ctx: Context): Promise<Map<string, IpLinkInfo>> {
     try {
       return parseIpAddrJson(await runIp(ctx));
     } catch (err) {
-      ctx.fail("network.addresses", new Error(`${ctx.opts.ipCommand} -j -d addr failed, used os.networkInterfaces() instead`, { cause: err }));
+      ctx.fail(
+        "network.addresses",
+        new Error(`${ctx.opts.ipCommand} -j -d addr failed, used os.networkInterfaces() instead`, { cause: err }),
+      );
     }
   }
   return fromOs();
@@ -101,7 +108,12 @@ function runIp(ctx: Context): Promise<string> {
     execFile(
       ctx.opts.ipCommand,
       ["-j", "-d", "addr", "show"],
-      { timeout: ctx.opts.ipTimeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } },
+      {
+        timeout: ctx.opts.ipTimeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: "utf8",
+        env: { ...process.env, LC_ALL: "C" },
+      },
       (err, stdout, stderr) => {
         if (err) reject(new Error(stderr.trim() || err.message, { cause: err }));
         else resolve(stdout);

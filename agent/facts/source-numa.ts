@@ -31,21 +31,29 @@ export async function collectNuma(ctx: Context): Promise<NumaFacts> {
     ]);
     return {
       nodes: 1,
-      cells: [{ id: 0, cpus, memoryTotalBytes: mem?.get("MemTotal") ?? null, memoryFreeBytes: mem?.get("MemFree") ?? null }],
+      cells: [
+        { id: 0, cpus, memoryTotalBytes: mem?.get("MemTotal") ?? null, memoryFreeBytes: mem?.get("MemFree") ?? null },
+      ],
     };
   }
 
   const cells = await mapLimit(ids, ctx.opts.concurrency, async (id) => {
     const dir = `${root}/node${id}`;
     const [cpus, mem] = await Promise.all([
-      ctx.io.text(`${dir}/cpulist`).then(parseCpuList).catch((err: unknown) => {
-        ctx.fail("numa", new Error(`node${id}/cpulist`, { cause: err }));
-        return [] as number[];
-      }),
-      ctx.io.text(`${dir}/meminfo`).then(parseNodeMeminfo).catch((err: unknown) => {
-        ctx.fail("numa", new Error(`node${id}/meminfo`, { cause: err }));
-        return null;
-      }),
+      ctx.io
+        .text(`${dir}/cpulist`)
+        .then(parseCpuList)
+        .catch((err: unknown) => {
+          ctx.fail("numa", new Error(`node${id}/cpulist`, { cause: err }));
+          return [] as number[];
+        }),
+      ctx.io
+        .text(`${dir}/meminfo`)
+        .then(parseNodeMeminfo)
+        .catch((err: unknown) => {
+          ctx.fail("numa", new Error(`node${id}/meminfo`, { cause: err }));
+          return null;
+        }),
     ]);
     return { id, cpus, memoryTotalBytes: mem?.get("MemTotal") ?? null, memoryFreeBytes: mem?.get("MemFree") ?? null };
   });

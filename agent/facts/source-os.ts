@@ -18,7 +18,8 @@ export async function collectOs(ctx: Context): Promise<OsFacts> {
       failures.push(err);
     }
   }
-  if (rel === null) ctx.fail("os", new Error(`no readable os-release (${ctx.opts.osReleasePaths.join(", ")})`, { cause: failures[0] }));
+  if (rel === null)
+    ctx.fail("os", new Error(`no readable os-release (${ctx.opts.osReleasePaths.join(", ")})`, { cause: failures[0] }));
   return {
     name: rel?.get("NAME") ?? null,
     version: rel?.get("VERSION_ID") ?? rel?.get("VERSION") ?? null,

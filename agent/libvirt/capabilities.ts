@@ -16,11 +16,16 @@ export interface XmlNode {
 function decodeEntities(s: string): string {
   return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
     switch (e) {
-      case "lt": return "<";
-      case "gt": return ">";
-      case "amp": return "&";
-      case "quot": return '"';
-      case "apos": return "'";
+      case "lt":
+        return "<";
+      case "gt":
+        return ">";
+      case "amp":
+        return "&";
+      case "quot":
+        return '"';
+      case "apos":
+        return "'";
       default:
         return String.fromCodePoint(e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     }
@@ -31,7 +36,8 @@ function decodeEntities(s: string): string {
 export function parseXml(xml: string): XmlNode {
   const root: XmlNode = { name: "#document", attrs: {}, children: [], text: "" };
   const stack: XmlNode[] = [root];
-  const tagRe = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+  const tagRe =
+    /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
   const attrRe = /([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
   let last = 0;
   let m: RegExpExecArray | null;
@@ -90,7 +96,7 @@ export function parseCapabilities(xml: string): ParsedCapabilities {
   const cells = child(child(host, "topology"), "cells");
   let numaCells: number | null = null;
   if (cells) {
-    const num = Number(cells.attrs["num"]);
+    const num = Number(cells.attrs.num);
     numaCells = Number.isInteger(num) ? num : childrenNamed(cells, "cell").length;
   }
   const machineTypes: string[] = [];
@@ -98,17 +104,17 @@ export function parseCapabilities(xml: string): ParsedCapabilities {
   let maxMachineCpus: number | null = null;
   for (const guest of childrenNamed(caps, "guest")) {
     for (const arch of childrenNamed(guest, "arch")) {
-      if (hostArch !== null && arch.attrs["name"] !== hostArch) continue;
+      if (hostArch !== null && arch.attrs.name !== hostArch) continue;
       const machines = [...childrenNamed(arch, "machine")];
       for (const d of childrenNamed(arch, "domain")) {
-        const t = d.attrs["type"];
+        const t = d.attrs.type;
         if (t && !domainTypes.includes(t)) domainTypes.push(t);
         machines.push(...childrenNamed(d, "machine"));
       }
       for (const mach of machines) {
         const name = mach.text.trim();
         if (name && !machineTypes.includes(name)) machineTypes.push(name);
-        const max = Number(mach.attrs["maxCpus"]);
+        const max = Number(mach.attrs.maxCpus);
         if (Number.isInteger(max) && (maxMachineCpus === null || max > maxMachineCpus)) maxMachineCpus = max;
       }
     }

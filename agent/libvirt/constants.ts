@@ -140,9 +140,7 @@ export const Proc = {
 } as const;
 
 /** Procedure number → name, for error messages. */
-export const PROC_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(Proc).map(([name, num]) => [num, name]),
-);
+export const PROC_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Proc).map(([name, num]) => [num, name]));
 
 export function procName(proc: number): string {
   return PROC_NAMES.get(proc) ?? `procedure ${proc}`;

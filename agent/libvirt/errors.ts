@@ -71,11 +71,32 @@ const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([k, v]
 
 /** virErrorDomain values with a name. */
 const DOMAIN_NAMES = new Map<number, string>([
-  [0, "NONE"], [5, "XML"], [6, "DOM"], [7, "RPC"], [9, "CONF"], [10, "QEMU"], [12, "TEST"],
-  [13, "REMOTE"], [18, "STORAGE"], [19, "NETWORK"], [20, "DOMAIN"], [22, "NODEDEV"],
-  [24, "SECURITY"], [26, "INTERFACE"], [30, "SECRET"], [31, "CPU"], [33, "NWFILTER"],
-  [38, "STREAMS"], [40, "EVENT"], [44, "CAPABILITIES"], [45, "URI"], [46, "AUTH"],
-  [49, "DEVICE"], [55, "ACCESS"], [59, "FIREWALL"], [60, "POLKIT"],
+  [0, "NONE"],
+  [5, "XML"],
+  [6, "DOM"],
+  [7, "RPC"],
+  [9, "CONF"],
+  [10, "QEMU"],
+  [12, "TEST"],
+  [13, "REMOTE"],
+  [18, "STORAGE"],
+  [19, "NETWORK"],
+  [20, "DOMAIN"],
+  [22, "NODEDEV"],
+  [24, "SECURITY"],
+  [26, "INTERFACE"],
+  [30, "SECRET"],
+  [31, "CPU"],
+  [33, "NWFILTER"],
+  [38, "STREAMS"],
+  [40, "EVENT"],
+  [44, "CAPABILITIES"],
+  [45, "URI"],
+  [46, "AUTH"],
+  [49, "DEVICE"],
+  [55, "ACCESS"],
+  [59, "FIREWALL"],
+  [60, "POLKIT"],
 ]);
 
 const NOT_FOUND_CODES: ReadonlySet<number> = new Set([

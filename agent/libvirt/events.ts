@@ -180,7 +180,10 @@ function named<T extends string>(names: readonly T[], code: number): T | "unknow
 }
 
 /** Decodes an event message body into its callback id and event; null for procedures we do not handle. */
-export function decodeEventMessage(procedure: number, body: Buffer): { family: Family; callbackId: number; event: HypervisorEvent } | null {
+export function decodeEventMessage(
+  procedure: number,
+  body: Buffer,
+): { family: Family; callbackId: number; event: HypervisorEvent } | null {
   const r = new XdrReader(body);
   let out: { family: Family; callbackId: number; event: HypervisorEvent };
   switch (procedure) {
@@ -191,7 +194,11 @@ export function decodeEventMessage(procedure: number, body: Buffer): { family: F
       const detailCode = r.int();
       const event = named(DOMAIN_EVENT_TYPES, eventCode);
       const detail = event === "unknown" ? "unknown" : (DOMAIN_EVENT_DETAILS[event][detailCode] ?? "unknown");
-      out = { family: "domain", callbackId, event: { kind: "domain-lifecycle", domain, event, detail, eventCode, detailCode } };
+      out = {
+        family: "domain",
+        callbackId,
+        event: { kind: "domain-lifecycle", domain, event, detail, eventCode, detailCode },
+      };
       break;
     }
     case Proc.DOMAIN_EVENT_CALLBACK_METADATA_CHANGE: {
@@ -217,7 +224,13 @@ export function decodeEventMessage(procedure: number, body: Buffer): { family: F
       out = {
         family: "network",
         callbackId,
-        event: { kind: "network-lifecycle", network, event: named(NETWORK_EVENT_TYPES, eventCode), eventCode, detailCode },
+        event: {
+          kind: "network-lifecycle",
+          network,
+          event: named(NETWORK_EVENT_TYPES, eventCode),
+          eventCode,
+          detailCode,
+        },
       };
       break;
     }
@@ -271,7 +284,11 @@ export class EventHub {
     conn.onStateChange((change) => this.onStateChange(change));
   }
 
-  subscribe(sources: readonly EventSource[], signal: AbortSignal, maxBuffered = DEFAULT_EVENT_BUFFER): EventSubscription {
+  subscribe(
+    sources: readonly EventSource[],
+    signal: AbortSignal,
+    maxBuffered = DEFAULT_EVENT_BUFFER,
+  ): EventSubscription {
     const unique = [...new Set(sources)];
     let sink: Sink;
     const queue = new AsyncQueue<HypervisorEvent>(
@@ -354,7 +371,12 @@ export class EventHub {
     if (change.state === "disconnected" && change.previous === "ready") {
       for (const reg of this.regs.values()) reg.callbackId = null;
       this.byCallback.clear();
-      const ev: HypervisorEvent = { kind: "connection", state: "lost", generation: change.generation, ...(change.error ? { error: change.error } : {}) };
+      const ev: HypervisorEvent = {
+        kind: "connection",
+        state: "lost",
+        generation: change.generation,
+        ...(change.error ? { error: change.error } : {}),
+      };
       for (const sink of this.sinks) sink.queue.push(ev);
     } else if (change.state === "ready" && change.generation > 1) {
       const regs = [...this.regs.values()].filter((r) => r.sinks.size > 0);

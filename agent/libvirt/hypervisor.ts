@@ -28,7 +28,13 @@ import {
   type PoolStateName,
 } from "./constants.js";
 import { ErrorCode, libvirtCodeOf } from "./errors.js";
-import { ALL_EVENT_SOURCES, DEFAULT_EVENT_BUFFER, EventHub, type EventSource, type EventSubscription } from "./events.js";
+import {
+  ALL_EVENT_SOURCES,
+  DEFAULT_EVENT_BUFFER,
+  EventHub,
+  type EventSource,
+  type EventSubscription,
+} from "./events.js";
 import { LibvirtRemote, type NodeInfo } from "./remote.js";
 import type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
 
@@ -91,7 +97,11 @@ function affectFlags(o: AffectOptions | undefined): number {
 }
 
 function metadataTypeCode(t: MetadataType): number {
-  return t === "description" ? DomainMetadataType.DESCRIPTION : t === "title" ? DomainMetadataType.TITLE : DomainMetadataType.ELEMENT;
+  return t === "description"
+    ? DomainMetadataType.DESCRIPTION
+    : t === "title"
+      ? DomainMetadataType.TITLE
+      : DomainMetadataType.ELEMENT;
 }
 
 export class Hypervisor {
@@ -184,7 +194,10 @@ export class Hypervisor {
   }
 
   /** Removes the persistent definition; by default also its NVRAM and snapshot/checkpoint metadata. */
-  async undefineDomain(d: DomainSelector, o: { nvram?: boolean; managedSave?: boolean; metadata?: boolean } = {}): Promise<void> {
+  async undefineDomain(
+    d: DomainSelector,
+    o: { nvram?: boolean; managedSave?: boolean; metadata?: boolean } = {},
+  ): Promise<void> {
     const flags =
       (o.nvram === false ? 0 : DomainUndefineFlags.NVRAM) |
       (o.managedSave === false ? 0 : DomainUndefineFlags.MANAGED_SAVE) |
@@ -234,12 +247,20 @@ export class Hypervisor {
 
   /** Sets the vCPU count (or, with `maximum`, the maximum) for the live and/or config domain. */
   async setDomainVcpus(d: DomainSelector, count: number, o: AffectOptions & { maximum?: boolean } = {}): Promise<void> {
-    return this.remote.domainSetVcpusFlags(await this.dom(d), count, affectFlags(o) | (o.maximum ? DomainVcpuFlags.MAXIMUM : 0));
+    return this.remote.domainSetVcpusFlags(
+      await this.dom(d),
+      count,
+      affectFlags(o) | (o.maximum ? DomainVcpuFlags.MAXIMUM : 0),
+    );
   }
 
   /** Sets memory in KiB (or, with `maximum`, the maximum memory). */
   async setDomainMemory(d: DomainSelector, kib: number, o: AffectOptions & { maximum?: boolean } = {}): Promise<void> {
-    return this.remote.domainSetMemoryFlags(await this.dom(d), kib, affectFlags(o) | (o.maximum ? DomainMemoryFlags.MAXIMUM : 0));
+    return this.remote.domainSetMemoryFlags(
+      await this.dom(d),
+      kib,
+      affectFlags(o) | (o.maximum ? DomainMemoryFlags.MAXIMUM : 0),
+    );
   }
 
   async attachDevice(d: DomainSelector, xml: string, o: AffectOptions = {}): Promise<void> {
@@ -272,7 +293,10 @@ export class Hypervisor {
   }
 
   /** Reads metadata; null when the domain has none of that kind. */
-  async domainMetadata(d: DomainSelector, m: { type: MetadataType; uri?: string; inactive?: boolean }): Promise<string | null> {
+  async domainMetadata(
+    d: DomainSelector,
+    m: { type: MetadataType; uri?: string; inactive?: boolean },
+  ): Promise<string | null> {
     try {
       return await this.remote.domainGetMetadata(
         await this.dom(d),
@@ -420,7 +444,12 @@ export class Hypervisor {
 
   async poolInfo(p: PoolSelector): Promise<PoolInfo> {
     const i = await this.remote.storagePoolGetInfo(await this.poolRef(p));
-    return { state: POOL_STATES[i.state] ?? "unknown", capacity: i.capacity, allocation: i.allocation, available: i.available };
+    return {
+      state: POOL_STATES[i.state] ?? "unknown",
+      capacity: i.capacity,
+      allocation: i.allocation,
+      available: i.available,
+    };
   }
 
   // ---- storage volumes ----
@@ -467,7 +496,11 @@ export class Hypervisor {
   }
 
   /** Resizes to `capacity` bytes (or by it, with `delta`). */
-  async resizeVolume(v: VolumeSelector, capacity: number, o: { allocate?: boolean; delta?: boolean; shrink?: boolean } = {}): Promise<void> {
+  async resizeVolume(
+    v: VolumeSelector,
+    capacity: number,
+    o: { allocate?: boolean; delta?: boolean; shrink?: boolean } = {},
+  ): Promise<void> {
     const flags =
       (o.allocate ? StorageVolResizeFlags.ALLOCATE : 0) |
       (o.delta ? StorageVolResizeFlags.DELTA : 0) |

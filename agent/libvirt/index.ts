@@ -30,7 +30,14 @@ export type { ConnectionOptions } from "./rpc/options.js";
 export type { ConnectionState, StateChange } from "./rpc/state.js";
 export type { CallOptions, ArgsEncoder, ReplyDecoder } from "./rpc/calls.js";
 export { LibvirtRemote } from "./remote.js";
-export type { NodeInfo, DomainStateReply, PoolInfoReply, VolumeInfoReply, NetworkUpdateArgs, SetMetadataArgs } from "./remote.js";
+export type {
+  NodeInfo,
+  DomainStateReply,
+  PoolInfoReply,
+  VolumeInfoReply,
+  NetworkUpdateArgs,
+  SetMetadataArgs,
+} from "./remote.js";
 export type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
 export { uuidToBytes, uuidToString } from "./types.js";
 export { ALL_EVENT_SOURCES, DEFAULT_EVENT_BUFFER } from "./events.js";

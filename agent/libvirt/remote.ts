@@ -74,7 +74,6 @@ export interface SetMetadataArgs {
   flags: number;
 }
 
-
 export class LibvirtRemote {
   constructor(readonly conn: LibvirtConnection) {}
 
@@ -102,11 +101,21 @@ export class LibvirtRemote {
   }
 
   connectGetMaxVcpus(type: string | null, o?: CallOptions): Promise<number> {
-    return this.conn.call(Proc.CONNECT_GET_MAX_VCPUS, (w) => writeOptionalString(w, type), (r) => r.int(), o);
+    return this.conn.call(
+      Proc.CONNECT_GET_MAX_VCPUS,
+      (w) => writeOptionalString(w, type),
+      (r) => r.int(),
+      o,
+    );
   }
 
   connectSupportsFeature(feature: number, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.CONNECT_SUPPORTS_FEATURE, (w) => w.int(feature), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.CONNECT_SUPPORTS_FEATURE,
+      (w) => w.int(feature),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   nodeGetInfo(o?: CallOptions): Promise<NodeInfo> {
@@ -202,11 +211,21 @@ export class LibvirtRemote {
   }
 
   domainIsActive(dom: DomainRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.DOMAIN_IS_ACTIVE, (w) => writeDomain(w, dom), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.DOMAIN_IS_ACTIVE,
+      (w) => writeDomain(w, dom),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   domainGetAutostart(dom: DomainRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.DOMAIN_GET_AUTOSTART, (w) => writeDomain(w, dom), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.DOMAIN_GET_AUTOSTART,
+      (w) => writeDomain(w, dom),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   domainSetAutostart(dom: DomainRef, autostart: boolean, o?: CallOptions): Promise<void> {
@@ -214,24 +233,49 @@ export class LibvirtRemote {
   }
 
   domainSetVcpusFlags(dom: DomainRef, nvcpus: number, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.DOMAIN_SET_VCPUS_FLAGS, (w) => (writeDomain(w, dom), w.uint(nvcpus), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.DOMAIN_SET_VCPUS_FLAGS,
+      (w) => (writeDomain(w, dom), w.uint(nvcpus), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   /** `memory` in KiB. */
   domainSetMemoryFlags(dom: DomainRef, memory: number, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.DOMAIN_SET_MEMORY_FLAGS, (w) => (writeDomain(w, dom), w.uhyper(memory), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.DOMAIN_SET_MEMORY_FLAGS,
+      (w) => (writeDomain(w, dom), w.uhyper(memory), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   domainAttachDeviceFlags(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.DOMAIN_ATTACH_DEVICE_FLAGS, (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.DOMAIN_ATTACH_DEVICE_FLAGS,
+      (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   domainDetachDeviceFlags(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.DOMAIN_DETACH_DEVICE_FLAGS, (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.DOMAIN_DETACH_DEVICE_FLAGS,
+      (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   domainUpdateDeviceFlags(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.DOMAIN_UPDATE_DEVICE_FLAGS, (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.DOMAIN_UPDATE_DEVICE_FLAGS,
+      (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   domainSetMetadata(dom: DomainRef, a: SetMetadataArgs, o?: CallOptions): Promise<void> {
@@ -303,7 +347,12 @@ export class LibvirtRemote {
   }
 
   networkGetAutostart(net: NetworkRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.NETWORK_GET_AUTOSTART, (w) => writeNetwork(w, net), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.NETWORK_GET_AUTOSTART,
+      (w) => writeNetwork(w, net),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   networkSetAutostart(net: NetworkRef, autostart: boolean, o?: CallOptions): Promise<void> {
@@ -311,7 +360,12 @@ export class LibvirtRemote {
   }
 
   networkIsActive(net: NetworkRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.NETWORK_IS_ACTIVE, (w) => writeNetwork(w, net), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.NETWORK_IS_ACTIVE,
+      (w) => writeNetwork(w, net),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   networkGetBridgeName(net: NetworkRef, o?: CallOptions): Promise<string> {
@@ -398,11 +452,21 @@ export class LibvirtRemote {
   }
 
   storagePoolGetAutostart(pool: PoolRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.STORAGE_POOL_GET_AUTOSTART, (w) => writePool(w, pool), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.STORAGE_POOL_GET_AUTOSTART,
+      (w) => writePool(w, pool),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   storagePoolSetAutostart(pool: PoolRef, autostart: boolean, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.STORAGE_POOL_SET_AUTOSTART, (w) => (writePool(w, pool), w.int(autostart ? 1 : 0)), null, o);
+    return this.conn.call(
+      Proc.STORAGE_POOL_SET_AUTOSTART,
+      (w) => (writePool(w, pool), w.int(autostart ? 1 : 0)),
+      null,
+      o,
+    );
   }
 
   storagePoolRefresh(pool: PoolRef, o?: CallOptions): Promise<void> {
@@ -410,7 +474,12 @@ export class LibvirtRemote {
   }
 
   storagePoolIsActive(pool: PoolRef, o?: CallOptions): Promise<boolean> {
-    return this.conn.call(Proc.STORAGE_POOL_IS_ACTIVE, (w) => writePool(w, pool), (r) => r.int() === 1, o);
+    return this.conn.call(
+      Proc.STORAGE_POOL_IS_ACTIVE,
+      (w) => writePool(w, pool),
+      (r) => r.int() === 1,
+      o,
+    );
   }
 
   storagePoolGetInfo(pool: PoolRef, o?: CallOptions): Promise<PoolInfoReply> {
@@ -443,7 +512,12 @@ export class LibvirtRemote {
   }
 
   storageVolLookupByName(pool: PoolRef, name: string, o?: CallOptions): Promise<VolumeRef> {
-    return this.conn.call(Proc.STORAGE_VOL_LOOKUP_BY_NAME, (w) => (writePool(w, pool), writeString(w, name)), readVolume, o);
+    return this.conn.call(
+      Proc.STORAGE_VOL_LOOKUP_BY_NAME,
+      (w) => (writePool(w, pool), writeString(w, name)),
+      readVolume,
+      o,
+    );
   }
 
   storageVolGetXmlDesc(vol: VolumeRef, flags: number, o?: CallOptions): Promise<string> {
@@ -451,10 +525,21 @@ export class LibvirtRemote {
   }
 
   storageVolCreateXml(pool: PoolRef, xml: string, flags: number, o?: CallOptions): Promise<VolumeRef> {
-    return this.conn.call(Proc.STORAGE_VOL_CREATE_XML, (w) => (writePool(w, pool), writeString(w, xml), w.uint(flags)), readVolume, o);
+    return this.conn.call(
+      Proc.STORAGE_VOL_CREATE_XML,
+      (w) => (writePool(w, pool), writeString(w, xml), w.uint(flags)),
+      readVolume,
+      o,
+    );
   }
 
-  storageVolCreateXmlFrom(pool: PoolRef, xml: string, clone: VolumeRef, flags: number, o?: CallOptions): Promise<VolumeRef> {
+  storageVolCreateXmlFrom(
+    pool: PoolRef,
+    xml: string,
+    clone: VolumeRef,
+    flags: number,
+    o?: CallOptions,
+  ): Promise<VolumeRef> {
     return this.conn.call(
       Proc.STORAGE_VOL_CREATE_XML_FROM,
       (w) => (writePool(w, pool), writeString(w, xml), writeVolume(w, clone), w.uint(flags)),
@@ -481,7 +566,12 @@ export class LibvirtRemote {
   }
 
   storageVolResize(vol: VolumeRef, capacity: number, flags: number, o?: CallOptions): Promise<void> {
-    return this.conn.call(Proc.STORAGE_VOL_RESIZE, (w) => (writeVolume(w, vol), w.uhyper(capacity), w.uint(flags)), null, o);
+    return this.conn.call(
+      Proc.STORAGE_VOL_RESIZE,
+      (w) => (writeVolume(w, vol), w.uhyper(capacity), w.uint(flags)),
+      null,
+      o,
+    );
   }
 
   // ---- event (de)registration ----
@@ -525,4 +615,3 @@ export class LibvirtRemote {
     return this.conn.call(Proc.CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY, (w) => w.int(callbackId), null, o);
   }
 }
-

@@ -148,7 +148,9 @@ export class XdrReader {
 
   private need(n: number, what: string): void {
     if (n > this.buf.length - this.pos) {
-      throw new XdrError(`truncated ${what}: need ${n} bytes at offset ${this.pos}, have ${this.buf.length - this.pos}`);
+      throw new XdrError(
+        `truncated ${what}: need ${n} bytes at offset ${this.pos}, have ${this.buf.length - this.pos}`,
+      );
     }
   }
 

@@ -211,7 +211,10 @@ export class ControllerLink {
     try {
       // secure: an own subchannel pool, so a renewed certificate never rides an old connection
       client = credentials
-        ? new (agentSideProto().AgentService)(target, credentials(), { ...CLIENT_CHANNEL_OPTIONS, "grpc.use_local_subchannel_pool": 1 })
+        ? new (agentSideProto().AgentService)(target, credentials(), {
+            ...CLIENT_CHANNEL_OPTIONS,
+            "grpc.use_local_subchannel_pool": 1,
+          })
         : new (agentSideProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
     } catch (err) {
       // Bad credentials are not transient: fail loudly, but keep the state machine honest.
@@ -225,7 +228,10 @@ export class ControllerLink {
     const ended = new Promise<void>((r) => (markEnded = r));
     const a: Attempt = { client, call, timer: undefined, lastMessageAt: Date.now(), done: false, ended, markEnded };
     this.attempt = a;
-    a.timer = setTimeout(() => this.fail(a, `no welcome from ${target} within ${welcomeTimeoutMs} ms`), welcomeTimeoutMs);
+    a.timer = setTimeout(
+      () => this.fail(a, `no welcome from ${target} within ${welcomeTimeoutMs} ms`),
+      welcomeTimeoutMs,
+    );
     a.timer.unref();
     call.on("data", (msg: ControllerMessage__Output) => {
       try {
@@ -279,12 +285,19 @@ export class ControllerLink {
     this.seqs.saveControllerSeq(msg.seq);
     a.lastMessageAt = Date.now();
     // While draining, acks still count (the outbox may delete); anything else is ignored.
-    if (this.status.state === "SHUTDOWN" && msg.body !== "eventsAck" && msg.body !== "goodbye" && msg.body !== "ackOnly") return;
+    if (
+      this.status.state === "SHUTDOWN" &&
+      msg.body !== "eventsAck" &&
+      msg.body !== "goodbye" &&
+      msg.body !== "ackOnly"
+    )
+      return;
     switch (msg.body) {
       case "welcome": {
         if (this.status.state !== "CONNECTING") throw new ProtocolError("welcome sent twice on one stream");
         const w = msg.welcome!;
-        const clamp = (v: number) => Math.min(HEARTBEAT_INTERVAL_BOUNDS.max, Math.max(HEARTBEAT_INTERVAL_BOUNDS.min, v));
+        const clamp = (v: number) =>
+          Math.min(HEARTBEAT_INTERVAL_BOUNDS.max, Math.max(HEARTBEAT_INTERVAL_BOUNDS.min, v));
         this.heartbeatIntervalMs = clamp(w.heartbeatIntervalMs);
         this.heartbeatTimeoutMs = Math.max(clamp(w.heartbeatTimeoutMs), 2 * this.heartbeatIntervalMs);
         this.sessionId = w.sessionId;
@@ -294,7 +307,12 @@ export class ControllerLink {
         a.timer.unref();
         this.apply({ type: "welcome" });
         this.log.info(
-          { controller: formatHostPort(this.options.controller), session: w.sessionId, controllerVersion: w.controllerVersion, heartbeatMs: this.heartbeatIntervalMs },
+          {
+            controller: formatHostPort(this.options.controller),
+            session: w.sessionId,
+            controllerVersion: w.controllerVersion,
+            heartbeatMs: this.heartbeatIntervalMs,
+          },
           "connected to controller",
         );
         this.handlers.onWelcome?.({ lastEventSeq: w.lastEventSeq, sessionId: w.sessionId });
@@ -307,7 +325,8 @@ export class ControllerLink {
       case "eventsAck": {
         this.requireReady("eventsAck");
         const upTo = msg.eventsAck!.upToEventSeq;
-        if (!Number.isSafeInteger(upTo) || upTo < 0) throw new ProtocolError(`eventsAck.upToEventSeq ${upTo} is not a non-negative integer`);
+        if (!Number.isSafeInteger(upTo) || upTo < 0)
+          throw new ProtocolError(`eventsAck.upToEventSeq ${upTo} is not a non-negative integer`);
         this.handlers.onEventsAck?.(upTo);
         break;
       }
@@ -321,14 +340,19 @@ export class ControllerLink {
       case "goodbye": {
         const g = msg.goodbye!;
         this.log.info({ reason: g.reason, retryAfterMs: g.retryAfterMs }, "controller said goodbye");
-        this.fail(a, `controller said goodbye: ${g.reason}`, Number.isFinite(g.retryAfterMs) ? Math.min(MAX_TIMER_MS, Math.max(0, g.retryAfterMs)) : 0);
+        this.fail(
+          a,
+          `controller said goodbye: ${g.reason}`,
+          Number.isFinite(g.retryAfterMs) ? Math.min(MAX_TIMER_MS, Math.max(0, g.retryAfterMs)) : 0,
+        );
         break;
       }
     }
   }
 
   private requireReady(body: string): void {
-    if (this.status.state !== "READY" && this.status.state !== "SHUTDOWN") throw new ProtocolError(`${body} received before welcome`);
+    if (this.status.state !== "READY" && this.status.state !== "SHUTDOWN")
+      throw new ProtocolError(`${body} received before welcome`);
   }
 
   /** Each heartbeat interval: give up on a silent controller, else send a heartbeat. */
@@ -368,14 +392,22 @@ export class ControllerLink {
     if (a.done) return;
     this.teardown(a);
     if (this.status.state === "SHUTDOWN") return;
-    if (retryAfterMs === undefined) retryAfterMs = this.status.state === "READY" ? Math.round((this.options.random ?? Math.random)() * this.reconnectSpreadMs) : 0;
+    if (retryAfterMs === undefined)
+      retryAfterMs =
+        this.status.state === "READY" ? Math.round((this.options.random ?? Math.random)() * this.reconnectSpreadMs) : 0;
     this.apply({ type: "failure", reason, retryAfterMs });
     this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
-    const delay = Math.min(MAX_TIMER_MS, Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff)));
-    this.log.warn({ reason: this.status.lastError, attempt: this.status.attempt, retryInMs: delay }, "controller link down; will retry");
+    const delay = Math.min(
+      MAX_TIMER_MS,
+      Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff)),
+    );
+    this.log.warn(
+      { reason: this.status.lastError, attempt: this.status.attempt, retryInMs: delay },
+      "controller link down; will retry",
+    );
     this.retryTimer = setTimeout(() => {
       if (this.status.state !== "TRANSIENT_FAILURE") return;
       this.apply({ type: "retry" });

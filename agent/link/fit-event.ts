@@ -21,11 +21,25 @@ export function fitEvent(body: EventBody, max = MAX_EVENT_JSON_BYTES): EventBody
     const clipped: EventBody = {
       report: {
         ...body.report,
-        resources: resources.map((r) => ({ ...r, error: typeof r.error === "string" && r.error.length > CLIPPED_ERROR_CHARS ? `${r.error.slice(0, CLIPPED_ERROR_CHARS - 1)}…` : r.error })),
+        resources: resources.map((r) => ({
+          ...r,
+          error:
+            typeof r.error === "string" && r.error.length > CLIPPED_ERROR_CHARS
+              ? `${r.error.slice(0, CLIPPED_ERROR_CHARS - 1)}…`
+              : r.error,
+        })),
       },
     };
     if (size(clipped) <= max) return clipped;
-    const bare: EventBody = { report: { ...clipped.report, resources: (clipped as { report: { resources: typeof resources } }).report.resources.map((r) => ({ ...r, changesJson: "[]" })) } };
+    const bare: EventBody = {
+      report: {
+        ...clipped.report,
+        resources: (clipped as { report: { resources: typeof resources } }).report.resources.map((r) => ({
+          ...r,
+          changesJson: "[]",
+        })),
+      },
+    };
     return size(bare) <= max ? bare : null;
   }
   const bare: EventBody = { drift: { ...body.drift, fields: [], detail: "fields left out: too large to send" } };

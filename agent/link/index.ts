@@ -9,6 +9,13 @@ export {
   type LinkHandlers,
   type EventBody,
 } from "./controller-link.js";
-export { transition, INITIAL_LINK_STATUS, InvalidTransitionError, type LinkState, type LinkEvent, type LinkStatus } from "./link-state.js";
+export {
+  transition,
+  INITIAL_LINK_STATUS,
+  InvalidTransitionError,
+  type LinkState,
+  type LinkEvent,
+  type LinkStatus,
+} from "./link-state.js";
 export { OutboxSender, DEFAULT_SEND_WINDOW, type EventLink } from "./outbox-sender.js";
 export { fitEvent, MAX_EVENT_JSON_BYTES } from "./fit-event.js";

@@ -50,7 +50,12 @@ export function transition(s: LinkStatus, e: LinkEvent): LinkStatus {
       return { state: "READY", attempt: 0, lastError: null, retryAfterMs: 0 };
     case "failure":
       if (s.state !== "CONNECTING" && s.state !== "READY") break;
-      return { state: "TRANSIENT_FAILURE", attempt: s.attempt + 1, lastError: e.reason, retryAfterMs: e.retryAfterMs ?? 0 };
+      return {
+        state: "TRANSIENT_FAILURE",
+        attempt: s.attempt + 1,
+        lastError: e.reason,
+        retryAfterMs: e.retryAfterMs ?? 0,
+      };
     case "retry":
       if (s.state !== "TRANSIENT_FAILURE") break;
       return { ...s, state: "CONNECTING" };

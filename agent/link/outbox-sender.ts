@@ -55,14 +55,19 @@ export class OutboxSender {
     this.ready = true;
     this.sentUpTo = lastEventSeq;
     this.ackedUpTo = lastEventSeq;
-    if (dropped > 0 || s.entries > 0) this.log.info({ alreadyStored: dropped, toReplay: s.entries }, "replaying outbox");
+    if (dropped > 0 || s.entries > 0)
+      this.log.info({ alreadyStored: dropped, toReplay: s.entries }, "replaying outbox");
     this.flush();
   }
 
   onAck(acked: number): void {
     // never delete what was not sent on this stream (a controller acking ahead would lose it)
     const upTo = Math.min(acked, this.sentUpTo);
-    if (upTo < acked) this.log.warn({ acked, sentUpTo: this.sentUpTo }, "controller acknowledged events not sent yet; ignoring the excess");
+    if (upTo < acked)
+      this.log.warn(
+        { acked, sentUpTo: this.sentUpTo },
+        "controller acknowledged events not sent yet; ignoring the excess",
+      );
     if (upTo <= this.ackedUpTo) return;
     this.ackedUpTo = upTo;
     this.outbox.ack(upTo);
@@ -81,7 +86,10 @@ export class OutboxSender {
       let body: EventBody;
       try {
         const payload = JSON.parse(e.payloadJson) as Record<string, unknown>;
-        body = e.type === "report" ? { report: { ...payload, eventSeq: e.eventSeq } } : { drift: { ...payload, eventSeq: e.eventSeq } };
+        body =
+          e.type === "report"
+            ? { report: { ...payload, eventSeq: e.eventSeq } }
+            : { drift: { ...payload, eventSeq: e.eventSeq } };
       } catch (err) {
         this.log.error({ eventSeq: e.eventSeq, err: describeError(err) }, "unreadable outbox entry; dropping it");
         this.outbox.drop(e.eventSeq);
@@ -89,11 +97,15 @@ export class OutboxSender {
       }
       const fitted = fitEvent(body);
       if (fitted === null) {
-        this.log.error({ eventSeq: e.eventSeq, type: e.type }, "outbox entry too large to send even when trimmed; dropping it");
+        this.log.error(
+          { eventSeq: e.eventSeq, type: e.type },
+          "outbox entry too large to send even when trimmed; dropping it",
+        );
         this.outbox.drop(e.eventSeq);
         continue;
       }
-      if (fitted !== body) this.log.warn({ eventSeq: e.eventSeq, type: e.type }, "outbox entry too large; sending it trimmed");
+      if (fitted !== body)
+        this.log.warn({ eventSeq: e.eventSeq, type: e.type }, "outbox entry too large; sending it trimmed");
       body = fitted;
       if (!this.link.sendEvent(body)) {
         this.ready = false;

@@ -5,7 +5,12 @@ import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type R
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";
 import { isConnectionError, type Hypervisor } from "../libvirt/index.js";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type DomainHostEnv } from "../resources/index.js";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  detectDomainEnv,
+  resourcesFromPolicies,
+  type DomainHostEnv,
+} from "../resources/index.js";
 
 /** The answer to one Command.plan (proto PlanResult). */
 export interface PlanRecord {
@@ -97,14 +102,31 @@ export class Planner {
     const started = this.now();
     let record: PlanRecord;
     try {
-      record = this.stopped ? failed(commandId, revision, "the agent is stopping", 0) : await this.run(commandId, revision, bundle, started);
+      record = this.stopped
+        ? failed(commandId, revision, "the agent is stopping", 0)
+        : await this.run(commandId, revision, bundle, started);
     } catch (err) {
       record = failed(commandId, revision, `plan failed: ${describeError(err)}`, this.now() - started);
     }
     const max = this.o.maxResultBytes ?? DEFAULT_MAX_PLAN_RESULT_BYTES;
     const size = Buffer.byteLength(JSON.stringify(record), "utf8");
-    if (size > max) record = failed(commandId, revision, `plan result too large to send (${size} bytes, at most ${max})`, record.durationMs);
-    this.o.log.info({ command: commandId, revision, resources: record.resources.length, error: record.error || undefined, durationMs: record.durationMs }, "plan done");
+    if (size > max)
+      record = failed(
+        commandId,
+        revision,
+        `plan result too large to send (${size} bytes, at most ${max})`,
+        record.durationMs,
+      );
+    this.o.log.info(
+      {
+        command: commandId,
+        revision,
+        resources: record.resources.length,
+        error: record.error || undefined,
+        durationMs: record.durationMs,
+      },
+      "plan done",
+    );
     return record;
   }
 
@@ -124,7 +146,11 @@ export class Planner {
     this.domainEnv ??= await detectDomainEnv();
     const build =
       this.o.buildResources ??
-      ((pols, h, env) => resourcesFromPolicies(pols, { ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS }, domainEnv: env }));
+      ((pols, h, env) =>
+        resourcesFromPolicies(pols, {
+          ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS },
+          domainEnv: env,
+        }));
     const resources = build(bundle.policies, hv, this.domainEnv).map((r) => (r.audit ? r : new CheckOnly(r)));
     const connAtStart = connMark(hv);
     const report = await converge(resources, {
@@ -140,7 +166,13 @@ export class Planner {
     if (connNow !== connAtStart || !connNow.endsWith(":ready")) {
       return failed(commandId, revision, "the libvirt connection dropped during the plan; ask again", durationMs);
     }
-    return { commandId, bundleRevision: bundle.revision, resources: report.resources.map(outcomeOf), error: "", durationMs };
+    return {
+      commandId,
+      bundleRevision: bundle.revision,
+      resources: report.resources.map(outcomeOf),
+      error: "",
+      durationMs,
+    };
   }
 }
 

@@ -112,7 +112,12 @@ export class DomainBusyError extends LibvirtTimeoutError {
   }
 
   static locked(domain: string, cause: unknown): DomainBusyError {
-    return new DomainBusyError(domain, `domain ${domain} is locked by another libvirt operation; its state was not changed, try again once that has finished`, 0, { cause });
+    return new DomainBusyError(
+      domain,
+      `domain ${domain} is locked by another libvirt operation; its state was not changed, try again once that has finished`,
+      0,
+      { cause },
+    );
   }
 }
 

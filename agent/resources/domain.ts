@@ -118,11 +118,21 @@ export class DomainResource implements Resource {
     const stateNow = policyState(observed.state, observed.reason);
     const running = stateNow !== "shutoff";
     const busy = busyOperation(observed);
-    if (busy !== null) notes.push(`libvirt is in the middle of an operation on the guest (paused: ${busy}); applying waits for it to finish`);
-    const config = diffDomain(this.spec, inactive, running, { domainType: this.env.domainType, specHash: this.specHash, diskPaths });
+    if (busy !== null)
+      notes.push(
+        `libvirt is in the middle of an operation on the guest (paused: ${busy}); applying waits for it to finish`,
+      );
+    const config = diffDomain(this.spec, inactive, running, {
+      domainType: this.env.domainType,
+      specHash: this.specHash,
+      diskPaths,
+    });
     // A dry-run reports what recreating would change (plans count the guests); applying refuses.
     if (apply && config.some((c) => c.disruption === "recreate")) {
-      throw new VirtfleetError("DOMAIN_RECREATE", `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`);
+      throw new VirtfleetError(
+        "DOMAIN_RECREATE",
+        `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`,
+      );
     }
     // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.
     // cloud-init content changed: the guest reads its seed at boot, so a restart is due).
@@ -146,7 +156,10 @@ export class DomainResource implements Resource {
       let stale: string[] = config.length > 0 ? restartNeeded : liveHash !== this.specHash ? ["configuration"] : [];
       if (apply && hotplug.length > 0) {
         const unfinished = await this.hotplug(ref, hotplug, diskPaths!);
-        for (const u of unfinished) notes.push(`${u}: detach requested; it completes when the guest OS releases the device, or at the next restart`);
+        for (const u of unfinished)
+          notes.push(
+            `${u}: detach requested; it completes when the guest OS releases the device, or at the next restart`,
+          );
         stale = [...stale, ...unfinished];
       }
       if (apply && config.length > 0) {
@@ -170,10 +183,13 @@ export class DomainResource implements Resource {
             state = { state: "shutoff", reason: 0 };
           }
           notes.push(`${apply ? "restarted" : "restart needed"} to apply the new ${what} (restartOnChange)`);
-          if (config.length === 0) changes.push({ field: "restart", from: "pending", to: "restarted", disruption: "restart" });
+          if (config.length === 0)
+            changes.push({ field: "restart", from: "pending", to: "restarted", disruption: "restart" });
         } else {
           pendingRestart = true;
-          notes.push(`pending restart: the running guest keeps its old ${what} until it restarts (restartOnChange is false)`);
+          notes.push(
+            `pending restart: the running guest keeps its old ${what} until it restarts (restartOnChange is false)`,
+          );
         }
       }
     }
@@ -192,7 +208,11 @@ export class DomainResource implements Resource {
    * Applies live-class device changes to the running guest (the definition already has
    * them). Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
-  private async hotplug(ref: DomainRef, changes: FieldChange[], diskPaths: Map<PoolVolumeKey, VolumeRef>): Promise<string[]> {
+  private async hotplug(
+    ref: DomainRef,
+    changes: FieldChange[],
+    diskPaths: Map<PoolVolumeKey, VolumeRef>,
+  ): Promise<string[]> {
     const { hv } = this.ctx;
     const live = { live: true, config: false };
     const detached: { field: string; mac?: string; target?: string }[] = [];
@@ -201,23 +221,31 @@ export class DomainResource implements Resource {
       if (!m) continue;
       const [, list, key] = m;
       const index = /^\d+$/.test(key!) ? Number(key) : null;
-      if (list === "interfaces" && index !== null) await hv.attachDevice(ref, buildInterfaceDeviceXml(this.spec, index), live);
+      if (list === "interfaces" && index !== null)
+        await hv.attachDevice(ref, buildInterfaceDeviceXml(this.spec, index), live);
       else if (list === "interfaces") {
         const from = c.from as { network: string | null; mac: string };
         await hv.detachDevice(ref, interfaceDetachXml(from.mac, from.network), live);
         detached.push({ field: c.field, mac: from.mac });
-      } else if (list === "disks" && index !== null) await hv.attachDevice(ref, buildDiskDeviceXml(this.spec, index, { diskPaths }), live);
+      } else if (list === "disks" && index !== null)
+        await hv.attachDevice(ref, buildDiskDeviceXml(this.spec, index, { diskPaths }), live);
       else if (list === "disks") {
         await hv.detachDevice(ref, diskDetachXml(key!), live);
         detached.push({ field: c.field, target: key! });
       } else if (list === "cdroms" && index !== null) {
-        await hv.updateDevice(ref, buildCdromDeviceXml(this.spec, index, { cdromPaths: await this.resolveCdroms() }), live);
+        await hv.updateDevice(
+          ref,
+          buildCdromDeviceXml(this.spec, index, { cdromPaths: await this.resolveCdroms() }),
+          live,
+        );
       }
     }
     if (detached.length === 0) return [];
     const now = parseDomainXml(await hv.domainXml(ref));
     return detached
-      .filter((d) => (d.mac ? now.interfaces.some((i) => i.mac === d.mac) : now.disks.some((x) => x.target === d.target)))
+      .filter((d) =>
+        d.mac ? now.interfaces.some((i) => i.mac === d.mac) : now.disks.some((x) => x.target === d.target),
+      )
       .map((d) => d.field);
   }
 
@@ -231,9 +259,17 @@ export class DomainResource implements Resource {
   }
 
   /** Waits (bounded) until libvirt has finished its operation on the guest; DomainBusyError if it has not. */
-  private async settle(ref: DomainRef, first: ObservedDomainState | undefined, signal: AbortSignal): Promise<ObservedDomainState> {
+  private async settle(
+    ref: DomainRef,
+    first: ObservedDomainState | undefined,
+    signal: AbortSignal,
+  ): Promise<ObservedDomainState> {
     const { hv, log } = this.ctx;
-    if (first && busyOperation(first) !== null) log.info({ domain: this.name, operation: busyOperation(first) }, "libvirt is busy with the guest; waiting for it to finish");
+    if (first && busyOperation(first) !== null)
+      log.info(
+        { domain: this.name, operation: busyOperation(first) },
+        "libvirt is busy with the guest; waiting for it to finish",
+      );
     return waitUntilSettled(this.name, () => hv.domainState(ref), first, { ...this.busyWait, signal });
   }
 
@@ -243,7 +279,12 @@ export class DomainResource implements Resource {
    * attempt retries, got there first ("domain is already running") — the state is read again
    * and planned once more; a guest locked by another libvirt job is a transient DomainBusyError.
    */
-  private async converge(ref: DomainRef, now: ObservedDomainState, to: PolicyDomainState, signal: AbortSignal): Promise<void> {
+  private async converge(
+    ref: DomainRef,
+    now: ObservedDomainState,
+    to: PolicyDomainState,
+    signal: AbortSignal,
+  ): Promise<void> {
     for (let replanned = false; ; replanned = true) {
       let plan = planStateChange(now, to);
       if (plan.kind === "wait") {
@@ -291,7 +332,10 @@ export class DomainResource implements Resource {
       await new Promise((r) => setTimeout(r, 250));
     }
     if (await hv.domainIsActive(ref)) {
-      this.ctx.log.info({ domain: this.name, timeoutMs: shutdownTimeoutMs }, "guest did not shut down in time; forcing it off");
+      this.ctx.log.info(
+        { domain: this.name, timeoutMs: shutdownTimeoutMs },
+        "guest did not shut down in time; forcing it off",
+      );
       await hv.destroyDomain(ref);
     }
   }
@@ -320,14 +364,20 @@ export class DomainResource implements Resource {
   }
 
   /** pool/volume → path and format; a missing disk volume is an error, a missing cdrom one too. */
-  private async resolve(items: { pool: string; volume: string }[], disks: boolean): Promise<Map<PoolVolumeKey, VolumeRef>> {
+  private async resolve(
+    items: { pool: string; volume: string }[],
+    disks: boolean,
+  ): Promise<Map<PoolVolumeKey, VolumeRef>> {
     const out = new Map<PoolVolumeKey, VolumeRef>();
     for (const d of items) {
       const key = `${d.pool}/${d.volume}`;
       if (out.has(key)) continue;
       const vol = await orNull(this.ctx.hv.volume(d.pool, d.volume));
       if (!vol) {
-        throw new VirtfleetError("VOLUME_MISSING", `domain ${this.name}: ${disks ? "disk" : "cdrom"} volume ${key} does not exist (declare it in a policy)`);
+        throw new VirtfleetError(
+          "VOLUME_MISSING",
+          `domain ${this.name}: ${disks ? "disk" : "cdrom"} volume ${key} does not exist (declare it in a policy)`,
+        );
       }
       const parsed = parseVolumeXml(await this.ctx.hv.volumeXml(vol));
       const format = parsed.format === "qcow2" ? "qcow2" : "raw";

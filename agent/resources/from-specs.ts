@@ -85,12 +85,20 @@ function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFacto
 }
 
 /** The seed resource of `d`, or null without cloudInit (or when removing a domain whose seed has no pool). */
-function seedFor(d: DomainSpec, policy: string, base: string[], declaredVolumes: ReadonlySet<string>, o: ResourceFactoryOptions): CloudInitSeedResource | null {
+function seedFor(
+  d: DomainSpec,
+  policy: string,
+  base: string[],
+  declaredVolumes: ReadonlySet<string>,
+  o: ResourceFactoryOptions,
+): CloudInitSeedResource | null {
   if (!d.cloudInit) return null;
   if (seedPoolOf(d) === null && d.state === "absent") return null;
   const seed = new CloudInitSeedResource(d, policy, base, o.ctx);
   if (declaredVolumes.has(seed.name)) {
-    throw new ValidationError(`domain ${d.name}: its cloud-init seed ${seed.name} is also declared as a volume; rename that volume`);
+    throw new ValidationError(
+      `domain ${d.name}: its cloud-init seed ${seed.name} is also declared as a volume; rename that volume`,
+    );
   }
   return seed;
 }

@@ -3,7 +3,16 @@ import { ValidationError, VirtfleetError } from "../../common/errors.js";
 import type { HostPrereqSpec } from "../../common/resource-specs.js";
 import type { CheckResult, FieldChange, Resource } from "../engine/index.js";
 import { parseMeminfo } from "../facts/index.js";
-import { kvmUsable, moduleLoaded, normaliseSysctl, readProcFile, readSysctl, REAL_HOST, writeSysctl, type HostEnvironment } from "./host-environment.js";
+import {
+  kvmUsable,
+  moduleLoaded,
+  normaliseSysctl,
+  readProcFile,
+  readSysctl,
+  REAL_HOST,
+  writeSysctl,
+  type HostEnvironment,
+} from "./host-environment.js";
 import { assertValidSpec } from "./spec-guard.js";
 
 const SYSCTL_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
@@ -34,7 +43,8 @@ export class HostResource implements Resource {
     private readonly env: HostEnvironment = REAL_HOST,
   ) {
     for (const k of Object.keys(spec.sysctl)) {
-      if (!SYSCTL_KEY.test(k) || k.includes("..")) throw new ValidationError(`host.sysctl: "${k}" is not a sysctl key (e.g. net.ipv4.ip_forward)`);
+      if (!SYSCTL_KEY.test(k) || k.includes(".."))
+        throw new ValidationError(`host.sysctl: "${k}" is not a sysctl key (e.g. net.ipv4.ip_forward)`);
     }
     for (const m of spec.kernelModules) {
       if (!MODULE_NAME.test(m)) throw new ValidationError(`host.kernelModules: "${m}" is not a module name`);
@@ -51,7 +61,11 @@ export class HostResource implements Resource {
         try {
           await this.env.modprobe(m);
         } catch (err) {
-          throw new VirtfleetError("HOST_MODULE", `kernel module ${m} is not loaded and modprobe failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+          throw new VirtfleetError(
+            "HOST_MODULE",
+            `kernel module ${m} is not loaded and modprobe failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
+            { cause: err },
+          );
         }
       }
       changes.push({ field: `kernelModules.${m}`, from: "not loaded", to: "loaded", disruption: "live" });
@@ -59,13 +73,19 @@ export class HostResource implements Resource {
     for (const [key, raw] of Object.entries(this.spec.sysctl).sort()) {
       const want = normaliseSysctl(raw);
       const have = await readSysctl(this.env, key);
-      if (have === null) throw new VirtfleetError("HOST_SYSCTL", `sysctl ${key} does not exist on this host (no ${key.replace(/\./g, "/")} under /proc/sys)`);
+      if (have === null)
+        throw new VirtfleetError(
+          "HOST_SYSCTL",
+          `sysctl ${key} does not exist on this host (no ${key.replace(/\./g, "/")} under /proc/sys)`,
+        );
       if (have === want) continue;
       if (apply) {
         try {
           await writeSysctl(this.env, key, want);
         } catch (err) {
-          throw new VirtfleetError("HOST_SYSCTL", `cannot set sysctl ${key}=${want}: ${(err as Error).message}`, { cause: err });
+          throw new VirtfleetError("HOST_SYSCTL", `cannot set sysctl ${key}=${want}: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       }
       changes.push({ field: `sysctl.${key}`, from: have, to: want, disruption: "live" });

@@ -19,4 +19,11 @@ export {
   type SeedContent,
   type SeedFileState,
 } from "./cloud-init/index.js";
-export { type ProgressEvent, type ProgressReporter, redactUrl, ChecksumMismatchError, ImageMismatchError, SourceFetchError } from "./volume-import/index.js";
+export {
+  type ProgressEvent,
+  type ProgressReporter,
+  redactUrl,
+  ChecksumMismatchError,
+  ImageMismatchError,
+  SourceFetchError,
+} from "./volume-import/index.js";

@@ -68,7 +68,9 @@ export class NetworkResource implements Resource {
         await hv.undefineNetwork(ref);
         active = false;
       }
-      const defined = await hv.defineNetwork(buildNetworkXml(this.spec, { uuid: recreate ? undefined : (actual.uuid ?? undefined) }));
+      const defined = await hv.defineNetwork(
+        buildNetworkXml(this.spec, { uuid: recreate ? undefined : (actual.uuid ?? undefined) }),
+      );
       if (active) {
         for (const c of config.filter((x) => x.disruption === "live" && x.field.startsWith("ipv4.dhcp.hosts["))) {
           await this.updateDhcpHostLive(c);
@@ -80,13 +82,16 @@ export class NetworkResource implements Resource {
             await hv.startNetwork(defined);
           } else {
             pendingRestart = true;
-            notes.push(`network ${this.spec.name} keeps its old configuration until restarted; not restarted because running guests use it: ${users.join(", ")}`);
+            notes.push(
+              `network ${this.spec.name} keeps its old configuration until restarted; not restarted because running guests use it: ${users.join(", ")}`,
+            );
           }
         }
       }
     } else if (wasActive && config.length === 0) {
       pendingRestart = await this.liveDiffers();
-      if (pendingRestart) notes.push(`the running network ${this.spec.name} still has an older configuration (restart pending)`);
+      if (pendingRestart)
+        notes.push(`the running network ${this.spec.name} still has an older configuration (restart pending)`);
     }
 
     const autostart = await hv.networkAutostart(this.spec.name);
@@ -95,7 +100,13 @@ export class NetworkResource implements Resource {
       if (apply) await hv.setNetworkAutostart(this.spec.name, this.spec.autostart);
     }
     const wantActive = this.spec.state === "active";
-    if (wasActive !== wantActive) changes.push({ field: "state", from: wasActive ? "active" : "inactive", to: this.spec.state, disruption: "live" });
+    if (wasActive !== wantActive)
+      changes.push({
+        field: "state",
+        from: wasActive ? "active" : "inactive",
+        to: this.spec.state,
+        disruption: "live",
+      });
     if (apply && active !== wantActive) {
       if (wantActive) await hv.startNetwork(this.spec.name);
       else await hv.destroyNetwork(this.spec.name);
@@ -108,7 +119,13 @@ export class NetworkResource implements Resource {
     const host = (c.to ?? c.from) as { mac: string; ip: string; name: string | null };
     const xml = buildDhcpHostXml(host, `network ${this.spec.name}: ${c.field}`);
     const command = c.to === null ? "DELETE" : c.from === null ? "ADD_LAST" : "MODIFY";
-    await this.ctx.hv.updateNetwork(this.spec.name, { command, section: "IP_DHCP_HOST", xml, live: true, config: false });
+    await this.ctx.hv.updateNetwork(this.spec.name, {
+      command,
+      section: "IP_DHCP_HOST",
+      xml,
+      live: true,
+      config: false,
+    });
   }
 
   /** Names of running guests with an interface on this network. */

@@ -81,7 +81,12 @@ export class PoolResource implements Resource {
     }
     const wantActive = this.spec.state === "active";
     if (wasActive !== wantActive) {
-      changes.push({ field: "state", from: wasActive ? "active" : "inactive", to: this.spec.state, disruption: "live" });
+      changes.push({
+        field: "state",
+        from: wasActive ? "active" : "inactive",
+        to: this.spec.state,
+        disruption: "live",
+      });
     }
     if (apply && active !== wantActive) {
       if (wantActive) await hv.startPool(current);

@@ -52,12 +52,24 @@ export class VolumeResource implements Resource {
     const pool = await orNull(hv.pool(this.spec.pool));
     if (!pool) {
       if (this.removing) return { changes: [] };
-      if (apply) throw new VirtfleetError("POOL_MISSING", `pool ${this.spec.pool} does not exist; declare it in a policy or create it first`);
+      if (apply)
+        throw new VirtfleetError(
+          "POOL_MISSING",
+          `pool ${this.spec.pool} does not exist; declare it in a policy or create it first`,
+        );
       return { changes: [{ field: "state", from: "absent", to: "present", disruption: "live" }] };
     }
     if (!(await hv.poolIsActive(pool))) {
-      if (!apply) return { changes: this.removing ? [] : [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
-      throw new VirtfleetError("POOL_INACTIVE", `pool ${this.spec.pool} is not active, so its volumes cannot be read or changed; set the pool's state to active`);
+      if (!apply)
+        return {
+          changes: this.removing
+            ? []
+            : [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }],
+        };
+      throw new VirtfleetError(
+        "POOL_INACTIVE",
+        `pool ${this.spec.pool} is not active, so its volumes cannot be read or changed; set the pool's state to active`,
+      );
     }
     const vol = await orNull(hv.volume(pool, this.spec.name));
     if (this.removing) {
@@ -72,7 +84,10 @@ export class VolumeResource implements Resource {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: "present", disruption: "live" }];
       if (apply) {
         if (this.spec.backingVolume && !backing) {
-          throw new VirtfleetError("BACKING_MISSING", `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`);
+          throw new VirtfleetError(
+            "BACKING_MISSING",
+            `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`,
+          );
         }
         await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
       }
@@ -82,7 +97,11 @@ export class VolumeResource implements Resource {
     return this.compare(vol, apply, backing);
   }
 
-  private async compare(vol: VolumeRef, apply: boolean, backing: { backingPath: string; backingFormat: string } | null): Promise<CheckResult> {
+  private async compare(
+    vol: VolumeRef,
+    apply: boolean,
+    backing: { backingPath: string; backingFormat: string } | null,
+  ): Promise<CheckResult> {
     const { hv } = this.ctx;
     const actual = parseVolumeXml(await hv.volumeXml(vol));
     const changes = diffVolume(this.spec, actual, backing ?? {});
@@ -110,10 +129,14 @@ export class VolumeResource implements Resource {
       { field: "source", from: null, to: shown, disruption: "live" },
     ];
     if (!apply) return { changes };
-    if (this.spec.backingVolume !== null) throw new ValidationError(`volume ${this.name}: source and backingVolume exclude each other`);
+    if (this.spec.backingVolume !== null)
+      throw new ValidationError(`volume ${this.name}: source and backingVolume exclude each other`);
     const parsed = parsePoolXml(await hv.poolXml(pool));
     if (parsed.type !== "dir" || !parsed.path) {
-      throw new VirtfleetError("IMPORT_UNSUPPORTED", `volume ${this.name}: importing from a source needs a dir pool; pool ${this.spec.pool} is of type ${parsed.type}`);
+      throw new VirtfleetError(
+        "IMPORT_UNSUPPORTED",
+        `volume ${this.name}: importing from a source needs a dir pool; pool ${this.spec.pool} is of type ${parsed.type}`,
+      );
     }
     // Published by an interrupted run (verified) but not yet listed by libvirt.
     if (await fileExists(join(parsed.path, this.spec.name))) {

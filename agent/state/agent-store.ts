@@ -33,7 +33,9 @@ export class AgentStore {
       "SELECT last_agent_seq, last_controller_seq FROM link_state WHERE id = 1",
     );
     this.writeAgentSeq = db.prepare("UPDATE link_state SET last_agent_seq = ? WHERE id = 1 AND last_agent_seq < ?");
-    this.writeControllerSeq = db.prepare("UPDATE link_state SET last_controller_seq = ? WHERE id = 1 AND last_controller_seq < ?");
+    this.writeControllerSeq = db.prepare(
+      "UPDATE link_state SET last_controller_seq = ? WHERE id = 1 AND last_controller_seq < ?",
+    );
     this.bundles = new BundleCache(db);
     this.outbox = new Outbox(db, o.outboxLimits, o.now);
     this.docs = new StateDocs(db);

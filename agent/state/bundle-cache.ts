@@ -31,7 +31,9 @@ export class BundleCache {
 
   load(): CachedBundle | null {
     const r = this.read.get();
-    return r ? { revision: r.revision, generation: r.generation, bundleJson: r.bundle_json, savedAt: r.saved_at } : null;
+    return r
+      ? { revision: r.revision, generation: r.generation, bundleJson: r.bundle_json, savedAt: r.saved_at }
+      : null;
   }
 }
 

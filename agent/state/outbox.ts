@@ -89,13 +89,17 @@ export class Outbox {
     this.bumpSeq = db.prepare<[], { last_event_seq: number }>(
       "UPDATE outbox_state SET last_event_seq = last_event_seq + 1 WHERE id = 1 RETURNING last_event_seq",
     );
-    this.readState = db.prepare<[], { last_event_seq: number; compacted: number }>("SELECT last_event_seq, compacted FROM outbox_state WHERE id = 1");
+    this.readState = db.prepare<[], { last_event_seq: number; compacted: number }>(
+      "SELECT last_event_seq, compacted FROM outbox_state WHERE id = 1",
+    );
     this.addCompacted = db.prepare("UPDATE outbox_state SET compacted = compacted + ? WHERE id = 1");
     this.selectPending = db.prepare<[number, number], Row>(
       "SELECT event_seq, type, payload_json, created_at, drift_id, resolved FROM outbox WHERE event_seq > ? ORDER BY event_seq LIMIT ?",
     );
     this.deleteUpTo = db.prepare("DELETE FROM outbox WHERE event_seq <= ?");
-    this.totals = db.prepare<[], { n: number; bytes: number | null }>("SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM outbox");
+    this.totals = db.prepare<[], { n: number; bytes: number | null }>(
+      "SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM outbox",
+    );
   }
 
   /** Stores `e` durably; returns its event_seq and how many older entries compaction dropped. */

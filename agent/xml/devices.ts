@@ -21,19 +21,38 @@ export function buildInterfaceDeviceXml(spec: DomainSpec, index: number): string
 }
 
 /** `<disk>` of the spec's disk `index`, with the target name the builder gives it. */
-export function buildDiskDeviceXml(spec: DomainSpec, index: number, ctx: Pick<DomainBuildContext, "diskPaths">): string {
+export function buildDiskDeviceXml(
+  spec: DomainSpec,
+  index: number,
+  ctx: Pick<DomainBuildContext, "diskPaths">,
+): string {
   const d = spec.disks[index];
   if (d === undefined) throw new ValidationError(`domain ${spec.name}: no disks[${index}]`);
   const target = targetNames(spec).disks[index]!;
-  return buildXml("disk", diskNode(d, target, { ...ctx, domainType: "kvm", specHash: "" }, `domain ${spec.name}: disks[${index}]`));
+  return buildXml(
+    "disk",
+    diskNode(d, target, { ...ctx, domainType: "kvm", specHash: "" }, `domain ${spec.name}: disks[${index}]`),
+  );
 }
 
 /** `<disk device='cdrom'>` of the spec's cdrom `index` (for update-device: a new medium). */
-export function buildCdromDeviceXml(spec: DomainSpec, index: number, ctx: Pick<DomainBuildContext, "cdromPaths">): string {
+export function buildCdromDeviceXml(
+  spec: DomainSpec,
+  index: number,
+  ctx: Pick<DomainBuildContext, "cdromPaths">,
+): string {
   const c = spec.cdroms[index];
   if (c === undefined) throw new ValidationError(`domain ${spec.name}: no cdroms[${index}]`);
   const target = targetNames(spec).cdroms[index]!;
-  return buildXml("disk", cdromNode(c, target, { ...ctx, diskPaths: new Map(), domainType: "kvm", specHash: "" }, `domain ${spec.name}: cdroms[${index}]`));
+  return buildXml(
+    "disk",
+    cdromNode(
+      c,
+      target,
+      { ...ctx, diskPaths: new Map(), domainType: "kvm", specHash: "" },
+      `domain ${spec.name}: cdroms[${index}]`,
+    ),
+  );
 }
 
 /** Minimal `<interface>` naming a NIC by MAC, enough for libvirt to find it to detach. */

@@ -38,7 +38,10 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
 
   const cpu: XmlNode = { "@_mode": xmlChoice(spec.cpu, ["host-model", "host-passthrough"], `${where}: cpu`) };
   if (ctx.cpuDisabledFeatures?.length) {
-    cpu.feature = ctx.cpuDisabledFeatures.map((f) => ({ "@_policy": "disable", "@_name": xmlString(f, `${where}: cpu feature`) }));
+    cpu.feature = ctx.cpuDisabledFeatures.map((f) => ({
+      "@_policy": "disable",
+      "@_name": xmlString(f, `${where}: cpu feature`),
+    }));
   }
 
   const names = targetNames(spec);
@@ -48,7 +51,8 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
     ...spec.cdroms.map((c, i) => cdromNode(c, names.cdroms[i]!, ctx, `${where}: cdroms[${i}]`)),
   ];
   if (disks.length) devices.disk = disks;
-  if (spec.interfaces.length) devices.interface = spec.interfaces.map((n, i) => interfaceNode(n, `${where}: interfaces[${i}]`));
+  if (spec.interfaces.length)
+    devices.interface = spec.interfaces.map((n, i) => interfaceNode(n, `${where}: interfaces[${i}]`));
   devices.serial = { "@_type": "pty" };
   devices.console = { "@_type": "pty" };
   if (graphics === "vnc") {
@@ -61,7 +65,10 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
     };
   }
 
-  const domain: XmlNode = { "@_type": xmlString(ctx.domainType, `${where}: domainType`), name: xmlString(spec.name, `${where}: name`) };
+  const domain: XmlNode = {
+    "@_type": xmlString(ctx.domainType, `${where}: domainType`),
+    name: xmlString(spec.name, `${where}: name`),
+  };
   if (uuid !== undefined) domain.uuid = uuid;
   domain.metadata = metadataNode(ctx.specHash, ctx.policy);
   const kib = bytesToKiB(spec.memoryBytes);
@@ -78,7 +85,10 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
 export function diskNode(d: DiskSpec, target: string, ctx: DomainBuildContext, where: string): XmlNode {
   const key = `${d.pool}/${d.volume}`;
   const ref = ctx.diskPaths.get(key);
-  if (ref === undefined) throw new ValidationError(`${where}: volume ${key} is not resolved (diskPaths has no entry); create or look up the volume first`);
+  if (ref === undefined)
+    throw new ValidationError(
+      `${where}: volume ${key} is not resolved (diskPaths has no entry); create or look up the volume first`,
+    );
   return {
     "@_type": "volume",
     "@_device": "disk",
@@ -111,7 +121,8 @@ export function cdromNode(c: CdromSpec, target: string, ctx: DomainBuildContext,
 }
 
 export function interfaceNode(n: InterfaceSpec, where: string): XmlNode {
-  if (!MAC_RE.test(n.mac)) throw new ValidationError(`${where}: mac ${JSON.stringify(n.mac)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  if (!MAC_RE.test(n.mac))
+    throw new ValidationError(`${where}: mac ${JSON.stringify(n.mac)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   return {
     "@_type": "network",
     mac: { "@_address": n.mac.toLowerCase() },

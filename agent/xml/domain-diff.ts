@@ -26,7 +26,15 @@
 import type { CdromSpec, DiskSpec, DomainSpec, InterfaceSpec } from "../../common/resource-specs.js";
 import { machineMatches } from "./machine.js";
 import { targetNames } from "./names.js";
-import type { Disruption, FieldChange, ParsedDisk, ParsedDomain, ParsedInterface, PoolVolumeKey, VolumeRef } from "./types.js";
+import type {
+  Disruption,
+  FieldChange,
+  ParsedDisk,
+  ParsedDomain,
+  ParsedInterface,
+  PoolVolumeKey,
+  VolumeRef,
+} from "./types.js";
 import { bytesToKiB } from "./units.js";
 
 export interface DomainDiffOptions {
@@ -43,20 +51,35 @@ export interface DomainDiffOptions {
   diskPaths?: Map<PoolVolumeKey, VolumeRef>;
 }
 
-export function diffDomain(desired: DomainSpec, actual: ParsedDomain, running: boolean, opts: DomainDiffOptions = {}): FieldChange[] {
+export function diffDomain(
+  desired: DomainSpec,
+  actual: ParsedDomain,
+  running: boolean,
+  opts: DomainDiffOptions = {},
+): FieldChange[] {
   const out: FieldChange[] = [];
   const add = (field: string, from: unknown, to: unknown, runningDisruption: Disruption) =>
     out.push({ field, from, to, disruption: running || runningDisruption === "recreate" ? runningDisruption : "live" });
 
-  if (opts.uuid !== undefined && actual.uuid !== null && actual.uuid !== opts.uuid.toLowerCase()) add("uuid", actual.uuid, opts.uuid.toLowerCase(), "recreate");
-  if (opts.domainType !== undefined && actual.domainType !== opts.domainType) add("domainType", actual.domainType, opts.domainType, "restart");
+  if (opts.uuid !== undefined && actual.uuid !== null && actual.uuid !== opts.uuid.toLowerCase())
+    add("uuid", actual.uuid, opts.uuid.toLowerCase(), "recreate");
+  if (opts.domainType !== undefined && actual.domainType !== opts.domainType)
+    add("domainType", actual.domainType, opts.domainType, "restart");
 
   if (actual.vcpus !== desired.vcpus || actual.maxVcpus !== desired.vcpus) {
-    add("vcpus", actual.vcpus === actual.maxVcpus ? actual.vcpus : { current: actual.vcpus, max: actual.maxVcpus }, desired.vcpus, "restart");
+    add(
+      "vcpus",
+      actual.vcpus === actual.maxVcpus ? actual.vcpus : { current: actual.vcpus, max: actual.maxVcpus },
+      desired.vcpus,
+      "restart",
+    );
   }
   const wantMem = bytesToKiB(desired.memoryBytes) * 1024;
   if (actual.memoryBytes !== wantMem || actual.currentMemoryBytes !== wantMem) {
-    const from = actual.memoryBytes === actual.currentMemoryBytes ? actual.memoryBytes : { max: actual.memoryBytes, current: actual.currentMemoryBytes };
+    const from =
+      actual.memoryBytes === actual.currentMemoryBytes
+        ? actual.memoryBytes
+        : { max: actual.memoryBytes, current: actual.currentMemoryBytes };
     add("memory", from, desired.memoryBytes, "restart");
   }
   if (actual.cpu !== desired.cpu) add("cpu", actual.cpu, desired.cpu, "restart");
@@ -70,7 +93,8 @@ export function diffDomain(desired: DomainSpec, actual: ParsedDomain, running: b
   const gotGraphics = describeGraphics(actual);
   if (gotGraphics !== desired.graphics) add("graphics", gotGraphics, desired.graphics, "restart");
 
-  if (opts.specHash !== undefined && actual.specHash !== opts.specHash) add("metadata.specHash", actual.specHash, opts.specHash, "live");
+  if (opts.specHash !== undefined && actual.specHash !== opts.specHash)
+    add("metadata.specHash", actual.specHash, opts.specHash, "live");
   return out;
 }
 
@@ -83,25 +107,31 @@ function diffDisks(want: DiskSpec[], targets: string[], have: ParsedDisk[], opts
     const to = { pool: d.pool, volume: d.volume, bus: d.bus };
     if (got === undefined) return add(`disks[${i}]`, null, to, d.bus === "virtio" ? "live" : "restart");
     const ref = opts.diskPaths?.get(`${d.pool}/${d.volume}`);
-    const sameSource = (got.pool === d.pool && got.volume === d.volume) || (got.path !== null && ref !== undefined && got.path === ref.path);
+    const sameSource =
+      (got.pool === d.pool && got.volume === d.volume) ||
+      (got.path !== null && ref !== undefined && got.path === ref.path);
     const sameFormat = ref === undefined || got.format === null || got.format === ref.format;
     if (!sameSource || got.bus !== d.bus || !sameFormat) add(`disks[${i}]`, describeDisk(got), to, "restart");
   });
   const wanted = new Set(targets);
   for (const got of have) {
-    if (!wanted.has(got.target)) add(`disks[${got.target}]`, describeDisk(got), null, got.bus === "virtio" ? "live" : "restart");
+    if (!wanted.has(got.target))
+      add(`disks[${got.target}]`, describeDisk(got), null, got.bus === "virtio" ? "live" : "restart");
   }
 }
 
 function diffCdroms(want: CdromSpec[], have: ParsedDisk[], add: Add): void {
   // By position in target order: cdroms come after the sata/scsi disks in the shared
   // `sd` namespace, so adding or removing such a disk shifts every cdrom's target.
-  const sorted = [...have].sort((a, b) => a.target.length - b.target.length || (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  const sorted = [...have].sort(
+    (a, b) => a.target.length - b.target.length || (a.target < b.target ? -1 : a.target > b.target ? 1 : 0),
+  );
   want.forEach((c, i) => {
     const got = sorted[i];
     const to = "path" in c ? { path: c.path } : { pool: c.pool, volume: c.volume };
     if (got === undefined) return add(`cdroms[${i}]`, null, to, "restart");
-    const same = "path" in c ? got.path === c.path && got.pool === null : got.pool === c.pool && got.volume === c.volume;
+    const same =
+      "path" in c ? got.path === c.path && got.pool === null : got.pool === c.pool && got.volume === c.volume;
     if (!same) add(`cdroms[${i}]`, describeDisk(got), to, "live");
   });
   for (const got of sorted.slice(want.length)) add(`cdroms[${got.target}]`, describeDisk(got), null, "restart");
@@ -116,17 +146,24 @@ function diffInterfaces(want: InterfaceSpec[], have: ParsedInterface[], add: Add
     const got = byMac.get(mac);
     if (got === undefined) return add(`interfaces[${i}]`, null, { network: n.network, model: n.model, mac }, "live");
     if (got.type !== "network" || got.network !== n.network) {
-      add(`interfaces[${i}].network`, got.type === "network" ? got.network : `${got.type}:${got.network ?? ""}`, n.network, "restart");
+      add(
+        `interfaces[${i}].network`,
+        got.type === "network" ? got.network : `${got.type}:${got.network ?? ""}`,
+        n.network,
+        "restart",
+      );
     }
     if (got.model !== n.model) add(`interfaces[${i}].model`, got.model, n.model, "restart");
   });
   for (const got of have) {
-    if (!wanted.has(got.mac)) add(`interfaces[${got.mac}]`, { network: got.network, model: got.model, mac: got.mac }, null, "live");
+    if (!wanted.has(got.mac))
+      add(`interfaces[${got.mac}]`, { network: got.network, model: got.model, mac: got.mac }, null, "live");
   }
 }
 
 function describeDisk(d: ParsedDisk): Record<string, string> {
-  const out: Record<string, string> = d.pool !== null || d.volume !== null ? { pool: d.pool ?? "", volume: d.volume ?? "" } : { path: d.path ?? "" };
+  const out: Record<string, string> =
+    d.pool !== null || d.volume !== null ? { pool: d.pool ?? "", volume: d.volume ?? "" } : { path: d.path ?? "" };
   if (d.bus) out.bus = d.bus;
   return out;
 }

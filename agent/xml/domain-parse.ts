@@ -48,7 +48,9 @@ export function parseDomainXml(xml: string): ParsedDomain {
     memoryBytes,
     currentMemoryBytes,
     cpu: cpuNode ? (attr(cpuNode, "mode") ?? "custom") : null,
-    cpuDisabledFeatures: children(cpuNode, "feature").filter((f) => attr(f, "policy") === "disable").map((f) => attr(f, "name") ?? ""),
+    cpuDisabledFeatures: children(cpuNode, "feature")
+      .filter((f) => attr(f, "policy") === "disable")
+      .map((f) => attr(f, "name") ?? ""),
     machine: attr(osType, "machine"),
     disks,
     cdroms,

@@ -30,4 +30,10 @@ export { diffPool, diffVolume, effectiveCapacity } from "./storage-diff.js";
 export { parseVirtfleetMetadata, buildMetadataElementXml, VIRTFLEET_XMLNS, VIRTFLEET_PREFIX } from "./metadata.js";
 export { machineMatches } from "./machine.js";
 export { targetNames } from "./names.js";
-export { buildInterfaceDeviceXml, buildDiskDeviceXml, buildCdromDeviceXml, interfaceDetachXml, diskDetachXml } from "./devices.js";
+export {
+  buildInterfaceDeviceXml,
+  buildDiskDeviceXml,
+  buildCdromDeviceXml,
+  interfaceDetachXml,
+  diskDetachXml,
+} from "./devices.js";

@@ -27,8 +27,12 @@ export function buildNetworkXml(spec: NetworkSpec, ctx: { uuid?: string } = {}):
     case "isolated":
       break;
     case "bridge":
-      if (spec.bridge === null) throw new ValidationError(`${where}: mode bridge needs the name of an existing host bridge`);
-      if (spec.ipv4 !== null) throw new ValidationError(`${where}: mode bridge cannot have ipv4 (the host bridge's own network serves the guests)`);
+      if (spec.bridge === null)
+        throw new ValidationError(`${where}: mode bridge needs the name of an existing host bridge`);
+      if (spec.ipv4 !== null)
+        throw new ValidationError(
+          `${where}: mode bridge cannot have ipv4 (the host bridge's own network serves the guests)`,
+        );
       net.forward = { "@_mode": "bridge" };
       break;
     default:
@@ -43,16 +47,23 @@ export function buildNetworkXml(spec: NetworkSpec, ctx: { uuid?: string } = {}):
     net.bridge = bridge;
   }
   if (spec.mtu !== null) {
-    if (!Number.isSafeInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535) throw new ValidationError(`${where}: mtu must be 68..65535, got ${spec.mtu}`);
+    if (!Number.isSafeInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)
+      throw new ValidationError(`${where}: mtu must be 68..65535, got ${spec.mtu}`);
     net.mtu = { "@_size": String(spec.mtu) };
   }
   if (spec.ipv4 !== null) {
     const { address, prefix, dhcp } = spec.ipv4;
     ipv4(address, `${where}: ipv4.address`);
-    if (!Number.isSafeInteger(prefix) || prefix < 0 || prefix > 32) throw new ValidationError(`${where}: ipv4.prefix must be 0..32, got ${prefix}`);
+    if (!Number.isSafeInteger(prefix) || prefix < 0 || prefix > 32)
+      throw new ValidationError(`${where}: ipv4.prefix must be 0..32, got ${prefix}`);
     const ip: XmlNode = { "@_address": address, "@_prefix": String(prefix) };
     if (dhcp !== null) {
-      const d: XmlNode = { range: { "@_start": ipv4(dhcp.start, `${where}: ipv4.dhcp.start`), "@_end": ipv4(dhcp.end, `${where}: ipv4.dhcp.end`) } };
+      const d: XmlNode = {
+        range: {
+          "@_start": ipv4(dhcp.start, `${where}: ipv4.dhcp.start`),
+          "@_end": ipv4(dhcp.end, `${where}: ipv4.dhcp.end`),
+        },
+      };
       if (dhcp.hosts.length) {
         d.host = dhcp.hosts.map((h, i) => dhcpHostNode(h, `${where}: ipv4.dhcp.hosts[${i}]`));
       }

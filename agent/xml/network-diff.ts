@@ -16,14 +16,21 @@
 import type { NetworkSpec } from "../../common/resource-specs.js";
 import type { Disruption, FieldChange, ParsedNetwork } from "./types.js";
 
-export function diffNetwork(desired: NetworkSpec, actual: ParsedNetwork, active: boolean, opts: { uuid?: string } = {}): FieldChange[] {
+export function diffNetwork(
+  desired: NetworkSpec,
+  actual: ParsedNetwork,
+  active: boolean,
+  opts: { uuid?: string } = {},
+): FieldChange[] {
   const out: FieldChange[] = [];
   const add = (field: string, from: unknown, to: unknown, d: Disruption) =>
     out.push({ field, from, to, disruption: active || d === "recreate" ? d : "live" });
 
-  if (opts.uuid !== undefined && actual.uuid !== null && actual.uuid !== opts.uuid.toLowerCase()) add("uuid", actual.uuid, opts.uuid.toLowerCase(), "recreate");
+  if (opts.uuid !== undefined && actual.uuid !== null && actual.uuid !== opts.uuid.toLowerCase())
+    add("uuid", actual.uuid, opts.uuid.toLowerCase(), "recreate");
   if (actual.mode !== desired.mode) add("mode", actual.mode, desired.mode, "restart");
-  if (desired.bridge !== null && actual.bridge !== desired.bridge) add("bridge", actual.bridge, desired.bridge, "restart");
+  if (desired.bridge !== null && actual.bridge !== desired.bridge)
+    add("bridge", actual.bridge, desired.bridge, "restart");
   if (desired.mtu !== null && actual.mtu !== desired.mtu) add("mtu", actual.mtu, desired.mtu, "restart");
 
   const want = desired.ipv4;

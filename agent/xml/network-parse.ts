@@ -13,13 +13,20 @@ export function parseNetworkXml(xml: string): ParsedNetwork {
   const forward = child(n, "forward");
   const bridge = child(n, "bridge");
   const mtu = child(n, "mtu");
-  const ipEl = children(n, "ip").find((ip) => (attr(ip, "family") ?? "ipv4") === "ipv4" && attr(ip, "address") !== null);
+  const ipEl = children(n, "ip").find(
+    (ip) => (attr(ip, "family") ?? "ipv4") === "ipv4" && attr(ip, "address") !== null,
+  );
 
   let ipv4: ParsedNetwork["ipv4"] = null;
   if (ipEl) {
     const netmask = attr(ipEl, "netmask");
     const prefixAttr = attr(ipEl, "prefix");
-    const prefix = prefixAttr !== null ? toInt(prefixAttr, `network ${name} <ip prefix>`) : netmask !== null ? netmaskToPrefix(netmask) : 24;
+    const prefix =
+      prefixAttr !== null
+        ? toInt(prefixAttr, `network ${name} <ip prefix>`)
+        : netmask !== null
+          ? netmaskToPrefix(netmask)
+          : 24;
     const dhcpEl = child(ipEl, "dhcp");
     const range = child(dhcpEl, "range");
     ipv4 = {
@@ -29,7 +36,11 @@ export function parseNetworkXml(xml: string): ParsedNetwork {
         ? {
             start: attr(range, "start") ?? "",
             end: attr(range, "end") ?? "",
-            hosts: children(dhcpEl, "host").map((h) => ({ mac: (attr(h, "mac") ?? "").toLowerCase(), ip: attr(h, "ip") ?? "", name: attr(h, "name") })),
+            hosts: children(dhcpEl, "host").map((h) => ({
+              mac: (attr(h, "mac") ?? "").toLowerCase(),
+              ip: attr(h, "ip") ?? "",
+              name: attr(h, "name"),
+            })),
           }
         : null,
     };
@@ -49,6 +60,9 @@ export function parseNetworkXml(xml: string): ParsedNetwork {
 }
 
 function netmaskToPrefix(mask: string): number {
-  const bits = mask.split(".").map((o) => Number(o).toString(2).padStart(8, "0")).join("");
+  const bits = mask
+    .split(".")
+    .map((o) => Number(o).toString(2).padStart(8, "0"))
+    .join("");
   return bits.indexOf("0") === -1 ? 32 : bits.indexOf("0");
 }

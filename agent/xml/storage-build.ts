@@ -13,7 +13,8 @@ import { buildXml, xmlString, xmlUuid, type XmlNode } from "./xml-io.js";
 
 export function buildPoolXml(spec: PoolSpec, ctx: { uuid?: string } = {}): string {
   const where = `pool ${spec.name}`;
-  if (spec.type !== "dir") throw new ValidationError(`${where}: type ${JSON.stringify(spec.type)} is not supported (dir)`);
+  if (spec.type !== "dir")
+    throw new ValidationError(`${where}: type ${JSON.stringify(spec.type)} is not supported (dir)`);
   if (!isAbsolute(spec.path)) throw new ValidationError(`${where}: path ${JSON.stringify(spec.path)} must be absolute`);
   const pool: XmlNode = { "@_type": "dir", name: xmlString(spec.name, `${where}: name`) };
   if (ctx.uuid !== undefined) pool.uuid = xmlUuid(ctx.uuid, `${where}: uuid`);
@@ -33,17 +34,22 @@ export function buildVolumeXml(spec: VolumeSpec, ctx: VolumeBuildContext = {}): 
   if (spec.name.includes("/") || spec.name === "." || spec.name === ".." || spec.name === "") {
     throw new ValidationError(`${where}: name must be a plain file name (no "/", not "." or "..")`);
   }
-  if (!Number.isSafeInteger(spec.capacityBytes) || spec.capacityBytes <= 0) throw new ValidationError(`${where}: capacityBytes must be a positive integer, got ${spec.capacityBytes}`);
-  if (spec.format !== "qcow2" && spec.format !== "raw") throw new ValidationError(`${where}: format ${JSON.stringify(spec.format)} is not supported (qcow2, raw)`);
+  if (!Number.isSafeInteger(spec.capacityBytes) || spec.capacityBytes <= 0)
+    throw new ValidationError(`${where}: capacityBytes must be a positive integer, got ${spec.capacityBytes}`);
+  if (spec.format !== "qcow2" && spec.format !== "raw")
+    throw new ValidationError(`${where}: format ${JSON.stringify(spec.format)} is not supported (qcow2, raw)`);
   const vol: XmlNode = {
     name: xmlString(spec.name, `${where}: name`),
     capacity: { "@_unit": "bytes", "#text": String(spec.capacityBytes) },
     target: { format: { "@_type": spec.format } },
   };
   if (spec.backingVolume !== null) {
-    if (spec.format !== "qcow2") throw new ValidationError(`${where}: an overlay on ${spec.backingVolume} must be qcow2`);
+    if (spec.format !== "qcow2")
+      throw new ValidationError(`${where}: an overlay on ${spec.backingVolume} must be qcow2`);
     if (ctx.backingPath === undefined || ctx.backingFormat === undefined) {
-      throw new ValidationError(`${where}: backing volume ${spec.backingVolume} is not resolved (backingPath and backingFormat are required)`);
+      throw new ValidationError(
+        `${where}: backing volume ${spec.backingVolume} is not resolved (backingPath and backingFormat are required)`,
+      );
     }
     vol.backingStore = {
       path: xmlString(ctx.backingPath, `${where}: backingPath`),

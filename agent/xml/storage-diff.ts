@@ -24,8 +24,10 @@ export function diffPool(desired: PoolSpec, actual: ParsedPool, opts: { uuid?: s
   if (opts.uuid !== undefined && actual.uuid !== null && actual.uuid !== opts.uuid.toLowerCase()) {
     out.push({ field: "uuid", from: actual.uuid, to: opts.uuid.toLowerCase(), disruption: "recreate" });
   }
-  if (actual.type !== desired.type) out.push({ field: "type", from: actual.type, to: desired.type, disruption: "recreate" });
-  if (actual.path !== desired.path) out.push({ field: "path", from: actual.path, to: desired.path, disruption: "recreate" });
+  if (actual.type !== desired.type)
+    out.push({ field: "type", from: actual.type, to: desired.type, disruption: "recreate" });
+  if (actual.path !== desired.path)
+    out.push({ field: "path", from: actual.path, to: desired.path, disruption: "recreate" });
   return out;
 }
 
@@ -34,12 +36,25 @@ export function effectiveCapacity(format: string, capacityBytes: number): number
   return format === "qcow2" ? Math.ceil(capacityBytes / 512) * 512 : capacityBytes;
 }
 
-export function diffVolume(desired: VolumeSpec, actual: ParsedVolume, ctx: { backingPath?: string; backingFormat?: string } = {}): FieldChange[] {
+export function diffVolume(
+  desired: VolumeSpec,
+  actual: ParsedVolume,
+  ctx: { backingPath?: string; backingFormat?: string } = {},
+): FieldChange[] {
   const out: FieldChange[] = [];
   const want = effectiveCapacity(desired.format, desired.capacityBytes);
-  if (actual.capacityBytes < want) out.push({ field: "capacity", from: actual.capacityBytes, to: desired.capacityBytes, disruption: "live" });
-  else if (actual.capacityBytes > want) out.push({ field: "capacity", from: actual.capacityBytes, to: desired.capacityBytes, disruption: "recreate", destructive: true });
-  if (actual.format !== desired.format) out.push({ field: "format", from: actual.format, to: desired.format, disruption: "recreate", destructive: true });
+  if (actual.capacityBytes < want)
+    out.push({ field: "capacity", from: actual.capacityBytes, to: desired.capacityBytes, disruption: "live" });
+  else if (actual.capacityBytes > want)
+    out.push({
+      field: "capacity",
+      from: actual.capacityBytes,
+      to: desired.capacityBytes,
+      disruption: "recreate",
+      destructive: true,
+    });
+  if (actual.format !== desired.format)
+    out.push({ field: "format", from: actual.format, to: desired.format, disruption: "recreate", destructive: true });
 
   const fromBacking = actual.backingPath;
   let sameBacking: boolean;
@@ -47,9 +62,21 @@ export function diffVolume(desired: VolumeSpec, actual: ParsedVolume, ctx: { bac
   else if (fromBacking === null) sameBacking = false;
   else if (ctx.backingPath !== undefined) sameBacking = fromBacking === ctx.backingPath;
   else sameBacking = basename(fromBacking) === desired.backingVolume;
-  if (sameBacking && desired.backingVolume !== null && ctx.backingFormat !== undefined && actual.backingFormat !== ctx.backingFormat) sameBacking = false;
+  if (
+    sameBacking &&
+    desired.backingVolume !== null &&
+    ctx.backingFormat !== undefined &&
+    actual.backingFormat !== ctx.backingFormat
+  )
+    sameBacking = false;
   if (!sameBacking) {
-    out.push({ field: "backingVolume", from: fromBacking, to: ctx.backingPath ?? desired.backingVolume, disruption: "recreate", destructive: true });
+    out.push({
+      field: "backingVolume",
+      from: fromBacking,
+      to: ctx.backingPath ?? desired.backingVolume,
+      disruption: "recreate",
+      destructive: true,
+    });
   }
   return out;
 }

@@ -3,12 +3,24 @@ import { ProtocolError } from "../../common/errors.js";
 import { text, attr, toInt } from "./xml-io.js";
 
 const UNIT_BYTES: Record<string, number> = {
-  b: 1, byte: 1, bytes: 1,
-  kb: 1e3, k: 1024, kib: 1024,
-  mb: 1e6, m: 1024 ** 2, mib: 1024 ** 2,
-  gb: 1e9, g: 1024 ** 3, gib: 1024 ** 3,
-  tb: 1e12, t: 1024 ** 4, tib: 1024 ** 4,
-  pb: 1e15, p: 1024 ** 5, pib: 1024 ** 5,
+  b: 1,
+  byte: 1,
+  bytes: 1,
+  kb: 1e3,
+  k: 1024,
+  kib: 1024,
+  mb: 1e6,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1e9,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  tb: 1e12,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  pb: 1e15,
+  p: 1024 ** 5,
+  pib: 1024 ** 5,
 };
 
 /** Bytes of a scaled-integer element; `defaultUnit` applies when it has no `unit`. */

@@ -69,7 +69,8 @@ export function xmlString(value: string, field: string): string {
   if (typeof value !== "string") throw new ValidationError(`${field}: expected a string, got ${typeof value}`);
   const bad = controlCharProblem(value);
   if (bad) throw new ValidationError(`${field}: contains a character XML cannot carry verbatim: ${bad}`);
-  if (value !== value.trim()) throw new ValidationError(`${field}: must not start or end with white space (XML parsers trim it)`);
+  if (value !== value.trim())
+    throw new ValidationError(`${field}: must not start or end with white space (XML parsers trim it)`);
   return value;
 }
 
@@ -77,13 +78,15 @@ const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}
 
 /** A UUID (with or without dashes), lower-cased; throws ValidationError naming `field`. */
 export function xmlUuid(value: string, field: string): string {
-  if (typeof value !== "string" || !UUID_RE.test(value)) throw new ValidationError(`${field}: ${JSON.stringify(value)} is not a UUID`);
+  if (typeof value !== "string" || !UUID_RE.test(value))
+    throw new ValidationError(`${field}: ${JSON.stringify(value)} is not a UUID`);
   return value.toLowerCase();
 }
 
 /** `value` when it is one of `allowed`; throws ValidationError naming `field` (an enum never falls back to a default). */
 export function xmlChoice<T extends string>(value: string, allowed: readonly T[], field: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ValidationError(`${field}: ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ValidationError(`${field}: ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
   return value as T;
 }
 
@@ -93,7 +96,9 @@ export function children(node: unknown, name: string): XmlNode[] {
   const v = (node as XmlNode)[name];
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
-  return list.map((x) => (x !== null && typeof x === "object" ? (x as XmlNode) : { "#text": x === "" ? undefined : String(x) }));
+  return list.map((x) =>
+    x !== null && typeof x === "object" ? (x as XmlNode) : { "#text": x === "" ? undefined : String(x) },
+  );
 }
 
 /** First child element `name`, or undefined. */
@@ -119,7 +124,8 @@ export function attr(node: unknown, name: string): string | null {
 
 /** Parses a non-negative integer field; throws ProtocolError naming `what`. */
 export function toInt(value: string | null, what: string): number {
-  if (value === null || !/^\s*\d+\s*$/.test(value)) throw new ProtocolError(`XML from libvirt: ${what} is not an integer (${value ?? "missing"})`);
+  if (value === null || !/^\s*\d+\s*$/.test(value))
+    throw new ProtocolError(`XML from libvirt: ${what} is not an integer (${value ?? "missing"})`);
   const n = Number(value.trim());
   if (!Number.isSafeInteger(n)) throw new ProtocolError(`XML from libvirt: ${what} is too large (${value})`);
   return n;

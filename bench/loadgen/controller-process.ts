@@ -44,7 +44,10 @@ export class ControllerProcess {
       VIRTFLEET_BENCH_MEMORY_PROBE: this.memoryProbeFile,
       ...(this.mallocPreload ? { LD_PRELOAD: this.mallocPreload } : {}),
     };
-    const child = spawn(process.execPath, [...nodeArgs, ...probe, CLI, "controller", ...this.args], { stdio: ["ignore", "pipe", out], env });
+    const child = spawn(process.execPath, [...nodeArgs, ...probe, CLI, "controller", ...this.args], {
+      stdio: ["ignore", "pipe", out],
+      env,
+    });
     closeSync(out);
     this.child = child;
     child.stdout!.on("data", (d: Buffer) => {
@@ -52,7 +55,12 @@ export class ControllerProcess {
       if (this.listeningAt === 0 && stdout.includes("listening on")) this.listeningAt = Date.now();
     });
     this.listeningAt = 0;
-    await until("the controller to listen", () => (this.listeningAt > 0 ? true : child.exitCode !== null ? fail(this.logFile) : undefined), 120_000, 5);
+    await until(
+      "the controller to listen",
+      () => (this.listeningAt > 0 ? true : child.exitCode !== null ? fail(this.logFile) : undefined),
+      120_000,
+      5,
+    );
   }
 
   /** SIGTERM (graceful: Goodbye to every agent), waits for the exit. */

@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { openDatabase } from "../../common/index.js";
-import { CertificateAuthority, CertificateRegistry, CA_CERT_FILE, CA_DIR, CA_KEY_FILE } from "../../controller/pki/index.js";
+import {
+  CertificateAuthority,
+  CertificateRegistry,
+  CA_CERT_FILE,
+  CA_DIR,
+  CA_KEY_FILE,
+} from "../../controller/pki/index.js";
 import { CONTROLLER_DB_FILE, CONTROLLER_MIGRATIONS } from "../../controller/database/index.js";
 import { agentSubject, fingerprintOf, generateKeyPair, privateKeyToPem } from "../../common/pki/index.js";
 
@@ -46,7 +52,11 @@ export function simulatedHost(i: number): string {
  * in its registry (recordIdentities), so the controller trusts and knows them as if 10,000
  * agents had enrolled.
  */
-export async function prepareIdentities(cacheDir: string, n: number, progress: (done: number) => void = () => undefined): Promise<AgentIdentity[]> {
+export async function prepareIdentities(
+  cacheDir: string,
+  n: number,
+  progress: (done: number) => void = () => undefined,
+): Promise<AgentIdentity[]> {
   mkdirSync(cacheDir, { recursive: true });
   const ca = await CertificateAuthority.open(cacheDir);
   const file = identitiesFile(cacheDir);
@@ -54,7 +64,12 @@ export async function prepareIdentities(cacheDir: string, n: number, progress: (
   for (let i = have.length; i < n; i++) {
     const host = simulatedHost(i);
     const keys = await generateKeyPair();
-    const cert = await ca.issue({ subject: agentSubject(host), publicKey: keys.publicKey, ttlMs: TTL_MS, usage: "client" });
+    const cert = await ca.issue({
+      subject: agentSubject(host),
+      publicKey: keys.publicKey,
+      ttlMs: TTL_MS,
+      usage: "client",
+    });
     const id = { host, certPem: cert.toString("pem") + "\n", keyPem: await privateKeyToPem(keys.privateKey) };
     appendFileSync(file, JSON.stringify(id) + "\n");
     have.push(id);

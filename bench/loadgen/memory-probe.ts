@@ -25,8 +25,18 @@ const out = process.env.VIRTFLEET_BENCH_MEMORY_PROBE;
 function sample(): MemorySample {
   const m = process.memoryUsage();
   const anonBytes = sampleProc(process.pid).rssAnonKb * 1024;
-  const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { sizeBytes: s.space_size, usedBytes: s.space_used_size }]));
-  return { rssBytes: m.rss, anonBytes, heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external), heapSpaces };
+  const heapSpaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [s.space_name, { sizeBytes: s.space_size, usedBytes: s.space_used_size }]),
+  );
+  return {
+    rssBytes: m.rss,
+    anonBytes,
+    heapTotalBytes: m.heapTotal,
+    heapUsedBytes: m.heapUsed,
+    externalBytes: m.external,
+    nativeBytes: Math.max(0, anonBytes - m.heapTotal - m.external),
+    heapSpaces,
+  };
 }
 
 if (out) {

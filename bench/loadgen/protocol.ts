@@ -20,9 +20,12 @@ export type ToWorker =
   | { type: "stop" };
 
 /** A worker's counters (pushed every STATS_EVERY_MS): its agents' AgentStats with the maps as records. */
-export type WorkerStats = { type: "stats"; agents: number; ready: boolean; rssBytes: number } & Omit<AgentStats, "failuresByReason" | "bundles"> & {
-  failuresByReason: Record<string, number>;
-  bundles: Record<string, { count: number; lastAt: number }>;
-};
+export type WorkerStats = { type: "stats"; agents: number; ready: boolean; rssBytes: number } & Omit<
+  AgentStats,
+  "failuresByReason" | "bundles"
+> & {
+    failuresByReason: Record<string, number>;
+    bundles: Record<string, { count: number; lastAt: number }>;
+  };
 
 export const STATS_EVERY_MS = 100;

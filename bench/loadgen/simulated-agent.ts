@@ -39,7 +39,20 @@ export interface AgentStats {
 }
 
 export function newStats(): AgentStats {
-  return { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: new Map(), lastWelcomeAt: 0, bundles: new Map(), plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0 };
+  return {
+    connected: 0,
+    attempts: 0,
+    failedAttempts: 0,
+    deferredAttempts: 0,
+    failuresByReason: new Map(),
+    lastWelcomeAt: 0,
+    bundles: new Map(),
+    plansAnswered: 0,
+    eventsSent: 0,
+    eventsAcked: 0,
+    firstEventAt: 0,
+    lastAckAt: 0,
+  };
 }
 
 /**
@@ -123,7 +136,9 @@ export class SimulatedAgent {
     this.call = call;
     this.seq = 0;
     call.on("message", (m: ControllerMessage__Output) => this.onMessage(call, m));
-    call.on("end", (code: number) => this.lost(call, code === grpc.status.OK ? "ended" : (grpc.status[code] ?? String(code))));
+    call.on("end", (code: number) =>
+      this.lost(call, code === grpc.status.OK ? "ended" : (grpc.status[code] ?? String(code))),
+    );
     this.welcomeTimer = setTimeout(() => this.lost(call, "no welcome in time"), this.c.welcomeTimeoutMs);
     this.write({
       hello: {
@@ -159,7 +174,10 @@ export class SimulatedAgent {
         s.lastWelcomeAt = Date.now();
         this.eventSeq = Math.max(this.eventSeq, Number(w.lastEventSeq));
         this.ackedEventSeq = Math.max(this.ackedEventSeq, Number(w.lastEventSeq));
-        this.heartbeat = setInterval(() => this.write({ heartbeat: { sentAtMs: Date.now() } }), w.heartbeatIntervalMs || 10_000);
+        this.heartbeat = setInterval(
+          () => this.write({ heartbeat: { sentAtMs: Date.now() } }),
+          w.heartbeatIntervalMs || 10_000,
+        );
         return;
       }
       case "bundle":
@@ -168,7 +186,15 @@ export class SimulatedAgent {
         const plan = m.command!.plan;
         if (!plan) return;
         s.plansAnswered += 1;
-        this.write({ planResult: { commandId: m.command!.id, bundleRevision: plan.bundle?.revision ?? "", resources: outcomesOf(plan.bundle ?? undefined), error: "", durationMs: 3 } });
+        this.write({
+          planResult: {
+            commandId: m.command!.id,
+            bundleRevision: plan.bundle?.revision ?? "",
+            resources: outcomesOf(plan.bundle ?? undefined),
+            error: "",
+            durationMs: 3,
+          },
+        });
         return;
       }
       case "eventsAck": {
@@ -271,7 +297,9 @@ function outcomesOf(b: PolicyBundle__Output | undefined): ResourceOutcome[] {
     } catch {
       // an unreadable policy reports nothing
     }
-    for (const [key, kind] of KINDS) for (const r of resources[key] ?? []) out.push({ kind, name: r.name, policy: p.name, outcome: "ok", changesJson: "", error: "" });
+    for (const [key, kind] of KINDS)
+      for (const r of resources[key] ?? [])
+        out.push({ kind, name: r.name, policy: p.name, outcome: "ok", changesJson: "", error: "" });
   }
   return out;
 }

@@ -36,7 +36,12 @@ export class WireStream extends EventEmitter {
     this.session = http2.connect(target.authority, target.tls ?? {});
     this.session.on("error", (err) => this.finish(14, err.message));
     this.session.on("close", () => this.finish(14, "connection closed"));
-    this.stream = this.session.request({ ":method": "POST", ":path": CONNECT_PATH, "content-type": "application/grpc", te: "trailers" });
+    this.stream = this.session.request({
+      ":method": "POST",
+      ":path": CONNECT_PATH,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
     this.stream.on("data", (chunk: Buffer) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       while (this.buffered.length >= 5) {
@@ -47,10 +52,13 @@ export class WireStream extends EventEmitter {
         this.emit("message", method.responseDeserialize(payload) as ControllerMessage__Output);
       }
     });
-    this.stream.on("trailers", (headers) => this.finish(Number(headers["grpc-status"] ?? 2), String(headers["grpc-message"] ?? "")));
+    this.stream.on("trailers", (headers) =>
+      this.finish(Number(headers["grpc-status"] ?? 2), String(headers["grpc-message"] ?? "")),
+    );
     this.stream.on("response", (headers) => {
       // A trailers-only answer (the call refused at once) carries grpc-status in the headers.
-      if (headers["grpc-status"] !== undefined) this.finish(Number(headers["grpc-status"]), String(headers["grpc-message"] ?? ""));
+      if (headers["grpc-status"] !== undefined)
+        this.finish(Number(headers["grpc-status"]), String(headers["grpc-message"] ?? ""));
     });
     this.stream.on("error", (err) => this.finish(14, err.message));
     this.stream.on("close", () => this.finish(14, "stream closed"));

@@ -10,19 +10,37 @@ export class WorkerPool {
   private readonly workers: { child: ChildProcess; stats: WorkerStats | undefined }[] = [];
 
   /** Forks `count` workers sharing agents [0, agents) and waits until each has built its agents. */
-  static async start(count: number, agents: number, init: Omit<WorkerInit, "type" | "from" | "to">): Promise<WorkerPool> {
+  static async start(
+    count: number,
+    agents: number,
+    init: Omit<WorkerInit, "type" | "from" | "to">,
+  ): Promise<WorkerPool> {
     const pool = new WorkerPool();
     for (let w = 0; w < count; w++) {
       const from = Math.floor((agents * w) / count);
       const to = Math.floor((agents * (w + 1)) / count);
-      const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-old-space-size=4096", ...(process.env.VIRTFLEET_LOADGEN_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.VIRTFLEET_LOADGEN_PROFILE}`] : [])] });
+      const child = fork(WORKER, [], {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        execArgv: [
+          "--max-old-space-size=4096",
+          ...(process.env.VIRTFLEET_LOADGEN_PROFILE
+            ? ["--cpu-prof", `--cpu-prof-dir=${process.env.VIRTFLEET_LOADGEN_PROFILE}`]
+            : []),
+        ],
+      });
       const entry = { child, stats: undefined as WorkerStats | undefined };
       child.on("message", (m: WorkerStats) => (entry.stats = m));
       child.send({ type: "init", ...init, from, to } satisfies ToWorker);
       pool.workers.push(entry);
     }
-    await until("the load generator workers", () => (pool.workers.every((w) => w.stats?.ready || w.child.exitCode !== null) ? true : undefined), 600_000, 50);
-    if (pool.workers.some((w) => w.child.exitCode !== null)) throw new Error("a load generator worker exited while starting");
+    await until(
+      "the load generator workers",
+      () => (pool.workers.every((w) => w.stats?.ready || w.child.exitCode !== null) ? true : undefined),
+      600_000,
+      50,
+    );
+    if (pool.workers.some((w) => w.child.exitCode !== null))
+      throw new Error("a load generator worker exited while starting");
     return pool;
   }
 
@@ -36,7 +54,21 @@ export class WorkerPool {
 
   /** Sums the workers' latest counters (at most STATS_EVERY_MS old). */
   totals(): Totals {
-    const t: Totals = { connected: 0, attempts: 0, failedAttempts: 0, deferredAttempts: 0, failuresByReason: {}, lastWelcomeAt: 0, bundles: {}, plansAnswered: 0, eventsSent: 0, eventsAcked: 0, firstEventAt: 0, lastAckAt: 0, rssBytes: 0 };
+    const t: Totals = {
+      connected: 0,
+      attempts: 0,
+      failedAttempts: 0,
+      deferredAttempts: 0,
+      failuresByReason: {},
+      lastWelcomeAt: 0,
+      bundles: {},
+      plansAnswered: 0,
+      eventsSent: 0,
+      eventsAcked: 0,
+      firstEventAt: 0,
+      lastAckAt: 0,
+      rssBytes: 0,
+    };
     for (const { stats: s } of this.workers) {
       if (!s) continue;
       t.connected += s.connected;
@@ -62,13 +94,20 @@ export class WorkerPool {
   /** Waits for fresh counters from every worker (after a state change the caller awaits). */
   async fresh(): Promise<Totals> {
     for (const w of this.workers) w.stats = undefined;
-    await until("fresh load generator counters", () => (this.workers.every((w) => w.stats) ? true : undefined), 10_000, 10);
+    await until(
+      "fresh load generator counters",
+      () => (this.workers.every((w) => w.stats) ? true : undefined),
+      10_000,
+      10,
+    );
     return this.totals();
   }
 
   async stop(): Promise<void> {
     this.broadcast({ type: "stop" });
-    await Promise.all(this.workers.map((w) => (w.child.exitCode !== null ? undefined : new Promise((r) => w.child.once("exit", r)))));
+    await Promise.all(
+      this.workers.map((w) => (w.child.exitCode !== null ? undefined : new Promise((r) => w.child.once("exit", r)))),
+    );
   }
 
   kill(): void {

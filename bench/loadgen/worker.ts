@@ -36,10 +36,19 @@ async function init(m: WorkerInit): Promise<void> {
     const id = identities[i];
     const host = id?.host ?? simulatedHost(i);
     // One TLS context per agent, made once (Node would parse the PEMs again on every connect).
-    const target = m.tls && id
-      ? { authority: `https://${m.target}`, tls: { secureContext: createSecureContext({ ca: m.tls.caPem, cert: id.certPem, key: id.keyPem }), checkServerIdentity: checkControllerIdentity } }
-      : { authority: `http://${m.target}` };
-    agents.push(new SimulatedAgent({ host, target, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }));
+    const target =
+      m.tls && id
+        ? {
+            authority: `https://${m.target}`,
+            tls: {
+              secureContext: createSecureContext({ ca: m.tls.caPem, cert: id.certPem, key: id.keyPem }),
+              checkServerIdentity: checkControllerIdentity,
+            },
+          }
+        : { authority: `http://${m.target}` };
+    agents.push(
+      new SimulatedAgent({ host, target, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }),
+    );
   }
   send(snapshot());
 }

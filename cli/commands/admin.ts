@@ -17,13 +17,18 @@ export function defaultOutDir(name: string): string {
 
 /** NAME: as the controller accepts it (a lower-case letter, then lower-case letters, digits, '-'; at most 63), not reserved. */
 export function adminNameArg(value: string): string {
-  if (!ADMIN_NAME.test(value)) throw new InvalidArgumentError(`invalid admin name ${JSON.stringify(value)}: a lower-case letter, then lower-case letters, digits or '-', at most 63 characters`);
-  if (RESERVED_ADMIN_NAMES.includes(value)) throw new InvalidArgumentError(`admin name ${JSON.stringify(value)} is reserved`);
+  if (!ADMIN_NAME.test(value))
+    throw new InvalidArgumentError(
+      `invalid admin name ${JSON.stringify(value)}: a lower-case letter, then lower-case letters, digits or '-', at most 63 characters`,
+    );
+  if (RESERVED_ADMIN_NAMES.includes(value))
+    throw new InvalidArgumentError(`admin name ${JSON.stringify(value)} is reserved`);
   return value;
 }
 
 export function roleArg(value: string): Role {
-  if (!ROLES.includes(value as Role)) throw new InvalidArgumentError(`--role must be one of ${ROLES.join(", ")}, not ${JSON.stringify(value)}`);
+  if (!ROLES.includes(value as Role))
+    throw new InvalidArgumentError(`--role must be one of ${ROLES.join(", ")}, not ${JSON.stringify(value)}`);
   return value as Role;
 }
 
@@ -54,17 +59,33 @@ Examples:
 
 /** `virtfleet admin create NAME --role ROLE [--out DIR]`. */
 export function registerAdminCommands(program: Command): void {
-  const admin = program.command("admin").description("admin credentials: create one (a client certificate with a role)");
-  adminCommand(admin.command("create").description("issue admin credentials: key made locally, certificate signed by the controller's CA"))
+  const admin = program
+    .command("admin")
+    .description("admin credentials: create one (a client certificate with a role)");
+  adminCommand(
+    admin
+      .command("create")
+      .description("issue admin credentials: key made locally, certificate signed by the controller's CA"),
+  )
     .argument("<name>", "admin name (lower-case letters, digits, '-')", adminNameArg)
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`, roleArg)
-    .option("--out <dir>", "folder for key.pem, cert.pem, ca.pem (default ./virtfleet-admin-NAME; must not hold them already)")
+    .option(
+      "--out <dir>",
+      "folder for key.pem, cert.pem, ca.pem (default ./virtfleet-admin-NAME; must not hold them already)",
+    )
     .addHelpText("after", ADMIN_HELP)
     .action(async (name: string, flags: AdminFlags & { role: Role; out?: string }) => {
       const dir = resolve(flags.out ?? defaultOutDir(name));
-      const files = { key: join(dir, CREDENTIAL_FILES.key), cert: join(dir, CREDENTIAL_FILES.cert), ca: join(dir, CREDENTIAL_FILES.ca) };
+      const files = {
+        key: join(dir, CREDENTIAL_FILES.key),
+        cert: join(dir, CREDENTIAL_FILES.cert),
+        ca: join(dir, CREDENTIAL_FILES.ca),
+      };
       const present = Object.values(files).filter((f) => existsSync(f));
-      if (present.length > 0) throw new ValidationError(`--out ${dir} already holds ${present.join(", ")}; choose another --out or remove them first (nothing was changed)`);
+      if (present.length > 0)
+        throw new ValidationError(
+          `--out ${dir} already holds ${present.join(", ")}; choose another --out or remove them first (nothing was changed)`,
+        );
       const keys = await generateKeyPair();
       const csrPem = await createCsr(name, keys);
       const issued = await withAdminClient(flags, (c) => c.createAdmin(name, flags.role, csrPem));
@@ -76,6 +97,8 @@ export function registerAdminCommands(program: Command): void {
         process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
         return;
       }
-      process.stdout.write(`admin ${name} (${flags.role}) created, valid until ${issued.notAfter}\nCredentials in ${dir}: ${Object.values(CREDENTIAL_FILES).join(", ")} (mode 0600)\n${usageHint(dir)}`);
+      process.stdout.write(
+        `admin ${name} (${flags.role}) created, valid until ${issued.notAfter}\nCredentials in ${dir}: ${Object.values(CREDENTIAL_FILES).join(", ")} (mode 0600)\n${usageHint(dir)}`,
+      );
     });
 }

@@ -3,7 +3,15 @@ import { DEFAULT_BACKOFF } from "../../common/backoff.js";
 import { OptionError } from "../../common/errors.js";
 import type { HostPort } from "../../common/address.js";
 import { InvalidArgumentError } from "commander";
-import { Agent, DEFAULT_AGENT_STATE_DIR, DEFAULT_FACTS_INTERVAL_MS, DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, defaultAgentName, resyncCronPattern } from "../../agent/index.js";
+import {
+  Agent,
+  DEFAULT_AGENT_STATE_DIR,
+  DEFAULT_FACTS_INTERVAL_MS,
+  DEFAULT_FLAP,
+  DEFAULT_RESYNC_INTERVAL_MS,
+  defaultAgentName,
+  resyncCronPattern,
+} from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { applyHeapGrowth, DEFAULT_AGENT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
@@ -38,7 +46,8 @@ function resyncIntervalArg(value: string): number {
 
 function positiveIntArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   return n;
 }
 
@@ -51,23 +60,55 @@ function positiveDurationArg(value: string): number {
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
-    .description("run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller")
+    .description(
+      "run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller",
+    )
     .requiredOption("--controller <host:port>", "the controller's agent endpoint", hostPortArg)
     .option("--name <name>", "this host's name in the fleet", defaultAgentName())
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
-    .option("--token <token>", "enrolment token from 'virtfleet token create' (needed once: the certificate is stored in the state folder)")
-    .option("--insecure", "plaintext gRPC without certificates, for a controller started with --insecure (local demos only)")
-    .option("--facts-interval <duration>", "how often facts are re-checked (re-sent only when changed)", positiveDurationArg, DEFAULT_FACTS_INTERVAL_MS)
+    .option(
+      "--token <token>",
+      "enrolment token from 'virtfleet token create' (needed once: the certificate is stored in the state folder)",
+    )
+    .option(
+      "--insecure",
+      "plaintext gRPC without certificates, for a controller started with --insecure (local demos only)",
+    )
+    .option(
+      "--facts-interval <duration>",
+      "how often facts are re-checked (re-sent only when changed)",
+      positiveDurationArg,
+      DEFAULT_FACTS_INTERVAL_MS,
+    )
     .option("--max-backoff <duration>", "longest wait between reconnect attempts", durationArg, DEFAULT_BACKOFF.maxMs)
-    .option("--resync-interval <duration>", "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)", resyncIntervalArg, DEFAULT_RESYNC_INTERVAL_MS)
-    .option("--flap-threshold <n>", "repairs of one resource allowed per flap window before it is left alone", positiveIntArg, DEFAULT_FLAP.threshold)
+    .option(
+      "--resync-interval <duration>",
+      "full re-check of the policy bundle this often, plus up to 30s jitter (e.g. 30s, 5m, 1h; 0 = off)",
+      resyncIntervalArg,
+      DEFAULT_RESYNC_INTERVAL_MS,
+    )
+    .option(
+      "--flap-threshold <n>",
+      "repairs of one resource allowed per flap window before it is left alone",
+      positiveIntArg,
+      DEFAULT_FLAP.threshold,
+    )
     .option("--flap-window <duration>", "flap guard window", positiveDurationArg, DEFAULT_FLAP.windowMs)
-    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule; less memory, more CPU)", heapGrowthArg, DEFAULT_AGENT_HEAP_GROWTH_PERCENT)
+    .option(
+      "--heap-growth <percent>",
+      "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule; less memory, more CPU)",
+      heapGrowthArg,
+      DEFAULT_AGENT_HEAP_GROWTH_PERCENT,
+    )
     .action(async (flags: AgentFlags) => {
       applyHeapGrowth(flags.heapGrowth);
-      if (flags.insecure && flags.token) throw new OptionError("--token", "--token and --insecure exclude each other: a token enrols for mTLS");
-      if (flags.insecure) process.stderr.write("virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n");
+      if (flags.insecure && flags.token)
+        throw new OptionError("--token", "--token and --insecure exclude each other: a token enrols for mTLS");
+      if (flags.insecure)
+        process.stderr.write(
+          "virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n",
+        );
       const agent = new Agent({
         controller: flags.controller,
         name: flags.name,
@@ -76,7 +117,10 @@ export function registerAgentCommand(program: Command): void {
         insecure: flags.insecure === true,
         token: flags.token ?? process.env.VIRTFLEET_TOKEN,
         factsIntervalMs: flags.factsInterval,
-        backoff: { ...DEFAULT_BACKOFF, maxMs: Math.min(2 ** 31 - 1, Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs)) },
+        backoff: {
+          ...DEFAULT_BACKOFF,
+          maxMs: Math.min(2 ** 31 - 1, Math.max(flags.maxBackoff, DEFAULT_BACKOFF.initialMs)),
+        },
         resyncIntervalMs: flags.resyncInterval,
         flapThreshold: flags.flapThreshold,
         flapWindowMs: flags.flapWindow,

@@ -15,7 +15,12 @@ import { collectFacts } from "../../agent/facts/index.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../agent/engine/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { Hypervisor, isConnectionError, isTimeout } from "../../agent/libvirt/index.js";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, detectDomainEnv, resourcesFromPolicies, type ResourceContext } from "../../agent/resources/index.js";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  detectDomainEnv,
+  resourcesFromPolicies,
+  type ResourceContext,
+} from "../../agent/resources/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { durationArg } from "../option-parsers.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
@@ -49,10 +54,18 @@ export function registerApplyCommand(program: Command): void {
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
     .option("--concurrency <n>", "resources checked at once", positiveInt, DEFAULT_ENGINE_OPTIONS.concurrency)
     .option("--timeout <duration>", "per resource attempt", durationArg, DEFAULT_ENGINE_OPTIONS.timeoutMs)
-    .option("--shutdown-timeout <duration>", "graceful guest shutdown before forcing it off", durationArg, DEFAULT_SHUTDOWN_TIMEOUT_MS)
+    .option(
+      "--shutdown-timeout <duration>",
+      "graceful guest shutdown before forcing it off",
+      durationArg,
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    )
     .action(async (paths: string[], flags: ApplyFlags) => {
       if (!flags.local) {
-        throw new OptionError("--local", "applying through the controller is not available yet; add --local to converge this host directly");
+        throw new OptionError(
+          "--local",
+          "applying through the controller is not available yet; add --local to converge this host directly",
+        );
       }
       const log = createLogger("apply");
       const loaded = await loadPolicies(paths);
@@ -88,12 +101,20 @@ export function registerApplyCommand(program: Command): void {
           timeoutMs: flags.timeout,
           isTransient: (err) => isConnectionError(err) || isTimeout(err),
           onEvent: (e: EngineEvent) => {
-            if (e.type === "retry") log.warn({ resource: e.id, attempt: e.attempt, error: e.error, delayMs: e.delayMs }, "retrying after a transient error");
+            if (e.type === "retry")
+              log.warn(
+                { resource: e.id, attempt: e.attempt, error: e.error, delayMs: e.delayMs },
+                "retrying after a transient error",
+              );
             if (progress && e.type === "start") status.line(`  ... ${e.id}`);
             if (progress && e.type === "done") status.line(renderResourceLine(e.report).split("\n")[0]!);
           },
         });
-        process.stdout.write(flags.json ? `${JSON.stringify(applyToJson(flags.name, report), null, 2)}\n` : renderApply(flags.name, report));
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify(applyToJson(flags.name, report), null, 2)}\n`
+            : renderApply(flags.name, report),
+        );
         if (report.summary.failed > 0) process.exitCode = ExitCode.FAILURE;
         else if (report.dryRun && report.summary.drift > 0) process.exitCode = ExitCode.DRIFT;
       } finally {
@@ -107,7 +128,8 @@ export type ProgressEvent = Parameters<NonNullable<ResourceContext["progress"]>>
 /** A progress event as one line, e.g. `  importing vf-pool/base.qcow2: 45.2 MiB / 300.0 MiB (15%)`. */
 export function formatProgress(e: ProgressEvent): string {
   const name = e.resource.replace(/^[a-z]+\//, "");
-  if (e.phase === "resize") return `  resizing ${name}: ${formatBytes(e.bytes)} → ${e.total === null ? "?" : formatBytes(e.total)}`;
+  if (e.phase === "resize")
+    return `  resizing ${name}: ${formatBytes(e.bytes)} → ${e.total === null ? "?" : formatBytes(e.total)}`;
   const verb = e.phase === "verify" ? "verifying" : "importing";
   if (e.total === null || e.total <= 0) return `  ${verb} ${name}: ${formatBytes(e.bytes)}`;
   const pct = Math.min(100, Math.floor((e.bytes / e.total) * 100));

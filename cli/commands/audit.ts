@@ -17,7 +17,9 @@ export const MAX_AUDIT_LIMIT = 10_000;
 export function auditLimitArg(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > MAX_AUDIT_LIMIT) {
-    throw new InvalidArgumentError(`--limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}, not ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `--limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}, not ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -51,10 +53,19 @@ Examples:
 
 /** `virtfleet audit [--limit N] [--since DUR|ISO] [--json] [--verify]`. */
 export function registerAuditCommand(program: Command): void {
-  adminCommand(program.command("audit").description("the controller's audit log: who did what, when (--verify: check its hash chain; exit 1 when broken)"))
+  adminCommand(
+    program
+      .command("audit")
+      .description(
+        "the controller's audit log: who did what, when (--verify: check its hash chain; exit 1 when broken)",
+      ),
+  )
     .option("--limit <n>", `at most the newest N records (1..${MAX_AUDIT_LIMIT})`, auditLimitArg, DEFAULT_AUDIT_LIMIT)
     .option("--since <duration|time>", "only records since then (e.g. 90m, 24h, 7d, or 2026-01-31T12:00:00Z)", sinceArg)
-    .option("--verify", "verify the whole chain instead of listing: 'audit log intact: N records' (exit 0), or the first bad record (exit 1)")
+    .option(
+      "--verify",
+      "verify the whole chain instead of listing: 'audit log intact: N records' (exit 0), or the first bad record (exit 1)",
+    )
     .addHelpText("after", AUDIT_HELP)
     .action(async (flags: AdminFlags & { limit: number; since?: number; verify?: boolean }) => {
       if (flags.verify) {

@@ -16,14 +16,25 @@ interface CertFlags {
 /** `virtfleet cert revoke HOST`: the host is disconnected at once and refused until it enrols again with a new token. */
 export function registerCertCommands(program: Command): void {
   const cert = program.command("cert").description("host certificates");
-  adminOptions(cert.command("revoke").description("revoke a host's certificates: its stream ends now, it is refused until it enrols again with a new token").argument("<host>", "host name"))
+  adminOptions(
+    cert
+      .command("revoke")
+      .description(
+        "revoke a host's certificates: its stream ends now, it is refused until it enrols again with a new token",
+      )
+      .argument("<host>", "host name"),
+  )
     .option("--reason <text>", "why (logged)")
     .action(async (host: string, flags: CertFlags) => {
       const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
       try {
         const r = await client.revokeCertificate(host, flags.reason ?? "");
-        if (flags.json) process.stdout.write(JSON.stringify({ host, revoked: r.revoked, disconnected: r.disconnected }) + "\n");
-        else process.stdout.write(`revoked ${r.revoked} certificate${r.revoked === 1 ? "" : "s"} of ${host}${r.disconnected ? "; its stream was closed" : " (it was not connected)"}\n`);
+        if (flags.json)
+          process.stdout.write(JSON.stringify({ host, revoked: r.revoked, disconnected: r.disconnected }) + "\n");
+        else
+          process.stdout.write(
+            `revoked ${r.revoked} certificate${r.revoked === 1 ? "" : "s"} of ${host}${r.disconnected ? "; its stream was closed" : " (it was not connected)"}\n`,
+          );
       } catch (err) {
         if (isNotFound(err)) throw new ValidationError(`${(err as Error).message}; see 'virtfleet hosts'`);
         throw err;

@@ -1,6 +1,14 @@
 import { Option, type Command } from "commander";
 import { formatHostPort, type HostPort } from "../../common/index.js";
-import { Controller, DEFAULT_AGENT_SERVICE_OPTIONS, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS, DEFAULT_CONTROLLER_DATA_DIR, DEFAULT_LISTEN, DEFAULT_POLICIES_DIR, DEFAULT_SNAPSHOT_CRON } from "../../controller/index.js";
+import {
+  Controller,
+  DEFAULT_AGENT_SERVICE_OPTIONS,
+  DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS,
+  DEFAULT_CONTROLLER_DATA_DIR,
+  DEFAULT_LISTEN,
+  DEFAULT_POLICIES_DIR,
+  DEFAULT_SNAPSHOT_CRON,
+} from "../../controller/index.js";
 import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { InvalidArgumentError } from "commander";
 import { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS } from "../../controller/index.js";
@@ -34,7 +42,8 @@ function collect(value: string, previous: string[]): string[] {
 
 function agentCertTtlArg(value: string): number {
   const ms = durationArg(value);
-  if (ms < MIN_AGENT_CERT_TTL_MS) throw new InvalidArgumentError(`"${value}" is shorter than ${MIN_AGENT_CERT_TTL_MS / 1000}s`);
+  if (ms < MIN_AGENT_CERT_TTL_MS)
+    throw new InvalidArgumentError(`"${value}" is shorter than ${MIN_AGENT_CERT_TTL_MS / 1000}s`);
   return ms;
 }
 
@@ -44,20 +53,75 @@ export function registerControllerCommand(program: Command): void {
     .description("run the controller: the agents' gRPC endpoint, the admin API and the fleet store")
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", hostPortArg, DEFAULT_LISTEN)
     .option("--data <dir>", "data folder (SQLite store)", DEFAULT_CONTROLLER_DATA_DIR)
-    .option("--policies <dir>", "policies folder (policies + inventory.yaml), watched for changes", DEFAULT_POLICIES_DIR)
-    .option("--insecure", "plaintext gRPC without certificates: loopback only, local demos and tests (default: mTLS with the controller's CA)")
-    .option("--ca-cert <file>", "use this CA certificate (PEM, ECDSA P-256) instead of the controller's own in DATA/pki; with --ca-key")
+    .option(
+      "--policies <dir>",
+      "policies folder (policies + inventory.yaml), watched for changes",
+      DEFAULT_POLICIES_DIR,
+    )
+    .option(
+      "--insecure",
+      "plaintext gRPC without certificates: loopback only, local demos and tests (default: mTLS with the controller's CA)",
+    )
+    .option(
+      "--ca-cert <file>",
+      "use this CA certificate (PEM, ECDSA P-256) instead of the controller's own in DATA/pki; with --ca-key",
+    )
     .option("--ca-key <file>", "the private key of --ca-cert (PEM PKCS#8)")
-    .option("--san <name>", "another DNS name or IP address the server certificate must cover (repeatable)", collect, [])
-    .addOption(new Option("--agent-cert-ttl <duration>", "lifetime of agent certificates (tests)").argParser(agentCertTtlArg).default(DEFAULT_AGENT_CERT_TTL_MS).hideHelp())
-    .option("--heartbeat-interval <duration>", "interval agents heartbeat at", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatIntervalMs)
-    .option("--heartbeat-timeout <duration>", "silence after which a host counts as disconnected", durationArg, DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs)
+    .option(
+      "--san <name>",
+      "another DNS name or IP address the server certificate must cover (repeatable)",
+      collect,
+      [],
+    )
+    .addOption(
+      new Option("--agent-cert-ttl <duration>", "lifetime of agent certificates (tests)")
+        .argParser(agentCertTtlArg)
+        .default(DEFAULT_AGENT_CERT_TTL_MS)
+        .hideHelp(),
+    )
+    .option(
+      "--heartbeat-interval <duration>",
+      "interval agents heartbeat at",
+      durationArg,
+      DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatIntervalMs,
+    )
+    .option(
+      "--heartbeat-timeout <duration>",
+      "silence after which a host counts as disconnected",
+      durationArg,
+      DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs,
+    )
     .option("--webhook <url>", "POST drift and failure alerts as JSON to this http(s) URL (repeatable)", webhookArg, [])
-    .option("--compliance-snapshot <cron>", "when to store compliance snapshots (cron expression)", complianceSnapshotArg, DEFAULT_SNAPSHOT_CRON)
-    .option("--plan-timeout <duration>", "how long a rollout's plan stage (fleet dry-run) waits for the hosts' answers; 0 skips the stage", durationArg, DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS)
-    .option("--max-connections <n>", "connections the listener holds at once (each is a file descriptor: keep below `ulimit -n`)", positiveIntArg, CONNECTION_LIMITS.total)
-    .option("--max-connections-per-address <n>", "connections from one remote address at once (raise it when many agents reach the controller through one NAT address)", positiveIntArg, CONNECTION_LIMITS.perAddress)
-    .option("--heap-growth <percent>", "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule, up to 4×; less memory, more CPU)", heapGrowthArg, DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT)
+    .option(
+      "--compliance-snapshot <cron>",
+      "when to store compliance snapshots (cron expression)",
+      complianceSnapshotArg,
+      DEFAULT_SNAPSHOT_CRON,
+    )
+    .option(
+      "--plan-timeout <duration>",
+      "how long a rollout's plan stage (fleet dry-run) waits for the hosts' answers; 0 skips the stage",
+      durationArg,
+      DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS,
+    )
+    .option(
+      "--max-connections <n>",
+      "connections the listener holds at once (each is a file descriptor: keep below `ulimit -n`)",
+      positiveIntArg,
+      CONNECTION_LIMITS.total,
+    )
+    .option(
+      "--max-connections-per-address <n>",
+      "connections from one remote address at once (raise it when many agents reach the controller through one NAT address)",
+      positiveIntArg,
+      CONNECTION_LIMITS.perAddress,
+    )
+    .option(
+      "--heap-growth <percent>",
+      "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule, up to 4×; less memory, more CPU)",
+      heapGrowthArg,
+      DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT,
+    )
     .action(async (flags: ControllerFlags) => {
       applyHeapGrowth(flags.heapGrowth);
       const controller = new Controller({
@@ -65,15 +129,29 @@ export function registerControllerCommand(program: Command): void {
         dataDir: flags.data,
         policiesDir: flags.policies,
         insecure: flags.insecure === true,
-        pki: { ca: { certFile: flags.caCert, keyFile: flags.caKey }, agentCertTtlMs: flags.agentCertTtl, extraNames: flags.san },
+        pki: {
+          ca: { certFile: flags.caCert, keyFile: flags.caKey },
+          agentCertTtlMs: flags.agentCertTtl,
+          extraNames: flags.san,
+        },
         webhooks: flags.webhook,
         complianceSnapshotCron: flags.complianceSnapshot,
         rollouts: { planTimeoutMs: flags.planTimeout },
-        connectionLimits: { ...CONNECTION_LIMITS, total: flags.maxConnections, perAddress: flags.maxConnectionsPerAddress },
-        agents: { heartbeatIntervalMs: flags.heartbeatInterval, heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval) },
+        connectionLimits: {
+          ...CONNECTION_LIMITS,
+          total: flags.maxConnections,
+          perAddress: flags.maxConnectionsPerAddress,
+        },
+        agents: {
+          heartbeatIntervalMs: flags.heartbeatInterval,
+          heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval),
+        },
       });
       const address = await controller.start();
-      if (flags.insecure) process.stderr.write(`virtfleet: WARNING: --insecure: plaintext gRPC, no certificates; any local process can act as any host or admin. For local demos and tests only.\n`);
+      if (flags.insecure)
+        process.stderr.write(
+          `virtfleet: WARNING: --insecure: plaintext gRPC, no certificates; any local process can act as any host or admin. For local demos and tests only.\n`,
+        );
       // The one line on stdout: where to reach it (scripts and tests read this).
       process.stdout.write(`virtfleet controller listening on ${formatHostPort(address)}\n`);
       await onShutdownSignal(controller.log);

@@ -22,7 +22,9 @@ interface AdminFlags {
 const WATCH_BACKOFF = { initialMs: 500, maxMs: 10_000, multiplier: 2 };
 
 function admin(cmd: Command, json = true): Command {
-  cmd.option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg).option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)");
+  cmd
+    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)");
   return json ? cmd.option("--json", "print JSON on stdout") : cmd;
 }
 
@@ -42,14 +44,26 @@ function timeArg(value: string): number {
 /** `virtfleet drift`, `drift watch`, `drift ack`. */
 export function registerDriftCommands(program: Command): void {
   // The parent has no options of its own: a parent option would swallow its subcommands'.
-  const drift = program.command("drift").description("drift events: history (default), live (drift watch), flap acknowledgement (drift ack)");
-  admin(drift.command("list", { isDefault: true }).description("drift events, oldest first (virtfleet drift [--host H] [--since DUR])"))
+  const drift = program
+    .command("drift")
+    .description("drift events: history (default), live (drift watch), flap acknowledgement (drift ack)");
+  admin(
+    drift
+      .command("list", { isDefault: true })
+      .description("drift events, oldest first (virtfleet drift [--host H] [--since DUR])"),
+  )
     .option("--host <name>", "only this host's events")
-    .option("--since <duration|time>", "only events detected since then (e.g. 90m, 24h, or 2025-01-31T12:00:00Z)", timeArg)
+    .option(
+      "--since <duration|time>",
+      "only events detected since then (e.g. 90m, 24h, or 2025-01-31T12:00:00Z)",
+      timeArg,
+    )
     .option("--limit <n>", "at most the newest N events", (v) => Number.parseInt(v, 10), 1_000)
     .action(async (flags: AdminFlags & { host?: string; since?: number; limit: number }) => {
       const since = flags.since === undefined ? "" : new Date(flags.since).toISOString();
-      const events = (await withClient(flags, (c) => c.listDrift(flags.host ?? "", since, flags.limit))).map(driftToJson);
+      const events = (await withClient(flags, (c) => c.listDrift(flags.host ?? "", since, flags.limit))).map(
+        driftToJson,
+      );
       process.stdout.write(flags.json ? JSON.stringify(events, null, 2) + "\n" : renderDriftTable(events));
     });
 
@@ -68,15 +82,23 @@ export function registerDriftCommands(program: Command): void {
       }
     });
 
-  admin(drift.command("ack").description("lift a host's flap guard now (all suppressed resources, or one KIND/NAME)"), false)
+  admin(
+    drift.command("ack").description("lift a host's flap guard now (all suppressed resources, or one KIND/NAME)"),
+    false,
+  )
     .argument("<host>", "host name")
     .argument("[resource]", "KIND/NAME, e.g. domain/web1 (default: every suppressed resource)")
     .action(async (host: string, resource: string | undefined, flags: AdminFlags) => {
       const delivered = await withClient(flags, (c) => c.acknowledgeFlap(host, resource ?? ""));
       if (!delivered) {
-        throw new VirtfleetError("NOT_DELIVERED", `host ${host} is not connected: the acknowledgement was not delivered; retry when it is connected (virtfleet hosts)`);
+        throw new VirtfleetError(
+          "NOT_DELIVERED",
+          `host ${host} is not connected: the acknowledgement was not delivered; retry when it is connected (virtfleet hosts)`,
+        );
       }
-      process.stdout.write(`flap acknowledgement delivered to ${host}${resource ? ` for ${resource}` : " for every suppressed resource"}\n`);
+      process.stdout.write(
+        `flap acknowledgement delivered to ${host}${resource ? ` for ${resource}` : " for every suppressed resource"}\n`,
+      );
     });
 }
 
@@ -92,13 +114,17 @@ async function watchLoop(c: DriftClient, flags: AdminFlags & { host?: string }, 
       },
       () => {
         failures = 0;
-        process.stderr.write(`watching drift events at ${c.target}${flags.host ? ` for ${flags.host}` : ""} (Ctrl-C to stop)\n`);
+        process.stderr.write(
+          `watching drift events at ${c.target}${flags.host ? ` for ${flags.host}` : ""} (Ctrl-C to stop)\n`,
+        );
       },
     );
     if (end.kind === "cancelled") return;
     if (end.kind === "error" && !end.retryable) throw end.error;
     const delay = backoffDelay(failures++, WATCH_BACKOFF);
-    process.stderr.write(`drift watch interrupted (${end.kind === "error" ? end.error.message : "controller ended the stream"}); reconnecting in ${(delay / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `drift watch interrupted (${end.kind === "error" ? end.error.message : "controller ended the stream"}); reconnecting in ${(delay / 1000).toFixed(1)} s\n`,
+    );
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, delay);
       signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
@@ -108,8 +134,16 @@ async function watchLoop(c: DriftClient, flags: AdminFlags & { host?: string }, 
 
 /** `virtfleet compliance [--at TIME]`: exits 3 when not every host is compliant. */
 export function registerComplianceCommand(program: Command): void {
-  admin(program.command("compliance").description("fleet compliance per host and policy; exit 3 when anything is not compliant"))
-    .option("--at <time|duration>", "the stored snapshot at or before this time (ISO 8601, or e.g. 2h for two hours ago)", timeArg)
+  admin(
+    program
+      .command("compliance")
+      .description("fleet compliance per host and policy; exit 3 when anything is not compliant"),
+  )
+    .option(
+      "--at <time|duration>",
+      "the stored snapshot at or before this time (ISO 8601, or e.g. 2h for two hours ago)",
+      timeArg,
+    )
     .action(async (flags: AdminFlags & { at?: number }) => {
       const at = flags.at === undefined ? "" : new Date(flags.at).toISOString();
       const report = JSON.parse(await withClient(flags, (c) => c.compliance(at))) as ComplianceReport;

@@ -48,7 +48,11 @@ Examples:
 `;
 
 export function registerHostsCommands(program: Command): void {
-  adminOptions(program.command("hosts").description("list enrolled hosts: connection, last seen, facts, compliance, inventory groups"))
+  adminOptions(
+    program
+      .command("hosts")
+      .description("list enrolled hosts: connection, last seen, facts, compliance, inventory groups"),
+  )
     .option("--group <group>", "only hosts in this inventory group (nested children count; `all`, `ungrouped`)")
     .option("--selector <terms>", "only hosts matching every comma-separated term (see below)")
     .addHelpText("after", SELECTOR_HELP)
@@ -56,15 +60,23 @@ export function registerHostsCommands(program: Command): void {
       const query = { group: flags.group, selector: flags.selector };
       const hosts = (await withAdmin(flags, (c) => c.listHosts(query))).map(hostToJson);
       const filtered = Boolean(flags.group || flags.selector);
-      process.stdout.write(flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts, Date.now(), filtered));
+      process.stdout.write(
+        flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts, Date.now(), filtered),
+      );
     });
-  adminOptions(program.command("host").description("show one host: facts, connection, policies and last outcomes, fact-change history").argument("<name>", "host name"))
+  adminOptions(
+    program
+      .command("host")
+      .description("show one host: facts, connection, policies and last outcomes, fact-change history")
+      .argument("<name>", "host name"),
+  )
     .option("--history <n>", "fact changes to show", (v) => Number.parseInt(v, 10), 20)
     .action(async (name: string, flags: AdminFlags & { history: number }) => {
       const res = await withAdmin(flags, (c) => c.getHost(name, flags.history));
       const host = hostToJson(res.host!);
       const status = hostStatusToJson(res);
-      if (flags.json) process.stdout.write(JSON.stringify({ ...host, ...status, factHistory: res.factHistory }, null, 2) + "\n");
+      if (flags.json)
+        process.stdout.write(JSON.stringify({ ...host, ...status, factHistory: res.factHistory }, null, 2) + "\n");
       else process.stdout.write(renderHostDetail(host, res.factHistory) + renderHostStatus(status));
     });
 }

@@ -11,7 +11,11 @@ export const DEFAULT_PLAN_TIMEOUT_MS = 30_000;
 /** --timeout: how long the controller waits for the hosts' dry-runs; more than 0, at most the controller's limit (5m). */
 export function planTimeoutArg(value: string): number {
   const ms = durationArg(value);
-  if (ms <= 0 || ms > MAX_PLAN_TIMEOUT_MS) throw new OptionError("--timeout", `must be more than 0 and at most ${formatDuration(MAX_PLAN_TIMEOUT_MS)}, got "${value}"`);
+  if (ms <= 0 || ms > MAX_PLAN_TIMEOUT_MS)
+    throw new OptionError(
+      "--timeout",
+      `must be more than 0 and at most ${formatDuration(MAX_PLAN_TIMEOUT_MS)}, got "${value}"`,
+    );
   return ms;
 }
 
@@ -28,13 +32,26 @@ Examples:
 
 /** `virtfleet plan POLICY`: fleet-wide dry-run of the policy's pending revision. */
 export function registerPlanCommand(program: Command): void {
-  adminCommand(program.command("plan").description("fleet-wide dry-run of a policy's pending revision: per host what would be created, changed, removed, restarted, recreated"))
+  adminCommand(
+    program
+      .command("plan")
+      .description(
+        "fleet-wide dry-run of a policy's pending revision: per host what would be created, changed, removed, restarted, recreated",
+      ),
+  )
     .argument("<policy>", "policy name", policyArg)
-    .option("--timeout <duration>", "how long the controller waits for the hosts' answers, e.g. 2m (default: 30s, at most 5m)", planTimeoutArg)
+    .option(
+      "--timeout <duration>",
+      "how long the controller waits for the hosts' answers, e.g. 2m (default: 30s, at most 5m)",
+      planTimeoutArg,
+    )
     .addHelpText("after", PLAN_HELP)
     .action(async (policy: string, flags: AdminFlags & { timeout?: number }) => {
       const timeout = flags.timeout ?? DEFAULT_PLAN_TIMEOUT_MS;
-      if (!flags.json && process.stderr.isTTY) process.stderr.write(`planning ${policy}: asking its hosts for a dry-run (up to ${formatDuration(timeout)})…\n`);
+      if (!flags.json && process.stderr.isTTY)
+        process.stderr.write(
+          `planning ${policy}: asking its hosts for a dry-run (up to ${formatDuration(timeout)})…\n`,
+        );
       const plan = await withPolicyClient(flags, policy, (c) => c.plan(policy, timeout));
       process.stdout.write(flags.json ? JSON.stringify(plan, null, 2) + "\n" : renderPlan(plan));
     });

@@ -15,7 +15,8 @@ interface PoliciesFlags {
 
 function historyArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new OptionError("--history", `expected a whole number of revisions, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new OptionError("--history", `expected a whole number of revisions, got "${value}"`);
   return n;
 }
 
@@ -23,7 +24,9 @@ function historyArg(value: string): number {
 export function registerPoliciesCommand(program: Command): void {
   program
     .command("policies")
-    .description("policies in force on the controller: revision, generation, mode, targeted hosts; errors of a rejected change")
+    .description(
+      "policies in force on the controller: revision, generation, mode, targeted hosts; errors of a rejected change",
+    )
     .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
     .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)")
     .option("--json", "print one JSON document on stdout")

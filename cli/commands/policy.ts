@@ -65,7 +65,14 @@ export function registerPolicyCommands(program: Command): void {
       // A folder is validated as the controller loads it: no inventory.yaml means the empty
       // inventory, so target groups other than all/ungrouped are errors. Single files only
       // get group names checked against an inventory file passed alongside.
-      const folders = await Promise.all(paths.map((p) => stat(p).then((st) => st.isDirectory(), () => false)));
+      const folders = await Promise.all(
+        paths.map((p) =>
+          stat(p).then(
+            (st) => st.isDirectory(),
+            () => false,
+          ),
+        ),
+      );
       const result = await loadPolicies(paths, { strictGroups: folders.some(Boolean) });
       const report = validateReport(result);
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
@@ -73,14 +80,20 @@ export function registerPolicyCommands(program: Command): void {
         for (const e of result.errors) process.stderr.write(formatIssue(e) + "\n");
         if (report.valid) {
           for (const o of report.overrides) process.stdout.write(`note: ${o}\n`);
-          const inv = result.inventory.file ? `, inventory ${result.inventory.file} (${result.inventory.groups.size} groups)` : ", no inventory";
+          const inv = result.inventory.file
+            ? `, inventory ${result.inventory.file} (${result.inventory.groups.size} groups)`
+            : ", no inventory";
           const names = report.policies.map((p) => p.name).join(", ");
-          process.stdout.write(`valid: ${report.policies.length} ${report.policies.length === 1 ? "policy" : "policies"}${names ? ` (${names})` : ""}${inv}\n`);
+          process.stdout.write(
+            `valid: ${report.policies.length} ${report.policies.length === 1 ? "policy" : "policies"}${names ? ` (${names})` : ""}${inv}\n`,
+          );
         }
       }
       if (!report.valid) {
         const files = new Set(result.errors.map((e) => e.file)).size;
-        throw new ValidationError(`policy validate: ${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"} in ${files} ${files === 1 ? "file" : "files"}`);
+        throw new ValidationError(
+          `policy validate: ${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"} in ${files} ${files === 1 ? "file" : "files"}`,
+        );
       }
     });
 }

@@ -7,7 +7,7 @@ import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { AdminClient, ControllerUnreachableError, type RolloutAction } from "../admin-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
-import { renderRolloutStatus, rolloutEnded, rolloutStateLabel } from "../output/rollout-view.js";
+import { renderRolloutStatus, rolloutEnded } from "../output/rollout-view.js";
 
 export interface AdminFlags {
   controller?: HostPort;
@@ -27,7 +27,10 @@ const POLICY_NAME = new RegExp(PATTERNS.policyName, "u");
 
 /** The POLICY argument: a policy name (spec: lower-case letters, digits and '-', 1 to 63 characters), else exit 2. */
 export function policyArg(value: string): string {
-  if (!POLICY_NAME.test(value)) throw new ValidationError(`invalid policy name ${JSON.stringify(value)}: lower-case letters, digits and '-', 1 to 63 characters`);
+  if (!POLICY_NAME.test(value))
+    throw new ValidationError(
+      `invalid policy name ${JSON.stringify(value)}: lower-case letters, digits and '-', 1 to 63 characters`,
+    );
   return value;
 }
 
@@ -35,7 +38,11 @@ export function policyArg(value: string): string {
  * Runs `run` with an admin client for `policy`; the controller's NOT_FOUND (unknown policy)
  * becomes a usage error (exit 2) naming the policy.
  */
-export async function withPolicyClient<T>(flags: AdminFlags, policy: string, run: (c: AdminClient) => Promise<T>): Promise<T> {
+export async function withPolicyClient<T>(
+  flags: AdminFlags,
+  policy: string,
+  run: (c: AdminClient) => Promise<T>,
+): Promise<T> {
   const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
   try {
     return await run(client);
@@ -51,10 +58,20 @@ export function unknownPolicy(policy: string): ValidationError {
   return new ValidationError(`unknown policy ${JSON.stringify(policy)}; see \`virtfleet policies\``);
 }
 
-const DONE: Record<RolloutAction, string> = { pause: "paused", resume: "resumed", abort: "aborted", rollback: "rolled back" };
+const DONE: Record<RolloutAction, string> = {
+  pause: "paused",
+  resume: "resumed",
+  abort: "aborted",
+  rollback: "rolled back",
+};
 
 /** The one line a control command prints: `rollout of web paused: reason`. */
-export function controlLine(policy: string, action: RolloutAction, status: RolloutStatusJson | null, reason: string | undefined): string {
+export function controlLine(
+  policy: string,
+  action: RolloutAction,
+  status: RolloutStatusJson | null,
+  reason: string | undefined,
+): string {
   let verb = DONE[action];
   if (action === "rollback" && status?.rollingBack) verb = "rolling back";
   const why = action === "resume" ? reason : (status?.reason ?? reason);
@@ -86,9 +103,16 @@ export function registerRolloutCommands(program: Command): void {
     .description("staged rollout of a policy's revision: status (--watch), pause, resume, abort, rollback")
     .addHelpText("after", ROLLOUT_HELP);
 
-  adminCommand(rollout.command("status").description("progress of the policy's newest rollout: stages, hosts, states, timings, failed hosts"))
+  adminCommand(
+    rollout
+      .command("status")
+      .description("progress of the policy's newest rollout: stages, hosts, states, timings, failed hosts"),
+  )
     .argument("<policy>", "policy name", policyArg)
-    .option("--watch", "re-render every second until the rollout ends (exit 0 when it succeeded, else 1; Ctrl-C to stop)")
+    .option(
+      "--watch",
+      "re-render every second until the rollout ends (exit 0 when it succeeded, else 1; Ctrl-C to stop)",
+    )
     .action(async (policy: string, flags: AdminFlags & { watch?: boolean }) => {
       if (flags.watch) {
         process.exitCode = await withPolicyClient(flags, policy, (c) => watchStatus(c, policy, flags));
@@ -110,7 +134,9 @@ export function registerRolloutCommands(program: Command): void {
       .argument("<policy>", "policy name", policyArg)
       .option("--reason <text>", "why, recorded with the rollout (default: a note naming the action)", reasonArg)
       .action(async (policy: string, flags: AdminFlags & { reason?: string }) => {
-        const status = await withPolicyClient(flags, policy, (c) => c.controlRollout(policy, action, flags.reason ?? ""));
+        const status = await withPolicyClient(flags, policy, (c) =>
+          c.controlRollout(policy, action, flags.reason ?? ""),
+        );
         if (flags.json) {
           printJson(status);
           return;
@@ -127,8 +153,10 @@ export const MAX_REASON = 500;
 /** --reason: one line of printable text. */
 export function reasonArg(value: string): string {
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/u.test(value)) throw new ValidationError("--reason: control characters (newlines, tabs, escapes) are not allowed");
-  if (value.length > MAX_REASON) throw new ValidationError(`--reason: at most ${MAX_REASON} characters, got ${value.length}`);
+  if (/[\u0000-\u001f\u007f-\u009f]/u.test(value))
+    throw new ValidationError("--reason: control characters (newlines, tabs, escapes) are not allowed");
+  if (value.length > MAX_REASON)
+    throw new ValidationError(`--reason: at most ${MAX_REASON} characters, got ${value.length}`);
   return value.trim();
 }
 
@@ -154,7 +182,8 @@ async function watchStatus(c: AdminClient, policy: string, flags: AdminFlags): P
         unreachable = false;
       } catch (err) {
         if (!(err instanceof ControllerUnreachableError)) throw err;
-        if (!unreachable) process.stderr.write(`${err.message}; retrying every ${WATCH_INTERVAL_MS / 1000}s (Ctrl-C to stop)\n`);
+        if (!unreachable)
+          process.stderr.write(`${err.message}; retrying every ${WATCH_INTERVAL_MS / 1000}s (Ctrl-C to stop)\n`);
         unreachable = true;
         await sleep(WATCH_INTERVAL_MS, stop.signal);
         continue;
@@ -165,7 +194,9 @@ async function watchStatus(c: AdminClient, policy: string, flags: AdminFlags): P
       if (flags.json) {
         if (doc !== last) process.stdout.write(doc + "\n");
       } else if (tty) {
-        process.stdout.write(`\x1b[H\x1b[2J${view()}${ended ? "" : `(every ${WATCH_INTERVAL_MS / 1000}s until the rollout ends; Ctrl-C to stop)\n`}`);
+        process.stdout.write(
+          `\x1b[H\x1b[2J${view()}${ended ? "" : `(every ${WATCH_INTERVAL_MS / 1000}s until the rollout ends; Ctrl-C to stop)\n`}`,
+        );
       } else if (doc !== last) {
         process.stdout.write(`${last === undefined ? "" : "\n"}${view()}`);
       }

@@ -18,7 +18,8 @@ interface TokenFlags {
 
 function usesArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return n;
 }
 
@@ -34,7 +35,9 @@ function ttlArg(value: string): number {
  * use it goes to stderr.
  */
 export function registerTokenCommands(program: Command): void {
-  const token = program.command("token").description("enrolment tokens: what a new agent needs (with the controller address) to get its certificate");
+  const token = program
+    .command("token")
+    .description("enrolment tokens: what a new agent needs (with the controller address) to get its certificate");
   adminOptions(token.command("create").description("create a one-time enrolment token (only its hash is stored)"))
     .option("--ttl <duration>", "how long it can be used (e.g. 10m, 1h, 24h)", ttlArg, 3_600_000)
     .option("--host <name>", "only this host may enrol with it")
@@ -45,11 +48,20 @@ export function registerTokenCommands(program: Command): void {
       const address = controllerAddress(flags.controller, DEFAULT_LISTEN);
       const client = new AdminClient(address, insecureFlag(flags.insecure));
       try {
-        const t = await client.createToken({ ttlMs: flags.ttl, host: flags.host ?? "", pattern: flags.pattern ?? "", uses: flags.uses });
-        process.stdout.write(flags.json ? JSON.stringify({ token: t.token, expiresAt: t.expiresAt }) + "\n" : `${t.token}\n`);
+        const t = await client.createToken({
+          ttlMs: flags.ttl,
+          host: flags.host ?? "",
+          pattern: flags.pattern ?? "",
+          uses: flags.uses,
+        });
+        process.stdout.write(
+          flags.json ? JSON.stringify({ token: t.token, expiresAt: t.expiresAt }) + "\n" : `${t.token}\n`,
+        );
         if (!flags.json) {
           const uses = flags.uses === 1 ? "one enrolment" : `${flags.uses} enrolments`;
-          process.stderr.write(`valid for ${uses} until ${t.expiresAt}; on the host run:\n  virtfleet agent --controller <controller address> --token ${t.token}\n`);
+          process.stderr.write(
+            `valid for ${uses} until ${t.expiresAt}; on the host run:\n  virtfleet agent --controller <controller address> --token ${t.token}\n`,
+          );
         }
       } finally {
         client.close();

@@ -38,7 +38,13 @@ export function applyToJson(host: string, report: EngineReport): ApplyJson {
   };
 }
 
-const MARK: Record<string, string> = { ok: "  ok     ", changed: "~ changed", drift: "! drift  ", failed: "x failed ", skipped: "- skipped" };
+const MARK: Record<string, string> = {
+  ok: "  ok     ",
+  changed: "~ changed",
+  drift: "! drift  ",
+  failed: "x failed ",
+  skipped: "- skipped",
+};
 
 function value(v: unknown): string {
   if (v === null || v === undefined) return "∅";

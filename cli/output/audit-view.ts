@@ -34,7 +34,16 @@ function parseDetail(text: string): Record<string, unknown> {
 }
 
 export function auditToJson(r: AuditRecord__Output): AuditJson {
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, detail: parseDetail(r.detailJson), hash: r.hash, prevHash: r.prevHash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    detail: parseDetail(r.detailJson),
+    hash: r.hash,
+    prevHash: r.prevHash,
+  };
 }
 
 export function verifyToJson(v: VerifyAuditResponse__Output): AuditVerifyJson {

@@ -12,15 +12,30 @@ export function renderCompliance(r: ComplianceReport): string {
   for (const h of r.hosts) {
     if (h.policies.length === 0) rows.push([h.name, "-", "no policies", "-", "-", "-", "-", "-"]);
     for (const p of h.policies) {
-      rows.push([h.name, p.name, p.status, short(p.revision), short(p.observedRevision ?? ""), p.resources.ok, p.resources.drift, p.resources.failed]);
+      rows.push([
+        h.name,
+        p.name,
+        p.status,
+        short(p.revision),
+        short(p.observedRevision ?? ""),
+        p.resources.ok,
+        p.resources.drift,
+        p.resources.failed,
+      ]);
     }
   }
   const out: string[] = [];
-  out.push(r.hosts.length === 0 ? "No hosts have connected yet.\n" : renderTable(["HOST", "POLICY", "STATUS", "REVISION", "OBSERVED", "OK", "DRIFT", "FAILED"], rows));
+  out.push(
+    r.hosts.length === 0
+      ? "No hosts have connected yet.\n"
+      : renderTable(["HOST", "POLICY", "STATUS", "REVISION", "OBSERVED", "OK", "DRIFT", "FAILED"], rows),
+  );
   out.push(`Fleet: ${r.fleet.compliant}/${r.fleet.hosts} hosts compliant (${r.fleet.percent}%) at ${r.generatedAt}\n`);
   const a = r.alerts;
   if (a && a.webhooks.length > 0) {
-    out.push(`Alerts: ${a.webhooks.length} webhook(s), ${a.pending} pending, ${a.failing} failing, ${a.abandoned} abandoned${a.lastError ? `; last error: ${a.lastError}` : ""}\n`);
+    out.push(
+      `Alerts: ${a.webhooks.length} webhook(s), ${a.pending} pending, ${a.failing} failing, ${a.abandoned} abandoned${a.lastError ? `; last error: ${a.lastError}` : ""}\n`,
+    );
   }
   return out.join("");
 }

@@ -8,7 +8,13 @@ export type DriftJsonView = DriftJson;
 function parseFields(json: string): DriftJsonView["fields"] {
   try {
     const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as DriftJsonView["fields"]).map((f) => ({ field: f.field, desired: f.desired ?? null, actual: f.actual ?? null })) : [];
+    return Array.isArray(v)
+      ? (v as DriftJsonView["fields"]).map((f) => ({
+          field: f.field,
+          desired: f.desired ?? null,
+          actual: f.actual ?? null,
+        }))
+      : [];
   } catch {
     return [];
   }
@@ -45,7 +51,16 @@ export function renderDriftTable(events: DriftJsonView[]): string {
   if (events.length === 0) return "No drift events.\n";
   return renderTable(
     ["DETECTED", "HOST", "POLICY", "RESOURCE", "SOURCE", "REMEDIATION", "RESOLVED", "FIELDS (actual → desired)"],
-    events.map((d) => [d.detectedAt, d.host, d.policy, `${d.kind}/${d.name}`, d.source, d.remediation, d.resolvedAt ?? "open", fieldsSummary(d) || d.detail]),
+    events.map((d) => [
+      d.detectedAt,
+      d.host,
+      d.policy,
+      `${d.kind}/${d.name}`,
+      d.source,
+      d.remediation,
+      d.resolvedAt ?? "open",
+      fieldsSummary(d) || d.detail,
+    ]),
   );
 }
 

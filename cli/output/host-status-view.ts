@@ -6,8 +6,23 @@ export interface HostStatusJson {
   generation: number;
   observedGeneration: number;
   lastReportAt: string | null;
-  policies: { name: string; revision: string; observedRevision?: string; status: string; resources: { ok: number; drift: number; failed: number } }[];
-  resources: { policy: string; kind: string; name: string; outcome: string; error?: string; pendingRestart: boolean; updatedAt: string; changes: unknown[] }[];
+  policies: {
+    name: string;
+    revision: string;
+    observedRevision?: string;
+    status: string;
+    resources: { ok: number; drift: number; failed: number };
+  }[];
+  resources: {
+    policy: string;
+    kind: string;
+    name: string;
+    outcome: string;
+    error?: string;
+    pendingRestart: boolean;
+    updatedAt: string;
+    changes: unknown[];
+  }[];
 }
 
 function parseChanges(json: string): unknown[] {
@@ -47,13 +62,23 @@ export function hostStatusToJson(res: GetHostResponse__Output): HostStatusJson {
 /** Human view: bundle generations, policies with status, last outcome per resource. */
 export function renderHostStatus(s: HostStatusJson): string {
   const out: string[] = [];
-  out.push(`${"Bundle:".padEnd(16)} generation ${s.generation || "-"}, converged ${s.observedGeneration || "-"}; last report ${s.lastReportAt ?? "never"}`);
+  out.push(
+    `${"Bundle:".padEnd(16)} generation ${s.generation || "-"}, converged ${s.observedGeneration || "-"}; last report ${s.lastReportAt ?? "never"}`,
+  );
   if (s.policies.length > 0) {
     out.push("", "Policies:");
     out.push(
       renderTable(
         ["POLICY", "STATUS", "REVISION", "OBSERVED", "OK", "DRIFT", "FAILED"],
-        s.policies.map((p) => [p.name, p.status, p.revision.slice(0, 12), (p.observedRevision ?? "").slice(0, 12), p.resources.ok, p.resources.drift, p.resources.failed]),
+        s.policies.map((p) => [
+          p.name,
+          p.status,
+          p.revision.slice(0, 12),
+          (p.observedRevision ?? "").slice(0, 12),
+          p.resources.ok,
+          p.resources.drift,
+          p.resources.failed,
+        ]),
       ).trimEnd(),
     );
   }
@@ -62,7 +87,13 @@ export function renderHostStatus(s: HostStatusJson): string {
     out.push(
       renderTable(
         ["POLICY", "RESOURCE", "OUTCOME", "UPDATED", "NOTE"],
-        s.resources.map((r) => [r.policy, `${r.kind}/${r.name}`, r.outcome, r.updatedAt, r.error ?? (r.pendingRestart ? "pending restart" : "")]),
+        s.resources.map((r) => [
+          r.policy,
+          `${r.kind}/${r.name}`,
+          r.outcome,
+          r.updatedAt,
+          r.error ?? (r.pendingRestart ? "pending restart" : ""),
+        ]),
       ).trimEnd(),
     );
   }

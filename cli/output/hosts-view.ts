@@ -71,7 +71,9 @@ export function groupsCell(groups: readonly string[]): string | null {
 /** The human `hosts` table; `filtered` = a --group/--selector was given (changes the empty message). */
 export function renderHostsTable(hosts: HostJson[], now = Date.now(), filtered = false): string {
   if (hosts.length === 0) {
-    return filtered ? "No hosts match.\n" : "No hosts have connected yet. Start an agent: virtfleet agent --controller HOST:PORT\n";
+    return filtered
+      ? "No hosts match.\n"
+      : "No hosts have connected yet. Start an agent: virtfleet agent --controller HOST:PORT\n";
   }
   const rows = hosts.map((h) => {
     const f = h.facts;
@@ -84,43 +86,82 @@ export function renderHostsTable(hosts: HostJson[], now = Date.now(), filtered =
       f.cpu ? (f.cpu.kvmUsable ? "yes" : "no") : null,
       f.memory?.totalBytes ? formatBytes(f.memory.totalBytes) : null,
       f.libvirt ? (f.libvirt.reachable ? (f.libvirt.version ?? "up") : "down") : null,
-      h.compliance.policies === 0 ? "no policies" : h.compliance.compliant ? "compliant" : `${h.compliance.drifted} drifted`,
+      h.compliance.policies === 0
+        ? "no policies"
+        : h.compliance.compliant
+          ? "compliant"
+          : `${h.compliance.drifted} drifted`,
       groupsCell(h.groups),
     ];
   });
-  return renderTable(["NAME", "STATE", "LAST SEEN", "AGENT", "CPUS", "KVM", "MEMORY", "LIBVIRT", "COMPLIANCE", "GROUPS"], rows);
+  return renderTable(
+    ["NAME", "STATE", "LAST SEEN", "AGENT", "CPUS", "KVM", "MEMORY", "LIBVIRT", "COMPLIANCE", "GROUPS"],
+    rows,
+  );
 }
 
 /** The human `host NAME` view: identity, connection, key facts, fact-change history. */
 export function renderHostDetail(h: HostJson, history: FactChange__Output[], now = Date.now()): string {
   const f = h.facts;
   const out: string[] = [];
-  const kv = (k: string, v: unknown) => out.push(`${(k + ":").padEnd(16)} ${v === null || v === undefined || v === "" ? "-" : String(v)}`);
+  const kv = (k: string, v: unknown) =>
+    out.push(`${(k + ":").padEnd(16)} ${v === null || v === undefined || v === "" ? "-" : String(v)}`);
   kv("Host", h.name);
-  kv("State", h.connected ? `connected since ${h.connectedSince}` : `disconnected${h.disconnectReason ? ` (${h.disconnectReason})` : ""}`);
+  kv(
+    "State",
+    h.connected
+      ? `connected since ${h.connectedSince}`
+      : `disconnected${h.disconnectReason ? ` (${h.disconnectReason})` : ""}`,
+  );
   kv("Last seen", h.lastSeen ? `${h.lastSeen} (${ago(h.lastSeen, now)})` : null);
   kv("First seen", h.firstSeen);
   kv("Agent", h.agentVersion);
   kv("Peer", h.peer);
   if (f.os) kv("OS", `${f.os.name ?? "?"} ${f.os.version ?? ""}, kernel ${f.os.kernel} (${f.os.arch})`);
   if (f.cpu) {
-    kv("CPU", `${f.cpu.model ?? "?"}: ${f.cpu.sockets ?? "?"} socket(s), ${f.cpu.cores ?? "?"} cores, ${f.cpu.threads ?? "?"} threads`);
+    kv(
+      "CPU",
+      `${f.cpu.model ?? "?"}: ${f.cpu.sockets ?? "?"} socket(s), ${f.cpu.cores ?? "?"} cores, ${f.cpu.threads ?? "?"} threads`,
+    );
     kv(
       "Virtualization",
       `${f.cpu.virtualizationFlag ?? "none"}; /dev/kvm ${f.cpu.kvmUsable ? "usable" : "NOT usable"}; modules ${f.cpu.kvmModules.join(", ") || "none"}`,
     );
   }
-  if (f.memory) kv("Memory", `${f.memory.totalBytes ? formatBytes(f.memory.totalBytes) : "?"} total, ${f.memory.availableBytes ? formatBytes(f.memory.availableBytes) : "?"} available`);
+  if (f.memory)
+    kv(
+      "Memory",
+      `${f.memory.totalBytes ? formatBytes(f.memory.totalBytes) : "?"} total, ${f.memory.availableBytes ? formatBytes(f.memory.availableBytes) : "?"} available`,
+    );
   if (f.numa) kv("NUMA", `${f.numa.nodes} node(s)`);
-  if (f.libvirt) kv("libvirt", f.libvirt.reachable ? `${f.libvirt.version ?? "?"} (${f.libvirt.hypervisor ?? "?"} ${f.libvirt.hypervisorVersion ?? ""})` : `unreachable: ${f.libvirt.error ?? ""}`);
+  if (f.libvirt)
+    kv(
+      "libvirt",
+      f.libvirt.reachable
+        ? `${f.libvirt.version ?? "?"} (${f.libvirt.hypervisor ?? "?"} ${f.libvirt.hypervisorVersion ?? ""})`
+        : `unreachable: ${f.libvirt.error ?? ""}`,
+    );
   if (f.filesystems) {
-    for (const fs of f.filesystems) kv(`FS ${fs.mountpoint}`, `${formatBytes(fs.availableBytes)} free of ${formatBytes(fs.sizeBytes)} (${fs.type})`);
+    for (const fs of f.filesystems)
+      kv(`FS ${fs.mountpoint}`, `${formatBytes(fs.availableBytes)} free of ${formatBytes(fs.sizeBytes)} (${fs.type})`);
   }
   if (f.network) kv("Interfaces", f.network.interfaces.map((i) => i.name).join(", "));
-  kv("Compliance", h.compliance.policies === 0 ? "no policies assigned" : h.compliance.compliant ? "compliant" : `${h.compliance.drifted} drifted`);
+  kv(
+    "Compliance",
+    h.compliance.policies === 0
+      ? "no policies assigned"
+      : h.compliance.compliant
+        ? "compliant"
+        : `${h.compliance.drifted} drifted`,
+  );
   if (history.length > 0) {
     out.push("", "Fact changes (newest first):");
-    out.push(renderTable(["WHEN", "CHANGED"], history.map((c) => [c.changedAt, c.changedSections.join(", ")])).trimEnd());
+    out.push(
+      renderTable(
+        ["WHEN", "CHANGED"],
+        history.map((c) => [c.changedAt, c.changedSections.join(", ")]),
+      ).trimEnd(),
+    );
   }
   return out.join("\n") + "\n";
 }

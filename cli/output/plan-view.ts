@@ -15,7 +15,9 @@ export function renderPlan(plan: PlanJson): string {
   const s = plan.summary;
   const answered = plan.targets - s.hostsUnanswered;
   const out: string[] = [];
-  out.push(`Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`);
+  out.push(
+    `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+  );
   if (plan.targets === 0) {
     out.push("No host is targeted by this policy: nothing would change.\n");
     return out.join("");
@@ -26,7 +28,11 @@ export function renderPlan(plan: PlanJson): string {
     out.push(
       renderTable(
         ["HOST", "STATUS", "CREATE", "CHANGE", "REMOVE", "RESTART", "RECREATE"],
-        shown.map((h) => (h.status === "planned" ? [h.name, hostStatus(h), h.create, h.change, h.remove, h.restart, h.recreate] : [h.name, h.status, null, null, null, null, null])),
+        shown.map((h) =>
+          h.status === "planned"
+            ? [h.name, hostStatus(h), h.create, h.change, h.remove, h.restart, h.recreate]
+            : [h.name, h.status, null, null, null, null, null],
+        ),
       ),
     );
   }
@@ -75,14 +81,20 @@ export function renderPlannedResource(r: PlannedResource, indent = "  "): string
     case "failed":
       return `${id}: could not be checked${r.error ? `: ${r.error}` : ""}\n`;
   }
-  if (r.changes.length === 0) return `${id}: change${r.disruption === "none" || r.disruption === "live" ? "" : ` (${r.disruption})`}\n`;
+  if (r.changes.length === 0)
+    return `${id}: change${r.disruption === "none" || r.disruption === "live" ? "" : ` (${r.disruption})`}\n`;
   if (r.changes.length === 1) return `${id}: ${renderFieldChange(r.changes[0]!)}\n`;
   return `${id}:\n${r.changes.map((c) => `${indent}    ${renderFieldChange(c)}\n`).join("")}`;
 }
 
 /** `vcpus 1 → 2 (restart)`; live changes carry no tag. */
 export function renderFieldChange(c: FieldChange): string {
-  const tag = c.disruption === "live" ? (c.destructive ? " (destroys data)" : "") : ` (${c.disruption}${c.destructive ? ", destroys data" : ""})`;
+  const tag =
+    c.disruption === "live"
+      ? c.destructive
+        ? " (destroys data)"
+        : ""
+      : ` (${c.disruption}${c.destructive ? ", destroys data" : ""})`;
   return `${c.field} ${value(c.from)} → ${value(c.to)}${tag}`;
 }
 
@@ -102,8 +114,12 @@ export function renderPlanSummary(plan: PlanJson): string {
   if (s.hostsPlanned === 0 && s.hostsUnanswered === 0) return "no host targeted: nothing would change";
   if (s.hostsChanging === 0) parts.push(s.hostsPlanned === 0 ? "no host answered" : "no host would change");
   else {
-    parts.push(`${plural(s.hostsChanging, "host")} would change: ${s.create} create, ${s.change} change, ${s.remove} remove`);
-    parts.push(`${plural(s.guestsRestart, "guest")} ${s.guestsRestart === 1 ? "needs" : "need"} a restart, ${s.guestsRecreate} recreated`);
+    parts.push(
+      `${plural(s.hostsChanging, "host")} would change: ${s.create} create, ${s.change} change, ${s.remove} remove`,
+    );
+    parts.push(
+      `${plural(s.guestsRestart, "guest")} ${s.guestsRestart === 1 ? "needs" : "need"} a restart, ${s.guestsRecreate} recreated`,
+    );
   }
   if (s.failed > 0) parts.push(`${plural(s.failed, "resource")} could not be checked`);
   parts.push(`${plural(s.hostsUnanswered, "host")} did not answer`);

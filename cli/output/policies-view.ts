@@ -39,7 +39,11 @@ export function policiesToJson(res: ListPoliciesResponse__Output): PoliciesJson 
       hosts: p.hosts,
       createdAt: p.createdAt || null,
       rolloutState: p.rolloutState || null,
-      history: p.history.map((h) => ({ revision: h.revision, generation: Number(h.generation), createdAt: h.createdAt })),
+      history: p.history.map((h) => ({
+        revision: h.revision,
+        generation: Number(h.generation),
+        createdAt: h.createdAt,
+      })),
     })),
     errors: res.errors,
     loadedAt: res.loadedAt || null,
@@ -48,7 +52,8 @@ export function policiesToJson(res: ListPoliciesResponse__Output): PoliciesJson 
   };
 }
 
-const hostsCell = (hosts: string[]) => (hosts.length <= 3 ? hosts.join(",") : `${hosts.slice(0, 3).join(",")} +${hosts.length - 3}`);
+const hostsCell = (hosts: string[]) =>
+  hosts.length <= 3 ? hosts.join(",") : `${hosts.slice(0, 3).join(",")} +${hosts.length - 3}`;
 
 /** Table NAME REVISION GEN MODE HOSTS FILE, earlier revisions when asked, then a rejected change's errors. */
 export function renderPolicies(view: PoliciesJson): string {
@@ -58,20 +63,33 @@ export function renderPolicies(view: PoliciesJson): string {
     out.push(
       renderTable(
         ["NAME", "REVISION", "GEN", "MODE", "HOSTS", "FILE"],
-        view.policies.map((p) => [p.name, p.revision.slice(0, SHORT_REVISION), p.generation, p.mode, hostsCell(p.hosts), p.file]),
+        view.policies.map((p) => [
+          p.name,
+          p.revision.slice(0, SHORT_REVISION),
+          p.generation,
+          p.mode,
+          hostsCell(p.hosts),
+          p.file,
+        ]),
       ),
     );
     const withHistory = view.policies.filter((p) => p.history.length > 0);
     for (const p of withHistory) {
       out.push(`\n${p.name} earlier revisions:\n`);
-      for (const h of p.history) out.push(`  gen ${h.generation}  ${h.revision.slice(0, SHORT_REVISION)}  ${h.createdAt}\n`);
+      for (const h of p.history)
+        out.push(`  gen ${h.generation}  ${h.revision.slice(0, SHORT_REVISION)}  ${h.createdAt}\n`);
     }
   }
   if (view.errors.length > 0) {
     const files = new Set(view.errors.map((e) => e.split(":")[0]));
     const kept = view.policies.filter((p) => files.has(p.file));
-    const inForce = kept.length > 0 ? kept.map((p) => `${p.name} revision ${p.revision.slice(0, SHORT_REVISION)} (gen ${p.generation})`).join(", ") : "the revisions listed above";
-    out.push(`\nlast change rejected${view.loadedAt ? ` at ${view.loadedAt}` : ""} (${view.errors.length} error${view.errors.length === 1 ? "" : "s"}):\n`);
+    const inForce =
+      kept.length > 0
+        ? kept.map((p) => `${p.name} revision ${p.revision.slice(0, SHORT_REVISION)} (gen ${p.generation})`).join(", ")
+        : "the revisions listed above";
+    out.push(
+      `\nlast change rejected${view.loadedAt ? ` at ${view.loadedAt}` : ""} (${view.errors.length} error${view.errors.length === 1 ? "" : "s"}):\n`,
+    );
     for (const e of view.errors) out.push(`  ${e}\n`);
     out.push(`${inForce} stay${kept.length === 1 ? "s" : ""} in force\n`);
   }

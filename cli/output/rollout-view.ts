@@ -8,7 +8,12 @@ import { renderTable } from "./table.js";
  * rollback (if any) no longer converging hosts.
  */
 export function rolloutEnded(s: Pick<RolloutStatusJson, "state" | "rollingBack">): boolean {
-  return s.state === "succeeded" || s.state === "rolledback" || s.state === "aborted" || (s.state === "failed" && !s.rollingBack);
+  return (
+    s.state === "succeeded" ||
+    s.state === "rolledback" ||
+    s.state === "aborted" ||
+    (s.state === "failed" && !s.rollingBack)
+  );
 }
 
 /** The state as people read it: "failed, rolling back" while a rollback converges hosts. */
@@ -23,7 +28,9 @@ export function rolloutStateLabel(s: Pick<RolloutStatusJson, "state" | "rollingB
  */
 export function renderRolloutStatus(s: RolloutStatusJson, now: number): string {
   const out: string[] = [];
-  out.push(`Rollout of ${s.policy}: ${short(s.previousRevision ?? "(none)")} → ${short(s.revision)}  ${rolloutStateLabel(s).toUpperCase()}\n`);
+  out.push(
+    `Rollout of ${s.policy}: ${short(s.previousRevision ?? "(none)")} → ${short(s.revision)}  ${rolloutStateLabel(s).toUpperCase()}\n`,
+  );
   if (s.reason) out.push(`Reason: ${s.reason}\n`);
   const when = lifetime(s, now);
   if (when) out.push(`${when}\n`);
@@ -41,11 +48,13 @@ export function renderRolloutStatus(s: RolloutStatusJson, now: number): string {
   if (plan) out.push(`Plan: ${renderPlanSummary(plan)}\n`);
   const done = s.hosts.filter((h) => h.stage >= 0 && (h.phase === "converged" || h.phase === "rolledback")).length;
   const total = s.hosts.filter((h) => h.stage >= 0).length;
-  const late = s.lateHosts.length > 0 ? `, ${s.lateHosts.length} enrolled during the rollout (${s.lateHosts.join(", ")})` : "";
+  const late =
+    s.lateHosts.length > 0 ? `, ${s.lateHosts.length} enrolled during the rollout (${s.lateHosts.join(", ")})` : "";
   if (total === 0) out.push(`Hosts: none targeted when the rollout started${late}\n`);
   else out.push(`Hosts: ${done}/${total} done, ${s.failedHosts.length} failed${late}\n`);
   for (const name of s.failedHosts) out.push(`  ✗ ${name}: ${byName.get(name)?.reason ?? "failed"}\n`);
-  if (total > 0) out.push("Marks: ✓ converged  ✗ failed  … waiting  ⌁ offline  − skipped  ↺ rolling back  ↩ rolled back\n");
+  if (total > 0)
+    out.push("Marks: ✓ converged  ✗ failed  … waiting  ⌁ offline  − skipped  ↺ rolling back  ↩ rolled back\n");
   const next = nextSteps(s);
   if (next) out.push(`Next: ${next}\n`);
   return out.join("");
@@ -57,15 +66,29 @@ function recordedPlan(s: RolloutStatusJson): PlanJson | undefined {
   if (typeof plan !== "object" || plan === null) return undefined;
   const summary = (plan as { summary?: unknown }).summary;
   if (typeof summary !== "object" || summary === null) return undefined;
-  const keys = ["hostsPlanned", "hostsChanging", "hostsUnanswered", "create", "change", "remove", "guestsRestart", "guestsRecreate", "failed"];
-  return keys.every((k) => typeof (summary as Record<string, unknown>)[k] === "number") ? (plan as PlanJson) : undefined;
+  const keys = [
+    "hostsPlanned",
+    "hostsChanging",
+    "hostsUnanswered",
+    "create",
+    "change",
+    "remove",
+    "guestsRestart",
+    "guestsRecreate",
+    "failed",
+  ];
+  return keys.every((k) => typeof (summary as Record<string, unknown>)[k] === "number")
+    ? (plan as PlanJson)
+    : undefined;
 }
 
 /** When the rollout started and how long it ran (or has been running). */
 function lifetime(s: RolloutStatusJson, now: number): string {
-  if (!s.startedAt) return s.state === "pending" || s.state === "paused" ? `Created ${stamp(s.createdAt)}, not started yet` : "";
+  if (!s.startedAt)
+    return s.state === "pending" || s.state === "paused" ? `Created ${stamp(s.createdAt)}, not started yet` : "";
   const start = Date.parse(s.startedAt);
-  if (s.finishedAt) return `Started ${stamp(s.startedAt)}, ended ${stamp(s.finishedAt)} after ${seconds(Date.parse(s.finishedAt) - start)}`;
+  if (s.finishedAt)
+    return `Started ${stamp(s.startedAt)}, ended ${stamp(s.finishedAt)} after ${seconds(Date.parse(s.finishedAt) - start)}`;
   return `Started ${stamp(s.startedAt)}, ${seconds(Math.max(0, now - start))} ago`;
 }
 
@@ -99,15 +122,22 @@ function mark(phase: string | undefined): string {
   }
 }
 
-function timing(st: { startedAt?: string; finishedAt?: string; soakUntil?: string; state: string }, now: number): string {
+function timing(
+  st: { startedAt?: string; finishedAt?: string; soakUntil?: string; state: string },
+  now: number,
+): string {
   if (!st.startedAt) return "";
   const start = Date.parse(st.startedAt);
   const end = st.finishedAt ? Date.parse(st.finishedAt) : now;
-  const soak = st.state === "soaking" && st.soakUntil ? ` (soak ${seconds(Math.max(0, Date.parse(st.soakUntil) - now))} left)` : "";
+  const soak =
+    st.state === "soaking" && st.soakUntil
+      ? ` (soak ${seconds(Math.max(0, Date.parse(st.soakUntil) - now))} left)`
+      : "";
   return `${seconds(end - start)}${soak}`;
 }
 
-const seconds = (ms: number) => (ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`);
+const seconds = (ms: number) =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 const clock = (iso: string) => iso.slice(11, 19);
 const stamp = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
 const short = (rev: string) => (rev.length > 12 ? rev.slice(0, 12) : rev);

@@ -36,7 +36,13 @@ export interface GuardedListener {
  *   is grpc-js's, exactly as with `bindAsync(…, credentials)`.
  * Rejects with the listen error (e.g. EADDRINUSE).
  */
-export async function listenGuarded(server: grpc.Server, listen: HostPort, credentials: grpc.ServerCredentials, limits: ConnectionLimits = CONNECTION_LIMITS, log?: Logger): Promise<GuardedListener> {
+export async function listenGuarded(
+  server: grpc.Server,
+  listen: HostPort,
+  credentials: grpc.ServerCredentials,
+  limits: ConnectionLimits = CONNECTION_LIMITS,
+  log?: Logger,
+): Promise<GuardedListener> {
   const injector = server.createConnectionInjector(credentials);
   const perAddress = new Map<string, number>();
   let open = 0;
@@ -51,7 +57,10 @@ export async function listenGuarded(server: grpc.Server, listen: HostPort, crede
     if ((lastLogged.get(address) ?? 0) + LOG_EVERY_MS > now) return;
     if (lastLogged.size > 10_000) lastLogged.clear();
     lastLogged.set(address, now);
-    log?.warn({ peer: address, open, limitPerAddress: limits.perAddress, limitTotal: limits.total }, `connection refused: ${why} (logged once a minute per address)`);
+    log?.warn(
+      { peer: address, open, limitPerAddress: limits.perAddress, limitTotal: limits.total },
+      `connection refused: ${why} (logged once a minute per address)`,
+    );
   };
 
   const tcp: NetServer = createServer((socket) => {

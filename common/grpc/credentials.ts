@@ -40,7 +40,10 @@ export function serverCredentials(opts: TransportOptions): grpc.ServerCredential
   if (opts.insecure) return grpc.ServerCredentials.createInsecure();
   const tls = opts.tls;
   if (!tls || !tls.certPem || !tls.keyPem) throw new OptionError("--insecure", NO_TLS);
-  const provider = new StaticCertificateProvider(Buffer.from(tls.caPem), { certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) });
+  const provider = new StaticCertificateProvider(Buffer.from(tls.caPem), {
+    certificate: Buffer.from(tls.certPem),
+    privateKey: Buffer.from(tls.keyPem),
+  });
   return withoutSessionTickets(grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false));
 }
 
@@ -55,7 +58,8 @@ export function serverCredentials(opts: TransportOptions): grpc.ServerCredential
 function withoutSessionTickets(credentials: grpc.ServerCredentials): grpc.ServerCredentials {
   const target = credentials as unknown as { updateSecureContextOptions(options: SecureContextOptions | null): void };
   const update = target.updateSecureContextOptions.bind(credentials);
-  target.updateSecureContextOptions = (options) => update(options && { ...options, secureOptions: (options.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET });
+  target.updateSecureContextOptions = (options) =>
+    update(options && { ...options, secureOptions: (options.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET });
   return credentials;
 }
 
@@ -71,7 +75,9 @@ export function channelCredentials(opts: TransportOptions): grpc.ChannelCredenti
   dropIpServernameWarning();
   const key = tls.keyPem ? Buffer.from(tls.keyPem) : null;
   const cert = tls.certPem ? Buffer.from(tls.certPem) : null;
-  return grpc.credentials.createSsl(Buffer.from(tls.caPem), key, cert, { checkServerIdentity: checkControllerIdentity });
+  return grpc.credentials.createSsl(Buffer.from(tls.caPem), key, cert, {
+    checkServerIdentity: checkControllerIdentity,
+  });
 }
 
 /** Node's host name check plus: the certificate is a controller's, not any other one our CA issued. */
@@ -79,7 +85,10 @@ export function checkControllerIdentity(host: string, cert: PeerCertificate): Er
   const err = checkServerIdentity(host, cert);
   if (err) return err;
   const org = (cert.subject as unknown as Record<string, string | string[] | undefined> | undefined)?.O;
-  if (org !== SERVER_ORG) return new Error(`the peer at ${host} presented a certificate that is not a virtfleet controller's (subject O=${String(org)})`);
+  if (org !== SERVER_ORG)
+    return new Error(
+      `the peer at ${host} presented a certificate that is not a virtfleet controller's (subject O=${String(org)})`,
+    );
   return undefined;
 }
 

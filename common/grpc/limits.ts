@@ -31,7 +31,10 @@ export const CLIENT_CHANNEL_OPTIONS = {
 } as const;
 
 /** The CLI's admin channel: as CLIENT_CHANNEL_OPTIONS, but large answers (MAX_ADMIN_MESSAGE_BYTES) are accepted. */
-export const ADMIN_CHANNEL_OPTIONS = { ...CLIENT_CHANNEL_OPTIONS, "grpc.max_receive_message_length": MAX_ADMIN_MESSAGE_BYTES } as const;
+export const ADMIN_CHANNEL_OPTIONS = {
+  ...CLIENT_CHANNEL_OPTIONS,
+  "grpc.max_receive_message_length": MAX_ADMIN_MESSAGE_BYTES,
+} as const;
 
 /**
  * The controller's server options. Per connection at most 100 concurrent streams (an agent

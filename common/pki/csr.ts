@@ -4,7 +4,11 @@ import { PkiError } from "./errors.js";
 
 /** A PKCS#10 request (PEM) for `commonName`, signed with `keys` (proof the requester holds the private key). */
 export async function createCsr(commonName: string, keys: webcrypto.CryptoKeyPair): Promise<string> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${commonName}`, keys, signingAlgorithm: SIGNING_ALGORITHM });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${commonName}`,
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+  });
   return csr.toString("pem");
 }
 
@@ -22,7 +26,8 @@ export const MAX_CSR_PEM_CHARS = 8_192;
  * writes subjects and extensions itself.
  */
 export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
-  if (pem.length > MAX_CSR_PEM_CHARS) throw new PkiError(`the CSR is ${pem.length} characters, more than ${MAX_CSR_PEM_CHARS}`);
+  if (pem.length > MAX_CSR_PEM_CHARS)
+    throw new PkiError(`the CSR is ${pem.length} characters, more than ${MAX_CSR_PEM_CHARS}`);
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(pem);
@@ -30,7 +35,8 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
     throw new PkiError("the CSR is not a PEM PKCS#10 certificate request", { cause: err });
   }
   const alg = csr.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
-  if (alg.name !== "ECDSA" || alg.namedCurve !== "P-256") throw new PkiError(`the CSR's key must be ECDSA P-256, not ${alg.name} ${alg.namedCurve ?? ""}`.trim());
+  if (alg.name !== "ECDSA" || alg.namedCurve !== "P-256")
+    throw new PkiError(`the CSR's key must be ECDSA P-256, not ${alg.name} ${alg.namedCurve ?? ""}`.trim());
   let valid = false;
   try {
     valid = await csr.verify();

@@ -14,7 +14,11 @@ export type CertIdentity =
   | { kind: "server" }
   | { kind: "unknown"; reason: string };
 
-export const SUBJECT_ORG = { agent: "virtfleet-agent", admin: "virtfleet-admin", server: "virtfleet-controller" } as const;
+export const SUBJECT_ORG = {
+  agent: "virtfleet-agent",
+  admin: "virtfleet-admin",
+  server: "virtfleet-controller",
+} as const;
 export const SERVER_COMMON_NAME = "virtfleet-controller";
 
 export const EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
@@ -50,7 +54,11 @@ export interface IdentityParts {
 /** Reads the holder from a certificate's subject and EKU; does NOT check signature, dates or revocation. */
 export function identityOf(cert: x509.X509Certificate): CertIdentity {
   const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  return identityOfParts({ field: (name) => cert.subjectName.getField(name), eku: eku ? eku.usages.map(String) : [], subject: cert.subject });
+  return identityOfParts({
+    field: (name) => cert.subjectName.getField(name),
+    eku: eku ? eku.usages.map(String) : [],
+    subject: cert.subject,
+  });
 }
 
 /** `identityOf` over already parsed parts (e.g. node:crypto's X509Certificate, see the controller's PeerVerifier). */
@@ -64,16 +72,21 @@ export function identityOfParts(parts: IdentityParts): CertIdentity {
   const cn = single("CN");
   const eku = parts.eku;
   if (org === SUBJECT_ORG.agent) {
-    if (!cn || !HOST_NAME_PATTERN.test(cn)) return { kind: "unknown", reason: "agent certificate without a valid host name" };
-    if (!eku.includes(EKU_CLIENT_AUTH)) return { kind: "unknown", reason: "agent certificate without clientAuth usage" };
+    if (!cn || !HOST_NAME_PATTERN.test(cn))
+      return { kind: "unknown", reason: "agent certificate without a valid host name" };
+    if (!eku.includes(EKU_CLIENT_AUTH))
+      return { kind: "unknown", reason: "agent certificate without clientAuth usage" };
     return { kind: "agent", host: cn };
   }
   if (org === SUBJECT_ORG.admin) {
     const role = single("OU");
-    if (!cn || !ADMIN_NAME_PATTERN.test(cn) || !role) return { kind: "unknown", reason: "admin certificate without a valid name and role" };
-    if (!eku.includes(EKU_CLIENT_AUTH)) return { kind: "unknown", reason: "admin certificate without clientAuth usage" };
+    if (!cn || !ADMIN_NAME_PATTERN.test(cn) || !role)
+      return { kind: "unknown", reason: "admin certificate without a valid name and role" };
+    if (!eku.includes(EKU_CLIENT_AUTH))
+      return { kind: "unknown", reason: "admin certificate without clientAuth usage" };
     return { kind: "admin", name: cn, role };
   }
-  if (org === SUBJECT_ORG.server && cn === SERVER_COMMON_NAME && eku.includes(EKU_SERVER_AUTH)) return { kind: "server" };
+  if (org === SUBJECT_ORG.server && cn === SERVER_COMMON_NAME && eku.includes(EKU_SERVER_AUTH))
+    return { kind: "server" };
   return { kind: "unknown", reason: `not a virtfleet certificate (subject ${parts.subject})` };
 }

@@ -18,6 +18,14 @@ export {
   type IdentityParts,
 } from "./identity.js";
 export { createCsr, verifyCsr, MAX_CSR_PEM_CHARS, type VerifiedCsr } from "./csr.js";
-export { formatEnrolToken, parseEnrolToken, hashTokenSecret, newTokenSecret, sameDigest, TOKEN_PREFIX, type EnrolToken } from "./token.js";
+export {
+  formatEnrolToken,
+  parseEnrolToken,
+  hashTokenSecret,
+  newTokenSecret,
+  sameDigest,
+  TOKEN_PREFIX,
+  type EnrolToken,
+} from "./token.js";
 export { ensurePrivateDir, writePrivateFile, readPemFile, allExist, fileMode } from "./files.js";
 export type { TlsMaterial } from "./material.js";

@@ -22,7 +22,13 @@ export async function keyPairFromPem(pem: string, what: string): Promise<webcryp
     const der = x509.PemConverter.decodeFirst(pem);
     const privateKey = await crypto.subtle.importKey("pkcs8", der, SIGNING_ALGORITHM, true, ["sign"]);
     const jwk = await crypto.subtle.exportKey("jwk", privateKey);
-    const publicKey = await crypto.subtle.importKey("jwk", { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, SIGNING_ALGORITHM, true, ["verify"]);
+    const publicKey = await crypto.subtle.importKey(
+      "jwk",
+      { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      SIGNING_ALGORITHM,
+      true,
+      ["verify"],
+    );
     return { privateKey, publicKey };
   } catch (err) {
     throw new PkiError(`${what} is not a PKCS#8 PEM ECDSA P-256 private key`, { cause: err });
@@ -30,7 +36,10 @@ export async function keyPairFromPem(pem: string, what: string): Promise<webcryp
 }
 
 /** True when `cert`'s public key is the public half of `keys` (a signature made with one verifies with the other). */
-export async function keyMatchesCertificate(keys: webcrypto.CryptoKeyPair, cert: x509.X509Certificate): Promise<boolean> {
+export async function keyMatchesCertificate(
+  keys: webcrypto.CryptoKeyPair,
+  cert: x509.X509Certificate,
+): Promise<boolean> {
   const probe = crypto.getRandomValues(new Uint8Array(32));
   const sig = await crypto.subtle.sign(SIGNING_ALGORITHM, keys.privateKey, probe);
   try {

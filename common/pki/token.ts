@@ -22,7 +22,8 @@ export function newTokenSecret(): string {
 }
 
 export function formatEnrolToken(t: EnrolToken): string {
-  if (!/^[0-9a-f]{64}$/.test(t.caFingerprint)) throw new TokenFormatError("the CA fingerprint must be 64 lowercase hex digits");
+  if (!/^[0-9a-f]{64}$/.test(t.caFingerprint))
+    throw new TokenFormatError("the CA fingerprint must be 64 lowercase hex digits");
   if (!PART.test(t.secret)) throw new TokenFormatError("the token secret must be 43 base64url characters");
   return `${TOKEN_PREFIX}.${Buffer.from(t.caFingerprint, "hex").toString("base64url")}.${t.secret}`;
 }
@@ -31,9 +32,14 @@ export function formatEnrolToken(t: EnrolToken): string {
 export function parseEnrolToken(text: string): EnrolToken {
   const parts = text.trim().split(".");
   if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) {
-    throw new TokenFormatError(`not a virtfleet enrolment token (expected ${TOKEN_PREFIX}.<CA fingerprint>.<secret>, as 'virtfleet token create' prints it)`);
+    throw new TokenFormatError(
+      `not a virtfleet enrolment token (expected ${TOKEN_PREFIX}.<CA fingerprint>.<secret>, as 'virtfleet token create' prints it)`,
+    );
   }
-  if (!PART.test(parts[1]) || !PART.test(parts[2])) throw new TokenFormatError("the enrolment token is truncated or damaged (each part must be 43 base64url characters)");
+  if (!PART.test(parts[1]) || !PART.test(parts[2]))
+    throw new TokenFormatError(
+      "the enrolment token is truncated or damaged (each part must be 43 base64url characters)",
+    );
   return { caFingerprint: Buffer.from(parts[1], "base64url").toString("hex"), secret: parts[2] };
 }
 

@@ -21,7 +21,10 @@ export class MigrationError extends VirtfleetError {
  */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[]): number {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new MigrationError(`migration list is not consecutive at ${m.name}: expected version ${i + 1}, got ${m.version}`);
+    if (m.version !== i + 1)
+      throw new MigrationError(
+        `migration list is not consecutive at ${m.name}: expected version ${i + 1}, got ${m.version}`,
+      );
   });
   const current = db.pragma("user_version", { simple: true }) as number;
   const latest = migrations.length;

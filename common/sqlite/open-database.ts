@@ -18,7 +18,11 @@ export interface OpenDatabaseOptions {
  * Opens (creating when absent) a SQLite database in WAL mode, foreign keys on, a busy
  * timeout, then applies `migrations`. The folder is created 0700.
  */
-export function openDatabase(file: string, migrations: readonly Migration[], options: OpenDatabaseOptions = {}): SqliteDatabase {
+export function openDatabase(
+  file: string,
+  migrations: readonly Migration[],
+  options: OpenDatabaseOptions = {},
+): SqliteDatabase {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");

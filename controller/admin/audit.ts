@@ -26,7 +26,9 @@ export type IssueAdmin = (name: string, role: Role, csrPem?: string) => Promise<
 
 /** The controller cannot issue admin certificates (no CA: it runs with --insecure); answered FAILED_PRECONDITION. */
 export class NoCertificateAuthorityError extends VirtfleetError {
-  constructor(message = "this controller runs with --insecure and has no CA, so it cannot issue admin certificates; start it without --insecure") {
+  constructor(
+    message = "this controller runs with --insecure and has no CA, so it cannot issue admin certificates; start it without --insecure",
+  ) {
     super("FAILED_PRECONDITION", message);
   }
 }
@@ -41,16 +43,34 @@ export interface AuditAdminDeps {
 }
 
 export function toAuditRecordProto(r: AuditRecord): AuditRecordProto {
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, detailJson: r.detailJson, hash: r.hash, prevHash: r.prevHash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    detailJson: r.detailJson,
+    hash: r.hash,
+    prevHash: r.prevHash,
+  };
 }
 
 /** Checks a CreateAdmin request; returns the role. Throws ValidationError naming the field. */
 export function validateCreateAdmin(req: { name: string; role: string; csrPem: string }): Role {
-  if (!ADMIN_NAME.test(req.name)) throw new ValidationError(`admin name ${JSON.stringify(req.name.slice(0, 80))} is invalid: a lower-case letter, then lower-case letters, digits or '-', at most 63 characters`);
-  if (RESERVED_ADMIN_NAMES.includes(req.name)) throw new ValidationError(`admin name ${JSON.stringify(req.name)} is reserved; choose another`);
-  if (!ROLES.includes(req.role as Role)) throw new ValidationError(`role ${JSON.stringify(req.role.slice(0, 40))} is invalid; use one of ${ROLES.join(", ")}`);
+  if (!ADMIN_NAME.test(req.name))
+    throw new ValidationError(
+      `admin name ${JSON.stringify(req.name.slice(0, 80))} is invalid: a lower-case letter, then lower-case letters, digits or '-', at most 63 characters`,
+    );
+  if (RESERVED_ADMIN_NAMES.includes(req.name))
+    throw new ValidationError(`admin name ${JSON.stringify(req.name)} is reserved; choose another`);
+  if (!ROLES.includes(req.role as Role))
+    throw new ValidationError(
+      `role ${JSON.stringify(req.role.slice(0, 40))} is invalid; use one of ${ROLES.join(", ")}`,
+    );
   if (req.csrPem !== "" && (req.csrPem.length > MAX_CSR_CHARS || !CSR.test(req.csrPem))) {
-    throw new ValidationError(`csr_pem is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----, at most ${MAX_CSR_CHARS} characters)`);
+    throw new ValidationError(
+      `csr_pem is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----, at most ${MAX_CSR_CHARS} characters)`,
+    );
   }
   return req.role as Role;
 }
@@ -67,10 +87,13 @@ function parseSince(since: string): number | undefined {
  * the field; no CA (NoCertificateAuthorityError) FAILED_PRECONDITION; anything else INTERNAL (logged). Authorization and the audit record of
  * CreateAdmin are authorizeAdmin's job (controller/auth), not these handlers'.
  */
-export function auditAdminHandlers(d: AuditAdminDeps): Pick<AdminServiceHandlers, "ListAudit" | "VerifyAudit" | "CreateAdmin"> {
+export function auditAdminHandlers(
+  d: AuditAdminDeps,
+): Pick<AdminServiceHandlers, "ListAudit" | "VerifyAudit" | "CreateAdmin"> {
   const fail = (err: unknown, what: string): Partial<grpc.StatusObject> => {
     if (err instanceof ValidationError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
-    if (err instanceof NoCertificateAuthorityError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
+    if (err instanceof NoCertificateAuthorityError)
+      return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
     d.log.error({ err: describeError(err) }, `${what} failed`);
     return { code: grpc.status.INTERNAL, details: `${what} failed: ${describeError(err)}` };
   };
@@ -104,7 +127,12 @@ export function auditAdminHandlers(d: AuditAdminDeps): Pick<AdminServiceHandlers
         (issued) => {
           const notAfter = issued.notAfter instanceof Date ? issued.notAfter.toISOString() : issued.notAfter;
           d.log.info({ name: req.name, role, notAfter, csr: req.csrPem !== "" }, "admin certificate issued");
-          callback(null, { certificatePem: issued.certificatePem, caPem: issued.caPem, keyPem: req.csrPem ? "" : (issued.keyPem ?? ""), notAfter });
+          callback(null, {
+            certificatePem: issued.certificatePem,
+            caPem: issued.caPem,
+            keyPem: req.csrPem ? "" : (issued.keyPem ?? ""),
+            notAfter,
+          });
         },
         (err: unknown) => callback(fail(err, `creating admin ${req.name}`)),
       );

@@ -51,7 +51,12 @@ function parseTime(value: string, field: string): number {
 }
 
 function status(err: unknown): Partial<grpc.StatusObject> {
-  const code = err instanceof ValidationError ? grpc.status.INVALID_ARGUMENT : err instanceof NotFoundError ? grpc.status.NOT_FOUND : grpc.status.INTERNAL;
+  const code =
+    err instanceof ValidationError
+      ? grpc.status.INVALID_ARGUMENT
+      : err instanceof NotFoundError
+        ? grpc.status.NOT_FOUND
+        : grpc.status.INTERNAL;
   return { code, details: describeError(err) };
 }
 
@@ -108,7 +113,10 @@ export class DriftAdmin {
           try {
             call.write(toDriftRecord(d));
           } catch (err) {
-            log.error({ host, err: describeError(err) }, "cannot render a drift event for a watcher; ending its stream");
+            log.error(
+              { host, err: describeError(err) },
+              "cannot render a drift event for a watcher; ending its stream",
+            );
             end(grpc.status.INTERNAL, "a drift event could not be rendered; reconnect");
           }
         });
@@ -131,7 +139,10 @@ export class DriftAdmin {
       AcknowledgeFlap: (call, callback) => {
         try {
           const { host, resource } = call.request;
-          if (resource !== "" && !RESOURCE.test(resource)) throw new ValidationError(`resource "${resource}" must be KIND/NAME (kind: domain|network|pool|volume|host), or empty for all`);
+          if (resource !== "" && !RESOURCE.test(resource))
+            throw new ValidationError(
+              `resource "${resource}" must be KIND/NAME (kind: domain|network|pool|volume|host), or empty for all`,
+            );
           if (!hosts.get(host)) throw new NotFoundError(`host "${host}" is not enrolled (see virtfleet hosts)`);
           const session = agents.session(host);
           if (!session || session.closed) {

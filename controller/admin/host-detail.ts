@@ -2,10 +2,16 @@ import type { GetHostResponse } from "../../generated/proto/fleet/v1/GetHostResp
 import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
 import { hostSummary, type ComplianceService } from "../compliance/index.js";
 
-type DetailFields = Pick<GetHostResponse, "policies" | "resources" | "generation" | "observedGeneration" | "lastReportAt">;
+type DetailFields = Pick<
+  GetHostResponse,
+  "policies" | "resources" | "generation" | "observedGeneration" | "lastReportAt"
+>;
 
 /** The compliance part of `GetHost`: policies with status, latest outcome per resource. */
-export function toHostDetail(compliance: ComplianceService, name: string): { summary: HostCompliance; fields: DetailFields } | undefined {
+export function toHostDetail(
+  compliance: ComplianceService,
+  name: string,
+): { summary: HostCompliance; fields: DetailFields } | undefined {
   const h = compliance.host(name);
   if (!h) return undefined;
   return {

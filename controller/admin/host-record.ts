@@ -18,7 +18,11 @@ export interface HostResolution {
 const UNRESOLVED: HostResolution = { groups: [], labels: {} };
 
 /** Maps a stored host, its compliance summary and inventory resolution to the admin API's HostRecord. */
-export function toHostRecord(h: HostRow, compliance: HostCompliance = NO_POLICIES, resolution: HostResolution = UNRESOLVED): HostRecord {
+export function toHostRecord(
+  h: HostRow,
+  compliance: HostCompliance = NO_POLICIES,
+  resolution: HostResolution = UNRESOLVED,
+): HostRecord {
   return {
     name: h.name,
     connected: h.connected,

@@ -25,16 +25,25 @@ export function adminHandlers(
 ): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
-    return Object.assign(new Error(`${what} failed: ${describeError(err)}`), { code: grpc.status.INTERNAL, details: describeError(err), metadata: new grpc.Metadata() });
+    return Object.assign(new Error(`${what} failed: ${describeError(err)}`), {
+      code: grpc.status.INTERNAL,
+      details: describeError(err),
+      metadata: new grpc.Metadata(),
+    });
   };
   return {
     ListHosts: (call, callback) => {
       try {
         const { pageSize, pageToken, group, selector } = call.request;
         if (pageToken.length > 253) throw new ValidationError("page_token is not one this controller gave out");
-        const page = hostPage(hosts, pageToken, Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE), (rows) => selectHosts(rows, inventory(), { group, selector }));
+        const page = hostPage(hosts, pageToken, Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE), (rows) =>
+          selectHosts(rows, inventory(), { group, selector }),
+        );
         const summaries = compliance?.summariesOf(page.hosts.map((h) => h.row.name));
-        callback(null, { hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)), nextPageToken: page.next });
+        callback(null, {
+          hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)),
+          nextPageToken: page.next,
+        });
       } catch (err) {
         if (err instanceof ValidationError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
         else callback(fail(err, "listing hosts"));
@@ -55,7 +64,11 @@ export function adminHandlers(
           changedSections: c.changedSections,
         }));
         const detail = compliance ? toHostDetail(compliance, name) : undefined;
-        callback(null, { host: toHostRecord(host, detail?.summary, resolveHost(host, inventory())), factHistory, ...detail?.fields });
+        callback(null, {
+          host: toHostRecord(host, detail?.summary, resolveHost(host, inventory())),
+          factHistory,
+          ...detail?.fields,
+        });
       } catch (err) {
         callback(fail(err, "reading host"));
       }
@@ -75,13 +88,19 @@ const READ_CHUNK = 500;
  * than about PAGE_BYTES of facts (at least one host). `next` is the last host's name, or ""
  * when no host follows.
  */
-function hostPage<T extends { row: HostRow }>(hosts: HostStore, after: string, limit: number, select: (rows: HostRow[]) => T[]): { hosts: T[]; next: string } {
+function hostPage<T extends { row: HostRow }>(
+  hosts: HostStore,
+  after: string,
+  limit: number,
+  select: (rows: HostRow[]) => T[],
+): { hosts: T[]; next: string } {
   const out: T[] = [];
   let bytes = 0;
   for (;;) {
     const rows = hosts.listAfter(after, READ_CHUNK);
     for (const h of select(rows)) {
-      if (out.length >= limit || (out.length > 0 && bytes >= PAGE_BYTES)) return { hosts: out, next: out.at(-1)!.row.name };
+      if (out.length >= limit || (out.length > 0 && bytes >= PAGE_BYTES))
+        return { hosts: out, next: out.at(-1)!.row.name };
       out.push(h);
       bytes += h.row.factsJson.length;
     }

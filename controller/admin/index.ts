@@ -18,10 +18,23 @@
 export { adminHandlers, DEFAULT_HISTORY_LIMIT, DEFAULT_HOSTS_PAGE, MAX_HISTORY_LIMIT } from "./hosts.js";
 export { toHostRecord, NO_POLICIES, type HostResolution } from "./host-record.js";
 export { toHostDetail } from "./host-detail.js";
-export { DriftAdmin, toDriftRecord, DEFAULT_DRIFT_LIMIT, MAX_DRIFT_LIMIT, WATCH_MAX_BUFFERED, type DriftAdminDeps } from "./drift.js";
+export {
+  DriftAdmin,
+  toDriftRecord,
+  DEFAULT_DRIFT_LIMIT,
+  MAX_DRIFT_LIMIT,
+  WATCH_MAX_BUFFERED,
+  type DriftAdminDeps,
+} from "./drift.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
-export { securityAdminHandlers, DEFAULT_TOKEN_TTL_MS, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, type SecurityAdminDeps } from "./security.js";
+export {
+  securityAdminHandlers,
+  DEFAULT_TOKEN_TTL_MS,
+  MAX_TOKEN_TTL_MS,
+  MAX_TOKEN_USES,
+  type SecurityAdminDeps,
+} from "./security.js";
 export {
   auditAdminHandlers,
   issueAdminWithoutCa,

@@ -32,7 +32,13 @@ export function listPolicies(
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((p) => {
       const row = stored.get(p.name);
-      const earlier = limit > 0 ? repo.store.history(p.name, limit + 1).filter((r) => r.generation !== row?.generation).slice(0, limit) : [];
+      const earlier =
+        limit > 0
+          ? repo.store
+              .history(p.name, limit + 1)
+              .filter((r) => r.generation !== row?.generation)
+              .slice(0, limit)
+          : [];
       return {
         name: p.name,
         revision: p.revision,

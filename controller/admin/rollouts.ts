@@ -25,10 +25,18 @@ type Failure = { code: grpc.status; details: string };
  * or has a rollout on record; anything else is NOT_FOUND naming it. Commands that do not
  * apply in the rollout's state are FAILED_PRECONDITION with the state in the message.
  */
-export function rolloutAdminHandlers(d: RolloutAdminDeps): Pick<AdminServiceHandlers, "RolloutStatus" | "ControlRollout" | "Plan"> {
-  const unknown = (policy: string): Failure => ({ code: grpc.status.NOT_FOUND, details: `unknown policy ${JSON.stringify(policy)}; see \`virtfleet policies\`` });
+export function rolloutAdminHandlers(
+  d: RolloutAdminDeps,
+): Pick<AdminServiceHandlers, "RolloutStatus" | "ControlRollout" | "Plan"> {
+  const unknown = (policy: string): Failure => ({
+    code: grpc.status.NOT_FOUND,
+    details: `unknown policy ${JSON.stringify(policy)}; see \`virtfleet policies\``,
+  });
   const inForce = (policy: string) => d.policies.current().policies.find((p) => p.name === policy);
-  const status = (r: Rollout | undefined) => ({ found: r !== undefined, statusJson: r ? JSON.stringify(rolloutStatusJson(r)) : "" });
+  const status = (r: Rollout | undefined) => ({
+    found: r !== undefined,
+    statusJson: r ? JSON.stringify(rolloutStatusJson(r)) : "",
+  });
   return {
     RolloutStatus: (call, callback) => {
       const policy = call.request.policy;
@@ -39,16 +47,29 @@ export function rolloutAdminHandlers(d: RolloutAdminDeps): Pick<AdminServiceHand
     ControlRollout: (call, callback) => {
       const { policy, action, reason } = call.request;
       if (!COMMANDS.includes(action as RolloutCommand)) {
-        return callback({ code: grpc.status.INVALID_ARGUMENT, details: `unknown rollout action ${JSON.stringify(action)}; use one of ${COMMANDS.join(", ")}` });
+        return callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `unknown rollout action ${JSON.stringify(action)}; use one of ${COMMANDS.join(", ")}`,
+        });
       }
       const r = d.runner.rolloutOf(policy);
-      if (!r) return callback(inForce(policy) ? { code: grpc.status.FAILED_PRECONDITION, details: `policy ${policy} has no rollout yet` } : unknown(policy));
+      if (!r)
+        return callback(
+          inForce(policy)
+            ? { code: grpc.status.FAILED_PRECONDITION, details: `policy ${policy} has no rollout yet` }
+            : unknown(policy),
+        );
       try {
-        const after = d.runner.control(policy, action as RolloutCommand, reason ? reason.slice(0, MAX_REASON) : undefined);
+        const after = d.runner.control(
+          policy,
+          action as RolloutCommand,
+          reason ? reason.slice(0, MAX_REASON) : undefined,
+        );
         d.log.info({ policy, action, rollout: after.id, state: after.state }, "rollout command applied");
         callback(null, status(after));
       } catch (err) {
-        if (err instanceof RolloutStateError) return callback({ code: grpc.status.FAILED_PRECONDITION, details: err.message });
+        if (err instanceof RolloutStateError)
+          return callback({ code: grpc.status.FAILED_PRECONDITION, details: err.message });
         d.log.error({ policy, action, err: describeError(err) }, "rollout command failed");
         callback({ code: grpc.status.INTERNAL, details: `rollout ${action} failed: ${describeError(err)}` });
       }

@@ -32,10 +32,26 @@ type Handlers = Pick<AdminServiceHandlers, "CreateToken" | "RevokeCertificate">;
  */
 export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
   const { log } = deps;
-  const guard = (call: grpc.ServerUnaryCall<unknown, unknown>): { caller: Caller; refusal?: Partial<grpc.StatusObject> } => {
+  const guard = (
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): { caller: Caller; refusal?: Partial<grpc.StatusObject> } => {
     const caller = deps.callerOf(call);
-    if (caller.kind !== "admin" || !hasRole(caller.role, "admin")) return { caller, refusal: { code: grpc.status.PERMISSION_DENIED, details: `needs an admin certificate with role admin (caller: ${actorOf(caller)})` } };
-    if (!deps.pki || !deps.tokens) return { caller, refusal: { code: grpc.status.FAILED_PRECONDITION, details: "the controller runs --insecure: it has no CA, so there is nothing to enrol with or revoke" } };
+    if (caller.kind !== "admin" || !hasRole(caller.role, "admin"))
+      return {
+        caller,
+        refusal: {
+          code: grpc.status.PERMISSION_DENIED,
+          details: `needs an admin certificate with role admin (caller: ${actorOf(caller)})`,
+        },
+      };
+    if (!deps.pki || !deps.tokens)
+      return {
+        caller,
+        refusal: {
+          code: grpc.status.FAILED_PRECONDITION,
+          details: "the controller runs --insecure: it has no CA, so there is nothing to enrol with or revoke",
+        },
+      };
     return { caller };
   };
   return {
@@ -45,18 +61,36 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
       try {
         const r = call.request;
         const ttlMs = r.ttlMs === 0 ? DEFAULT_TOKEN_TTL_MS : r.ttlMs;
-        if (ttlMs > MAX_TOKEN_TTL_MS) throw new ValidationError(`a token lives at most ${MAX_TOKEN_TTL_MS / 86_400_000} days`);
+        if (ttlMs > MAX_TOKEN_TTL_MS)
+          throw new ValidationError(`a token lives at most ${MAX_TOKEN_TTL_MS / 86_400_000} days`);
         if (r.host && r.pattern) throw new ValidationError("a token is bound to a host or to a pattern, not both");
-        if (r.host && !HOST_NAME_PATTERN.test(r.host)) throw new ValidationError(`"${r.host.slice(0, 80)}" is not a valid host name`);
+        if (r.host && !HOST_NAME_PATTERN.test(r.host))
+          throw new ValidationError(`"${r.host.slice(0, 80)}" is not a valid host name`);
         if (r.pattern) HostPattern.parse(r.pattern);
         const uses = r.uses === 0 ? 1 : r.uses;
         if (uses > MAX_TOKEN_USES) throw new ValidationError(`a token allows at most ${MAX_TOKEN_USES} enrolments`);
-        const { secret, expiresAt } = deps.tokens!.create({ ttlMs, host: r.host, pattern: r.pattern, uses, createdBy: actorOf(caller) });
+        const { secret, expiresAt } = deps.tokens!.create({
+          ttlMs,
+          host: r.host,
+          pattern: r.pattern,
+          uses,
+          createdBy: actorOf(caller),
+        });
         const token = formatEnrolToken({ caFingerprint: deps.pki!.caFingerprint, secret });
-        log.info({ by: actorOf(caller), host: r.host || undefined, pattern: r.pattern || undefined, uses, expiresAt: new Date(expiresAt).toISOString() }, "enrolment token created");
+        log.info(
+          {
+            by: actorOf(caller),
+            host: r.host || undefined,
+            pattern: r.pattern || undefined,
+            uses,
+            expiresAt: new Date(expiresAt).toISOString(),
+          },
+          "enrolment token created",
+        );
         callback(null, { token, expiresAt: new Date(expiresAt).toISOString() });
       } catch (err) {
-        if (err instanceof ValidationError) return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        if (err instanceof ValidationError)
+          return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
         log.error({ err: describeError(err) }, "creating an enrolment token failed");
         callback({ code: grpc.status.INTERNAL, details: `creating the token failed: ${describeError(err)}` });
       }
@@ -67,8 +101,13 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
       try {
         const host = call.request.host;
         const reason = (call.request.reason || "revoked by an admin").slice(0, MAX_REASON_CHARS);
-        if (!HOST_NAME_PATTERN.test(host)) return callback({ code: grpc.status.INVALID_ARGUMENT, details: `"${host.slice(0, 80)}" is not a valid host name` });
-        if (deps.pki!.registry.issuedTo("agent", host).length === 0) return callback({ code: grpc.status.NOT_FOUND, details: `no certificate was ever issued to host "${host}"` });
+        if (!HOST_NAME_PATTERN.test(host))
+          return callback({
+            code: grpc.status.INVALID_ARGUMENT,
+            details: `"${host.slice(0, 80)}" is not a valid host name`,
+          });
+        if (deps.pki!.registry.issuedTo("agent", host).length === 0)
+          return callback({ code: grpc.status.NOT_FOUND, details: `no certificate was ever issued to host "${host}"` });
         const revoked = deps.pki!.revokeHost(host, reason);
         const disconnected = deps.disconnect(host, `certificate revoked: ${reason}`);
         log.warn({ by: actorOf(caller), host, revoked, disconnected, reason }, "host certificates revoked");

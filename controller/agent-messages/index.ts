@@ -15,5 +15,14 @@ export {
   type PlanOutcome,
   type ValidPlanResult,
 } from "./validate-message.js";
-export { validateAgentEvent, validateReport, validateDrift, validateOutcome, EVENT_LIMITS, MAX_REPORT_DURATION_MS, MAX_TIMESTAMP_MS, MAX_JSON_DEPTH } from "./validate-event.js";
+export {
+  validateAgentEvent,
+  validateReport,
+  validateDrift,
+  validateOutcome,
+  EVENT_LIMITS,
+  MAX_REPORT_DURATION_MS,
+  MAX_TIMESTAMP_MS,
+  MAX_JSON_DEPTH,
+} from "./validate-event.js";
 export * from "./types.js";

@@ -65,4 +65,6 @@ export interface DriftView {
 export type ValidDrift = Omit<DriftView, "host">;
 
 /** One validated agent event, in the order the agent sent it. */
-export type AgentEvent = { type: "report"; eventSeq: number; report: ValidReport } | { type: "drift"; eventSeq: number; drift: ValidDrift };
+export type AgentEvent =
+  | { type: "report"; eventSeq: number; report: ValidReport }
+  | { type: "drift"; eventSeq: number; drift: ValidDrift };

@@ -53,7 +53,9 @@ export function validateAgentEvent(msg: AgentMessage__Output): AgentEvent {
 export function validateReport(r: Report__Output): ValidReport {
   const eventSeq = positiveInt(r.eventSeq, "report.eventSeq");
   if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
-    throw new ProtocolError(`report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`);
+    throw new ProtocolError(
+      `report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`,
+    );
   }
   const resources = r.resources.map((o, i) => validateOutcome(o, `report.resources[${i}]`));
   return {
@@ -91,12 +93,14 @@ export function validateDrift(d: DriftEvent__Output): ValidDrift {
   if (d.fields.length > EVENT_LIMITS.fieldsPerDrift) {
     throw new ProtocolError(`drift.fields has ${d.fields.length} entries (at most ${EVENT_LIMITS.fieldsPerDrift})`);
   }
-  const fields = d.fields.map(
-    (f, i): DriftFieldValue => {
-      const field = name(f.field, `drift.fields[${i}].field`, true);
-      return redactChange({ field, desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`), actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`) });
-    },
-  );
+  const fields = d.fields.map((f, i): DriftFieldValue => {
+    const field = name(f.field, `drift.fields[${i}].field`, true);
+    return redactChange({
+      field,
+      desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`),
+      actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`),
+    });
+  });
   const resolved = d.resolvedAtMs === 0 ? 0 : timestamp(d.resolvedAtMs, "drift.resolvedAtMs");
   return {
     eventSeq,
@@ -150,23 +154,27 @@ function boundedInt(v: number, max: number, field: string): number {
 }
 
 function positiveInt(v: number, field: string): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new ProtocolError(`${field} must be a positive integer, got ${String(v)}`);
+  if (!Number.isSafeInteger(v) || v <= 0)
+    throw new ProtocolError(`${field} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
 function nonNegativeInt(v: number, field: string): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError(`${field} must be a non-negative integer, got ${String(v)}`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new ProtocolError(`${field} must be a non-negative integer, got ${String(v)}`);
   return v;
 }
 
 function oneOf<T extends string>(v: string, allowed: readonly T[], field: string): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new ProtocolError(`${field} must be one of ${allowed.join("|")}, got "${clip(v)}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new ProtocolError(`${field} must be one of ${allowed.join("|")}, got "${clip(v)}"`);
   return v as T;
 }
 
 function name(v: string, field: string, required: boolean): string {
   if (required && v.length === 0) throw new ProtocolError(`${field} must not be empty`);
-  if (v.length > EVENT_LIMITS.nameChars) throw new ProtocolError(`${field} is longer than ${EVENT_LIMITS.nameChars} characters`);
+  if (v.length > EVENT_LIMITS.nameChars)
+    throw new ProtocolError(`${field} is longer than ${EVENT_LIMITS.nameChars} characters`);
   if (/[\u0000-\u001f\u007f]/.test(v)) throw new ProtocolError(`${field} contains control characters`);
   return v;
 }
@@ -179,12 +187,14 @@ function revision(v: string, field: string): string {
 }
 
 function text(v: string, field: string): string {
-  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.textBytes) throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.textBytes} bytes`);
+  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.textBytes)
+    throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.textBytes} bytes`);
   return v;
 }
 
 function parseJson(v: string, field: string): unknown {
-  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.jsonBytes) throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
+  if (Buffer.byteLength(v, "utf8") > EVENT_LIMITS.jsonBytes)
+    throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(v) as unknown;
@@ -208,7 +218,11 @@ function jsonArray(v: string, field: string): string {
   if (v === "") return "[]";
   const changes = parseJson(v, field);
   if (!Array.isArray(changes)) throw new ProtocolError(`${field} must be a JSON array`);
-  const redacted = changes.map((c: unknown) => (c !== null && typeof c === "object" && typeof (c as { field?: unknown }).field === "string" ? redactChange(c as { field: string }) : redactDeep(c)));
+  const redacted = changes.map((c: unknown) =>
+    c !== null && typeof c === "object" && typeof (c as { field?: unknown }).field === "string"
+      ? redactChange(c as { field: string })
+      : redactDeep(c),
+  );
   const out = JSON.stringify(redacted);
   return out === JSON.stringify(changes) ? v : out;
 }

@@ -25,9 +25,11 @@ export interface ValidHello {
  */
 export function validateEnvelope(msg: AgentMessage__Output, lastSeq: number, lastSentSeq: number | undefined): void {
   if (!msg.body) throw new ProtocolError("message has no body (expected hello, heartbeat or factsUpdate)");
-  if (!Number.isSafeInteger(msg.seq) || msg.seq <= 0) throw new ProtocolError(`message seq ${msg.seq} is not a positive integer`);
+  if (!Number.isSafeInteger(msg.seq) || msg.seq <= 0)
+    throw new ProtocolError(`message seq ${msg.seq} is not a positive integer`);
   if (msg.seq <= lastSeq) throw new ProtocolError(`message seq ${msg.seq} does not increase (last was ${lastSeq})`);
-  if (!Number.isSafeInteger(msg.ack) || msg.ack < 0) throw new ProtocolError(`message ack ${msg.ack} is not a non-negative integer`);
+  if (!Number.isSafeInteger(msg.ack) || msg.ack < 0)
+    throw new ProtocolError(`message ack ${msg.ack} is not a non-negative integer`);
   if (lastSentSeq !== undefined && msg.ack > lastSentSeq) {
     throw new ProtocolError(`message acks controller seq ${msg.ack}, but only ${lastSentSeq} were sent`);
   }
@@ -35,31 +37,42 @@ export function validateEnvelope(msg: AgentMessage__Output, lastSeq: number, las
 
 /** Validates a Hello's content. Throws ProtocolError naming the bad field. */
 export function validateHello(h: Hello__Output): ValidHello {
-  if (!HOST_NAME.test(h.hostName)) throw new ProtocolError(`hello.hostName "${truncate(h.hostName)}" is not a valid host name`);
-  if (h.agentVersion.length === 0 || h.agentVersion.length > 64) throw new ProtocolError("hello.agentVersion must be 1-64 characters");
+  if (!HOST_NAME.test(h.hostName))
+    throw new ProtocolError(`hello.hostName "${truncate(h.hostName)}" is not a valid host name`);
+  if (h.agentVersion.length === 0 || h.agentVersion.length > 64)
+    throw new ProtocolError("hello.agentVersion must be 1-64 characters");
   const factsJson = validateFactsJson(h.factsJson, "hello.factsJson");
   const factsFingerprint = validateFingerprint(h.factsFingerprint, "hello.factsFingerprint");
   if (!Number.isSafeInteger(h.lastControllerSeq) || h.lastControllerSeq < 0) {
     throw new ProtocolError("hello.lastControllerSeq must be a non-negative integer");
   }
-  return { hostName: h.hostName, agentVersion: h.agentVersion, factsJson, factsFingerprint, lastControllerSeq: h.lastControllerSeq };
+  return {
+    hostName: h.hostName,
+    agentVersion: h.agentVersion,
+    factsJson,
+    factsFingerprint,
+    lastControllerSeq: h.lastControllerSeq,
+  };
 }
 
 /** Facts must be a JSON object of at most MAX_FACTS_BYTES. Returns the text unchanged. */
 export function validateFactsJson(text: string, field: string): string {
-  if (Buffer.byteLength(text, "utf8") > MAX_FACTS_BYTES) throw new ProtocolError(`${field} is larger than ${MAX_FACTS_BYTES} bytes`);
+  if (Buffer.byteLength(text, "utf8") > MAX_FACTS_BYTES)
+    throw new ProtocolError(`${field} is larger than ${MAX_FACTS_BYTES} bytes`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
     throw new ProtocolError(`${field} is not valid JSON`, { cause: err });
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new ProtocolError(`${field} must be a JSON object`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new ProtocolError(`${field} must be a JSON object`);
   return text;
 }
 
 export function validateFingerprint(text: string, field: string): string {
-  if (!/^[A-Za-z0-9:+/=_-]{0,128}$/.test(text)) throw new ProtocolError(`${field} must be at most 128 characters of [A-Za-z0-9:+/=_-]`);
+  if (!/^[A-Za-z0-9:+/=_-]{0,128}$/.test(text))
+    throw new ProtocolError(`${field} must be at most 128 characters of [A-Za-z0-9:+/=_-]`);
   return text;
 }
 
@@ -89,32 +102,48 @@ const MAX_PLAN_REVISION_CHARS = 256;
  * Throws ProtocolError naming the field.
  */
 export function validatePlanResult(r: PlanResult__Output): ValidPlanResult {
-  if (!COMMAND_ID.test(r.commandId)) throw new ProtocolError("planResult.commandId must be 1-128 characters of [A-Za-z0-9._:-]");
+  if (!COMMAND_ID.test(r.commandId))
+    throw new ProtocolError("planResult.commandId must be 1-128 characters of [A-Za-z0-9._:-]");
   if (r.bundleRevision.length > MAX_PLAN_REVISION_CHARS || /[\u0000-\u001f\u007f]/.test(r.bundleRevision)) {
-    throw new ProtocolError(`planResult.bundleRevision must be at most ${MAX_PLAN_REVISION_CHARS} characters without control characters`);
+    throw new ProtocolError(
+      `planResult.bundleRevision must be at most ${MAX_PLAN_REVISION_CHARS} characters without control characters`,
+    );
   }
-  if (Buffer.byteLength(r.error, "utf8") > EVENT_LIMITS.textBytes) throw new ProtocolError(`planResult.error is larger than ${EVENT_LIMITS.textBytes} bytes`);
+  if (Buffer.byteLength(r.error, "utf8") > EVENT_LIMITS.textBytes)
+    throw new ProtocolError(`planResult.error is larger than ${EVENT_LIMITS.textBytes} bytes`);
   if (!Number.isSafeInteger(r.durationMs) || r.durationMs < 0 || r.durationMs > MAX_REPORT_DURATION_MS) {
     throw new ProtocolError(`planResult.durationMs must be an integer from 0 to ${MAX_REPORT_DURATION_MS}`);
   }
   if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
-    throw new ProtocolError(`planResult.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`);
+    throw new ProtocolError(
+      `planResult.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`,
+    );
   }
-  if (r.error !== "" && r.resources.length > 0) throw new ProtocolError("planResult carries both an error and resources");
+  if (r.error !== "" && r.resources.length > 0)
+    throw new ProtocolError("planResult carries both an error and resources");
   const resources = r.resources.map((o, i): PlanOutcome => {
     const at = `planResult.resources[${i}]`;
     const { changesJson, ...rest } = validateOutcome(o, at);
     return { ...rest, changes: fieldChanges(JSON.parse(changesJson) as unknown[], `${at}.changesJson`) };
   });
-  return { commandId: r.commandId, bundleRevision: r.bundleRevision, resources, error: r.error, durationMs: r.durationMs };
+  return {
+    commandId: r.commandId,
+    bundleRevision: r.bundleRevision,
+    resources,
+    error: r.error,
+    durationMs: r.durationMs,
+  };
 }
 
 function fieldChanges(items: unknown[], at: string): FieldChange[] {
   return items.map((c, i): FieldChange => {
-    if (c === null || typeof c !== "object" || Array.isArray(c)) throw new ProtocolError(`${at}[${i}] is not an object`);
+    if (c === null || typeof c !== "object" || Array.isArray(c))
+      throw new ProtocolError(`${at}[${i}] is not an object`);
     const { field, from, to, disruption, destructive } = c as Record<string, unknown>;
-    if (typeof field !== "string" || field.length > EVENT_LIMITS.nameChars) throw new ProtocolError(`${at}[${i}].field must be a string of at most ${EVENT_LIMITS.nameChars} characters`);
-    if (!DISRUPTIONS.includes(disruption as Disruption)) throw new ProtocolError(`${at}[${i}].disruption must be one of ${DISRUPTIONS.join("|")}`);
+    if (typeof field !== "string" || field.length > EVENT_LIMITS.nameChars)
+      throw new ProtocolError(`${at}[${i}].field must be a string of at most ${EVENT_LIMITS.nameChars} characters`);
+    if (!DISRUPTIONS.includes(disruption as Disruption))
+      throw new ProtocolError(`${at}[${i}].disruption must be one of ${DISRUPTIONS.join("|")}`);
     const change: FieldChange = { field, from: from ?? null, to: to ?? null, disruption: disruption as Disruption };
     if (destructive === true) change.destructive = true;
     return change;

@@ -6,7 +6,14 @@ import type { ControllerMessage } from "../../generated/proto/fleet/v1/Controlle
 import { describeError, ProtocolError, VERSION, type Logger } from "../../common/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { AgentSession } from "./agent-session.js";
-import { validateEnvelope, validateFactsJson, validateFingerprint, validateHello, validatePlanResult, type ValidPlanResult } from "../agent-messages/index.js";
+import {
+  validateEnvelope,
+  validateFactsJson,
+  validateFingerprint,
+  validateHello,
+  validatePlanResult,
+  type ValidPlanResult,
+} from "../agent-messages/index.js";
 
 export interface AgentServiceOptions {
   /** Interval the agents are told to heartbeat at. */
@@ -182,7 +189,8 @@ export class AgentService {
     clearTimeout(this.helloTimer);
     this.hellos.length = 0;
     const sessions = [...this.pending, ...this.connected.values()];
-    for (const s of sessions) this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down", reconnectDelayMs(sessions.length));
+    for (const s of sessions)
+      this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down", reconnectDelayMs(sessions.length));
     // Every host's disconnect (buffered by the store) in one commit.
     this.flushSafely();
   }
@@ -193,7 +201,10 @@ export class AgentService {
       const id = this.options.authenticate(call);
       if (!id.ok) {
         // The transport gate turns these away first; this is the second lock.
-        this.log.warn({ peer: session.peer, reason: id.reason }, "agent stream without a valid agent certificate; refused");
+        this.log.warn(
+          { peer: session.peer, reason: id.reason },
+          "agent stream without a valid agent certificate; refused",
+        );
         session.close(`refused: ${id.reason}`, grpc.status.UNAUTHENTICATED);
         return;
       }
@@ -213,7 +224,11 @@ export class AgentService {
   private receive(session: AgentSession, msg: AgentMessage__Output): void {
     if (session.backlog) {
       // The Hello waits for admission; what follows it is handled after it, in order.
-      if (session.backlog.length >= MAX_MESSAGES_BEFORE_WELCOME) return this.reject(session, new ProtocolError(`more than ${MAX_MESSAGES_BEFORE_WELCOME} messages before Welcome`));
+      if (session.backlog.length >= MAX_MESSAGES_BEFORE_WELCOME)
+        return this.reject(
+          session,
+          new ProtocolError(`more than ${MAX_MESSAGES_BEFORE_WELCOME} messages before Welcome`),
+        );
       session.backlog.push(msg);
       return;
     }
@@ -226,8 +241,15 @@ export class AgentService {
 
   private reject(session: AgentSession, err: unknown): void {
     const reason = describeError(err);
-    this.log.warn({ peer: session.peer, host: session.host, session: session.id, err: reason }, "rejected message from agent; closing its stream");
-    this.end(session, `rejected: ${reason}`, err instanceof ProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL);
+    this.log.warn(
+      { peer: session.peer, host: session.host, session: session.id, err: reason },
+      "rejected message from agent; closing its stream",
+    );
+    this.end(
+      session,
+      `rejected: ${reason}`,
+      err instanceof ProtocolError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+    );
   }
 
   private onMessage(session: AgentSession, msg: AgentMessage__Output): void {
@@ -281,9 +303,18 @@ export class AgentService {
     if (this.hellos.length >= MAX_QUEUED_HELLOS) {
       // Admission control: rather than let this agent wait past its Welcome deadline (and
       // retry into the same queue), tell it when to come back, spread over the backlog.
-      const retryAfterMs = Math.round(RETRY_AFTER_MIN_MS + Math.random() * Math.min(RETRY_AFTER_SPREAD_MAX_MS, this.hellos.length * RETRY_AFTER_PER_QUEUED_MS));
+      const retryAfterMs = Math.round(
+        RETRY_AFTER_MIN_MS +
+          Math.random() * Math.min(RETRY_AFTER_SPREAD_MAX_MS, this.hellos.length * RETRY_AFTER_PER_QUEUED_MS),
+      );
       this.busyRefusals++;
-      this.end(session, `controller busy: ${this.hellos.length} agents waiting to be admitted; retry in ${retryAfterMs} ms`, grpc.status.UNAVAILABLE, undefined, retryAfterMs);
+      this.end(
+        session,
+        `controller busy: ${this.hellos.length} agents waiting to be admitted; retry in ${retryAfterMs} ms`,
+        grpc.status.UNAVAILABLE,
+        undefined,
+        retryAfterMs,
+      );
       return;
     }
     session.backlog = [];
@@ -305,8 +336,12 @@ export class AgentService {
         for (const { session, msg } of batch) this.admit(session, msg);
       });
     } catch (err) {
-      this.log.error({ err: describeError(err), hellos: batch.length }, "could not record a batch of hellos; closing those streams (the agents reconnect)");
-      for (const { session } of batch) this.end(session, "controller could not record the hello; reconnect", grpc.status.UNAVAILABLE);
+      this.log.error(
+        { err: describeError(err), hellos: batch.length },
+        "could not record a batch of hellos; closing those streams (the agents reconnect)",
+      );
+      for (const { session } of batch)
+        this.end(session, "controller could not record the hello; reconnect", grpc.status.UNAVAILABLE);
     }
     if (this.hellos.length > 0) this.helloTurn = setImmediate(() => this.admitHellos());
   }
@@ -331,13 +366,20 @@ export class AgentService {
         { peer: session.peer, session: session.id, certificateHost: session.certHost, helloHost: hello.hostName },
         "hello names another host than the stream's certificate; refused",
       );
-      this.end(session, `hello names host "${hello.hostName}" but the client certificate is for "${session.certHost}"`, grpc.status.PERMISSION_DENIED);
+      this.end(
+        session,
+        `hello names host "${hello.hostName}" but the client certificate is for "${session.certHost}"`,
+        grpc.status.PERMISSION_DENIED,
+      );
       return;
     }
     const now = this.now();
     const previous = this.connected.get(hello.hostName);
     if (previous && previous !== session) {
-      this.log.warn({ host: hello.hostName, oldPeer: previous.peer, newPeer: session.peer }, "host connected again; replacing its older stream");
+      this.log.warn(
+        { host: hello.hostName, oldPeer: previous.peer, newPeer: session.peer },
+        "host connected again; replacing its older stream",
+      );
       this.end(previous, `replaced by a newer stream from ${session.peer}`, grpc.status.ABORTED);
     }
     const { created, host } = this.hosts.recordHello({
@@ -412,12 +454,20 @@ export class AgentService {
       // A stream whose Hello waits for admission (backlog set) did send it in time.
       if (s.backlog === undefined && now - s.openedAt > this.options.helloTimeoutMs) {
         this.log.warn({ peer: s.peer }, "stream sent no hello in time; closing it");
-        this.end(s, "no hello in time", grpc.status.DEADLINE_EXCEEDED, `no hello within ${this.options.helloTimeoutMs} ms`);
+        this.end(
+          s,
+          "no hello in time",
+          grpc.status.DEADLINE_EXCEEDED,
+          `no hello within ${this.options.helloTimeoutMs} ms`,
+        );
       }
     }
     for (const s of [...this.pending, ...this.connected.values()]) {
       if (s.certNotAfter !== undefined && now > s.certNotAfter) {
-        this.log.info({ host: s.host ?? s.certHost, session: s.id }, "the stream's client certificate expired; closing it (the agent reconnects with its renewed one)");
+        this.log.info(
+          { host: s.host ?? s.certHost, session: s.id },
+          "the stream's client certificate expired; closing it (the agent reconnects with its renewed one)",
+        );
         this.end(s, "client certificate expired; reconnect with the renewed certificate", grpc.status.UNAUTHENTICATED);
       }
     }

@@ -43,7 +43,10 @@ export class AgentSession {
       // A peer that sends but never reads would grow this buffer without bound; end() would
       // wait for it to drain, so the stream is cut instead.
       this.closed = true;
-      this.call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `agent did not read ${MAX_UNREAD_MESSAGES} messages; stream reset` });
+      this.call.emit("error", {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `agent did not read ${MAX_UNREAD_MESSAGES} messages; stream reset`,
+      });
       this.call.destroy();
       return;
     }

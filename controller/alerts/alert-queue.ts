@@ -22,10 +22,16 @@ export const DELIVERED_RETENTION_MS = 7 * 24 * 3600_000;
 export class AlertQueue {
   private readonly stmts;
 
-  constructor(db: SqliteDatabase, readonly urls: readonly string[]) {
+  constructor(
+    db: SqliteDatabase,
+    readonly urls: readonly string[],
+  ) {
     this.stmts = {
       insert: db.prepare("INSERT INTO alert_deliveries (url, payload_json, created_at, next_at) VALUES (?, ?, ?, ?)"),
-      due: db.prepare<[number, number], { id: number; url: string; payload_json: string; attempts: number; created_at: number }>(
+      due: db.prepare<
+        [number, number],
+        { id: number; url: string; payload_json: string; attempts: number; created_at: number }
+      >(
         `SELECT id, url, payload_json, attempts, created_at FROM alert_deliveries
          WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
       ),
@@ -33,11 +39,21 @@ export class AlertQueue {
         "SELECT MIN(next_at) AS next_at FROM alert_deliveries WHERE delivered_at IS NULL AND abandoned_at IS NULL",
       ),
       claim: db.prepare("UPDATE alert_deliveries SET next_at = ? WHERE id = ?"),
-      delivered: db.prepare("UPDATE alert_deliveries SET delivered_at = ?, attempts = attempts + 1, last_attempt_at = ? WHERE id = ?"),
-      failed: db.prepare("UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?"),
-      abandon: db.prepare("UPDATE alert_deliveries SET attempts = attempts + 1, abandoned_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?"),
-      abandonUrl: db.prepare("UPDATE alert_deliveries SET abandoned_at = ?, last_error = ? WHERE url = ? AND delivered_at IS NULL AND abandoned_at IS NULL"),
-      pendingUrls: db.prepare<[], { url: string }>("SELECT DISTINCT url FROM alert_deliveries WHERE delivered_at IS NULL AND abandoned_at IS NULL"),
+      delivered: db.prepare(
+        "UPDATE alert_deliveries SET delivered_at = ?, attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
+      ),
+      failed: db.prepare(
+        "UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?",
+      ),
+      abandon: db.prepare(
+        "UPDATE alert_deliveries SET attempts = attempts + 1, abandoned_at = ?, last_error = ?, last_attempt_at = ? WHERE id = ?",
+      ),
+      abandonUrl: db.prepare(
+        "UPDATE alert_deliveries SET abandoned_at = ?, last_error = ? WHERE url = ? AND delivered_at IS NULL AND abandoned_at IS NULL",
+      ),
+      pendingUrls: db.prepare<[], { url: string }>(
+        "SELECT DISTINCT url FROM alert_deliveries WHERE delivered_at IS NULL AND abandoned_at IS NULL",
+      ),
       counts: db.prepare<[], { pending: number; failing: number; abandoned: number }>(
         `SELECT COALESCE(SUM(delivered_at IS NULL AND abandoned_at IS NULL), 0) AS pending,
                 COALESCE(SUM(delivered_at IS NULL AND abandoned_at IS NULL AND attempts > 0), 0) AS failing,
@@ -67,7 +83,13 @@ export class AlertQueue {
   }
 
   due(now: number, limit: number): Delivery[] {
-    return this.stmts.due.all(now, limit).map((r) => ({ id: r.id, url: r.url, payloadJson: r.payload_json, attempts: r.attempts, createdAt: r.created_at }));
+    return this.stmts.due.all(now, limit).map((r) => ({
+      id: r.id,
+      url: r.url,
+      payloadJson: r.payload_json,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+    }));
   }
 
   /** When the next pending delivery is due (ms), or undefined when none is pending. */
@@ -96,7 +118,8 @@ export class AlertQueue {
   abandonUnconfigured(now: number): number {
     let n = 0;
     for (const { url } of this.stmts.pendingUrls.all()) {
-      if (!this.urls.includes(url)) n += this.stmts.abandonUrl.run(now, `${redactUrl(url)}: webhook no longer configured`, url).changes;
+      if (!this.urls.includes(url))
+        n += this.stmts.abandonUrl.run(now, `${redactUrl(url)}: webhook no longer configured`, url).changes;
     }
     return n;
   }

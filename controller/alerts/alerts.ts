@@ -14,7 +14,12 @@ export class Alerts {
   readonly queue: AlertQueue;
   private readonly dispatcher: WebhookDispatcher;
 
-  constructor(db: SqliteDatabase, urls: readonly string[], log: Logger, options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS) {
+  constructor(
+    db: SqliteDatabase,
+    urls: readonly string[],
+    log: Logger,
+    options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
+  ) {
     this.queue = new AlertQueue(db, urls);
     this.dispatcher = new WebhookDispatcher(this.queue, log, options);
   }

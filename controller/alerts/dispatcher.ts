@@ -28,7 +28,13 @@ export interface PostResult {
 }
 
 /** Sends one POST; resolves with the HTTP status, rejects on network errors and timeouts. */
-export type Poster = (url: string, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal) => Promise<PostResult>;
+export type Poster = (
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+) => Promise<PostResult>;
 
 /** The default Poster: fetch, no redirects followed, userinfo moved to Basic authorization. */
 export const fetchPoster: Poster = async (url, body, headers, timeoutMs, signal) => {
@@ -39,7 +45,13 @@ export const fetchPoster: Poster = async (url, body, headers, timeoutMs, signal)
     u.username = "";
     u.password = "";
   }
-  const res = await fetch(u, { method: "POST", body, headers: h, redirect: "manual", signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+  const res = await fetch(u, {
+    method: "POST",
+    body,
+    headers: h,
+    redirect: "manual",
+    signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+  });
   await res.body?.cancel().catch(() => undefined);
   return { status: res.status };
 };
@@ -181,7 +193,10 @@ export class WebhookDispatcher {
     }
     const delay = retryDelay(attempt, this.options.backoff, this.deps.random);
     this.queue.markFailed(d.id, now + delay, error, now);
-    this.log.warn({ webhook: where, delivery: d.id, attempt, retryInMs: delay, err: error }, "webhook delivery failed; will retry");
+    this.log.warn(
+      { webhook: where, delivery: d.id, attempt, retryInMs: delay, err: error },
+      "webhook delivery failed; will retry",
+    );
   }
 }
 

@@ -3,7 +3,16 @@ import { driftToJson, type DriftJson, type StoredChanges } from "../ingest/index
 /** Body of a webhook POST. `type` says which shape follows. */
 export type AlertPayload =
   | { type: "drift"; host: string; drift: DriftJson }
-  | { type: "failure"; host: string; policy: string; kind: string; name: string; error: string; eventSeq: number; at: string };
+  | {
+      type: "failure";
+      host: string;
+      policy: string;
+      kind: string;
+      name: string;
+      error: string;
+      eventSeq: number;
+      at: string;
+    };
 
 /**
  * Alerts for what one ingestion batch changed: every drift event that is new or whose
@@ -12,9 +21,19 @@ export type AlertPayload =
  */
 export function alertsFor(changes: StoredChanges): AlertPayload[] {
   const out: AlertPayload[] = [];
-  for (const c of changes.drift) if (c.notable) out.push({ type: "drift", host: c.drift.host, drift: driftToJson(c.drift) });
+  for (const c of changes.drift)
+    if (c.notable) out.push({ type: "drift", host: c.drift.host, drift: driftToJson(c.drift) });
   for (const f of changes.failures) {
-    out.push({ type: "failure", host: f.host, policy: f.policy, kind: f.kind, name: f.name, error: f.error, eventSeq: f.eventSeq, at: new Date(f.at).toISOString() });
+    out.push({
+      type: "failure",
+      host: f.host,
+      policy: f.policy,
+      kind: f.kind,
+      name: f.name,
+      error: f.error,
+      eventSeq: f.eventSeq,
+      at: new Date(f.at).toISOString(),
+    });
   }
   return out;
 }

@@ -6,7 +6,10 @@ export function parseWebhookUrl(value: string, option = "--webhook"): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new OptionError(option, `"${redactUrl(value)}" is not an absolute URL (expected http://HOST[:PORT]/PATH or https://…)`);
+    throw new OptionError(
+      option,
+      `"${redactUrl(value)}" is not an absolute URL (expected http://HOST[:PORT]/PATH or https://…)`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new OptionError(option, `${redactUrl(url)}: only http and https URLs are supported, got ${url.protocol}`);
@@ -25,7 +28,10 @@ export function redactUrl(value: string | URL): string {
   try {
     url = new URL(value.toString());
   } catch {
-    return value.toString().replace(/[^/]*@/, "[redacted]@").replace(/\?.*$/, "?[redacted]");
+    return value
+      .toString()
+      .replace(/[^/]*@/, "[redacted]@")
+      .replace(/\?.*$/, "?[redacted]");
   }
   const auth = url.username || url.password ? "[redacted]@" : "";
   const query = url.search ? "?[redacted]" : "";

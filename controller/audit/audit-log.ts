@@ -90,14 +90,24 @@ export class AuditLog implements AuditSink {
       const last = this.last.get();
       const unhashed = { ...fields, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH };
       const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
-      this.insert.run(record.seq, record.at, record.actor, record.action, record.target, record.detailJson, record.prevHash, record.hash);
+      this.insert.run(
+        record.seq,
+        record.at,
+        record.actor,
+        record.action,
+        record.target,
+        record.detailJson,
+        record.prevHash,
+        record.hash,
+      );
       return record;
     });
   }
 
   /** Records one event and returns it as stored. An action not shaped `noun.verb` is a ValidationError (a programming error). */
   append(entry: AuditEntry): AuditRecord {
-    if (!ACTION.test(entry.action)) throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
+    if (!ACTION.test(entry.action))
+      throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
     return this.appendTx.immediate({
       at: new Date(this.now()).toISOString(),
       actor: clean(entry.actor, MAX_ACTOR_CHARS),
@@ -168,13 +178,27 @@ class ChainWalk {
     this.checked++;
     const expectedSeq = this.lastSeq + 1;
     if (r.seq !== expectedSeq) {
-      const missing = r.seq > expectedSeq ? (r.seq - expectedSeq === 1 ? `record ${expectedSeq} is` : `records ${expectedSeq}–${r.seq - 1} are`) : "";
-      return this.fail(r.seq, missing ? `${missing} missing before record ${r.seq} (deleted)` : `record ${r.seq} is out of sequence (expected ${expectedSeq})`);
+      const missing =
+        r.seq > expectedSeq
+          ? r.seq - expectedSeq === 1
+            ? `record ${expectedSeq} is`
+            : `records ${expectedSeq}–${r.seq - 1} are`
+          : "";
+      return this.fail(
+        r.seq,
+        missing
+          ? `${missing} missing before record ${r.seq} (deleted)`
+          : `record ${r.seq} is out of sequence (expected ${expectedSeq})`,
+      );
     }
     if (r.prevHash !== this.prevHash) {
-      return this.fail(r.seq, `record ${r.seq} does not link to record ${r.seq - 1}: prev_hash ${short(r.prevHash)} ≠ ${short(this.prevHash)} (a record before it was changed, replaced or removed)`);
+      return this.fail(
+        r.seq,
+        `record ${r.seq} does not link to record ${r.seq - 1}: prev_hash ${short(r.prevHash)} ≠ ${short(this.prevHash)} (a record before it was changed, replaced or removed)`,
+      );
     }
-    if (auditHash(r) !== r.hash) return this.fail(r.seq, `record ${r.seq} was modified: its hash does not match its content`);
+    if (auditHash(r) !== r.hash)
+      return this.fail(r.seq, `record ${r.seq} was modified: its hash does not match its content`);
     this.prevHash = r.hash;
     this.lastSeq = r.seq;
     return true;
@@ -185,7 +209,9 @@ class ChainWalk {
   }
 
   result(): AuditVerification {
-    return this.bad ? { ok: false, checked: this.checked, firstBadSeq: this.bad.seq, problem: this.bad.problem } : { ok: true, checked: this.checked, firstBadSeq: null, problem: null };
+    return this.bad
+      ? { ok: false, checked: this.checked, firstBadSeq: this.bad.seq, problem: this.bad.problem }
+      : { ok: true, checked: this.checked, firstBadSeq: null, problem: null };
   }
 
   private fail(seq: number, problem: string): false {

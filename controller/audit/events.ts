@@ -30,14 +30,25 @@ export function controllerAuditEvents(audit: AuditSink, log: Logger): Controller
     try {
       audit.append(entry);
     } catch (err) {
-      log.error({ action: entry.action, target: entry.target, err: describeError(err) }, "writing an audit record failed");
+      log.error(
+        { action: entry.action, target: entry.target, err: describeError(err) },
+        "writing an audit record failed",
+      );
     }
   };
   return {
-    policyRevision: (p) => record({ actor: CONTROLLER_ACTOR, action: "policy.revision", target: p.policy, detail: { revision: p.revision, generation: p.generation } }),
+    policyRevision: (p) =>
+      record({
+        actor: CONTROLLER_ACTOR,
+        action: "policy.revision",
+        target: p.policy,
+        detail: { revision: p.revision, generation: p.generation },
+      }),
     policyRemoved: (policy) => record({ actor: CONTROLLER_ACTOR, action: "policy.remove", target: policy }),
-    hostEnrolled: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "host.enrol", target: host, detail }),
-    certRevoked: (host, detail, actor = CONTROLLER_ACTOR) => record({ actor, action: "cert.revoke", target: host, detail }),
+    hostEnrolled: (host, detail, actor = CONTROLLER_ACTOR) =>
+      record({ actor, action: "host.enrol", target: host, detail }),
+    certRevoked: (host, detail, actor = CONTROLLER_ACTOR) =>
+      record({ actor, action: "cert.revoke", target: host, detail }),
     certRenewed: (host, detail) => record({ actor: `agent:${host}`, action: "cert.renew", target: host, detail }),
   };
 }
@@ -77,7 +88,10 @@ export interface EnrolmentEvent {
  * controller, which granted it for a valid token) and `cert.renew` (actor the agent), with
  * serial, notAfter and the peer address as detail.
  */
-export function enrolmentAuditEvents(events: ControllerAuditEvents): { onEnrolled(e: EnrolmentEvent): void; onRenewed(e: EnrolmentEvent): void } {
+export function enrolmentAuditEvents(events: ControllerAuditEvents): {
+  onEnrolled(e: EnrolmentEvent): void;
+  onRenewed(e: EnrolmentEvent): void;
+} {
   const detail = (e: EnrolmentEvent) => ({ serial: e.serial, notAfter: e.notAfter, peer: e.peer });
   return {
     onEnrolled: (e) => events.hostEnrolled(e.host, detail(e)),

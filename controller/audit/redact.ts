@@ -7,7 +7,23 @@ export const REDACTED = "[redacted]";
  * `passwordHash`, `key`, `keyPem`, `privateKey`, `client_secret`, `Authorization`, ...
  * Over-redacting (e.g. `publicKey`) is the accepted price of never storing a secret.
  */
-const SECRET_WORDS = new Set(["token", "tokens", "password", "passwords", "passwd", "passphrase", "secret", "secrets", "key", "keys", "authorization", "credential", "credentials", "cookie", "bearer"]);
+const SECRET_WORDS = new Set([
+  "token",
+  "tokens",
+  "password",
+  "passwords",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "key",
+  "keys",
+  "authorization",
+  "credential",
+  "credentials",
+  "cookie",
+  "bearer",
+]);
 
 /** Values that are secrets whatever their key says. */
 const SECRET_VALUE = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -45,6 +61,7 @@ function redact(value: unknown, depth: number): unknown {
   if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = isSecretKey(k) ? REDACTED : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    out[k] = isSecretKey(k) ? REDACTED : redact(v, depth + 1);
   return out;
 }

@@ -18,7 +18,9 @@ const MAX_ERROR_CHARS = 500;
 export function denial(method: string, needed: Role, caller: Caller): string | null {
   switch (caller.kind) {
     case "admin":
-      return hasRole(caller.role, needed) ? null : `${method} needs role ${needed}; ${actorOf(caller)} has role ${caller.role}`;
+      return hasRole(caller.role, needed)
+        ? null
+        : `${method} needs role ${needed}; ${actorOf(caller)} has role ${caller.role}`;
     case "agent":
       return `${method} needs an admin certificate with role ${needed}; the certificate of agent ${caller.host} cannot use the admin API`;
     case "anonymous":
@@ -53,9 +55,13 @@ export function authorizeAdmin<H extends Wrapped>(handlers: H, callerOf: CallerO
     if (handler === undefined) continue;
     const needed = roleFor(method);
     const def = definition[method];
-    if (!needed || !def) throw new Error(`authorizeAdmin: ${method} is not an AdminService method in the role table (controller/auth/roles.ts)`);
+    if (!needed || !def)
+      throw new Error(
+        `authorizeAdmin: ${method} is not an AdminService method in the role table (controller/auth/roles.ts)`,
+      );
     if (def.requestStream) throw new Error(`authorizeAdmin: ${method} streams requests, which is not supported`);
-    if (def.responseStream && isMutating(method)) throw new Error(`authorizeAdmin: ${method} is mutating but streams its answer; it cannot be audited`);
+    if (def.responseStream && isMutating(method))
+      throw new Error(`authorizeAdmin: ${method} is mutating but streams its answer; it cannot be audited`);
     const gate = new Gate(method, needed, callerOf, audit, log);
     out[method] = def.responseStream ? gate.stream(handler as StreamHandler) : gate.unary(handler as UnaryHandler);
   }
@@ -109,7 +115,10 @@ class Gate {
     try {
       return this.callerOf(call);
     } catch (err) {
-      this.log.warn({ method: this.method, peer: peerOf(call), err: describeError(err) }, "cannot identify an admin caller; treating it as anonymous");
+      this.log.warn(
+        { method: this.method, peer: peerOf(call), err: describeError(err) },
+        "cannot identify an admin caller; treating it as anonymous",
+      );
       return { kind: "anonymous", reason: `the caller could not be identified: ${describeError(err)}` };
     }
   }
@@ -118,15 +127,25 @@ class Gate {
   private check(call: AdminCall, caller: Caller): Partial<grpc.StatusObject> | null {
     const why = denial(this.method, this.needed, caller);
     if (why === null) return null;
-    this.log.warn({ method: this.method, actor: actorOf(caller), needed: this.needed, peer: peerOf(call) }, `admin call denied: ${why}`);
+    this.log.warn(
+      { method: this.method, actor: actorOf(caller), needed: this.needed, peer: peerOf(call) },
+      `admin call denied: ${why}`,
+    );
     if (isMutating(this.method) && caller.kind !== "anonymous") this.record(caller, call.request, { denied: why });
     return { code: grpc.status.PERMISSION_DENIED, details: why };
   }
 
-  private record(caller: Caller, request: unknown, outcome: { value?: unknown } | { error: Partial<grpc.StatusObject> } | { denied: string }): void {
+  private record(
+    caller: Caller,
+    request: unknown,
+    outcome: { value?: unknown } | { error: Partial<grpc.StatusObject> } | { denied: string },
+  ): void {
     let entry: AuditEntry | undefined;
     try {
-      const describe = MUTATING_ACTIONS[this.method as keyof typeof MUTATING_ACTIONS] as (req: unknown, res?: unknown) => AuditedAction;
+      const describe = MUTATING_ACTIONS[this.method as keyof typeof MUTATING_ACTIONS] as (
+        req: unknown,
+        res?: unknown,
+      ) => AuditedAction;
       const done = "value" in outcome;
       const a = describe(request ?? {}, done ? (outcome.value ?? undefined) : undefined);
       const detail = { ...a.detail };
@@ -139,7 +158,10 @@ class Gate {
       this.audit.append(entry);
     } catch (err) {
       // The call's outcome stands; losing its record is an operational error to alert on.
-      this.log.error({ method: this.method, action: entry?.action, target: entry?.target, err: describeError(err) }, "writing the audit record of an admin call failed");
+      this.log.error(
+        { method: this.method, action: entry?.action, target: entry?.target, err: describeError(err) },
+        "writing the audit record of an admin call failed",
+      );
     }
   }
 }

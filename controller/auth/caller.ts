@@ -7,7 +7,11 @@ export interface PeerSource {
 
 /** Checks a client certificate (DER): the controller's PKI (controller/pki ControllerPki.verifyPeer). */
 export interface PeerAuthority {
-  verifyPeer(der: Uint8Array): { ok: true; identity: { kind: "agent"; host: string } | { kind: "admin"; name: string; role: string } } | { ok: false; reason: string };
+  verifyPeer(
+    der: Uint8Array,
+  ):
+    | { ok: true; identity: { kind: "agent"; host: string } | { kind: "admin"; name: string; role: string } }
+    | { ok: false; reason: string };
 }
 
 /** Every caller of a controller started with --insecure (types.ts). */
@@ -52,11 +56,16 @@ export function callerOf(call: PeerSource): Caller {
   if (a === undefined) return { kind: "anonymous", reason: "the controller's transport security is not set up" };
   if (a === "insecure") return INSECURE_CALLER;
   const raw = peerCertificateOf(call);
-  if (!raw || raw.length === 0) return { kind: "anonymous", reason: "no valid client certificate (none, expired, or not issued by this controller's CA)" };
+  if (!raw || raw.length === 0)
+    return {
+      kind: "anonymous",
+      reason: "no valid client certificate (none, expired, or not issued by this controller's CA)",
+    };
   const verdict = a.verifyPeer(raw);
   if (!verdict.ok) return { kind: "anonymous", reason: verdict.reason };
   const id = verdict.identity;
   if (id.kind === "agent") return { kind: "agent", host: id.host };
-  if (!ROLES.includes(id.role as Role)) return { kind: "anonymous", reason: `admin certificate with unknown role "${id.role}"` };
+  if (!ROLES.includes(id.role as Role))
+    return { kind: "anonymous", reason: `admin certificate with unknown role "${id.role}"` };
   return { kind: "admin", name: id.name, role: id.role as Role };
 }

@@ -53,9 +53,7 @@ export interface AuditedAction {
  * succeeded — what it produced (`res`, absent for failed and denied calls). Describers
  * pick fields one by one; the token of CreateToken and the key of CreateAdmin never appear.
  */
-interface Describer<Req, Res> {
-  (req: Req, res?: Res): AuditedAction;
-}
+type Describer<Req, Res> = (req: Req, res?: Res) => AuditedAction;
 
 const ROLLOUT_ACTIONS = new Set(["pause", "resume", "abort", "rollback"]);
 const clip = (s: string, n = 200) => (s.length > n ? `${s.slice(0, n)}…` : s);
@@ -70,9 +68,16 @@ export const MUTATING_ACTIONS: {
   ControlRollout: (req) => ({
     action: `rollout.${ROLLOUT_ACTIONS.has(req.action) ? req.action : "invalid"}`,
     target: req.policy,
-    detail: { ...(ROLLOUT_ACTIONS.has(req.action) ? {} : { requested: clip(req.action) }), ...(req.reason ? { reason: clip(req.reason, 500) } : {}) },
+    detail: {
+      ...(ROLLOUT_ACTIONS.has(req.action) ? {} : { requested: clip(req.action) }),
+      ...(req.reason ? { reason: clip(req.reason, 500) } : {}),
+    },
   }),
-  AcknowledgeFlap: (req) => ({ action: "flap.acknowledge", target: req.host, detail: { resource: req.resource || "*" } }),
+  AcknowledgeFlap: (req) => ({
+    action: "flap.acknowledge",
+    target: req.host,
+    detail: { resource: req.resource || "*" },
+  }),
   CreateToken: (req, res) => ({
     action: "token.create",
     target: req.host || req.pattern || "*",
@@ -87,12 +92,20 @@ export const MUTATING_ACTIONS: {
   RevokeCertificate: (req, res) => ({
     action: "cert.revoke",
     target: req.host,
-    detail: { ...(req.reason ? { reason: clip(req.reason, 500) } : {}), ...(res ? { revoked: res.revoked ?? 0, disconnected: res.disconnected ?? false } : {}) },
+    detail: {
+      ...(req.reason ? { reason: clip(req.reason, 500) } : {}),
+      ...(res ? { revoked: res.revoked ?? 0, disconnected: res.disconnected ?? false } : {}),
+    },
   }),
   CreateAdmin: (req, res) => ({
     action: "admin.create",
     target: `${req.name}:${req.role}`,
-    detail: { name: req.name, role: req.role, csr: req.csrPem !== "", ...(res?.notAfter ? { notAfter: res.notAfter } : {}) },
+    detail: {
+      name: req.name,
+      role: req.role,
+      csr: req.csrPem !== "",
+      ...(res?.notAfter ? { notAfter: res.notAfter } : {}),
+    },
   }),
 };
 

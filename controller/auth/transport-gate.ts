@@ -22,7 +22,10 @@ export function transportGate(callerOf: (call: PeerSource) => Caller, log: Logge
           onReceiveMetadata: (metadata, pass) => {
             const refusal = refuse(method.path, callerOf(gated));
             if (!refusal) return pass(metadata);
-            log.warn({ method: method.path, peer: call.getPeer(), code: grpc.status[refusal.code] }, `call refused: ${refusal.details}`);
+            log.warn(
+              { method: method.path, peer: call.getPeer(), code: grpc.status[refusal.code] },
+              `call refused: ${refusal.details}`,
+            );
             call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
           },
         });
@@ -59,9 +62,16 @@ function refuse(path: string, caller: Caller): { code: grpc.status; details: str
   const needs = AGENT_PREFIXES.some((p) => path.startsWith(p)) ? "agent" : "admin";
   if (caller.kind === needs) return null;
   if (caller.kind === "anonymous") {
-    const what = needs === "agent" ? "an agent certificate (enrol with a token: virtfleet agent --token …)" : "an admin certificate (the CLI reads it from --data DIR or VIRTFLEET_DATA)";
+    const what =
+      needs === "agent"
+        ? "an agent certificate (enrol with a token: virtfleet agent --token …)"
+        : "an admin certificate (the CLI reads it from --data DIR or VIRTFLEET_DATA)";
     return { code: grpc.status.UNAUTHENTICATED, details: `${path} needs ${what}; ${caller.reason}` };
   }
-  const held = caller.kind === "agent" ? `the agent certificate of ${caller.host}` : `the admin certificate of ${caller.name}`;
-  return { code: grpc.status.PERMISSION_DENIED, details: `${path} needs an ${needs} certificate; ${held} cannot be used for it` };
+  const held =
+    caller.kind === "agent" ? `the agent certificate of ${caller.host}` : `the admin certificate of ${caller.name}`;
+  return {
+    code: grpc.status.PERMISSION_DENIED,
+    details: `${path} needs an ${needs} certificate; ${held} cannot be used for it`,
+  };
 }

@@ -9,7 +9,10 @@ export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
  * certificate: only Enroll is open to it). With --insecure every admin call is
  * `{ kind: "admin", name: "insecure", role: "admin" }`.
  */
-export type Caller = { kind: "admin"; name: string; role: Role } | { kind: "agent"; host: string } | { kind: "anonymous"; reason: string };
+export type Caller =
+  | { kind: "admin"; name: string; role: Role }
+  | { kind: "agent"; host: string }
+  | { kind: "anonymous"; reason: string };
 
 /** Admin names: lower-case letter first, then letters, digits, '-'; at most 63 characters. */
 export const ADMIN_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -18,7 +21,13 @@ export const RESERVED_ADMIN_NAMES: readonly string[] = ["insecure", "controller"
 
 /** The actor string the audit log records for `caller`. */
 export function actorOf(caller: Caller): string {
-  return caller.kind === "admin" ? (caller.name === "insecure" ? "insecure" : `admin:${caller.name}`) : caller.kind === "agent" ? `agent:${caller.host}` : "anonymous";
+  return caller.kind === "admin"
+    ? caller.name === "insecure"
+      ? "insecure"
+      : `admin:${caller.name}`
+    : caller.kind === "agent"
+      ? `agent:${caller.host}`
+      : "anonymous";
 }
 
 /** Whether `role` includes `needed`. */

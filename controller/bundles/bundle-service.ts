@@ -1,4 +1,11 @@
-import { describeError, formatConflict, type LoadedPolicy, type Logger, type SqliteDatabase, type TargetHost } from "../../common/index.js";
+import {
+  describeError,
+  formatConflict,
+  type LoadedPolicy,
+  type Logger,
+  type SqliteDatabase,
+  type TargetHost,
+} from "../../common/index.js";
 import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import { lazyTargetHost, type PolicySet } from "../policies/index.js";
@@ -86,14 +93,18 @@ export class BundleService {
     const saved = this.bundles.save(host, computed, this.now());
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
-      for (const c of computed.conflicts.filter((c) => c.winner !== null)) this.log.info({ host }, `conflict settled by priority: ${formatConflict(c)}`);
+      for (const c of computed.conflicts.filter((c) => c.winner !== null))
+        this.log.info({ host }, `conflict settled by priority: ${formatConflict(c)}`);
     }
     return saved;
   }
 
   private logChanged(bundle: HostBundle, sent = false): void {
     const policies = bundle.bundle.policies.map((p) => p.name);
-    this.log.info({ host: bundle.host, revision: bundle.revision, generation: bundle.generation, policies }, sent ? "bundle sent" : "host bundle changed");
+    this.log.info(
+      { host: bundle.host, revision: bundle.revision, generation: bundle.generation, policies },
+      sent ? "bundle sent" : "host bundle changed",
+    );
   }
 
   /**
@@ -105,7 +116,11 @@ export class BundleService {
     const { inventory } = this.policies.current();
     const others = this.chosenPolicies(host).filter((p) => p.name !== replacement.name);
     const computed = this.computer.compute([...others, replacement], inventory, this.targetHost(host));
-    return { revision: computed.revision, generation: (this.bundles.generationOf(host) ?? 0) + 1, policies: computed.policies };
+    return {
+      revision: computed.revision,
+      generation: (this.bundles.generationOf(host) ?? 0) + 1,
+      policies: computed.policies,
+    };
   }
 
   /** Recomputes `host`'s bundle and sends it when its agent is connected and lacks it. */
@@ -174,7 +189,9 @@ export class BundleService {
       const sentThisGeneration = saved.bundle.sentAt !== null && !saved.changed;
       const { bundle } = saved;
       if (!((held === bundle.revision && sentThisGeneration) || (held === "" && bundle.bundle.policies.length === 0))) {
-        session.send({ bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies } });
+        session.send({
+          bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies },
+        });
         this.held.set(session, bundle.revision);
         this.bundles.markSent(host, bundle.revision, this.now());
         // One line per host and revision: "bundle sent" says what "host bundle changed" would.

@@ -63,13 +63,21 @@ function policiesJsonOf(computed: ComputedBundle): string {
 export class HostBundleStore {
   private readonly stmts;
   /** save's transaction wrapper, made once (better-sqlite3 builds a wrapper per `transaction()` call). */
-  private readonly saveTx: (host: string, computed: ComputedBundle, now: number) => { bundle: HostBundle; changed: boolean };
+  private readonly saveTx: (
+    host: string,
+    computed: ComputedBundle,
+    now: number,
+  ) => { bundle: HostBundle; changed: boolean };
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
-      head: db.prepare<[string], DbBundleHead>("SELECT host, revision, generation, sent_at, errors_json, computed_at FROM host_bundles WHERE host = ?"),
-      bundleJson: db.prepare<[string, number], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ? AND generation = ?"),
+      head: db.prepare<[string], DbBundleHead>(
+        "SELECT host, revision, generation, sent_at, errors_json, computed_at FROM host_bundles WHERE host = ?",
+      ),
+      bundleJson: db.prepare<[string, number], { bundle_json: string }>(
+        "SELECT bundle_json FROM host_bundles WHERE host = ? AND generation = ?",
+      ),
       generation: db.prepare<[string], { generation: number }>("SELECT generation FROM host_bundles WHERE host = ?"),
       list: db.prepare<[], DbBundle>("SELECT * FROM host_bundles ORDER BY host"),
       upsert: db.prepare(
@@ -81,13 +89,17 @@ export class HostBundleStore {
       problems: db.prepare("UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?"),
       sent: db.prepare("UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?"),
       heads: db.prepare<[], BundleHeadView>("SELECT host, revision, generation FROM host_bundles"),
-      headOf: db.prepare<[string], BundleHeadView>("SELECT host, revision, generation FROM host_bundles WHERE host = ?"),
+      headOf: db.prepare<[string], BundleHeadView>(
+        "SELECT host, revision, generation FROM host_bundles WHERE host = ?",
+      ),
       currentJson: db.prepare<[string], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ?"),
       current: db.prepare<[string], { revision: string; generation: number; bundle_json: string }>(
         "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
       ),
     };
-    this.saveTx = db.transaction((host: string, computed: ComputedBundle, now: number) => this.saveWrites(host, computed, now));
+    this.saveTx = db.transaction((host: string, computed: ComputedBundle, now: number) =>
+      this.saveWrites(host, computed, now),
+    );
   }
 
   get(host: string): HostBundle | undefined {
@@ -118,7 +130,10 @@ export class HostBundleStore {
     const errorsJson = JSON.stringify(computed.problems);
     if (before && before.revision === computed.revision) {
       if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
-      return { bundle: toBundle({ ...before, errors_json: errorsJson }, () => this.storedBundleJson(host, before.generation)), changed: false };
+      return {
+        bundle: toBundle({ ...before, errors_json: errorsJson }, () => this.storedBundleJson(host, before.generation)),
+        changed: false,
+      };
     }
     const generation = (before?.generation ?? 0) + 1;
     const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
@@ -138,7 +153,11 @@ export class HostBundleStore {
   /** The bundle JSON of `host`'s `generation`; throws when a newer generation replaced it since. */
   private storedBundleJson(host: string, generation: number): string {
     const row = this.stmts.bundleJson.get(host, generation);
-    if (!row) throw new VirtfleetError("BUNDLE_REPLACED", `the bundle of host ${host} at generation ${generation} was replaced before it was read`);
+    if (!row)
+      throw new VirtfleetError(
+        "BUNDLE_REPLACED",
+        `the bundle of host ${host} at generation ${generation} was replaced before it was read`,
+      );
     return row.bundle_json;
   }
 

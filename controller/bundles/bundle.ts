@@ -30,7 +30,11 @@ export interface ComputedBundle {
  * sorted by name, where `resolved` leaves out file positions (`source`, `locations`), so
  * moving a policy inside its file or adding a comment does not change any host's bundle.
  */
-export function computeBundle(policies: readonly LoadedPolicy[], inventory: Inventory, host: TargetHost): ComputedBundle {
+export function computeBundle(
+  policies: readonly LoadedPolicy[],
+  inventory: Inventory,
+  host: TargetHost,
+): ComputedBundle {
   return bundleOf(policies, resolveHostPolicies(policies, inventory, host));
 }
 
@@ -75,12 +79,25 @@ export class BundleComputer {
 function bundleOf(policies: readonly LoadedPolicy[], out: HostPolicies): ComputedBundle {
   const byName = new Map(policies.map((p) => [p.name, p]));
   const resolved = [...out.policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const entries = resolved.map((r) => ({ name: r.name, revision: byName.get(r.name)?.revision ?? "", mode: r.mode, resolved: r }));
+  const entries = resolved.map((r) => ({
+    name: r.name,
+    revision: byName.get(r.name)?.revision ?? "",
+    mode: r.mode,
+    resolved: r,
+  }));
   const revision = canonicalHash(entries.map((e) => ({ ...e, resolved: withoutPositions(e.resolved) })));
   return {
     revision,
-    policies: entries.map((e) => ({ name: e.name, revision: e.revision, mode: e.mode, resolvedJson: JSON.stringify(e.resolved) })),
-    problems: [...out.errors.map(formatIssue), ...out.conflicts.filter((c) => c.winner === null).map((c) => `conflict: ${formatConflict(c)}`)],
+    policies: entries.map((e) => ({
+      name: e.name,
+      revision: e.revision,
+      mode: e.mode,
+      resolvedJson: JSON.stringify(e.resolved),
+    })),
+    problems: [
+      ...out.errors.map(formatIssue),
+      ...out.conflicts.filter((c) => c.winner === null).map((c) => `conflict: ${formatConflict(c)}`),
+    ],
     conflicts: out.conflicts,
   };
 }

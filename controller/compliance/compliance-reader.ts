@@ -49,12 +49,21 @@ export class ComplianceReader {
       }
       h.bundle = { generation: b.generation, revision: b.revision, policies };
     }
-    for (const o of this.reported.observedPolicies(host)) byHost.get(o.host)?.observedPolicies.set(o.policy, o.revision);
+    for (const o of this.reported.observedPolicies(host))
+      byHost.get(o.host)?.observedPolicies.set(o.policy, o.revision);
     for (const r of this.reported.resourceOutcomes(host)) {
-      byHost.get(r.host)?.resources.push({ policy: r.policy, kind: r.kind, name: r.name, outcome: r.outcome, eventSeq: r.eventSeq });
+      byHost
+        .get(r.host)
+        ?.resources.push({ policy: r.policy, kind: r.kind, name: r.name, outcome: r.outcome, eventSeq: r.eventSeq });
     }
     for (const d of this.reported.openDrift(host)) {
-      byHost.get(d.host)?.openDrift.push({ policy: d.policy, kind: d.kind, name: d.name, remediation: d.remediation, eventSeq: d.eventSeq });
+      byHost.get(d.host)?.openDrift.push({
+        policy: d.policy,
+        kind: d.kind,
+        name: d.name,
+        remediation: d.remediation,
+        eventSeq: d.eventSeq,
+      });
     }
     return [...byHost.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

@@ -53,7 +53,10 @@ export class ComplianceService {
   /** The latest snapshot at or before `at` (ms); NotFoundError when none is that old. */
   at(at: number): string {
     const s = this.snapshots.at(at);
-    if (!s) throw new NotFoundError(`no compliance snapshot at or before ${new Date(at).toISOString()} (snapshots are taken on the controller's --compliance-snapshot schedule)`);
+    if (!s)
+      throw new NotFoundError(
+        `no compliance snapshot at or before ${new Date(at).toISOString()} (snapshots are taken on the controller's --compliance-snapshot schedule)`,
+      );
     return s.reportJson;
   }
 

@@ -1,4 +1,11 @@
-import type { ComplianceReport, HostComplianceInput, HostComplianceJson, PolicyCompliance, PolicyStatus, ResourceCounts } from "./types.js";
+import type {
+  ComplianceReport,
+  HostComplianceInput,
+  HostComplianceJson,
+  PolicyCompliance,
+  PolicyStatus,
+  ResourceCounts,
+} from "./types.js";
 
 type ResourceState = "ok" | "drift" | "failed";
 
@@ -19,7 +26,11 @@ export function computeCompliance(hosts: readonly HostComplianceInput[], now: nu
   const compliant = out.filter((h) => h.compliant).length;
   return {
     generatedAt: new Date(now).toISOString(),
-    fleet: { hosts: out.length, compliant, percent: out.length === 0 ? 100 : Math.round((compliant / out.length) * 1000) / 10 },
+    fleet: {
+      hosts: out.length,
+      compliant,
+      percent: out.length === 0 ? 100 : Math.round((compliant / out.length) * 1000) / 10,
+    },
     hosts: out,
   };
 }
@@ -48,9 +59,21 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   const policies = (h.bundle?.policies ?? []).map((p): PolicyCompliance => {
     const counts: ResourceCounts = { ok: 0, drift: 0, failed: 0 };
     for (const s of states.get(p.name)?.values() ?? []) counts[s] += 1;
-    const status: PolicyStatus = behind ? "pending" : counts.failed > 0 ? "failed" : counts.drift > 0 ? "drifted" : "compliant";
+    const status: PolicyStatus = behind
+      ? "pending"
+      : counts.failed > 0
+        ? "failed"
+        : counts.drift > 0
+          ? "drifted"
+          : "compliant";
     const observed = h.observedPolicies.get(p.name);
-    return { name: p.name, revision: p.revision, ...(observed !== undefined ? { observedRevision: observed } : {}), status, resources: counts };
+    return {
+      name: p.name,
+      revision: p.revision,
+      ...(observed !== undefined ? { observedRevision: observed } : {}),
+      status,
+      resources: counts,
+    };
   });
   return {
     name: h.name,

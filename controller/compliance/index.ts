@@ -1,6 +1,13 @@
 export { ComplianceService } from "./compliance-service.js";
 export { ComplianceReader } from "./compliance-reader.js";
 export { computeCompliance, hostCompliance, hostSummary } from "./compute.js";
-export { SnapshotStore, scheduleSnapshots, parseSnapshotCron, DEFAULT_SNAPSHOT_CRON, SNAPSHOTS_KEEP, type StoredSnapshot } from "./snapshots.js";
+export {
+  SnapshotStore,
+  scheduleSnapshots,
+  parseSnapshotCron,
+  DEFAULT_SNAPSHOT_CRON,
+  SNAPSHOTS_KEEP,
+  type StoredSnapshot,
+} from "./snapshots.js";
 export type * from "./types.js";
 export { COMPLIANCE_SCHEMA } from "./schema.js";

@@ -14,7 +14,11 @@ export interface StoredSnapshot {
 /** Validates a cron expression for `option`; throws OptionError naming it. */
 export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"): string {
   const v = cron.validateDetailed(expr);
-  if (!v.valid) throw new OptionError(option, `"${expr}" is not a cron expression (${v.errors.map((e) => `${e.field}: ${e.message}`).join("; ")})`);
+  if (!v.valid)
+    throw new OptionError(
+      option,
+      `"${expr}" is not a cron expression (${v.errors.map((e) => `${e.field}: ${e.message}`).join("; ")})`,
+    );
   return expr;
 }
 
@@ -22,10 +26,15 @@ export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"
 export class SnapshotStore {
   private readonly stmts;
 
-  constructor(db: SqliteDatabase, private readonly keep = SNAPSHOTS_KEEP) {
+  constructor(
+    db: SqliteDatabase,
+    private readonly keep = SNAPSHOTS_KEEP,
+  ) {
     this.stmts = {
       insert: db.prepare("INSERT INTO compliance_snapshots (taken_at, report_json) VALUES (?, ?)"),
-      prune: db.prepare("DELETE FROM compliance_snapshots WHERE id NOT IN (SELECT id FROM compliance_snapshots ORDER BY taken_at DESC, id DESC LIMIT ?)"),
+      prune: db.prepare(
+        "DELETE FROM compliance_snapshots WHERE id NOT IN (SELECT id FROM compliance_snapshots ORDER BY taken_at DESC, id DESC LIMIT ?)",
+      ),
       at: db.prepare<[number], { taken_at: number; report_json: string }>(
         "SELECT taken_at, report_json FROM compliance_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
       ),

@@ -17,7 +17,9 @@ export class ControllerStore {
   }
 
   static open(dataDir: string): ControllerStore {
-    return new ControllerStore(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" }));
+    return new ControllerStore(
+      openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" }),
+    );
   }
 
   close(): void {

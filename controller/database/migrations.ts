@@ -18,7 +18,10 @@ import { ROLLOUTS_SCHEMA } from "../rollout/index.js";
  */
 function step(version: number, name: string, ...parts: string[]): Migration {
   const lines = parts.map((p) => {
-    if (!p.startsWith("\n") || !p.endsWith("\n  ")) throw new Error(`schema step ${version} (${name}): a part must start with a newline and end with a newline and two spaces`);
+    if (!p.startsWith("\n") || !p.endsWith("\n  "))
+      throw new Error(
+        `schema step ${version} (${name}): a part must start with a newline and end with a newline and two spaces`,
+      );
     return p.slice(1, -3);
   });
   return { version, name, sql: `\n${lines.join("\n")}\n  ` };
@@ -32,7 +35,14 @@ function step(version: number, name: string, ...parts: string[]): Migration {
 export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(1, "hosts and fact history", HOSTS_SCHEMA[1]),
   step(2, "policy revisions and host bundles", POLICIES_SCHEMA[2], BUNDLES_SCHEMA[2]),
-  step(3, "reports, drift events, compliance snapshots, alert deliveries", HOSTS_SCHEMA[3], INGEST_SCHEMA[3], COMPLIANCE_SCHEMA[3], ALERTS_SCHEMA[3]),
+  step(
+    3,
+    "reports, drift events, compliance snapshots, alert deliveries",
+    HOSTS_SCHEMA[3],
+    INGEST_SCHEMA[3],
+    COMPLIANCE_SCHEMA[3],
+    ALERTS_SCHEMA[3],
+  ),
   step(4, "rollouts", ROLLOUTS_SCHEMA[4]),
   step(5, "pki", ENROLL_SCHEMA[5], PKI_SCHEMA[5]),
   step(6, "audit", AUDIT_SCHEMA[6]),

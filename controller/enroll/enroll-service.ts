@@ -59,20 +59,35 @@ export class EnrollService {
     };
   }
 
-  private async answer(call: grpc.ServerUnaryCall<unknown, unknown>, callback: Reply, work: () => Promise<Issued>): Promise<void> {
+  private async answer(
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    callback: Reply,
+    work: () => Promise<Issued>,
+  ): Promise<void> {
     const address = peerAddress(call.getPeer());
     if (this.limiter.blocked(address)) {
       this.deps.log.warn({ peer: call.getPeer() }, "enrolment refused: too many refused attempts from this address");
-      return callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many refused enrolment attempts from this address; wait a minute" });
+      return callback({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: "too many refused enrolment attempts from this address; wait a minute",
+      });
     }
     try {
       const issued = await work();
       callback(null, { certificatePem: issued.certificatePem, caPem: issued.caPem, notAfter: issued.notAfter });
     } catch (err) {
-      const code = err instanceof Refusal ? err.code : err instanceof ValidationError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
+      const code =
+        err instanceof Refusal
+          ? err.code
+          : err instanceof ValidationError
+            ? grpc.status.INVALID_ARGUMENT
+            : grpc.status.INTERNAL;
       if (code !== grpc.status.INTERNAL) this.limiter.fail(address);
       const message = describeError(err);
-      this.deps.log.warn({ peer: call.getPeer(), method: call.getPath(), code: grpc.status[code], reason: message }, "enrolment refused");
+      this.deps.log.warn(
+        { peer: call.getPeer(), method: call.getPath(), code: grpc.status[code], reason: message },
+        "enrolment refused",
+      );
       callback({ code, details: message });
     }
   }
@@ -80,13 +95,21 @@ export class EnrollService {
   private async enroll(req: EnrollRequest__Output, peer: string): Promise<Issued> {
     const { pki, tokens, log } = this.deps;
     const host = req.hostName;
-    if (!HOST_NAME_PATTERN.test(host)) throw new Refusal(grpc.status.INVALID_ARGUMENT, `"${host.slice(0, 80)}" is not a valid host name`);
+    if (!HOST_NAME_PATTERN.test(host))
+      throw new Refusal(grpc.status.INVALID_ARGUMENT, `"${host.slice(0, 80)}" is not a valid host name`);
     const token = parseEnrolToken(req.token);
     if (token.caFingerprint !== pki.caFingerprint) {
-      throw new Refusal(grpc.status.PERMISSION_DENIED, "the enrolment token was made by another controller (its CA fingerprint is not this controller's)");
+      throw new Refusal(
+        grpc.status.PERMISSION_DENIED,
+        "the enrolment token was made by another controller (its CA fingerprint is not this controller's)",
+      );
     }
     const csr = await pki.csr(req.csrPem);
-    if (csr.commonName !== host) throw new Refusal(grpc.status.INVALID_ARGUMENT, `the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`);
+    if (csr.commonName !== host)
+      throw new Refusal(
+        grpc.status.INVALID_ARGUMENT,
+        `the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`,
+      );
     const use = tokens.use(token.secret, host);
     if (!use.ok) throw new Refusal(grpc.status.PERMISSION_DENIED, use.reason);
     let issued: Issued;
@@ -98,7 +121,10 @@ export class EnrollService {
     }
     const serial = issued.cert.serialNumber.toLowerCase();
     const before = pki.registry.issuedTo("agent", host).length - 1;
-    log.info({ host, peer, serial, notAfter: issued.notAfter, earlierCertificates: before }, before > 0 ? "host enrolled again (new certificate)" : "host enrolled");
+    log.info(
+      { host, peer, serial, notAfter: issued.notAfter, earlierCertificates: before },
+      before > 0 ? "host enrolled again (new certificate)" : "host enrolled",
+    );
     this.deps.events?.onEnrolled?.({ host, serial, notAfter: issued.notAfter, peer });
     return issued;
   }
@@ -106,13 +132,23 @@ export class EnrollService {
   private async renew(call: grpc.ServerUnaryCall<unknown, unknown>, req: RenewRequest__Output): Promise<Issued> {
     const caller = this.deps.callerOf(call);
     if (caller.kind !== "agent") {
-      throw new Refusal(grpc.status.PERMISSION_DENIED, `Renew needs a valid agent certificate (${caller.kind === "anonymous" ? caller.reason : "an admin certificate is not one"}); an expired certificate cannot be renewed: enrol again with a token`);
+      throw new Refusal(
+        grpc.status.PERMISSION_DENIED,
+        `Renew needs a valid agent certificate (${caller.kind === "anonymous" ? caller.reason : "an admin certificate is not one"}); an expired certificate cannot be renewed: enrol again with a token`,
+      );
     }
     const csr = await this.deps.pki.csr(req.csrPem);
-    if (csr.commonName !== caller.host) throw new Refusal(grpc.status.PERMISSION_DENIED, `the CSR names "${csr.commonName.slice(0, 80)}" but this certificate is for "${caller.host}"`);
+    if (csr.commonName !== caller.host)
+      throw new Refusal(
+        grpc.status.PERMISSION_DENIED,
+        `the CSR names "${csr.commonName.slice(0, 80)}" but this certificate is for "${caller.host}"`,
+      );
     const issued = await this.deps.pki.issueAgent(caller.host, req.csrPem);
     const serial = issued.cert.serialNumber.toLowerCase();
-    this.deps.log.info({ host: caller.host, peer: call.getPeer(), serial, notAfter: issued.notAfter }, "agent certificate renewed");
+    this.deps.log.info(
+      { host: caller.host, peer: call.getPeer(), serial, notAfter: issued.notAfter },
+      "agent certificate renewed",
+    );
     this.deps.events?.onRenewed?.({ host: caller.host, serial, notAfter: issued.notAfter, peer: call.getPeer() });
     return issued;
   }

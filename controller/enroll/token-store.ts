@@ -44,7 +44,9 @@ export class TokenStore {
     const now = this.now();
     const expiresAt = now + grant.ttlMs;
     this.db
-      .prepare("INSERT INTO enrol_tokens (secret_hash, host, pattern, uses, uses_left, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO enrol_tokens (secret_hash, host, pattern, uses, uses_left, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
       .run(hashTokenSecret(secret), grant.host, grant.pattern, grant.uses, grant.uses, now, expiresAt, grant.createdBy);
     return { secret, expiresAt };
   }
@@ -54,14 +56,33 @@ export class TokenStore {
     const hash = hashTokenSecret(secret);
     const now = this.now();
     return this.db.transaction((): TokenUse => {
-      const row = this.db.prepare("SELECT host, pattern, uses, uses_left, expires_at FROM enrol_tokens WHERE secret_hash = ?").get(hash) as Row | undefined;
-      if (!row) return { ok: false, reason: "the enrolment token is not known to this controller (mistyped, revoked, or made by another controller)" };
+      const row = this.db
+        .prepare("SELECT host, pattern, uses, uses_left, expires_at FROM enrol_tokens WHERE secret_hash = ?")
+        .get(hash) as Row | undefined;
+      if (!row)
+        return {
+          ok: false,
+          reason:
+            "the enrolment token is not known to this controller (mistyped, revoked, or made by another controller)",
+        };
       if (row.uses_left <= 0) {
-        return { ok: false, reason: `the enrolment token was already used (${row.uses === 1 ? "single-use" : `all ${row.uses} uses`}); create another with 'virtfleet token create'` };
+        return {
+          ok: false,
+          reason: `the enrolment token was already used (${row.uses === 1 ? "single-use" : `all ${row.uses} uses`}); create another with 'virtfleet token create'`,
+        };
       }
-      if (now >= row.expires_at) return { ok: false, reason: `the enrolment token expired at ${new Date(row.expires_at).toISOString()}; create another with 'virtfleet token create'` };
-      if (row.host && row.host !== host) return { ok: false, reason: `the enrolment token is for host "${row.host}", not "${host}"` };
-      if (row.pattern && !safeMatch(row.pattern, host)) return { ok: false, reason: `the enrolment token is for hosts matching "${row.pattern}", which "${host}" does not` };
+      if (now >= row.expires_at)
+        return {
+          ok: false,
+          reason: `the enrolment token expired at ${new Date(row.expires_at).toISOString()}; create another with 'virtfleet token create'`,
+        };
+      if (row.host && row.host !== host)
+        return { ok: false, reason: `the enrolment token is for host "${row.host}", not "${host}"` };
+      if (row.pattern && !safeMatch(row.pattern, host))
+        return {
+          ok: false,
+          reason: `the enrolment token is for hosts matching "${row.pattern}", which "${host}" does not`,
+        };
       this.db.prepare("UPDATE enrol_tokens SET uses_left = uses_left - 1 WHERE secret_hash = ?").run(hash);
       return { ok: true, hash };
     })();

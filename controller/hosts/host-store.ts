@@ -107,7 +107,9 @@ export class HostStore {
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
-      observedGeneration: db.prepare<[string], { observed_generation: number }>("SELECT observed_generation FROM hosts WHERE name = ?"),
+      observedGeneration: db.prepare<[string], { observed_generation: number }>(
+        "SELECT observed_generation FROM hosts WHERE name = ?",
+      ),
       exists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM hosts WHERE name = ?"),
       factsJson: db.prepare<[string], { facts_json: string }>("SELECT facts_json FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
@@ -123,23 +125,32 @@ export class HostStore {
            disconnect_reason = '' WHERE name = @name`,
       ),
       facts: db.prepare("UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?"),
-      history: db.prepare("INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)"),
+      history: db.prepare(
+        "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
+      ),
       prune: db.prepare(
         "DELETE FROM fact_history WHERE host = ? AND id NOT IN (SELECT id FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?)",
       ),
-      historyList: db.prepare<[string, number], { changed_at: number; facts_fingerprint: string; changed_sections: string }>(
+      historyList: db.prepare<
+        [string, number],
+        { changed_at: number; facts_fingerprint: string; changed_sections: string }
+      >(
         "SELECT changed_at, facts_fingerprint, changed_sections FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?",
       ),
       disconnect: db.prepare(
         "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ?",
       ),
-      disconnectAll: db.prepare("UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1"),
+      disconnectAll: db.prepare(
+        "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1",
+      ),
       touch: db.prepare(
         "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
       ),
     };
     this.helloTx = db.transaction((h: HelloRecord) => this.helloWrites(h));
-    this.factsTx = db.transaction((name: string, factsJson: string, factsFingerprint: string, now: number) => this.factsWrites(name, factsJson, factsFingerprint, now));
+    this.factsTx = db.transaction((name: string, factsJson: string, factsFingerprint: string, now: number) =>
+      this.factsWrites(name, factsJson, factsFingerprint, now),
+    );
   }
 
   /** The host's row with buffered liveness applied (not written: reads never commit). */

@@ -23,9 +23,13 @@ export class HostObservations {
     this.stmts = {
       lastSeq: db.prepare<[string], { last_event_seq: number }>("SELECT last_event_seq FROM hosts WHERE name = ?"),
       setLastSeq: db.prepare("UPDATE hosts SET last_event_seq = MAX(last_event_seq, ?) WHERE name = ?"),
-      observed: db.prepare("UPDATE hosts SET observed_generation = ?, observed_revision = ?, last_report_at = ? WHERE name = ?"),
+      observed: db.prepare(
+        "UPDATE hosts SET observed_generation = ?, observed_revision = ?, last_report_at = ? WHERE name = ?",
+      ),
       states: db.prepare<[], DbState>("SELECT name, connected, observed_generation, last_report_at FROM hosts"),
-      stateOf: db.prepare<[string], DbState>("SELECT name, connected, observed_generation, last_report_at FROM hosts WHERE name = ?"),
+      stateOf: db.prepare<[string], DbState>(
+        "SELECT name, connected, observed_generation, last_report_at FROM hosts WHERE name = ?",
+      ),
     };
   }
 

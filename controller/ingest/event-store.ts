@@ -122,7 +122,9 @@ export class EventStore {
       ),
       pruneStatus: db.prepare("DELETE FROM resource_status WHERE host = ? AND event_seq < ?"),
       clearObservedPolicies: db.prepare("DELETE FROM host_observed_policies WHERE host = ?"),
-      observedPolicy: db.prepare("INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (?, ?, ?, ?, ?)"),
+      observedPolicy: db.prepare(
+        "INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (?, ?, ?, ?, ?)",
+      ),
       drift: db.prepare<[string], DbDrift>("SELECT * FROM drift_events WHERE id = ?"),
       upsertDrift: db.prepare(
         `INSERT INTO drift_events (id, host, event_seq, policy, kind, name, fields_json, detected_at, source, remediation, resolved_at, classification, detail, received_at)
@@ -185,12 +187,31 @@ export class EventStore {
   private applyReport(host: string, r: ValidReport, now: number, changes: StoredChanges): void {
     const summary: Record<Outcome, number> = { ok: 0, changed: 0, drift: 0, failed: 0, skipped: 0 };
     for (const o of r.resources) summary[o.outcome] += 1;
-    this.stmts.insertReport.run(host, r.eventSeq, r.generation, r.bundleRevision, r.trigger, r.startedAt, r.durationMs, r.dryRun ? 1 : 0, JSON.stringify(summary), now);
+    this.stmts.insertReport.run(
+      host,
+      r.eventSeq,
+      r.generation,
+      r.bundleRevision,
+      r.trigger,
+      r.startedAt,
+      r.durationMs,
+      r.dryRun ? 1 : 0,
+      JSON.stringify(summary),
+      now,
+    );
     if (r.dryRun) return;
     for (const o of r.resources) {
       const before = this.stmts.status.get(host, o.kind, o.name);
       if (o.outcome === "failed" && (before?.outcome !== "failed" || before.error !== o.error)) {
-        changes.failures.push({ host, policy: o.policy, kind: o.kind, name: o.name, error: o.error, eventSeq: r.eventSeq, at: r.startedAt + r.durationMs });
+        changes.failures.push({
+          host,
+          policy: o.policy,
+          kind: o.kind,
+          name: o.name,
+          error: o.error,
+          eventSeq: r.eventSeq,
+          at: r.startedAt + r.durationMs,
+        });
       }
       this.stmts.upsertStatus.run({
         host,

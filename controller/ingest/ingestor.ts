@@ -87,13 +87,21 @@ export class Ingestor implements AgentStreamHooks {
     } catch (err) {
       // One host's bad events must not block the others: retry host by host and reset only
       // the streams of hosts whose write still fails (they replay after reconnecting).
-      this.log.warn({ err: describeError(err), events: items.length }, "storing a batch of agent events failed; retrying host by host");
+      this.log.warn(
+        { err: describeError(err), events: items.length },
+        "storing a batch of agent events failed; retrying host by host",
+      );
       for (const h of byHost.values()) {
         try {
           stored.push(write([h]));
         } catch (hostErr) {
-          this.log.error({ host: h.host, err: describeError(hostErr) }, "could not store this host's events; resetting its stream so it replays");
-          for (const q of items) if (q.host === h.host) q.session.close("controller could not store events; reconnect and replay", grpc.status.UNAVAILABLE);
+          this.log.error(
+            { host: h.host, err: describeError(hostErr) },
+            "could not store this host's events; resetting its stream so it replays",
+          );
+          for (const q of items)
+            if (q.host === h.host)
+              q.session.close("controller could not store events; reconnect and replay", grpc.status.UNAVAILABLE);
         }
       }
     }
@@ -105,8 +113,10 @@ export class Ingestor implements AgentStreamHooks {
     for (const s of new Set(items.filter((q) => changes.lastEventSeq.has(q.host)).map((q) => q.session))) {
       if (!s.closed) s.send({ eventsAck: { upToEventSeq: changes.lastEventSeq.get(s.host!)! } });
     }
-    if (changes.duplicates > 0) this.log.debug({ duplicates: changes.duplicates }, "replayed events already stored; acknowledged");
-    if (changes.conflicts > 0) this.log.warn({ conflicts: changes.conflicts }, "drift events reuse ids owned by another host; ignored");
+    if (changes.duplicates > 0)
+      this.log.debug({ duplicates: changes.duplicates }, "replayed events already stored; acknowledged");
+    if (changes.conflicts > 0)
+      this.log.warn({ conflicts: changes.conflicts }, "drift events reuse ids owned by another host; ignored");
     this.feed.publish(changes.drift.map((c) => c.drift));
   }
 }

@@ -44,7 +44,9 @@ export class ReportedState {
   constructor(db: SqliteDatabase) {
     this.stmts = {
       resources: db.prepare<[], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status"),
-      resourcesOf: db.prepare<[string], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status WHERE host = ?"),
+      resourcesOf: db.prepare<[string], DbOutcome>(
+        "SELECT host, policy, kind, name, outcome, event_seq FROM resource_status WHERE host = ?",
+      ),
       status: db.prepare<[string], DbStatus>(
         "SELECT policy, kind, name, outcome, error, pending_restart, changes_json, updated_at FROM resource_status WHERE host = ? ORDER BY policy, kind, name",
       ),
@@ -52,9 +54,15 @@ export class ReportedState {
         "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome = 'failed' LIMIT 1",
       ),
       observed: db.prepare<[], DbObserved>("SELECT host, policy, revision FROM host_observed_policies"),
-      observedOf: db.prepare<[string], DbObserved>("SELECT host, policy, revision FROM host_observed_policies WHERE host = ?"),
-      drift: db.prepare<[], DbDrift>("SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL"),
-      driftOf: db.prepare<[string], DbDrift>("SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL AND host = ?"),
+      observedOf: db.prepare<[string], DbObserved>(
+        "SELECT host, policy, revision FROM host_observed_policies WHERE host = ?",
+      ),
+      drift: db.prepare<[], DbDrift>(
+        "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL",
+      ),
+      driftOf: db.prepare<[string], DbDrift>(
+        "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL AND host = ?",
+      ),
     };
   }
 

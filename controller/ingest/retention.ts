@@ -14,7 +14,11 @@ export const DEFAULT_RETENTION: RetentionOptions = {
 };
 
 /** Deletes history past its retention in one transaction; returns what was removed. */
-export function pruneHistory(db: SqliteDatabase, now: number, o: RetentionOptions = DEFAULT_RETENTION): { reports: number; drift: number } {
+export function pruneHistory(
+  db: SqliteDatabase,
+  now: number,
+  o: RetentionOptions = DEFAULT_RETENTION,
+): { reports: number; drift: number } {
   return db.transaction(() => {
     const reports = db
       .prepare(
@@ -22,7 +26,9 @@ export function pruneHistory(db: SqliteDatabase, now: number, o: RetentionOption
            AND event_seq < (SELECT MAX(r2.event_seq) FROM reports r2 WHERE r2.host = reports.host)`,
       )
       .run(now - o.reportsMs).changes;
-    const drift = db.prepare("DELETE FROM drift_events WHERE resolved_at IS NOT NULL AND resolved_at < ?").run(now - o.resolvedDriftMs).changes;
+    const drift = db
+      .prepare("DELETE FROM drift_events WHERE resolved_at IS NOT NULL AND resolved_at < ?")
+      .run(now - o.resolvedDriftMs).changes;
     return { reports, drift };
   })();
 }

@@ -21,7 +21,12 @@ export async function ensureBootstrapAdmin(pki: ControllerPki, dataDir: string, 
     try {
       const ca = new x509.X509Certificate(readPemFile(files.ca, "the admin CA"));
       const cert = new x509.X509Certificate(readPemFile(files.cert, "the admin certificate"));
-      if (fingerprintOf(ca) === pki.caFingerprint && (await pki.ca.signed(cert)) && cert.notAfter.getTime() - now > RENEW_BEFORE_MS) return false;
+      if (
+        fingerprintOf(ca) === pki.caFingerprint &&
+        (await pki.ca.signed(cert)) &&
+        cert.notAfter.getTime() - now > RENEW_BEFORE_MS
+      )
+        return false;
     } catch {
       // unreadable: issue it again
     }

@@ -70,14 +70,19 @@ export class CertificateAuthority {
 
   static async open(dataDir: string, source: CaSource = {}, now = Date.now()): Promise<CertificateAuthority> {
     if (source.certFile || source.keyFile) {
-      if (!source.certFile || !source.keyFile) throw new PkiError("--ca-cert and --ca-key go together: give both files of the CA, or neither to let the controller make its own");
+      if (!source.certFile || !source.keyFile)
+        throw new PkiError(
+          "--ca-cert and --ca-key go together: give both files of the CA, or neither to let the controller make its own",
+        );
       return CertificateAuthority.load(source.certFile, source.keyFile, now, false);
     }
     const certFile = join(dataDir, CA_DIR, CA_CERT_FILE);
     const keyFile = join(dataDir, CA_DIR, CA_KEY_FILE);
     if (allExist(certFile, keyFile)) return CertificateAuthority.load(certFile, keyFile, now, false);
     if (allExist(certFile) || allExist(keyFile)) {
-      throw new PkiError(`only one of ${certFile} and ${keyFile} exists; restore the missing one (a new CA would lock out every enrolled host) or remove both to start over`);
+      throw new PkiError(
+        `only one of ${certFile} and ${keyFile} exists; restore the missing one (a new CA would lock out every enrolled host) or remove both to start over`,
+      );
     }
     return CertificateAuthority.create(certFile, keyFile, now);
   }
@@ -103,7 +108,12 @@ export class CertificateAuthority {
     return new CertificateAuthority(cert, keys, certFile, true);
   }
 
-  private static async load(certFile: string, keyFile: string, now: number, created: boolean): Promise<CertificateAuthority> {
+  private static async load(
+    certFile: string,
+    keyFile: string,
+    now: number,
+    created: boolean,
+  ): Promise<CertificateAuthority> {
     const certPem = readPemFile(certFile, "the CA certificate");
     let cert: x509.X509Certificate;
     try {
@@ -115,7 +125,10 @@ export class CertificateAuthority {
     const bc = cert.getExtension(x509.BasicConstraintsExtension);
     if (!bc?.ca) throw new PkiError(`${certFile} is not a CA certificate (basicConstraints CA:TRUE missing)`);
     if (!(await keyMatchesCertificate(keys, cert))) throw new PkiError(`${keyFile} is not the key of ${certFile}`);
-    if (cert.notAfter.getTime() <= now) throw new PkiError(`the CA certificate ${certFile} expired on ${cert.notAfter.toISOString()}; every certificate it issued is invalid too`);
+    if (cert.notAfter.getTime() <= now)
+      throw new PkiError(
+        `the CA certificate ${certFile} expired on ${cert.notAfter.toISOString()}; every certificate it issued is invalid too`,
+      );
     return new CertificateAuthority(cert, keys, certFile, created);
   }
 
@@ -124,7 +137,10 @@ export class CertificateAuthority {
     const now = req.now ?? Date.now();
     const { notBefore, notAfter } = validity(now, req.ttlMs);
     const end = notAfter.getTime() > this.cert.notAfter.getTime() ? this.cert.notAfter : notAfter;
-    const publicKey = req.publicKey instanceof x509.PublicKey ? await req.publicKey.export(SIGNING_ALGORITHM, ["verify"]) : req.publicKey;
+    const publicKey =
+      req.publicKey instanceof x509.PublicKey
+        ? await req.publicKey.export(SIGNING_ALGORITHM, ["verify"])
+        : req.publicKey;
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -132,7 +148,10 @@ export class CertificateAuthority {
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(this.cert),
     ];
-    const names = [...(req.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })), ...(req.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value }))];
+    const names = [
+      ...(req.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
+      ...(req.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value })),
+    ];
     if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
     return x509.X509CertificateGenerator.create({
       serialNumber: newSerial(),

@@ -37,7 +37,10 @@ export class CertificateRegistry {
   private readonly byFingerprint;
 
   constructor(private readonly db: SqliteDatabase) {
-    for (const r of db.prepare("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL").all() as { serial: string }[]) this.revoked.add(r.serial);
+    for (const r of db.prepare("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL").all() as {
+      serial: string;
+    }[])
+      this.revoked.add(r.serial);
     this.byFingerprint = db.prepare<[string], Row>("SELECT * FROM certificates WHERE fingerprint = ? LIMIT 1");
   }
 
@@ -49,7 +52,9 @@ export class CertificateRegistry {
 
   record(c: IssuedCertificate): void {
     this.db
-      .prepare("INSERT INTO certificates (serial, kind, name, role, fingerprint, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO certificates (serial, kind, name, role, fingerprint, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
       .run(c.serial, c.kind, c.name, c.role, c.fingerprint, c.notBefore, c.notAfter, c.issuedAt);
   }
 
@@ -59,7 +64,9 @@ export class CertificateRegistry {
 
   /** Revokes every not yet revoked certificate of `kind`/`name`; returns the serials revoked now. */
   revoke(kind: IssuedKind, name: string, reason: string, now: number): string[] {
-    const rows = this.db.prepare("SELECT serial FROM certificates WHERE kind = ? AND name = ? AND revoked_at IS NULL").all(kind, name) as { serial: string }[];
+    const rows = this.db
+      .prepare("SELECT serial FROM certificates WHERE kind = ? AND name = ? AND revoked_at IS NULL")
+      .all(kind, name) as { serial: string }[];
     const update = this.db.prepare("UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE serial = ?");
     this.db.transaction(() => {
       for (const r of rows) update.run(now, reason, r.serial);
@@ -70,7 +77,9 @@ export class CertificateRegistry {
 
   /** Certificates issued to `kind`/`name`, newest first. */
   issuedTo(kind: IssuedKind, name: string): (IssuedCertificate & { revokedAt: number | null })[] {
-    const rows = this.db.prepare("SELECT * FROM certificates WHERE kind = ? AND name = ? ORDER BY issued_at DESC").all(kind, name) as Row[];
+    const rows = this.db
+      .prepare("SELECT * FROM certificates WHERE kind = ? AND name = ? ORDER BY issued_at DESC")
+      .all(kind, name) as Row[];
     return rows.map(issuedOf);
   }
 }

@@ -1,5 +1,15 @@
 import type { SqliteDatabase } from "../../common/index.js";
-import { agentSubject, adminSubject, fingerprintOf, HOST_NAME_PATTERN, ADMIN_NAME_PATTERN, verifyCsr, x509, type TlsMaterial, type VerifiedCsr } from "../../common/pki/index.js";
+import {
+  agentSubject,
+  adminSubject,
+  fingerprintOf,
+  HOST_NAME_PATTERN,
+  ADMIN_NAME_PATTERN,
+  verifyCsr,
+  type x509,
+  type TlsMaterial,
+  type VerifiedCsr,
+} from "../../common/pki/index.js";
 import { ROLES, type Role } from "../auth/index.js";
 import { CertificateAuthority, type CaSource } from "./ca.js";
 import { CertificateRegistry, type IssuedKind } from "./cert-registry.js";
@@ -74,10 +84,15 @@ export class ControllerPki {
 
   /** The host an agent stream's client certificate (DER, or none) speaks for, and until when. */
   agentOf(der: Uint8Array | undefined): { ok: true; host: string; notAfter: number } | { ok: false; reason: string } {
-    if (!der || der.length === 0) return { ok: false, reason: "no valid client certificate (none, expired, or not issued by this controller's CA)" };
+    if (!der || der.length === 0)
+      return {
+        ok: false,
+        reason: "no valid client certificate (none, expired, or not issued by this controller's CA)",
+      };
     const v = this.verifier.verify(der);
     if (!v.ok) return v;
-    if (v.identity.kind !== "agent") return { ok: false, reason: `an ${v.identity.kind} certificate is not an agent certificate` };
+    if (v.identity.kind !== "agent")
+      return { ok: false, reason: `an ${v.identity.kind} certificate is not an agent certificate` };
     return { ok: true, host: v.identity.host, notAfter: v.notAfter };
   }
 
@@ -88,14 +103,19 @@ export class ControllerPki {
   async issueAgent(host: string, csrPem: string, ttlMs = this.agentCertTtlMs): Promise<Issued> {
     if (!HOST_NAME_PATTERN.test(host)) throw new IssueRequestError(`"${host.slice(0, 80)}" is not a valid host name`);
     const csr = await this.csr(csrPem);
-    if (csr.commonName !== host) throw new IssueRequestError(`the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`);
+    if (csr.commonName !== host)
+      throw new IssueRequestError(`the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`);
     return this.issue("agent", host, "", agentSubject(host), csr.publicKey, ttlMs);
   }
 
   /** An admin certificate with `role`, for a key the caller holds (`publicKey` from its CSR or a key made for it). */
   async issueAdminFor(name: string, role: string, publicKey: x509.PublicKey | CryptoKeyLike): Promise<Issued> {
-    if (!ADMIN_NAME_PATTERN.test(name)) throw new IssueRequestError(`"${name.slice(0, 80)}" is not a valid admin name (letters, digits, . _ @ -; up to 64)`);
-    if (!ROLES.includes(role as Role)) throw new IssueRequestError(`"${role.slice(0, 40)}" is not a role (${ROLES.join(", ")})`);
+    if (!ADMIN_NAME_PATTERN.test(name))
+      throw new IssueRequestError(
+        `"${name.slice(0, 80)}" is not a valid admin name (letters, digits, . _ @ -; up to 64)`,
+      );
+    if (!ROLES.includes(role as Role))
+      throw new IssueRequestError(`"${role.slice(0, 40)}" is not a role (${ROLES.join(", ")})`);
     return this.issue("admin", name, role, adminSubject(name, role), publicKey, ADMIN_CERT_LIFETIME_MS);
   }
 
@@ -113,11 +133,23 @@ export class ControllerPki {
     return this.registry.revoke("agent", host, reason, this.now()).length;
   }
 
-  private async issue(kind: IssuedKind, name: string, role: string, subject: string, publicKey: x509.PublicKey | CryptoKeyLike, ttlMs: number): Promise<Issued> {
+  private async issue(
+    kind: IssuedKind,
+    name: string,
+    role: string,
+    subject: string,
+    publicKey: x509.PublicKey | CryptoKeyLike,
+    ttlMs: number,
+  ): Promise<Issued> {
     const now = this.now();
     const cert = await this.ca.issue({ subject, publicKey: publicKey as x509.PublicKey, ttlMs, usage: "client", now });
     this.registry.record(recordOf(cert, kind, name, role, now));
-    return { cert, certificatePem: cert.toString("pem") + "\n", caPem: this.ca.certPem, notAfter: cert.notAfter.toISOString() };
+    return {
+      cert,
+      certificatePem: cert.toString("pem") + "\n",
+      caPem: this.ca.certPem,
+      notAfter: cert.notAfter.toISOString(),
+    };
   }
 }
 

@@ -30,12 +30,19 @@ export async function issueAdminCertificate(pki: ControllerPki, req: AdminCreden
   if (req.csrPem) {
     const csr = await pki.csr(req.csrPem);
     if (csr.commonName !== req.name) {
-      throw new IssueRequestError(`the CSR names "${csr.commonName.slice(0, 80)}", not the admin "${req.name.slice(0, 80)}"`);
+      throw new IssueRequestError(
+        `the CSR names "${csr.commonName.slice(0, 80)}", not the admin "${req.name.slice(0, 80)}"`,
+      );
     }
     const issued = await pki.issueAdminFor(req.name, req.role, csr.publicKey);
     return { certificatePem: issued.certificatePem, caPem: issued.caPem, keyPem: "", notAfter: issued.notAfter };
   }
   const keys = await generateKeyPair();
   const issued = await pki.issueAdminFor(req.name, req.role, keys.publicKey);
-  return { certificatePem: issued.certificatePem, caPem: issued.caPem, keyPem: await privateKeyToPem(keys.privateKey), notAfter: issued.notAfter };
+  return {
+    certificatePem: issued.certificatePem,
+    caPem: issued.caPem,
+    keyPem: await privateKeyToPem(keys.privateKey),
+    notAfter: issued.notAfter,
+  };
 }

@@ -14,5 +14,8 @@ export const MAX_BACKDATE_MS = 5 * 60_000;
 
 /** [notBefore, notAfter] of a certificate issued at `now` for `ttlMs`. */
 export function validity(now: number, ttlMs: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now - Math.min(MAX_BACKDATE_MS, Math.floor(ttlMs / 10))), notAfter: new Date(now + ttlMs) };
+  return {
+    notBefore: new Date(now - Math.min(MAX_BACKDATE_MS, Math.floor(ttlMs / 10))),
+    notAfter: new Date(now + ttlMs),
+  };
 }

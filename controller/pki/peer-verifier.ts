@@ -5,7 +5,9 @@ import type { CertificateRegistry, IssuedCertificate } from "./cert-registry.js"
 /** A client certificate this controller accepts: ours, in date, not revoked, an agent's or an admin's. */
 export type PeerIdentity = Extract<CertIdentity, { kind: "agent" } | { kind: "admin" }>;
 
-export type PeerVerdict = { ok: true; identity: PeerIdentity; serial: string; notAfter: number; fingerprint: string } | { ok: false; reason: string };
+export type PeerVerdict =
+  | { ok: true; identity: PeerIdentity; serial: string; notAfter: number; fingerprint: string }
+  | { ok: false; reason: string };
 
 interface Checked {
   identity: CertIdentity;
@@ -53,12 +55,21 @@ export class PeerVerifier {
     }
     if (!c.signed) return { ok: false, reason: "the client certificate was not issued by this controller's CA" };
     const now = this.now();
-    if (now > c.notAfter) return { ok: false, reason: `the client certificate expired at ${new Date(c.notAfter).toISOString()}` };
-    if (now < c.notBefore) return { ok: false, reason: `the client certificate is not valid before ${new Date(c.notBefore).toISOString()}` };
+    if (now > c.notAfter)
+      return { ok: false, reason: `the client certificate expired at ${new Date(c.notAfter).toISOString()}` };
+    if (now < c.notBefore)
+      return { ok: false, reason: `the client certificate is not valid before ${new Date(c.notBefore).toISOString()}` };
     if (c.identity.kind !== "agent" && c.identity.kind !== "admin") {
-      return { ok: false, reason: c.identity.kind === "server" ? "a server certificate cannot be used as a client certificate" : c.identity.reason };
+      return {
+        ok: false,
+        reason:
+          c.identity.kind === "server"
+            ? "a server certificate cannot be used as a client certificate"
+            : c.identity.reason,
+      };
     }
-    if (this.registry.isRevoked(c.serial)) return { ok: false, reason: `the client certificate (serial ${c.serial}) was revoked` };
+    if (this.registry.isRevoked(c.serial))
+      return { ok: false, reason: `the client certificate (serial ${c.serial}) was revoked` };
     return { ok: true, identity: c.identity, serial: c.serial, notAfter: c.notAfter, fingerprint };
   }
 
@@ -68,13 +79,23 @@ export class PeerVerifier {
       const cert = new NodeX509(Buffer.from(der));
       const signed = cert.verify(this.caKey);
       const fields = subjectFields(cert.subject);
-      const identity = identityOfParts({ field: (name) => fields.get(name) ?? [], eku: cert.keyUsage ?? [], subject: cert.subject.replaceAll("\n", ", ") });
+      const identity = identityOfParts({
+        field: (name) => fields.get(name) ?? [],
+        eku: cert.keyUsage ?? [],
+        subject: cert.subject.replaceAll("\n", ", "),
+      });
       const notBefore = Date.parse(cert.validFrom);
       const notAfter = Date.parse(cert.validTo);
       if (Number.isNaN(notBefore) || Number.isNaN(notAfter)) throw new Error("unreadable validity dates");
       return { identity, signed, serial: cert.serialNumber.toLowerCase(), notBefore, notAfter };
     } catch {
-      return { identity: { kind: "unknown", reason: "unreadable certificate" }, signed: false, serial: "", notBefore: 0, notAfter: 0 };
+      return {
+        identity: { kind: "unknown", reason: "unreadable certificate" },
+        signed: false,
+        serial: "",
+        notBefore: 0,
+        notAfter: 0,
+      };
     }
   }
 }
@@ -82,7 +103,11 @@ export class PeerVerifier {
 /** What the registry's record of an issued certificate says (it was signed by this CA when issued). */
 function checkedOf(issued: IssuedCertificate): Checked {
   const identity: CertIdentity =
-    issued.kind === "agent" ? { kind: "agent", host: issued.name } : issued.kind === "admin" ? { kind: "admin", name: issued.name, role: issued.role } : { kind: "server" };
+    issued.kind === "agent"
+      ? { kind: "agent", host: issued.name }
+      : issued.kind === "admin"
+        ? { kind: "admin", name: issued.name, role: issued.role }
+        : { kind: "server" };
   return { identity, signed: true, serial: issued.serial, notBefore: issued.notBefore, notAfter: issued.notAfter };
 }
 

@@ -24,7 +24,8 @@ export function serverNames(listenHost: string, extra: readonly string[] = []): 
   };
   if (WILDCARDS.has(listenHost)) {
     add(hostname());
-    for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (!a.address.startsWith("fe80:")) add(a.address);
+    for (const addrs of Object.values(networkInterfaces()))
+      for (const a of addrs ?? []) if (!a.address.startsWith("fe80:")) add(a.address);
   } else {
     add(listenHost);
   }

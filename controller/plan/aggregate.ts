@@ -74,7 +74,18 @@ export function aggregatePlan(input: AggregateInput): PlanJson {
 }
 
 function hostPlan(name: string, answer: PlanAnswer | undefined, policy: string): HostPlan {
-  const plan: HostPlan = { name, status: answer?.status ?? "offline", wouldChange: false, create: 0, change: 0, remove: 0, restart: 0, recreate: 0, failed: 0, resources: [] };
+  const plan: HostPlan = {
+    name,
+    status: answer?.status ?? "offline",
+    wouldChange: false,
+    create: 0,
+    change: 0,
+    remove: 0,
+    restart: 0,
+    recreate: 0,
+    failed: 0,
+    resources: [],
+  };
   if (!answer || answer.status !== "planned") {
     if (answer?.status === "error") plan.error = answer.error;
     return plan;

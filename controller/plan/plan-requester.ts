@@ -76,7 +76,10 @@ export class PlanRequester {
         if (ids.size === 0 && this.perSession.get(session) === ids) this.perSession.delete(session);
         resolve(answer);
       };
-      const delay = Math.min(MAX_TIMER_MS, Math.max(1, Number.isFinite(timeoutMs) ? Math.floor(timeoutMs) : MAX_TIMER_MS));
+      const delay = Math.min(
+        MAX_TIMER_MS,
+        Math.max(1, Number.isFinite(timeoutMs) ? Math.floor(timeoutMs) : MAX_TIMER_MS),
+      );
       const timer = setTimeout(() => {
         this.log.info({ host: session.host, command: id, timeoutMs: delay }, "plan request timed out");
         settle({ status: "timeout" });
@@ -87,7 +90,12 @@ export class PlanRequester {
       ids.add(id);
       this.perSession.set(session, ids);
       try {
-        session.send({ command: { id, plan: { bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.policies } } } });
+        session.send({
+          command: {
+            id,
+            plan: { bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.policies } },
+          },
+        });
       } catch (err) {
         this.log.warn({ host: session.host, command: id, err: describeError(err) }, "cannot send plan request");
         settle({ status: "error", error: `cannot send the plan request: ${describeError(err)}` });
@@ -106,7 +114,10 @@ export class PlanRequester {
   private onResult(session: AgentSession, result: ValidPlanResult): void {
     const o = this.outstanding.get(result.commandId);
     if (!o || o.session !== session) {
-      this.log.debug({ host: session.host, command: result.commandId }, "plan result for an unknown or expired request; dropped");
+      this.log.debug(
+        { host: session.host, command: result.commandId },
+        "plan result for an unknown or expired request; dropped",
+      );
       return;
     }
     if (result.error !== "") o.settle({ status: "error", error: result.error });

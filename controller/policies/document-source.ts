@@ -12,7 +12,8 @@ export function documentSource(fileText: string, revision: string): string {
   if (!Array.isArray(docs) || docs.length <= 1) return fileText;
   for (const doc of docs) {
     try {
-      if (canonicalHash(doc.toJS({ maxAliasCount: POLICY_LIMITS.aliasCount })) === revision) return fileText.slice(doc.range[0], doc.range[2]);
+      if (canonicalHash(doc.toJS({ maxAliasCount: POLICY_LIMITS.aliasCount })) === revision)
+        return fileText.slice(doc.range[0], doc.range[2]);
     } catch {
       // Not this document.
     }

@@ -18,7 +18,11 @@ export async function assertPoliciesDir(dir: string): Promise<void> {
   try {
     isDir = (await stat(dir)).isDirectory();
   } catch (err) {
-    throw new PoliciesDirError(dir, `policies folder ${dir} does not exist or cannot be read (create it or pass --policies DIR)`, { cause: err });
+    throw new PoliciesDirError(
+      dir,
+      `policies folder ${dir} does not exist or cannot be read (create it or pass --policies DIR)`,
+      { cause: err },
+    );
   }
   if (!isDir) throw new PoliciesDirError(dir, `policies folder ${dir} is not a folder (pass --policies DIR)`);
 }
@@ -35,9 +39,17 @@ export async function readPolicyFolder(dir: string): Promise<{ sources: PolicySo
   const errors: PolicyIssue[] = [];
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => !d.isDirectory() && isPolicyFileName(d.name)).map((d) => d.name).sort();
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((d) => !d.isDirectory() && isPolicyFileName(d.name))
+      .map((d) => d.name)
+      .sort();
   } catch (err) {
-    return { sources, errors: [{ file: dir, line: 0, col: 0, path: "", message: `cannot read the policies folder: ${(err as Error).message}` }] };
+    return {
+      sources,
+      errors: [
+        { file: dir, line: 0, col: 0, path: "", message: `cannot read the policies folder: ${(err as Error).message}` },
+      ],
+    };
   }
   const budget = new PolicyReadBudget();
   const tooMany = budget.checkCount(names.length, dir);

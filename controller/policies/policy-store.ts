@@ -86,9 +86,15 @@ export class PolicyStore {
   constructor(private readonly db: SqliteDatabase) {
     this.stmts = {
       inForce: db.prepare<[], DbRevision>("SELECT * FROM policy_revisions WHERE current = 1 ORDER BY policy"),
-      lastGeneration: db.prepare<[string], { g: number | null }>("SELECT MAX(generation) AS g FROM policy_revisions WHERE policy = ?"),
-      revision: db.prepare<[string, string], DbRevision>("SELECT * FROM policy_revisions WHERE policy = ? AND revision = ? ORDER BY generation DESC LIMIT 1"),
-      history: db.prepare<[string, number], DbRevision>("SELECT * FROM policy_revisions WHERE policy = ? ORDER BY generation DESC LIMIT ?"),
+      lastGeneration: db.prepare<[string], { g: number | null }>(
+        "SELECT MAX(generation) AS g FROM policy_revisions WHERE policy = ?",
+      ),
+      revision: db.prepare<[string, string], DbRevision>(
+        "SELECT * FROM policy_revisions WHERE policy = ? AND revision = ? ORDER BY generation DESC LIMIT 1",
+      ),
+      history: db.prepare<[string, number], DbRevision>(
+        "SELECT * FROM policy_revisions WHERE policy = ? ORDER BY generation DESC LIMIT ?",
+      ),
       retire: db.prepare("UPDATE policy_revisions SET current = 0 WHERE policy = ? AND current = 1"),
       remove: db.prepare("UPDATE policy_revisions SET current = 0, removed_at = ? WHERE policy = ? AND current = 1"),
       insert: db.prepare(
@@ -142,7 +148,14 @@ export class PolicyStore {
         });
       }
       for (const name of load.plan.removed) this.stmts.remove.run(load.now, name);
-      this.stmts.load.run(load.now, 1, "[]", JSON.stringify(load.files), load.inventory?.file ?? null, load.inventory?.source ?? null);
+      this.stmts.load.run(
+        load.now,
+        1,
+        "[]",
+        JSON.stringify(load.files),
+        load.inventory?.file ?? null,
+        load.inventory?.source ?? null,
+      );
     })();
   }
 

@@ -35,7 +35,9 @@ export interface PolicyChange {
   inventoryChanged: boolean;
 }
 
-export type ReloadOutcome = { accepted: true; change: PolicyChange | null } | { accepted: false; errors: PolicyIssue[] };
+export type ReloadOutcome =
+  | { accepted: true; change: PolicyChange | null }
+  | { accepted: false; errors: PolicyIssue[] };
 
 export interface PolicyRepositoryOptions {
   dir: string;
@@ -89,7 +91,11 @@ export class PolicyRepository {
       this.options.dir,
       this.options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS,
       () => void this.reload(),
-      (err) => this.options.log.error({ dir: this.options.dir, err: describeError(err) }, "watching the policies folder failed"),
+      (err) =>
+        this.options.log.error(
+          { dir: this.options.dir, err: describeError(err) },
+          "watching the policies folder failed",
+        ),
     );
   }
 
@@ -106,7 +112,9 @@ export class PolicyRepository {
 
   /** The stored revision in force for each policy. */
   revisions(): RevisionInForce[] {
-    return this.options.store.inForce().map((r) => ({ policy: r.policy, revision: r.revision, generation: r.generation }));
+    return this.options.store
+      .inForce()
+      .map((r) => ({ policy: r.policy, revision: r.revision, generation: r.generation }));
   }
 
   /** Calls `listener` after each accepted load that changed what is in force; returns an unsubscribe. */
@@ -120,8 +128,13 @@ export class PolicyRepository {
     const next = this.chain.then(() => this.load());
     this.chain = next.catch(() => undefined);
     return next.catch((err: unknown): ReloadOutcome => {
-      const errors = [{ file: this.options.dir, line: 0, col: 0, path: "", message: `loading failed: ${describeError(err)}` }];
-      this.options.log.error({ dir: this.options.dir, err: describeError(err) }, "loading the policies folder failed; the previous revisions stay in force");
+      const errors = [
+        { file: this.options.dir, line: 0, col: 0, path: "", message: `loading failed: ${describeError(err)}` },
+      ];
+      this.options.log.error(
+        { dir: this.options.dir, err: describeError(err) },
+        "loading the policies folder failed; the previous revisions stay in force",
+      );
       return { accepted: false, errors };
     });
   }
@@ -146,19 +159,34 @@ export class PolicyRepository {
     }
     const plan = planRevisions(this.revisions(), result.policies, (p) => store.lastGeneration(p));
     const texts = new Map(read.sources.map((s) => [s.file, s.text]));
-    const sources = new Map(plan.created.map(({ policy }) => [policy.name, documentSource(texts.get(policy.file) ?? "", policy.revision)]));
+    const sources = new Map(
+      plan.created.map(({ policy }) => [policy.name, documentSource(texts.get(policy.file) ?? "", policy.revision)]),
+    );
     const inventory = inventorySourceOf(read.sources);
     store.recordAccepted({ plan, sources, files, inventory, now });
     const inventoryChanged = (inventory?.source ?? null) !== this.inventorySource;
     this.set = { policies: result.policies, inventory: result.inventory };
     this.inventorySource = inventory?.source ?? null;
-    const change: PolicyChange = { created: plan.created.map((c) => c.policy.name), removed: plan.removed, inventoryChanged };
+    const change: PolicyChange = {
+      created: plan.created.map((c) => c.policy.name),
+      removed: plan.removed,
+      inventoryChanged,
+    };
     if (change.created.length === 0 && change.removed.length === 0 && !inventoryChanged) {
       log.debug({ dir }, "policies folder reloaded; nothing changed");
       return { accepted: true, change: null };
     }
     log.info(
-      { dir, created: plan.created.map((c) => ({ policy: c.policy.name, revision: c.policy.revision, generation: c.generation })), removed: plan.removed, inventoryChanged },
+      {
+        dir,
+        created: plan.created.map((c) => ({
+          policy: c.policy.name,
+          revision: c.policy.revision,
+          generation: c.generation,
+        })),
+        removed: plan.removed,
+        inventoryChanged,
+      },
       "policy change accepted",
     );
     for (const l of this.listeners) {
@@ -177,11 +205,15 @@ export class PolicyRepository {
     const rows = store.inForce();
     const inv = store.lastAcceptedLoad();
     const sources: PolicySource[] = rows.map((r) => ({ file: r.file, text: r.source }));
-    if (inv?.inventoryFile && inv.inventorySource !== null) sources.unshift({ file: inv.inventoryFile, text: inv.inventorySource });
+    if (inv?.inventoryFile && inv.inventorySource !== null)
+      sources.unshift({ file: inv.inventoryFile, text: inv.inventorySource });
     const result = loadPolicySources(sources, { resolveInventoryHosts: false });
     for (const e of result.errors) log.error({ file: e.file }, `restoring a stored revision failed: ${formatIssue(e)}`);
     this.set = { policies: result.policies, inventory: result.inventory };
-    log.warn({ policies: result.policies.map((p) => p.name) }, "the policies folder is invalid; enforcing the stored revisions");
+    log.warn(
+      { policies: result.policies.map((p) => p.name) },
+      "the policies folder is invalid; enforcing the stored revisions",
+    );
   }
 }
 

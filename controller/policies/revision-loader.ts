@@ -1,4 +1,10 @@
-import { formatIssue, loadPolicySources, VirtfleetError, type LoadedPolicy, type PolicySource } from "../../common/index.js";
+import {
+  formatIssue,
+  loadPolicySources,
+  VirtfleetError,
+  type LoadedPolicy,
+  type PolicySource,
+} from "../../common/index.js";
 import type { PolicyRepository } from "./repository.js";
 
 /** How many revisions that are not in force are kept parsed. */
@@ -42,7 +48,10 @@ export class PolicyRevisionLoader {
     const result = loadPolicySources(sources, { resolveInventoryHosts: false, skipReferenceChecks: true });
     const loaded = result.policies.find((p) => p.name === policy && p.revision === revision);
     if (!loaded) {
-      const why = result.errors.length > 0 ? result.errors.map(formatIssue).join("; ") : "the stored source holds another revision";
+      const why =
+        result.errors.length > 0
+          ? result.errors.map(formatIssue).join("; ")
+          : "the stored source holds another revision";
       throw new PolicyRevisionUnavailableError(policy, revision, why);
     }
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);

@@ -14,7 +14,12 @@ export interface FolderWatch {
  * (write a temp file, rename it over the original) or a delete followed by a create within
  * the debounce window is one burst. Hidden files and editor leftovers never trigger.
  */
-export function watchPolicyFolder(dir: string, debounceMs: number, onChange: () => void, onError: (err: unknown) => void): FolderWatch {
+export function watchPolicyFolder(
+  dir: string,
+  debounceMs: number,
+  onChange: () => void,
+  onError: (err: unknown) => void,
+): FolderWatch {
   const root = resolve(dir);
   let timer: NodeJS.Timeout | undefined;
   const watcher: FSWatcher = watch(root, {

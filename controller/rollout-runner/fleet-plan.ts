@@ -25,7 +25,13 @@ export interface FleetPlanDeps {
  * as they are), at most `timeoutMs` in all; targets not connected are "offline". Never throws
  * for a host's failure: that host's answer says what happened.
  */
-export async function planFleet(deps: FleetPlanDeps, policy: LoadedPolicy, previousRevision: string | null, targets: readonly string[], timeoutMs = DEFAULT_PLAN_TIMEOUT_MS): Promise<PlanJson> {
+export async function planFleet(
+  deps: FleetPlanDeps,
+  policy: LoadedPolicy,
+  previousRevision: string | null,
+  targets: readonly string[],
+  timeoutMs = DEFAULT_PLAN_TIMEOUT_MS,
+): Promise<PlanJson> {
   const now = deps.now ?? Date.now;
   const deadline = now() + timeoutMs;
   const waitUntil = Math.min(deadline, deps.startedAt + RECONNECT_GRACE_MS);
@@ -44,5 +50,12 @@ export async function planFleet(deps: FleetPlanDeps, policy: LoadedPolicy, previ
       }
     }),
   );
-  return aggregatePlan({ policy: policy.name, revision: policy.revision, previousRevision, targets: [...targets], answers, now: now() });
+  return aggregatePlan({
+    policy: policy.name,
+    revision: policy.revision,
+    previousRevision,
+    targets: [...targets],
+    answers,
+    now: now(),
+  });
 }

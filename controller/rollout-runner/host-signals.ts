@@ -26,7 +26,13 @@ export function policyOutcome(report: Report__Output, policy: string): { converg
  */
 export function driftAgainst(drift: DriftEvent__Output, policy: string, stageStartedAt: number): string | undefined {
   // "reported" = audit mode: the policy only watches, so drift says nothing about the revision.
-  if (drift.policy !== policy || drift.classification !== "corrective" || drift.remediation === "reported" || drift.detectedAtMs < stageStartedAt) return undefined;
+  if (
+    drift.policy !== policy ||
+    drift.classification !== "corrective" ||
+    drift.remediation === "reported" ||
+    drift.detectedAtMs < stageStartedAt
+  )
+    return undefined;
   const fields = drift.fields.map((f) => f.field).join(", ");
   return clip(`drift of ${drift.kind}/${drift.name}${fields ? ` (${fields})` : ""}, ${drift.remediation}`);
 }

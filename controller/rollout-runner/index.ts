@@ -1,3 +1,10 @@
-export { RolloutRunner, RolloutMissingError, DEFAULT_ROLLOUT_TICK_MS, type RolloutCommand, type RolloutRunnerOptions, type PlanStageStarter } from "./runner.js";
+export {
+  RolloutRunner,
+  RolloutMissingError,
+  DEFAULT_ROLLOUT_TICK_MS,
+  type RolloutCommand,
+  type RolloutRunnerOptions,
+  type PlanStageStarter,
+} from "./runner.js";
 export { planFleet, DEFAULT_PLAN_TIMEOUT_MS, RECONNECT_GRACE_MS, type FleetPlanDeps } from "./fleet-plan.js";
 export { policyOutcome, driftAgainst } from "./host-signals.js";

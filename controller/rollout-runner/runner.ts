@@ -12,7 +12,13 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { AgentService, AgentSession } from "../agents/index.js";
 import type { BundleService, HostBundle, RevisionSelector } from "../bundles/index.js";
-import { lazyTargetHost, withInventory, type PolicyChange, type PolicyRepository, type PolicyRevisionLoader } from "../policies/index.js";
+import {
+  lazyTargetHost,
+  withInventory,
+  type PolicyChange,
+  type PolicyRepository,
+  type PolicyRevisionLoader,
+} from "../policies/index.js";
 import {
   createRollout,
   decideOnRevision,
@@ -114,11 +120,16 @@ export class RolloutRunner implements RevisionSelector {
       for (const r of this.o.store.listActive()) {
         if (!inForce.has(r.policy)) {
           this.latest.set(r.policy, r);
-          this.enqueue(r.policy, { type: "abort", at: this.now(), reason: "the policy is no longer in the policies folder" });
+          this.enqueue(r.policy, {
+            type: "abort",
+            at: this.now(),
+            reason: "the policy is no longer in the policies folder",
+          });
           continue;
         }
         // Nobody is connected right after a start: the participants come back online as they reconnect.
-        for (const h of Object.values(r.hosts)) if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
+        for (const h of Object.values(r.hosts))
+          if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
       }
       for (const p of this.o.policies.current().policies) this.safely(p.name, () => this.onRevision(p));
       for (const r of this.latest.values()) {
@@ -171,7 +182,11 @@ export class RolloutRunner implements RevisionSelector {
     if (!r) throw new RolloutMissingError(policy);
     const at = this.now();
     const event: RolloutEvent =
-      command === "pause" ? { type: "pause", at, reason: reason ?? "paused by operator" } : command === "resume" ? { type: "resume", at } : { type: command, at, reason };
+      command === "pause"
+        ? { type: "pause", at, reason: reason ?? "paused by operator" }
+        : command === "resume"
+          ? { type: "resume", at }
+          : { type: command, at, reason };
     if (!this.latest.has(policy)) this.latest.set(policy, r);
     // step() validates synchronously (throws before anything is saved); effects run in the queue.
     step(r, event);
@@ -192,7 +207,12 @@ export class RolloutRunner implements RevisionSelector {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
       for (const name of change.removed) {
         const r = this.latest.get(name);
-        if (r && isActive(r)) this.enqueue(name, { type: "abort", at: this.now(), reason: "the policy was removed from the policies folder" });
+        if (r && isActive(r))
+          this.enqueue(name, {
+            type: "abort",
+            at: this.now(),
+            reason: "the policy was removed from the policies folder",
+          });
       }
       for (const name of change.created) {
         const p = current.get(name);
@@ -211,8 +231,15 @@ export class RolloutRunner implements RevisionSelector {
     if (decision.type === "none") return;
     const at = this.now();
     if (decision.type === "revert") {
-      this.o.log.warn({ policy: policy.name, revision: policy.revision }, "policy reverted to the revision its rollout started from; rolling the rollout back");
-      this.enqueue(policy.name, { type: "rollback", at, reason: `the policy was reverted to revision ${policy.revision}` });
+      this.o.log.warn(
+        { policy: policy.name, revision: policy.revision },
+        "policy reverted to the revision its rollout started from; rolling the rollout back",
+      );
+      this.enqueue(policy.name, {
+        type: "rollback",
+        at,
+        reason: `the policy was reverted to revision ${policy.revision}`,
+      });
       return;
     }
     // Applied at once (not queued): the new rollout can only be saved once this one ended.
@@ -239,7 +266,14 @@ export class RolloutRunner implements RevisionSelector {
     this.save(rollout);
     this.latest.set(policy.name, rollout);
     this.o.log.info(
-      { policy: policy.name, rollout: id, from: decision.fromRevision, to: policy.revision, targets: targets.length, stages: rollout.stages.length },
+      {
+        policy: policy.name,
+        rollout: id,
+        from: decision.fromRevision,
+        to: policy.revision,
+        targets: targets.length,
+        stages: rollout.stages.length,
+      },
       "rollout created",
     );
     this.enqueue(policy.name, { type: "start", now: at });
@@ -263,7 +297,8 @@ export class RolloutRunner implements RevisionSelector {
     const current = this.agents?.session(host);
     if (current && current !== session) return; // replaced by a newer stream
     this.runSoon(() => {
-      for (const r of this.activeRollouts()) if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at: this.now() });
+      for (const r of this.activeRollouts())
+        if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at: this.now() });
     });
   }
 
@@ -312,7 +347,9 @@ export class RolloutRunner implements RevisionSelector {
             outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
           } else {
             const failed = this.reported.failedResource(host, r.policy);
-            outcome = failed ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` } : { converged: "ok" };
+            outcome = failed
+              ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` }
+              : { converged: "ok" };
           }
           this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
         }
@@ -331,7 +368,10 @@ export class RolloutRunner implements RevisionSelector {
     if (revisionFor(r, host) !== r.toRevision || !this.targetedBy(r, host, [r.toRevision])) return undefined;
     if (bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));
-    return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(0, 500);
+    return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(
+      0,
+      500,
+    );
   }
 
   private rememberReport(host: string, report: Report__Output): void {
@@ -342,13 +382,15 @@ export class RolloutRunner implements RevisionSelector {
       if (outcome.reason !== undefined) failed.set(res.policy, outcome.reason);
     }
     const before = this.lastReports.get(host);
-    if (!before || report.generation >= before.generation) this.lastReports.set(host, { generation: report.generation, failed });
+    if (!before || report.generation >= before.generation)
+      this.lastReports.set(host, { generation: report.generation, failed });
   }
 
   private tick(): void {
     this.run(() => {
       const now = this.now();
-      for (const r of this.activeRollouts()) if (r.state === "running" || isRollingBack(r)) this.enqueue(r.policy, { type: "tick", now });
+      for (const r of this.activeRollouts())
+        if (r.state === "running" || isRollingBack(r)) this.enqueue(r.policy, { type: "tick", now });
     });
   }
 
@@ -418,7 +460,9 @@ export class RolloutRunner implements RevisionSelector {
     for (const [policy, events] of byPolicy) {
       const before = this.latest.get(policy);
       if (!before) continue;
-      const { rollout, effects } = stepAll(before, events, (event, err) => this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable"));
+      const { rollout, effects } = stepAll(before, events, (event, err) =>
+        this.o.log.warn({ policy, event: event.type, err: describeError(err) }, "rollout event not applicable"),
+      );
       if (effects.length === 0 && this.sameState(before, rollout)) continue;
       stepped.push({ policy, before, rollout, effects });
     }
@@ -427,13 +471,20 @@ export class RolloutRunner implements RevisionSelector {
         this.save(rollout);
         return true;
       } catch (err) {
-        this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "saving the rollout failed; the events are dropped");
+        this.o.log.error(
+          { policy, rollout: rollout.id, err: describeError(err) },
+          "saving the rollout failed; the events are dropped",
+        );
         return false;
       }
     });
     for (const { policy, before, rollout, effects } of saved) {
       this.latest.set(policy, rollout);
-      if (before.state !== rollout.state) this.o.log.info({ policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined }, "rollout state changed");
+      if (before.state !== rollout.state)
+        this.o.log.info(
+          { policy, rollout: rollout.id, from: before.state, to: rollout.state, reason: rollout.reason ?? undefined },
+          "rollout state changed",
+        );
       // One commit for all the bundles these effects store.
       this.o.hosts.inTransaction(() => {
         for (const fx of effects) this.perform(rollout, fx);
@@ -454,7 +505,15 @@ export class RolloutRunner implements RevisionSelector {
         this.o.bundles.deliverHost(fx.host);
         return;
       case "stageStarted":
-        this.o.log.info({ ...ctx, stage: fx.stage, kind: fx.kind, hosts: fx.hosts.length > 20 ? `${fx.hosts.length} hosts` : fx.hosts }, "rollout stage started");
+        this.o.log.info(
+          {
+            ...ctx,
+            stage: fx.stage,
+            kind: fx.kind,
+            hosts: fx.hosts.length > 20 ? `${fx.hosts.length} hosts` : fx.hosts,
+          },
+          "rollout stage started",
+        );
         if (fx.kind === "plan") this.startPlan(r);
         return;
       case "stageSucceeded":
@@ -481,7 +540,8 @@ export class RolloutRunner implements RevisionSelector {
     try {
       this.planStage(r, (result) => {
         this.run(() => {
-          if (this.latest.get(policy)?.id === id) this.enqueue(policy, { type: "planRecorded", result, at: this.now() });
+          if (this.latest.get(policy)?.id === id)
+            this.enqueue(policy, { type: "planRecorded", result, at: this.now() });
         });
       });
     } catch (err) {
@@ -517,7 +577,10 @@ export class RolloutRunner implements RevisionSelector {
     try {
       fn();
     } catch (err) {
-      this.o.log.error({ policy, err: describeError(err) }, "acting on the policy's new revision failed; hosts keep the revisions they hold");
+      this.o.log.error(
+        { policy, err: describeError(err) },
+        "acting on the policy's new revision failed; hosts keep the revisions they hold",
+      );
     }
   }
 
@@ -527,10 +590,17 @@ export class RolloutRunner implements RevisionSelector {
 
   /** `host` for targeting: inventory groups and labels, facts read from the store only if a policy uses them. */
   private targetHost(host: string, inventory: Inventory): TargetHost {
-    return withInventory(lazyTargetHost(host, () => this.o.hosts.factsJson(host)), inventory);
+    return withInventory(
+      lazyTargetHost(host, () => this.o.hosts.factsJson(host)),
+      inventory,
+    );
   }
 
-  private targetedBy(r: Rollout, host: string, revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision]): boolean {
+  private targetedBy(
+    r: Rollout,
+    host: string,
+    revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision],
+  ): boolean {
     if (!this.o.hosts.has(host)) return false;
     const target = this.targetHost(host, this.o.policies.current().inventory);
     for (const rev of revisions) {

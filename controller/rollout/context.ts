@@ -8,7 +8,12 @@ export interface Ctx {
   advanceAt?: number;
 }
 
-export function log(c: Ctx, level: "info" | "warn", message: string, extra: { host?: string; stage?: number } = {}): void {
+export function log(
+  c: Ctx,
+  level: "info" | "warn",
+  message: string,
+  extra: { host?: string; stage?: number } = {},
+): void {
   c.fx.push({ type: "log", level, message, ...extra });
 }
 

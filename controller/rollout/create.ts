@@ -1,5 +1,11 @@
 import { batchHostCount, ValidationError, type RolloutSettings } from "../../common/index.js";
-import { DEFAULT_ROLLOUT_OPTIONS, type Rollout, type RolloutHost, type RolloutOptions, type RolloutStage } from "./types.js";
+import {
+  DEFAULT_ROLLOUT_OPTIONS,
+  type Rollout,
+  type RolloutHost,
+  type RolloutOptions,
+  type RolloutStage,
+} from "./types.js";
 
 export interface NewRollout {
   /** Unique across the store; e.g. `${policy}@${generation}`. */
@@ -42,19 +48,23 @@ export function planStages(settings: RolloutSettings, hosts: readonly string[]):
   const canary = Math.min(settings.canary, sorted.length);
   if (canary > 0) stages.push(stage(stages.length, "canary", sorted.slice(0, canary)));
   const size = batchHostCount(settings, sorted.length);
-  for (let i = canary; i < sorted.length; i += size) stages.push(stage(stages.length, "batch", sorted.slice(i, i + size)));
+  for (let i = canary; i < sorted.length; i += size)
+    stages.push(stage(stages.length, "batch", sorted.slice(i, i + size)));
   return stages;
 }
 
 function checkOptions(o: RolloutOptions): RolloutOptions {
-  if (!Number.isFinite(o.offlineTimeoutMs) || o.offlineTimeoutMs < 0) throw new ValidationError(`rollout offlineTimeoutMs must be a non-negative number, got ${o.offlineTimeoutMs}`);
-  if (o.offlineHosts !== "failed" && o.offlineHosts !== "skipped") throw new ValidationError(`rollout offlineHosts must be "failed" or "skipped", got ${String(o.offlineHosts)}`);
+  if (!Number.isFinite(o.offlineTimeoutMs) || o.offlineTimeoutMs < 0)
+    throw new ValidationError(`rollout offlineTimeoutMs must be a non-negative number, got ${o.offlineTimeoutMs}`);
+  if (o.offlineHosts !== "failed" && o.offlineHosts !== "skipped")
+    throw new ValidationError(`rollout offlineHosts must be "failed" or "skipped", got ${String(o.offlineHosts)}`);
   return { offlineTimeoutMs: o.offlineTimeoutMs, offlineHosts: o.offlineHosts };
 }
 
 /** A new rollout in state `pending`; nothing is sent until the `start` event. */
 export function createRollout(input: NewRollout): Rollout {
-  if (input.fromRevision === input.toRevision) throw new ValidationError(`rollout of ${input.policy}: from and to are the same revision ${input.toRevision}`);
+  if (input.fromRevision === input.toRevision)
+    throw new ValidationError(`rollout of ${input.policy}: from and to are the same revision ${input.toRevision}`);
   const options = checkOptions({ ...DEFAULT_ROLLOUT_OPTIONS, ...input.options });
   const stages = planStages(input.settings, input.targets);
   const online = input.online ? new Set(input.online) : null;

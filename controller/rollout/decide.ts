@@ -8,7 +8,12 @@ export type RevisionDecision =
   /** The policy went back to the revision the active rollout started from: roll that rollout back. */
   | { type: "revert"; rollout: Rollout }
   /** Start a rollout to the revision (after superseding `supersede` when set). */
-  | { type: "start"; fromRevision: string | null; held: Record<string, string | null> | undefined; supersede: Rollout | undefined };
+  | {
+      type: "start";
+      fromRevision: string | null;
+      held: Record<string, string | null> | undefined;
+      supersede: Rollout | undefined;
+    };
 
 /**
  * Decides what the revision in force `inForce` (policy generation `generation`) of a policy
@@ -18,12 +23,29 @@ export type RevisionDecision =
  * (e.g. after a controller restart) gives `none`. A revision that comes back at a later
  * generation (B, rolled back, then A, then B again) is a new rollout.
  */
-export function decideOnRevision(latest: Rollout | undefined, inForce: string, generation: number, readded = false): RevisionDecision {
-  if (latest && latest.toRevision === inForce && (latest.policyGeneration === generation || latest.policyGeneration === 0)) return { type: "none" };
-  if (!latest || readded) return { type: "start", fromRevision: null, held: undefined, supersede: latest && isActive(latest) ? latest : undefined };
+export function decideOnRevision(
+  latest: Rollout | undefined,
+  inForce: string,
+  generation: number,
+  readded = false,
+): RevisionDecision {
+  if (
+    latest &&
+    latest.toRevision === inForce &&
+    (latest.policyGeneration === generation || latest.policyGeneration === 0)
+  )
+    return { type: "none" };
+  if (!latest || readded)
+    return {
+      type: "start",
+      fromRevision: null,
+      held: undefined,
+      supersede: latest && isActive(latest) ? latest : undefined,
+    };
   if (isActive(latest)) {
     if (latest.toRevision === inForce) return { type: "none" };
-    if (latest.fromRevision === inForce) return isRollingBack(latest) ? { type: "none" } : { type: "revert", rollout: latest };
+    if (latest.fromRevision === inForce)
+      return isRollingBack(latest) ? { type: "none" } : { type: "revert", rollout: latest };
     return { type: "start", fromRevision: latest.fromRevision, held: heldRevisions(latest), supersede: latest };
   }
   const good = goodRevision(latest);

@@ -67,7 +67,13 @@ export function expireRollbackOffline(c: Ctx, now: number): void {
   if (!r.rollback || r.rollback.finishedAt !== null) return;
   let expired = false;
   for (const h of Object.values(r.hosts)) {
-    if (h.phase !== "rollback-sent" || h.online || h.offlineSince === null || now - h.offlineSince < r.options.offlineTimeoutMs) continue;
+    if (
+      h.phase !== "rollback-sent" ||
+      h.online ||
+      h.offlineSince === null ||
+      now - h.offlineSince < r.options.offlineTimeoutMs
+    )
+      continue;
     h.phase = "rollback-failed";
     h.reason = `offline for more than ${r.options.offlineTimeoutMs} ms during the rollback`;
     h.offlineSince = null;
@@ -83,7 +89,10 @@ export function checkRollbackDone(c: Ctx, at: number): void {
   if (!r.rollback) return;
   const hosts = Object.values(r.hosts);
   if (hosts.some((h) => h.phase === "rollback-sent")) return;
-  const stuck = hosts.filter((h) => h.phase === "rollback-failed").map((h) => h.name).sort();
+  const stuck = hosts
+    .filter((h) => h.phase === "rollback-failed")
+    .map((h) => h.name)
+    .sort();
   r.rollback.finishedAt = at;
   r.finishedAt = at;
   if (stuck.length === 0) {

@@ -34,7 +34,15 @@ export {
 } from "./types.js";
 export { createRollout, planStages, type NewRollout } from "./create.js";
 export { step, stepAll } from "./machine.js";
-export { revisionFor, heldRevisions, goodRevision, isActive, isRollingBack, activeStage, failedHosts } from "./queries.js";
+export {
+  revisionFor,
+  heldRevisions,
+  goodRevision,
+  isActive,
+  isRollingBack,
+  activeStage,
+  failedHosts,
+} from "./queries.js";
 export { decideOnRevision, type RevisionDecision } from "./decide.js";
 export { RolloutStateError, RolloutConflictError } from "./errors.js";
 export { RolloutStore, type RolloutSummary } from "./store.js";

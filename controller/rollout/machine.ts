@@ -21,7 +21,11 @@ export function step(rollout: Rollout, event: RolloutEvent): StepResult {
  * throws before changing anything) goes to `onError` and is skipped; without `onError` it
  * is thrown.
  */
-export function stepAll(rollout: Rollout, events: readonly RolloutEvent[], onError?: (event: RolloutEvent, err: unknown) => void): StepResult {
+export function stepAll(
+  rollout: Rollout,
+  events: readonly RolloutEvent[],
+  onError?: (event: RolloutEvent, err: unknown) => void,
+): StepResult {
   const c: Ctx = { r: structuredClone(rollout), fx: [] };
   for (const e of events) {
     const at = e.type === "start" || e.type === "tick" ? e.now : e.at;
@@ -56,7 +60,8 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
   const { r } = c;
   switch (e.type) {
     case "start":
-      if (r.state !== "pending") throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}, it can only start when pending`);
+      if (r.state !== "pending")
+        throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}, it can only start when pending`);
       r.state = "running";
       r.startedAt = at;
       log(c, "info", `rollout of ${r.policy} started: ${r.fromRevision ?? "no revision"} → ${r.toRevision}`);
@@ -93,7 +98,10 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       return advance(c, at);
     case "pause":
       if (r.state === "paused") return log(c, "info", "rollout already paused");
-      if (r.state !== "running" && r.state !== "pending") throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}; only a pending or running rollout can pause`);
+      if (r.state !== "running" && r.state !== "pending")
+        throw new RolloutStateError(
+          `rollout of ${r.policy} is ${r.state}; only a pending or running rollout can pause`,
+        );
       r.state = "paused";
       r.reason = e.reason ?? "paused by operator";
       return log(c, "info", `rollout paused: ${r.reason}`);
@@ -107,7 +115,8 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       }
       r.state = "aborted";
       r.finishedAt = at;
-      r.reason = e.type === "supersede" ? `superseded by revision ${e.byRevision}` : (e.reason ?? "aborted by operator");
+      r.reason =
+        e.type === "supersede" ? `superseded by revision ${e.byRevision}` : (e.reason ?? "aborted by operator");
       if (r.rollback && r.rollback.finishedAt === null) r.rollback.finishedAt = at;
       return log(c, "warn", `rollout aborted: ${r.reason}`);
     }
@@ -123,7 +132,14 @@ function delivered(c: Ctx, host: string, generation: number): void {
   h.expectGeneration = Math.max(h.expectGeneration ?? 0, generation);
 }
 
-function observed(c: Ctx, host: string, generation: number, outcome: "ok" | "failed", at: number, reason?: string): void {
+function observed(
+  c: Ctx,
+  host: string,
+  generation: number,
+  outcome: "ok" | "failed",
+  at: number,
+  reason?: string,
+): void {
   const { r } = c;
   const h = r.hosts[host];
   if (!h || h.expectGeneration === null || generation < h.expectGeneration) return;
@@ -209,7 +225,8 @@ function enrolled(c: Ctx, host: string, isOnline: boolean, at: number): void {
 
 function resume(c: Ctx, at: number): void {
   const { r } = c;
-  if (r.state !== "paused") throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}; only a paused rollout can resume`);
+  if (r.state !== "paused")
+    throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}; only a paused rollout can resume`);
   r.state = r.startedAt === null ? "pending" : "running";
   r.reason = null;
   r.acceptedFailures = forwardFailures(r);
@@ -240,7 +257,8 @@ function operatorRollback(c: Ctx, reason: string, at: number): void {
     r.rollback = { by: "operator", startedAt: at, finishedAt: at };
     return log(c, "info", "rollout rolled back before it started; no host received the new revision");
   }
-  if (r.state === "running" || r.state === "paused" || r.state === "succeeded") return startRollback(c, "operator", reason, at);
+  if (r.state === "running" || r.state === "paused" || r.state === "succeeded")
+    return startRollback(c, "operator", reason, at);
   if (r.state === "failed" && r.rollback && !isRollingBack(r)) {
     r.rollback.finishedAt = null;
     r.finishedAt = null;
@@ -254,7 +272,9 @@ function operatorRollback(c: Ctx, reason: string, at: number): void {
     log(c, "info", "retrying the rollback on the hosts that failed it");
     return checkRollbackDone(c, at);
   }
-  throw new RolloutStateError(`rollout of ${r.policy} is ${r.state}; it cannot be rolled back${isRollingBack(r) ? " again while rolling back" : ""}`);
+  throw new RolloutStateError(
+    `rollout of ${r.policy} is ${r.state}; it cannot be rolled back${isRollingBack(r) ? " again while rolling back" : ""}`,
+  );
 }
 
 /** Forward progress is tracked while running or paused (failures still count while paused). */

@@ -2,7 +2,12 @@ import type { Rollout, RolloutHost, RolloutStage } from "./types.js";
 
 /** True while the rollout can still change what hosts hold: pending, running, paused, or rolling back. */
 export function isActive(r: Rollout): boolean {
-  return r.state === "pending" || r.state === "running" || r.state === "paused" || (r.state === "failed" && r.rollback !== null && r.rollback.finishedAt === null);
+  return (
+    r.state === "pending" ||
+    r.state === "running" ||
+    r.state === "paused" ||
+    (r.state === "failed" && r.rollback !== null && r.rollback.finishedAt === null)
+  );
 }
 
 /** True when the rollout is undoing itself: state failed, rollback not finished. */
@@ -35,7 +40,9 @@ export function heldRevisions(r: Rollout): Record<string, string | null> {
 
 /** The stage in progress: waiting or soaking, or (while paused by failures) the stage that failed. */
 export function activeStage(r: Rollout): RolloutStage | undefined {
-  return r.stages.find((s) => s.state === "waiting" || s.state === "soaking" || (s.state === "failed" && r.state === "paused"));
+  return r.stages.find(
+    (s) => s.state === "waiting" || s.state === "soaking" || (s.state === "failed" && r.state === "paused"),
+  );
 }
 
 /** Hosts that failed their forward step (failedAt set) or their rollback, sorted. */

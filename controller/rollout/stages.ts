@@ -81,7 +81,8 @@ export function expireOffline(c: Ctx, now: number): void {
   for (const h of stageHosts(r, s)) {
     if (h.online || h.offlineSince === null || now - h.offlineSince < r.options.offlineTimeoutMs) continue;
     if (h.phase !== "offline" && h.phase !== "sent") continue;
-    if (r.options.offlineHosts === "failed") failHost(c, h, `offline for more than ${r.options.offlineTimeoutMs} ms`, now);
+    if (r.options.offlineHosts === "failed")
+      failHost(c, h, `offline for more than ${r.options.offlineTimeoutMs} ms`, now);
     else {
       h.phase = "skipped";
       h.offlineSince = null;

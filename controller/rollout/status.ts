@@ -43,11 +43,29 @@ export function rolloutStatusJson(r: Rollout): RolloutStatusJson {
     state: r.state,
     rollingBack: isRollingBack(r),
     createdAt: iso(r.createdAt) as string,
-    stages: r.stages.map((s) => dropUndefined({ index: s.index, kind: s.kind, hosts: [...s.hosts], state: s.state, startedAt: iso(s.startedAt), finishedAt: iso(s.finishedAt), soakUntil: iso(s.soakUntil) })),
+    stages: r.stages.map((s) =>
+      dropUndefined({
+        index: s.index,
+        kind: s.kind,
+        hosts: [...s.hosts],
+        state: s.state,
+        startedAt: iso(s.startedAt),
+        finishedAt: iso(s.finishedAt),
+        soakUntil: iso(s.soakUntil),
+      }),
+    ),
     failedHosts: failedHosts(r),
     hosts: Object.values(r.hosts)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((h) => dropUndefined({ name: h.name, stage: h.stage, phase: h.phase, online: h.online, reason: h.reason ?? undefined })),
+      .map((h) =>
+        dropUndefined({
+          name: h.name,
+          stage: h.stage,
+          phase: h.phase,
+          online: h.online,
+          reason: h.reason ?? undefined,
+        }),
+      ),
     lateHosts: [...r.lateHosts],
   };
   if (r.fromRevision !== null) out.previousRevision = r.fromRevision;

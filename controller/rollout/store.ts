@@ -55,11 +55,17 @@ export class RolloutStore {
     this.stmts = {
       get: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE id = ?"),
       owner: db.prepare<[string], { policy: string }>("SELECT policy FROM rollouts WHERE id = ?"),
-      activeId: db.prepare<[string], { id: string; state: string }>("SELECT id, state FROM rollouts WHERE policy = ? AND active = 1"),
+      activeId: db.prepare<[string], { id: string; state: string }>(
+        "SELECT id, state FROM rollouts WHERE policy = ? AND active = 1",
+      ),
       active: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE policy = ? AND active = 1"),
       allActive: db.prepare<[], DbRollout>("SELECT * FROM rollouts WHERE active = 1 ORDER BY policy"),
-      latest: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"),
-      history: db.prepare<[string, number], DbRollout>("SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT ?"),
+      latest: db.prepare<[string], DbRollout>(
+        "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+      ),
+      history: db.prepare<[string, number], DbRollout>(
+        "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+      ),
       upsert: db.prepare(
         `INSERT INTO rollouts (id, policy, from_revision, to_revision, state, active, created_at, updated_at, finished_at, state_json)
          VALUES (@id, @policy, @fromRevision, @toRevision, @state, @active, @createdAt, @updatedAt, @finishedAt, @json)
@@ -77,11 +83,14 @@ export class RolloutStore {
     const json = JSON.stringify(r);
     this.db.transaction(() => {
       const existing = this.stmts.owner.get(r.id);
-      if (existing && existing.policy !== r.policy) throw new RolloutConflictError(`rollout ${r.id} belongs to policy ${existing.policy}, not ${r.policy}`);
+      if (existing && existing.policy !== r.policy)
+        throw new RolloutConflictError(`rollout ${r.id} belongs to policy ${existing.policy}, not ${r.policy}`);
       const active = isActive(r);
       const other = active ? this.stmts.activeId.get(r.policy) : undefined;
       if (other && other.id !== r.id) {
-        throw new RolloutConflictError(`policy ${r.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`);
+        throw new RolloutConflictError(
+          `policy ${r.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`,
+        );
       }
       this.stmts.upsert.run({
         id: r.id,

@@ -9,7 +9,16 @@ export type StageKind = "plan" | "canary" | "batch";
  * A participant's progress. Forward: pending → (offline) → sent → converged | failed | skipped.
  * Rollback (only hosts that were sent the new revision): rollback-sent → rolledback | rollback-failed.
  */
-export type HostPhase = "pending" | "offline" | "sent" | "converged" | "failed" | "skipped" | "rollback-sent" | "rolledback" | "rollback-failed";
+export type HostPhase =
+  | "pending"
+  | "offline"
+  | "sent"
+  | "converged"
+  | "failed"
+  | "skipped"
+  | "rollback-sent"
+  | "rolledback"
+  | "rollback-failed";
 
 /** What happens to a host still offline `offlineTimeoutMs` after its stage needed it. */
 export type OfflineOutcome = "failed" | "skipped";
@@ -21,7 +30,10 @@ export interface RolloutOptions {
 }
 
 /** Default: wait 10 minutes for an offline host, then count it as failed (like an unreachable host in Ansible). */
-export const DEFAULT_ROLLOUT_OPTIONS: RolloutOptions = Object.freeze({ offlineTimeoutMs: 600_000, offlineHosts: "failed" });
+export const DEFAULT_ROLLOUT_OPTIONS: RolloutOptions = Object.freeze({
+  offlineTimeoutMs: 600_000,
+  offlineHosts: "failed",
+});
 
 export interface RolloutStage {
   index: number;

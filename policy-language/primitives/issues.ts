@@ -43,7 +43,9 @@ export function sortIssues(issues: PolicyIssue[], fileOrder: readonly string[] =
     const i = fileOrder.indexOf(f);
     return i < 0 ? fileOrder.length : i;
   };
-  return [...issues].sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  return [...issues].sort(
+    (a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
+  );
 }
 
 /** Policies or an inventory failed validation; `issues` lists every problem found. */

@@ -27,7 +27,8 @@ export const PATTERNS = {
   userName: "^[a-z_][a-z0-9_-]{0,31}$",
   /** Distribution package names, optionally with a version (`pkg=1.2`). */
   packageName: "^[A-Za-z0-9][A-Za-z0-9.+_:~=-]{0,127}$",
-  hostname: "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+  hostname:
+    "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
   machine: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
   sysctlKey: "^[a-z][a-z0-9_]*(\\.[A-Za-z0-9_-]+)+$",
   kernelModule: "^[A-Za-z0-9_-]{1,64}$",
@@ -70,8 +71,10 @@ export const PATTERN_HELP: Record<PatternName, string> = {
   groupName: "a group name",
 };
 
-
-const COMPILED = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v, "u")])) as Record<PatternName, RegExp>;
+const COMPILED = Object.fromEntries(Object.entries(PATTERNS).map(([k, v]) => [k, new RegExp(v, "u")])) as Record<
+  PatternName,
+  RegExp
+>;
 
 export function matchesPattern(name: PatternName, value: string): boolean {
   return COMPILED[name].test(value);
@@ -84,7 +87,8 @@ export function matchesPattern(name: PatternName, value: string): boolean {
  * way (an attribute's newline becomes a space), and none belongs in a name, path or key.
  */
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const FORBIDDEN =
+  /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Names the first forbidden character of `value` and where it is, or null when there is none. */
 export function controlCharProblem(value: string): string | null {
@@ -92,11 +96,23 @@ export function controlCharProblem(value: string): string | null {
   if (!m) return null;
   const code = m[0].charCodeAt(0);
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
-  const what = code >= 0xd800 && code <= 0xdfff ? `the lone surrogate ${hex}` : code >= 0xfffe ? `the non-character ${hex}` : `the control character ${hex}${CONTROL_NAMES[code] ? ` (${CONTROL_NAMES[code]})` : ""}`;
+  const what =
+    code >= 0xd800 && code <= 0xdfff
+      ? `the lone surrogate ${hex}`
+      : code >= 0xfffe
+        ? `the non-character ${hex}`
+        : `the control character ${hex}${CONTROL_NAMES[code] ? ` (${CONTROL_NAMES[code]})` : ""}`;
   return `${what} at character ${m.index + 1} is not allowed (no control characters: newlines, tabs, NUL…)`;
 }
 
-const CONTROL_NAMES: Record<number, string> = { 0: "NUL", 9: "tab", 10: "newline", 13: "carriage return", 27: "escape", 127: "DEL" };
+const CONTROL_NAMES: Record<number, string> = {
+  0: "NUL",
+  9: "tab",
+  10: "newline",
+  13: "carriage return",
+  27: "escape",
+  127: "DEL",
+};
 
 /**
  * Checks an absolute, normalised path (no `..` or `.` segments, no `//`, no trailing `/`,
@@ -110,8 +126,10 @@ export function checkAbsolutePath(value: string): string | null {
   if (!value.startsWith("/")) return `${shown} must be an absolute path`;
   if (value === "/") return `"/" is not allowed`;
   if (value.split("/").includes("..")) return `${shown} must not contain ".."`;
-  if (posix.normalize(value) !== value || value.endsWith("/")) return `${shown} must be normalised (expected ${JSON.stringify(posix.normalize(value).replace(/\/$/, ""))})`;
-  if (value.split("/").some((seg) => seg !== seg.trim())) return `${shown}: a path segment must not start or end with white space`;
+  if (posix.normalize(value) !== value || value.endsWith("/"))
+    return `${shown} must be normalised (expected ${JSON.stringify(posix.normalize(value).replace(/\/$/, ""))})`;
+  if (value.split("/").some((seg) => seg !== seg.trim()))
+    return `${shown}: a path segment must not start or end with white space`;
   return null;
 }
 

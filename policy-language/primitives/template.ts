@@ -23,10 +23,15 @@ export function parseTemplate(s: string): TemplatePart[] {
       i += 3;
     } else if (s.startsWith("${", i)) {
       const end = s.indexOf("}", i + 2);
-      if (end < 0) throw new TemplateSyntaxError(`unterminated "\${" at character ${i + 1}: close it with "}" or write "$\${" for a literal "\${"`);
+      if (end < 0)
+        throw new TemplateSyntaxError(
+          `unterminated "\${" at character ${i + 1}: close it with "}" or write "$\${" for a literal "\${"`,
+        );
       const ref = s.slice(i + 2, end).trim();
       if (!REF.test(ref)) {
-        throw new TemplateSyntaxError(`unknown variable "\${${ref}}": use \${host.name}, \${host.shortname}, \${host.labels.<key>} or \${vars.<name>}`);
+        throw new TemplateSyntaxError(
+          `unknown variable "\${${ref}}": use \${host.name}, \${host.shortname}, \${host.labels.<key>} or \${vars.<name>}`,
+        );
       }
       if (text) parts.push({ text });
       text = "";

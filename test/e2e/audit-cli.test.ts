@@ -48,7 +48,9 @@ describe("audit log through the CLI", () => {
     const table = await cli("audit", "--limit", "5");
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^SEQ\s+AT\s+ACTOR\s+ACTION\s+TARGET$/m);
-    expect(table.stdout).toMatch(new RegExp(`^${pauseSeq}\\s+\\S+ \\S+\\s+insecure\\s+rollout\\.pause.*${policyName}$`, "m"));
+    expect(table.stdout).toMatch(
+      new RegExp(`^${pauseSeq}\\s+\\S+ \\S+\\s+insecure\\s+rollout\\.pause.*${policyName}$`, "m"),
+    );
   });
 
   it("audit --verify: intact, exit 0", async () => {
@@ -61,9 +63,13 @@ describe("audit log through the CLI", () => {
     await controller.proc.stop("SIGTERM");
     const db = new Database(join(dataDir, CONTROLLER_DB_FILE));
     try {
-      expect(() => db.prepare("UPDATE audit_log SET actor = 'admin:someone-else' WHERE seq = ?").run(pauseSeq)).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE audit_log SET actor = 'admin:someone-else' WHERE seq = ?").run(pauseSeq)).toThrow(
+        /append-only/,
+      );
       db.exec("DROP TRIGGER audit_log_no_update");
-      expect(db.prepare("UPDATE audit_log SET actor = 'admin:someone-else' WHERE seq = ?").run(pauseSeq).changes).toBe(1);
+      expect(db.prepare("UPDATE audit_log SET actor = 'admin:someone-else' WHERE seq = ?").run(pauseSeq).changes).toBe(
+        1,
+      );
     } finally {
       db.close();
     }

@@ -17,7 +17,6 @@ const policies = join(dir.path, "policies");
 let controller: StartedController;
 let agent: Proc;
 
-
 function writePolicy(mode: "enforce" | "audit", extra: Record<string, unknown> = {}): void {
   mkdirSync(policies, { recursive: true });
   const doc = {
@@ -49,7 +48,12 @@ const agentArgs = ["--resync-interval", "1m", "--flap-threshold", "100", "--flap
 beforeAll(async () => {
   writePolicy("enforce");
   controller = await startController({ dataDir: join(dir.path, "controller"), extraArgs: controllerArgs() });
-  agent = startAgent({ controller: controller.address, name: host, stateDir: join(dir.path, "agent"), extraArgs: agentArgs });
+  agent = startAgent({
+    controller: controller.address,
+    name: host,
+    stateDir: join(dir.path, "agent"),
+    extraArgs: agentArgs,
+  });
   await waitForHost(controller.address, host, true);
 });
 
@@ -61,12 +65,26 @@ afterAll(async () => {
 
 describe("continuous compliance, end to end", () => {
   it("a policy in the controller's folder reaches the agent and is converged", async () => {
-    await waitFor("the guest to be defined and running", async () => ((await domstate()) === "running" ? true : undefined), 30_000, 200);
+    await waitFor(
+      "the guest to be defined and running",
+      async () => ((await domstate()) === "running" ? true : undefined),
+      30_000,
+      200,
+    );
     expect(await virsh("dominfo", guest)).toMatch(/Autostart:\s+enable/);
   });
 
   it("virsh destroy: a repaired drift event reaches drift watch within 1 s and the guest runs again", async () => {
-    const watch = spawnCli(["drift", "watch", "--json", "--host", host, "--controller", controller.address, "--insecure"]);
+    const watch = spawnCli([
+      "drift",
+      "watch",
+      "--json",
+      "--host",
+      host,
+      "--controller",
+      controller.address,
+      "--insecure",
+    ]);
     await new Promise((r) => setTimeout(r, 1000));
     let ev: DriftJson;
     let seenMs: number;
@@ -77,7 +95,11 @@ describe("continuous compliance, end to end", () => {
       const t0 = Date.now();
       const line = await waitFor(
         "the drift event on drift watch",
-        () => watch.stdout.split("\n").slice(seenBefore).find((l) => l.includes(guest) && l.includes('"repaired"')),
+        () =>
+          watch.stdout
+            .split("\n")
+            .slice(seenBefore)
+            .find((l) => l.includes(guest) && l.includes('"repaired"')),
         10_000,
         10,
       );
@@ -86,13 +108,23 @@ describe("continuous compliance, end to end", () => {
       // The periodic re-check runs at wall-clock slots (here every minute): when one falls inside
       // the destroy, it finds the drift before the event path under test does. Try again then.
       if (ev.source !== "resync" || attempt === 3) break;
-      await waitFor("the guest running again", async () => ((await domstate()) === "running" ? true : undefined), 10_000, 100);
+      await waitFor(
+        "the guest running again",
+        async () => ((await domstate()) === "running" ? true : undefined),
+        10_000,
+        100,
+      );
     }
     await watch.stop();
     expect(ev).toMatchObject({ host, kind: "domain", name: guest, source: "event", remediation: "repaired" });
     expect(ev.fields.some((f) => f.field === "state")).toBe(true);
     expect(seenMs).toBeLessThan(1_000);
-    await waitFor("the guest running again", async () => ((await domstate()) === "running" ? true : undefined), 10_000, 100);
+    await waitFor(
+      "the guest running again",
+      async () => ((await domstate()) === "running" ? true : undefined),
+      10_000,
+      100,
+    );
   });
 
   it("virsh autostart --disable is detected (no libvirt event exists for it) and repaired", async () => {
@@ -100,7 +132,10 @@ describe("continuous compliance, end to end", () => {
     await virsh("autostart", "--disable", guest);
     const ev = await waitFor(
       "an autostart drift event",
-      async () => (await drift()).slice(0, Math.max(1, (await drift()).length - before)).find((e) => e.fields.some((f) => f.field === "autostart")),
+      async () =>
+        (await drift())
+          .slice(0, Math.max(1, (await drift()).length - before))
+          .find((e) => e.fields.some((f) => f.field === "autostart")),
       10_000,
       250,
     );
@@ -109,7 +144,10 @@ describe("continuous compliance, end to end", () => {
   });
 
   it("an invalid edit keeps the previous revision in force and reports the error", async () => {
-    writeFileSync(join(policies, "loop.yaml"), "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: loop}\nspec:\n  resources:\n    domains:\n      - name: x\n        vcpuz: 1\n");
+    writeFileSync(
+      join(policies, "loop.yaml"),
+      "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: loop}\nspec:\n  resources:\n    domains:\n      - name: x\n        vcpuz: 1\n",
+    );
     const r = await waitFor(
       "the rejected change to show",
       async () => {
@@ -139,7 +177,12 @@ describe("continuous compliance, end to end", () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await domstate()).toBe("shut off");
     writePolicy("enforce");
-    await waitFor("enforce mode to start the guest again", async () => ((await domstate()) === "running" ? true : undefined), 15_000, 200);
+    await waitFor(
+      "enforce mode to start the guest again",
+      async () => ((await domstate()) === "running" ? true : undefined),
+      15_000,
+      200,
+    );
   });
 
   it("controller down: the agent repairs locally; the event appears exactly once after the controller returns", async () => {
@@ -149,17 +192,33 @@ describe("continuous compliance, end to end", () => {
     await waitFor("a local repair", async () => ((await domstate()) === "running" ? true : undefined), 10_000, 100);
     // The agent restarted while the controller is down still enforces its cached bundle.
     await agent.stop("SIGTERM");
-    agent = startAgent({ controller: controller.address, name: host, stateDir: join(dir.path, "agent"), extraArgs: agentArgs });
+    agent = startAgent({
+      controller: controller.address,
+      name: host,
+      stateDir: join(dir.path, "agent"),
+      extraArgs: agentArgs,
+    });
     await new Promise((r) => setTimeout(r, 1_500));
     await virsh("destroy", guest);
-    await waitFor("a repair by the restarted agent", async () => ((await domstate()) === "running" ? true : undefined), 15_000, 100);
+    await waitFor(
+      "a repair by the restarted agent",
+      async () => ((await domstate()) === "running" ? true : undefined),
+      15_000,
+      100,
+    );
 
-    controller = await startController({ dataDir: join(dir.path, "controller"), port: controller.port, extraArgs: controllerArgs() });
+    controller = await startController({
+      dataDir: join(dir.path, "controller"),
+      port: controller.port,
+      extraArgs: controllerArgs(),
+    });
     await waitForHost(controller.address, host, true);
     const events = await waitFor(
       "both offline events at the controller",
       async () => {
-        const offline = (await drift()).filter((e) => e.name === guest && Date.parse(e.detectedAt) >= t0 && e.remediation === "repaired");
+        const offline = (await drift()).filter(
+          (e) => e.name === guest && Date.parse(e.detectedAt) >= t0 && e.remediation === "repaired",
+        );
         return offline.length >= 2 ? offline : undefined;
       },
       15_000,
@@ -167,7 +226,9 @@ describe("continuous compliance, end to end", () => {
     );
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     await new Promise((r) => setTimeout(r, 1_500));
-    const again = (await drift()).filter((e) => e.name === guest && Date.parse(e.detectedAt) >= t0 && e.remediation === "repaired");
+    const again = (await drift()).filter(
+      (e) => e.name === guest && Date.parse(e.detectedAt) >= t0 && e.remediation === "repaired",
+    );
     expect(again.length).toBe(events.length);
   });
 
@@ -200,8 +261,21 @@ describe("continuous compliance, end to end", () => {
     expect(ev.kind).toBe("domain");
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await domstate()).toBe("shut off");
-    const ack = await runCli(["drift", "ack", host, `domain/${guest}`, "--controller", controller.address, "--insecure"]);
+    const ack = await runCli([
+      "drift",
+      "ack",
+      host,
+      `domain/${guest}`,
+      "--controller",
+      controller.address,
+      "--insecure",
+    ]);
     expect(ack.code).toBe(0);
-    await waitFor("repair after acknowledgement", async () => ((await domstate()) === "running" ? true : undefined), 15_000, 200);
+    await waitFor(
+      "repair after acknowledgement",
+      async () => ((await domstate()) === "running" ? true : undefined),
+      15_000,
+      200,
+    );
   });
 });

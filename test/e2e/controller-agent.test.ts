@@ -84,7 +84,11 @@ describe("controller + agent as real processes", () => {
   it("declares a silent host disconnected by heartbeat timeout, and it comes back", async () => {
     const data = dir();
     const name = `vft-silent-${process.pid}`;
-    const c = await startController({ dataDir: `${data}/controller`, heartbeatInterval: "300ms", heartbeatTimeout: "1200ms" });
+    const c = await startController({
+      dataDir: `${data}/controller`,
+      heartbeatInterval: "300ms",
+      heartbeatTimeout: "1200ms",
+    });
     const agent = startAgent({ controller: c.address, name, stateDir: `${data}/agent`, maxBackoff: "1s" });
     await waitForHost(c.address, name, true);
     // Freeze the agent: its TCP connection stays open, but no heartbeat arrives.

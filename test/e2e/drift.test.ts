@@ -55,7 +55,12 @@ class FakeAgent {
   }
 
   welcome() {
-    return waitFor(`welcome for ${this.host}`, () => this.received.find((m) => m.body === "welcome")?.welcome, 10_000, 20);
+    return waitFor(
+      `welcome for ${this.host}`,
+      () => this.received.find((m) => m.body === "welcome")?.welcome,
+      10_000,
+      20,
+    );
   }
 
   bundle() {
@@ -64,11 +69,28 @@ class FakeAgent {
 
   /** Resolves with the first EventsAck at or above `seq` received after `from` messages. */
   ackedUpTo(seq: number, from = 0) {
-    return waitFor(`events ack ${seq} for ${this.host}`, () => this.received.slice(from).find((m) => m.body === "eventsAck" && m.eventsAck!.upToEventSeq >= seq)?.eventsAck, 10_000, 10);
+    return waitFor(
+      `events ack ${seq} for ${this.host}`,
+      () =>
+        this.received.slice(from).find((m) => m.body === "eventsAck" && m.eventsAck!.upToEventSeq >= seq)?.eventsAck,
+      10_000,
+      10,
+    );
   }
 
   report(r: Partial<Report>): void {
-    this.send({ report: { generation: 0, bundleRevision: "", trigger: "bundle", startedAtMs: Date.now(), durationMs: 5, dryRun: false, resources: [], ...r } });
+    this.send({
+      report: {
+        generation: 0,
+        bundleRevision: "",
+        trigger: "bundle",
+        startedAtMs: Date.now(),
+        durationMs: 5,
+        dryRun: false,
+        resources: [],
+        ...r,
+      },
+    });
   }
 
   drift(d: Partial<DriftEvent>): void {
@@ -123,7 +145,20 @@ beforeAll(async () => {
   mkdirSync(policiesDir, { recursive: true });
   writeFileSync(
     join(policiesDir, "net.yaml"),
-    ["apiVersion: virtfleet/v1", "kind: Policy", "metadata:", `  name: ${policyName}`, "spec:", "  mode: audit", "  resources:", "    networks:", "      - name: vft-drift-net", "        mode: isolated", "        bridge: vftdr0", ""].join("\n"),
+    [
+      "apiVersion: virtfleet/v1",
+      "kind: Policy",
+      "metadata:",
+      `  name: ${policyName}`,
+      "spec:",
+      "  mode: audit",
+      "  resources:",
+      "    networks:",
+      "      - name: vft-drift-net",
+      "        mode: isolated",
+      "        bridge: vftdr0",
+      "",
+    ].join("\n"),
   );
   controller = await startController({ dataDir: join(data.path, "controller"), policiesDir, webhooks: [hookUrl] });
   a = new FakeAgent(hostA);
@@ -146,14 +181,26 @@ describe("drift and compliance through a real controller", () => {
       eventSeq: 1,
       generation,
       bundleRevision,
-      resources: [{ kind: "network", name: "vft-drift-net", policy: policyName, outcome: "ok", changesJson: "[]", error: "", pendingRestart: false }],
+      resources: [
+        {
+          kind: "network",
+          name: "vft-drift-net",
+          policy: policyName,
+          outcome: "ok",
+          changesJson: "[]",
+          error: "",
+          pendingRestart: false,
+        },
+      ],
     });
     a.drift({ eventSeq: 2, id: `d1-${tag}` });
     expect(await a.ackedUpTo(2)).toEqual({ upToEventSeq: 2 });
     const events = await driftJson("--host", hostA);
     expect(events).toHaveLength(1);
     const e = events[0];
-    expect(Object.keys(e)).toEqual(expect.arrayContaining(["id", "host", "policy", "kind", "name", "fields", "detectedAt", "source", "remediation"]));
+    expect(Object.keys(e)).toEqual(
+      expect.arrayContaining(["id", "host", "policy", "kind", "name", "fields", "detectedAt", "source", "remediation"]),
+    );
     expect(e).toMatchObject({
       id: `d1-${tag}`,
       host: hostA,
@@ -183,13 +230,38 @@ describe("drift and compliance through a real controller", () => {
   });
 
   it("shows a new event to a running `drift watch --json` within 1 s", async () => {
-    const watch = spawnCli(["drift", "watch", "--json", "--host", hostA, "--controller", controller.address, "--insecure"]);
-    await waitFor("watch to be established", () => (/watching drift events/.test(watch.stderr) ? true : undefined), 15_000, 20);
+    const watch = spawnCli([
+      "drift",
+      "watch",
+      "--json",
+      "--host",
+      hostA,
+      "--controller",
+      controller.address,
+      "--insecure",
+    ]);
+    await waitFor(
+      "watch to be established",
+      () => (/watching drift events/.test(watch.stderr) ? true : undefined),
+      15_000,
+      20,
+    );
     const t0 = Date.now();
     a.drift({ eventSeq: 3, id: `d2-${tag}`, kind: "domain", name: "vft-web" });
-    const line = await waitFor("watch output", () => watch.stdout.split("\n").find((l) => l.includes(`d2-${tag}`)), 5_000, 10);
+    const line = await waitFor(
+      "watch output",
+      () => watch.stdout.split("\n").find((l) => l.includes(`d2-${tag}`)),
+      5_000,
+      10,
+    );
     expect(Date.now() - t0).toBeLessThan(1_000);
-    expect(JSON.parse(line)).toMatchObject({ id: `d2-${tag}`, host: hostA, kind: "domain", name: "vft-web", remediation: "reported" });
+    expect(JSON.parse(line)).toMatchObject({
+      id: `d2-${tag}`,
+      host: hostA,
+      kind: "domain",
+      name: "vft-web",
+      remediation: "reported",
+    });
     expect(await watch.stop("SIGINT")).toBe(0);
   });
 
@@ -202,7 +274,17 @@ describe("drift and compliance through a real controller", () => {
     expect(Object.keys(doc.fleet).sort()).toEqual(["compliant", "hosts", "percent"]);
     const ha = doc.hosts.find((h: any) => h.name === hostA);
     const hb = doc.hosts.find((h: any) => h.name === hostB);
-    expect(ha).toMatchObject({ compliant: false, policies: [{ name: policyName, revision: expect.any(String), status: "drifted", resources: { ok: 0, drift: 2, failed: 0 } }] });
+    expect(ha).toMatchObject({
+      compliant: false,
+      policies: [
+        {
+          name: policyName,
+          revision: expect.any(String),
+          status: "drifted",
+          resources: { ok: 0, drift: 2, failed: 0 },
+        },
+      ],
+    });
     expect(ha.policies[0].observedRevision).toBe(ha.policies[0].revision);
     expect(hb).toMatchObject({ compliant: false, policies: [{ name: policyName, status: "pending" }] });
     expect(doc.alerts).toMatchObject({ webhooks: [expect.stringContaining("?[redacted]")] });
@@ -210,11 +292,25 @@ describe("drift and compliance through a real controller", () => {
 
     const from = a.received.length;
     a.drift({ eventSeq: 4, id: `d1-${tag}`, remediation: "repaired", resolvedAtMs: Date.now() });
-    a.drift({ eventSeq: 5, id: `d2-${tag}`, kind: "domain", name: "vft-web", remediation: "repaired", resolvedAtMs: Date.now() });
+    a.drift({
+      eventSeq: 5,
+      id: `d2-${tag}`,
+      kind: "domain",
+      name: "vft-web",
+      remediation: "repaired",
+      resolvedAtMs: Date.now(),
+    });
     await a.ackedUpTo(5, from);
     const after = JSON.parse((await cli("compliance", "--json")).stdout);
-    expect(after.hosts.find((h: any) => h.name === hostA)).toMatchObject({ compliant: true, policies: [{ status: "compliant", resources: { ok: 1, drift: 0, failed: 0 } }] });
-    expect((await hostsJson(controller.address)).find((h) => h.name === hostA)?.compliance).toEqual({ compliant: true, policies: 1, drifted: 0 });
+    expect(after.hosts.find((h: any) => h.name === hostA)).toMatchObject({
+      compliant: true,
+      policies: [{ status: "compliant", resources: { ok: 1, drift: 0, failed: 0 } }],
+    });
+    expect((await hostsJson(controller.address)).find((h) => h.name === hostA)?.compliance).toEqual({
+      compliant: true,
+      policies: 1,
+      drifted: 0,
+    });
     const detail = await cli("host", hostA, "--json");
     expect(JSON.parse(detail.stdout)).toMatchObject({
       policies: [{ name: policyName, status: "compliant" }],
@@ -225,13 +321,24 @@ describe("drift and compliance through a real controller", () => {
   });
 
   it("delivers drift alerts to a webhook, retrying after a first 500, with no secret in the logs", async () => {
-    await waitFor("webhook deliveries", () => (hooks.filter((h) => h.status === 200).length >= 3 ? true : undefined), 20_000, 100);
+    await waitFor(
+      "webhook deliveries",
+      () => (hooks.filter((h) => h.status === 200).length >= 3 ? true : undefined),
+      20_000,
+      100,
+    );
     const first = hooks[0]!;
     expect(first.status).toBe(500);
-    const retried = hooks.find((h) => h.status === 200 && h.headers["x-virtfleet-delivery"] === first.headers["x-virtfleet-delivery"]);
+    const retried = hooks.find(
+      (h) => h.status === 200 && h.headers["x-virtfleet-delivery"] === first.headers["x-virtfleet-delivery"],
+    );
     expect(retried?.headers["x-virtfleet-attempt"]).toBe("2");
     const driftAlerts = hooks.filter((h) => h.body.type === "drift").map((h) => h.body);
-    expect(driftAlerts[0]).toMatchObject({ type: "drift", host: hostA, drift: { id: `d1-${tag}`, remediation: "reported" } });
+    expect(driftAlerts[0]).toMatchObject({
+      type: "drift",
+      host: hostA,
+      drift: { id: `d1-${tag}`, remediation: "reported" },
+    });
     expect(driftAlerts.some((p) => p.drift.id === `d1-${tag}` && p.drift.resolvedAt)).toBe(true);
     expect(controller.proc.stderr).not.toContain(`s3cret-${tag}`);
     const r = await cli("compliance", "--json");

@@ -41,7 +41,12 @@ describe("facts re-sent on change", () => {
   it("reports libvirt as unreachable (with the reason) and still connects", async () => {
     const name = `vft-nolibvirt-${process.pid}`;
     const c = await startController({ dataDir: `${data.path}/controller2` });
-    startAgent({ controller: c.address, name, stateDir: `${data.path}/agent2`, libvirtSocket: `${data.path}/no-such-sock` });
+    startAgent({
+      controller: c.address,
+      name,
+      stateDir: `${data.path}/agent2`,
+      libvirtSocket: `${data.path}/no-such-sock`,
+    });
     const host = await waitForHost(c.address, name, true);
     expect(host.facts.libvirt).toMatchObject({ reachable: false, version: null });
     expect(host.facts.libvirt.error).toMatch(/no-such-sock/);

@@ -80,7 +80,10 @@ async function guestAndSeed(guest: string, pool: string): Promise<{ domain: numb
 async function convergenceDiagnostics(policyName: string, guest: string, pool: string): Promise<string> {
   const codes = await guestAndSeed(guest, pool);
   const rollout = await cli("rollout", "status", policyName, "--json");
-  const agentLines = agent.logs().slice(-40).map((l) => JSON.stringify(l));
+  const agentLines = agent
+    .logs()
+    .slice(-40)
+    .map((l) => JSON.stringify(l));
   return [
     `virsh dominfo ${guest}: exit ${codes.domain}; vol-info of the seed: exit ${codes.seed}`,
     `rollout status ${policyName}: exit ${rollout.code} ${rollout.stdout.slice(0, 3_000)}${rollout.stderr.slice(0, 500)}`,
@@ -89,7 +92,8 @@ async function convergenceDiagnostics(policyName: string, guest: string, pool: s
   ].join("\n");
 }
 
-const policy = (name: string, resources: object) => stringify({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name }, spec: { resources } });
+const policy = (name: string, resources: object) =>
+  stringify({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name }, spec: { resources } });
 
 beforeAll(async () => {
   writeFileSync(join(policiesDir, "good.yaml"), policy("good", {}));
@@ -106,10 +110,20 @@ afterAll(async () => {
 
 describe("hostile policy files in a running controller's folder", () => {
   it("a billion-laughs file, a deeply nested one and a 1 MiB+ one are rejected with file:line:col; the revision in force stays", async () => {
-    const before = await waitFor("policy good in force", async () => (await policiesJson()).policies.find((p) => p.name === "good"));
+    const before = await waitFor("policy good in force", async () =>
+      (await policiesJson()).policies.find((p) => p.name === "good"),
+    );
     const levels = ["    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
-    for (let i = 1; i <= 9; i++) levels.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]`);
-    writeFileSync(join(policiesDir, "bomb.yaml"), `apiVersion: virtfleet/v1\nkind: Policy\nmetadata:\n  name: bomb\nspec:\n  vars:\n${levels.join("\n")}\n  resources: {}\n`);
+    for (let i = 1; i <= 9; i++)
+      levels.push(
+        `    l${i}: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(", ")}]`,
+      );
+    writeFileSync(
+      join(policiesDir, "bomb.yaml"),
+      `apiVersion: virtfleet/v1\nkind: Policy\nmetadata:\n  name: bomb\nspec:\n  vars:\n${levels.join("\n")}\n  resources: {}\n`,
+    );
     writeFileSync(join(policiesDir, "deep.yaml"), `a: ${"[".repeat(300_000)}${"]".repeat(300_000)}\n`);
     writeFileSync(join(policiesDir, "huge.yaml"), `# ${"x".repeat(1024 * 1024)}\n`);
     const view = await waitFor("the rejection", async () => {
@@ -126,7 +140,9 @@ describe("hostile policy files in a running controller's folder", () => {
     expect(view.policies.find((p) => p.name === "good")).toEqual(before);
     expect(view.policies.map((p) => p.name)).not.toContain("bomb");
     await responsive();
-    const warned = controller.proc.logs().filter((l) => l.msg === "policy change rejected; the previous revisions stay in force");
+    const warned = controller.proc
+      .logs()
+      .filter((l) => l.msg === "policy change rejected; the previous revisions stay in force");
     expect(warned.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -153,7 +169,9 @@ describe("a connection flood from one address", () => {
       sockets.push(s);
     }
     for (let c = 0; c < 2; c++) {
-      const client = new (fleetProto().AgentService)(controller.address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+      const client = new (fleetProto().AgentService)(controller.address, grpc.credentials.createInsecure(), {
+        "grpc.use_local_subchannel_pool": 1,
+      });
       clients.push(client);
       for (let i = 0; i < 100; i++) {
         const call = client.Connect();
@@ -164,7 +182,13 @@ describe("a connection flood from one address", () => {
     await new Promise((r) => setTimeout(r, 500));
     await responsive();
     const t = Date.now();
-    agent = startAgent({ controller: controller.address, name: hostName, stateDir: join(data.path, "agent"), maxBackoff: "1s", extraArgs: ["--resync-interval", "2s"] });
+    agent = startAgent({
+      controller: controller.address,
+      name: hostName,
+      stateDir: join(data.path, "agent"),
+      maxBackoff: "1s",
+      extraArgs: ["--resync-interval", "2s"],
+    });
     await waitForHost(controller.address, hostName, true, 15_000);
     expect(Date.now() - t).toBeLessThan(15_000);
     await responsive();
@@ -175,10 +199,18 @@ describe("a connection flood from one address", () => {
 describe("malformed protobuf on the agent stream", () => {
   it("bytes that are not an AgentMessage reset that stream only", async () => {
     const client = new grpc.Client(controller.address, grpc.credentials.createInsecure());
-    const garbage = [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from([0x52, 0x05, 0x01]), Buffer.alloc(512, 0xa5)];
+    const garbage = [
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]),
+      Buffer.from([0x52, 0x05, 0x01]),
+      Buffer.alloc(512, 0xa5),
+    ];
     for (const bytes of garbage) {
       const status = await new Promise<grpc.StatusObject>((resolve) => {
-        const call = client.makeBidiStreamRequest("/fleet.v1.AgentService/Connect", (b: Buffer) => b, (b: Buffer) => b);
+        const call = client.makeBidiStreamRequest(
+          "/fleet.v1.AgentService/Connect",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+        );
         call.on("data", () => undefined);
         call.on("error", () => undefined);
         call.on("status", resolve);
@@ -196,7 +228,10 @@ describe("secrets through controller and agent", () => {
   const pool = `${prefix}pool`;
   const guest = `${prefix}ci`;
   const poolPath = join(data.path, "pool");
-  const cloudInit = (hash: string) => ({ hostname: "ci", users: [{ name: "ops", passwordHash: hash, sudo: "ALL=(ALL) NOPASSWD:ALL" }] });
+  const cloudInit = (hash: string) => ({
+    hostname: "ci",
+    users: [{ name: "ops", passwordHash: hash, sudo: "ALL=(ALL) NOPASSWD:ALL" }],
+  });
 
   it("a password hash converged, then drifted out of band, appears in no output and no log; the drift shows [redacted]", async () => {
     writeFileSync(
@@ -204,7 +239,16 @@ describe("secrets through controller and agent", () => {
       policy("secrets", {
         pools: [{ name: pool, path: poolPath }],
         volumes: [{ name: `${guest}.qcow2`, pool, capacity: "16MiB" }],
-        domains: [{ name: guest, vcpus: 1, memory: "64MiB", disks: [{ volume: `${pool}/${guest}.qcow2` }], cloudInit: cloudInit(HASH_1), state: "shutoff" }],
+        domains: [
+          {
+            name: guest,
+            vcpus: 1,
+            memory: "64MiB",
+            disks: [{ volume: `${pool}/${guest}.qcow2` }],
+            cloudInit: cloudInit(HASH_1),
+            state: "shutoff",
+          },
+        ],
       }),
     );
     const seed = join(poolPath, seedVolumeName(guest));
@@ -220,18 +264,37 @@ describe("secrets through controller and agent", () => {
     );
 
     // Drift: the seed replaced out of band with one carrying another hash; the next resync (2 s) sees it.
-    await writeSeedIso(seed, renderSeed(guest, { hostname: "ci", users: [{ name: "ops", groups: [], sudo: "ALL=(ALL) NOPASSWD:ALL", passwordHash: HASH_2, sshAuthorizedKeys: [] }], packages: [], packageUpdate: false }));
+    await writeSeedIso(
+      seed,
+      renderSeed(guest, {
+        hostname: "ci",
+        users: [
+          { name: "ops", groups: [], sudo: "ALL=(ALL) NOPASSWD:ALL", passwordHash: HASH_2, sshAuthorizedKeys: [] },
+        ],
+        packages: [],
+        packageUpdate: false,
+      }),
+    );
     const drift = await waitFor(
       "the seed drift",
       async () => {
         const r = await cli("drift", "--json", "--host", hostName);
-        const events = JSON.parse(r.stdout) as { name: string; fields: { field: string; desired: unknown; actual: unknown }[] }[];
-        return events.find((e) => e.name === `${pool}/${guest}-cidata.iso` && e.fields.some((f) => f.field.endsWith("passwordHash")));
+        const events = JSON.parse(r.stdout) as {
+          name: string;
+          fields: { field: string; desired: unknown; actual: unknown }[];
+        }[];
+        return events.find(
+          (e) => e.name === `${pool}/${guest}-cidata.iso` && e.fields.some((f) => f.field.endsWith("passwordHash")),
+        );
       },
       30_000,
       500,
     );
-    expect(drift.fields).toContainEqual({ field: "cloudInit.users[ops].passwordHash", desired: "[redacted]", actual: "[redacted]" });
+    expect(drift.fields).toContainEqual({
+      field: "cloudInit.users[ops].passwordHash",
+      desired: "[redacted]",
+      actual: "[redacted]",
+    });
 
     const outputs = await Promise.all([
       cli("policies", "--json"),
@@ -241,11 +304,21 @@ describe("secrets through controller and agent", () => {
       cli("compliance", "--json"),
       cli("plan", "secrets", "--json", "--timeout", "10s"),
     ]);
-    const texts = [...outputs.flatMap((o) => [o.stdout, o.stderr]), controller.proc.stdout, controller.proc.stderr, agent.stdout, agent.stderr];
+    const texts = [
+      ...outputs.flatMap((o) => [o.stdout, o.stderr]),
+      controller.proc.stdout,
+      controller.proc.stderr,
+      agent.stdout,
+      agent.stderr,
+    ];
     expect(outputs.map((o) => o.code)).toEqual([0, 0, 0, 0, expect.any(Number), 0]);
     for (const hash of [HASH_1, HASH_2]) {
       for (const piece of [hash, hash.slice(0, 20), hash.slice(-20)]) {
-        for (const text of texts) expect(text.includes(piece), `found ${piece} in: ${text.slice(Math.max(0, text.indexOf(piece) - 200), text.indexOf(piece) + 50)}`).toBe(false);
+        for (const text of texts)
+          expect(
+            text.includes(piece),
+            `found ${piece} in: ${text.slice(Math.max(0, text.indexOf(piece) - 200), text.indexOf(piece) + 50)}`,
+          ).toBe(false);
       }
     }
     rmSync(join(policiesDir, "secrets.yaml"));
@@ -268,16 +341,31 @@ describe("a controller that sends an oversized bundle", () => {
     mode: "enforce",
     priority: 0,
     source: { file: "fake.yaml", line: 1, col: 1 },
-    resources: { host: null, networks: [], pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: "active" }], volumes: [], domains: [] },
+    resources: {
+      host: null,
+      networks: [],
+      pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: "active" }],
+      volumes: [],
+      domains: [],
+    },
   });
   const bundle = (revision: string, generation: number, description: string): ControllerMessage => ({
     seq: ++seq,
     ack: 0,
-    bundle: { revision, generation, policies: [{ name: "fake", revision: "p1", mode: "enforce", resolvedJson: JSON.stringify(resolved(description)) }] },
+    bundle: {
+      revision,
+      generation,
+      policies: [
+        { name: "fake", revision: "p1", mode: "enforce", resolvedJson: JSON.stringify(resolved(description)) },
+      ],
+    },
   });
 
   beforeAll(async () => {
-    server = new grpc.Server({ "grpc.max_send_message_length": 64 * 1024 * 1024, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
+    server = new grpc.Server({
+      "grpc.max_send_message_length": 64 * 1024 * 1024,
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    });
     server.addService(fleetProto().AgentService.service, {
       Connect: (call: grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>) => {
         const stream = ++streams;
@@ -285,7 +373,18 @@ describe("a controller that sends an oversized bundle", () => {
         call.on("data", (m: AgentMessage__Output) => {
           if (m.body === "hello") {
             hellos.push(m);
-            call.write({ seq: ++seq, ack: 0, welcome: { sessionId: `fake-${stream}`, heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 30_000, controllerVersion: "fake", lastAgentSeq: 0, lastEventSeq: 0 } });
+            call.write({
+              seq: ++seq,
+              ack: 0,
+              welcome: {
+                sessionId: `fake-${stream}`,
+                heartbeatIntervalMs: 1_000,
+                heartbeatTimeoutMs: 30_000,
+                controllerVersion: "fake",
+                lastAgentSeq: 0,
+                lastEventSeq: 0,
+              },
+            });
             if (stream === 1) call.write(bundle("rev-good", 1, "small"));
           }
           if (m.body === "report" && m.report?.bundleRevision === "rev-good" && stream === 1 && !reportedGood) {
@@ -297,8 +396,17 @@ describe("a controller that sends an oversized bundle", () => {
         });
       },
     } as grpc.UntypedServiceImplementation);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-    fakeAgent = startAgent({ controller: `127.0.0.1:${port}`, name: `${prefix}fake`, stateDir: join(data.path, "fake-agent"), maxBackoff: "1s" });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    fakeAgent = startAgent({
+      controller: `127.0.0.1:${port}`,
+      name: `${prefix}fake`,
+      stateDir: join(data.path, "fake-agent"),
+      maxBackoff: "1s",
+    });
   });
 
   afterAll(async () => {
@@ -310,12 +418,22 @@ describe("a controller that sends an oversized bundle", () => {
     await waitFor("the second stream's hello", () => (hellos.length >= 2 ? true : undefined), 30_000, 100);
     expect(reportedGood).toBe(true);
     expect(hellos[1]!.hello!.bundleRevision).toBe("rev-good");
-    const refusal = fakeAgent.logs().find((l) => l.msg === "controller link down; will retry" && /larger than max|RESOURCE_EXHAUSTED/i.test(JSON.stringify(l)));
+    const refusal = fakeAgent
+      .logs()
+      .find(
+        (l) =>
+          l.msg === "controller link down; will retry" && /larger than max|RESOURCE_EXHAUSTED/i.test(JSON.stringify(l)),
+      );
     expect(refusal, fakeAgent.stderr.slice(-3000)).toBeTruthy();
     expect(fakeAgent.logs().some((l) => JSON.stringify(l).includes("rev-huge"))).toBe(false);
     expect(fakeAgent.running).toBe(true);
     // Still enforcing rev-good: a pool stopped out of band is started again.
     await virsh("pool-destroy", pool);
-    await waitFor("the pool repaired", async () => ((await virsh("pool-info", pool)).match(/State:\s+running/) ? true : undefined), 20_000, 250);
+    await waitFor(
+      "the pool repaired",
+      async () => ((await virsh("pool-info", pool)).match(/State:\s+running/) ? true : undefined),
+      20_000,
+      250,
+    );
   });
 });

@@ -33,7 +33,9 @@ function sendRaw(bytes: Buffer): Promise<void> {
 }
 
 /** Opens one Connect stream, sends `messages`, and resolves with the status the controller ends it with. */
-function stream(messages: AgentMessage[]): Promise<{ status: grpc.StatusObject; received: ControllerMessage__Output[] }> {
+function stream(
+  messages: AgentMessage[],
+): Promise<{ status: grpc.StatusObject; received: ControllerMessage__Output[] }> {
   const client = new (fleetProto().AgentService)(controller.address, grpc.credentials.createInsecure(), {
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
@@ -54,7 +56,14 @@ const facts = JSON.stringify({ schema: 1, hostname: "x" });
 const hello = (hostName: string, seq = 1): AgentMessage => ({
   seq,
   ack: 0,
-  hello: { hostName, agentVersion: "0.0.1", factsJson: facts, factsFingerprint: "f", lastControllerSeq: 0, startedAtMs: Date.now() },
+  hello: {
+    hostName,
+    agentVersion: "0.0.1",
+    factsJson: facts,
+    factsFingerprint: "f",
+    lastControllerSeq: 0,
+    startedAtMs: Date.now(),
+  },
 });
 
 async function stillServing(): Promise<void> {

@@ -43,7 +43,8 @@ describe("hosts --group / --selector against a real controller and agents", () =
     mkdirSync(policies);
     writeFileSync(join(policies, "inventory.yaml"), INVENTORY); // inventory only: nothing for the agents to converge
     const c = await startController({ dataDir: join(data, "controller"), policiesDir: policies });
-    for (const name of [WEB1, DB1, LONE]) startAgent({ controller: c.address, name, stateDir: join(data, name), maxBackoff: "1s" });
+    for (const name of [WEB1, DB1, LONE])
+      startAgent({ controller: c.address, name, stateDir: join(data, name), maxBackoff: "1s" });
     const lone = await waitForHost(c.address, LONE, true);
     await waitForHost(c.address, WEB1, true);
     await waitForHost(c.address, DB1, true);
@@ -60,8 +61,14 @@ describe("hosts --group / --selector against a real controller and agents", () =
 
     // The resolution itself, in --json.
     const all = new Map((await select()).map((h) => [h.name, h]));
-    expect(all.get(WEB1)).toMatchObject({ groups: ["all", "prod", "web"], labels: { env: "prod", tier: "web", rack: "r1" } });
-    expect(all.get(DB1)).toMatchObject({ groups: ["all", "prod", "db"], labels: { env: "prod", tier: "db", rack: "r2" } });
+    expect(all.get(WEB1)).toMatchObject({
+      groups: ["all", "prod", "web"],
+      labels: { env: "prod", tier: "web", rack: "r1" },
+    });
+    expect(all.get(DB1)).toMatchObject({
+      groups: ["all", "prod", "db"],
+      labels: { env: "prod", tier: "db", rack: "r2" },
+    });
     expect(all.get(LONE)).toMatchObject({ groups: ["all", "ungrouped"], labels: {} });
 
     expect(await names("--group", "web")).toEqual([WEB1]);
@@ -73,8 +80,12 @@ describe("hosts --group / --selector against a real controller and agents", () =
     expect(await names("--selector", "rack!=r1")).toEqual([DB1, LONE].sort());
     expect(await names("--selector", `facts.cpu.threads=${threads}`)).toEqual([DB1, LONE, WEB1].sort());
     expect(await names("--selector", `facts.cpu.threads=${threads + 1}`)).toEqual([]);
-    expect(await names("--group", "prod", "--selector", `facts.cpu.threads=${threads},name~=vft-web[1:3]-${tag}`)).toEqual([WEB1]);
-    expect(await names("--selector", `facts.cpu.virtualization=${String(lone.facts.cpu.virtualization)},group!=prod`)).toEqual([LONE]);
+    expect(
+      await names("--group", "prod", "--selector", `facts.cpu.threads=${threads},name~=vft-web[1:3]-${tag}`),
+    ).toEqual([WEB1]);
+    expect(
+      await names("--selector", `facts.cpu.virtualization=${String(lone.facts.cpu.virtualization)},group!=prod`),
+    ).toEqual([LONE]);
 
     // The human table gains GROUPS (without `all`).
     const table = await cli("--group", "prod");
@@ -99,7 +110,12 @@ describe("hosts --group / --selector against a real controller and agents", () =
 
     // The resolution follows the inventory in force: move LONE into db.
     writeFileSync(join(policies, "inventory.yaml"), INVENTORY.replace(`hosts: [${DB1}]`, `hosts: [${DB1}, ${LONE}]`));
-    await waitFor("LONE to resolve into db", async () => ((await names("--group", "db")).includes(LONE) ? true : undefined), 15_000, 200);
+    await waitFor(
+      "LONE to resolve into db",
+      async () => ((await names("--group", "db")).includes(LONE) ? true : undefined),
+      15_000,
+      200,
+    );
     expect(await names("--group", "ungrouped")).toEqual([]);
     expect(await names("--group", "prod")).toEqual([DB1, LONE, WEB1].sort());
   }, 90_000);

@@ -19,7 +19,14 @@ let controller: StartedController;
 const policy = (bridge: string, mode = "isolated") => auditNetworkPolicyYaml(policyName, "vft-e2e-net", bridge, mode);
 
 interface PoliciesView {
-  policies: { name: string; revision: string; generation: number; mode: string; file: string; history: { generation: number }[] }[];
+  policies: {
+    name: string;
+    revision: string;
+    generation: number;
+    mode: string;
+    file: string;
+    history: { generation: number }[];
+  }[];
   errors: string[];
   loadedAt: string | null;
   policiesDir: string;
@@ -70,7 +77,11 @@ beforeAll(async () => {
   mkdirSync(policiesDir, { recursive: true });
   writeFileSync(policyFile, policy("vftbr1"));
   // The raw streams below do not answer plan commands: no plan stage, so rollouts send at once.
-  controller = await startController({ dataDir: join(data.path, "controller"), policiesDir, extraArgs: ["--plan-timeout", "0s"] });
+  controller = await startController({
+    dataDir: join(data.path, "controller"),
+    policiesDir,
+    extraArgs: ["--plan-timeout", "0s"],
+  });
 });
 afterAll(async () => {
   await stopAll();
@@ -80,7 +91,16 @@ afterAll(async () => {
 describe("the controller's policies folder", () => {
   it("refuses to start without its policies folder, naming it", async () => {
     const missing = join(data.path, "no-such-folder");
-    const r = await runCli(["controller", "--listen", "127.0.0.1:0", "--data", join(data.path, "c2"), "--policies", missing, "--insecure"]);
+    const r = await runCli([
+      "controller",
+      "--listen",
+      "127.0.0.1:0",
+      "--data",
+      join(data.path, "c2"),
+      "--policies",
+      missing,
+      "--insecure",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(missing);
     expect(r.stderr).toMatch(/--policies/);
@@ -96,10 +116,15 @@ describe("the controller's policies folder", () => {
   it("makes generation 2 when the file is edited", async () => {
     const before = mine(await policiesJson())!;
     writeFileSync(policyFile, policy("vftbr2"));
-    const after = await waitFor("generation 2", async () => {
-      const p = mine(await policiesJson());
-      return p && p.generation === 2 ? p : undefined;
-    }, 5_000, 200);
+    const after = await waitFor(
+      "generation 2",
+      async () => {
+        const p = mine(await policiesJson());
+        return p && p.generation === 2 ? p : undefined;
+      },
+      5_000,
+      200,
+    );
     expect(after.revision).not.toBe(before.revision);
     expect(mine(await policiesJson("--history", "5"))!.history.map((h) => h.generation)).toEqual([1]);
   });
@@ -107,18 +132,29 @@ describe("the controller's policies folder", () => {
   it("rejects an invalid edit with file:line:col and keeps revision 2 in force", async () => {
     const kept = mine(await policiesJson())!;
     writeFileSync(policyFile, policy("vftbr3", "natt"));
-    const view = await waitFor("the rejected change", async () => {
-      const v = await policiesJson();
-      return v.errors.length > 0 ? v : undefined;
-    }, 5_000, 200);
-    expect(view.errors[0]).toMatch(new RegExp(`^${policyFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:10:\\d+: spec\\.resources\\.networks\\[0\\]\\.mode: `));
+    const view = await waitFor(
+      "the rejected change",
+      async () => {
+        const v = await policiesJson();
+        return v.errors.length > 0 ? v : undefined;
+      },
+      5_000,
+      200,
+    );
+    expect(view.errors[0]).toMatch(
+      new RegExp(
+        `^${policyFile.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:10:\\d+: spec\\.resources\\.networks\\[0\\]\\.mode: `,
+      ),
+    );
     expect(mine(view)).toMatchObject({ generation: 2, revision: kept.revision });
     const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/NAME\s+REVISION\s+GEN\s+MODE\s+HOSTS\s+FILE/);
     expect(human.stdout).toContain("last change rejected");
     expect(human.stdout).toContain(`${kept.revision.slice(0, 12)} (gen 2) stays in force`);
-    const logged = controller.proc.logs().filter((l) => l.level === 40 && typeof l.msg === "string" && l.msg.startsWith(`${policyFile}:10:`));
+    const logged = controller.proc
+      .logs()
+      .filter((l) => l.level === 40 && typeof l.msg === "string" && l.msg.startsWith(`${policyFile}:10:`));
     expect(logged.length).toBeGreaterThan(0);
   });
 });
@@ -131,7 +167,10 @@ describe("bundles on the agent stream", () => {
     expect(Number(bundle.generation)).toBe(1);
     const entry = bundle.policies.find((p) => p.name === policyName)!;
     expect(entry).toMatchObject({ mode: "audit", revision: mine(await policiesJson())!.revision });
-    expect(JSON.parse(entry.resolvedJson)).toMatchObject({ name: policyName, resources: { networks: [{ name: "vft-e2e-net", bridge: "vftbr2" }] } });
+    expect(JSON.parse(entry.resolvedJson)).toMatchObject({
+      name: policyName,
+      resources: { networks: [{ name: "vft-e2e-net", bridge: "vftbr2" }] },
+    });
     await first.close();
 
     const again = agentStream(bundle.revision);
@@ -143,7 +182,9 @@ describe("bundles on the agent stream", () => {
     const next = await waitFor("a new bundle after the policy changed", () => again.bundles()[0], 5_000, 50);
     expect(Number(next.generation)).toBe(2);
     expect(next.revision).not.toBe(bundle.revision);
-    expect(JSON.parse(next.policies.find((p) => p.name === policyName)!.resolvedJson).resources.networks[0].bridge).toBe("vftbr4");
+    expect(
+      JSON.parse(next.policies.find((p) => p.name === policyName)!.resolvedJson).resources.networks[0].bridge,
+    ).toBe("vftbr4");
     await again.close();
   });
 
@@ -158,15 +199,37 @@ describe("bundles on the agent stream", () => {
     const stream = agentStream("");
     await waitFor("welcome", () => stream.received.find((m) => m.body === "welcome"), 5_000, 50);
     writeFileSync(join(policiesDir, "rack.yaml"), rackPolicy);
-    const view = await waitFor("host problems", async () => {
-      const v = await policiesJson();
-      return v.hostProblems.find((h) => h.host === hostName);
-    }, 5_000, 200);
-    const status = await waitFor("the rollout to pause on the canary", async () => {
-      const r = await runCli(["rollout", "status", `${policyName}-rack`, "--json", "--controller", controller.address, "--insecure"]);
-      const j = JSON.parse(r.stdout) as { state: string; failedHosts: string[]; hosts: { name: string; reason?: string }[] };
-      return j.state === "paused" ? j : undefined;
-    }, 5_000, 200);
+    const view = await waitFor(
+      "host problems",
+      async () => {
+        const v = await policiesJson();
+        return v.hostProblems.find((h) => h.host === hostName);
+      },
+      5_000,
+      200,
+    );
+    const status = await waitFor(
+      "the rollout to pause on the canary",
+      async () => {
+        const r = await runCli([
+          "rollout",
+          "status",
+          `${policyName}-rack`,
+          "--json",
+          "--controller",
+          controller.address,
+          "--insecure",
+        ]);
+        const j = JSON.parse(r.stdout) as {
+          state: string;
+          failedHosts: string[];
+          hosts: { name: string; reason?: string }[];
+        };
+        return j.state === "paused" ? j : undefined;
+      },
+      5_000,
+      200,
+    );
     await stream.close();
     expect(status.failedHosts).toEqual([hostName]);
     expect(status.hosts[0]!.reason).toMatch(/left out of the host's bundle: .*rack/);

@@ -50,13 +50,27 @@ describe("rollout and plan commands against a real controller", () => {
   });
 
   it("a bad policy name exits 2 without asking the controller", async () => {
-    const r = await runCli(["rollout", "status", "Not_A_Policy", "--controller", `127.0.0.1:${await freePort()}`, "--insecure"]);
+    const r = await runCli([
+      "rollout",
+      "status",
+      "Not_A_Policy",
+      "--controller",
+      `127.0.0.1:${await freePort()}`,
+      "--insecure",
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/invalid policy name "Not_A_Policy"/);
   });
 
   it("an unreachable controller exits 1 saying so", async () => {
-    const r = await runCli(["rollout", "status", policyName, "--controller", `127.0.0.1:${await freePort()}`, "--insecure"]);
+    const r = await runCli([
+      "rollout",
+      "status",
+      policyName,
+      "--controller",
+      `127.0.0.1:${await freePort()}`,
+      "--insecure",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach the controller/);
   });

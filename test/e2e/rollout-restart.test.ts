@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForHost } from "../harness/fleet.js";
 import { waitFor } from "../harness/processes.js";
-import { RolloutFleet, StatusRecorder, definedMemoryMiB, domainState, markerDomain, policyDoc, rolloutBlock, runningDomain, stageOrderViolation, type RolloutStatusJson } from "../harness/rollout.js";
+import {
+  RolloutFleet,
+  StatusRecorder,
+  definedMemoryMiB,
+  domainState,
+  markerDomain,
+  policyDoc,
+  rolloutBlock,
+  runningDomain,
+  stageOrderViolation,
+  type RolloutStatusJson,
+} from "../harness/rollout.js";
 
 // Rollouts that outlive a controller, and hosts that enrol while one runs. Four agents share
 // this machine's libvirtd; `<prefix>hN-cfg` is a shut-off guest whose memory in MiB marks
@@ -52,7 +63,12 @@ describe("rollouts across a controller restart and late enrolment", () => {
     const rec = new StatusRecorder(fleet, POLICY);
     const t0 = fleet.write(FILE, appDoc(96, "5s"));
     v2 = await fleet.waitNewRevision(POLICY, v1);
-    const before = await fleet.waitStatus(POLICY, "the canary soaking", (s) => s.revision === v2 && s.stages[1]!.state === "soaking", 30_000);
+    const before = await fleet.waitStatus(
+      POLICY,
+      "the canary soaking",
+      (s) => s.revision === v2 && s.stages[1]!.state === "soaking",
+      30_000,
+    );
     expect(before.stages[2]!.state).toBe("pending");
 
     const killedAt = Date.now();
@@ -63,7 +79,11 @@ describe("rollouts across a controller restart and late enrolment", () => {
     expect(after).toMatchObject({ id: before.id, revision: v2, previousRevision: v1 });
     expect(["running", "succeeded"]).toContain(after.state);
     // stages already done keep their record; the canary stage is the same one (same start)
-    expect(after.stages[0]).toMatchObject({ state: "succeeded", startedAt: before.stages[0]!.startedAt, finishedAt: before.stages[0]!.finishedAt });
+    expect(after.stages[0]).toMatchObject({
+      state: "succeeded",
+      startedAt: before.stages[0]!.startedAt,
+      finishedAt: before.stages[0]!.finishedAt,
+    });
     expect(after.stages[1]!.startedAt).toBe(before.stages[1]!.startedAt);
 
     const s = await fleet.waitFinished(POLICY, v2, 60_000);
@@ -78,11 +98,14 @@ describe("rollouts across a controller restart and late enrolment", () => {
       const st = s.stages.find((x) => x.hosts.includes(n))!;
       const first = fleet.bundlesReceived(n, t0)[0];
       expect(first, `${n} received v2`).toBeDefined();
-      expect(first!.time, `${n} got v2 before stage ${st.index} started`).toBeGreaterThanOrEqual(Date.parse(st.startedAt!));
+      expect(first!.time, `${n} got v2 before stage ${st.index} started`).toBeGreaterThanOrEqual(
+        Date.parse(st.startedAt!),
+      );
     }
     // no sample ever showed a batch host past pending before the canary stage succeeded
     for (const { status } of rec.of(v2)) {
-      if (status.stages[1]!.state !== "succeeded") for (const x of status.hosts.filter((y) => y.name !== h(1))) expect(x.phase).toBe("pending");
+      if (status.stages[1]!.state !== "succeeded")
+        for (const x of status.hosts.filter((y) => y.name !== h(1))) expect(x.phase).toBe("pending");
     }
     await everyHostAt(fleet.hosts, 96);
   });
@@ -91,7 +114,12 @@ describe("rollouts across a controller restart and late enrolment", () => {
     const late = h(5);
     fleet.write(FILE, appDoc(112, "4s"));
     const v3 = await fleet.waitNewRevision(POLICY, v2);
-    await fleet.waitStatus(POLICY, "the canary soaking", (s) => s.revision === v3 && s.stages[1]!.state === "soaking", 30_000);
+    await fleet.waitStatus(
+      POLICY,
+      "the canary soaking",
+      (s) => s.revision === v3 && s.stages[1]!.state === "soaking",
+      30_000,
+    );
     // Held while the late host enrols (a slow start under load must not let the batches pass it by).
     await fleet.control("pause", POLICY);
 
@@ -99,7 +127,12 @@ describe("rollouts across a controller restart and late enrolment", () => {
     await waitForHost(fleet.controller.address, late, true, 20_000);
     // It converges to v2 (the previous, good revision) while the rollout still runs.
     await everyHostAt([late], 96, 20_000);
-    await waitFor("the late host's guest running", async () => ((await domainState(`${late}-web`)) === "running" ? true : undefined), 15_000, 200);
+    await waitFor(
+      "the late host's guest running",
+      async () => ((await domainState(`${late}-web`)) === "running" ? true : undefined),
+      15_000,
+      200,
+    );
     const during: RolloutStatusJson = (await fleet.status(POLICY))!;
     expect(during.revision).toBe(v3);
     expect(during.state).toBe("paused");

@@ -23,7 +23,10 @@ const POLICY = "app";
 const FILE = "app.yaml";
 const SETTINGS = rolloutBlock({ canary: 1, batchSize: 2, soak: "1s" });
 
-function appDoc(cfgMiB: number, extra: { rollout?: Record<string, unknown>; domains?: Record<string, unknown>[] } = {}): Record<string, unknown> {
+function appDoc(
+  cfgMiB: number,
+  extra: { rollout?: Record<string, unknown>; domains?: Record<string, unknown>[] } = {},
+): Record<string, unknown> {
   return policyDoc(POLICY, {
     rollout: extra.rollout ?? SETTINGS,
     resources: { domains: [runningDomain("web"), markerDomain("cfg", cfgMiB), ...(extra.domains ?? [])] },
@@ -57,8 +60,14 @@ function expectDeliveriesFollowStages(s: RolloutStatusJson, since: number): void
     expect(first, `a new bundle sent to ${host} since the write`).toBeDefined();
     const stage = s.stages[stageOf(s, host)]!;
     const prev = s.stages[stage.index - 1]!;
-    expect(first!.time, `${host} (stage ${stage.index}) got the revision before its stage started`).toBeGreaterThanOrEqual(Date.parse(stage.startedAt!));
-    expect(first!.time, `${host} (stage ${stage.index}) got the revision before stage ${prev.index} finished`).toBeGreaterThanOrEqual(Date.parse(prev.finishedAt!));
+    expect(
+      first!.time,
+      `${host} (stage ${stage.index}) got the revision before its stage started`,
+    ).toBeGreaterThanOrEqual(Date.parse(stage.startedAt!));
+    expect(
+      first!.time,
+      `${host} (stage ${stage.index}) got the revision before stage ${prev.index} finished`,
+    ).toBeGreaterThanOrEqual(Date.parse(prev.finishedAt!));
   }
 }
 
@@ -68,9 +77,15 @@ function expectTimelineInOrder(samples: { status: RolloutStatusJson }[]): void {
   for (const { status } of samples) {
     for (const st of status.stages.slice(1)) {
       const prev = status.stages[st.index - 1]!;
-      if (st.state !== "pending") expect(prev.state, `stage ${st.index} is ${st.state} while stage ${prev.index} is ${prev.state}`).toBe("succeeded");
+      if (st.state !== "pending")
+        expect(prev.state, `stage ${st.index} is ${st.state} while stage ${prev.index} is ${prev.state}`).toBe(
+          "succeeded",
+        );
       if (st.state === "pending") {
-        for (const name of st.hosts) expect(status.hosts.find((x) => x.name === name)?.phase, `${name} of pending stage ${st.index}`).toBe("pending");
+        for (const name of st.hosts)
+          expect(status.hosts.find((x) => x.name === name)?.phase, `${name} of pending stage ${st.index}`).toBe(
+            "pending",
+          );
       }
     }
   }
@@ -99,13 +114,29 @@ describe("staged rollouts over four agents", () => {
     const quick = rolloutBlock({ canary: 0, batchSize: "100%", soak: "0s" });
     const docs = [
       // a fact every agent reports (the same machine): all four hosts
-      policyDoc("tgt-facts", { targets: { facts: { "cpu.virtualization": virt } }, rollout: quick, resources: { domains: [markerDomain("tf", 64)] } }),
+      policyDoc("tgt-facts", {
+        targets: { facts: { "cpu.virtualization": virt } },
+        rollout: quick,
+        resources: { domains: [markerDomain("tf", 64)] },
+      }),
       // facts are AND-ed: one value no host has → none
-      policyDoc("tgt-nofacts", { targets: { facts: { "cpu.virtualization": virt, "cpu.threads": threads + 1000 } }, rollout: quick, resources: { domains: [markerDomain("tn", 64)] } }),
+      policyDoc("tgt-nofacts", {
+        targets: { facts: { "cpu.virtualization": virt, "cpu.threads": threads + 1000 } },
+        rollout: quick,
+        resources: { domains: [markerDomain("tn", 64)] },
+      }),
       // inventory labels: h1 and h2
-      policyDoc("tgt-labels", { targets: { labels: { rack: "r1" } }, rollout: quick, resources: { domains: [markerDomain("tl", 64)] } }),
+      policyDoc("tgt-labels", {
+        targets: { labels: { rack: "r1" } },
+        rollout: quick,
+        resources: { domains: [markerDomain("tl", 64)] },
+      }),
       // entries are OR-ed: rack r2 OR a fact value no host has → h3 and h4
-      policyDoc("tgt-or", { targets: { labels: { rack: "r2" }, facts: { "cpu.virtualization": !virt } }, rollout: quick, resources: { domains: [markerDomain("to", 64)] } }),
+      policyDoc("tgt-or", {
+        targets: { labels: { rack: "r2" }, facts: { "cpu.virtualization": !virt } },
+        rollout: quick,
+        resources: { domains: [markerDomain("to", 64)] },
+      }),
     ];
     fleet.write("targets.yaml", docs.map((d) => `---\n${JSON.stringify(d)}\n`).join(""));
     for (const p of ["tgt-facts", "tgt-labels", "tgt-or"]) {
@@ -117,17 +148,23 @@ describe("staged rollouts over four agents", () => {
     await waitFor(
       "targeted guests defined",
       async () => {
-        for (const [suffix, hosts] of Object.entries(want)) for (const host of hosts) if ((await definedMemoryMiB(`${host}-${suffix}`)) !== 64) return undefined;
+        for (const [suffix, hosts] of Object.entries(want))
+          for (const host of hosts) if ((await definedMemoryMiB(`${host}-${suffix}`)) !== 64) return undefined;
         return true;
       },
       20_000,
       250,
     );
     for (const [suffix, hosts] of Object.entries(want)) {
-      for (const host of fleet.hosts) expect(await definedMemoryMiB(`${host}-${suffix}`), `${host}-${suffix}`).toBe(hosts.includes(host) ? 64 : null);
+      for (const host of fleet.hosts)
+        expect(await definedMemoryMiB(`${host}-${suffix}`), `${host}-${suffix}`).toBe(hosts.includes(host) ? 64 : null);
     }
     const compliance = await fleet.compliance();
-    const holders = (p: string) => compliance.hosts.filter((x) => x.policies.some((q) => q.name === p)).map((x) => x.name).sort();
+    const holders = (p: string) =>
+      compliance.hosts
+        .filter((x) => x.policies.some((q) => q.name === p))
+        .map((x) => x.name)
+        .sort();
     expect(holders("tgt-facts")).toEqual(want.tf);
     expect(holders("tgt-nofacts")).toEqual([]);
     expect(holders("tgt-labels")).toEqual(want.tl);
@@ -154,7 +191,12 @@ describe("staged rollouts over four agents", () => {
       expect(first, `${host} received the policy`).toBeDefined();
       expect(first!.time).toBeGreaterThanOrEqual(Date.parse(s.stages[stageOf(s, host)]!.startedAt!));
     }
-    await waitFor("every host converged to v1", async () => (Object.values(await markers()).every((m) => m === 80) ? true : undefined), 20_000, 250);
+    await waitFor(
+      "every host converged to v1",
+      async () => (Object.values(await markers()).every((m) => m === 80) ? true : undefined),
+      20_000,
+      250,
+    );
     for (const host of fleet.hosts) expect(await domainState(`${host}-web`)).toBe("running");
   });
 
@@ -165,12 +207,23 @@ describe("staged rollouts over four agents", () => {
     v2 = await fleet.waitNewRevision(POLICY, v1);
     const s = await fleet.waitFinished(POLICY, v2);
     await rec.stop();
-    expect(s).toMatchObject({ policy: POLICY, revision: v2, previousRevision: v1, state: "succeeded", rollingBack: false, failedHosts: [] });
+    expect(s).toMatchObject({
+      policy: POLICY,
+      revision: v2,
+      previousRevision: v1,
+      state: "succeeded",
+      rollingBack: false,
+      failedHosts: [],
+    });
     expectStages(s, [[h(1)], [h(2), h(3)], [h(4)]]);
     expect(s.stages.every((x) => x.state === "succeeded")).toBe(true);
     expect(stageOrderViolation(s)).toBeNull();
     // canary and batches soak 1 s after converging
-    for (const st of s.stages.slice(1)) expect(Date.parse(st.finishedAt!) - Date.parse(st.startedAt!), `stage ${st.index} duration`).toBeGreaterThanOrEqual(1_000);
+    for (const st of s.stages.slice(1))
+      expect(
+        Date.parse(st.finishedAt!) - Date.parse(st.startedAt!),
+        `stage ${st.index} duration`,
+      ).toBeGreaterThanOrEqual(1_000);
     expect(s.hosts.map((x) => x.phase)).toEqual(["converged", "converged", "converged", "converged"]);
     expectTimelineInOrder(rec.of(v2));
     expectDeliveriesFollowStages(s, t0);
@@ -179,12 +232,23 @@ describe("staged rollouts over four agents", () => {
     expect(canarySoaking, "a sample during the canary's soak").toBeDefined();
     expect(canarySoaking!.status.hosts.filter((x) => x.name !== h(1)).every((x) => x.phase === "pending")).toBe(true);
 
-    await waitFor("every host converged to v2", async () => (Object.values(await markers()).every((m) => m === 96) ? true : undefined), 20_000, 250);
+    await waitFor(
+      "every host converged to v2",
+      async () => (Object.values(await markers()).every((m) => m === 96) ? true : undefined),
+      20_000,
+      250,
+    );
     await waitFor(
       "compliance: every host observed v2",
       async () => {
         const c = await fleet.compliance();
-        return fleet.hosts.every((n) => c.hosts.find((x) => x.name === n)?.policies.some((p) => p.name === POLICY && p.revision === v2 && p.observedRevision === v2)) ? true : undefined;
+        return fleet.hosts.every((n) =>
+          c.hosts
+            .find((x) => x.name === n)
+            ?.policies.some((p) => p.name === POLICY && p.revision === v2 && p.observedRevision === v2),
+        )
+          ? true
+          : undefined;
       },
       15_000,
       300,
@@ -197,7 +261,12 @@ describe("staged rollouts over four agents", () => {
   it("a bad revision fails on the canary: the rollout stops, the canary is rolled back, no other host ever received it", async () => {
     // The bad revision changes the marker and adds a guest asking for 4 TiB: it defines, but cannot start.
     const sentBefore = new Map(fleet.hosts.map((n) => [n, new Set(fleet.bundlesSent(n).map((l) => l.revision))]));
-    const t0 = fleet.write(FILE, appDoc(112, { domains: [{ name: "${host.name}-big", vcpus: 1, memory: "4TiB", state: "running", autostart: false }] }));
+    const t0 = fleet.write(
+      FILE,
+      appDoc(112, {
+        domains: [{ name: "${host.name}-big", vcpus: 1, memory: "4TiB", state: "running", autostart: false }],
+      }),
+    );
     const bad = await fleet.waitNewRevision(POLICY, v2);
     badRev = bad;
 
@@ -225,7 +294,13 @@ describe("staged rollouts over four agents", () => {
     }
     expect(seenOnOthers).toEqual([]);
 
-    expect(s).toMatchObject({ revision: bad, previousRevision: v2, state: "rolledback", rollingBack: false, failedHosts: [h(1)] });
+    expect(s).toMatchObject({
+      revision: bad,
+      previousRevision: v2,
+      state: "rolledback",
+      rollingBack: false,
+      failedHosts: [h(1)],
+    });
     expect(s.stages[1]).toMatchObject({ kind: "canary", hosts: [h(1)], state: "failed" });
     for (const st of s.stages.slice(2)) {
       expect(st.startedAt, `batch stage ${st.index} never started`).toBeUndefined();
@@ -237,20 +312,32 @@ describe("staged rollouts over four agents", () => {
 
     // The controller never sent the other hosts a bundle they had not held before; their agents logged no new bundle.
     for (const n of [h(2), h(3), h(4)]) {
-      for (const l of fleet.bundlesSent(n, t0)) expect(sentBefore.get(n)!.has(l.revision), `bundle ${String(l.revision)} sent to ${n}`).toBe(true);
+      for (const l of fleet.bundlesSent(n, t0))
+        expect(sentBefore.get(n)!.has(l.revision), `bundle ${String(l.revision)} sent to ${n}`).toBe(true);
       expect(fleet.bundlesReceived(n, t0), `new bundles at ${n}`).toEqual([]);
     }
     // The canary got the bad revision, then the previous one back.
     expect(fleet.bundlesSent(h(1), t0).length).toBeGreaterThanOrEqual(2);
 
     // Rollback restored v2 on the canary: marker back to 96, its running guest untouched.
-    await waitFor("the canary's marker back to v2", async () => ((await cfgOf(h(1))) === 96 ? true : undefined), 20_000, 250);
+    await waitFor(
+      "the canary's marker back to v2",
+      async () => ((await cfgOf(h(1))) === 96 ? true : undefined),
+      20_000,
+      250,
+    );
     expect(await domainState(`${h(1)}-web`)).toBe("running");
     await waitFor(
       "compliance: every host on v2",
       async () => {
         const c = await fleet.compliance();
-        return fleet.hosts.every((n) => c.hosts.find((x) => x.name === n)?.policies.some((p) => p.name === POLICY && p.revision === v2 && p.observedRevision === v2)) ? true : undefined;
+        return fleet.hosts.every((n) =>
+          c.hosts
+            .find((x) => x.name === n)
+            ?.policies.some((p) => p.name === POLICY && p.revision === v2 && p.observedRevision === v2),
+        )
+          ? true
+          : undefined;
       },
       20_000,
       300,
@@ -261,7 +348,12 @@ describe("staged rollouts over four agents", () => {
   it("pause holds the rollout after the canary (no batch starts, batch hosts keep the previous revision); resume finishes it", async () => {
     const t0 = fleet.write(FILE, appDoc(128, { rollout: { ...SETTINGS, soak: "2s" } }));
     const v3 = await fleet.waitNewRevision(POLICY, badRev || v2);
-    await fleet.waitStatus(POLICY, "the canary stage under way", (s) => s.revision === v3 && ["waiting", "soaking"].includes(s.stages[1]!.state), 30_000);
+    await fleet.waitStatus(
+      POLICY,
+      "the canary stage under way",
+      (s) => s.revision === v3 && ["waiting", "soaking"].includes(s.stages[1]!.state),
+      30_000,
+    );
     const paused = await fleet.control("pause", POLICY);
     expect(paused).toMatchObject({ revision: v3, state: "paused" });
 
@@ -288,6 +380,11 @@ describe("staged rollouts over four agents", () => {
     expect(stageOrderViolation(s)).toBeNull();
     // the batches started only after the resume
     expect(Date.parse(s.stages[2]!.startedAt!)).toBeGreaterThanOrEqual(tResume);
-    await waitFor("every host converged to v3", async () => (Object.values(await markers()).every((m) => m === 128) ? true : undefined), 20_000, 250);
+    await waitFor(
+      "every host converged to v3",
+      async () => (Object.values(await markers()).every((m) => m === 128) ? true : undefined),
+      20_000,
+      250,
+    );
   });
 });

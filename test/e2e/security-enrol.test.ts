@@ -36,7 +36,15 @@ async function agentExit(p: Proc): Promise<{ code: number | null; stderr: string
 
 describe("a controller without --insecure", () => {
   it("creates its CA, server certificate and the bootstrap admin credential, all 0600", () => {
-    for (const f of ["pki/ca.cert.pem", "pki/ca.key.pem", "pki/server.cert.pem", "pki/server.key.pem", "admin/key.pem", "admin/cert.pem", "admin/ca.pem"]) {
+    for (const f of [
+      "pki/ca.cert.pem",
+      "pki/ca.key.pem",
+      "pki/server.cert.pem",
+      "pki/server.key.pem",
+      "admin/key.pem",
+      "admin/cert.pem",
+      "admin/ca.pem",
+    ]) {
       expect(fileMode(join(controller.dataDir, f)), f).toBe(0o600);
     }
   });
@@ -55,14 +63,26 @@ describe("a controller without --insecure", () => {
   it("lets a restarted agent reconnect with its stored certificate, no token", async () => {
     await agent.stop();
     agent = startSecureAgent(controller, "h1", agentState);
-    await waitFor("the restarted agent to connect", () => (agent.stderr.includes("connected to controller") ? true : undefined), 15_000);
+    await waitFor(
+      "the restarted agent to connect",
+      () => (agent.stderr.includes("connected to controller") ? true : undefined),
+      15_000,
+    );
     expect(agent.stderr).not.toMatch(/enrolled/);
   });
 
   it("refuses a used token, an expired one and one bound to another host with a clear error (the agent exits 1)", async () => {
-    const [used, short, bound] = await Promise.all([createToken(controller), createToken(controller, ["--ttl", "1s"]), createToken(controller, ["--host", "only-this"])]);
+    const [used, short, bound] = await Promise.all([
+      createToken(controller),
+      createToken(controller, ["--ttl", "1s"]),
+      createToken(controller, ["--host", "only-this"]),
+    ]);
     const first = startSecureAgent(controller, "h2", join(tmp.path, "agent-h2"), used.token);
-    await waitFor("h2 to enrol", () => (first.stderr.includes("enrolled: certificate stored") ? true : undefined), 15_000);
+    await waitFor(
+      "h2 to enrol",
+      () => (first.stderr.includes("enrolled: certificate stored") ? true : undefined),
+      15_000,
+    );
     await first.stop();
     // The 1 s token must have expired (an agent now enrols and stops in less than that).
     const expiredIn = Date.parse(short.expiresAt) + 50 - Date.now();
@@ -89,17 +109,46 @@ describe("a controller without --insecure", () => {
 
   it("cert revoke kicks the connected agent within 1 s and refuses it afterwards", async () => {
     const before = agent.stderr.length;
-    const r = await runCli(["cert", "revoke", "h1", "--json", "--controller", controller.address, "--data", controller.dataDir, "--reason", "test"]);
+    const r = await runCli([
+      "cert",
+      "revoke",
+      "h1",
+      "--json",
+      "--controller",
+      controller.address,
+      "--data",
+      controller.dataDir,
+      "--reason",
+      "test",
+    ]);
     const revokedAt = Date.now();
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ host: "h1", revoked: 1, disconnected: true });
-    await waitFor("the agent to be told", () => (agent.stderr.slice(before).includes("certificate revoked") ? true : undefined), 1_000, 20);
+    await waitFor(
+      "the agent to be told",
+      () => (agent.stderr.slice(before).includes("certificate revoked") ? true : undefined),
+      1_000,
+      20,
+    );
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
-    await waitFor("the agent to be refused", () => (/was revoked/.test(agent.stderr.slice(before)) ? true : undefined), 10_000, 100);
+    await waitFor(
+      "the agent to be refused",
+      () => (/was revoked/.test(agent.stderr.slice(before)) ? true : undefined),
+      10_000,
+      100,
+    );
     const h = (await secureHosts(controller)).find((x) => x.name === "h1");
     expect(h?.connected).toBe(false);
     // unknown host: exit 2 naming it
-    const unknown = await runCli(["cert", "revoke", "nobody", "--controller", controller.address, "--data", controller.dataDir]);
+    const unknown = await runCli([
+      "cert",
+      "revoke",
+      "nobody",
+      "--controller",
+      controller.address,
+      "--data",
+      controller.dataDir,
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no certificate was ever issued to host "nobody"/);
   });
@@ -108,7 +157,11 @@ describe("a controller without --insecure", () => {
     await agent.stop();
     const t = await createToken(controller, ["--host", "h1"]);
     agent = startSecureAgent(controller, "h1", agentState, t.token);
-    await waitFor("h1 to enrol again", () => (agent.stderr.includes("enrolled again: certificate stored") ? true : undefined), 20_000);
+    await waitFor(
+      "h1 to enrol again",
+      () => (agent.stderr.includes("enrolled again: certificate stored") ? true : undefined),
+      20_000,
+    );
     await waitForSecureHost(controller, "h1", true);
   });
 });

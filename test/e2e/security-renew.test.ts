@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCsr, fileMode, keyPairFromPem, x509 } from "../../common/pki/index.js";
 import { fleetProto } from "../../common/index.js";
 import { stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
-import { createToken, readCredential, startSecureAgent, startSecureController, tlsCredentials, waitForSecureHost, type SecureController } from "../harness/secure-fleet.js";
+import {
+  createToken,
+  readCredential,
+  startSecureAgent,
+  startSecureController,
+  tlsCredentials,
+  waitForSecureHost,
+  type SecureController,
+} from "../harness/secure-fleet.js";
 
 const tmp = tempDir("vft-renew-");
 let controller: SecureController;
@@ -32,7 +40,9 @@ function certOf(dir: string): x509.X509Certificate {
 async function renewStatus(dir: string): Promise<{ code: grpc.status; details: string }> {
   const cred = readCredential(dir);
   const csrPem = await createCsr(certOf(dir).subjectName.getField("CN")[0], await keyPairFromPem(cred.keyPem, "key"));
-  const client = new (fleetProto().EnrollService)(controller.address, tlsCredentials(cred), { "grpc.use_local_subchannel_pool": 1 });
+  const client = new (fleetProto().EnrollService)(controller.address, tlsCredentials(cred), {
+    "grpc.use_local_subchannel_pool": 1,
+  });
   return new Promise((resolve) => {
     client.Renew({ csrPem }, { deadline: new Date(Date.now() + 10_000) }, (err) => {
       client.close();
@@ -45,14 +55,23 @@ describe("agent certificate renewal", () => {
   it("renews before expiry over mTLS and stays connected past the first certificate's end", async () => {
     const t = await createToken(controller);
     agent = startSecureAgent(controller, "r1", state, t.token);
-    await waitFor("r1 to enrol", () => (agent.stderr.includes("enrolled: certificate stored") ? true : undefined), 15_000);
+    await waitFor(
+      "r1 to enrol",
+      () => (agent.stderr.includes("enrolled: certificate stored") ? true : undefined),
+      15_000,
+    );
     const first = certOf(tls);
     const old = join(tmp.path, "old");
     mkdirSync(old);
     for (const f of ["key.pem", "cert.pem", "ca.pem"]) copyFileSync(join(tls, f), join(old, f));
     expect(first.notAfter.getTime() - Date.now()).toBeLessThanOrEqual(20_000);
 
-    await waitFor("the certificate to be renewed", () => (agent.stderr.includes("certificate renewed") ? true : undefined), 25_000, 200);
+    await waitFor(
+      "the certificate to be renewed",
+      () => (agent.stderr.includes("certificate renewed") ? true : undefined),
+      25_000,
+      200,
+    );
     const second = certOf(tls);
     expect(second.serialNumber).not.toBe(first.serialNumber);
     expect(second.notAfter.getTime()).toBeGreaterThan(first.notAfter.getTime());

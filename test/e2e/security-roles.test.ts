@@ -23,7 +23,12 @@ beforeAll(async () => {
   // A policy with no hosts to target: its rollout exists (and ends) without any agent.
   writeFileSync(
     join(controller.dataDir, "policies", "p.yaml"),
-    stringify({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name: policy }, spec: { targets: { hosts: ["nobody-[1:2]"] }, resources: { domains: [] } } }),
+    stringify({
+      apiVersion: "virtfleet/v1",
+      kind: "Policy",
+      metadata: { name: policy },
+      spec: { targets: { hosts: ["nobody-[1:2]"] }, resources: { domains: [] } },
+    }),
   );
   for (const [name, role, out] of [
     ["alice", "viewer", viewerDir],
@@ -32,7 +37,15 @@ beforeAll(async () => {
     const r = await cli(controller.dataDir, "admin", "create", name, "--role", role, "--out", out);
     expect(r.code, r.stderr).toBe(0);
   }
-  await waitFor("the policy's rollout", async () => ((await cli(controller.dataDir, "rollout", "status", policy, "--json")).stdout.includes('"state"') ? true : undefined), 15_000, 250);
+  await waitFor(
+    "the policy's rollout",
+    async () =>
+      (await cli(controller.dataDir, "rollout", "status", policy, "--json")).stdout.includes('"state"')
+        ? true
+        : undefined,
+    15_000,
+    250,
+  );
 });
 afterAll(async () => {
   await stopAll();
@@ -70,9 +83,17 @@ describe("admin roles", () => {
   it("the audit log names the denied attempts and verifies", async () => {
     const r = await cli(controller.dataDir, "audit", "--json");
     expect(r.code, r.stderr).toBe(0);
-    const records = JSON.parse(r.stdout) as { actor: string; action: string; target: string; detail?: unknown; detailJson?: string }[];
+    const records = JSON.parse(r.stdout) as {
+      actor: string;
+      action: string;
+      target: string;
+      detail?: unknown;
+      detailJson?: string;
+    }[];
     const text = JSON.stringify(records);
-    expect(records.some((x) => x.actor === "admin:alice" && x.action.startsWith("rollout.pause") && x.target === policy)).toBe(true);
+    expect(
+      records.some((x) => x.actor === "admin:alice" && x.action.startsWith("rollout.pause") && x.target === policy),
+    ).toBe(true);
     expect(records.some((x) => x.actor === "admin:alice" && x.action.startsWith("token.create"))).toBe(true);
     expect(records.some((x) => x.action.startsWith("admin.create") && x.target.includes("alice"))).toBe(true);
     expect(text).not.toMatch(/BEGIN (EC )?PRIVATE KEY/);

@@ -10,7 +10,10 @@ import { assertBuilt, CLI } from "../harness/processes.js";
 const run = promisify(execFile);
 
 interface Metafile {
-  outputs: Record<string, { entryPoint?: string; imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }>;
+  outputs: Record<
+    string,
+    { entryPoint?: string; imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }
+  >;
 }
 
 /**
@@ -25,7 +28,10 @@ describe("the shipped CLI bundle", () => {
 
   /** The source files of the chunks loaded statically from the output holding `entryPoint` (or the CLI entry). */
   function loadedInputs(entryPoint?: string): string[] {
-    const start = entryPoint === undefined ? cliKey : Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entryPoint);
+    const start =
+      entryPoint === undefined
+        ? cliKey
+        : Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entryPoint);
     expect(meta.outputs[start!], entryPoint ?? CLI).toBeDefined();
     const seen = new Set<string>();
     const todo = [start!];
@@ -33,7 +39,8 @@ describe("the shipped CLI bundle", () => {
       const out = todo.pop()!;
       if (seen.has(out)) continue;
       seen.add(out);
-      for (const imp of meta.outputs[out]!.imports) if (imp.kind === "import-statement" && meta.outputs[imp.path]) todo.push(imp.path);
+      for (const imp of meta.outputs[out]!.imports)
+        if (imp.kind === "import-statement" && meta.outputs[imp.path]) todo.push(imp.path);
     }
     return [...seen].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
   }
@@ -50,7 +57,10 @@ describe("the shipped CLI bundle", () => {
     expect(inputs.filter((f) => f.startsWith("controller/"))).toEqual([]);
     expect(inputs.filter((f) => f.startsWith("cli/commands/") && f !== "cli/commands/agent.ts")).toEqual([]);
     for (const heavy of ["yaml", "ajv", "@sinclair/typebox", "node-cron", "chokidar", "@peculiar/x509"]) {
-      expect(inputs.filter((f) => f.includes(`node_modules/${heavy}/`)), heavy).toEqual([]);
+      expect(
+        inputs.filter((f) => f.includes(`node_modules/${heavy}/`)),
+        heavy,
+      ).toEqual([]);
     }
   });
 
@@ -60,14 +70,27 @@ describe("the shipped CLI bundle", () => {
 
   it("keeps the names of the code's typed errors (VirtfleetError's `name` is its class's; keepNames is off)", () => {
     const sources = ["agent", "cli", "common", "controller"].flatMap((dir) =>
-      readdirSync(join(projectRoot(), dir), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => readFileSync(join(projectRoot(), dir, f), "utf8")),
+      readdirSync(join(projectRoot(), dir), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => readFileSync(join(projectRoot(), dir, f), "utf8")),
     );
-    const errorClasses = [...new Set(sources.flatMap((src) => [...src.matchAll(/^(?:export )?class (\w+Error) extends/gm)].map((m) => m[1]!)))];
+    const errorClasses = [
+      ...new Set(
+        sources.flatMap((src) => [...src.matchAll(/^(?:export )?class (\w+Error) extends/gm)].map((m) => m[1]!)),
+      ),
+    ];
     const chunks = join(dirname(CLI), "chunks");
-    const bundle = [readFileSync(CLI, "utf8"), ...readdirSync(chunks).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(chunks, f), "utf8"))].join("\n");
+    const bundle = [
+      readFileSync(CLI, "utf8"),
+      ...readdirSync(chunks)
+        .filter((f) => f.endsWith(".js"))
+        .map((f) => readFileSync(join(chunks, f), "utf8")),
+    ].join("\n");
     const declared = (name: string) => new RegExp(`(?<![\\w$])${name}=class\\b|\\bclass ${name}\\b`).test(bundle);
     // Renamed: only a numbered declaration is there (esbuild numbers a name that collides in a chunk).
-    const renamed = errorClasses.filter((name) => !declared(name) && new RegExp(`(?<![\\w$])${name}\\d+=class\\b|\\bclass ${name}\\d+\\b`).test(bundle));
+    const renamed = errorClasses.filter(
+      (name) => !declared(name) && new RegExp(`(?<![\\w$])${name}\\d+=class\\b|\\bclass ${name}\\d+\\b`).test(bundle),
+    );
     expect(errorClasses.length).toBeGreaterThan(20);
     expect(errorClasses.filter(declared)).toContain("ValidationError");
     expect(renamed).toEqual([]);

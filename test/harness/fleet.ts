@@ -59,7 +59,16 @@ export interface AgentSpec {
 }
 
 export function startAgent(spec: AgentSpec): Proc {
-  const args = ["agent", "--controller", spec.controller, "--name", spec.name, "--state-dir", spec.stateDir, "--insecure"];
+  const args = [
+    "agent",
+    "--controller",
+    spec.controller,
+    "--name",
+    spec.name,
+    "--state-dir",
+    spec.stateDir,
+    "--insecure",
+  ];
   if (spec.maxBackoff) args.push("--max-backoff", spec.maxBackoff);
   if (spec.factsInterval) args.push("--facts-interval", spec.factsInterval);
   if (spec.libvirtSocket) args.push("--libvirt-socket", spec.libvirtSocket);
@@ -79,7 +88,12 @@ export async function hostsJson(controller: string): Promise<HostJsonView[]> {
 }
 
 /** Waits until `name` is listed with `connected === want`, returning its record. */
-export function waitForHost(controller: string, name: string, want: boolean, timeoutMs = 20_000): Promise<HostJsonView> {
+export function waitForHost(
+  controller: string,
+  name: string,
+  want: boolean,
+  timeoutMs = 20_000,
+): Promise<HostJsonView> {
   return waitFor(
     `host ${name} to be ${want ? "connected" : "disconnected"}`,
     async () => (await hostsJson(controller)).find((h) => h.name === name && h.connected === want),

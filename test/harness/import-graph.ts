@@ -30,7 +30,8 @@ export function staticImportGraph(entries: readonly string[]): { files: Set<stri
     files.add(file);
     for (const spec of staticImports(file)) {
       if (spec.startsWith(".")) todo.push(resolve(dirname(file), spec).replace(/\.js$/, ".ts"));
-      else if (!spec.startsWith("node:")) packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
+      else if (!spec.startsWith("node:"))
+        packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
     }
   }
   return { files: new Set([...files].map((f) => relative(ROOT, f))), packages };

@@ -84,7 +84,10 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = spawnCli(args, env);
   const code = await p.exited;
   return { code, stdout: p.stdout, stderr: p.stderr };
@@ -112,7 +115,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = explain ? `\n${await explain().catch((e: unknown) => `(no explanation: ${String(e)})`)}` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}${why}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}${why}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

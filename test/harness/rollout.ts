@@ -25,7 +25,13 @@ export interface ComplianceJson {
   hosts: {
     name: string;
     compliant: boolean;
-    policies: { name: string; revision: string; observedRevision?: string; status: string; resources: { ok: number; drift: number; failed: number } }[];
+    policies: {
+      name: string;
+      revision: string;
+      observedRevision?: string;
+      status: string;
+      resources: { ok: number; drift: number; failed: number };
+    }[];
   }[];
 }
 
@@ -38,7 +44,12 @@ export interface LogLine {
 
 /** A Policy document (spec/policy.md) as plain data; `${host.name}` templates stay literal. */
 export function policyDoc(name: string, spec: Record<string, unknown>, description?: string): Record<string, unknown> {
-  return { apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name, ...(description !== undefined ? { description } : {}) }, spec };
+  return {
+    apiVersion: "virtfleet/v1",
+    kind: "Policy",
+    metadata: { name, ...(description !== undefined ? { description } : {}) },
+    spec,
+  };
 }
 
 /**
@@ -65,7 +76,14 @@ export async function definedMemoryMiB(domain: string): Promise<number | null> {
   if (r.code !== 0) return null;
   const m = /<memory unit='(\w+)'>(\d+)<\/memory>/.exec(r.stdout);
   if (!m) throw new Error(`no <memory> in the definition of ${domain}`);
-  const factor: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024, TiB: 1024 * 1024, b: 1 / (1024 * 1024), bytes: 1 / (1024 * 1024) };
+  const factor: Record<string, number> = {
+    KiB: 1 / 1024,
+    MiB: 1,
+    GiB: 1024,
+    TiB: 1024 * 1024,
+    b: 1 / (1024 * 1024),
+    bytes: 1 / (1024 * 1024),
+  };
   return Number(m[2]) * (factor[m[1]!] ?? NaN);
 }
 
@@ -122,7 +140,12 @@ export class RolloutFleet {
   async startController(port?: number): Promise<StartedController> {
     this.admin?.close();
     this.admin = undefined;
-    this.controller = await startController({ dataDir: this.dataDir, policiesDir: this.policiesDir, port, extraArgs: this.controllerArgs });
+    this.controller = await startController({
+      dataDir: this.dataDir,
+      policiesDir: this.policiesDir,
+      port,
+      extraArgs: this.controllerArgs,
+    });
     this.controllers.push(this.controller.proc);
     return this.controller;
   }
@@ -136,7 +159,12 @@ export class RolloutFleet {
   }
 
   startAgent(name: string): Proc {
-    const p = startAgent({ controller: this.controller.address, name, stateDir: join(this.dir.path, "agents", name), extraArgs: this.agentArgs });
+    const p = startAgent({
+      controller: this.controller.address,
+      name,
+      stateDir: join(this.dir.path, "agents", name),
+      extraArgs: this.agentArgs,
+    });
     this.agents.set(name, p);
     return p;
   }
@@ -178,7 +206,12 @@ export class RolloutFleet {
   }
 
   /** Polls the rollout of `policy` (newest) until `pred` holds; returns that document. */
-  async waitStatus(policy: string, what: string, pred: (s: RolloutStatusJson) => boolean, timeoutMs = 60_000): Promise<RolloutStatusJson> {
+  async waitStatus(
+    policy: string,
+    what: string,
+    pred: (s: RolloutStatusJson) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<RolloutStatusJson> {
     let last: RolloutStatusJson | null = null;
     try {
       return await waitFor(
@@ -197,12 +230,25 @@ export class RolloutFleet {
 
   /** Waits for the rollout of `revision` to reach a terminal state. */
   waitFinished(policy: string, revision: string, timeoutMs = 60_000): Promise<RolloutStatusJson> {
-    return this.waitStatus(policy, `rollout of ${revision.slice(0, 12)} finished`, (s) => s.revision === revision && (TERMINAL as readonly string[]).includes(s.state) && !s.rollingBack, timeoutMs);
+    return this.waitStatus(
+      policy,
+      `rollout of ${revision.slice(0, 12)} finished`,
+      (s) => s.revision === revision && (TERMINAL as readonly string[]).includes(s.state) && !s.rollingBack,
+      timeoutMs,
+    );
   }
 
   /** `virtfleet rollout ACTION POLICY --json` through the CLI; returns the status it printed. */
   async control(action: RolloutAction | "status", policy: string): Promise<RolloutStatusJson> {
-    const r = await runCli(["rollout", action, policy, "--json", "--controller", this.controller.address, "--insecure"]);
+    const r = await runCli([
+      "rollout",
+      action,
+      policy,
+      "--json",
+      "--controller",
+      this.controller.address,
+      "--insecure",
+    ]);
     if (r.code !== 0) throw new Error(`rollout ${action} ${policy} exited ${r.code}: ${r.stderr}`);
     return JSON.parse(r.stdout) as RolloutStatusJson;
   }
@@ -215,7 +261,10 @@ export class RolloutFleet {
   }
 
   /** The compliance entry of `policy` on `host`, or undefined when the host does not list it. */
-  async hostPolicy(host: string, policy: string): Promise<ComplianceJson["hosts"][number]["policies"][number] | undefined> {
+  async hostPolicy(
+    host: string,
+    policy: string,
+  ): Promise<ComplianceJson["hosts"][number]["policies"][number] | undefined> {
     return (await this.compliance()).hosts.find((h) => h.name === host)?.policies.find((p) => p.name === policy);
   }
 
@@ -231,13 +280,19 @@ export class RolloutFleet {
 
   /** The first "bundle sent" to `host` at or after `since` with a bundle revision it was not sent before `since`. */
   firstNewBundleSent(host: string, since: number): LogLine | undefined {
-    const before = new Set(this.bundlesSent(host).filter((l) => l.time < since).map((l) => l.revision));
+    const before = new Set(
+      this.bundlesSent(host)
+        .filter((l) => l.time < since)
+        .map((l) => l.revision),
+    );
     return this.bundlesSent(host, since).find((l) => !before.has(l.revision));
   }
 
   /** The agent's "new policy bundle" lines at or after `since` (ms). */
   bundlesReceived(host: string, since = 0): LogLine[] {
-    return ((this.agents.get(host)?.logs() ?? []) as LogLine[]).filter((l) => l.msg === "new policy bundle" && l.time >= since);
+    return ((this.agents.get(host)?.logs() ?? []) as LogLine[]).filter(
+      (l) => l.msg === "new policy bundle" && l.time >= since,
+    );
   }
 
   /** Stops every process, removes every libvirt object with the prefix and the temp folder. */
@@ -295,7 +350,8 @@ export function stageOrderViolation(s: RolloutStatusJson): string | null {
     if (cur.index !== i) return `stage ${i} has index ${cur.index}`;
     if (cur.startedAt === undefined) continue;
     if (prev.finishedAt === undefined) return `stage ${i} started (${cur.startedAt}) but stage ${i - 1} never finished`;
-    if (Date.parse(cur.startedAt) < Date.parse(prev.finishedAt)) return `stage ${i} started ${cur.startedAt} before stage ${i - 1} finished ${prev.finishedAt}`;
+    if (Date.parse(cur.startedAt) < Date.parse(prev.finishedAt))
+      return `stage ${i} started ${cur.startedAt} before stage ${i - 1} finished ${prev.finishedAt}`;
   }
   return null;
 }

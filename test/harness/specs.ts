@@ -21,7 +21,11 @@ export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): Do
 }
 
 /** A resolved policy holding `resources` (empty lists for the rest). */
-export function resolvedPolicy(name: string, resources: Partial<ResourcesSpec>, over: Partial<ResolvedPolicy> = {}): ResolvedPolicy {
+export function resolvedPolicy(
+  name: string,
+  resources: Partial<ResourcesSpec>,
+  over: Partial<ResolvedPolicy> = {},
+): ResolvedPolicy {
   return {
     name,
     description: null,

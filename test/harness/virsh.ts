@@ -38,7 +38,10 @@ export function testPrefix(): string {
 }
 
 function names(out: string): string[] {
-  return out.split("\n").map((l) => l.trim()).filter(Boolean);
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** Volume names of `pool` (virsh 9 has no `vol-list --name`). */

@@ -12,7 +12,7 @@ import { projectRoot } from "../../common/paths.js";
  */
 
 const ROOT = projectRoot();
-const SOURCE_DIRS = ["common", "agent", "controller", "cli", "bench", "generated"];
+const SOURCE_DIRS = ["common", "policy-language", "agent", "controller", "cli", "bench", "generated"];
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -139,7 +139,8 @@ function controllerFolderGraph(files: Map<string, Set<string>>): Map<string, Set
   return graph;
 }
 
-const describeCycles = (graph: Map<string, Set<string>>) => cycles(graph).map((scc) => `${scc.length} in a cycle: ${oneLoop(graph, scc)}`);
+const describeCycles = (graph: Map<string, Set<string>>) =>
+  cycles(graph).map((scc) => `${scc.length} in a cycle: ${oneLoop(graph, scc)}`);
 
 describe("import cycles", () => {
   const files = fileGraph();
@@ -151,9 +152,14 @@ describe("import cycles", () => {
   });
 
   test("type-only imports and re-exports are edges", () => {
-    const text = 'import type { A } from "./a.js";\nexport type { B } from "./b.js";\nexport * from "./c.js";\nimport { type D } from "./d.js";\n';
+    const text =
+      'import type { A } from "./a.js";\nexport type { B } from "./b.js";\nexport * from "./c.js";\nimport { type D } from "./d.js";\n';
     expect(specifiers(text)).toEqual(["./a.js", "./b.js", "./c.js", "./d.js"]);
-    const loop = new Map([["x", new Set(["y"])], ["y", new Set(["x"])], ["z", new Set(["x"])]]);
+    const loop = new Map([
+      ["x", new Set(["y"])],
+      ["y", new Set(["x"])],
+      ["z", new Set(["x"])],
+    ]);
     expect(describeCycles(loop)).toEqual(["2 in a cycle: x → y → x"]);
   });
 

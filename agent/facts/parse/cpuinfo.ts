@@ -18,7 +18,10 @@ export interface CpuinfoFacts {
  * `vendor_id` and `features`. Flags come from `flags` (x86) or `Features`/`features`.
  */
 export function parseCpuinfo(text: string): CpuinfoFacts {
-  const blocks = text.split(/\n\s*\n/).map(parseBlock).filter((b) => b.size > 0);
+  const blocks = text
+    .split(/\n\s*\n/)
+    .map(parseBlock)
+    .filter((b) => b.size > 0);
   const first = blocks[0] ?? new Map<string, string>();
   const model = first.get("model name") ?? first.get("cpu model") ?? first.get("cpu") ?? null;
   const vendor = first.get("vendor_id") ?? first.get("vendor") ?? null;

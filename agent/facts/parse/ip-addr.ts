@@ -22,7 +22,11 @@ export function parseIpAddrJson(text: string): Map<string, IpLinkInfo> {
     const addresses: IpLinkInfo["addresses"] = [];
     if (Array.isArray(e.addr_info)) {
       for (const a of e.addr_info as { family?: unknown; local?: unknown; prefixlen?: unknown }[]) {
-        if ((a.family === "inet" || a.family === "inet6") && typeof a.local === "string" && typeof a.prefixlen === "number") {
+        if (
+          (a.family === "inet" || a.family === "inet6") &&
+          typeof a.local === "string" &&
+          typeof a.prefixlen === "number"
+        ) {
           addresses.push({ family: a.family, address: a.local, prefix: a.prefixlen });
         }
       }

@@ -42,7 +42,14 @@ export function encodeCall(procedure: number, serial: number, encode: ArgsEncode
   const w = new XdrWriter();
   encode?.(w);
   return encodePacket(
-    { program: REMOTE_PROGRAM, version: REMOTE_PROTOCOL_VERSION, procedure, type: MessageType.CALL, serial, status: MessageStatus.OK },
+    {
+      program: REMOTE_PROGRAM,
+      version: REMOTE_PROTOCOL_VERSION,
+      procedure,
+      type: MessageType.CALL,
+      serial,
+      status: MessageStatus.OK,
+    },
     w.bytes(),
   );
 }
@@ -64,7 +71,13 @@ export class PendingCalls {
   }
 
   /** Waits for the reply to `serial`, decoded by `decode` (null: a void reply). */
-  expect<T>(serial: number, procedure: number, decode: ReplyDecoder<T> | null, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  expect<T>(
+    serial: number,
+    procedure: number,
+    decode: ReplyDecoder<T> | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const abandon = (err: unknown) => {
         if (!this.pending.has(serial)) return;
@@ -77,7 +90,10 @@ export class PendingCalls {
         cleanup();
         reject(err);
       };
-      const timer = setTimeout(() => abandon(new LibvirtTimeoutError(procName(procedure), timeoutMs, this.socketPath)), timeoutMs);
+      const timer = setTimeout(
+        () => abandon(new LibvirtTimeoutError(procName(procedure), timeoutMs, this.socketPath)),
+        timeoutMs,
+      );
       timer.unref();
       const onAbort = () => abandon(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -103,7 +119,11 @@ export class PendingCalls {
       return err;
     };
     if (procedure !== call.procedure) {
-      throw fail(new ProtocolError(`reply for serial ${serial} names ${procName(procedure)} but the call was ${procName(call.procedure)}`));
+      throw fail(
+        new ProtocolError(
+          `reply for serial ${serial} names ${procName(procedure)} but the call was ${procName(call.procedure)}`,
+        ),
+      );
     }
     const r = new XdrReader(body);
     if (status === MessageStatus.OK) {
@@ -112,7 +132,9 @@ export class PendingCalls {
         value = call.decode ? call.decode(r) : undefined;
         r.end();
       } catch (err) {
-        throw fail(new ProtocolError(`malformed reply to ${procName(procedure)}: ${(err as Error).message}`, { cause: err }));
+        throw fail(
+          new ProtocolError(`malformed reply to ${procName(procedure)}: ${(err as Error).message}`, { cause: err }),
+        );
       }
       call.resolve(value);
     } else if (status === MessageStatus.ERROR) {
@@ -120,7 +142,11 @@ export class PendingCalls {
       try {
         fields = decodeRemoteError(r);
       } catch (err) {
-        throw fail(new ProtocolError(`malformed error reply to ${procName(procedure)}: ${(err as Error).message}`, { cause: err }));
+        throw fail(
+          new ProtocolError(`malformed error reply to ${procName(procedure)}: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
       }
       call.reject(new LibvirtError(fields, procName(procedure)));
     } else {

@@ -49,7 +49,8 @@ export class LibvirtConnection {
   private readonly messageListeners = new Set<(procedure: number, body: Buffer) => void>();
   private readonly routes: Routes = {
     keepalive: (header: PacketHeader) => this.keepalive.receive(header),
-    reply: (header: PacketHeader, body: Buffer) => this.calls.settle(header.serial, header.procedure, header.status, body),
+    reply: (header: PacketHeader, body: Buffer) =>
+      this.calls.settle(header.serial, header.procedure, header.status, body),
     message: (procedure: number, body: Buffer) => this.deliver(procedure, body),
   };
   private lastError: Error | undefined;
@@ -155,7 +156,10 @@ export class LibvirtConnection {
       },
     };
     const o = this.options;
-    transport = await FrameTransport.dial({ path: o.socketPath, connectTimeoutMs: o.connectTimeoutMs, maxFrameBytes: o.maxMessageBytes }, sink);
+    transport = await FrameTransport.dial(
+      { path: o.socketPath, connectTimeoutMs: o.connectTimeoutMs, maxFrameBytes: o.maxMessageBytes },
+      sink,
+    );
     if (this.closing) {
       transport.destroy();
       throw this.closedError();
@@ -175,8 +179,17 @@ export class LibvirtConnection {
 
   private startKeepalive(transport: FrameTransport): void {
     const o = this.options;
-    this.keepalive.start(o.keepaliveIntervalMs, o.keepaliveCount, () => transport.lastReceivedAt, (idle) =>
-      this.handleLoss(this.connError("keepalive-timeout", `libvirtd on ${o.socketPath} stopped answering keepalive pings (silent for ${idle} ms)`)),
+    this.keepalive.start(
+      o.keepaliveIntervalMs,
+      o.keepaliveCount,
+      () => transport.lastReceivedAt,
+      (idle) =>
+        this.handleLoss(
+          this.connError(
+            "keepalive-timeout",
+            `libvirtd on ${o.socketPath} stopped answering keepalive pings (silent for ${idle} ms)`,
+          ),
+        ),
     );
   }
 
@@ -205,16 +218,26 @@ export class LibvirtConnection {
       this.protocolFailure(loss.error);
       return;
     }
-    const detail = loss.partialBytes > 0 ? ` in the middle of a packet (${loss.partialBytes} bytes of it received)` : "";
-    this.handleLoss(this.connError("lost", `libvirtd closed the connection on ${this.options.socketPath}${detail}`, loss.error));
+    const detail =
+      loss.partialBytes > 0 ? ` in the middle of a packet (${loss.partialBytes} bytes of it received)` : "";
+    this.handleLoss(
+      this.connError("lost", `libvirtd closed the connection on ${this.options.socketPath}${detail}`, loss.error),
+    );
   }
 
   // ---- sending ----
 
-  private rawCall<T>(procedure: number, encode: ArgsEncoder | null, decode: ReplyDecoder<T> | null, options: CallOptions): Promise<T> {
+  private rawCall<T>(
+    procedure: number,
+    encode: ArgsEncoder | null,
+    decode: ReplyDecoder<T> | null,
+    options: CallOptions,
+  ): Promise<T> {
     const transport = this.transport;
     if (!transport) {
-      return Promise.reject(this.connError("lost", `libvirt connection to ${this.options.socketPath} is not established`, this.lastError));
+      return Promise.reject(
+        this.connError("lost", `libvirt connection to ${this.options.socketPath} is not established`, this.lastError),
+      );
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const serial = this.calls.allocSerial();
@@ -224,7 +247,13 @@ export class LibvirtConnection {
     } catch (err) {
       return Promise.reject(err);
     }
-    const reply = this.calls.expect(serial, procedure, decode, options.timeoutMs ?? this.options.callTimeoutMs, options.signal);
+    const reply = this.calls.expect(
+      serial,
+      procedure,
+      decode,
+      options.timeoutMs ?? this.options.callTimeoutMs,
+      options.signal,
+    );
     transport.send(packet);
     return reply;
   }
@@ -233,7 +262,13 @@ export class LibvirtConnection {
 
   private protocolFailure(err: unknown): void {
     const msg = err instanceof Error ? err.message : String(err);
-    this.handleLoss(this.connError("protocol", `libvirtd on ${this.options.socketPath} broke the protocol: ${msg}; reconnecting`, err));
+    this.handleLoss(
+      this.connError(
+        "protocol",
+        `libvirtd on ${this.options.socketPath} broke the protocol: ${msg}; reconnecting`,
+        err,
+      ),
+    );
   }
 
   /** Ends the transport and fails every pending call with `err`. Idempotent. */
@@ -262,7 +297,11 @@ export class LibvirtConnection {
       if (!this.closing) this.readyWaiters.rejectAll(this.lastError);
       return;
     }
-    const delay = reconnectDelay(this.reconnectAttempt, this.options.reconnectInitialDelayMs, this.options.reconnectMaxDelayMs);
+    const delay = reconnectDelay(
+      this.reconnectAttempt,
+      this.options.reconnectInitialDelayMs,
+      this.options.reconnectMaxDelayMs,
+    );
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -281,7 +320,11 @@ export class LibvirtConnection {
     if (state === "ready") return Promise.resolve();
     if (state === "closed" || (!this.options.reconnect && state === "disconnected")) {
       return Promise.reject(
-        this.connError(this.closing ? "closed" : "lost", `libvirt connection to ${this.options.socketPath} is ${state}`, this.lastError),
+        this.connError(
+          this.closing ? "closed" : "lost",
+          `libvirt connection to ${this.options.socketPath} is ${state}`,
+          this.lastError,
+        ),
       );
     }
     return this.readyWaiters.wait(timeoutMs, signal, () =>
@@ -298,6 +341,11 @@ export class LibvirtConnection {
   }
 
   private connError(reason: ConnectionErrorReason, message: string, cause?: unknown): LibvirtConnectionError {
-    return new LibvirtConnectionError(reason, this.options.socketPath, message, cause === undefined ? undefined : { cause });
+    return new LibvirtConnectionError(
+      reason,
+      this.options.socketPath,
+      message,
+      cause === undefined ? undefined : { cause },
+    );
   }
 }

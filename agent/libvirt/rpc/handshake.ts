@@ -12,7 +12,12 @@ import { LibvirtConnectionError } from "../errors.js";
 import type { ArgsEncoder, CallOptions, ReplyDecoder } from "./calls.js";
 
 /** A call on the socket being set up (it is not `ready` yet). */
-export type SetupCall = <T>(procedure: number, encode: ArgsEncoder | null, decode: ReplyDecoder<T> | null, options: CallOptions) => Promise<T>;
+export type SetupCall = <T>(
+  procedure: number,
+  encode: ArgsEncoder | null,
+  decode: ReplyDecoder<T> | null,
+  options: CallOptions,
+) => Promise<T>;
 
 export async function handshake(
   call: SetupCall,
@@ -31,10 +36,20 @@ export async function handshake(
       );
     }
   }
-  await call(Proc.CONNECT_OPEN, (w) => {
-    w.optional(o.uri, (x, s) => x.string(s, STRING_MAX));
-    w.uint(0);
-  }, null, opts);
-  const keepalive = await call(Proc.CONNECT_SUPPORTS_FEATURE, (w) => w.int(DrvFeature.PROGRAM_KEEPALIVE), (r) => r.int(), opts);
+  await call(
+    Proc.CONNECT_OPEN,
+    (w) => {
+      w.optional(o.uri, (x, s) => x.string(s, STRING_MAX));
+      w.uint(0);
+    },
+    null,
+    opts,
+  );
+  const keepalive = await call(
+    Proc.CONNECT_SUPPORTS_FEATURE,
+    (w) => w.int(DrvFeature.PROGRAM_KEEPALIVE),
+    (r) => r.int(),
+    opts,
+  );
   return { keepalive: keepalive === 1 };
 }

@@ -40,7 +40,8 @@ export class Keepalive {
   receive(header: PacketHeader): void {
     if (header.type !== MessageType.MESSAGE) throw new ProtocolError(`keepalive packet of type ${header.type}`);
     if (header.procedure === KEEPALIVE_PROC_PING) this.send(keepalivePacket(KEEPALIVE_PROC_PONG));
-    else if (header.procedure !== KEEPALIVE_PROC_PONG) throw new ProtocolError(`unknown keepalive procedure ${header.procedure}`);
+    else if (header.procedure !== KEEPALIVE_PROC_PONG)
+      throw new ProtocolError(`unknown keepalive procedure ${header.procedure}`);
   }
 
   start(intervalMs: number, count: number, lastReceivedAt: () => number, onDead: (idleMs: number) => void): void {

@@ -31,7 +31,9 @@ export type ResolvedOptions = Required<ConnectionOptions>;
 function positiveOption(name: string, v: number | undefined, def: number, allowZero = false): number {
   if (v === undefined) return def;
   if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new RangeError(`libvirt connection option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${v}`);
+    throw new RangeError(
+      `libvirt connection option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${v}`,
+    );
   }
   return v;
 }
@@ -42,10 +44,19 @@ export function parseConnectionOptions(o: ConnectionOptions = {}): ResolvedOptio
     uri: o.uri ?? DEFAULT_URI,
     callTimeoutMs: positiveOption("callTimeoutMs", o.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS),
     connectTimeoutMs: positiveOption("connectTimeoutMs", o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
-    keepaliveIntervalMs: positiveOption("keepaliveIntervalMs", o.keepaliveIntervalMs, DEFAULT_KEEPALIVE_INTERVAL_MS, true),
+    keepaliveIntervalMs: positiveOption(
+      "keepaliveIntervalMs",
+      o.keepaliveIntervalMs,
+      DEFAULT_KEEPALIVE_INTERVAL_MS,
+      true,
+    ),
     keepaliveCount: positiveOption("keepaliveCount", o.keepaliveCount, DEFAULT_KEEPALIVE_COUNT),
     reconnect: o.reconnect ?? true,
-    reconnectInitialDelayMs: positiveOption("reconnectInitialDelayMs", o.reconnectInitialDelayMs, DEFAULT_RECONNECT_INITIAL_DELAY_MS),
+    reconnectInitialDelayMs: positiveOption(
+      "reconnectInitialDelayMs",
+      o.reconnectInitialDelayMs,
+      DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+    ),
     reconnectMaxDelayMs: positiveOption("reconnectMaxDelayMs", o.reconnectMaxDelayMs, DEFAULT_RECONNECT_MAX_DELAY_MS),
     maxMessageBytes: positiveOption("maxMessageBytes", o.maxMessageBytes, MESSAGE_MAX_BYTES),
   };

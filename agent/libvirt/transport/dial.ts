@@ -12,12 +12,22 @@
 import net from "node:net";
 import { LibvirtConnectionError } from "../errors.js";
 
-export function dialUnix(path: string, timeoutMs: number, onConnected: (socket: net.Socket) => void = () => {}): Promise<net.Socket> {
+export function dialUnix(
+  path: string,
+  timeoutMs: number,
+  onConnected: (socket: net.Socket) => void = () => {},
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.createConnection({ path });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new LibvirtConnectionError("connect-timeout", path, `connecting to libvirt socket ${path} timed out after ${timeoutMs} ms`));
+      reject(
+        new LibvirtConnectionError(
+          "connect-timeout",
+          path,
+          `connecting to libvirt socket ${path} timed out after ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
     timer.unref();
     const onError = (err: NodeJS.ErrnoException) => {
@@ -40,10 +50,16 @@ export function dialError(path: string, err: NodeJS.ErrnoException): LibvirtConn
     new LibvirtConnectionError(reason, path, message, { cause: err });
   switch (err.code) {
     case "ENOENT":
-      return e("socket-absent", `libvirt socket ${path} does not exist; is libvirtd running? (start it with \`libvirtd -d\`)`);
+      return e(
+        "socket-absent",
+        `libvirt socket ${path} does not exist; is libvirtd running? (start it with \`libvirtd -d\`)`,
+      );
     case "EACCES":
     case "EPERM":
-      return e("access-denied", `permission denied opening libvirt socket ${path}; run as root or as a member of the libvirt group`);
+      return e(
+        "access-denied",
+        `permission denied opening libvirt socket ${path}; run as root or as a member of the libvirt group`,
+      );
     case "ECONNREFUSED":
       return e("refused", `nothing is listening on libvirt socket ${path}; libvirtd is not running (stale socket)`);
     default:

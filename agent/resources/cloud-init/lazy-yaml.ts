@@ -15,7 +15,9 @@ function yaml(): typeof Yaml {
 }
 
 /** yaml's `parse`, same signature. */
-export const parse = ((...args: unknown[]) => (yaml().parse as (...a: unknown[]) => unknown)(...args)) as typeof Yaml.parse;
+export const parse = ((...args: unknown[]) =>
+  (yaml().parse as (...a: unknown[]) => unknown)(...args)) as typeof Yaml.parse;
 
 /** yaml's `stringify`, same signature. */
-export const stringify = ((...args: unknown[]) => (yaml().stringify as (...a: unknown[]) => string)(...args)) as typeof Yaml.stringify;
+export const stringify = ((...args: unknown[]) =>
+  (yaml().stringify as (...a: unknown[]) => string)(...args)) as typeof Yaml.stringify;

@@ -61,7 +61,10 @@ export function localHostname(domainName: string, spec: CloudInitSpec): string {
 
 /** `vf-<16 hex>` identifying this user-data and hostname (see the module contract). */
 export function instanceIdFor(userData: string, hostname: string): string {
-  return `vf-${createHash("sha256").update(JSON.stringify([userData, hostname]), "utf8").digest("hex").slice(0, 16)}`;
+  return `vf-${createHash("sha256")
+    .update(JSON.stringify([userData, hostname]), "utf8")
+    .digest("hex")
+    .slice(0, 16)}`;
 }
 
 export function renderMetaData(domainName: string, spec: CloudInitSpec, instanceId: string): string {

@@ -63,7 +63,10 @@ const USER_FIELDS: [string, string][] = [
  * when unreadable) to `desired`; empty when the actual seed cannot be parsed. Values of
  * secret fields are REDACTED on both sides.
  */
-export function seedFieldChanges(actual: { userData: string | null; metaData: string | null }, desired: SeedContent): FieldChange[] {
+export function seedFieldChanges(
+  actual: { userData: string | null; metaData: string | null },
+  desired: SeedContent,
+): FieldChange[] {
   const au = parseDoc(actual.userData);
   const am = parseDoc(actual.metaData);
   const du = parseDoc(desired.userData);
@@ -71,12 +74,18 @@ export function seedFieldChanges(actual: { userData: string | null; metaData: st
   if (!au || !am || !du || !dm) return [];
   const out: FieldChange[] = [];
   const add = (field: string, from: unknown, to: unknown) => {
-    if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null)) out.push(redactChange({ field, from: from ?? null, to: to ?? null, disruption: "live" }));
+    if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null))
+      out.push(redactChange({ field, from: from ?? null, to: to ?? null, disruption: "live" }));
   };
   add("cloudInit.hostname", am["local-hostname"], dm["local-hostname"]);
   add("cloudInit.packages", au.packages, du.packages);
   add("cloudInit.packageUpdate", au.package_update, du.package_update);
-  const users = (d: Doc) => new Map((Array.isArray(d.users) ? d.users : []).filter((u): u is Doc => u !== null && typeof u === "object" && typeof (u as Doc).name === "string").map((u) => [u.name as string, u]));
+  const users = (d: Doc) =>
+    new Map(
+      (Array.isArray(d.users) ? d.users : [])
+        .filter((u): u is Doc => u !== null && typeof u === "object" && typeof (u as Doc).name === "string")
+        .map((u) => [u.name as string, u]),
+    );
   const was = users(au);
   const want = users(du);
   for (const name of [...new Set([...was.keys(), ...want.keys()])].sort()) {

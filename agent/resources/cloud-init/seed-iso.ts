@@ -56,7 +56,11 @@ export async function writeSeedIso(target: string, seed: SeedContent, o: SeedBui
   let stage: string | undefined;
   try {
     stage = await mkdtemp(join(dirname(target), `.${basename(target)}.`)).catch((err: unknown) => {
-      throw new VirtfleetError("SEED_BUILD_FAILED", `cannot write the cloud-init seed in ${dirname(target)}: ${(err as Error).message}`, { cause: err });
+      throw new VirtfleetError(
+        "SEED_BUILD_FAILED",
+        `cannot write the cloud-init seed in ${dirname(target)}: ${(err as Error).message}`,
+        { cause: err },
+      );
     });
     const partial = join(stage, "seed.iso");
     await writeFile(join(work, "user-data"), seed.userData, { mode: 0o600 });
@@ -102,7 +106,13 @@ let qemuGid: Promise<number | null> | undefined;
 async function qemuGroupId(): Promise<number | null> {
   qemuGid ??= readFile("/etc/group", "utf8").then(
     (text) => {
-      const gids = new Map(text.split("\n").map((l) => l.split(":")).filter((f) => f.length >= 3).map((f) => [f[0]!, Number(f[2])]));
+      const gids = new Map(
+        text
+          .split("\n")
+          .map((l) => l.split(":"))
+          .filter((f) => f.length >= 3)
+          .map((f) => [f[0]!, Number(f[2])]),
+      );
       for (const g of QEMU_GROUPS) if (Number.isInteger(gids.get(g))) return gids.get(g)!;
       return null;
     },
@@ -117,15 +127,34 @@ async function packIso(work: string, output: string, o: SeedBuildOptions): Promi
   const timeoutMs = o.timeoutMs ?? DEFAULT_SEED_BUILD_TIMEOUT_MS;
   for (const tool of tools) {
     try {
-      await run(tool.command, [...tool.prefix, ...flags], { cwd: work, timeout: timeoutMs, signal: o.signal, maxBuffer: 1024 * 1024 });
+      await run(tool.command, [...tool.prefix, ...flags], {
+        cwd: work,
+        timeout: timeoutMs,
+        signal: o.signal,
+        maxBuffer: 1024 * 1024,
+      });
       return;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { killed?: boolean; stderr?: string };
       if (e.code === "ENOENT") continue;
       if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : err;
-      if (e.killed) throw new VirtfleetError("SEED_BUILD_TIMEOUT", `${tool.command} did not finish the cloud-init seed ${basename(output)} within ${timeoutMs} ms`, { cause: err });
-      const detail = (e.stderr ?? "").trim().split("\n").filter((l) => /FAILURE|SORRY|error/i.test(l)).slice(-3).join("; ");
-      throw new VirtfleetError("SEED_BUILD_FAILED", `${tool.command} could not build the cloud-init seed in ${dirname(output)}${detail ? `: ${detail}` : ""}`, { cause: err });
+      if (e.killed)
+        throw new VirtfleetError(
+          "SEED_BUILD_TIMEOUT",
+          `${tool.command} did not finish the cloud-init seed ${basename(output)} within ${timeoutMs} ms`,
+          { cause: err },
+        );
+      const detail = (e.stderr ?? "")
+        .trim()
+        .split("\n")
+        .filter((l) => /FAILURE|SORRY|error/i.test(l))
+        .slice(-3)
+        .join("; ");
+      throw new VirtfleetError(
+        "SEED_BUILD_FAILED",
+        `${tool.command} could not build the cloud-init seed in ${dirname(output)}${detail ? `: ${detail}` : ""}`,
+        { cause: err },
+      );
     }
   }
   throw new VirtfleetError(

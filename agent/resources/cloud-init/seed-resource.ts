@@ -76,16 +76,32 @@ export class CloudInitSeedResource implements Resource {
     const pool = await orNull(hv.pool(this.pool));
     if (!pool) {
       if (this.removing) return { changes: [] };
-      if (apply) throw new VirtfleetError("POOL_MISSING", `pool ${this.pool} for the cloud-init seed ${this.name} does not exist; declare it in a policy`);
+      if (apply)
+        throw new VirtfleetError(
+          "POOL_MISSING",
+          `pool ${this.pool} for the cloud-init seed ${this.name} does not exist; declare it in a policy`,
+        );
       return { changes: [{ field: "state", from: "absent", to: "present", disruption: "live" }] };
     }
     if (!(await hv.poolIsActive(pool))) {
-      if (this.removing) return { changes: [], notes: [`pool ${this.pool} is inactive, so the cloud-init seed ${this.volume} (if any) was left in place`] };
-      if (!apply) return { changes: [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
-      throw new VirtfleetError("POOL_INACTIVE", `pool ${this.pool} is not active, so the cloud-init seed ${this.name} cannot be read or written; set the pool's state to active`);
+      if (this.removing)
+        return {
+          changes: [],
+          notes: [`pool ${this.pool} is inactive, so the cloud-init seed ${this.volume} (if any) was left in place`],
+        };
+      if (!apply)
+        return { changes: [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
+      throw new VirtfleetError(
+        "POOL_INACTIVE",
+        `pool ${this.pool} is not active, so the cloud-init seed ${this.name} cannot be read or written; set the pool's state to active`,
+      );
     }
     const dir = parsePoolXml(await hv.poolXml(pool)).path;
-    if (!dir) throw new VirtfleetError("POOL_NO_PATH", `pool ${this.pool} has no target path, so the cloud-init seed ${this.name} cannot be placed in it`);
+    if (!dir)
+      throw new VirtfleetError(
+        "POOL_NO_PATH",
+        `pool ${this.pool} has no target path, so the cloud-init seed ${this.name} cannot be placed in it`,
+      );
     const path = join(dir, this.volume);
     const vol = await orNull(hv.volume(pool, this.volume));
 
@@ -105,11 +121,18 @@ export class CloudInitSeedResource implements Resource {
     const changes: FieldChange[] = [];
     if (!file.exists) changes.push({ field: "state", from: "absent", to: "present", disruption: "live" });
     else if (!current) {
-      changes.push({ field: "cloudInit.instanceId", from: instanceIdIn(file.metaData) ?? "unknown", to: this.seed.instanceId, disruption: "live" });
+      changes.push({
+        field: "cloudInit.instanceId",
+        from: instanceIdIn(file.metaData) ?? "unknown",
+        to: this.seed.instanceId,
+        disruption: "live",
+      });
       // What differs, field by field (secret values redacted), when the seed on disk is readable.
-      if (file.metaData !== null) changes.push(...seedFieldChanges({ userData: await readSeedUserData(path), metaData: file.metaData }, this.seed));
-    }
-    else if (!vol) changes.push({ field: "state", from: "not listed by libvirt", to: "present", disruption: "live" });
+      if (file.metaData !== null)
+        changes.push(
+          ...seedFieldChanges({ userData: await readSeedUserData(path), metaData: file.metaData }, this.seed),
+        );
+    } else if (!vol) changes.push({ field: "state", from: "not listed by libvirt", to: "present", disruption: "live" });
     if (!apply || changes.length === 0) return { changes };
 
     checkAborted(signal);

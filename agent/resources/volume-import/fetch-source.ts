@@ -50,7 +50,10 @@ export async function downloadTo(url: string, dest: string, o: DownloadOptions):
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => idle.abort(new SourceFetchError(`${shown}: no data received for ${idleMs} ms; is the server reachable?`)), idleMs);
+    timer = setTimeout(
+      () => idle.abort(new SourceFetchError(`${shown}: no data received for ${idleMs} ms; is the server reachable?`)),
+      idleMs,
+    );
   };
   const signal = AbortSignal.any([o.signal, idle.signal]);
   const hash = createHash("sha256");
@@ -73,10 +76,14 @@ export async function downloadTo(url: string, dest: string, o: DownloadOptions):
       createWriteStream(dest, { flags: "wx", mode: 0o600 }),
       { signal },
     );
-    if (total !== null && bytes !== total) throw new SourceFetchError(`${shown}: expected ${total} bytes, got ${bytes} (the source changed or the transfer was cut)`);
+    if (total !== null && bytes !== total)
+      throw new SourceFetchError(
+        `${shown}: expected ${total} bytes, got ${bytes} (the source changed or the transfer was cut)`,
+      );
     return { bytes, sha256: hash.digest("hex") };
   } catch (err) {
-    if (o.signal.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error("aborted", { cause: o.signal.reason });
+    if (o.signal.aborted)
+      throw o.signal.reason instanceof Error ? o.signal.reason : new Error("aborted", { cause: o.signal.reason });
     if (idle.signal.aborted) throw idle.signal.reason;
     if (err instanceof VirtfleetError) throw err;
     throw new SourceFetchError(`${shown}: ${describeError(err)}`, { cause: err });
@@ -120,7 +127,9 @@ async function openHttp(u: URL, shown: string, maxBytes: number, signal: AbortSi
   const res = await fetch(u, { headers, signal, redirect: "follow" });
   if (!res.ok || res.body === null) {
     await res.body?.cancel().catch(() => undefined);
-    throw new SourceFetchError(`${shown}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}; check the URL and that the server serves it`);
+    throw new SourceFetchError(
+      `${shown}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}; check the URL and that the server serves it`,
+    );
   }
   const length = res.headers.get("content-length");
   const encoded = (res.headers.get("content-encoding") ?? "identity") !== "identity";
@@ -133,5 +142,7 @@ async function openHttp(u: URL, shown: string, maxBytes: number, signal: AbortSi
 }
 
 function tooLarge(shown: string, size: string, maxBytes: number): SourceFetchError {
-  return new SourceFetchError(`${shown}: ${size} is larger than the ${formatBytes(maxBytes)} this volume can hold; check the URL or raise the volume's capacity`);
+  return new SourceFetchError(
+    `${shown}: ${size} is larger than the ${formatBytes(maxBytes)} this volume can hold; check the URL or raise the volume's capacity`,
+  );
 }

@@ -25,7 +25,11 @@ export interface ImageInfo {
 export async function imageInfo(path: string, signal?: AbortSignal): Promise<ImageInfo> {
   let stdout: string;
   try {
-    ({ stdout } = await run("qemu-img", ["info", "--output=json", path], { timeout: QEMU_IMG_TIMEOUT_MS, signal, maxBuffer: 4 << 20 }));
+    ({ stdout } = await run("qemu-img", ["info", "--output=json", path], {
+      timeout: QEMU_IMG_TIMEOUT_MS,
+      signal,
+      maxBuffer: 4 << 20,
+    }));
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
     throw new ImageMismatchError(`qemu-img info ${path} failed: ${stderr || describeError(err)}`, { cause: err });

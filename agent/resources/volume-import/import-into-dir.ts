@@ -43,7 +43,10 @@ export interface DirImportResult {
 
 export class VolumeFileExistsError extends VirtfleetError {
   constructor(readonly path: string) {
-    super("VOLUME_FILE_EXISTS", `${path} already exists but libvirt does not list it as a volume; refresh the pool, or move the file away to import again`);
+    super(
+      "VOLUME_FILE_EXISTS",
+      `${path} already exists but libvirt does not list it as a volume; refresh the pool, or move the file away to import again`,
+    );
   }
 }
 
@@ -53,7 +56,8 @@ export function partialPath(dir: string, name: string): string {
 
 export async function importIntoDir(r: DirImportRequest): Promise<DirImportResult> {
   const where = `volume ${r.resource}`;
-  if (!isAbsolute(r.dir)) throw new ValidationError(`${where}: pool directory ${JSON.stringify(r.dir)} is not absolute`);
+  if (!isAbsolute(r.dir))
+    throw new ValidationError(`${where}: pool directory ${JSON.stringify(r.dir)} is not absolute`);
   if (r.name === "" || r.name === "." || r.name === ".." || r.name.includes("/") || r.name.includes("\0")) {
     throw new ValidationError(`${where}: name must be a plain file name`);
   }
@@ -83,7 +87,9 @@ export async function importIntoDir(r: DirImportRequest): Promise<DirImportResul
     throttledProgress(r.progress, { resource: r.resource, phase: "verify", total: got.bytes }).finish(got.bytes);
     const info = await imageInfo(partial, r.signal);
     if (info.format !== r.format) {
-      throw new ImageMismatchError(`${where}: ${shown} is a ${info.format} image but the policy declares format ${r.format}; nothing was imported`);
+      throw new ImageMismatchError(
+        `${where}: ${shown} is a ${info.format} image but the policy declares format ${r.format}; nothing was imported`,
+      );
     }
     if (info.backingFile !== null || info.dataFile !== null) {
       throw new ImageMismatchError(

@@ -40,12 +40,24 @@ function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: b
             name: net,
             mode: "nat",
             bridge,
-            ipv4: { address: `192.168.${subnet}.1`, prefix: 24, dhcp: { start: `192.168.${subnet}.100`, end: `192.168.${subnet}.150` } },
+            ipv4: {
+              address: `192.168.${subnet}.1`,
+              prefix: 24,
+              dhcp: { start: `192.168.${subnet}.100`, end: `192.168.${subnet}.150` },
+            },
             autostart: false,
             state: absent ? "absent" : "active",
           },
         ],
-        pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: absent || o.removePool ? "absent" : "active" }],
+        pools: [
+          {
+            name: pool,
+            type: "dir",
+            path: poolPath,
+            autostart: false,
+            state: absent || o.removePool ? "absent" : "active",
+          },
+        ],
       },
     },
   };
@@ -55,7 +67,13 @@ function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: b
     metadata: { name: "guests" },
     spec: {
       resources: {
-        volumes: o.guests.map((g) => ({ name: `${g.name}.qcow2`, pool, format: "qcow2", capacity: "64MiB", state: absent ? "absent" : "present" })),
+        volumes: o.guests.map((g) => ({
+          name: `${g.name}.qcow2`,
+          pool,
+          format: "qcow2",
+          capacity: "64MiB",
+          state: absent ? "absent" : "present",
+        })),
         domains: o.guests.map((g) => ({
           name: g.name,
           vcpus: g.vcpus ?? 1,
@@ -85,7 +103,8 @@ async function apply(...extra: string[]) {
   return { ...r, json };
 }
 
-const outcome = (json: any, kind: string, name: string) => json.resources.find((r: any) => r.kind === kind && r.name === name);
+const outcome = (json: any, kind: string, name: string) =>
+  json.resources.find((r: any) => r.kind === kind && r.name === name);
 
 beforeAll(async () => {
   subnet = await freeSubnet24();
@@ -152,8 +171,12 @@ describe("virtfleet apply --local on a real KVM host", () => {
     await virsh("autostart", "--disable", web);
     const dry = await apply("--dry-run");
     expect(dry.code).toBe(3);
-    expect(outcome(dry.json, "domain", db).changes).toEqual([{ field: "state", from: "shutoff", to: "running", disruption: "live" }]);
-    expect(outcome(dry.json, "domain", web).changes).toEqual([{ field: "autostart", from: false, to: true, disruption: "live" }]);
+    expect(outcome(dry.json, "domain", db).changes).toEqual([
+      { field: "state", from: "shutoff", to: "running", disruption: "live" },
+    ]);
+    expect(outcome(dry.json, "domain", web).changes).toEqual([
+      { field: "autostart", from: false, to: true, disruption: "live" },
+    ]);
     expect(await virsh("domstate", db)).toMatch(/shut off/);
     const fix = await apply();
     expect(fix.json.summary).toMatchObject({ changed: 2, failed: 0 });
@@ -161,14 +184,24 @@ describe("virtfleet apply --local on a real KVM host", () => {
   });
 
   it("attaches a NIC to a running guest live; a detach the guest does not complete stays pending", async () => {
-    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db, nics: 2 }] });
+    writePolicies({
+      guests: [
+        { name: web, vcpus: 2 },
+        { name: db, nics: 2 },
+      ],
+    });
     const add = await apply();
     expect(add.code).toBe(0);
     const d = outcome(add.json, "domain", db);
     expect(d.changes).toHaveLength(1);
     expect(d.changes[0]).toMatchObject({ field: "interfaces[1]", from: null, disruption: "live" });
     expect(d.pendingRestart).toBeUndefined();
-    expect((await virsh("domiflist", db)).trim().split("\n").filter((l) => l.includes(net))).toHaveLength(2);
+    expect(
+      (await virsh("domiflist", db))
+        .trim()
+        .split("\n")
+        .filter((l) => l.includes(net)),
+    ).toHaveLength(2);
     expect((await apply()).json.summary.changed).toBe(0);
 
     writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db }] });
@@ -184,7 +217,13 @@ describe("virtfleet apply --local on a real KVM host", () => {
   });
 
   it("an invalid policy fails validation with file:line:col and touches nothing", async () => {
-    writePolicies({ guests: [{ name: web, vcpus: 2 }, { name: db, state: "shutoff" }], typo: true });
+    writePolicies({
+      guests: [
+        { name: web, vcpus: 2 },
+        { name: db, state: "shutoff" },
+      ],
+      typo: true,
+    });
     const r = await runCli(["apply", policies, "--local"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/guests\.yaml:\d+:\d+: .*memroy/);
@@ -210,7 +249,12 @@ describe("virtfleet apply --local on a real KVM host", () => {
     const order = r.json.resources.map((x: any) => `${x.kind}/${x.name}`);
     expect(order.indexOf(`domain/${web}`)).toBeLessThan(order.indexOf(`volume/${pool}/${web}.qcow2`));
     expect(order.indexOf(`volume/${pool}/${web}.qcow2`)).toBeLessThan(order.indexOf(`pool/${pool}`));
-    for (const [cmd, name] of [["dominfo", web], ["dominfo", db], ["pool-info", pool], ["net-info", net]]) {
+    for (const [cmd, name] of [
+      ["dominfo", web],
+      ["dominfo", db],
+      ["pool-info", pool],
+      ["net-info", net],
+    ]) {
       expect((await virshResult(cmd, name)).code, `${cmd} ${name}`).not.toBe(0);
     }
     const again = await apply();

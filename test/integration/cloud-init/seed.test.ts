@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { silentLogger, type CloudInitSpec, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../agent/engine/index.js";
 import { Hypervisor } from "../../../agent/libvirt/index.js";
-import { detectDomainEnv, renderSeed, resourcesFromPolicies, type DomainHostEnv } from "../../../agent/resources/index.js";
+import {
+  detectDomainEnv,
+  renderSeed,
+  resourcesFromPolicies,
+  type DomainHostEnv,
+} from "../../../agent/resources/index.js";
 import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
 
 const run = promisify(execFile);
@@ -33,13 +38,23 @@ let poolPath: string;
 function cloudInit(key: string): CloudInitSpec {
   return {
     hostname: "ci-guest",
-    users: [{ name: "ops", groups: ["adm"], sudo: "ALL=(ALL) NOPASSWD:ALL", passwordHash: "$6$saltsalt$0123456789abcdefABCDEF./", sshAuthorizedKeys: [key] }],
+    users: [
+      {
+        name: "ops",
+        groups: ["adm"],
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        passwordHash: "$6$saltsalt$0123456789abcdefABCDEF./",
+        sshAuthorizedKeys: [key],
+      },
+    ],
     packages: ["curl"],
     packageUpdate: true,
   };
 }
 
-function policy(o: { key?: string; domain?: DomainSpec["state"]; storage?: "present" | "absent" } = {}): ResolvedPolicy {
+function policy(
+  o: { key?: string; domain?: DomainSpec["state"]; storage?: "present" | "absent" } = {},
+): ResolvedPolicy {
   const storage = o.storage ?? "present";
   return {
     name: "ci-test",
@@ -50,8 +65,26 @@ function policy(o: { key?: string; domain?: DomainSpec["state"]; storage?: "pres
     resources: {
       host: null,
       networks: [],
-      pools: [{ name: POOL, type: "dir", path: poolPath, autostart: false, state: storage === "absent" ? "absent" : "active" }],
-      volumes: [{ name: DISK, pool: POOL, format: "qcow2", capacityBytes: 1 << 20, backingVolume: null, source: null, state: storage }],
+      pools: [
+        {
+          name: POOL,
+          type: "dir",
+          path: poolPath,
+          autostart: false,
+          state: storage === "absent" ? "absent" : "active",
+        },
+      ],
+      volumes: [
+        {
+          name: DISK,
+          pool: POOL,
+          format: "qcow2",
+          capacityBytes: 1 << 20,
+          backingVolume: null,
+          source: null,
+          state: storage,
+        },
+      ],
       domains: [
         {
           name: DOMAIN,
@@ -74,12 +107,16 @@ function policy(o: { key?: string; domain?: DomainSpec["state"]; storage?: "pres
 }
 
 async function apply(p: ResolvedPolicy, applyChanges = true): Promise<EngineReport> {
-  const resources = resourcesFromPolicies([p], { ctx: { hv, log: silentLogger(), shutdownTimeoutMs: 5_000 }, domainEnv: env });
+  const resources = resourcesFromPolicies([p], {
+    ctx: { hv, log: silentLogger(), shutdownTimeoutMs: 5_000 },
+    domainEnv: env,
+  });
   return converge(resources, { ...DEFAULT_ENGINE_OPTIONS, apply: applyChanges });
 }
 
 const outcomes = (r: EngineReport) => Object.fromEntries(r.resources.map((x) => [`${x.kind}/${x.name}`, x.outcome]));
-const failures = (r: EngineReport) => r.resources.filter((x) => x.outcome === "failed").map((x) => `${x.kind}/${x.name}: ${x.error}`);
+const failures = (r: EngineReport) =>
+  r.resources.filter((x) => x.outcome === "failed").map((x) => `${x.kind}/${x.name}: ${x.error}`);
 const seedPath = () => join(poolPath, SEED);
 
 async function xorrisoExtract(iso: string, name: string): Promise<string> {
@@ -157,7 +194,12 @@ describe("cloud-init seed", () => {
     const before = await stat(seedPath());
     const dry = await apply(policy({ key: KEY_2 }), false);
     expect(failures(dry)).toEqual([]);
-    expect(Object.entries(outcomes(dry)).filter(([, o]) => o !== "ok").map(([id]) => id).sort()).toEqual([`domain/${DOMAIN}`, `volume/${POOL}/${SEED}`]);
+    expect(
+      Object.entries(outcomes(dry))
+        .filter(([, o]) => o !== "ok")
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([`domain/${DOMAIN}`, `volume/${POOL}/${SEED}`]);
     expect((await stat(seedPath())).ino).toBe(before.ino);
 
     const report = await apply(policy({ key: KEY_2 }));

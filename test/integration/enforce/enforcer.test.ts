@@ -23,7 +23,6 @@ let store: AgentStore;
 let enforcer: Enforcer;
 const latencies: number[] = [];
 
-
 function spec(): DomainSpec {
   return tinyDomainSpec(guest, { autostart: true });
 }
@@ -58,7 +57,10 @@ async function waitFor<T>(what: string, f: () => T | undefined, ms = 10_000): Pr
   for (;;) {
     const v = f();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; drift so far: ${JSON.stringify(recorded<DriftRecord>("drift").map((d) => d.body))}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; drift so far: ${JSON.stringify(recorded<DriftRecord>("drift").map((d) => d.body))}`,
+      );
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -87,9 +89,16 @@ async function destroy(): Promise<number> {
 async function destroyAndExpectRepair(): Promise<{ detected: Recorded<DriftRecord>; repaired: Recorded<DriftRecord> }> {
   const mark = lastSeq();
   const done = await destroy();
-  const detected = await waitFor("drift event", () => driftAfter(mark, (d) => d.name === guest && d.fields.some((f) => f.field === "state")));
+  const detected = await waitFor("drift event", () =>
+    driftAfter(mark, (d) => d.name === guest && d.fields.some((f) => f.field === "state")),
+  );
   latencies.push(detected.createdAt - done);
-  const repaired = await waitFor("repair", () => driftAfter(detected.eventSeq - 1, (d) => d.id === detected.body.id && d.remediation === "repaired" && d.resolvedAtMs > 0));
+  const repaired = await waitFor("repair", () =>
+    driftAfter(
+      detected.eventSeq - 1,
+      (d) => d.id === detected.body.id && d.remediation === "repaired" && d.resolvedAtMs > 0,
+    ),
+  );
   return { detected, repaired };
 }
 
@@ -117,12 +126,15 @@ afterAll(async () => {
   await hv?.close();
   store?.close();
   rmSync(dir, { recursive: true, force: true });
-  if (latencies.length > 0) console.log(`drift detection latency (virsh destroy returned → event in outbox), ms: ${latencies.join(", ")}`);
+  if (latencies.length > 0)
+    console.log(`drift detection latency (virsh destroy returned → event in outbox), ms: ${latencies.join(", ")}`);
 });
 
 describe("enforcer against libvirtd", () => {
   it("converges the cached bundle at start, offline", async () => {
-    const r = await waitFor("startup report", () => recorded<ReportRecord>("report").find((x) => x.body.trigger === "startup"));
+    const r = await waitFor("startup report", () =>
+      recorded<ReportRecord>("report").find((x) => x.body.trigger === "startup"),
+    );
     expect(r.body).toMatchObject({ generation: 1, bundleRevision: "rev-1", dryRun: false });
     expect(r.body.resources).toEqual([expect.objectContaining({ kind: "domain", name: guest, outcome: "changed" })]);
     expect(await state()).toBe("running");
@@ -133,10 +145,23 @@ describe("enforcer against libvirtd", () => {
   it("repairs a destroyed guest: the drift event is recorded within 1 s, then resolved as `repaired`", async () => {
     await enforcer.idle();
     const { detected, repaired } = await destroyAndExpectRepair();
-    expect(detected.body).toMatchObject({ kind: "domain", name: guest, policy: "enf", source: "event", classification: "corrective", remediation: "repaired", resolvedAtMs: 0 });
+    expect(detected.body).toMatchObject({
+      kind: "domain",
+      name: guest,
+      policy: "enf",
+      source: "event",
+      classification: "corrective",
+      remediation: "repaired",
+      resolvedAtMs: 0,
+    });
     expect(detected.body.fields).toContainEqual({ field: "state", desiredJson: '"running"', actualJson: '"shutoff"' });
     expect(latencies.at(-1)!).toBeLessThan(1_000);
-    expect(repaired.body).toMatchObject({ id: detected.body.id, remediation: "repaired", detail: "", detectedAtMs: detected.body.detectedAtMs });
+    expect(repaired.body).toMatchObject({
+      id: detected.body.id,
+      remediation: "repaired",
+      detail: "",
+      detectedAtMs: detected.body.detectedAtMs,
+    });
     expect(repaired.body.resolvedAtMs).toBeGreaterThanOrEqual(detected.body.detectedAtMs);
     expect(await state()).toBe("running");
   });
@@ -146,11 +171,15 @@ describe("enforcer against libvirtd", () => {
     const mark = lastSeq();
     await virsh("autostart", "--disable", guest);
     const done = Date.now();
-    const e = await waitFor("autostart drift", () => driftAfter(mark, (d) => d.name === guest && d.fields.some((f) => f.field === "autostart")));
+    const e = await waitFor("autostart drift", () =>
+      driftAfter(mark, (d) => d.name === guest && d.fields.some((f) => f.field === "autostart")),
+    );
     expect(e.body).toMatchObject({ remediation: "repaired", source: "event" });
     expect(e.body.fields).toContainEqual({ field: "autostart", desiredJson: "true", actualJson: "false" });
     expect(e.createdAt - done).toBeLessThan(1_000);
-    await waitFor("autostart repaired", () => driftAfter(e.eventSeq - 1, (d) => d.id === e.body.id && d.resolvedAtMs > 0));
+    await waitFor("autostart repaired", () =>
+      driftAfter(e.eventSeq - 1, (d) => d.id === e.body.id && d.resolvedAtMs > 0),
+    );
     expect(await autostart()).toBe(true);
   });
 
@@ -165,7 +194,9 @@ describe("enforcer against libvirtd", () => {
     }
     const mark = lastSeq();
     await destroy();
-    const s = await waitFor("suppressed event", () => driftAfter(mark, (d) => d.name === guest && d.remediation === "suppressed"));
+    const s = await waitFor("suppressed event", () =>
+      driftAfter(mark, (d) => d.name === guest && d.remediation === "suppressed"),
+    );
     expect(s.body.resolvedAtMs).toBe(0);
     expect(s.body.detail).toMatch(/repaired 3 times within 60 s/);
     await sleep(1_000);
@@ -175,7 +206,9 @@ describe("enforcer against libvirtd", () => {
 
     const before = lastSeq();
     expect(enforcer.acknowledgeFlap(id)).toEqual([id]);
-    const r = await waitFor("repair after acknowledgement", () => driftAfter(before, (d) => d.name === guest && d.remediation === "repaired" && d.resolvedAtMs > 0));
+    const r = await waitFor("repair after acknowledgement", () =>
+      driftAfter(before, (d) => d.name === guest && d.remediation === "repaired" && d.resolvedAtMs > 0),
+    );
     expect(r.body.id).toBe(s.body.id);
     expect(r.body.resolvedAtMs).toBeGreaterThan(0);
     expect(await state()).toBe("running");
@@ -189,19 +222,27 @@ describe("enforcer against libvirtd", () => {
     expect(bundleReport?.body).toMatchObject({ generation: 2, bundleRevision: "rev-2" });
     const mark = lastSeq();
     await destroy();
-    const e = await waitFor("reported event", () => driftAfter(mark, (d) => d.name === guest && d.remediation === "reported"));
+    const e = await waitFor("reported event", () =>
+      driftAfter(mark, (d) => d.name === guest && d.remediation === "reported"),
+    );
     expect(e.body).toMatchObject({ resolvedAtMs: 0, classification: "corrective", source: "event" });
     await sleep(1_000);
     await enforcer.idle();
     expect(await state()).toBe("shut off");
 
     await virsh("start", guest);
-    const resolved = await waitFor("resolution", () => driftAfter(e.eventSeq, (d) => d.id === e.body.id && d.resolvedAtMs > 0));
+    const resolved = await waitFor("resolution", () =>
+      driftAfter(e.eventSeq, (d) => d.id === e.body.id && d.resolvedAtMs > 0),
+    );
     expect(resolved.body.remediation).toBe("reported");
   });
 
   it("rejects a bad bundle and keeps enforcing the previous one", async () => {
-    const r = enforcer.setBundle({ revision: "rev-bad", generation: 3, policies: [{ name: "enf", revision: "x", mode: "enforce", resolvedJson: "{nope" }] });
+    const r = enforcer.setBundle({
+      revision: "rev-bad",
+      generation: 3,
+      policies: [{ name: "enf", revision: "x", mode: "enforce", resolvedJson: "{nope" }],
+    });
     expect(r.accepted).toBe(false);
     expect(enforcer.revision).toBe("rev-2");
     expect(store.bundles.load()?.revision).toBe("rev-2");

@@ -24,7 +24,7 @@ const pool = `${prefix}pool`;
 const guest = `${prefix}ci`;
 
 /** A SHA-512 crypt hash with a random body, unique to this run (so a match cannot be a coincidence). */
-export function cryptHash(): string {
+function cryptHash(): string {
   const alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   const body = [...randomBytes(86)].map((b) => alphabet[b % 64]).join("");
   return `$6$vft${randomBytes(4).toString("hex")}$${body}`;
@@ -89,7 +89,9 @@ describe("secrets through apply --local", () => {
     const st = statSync(join(poolPath, `${guest}-cidata.iso`));
     expect(st.mode & 0o007).toBe(0);
     expect(st.mode & 0o777).toBe(0o640);
-    const group = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.startsWith("libvirt-qemu:"));
+    const group = readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("libvirt-qemu:"));
     if (group) expect(st.gid).toBe(Number(group.split(":")[2]));
   });
 
@@ -97,10 +99,14 @@ describe("secrets through apply --local", () => {
     write(HASH_2);
     const r = await apply("--dry-run");
     expect(r.code, r.stderr).toBe(3);
-    const doc = JSON.parse(r.stdout) as { resources: { name: string; outcome: string; changes: { field: string; from: unknown; to: unknown }[] }[] };
+    const doc = JSON.parse(r.stdout) as {
+      resources: { name: string; outcome: string; changes: { field: string; from: unknown; to: unknown }[] }[];
+    };
     const seed = doc.resources.find((x) => x.name === `${pool}/${guest}-cidata.iso`)!;
     expect(seed.outcome).toBe("drift");
-    expect(seed.changes).toContainEqual(expect.objectContaining({ field: "cloudInit.users[ops].passwordHash", from: "[redacted]", to: "[redacted]" }));
+    expect(seed.changes).toContainEqual(
+      expect.objectContaining({ field: "cloudInit.users[ops].passwordHash", from: "[redacted]", to: "[redacted]" }),
+    );
     expect((await apply()).code).toBe(0);
   });
 
@@ -118,7 +124,9 @@ describe("secrets through apply --local", () => {
     write(HASH_2, `${dir.path}/../../etc/vft-${prefix}`);
     const r = await apply();
     expect(r.code).toBe(2);
-    expect(r.stdout + r.stderr).toMatch(/secrets\.yaml:\d+:\d+: spec\.resources\.pools\[0\]\.path: .* must not contain "\.\."/);
+    expect(r.stdout + r.stderr).toMatch(
+      /secrets\.yaml:\d+:\d+: spec\.resources\.pools\[0\]\.path: .* must not contain "\.\."/,
+    );
     write(HASH_2);
   });
 });

@@ -7,7 +7,15 @@
  */
 import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDomainXml, buildPoolXml, diffDomain, diffPool, parseDomainXml, parsePoolXml, parseVirtfleetMetadata } from "../../../agent/xml/index.js";
+import {
+  buildDomainXml,
+  buildPoolXml,
+  diffDomain,
+  diffPool,
+  parseDomainXml,
+  parsePoolXml,
+  parseVirtfleetMetadata,
+} from "../../../agent/xml/index.js";
 import type { DomainSpec, PoolSpec } from "../../../common/resource-specs.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
 import { withXmlFile } from "../xml/virsh-xml.js";
@@ -47,7 +55,9 @@ describe("metacharacters through libvirt", () => {
     };
     const xml = buildDomainXml(spec, {
       domainType: "kvm",
-      diskPaths: new Map([[`${spec.disks[0]!.pool}/${spec.disks[0]!.volume}`, { path: `${dir}/v.qcow2`, format: "qcow2" as const }]]),
+      diskPaths: new Map([
+        [`${spec.disks[0]!.pool}/${spec.disks[0]!.volume}`, { path: `${dir}/v.qcow2`, format: "qcow2" as const }],
+      ]),
       specHash: "c".repeat(64),
       policy: `pol${EVIL}`,
     });

@@ -38,7 +38,10 @@ function recording(seen: ObservedDomainState[]): Hypervisor {
 }
 
 const resource = (h: Hypervisor, state: DomainSpec["state"]) =>
-  new DomainResource(spec(state), "p", [], { hv: h, log: silentLogger(), shutdownTimeoutMs: 5_000 }, env, { timeoutMs: 30_000, intervalMs: 20 });
+  new DomainResource(spec(state), "p", [], { hv: h, log: silentLogger(), shutdownTimeoutMs: 5_000 }, env, {
+    timeoutMs: 30_000,
+    intervalMs: 20,
+  });
 const signal = () => new AbortController().signal;
 
 beforeAll(async () => {
@@ -82,6 +85,8 @@ describe("paused reasons on a real libvirtd", () => {
       await virsh("destroy", name);
     }
     // informational: which states the race produced on this machine
-    console.log(`states seen while racing a start: ${[...new Set(seen.map((s) => `${s.state}(${s.reason})`))].join(", ")}`);
+    console.log(
+      `states seen while racing a start: ${[...new Set(seen.map((s) => `${s.state}(${s.reason})`))].join(", ")}`,
+    );
   });
 });

@@ -35,7 +35,8 @@ async function waitFor(seen: Seen[], what: string, pred: (ev: HypervisorEvent) =
   for (;;) {
     const hit = seen.find((s) => pred(s.ev));
     if (hit) return hit;
-    if (Date.now() > end) throw new Error(`no ${what} event within ${ms} ms; saw ${JSON.stringify(seen.map((s) => s.ev))}`);
+    if (Date.now() > end)
+      throw new Error(`no ${what} event within ${ms} ms; saw ${JSON.stringify(seen.map((s) => s.ev))}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -51,16 +52,28 @@ test("events for changes made with virsh arrive within 1 s", async () => {
   const file = `${tmp}/evdom.xml`;
   writeFileSync(file, tinyDomainXml(dom));
   await virsh("define", file);
-  await waitFor(seen, "defined", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "defined");
+  await waitFor(
+    seen,
+    "defined",
+    (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "defined",
+  );
 
   await virsh("start", dom);
   let t0 = Date.now();
-  let hit = await waitFor(seen, "started", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "started" && e.detail === "booted");
+  let hit = await waitFor(
+    seen,
+    "started",
+    (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "started" && e.detail === "booted",
+  );
   expect(hit.at - t0).toBeLessThan(1_000);
 
   await virsh("destroy", dom);
   t0 = Date.now();
-  hit = await waitFor(seen, "stopped", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "stopped" && e.detail === "destroyed");
+  hit = await waitFor(
+    seen,
+    "stopped",
+    (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "stopped" && e.detail === "destroyed",
+  );
   expect(hit.at - t0).toBeLessThan(1_000);
 
   await virsh("metadata", dom, "https://virtfleet.dev/ns/ev", "--config", "--key", "vft", "--set", "<rev n='1'/>");
@@ -77,10 +90,18 @@ test("events for changes made with virsh arrive within 1 s", async () => {
   );
   await virsh("net-define", netFile);
   await virsh("net-start", net);
-  await waitFor(seen, "network started", (e) => e.kind === "network-lifecycle" && e.network.name === net && e.event === "started");
+  await waitFor(
+    seen,
+    "network started",
+    (e) => e.kind === "network-lifecycle" && e.network.name === net && e.event === "started",
+  );
   await virsh("net-destroy", net);
   t0 = Date.now();
-  hit = await waitFor(seen, "network stopped", (e) => e.kind === "network-lifecycle" && e.network.name === net && e.event === "stopped");
+  hit = await waitFor(
+    seen,
+    "network stopped",
+    (e) => e.kind === "network-lifecycle" && e.network.name === net && e.event === "stopped",
+  );
   expect(hit.at - t0).toBeLessThan(1_000);
 
   const pool = `${prefix}evpool`;
@@ -88,17 +109,29 @@ test("events for changes made with virsh arrive within 1 s", async () => {
   await virsh("pool-build", pool);
   await virsh("pool-start", pool);
   t0 = Date.now();
-  hit = await waitFor(seen, "pool started", (e) => e.kind === "pool-lifecycle" && e.pool.name === pool && e.event === "started");
+  hit = await waitFor(
+    seen,
+    "pool started",
+    (e) => e.kind === "pool-lifecycle" && e.pool.name === pool && e.event === "started",
+  );
   expect(hit.at - t0).toBeLessThan(1_000);
   await virsh("pool-refresh", pool);
   await waitFor(seen, "pool refresh", (e) => e.kind === "pool-refresh" && e.pool.name === pool);
   await virsh("pool-destroy", pool);
-  await waitFor(seen, "pool stopped", (e) => e.kind === "pool-lifecycle" && e.pool.name === pool && e.event === "stopped");
+  await waitFor(
+    seen,
+    "pool stopped",
+    (e) => e.kind === "pool-lifecycle" && e.pool.name === pool && e.event === "stopped",
+  );
   await virsh("pool-delete", pool);
   await virsh("pool-undefine", pool);
 
   await virsh("undefine", dom);
-  await waitFor(seen, "undefined", (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "undefined");
+  await waitFor(
+    seen,
+    "undefined",
+    (e) => e.kind === "domain-lifecycle" && e.domain.name === dom && e.event === "undefined",
+  );
 
   ac.abort();
   await done;

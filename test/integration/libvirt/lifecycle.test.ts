@@ -75,11 +75,26 @@ describe("connection", () => {
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       switch (i % 5) {
-        case 0: calls.push(hv.domainXml(ref, { inactive: true }).then((x) => x.includes(`<name>${name}</name>`))); break;
-        case 1: calls.push(hv.hostname().then((h) => h === os.hostname())); break;
-        case 2: calls.push(hv.domain(name).then((d) => d.uuid === ref.uuid)); break;
-        case 3: calls.push(hv.domainState(ref).then((s) => s.state === "shutoff")); break;
-        case 4: calls.push(hv.domain(`${prefix}missing-${i}`).then(() => false, (e: unknown) => isNotFound(e))); break;
+        case 0:
+          calls.push(hv.domainXml(ref, { inactive: true }).then((x) => x.includes(`<name>${name}</name>`)));
+          break;
+        case 1:
+          calls.push(hv.hostname().then((h) => h === os.hostname()));
+          break;
+        case 2:
+          calls.push(hv.domain(name).then((d) => d.uuid === ref.uuid));
+          break;
+        case 3:
+          calls.push(hv.domainState(ref).then((s) => s.state === "shutoff"));
+          break;
+        case 4:
+          calls.push(
+            hv.domain(`${prefix}missing-${i}`).then(
+              () => false,
+              (e: unknown) => isNotFound(e),
+            ),
+          );
+          break;
       }
     }
     const results = await Promise.all(calls);
@@ -230,7 +245,10 @@ describe("dir storage pool with volumes", () => {
     );
     expect(vol).toMatchObject({ pool: name, name: "disk1.qcow2", key: `${dir}/disk1.qcow2` });
     expect(await hv.volumePath(vol)).toBe(`${dir}/disk1.qcow2`);
-    expect(await hv.volumeInfo({ pool: name, name: "disk1.qcow2" })).toMatchObject({ type: "file", capacity: 16 * 1024 * 1024 });
+    expect(await hv.volumeInfo({ pool: name, name: "disk1.qcow2" })).toMatchObject({
+      type: "file",
+      capacity: 16 * 1024 * 1024,
+    });
     expect(await virsh("vol-info", "disk1.qcow2", "--pool", name)).toMatch(/Capacity:\s+16\.00 MiB/);
     expect(await hv.volumeXml(vol)).toContain("<format type='qcow2'/>");
 
@@ -273,8 +291,12 @@ describe("typed errors", () => {
     expect(le.message).toContain(`${prefix}nope`);
     expect(isNotFound(le)).toBe(true);
     expect(isLibvirtNotFound(le)).toBe(true);
-    expect(((await hv.network(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(ErrorCode.NO_NETWORK);
-    expect(((await hv.pool(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(ErrorCode.NO_STORAGE_POOL);
+    expect(((await hv.network(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(
+      ErrorCode.NO_NETWORK,
+    );
+    expect(((await hv.pool(`${prefix}nope`).catch((e: unknown) => e)) as LibvirtError).libvirtCode).toBe(
+      ErrorCode.NO_STORAGE_POOL,
+    );
     // a bad UUID never reaches the wire
     await expect(hv.domainByUuid("not-a-uuid")).rejects.toThrow(/not a UUID/);
     // the connection is still usable after errors

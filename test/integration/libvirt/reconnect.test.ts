@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, expect, test } from "vitest";
 import { Hypervisor, type HypervisorEvent, type StateChange } from "../../../agent/libvirt/index.js";
@@ -62,24 +62,36 @@ test("libvirtd killed and restarted while connected: the client reports the loss
     await until("client notices the loss", () => states.some((s) => s.state === "disconnected"), 5_000);
     expect(states[0]).toMatchObject({ state: "disconnected", previous: "ready", generation: 1 });
     expect(states[0]!.error?.message).toMatch(/libvirtd closed the connection/);
-    await until("event stream reports the loss", () => seen.some((e) => e.kind === "connection" && e.state === "lost"), 2_000);
+    await until(
+      "event stream reports the loss",
+      () => seen.some((e) => e.kind === "connection" && e.state === "lost"),
+      2_000,
+    );
 
     // a call issued while the daemon is down waits for the reconnect
     const duringOutage = hv.hostname();
-    await until("old libvirtd exits", () => {
-      try {
-        process.kill(pid!, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 20_000);
+    await until(
+      "old libvirtd exits",
+      () => {
+        try {
+          process.kill(pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      20_000,
+    );
     await run("libvirtd", ["-d"]);
 
     await until("client reconnects", () => hv.state === "ready" && hv.connection.generation === 2, 30_000);
     expect(states.at(-1)).toMatchObject({ state: "ready", generation: 2 });
     expect(typeof (await duringOutage)).toBe("string");
-    await until("event stream reports the restore", () => seen.some((e) => e.kind === "connection" && e.state === "restored"), 5_000);
+    await until(
+      "event stream reports the restore",
+      () => seen.some((e) => e.kind === "connection" && e.state === "restored"),
+      5_000,
+    );
 
     // the event registration was renewed on the new connection
     await virsh("start", dom);

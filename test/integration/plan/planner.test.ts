@@ -37,7 +37,9 @@ function network(): NetworkSpec {
 /** A host's bundle: the planned policy "guests" (the domain) and another, "base" (the network). */
 function bundle(revision: string) {
   const base = resolvedPolicy("base", { networks: [network()] });
-  const guests = resolvedPolicy("guests", { domains: [tinyDomainSpec(guest, { vcpus: 1, memoryBytes: 64 * 1024 * 1024 })] });
+  const guests = resolvedPolicy("guests", {
+    domains: [tinyDomainSpec(guest, { vcpus: 1, memoryBytes: 64 * 1024 * 1024 })],
+  });
   return {
     revision,
     generation: 1,
@@ -88,7 +90,9 @@ describe("agent planner on a real KVM host", () => {
     expect(await exists("net-info", net)).toBe(false);
 
     const guests = fleetPlan(r, "guests");
-    expect(guests.hosts[0]!.resources).toMatchObject([{ kind: "domain", name: guest, action: "create", disruption: "live" }]);
+    expect(guests.hosts[0]!.resources).toMatchObject([
+      { kind: "domain", name: guest, action: "create", disruption: "live" },
+    ]);
     expect(guests.summary).toMatchObject({ hostsPlanned: 1, hostsChanging: 1, create: 1, change: 0, guestsRestart: 0 });
     expect(fleetPlan(r, "base").hosts[0]!.resources).toMatchObject([{ kind: "network", name: net, action: "create" }]);
   });
@@ -118,8 +122,15 @@ describe("agent planner on a real KVM host", () => {
     expect(on.error).toBe("");
     const onGuest = fleetPlan(on, "guests").hosts[0]!.resources[0]!;
     expect(onGuest).toMatchObject({ action: "change", disruption: "restart" });
-    expect(onGuest.changes.find((c) => c.field === "vcpus")).toMatchObject({ from: { current: 1, max: 2 }, to: 1, disruption: "restart" });
-    expect(onGuest.changes.find((c) => c.field === "memory")).toMatchObject({ to: 64 * 1024 * 1024, disruption: "restart" });
+    expect(onGuest.changes.find((c) => c.field === "vcpus")).toMatchObject({
+      from: { current: 1, max: 2 },
+      to: 1,
+      disruption: "restart",
+    });
+    expect(onGuest.changes.find((c) => c.field === "memory")).toMatchObject({
+      to: 64 * 1024 * 1024,
+      disruption: "restart",
+    });
     expect(fleetPlan(on, "guests").summary).toMatchObject({ change: 1, guestsRestart: 1 });
 
     // nothing was changed: same definition, still running, no network
@@ -129,7 +140,15 @@ describe("agent planner on a real KVM host", () => {
   });
 
   it("answers an invalid bundle with an error and no resources", async () => {
-    const r = await planner.plan("cmd-4", { ...bundle("b3"), policies: [{ name: "x", revision: "", mode: "sometimes", resolvedJson: "{}" }] });
-    expect(r).toMatchObject({ commandId: "cmd-4", bundleRevision: "b3", resources: [], error: expect.stringMatching(/^invalid bundle: .*mode/) });
+    const r = await planner.plan("cmd-4", {
+      ...bundle("b3"),
+      policies: [{ name: "x", revision: "", mode: "sometimes", resolvedJson: "{}" }],
+    });
+    expect(r).toMatchObject({
+      commandId: "cmd-4",
+      bundleRevision: "b3",
+      resources: [],
+      error: expect.stringMatching(/^invalid bundle: .*mode/),
+    });
   });
 });

@@ -31,11 +31,26 @@ const events: ProgressEvent[] = [];
 const sha256sum = async (path: string) => (await run("sha256sum", [path])).stdout.split(" ")[0]!;
 
 function volume(name: string, over: Partial<VolumeSpec>): VolumeResource {
-  const spec: VolumeSpec = { name, pool, format: "qcow2", capacityBytes: 32 * MiB, backingVolume: null, source: null, state: "present", ...over };
-  return new VolumeResource(spec, "imports", [], { hv, log: silentLogger(), shutdownTimeoutMs: 1_000, progress: (e) => events.push(e) });
+  const spec: VolumeSpec = {
+    name,
+    pool,
+    format: "qcow2",
+    capacityBytes: 32 * MiB,
+    backingVolume: null,
+    source: null,
+    state: "present",
+    ...over,
+  };
+  return new VolumeResource(spec, "imports", [], {
+    hv,
+    log: silentLogger(),
+    shutdownTimeoutMs: 1_000,
+    progress: (e) => events.push(e),
+  });
 }
 
-const apply = (rs: VolumeResource[], dryRun = false): Promise<EngineReport> => converge(rs, { ...DEFAULT_ENGINE_OPTIONS, apply: !dryRun });
+const apply = (rs: VolumeResource[], dryRun = false): Promise<EngineReport> =>
+  converge(rs, { ...DEFAULT_ENGINE_OPTIONS, apply: !dryRun });
 const report = (r: EngineReport, name: string) => r.resources.find((x) => x.name === `${pool}/${name}`)!;
 
 beforeAll(async () => {
@@ -64,7 +79,12 @@ afterAll(async () => {
 
 describe("volume import", () => {
   const base = () => volume("base.qcow2", { source: { url: server.url("/images/base.qcow2"), sha256: sha.qcow2! } });
-  const disk = () => volume("disk.raw", { format: "raw", capacityBytes: 8 * MiB, source: { url: pathToFileURL(join(src, "src.raw")).href, sha256: sha.raw! } });
+  const disk = () =>
+    volume("disk.raw", {
+      format: "raw",
+      capacityBytes: 8 * MiB,
+      source: { url: pathToFileURL(join(src, "src.raw")).href, sha256: sha.raw! },
+    });
 
   it("a dry-run reports the import and downloads nothing", async () => {
     const r = await apply([base()], true);
@@ -82,7 +102,9 @@ describe("volume import", () => {
       { field: "source", from: null, to: server.url("/images/base.qcow2"), disruption: "live" },
       { field: "capacity", from: 16 * MiB, to: 32 * MiB, disruption: "live" },
     ]);
-    expect(report(r, "base.qcow2").notes?.[0]).toMatch(/^imported .* from http:\/\/127\.0\.0\.1:\d+\/images\/base\.qcow2; sha256 verified$/);
+    expect(report(r, "base.qcow2").notes?.[0]).toMatch(
+      /^imported .* from http:\/\/127\.0\.0\.1:\d+\/images\/base\.qcow2; sha256 verified$/,
+    );
     expect(report(r, "disk.raw").changes.map((c) => c.field)).toEqual(["state", "source"]);
     expect(server.hits.get("/images/base.qcow2")).toBe(1);
 
@@ -109,17 +131,24 @@ describe("volume import", () => {
   });
 
   it("a wrong sha256 fails, leaves no volume and no partial file", async () => {
-    const r = await apply([volume("bad.qcow2", { source: { url: server.url("/images/base.qcow2"), sha256: "a".repeat(64) } })]);
+    const r = await apply([
+      volume("bad.qcow2", { source: { url: server.url("/images/base.qcow2"), sha256: "a".repeat(64) } }),
+    ]);
     const bad = report(r, "bad.qcow2");
     expect(bad.outcome).toBe("failed");
-    expect(bad.error).toMatch(/sha256 of http:\/\/127\.0\.0\.1:\d+\/images\/base\.qcow2 is [0-9a-f]{64}, the policy expects a{64}; nothing was imported/);
+    expect(bad.error).toMatch(
+      /sha256 of http:\/\/127\.0\.0\.1:\d+\/images\/base\.qcow2 is [0-9a-f]{64}, the policy expects a{64}; nothing was imported/,
+    );
     expect(await volumeNames(pool)).not.toContain("bad.qcow2");
     expect((await readdir(poolDir)).sort()).toEqual(["base.qcow2", "disk.raw"]);
   });
 
   it("HTTP 404 fails naming the URL (credentials redacted); other resources still converge", async () => {
     const missing = server.url("/images/missing.qcow2").replace("http://", "http://ops:hunter2@");
-    const r = await apply([volume("missing.qcow2", { source: { url: missing, sha256: sha.qcow2! } }), volume("plain.qcow2", {})]);
+    const r = await apply([
+      volume("missing.qcow2", { source: { url: missing, sha256: sha.qcow2! } }),
+      volume("plain.qcow2", {}),
+    ]);
     const failed = report(r, "missing.qcow2");
     expect(failed.outcome).toBe("failed");
     expect(failed.error).toMatch(/http:\/\/\*\*\*@127\.0\.0\.1:\d+\/images\/missing\.qcow2: HTTP 404/);
@@ -135,25 +164,43 @@ describe("volume import", () => {
   });
 
   it("a raw image declared qcow2 fails before it appears in the pool", async () => {
-    const r = await apply([volume("mislabelled.qcow2", { source: { url: pathToFileURL(join(src, "src.raw")).href, sha256: sha.raw! } })]);
-    expect(report(r, "mislabelled.qcow2").error).toMatch(/is a raw image but the policy declares format qcow2; nothing was imported/);
+    const r = await apply([
+      volume("mislabelled.qcow2", { source: { url: pathToFileURL(join(src, "src.raw")).href, sha256: sha.raw! } }),
+    ]);
+    expect(report(r, "mislabelled.qcow2").error).toMatch(
+      /is a raw image but the policy declares format qcow2; nothing was imported/,
+    );
     expect(await volumeNames(pool)).not.toContain("mislabelled.qcow2");
     expect(await readdir(poolDir)).not.toContain(".mislabelled.qcow2.vf-partial");
   });
 
   it("the engine's timeout aborts the download and removes the partial file", async () => {
-    const slow = volume("slow.raw", { format: "raw", capacityBytes: 8 * MiB, source: { url: server.url("/images/slow.raw"), sha256: sha.raw! } });
+    const slow = volume("slow.raw", {
+      format: "raw",
+      capacityBytes: 8 * MiB,
+      source: { url: server.url("/images/slow.raw"), sha256: sha.raw! },
+    });
     const r = await converge([slow], { ...DEFAULT_ENGINE_OPTIONS, apply: true, timeoutMs: 400 });
-    expect(report(r, "slow.raw")).toMatchObject({ outcome: "failed", error: expect.stringMatching(/no result within 400 ms/) });
+    expect(report(r, "slow.raw")).toMatchObject({
+      outcome: "failed",
+      error: expect.stringMatching(/no result within 400 ms/),
+    });
     // The engine does not wait for the aborted attempt; its cleanup follows shortly.
-    for (let i = 0; i < 40 && (await readdir(poolDir)).includes(".slow.raw.vf-partial"); i++) await new Promise((res) => setTimeout(res, 50));
+    for (let i = 0; i < 40 && (await readdir(poolDir)).includes(".slow.raw.vf-partial"); i++)
+      await new Promise((res) => setTimeout(res, 50));
     expect(await readdir(poolDir)).not.toContain(".slow.raw.vf-partial");
     expect(await readdir(poolDir)).not.toContain("slow.raw");
   });
 
   it("a file published by an interrupted run but not yet listed by libvirt is adopted, not downloaded again", async () => {
     await copyFile(join(src, "src.raw"), join(poolDir, "orphan.raw"));
-    const r = await apply([volume("orphan.raw", { format: "raw", capacityBytes: 8 * MiB, source: { url: server.url("/images/orphan.raw"), sha256: sha.raw! } })]);
+    const r = await apply([
+      volume("orphan.raw", {
+        format: "raw",
+        capacityBytes: 8 * MiB,
+        source: { url: server.url("/images/orphan.raw"), sha256: sha.raw! },
+      }),
+    ]);
     expect(report(r, "orphan.raw").outcome).toBe("ok");
     expect(server.hits.get("/images/orphan.raw")).toBeUndefined();
     expect(await volumeNames(pool)).toContain("orphan.raw");

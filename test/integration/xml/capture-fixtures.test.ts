@@ -26,13 +26,21 @@ describe.skipIf(process.env.VIRTFLEET_CAPTURE_XML_FIXTURES !== "1")("capture XML
       await withXmlFile(buildVolumeXml(base), (f) => virsh("vol-create", pool.name, f));
       await save("volume-base.xml", await virsh("vol-dumpxml", "--pool", pool.name, base.name));
       const over = S.overlayVolume();
-      await withXmlFile(buildVolumeXml(over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }), (f) => virsh("vol-create", pool.name, f));
+      await withXmlFile(
+        buildVolumeXml(over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }),
+        (f) => virsh("vol-create", pool.name, f),
+      );
       await save("volume-overlay.xml", await virsh("vol-dumpxml", "--pool", pool.name, over.name));
       const raw = S.rawVolume();
       await withXmlFile(buildVolumeXml(raw), (f) => virsh("vol-create", pool.name, f));
       await save("volume-raw.xml", await virsh("vol-dumpxml", "--pool", pool.name, raw.name));
 
-      for (const [file, net] of [["network-nat.xml", S.natNetwork()], ["network-isolated.xml", S.isolatedNetwork()], ["network-route.xml", S.routeNetwork()], ["network-bridge.xml", S.bridgeNetwork()]] as const) {
+      for (const [file, net] of [
+        ["network-nat.xml", S.natNetwork()],
+        ["network-isolated.xml", S.isolatedNetwork()],
+        ["network-route.xml", S.routeNetwork()],
+        ["network-bridge.xml", S.bridgeNetwork()],
+      ] as const) {
         await withXmlFile(buildNetworkXml(net), (f) => virsh("net-define", f));
         await save(file, await virsh("net-dumpxml", "--inactive", net.name));
       }
@@ -49,7 +57,8 @@ describe.skipIf(process.env.VIRTFLEET_CAPTURE_XML_FIXTURES !== "1")("capture XML
         await virshResult("destroy", d);
         await virshResult("undefine", d);
       }
-      for (const n of [S.natNetwork(), S.isolatedNetwork(), S.routeNetwork(), S.bridgeNetwork()]) await virshResult("net-undefine", n.name);
+      for (const n of [S.natNetwork(), S.isolatedNetwork(), S.routeNetwork(), S.bridgeNetwork()])
+        await virshResult("net-undefine", n.name);
       for (const v of ["over.qcow2", "base.qcow2", "data.raw"]) await virshResult("vol-delete", "--pool", pool.name, v);
       await virshResult("pool-destroy", pool.name);
       await virshResult("pool-delete", pool.name);

@@ -11,9 +11,18 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildDomainXml, buildNetworkXml, buildPoolXml, buildVolumeXml,
-  diffDomain, diffNetwork, diffPool, diffVolume,
-  parseDomainXml, parseNetworkXml, parsePoolXml, parseVolumeXml,
+  buildDomainXml,
+  buildNetworkXml,
+  buildPoolXml,
+  buildVolumeXml,
+  diffDomain,
+  diffNetwork,
+  diffPool,
+  diffVolume,
+  parseDomainXml,
+  parseNetworkXml,
+  parsePoolXml,
+  parseVolumeXml,
   type DomainBuildContext,
 } from "../../../agent/xml/index.js";
 import { canonicalHash } from "../../../common/canonical-json.js";
@@ -36,7 +45,10 @@ let subnet = "";
 async function freeSubnet(): Promise<string> {
   const { stdout: addrs } = await run("ip", ["-br", "addr"]);
   const nets: string[] = [];
-  for (const n of (await virsh("net-list", "--all", "--name")).split("\n").map((l) => l.trim()).filter(Boolean)) {
+  for (const n of (await virsh("net-list", "--all", "--name"))
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     nets.push((await virshResult("net-dumpxml", n)).stdout);
   }
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -71,8 +83,24 @@ function netSpec(): NetworkSpec {
 }
 
 const poolSpec = (): PoolSpec => ({ name: names.pool, type: "dir", path: poolDir, autostart: false, state: "active" });
-const baseVol = (): VolumeSpec => ({ name: "base.qcow2", pool: names.pool, format: "qcow2", capacityBytes: 4 * 1024 * 1024, backingVolume: null, source: null, state: "present" });
-const overVol = (): VolumeSpec => ({ name: "over.qcow2", pool: names.pool, format: "qcow2", capacityBytes: 8 * 1024 * 1024, backingVolume: "base.qcow2", source: null, state: "present" });
+const baseVol = (): VolumeSpec => ({
+  name: "base.qcow2",
+  pool: names.pool,
+  format: "qcow2",
+  capacityBytes: 4 * 1024 * 1024,
+  backingVolume: null,
+  source: null,
+  state: "present",
+});
+const overVol = (): VolumeSpec => ({
+  name: "over.qcow2",
+  pool: names.pool,
+  format: "qcow2",
+  capacityBytes: 8 * 1024 * 1024,
+  backingVolume: "base.qcow2",
+  source: null,
+  state: "present",
+});
 
 function tinySpec(): DomainSpec {
   return {
@@ -102,7 +130,10 @@ function diskSpec(): DomainSpec {
     machine: null,
     cpu: "host-model",
     graphics: "none",
-    disks: [{ pool: names.pool, volume: "over.qcow2", bus: "virtio" }, { pool: names.pool, volume: "base.qcow2", bus: "sata" }],
+    disks: [
+      { pool: names.pool, volume: "over.qcow2", bus: "virtio" },
+      { pool: names.pool, volume: "base.qcow2", bus: "sata" },
+    ],
     cdroms: [{ path: join(poolDir, "none.iso") }],
     interfaces: [{ network: names.net, model: "virtio", mac: "52:54:00:7a:00:03" }],
     state: "shutoff",
@@ -143,7 +174,9 @@ beforeAll(async () => {
   await virsh("pool-start", names.pool);
   await withXmlFile(buildVolumeXml(baseVol()), (f) => virsh("vol-create", names.pool, f));
   const basePath = (await virsh("vol-path", "--pool", names.pool, "base.qcow2")).trim();
-  await withXmlFile(buildVolumeXml(overVol(), { backingPath: basePath, backingFormat: "qcow2" }), (f) => virsh("vol-create", names.pool, f));
+  await withXmlFile(buildVolumeXml(overVol(), { backingPath: basePath, backingFormat: "qcow2" }), (f) =>
+    virsh("vol-create", names.pool, f),
+  );
   await define(buildDomainXml(tinySpec(), ctxFor(tinySpec())));
   await define(buildDomainXml(diskSpec(), ctxFor(diskSpec())));
 });
@@ -170,9 +203,16 @@ describe("network", () => {
     const moreHosts = netSpec();
     moreHosts.ipv4!.dhcp!.hosts.push({ mac: "52:54:00:7a:00:09", ip: `${subnet}.19`, name: "new" });
     expect(diffNetwork(moreHosts, parsed, true)).toEqual([
-      { field: "ipv4.dhcp.hosts[2]", from: null, to: { mac: "52:54:00:7a:00:09", ip: `${subnet}.19`, name: "new" }, disruption: "live" },
+      {
+        field: "ipv4.dhcp.hosts[2]",
+        from: null,
+        to: { mac: "52:54:00:7a:00:09", ip: `${subnet}.19`, name: "new" },
+        disruption: "live",
+      },
     ]);
-    expect(diffNetwork({ ...netSpec(), mtu: 1400 }, parsed, true)).toEqual([{ field: "mtu", from: 1500, to: 1400, disruption: "restart" }]);
+    expect(diffNetwork({ ...netSpec(), mtu: 1400 }, parsed, true)).toEqual([
+      { field: "mtu", from: 1500, to: 1400, disruption: "restart" },
+    ]);
   });
 
   it("redefining with the stored UUID changes nothing", async () => {
@@ -189,7 +229,12 @@ describe("network", () => {
     try {
       const parsed = parseNetworkXml(await virsh("net-dumpxml", "--inactive", names.net));
       expect(diffNetwork(netSpec(), parsed, true)).toEqual([
-        { field: "ipv4.dhcp.hosts[52:54:00:7a:00:0f]", from: { mac: "52:54:00:7a:00:0f", ip: `${subnet}.15`, name: null }, to: null, disruption: "live" },
+        {
+          field: "ipv4.dhcp.hosts[52:54:00:7a:00:0f]",
+          from: { mac: "52:54:00:7a:00:0f", ip: `${subnet}.15`, name: null },
+          to: null,
+          disruption: "live",
+        },
       ]);
     } finally {
       await virsh("net-update", names.net, "delete", "ip-dhcp-host", host, "--live", "--config");
@@ -201,7 +246,9 @@ describe("pool and volumes", () => {
   it("pool-dumpxml diffs to nothing; a different path is reported alone", async () => {
     const parsed = parsePoolXml(await virsh("pool-dumpxml", "--inactive", names.pool));
     expect(diffPool(poolSpec(), parsed)).toEqual([]);
-    expect(diffPool({ ...poolSpec(), path: "/srv/other" }, parsed)).toEqual([{ field: "path", from: poolDir, to: "/srv/other", disruption: "recreate" }]);
+    expect(diffPool({ ...poolSpec(), path: "/srv/other" }, parsed)).toEqual([
+      { field: "path", from: poolDir, to: "/srv/other", disruption: "recreate" },
+    ]);
   });
 
   it("vol-dumpxml of a qcow2 volume and its overlay diff to nothing; capacity change reported alone", async () => {
@@ -209,7 +256,9 @@ describe("pool and volumes", () => {
     expect(diffVolume(baseVol(), base)).toEqual([]);
     const over = parseVolumeXml(await virsh("vol-dumpxml", "--pool", names.pool, "over.qcow2"));
     expect(over.backingPath).toBe(join(poolDir, "base.qcow2"));
-    expect(diffVolume(overVol(), over, { backingPath: join(poolDir, "base.qcow2"), backingFormat: "qcow2" })).toEqual([]);
+    expect(diffVolume(overVol(), over, { backingPath: join(poolDir, "base.qcow2"), backingFormat: "qcow2" })).toEqual(
+      [],
+    );
     expect(diffVolume({ ...overVol(), capacityBytes: 16 * 1024 * 1024 }, over)).toEqual([
       { field: "capacity", from: 8 * 1024 * 1024, to: 16 * 1024 * 1024, disruption: "live" },
     ]);
@@ -218,7 +267,9 @@ describe("pool and volumes", () => {
   it("a live resize done with virsh shows up as capacity drift of the base volume", async () => {
     await virsh("vol-resize", "--pool", names.pool, "base.qcow2", "6M");
     const base = parseVolumeXml(await virsh("vol-dumpxml", "--pool", names.pool, "base.qcow2"));
-    expect(diffVolume(baseVol(), base)).toEqual([{ field: "capacity", from: 6 * 1024 * 1024, to: 4 * 1024 * 1024, disruption: "recreate", destructive: true }]);
+    expect(diffVolume(baseVol(), base)).toEqual([
+      { field: "capacity", from: 6 * 1024 * 1024, to: 4 * 1024 * 1024, disruption: "recreate", destructive: true },
+    ]);
   });
 });
 
@@ -229,12 +280,16 @@ describe("domains", () => {
     const opts = { uuid: parsed.uuid!, domainType: "kvm", specHash: canonicalHash(tinySpec()) };
     expect(diffDomain(tinySpec(), parsed, false, opts)).toEqual([]);
     expect(diffDomain(tinySpec(), parsed, true, opts)).toEqual([]);
-    expect(diffDomain({ ...tinySpec(), vcpus: 2 }, parsed, true)).toEqual([{ field: "vcpus", from: 1, to: 2, disruption: "restart" }]);
-    expect(diffDomain({ ...tinySpec(), vcpus: 2 }, parsed, false)).toEqual([{ field: "vcpus", from: 1, to: 2, disruption: "live" }]);
-    const nics = tinySpec().interfaces;
-    expect(diffDomain({ ...tinySpec(), interfaces: [nics[0]!, { ...nics[1]!, model: "rtl8139" }] }, parsed, true)).toEqual([
-      { field: "interfaces[1].model", from: "e1000", to: "rtl8139", disruption: "restart" },
+    expect(diffDomain({ ...tinySpec(), vcpus: 2 }, parsed, true)).toEqual([
+      { field: "vcpus", from: 1, to: 2, disruption: "restart" },
     ]);
+    expect(diffDomain({ ...tinySpec(), vcpus: 2 }, parsed, false)).toEqual([
+      { field: "vcpus", from: 1, to: 2, disruption: "live" },
+    ]);
+    const nics = tinySpec().interfaces;
+    expect(
+      diffDomain({ ...tinySpec(), interfaces: [nics[0]!, { ...nics[1]!, model: "rtl8139" }] }, parsed, true),
+    ).toEqual([{ field: "interfaces[1].model", from: "e1000", to: "rtl8139", disruption: "restart" }]);
   });
 
   it("guest with pool volumes (type='volume'), a sata disk and a cdrom: stored XML diffs to nothing", async () => {
@@ -243,10 +298,17 @@ describe("domains", () => {
       ["vda", names.pool, "over.qcow2"],
       ["sda", names.pool, "base.qcow2"],
     ]);
-    expect(diffDomain(diskSpec(), parsed, false, { uuid: parsed.uuid!, diskPaths: ctxFor(diskSpec()).diskPaths })).toEqual([]);
+    expect(
+      diffDomain(diskSpec(), parsed, false, { uuid: parsed.uuid!, diskPaths: ctxFor(diskSpec()).diskPaths }),
+    ).toEqual([]);
     const disks = diskSpec().disks;
     expect(diffDomain({ ...diskSpec(), disks: [disks[0]!] }, parsed, true)).toEqual([
-      { field: "disks[sda]", from: { pool: names.pool, volume: "base.qcow2", bus: "sata" }, to: null, disruption: "restart" },
+      {
+        field: "disks[sda]",
+        from: { pool: names.pool, volume: "base.qcow2", bus: "sata" },
+        to: null,
+        disruption: "restart",
+      },
     ]);
   });
 
@@ -280,7 +342,12 @@ describe("domains", () => {
     await virsh("setmem", names.tiny, "32M", "--config");
     const parsed = await dumpInactive(names.tiny);
     expect(diffDomain(tinySpec(), parsed, false)).toEqual([
-      { field: "memory", from: { max: 64 * 1024 * 1024, current: 32 * 1024 * 1024 }, to: 64 * 1024 * 1024, disruption: "live" },
+      {
+        field: "memory",
+        from: { max: 64 * 1024 * 1024, current: 32 * 1024 * 1024 },
+        to: 64 * 1024 * 1024,
+        disruption: "live",
+      },
     ]);
   });
 });

@@ -13,12 +13,30 @@ interface Internals {
 function setup(saveAgentSeq: (seq: number) => void = () => undefined, random = Math.random) {
   const saved: number[] = [];
   const link = new ControllerLink(
-    { controller: { host: "127.0.0.1", port: 1 }, insecure: true, backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 }, welcomeTimeoutMs: 1000, random },
+    {
+      controller: { host: "127.0.0.1", port: 1 },
+      insecure: true,
+      backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 },
+      welcomeTimeoutMs: 1000,
+      random,
+    },
     () => ({ hostName: "h", agentVersion: "0", factsJson: "{}", factsFingerprint: "", startedAtMs: 0 }),
-    { sequences: () => ({ lastAgentSeq: 0, lastControllerSeq: 0 }), saveAgentSeq, saveControllerSeq: (s) => void saved.push(s) },
+    {
+      sequences: () => ({ lastAgentSeq: 0, lastControllerSeq: 0 }),
+      saveAgentSeq,
+      saveControllerSeq: (s) => void saved.push(s),
+    },
     silentLogger(),
   );
-  const a = { done: false, lastMessageAt: 0, timer: undefined, call: { write: () => true, cancel: () => undefined, end: () => undefined }, client: { close: () => undefined }, markEnded: () => undefined, ended: Promise.resolve() };
+  const a = {
+    done: false,
+    lastMessageAt: 0,
+    timer: undefined,
+    call: { write: () => true, cancel: () => undefined, end: () => undefined },
+    client: { close: () => undefined },
+    markEnded: () => undefined,
+    ended: Promise.resolve(),
+  };
   return { link, i: link as unknown as Internals, a };
 }
 
@@ -27,7 +45,11 @@ describe("controller link while draining", () => {
     const { link, i, a } = setup();
     const acks: number[] = [];
     const other: string[] = [];
-    link.handle({ onEventsAck: (n) => void acks.push(n), onBundle: () => void other.push("bundle"), onCommand: () => void other.push("command") });
+    link.handle({
+      onEventsAck: (n) => void acks.push(n),
+      onBundle: () => void other.push("bundle"),
+      onCommand: () => void other.push("command"),
+    });
     i.status = { state: "SHUTDOWN", attempt: 0, lastError: null, retryAfterMs: 0 };
     i.onMessage(a, { seq: 1, ack: 0, body: "eventsAck", eventsAck: { upToEventSeq: 7 } });
     i.onMessage(a, { seq: 2, ack: 0, body: "bundle", bundle: {} });
@@ -63,7 +85,20 @@ describe("controller link retry delay", () => {
 });
 
 describe("controller link reconnect spread", () => {
-  const welcome = (reconnectSpreadMs: number) => ({ seq: 1, ack: 0, body: "welcome", welcome: { sessionId: "s", heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000, controllerVersion: "0", lastAgentSeq: 0, lastEventSeq: 0, reconnectSpreadMs } });
+  const welcome = (reconnectSpreadMs: number) => ({
+    seq: 1,
+    ack: 0,
+    body: "welcome",
+    welcome: {
+      sessionId: "s",
+      heartbeatIntervalMs: 10_000,
+      heartbeatTimeoutMs: 30_000,
+      controllerVersion: "0",
+      lastAgentSeq: 0,
+      lastEventSeq: 0,
+      reconnectSpreadMs,
+    },
+  });
   const delayOf = (i: Internals) => (i.retryTimer as unknown as { _idleTimeout: number })._idleTimeout;
 
   it("waits a random share of the controller's spread when a welcomed stream breaks without Goodbye", () => {

@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { silentLogger, type DomainSpec } from "../../../common/index.js";
-import { DomainPausedReason as R, ErrorCode, isTimeout, LibvirtError, type Hypervisor } from "../../../agent/libvirt/index.js";
+import {
+  DomainPausedReason as R,
+  ErrorCode,
+  isTimeout,
+  LibvirtError,
+  type Hypervisor,
+} from "../../../agent/libvirt/index.js";
 import { DomainResource, domainSpecHash } from "../../../agent/resources/domain.js";
 import {
   busyOperation,
@@ -25,8 +31,12 @@ const shutoff: ObservedDomainState = { state: "shutoff", reason: 1 };
 
 describe("paused reasons (virDomainPausedReason)", () => {
   it("has libvirt's numbering", () => {
-    expect([R.UNKNOWN, R.USER, R.MIGRATION, R.SAVE, R.DUMP, R.IOERROR, R.WATCHDOG, R.FROM_SNAPSHOT]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect([R.SHUTTING_DOWN, R.SNAPSHOT, R.CRASHED, R.STARTING_UP, R.POSTCOPY, R.POSTCOPY_FAILED, R.API_ERROR]).toEqual([8, 9, 10, 11, 12, 13, 14]);
+    expect([R.UNKNOWN, R.USER, R.MIGRATION, R.SAVE, R.DUMP, R.IOERROR, R.WATCHDOG, R.FROM_SNAPSHOT]).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
+    expect([R.SHUTTING_DOWN, R.SNAPSHOT, R.CRASHED, R.STARTING_UP, R.POSTCOPY, R.POSTCOPY_FAILED, R.API_ERROR]).toEqual(
+      [8, 9, 10, 11, 12, 13, 14],
+    );
   });
 
   it("busy = libvirt is mid-operation and moves the guest on by itself", () => {
@@ -94,7 +104,9 @@ describe("waitUntilSettled", () => {
 
   it("polls until the guest leaves the busy state and returns that state", async () => {
     const { read, reads } = script([paused(R.STARTING_UP), paused(R.STARTING_UP), running]);
-    await expect(waitUntilSettled("g", read, paused(R.STARTING_UP), { intervalMs: 1, timeoutMs: 5_000 })).resolves.toEqual(running);
+    await expect(
+      waitUntilSettled("g", read, paused(R.STARTING_UP), { intervalMs: 1, timeoutMs: 5_000 }),
+    ).resolves.toEqual(running);
     expect(reads).toHaveLength(3);
   });
 
@@ -106,7 +118,9 @@ describe("waitUntilSettled", () => {
 
   it("gives up after the bound with a transient (timeout) error that names the operation", async () => {
     const { read, reads } = script([paused(R.STARTING_UP)]);
-    const err = await waitUntilSettled("g1", read, undefined, { intervalMs: 5, timeoutMs: 40 }).catch((e: unknown) => e);
+    const err = await waitUntilSettled("g1", read, undefined, { intervalMs: 5, timeoutMs: 40 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DomainBusyError);
     expect(isTimeout(err)).toBe(true);
     expect((err as Error).message).toMatch(/domain g1 is still paused \(starting up\) after waiting \d+ ms/);
@@ -118,7 +132,9 @@ describe("waitUntilSettled", () => {
     const { read } = script([paused(R.SAVE)]);
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error("engine timeout")), 20);
-    await expect(waitUntilSettled("g", read, undefined, { intervalMs: 10_000, timeoutMs: 60_000, signal: ac.signal })).rejects.toThrow("engine timeout");
+    await expect(
+      waitUntilSettled("g", read, undefined, { intervalMs: 10_000, timeoutMs: 60_000, signal: ac.signal }),
+    ).rejects.toThrow("engine timeout");
   });
 });
 
@@ -126,7 +142,14 @@ describe("waitUntilSettled", () => {
 function fakeHv(spec: DomainSpec, states: ObservedDomainState[], o: { startError?: Error; resumeError?: Error } = {}) {
   const calls: string[] = [];
   let reads = 0;
-  const xml = buildDomainXml(spec, { domainType: "kvm", diskPaths: new Map(), cdromPaths: new Map(), specHash: domainSpecHash(spec), policy: "p", uuid: "6f1d0f3e-1111-4222-8333-444455556666" });
+  const xml = buildDomainXml(spec, {
+    domainType: "kvm",
+    diskPaths: new Map(),
+    cdromPaths: new Map(),
+    specHash: domainSpecHash(spec),
+    policy: "p",
+    uuid: "6f1d0f3e-1111-4222-8333-444455556666",
+  });
   const hv = {
     domain: async () => ({ name: spec.name }),
     domainXml: async () => xml,
@@ -154,13 +177,23 @@ function fakeHv(spec: DomainSpec, states: ObservedDomainState[], o: { startError
 }
 
 function libvirtError(code: number, message: string): LibvirtError {
-  return new LibvirtError({ code, domain: 10, message, level: 2, str1: null, str2: null, str3: null, int1: -1, int2: -1 }, "DOMAIN_CREATE_WITH_FLAGS");
+  return new LibvirtError(
+    { code, domain: 10, message, level: 2, str1: null, str2: null, str3: null, int1: -1, int2: -1 },
+    "DOMAIN_CREATE_WITH_FLAGS",
+  );
 }
 
 describe("DomainResource with a guest libvirt is busy with", () => {
   const spec: DomainSpec = { ...tinyDomain(), state: "running" };
   const resource = (hv: Hypervisor, wait = { timeoutMs: 2_000, intervalMs: 1 }) =>
-    new DomainResource(spec, "p", [], { hv, log: silentLogger(), shutdownTimeoutMs: 1_000 }, { domainType: "kvm" }, wait);
+    new DomainResource(
+      spec,
+      "p",
+      [],
+      { hv, log: silentLogger(), shutdownTimeoutMs: 1_000 },
+      { domainType: "kvm" },
+      wait,
+    );
   const signal = new AbortController().signal;
 
   it("retry of a timed-out start: waits while the guest starts up, then finds it running and does not resume it", async () => {
@@ -180,7 +213,9 @@ describe("DomainResource with a guest libvirt is busy with", () => {
 
   it("a guest that stays busy past the bound is left alone with a transient error", async () => {
     const { hv, calls } = fakeHv(spec, [paused(R.SNAPSHOT)]);
-    const err = await resource(hv, { timeoutMs: 30, intervalMs: 5 }).checkApply(signal, true).catch((e: unknown) => e);
+    const err = await resource(hv, { timeoutMs: 30, intervalMs: 5 })
+      .checkApply(signal, true)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainBusyError);
     expect(isTimeout(err)).toBe(true);
     expect((err as Error).message).toMatch(/being snapshotted/);
@@ -188,26 +223,42 @@ describe("DomainResource with a guest libvirt is busy with", () => {
   });
 
   it("a start refused because the guest is already running (the retried start finished) is no failure", async () => {
-    const { hv, calls } = fakeHv(spec, [shutoff, running], { startError: libvirtError(ErrorCode.OPERATION_INVALID, "Requested operation is not valid: domain is already running") });
+    const { hv, calls } = fakeHv(spec, [shutoff, running], {
+      startError: libvirtError(
+        ErrorCode.OPERATION_INVALID,
+        "Requested operation is not valid: domain is already running",
+      ),
+    });
     await expect(resource(hv).checkApply(signal, true)).resolves.toBeDefined();
     expect(calls).toEqual(["state:shutoff(1)", "start", "state:running(1)"]);
   });
 
   it("a start refused while the guest is starting up waits for the start to finish", async () => {
-    const { hv, calls } = fakeHv(spec, [shutoff, paused(R.STARTING_UP), running], { startError: libvirtError(ErrorCode.OPERATION_INVALID, "domain is already running") });
+    const { hv, calls } = fakeHv(spec, [shutoff, paused(R.STARTING_UP), running], {
+      startError: libvirtError(ErrorCode.OPERATION_INVALID, "domain is already running"),
+    });
     await expect(resource(hv).checkApply(signal, true)).resolves.toBeDefined();
     expect(calls).not.toContain("resume");
     expect(calls.filter((c) => c === "start")).toHaveLength(1);
   });
 
   it("a refusal that persists after re-reading the state still fails", async () => {
-    const { hv } = fakeHv(spec, [paused(R.USER)], { resumeError: libvirtError(ErrorCode.OPERATION_INVALID, "domain is pmsuspended") });
+    const { hv } = fakeHv(spec, [paused(R.USER)], {
+      resumeError: libvirtError(ErrorCode.OPERATION_INVALID, "domain is pmsuspended"),
+    });
     await expect(resource(hv).checkApply(signal, true)).rejects.toThrow(/pmsuspended/);
   });
 
   it("libvirt's state-change lock timeout becomes the transient busy error", async () => {
-    const { hv } = fakeHv(spec, [shutoff], { startError: libvirtError(ErrorCode.OPERATION_TIMEOUT, "Timed out during operation: cannot acquire state change lock") });
-    const err = await resource(hv).checkApply(signal, true).catch((e: unknown) => e);
+    const { hv } = fakeHv(spec, [shutoff], {
+      startError: libvirtError(
+        ErrorCode.OPERATION_TIMEOUT,
+        "Timed out during operation: cannot acquire state change lock",
+      ),
+    });
+    const err = await resource(hv)
+      .checkApply(signal, true)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainBusyError);
     expect(isTimeout(err)).toBe(true);
     expect((err as Error).message).toMatch(/locked by another libvirt operation/);
@@ -229,7 +280,14 @@ describe("DomainResource with a guest libvirt is busy with", () => {
 
   it("removal waits for the operation before forcing the guest off", async () => {
     const { hv, calls } = fakeHv({ ...spec, state: "absent" }, [paused(R.STARTING_UP), running]);
-    const absent = new DomainResource({ ...spec, state: "absent" }, "p", [], { hv, log: silentLogger(), shutdownTimeoutMs: 1_000 }, { domainType: "kvm" }, { timeoutMs: 2_000, intervalMs: 1 });
+    const absent = new DomainResource(
+      { ...spec, state: "absent" },
+      "p",
+      [],
+      { hv, log: silentLogger(), shutdownTimeoutMs: 1_000 },
+      { domainType: "kvm" },
+      { timeoutMs: 2_000, intervalMs: 1 },
+    );
     const r = await absent.checkApply(signal, true);
     expect(calls).toEqual(["state:paused(11)", "state:running(1)", "destroy", "undefine"]);
     expect(r.changes).toEqual([{ field: "state", from: "running", to: "absent", disruption: "live" }]);

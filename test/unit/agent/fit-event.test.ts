@@ -10,7 +10,9 @@ const resource = (i: number, error: string, changes = "[]") => ({
   error,
   pendingRestart: false,
 });
-const report = (resources: ReturnType<typeof resource>[]) => ({ report: { eventSeq: 1, generation: 1, bundleRevision: "r", trigger: "resync", resources } });
+const report = (resources: ReturnType<typeof resource>[]) => ({
+  report: { eventSeq: 1, generation: 1, bundleRevision: "r", trigger: "resync", resources },
+});
 const size = (b: unknown) => Buffer.byteLength(JSON.stringify(b), "utf8");
 
 describe("fitEvent: no outbox entry is too large for the wire (review finding)", () => {
@@ -36,7 +38,13 @@ describe("fitEvent: no outbox entry is too large for the wire (review finding)",
   });
 
   it("drops a drift event's fields when they are too large", () => {
-    const b = { drift: { eventSeq: 2, id: "d", fields: [{ field: "x", desiredJson: JSON.stringify("y".repeat(5_000)), actualJson: "1" }] } };
+    const b = {
+      drift: {
+        eventSeq: 2,
+        id: "d",
+        fields: [{ field: "x", desiredJson: JSON.stringify("y".repeat(5_000)), actualJson: "1" }],
+      },
+    };
     const f = fitEvent(b, 1_000)!;
     expect("drift" in f && f.drift.fields).toEqual([]);
     expect("drift" in f && f.drift.detail).toMatch(/too large/);

@@ -22,11 +22,23 @@ describe("virtfleet agent's static import graph", { timeout: 60_000 }, () => {
   });
 
   it("takes only the policy checks it needs (no parser)", () => {
-    expect([...files].filter((f) => f.startsWith("policy-language/")).sort()).toEqual(["policy-language/primitives/names.ts", "policy-language/spec-check.ts"]);
+    expect([...files].filter((f) => f.startsWith("policy-language/")).sort()).toEqual([
+      "policy-language/primitives/names.ts",
+      "policy-language/spec-check.ts",
+    ]);
   });
 
   it("loads no yaml, TypeBox, Ajv, x509 library or node-cron at start", () => {
-    for (const heavy of ["yaml", "@sinclair/typebox", "ajv", "@peculiar/x509", "reflect-metadata", "node-cron", "chokidar"]) expect(packages.has(heavy), heavy).toBe(false);
+    for (const heavy of [
+      "yaml",
+      "@sinclair/typebox",
+      "ajv",
+      "@peculiar/x509",
+      "reflect-metadata",
+      "node-cron",
+      "chokidar",
+    ])
+      expect(packages.has(heavy), heavy).toBe(false);
     expect(packages.has("@grpc/grpc-js")).toBe(true); // the graph is really walked
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { INITIAL_LINK_STATUS, InvalidTransitionError, transition, type LinkEvent, type LinkStatus } from "../../../agent/link/index.js";
+import {
+  INITIAL_LINK_STATUS,
+  InvalidTransitionError,
+  transition,
+  type LinkEvent,
+  type LinkStatus,
+} from "../../../agent/link/index.js";
 
 const run = (events: LinkEvent[], from: LinkStatus = INITIAL_LINK_STATUS) => events.reduce(transition, from);
 
@@ -20,14 +26,26 @@ describe("controller link state machine", () => {
   });
 
   it("drops a READY link into TRANSIENT_FAILURE", () => {
-    expect(run([{ type: "start" }, { type: "welcome" }, { type: "failure", reason: "x" }]).state).toBe("TRANSIENT_FAILURE");
+    expect(run([{ type: "start" }, { type: "welcome" }, { type: "failure", reason: "x" }]).state).toBe(
+      "TRANSIENT_FAILURE",
+    );
   });
 
   it("SHUTDOWN is final from every state", () => {
-    for (const prefix of [[], [{ type: "start" }], [{ type: "start" }, { type: "welcome" }], [{ type: "start" }, { type: "failure", reason: "x" }]] as LinkEvent[][]) {
+    for (const prefix of [
+      [],
+      [{ type: "start" }],
+      [{ type: "start" }, { type: "welcome" }],
+      [{ type: "start" }, { type: "failure", reason: "x" }],
+    ] as LinkEvent[][]) {
       const s = run([...prefix, { type: "shutdown" }]);
       expect(s.state).toBe("SHUTDOWN");
-      for (const e of [{ type: "start" }, { type: "retry" }, { type: "welcome" }, { type: "failure", reason: "late" }] as LinkEvent[]) {
+      for (const e of [
+        { type: "start" },
+        { type: "retry" },
+        { type: "welcome" },
+        { type: "failure", reason: "late" },
+      ] as LinkEvent[]) {
         expect(transition(s, e).state).toBe("SHUTDOWN");
       }
     }

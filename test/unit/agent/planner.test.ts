@@ -10,7 +10,14 @@ const log = createLogger("planner-test", "silent");
 const wire = (revision = "b1") => ({
   revision,
   generation: 2,
-  policies: [{ name: "web", revision: "p1", mode: "enforce", resolvedJson: JSON.stringify(resolvedPolicy("web", { domains: [tinyDomainSpec("g1")] })) }],
+  policies: [
+    {
+      name: "web",
+      revision: "p1",
+      mode: "enforce",
+      resolvedJson: JSON.stringify(resolvedPolicy("web", { domains: [tinyDomainSpec("g1")] })),
+    },
+  ],
 });
 
 /** A resource that records how it was called and answers with `changes` after `gate`. */
@@ -30,7 +37,13 @@ function fake(calls: boolean[], gate: Promise<void> = Promise.resolve()): Resour
 }
 
 const planner = (calls: boolean[], o: Partial<ConstructorParameters<typeof Planner>[0]> = {}, gate?: Promise<void>) =>
-  new Planner({ hypervisor: async () => ({}) as Hypervisor, log, domainEnv: { domainType: "kvm" }, buildResources: () => [fake(calls, gate)], ...o });
+  new Planner({
+    hypervisor: async () => ({}) as Hypervisor,
+    log,
+    domainEnv: { domainType: "kvm" },
+    buildResources: () => [fake(calls, gate)],
+    ...o,
+  });
 
 describe("Planner", () => {
   it("dry-runs the bundle and never applies", async () => {
@@ -39,14 +52,27 @@ describe("Planner", () => {
     expect(calls).toEqual([false]);
     expect(r).toMatchObject({ commandId: "c1", bundleRevision: "b1", error: "" });
     expect(r.resources).toEqual([
-      { kind: "domain", name: "g1", policy: "web", outcome: "drift", changesJson: JSON.stringify([{ field: "vcpus", from: 1, to: 2, disruption: "restart" }]), error: "", pendingRestart: false },
+      {
+        kind: "domain",
+        name: "g1",
+        policy: "web",
+        outcome: "drift",
+        changesJson: JSON.stringify([{ field: "vcpus", from: 1, to: 2, disruption: "restart" }]),
+        error: "",
+        pendingRestart: false,
+      },
     ]);
   });
 
   it("answers an invalid bundle or an unreachable libvirt with an error and no resources", async () => {
     const calls: boolean[] = [];
     const bad = await planner(calls).plan("c1", { ...wire(), generation: -1 });
-    expect(bad).toMatchObject({ commandId: "c1", bundleRevision: "b1", resources: [], error: expect.stringMatching(/^invalid bundle: .*generation/) });
+    expect(bad).toMatchObject({
+      commandId: "c1",
+      bundleRevision: "b1",
+      resources: [],
+      error: expect.stringMatching(/^invalid bundle: .*generation/),
+    });
     const down = await planner(calls, {
       hypervisor: async () => {
         throw new Error("ECONNREFUSED");

@@ -23,7 +23,12 @@ describe("scheduleResync", () => {
 
   it("runs at each slot plus the random delay, and stops", () => {
     const runs: number[] = [];
-    const task = scheduleResync(5 * 60_000, 30_000, () => runs.push(Date.now()), () => 0.5);
+    const task = scheduleResync(
+      5 * 60_000,
+      30_000,
+      () => runs.push(Date.now()),
+      () => 0.5,
+    );
     vi.advanceTimersByTime(at(10, 5, 14) - Date.now());
     expect(runs).toEqual([]);
     vi.advanceTimersByTime(1_000);
@@ -37,9 +42,19 @@ describe("scheduleResync", () => {
 
   it("caps the delay at half the interval; no delay runs at the slot", () => {
     const capped: number[] = [];
-    const a = scheduleResync(10_000, 30_000, () => capped.push(Date.now()), () => 0.999);
+    const a = scheduleResync(
+      10_000,
+      30_000,
+      () => capped.push(Date.now()),
+      () => 0.999,
+    );
     const exact: number[] = [];
-    const b = scheduleResync(10_000, 30_000, () => exact.push(Date.now()), () => 0);
+    const b = scheduleResync(
+      10_000,
+      30_000,
+      () => exact.push(Date.now()),
+      () => 0,
+    );
     vi.advanceTimersByTime(at(10, 2, 30) - Date.now());
     expect(exact).toEqual([at(10, 2, 20), at(10, 2, 30)]);
     expect(capped).toEqual([at(10, 2, 20) + 4_995]);
@@ -49,7 +64,12 @@ describe("scheduleResync", () => {
 
   it("stop cancels a run waiting for its delay", () => {
     const runs: number[] = [];
-    const task = scheduleResync(60_000, 30_000, () => runs.push(Date.now()), () => 0.5);
+    const task = scheduleResync(
+      60_000,
+      30_000,
+      () => runs.push(Date.now()),
+      () => 0.5,
+    );
     vi.advanceTimersByTime(at(10, 3, 5) - Date.now());
     task.stop();
     vi.advanceTimersByTime(10 * 60_000);

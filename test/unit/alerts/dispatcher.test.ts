@@ -1,9 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../common/index.js";
-import { AlertQueue, parseWebhookUrl, redactUrl, retryDelay, WebhookDispatcher, type DispatcherOptions, type Poster } from "../../../controller/alerts/index.js";
+import {
+  AlertQueue,
+  parseWebhookUrl,
+  redactUrl,
+  retryDelay,
+  WebhookDispatcher,
+  type DispatcherOptions,
+  type Poster,
+} from "../../../controller/alerts/index.js";
 import { memoryDb } from "../ingest/fixtures.js";
 
-const OPTS: DispatcherOptions = { concurrency: 2, timeoutMs: 1_000, backoff: { initialMs: 1_000, maxMs: 8_000, multiplier: 2 }, maxAttempts: 5, pollMs: 1_000 };
+const OPTS: DispatcherOptions = {
+  concurrency: 2,
+  timeoutMs: 1_000,
+  backoff: { initialMs: 1_000, maxMs: 8_000, multiplier: 2 },
+  maxAttempts: 5,
+  pollMs: 1_000,
+};
 
 function setup(answers: (number | Error)[], urls = ["http://127.0.0.1:1/hook"]) {
   const clock = { now: 100_000 };
@@ -25,7 +39,16 @@ function setup(answers: (number | Error)[], urls = ["http://127.0.0.1:1/hook"]) 
   return { clock, calls, queue, d, maxInFlight: () => maxInFlight };
 }
 
-const payload = { type: "failure" as const, host: "h", policy: "p", kind: "domain", name: "n", error: "e", eventSeq: 1, at: "x" };
+const payload = {
+  type: "failure" as const,
+  host: "h",
+  policy: "p",
+  kind: "domain",
+  name: "n",
+  error: "e",
+  eventSeq: 1,
+  at: "x",
+};
 
 describe("webhook retries", () => {
   it("backs off exponentially up to the cap (fake clock), then abandons after maxAttempts", async () => {
@@ -41,7 +64,12 @@ describe("webhook retries", () => {
     }
     expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000]);
     expect(calls.map((c) => c.headers["x-virtfleet-attempt"])).toEqual(["1", "2", "3", "4", "5"]);
-    expect(queue.status()).toMatchObject({ pending: 0, failing: 0, abandoned: 1, lastError: expect.stringMatching(/HTTP 500 \(gave up after 5 attempts\)/) });
+    expect(queue.status()).toMatchObject({
+      pending: 0,
+      failing: 0,
+      abandoned: 1,
+      lastError: expect.stringMatching(/HTTP 500 \(gave up after 5 attempts\)/),
+    });
   });
 
   it("does not send before the retry is due and delivers on the retry after a 500", async () => {
@@ -61,7 +89,10 @@ describe("webhook retries", () => {
 
   it("keeps at most `concurrency` requests in flight", async () => {
     const { clock, queue, d, maxInFlight } = setup([]);
-    queue.enqueue(Array.from({ length: 5 }, () => payload), clock.now);
+    queue.enqueue(
+      Array.from({ length: 5 }, () => payload),
+      clock.now,
+    );
     expect(d.pump()).toBe(2);
     expect(d.pump()).toBe(0);
     await d.idle();
@@ -84,7 +115,9 @@ describe("webhook URLs", () => {
   it("accepts http(s) only and redacts userinfo and query", () => {
     expect(() => parseWebhookUrl("ftp://x/y")).toThrow(/--webhook: .*only http and https/);
     expect(() => parseWebhookUrl("not a url")).toThrow(/not an absolute URL/);
-    expect(redactUrl("https://user:pw@hooks.example:8443/a/b?token=s3cret")).toBe("https://[redacted]@hooks.example:8443/a/b?[redacted]");
+    expect(redactUrl("https://user:pw@hooks.example:8443/a/b?token=s3cret")).toBe(
+      "https://[redacted]@hooks.example:8443/a/b?[redacted]",
+    );
     expect(redactUrl(parseWebhookUrl("http://127.0.0.1:9/x#frag"))).toBe("http://127.0.0.1:9/x");
   });
 

@@ -26,9 +26,16 @@ beforeAll(async () => {
   pki = await ControllerPki.open({ dataDir: join(dir.path, "controller"), db, listenHost: "127.0.0.1" });
   audit = new AuditLog(db);
   const log = silentLogger();
-  const handlers = auditAdminHandlers({ audit, log, issueAdmin: (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }) });
+  const handlers = auditAdminHandlers({
+    audit,
+    log,
+    issueAdmin: (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }),
+  });
   server = new grpc.Server();
-  server.addService(fleetProto().AdminService.service, authorizeAdmin(handlers, () => INSECURE_CALLER, audit, log) as grpc.UntypedServiceImplementation);
+  server.addService(
+    fleetProto().AdminService.service,
+    authorizeAdmin(handlers, () => INSECURE_CALLER, audit, log) as grpc.UntypedServiceImplementation,
+  );
   address = await bindLoopback(server);
 });
 afterAll(() => {
@@ -39,7 +46,15 @@ afterAll(() => {
 describe("admin create with the controller's CA", () => {
   it("writes a key the certificate is for, the role in the certificate, the CA; audited without the key", async () => {
     const out = join(dir.path, "ann");
-    const r = await runInProcess(registerAdminCommands, address, ["admin", "create", "ann", "--role", "operator", "--out", out]);
+    const r = await runInProcess(registerAdminCommands, address, [
+      "admin",
+      "create",
+      "ann",
+      "--role",
+      "operator",
+      "--out",
+      out,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const cert = new x509.X509Certificate(readFileSync(join(out, "cert.pem"), "utf8"));
@@ -48,10 +63,18 @@ describe("admin create with the controller's CA", () => {
     const keyPem = readFileSync(join(out, "key.pem"), "utf8");
     expect(await keyMatchesCertificate(await keyPairFromPem(keyPem, "key.pem"), cert)).toBe(true);
     expect(readFileSync(join(out, "ca.pem"), "utf8")).toBe(pki.caPem);
-    expect(pki.verifyPeer(new Uint8Array(cert.rawData))).toMatchObject({ ok: true, identity: { kind: "admin", name: "ann", role: "operator" } });
+    expect(pki.verifyPeer(new Uint8Array(cert.rawData))).toMatchObject({
+      ok: true,
+      identity: { kind: "admin", name: "ann", role: "operator" },
+    });
     const [rec] = audit.list();
     expect(rec).toMatchObject({ actor: "insecure", action: "admin.create", target: "ann:operator" });
-    expect(JSON.parse(rec!.detailJson)).toMatchObject({ name: "ann", role: "operator", csr: true, notAfter: expect.any(String) });
+    expect(JSON.parse(rec!.detailJson)).toMatchObject({
+      name: "ann",
+      role: "operator",
+      csr: true,
+      notAfter: expect.any(String),
+    });
     expect(rec!.detailJson).not.toContain("PRIVATE KEY");
   });
 });

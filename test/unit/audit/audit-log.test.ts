@@ -8,16 +8,35 @@ function log(n = 0) {
   const db = auditDb();
   let t = T0;
   const audit = new AuditLog(db, () => (t += 1_000));
-  for (let i = 1; i <= n; i++) audit.append({ actor: `admin:a${i}`, action: "rollout.pause", target: `p${i}`, detail: { reason: `r${i}` } });
+  for (let i = 1; i <= n; i++)
+    audit.append({ actor: `admin:a${i}`, action: "rollout.pause", target: `p${i}`, detail: { reason: `r${i}` } });
   return { db, audit };
 }
 
 describe("audit log: hash chain", () => {
   it("appends records with consecutive seq, each linked to the previous one's hash", () => {
     const { audit } = log();
-    const a = audit.append({ actor: "admin:ann", action: "rollout.pause", target: "web", detail: { reason: "latency" } });
-    const b = audit.append({ actor: "controller", action: "policy.revision", target: "web", detail: { revision: "abc", generation: 2 } });
-    expect(a).toMatchObject({ seq: 1, at: "2026-03-01T10:00:01.000Z", actor: "admin:ann", action: "rollout.pause", target: "web", detailJson: '{"reason":"latency"}', prevHash: GENESIS_HASH });
+    const a = audit.append({
+      actor: "admin:ann",
+      action: "rollout.pause",
+      target: "web",
+      detail: { reason: "latency" },
+    });
+    const b = audit.append({
+      actor: "controller",
+      action: "policy.revision",
+      target: "web",
+      detail: { revision: "abc", generation: 2 },
+    });
+    expect(a).toMatchObject({
+      seq: 1,
+      at: "2026-03-01T10:00:01.000Z",
+      actor: "admin:ann",
+      action: "rollout.pause",
+      target: "web",
+      detailJson: '{"reason":"latency"}',
+      prevHash: GENESIS_HASH,
+    });
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(a.hash).toBe(auditHash(a));
     expect(b.seq).toBe(2);
@@ -33,7 +52,9 @@ describe("audit log: hash chain", () => {
 
   it("the triggers abort UPDATE and DELETE", () => {
     const { db, audit } = log(3);
-    expect(() => db.prepare("UPDATE audit_log SET actor = 'admin:mallory' WHERE seq = 2").run()).toThrow(/append-only: UPDATE refused/);
+    expect(() => db.prepare("UPDATE audit_log SET actor = 'admin:mallory' WHERE seq = 2").run()).toThrow(
+      /append-only: UPDATE refused/,
+    );
     expect(() => db.prepare("DELETE FROM audit_log WHERE seq = 2").run()).toThrow(/append-only: DELETE refused/);
     expect(() => db.prepare("DELETE FROM audit_log").run()).toThrow(/append-only/);
     expect(audit.verify().ok).toBe(true);
@@ -44,7 +65,12 @@ describe("audit log: hash chain", () => {
     const { db, audit } = log(5);
     dropTriggers(db);
     db.prepare(`UPDATE audit_log SET detail_json = '{"reason":"nothing to see"}' WHERE seq = 3`).run();
-    expect(audit.verify()).toEqual({ ok: false, checked: 3, firstBadSeq: 3, problem: "record 3 was modified: its hash does not match its content" });
+    expect(audit.verify()).toEqual({
+      ok: false,
+      checked: 3,
+      firstBadSeq: 3,
+      problem: "record 3 was modified: its hash does not match its content",
+    });
 
     const other = log(5);
     dropTriggers(other.db);
@@ -67,12 +93,21 @@ describe("audit log: hash chain", () => {
     const { db, audit } = log(5);
     dropTriggers(db);
     db.prepare("DELETE FROM audit_log WHERE seq = 3").run();
-    expect(audit.verify()).toEqual({ ok: false, checked: 3, firstBadSeq: 4, problem: "record 3 is missing before record 4 (deleted)" });
+    expect(audit.verify()).toEqual({
+      ok: false,
+      checked: 3,
+      firstBadSeq: 4,
+      problem: "record 3 is missing before record 4 (deleted)",
+    });
 
     const first = log(3);
     dropTriggers(first.db);
     first.db.prepare("DELETE FROM audit_log WHERE seq IN (1, 2)").run();
-    expect(first.audit.verify()).toMatchObject({ ok: false, firstBadSeq: 3, problem: "records 1–2 are missing before record 3 (deleted)" });
+    expect(first.audit.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 3,
+      problem: "records 1–2 are missing before record 3 (deleted)",
+    });
   });
 
   it("a deleted record with the rest renumbered is detected by the broken link", () => {
@@ -85,7 +120,9 @@ describe("audit log: hash chain", () => {
   it("reordered records (two seq swapped) are detected", () => {
     const { db, audit } = log(5);
     dropTriggers(db);
-    db.exec("UPDATE audit_log SET seq = 100 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 100;");
+    db.exec(
+      "UPDATE audit_log SET seq = 100 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 100;",
+    );
     const v = audit.verify();
     expect(v).toMatchObject({ ok: false, firstBadSeq: 2 });
     expect(v.problem).toMatch(/record 2/);
@@ -93,14 +130,21 @@ describe("audit log: hash chain", () => {
 
   it("a record slipped in below seq 1 is detected", () => {
     const { db, audit } = log(2);
-    db.prepare("INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (0, 'x', 'a', 'b.c', 't', '{}', ?, ?)").run("0".repeat(64), "1".repeat(64));
-    expect(audit.verify()).toMatchObject({ ok: false, firstBadSeq: 0, problem: "record 0 is out of sequence (expected 1)" });
+    db.prepare(
+      "INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (0, 'x', 'a', 'b.c', 't', '{}', ?, ?)",
+    ).run("0".repeat(64), "1".repeat(64));
+    expect(audit.verify()).toMatchObject({
+      ok: false,
+      firstBadSeq: 0,
+      problem: "record 0 is out of sequence (expected 1)",
+    });
   });
 
   it("verification spans chunks: a long chain verifies, and an edit far into it is found (also by verifyAsync)", async () => {
     const { db, audit } = log();
     db.transaction(() => {
-      for (let i = 0; i < VERIFY_CHUNK * 2 + 7; i++) audit.append({ actor: "controller", action: "policy.revision", target: `p${i}` });
+      for (let i = 0; i < VERIFY_CHUNK * 2 + 7; i++)
+        audit.append({ actor: "controller", action: "policy.revision", target: `p${i}` });
     })();
     expect(audit.verify()).toEqual({ ok: true, checked: VERIFY_CHUNK * 2 + 7, firstBadSeq: null, problem: null });
     expect(await audit.verifyAsync()).toEqual(audit.verify());
@@ -154,7 +198,12 @@ describe("audit log: what is stored", () => {
 
   it("a huge detail is replaced by its size; one JSON cannot represent is recorded as such", () => {
     const { audit } = log();
-    const big = audit.append({ actor: "a", action: "policy.revision", target: "p", detail: { blob: "x".repeat(MAX_DETAIL_CHARS) } });
+    const big = audit.append({
+      actor: "a",
+      action: "policy.revision",
+      target: "p",
+      detail: { blob: "x".repeat(MAX_DETAIL_CHARS) },
+    });
     expect(JSON.parse(big.detailJson)).toEqual({ truncated: true, chars: MAX_DETAIL_CHARS + 11 });
     const odd = audit.append({ actor: "a", action: "policy.revision", target: "p", detail: { n: 10n } });
     expect(JSON.parse(odd.detailJson)).toHaveProperty("unrepresentable");

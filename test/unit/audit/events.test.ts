@@ -1,6 +1,11 @@
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
-import { auditPolicyChanges, AuditLog, controllerAuditEvents, enrolmentAuditEvents } from "../../../controller/audit/index.js";
+import {
+  auditPolicyChanges,
+  AuditLog,
+  controllerAuditEvents,
+  enrolmentAuditEvents,
+} from "../../../controller/audit/index.js";
 import type { EnrollEvents } from "../../../controller/enroll/index.js";
 import { auditDb } from "./audit-db.js";
 
@@ -10,7 +15,10 @@ describe("controller audit events", () => {
     let listener: ((c: { created: string[]; removed: string[] }) => void) | undefined;
     const repo = {
       onChange: (l: typeof listener) => ((listener = l), () => (listener = undefined)),
-      revisions: () => [{ policy: "web", revision: "r2", generation: 2 }, { policy: "db", revision: "r1", generation: 1 }],
+      revisions: () => [
+        { policy: "web", revision: "r2", generation: 2 },
+        { policy: "db", revision: "r1", generation: 1 },
+      ],
     };
     const stop = auditPolicyChanges(repo, controllerAuditEvents(audit, silentLogger()));
     listener!({ created: ["web"], removed: ["old"] });
@@ -28,19 +36,41 @@ describe("controller audit events", () => {
     events.hostEnrolled("kvm01", { serial: "0a", token: "vft1.secret" });
     events.certRevoked("kvm01", { reason: "renewed" });
     expect(audit.list()).toMatchObject([
-      { actor: "controller", action: "host.enrol", target: "kvm01", detailJson: '{"serial":"0a","token":"[redacted]"}' },
+      {
+        actor: "controller",
+        action: "host.enrol",
+        target: "kvm01",
+        detailJson: '{"serial":"0a","token":"[redacted]"}',
+      },
       { actor: "controller", action: "cert.revoke", target: "kvm01" },
     ]);
     const enrol: EnrollEvents = enrolmentAuditEvents(events);
-    enrol.onEnrolled!({ host: "kvm02", serial: "0b", notAfter: "2027-01-01T00:00:00.000Z", peer: "ipv4:10.0.0.2:5000" });
+    enrol.onEnrolled!({
+      host: "kvm02",
+      serial: "0b",
+      notAfter: "2027-01-01T00:00:00.000Z",
+      peer: "ipv4:10.0.0.2:5000",
+    });
     enrol.onRenewed!({ host: "kvm02", serial: "0c", notAfter: "2027-02-01T00:00:00.000Z", peer: "ipv4:10.0.0.2:5001" });
     expect(audit.list().slice(2)).toMatchObject([
-      { actor: "controller", action: "host.enrol", target: "kvm02", detailJson: '{"notAfter":"2027-01-01T00:00:00.000Z","peer":"ipv4:10.0.0.2:5000","serial":"0b"}' },
+      {
+        actor: "controller",
+        action: "host.enrol",
+        target: "kvm02",
+        detailJson: '{"notAfter":"2027-01-01T00:00:00.000Z","peer":"ipv4:10.0.0.2:5000","serial":"0b"}',
+      },
       { actor: "agent:kvm02", action: "cert.renew", target: "kvm02" },
     ]);
     const log = silentLogger();
     const error = vi.spyOn(log, "error");
-    const broken = controllerAuditEvents({ append: () => { throw new Error("disk full"); } }, log);
+    const broken = controllerAuditEvents(
+      {
+        append: () => {
+          throw new Error("disk full");
+        },
+      },
+      log,
+    );
     expect(() => broken.policyRevision({ policy: "p", revision: "r", generation: 1 })).not.toThrow();
     expect(error).toHaveBeenCalledOnce();
   });

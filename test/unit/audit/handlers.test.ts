@@ -1,19 +1,37 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger, ValidationError } from "../../../common/index.js";
-import { auditAdminHandlers, issueAdminWithoutCa, validateCreateAdmin, type IssueAdmin } from "../../../controller/admin/index.js";
+import {
+  auditAdminHandlers,
+  issueAdminWithoutCa,
+  validateCreateAdmin,
+  type IssueAdmin,
+} from "../../../controller/admin/index.js";
 import { AuditLog } from "../../../controller/audit/index.js";
 import { auditDb, dropTriggers } from "./audit-db.js";
 
 type Answer = { err: Partial<grpc.StatusObject> | null; value: any };
 
 function call(handler: unknown, request: unknown): Promise<Answer> {
-  return new Promise((resolve) => (handler as grpc.handleUnaryCall<unknown, unknown>)({ request } as grpc.ServerUnaryCall<unknown, unknown>, (err, value) => resolve({ err, value })));
+  return new Promise((resolve) =>
+    (handler as grpc.handleUnaryCall<unknown, unknown>)(
+      { request } as grpc.ServerUnaryCall<unknown, unknown>,
+      (err, value) => resolve({ err, value }),
+    ),
+  );
 }
 
-const CSR = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBAzCBqgIBADAOMQwwCgYDVQQDDANhbm4=\n-----END CERTIFICATE REQUEST-----\n";
+const CSR =
+  "-----BEGIN CERTIFICATE REQUEST-----\nMIIBAzCBqgIBADAOMQwwCgYDVQQDDANhbm4=\n-----END CERTIFICATE REQUEST-----\n";
 
-function setup(issueAdmin: IssueAdmin = async () => ({ certificatePem: "CERT", caPem: "CA", keyPem: "KEY", notAfter: new Date("2027-01-01T00:00:00Z") })) {
+function setup(
+  issueAdmin: IssueAdmin = async () => ({
+    certificatePem: "CERT",
+    caPem: "CA",
+    keyPem: "KEY",
+    notAfter: new Date("2027-01-01T00:00:00Z"),
+  }),
+) {
   const db = auditDb();
   let t = Date.parse("2026-03-01T10:00:00.000Z");
   const audit = new AuditLog(db, () => (t += 60_000));
@@ -27,11 +45,29 @@ describe("ListAudit and VerifyAudit", () => {
     for (const p of ["a", "b", "c"]) audit.append({ actor: "admin:ann", action: "rollout.pause", target: p });
     const all = await call(h.ListAudit, { limit: 0, since: "" });
     expect(all.value.records.map((r: { target: string }) => r.target)).toEqual(["a", "b", "c"]);
-    expect(all.value.records[0]).toEqual({ seq: 1, at: "2026-03-01T10:01:00.000Z", actor: "admin:ann", action: "rollout.pause", target: "a", detailJson: "{}", hash: expect.stringMatching(/^[0-9a-f]{64}$/), prevHash: "0".repeat(64) });
-    expect((await call(h.ListAudit, { limit: 1, since: "" })).value.records.map((r: { seq: number }) => r.seq)).toEqual([3]);
-    expect((await call(h.ListAudit, { limit: 0, since: "2026-03-01T10:02:00Z" })).value.records.map((r: { seq: number }) => r.seq)).toEqual([2, 3]);
+    expect(all.value.records[0]).toEqual({
+      seq: 1,
+      at: "2026-03-01T10:01:00.000Z",
+      actor: "admin:ann",
+      action: "rollout.pause",
+      target: "a",
+      detailJson: "{}",
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      prevHash: "0".repeat(64),
+    });
+    expect((await call(h.ListAudit, { limit: 1, since: "" })).value.records.map((r: { seq: number }) => r.seq)).toEqual(
+      [3],
+    );
+    expect(
+      (await call(h.ListAudit, { limit: 0, since: "2026-03-01T10:02:00Z" })).value.records.map(
+        (r: { seq: number }) => r.seq,
+      ),
+    ).toEqual([2, 3]);
     const bad = await call(h.ListAudit, { limit: 0, since: "yesterday" });
-    expect(bad.err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('since "yesterday"') });
+    expect(bad.err).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('since "yesterday"'),
+    });
   });
 
   it("verify answers ok, or the first bad seq and the problem", async () => {
@@ -40,7 +76,12 @@ describe("ListAudit and VerifyAudit", () => {
     expect((await call(h.VerifyAudit, {})).value).toEqual({ ok: true, checked: 4, firstBadSeq: 0, problem: "" });
     dropTriggers(db);
     db.prepare("UPDATE audit_log SET target = 'x' WHERE seq = 2").run();
-    expect((await call(h.VerifyAudit, {})).value).toEqual({ ok: false, checked: 2, firstBadSeq: 2, problem: "record 2 was modified: its hash does not match its content" });
+    expect((await call(h.VerifyAudit, {})).value).toEqual({
+      ok: false,
+      checked: 2,
+      firstBadSeq: 2,
+      problem: "record 2 was modified: its hash does not match its content",
+    });
   });
 });
 
@@ -48,9 +89,12 @@ describe("CreateAdmin", () => {
   it("validates name, role and CSR before asking the CA", () => {
     expect(validateCreateAdmin({ name: "ann", role: "operator", csrPem: "" })).toBe("operator");
     expect(validateCreateAdmin({ name: "a-0", role: "viewer", csrPem: CSR })).toBe("viewer");
-    for (const name of ["", "Ann", "1ann", "ann_b", "a".repeat(64), "ann\n"]) expect(() => validateCreateAdmin({ name, role: "admin", csrPem: "" }), name).toThrow(ValidationError);
+    for (const name of ["", "Ann", "1ann", "ann_b", "a".repeat(64), "ann\n"])
+      expect(() => validateCreateAdmin({ name, role: "admin", csrPem: "" }), name).toThrow(ValidationError);
     expect(() => validateCreateAdmin({ name: "insecure", role: "admin", csrPem: "" })).toThrow(/reserved/);
-    expect(() => validateCreateAdmin({ name: "ann", role: "root", csrPem: "" })).toThrow(/role "root" is invalid; use one of viewer, operator, admin/);
+    expect(() => validateCreateAdmin({ name: "ann", role: "root", csrPem: "" })).toThrow(
+      /role "root" is invalid; use one of viewer, operator, admin/,
+    );
     expect(() => validateCreateAdmin({ name: "ann", role: "admin", csrPem: "garbage" })).toThrow(/csr_pem/);
   });
 
@@ -71,20 +115,30 @@ describe("CreateAdmin", () => {
 
   it("bad input is INVALID_ARGUMENT without asking the CA; a CA failure is INTERNAL (ValidationError from it INVALID_ARGUMENT)", async () => {
     const { h, issue } = setup();
-    expect((await call(h.CreateAdmin, { name: "Bad Name", role: "viewer", csrPem: "" })).err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await call(h.CreateAdmin, { name: "Bad Name", role: "viewer", csrPem: "" })).err?.code).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
     expect(issue).not.toHaveBeenCalled();
     const failing = setup(async () => {
       throw new Error("CA key unreadable");
     });
-    expect((await call(failing.h.CreateAdmin, { name: "ann", role: "viewer", csrPem: "" })).err).toMatchObject({ code: grpc.status.INTERNAL, details: expect.stringContaining("CA key unreadable") });
+    expect((await call(failing.h.CreateAdmin, { name: "ann", role: "viewer", csrPem: "" })).err).toMatchObject({
+      code: grpc.status.INTERNAL,
+      details: expect.stringContaining("CA key unreadable"),
+    });
     const refusing = setup(async () => {
       throw new ValidationError("the CSR's signature does not match its key");
     });
-    expect((await call(refusing.h.CreateAdmin, { name: "ann", role: "viewer", csrPem: CSR })).err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    expect((await call(refusing.h.CreateAdmin, { name: "ann", role: "viewer", csrPem: CSR })).err).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
   });
 
   it("a controller without a CA (--insecure) answers FAILED_PRECONDITION saying so", async () => {
     const { h } = setup(issueAdminWithoutCa);
-    expect((await call(h.CreateAdmin, { name: "ann", role: "viewer", csrPem: "" })).err).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringContaining("--insecure") });
+    expect((await call(h.CreateAdmin, { name: "ann", role: "viewer", csrPem: "" })).err).toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: expect.stringContaining("--insecure"),
+    });
   });
 });

@@ -4,29 +4,75 @@ import { auditDb } from "./audit-db.js";
 
 describe("redaction of secrets in audit details", () => {
   it("names that look secret", () => {
-    for (const k of ["token", "Token", "apiToken", "enrol_token", "password", "passwordHash", "password_hash", "key", "privateKey", "keyPem", "key_pem", "secret", "clientSecret", "Authorization", "credentials", "x-api-key"]) {
+    for (const k of [
+      "token",
+      "Token",
+      "apiToken",
+      "enrol_token",
+      "password",
+      "passwordHash",
+      "password_hash",
+      "key",
+      "privateKey",
+      "keyPem",
+      "key_pem",
+      "secret",
+      "clientSecret",
+      "Authorization",
+      "credentials",
+      "x-api-key",
+    ]) {
       expect(isSecretKey(k), k).toBe(true);
     }
-    for (const k of ["host", "pattern", "reason", "ttlMs", "uses", "expiresAt", "policy", "monkey", "tokenizer", "role", "notAfter"]) {
+    for (const k of [
+      "host",
+      "pattern",
+      "reason",
+      "ttlMs",
+      "uses",
+      "expiresAt",
+      "policy",
+      "monkey",
+      "tokenizer",
+      "role",
+      "notAfter",
+    ]) {
       expect(isSecretKey(k), k).toBe(false);
     }
   });
 
   it("redacts at any depth, in arrays too, without touching the input", () => {
-    const input = { host: "kvm01", token: "vft1.abc", nested: { password: "hunter2", list: [{ secret: "s" }, { ok: 1 }] }, keyPem: "-----BEGIN PRIVATE KEY-----\n..." };
+    const input = {
+      host: "kvm01",
+      token: "vft1.abc",
+      nested: { password: "hunter2", list: [{ secret: "s" }, { ok: 1 }] },
+      keyPem: "-----BEGIN PRIVATE KEY-----\n...",
+    };
     const out = redactSecrets(input);
-    expect(out).toEqual({ host: "kvm01", token: REDACTED, nested: { password: REDACTED, list: [{ secret: REDACTED }, { ok: 1 }] }, keyPem: REDACTED });
+    expect(out).toEqual({
+      host: "kvm01",
+      token: REDACTED,
+      nested: { password: REDACTED, list: [{ secret: REDACTED }, { ok: 1 }] },
+      keyPem: REDACTED,
+    });
     expect(input.token).toBe("vft1.abc");
   });
 
   it("a PEM private key is redacted whatever its key is called", () => {
     expect(redactSecrets({ note: "-----BEGIN EC PRIVATE KEY-----\nMHc..." })).toEqual({ note: REDACTED });
-    expect(redactSecrets({ cert: "-----BEGIN CERTIFICATE-----\nMII..." })).toEqual({ cert: "-----BEGIN CERTIFICATE-----\nMII..." });
+    expect(redactSecrets({ cert: "-----BEGIN CERTIFICATE-----\nMII..." })).toEqual({
+      cert: "-----BEGIN CERTIFICATE-----\nMII...",
+    });
   });
 
   it("AuditLog.append never stores a secret", () => {
     const audit = new AuditLog(auditDb());
-    const r = audit.append({ actor: "admin:ann", action: "token.create", target: "*", detail: { token: "vft1.s3cr3t", passwordHash: "$argon2$...", uses: 1 } });
+    const r = audit.append({
+      actor: "admin:ann",
+      action: "token.create",
+      target: "*",
+      detail: { token: "vft1.s3cr3t", passwordHash: "$argon2$...", uses: 1 },
+    });
     expect(r.detailJson).not.toMatch(/s3cr3t|argon2/);
     expect(JSON.parse(r.detailJson)).toEqual({ passwordHash: REDACTED, token: REDACTED, uses: 1 });
   });

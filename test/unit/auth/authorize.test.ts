@@ -26,7 +26,10 @@ type Answer = { err: Partial<grpc.StatusObject> | null; value: unknown };
 /** Calls a wrapped unary handler and resolves to what it answered. */
 function invoke(handler: unknown, request: unknown, caller: Caller): Promise<Answer> {
   return new Promise((resolve) => {
-    (handler as grpc.handleUnaryCall<unknown, unknown>)(unaryCall(request, caller) as grpc.ServerUnaryCall<unknown, unknown>, (err, value) => resolve({ err, value }));
+    (handler as grpc.handleUnaryCall<unknown, unknown>)(
+      unaryCall(request, caller) as grpc.ServerUnaryCall<unknown, unknown>,
+      (err, value) => resolve({ err, value }),
+    );
   });
 }
 
@@ -39,10 +42,13 @@ function setup() {
     ListHosts: (_call, cb) => (calls.push("ListHosts"), cb(null, { hosts: [] })),
     ControlRollout: (call, cb) => {
       calls.push("ControlRollout");
-      if (call.request.policy === "done") return cb({ code: grpc.status.FAILED_PRECONDITION, details: "rollout of done is succeeded" });
+      if (call.request.policy === "done")
+        return cb({ code: grpc.status.FAILED_PRECONDITION, details: "rollout of done is succeeded" });
       cb(null, { found: true, statusJson: "{}" });
     },
-    CreateToken: (_call, cb) => (calls.push("CreateToken"), cb(null, { token: "vft1.TOPSECRET", expiresAt: "2026-01-01T01:00:00.000Z" })),
+    CreateToken: (_call, cb) => (
+      calls.push("CreateToken"), cb(null, { token: "vft1.TOPSECRET", expiresAt: "2026-01-01T01:00:00.000Z" })
+    ),
     RevokeCertificate: () => {
       throw new Error("store is closed");
     },
@@ -57,12 +63,21 @@ describe("authorizeAdmin", () => {
   it("a viewer calling ControlRollout gets PERMISSION_DENIED naming the role; the handler does not run; the denial is logged and audited", async () => {
     const { wrapped, calls, audit, warn } = setup();
     const { err } = await invoke(wrapped.ControlRollout, pause, viewer);
-    expect(err).toEqual({ code: grpc.status.PERMISSION_DENIED, details: "ControlRollout needs role operator; admin:vic has role viewer" });
+    expect(err).toEqual({
+      code: grpc.status.PERMISSION_DENIED,
+      details: "ControlRollout needs role operator; admin:vic has role viewer",
+    });
     expect(calls).toEqual([]);
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ method: "ControlRollout", actor: "admin:vic", needed: "operator" }), expect.stringContaining("denied"));
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ method: "ControlRollout", actor: "admin:vic", needed: "operator" }),
+      expect.stringContaining("denied"),
+    );
     const [r] = audit.list();
     expect(r).toMatchObject({ actor: "admin:vic", action: "rollout.pause", target: "web" });
-    expect(JSON.parse(r!.detailJson)).toEqual({ reason: "latency", denied: "ControlRollout needs role operator; admin:vic has role viewer" });
+    expect(JSON.parse(r!.detailJson)).toEqual({
+      reason: "latency",
+      denied: "ControlRollout needs role operator; admin:vic has role viewer",
+    });
   });
 
   it("an operator may control rollouts: the call runs and is audited after it succeeded", async () => {
@@ -71,7 +86,9 @@ describe("authorizeAdmin", () => {
     expect(err).toBeNull();
     expect(value).toEqual({ found: true, statusJson: "{}" });
     expect(calls).toEqual(["ControlRollout"]);
-    expect(audit.list()).toMatchObject([{ seq: 1, actor: "admin:olga", action: "rollout.pause", target: "web", detailJson: '{"reason":"latency"}' }]);
+    expect(audit.list()).toMatchObject([
+      { seq: 1, actor: "admin:olga", action: "rollout.pause", target: "web", detailJson: '{"reason":"latency"}' },
+    ]);
     expect(audit.verify().ok).toBe(true);
   });
 
@@ -79,7 +96,11 @@ describe("authorizeAdmin", () => {
     const { wrapped, audit } = setup();
     const { err } = await invoke(wrapped.ControlRollout, { ...pause, policy: "done" }, admin);
     expect(err?.code).toBe(grpc.status.FAILED_PRECONDITION);
-    expect(JSON.parse(audit.list()[0]!.detailJson)).toEqual({ reason: "latency", error: "rollout of done is succeeded", code: "FAILED_PRECONDITION" });
+    expect(JSON.parse(audit.list()[0]!.detailJson)).toEqual({
+      reason: "latency",
+      error: "rollout of done is succeeded",
+      code: "FAILED_PRECONDITION",
+    });
   });
 
   it("a handler that throws answers INTERNAL and is audited as an error", async () => {
@@ -113,7 +134,10 @@ describe("authorizeAdmin", () => {
   it("an anonymous caller is denied, logged, but not audited (it could grow the log without limit)", async () => {
     const { wrapped, audit, warn, calls } = setup();
     const r = await invoke(wrapped.ControlRollout, pause, anonymous);
-    expect(r.err).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringMatching(/needs an admin certificate with role operator \(no client certificate\)/) });
+    expect(r.err).toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: expect.stringMatching(/needs an admin certificate with role operator \(no client certificate\)/),
+    });
     expect((await invoke(wrapped.ListHosts, {}, anonymous)).err?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(calls).toEqual([]);
     expect(warn).toHaveBeenCalledTimes(2);
@@ -122,9 +146,19 @@ describe("authorizeAdmin", () => {
 
   it("a callerOf that throws makes the caller anonymous", async () => {
     const audit = new AuditLog(auditDb());
-    const wrapped = authorizeAdmin({ ListHosts: (_c, cb) => cb(null, { hosts: [] }) }, () => { throw new Error("bad certificate"); }, audit, silentLogger());
+    const wrapped = authorizeAdmin(
+      { ListHosts: (_c, cb) => cb(null, { hosts: [] }) },
+      () => {
+        throw new Error("bad certificate");
+      },
+      audit,
+      silentLogger(),
+    );
     const r = await invoke(wrapped.ListHosts, {}, admin);
-    expect(r.err).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringContaining("the caller could not be identified: bad certificate") });
+    expect(r.err).toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: expect.stringContaining("the caller could not be identified: bad certificate"),
+    });
   });
 
   it("viewer methods run for a viewer and are not audited", async () => {
@@ -143,22 +177,46 @@ describe("authorizeAdmin", () => {
       audit,
       silentLogger(),
     );
-    wrapped.AcknowledgeFlap!(unaryCall({ host: "kvm01", resource: "" }, operator) as grpc.ServerUnaryCall<never, never>, cb);
+    wrapped.AcknowledgeFlap!(
+      unaryCall({ host: "kvm01", resource: "" }, operator) as grpc.ServerUnaryCall<never, never>,
+      cb,
+    );
     expect(cb).toHaveBeenCalledTimes(1);
     expect(audit.list()).toHaveLength(1);
   });
 
   it("an audit log that cannot be written does not change the call's answer", async () => {
-    const broken = { append: () => { throw new Error("disk full"); } };
+    const broken = {
+      append: () => {
+        throw new Error("disk full");
+      },
+    };
     const log = silentLogger();
     const error = vi.spyOn(log, "error");
-    const wrapped = authorizeAdmin({ AcknowledgeFlap: (_c, cb) => cb(null, { delivered: true }) }, callerOf, broken, log);
-    expect((await invoke(wrapped.AcknowledgeFlap, { host: "h", resource: "" }, admin)).value).toEqual({ delivered: true });
-    expect(error).toHaveBeenCalledWith(expect.objectContaining({ action: "flap.acknowledge", err: "disk full" }), expect.any(String));
+    const wrapped = authorizeAdmin(
+      { AcknowledgeFlap: (_c, cb) => cb(null, { delivered: true }) },
+      callerOf,
+      broken,
+      log,
+    );
+    expect((await invoke(wrapped.AcknowledgeFlap, { host: "h", resource: "" }, admin)).value).toEqual({
+      delivered: true,
+    });
+    expect(error).toHaveBeenCalledWith(
+      expect.objectContaining({ action: "flap.acknowledge", err: "disk full" }),
+      expect.any(String),
+    );
   });
 
   it("refuses to wrap a method that is not in the role table", () => {
-    expect(() => authorizeAdmin({ Nope: () => undefined } as unknown as Partial<AdminServiceHandlers>, callerOf, new AuditLog(auditDb()), silentLogger())).toThrow(/Nope is not an AdminService method/);
+    expect(() =>
+      authorizeAdmin(
+        { Nope: () => undefined } as unknown as Partial<AdminServiceHandlers>,
+        callerOf,
+        new AuditLog(auditDb()),
+        silentLogger(),
+      ),
+    ).toThrow(/Nope is not an AdminService method/);
   });
 
   it("a server-streaming method (WatchDrift) refuses a caller without the role by ending the stream with PERMISSION_DENIED", () => {
@@ -205,7 +263,9 @@ describe("authorizeAdmin over a real gRPC server", () => {
         silentLogger(),
       ) as grpc.UntypedServiceImplementation,
     );
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     const client = new proto.AdminService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const md = (role?: string) => {
       const m = new grpc.Metadata();
@@ -214,7 +274,9 @@ describe("authorizeAdmin over a real gRPC server", () => {
     };
     try {
       const unary = (role: string | undefined) =>
-        new Promise<grpc.ServiceError | null>((resolve) => client.ControlRollout({ policy: "web", action: "pause" }, md(role), (err) => resolve(err)));
+        new Promise<grpc.ServiceError | null>((resolve) =>
+          client.ControlRollout({ policy: "web", action: "pause" }, md(role), (err) => resolve(err)),
+        );
       expect((await unary("viewer"))?.code).toBe(grpc.status.PERMISSION_DENIED);
       expect((await unary("viewer"))?.details).toBe("ControlRollout needs role operator; admin:t has role viewer");
       expect(await unary("operator")).toBeNull();
@@ -228,11 +290,13 @@ describe("authorizeAdmin over a real gRPC server", () => {
         });
       expect(await stream(undefined)).toBe(grpc.status.PERMISSION_DENIED);
       expect(await stream("viewer")).toBe(grpc.status.OK);
-      expect(audit.list().map((r) => [r.actor, r.action, JSON.parse(r.detailJson).denied ? "denied" : "done"])).toEqual([
-        ["admin:t", "rollout.pause", "denied"],
-        ["admin:t", "rollout.pause", "denied"],
-        ["admin:t", "rollout.pause", "done"],
-      ]);
+      expect(audit.list().map((r) => [r.actor, r.action, JSON.parse(r.detailJson).denied ? "denied" : "done"])).toEqual(
+        [
+          ["admin:t", "rollout.pause", "denied"],
+          ["admin:t", "rollout.pause", "denied"],
+          ["admin:t", "rollout.pause", "done"],
+        ],
+      );
     } finally {
       client.close();
       server.forceShutdown();

@@ -24,7 +24,9 @@ describe("transportGate", () => {
     const seen: Caller[] = [];
     const gate = transportGate((c: PeerSource) => {
       const raw = c.getAuthContext()?.sslPeerCertificate?.raw;
-      const caller = raw ? ({ kind: "agent", host: "kvm01" } as const) : ({ kind: "anonymous", reason: "none" } as const);
+      const caller = raw
+        ? ({ kind: "agent", host: "kvm01" } as const)
+        : ({ kind: "anonymous", reason: "none" } as const);
       seen.push(caller);
       return caller;
     }, silentLogger());
@@ -34,7 +36,10 @@ describe("transportGate", () => {
     expect(sendStatus).not.toHaveBeenCalled();
     expect(received).toHaveBeenCalledTimes(1);
     // the handler reads the peer again through the gated call (as grpc-js's server call does)
-    expect(gated.getAuthContext()).toEqual({ transportSecurityType: "ssl", sslPeerCertificate: { raw: new Uint8Array([1, 2, 3]) } });
+    expect(gated.getAuthContext()).toEqual({
+      transportSecurityType: "ssl",
+      sslPeerCertificate: { raw: new Uint8Array([1, 2, 3]) },
+    });
     expect(gated.getAuthContext()).toBe(gated.getAuthContext());
     expect(getAuthContext).toHaveBeenCalledTimes(1);
     expect(seen).toEqual([{ kind: "agent", host: "kvm01" }]);
@@ -42,7 +47,10 @@ describe("transportGate", () => {
 
   it("refuses a call without a client certificate before the handler sees it", () => {
     const { call, sendStatus } = fakeCall(undefined);
-    const gated = transportGate(callerOf, silentLogger())({ path: "/fleet.v1.AgentService/Connect" } as never, call as never);
+    const gated = transportGate(callerOf, silentLogger())(
+      { path: "/fleet.v1.AgentService/Connect" } as never,
+      call as never,
+    );
     const received = vi.fn();
     gated.start({ onReceiveMetadata: received } as never);
     expect(received).not.toHaveBeenCalled();

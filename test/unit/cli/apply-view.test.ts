@@ -19,8 +19,26 @@ const report: EngineReport = {
       attempts: 1,
       durationMs: 1,
     },
-    { kind: "volume", name: "p/v", policy: "p", outcome: "failed", changes: [], error: "disk full", attempts: 1, durationMs: 1 },
-    { kind: "domain", name: "db", policy: "p", outcome: "skipped", changes: [], error: "skipped: volume/p/v failed", attempts: 0, durationMs: 0 },
+    {
+      kind: "volume",
+      name: "p/v",
+      policy: "p",
+      outcome: "failed",
+      changes: [],
+      error: "disk full",
+      attempts: 1,
+      durationMs: 1,
+    },
+    {
+      kind: "domain",
+      name: "db",
+      policy: "p",
+      outcome: "skipped",
+      changes: [],
+      error: "skipped: volume/p/v failed",
+      attempts: 0,
+      durationMs: 0,
+    },
   ],
 };
 
@@ -50,7 +68,11 @@ describe("apply output", () => {
   });
 
   it("marks destructive changes and truncates long values", () => {
-    expect(renderChange({ field: "capacity", from: 2, to: 1, disruption: "recreate", destructive: true })).toBe("capacity: 2 → 1 (recreate, destroys data)");
-    expect(renderChange({ field: "x", from: null, to: "y".repeat(100), disruption: "live" })).toMatch(/^x: ∅ → y{57}\.\.\.$/);
+    expect(renderChange({ field: "capacity", from: 2, to: 1, disruption: "recreate", destructive: true })).toBe(
+      "capacity: 2 → 1 (recreate, destroys data)",
+    );
+    expect(renderChange({ field: "x", from: null, to: "y".repeat(100), disruption: "live" })).toMatch(
+      /^x: ∅ → y{57}\.\.\.$/,
+    );
   });
 });

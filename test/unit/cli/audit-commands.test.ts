@@ -10,7 +10,16 @@ import { fleetProto } from "../../../common/index.js";
 import { verifyCsr } from "../../../common/pki/index.js";
 import { bindLoopback, runInProcess } from "./in-process.js";
 
-const RECORDS = [1, 2, 3].map((seq) => ({ seq, at: `2026-03-01T10:00:0${seq}.000Z`, actor: "insecure", action: "rollout.pause", target: `p${seq}`, detailJson: "{}", hash: "a".repeat(64), prevHash: "0".repeat(64) }));
+const RECORDS = [1, 2, 3].map((seq) => ({
+  seq,
+  at: `2026-03-01T10:00:0${seq}.000Z`,
+  actor: "insecure",
+  action: "rollout.pause",
+  target: `p${seq}`,
+  detailJson: "{}",
+  hash: "a".repeat(64),
+  prevHash: "0".repeat(64),
+}));
 const listed: { limit: number; since: string }[] = [];
 const created: { name: string; role: string; csrCn: string }[] = [];
 let verifyAnswer = { ok: true, checked: 3, firstBadSeq: 0, problem: "" };
@@ -21,18 +30,33 @@ const tmp = mkdtempSync(join(tmpdir(), "vft-admin-cli-"));
 beforeAll(async () => {
   server = new grpc.Server();
   server.addService(fleetProto().AdminService.service, {
-    ListAudit: (call: grpc.ServerUnaryCall<{ limit: number; since: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    ListAudit: (
+      call: grpc.ServerUnaryCall<{ limit: number; since: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       listed.push({ ...call.request });
       cb(null, { records: RECORDS.slice(-call.request.limit) });
     },
     VerifyAudit: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, verifyAnswer),
-    CreateAdmin: (call: grpc.ServerUnaryCall<{ name: string; role: string; csrPem: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    CreateAdmin: (
+      call: grpc.ServerUnaryCall<{ name: string; role: string; csrPem: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       const { name, role, csrPem } = call.request;
-      if (name === "denied") return cb({ code: grpc.status.PERMISSION_DENIED, details: "CreateAdmin needs role admin; admin:olga has role operator" });
+      if (name === "denied")
+        return cb({
+          code: grpc.status.PERMISSION_DENIED,
+          details: "CreateAdmin needs role admin; admin:olga has role operator",
+        });
       verifyCsr(csrPem).then(
         (csr) => {
           created.push({ name, role, csrCn: csr.commonName });
-          cb(null, { certificatePem: "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n", caPem: "CA PEM\n", keyPem: "", notAfter: "2027-03-01T00:00:00.000Z" });
+          cb(null, {
+            certificatePem: "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n",
+            caPem: "CA PEM\n",
+            keyPem: "",
+            notAfter: "2027-03-01T00:00:00.000Z",
+          });
         },
         (err: Error) => cb({ code: grpc.status.INVALID_ARGUMENT, details: err.message }),
       );
@@ -52,7 +76,9 @@ describe("virtfleet audit", () => {
   it("lists as a table (default limit 100) or JSON", async () => {
     const t = await run("audit");
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/^SEQ\s+AT\s+ACTOR\s+ACTION\s+TARGET\n1\s+2026-03-01 10:00:01Z\s+insecure\s+rollout\.pause\s+p1\n/);
+    expect(t.stdout).toMatch(
+      /^SEQ\s+AT\s+ACTOR\s+ACTION\s+TARGET\n1\s+2026-03-01 10:00:01Z\s+insecure\s+rollout\.pause\s+p1\n/,
+    );
     expect(listed.at(-1)).toEqual({ limit: 100, since: "" });
     const j = await run("audit", "--json", "--limit", "2", "--since", "2026-02-01T00:00:00Z");
     expect(j.code).toBe(0);
@@ -76,7 +102,12 @@ describe("virtfleet audit", () => {
   it("--verify: intact exits 0; broken names the record and exits 1", async () => {
     verifyAnswer = { ok: true, checked: 3, firstBadSeq: 0, problem: "" };
     expect(await run("audit", "--verify")).toMatchObject({ code: 0, stdout: "audit log intact: 3 records\n" });
-    verifyAnswer = { ok: false, checked: 2, firstBadSeq: 2, problem: "record 2 was modified: its hash does not match its content" };
+    verifyAnswer = {
+      ok: false,
+      checked: 2,
+      firstBadSeq: 2,
+      problem: "record 2 was modified: its hash does not match its content",
+    };
     const bad = await run("audit", "--verify");
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("record 2 does not verify");
@@ -106,7 +137,13 @@ describe("virtfleet admin create", () => {
     const out = join(tmp, "bot");
     const r = await run("admin", "create", "ci-bot", "--role", "viewer", "--out", out, "--json");
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ name: "ci-bot", role: "viewer", dir: out, files: { key: join(out, "key.pem"), cert: join(out, "cert.pem"), ca: join(out, "ca.pem") }, notAfter: "2027-03-01T00:00:00.000Z" });
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: "ci-bot",
+      role: "viewer",
+      dir: out,
+      files: { key: join(out, "key.pem"), cert: join(out, "cert.pem"), ca: join(out, "ca.pem") },
+      notAfter: "2027-03-01T00:00:00.000Z",
+    });
   });
 
   it("refuses to overwrite credentials already in --out (exit 2, nothing asked)", async () => {
@@ -136,7 +173,9 @@ describe("virtfleet admin create", () => {
     const out = join(tmp, "denied");
     const r = await run("admin", "create", "denied", "--role", "admin", "--out", out);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("virtfleet: creating admin denied: permission denied: CreateAdmin needs role admin; admin:olga has role operator\n");
+    expect(r.stderr).toBe(
+      "virtfleet: creating admin denied: permission denied: CreateAdmin needs role admin; admin:olga has role operator\n",
+    );
     expect(existsSync(out)).toBe(false);
   });
 });

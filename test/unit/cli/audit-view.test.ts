@@ -2,11 +2,30 @@ import { describe, expect, it } from "vitest";
 import { auditToJson, renderAuditTable, renderVerify, verifyToJson } from "../../../cli/output/audit-view.js";
 
 const rec = (seq: number, over: Partial<Parameters<typeof auditToJson>[0]> = {}) =>
-  auditToJson({ seq, at: `2026-03-01T10:00:0${seq}.123Z`, actor: "admin:ann", action: "rollout.pause", target: "web", detailJson: '{"reason":"latency"}', hash: "h".repeat(64), prevHash: "0".repeat(64), ...over });
+  auditToJson({
+    seq,
+    at: `2026-03-01T10:00:0${seq}.123Z`,
+    actor: "admin:ann",
+    action: "rollout.pause",
+    target: "web",
+    detailJson: '{"reason":"latency"}',
+    hash: "h".repeat(64),
+    prevHash: "0".repeat(64),
+    ...over,
+  });
 
 describe("audit view", () => {
   it("JSON: the record with its detail parsed", () => {
-    expect(rec(1)).toEqual({ seq: 1, at: "2026-03-01T10:00:01.123Z", actor: "admin:ann", action: "rollout.pause", target: "web", detail: { reason: "latency" }, hash: "h".repeat(64), prevHash: "0".repeat(64) });
+    expect(rec(1)).toEqual({
+      seq: 1,
+      at: "2026-03-01T10:00:01.123Z",
+      actor: "admin:ann",
+      action: "rollout.pause",
+      target: "web",
+      detail: { reason: "latency" },
+      hash: "h".repeat(64),
+      prevHash: "0".repeat(64),
+    });
     expect(rec(2, { detailJson: "not json" }).detail).toEqual({ raw: "not json" });
     expect(rec(3, { detailJson: "" }).detail).toEqual({});
   });
@@ -35,11 +54,32 @@ describe("audit view", () => {
   });
 
   it("verify: intact, or the first bad record", () => {
-    expect(renderVerify(verifyToJson({ ok: true, checked: 12, firstBadSeq: 0, problem: "" }))).toBe("audit log intact: 12 records\n");
-    expect(renderVerify(verifyToJson({ ok: true, checked: 1, firstBadSeq: 0, problem: "" }))).toBe("audit log intact: 1 record\n");
-    const bad = verifyToJson({ ok: false, checked: 3, firstBadSeq: 3, problem: "record 3 was modified: its hash does not match its content" });
-    expect(bad).toEqual({ ok: false, checked: 3, firstBadSeq: 3, problem: "record 3 was modified: its hash does not match its content" });
-    expect(renderVerify(bad)).toBe("audit log NOT intact: record 3 does not verify: record 3 was modified: its hash does not match its content (checked 3 records)\n");
-    expect(verifyToJson({ ok: true, checked: 0, firstBadSeq: 0, problem: "" })).toEqual({ ok: true, checked: 0, firstBadSeq: null, problem: null });
+    expect(renderVerify(verifyToJson({ ok: true, checked: 12, firstBadSeq: 0, problem: "" }))).toBe(
+      "audit log intact: 12 records\n",
+    );
+    expect(renderVerify(verifyToJson({ ok: true, checked: 1, firstBadSeq: 0, problem: "" }))).toBe(
+      "audit log intact: 1 record\n",
+    );
+    const bad = verifyToJson({
+      ok: false,
+      checked: 3,
+      firstBadSeq: 3,
+      problem: "record 3 was modified: its hash does not match its content",
+    });
+    expect(bad).toEqual({
+      ok: false,
+      checked: 3,
+      firstBadSeq: 3,
+      problem: "record 3 was modified: its hash does not match its content",
+    });
+    expect(renderVerify(bad)).toBe(
+      "audit log NOT intact: record 3 does not verify: record 3 was modified: its hash does not match its content (checked 3 records)\n",
+    );
+    expect(verifyToJson({ ok: true, checked: 0, firstBadSeq: 0, problem: "" })).toEqual({
+      ok: true,
+      checked: 0,
+      firstBadSeq: null,
+      problem: null,
+    });
   });
 });

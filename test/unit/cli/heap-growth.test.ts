@@ -26,7 +26,8 @@ function peakHeapMiB(flag: string | undefined): number {
 describe("--heap-growth", () => {
   it("takes a whole percent from 0 to the maximum", () => {
     for (const ok of ["0", "50", " 7 ", String(MAX_HEAP_GROWTH_PERCENT)]) expect(heapGrowthArg(ok)).toBe(Number(ok));
-    for (const bad of ["", "-1", "1.5", "abc", "50%", String(MAX_HEAP_GROWTH_PERCENT + 1)]) expect(() => heapGrowthArg(bad)).toThrow(InvalidArgumentError);
+    for (const bad of ["", "-1", "1.5", "abc", "50%", String(MAX_HEAP_GROWTH_PERCENT + 1)])
+      expect(() => heapGrowthArg(bad)).toThrow(InvalidArgumentError);
   });
 
   it("0 sets nothing; a percent names V8's growing factor", () => {
@@ -34,7 +35,9 @@ describe("--heap-growth", () => {
     expect(heapGrowthV8Flag(50)).toBe("--heap-growing-percent=50");
   });
 
-  it("set at run time, V8 holds a smaller heap around the same live data (Node must honour it)", { timeout: 60_000 }, () => {
+  it("set at run time, V8 holds a smaller heap around the same live data (Node must honour it)", {
+    timeout: 60_000,
+  }, () => {
     const ownRule = peakHeapMiB(undefined);
     const tight = peakHeapMiB(heapGrowthV8Flag(10));
     expect(tight).toBeLessThan(ownRule * 0.85);

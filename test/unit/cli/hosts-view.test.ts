@@ -8,7 +8,11 @@ const record = {
   firstSeen: "2026-11-22T08:00:00.000Z",
   lastSeen: "2026-11-22T08:00:05.000Z",
   agentVersion: "0.1.0",
-  factsJson: JSON.stringify({ cpu: { threads: 8, kvmUsable: true }, memory: { totalBytes: 8 * 1024 ** 3 }, libvirt: { reachable: true, version: "9.0.0" } }),
+  factsJson: JSON.stringify({
+    cpu: { threads: 8, kvmUsable: true },
+    memory: { totalBytes: 8 * 1024 ** 3 },
+    libvirt: { reachable: true, version: "9.0.0" },
+  }),
   factsFingerprint: "x",
   sessionId: "s",
   peer: "",
@@ -22,7 +26,13 @@ const record = {
 describe("hosts output", () => {
   it("maps a record to the spec's JSON shape with empty strings as null", () => {
     const j = hostToJson(record);
-    expect(j).toMatchObject({ name: "kvm01", connected: true, lastSeen: "2026-11-22T08:00:05.000Z", peer: null, compliance: { compliant: true } });
+    expect(j).toMatchObject({
+      name: "kvm01",
+      connected: true,
+      lastSeen: "2026-11-22T08:00:05.000Z",
+      peer: null,
+      compliance: { compliant: true },
+    });
     expect(j.facts.cpu?.threads).toBe(8);
     expect(hostToJson({ ...record, factsJson: "garbage" }).facts).toEqual({});
     expect(j).toMatchObject({ groups: ["all", "prod", "web"], labels: { rack: "r1" } });
@@ -32,7 +42,9 @@ describe("hosts output", () => {
     const out = renderHostsTable([hostToJson(record)], Date.parse("2026-11-22T08:00:07.000Z"));
     const [head, row] = out.trimEnd().split("\n");
     expect(head).toMatch(/^NAME\s+STATE\s+LAST SEEN/);
-    expect(row).toMatch(/^kvm01\s+connected\s+2\.0s ago\s+0\.1\.0\s+8\s+yes\s+8\.0 GiB\s+9\.0\.0\s+no policies\s+prod,web$/);
+    expect(row).toMatch(
+      /^kvm01\s+connected\s+2\.0s ago\s+0\.1\.0\s+8\s+yes\s+8\.0 GiB\s+9\.0\.0\s+no policies\s+prod,web$/,
+    );
     expect(head.indexOf("STATE")).toBe(row.indexOf("connected"));
   });
 
@@ -42,7 +54,10 @@ describe("hosts output", () => {
   });
 
   it("GROUPS leaves out the implicit all; none known (older controller) is -", () => {
-    const row = (groups: string[]) => renderHostsTable([hostToJson({ ...record, groups })]).trimEnd().split("\n")[1];
+    const row = (groups: string[]) =>
+      renderHostsTable([hostToJson({ ...record, groups })])
+        .trimEnd()
+        .split("\n")[1];
     expect(row(["all", "ungrouped"])).toMatch(/\sungrouped$/);
     expect(row([])).toMatch(/\s-$/);
   });

@@ -9,10 +9,23 @@ import { staticImportGraph } from "../../harness/import-graph.js";
  * parser (yaml, TypeBox, Ajv), the logger or the certificate library.
  */
 const COMMANDS = ["hosts", "drift", "rollout", "audit", "token", "cert", "policies", "plan"];
-const HEAVY_PACKAGES = ["yaml", "@sinclair/typebox", "ajv", "better-sqlite3", "node-cron", "chokidar", "pino", "@peculiar/x509"];
+const HEAVY_PACKAGES = [
+  "yaml",
+  "@sinclair/typebox",
+  "ajv",
+  "better-sqlite3",
+  "node-cron",
+  "chokidar",
+  "pino",
+  "@peculiar/x509",
+];
 
 describe.each(COMMANDS)("`virtfleet %s`'s static import graph", { timeout: 60_000 }, (command) => {
-  const { files, packages } = staticImportGraph(["cli/main.ts", "cli/admin-credentials.ts", `cli/commands/${command}.ts`]);
+  const { files, packages } = staticImportGraph([
+    "cli/main.ts",
+    "cli/admin-credentials.ts",
+    `cli/commands/${command}.ts`,
+  ]);
 
   it("reaches the admin client, and of the controller only its shared defaults", () => {
     expect(files.has("cli/admin-credentials.ts")).toBe(true);

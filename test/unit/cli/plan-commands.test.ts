@@ -10,7 +10,17 @@ const PLAN: PlanJson = {
   revision: "bbbbbbbbbbbbbbbb",
   plannedAt: "2026-01-01T12:00:00.000Z",
   targets: 2,
-  summary: { hostsPlanned: 1, hostsChanging: 1, hostsUnanswered: 1, create: 1, change: 0, remove: 0, guestsRestart: 0, guestsRecreate: 0, failed: 0 },
+  summary: {
+    hostsPlanned: 1,
+    hostsChanging: 1,
+    hostsUnanswered: 1,
+    create: 1,
+    change: 0,
+    remove: 0,
+    guestsRestart: 0,
+    guestsRecreate: 0,
+    failed: 0,
+  },
   hosts: [
     {
       name: "kvm01",
@@ -24,7 +34,18 @@ const PLAN: PlanJson = {
       failed: 0,
       resources: [{ policy: "web", kind: "domain", name: "web-01", action: "create", disruption: "none", changes: [] }],
     },
-    { name: "kvm02", status: "timeout", wouldChange: false, create: 0, change: 0, remove: 0, restart: 0, recreate: 0, failed: 0, resources: [] },
+    {
+      name: "kvm02",
+      status: "timeout",
+      wouldChange: false,
+      create: 0,
+      change: 0,
+      remove: 0,
+      restart: 0,
+      recreate: 0,
+      failed: 0,
+      resources: [],
+    },
   ],
 };
 
@@ -35,10 +56,17 @@ let address: string;
 beforeAll(async () => {
   server = new grpc.Server();
   server.addService(fleetProto().AdminService.service, {
-    Plan: (call: grpc.ServerUnaryCall<{ policy: string; timeoutMs: number }, unknown>, cb: grpc.sendUnaryData<{ planJson: string }>) => {
+    Plan: (
+      call: grpc.ServerUnaryCall<{ policy: string; timeoutMs: number }, unknown>,
+      cb: grpc.sendUnaryData<{ planJson: string }>,
+    ) => {
       const deadline = call.getDeadline();
-      requests.push({ ...call.request, deadlineInMs: (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now() });
-      if (call.request.policy === "nosuch") return cb({ code: grpc.status.NOT_FOUND, details: 'policy "nosuch" is not loaded' } as grpc.ServiceError);
+      requests.push({
+        ...call.request,
+        deadlineInMs: (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now(),
+      });
+      if (call.request.policy === "nosuch")
+        return cb({ code: grpc.status.NOT_FOUND, details: 'policy "nosuch" is not loaded' } as grpc.ServiceError);
       if (call.request.policy === "broken") return cb(null, { planJson: "not json" });
       cb(null, { planJson: JSON.stringify(PLAN) });
     },
@@ -78,7 +106,9 @@ describe("plan against a controller", () => {
     expect(requests[0]!.deadlineInMs).toBeLessThanOrEqual(40_000);
     expect(r.stdout).toContain("Plan of web: revision (none) → bbbbbbbbbbbb (pending), 1 of 2 targeted hosts answered");
     expect(r.stdout).toContain("kvm02: did not answer (no answer in time)");
-    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("1 host would change: 1 create, 0 change, 0 remove; 0 guests need a restart, 0 recreated; 1 host did not answer");
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "1 host would change: 1 create, 0 change, 0 remove; 0 guests need a restart, 0 recreated; 1 host did not answer",
+    );
   });
 
   it("--json prints the plan document; --timeout is sent as timeout_ms", async () => {

@@ -15,7 +15,14 @@ const doc = (over: Partial<RolloutStatusJson> = {}): RolloutStatusJson => ({
   createdAt: "2026-01-01T12:00:00.000Z",
   startedAt: "2026-01-01T12:00:00.000Z",
   stages: [
-    { index: 0, kind: "plan", hosts: [], state: "succeeded", startedAt: "2026-01-01T12:00:00.000Z", finishedAt: "2026-01-01T12:00:01.000Z" },
+    {
+      index: 0,
+      kind: "plan",
+      hosts: [],
+      state: "succeeded",
+      startedAt: "2026-01-01T12:00:00.000Z",
+      finishedAt: "2026-01-01T12:00:01.000Z",
+    },
     { index: 1, kind: "canary", hosts: ["kvm01"], state: "waiting", startedAt: "2026-01-01T12:00:01.000Z" },
   ],
   failedHosts: [],
@@ -41,17 +48,42 @@ const NOT_FOUND: Reply = { error: { code: grpc.status.NOT_FOUND, details: 'polic
 beforeAll(async () => {
   server = new grpc.Server();
   server.addService(fleetProto().AdminService.service, {
-    RolloutStatus: (call: grpc.ServerUnaryCall<{ policy: string }, unknown>, cb: grpc.sendUnaryData<{ found: boolean; statusJson: string }>) => {
+    RolloutStatus: (
+      call: grpc.ServerUnaryCall<{ policy: string }, unknown>,
+      cb: grpc.sendUnaryData<{ found: boolean; statusJson: string }>,
+    ) => {
       const replies = statusReplies.get(call.request.policy) ?? [NOT_FOUND];
       answer(replies.length > 1 ? replies.shift()! : replies[0]!, cb);
     },
-    ControlRollout: (call: grpc.ServerUnaryCall<{ policy: string; action: string; reason: string }, unknown>, cb: grpc.sendUnaryData<{ found: boolean; statusJson: string }>) => {
+    ControlRollout: (
+      call: grpc.ServerUnaryCall<{ policy: string; action: string; reason: string }, unknown>,
+      cb: grpc.sendUnaryData<{ found: boolean; statusJson: string }>,
+    ) => {
       const { policy, action, reason } = call.request;
       controls.push({ policy, action, reason });
       if (policy === "nosuch") return answer(NOT_FOUND, cb);
-      if (policy === "done") return answer({ error: { code: grpc.status.FAILED_PRECONDITION, details: "rollout of done is succeeded; only a pending or running rollout can pause" } }, cb);
-      const state = action === "pause" ? "paused" : action === "abort" ? "aborted" : action === "rollback" ? "failed" : "running";
-      answer({ status: doc({ state, rollingBack: action === "rollback", reason: action === "resume" ? undefined : reason || `${action} by operator` }) }, cb);
+      if (policy === "done")
+        return answer(
+          {
+            error: {
+              code: grpc.status.FAILED_PRECONDITION,
+              details: "rollout of done is succeeded; only a pending or running rollout can pause",
+            },
+          },
+          cb,
+        );
+      const state =
+        action === "pause" ? "paused" : action === "abort" ? "aborted" : action === "rollback" ? "failed" : "running";
+      answer(
+        {
+          status: doc({
+            state,
+            rollingBack: action === "rollback",
+            reason: action === "resume" ? undefined : reason || `${action} by operator`,
+          }),
+        },
+        cb,
+      );
     },
   });
   address = await bindLoopback(server);
@@ -63,7 +95,8 @@ const run = (...args: string[]) => runInProcess(registerRolloutCommands, address
 describe("rollout command arguments", () => {
   it("accepts policy names and refuses others with exit 2", async () => {
     expect(policyArg("web-01")).toBe("web-01");
-    for (const bad of ["Web", "web_1", "", "a".repeat(64), "../x"]) expect(() => policyArg(bad)).toThrow(/invalid policy name/);
+    for (const bad of ["Web", "web_1", "", "a".repeat(64), "../x"])
+      expect(() => policyArg(bad)).toThrow(/invalid policy name/);
     const r = await run("rollout", "status", "Web");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid policy name "Web"');
@@ -84,16 +117,25 @@ describe("rollout command arguments", () => {
   });
 
   it("the control line names the policy, what happened and why", () => {
-    expect(controlLine("web", "pause", doc({ state: "paused", reason: "latency" }), "latency")).toBe("rollout of web paused: latency\n");
+    expect(controlLine("web", "pause", doc({ state: "paused", reason: "latency" }), "latency")).toBe(
+      "rollout of web paused: latency\n",
+    );
     expect(controlLine("web", "resume", doc(), undefined)).toBe("rollout of web resumed\n");
-    expect(controlLine("web", "rollback", doc({ state: "failed", rollingBack: true, reason: "bad" }), undefined)).toBe("rollout of web rolling back: bad\n");
-    expect(controlLine("web", "rollback", doc({ state: "rolledback", reason: "bad" }), undefined)).toBe("rollout of web rolled back: bad\n");
+    expect(controlLine("web", "rollback", doc({ state: "failed", rollingBack: true, reason: "bad" }), undefined)).toBe(
+      "rollout of web rolling back: bad\n",
+    );
+    expect(controlLine("web", "rollback", doc({ state: "rolledback", reason: "bad" }), undefined)).toBe(
+      "rollout of web rolled back: bad\n",
+    );
   });
 });
 
 describe("rollout commands against a controller", () => {
   it("an unknown policy exits 2 with a clear message (status, pause --json)", async () => {
-    for (const args of [["rollout", "status", "nosuch"], ["rollout", "pause", "nosuch", "--json"]]) {
+    for (const args of [
+      ["rollout", "status", "nosuch"],
+      ["rollout", "pause", "nosuch", "--json"],
+    ]) {
       const r = await run(...args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
@@ -138,11 +180,22 @@ describe("rollout commands against a controller", () => {
   });
 
   it("status --watch follows the rollout until it ends: exit 0 when it succeeded, 1 otherwise", async () => {
-    statusReplies.set("w1", [{ status: doc({ policy: "w1" }) }, { status: doc({ policy: "w1", state: "succeeded", finishedAt: "2026-01-01T12:01:00.000Z" }) }]);
+    statusReplies.set("w1", [
+      { status: doc({ policy: "w1" }) },
+      { status: doc({ policy: "w1", state: "succeeded", finishedAt: "2026-01-01T12:01:00.000Z" }) },
+    ]);
     const ok = await run("rollout", "status", "w1", "--watch", "--json");
     expect(ok.code).toBe(0);
-    expect(ok.stdout.trimEnd().split("\n").map((l) => (JSON.parse(l) as RolloutStatusJson).state)).toEqual(["running", "succeeded"]);
-    statusReplies.set("w2", [{ status: doc({ policy: "w2", state: "failed", rollingBack: true }) }, { status: doc({ policy: "w2", state: "rolledback" }) }]);
+    expect(
+      ok.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as RolloutStatusJson).state),
+    ).toEqual(["running", "succeeded"]);
+    statusReplies.set("w2", [
+      { status: doc({ policy: "w2", state: "failed", rollingBack: true }) },
+      { status: doc({ policy: "w2", state: "rolledback" }) },
+    ]);
     const bad = await run("rollout", "status", "w2", "--watch");
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("FAILED, ROLLING BACK");

@@ -52,7 +52,13 @@ describe("rollout status view", () => {
       rollingBack: true,
       reason: "1 host failed (maxFailures 0)",
       failedHosts: ["kvm03"],
-      hosts: RUNNING.hosts.map((h) => (h.name === "kvm03" ? { ...h, phase: "failed", reason: "domain web-03: start failed" } : h.name === "kvm01" ? { ...h, phase: "rollback-sent" } : h)),
+      hosts: RUNNING.hosts.map((h) =>
+        h.name === "kvm03"
+          ? { ...h, phase: "failed", reason: "domain web-03: start failed" }
+          : h.name === "kvm01"
+            ? { ...h, phase: "rollback-sent" }
+            : h,
+      ),
     };
     const text = renderRolloutStatus(failed, T0 + 10_000);
     expect(text).toContain("FAILED, ROLLING BACK\n");
@@ -92,12 +98,26 @@ describe("rollout status view", () => {
       revision: "b",
       plannedAt: at(0),
       targets: 4,
-      summary: { hostsPlanned: 4, hostsChanging: 2, hostsUnanswered: 0, create: 0, change: 3, remove: 0, guestsRestart: 2, guestsRecreate: 0, failed: 0 },
+      summary: {
+        hostsPlanned: 4,
+        hostsChanging: 2,
+        hostsUnanswered: 0,
+        create: 0,
+        change: 3,
+        remove: 0,
+        guestsRestart: 2,
+        guestsRecreate: 0,
+        failed: 0,
+      },
       hosts: [],
     };
     const text = renderRolloutStatus({ ...RUNNING, plan } as RolloutStatusJson, T0);
-    expect(text).toContain("Plan: 2 hosts would change: 0 create, 3 change, 0 remove; 2 guests need a restart, 0 recreated; 0 hosts did not answer\n");
-    expect(renderRolloutStatus({ ...RUNNING, plan: { garbage: true } } as RolloutStatusJson, T0)).not.toContain("Plan:");
+    expect(text).toContain(
+      "Plan: 2 hosts would change: 0 create, 3 change, 0 remove; 2 guests need a restart, 0 recreated; 0 hosts did not answer\n",
+    );
+    expect(renderRolloutStatus({ ...RUNNING, plan: { garbage: true } } as RolloutStatusJson, T0)).not.toContain(
+      "Plan:",
+    );
   });
 
   it("knows which states have ended", () => {
@@ -106,7 +126,8 @@ describe("rollout status view", () => {
     expect(rolloutEnded({ state: "pending", rollingBack: false })).toBe(false);
     expect(rolloutEnded({ state: "failed", rollingBack: true })).toBe(false);
     expect(rolloutEnded({ state: "failed", rollingBack: false })).toBe(true);
-    for (const state of ["succeeded", "rolledback", "aborted"] as const) expect(rolloutEnded({ state, rollingBack: false })).toBe(true);
+    for (const state of ["succeeded", "rolledback", "aborted"] as const)
+      expect(rolloutEnded({ state, rollingBack: false })).toBe(true);
     expect(rolloutStateLabel({ state: "failed", rollingBack: true })).toBe("failed, rolling back");
   });
 });

@@ -8,7 +8,12 @@ const load = (text: string): unknown => parse(text, { version: "1.1" });
 
 /** PyYAML is what cloud-init parses user-data with; used as an oracle when installed. */
 function pyyamlLoad(text: string): unknown {
-  return JSON.parse(execFileSync("python3", ["-c", "import sys,json,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"], { input: text, encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync("python3", ["-c", "import sys,json,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"], {
+      input: text,
+      encoding: "utf8",
+    }),
+  );
 }
 const hasPyyaml = (() => {
   try {
@@ -41,8 +46,17 @@ describe("user-data", () => {
   });
 
   it("leaves out what the spec does not set; no password hash keeps the password locked", () => {
-    const text = renderUserData(cloudInit({ users: [{ name: "ops", groups: [], sudo: null, passwordHash: null, sshAuthorizedKeys: [] }], packages: [], packageUpdate: false }));
-    expect(load(text)).toEqual({ users: [{ name: "ops", shell: "/bin/bash", lock_passwd: true }], package_update: false });
+    const text = renderUserData(
+      cloudInit({
+        users: [{ name: "ops", groups: [], sudo: null, passwordHash: null, sshAuthorizedKeys: [] }],
+        packages: [],
+        packageUpdate: false,
+      }),
+    );
+    expect(load(text)).toEqual({
+      users: [{ name: "ops", shell: "/bin/bash", lock_passwd: true }],
+      package_update: false,
+    });
     expect(load(renderUserData(cloudInit({ users: [] })))).not.toHaveProperty("users");
   });
 
@@ -50,7 +64,13 @@ describe("user-data", () => {
     const evilKey = `${KEY_A}\nsudo: ALL=(ALL) NOPASSWD:ALL\n- name: root`;
     const spec = cloudInit({
       users: [
-        { name: "yes", groups: ["on", "null", "1:20"], sudo: "ALL\n  lock_passwd: false\nruncmd: [reboot]", passwordHash: null, sshAuthorizedKeys: [evilKey, '"quoted" # not a comment'] },
+        {
+          name: "yes",
+          groups: ["on", "null", "1:20"],
+          sudo: "ALL\n  lock_passwd: false\nruncmd: [reboot]",
+          passwordHash: null,
+          sshAuthorizedKeys: [evilKey, '"quoted" # not a comment'],
+        },
       ],
       packages: ["~", "no", "pkg=1.0"],
     });
@@ -71,7 +91,12 @@ describe("user-data", () => {
     };
     expect(load(text)).toEqual(expected);
     expect(text).not.toMatch(/^runcmd:/m);
-    expect(text.split("\n").filter((l) => /^\S/.test(l))).toEqual(["#cloud-config", "users:", "packages:", "package_update: true"]);
+    expect(text.split("\n").filter((l) => /^\S/.test(l))).toEqual([
+      "#cloud-config",
+      "users:",
+      "packages:",
+      "package_update: true",
+    ]);
     if (hasPyyaml) expect(pyyamlLoad(text)).toEqual(expected);
   });
 
@@ -86,7 +111,10 @@ describe("meta-data and instance-id", () => {
     const seed = renderSeed("g1", cloudInit());
     expect(seed.instanceId).toMatch(/^vf-[0-9a-f]{16}$/);
     expect(load(seed.metaData)).toEqual({ "instance-id": seed.instanceId, "local-hostname": "web-01" });
-    expect(load(renderMetaData("g1", cloudInit({ hostname: null }), "vf-x"))).toEqual({ "instance-id": "vf-x", "local-hostname": "g1" });
+    expect(load(renderMetaData("g1", cloudInit({ hostname: null }), "vf-x"))).toEqual({
+      "instance-id": "vf-x",
+      "local-hostname": "g1",
+    });
   });
 
   it("is stable for equal content", () => {
@@ -108,6 +136,8 @@ describe("meta-data and instance-id", () => {
     const ids = variants.map((v) => renderSeed("g1", v).instanceId);
     expect(new Set([base, ...ids]).size).toBe(variants.length + 1);
     // Without a hostname the domain name is the hostname, so it is part of the content.
-    expect(renderSeed("g1", cloudInit({ hostname: null })).instanceId).not.toBe(renderSeed("g2", cloudInit({ hostname: null })).instanceId);
+    expect(renderSeed("g1", cloudInit({ hostname: null })).instanceId).not.toBe(
+      renderSeed("g2", cloudInit({ hostname: null })).instanceId,
+    );
   });
 });

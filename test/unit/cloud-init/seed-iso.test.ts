@@ -36,7 +36,10 @@ describe.skipIf(!hasXorriso)("seed ISO (xorriso)", () => {
     const iso = join(dir, "g1-cidata.iso");
     const seed = renderSeed("g1", cloudInit());
     await writeSeedIso(iso, seed);
-    const listing = execFileSync("xorriso", ["-indev", iso, "-ls", "/"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const listing = execFileSync("xorriso", ["-indev", iso, "-ls", "/"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     expect(listing).toContain("'user-data'");
     expect(listing).toContain("'meta-data'");
     expect(extract(iso, "user-data")).toBe(seed.userData);
@@ -57,16 +60,28 @@ describe.skipIf(!hasXorriso)("seed ISO (xorriso)", () => {
   it("falls back to the next tool when one is not installed; neither installed is a clear error", async () => {
     const iso = join(dir, "g3-cidata.iso");
     const seed = renderSeed("g3", cloudInit());
-    await writeSeedIso(iso, seed, { tools: [{ command: "vft-no-such-tool", prefix: [] }, { command: "xorriso", prefix: ["-as", "mkisofs"] }] });
+    await writeSeedIso(iso, seed, {
+      tools: [
+        { command: "vft-no-such-tool", prefix: [] },
+        { command: "xorriso", prefix: ["-as", "mkisofs"] },
+      ],
+    });
     expect((await readSeedFile(iso)).exists).toBe(true);
-    const err = await writeSeedIso(join(dir, "g4-cidata.iso"), seed, { tools: [{ command: "vft-no-such-tool", prefix: [] }, { command: "vft-nor-this", prefix: [] }] }).catch((e: unknown) => e);
+    const err = await writeSeedIso(join(dir, "g4-cidata.iso"), seed, {
+      tools: [
+        { command: "vft-no-such-tool", prefix: [] },
+        { command: "vft-nor-this", prefix: [] },
+      ],
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "SEED_TOOL_MISSING" });
     expect((err as Error).message).toMatch(/neither vft-no-such-tool nor vft-nor-this is installed/);
     expect((await readdir(dir)).filter((n) => n.startsWith("g4") || n.includes("partial"))).toEqual([]);
   });
 
   it("a failing tool is a typed error and leaves nothing behind", async () => {
-    const err = await writeSeedIso(join(dir, "no-such-dir", "g5-cidata.iso"), renderSeed("g5", cloudInit())).catch((e: unknown) => e);
+    const err = await writeSeedIso(join(dir, "no-such-dir", "g5-cidata.iso"), renderSeed("g5", cloudInit())).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: "SEED_BUILD_FAILED" });
     expect((await readdir(dir)).filter((n) => n.includes("partial"))).toEqual([]);
   });
@@ -87,13 +102,25 @@ describe("reading a seed", () => {
     await writeFile(join(work, "meta-data"), "instance-id: x\n");
     await writeFile(join(work, "user-data"), "#cloud-config\n");
     const other = join(dir, "other.iso");
-    execFileSync("xorriso", ["-as", "mkisofs", "-output", other, "-volid", "OTHER", "-joliet", "-rock", "user-data", "meta-data"], { cwd: work, stdio: "ignore" });
+    execFileSync(
+      "xorriso",
+      ["-as", "mkisofs", "-output", other, "-volid", "OTHER", "-joliet", "-rock", "user-data", "meta-data"],
+      { cwd: work, stdio: "ignore" },
+    );
     expect(await readSeedFile(other)).toEqual({ exists: true, metaData: null });
     const noMeta = join(dir, "nometa.iso");
-    execFileSync("xorriso", ["-as", "mkisofs", "-output", noMeta, "-volid", "cidata", "-joliet", "-rock", "user-data"], { cwd: work, stdio: "ignore" });
+    execFileSync(
+      "xorriso",
+      ["-as", "mkisofs", "-output", noMeta, "-volid", "cidata", "-joliet", "-rock", "user-data"],
+      { cwd: work, stdio: "ignore" },
+    );
     expect(await readSeedFile(noMeta)).toEqual({ exists: true, metaData: null });
     const noJoliet = join(dir, "nojoliet.iso");
-    execFileSync("xorriso", ["-as", "mkisofs", "-output", noJoliet, "-volid", "cidata", "-rock", "user-data", "meta-data"], { cwd: work, stdio: "ignore" });
+    execFileSync(
+      "xorriso",
+      ["-as", "mkisofs", "-output", noJoliet, "-volid", "cidata", "-rock", "user-data", "meta-data"],
+      { cwd: work, stdio: "ignore" },
+    );
     expect(await readSeedFile(noJoliet)).toEqual({ exists: true, metaData: null });
     expect((await readFile(noJoliet)).length).toBeGreaterThan(0);
   });

@@ -8,7 +8,15 @@ export const HASH = "$6$rounds=4096$saltsalt$Qm1r7G1jz1lq0R2.3mG0e/1";
 export function cloudInit(over: Partial<CloudInitSpec> = {}): CloudInitSpec {
   return {
     hostname: "web-01",
-    users: [{ name: "ansible", groups: ["wheel", "adm"], sudo: "ALL=(ALL) NOPASSWD:ALL", passwordHash: HASH, sshAuthorizedKeys: [KEY_A] }],
+    users: [
+      {
+        name: "ansible",
+        groups: ["wheel", "adm"],
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        passwordHash: HASH,
+        sshAuthorizedKeys: [KEY_A],
+      },
+    ],
     packages: ["httpd", "git"],
     packageUpdate: true,
     ...over,

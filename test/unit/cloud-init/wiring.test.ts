@@ -6,9 +6,16 @@ import { CloudInitSeedResource, DomainResource, resourcesFromPolicies } from "..
 import { domainWithCloudInit } from "./specs.js";
 
 /** Construction never talks to libvirt, so no hypervisor is needed here. */
-const options = { ctx: { hv: {} as Hypervisor, log: silentLogger(), shutdownTimeoutMs: 1000 }, domainEnv: { domainType: "kvm" as const } };
+const options = {
+  ctx: { hv: {} as Hypervisor, log: silentLogger(), shutdownTimeoutMs: 1000 },
+  domainEnv: { domainType: "kvm" as const },
+};
 
-function policy(domains: DomainSpec[], volumes: VolumeSpec[] = [], poolState: "active" | "absent" = "active"): ResolvedPolicy {
+function policy(
+  domains: DomainSpec[],
+  volumes: VolumeSpec[] = [],
+  poolState: "active" | "absent" = "active",
+): ResolvedPolicy {
   return {
     name: "web",
     description: null,
@@ -51,7 +58,15 @@ describe("cloud-init wiring", () => {
 
   it("removing the domain removes its seed after it, and lets its pool go too", () => {
     const d = domainWithCloudInit("g1", { state: "absent" });
-    const vol: VolumeSpec = { name: "g1.qcow2", pool: "p1", format: "qcow2", capacityBytes: 1 << 20, backingVolume: null, source: null, state: "absent" };
+    const vol: VolumeSpec = {
+      name: "g1.qcow2",
+      pool: "p1",
+      format: "qcow2",
+      capacityBytes: 1 << 20,
+      backingVolume: null,
+      source: null,
+      state: "absent",
+    };
     const rs = resourcesFromPolicies([policy([d], [vol], "absent")], options);
     const seed = rs.find((r) => r instanceof CloudInitSeedResource)!;
     expect(seed.removing).toBe(true);
@@ -61,18 +76,38 @@ describe("cloud-init wiring", () => {
   });
 
   it("uses the first pool cdrom's pool when the domain has no disk; no pool at all is a validation error naming the domain", () => {
-    const viaCdrom = domainWithCloudInit("g2", { disks: [], cdroms: [{ path: "/x.iso" }, { pool: "p1", volume: "os.iso" }] });
+    const viaCdrom = domainWithCloudInit("g2", {
+      disks: [],
+      cdroms: [{ path: "/x.iso" }, { pool: "p1", volume: "os.iso" }],
+    });
     expect(resourcesFromPolicies([policy([viaCdrom])], options).map((r) => r.name)).toContain("p1/g2-cidata.iso");
     const nowhere = domainWithCloudInit("g3", { disks: [], cdroms: [] });
-    expect(() => resourcesFromPolicies([policy([nowhere])], options)).toThrow(/domain g3: cloudInit needs a storage pool for its seed ISO/);
-    expect(() => resourcesFromPolicies([policy([nowhere])], options)).toThrow(expect.objectContaining({ code: "INVALID_INPUT" }));
+    expect(() => resourcesFromPolicies([policy([nowhere])], options)).toThrow(
+      /domain g3: cloudInit needs a storage pool for its seed ISO/,
+    );
+    expect(() => resourcesFromPolicies([policy([nowhere])], options)).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT" }),
+    );
     // Removing such a domain needs no seed.
-    expect(resourcesFromPolicies([policy([{ ...nowhere, state: "absent" }])], options).map((r) => r.name)).toEqual(["p1", "g3"]);
+    expect(resourcesFromPolicies([policy([{ ...nowhere, state: "absent" }])], options).map((r) => r.name)).toEqual([
+      "p1",
+      "g3",
+    ]);
   });
 
   it("refuses a declared volume with the seed's name", () => {
-    const vol: VolumeSpec = { name: "g1-cidata.iso", pool: "p1", format: "raw", capacityBytes: 1 << 20, backingVolume: null, source: null, state: "present" };
-    expect(() => resourcesFromPolicies([policy([domainWithCloudInit("g1")], [vol])], options)).toThrow(/its cloud-init seed p1\/g1-cidata.iso is also declared as a volume/);
+    const vol: VolumeSpec = {
+      name: "g1-cidata.iso",
+      pool: "p1",
+      format: "raw",
+      capacityBytes: 1 << 20,
+      backingVolume: null,
+      source: null,
+      state: "present",
+    };
+    expect(() => resourcesFromPolicies([policy([domainWithCloudInit("g1")], [vol])], options)).toThrow(
+      /its cloud-init seed p1\/g1-cidata.iso is also declared as a volume/,
+    );
   });
 
   it("audit-mode policies check the seed without changing it", () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { describeError, hasCode, isNotFound, NotFoundError, ProtocolError, VirtfleetError } from "../../../common/index.js";
+import {
+  describeError,
+  hasCode,
+  isNotFound,
+  NotFoundError,
+  ProtocolError,
+  VirtfleetError,
+} from "../../../common/index.js";
 
 describe("typed errors", () => {
   it("carry name, code and cause", () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { adminProto, agentSideProto, fleetProto } from "../../../common/grpc/load-protos.js";
 
-const paths = (service: { service: Record<string, { path: string }> }): string[] => Object.values(service.service).map((m) => m.path).sort();
+const paths = (service: { service: Record<string, { path: string }> }): string[] =>
+  Object.values(service.service)
+    .map((m) => m.path)
+    .sort();
 
 describe("proto packages per process", () => {
   it("the agent's holds the agent stream and enrolment, the same methods as the controller's, and no admin API", () => {

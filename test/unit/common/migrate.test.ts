@@ -12,12 +12,19 @@ describe("applyMigrations", () => {
     expect(applyMigrations(db, [m1, m2])).toBe(2);
     expect(applyMigrations(db, [m1, m2])).toBe(2);
     expect(db.pragma("user_version", { simple: true })).toBe(2);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all()).toEqual([{ name: "t" }, { name: "u" }]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all()).toEqual([
+      { name: "t" },
+      { name: "u" },
+    ]);
   });
 
   it("rolls a failing step back completely and names it", () => {
     const db = new Database(":memory:");
-    const bad: Migration = { version: 2, name: "half", sql: "CREATE TABLE v (z INTEGER); CREATE TABLE t (dup INTEGER);" };
+    const bad: Migration = {
+      version: 2,
+      name: "half",
+      sql: "CREATE TABLE v (z INTEGER); CREATE TABLE t (dup INTEGER);",
+    };
     expect(() => applyMigrations(db, [m1, bad])).toThrow(/migration 2 \(half\) failed/);
     expect(db.pragma("user_version", { simple: true })).toBe(1);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name='v'").get()).toEqual({ n: 0 });

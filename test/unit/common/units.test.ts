@@ -28,7 +28,9 @@ describe("parseSize", () => {
     ["1.5GiB", 1.5 * 1024 ** 3],
   ])("%s → %d bytes", (text, bytes) => expect(parseSize(text)).toBe(bytes));
 
-  it.each(["10GB", "1.5", "ten", "-1GiB", ""])("rejects %j", (text) => expect(() => parseSize(text)).toThrow(ValidationError));
+  it.each(["10GB", "1.5", "ten", "-1GiB", ""])("rejects %j", (text) =>
+    expect(() => parseSize(text)).toThrow(ValidationError),
+  );
 });
 
 describe("formatting", () => {

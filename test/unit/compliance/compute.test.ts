@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../common/index.js";
-import { computeCompliance, ComplianceService, type HostComplianceInput } from "../../../controller/compliance/index.js";
+import {
+  computeCompliance,
+  ComplianceService,
+  type HostComplianceInput,
+} from "../../../controller/compliance/index.js";
 import { validateAgentEvent } from "../../../controller/agent-messages/index.js";
 import { EventStore } from "../../../controller/ingest/index.js";
 import { driftMsg, memoryDb, reportMsg, setBundle } from "../ingest/fixtures.js";
@@ -21,14 +25,34 @@ const statusOf = (h: HostComplianceInput) => computeCompliance([h], 0).hosts[0]!
 
 describe("computeCompliance", () => {
   it("produces the spec shape with fleet percentage", () => {
-    const r = computeCompliance([host(), host({ name: "kvm02", resources: [{ policy: "web", kind: "domain", name: "w", outcome: "drift", eventSeq: 1 }] })], 0);
+    const r = computeCompliance(
+      [
+        host(),
+        host({
+          name: "kvm02",
+          resources: [{ policy: "web", kind: "domain", name: "w", outcome: "drift", eventSeq: 1 }],
+        }),
+      ],
+      0,
+    );
     expect(r.fleet).toEqual({ hosts: 2, compliant: 1, percent: 50 });
     expect(r.hosts[0]).toMatchObject({
       name: "kvm01",
       compliant: true,
-      policies: [{ name: "web", revision: "r1", observedRevision: "r1", status: "compliant", resources: { ok: 1, drift: 0, failed: 0 } }],
+      policies: [
+        {
+          name: "web",
+          revision: "r1",
+          observedRevision: "r1",
+          status: "compliant",
+          resources: { ok: 1, drift: 0, failed: 0 },
+        },
+      ],
     });
-    expect(r.hosts[1]).toMatchObject({ compliant: false, policies: [{ status: "drifted", resources: { ok: 0, drift: 1, failed: 0 } }] });
+    expect(r.hosts[1]).toMatchObject({
+      compliant: false,
+      policies: [{ status: "drifted", resources: { ok: 0, drift: 1, failed: 0 } }],
+    });
   });
 
   it("is pending before the first report or while the host is behind its bundle generation", () => {
@@ -38,11 +62,36 @@ describe("computeCompliance", () => {
   });
 
   it("ranks failed over drifted, and counts open drift newer than the last report", () => {
-    expect(statusOf(host({ resources: [{ policy: "web", kind: "domain", name: "a", outcome: "failed", eventSeq: 1 }, { policy: "web", kind: "domain", name: "b", outcome: "drift", eventSeq: 1 }] }))).toBe("failed");
-    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 6 }] }))).toBe("drifted");
-    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 4 }] }))).toBe("compliant");
-    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "repaired", eventSeq: 6 }] }))).toBe("compliant");
-    expect(statusOf(host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "failed", eventSeq: 6 }] }))).toBe("failed");
+    expect(
+      statusOf(
+        host({
+          resources: [
+            { policy: "web", kind: "domain", name: "a", outcome: "failed", eventSeq: 1 },
+            { policy: "web", kind: "domain", name: "b", outcome: "drift", eventSeq: 1 },
+          ],
+        }),
+      ),
+    ).toBe("failed");
+    expect(
+      statusOf(
+        host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 6 }] }),
+      ),
+    ).toBe("drifted");
+    expect(
+      statusOf(
+        host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "reported", eventSeq: 4 }] }),
+      ),
+    ).toBe("compliant");
+    expect(
+      statusOf(
+        host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "repaired", eventSeq: 6 }] }),
+      ),
+    ).toBe("compliant");
+    expect(
+      statusOf(
+        host({ openDrift: [{ policy: "web", kind: "domain", name: "web1", remediation: "failed", eventSeq: 6 }] }),
+      ),
+    ).toBe("failed");
   });
 
   it("treats a host without policies as compliant and an empty fleet as 100%", () => {
@@ -56,7 +105,10 @@ describe("ComplianceService (store)", () => {
     const db = memoryDb("kvm01", "kvm02", "kvm03");
     setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
     setBundle(db, "kvm02", 3, "b1", [{ name: "web", revision: "r-web" }]);
-    setBundle(db, "kvm03", 2, "b2", [{ name: "db", revision: "r-db" }, { name: "web", revision: "r-web2" }]);
+    setBundle(db, "kvm03", 2, "b2", [
+      { name: "db", revision: "r-db" },
+      { name: "web", revision: "r-web2" },
+    ]);
     const r = new ComplianceService(db, silentLogger(), undefined, () => 1).current();
     expect(r.hosts.map((h) => [h.name, h.policies.map((p) => `${p.name}@${p.revision}`)])).toEqual([
       ["kvm01", ["web@r-web"]],
@@ -78,7 +130,11 @@ describe("ComplianceService (store)", () => {
       ["kvm01", "drifted"],
       ["kvm02", "pending"],
     ]);
-    expect(r.hosts[0]!.policies[0]).toMatchObject({ revision: "r-web", observedRevision: "r-web", resources: { ok: 0, drift: 1, failed: 0 } });
+    expect(r.hosts[0]!.policies[0]).toMatchObject({
+      revision: "r-web",
+      observedRevision: "r-web",
+      resources: { ok: 0, drift: 1, failed: 0 },
+    });
     expect(svc.summariesOf(["kvm01", "nobody"]).get("kvm01")).toEqual({ compliant: false, policies: 1, drifted: 1 });
     svc.snapshot();
     now = 20_000;

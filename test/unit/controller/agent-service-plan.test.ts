@@ -3,7 +3,15 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { applyMigrations, createLogger } from "../../../common/index.js";
-import { AgentService, MAX_QUEUED_HELLOS, RECONNECT_MIN_MS, RECONNECT_SPREAD_MAX_MS, RECONNECT_SPREAD_PER_AGENT_MS, reconnectSpreadMs, type AgentSession } from "../../../controller/agents/index.js";
+import {
+  AgentService,
+  MAX_QUEUED_HELLOS,
+  RECONNECT_MIN_MS,
+  RECONNECT_SPREAD_MAX_MS,
+  RECONNECT_SPREAD_PER_AGENT_MS,
+  reconnectSpreadMs,
+  type AgentSession,
+} from "../../../controller/agents/index.js";
 import type { ValidPlanResult } from "../../../controller/agent-messages/index.js";
 import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { HostStore } from "../../../controller/hosts/index.js";
@@ -31,7 +39,8 @@ let service: AgentService | undefined;
 afterEach(() => service?.shutdown("test over"));
 
 /** Hellos are admitted in batches (HELLO_BATCH_DELAY_MS): wait for the Welcome. */
-const welcomed = (call: FakeCall) => vi.waitFor(() => expect(call.written[0]).toHaveProperty("welcome"), { timeout: 2_000, interval: 5 });
+const welcomed = (call: FakeCall) =>
+  vi.waitFor(() => expect(call.written[0]).toHaveProperty("welcome"), { timeout: 2_000, interval: 5 });
 
 async function connect() {
   const db = new Database(":memory:");
@@ -45,7 +54,18 @@ async function connect() {
   service.handlers().Connect(call as never);
   let seq = 0;
   const send = (body: object) => call.emit("data", { seq: ++seq, ack: 0, ...body });
-  send({ body: "hello", hello: { hostName: "kvm01", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+  send({
+    body: "hello",
+    hello: {
+      hostName: "kvm01",
+      agentVersion: "1",
+      factsJson: "{}",
+      factsFingerprint: "fp",
+      lastControllerSeq: 0,
+      startedAtMs: 1,
+      bundleRevision: "",
+    },
+  });
   expect(call.written).toEqual([]);
   await welcomed(call);
   return { call, send, results, errors };
@@ -61,27 +81,74 @@ function helloFrom(n: number): FakeCall[] {
     const call = new FakeCall();
     call.on("error", () => undefined);
     service.handlers().Connect(call as never);
-    call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: `h${i}`, agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+    call.emit("data", {
+      seq: 1,
+      ack: 0,
+      body: "hello",
+      hello: {
+        hostName: `h${i}`,
+        agentVersion: "1",
+        factsJson: "{}",
+        factsFingerprint: "fp",
+        lastControllerSeq: 0,
+        startedAtMs: 1,
+        bundleRevision: "",
+      },
+    });
     calls.push(call);
   }
   return calls;
 }
 
-const planResult = (over: object = {}) => ({ body: "planResult", planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over } });
+const planResult = (over: object = {}) => ({
+  body: "planResult",
+  planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over },
+});
 
 describe("AgentService and PlanResult", () => {
   it("hands a valid PlanResult to onPlanResult with its session", async () => {
     const { send, results, errors } = await connect();
-    send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "drift", changesJson: '[{"field":"state","from":"absent","to":"active","disruption":"live"}]', error: "", pendingRestart: false }] }));
+    send(
+      planResult({
+        resources: [
+          {
+            kind: "network",
+            name: "n",
+            policy: "p",
+            outcome: "drift",
+            changesJson: '[{"field":"state","from":"absent","to":"active","disruption":"live"}]',
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }),
+    );
     expect(errors).toEqual([]);
     expect(results).toHaveLength(1);
     expect(results[0]![0].host).toBe("kvm01");
-    expect(results[0]![1]).toMatchObject({ commandId: "plan-1", resources: [{ kind: "network", changes: [{ field: "state", from: "absent" }] }] });
+    expect(results[0]![1]).toMatchObject({
+      commandId: "plan-1",
+      resources: [{ kind: "network", changes: [{ field: "state", from: "absent" }] }],
+    });
   });
 
   it("resets the stream with INVALID_ARGUMENT on an invalid PlanResult", async () => {
     const { send, results, errors, call } = await connect();
-    send(planResult({ resources: [{ kind: "network", name: "n", policy: "p", outcome: "maybe", changesJson: "[]", error: "", pendingRestart: false }] }));
+    send(
+      planResult({
+        resources: [
+          {
+            kind: "network",
+            name: "n",
+            policy: "p",
+            outcome: "maybe",
+            changesJson: "[]",
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }),
+    );
     expect(results).toEqual([]);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -98,7 +165,20 @@ describe("AgentService and PlanResult", () => {
     service.use({ onPlanResult: (_s, r) => results.push(r) });
     const call = new FakeCall();
     service.handlers().Connect(call as never);
-    call.emit("data", { seq: 1, ack: 0, body: "hello", hello: { hostName: "kvm02", agentVersion: "1", factsJson: "{}", factsFingerprint: "fp", lastControllerSeq: 0, startedAtMs: 1, bundleRevision: "" } });
+    call.emit("data", {
+      seq: 1,
+      ack: 0,
+      body: "hello",
+      hello: {
+        hostName: "kvm02",
+        agentVersion: "1",
+        factsJson: "{}",
+        factsFingerprint: "fp",
+        lastControllerSeq: 0,
+        startedAtMs: 1,
+        bundleRevision: "",
+      },
+    });
     call.emit("data", { seq: 2, ack: 0, ...planResult() });
     expect(results).toEqual([]);
     await welcomed(call);
@@ -113,7 +193,10 @@ describe("AgentService and PlanResult", () => {
     expect(last.written[0].goodbye.reason).toMatch(/busy/);
     expect(last.written[0].goodbye.retryAfterMs).toBeGreaterThanOrEqual(1_000);
     expect(service!.busyRefusals).toBe(1);
-    await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(MAX_QUEUED_HELLOS), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(service!.connectedHosts()).toHaveLength(MAX_QUEUED_HELLOS), {
+      timeout: 10_000,
+      interval: 20,
+    });
     expect(calls[0]!.written[0]).toHaveProperty("welcome");
   });
 

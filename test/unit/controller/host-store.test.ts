@@ -27,10 +27,20 @@ describe("HostStore", () => {
   it("creates a host on first hello and reconnects it on later ones", () => {
     expect(store.recordHello(hello()).created).toBe(true);
     store.markDisconnected("kvm01", "s1", "agent closed the stream", 2000);
-    expect(store.get("kvm01")).toMatchObject({ connected: false, disconnectReason: "agent closed the stream", lastSeen: 2000 });
+    expect(store.get("kvm01")).toMatchObject({
+      connected: false,
+      disconnectReason: "agent closed the stream",
+      lastSeen: 2000,
+    });
     const again = store.recordHello(hello({ sessionId: "s2", now: 3000 }));
     expect(again.created).toBe(false);
-    expect(again.host).toMatchObject({ connected: true, firstSeen: 1000, connectedSince: 3000, sessionId: "s2", disconnectReason: "" });
+    expect(again.host).toMatchObject({
+      connected: true,
+      firstSeen: 1000,
+      connectedSince: 3000,
+      sessionId: "s2",
+      disconnectReason: "",
+    });
   });
 
   it("lists the known hosts' names, sorted", () => {
@@ -52,17 +62,32 @@ describe("HostStore", () => {
     for (const name of ["a", "b", "c"]) store.markDisconnected(name, `${name}1`, "partition", 2000);
     store.recordHello(hello({ name: "c", sessionId: "c2", now: 2100 }));
     const stored = () => db.prepare("SELECT name, connected FROM hosts ORDER BY name").all();
-    expect(stored()).toEqual([{ name: "a", connected: 1 }, { name: "b", connected: 1 }, { name: "c", connected: 1 }]);
-    expect(store.list().map((h) => [h.name, h.connected])).toEqual([["a", false], ["b", false], ["c", true]]);
+    expect(stored()).toEqual([
+      { name: "a", connected: 1 },
+      { name: "b", connected: 1 },
+      { name: "c", connected: 1 },
+    ]);
+    expect(store.list().map((h) => [h.name, h.connected])).toEqual([
+      ["a", false],
+      ["b", false],
+      ["c", true],
+    ]);
     store.flush();
-    expect(stored()).toEqual([{ name: "a", connected: 0 }, { name: "b", connected: 0 }, { name: "c", connected: 1 }]);
+    expect(stored()).toEqual([
+      { name: "a", connected: 0 },
+      { name: "b", connected: 0 },
+      { name: "c", connected: 1 },
+    ]);
   });
 
   it("writes buffered disconnects by itself shortly after", async () => {
     store.recordHello(hello());
     store.markDisconnected("kvm01", "s1", "gone", 2000);
     await new Promise((r) => setTimeout(r, 50));
-    expect(db.prepare("SELECT connected, disconnect_reason FROM hosts").get()).toEqual({ connected: 0, disconnect_reason: "gone" });
+    expect(db.prepare("SELECT connected, disconnect_reason FROM hosts").get()).toEqual({
+      connected: 0,
+      disconnect_reason: "gone",
+    });
   });
 
   it("ignores a disconnect from a session that was already replaced", () => {
@@ -74,8 +99,12 @@ describe("HostStore", () => {
 
   it("keeps a fact history only when the fingerprint changes, naming changed sections", () => {
     store.recordHello(hello());
-    expect(store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 8 }, memory: { totalBytes: 1 } }), "fp1", 2000)).toBe(false);
-    expect(store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 16 }, memory: { totalBytes: 1 } }), "fp2", 3000)).toBe(true);
+    expect(
+      store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 8 }, memory: { totalBytes: 1 } }), "fp1", 2000),
+    ).toBe(false);
+    expect(
+      store.recordFacts("kvm01", JSON.stringify({ cpu: { threads: 16 }, memory: { totalBytes: 1 } }), "fp2", 3000),
+    ).toBe(true);
     const h = store.factHistory("kvm01", 10);
     expect(h.map((c) => c.factsFingerprint)).toEqual(["fp2", "fp1"]);
     expect(h[0].changedSections).toEqual(["cpu"]);
@@ -84,7 +113,8 @@ describe("HostStore", () => {
 
   it("prunes fact history beyond the retention", () => {
     store.recordHello(hello());
-    for (let i = 0; i < FACT_HISTORY_KEEP + 10; i++) store.recordFacts("kvm01", JSON.stringify({ i }), `fp-${i}`, 2000 + i);
+    for (let i = 0; i < FACT_HISTORY_KEEP + 10; i++)
+      store.recordFacts("kvm01", JSON.stringify({ i }), `fp-${i}`, 2000 + i);
     expect(store.factHistory("kvm01", 10_000)).toHaveLength(FACT_HISTORY_KEEP);
   });
 

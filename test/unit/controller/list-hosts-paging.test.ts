@@ -14,20 +14,37 @@ function fleet(n: number): HostStore {
   const hosts = new HostStore(db);
   for (let i = 0; i < n; i++) {
     const name = `h${String(i).padStart(4, "0")}`;
-    hosts.recordHello({ name, agentVersion: "1", factsJson: JSON.stringify({ rack: i % 3 === 0 ? "r1" : "r2", pad: "x".repeat(2_000) }), factsFingerprint: `f${i}`, sessionId: `s${i}`, peer: "p", now: 1 });
+    hosts.recordHello({
+      name,
+      agentVersion: "1",
+      factsJson: JSON.stringify({ rack: i % 3 === 0 ? "r1" : "r2", pad: "x".repeat(2_000) }),
+      factsFingerprint: `f${i}`,
+      sessionId: `s${i}`,
+      peer: "p",
+      now: 1,
+    });
   }
   return hosts;
 }
 
-async function page(hosts: HostStore, request: { pageSize?: number; pageToken?: string; selector?: string }): Promise<{ names: string[]; next: string }> {
+async function page(
+  hosts: HostStore,
+  request: { pageSize?: number; pageToken?: string; selector?: string },
+): Promise<{ names: string[]; next: string }> {
   const { ListHosts } = adminHandlers(hosts, log);
   return new Promise((resolve, reject) => {
-    ListHosts({ request: { group: "", selector: "", pageSize: 0, pageToken: "", ...request } } as never, ((err: unknown, res: { hosts: { name: string }[]; nextPageToken: string }) =>
-      err ? reject(err) : resolve({ names: res.hosts.map((h) => h.name), next: res.nextPageToken })) as never);
+    ListHosts(
+      { request: { group: "", selector: "", pageSize: 0, pageToken: "", ...request } } as never,
+      ((err: unknown, res: { hosts: { name: string }[]; nextPageToken: string }) =>
+        err ? reject(err) : resolve({ names: res.hosts.map((h) => h.name), next: res.nextPageToken })) as never,
+    );
   });
 }
 
-async function all(hosts: HostStore, request: { pageSize?: number; selector?: string }): Promise<{ names: string[]; pages: number }> {
+async function all(
+  hosts: HostStore,
+  request: { pageSize?: number; selector?: string },
+): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
   let token = "";
   let pages = 0;

@@ -35,6 +35,11 @@ describe("history retention", () => {
       { host: "a", event_seq: 3 },
       { host: "b", event_seq: 1 },
     ]);
-    expect(d.prepare("SELECT id FROM drift_events ORDER BY id").all().map((r: any) => r.id)).toEqual(["open", "recent-resolved"]);
+    expect(
+      d
+        .prepare("SELECT id FROM drift_events ORDER BY id")
+        .all()
+        .map((r: any) => r.id),
+    ).toEqual(["open", "recent-resolved"]);
   });
 });

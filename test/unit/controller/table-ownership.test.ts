@@ -11,7 +11,9 @@ import { projectRoot } from "../../../common/paths.js";
 const CONTROLLER = join(projectRoot(), "controller");
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 const folderOf = (file: string) => relative(CONTROLLER, file).split(/[\\/]/)[0]!;
@@ -55,7 +57,8 @@ describe("table ownership", () => {
       const folder = folderOf(file);
       for (const m of readFileSync(file, "utf8").matchAll(/\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\s+(\w+)/g)) {
         const owner = tables.get(m[1]!);
-        if (owner !== undefined && owner !== folder) trespasses.push(`${relative(CONTROLLER, file)}: ${m[0]} (owned by controller/${owner})`);
+        if (owner !== undefined && owner !== folder)
+          trespasses.push(`${relative(CONTROLLER, file)}: ${m[0]} (owned by controller/${owner})`);
       }
     }
     expect(trespasses).toEqual([]);

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { MAX_FACTS_BYTES, ProtocolError } from "../../../common/index.js";
 import { validateEnvelope, validateFactsJson, validateHello } from "../../../controller/agent-messages/index.js";
 
-const env = (over: object = {}) => ({ seq: 2, ack: 1, body: "heartbeat" as const, heartbeat: { sentAtMs: 1 }, ...over });
+const env = (over: object = {}) => ({
+  seq: 2,
+  ack: 1,
+  body: "heartbeat" as const,
+  heartbeat: { sentAtMs: 1 },
+  ...over,
+});
 const hello = (over: object = {}) => ({
   hostName: "kvm01.lab",
   agentVersion: "0.1.0",

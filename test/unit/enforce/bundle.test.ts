@@ -29,10 +29,40 @@ describe("policy bundle validation", () => {
     ["no revision", { ...wire([]), revision: "" }, /revision/],
     ["bad generation", { ...wire([]), generation: -1 }, /generation/],
     ["bad mode", wire([policy("a", [])], "yolo"), /mode/],
-    ["bad json", { revision: "r", generation: 1, policies: [{ name: "a", mode: "enforce", resolvedJson: "{" }] }, /not valid JSON/],
-    ["wrong shape", { revision: "r", generation: 1, policies: [{ name: "a", mode: "enforce", resolvedJson: JSON.stringify({ ...policy("a", []), resources: { domains: [{ name: 1 }] } }) }] }, /resources\./],
-    ["bad domain field", wire([policy("a", [{ ...domain("g"), vcpus: "two" as unknown as number }])]), /domains\[0\]\.vcpus/],
-    ["name mismatch", { revision: "r", generation: 1, policies: [{ name: "b", mode: "enforce", resolvedJson: JSON.stringify(policy("a", [])) }] }, /named a/],
+    [
+      "bad json",
+      { revision: "r", generation: 1, policies: [{ name: "a", mode: "enforce", resolvedJson: "{" }] },
+      /not valid JSON/,
+    ],
+    [
+      "wrong shape",
+      {
+        revision: "r",
+        generation: 1,
+        policies: [
+          {
+            name: "a",
+            mode: "enforce",
+            resolvedJson: JSON.stringify({ ...policy("a", []), resources: { domains: [{ name: 1 }] } }),
+          },
+        ],
+      },
+      /resources\./,
+    ],
+    [
+      "bad domain field",
+      wire([policy("a", [{ ...domain("g"), vcpus: "two" as unknown as number }])]),
+      /domains\[0\]\.vcpus/,
+    ],
+    [
+      "name mismatch",
+      {
+        revision: "r",
+        generation: 1,
+        policies: [{ name: "b", mode: "enforce", resolvedJson: JSON.stringify(policy("a", [])) }],
+      },
+      /named a/,
+    ],
     ["duplicate resource", wire([policy("a", [domain("g")]), policy("b", [domain("g")])]), /inconsistent/],
   ])("rejects %s", (_what, input, message) => {
     expect(() => parseBundle(input)).toThrow(BundleError);

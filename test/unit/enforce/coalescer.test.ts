@@ -36,7 +36,12 @@ describe("coalescer", () => {
 describe("pending run (merged triggers)", () => {
   it("merges targets; the most significant reason names the run; events win the source", () => {
     const p = new PendingRun().add("event", [{ type: "id", id: "domain/a" }]);
-    p.merge(new PendingRun().add("resync", [{ type: "id", id: "domain/a" }, { type: "kind", kind: "network" }]));
+    p.merge(
+      new PendingRun().add("resync", [
+        { type: "id", id: "domain/a" },
+        { type: "kind", kind: "network" },
+      ]),
+    );
     expect(p.trigger).toBe("resync");
     expect(p.full).toBe(false);
     expect(p.selects("domain/a", "domain")).toBe(true);

@@ -9,7 +9,14 @@ const stateChange = [{ field: "state", from: "shutoff", to: "running", disruptio
 
 function ctx(o: Partial<DriftRunContext> = {}): DriftRunContext {
   let n = 0;
-  return { now: 1000, intentional: false, sourceOf: () => "event", suppressed: new Map(), newId: () => `id${++n}`, ...o };
+  return {
+    now: 1000,
+    intentional: false,
+    sourceOf: () => "event",
+    suppressed: new Map(),
+    newId: () => `id${++n}`,
+    ...o,
+  };
 }
 
 describe("drift events from engine results", () => {
@@ -35,7 +42,10 @@ describe("drift events from engine results", () => {
 
   it("changes made for a new bundle are intentional, source apply", () => {
     const t = new DriftTracker();
-    const [e] = t.derive([rep("changed", { changes: stateChange })], ctx({ intentional: true, sourceOf: () => "apply" }));
+    const [e] = t.derive(
+      [rep("changed", { changes: stateChange })],
+      ctx({ intentional: true, sourceOf: () => "apply" }),
+    );
     expect(e).toMatchObject({ classification: "intentional", source: "apply", remediation: "repaired" });
   });
 
@@ -62,7 +72,12 @@ describe("drift events from engine results", () => {
     const t = new DriftTracker();
     const held = new Map([["domain/web", "repaired 3 times within 600 s"]]);
     const [a] = t.derive([rep("drift", { changes: stateChange })], ctx({ suppressed: held }));
-    expect(a).toMatchObject({ remediation: "suppressed", detail: "repaired 3 times within 600 s", resolvedAtMs: 0, classification: "corrective" });
+    expect(a).toMatchObject({
+      remediation: "suppressed",
+      detail: "repaired 3 times within 600 s",
+      resolvedAtMs: 0,
+      classification: "corrective",
+    });
     expect(t.derive([rep("drift", { changes: stateChange })], ctx({ suppressed: held }))).toEqual([]);
     const [b] = t.derive([rep("changed", { changes: stateChange })], ctx({ now: 9000 }));
     expect(b).toMatchObject({ id: a!.id, remediation: "repaired", resolvedAtMs: 9000 });
@@ -82,7 +97,13 @@ describe("drift seen before a repair", () => {
   it("is recorded at once as an in-progress repair, then resolved with the same id", () => {
     const t = new DriftTracker();
     const [d] = t.detect([rep("drift", { changes: stateChange })], ctx());
-    expect(d).toMatchObject({ id: "id1", remediation: "repaired", resolvedAtMs: 0, detail: "repair in progress", source: "event" });
+    expect(d).toMatchObject({
+      id: "id1",
+      remediation: "repaired",
+      resolvedAtMs: 0,
+      detail: "repair in progress",
+      source: "event",
+    });
     expect(t.detect([rep("drift", { changes: stateChange })], ctx())).toEqual([]);
     const [r] = t.derive([rep("changed", { changes: stateChange })], ctx({ now: 1500 }));
     expect(r).toMatchObject({ id: "id1", remediation: "repaired", resolvedAtMs: 1500, detectedAtMs: 1000, detail: "" });
@@ -92,6 +113,12 @@ describe("drift seen before a repair", () => {
     const t = new DriftTracker();
     t.detect([rep("drift", { changes: stateChange })], ctx());
     const [f] = t.derive([rep("failed", { error: "cannot start" })], ctx());
-    expect(f).toMatchObject({ id: "id1", remediation: "failed", detail: "cannot start", resolvedAtMs: 0, fields: [{ field: "state", desiredJson: '"running"', actualJson: '"shutoff"' }] });
+    expect(f).toMatchObject({
+      id: "id1",
+      remediation: "failed",
+      detail: "cannot start",
+      resolvedAtMs: 0,
+      fields: [{ field: "state", desiredJson: '"running"', actualJson: '"shutoff"' }],
+    });
   });
 });

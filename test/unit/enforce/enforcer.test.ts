@@ -39,8 +39,19 @@ interface World {
 
 const dom = (name: string): DomainSpec => tinyDomainSpec(name);
 const bundle = (revision: string, names: string[]) => {
-  const p: ResolvedPolicy = { name: "p", description: null, mode: "enforce", priority: 0, source: { file: "f", line: 1, col: 1 }, resources: { host: null, networks: [], pools: [], volumes: [], domains: names.map(dom) } };
-  return { revision, generation: 1, policies: [{ name: "p", revision: "x", mode: "enforce", resolvedJson: JSON.stringify(p) }] };
+  const p: ResolvedPolicy = {
+    name: "p",
+    description: null,
+    mode: "enforce",
+    priority: 0,
+    source: { file: "f", line: 1, col: 1 },
+    resources: { host: null, networks: [], pools: [], volumes: [], domains: names.map(dom) },
+  };
+  return {
+    revision,
+    generation: 1,
+    policies: [{ name: "p", revision: "x", mode: "enforce", resolvedJson: JSON.stringify(p) }],
+  };
 };
 
 const open: { e: Enforcer; s: AgentStore }[] = [];
@@ -63,7 +74,8 @@ function setup(delayMs = 20, hv: object = {}) {
     watchEvents: false,
     flap: { threshold: 2, windowMs: 60_000 },
     domainEnv: { domainType: "kvm" },
-    buildResources: (pols) => pols.flatMap((p) => p.resources.domains.map((d) => new FakeDomain(d.name, p.name, world))),
+    buildResources: (pols) =>
+      pols.flatMap((p) => p.resources.domains.map((d) => new FakeDomain(d.name, p.name, world))),
   });
   open.push({ e, s: store });
   const runs: RunSummary[] = [];
@@ -114,7 +126,10 @@ describe("enforcer scheduling", () => {
   it("keeps the previous bundle when a bad one arrives, and caches good ones", async () => {
     const t = setup(1);
     expect(t.e.setBundle(bundle("r1", ["a"]))).toEqual({ accepted: true, changed: true });
-    expect(t.e.setBundle({ revision: "r2", generation: 2, policies: [{ name: "p", mode: "nope", resolvedJson: "{}" }] }).accepted).toBe(false);
+    expect(
+      t.e.setBundle({ revision: "r2", generation: 2, policies: [{ name: "p", mode: "nope", resolvedJson: "{}" }] })
+        .accepted,
+    ).toBe(false);
     expect(t.e.revision).toBe("r1");
     expect(t.store.bundles.load()?.revision).toBe("r1");
     expect(t.e.setBundle(bundle("r1", ["a"]))).toEqual({ accepted: true, changed: false });
@@ -143,7 +158,11 @@ describe("enforcer scheduling", () => {
     await t.e.idle();
     expect(t.runs).toHaveLength(2);
     // lost, then reconnected, but the re-registration timed out: no "restored" event
-    (t.e as unknown as { onHypervisorEvent(e: unknown): void }).onHypervisorEvent({ kind: "connection", state: "lost", generation: 1 });
+    (t.e as unknown as { onHypervisorEvent(e: unknown): void }).onHypervisorEvent({
+      kind: "connection",
+      state: "lost",
+      generation: 1,
+    });
     conn.generation = 2;
     t.world.running.delete("a");
     t.e.resync();

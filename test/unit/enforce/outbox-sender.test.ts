@@ -14,7 +14,12 @@ function setup(window = 256) {
   const sent: EventBody[] = [];
   const link = { up: false, sendEvent: (b: EventBody) => (link.up ? (sent.push(b), true) : false) };
   const sender = new OutboxSender(link, store.outbox, silentLogger(), window);
-  const add = (n: number) => store.outbox.append({ type: n % 2 ? "report" : "drift", payloadJson: JSON.stringify({ n }), driftId: n % 2 ? null : `d${n}` });
+  const add = (n: number) =>
+    store.outbox.append({
+      type: n % 2 ? "report" : "drift",
+      payloadJson: JSON.stringify({ n }),
+      driftId: n % 2 ? null : `d${n}`,
+    });
   const seqs = () => sent.map((b) => ("report" in b ? b.report.eventSeq : b.drift.eventSeq));
   return { store, link, sender, add, sent, seqs };
 }

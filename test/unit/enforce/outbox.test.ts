@@ -11,7 +11,12 @@ afterEach(() => {
   while (stores.length) stores.pop()!.close();
 });
 
-const drift = (id: string, resolved = false) => ({ type: "drift" as const, payloadJson: JSON.stringify({ id, resolved }), driftId: id, resolved });
+const drift = (id: string, resolved = false) => ({
+  type: "drift" as const,
+  payloadJson: JSON.stringify({ id, resolved }),
+  driftId: id,
+  resolved,
+});
 const report = (n: number) => ({ type: "report" as const, payloadJson: JSON.stringify({ n }) });
 
 describe("outbox", () => {
@@ -20,7 +25,11 @@ describe("outbox", () => {
     expect(outbox.append(report(1)).eventSeq).toBe(1);
     expect(outbox.append(drift("a")).eventSeq).toBe(2);
     expect(outbox.append(report(2)).eventSeq).toBe(3);
-    expect(outbox.pending(0).map((e) => [e.eventSeq, e.type])).toEqual([[1, "report"], [2, "drift"], [3, "report"]]);
+    expect(outbox.pending(0).map((e) => [e.eventSeq, e.type])).toEqual([
+      [1, "report"],
+      [2, "drift"],
+      [3, "report"],
+    ]);
     expect(outbox.pending(1).map((e) => e.eventSeq)).toEqual([2, 3]);
     expect(outbox.ack(2)).toBe(2);
     expect(outbox.ack(3)).toBe(1);

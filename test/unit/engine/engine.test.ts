@@ -1,6 +1,14 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { buildGraph, converge, DEFAULT_ENGINE_OPTIONS, type CheckResult, type FieldChange, type Resource, type ResourceKind } from "../../../agent/engine/index.js";
+import {
+  buildGraph,
+  converge,
+  DEFAULT_ENGINE_OPTIONS,
+  type CheckResult,
+  type FieldChange,
+  type Resource,
+  type ResourceKind,
+} from "../../../agent/engine/index.js";
 
 /** A scripted resource: holds an in-memory "actual" value and converges it to "desired". */
 class Scripted implements Resource {
@@ -23,7 +31,8 @@ class Scripted implements Resource {
     Scripted.running++;
     Scripted.maxActive = Math.max(Scripted.maxActive, Scripted.running);
     try {
-      if (this.behaviour.hang) await new Promise((_, rej) => signal.addEventListener("abort", () => rej(signal.reason)));
+      if (this.behaviour.hang)
+        await new Promise((_, rej) => signal.addEventListener("abort", () => rej(signal.reason)));
       if (this.behaviour.delayMs) await new Promise((r) => setTimeout(r, this.behaviour.delayMs));
       const t = this.behaviour.throws?.shift();
       if (t) throw t;
@@ -68,7 +77,9 @@ describe("execution graph", () => {
   });
 
   it("rejects cycles and duplicates, ignores dependencies outside the set", () => {
-    expect(() => buildGraph([new Scripted("pool", "a", ["pool/b"]), new Scripted("pool", "b", ["pool/a"])])).toThrow(/dependency cycle: /);
+    expect(() => buildGraph([new Scripted("pool", "a", ["pool/b"]), new Scripted("pool", "b", ["pool/a"])])).toThrow(
+      /dependency cycle: /,
+    );
     expect(() => buildGraph([new Scripted("pool", "a"), new Scripted("pool", "a")])).toThrow(/declared twice/);
     expect(buildGraph([new Scripted("volume", "p/v", ["pool/elsewhere"])]).ids).toEqual(["volume/p/v"]);
   });
@@ -76,13 +87,19 @@ describe("execution graph", () => {
 
 describe("converge", () => {
   it("dry-run reports drift and changes nothing; apply changes; a second apply is all ok", async () => {
-    const rs = [new Scripted("pool", "p"), new Scripted("volume", "p/v", ["pool/p"]), new Scripted("network", "n", [], "same", "same")];
+    const rs = [
+      new Scripted("pool", "p"),
+      new Scripted("volume", "p/v", ["pool/p"]),
+      new Scripted("network", "n", [], "same", "same"),
+    ];
     const dry = await converge(rs, opts(false));
     expect(dry.summary).toEqual({ ok: 1, changed: 0, drift: 2, failed: 0, skipped: 0 });
     expect(rs[0].actual).toBe("old");
     const applied = await converge(rs, opts(true));
     expect(applied.summary.changed).toBe(2);
-    expect(applied.resources.find((r) => r.name === "p")!.changes).toEqual([{ field: "value", from: "old", to: "new", disruption: "live" }]);
+    expect(applied.resources.find((r) => r.name === "p")!.changes).toEqual([
+      { field: "value", from: "old", to: "new", disruption: "live" },
+    ]);
     const again = await converge(rs, opts(true));
     expect(again.summary).toEqual({ ok: 3, changed: 0, drift: 0, failed: 0, skipped: 0 });
   });
@@ -126,7 +143,10 @@ describe("converge", () => {
 
   it("times out a hung resource and aborts its signal", async () => {
     const hung = new Scripted("pool", "hung", [], "old", "new", { hang: true });
-    const r = await converge([hung, new Scripted("volume", "hung/v", ["pool/hung"])], opts(true, { timeoutMs: 50, retries: 0 }));
+    const r = await converge(
+      [hung, new Scripted("volume", "hung/v", ["pool/hung"])],
+      opts(true, { timeoutMs: 50, retries: 0 }),
+    );
     expect(r.resources[0]).toMatchObject({ outcome: "failed" });
     expect(r.resources[0].error).toMatch(/no result within 50 ms/);
     expect(r.resources[1].outcome).toBe("skipped");
@@ -143,7 +163,10 @@ describe("converge", () => {
   it("only checks audit-mode resources, reporting drift even when applying", async () => {
     const audited = Object.assign(new Scripted("network", "audited"), { audit: true });
     const r = await converge([audited, new Scripted("network", "enforced")], opts(true));
-    expect(r.resources.map((x) => [x.name, x.outcome])).toEqual([["audited", "drift"], ["enforced", "changed"]]);
+    expect(r.resources.map((x) => [x.name, x.outcome])).toEqual([
+      ["audited", "drift"],
+      ["enforced", "changed"],
+    ]);
     expect(audited.actual).toBe("old");
     expect(audited.calls).toEqual([false]);
   });

@@ -35,16 +35,25 @@ describe("bounded concurrency helpers", () => {
   it("mapLimit keeps order and bounds calls in flight", async () => {
     let active = 0;
     let peak = 0;
-    const out = await mapLimit(Array.from({ length: 40 }, (_, i) => i), 4, async (i) => {
-      peak = Math.max(peak, ++active);
-      await tick();
-      active--;
-      return i * 2;
-    });
+    const out = await mapLimit(
+      Array.from({ length: 40 }, (_, i) => i),
+      4,
+      async (i) => {
+        peak = Math.max(peak, ++active);
+        await tick();
+        active--;
+        return i * 2;
+      },
+    );
     expect(out).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
     expect(peak).toBe(4);
     await expect(mapLimit([], 4, async () => 1)).resolves.toEqual([]);
-    await expect(mapLimit([1, 2], 4, async (i) => { if (i === 2) throw new Error("bad"); return i; })).rejects.toThrow("bad");
+    await expect(
+      mapLimit([1, 2], 4, async (i) => {
+        if (i === 2) throw new Error("bad");
+        return i;
+      }),
+    ).rejects.toThrow("bad");
   });
 
   it("withTimeout rejects late promises", async () => {

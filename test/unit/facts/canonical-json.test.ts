@@ -3,7 +3,9 @@ import { canonicalHash, canonicalJson } from "../../../common/canonical-json.js"
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth and writes no whitespace", () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it("is independent of insertion order", () => {

@@ -25,7 +25,13 @@ const probe: LibvirtProbe = async () => ({
   version: "9.0.0",
   hypervisor: "QEMU",
   hypervisorVersion: "7.2.0",
-  capabilities: { hostCpuModel: "Cascadelake-Server", maxVcpus: 255, numaCells: 2, machineTypes: ["pc-q35-7.2"], domainTypes: ["kvm", "qemu"] },
+  capabilities: {
+    hostCpuModel: "Cascadelake-Server",
+    maxVcpus: 255,
+    numaCells: 2,
+    machineTypes: ["pc-q35-7.2"],
+    domainTypes: ["kvm", "qemu"],
+  },
 });
 
 describe("collectFacts on a 2-socket NUMA fixture tree", () => {
@@ -81,7 +87,13 @@ describe("collectFacts on a 2-socket NUMA fixture tree", () => {
       version: "9.0.0",
       hypervisor: "QEMU",
       hypervisorVersion: "7.2.0",
-      capabilities: { hostCpuModel: "Cascadelake-Server", maxVcpus: 255, numaCells: 2, machineTypes: ["pc-q35-7.2"], domainTypes: ["kvm", "qemu"] },
+      capabilities: {
+        hostCpuModel: "Cascadelake-Server",
+        maxVcpus: 255,
+        numaCells: 2,
+        machineTypes: ["pc-q35-7.2"],
+        domainTypes: ["kvm", "qemu"],
+      },
       error: null,
     });
   });
@@ -115,7 +127,15 @@ describe("collectFacts on a 2-socket NUMA fixture tree", () => {
       vnet0: "tun",
     });
     const eth0 = f.network.interfaces.find((i) => i.name === "eth0");
-    expect(eth0).toEqual({ name: "eth0", mac: "3c:ec:ef:00:00:01", mtu: 1500, operState: "up", kind: "physical", speedMbps: 10000, addresses: [] });
+    expect(eth0).toEqual({
+      name: "eth0",
+      mac: "3c:ec:ef:00:00:01",
+      mtu: 1500,
+      operState: "up",
+      kind: "physical",
+      speedMbps: 10000,
+      addresses: [],
+    });
     const eth1 = f.network.interfaces.find((i) => i.name === "eth1");
     expect(eth1).toMatchObject({ speedMbps: null, operState: "down" });
   });
@@ -126,7 +146,14 @@ describe("collectFacts on a 2-socket NUMA fixture tree", () => {
       const f = await collectFacts(optionsFor(flat));
       expect(f.numa).toEqual({
         nodes: 1,
-        cells: [{ id: 0, cpus: [0, 1, 2, 3, 4, 5, 6, 7], memoryTotalBytes: 65843212 * 1024, memoryFreeBytes: 12345678 * 1024 }],
+        cells: [
+          {
+            id: 0,
+            cpus: [0, 1, 2, 3, 4, 5, 6, 7],
+            memoryTotalBytes: 65843212 * 1024,
+            memoryFreeBytes: 12345678 * 1024,
+          },
+        ],
       });
       expect(f.errors).toEqual([]);
     } finally {
@@ -145,7 +172,15 @@ describe("collectFacts on a 2-socket NUMA fixture tree", () => {
     const sources = f.errors.map((e) => e.source);
     expect(sources).toEqual(["cpu.cpuinfo", "filesystems", "memory", "os"]);
     for (const e of f.errors) expect(e.message).not.toBe("");
-    expect(f.cpu).toMatchObject({ model: null, vendor: null, sockets: 2, cores: 4, threads: 8, virtualization: false, kvmUsable: false });
+    expect(f.cpu).toMatchObject({
+      model: null,
+      vendor: null,
+      sockets: 2,
+      cores: 4,
+      threads: 8,
+      virtualization: false,
+      kvmUsable: false,
+    });
     expect(f.memory).toMatchObject({ totalBytes: null, freeBytes: null, availableBytes: null });
     expect(f.memory.hugepages).toHaveLength(2);
     expect(f.filesystems).toEqual([]);
@@ -186,7 +221,15 @@ describe("libvirt reachability", () => {
 
   it("default probe: a listening unix socket is reachable, version unknown", async () => {
     const f = await collectFacts(optionsFor(t, { libvirtSocket: socketPath }));
-    expect(f.libvirt).toEqual({ reachable: true, socket: socketPath, version: null, hypervisor: null, hypervisorVersion: null, capabilities: null, error: null });
+    expect(f.libvirt).toEqual({
+      reachable: true,
+      socket: socketPath,
+      version: null,
+      hypervisor: null,
+      hypervisorVersion: null,
+      capabilities: null,
+      error: null,
+    });
   });
 
   it("default probe: a missing socket is unreachable with a hint", async () => {

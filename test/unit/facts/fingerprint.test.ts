@@ -58,7 +58,19 @@ describe("factsFingerprint", () => {
     ["hugepage pool size", (f) => (f.memory.hugepages[0].total = 32)],
     ["cpu count", (f) => (f.cpu.threads = 4)],
     ["kvm usability", (f) => (f.cpu.kvmUsable = false)],
-    ["a new interface", (f) => f.network.interfaces.push({ name: "tap9", mac: null, mtu: 1500, operState: "up", kind: "tun", speedMbps: null, addresses: [] })],
+    [
+      "a new interface",
+      (f) =>
+        f.network.interfaces.push({
+          name: "tap9",
+          mac: null,
+          mtu: 1500,
+          operState: "up",
+          kind: "tun",
+          speedMbps: null,
+          addresses: [],
+        }),
+    ],
     ["link state", (f) => (f.network.interfaces[0].operState = "down")],
     ["an address", (f) => f.network.interfaces[0].addresses.push({ family: "inet", address: "10.1.1.1", prefix: 24 })],
     ["file system size", (f) => (f.filesystems[0].sizeBytes += 4096)],
@@ -73,16 +85,26 @@ describe("factsFingerprint", () => {
 
   it("does not depend on key order", () => {
     const reverse = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(reverse)
-      : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)]))
-      : v;
+      Array.isArray(v)
+        ? v.map(reverse)
+        : v !== null && typeof v === "object"
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reverse(x)]),
+            )
+          : v;
     const reversed = reverse(facts) as HostFacts;
     expect(JSON.stringify(reversed)).not.toBe(JSON.stringify(facts));
     expect(factsFingerprint(reversed)).toBe(factsFingerprint(facts));
   });
 
   it("stableFacts drops exactly the volatile fields", () => {
-    const s = stableFacts(facts) as { memory: Record<string, unknown>; os: Record<string, unknown>; filesystems: Record<string, unknown>[] };
+    const s = stableFacts(facts) as {
+      memory: Record<string, unknown>;
+      os: Record<string, unknown>;
+      filesystems: Record<string, unknown>[];
+    };
     expect(Object.keys(s.memory).sort()).toEqual(["hugepages", "totalBytes"]);
     expect(s.os).not.toHaveProperty("uptimeSeconds");
     expect(s.filesystems[0]).not.toHaveProperty("freeBytes");

@@ -95,14 +95,24 @@ HOME_URL='https://www.debian.org/'
 
 export const IP_ADDR_JSON = JSON.stringify([
   {
-    ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], mtu: 65536, operstate: "UNKNOWN", link_type: "loopback",
+    ifindex: 1,
+    ifname: "lo",
+    flags: ["LOOPBACK", "UP"],
+    mtu: 65536,
+    operstate: "UNKNOWN",
+    link_type: "loopback",
     addr_info: [
       { family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host" },
       { family: "inet6", local: "::1", prefixlen: 128, scope: "host" },
     ],
   },
   { ifindex: 5, ifname: "veth1", linkinfo: { info_kind: "veth" }, addr_info: [] },
-  { ifindex: 6, ifname: "br0", linkinfo: { info_kind: "bridge" }, addr_info: [{ family: "inet", local: "10.0.0.1", prefixlen: 24 }] },
+  {
+    ifindex: 6,
+    ifname: "br0",
+    linkinfo: { info_kind: "bridge" },
+    addr_info: [{ family: "inet", local: "10.0.0.1", prefixlen: 24 }],
+  },
   { ifindex: 7, ifname: "can0", addr_info: [{ family: "can", local: "x", prefixlen: 0 }] },
   { ifindex: 8 },
 ]);
@@ -157,7 +167,10 @@ export async function buildFixtureTree(opts: { numa?: boolean; taps?: number } =
     await mkdir(join(sys, "devices/system/node/power"), { recursive: true });
   }
 
-  for (const [size, total, free] of [["2048kB", 16, 8], ["1048576kB", 2, 2]] as const) {
+  for (const [size, total, free] of [
+    ["2048kB", 16, 8],
+    ["1048576kB", 2, 2],
+  ] as const) {
     const d = join(sys, `kernel/mm/hugepages/hugepages-${size}`);
     await put(join(d, "nr_hugepages"), `${total}\n`);
     await put(join(d, "free_hugepages"), `${free}\n`);
@@ -165,7 +178,13 @@ export async function buildFixtureTree(opts: { numa?: boolean; taps?: number } =
   }
 
   const devices = join(sys, "devices");
-  const blockDev = async (name: string, where: string, size: number, rotational: number | null, model: string | null): Promise<void> => {
+  const blockDev = async (
+    name: string,
+    where: string,
+    size: number,
+    rotational: number | null,
+    model: string | null,
+  ): Promise<void> => {
     const real = join(devices, where, "block", name);
     await put(join(real, "size"), `${size}\n`);
     if (rotational !== null) await put(join(real, "queue/rotational"), `${rotational}\n`);
@@ -183,7 +202,10 @@ export async function buildFixtureTree(opts: { numa?: boolean; taps?: number } =
   await blockDev("sdb", "pci0000:00/0000:00:1f.2/ata3/host2/target2:0:0/2:0:0:0", 0, 1, "Card Reader");
 
   const net = join(sys, "class/net");
-  const iface = async (name: string, a: { type?: number; mtu?: number; oper?: string; mac?: string; speed?: string; extra?: string[] }): Promise<void> => {
+  const iface = async (
+    name: string,
+    a: { type?: number; mtu?: number; oper?: string; mac?: string; speed?: string; extra?: string[] },
+  ): Promise<void> => {
     const d = join(net, name);
     await put(join(d, "type"), `${a.type ?? 1}\n`);
     await put(join(d, "mtu"), `${a.mtu ?? 1500}\n`);

@@ -25,13 +25,20 @@ async function fakeHost(o: { caps?: string | null; maxVcpus?: number | null } = 
     onCall: (c: FakeCall) => {
       const w = new XdrWriter();
       switch (c.header.procedure) {
-        case Proc.CONNECT_GET_LIB_VERSION: return c.reply(w.uhyper(10_000_000).bytes());
-        case Proc.CONNECT_GET_TYPE: return c.reply(w.string("QEMU", 100).bytes());
-        case Proc.CONNECT_GET_VERSION: return c.reply(w.uhyper(7_002_000).bytes());
+        case Proc.CONNECT_GET_LIB_VERSION:
+          return c.reply(w.uhyper(10_000_000).bytes());
+        case Proc.CONNECT_GET_TYPE:
+          return c.reply(w.string("QEMU", 100).bytes());
+        case Proc.CONNECT_GET_VERSION:
+          return c.reply(w.uhyper(7_002_000).bytes());
         case Proc.CONNECT_GET_CAPABILITIES:
-          return o.caps === null ? c.error(1, "internal error: no capabilities") : c.reply(w.string(o.caps ?? CAPS, 1 << 20).bytes());
+          return o.caps === null
+            ? c.error(1, "internal error: no capabilities")
+            : c.reply(w.string(o.caps ?? CAPS, 1 << 20).bytes());
         case Proc.CONNECT_GET_MAX_VCPUS:
-          maxVcpusAsked.push(c.body.readUInt32BE(0) === 0 ? null : c.body.subarray(8, 8 + c.body.readUInt32BE(4)).toString());
+          maxVcpusAsked.push(
+            c.body.readUInt32BE(0) === 0 ? null : c.body.subarray(8, 8 + c.body.readUInt32BE(4)).toString(),
+          );
           return o.maxVcpus === null ? c.error(3, "not supported") : c.reply(w.int(o.maxVcpus ?? 710).bytes());
       }
     },
@@ -51,7 +58,13 @@ describe("libvirt facts from the Hypervisor facade", () => {
   test("capabilityFacts reads the XML and asks the KVM driver for max vCPUs", async () => {
     const { daemon, maxVcpusAsked } = await fakeHost();
     const caps = await capabilityFacts(await open(daemon.socketPath));
-    expect(caps).toEqual({ hostCpuModel: "EPYC", maxVcpus: 710, numaCells: 2, machineTypes: ["pc", "q35"], domainTypes: ["qemu", "kvm"] });
+    expect(caps).toEqual({
+      hostCpuModel: "EPYC",
+      maxVcpus: 710,
+      numaCells: 2,
+      machineTypes: ["pc", "q35"],
+      domainTypes: ["qemu", "kvm"],
+    });
     expect(maxVcpusAsked).toEqual(["kvm"]);
   });
 
@@ -63,7 +76,14 @@ describe("libvirt facts from the Hypervisor facade", () => {
   test("libvirtFacts: version and hypervisor; a capabilities failure lands in error", async () => {
     const { daemon } = await fakeHost({ caps: null });
     const facts = await libvirtFacts(await open(daemon.socketPath));
-    expect(facts).toMatchObject({ reachable: true, socket: daemon.socketPath, version: "10.0.0", hypervisor: "QEMU", hypervisorVersion: "7.2.0", capabilities: null });
+    expect(facts).toMatchObject({
+      reachable: true,
+      socket: daemon.socketPath,
+      version: "10.0.0",
+      hypervisor: "QEMU",
+      hypervisorVersion: "7.2.0",
+      capabilities: null,
+    });
     expect(facts.error).toMatch(/^capabilities: .*no capabilities/);
   });
 
@@ -74,7 +94,12 @@ describe("libvirt facts from the Hypervisor facade", () => {
     expect(facts.capabilities?.numaCells).toBe(2);
     expect(daemon.calls.at(-1)!.procedure).toBe(Proc.CONNECT_CLOSE);
     const absent = await collectLibvirtFacts({ socketPath: "/nonexistent/vft/libvirt-sock" });
-    expect(absent).toMatchObject({ reachable: false, socket: "/nonexistent/vft/libvirt-sock", version: null, capabilities: null });
+    expect(absent).toMatchObject({
+      reachable: false,
+      socket: "/nonexistent/vft/libvirt-sock",
+      version: null,
+      capabilities: null,
+    });
     expect(absent.error).toMatch(/does not exist/);
   });
 });

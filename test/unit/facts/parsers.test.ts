@@ -12,7 +12,16 @@ import {
   virtualizationFlag,
 } from "../../../agent/facts/index.js";
 import { parseSysInt, parseSysString } from "../../../agent/facts/parse/sysfs-value.js";
-import { AMD_CPUINFO, ARM_CPUINFO, IP_ADDR_JSON, MEMINFO, OS_RELEASE, PROC_MODULES, intelTwoSocketCpuinfo, nodeMeminfo } from "./fixtures.js";
+import {
+  AMD_CPUINFO,
+  ARM_CPUINFO,
+  IP_ADDR_JSON,
+  MEMINFO,
+  OS_RELEASE,
+  PROC_MODULES,
+  intelTwoSocketCpuinfo,
+  nodeMeminfo,
+} from "./fixtures.js";
 
 describe("parseCpuinfo", () => {
   it("reads model, vendor, flags and topology of a 2-socket Intel host with HT", () => {
@@ -46,7 +55,14 @@ describe("parseCpuinfo", () => {
   });
 
   it("handles empty text", () => {
-    expect(parseCpuinfo("")).toEqual({ model: null, vendor: null, flags: [], processors: 0, sockets: null, cores: null });
+    expect(parseCpuinfo("")).toEqual({
+      model: null,
+      vendor: null,
+      flags: [],
+      processors: 0,
+      sockets: null,
+      cores: null,
+    });
   });
 });
 

@@ -47,12 +47,15 @@ function open(bytes?: string): Socket {
   return s;
 }
 
-const closed = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once("close", () => resolve())));
+const closed = (s: Socket) =>
+  new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once("close", () => resolve())));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function listHosts(): Promise<grpc.ServiceError | null> {
   // A private subchannel: grpc-js would otherwise share one still backing off from a refusal.
-  const client = new (fleetProto().AdminService)(`127.0.0.1:${guard.port}`, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
+  const client = new (fleetProto().AdminService)(`127.0.0.1:${guard.port}`, grpc.credentials.createInsecure(), {
+    "grpc.use_local_subchannel_pool": 1,
+  });
   return new Promise((resolve) => {
     client.ListHosts({}, { deadline: Date.now() + 2_000 }, (err: grpc.ServiceError | null) => {
       client.close();
@@ -69,7 +72,9 @@ describe("connection guard", () => {
   it("refuses connections over the per-address limit at once, and cuts silent ones after the handshake time", async () => {
     await sleep(50);
     const before = guard.stats();
-    const flood = Array.from({ length: LIMITS.perAddress + 10 }, (_, i) => open(i % 2 === 0 ? undefined : "PRI * HTTP/2.0\r\n"));
+    const flood = Array.from({ length: LIMITS.perAddress + 10 }, (_, i) =>
+      open(i % 2 === 0 ? undefined : "PRI * HTTP/2.0\r\n"),
+    );
     await sleep(150);
     expect(flood.filter((s) => s.destroyed || s.readyState !== "open").length).toBe(10);
     expect(guard.stats().refused - before.refused).toBe(10);
@@ -107,7 +112,29 @@ describe("connection guard with mutual TLS", () => {
   it("hands TLS connections to grpc-js intact: the call works and the peer certificate is seen", async () => {
     const dir = tempDir("vft-guard-tls-");
     try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir.path}/key.pem`, "-out", `${dir.path}/cert.pem`, "-days", "1", "-subj", "/CN=vft-guard-peer", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          `${dir.path}/key.pem`,
+          "-out",
+          `${dir.path}/cert.pem`,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=vft-guard-peer",
+          "-addext",
+          "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        { stdio: "ignore" },
+      );
       const key = readFileSync(`${dir.path}/key.pem`);
       const cert = readFileSync(`${dir.path}/cert.pem`);
       const tls = new grpc.Server(SERVER_CHANNEL_OPTIONS);
@@ -119,9 +146,20 @@ describe("connection guard with mutual TLS", () => {
           cb(null, { hosts: [] });
         },
       } as grpc.UntypedServiceImplementation);
-      const g = await listenGuarded(tls, { host: "127.0.0.1", port: 0 }, grpc.ServerCredentials.createSsl(cert, [{ private_key: key, cert_chain: cert }], true), LIMITS);
-      const client = new (fleetProto().AdminService)(`localhost:${g.port}`, grpc.credentials.createSsl(cert, key, cert), { "grpc.use_local_subchannel_pool": 1 });
-      const err = await new Promise<grpc.ServiceError | null>((resolve) => client.ListHosts({}, { deadline: Date.now() + 3_000 }, (e: grpc.ServiceError | null) => resolve(e)));
+      const g = await listenGuarded(
+        tls,
+        { host: "127.0.0.1", port: 0 },
+        grpc.ServerCredentials.createSsl(cert, [{ private_key: key, cert_chain: cert }], true),
+        LIMITS,
+      );
+      const client = new (fleetProto().AdminService)(
+        `localhost:${g.port}`,
+        grpc.credentials.createSsl(cert, key, cert),
+        { "grpc.use_local_subchannel_pool": 1 },
+      );
+      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.ListHosts({}, { deadline: Date.now() + 3_000 }, (e: grpc.ServiceError | null) => resolve(e)),
+      );
       client.close();
       g.close();
       tls.forceShutdown();

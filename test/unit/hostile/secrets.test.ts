@@ -5,7 +5,14 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { isSecretField, loggerOptions, redactChange, redactDeep, REDACTED, scrubSecrets } from "../../../common/index.js";
+import {
+  isSecretField,
+  loggerOptions,
+  redactChange,
+  redactDeep,
+  REDACTED,
+  scrubSecrets,
+} from "../../../common/index.js";
 import { validateDrift, validateReport } from "../../../controller/agent-messages/index.js";
 import { renderSeed } from "../../../agent/resources/index.js";
 import { seedFieldChanges } from "../../../agent/resources/cloud-init/seed-diff.js";
@@ -28,10 +35,33 @@ function capture(): { lines: () => string; log: pino.Logger } {
 
 describe("secret detection", () => {
   it("names secret fields, also as the last segment of a field path", () => {
-    for (const f of ["passwordHash", "password", "passwd", "token", "enrolToken", "bootstrap_token", "privateKey", "private_key", "secret", "clientSecret", "authorization", "cloudInit.users[ops].passwordHash", 'labels["x"].token']) {
+    for (const f of [
+      "passwordHash",
+      "password",
+      "passwd",
+      "token",
+      "enrolToken",
+      "bootstrap_token",
+      "privateKey",
+      "private_key",
+      "secret",
+      "clientSecret",
+      "authorization",
+      "cloudInit.users[ops].passwordHash",
+      'labels["x"].token',
+    ]) {
       expect(isSecretField(f), f).toBe(true);
     }
-    for (const f of ["name", "sshAuthorizedKeys", "cloudInit.users[ops].sshAuthorizedKeys", "keys", "tokenCount", "lock_passwd", "state", "cloudInit.instanceId"]) {
+    for (const f of [
+      "name",
+      "sshAuthorizedKeys",
+      "cloudInit.users[ops].sshAuthorizedKeys",
+      "keys",
+      "tokenCount",
+      "lock_passwd",
+      "state",
+      "cloudInit.instanceId",
+    ]) {
       expect(isSecretField(f), f).toBe(false);
     }
   });
@@ -47,7 +77,9 @@ describe("secret detection", () => {
   });
 
   it("redactDeep replaces secret fields at any depth, scrubs strings, survives cycles and Errors", () => {
-    const cyclic: Record<string, unknown> = { a: { b: { c: { d: { e: { passwordHash: HASH, token: TOKEN, keep: "x" } } } } } };
+    const cyclic: Record<string, unknown> = {
+      a: { b: { c: { d: { e: { passwordHash: HASH, token: TOKEN, keep: "x" } } } } },
+    };
     cyclic.self = cyclic;
     const err = new Error(`failed with ${HASH}`);
     const out = JSON.stringify(redactDeep({ ...cyclic, err, lock_passwd: false }));
@@ -59,9 +91,19 @@ describe("secret detection", () => {
   });
 
   it("redactChange keeps the field and redacts both values of a secret field", () => {
-    expect(redactChange({ field: "cloudInit.users[ops].passwordHash", from: HASH, to: "$6$other$aaaaaaaaaaaa", disruption: "live" })).toEqual({ field: "cloudInit.users[ops].passwordHash", from: REDACTED, to: REDACTED, disruption: "live" });
+    expect(
+      redactChange({
+        field: "cloudInit.users[ops].passwordHash",
+        from: HASH,
+        to: "$6$other$aaaaaaaaaaaa",
+        disruption: "live",
+      }),
+    ).toEqual({ field: "cloudInit.users[ops].passwordHash", from: REDACTED, to: REDACTED, disruption: "live" });
     expect(redactChange({ field: "vcpus", desired: 2, actual: 1 })).toEqual({ field: "vcpus", desired: 2, actual: 1 });
-    expect(redactChange({ field: "cloudInit.users[ops].passwordHash", from: null, to: HASH })).toMatchObject({ from: null, to: REDACTED });
+    expect(redactChange({ field: "cloudInit.users[ops].passwordHash", from: null, to: HASH })).toMatchObject({
+      from: null,
+      to: REDACTED,
+    });
   });
 });
 
@@ -71,7 +113,10 @@ describe("logs", () => {
     log.info({ spec: { domains: [{ cloudInit: { users: [{ name: "ops", passwordHash: HASH }] } }] } }, "deep object");
     log.info({ token: TOKEN, enrol: { bootstrapToken: TOKEN } }, "tokens");
     log.warn(`a message quoting ${HASH} and ${PEM}`);
-    log.error({ err: new Error(`cannot fetch https://u:${TOKEN}@img.example/i.qcow2 (hash ${HASH})`) }, "error objects");
+    log.error(
+      { err: new Error(`cannot fetch https://u:${TOKEN}@img.example/i.qcow2 (hash ${HASH})`) },
+      "error objects",
+    );
     log.error({ detail: `resolvedJson ${JSON.stringify({ passwordHash: HASH })}` }, "json inside a string");
     const text = lines();
     expect(text.split("\n").filter(Boolean)).toHaveLength(5);
@@ -90,7 +135,11 @@ describe("the controller's ingest stores no secrets", () => {
       kind: "volume",
       name: "pool/web-cidata.iso",
       fields: [
-        { field: "cloudInit.users[ops].passwordHash", desiredJson: JSON.stringify(HASH), actualJson: JSON.stringify("$6$old$bbbbbbbbbbbbbbbb") },
+        {
+          field: "cloudInit.users[ops].passwordHash",
+          desiredJson: JSON.stringify(HASH),
+          actualJson: JSON.stringify("$6$old$bbbbbbbbbbbbbbbb"),
+        },
         { field: "note", desiredJson: JSON.stringify(`uses ${HASH}`), actualJson: "" },
       ],
       detectedAtMs: Date.now(),
@@ -115,14 +164,34 @@ describe("the controller's ingest stores no secrets", () => {
       durationMs: 5,
       dryRun: false,
       resources: [
-        { kind: "volume", name: "p/s.iso", policy: "p", outcome: "changed", changesJson: JSON.stringify([{ field: "cloudInit.users[ops].passwordHash", from: HASH, to: "$y$j9T$abcdefghijk", disruption: "live" }]), error: "", pendingRestart: false },
-        { kind: "domain", name: "d", policy: "p", outcome: "failed", changesJson: "", error: `libvirt said ${HASH}`, pendingRestart: false },
+        {
+          kind: "volume",
+          name: "p/s.iso",
+          policy: "p",
+          outcome: "changed",
+          changesJson: JSON.stringify([
+            { field: "cloudInit.users[ops].passwordHash", from: HASH, to: "$y$j9T$abcdefghijk", disruption: "live" },
+          ]),
+          error: "",
+          pendingRestart: false,
+        },
+        {
+          kind: "domain",
+          name: "d",
+          policy: "p",
+          outcome: "failed",
+          changesJson: "",
+          error: `libvirt said ${HASH}`,
+          pendingRestart: false,
+        },
       ],
     } as never);
     const text = JSON.stringify(r);
     expect(text).not.toContain("vfsalt");
     expect(text).not.toContain("abcdefghijk");
-    expect(JSON.parse(r.resources[0]!.changesJson)).toEqual([{ field: "cloudInit.users[ops].passwordHash", from: REDACTED, to: REDACTED, disruption: "live" }]);
+    expect(JSON.parse(r.resources[0]!.changesJson)).toEqual([
+      { field: "cloudInit.users[ops].passwordHash", from: REDACTED, to: REDACTED, disruption: "live" },
+    ]);
   });
 });
 
@@ -146,7 +215,8 @@ describe("cloud-init seed changes", () => {
   it("an unreadable or hostile seed on disk yields no field changes (the instance-id change still rebuilds it)", () => {
     const seed = renderSeed("web", cloudInit());
     expect(seedFieldChanges({ userData: null, metaData: seed.metaData }, seed)).toEqual([]);
-    const bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n";
+    const bomb =
+      "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n";
     expect(seedFieldChanges({ userData: bomb, metaData: seed.metaData }, seed)).toEqual([]);
   });
 });

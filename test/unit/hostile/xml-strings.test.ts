@@ -13,14 +13,19 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../common/errors.js";
 import type { DhcpHostSpec } from "../../../common/resource-specs.js";
 import {
-  buildDhcpHostXml, buildDomainXml, buildMetadataElementXml, buildNetworkXml, buildPoolXml, buildVolumeXml,
+  buildDhcpHostXml,
+  buildDomainXml,
+  buildMetadataElementXml,
+  buildNetworkXml,
+  buildPoolXml,
+  buildVolumeXml,
   type DomainBuildContext,
 } from "../../../agent/xml/index.js";
 import { renderMetaData, renderUserData } from "../../../agent/resources/cloud-init/index.js";
 import * as S from "../xml/specs.js";
 import { cloudInit } from "../cloud-init/specs.js";
 
-export const METACHARS = [
+const METACHARS = [
   `<>&'"`,
   "]]>",
   `a"><evil x='1'/><b c="`,
@@ -31,14 +36,35 @@ export const METACHARS = [
 ];
 
 /** XML 1.0 cannot carry these, a parser would change them, or the loader refuses them. */
-export const CONTROLS = ["a\u0000b", "a\u0001", "a\tb", "a\nb", "a\rb", "\u001b[31m", "a\u007f", "a\u0085", "a\ud800b", "a\udfff", "a\uffff"];
+const CONTROLS = [
+  "a\u0000b",
+  "a\u0001",
+  "a\tb",
+  "a\nb",
+  "a\rb",
+  "\u001b[31m",
+  "a\u007f",
+  "a\u0085",
+  "a\ud800b",
+  "a\udfff",
+  "a\uffff",
+];
 
 /** Hostile variants of a field's value `old`: control characters inside, white space at either end. */
 function controlVariants(old: string): string[] {
   return [...CONTROLS.map((c) => paths(c, old)), ` ${old}`, `${old} `, `${old}\n`];
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", textNodeName: "#text", parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true, htmlEntities: false });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  textNodeName: "#text",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+});
 
 type Leaf = { path: (string | number)[]; value: string };
 
@@ -71,7 +97,12 @@ function withValue<T>(root: T, path: (string | number)[], value: string): T {
 /** The element/attribute structure of parsed XML with every value blanked. */
 function shape(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(shape);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, shape(x)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, shape(x)]),
+    );
   return "·";
 }
 
@@ -90,20 +121,84 @@ interface Target<I> {
 const paths = (v: string, old: string) => (old.startsWith("/") ? `/x/${v}` : v);
 
 const TARGETS: Target<unknown>[] = [
-  { name: "domain (full) + context", input: () => ({ spec: S.fullDomain(), ctx: { ...S.fullDomainCtx(), arch: "x86_64", cpuDisabledFeatures: ["arch-capabilities"] } as DomainBuildContext }), build: (i) => { const { spec, ctx } = i as { spec: ReturnType<typeof S.fullDomain>; ctx: DomainBuildContext }; return buildDomainXml(spec, { ...ctx, diskPaths: resolvedDisks(spec, ctx) }); } },
-  { name: "domain (tiny, uuid)", input: () => ({ spec: S.tinyDomain(), ctx: { ...S.tinyDomainCtx(), uuid: "0b5e4c2f-1a2b-4c3d-8e9f-0123456789ab" } }), build: (i) => { const { spec, ctx } = i as { spec: ReturnType<typeof S.tinyDomain>; ctx: DomainBuildContext }; return buildDomainXml(spec, ctx); } },
-  { name: "network (nat, dhcp hosts)", input: () => S.natNetwork(), build: (i) => buildNetworkXml(i as ReturnType<typeof S.natNetwork>) },
-  { name: "network (bridge)", input: () => S.bridgeNetwork(), build: (i) => buildNetworkXml(i as ReturnType<typeof S.bridgeNetwork>) },
-  { name: "dhcp host (net-update)", input: () => S.natNetwork().ipv4!.dhcp!.hosts[0]!, build: (i) => buildDhcpHostXml(i as DhcpHostSpec) },
-  { name: "pool", input: () => ({ spec: S.dirPool(), uuid: "0b5e4c2f-1a2b-4c3d-8e9f-0123456789ab" }), build: (i) => { const { spec, uuid } = i as { spec: ReturnType<typeof S.dirPool>; uuid: string }; return buildPoolXml(spec, { uuid }); } },
-  { name: "volume (overlay)", input: () => ({ spec: S.overlayVolume(), ctx: { backingPath: "/var/lib/libvirt/p/base.qcow2", backingFormat: "qcow2" } }), build: (i) => { const { spec, ctx } = i as { spec: ReturnType<typeof S.overlayVolume>; ctx: { backingPath: string; backingFormat: string } }; return buildVolumeXml(spec, ctx); } },
-  { name: "domain metadata element", input: () => ({ specHash: "a".repeat(64), policy: "web" }), build: (i) => { const { specHash, policy } = i as { specHash: string; policy: string }; return buildMetadataElementXml(specHash, policy); } },
+  {
+    name: "domain (full) + context",
+    input: () => ({
+      spec: S.fullDomain(),
+      ctx: { ...S.fullDomainCtx(), arch: "x86_64", cpuDisabledFeatures: ["arch-capabilities"] } as DomainBuildContext,
+    }),
+    build: (i) => {
+      const { spec, ctx } = i as { spec: ReturnType<typeof S.fullDomain>; ctx: DomainBuildContext };
+      return buildDomainXml(spec, { ...ctx, diskPaths: resolvedDisks(spec, ctx) });
+    },
+  },
+  {
+    name: "domain (tiny, uuid)",
+    input: () => ({
+      spec: S.tinyDomain(),
+      ctx: { ...S.tinyDomainCtx(), uuid: "0b5e4c2f-1a2b-4c3d-8e9f-0123456789ab" },
+    }),
+    build: (i) => {
+      const { spec, ctx } = i as { spec: ReturnType<typeof S.tinyDomain>; ctx: DomainBuildContext };
+      return buildDomainXml(spec, ctx);
+    },
+  },
+  {
+    name: "network (nat, dhcp hosts)",
+    input: () => S.natNetwork(),
+    build: (i) => buildNetworkXml(i as ReturnType<typeof S.natNetwork>),
+  },
+  {
+    name: "network (bridge)",
+    input: () => S.bridgeNetwork(),
+    build: (i) => buildNetworkXml(i as ReturnType<typeof S.bridgeNetwork>),
+  },
+  {
+    name: "dhcp host (net-update)",
+    input: () => S.natNetwork().ipv4!.dhcp!.hosts[0]!,
+    build: (i) => buildDhcpHostXml(i as DhcpHostSpec),
+  },
+  {
+    name: "pool",
+    input: () => ({ spec: S.dirPool(), uuid: "0b5e4c2f-1a2b-4c3d-8e9f-0123456789ab" }),
+    build: (i) => {
+      const { spec, uuid } = i as { spec: ReturnType<typeof S.dirPool>; uuid: string };
+      return buildPoolXml(spec, { uuid });
+    },
+  },
+  {
+    name: "volume (overlay)",
+    input: () => ({
+      spec: S.overlayVolume(),
+      ctx: { backingPath: "/var/lib/libvirt/p/base.qcow2", backingFormat: "qcow2" },
+    }),
+    build: (i) => {
+      const { spec, ctx } = i as {
+        spec: ReturnType<typeof S.overlayVolume>;
+        ctx: { backingPath: string; backingFormat: string };
+      };
+      return buildVolumeXml(spec, ctx);
+    },
+  },
+  {
+    name: "domain metadata element",
+    input: () => ({ specHash: "a".repeat(64), policy: "web" }),
+    build: (i) => {
+      const { specHash, policy } = i as { specHash: string; policy: string };
+      return buildMetadataElementXml(specHash, policy);
+    },
+  },
 ];
 
 /** diskPaths keyed by the (possibly hostile) pool/volume of each disk, so disks resolve. */
-function resolvedDisks(spec: ReturnType<typeof S.fullDomain>, ctx: DomainBuildContext): DomainBuildContext["diskPaths"] {
+function resolvedDisks(
+  spec: ReturnType<typeof S.fullDomain>,
+  ctx: DomainBuildContext,
+): DomainBuildContext["diskPaths"] {
   const formats = [...ctx.diskPaths.values()];
-  return new Map(spec.disks.map((d, i) => [`${d.pool}/${d.volume}`, formats[i] ?? { path: "/p", format: "raw" as const }]));
+  return new Map(
+    spec.disks.map((d, i) => [`${d.pool}/${d.volume}`, formats[i] ?? { path: "/p", format: "raw" as const }]),
+  );
 }
 
 function attempt(build: () => string): { xml: string } | { error: unknown } {
@@ -128,7 +223,9 @@ describe("XML builders: metacharacters in every string field", () => {
           const value = paths(raw, leaf.value);
           const r = attempt(() => t.build(withValue(base, leaf.path, value)));
           if ("error" in r) {
-            expect(r.error, `${t.name} ${leaf.path.join(".")} = ${JSON.stringify(value)}`).toBeInstanceOf(ValidationError);
+            expect(r.error, `${t.name} ${leaf.path.join(".")} = ${JSON.stringify(value)}`).toBeInstanceOf(
+              ValidationError,
+            );
             continue;
           }
           if (r.xml === baseXml) continue; // the field does not reach the XML
@@ -155,20 +252,44 @@ describe("XML builders: metacharacters in every string field", () => {
         if ("xml" in probe && probe.xml === baseXml) continue;
         for (const value of controlVariants(leaf.value)) {
           const r = attempt(() => t.build(withValue(base, leaf.path, value)));
-          expect("error" in r && r.error instanceof ValidationError, `${t.name} ${leaf.path.join(".")} = ${JSON.stringify(value)} was accepted`).toBe(true);
+          expect(
+            "error" in r && r.error instanceof ValidationError,
+            `${t.name} ${leaf.path.join(".")} = ${JSON.stringify(value)} was accepted`,
+          ).toBe(true);
         }
       }
     });
   }
 
   it("the refusal names the field and the character", () => {
-    expect(() => buildPoolXml({ ...S.dirPool(), path: "/srv/a\nb" })).toThrow(/pool vft-fixture-pool: path: contains a character XML cannot carry verbatim: the control character U\+000A \(newline\) at character 7/);
-    expect(() => buildNetworkXml({ ...S.natNetwork(), name: " n" })).toThrow(/name: must not start or end with white space/);
+    expect(() => buildPoolXml({ ...S.dirPool(), path: "/srv/a\nb" })).toThrow(
+      /pool vft-fixture-pool: path: contains a character XML cannot carry verbatim: the control character U\+000A \(newline\) at character 7/,
+    );
+    expect(() => buildNetworkXml({ ...S.natNetwork(), name: " n" })).toThrow(
+      /name: must not start or end with white space/,
+    );
   });
 });
 
 describe("cloud-init seed: YAML metacharacters in every string field", () => {
-  const YAML_HOSTILE = [...METACHARS, "yes", "null", "~", "1:20", "0x1F", "- item", "key: value", "#comment", "&a *a", "!!python/object:os.system", "a\nkey: injected", "'single'", '"double"', "${x}", "a\u0085b"];
+  const YAML_HOSTILE = [
+    ...METACHARS,
+    "yes",
+    "null",
+    "~",
+    "1:20",
+    "0x1F",
+    "- item",
+    "key: value",
+    "#comment",
+    "&a *a",
+    "!!python/object:os.system",
+    "a\nkey: injected",
+    "'single'",
+    '"double"',
+    "${x}",
+    "a\u0085b",
+  ];
 
   it("user-data and meta-data keep every value verbatim and gain no keys", () => {
     const base = { hostname: "web-01", ci: cloudInit() };

@@ -14,9 +14,14 @@ const tmp = tempDir("vft-hostile-yaml-");
 afterAll(() => tmp.cleanup());
 
 /** Nine levels of nine aliases each: 9^9 = 387 million nodes once expanded. */
-export function billionLaughs(name = "bomb"): string {
+function billionLaughs(name = "bomb"): string {
   const levels = ["    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
-  for (let i = 1; i <= 9; i++) levels.push(`    l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]`);
+  for (let i = 1; i <= 9; i++)
+    levels.push(
+      `    l${i}: &l${i} [${Array(9)
+        .fill(`*l${i - 1}`)
+        .join(", ")}]`,
+    );
   return `apiVersion: virtfleet/v1\nkind: Policy\nmetadata:\n  name: ${name}\nspec:\n  vars:\n${levels.join("\n")}\n  resources: {}\n`;
 }
 
@@ -61,7 +66,12 @@ describe("YAML bombs and pathological shapes", () => {
   });
 
   it("a file with more entries than the limit is refused unparsed", () => {
-    const flat = "a: [" + Array(POLICY_LIMITS.entries + 10).fill("x").join(",") + "]\n";
+    const flat =
+      "a: [" +
+      Array(POLICY_LIMITS.entries + 10)
+        .fill("x")
+        .join(",") +
+      "]\n";
     const { value: r, ms } = timed(() => parseYamlDocuments(flat, "flat.yaml"));
     expect(r.issues[0]).toMatchObject({ line: 1 });
     expect(r.issues[0]!.message).toMatch(/more than 100000 entries/);
@@ -77,7 +87,15 @@ describe("YAML bombs and pathological shapes", () => {
     // The yaml package's own uniqueKeys check is quadratic: about 25 s here.
     expect(ms).toBeLessThan(5_000);
     const dup = parseYamlDocuments([...keys.slice(0, 10), "k3: again"].join("\n"), "dup.yaml");
-    expect(dup.issues).toEqual([{ file: "dup.yaml", line: 11, col: 1, path: "", message: 'YAML syntax: duplicate key "k3" (first at line 4); keys must be unique' }]);
+    expect(dup.issues).toEqual([
+      {
+        file: "dup.yaml",
+        line: 11,
+        col: 1,
+        path: "",
+        message: 'YAML syntax: duplicate key "k3" (first at line 4); keys must be unique',
+      },
+    ]);
     // As toJS would merge them: 1 and "1" are the same key.
     expect(parseYamlDocuments('a: {1: x, "1": y}\n', "n.yaml").issues[0]!.message).toMatch(/duplicate key "1"/);
   });
@@ -106,9 +124,13 @@ describe("file and folder size limits", () => {
     writeFileSync(`${dir}/big.yaml`, `# ${"x".repeat(POLICY_LIMITS.fileBytes)}\n`);
     writeFileSync(`${dir}/ok.yaml`, policy("ok", "    pools: []\n"));
     const r = await loadPolicies([dir]);
-    expect(lines(r)).toEqual([`${dir}/big.yaml:0:0: : ${POLICY_LIMITS.fileBytes + 3} bytes, larger than the limit of 1 MiB per policy file (refused unparsed); split it into several files`]);
+    expect(lines(r)).toEqual([
+      `${dir}/big.yaml:0:0: : ${POLICY_LIMITS.fileBytes + 3} bytes, larger than the limit of 1 MiB per policy file (refused unparsed); split it into several files`,
+    ]);
     const folder = await readPolicyFolder(dir);
-    expect(folder.errors.map((e) => e.message)).toEqual([expect.stringMatching(/larger than the limit of 1 MiB per policy file/)]);
+    expect(folder.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/larger than the limit of 1 MiB per policy file/),
+    ]);
     expect(folder.sources.map((s) => s.file)).toEqual([`${dir}/ok.yaml`]);
   });
 
@@ -130,7 +152,15 @@ describe("file and folder size limits", () => {
     for (let i = 0; i <= POLICY_LIMITS.files; i++) writeFileSync(`${dir}/p${i}.yaml`, "");
     const folder = await readPolicyFolder(dir);
     expect(folder.sources).toEqual([]);
-    expect(folder.errors).toEqual([{ file: dir, line: 0, col: 0, path: "", message: expect.stringMatching(/^1001 policy files, more than the limit of 1000/) }]);
+    expect(folder.errors).toEqual([
+      {
+        file: dir,
+        line: 0,
+        col: 0,
+        path: "",
+        message: expect.stringMatching(/^1001 policy files, more than the limit of 1000/),
+      },
+    ]);
 
     const odd = `${tmp.path}/odd`;
     mkdirSync(odd);

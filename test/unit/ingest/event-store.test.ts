@@ -35,16 +35,30 @@ describe("EventStore", () => {
     const db = memoryDb("kvm01", "kvm02");
     const store = new EventStore(db);
     store.store([{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 3 }))] }], 1);
-    const resolved = store.store([{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 4, remediation: "repaired", resolvedAtMs: 2_500 }))] }], 2);
+    const resolved = store.store(
+      [{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 4, remediation: "repaired", resolvedAtMs: 2_500 }))] }],
+      2,
+    );
     expect(resolved.drift[0]).toMatchObject({ notable: true, drift: { remediation: "repaired", resolvedAt: 2_500 } });
     // Another host reusing the id cannot overwrite it.
-    const foreign = store.store([{ host: "kvm02", events: [ev(driftMsg({ eventSeq: 10, remediation: "failed" }))] }], 3);
+    const foreign = store.store(
+      [{ host: "kvm02", events: [ev(driftMsg({ eventSeq: 10, remediation: "failed" }))] }],
+      3,
+    );
     expect(foreign.conflicts).toBe(1);
     const listed = store.listDrift({ limit: 10 });
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ host: "kvm01", remediation: "repaired", eventSeq: 4 });
     // An unchanged remediation/resolution is stored but not notable.
-    const same = store.store([{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 5, remediation: "repaired", resolvedAtMs: 2_500, detail: "again" }))] }], 4);
+    const same = store.store(
+      [
+        {
+          host: "kvm01",
+          events: [ev(driftMsg({ eventSeq: 5, remediation: "repaired", resolvedAtMs: 2_500, detail: "again" }))],
+        },
+      ],
+      4,
+    );
     expect(same.drift[0]?.notable).toBe(false);
   });
 
@@ -54,28 +68,61 @@ describe("EventStore", () => {
     const store = new EventStore(db);
     const two = reportMsg({
       resources: [
-        { kind: "domain", name: "web1", policy: "web", outcome: "ok", changesJson: "[]", error: "", pendingRestart: false },
-        { kind: "network", name: "lan", policy: "web", outcome: "failed", changesJson: "[]", error: "boom", pendingRestart: false },
+        {
+          kind: "domain",
+          name: "web1",
+          policy: "web",
+          outcome: "ok",
+          changesJson: "[]",
+          error: "",
+          pendingRestart: false,
+        },
+        {
+          kind: "network",
+          name: "lan",
+          policy: "web",
+          outcome: "failed",
+          changesJson: "[]",
+          error: "boom",
+          pendingRestart: false,
+        },
       ],
     });
-    expect(store.store([{ host: "kvm01", events: [ev(two)] }], 1).failures).toMatchObject([{ kind: "network", name: "lan", error: "boom" }]);
+    expect(store.store([{ host: "kvm01", events: [ev(two)] }], 1).failures).toMatchObject([
+      { kind: "network", name: "lan", error: "boom" },
+    ]);
     const stillFailing = reportMsg({
       eventSeq: 2,
       trigger: "event",
-      resources: [{ kind: "network", name: "lan", policy: "web", outcome: "failed", changesJson: "[]", error: "boom", pendingRestart: false }],
+      resources: [
+        {
+          kind: "network",
+          name: "lan",
+          policy: "web",
+          outcome: "failed",
+          changesJson: "[]",
+          error: "boom",
+          pendingRestart: false,
+        },
+      ],
     });
     expect(store.store([{ host: "kvm01", events: [ev(stillFailing)] }], 2).failures).toEqual([]);
     expect(db.prepare("SELECT COUNT(*) AS n FROM resource_status").get()).toEqual({ n: 2 });
     store.store([{ host: "kvm01", events: [ev(reportMsg({ eventSeq: 3, trigger: "resync" }))] }], 3);
     expect(db.prepare("SELECT kind, name FROM resource_status").all()).toEqual([{ kind: "domain", name: "web1" }]);
-    expect(db.prepare("SELECT policy, revision FROM host_observed_policies").all()).toEqual([{ policy: "web", revision: "r-web" }]);
+    expect(db.prepare("SELECT policy, revision FROM host_observed_policies").all()).toEqual([
+      { policy: "web", revision: "r-web" },
+    ]);
   });
 
   it("does not let a dry-run report change status or observed generation", () => {
     const db = memoryDb("kvm01");
     const store = new EventStore(db);
     store.store([{ host: "kvm01", events: [ev(reportMsg({ dryRun: true, generation: 7 }))] }], 1);
-    expect(db.prepare("SELECT observed_generation, last_event_seq FROM hosts").get()).toEqual({ observed_generation: 0, last_event_seq: 1 });
+    expect(db.prepare("SELECT observed_generation, last_event_seq FROM hosts").get()).toEqual({
+      observed_generation: 0,
+      last_event_seq: 1,
+    });
     expect(db.prepare("SELECT COUNT(*) AS n FROM resource_status").get()).toEqual({ n: 0 });
   });
 
@@ -92,7 +139,13 @@ describe("EventStore", () => {
 
 function fakeSession(host: string): AgentSession & { sent: unknown[] } {
   const sent: unknown[] = [];
-  return { host, closed: false, sent, send: (b: unknown) => sent.push(b), close: vi.fn() } as unknown as AgentSession & { sent: unknown[] };
+  return {
+    host,
+    closed: false,
+    sent,
+    send: (b: unknown) => sent.push(b),
+    close: vi.fn(),
+  } as unknown as AgentSession & { sent: unknown[] };
 }
 
 describe("Ingestor", () => {

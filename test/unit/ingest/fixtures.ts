@@ -12,14 +12,32 @@ export function memoryDb(...hosts: string[]): SqliteDatabase {
   applyMigrations(db, CONTROLLER_MIGRATIONS);
   const store = new HostStore(db);
   for (const name of hosts) {
-    store.recordHello({ name, agentVersion: "1", factsJson: "{}", factsFingerprint: "f", sessionId: `s-${name}`, peer: "p", now: 1 });
+    store.recordHello({
+      name,
+      agentVersion: "1",
+      factsJson: "{}",
+      factsFingerprint: "f",
+      sessionId: `s-${name}`,
+      peer: "p",
+      now: 1,
+    });
   }
   return db;
 }
 
 /** Stores a bundle for `host` as controller/bundles does. */
-export function setBundle(db: SqliteDatabase, host: string, generation: number, revision: string, policies: { name: string; revision: string }[]): void {
-  const bundleJson = JSON.stringify({ revision, generation, policies: policies.map((p) => ({ ...p, mode: "enforce", resolvedJson: "{}" })) });
+export function setBundle(
+  db: SqliteDatabase,
+  host: string,
+  generation: number,
+  revision: string,
+  policies: { name: string; revision: string }[],
+): void {
+  const bundleJson = JSON.stringify({
+    revision,
+    generation,
+    policies: policies.map((p) => ({ ...p, mode: "enforce", resolvedJson: "{}" })),
+  });
   db.prepare(
     `INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at) VALUES (?, ?, ?, ?, NULL, '[]', 1)
      ON CONFLICT (host) DO UPDATE SET revision = excluded.revision, generation = excluded.generation, bundle_json = excluded.bundle_json`,
@@ -39,7 +57,17 @@ export function reportMsg(over: Partial<Report> = {}): AgentMessage__Output {
       startedAtMs: 1_000,
       durationMs: 10,
       dryRun: false,
-      resources: [{ kind: "domain", name: "web1", policy: "web", outcome: "ok", changesJson: "[]", error: "", pendingRestart: false }],
+      resources: [
+        {
+          kind: "domain",
+          name: "web1",
+          policy: "web",
+          outcome: "ok",
+          changesJson: "[]",
+          error: "",
+          pendingRestart: false,
+        },
+      ],
       ...over,
     } as AgentMessage__Output["report"],
   } as AgentMessage__Output;

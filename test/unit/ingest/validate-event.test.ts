@@ -11,15 +11,37 @@ const rejects = (msg: Parameters<typeof validateAgentEvent>[0], pattern: RegExp)
 describe("validateAgentEvent", () => {
   it("accepts a well-formed report and drift event in stored form", () => {
     const r = validateAgentEvent(reportMsg());
-    expect(r).toMatchObject({ type: "report", eventSeq: 1, report: { trigger: "bundle", resources: [{ kind: "domain", outcome: "ok" }] } });
+    expect(r).toMatchObject({
+      type: "report",
+      eventSeq: 1,
+      report: { trigger: "bundle", resources: [{ kind: "domain", outcome: "ok" }] },
+    });
     const d = validateAgentEvent(driftMsg());
-    expect(d).toMatchObject({ type: "drift", eventSeq: 2, drift: { resolvedAt: null, fields: [{ field: "state", desired: "running", actual: "shutoff" }] } });
+    expect(d).toMatchObject({
+      type: "drift",
+      eventSeq: 2,
+      drift: { resolvedAt: null, fields: [{ field: "state", desired: "running", actual: "shutoff" }] },
+    });
   });
 
   it("treats empty JSON fields as null / no changes", () => {
     const d = validateAgentEvent(driftMsg({ fields: [{ field: "autostart", desiredJson: "", actualJson: "false" }] }));
     expect(d.type === "drift" && d.drift.fields[0]).toEqual({ field: "autostart", desired: null, actual: false });
-    const r = validateAgentEvent(reportMsg({ resources: [{ kind: "pool", name: "p", policy: "x", outcome: "changed", changesJson: "", error: "", pendingRestart: false }] }));
+    const r = validateAgentEvent(
+      reportMsg({
+        resources: [
+          {
+            kind: "pool",
+            name: "p",
+            policy: "x",
+            outcome: "changed",
+            changesJson: "",
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }),
+    );
     expect(r.type === "report" && r.report.resources[0]?.changesJson).toBe("[]");
   });
 
@@ -30,8 +52,30 @@ describe("validateAgentEvent", () => {
 
   it("rejects values outside the enums, naming the field", () => {
     rejects(reportMsg({ trigger: "cron" }), /report.trigger must be one of bundle\|event\|resync\|startup/);
-    rejects(reportMsg({ resources: [{ kind: "vm", name: "a", policy: "p", outcome: "ok", changesJson: "[]", error: "", pendingRestart: false }] }), /resources\[0\].kind/);
-    rejects(reportMsg({ resources: [{ kind: "domain", name: "a", policy: "p", outcome: "great", changesJson: "[]", error: "", pendingRestart: false }] }), /resources\[0\].outcome/);
+    rejects(
+      reportMsg({
+        resources: [
+          { kind: "vm", name: "a", policy: "p", outcome: "ok", changesJson: "[]", error: "", pendingRestart: false },
+        ],
+      }),
+      /resources\[0\].kind/,
+    );
+    rejects(
+      reportMsg({
+        resources: [
+          {
+            kind: "domain",
+            name: "a",
+            policy: "p",
+            outcome: "great",
+            changesJson: "[]",
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }),
+      /resources\[0\].outcome/,
+    );
     rejects(driftMsg({ source: "magic" }), /drift.source/);
     rejects(driftMsg({ remediation: "ignored" }), /drift.remediation/);
     rejects(driftMsg({ classification: "" }), /drift.classification/);
@@ -49,13 +93,40 @@ describe("validateAgentEvent", () => {
   });
 
   it("rejects JSON fields that do not parse or have the wrong shape", () => {
-    rejects(driftMsg({ fields: [{ field: "x", desiredJson: "{oops", actualJson: "1" }] }), /drift.fields\[0\].desiredJson is not valid JSON/);
-    rejects(reportMsg({ resources: [{ kind: "domain", name: "a", policy: "p", outcome: "ok", changesJson: "{}", error: "", pendingRestart: false }] }), /changesJson must be a JSON array/);
+    rejects(
+      driftMsg({ fields: [{ field: "x", desiredJson: "{oops", actualJson: "1" }] }),
+      /drift.fields\[0\].desiredJson is not valid JSON/,
+    );
+    rejects(
+      reportMsg({
+        resources: [
+          {
+            kind: "domain",
+            name: "a",
+            policy: "p",
+            outcome: "ok",
+            changesJson: "{}",
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }),
+      /changesJson must be a JSON array/,
+    );
   });
 
   it("rejects oversized content and bad identifiers", () => {
     rejects(driftMsg({ detail: "x".repeat(EVENT_LIMITS.textBytes + 1) }), /drift.detail is larger/);
-    rejects(driftMsg({ fields: Array.from({ length: EVENT_LIMITS.fieldsPerDrift + 1 }, () => ({ field: "f", desiredJson: "1", actualJson: "2" })) }), /at most 1000/);
+    rejects(
+      driftMsg({
+        fields: Array.from({ length: EVENT_LIMITS.fieldsPerDrift + 1 }, () => ({
+          field: "f",
+          desiredJson: "1",
+          actualJson: "2",
+        })),
+      }),
+      /at most 1000/,
+    );
     rejects(driftMsg({ id: "../../etc" }), /drift.id/);
     rejects(driftMsg({ name: "" }), /drift.name must not be empty/);
     rejects(driftMsg({ name: "a\nb" }), /control characters/);
@@ -63,6 +134,8 @@ describe("validateAgentEvent", () => {
   });
 
   it("rejects a message without a report or drift body", () => {
-    expect(() => validateAgentEvent({ seq: 1, ack: 0, body: "heartbeat", heartbeat: { sentAtMs: 1 } } as never)).toThrow(/expected a report or drift event/);
+    expect(() =>
+      validateAgentEvent({ seq: 1, ack: 0, body: "heartbeat", heartbeat: { sentAtMs: 1 } } as never),
+    ).toThrow(/expected a report or drift event/);
   });
 });

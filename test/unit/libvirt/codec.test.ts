@@ -2,7 +2,14 @@ import { describe, expect, test } from "vitest";
 import { isNotFound, ProtocolError } from "../../../common/errors.js";
 import { parseCapabilities } from "../../../agent/libvirt/capabilities.js";
 import { HEADER_BYTES, MESSAGE_MAX_BYTES, Proc } from "../../../agent/libvirt/constants.js";
-import { ErrorCode, LibvirtError, decodeRemoteError, isAlreadyExists, isInvalidXml, isLibvirtNotFound } from "../../../agent/libvirt/errors.js";
+import {
+  ErrorCode,
+  LibvirtError,
+  decodeRemoteError,
+  isAlreadyExists,
+  isInvalidXml,
+  isLibvirtNotFound,
+} from "../../../agent/libvirt/errors.js";
 import { decodeEventMessage } from "../../../agent/libvirt/events.js";
 import { FrameDecoder, decodePacket, encodePacket } from "../../../agent/libvirt/packet.js";
 import { AsyncQueue } from "../../../agent/libvirt/queue.js";
@@ -14,8 +21,14 @@ const UUID = "3f0c6a5e-2b1d-4c9e-8f7a-0123456789ab";
 
 function composite(): Buffer {
   const w = new XdrWriter(4);
-  w.int(-5).uint(0xffff_ffff).hyper(-(2n ** 62n)).uhyper(2n ** 64n - 1n).bool(true);
-  w.string("héllo", 100).opaque(Buffer.from([1, 2, 3]), 10).fixedOpaque(uuidToBytes(UUID), 16);
+  w.int(-5)
+    .uint(0xffff_ffff)
+    .hyper(-(2n ** 62n))
+    .uhyper(2n ** 64n - 1n)
+    .bool(true);
+  w.string("héllo", 100)
+    .opaque(Buffer.from([1, 2, 3]), 10)
+    .fixedOpaque(uuidToBytes(UUID), 16);
   w.optional(null, (x, v: string) => x.string(v, 10)).optional("x", (x, v) => x.string(v, 10));
   w.array([1, 2, 3], 10, (x, v) => x.int(v));
   return Buffer.from(w.bytes());
@@ -23,8 +36,17 @@ function composite(): Buffer {
 
 function readComposite(r: XdrReader): unknown[] {
   return [
-    r.int(), r.uint(), r.hyper(), r.uhyper(), r.bool(), r.string(100), [...r.opaque(10)], uuidToString(r.fixedOpaque(16)),
-    r.optional((x) => x.string(10)), r.optional((x) => x.string(10)), r.array(10, (x) => x.int()),
+    r.int(),
+    r.uint(),
+    r.hyper(),
+    r.uhyper(),
+    r.bool(),
+    r.string(100),
+    [...r.opaque(10)],
+    uuidToString(r.fixedOpaque(16)),
+    r.optional((x) => x.string(10)),
+    r.optional((x) => x.string(10)),
+    r.array(10, (x) => x.int()),
   ];
 }
 
@@ -34,7 +56,17 @@ describe("XDR codec", () => {
     expect(buf.length % 4).toBe(0);
     const r = new XdrReader(buf);
     expect(readComposite(r)).toEqual([
-      -5, 0xffff_ffff, -(2n ** 62n), 2n ** 64n - 1n, true, "héllo", [1, 2, 3], UUID, null, "x", [1, 2, 3],
+      -5,
+      0xffff_ffff,
+      -(2n ** 62n),
+      2n ** 64n - 1n,
+      true,
+      "héllo",
+      [1, 2, 3],
+      UUID,
+      null,
+      "x",
+      [1, 2, 3],
     ]);
     r.end();
   });
@@ -57,11 +89,15 @@ describe("XDR codec", () => {
     expect(() => new XdrReader(huge).string(1 << 22)).toThrow(/exceeds maximum/);
     expect(() => new XdrReader(huge).opaque(1 << 22)).toThrow(/exceeds maximum/);
     expect(() => new XdrReader(huge).array(1 << 30, (r) => r.int())).toThrow(/exceeds maximum/);
-    expect(() => new XdrReader(Buffer.from(new XdrWriter().uint(1_000_000).bytes())).array(1 << 30, (r) => r.int())).toThrow(/cannot fit/);
+    expect(() =>
+      new XdrReader(Buffer.from(new XdrWriter().uint(1_000_000).bytes())).array(1 << 30, (r) => r.int()),
+    ).toThrow(/cannot fit/);
     const claimsMore = new XdrWriter().uint(100).bytes();
     expect(() => new XdrReader(Buffer.from(claimsMore)).string(1000)).toThrow(/truncated string/);
     expect(() => new XdrReader(Buffer.from(new XdrWriter().int(2).bytes())).bool()).toThrow(/bool must be 0 or 1/);
-    expect(() => new XdrReader(Buffer.from(new XdrWriter().uhyper(2n ** 60n).bytes())).uhyperNumber()).toThrow(/safe integer/);
+    expect(() => new XdrReader(Buffer.from(new XdrWriter().uhyper(2n ** 60n).bytes())).uhyperNumber()).toThrow(
+      /safe integer/,
+    );
     const trailing = new XdrReader(Buffer.from(new XdrWriter().int(1).int(2).bytes()));
     trailing.int();
     expect(() => trailing.end()).toThrow(/trailing/);
@@ -127,8 +163,15 @@ describe("packet framing", () => {
 
 describe("errors", () => {
   test("decodes remote_error and maps codes to predicates", () => {
-    const fields = decodeRemoteError(new XdrReader(errorBody(ErrorCode.NO_DOMAIN, "Domain not found: no domain with matching name 'x'")));
-    expect(fields).toMatchObject({ code: 42, domain: 10, message: "Domain not found: no domain with matching name 'x'", level: 2 });
+    const fields = decodeRemoteError(
+      new XdrReader(errorBody(ErrorCode.NO_DOMAIN, "Domain not found: no domain with matching name 'x'")),
+    );
+    expect(fields).toMatchObject({
+      code: 42,
+      domain: 10,
+      message: "Domain not found: no domain with matching name 'x'",
+      level: 2,
+    });
     const e = new LibvirtError(fields, "DOMAIN_LOOKUP_BY_NAME");
     expect(e.code).toBe("NOT_FOUND");
     expect(e.codeName).toBe("NO_DOMAIN");
@@ -146,7 +189,10 @@ describe("errors", () => {
     expect(other.code).toBe("LIBVIRT");
     expect(isNotFound(other)).toBe(false);
     expect(isInvalidXml(other)).toBe(true);
-    const dup = new LibvirtError({ ...base, code: ErrorCode.OPERATION_FAILED, message: "domain 'a' is already defined with uuid u" }, "P");
+    const dup = new LibvirtError(
+      { ...base, code: ErrorCode.OPERATION_FAILED, message: "domain 'a' is already defined with uuid u" },
+      "P",
+    );
     expect(isAlreadyExists(dup)).toBe(true);
     expect(isAlreadyExists(new LibvirtError({ ...base, code: ErrorCode.OPERATION_FAILED }, "P"))).toBe(false);
   });
@@ -164,7 +210,11 @@ describe("event messages", () => {
     writeDomain(w, { name: "vm", uuid: UUID, id: -1 });
     w.int(5).int(1);
     const d = decodeEventMessage(Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE, Buffer.from(w.bytes()));
-    expect(d).toMatchObject({ family: "domain", callbackId: 3, event: { kind: "domain-lifecycle", event: "stopped", detail: "destroyed" } });
+    expect(d).toMatchObject({
+      family: "domain",
+      callbackId: 3,
+      event: { kind: "domain-lifecycle", event: "stopped", detail: "destroyed" },
+    });
     expect(decodeEventMessage(9999, Buffer.alloc(0))).toBeNull();
     expect(() => decodeEventMessage(Proc.NETWORK_EVENT_LIFECYCLE, Buffer.alloc(3))).toThrow(XdrError);
   });

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { Proc, MessageType, REMOTE_PROGRAM, KEEPALIVE_PROGRAM, KEEPALIVE_PROC_PING } from "../../../agent/libvirt/constants.js";
+import {
+  Proc,
+  MessageType,
+  REMOTE_PROGRAM,
+  KEEPALIVE_PROGRAM,
+  KEEPALIVE_PROC_PING,
+} from "../../../agent/libvirt/constants.js";
 import { LibvirtConnection } from "../../../agent/libvirt/rpc/connection.js";
 import type { StateChange } from "../../../agent/libvirt/rpc/state.js";
 import { LibvirtConnectionError, LibvirtError, LibvirtTimeoutError } from "../../../agent/libvirt/errors.js";
@@ -59,7 +65,11 @@ describe("LibvirtConnection against a fake daemon", () => {
         }
       },
     });
-    expect(daemon.calls.map((c) => c.procedure)).toEqual([Proc.AUTH_LIST, Proc.CONNECT_OPEN, Proc.CONNECT_SUPPORTS_FEATURE]);
+    expect(daemon.calls.map((c) => c.procedure)).toEqual([
+      Proc.AUTH_LIST,
+      Proc.CONNECT_OPEN,
+      Proc.CONNECT_SUPPORTS_FEATURE,
+    ]);
     const results = await Promise.all(Array.from({ length: 20 }, () => getHostname(conn)));
     const serials = daemon.calls.slice(3).map((c) => c.serial);
     expect(results).toEqual(serials.map((s) => `host-${s}`));
@@ -157,14 +167,20 @@ describe("LibvirtConnection against a fake daemon", () => {
   test("replies to unknown serials, unknown programs and undecodable payloads are protocol errors", async () => {
     const bad = [
       (serial: number, proc: number) => replyPacket(serial + 1000, proc, stringBody("x")),
-      (serial: number, proc: number) => encodePacket({ program: 0x1234, version: 1, procedure: proc, type: MessageType.REPLY, serial, status: 0 }),
+      (serial: number, proc: number) =>
+        encodePacket({ program: 0x1234, version: 1, procedure: proc, type: MessageType.REPLY, serial, status: 0 }),
       (serial: number, proc: number) => replyPacket(serial, proc, Buffer.from([0, 0, 0, 200])),
       (serial: number, proc: number) => replyPacket(serial, proc, Buffer.concat([stringBody("x"), Buffer.alloc(4)])),
       (serial: number) => replyPacket(serial, Proc.CONNECT_GET_TYPE, stringBody("x")),
     ];
     let i = 0;
     const { conn } = await setup({
-      onCall: (c) => c.socket.write(i < bad.length ? bad[i++]!(c.header.serial, c.header.procedure) : replyPacket(c.header.serial, c.header.procedure, stringBody("fine"))),
+      onCall: (c) =>
+        c.socket.write(
+          i < bad.length
+            ? bad[i++]!(c.header.serial, c.header.procedure)
+            : replyPacket(c.header.serial, c.header.procedure, stringBody("fine")),
+        ),
     });
     for (let n = 0; n < bad.length; n++) {
       const err = await getHostname(conn).catch((e: unknown) => e);
@@ -185,7 +201,16 @@ describe("LibvirtConnection against a fake daemon", () => {
     sock.on("data", (d: Buffer) => {
       if (d.length >= 28 && d.readUInt32BE(4) === KEEPALIVE_PROGRAM) pongs.push(d.readInt32BE(12));
     });
-    sock.write(encodePacket({ program: KEEPALIVE_PROGRAM, version: 1, procedure: KEEPALIVE_PROC_PING, type: MessageType.MESSAGE, serial: 0, status: 0 }));
+    sock.write(
+      encodePacket({
+        program: KEEPALIVE_PROGRAM,
+        version: 1,
+        procedure: KEEPALIVE_PROC_PING,
+        type: MessageType.MESSAGE,
+        serial: 0,
+        status: 0,
+      }),
+    );
     await until(() => pongs.includes(2));
     await until(() => conn.state === "disconnected", 2_000);
     expect(daemon.pingsReceived).toBeGreaterThanOrEqual(1);
@@ -243,7 +268,17 @@ describe("events through a fake daemon", () => {
       const w = new XdrWriter().int(cb);
       writeDomain(w, { name: "vm", uuid: "3f0c6a5e-2b1d-4c9e-8f7a-0123456789ab", id: 1 });
       w.int(event).int(detail);
-      return encodePacket({ program: REMOTE_PROGRAM, version: 1, procedure: Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE, type: MessageType.MESSAGE, serial: 0, status: 0 }, w.bytes());
+      return encodePacket(
+        {
+          program: REMOTE_PROGRAM,
+          version: 1,
+          procedure: Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE,
+          type: MessageType.MESSAGE,
+          serial: 0,
+          status: 0,
+        },
+        w.bytes(),
+      );
     };
     daemon.broadcast(lifecycle(100, 2, 0));
     daemon.broadcast(lifecycle(999, 5, 1)); // unknown callback id: ignored

@@ -35,8 +35,16 @@ export interface FakeDaemonOptions {
   onCall?: (call: FakeCall) => void;
 }
 
-export function replyPacket(serial: number, procedure: number, body: Uint8Array = Buffer.alloc(0), status: number = MessageStatus.OK): Buffer {
-  return encodePacket({ program: REMOTE_PROGRAM, version: 1, procedure, type: MessageType.REPLY, serial, status }, body);
+export function replyPacket(
+  serial: number,
+  procedure: number,
+  body: Uint8Array = Buffer.alloc(0),
+  status: number = MessageStatus.OK,
+): Buffer {
+  return encodePacket(
+    { program: REMOTE_PROGRAM, version: 1, procedure, type: MessageType.REPLY, serial, status },
+    body,
+  );
 }
 
 export function errorBody(code: number, message: string): Buffer {
@@ -126,7 +134,11 @@ export class FakeDaemon {
       case Proc.CONNECT_OPEN:
         return reply();
       case Proc.CONNECT_SUPPORTS_FEATURE:
-        return reply(w().int(this.options.keepaliveSupported ? 1 : 0).bytes());
+        return reply(
+          w()
+            .int(this.options.keepaliveSupported ? 1 : 0)
+            .bytes(),
+        );
       case Proc.CONNECT_CLOSE:
         return reply();
     }

@@ -43,7 +43,9 @@ describe("PendingCalls", () => {
 
   test("failAll rejects every pending call with the given error", async () => {
     const calls = new PendingCalls("/test/sock");
-    const ps = [1, 2, 3].map(() => calls.expect(calls.allocSerial(), Proc.CONNECT_GET_TYPE, null, 1_000).catch((e: unknown) => e));
+    const ps = [1, 2, 3].map(() =>
+      calls.expect(calls.allocSerial(), Proc.CONNECT_GET_TYPE, null, 1_000).catch((e: unknown) => e),
+    );
     const gone = new Error("gone");
     calls.failAll(gone);
     expect(await Promise.all(ps)).toEqual([gone, gone, gone]);

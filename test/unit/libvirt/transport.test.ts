@@ -36,10 +36,18 @@ async function listen(): Promise<{ socketPath: string; peer: Promise<net.Socket>
 function recorder() {
   const frames: Buffer[] = [];
   const losses: TransportLoss[] = [];
-  return { frames, losses, sink: { frame: (f: Buffer) => void frames.push(Buffer.from(f)), lost: (l: TransportLoss) => void losses.push(l) } };
+  return {
+    frames,
+    losses,
+    sink: { frame: (f: Buffer) => void frames.push(Buffer.from(f)), lost: (l: TransportLoss) => void losses.push(l) },
+  };
 }
 
-async function dial(socketPath: string, sink: ReturnType<typeof recorder>["sink"], maxFrameBytes = 1 << 20): Promise<FrameTransport> {
+async function dial(
+  socketPath: string,
+  sink: ReturnType<typeof recorder>["sink"],
+  maxFrameBytes = 1 << 20,
+): Promise<FrameTransport> {
   const t = await FrameTransport.dial({ path: socketPath, connectTimeoutMs: 1_000, maxFrameBytes }, sink);
   cleanups.push(() => t.destroy());
   return t;
@@ -193,7 +201,10 @@ describe("FrameTransport", () => {
 
   test("dialing a missing socket rejects with socket-absent and creates no transport", async () => {
     const r = recorder();
-    const err = await FrameTransport.dial({ path: "/nonexistent/vft/sock", connectTimeoutMs: 1_000, maxFrameBytes: 1024 }, r.sink).catch((e: unknown) => e);
+    const err = await FrameTransport.dial(
+      { path: "/nonexistent/vft/sock", connectTimeoutMs: 1_000, maxFrameBytes: 1024 },
+      r.sink,
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibvirtConnectionError);
     expect((err as LibvirtConnectionError).reason).toBe("socket-absent");
     expect(r.losses).toEqual([]);

@@ -51,7 +51,9 @@ describe("the controller CA", () => {
 
     const other = dataDir();
     await CertificateAuthority.open(other);
-    await expect(CertificateAuthority.open(dataDir(), { certFile: operator.certFile, keyFile: join(other, CA_DIR, CA_KEY_FILE) })).rejects.toThrow(PkiError);
+    await expect(
+      CertificateAuthority.open(dataDir(), { certFile: operator.certFile, keyFile: join(other, CA_DIR, CA_KEY_FILE) }),
+    ).rejects.toThrow(PkiError);
     await expect(CertificateAuthority.open(dataDir(), { certFile: operator.certFile })).rejects.toThrow(/go together/);
   });
 
@@ -59,11 +61,20 @@ describe("the controller CA", () => {
     const dir = dataDir();
     const ca = await CertificateAuthority.open(dir);
     const keys = await generateKeyPair();
-    const leaf = await ca.issue({ subject: "CN=kvm01, O=virtfleet-agent", publicKey: keys.publicKey, ttlMs: 3_600_000, usage: "client" });
+    const leaf = await ca.issue({
+      subject: "CN=kvm01, O=virtfleet-agent",
+      publicKey: keys.publicKey,
+      ttlMs: 3_600_000,
+      usage: "client",
+    });
     expect(await ca.signed(leaf)).toBe(true);
     const leafFile = join(dir, "leaf.pem");
     writeFileSync(leafFile, leaf.toString("pem"));
-    const out = execFileSync("openssl", ["verify", "-purpose", "sslclient", "-CAfile", join(dir, CA_DIR, CA_CERT_FILE), leafFile], { encoding: "utf8" });
+    const out = execFileSync(
+      "openssl",
+      ["verify", "-purpose", "sslclient", "-CAfile", join(dir, CA_DIR, CA_CERT_FILE), leafFile],
+      { encoding: "utf8" },
+    );
     expect(out).toContain("OK");
     expect(readFileSync(join(dir, CA_DIR, CA_CERT_FILE), "utf8")).toContain("BEGIN CERTIFICATE");
   });

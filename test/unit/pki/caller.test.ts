@@ -15,11 +15,15 @@ beforeAll(async () => {
 afterEach(() => uninstall?.());
 
 /** A call as grpc-js hands it to a handler: the verified TLS peer certificate, or none. */
-const callWith = (raw?: Uint8Array) => ({ getAuthContext: () => (raw ? { transportSecurityType: "ssl", sslPeerCertificate: { raw } } : {}) });
+const callWith = (raw?: Uint8Array) => ({
+  getAuthContext: () => (raw ? { transportSecurityType: "ssl", sslPeerCertificate: { raw } } : {}),
+});
 
 async function cert(subject: string) {
   const keys = await generateKeyPair();
-  return new Uint8Array((await ca.issue({ subject, publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" })).rawData);
+  return new Uint8Array(
+    (await ca.issue({ subject, publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" })).rawData,
+  );
 }
 
 describe("callerOf", () => {
@@ -36,10 +40,20 @@ describe("callerOf", () => {
     const verifier = new PeerVerifier(ca.certPem, { isRevoked: () => false, issuedWithFingerprint: () => undefined });
     uninstall = installPeerAuthority({ verifyPeer: (der) => verifier.verify(der) });
     expect(callerOf(callWith(await cert("CN=kvm01, O=virtfleet-agent")))).toEqual({ kind: "agent", host: "kvm01" });
-    expect(callerOf(callWith(await cert("CN=alice, O=virtfleet-admin, OU=viewer")))).toEqual({ kind: "admin", name: "alice", role: "viewer" });
-    expect(callerOf(callWith(await cert("CN=mallory, O=virtfleet-admin, OU=root")))).toMatchObject({ kind: "anonymous", reason: expect.stringMatching(/unknown role/) });
+    expect(callerOf(callWith(await cert("CN=alice, O=virtfleet-admin, OU=viewer")))).toEqual({
+      kind: "admin",
+      name: "alice",
+      role: "viewer",
+    });
+    expect(callerOf(callWith(await cert("CN=mallory, O=virtfleet-admin, OU=root")))).toMatchObject({
+      kind: "anonymous",
+      reason: expect.stringMatching(/unknown role/),
+    });
     expect(callerOf(callWith(await cert("CN=x, O=someone")))).toMatchObject({ kind: "anonymous" });
-    expect(callerOf(callWith())).toMatchObject({ kind: "anonymous", reason: expect.stringMatching(/no valid client certificate/) });
+    expect(callerOf(callWith())).toMatchObject({
+      kind: "anonymous",
+      reason: expect.stringMatching(/no valid client certificate/),
+    });
   });
 
   it("an uninstalled authority stops answering for that controller", () => {

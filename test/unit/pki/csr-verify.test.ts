@@ -1,5 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createCsr, fingerprintOf, generateKeyPair, identityOf, PkiError, verifyCsr, x509 } from "../../../common/pki/index.js";
+import {
+  createCsr,
+  fingerprintOf,
+  generateKeyPair,
+  identityOf,
+  PkiError,
+  verifyCsr,
+  x509,
+} from "../../../common/pki/index.js";
 import { CertificateAuthority, CertificateRegistry, PeerVerifier } from "../../../controller/pki/index.js";
 import { tempDir } from "../../harness/processes.js";
 
@@ -23,7 +31,13 @@ beforeAll(async () => {
 async function agentCert(issuer: CertificateAuthority, host: string, ttlMs = 3_600_000, now = Date.now()) {
   const keys = await generateKeyPair();
   const csr = await verifyCsr(await createCsr(host, keys));
-  return issuer.issue({ subject: `CN=${csr.commonName}, O=virtfleet-agent`, publicKey: csr.publicKey, ttlMs, usage: "client", now });
+  return issuer.issue({
+    subject: `CN=${csr.commonName}, O=virtfleet-agent`,
+    publicKey: csr.publicKey,
+    ttlMs,
+    usage: "client",
+    now,
+  });
 }
 
 describe("CSRs", () => {
@@ -33,7 +47,12 @@ describe("CSRs", () => {
     expect(pem).toContain("BEGIN CERTIFICATE REQUEST");
     const csr = await verifyCsr(pem);
     expect(csr.commonName).toBe("kvm01.lab");
-    const cert = await ca.issue({ subject: "CN=kvm01.lab, O=virtfleet-agent", publicKey: csr.publicKey, ttlMs: 60_000, usage: "client" });
+    const cert = await ca.issue({
+      subject: "CN=kvm01.lab, O=virtfleet-agent",
+      publicKey: csr.publicKey,
+      ttlMs: 60_000,
+      usage: "client",
+    });
     expect(identityOf(cert)).toEqual({ kind: "agent", host: "kvm01.lab" });
     expect(await ca.signed(cert)).toBe(true);
   });
@@ -43,13 +62,29 @@ describe("CSRs", () => {
     await expect(verifyCsr("x".repeat(10_000))).rejects.toThrow(/more than/);
     const keys = await generateKeyPair();
     const other = await generateKeyPair();
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: "CN=a",
+      keys,
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+    });
     // a request whose signature is by another key than the one it carries
-    const forged = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys: { publicKey: keys.publicKey, privateKey: other.privateKey }, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } });
+    const forged = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: "CN=a",
+      keys: { publicKey: keys.publicKey, privateKey: other.privateKey },
+      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+    });
     expect((await verifyCsr(csr.toString("pem"))).commonName).toBe("a");
     await expect(verifyCsr(forged.toString("pem"))).rejects.toThrow(/signature does not match/);
-    const rsa = await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
-    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=a", keys: rsa, signingAlgorithm: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } });
+    const rsa = await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    );
+    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: "CN=a",
+      keys: rsa,
+      signingAlgorithm: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    });
     await expect(verifyCsr(rsaCsr.toString("pem"))).rejects.toThrow(/ECDSA P-256/);
   });
 });
@@ -77,9 +112,13 @@ describe("the peer verifier", () => {
 
   it("refuses an expired certificate and one not yet valid", async () => {
     const cert = await agentCert(ca, "kvm01", 10_000);
-    const later = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() + 60_000).verify(new Uint8Array(cert.rawData));
+    const later = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() + 60_000).verify(
+      new Uint8Array(cert.rawData),
+    );
     expect(later).toEqual({ ok: false, reason: expect.stringMatching(/expired/) });
-    const earlier = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() - 3_600_000).verify(new Uint8Array(cert.rawData));
+    const earlier = new PeerVerifier(ca.certPem, noRevocations, () => Date.now() - 3_600_000).verify(
+      new Uint8Array(cert.rawData),
+    );
     expect(earlier).toEqual({ ok: false, reason: expect.stringMatching(/not valid before/) });
   });
 
@@ -87,11 +126,23 @@ describe("the peer verifier", () => {
     const { db, registry } = await registryDb();
     const cert = await agentCert(ca, "kvm02");
     const serial = cert.serialNumber.toLowerCase();
-    registry.record({ serial, kind: "agent", name: "kvm02", role: "", fingerprint: "f", notBefore: 0, notAfter: cert.notAfter.getTime(), issuedAt: Date.now() });
+    registry.record({
+      serial,
+      kind: "agent",
+      name: "kvm02",
+      role: "",
+      fingerprint: "f",
+      notBefore: 0,
+      notAfter: cert.notAfter.getTime(),
+      issuedAt: Date.now(),
+    });
     const verifier = new PeerVerifier(ca.certPem, registry);
     expect(verifier.verify(new Uint8Array(cert.rawData)).ok).toBe(true);
     expect(registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
-    expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/revoked/) });
+    expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/revoked/),
+    });
     // persisted: a registry opened again still knows
     expect(new CertificateRegistry(db).isRevoked(serial)).toBe(true);
     db.close();
@@ -102,28 +153,76 @@ describe("the peer verifier", () => {
     const cert = await agentCert(ca, "kvm03", 10_000);
     const serial = cert.serialNumber.toLowerCase();
     // The record names another host than the subject: an answer naming it came from the record.
-    registry.record({ serial, kind: "agent", name: "as-recorded", role: "", fingerprint: fingerprintOf(cert), notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime(), issuedAt: Date.now() });
+    registry.record({
+      serial,
+      kind: "agent",
+      name: "as-recorded",
+      role: "",
+      fingerprint: fingerprintOf(cert),
+      notBefore: cert.notBefore.getTime(),
+      notAfter: cert.notAfter.getTime(),
+      issuedAt: Date.now(),
+    });
     const der = new Uint8Array(cert.rawData);
-    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toMatchObject({ ok: true, identity: { kind: "agent", host: "as-recorded" }, serial });
-    expect(new PeerVerifier(ca.certPem, registry, () => Date.now() + 60_000).verify(der)).toEqual({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toMatchObject({
+      ok: true,
+      identity: { kind: "agent", host: "as-recorded" },
+      serial,
+    });
+    expect(new PeerVerifier(ca.certPem, registry, () => Date.now() + 60_000).verify(der)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
     registry.revoke("agent", "as-recorded", "test", Date.now());
-    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({ ok: false, reason: expect.stringMatching(/revoked/) });
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/revoked/),
+    });
     // Not recorded (another CA's certificate): parsed and its signature checked, as before.
-    expect(new PeerVerifier(ca.certPem, registry).verify(new Uint8Array((await agentCert(otherCa, "kvm03")).rawData))).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
+    expect(
+      new PeerVerifier(ca.certPem, registry).verify(new Uint8Array((await agentCert(otherCa, "kvm03")).rawData)),
+    ).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
     db.close();
   });
 
   it("tells agent and admin certificates apart: neither passes for the other, a server certificate for neither", async () => {
     const keys = await generateKeyPair();
-    const admin = await ca.issue({ subject: "CN=alice, O=virtfleet-admin, OU=operator", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
+    const admin = await ca.issue({
+      subject: "CN=alice, O=virtfleet-admin, OU=operator",
+      publicKey: keys.publicKey,
+      ttlMs: 60_000,
+      usage: "client",
+    });
     const agent = await agentCert(ca, "alice");
-    const server = await ca.issue({ subject: "CN=virtfleet-controller, O=virtfleet-controller", publicKey: keys.publicKey, ttlMs: 60_000, usage: "server" });
-    const forgedOrg = await ca.issue({ subject: "CN=alice, O=virtfleet-admin, OU=admin", publicKey: keys.publicKey, ttlMs: 60_000, usage: "server" });
+    const server = await ca.issue({
+      subject: "CN=virtfleet-controller, O=virtfleet-controller",
+      publicKey: keys.publicKey,
+      ttlMs: 60_000,
+      usage: "server",
+    });
+    const forgedOrg = await ca.issue({
+      subject: "CN=alice, O=virtfleet-admin, OU=admin",
+      publicKey: keys.publicKey,
+      ttlMs: 60_000,
+      usage: "server",
+    });
     const verifier = new PeerVerifier(ca.certPem, noRevocations);
-    expect(verifier.verify(new Uint8Array(admin.rawData))).toMatchObject({ ok: true, identity: { kind: "admin", name: "alice", role: "operator" } });
-    expect(verifier.verify(new Uint8Array(agent.rawData))).toMatchObject({ ok: true, identity: { kind: "agent", host: "alice" } });
-    expect(verifier.verify(new Uint8Array(server.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/server certificate/) });
-    expect(verifier.verify(new Uint8Array(forgedOrg.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/clientAuth/) });
+    expect(verifier.verify(new Uint8Array(admin.rawData))).toMatchObject({
+      ok: true,
+      identity: { kind: "admin", name: "alice", role: "operator" },
+    });
+    expect(verifier.verify(new Uint8Array(agent.rawData))).toMatchObject({
+      ok: true,
+      identity: { kind: "agent", host: "alice" },
+    });
+    expect(verifier.verify(new Uint8Array(server.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/server certificate/),
+    });
+    expect(verifier.verify(new Uint8Array(forgedOrg.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/clientAuth/),
+    });
     expect(verifier.verify(new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
   });
 
@@ -132,16 +231,37 @@ describe("the peer verifier", () => {
     for (let i = 0; i < 12; i++) {
       const cert = await agentCert(ca, `kvm-${i}.lab`, 3_600_000 + i * 1000);
       const v = verifier.verify(new Uint8Array(cert.rawData));
-      expect(v).toMatchObject({ ok: true, identity: identityOf(cert), serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter.getTime() });
+      expect(v).toMatchObject({
+        ok: true,
+        identity: identityOf(cert),
+        serial: cert.serialNumber.toLowerCase(),
+        notAfter: cert.notAfter.getTime(),
+      });
     }
   });
 
   it("refuses a subject with two common names or an escaped character in a name", async () => {
     const keys = await generateKeyPair();
     const verifier = new PeerVerifier(ca.certPem, noRevocations);
-    const twoNames = await ca.issue({ subject: "CN=a, CN=b, O=virtfleet-agent", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
-    expect(verifier.verify(new Uint8Array(twoNames.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/without a valid host name/) });
-    const escaped = await ca.issue({ subject: "CN=a\\,b, O=virtfleet-agent", publicKey: keys.publicKey, ttlMs: 60_000, usage: "client" });
-    expect(verifier.verify(new Uint8Array(escaped.rawData))).toEqual({ ok: false, reason: expect.stringMatching(/without a valid host name/) });
+    const twoNames = await ca.issue({
+      subject: "CN=a, CN=b, O=virtfleet-agent",
+      publicKey: keys.publicKey,
+      ttlMs: 60_000,
+      usage: "client",
+    });
+    expect(verifier.verify(new Uint8Array(twoNames.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/without a valid host name/),
+    });
+    const escaped = await ca.issue({
+      subject: "CN=a\\,b, O=virtfleet-agent",
+      publicKey: keys.publicKey,
+      ttlMs: 60_000,
+      usage: "client",
+    });
+    expect(verifier.verify(new Uint8Array(escaped.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/without a valid host name/),
+    });
   });
 });

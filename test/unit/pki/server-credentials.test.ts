@@ -15,10 +15,21 @@ beforeAll(async () => {
   const ca = await CertificateAuthority.open(dir.path);
   caPem = ca.certPem;
   const keys = await generateKeyPair();
-  const cert = await ca.issue({ subject: "CN=virtfleet-controller, O=virtfleet-controller", publicKey: keys.publicKey, ttlMs: 60_000, usage: "server", ipAddresses: ["127.0.0.1"] });
+  const cert = await ca.issue({
+    subject: "CN=virtfleet-controller, O=virtfleet-controller",
+    publicKey: keys.publicKey,
+    ttlMs: 60_000,
+    usage: "server",
+    ipAddresses: ["127.0.0.1"],
+  });
   server = new grpc.Server();
-  const credentials = serverCredentials({ insecure: false, tls: { caPem, certPem: cert.toString("pem"), keyPem: await privateKeyToPem(keys.privateKey) } });
-  port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const credentials = serverCredentials({
+    insecure: false,
+    tls: { caPem, certPem: cert.toString("pem"), keyPem: await privateKeyToPem(keys.privateKey) },
+  });
+  port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
 });
 afterAll(() => {
   server?.forceShutdown();
@@ -29,7 +40,17 @@ describe("the controller's TLS listener", () => {
   it("completes a TLS 1.3 handshake without encrypting session tickets (SSL_OP_NO_TICKET)", async () => {
     const tickets: Buffer[] = [];
     const socket: TLSSocket = await new Promise((resolve, reject) => {
-      const s = connect({ host: "127.0.0.1", port, ca: caPem, servername: "", checkServerIdentity: () => undefined, ALPNProtocols: ["h2"] }, () => resolve(s));
+      const s = connect(
+        {
+          host: "127.0.0.1",
+          port,
+          ca: caPem,
+          servername: "",
+          checkServerIdentity: () => undefined,
+          ALPNProtocols: ["h2"],
+        },
+        () => resolve(s),
+      );
       s.on("session", (t: Buffer) => tickets.push(t));
       s.on("error", reject);
     });

@@ -26,7 +26,10 @@ describe("the token store", () => {
   it("allows exactly `uses` enrolments, then says it was used", () => {
     const one = tokens.create(grant);
     expect(tokens.use(one.secret, "a")).toMatchObject({ ok: true });
-    expect(tokens.use(one.secret, "b")).toEqual({ ok: false, reason: expect.stringMatching(/already used \(single-use\)/) });
+    expect(tokens.use(one.secret, "b")).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/already used \(single-use\)/),
+    });
     const three = tokens.create({ ...grant, uses: 3 });
     expect([1, 2, 3, 4].map((i) => tokens.use(three.secret, `h${i}`).ok)).toEqual([true, true, true, false]);
   });
@@ -48,7 +51,10 @@ describe("the token store", () => {
     expect(tokens.use(host.secret, "kvm02")).toEqual({ ok: false, reason: expect.stringMatching(/for host "kvm01"/) });
     expect(tokens.use(host.secret, "kvm01").ok).toBe(true);
     const pattern = tokens.create({ ...grant, pattern: "kvm[01:04].lab", uses: 2 });
-    expect(tokens.use(pattern.secret, "kvm05.lab")).toEqual({ ok: false, reason: expect.stringMatching(/matching "kvm\[01:04\]\.lab"/) });
+    expect(tokens.use(pattern.secret, "kvm05.lab")).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/matching "kvm\[01:04\]\.lab"/),
+    });
     expect(tokens.use(pattern.secret, "kvm03.lab").ok).toBe(true);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { formatEnrolToken, hashTokenSecret, newTokenSecret, parseEnrolToken, sameDigest, TokenFormatError } from "../../../common/pki/index.js";
+import {
+  formatEnrolToken,
+  hashTokenSecret,
+  newTokenSecret,
+  parseEnrolToken,
+  sameDigest,
+  TokenFormatError,
+} from "../../../common/pki/index.js";
 
 const fp = "ab".repeat(32);
 

@@ -5,14 +5,36 @@ import { aggregatePlan, type PlanAnswer } from "../../../controller/plan/index.j
 
 const NOW = Date.parse("2025-03-01T12:00:00.000Z");
 
-function outcome(kind: PlanOutcome["kind"], name: string, o: PlanOutcome["outcome"], changes: FieldChange[] = [], over: Partial<PlanOutcome> = {}): PlanOutcome {
+function outcome(
+  kind: PlanOutcome["kind"],
+  name: string,
+  o: PlanOutcome["outcome"],
+  changes: FieldChange[] = [],
+  over: Partial<PlanOutcome> = {},
+): PlanOutcome {
   return { kind, name, policy: "web", outcome: o, changes, error: "", pendingRestart: false, ...over };
 }
-const change = (field: string, from: unknown, to: unknown, disruption: FieldChange["disruption"] = "live"): FieldChange => ({ field, from, to, disruption });
-const planned = (resources: PlanOutcome[], durationMs = 12): PlanAnswer => ({ status: "planned", resources, durationMs });
+const change = (
+  field: string,
+  from: unknown,
+  to: unknown,
+  disruption: FieldChange["disruption"] = "live",
+): FieldChange => ({ field, from, to, disruption });
+const planned = (resources: PlanOutcome[], durationMs = 12): PlanAnswer => ({
+  status: "planned",
+  resources,
+  durationMs,
+});
 
 function plan(answers: Record<string, PlanAnswer>, targets = Object.keys(answers)) {
-  return aggregatePlan({ policy: "web", revision: "r2", previousRevision: "r1", targets, answers: new Map(Object.entries(answers)), now: NOW });
+  return aggregatePlan({
+    policy: "web",
+    revision: "r2",
+    previousRevision: "r1",
+    targets,
+    answers: new Map(Object.entries(answers)),
+    now: NOW,
+  });
 }
 
 describe("aggregatePlan", () => {
@@ -28,7 +50,18 @@ describe("aggregatePlan", () => {
       ]),
     });
     const h = p.hosts[0]!;
-    expect(h).toMatchObject({ name: "kvm01", status: "planned", wouldChange: true, create: 1, change: 1, remove: 1, failed: 1, restart: 1, recreate: 0, durationMs: 12 });
+    expect(h).toMatchObject({
+      name: "kvm01",
+      status: "planned",
+      wouldChange: true,
+      create: 1,
+      change: 1,
+      remove: 1,
+      failed: 1,
+      restart: 1,
+      recreate: 0,
+      durationMs: 12,
+    });
     expect(h.resources.map((r) => [r.kind, r.name, r.action, r.disruption])).toEqual([
       ["network", "net0", "create", "live"],
       ["domain", "web-01", "change", "restart"],
@@ -41,7 +74,10 @@ describe("aggregatePlan", () => {
 
   it("counts only the planned policy's resources", () => {
     const p = plan({
-      kvm01: planned([outcome("domain", "a", "drift", [change("vcpus", 1, 2, "restart")]), outcome("network", "other", "drift", [change("state", "absent", "active")], { policy: "base" })]),
+      kvm01: planned([
+        outcome("domain", "a", "drift", [change("vcpus", 1, 2, "restart")]),
+        outcome("network", "other", "drift", [change("state", "absent", "active")], { policy: "base" }),
+      ]),
     });
     expect(p.hosts[0]!.resources.map((r) => r.name)).toEqual(["a"]);
     expect(p.summary).toMatchObject({ create: 0, change: 1, guestsRestart: 1 });
@@ -50,7 +86,11 @@ describe("aggregatePlan", () => {
   it("takes the worst disruption; restart/recreate count only domains", () => {
     const p = plan({
       kvm01: planned([
-        outcome("domain", "a", "drift", [change("autostart", false, true), change("uuid", "x", "y", "recreate"), change("vcpus", 1, 2, "restart")]),
+        outcome("domain", "a", "drift", [
+          change("autostart", false, true),
+          change("uuid", "x", "y", "recreate"),
+          change("vcpus", 1, 2, "restart"),
+        ]),
         outcome("network", "n", "drift", [change("mtu", 1500, 9000, "restart")]),
         outcome("domain", "b", "changed", [change("autostart", false, true)]),
       ]),
@@ -81,13 +121,37 @@ describe("aggregatePlan", () => {
     expect(p.hosts[1]!.error).toBe("libvirt unreachable");
     expect(p.hosts[3]!.wouldChange).toBe(false);
     expect(p.targets).toBe(5);
-    expect(p.summary).toEqual({ hostsPlanned: 2, hostsChanging: 1, hostsUnanswered: 3, create: 1, change: 0, remove: 0, guestsRestart: 0, guestsRecreate: 0, failed: 0 });
+    expect(p.summary).toEqual({
+      hostsPlanned: 2,
+      hostsChanging: 1,
+      hostsUnanswered: 3,
+      create: 1,
+      change: 0,
+      remove: 0,
+      guestsRestart: 0,
+      guestsRecreate: 0,
+      failed: 0,
+    });
   });
 
   it("fills the header; previousRevision only when there is one", () => {
     const p = plan({});
-    expect(p).toMatchObject({ policy: "web", revision: "r2", previousRevision: "r1", plannedAt: "2025-03-01T12:00:00.000Z", targets: 0, hosts: [] });
-    const q = aggregatePlan({ policy: "web", revision: "r1", previousRevision: null, targets: ["h"], answers: new Map(), now: NOW });
+    expect(p).toMatchObject({
+      policy: "web",
+      revision: "r2",
+      previousRevision: "r1",
+      plannedAt: "2025-03-01T12:00:00.000Z",
+      targets: 0,
+      hosts: [],
+    });
+    const q = aggregatePlan({
+      policy: "web",
+      revision: "r1",
+      previousRevision: null,
+      targets: ["h"],
+      answers: new Map(),
+      now: NOW,
+    });
     expect("previousRevision" in q).toBe(false);
     expect(q.hosts[0]).toMatchObject({ name: "h", status: "offline", wouldChange: false, resources: [] });
   });

@@ -5,7 +5,11 @@ import type { AgentSession } from "../../../controller/agents/index.js";
 import { PlanRequester } from "../../../controller/plan/index.js";
 
 const log = createLogger("plan-test", "silent");
-const bundle = { revision: "b1", generation: 3, policies: [{ name: "web", revision: "p1", mode: "enforce", resolvedJson: "{}" }] };
+const bundle = {
+  revision: "b1",
+  generation: 3,
+  policies: [{ name: "web", revision: "p1", mode: "enforce", resolvedJson: "{}" }],
+};
 
 interface FakeSession {
   host: string;
@@ -26,7 +30,14 @@ function fakeSession(host = "kvm01", onSend?: (s: FakeSession) => void): FakeSes
   return s as FakeSession & AgentSession;
 }
 const idOf = (s: FakeSession, i = 0): string => s.sent[i].command.id;
-const result = (commandId: string, over: Partial<ValidPlanResult> = {}): ValidPlanResult => ({ commandId, bundleRevision: "b1", resources: [], error: "", durationMs: 5, ...over });
+const result = (commandId: string, over: Partial<ValidPlanResult> = {}): ValidPlanResult => ({
+  commandId,
+  bundleRevision: "b1",
+  resources: [],
+  error: "",
+  durationMs: 5,
+  ...over,
+});
 
 afterEach(() => {
   vi.useRealTimers();
@@ -40,7 +51,15 @@ describe("PlanRequester", () => {
     expect(s.sent).toHaveLength(1);
     expect(s.sent[0].command.plan.bundle).toEqual(bundle);
     expect(idOf(s)).toMatch(/^plan-/);
-    const outcome = { kind: "domain" as const, name: "a", policy: "web", outcome: "drift" as const, changes: [], error: "", pendingRestart: false };
+    const outcome = {
+      kind: "domain" as const,
+      name: "a",
+      policy: "web",
+      outcome: "drift" as const,
+      changes: [],
+      error: "",
+      pendingRestart: false,
+    };
     r.hooks().onPlanResult!(s, result(idOf(s), { resources: [outcome] }));
     await expect(p).resolves.toEqual({ status: "planned", resources: [outcome], durationMs: 5 });
     expect(r.size).toBe(0);
@@ -94,7 +113,10 @@ describe("PlanRequester", () => {
     const s = fakeSession("kvm01", () => {
       throw new Error("disk full");
     });
-    await expect(r.request(s, bundle, 1_000)).resolves.toMatchObject({ status: "error", error: expect.stringMatching(/disk full/) });
+    await expect(r.request(s, bundle, 1_000)).resolves.toMatchObject({
+      status: "error",
+      error: expect.stringMatching(/disk full/),
+    });
     expect(r.size).toBe(0);
   });
 

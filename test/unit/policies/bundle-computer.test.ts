@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadPolicySources, resolvePolicy, ResolutionCache, type Inventory, type LoadedPolicy, type TargetHost } from "../../../common/index.js";
+import {
+  loadPolicySources,
+  resolvePolicy,
+  ResolutionCache,
+  type Inventory,
+  type LoadedPolicy,
+  type TargetHost,
+} from "../../../common/index.js";
 import { BundleComputer, computeBundle } from "../../../controller/bundles/index.js";
 import { lazyTargetHost, targetHostOf } from "../../../controller/policies/index.js";
 import { policyYaml } from "./fixtures.js";
@@ -83,7 +90,8 @@ describe("BundleComputer", () => {
   it("gives every host what computeBundle gives it", () => {
     const computer = new BundleComputer();
     for (let round = 0; round < 2; round++) {
-      for (const h of hosts) expect(computer.compute(policies, inventory, h)).toEqual(computeBundle(policies, inventory, h));
+      for (const h of hosts)
+        expect(computer.compute(policies, inventory, h)).toEqual(computeBundle(policies, inventory, h));
     }
   });
 
@@ -108,20 +116,31 @@ describe("BundleComputer", () => {
 
 describe("targetHostOf", () => {
   it("parses the stored facts when targeting first reads them; unparseable facts are unknown", () => {
-    expect(targetHostOf({ name: "h", factsJson: '{"cpu":{"virtualization":true}}' }).facts).toEqual({ cpu: { virtualization: true } });
+    expect(targetHostOf({ name: "h", factsJson: '{"cpu":{"virtualization":true}}' }).facts).toEqual({
+      cpu: { virtualization: true },
+    });
     expect(targetHostOf({ name: "h", factsJson: "{not json" }).facts).toBeUndefined();
   });
 });
 
 describe("lazyTargetHost", () => {
   it("reads a host's facts only when a policy targets by them, and then once", () => {
-    const { policies, inventory } = load(["inventory.yaml", INVENTORY_YAML], ["racked.yaml", policyYaml("racked", { bridge: "br-${host.labels.rack}", targets: "{groups: [rack-a, rack-b]}" })]);
+    const { policies, inventory } = load(
+      ["inventory.yaml", INVENTORY_YAML],
+      [
+        "racked.yaml",
+        policyYaml("racked", { bridge: "br-${host.labels.rack}", targets: "{groups: [rack-a, rack-b]}" }),
+      ],
+    );
     let reads = 0;
     const host = lazyTargetHost("h1", () => (reads++, '{"cpu":{"virtualization":true}}'));
     expect(computeBundle(policies, inventory, host).policies.map((p) => p.name)).toEqual(["racked"]);
     expect(reads).toBe(0);
 
-    const withFacts = load(["inventory.yaml", INVENTORY_YAML], ["fact.yaml", policyYaml("fact", { targets: "{facts: {cpu.virtualization: true}}", bridge: "vfbr9" })]);
+    const withFacts = load(
+      ["inventory.yaml", INVENTORY_YAML],
+      ["fact.yaml", policyYaml("fact", { targets: "{facts: {cpu.virtualization: true}}", bridge: "vfbr9" })],
+    );
     expect(computeBundle(withFacts.policies, withFacts.inventory, host).policies.map((p) => p.name)).toEqual(["fact"]);
     expect(host.facts).toEqual({ cpu: { virtualization: true } });
     expect(reads).toBe(1);

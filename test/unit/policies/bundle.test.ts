@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { emptyInventory, loadPolicySources, silentLogger, type LoadedPolicy, type SqliteDatabase } from "../../../common/index.js";
+import {
+  emptyInventory,
+  loadPolicySources,
+  silentLogger,
+  type LoadedPolicy,
+  type SqliteDatabase,
+} from "../../../common/index.js";
 import type { AgentService, AgentSession, AgentStreamHooks } from "../../../controller/agents/index.js";
 import { BundleService, computeBundle, HostBundleStore } from "../../../controller/bundles/index.js";
 import type { PolicySet } from "../../../controller/policies/index.js";
@@ -14,27 +20,53 @@ const load = (...texts: [string, string][]) => {
 
 describe("computeBundle", () => {
   it("holds the policies that target the host, sorted, with a revision that ignores file positions", () => {
-    const { policies, inventory } = load(["z.yaml", policyYaml("zeta")], ["a.yaml", policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net" })]);
+    const { policies, inventory } = load(
+      ["z.yaml", policyYaml("zeta")],
+      ["a.yaml", policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net" })],
+    );
     const h1 = computeBundle(policies, inventory, { name: "h1" });
     expect(h1.policies.map((p) => p.name)).toEqual(["alpha", "zeta"]);
     expect(h1.policies[0].revision).toBe(policies.find((p) => p.name === "alpha")!.revision);
-    expect(JSON.parse(h1.policies[0].resolvedJson)).toMatchObject({ name: "alpha", mode: "enforce", resources: { networks: [{ name: "alpha-net" }] } });
+    expect(JSON.parse(h1.policies[0].resolvedJson)).toMatchObject({
+      name: "alpha",
+      mode: "enforce",
+      resources: { networks: [{ name: "alpha-net" }] },
+    });
     expect(computeBundle(policies, inventory, { name: "h2" }).policies.map((p) => p.name)).toEqual(["zeta"]);
 
-    const moved = load(["a.yaml", policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net", comment: "moved down" })], ["z.yaml", policyYaml("zeta")]);
+    const moved = load(
+      [
+        "a.yaml",
+        policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net", comment: "moved down" }),
+      ],
+      ["z.yaml", policyYaml("zeta")],
+    );
     expect(computeBundle(moved.policies, moved.inventory, { name: "h1" }).revision).toBe(h1.revision);
-    const edited = load(["z.yaml", policyYaml("zeta", { mode: "audit" })], ["a.yaml", policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net" })]);
+    const edited = load(
+      ["z.yaml", policyYaml("zeta", { mode: "audit" })],
+      ["a.yaml", policyYaml("alpha", { targets: "{hosts: [h1]}", bridge: "vfbr1", netName: "alpha-net" })],
+    );
     expect(computeBundle(edited.policies, edited.inventory, { name: "h1" }).revision).not.toBe(h1.revision);
   });
 
   it("targets by facts", () => {
-    const { policies, inventory } = load(["f.yaml", policyYaml("fact", { targets: "{facts: {cpu.virtualization: true}}" })]);
-    expect(computeBundle(policies, inventory, { name: "h", facts: { cpu: { virtualization: true } } }).policies).toHaveLength(1);
-    expect(computeBundle(policies, inventory, { name: "h", facts: { cpu: { virtualization: false } } }).policies).toHaveLength(0);
+    const { policies, inventory } = load([
+      "f.yaml",
+      policyYaml("fact", { targets: "{facts: {cpu.virtualization: true}}" }),
+    ]);
+    expect(
+      computeBundle(policies, inventory, { name: "h", facts: { cpu: { virtualization: true } } }).policies,
+    ).toHaveLength(1);
+    expect(
+      computeBundle(policies, inventory, { name: "h", facts: { cpu: { virtualization: false } } }).policies,
+    ).toHaveLength(0);
   });
 
   it("leaves out a policy that cannot resolve for the host and says why", () => {
-    const { policies, inventory } = load(["r.yaml", policyYaml("rack", { bridge: "br-${host.labels.rack}" })], ["ok.yaml", policyYaml("ok")]);
+    const { policies, inventory } = load(
+      ["r.yaml", policyYaml("rack", { bridge: "br-${host.labels.rack}" })],
+      ["ok.yaml", policyYaml("ok")],
+    );
     const b = computeBundle(policies, inventory, { name: "h1" });
     expect(b.policies.map((p) => p.name)).toEqual(["ok"]);
     expect(b.problems).toHaveLength(1);
@@ -43,7 +75,10 @@ describe("computeBundle", () => {
 
   it("leaves out a resource two equal-priority policies claim, and reports the conflict", () => {
     // The folder load rejects tied conflicts; a bundle settles them anyway (e.g. restored revisions).
-    const { policies, inventory } = loadPolicySources([{ file: "a.yaml", text: policyYaml("a", { netName: "shared" }) }, { file: "b.yaml", text: policyYaml("b", { netName: "shared", bridge: "vfbr1" }) }]);
+    const { policies, inventory } = loadPolicySources([
+      { file: "a.yaml", text: policyYaml("a", { netName: "shared" }) },
+      { file: "b.yaml", text: policyYaml("b", { netName: "shared", bridge: "vfbr1" }) },
+    ]);
     const b = computeBundle(policies, inventory, { name: "h1" });
     expect(b.problems.some((p) => p.startsWith("conflict:"))).toBe(true);
     expect(b.policies.every((p) => !JSON.parse(p.resolvedJson).resources.networks?.length)).toBe(true);
@@ -57,16 +92,33 @@ describe("HostBundleStore", () => {
 
   beforeEach(() => {
     db = memoryDb();
-    new HostStore(db).recordHello({ name: "h1", agentVersion: "1", factsJson: "{}", factsFingerprint: "f", sessionId: "s", peer: "p", now: 1 });
+    new HostStore(db).recordHello({
+      name: "h1",
+      agentVersion: "1",
+      factsJson: "{}",
+      factsFingerprint: "f",
+      sessionId: "s",
+      peer: "p",
+      now: 1,
+    });
     store = new HostBundleStore(db);
   });
 
   it("starts at generation 1 and bumps it only when the revision changes", () => {
-    expect(store.save("h1", empty, 10)).toMatchObject({ changed: true, bundle: { generation: 1, revision: "r1", sentAt: null } });
+    expect(store.save("h1", empty, 10)).toMatchObject({
+      changed: true,
+      bundle: { generation: 1, revision: "r1", sentAt: null },
+    });
     store.markSent("h1", "r1", 11);
-    expect(store.save("h1", { ...empty, problems: ["x"] }, 12)).toMatchObject({ changed: false, bundle: { generation: 1, problems: ["x"] } });
+    expect(store.save("h1", { ...empty, problems: ["x"] }, 12)).toMatchObject({
+      changed: false,
+      bundle: { generation: 1, problems: ["x"] },
+    });
     expect(store.get("h1")).toMatchObject({ sentAt: 11, problems: ["x"] });
-    expect(store.save("h1", { ...empty, revision: "r2" }, 13)).toMatchObject({ changed: true, bundle: { generation: 2, sentAt: null, bundle: { generation: 2, revision: "r2" } } });
+    expect(store.save("h1", { ...empty, revision: "r2" }, 13)).toMatchObject({
+      changed: true,
+      bundle: { generation: 2, sentAt: null, bundle: { generation: 2, revision: "r2" } },
+    });
   });
 
   it("returns an unchanged bundle as stored, read on first use, and refuses one replaced since", () => {
@@ -115,14 +167,27 @@ describe("BundleService", () => {
     set = { policies: r.policies as LoadedPolicy[], inventory: r.inventory };
   };
   const enrol = (name: string, facts: unknown = {}) =>
-    hosts.recordHello({ name, agentVersion: "1", factsJson: JSON.stringify(facts), factsFingerprint: JSON.stringify(facts), sessionId: name, peer: "p", now: 1 });
+    hosts.recordHello({
+      name,
+      agentVersion: "1",
+      factsJson: JSON.stringify(facts),
+      factsFingerprint: JSON.stringify(facts),
+      sessionId: name,
+      peer: "p",
+      now: 1,
+    });
 
   beforeEach(() => {
     db = memoryDb();
     hosts = new HostStore(db);
     set = { policies: [], inventory: emptyInventory() };
     listeners = [];
-    service = new BundleService(db, hosts, { current: () => set, onChange: (l) => (listeners.push(l), () => undefined) }, silentLogger());
+    service = new BundleService(
+      db,
+      hosts,
+      { current: () => set, onChange: (l) => (listeners.push(l), () => undefined) },
+      silentLogger(),
+    );
   });
 
   it("sends a bundle on connect unless the agent holds that revision", () => {
@@ -139,7 +204,10 @@ describe("BundleService", () => {
   });
 
   it("after a policy change sends only the hosts whose bundle changed, with the next generation", () => {
-    use(["a.yaml", policyYaml("a", { targets: "{hosts: [h1]}" })], ["b.yaml", policyYaml("b", { targets: "{hosts: [h2]}", netName: "bn" })]);
+    use(
+      ["a.yaml", policyYaml("a", { targets: "{hosts: [h1]}" })],
+      ["b.yaml", policyYaml("b", { targets: "{hosts: [h2]}", netName: "bn" })],
+    );
     const { agents, connect, sent } = fakeAgents();
     service.attach(agents);
     enrol("h1");
@@ -147,7 +215,10 @@ describe("BundleService", () => {
     enrol("h3");
     connect("h1", "");
     connect("h2", "");
-    use(["a.yaml", policyYaml("a", { targets: "{hosts: [h1]}", bridge: "vfbr5" })], ["b.yaml", policyYaml("b", { targets: "{hosts: [h2]}", netName: "bn" })]);
+    use(
+      ["a.yaml", policyYaml("a", { targets: "{hosts: [h1]}", bridge: "vfbr5" })],
+      ["b.yaml", policyYaml("b", { targets: "{hosts: [h2]}", netName: "bn" })],
+    );
     listeners.forEach((l) => l());
     expect(sent.get("h1")!.map((m) => m.bundle.generation)).toEqual([1, 2]);
     expect(sent.get("h2")!.map((m) => m.bundle.generation)).toEqual([1]);
@@ -168,7 +239,10 @@ describe("BundleService", () => {
     expect(sent.get("h1")!.map((m) => m.bundle.policies.map((p: { name: string }) => p.name))).toEqual([["fact"]]);
     hosts.recordFacts("h1", JSON.stringify({ role: "db" }), "f3", 3);
     for (const h of hooks) h.onFacts?.(s);
-    expect(sent.get("h1")!.map((m) => [m.bundle.generation, m.bundle.policies.length])).toEqual([[2, 1], [3, 0]]);
+    expect(sent.get("h1")!.map((m) => [m.bundle.generation, m.bundle.policies.length])).toEqual([
+      [2, 1],
+      [3, 0],
+    ]);
   });
 
   it("keeps problems per host and does not throw", () => {

@@ -13,7 +13,10 @@ export function memoryDb(): SqliteDatabase {
 }
 
 /** A network-only policy; `extra` lines go under `spec:` (indented by the caller). */
-export function policyYaml(name: string, opts: { bridge?: string; mode?: string; targets?: string; netName?: string; comment?: string } = {}): string {
+export function policyYaml(
+  name: string,
+  opts: { bridge?: string; mode?: string; targets?: string; netName?: string; comment?: string } = {},
+): string {
   return [
     ...(opts.comment ? [`# ${opts.comment}`] : []),
     "apiVersion: virtfleet/v1",
@@ -34,5 +37,9 @@ export function policyYaml(name: string, opts: { bridge?: string; mode?: string;
 
 export function tempFolder(): { dir: string; write: (file: string, text: string) => void; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "vft-policies-"));
-  return { dir, write: (file, text) => writeFileSync(join(dir, file), text), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    write: (file, text) => writeFileSync(join(dir, file), text),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -2,7 +2,15 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadPolicySources, silentLogger, type LoadedPolicy, type SqliteDatabase } from "../../../common/index.js";
-import { documentSource, isPolicyFileName, planRevisions, PoliciesDirError, PolicyRepository, PolicyStore, type PolicyChange } from "../../../controller/policies/index.js";
+import {
+  documentSource,
+  isPolicyFileName,
+  planRevisions,
+  PoliciesDirError,
+  PolicyRepository,
+  PolicyStore,
+  type PolicyChange,
+} from "../../../controller/policies/index.js";
 import { memoryDb, policyYaml, tempFolder } from "./fixtures.js";
 
 const loaded = (...texts: [string, string][]): LoadedPolicy[] => {
@@ -15,7 +23,10 @@ describe("planRevisions", () => {
   it("creates generation 1 for new policies, keeps unchanged ones, bumps changed ones, lists removed ones", () => {
     const [a1, b1] = loaded(["a.yaml", policyYaml("a")], ["b.yaml", policyYaml("b")]);
     const first = planRevisions([], [a1, b1], () => 0);
-    expect(first.created.map((c) => [c.policy.name, c.generation])).toEqual([["a", 1], ["b", 1]]);
+    expect(first.created.map((c) => [c.policy.name, c.generation])).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
 
     const [a2] = loaded(["a.yaml", policyYaml("a", { bridge: "vfbr9" })]);
     const inForce = [
@@ -54,7 +65,9 @@ describe("documentSource", () => {
 describe("isPolicyFileName", () => {
   it("takes yaml files and skips hidden files and editor leftovers", () => {
     expect(["web.yaml", "inventory.yml"].every(isPolicyFileName)).toBe(true);
-    expect([".web.yaml.swp", ".#web.yaml", "web.yaml~", "web.yaml.tmp", "4913", ".hidden.yaml"].some(isPolicyFileName)).toBe(false);
+    expect(
+      [".web.yaml.swp", ".#web.yaml", "web.yaml~", "web.yaml.tmp", "4913", ".hidden.yaml"].some(isPolicyFileName),
+    ).toBe(false);
   });
 });
 
@@ -66,7 +79,13 @@ describe("PolicyRepository", () => {
   let changes: PolicyChange[];
 
   const open = async () => {
-    repo = new PolicyRepository({ dir: folder.dir, store: new PolicyStore(db), log: silentLogger(), watch: false, now: () => clock });
+    repo = new PolicyRepository({
+      dir: folder.dir,
+      store: new PolicyStore(db),
+      log: silentLogger(),
+      watch: false,
+      now: () => clock,
+    });
     repo.onChange((c) => changes.push(c));
     await repo.start();
   };
@@ -83,7 +102,12 @@ describe("PolicyRepository", () => {
   });
 
   it("refuses to start on a missing folder, naming it", async () => {
-    repo = new PolicyRepository({ dir: join(folder.dir, "nope"), store: new PolicyStore(db), log: silentLogger(), watch: false });
+    repo = new PolicyRepository({
+      dir: join(folder.dir, "nope"),
+      store: new PolicyStore(db),
+      log: silentLogger(),
+      watch: false,
+    });
     await expect(repo.start()).rejects.toThrow(PoliciesDirError);
     await expect(repo.start()).rejects.toThrow(/nope.*--policies/);
   });
@@ -92,16 +116,28 @@ describe("PolicyRepository", () => {
     folder.write("a.yaml", policyYaml("a"));
     folder.write("b.yaml", policyYaml("b"));
     await open();
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 1], ["b", 1]]);
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
     expect(changes).toEqual([{ created: ["a", "b"], removed: [], inventoryChanged: false }]);
 
     clock = 2_000;
     folder.write("a.yaml", policyYaml("a", { bridge: "vfbr7" }));
     folder.write("b.yaml", policyYaml("b", { comment: "only a comment" }));
-    expect(await repo.reload()).toEqual({ accepted: true, change: { created: ["a"], removed: [], inventoryChanged: false } });
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 2], ["b", 1]]);
+    expect(await repo.reload()).toEqual({
+      accepted: true,
+      change: { created: ["a"], removed: [], inventoryChanged: false },
+    });
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+      ["a", 2],
+      ["b", 1],
+    ]);
     const history = repo.store.history("a", 10);
-    expect(history.map((h) => [h.generation, h.current, h.createdAt])).toEqual([[2, true, 2_000], [1, false, 1_000]]);
+    expect(history.map((h) => [h.generation, h.current, h.createdAt])).toEqual([
+      [2, true, 2_000],
+      [1, false, 1_000],
+    ]);
     expect(history[0].source).toContain("bridge: vfbr7");
     expect(history[0]).toMatchObject({ file: join(folder.dir, "a.yaml"), mode: "enforce", priority: 0 });
 
@@ -119,7 +155,12 @@ describe("PolicyRepository", () => {
     const out = await repo.reload();
     expect(out.accepted).toBe(false);
     if (out.accepted) return;
-    expect(out.errors[0]).toMatchObject({ file: join(folder.dir, "b.yaml"), line: 10, col: 15, path: "spec.resources.networks[0].mode" });
+    expect(out.errors[0]).toMatchObject({
+      file: join(folder.dir, "b.yaml"),
+      line: 10,
+      col: 15,
+      path: "spec.resources.networks[0].mode",
+    });
     expect(repo.current().policies).toBe(before);
     expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
     const last = repo.store.lastLoad()!;
@@ -139,14 +180,20 @@ describe("PolicyRepository", () => {
     expect(repo.store.history("b", 5)[0]).toMatchObject({ current: false, removedAt: 3_000, generation: 1 });
     folder.write("b.yaml", policyYaml("b"));
     await repo.reload();
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([["a", 1], ["b", 2]]);
+    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+      ["a", 1],
+      ["b", 2],
+    ]);
   });
 
   it("signals an inventory change even when no policy changed", async () => {
     folder.write("a.yaml", policyYaml("a"));
     await open();
     folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
-    expect(await repo.reload()).toEqual({ accepted: true, change: { created: [], removed: [], inventoryChanged: true } });
+    expect(await repo.reload()).toEqual({
+      accepted: true,
+      change: { created: [], removed: [], inventoryChanged: true },
+    });
     expect(repo.current().inventory.groups.has("web")).toBe(true);
   });
 
@@ -162,7 +209,12 @@ describe("PolicyRepository", () => {
     folder.write("b.yaml", policyYaml("b", { targets: "{groups: [all, ungrouped]}" }));
     folder.write("inventory.yaml", "groups:\n  web:\n    hosts: [h1]\n");
     expect((await repo.reload()).accepted).toBe(true);
-    expect(repo.current().policies.map((p) => p.name).sort()).toEqual(["a", "b"]);
+    expect(
+      repo
+        .current()
+        .policies.map((p) => p.name)
+        .sort(),
+    ).toEqual(["a", "b"]);
   });
 
   it("restarting on a broken folder enforces the stored revisions and inventory", async () => {
@@ -173,7 +225,12 @@ describe("PolicyRepository", () => {
     folder.write("ab.yaml", "kind: [unclosed\n");
     await open();
     expect(repo.store.lastLoad()!.accepted).toBe(false);
-    expect(repo.current().policies.map((p) => p.name).sort()).toEqual(["a", "b"]);
+    expect(
+      repo
+        .current()
+        .policies.map((p) => p.name)
+        .sort(),
+    ).toEqual(["a", "b"]);
     expect(repo.current().inventory.groups.has("web")).toBe(true);
     expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
   });

@@ -16,7 +16,14 @@ describe("watchPolicyFolder", () => {
     folder = tempFolder();
     folder.write("web.yaml", policyYaml("web"));
     calls = 0;
-    watch = watchPolicyFolder(folder.dir, DEBOUNCE, () => calls++, (err) => { throw err; });
+    watch = watchPolicyFolder(
+      folder.dir,
+      DEBOUNCE,
+      () => calls++,
+      (err) => {
+        throw err;
+      },
+    );
     await watch.ready;
   });
   afterEach(async () => {

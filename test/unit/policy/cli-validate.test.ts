@@ -54,13 +54,21 @@ describe("virtfleet policy validate", () => {
 
   it("--json prints one document on stdout and still exits 2 on errors", async () => {
     const bad = join(dir, "bad2.yaml");
-    writeFileSync(bad, "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: x}\nspec: {resources: {}, mode: strict}\n");
+    writeFileSync(
+      bad,
+      "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: x}\nspec: {resources: {}, mode: strict}\n",
+    );
     expect(await run("policy", "validate", "--json", bad, join(projectRoot(), "policies", "baseline.yaml"))).toBe(2);
     const doc = JSON.parse(out);
     expect(doc.valid).toBe(false);
-    expect(doc.errors).toEqual([{ file: bad, line: 4, col: 29, path: "spec.mode", message: 'must be one of: enforce, audit (got "strict")' }]);
+    expect(doc.errors).toEqual([
+      { file: bad, line: 4, col: 29, path: "spec.mode", message: 'must be one of: enforce, audit (got "strict")' },
+    ]);
     expect(doc.policies).toEqual([
-      expect.objectContaining({ name: "baseline", resources: { host: 1, networks: 1, pools: 1, volumes: 0, domains: 0 } }),
+      expect.objectContaining({
+        name: "baseline",
+        resources: { host: 1, networks: 1, pools: 1, volumes: 0, domains: 0 },
+      }),
     ]);
   });
 
@@ -69,13 +77,19 @@ describe("virtfleet policy validate", () => {
     const file = join(folder, "g.yaml");
     writeFileSync(file, policy("g", "    networks: []\n", "  targets: {groups: [web]}\n"));
     expect(await run("policy", "validate", folder)).toBe(2);
-    expect(err).toContain(`${file}:6:22: spec.targets.groups[0]: unknown group "web" (there is no inventory.yaml, so only the implicit groups exist: all, ungrouped)`);
+    expect(err).toContain(
+      `${file}:6:22: spec.targets.groups[0]: unknown group "web" (there is no inventory.yaml, so only the implicit groups exist: all, ungrouped)`,
+    );
     err = "";
     expect(await run("policy", "validate", file)).toBe(0);
   });
 
   it("--json on valid input exits 0", async () => {
     expect(await run("policy", "validate", "--json", join(projectRoot(), "policies"))).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ valid: true, errors: [], policies: [{ name: "baseline" }, { name: "web-db", resources: { volumes: 2, domains: 2 } }] });
+    expect(JSON.parse(out)).toMatchObject({
+      valid: true,
+      errors: [],
+      policies: [{ name: "baseline" }, { name: "web-db", resources: { volumes: 2, domains: 2 } }],
+    });
   });
 });

@@ -24,26 +24,46 @@ describe("conflicts at load time", () => {
   });
 
   it("targets that cannot overlap on known hosts do not conflict; overlapping ones name the hosts", () => {
-    const inv = "groups:\n  web: {hosts: [\"kvm[1:2]\"]}\n  db: {hosts: [kvm3]}\n  all-kvm: {children: [web, db]}\n";
-    const disjoint = load({ "a.yaml": policy("a", NET, "  targets: {groups: [web]}\n"), "b.yaml": policy("b", NET, "  targets: {groups: [db]}\n") }, inv);
+    const inv = 'groups:\n  web: {hosts: ["kvm[1:2]"]}\n  db: {hosts: [kvm3]}\n  all-kvm: {children: [web, db]}\n';
+    const disjoint = load(
+      {
+        "a.yaml": policy("a", NET, "  targets: {groups: [web]}\n"),
+        "b.yaml": policy("b", NET, "  targets: {groups: [db]}\n"),
+      },
+      inv,
+    );
     expect(disjoint.conflicts).toEqual([]);
     expect(disjoint.errors).toEqual([]);
-    const overlap = load({ "a.yaml": policy("a", NET, "  targets: {groups: [all-kvm]}\n"), "b.yaml": policy("b", NET, "  targets: {hosts: [\"kvm[2:9]\"]}\n") }, inv);
+    const overlap = load(
+      {
+        "a.yaml": policy("a", NET, "  targets: {groups: [all-kvm]}\n"),
+        "b.yaml": policy("b", NET, '  targets: {hosts: ["kvm[2:9]"]}\n'),
+      },
+      inv,
+    );
     expect(overlap.conflicts.map((c) => c.hosts)).toEqual([["kvm2", "kvm3"]]);
   });
 
   it("facts targets may match hosts whose facts are unknown; equal sysctl values do not conflict", () => {
     const sysctl = (v: string) => `    host: {sysctl: {vm.swappiness: "${v}"}}\n`;
-    const same = load({ "a.yaml": policy("a", sysctl("10")), "b.yaml": policy("b", sysctl("10"), "  targets: {facts: {cpu.virtualization: true}}\n") });
+    const same = load({
+      "a.yaml": policy("a", sysctl("10")),
+      "b.yaml": policy("b", sysctl("10"), "  targets: {facts: {cpu.virtualization: true}}\n"),
+    });
     expect(same.conflicts).toEqual([]);
-    const diff = load({ "a.yaml": policy("a", sysctl("10")), "b.yaml": policy("b", sysctl("60"), "  targets: {facts: {cpu.virtualization: true}}\n") });
+    const diff = load({
+      "a.yaml": policy("a", sysctl("10")),
+      "b.yaml": policy("b", sysctl("60"), "  targets: {facts: {cpu.virtualization: true}}\n"),
+    });
     expect(diff.conflicts.map((c) => c.identity)).toEqual(["sysctl/vm.swappiness"]);
   });
 
   it("volumes conflict by (pool, name)", () => {
     const vol = (pool: string) => `    volumes:\n      - {name: disk.qcow2, pool: ${pool}, capacity: 1GiB}\n`;
     expect(load({ "a.yaml": policy("a", vol("p1")), "b.yaml": policy("b", vol("p2")) }).conflicts).toEqual([]);
-    expect(load({ "a.yaml": policy("a", vol("p1")), "b.yaml": policy("b", vol("p1")) }).conflicts.map((c) => c.identity)).toEqual(["volume/p1/disk.qcow2"]);
+    expect(
+      load({ "a.yaml": policy("a", vol("p1")), "b.yaml": policy("b", vol("p1")) }).conflicts.map((c) => c.identity),
+    ).toEqual(["volume/p1/disk.qcow2"]);
   });
 });
 
@@ -57,7 +77,10 @@ describe("per-host resolution", () => {
     });
     const resolved = r.policies.map((p) => resolvePolicy(p, { name: "h1" }));
     const out = resolveConflicts(resolved, "h1");
-    const names = (i: number) => [...out.policies[i].resources.networks.map((n) => `network/${n.name}`), ...out.policies[i].resources.domains.map((d) => d.name)];
+    const names = (i: number) => [
+      ...out.policies[i].resources.networks.map((n) => `network/${n.name}`),
+      ...out.policies[i].resources.domains.map((d) => d.name),
+    ];
     expect(names(0)).toEqual(["network/shared", "web"]);
     expect(names(1)).toEqual(["only-b"]);
     expect(names(2)).toEqual([]);
@@ -74,11 +97,15 @@ describe("resolveHostPolicies", () => {
     const { resolveHostPolicies } = await import("../../../common/index.js");
     const r = load(
       {
-        "a.yaml": policy("a", '    pools:\n      - {name: "p-${host.labels.rack}", path: "/srv/${vars.dir}"}\n', "  targets: {groups: [web]}\n  priority: 1\n"),
+        "a.yaml": policy(
+          "a",
+          '    pools:\n      - {name: "p-${host.labels.rack}", path: "/srv/${vars.dir}"}\n',
+          "  targets: {groups: [web]}\n  priority: 1\n",
+        ),
         "b.yaml": policy("b", NET, "  targets: {labels: {rack: r9}}\n"),
-        "c.yaml": policy("c", NET, "  targets: {hosts: [\"kvm[1:3]\"]}\n"),
+        "c.yaml": policy("c", NET, '  targets: {hosts: ["kvm[1:3]"]}\n'),
       },
-      "groups:\n  web: {hosts: [\"kvm[1:2]\"], vars: {dir: web}}\nhosts:\n  kvm1: {labels: {rack: r1}}\n  kvm2: {labels: {rack: r2}}\n",
+      'groups:\n  web: {hosts: ["kvm[1:2]"], vars: {dir: web}}\nhosts:\n  kvm1: {labels: {rack: r1}}\n  kvm2: {labels: {rack: r2}}\n',
     );
     expect(lines(r)).toEqual([]);
     const h1 = resolveHostPolicies(r.policies, r.inventory, { name: "kvm1" });

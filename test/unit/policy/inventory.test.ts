@@ -24,7 +24,12 @@ describe("inventory", () => {
     expect(hostGroups(inv, "kvm02.lab")).toEqual(["all", "prod", "web"]);
     expect(hostGroups(inv, "kvm05.lab")).toEqual(["all", "prod", "db"]);
     expect(hostGroups(inv, "elsewhere.lab")).toEqual(["all", "ungrouped"]);
-    expect(describeHost(inv, "kvm01.lab")).toEqual({ name: "kvm01.lab", groups: ["all", "prod", "web"], labels: { tier: "web", rack: "r1" }, vars: { bridge: "br0" } });
+    expect(describeHost(inv, "kvm01.lab")).toEqual({
+      name: "kvm01.lab",
+      groups: ["all", "prod", "web"],
+      labels: { tier: "web", rack: "r1" },
+      vars: { bridge: "br0" },
+    });
     expect(inventoryHostNames(inv)).toHaveLength(13);
   });
 
@@ -62,19 +67,27 @@ hosts:
       'inventory.yaml:3:35: groups.web.hosts[0]: host pattern "kvm[1:": "[" without "]"',
     ]);
     const schema = load({}, "groups:\n  db: {hostz: [y]}\n");
-    expect(lines(schema)).toEqual(['inventory.yaml:2:8: groups.db.hostz: unknown field "hostz" (did you mean "hosts"?)']);
+    expect(lines(schema)).toEqual([
+      'inventory.yaml:2:8: groups.db.hostz: unknown field "hostz" (did you mean "hosts"?)',
+    ]);
   });
 
   it("a policy targeting a group the inventory lacks is an error", () => {
     const r = load(
-      { "p.yaml": "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  targets: {groups: [web, wbe]}\n  resources: {}\n" },
+      {
+        "p.yaml":
+          "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  targets: {groups: [web, wbe]}\n  resources: {}\n",
+      },
       "groups:\n  web: {hosts: [a]}\n",
     );
-    expect(lines(r)).toEqual(["p.yaml:5:27: spec.targets.groups[1]: unknown group \"wbe\" (inventory.yaml defines: all, ungrouped, web)"]);
+    expect(lines(r)).toEqual([
+      'p.yaml:5:27: spec.targets.groups[1]: unknown group "wbe" (inventory.yaml defines: all, ungrouped, web)',
+    ]);
   });
 
   it("without an inventory, target groups are unchecked unless strictGroups (the controller's view: the empty inventory)", () => {
-    const text = "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  targets: {groups: [all, ungrouped, web]}\n  resources: {}\n";
+    const text =
+      "apiVersion: virtfleet/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  targets: {groups: [all, ungrouped, web]}\n  resources: {}\n";
     expect(loadPolicySources([{ file: "p.yaml", text }]).errors).toEqual([]);
     const strict = loadPolicySources([{ file: "p.yaml", text }], { strictGroups: true });
     expect(strict.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([

@@ -24,6 +24,8 @@ describe("published JSON Schema", () => {
       expect(policy(parse(readFileSync(join(root, "policies", f), "utf8"))), JSON.stringify(policy.errors)).toBe(true);
     }
     expect(inventory(parse(readFileSync(join(root, "policies", "inventory.yaml"), "utf8")))).toBe(true);
-    expect(policy({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name: "x", nmae: 1 }, spec: { resources: {} } })).toBe(false);
+    expect(
+      policy({ apiVersion: "virtfleet/v1", kind: "Policy", metadata: { name: "x", nmae: 1 }, spec: { resources: {} } }),
+    ).toBe(false);
   });
 });

@@ -19,14 +19,21 @@ describe("loading", () => {
   });
 
   it("an invalid document rejects its whole file; other files still load", () => {
-    const r = load({ "bad.yaml": `${policy("ok-one", "    {}\n")}---\n${policy("broken", "    nope: 1\n")}`, "good.yaml": policy("good", "    {}\n") });
-    expect(lines(r)).toEqual(['bad.yaml:15:5: spec.resources.nope: unknown field "nope" (allowed: host, networks, pools, volumes, domains)']);
+    const r = load({
+      "bad.yaml": `${policy("ok-one", "    {}\n")}---\n${policy("broken", "    nope: 1\n")}`,
+      "good.yaml": policy("good", "    {}\n"),
+    });
+    expect(lines(r)).toEqual([
+      'bad.yaml:15:5: spec.resources.nope: unknown field "nope" (allowed: host, networks, pools, volumes, domains)',
+    ]);
     expect(r.policies.map((p) => p.name)).toEqual(["good"]);
   });
 
   it("duplicate policy names: an error at the second, naming the first", () => {
     const r = load({ "a.yaml": policy("same", "    {}\n"), "b.yaml": policy("same", "    {}\n") });
-    expect(lines(r)).toEqual(['b.yaml:4:9: metadata.name: policy "same" is already defined at a.yaml:4:9; policy names are unique in the fleet']);
+    expect(lines(r)).toEqual([
+      'b.yaml:4:9: metadata.name: policy "same" is already defined at a.yaml:4:9; policy names are unique in the fleet',
+    ]);
     expect(r.policies.map((p) => p.file)).toEqual(["a.yaml"]);
   });
 
@@ -40,8 +47,20 @@ describe("loading", () => {
   });
 
   it("rollout settings: defaults and explicit values", () => {
-    const r = load({ "a.yaml": policy("p", "    {}\n", "  rollout: {canary: 2, batchSize: 5, soak: 2m, maxFailures: 1, onFailure: pause}\n") });
-    expect(r.policies[0].rollout).toEqual({ canary: 2, batchSize: { count: 5 }, soakMs: 120_000, maxFailures: 1, onFailure: "pause" });
+    const r = load({
+      "a.yaml": policy(
+        "p",
+        "    {}\n",
+        "  rollout: {canary: 2, batchSize: 5, soak: 2m, maxFailures: 1, onFailure: pause}\n",
+      ),
+    });
+    expect(r.policies[0].rollout).toEqual({
+      canary: 2,
+      batchSize: { count: 5 },
+      soakMs: 120_000,
+      maxFailures: 1,
+      onFailure: "pause",
+    });
     expect(lines(load({ "a.yaml": policy("p", "    {}\n", "  rollout: {batchSize: 0%, soak: 30}\n") }))).toEqual([
       expect.stringMatching(/rollout\.batchSize: invalid value "0%": a host count or a percentage/),
       expect.stringMatching(/rollout\.soak: must be a string/),
@@ -63,7 +82,13 @@ describe("loading", () => {
   });
 
   it("issues format as file:line:col: path: message; PolicyValidationError carries them all", () => {
-    const issue = { file: "p.yaml", line: 3, col: 7, path: "spec.resources.domains[0].memory", message: "must be at least 1MiB" };
+    const issue = {
+      file: "p.yaml",
+      line: 3,
+      col: 7,
+      path: "spec.resources.domains[0].memory",
+      message: "must be at least 1MiB",
+    };
     expect(formatIssue(issue)).toBe("p.yaml:3:7: spec.resources.domains[0].memory: must be at least 1MiB");
     expect(formatIssue({ ...issue, path: "" })).toBe("p.yaml:3:7: must be at least 1MiB");
     expect(formatIssue({ ...issue, line: 0, col: 0, path: "" })).toBe("p.yaml: must be at least 1MiB");
@@ -79,8 +104,17 @@ describe("loading", () => {
     expect(r.policies.map((p) => p.name)).toEqual(["baseline", "web-db"]);
     expect(r.policies.every((p) => p.targets === null)).toBe(true);
     const [baseline, webDb] = r.policies.map((p) => resolvePolicy(p, { name: "whatever-this-machine-is" }));
-    expect(baseline.resources.host).toEqual({ requireVirtualization: true, kernelModules: ["kvm"], sysctl: { "net.ipv4.ip_forward": "1" }, minFreeMemoryBytes: null });
-    expect(baseline.resources.networks[0]).toMatchObject({ name: "vf-nat", mode: "nat", ipv4: { address: "192.168.150.1", prefix: 24 } });
+    expect(baseline.resources.host).toEqual({
+      requireVirtualization: true,
+      kernelModules: ["kvm"],
+      sysctl: { "net.ipv4.ip_forward": "1" },
+      minFreeMemoryBytes: null,
+    });
+    expect(baseline.resources.networks[0]).toMatchObject({
+      name: "vf-nat",
+      mode: "nat",
+      ipv4: { address: "192.168.150.1", prefix: 24 },
+    });
     expect(baseline.resources.pools[0]).toMatchObject({ name: "vf-pool", path: "/var/lib/libvirt/vf-pool" });
     expect(webDb.resources.domains.map((d) => [d.name, d.vcpus, d.memoryBytes, d.autostart, d.state])).toEqual([
       ["web-01", 1, 128 * 1024 ** 2, true, "running"],

@@ -32,7 +32,10 @@ describe("host patterns", () => {
     expect(() => p.expand()).toThrow(/expands to/);
   });
 
-  it.each(["", "kvm[1:3", "kvm1:3]", "kvm[3:1]", "kvm[a:3]", "kvm[aa:b]", "kvm*", "kvm 1", "kvm[1-3]"])("rejects %j", (bad) => {
-    expect(() => HostPattern.parse(bad)).toThrow(HostPatternError);
-  });
+  it.each(["", "kvm[1:3", "kvm1:3]", "kvm[3:1]", "kvm[a:3]", "kvm[aa:b]", "kvm*", "kvm 1", "kvm[1-3]"])(
+    "rejects %j",
+    (bad) => {
+      expect(() => HostPattern.parse(bad)).toThrow(HostPatternError);
+    },
+  );
 });

@@ -28,12 +28,35 @@ describe("resolvePolicy", () => {
     const r = load({ "m.yaml": MINIMAL });
     expect(lines(r)).toEqual([]);
     const p = resolvePolicy(r.policies[0], { name: "kvm01.lab" });
-    expect(p).toMatchObject({ name: "minimal", description: null, mode: "enforce", priority: 0, source: { file: "m.yaml", line: 1, col: 1 } });
-    expect(p.resources.host).toEqual({ requireVirtualization: false, kernelModules: [], sysctl: {}, minFreeMemoryBytes: null });
-    expect(p.resources.networks).toEqual([{ name: "n1", mode: "isolated", bridge: null, ipv4: null, mtu: null, autostart: false, state: "active" }]);
-    expect(p.resources.pools).toEqual([{ name: "p1", type: "dir", path: "/srv/p1", autostart: false, state: "active" }]);
+    expect(p).toMatchObject({
+      name: "minimal",
+      description: null,
+      mode: "enforce",
+      priority: 0,
+      source: { file: "m.yaml", line: 1, col: 1 },
+    });
+    expect(p.resources.host).toEqual({
+      requireVirtualization: false,
+      kernelModules: [],
+      sysctl: {},
+      minFreeMemoryBytes: null,
+    });
+    expect(p.resources.networks).toEqual([
+      { name: "n1", mode: "isolated", bridge: null, ipv4: null, mtu: null, autostart: false, state: "active" },
+    ]);
+    expect(p.resources.pools).toEqual([
+      { name: "p1", type: "dir", path: "/srv/p1", autostart: false, state: "active" },
+    ]);
     expect(p.resources.volumes).toEqual([
-      { name: "v1.qcow2", pool: "p1", format: "qcow2", capacityBytes: 1024 ** 3, backingVolume: null, source: null, state: "present" },
+      {
+        name: "v1.qcow2",
+        pool: "p1",
+        format: "qcow2",
+        capacityBytes: 1024 ** 3,
+        backingVolume: null,
+        source: null,
+        state: "present",
+      },
     ]);
     expect(p.resources.domains[0]).toEqual({
       name: "d1",
@@ -47,7 +70,12 @@ describe("resolvePolicy", () => {
         { network: "n1", model: "virtio", mac: deriveMac("d1", 0) },
         { network: "default", model: "e1000", mac: deriveMac("d1", 1) },
       ],
-      cloudInit: { hostname: null, users: [{ name: "ops", groups: [], sudo: null, passwordHash: null, sshAuthorizedKeys: [] }], packages: [], packageUpdate: false },
+      cloudInit: {
+        hostname: null,
+        users: [{ name: "ops", groups: [], sudo: null, passwordHash: null, sshAuthorizedKeys: [] }],
+        packages: [],
+        packageUpdate: false,
+      },
       graphics: "none",
       autostart: false,
       state: "running",
@@ -63,7 +91,9 @@ describe("resolvePolicy", () => {
     expect(deriveMac("web-01", 0)).toBe(mac);
     expect(deriveMac("web-01", 1)).not.toBe(mac);
     // sha256("web-01/0") starts with these three bytes; changing this breaks every fleet's MACs.
-    expect(mac).toBe(`52:54:00:${createHash("sha256").update("web-01/0").digest("hex").slice(0, 6).match(/../g)!.join(":")}`);
+    expect(mac).toBe(
+      `52:54:00:${createHash("sha256").update("web-01/0").digest("hex").slice(0, 6).match(/../g)!.join(":")}`,
+    );
   });
 
   it("templates: host vars over group vars over policy vars; host name and labels", () => {
@@ -99,15 +129,31 @@ describe("resolvePolicy", () => {
     }
     expect(err).toBeInstanceOf(PolicyValidationError);
     expect((err as PolicyValidationError).issues).toEqual([
-      { file: "t.yaml", line: 8, col: 25, path: "spec.resources.pools[0].path", message: 'for host kvm09.lab: unknown label on host kvm09.lab "${host.labels.rack}" (defined: none)' },
+      {
+        file: "t.yaml",
+        line: 8,
+        col: 25,
+        path: "spec.resources.pools[0].path",
+        message: 'for host kvm09.lab: unknown label on host kvm09.lab "${host.labels.rack}" (defined: none)',
+      },
     ]);
     expect((err as PolicyValidationError).code).toBe("INVALID_INPUT");
   });
 
   it("expanded values are checked again (a var that makes a bad name or path fails for that host)", () => {
-    const r = load({ "t.yaml": policy("t", '    pools:\n      - {name: "${vars.n}", path: "/srv/${vars.d}"}\n', "  vars: {n: ok, d: x}\n") });
+    const r = load({
+      "t.yaml": policy(
+        "t",
+        '    pools:\n      - {name: "${vars.n}", path: "/srv/${vars.d}"}\n',
+        "  vars: {n: ok, d: x}\n",
+      ),
+    });
     expect(lines(r)).toEqual([]);
-    expect(() => resolvePolicy(r.policies[0], { name: "h", vars: { n: "../etc" } })).toThrow(/pools\[0\]\.name: for host h: invalid value "\.\.\/etc"/);
-    expect(() => resolvePolicy(r.policies[0], { name: "h", vars: { d: "../../etc" } })).toThrow(/must not contain "\.\."/);
+    expect(() => resolvePolicy(r.policies[0], { name: "h", vars: { n: "../etc" } })).toThrow(
+      /pools\[0\]\.name: for host h: invalid value "\.\.\/etc"/,
+    );
+    expect(() => resolvePolicy(r.policies[0], { name: "h", vars: { d: "../../etc" } })).toThrow(
+      /must not contain "\.\."/,
+    );
   });
 });

@@ -40,12 +40,16 @@ describe("matchTargets", () => {
     expect(matchTargets({ facts: { "cpu.kvmModules": "kvm_intel" } }, host)).toBe(true);
     expect(matchTargets({ facts: { "cpu.missing": true } }, host)).toBe(false);
     expect(matchTargets({ facts: { "cpu.virtualization": true } }, { name: "x" })).toBe(false);
-    expect(matchTargets({ facts: { "cpu.virtualization": true } }, { name: "x" }, { unknownFacts: "match" })).toBe(true);
+    expect(matchTargets({ facts: { "cpu.virtualization": true } }, { name: "x" }, { unknownFacts: "match" })).toBe(
+      true,
+    );
   });
 
   it("entries are OR-ed", () => {
     expect(matchTargets({ groups: ["db"], labels: { rack: "r1" } }, host)).toBe(true);
-    expect(matchTargets({ groups: ["db"], hosts: ["other"], labels: { rack: "r9" }, facts: { "os.id": "rhel" } }, host)).toBe(false);
+    expect(
+      matchTargets({ groups: ["db"], hosts: ["other"], labels: { rack: "r9" }, facts: { "os.id": "rhel" } }, host),
+    ).toBe(false);
   });
 
   it("factAt never walks into prototypes", () => {

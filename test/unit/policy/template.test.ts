@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { expandTemplate, hasTemplate, parseTemplate, shortName, TemplateSyntaxError, type TemplateContext } from "../../../common/index.js";
+import {
+  expandTemplate,
+  hasTemplate,
+  parseTemplate,
+  shortName,
+  TemplateSyntaxError,
+  type TemplateContext,
+} from "../../../common/index.js";
 
-const ctx: TemplateContext = { host: { name: "kvm01.lab", labels: { rack: "r1", "topology/zone": "z1" } }, vars: { image: "debian-12", n: 3, on: true } };
+const ctx: TemplateContext = {
+  host: { name: "kvm01.lab", labels: { rack: "r1", "topology/zone": "z1" } },
+  vars: { image: "debian-12", n: 3, on: true },
+};
 
 describe("templating", () => {
   it.each([
@@ -20,8 +30,12 @@ describe("templating", () => {
 
   it("an unknown variable is an error naming it and what is defined, never an empty string", () => {
     expect(() => expandTemplate("${vars.nope}", ctx)).toThrow(TemplateSyntaxError);
-    expect(() => expandTemplate("${vars.nope}", ctx)).toThrow('unknown variable "${vars.nope}" (defined: image, n, on)');
-    expect(() => expandTemplate("${host.labels.row}", ctx)).toThrow(/unknown label on host kvm01.lab "\$\{host.labels.row\}"/);
+    expect(() => expandTemplate("${vars.nope}", ctx)).toThrow(
+      'unknown variable "${vars.nope}" (defined: image, n, on)',
+    );
+    expect(() => expandTemplate("${host.labels.row}", ctx)).toThrow(
+      /unknown label on host kvm01.lab "\$\{host.labels.row\}"/,
+    );
   });
 
   it("rejects unknown roots and unterminated references", () => {

@@ -27,7 +27,8 @@ beforeEach(() => {
     sysRoot: join(root, "sys"),
     kvmDevice: join(root, "dev/kvm"),
     modprobe: async (name) => {
-      if (name === "nosuchmod") throw Object.assign(new Error("exit 1"), { stderr: "modprobe: FATAL: Module nosuchmod not found" });
+      if (name === "nosuchmod")
+        throw Object.assign(new Error("exit 1"), { stderr: "modprobe: FATAL: Module nosuchmod not found" });
       loaded.push(name);
       mkdirSync(join(root, "sys/module", name), { recursive: true });
     },
@@ -46,7 +47,11 @@ const signal = new AbortController().signal;
 
 describe("host prerequisites", () => {
   it("reports missing modules and sysctl values in a dry-run without changing them", async () => {
-    const r = new HostResource(spec({ kernelModules: ["kvm", "vhost_net"], sysctl: { "net.ipv4.ip_forward": "1" } }), "p", env);
+    const r = new HostResource(
+      spec({ kernelModules: ["kvm", "vhost_net"], sysctl: { "net.ipv4.ip_forward": "1" } }),
+      "p",
+      env,
+    );
     const res = await r.checkApply(signal, false);
     expect(res.changes).toEqual([
       { field: "kernelModules.vhost_net", from: "not loaded", to: "loaded", disruption: "live" },
@@ -57,7 +62,11 @@ describe("host prerequisites", () => {
   });
 
   it("repairs them, and is then in sync", async () => {
-    const r = new HostResource(spec({ kernelModules: ["vhost_net"], sysctl: { "net.ipv4.ip_forward": "1" } }), "p", env);
+    const r = new HostResource(
+      spec({ kernelModules: ["vhost_net"], sysctl: { "net.ipv4.ip_forward": "1" } }),
+      "p",
+      env,
+    );
     expect((await r.checkApply(signal, true)).changes).toHaveLength(2);
     expect(loaded).toEqual(["vhost_net"]);
     expect(readFileSync(join(root, "proc/sys/net/ipv4/ip_forward"), "utf8")).toBe("1");
@@ -70,17 +79,27 @@ describe("host prerequisites", () => {
   });
 
   it("fails clearly on a module modprobe cannot load and on an unknown sysctl", async () => {
-    await expect(new HostResource(spec({ kernelModules: ["nosuchmod"] }), "p", env).checkApply(signal, true)).rejects.toThrow(/Module nosuchmod not found/);
-    await expect(new HostResource(spec({ sysctl: { "net.ipv4.nope": "1" } }), "p", env).checkApply(signal, false)).rejects.toThrow(/sysctl net\.ipv4\.nope does not exist/);
+    await expect(
+      new HostResource(spec({ kernelModules: ["nosuchmod"] }), "p", env).checkApply(signal, true),
+    ).rejects.toThrow(/Module nosuchmod not found/);
+    await expect(
+      new HostResource(spec({ sysctl: { "net.ipv4.nope": "1" } }), "p", env).checkApply(signal, false),
+    ).rejects.toThrow(/sysctl net\.ipv4\.nope does not exist/);
   });
 
   it("preconditions fail before anything changes", async () => {
-    const low = new HostResource(spec({ minFreeMemoryBytes: 8 * 1024 ** 3, sysctl: { "net.ipv4.ip_forward": "1" } }), "p", env);
+    const low = new HostResource(
+      spec({ minFreeMemoryBytes: 8 * 1024 ** 3, sysctl: { "net.ipv4.ip_forward": "1" } }),
+      "p",
+      env,
+    );
     await expect(low.checkApply(signal, true)).rejects.toThrow(PreconditionError);
     await expect(low.checkApply(signal, true)).rejects.toThrow(/3\.8 GiB of memory is available.*8\.0 GiB/);
     expect(readFileSync(join(root, "proc/sys/net/ipv4/ip_forward"), "utf8")).toBe("0\n");
     rmSync(join(root, "dev/kvm"));
-    await expect(new HostResource(spec({ requireVirtualization: true }), "p", env).checkApply(signal, false)).rejects.toThrow(/virtualization is required/);
+    await expect(
+      new HostResource(spec({ requireVirtualization: true }), "p", env).checkApply(signal, false),
+    ).rejects.toThrow(/virtualization is required/);
   });
 
   it("rejects sysctl keys that could escape /proc/sys and bad module names", () => {

@@ -13,12 +13,23 @@ function rollout(drive: (s: Sim) => void = () => undefined): Rollout {
 
 describe("decideOnRevision", () => {
   it("starts a first rollout from no revision", () => {
-    expect(decideOnRevision(undefined, "a", 1)).toEqual({ type: "start", fromRevision: null, held: undefined, supersede: undefined });
+    expect(decideOnRevision(undefined, "a", 1)).toEqual({
+      type: "start",
+      fromRevision: null,
+      held: undefined,
+      supersede: undefined,
+    });
   });
 
   it("does nothing when the newest rollout already carries the revision, active or ended (idempotent after a restart)", () => {
     expect(decideOnRevision(rollout(), NEW, 2)).toEqual({ type: "none" });
-    expect(decideOnRevision(rollout((s) => s.ev({ type: "start" })), NEW, 2)).toEqual({ type: "none" });
+    expect(
+      decideOnRevision(
+        rollout((s) => s.ev({ type: "start" })),
+        NEW,
+        2,
+      ),
+    ).toEqual({ type: "none" });
   });
 
   it("supersedes an active rollout, starting from its good revision with what hosts hold", () => {
@@ -41,7 +52,11 @@ describe("decideOnRevision", () => {
     const done = rollout((s) => s.ev({ type: "start" }));
     const succeeded = { ...done, state: "succeeded" as const };
     expect(decideOnRevision(succeeded, "third", 3)).toMatchObject({ type: "start", fromRevision: NEW });
-    const rolledback = { ...done, state: "rolledback" as const, rollback: { by: "operator" as const, startedAt: 1, finishedAt: 2 } };
+    const rolledback = {
+      ...done,
+      state: "rolledback" as const,
+      rollback: { by: "operator" as const, startedAt: 1, finishedAt: 2 },
+    };
     expect(decideOnRevision(rolledback, "third", 3)).toMatchObject({ type: "start", fromRevision: OLD });
     expect(decideOnRevision(rolledback, OLD, 3)).toEqual({ type: "none" });
     expect(decideOnRevision(succeeded, OLD, 3)).toMatchObject({ type: "start", fromRevision: NEW });
@@ -49,7 +64,11 @@ describe("decideOnRevision", () => {
 
   it("a revision that comes back at a later generation rolls out again (B rolled back, then A, then B)", () => {
     const done = rollout((s) => s.ev({ type: "start" }));
-    const rolledback = { ...done, state: "rolledback" as const, rollback: { by: "failure" as const, startedAt: 1, finishedAt: 2 } };
+    const rolledback = {
+      ...done,
+      state: "rolledback" as const,
+      rollback: { by: "failure" as const, startedAt: 1, finishedAt: 2 },
+    };
     expect(decideOnRevision(rolledback, NEW, 2)).toEqual({ type: "none" });
     expect(decideOnRevision(rolledback, OLD, 3)).toEqual({ type: "none" });
     expect(decideOnRevision(rolledback, NEW, 4)).toMatchObject({ type: "start", fromRevision: OLD });
@@ -57,12 +76,22 @@ describe("decideOnRevision", () => {
 
   it("a policy removed and added again starts from no revision, even with the same content", () => {
     const aborted = { ...rollout((s) => s.ev({ type: "start" })), state: "aborted" as const };
-    expect(decideOnRevision(aborted, NEW, 3, true)).toEqual({ type: "start", fromRevision: null, held: undefined, supersede: undefined });
+    expect(decideOnRevision(aborted, NEW, 3, true)).toEqual({
+      type: "start",
+      fromRevision: null,
+      held: undefined,
+      supersede: undefined,
+    });
     expect(decideOnRevision(aborted, NEW, 2, true)).toEqual({ type: "none" });
   });
 
   it("a policy removed and added again starts from no revision", () => {
     const aborted = { ...rollout((s) => s.ev({ type: "start" })), state: "aborted" as const };
-    expect(decideOnRevision(aborted, "again", 3, true)).toEqual({ type: "start", fromRevision: null, held: undefined, supersede: undefined });
+    expect(decideOnRevision(aborted, "again", 3, true)).toEqual({
+      type: "start",
+      fromRevision: null,
+      held: undefined,
+      supersede: undefined,
+    });
   });
 });

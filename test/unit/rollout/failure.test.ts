@@ -148,7 +148,16 @@ describe("operator commands", () => {
     expect(sim.r.reason).toBe("superseded by revision rev-3");
     sim.ev({ type: "supersede", byRevision: "rev-4" }); // no-op once ended
     expect(sim.r.reason).toBe("superseded by revision rev-3");
-    const next = createRollout({ id: "web@3", policy: "web", fromRevision: OLD, toRevision: "rev-3", settings: settings(), targets: H4, held: heldRevisions(sim.r), now: sim.t });
+    const next = createRollout({
+      id: "web@3",
+      policy: "web",
+      fromRevision: OLD,
+      toRevision: "rev-3",
+      settings: settings(),
+      targets: H4,
+      held: heldRevisions(sim.r),
+      now: sim.t,
+    });
     expect(revisionFor(next, "kvm01")).toBe(NEW);
     expect(revisionFor(next, "kvm02")).toBe(OLD);
   });
@@ -156,7 +165,13 @@ describe("operator commands", () => {
 
 describe("rollback edge cases", () => {
   it("a host that stays offline during the rollback fails it after offlineTimeoutMs, so the rollback ends and can be retried", () => {
-    const sim = started(new Sim({ targets: H4, settings: settings({ soakMs: 0 }), options: { offlineTimeoutMs: 5_000, offlineHosts: "failed" } }));
+    const sim = started(
+      new Sim({
+        targets: H4,
+        settings: settings({ soakMs: 0 }),
+        options: { offlineTimeoutMs: 5_000, offlineHosts: "failed" },
+      }),
+    );
     sim.ok("kvm01");
     expect(sim.sentTo()).toEqual(["kvm01", "kvm02", "kvm03"]);
     sim.goOffline("kvm02");

@@ -3,7 +3,15 @@ import { driftAgainst, policyOutcome } from "../../../controller/rollout-runner/
 import type { DriftEvent__Output } from "../../../generated/proto/fleet/v1/DriftEvent.js";
 import type { Report__Output } from "../../../generated/proto/fleet/v1/Report.js";
 
-const outcome = (policy: string, name: string, result: string, error = "") => ({ kind: "domain", name, policy, outcome: result, changesJson: "[]", error, pendingRestart: false });
+const outcome = (policy: string, name: string, result: string, error = "") => ({
+  kind: "domain",
+  name,
+  policy,
+  outcome: result,
+  changesJson: "[]",
+  error,
+  pendingRestart: false,
+});
 const report = (resources: ReturnType<typeof outcome>[]): Report__Output => ({
   eventSeq: 1,
   generation: 3,
@@ -32,8 +40,13 @@ const drift = (over: Partial<DriftEvent__Output> = {}): DriftEvent__Output => ({
 
 describe("policyOutcome", () => {
   it("fails on the policy's own failed resources only, naming the first", () => {
-    expect(policyOutcome(report([outcome("web", "a", "changed"), outcome("db", "b", "failed", "boom")]), "web")).toEqual({ converged: "ok" });
-    const r = policyOutcome(report([outcome("web", "a", "failed", "no memory"), outcome("web", "b", "failed", "x")]), "web");
+    expect(
+      policyOutcome(report([outcome("web", "a", "changed"), outcome("db", "b", "failed", "boom")]), "web"),
+    ).toEqual({ converged: "ok" });
+    const r = policyOutcome(
+      report([outcome("web", "a", "failed", "no memory"), outcome("web", "b", "failed", "x")]),
+      "web",
+    );
     expect(r).toEqual({ converged: "failed", reason: "domain/a: no memory (and 1 more)" });
   });
 

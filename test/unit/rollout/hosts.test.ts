@@ -33,7 +33,14 @@ describe("offline hosts when their stage starts", () => {
   });
 
   it("are skipped with offlineHosts: skipped; the rollout goes on and they get the new revision once it succeeded", () => {
-    const sim = started(new Sim({ targets: H4, online: ["kvm01", "kvm02", "kvm04"], options: { offlineTimeoutMs: 5000, offlineHosts: "skipped" }, settings: settings({ soakMs: 0 }) }));
+    const sim = started(
+      new Sim({
+        targets: H4,
+        online: ["kvm01", "kvm02", "kvm04"],
+        options: { offlineTimeoutMs: 5000, offlineHosts: "skipped" },
+        settings: settings({ soakMs: 0 }),
+      }),
+    );
     sim.ok("kvm01");
     expect(sim.sentTo()).toEqual(["kvm01", "kvm02"]);
     sim.ok("kvm02");
@@ -66,7 +73,18 @@ describe("offline hosts when their stage starts", () => {
   });
 
   it("options are validated", () => {
-    expect(() => createRollout({ id: "x", policy: "p", fromRevision: OLD, toRevision: NEW, settings: settings(), targets: H4, now: 0, options: { offlineTimeoutMs: -1 } })).toThrow(/offlineTimeoutMs/);
+    expect(() =>
+      createRollout({
+        id: "x",
+        policy: "p",
+        fromRevision: OLD,
+        toRevision: NEW,
+        settings: settings(),
+        targets: H4,
+        now: 0,
+        options: { offlineTimeoutMs: -1 },
+      }),
+    ).toThrow(/offlineTimeoutMs/);
   });
 });
 
@@ -96,7 +114,9 @@ describe("a host enrolling mid-rollout", () => {
 
   it("a new policy (no previous revision): a late host is sent nothing until the rollout succeeded", () => {
     const sim = started(new Sim({ targets: ["a"], fromRevision: null }));
-    expect(sim.ev({ type: "hostEnrolled", host: "b", online: true }).filter((f) => f.type === "sendRevision")).toEqual([]);
+    expect(sim.ev({ type: "hostEnrolled", host: "b", online: true }).filter((f) => f.type === "sendRevision")).toEqual(
+      [],
+    );
     expect(revisionFor(sim.r, "b")).toBeNull();
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { revisionFor, RolloutStateError, step, stepAll, type RolloutEffect } from "../../../controller/rollout/index.js";
+import {
+  revisionFor,
+  RolloutStateError,
+  step,
+  stepAll,
+  type RolloutEffect,
+} from "../../../controller/rollout/index.js";
 import { NEW, settings, Sim } from "./sim.js";
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */
@@ -69,22 +75,30 @@ function randomRun(seed: number): Sim {
     for (const f of fx) {
       if (f.type !== "sendRevision" || f.revision !== NEW) continue;
       const h = r.hosts[f.host]!;
-      if (h.stage >= 0 && h.phase !== "skipped") expect(r.stages[h.stage]!.startedAt, `${f.host} sent before its stage started (seed ${seed})`).not.toBeNull();
+      if (h.stage >= 0 && h.phase !== "skipped")
+        expect(r.stages[h.stage]!.startedAt, `${f.host} sent before its stage started (seed ${seed})`).not.toBeNull();
       else expect(r.state, `${f.host} outside the stages got the new revision (seed ${seed})`).toBe("succeeded");
     }
     for (const s of r.stages) {
-      if (s.startedAt !== null && r.stages.slice(0, s.index).some((x) => x.state === "pending" || x.state === "waiting" || x.state === "soaking")) {
+      if (
+        s.startedAt !== null &&
+        r.stages.slice(0, s.index).some((x) => x.state === "pending" || x.state === "waiting" || x.state === "soaking")
+      ) {
         throw new Error(`stage ${s.index} started before an earlier stage ended (seed ${seed})`);
       }
     }
     for (const h of Object.values(r.hosts)) {
-      if (h.stage >= 0 && r.stages[h.stage]!.startedAt === null && h.receivedNew) throw new Error(`${h.name} received before its stage (seed ${seed})`);
-      if (!h.receivedNew && (sim.ever.get(h.name) ?? []).includes(NEW)) throw new Error(`${h.name} holds the new revision unrecorded (seed ${seed})`);
+      if (h.stage >= 0 && r.stages[h.stage]!.startedAt === null && h.receivedNew)
+        throw new Error(`${h.name} received before its stage (seed ${seed})`);
+      if (!h.receivedNew && (sim.ever.get(h.name) ?? []).includes(NEW))
+        throw new Error(`${h.name} holds the new revision unrecorded (seed ${seed})`);
     }
     if (r.state === "rolledback") {
       for (const name of Object.keys(r.hosts)) {
         expect(revisionFor(r, name)).not.toBe(NEW);
-        expect(sim.held.get(name), `${name} still holds the new revision after rolledback (seed ${seed})`).not.toBe(NEW);
+        expect(sim.held.get(name), `${name} still holds the new revision after rolledback (seed ${seed})`).not.toBe(
+          NEW,
+        );
       }
     }
     // restart: a JSON round trip of the state changes nothing about the next step
@@ -113,6 +127,14 @@ describe("rollout invariants over random event sequences", () => {
   });
 
   it("explore every rollout state", () => {
-    expect([...reached].sort()).toEqual(["aborted", "failed", "paused", "pending", "rolledback", "running", "succeeded"]);
+    expect([...reached].sort()).toEqual([
+      "aborted",
+      "failed",
+      "paused",
+      "pending",
+      "rolledback",
+      "running",
+      "succeeded",
+    ]);
   });
 });

@@ -1,5 +1,13 @@
 import type { RolloutSettings } from "../../../common/index.js";
-import { createRollout, revisionFor, step, type NewRollout, type Rollout, type RolloutEffect, type RolloutEvent } from "../../../controller/rollout/index.js";
+import {
+  createRollout,
+  revisionFor,
+  step,
+  type NewRollout,
+  type Rollout,
+  type RolloutEffect,
+  type RolloutEvent,
+} from "../../../controller/rollout/index.js";
 
 export const OLD = "rev-old";
 export const NEW = "rev-new";
@@ -13,7 +21,13 @@ export const settings = (over: Partial<RolloutSettings> = {}): RolloutSettings =
   ...over,
 });
 
-type Evt = RolloutEvent extends infer E ? (E extends { at: number } ? Omit<E, "at"> : E extends { now: number } ? Omit<E, "now"> : never) : never;
+type Evt = RolloutEvent extends infer E
+  ? E extends { at: number }
+    ? Omit<E, "at">
+    : E extends { now: number }
+      ? Omit<E, "now">
+      : never
+  : never;
 
 /**
  * Plays the wiring: applies events at the sim clock, delivers sendRevision/rollbackHost to
@@ -35,7 +49,15 @@ export class Sim {
   constructor(input: Partial<NewRollout> & { targets: string[] }) {
     const online = input.online ?? input.targets;
     for (const h of input.targets) if (!online.includes(h)) this.offline.add(h);
-    this.r = createRollout({ id: "web@2", policy: "web", fromRevision: OLD, toRevision: NEW, settings: settings(), now: this.t, ...input });
+    this.r = createRollout({
+      id: "web@2",
+      policy: "web",
+      fromRevision: OLD,
+      toRevision: NEW,
+      settings: settings(),
+      now: this.t,
+      ...input,
+    });
     this.initial = this.r;
     for (const h of input.targets) this.hold(h, input.held?.[h] ?? this.r.fromRevision);
   }
@@ -47,7 +69,9 @@ export class Sim {
 
   /** Applies `e` now; returns this step's effects (delivery effects included). */
   ev(e: Evt): RolloutEffect[] {
-    const full = ("type" in e && (e.type === "start" || e.type === "tick") ? { ...e, now: this.t } : { ...e, at: this.t }) as RolloutEvent;
+    const full = (
+      "type" in e && (e.type === "start" || e.type === "tick") ? { ...e, now: this.t } : { ...e, at: this.t }
+    ) as RolloutEvent;
     const out = step(this.r, full);
     this.applied.push(full);
     this.r = out.rollout;
@@ -73,7 +97,13 @@ export class Sim {
   }
 
   fail(host: string): RolloutEffect[] {
-    return this.ev({ type: "hostObserved", host, generation: this.gen.get(host) ?? 0, converged: "failed", reason: "not enough memory" });
+    return this.ev({
+      type: "hostObserved",
+      host,
+      generation: this.gen.get(host) ?? 0,
+      converged: "failed",
+      reason: "not enough memory",
+    });
   }
 
   goOnline(host: string): RolloutEffect[] {

@@ -17,7 +17,10 @@ describe("planStages", () => {
 
   it("percent batches are taken of all targets and round up, at least 1", () => {
     const sizes = (n: number, percent: number, canary = 0) =>
-      planStages(settings({ canary, batchSize: { percent } }), Array.from({ length: n }, (_, i) => `h${String(i).padStart(2, "0")}`))
+      planStages(
+        settings({ canary, batchSize: { percent } }),
+        Array.from({ length: n }, (_, i) => `h${String(i).padStart(2, "0")}`),
+      )
         .slice(1)
         .map((s) => s.hosts.length);
     expect(sizes(4, 25)).toEqual([1, 1, 1, 1]);
@@ -28,7 +31,11 @@ describe("planStages", () => {
   });
 
   it("canary 0 leaves the canary stage out", () => {
-    expect(planStages(settings({ canary: 0, batchSize: { count: 3 } }), H4).map((s) => s.kind)).toEqual(["plan", "batch", "batch"]);
+    expect(planStages(settings({ canary: 0, batchSize: { count: 3 } }), H4).map((s) => s.kind)).toEqual([
+      "plan",
+      "batch",
+      "batch",
+    ]);
   });
 });
 
@@ -51,7 +58,10 @@ describe("a good revision over 4 hosts, canary 1 + batches of 2", () => {
     sim.advance(999);
     expect(sim.sentTo()).toEqual(["kvm01"]);
     const fx = sim.advance(1);
-    expect(fx.filter((f) => f.type === "stageSucceeded" || f.type === "stageStarted").map((f) => f.type)).toEqual(["stageSucceeded", "stageStarted"]);
+    expect(fx.filter((f) => f.type === "stageSucceeded" || f.type === "stageStarted").map((f) => f.type)).toEqual([
+      "stageSucceeded",
+      "stageStarted",
+    ]);
     expect(sim.sentTo()).toEqual(["kvm01", "kvm02", "kvm03"]);
 
     sim.ok("kvm02");
@@ -78,7 +88,15 @@ describe("a good revision over 4 hosts, canary 1 + batches of 2", () => {
   });
 
   it("start only from pending", () => {
-    const r = createRollout({ id: "x", policy: "web", fromRevision: OLD, toRevision: NEW, settings: settings(), targets: H4, now: 0 });
+    const r = createRollout({
+      id: "x",
+      policy: "web",
+      fromRevision: OLD,
+      toRevision: NEW,
+      settings: settings(),
+      targets: H4,
+      now: 0,
+    });
     const running = step(r, { type: "start", now: 1 }).rollout;
     expect(() => step(running, { type: "start", now: 2 })).toThrow(RolloutStateError);
     expect(r.state).toBe("pending"); // step is pure

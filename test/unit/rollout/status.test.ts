@@ -14,10 +14,31 @@ describe("rollout status", () => {
     sim.t += 2000;
     sim.fail("kvm01");
     const j = rolloutStatusJson(sim.r);
-    expect(j).toMatchObject({ policy: "web", revision: NEW, previousRevision: OLD, state: "failed", rollingBack: true, failedHosts: ["kvm01"] });
+    expect(j).toMatchObject({
+      policy: "web",
+      revision: NEW,
+      previousRevision: OLD,
+      state: "failed",
+      rollingBack: true,
+      failedHosts: ["kvm01"],
+    });
     expect(j.stages).toEqual([
-      { index: 0, kind: "plan", hosts: [], state: "skipped", startedAt: "2026-01-01T12:00:00.000Z", finishedAt: "2026-01-01T12:00:00.000Z" },
-      { index: 1, kind: "canary", hosts: ["kvm01"], state: "failed", startedAt: "2026-01-01T12:00:00.000Z", finishedAt: "2026-01-01T12:00:02.000Z" },
+      {
+        index: 0,
+        kind: "plan",
+        hosts: [],
+        state: "skipped",
+        startedAt: "2026-01-01T12:00:00.000Z",
+        finishedAt: "2026-01-01T12:00:00.000Z",
+      },
+      {
+        index: 1,
+        kind: "canary",
+        hosts: ["kvm01"],
+        state: "failed",
+        startedAt: "2026-01-01T12:00:00.000Z",
+        finishedAt: "2026-01-01T12:00:02.000Z",
+      },
       { index: 2, kind: "batch", hosts: ["kvm02", "kvm03"], state: "pending" },
       { index: 3, kind: "batch", hosts: ["kvm04"], state: "pending" },
     ]);

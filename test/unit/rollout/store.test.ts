@@ -1,7 +1,14 @@
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../../common/index.js";
-import { createRollout, RolloutConflictError, RolloutStore, stepAll, type Rollout, type RolloutEvent } from "../../../controller/rollout/index.js";
+import {
+  createRollout,
+  RolloutConflictError,
+  RolloutStore,
+  stepAll,
+  type Rollout,
+  type RolloutEvent,
+} from "../../../controller/rollout/index.js";
 import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { NEW, OLD, settings } from "./sim.js";
 
@@ -15,7 +22,17 @@ beforeEach(() => {
 
 const H4 = ["kvm01", "kvm02", "kvm03", "kvm04"];
 const make = (id: string, over: Partial<Parameters<typeof createRollout>[0]> = {}) =>
-  createRollout({ id, policy: "web", fromRevision: OLD, toRevision: NEW, settings: settings(), targets: H4, online: ["kvm01", "kvm02", "kvm04"], now: 1000, ...over });
+  createRollout({
+    id,
+    policy: "web",
+    fromRevision: OLD,
+    toRevision: NEW,
+    settings: settings(),
+    targets: H4,
+    online: ["kvm01", "kvm02", "kvm04"],
+    now: 1000,
+    ...over,
+  });
 
 const firstHalf: RolloutEvent[] = [
   { type: "start", now: 1000 },
@@ -59,7 +76,17 @@ describe("RolloutStore", () => {
     store.save(aborted);
     const r2 = make("web@3", { toRevision: "rev-3", now: 2000 });
     store.save(r2);
-    store.save(createRollout({ id: "db@1", policy: "db", fromRevision: null, toRevision: "d1", settings: settings(), targets: ["x"], now: 1500 }));
+    store.save(
+      createRollout({
+        id: "db@1",
+        policy: "db",
+        fromRevision: null,
+        toRevision: "d1",
+        settings: settings(),
+        targets: ["x"],
+        now: 1500,
+      }),
+    );
     expect(store.active("web")?.id).toBe("web@3");
     expect(store.latest("web")?.id).toBe("web@3");
     expect(store.listActive().map((r) => r.id)).toEqual(["db@1", "web@3"]);

@@ -26,7 +26,10 @@ function row(name: string, facts: unknown): HostRow {
   };
 }
 
-const inv = load({}, "groups:\n  web: {hosts: ['a[1:2]'], labels: {tier: web}}\n  prod: {children: [web]}\nhosts:\n  a1: {labels: {rack: r1}}\n").inventory;
+const inv = load(
+  {},
+  "groups:\n  web: {hosts: ['a[1:2]'], labels: {tier: web}}\n  prod: {children: [web]}\nhosts:\n  a1: {labels: {rack: r1}}\n",
+).inventory;
 const rows = [row("a1", { cpu: { threads: 8 } }), row("a2", { cpu: { threads: 4 } }), row("b1", "not json")];
 const names = (q: { group?: string; selector?: string }) => selectHosts(rows, inv, q).map((h) => h.row.name);
 
@@ -56,6 +59,8 @@ describe("selectHosts (controller inventory view)", () => {
 
   it("with the empty inventory only the implicit groups exist", () => {
     expect(selectHosts(rows, emptyInventory(), { group: "ungrouped" })).toHaveLength(3);
-    expect(() => selectHosts(rows, emptyInventory(), { group: "web" })).toThrow("unknown group web (known: all, ungrouped)");
+    expect(() => selectHosts(rows, emptyInventory(), { group: "web" })).toThrow(
+      "unknown group web (known: all, ungrouped)",
+    );
   });
 });

@@ -53,7 +53,9 @@ function select(selector: string): string[] {
 
 describe("selector parsing", () => {
   it("parses every term kind, trimming whitespace; values as JSON scalars else text", () => {
-    const s = parseSelector(" rack = r1 , facts.numa.nodes=2, facts.cpu.virtualization!=true, group=web, name~=kvm[01:04].lab, name=x, labels.group=g");
+    const s = parseSelector(
+      " rack = r1 , facts.numa.nodes=2, facts.cpu.virtualization!=true, group=web, name~=kvm[01:04].lab, name=x, labels.group=g",
+    );
     expect(s.terms.map((t) => t.kind)).toEqual(["label", "fact", "fact", "group", "pattern", "name", "label"]);
     expect(s.terms[0]).toMatchObject({ key: "rack", value: "r1", negate: false });
     expect(s.terms[1]).toMatchObject({ path: "numa.nodes", value: 2 });
@@ -150,7 +152,9 @@ describe("selector groups", () => {
   it("unknown groups are rejected listing the known ones; implicit groups are known", () => {
     expect(() => checkSelectorGroups(parseSelector("group=all,group=ungrouped,group=prod"), inv)).not.toThrow();
     expect(() => checkSelectorGroups(parseSelector("rack=r1,group=nope"), inv)).toThrow(UnknownGroupError);
-    expect(() => checkSelectorGroups(groupSelector("nope"), inv)).toThrow("unknown group nope (known: all, ungrouped, db, prod, web)");
+    expect(() => checkSelectorGroups(groupSelector("nope"), inv)).toThrow(
+      "unknown group nope (known: all, ungrouped, db, prod, web)",
+    );
   });
 
   it("groupSelector rejects an empty or malformed name", () => {

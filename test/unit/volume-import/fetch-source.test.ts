@@ -22,7 +22,8 @@ beforeAll(async () => {
   server.route("/slow", serveSlowly(body, 20, 20));
   server.route("/stall", (_req, res) => res.writeHead(200, { "content-length": "10" }).write("abc"));
   server.route("/auth", (req, res) => {
-    if (req.headers.authorization !== `Basic ${Buffer.from("alice:s3cr:et").toString("base64")}`) return void res.writeHead(401).end();
+    if (req.headers.authorization !== `Basic ${Buffer.from("alice:s3cr:et").toString("base64")}`)
+      return void res.writeHead(401).end();
     serveBytes(body)(req, res);
   });
 });
@@ -38,7 +39,11 @@ describe("downloadTo", () => {
   it("streams over http, hashing and counting every byte", async () => {
     const seen: Array<[number, number | null]> = [];
     const out = dest();
-    const got = await downloadTo(server.url("/img"), out, { signal: never, maxBytes: 1 << 20, onBytes: (b, t) => seen.push([b, t]) });
+    const got = await downloadTo(server.url("/img"), out, {
+      signal: never,
+      maxBytes: 1 << 20,
+      onBytes: (b, t) => seen.push([b, t]),
+    });
     expect(got).toEqual({ bytes: body.length, sha256: sha });
     expect(await readFile(out)).toEqual(body);
     expect(seen.at(-1)).toEqual([body.length, body.length]);
@@ -54,7 +59,11 @@ describe("downloadTo", () => {
 
   it("counts a chunked body without a Content-Length (total unknown)", async () => {
     const totals = new Set<number | null>();
-    const got = await downloadTo(server.url("/slow"), dest(), { signal: never, maxBytes: 1 << 20, onBytes: (_b, t) => totals.add(t) });
+    const got = await downloadTo(server.url("/slow"), dest(), {
+      signal: never,
+      maxBytes: 1 << 20,
+      onBytes: (_b, t) => totals.add(t),
+    });
     expect(got.sha256).toBe(sha);
     expect([...totals]).toEqual([null]);
   });
@@ -67,7 +76,9 @@ describe("downloadTo", () => {
   });
 
   it("a directory is not a source", async () => {
-    const err = await downloadTo(pathToFileURL(dir).href, dest(), { signal: never, maxBytes: 1 << 20 }).catch((e: unknown) => e);
+    const err = await downloadTo(pathToFileURL(dir).href, dest(), { signal: never, maxBytes: 1 << 20 }).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toMatch(/not a regular file/);
   });
 
@@ -83,30 +94,40 @@ describe("downloadTo", () => {
     const url = `http://127.0.0.1:${port}/img`;
     const err = await downloadTo(url, dest(), { signal: never, maxBytes: 1 << 20 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceFetchError);
-    expect((err as Error).message).toMatch(new RegExp(`^${escape(url)}: .*ECONNREFUSED`));
+    expect((err as Error).message).toMatch(new RegExp(`^${escapeRegExp(url)}: .*ECONNREFUSED`));
   });
 
   it("sends URL userinfo as Basic auth and never shows it", async () => {
     const authed = server.url("/auth").replace("http://", "http://alice:s3cr%3Aet@");
     expect((await downloadTo(authed, dest(), { signal: never, maxBytes: 1 << 20 })).sha256).toBe(sha);
     const wrong = server.url("/auth").replace("http://", "http://alice:hunter2@");
-    const err = (await downloadTo(wrong, dest(), { signal: never, maxBytes: 1 << 20 }).catch((e: unknown) => e)) as Error;
+    const err = (await downloadTo(wrong, dest(), { signal: never, maxBytes: 1 << 20 }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(err.message).toContain("http://***@127.0.0.1:");
     expect(err.message).toContain("HTTP 401");
     expect(`${err.message} ${String(err.cause)}`).not.toMatch(/alice|hunter2/);
   });
 
   it("refuses more than maxBytes, by Content-Length and while streaming", async () => {
-    const byLength = await downloadTo(server.url("/img"), dest(), { signal: never, maxBytes: 1000 }).catch((e: unknown) => e);
+    const byLength = await downloadTo(server.url("/img"), dest(), { signal: never, maxBytes: 1000 }).catch(
+      (e: unknown) => e,
+    );
     expect((byLength as Error).message).toMatch(/is larger than the 1000 B this volume can hold/);
-    const streamed = await downloadTo(server.url("/slow"), dest(), { signal: never, maxBytes: 1000 }).catch((e: unknown) => e);
+    const streamed = await downloadTo(server.url("/slow"), dest(), { signal: never, maxBytes: 1000 }).catch(
+      (e: unknown) => e,
+    );
     expect(streamed).toBeInstanceOf(SourceFetchError);
     expect((streamed as Error).message).toMatch(/more than 1000 B/);
   });
 
   it("fails a stalled transfer after the idle timeout", async () => {
     const started = Date.now();
-    const err = await downloadTo(server.url("/stall"), dest(), { signal: never, maxBytes: 1000, idleTimeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await downloadTo(server.url("/stall"), dest(), {
+      signal: never,
+      maxBytes: 1000,
+      idleTimeoutMs: 200,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceFetchError);
     expect((err as Error).message).toMatch(/no data received for 200 ms/);
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -132,7 +153,7 @@ describe("downloadTo", () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 

@@ -26,7 +26,12 @@ let server: TestServer;
 async function image(name: string, args: string[]): Promise<void> {
   const path = join(src, name);
   await run("qemu-img", ["create", ...args.slice(0, -1), path, args.at(-1)!]);
-  images[name] = { path, sha256: createHash("sha256").update(await readFile(path)).digest("hex") };
+  images[name] = {
+    path,
+    sha256: createHash("sha256")
+      .update(await readFile(path))
+      .digest("hex"),
+  };
 }
 
 beforeAll(async () => {
@@ -78,14 +83,20 @@ describe("importIntoDir", () => {
 
   it("accepts an upper-case checksum", async () => {
     const img = images["small.raw"]!;
-    await importIntoDir(req("small.raw", { source: { url: pathToFileURL(img.path).href, sha256: img.sha256.toUpperCase() } }));
+    await importIntoDir(
+      req("small.raw", { source: { url: pathToFileURL(img.path).href, sha256: img.sha256.toUpperCase() } }),
+    );
     expect(await readdir(pool)).toEqual(["vol"]);
   });
 
   it("a sha256 mismatch imports nothing and removes the partial file", async () => {
-    const err = await importIntoDir(req("small.qcow2", { source: { url: pathToFileURL(images["small.qcow2"]!.path).href, sha256: "0".repeat(64) } })).catch((e: unknown) => e);
+    const err = await importIntoDir(
+      req("small.qcow2", { source: { url: pathToFileURL(images["small.qcow2"]!.path).href, sha256: "0".repeat(64) } }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChecksumMismatchError);
-    expect((err as Error).message).toMatch(/sha256 of file:\/\/.*small\.qcow2 is [0-9a-f]{64}, the policy expects 0{64}; nothing was imported/);
+    expect((err as Error).message).toMatch(
+      /sha256 of file:\/\/.*small\.qcow2 is [0-9a-f]{64}, the policy expects 0{64}; nothing was imported/,
+    );
     expect(await readdir(pool)).toEqual([]);
   });
 
@@ -97,17 +108,23 @@ describe("importIntoDir", () => {
   });
 
   it("a qcow2 image declared raw fails too (no format confusion)", async () => {
-    await expect(importIntoDir(req("small.qcow2", { format: "raw" }))).rejects.toThrow(/is a qcow2 image but the policy declares format raw/);
+    await expect(importIntoDir(req("small.qcow2", { format: "raw" }))).rejects.toThrow(
+      /is a qcow2 image but the policy declares format raw/,
+    );
     expect(await readdir(pool)).toEqual([]);
   });
 
   it("refuses an image larger than the declared capacity (a shrink would cut data)", async () => {
-    await expect(importIntoDir(req("big.qcow2"))).rejects.toThrow(/virtual size of 1\.0 GiB .* declare a capacity of at least 1073741824 bytes/);
+    await expect(importIntoDir(req("big.qcow2"))).rejects.toThrow(
+      /virtual size of 1\.0 GiB .* declare a capacity of at least 1073741824 bytes/,
+    );
     expect(await readdir(pool)).toEqual([]);
   });
 
   it("refuses an image that references a backing file on the host", async () => {
-    await expect(importIntoDir(req("overlay.qcow2"))).rejects.toThrow(/references another file .*small\.qcow2.*must be self-contained/);
+    await expect(importIntoDir(req("overlay.qcow2"))).rejects.toThrow(
+      /references another file .*small\.qcow2.*must be self-contained/,
+    );
     expect(await readdir(pool)).toEqual([]);
   });
 
@@ -130,7 +147,13 @@ describe("importIntoDir", () => {
     const progress = (e: ProgressEvent) => {
       if (e.bytes > 0) ac.abort(reason);
     };
-    const p = importIntoDir(req("small.raw", { source: { url: server.url("/slow.raw"), sha256: images["small.raw"]!.sha256 }, signal: ac.signal, progress }));
+    const p = importIntoDir(
+      req("small.raw", {
+        source: { url: server.url("/slow.raw"), sha256: images["small.raw"]!.sha256 },
+        signal: ac.signal,
+        progress,
+      }),
+    );
     await expect(p).rejects.toBe(reason);
     expect(await readdir(pool)).toEqual([]);
   });
@@ -138,7 +161,12 @@ describe("importIntoDir", () => {
   it("throttles download progress to about four a second", async () => {
     const events: ProgressEvent[] = [];
     const started = Date.now();
-    await importIntoDir(req("small.raw", { source: { url: server.url("/slow.raw"), sha256: images["small.raw"]!.sha256 }, progress: (e) => events.push(e) }));
+    await importIntoDir(
+      req("small.raw", {
+        source: { url: server.url("/slow.raw"), sha256: images["small.raw"]!.sha256 },
+        progress: (e) => events.push(e),
+      }),
+    );
     const seconds = (Date.now() - started) / 1000;
     const downloads = events.filter((e) => e.phase === "download");
     expect(downloads.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 2);

@@ -4,7 +4,9 @@ import { formatProgress } from "../../../cli/commands/apply.js";
 
 describe("redactUrl", () => {
   it("hides userinfo and keeps everything else", () => {
-    expect(redactUrl("https://user:pa%40ss@images.example/a/b.qcow2?x=1")).toBe("https://***@images.example/a/b.qcow2?x=1");
+    expect(redactUrl("https://user:pa%40ss@images.example/a/b.qcow2?x=1")).toBe(
+      "https://***@images.example/a/b.qcow2?x=1",
+    );
     expect(redactUrl("http://token@10.0.0.1:8080/i.img")).toBe("http://***@10.0.0.1:8080/i.img");
     expect(redactUrl("http://images.example/i.img")).toBe("http://images.example/i.img");
     expect(redactUrl("file:///srv/images/debian.qcow2")).toBe("file:///srv/images/debian.qcow2");
@@ -20,7 +22,12 @@ describe("throttledProgress", () => {
   it("reports at most once per interval, the first update and finish always", () => {
     let clock = 0;
     const seen: ProgressEvent[] = [];
-    const p = throttledProgress((e) => seen.push(e), base, 250, () => clock);
+    const p = throttledProgress(
+      (e) => seen.push(e),
+      base,
+      250,
+      () => clock,
+    );
     for (clock = 0; clock <= 1000; clock += 10) p.update(clock / 10);
     p.finish(100);
     expect(seen.map((e) => e.bytes)).toEqual([0, 25, 50, 75, 100, 100]);
@@ -33,7 +40,11 @@ describe("throttledProgress", () => {
     p.update(5, 50);
     p.finish(50);
     p.finish(60, 60);
-    expect(seen.map((e) => [e.bytes, e.total])).toEqual([[5, 50], [50, null], [60, 60]]);
+    expect(seen.map((e) => [e.bytes, e.total])).toEqual([
+      [5, 50],
+      [50, null],
+      [60, 60],
+    ]);
   });
 
   it("a throwing reporter never fails the work", () => {
@@ -56,11 +67,17 @@ describe("throttledProgress", () => {
 describe("formatProgress (apply's progress line)", () => {
   it("renders each phase", () => {
     const mib = 1024 * 1024;
-    expect(formatProgress({ resource: "volume/vf-pool/base.qcow2", phase: "download", bytes: 45.2 * mib, total: 300 * mib })).toBe(
-      "  importing vf-pool/base.qcow2: 45.2 MiB / 300.0 MiB (15%)",
+    expect(
+      formatProgress({ resource: "volume/vf-pool/base.qcow2", phase: "download", bytes: 45.2 * mib, total: 300 * mib }),
+    ).toBe("  importing vf-pool/base.qcow2: 45.2 MiB / 300.0 MiB (15%)");
+    expect(formatProgress({ resource: "volume/p/v", phase: "download", bytes: 2048, total: null })).toBe(
+      "  importing p/v: 2.0 KiB",
     );
-    expect(formatProgress({ resource: "volume/p/v", phase: "download", bytes: 2048, total: null })).toBe("  importing p/v: 2.0 KiB");
-    expect(formatProgress({ resource: "volume/p/v", phase: "verify", bytes: mib, total: mib })).toBe("  verifying p/v: 1.0 MiB / 1.0 MiB (100%)");
-    expect(formatProgress({ resource: "volume/p/v", phase: "resize", bytes: 16 * mib, total: 64 * mib })).toBe("  resizing p/v: 16.0 MiB → 64.0 MiB");
+    expect(formatProgress({ resource: "volume/p/v", phase: "verify", bytes: mib, total: mib })).toBe(
+      "  verifying p/v: 1.0 MiB / 1.0 MiB (100%)",
+    );
+    expect(formatProgress({ resource: "volume/p/v", phase: "resize", bytes: 16 * mib, total: 64 * mib })).toBe(
+      "  resizing p/v: 16.0 MiB → 64.0 MiB",
+    );
   });
 });

@@ -36,23 +36,27 @@ export async function startServer(): Promise<TestServer> {
 }
 
 /** Serves `body` with a Content-Length. */
-export const serveBytes = (body: Buffer): Handler => (_req, res) => {
-  res.writeHead(200, { "content-length": body.length, "content-type": "application/octet-stream" });
-  res.end(body);
-};
+export const serveBytes =
+  (body: Buffer): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { "content-length": body.length, "content-type": "application/octet-stream" });
+    res.end(body);
+  };
 
 /** Serves `body` in `chunks` pieces, `gapMs` apart, without a Content-Length (chunked). */
-export const serveSlowly = (body: Buffer, chunks: number, gapMs: number): Handler => (_req, res) => {
-  res.writeHead(200, { "content-type": "application/octet-stream" });
-  const size = Math.ceil(body.length / chunks);
-  let i = 0;
-  const timer = setInterval(() => {
-    if (res.destroyed) return clearInterval(timer);
-    res.write(body.subarray(i * size, (i + 1) * size));
-    if (++i >= chunks) {
-      clearInterval(timer);
-      res.end();
-    }
-  }, gapMs);
-  res.on("close", () => clearInterval(timer));
-};
+export const serveSlowly =
+  (body: Buffer, chunks: number, gapMs: number): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    const size = Math.ceil(body.length / chunks);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      res.write(body.subarray(i * size, (i + 1) * size));
+      if (++i >= chunks) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, gapMs);
+    res.on("close", () => clearInterval(timer));
+  };

@@ -10,7 +10,8 @@ import {
 } from "../../../agent/xml/index.js";
 import { fullDomain } from "./specs.js";
 
-const wrap = (device: string) => `<domain><name>x</name><memory>65536</memory><vcpu>1</vcpu><devices>${device}</devices></domain>`;
+const wrap = (device: string) =>
+  `<domain><name>x</name><memory>65536</memory><vcpu>1</vcpu><devices>${device}</devices></domain>`;
 const diskPaths = new Map([
   ["vft-fixture-pool/over.qcow2", { path: "/p/over.qcow2", format: "qcow2" as const }],
   ["vft-fixture-pool/data.raw", { path: "/p/data.raw", format: "raw" as const }],

@@ -20,7 +20,11 @@ describe("diffDomain: one changed field → exactly that field, with its disrupt
   });
 
   it("the same changes on a shut-off guest are live (the definition is all there is)", () => {
-    const changes = diffDomain(withSpec({ vcpus: 3, memoryBytes: 128 * 1024 * 1024, cpu: "host-passthrough", machine: "pc", graphics: "none" }), stored(), false);
+    const changes = diffDomain(
+      withSpec({ vcpus: 3, memoryBytes: 128 * 1024 * 1024, cpu: "host-passthrough", machine: "pc", graphics: "none" }),
+      stored(),
+      false,
+    );
     expect(changes.map((c) => c.field)).toEqual(["vcpus", "memory", "cpu", "machine", "graphics"]);
     expect(new Set(changes.map((c) => c.disruption))).toEqual(new Set(["live"]));
   });
@@ -28,7 +32,12 @@ describe("diffDomain: one changed field → exactly that field, with its disrupt
   it("a different UUID is recreate, running or not", () => {
     for (const running of [true, false]) {
       expect(diffDomain(S.fullDomain(), stored(), running, { uuid: "00000000-0000-0000-0000-000000000001" })).toEqual([
-        { field: "uuid", from: "e5570718-2b54-4544-91be-17537b731405", to: "00000000-0000-0000-0000-000000000001", disruption: "recreate" },
+        {
+          field: "uuid",
+          from: "e5570718-2b54-4544-91be-17537b731405",
+          to: "00000000-0000-0000-0000-000000000001",
+          disruption: "recreate",
+        },
       ]);
     }
     expect(diffDomain(S.fullDomain(), stored(), true, { uuid: "E5570718-2B54-4544-91BE-17537B731405" })).toEqual([]);
@@ -40,7 +49,9 @@ describe("diffDomain: one changed field → exactly that field, with its disrupt
   });
 
   it("domain type and spec hash are compared only when given", () => {
-    expect(diffDomain(S.fullDomain(), stored(), true, { domainType: "qemu" })).toEqual([{ field: "domainType", from: "kvm", to: "qemu", disruption: "restart" }]);
+    expect(diffDomain(S.fullDomain(), stored(), true, { domainType: "qemu" })).toEqual([
+      { field: "domainType", from: "kvm", to: "qemu", disruption: "restart" },
+    ]);
     expect(diffDomain(S.fullDomain(), stored(), true, { specHash: "abc" })).toEqual([
       { field: "metadata.specHash", from: "0".repeat(63) + "1", to: "abc", disruption: "live" },
     ]);
@@ -48,17 +59,31 @@ describe("diffDomain: one changed field → exactly that field, with its disrupt
 
   it("vcpus/memory set apart from their maxima (out-of-band) count as drift of the one field", () => {
     const p = stored();
-    expect(diffDomain(S.fullDomain(), { ...p, vcpus: 1 }, true)).toEqual([{ field: "vcpus", from: { current: 1, max: 2 }, to: 2, disruption: "restart" }]);
+    expect(diffDomain(S.fullDomain(), { ...p, vcpus: 1 }, true)).toEqual([
+      { field: "vcpus", from: { current: 1, max: 2 }, to: 2, disruption: "restart" },
+    ]);
     expect(diffDomain(S.fullDomain(), { ...p, currentMemoryBytes: 64 * 1024 * 1024 }, true)).toEqual([
-      { field: "memory", from: { max: 96 * 1024 * 1024, current: 64 * 1024 * 1024 }, to: 96 * 1024 * 1024, disruption: "restart" },
+      {
+        field: "memory",
+        from: { max: 96 * 1024 * 1024, current: 64 * 1024 * 1024 },
+        to: 96 * 1024 * 1024,
+        disruption: "restart",
+      },
     ]);
   });
 
   it("graphics drift: vnc on all addresses, spice, or an extra device", () => {
     const p = stored();
-    expect(diffDomain(S.fullDomain(), { ...p, graphics: [{ type: "vnc", listen: "0.0.0.0" }] }, true)).toEqual([{ field: "graphics", from: "vnc@0.0.0.0", to: "vnc", disruption: "restart" }]);
-    expect(diffDomain(withSpec({ graphics: "none" }), { ...p, graphics: [{ type: "spice", listen: null }] }, true)[0]!.from).toBe("spice");
-    expect(diffDomain(S.fullDomain(), { ...p, graphics: [...p.graphics, { type: "vnc", listen: "127.0.0.1" }] }, true)[0]!.from).toBe("vnc,vnc");
+    expect(diffDomain(S.fullDomain(), { ...p, graphics: [{ type: "vnc", listen: "0.0.0.0" }] }, true)).toEqual([
+      { field: "graphics", from: "vnc@0.0.0.0", to: "vnc", disruption: "restart" },
+    ]);
+    expect(
+      diffDomain(withSpec({ graphics: "none" }), { ...p, graphics: [{ type: "spice", listen: null }] }, true)[0]!.from,
+    ).toBe("spice");
+    expect(
+      diffDomain(S.fullDomain(), { ...p, graphics: [...p.graphics, { type: "vnc", listen: "127.0.0.1" }] }, true)[0]!
+        .from,
+    ).toBe("vnc,vnc");
   });
 });
 
@@ -76,58 +101,103 @@ describe("diffDomain: NICs (matched by MAC)", () => {
   it("adding a NIC is live (attach-device)", () => {
     const nic = { network: "vft-fixture-nat", model: "virtio" as const, mac: "52:54:00:AA:10:03" };
     expect(diffDomain(withSpec({ interfaces: [...two, nic] }), stored(), true)).toEqual([
-      { field: "interfaces[2]", from: null, to: { network: "vft-fixture-nat", model: "virtio", mac: "52:54:00:aa:10:03" }, disruption: "live" },
+      {
+        field: "interfaces[2]",
+        from: null,
+        to: { network: "vft-fixture-nat", model: "virtio", mac: "52:54:00:aa:10:03" },
+        disruption: "live",
+      },
     ]);
   });
 
   it("removing a NIC is live (detach-device), named by its MAC", () => {
     expect(diffDomain(withSpec({ interfaces: [two[0]!] }), stored(), true)).toEqual([
-      { field: "interfaces[52:54:00:aa:10:02]", from: { network: "vft-fixture-nat", model: "e1000", mac: "52:54:00:aa:10:02" }, to: null, disruption: "live" },
+      {
+        field: "interfaces[52:54:00:aa:10:02]",
+        from: { network: "vft-fixture-nat", model: "e1000", mac: "52:54:00:aa:10:02" },
+        to: null,
+        disruption: "live",
+      },
     ]);
   });
 
   it("NIC order and MAC case do not matter", () => {
-    expect(diffDomain(withSpec({ interfaces: [{ ...two[1]!, mac: two[1]!.mac.toUpperCase() }, two[0]!] }), stored(), true)).toEqual([]);
+    expect(
+      diffDomain(withSpec({ interfaces: [{ ...two[1]!, mac: two[1]!.mac.toUpperCase() }, two[0]!] }), stored(), true),
+    ).toEqual([]);
   });
 
   it("a NIC turned into a bridge NIC out of band is a network change", () => {
     const p = stored();
     p.interfaces[0] = { ...p.interfaces[0]!, type: "bridge", network: "br0" };
-    expect(diffDomain(S.fullDomain(), p, true)).toEqual([{ field: "interfaces[0].network", from: "bridge:br0", to: "vft-fixture-nat", disruption: "restart" }]);
+    expect(diffDomain(S.fullDomain(), p, true)).toEqual([
+      { field: "interfaces[0].network", from: "bridge:br0", to: "vft-fixture-nat", disruption: "restart" },
+    ]);
   });
 });
 
 describe("diffDomain: disks and cdroms (matched by target)", () => {
   const disks = S.fullDomain().disks;
   it("adding a virtio disk is live; adding a sata disk is restart", () => {
-    const add = diffDomain(withSpec({ disks: [...disks, { pool: "p", volume: "new", bus: "virtio" }] }), stored(), true);
-    expect(add).toEqual([{ field: "disks[3]", from: null, to: { pool: "p", volume: "new", bus: "virtio" }, disruption: "live" }]);
+    const add = diffDomain(
+      withSpec({ disks: [...disks, { pool: "p", volume: "new", bus: "virtio" }] }),
+      stored(),
+      true,
+    );
+    expect(add).toEqual([
+      { field: "disks[3]", from: null, to: { pool: "p", volume: "new", bus: "virtio" }, disruption: "live" },
+    ]);
     const sata = diffDomain(withSpec({ disks: [...disks, { pool: "p", volume: "new", bus: "sata" }] }), stored(), true);
     // the new sata disk takes sdb, which the first cdrom had: cdroms still match by position
-    expect(sata).toEqual([{ field: "disks[3]", from: null, to: { pool: "p", volume: "new", bus: "sata" }, disruption: "restart" }]);
+    expect(sata).toEqual([
+      { field: "disks[3]", from: null, to: { pool: "p", volume: "new", bus: "sata" }, disruption: "restart" },
+    ]);
     const p = stored();
-    const shifted = parseDomainXml(buildDomainXml(withSpec({ disks: [...disks, { pool: "vft-fixture-pool", volume: "new", bus: "sata" }] }), {
-      ...S.fullDomainCtx(),
-      diskPaths: new Map([...S.fullDomainCtx().diskPaths, ["vft-fixture-pool/new", { path: "/n", format: "raw" }]]),
-    }));
+    const shifted = parseDomainXml(
+      buildDomainXml(withSpec({ disks: [...disks, { pool: "vft-fixture-pool", volume: "new", bus: "sata" }] }), {
+        ...S.fullDomainCtx(),
+        diskPaths: new Map([...S.fullDomainCtx().diskPaths, ["vft-fixture-pool/new", { path: "/n", format: "raw" }]]),
+      }),
+    );
     expect(shifted.cdroms.map((c) => c.target)).toEqual(["sdc", "sdd"]);
     expect(diffDomain(S.fullDomain(), shifted, true)).toEqual([
-      { field: "disks[sdb]", from: { pool: "vft-fixture-pool", volume: "new", bus: "sata" }, to: null, disruption: "restart" },
+      {
+        field: "disks[sdb]",
+        from: { pool: "vft-fixture-pool", volume: "new", bus: "sata" },
+        to: null,
+        disruption: "restart",
+      },
     ]);
     expect(p.cdroms.length).toBe(2);
   });
 
   it("removing a virtio disk is live, named by its target", () => {
     expect(diffDomain(withSpec({ disks: [disks[0]!, disks[1]!] }), stored(), true)).toEqual([
-      { field: "disks[vdb]", from: { pool: "vft-fixture-pool", volume: "base.qcow2", bus: "virtio" }, to: null, disruption: "live" },
+      {
+        field: "disks[vdb]",
+        from: { pool: "vft-fixture-pool", volume: "base.qcow2", bus: "virtio" },
+        to: null,
+        disruption: "live",
+      },
     ]);
   });
 
   it("a changed source or bus of an existing disk is restart", () => {
-    expect(diffDomain(withSpec({ disks: [{ ...disks[0]!, volume: "other.qcow2" }, disks[1]!, disks[2]!] }), stored(), true)).toEqual([
-      { field: "disks[0]", from: { pool: "vft-fixture-pool", volume: "over.qcow2", bus: "virtio" }, to: { pool: "vft-fixture-pool", volume: "other.qcow2", bus: "virtio" }, disruption: "restart" },
+    expect(
+      diffDomain(withSpec({ disks: [{ ...disks[0]!, volume: "other.qcow2" }, disks[1]!, disks[2]!] }), stored(), true),
+    ).toEqual([
+      {
+        field: "disks[0]",
+        from: { pool: "vft-fixture-pool", volume: "over.qcow2", bus: "virtio" },
+        to: { pool: "vft-fixture-pool", volume: "other.qcow2", bus: "virtio" },
+        disruption: "restart",
+      },
     ]);
-    expect(diffDomain(withSpec({ disks: [disks[0]!, { ...disks[1]!, bus: "scsi" }, disks[2]!] }), stored(), true).map((c) => c.field)).toEqual(["disks[1]"]);
+    expect(
+      diffDomain(withSpec({ disks: [disks[0]!, { ...disks[1]!, bus: "scsi" }, disks[2]!] }), stored(), true).map(
+        (c) => c.field,
+      ),
+    ).toEqual(["disks[1]"]);
   });
 
   it("with diskPaths: a file disk at the volume's path matches; a different driver format does not", () => {
@@ -143,10 +213,20 @@ describe("diffDomain: disks and cdroms (matched by target)", () => {
   it("a new cdrom medium is live (update-device); adding or removing a cdrom is restart", () => {
     const cd = S.fullDomain().cdroms;
     expect(diffDomain(withSpec({ cdroms: [{ path: "/other.iso" }, cd[1]!] }), stored(), true)).toEqual([
-      { field: "cdroms[0]", from: { path: "/var/lib/libvirt/images/vft-fixture.iso", bus: "sata" }, to: { path: "/other.iso" }, disruption: "live" },
+      {
+        field: "cdroms[0]",
+        from: { path: "/var/lib/libvirt/images/vft-fixture.iso", bus: "sata" },
+        to: { path: "/other.iso" },
+        disruption: "live",
+      },
     ]);
     expect(diffDomain(withSpec({ cdroms: [cd[0]!] }), stored(), true)).toEqual([
-      { field: "cdroms[sdc]", from: { pool: "vft-fixture-pool", volume: "seed.iso", bus: "sata" }, to: null, disruption: "restart" },
+      {
+        field: "cdroms[sdc]",
+        from: { pool: "vft-fixture-pool", volume: "seed.iso", bus: "sata" },
+        to: null,
+        disruption: "restart",
+      },
     ]);
     expect(diffDomain(withSpec({ cdroms: [...cd, { path: "/x.iso" }] }), stored(), true)).toEqual([
       { field: "cdroms[2]", from: null, to: { path: "/x.iso" }, disruption: "restart" },

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../common/errors.js";
 import {
-  buildDomainXml, buildNetworkXml, buildPoolXml, buildVolumeXml,
-  parseDomainXml, parseNetworkXml, parsePoolXml, parseVolumeXml, parseVirtfleetMetadata,
+  buildDomainXml,
+  buildNetworkXml,
+  buildPoolXml,
+  buildVolumeXml,
+  parseDomainXml,
+  parseNetworkXml,
+  parsePoolXml,
+  parseVolumeXml,
+  parseVirtfleetMetadata,
 } from "../../../agent/xml/index.js";
 import * as S from "./specs.js";
 
@@ -10,7 +17,7 @@ const EVIL = `a"><evil/>`;
 const EVIL_ALL = `x'"&<>]]><!-- --><evil attr="1"/>&amp;`;
 
 describe("no XML injection through any string", () => {
-  it("a domain name like a\"><evil/> stays one text value", () => {
+  it('a domain name like a"><evil/> stays one text value', () => {
     const xml = buildDomainXml({ ...S.tinyDomain(), name: EVIL }, S.tinyDomainCtx());
     expect(xml).not.toContain("<evil");
     expect(xml).toContain("<name>a&quot;&gt;&lt;evil/&gt;</name>");
@@ -47,25 +54,40 @@ describe("no XML injection through any string", () => {
     expect([pn.name, pn.bridge, pn.ipv4!.dhcp!.hosts[0]!.name]).toEqual([EVIL, EVIL_ALL, EVIL_ALL]);
     const pool = parsePoolXml(buildPoolXml({ ...S.dirPool(), name: EVIL, path: `/x/${EVIL_ALL}` }));
     expect([pool.name, pool.path]).toEqual([EVIL, `/x/${EVIL_ALL}`]);
-    const vol = parseVolumeXml(buildVolumeXml({ ...S.overlayVolume(), name: EVIL_ALL.replace(/\//g, "") }, { backingPath: `/x/${EVIL}`, backingFormat: "qcow2" }));
+    const vol = parseVolumeXml(
+      buildVolumeXml(
+        { ...S.overlayVolume(), name: EVIL_ALL.replace(/\//g, "") },
+        { backingPath: `/x/${EVIL}`, backingFormat: "qcow2" },
+      ),
+    );
     expect([vol.name, vol.backingPath]).toEqual([EVIL_ALL.replace(/\//g, ""), `/x/${EVIL}`]);
   });
 
-  it("a string that is exactly \"true\" keeps its value (no boolean-attribute shortcut)", () => {
-    const xml = buildDomainXml({ ...S.fullDomain(), interfaces: [{ network: "true", model: "virtio", mac: "52:54:00:00:00:01" }] }, S.fullDomainCtx());
+  it('a string that is exactly "true" keeps its value (no boolean-attribute shortcut)', () => {
+    const xml = buildDomainXml(
+      { ...S.fullDomain(), interfaces: [{ network: "true", model: "virtio", mac: "52:54:00:00:00:01" }] },
+      S.fullDomainCtx(),
+    );
     expect(xml).toContain(`<source network="true"/>`);
     expect(parseDomainXml(xml).interfaces[0]!.network).toBe("true");
   });
 
   it("characters XML cannot carry are rejected with ValidationError naming the field", () => {
     expect(() => buildDomainXml({ ...S.tinyDomain(), name: "a\u0000b" }, S.tinyDomainCtx())).toThrow(ValidationError);
-    expect(() => buildDomainXml({ ...S.tinyDomain(), name: "a\u001bb" }, S.tinyDomainCtx())).toThrow(/name: contains a character/);
+    expect(() => buildDomainXml({ ...S.tinyDomain(), name: "a\u001bb" }, S.tinyDomainCtx())).toThrow(
+      /name: contains a character/,
+    );
     expect(() => buildNetworkXml({ ...S.natNetwork(), bridge: "br\ud800" })).toThrow(/bridge/);
     expect(() => buildPoolXml({ ...S.dirPool(), path: "/x\u0007" })).toThrow(ValidationError);
   });
 
   it("values that must have a shape are checked (MAC, IPv4, UUID, volume name, relative pool path)", () => {
-    expect(() => buildDomainXml({ ...S.fullDomain(), interfaces: [{ network: "n", model: "virtio", mac: `52:54:00:00:00:01"/>` }] }, S.fullDomainCtx())).toThrow(/not a MAC/);
+    expect(() =>
+      buildDomainXml(
+        { ...S.fullDomain(), interfaces: [{ network: "n", model: "virtio", mac: `52:54:00:00:00:01"/>` }] },
+        S.fullDomainCtx(),
+      ),
+    ).toThrow(/not a MAC/);
     expect(() => buildDomainXml(S.tinyDomain(), { ...S.tinyDomainCtx(), uuid: "x'/><evil/>" })).toThrow(/not a UUID/);
     const net = S.natNetwork();
     net.ipv4!.address = "192.168.1.1'/><evil/>";
@@ -78,11 +100,15 @@ describe("no XML injection through any string", () => {
 
 describe("builder input errors", () => {
   it("a disk whose volume is not resolved", () => {
-    expect(() => buildDomainXml(S.fullDomain(), { ...S.fullDomainCtx(), diskPaths: new Map() })).toThrow(/disks\[0\]: volume vft-fixture-pool\/over.qcow2 is not resolved/);
+    expect(() => buildDomainXml(S.fullDomain(), { ...S.fullDomainCtx(), diskPaths: new Map() })).toThrow(
+      /disks\[0\]: volume vft-fixture-pool\/over.qcow2 is not resolved/,
+    );
   });
   it("an overlay without backing path/format, or not qcow2", () => {
     expect(() => buildVolumeXml(S.overlayVolume())).toThrow(/backing volume base.qcow2 is not resolved/);
-    expect(() => buildVolumeXml({ ...S.overlayVolume(), format: "raw" }, { backingPath: "/b", backingFormat: "qcow2" })).toThrow(/must be qcow2/);
+    expect(() =>
+      buildVolumeXml({ ...S.overlayVolume(), format: "raw" }, { backingPath: "/b", backingFormat: "qcow2" }),
+    ).toThrow(/must be qcow2/);
   });
   it("bridge mode needs a bridge and takes no ipv4", () => {
     expect(() => buildNetworkXml({ ...S.bridgeNetwork(), bridge: null })).toThrow(/existing host bridge/);

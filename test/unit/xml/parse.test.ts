@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../../common/errors.js";
-import { machineMatches, parseDomainXml, parseNetworkXml, parseVirtfleetMetadata, parseVolumeXml, targetNames } from "../../../agent/xml/index.js";
+import {
+  machineMatches,
+  parseDomainXml,
+  parseNetworkXml,
+  parseVirtfleetMetadata,
+  parseVolumeXml,
+  targetNames,
+} from "../../../agent/xml/index.js";
 
 describe("machine aliases", () => {
   it.each([
@@ -24,7 +31,11 @@ describe("machine aliases", () => {
 
 describe("target names", () => {
   it("virtio disks vdX; sata/scsi disks then cdroms share sdX; aa after z", () => {
-    const disks = Array.from({ length: 28 }, (_, i) => ({ pool: "p", volume: `v${i}`, bus: i === 1 ? ("sata" as const) : ("virtio" as const) }));
+    const disks = Array.from({ length: 28 }, (_, i) => ({
+      pool: "p",
+      volume: `v${i}`,
+      bus: i === 1 ? ("sata" as const) : ("virtio" as const),
+    }));
     const names = targetNames({ disks, cdroms: [{ path: "/a.iso" }] });
     expect(names.disks.slice(0, 3)).toEqual(["vda", "sda", "vdb"]);
     expect(names.disks.slice(-2)).toEqual(["vdz", "vdaa"]);
@@ -33,20 +44,30 @@ describe("target names", () => {
 });
 
 describe("parsing details", () => {
-  const dom = (inner: string, attrs = "type='kvm'") => `<domain ${attrs}><name>d</name><memory unit='MiB'>64</memory>${inner}</domain>`;
+  const dom = (inner: string, attrs = "type='kvm'") =>
+    `<domain ${attrs}><name>d</name><memory unit='MiB'>64</memory>${inner}</domain>`;
 
   it("memory units and a missing currentMemory", () => {
     expect(parseDomainXml(dom("")).memoryBytes).toBe(64 * 1024 * 1024);
     expect(parseDomainXml(dom("")).currentMemoryBytes).toBe(64 * 1024 * 1024);
-    expect(parseDomainXml(`<domain type='kvm'><name>d</name><memory>1024</memory><currentMemory unit='G'>1</currentMemory></domain>`)).toMatchObject({
+    expect(
+      parseDomainXml(
+        `<domain type='kvm'><name>d</name><memory>1024</memory><currentMemory unit='G'>1</currentMemory></domain>`,
+      ),
+    ).toMatchObject({
       memoryBytes: 1024 * 1024,
       currentMemoryBytes: 1024 ** 3,
     });
-    expect(parseDomainXml(`<domain><name>d</name><memory unit='KB'>1000</memory></domain>`).memoryBytes).toBe(1_000_000);
+    expect(parseDomainXml(`<domain><name>d</name><memory unit='KB'>1000</memory></domain>`).memoryBytes).toBe(
+      1_000_000,
+    );
   });
 
   it("vcpu current vs maximum", () => {
-    expect(parseDomainXml(dom("<vcpu placement='static' current='1'>4</vcpu>"))).toMatchObject({ vcpus: 1, maxVcpus: 4 });
+    expect(parseDomainXml(dom("<vcpu placement='static' current='1'>4</vcpu>"))).toMatchObject({
+      vcpus: 1,
+      maxVcpus: 4,
+    });
   });
 
   it("a <cpu> without mode is custom; no <cpu> is null", () => {
@@ -55,13 +76,15 @@ describe("parsing details", () => {
   });
 
   it("file, block and volume disks; bridge NICs; vnc listen in <listen>", () => {
-    const p = parseDomainXml(dom(`<devices>
+    const p = parseDomainXml(
+      dom(`<devices>
       <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a.qcow2'/><target dev='vda' bus='virtio'/></disk>
       <disk type='block' device='disk'><source dev='/dev/sdz'/><target dev='vdb' bus='virtio'/></disk>
       <disk type='file' device='floppy'><target dev='fda'/></disk>
       <interface type='bridge'><mac address='52:54:00:AB:CD:EF'/><source bridge='br0'/></interface>
       <graphics type='vnc' port='-1'><listen type='address' address='0.0.0.0'/></graphics>
-    </devices>`));
+    </devices>`),
+    );
     expect(p.disks).toEqual([
       { target: "vda", bus: "virtio", pool: null, volume: null, path: "/a.qcow2", format: "qcow2" },
       { target: "vdb", bus: "virtio", pool: null, volume: null, path: "/dev/sdz", format: null },
@@ -71,24 +94,39 @@ describe("parsing details", () => {
   });
 
   it("metadata under another prefix or none at all", () => {
-    const other = dom(`<metadata><x:virtfleet xmlns:x="https://virtfleet.dev/xmlns/1"><x:specHash>abc</x:specHash></x:virtfleet><y:virtfleet xmlns:y="urn:other"><y:specHash>no</y:specHash></y:virtfleet></metadata>`);
+    const other = dom(
+      `<metadata><x:virtfleet xmlns:x="https://virtfleet.dev/xmlns/1"><x:specHash>abc</x:specHash></x:virtfleet><y:virtfleet xmlns:y="urn:other"><y:specHash>no</y:specHash></y:virtfleet></metadata>`,
+    );
     expect(parseVirtfleetMetadata(other)).toEqual({ specHash: "abc", policy: null });
     expect(parseDomainXml(other).specHash).toBe("abc");
-    const foreign = dom(`<metadata><y:virtfleet xmlns:y="urn:other"><y:specHash>no</y:specHash></y:virtfleet></metadata>`);
+    const foreign = dom(
+      `<metadata><y:virtfleet xmlns:y="urn:other"><y:specHash>no</y:specHash></y:virtfleet></metadata>`,
+    );
     expect(parseVirtfleetMetadata(foreign)).toBeNull();
     expect(parseVirtfleetMetadata(dom(""))).toBeNull();
     expect(parseVirtfleetMetadata(dom("<metadata/>"))).toBeNull();
   });
 
   it("network: no <forward> is isolated, <forward> without mode is nat, netmask instead of prefix", () => {
-    expect(parseNetworkXml("<network><name>n</name></network>")).toMatchObject({ mode: "isolated", ipv4: null, bridge: null, mtu: null });
-    const n = parseNetworkXml("<network><name>n</name><forward/><ip family='ipv6' address='fd00::1' prefix='64'/><ip address='10.1.0.1' netmask='255.255.252.0'/></network>");
+    expect(parseNetworkXml("<network><name>n</name></network>")).toMatchObject({
+      mode: "isolated",
+      ipv4: null,
+      bridge: null,
+      mtu: null,
+    });
+    const n = parseNetworkXml(
+      "<network><name>n</name><forward/><ip family='ipv6' address='fd00::1' prefix='64'/><ip address='10.1.0.1' netmask='255.255.252.0'/></network>",
+    );
     expect(n.mode).toBe("nat");
     expect(n.ipv4).toEqual({ address: "10.1.0.1", prefix: 22, dhcp: null });
   });
 
   it("volume capacity with a unit", () => {
-    expect(parseVolumeXml("<volume><name>v</name><capacity unit='GiB'>2</capacity><target><format type='raw'/></target></volume>")).toMatchObject({ capacityBytes: 2 * 1024 ** 3, format: "raw", backingPath: null });
+    expect(
+      parseVolumeXml(
+        "<volume><name>v</name><capacity unit='GiB'>2</capacity><target><format type='raw'/></target></volume>",
+      ),
+    ).toMatchObject({ capacityBytes: 2 * 1024 ** 3, format: "raw", backingPath: null });
   });
 
   it("broken XML is a ProtocolError", () => {
@@ -96,7 +134,9 @@ describe("parsing details", () => {
     expect(() => parseDomainXml("<domain><memory>1</memory></domain>")).toThrow(/no <name>/);
     expect(() => parseDomainXml("<domain><name>d</name></domain>")).toThrow(/no <memory>/);
     expect(() => parseDomainXml(dom("<vcpu>two</vcpu>"))).toThrow(/not an integer/);
-    expect(() => parseDomainXml("<domain><name>d</name><memory unit='furlong'>1</memory></domain>")).toThrow(/unknown unit/);
+    expect(() => parseDomainXml("<domain><name>d</name><memory unit='furlong'>1</memory></domain>")).toThrow(
+      /unknown unit/,
+    );
     expect(() => parseVolumeXml("<volume><name>v</name></volume>")).toThrow(/no <capacity>/);
   });
 });

@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
-  buildDomainXml, buildNetworkXml, buildPoolXml, buildVolumeXml,
-  diffDomain, diffNetwork, diffPool, diffVolume,
-  parseDomainXml, parseNetworkXml, parsePoolXml, parseVolumeXml,
+  buildDomainXml,
+  buildNetworkXml,
+  buildPoolXml,
+  buildVolumeXml,
+  diffDomain,
+  diffNetwork,
+  diffPool,
+  diffVolume,
+  parseDomainXml,
+  parseNetworkXml,
+  parsePoolXml,
+  parseVolumeXml,
 } from "../../../agent/xml/index.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
@@ -10,7 +19,9 @@ import * as S from "./specs.js";
 describe("build → parse round trip (no libvirt)", () => {
   it("domain: every spec field reads back and diffs to nothing", () => {
     const spec = S.fullDomain();
-    const parsed = parseDomainXml(buildDomainXml(spec, { ...S.fullDomainCtx(), uuid: "E5570718-2B54-4544-91BE-17537B731405" }));
+    const parsed = parseDomainXml(
+      buildDomainXml(spec, { ...S.fullDomainCtx(), uuid: "E5570718-2B54-4544-91BE-17537B731405" }),
+    );
     expect(parsed).toMatchObject({
       name: spec.name,
       uuid: "e5570718-2b54-4544-91be-17537b731405",
@@ -77,9 +88,18 @@ describe("build → parse round trip (no libvirt)", () => {
     const pool = parsePoolXml(buildPoolXml(S.dirPool()));
     expect(pool).toEqual({ name: "vft-fixture-pool", uuid: null, type: "dir", path: S.FIXTURE_POOL_PATH });
     expect(diffPool(S.dirPool(), pool)).toEqual([]);
-    const over = parseVolumeXml(buildVolumeXml(S.overlayVolume(), { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }));
-    expect(over).toMatchObject({ capacityBytes: 2 * 1024 * 1024, format: "qcow2", backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" });
-    expect(diffVolume(S.overlayVolume(), over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" })).toEqual([]);
+    const over = parseVolumeXml(
+      buildVolumeXml(S.overlayVolume(), { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }),
+    );
+    expect(over).toMatchObject({
+      capacityBytes: 2 * 1024 * 1024,
+      format: "qcow2",
+      backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`,
+      backingFormat: "qcow2",
+    });
+    expect(
+      diffVolume(S.overlayVolume(), over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }),
+    ).toEqual([]);
     expect(diffVolume(S.rawVolume(), parseVolumeXml(buildVolumeXml(S.rawVolume())))).toEqual([]);
   });
 });
@@ -91,7 +111,14 @@ describe("XML as stored by libvirtd 9.0 (fixtures): nothing libvirt adds counts 
     expect(parsed.uuid).toBe("e5570718-2b54-4544-91be-17537b731405");
     // libvirt sorts disks by bus: vda, vdb, then sda — matching is by target, not position.
     expect(parsed.disks.map((d) => d.target)).toEqual(["vda", "vdb", "sda"]);
-    expect(diffDomain(S.fullDomain(), parsed, true, { uuid: parsed.uuid!, domainType: "kvm", specHash: S.fullDomainCtx().specHash, diskPaths: S.fullDomainCtx().diskPaths })).toEqual([]);
+    expect(
+      diffDomain(S.fullDomain(), parsed, true, {
+        uuid: parsed.uuid!,
+        domainType: "kvm",
+        specHash: S.fullDomainCtx().specHash,
+        diskPaths: S.fullDomainCtx().diskPaths,
+      }),
+    ).toEqual([]);
     expect(diffDomain(S.fullDomain(), parsed, false)).toEqual([]);
   });
 
@@ -124,7 +151,9 @@ describe("XML as stored by libvirtd 9.0 (fixtures): nothing libvirt adds counts 
     expect(diffVolume(S.baseVolume(), base)).toEqual([]);
     const over = parseVolumeXml(fixture("volume-overlay.xml"));
     expect(diffVolume(S.overlayVolume(), over)).toEqual([]);
-    expect(diffVolume(S.overlayVolume(), over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" })).toEqual([]);
+    expect(
+      diffVolume(S.overlayVolume(), over, { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }),
+    ).toEqual([]);
     expect(diffVolume(S.rawVolume(), parseVolumeXml(fixture("volume-raw.xml")))).toEqual([]);
   });
 });

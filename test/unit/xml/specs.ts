@@ -62,7 +62,12 @@ export function fullDomainCtx(): DomainBuildContext {
 }
 
 export function tinyDomainCtx(): DomainBuildContext {
-  return { domainType: "kvm", diskPaths: new Map(), specHash: "f".repeat(64), cpuDisabledFeatures: ["arch-capabilities"] };
+  return {
+    domainType: "kvm",
+    diskPaths: new Map(),
+    specHash: "f".repeat(64),
+    cpuDisabledFeatures: ["arch-capabilities"],
+  };
 }
 
 export function natNetwork(): NetworkSpec {
@@ -89,15 +94,39 @@ export function natNetwork(): NetworkSpec {
 }
 
 export function isolatedNetwork(): NetworkSpec {
-  return { name: "vft-fixture-iso", mode: "isolated", bridge: null, ipv4: { address: "192.168.251.1", prefix: 25, dhcp: null }, mtu: null, autostart: false, state: "inactive" };
+  return {
+    name: "vft-fixture-iso",
+    mode: "isolated",
+    bridge: null,
+    ipv4: { address: "192.168.251.1", prefix: 25, dhcp: null },
+    mtu: null,
+    autostart: false,
+    state: "inactive",
+  };
 }
 
 export function routeNetwork(): NetworkSpec {
-  return { name: "vft-fixture-route", mode: "route", bridge: "vftxfix1", ipv4: { address: "192.168.252.1", prefix: 24, dhcp: { start: "192.168.252.10", end: "192.168.252.20", hosts: [] } }, mtu: null, autostart: false, state: "inactive" };
+  return {
+    name: "vft-fixture-route",
+    mode: "route",
+    bridge: "vftxfix1",
+    ipv4: { address: "192.168.252.1", prefix: 24, dhcp: { start: "192.168.252.10", end: "192.168.252.20", hosts: [] } },
+    mtu: null,
+    autostart: false,
+    state: "inactive",
+  };
 }
 
 export function bridgeNetwork(): NetworkSpec {
-  return { name: "vft-fixture-br", mode: "bridge", bridge: "vftxfixbr", ipv4: null, mtu: null, autostart: false, state: "inactive" };
+  return {
+    name: "vft-fixture-br",
+    mode: "bridge",
+    bridge: "vftxfixbr",
+    ipv4: null,
+    mtu: null,
+    autostart: false,
+    state: "inactive",
+  };
 }
 
 export function dirPool(): PoolSpec {
@@ -106,13 +135,37 @@ export function dirPool(): PoolSpec {
 
 export function baseVolume(): VolumeSpec {
   // 1000 bytes: libvirt/qemu-img round a qcow2 capacity up to 1024.
-  return { name: "base.qcow2", pool: "vft-fixture-pool", format: "qcow2", capacityBytes: 1000, backingVolume: null, source: null, state: "present" };
+  return {
+    name: "base.qcow2",
+    pool: "vft-fixture-pool",
+    format: "qcow2",
+    capacityBytes: 1000,
+    backingVolume: null,
+    source: null,
+    state: "present",
+  };
 }
 
 export function overlayVolume(): VolumeSpec {
-  return { name: "over.qcow2", pool: "vft-fixture-pool", format: "qcow2", capacityBytes: 2 * 1024 * 1024, backingVolume: "base.qcow2", source: null, state: "present" };
+  return {
+    name: "over.qcow2",
+    pool: "vft-fixture-pool",
+    format: "qcow2",
+    capacityBytes: 2 * 1024 * 1024,
+    backingVolume: "base.qcow2",
+    source: null,
+    state: "present",
+  };
 }
 
 export function rawVolume(): VolumeSpec {
-  return { name: "data.raw", pool: "vft-fixture-pool", format: "raw", capacityBytes: 1024 * 1024, backingVolume: null, source: null, state: "present" };
+  return {
+    name: "data.raw",
+    pool: "vft-fixture-pool",
+    format: "raw",
+    capacityBytes: 1024 * 1024,
+    backingVolume: null,
+    source: null,
+    state: "present",
+  };
 }
