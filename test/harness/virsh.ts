@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 /**
  * Runs `virsh -c qemu:///system` for tests: an independent oracle and the way tests
  * inject drift. Never parses more than names/states out of its text.
@@ -70,9 +71,12 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
   }
 }
 
-/** XML of a tiny diskless KVM guest (64 MiB, 1 of max 2 vCPUs, pty console, no graphics). */
+/**
+ * XML of a tiny diskless guest (64 MiB, 1 of max 2 vCPUs, pty console, no graphics): KVM when
+ * /dev/kvm exists, else TCG (`qemu`), as the agent itself decides (agent/resources/host-quirks.ts).
+ */
 export function tinyDomainXml(name: string, uuid?: string): string {
-  return `<domain type='kvm'>
+  return `<domain type='${existsSync("/dev/kvm") ? "kvm" : "qemu"}'>
   <name>${name}</name>${uuid ? `\n  <uuid>${uuid}</uuid>` : ""}
   <memory unit='MiB'>128</memory>
   <currentMemory unit='MiB'>64</currentMemory>
