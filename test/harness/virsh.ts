@@ -87,3 +87,10 @@ export function tinyDomainXml(name: string, uuid?: string): string {
   </devices>
 </domain>`;
 }
+
+/** True where KVM is usable here (/dev/kvm, from the kvm_intel / kvm_amd kernel modules). */
+export const KVM_AVAILABLE = existsSync("/dev/kvm");
+/** The domain type guests get on this host: `kvm`, or `qemu` (TCG) without /dev/kvm. */
+export const HOST_DOMAIN_TYPE = KVM_AVAILABLE ? "kvm" : "qemu";
+/** Why a test that needs KVM (e.g. CPU mode host-passthrough) is skipped here. */
+export const NO_KVM = "skipped: needs /dev/kvm (kernel module kvm_intel or kvm_amd); this host runs guests under TCG";

@@ -17,7 +17,7 @@ import {
   parseVirtfleetMetadata,
 } from "../../../agent/xml/index.js";
 import type { DomainSpec, PoolSpec } from "../../../common/resource-specs.js";
-import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
+import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
 import { withXmlFile } from "../xml/virsh-xml.js";
 
 const prefix = testPrefix();
@@ -54,7 +54,7 @@ describe("metacharacters through libvirt", () => {
       restartOnChange: false,
     };
     const xml = buildDomainXml(spec, {
-      domainType: "kvm",
+      domainType: HOST_DOMAIN_TYPE,
       diskPaths: new Map([
         [`${spec.disks[0]!.pool}/${spec.disks[0]!.volume}`, { path: `${dir}/v.qcow2`, format: "qcow2" as const }],
       ]),

@@ -10,7 +10,7 @@ import { DomainPausedReason, Hypervisor } from "../../../agent/libvirt/index.js"
 import { detectDomainEnv, DomainResource, type DomainHostEnv } from "../../../agent/resources/index.js";
 import { busyOperation, type ObservedDomainState } from "../../../agent/resources/domain-state.js";
 import { tinyDomainSpec } from "../../harness/specs.js";
-import { cleanupPrefix, testPrefix, virsh } from "../../harness/virsh.js";
+import { cleanupPrefix, KVM_AVAILABLE, NO_KVM, testPrefix, virsh } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
 const name = `${prefix}busy`;
@@ -57,7 +57,9 @@ afterAll(async () => {
   await cleanupPrefix(prefix);
 });
 
-describe("paused reasons on a real libvirtd", () => {
+if (!KVM_AVAILABLE) console.warn(`domain-busy.test.ts: ${NO_KVM}`);
+
+describe.skipIf(!KVM_AVAILABLE)("paused reasons on a real libvirtd (CPU mode host-passthrough: needs kvm)", () => {
   test("a guest paused by `virsh suspend` reports reason user, is not busy, and is resumed", async () => {
     await resource(hv, "running").checkApply(signal(), true);
     await virsh("suspend", name);
