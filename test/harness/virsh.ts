@@ -76,7 +76,7 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
  * /dev/kvm exists, else TCG (`qemu`), as the agent itself decides (agent/resources/host-quirks.ts).
  */
 export function tinyDomainXml(name: string, uuid?: string): string {
-  return `<domain type='${existsSync("/dev/kvm") ? "kvm" : "qemu"}'>
+  return `<domain type='${HOST_DOMAIN_TYPE}'>
   <name>${name}</name>${uuid ? `\n  <uuid>${uuid}</uuid>` : ""}
   <memory unit='MiB'>128</memory>
   <currentMemory unit='MiB'>64</currentMemory>

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -15,7 +14,15 @@ import {
   isInvalidXml,
   isLibvirtNotFound,
 } from "../../../agent/libvirt/index.js";
-import { cleanupPrefix, testPrefix, tinyDomainXml, virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import {
+  cleanupPrefix,
+  HOST_DOMAIN_TYPE,
+  testPrefix,
+  tinyDomainXml,
+  virsh,
+  virshResult,
+  volumeNames,
+} from "../../harness/virsh.js";
 
 const prefix = testPrefix();
 let hv: Hypervisor;
@@ -40,7 +47,7 @@ describe("connection", () => {
     const node = await hv.nodeInfo();
     expect(node.cpus).toBe(os.cpus().length);
     const caps = await capabilityFacts(hv);
-    expect(caps.domainTypes).toContain(existsSync("/dev/kvm") ? "kvm" : "qemu");
+    expect(caps.domainTypes).toContain(HOST_DOMAIN_TYPE);
     expect(caps.machineTypes).toContain("pc");
     expect(caps.numaCells).toBeGreaterThanOrEqual(1);
     expect(caps.maxVcpus).toBeGreaterThan(0);
