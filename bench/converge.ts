@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../agent/engine/index.js";
 import { Hypervisor } from "../agent/libvirt/index.js";
-import { detectDomainEnv, resourcesFromPolicies } from "../agent/resources/index.js";
+import { detectDomainEnv, resourcesFromPolicies } from "../kinds/index.js";
 import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";

@@ -37,7 +37,7 @@ export {
 export { listenGuarded, type GuardedListener } from "./grpc/connection-guard.js";
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";
-export type * from "./resource-specs.js";
+export type * from "../kinds/resolved-policy.js";
 export * from "../policy-language/index.js";
 export type * from "./changes.js";
 export type { DriftJson } from "./drift-json.js";

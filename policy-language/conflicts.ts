@@ -1,4 +1,4 @@
-import type { ResolvedPolicy, SourceLocation } from "../common/resource-specs.js";
+import type { ResolvedPolicy, SourceLocation } from "../kinds/resolved-policy.js";
 import { identityKey, type ResourceKind } from "./primitives/identity.js";
 import { describeHost, inventoryHostNames, UNGROUPED_GROUP, ALL_GROUP, type Inventory } from "./inventory.js";
 import { formatPath, type PathSegment } from "./primitives/issues.js";

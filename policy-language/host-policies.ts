@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from "../common/resource-specs.js";
+import type { ResolvedPolicy } from "../kinds/resolved-policy.js";
 import { resolveConflicts, type ResourceConflict } from "./conflicts.js";
 import { describeHost, type Inventory } from "./inventory.js";
 import { PolicyValidationError, type PolicyIssue } from "./primitives/issues.js";

@@ -26,7 +26,7 @@ export {
   type VarValue,
 } from "./schema.js";
 export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./primitives/names.js";
-export { resolvedSpecProblems, type ResolvedKind } from "./spec-check.js";
+export { resolvedSpecProblems, type ResolvedKind } from "../kinds/spec-check.js";
 export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
 export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 export { POLICY_LIMITS, formatLimitBytes } from "./limits.js";

@@ -1,4 +1,4 @@
-import type { PolicyMode, SourceLocation } from "../common/resource-specs.js";
+import type { PolicyMode, SourceLocation } from "../kinds/resolved-policy.js";
 import type { Locator } from "./primitives/issues.js";
 import type { PolicyDocument, TargetsDocument, VarValue } from "./schema.js";
 

@@ -8,7 +8,7 @@ import type {
   ResolvedPolicy,
   SourceLocation,
   VolumeSpec,
-} from "../common/resource-specs.js";
+} from "../kinds/resolved-policy.js";
 import { parseSize } from "../common/units.js";
 import { identityKey } from "./primitives/identity.js";
 import { IssueList, PolicyValidationError, type PathSegment } from "./primitives/issues.js";

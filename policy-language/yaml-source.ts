@@ -9,7 +9,7 @@ import {
   type Document,
   type Node,
 } from "yaml";
-import type { SourceLocation } from "../common/resource-specs.js";
+import type { SourceLocation } from "../kinds/resolved-policy.js";
 import type { Locator, PathSegment, PolicyIssue } from "./primitives/issues.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { scanYaml } from "./yaml-scan.js";

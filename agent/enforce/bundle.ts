@@ -1,8 +1,8 @@
 import { ValidationError } from "../../common/errors.js";
-import type { PolicyMode, ResolvedPolicy } from "../../common/resource-specs.js";
+import type { PolicyMode, ResolvedPolicy } from "../../kinds/resolved-policy.js";
 import { buildGraph } from "../engine/index.js";
 import type { Hypervisor } from "../libvirt/index.js";
-import { resourcesFromPolicies } from "../resources/index.js";
+import { resourcesFromPolicies } from "../../kinds/index.js";
 import { checkResolvedPolicy } from "./policy-shape.js";
 
 /** A bundle as the controller sends it (PolicyBundle), numbers already plain. */

@@ -1,6 +1,6 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
-import type { ResolvedPolicy } from "../../common/resource-specs.js";
+import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
 import {
   converge,
   DEFAULT_ENGINE_OPTIONS,
@@ -18,7 +18,7 @@ import {
   detectDomainEnv,
   resourcesFromPolicies,
   type DomainHostEnv,
-} from "../resources/index.js";
+} from "../../kinds/index.js";
 import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";

@@ -1,6 +1,6 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
-import type { ResolvedPolicy } from "../../common/resource-specs.js";
+import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
 import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type Resource } from "../engine/index.js";
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";
@@ -10,7 +10,7 @@ import {
   detectDomainEnv,
   resourcesFromPolicies,
   type DomainHostEnv,
-} from "../resources/index.js";
+} from "../../kinds/index.js";
 
 /** The answer to one Command.plan (proto PlanResult). */
 export interface PlanRecord {

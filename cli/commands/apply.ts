@@ -20,7 +20,7 @@ import {
   detectDomainEnv,
   resourcesFromPolicies,
   type ResourceContext,
-} from "../../agent/resources/index.js";
+} from "../../kinds/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { durationArg } from "../option-parsers.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";

@@ -1,6 +1,6 @@
 import { ValidationError } from "../../common/errors.js";
 import { scrubSecrets } from "../../common/redact.js";
-import type { SourceLocation } from "../../common/resource-specs.js";
+import type { SourceLocation } from "../../kinds/resolved-policy.js";
 
 /** A step into a document: an object key or an array index. */
 export type PathSegment = string | number;

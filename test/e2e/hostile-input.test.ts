@@ -25,7 +25,7 @@ import { stringify } from "yaml";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import { fleetProto, type ResolvedPolicy } from "../../common/index.js";
-import { renderSeed, seedVolumeName, writeSeedIso } from "../../agent/resources/index.js";
+import { renderSeed, seedVolumeName, writeSeedIso } from "../../kinds/index.js";
 import { hostsJson, startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";

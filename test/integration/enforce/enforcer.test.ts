@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Enforcer, type DriftRecord, type ReportRecord } from "../../../agent/enforce/index.js";
 import { Hypervisor } from "../../../agent/libvirt/index.js";
-import { detectDomainEnv } from "../../../agent/resources/index.js";
+import { detectDomainEnv } from "../../../kinds/index.js";
 import { AgentStore } from "../../../agent/state/index.js";
 import { createLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
 import { virsh, virshResult } from "../../harness/virsh.js";

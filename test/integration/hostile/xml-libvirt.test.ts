@@ -15,8 +15,8 @@ import {
   parseDomainXml,
   parsePoolXml,
   parseVirtfleetMetadata,
-} from "../../../agent/xml/index.js";
-import type { DomainSpec, PoolSpec } from "../../../common/resource-specs.js";
+} from "../../../kinds/libvirt-xml/index.js";
+import type { DomainSpec, PoolSpec } from "../../../kinds/resolved-policy.js";
 import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
 import { withXmlFile } from "../xml/virsh-xml.js";
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import type { DomainSpec } from "../../../common/index.js";
 import { DomainPausedReason, Hypervisor } from "../../../agent/libvirt/index.js";
-import { detectDomainEnv, DomainResource, type DomainHostEnv } from "../../../agent/resources/index.js";
-import { busyOperation, type ObservedDomainState } from "../../../agent/resources/domain-state.js";
+import { detectDomainEnv, DomainResource, type DomainHostEnv } from "../../../kinds/index.js";
+import { busyOperation, type ObservedDomainState } from "../../../kinds/domain/state.js";
 import { tinyDomainSpec } from "../../harness/specs.js";
 import { cleanupPrefix, KVM_AVAILABLE, NO_KVM, testPrefix, virsh } from "../../harness/virsh.js";
 

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type VolumeSpec } from "../../../common/index.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../agent/engine/index.js";
 import { Hypervisor } from "../../../agent/libvirt/index.js";
-import { VolumeResource } from "../../../agent/resources/volume.js";
-import type { ProgressEvent } from "../../../agent/resources/volume-import/index.js";
+import { VolumeResource } from "../../../kinds/volume/resource.js";
+import type { ProgressEvent } from "../../../kinds/volume/import/index.js";
 import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
 import { serveBytes, serveSlowly, startServer, type TestServer } from "../../unit/volume-import/server.js";
 

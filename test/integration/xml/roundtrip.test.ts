@@ -24,9 +24,9 @@ import {
   parsePoolXml,
   parseVolumeXml,
   type DomainBuildContext,
-} from "../../../agent/xml/index.js";
+} from "../../../kinds/libvirt-xml/index.js";
 import { canonicalHash } from "../../../common/canonical-json.js";
-import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../common/resource-specs.js";
+import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../kinds/resolved-policy.js";
 import { HOST_DOMAIN_TYPE, KVM_AVAILABLE, NO_KVM } from "../../harness/virsh.js";
 
 if (!KVM_AVAILABLE) console.warn(`roundtrip.test.ts, "the built guest starts": ${NO_KVM}`);

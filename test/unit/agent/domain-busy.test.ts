@@ -13,7 +13,7 @@ import {
   LibvirtError,
   type Hypervisor,
 } from "../../../agent/libvirt/index.js";
-import { DomainResource, domainSpecHash } from "../../../agent/resources/domain.js";
+import { DomainResource, domainSpecHash } from "../../../kinds/domain/resource.js";
 import {
   busyOperation,
   DomainBusyError,
@@ -21,8 +21,8 @@ import {
   policyState,
   waitUntilSettled,
   type ObservedDomainState,
-} from "../../../agent/resources/domain-state.js";
-import { buildDomainXml } from "../../../agent/xml/index.js";
+} from "../../../kinds/domain/state.js";
+import { buildDomainXml } from "../../../kinds/libvirt-xml/index.js";
 import { tinyDomain } from "../xml/specs.js";
 
 const paused = (reason: number): ObservedDomainState => ({ state: "paused", reason });

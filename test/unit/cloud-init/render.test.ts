@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { renderMetaData, renderSeed, renderUserData } from "../../../agent/resources/index.js";
+import { renderMetaData, renderSeed, renderUserData } from "../../../kinds/index.js";
 import { cloudInit, HASH, KEY_A, KEY_B } from "./specs.js";
 
 const load = (text: string): unknown => parse(text, { version: "1.1" });

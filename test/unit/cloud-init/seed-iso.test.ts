@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSeedFile, renderSeed, writeSeedIso } from "../../../agent/resources/index.js";
+import { readSeedFile, renderSeed, writeSeedIso } from "../../../kinds/index.js";
 import { cloudInit, KEY_B } from "./specs.js";
 
 const hasXorriso = (() => {

@@ -14,7 +14,7 @@ import {
   PoolResource,
   VolumeResource,
   type ResourceContext,
-} from "../../../agent/resources/index.js";
+} from "../../../kinds/index.js";
 import {
   resolvePolicy,
   ValidationError,

@@ -14,8 +14,8 @@ import {
   scrubSecrets,
 } from "../../../common/index.js";
 import { validateDrift, validateReport } from "../../../controller/agent-messages/index.js";
-import { renderSeed } from "../../../agent/resources/index.js";
-import { seedFieldChanges } from "../../../agent/resources/cloud-init/seed-diff.js";
+import { renderSeed } from "../../../kinds/index.js";
+import { seedFieldChanges } from "../../../kinds/cloud-init-seed/seed-diff.js";
 import { cloudInit, KEY_A, KEY_B } from "../cloud-init/specs.js";
 
 const HASH = "$6$rounds=5000$vfsalt$Tq0S9fY1uMxQxW0gH2kz8sVdQ0Jq3nYhU0aP8rR9w1Zb";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { policyState } from "../../../agent/resources/domain-state.js";
+import { policyState } from "../../../kinds/domain/state.js";
 
 describe("policyState", () => {
   it("maps libvirt states to the policy's running/paused/shutoff", () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HostResource, PreconditionError, type HostEnvironment } from "../../../agent/resources/index.js";
+import { HostResource, PreconditionError, type HostEnvironment } from "../../../kinds/index.js";
 import type { HostPrereqSpec } from "../../../common/index.js";
 
 let root: string;

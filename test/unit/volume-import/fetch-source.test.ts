@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { downloadTo, SourceFetchError } from "../../../agent/resources/volume-import/index.js";
+import { downloadTo, SourceFetchError } from "../../../kinds/volume/import/index.js";
 import { serveBytes, serveSlowly, startServer, type TestServer } from "./server.js";
 
 const body = randomBytes(300_000);

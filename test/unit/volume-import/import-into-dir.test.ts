@@ -13,7 +13,7 @@ import {
   VolumeFileExistsError,
   type DirImportRequest,
   type ProgressEvent,
-} from "../../../agent/resources/volume-import/index.js";
+} from "../../../kinds/volume/import/index.js";
 import { serveSlowly, startServer, type TestServer } from "./server.js";
 
 const run = promisify(execFile);

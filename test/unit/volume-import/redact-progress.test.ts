@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactUrl, throttledProgress, type ProgressEvent } from "../../../agent/resources/volume-import/index.js";
+import { redactUrl, throttledProgress, type ProgressEvent } from "../../../kinds/volume/import/index.js";
 import { formatProgress } from "../../../cli/commands/apply.js";
 
 describe("redactUrl", () => {

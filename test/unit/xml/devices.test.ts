@@ -7,7 +7,7 @@ import {
   diskDetachXml,
   interfaceDetachXml,
   parseDomainXml,
-} from "../../../agent/xml/index.js";
+} from "../../../kinds/libvirt-xml/index.js";
 import { fullDomain } from "./specs.js";
 
 const wrap = (device: string) =>

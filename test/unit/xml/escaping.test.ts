@@ -10,7 +10,7 @@ import {
   parsePoolXml,
   parseVolumeXml,
   parseVirtfleetMetadata,
-} from "../../../agent/xml/index.js";
+} from "../../../kinds/libvirt-xml/index.js";
 import * as S from "./specs.js";
 
 const EVIL = `a"><evil/>`;

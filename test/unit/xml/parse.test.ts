@@ -7,7 +7,7 @@ import {
   parseVirtfleetMetadata,
   parseVolumeXml,
   targetNames,
-} from "../../../agent/xml/index.js";
+} from "../../../kinds/libvirt-xml/index.js";
 
 describe("machine aliases", () => {
   it.each([

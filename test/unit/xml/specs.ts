@@ -1,6 +1,6 @@
 /** Specs shared by the XML unit tests and the fixture capture (test/integration/xml/capture-fixtures.test.ts). */
-import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../common/resource-specs.js";
-import type { DomainBuildContext } from "../../../agent/xml/index.js";
+import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../kinds/resolved-policy.js";
+import type { DomainBuildContext } from "../../../kinds/libvirt-xml/index.js";
 
 export const FIXTURE_POOL_PATH = "/var/lib/libvirt/vft-fixture-pool";
 

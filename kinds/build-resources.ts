@@ -1,0 +1,109 @@
+import { ValidationError } from "../common/errors.js";
+import type { DomainSpec, ResolvedPolicy } from "./resolved-policy.js";
+import { CheckOnly, resourceId, type Resource } from "../agent/engine/index.js";
+import type { DomainHostEnv } from "./domain/resource.js";
+import { DomainResource } from "./domain/resource.js";
+import { REAL_HOST, type HostEnvironment } from "./host/environment.js";
+import { HostResource } from "./host/resource.js";
+import { NetworkResource } from "./network/resource.js";
+import { PoolResource } from "./pool/resource.js";
+import type { ResourceContext } from "./resource-context.js";
+import { VolumeResource } from "./volume/resource.js";
+import { CloudInitSeedResource, seedPoolOf, seedVolumeName } from "./cloud-init-seed/index.js";
+
+export interface ResourceFactoryOptions {
+  ctx: ResourceContext;
+  domainEnv: DomainHostEnv;
+  hostEnv?: HostEnvironment;
+}
+
+/**
+ * The resources of `policies` (already resolved for this host, conflicts settled), with
+ * their dependency edges: host → everything; pool → volume (and backing volume → overlay);
+ * volume and network → domain. A domain with `cloudInit` gets a seed volume resource
+ * (cloud-init/seed-resource.ts) in its pool → seed → domain, and is converged with an
+ * effective spec whose cdroms end with that seed (so define, diff and a second apply all
+ * see the same list); removing the domain removes its seed. Throws ValidationError when a
+ * domain's seed has no pool or collides with a declared volume.
+ */
+export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
+  const audited = new Set(policies.filter((p) => p.mode === "audit").map((p) => p.name));
+  return declaredResources(policies, o).map((r) => (audited.has(r.policy) ? new CheckOnly(r) : r));
+}
+
+function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
+  const out: Resource[] = [];
+  const hostPolicy = policies.find((p) => p.resources.host !== null);
+  const base: string[] = [];
+  if (hostPolicy) {
+    out.push(new HostResource(hostPolicy.resources.host!, hostPolicy.name, o.hostEnv ?? REAL_HOST));
+    base.push(resourceId("host", "host"));
+  }
+  const removedVolumes = new Map<string, Set<string>>();
+  const removeVolume = (pool: string, name: string) => {
+    if (!removedVolumes.has(pool)) removedVolumes.set(pool, new Set());
+    removedVolumes.get(pool)!.add(name);
+  };
+  const declaredVolumes = new Set<string>();
+  for (const p of policies) {
+    for (const v of p.resources.volumes) {
+      declaredVolumes.add(`${v.pool}/${v.name}`);
+      if (v.state === "absent") removeVolume(v.pool, v.name);
+    }
+    for (const d of p.resources.domains) {
+      const pool = d.cloudInit ? seedPoolOf(d) : null;
+      if (pool !== null && d.state === "absent") removeVolume(pool, seedVolumeName(d.name));
+    }
+  }
+  for (const p of policies) {
+    for (const n of p.resources.networks) out.push(new NetworkResource(n, p.name, [...base], o.ctx));
+    for (const pool of p.resources.pools) {
+      out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
+    }
+    for (const v of p.resources.volumes) {
+      const deps = [...base, resourceId("pool", v.pool)];
+      if (v.backingVolume) deps.push(resourceId("volume", `${v.pool}/${v.backingVolume}`));
+      out.push(new VolumeResource(v, p.name, deps, o.ctx));
+    }
+    for (const d of p.resources.domains) {
+      const deps = [
+        ...base,
+        ...d.disks.map((x) => resourceId("volume", `${x.pool}/${x.volume}`)),
+        ...d.cdroms.flatMap((c) => ("pool" in c ? [resourceId("volume", `${c.pool}/${c.volume}`)] : [])),
+        ...d.interfaces.map((i) => resourceId("network", i.network)),
+      ];
+      const seed = seedFor(d, p.name, base, declaredVolumes, o);
+      if (seed) {
+        out.push(seed);
+        deps.push(resourceId("volume", seed.name));
+      }
+      const spec = seed ? withSeedCdrom(d, seed) : d;
+      out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
+    }
+  }
+  return out;
+}
+
+/** The seed resource of `d`, or null without cloudInit (or when removing a domain whose seed has no pool). */
+function seedFor(
+  d: DomainSpec,
+  policy: string,
+  base: string[],
+  declaredVolumes: ReadonlySet<string>,
+  o: ResourceFactoryOptions,
+): CloudInitSeedResource | null {
+  if (!d.cloudInit) return null;
+  if (seedPoolOf(d) === null && d.state === "absent") return null;
+  const seed = new CloudInitSeedResource(d, policy, base, o.ctx);
+  if (declaredVolumes.has(seed.name)) {
+    throw new ValidationError(
+      `domain ${d.name}: its cloud-init seed ${seed.name} is also declared as a volume; rename that volume`,
+    );
+  }
+  return seed;
+}
+
+/** `d` with the seed as its last cdrom. */
+function withSeedCdrom(d: DomainSpec, seed: CloudInitSeedResource): DomainSpec {
+  return { ...d, cdroms: [...d.cdroms, { pool: seed.pool, volume: seed.volume }] };
+}

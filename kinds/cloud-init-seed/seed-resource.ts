@@ -1,0 +1,163 @@
+import { access, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { parse } from "./lazy-yaml.js";
+import { ValidationError, VirtfleetError } from "../../common/errors.js";
+import type { DomainSpec } from "../resolved-policy.js";
+import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../agent/engine/index.js";
+import { parsePoolXml } from "../libvirt-xml/index.js";
+import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
+import { renderSeed, type SeedContent } from "./render.js";
+import { readSeedUserData, seedFieldChanges } from "./seed-diff.js";
+import { readSeedFile, writeSeedIso, type SeedBuildOptions } from "./seed-iso.js";
+import { assertValidSpec } from "../spec-guard.js";
+
+/** File name of a domain's seed volume. */
+export function seedVolumeName(domain: string): string {
+  return `${domain}-cidata.iso`;
+}
+
+/** The pool holding a domain's seed: that of its first disk, else of its first pool cdrom; null if neither. */
+export function seedPoolOf(spec: DomainSpec): string | null {
+  const cdrom = spec.cdroms.find((c): c is { pool: string; volume: string } => "pool" in c);
+  return spec.disks[0]?.pool ?? cdrom?.pool ?? null;
+}
+
+/**
+ * A domain's cloud-init NoCloud seed: the volume `<pool>/<domain>-cidata.iso` (kind
+ * `volume`), built on this host from `spec.cloudInit` (see render.ts, seed-iso.ts).
+ *
+ * - Missing → built (`state absent → present`).
+ * - Content differs (its meta-data is not exactly the desired one) → rebuilt and swapped in
+ *   atomically (`cloudInit.instanceId old → new`, then each differing field such as
+ *   `cloudInit.users[ops].sshAuthorizedKeys`, secret values redacted: seed-diff.ts;
+ *   disruption `live`: the file changes now;
+ *   a running guest reads it at its next boot, which its domain reports as a pending restart
+ *   because the domain's spec hash covers `cloudInit`).
+ * - Present on disk but not known to libvirt → the pool is refreshed.
+ * - Domain `state: absent` → the seed is deleted (after the domain, by the reversed edge);
+ *   with its pool inactive it is left in place, with a note.
+ * Construction throws ValidationError when the domain has no pool to put the seed in.
+ */
+export class CloudInitSeedResource implements Resource {
+  readonly kind = "volume";
+  readonly name: string;
+  readonly removing: boolean;
+  readonly pool: string;
+  readonly volume: string;
+  /** `baseDeps` plus the pool. */
+  readonly dependsOn: string[];
+  private readonly seed: SeedContent;
+
+  constructor(
+    domain: DomainSpec,
+    readonly policy: string,
+    baseDeps: readonly string[],
+    private readonly ctx: ResourceContext,
+    private readonly build: Omit<SeedBuildOptions, "signal"> = {},
+  ) {
+    assertValidSpec("domain", domain, domain.name);
+    if (!domain.cloudInit) throw new ValidationError(`domain ${domain.name} has no cloudInit block, so it has no seed`);
+    const pool = seedPoolOf(domain);
+    if (pool === null) {
+      throw new ValidationError(
+        `domain ${domain.name}: cloudInit needs a storage pool for its seed ISO, and the domain has no disk or cdrom from a pool; give it a disk from a pool`,
+      );
+    }
+    this.pool = pool;
+    this.volume = seedVolumeName(domain.name);
+    this.name = `${pool}/${this.volume}`;
+    this.dependsOn = [...baseDeps, resourceId("pool", pool)];
+    this.removing = domain.state === "absent";
+    this.seed = renderSeed(domain.name, domain.cloudInit);
+  }
+
+  async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const pool = await orNull(hv.pool(this.pool));
+    if (!pool) {
+      if (this.removing) return { changes: [] };
+      if (apply)
+        throw new VirtfleetError(
+          "POOL_MISSING",
+          `pool ${this.pool} for the cloud-init seed ${this.name} does not exist; declare it in a policy`,
+        );
+      return { changes: [{ field: "state", from: "absent", to: "present", disruption: "live" }] };
+    }
+    if (!(await hv.poolIsActive(pool))) {
+      if (this.removing)
+        return {
+          changes: [],
+          notes: [`pool ${this.pool} is inactive, so the cloud-init seed ${this.volume} (if any) was left in place`],
+        };
+      if (!apply)
+        return { changes: [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }] };
+      throw new VirtfleetError(
+        "POOL_INACTIVE",
+        `pool ${this.pool} is not active, so the cloud-init seed ${this.name} cannot be read or written; set the pool's state to active`,
+      );
+    }
+    const dir = parsePoolXml(await hv.poolXml(pool)).path;
+    if (!dir)
+      throw new VirtfleetError(
+        "POOL_NO_PATH",
+        `pool ${this.pool} has no target path, so the cloud-init seed ${this.name} cannot be placed in it`,
+      );
+    const path = join(dir, this.volume);
+    const vol = await orNull(hv.volume(pool, this.volume));
+
+    if (this.removing) {
+      const onDisk = await exists(path);
+      if (!onDisk && !vol) return { changes: [] };
+      if (apply) {
+        if (onDisk && vol) await hv.deleteVolume(vol);
+        else if (onDisk) await rm(path, { force: true });
+        else await hv.refreshPool(pool);
+      }
+      return { changes: [{ field: "state", from: "present", to: "absent", disruption: "live" }] };
+    }
+
+    const file = await readSeedFile(path);
+    const current = file.exists && file.metaData === this.seed.metaData;
+    const changes: FieldChange[] = [];
+    if (!file.exists) changes.push({ field: "state", from: "absent", to: "present", disruption: "live" });
+    else if (!current) {
+      changes.push({
+        field: "cloudInit.instanceId",
+        from: instanceIdIn(file.metaData) ?? "unknown",
+        to: this.seed.instanceId,
+        disruption: "live",
+      });
+      // What differs, field by field (secret values redacted), when the seed on disk is readable.
+      if (file.metaData !== null)
+        changes.push(
+          ...seedFieldChanges({ userData: await readSeedUserData(path), metaData: file.metaData }, this.seed),
+        );
+    } else if (!vol) changes.push({ field: "state", from: "not listed by libvirt", to: "present", disruption: "live" });
+    if (!apply || changes.length === 0) return { changes };
+
+    checkAborted(signal);
+    if (!current) await writeSeedIso(path, this.seed, { ...this.build, signal });
+    await hv.refreshPool(pool);
+    return { changes };
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function instanceIdIn(metaData: string | null): string | null {
+  if (metaData === null) return null;
+  try {
+    const doc: unknown = parse(metaData, { version: "1.1", maxAliasCount: 10 });
+    const id = (doc as Record<string, unknown> | null)?.["instance-id"];
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}

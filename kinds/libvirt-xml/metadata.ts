@@ -1,0 +1,52 @@
+/**
+ * virtfleet's element in a domain's <metadata>:
+ * `<vf:virtfleet xmlns:vf="https://virtfleet.dev/xmlns/1"><vf:specHash>…</vf:specHash><vf:policy>…</vf:policy></vf:virtfleet>`.
+ * Recognised by its namespace URI, whatever prefix the stored XML uses.
+ */
+import type { VirtfleetMetadata } from "./parsed-types.js";
+import { attr, buildXml, child, parseXml, text, xmlString, type XmlNode } from "./xml-io.js";
+
+export const VIRTFLEET_XMLNS = "https://virtfleet.dev/xmlns/1";
+export const VIRTFLEET_PREFIX = "vf";
+
+/** The `<metadata>` child node for the builder. */
+export function metadataNode(specHash: string, policy: string | undefined): XmlNode {
+  const inner: XmlNode = {
+    [`@_xmlns:${VIRTFLEET_PREFIX}`]: VIRTFLEET_XMLNS,
+    [`${VIRTFLEET_PREFIX}:specHash`]: xmlString(specHash, "specHash"),
+  };
+  if (policy !== undefined) inner[`${VIRTFLEET_PREFIX}:policy`] = xmlString(policy, "policy");
+  return { [`${VIRTFLEET_PREFIX}:virtfleet`]: inner };
+}
+
+/**
+ * The element for virDomainSetMetadata(type element, key `vf`, uri VIRTFLEET_XMLNS):
+ * libvirt puts it in our namespace itself, so it reads back like the builder's node.
+ */
+export function buildMetadataElementXml(specHash: string, policy: string | undefined): string {
+  const inner: XmlNode = { specHash: xmlString(specHash, "specHash") };
+  if (policy !== undefined) inner.policy = xmlString(policy, "policy");
+  return buildXml("virtfleet", inner);
+}
+
+/** virtfleet metadata of a parsed `<metadata>` node, or null when there is none. */
+export function readMetadataNode(metadata: XmlNode | undefined): VirtfleetMetadata | null {
+  if (metadata === undefined) return null;
+  for (const [key, value] of Object.entries(metadata)) {
+    if (key.startsWith("@_") || value === null || typeof value !== "object") continue;
+    const el = (Array.isArray(value) ? value[0] : value) as XmlNode;
+    const colon = key.indexOf(":");
+    const prefix = colon >= 0 ? key.slice(0, colon) : null;
+    const local = colon >= 0 ? key.slice(colon + 1) : key;
+    const ns = prefix === null ? attr(el, "xmlns") : attr(el, `xmlns:${prefix}`);
+    if (local !== "virtfleet" || ns !== VIRTFLEET_XMLNS) continue;
+    const q = (name: string) => (prefix === null ? name : `${prefix}:${name}`);
+    return { specHash: text(el, q("specHash")), policy: text(el, q("policy")) };
+  }
+  return null;
+}
+
+/** virtfleet metadata of a whole domain XML document, or null when there is none. */
+export function parseVirtfleetMetadata(domainXml: string): VirtfleetMetadata | null {
+  return readMetadataNode(child(parseXml(domainXml, "domain"), "metadata"));
+}

@@ -1,0 +1,153 @@
+import type { NetworkSpec } from "../resolved-policy.js";
+import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
+import { ListDomainsFlags } from "../../agent/libvirt/index.js";
+import {
+  buildDhcpHostXml,
+  buildNetworkXml,
+  diffNetwork,
+  parseDomainXml,
+  parseNetworkXml,
+} from "../libvirt-xml/index.js";
+import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
+import { assertValidSpec } from "../spec-guard.js";
+
+/**
+ * A virtual network. Configuration is compared on the inactive XML and applied by
+ * redefinition (UUID kept). Static DHCP hosts also change live (net-update). Other changes
+ * to an active network take effect on restart: the resource restarts it only when no
+ * running guest is attached (a restart cuts their connectivity); otherwise it reports a
+ * pending restart.
+ */
+export class NetworkResource implements Resource {
+  readonly kind = "network";
+  readonly name: string;
+  readonly removing: boolean;
+
+  constructor(
+    readonly spec: NetworkSpec,
+    readonly policy: string,
+    readonly dependsOn: string[],
+    private readonly ctx: ResourceContext,
+  ) {
+    assertValidSpec("network", spec, spec.name);
+    this.name = spec.name;
+    this.removing = spec.state === "absent";
+  }
+
+  async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const ref = await orNull(hv.network(this.spec.name));
+    if (this.removing) {
+      if (!ref) return { changes: [] };
+      const active = await hv.networkIsActive(ref);
+      if (apply) {
+        if (active) await hv.destroyNetwork(ref);
+        await hv.undefineNetwork(ref);
+      }
+      return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
+    }
+
+    const changes: FieldChange[] = [];
+    if (!ref) {
+      changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
+      if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
+      if (!apply) return { changes };
+      const created = await hv.defineNetwork(buildNetworkXml(this.spec));
+      if (this.spec.autostart) await hv.setNetworkAutostart(created, true);
+      if (this.spec.state === "active") await hv.startNetwork(created);
+      return { changes };
+    }
+
+    const actual = parseNetworkXml(await hv.networkXml(ref, { inactive: true }));
+    const wasActive = await hv.networkIsActive(ref);
+    const config = diffNetwork(this.spec, actual, wasActive);
+    changes.push(...config);
+    const notes: string[] = [];
+    let pendingRestart = false;
+    let active = wasActive;
+
+    if (apply && config.length > 0) {
+      checkAborted(signal);
+      const recreate = config.some((c) => c.disruption === "recreate");
+      if (recreate) {
+        if (active) await hv.destroyNetwork(ref);
+        await hv.undefineNetwork(ref);
+        active = false;
+      }
+      const defined = await hv.defineNetwork(
+        buildNetworkXml(this.spec, { uuid: recreate ? undefined : (actual.uuid ?? undefined) }),
+      );
+      if (active) {
+        for (const c of config.filter((x) => x.disruption === "live" && x.field.startsWith("ipv4.dhcp.hosts["))) {
+          await this.updateDhcpHostLive(c);
+        }
+        if (config.some((c) => c.disruption === "restart")) {
+          const users = await this.runningGuestsOn();
+          if (users.length === 0) {
+            await hv.destroyNetwork(defined);
+            await hv.startNetwork(defined);
+          } else {
+            pendingRestart = true;
+            notes.push(
+              `network ${this.spec.name} keeps its old configuration until restarted; not restarted because running guests use it: ${users.join(", ")}`,
+            );
+          }
+        }
+      }
+    } else if (wasActive && config.length === 0) {
+      pendingRestart = await this.liveDiffers();
+      if (pendingRestart)
+        notes.push(`the running network ${this.spec.name} still has an older configuration (restart pending)`);
+    }
+
+    const autostart = await hv.networkAutostart(this.spec.name);
+    if (autostart !== this.spec.autostart) {
+      changes.push({ field: "autostart", from: autostart, to: this.spec.autostart, disruption: "live" });
+      if (apply) await hv.setNetworkAutostart(this.spec.name, this.spec.autostart);
+    }
+    const wantActive = this.spec.state === "active";
+    if (wasActive !== wantActive)
+      changes.push({
+        field: "state",
+        from: wasActive ? "active" : "inactive",
+        to: this.spec.state,
+        disruption: "live",
+      });
+    if (apply && active !== wantActive) {
+      if (wantActive) await hv.startNetwork(this.spec.name);
+      else await hv.destroyNetwork(this.spec.name);
+    }
+    return { changes, pendingRestart, notes };
+  }
+
+  /** Applies one DHCP host change to the running network only (the definition is already updated). */
+  private async updateDhcpHostLive(c: FieldChange): Promise<void> {
+    const host = (c.to ?? c.from) as { mac: string; ip: string; name: string | null };
+    const xml = buildDhcpHostXml(host, `network ${this.spec.name}: ${c.field}`);
+    const command = c.to === null ? "DELETE" : c.from === null ? "ADD_LAST" : "MODIFY";
+    await this.ctx.hv.updateNetwork(this.spec.name, {
+      command,
+      section: "IP_DHCP_HOST",
+      xml,
+      live: true,
+      config: false,
+    });
+  }
+
+  /** Names of running guests with an interface on this network. */
+  private async runningGuestsOn(): Promise<string[]> {
+    const { hv } = this.ctx;
+    const running = await hv.domains(ListDomainsFlags.ACTIVE);
+    const users: string[] = [];
+    for (const d of running) {
+      const parsed = parseDomainXml(await hv.domainXml(d));
+      if (parsed.interfaces.some((i) => i.type === "network" && i.network === this.spec.name)) users.push(d.name);
+    }
+    return users;
+  }
+
+  private async liveDiffers(): Promise<boolean> {
+    const live = parseNetworkXml(await this.ctx.hv.networkXml(this.spec.name));
+    return diffNetwork(this.spec, live, true).length > 0;
+  }
+}

@@ -1,0 +1,97 @@
+import { VirtfleetError } from "../../common/errors.js";
+import type { PoolSpec } from "../resolved-policy.js";
+import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
+import { buildPoolXml, diffPool, parsePoolXml } from "../libvirt-xml/index.js";
+import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
+import { assertValidSpec } from "../spec-guard.js";
+
+/**
+ * A storage pool (type dir). Creating one defines it, builds it (libvirt creates the
+ * directory) and starts it; removal destroys and undefines it but never deletes the
+ * directory, and is refused while the pool still holds volumes the policies do not remove.
+ * A different path or type redefines the pool (with its UUID) and restarts it if active.
+ */
+export class PoolResource implements Resource {
+  readonly kind = "pool";
+  readonly name: string;
+  readonly removing: boolean;
+
+  constructor(
+    readonly spec: PoolSpec,
+    readonly policy: string,
+    readonly dependsOn: string[],
+    /** Volumes in this pool the policies remove (they go first). */
+    private readonly volumesBeingRemoved: ReadonlySet<string>,
+    private readonly ctx: ResourceContext,
+  ) {
+    assertValidSpec("pool", spec, spec.name);
+    this.name = spec.name;
+    this.removing = spec.state === "absent";
+  }
+
+  async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const ref = await orNull(hv.pool(this.spec.name));
+    if (this.removing) {
+      if (!ref) return { changes: [] };
+      const active = await hv.poolIsActive(ref);
+      const left = (await hv.volumes(ref)).map((v) => v.name).filter((n) => !this.volumesBeingRemoved.has(n));
+      if (left.length > 0) {
+        throw new VirtfleetError(
+          "POOL_NOT_EMPTY",
+          `pool ${this.spec.name} cannot be removed: it still holds ${left.join(", ")}; declare those volumes with state: absent (or move them) first`,
+        );
+      }
+      if (apply) {
+        if (active) await hv.destroyPool(ref);
+        await hv.undefinePool(ref);
+      }
+      return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
+    }
+
+    const changes: FieldChange[] = [];
+    let current = ref;
+    if (!current) {
+      changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
+      if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
+      if (!apply) return { changes };
+      current = await hv.definePool(buildPoolXml(this.spec));
+      await hv.buildPool(current);
+      if (this.spec.autostart) await hv.setPoolAutostart(current, true);
+      if (this.spec.state === "active") await hv.startPool(current);
+      return { changes };
+    }
+
+    const actual = parsePoolXml(await hv.poolXml(current, { inactive: true }));
+    const config = diffPool(this.spec, actual);
+    changes.push(...config);
+    const wasActive = await hv.poolIsActive(current);
+    let active = wasActive;
+    if (config.length > 0 && apply) {
+      checkAborted(signal);
+      if (active) await hv.destroyPool(current);
+      current = await hv.definePool(buildPoolXml(this.spec, { uuid: actual.uuid ?? undefined }));
+      await hv.buildPool(current);
+      active = false;
+    }
+    const autostart = await hv.poolAutostart(current);
+    if (autostart !== this.spec.autostart) {
+      changes.push({ field: "autostart", from: autostart, to: this.spec.autostart, disruption: "live" });
+      if (apply) await hv.setPoolAutostart(current, this.spec.autostart);
+    }
+    const wantActive = this.spec.state === "active";
+    if (wasActive !== wantActive) {
+      changes.push({
+        field: "state",
+        from: wasActive ? "active" : "inactive",
+        to: this.spec.state,
+        disruption: "live",
+      });
+    }
+    if (apply && active !== wantActive) {
+      if (wantActive) await hv.startPool(current);
+      else await hv.destroyPool(current);
+    }
+    return { changes };
+  }
+}

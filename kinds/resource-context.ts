@@ -1,0 +1,32 @@
+import type { Logger } from "../common/logging.js";
+import { isLibvirtNotFound, type Hypervisor } from "../agent/libvirt/index.js";
+import type { ProgressReporter } from "./volume/import/progress.js";
+
+/** What every libvirt-backed resource gets from the engine's caller. */
+export interface ResourceContext {
+  hv: Hypervisor;
+  log: Logger;
+  /** How long a graceful guest shutdown may take before the guest is forced off. */
+  shutdownTimeoutMs: number;
+  /** Receives throttled (at most ~4/s) progress of long steps such as a volume import. */
+  progress?: ProgressReporter;
+  /** A volume import fails when no byte arrives for this long (default DEFAULT_IMPORT_IDLE_TIMEOUT_MS). */
+  importIdleTimeoutMs?: number;
+}
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;
+
+/** Runs a lookup; a libvirt "not found" becomes null, anything else propagates. */
+export async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (isLibvirtNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Throws the signal's reason if it was aborted (resources call this between mutations). */
+export function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+}

@@ -1,0 +1,198 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { formatBytes } from "../../common/units.js";
+import { ValidationError, VirtfleetError } from "../../common/errors.js";
+import type { VolumeSpec } from "../resolved-policy.js";
+import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../agent/engine/index.js";
+import type { PoolRef, VolumeRef } from "../../agent/libvirt/index.js";
+import { buildVolumeXml, diffVolume, effectiveCapacity, parsePoolXml, parseVolumeXml } from "../libvirt-xml/index.js";
+import { orNull, type ResourceContext } from "../resource-context.js";
+import { importIntoDir, redactUrl } from "./import/index.js";
+import { assertValidSpec } from "../spec-guard.js";
+
+export class DestructiveChangeError extends VirtfleetError {
+  constructor(message: string) {
+    super("DESTRUCTIVE_CHANGE", message);
+  }
+}
+
+/**
+ * A volume in a pool: created with its capacity and format, optionally as a copy-on-write
+ * overlay of another volume in the same pool. Capacity only grows in place; a shrink, a
+ * format change or a different backing volume would destroy data, so they are reported and
+ * refused (set `state: absent`, apply, then declare it again to recreate on purpose).
+ * Named `pool/volume`.
+ *
+ * With `source`, a missing volume is imported instead of created (dir pools only; see
+ * volume-import/import-into-dir.ts): the file appears in the pool only once its sha256, format
+ * and size check out, then it grows to the declared capacity. An image larger than the
+ * capacity is refused before anything is imported. Once the volume exists, `source` is not
+ * compared again (the guest writes into the volume, and re-hashing an image on every check
+ * would be slow): capacity and format are checked as for any volume, a changed `source`
+ * in the policy does not re-import, and content changed out of band is not detected.
+ */
+export class VolumeResource implements Resource {
+  readonly kind = "volume";
+  readonly name: string;
+  readonly removing: boolean;
+
+  constructor(
+    readonly spec: VolumeSpec,
+    readonly policy: string,
+    readonly dependsOn: string[],
+    private readonly ctx: ResourceContext,
+  ) {
+    assertValidSpec("volume", spec, `${spec.pool}/${spec.name}`);
+    this.name = `${spec.pool}/${spec.name}`;
+    this.removing = spec.state === "absent";
+  }
+
+  async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const pool = await orNull(hv.pool(this.spec.pool));
+    if (!pool) {
+      if (this.removing) return { changes: [] };
+      if (apply)
+        throw new VirtfleetError(
+          "POOL_MISSING",
+          `pool ${this.spec.pool} does not exist; declare it in a policy or create it first`,
+        );
+      return { changes: [{ field: "state", from: "absent", to: "present", disruption: "live" }] };
+    }
+    if (!(await hv.poolIsActive(pool))) {
+      if (!apply)
+        return {
+          changes: this.removing
+            ? []
+            : [{ field: "state", from: "unknown (pool inactive)", to: "present", disruption: "live" }],
+        };
+      throw new VirtfleetError(
+        "POOL_INACTIVE",
+        `pool ${this.spec.pool} is not active, so its volumes cannot be read or changed; set the pool's state to active`,
+      );
+    }
+    const vol = await orNull(hv.volume(pool, this.spec.name));
+    if (this.removing) {
+      if (!vol) return { changes: [] };
+      if (apply) await hv.deleteVolume(vol);
+      return { changes: [{ field: "state", from: "present", to: "absent", disruption: "live" }] };
+    }
+
+    if (!vol && this.spec.source) return this.importSource(signal, apply, pool);
+    const backing = await this.backing();
+    if (!vol) {
+      const changes: FieldChange[] = [{ field: "state", from: "absent", to: "present", disruption: "live" }];
+      if (apply) {
+        if (this.spec.backingVolume && !backing) {
+          throw new VirtfleetError(
+            "BACKING_MISSING",
+            `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`,
+          );
+        }
+        await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
+      }
+      return { changes };
+    }
+
+    return this.compare(vol, apply, backing);
+  }
+
+  private async compare(
+    vol: VolumeRef,
+    apply: boolean,
+    backing: { backingPath: string; backingFormat: string } | null,
+  ): Promise<CheckResult> {
+    const { hv } = this.ctx;
+    const actual = parseVolumeXml(await hv.volumeXml(vol));
+    const changes = diffVolume(this.spec, actual, backing ?? {});
+    if (!apply || changes.length === 0) return { changes };
+    const destructive = changes.filter((c) => c.destructive);
+    if (destructive.length > 0) {
+      throw new DestructiveChangeError(
+        `volume ${this.name}: changing ${destructive.map((c) => c.field).join(", ")} would destroy its data; ` +
+          "to recreate it on purpose set state: absent, apply, then declare it again",
+      );
+    }
+    for (const c of changes) {
+      if (c.field === "capacity") await hv.resizeVolume(vol, this.spec.capacityBytes);
+    }
+    return { changes };
+  }
+
+  /** Creates the missing volume from `spec.source` (apply) or reports that it would. */
+  private async importSource(signal: AbortSignal, apply: boolean, pool: PoolRef): Promise<CheckResult> {
+    const { hv, progress } = this.ctx;
+    const source = this.spec.source!;
+    const shown = redactUrl(source.url);
+    const changes: FieldChange[] = [
+      { field: "state", from: "absent", to: "present", disruption: "live" },
+      { field: "source", from: null, to: shown, disruption: "live" },
+    ];
+    if (!apply) return { changes };
+    if (this.spec.backingVolume !== null)
+      throw new ValidationError(`volume ${this.name}: source and backingVolume exclude each other`);
+    const parsed = parsePoolXml(await hv.poolXml(pool));
+    if (parsed.type !== "dir" || !parsed.path) {
+      throw new VirtfleetError(
+        "IMPORT_UNSUPPORTED",
+        `volume ${this.name}: importing from a source needs a dir pool; pool ${this.spec.pool} is of type ${parsed.type}`,
+      );
+    }
+    // Published by an interrupted run (verified) but not yet listed by libvirt.
+    if (await fileExists(join(parsed.path, this.spec.name))) {
+      await hv.refreshPool(pool);
+      const found = await orNull(hv.volume(pool, this.spec.name));
+      if (found) return this.compare(found, apply, null);
+    }
+
+    const id = resourceId("volume", this.name);
+    const want = effectiveCapacity(this.spec.format, this.spec.capacityBytes);
+    const imported = await importIntoDir({
+      dir: parsed.path,
+      name: this.spec.name,
+      source,
+      format: this.spec.format,
+      maxVirtualSize: want,
+      maxBytes: importByteLimit(want),
+      signal,
+      idleTimeoutMs: this.ctx.importIdleTimeoutMs,
+      resource: id,
+      progress,
+    });
+    await hv.refreshPool(pool);
+    const vol = await hv.volume(pool, this.spec.name);
+    if (imported.virtualSize < want) {
+      progress?.({ resource: id, phase: "resize", bytes: imported.virtualSize, total: this.spec.capacityBytes });
+      await hv.resizeVolume(vol, this.spec.capacityBytes);
+      changes.push({ field: "capacity", from: imported.virtualSize, to: this.spec.capacityBytes, disruption: "live" });
+    }
+    return { changes, notes: [`imported ${formatBytes(imported.bytes)} from ${shown}; sha256 verified`] };
+  }
+
+  /** Path and format of the backing volume, when the spec names one that exists. */
+  private async backing(): Promise<{ backingPath: string; backingFormat: string } | null> {
+    if (!this.spec.backingVolume) return null;
+    const ref = await orNull(this.ctx.hv.volume(this.spec.pool, this.spec.backingVolume));
+    if (!ref) return null;
+    const parsed = parseVolumeXml(await this.ctx.hv.volumeXml(ref));
+    return { backingPath: parsed.path ?? (await this.ctx.hv.volumePath(ref)), backingFormat: parsed.format ?? "raw" };
+  }
+}
+
+/**
+ * The largest image file accepted for a volume of `capacity` bytes: the capacity plus room
+ * for qcow2 metadata (a larger file cannot hold an image that fits, and must not fill the disk).
+ */
+export function importByteLimit(capacity: number): number {
+  return capacity + Math.max(64 * 1024 * 1024, Math.ceil(capacity / 8));
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return false;
+      throw err;
+    },
+  );
+}
