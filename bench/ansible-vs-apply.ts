@@ -35,7 +35,7 @@ import { promisify } from "node:util";
 import { Hypervisor } from "../agent/libvirt/index.js";
 import { detectDomainEnv } from "../kinds/index.js";
 import { domainSpecHash } from "../kinds/domain/resource.js";
-import { buildDomainXml } from "../kinds/libvirt-xml/index.js";
+import { buildDomainXml } from "../kinds/index.js";
 import { loadPolicies, resolveHostPolicies, type DomainSpec } from "../common/index.js";
 import { tinyDomainSpec } from "../test/harness/specs.js";
 import { intArg } from "./lib/cli-args.js";

@@ -37,7 +37,19 @@ export {
 export { listenGuarded, type GuardedListener } from "./grpc/connection-guard.js";
 export type * from "./facts.js";
 export { canonicalJson, canonicalHash } from "./canonical-json.js";
-export type * from "../kinds/resolved-policy.js";
+export type { PolicyMode, ResolvedPolicy, ResourcesSpec, SourceLocation } from "../kinds/resolved-policy.js";
+export type { HostPrereqSpec } from "../kinds/host/spec.js";
+export type { DhcpHostSpec, NetworkSpec } from "../kinds/network/spec.js";
+export type { PoolSpec } from "../kinds/pool/spec.js";
+export type { VolumeSpec } from "../kinds/volume/spec.js";
+export type {
+  CdromSpec,
+  CloudInitSpec,
+  CloudInitUserSpec,
+  DiskSpec,
+  DomainSpec,
+  InterfaceSpec,
+} from "../kinds/domain/spec.js";
 export * from "../policy-language/index.js";
 export type * from "./changes.js";
 export type { DriftJson } from "./drift-json.js";

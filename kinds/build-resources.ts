@@ -1,5 +1,6 @@
 import { ValidationError } from "../common/errors.js";
-import type { DomainSpec, ResolvedPolicy } from "./resolved-policy.js";
+import type { ResolvedPolicy } from "./resolved-policy.js";
+import type { DomainSpec } from "./domain/spec.js";
 import { CheckOnly, resourceId, type Resource } from "../agent/engine/index.js";
 import type { DomainHostEnv } from "./domain/resource.js";
 import { DomainResource } from "./domain/resource.js";
@@ -9,6 +10,8 @@ import { NetworkResource } from "./network/resource.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
 import { VolumeResource } from "./volume/resource.js";
+import { volumeDependencies } from "./volume/dependencies.js";
+import { domainDependencies } from "./domain/dependencies.js";
 import { CloudInitSeedResource, seedPoolOf, seedVolumeName } from "./cloud-init-seed/index.js";
 
 export interface ResourceFactoryOptions {
@@ -60,18 +63,10 @@ function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFacto
     for (const pool of p.resources.pools) {
       out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
     }
-    for (const v of p.resources.volumes) {
-      const deps = [...base, resourceId("pool", v.pool)];
-      if (v.backingVolume) deps.push(resourceId("volume", `${v.pool}/${v.backingVolume}`));
-      out.push(new VolumeResource(v, p.name, deps, o.ctx));
-    }
+    for (const v of p.resources.volumes)
+      out.push(new VolumeResource(v, p.name, [...base, ...volumeDependencies(v)], o.ctx));
     for (const d of p.resources.domains) {
-      const deps = [
-        ...base,
-        ...d.disks.map((x) => resourceId("volume", `${x.pool}/${x.volume}`)),
-        ...d.cdroms.flatMap((c) => ("pool" in c ? [resourceId("volume", `${c.pool}/${c.volume}`)] : [])),
-        ...d.interfaces.map((i) => resourceId("network", i.network)),
-      ];
+      const deps = [...base, ...domainDependencies(d)];
       const seed = seedFor(d, p.name, base, declaredVolumes, o);
       if (seed) {
         out.push(seed);

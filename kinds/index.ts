@@ -1,12 +1,24 @@
+/**
+ * The resource kinds, as the agent (and the CLI's local apply and the planner) use them:
+ * one folder per kind (kinds/<kind>/index.ts is its agent face), the kind list
+ * (names.ts), the agent's registry (registry.ts), and `resourcesFromPolicies`, which turns
+ * resolved policies into the engine's resources with their dependency edges. The policy
+ * face of the kinds (document schemas, resolve, semantics, claims) is policy-kinds.ts, for
+ * the policy language only: nothing here loads TypeBox, Ajv or yaml at run time.
+ * See docs/design/kinds.md.
+ */
+export { KIND_NAMES, isKindName, type KindName } from "./names.js";
+export { AGENT_KINDS, type AgentKind } from "./registry.js";
 export { resourcesFromPolicies, type ResourceFactoryOptions } from "./build-resources.js";
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./resource-context.js";
-export { DomainResource, type DomainHostEnv } from "./domain/resource.js";
-export { HostResource, PreconditionError } from "./host/resource.js";
-export { REAL_HOST, type HostEnvironment } from "./host/environment.js";
-export { NetworkResource } from "./network/resource.js";
-export { PoolResource } from "./pool/resource.js";
-export { VolumeResource, DestructiveChangeError } from "./volume/resource.js";
-export { detectDomainEnv } from "./domain/host-env.js";
+export { resolvedSpecProblems, type SpecOfKind } from "./spec-problems.js";
+export type { PolicyMode, ResolvedPolicy, ResourcesSpec, SourceLocation } from "./resolved-policy.js";
+export * from "./libvirt-xml/index.js";
+export * from "./host/index.js";
+export * from "./network/index.js";
+export * from "./pool/index.js";
+export * from "./volume/index.js";
+export * from "./domain/index.js";
 export {
   CloudInitSeedResource,
   renderMetaData,
@@ -19,11 +31,3 @@ export {
   type SeedContent,
   type SeedFileState,
 } from "./cloud-init-seed/index.js";
-export {
-  type ProgressEvent,
-  type ProgressReporter,
-  redactUrl,
-  ChecksumMismatchError,
-  ImageMismatchError,
-  SourceFetchError,
-} from "./volume/import/index.js";

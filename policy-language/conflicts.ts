@@ -1,5 +1,6 @@
 import type { ResolvedPolicy, SourceLocation } from "../kinds/resolved-policy.js";
-import { identityKey, type ResourceKind } from "./primitives/identity.js";
+import { POLICY_KINDS } from "../kinds/policy-kinds.js";
+import type { ResourceKind } from "./primitives/identity.js";
 import { describeHost, inventoryHostNames, UNGROUPED_GROUP, ALL_GROUP, type Inventory } from "./inventory.js";
 import { formatPath, type PathSegment } from "./primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
@@ -61,50 +62,21 @@ interface Claim {
   path: PathSegment[];
 }
 
+/** What a policy document claims: each kind's claims (kinds/<kind>/policy.ts) at their declaration's path. */
 function claimsOf(policy: LoadedPolicy): Claim[] {
-  const res = policy.document.spec.resources;
-  const R = ["spec", "resources"];
+  const res = policy.document.spec.resources as Record<string, unknown>;
   const claims: Claim[] = [];
-  for (const [k, v] of Object.entries(res.host?.sysctl ?? {}))
-    claims.push({
-      identity: identityKey("sysctl", k),
-      kind: "sysctl",
-      name: k,
-      value: String(v),
-      path: [...R, "host", "sysctl", k],
-    });
-  (res.networks ?? []).forEach((n, i) =>
-    claims.push({
-      identity: identityKey("network", n.name),
-      kind: "network",
-      name: n.name,
-      path: [...R, "networks", i, "name"],
-    }),
-  );
-  (res.pools ?? []).forEach((p, i) =>
-    claims.push({
-      identity: identityKey("pool", p.name),
-      kind: "pool",
-      name: p.name,
-      path: [...R, "pools", i, "name"],
-    }),
-  );
-  (res.volumes ?? []).forEach((v, i) =>
-    claims.push({
-      identity: identityKey("volume", v.name, v.pool),
-      kind: "volume",
-      name: `${v.pool}/${v.name}`,
-      path: [...R, "volumes", i, "name"],
-    }),
-  );
-  (res.domains ?? []).forEach((d, i) =>
-    claims.push({
-      identity: identityKey("domain", d.name),
-      kind: "domain",
-      name: d.name,
-      path: [...R, "domains", i, "name"],
-    }),
-  );
+  for (const kind of POLICY_KINDS) {
+    const at: PathSegment[] = ["spec", "resources", kind.key];
+    const doc = res[kind.key];
+    const items: [unknown, PathSegment[]][] = kind.many
+      ? ((doc ?? []) as unknown[]).map((d, i) => [d, [...at, i]])
+      : doc === undefined
+        ? []
+        : [[doc, at]];
+    for (const [item, path] of items)
+      for (const c of kind.claims(item as never)) claims.push({ ...c, path: [...path, ...c.path] });
+  }
   return claims;
 }
 
@@ -210,12 +182,12 @@ export function resolveConflicts(
     owners.get(identity)!.list.push({ index, value });
   };
   policies.forEach((p, index) => {
-    const r = p.resources;
-    for (const [k, v] of Object.entries(r.host?.sysctl ?? {})) claim(identityKey("sysctl", k), "sysctl", k, index, v);
-    r.networks.forEach((n) => claim(identityKey("network", n.name), "network", n.name, index));
-    r.pools.forEach((n) => claim(identityKey("pool", n.name), "pool", n.name, index));
-    r.volumes.forEach((v) => claim(identityKey("volume", v.name, v.pool), "volume", `${v.pool}/${v.name}`, index));
-    r.domains.forEach((d) => claim(identityKey("domain", d.name), "domain", d.name, index));
+    for (const kind of POLICY_KINDS) {
+      const spec = (p.resources as Record<string, unknown>)[kind.key];
+      const items = kind.many ? (spec as unknown[]) : spec === null ? [] : [spec];
+      for (const item of items)
+        for (const c of kind.claims(item as never)) claim(c.identity, c.kind, c.name, index, c.value);
+    }
   });
   const drop = policies.map(() => new Set<string>());
   const conflicts: ResourceConflict[] = [];
@@ -260,23 +232,16 @@ export function resolveConflicts(
   return { policies: result, conflicts };
 }
 
+/** `p` without the identities in `drop`: a list kind loses the declarations, a single kind the claims. */
 function without<P extends ResolvedPolicy>(p: P, drop: Set<string>): P {
-  const r = p.resources;
-  return {
-    ...p,
-    resources: {
-      host: r.host
-        ? {
-            ...r.host,
-            sysctl: Object.fromEntries(
-              Object.entries(r.host.sysctl).filter(([k]) => !drop.has(identityKey("sysctl", k))),
-            ),
-          }
-        : null,
-      networks: r.networks.filter((n) => !drop.has(identityKey("network", n.name))),
-      pools: r.pools.filter((n) => !drop.has(identityKey("pool", n.name))),
-      volumes: r.volumes.filter((v) => !drop.has(identityKey("volume", v.name, v.pool))),
-      domains: r.domains.filter((d) => !drop.has(identityKey("domain", d.name))),
-    },
-  };
+  const resources: Record<string, unknown> = { ...p.resources };
+  for (const kind of POLICY_KINDS) {
+    const spec = resources[kind.key];
+    if (kind.many)
+      resources[kind.key] = (spec as unknown[]).filter(
+        (x) => !kind.claims(x as never).some((c) => drop.has(c.identity)),
+      );
+    else if (spec !== null) resources[kind.key] = kind.withoutClaims(spec as never, drop);
+  }
+  return { ...p, resources: resources as ResolvedPolicy["resources"] };
 }

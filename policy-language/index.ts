@@ -18,15 +18,10 @@ export {
   type TargetsDocument,
   type RolloutDocument,
   type ResourcesDocument,
-  type NetworkDocument,
-  type PoolDocument,
-  type VolumeDocument,
-  type DomainDocument,
   type InventoryDocument,
   type VarValue,
 } from "./schema.js";
 export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./primitives/names.js";
-export { resolvedSpecProblems, type ResolvedKind } from "../kinds/spec-check.js";
 export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
 export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 export { POLICY_LIMITS, formatLimitBytes } from "./limits.js";

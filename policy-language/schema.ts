@@ -1,13 +1,7 @@
-import {
-  Type,
-  type ObjectOptions,
-  type Static,
-  type TObject,
-  type TOptional,
-  type TProperties,
-  type TSchema,
-} from "@sinclair/typebox";
-import { PATTERNS, type PatternName } from "./primitives/names.js";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { POLICY_KINDS, type ResourcesDocument } from "../kinds/policy-kinds.js";
+import { PATTERNS } from "./primitives/names.js";
+import { choice, list, map, obj, plain, text } from "./primitives/schema-builders.js";
 
 /**
  * The Policy and inventory document schemas (spec/policy.md, v1). One source for
@@ -21,55 +15,6 @@ import { PATTERNS, type PatternName } from "./primitives/names.js";
  */
 
 const strict = { additionalProperties: false } as const;
-
-type WithOptional<P extends TProperties, K extends keyof P> = { [k in keyof P]: k extends K ? P[k] : TOptional<P[k]> };
-
-/** A closed object (unknown fields rejected) whose fields are optional except `required`. */
-function obj<P extends TProperties, K extends keyof P & string>(
-  props: P,
-  required: readonly K[],
-  options: ObjectOptions = {},
-): TObject<WithOptional<P, K>> {
-  const out: TProperties = {};
-  for (const [k, v] of Object.entries(props))
-    out[k] = (required as readonly string[]).includes(k) ? v : Type.Optional(v);
-  return Type.Object(out, { ...options, additionalProperties: false }) as unknown as TObject<WithOptional<P, K>>;
-}
-
-function plain(name: PatternName, description: string) {
-  return Type.String({ pattern: PATTERNS[name], description });
-}
-
-/** A string of format `name`, or any string containing a template. */
-function tpl(name: PatternName, description: string) {
-  return Type.String({ pattern: `(?:${PATTERNS[name]})|\\$\\{`, description });
-}
-
-function text(description: string, maxLength = 1024) {
-  return Type.String({ maxLength, description });
-}
-
-function size(description: string) {
-  return Type.Unsafe<string | number>({
-    type: ["string", "integer"],
-    minimum: 0,
-    pattern: `(?:${PATTERNS.size})|\\$\\{`,
-    description: `${description} A size: integer bytes or a number with KiB, MiB, GiB or TiB (e.g. 10GiB).`,
-  });
-}
-
-/** One of `values` (a plain JSON Schema enum, so an error names every allowed value). */
-function choice<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
-  return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
-}
-
-function list<T extends TSchema>(item: T, description: string) {
-  return Type.Array(item, { description });
-}
-
-function map<T extends TSchema>(key: PatternName, value: T, description: string) {
-  return Type.Record(Type.String({ pattern: PATTERNS[key] }), value, { description });
-}
 
 const Scalar = Type.Unsafe<string | number | boolean>({
   type: ["string", "number", "boolean"],
@@ -146,197 +91,21 @@ export const RolloutSchema = obj(
   { ...strict, description: "Staged rollout; every field optional." },
 );
 
-export const HostPrereqSchema = obj(
-  {
-    requireVirtualization: Type.Boolean({
-      description: "vmx/svm present and /dev/kvm usable. Default false (not checked).",
-    }),
-    kernelModules: list(
-      plain("kernelModule", "a kernel module name"),
-      "Modules that must be loaded (repair: modprobe). Default [].",
+/**
+ * `spec.resources`: each kind's document schema (kinds/<kind>/spec.ts) under its key, in the
+ * order of the kinds' registry (kinds/policy-kinds.ts).
+ */
+export const ResourcesSchema = Type.Unsafe<ResourcesDocument>(
+  obj(
+    Object.fromEntries(
+      POLICY_KINDS.map((k): [string, TSchema] => [
+        k.key,
+        k.many ? list(k.documentSchema, "Default [].") : k.documentSchema,
+      ]),
     ),
-    sysctl: Type.Record(
-      Type.String({ pattern: PATTERNS.sysctlKey }),
-      Type.Unsafe<string | number>({ type: ["string", "integer"], maxLength: 256, description: "a string or integer" }),
-      {
-        description: "Runtime sysctl values by dotted key (repair: write /proc/sys). Default {}.",
-      },
-    ),
-    minFreeMemory: size(
-      "Precondition: fail the host before changing anything when less memory is free. Default: not checked.",
-    ),
-  },
-  [],
-  { ...strict, description: "Host prerequisites (checked; some repaired)." },
-);
-
-const DhcpHostSchema = obj(
-  {
-    mac: tpl("mac", "a MAC address (aa:bb:cc:dd:ee:ff)"),
-    ip: tpl("ipv4", "an IPv4 address inside the subnet"),
-    name: tpl("hostname", "a host name"),
-  },
-  ["mac", "ip"],
-  strict,
-);
-
-export const NetworkSchema = obj(
-  {
-    name: tpl("resourceName", "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters"),
-    mode: choice(["nat", "route", "isolated", "bridge"], {
-      description: "nat | route | isolated | bridge (required).",
-    }),
-    bridge: tpl("bridgeName", "a Linux interface name of at most 15 characters"),
-    ipv4: obj(
-      {
-        address: tpl("ipv4", "an IPv4 address: the host's address on the network"),
-        prefix: Type.Integer({ minimum: 1, maximum: 30, description: "subnet prefix length" }),
-        dhcp: obj(
-          {
-            start: tpl("ipv4", "an IPv4 address inside the subnet"),
-            end: tpl("ipv4", "an IPv4 address inside the subnet"),
-            hosts: list(DhcpHostSchema, "Static DHCP leases. Default []."),
-          },
-          ["start", "end"],
-          strict,
-        ),
-      },
-      ["address", "prefix"],
-      { ...strict, description: "IPv4 address and optional DHCP range. Not allowed with mode bridge. Default: none." },
-    ),
-    mtu: Type.Integer({ minimum: 68, maximum: 65535, description: "Default: libvirt's." }),
-    autostart: Type.Boolean({ description: "Default false." }),
-    state: choice(["active", "inactive", "absent"], { description: "active | inactive | absent. Default active." }),
-  },
-  ["name", "mode"],
-  { ...strict, description: "A libvirt virtual network." },
-);
-
-export const PoolSchema = obj(
-  {
-    name: tpl("resourceName", "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters"),
-    type: Type.Literal("dir", { description: "dir (the only type in v1). Default dir." }),
-    path: Type.String({ minLength: 1, maxLength: 4096, description: "Absolute, normalised directory path (no ..)." }),
-    autostart: Type.Boolean({ description: "Default false." }),
-    state: choice(["active", "inactive", "absent"], { description: "active | inactive | absent. Default active." }),
-  },
-  ["name", "path"],
-  { ...strict, description: "A libvirt storage pool." },
-);
-
-export const VolumeSchema = obj(
-  {
-    name: tpl("volumeName", "letters, digits, '_', '.', '+' and '-', at most 255 characters, never '..'"),
-    pool: tpl("resourceName", "the name of a pool"),
-    format: choice(["qcow2", "raw"], { description: "qcow2 | raw. Default qcow2." }),
-    capacity: size("Virtual size (required)."),
-    backingVolume: tpl(
-      "volumeName",
-      "a volume in the same pool: this one becomes a copy-on-write overlay of it (qcow2 only)",
-    ),
-    source: obj(
-      {
-        url: tpl("url", "a file://, http:// or https:// URL"),
-        sha256: tpl("sha256", "64 hexadecimal digits"),
-      },
-      ["url", "sha256"],
-      { ...strict, description: "Import the content from url, then verify its sha256." },
-    ),
-    state: choice(["present", "absent"], { description: "present | absent. Default present." }),
-  },
-  ["name", "pool", "capacity"],
-  { ...strict, description: "A volume in a storage pool; identity is (pool, name)." },
-);
-
-const DiskSchema = obj(
-  {
-    volume: tpl("volumeRef", "pool/volume"),
-    bus: choice(["virtio", "sata", "scsi"], { description: "virtio | sata | scsi. Default virtio." }),
-  },
-  ["volume"],
-  strict,
-);
-
-const InterfaceSchema = obj(
-  {
-    network: tpl("resourceName", "the name of a network"),
-    model: choice(["virtio", "e1000", "e1000e", "rtl8139"], {
-      description: "virtio | e1000 | e1000e | rtl8139. Default virtio.",
-    }),
-    mac: tpl("mac", "a unicast MAC address (aa:bb:cc:dd:ee:ff)"),
-  },
-  ["network"],
-  {
-    ...strict,
-    description: 'A NIC. Without mac, one is derived: 52:54:00 + the first 3 bytes of sha256("<domain>/<index>").',
-  },
-);
-
-const CloudInitUserSchema = obj(
-  {
-    name: tpl("userName", "a Linux user name"),
-    groups: list(tpl("userName", "a Linux group name"), "Supplementary groups. Default []."),
-    sudo: text("A sudoers rule, e.g. ALL=(ALL) NOPASSWD:ALL. Default: none.", 256),
-    passwordHash: tpl(
-      "passwordHash",
-      "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted",
-    ),
-    sshAuthorizedKeys: list(tpl("sshKey", "an OpenSSH public key (ssh-ed25519 AAAA…)"), "Default []."),
-  },
-  ["name"],
-  strict,
-);
-
-const CloudInitSchema = obj(
-  {
-    hostname: tpl("hostname", "a host name"),
-    users: list(CloudInitUserSchema, "Default []."),
-    packages: list(tpl("packageName", "a package name"), "Default []."),
-    packageUpdate: Type.Boolean({ description: "Default false." }),
-  },
-  [],
-  { ...strict, description: "NoCloud seed ISO generated on the host and attached as a cdrom. Default: none." },
-);
-
-export const DomainSchema = obj(
-  {
-    name: tpl("resourceName", "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters"),
-    vcpus: Type.Integer({ minimum: 1, maximum: 4096, description: "Required." }),
-    memory: size("Required; at least 1MiB, a whole number of KiB."),
-    cpu: choice(["host-model", "host-passthrough"], {
-      description: "host-model | host-passthrough. Default host-model.",
-    }),
-    machine: tpl("machine", "a QEMU machine type, e.g. q35"),
-    disks: list(DiskSchema, "Default []."),
-    cdroms: list(
-      Type.String({ minLength: 1, maxLength: 4096, description: "pool/volume or an absolute path to an .iso" }),
-      "Default [].",
-    ),
-    interfaces: list(InterfaceSchema, "Default []."),
-    cloudInit: CloudInitSchema,
-    graphics: choice(["none", "vnc"], { description: "none | vnc (listens on 127.0.0.1 only). Default none." }),
-    autostart: Type.Boolean({ description: "Default false." }),
-    state: choice(["running", "shutoff", "paused", "absent"], {
-      description: "running | shutoff | paused | absent. Default running.",
-    }),
-    restartOnChange: Type.Boolean({
-      description: "Restart the guest for a change that needs a reboot. Default false.",
-    }),
-  },
-  ["name", "vcpus", "memory"],
-  { ...strict, description: "A libvirt domain (guest)." },
-);
-
-export const ResourcesSchema = obj(
-  {
-    host: HostPrereqSchema,
-    networks: list(NetworkSchema, "Default []."),
-    pools: list(PoolSchema, "Default []."),
-    volumes: list(VolumeSchema, "Default []."),
-    domains: list(DomainSchema, "Default []."),
-  },
-  [],
-  strict,
+    [],
+    strict,
+  ),
 );
 
 export const PolicySchema = obj(
@@ -414,10 +183,6 @@ export type PolicyDocument = Static<typeof PolicySchema>;
 export type PolicySpecDocument = PolicyDocument["spec"];
 export type TargetsDocument = Static<typeof TargetsSchema>;
 export type RolloutDocument = Static<typeof RolloutSchema>;
-export type ResourcesDocument = Static<typeof ResourcesSchema>;
-export type NetworkDocument = Static<typeof NetworkSchema>;
-export type PoolDocument = Static<typeof PoolSchema>;
-export type VolumeDocument = Static<typeof VolumeSchema>;
-export type DomainDocument = Static<typeof DomainSchema>;
+export type { ResourcesDocument };
 export type InventoryDocument = Static<typeof InventorySchema>;
-export type VarValue = string | number | boolean;
+export type { VarValue } from "./primitives/template.js";

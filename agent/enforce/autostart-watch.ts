@@ -3,6 +3,7 @@ import { basename, dirname } from "node:path";
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import type { ResourceKind } from "../engine/index.js";
+import { AGENT_KINDS, KIND_NAMES } from "../../kinds/index.js";
 
 export interface AutostartDir {
   kind: ResourceKind;
@@ -10,11 +11,10 @@ export interface AutostartDir {
 }
 
 /** libvirt's autostart folders (`virsh autostart` adds/removes a NAME.xml symlink there; no libvirt event exists for it). */
-export const DEFAULT_AUTOSTART_DIRS: readonly AutostartDir[] = [
-  { kind: "domain", path: "/etc/libvirt/qemu/autostart" },
-  { kind: "network", path: "/etc/libvirt/qemu/networks/autostart" },
-  { kind: "pool", path: "/etc/libvirt/storage/autostart" },
-];
+export const DEFAULT_AUTOSTART_DIRS: readonly AutostartDir[] = KIND_NAMES.flatMap((kind) => {
+  const path = AGENT_KINDS[kind].autostartDir;
+  return path === undefined ? [] : [{ kind, path }];
+});
 
 const REATTACH_MS = 5_000;
 

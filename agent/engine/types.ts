@@ -3,7 +3,8 @@
  * and apply share one code path — a resource reads actual state, compares, returns the
  * differences when `apply` is false, and mutates then returns what it changed when true.
  */
-export type ResourceKind = "host" | "network" | "pool" | "volume" | "domain";
+export type ResourceKind = KindName;
+import type { KindName } from "../../kinds/names.js";
 
 /** `kind/name`; volumes are named `pool/volume`, so their id is `volume/pool/volume`. */
 export type ResourceId = string;

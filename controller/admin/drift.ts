@@ -8,13 +8,14 @@ import type { ComplianceService } from "../compliance/index.js";
 import type { DriftView } from "../agent-messages/index.js";
 import type { DriftFeed, EventStore } from "../ingest/index.js";
 import type { HostStore } from "../hosts/index.js";
+import { KIND_NAMES } from "../../kinds/names.js";
 
 export const DEFAULT_DRIFT_LIMIT = 1_000;
 export const MAX_DRIFT_LIMIT = 10_000;
 /** A watcher this many messages behind is cut off (RESOURCE_EXHAUSTED) rather than buffered without bound. */
 export const WATCH_MAX_BUFFERED = 10_000;
 
-const RESOURCE = /^(domain|network|pool|volume|host)\/[^\s/][^\s]{0,252}$/;
+const RESOURCE = new RegExp(`^(${KIND_NAMES.join("|")})/[^\\s/][^\\s]{0,252}$`);
 
 export interface DriftAdminDeps {
   hosts: HostStore;
@@ -141,7 +142,7 @@ export class DriftAdmin {
           const { host, resource } = call.request;
           if (resource !== "" && !RESOURCE.test(resource))
             throw new ValidationError(
-              `resource "${resource}" must be KIND/NAME (kind: domain|network|pool|volume|host), or empty for all`,
+              `resource "${resource}" must be KIND/NAME (kind: ${KIND_NAMES.join("|")}), or empty for all`,
             );
           if (!hosts.get(host)) throw new NotFoundError(`host "${host}" is not enrolled (see virtfleet hosts)`);
           const session = agents.session(host);

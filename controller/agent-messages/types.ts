@@ -1,6 +1,8 @@
-/** Resource kinds a report or drift event may name (spec/cli.md `apply --json`). */
-export const RESOURCE_KINDS = ["domain", "network", "pool", "volume", "host"] as const;
-export type EventResourceKind = (typeof RESOURCE_KINDS)[number];
+import { KIND_NAMES, type KindName } from "../../kinds/names.js";
+
+/** Resource kinds a report or drift event may name (spec/cli.md `apply --json`): the kinds of kinds/names.ts. */
+export const RESOURCE_KINDS = KIND_NAMES;
+export type EventResourceKind = KindName;
 
 export const OUTCOMES = ["ok", "changed", "drift", "failed", "skipped"] as const;
 export type Outcome = (typeof OUTCOMES)[number];

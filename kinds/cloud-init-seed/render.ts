@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import { stringify } from "./lazy-yaml.js";
-import type { CloudInitSpec, CloudInitUserSpec } from "../resolved-policy.js";
+import type { CloudInitSpec, CloudInitUserSpec } from "../domain/spec.js";
 
 export const DEFAULT_USER_SHELL = "/bin/bash";
 

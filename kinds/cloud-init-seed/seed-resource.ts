@@ -1,10 +1,11 @@
+import { checkDomainSpec } from "../domain/check.js";
 import { access, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "./lazy-yaml.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
-import type { DomainSpec } from "../resolved-policy.js";
+import type { DomainSpec } from "../domain/spec.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../agent/engine/index.js";
-import { parsePoolXml } from "../libvirt-xml/index.js";
+import { parsePoolXml } from "../pool/xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { renderSeed, type SeedContent } from "./render.js";
 import { readSeedUserData, seedFieldChanges } from "./seed-diff.js";
@@ -55,7 +56,7 @@ export class CloudInitSeedResource implements Resource {
     private readonly ctx: ResourceContext,
     private readonly build: Omit<SeedBuildOptions, "signal"> = {},
   ) {
-    assertValidSpec("domain", domain, domain.name);
+    assertValidSpec("domain", domain, domain.name, checkDomainSpec);
     if (!domain.cloudInit) throw new ValidationError(`domain ${domain.name} has no cloudInit block, so it has no seed`);
     const pool = seedPoolOf(domain);
     if (pool === null) {

@@ -1,24 +1,22 @@
+import { checkDomainSpec } from "./check.js";
 import { canonicalHash } from "../../common/canonical-json.js";
 import { VirtfleetError } from "../../common/errors.js";
-import type { DomainSpec } from "../resolved-policy.js";
+import type { DomainSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
 import { ErrorCode, isOperationInvalid, libvirtCodeOf, type DomainRef } from "../../agent/libvirt/index.js";
+import { buildMetadataElementXml, VIRTFLEET_PREFIX, VIRTFLEET_XMLNS } from "../libvirt-xml/metadata.js";
+import { parseVolumeXml } from "../volume/xml-parse.js";
+import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
+import { buildDomainXml } from "./xml-build.js";
 import {
   buildCdromDeviceXml,
   buildDiskDeviceXml,
-  buildDomainXml,
   buildInterfaceDeviceXml,
-  buildMetadataElementXml,
   diskDetachXml,
   interfaceDetachXml,
-  diffDomain,
-  parseDomainXml,
-  parseVolumeXml,
-  VIRTFLEET_PREFIX,
-  VIRTFLEET_XMLNS,
-  type PoolVolumeKey,
-  type VolumeRef,
-} from "../libvirt-xml/index.js";
+} from "./xml-devices.js";
+import { diffDomain } from "./xml-diff.js";
+import { parseDomainXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import {
   busyOperation,
@@ -75,7 +73,7 @@ export class DomainResource implements Resource {
     /** Bounds of the wait for a guest libvirt is busy with (defaults DOMAIN_BUSY_WAIT_MS, DOMAIN_BUSY_POLL_MS). */
     private readonly busyWait: Pick<SettleOptions, "timeoutMs" | "intervalMs"> = {},
   ) {
-    assertValidSpec("domain", spec, spec.name);
+    assertValidSpec("domain", spec, spec.name, checkDomainSpec);
     this.name = spec.name;
     this.removing = spec.state === "absent";
     this.specHash = domainSpecHash(spec);

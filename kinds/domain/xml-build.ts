@@ -15,11 +15,11 @@
  *   redefines: libvirt refuses a definition whose name exists under another UUID, and
  *   re-adds addresses, controllers and other defaults itself. No merge with the old XML.
  */
-import type { CdromSpec, DiskSpec, DomainSpec, InterfaceSpec } from "../resolved-policy.js";
+import type { CdromSpec, DiskSpec, DomainSpec, InterfaceSpec } from "./spec.js";
 import { ValidationError } from "../../common/errors.js";
 import { metadataNode } from "../libvirt-xml/metadata.js";
 import { CDROM_BUS, targetNames } from "./target-names.js";
-import type { DomainBuildContext } from "../libvirt-xml/parsed-types.js";
+import type { DomainBuildContext } from "./parsed.js";
 import { bytesToKiB } from "../libvirt-xml/units.js";
 import { buildXml, xmlChoice, xmlString, xmlUuid, type XmlNode } from "../libvirt-xml/xml-io.js";
 

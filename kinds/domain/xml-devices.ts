@@ -3,11 +3,11 @@
  * with the same node builders as the whole domain so an attached device equals the one the
  * definition holds.
  */
-import type { DomainSpec } from "../resolved-policy.js";
+import type { DomainSpec } from "./spec.js";
 import { ValidationError } from "../../common/errors.js";
 import { cdromNode, diskNode, interfaceNode } from "./xml-build.js";
 import { targetNames } from "./target-names.js";
-import type { DomainBuildContext } from "../libvirt-xml/parsed-types.js";
+import type { DomainBuildContext } from "./parsed.js";
 import { buildXml, xmlString } from "../libvirt-xml/xml-io.js";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;

@@ -23,18 +23,11 @@
  * desired bytes rounded up, as the builder writes them). A desired machine alias matches
  * its versioned family (machine.ts); a null machine matches any.
  */
-import type { CdromSpec, DiskSpec, DomainSpec, InterfaceSpec } from "../resolved-policy.js";
+import type { CdromSpec, DiskSpec, DomainSpec, InterfaceSpec } from "./spec.js";
 import { machineMatches } from "./machine.js";
 import { targetNames } from "./target-names.js";
-import type {
-  Disruption,
-  FieldChange,
-  ParsedDisk,
-  ParsedDomain,
-  ParsedInterface,
-  PoolVolumeKey,
-  VolumeRef,
-} from "../libvirt-xml/parsed-types.js";
+import type { Disruption, FieldChange } from "../../common/changes.js";
+import type { ParsedDisk, ParsedDomain, ParsedInterface, PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { bytesToKiB } from "../libvirt-xml/units.js";
 
 export interface DomainDiffOptions {

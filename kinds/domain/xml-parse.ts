@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from "../../common/errors.js";
 import { readMetadataNode } from "../libvirt-xml/metadata.js";
-import type { ParsedDisk, ParsedDomain, ParsedGraphics, ParsedInterface } from "../libvirt-xml/parsed-types.js";
+import type { ParsedDisk, ParsedDomain, ParsedGraphics, ParsedInterface } from "./parsed.js";
 import { scaledToBytes } from "../libvirt-xml/units.js";
 import { attr, child, children, parseXml, text, toInt, type XmlNode } from "../libvirt-xml/xml-io.js";
 

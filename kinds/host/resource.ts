@@ -1,6 +1,7 @@
+import { checkHostSpec } from "./check.js";
 import { formatBytes } from "../../common/units.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
-import type { HostPrereqSpec } from "../resolved-policy.js";
+import type { HostPrereqSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
 import { parseMeminfo } from "../../agent/facts/index.js";
 import {
@@ -49,7 +50,7 @@ export class HostResource implements Resource {
     for (const m of spec.kernelModules) {
       if (!MODULE_NAME.test(m)) throw new ValidationError(`host.kernelModules: "${m}" is not a module name`);
     }
-    assertValidSpec("host", spec, "host");
+    assertValidSpec("host", spec, "host", checkHostSpec);
   }
 
   async checkApply(_signal: AbortSignal, apply: boolean): Promise<CheckResult> {

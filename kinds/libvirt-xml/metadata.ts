@@ -3,8 +3,12 @@
  * `<vf:virtfleet xmlns:vf="https://virtfleet.dev/xmlns/1"><vf:specHash>…</vf:specHash><vf:policy>…</vf:policy></vf:virtfleet>`.
  * Recognised by its namespace URI, whatever prefix the stored XML uses.
  */
-import type { VirtfleetMetadata } from "./parsed-types.js";
 import { attr, buildXml, child, parseXml, text, xmlString, type XmlNode } from "./xml-io.js";
+
+export interface VirtfleetMetadata {
+  specHash: string | null;
+  policy: string | null;
+}
 
 export const VIRTFLEET_XMLNS = "https://virtfleet.dev/xmlns/1";
 export const VIRTFLEET_PREFIX = "vf";

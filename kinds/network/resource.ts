@@ -1,13 +1,11 @@
-import type { NetworkSpec } from "../resolved-policy.js";
+import { checkNetworkSpec } from "./check.js";
+import type { NetworkSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
 import { ListDomainsFlags } from "../../agent/libvirt/index.js";
-import {
-  buildDhcpHostXml,
-  buildNetworkXml,
-  diffNetwork,
-  parseDomainXml,
-  parseNetworkXml,
-} from "../libvirt-xml/index.js";
+import { parseDomainXml } from "../domain/xml-parse.js";
+import { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
+import { diffNetwork } from "./xml-diff.js";
+import { parseNetworkXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
 
@@ -29,7 +27,7 @@ export class NetworkResource implements Resource {
     readonly dependsOn: string[],
     private readonly ctx: ResourceContext,
   ) {
-    assertValidSpec("network", spec, spec.name);
+    assertValidSpec("network", spec, spec.name, checkNetworkSpec);
     this.name = spec.name;
     this.removing = spec.state === "absent";
   }

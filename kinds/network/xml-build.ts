@@ -8,7 +8,7 @@
  * `virbrN`. DHCP host MACs are lower-cased. Pass `uuid` to redefine an existing network.
  */
 import { isIPv4 } from "node:net";
-import type { DhcpHostSpec, NetworkSpec } from "../resolved-policy.js";
+import type { DhcpHostSpec, NetworkSpec } from "./spec.js";
 import { ValidationError } from "../../common/errors.js";
 import { buildXml, xmlString, xmlUuid, type XmlNode } from "../libvirt-xml/xml-io.js";
 

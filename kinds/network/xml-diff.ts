@@ -13,8 +13,9 @@
  * are libvirt's defaults and never compared. DHCP hosts match by MAC (case-insensitive);
  * their order does not matter.
  */
-import type { NetworkSpec } from "../resolved-policy.js";
-import type { Disruption, FieldChange, ParsedNetwork } from "../libvirt-xml/parsed-types.js";
+import type { NetworkSpec } from "./spec.js";
+import type { Disruption, FieldChange } from "../../common/changes.js";
+import type { ParsedNetwork } from "./parsed.js";
 
 export function diffNetwork(
   desired: NetworkSpec,

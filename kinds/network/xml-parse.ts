@@ -3,7 +3,7 @@
  * adds: <uuid> (kept for identity only), <mac>, <nat><port/>, <domain>, DNS, IPv6.
  */
 import { ProtocolError } from "../../common/errors.js";
-import type { ParsedNetwork } from "../libvirt-xml/parsed-types.js";
+import type { ParsedNetwork } from "./parsed.js";
 import { attr, child, children, parseXml, text, toInt } from "../libvirt-xml/xml-io.js";
 
 export function parseNetworkXml(xml: string): ParsedNetwork {

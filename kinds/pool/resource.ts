@@ -1,7 +1,10 @@
+import { checkPoolSpec } from "./check.js";
 import { VirtfleetError } from "../../common/errors.js";
-import type { PoolSpec } from "../resolved-policy.js";
+import type { PoolSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
-import { buildPoolXml, diffPool, parsePoolXml } from "../libvirt-xml/index.js";
+import { buildPoolXml } from "./xml-build.js";
+import { diffPool } from "./xml-diff.js";
+import { parsePoolXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
 
@@ -24,7 +27,7 @@ export class PoolResource implements Resource {
     private readonly volumesBeingRemoved: ReadonlySet<string>,
     private readonly ctx: ResourceContext,
   ) {
-    assertValidSpec("pool", spec, spec.name);
+    assertValidSpec("pool", spec, spec.name, checkPoolSpec);
     this.name = spec.name;
     this.removing = spec.state === "absent";
   }

@@ -1,23 +1,11 @@
 /**
- * Desired pool/volume specs vs parsed actual XML.
- *
- * Pools: a different type or target path is `recreate` (the pool is another directory;
- * not destructive: volumes in the old directory stay on disk); a different UUID
- * (`opts.uuid`) is `recreate`. autostart/state are not XML (the engine's job).
- *
- * Volumes (data lives in them, so anything that cannot be done in place is destructive):
- * - capacity grow → `live` (vol-resize); shrink → `recreate`, destructive (never resize
- *   down: the guest's filesystem would be cut). A qcow2 capacity compares after rounding
- *   the desired bytes up to 512, as qemu-img does;
- * - format → `recreate`, destructive;
- * - backing volume → `recreate`, destructive. Compared by path when `ctx.backingPath` is
- *   given, otherwise by the backing path's file name (same pool), and by format when
- *   `ctx.backingFormat` is given.
- * `source` (import) is not XML: compared by the engine, not here.
+ * Desired pool spec vs parsed actual XML: a different type or target path is `recreate` (the
+ * pool is another directory; not destructive: volumes in the old directory stay on disk); a
+ * different UUID (`opts.uuid`) is `recreate`. autostart/state are not XML (the engine's job).
  */
-import { basename } from "node:path";
-import type { PoolSpec, VolumeSpec } from "../resolved-policy.js";
-import type { FieldChange, ParsedPool, ParsedVolume } from "../libvirt-xml/parsed-types.js";
+import type { FieldChange } from "../../common/changes.js";
+import type { ParsedPool } from "./parsed.js";
+import type { PoolSpec } from "./spec.js";
 
 export function diffPool(desired: PoolSpec, actual: ParsedPool, opts: { uuid?: string } = {}): FieldChange[] {
   const out: FieldChange[] = [];
@@ -28,55 +16,5 @@ export function diffPool(desired: PoolSpec, actual: ParsedPool, opts: { uuid?: s
     out.push({ field: "type", from: actual.type, to: desired.type, disruption: "recreate" });
   if (actual.path !== desired.path)
     out.push({ field: "path", from: actual.path, to: desired.path, disruption: "recreate" });
-  return out;
-}
-
-/** Capacity libvirt will report for `capacityBytes` of `format`. */
-export function effectiveCapacity(format: string, capacityBytes: number): number {
-  return format === "qcow2" ? Math.ceil(capacityBytes / 512) * 512 : capacityBytes;
-}
-
-export function diffVolume(
-  desired: VolumeSpec,
-  actual: ParsedVolume,
-  ctx: { backingPath?: string; backingFormat?: string } = {},
-): FieldChange[] {
-  const out: FieldChange[] = [];
-  const want = effectiveCapacity(desired.format, desired.capacityBytes);
-  if (actual.capacityBytes < want)
-    out.push({ field: "capacity", from: actual.capacityBytes, to: desired.capacityBytes, disruption: "live" });
-  else if (actual.capacityBytes > want)
-    out.push({
-      field: "capacity",
-      from: actual.capacityBytes,
-      to: desired.capacityBytes,
-      disruption: "recreate",
-      destructive: true,
-    });
-  if (actual.format !== desired.format)
-    out.push({ field: "format", from: actual.format, to: desired.format, disruption: "recreate", destructive: true });
-
-  const fromBacking = actual.backingPath;
-  let sameBacking: boolean;
-  if (desired.backingVolume === null) sameBacking = fromBacking === null;
-  else if (fromBacking === null) sameBacking = false;
-  else if (ctx.backingPath !== undefined) sameBacking = fromBacking === ctx.backingPath;
-  else sameBacking = basename(fromBacking) === desired.backingVolume;
-  if (
-    sameBacking &&
-    desired.backingVolume !== null &&
-    ctx.backingFormat !== undefined &&
-    actual.backingFormat !== ctx.backingFormat
-  )
-    sameBacking = false;
-  if (!sameBacking) {
-    out.push({
-      field: "backingVolume",
-      from: fromBacking,
-      to: ctx.backingPath ?? desired.backingVolume,
-      disruption: "recreate",
-      destructive: true,
-    });
-  }
   return out;
 }

@@ -1,11 +1,15 @@
+import { checkVolumeSpec } from "./check.js";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { formatBytes } from "../../common/units.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
-import type { VolumeSpec } from "../resolved-policy.js";
+import type { VolumeSpec } from "./spec.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../agent/engine/index.js";
 import type { PoolRef, VolumeRef } from "../../agent/libvirt/index.js";
-import { buildVolumeXml, diffVolume, effectiveCapacity, parsePoolXml, parseVolumeXml } from "../libvirt-xml/index.js";
+import { parsePoolXml } from "../pool/xml-parse.js";
+import { buildVolumeXml } from "./xml-build.js";
+import { diffVolume, effectiveCapacity } from "./xml-diff.js";
+import { parseVolumeXml } from "./xml-parse.js";
 import { orNull, type ResourceContext } from "../resource-context.js";
 import { importIntoDir, redactUrl } from "./import/index.js";
 import { assertValidSpec } from "../spec-guard.js";
@@ -42,7 +46,7 @@ export class VolumeResource implements Resource {
     readonly dependsOn: string[],
     private readonly ctx: ResourceContext,
   ) {
-    assertValidSpec("volume", spec, `${spec.pool}/${spec.name}`);
+    assertValidSpec("volume", spec, `${spec.pool}/${spec.name}`, checkVolumeSpec);
     this.name = `${spec.pool}/${spec.name}`;
     this.removing = spec.state === "absent";
   }

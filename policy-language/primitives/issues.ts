@@ -1,6 +1,12 @@
 import { ValidationError } from "../../common/errors.js";
 import { scrubSecrets } from "../../common/redact.js";
-import type { SourceLocation } from "../../kinds/resolved-policy.js";
+
+/** Where a value came from, for error messages (`file:line:col`). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
 
 /** A step into a document: an object key or an array index. */
 export type PathSegment = string | number;

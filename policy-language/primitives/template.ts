@@ -1,4 +1,5 @@
-import type { VarValue } from "../schema.js";
+/** A variable's value (`vars:` in policies and the inventory). */
+export type VarValue = string | number | boolean;
 
 /**
  * Templates in policy strings: `${host.name}`, `${host.shortname}`, `${host.labels.<key>}`,

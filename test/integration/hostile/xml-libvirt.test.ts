@@ -15,8 +15,9 @@ import {
   parseDomainXml,
   parsePoolXml,
   parseVirtfleetMetadata,
-} from "../../../kinds/libvirt-xml/index.js";
-import type { DomainSpec, PoolSpec } from "../../../kinds/resolved-policy.js";
+} from "../../../kinds/index.js";
+import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import type { PoolSpec } from "../../../kinds/pool/spec.js";
 import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
 import { withXmlFile } from "../xml/virsh-xml.js";
 

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildDomainXml, buildNetworkXml, buildPoolXml, buildVolumeXml } from "../../../kinds/libvirt-xml/index.js";
+import { buildDomainXml, buildNetworkXml, buildPoolXml, buildVolumeXml } from "../../../kinds/index.js";
 import * as S from "../../unit/xml/specs.js";
 import { virsh, virshResult, withXmlFile } from "./virsh-xml.js";
 

@@ -24,9 +24,12 @@ import {
   parsePoolXml,
   parseVolumeXml,
   type DomainBuildContext,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 import { canonicalHash } from "../../../common/canonical-json.js";
-import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../kinds/resolved-policy.js";
+import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import type { NetworkSpec } from "../../../kinds/network/spec.js";
+import type { PoolSpec } from "../../../kinds/pool/spec.js";
+import type { VolumeSpec } from "../../../kinds/volume/spec.js";
 import { HOST_DOMAIN_TYPE, KVM_AVAILABLE, NO_KVM } from "../../harness/virsh.js";
 
 if (!KVM_AVAILABLE) console.warn(`roundtrip.test.ts, "the built guest starts": ${NO_KVM}`);

@@ -22,7 +22,7 @@ import {
   waitUntilSettled,
   type ObservedDomainState,
 } from "../../../kinds/domain/state.js";
-import { buildDomainXml } from "../../../kinds/libvirt-xml/index.js";
+import { buildDomainXml } from "../../../kinds/index.js";
 import { tinyDomain } from "../xml/specs.js";
 
 const paused = (reason: number): ObservedDomainState => ({ state: "paused", reason });

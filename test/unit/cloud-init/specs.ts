@@ -1,5 +1,5 @@
 /** Cloud-init specs shared by the cloud-init unit tests. */
-import type { CloudInitSpec, DomainSpec } from "../../../kinds/resolved-policy.js";
+import type { CloudInitSpec, DomainSpec } from "../../../kinds/domain/spec.js";
 
 export const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx3bWqHbRkbWQ7a2ZqLr1lR8Lg1xq3q0yQZ2Yb0n7Xk alice@lab";
 export const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF0o9Gx2u5JtV8bqkq3q2JrmS9kC0GdD8nHc4oXv1Zy9 bob@lab";

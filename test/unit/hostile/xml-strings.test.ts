@@ -11,7 +11,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../common/errors.js";
-import type { DhcpHostSpec } from "../../../kinds/resolved-policy.js";
+import type { DhcpHostSpec } from "../../../kinds/network/spec.js";
 import {
   buildDhcpHostXml,
   buildDomainXml,
@@ -20,7 +20,7 @@ import {
   buildPoolXml,
   buildVolumeXml,
   type DomainBuildContext,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 import { renderMetaData, renderUserData } from "../../../kinds/cloud-init-seed/index.js";
 import * as S from "../xml/specs.js";
 import { cloudInit } from "../cloud-init/specs.js";

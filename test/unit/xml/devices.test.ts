@@ -7,7 +7,7 @@ import {
   diskDetachXml,
   interfaceDetachXml,
   parseDomainXml,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 import { fullDomain } from "./specs.js";
 
 const wrap = (device: string) =>

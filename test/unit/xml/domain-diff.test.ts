@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildDomainXml, diffDomain, parseDomainXml, type ParsedDomain } from "../../../kinds/libvirt-xml/index.js";
-import type { DomainSpec } from "../../../kinds/resolved-policy.js";
+import { buildDomainXml, diffDomain, parseDomainXml, type ParsedDomain } from "../../../kinds/index.js";
+import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
 

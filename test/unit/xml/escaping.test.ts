@@ -10,7 +10,7 @@ import {
   parsePoolXml,
   parseVolumeXml,
   parseVirtfleetMetadata,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 import * as S from "./specs.js";
 
 const EVIL = `a"><evil/>`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffNetwork, parseNetworkXml, type ParsedNetwork } from "../../../kinds/libvirt-xml/index.js";
-import type { NetworkSpec } from "../../../kinds/resolved-policy.js";
+import { diffNetwork, parseNetworkXml, type ParsedNetwork } from "../../../kinds/index.js";
+import type { NetworkSpec } from "../../../kinds/network/spec.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
 

@@ -7,7 +7,7 @@ import {
   parseVirtfleetMetadata,
   parseVolumeXml,
   targetNames,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 
 describe("machine aliases", () => {
   it.each([

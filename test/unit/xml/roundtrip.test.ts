@@ -12,7 +12,7 @@ import {
   parseNetworkXml,
   parsePoolXml,
   parseVolumeXml,
-} from "../../../kinds/libvirt-xml/index.js";
+} from "../../../kinds/index.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
 

@@ -1,6 +1,9 @@
 /** Specs shared by the XML unit tests and the fixture capture (test/integration/xml/capture-fixtures.test.ts). */
-import type { DomainSpec, NetworkSpec, PoolSpec, VolumeSpec } from "../../../kinds/resolved-policy.js";
-import type { DomainBuildContext } from "../../../kinds/libvirt-xml/index.js";
+import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import type { NetworkSpec } from "../../../kinds/network/spec.js";
+import type { PoolSpec } from "../../../kinds/pool/spec.js";
+import type { VolumeSpec } from "../../../kinds/volume/spec.js";
+import type { DomainBuildContext } from "../../../kinds/index.js";
 
 export const FIXTURE_POOL_PATH = "/var/lib/libvirt/vft-fixture-pool";
 

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  diffPool,
-  diffVolume,
-  effectiveCapacity,
-  parsePoolXml,
-  parseVolumeXml,
-} from "../../../kinds/libvirt-xml/index.js";
+import { diffPool, diffVolume, effectiveCapacity, parsePoolXml, parseVolumeXml } from "../../../kinds/index.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
 

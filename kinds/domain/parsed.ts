@@ -1,16 +1,8 @@
 /**
- * Shapes shared by the XML builders, parsers and diffs.
- *
- * Parsed* types are the "actual" side: what libvirt's INACTIVE XML says, reduced to the
- * fields a spec can set, in the same units and names as `common/resource-specs.ts`, so a
- * diff is a field-by-field comparison. Everything libvirt adds on its own (addresses,
- * aliases, default controllers, USB, memballoon, serial/console, video, input, <on_*>,
- * clock, network <mac>, pool capacity/permissions, volume timestamps …) is not represented
- * and therefore can never count as drift.
+ * The "actual" side of the domain kind: what libvirt's INACTIVE XML says, reduced to the fields a
+ * spec can set, in the same units and names as the kind's spec, so a diff is a field-by-field
+ * comparison. What libvirt adds on its own is not represented and therefore never counts as drift.
  */
-
-/** Effect classes and the change shape are shared with the engine (common/changes.ts). */
-export type { Disruption, FieldChange } from "../../common/changes.js";
 
 export interface ParsedDisk {
   /** Target device libvirt addresses the disk by (`vda`, `sdb`). */
@@ -41,11 +33,6 @@ export interface ParsedGraphics {
   listen: string | null;
 }
 
-export interface VirtfleetMetadata {
-  specHash: string | null;
-  policy: string | null;
-}
-
 export interface ParsedDomain {
   name: string;
   uuid: string | null;
@@ -71,46 +58,6 @@ export interface ParsedDomain {
   graphics: ParsedGraphics[];
   specHash: string | null;
   policy: string | null;
-}
-
-export interface ParsedDhcpHost {
-  /** Lower-case. */
-  mac: string;
-  ip: string;
-  name: string | null;
-}
-
-export interface ParsedNetwork {
-  name: string;
-  uuid: string | null;
-  mode: "nat" | "route" | "isolated" | "bridge" | string;
-  bridge: string | null;
-  stp: boolean | null;
-  delay: number | null;
-  /** First IPv4 `<ip>` (family absent or ipv4). */
-  ipv4: {
-    address: string;
-    prefix: number;
-    dhcp: { start: string; end: string; hosts: ParsedDhcpHost[] } | null;
-  } | null;
-  mtu: number | null;
-}
-
-export interface ParsedPool {
-  name: string;
-  uuid: string | null;
-  type: string;
-  path: string | null;
-}
-
-export interface ParsedVolume {
-  name: string;
-  /** Target path (the pool's file), null when absent. */
-  path: string | null;
-  capacityBytes: number;
-  format: string | null;
-  backingPath: string | null;
-  backingFormat: string | null;
 }
 
 export interface VolumeRef {

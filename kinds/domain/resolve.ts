@@ -1,0 +1,50 @@
+import { parseSize } from "../../common/units.js";
+import { deriveMac } from "../../policy-language/primitives/mac.js";
+import type { CdromSpec, CloudInitSpec, DomainDocument, DomainSpec } from "./spec.js";
+
+function splitRef(ref: string): { pool: string; volume: string } {
+  const slash = ref.indexOf("/");
+  return { pool: ref.slice(0, slash), volume: ref.slice(slash + 1) };
+}
+
+/**
+ * One domain after templating → its resolved spec: memory in bytes, every MAC pinned
+ * (derived with `deriveMac` when not set). Defaults: cpu host-model, graphics none, autostart
+ * false, state running, restartOnChange false; disk bus virtio; interface model virtio.
+ */
+export function resolveDomain(d: DomainDocument): DomainSpec {
+  const ci = d.cloudInit;
+  const cloudInit: CloudInitSpec | null = ci
+    ? {
+        hostname: ci.hostname ?? null,
+        users: (ci.users ?? []).map((u) => ({
+          name: u.name,
+          groups: [...(u.groups ?? [])],
+          sudo: u.sudo ?? null,
+          passwordHash: u.passwordHash ?? null,
+          sshAuthorizedKeys: [...(u.sshAuthorizedKeys ?? [])],
+        })),
+        packages: [...(ci.packages ?? [])],
+        packageUpdate: ci.packageUpdate ?? false,
+      }
+    : null;
+  return {
+    name: d.name,
+    vcpus: d.vcpus,
+    memoryBytes: parseSize(d.memory),
+    cpu: d.cpu ?? "host-model",
+    machine: d.machine ?? null,
+    disks: (d.disks ?? []).map((disk) => ({ ...splitRef(disk.volume), bus: disk.bus ?? "virtio" })),
+    cdroms: (d.cdroms ?? []).map((c): CdromSpec => (c.startsWith("/") ? { path: c } : splitRef(c))),
+    interfaces: (d.interfaces ?? []).map((nic, i) => ({
+      network: nic.network,
+      model: nic.model ?? "virtio",
+      mac: nic.mac ? nic.mac.toLowerCase() : deriveMac(d.name, i),
+    })),
+    cloudInit,
+    graphics: d.graphics ?? "none",
+    autostart: d.autostart ?? false,
+    state: d.state ?? "running",
+    restartOnChange: d.restartOnChange ?? false,
+  };
+}

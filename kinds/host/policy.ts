@@ -1,0 +1,32 @@
+import { identityKey } from "../../policy-language/primitives/identity.js";
+import type { SinglePolicyKind } from "../policy-kind.js";
+import { resolveHost } from "./resolve.js";
+import { checkHostDocument } from "./semantics.js";
+import { type HostDocument, HostDocumentSchema, type HostPrereqSpec, HostPrereqSpecSchema } from "./spec.js";
+
+/**
+ * The host kind's policy face. Each sysctl key is an identity of its own (two policies
+ * setting one key to different values conflict); kernel modules, requireVirtualization and
+ * minFreeMemory never conflict (each policy's prerequisite is checked on its own).
+ */
+export const hostPolicyKind: SinglePolicyKind<HostDocument, HostPrereqSpec, "host"> = {
+  kind: "host",
+  key: "host",
+  many: false,
+  documentSchema: HostDocumentSchema,
+  specSchema: HostPrereqSpecSchema,
+  resolve: resolveHost,
+  claims: (h) =>
+    Object.entries(h.sysctl ?? {}).map(([k, v]) => ({
+      identity: identityKey("sysctl", k),
+      kind: "sysctl",
+      name: k,
+      value: String(v),
+      path: ["sysctl", k],
+    })),
+  checkDocument: checkHostDocument,
+  withoutClaims: (h, drop) => ({
+    ...h,
+    sysctl: Object.fromEntries(Object.entries(h.sysctl).filter(([k]) => !drop.has(identityKey("sysctl", k)))),
+  }),
+};

@@ -1,0 +1,12 @@
+import { parseSize } from "../../common/units.js";
+import type { HostDocument, HostPrereqSpec } from "./spec.js";
+
+/** `spec.resources.host` after templating → the resolved prerequisites. Defaults: not checked, none. */
+export function resolveHost(h: HostDocument): HostPrereqSpec {
+  return {
+    requireVirtualization: h.requireVirtualization ?? false,
+    kernelModules: [...(h.kernelModules ?? [])],
+    sysctl: Object.fromEntries(Object.entries(h.sysctl ?? {}).map(([k, v]) => [k, String(v)])),
+    minFreeMemoryBytes: h.minFreeMemory === undefined ? null : parseSize(h.minFreeMemory),
+  };
+}

@@ -1,0 +1,8 @@
+import type { PathSegment } from "../../policy-language/primitives/issues.js";
+import type { ValueChecker } from "../../policy-language/primitives/value-checker.js";
+import type { HostDocument } from "./spec.js";
+
+/** The host prerequisites beyond the schema: `minFreeMemory` is a size. */
+export function checkHostDocument(h: HostDocument, path: PathSegment[], c: ValueChecker): void {
+  if (h.minFreeMemory !== undefined) c.size(h.minFreeMemory, [...path, "minFreeMemory"]);
+}

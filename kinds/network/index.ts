@@ -1,0 +1,13 @@
+/**
+ * The network kind's agent face: its resolved spec type, XML build/parse/diff, the
+ * resource's checkApply, and the events that concern it. Its policy face (document schema,
+ * resolve, semantics, claims) is `policy.ts`, loaded by the policy language only.
+ */
+export type { DhcpHostSpec, NetworkSpec } from "./spec.js";
+export type { ParsedDhcpHost, ParsedNetwork } from "./parsed.js";
+export { checkNetworkSpec } from "./check.js";
+export { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
+export { parseNetworkXml } from "./xml-parse.js";
+export { diffNetwork } from "./xml-diff.js";
+export { NetworkResource } from "./resource.js";
+export { NETWORK_AUTOSTART_DIR, networkOfEvent } from "./events.js";

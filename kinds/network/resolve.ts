@@ -1,0 +1,33 @@
+import type { NetworkDocument, NetworkSpec } from "./spec.js";
+
+/**
+ * One network after templating → its resolved spec. Defaults: bridge/ipv4/mtu none,
+ * autostart false, state active; DHCP host MACs lower-case.
+ */
+export function resolveNetwork(n: NetworkDocument): NetworkSpec {
+  return {
+    name: n.name,
+    mode: n.mode,
+    bridge: n.bridge ?? null,
+    ipv4: n.ipv4
+      ? {
+          address: n.ipv4.address,
+          prefix: n.ipv4.prefix,
+          dhcp: n.ipv4.dhcp
+            ? {
+                start: n.ipv4.dhcp.start,
+                end: n.ipv4.dhcp.end,
+                hosts: (n.ipv4.dhcp.hosts ?? []).map((h) => ({
+                  mac: h.mac.toLowerCase(),
+                  ip: h.ip,
+                  name: h.name ?? null,
+                })),
+              }
+            : null,
+        }
+      : null,
+    mtu: n.mtu ?? null,
+    autostart: n.autostart ?? false,
+    state: n.state ?? "active",
+  };
+}

@@ -1,0 +1,38 @@
+import { type Static, Type } from "@sinclair/typebox";
+import {
+  choice,
+  obj,
+  oneOf,
+  resolvedObject,
+  resourceNameField,
+} from "../../policy-language/primitives/schema-builders.js";
+
+/** The pool kind: a libvirt storage pool (`spec.resources.pools[]`), identity `pool/NAME`. */
+
+export const POOL_TYPES = ["dir"] as const;
+export const POOL_STATES = ["active", "inactive", "absent"] as const;
+
+/** One entry of `spec.resources.pools` as a policy document writes it. */
+export const PoolDocumentSchema = obj(
+  {
+    name: resourceNameField(),
+    type: Type.Literal("dir", { description: "dir (the only type in v1). Default dir." }),
+    path: Type.String({ minLength: 1, maxLength: 4096, description: "Absolute, normalised directory path (no ..)." }),
+    autostart: Type.Boolean({ description: "Default false." }),
+    state: choice(POOL_STATES, { description: "active | inactive | absent. Default active." }),
+  },
+  ["name", "path"],
+  { description: "A libvirt storage pool." },
+);
+export type PoolDocument = Static<typeof PoolDocumentSchema>;
+
+/** A resolved pool. */
+export const PoolSpecSchema = resolvedObject({
+  name: Type.String(),
+  type: oneOf(POOL_TYPES),
+  /** Absolute, normalised path. */
+  path: Type.String(),
+  autostart: Type.Boolean(),
+  state: oneOf(POOL_STATES),
+});
+export type PoolSpec = Static<typeof PoolSpecSchema>;
