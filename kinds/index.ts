@@ -12,6 +12,7 @@ export { AGENT_KINDS, type AgentKind } from "./registry.js";
 export { resourcesFromPolicies, type ResourceFactoryOptions } from "./build-resources.js";
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./resource-context.js";
 export { resolvedSpecProblems, type SpecOfKind } from "./spec-problems.js";
+export { checkResolvedPolicy } from "./bundled-policy-check.js";
 export type { PolicyMode, ResolvedPolicy, ResourcesSpec, SourceLocation } from "./resolved-policy.js";
 export * from "./libvirt-xml/index.js";
 export * from "./host/index.js";

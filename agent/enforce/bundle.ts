@@ -3,7 +3,7 @@ import type { PolicyMode, ResolvedPolicy } from "../../kinds/resolved-policy.js"
 import { buildGraph } from "../engine/index.js";
 import type { Hypervisor } from "../libvirt/index.js";
 import { resourcesFromPolicies } from "../../kinds/index.js";
-import { checkResolvedPolicy } from "./policy-shape.js";
+import { checkResolvedPolicy } from "../../kinds/index.js";
 
 /** A bundle as the controller sends it (PolicyBundle), numbers already plain. */
 export interface WireBundle {
@@ -30,7 +30,7 @@ const MAX_REVISION_CHARS = 256;
 /**
  * Validates a bundle from the controller (or the cache) and parses its policies. Throws
  * BundleError naming the policy and field at fault. Checks: revision and generation, each
- * policy's mode ("enforce" | "audit"), its resolved JSON's shape (policy-shape.ts), that
+ * policy's mode ("enforce" | "audit"), its resolved JSON's shape (kinds/bundled-policy-check.ts), that
  * the policy names are unique and match, and that the resources build into a valid graph
  * (no duplicate resource across policies, no cycle). The bundled `mode` wins over the one
  * inside resolvedJson.

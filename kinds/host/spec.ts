@@ -40,7 +40,7 @@ export const HostPrereqSpecSchema = resolvedObject({
   /** Modules that must be loaded (repair: modprobe). */
   kernelModules: Type.Array(Type.String()),
   /** Runtime sysctl values by dotted key (repair: write /proc/sys). */
-  sysctl: Type.Record(Type.String(), Type.String()),
+  sysctl: Type.Unsafe<Record<string, string>>({ type: "object", additionalProperties: { type: "string" } }),
   /** Precondition: fail the host before changing anything when less memory is free. */
   minFreeMemoryBytes: nullable(Type.Integer({ minimum: 0 })),
 });
