@@ -35,6 +35,8 @@ export interface ParsedGraphics {
 
 export interface ParsedDomain {
   name: string;
+  /** `<description>`; null when absent or empty. */
+  description: string | null;
   uuid: string | null;
   /** `<domain type=…>`: `kvm`, `qemu`. */
   domainType: string;
@@ -80,6 +82,11 @@ export interface DomainBuildContext {
   specHash: string;
   /** Policy that owns the domain, stored in <metadata>. */
   policy?: string;
+  /**
+   * The guest's current `<description>`, written when the spec does not manage it (so a
+   * redefinition keeps what the operator wrote).
+   */
+  keepDescription?: string | null;
   /** Pin the UUID. Required to redefine an existing domain (libvirt refuses a new one). */
   uuid?: string;
   /**

@@ -30,6 +30,8 @@ export function resolveDomain(d: DomainDocument): DomainSpec {
     : null;
   return {
     name: d.name,
+    // Absent when not set, so the spec (and its hash) of a guest that does not use it is unchanged.
+    ...(d.description !== undefined ? { description: d.description } : {}),
     vcpus: d.vcpus,
     memoryBytes: parseSize(d.memory),
     cpu: d.cpu ?? "host-model",

@@ -33,10 +33,11 @@ import { assertValidSpec } from "../spec-guard.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state and
- * restartOnChange (not XML), so a running guest started from this spec carries it.
+ * restartOnChange (not XML) and description (compared on its own and changed live), so a
+ * running guest started from this spec carries it.
  */
 export function domainSpecHash(spec: DomainSpec): string {
-  const { autostart: _a, state: _s, restartOnChange: _r, ...xmlRelevant } = spec;
+  const { autostart: _a, state: _s, restartOnChange: _r, description: _d, ...xmlRelevant } = spec;
   return canonicalHash(xmlRelevant);
 }
 
@@ -142,7 +143,7 @@ export class DomainResource implements Resource {
     const hotplug = running ? visible.filter((c) => c.disruption === "live" && c.field !== "metadata.specHash") : [];
     if (apply && config.length > 0) {
       checkAborted(signal);
-      await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths));
+      await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths, inactive.description));
     }
 
     // The running guest's metadata records the spec it runs: a different hash means its
@@ -203,8 +204,8 @@ export class DomainResource implements Resource {
   }
 
   /**
-   * Applies live-class device changes to the running guest (the definition already has
-   * them). Returns the fields whose detach libvirt accepted but the guest has not completed.
+   * Applies live-class changes to the running guest (the definition already has them):
+   * device hot-plug, cdrom media, the description. Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
   private async hotplug(
     ref: DomainRef,
@@ -215,6 +216,10 @@ export class DomainResource implements Resource {
     const live = { live: true, config: false };
     const detached: { field: string; mac?: string; target?: string }[] = [];
     for (const c of changes) {
+      if (c.field === "description") {
+        await hv.setDomainMetadata(ref, { type: "description", value: this.spec.description || null, ...live });
+        continue;
+      }
       const m = /^(interfaces|disks|cdroms)\[([^\]]+)\]$/.exec(c.field);
       if (!m) continue;
       const [, list, key] = m;
@@ -338,8 +343,13 @@ export class DomainResource implements Resource {
     }
   }
 
-  private async desiredXml(uuid: string | undefined, diskPaths?: Map<PoolVolumeKey, VolumeRef>): Promise<string> {
+  private async desiredXml(
+    uuid: string | undefined,
+    diskPaths?: Map<PoolVolumeKey, VolumeRef>,
+    keepDescription?: string | null,
+  ): Promise<string> {
     return buildDomainXml(this.spec, {
+      keepDescription,
       domainType: this.env.domainType,
       cpuDisabledFeatures: this.env.cpuDisabledFeatures,
       diskPaths: diskPaths ?? (await this.resolveDisks()),

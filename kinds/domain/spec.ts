@@ -73,6 +73,9 @@ const CloudInitDocumentSchema = obj(
 export const DomainDocumentSchema = obj(
   {
     name: resourceNameField(),
+    description: text(
+      "Free text about the guest (libvirt's <description>, `virsh desc`); changed live. Default: not managed (whatever the guest has is kept).",
+    ),
     vcpus: Type.Integer({ minimum: 1, maximum: 4096, description: "Required." }),
     memory: size("Required; at least 1MiB, a whole number of KiB."),
     cpu: choice(CPU_MODES, { description: "host-model | host-passthrough. Default host-model." }),
@@ -134,6 +137,8 @@ export type CloudInitSpec = Static<typeof CloudInitSpecSchema>;
 /** A resolved domain: memory in bytes, every MAC pinned, defaults applied. */
 export const DomainSpecSchema = resolvedObject({
   name: Type.String(),
+  /** libvirt's <description>; absent = not managed (kept as the guest has it). */
+  description: Type.Optional(Type.String()),
   vcpus: Type.Integer({ minimum: 1 }),
   memoryBytes: Type.Integer({ minimum: 0 }),
   cpu: oneOf(CPU_MODES),

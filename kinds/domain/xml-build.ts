@@ -70,6 +70,8 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
     name: xmlString(spec.name, `${where}: name`),
   };
   if (uuid !== undefined) domain.uuid = uuid;
+  const description = spec.description ?? ctx.keepDescription ?? null;
+  if (description) domain.description = xmlString(description, `${where}: description`);
   domain.metadata = metadataNode(ctx.specHash, ctx.policy);
   const kib = bytesToKiB(spec.memoryBytes);
   domain.memory = { "@_unit": "KiB", "#text": String(kib) };

@@ -59,6 +59,8 @@ export function diffDomain(
   if (opts.domainType !== undefined && actual.domainType !== opts.domainType)
     add("domainType", actual.domainType, opts.domainType, "restart");
 
+  if (desired.description !== undefined && (actual.description ?? "") !== desired.description)
+    add("description", actual.description, desired.description, "live");
   if (actual.vcpus !== desired.vcpus || actual.maxVcpus !== desired.vcpus) {
     add(
       "vcpus",

@@ -40,6 +40,7 @@ export function parseDomainXml(xml: string): ParsedDomain {
 
   return {
     name,
+    description: text(d, "description") || null,
     uuid: text(d, "uuid")?.toLowerCase() ?? null,
     domainType: attr(d, "type") ?? "",
     arch: attr(osType, "arch"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildDomainXml, diffDomain, parseDomainXml, type ParsedDomain } from "../../../kinds/index.js";
+import { buildDomainXml, diffDomain, domainSpecHash, parseDomainXml, type ParsedDomain } from "../../../kinds/index.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import { fixture } from "./fixtures.js";
 import * as S from "./specs.js";
@@ -246,5 +246,38 @@ describe("redefining keeps identity", () => {
     const rebuilt = parseDomainXml(buildDomainXml(S.fullDomain(), { ...S.fullDomainCtx(), uuid: p.uuid! }));
     expect(rebuilt.uuid).toBe(p.uuid);
     expect(diffDomain(S.fullDomain(), rebuilt, true, { uuid: p.uuid! })).toEqual([]);
+  });
+});
+
+describe("the domain's description (libvirt's <description>)", () => {
+  const build = (spec: DomainSpec, keepDescription?: string | null) =>
+    buildDomainXml(spec, { ...S.fullDomainCtx(), keepDescription });
+
+  it("is written, read back, and a change is live whether the guest runs or not", () => {
+    const parsed = parseDomainXml(build(withSpec({ description: "db primary <eu> & co" })));
+    expect(parsed.description).toBe("db primary <eu> & co");
+    expect(diffDomain(withSpec({ description: "db primary <eu> & co" }), parsed, true)).toEqual([]);
+    for (const running of [true, false])
+      expect(diffDomain(withSpec({ description: "replica" }), parsed, running)).toEqual([
+        { field: "description", from: "db primary <eu> & co", to: "replica", disruption: "live" },
+      ]);
+    expect(diffDomain(withSpec({ description: "" }), parsed, true)).toEqual([
+      { field: "description", from: "db primary <eu> & co", to: "", disruption: "live" },
+    ]);
+  });
+
+  it("not managed when the spec has none: never a difference, and a redefinition keeps the guest's own", () => {
+    const spec = withSpec({});
+    delete spec.description;
+    const operatorWrote = parseDomainXml(build(withSpec({ description: "written by hand" })));
+    expect(diffDomain(spec, operatorWrote, true)).toEqual([]);
+    expect(parseDomainXml(build(spec, operatorWrote.description)).description).toBe("written by hand");
+    expect(parseDomainXml(build(spec)).description).toBeNull();
+  });
+
+  it("is not part of the spec hash (a guest's hash does not change with it, and a change needs no restart)", () => {
+    const spec = withSpec({});
+    delete spec.description;
+    expect(domainSpecHash(withSpec({ description: "anything" }))).toBe(domainSpecHash(spec));
   });
 });
