@@ -29,7 +29,7 @@ async function withAdmin<T>(flags: AdminFlags, run: (c: AdminClient) => Promise<
   }
 }
 
-/** `hosts --help`: the selector syntax (common/policy/selector.ts). */
+/** `hosts --help`: the selector syntax (policy-language/selector.ts). */
 const SELECTOR_HELP = `
 Selector terms (comma-separated, all must hold; groups and labels as the controller's inventory resolves them):
   LABEL=VALUE, LABEL!=VALUE      label (labels.KEY for a label named group or name)

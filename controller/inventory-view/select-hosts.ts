@@ -22,7 +22,7 @@ export interface ResolvedHost {
 export interface HostQuery {
   /** "" or undefined = no group filter. */
   group?: string;
-  /** "" or undefined = every host; see common/policy/selector.ts for the syntax. */
+  /** "" or undefined = every host; see policy-language/selector.ts for the syntax. */
   selector?: string;
 }
 

@@ -73,7 +73,7 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
 
 /**
  * XML of a tiny diskless guest (64 MiB, 1 of max 2 vCPUs, pty console, no graphics): KVM when
- * /dev/kvm exists, else TCG (`qemu`), as the agent itself decides (agent/resources/host-quirks.ts).
+ * /dev/kvm exists, else TCG (`qemu`), as the agent itself decides (kinds/domain/host-env.ts).
  */
 export function tinyDomainXml(name: string, uuid?: string): string {
   return `<domain type='${HOST_DOMAIN_TYPE}'>
