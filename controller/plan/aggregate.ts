@@ -23,7 +23,7 @@ type Severity = keyof typeof SEVERITY;
  *
  * Per resource of `policy`: "ok" and "skipped" are left out; "drift"/"changed" are listed
  * as create, remove or change; "failed" as failed with its error. Create and remove follow
- * the convention every resource (kinds/*/resource.ts) uses in a dry-run: a missing
+ * the convention every resource (kinds/<kind>/resource.ts) uses in a dry-run: a missing
  * object is reported as the change `{ field: "state", from: "absent", to: <wanted> }`, and
  * an object the policy removes (state: absent) as `{ field: "state", from: <now>, to:
  * "absent" }`; anything else (including a volume whose pool is inactive, from "unknown

@@ -1,6 +1,6 @@
 /**
  * XML metacharacters through the real libvirtd: a domain and a pool whose strings hold
- * `<>&'"` and `]]>` are built by the kinds' XML builders (kinds/*/xml-build.ts), defined with virsh, dumped back (`--inactive`)
+ * `<>&'"` and `]]>` are built by the kinds' XML builders (kinds/<kind>/xml-build.ts), defined with virsh, dumped back (`--inactive`)
  * and parsed: every value reads back verbatim, no element was added, and the diff against
  * the spec is empty (no drift forever). Libvirt is the independent parser here (libxml2).
  * Every object is named with the test prefix and removed in afterAll.
