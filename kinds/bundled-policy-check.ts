@@ -12,7 +12,7 @@ const validate = generatedValidate as unknown as ((v: unknown) => boolean) & { e
 /**
  * The agent's check of a bundle's resolved policy (JSON from the controller or the cache)
  * against `BundledPolicySchema` — the kinds' own resolved-spec schemas, compiled ahead of
- * time (kinds/render-validators.ts → generated/validators/). The controller's loader
+ * time (policy-language/render-validators.ts → generated/validators/). The controller's loader
  * produced it, so a failure means a corrupt or foreign bundle; it never reaches libvirt.
  *
  * Contract: null when the shape is right, else one phrase naming the first bad field

@@ -1,18 +1,20 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
+import { validate as validateInventory } from "../generated/validators/inventory-document.js";
+import { validate as validatePolicy } from "../generated/validators/policy-document.js";
 import { shownValue } from "../common/redact.js";
 import { formatPath, type IssueList, type PathSegment } from "./primitives/issues.js";
 import { PATTERN_HELP, PATTERNS, type PatternName } from "./primitives/names.js";
-import { InventorySchema, PolicySchema } from "./schema.js";
 
-let compiled: { policy: ValidateFunction; inventory: ValidateFunction } | undefined;
+type GeneratedValidator = ((v: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-function validators() {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    compiled = { policy: ajv.compile(PolicySchema), inventory: ajv.compile(InventorySchema) };
-  }
-  return compiled;
-}
+/**
+ * The policy and inventory schemas (schema.ts), compiled ahead of time by Ajv with
+ * allErrors and verbose (policy-language/render-validators.ts → generated/validators/).
+ */
+const VALIDATORS: Record<"policy" | "inventory", GeneratedValidator> = {
+  policy: validatePolicy as unknown as GeneratedValidator,
+  inventory: validateInventory as unknown as GeneratedValidator,
+};
 
 /** Field names people type for a plaintext password, answered with what to do instead. */
 const PLAINTEXT_PASSWORD_FIELDS = new Set(["password", "plain_text_passwd", "plainTextPassword", "passwd"]);
@@ -22,7 +24,7 @@ const PLAINTEXT_PASSWORD_FIELDS = new Set(["password", "plain_text_passwd", "pla
  * field to `issues`. Returns true when the value conforms.
  */
 export function checkSchema(kind: "policy" | "inventory", value: unknown, issues: IssueList): boolean {
-  const validate = validators()[kind];
+  const validate = VALIDATORS[kind];
   if (validate(value)) return true;
   for (const err of validate.errors ?? []) {
     const base = toPath(value, err.instancePath);
