@@ -1,6 +1,6 @@
 import type { Logger } from "../common/logging.js";
 import { isLibvirtNotFound, type Hypervisor } from "../agent/libvirt/index.js";
-import type { ProgressReporter } from "./volume/import/progress.js";
+import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */
 export interface ResourceContext {

@@ -16,7 +16,7 @@ import { ValidationError, VirtfleetError } from "../../../common/errors.js";
 import { ChecksumMismatchError, ImageMismatchError } from "./errors.js";
 import { downloadTo } from "./fetch-source.js";
 import { imageInfo } from "./image-info.js";
-import { throttledProgress, type ProgressReporter } from "./progress.js";
+import { throttledProgress, type ProgressReporter } from "../../progress.js";
 import { redactUrl } from "./redact.js";
 
 export interface DirImportRequest {

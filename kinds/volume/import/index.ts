@@ -13,5 +13,5 @@ export {
   throttledProgress,
   type ProgressEvent,
   type ProgressReporter,
-} from "./progress.js";
+} from "../../progress.js";
 export { redactUrl } from "./redact.js";
