@@ -19,14 +19,7 @@ export function checkDomainDocuments(
   const seen = new Map<string, number>();
   domains.forEach((d, i) => {
     const name = c.format(d.name, [...path, i, "name"], "resourceName");
-    if (name !== undefined)
-      c.unique(
-        seen,
-        name,
-        [...path, i, "name"],
-        `domain "${name}" is declared twice in this policy (first at domains[${seen.get(name)}])`,
-        i,
-      );
+    if (name !== undefined) c.declaredOnce(seen, name, [...path, i, "name"], "domain", i);
     checkDomain(d, i, [...path, i], c, refs);
   });
 }

@@ -18,13 +18,7 @@ export function checkNetworkDocuments(
   networks.forEach((n, i) => {
     const name = c.format(n.name, [...path, i, "name"], "resourceName");
     if (name !== undefined) {
-      c.unique(
-        seen,
-        name,
-        [...path, i, "name"],
-        `network "${name}" is declared twice in this policy (first at networks[${seen.get(name)}])`,
-        i,
-      );
+      c.declaredOnce(seen, name, [...path, i, "name"], "network", i);
       if (n.state === "absent") absentOf(refs, "network").add(name);
     }
     checkNetwork(n, [...path, i], c);

@@ -18,13 +18,7 @@ export function checkPoolDocuments(
   pools.forEach((p, i) => {
     const name = c.format(p.name, [...path, i, "name"], "resourceName");
     if (name !== undefined) {
-      c.unique(
-        seenPools,
-        name,
-        [...path, i, "name"],
-        `pool "${name}" is declared twice in this policy (first at pools[${seenPools.get(name)}])`,
-        i,
-      );
+      c.declaredOnce(seenPools, name, [...path, i, "name"], "pool", i);
       if (p.state === "absent") absentOf(refs, "pool").add(name);
     }
     const dir = c.concrete(p.path);

@@ -17,13 +17,7 @@ export function checkVolumeDocuments(
   volumes.forEach((v, i) => {
     const key = checkVolume(v, [...path, i], c, absentOf(refs, "pool"));
     if (key !== undefined) {
-      c.unique(
-        seen,
-        key,
-        [...path, i, "name"],
-        `volume "${key}" is declared twice in this policy (first at volumes[${seen.get(key)}])`,
-        i,
-      );
+      c.declaredOnce(seen, key, [...path, i, "name"], "volume", i);
       if (v.state === "absent") absentOf(refs, "volume").add(key);
     }
   });

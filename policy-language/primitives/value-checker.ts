@@ -67,6 +67,21 @@ export class ValueChecker {
     else seen.set(key, value);
   }
 
+  /**
+   * Records declaration `index` of `what` under `key` in `seen`, or reports at `path` that
+   * this policy declares it twice (naming the first, as `list[i]`).
+   */
+  declaredOnce(seen: Map<string, number>, key: string, path: PathSegment[], what: string, index: number): void {
+    const list = String(path[path.length - 3] ?? "");
+    this.unique(
+      seen,
+      key,
+      path,
+      `${what} "${key}" is declared twice in this policy (first at ${list}[${seen.get(key)}])`,
+      index,
+    );
+  }
+
   noControlChars(v: unknown, path: PathSegment[]): void {
     if (typeof v === "string") {
       const bad = controlCharProblem(v);
