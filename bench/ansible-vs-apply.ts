@@ -20,7 +20,12 @@
  * Cleanup (not timed) destroys and undefines only guests named vft-bans-<hex>-NN (this
  * run's own prefix), also on failure, SIGINT and SIGTERM.
  *
- * Run: npm run build && bash bench/ansible/setup.sh && node dist/bench/ansible-vs-apply.js [--guests 20] [--runs 3] [--json]
+ * With `--rechecks N`, each tool re-checks N times per round (the re-check figures are the
+ * median over all of them). With `--baseline-cli PATH` (the shipped CLI of another build, e.g.
+ * an earlier commit's `dist/bin/virtfleet.js`), that CLI's re-check is timed too, alternating
+ * with the current one on the same converged guests: a before/after of the same workload.
+ *
+ * Run: npm run build && bash bench/ansible/setup.sh && node dist/bench/ansible-vs-apply.js [--guests 20] [--runs 3] [--rechecks 1] [--baseline-cli PATH] [--json]
  * Needs root, a running libvirtd (scripts/setup-libvirt.sh) and ansible + python3-libvirt +
  * python3-lxml (bench/ansible/setup.sh installs them; they are not project dependencies).
  */
@@ -46,6 +51,11 @@ const execFileP = promisify(execFile);
 
 const GUESTS = intArg("guests", 20);
 const RUNS = intArg("runs", 3);
+const RECHECKS = intArg("rechecks", 1);
+const BASELINE_CLI = (() => {
+  const i = process.argv.indexOf("--baseline-cli");
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 const JSON_OUT = process.argv.includes("--json");
 const hex = randomBytes(3).toString("hex");
 const prefix = `vft-bans-${hex}-`;
@@ -73,8 +83,10 @@ interface Step {
 interface Round {
   round: number;
   order: Tool[];
-  virtfleet?: { converge: Step; recheck: Step };
-  ansible?: { converge: Step; recheck: Step };
+  virtfleet?: { converge: Step; rechecks: Step[] };
+  ansible?: { converge: Step; rechecks: Step[] };
+  /** `--baseline-cli`: that CLI's re-checks of virtfleet's converged guests. */
+  baseline?: Step[];
   cleanupMs: Partial<Record<Tool, number>>;
 }
 
@@ -178,8 +190,8 @@ interface ApplyJson {
   durationMs: number;
 }
 
-async function virtfleetApply(policyFile: string, what: string): Promise<Step> {
-  const r = await runTimed(process.execPath, [cliMain, "apply", policyFile, "--local", "--json"]);
+async function virtfleetApply(policyFile: string, what: string, cli = cliMain): Promise<Step> {
+  const r = await runTimed(process.execPath, [cli, "apply", policyFile, "--local", "--json"]);
   checkInterrupted();
   if (r.code !== 0) throw failure(`virtfleet ${what}`, r);
   let doc: ApplyJson;
@@ -457,14 +469,28 @@ async function main(): Promise<void> {
               `${tool} converge changed ${converge.changed} (items ${converge.changedItems ?? "-"}), expected all ${GUESTS} guests`,
             );
           compare(tool, await verifyRunning(tool));
-          log(`round ${r + 1}/${RUNS}: ${tool} converge ${s1(converge.ms)} s; re-check`);
-          const recheck =
-            tool === "virtfleet"
-              ? await virtfleetApply(policyFile, "re-check")
-              : await ansiblePlaybook(inventory, varsFile, "re-check");
+          log(`round ${r + 1}/${RUNS}: ${tool} converge ${s1(converge.ms)} s; re-check ×${RECHECKS}`);
+          const rechecks: Step[] = [];
+          for (let k = 0; k < RECHECKS; k++) {
+            const baselineFirst = BASELINE_CLI !== undefined && tool === "virtfleet" && k % 2 === 1;
+            const baseline = async () => {
+              if (BASELINE_CLI === undefined || tool !== "virtfleet") return;
+              round.baseline ??= [];
+              round.baseline.push(await virtfleetApply(policyFile, "baseline re-check", BASELINE_CLI));
+            };
+            if (baselineFirst) await baseline();
+            rechecks.push(
+              tool === "virtfleet"
+                ? await virtfleetApply(policyFile, "re-check")
+                : await ansiblePlaybook(inventory, varsFile, "re-check"),
+            );
+            if (!baselineFirst) await baseline();
+          }
           await verifyRunning(tool);
-          log(`round ${r + 1}/${RUNS}: ${tool} re-check ${s1(recheck.ms)} s, changed ${recheck.changed}; cleanup`);
-          round[tool] = { converge, recheck };
+          log(
+            `round ${r + 1}/${RUNS}: ${tool} re-check median ${s1(median(rechecks.map((x) => x.ms)))} s, changed ${rechecks.map((x) => x.changed).join("/")}; cleanup`,
+          );
+          round[tool] = { converge, rechecks };
           round.cleanupMs[tool] = await cleanup();
         }
       }
@@ -490,7 +516,7 @@ async function main(): Promise<void> {
   const per = (tool: Tool) => {
     const done = rounds.filter((x) => x[tool]);
     const c = done.map((x) => x[tool]!.converge);
-    const k = done.map((x) => x[tool]!.recheck);
+    const k = done.flatMap((x) => x[tool]!.rechecks);
     return {
       converge: stats(c.map((x) => x.ms)),
       recheck: stats(k.map((x) => x.ms)),
@@ -505,6 +531,16 @@ async function main(): Promise<void> {
   };
   const vf = per("virtfleet");
   const an = per("ansible");
+  const baselineSteps = rounds.flatMap((x) => x.baseline ?? []);
+  const baseline =
+    baselineSteps.length > 0
+      ? {
+          cli: BASELINE_CLI,
+          recheck: stats(baselineSteps.map((x) => x.ms)),
+          recheckChanged: baselineSteps.map((x) => x.changed),
+          engineMs: stats(baselineSteps.map((x) => x.engineMs ?? 0)),
+        }
+      : undefined;
   if (vf.converge.samples.length === 0 || an.converge.samples.length === 0)
     throw new Error(`no complete measurement of both tools: ${failed ?? "?"}`);
   const result = {
@@ -516,6 +552,7 @@ async function main(): Promise<void> {
       .join(" ")}`,
     guests: GUESTS,
     runs: RUNS,
+    rechecks: RECHECKS,
     prefix,
     machine: {
       ...machine,
@@ -527,6 +564,7 @@ async function main(): Promise<void> {
     failed,
     virtfleet: vf,
     ansible: an,
+    baseline,
     ratio: { converge: an.converge.median / vf.converge.median, recheck: an.recheck.median / vf.recheck.median },
     rounds,
   };
@@ -562,6 +600,14 @@ async function main(): Promise<void> {
     console.log(
       `| ratio ansible / virtfleet | | ${result.ratio.converge.toFixed(2)}× | | ${result.ratio.recheck.toFixed(2)}× | | |`,
     );
+    if (baseline) {
+      const b = baseline.recheck;
+      console.log(
+        `| baseline CLI \`${BASELINE_CLI}\` | | | | ${s1(b.median)} | ${s1(b.min)}–${s1(b.max)} | changed=${baseline.recheckChanged.join("/")} |`,
+      );
+      console.log(`| ratio baseline / virtfleet | | | | ${(b.median / vf.recheck.median).toFixed(2)}× | | |`);
+      console.log(`| ratio ansible / baseline | | | | ${(an.recheck.median / b.median).toFixed(2)}× | | |`);
+    }
     console.log("");
     console.log(
       `virtfleet engine time inside the process (its JSON durationMs): converge median ${s1(vf.engineMs!.converge.median)} s, re-check median ${(vf.engineMs!.recheck.median).toFixed(0)} ms; the rest of the wall time is process start-up, policy loading and facts.`,
@@ -573,7 +619,8 @@ async function main(): Promise<void> {
       if (t.recheckChangedWhat.length) console.log(`${tool} re-check changed: ${t.recheckChangedWhat.join("; ")}`);
     }
     for (const x of rounds) {
-      const f = (t: Tool) => (x[t] ? `${t} ${s1(x[t]!.converge.ms)} / ${s1(x[t]!.recheck.ms)} s` : `${t} -`);
+      const f = (t: Tool) =>
+        x[t] ? `${t} ${s1(x[t]!.converge.ms)} / ${x[t]!.rechecks.map((k) => s1(k.ms)).join(", ")} s` : `${t} -`;
       console.log(`round ${x.round} (${x.order.join(" first, ")} second): ${f("virtfleet")}; ${f("ansible")}`);
     }
   }
