@@ -1,7 +1,7 @@
 import { describeError } from "../common/errors.js";
 import type { Logger } from "../common/logging.js";
 import { capabilityFacts, type LibvirtProbe } from "./facts/index.js";
-import { Hypervisor } from "./libvirt/index.js";
+import { Hypervisor } from "../libvirt/index.js";
 
 /**
  * The agent's one libvirt connection, opened lazily: when libvirtd is down at start the agent

@@ -37,7 +37,7 @@ import os, { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Hypervisor } from "../agent/libvirt/index.js";
+import { Hypervisor } from "../libvirt/index.js";
 import { detectDomainEnv } from "../kinds/index.js";
 import { domainSpecHash } from "../kinds/domain/resource.js";
 import { buildDomainXml } from "../kinds/index.js";

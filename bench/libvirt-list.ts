@@ -12,7 +12,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { promisify } from "node:util";
-import { Hypervisor, type DomainRef } from "../agent/libvirt/index.js";
+import { Hypervisor, type DomainRef } from "../libvirt/index.js";
 import { intArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 

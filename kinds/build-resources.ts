@@ -1,7 +1,7 @@
 import { ValidationError } from "../common/errors.js";
 import type { ResolvedPolicy } from "./resolved-policy.js";
 import type { DomainSpec } from "./domain/spec.js";
-import { CheckOnly, resourceId, type Resource } from "../agent/engine/index.js";
+import { CheckOnly, resourceId, type Resource } from "../engine/index.js";
 import type { DomainHostEnv } from "./domain/resource.js";
 import { DomainResource } from "./domain/resource.js";
 import { REAL_HOST, type HostEnvironment } from "./host/environment.js";

@@ -1,4 +1,4 @@
-import type { HypervisorEvent } from "../agent/libvirt/index.js";
+import type { HypervisorEvent } from "../libvirt/index.js";
 import { DOMAIN_AUTOSTART_DIR, domainOfEvent } from "./domain/events.js";
 import type { KindName } from "./names.js";
 import { NETWORK_AUTOSTART_DIR, networkOfEvent } from "./network/events.js";

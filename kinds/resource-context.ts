@@ -1,5 +1,5 @@
 import type { Logger } from "../common/logging.js";
-import { isLibvirtNotFound, type Hypervisor } from "../agent/libvirt/index.js";
+import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */

@@ -2,7 +2,7 @@ import { existsSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
-import type { ResourceKind } from "../engine/index.js";
+import type { ResourceKind } from "../../engine/index.js";
 import { AGENT_KINDS, KIND_NAMES } from "../../kinds/index.js";
 
 export interface AutostartDir {

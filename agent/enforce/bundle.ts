@@ -1,7 +1,7 @@
 import { ValidationError } from "../../common/errors.js";
 import type { PolicyMode, ResolvedPolicy } from "../../kinds/resolved-policy.js";
-import { buildGraph } from "../engine/index.js";
-import type { Hypervisor } from "../libvirt/index.js";
+import { buildGraph } from "../../engine/index.js";
+import type { Hypervisor } from "../../libvirt/index.js";
 import { resourcesFromPolicies } from "../../kinds/index.js";
 import { checkResolvedPolicy } from "../../kinds/index.js";
 

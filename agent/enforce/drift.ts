@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { resourceId, type ResourceId, type ResourceReport } from "../engine/index.js";
+import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
 import type { DriftSource } from "./triggers.js";
 
 export type Remediation = "repaired" | "reported" | "failed" | "suppressed";

@@ -11,8 +11,8 @@ import {
   type ResourceKind,
   type ResourceReport,
   CheckOnly,
-} from "../engine/index.js";
-import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../libvirt/index.js";
+} from "../../engine/index.js";
+import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   detectDomainEnv,

@@ -1,5 +1,5 @@
-import type { HypervisorEvent } from "../libvirt/index.js";
-import { resourceId } from "../engine/index.js";
+import type { HypervisorEvent } from "../../libvirt/index.js";
+import { resourceId } from "../../engine/index.js";
 import { AGENT_KINDS, KIND_NAMES } from "../../kinds/index.js";
 import type { Target } from "./triggers.js";
 

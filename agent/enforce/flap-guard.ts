@@ -1,4 +1,4 @@
-import type { ResourceId } from "../engine/index.js";
+import type { ResourceId } from "../../engine/index.js";
 
 export interface FlapOptions {
   /** Repairs allowed per window; a drift found after this many is left alone. */

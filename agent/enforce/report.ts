@@ -1,4 +1,4 @@
-import type { ResourceId, ResourceReport } from "../engine/index.js";
+import type { ResourceId, ResourceReport } from "../../engine/index.js";
 
 /** One resource's latest outcome as sent in Report.resources. */
 export interface OutcomeRecord {

@@ -1,4 +1,4 @@
-import type { ResourceId, ResourceKind } from "../engine/index.js";
+import type { ResourceId, ResourceKind } from "../../engine/index.js";
 
 /** Why a convergence runs (Report.trigger). */
 export type TriggerName = "startup" | "bundle" | "resync" | "event";

@@ -18,7 +18,7 @@ import {
   parseCapabilities,
   type ConnectionOptions,
   type ParsedCapabilities,
-} from "../libvirt/index.js";
+} from "../../libvirt/index.js";
 
 export function toCapabilityFacts(p: ParsedCapabilities, maxVcpus: number | null): LibvirtCapabilityFacts {
   return {

@@ -1,10 +1,10 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
-import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type Resource } from "../engine/index.js";
+import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type Resource } from "../../engine/index.js";
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";
-import { isConnectionError, type Hypervisor } from "../libvirt/index.js";
+import { isConnectionError, type Hypervisor } from "../../libvirt/index.js";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   detectDomainEnv,

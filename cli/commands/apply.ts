@@ -12,9 +12,9 @@ import {
   ValidationError,
 } from "../../common/index.js";
 import { collectFacts } from "../../agent/facts/index.js";
-import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../agent/engine/index.js";
+import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../engine/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
-import { Hypervisor, isConnectionError, isTimeout } from "../../agent/libvirt/index.js";
+import { Hypervisor, isConnectionError, isTimeout } from "../../libvirt/index.js";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   detectDomainEnv,

@@ -1,4 +1,4 @@
-import type { EngineReport, FieldChange, ResourceReport } from "../../agent/engine/index.js";
+import type { EngineReport, FieldChange, ResourceReport } from "../../engine/index.js";
 import { formatDuration } from "../../common/units.js";
 
 /** The `apply --json` document (spec/cli.md), plus extra keys. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "./lazy-yaml.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
 import type { DomainSpec } from "../domain/spec.js";
-import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../agent/engine/index.js";
+import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../engine/index.js";
 import { parsePoolXml } from "../pool/xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { renderSeed, type SeedContent } from "./render.js";

@@ -1,4 +1,4 @@
-import { resourceId, type ResourceId } from "../../agent/engine/index.js";
+import { resourceId, type ResourceId } from "../../engine/index.js";
 import type { DomainSpec } from "./spec.js";
 
 /** A domain is converged after the volumes it attaches (disks, pool cdroms) and the networks of its NICs. */

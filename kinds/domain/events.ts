@@ -1,4 +1,4 @@
-import type { HypervisorEvent } from "../../agent/libvirt/index.js";
+import type { HypervisorEvent } from "../../libvirt/index.js";
 
 /** The domain a libvirt event concerns (re-check `domain/NAME`), or null. Events carry no trusted state. */
 export function domainOfEvent(e: HypervisorEvent): string | null {

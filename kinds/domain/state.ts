@@ -1,4 +1,4 @@
-import { DomainPausedReason, LibvirtTimeoutError, type DomainStateName } from "../../agent/libvirt/index.js";
+import { DomainPausedReason, LibvirtTimeoutError, type DomainStateName } from "../../libvirt/index.js";
 
 export type PolicyDomainState = "running" | "shutoff" | "paused";
 

@@ -2,7 +2,7 @@ import { checkHostSpec } from "./check.js";
 import { formatBytes } from "../../common/units.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
 import type { HostPrereqSpec } from "./spec.js";
-import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
+import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
 import { parseMeminfo } from "../../agent/facts/index.js";
 import {
   kvmUsable,

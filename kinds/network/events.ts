@@ -1,4 +1,4 @@
-import type { HypervisorEvent } from "../../agent/libvirt/index.js";
+import type { HypervisorEvent } from "../../libvirt/index.js";
 
 /** The network a libvirt event concerns (re-check `network/NAME`), or null. Events carry no trusted state. */
 export function networkOfEvent(e: HypervisorEvent): string | null {

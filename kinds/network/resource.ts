@@ -1,7 +1,7 @@
 import { checkNetworkSpec } from "./check.js";
 import type { NetworkSpec } from "./spec.js";
-import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
-import { ListDomainsFlags } from "../../agent/libvirt/index.js";
+import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
+import { ListDomainsFlags } from "../../libvirt/index.js";
 import { parseDomainXml } from "../domain/xml-parse.js";
 import { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
 import { diffNetwork } from "./xml-diff.js";

@@ -1,4 +1,4 @@
-import type { HypervisorEvent } from "../../agent/libvirt/index.js";
+import type { HypervisorEvent } from "../../libvirt/index.js";
 
 /**
  * The pool a libvirt event concerns (re-check `pool/NAME`), or null. Its volumes are

@@ -1,7 +1,7 @@
 import { checkPoolSpec } from "./check.js";
 import { VirtfleetError } from "../../common/errors.js";
 import type { PoolSpec } from "./spec.js";
-import type { CheckResult, FieldChange, Resource } from "../../agent/engine/index.js";
+import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
 import { buildPoolXml } from "./xml-build.js";
 import { diffPool } from "./xml-diff.js";
 import { parsePoolXml } from "./xml-parse.js";

@@ -1,4 +1,4 @@
-import { resourceId, type ResourceId } from "../../agent/engine/index.js";
+import { resourceId, type ResourceId } from "../../engine/index.js";
 import type { VolumeSpec } from "./spec.js";
 
 /** A volume is converged after its pool and, for an overlay, after its backing volume. */

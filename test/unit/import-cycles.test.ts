@@ -12,7 +12,18 @@ import { projectRoot } from "../../common/paths.js";
  */
 
 const ROOT = projectRoot();
-const SOURCE_DIRS = ["common", "policy-language", "kinds", "agent", "controller", "cli", "bench", "generated"];
+const SOURCE_DIRS = [
+  "common",
+  "libvirt",
+  "engine",
+  "policy-language",
+  "kinds",
+  "agent",
+  "controller",
+  "cli",
+  "bench",
+  "generated",
+];
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

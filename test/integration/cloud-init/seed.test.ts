@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { silentLogger, type CloudInitSpec, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
-import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../agent/engine/index.js";
-import { Hypervisor } from "../../../agent/libvirt/index.js";
+import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../engine/index.js";
+import { Hypervisor } from "../../../libvirt/index.js";
 import { detectDomainEnv, renderSeed, resourcesFromPolicies, type DomainHostEnv } from "../../../kinds/index.js";
 import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Enforcer, type DriftRecord, type ReportRecord } from "../../../agent/enforce/index.js";
-import { Hypervisor } from "../../../agent/libvirt/index.js";
+import { Hypervisor } from "../../../libvirt/index.js";
 import { detectDomainEnv } from "../../../kinds/index.js";
 import { AgentStore } from "../../../agent/state/index.js";
 import { createLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import type { DomainSpec } from "../../../common/index.js";
-import { DomainPausedReason, Hypervisor } from "../../../agent/libvirt/index.js";
+import { DomainPausedReason, Hypervisor } from "../../../libvirt/index.js";
 import { detectDomainEnv, DomainResource, type DomainHostEnv } from "../../../kinds/index.js";
 import { busyOperation, type ObservedDomainState } from "../../../kinds/domain/state.js";
 import { tinyDomainSpec } from "../../harness/specs.js";

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { Hypervisor, type HypervisorEvent } from "../../../agent/libvirt/index.js";
+import { Hypervisor, type HypervisorEvent } from "../../../libvirt/index.js";
 import { cleanupPrefix, testPrefix, tinyDomainXml, virsh } from "../../harness/virsh.js";
 
 const prefix = testPrefix();

@@ -13,7 +13,7 @@ import {
   isAlreadyExists,
   isInvalidXml,
   isLibvirtNotFound,
-} from "../../../agent/libvirt/index.js";
+} from "../../../libvirt/index.js";
 import {
   cleanupPrefix,
   HOST_DOMAIN_TYPE,

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, expect, test } from "vitest";
-import { Hypervisor, type HypervisorEvent, type StateChange } from "../../../agent/libvirt/index.js";
+import { Hypervisor, type HypervisorEvent, type StateChange } from "../../../libvirt/index.js";
 import { cleanupPrefix, testPrefix, tinyDomainXml, virsh, virshResult } from "../../harness/virsh.js";
 
 const run = promisify(execFile);

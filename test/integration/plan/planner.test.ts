@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Planner, type PlanRecord } from "../../../agent/plan/index.js";
-import { Hypervisor } from "../../../agent/libvirt/index.js";
+import { Hypervisor } from "../../../libvirt/index.js";
 import { createLogger, type NetworkSpec } from "../../../common/index.js";
 import { validatePlanResult } from "../../../controller/agent-messages/index.js";
 import { aggregatePlan } from "../../../controller/plan/index.js";

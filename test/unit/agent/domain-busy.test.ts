@@ -12,7 +12,7 @@ import {
   isTimeout,
   LibvirtError,
   type Hypervisor,
-} from "../../../agent/libvirt/index.js";
+} from "../../../libvirt/index.js";
 import { DomainResource, domainSpecHash } from "../../../kinds/domain/resource.js";
 import {
   busyOperation,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildGraph, type CheckResult, type Resource, type ResourceKind } from "../../../agent/engine/index.js";
+import { buildGraph, type CheckResult, type Resource, type ResourceKind } from "../../../engine/index.js";
 
 const res = (kind: ResourceKind, name: string): Resource =>
   ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../../common/index.js";
-import type { CheckResult, Resource } from "../../../agent/engine/index.js";
-import type { Hypervisor } from "../../../agent/libvirt/index.js";
+import type { CheckResult, Resource } from "../../../engine/index.js";
+import type { Hypervisor } from "../../../libvirt/index.js";
 import { Planner } from "../../../agent/plan/index.js";
 import { resolvedPolicy, tinyDomainSpec } from "../../harness/specs.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EngineReport } from "../../../agent/engine/index.js";
+import type { EngineReport } from "../../../engine/index.js";
 import { applyToJson, renderApply, renderChange } from "../../../cli/output/apply-view.js";
 
 const report: EngineReport = {

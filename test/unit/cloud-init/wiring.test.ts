@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger, type DomainSpec, type ResolvedPolicy, type VolumeSpec } from "../../../common/index.js";
-import { buildGraph } from "../../../agent/engine/index.js";
-import type { Hypervisor } from "../../../agent/libvirt/index.js";
+import { buildGraph } from "../../../engine/index.js";
+import type { Hypervisor } from "../../../libvirt/index.js";
 import { CloudInitSeedResource, DomainResource, resourcesFromPolicies } from "../../../kinds/index.js";
 import { domainWithCloudInit } from "./specs.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DriftTracker, type DriftRunContext } from "../../../agent/enforce/index.js";
-import type { ResourceReport } from "../../../agent/engine/index.js";
+import type { ResourceReport } from "../../../engine/index.js";
 
 function rep(outcome: ResourceReport["outcome"], extra: Partial<ResourceReport> = {}): ResourceReport {
   return { kind: "domain", name: "web", policy: "p", outcome, changes: [], attempts: 1, durationMs: 1, ...extra };

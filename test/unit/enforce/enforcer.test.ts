@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Enforcer, type RunSummary } from "../../../agent/enforce/index.js";
-import type { CheckResult, Resource } from "../../../agent/engine/index.js";
-import type { Hypervisor } from "../../../agent/libvirt/index.js";
+import type { CheckResult, Resource } from "../../../engine/index.js";
+import type { Hypervisor } from "../../../libvirt/index.js";
 import { AgentStore } from "../../../agent/state/index.js";
 import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
 import { tinyDomainSpec } from "../../harness/specs.js";

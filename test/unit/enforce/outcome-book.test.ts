@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ResourceReport } from "../../../agent/engine/index.js";
+import type { ResourceReport } from "../../../engine/index.js";
 import { OutcomeBook } from "../../../agent/enforce/index.js";
 
 const r = (outcome: ResourceReport["outcome"], error?: string): ResourceReport => ({

@@ -8,7 +8,7 @@ import {
   type FieldChange,
   type Resource,
   type ResourceKind,
-} from "../../../agent/engine/index.js";
+} from "../../../engine/index.js";
 
 /** A scripted resource: holds an in-memory "actual" value and converges it to "desired". */
 class Scripted implements Resource {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { capabilityFacts, collectLibvirtFacts, libvirtFacts } from "../../../agent/facts/index.js";
-import { Proc } from "../../../agent/libvirt/constants.js";
-import { Hypervisor } from "../../../agent/libvirt/index.js";
-import { XdrWriter } from "../../../agent/libvirt/xdr.js";
+import { Proc } from "../../../libvirt/constants.js";
+import { Hypervisor } from "../../../libvirt/index.js";
+import { XdrWriter } from "../../../libvirt/xdr.js";
 import { FakeDaemon, type FakeCall } from "../libvirt/fake-daemon.js";
 
 const CAPS = `<capabilities>

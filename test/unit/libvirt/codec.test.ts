@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { isNotFound, ProtocolError } from "../../../common/errors.js";
-import { parseCapabilities } from "../../../agent/libvirt/capabilities.js";
-import { HEADER_BYTES, MESSAGE_MAX_BYTES, Proc } from "../../../agent/libvirt/constants.js";
+import { parseCapabilities } from "../../../libvirt/capabilities.js";
+import { HEADER_BYTES, MESSAGE_MAX_BYTES, Proc } from "../../../libvirt/constants.js";
 import {
   ErrorCode,
   LibvirtError,
@@ -9,12 +9,12 @@ import {
   isAlreadyExists,
   isInvalidXml,
   isLibvirtNotFound,
-} from "../../../agent/libvirt/errors.js";
-import { decodeEventMessage } from "../../../agent/libvirt/events.js";
-import { FrameDecoder, decodePacket, encodePacket } from "../../../agent/libvirt/packet.js";
-import { AsyncQueue } from "../../../agent/libvirt/queue.js";
-import { readDomain, uuidToBytes, uuidToString, writeDomain } from "../../../agent/libvirt/types.js";
-import { XdrError, XdrReader, XdrWriter } from "../../../agent/libvirt/xdr.js";
+} from "../../../libvirt/errors.js";
+import { decodeEventMessage } from "../../../libvirt/events.js";
+import { FrameDecoder, decodePacket, encodePacket } from "../../../libvirt/packet.js";
+import { AsyncQueue } from "../../../libvirt/queue.js";
+import { readDomain, uuidToBytes, uuidToString, writeDomain } from "../../../libvirt/types.js";
+import { XdrError, XdrReader, XdrWriter } from "../../../libvirt/xdr.js";
 import { errorBody } from "./fake-daemon.js";
 
 const UUID = "3f0c6a5e-2b1d-4c9e-8f7a-0123456789ab";

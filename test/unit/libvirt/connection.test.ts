@@ -5,14 +5,14 @@ import {
   REMOTE_PROGRAM,
   KEEPALIVE_PROGRAM,
   KEEPALIVE_PROC_PING,
-} from "../../../agent/libvirt/constants.js";
-import { LibvirtConnection } from "../../../agent/libvirt/rpc/connection.js";
-import type { StateChange } from "../../../agent/libvirt/rpc/state.js";
-import { LibvirtConnectionError, LibvirtError, LibvirtTimeoutError } from "../../../agent/libvirt/errors.js";
-import { Hypervisor } from "../../../agent/libvirt/hypervisor.js";
-import { encodePacket } from "../../../agent/libvirt/packet.js";
-import { writeDomain } from "../../../agent/libvirt/types.js";
-import { XdrWriter } from "../../../agent/libvirt/xdr.js";
+} from "../../../libvirt/constants.js";
+import { LibvirtConnection } from "../../../libvirt/rpc/connection.js";
+import type { StateChange } from "../../../libvirt/rpc/state.js";
+import { LibvirtConnectionError, LibvirtError, LibvirtTimeoutError } from "../../../libvirt/errors.js";
+import { Hypervisor } from "../../../libvirt/hypervisor.js";
+import { encodePacket } from "../../../libvirt/packet.js";
+import { writeDomain } from "../../../libvirt/types.js";
+import { XdrWriter } from "../../../libvirt/xdr.js";
 import { FakeDaemon, replyPacket } from "./fake-daemon.js";
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -16,9 +16,9 @@ import {
   MessageType,
   Proc,
   REMOTE_PROGRAM,
-} from "../../../agent/libvirt/constants.js";
-import { FrameDecoder, decodePacket, encodePacket, type PacketHeader } from "../../../agent/libvirt/packet.js";
-import { XdrWriter } from "../../../agent/libvirt/xdr.js";
+} from "../../../libvirt/constants.js";
+import { FrameDecoder, decodePacket, encodePacket, type PacketHeader } from "../../../libvirt/packet.js";
+import { XdrWriter } from "../../../libvirt/xdr.js";
 
 export interface FakeCall {
   header: PacketHeader;

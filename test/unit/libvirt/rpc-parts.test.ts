@@ -1,10 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { ProtocolError } from "../../../common/errors.js";
-import { MessageStatus, Proc } from "../../../agent/libvirt/constants.js";
-import { LibvirtTimeoutError } from "../../../agent/libvirt/errors.js";
-import { reconnectDelay } from "../../../agent/libvirt/rpc/backoff.js";
-import { PendingCalls } from "../../../agent/libvirt/rpc/calls.js";
-import { XdrWriter } from "../../../agent/libvirt/xdr.js";
+import { MessageStatus, Proc } from "../../../libvirt/constants.js";
+import { LibvirtTimeoutError } from "../../../libvirt/errors.js";
+import { reconnectDelay } from "../../../libvirt/rpc/backoff.js";
+import { PendingCalls } from "../../../libvirt/rpc/calls.js";
+import { XdrWriter } from "../../../libvirt/xdr.js";
 
 describe("reconnectDelay", () => {
   test("doubles from the initial delay, is capped, and is jittered into [half, whole]", () => {

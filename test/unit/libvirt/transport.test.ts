@@ -3,9 +3,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { LibvirtConnectionError } from "../../../agent/libvirt/errors.js";
-import { encodePacket } from "../../../agent/libvirt/packet.js";
-import { FrameTransport, type TransportLoss } from "../../../agent/libvirt/transport/frame-transport.js";
+import { LibvirtConnectionError } from "../../../libvirt/errors.js";
+import { encodePacket } from "../../../libvirt/packet.js";
+import { FrameTransport, type TransportLoss } from "../../../libvirt/transport/frame-transport.js";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {

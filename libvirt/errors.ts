@@ -9,7 +9,7 @@
  * - `LibvirtTimeoutError` (`TIMEOUT`): a call got no reply within its timeout.
  * - Protocol violations by the peer are `ProtocolError` (`PROTOCOL`) from common/errors.
  */
-import { VirtfleetError, findInChain } from "../../common/errors.js";
+import { VirtfleetError, findInChain } from "../common/errors.js";
 import { STRING_MAX } from "./constants.js";
 import type { XdrReader } from "./xdr.js";
 

@@ -7,7 +7,7 @@
  * unsupported REMOTE_PROGRAM version, unexpected message type) and passes on whatever
  * a route throws; the caller treats both as a protocol violation by the peer.
  */
-import { ProtocolError } from "../../../common/errors.js";
+import { ProtocolError } from "../../common/errors.js";
 import { KEEPALIVE_PROGRAM, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, procName } from "../constants.js";
 import { decodePacket, type PacketHeader } from "../packet.js";
 

@@ -1,6 +1,6 @@
 /**
  * libvirt client speaking libvirt's RPC protocol over its unix socket.
- * Public surface of agent/libvirt; import from here only.
+ * Public surface of libvirt/ (the libvirt wire client); import from here only.
  */
 export { Hypervisor, formatVersion } from "./hypervisor.js";
 export type {

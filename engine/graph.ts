@@ -1,4 +1,4 @@
-import { ValidationError } from "../../common/errors.js";
+import { ValidationError } from "../common/errors.js";
 import { resourceId, type Resource, type ResourceId } from "./types.js";
 
 /**

@@ -25,7 +25,7 @@
  * - `close()` sends CONNECT_CLOSE (best effort), ends the socket, rejects what is pending
  *   and moves to `closed`, which is final. Timers never keep the process alive.
  */
-import { ProtocolError } from "../../../common/errors.js";
+import { ProtocolError } from "../../common/errors.js";
 import { Proc, procName } from "../constants.js";
 import { LibvirtConnectionError, type ConnectionErrorReason } from "../errors.js";
 import type { PacketHeader } from "../packet.js";

@@ -9,7 +9,7 @@
  *   `intervalMs * (count + 1)` of silence `onDead(idleMs)` is called. The timer never
  *   keeps the process alive; `stop()` ends it (the owner stops it when the socket goes).
  */
-import { ProtocolError } from "../../../common/errors.js";
+import { ProtocolError } from "../../common/errors.js";
 import {
   KEEPALIVE_PROC_PING,
   KEEPALIVE_PROC_PONG,

@@ -1,5 +1,5 @@
-import { backoffDelay, type BackoffOptions } from "../../common/backoff.js";
-import { describeError, VirtfleetError } from "../../common/errors.js";
+import { backoffDelay, type BackoffOptions } from "../common/backoff.js";
+import { describeError, VirtfleetError } from "../common/errors.js";
 import { buildGraph } from "./graph.js";
 import {
   resourceId,

@@ -5,7 +5,7 @@
  * and every variable-length item (string, opaque, array) is checked against a caller
  * supplied maximum before anything is read. Any violation throws `XdrError`.
  */
-import { ProtocolError } from "../../common/errors.js";
+import { ProtocolError } from "../common/errors.js";
 
 export class XdrError extends ProtocolError {
   constructor(message: string) {

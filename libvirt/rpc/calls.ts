@@ -13,7 +13,7 @@
  * - `failAll()` rejects every pending call and forgets abandoned serials (a new socket
  *   starts afresh).
  */
-import { ProtocolError } from "../../../common/errors.js";
+import { ProtocolError } from "../../common/errors.js";
 import { MessageStatus, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, procName } from "../constants.js";
 import { LibvirtError, LibvirtTimeoutError, decodeRemoteError } from "../errors.js";
 import { encodePacket } from "../packet.js";

@@ -3,7 +3,7 @@
  * the payload. `FrameDecoder` reassembles packets from arbitrary socket chunks and
  * rejects any length outside [header size, maximum] before buffering the body.
  */
-import { ProtocolError } from "../../common/errors.js";
+import { ProtocolError } from "../common/errors.js";
 import { HEADER_BYTES, LEN_WORD_BYTES, MESSAGE_MAX_BYTES } from "./constants.js";
 
 export interface PacketHeader {

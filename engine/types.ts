@@ -4,13 +4,13 @@
  * differences when `apply` is false, and mutates then returns what it changed when true.
  */
 export type ResourceKind = KindName;
-import type { KindName } from "../../kinds/names.js";
+import type { KindName } from "../kinds/names.js";
 
 /** `kind/name`; volumes are named `pool/volume`, so their id is `volume/pool/volume`. */
 export type ResourceId = string;
 
-export type { Disruption, FieldChange } from "../../common/changes.js";
-import type { FieldChange } from "../../common/changes.js";
+export type { Disruption, FieldChange } from "../common/changes.js";
+import type { FieldChange } from "../common/changes.js";
 
 export interface CheckResult {
   /** Empty = in sync. With apply, the changes made; without, the differences found. */
