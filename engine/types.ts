@@ -3,8 +3,11 @@
  * and apply share one code path — a resource reads actual state, compares, returns the
  * differences when `apply` is false, and mutates then returns what it changed when true.
  */
-export type ResourceKind = KindName;
-import type { KindName } from "../kinds/names.js";
+/**
+ * A resource's kind (`domain`, `network`, …). The engine is kind-agnostic: the kinds and
+ * their list live in kinds/ (kinds/names.ts), which builds on the engine, not the reverse.
+ */
+export type ResourceKind = string;
 
 /** `kind/name`; volumes are named `pool/volume`, so their id is `volume/pool/volume`. */
 export type ResourceId = string;

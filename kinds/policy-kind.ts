@@ -1,7 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
-import type { ResourceKind as ClaimKind } from "../policy-language/primitives/identity.js";
-import type { PathSegment } from "../policy-language/primitives/issues.js";
-import type { PolicyReferences, ValueChecker } from "../policy-language/primitives/value-checker.js";
+import type { ResourceKind as ClaimKind } from "../policy-primitives/identity.js";
+import type { PathSegment } from "../policy-primitives/issues.js";
+import type { PolicyReferences, ValueChecker } from "../policy-primitives/value-checker.js";
 import type { KindName } from "./names.js";
 
 /**

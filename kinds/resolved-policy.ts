@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
-import { nullable, oneOf } from "../policy-language/primitives/schema-builders.js";
+import { nullable, oneOf } from "../policy-primitives/schema-builders.js";
 import { POLICY_KINDS, type ResourcesSpecOf } from "./policy-kinds.js";
-import type { SourceLocation } from "../policy-language/primitives/issues.js";
+import type { SourceLocation } from "../policy-primitives/issues.js";
 
 /**
  * Resolved desired state for one host: what a policy says after templating, defaults and

@@ -4,7 +4,7 @@ import {
   matchesPattern,
   PATTERN_HELP,
   type PatternName,
-} from "../policy-language/primitives/names.js";
+} from "../policy-primitives/names.js";
 
 /**
  * The value rules of the policy loader, re-applied to one RESOLVED resource spec (after

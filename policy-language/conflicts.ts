@@ -1,8 +1,8 @@
 import type { ResolvedPolicy, SourceLocation } from "../kinds/resolved-policy.js";
 import { POLICY_KINDS } from "../kinds/policy-kinds.js";
-import type { ResourceKind } from "./primitives/identity.js";
+import type { ResourceKind } from "../policy-primitives/identity.js";
 import { describeHost, inventoryHostNames, UNGROUPED_GROUP, ALL_GROUP, type Inventory } from "./inventory.js";
-import { formatPath, type PathSegment } from "./primitives/issues.js";
+import { formatPath, type PathSegment } from "../policy-primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { HostPattern } from "./patterns.js";
 import type { LocatedResolvedPolicy } from "./resolve.js";

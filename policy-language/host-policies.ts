@@ -1,7 +1,7 @@
 import type { ResolvedPolicy } from "../kinds/resolved-policy.js";
 import { resolveConflicts, type ResourceConflict } from "./conflicts.js";
 import { describeHost, type Inventory } from "./inventory.js";
-import { PolicyValidationError, type PolicyIssue } from "./primitives/issues.js";
+import { PolicyValidationError, type PolicyIssue } from "../policy-primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import type { ResolutionCache } from "./resolution-cache.js";
 import { resolvePolicy, type LocatedResolvedPolicy } from "./resolve.js";

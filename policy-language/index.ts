@@ -6,7 +6,7 @@ export {
   formatIssue,
   sortIssues,
   PolicyValidationError,
-} from "./primitives/issues.js";
+} from "../policy-primitives/issues.js";
 export {
   PolicySchema,
   InventorySchema,
@@ -21,7 +21,7 @@ export {
   type InventoryDocument,
   type VarValue,
 } from "./schema.js";
-export { PATTERNS, controlCharProblem, checkAbsolutePath } from "./primitives/names.js";
+export { PATTERNS, controlCharProblem, checkAbsolutePath } from "../policy-primitives/names.js";
 export { renderJsonSchemas, writeJsonSchemas, SCHEMA_FILES } from "./write-json-schema.js";
 export { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 export { POLICY_LIMITS, formatLimitBytes } from "./limits.js";
@@ -48,7 +48,7 @@ export {
   TemplateSyntaxError,
   type TemplateContext,
   type TemplatePart,
-} from "./primitives/template.js";
+} from "../policy-primitives/template.js";
 export {
   HostPattern,
   HostPatternError,
@@ -71,8 +71,8 @@ export {
 } from "./inventory.js";
 export { matchTargets, factAt, type TargetHost, type MatchOptions } from "./targets.js";
 export { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./resolve.js";
-export { deriveMac } from "./primitives/mac.js";
-export { identityKey, type ResourceKind } from "./primitives/identity.js";
+export { deriveMac } from "../policy-primitives/mac.js";
+export { identityKey, type ResourceKind } from "../policy-primitives/identity.js";
 export {
   findConflicts,
   resolveConflicts,

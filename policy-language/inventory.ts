@@ -1,4 +1,4 @@
-import type { IssueList } from "./primitives/issues.js";
+import type { IssueList } from "../policy-primitives/issues.js";
 import { HostPattern } from "./patterns.js";
 import type { InventoryDocument, VarValue } from "./schema.js";
 

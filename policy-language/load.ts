@@ -20,7 +20,7 @@ import {
   sortIssues,
   type PathSegment,
   type PolicyIssue,
-} from "./primitives/issues.js";
+} from "../policy-primitives/issues.js";
 import { DEFAULT_ROLLOUT, type LoadedPolicy, type RolloutSettings } from "./loaded-policy.js";
 import { HostPattern } from "./patterns.js";
 import { resolvePolicy } from "./resolve.js";
@@ -28,7 +28,7 @@ import type { InventoryDocument, PolicyDocument, RolloutDocument } from "./schem
 import { checkSchema } from "./schema-check.js";
 import { checkPolicySemantics } from "./semantics.js";
 import { matchTargets, type TargetHost } from "./targets.js";
-import { hasTemplate, templateRefs } from "./primitives/template.js";
+import { hasTemplate, templateRefs } from "../policy-primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { PolicyReadBudget } from "./read-files.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";

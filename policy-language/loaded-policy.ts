@@ -1,5 +1,5 @@
 import type { PolicyMode, SourceLocation } from "../kinds/resolved-policy.js";
-import type { Locator } from "./primitives/issues.js";
+import type { Locator } from "../policy-primitives/issues.js";
 import type { PolicyDocument, TargetsDocument, VarValue } from "./schema.js";
 
 /** Rollout settings with defaults applied (canary 1, batch 25%, soak 30s, 0 failures, rollback). */

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import type { PolicyIssue } from "./primitives/issues.js";
+import type { PolicyIssue } from "../policy-primitives/issues.js";
 import { formatLimitBytes, POLICY_LIMITS } from "./limits.js";
 
 export interface ReadLimits {

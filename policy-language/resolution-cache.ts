@@ -1,6 +1,6 @@
 import type { LoadedPolicy } from "./loaded-policy.js";
 import { resolvePolicy, type HostContext, type LocatedResolvedPolicy } from "./resolve.js";
-import { lookupRef, templateRefs, TemplateSyntaxError } from "./primitives/template.js";
+import { lookupRef, templateRefs, TemplateSyntaxError } from "../policy-primitives/template.js";
 
 /** Results kept per policy revision; past it the policy's entries are dropped and refilled. */
 export const MAX_ENTRIES_PER_POLICY = 1_024;

@@ -1,11 +1,11 @@
 import type { Claim } from "../kinds/policy-kind.js";
 import { POLICY_KINDS } from "../kinds/policy-kinds.js";
 import type { ResolvedPolicy, ResourcesSpec, SourceLocation } from "../kinds/resolved-policy.js";
-import { IssueList, PolicyValidationError, type PathSegment } from "./primitives/issues.js";
+import { IssueList, PolicyValidationError, type PathSegment } from "../policy-primitives/issues.js";
 import type { LoadedPolicy } from "./loaded-policy.js";
 import type { PolicyDocument, ResourcesDocument, VarValue } from "./schema.js";
 import { checkPolicySemantics } from "./semantics.js";
-import { expandTemplate, type TemplateContext } from "./primitives/template.js";
+import { expandTemplate, type TemplateContext } from "../policy-primitives/template.js";
 
 /** The host a policy is resolved for. `vars` are the inventory's merged group + host vars. */
 export interface HostContext {

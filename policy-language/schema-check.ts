@@ -2,8 +2,8 @@ import type { ErrorObject } from "ajv";
 import { validate as validateInventory } from "../generated/validators/inventory-document.js";
 import { validate as validatePolicy } from "../generated/validators/policy-document.js";
 import { shownValue } from "../common/redact.js";
-import { formatPath, type IssueList, type PathSegment } from "./primitives/issues.js";
-import { PATTERN_HELP, PATTERNS, type PatternName } from "./primitives/names.js";
+import { formatPath, type IssueList, type PathSegment } from "../policy-primitives/issues.js";
+import { PATTERN_HELP, PATTERNS, type PatternName } from "../policy-primitives/names.js";
 
 type GeneratedValidator = ((v: unknown) => boolean) & { errors?: ErrorObject[] | null };
 

@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { POLICY_KINDS, type ResourcesDocument } from "../kinds/policy-kinds.js";
-import { PATTERNS } from "./primitives/names.js";
-import { choice, list, map, obj, plain, text } from "./primitives/schema-builders.js";
+import { PATTERNS } from "../policy-primitives/names.js";
+import { choice, list, map, obj, plain, text } from "../policy-primitives/schema-builders.js";
 
 /**
  * The Policy and inventory document schemas (spec/policy.md, v1). One source for
@@ -185,4 +185,4 @@ export type TargetsDocument = Static<typeof TargetsSchema>;
 export type RolloutDocument = Static<typeof RolloutSchema>;
 export type { ResourcesDocument };
 export type InventoryDocument = Static<typeof InventorySchema>;
-export type { VarValue } from "./primitives/template.js";
+export type { VarValue } from "../policy-primitives/template.js";

@@ -1,8 +1,8 @@
 import { POLICY_KINDS } from "../kinds/policy-kinds.js";
-import type { IssueList, PathSegment } from "./primitives/issues.js";
-import { emptyReferences, ValueChecker } from "./primitives/value-checker.js";
+import type { IssueList, PathSegment } from "../policy-primitives/issues.js";
+import { emptyReferences, ValueChecker } from "../policy-primitives/value-checker.js";
 import type { PolicyDocument } from "./schema.js";
-import { hasTemplate, parseTemplate } from "./primitives/template.js";
+import { hasTemplate, parseTemplate } from "../policy-primitives/template.js";
 
 /**
  * Checks a schema-valid policy beyond the schema: value formats, IPv4 subnet arithmetic,

@@ -10,7 +10,7 @@ import {
   type Node,
 } from "yaml";
 import type { SourceLocation } from "../kinds/resolved-policy.js";
-import type { Locator, PathSegment, PolicyIssue } from "./primitives/issues.js";
+import type { Locator, PathSegment, PolicyIssue } from "../policy-primitives/issues.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { scanYaml } from "./yaml-scan.js";
 

@@ -19,7 +19,7 @@ export {
 } from "./options.js";
 export { parseCpuinfo, virtualizationFlag, type CpuinfoFacts } from "./parse/cpuinfo.js";
 export { parseCpuList } from "./parse/cpulist.js";
-export { parseMeminfo, parseNodeMeminfo } from "./parse/meminfo.js";
+export { parseMeminfo, parseNodeMeminfo } from "../../common/proc-meminfo.js";
 export { parseOsRelease } from "./parse/os-release.js";
 export { parseProcModules } from "./parse/proc-modules.js";
 export { parseProcMounts, type MountEntry } from "./parse/proc-mounts.js";

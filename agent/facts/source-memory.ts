@@ -2,7 +2,7 @@ import type { MemoryFacts } from "../../common/facts.js";
 import type { Context } from "./context.js";
 import { mapLimit } from "./limit.js";
 import { parseHugepageDirName } from "./parse/hugepages.js";
-import { parseMeminfo } from "./parse/meminfo.js";
+import { parseMeminfo } from "../../common/proc-meminfo.js";
 import { parseSysInt } from "./parse/sysfs-value.js";
 
 /** /proc/meminfo as bytes per key; shared with the NUMA source. */

@@ -2,7 +2,7 @@ import type { NumaFacts } from "../../common/facts.js";
 import type { Context } from "./context.js";
 import { mapLimit } from "./limit.js";
 import { parseCpuList } from "./parse/cpulist.js";
-import { parseNodeMeminfo } from "./parse/meminfo.js";
+import { parseNodeMeminfo } from "../../common/proc-meminfo.js";
 import { onlineCpus } from "./source-cpu.js";
 import { meminfo } from "./source-memory.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { HostPort } from "../../common/address.js";
 import { isNotFound, ValidationError } from "../../common/errors.js";
-import { PATTERNS } from "../../policy-language/primitives/names.js";
+import { PATTERNS } from "../../policy-primitives/names.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { AdminClient, ControllerUnreachableError, type RolloutAction } from "../admin-client.js";

@@ -1,4 +1,4 @@
-import { matchesPattern, PATTERN_HELP } from "../../policy-language/primitives/names.js";
+import { matchesPattern, PATTERN_HELP } from "../../policy-primitives/names.js";
 import type { SpecChecker } from "../spec-checker.js";
 import type { CloudInitSpec, DomainSpec } from "./spec.js";
 

@@ -1,4 +1,4 @@
-import { identityKey } from "../../policy-language/primitives/identity.js";
+import { identityKey } from "../../policy-primitives/identity.js";
 import type { ListPolicyKind } from "../policy-kind.js";
 import { resolveDomain } from "./resolve.js";
 import { checkDomainDocuments } from "./semantics.js";

@@ -1,5 +1,5 @@
 import { parseSize } from "../../common/units.js";
-import { deriveMac } from "../../policy-language/primitives/mac.js";
+import { deriveMac } from "../../policy-primitives/mac.js";
 import type { CdromSpec, CloudInitSpec, DomainDocument, DomainSpec } from "./spec.js";
 
 function splitRef(ref: string): { pool: string; volume: string } {

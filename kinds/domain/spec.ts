@@ -10,7 +10,7 @@ import {
   size,
   text,
   tpl,
-} from "../../policy-language/primitives/schema-builders.js";
+} from "../../policy-primitives/schema-builders.js";
 
 /**
  * The domain kind: a libvirt domain (guest) (`spec.resources.domains[]`), identity

@@ -1,4 +1,4 @@
-import { identityKey } from "../../policy-language/primitives/identity.js";
+import { identityKey } from "../../policy-primitives/identity.js";
 import type { SinglePolicyKind } from "../policy-kind.js";
 import { resolveHost } from "./resolve.js";
 import { checkHostDocument } from "./semantics.js";

@@ -3,7 +3,7 @@ import { formatBytes } from "../../common/units.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
 import type { HostPrereqSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
-import { parseMeminfo } from "../../agent/facts/index.js";
+import { parseMeminfo } from "../../common/proc-meminfo.js";
 import {
   kvmUsable,
   moduleLoaded,

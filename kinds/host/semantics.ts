@@ -1,5 +1,5 @@
-import type { PathSegment } from "../../policy-language/primitives/issues.js";
-import type { ValueChecker } from "../../policy-language/primitives/value-checker.js";
+import type { PathSegment } from "../../policy-primitives/issues.js";
+import type { ValueChecker } from "../../policy-primitives/value-checker.js";
 import type { HostDocument } from "./spec.js";
 
 /** The host prerequisites beyond the schema: `minFreeMemory` is a size. */

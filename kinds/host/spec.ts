@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { PATTERNS } from "../../policy-language/primitives/names.js";
-import { list, nullable, obj, plain, resolvedObject, size } from "../../policy-language/primitives/schema-builders.js";
+import { PATTERNS } from "../../policy-primitives/names.js";
+import { list, nullable, obj, plain, resolvedObject, size } from "../../policy-primitives/schema-builders.js";
 
 /**
  * The host kind: prerequisites of the KVM host itself (`spec.resources.host`). One host

@@ -5,7 +5,7 @@
  * can add elements or attributes.
  */
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { controlCharProblem } from "../../policy-language/primitives/names.js";
+import { controlCharProblem } from "../../policy-primitives/names.js";
 import { ProtocolError, ValidationError } from "../../common/errors.js";
 
 /** A JS object in fast-xml-parser's shape: `@_attr` keys are attributes, `#text` is text. */

@@ -1,6 +1,6 @@
-import type { PathSegment } from "../../policy-language/primitives/issues.js";
-import { intToIpv4, ipv4ToInt, subnetRange } from "../../policy-language/primitives/names.js";
-import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-language/primitives/value-checker.js";
+import type { PathSegment } from "../../policy-primitives/issues.js";
+import { intToIpv4, ipv4ToInt, subnetRange } from "../../policy-primitives/names.js";
+import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-primitives/value-checker.js";
 import type { NetworkDocument } from "./spec.js";
 
 /**

@@ -8,7 +8,7 @@ import {
   resolvedObject,
   resourceNameField,
   tpl,
-} from "../../policy-language/primitives/schema-builders.js";
+} from "../../policy-primitives/schema-builders.js";
 
 /** The network kind: a libvirt virtual network (`spec.resources.networks[]`), identity `network/NAME`. */
 

@@ -1,6 +1,6 @@
-import type { PathSegment } from "../../policy-language/primitives/issues.js";
-import { checkAbsolutePath } from "../../policy-language/primitives/names.js";
-import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-language/primitives/value-checker.js";
+import type { PathSegment } from "../../policy-primitives/issues.js";
+import { checkAbsolutePath } from "../../policy-primitives/names.js";
+import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-primitives/value-checker.js";
 import type { PoolDocument } from "./spec.js";
 
 /**

@@ -1,11 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import {
-  choice,
-  obj,
-  oneOf,
-  resolvedObject,
-  resourceNameField,
-} from "../../policy-language/primitives/schema-builders.js";
+import { choice, obj, oneOf, resolvedObject, resourceNameField } from "../../policy-primitives/schema-builders.js";
 
 /** The pool kind: a libvirt storage pool (`spec.resources.pools[]`), identity `pool/NAME`. */
 

@@ -1,4 +1,4 @@
-import { checkAbsolutePath } from "../../policy-language/primitives/names.js";
+import { checkAbsolutePath } from "../../policy-primitives/names.js";
 import type { SpecChecker } from "../spec-checker.js";
 import type { VolumeSpec } from "./spec.js";
 

@@ -1,4 +1,4 @@
-import { identityKey } from "../../policy-language/primitives/identity.js";
+import { identityKey } from "../../policy-primitives/identity.js";
 import type { ListPolicyKind } from "../policy-kind.js";
 import { resolveVolume } from "./resolve.js";
 import { checkVolumeDocuments } from "./semantics.js";

@@ -1,5 +1,5 @@
-import type { PathSegment } from "../../policy-language/primitives/issues.js";
-import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-language/primitives/value-checker.js";
+import type { PathSegment } from "../../policy-primitives/issues.js";
+import { absentOf, type PolicyReferences, type ValueChecker } from "../../policy-primitives/value-checker.js";
 import type { VolumeDocument } from "./spec.js";
 
 /**

@@ -1,13 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import {
-  choice,
-  nullable,
-  obj,
-  oneOf,
-  resolvedObject,
-  size,
-  tpl,
-} from "../../policy-language/primitives/schema-builders.js";
+import { choice, nullable, obj, oneOf, resolvedObject, size, tpl } from "../../policy-primitives/schema-builders.js";
 
 /** The volume kind: a volume in a storage pool (`spec.resources.volumes[]`), identity `volume/POOL/NAME`. */
 

@@ -22,9 +22,15 @@ describe("virtfleet agent's static import graph", { timeout: 60_000 }, () => {
   });
 
   it("takes only the policy checks it needs (no parser)", () => {
-    expect([...files].filter((f) => f.startsWith("policy-language/")).sort()).toEqual([
-      "policy-language/primitives/names.ts",
-    ]);
+    expect([...files].filter((f) => f.startsWith("policy-language/"))).toEqual([]);
+    expect([...files].filter((f) => f.startsWith("policy-primitives/")).sort()).toEqual(["policy-primitives/names.ts"]);
+  });
+
+  it("takes the kinds' agent face only: no schema, resolve, semantics or policy registry", () => {
+    const policyFace =
+      /^kinds\/(?:[a-z-]+\/(?:spec|resolve|semantics|policy)\.ts|policy-kinds?\.ts|resolved-policy\.ts)$/;
+    expect([...files].filter((f) => f.startsWith("kinds/")).length).toBeGreaterThan(10);
+    expect([...files].filter((f) => policyFace.test(f))).toEqual([]);
   });
 
   it("loads no yaml, TypeBox, Ajv, x509 library or node-cron at start", () => {

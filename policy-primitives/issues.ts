@@ -1,5 +1,5 @@
-import { ValidationError } from "../../common/errors.js";
-import { scrubSecrets } from "../../common/redact.js";
+import { ValidationError } from "../common/errors.js";
+import { scrubSecrets } from "../common/redact.js";
 
 /** Where a value came from, for error messages (`file:line:col`). */
 export interface SourceLocation {

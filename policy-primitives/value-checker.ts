@@ -1,5 +1,5 @@
-import { shownValue } from "../../common/redact.js";
-import { parseSize } from "../../common/units.js";
+import { shownValue } from "../common/redact.js";
+import { parseSize } from "../common/units.js";
 import { formatPath, type IssueList, type PathSegment } from "./issues.js";
 import { controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./names.js";
 import { hasTemplate } from "./template.js";
