@@ -1,4 +1,4 @@
-export { resourcesFromPolicies, type ResourceFactoryOptions } from "./from-specs.js";
+export { declaredResources, resourcesFromPolicies, type ResourceFactoryOptions } from "./from-specs.js";
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./context.js";
 export { DomainResource, type DomainHostEnv } from "./domain.js";
 export { HostResource, PreconditionError } from "./host.js";
