@@ -87,7 +87,8 @@ export interface BundleRun {
  * - the bundle's resources are bound to `host` for the length of the run (one run at a time
  *   per prepared bundle) and are not rebuilt;
  * - the engine's contract holds (dependency order, verify after apply, failures never stop
- *   unrelated resources); rejects only when the engine does (never for a resource's failure).
+ *   unrelated resources); rejects only when the bundle is already running (BUSY), did not
+ *   come from prepareBundle, or the engine itself fails — never for a resource's failure.
  */
 export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Promise<BundleRun> {
   const only = o.only ? new Set(o.only) : null;
