@@ -34,7 +34,8 @@ export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: Re
   return declaredResources(policies, o).map((r) => (audited.has(r.policy) ? new CheckOnly(r) : r));
 }
 
-function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
+/** The same resources with every policy's resources as declared: audit mode not applied (agent/run-bundle decides it). */
+export function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
   const out: Resource[] = [];
   const hostPolicy = policies.find((p) => p.resources.host !== null);
   const base: string[] = [];

@@ -9,7 +9,7 @@
  */
 export { KIND_NAMES, isKindName, type KindName } from "./names.js";
 export { AGENT_KINDS, type AgentKind } from "./registry.js";
-export { resourcesFromPolicies, type ResourceFactoryOptions } from "./build-resources.js";
+export { declaredResources, resourcesFromPolicies, type ResourceFactoryOptions } from "./build-resources.js";
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./resource-context.js";
 export { resolvedSpecProblems, type SpecOfKind } from "./spec-problems.js";
 export { checkResolvedPolicy } from "./bundled-policy-check.js";

@@ -1,8 +1,6 @@
 import { ValidationError } from "../../common/errors.js";
 import type { PolicyMode, ResolvedPolicy } from "../../kinds/resolved-policy.js";
-import { buildGraph } from "../../engine/index.js";
-import type { Hypervisor } from "../../libvirt/index.js";
-import { resourcesFromPolicies } from "../../kinds/index.js";
+import { prepareBundle, type PreparedBundle, type ResourceBuilder } from "../run-bundle/index.js";
 import { checkResolvedPolicy } from "../../kinds/index.js";
 
 /** A bundle as the controller sends it (PolicyBundle), numbers already plain. */
@@ -19,6 +17,8 @@ export interface Bundle {
   policies: ResolvedPolicy[];
   /** Every resource id the bundle declares, in engine order. */
   resourceIds: string[];
+  /** Its resources, built once for every run of this bundle (runBundle). */
+  prepared: PreparedBundle;
   /** The wire form, for the cache. */
   wire: WireBundle;
 }
@@ -33,9 +33,10 @@ const MAX_REVISION_CHARS = 256;
  * policy's mode ("enforce" | "audit"), its resolved JSON's shape (kinds/bundled-policy-check.ts), that
  * the policy names are unique and match, and that the resources build into a valid graph
  * (no duplicate resource across policies, no cycle). The bundled `mode` wins over the one
- * inside resolvedJson.
+ * inside resolvedJson. The resources are built here, once (prepareBundle; `build` replaces
+ * the builder, for tests), and the same ones serve every run of the bundle.
  */
-export function parseBundle(input: unknown): Bundle {
+export function parseBundle(input: unknown, o: { build?: ResourceBuilder } = {}): Bundle {
   if (!isObject(input)) throw new BundleError("policy bundle is not an object");
   const { revision, generation, policies } = input;
   if (typeof revision !== "string" || revision.length === 0 || revision.length > MAX_REVISION_CHARS) {
@@ -73,14 +74,13 @@ export function parseBundle(input: unknown): Bundle {
     parsed.push({ ...resolved, mode: mode as PolicyMode });
     wire.policies.push({ name, revision: polRevision, mode, resolvedJson });
   }
-  let resourceIds: string[];
+  let prepared: PreparedBundle;
   try {
-    const stub = { hv: null as unknown as Hypervisor, log: undefined as never, shutdownTimeoutMs: 0 };
-    resourceIds = buildGraph(resourcesFromPolicies(parsed, { ctx: stub, domainEnv: { domainType: "kvm" } })).ids;
+    prepared = prepareBundle(parsed, { build: o.build });
   } catch (err) {
     throw new BundleError(`policy bundle ${revision}: its resources are inconsistent`, { cause: err });
   }
-  return { revision, generation: gen, policies: parsed, resourceIds, wire };
+  return { revision, generation: gen, policies: parsed, resourceIds: [...prepared.ids], wire, prepared };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

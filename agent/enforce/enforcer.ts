@@ -1,24 +1,9 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
-import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
-import {
-  converge,
-  DEFAULT_ENGINE_OPTIONS,
-  resourceId,
-  type EngineOptions,
-  type Resource,
-  type ResourceId,
-  type ResourceKind,
-  type ResourceReport,
-  CheckOnly,
-} from "../../engine/index.js";
-import { ALL_EVENT_SOURCES, isConnectionError, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
-import {
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  detectDomainEnv,
-  resourcesFromPolicies,
-  type DomainHostEnv,
-} from "../../kinds/index.js";
+import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
+import { ALL_EVENT_SOURCES, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
+import type { DomainHostEnv } from "../../kinds/index.js";
+import { runBundle, type EngineTuning, type ResourceBuilder, type ResourceTarget } from "../run-bundle/index.js";
 import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
@@ -53,11 +38,11 @@ export interface EnforcerOptions {
   /** Subscribe to libvirt events (default true). */
   watchEvents?: boolean;
   shutdownTimeoutMs?: number;
-  engine?: Partial<Pick<EngineOptions, "concurrency" | "timeoutMs" | "retries" | "retryBackoff">>;
-  /** Default: detectDomainEnv() at the first run. */
+  engine?: EngineTuning;
+  /** Default: detected at the first run (runBundle). */
   domainEnv?: DomainHostEnv;
-  /** Default: resourcesFromPolicies. */
-  buildResources?: (policies: readonly ResolvedPolicy[], hv: Hypervisor, env: DomainHostEnv) => Resource[];
+  /** Default: the declared resources (runBundle applies audit mode); called once per bundle. */
+  buildResources?: ResourceBuilder;
   now?: () => number;
 }
 
@@ -76,11 +61,6 @@ export type SetBundleResult = { accepted: true; changed: boolean } | { accepted:
 
 const DRIFT_DOC = "open-drift";
 
-/** "generation:state" of the libvirt connection (fakes without one count as always ready). */
-function connMark(hv: Hypervisor): string {
-  const c = (hv as Partial<Hypervisor>).connection;
-  return `${c?.generation ?? 0}:${c?.state ?? "ready"}`;
-}
 const FLAP_DOC = "flap-guard";
 
 /**
@@ -92,8 +72,10 @@ const FLAP_DOC = "flap-guard";
  *   (coalesced for `coalesceMs`), periodically for everything (resync-schedule.ts), after libvirt's
  *   connection is restored, and on `resync()`.
  * - One run at a time; triggers arriving meanwhile merge into the next run.
- * - Enforce-mode resources are repaired, audit-mode ones only checked; a resource the flap
- *   guard holds is only checked and raises one `suppressed` drift event.
+ * - Each run is one runBundle call (agent/run-bundle) over the bundle's resources, built once
+ *   when the bundle arrives: it repairs enforce-mode resources and only checks audit-mode
+ *   ones and those the flap guard holds (which raise one `suppressed` drift event); this
+ *   class only chooses what to run (the triggers' targets) and records what came of it.
  * - Every drift event and report is appended to the outbox before `onRecorded` listeners
  *   hear of it; nothing here waits for the controller.
  * - A bad bundle is rejected (logged, `setBundle` says why) and the previous one stays.
@@ -114,7 +96,6 @@ export class Enforcer {
   private watcher: AutostartWatcher | undefined;
   private cronTask: { stop(): void | Promise<void>; destroy(): void | Promise<void> } | undefined;
   private flapTimer: NodeJS.Timeout | undefined;
-  private domainEnv: DomainHostEnv | undefined;
   private connLosses = 0;
   private stopped = false;
   private started = false;
@@ -130,7 +111,6 @@ export class Enforcer {
         [...keys].map((k) => JSON.parse(k) as Target),
       ),
     );
-    this.domainEnv = o.domainEnv;
   }
 
   /** Revision of the bundle being enforced ("" = none). */
@@ -161,7 +141,7 @@ export class Enforcer {
     const cached = this.o.store.bundles.load();
     if (cached) {
       try {
-        this.bundle = parseBundle(JSON.parse(cached.bundleJson));
+        this.bundle = parseBundle(JSON.parse(cached.bundleJson), { build: this.o.buildResources });
         this.o.log.info(
           { revision: this.bundle.revision, generation: this.bundle.generation },
           "enforcing the cached policy bundle",
@@ -202,7 +182,7 @@ export class Enforcer {
   setBundle(input: unknown): SetBundleResult {
     let b: Bundle;
     try {
-      b = parseBundle(input);
+      b = parseBundle(input, { build: this.o.buildResources });
     } catch (err) {
       const error = describeError(err);
       this.o.log.error(
@@ -375,25 +355,15 @@ export class Enforcer {
       );
       return;
     }
-    this.domainEnv ??= await detectDomainEnv();
-    const build =
-      this.o.buildResources ??
-      ((pols, h, env) =>
-        resourcesFromPolicies(pols, {
-          ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: this.o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS },
-          domainEnv: env,
-        }));
-    const all = build(bundle.policies, hv, this.domainEnv);
-    const how = (r: { kind: ResourceKind; name: string }): "event" | "resync" | null => {
-      const id = resourceId(r.kind, r.name);
-      if (p.selects(id, r.kind)) return p.sourceOf(id, r.kind) === "event" ? "event" : "resync";
-      if (r.kind === "volume") {
-        const poolHow = p.ids.get(resourceId("pool", r.name.split("/")[0]!));
+    const how = (t: ResourceTarget): "event" | "resync" | null => {
+      if (p.selects(t.id, t.kind)) return p.sourceOf(t.id, t.kind) === "event" ? "event" : "resync";
+      if (t.kind === "volume") {
+        const poolHow = p.ids.get(resourceId("pool", t.name.split("/")[0]!));
         if (poolHow) return poolHow;
       }
       return null;
     };
-    const selected = all.filter((r) => how(r) !== null);
+    const selected = bundle.prepared.targets.filter((t) => how(t) !== null);
     const startedAt = this.now();
     if (selected.length === 0) {
       // a full run over an empty bundle still reports, or the controller shows the host pending forever
@@ -411,51 +381,48 @@ export class Enforcer {
       for (const l of this.listeners) l({ trigger: p.trigger, checked: [], reports: [], drift: [], report });
       return;
     }
-    const held = new Set<ResourceId>();
-    const resources = selected.map((r) => {
-      const id = resourceId(r.kind, r.name);
-      if (r.audit || !this.flap.isHeld(id, startedAt)) return r;
-      held.add(id);
-      return new CheckOnly(r);
-    });
     const losses = this.connLosses;
-    const connAtStart = connMark(hv);
-    const engineOptions = {
-      ...DEFAULT_ENGINE_OPTIONS,
-      ...this.o.engine,
-      isTransient: isConnectionError,
-      signal: this.abort.signal,
+    const sourceOf = (r: ResourceReport) => {
+      if (p.intentional) return "apply";
+      return how({ id: resourceId(r.kind, r.name), kind: r.kind, name: r.name }) === "event" ? "event" : "resync";
     };
-    const sourceOf = (r: { kind: ResourceKind; name: string }) =>
-      p.intentional ? "apply" : how(r) === "event" ? "event" : "resync";
-    // Drift noticed by an event is recorded before the repair, which may take a while.
-    const watched = p.intentional ? [] : resources.filter((r) => !r.audit && how(r) === "event");
-    if (watched.length > 0) {
-      const check = await converge(watched, { ...engineOptions, apply: false });
-      if (this.stopped || this.superseded(bundle)) return;
-      const detected = this.tracker.detect(check.resources, {
-        now: this.now(),
-        intentional: false,
-        sourceOf,
-        suppressed: new Map(),
-      });
-      if (detected.length > 0) {
-        this.persistState();
-        this.record([], detected);
-      }
-    }
-    const engine = await converge(resources, { ...engineOptions, apply: true });
-    if (this.stopped || this.superseded(bundle)) return;
-    // Compared with the connection itself, not a flag set by "lost" and cleared by "restored":
+    const run = await runBundle(bundle.prepared, {
+      mode: "enforce",
+      origin: "agent",
+      host: { hv, log: this.o.log, domainEnv: this.o.domainEnv, shutdownTimeoutMs: this.o.shutdownTimeoutMs },
+      only: selected.map((t) => t.id),
+      isHeld: (id) => this.flap.isHeld(id, startedAt),
+      // Drift noticed by an event is recorded before the repair, which may take a while.
+      detectFirst: p.intentional ? undefined : selected.filter((t) => how(t) === "event").map((t) => t.id),
+      onDetected: (check) => {
+        if (this.stopped || this.superseded(bundle)) return false;
+        const detected = this.tracker.detect(check, {
+          now: this.now(),
+          intentional: false,
+          sourceOf,
+          suppressed: new Map(),
+        });
+        if (detected.length > 0) {
+          this.persistState();
+          this.record([], detected);
+        }
+        return true;
+      },
+      engine: this.o.engine,
+      signal: this.abort.signal,
+    });
+    if (run.abandoned || this.stopped || this.superseded(bundle)) return;
+    // The connection itself is compared (runBundle), not a flag set by "lost" and cleared by "restored":
     // a failed re-registration never sends "restored" (that flag would then discard every run).
-    const connNow = connMark(hv);
-    if (this.connLosses !== losses || connNow !== connAtStart || !connNow.endsWith(":ready")) {
+    if (run.interrupted || this.connLosses !== losses) {
       this.o.log.info(
         { trigger: p.trigger },
         "libvirt connection dropped during the run; its results are replaced by the re-check after the reconnect",
       );
       return;
     }
+    const engine = run.report;
+    const held = run.held;
     const now = this.now();
     const suppressed = new Map<ResourceId, string>();
     for (const r of engine.resources) {

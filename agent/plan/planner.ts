@@ -1,16 +1,10 @@
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
-import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
-import { CheckOnly, converge, DEFAULT_ENGINE_OPTIONS, type EngineOptions, type Resource } from "../../engine/index.js";
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";
-import { isConnectionError, type Hypervisor } from "../../libvirt/index.js";
-import {
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  detectDomainEnv,
-  resourcesFromPolicies,
-  type DomainHostEnv,
-} from "../../kinds/index.js";
+import type { Hypervisor } from "../../libvirt/index.js";
+import type { DomainHostEnv } from "../../kinds/index.js";
+import { runBundle, type EngineTuning, type ResourceBuilder } from "../run-bundle/index.js";
 
 /** The answer to one Command.plan (proto PlanResult). */
 export interface PlanRecord {
@@ -30,11 +24,11 @@ export interface PlannerOptions {
   log: Logger;
   /** Plans waiting behind the running one, at most; beyond that a request is answered with an error at once. */
   maxQueued?: number;
-  engine?: Partial<Pick<EngineOptions, "concurrency" | "timeoutMs" | "retries" | "retryBackoff">>;
-  /** Default: detectDomainEnv() at the first plan. */
+  engine?: EngineTuning;
+  /** Default: detected at the first plan (runBundle). */
   domainEnv?: DomainHostEnv;
-  /** Default: resourcesFromPolicies. */
-  buildResources?: (policies: readonly ResolvedPolicy[], hv: Hypervisor, env: DomainHostEnv) => Resource[];
+  /** Default: the declared resources (runBundle applies audit mode); called once per plan. */
+  buildResources?: ResourceBuilder;
   /** Largest JSON size of a result; a larger one is answered with an error instead (default 2 MiB, under the gRPC limit). */
   maxResultBytes?: number;
   now?: () => number;
@@ -47,8 +41,9 @@ const MAX_ERROR_CHARS = 2_000;
 
 /**
  * Dry-runs bundles the controller asks about (Command.plan), the way `apply --local
- * --dry-run` does: parseBundle, resourcesFromPolicies, then the engine with `apply: false`
- * and every resource wrapped in CheckOnly, so nothing can be changed even by mistake.
+ * --dry-run` does: parseBundle (which builds the resources once), then runBundle in
+ * `dry-run` mode (every resource wrapped in CheckOnly, the engine without apply, so nothing
+ * can be changed even by mistake).
  * Contract:
  * - shares nothing with the Enforcer but the libvirt connection: the enforced bundle, its
  *   cache, drift tracking, flap guard and outbox are untouched (a plan may run while an
@@ -64,12 +59,10 @@ export class Planner {
   private inFlight = 0;
   private stopped = false;
   private readonly abort = new AbortController();
-  private domainEnv: DomainHostEnv | undefined;
   private readonly now: () => number;
 
   constructor(private readonly o: PlannerOptions) {
     this.now = o.now ?? Date.now;
-    this.domainEnv = o.domainEnv;
   }
 
   /** Plans running or waiting. */
@@ -133,7 +126,7 @@ export class Planner {
   private async run(commandId: string, revision: string, input: unknown, started: number): Promise<PlanRecord> {
     let bundle;
     try {
-      bundle = parseBundle(input);
+      bundle = parseBundle(input, { build: this.o.buildResources });
     } catch (err) {
       return failed(commandId, revision, `invalid bundle: ${describeError(err)}`, this.now() - started);
     }
@@ -143,33 +136,21 @@ export class Planner {
     } catch (err) {
       return failed(commandId, revision, `libvirt unreachable: ${describeError(err)}`, this.now() - started);
     }
-    this.domainEnv ??= await detectDomainEnv();
-    const build =
-      this.o.buildResources ??
-      ((pols, h, env) =>
-        resourcesFromPolicies(pols, {
-          ctx: { hv: h, log: this.o.log, shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS },
-          domainEnv: env,
-        }));
-    const resources = build(bundle.policies, hv, this.domainEnv).map((r) => (r.audit ? r : new CheckOnly(r)));
-    const connAtStart = connMark(hv);
-    const report = await converge(resources, {
-      ...DEFAULT_ENGINE_OPTIONS,
-      ...this.o.engine,
-      apply: false,
-      isTransient: isConnectionError,
+    const run = await runBundle(bundle.prepared, {
+      mode: "dry-run",
+      origin: "agent",
+      host: { hv, log: this.o.log, domainEnv: this.o.domainEnv },
+      engine: this.o.engine,
       signal: this.abort.signal,
     });
     const durationMs = Math.max(0, this.now() - started);
     if (this.stopped) return failed(commandId, revision, "the agent is stopping", durationMs);
-    const connNow = connMark(hv);
-    if (connNow !== connAtStart || !connNow.endsWith(":ready")) {
+    if (run.interrupted)
       return failed(commandId, revision, "the libvirt connection dropped during the plan; ask again", durationMs);
-    }
     return {
       commandId,
       bundleRevision: bundle.revision,
-      resources: report.resources.map(outcomeOf),
+      resources: run.report.resources.map(outcomeOf),
       error: "",
       durationMs,
     };
@@ -185,10 +166,4 @@ function failed(commandId: string, bundleRevision: string, error: string, durati
 function echoedRevision(bundle: unknown): string {
   const r = bundle !== null && typeof bundle === "object" ? (bundle as { revision?: unknown }).revision : undefined;
   return typeof r === "string" && r.length <= MAX_ECHOED_REVISION_CHARS ? r : "";
-}
-
-/** "generation:state" of the libvirt connection (fakes without one count as always ready). */
-function connMark(hv: Hypervisor): string {
-  const c = (hv as Partial<Hypervisor>).connection;
-  return `${c?.generation ?? 0}:${c?.state ?? "ready"}`;
 }

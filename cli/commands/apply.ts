@@ -1,26 +1,20 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import {
-  createLogger,
-  formatBytes,
-  formatConflict,
-  formatIssue,
-  loadPolicies,
-  OptionError,
-  resolveHostPolicies,
-  sortIssues,
-  ValidationError,
-} from "../../common/index.js";
+// Modules, not the common/ and policy-language/ barrels: `apply` loads what it runs and no
+// gRPC, certificate or controller code (start-up is most of a re-check's time).
+import { OptionError, ValidationError } from "../../common/errors.js";
+import { createLogger } from "../../common/logging.js";
+import { formatBytes } from "../../common/units.js";
+import { formatConflict } from "../../policy-language/conflicts.js";
+import { resolveHostPolicies } from "../../policy-language/host-policies.js";
+import { loadPolicies } from "../../policy-language/load.js";
+import { formatIssue, sortIssues } from "../../policy-primitives/issues.js";
 import { collectFacts } from "../../agent/facts/index.js";
-import { converge, DEFAULT_ENGINE_OPTIONS, type EngineEvent } from "../../engine/index.js";
+import { DEFAULT_ENGINE_OPTIONS } from "../../engine/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
-import { Hypervisor, isConnectionError, isTimeout } from "../../libvirt/index.js";
-import {
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  detectDomainEnv,
-  resourcesFromPolicies,
-  type ResourceContext,
-} from "../../kinds/index.js";
+import { Hypervisor } from "../../libvirt/index.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "../../kinds/index.js";
+import { prepareBundle, runBundle } from "../../agent/run-bundle/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { durationArg } from "../option-parsers.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
@@ -81,31 +75,22 @@ export function registerApplyCommand(program: Command): void {
         throw new ValidationError(`the policies cannot be resolved for host ${flags.name}; nothing was applied`);
       }
 
+      const bundle = prepareBundle(host.policies);
       const hv = await Hypervisor.open({ socketPath: flags.libvirtSocket });
       try {
         const progress = !flags.json && process.stderr.isTTY;
         const status = statusLine(process.stderr);
-        const resources = resourcesFromPolicies(host.policies, {
-          ctx: {
+        const { report } = await runBundle(bundle, {
+          mode: flags.dryRun ? "dry-run" : "enforce",
+          origin: "local",
+          host: {
             hv,
             log,
             shutdownTimeoutMs: flags.shutdownTimeout,
             progress: progress ? (e) => status.show(formatProgress(e)) : undefined,
           },
-          domainEnv: await detectDomainEnv(),
-        });
-        const report = await converge(resources, {
-          ...DEFAULT_ENGINE_OPTIONS,
-          apply: !flags.dryRun,
-          concurrency: flags.concurrency,
-          timeoutMs: flags.timeout,
-          isTransient: (err) => isConnectionError(err) || isTimeout(err),
-          onEvent: (e: EngineEvent) => {
-            if (e.type === "retry")
-              log.warn(
-                { resource: e.id, attempt: e.attempt, error: e.error, delayMs: e.delayMs },
-                "retrying after a transient error",
-              );
+          engine: { concurrency: flags.concurrency, timeoutMs: flags.timeout },
+          onEvent: (e) => {
             if (progress && e.type === "start") status.line(`  ... ${e.id}`);
             if (progress && e.type === "done") status.line(renderResourceLine(e.report).split("\n")[0]!);
           },
