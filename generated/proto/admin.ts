@@ -13,14 +13,17 @@ import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminReq
 import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from './fleet/v1/CreateAdminResponse.js';
 import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from './fleet/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from './fleet/v1/CreateTokenResponse.js';
+import type { DriftFieldValue as _fleet_v1_DriftFieldValue, DriftFieldValue__Output as _fleet_v1_DriftFieldValue__Output } from './fleet/v1/DriftFieldValue.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
+import type { FieldChange as _fleet_v1_FieldChange, FieldChange__Output as _fleet_v1_FieldChange__Output } from './fleet/v1/FieldChange.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from './fleet/v1/GetHostResponse.js';
 import type { HostBundleProblems as _fleet_v1_HostBundleProblems, HostBundleProblems__Output as _fleet_v1_HostBundleProblems__Output } from './fleet/v1/HostBundleProblems.js';
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
 import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
+import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest.js';
 import type { ListAuditResponse as _fleet_v1_ListAuditResponse, ListAuditResponse__Output as _fleet_v1_ListAuditResponse__Output } from './fleet/v1/ListAuditResponse.js';
 import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from './fleet/v1/ListDriftRequest.js';
@@ -60,14 +63,17 @@ export interface ProtoGrpcType {
       CreateAdminResponse: MessageTypeDefinition<_fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminResponse__Output>
       CreateTokenRequest: MessageTypeDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenResponse__Output>
+      DriftFieldValue: MessageTypeDefinition<_fleet_v1_DriftFieldValue, _fleet_v1_DriftFieldValue__Output>
       DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
+      FieldChange: MessageTypeDefinition<_fleet_v1_FieldChange, _fleet_v1_FieldChange__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
       GetHostResponse: MessageTypeDefinition<_fleet_v1_GetHostResponse, _fleet_v1_GetHostResponse__Output>
       HostBundleProblems: MessageTypeDefinition<_fleet_v1_HostBundleProblems, _fleet_v1_HostBundleProblems__Output>
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
       HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
+      JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
       ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
       ListAuditResponse: MessageTypeDefinition<_fleet_v1_ListAuditResponse, _fleet_v1_ListAuditResponse__Output>
       ListDriftRequest: MessageTypeDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftRequest__Output>

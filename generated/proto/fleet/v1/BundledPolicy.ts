@@ -13,7 +13,9 @@ export interface BundledPolicy {
    */
   'mode'?: (string);
   /**
-   * ResolvedPolicy (common/resource-specs.ts) as JSON.
+   * ResolvedPolicy (common/resource-specs.ts) as JSON. Stays JSON in every protocol version:
+   * it follows the policy schema, which the controller validates before it resolves and the
+   * agent checks on receipt (agent/enforce/policy-shape.ts).
    */
   'resolvedJson'?: (string);
 }
@@ -29,7 +31,9 @@ export interface BundledPolicy__Output {
    */
   'mode': (string);
   /**
-   * ResolvedPolicy (common/resource-specs.ts) as JSON.
+   * ResolvedPolicy (common/resource-specs.ts) as JSON. Stays JSON in every protocol version:
+   * it follows the policy schema, which the controller validates before it resolves and the
+   * agent checks on receipt (agent/enforce/policy-shape.ts).
    */
   'resolvedJson': (string);
 }
