@@ -10,3 +10,4 @@ export * from "./changes.js";
 export * from "./drift.js";
 export * from "./outcomes.js";
 export * from "./facts-contract.js";
+export * from "./admin-documents.js";

@@ -6,7 +6,7 @@ import { describeError, NotFoundError, ValidationError, type Logger } from "../.
 import type { AgentService } from "../agents/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import type { DriftView } from "../agent-messages/index.js";
-import { driftStateToRecord } from "../../common/wire/index.js";
+import { driftStateToRecord, encodeCompliance } from "../../common/wire/index.js";
 import type { DriftFeed, EventStore } from "../ingest/index.js";
 import type { HostStore } from "../hosts/index.js";
 
@@ -119,8 +119,8 @@ export class DriftAdmin {
       Compliance: (call, callback) => {
         try {
           const at = call.request.at;
-          const reportJson = at ? compliance.at(parseTime(at, "at")) : JSON.stringify(compliance.current());
-          callback(null, { reportJson });
+          const report = at ? compliance.reportAt(parseTime(at, "at")) : compliance.current();
+          callback(null, { report: encodeCompliance(report) });
         } catch (err) {
           callback(fail(err, "compliance"));
         }
