@@ -28,6 +28,7 @@ import type { HostComplianceDocument as _fleet_v1_HostComplianceDocument, HostCo
 import type { HostPlanDocument as _fleet_v1_HostPlanDocument, HostPlanDocument__Output as _fleet_v1_HostPlanDocument__Output } from './fleet/v1/HostPlanDocument.js';
 import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
+import type { JsonNode as _fleet_v1_JsonNode, JsonNode__Output as _fleet_v1_JsonNode__Output } from './fleet/v1/JsonNode.js';
 import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest.js';
 import type { ListAuditResponse as _fleet_v1_ListAuditResponse, ListAuditResponse__Output as _fleet_v1_ListAuditResponse__Output } from './fleet/v1/ListAuditResponse.js';
@@ -91,6 +92,7 @@ export interface ProtoGrpcType {
       HostPlanDocument: MessageTypeDefinition<_fleet_v1_HostPlanDocument, _fleet_v1_HostPlanDocument__Output>
       HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
+      JsonNode: MessageTypeDefinition<_fleet_v1_JsonNode, _fleet_v1_JsonNode__Output>
       JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
       ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
       ListAuditResponse: MessageTypeDefinition<_fleet_v1_ListAuditResponse, _fleet_v1_ListAuditResponse__Output>

@@ -18,6 +18,7 @@ import type { FieldChange as _fleet_v1_FieldChange, FieldChange__Output as _flee
 import type { Goodbye as _fleet_v1_Goodbye, Goodbye__Output as _fleet_v1_Goodbye__Output } from './fleet/v1/Goodbye.js';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat.js';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello.js';
+import type { JsonNode as _fleet_v1_JsonNode, JsonNode__Output as _fleet_v1_JsonNode__Output } from './fleet/v1/JsonNode.js';
 import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 import type { Plan as _fleet_v1_Plan, Plan__Output as _fleet_v1_Plan__Output } from './fleet/v1/Plan.js';
 import type { PlanResult as _fleet_v1_PlanResult, PlanResult__Output as _fleet_v1_PlanResult__Output } from './fleet/v1/PlanResult.js';
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
       Goodbye: MessageTypeDefinition<_fleet_v1_Goodbye, _fleet_v1_Goodbye__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      JsonNode: MessageTypeDefinition<_fleet_v1_JsonNode, _fleet_v1_JsonNode__Output>
       JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
       Plan: MessageTypeDefinition<_fleet_v1_Plan, _fleet_v1_Plan__Output>
       PlanResult: MessageTypeDefinition<_fleet_v1_PlanResult, _fleet_v1_PlanResult__Output>

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { DriftFieldValue as _fleet_v1_DriftFieldValue, DriftFieldValue__Output as _fleet_v1_DriftFieldValue__Output } from './fleet/v1/DriftFieldValue.js';
 import type { FieldChange as _fleet_v1_FieldChange, FieldChange__Output as _fleet_v1_FieldChange__Output } from './fleet/v1/FieldChange.js';
+import type { JsonNode as _fleet_v1_JsonNode, JsonNode__Output as _fleet_v1_JsonNode__Output } from './fleet/v1/JsonNode.js';
 import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -15,6 +16,7 @@ export interface ProtoGrpcType {
     v1: {
       DriftFieldValue: MessageTypeDefinition<_fleet_v1_DriftFieldValue, _fleet_v1_DriftFieldValue__Output>
       FieldChange: MessageTypeDefinition<_fleet_v1_FieldChange, _fleet_v1_FieldChange__Output>
+      JsonNode: MessageTypeDefinition<_fleet_v1_JsonNode, _fleet_v1_JsonNode__Output>
       JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
     }
   }

@@ -74,16 +74,27 @@ describe("JsonValue", () => {
     expect(Object.keys(v)).toEqual(["__proto__"]);
   });
 
-  it("refuses values nested too deep, repeated keys and keys without values", () => {
+  it("refuses values nested too deep, repeated keys, and nodes that end early or run on", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 40; i++) deep = [deep];
     expect(() => fromJsonValue(toJsonValue(deep), "f")).toThrow(/f nests deeper than 32/);
-    expect(() =>
-      fromJsonValue({ kind: "objectValue", objectValue: true, keys: ["a", "a"], items: [{}, {}] }, "f"),
-    ).toThrow(/repeats the key "a"/);
-    expect(() => fromJsonValue({ kind: "objectValue", objectValue: true, keys: ["a"], items: [] }, "f")).toThrow(
-      ProtocolError,
+    let ok: unknown = "x";
+    for (let i = 0; i < 31; i++) ok = { k: [ok] }.k;
+    expect(fromJsonValue(toJsonValue(ok), "f")).toEqual(ok);
+    const member = (key: string) => ({ key, nullValue: true });
+    expect(() => fromJsonValue({ nodes: [{ objectSize: 2 }, member("a"), member("a")] }, "f")).toThrow(
+      /repeats the key "a"/,
     );
+    expect(() => fromJsonValue({ nodes: [{ objectSize: 2 }, member("a")] }, "f")).toThrow(/f ends before/);
+    expect(() => fromJsonValue({ nodes: [{ listLength: 4_000_000_000 }] }, "f")).toThrow(ProtocolError);
+    expect(() => fromJsonValue({ nodes: [{ boolValue: true }, { boolValue: false }] }, "f")).toThrow(
+      /1 nodes after its value/,
+    );
+  });
+
+  it("decodes a hostile nesting of a million levels without recursion, refusing it", () => {
+    const nodes = Array.from({ length: 1_000_000 }, () => ({ listLength: 1 }));
+    expect(() => fromJsonValue({ nodes }, "f")).toThrow(/nests deeper/);
   });
 });
 
