@@ -23,6 +23,7 @@ const agentState = join(dir.path, "agent");
 let previous: PreviousBuild | undefined;
 let controller: StartedController;
 let oldAgent: Proc;
+let newAgent: Proc;
 
 const AGENT_ARGS = ["--insecure", "--max-backoff", "1s", "--resync-interval", "1m", "--flap-threshold", "100"];
 
@@ -163,9 +164,15 @@ describe(`an agent of the previous protocol (${PROTOCOL_0_COMMIT}, version 0) an
     const ids = new Set(queued.map((x) => x.drift_id));
 
     controller = await startController({ dataDir: controllerData, policiesDir: policies, port });
-    startAgent({ controller: controller.address, name: host, stateDir: agentState, extraArgs: AGENT_ARGS.slice(1) });
+    newAgent = startAgent({
+      controller: controller.address,
+      name: host,
+      stateDir: agentState,
+      extraArgs: AGENT_ARGS.slice(1),
+    });
     await waitForHost(controller.address, host, true);
     expect(connectedProtocol()).toBe(1);
+    expect(newAgent.logs().find((l) => l.msg === "connected to controller")?.protocol).toBe(1);
     const delivered = await waitFor(
       "the queued drift event stored at the controller",
       async () => (await drift()).find((d) => ids.has(d.id) && d.resolvedAt),
@@ -175,5 +182,68 @@ describe(`an agent of the previous protocol (${PROTOCOL_0_COMMIT}, version 0) an
     expect(delivered.id).toBe(payload.id);
     expect(delivered.fields).toContainEqual({ field: "state", desired: "running", actual: "shutoff" });
     await waitFor("the outbox to be acknowledged", () => (outboxRows().length === 0 ? true : undefined), 15_000, 200);
+  }, 120_000);
+
+  it("this release's agent against the previous release's controller speaks protocol 0", async () => {
+    await newAgent.stop("SIGTERM");
+    await controller.proc.stop("SIGTERM");
+    const old = (args: string[]) => spawnBuiltCli(previous!.cli, args);
+    const oldController = old([
+      "controller",
+      "--listen",
+      "127.0.0.1:0",
+      "--data",
+      join(dir.path, "old-controller"),
+      "--insecure",
+      "--policies",
+      policies,
+    ]);
+    const address = await waitFor(
+      "the previous release's controller to listen",
+      () => {
+        if (!oldController.running) throw new Error(`controller exited: ${oldController.stderr}`);
+        return /listening on (\S+)/.exec(oldController.stdout)?.[1];
+      },
+      15_000,
+      50,
+    );
+    const oldCli = async (args: string[]) => {
+      const p = old([...args, "--controller", address, "--insecure"]);
+      await p.exited;
+      return p;
+    };
+    const agent = startAgent({
+      controller: address,
+      name: host,
+      stateDir: join(dir.path, "agent-2"),
+      extraArgs: AGENT_ARGS.slice(1),
+    });
+    await waitFor(
+      "the host connected to the previous release's controller",
+      async () => {
+        const p = await oldCli(["hosts", "--json"]);
+        const hosts = JSON.parse(p.stdout || "[]") as { name: string; connected: boolean }[];
+        return hosts.find((h) => h.name === host && h.connected) ? true : undefined;
+      },
+      20_000,
+      200,
+    );
+    expect(agent.logs().find((l) => l.msg === "connected to controller")?.protocol).toBe(0);
+    await running();
+    await virsh("destroy", guest);
+    const event = await waitFor(
+      "the new agent's drift event at the previous release's controller",
+      async () => {
+        const p = await oldCli(["drift", "--json", "--host", host]);
+        return (JSON.parse(p.stdout || "[]") as DriftJson[]).find(
+          (d) => d.resolvedAt && d.fields.some((f) => f.field === "state" && f.actual === "shutoff"),
+        );
+      },
+      30_000,
+      200,
+    );
+    // the old controller read DriftField.desired_json/actual_json: the agent fell back to protocol 0
+    expect(event.fields).toContainEqual({ field: "state", desired: "running", actual: "shutoff" });
+    await running();
   }, 120_000);
 });
