@@ -18,7 +18,7 @@ import {
   wireChangesToJson,
   type DriftState,
 } from "../../../common/wire/index.js";
-import { validateAgentEvent, validatePlanResult } from "../../../controller/agent-messages/index.js";
+import { EVENT_LIMITS, validateAgentEvent, validatePlanResult } from "../../../controller/agent-messages/index.js";
 import type { AgentMessage, AgentMessage__Output } from "../../../generated/proto/fleet/v1/AgentMessage.js";
 import type { DriftRecord, DriftRecord__Output } from "../../../generated/proto/fleet/v1/DriftRecord.js";
 
@@ -207,6 +207,39 @@ describe("the controller reads both protocols into the same stored form", () => 
       expect(validatePlanResult(msg.planResult!, protocol).resources[0]!.changes).toEqual(CHANGES);
     });
   }
+
+  it("protocol 1 keeps protocol 0's bounds: value sizes, field names, disruptions", () => {
+    const big = "x".repeat(EVENT_LIMITS.jsonBytes);
+    const bigDrift = driftForProtocol(
+      { ...drift, fields: driftFieldsOfChanges([{ field: "f", from: 1, to: big, disruption: "live" }]) },
+      1,
+    );
+    expect(() => validateAgentEvent(overTheWire({ seq: 1, drift: bigDrift }), 1)).toThrow(
+      /drift\.fields\[0\]\.desired is larger than/,
+    );
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      field: `f${i}`,
+      from: null,
+      to: "y".repeat(8_000),
+      disruption: "live" as const,
+    }));
+    const bigReport = reportForProtocol(
+      { ...report, resources: [{ ...report.resources[0]!, changesJson: JSON.stringify(many) }] },
+      1,
+    );
+    expect(() => validateAgentEvent(overTheWire({ seq: 1, report: bigReport }), 1)).toThrow(
+      /report\.resources\[0\]\.changes is larger than/,
+    );
+    const badDisruption = {
+      ...report,
+      resources: [{ ...report.resources[0]!, changes: [{ ...encodeFieldChange(CHANGES[0]!), disruption: "soon" }] }],
+    };
+    expect(() => validateAgentEvent(overTheWire({ seq: 1, report: badDisruption }), 1)).toThrow(
+      /report\.resources\[0\]\.changes\[0\]\.disruption must be one of/,
+    );
+    const noName = driftForProtocol({ ...drift, fields: [{ field: "", desiredJson: "1", actualJson: "2" }] }, 1);
+    expect(() => validateAgentEvent(overTheWire({ seq: 1, drift: noName }), 1)).toThrow(/drift\.fields\[0\]\.field/);
+  });
 
   it("a protocol-1 stream ignores JSON text sent beside typed fields (the typed fields rule)", () => {
     const msg = overTheWire({ seq: 1, report: { ...report, resources: [{ ...report.resources[0]!, changes: [] }] } });
