@@ -158,10 +158,21 @@ export class ControllerLink {
     this.connect();
   }
 
-  /** Sends new facts if connected; returns false when not (the next Hello carries them). */
+  /**
+   * Sends new facts if connected; returns false when not (the next Hello carries them). Facts
+   * that break the facts contract (common/wire/facts-contract.ts) are logged, not sent, and
+   * count as handled (true): resending them could only reset the stream.
+   */
   sendFacts(factsJson: string, factsFingerprint: string): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
+    try {
+      checkFactsJson(factsJson, "factsUpdate.factsJson");
+    } catch (err) {
+      // the controller would reset the stream for it; the facts stay unsent (the Hello sends none)
+      this.log.error({ err: describeError(err) }, "facts break the facts contract; not sent");
+      return true;
+    }
     this.send(a, { factsUpdate: { factsJson, factsFingerprint } });
     return true;
   }
