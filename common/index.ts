@@ -40,4 +40,4 @@ export { canonicalJson, canonicalHash } from "./canonical-json.js";
 export type * from "./resource-specs.js";
 export * from "../policy-language/index.js";
 export type * from "./changes.js";
-export type { DriftJson } from "./drift-json.js";
+export type { DriftJson } from "./wire/drift.js";
