@@ -46,6 +46,7 @@ import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { clockTicks, resetPeakRss, sampleProc, slope, type ProcSample } from "./lib/proc-sample.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
+import { driftRecordToJson } from "../common/wire/drift.js";
 
 const run = promisify(execFile);
 
@@ -760,7 +761,7 @@ async function main(): Promise<void> {
           source: d.source,
           detectedAt: d.detectedAt,
           resolvedAt: d.resolvedAt,
-          fields: d.fieldsJson,
+          fields: JSON.stringify(driftRecordToJson(d).fields),
           detail: d.detail,
         })),
     },

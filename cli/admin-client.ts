@@ -6,14 +6,20 @@ import type { VerifyAuditResponse__Output } from "../generated/proto/fleet/v1/Ve
 import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
+import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
-import { NotFoundError, ProtocolError, ValidationError, VirtfleetError } from "../common/errors.js";
+import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
 import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
 import { adminProto } from "../common/grpc/load-protos.js";
-import type { PlanJson } from "../controller/plan/index.js";
-import type { RolloutStatusJson } from "../controller/rollout/index.js";
+import {
+  decodePlan,
+  decodeRolloutStatus,
+  documentOf,
+  type PlanJson,
+  type RolloutStatusJson,
+} from "../common/wire/admin-documents.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
 /** VerifyAudit walks the whole log (about 20 µs a record on the controller). */
@@ -99,12 +105,11 @@ export class AdminClient {
    * for the hosts' answers, this call up to PLAN_DEADLINE_SLACK_MS longer. Unknown policy: NotFoundError.
    */
   plan(policy: string, timeoutMs: number): Promise<PlanJson> {
-    return this.unary<string>(
+    return this.unary<PlanResponse__Output>(
       `planning ${policy}`,
-      (deadline, done) =>
-        this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res?.planJson ?? "")),
+      (deadline, done) => this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res!)),
       timeoutMs + PLAN_DEADLINE_SLACK_MS,
-    ).then((text) => parseDocument<PlanJson>("plan", text));
+    ).then((res) => documentOf("plan", res.plan, res.planJson, decodePlan));
   }
 
   /** The policy's newest rollout, or null when it has none yet. Unknown policy: NotFoundError. */
@@ -217,19 +222,7 @@ const ACTION_VERB: Record<RolloutAction, string> = {
   rollback: "rolling back",
 };
 
+/** The typed document, or the previous release's JSON text (common/wire/admin-documents.ts documentOf). */
 function statusDocument(res: RolloutStatusResponse__Output): RolloutStatusJson | null {
-  return res.found ? parseDocument<RolloutStatusJson>("rollout status", res.statusJson) : null;
-}
-
-/** Parses a JSON document the controller sent; garbage is a protocol error, not a crash. */
-function parseDocument<T>(what: string, text: string): T {
-  try {
-    const doc = JSON.parse(text) as unknown;
-    if (doc !== null && typeof doc === "object" && !Array.isArray(doc)) return doc as T;
-  } catch {
-    // reported below
-  }
-  throw new ProtocolError(
-    `the controller sent a ${what} document that is not a JSON object (${JSON.stringify(text.slice(0, 80))})`,
-  );
+  return res.found ? documentOf("rollout status", res.status, res.statusJson, decodeRolloutStatus) : null;
 }

@@ -1,6 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
+import type { ComplianceResponse__Output } from "../generated/proto/fleet/v1/ComplianceResponse.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
+import { decodeCompliance, documentOf, type ComplianceReport } from "../common/wire/admin-documents.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
 import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
@@ -38,10 +40,11 @@ export class DriftClient {
     );
   }
 
-  compliance(at: string): Promise<string> {
-    return this.unary("reading compliance", (deadline, done) =>
-      this.client.Compliance({ at }, { deadline }, (err, res) => done(err, res?.reportJson ?? "")),
-    );
+  /** The `compliance --json` document: typed, or the previous release's JSON text (documentOf). */
+  compliance(at: string): Promise<ComplianceReport> {
+    return this.unary<ComplianceResponse__Output>("reading compliance", (deadline, done) =>
+      this.client.Compliance({ at }, { deadline }, (err, res) => done(err, res!)),
+    ).then((res) => documentOf("compliance", res.report, res.reportJson, decodeCompliance));
   }
 
   acknowledgeFlap(host: string, resource: string): Promise<boolean> {

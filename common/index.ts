@@ -52,4 +52,4 @@ export type {
 } from "../kinds/domain/spec.js";
 export * from "../policy-language/index.js";
 export type * from "./changes.js";
-export type { DriftJson } from "./drift-json.js";
+export type { DriftJson } from "./wire/drift.js";

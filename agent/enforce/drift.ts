@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
+import { driftFieldsOfChanges, type StoredDriftField } from "../../common/wire/drift.js";
 import type { DriftSource } from "./triggers.js";
 
 export type Remediation = "repaired" | "reported" | "failed" | "suppressed";
@@ -11,7 +12,8 @@ export interface DriftRecord {
   policy: string;
   kind: string;
   name: string;
-  fields: { field: string; desiredJson: string; actualJson: string }[];
+  /** Values as JSON text (the outbox shape; common/wire/drift.ts maps it to the wire). */
+  fields: StoredDriftField[];
   detectedAtMs: number;
   source: DriftSource;
   remediation: Remediation;
@@ -192,11 +194,7 @@ function clip(s: string): string {
 
 /** Field changes as DriftFields: desired = the change's `to`, actual = its `from`. */
 export function fieldsOf(r: ResourceReport): DriftRecord["fields"] {
-  return r.changes.map((c) => ({ field: c.field, desiredJson: json(c.to), actualJson: json(c.from) }));
-}
-
-function json(v: unknown): string {
-  return JSON.stringify(v === undefined ? null : v);
+  return driftFieldsOfChanges(r.changes);
 }
 
 function sameFields(a: DriftRecord["fields"], b: DriftRecord["fields"]): boolean {

@@ -1,15 +1,11 @@
+import type { StoredOutcome } from "../../common/wire/outcomes.js";
 import type { ResourceId, ResourceReport } from "../../engine/index.js";
 
-/** One resource's latest outcome as sent in Report.resources. */
-export interface OutcomeRecord {
-  kind: string;
-  name: string;
-  policy: string;
-  outcome: string;
-  changesJson: string;
-  error: string;
-  pendingRestart: boolean;
-}
+/**
+ * One resource's latest outcome as recorded for Report.resources (changes as JSON text: the
+ * outbox shape; common/wire/outcomes.ts maps it to the stream's protocol when sent).
+ */
+export type OutcomeRecord = StoredOutcome;
 
 /** A Report's content (proto Report without event_seq). */
 export interface ReportRecord {

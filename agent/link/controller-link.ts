@@ -14,6 +14,15 @@ import { describeError, ProtocolError } from "../../common/errors.js";
 import { agentSideProto } from "../../common/grpc/load-protos.js";
 import { formatHostPort, type HostPort } from "../../common/address.js";
 import type { Logger } from "../../common/logging.js";
+import {
+  checkFactsJson,
+  driftForProtocol,
+  negotiateProtocol,
+  outcomeForProtocol,
+  PROTOCOL_VERSION,
+  reportForProtocol,
+  type ProtocolVersion,
+} from "../../common/wire/index.js";
 import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from "./link-state.js";
 
 export interface LinkOptions {
@@ -64,7 +73,10 @@ export interface SequenceStore {
 
 type AgentBody = Omit<AgentMessage, "seq" | "ack" | "body">;
 
-/** An outbox entry on the wire: a Report or a DriftEvent carrying its event_seq. */
+/**
+ * An outbox entry: a Report or a DriftEvent carrying its event_seq, in the recorded
+ * (protocol-0) shape; `sendEvent` converts it to the stream's protocol.
+ */
 export type EventBody = { report: Report } | { drift: DriftEvent };
 
 /**
@@ -110,6 +122,8 @@ export class ControllerLink {
   private heartbeatTimeoutMs = 30_000;
   /** Window for the first reconnect after a welcomed stream breaks without Goodbye (from the controller). */
   private reconnectSpreadMs = 0;
+  /** The protocol version of the current stream (Welcome.protocol_version); 0 until welcomed. */
+  private protocol: ProtocolVersion = 0;
   private readonly listeners = new Set<(s: LinkStatus) => void>();
   private handlers: LinkHandlers = {};
   sessionId = "";
@@ -144,10 +158,21 @@ export class ControllerLink {
     this.connect();
   }
 
-  /** Sends new facts if connected; returns false when not (the next Hello carries them). */
+  /**
+   * Sends new facts if connected; returns false when not (the next Hello carries them). Facts
+   * that break the facts contract (common/wire/facts-contract.ts) are logged, not sent, and
+   * count as handled (true): resending them could only reset the stream.
+   */
   sendFacts(factsJson: string, factsFingerprint: string): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
+    try {
+      checkFactsJson(factsJson, "factsUpdate.factsJson");
+    } catch (err) {
+      // the controller would reset the stream for it; the facts stay unsent (the Hello sends none)
+      this.log.error({ err: describeError(err) }, "facts break the facts contract; not sent");
+      return true;
+    }
     this.send(a, { factsUpdate: { factsJson, factsFingerprint } });
     return true;
   }
@@ -159,7 +184,11 @@ export class ControllerLink {
   sendEvent(body: EventBody): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
-    this.send(a, body);
+    const p = this.protocol;
+    this.send(
+      a,
+      "report" in body ? { report: reportForProtocol(body.report, p) } : { drift: driftForProtocol(body.drift, p) },
+    );
     return true;
   }
 
@@ -170,7 +199,10 @@ export class ControllerLink {
   sendPlanResult(result: PlanResult): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
-    this.send(a, { planResult: result });
+    const p = this.protocol;
+    this.send(a, {
+      planResult: { ...result, resources: (result.resources ?? []).map((o) => outcomeForProtocol(o, p)) },
+    });
     return true;
   }
 
@@ -259,17 +291,32 @@ export class ControllerLink {
     call.on("status", () => a.markEnded());
     call.on("close", () => a.markEnded());
     const h = this.hello();
+    this.protocol = 0;
     this.send(a, {
       hello: {
         hostName: h.hostName,
         agentVersion: h.agentVersion,
-        factsJson: h.factsJson,
+        factsJson: this.factsForHello(h.factsJson),
         factsFingerprint: h.factsFingerprint,
         lastControllerSeq: this.lastControllerSeq,
         startedAtMs: h.startedAtMs,
         bundleRevision: h.bundleRevision ?? "",
+        protocolVersion: PROTOCOL_VERSION,
       },
     });
+  }
+
+  /**
+   * Facts that break the facts contract (common/wire/facts-contract.ts) would have the Hello
+   * refused on every attempt; the agent sends an empty object instead and says why.
+   */
+  private factsForHello(factsJson: string): string {
+    try {
+      return checkFactsJson(factsJson, "hello.factsJson");
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "facts break the facts contract; sending none");
+      return "{}";
+    }
   }
 
   private onMessage(a: Attempt, msg: ControllerMessage__Output): void {
@@ -301,6 +348,8 @@ export class ControllerLink {
         this.heartbeatIntervalMs = clamp(w.heartbeatIntervalMs);
         this.heartbeatTimeoutMs = Math.max(clamp(w.heartbeatTimeoutMs), 2 * this.heartbeatIntervalMs);
         this.sessionId = w.sessionId;
+        // A controller may not choose a version above ours; one that does is read as ours.
+        this.protocol = negotiateProtocol(w.protocolVersion);
         this.setReconnectSpread(w.reconnectSpreadMs);
         clearTimeout(a.timer);
         a.timer = setInterval(() => this.tick(a), this.heartbeatIntervalMs);
@@ -311,6 +360,7 @@ export class ControllerLink {
             controller: formatHostPort(this.options.controller),
             session: w.sessionId,
             controllerVersion: w.controllerVersion,
+            protocol: this.protocol,
             heartbeatMs: this.heartbeatIntervalMs,
           },
           "connected to controller",

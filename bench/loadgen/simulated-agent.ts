@@ -4,6 +4,7 @@ import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/C
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
 import type { ResourceOutcome } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
 import { backoffDelay, VERSION } from "../../common/index.js";
+import { encodeDriftFields, PROTOCOL_VERSION } from "../../common/wire/index.js";
 import { WireStream, type WireTarget } from "./wire-stream.js";
 
 /** What a simulated agent needs to connect: its name, facts and (mTLS) channel credentials. */
@@ -116,7 +117,8 @@ export class SimulatedAgent {
         policy,
         kind: "network",
         name: "bench-net",
-        fields: [{ field: "autostart", desiredJson: "true", actualJson: "false" }],
+        // protocol 1, as a real agent of this release sends it (typed values)
+        fields: encodeDriftFields([{ field: "autostart", desiredJson: "true", actualJson: "false" }], PROTOCOL_VERSION),
         detectedAtMs: now,
         source: "event",
         remediation: "repaired",
@@ -149,6 +151,7 @@ export class SimulatedAgent {
         lastControllerSeq: this.controllerSeq,
         startedAtMs: Date.now(),
         bundleRevision: this.bundleRevision,
+        protocolVersion: PROTOCOL_VERSION,
       },
     });
   }
@@ -299,7 +302,7 @@ function outcomesOf(b: PolicyBundle__Output | undefined): ResourceOutcome[] {
     }
     for (const [key, kind] of KINDS)
       for (const r of resources[key] ?? [])
-        out.push({ kind, name: r.name, policy: p.name, outcome: "ok", changesJson: "", error: "" });
+        out.push({ kind, name: r.name, policy: p.name, outcome: "ok", changes: [], error: "" });
   }
   return out;
 }

@@ -146,7 +146,7 @@ export function registerComplianceCommand(program: Command): void {
     )
     .action(async (flags: AdminFlags & { at?: number }) => {
       const at = flags.at === undefined ? "" : new Date(flags.at).toISOString();
-      const report = JSON.parse(await withClient(flags, (c) => c.compliance(at))) as ComplianceReport;
+      const report: ComplianceReport = await withClient(flags, (c) => c.compliance(at));
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : renderCompliance(report));
       if (!allCompliant(report)) process.exitCode = ExitCode.DRIFT;
     });

@@ -1,40 +1,13 @@
-import type { DriftJson } from "../../common/index.js";
+import { driftRecordToJson, type DriftJson } from "../../common/wire/drift.js";
 import type { DriftRecord__Output } from "../../generated/proto/fleet/v1/DriftRecord.js";
 import { renderTable } from "./table.js";
 
 /** One element of `drift --json`. */
 export type DriftJsonView = DriftJson;
 
-function parseFields(json: string): DriftJsonView["fields"] {
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v)
-      ? (v as DriftJsonView["fields"]).map((f) => ({
-          field: f.field,
-          desired: f.desired ?? null,
-          actual: f.actual ?? null,
-        }))
-      : [];
-  } catch {
-    return [];
-  }
-}
-
+/** `drift --json`'s element for an admin API record (common/wire/drift.ts, the one drift mapper). */
 export function driftToJson(d: DriftRecord__Output): DriftJsonView {
-  return {
-    id: d.id,
-    host: d.host,
-    policy: d.policy,
-    kind: d.kind,
-    name: d.name,
-    fields: parseFields(d.fieldsJson),
-    detectedAt: d.detectedAt,
-    source: d.source,
-    remediation: d.remediation,
-    ...(d.resolvedAt ? { resolvedAt: d.resolvedAt } : {}),
-    classification: d.classification,
-    ...(d.detail ? { detail: d.detail } : {}),
-  };
+  return driftRecordToJson(d);
 }
 
 function value(v: unknown): string {

@@ -1,4 +1,5 @@
 import type { GetHostResponse__Output } from "../../generated/proto/fleet/v1/GetHostResponse.js";
+import { wireChangesToJson } from "../../common/wire/outcomes.js";
 import { renderTable } from "./table.js";
 
 /** The compliance part of `host NAME --json`. */
@@ -25,15 +26,6 @@ export interface HostStatusJson {
   }[];
 }
 
-function parseChanges(json: string): unknown[] {
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
-  }
-}
-
 export function hostStatusToJson(res: GetHostResponse__Output): HostStatusJson {
   return {
     generation: res.generation,
@@ -54,7 +46,7 @@ export function hostStatusToJson(res: GetHostResponse__Output): HostStatusJson {
       ...(r.error ? { error: r.error } : {}),
       pendingRestart: r.pendingRestart,
       updatedAt: r.updatedAt,
-      changes: parseChanges(r.changesJson),
+      changes: wireChangesToJson(r.changes),
     })),
   };
 }

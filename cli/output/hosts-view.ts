@@ -3,6 +3,7 @@ import type { FactChange__Output } from "../../generated/proto/fleet/v1/FactChan
 import type { HostFacts } from "../../common/facts.js";
 import { ALL_GROUP } from "../../policy-language/inventory.js";
 import { formatBytes, formatDuration } from "../../common/units.js";
+import { parseFactsJson } from "../../common/wire/facts-contract.js";
 import { renderTable } from "./table.js";
 
 /** The `hosts --json` element (spec/cli.md), plus extra keys. */
@@ -27,10 +28,10 @@ function orNull(s: string): string | null {
   return s === "" ? null : s;
 }
 
+/** A host record's facts, read through the facts contract (common/wire/facts-contract.ts); none when it is broken. */
 export function parseFacts(json: string): Partial<HostFacts> {
   try {
-    const v: unknown = JSON.parse(json);
-    return v !== null && typeof v === "object" ? (v as Partial<HostFacts>) : {};
+    return parseFactsJson(json, "host.factsJson") as Partial<HostFacts>;
   } catch {
     return {};
   }

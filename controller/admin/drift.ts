@@ -6,6 +6,7 @@ import { describeError, NotFoundError, ValidationError, type Logger } from "../.
 import type { AgentService } from "../agents/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import type { DriftView } from "../agent-messages/index.js";
+import { driftStateToRecord, encodeCompliance } from "../../common/wire/index.js";
 import type { DriftFeed, EventStore } from "../ingest/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { KIND_NAMES } from "../../kinds/names.js";
@@ -28,21 +29,9 @@ export interface DriftAdminDeps {
 
 type Handlers = Pick<AdminServiceHandlers, "ListDrift" | "WatchDrift" | "Compliance" | "AcknowledgeFlap">;
 
+/** The admin API's record of a stored drift state (common/wire/drift.ts, the one drift mapper). */
 export function toDriftRecord(d: DriftView): DriftRecord {
-  return {
-    id: d.id,
-    host: d.host,
-    policy: d.policy,
-    kind: d.kind,
-    name: d.name,
-    fieldsJson: JSON.stringify(d.fields),
-    detectedAt: new Date(d.detectedAt).toISOString(),
-    source: d.source,
-    remediation: d.remediation,
-    resolvedAt: d.resolvedAt === null ? "" : new Date(d.resolvedAt).toISOString(),
-    classification: d.classification,
-    detail: d.detail,
-  };
+  return driftStateToRecord(d);
 }
 
 function parseTime(value: string, field: string): number {
@@ -131,8 +120,8 @@ export class DriftAdmin {
       Compliance: (call, callback) => {
         try {
           const at = call.request.at;
-          const reportJson = at ? compliance.at(parseTime(at, "at")) : JSON.stringify(compliance.current());
-          callback(null, { reportJson });
+          const report = at ? compliance.reportAt(parseTime(at, "at")) : compliance.current();
+          callback(null, { report: encodeCompliance(report) });
         } catch (err) {
           callback(fail(err, "compliance"));
         }

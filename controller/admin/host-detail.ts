@@ -1,5 +1,6 @@
 import type { GetHostResponse } from "../../generated/proto/fleet/v1/GetHostResponse.js";
 import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
+import { storedChangesToWire } from "../../common/wire/index.js";
 import { hostSummary, type ComplianceService } from "../compliance/index.js";
 
 type DetailFields = Pick<
@@ -37,7 +38,7 @@ export function toHostDetail(
         error: r.error,
         pendingRestart: r.pendingRestart,
         updatedAt: new Date(r.updatedAt).toISOString(),
-        changesJson: r.changesJson,
+        changes: storedChangesToWire(r.changesJson),
       })),
     },
   };

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { encodePlan, encodeRolloutStatus } from "../../common/wire/index.js";
 import { describeError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
@@ -35,7 +36,7 @@ export function rolloutAdminHandlers(
   const inForce = (policy: string) => d.policies.current().policies.find((p) => p.name === policy);
   const status = (r: Rollout | undefined) => ({
     found: r !== undefined,
-    statusJson: r ? JSON.stringify(rolloutStatusJson(r)) : "",
+    ...(r ? { status: encodeRolloutStatus(rolloutStatusJson(r)) } : {}),
   });
   return {
     RolloutStatus: (call, callback) => {
@@ -82,7 +83,7 @@ export function rolloutAdminHandlers(
       const previous = r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
       const wait = timeoutMs > 0 ? Math.min(timeoutMs, MAX_PLAN_TIMEOUT_MS) : DEFAULT_PLAN_TIMEOUT_MS;
       d.plan(policy, previous, wait).then(
-        (plan) => callback(null, { planJson: JSON.stringify(plan) }),
+        (plan) => callback(null, { plan: encodePlan(plan) }),
         (err: unknown) => {
           d.log.error({ policy, err: describeError(err) }, "fleet plan failed");
           callback({ code: grpc.status.INTERNAL, details: `plan of ${policy} failed: ${describeError(err)}` });

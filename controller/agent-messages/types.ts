@@ -41,13 +41,14 @@ export interface ValidReport {
   resources: ValidOutcome[];
 }
 
-export interface DriftFieldValue {
-  field: string;
-  desired: unknown;
-  actual: unknown;
-}
+/** One drift field with its values (common/wire/drift.ts owns the shape). */
+export type { DriftFieldValue } from "../../common/wire/drift.js";
+import type { DriftFieldValue } from "../../common/wire/drift.js";
 
-/** A drift event's latest state as stored and shown. Times are ms since the epoch. */
+/**
+ * A drift event's latest state as stored and shown. Times are ms since the epoch. The
+ * controller's narrowing of common/wire/drift.ts DriftState (kinds, sources, … checked).
+ */
 export interface DriftView {
   id: string;
   host: string;

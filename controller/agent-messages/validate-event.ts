@@ -3,6 +3,7 @@ import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { ResourceOutcome__Output } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import { ProtocolError, redactChange, redactDeep, scrubSecrets } from "../../common/index.js";
+import { decodeDriftFields, decodeOutcomeChanges, speaksTypedChanges } from "../../common/wire/index.js";
 import {
   CLASSIFICATIONS,
   DRIFT_SOURCES,
@@ -37,27 +38,31 @@ const DRIFT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * logs), whatever the agent sent: values of secret fields (`…passwordHash`, tokens, keys:
  * `isSecretField`) become "[redacted]", and secret-shaped text (crypt hashes, PEM private
  * keys, URL credentials) is scrubbed from every other value, error and detail.
+ *
+ * `protocol` is the stream's version (common/wire/protocol.ts): 0 reads field changes and
+ * drift values from their JSON text fields, ≥ 1 from the typed fields; either way the result
+ * is the same stored form.
  */
-export function validateAgentEvent(msg: AgentMessage__Output): AgentEvent {
+export function validateAgentEvent(msg: AgentMessage__Output, protocol = 0): AgentEvent {
   if (msg.body === "report" && msg.report) {
-    const report = validateReport(msg.report);
+    const report = validateReport(msg.report, protocol);
     return { type: "report", eventSeq: report.eventSeq, report };
   }
   if (msg.body === "drift" && msg.drift) {
-    const drift = validateDrift(msg.drift);
+    const drift = validateDrift(msg.drift, protocol);
     return { type: "drift", eventSeq: drift.eventSeq, drift };
   }
   throw new ProtocolError(`expected a report or drift event, got ${msg.body ?? "no body"}`);
 }
 
-export function validateReport(r: Report__Output): ValidReport {
+export function validateReport(r: Report__Output, protocol = 0): ValidReport {
   const eventSeq = positiveInt(r.eventSeq, "report.eventSeq");
   if (r.resources.length > EVENT_LIMITS.resourcesPerReport) {
     throw new ProtocolError(
       `report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`,
     );
   }
-  const resources = r.resources.map((o, i) => validateOutcome(o, `report.resources[${i}]`));
+  const resources = r.resources.map((o, i) => validateOutcome(o, `report.resources[${i}]`, protocol));
   return {
     eventSeq,
     generation: nonNegativeInt(r.generation, "report.generation"),
@@ -72,34 +77,38 @@ export function validateReport(r: Report__Output): ValidReport {
 
 /**
  * Validates one ResourceOutcome (of a Report or a PlanResult; `at` names it in errors):
- * known kind and outcome, bounded names and error text, changesJson a bounded JSON array
- * ("" = none). Throws ProtocolError naming the field.
+ * known kind and outcome, bounded names and error text, and the changes: protocol 0 a bounded
+ * JSON array in changesJson ("" = none), protocol ≥ 1 typed FieldChanges (checked field names
+ * and disruptions, bounded values). Stored as JSON text either way. Throws ProtocolError
+ * naming the field.
  */
-export function validateOutcome(o: ResourceOutcome__Output, at: string): ValidOutcome {
+export function validateOutcome(o: ResourceOutcome__Output, at: string, protocol = 0): ValidOutcome {
   return {
     kind: oneOf(o.kind, RESOURCE_KINDS, `${at}.kind`),
     name: name(o.name, `${at}.name`, true),
     policy: name(o.policy, `${at}.policy`, false),
     outcome: oneOf(o.outcome, OUTCOMES, `${at}.outcome`),
-    changesJson: jsonArray(o.changesJson, `${at}.changesJson`),
+    changesJson: speaksTypedChanges(protocol)
+      ? typedChanges(o, at, protocol)
+      : jsonArray(o.changesJson, `${at}.changesJson`),
     error: scrubSecrets(text(o.error, `${at}.error`)),
     pendingRestart: o.pendingRestart === true,
   };
 }
 
-export function validateDrift(d: DriftEvent__Output): ValidDrift {
+export function validateDrift(d: DriftEvent__Output, protocol = 0): ValidDrift {
   const eventSeq = positiveInt(d.eventSeq, "drift.eventSeq");
   if (!DRIFT_ID.test(d.id)) throw new ProtocolError("drift.id must be 1-128 characters of [A-Za-z0-9._:-]");
   if (d.fields.length > EVENT_LIMITS.fieldsPerDrift) {
     throw new ProtocolError(`drift.fields has ${d.fields.length} entries (at most ${EVENT_LIMITS.fieldsPerDrift})`);
   }
-  const fields = d.fields.map((f, i): DriftFieldValue => {
-    const field = name(f.field, `drift.fields[${i}].field`, true);
-    return redactChange({
-      field,
-      desired: jsonValue(f.desiredJson, `drift.fields[${i}].desiredJson`),
-      actual: jsonValue(f.actualJson, `drift.fields[${i}].actualJson`),
-    });
+  d.fields.forEach((f, i) => name(f.field, `drift.fields[${i}].field`, true));
+  const fields = decodeDriftFields(d.fields, protocol, "drift.fields", parseJson).map((f, i): DriftFieldValue => {
+    if (speaksTypedChanges(protocol)) {
+      bounded(f.desired, `drift.fields[${i}].desired`);
+      bounded(f.actual, `drift.fields[${i}].actual`);
+    }
+    return redactChange(f);
   });
   const resolved = d.resolvedAtMs === 0 ? 0 : timestamp(d.resolvedAtMs, "drift.resolvedAtMs");
   return {
@@ -205,9 +214,19 @@ function parseJson(v: string, field: string): unknown {
   return value;
 }
 
-/** An empty string means "no value" (null); anything else must be JSON. */
-function jsonValue(v: string, field: string): unknown {
-  return v === "" ? null : parseJson(v, field);
+/** A typed value (protocol ≥ 1) serialises to at most EVENT_LIMITS.jsonBytes, as protocol 0's text must. */
+function bounded(value: unknown, field: string): void {
+  if (Buffer.byteLength(JSON.stringify(value) ?? "null", "utf8") > EVENT_LIMITS.jsonBytes)
+    throw new ProtocolError(`${field} is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
+}
+
+/** Protocol ≥ 1: the typed changes, checked, redacted and bounded, as stored JSON text. */
+function typedChanges(o: ResourceOutcome__Output, at: string, protocol: number): string {
+  const changes = decodeOutcomeChanges(o, protocol, at, parseJson).map((c) => redactChange(c));
+  const text = JSON.stringify(changes);
+  if (Buffer.byteLength(text, "utf8") > EVENT_LIMITS.jsonBytes)
+    throw new ProtocolError(`${at}.changes is larger than ${EVENT_LIMITS.jsonBytes} bytes`);
+  return text;
 }
 
 /**

@@ -1,7 +1,13 @@
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { Hello__Output } from "../../generated/proto/fleet/v1/Hello.js";
 import type { PlanResult__Output } from "../../generated/proto/fleet/v1/PlanResult.js";
-import { MAX_FACTS_BYTES, ProtocolError, type Disruption, type FieldChange } from "../../common/index.js";
+import { ProtocolError, type FieldChange } from "../../common/index.js";
+import {
+  checkFactsJson,
+  fieldChangeFromJson,
+  negotiateProtocol,
+  type ProtocolVersion,
+} from "../../common/wire/index.js";
 import { EVENT_LIMITS, MAX_REPORT_DURATION_MS, validateOutcome } from "./validate-event.js";
 import type { ValidOutcome } from "./types.js";
 
@@ -14,6 +20,8 @@ export interface ValidHello {
   factsJson: string;
   factsFingerprint: string;
   lastControllerSeq: number;
+  /** The stream's protocol: min(Hello.protocol_version, ours); 0 for pre-versioning agents. */
+  protocol: ProtocolVersion;
 }
 
 /**
@@ -46,7 +54,11 @@ export function validateHello(h: Hello__Output): ValidHello {
   if (!Number.isSafeInteger(h.lastControllerSeq) || h.lastControllerSeq < 0) {
     throw new ProtocolError("hello.lastControllerSeq must be a non-negative integer");
   }
+  const version = h.protocolVersion ?? 0;
+  if (!Number.isSafeInteger(version) || version < 0)
+    throw new ProtocolError("hello.protocolVersion must be a non-negative integer");
   return {
+    protocol: negotiateProtocol(version),
     hostName: h.hostName,
     agentVersion: h.agentVersion,
     factsJson,
@@ -55,19 +67,9 @@ export function validateHello(h: Hello__Output): ValidHello {
   };
 }
 
-/** Facts must be a JSON object of at most MAX_FACTS_BYTES. Returns the text unchanged. */
+/** Facts must meet the facts contract (common/wire/facts-contract.ts). Returns the text unchanged. */
 export function validateFactsJson(text: string, field: string): string {
-  if (Buffer.byteLength(text, "utf8") > MAX_FACTS_BYTES)
-    throw new ProtocolError(`${field} is larger than ${MAX_FACTS_BYTES} bytes`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new ProtocolError(`${field} is not valid JSON`, { cause: err });
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new ProtocolError(`${field} must be a JSON object`);
-  return text;
+  return checkFactsJson(text, field);
 }
 
 export function validateFingerprint(text: string, field: string): string {
@@ -91,7 +93,6 @@ export interface ValidPlanResult {
 }
 
 const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const DISRUPTIONS: readonly Disruption[] = ["live", "restart", "recreate"];
 const MAX_PLAN_REVISION_CHARS = 256;
 
 /**
@@ -101,7 +102,7 @@ const MAX_PLAN_REVISION_CHARS = 256;
  * plan is aggregated from them. A result with both `error` and resources is refused.
  * Throws ProtocolError naming the field.
  */
-export function validatePlanResult(r: PlanResult__Output): ValidPlanResult {
+export function validatePlanResult(r: PlanResult__Output, protocol = 0): ValidPlanResult {
   if (!COMMAND_ID.test(r.commandId))
     throw new ProtocolError("planResult.commandId must be 1-128 characters of [A-Za-z0-9._:-]");
   if (r.bundleRevision.length > MAX_PLAN_REVISION_CHARS || /[\u0000-\u001f\u007f]/.test(r.bundleRevision)) {
@@ -123,8 +124,10 @@ export function validatePlanResult(r: PlanResult__Output): ValidPlanResult {
     throw new ProtocolError("planResult carries both an error and resources");
   const resources = r.resources.map((o, i): PlanOutcome => {
     const at = `planResult.resources[${i}]`;
-    const { changesJson, ...rest } = validateOutcome(o, at);
-    return { ...rest, changes: fieldChanges(JSON.parse(changesJson) as unknown[], `${at}.changesJson`) };
+    const { changesJson, ...rest } = validateOutcome(o, at, protocol);
+    // typed changes (protocol ≥ 1) were checked as FieldChanges already; this re-reads the stored text
+    const items = JSON.parse(changesJson) as unknown[];
+    return { ...rest, changes: items.map((c, j) => fieldChangeFromJson(c, `${at}.changesJson[${j}]`)) };
   });
   return {
     commandId: r.commandId,
@@ -133,21 +136,6 @@ export function validatePlanResult(r: PlanResult__Output): ValidPlanResult {
     error: r.error,
     durationMs: r.durationMs,
   };
-}
-
-function fieldChanges(items: unknown[], at: string): FieldChange[] {
-  return items.map((c, i): FieldChange => {
-    if (c === null || typeof c !== "object" || Array.isArray(c))
-      throw new ProtocolError(`${at}[${i}] is not an object`);
-    const { field, from, to, disruption, destructive } = c as Record<string, unknown>;
-    if (typeof field !== "string" || field.length > EVENT_LIMITS.nameChars)
-      throw new ProtocolError(`${at}[${i}].field must be a string of at most ${EVENT_LIMITS.nameChars} characters`);
-    if (!DISRUPTIONS.includes(disruption as Disruption))
-      throw new ProtocolError(`${at}[${i}].disruption must be one of ${DISRUPTIONS.join("|")}`);
-    const change: FieldChange = { field, from: from ?? null, to: to ?? null, disruption: disruption as Disruption };
-    if (destructive === true) change.destructive = true;
-    return change;
-  });
 }
 
 function truncate(s: string): string {

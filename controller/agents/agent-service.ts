@@ -275,7 +275,7 @@ export class AgentService {
         for (const h of this.hooks) h.onEvent?.(session, msg);
         break;
       case "planResult": {
-        const result = validatePlanResult(msg.planResult!);
+        const result = validatePlanResult(msg.planResult!, session.protocol);
         for (const h of this.hooks) h.onPlanResult?.(session, result);
         break;
       }
@@ -392,11 +392,19 @@ export class AgentService {
       now,
     });
     session.host = hello.hostName;
+    session.protocol = hello.protocol;
     session.lastControllerSeq = Math.max(host.lastControllerSeq, hello.lastControllerSeq);
     this.pending.delete(session);
     this.connected.set(hello.hostName, session);
     this.log.info(
-      { host: hello.hostName, peer: session.peer, session: session.id, agentVersion: hello.agentVersion, created },
+      {
+        host: hello.hostName,
+        peer: session.peer,
+        session: session.id,
+        agentVersion: hello.agentVersion,
+        protocol: hello.protocol,
+        created,
+      },
       created ? "new host enrolled" : "host connected",
     );
     session.send({
@@ -408,6 +416,7 @@ export class AgentService {
         lastAgentSeq: Math.max(host.lastAgentSeq, msg.seq),
         lastEventSeq: host.lastEventSeq,
         reconnectSpreadMs: reconnectSpreadMs(this.connected.size),
+        protocolVersion: session.protocol,
       },
     });
     this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);

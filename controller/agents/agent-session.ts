@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import type { ProtocolVersion } from "../../common/wire/index.js";
 
 type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
 
@@ -23,6 +24,11 @@ export class AgentSession {
   lastAgentSeq = 0;
   lastMessageAt: number;
   closed = false;
+  /**
+   * The stream's protocol version (common/wire/protocol.ts), set from the Hello and answered in
+   * the Welcome; 0 (an agent built before versioning) until then.
+   */
+  protocol: ProtocolVersion = 0;
   /** Set while the Hello waits for admission: messages that arrive meanwhile, in order. */
   backlog: AgentMessage__Output[] | undefined;
 

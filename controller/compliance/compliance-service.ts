@@ -60,6 +60,11 @@ export class ComplianceService {
     return s.reportJson;
   }
 
+  /** `at()` as the document (snapshots stored by earlier releases have the same shape). */
+  reportAt(at: number): ComplianceReport {
+    return JSON.parse(this.at(at)) as ComplianceReport;
+  }
+
   startSchedule(expr: string): void {
     this.stopSchedule = scheduleSnapshots(expr, () => this.snapshot(), this.log);
   }

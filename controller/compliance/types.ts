@@ -1,55 +1,12 @@
-export type PolicyStatus = "compliant" | "drifted" | "failed" | "pending";
-
-export interface ResourceCounts {
-  ok: number;
-  drift: number;
-  failed: number;
-}
-
-/** One policy on one host in `compliance --json` (spec/cli.md). */
-export interface PolicyCompliance {
-  name: string;
-  /** The policy revision in the host's current bundle. */
-  revision: string;
-  /** The policy revision the host last converged, when known. */
-  observedRevision?: string;
-  status: PolicyStatus;
-  resources: ResourceCounts;
-}
-
-export interface HostComplianceJson {
-  name: string;
-  compliant: boolean;
-  connected: boolean;
-  /** Bundle generation the controller assigned and the one the host last converged. */
-  generation: number;
-  observedGeneration: number;
-  lastReportAt?: string;
-  policies: PolicyCompliance[];
-}
-
-/** Webhook delivery health (the `alerts` block of `compliance --json`). */
-export interface AlertsStatus {
-  /** Configured webhook URLs, userinfo and query redacted. */
-  webhooks: string[];
-  /** Deliveries not yet made (waiting or retrying). */
-  pending: number;
-  /** Pending deliveries whose last attempt failed. */
-  failing: number;
-  /** Deliveries given up after the retry budget. */
-  abandoned: number;
-  /** The most recent delivery error, or null. */
-  lastError: string | null;
-  lastErrorAt?: string;
-}
-
-/** The `virtfleet compliance --json` document. */
-export interface ComplianceReport {
-  generatedAt: string;
-  fleet: { hosts: number; compliant: number; percent: number };
-  hosts: HostComplianceJson[];
-  alerts?: AlertsStatus;
-}
+/** The `compliance --json` document's types: owned by the wire contract, common/wire/admin-documents.ts. */
+export type {
+  PolicyStatus,
+  ResourceCounts,
+  PolicyCompliance,
+  HostComplianceJson,
+  AlertsStatus,
+  ComplianceReport,
+} from "../../common/wire/admin-documents.js";
 
 /** What one host's compliance is computed from. Times are ms since the epoch. */
 export interface HostComplianceInput {

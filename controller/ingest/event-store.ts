@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from "../../common/index.js";
 import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
+import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
 
@@ -73,7 +74,7 @@ function toDriftView(r: DbDrift): DriftView {
     policy: r.policy,
     kind: r.kind as DriftView["kind"],
     name: r.name,
-    fields: JSON.parse(r.fields_json) as DriftView["fields"],
+    fields: driftFieldsFromText(r.fields_json),
     detectedAt: r.detected_at,
     source: r.source as DriftView["source"],
     remediation: r.remediation as DriftView["remediation"],
@@ -243,7 +244,7 @@ export class EventStore {
       return;
     }
     if (before && before.event_seq >= d.eventSeq) return;
-    this.stmts.upsertDrift.run({ ...d, host, fieldsJson: JSON.stringify(d.fields), now });
+    this.stmts.upsertDrift.run({ ...d, host, fieldsJson: driftFieldsToText(d.fields), now });
     const notable = !before || before.remediation !== d.remediation || (before.resolved_at ?? null) !== d.resolvedAt;
     changes.drift.push({ drift: { ...d, host }, notable });
   }

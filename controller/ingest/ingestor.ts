@@ -57,7 +57,7 @@ export class Ingestor implements AgentStreamHooks {
   onEvent(session: AgentSession, msg: AgentMessage__Output): void {
     const host = session.host;
     if (host === undefined) return;
-    const event = validateAgentEvent(msg);
+    const event = validateAgentEvent(msg, session.protocol);
     this.queue.push({ session, host, event });
     if (this.queue.length >= this.options.maxBatch) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.batchDelayMs);

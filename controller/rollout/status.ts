@@ -1,36 +1,9 @@
 import { failedHosts, isRollingBack } from "./queries.js";
-import type { HostPhase, Rollout, RolloutState, StageKind, StageState } from "./types.js";
+import type { RolloutStatusJson } from "../../common/wire/admin-documents.js";
+import type { Rollout } from "./types.js";
 
-export interface RolloutStageJson {
-  index: number;
-  kind: StageKind;
-  hosts: string[];
-  state: StageState;
-  startedAt?: string;
-  finishedAt?: string;
-  soakUntil?: string;
-}
-
-/** `rollout status --json` (spec/cli.md); keys beyond the spec's minimum are extras. */
-export interface RolloutStatusJson {
-  policy: string;
-  id: string;
-  revision: string;
-  previousRevision?: string;
-  state: RolloutState;
-  /** True while state is failed and the rollback is still converging hosts. */
-  rollingBack: boolean;
-  reason?: string;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  stages: RolloutStageJson[];
-  failedHosts: string[];
-  hosts: { name: string; stage: number; phase: HostPhase; online: boolean; reason?: string }[];
-  lateHosts: string[];
-  /** Stage 0's result (the fleet dry-run, `plan --json`) once recorded. */
-  plan?: unknown;
-}
+/** The `rollout status --json` document's types: owned by the wire contract, common/wire/admin-documents.ts. */
+export type { RolloutStageJson, RolloutStatusJson } from "../../common/wire/admin-documents.js";
 
 const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
 

@@ -5,7 +5,9 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AcknowledgeFlapRequest as _fleet_v1_AcknowledgeFlapRequest, AcknowledgeFlapRequest__Output as _fleet_v1_AcknowledgeFlapRequest__Output } from './fleet/v1/AcknowledgeFlapRequest.js';
 import type { AcknowledgeFlapResponse as _fleet_v1_AcknowledgeFlapResponse, AcknowledgeFlapResponse__Output as _fleet_v1_AcknowledgeFlapResponse__Output } from './fleet/v1/AcknowledgeFlapResponse.js';
 import type { AdminServiceClient as _fleet_v1_AdminServiceClient, AdminServiceDefinition as _fleet_v1_AdminServiceDefinition } from './fleet/v1/AdminService.js';
+import type { AlertsDocument as _fleet_v1_AlertsDocument, AlertsDocument__Output as _fleet_v1_AlertsDocument__Output } from './fleet/v1/AlertsDocument.js';
 import type { AuditRecord as _fleet_v1_AuditRecord, AuditRecord__Output as _fleet_v1_AuditRecord__Output } from './fleet/v1/AuditRecord.js';
+import type { ComplianceDocument as _fleet_v1_ComplianceDocument, ComplianceDocument__Output as _fleet_v1_ComplianceDocument__Output } from './fleet/v1/ComplianceDocument.js';
 import type { ComplianceRequest as _fleet_v1_ComplianceRequest, ComplianceRequest__Output as _fleet_v1_ComplianceRequest__Output } from './fleet/v1/ComplianceRequest.js';
 import type { ComplianceResponse as _fleet_v1_ComplianceResponse, ComplianceResponse__Output as _fleet_v1_ComplianceResponse__Output } from './fleet/v1/ComplianceResponse.js';
 import type { ControlRolloutRequest as _fleet_v1_ControlRolloutRequest, ControlRolloutRequest__Output as _fleet_v1_ControlRolloutRequest__Output } from './fleet/v1/ControlRolloutRequest.js';
@@ -13,14 +15,21 @@ import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminReq
 import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from './fleet/v1/CreateAdminResponse.js';
 import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from './fleet/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from './fleet/v1/CreateTokenResponse.js';
+import type { DriftFieldValue as _fleet_v1_DriftFieldValue, DriftFieldValue__Output as _fleet_v1_DriftFieldValue__Output } from './fleet/v1/DriftFieldValue.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
+import type { FieldChange as _fleet_v1_FieldChange, FieldChange__Output as _fleet_v1_FieldChange__Output } from './fleet/v1/FieldChange.js';
+import type { FleetComplianceDocument as _fleet_v1_FleetComplianceDocument, FleetComplianceDocument__Output as _fleet_v1_FleetComplianceDocument__Output } from './fleet/v1/FleetComplianceDocument.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from './fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from './fleet/v1/GetHostResponse.js';
 import type { HostBundleProblems as _fleet_v1_HostBundleProblems, HostBundleProblems__Output as _fleet_v1_HostBundleProblems__Output } from './fleet/v1/HostBundleProblems.js';
 import type { HostCompliance as _fleet_v1_HostCompliance, HostCompliance__Output as _fleet_v1_HostCompliance__Output } from './fleet/v1/HostCompliance.js';
+import type { HostComplianceDocument as _fleet_v1_HostComplianceDocument, HostComplianceDocument__Output as _fleet_v1_HostComplianceDocument__Output } from './fleet/v1/HostComplianceDocument.js';
+import type { HostPlanDocument as _fleet_v1_HostPlanDocument, HostPlanDocument__Output as _fleet_v1_HostPlanDocument__Output } from './fleet/v1/HostPlanDocument.js';
 import type { HostPolicyStatus as _fleet_v1_HostPolicyStatus, HostPolicyStatus__Output as _fleet_v1_HostPolicyStatus__Output } from './fleet/v1/HostPolicyStatus.js';
 import type { HostRecord as _fleet_v1_HostRecord, HostRecord__Output as _fleet_v1_HostRecord__Output } from './fleet/v1/HostRecord.js';
+import type { JsonNode as _fleet_v1_JsonNode, JsonNode__Output as _fleet_v1_JsonNode__Output } from './fleet/v1/JsonNode.js';
+import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest.js';
 import type { ListAuditResponse as _fleet_v1_ListAuditResponse, ListAuditResponse__Output as _fleet_v1_ListAuditResponse__Output } from './fleet/v1/ListAuditResponse.js';
 import type { ListDriftRequest as _fleet_v1_ListDriftRequest, ListDriftRequest__Output as _fleet_v1_ListDriftRequest__Output } from './fleet/v1/ListDriftRequest.js';
@@ -29,13 +38,21 @@ import type { ListHostsRequest as _fleet_v1_ListHostsRequest, ListHostsRequest__
 import type { ListHostsResponse as _fleet_v1_ListHostsResponse, ListHostsResponse__Output as _fleet_v1_ListHostsResponse__Output } from './fleet/v1/ListHostsResponse.js';
 import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPoliciesRequest__Output as _fleet_v1_ListPoliciesRequest__Output } from './fleet/v1/ListPoliciesRequest.js';
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from './fleet/v1/ListPoliciesResponse.js';
+import type { PlanDocument as _fleet_v1_PlanDocument, PlanDocument__Output as _fleet_v1_PlanDocument__Output } from './fleet/v1/PlanDocument.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from './fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from './fleet/v1/PlanResponse.js';
+import type { PlanSummary as _fleet_v1_PlanSummary, PlanSummary__Output as _fleet_v1_PlanSummary__Output } from './fleet/v1/PlanSummary.js';
+import type { PlannedResourceDocument as _fleet_v1_PlannedResourceDocument, PlannedResourceDocument__Output as _fleet_v1_PlannedResourceDocument__Output } from './fleet/v1/PlannedResourceDocument.js';
+import type { PolicyComplianceDocument as _fleet_v1_PolicyComplianceDocument, PolicyComplianceDocument__Output as _fleet_v1_PolicyComplianceDocument__Output } from './fleet/v1/PolicyComplianceDocument.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { ResourceCountsDocument as _fleet_v1_ResourceCountsDocument, ResourceCountsDocument__Output as _fleet_v1_ResourceCountsDocument__Output } from './fleet/v1/ResourceCountsDocument.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
 import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from './fleet/v1/RevokeCertificateRequest.js';
 import type { RevokeCertificateResponse as _fleet_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _fleet_v1_RevokeCertificateResponse__Output } from './fleet/v1/RevokeCertificateResponse.js';
+import type { RolloutDocument as _fleet_v1_RolloutDocument, RolloutDocument__Output as _fleet_v1_RolloutDocument__Output } from './fleet/v1/RolloutDocument.js';
+import type { RolloutHostDocument as _fleet_v1_RolloutHostDocument, RolloutHostDocument__Output as _fleet_v1_RolloutHostDocument__Output } from './fleet/v1/RolloutHostDocument.js';
+import type { RolloutStageDocument as _fleet_v1_RolloutStageDocument, RolloutStageDocument__Output as _fleet_v1_RolloutStageDocument__Output } from './fleet/v1/RolloutStageDocument.js';
 import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from './fleet/v1/RolloutStatusRequest.js';
 import type { RolloutStatusResponse as _fleet_v1_RolloutStatusResponse, RolloutStatusResponse__Output as _fleet_v1_RolloutStatusResponse__Output } from './fleet/v1/RolloutStatusResponse.js';
 import type { VerifyAuditRequest as _fleet_v1_VerifyAuditRequest, VerifyAuditRequest__Output as _fleet_v1_VerifyAuditRequest__Output } from './fleet/v1/VerifyAuditRequest.js';
@@ -52,7 +69,9 @@ export interface ProtoGrpcType {
       AcknowledgeFlapRequest: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapRequest, _fleet_v1_AcknowledgeFlapRequest__Output>
       AcknowledgeFlapResponse: MessageTypeDefinition<_fleet_v1_AcknowledgeFlapResponse, _fleet_v1_AcknowledgeFlapResponse__Output>
       AdminService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AdminServiceClient> & { service: _fleet_v1_AdminServiceDefinition }
+      AlertsDocument: MessageTypeDefinition<_fleet_v1_AlertsDocument, _fleet_v1_AlertsDocument__Output>
       AuditRecord: MessageTypeDefinition<_fleet_v1_AuditRecord, _fleet_v1_AuditRecord__Output>
+      ComplianceDocument: MessageTypeDefinition<_fleet_v1_ComplianceDocument, _fleet_v1_ComplianceDocument__Output>
       ComplianceRequest: MessageTypeDefinition<_fleet_v1_ComplianceRequest, _fleet_v1_ComplianceRequest__Output>
       ComplianceResponse: MessageTypeDefinition<_fleet_v1_ComplianceResponse, _fleet_v1_ComplianceResponse__Output>
       ControlRolloutRequest: MessageTypeDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_ControlRolloutRequest__Output>
@@ -60,14 +79,21 @@ export interface ProtoGrpcType {
       CreateAdminResponse: MessageTypeDefinition<_fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminResponse__Output>
       CreateTokenRequest: MessageTypeDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenResponse__Output>
+      DriftFieldValue: MessageTypeDefinition<_fleet_v1_DriftFieldValue, _fleet_v1_DriftFieldValue__Output>
       DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>
+      FieldChange: MessageTypeDefinition<_fleet_v1_FieldChange, _fleet_v1_FieldChange__Output>
+      FleetComplianceDocument: MessageTypeDefinition<_fleet_v1_FleetComplianceDocument, _fleet_v1_FleetComplianceDocument__Output>
       GetHostRequest: MessageTypeDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostRequest__Output>
       GetHostResponse: MessageTypeDefinition<_fleet_v1_GetHostResponse, _fleet_v1_GetHostResponse__Output>
       HostBundleProblems: MessageTypeDefinition<_fleet_v1_HostBundleProblems, _fleet_v1_HostBundleProblems__Output>
       HostCompliance: MessageTypeDefinition<_fleet_v1_HostCompliance, _fleet_v1_HostCompliance__Output>
+      HostComplianceDocument: MessageTypeDefinition<_fleet_v1_HostComplianceDocument, _fleet_v1_HostComplianceDocument__Output>
+      HostPlanDocument: MessageTypeDefinition<_fleet_v1_HostPlanDocument, _fleet_v1_HostPlanDocument__Output>
       HostPolicyStatus: MessageTypeDefinition<_fleet_v1_HostPolicyStatus, _fleet_v1_HostPolicyStatus__Output>
       HostRecord: MessageTypeDefinition<_fleet_v1_HostRecord, _fleet_v1_HostRecord__Output>
+      JsonNode: MessageTypeDefinition<_fleet_v1_JsonNode, _fleet_v1_JsonNode__Output>
+      JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
       ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
       ListAuditResponse: MessageTypeDefinition<_fleet_v1_ListAuditResponse, _fleet_v1_ListAuditResponse__Output>
       ListDriftRequest: MessageTypeDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftRequest__Output>
@@ -76,13 +102,21 @@ export interface ProtoGrpcType {
       ListHostsResponse: MessageTypeDefinition<_fleet_v1_ListHostsResponse, _fleet_v1_ListHostsResponse__Output>
       ListPoliciesRequest: MessageTypeDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesRequest__Output>
       ListPoliciesResponse: MessageTypeDefinition<_fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesResponse__Output>
+      PlanDocument: MessageTypeDefinition<_fleet_v1_PlanDocument, _fleet_v1_PlanDocument__Output>
       PlanRequest: MessageTypeDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanRequest__Output>
       PlanResponse: MessageTypeDefinition<_fleet_v1_PlanResponse, _fleet_v1_PlanResponse__Output>
+      PlanSummary: MessageTypeDefinition<_fleet_v1_PlanSummary, _fleet_v1_PlanSummary__Output>
+      PlannedResourceDocument: MessageTypeDefinition<_fleet_v1_PlannedResourceDocument, _fleet_v1_PlannedResourceDocument__Output>
+      PolicyComplianceDocument: MessageTypeDefinition<_fleet_v1_PolicyComplianceDocument, _fleet_v1_PolicyComplianceDocument__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      ResourceCountsDocument: MessageTypeDefinition<_fleet_v1_ResourceCountsDocument, _fleet_v1_ResourceCountsDocument__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
       RevokeCertificateRequest: MessageTypeDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateRequest__Output>
       RevokeCertificateResponse: MessageTypeDefinition<_fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateResponse__Output>
+      RolloutDocument: MessageTypeDefinition<_fleet_v1_RolloutDocument, _fleet_v1_RolloutDocument__Output>
+      RolloutHostDocument: MessageTypeDefinition<_fleet_v1_RolloutHostDocument, _fleet_v1_RolloutHostDocument__Output>
+      RolloutStageDocument: MessageTypeDefinition<_fleet_v1_RolloutStageDocument, _fleet_v1_RolloutStageDocument__Output>
       RolloutStatusRequest: MessageTypeDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusRequest__Output>
       RolloutStatusResponse: MessageTypeDefinition<_fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusResponse__Output>
       VerifyAuditRequest: MessageTypeDefinition<_fleet_v1_VerifyAuditRequest, _fleet_v1_VerifyAuditRequest__Output>

@@ -11,11 +11,15 @@ import type { Command as _fleet_v1_Command, Command__Output as _fleet_v1_Command
 import type { ControllerMessage as _fleet_v1_ControllerMessage, ControllerMessage__Output as _fleet_v1_ControllerMessage__Output } from './fleet/v1/ControllerMessage.js';
 import type { DriftEvent as _fleet_v1_DriftEvent, DriftEvent__Output as _fleet_v1_DriftEvent__Output } from './fleet/v1/DriftEvent.js';
 import type { DriftField as _fleet_v1_DriftField, DriftField__Output as _fleet_v1_DriftField__Output } from './fleet/v1/DriftField.js';
+import type { DriftFieldValue as _fleet_v1_DriftFieldValue, DriftFieldValue__Output as _fleet_v1_DriftFieldValue__Output } from './fleet/v1/DriftFieldValue.js';
 import type { EventsAck as _fleet_v1_EventsAck, EventsAck__Output as _fleet_v1_EventsAck__Output } from './fleet/v1/EventsAck.js';
 import type { FactsUpdate as _fleet_v1_FactsUpdate, FactsUpdate__Output as _fleet_v1_FactsUpdate__Output } from './fleet/v1/FactsUpdate.js';
+import type { FieldChange as _fleet_v1_FieldChange, FieldChange__Output as _fleet_v1_FieldChange__Output } from './fleet/v1/FieldChange.js';
 import type { Goodbye as _fleet_v1_Goodbye, Goodbye__Output as _fleet_v1_Goodbye__Output } from './fleet/v1/Goodbye.js';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat.js';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello.js';
+import type { JsonNode as _fleet_v1_JsonNode, JsonNode__Output as _fleet_v1_JsonNode__Output } from './fleet/v1/JsonNode.js';
+import type { JsonValue as _fleet_v1_JsonValue, JsonValue__Output as _fleet_v1_JsonValue__Output } from './fleet/v1/JsonValue.js';
 import type { Plan as _fleet_v1_Plan, Plan__Output as _fleet_v1_Plan__Output } from './fleet/v1/Plan.js';
 import type { PlanResult as _fleet_v1_PlanResult, PlanResult__Output as _fleet_v1_PlanResult__Output } from './fleet/v1/PlanResult.js';
 import type { PolicyBundle as _fleet_v1_PolicyBundle, PolicyBundle__Output as _fleet_v1_PolicyBundle__Output } from './fleet/v1/PolicyBundle.js';
@@ -40,11 +44,15 @@ export interface ProtoGrpcType {
       ControllerMessage: MessageTypeDefinition<_fleet_v1_ControllerMessage, _fleet_v1_ControllerMessage__Output>
       DriftEvent: MessageTypeDefinition<_fleet_v1_DriftEvent, _fleet_v1_DriftEvent__Output>
       DriftField: MessageTypeDefinition<_fleet_v1_DriftField, _fleet_v1_DriftField__Output>
+      DriftFieldValue: MessageTypeDefinition<_fleet_v1_DriftFieldValue, _fleet_v1_DriftFieldValue__Output>
       EventsAck: MessageTypeDefinition<_fleet_v1_EventsAck, _fleet_v1_EventsAck__Output>
       FactsUpdate: MessageTypeDefinition<_fleet_v1_FactsUpdate, _fleet_v1_FactsUpdate__Output>
+      FieldChange: MessageTypeDefinition<_fleet_v1_FieldChange, _fleet_v1_FieldChange__Output>
       Goodbye: MessageTypeDefinition<_fleet_v1_Goodbye, _fleet_v1_Goodbye__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      JsonNode: MessageTypeDefinition<_fleet_v1_JsonNode, _fleet_v1_JsonNode__Output>
+      JsonValue: MessageTypeDefinition<_fleet_v1_JsonValue, _fleet_v1_JsonValue__Output>
       Plan: MessageTypeDefinition<_fleet_v1_Plan, _fleet_v1_Plan__Output>
       PlanResult: MessageTypeDefinition<_fleet_v1_PlanResult, _fleet_v1_PlanResult__Output>
       PolicyBundle: MessageTypeDefinition<_fleet_v1_PolicyBundle, _fleet_v1_PolicyBundle__Output>

@@ -68,7 +68,12 @@ const live = new Set<Proc>();
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  return spawnBuiltCli(CLI, args, env);
+}
+
+/** As spawnCli, for another build of the CLI (e.g. a previous release's: test/harness/previous-release.ts). */
+export function spawnBuiltCli(cli: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [cli, ...args], {
     env: { ...process.env, VIRTFLEET_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -52,7 +52,8 @@ function bundle(revision: string) {
 
 /** The record as the controller sees it: validated, then aggregated for `policy`. */
 function fleetPlan(record: PlanRecord, policy: string) {
-  const valid = validatePlanResult({ ...record, resources: record.resources });
+  // as a protocol-0 stream carries it (changes as JSON text, the typed field empty)
+  const valid = validatePlanResult({ ...record, resources: record.resources.map((o) => ({ ...o, changes: [] })) });
   return aggregatePlan({
     policy,
     revision: "b2",

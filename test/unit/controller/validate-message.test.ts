@@ -17,6 +17,8 @@ const hello = (over: object = {}) => ({
   lastControllerSeq: 0,
   startedAtMs: 1,
   bundleRevision: "",
+  // a pre-versioning agent's Hello as the controller decodes it (proto3 default)
+  protocolVersion: 0,
   ...over,
 });
 

@@ -10,6 +10,8 @@ const outcome = (over: object = {}) => ({
   changesJson: JSON.stringify([{ field: "vcpus", from: 1, to: 2, disruption: "restart" }]),
   error: "",
   pendingRestart: false,
+  // protocol 0: the typed field is empty
+  changes: [],
   ...over,
 });
 const result = (over: object = {}) => ({

@@ -11,6 +11,7 @@ const outcome = (policy: string, name: string, result: string, error = "") => ({
   changesJson: "[]",
   error,
   pendingRestart: false,
+  changes: [],
 });
 const report = (resources: ReturnType<typeof outcome>[]): Report__Output => ({
   eventSeq: 1,
@@ -28,7 +29,7 @@ const drift = (over: Partial<DriftEvent__Output> = {}): DriftEvent__Output => ({
   policy: "web",
   kind: "domain",
   name: "web-01",
-  fields: [{ field: "state", desiredJson: '"running"', actualJson: '"shutoff"' }],
+  fields: [{ field: "state", desiredJson: '"running"', actualJson: '"shutoff"', desired: null, actual: null }],
   detectedAtMs: 2_000,
   source: "event",
   remediation: "repaired",

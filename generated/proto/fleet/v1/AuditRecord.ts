@@ -16,7 +16,8 @@ export interface AuditRecord {
   'action'?: (string);
   'target'?: (string);
   /**
-   * Details as JSON (never secrets).
+   * Details as JSON (never secrets). Stays JSON: free-form per action, and the record's hash
+   * is computed over this text (controller/audit/hash.ts), so it travels as stored.
    */
   'detailJson'?: (string);
   'hash'?: (string);
@@ -36,7 +37,8 @@ export interface AuditRecord__Output {
   'action': (string);
   'target': (string);
   /**
-   * Details as JSON (never secrets).
+   * Details as JSON (never secrets). Stays JSON: free-form per action, and the record's hash
+   * is computed over this text (controller/audit/hash.ts), so it travels as stored.
    */
   'detailJson': (string);
   'hash': (string);

@@ -13,7 +13,9 @@ export interface BundledPolicy {
    */
   'mode'?: (string);
   /**
-   * ResolvedPolicy (common/resource-specs.ts) as JSON.
+   * ResolvedPolicy (kinds/resolved-policy.ts) as JSON. Stays JSON in every protocol version:
+   * it follows the kinds' resolved-spec schemas; the agent checks it on receipt with the
+   * validator generated from them (kinds/bundled-policy-check.ts).
    */
   'resolvedJson'?: (string);
 }
@@ -29,7 +31,9 @@ export interface BundledPolicy__Output {
    */
   'mode': (string);
   /**
-   * ResolvedPolicy (common/resource-specs.ts) as JSON.
+   * ResolvedPolicy (kinds/resolved-policy.ts) as JSON. Stays JSON in every protocol version:
+   * it follows the kinds' resolved-spec schemas; the agent checks it on receipt with the
+   * validator generated from them (kinds/bundled-policy-check.ts).
    */
   'resolvedJson': (string);
 }

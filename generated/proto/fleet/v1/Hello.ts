@@ -11,7 +11,8 @@ export interface Hello {
   'hostName'?: (string);
   'agentVersion'?: (string);
   /**
-   * HostFacts (common/facts.ts) as UTF-8 JSON; policies target it by dotted path.
+   * HostFacts (common/facts.ts) as UTF-8 JSON; policies target it by dotted path. Stays JSON
+   * in every protocol version (the tree grows); its contract: common/wire/facts-contract.ts.
    */
   'factsJson'?: (string);
   /**
@@ -31,6 +32,10 @@ export interface Hello {
    * controller sends a bundle only when its own differs.
    */
   'bundleRevision'?: (string);
+  /**
+   * The highest protocol version this agent speaks (0 = a pre-versioning agent).
+   */
+  'protocolVersion'?: (number);
 }
 
 export interface Hello__Output {
@@ -41,7 +46,8 @@ export interface Hello__Output {
   'hostName': (string);
   'agentVersion': (string);
   /**
-   * HostFacts (common/facts.ts) as UTF-8 JSON; policies target it by dotted path.
+   * HostFacts (common/facts.ts) as UTF-8 JSON; policies target it by dotted path. Stays JSON
+   * in every protocol version (the tree grows); its contract: common/wire/facts-contract.ts.
    */
   'factsJson': (string);
   /**
@@ -61,4 +67,8 @@ export interface Hello__Output {
    * controller sends a bundle only when its own differs.
    */
   'bundleRevision': (string);
+  /**
+   * The highest protocol version this agent speaks (0 = a pre-versioning agent).
+   */
+  'protocolVersion': (number);
 }

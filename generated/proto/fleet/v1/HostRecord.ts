@@ -13,7 +13,7 @@ export interface HostRecord {
   'lastSeen'?: (string);
   'agentVersion'?: (string);
   /**
-   * HostFacts as JSON ("{}" before the first Hello).
+   * HostFacts as JSON ("{}" before the first Hello); stays JSON (common/wire/facts-contract.ts).
    */
   'factsJson'?: (string);
   'factsFingerprint'?: (string);
@@ -46,7 +46,7 @@ export interface HostRecord__Output {
   'lastSeen': (string);
   'agentVersion': (string);
   /**
-   * HostFacts as JSON ("{}" before the first Hello).
+   * HostFacts as JSON ("{}" before the first Hello); stays JSON (common/wire/facts-contract.ts).
    */
   'factsJson': (string);
   'factsFingerprint': (string);

@@ -13,7 +13,7 @@ export interface PlanResult {
   'commandId'?: (string);
   'bundleRevision'?: (string);
   /**
-   * Outcomes as a dry-run reports them: "ok" (in sync), "drift" (would change; changes_json
+   * Outcomes as a dry-run reports them: "ok" (in sync), "drift" (would change; changes
    * lists fields with their disruption), "failed" (could not be checked), "skipped".
    */
   'resources'?: (_fleet_v1_ResourceOutcome)[];
@@ -34,7 +34,7 @@ export interface PlanResult__Output {
   'commandId': (string);
   'bundleRevision': (string);
   /**
-   * Outcomes as a dry-run reports them: "ok" (in sync), "drift" (would change; changes_json
+   * Outcomes as a dry-run reports them: "ok" (in sync), "drift" (would change; changes
    * lists fields with their disruption), "failed" (could not be checked), "skipped".
    */
   'resources': (_fleet_v1_ResourceOutcome__Output)[];

@@ -28,6 +28,11 @@ export interface Welcome {
    * at once. The controller sizes it to the fleet it holds; Ack refreshes it.
    */
   'reconnectSpreadMs'?: (number);
+  /**
+   * The protocol version of this stream: min(Hello.protocol_version, the controller's highest).
+   * Both sides use it for everything after the Welcome (0 = a pre-versioning controller).
+   */
+  'protocolVersion'?: (number);
 }
 
 export interface Welcome__Output {
@@ -55,4 +60,9 @@ export interface Welcome__Output {
    * at once. The controller sizes it to the fleet it holds; Ack refreshes it.
    */
   'reconnectSpreadMs': (number);
+  /**
+   * The protocol version of this stream: min(Hello.protocol_version, the controller's highest).
+   * Both sides use it for everything after the Welcome (0 = a pre-versioning controller).
+   */
+  'protocolVersion': (number);
 }
