@@ -1,4 +1,3 @@
-import type { TSchema } from "@sinclair/typebox";
 import type { ResourceKind as ClaimKind } from "../policy-primitives/identity.js";
 import type { PathSegment } from "../policy-primitives/issues.js";
 import type { PolicyReferences, ValueChecker } from "../policy-primitives/value-checker.js";
@@ -17,14 +16,15 @@ export interface Claim {
   path: PathSegment[];
 }
 
+/**
+ * A kind's policy face: what the policy language needs to load, check, resolve and settle
+ * conflicts. Its TypeBox schemas are not part of it (kinds/schemas.ts lists them), so that
+ * resolving policies, as `apply --local` does, never loads TypeBox.
+ */
 interface PolicyKindBase<Doc, Spec, Key extends string> {
   readonly kind: KindName;
   /** Its key under `spec.resources`. */
   readonly key: Key;
-  /** What a policy document may write (TypeBox; closed objects). */
-  readonly documentSchema: TSchema;
-  /** What a bundle carries once resolved (TypeBox; open objects). */
-  readonly specSchema: TSchema;
   /** A declaration after templating → its resolved spec (defaults, units). */
   resolve(doc: Doc): Spec;
   /** The identities a declaration (document or resolved) claims. */

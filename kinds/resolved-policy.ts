@@ -1,6 +1,4 @@
-import { Type } from "@sinclair/typebox";
-import { nullable, oneOf } from "../policy-primitives/schema-builders.js";
-import { POLICY_KINDS, type ResourcesSpecOf } from "./policy-kinds.js";
+import type { ResourcesSpecOf } from "./policy-kinds.js";
 import type { SourceLocation } from "../policy-primitives/issues.js";
 
 /**
@@ -14,10 +12,7 @@ import type { SourceLocation } from "../policy-primitives/issues.js";
 export type PolicyMode = "enforce" | "audit";
 export const POLICY_MODES = ["enforce", "audit"] as const satisfies readonly PolicyMode[];
 
-/** `spec.resources` resolved: one entry per kind, derived from the kinds' registry (policy-kinds.ts). */
-export const ResourcesSpecSchema = Type.Object(
-  Object.fromEntries(POLICY_KINDS.map((k) => [k.key, k.many ? Type.Array(k.specSchema) : nullable(k.specSchema)])),
-);
+/** `spec.resources` resolved: one entry per kind (its schema: kinds/schemas.ts ResourcesSpecSchema). */
 export type ResourcesSpec = ResourcesSpecOf;
 
 export type { SourceLocation };
@@ -31,15 +26,3 @@ export interface ResolvedPolicy {
   source: SourceLocation;
   resources: ResourcesSpec;
 }
-
-/**
- * What an agent accepts as a bundle's resolved policy (the generated validator in
- * generated/validators/ is compiled from it): the name, the mode and every resource spec
- * must have the right shape; the rest of the envelope (description, priority, source,
- * locations) is the controller's and not read by the agent.
- */
-export const BundledPolicySchema = Type.Object({
-  name: Type.String(),
-  mode: oneOf(POLICY_MODES),
-  resources: ResourcesSpecSchema,
-});

@@ -1,7 +1,7 @@
 import { Ajv, type Options } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import type { TSchema } from "@sinclair/typebox";
-import { BundledPolicySchema } from "../kinds/resolved-policy.js";
+import { BundledPolicySchema } from "../kinds/schemas.js";
 import { InventorySchema, PolicySchema } from "./schema.js";
 
 /**
@@ -16,7 +16,7 @@ import { InventorySchema, PolicySchema } from "./schema.js";
  * otherwise. Regenerate with `npm run gen:validators`.
  */
 export const GENERATED_VALIDATORS = {
-  /** The agent's check of a bundle's resolved policy (kinds/resolved-policy.ts BundledPolicySchema). */
+  /** The agent's check of a bundle's resolved policy (kinds/schemas.ts BundledPolicySchema). */
   bundledPolicy: { file: "generated/validators/bundled-policy.ts", schema: BundledPolicySchema, verbose: false },
   /** A policy document (policy-language/schema-check.ts: every error, with the failing data and schema). */
   policyDocument: { file: "generated/validators/policy-document.ts", schema: PolicySchema, verbose: true },

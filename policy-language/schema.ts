@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { POLICY_KINDS, type ResourcesDocument } from "../kinds/policy-kinds.js";
+import { KIND_SCHEMAS } from "../kinds/schemas.js";
 import { PATTERNS } from "../policy-primitives/names.js";
 import { choice, list, map, obj, plain, text } from "../policy-primitives/schema-builders.js";
 
@@ -100,7 +101,7 @@ export const ResourcesSchema = Type.Unsafe<ResourcesDocument>(
     Object.fromEntries(
       POLICY_KINDS.map((k): [string, TSchema] => [
         k.key,
-        k.many ? list(k.documentSchema, "Default [].") : k.documentSchema,
+        k.many ? list(KIND_SCHEMAS[k.kind].document, "Default [].") : KIND_SCHEMAS[k.kind].document,
       ]),
     ),
     [],

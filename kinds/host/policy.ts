@@ -2,7 +2,7 @@ import { identityKey } from "../../policy-primitives/identity.js";
 import type { SinglePolicyKind } from "../policy-kind.js";
 import { resolveHost } from "./resolve.js";
 import { checkHostDocument } from "./semantics.js";
-import { type HostDocument, HostDocumentSchema, type HostPrereqSpec, HostPrereqSpecSchema } from "./spec.js";
+import type { HostDocument, HostPrereqSpec } from "./spec.js";
 
 /**
  * The host kind's policy face. Each sysctl key is an identity of its own (two policies
@@ -13,8 +13,6 @@ export const hostPolicyKind: SinglePolicyKind<HostDocument, HostPrereqSpec, "hos
   kind: "host",
   key: "host",
   many: false,
-  documentSchema: HostDocumentSchema,
-  specSchema: HostPrereqSpecSchema,
   resolve: resolveHost,
   claims: (h) =>
     Object.entries(h.sysctl ?? {}).map(([k, v]) => ({

@@ -41,3 +41,29 @@ describe.each(COMMANDS)("`virtfleet %s`'s static import graph", { timeout: 60_00
     expect(packages.has("@grpc/grpc-js")).toBe(true); // the graph is really walked
   });
 });
+
+/**
+ * `virtfleet apply --local` re-checks a host in one process: its start-up is most of a
+ * re-check's time (issue 20, item 7), so it loads the policy parser but no TypeBox or Ajv
+ * (validators are generated ahead of time, schemas are read only by the schema publisher), no
+ * gRPC or SQLite, and none of the controller.
+ */
+describe("`virtfleet apply`'s static import graph", { timeout: 60_000 }, () => {
+  const { files, packages } = staticImportGraph(["cli/main.ts", "cli/commands/apply.ts"]);
+
+  it("loads the policy parser and the libvirt client, nothing of the controller or gRPC", () => {
+    expect(packages.has("yaml")).toBe(true); // the graph is really walked
+    expect(files.has("libvirt/index.ts")).toBe(true);
+    for (const heavy of [
+      "@sinclair/typebox",
+      "ajv",
+      "@grpc/grpc-js",
+      "@grpc/proto-loader",
+      "better-sqlite3",
+      "@peculiar/x509",
+    ])
+      expect(packages.has(heavy), heavy).toBe(false);
+    expect([...files].filter((f) => f.startsWith("controller/"))).toEqual([]);
+    expect([...files].filter((f) => f === "common/index.ts" || f === "kinds/schemas.ts")).toEqual([]);
+  });
+});
