@@ -1,6 +1,6 @@
 /**
  * The resource kinds, listed once. The engine's graph, the controller's kind list (ingest,
- * drift queries), the CLI's views and the registries in kinds/registry-*.ts are typed by it,
+ * drift queries), the CLI's views and the registries (policy-kinds.ts, schemas.ts, registry.ts) are typed by it,
  * so adding a kind here makes the compiler ask for it everywhere a kind must be handled.
  * (The cloud-init seed is a `volume` resource on the wire and in reports: not a kind name.)
  *
