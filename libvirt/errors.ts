@@ -271,6 +271,15 @@ export function isAlreadyExists(err: unknown): boolean {
   return e.libvirtCode === ErrorCode.OPERATION_FAILED && /already (exists|defined)/i.test(e.libvirtMessage);
 }
 
+/**
+ * The pool is busy: libvirt refuses to refresh (or delete from) a pool while a volume is being
+ * created, built or uploaded in it ("pool 'x' has asynchronous jobs running", INTERNAL_ERROR).
+ */
+export function isPoolBusy(err: unknown): boolean {
+  const e = libvirtErrorIn(err);
+  return e !== undefined && e.libvirtCode === ErrorCode.INTERNAL_ERROR && /asynchronous jobs running/i.test(e.libvirtMessage);
+}
+
 /** The operation is not valid in the object's current state (e.g. already running). */
 export function isOperationInvalid(err: unknown): boolean {
   return libvirtCodeOf(err) === ErrorCode.OPERATION_INVALID;

@@ -27,7 +27,7 @@ import {
   type DomainStateName,
   type PoolStateName,
 } from "./constants.js";
-import { ErrorCode, libvirtCodeOf } from "./errors.js";
+import { ErrorCode, isPoolBusy, libvirtCodeOf } from "./errors.js";
 import {
   ALL_EVENT_SOURCES,
   DEFAULT_EVENT_BUFFER,
@@ -37,6 +37,9 @@ import {
 } from "./events.js";
 import { LibvirtRemote, type NodeInfo } from "./remote.js";
 import type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
+
+/** How long refreshPool waits for a pool busy with another volume's job before giving up. */
+export const POOL_BUSY_WAIT_MS = 30_000;
 
 export type DomainSelector = string | DomainRef;
 export type NetworkSelector = string | NetworkRef;
@@ -438,8 +441,23 @@ export class Hypervisor {
     return this.remote.storagePoolSetAutostart(await this.poolRef(p), autostart);
   }
 
-  async refreshPool(p: PoolSelector): Promise<void> {
-    return this.remote.storagePoolRefresh(await this.poolRef(p));
+  /**
+   * Rescans the pool's target. Contract: while another volume of the pool is being created or
+   * uploaded, libvirt refuses ("asynchronous jobs running", see isPoolBusy); that is waited for
+   * (retried with backoff from 50 ms to 1 s) for up to `busyWaitMs` (default
+   * POOL_BUSY_WAIT_MS), then the refusal is thrown.
+   */
+  async refreshPool(p: PoolSelector, o: { busyWaitMs?: number } = {}): Promise<void> {
+    const ref = await this.poolRef(p);
+    const deadline = Date.now() + (o.busyWaitMs ?? POOL_BUSY_WAIT_MS);
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        return await this.remote.storagePoolRefresh(ref);
+      } catch (err) {
+        if (!isPoolBusy(err) || Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   async poolInfo(p: PoolSelector): Promise<PoolInfo> {

@@ -65,6 +65,7 @@ export {
   isLibvirtError,
   isLibvirtNotFound,
   isOperationInvalid,
+  isPoolBusy,
   isTimeout,
   libvirtCodeOf,
 } from "./errors.js";
