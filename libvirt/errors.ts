@@ -277,7 +277,9 @@ export function isAlreadyExists(err: unknown): boolean {
  */
 export function isPoolBusy(err: unknown): boolean {
   const e = libvirtErrorIn(err);
-  return e !== undefined && e.libvirtCode === ErrorCode.INTERNAL_ERROR && /asynchronous jobs running/i.test(e.libvirtMessage);
+  return (
+    e !== undefined && e.libvirtCode === ErrorCode.INTERNAL_ERROR && /asynchronous jobs running/i.test(e.libvirtMessage)
+  );
 }
 
 /** The operation is not valid in the object's current state (e.g. already running). */
