@@ -280,8 +280,8 @@ export class Controller {
     this.boundPort = this.listener.port;
     alerts.start();
     compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
-    this.pruneHistory();
-    this.retentionTimer = setInterval(() => this.pruneHistory(), RETENTION_INTERVAL_MS);
+    void this.pruneHistory();
+    this.retentionTimer = setInterval(() => void this.pruneHistory(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.log.info(
       {
@@ -328,12 +328,12 @@ export class Controller {
   }
 
   /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
-  private pruneHistory(): void {
+  private async pruneHistory(): Promise<void> {
     if (!this.store) return;
     try {
-      const removed = pruneHistory(this.store.db, Date.now());
+      const removed = await pruneHistory(this.store.db, Date.now());
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
-      const tokens = this.tokens?.prune() ?? 0;
+      const tokens = (await this.tokens?.prune()) ?? 0;
       if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");
     } catch (err) {
       this.log.error({ err: describeError(err) }, "pruning history failed");

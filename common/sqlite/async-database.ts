@@ -50,6 +50,9 @@ export interface TransactionOptions {
  *   commit. Nested transactions of one transaction are sequential: one must end before a
  *   sibling starts (else TransactionOrderError).
  * - a Transaction is usable only until its transaction ends (DatabaseClosedError after).
+ * - SQLite only: a transaction started while the connection is inside a synchronous
+ *   better-sqlite3 transaction opened directly on it (`connection.transaction(fn)()`, e.g. a
+ *   test fixture) joins it as a savepoint; its function must then be synchronous.
  */
 export interface Queryable {
   read<T>(fn: (db: Connection) => T): Promise<T>;
@@ -161,6 +164,9 @@ export class AsyncDatabase implements Queryable {
 
   /** Begins a transaction on the free connection and holds the gate until it ends. */
   private open<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
+    // A synchronous better-sqlite3 transaction opened on the connection directly (a migration,
+    // a test fixture) is running in this very turn: join it as a savepoint, synchronously.
+    if (this.connection.inTransaction) return new Transaction(this.connection).transaction(fn);
     this.held = true;
     const relax = options?.durable === false;
     let previous = 0;

@@ -26,14 +26,16 @@ export interface ControllerAuditEvents {
 }
 
 export function controllerAuditEvents(audit: AuditSink, log: Logger): ControllerAuditEvents {
+  const failed = (entry: AuditEntry, err: unknown) =>
+    log.error(
+      { action: entry.action, target: entry.target, err: describeError(err) },
+      "writing an audit record failed",
+    );
   const record = (entry: AuditEntry) => {
     try {
-      audit.append(entry);
+      audit.append(entry).catch((err: unknown) => failed(entry, err));
     } catch (err) {
-      log.error(
-        { action: entry.action, target: entry.target, err: describeError(err) },
-        "writing an audit record failed",
-      );
+      failed(entry, err);
     }
   };
   return {
