@@ -9,6 +9,14 @@ export { REDACTED, isSecretField, scrubSecrets, shownValue, redactChange, redact
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./sqlite/open-database.js";
 export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";
 export {
+  AsyncDatabase,
+  DatabaseClosedError,
+  Transaction,
+  TransactionOrderError,
+  type Queryable,
+  type TransactionOptions,
+} from "./sqlite/async-database.js";
+export {
   fleetProto,
   agentSideProto,
   adminProto,

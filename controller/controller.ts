@@ -121,12 +121,12 @@ export class Controller {
     try {
       credentials = await this.openTransport();
     } catch (err) {
-      this.store.close();
+      await this.store.close();
       this.store = undefined;
       throw err;
     }
     const pki = this.pki;
-    const stale = this.store.hosts.markAllDisconnected("controller restarted");
+    const stale = await this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({
       dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR,
       store: new PolicyStore(this.store.db),
@@ -136,9 +136,9 @@ export class Controller {
     // (subscribed before the first load: revisions made while the controller was down count).
     const audit = new AuditLog(this.store.db);
     const auditEvents = controllerAuditEvents(audit, this.log.child({ part: "audit" }));
-    auditPolicyChanges(policies, auditEvents);
-    await policies.start().catch((err: unknown) => {
-      this.store?.close();
+    auditPolicyChanges(policies, auditEvents, this.log);
+    await policies.start().catch(async (err: unknown) => {
+      await this.store?.close();
       this.store = undefined;
       this.uninstallPeerAuthority?.();
       throw err;
@@ -169,12 +169,12 @@ export class Controller {
     const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
       const p = policies.current().policies.find((x) => x.name === policy);
       if (!p) throw new Error(`policy ${policy} is not in force`);
-      return planFleet(planDeps, p, previous, rollouts.targetsOf(p), timeoutMs);
+      return planFleet(planDeps, p, previous, await rollouts.targetsOf(p), timeoutMs);
     };
     const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;
     if (planStageMs > 0)
-      rollouts.usePlanStage((r, done) => {
-        const p = revisions.get(r.policy, r.toRevision);
+      rollouts.usePlanStage(async (r, done) => {
+        const p = await revisions.get(r.policy, r.toRevision);
         const targets = Object.values(r.hosts)
           .filter((h) => h.stage >= 0)
           .map((h) => h.name)
@@ -188,8 +188,8 @@ export class Controller {
         });
       });
     // Before the bundles: rollouts decide which revision each host's first bundle carries.
-    rollouts.attach(this.agents);
-    bundles.attach(this.agents);
+    await rollouts.attach(this.agents);
+    await bundles.attach(this.agents);
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
     const alerts = (this.alerts = new Alerts(
@@ -199,7 +199,9 @@ export class Controller {
     ));
     const compliance = (this.compliance = new ComplianceService(this.store.db, this.log, () => alerts.status()));
     this.ingestor = new Ingestor(events, feed, this.log);
-    this.ingestor.addSink((changes, now) => alerts.queueFor(changes, now));
+    this.ingestor.addSink(async (changes, now, tx) => {
+      await alerts.queueFor(changes, now, tx);
+    });
     this.agents.use(this.ingestor);
     this.driftAdmin = new DriftAdmin({
       hosts: this.store.hosts,
@@ -247,7 +249,7 @@ export class Controller {
         this.store.hosts,
         this.log,
         () => bundles.hostProblems(),
-        (p) => rollouts.rolloutOf(p)?.state ?? "",
+        async (p) => (await rollouts.rolloutOf(p))?.state ?? "",
       ),
       ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
       ...security,
@@ -273,15 +275,15 @@ export class Controller {
         { cause: err },
       );
       await this.policies?.close();
-      this.store?.close();
+      await this.store?.close();
       this.uninstallPeerAuthority?.();
       throw err;
     });
     this.boundPort = this.listener.port;
-    alerts.start();
+    await alerts.start();
     compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
-    this.pruneHistory();
-    this.retentionTimer = setInterval(() => this.pruneHistory(), RETENTION_INTERVAL_MS);
+    void this.pruneHistory();
+    this.retentionTimer = setInterval(() => void this.pruneHistory(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
     this.log.info(
       {
@@ -328,12 +330,12 @@ export class Controller {
   }
 
   /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
-  private pruneHistory(): void {
+  private async pruneHistory(): Promise<void> {
     if (!this.store) return;
     try {
-      const removed = pruneHistory(this.store.db, Date.now());
+      const removed = await pruneHistory(this.store.db, Date.now());
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
-      const tokens = this.tokens?.prune() ?? 0;
+      const tokens = (await this.tokens?.prune()) ?? 0;
       if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");
     } catch (err) {
       this.log.error({ err: describeError(err) }, "pruning history failed");
@@ -346,8 +348,8 @@ export class Controller {
     this.rollouts?.stop();
     clearInterval(this.retentionTimer);
     this.driftAdmin?.close();
-    this.ingestor?.flush();
-    this.agents?.shutdown("controller stopping");
+    const flushed = this.ingestor?.flush();
+    const disconnects = this.agents?.shutdown("controller stopping");
     this.alerts?.stop();
     this.listener?.close();
     this.listener = undefined;
@@ -365,7 +367,9 @@ export class Controller {
       });
     }
     await this.policies?.close();
-    this.store?.close();
+    await flushed;
+    await disconnects;
+    await this.store?.close();
     this.uninstallPeerAuthority?.();
     this.uninstallPeerAuthority = undefined;
     this.policies = undefined;

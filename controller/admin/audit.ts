@@ -98,9 +98,9 @@ export function auditAdminHandlers(
     return { code: grpc.status.INTERNAL, details: `${what} failed: ${describeError(err)}` };
   };
   return {
-    ListAudit: (call, callback) => {
+    ListAudit: async (call, callback) => {
       try {
-        const records = d.audit.list({ limit: call.request.limit, since: parseSince(call.request.since) });
+        const records = await d.audit.list({ limit: call.request.limit, since: parseSince(call.request.since) });
         callback(null, { records: records.map(toAuditRecordProto) });
       } catch (err) {
         callback(fail(err, "listing the audit log"));

@@ -71,12 +71,14 @@ export class DriftAdmin {
       return { ...s, details: `${what}: ${s.details}` };
     };
     return {
-      ListDrift: (call, callback) => {
+      ListDrift: async (call, callback) => {
         try {
           const r = call.request;
           const limit = Math.min(r.limit || DEFAULT_DRIFT_LIMIT, MAX_DRIFT_LIMIT);
           const since = r.since ? parseTime(r.since, "since") : undefined;
-          callback(null, { events: events.listDrift({ host: r.host || undefined, since, limit }).map(toDriftRecord) });
+          callback(null, {
+            events: (await events.listDrift({ host: r.host || undefined, since, limit })).map(toDriftRecord),
+          });
         } catch (err) {
           callback(fail(err, "listing drift"));
         }
@@ -117,10 +119,10 @@ export class DriftAdmin {
         // Headers now, so the client knows the watch is established before the first event.
         call.sendMetadata(new grpc.Metadata());
       },
-      Compliance: (call, callback) => {
+      Compliance: async (call, callback) => {
         try {
           const at = call.request.at;
-          const report = at ? compliance.reportAt(parseTime(at, "at")) : compliance.current();
+          const report = at ? await compliance.reportAt(parseTime(at, "at")) : await compliance.current();
           callback(null, { report: encodeCompliance(report) });
         } catch (err) {
           callback(fail(err, "compliance"));

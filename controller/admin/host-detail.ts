@@ -9,11 +9,11 @@ type DetailFields = Pick<
 >;
 
 /** The compliance part of `GetHost`: policies with status, latest outcome per resource. */
-export function toHostDetail(
+export async function toHostDetail(
   compliance: ComplianceService,
   name: string,
-): { summary: HostCompliance; fields: DetailFields } | undefined {
-  const h = compliance.host(name);
+): Promise<{ summary: HostCompliance; fields: DetailFields } | undefined> {
+  const h = await compliance.host(name);
   if (!h) return undefined;
   return {
     summary: hostSummary(h),
@@ -30,7 +30,7 @@ export function toHostDetail(
         drift: p.resources.drift,
         failed: p.resources.failed,
       })),
-      resources: compliance.reader.resourceStatus(name).map((r) => ({
+      resources: (await compliance.reader.resourceStatus(name)).map((r) => ({
         policy: r.policy,
         kind: r.kind,
         name: r.name,

@@ -32,14 +32,17 @@ export function adminHandlers(
     });
   };
   return {
-    ListHosts: (call, callback) => {
+    ListHosts: async (call, callback) => {
       try {
         const { pageSize, pageToken, group, selector } = call.request;
         if (pageToken.length > 253) throw new ValidationError("page_token is not one this controller gave out");
-        const page = hostPage(hosts, pageToken, Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE), (rows) =>
-          selectHosts(rows, inventory(), { group, selector }),
+        const page = await hostPage(
+          hosts,
+          pageToken,
+          Math.min(pageSize || DEFAULT_HOSTS_PAGE, MAX_HOSTS_PAGE),
+          (rows) => selectHosts(rows, inventory(), { group, selector }),
         );
-        const summaries = compliance?.summariesOf(page.hosts.map((h) => h.row.name));
+        const summaries = await compliance?.summariesOf(page.hosts.map((h) => h.row.name));
         callback(null, {
           hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)),
           nextPageToken: page.next,
@@ -49,21 +52,21 @@ export function adminHandlers(
         else callback(fail(err, "listing hosts"));
       }
     },
-    GetHost: (call, callback) => {
+    GetHost: async (call, callback) => {
       try {
         const name = call.request.name;
-        const host = hosts.get(name);
+        const host = await hosts.get(name);
         if (!host) {
           callback({ code: grpc.status.NOT_FOUND, details: `host "${name}" is not enrolled (see virtfleet hosts)` });
           return;
         }
         const limit = Math.min(call.request.historyLimit || DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT);
-        const factHistory = hosts.factHistory(name, limit).map((c) => ({
+        const factHistory = (await hosts.factHistory(name, limit)).map((c) => ({
           changedAt: new Date(c.changedAt).toISOString(),
           factsFingerprint: c.factsFingerprint,
           changedSections: c.changedSections,
         }));
-        const detail = compliance ? toHostDetail(compliance, name) : undefined;
+        const detail = compliance ? await toHostDetail(compliance, name) : undefined;
         callback(null, {
           host: toHostRecord(host, detail?.summary, resolveHost(host, inventory())),
           factHistory,
@@ -88,16 +91,16 @@ const READ_CHUNK = 500;
  * than about PAGE_BYTES of facts (at least one host). `next` is the last host's name, or ""
  * when no host follows.
  */
-function hostPage<T extends { row: HostRow }>(
+async function hostPage<T extends { row: HostRow }>(
   hosts: HostStore,
   after: string,
   limit: number,
   select: (rows: HostRow[]) => T[],
-): { hosts: T[]; next: string } {
+): Promise<{ hosts: T[]; next: string }> {
   const out: T[] = [];
   let bytes = 0;
   for (;;) {
-    const rows = hosts.listAfter(after, READ_CHUNK);
+    const rows = await hosts.listAfter(after, READ_CHUNK);
     for (const h of select(rows)) {
       if (out.length >= limit || (out.length > 0 && bytes >= PAGE_BYTES))
         return { hosts: out, next: out.at(-1)!.row.name };

@@ -17,29 +17,28 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * targets, and up to `history` earlier revisions (newest first); the last load attempt's
  * time, and its errors when it was rejected; hosts whose bundle leaves policies out.
  */
-export function listPolicies(
+export async function listPolicies(
   repo: PolicyRepository,
   hosts: HostStore,
   history: number,
-  hostProblems: () => HostBundleProblems[] = () => [],
-  rolloutState: (policy: string) => string = () => "",
-): ListPoliciesResponse {
+  hostProblems: () => HostBundleProblems[] | Promise<HostBundleProblems[]> = () => [],
+  rolloutState: (policy: string) => string | Promise<string> = () => "",
+): Promise<ListPoliciesResponse> {
   const { policies, inventory } = repo.current();
-  const stored = new Map(repo.store.inForce().map((r) => [r.policy, r]));
-  const known = hosts.list().map((h) => resolvedTargetHost(h, inventory));
+  const stored = new Map((await repo.store.inForce()).map((r) => [r.policy, r]));
+  const known = (await hosts.list()).map((h) => resolvedTargetHost(h, inventory));
   const limit = Math.min(Math.max(0, history), MAX_POLICY_HISTORY);
-  const records: PolicyRecord[] = [...policies]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((p) => {
+  const records: PolicyRecord[] = [];
+  for (const p of [...policies].sort((a, b) => a.name.localeCompare(b.name))) {
+    {
       const row = stored.get(p.name);
       const earlier =
         limit > 0
-          ? repo.store
-              .history(p.name, limit + 1)
+          ? (await repo.store.history(p.name, limit + 1))
               .filter((r) => r.generation !== row?.generation)
               .slice(0, limit)
           : [];
-      return {
+      records.push({
         name: p.name,
         revision: p.revision,
         generation: row?.generation ?? 0,
@@ -48,18 +47,19 @@ export function listPolicies(
         priority: p.priority,
         hosts: known.filter((h) => matchTargets(p.targets, h)).map((h) => h.name),
         createdAt: row ? iso(row.createdAt) : "",
-        rolloutState: rolloutState(p.name),
+        rolloutState: await rolloutState(p.name),
         history: earlier.map((r) => ({ revision: r.revision, generation: r.generation, createdAt: iso(r.createdAt) })),
         description: p.description ?? "",
-      };
-    });
-  const last = repo.store.lastLoad();
+      });
+    }
+  }
+  const last = await repo.store.lastLoad();
   return {
     policies: records,
     loadedAt: last ? iso(last.loadedAt) : "",
     errors: last && !last.accepted ? last.errors.map(formatIssue) : [],
     policiesDir: repo.dir,
-    hostProblems: hostProblems(),
+    hostProblems: await hostProblems(),
   };
 }
 
@@ -68,13 +68,13 @@ export function policyAdminHandlers(
   repo: PolicyRepository,
   hosts: HostStore,
   log: Logger,
-  hostProblems?: () => HostBundleProblems[],
-  rolloutState?: (policy: string) => string,
+  hostProblems?: () => HostBundleProblems[] | Promise<HostBundleProblems[]>,
+  rolloutState?: (policy: string) => string | Promise<string>,
 ): Pick<AdminServiceHandlers, "ListPolicies"> {
   return {
-    ListPolicies: (call, callback) => {
+    ListPolicies: async (call, callback) => {
       try {
-        callback(null, listPolicies(repo, hosts, call.request.history, hostProblems, rolloutState));
+        callback(null, await listPolicies(repo, hosts, call.request.history, hostProblems, rolloutState));
       } catch (err) {
         log.error({ err: describeError(err) }, "listing policies failed");
         callback({ code: grpc.status.INTERNAL, details: `listing policies failed: ${describeError(err)}` });

@@ -39,13 +39,13 @@ export function rolloutAdminHandlers(
     ...(r ? { status: encodeRolloutStatus(rolloutStatusJson(r)) } : {}),
   });
   return {
-    RolloutStatus: (call, callback) => {
+    RolloutStatus: async (call, callback) => {
       const policy = call.request.policy;
-      const r = d.runner.rolloutOf(policy);
+      const r = await d.runner.rolloutOf(policy);
       if (!r && !inForce(policy)) return callback(unknown(policy));
       callback(null, status(r));
     },
-    ControlRollout: (call, callback) => {
+    ControlRollout: async (call, callback) => {
       const { policy, action, reason } = call.request;
       if (!COMMANDS.includes(action as RolloutCommand)) {
         return callback({
@@ -53,7 +53,7 @@ export function rolloutAdminHandlers(
           details: `unknown rollout action ${JSON.stringify(action)}; use one of ${COMMANDS.join(", ")}`,
         });
       }
-      const r = d.runner.rolloutOf(policy);
+      const r = await d.runner.rolloutOf(policy);
       if (!r)
         return callback(
           inForce(policy)
@@ -61,7 +61,7 @@ export function rolloutAdminHandlers(
             : unknown(policy),
         );
       try {
-        const after = d.runner.control(
+        const after = await d.runner.control(
           policy,
           action as RolloutCommand,
           reason ? reason.slice(0, MAX_REASON) : undefined,
@@ -75,11 +75,11 @@ export function rolloutAdminHandlers(
         callback({ code: grpc.status.INTERNAL, details: `rollout ${action} failed: ${describeError(err)}` });
       }
     },
-    Plan: (call, callback) => {
+    Plan: async (call, callback) => {
       const { policy, timeoutMs } = call.request;
       const p = inForce(policy);
       if (!p) return callback(unknown(policy));
-      const r = d.runner.rolloutOf(policy);
+      const r = await d.runner.rolloutOf(policy);
       const previous = r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
       const wait = timeoutMs > 0 ? Math.min(timeoutMs, MAX_PLAN_TIMEOUT_MS) : DEFAULT_PLAN_TIMEOUT_MS;
       d.plan(policy, previous, wait).then(

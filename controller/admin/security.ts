@@ -55,7 +55,7 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
     return { caller };
   };
   return {
-    CreateToken: (call, callback) => {
+    CreateToken: async (call, callback) => {
       const { caller, refusal } = guard(call);
       if (refusal) return callback(refusal);
       try {
@@ -69,7 +69,7 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
         if (r.pattern) HostPattern.parse(r.pattern);
         const uses = r.uses === 0 ? 1 : r.uses;
         if (uses > MAX_TOKEN_USES) throw new ValidationError(`a token allows at most ${MAX_TOKEN_USES} enrolments`);
-        const { secret, expiresAt } = deps.tokens!.create({
+        const { secret, expiresAt } = await deps.tokens!.create({
           ttlMs,
           host: r.host,
           pattern: r.pattern,
@@ -95,7 +95,7 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
         callback({ code: grpc.status.INTERNAL, details: `creating the token failed: ${describeError(err)}` });
       }
     },
-    RevokeCertificate: (call, callback) => {
+    RevokeCertificate: async (call, callback) => {
       const { caller, refusal } = guard(call);
       if (refusal) return callback(refusal);
       try {
@@ -106,9 +106,9 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
             code: grpc.status.INVALID_ARGUMENT,
             details: `"${host.slice(0, 80)}" is not a valid host name`,
           });
-        if (deps.pki!.registry.issuedTo("agent", host).length === 0)
+        if ((await deps.pki!.registry.issuedTo("agent", host)).length === 0)
           return callback({ code: grpc.status.NOT_FOUND, details: `no certificate was ever issued to host "${host}"` });
-        const revoked = deps.pki!.revokeHost(host, reason);
+        const revoked = await deps.pki!.revokeHost(host, reason);
         const disconnected = deps.disconnect(host, `certificate revoked: ${reason}`);
         log.warn({ by: actorOf(caller), host, revoked, disconnected, reason }, "host certificates revoked");
         callback(null, { revoked, disconnected });

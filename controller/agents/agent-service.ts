@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { AgentServiceHandlers } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
-import { describeError, ProtocolError, VERSION, type Logger } from "../../common/index.js";
+import { describeError, ProtocolError, VERSION, type Logger, type Transaction } from "../../common/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { AgentSession } from "./agent-session.js";
 import {
@@ -88,18 +88,23 @@ export type ConnectCall = grpc.ServerDuplexStream<AgentMessage__Output, Controll
 
 /**
  * Extension points for what other controller parts do with a stream. Hooks run
- * synchronously in the stream's data handler; a hook that throws ProtocolError resets that
- * stream (logged), any other error is logged and the stream reset with INTERNAL.
+ * synchronously in the stream's data handler (onReady: awaited, inside the Hello's store
+ * transaction); a hook that throws ProtocolError resets that stream (logged), any other error
+ * is logged and the stream reset with INTERNAL.
  */
 export interface AgentStreamHooks {
-  /** After Welcome was sent (e.g. send the host's policy bundle when the agent's differs). */
-  onReady?(session: AgentSession, hello: { bundleRevision: string }): void;
+  /**
+   * After Welcome was sent (e.g. send the host's policy bundle when the agent's differs).
+   * Runs inside the transaction that records the Hello: store calls given `tx` commit with it;
+   * it must not wait for the database handle itself (that waits for this transaction).
+   */
+  onReady?(session: AgentSession, hello: { bundleRevision: string }, tx?: Transaction): unknown;
   /** A Report or DriftEvent from a connected host. */
   onEvent?(session: AgentSession, msg: AgentMessage__Output): void;
   /** The host's stream ended. */
   onClosed?(session: AgentSession): void;
   /** The host sent facts that differ from the stored ones (stored by then). */
-  onFacts?(session: AgentSession): void;
+  onFacts?(session: AgentSession): unknown;
   /** The answer to a Command.plan sent on this stream (validated; not durable, never acknowledged as an event). */
   onPlanResult?(session: AgentSession, result: ValidPlanResult): void;
 }
@@ -137,7 +142,7 @@ export class AgentService {
   ) {
     const sweepEvery = Math.max(100, Math.min(1_000, Math.floor(options.heartbeatTimeoutMs / 4)));
     this.sweepTimer = setInterval(() => this.sweep(), sweepEvery);
-    this.flushTimer = setInterval(() => this.flushSafely(), options.flushIntervalMs);
+    this.flushTimer = setInterval(() => void this.flushSafely(), options.flushIntervalMs);
     this.sweepTimer.unref();
     this.flushTimer.unref();
   }
@@ -179,10 +184,11 @@ export class AgentService {
   }
 
   /**
-   * Closes every stream with Goodbye and stops timers. The Goodbyes spread the agents'
-   * reconnects to the next controller over time (RECONNECT_SPREAD_PER_AGENT_MS).
+   * Closes every stream with Goodbye and stops timers; resolves once their disconnects are
+   * written. The Goodbyes spread the agents' reconnects to the next controller over time
+   * (RECONNECT_SPREAD_PER_AGENT_MS).
    */
-  shutdown(reason: string): void {
+  shutdown(reason: string): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
     clearImmediate(this.helloTurn);
@@ -192,7 +198,7 @@ export class AgentService {
     for (const s of sessions)
       this.end(s, reason, grpc.status.UNAVAILABLE, "controller shutting down", reconnectDelayMs(sessions.length));
     // Every host's disconnect (buffered by the store) in one commit.
-    this.flushSafely();
+    return this.flushSafely();
   }
 
   private onConnect(call: ConnectCall): void {
@@ -283,14 +289,30 @@ export class AgentService {
         const f = msg.factsUpdate!;
         const factsJson = validateFactsJson(f.factsJson, "factsUpdate.factsJson");
         const fingerprint = validateFingerprint(f.factsFingerprint, "factsUpdate.factsFingerprint");
-        const changed = this.hosts.recordFacts(session.host, factsJson, fingerprint, now);
-        this.log.info({ host: session.host, changed }, "facts updated");
-        session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
-        if (changed) for (const h of this.hooks) h.onFacts?.(session);
+        void this.onFactsUpdate(session, session.host, factsJson, fingerprint, now);
         break;
       }
     }
     this.hosts.touch(session.host, now, session.lastAgentSeq, session.lastControllerSeq);
+  }
+
+  /** Stores a FactsUpdate, then acknowledges it (and tells the hooks when the facts changed). */
+  private async onFactsUpdate(
+    session: AgentSession,
+    host: string,
+    factsJson: string,
+    fingerprint: string,
+    now: number,
+  ): Promise<void> {
+    try {
+      const changed = await this.hosts.recordFacts(host, factsJson, fingerprint, now);
+      this.log.info({ host, changed }, "facts updated");
+      if (session.closed) return;
+      session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
+      if (changed) for (const h of this.hooks) h.onFacts?.(session);
+    } catch (err) {
+      this.reject(session, err);
+    }
   }
 
   /**
@@ -322,18 +344,19 @@ export class AgentService {
     if (this.hellos.length >= HELLO_BATCH) {
       clearTimeout(this.helloTimer);
       this.helloTimer = undefined;
-      this.helloTurn ??= setImmediate(() => this.admitHellos());
-    } else if (!this.helloTurn) this.helloTimer ??= setTimeout(() => this.admitHellos(), HELLO_BATCH_DELAY_MS);
+      this.helloTurn ??= setImmediate(() => void this.admitHellos());
+    } else if (!this.helloTurn) this.helloTimer ??= setTimeout(() => void this.admitHellos(), HELLO_BATCH_DELAY_MS);
   }
 
-  private admitHellos(): void {
+  private async admitHellos(): Promise<void> {
     clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.helloTurn = undefined;
     const batch = this.hellos.splice(0, HELLO_BATCH);
+    const admitted: AgentSession[] = [];
     try {
-      this.hosts.inTransaction(() => {
-        for (const { session, msg } of batch) this.admit(session, msg);
+      await this.hosts.inTransaction(async (tx) => {
+        for (const { session, msg } of batch) if (await this.admit(session, msg, tx)) admitted.push(session);
       });
     } catch (err) {
       this.log.error(
@@ -343,23 +366,29 @@ export class AgentService {
       for (const { session } of batch)
         this.end(session, "controller could not record the hello; reconnect", grpc.status.UNAVAILABLE);
     }
-    if (this.hellos.length > 0) this.helloTurn = setImmediate(() => this.admitHellos());
-  }
-
-  /** One queued Hello, then whatever the stream sent after it. */
-  private admit(session: AgentSession, msg: AgentMessage__Output): void {
-    const backlog = session.backlog ?? [];
-    session.backlog = undefined;
-    if (session.closed) return;
-    try {
-      this.onHello(session, msg);
-    } catch (err) {
-      return this.reject(session, err);
+    // What the streams sent after their Hello, once it is committed, in order.
+    for (const session of admitted) {
+      const backlog = session.backlog ?? [];
+      session.backlog = undefined;
+      if (!session.closed) for (const m of backlog) this.receive(session, m);
     }
-    for (const m of backlog) this.receive(session, m);
+    for (const { session } of batch) session.backlog = undefined;
+    if (this.hellos.length > 0) this.helloTurn ??= setImmediate(() => void this.admitHellos());
   }
 
-  private onHello(session: AgentSession, msg: AgentMessage__Output): void {
+  /** One queued Hello, in the batch's transaction; true when the stream is now connected. */
+  private async admit(session: AgentSession, msg: AgentMessage__Output, tx: Transaction): Promise<boolean> {
+    if (session.closed) return false;
+    try {
+      await this.onHello(session, msg, tx);
+    } catch (err) {
+      this.reject(session, err);
+      return false;
+    }
+    return !session.closed && session.host !== undefined;
+  }
+
+  private async onHello(session: AgentSession, msg: AgentMessage__Output, tx: Transaction): Promise<void> {
     const hello = validateHello(msg.hello!);
     if (session.certHost !== undefined && hello.hostName !== session.certHost) {
       this.log.warn(
@@ -382,15 +411,18 @@ export class AgentService {
       );
       this.end(previous, `replaced by a newer stream from ${session.peer}`, grpc.status.ABORTED);
     }
-    const { created, host } = this.hosts.recordHello({
-      name: hello.hostName,
-      agentVersion: hello.agentVersion,
-      factsJson: hello.factsJson,
-      factsFingerprint: hello.factsFingerprint,
-      sessionId: session.id,
-      peer: session.peer,
-      now,
-    });
+    const { created, host } = await this.hosts.recordHello(
+      {
+        name: hello.hostName,
+        agentVersion: hello.agentVersion,
+        factsJson: hello.factsJson,
+        factsFingerprint: hello.factsFingerprint,
+        sessionId: session.id,
+        peer: session.peer,
+        now,
+      },
+      tx,
+    );
     session.host = hello.hostName;
     session.protocol = hello.protocol;
     session.lastControllerSeq = Math.max(host.lastControllerSeq, hello.lastControllerSeq);
@@ -420,7 +452,7 @@ export class AgentService {
       },
     });
     this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);
-    for (const h of this.hooks) h.onReady?.(session, { bundleRevision: msg.hello!.bundleRevision });
+    for (const h of this.hooks) await h.onReady?.(session, { bundleRevision: msg.hello!.bundleRevision }, tx);
   }
 
   /** Ends a stream from our side (Goodbye + status) and records the disconnect. */
@@ -489,11 +521,9 @@ export class AgentService {
     }
   }
 
-  private flushSafely(): void {
-    try {
-      this.hosts.flush();
-    } catch (err) {
+  private flushSafely(): Promise<void> {
+    return this.hosts.flush().catch((err: unknown) => {
       this.log.error({ err: describeError(err) }, "could not write host liveness to the store");
-    }
+    });
   }
 }

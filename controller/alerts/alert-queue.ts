@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import type { AlertsStatus } from "../compliance/index.js";
 import type { AlertPayload } from "./payloads.js";
 import { redactUrl } from "./webhook-url.js";
@@ -22,10 +22,14 @@ export const DELIVERED_RETENTION_MS = 7 * 24 * 3600_000;
 export class AlertQueue {
   private readonly stmts;
 
+  private readonly db: AsyncDatabase;
+
   constructor(
-    db: SqliteDatabase,
+    handle: SqliteDatabase | AsyncDatabase,
     readonly urls: readonly string[],
   ) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       insert: db.prepare("INSERT INTO alert_deliveries (url, payload_json, created_at, next_at) VALUES (?, ?, ?, ?)"),
       due: db.prepare<
@@ -70,74 +74,92 @@ export class AlertQueue {
   }
 
   /** Queues `payloads` for every configured URL (runs inside the caller's transaction). */
-  enqueue(payloads: readonly AlertPayload[], now: number): number {
-    let n = 0;
-    for (const p of payloads) {
-      const body = JSON.stringify(p);
-      for (const url of this.urls) {
-        this.stmts.insert.run(url, body, now, now);
-        n += 1;
+  enqueue(payloads: readonly AlertPayload[], now: number, on: Queryable = this.db): Promise<number> {
+    return on.write(() => {
+      let n = 0;
+      for (const p of payloads) {
+        const body = JSON.stringify(p);
+        for (const url of this.urls) {
+          this.stmts.insert.run(url, body, now, now);
+          n += 1;
+        }
       }
-    }
-    return n;
+      return n;
+    });
   }
 
-  due(now: number, limit: number): Delivery[] {
-    return this.stmts.due.all(now, limit).map((r) => ({
-      id: r.id,
-      url: r.url,
-      payloadJson: r.payload_json,
-      attempts: r.attempts,
-      createdAt: r.created_at,
-    }));
+  due(now: number, limit: number, on: Queryable = this.db): Promise<Delivery[]> {
+    return on.read(() => {
+      return this.stmts.due.all(now, limit).map((r) => ({
+        id: r.id,
+        url: r.url,
+        payloadJson: r.payload_json,
+        attempts: r.attempts,
+        createdAt: r.created_at,
+      }));
+    });
   }
 
   /** When the next pending delivery is due (ms), or undefined when none is pending. */
-  nextDueAt(): number | undefined {
-    return this.stmts.nextDue.get()?.next_at ?? undefined;
+  nextDueAt(on: Queryable = this.db): Promise<number | undefined> {
+    return on.read(() => this.stmts.nextDue.get()?.next_at ?? undefined);
   }
 
   /** Moves a delivery's due time to `until` while a request for it is in flight. */
-  claim(id: number, until: number): void {
-    this.stmts.claim.run(until, id);
+  claim(id: number, until: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.claim.run(until, id);
+    });
   }
 
-  markDelivered(id: number, now: number): void {
-    this.stmts.delivered.run(now, now, id);
+  markDelivered(id: number, now: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.delivered.run(now, now, id);
+    });
   }
 
-  markFailed(id: number, nextAt: number, error: string, now: number): void {
-    this.stmts.failed.run(nextAt, error, now, id);
+  markFailed(id: number, nextAt: number, error: string, now: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.failed.run(nextAt, error, now, id);
+    });
   }
 
-  markAbandoned(id: number, error: string, now: number): void {
-    this.stmts.abandon.run(now, error, now, id);
+  markAbandoned(id: number, error: string, now: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.abandon.run(now, error, now, id);
+    });
   }
 
   /** Pending deliveries to URLs no longer configured are abandoned (not sent to an old endpoint). */
-  abandonUnconfigured(now: number): number {
-    let n = 0;
-    for (const { url } of this.stmts.pendingUrls.all()) {
-      if (!this.urls.includes(url))
-        n += this.stmts.abandonUrl.run(now, `${redactUrl(url)}: webhook no longer configured`, url).changes;
-    }
-    return n;
+  abandonUnconfigured(now: number, on: Queryable = this.db): Promise<number> {
+    return on.write(() => {
+      let n = 0;
+      for (const { url } of this.stmts.pendingUrls.all()) {
+        if (!this.urls.includes(url))
+          n += this.stmts.abandonUrl.run(now, `${redactUrl(url)}: webhook no longer configured`, url).changes;
+      }
+      return n;
+    });
   }
 
-  prune(now: number): void {
-    this.stmts.prune.run(now - DELIVERED_RETENTION_MS, now - 4 * DELIVERED_RETENTION_MS);
+  prune(now: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.prune.run(now - DELIVERED_RETENTION_MS, now - 4 * DELIVERED_RETENTION_MS);
+    });
   }
 
-  status(): AlertsStatus {
-    const c = this.stmts.counts.get()!;
-    const e = this.stmts.lastError.get();
-    return {
-      webhooks: this.urls.map(redactUrl),
-      pending: c.pending,
-      failing: c.failing,
-      abandoned: c.abandoned,
-      lastError: e ? e.last_error : null,
-      ...(e?.last_attempt_at ? { lastErrorAt: new Date(e.last_attempt_at).toISOString() } : {}),
-    };
+  status(on: Queryable = this.db): Promise<AlertsStatus> {
+    return on.read(() => {
+      const c = this.stmts.counts.get()!;
+      const e = this.stmts.lastError.get();
+      return {
+        webhooks: this.urls.map(redactUrl),
+        pending: c.pending,
+        failing: c.failing,
+        abandoned: c.abandoned,
+        lastError: e ? e.last_error : null,
+        ...(e?.last_attempt_at ? { lastErrorAt: new Date(e.last_attempt_at).toISOString() } : {}),
+      };
+    });
   }
 }

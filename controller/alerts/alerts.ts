@@ -1,4 +1,4 @@
-import type { Logger, SqliteDatabase } from "../../common/index.js";
+import type { AsyncDatabase, Logger, Queryable, SqliteDatabase } from "../../common/index.js";
 import type { AlertsStatus } from "../compliance/index.js";
 import type { StoredChanges } from "../ingest/index.js";
 import { AlertQueue } from "./alert-queue.js";
@@ -15,7 +15,7 @@ export class Alerts {
   private readonly dispatcher: WebhookDispatcher;
 
   constructor(
-    db: SqliteDatabase,
+    db: SqliteDatabase | AsyncDatabase,
     urls: readonly string[],
     log: Logger,
     options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
@@ -28,23 +28,24 @@ export class Alerts {
     return this.queue.urls.length > 0;
   }
 
-  start(): void {
-    if (this.enabled) this.dispatcher.start();
+  /** Starts the delivery loop (after abandoning deliveries to URLs no longer configured). */
+  async start(): Promise<void> {
+    if (this.enabled) await this.dispatcher.start();
   }
 
   stop(): void {
     this.dispatcher.stop();
   }
 
-  /** Queues alerts for `changes`; returns how many deliveries were queued. */
-  queueFor(changes: StoredChanges, now: number): number {
+  /** Queues alerts for `changes` (in `on`: the ingestion transaction); resolves with how many deliveries were queued. */
+  async queueFor(changes: StoredChanges, now: number, on?: Queryable): Promise<number> {
     if (!this.enabled) return 0;
-    const n = this.queue.enqueue(alertsFor(changes), now);
+    const n = await this.queue.enqueue(alertsFor(changes), now, on);
     if (n > 0) this.dispatcher.kick();
     return n;
   }
 
-  status(): AlertsStatus {
+  status(): Promise<AlertsStatus> {
     return this.queue.status();
   }
 }

@@ -81,6 +81,8 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private lastPrune = 0;
+  /** The queue check running (checks run one at a time: two would both start the same due rows). */
+  private pumping: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly queue: AlertQueue,
@@ -89,9 +91,9 @@ export class WebhookDispatcher {
     private readonly deps: DispatcherDeps = { now: Date.now, random: Math.random, post: fetchPoster },
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.started = true;
-    const dropped = this.queue.abandonUnconfigured(this.deps.now());
+    const dropped = await this.queue.abandonUnconfigured(this.deps.now());
     if (dropped > 0) this.log.warn({ dropped }, "abandoned pending deliveries to webhooks no longer configured");
     this.schedule(0);
   }
@@ -109,30 +111,41 @@ export class WebhookDispatcher {
     this.abort.abort();
   }
 
-  /** Starts due deliveries up to the concurrency bound; returns how many started. */
-  pump(): number {
+  /** Starts due deliveries up to the concurrency bound; resolves with how many started (checks run one at a time). */
+  pump(): Promise<number> {
+    const run = this.pumping.then(() => this.pumpOnce());
+    this.pumping = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pumpOnce(): Promise<number> {
     const now = this.deps.now();
     if (now - this.lastPrune > 3600_000) {
       this.lastPrune = now;
-      this.queue.prune(now);
+      await this.queue.prune(now);
     }
     const free = this.options.concurrency - this.inFlight.size;
     let started = 0;
     if (free > 0) {
-      for (const d of this.queue.due(now, free)) {
+      // The requests start together on the next turn: this check (and one right after it) sees
+      // their slots taken, whatever the store's promises resolve in between.
+      const turn = new Promise<void>((resolve) => setImmediate(resolve));
+      for (const d of await this.queue.due(now, free)) {
         if (this.inFlight.has(d.id)) continue;
         // Lease: a crash mid-request leaves the row due again after the lease, not lost.
-        this.queue.claim(d.id, now + this.options.timeoutMs + 1_000);
-        const p = this.deliver(d).finally(() => {
-          this.inFlight.delete(d.id);
-          if (this.started) this.schedule(0);
-        });
+        await this.queue.claim(d.id, now + this.options.timeoutMs + 1_000);
+        const p = turn
+          .then(() => this.deliver(d))
+          .finally(() => {
+            this.inFlight.delete(d.id);
+            if (this.started) this.schedule(0);
+          });
         this.inFlight.set(d.id, p);
         started += 1;
       }
     }
     if (this.started && this.inFlight.size < this.options.concurrency) {
-      const next = this.queue.nextDueAt();
+      const next = await this.queue.nextDueAt();
       const wait = next === undefined ? this.options.pollMs : Math.min(this.options.pollMs, next - this.deps.now());
       this.schedule(Math.max(1, wait));
     }
@@ -148,12 +161,10 @@ export class WebhookDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      try {
-        this.pump();
-      } catch (err) {
+      this.pump().catch((err: unknown) => {
         this.log.error({ err: describeError(err) }, "webhook queue check failed");
         if (this.started) this.schedule(this.options.pollMs);
-      }
+      });
     }, delayMs);
     this.timer.unref();
   }
@@ -176,7 +187,7 @@ export class WebhookDispatcher {
         this.abort.signal,
       );
       if (res.status >= 200 && res.status < 300) {
-        this.queue.markDelivered(d.id, this.deps.now());
+        await this.queue.markDelivered(d.id, this.deps.now());
         this.log.debug({ webhook: where, delivery: d.id, attempt }, "webhook delivered");
         return;
       }
@@ -187,12 +198,12 @@ export class WebhookDispatcher {
     }
     const now = this.deps.now();
     if (attempt >= this.options.maxAttempts) {
-      this.queue.markAbandoned(d.id, `${error} (gave up after ${attempt} attempts)`, now);
+      await this.queue.markAbandoned(d.id, `${error} (gave up after ${attempt} attempts)`, now);
       this.log.error({ webhook: where, delivery: d.id, attempts: attempt, err: error }, "webhook delivery abandoned");
       return;
     }
     const delay = retryDelay(attempt, this.options.backoff, this.deps.random);
-    this.queue.markFailed(d.id, now + delay, error, now);
+    await this.queue.markFailed(d.id, now + delay, error, now);
     this.log.warn(
       { webhook: where, delivery: d.id, attempt, retryInMs: delay, err: error },
       "webhook delivery failed; will retry",

@@ -1,4 +1,10 @@
-import { canonicalJson, ValidationError, type SqliteDatabase } from "../../common/index.js";
+import {
+  AsyncDatabase,
+  canonicalJson,
+  ValidationError,
+  type Queryable,
+  type SqliteDatabase,
+} from "../../common/index.js";
 import { auditHash, GENESIS_HASH } from "./hash.js";
 import { redactSecrets } from "./redact.js";
 import type { AuditEntry, AuditQuery, AuditRecord, AuditSink, AuditVerification } from "./types.js";
@@ -59,9 +65,12 @@ function detailJson(detail: Record<string, unknown> | undefined): string {
  * The controller's audit log (table audit_log, migration 006): append-only and hash-chained.
  *
  * Contracts:
- * - `append` is synchronous and atomic: it reads the last record and inserts the next one
- *   (seq + 1, prev_hash = its hash) in one IMMEDIATE transaction (a savepoint when the
- *   caller is already in one, so the record commits or rolls back with the caller's work).
+ * - `append` is atomic: it reads the last record and inserts the next one (seq + 1,
+ *   prev_hash = its hash) in one transaction of the controller's database handle
+ *   (AsyncDatabase: nothing interleaves with it), or in the caller's transaction when given
+ *   one (a savepoint: the record commits or rolls back with the caller's work). It resolves
+ *   once committed; an action not shaped `noun.verb` throws at once (a programming error).
+ * - Queries (`list`, `verify`, `verifyAsync`) return Promises.
  * - Details are redacted (redactSecrets) before hashing and storing: no secret is ever
  *   written. Actor and target have control characters escaped and are clipped.
  * - There is no update or delete API; triggers abort UPDATE/DELETE on the table, and
@@ -72,21 +81,28 @@ function detailJson(detail: Record<string, unknown> | undefined): string {
 export class AuditLog implements AuditSink {
   private readonly last;
   private readonly insert;
-  private readonly appendTx;
   private readonly chunk;
   private readonly head;
+  private readonly list_;
+  private readonly db: AsyncDatabase;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    handle: SqliteDatabase | AsyncDatabase,
     private readonly now: () => number = Date.now,
   ) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.last = db.prepare<[], Pick<Row, "seq" | "hash">>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     this.insert = db.prepare<[number, string, string, string, string, string, string, string]>(
       "INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.head = db.prepare<[number], Row>("SELECT * FROM audit_log ORDER BY seq LIMIT ?");
     this.chunk = db.prepare<[number, number], Row>("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
-    this.appendTx = db.transaction((fields: Omit<AuditRecord, "seq" | "prevHash" | "hash">): AuditRecord => {
+    this.list_ = db.prepare<[string, number], Row>("SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?");
+  }
+
+  private appendWrites(fields: Omit<AuditRecord, "seq" | "prevHash" | "hash">): AuditRecord {
+    {
       const last = this.last.get();
       const unhashed = { ...fields, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH };
       const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
@@ -101,29 +117,28 @@ export class AuditLog implements AuditSink {
         record.hash,
       );
       return record;
-    });
+    }
   }
 
   /** Records one event and returns it as stored. An action not shaped `noun.verb` is a ValidationError (a programming error). */
-  append(entry: AuditEntry): AuditRecord {
+  append(entry: AuditEntry, on: Queryable = this.db): Promise<AuditRecord> {
     if (!ACTION.test(entry.action))
       throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
-    return this.appendTx.immediate({
+    const fields = {
       at: new Date(this.now()).toISOString(),
       actor: clean(entry.actor, MAX_ACTOR_CHARS),
       action: entry.action,
       target: clean(entry.target, MAX_TARGET_CHARS),
       detailJson: detailJson(entry.detail),
-    });
+    };
+    return on.transaction(() => this.appendWrites(fields));
   }
 
   /** The newest `limit` records at or after `since`, oldest first. */
-  list(query: AuditQuery = {}): AuditRecord[] {
+  async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
     const limit = Math.max(1, Math.min(Math.trunc(query.limit || DEFAULT_AUDIT_LIMIT), MAX_AUDIT_LIMIT));
     const since = query.since === undefined ? "" : new Date(query.since).toISOString();
-    const rows = this.db
-      .prepare<[string, number], Row>("SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?")
-      .all(since, limit);
+    const rows = await this.db.read(() => this.list_.all(since, limit));
     return rows.reverse().map(toRecord);
   }
 
@@ -132,11 +147,11 @@ export class AuditLog implements AuditSink {
    * must follow the previous one's (a gap means deleted records), its prev_hash must equal
    * the previous record's hash (GENESIS_HASH first), and its hash must equal the hash
    * recomputed from its fields (an edit, or a record moved to another seq).
-   * Synchronous; see verifyAsync for the controller's event loop.
+   * Each chunk is one read; see verifyAsync for the controller's event loop.
    */
-  verify(): AuditVerification {
+  async verify(): Promise<AuditVerification> {
     const walk = new ChainWalk();
-    while (!walk.finished) this.step(walk);
+    while (!walk.finished) await this.db.read(() => this.step(walk));
     return walk.result();
   }
 
@@ -148,7 +163,7 @@ export class AuditLog implements AuditSink {
   async verifyAsync(): Promise<AuditVerification> {
     const walk = new ChainWalk();
     while (!walk.finished) {
-      this.step(walk);
+      await this.db.read(() => this.step(walk));
       if (!walk.finished) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return walk.result();

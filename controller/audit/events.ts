@@ -26,14 +26,16 @@ export interface ControllerAuditEvents {
 }
 
 export function controllerAuditEvents(audit: AuditSink, log: Logger): ControllerAuditEvents {
+  const failed = (entry: AuditEntry, err: unknown) =>
+    log.error(
+      { action: entry.action, target: entry.target, err: describeError(err) },
+      "writing an audit record failed",
+    );
   const record = (entry: AuditEntry) => {
     try {
-      audit.append(entry);
+      audit.append(entry).catch((err: unknown) => failed(entry, err));
     } catch (err) {
-      log.error(
-        { action: entry.action, target: entry.target, err: describeError(err) },
-        "writing an audit record failed",
-      );
+      failed(entry, err);
     }
   };
   return {
@@ -56,22 +58,32 @@ export function controllerAuditEvents(audit: AuditSink, log: Logger): Controller
 /** The parts of controller/policies PolicyRepository this needs. */
 export interface PolicyChangeSource {
   onChange(listener: (change: { created: string[]; removed: string[] }) => void): () => void;
-  revisions(): { policy: string; revision: string; generation: number }[];
+  revisions():
+    | { policy: string; revision: string; generation: number }[]
+    | Promise<{ policy: string; revision: string; generation: number }[]>;
 }
 
 /**
  * Records `policy.revision` for every policy an accepted load gave a new revision, and
  * `policy.remove` for every policy it removed. Subscribe before the repository's `start()`
- * so the first load is recorded too. Returns the unsubscribe.
+ * so the first load is recorded too. Returns the unsubscribe. A failure to read the
+ * revisions in force is logged to `log` (when given); it never reaches the repository.
  */
-export function auditPolicyChanges(repo: PolicyChangeSource, events: ControllerAuditEvents): () => void {
+export function auditPolicyChanges(repo: PolicyChangeSource, events: ControllerAuditEvents, log?: Logger): () => void {
   return repo.onChange((change) => {
-    const inForce = new Map(repo.revisions().map((r) => [r.policy, r]));
-    for (const policy of change.created) {
-      const r = inForce.get(policy);
-      if (r) events.policyRevision(r);
-    }
-    for (const policy of change.removed) events.policyRemoved(policy);
+    const record = (revisions: { policy: string; revision: string; generation: number }[]) => {
+      const inForce = new Map(revisions.map((r) => [r.policy, r]));
+      for (const policy of change.created) {
+        const r = inForce.get(policy);
+        if (r) events.policyRevision(r);
+      }
+      for (const policy of change.removed) events.policyRemoved(policy);
+    };
+    const revisions = repo.revisions();
+    if (Array.isArray(revisions)) return record(revisions);
+    revisions.then(record, (err: unknown) =>
+      log?.error({ err: describeError(err) }, "reading the revisions in force for the audit log failed"),
+    );
   });
 }
 

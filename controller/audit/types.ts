@@ -46,5 +46,6 @@ export interface AuditVerification {
 
 /** Where an audited action is written; AuditLog implements it, tests may fake it. */
 export interface AuditSink {
-  append(entry: AuditEntry): AuditRecord;
+  /** Resolves once the record is committed; throws at once for an entry that is a programming error. */
+  append(entry: AuditEntry): Promise<AuditRecord>;
 }

@@ -155,14 +155,19 @@ class Gate {
         detail.code = grpc.status[outcome.error.code ?? grpc.status.UNKNOWN] ?? String(outcome.error.code);
       }
       entry = { actor: actorOf(caller), action: a.action, target: a.target, detail };
-      this.audit.append(entry);
+      const written = entry;
+      this.audit.append(entry).catch((err: unknown) => this.lost(written, err));
     } catch (err) {
-      // The call's outcome stands; losing its record is an operational error to alert on.
-      this.log.error(
-        { method: this.method, action: entry?.action, target: entry?.target, err: describeError(err) },
-        "writing the audit record of an admin call failed",
-      );
+      this.lost(entry, err);
     }
+  }
+
+  /** The call's outcome stands; losing its record is an operational error to alert on. */
+  private lost(entry: AuditEntry | undefined, err: unknown): void {
+    this.log.error(
+      { method: this.method, action: entry?.action, target: entry?.target, err: describeError(err) },
+      "writing the audit record of an admin call failed",
+    );
   }
 }
 

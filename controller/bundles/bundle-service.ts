@@ -3,6 +3,8 @@ import {
   formatConflict,
   type LoadedPolicy,
   type Logger,
+  type AsyncDatabase,
+  type Queryable,
   type SqliteDatabase,
   type TargetHost,
 } from "../../common/index.js";
@@ -16,7 +18,8 @@ import { HostBundleStore, type HostBundle } from "./bundle-store.js";
 /** Where the policies in force come from (PolicyRepository). */
 export interface PolicySetSource {
   current(): PolicySet;
-  onChange(listener: () => void): () => void;
+  /** `listener` may return a Promise (the fleet's new bundles stored and sent). */
+  onChange(listener: () => unknown): () => void;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface PolicySetSource {
  * policies to resolve for `host`; may throw, which leaves the host's bundle unchanged.
  */
 export interface RevisionSelector {
-  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[];
+  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[] | Promise<LoadedPolicy[]>;
 }
 
 /** A bundle as sent to an agent. */
@@ -59,7 +62,7 @@ export class BundleService {
   private selector: RevisionSelector | undefined;
 
   constructor(
-    db: SqliteDatabase,
+    db: SqliteDatabase | AsyncDatabase,
     private readonly hosts: HostStore,
     private readonly policies: PolicySetSource,
     private readonly log: Logger,
@@ -78,19 +81,25 @@ export class BundleService {
     this.deliveredListeners.push(listener);
   }
 
-  /** Computes and stores `host`'s current bundle; undefined for an unknown host. */
-  refresh(host: string): { bundle: HostBundle; changed: boolean } | undefined {
-    const saved = this.store(host);
+  /** Computes and stores `host`'s current bundle (in `on`'s transaction when given); undefined for an unknown host. */
+  async refresh(host: string, on?: Queryable): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
+    const saved = await this.store(host, on);
     if (saved?.changed) this.logChanged(saved.bundle);
     return saved;
   }
 
   /** `refresh` without the "host bundle changed" line (deliver logs one line per host). */
-  private store(host: string): { bundle: HostBundle; changed: boolean } | undefined {
-    if (!this.hosts.has(host)) return undefined;
+  private async store(host: string, on?: Queryable): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
+    // One read for both: an unknown host has no facts.
+    const factsJson = await this.hosts.factsJson(host, on);
+    if (factsJson === undefined) return undefined;
     const { inventory } = this.policies.current();
-    const computed = this.computer.compute(this.chosenPolicies(host), inventory, this.targetHost(host));
-    const saved = this.bundles.save(host, computed, this.now());
+    const computed = this.computer.compute(
+      await this.chosenPolicies(host),
+      inventory,
+      this.targetHost(host, factsJson),
+    );
+    const saved = await this.bundles.save(host, computed, this.now(), on);
     if (saved.changed) {
       for (const p of computed.problems) this.log.warn({ host }, `policy left out of the host's bundle: ${p}`);
       for (const c of computed.conflicts.filter((c) => c.winner !== null))
@@ -111,77 +120,85 @@ export class BundleService {
    * The bundle `host` would get with `policy` replaced by `replacement` (e.g. a revision
    * still to be rolled out), for a dry-run; not stored. Undefined for an unknown host.
    */
-  hypothetical(host: string, replacement: LoadedPolicy): BundleMessage | undefined {
-    if (!this.hosts.has(host)) return undefined;
+  async hypothetical(host: string, replacement: LoadedPolicy): Promise<BundleMessage | undefined> {
+    const factsJson = await this.hosts.factsJson(host);
+    if (factsJson === undefined) return undefined;
     const { inventory } = this.policies.current();
-    const others = this.chosenPolicies(host).filter((p) => p.name !== replacement.name);
-    const computed = this.computer.compute([...others, replacement], inventory, this.targetHost(host));
+    const others = (await this.chosenPolicies(host)).filter((p) => p.name !== replacement.name);
+    const computed = this.computer.compute([...others, replacement], inventory, this.targetHost(host, factsJson));
     return {
       revision: computed.revision,
-      generation: (this.bundles.generationOf(host) ?? 0) + 1,
+      generation: ((await this.bundles.generationOf(host)) ?? 0) + 1,
       policies: computed.policies,
     };
   }
 
-  /** Recomputes `host`'s bundle and sends it when its agent is connected and lacks it. */
-  deliverHost(host: string): void {
+  /**
+   * Recomputes `host`'s bundle (in `on`'s transaction when given) and sends it when its agent
+   * is connected and lacks it. Never rejects: failures are logged.
+   */
+  async deliverHost(host: string, on?: Queryable): Promise<void> {
     const session = this.agents?.session(host);
-    if (session) this.deliver(session);
-    else this.safely(host, () => this.refresh(host));
+    if (session) await this.deliver(session, on);
+    else await this.safely(host, () => this.refresh(host, on));
   }
 
-  /** `host` for targeting; its facts are read from the store only if a policy uses them. */
-  private targetHost(host: string): TargetHost {
-    return lazyTargetHost(host, () => this.hosts.factsJson(host));
+  /** `host` for targeting; its facts (read with the host) are parsed only if a policy uses them. */
+  private targetHost(host: string, factsJson: string): TargetHost {
+    return lazyTargetHost(host, () => factsJson);
   }
 
   /** The revision of each policy in force that `host` gets (the selector's choice, else the one in force). */
-  private chosenPolicies(host: string): readonly LoadedPolicy[] {
+  private async chosenPolicies(host: string): Promise<readonly LoadedPolicy[]> {
     const { policies } = this.policies.current();
-    return this.selector ? this.selector.policiesFor(host, policies) : policies;
+    return this.selector ? await this.selector.policiesFor(host, policies) : policies;
   }
 
   /** Hosts whose current bundle leaves policies out, by name. */
-  hostProblems(): { host: string; problems: string[] }[] {
-    return this.bundles
-      .list()
+  async hostProblems(): Promise<{ host: string; problems: string[] }[]> {
+    return (await this.bundles.list())
       .filter((b) => b.problems.length > 0)
       .map((b) => ({ host: b.host, problems: b.problems }));
   }
 
   /**
    * Wires delivery into the agent stream and policy changes, and recomputes every known
-   * host's bundle once: policies may have changed while the controller was down, and
-   * compliance must see the bundles offline hosts are due, not the ones they last got.
+   * host's bundle once (resolves when stored): policies may have changed while the controller
+   * was down, and compliance must see the bundles offline hosts are due, not the ones they
+   * last got. A connecting agent's bundle is stored in its Hello's transaction (`onReady`'s).
    */
-  attach(agents: AgentService): void {
+  async attach(agents: AgentService): Promise<void> {
     this.agents = agents;
-    // Every host's bundle in one commit.
-    this.hosts.inTransaction(() => {
-      for (const name of this.hosts.names()) this.safely(name, () => this.refresh(name));
-    });
     agents.use({
-      onReady: (session, hello) => {
+      onReady: (session, hello, tx) => {
         this.held.set(session, hello.bundleRevision);
-        this.deliver(session);
+        return this.deliver(session, tx);
       },
       onFacts: (session) => this.deliver(session),
     });
-    this.policies.onChange(() => {
+    this.policies.onChange(() =>
       // One commit for the whole fleet's new bundles, then they are on the wire.
-      this.hosts.inTransaction(() => {
-        for (const name of this.hosts.names()) this.deliverHost(name);
-      });
+      this.hosts
+        .inTransaction(async (tx) => {
+          for (const name of await this.hosts.names(tx)) await this.deliverHost(name, tx);
+        })
+        .catch((err: unknown) =>
+          this.log.error({ err: describeError(err) }, "storing the fleet's bundles after a policy change failed"),
+        ),
+    );
+    // Every host's bundle in one commit.
+    await this.hosts.inTransaction(async (tx) => {
+      for (const name of await this.hosts.names(tx)) await this.safely(name, () => this.refresh(name, tx));
     });
   }
 
-  /** Sends `session` its host's bundle unless the agent already holds that revision. */
-  private deliver(session: AgentSession): void {
+  /** Sends `session` its host's bundle unless the agent already holds that revision. Never rejects: failures are logged. */
+  private async deliver(session: AgentSession, on?: Queryable): Promise<void> {
     const host = session.host;
     if (host === undefined || session.closed) return;
-    this.safely(host, () => {
-      const saved = this.store(host);
-      if (!saved) return;
+    await this.safely(host, async () => {
+      const saved = await this.store(host, on);
+      if (!saved || session.closed) return;
       const held = this.held.get(session);
       // Skip only when the agent holds this revision AND this generation was sent: after
       // A → B → A while it was away it holds A at an older generation and must learn the new
@@ -193,7 +210,7 @@ export class BundleService {
           bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies },
         });
         this.held.set(session, bundle.revision);
-        this.bundles.markSent(host, bundle.revision, this.now());
+        await this.bundles.markSent(host, bundle.revision, this.now(), on);
         // One line per host and revision: "bundle sent" says what "host bundle changed" would.
         this.logChanged(bundle, true);
       } else if (saved.changed) {
@@ -203,9 +220,9 @@ export class BundleService {
     });
   }
 
-  private safely(host: string, run: () => void): void {
+  private async safely(host: string, run: () => Promise<unknown>): Promise<void> {
     try {
-      run();
+      await run();
     } catch (err) {
       this.log.error({ host, err: describeError(err) }, "computing or sending the host's bundle failed");
     }

@@ -1,5 +1,5 @@
 import type { PolicyBundle } from "../../generated/proto/fleet/v1/PolicyBundle.js";
-import { VirtfleetError, type SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, VirtfleetError, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import type { ComputedBundle } from "./bundle.js";
 
 /** A host's current bundle as stored (`host_bundles`). Times are ms since the epoch. */
@@ -62,14 +62,11 @@ function policiesJsonOf(computed: ComputedBundle): string {
 /** Each host's current bundle. The host must exist in `hosts`. */
 export class HostBundleStore {
   private readonly stmts;
-  /** save's transaction wrapper, made once (better-sqlite3 builds a wrapper per `transaction()` call). */
-  private readonly saveTx: (
-    host: string,
-    computed: ComputedBundle,
-    now: number,
-  ) => { bundle: HostBundle; changed: boolean };
+  private readonly db: AsyncDatabase;
 
-  constructor(db: SqliteDatabase) {
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
       head: db.prepare<[string], DbBundleHead>(
@@ -97,23 +94,22 @@ export class HostBundleStore {
         "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
       ),
     };
-    this.saveTx = db.transaction((host: string, computed: ComputedBundle, now: number) =>
-      this.saveWrites(host, computed, now),
-    );
   }
 
-  get(host: string): HostBundle | undefined {
-    const r = this.stmts.get.get(host);
-    return r ? fromRow(r) : undefined;
+  get(host: string, on: Queryable = this.db): Promise<HostBundle | undefined> {
+    return on.read(() => {
+      const r = this.stmts.get.get(host);
+      return r ? fromRow(r) : undefined;
+    });
   }
 
   /** The host's current generation; undefined when it has no bundle yet. */
-  generationOf(host: string): number | undefined {
-    return this.stmts.generation.get(host)?.generation;
+  generationOf(host: string, on: Queryable = this.db): Promise<number | undefined> {
+    return on.read(() => this.stmts.generation.get(host)?.generation);
   }
 
-  list(): HostBundle[] {
-    return this.stmts.list.all().map(fromRow);
+  list(on: Queryable = this.db): Promise<HostBundle[]> {
+    return on.read(() => this.stmts.list.all().map(fromRow));
   }
 
   /**
@@ -121,8 +117,13 @@ export class HostBundleStore {
    * becomes a new generation (stored + 1, starting at 1); otherwise only the problems are
    * refreshed. Returns the stored bundle and whether it is a new generation.
    */
-  save(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
-    return this.saveTx(host, computed, now);
+  save(
+    host: string,
+    computed: ComputedBundle,
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<{ bundle: HostBundle; changed: boolean }> {
+    return on.transaction(() => this.saveWrites(host, computed, now));
   }
 
   private saveWrites(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
@@ -162,27 +163,35 @@ export class HostBundleStore {
   }
 
   /** Records that the host's current bundle (`revision`) was sent. */
-  markSent(host: string, revision: string, now: number): void {
-    this.stmts.sent.run(now, host, revision);
+  markSent(host: string, revision: string, now: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.sent.run(now, host, revision);
+    });
   }
 
   /** Every host's current bundle revision and generation, or only `host`'s (no bundle JSON read). */
-  heads(host?: string): BundleHeadView[] {
-    return host === undefined ? this.stmts.heads.all() : this.stmts.headOf.all(host);
+  heads(host?: string, on: Queryable = this.db): Promise<BundleHeadView[]> {
+    return on.read(() => (host === undefined ? this.stmts.heads.all() : this.stmts.headOf.all(host)));
   }
 
   /** The policies (name, revision) of `host`'s current bundle; none when it has no bundle. */
-  policiesOf(host: string): { name: string; revision: string }[] {
-    return bundlePolicies(this.stmts.currentJson.get(host)?.bundle_json ?? "{}");
+  policiesOf(host: string, on: Queryable = this.db): Promise<{ name: string; revision: string }[]> {
+    return on.read(() => bundlePolicies(this.stmts.currentJson.get(host)?.bundle_json ?? "{}"));
   }
 
   /**
    * The policies (name, revision) of `host`'s current bundle when its revision is `revision`;
    * undefined when the host has no bundle or another one.
    */
-  policiesAt(host: string, revision: string): { name: string; revision: string }[] | undefined {
-    const bundle = this.stmts.current.get(host);
-    return bundle && bundle.revision === revision ? bundlePolicies(bundle.bundle_json) : undefined;
+  policiesAt(
+    host: string,
+    revision: string,
+    on: Queryable = this.db,
+  ): Promise<{ name: string; revision: string }[] | undefined> {
+    return on.read(() => {
+      const bundle = this.stmts.current.get(host);
+      return bundle && bundle.revision === revision ? bundlePolicies(bundle.bundle_json) : undefined;
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
 import { ReportedState, type ResourceStatusRow } from "../ingest/index.js";
@@ -14,17 +14,24 @@ export class ComplianceReader {
   private readonly hosts: HostObservations;
   private readonly bundles: HostBundleStore;
   private readonly reported: ReportedState;
+  private readonly db: AsyncDatabase;
 
-  constructor(db: SqliteDatabase) {
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    const db = AsyncDatabase.of(handle);
+    this.db = db;
     this.hosts = new HostObservations(db);
     this.bundles = new HostBundleStore(db);
     this.reported = new ReportedState(db);
   }
 
-  /** Inputs for every host, or only `host`. */
-  inputs(host?: string): HostComplianceInput[] {
+  /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
+  inputs(host?: string): Promise<HostComplianceInput[]> {
+    return this.db.transaction((tx) => this.read(tx, host));
+  }
+
+  private async read(tx: Queryable, host?: string): Promise<HostComplianceInput[]> {
     const byHost = new Map<string, HostComplianceInput>();
-    for (const h of this.hosts.states(host)) {
+    for (const h of await this.hosts.states(host, tx)) {
       byHost.set(h.name, {
         name: h.name,
         connected: h.connected,
@@ -39,24 +46,24 @@ export class ComplianceReader {
     // A bundle revision is a hash of its entries (names and revisions included): hosts that
     // share it share the policy list, read and parsed once (not 10,000 × ~3 KB of JSON).
     const policiesOf = new Map<string, { name: string; revision: string }[]>();
-    for (const b of this.bundles.heads(host)) {
+    for (const b of await this.bundles.heads(host, tx)) {
       const h = byHost.get(b.host);
       if (!h) continue;
       let policies = policiesOf.get(b.revision);
       if (!policies) {
-        policies = this.bundles.policiesOf(b.host);
+        policies = await this.bundles.policiesOf(b.host, tx);
         policiesOf.set(b.revision, policies);
       }
       h.bundle = { generation: b.generation, revision: b.revision, policies };
     }
-    for (const o of this.reported.observedPolicies(host))
+    for (const o of await this.reported.observedPolicies(host, tx))
       byHost.get(o.host)?.observedPolicies.set(o.policy, o.revision);
-    for (const r of this.reported.resourceOutcomes(host)) {
+    for (const r of await this.reported.resourceOutcomes(host, tx)) {
       byHost
         .get(r.host)
         ?.resources.push({ policy: r.policy, kind: r.kind, name: r.name, outcome: r.outcome, eventSeq: r.eventSeq });
     }
-    for (const d of this.reported.openDrift(host)) {
+    for (const d of await this.reported.openDrift(host, tx)) {
       byHost.get(d.host)?.openDrift.push({
         policy: d.policy,
         kind: d.kind,
@@ -69,16 +76,16 @@ export class ComplianceReader {
   }
 
   /** Latest outcome per resource of `host`, ordered by policy, kind, name (controller/ingest's). */
-  resourceStatus(host: string): ResourceStatusRow[] {
+  resourceStatus(host: string): Promise<ResourceStatusRow[]> {
     return this.reported.resourceStatus(host);
   }
 
-  report(now: number): ComplianceReport {
-    return computeCompliance(this.inputs(), now);
+  async report(now: number): Promise<ComplianceReport> {
+    return computeCompliance(await this.inputs(), now);
   }
 
-  host(name: string): HostComplianceJson | undefined {
-    const input = this.inputs(name)[0];
+  async host(name: string): Promise<HostComplianceJson | undefined> {
+    const input = (await this.inputs(name))[0];
     return input ? hostCompliance(input) : undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { NotFoundError, type Logger, type SqliteDatabase } from "../../common/index.js";
+import { NotFoundError, type AsyncDatabase, type Logger, type SqliteDatabase } from "../../common/index.js";
 import { ComplianceReader } from "./compliance-reader.js";
 import { hostSummary } from "./compute.js";
 import { scheduleSnapshots, SnapshotStore } from "./snapshots.js";
@@ -14,45 +14,47 @@ export class ComplianceService {
   private stopSchedule: (() => void) | undefined;
 
   constructor(
-    db: SqliteDatabase,
+    db: SqliteDatabase | AsyncDatabase,
     private readonly log: Logger,
-    private readonly alertsStatus?: () => AlertsStatus,
+    private readonly alertsStatus?: () => AlertsStatus | Promise<AlertsStatus>,
     private readonly now: () => number = Date.now,
   ) {
     this.reader = new ComplianceReader(db);
     this.snapshots = new SnapshotStore(db);
   }
 
-  current(): ComplianceReport {
-    const report = this.reader.report(this.now());
-    return this.alertsStatus ? { ...report, alerts: this.alertsStatus() } : report;
+  async current(): Promise<ComplianceReport> {
+    const report = await this.reader.report(this.now());
+    return this.alertsStatus ? { ...report, alerts: await this.alertsStatus() } : report;
   }
 
-  host(name: string): HostComplianceJson | undefined {
+  host(name: string): Promise<HostComplianceJson | undefined> {
     return this.reader.host(name);
   }
 
   /** Compliance summaries of `names` (a page of `hosts --json`): per-host reads, not the whole fleet's report. */
-  summariesOf(names: readonly string[]): Map<string, { compliant: boolean; policies: number; drifted: number }> {
+  async summariesOf(
+    names: readonly string[],
+  ): Promise<Map<string, { compliant: boolean; policies: number; drifted: number }>> {
     const out = new Map<string, { compliant: boolean; policies: number; drifted: number }>();
     for (const name of names) {
-      const h = this.reader.host(name);
+      const h = await this.reader.host(name);
       if (h) out.set(name, hostSummary(h));
     }
     return out;
   }
 
   /** Stores the current document as a snapshot and returns it. */
-  snapshot(): ComplianceReport {
-    const report = this.current();
-    this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report));
+  async snapshot(): Promise<ComplianceReport> {
+    const report = await this.current();
+    await this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report));
     this.log.info({ hosts: report.fleet.hosts, percent: report.fleet.percent }, "compliance snapshot stored");
     return report;
   }
 
   /** The latest snapshot at or before `at` (ms); NotFoundError when none is that old. */
-  at(at: number): string {
-    const s = this.snapshots.at(at);
+  async at(at: number): Promise<string> {
+    const s = await this.snapshots.at(at);
     if (!s)
       throw new NotFoundError(
         `no compliance snapshot at or before ${new Date(at).toISOString()} (snapshots are taken on the controller's --compliance-snapshot schedule)`,
@@ -61,8 +63,8 @@ export class ComplianceService {
   }
 
   /** `at()` as the document (snapshots stored by earlier releases have the same shape). */
-  reportAt(at: number): ComplianceReport {
-    return JSON.parse(this.at(at)) as ComplianceReport;
+  async reportAt(at: number): Promise<ComplianceReport> {
+    return JSON.parse(await this.at(at)) as ComplianceReport;
   }
 
   startSchedule(expr: string): void {

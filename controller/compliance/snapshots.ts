@@ -1,5 +1,12 @@
 import cron, { type ScheduledTask } from "node-cron";
-import { describeError, OptionError, type Logger, type SqliteDatabase } from "../../common/index.js";
+import {
+  AsyncDatabase,
+  describeError,
+  OptionError,
+  type Logger,
+  type Queryable,
+  type SqliteDatabase,
+} from "../../common/index.js";
 
 /** Default schedule of compliance snapshots: hourly, on the hour. */
 export const DEFAULT_SNAPSHOT_CRON = "0 * * * *";
@@ -26,10 +33,14 @@ export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"
 export class SnapshotStore {
   private readonly stmts;
 
+  private readonly db: AsyncDatabase;
+
   constructor(
-    db: SqliteDatabase,
+    handle: SqliteDatabase | AsyncDatabase,
     private readonly keep = SNAPSHOTS_KEEP,
   ) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       insert: db.prepare("INSERT INTO compliance_snapshots (taken_at, report_json) VALUES (?, ?)"),
       prune: db.prepare(
@@ -41,25 +52,29 @@ export class SnapshotStore {
     };
   }
 
-  save(takenAt: number, reportJson: string): void {
-    this.stmts.insert.run(takenAt, reportJson);
-    this.stmts.prune.run(this.keep);
+  save(takenAt: number, reportJson: string, on: Queryable = this.db): Promise<void> {
+    return on.transaction(() => {
+      this.stmts.insert.run(takenAt, reportJson);
+      this.stmts.prune.run(this.keep);
+    });
   }
 
   /** The latest snapshot taken at or before `at`, or undefined. */
-  at(at: number): StoredSnapshot | undefined {
-    const r = this.stmts.at.get(at);
-    return r ? { takenAt: r.taken_at, reportJson: r.report_json } : undefined;
+  at(at: number, on: Queryable = this.db): Promise<StoredSnapshot | undefined> {
+    return on.read(() => {
+      const r = this.stmts.at.get(at);
+      return r ? { takenAt: r.taken_at, reportJson: r.report_json } : undefined;
+    });
   }
 }
 
 /** Runs `take` on `expr` (node-cron, timer unref'd); returns a stop function. Failures are logged. */
-export function scheduleSnapshots(expr: string, take: () => void, log: Logger): () => void {
+export function scheduleSnapshots(expr: string, take: () => unknown, log: Logger): () => void {
   const task: ScheduledTask = cron.schedule(
     expr,
-    () => {
+    async () => {
       try {
-        take();
+        await take();
       } catch (err) {
         log.error({ err: describeError(err) }, "compliance snapshot failed");
       }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { openDatabase, type SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, openDatabase } from "../../common/index.js";
 import { HostStore } from "../hosts/index.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 
@@ -8,22 +8,28 @@ export const CONTROLLER_DB_FILE = "controller.db";
 /**
  * The controller's embedded store: one SQLite file in the data folder, fsynced on every
  * commit because agents delete their outbox once the controller acknowledges a write.
+ * `db` is the asynchronous handle every table owner runs its queries on (AsyncDatabase: one
+ * FIFO gate over the one connection; contract in docs/design/tables.md).
  */
 export class ControllerStore {
   readonly hosts: HostStore;
 
-  private constructor(readonly db: SqliteDatabase) {
+  private constructor(readonly db: AsyncDatabase) {
     this.hosts = new HostStore(db);
   }
 
   static open(dataDir: string): ControllerStore {
     return new ControllerStore(
-      openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" }),
+      AsyncDatabase.of(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" })),
     );
   }
 
-  close(): void {
-    this.hosts.flush();
-    this.db.close();
+  /** Writes buffered liveness, waits for every queued operation, closes the file. */
+  async close(): Promise<void> {
+    try {
+      await this.hosts.flush();
+    } finally {
+      await this.db.close();
+    }
   }
 }

@@ -110,17 +110,17 @@ export class EnrollService {
         grpc.status.INVALID_ARGUMENT,
         `the CSR names "${csr.commonName.slice(0, 80)}", not the host "${host}"`,
       );
-    const use = tokens.use(token.secret, host);
+    const use = await tokens.use(token.secret, host);
     if (!use.ok) throw new Refusal(grpc.status.PERMISSION_DENIED, use.reason);
     let issued: Issued;
     try {
       issued = await pki.issueAgent(host, req.csrPem);
     } catch (err) {
-      tokens.refund(use.hash);
+      await tokens.refund(use.hash);
       throw err;
     }
     const serial = issued.cert.serialNumber.toLowerCase();
-    const before = pki.registry.issuedTo("agent", host).length - 1;
+    const before = (await pki.registry.issuedTo("agent", host)).length - 1;
     log.info(
       { host, peer, serial, notAfter: issued.notAfter, earlierCertificates: before },
       before > 0 ? "host enrolled again (new certificate)" : "host enrolled",

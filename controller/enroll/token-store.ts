@@ -1,5 +1,5 @@
 import { hashTokenSecret, newTokenSecret } from "../../common/pki/index.js";
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type SqliteDatabase } from "../../common/index.js";
 import { matchesHostPattern } from "../../common/index.js";
 
 export interface TokenGrant {
@@ -34,29 +34,44 @@ const KEEP_SPENT_MS = 7 * 86_400_000;
  * for the last use, exactly one wins.
  */
 export class TokenStore {
-  constructor(
-    private readonly db: SqliteDatabase,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly db: AsyncDatabase;
 
-  create(grant: TokenGrant): { secret: string; expiresAt: number } {
+  constructor(
+    db: SqliteDatabase | AsyncDatabase,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.db = AsyncDatabase.of(db);
+  }
+
+  async create(grant: TokenGrant): Promise<{ secret: string; expiresAt: number }> {
     const secret = newTokenSecret();
     const now = this.now();
     const expiresAt = now + grant.ttlMs;
-    this.db
-      .prepare(
-        "INSERT INTO enrol_tokens (secret_hash, host, pattern, uses, uses_left, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(hashTokenSecret(secret), grant.host, grant.pattern, grant.uses, grant.uses, now, expiresAt, grant.createdBy);
+    await this.db.write((db) =>
+      db
+        .prepare(
+          "INSERT INTO enrol_tokens (secret_hash, host, pattern, uses, uses_left, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          hashTokenSecret(secret),
+          grant.host,
+          grant.pattern,
+          grant.uses,
+          grant.uses,
+          now,
+          expiresAt,
+          grant.createdBy,
+        ),
+    );
     return { secret, expiresAt };
   }
 
   /** Spends one use of the token with `secret` for `host`, or says exactly why not. */
-  use(secret: string, host: string): TokenUse {
+  use(secret: string, host: string): Promise<TokenUse> {
     const hash = hashTokenSecret(secret);
     const now = this.now();
     return this.db.transaction((): TokenUse => {
-      const row = this.db
+      const row = this.db.connection
         .prepare("SELECT host, pattern, uses, uses_left, expires_at FROM enrol_tokens WHERE secret_hash = ?")
         .get(hash) as Row | undefined;
       if (!row)
@@ -83,20 +98,22 @@ export class TokenStore {
           ok: false,
           reason: `the enrolment token is for hosts matching "${row.pattern}", which "${host}" does not`,
         };
-      this.db.prepare("UPDATE enrol_tokens SET uses_left = uses_left - 1 WHERE secret_hash = ?").run(hash);
+      this.db.connection.prepare("UPDATE enrol_tokens SET uses_left = uses_left - 1 WHERE secret_hash = ?").run(hash);
       return { ok: true, hash };
-    })();
+    });
   }
 
   /** Gives back a use spent by `use` when the enrolment failed after it (e.g. issuing failed). */
-  refund(hash: string): void {
-    this.db.prepare("UPDATE enrol_tokens SET uses_left = MIN(uses, uses_left + 1) WHERE secret_hash = ?").run(hash);
+  async refund(hash: string): Promise<void> {
+    await this.db.write((db) =>
+      db.prepare("UPDATE enrol_tokens SET uses_left = MIN(uses, uses_left + 1) WHERE secret_hash = ?").run(hash),
+    );
   }
 
   /** Forgets tokens spent or expired for a week; returns how many. */
-  prune(): number {
+  prune(): Promise<number> {
     const cutoff = this.now() - KEEP_SPENT_MS;
-    return this.db.prepare("DELETE FROM enrol_tokens WHERE expires_at < ?").run(cutoff).changes;
+    return this.db.write((db) => db.prepare("DELETE FROM enrol_tokens WHERE expires_at < ?").run(cutoff).changes);
   }
 }
 

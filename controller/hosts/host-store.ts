@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase, type Transaction } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
 
 /** A host as the store knows it. Times are ms since the epoch. */
@@ -100,11 +100,11 @@ export class HostStore {
   private readonly disconnects = new Map<string, { sessionId: string; reason: string; now: number }>();
   private disconnectTurn: NodeJS.Timeout | undefined;
   private readonly stmts;
-  /** Transaction wrappers made once (better-sqlite3 builds a wrapper per `transaction()` call). */
-  private readonly helloTx: (h: HelloRecord) => boolean;
-  private readonly factsTx: (name: string, factsJson: string, factsFingerprint: string, now: number) => boolean;
+  private readonly db: AsyncDatabase;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
       observedGeneration: db.prepare<[string], { observed_generation: number }>(
@@ -147,64 +147,56 @@ export class HostStore {
         "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
       ),
     };
-    this.helloTx = db.transaction((h: HelloRecord) => this.helloWrites(h));
-    this.factsTx = db.transaction((name: string, factsJson: string, factsFingerprint: string, now: number) =>
-      this.factsWrites(name, factsJson, factsFingerprint, now),
-    );
   }
 
   /** The host's row with buffered liveness applied (not written: reads never commit). */
-  get(name: string): HostRow | undefined {
-    const r = this.stmts.get.get(name);
-    return r ? this.withPending(toRow(r)) : undefined;
+  get(name: string, on: Queryable = this.db): Promise<HostRow | undefined> {
+    return on.read(() => {
+      const r = this.stmts.get.get(name);
+      return r ? this.withPending(toRow(r)) : undefined;
+    });
   }
 
   /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
-  observedGeneration(name: string): number | undefined {
-    return this.stmts.observedGeneration.get(name)?.observed_generation;
+  observedGeneration(name: string, on: Queryable = this.db): Promise<number | undefined> {
+    return on.read(() => this.stmts.observedGeneration.get(name)?.observed_generation);
   }
 
   /** Whether `name` is a known host (no row read). */
-  has(name: string): boolean {
-    return this.stmts.exists.get(name) !== undefined;
+  has(name: string, on: Queryable = this.db): Promise<boolean> {
+    return on.read(() => this.stmts.exists.get(name) !== undefined);
   }
 
   /** The host's facts as stored (UTF-8 JSON); undefined for an unknown host. */
-  factsJson(name: string): string | undefined {
-    return this.stmts.factsJson.get(name)?.facts_json;
+  factsJson(name: string, on: Queryable = this.db): Promise<string | undefined> {
+    return on.read(() => this.stmts.factsJson.get(name)?.facts_json);
   }
 
   /** Every known host's name, sorted (no row read: `list` reads each host's facts too). */
-  names(): string[] {
-    return this.stmts.names.all().map((r) => r.name);
+  names(on: Queryable = this.db): Promise<string[]> {
+    return on.read(() => this.stmts.names.all().map((r) => r.name));
   }
 
-  list(): HostRow[] {
-    return this.stmts.list.all().map((r) => this.withPending(toRow(r)));
+  list(on: Queryable = this.db): Promise<HostRow[]> {
+    return on.read(() => this.stmts.list.all().map((r) => this.withPending(toRow(r))));
   }
 
   /** At most `limit` hosts named after `after` ("" = from the first), by name. */
-  listAfter(after: string, limit: number): HostRow[] {
-    return this.stmts.listAfter.all(after, limit).map((r) => this.withPending(toRow(r)));
+  listAfter(after: string, limit: number, on: Queryable = this.db): Promise<HostRow[]> {
+    return on.read(() => this.stmts.listAfter.all(after, limit).map((r) => this.withPending(toRow(r))));
   }
 
   /**
-   * Runs `fn` in one transaction (nested store writes become savepoints): many hosts'
-   * writes cost one commit. Rethrows (and rolls back) what `fn` throws. The commit does not
-   * wait for fsync (synchronous=NORMAL; the store is FULL otherwise): connection records,
-   * liveness, facts and bundles are restated by every agent when it reconnects, so a power
-   * loss may lose them, never corrupt them, and the next FULL commit (an event batch) makes
-   * them durable too. A nested call joins the outer transaction and its setting.
+   * Runs `fn(tx)` in one transaction (on `on`'s: a savepoint when `on` is a transaction);
+   * store calls given `tx` are part of it, so many hosts' writes cost one commit. Rejects
+   * (and rolls back) with what `fn` throws. The commit does not wait for fsync (durable:
+   * false; the store is FULL otherwise): connection records, liveness, facts and bundles are
+   * restated by every agent when it reconnects, so a power loss may lose them, never corrupt
+   * them, and the next durable commit (an event batch) makes them durable too. A nested call
+   * joins the outer transaction and its setting. Contract of the handle: AsyncDatabase.
    */
-  inTransaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return this.db.transaction(fn)();
-    const previous = this.db.pragma("synchronous", { simple: true }) as number;
-    this.db.pragma("synchronous = NORMAL");
-    try {
-      return this.db.transaction(fn)();
-    } finally {
-      this.db.pragma(`synchronous = ${previous}`);
-    }
+  inTransaction<T>(fn: (tx: Transaction) => T | Promise<T>, on: Queryable = this.db): Promise<T> {
+    return on.transaction(fn, { durable: false });
   }
 
   private withPending(row: HostRow): HostRow {
@@ -224,9 +216,11 @@ export class HostStore {
   }
 
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
-  recordHello(h: HelloRecord): { created: boolean; host: HostRow } {
-    const created = this.helloTx(h);
-    return { created, host: this.get(h.name)! };
+  recordHello(h: HelloRecord, on: Queryable = this.db): Promise<{ created: boolean; host: HostRow }> {
+    return on.transaction(() => {
+      const created = this.helloWrites(h);
+      return { created, host: this.withPending(toRow(this.stmts.get.get(h.name)!)) };
+    });
   }
 
   /** recordHello's writes: true when the host is new. */
@@ -245,8 +239,14 @@ export class HostStore {
   }
 
   /** Stores new facts; appends a history entry when the fingerprint differs. */
-  recordFacts(name: string, factsJson: string, factsFingerprint: string, now: number): boolean {
-    return this.factsTx(name, factsJson, factsFingerprint, now);
+  recordFacts(
+    name: string,
+    factsJson: string,
+    factsFingerprint: string,
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<boolean> {
+    return on.transaction(() => this.factsWrites(name, factsJson, factsFingerprint, now));
   }
 
   /** recordFacts's writes. */
@@ -261,12 +261,14 @@ export class HostStore {
     return false;
   }
 
-  factHistory(name: string, limit: number): FactChangeRow[] {
-    return this.stmts.historyList.all(name, limit).map((r) => ({
-      changedAt: r.changed_at,
-      factsFingerprint: r.facts_fingerprint,
-      changedSections: JSON.parse(r.changed_sections) as string[],
-    }));
+  factHistory(name: string, limit: number, on: Queryable = this.db): Promise<FactChangeRow[]> {
+    return on.read(() => {
+      return this.stmts.historyList.all(name, limit).map((r) => ({
+        changedAt: r.changed_at,
+        factsFingerprint: r.facts_fingerprint,
+        changedSections: JSON.parse(r.changed_sections) as string[],
+      }));
+    });
   }
 
   /** Buffers liveness for `name`; written by the next `flush()`. */
@@ -281,8 +283,8 @@ export class HostStore {
     }
   }
 
-  /** Writes buffered liveness in one transaction. */
-  flush(): void {
+  /** Writes buffered liveness in one transaction (resolves once committed). */
+  async flush(): Promise<void> {
     clearTimeout(this.disconnectTurn);
     this.disconnectTurn = undefined;
     if (this.pending.size === 0 && this.disconnects.size === 0) return;
@@ -291,7 +293,7 @@ export class HostStore {
     this.pending.clear();
     this.disconnects.clear();
     try {
-      this.inTransaction(() => {
+      await this.inTransaction(() => {
         for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
         for (const [name, d] of disconnects) this.stmts.disconnect.run(d.reason, d.now, name, d.sessionId);
       });
@@ -305,11 +307,9 @@ export class HostStore {
 
   /** The end-of-turn write of disconnects; a failure is retried (and logged) by the owner's periodic flush(). */
   private flushSafely(): void {
-    try {
-      this.flush();
-    } catch {
+    this.flush().catch(() => {
       // kept for the next flush()
-    }
+    });
   }
 
   /** Marks `name` disconnected unless a newer session has taken over since. */
@@ -321,8 +321,8 @@ export class HostStore {
   }
 
   /** At controller start no stream exists yet: every host is disconnected. */
-  markAllDisconnected(reason: string): number {
-    return this.stmts.disconnectAll.run(reason).changes;
+  markAllDisconnected(reason: string): Promise<number> {
+    return this.db.write(() => this.stmts.disconnectAll.run(reason).changes);
   }
 
   private appendHistory(name: string, now: number, fingerprint: string, beforeJson: string, afterJson: string): void {

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 
 /** A host's convergence state as compliance reads it (connected as stored: buffered liveness is not applied). */
 export interface HostObservedState {
@@ -19,7 +19,11 @@ export interface HostObservedState {
 export class HostObservations {
   private readonly stmts;
 
-  constructor(db: SqliteDatabase) {
+  private readonly db: AsyncDatabase;
+
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       lastSeq: db.prepare<[string], { last_event_seq: number }>("SELECT last_event_seq FROM hosts WHERE name = ?"),
       setLastSeq: db.prepare("UPDATE hosts SET last_event_seq = MAX(last_event_seq, ?) WHERE name = ?"),
@@ -34,28 +38,40 @@ export class HostObservations {
   }
 
   /** The highest event_seq stored for `host`; undefined for an unknown host. */
-  lastEventSeq(host: string): number | undefined {
-    return this.stmts.lastSeq.get(host)?.last_event_seq;
+  lastEventSeq(host: string, on: Queryable = this.db): Promise<number | undefined> {
+    return on.read(() => this.stmts.lastSeq.get(host)?.last_event_seq);
   }
 
   /** Raises `host`'s last event_seq to `seq` (never lowers it). */
-  advanceEventSeq(host: string, seq: number): void {
-    this.stmts.setLastSeq.run(seq, host);
+  advanceEventSeq(host: string, seq: number, on: Queryable = this.db): Promise<void> {
+    return on.write(() => {
+      this.stmts.setLastSeq.run(seq, host);
+    });
   }
 
   /** Records the bundle generation and revision `host` reported converging, at `now`. */
-  recordObserved(host: string, generation: number, revision: string, now: number): void {
-    this.stmts.observed.run(generation, revision, now, host);
+  recordObserved(
+    host: string,
+    generation: number,
+    revision: string,
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<void> {
+    return on.write(() => {
+      this.stmts.observed.run(generation, revision, now, host);
+    });
   }
 
   /** Every host's observed state, or only `host`'s (none for an unknown host). */
-  states(host?: string): HostObservedState[] {
-    return (host === undefined ? this.stmts.states.all() : this.stmts.stateOf.all(host)).map((h) => ({
-      name: h.name,
-      connected: h.connected === 1,
-      observedGeneration: h.observed_generation,
-      lastReportAt: h.last_report_at,
-    }));
+  states(host?: string, on: Queryable = this.db): Promise<HostObservedState[]> {
+    return on.read(() => {
+      return (host === undefined ? this.stmts.states.all() : this.stmts.stateOf.all(host)).map((h) => ({
+        name: h.name,
+        connected: h.connected === 1,
+        observedGeneration: h.observed_generation,
+        lastReportAt: h.last_report_at,
+      }));
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase, type Transaction } from "../../common/index.js";
 import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
 import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
@@ -102,8 +102,11 @@ export class EventStore {
   private readonly stmts;
   private readonly hosts: HostObservations;
   private readonly bundles: HostBundleStore;
+  private readonly db: AsyncDatabase;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.hosts = new HostObservations(db);
     this.bundles = new HostBundleStore(db);
     this.stmts = {
@@ -141,32 +144,38 @@ export class EventStore {
 
   /**
    * Applies `batch` in one transaction; `withinTransaction` runs inside it with the changes
-   * (e.g. to queue alerts durably with the events). Returns the changes once committed.
+   * and the transaction (e.g. to queue alerts durably with the events). Resolves with the
+   * changes once committed (and only then: acknowledge after this resolves); rejects, with
+   * nothing stored, when any statement or `withinTransaction` fails.
    */
-  store(batch: HostEvents[], now: number, withinTransaction?: (changes: StoredChanges) => void): StoredChanges {
-    return this.db.transaction((): StoredChanges => {
+  store(
+    batch: HostEvents[],
+    now: number,
+    withinTransaction?: (changes: StoredChanges, tx: Transaction) => void | Promise<void>,
+  ): Promise<StoredChanges> {
+    return this.db.transaction(async (tx): Promise<StoredChanges> => {
       const changes: StoredChanges = { drift: [], failures: [], lastEventSeq: new Map(), duplicates: 0, conflicts: 0 };
       for (const { host, events } of batch) {
-        let last = changes.lastEventSeq.get(host) ?? this.hosts.lastEventSeq(host) ?? 0;
+        let last = changes.lastEventSeq.get(host) ?? (await this.hosts.lastEventSeq(host, tx)) ?? 0;
         for (const e of events) {
           if (e.eventSeq <= last) {
             changes.duplicates += 1;
             continue;
           }
-          if (e.type === "report") this.applyReport(host, e.report, now, changes);
+          if (e.type === "report") await this.applyReport(host, e.report, now, changes, tx);
           else this.applyDrift(host, e.drift, now, changes);
           last = e.eventSeq;
         }
-        this.hosts.advanceEventSeq(host, last);
+        await this.hosts.advanceEventSeq(host, last, tx);
         changes.lastEventSeq.set(host, last);
       }
-      withinTransaction?.(changes);
+      await withinTransaction?.(changes, tx);
       return changes;
-    })();
+    });
   }
 
   /** Drift events, oldest first; the newest `limit` when more match. */
-  listDrift(q: DriftQuery): DriftView[] {
+  listDrift(q: DriftQuery, on: Queryable = this.db): Promise<DriftView[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (q.host) {
@@ -178,14 +187,22 @@ export class EventStore {
       args.push(q.since);
     }
     const sql = `SELECT * FROM drift_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY detected_at DESC, event_seq DESC LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], DbDrift>(sql)
-      .all(...args, q.limit)
-      .reverse()
-      .map(toDriftView);
+    return on.read((db) =>
+      db
+        .prepare<(string | number)[], DbDrift>(sql)
+        .all(...args, q.limit)
+        .reverse()
+        .map(toDriftView),
+    );
   }
 
-  private applyReport(host: string, r: ValidReport, now: number, changes: StoredChanges): void {
+  private async applyReport(
+    host: string,
+    r: ValidReport,
+    now: number,
+    changes: StoredChanges,
+    tx: Transaction,
+  ): Promise<void> {
     const summary: Record<Outcome, number> = { ok: 0, changed: 0, drift: 0, failed: 0, skipped: 0 };
     for (const o of r.resources) summary[o.outcome] += 1;
     this.stmts.insertReport.run(
@@ -229,8 +246,8 @@ export class EventStore {
       });
     }
     if (FULL_RUN_TRIGGERS.has(r.trigger)) this.stmts.pruneStatus.run(host, r.eventSeq);
-    this.hosts.recordObserved(host, r.generation, r.bundleRevision, now);
-    const policies = this.bundles.policiesAt(host, r.bundleRevision);
+    await this.hosts.recordObserved(host, r.generation, r.bundleRevision, now, tx);
+    const policies = await this.bundles.policiesAt(host, r.bundleRevision, tx);
     if (policies) {
       this.stmts.clearObservedPolicies.run(host);
       for (const p of policies) this.stmts.observedPolicy.run(host, p.name, p.revision, r.generation, now);

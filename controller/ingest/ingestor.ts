@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
-import { describeError, type Logger } from "../../common/index.js";
+import { describeError, type Logger, type Transaction } from "../../common/index.js";
 import type { AgentSession, AgentStreamHooks } from "../agents/index.js";
 import type { DriftFeed } from "./drift-feed.js";
 import type { EventStore, HostEvents, StoredChanges } from "./event-store.js";
@@ -16,8 +16,8 @@ export interface IngestOptions {
 /** 10 ms: each batch is one fsync'd commit (~1 ms here), so at most ~10% of the loop goes to fsync. */
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = { batchDelayMs: 10, maxBatch: 2_000 };
 
-/** Runs inside the batch's transaction with what it changed (e.g. queue alerts durably). */
-export type ChangesSink = (changes: StoredChanges, now: number) => void;
+/** Runs inside the batch's transaction with what it changed (e.g. queue alerts durably on `tx`). */
+export type ChangesSink = (changes: StoredChanges, now: number, tx: Transaction) => unknown;
 
 interface Queued {
   session: AgentSession;
@@ -34,12 +34,17 @@ interface Queued {
  * - only after the commit, each session that contributed gets EventsAck{up_to_event_seq =
  *   its host's stored last_event_seq}; duplicates (event_seq ≤ stored) are acked, not stored;
  * - then changed drift events are published to the feed;
- * - a failed write acks nothing and resets the affected streams (the agents replay).
+ * - a failed write acks nothing and resets the affected streams (the agents replay);
+ * - batches are written one after the other: a batch (with its host-by-host retries) is
+ *   committed or given up before the next one starts, so a host's later events are never
+ *   stored ahead of its earlier ones.
  */
 export class Ingestor implements AgentStreamHooks {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly sinks: ChangesSink[] = [];
+  /** The batch being written (batches are written in order, one at a time). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: EventStore,
@@ -59,17 +64,23 @@ export class Ingestor implements AgentStreamHooks {
     if (host === undefined) return;
     const event = validateAgentEvent(msg, session.protocol);
     this.queue.push({ session, host, event });
-    if (this.queue.length >= this.options.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.options.batchDelayMs);
+    if (this.queue.length >= this.options.maxBatch) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.batchDelayMs);
   }
 
-  /** Writes everything queued now (also used at shutdown). */
-  flush(): void {
+  /** Writes everything queued now (also used at shutdown); resolves once it and every earlier batch are written. */
+  flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0) return this.writing;
     const items = this.queue;
     this.queue = [];
+    this.writing = this.writing.then(() => this.write(items));
+    return this.writing;
+  }
+
+  /** One batch: stored in one transaction, else host by host; then acknowledged. Never rejects. */
+  private async write(items: Queued[]): Promise<void> {
     const byHost = new Map<string, HostEvents>();
     for (const q of items) {
       let h = byHost.get(q.host);
@@ -79,11 +90,11 @@ export class Ingestor implements AgentStreamHooks {
     const now = this.now();
     const stored: StoredChanges[] = [];
     const write = (hosts: HostEvents[]) =>
-      this.store.store(hosts, now, (c) => {
-        for (const sink of this.sinks) sink(c, now);
+      this.store.store(hosts, now, async (c, tx) => {
+        for (const sink of this.sinks) await sink(c, now, tx);
       });
     try {
-      stored.push(write([...byHost.values()]));
+      stored.push(await write([...byHost.values()]));
     } catch (err) {
       // One host's bad events must not block the others: retry host by host and reset only
       // the streams of hosts whose write still fails (they replay after reconnecting).
@@ -93,7 +104,7 @@ export class Ingestor implements AgentStreamHooks {
       );
       for (const h of byHost.values()) {
         try {
-          stored.push(write([h]));
+          stored.push(await write([h]));
         } catch (hostErr) {
           this.log.error(
             { host: h.host, err: describeError(hostErr) },
@@ -105,7 +116,13 @@ export class Ingestor implements AgentStreamHooks {
         }
       }
     }
-    for (const changes of stored) this.acknowledge(items, changes);
+    for (const changes of stored) {
+      try {
+        this.acknowledge(items, changes);
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, "acknowledging stored agent events failed");
+      }
+    }
   }
 
   /** After a durable write: ack each stream up to what is stored for its host, then publish. */

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 
 /** A resource's latest reported outcome, as `host --json` shows it. */
 export interface ResourceStatusRow {
@@ -41,7 +41,11 @@ export interface OpenDriftRow {
 export class ReportedState {
   private readonly stmts;
 
-  constructor(db: SqliteDatabase) {
+  private readonly db: AsyncDatabase;
+
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       resources: db.prepare<[], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status"),
       resourcesOf: db.prepare<[string], DbOutcome>(
@@ -67,51 +71,64 @@ export class ReportedState {
   }
 
   /** Latest outcome per resource. */
-  resourceOutcomes(host?: string): ResourceOutcomeRow[] {
-    return (host === undefined ? this.stmts.resources.all() : this.stmts.resourcesOf.all(host)).map((r) => ({
-      host: r.host,
-      policy: r.policy,
-      kind: r.kind,
-      name: r.name,
-      outcome: r.outcome,
-      eventSeq: r.event_seq,
-    }));
+  resourceOutcomes(host?: string, on: Queryable = this.db): Promise<ResourceOutcomeRow[]> {
+    return on.read(() => {
+      return (host === undefined ? this.stmts.resources.all() : this.stmts.resourcesOf.all(host)).map((r) => ({
+        host: r.host,
+        policy: r.policy,
+        kind: r.kind,
+        name: r.name,
+        outcome: r.outcome,
+        eventSeq: r.event_seq,
+      }));
+    });
   }
 
   /** Latest outcome per resource of `host`, ordered by policy, kind, name. */
-  resourceStatus(host: string): ResourceStatusRow[] {
-    return this.stmts.status.all(host).map((r) => ({
-      policy: r.policy,
-      kind: r.kind,
-      name: r.name,
-      outcome: r.outcome,
-      error: r.error,
-      pendingRestart: r.pending_restart === 1,
-      changesJson: r.changes_json,
-      updatedAt: r.updated_at,
-    }));
+  resourceStatus(host: string, on: Queryable = this.db): Promise<ResourceStatusRow[]> {
+    return on.read(() => {
+      return this.stmts.status.all(host).map((r) => ({
+        policy: r.policy,
+        kind: r.kind,
+        name: r.name,
+        outcome: r.outcome,
+        error: r.error,
+        pendingRestart: r.pending_restart === 1,
+        changesJson: r.changes_json,
+        updatedAt: r.updated_at,
+      }));
+    });
   }
 
   /** One resource of `policy` whose latest outcome on `host` is failed, or undefined. */
-  failedResource(host: string, policy: string): { kind: string; name: string; error: string } | undefined {
-    return this.stmts.failed.get(host, policy);
+  failedResource(
+    host: string,
+    policy: string,
+    on: Queryable = this.db,
+  ): Promise<{ kind: string; name: string; error: string } | undefined> {
+    return on.read(() => this.stmts.failed.get(host, policy));
   }
 
   /** Policy revisions each host last converged. */
-  observedPolicies(host?: string): { host: string; policy: string; revision: string }[] {
-    return host === undefined ? this.stmts.observed.all() : this.stmts.observedOf.all(host);
+  observedPolicies(
+    host?: string,
+    on: Queryable = this.db,
+  ): Promise<{ host: string; policy: string; revision: string }[]> {
+    return on.read(() => (host === undefined ? this.stmts.observed.all() : this.stmts.observedOf.all(host)));
   }
 
   /** Unresolved drift events. */
-  openDrift(host?: string): OpenDriftRow[] {
-    return (host === undefined ? this.stmts.drift.all() : this.stmts.driftOf.all(host)).map((d) => ({
-      host: d.host,
-      policy: d.policy,
-      kind: d.kind,
-      name: d.name,
-      remediation: d.remediation,
-      eventSeq: d.event_seq,
-    }));
+  openDrift(host?: string, on: Queryable = this.db): Promise<OpenDriftRow[]> {
+    return on.read(() => {
+      return (host === undefined ? this.stmts.drift.all() : this.stmts.driftOf.all(host)).map((d) => ({
+        host: d.host,
+        policy: d.policy,
+        kind: d.kind,
+        name: d.name,
+        remediation: d.remediation,
+        eventSeq: d.event_seq,
+      }));
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type SqliteDatabase } from "../../common/index.js";
 
 /** How long history is kept. Current state (latest outcome per resource, open drift) is never pruned. */
 export interface RetentionOptions {
@@ -15,11 +15,12 @@ export const DEFAULT_RETENTION: RetentionOptions = {
 
 /** Deletes history past its retention in one transaction; returns what was removed. */
 export function pruneHistory(
-  db: SqliteDatabase,
+  handle: SqliteDatabase | AsyncDatabase,
   now: number,
   o: RetentionOptions = DEFAULT_RETENTION,
-): { reports: number; drift: number } {
-  return db.transaction(() => {
+): Promise<{ reports: number; drift: number }> {
+  const db = AsyncDatabase.of(handle).connection;
+  return AsyncDatabase.of(handle).transaction(() => {
     const reports = db
       .prepare(
         `DELETE FROM reports WHERE received_at < ?
@@ -30,5 +31,5 @@ export function pruneHistory(
       .prepare("DELETE FROM drift_events WHERE resolved_at IS NOT NULL AND resolved_at < ?")
       .run(now - o.resolvedDriftMs).changes;
     return { reports, drift };
-  })();
+  });
 }

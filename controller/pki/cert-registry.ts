@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type SqliteDatabase } from "../../common/index.js";
 
 export type IssuedKind = "agent" | "admin" | "server";
 
@@ -31,12 +31,22 @@ interface Row {
 /**
  * Every certificate the CA issued and which are revoked (table `certificates`, migration 005).
  * The revoked serials are also kept in memory: checking a caller costs no query.
+ *
+ * Contract: queries return Promises (the controller's database handle, AsyncDatabase), except
+ * `issuedWithFingerprint`, which stays synchronous: PeerVerifier runs inside gRPC's synchronous
+ * TLS/stream handlers. It is a read of one row by a unique key on the SQLite connection (not
+ * through the gate: it may see an open transaction's uncommitted rows, and only `record` writes
+ * them, outside transactions); a second engine must serve it from memory.
  */
 export class CertificateRegistry {
   private readonly revoked = new Set<string>();
   private readonly byFingerprint;
 
-  constructor(private readonly db: SqliteDatabase) {
+  private readonly db: AsyncDatabase;
+
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     for (const r of db.prepare("SELECT serial FROM certificates WHERE revoked_at IS NOT NULL").all() as {
       serial: string;
     }[])
@@ -50,12 +60,14 @@ export class CertificateRegistry {
     return r ? issuedOf(r) : undefined;
   }
 
-  record(c: IssuedCertificate): void {
-    this.db
-      .prepare(
-        "INSERT INTO certificates (serial, kind, name, role, fingerprint, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(c.serial, c.kind, c.name, c.role, c.fingerprint, c.notBefore, c.notAfter, c.issuedAt);
+  async record(c: IssuedCertificate): Promise<void> {
+    await this.db.write((db) =>
+      db
+        .prepare(
+          "INSERT INTO certificates (serial, kind, name, role, fingerprint, not_before, not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(c.serial, c.kind, c.name, c.role, c.fingerprint, c.notBefore, c.notAfter, c.issuedAt),
+    );
   }
 
   isRevoked(serial: string): boolean {
@@ -63,23 +75,28 @@ export class CertificateRegistry {
   }
 
   /** Revokes every not yet revoked certificate of `kind`/`name`; returns the serials revoked now. */
-  revoke(kind: IssuedKind, name: string, reason: string, now: number): string[] {
-    const rows = this.db
-      .prepare("SELECT serial FROM certificates WHERE kind = ? AND name = ? AND revoked_at IS NULL")
-      .all(kind, name) as { serial: string }[];
-    const update = this.db.prepare("UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE serial = ?");
-    this.db.transaction(() => {
-      for (const r of rows) update.run(now, reason, r.serial);
-    })();
+  async revoke(kind: IssuedKind, name: string, reason: string, now: number): Promise<string[]> {
+    const rows = await this.db.transaction(() => {
+      const db = this.db.connection;
+      const found = db
+        .prepare("SELECT serial FROM certificates WHERE kind = ? AND name = ? AND revoked_at IS NULL")
+        .all(kind, name) as { serial: string }[];
+      const update = db.prepare("UPDATE certificates SET revoked_at = ?, revoke_reason = ? WHERE serial = ?");
+      for (const r of found) update.run(now, reason, r.serial);
+      return found;
+    });
     for (const r of rows) this.revoked.add(r.serial);
     return rows.map((r) => r.serial);
   }
 
   /** Certificates issued to `kind`/`name`, newest first. */
-  issuedTo(kind: IssuedKind, name: string): (IssuedCertificate & { revokedAt: number | null })[] {
-    const rows = this.db
-      .prepare("SELECT * FROM certificates WHERE kind = ? AND name = ? ORDER BY issued_at DESC")
-      .all(kind, name) as Row[];
+  async issuedTo(kind: IssuedKind, name: string): Promise<(IssuedCertificate & { revokedAt: number | null })[]> {
+    const rows = await this.db.read(
+      (db) =>
+        db
+          .prepare("SELECT * FROM certificates WHERE kind = ? AND name = ? ORDER BY issued_at DESC")
+          .all(kind, name) as Row[],
+    );
     return rows.map(issuedOf);
   }
 }

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import type { AsyncDatabase, SqliteDatabase } from "../../common/index.js";
 import {
   agentSubject,
   adminSubject,
@@ -21,7 +21,7 @@ import { serverNames } from "./server-names.js";
 
 export interface PkiOptions {
   dataDir: string;
-  db: SqliteDatabase;
+  db: SqliteDatabase | AsyncDatabase;
   /** The listen host (its names go into the server certificate). */
   listenHost: string;
   /** More names/addresses for the server certificate (--san). */
@@ -64,7 +64,7 @@ export class ControllerPki {
     const ca = await CertificateAuthority.open(opts.dataDir, opts.ca, now);
     const registry = new CertificateRegistry(opts.db);
     const server = await ensureServerCertificate(ca, opts.dataDir, serverNames(opts.listenHost, opts.extraNames), now);
-    if (server.issued) registry.record(recordOf(server.issued, "server", "controller", "", now));
+    if (server.issued) await registry.record(recordOf(server.issued, "server", "controller", "", now));
     return new ControllerPki(ca, registry, server.tls, opts);
   }
 
@@ -129,8 +129,8 @@ export class ControllerPki {
   }
 
   /** Revokes every certificate issued to host `host`; returns how many were revoked now. */
-  revokeHost(host: string, reason: string): number {
-    return this.registry.revoke("agent", host, reason, this.now()).length;
+  async revokeHost(host: string, reason: string): Promise<number> {
+    return (await this.registry.revoke("agent", host, reason, this.now())).length;
   }
 
   private async issue(
@@ -143,7 +143,7 @@ export class ControllerPki {
   ): Promise<Issued> {
     const now = this.now();
     const cert = await this.ca.issue({ subject, publicKey: publicKey as x509.PublicKey, ttlMs, usage: "client", now });
-    this.registry.record(recordOf(cert, kind, name, role, now));
+    await this.registry.record(recordOf(cert, kind, name, role, now));
     return {
       cert,
       certificatePem: cert.toString("pem") + "\n",

@@ -1,4 +1,4 @@
-import type { PolicyIssue, SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type PolicyIssue, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import type { RevisionPlan } from "./revisions.js";
 
 /** One stored policy revision. Times are ms since the epoch. */
@@ -83,7 +83,11 @@ export interface AcceptedLoad {
 export class PolicyStore {
   private readonly stmts;
 
-  constructor(private readonly db: SqliteDatabase) {
+  private readonly db: AsyncDatabase;
+
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       inForce: db.prepare<[], DbRevision>("SELECT * FROM policy_revisions WHERE current = 1 ORDER BY policy"),
       lastGeneration: db.prepare<[string], { g: number | null }>(
@@ -111,29 +115,31 @@ export class PolicyStore {
   }
 
   /** The revisions in force, by policy name. */
-  inForce(): PolicyRevisionRow[] {
-    return this.stmts.inForce.all().map(toRevision);
+  inForce(on: Queryable = this.db): Promise<PolicyRevisionRow[]> {
+    return on.read(() => this.stmts.inForce.all().map(toRevision));
   }
 
   /** The highest generation `policy` ever had (0 = none). */
-  lastGeneration(policy: string): number {
-    return this.stmts.lastGeneration.get(policy)?.g ?? 0;
+  lastGeneration(policy: string, on: Queryable = this.db): Promise<number> {
+    return on.read(() => this.stmts.lastGeneration.get(policy)?.g ?? 0);
   }
 
   /** The newest stored row of `policy` with content `revision` (in force or not). */
-  revision(policy: string, revision: string): PolicyRevisionRow | undefined {
-    const row = this.stmts.revision.get(policy, revision);
-    return row ? toRevision(row) : undefined;
+  revision(policy: string, revision: string, on: Queryable = this.db): Promise<PolicyRevisionRow | undefined> {
+    return on.read(() => {
+      const row = this.stmts.revision.get(policy, revision);
+      return row ? toRevision(row) : undefined;
+    });
   }
 
   /** `policy`'s revisions, newest first, at most `limit`. */
-  history(policy: string, limit: number): PolicyRevisionRow[] {
-    return this.stmts.history.all(policy, limit).map(toRevision);
+  history(policy: string, limit: number, on: Queryable = this.db): Promise<PolicyRevisionRow[]> {
+    return on.read(() => this.stmts.history.all(policy, limit).map(toRevision));
   }
 
   /** Writes an accepted load in one transaction: new revisions in force, removed ones retired, the attempt. */
-  recordAccepted(load: AcceptedLoad): void {
-    this.db.transaction(() => {
+  recordAccepted(load: AcceptedLoad, on: Queryable = this.db): Promise<void> {
+    return on.transaction(() => {
       for (const { policy, generation } of load.plan.created) {
         this.stmts.retire.run(policy.name);
         this.stmts.insert.run({
@@ -156,21 +162,32 @@ export class PolicyStore {
         load.inventory?.file ?? null,
         load.inventory?.source ?? null,
       );
-    })();
+    });
   }
 
   /** Records a rejected load; nothing in force changes. */
-  recordRejected(errors: readonly PolicyIssue[], files: readonly string[], now: number): void {
-    this.stmts.load.run(now, 0, JSON.stringify(errors), JSON.stringify(files), null, null);
+  recordRejected(
+    errors: readonly PolicyIssue[],
+    files: readonly string[],
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<void> {
+    return on.write(() => {
+      this.stmts.load.run(now, 0, JSON.stringify(errors), JSON.stringify(files), null, null);
+    });
   }
 
-  lastLoad(): PolicyLoadRow | undefined {
-    const r = this.stmts.lastLoad.get();
-    return r ? toLoad(r) : undefined;
+  lastLoad(on: Queryable = this.db): Promise<PolicyLoadRow | undefined> {
+    return on.read(() => {
+      const r = this.stmts.lastLoad.get();
+      return r ? toLoad(r) : undefined;
+    });
   }
 
-  lastAcceptedLoad(): PolicyLoadRow | undefined {
-    const r = this.stmts.lastAccepted.get();
-    return r ? toLoad(r) : undefined;
+  lastAcceptedLoad(on: Queryable = this.db): Promise<PolicyLoadRow | undefined> {
+    return on.read(() => {
+      const r = this.stmts.lastAccepted.get();
+      return r ? toLoad(r) : undefined;
+    });
   }
 }

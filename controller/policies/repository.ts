@@ -83,9 +83,9 @@ export class PolicyRepository {
 
   async start(): Promise<void> {
     await assertPoliciesDir(this.options.dir);
-    this.inventorySource = this.options.store.lastAcceptedLoad()?.inventorySource ?? null;
+    this.inventorySource = (await this.options.store.lastAcceptedLoad())?.inventorySource ?? null;
     const outcome = await this.reload();
-    if (!outcome.accepted) this.restoreFromStore();
+    if (!outcome.accepted) await this.restoreFromStore();
     if (this.options.watch === false) return;
     this.watcher = watchPolicyFolder(
       this.options.dir,
@@ -111,10 +111,12 @@ export class PolicyRepository {
   }
 
   /** The stored revision in force for each policy. */
-  revisions(): RevisionInForce[] {
-    return this.options.store
-      .inForce()
-      .map((r) => ({ policy: r.policy, revision: r.revision, generation: r.generation }));
+  async revisions(): Promise<RevisionInForce[]> {
+    return (await this.options.store.inForce()).map((r) => ({
+      policy: r.policy,
+      revision: r.revision,
+      generation: r.generation,
+    }));
   }
 
   /** Calls `listener` after each accepted load that changed what is in force; returns an unsubscribe. */
@@ -152,18 +154,20 @@ export class PolicyRepository {
     const errors = sortIssues([...read.errors, ...result.errors], files);
     const now = this.now();
     if (errors.length > 0) {
-      store.recordRejected(errors, files, now);
+      await store.recordRejected(errors, files, now);
       for (const e of errors) log.warn({ dir, file: e.file, line: e.line, col: e.col, path: e.path }, formatIssue(e));
       log.warn({ dir, errors: errors.length }, "policy change rejected; the previous revisions stay in force");
       return { accepted: false, errors };
     }
-    const plan = planRevisions(this.revisions(), result.policies, (p) => store.lastGeneration(p));
+    const lastGenerations = new Map<string, number>();
+    for (const p of result.policies) lastGenerations.set(p.name, await store.lastGeneration(p.name));
+    const plan = planRevisions(await this.revisions(), result.policies, (p) => lastGenerations.get(p) ?? 0);
     const texts = new Map(read.sources.map((s) => [s.file, s.text]));
     const sources = new Map(
       plan.created.map(({ policy }) => [policy.name, documentSource(texts.get(policy.file) ?? "", policy.revision)]),
     );
     const inventory = inventorySourceOf(read.sources);
-    store.recordAccepted({ plan, sources, files, inventory, now });
+    await store.recordAccepted({ plan, sources, files, inventory, now });
     const inventoryChanged = (inventory?.source ?? null) !== this.inventorySource;
     this.set = { policies: result.policies, inventory: result.inventory };
     this.inventorySource = inventory?.source ?? null;
@@ -200,10 +204,10 @@ export class PolicyRepository {
   }
 
   /** Rebuilds the set in force from the stored revisions and the last accepted inventory. */
-  private restoreFromStore(): void {
+  private async restoreFromStore(): Promise<void> {
     const { store, log } = this.options;
-    const rows = store.inForce();
-    const inv = store.lastAcceptedLoad();
+    const rows = await store.inForce();
+    const inv = await store.lastAcceptedLoad();
     const sources: PolicySource[] = rows.map((r) => ({ file: r.file, text: r.source }));
     if (inv?.inventoryFile && inv.inventorySource !== null)
       sources.unshift({ file: inv.inventoryFile, text: inv.inventorySource });

@@ -32,14 +32,14 @@ export class PolicyRevisionLoader {
 
   constructor(private readonly repository: PolicyRepository) {}
 
-  get(policy: string, revision: string): LoadedPolicy {
+  async get(policy: string, revision: string): Promise<LoadedPolicy> {
     const inForce = this.repository.current().policies.find((p) => p.name === policy);
     if (inForce?.revision === revision) return inForce;
     const key = `${policy}\u0000${revision}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const store = this.repository.store;
-    const row = store.revision(policy, revision);
+    const row = await store.revision(policy, revision);
     if (!row) throw new PolicyRevisionUnavailableError(policy, revision, "it is not stored");
     // Without the inventory and its reference checks: the revision was validated when it was
     // accepted, and must stay loadable after the inventory changed (a group it targets may be

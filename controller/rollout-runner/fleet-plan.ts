@@ -41,7 +41,7 @@ export async function planFleet(
       try {
         while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
         const session = deps.agents.session(host);
-        const bundle = session ? deps.bundles.hypothetical(host, policy) : undefined;
+        const bundle = session ? await deps.bundles.hypothetical(host, policy) : undefined;
         if (!session || !bundle) return answers.set(host, { status: "offline" });
         const left = deadline - now();
         answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));

@@ -4,6 +4,8 @@ import {
   type Inventory,
   type LoadedPolicy,
   type Logger,
+  type AsyncDatabase,
+  type Queryable,
   type SqliteDatabase,
   type TargetHost,
   VirtfleetError,
@@ -44,7 +46,7 @@ export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
 
 export interface RolloutRunnerOptions {
   /** Read through controller/ingest ReportedState (what hosts reported). */
-  db: SqliteDatabase;
+  db: SqliteDatabase | AsyncDatabase;
   store: RolloutStore;
   policies: PolicyRepository;
   revisions: PolicyRevisionLoader;
@@ -55,8 +57,11 @@ export interface RolloutRunnerOptions {
   now?: () => number;
 }
 
-/** Starts stage 0 (the fleet dry-run) of a rollout; calls back with the recorded result. */
-export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => void) => void;
+/**
+ * Starts stage 0 (the fleet dry-run) of a rollout; calls back with the recorded result. When
+ * it throws or rejects (it could not start), the stage is skipped.
+ */
+export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => void) => void | Promise<void>;
 
 /**
  * Drives every policy's rollouts: turns policy changes into rollouts, stream events into
@@ -66,7 +71,9 @@ export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => voi
  * - every rollout state is saved before its effects run, so a restarted controller resumes
  *   from the store (listActive) exactly where it was;
  * - steps run one at a time in arrival order (a queue), also when an effect's delivery
- *   produces new events;
+ *   produces new events; the runner's work that reads or writes the store (inputs that need
+ *   it, draining the queue) runs on one promise chain, one piece after the other, so no
+ *   two of them interleave at their awaits;
  * - one active rollout per policy: a newer revision supersedes (aborts) the active one
  *   first, and the new rollout starts from the revisions hosts hold.
  */
@@ -76,6 +83,8 @@ export class RolloutRunner implements RevisionSelector {
   private readonly queue: { policy: string; event: RolloutEvent }[] = [];
   private draining = false;
   private drainTurn: NodeJS.Immediate | undefined;
+  /** The runner's store work, one piece after the other (serial()). */
+  private chain: Promise<void> = Promise.resolve();
   private agents: AgentService | undefined;
   private timer: NodeJS.Timeout | undefined;
   private planStage: PlanStageStarter | undefined;
@@ -101,11 +110,11 @@ export class RolloutRunner implements RevisionSelector {
    * and policy changes, and acts on revisions accepted while the controller was down. Call
    * before BundleService.attach (so its first computation already sees the rollouts).
    */
-  attach(agents: AgentService): void {
+  async attach(agents: AgentService): Promise<void> {
     this.agents = agents;
     const inForce = new Set(this.o.policies.current().policies.map((p) => p.name));
     for (const name of inForce) {
-      const r = this.o.store.latest(name);
+      const r = await this.o.store.latest(name);
       if (r) this.latest.set(name, r);
     }
     this.o.bundles.useSelector(this);
@@ -116,8 +125,10 @@ export class RolloutRunner implements RevisionSelector {
       onEvent: (session, msg) => this.hostEvent(session, msg),
     });
     this.o.policies.onChange((change) => this.policiesChanged(change));
-    this.run(() => {
-      for (const r of this.o.store.listActive()) {
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
+    this.timer.unref();
+    await this.run(async () => {
+      for (const r of await this.o.store.listActive()) {
         if (!inForce.has(r.policy)) {
           this.latest.set(r.policy, r);
           this.enqueue(r.policy, {
@@ -131,14 +142,12 @@ export class RolloutRunner implements RevisionSelector {
         for (const h of Object.values(r.hosts))
           if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
       }
-      for (const p of this.o.policies.current().policies) this.safely(p.name, () => this.onRevision(p));
+      for (const p of this.o.policies.current().policies) await this.safely(p.name, () => this.onRevision(p));
       for (const r of this.latest.values()) {
         if (r.state === "pending" && r.startedAt === null) this.enqueue(r.policy, { type: "start", now: this.now() });
         else if (isActive(r)) this.resumePlan(r);
       }
     });
-    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
-    this.timer.unref();
   }
 
   stop(): void {
@@ -149,12 +158,12 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /** The newest rollout of `policy`, if any (what `rollout status` shows). */
-  rolloutOf(policy: string): Rollout | undefined {
-    return this.latest.get(policy) ?? this.o.store.latest(policy);
+  async rolloutOf(policy: string): Promise<Rollout | undefined> {
+    return this.latest.get(policy) ?? (await this.o.store.latest(policy));
   }
 
   /** RevisionSelector: the revision of each policy in force that `host` must hold now. */
-  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[] {
+  async policiesFor(host: string, inForce: readonly LoadedPolicy[]): Promise<LoadedPolicy[]> {
     const out: LoadedPolicy[] = [];
     for (const p of inForce) {
       const r = this.latest.get(p.name);
@@ -167,7 +176,7 @@ export class RolloutRunner implements RevisionSelector {
       // failed: hosts keep what they hold rather than all getting an unstaged revision.
       const rev = revisionFor(r, host);
       if (rev === null) continue;
-      out.push(rev === p.revision ? p : this.o.revisions.get(p.name, rev));
+      out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev));
     }
     return out;
   }
@@ -177,8 +186,8 @@ export class RolloutRunner implements RevisionSelector {
    * Throws RolloutStateError when the command does not apply in its state, and
    * RolloutMissingError when the policy has no rollout.
    */
-  control(policy: string, command: RolloutCommand, reason: string | undefined): Rollout {
-    const r = this.rolloutOf(policy);
+  async control(policy: string, command: RolloutCommand, reason: string | undefined): Promise<Rollout> {
+    const r = await this.rolloutOf(policy);
     if (!r) throw new RolloutMissingError(policy);
     const at = this.now();
     const event: RolloutEvent =
@@ -190,20 +199,23 @@ export class RolloutRunner implements RevisionSelector {
     if (!this.latest.has(policy)) this.latest.set(policy, r);
     // step() validates synchronously (throws before anything is saved); effects run in the queue.
     step(r, event);
-    this.run(() => this.enqueue(policy, event));
+    await this.run(() => this.enqueue(policy, event));
     return this.latest.get(policy) ?? r;
   }
 
   /** Targets of `policy` among the known hosts, as the inventory resolves them. */
-  targetsOf(policy: LoadedPolicy): string[] {
+  async targetsOf(policy: LoadedPolicy): Promise<string[]> {
     const { inventory } = this.o.policies.current();
-    return this.o.hosts.names().filter((host) => matchTargets(policy.targets, this.targetHost(host, inventory)));
+    const out: string[] = [];
+    for (const host of await this.o.hosts.names())
+      if (matchTargets(policy.targets, await this.targetHost(host, inventory, policy.targets))) out.push(host);
+    return out;
   }
 
   // ---- inputs ----
 
   private policiesChanged(change: PolicyChange): void {
-    this.run(() => {
+    void this.run(async () => {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
       for (const name of change.removed) {
         const r = this.latest.get(name);
@@ -216,17 +228,17 @@ export class RolloutRunner implements RevisionSelector {
       }
       for (const name of change.created) {
         const p = current.get(name);
-        if (p) this.safely(name, () => this.onRevision(p));
+        if (p) await this.safely(name, () => this.onRevision(p));
       }
     });
   }
 
   /** Acts on `policy`'s revision in force (decideOnRevision). Runs inside run(). */
-  private onRevision(policy: LoadedPolicy): void {
+  private async onRevision(policy: LoadedPolicy): Promise<void> {
     const latest = this.latest.get(policy.name);
-    const history = this.o.policies.store.history(policy.name, 2);
+    const history = await this.o.policies.store.history(policy.name, 2);
     const readded = history.length > 1 && history[1]!.removedAt !== null;
-    const generation = this.o.policies.revisions().find((r) => r.policy === policy.name)?.generation ?? 0;
+    const generation = (await this.o.policies.revisions()).find((r) => r.policy === policy.name)?.generation ?? 0;
     const decision = decideOnRevision(latest, policy.revision, generation, readded);
     if (decision.type === "none") return;
     const at = this.now();
@@ -243,10 +255,10 @@ export class RolloutRunner implements RevisionSelector {
       return;
     }
     // Applied at once (not queued): the new rollout can only be saved once this one ended.
-    if (decision.supersede) this.apply(policy.name, { type: "supersede", byRevision: policy.revision, at });
+    if (decision.supersede) await this.apply(policy.name, { type: "supersede", byRevision: policy.revision, at });
     let id = `${policy.name}@${generation}`;
-    for (let n = 2; this.o.store.load(id); n++) id = `${policy.name}@${generation}.${n}`;
-    const targets = this.targetsOf(policy);
+    for (let n = 2; await this.o.store.load(id); n++) id = `${policy.name}@${generation}.${n}`;
+    const targets = await this.targetsOf(policy);
     const rollout = createRollout({
       id,
       policy: policy.name,
@@ -263,7 +275,7 @@ export class RolloutRunner implements RevisionSelector {
       },
       now: at,
     });
-    this.save(rollout);
+    await this.save(rollout);
     this.latest.set(policy.name, rollout);
     this.o.log.info(
       {
@@ -282,11 +294,12 @@ export class RolloutRunner implements RevisionSelector {
   private hostReady(session: AgentSession): void {
     const host = session.host;
     if (host === undefined) return;
-    this.runSoon(() => {
-      const at = this.now();
+    const at = this.now();
+    this.runSoonAsync(async () => {
       for (const r of this.activeRollouts()) {
         if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOnline", host, at });
-        else if (this.targetedBy(r, host)) this.enqueue(r.policy, { type: "hostEnrolled", host, online: true, at });
+        else if (await this.targetedBy(r, host))
+          this.enqueue(r.policy, { type: "hostEnrolled", host, online: true, at });
       }
     });
   }
@@ -333,10 +346,10 @@ export class RolloutRunner implements RevisionSelector {
     // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
-    this.runSoon(() => {
-      const at = this.now();
+    const at = this.now();
+    this.runSoonAsync(async () => {
       const seen = this.lastReports.get(host);
-      const stored = this.o.hosts.observedGeneration(host) ?? 0;
+      const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
       const observed = Math.max(stored, seen?.generation ?? 0);
       for (const r of tracking) {
         this.enqueue(r.policy, { type: "delivered", host, generation, at });
@@ -346,14 +359,14 @@ export class RolloutRunner implements RevisionSelector {
             const reason = seen.failed.get(r.policy);
             outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
           } else {
-            const failed = this.reported.failedResource(host, r.policy);
+            const failed = await this.reported.failedResource(host, r.policy);
             outcome = failed
               ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` }
               : { converged: "ok" };
           }
           this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
         }
-        const missing = this.leftOut(r, host, bundle);
+        const missing = await this.leftOut(r, host, bundle);
         if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
       }
     });
@@ -364,8 +377,8 @@ export class RolloutRunner implements RevisionSelector {
    * the revision targets it (it failed to resolve for the host, or lost a tied conflict);
    * undefined when it is there or need not be. A host that cannot take the revision failed it.
    */
-  private leftOut(r: Rollout, host: string, bundle: HostBundle): string | undefined {
-    if (revisionFor(r, host) !== r.toRevision || !this.targetedBy(r, host, [r.toRevision])) return undefined;
+  private async leftOut(r: Rollout, host: string, bundle: HostBundle): Promise<string | undefined> {
+    if (revisionFor(r, host) !== r.toRevision || !(await this.targetedBy(r, host, [r.toRevision]))) return undefined;
     if (bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));
     return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(
@@ -387,7 +400,7 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   private tick(): void {
-    this.run(() => {
+    void this.run(() => {
       const now = this.now();
       for (const r of this.activeRollouts())
         if (r.state === "running" || isRollingBack(r)) this.enqueue(r.policy, { type: "tick", now });
@@ -400,29 +413,54 @@ export class RolloutRunner implements RevisionSelector {
     this.queue.push({ policy, event });
   }
 
-  /** Runs `fn` (which enqueues) and then drains the queue, unless already draining (then the outer drain picks the events up). */
-  private run(fn: () => void): void {
-    this.enqueueSafely(fn);
-    this.drain();
+  /**
+   * Runs `fn` (which enqueues) and then drains the queue, on the runner's chain (after the
+   * work already on it); resolves when drained. Must not be awaited from work on the chain.
+   */
+  private run(fn: () => void | Promise<void>): Promise<void> {
+    return this.serial(async () => {
+      await this.enqueueSafely(fn);
+      await this.drain();
+    });
   }
 
   /**
    * As run(), but the drain waits for the end of this event-loop turn, so the Reports,
    * deliveries, connects and disconnects of thousands of hosts arriving together are stepped
    * as one batch per policy (one clone, one save), not one each. Operator commands, policy
-   * changes and ticks drain at once (and take whatever is queued with them).
+   * changes and ticks drain at once (and take whatever is queued with them). `fn` does not
+   * touch the store (it enqueues at once); see runSoonAsync.
    */
   private runSoon(fn: () => void): void {
-    this.enqueueSafely(fn);
+    void this.enqueueSafely(fn);
+    this.drainSoon();
+  }
+
+  /** runSoon() for an input that reads the store: `fn` runs on the chain. */
+  private runSoonAsync(fn: () => Promise<void>): void {
+    void this.serial(() => this.enqueueSafely(fn));
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
     this.drainTurn ??= setImmediate(() => {
       this.drainTurn = undefined;
-      this.drain();
+      void this.serial(() => this.drain());
     });
   }
 
-  private enqueueSafely(fn: () => void): void {
+  /** Appends `work` to the runner's chain; its failure is logged, never breaks the chain. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(work).catch((err: unknown) => {
+      this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
+    });
+    this.chain = next;
+    return next;
+  }
+
+  private async enqueueSafely(fn: () => void | Promise<void>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
     }
@@ -430,10 +468,10 @@ export class RolloutRunner implements RevisionSelector {
 
   /**
    * Steps every queued event: per round, each policy's events in arrival order as one batch,
-   * the changed rollouts saved in one transaction, then their effects performed (which may
-   * queue more events: the next round).
+   * the changed rollouts saved, then their effects performed (which may queue more events:
+   * the next round).
    */
-  private drain(): void {
+  private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -444,18 +482,18 @@ export class RolloutRunner implements RevisionSelector {
           if (events) events.push(event);
           else byPolicy.set(policy, [event]);
         }
-        this.applyBatches(byPolicy);
+        await this.applyBatches(byPolicy);
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private apply(policy: string, event: RolloutEvent): void {
-    this.applyBatches(new Map([[policy, [event]]]));
+  private apply(policy: string, event: RolloutEvent): Promise<void> {
+    return this.applyBatches(new Map([[policy, [event]]]));
   }
 
-  private applyBatches(byPolicy: Map<string, RolloutEvent[]>): void {
+  private async applyBatches(byPolicy: Map<string, RolloutEvent[]>): Promise<void> {
     const stepped: { policy: string; before: Rollout; rollout: Rollout; effects: RolloutEffect[] }[] = [];
     for (const [policy, events] of byPolicy) {
       const before = this.latest.get(policy);
@@ -466,18 +504,18 @@ export class RolloutRunner implements RevisionSelector {
       if (effects.length === 0 && this.sameState(before, rollout)) continue;
       stepped.push({ policy, before, rollout, effects });
     }
-    const saved = stepped.filter(({ policy, rollout }) => {
+    const saved: typeof stepped = [];
+    for (const s of stepped) {
       try {
-        this.save(rollout);
-        return true;
+        await this.save(s.rollout);
+        saved.push(s);
       } catch (err) {
         this.o.log.error(
-          { policy, rollout: rollout.id, err: describeError(err) },
+          { policy: s.policy, rollout: s.rollout.id, err: describeError(err) },
           "saving the rollout failed; the events are dropped",
         );
-        return false;
       }
-    });
+    }
     for (const { policy, before, rollout, effects } of saved) {
       this.latest.set(policy, rollout);
       if (before.state !== rollout.state)
@@ -486,23 +524,28 @@ export class RolloutRunner implements RevisionSelector {
           "rollout state changed",
         );
       // One commit for all the bundles these effects store.
-      this.o.hosts.inTransaction(() => {
-        for (const fx of effects) this.perform(rollout, fx);
-        // Hosts the rollout does not track hold its good revision: tell them when it changed
-        // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
-        if (goodRevision(before) !== goodRevision(rollout)) {
-          for (const name of this.o.hosts.names()) if (!rollout.hosts[name]) this.o.bundles.deliverHost(name);
-        }
-      });
+      try {
+        await this.o.hosts.inTransaction(async (tx) => {
+          for (const fx of effects) await this.perform(rollout, fx, tx);
+          // Hosts the rollout does not track hold its good revision: tell them when it changed
+          // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
+          if (goodRevision(before) !== goodRevision(rollout)) {
+            for (const name of await this.o.hosts.names(tx))
+              if (!rollout.hosts[name]) await this.o.bundles.deliverHost(name, tx);
+          }
+        });
+      } catch (err) {
+        this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "performing rollout effects failed");
+      }
     }
   }
 
-  private perform(r: Rollout, fx: RolloutEffect): void {
+  private async perform(r: Rollout, fx: RolloutEffect, tx: Queryable): Promise<void> {
     const ctx = { policy: r.policy, rollout: r.id };
     switch (fx.type) {
       case "sendRevision":
       case "rollbackHost":
-        this.o.bundles.deliverHost(fx.host);
+        await this.o.bundles.deliverHost(fx.host, tx);
         return;
       case "stageStarted":
         this.o.log.info(
@@ -537,15 +580,23 @@ export class RolloutRunner implements RevisionSelector {
       this.enqueue(policy, { type: "planSkipped", at: this.now() });
       return;
     }
+    const skipped = (err: unknown) =>
+      this.o.log.warn({ policy, rollout: id, err: describeError(err) }, "the plan stage could not run; skipped");
     try {
-      this.planStage(r, (result) => {
-        this.run(() => {
+      const started = this.planStage(r, (result) => {
+        void this.run(() => {
           if (this.latest.get(policy)?.id === id)
             this.enqueue(policy, { type: "planRecorded", result, at: this.now() });
         });
       });
+      started?.catch((err: unknown) => {
+        skipped(err);
+        void this.run(() => {
+          if (this.latest.get(policy)?.id === id) this.enqueue(policy, { type: "planSkipped", at: this.now() });
+        });
+      });
     } catch (err) {
-      this.o.log.warn({ policy, rollout: id, err: describeError(err) }, "the plan stage could not run; skipped");
+      skipped(err);
       this.enqueue(policy, { type: "planSkipped", at: this.now() });
     }
   }
@@ -558,8 +609,8 @@ export class RolloutRunner implements RevisionSelector {
   // ---- helpers ----
 
   /** Stores `r` and keeps the JSON stored for sameState. Throws what RolloutStore.save throws. */
-  private save(r: Rollout): void {
-    this.savedJson.set(r, this.o.store.save(r));
+  private async save(r: Rollout): Promise<void> {
+    this.savedJson.set(r, await this.o.store.save(r));
   }
 
   /** Whether stepping `before` gave `after` with nothing but `updatedAt` changed. */
@@ -573,9 +624,9 @@ export class RolloutRunner implements RevisionSelector {
     return JSON.stringify({ ...after, updatedAt: before.updatedAt }) === json;
   }
 
-  private safely(policy: string, fn: () => void): void {
+  private async safely(policy: string, fn: () => Promise<void>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       this.o.log.error(
         { policy, err: describeError(err) },
@@ -588,25 +639,34 @@ export class RolloutRunner implements RevisionSelector {
     return [...this.latest.values()].filter(isActive);
   }
 
-  /** `host` for targeting: inventory groups and labels, facts read from the store only if a policy uses them. */
-  private targetHost(host: string, inventory: Inventory): TargetHost {
+  /**
+   * `host` for targeting `targets`: inventory groups and labels, and its facts, read from the
+   * store only when `targets` match on facts.
+   */
+  private async targetHost(
+    host: string,
+    inventory: Inventory,
+    targets: LoadedPolicy["targets"] | undefined,
+  ): Promise<TargetHost> {
+    const factsJson = targets?.facts ? await this.o.hosts.factsJson(host) : undefined;
     return withInventory(
-      lazyTargetHost(host, () => this.o.hosts.factsJson(host)),
+      lazyTargetHost(host, () => factsJson),
       inventory,
     );
   }
 
-  private targetedBy(
+  private async targetedBy(
     r: Rollout,
     host: string,
     revisions: readonly (string | null)[] = [r.toRevision, r.fromRevision],
-  ): boolean {
-    if (!this.o.hosts.has(host)) return false;
-    const target = this.targetHost(host, this.o.policies.current().inventory);
+  ): Promise<boolean> {
+    if (!(await this.o.hosts.has(host))) return false;
+    const { inventory } = this.o.policies.current();
     for (const rev of revisions) {
       if (rev === null) continue;
       try {
-        if (matchTargets(this.o.revisions.get(r.policy, rev).targets, target)) return true;
+        const { targets } = await this.o.revisions.get(r.policy, rev);
+        if (matchTargets(targets, await this.targetHost(host, inventory, targets))) return true;
       } catch {
         // An unavailable revision targets nobody.
       }

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from "../../common/index.js";
+import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { RolloutConflictError } from "./errors.js";
 import { isActive } from "./queries.js";
 import type { Rollout, RolloutState } from "./types.js";
@@ -51,7 +51,11 @@ const toRollout = (r: DbRollout): Rollout => JSON.parse(r.state_json) as Rollout
 export class RolloutStore {
   private readonly stmts;
 
-  constructor(private readonly db: SqliteDatabase) {
+  private readonly db: AsyncDatabase;
+
+  constructor(handle: SqliteDatabase | AsyncDatabase) {
+    this.db = AsyncDatabase.of(handle);
+    const db = this.db.connection;
     this.stmts = {
       get: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE id = ?"),
       owner: db.prepare<[string], { policy: string }>("SELECT policy FROM rollouts WHERE id = ?"),
@@ -79,59 +83,67 @@ export class RolloutStore {
    * RolloutConflictError when another rollout of the policy is active, or the id names
    * another policy. The checks read no stored state (a 10,000-host rollout is ~1 MB of JSON).
    */
-  save(r: Rollout): string {
+  save(r: Rollout, on: Queryable = this.db): Promise<string> {
+    // What is stored is `r` as it is now, whenever the transaction runs.
     const json = JSON.stringify(r);
-    this.db.transaction(() => {
-      const existing = this.stmts.owner.get(r.id);
-      if (existing && existing.policy !== r.policy)
-        throw new RolloutConflictError(`rollout ${r.id} belongs to policy ${existing.policy}, not ${r.policy}`);
-      const active = isActive(r);
-      const other = active ? this.stmts.activeId.get(r.policy) : undefined;
-      if (other && other.id !== r.id) {
+    const active = isActive(r);
+    const row = {
+      id: r.id,
+      policy: r.policy,
+      fromRevision: r.fromRevision,
+      toRevision: r.toRevision,
+      state: r.state,
+      active: active ? 1 : 0,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      finishedAt: r.finishedAt,
+      json,
+    };
+    return on.transaction(() => {
+      const existing = this.stmts.owner.get(row.id);
+      if (existing && existing.policy !== row.policy)
+        throw new RolloutConflictError(`rollout ${row.id} belongs to policy ${existing.policy}, not ${row.policy}`);
+      const other = active ? this.stmts.activeId.get(row.policy) : undefined;
+      if (other && other.id !== row.id) {
         throw new RolloutConflictError(
-          `policy ${r.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`,
+          `policy ${row.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`,
         );
       }
-      this.stmts.upsert.run({
-        id: r.id,
-        policy: r.policy,
-        fromRevision: r.fromRevision,
-        toRevision: r.toRevision,
-        state: r.state,
-        active: active ? 1 : 0,
-        createdAt: r.createdAt,
-        updatedAt: r.updatedAt,
-        finishedAt: r.finishedAt,
-        json,
-      });
-    })();
-    return json;
+      this.stmts.upsert.run(row);
+      return json;
+    });
   }
 
-  load(id: string): Rollout | undefined {
-    const row = this.stmts.get.get(id);
-    return row ? toRollout(row) : undefined;
+  load(id: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    return on.read(() => {
+      const row = this.stmts.get.get(id);
+      return row ? toRollout(row) : undefined;
+    });
   }
 
   /** The policy's active rollout, if any. */
-  active(policy: string): Rollout | undefined {
-    const row = this.stmts.active.get(policy);
-    return row ? toRollout(row) : undefined;
+  active(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    return on.read(() => {
+      const row = this.stmts.active.get(policy);
+      return row ? toRollout(row) : undefined;
+    });
   }
 
   /** Every active rollout, by policy: what a restarted controller resumes. */
-  listActive(): Rollout[] {
-    return this.stmts.allActive.all().map(toRollout);
+  listActive(on: Queryable = this.db): Promise<Rollout[]> {
+    return on.read(() => this.stmts.allActive.all().map(toRollout));
   }
 
   /** The policy's newest rollout, active or not (what `rollout status` shows). */
-  latest(policy: string): Rollout | undefined {
-    const row = this.stmts.latest.get(policy);
-    return row ? toRollout(row) : undefined;
+  latest(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    return on.read(() => {
+      const row = this.stmts.latest.get(policy);
+      return row ? toRollout(row) : undefined;
+    });
   }
 
   /** The policy's rollouts, newest first, at most `limit`. */
-  history(policy: string, limit: number): RolloutSummary[] {
-    return this.stmts.history.all(policy, limit).map(toSummary);
+  history(policy: string, limit: number, on: Queryable = this.db): Promise<RolloutSummary[]> {
+    return on.read(() => this.stmts.history.all(policy, limit).map(toSummary));
   }
 }

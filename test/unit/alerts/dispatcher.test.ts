@@ -53,18 +53,18 @@ const payload = {
 describe("webhook retries", () => {
   it("backs off exponentially up to the cap (fake clock), then abandons after maxAttempts", async () => {
     const { clock, calls, queue, d } = setup([500, new Error("connect ECONNREFUSED"), 503, 500, 500]);
-    queue.enqueue([payload], clock.now);
+    await queue.enqueue([payload], clock.now);
     const gaps: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const next = queue.nextDueAt()!;
+      const next = (await queue.nextDueAt())!;
       if (i > 0) gaps.push(next - clock.now);
       clock.now = next;
-      expect(d.pump()).toBe(1);
+      expect(await d.pump()).toBe(1);
       await d.idle();
     }
     expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000]);
     expect(calls.map((c) => c.headers["x-virtfleet-attempt"])).toEqual(["1", "2", "3", "4", "5"]);
-    expect(queue.status()).toMatchObject({
+    expect(await queue.status()).toMatchObject({
       pending: 0,
       failing: 0,
       abandoned: 1,
@@ -74,37 +74,41 @@ describe("webhook retries", () => {
 
   it("does not send before the retry is due and delivers on the retry after a 500", async () => {
     const { clock, calls, queue, d } = setup([500, 204]);
-    queue.enqueue([payload], clock.now);
-    d.pump();
+    await queue.enqueue([payload], clock.now);
+    await d.pump();
     await d.idle();
-    expect(queue.status()).toMatchObject({ pending: 1, failing: 1, lastError: "http://127.0.0.1:1/hook: HTTP 500" });
+    expect(await queue.status()).toMatchObject({
+      pending: 1,
+      failing: 1,
+      lastError: "http://127.0.0.1:1/hook: HTTP 500",
+    });
     clock.now += 999;
-    expect(d.pump()).toBe(0);
+    expect(await d.pump()).toBe(0);
     clock.now += 1;
-    expect(d.pump()).toBe(1);
+    expect(await d.pump()).toBe(1);
     await d.idle();
     expect(calls).toHaveLength(2);
-    expect(queue.status()).toMatchObject({ pending: 0, failing: 0 });
+    expect(await queue.status()).toMatchObject({ pending: 0, failing: 0 });
   });
 
   it("keeps at most `concurrency` requests in flight", async () => {
     const { clock, queue, d, maxInFlight } = setup([]);
-    queue.enqueue(
+    await queue.enqueue(
       Array.from({ length: 5 }, () => payload),
       clock.now,
     );
-    expect(d.pump()).toBe(2);
-    expect(d.pump()).toBe(0);
+    expect(await d.pump()).toBe(2);
+    expect(await d.pump()).toBe(0);
     await d.idle();
-    d.pump();
+    await d.pump();
     await d.idle();
-    d.pump();
+    await d.pump();
     await d.idle();
     expect(maxInFlight()).toBe(2);
-    expect(queue.status().pending).toBe(0);
+    expect((await queue.status()).pending).toBe(0);
   });
 
-  it("computes capped delays with jitter between half the initial delay and the ceiling", () => {
+  it("computes capped delays with jitter between half the initial delay and the ceiling", async () => {
     expect(retryDelay(1, OPTS.backoff, () => 1)).toBe(1_000);
     expect(retryDelay(10, OPTS.backoff, () => 1)).toBe(8_000);
     expect(retryDelay(10, OPTS.backoff, () => 0)).toBe(500);
@@ -112,7 +116,7 @@ describe("webhook retries", () => {
 });
 
 describe("webhook URLs", () => {
-  it("accepts http(s) only and redacts userinfo and query", () => {
+  it("accepts http(s) only and redacts userinfo and query", async () => {
     expect(() => parseWebhookUrl("ftp://x/y")).toThrow(/--webhook: .*only http and https/);
     expect(() => parseWebhookUrl("not a url")).toThrow(/not an absolute URL/);
     expect(redactUrl("https://user:pw@hooks.example:8443/a/b?token=s3cret")).toBe(
@@ -124,10 +128,10 @@ describe("webhook URLs", () => {
   it("never stores secrets from the URL in errors", async () => {
     const url = "http://alice:pw123@127.0.0.1:1/hook?token=s3cret";
     const { clock, queue, d } = setup([new Error(`connect failed for ${url}`)], [url]);
-    queue.enqueue([payload], clock.now);
-    d.pump();
+    await queue.enqueue([payload], clock.now);
+    await d.pump();
     await d.idle();
-    const s = JSON.stringify(queue.status());
+    const s = JSON.stringify(await queue.status());
     expect(s).not.toMatch(/pw123|s3cret|alice/);
     expect(s).toMatch(/\[redacted\]/);
   });

@@ -67,7 +67,7 @@ describe("admin create with the controller's CA", () => {
       ok: true,
       identity: { kind: "admin", name: "ann", role: "operator" },
     });
-    const [rec] = audit.list();
+    const [rec] = await audit.list();
     expect(rec).toMatchObject({ actor: "insecure", action: "admin.create", target: "ann:operator" });
     expect(JSON.parse(rec!.detailJson)).toMatchObject({
       name: "ann",

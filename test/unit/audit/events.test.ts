@@ -10,7 +10,7 @@ import type { EnrollEvents } from "../../../controller/enroll/index.js";
 import { auditDb } from "./audit-db.js";
 
 describe("controller audit events", () => {
-  it("records policy revisions and removals from a repository's changes, as the controller", () => {
+  it("records policy revisions and removals from a repository's changes, as the controller", async () => {
     const audit = new AuditLog(auditDb());
     let listener: ((c: { created: string[]; removed: string[] }) => void) | undefined;
     const repo = {
@@ -22,7 +22,7 @@ describe("controller audit events", () => {
     };
     const stop = auditPolicyChanges(repo, controllerAuditEvents(audit, silentLogger()));
     listener!({ created: ["web"], removed: ["old"] });
-    expect(audit.list()).toMatchObject([
+    expect(await audit.list()).toMatchObject([
       { actor: "controller", action: "policy.revision", target: "web", detailJson: '{"generation":2,"revision":"r2"}' },
       { actor: "controller", action: "policy.remove", target: "old" },
     ]);
@@ -30,12 +30,12 @@ describe("controller audit events", () => {
     expect(listener).toBeUndefined();
   });
 
-  it("records enrolment and revocation; never throws when the log cannot be written", () => {
+  it("records enrolment and revocation; never throws when the log cannot be written", async () => {
     const audit = new AuditLog(auditDb());
     const events = controllerAuditEvents(audit, silentLogger());
     events.hostEnrolled("kvm01", { serial: "0a", token: "vft1.secret" });
     events.certRevoked("kvm01", { reason: "renewed" });
-    expect(audit.list()).toMatchObject([
+    expect(await audit.list()).toMatchObject([
       {
         actor: "controller",
         action: "host.enrol",
@@ -52,7 +52,7 @@ describe("controller audit events", () => {
       peer: "ipv4:10.0.0.2:5000",
     });
     enrol.onRenewed!({ host: "kvm02", serial: "0c", notAfter: "2027-02-01T00:00:00.000Z", peer: "ipv4:10.0.0.2:5001" });
-    expect(audit.list().slice(2)).toMatchObject([
+    expect((await audit.list()).slice(2)).toMatchObject([
       {
         actor: "controller",
         action: "host.enrol",

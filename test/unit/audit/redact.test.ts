@@ -3,7 +3,7 @@ import { AuditLog, isSecretKey, REDACTED, redactSecrets } from "../../../control
 import { auditDb } from "./audit-db.js";
 
 describe("redaction of secrets in audit details", () => {
-  it("names that look secret", () => {
+  it("names that look secret", async () => {
     for (const k of [
       "token",
       "Token",
@@ -41,7 +41,7 @@ describe("redaction of secrets in audit details", () => {
     }
   });
 
-  it("redacts at any depth, in arrays too, without touching the input", () => {
+  it("redacts at any depth, in arrays too, without touching the input", async () => {
     const input = {
       host: "kvm01",
       token: "vft1.abc",
@@ -58,16 +58,16 @@ describe("redaction of secrets in audit details", () => {
     expect(input.token).toBe("vft1.abc");
   });
 
-  it("a PEM private key is redacted whatever its key is called", () => {
+  it("a PEM private key is redacted whatever its key is called", async () => {
     expect(redactSecrets({ note: "-----BEGIN EC PRIVATE KEY-----\nMHc..." })).toEqual({ note: REDACTED });
     expect(redactSecrets({ cert: "-----BEGIN CERTIFICATE-----\nMII..." })).toEqual({
       cert: "-----BEGIN CERTIFICATE-----\nMII...",
     });
   });
 
-  it("AuditLog.append never stores a secret", () => {
+  it("AuditLog.append never stores a secret", async () => {
     const audit = new AuditLog(auditDb());
-    const r = audit.append({
+    const r = await audit.append({
       actor: "admin:ann",
       action: "token.create",
       target: "*",

@@ -72,7 +72,7 @@ describe("authorizeAdmin", () => {
       expect.objectContaining({ method: "ControlRollout", actor: "admin:vic", needed: "operator" }),
       expect.stringContaining("denied"),
     );
-    const [r] = audit.list();
+    const [r] = await audit.list();
     expect(r).toMatchObject({ actor: "admin:vic", action: "rollout.pause", target: "web" });
     expect(JSON.parse(r!.detailJson)).toEqual({
       reason: "latency",
@@ -86,17 +86,17 @@ describe("authorizeAdmin", () => {
     expect(err).toBeNull();
     expect(value).toEqual({ found: true, statusJson: "{}" });
     expect(calls).toEqual(["ControlRollout"]);
-    expect(audit.list()).toMatchObject([
+    expect(await audit.list()).toMatchObject([
       { seq: 1, actor: "admin:olga", action: "rollout.pause", target: "web", detailJson: '{"reason":"latency"}' },
     ]);
-    expect(audit.verify().ok).toBe(true);
+    expect((await audit.verify()).ok).toBe(true);
   });
 
   it("a mutating call that fails is audited with the error", async () => {
     const { wrapped, audit } = setup();
     const { err } = await invoke(wrapped.ControlRollout, { ...pause, policy: "done" }, admin);
     expect(err?.code).toBe(grpc.status.FAILED_PRECONDITION);
-    expect(JSON.parse(audit.list()[0]!.detailJson)).toEqual({
+    expect(JSON.parse((await audit.list())[0]!.detailJson)).toEqual({
       reason: "latency",
       error: "rollout of done is succeeded",
       code: "FAILED_PRECONDITION",
@@ -107,15 +107,15 @@ describe("authorizeAdmin", () => {
     const { wrapped, audit } = setup();
     const { err } = await invoke(wrapped.RevokeCertificate, { host: "kvm01", reason: "" }, admin);
     expect(err).toMatchObject({ code: grpc.status.INTERNAL, details: "RevokeCertificate failed: store is closed" });
-    expect(audit.list()[0]).toMatchObject({ actor: "admin:ada", action: "cert.revoke", target: "kvm01" });
-    expect(JSON.parse(audit.list()[0]!.detailJson)).toMatchObject({ code: "INTERNAL" });
+    expect((await audit.list())[0]).toMatchObject({ actor: "admin:ada", action: "cert.revoke", target: "kvm01" });
+    expect(JSON.parse((await audit.list())[0]!.detailJson)).toMatchObject({ code: "INTERNAL" });
   });
 
   it("token.create is audited without the token", async () => {
     const { wrapped, audit } = setup();
     const { value } = await invoke(wrapped.CreateToken, { ttlMs: 0, host: "", pattern: "kvm*", uses: 3 }, insecure);
     expect((value as { token: string }).token).toBe("vft1.TOPSECRET");
-    const [r] = audit.list();
+    const [r] = await audit.list();
     expect(r).toMatchObject({ actor: "insecure", action: "token.create", target: "kvm*" });
     expect(r!.detailJson).not.toContain("TOPSECRET");
   });
@@ -128,7 +128,7 @@ describe("authorizeAdmin", () => {
     const create = await invoke(wrapped.CreateToken, { ttlMs: 0, host: "", pattern: "", uses: 0 }, agent);
     expect(create.err?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(calls).toEqual([]);
-    expect(audit.list()).toMatchObject([{ actor: "agent:kvm01", action: "token.create", target: "*" }]);
+    expect(await audit.list()).toMatchObject([{ actor: "agent:kvm01", action: "token.create", target: "*" }]);
   });
 
   it("an anonymous caller is denied, logged, but not audited (it could grow the log without limit)", async () => {
@@ -141,7 +141,7 @@ describe("authorizeAdmin", () => {
     expect((await invoke(wrapped.ListHosts, {}, anonymous)).err?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(calls).toEqual([]);
     expect(warn).toHaveBeenCalledTimes(2);
-    expect(audit.list()).toEqual([]);
+    expect(await audit.list()).toEqual([]);
   });
 
   it("a callerOf that throws makes the caller anonymous", async () => {
@@ -165,7 +165,7 @@ describe("authorizeAdmin", () => {
     const { wrapped, audit, calls } = setup();
     expect((await invoke(wrapped.ListHosts, {}, viewer)).err).toBeNull();
     expect(calls).toEqual(["ListHosts"]);
-    expect(audit.list()).toEqual([]);
+    expect(await audit.list()).toEqual([]);
   });
 
   it("a handler answering twice is audited once and answers once", async () => {
@@ -182,7 +182,7 @@ describe("authorizeAdmin", () => {
       cb,
     );
     expect(cb).toHaveBeenCalledTimes(1);
-    expect(audit.list()).toHaveLength(1);
+    expect(await audit.list()).toHaveLength(1);
   });
 
   it("an audit log that cannot be written does not change the call's answer", async () => {
@@ -208,7 +208,7 @@ describe("authorizeAdmin", () => {
     );
   });
 
-  it("refuses to wrap a method that is not in the role table", () => {
+  it("refuses to wrap a method that is not in the role table", async () => {
     expect(() =>
       authorizeAdmin(
         { Nope: () => undefined } as unknown as Partial<AdminServiceHandlers>,
@@ -219,7 +219,7 @@ describe("authorizeAdmin", () => {
     ).toThrow(/Nope is not an AdminService method/);
   });
 
-  it("a server-streaming method (WatchDrift) refuses a caller without the role by ending the stream with PERMISSION_DENIED", () => {
+  it("a server-streaming method (WatchDrift) refuses a caller without the role by ending the stream with PERMISSION_DENIED", async () => {
     const watch = vi.fn();
     const wrapped = authorizeAdmin({ WatchDrift: watch }, callerOf, new AuditLog(auditDb()), silentLogger());
     const call = Object.assign(new EventEmitter(), { request: { host: "" }, caller: agent, getPeer: () => "peer" });
@@ -233,7 +233,7 @@ describe("authorizeAdmin", () => {
     expect(watch).toHaveBeenCalledTimes(1);
   });
 
-  it("denial() words", () => {
+  it("denial() words", async () => {
     expect(denial("CreateAdmin", "admin", operator)).toBe("CreateAdmin needs role admin; admin:olga has role operator");
     expect(denial("CreateAdmin", "admin", admin)).toBeNull();
     expect(denial("ListHosts", "viewer", viewer)).toBeNull();
@@ -290,13 +290,13 @@ describe("authorizeAdmin over a real gRPC server", () => {
         });
       expect(await stream(undefined)).toBe(grpc.status.PERMISSION_DENIED);
       expect(await stream("viewer")).toBe(grpc.status.OK);
-      expect(audit.list().map((r) => [r.actor, r.action, JSON.parse(r.detailJson).denied ? "denied" : "done"])).toEqual(
-        [
-          ["admin:t", "rollout.pause", "denied"],
-          ["admin:t", "rollout.pause", "denied"],
-          ["admin:t", "rollout.pause", "done"],
-        ],
-      );
+      expect(
+        (await audit.list()).map((r) => [r.actor, r.action, JSON.parse(r.detailJson).denied ? "denied" : "done"]),
+      ).toEqual([
+        ["admin:t", "rollout.pause", "denied"],
+        ["admin:t", "rollout.pause", "denied"],
+        ["admin:t", "rollout.pause", "done"],
+      ]);
     } finally {
       client.close();
       server.forceShutdown();

@@ -24,7 +24,7 @@ const host = (over: Partial<HostComplianceInput> = {}): HostComplianceInput => (
 const statusOf = (h: HostComplianceInput) => computeCompliance([h], 0).hosts[0]!.policies[0]!.status;
 
 describe("computeCompliance", () => {
-  it("produces the spec shape with fleet percentage", () => {
+  it("produces the spec shape with fleet percentage", async () => {
     const r = computeCompliance(
       [
         host(),
@@ -55,13 +55,13 @@ describe("computeCompliance", () => {
     });
   });
 
-  it("is pending before the first report or while the host is behind its bundle generation", () => {
+  it("is pending before the first report or while the host is behind its bundle generation", async () => {
     expect(statusOf(host({ lastReportAt: null }))).toBe("pending");
     expect(statusOf(host({ observedGeneration: 1 }))).toBe("pending");
     expect(computeCompliance([host({ observedGeneration: 1 })], 0).hosts[0]!.compliant).toBe(false);
   });
 
-  it("ranks failed over drifted, and counts open drift newer than the last report", () => {
+  it("ranks failed over drifted, and counts open drift newer than the last report", async () => {
     expect(
       statusOf(
         host({
@@ -94,14 +94,14 @@ describe("computeCompliance", () => {
     ).toBe("failed");
   });
 
-  it("treats a host without policies as compliant and an empty fleet as 100%", () => {
+  it("treats a host without policies as compliant and an empty fleet as 100%", async () => {
     expect(computeCompliance([host({ bundle: null })], 0).hosts[0]).toMatchObject({ compliant: true, policies: [] });
     expect(computeCompliance([], 0).fleet).toEqual({ hosts: 0, compliant: 0, percent: 100 });
   });
 });
 
 describe("ComplianceService (store)", () => {
-  it("lists each host's policies from its own bundle revision (hosts sharing a revision share the list)", () => {
+  it("lists each host's policies from its own bundle revision (hosts sharing a revision share the list)", async () => {
     const db = memoryDb("kvm01", "kvm02", "kvm03");
     setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
     setBundle(db, "kvm02", 3, "b1", [{ name: "web", revision: "r-web" }]);
@@ -109,7 +109,7 @@ describe("ComplianceService (store)", () => {
       { name: "db", revision: "r-db" },
       { name: "web", revision: "r-web2" },
     ]);
-    const r = new ComplianceService(db, silentLogger(), undefined, () => 1).current();
+    const r = await new ComplianceService(db, silentLogger(), undefined, () => 1).current();
     expect(r.hosts.map((h) => [h.name, h.policies.map((p) => `${p.name}@${p.revision}`)])).toEqual([
       ["kvm01", ["web@r-web"]],
       ["kvm02", ["web@r-web"]],
@@ -117,15 +117,18 @@ describe("ComplianceService (store)", () => {
     ]);
   });
 
-  it("computes from stored reports, bundles and drift; snapshots answer `at`", () => {
+  it("computes from stored reports, bundles and drift; snapshots answer `at`", async () => {
     const db = memoryDb("kvm01", "kvm02");
     setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
     setBundle(db, "kvm02", 1, "b9", [{ name: "web", revision: "r-web" }]);
     const events = new EventStore(db);
-    events.store([{ host: "kvm01", events: [validateAgentEvent(reportMsg()), validateAgentEvent(driftMsg())] }], 1);
+    await events.store(
+      [{ host: "kvm01", events: [validateAgentEvent(reportMsg()), validateAgentEvent(driftMsg())] }],
+      1,
+    );
     let now = 10_000;
     const svc = new ComplianceService(db, silentLogger(), undefined, () => now);
-    const r = svc.current();
+    const r = await svc.current();
     expect(r.hosts.map((h) => [h.name, h.policies[0]?.status])).toEqual([
       ["kvm01", "drifted"],
       ["kvm02", "pending"],
@@ -135,10 +138,14 @@ describe("ComplianceService (store)", () => {
       observedRevision: "r-web",
       resources: { ok: 0, drift: 1, failed: 0 },
     });
-    expect(svc.summariesOf(["kvm01", "nobody"]).get("kvm01")).toEqual({ compliant: false, policies: 1, drifted: 1 });
-    svc.snapshot();
+    expect((await svc.summariesOf(["kvm01", "nobody"])).get("kvm01")).toEqual({
+      compliant: false,
+      policies: 1,
+      drifted: 1,
+    });
+    await svc.snapshot();
     now = 20_000;
-    expect(JSON.parse(svc.at(15_000)).generatedAt).toBe(new Date(10_000).toISOString());
-    expect(() => svc.at(5_000)).toThrow(/no compliance snapshot at or before/);
+    expect(JSON.parse(await svc.at(15_000)).generatedAt).toBe(new Date(10_000).toISOString());
+    await expect(svc.at(5_000)).rejects.toThrow(/no compliance snapshot at or before/);
   });
 });

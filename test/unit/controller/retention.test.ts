@@ -20,7 +20,7 @@ function db() {
 }
 
 describe("history retention", () => {
-  it("deletes old reports but keeps each host's newest, and old resolved drift but never open drift", () => {
+  it("deletes old reports but keeps each host's newest, and old resolved drift but never open drift", async () => {
     const { d, report, drift } = db();
     const now = 100 * DAY;
     report.run("a", 1, 1 * DAY);
@@ -30,7 +30,7 @@ describe("history retention", () => {
     drift.run("old-resolved", 1, 1 * DAY);
     drift.run("recent-resolved", 2, 95 * DAY);
     drift.run("open", 3, null);
-    expect(pruneHistory(d, now)).toEqual({ reports: 2, drift: 1 });
+    expect(await pruneHistory(d, now)).toEqual({ reports: 2, drift: 1 });
     expect(d.prepare("SELECT host, event_seq FROM reports ORDER BY host, event_seq").all()).toEqual([
       { host: "a", event_seq: 3 },
       { host: "b", event_seq: 1 },

@@ -9,13 +9,13 @@ import { driftMsg, memoryDb, reportMsg, setBundle } from "./fixtures.js";
 const ev = validateAgentEvent;
 
 describe("EventStore", () => {
-  it("stores each (host, event_seq) once: replays are duplicates and change nothing", () => {
+  it("stores each (host, event_seq) once: replays are duplicates and change nothing", async () => {
     const db = memoryDb("kvm01");
     const store = new EventStore(db);
-    const first = store.store([{ host: "kvm01", events: [ev(reportMsg()), ev(driftMsg())] }], 5_000);
+    const first = await store.store([{ host: "kvm01", events: [ev(reportMsg()), ev(driftMsg())] }], 5_000);
     expect(first.lastEventSeq.get("kvm01")).toBe(2);
     expect(first.drift).toHaveLength(1);
-    const again = store.store([{ host: "kvm01", events: [ev(reportMsg()), ev(driftMsg())] }], 6_000);
+    const again = await store.store([{ host: "kvm01", events: [ev(reportMsg()), ev(driftMsg())] }], 6_000);
     expect(again).toMatchObject({ duplicates: 2, drift: [], failures: [] });
     expect(again.lastEventSeq.get("kvm01")).toBe(2);
     expect(db.prepare("SELECT COUNT(*) AS n FROM reports").get()).toEqual({ n: 1 });
@@ -26,31 +26,31 @@ describe("EventStore", () => {
     });
     // HostStore's one-column read agrees with the whole row.
     const hosts = new HostStore(db);
-    expect(hosts.observedGeneration("kvm01")).toBe(1);
-    expect(hosts.get("kvm01")?.observedGeneration).toBe(1);
-    expect(hosts.observedGeneration("nosuch")).toBeUndefined();
+    expect(await hosts.observedGeneration("kvm01")).toBe(1);
+    expect((await hosts.get("kvm01"))?.observedGeneration).toBe(1);
+    expect(await hosts.observedGeneration("nosuch")).toBeUndefined();
   });
 
-  it("keeps the latest state per drift id, only from newer event_seqs of the same host", () => {
+  it("keeps the latest state per drift id, only from newer event_seqs of the same host", async () => {
     const db = memoryDb("kvm01", "kvm02");
     const store = new EventStore(db);
-    store.store([{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 3 }))] }], 1);
-    const resolved = store.store(
+    await store.store([{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 3 }))] }], 1);
+    const resolved = await store.store(
       [{ host: "kvm01", events: [ev(driftMsg({ eventSeq: 4, remediation: "repaired", resolvedAtMs: 2_500 }))] }],
       2,
     );
     expect(resolved.drift[0]).toMatchObject({ notable: true, drift: { remediation: "repaired", resolvedAt: 2_500 } });
     // Another host reusing the id cannot overwrite it.
-    const foreign = store.store(
+    const foreign = await store.store(
       [{ host: "kvm02", events: [ev(driftMsg({ eventSeq: 10, remediation: "failed" }))] }],
       3,
     );
     expect(foreign.conflicts).toBe(1);
-    const listed = store.listDrift({ limit: 10 });
+    const listed = await store.listDrift({ limit: 10 });
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ host: "kvm01", remediation: "repaired", eventSeq: 4 });
     // An unchanged remediation/resolution is stored but not notable.
-    const same = store.store(
+    const same = await store.store(
       [
         {
           host: "kvm01",
@@ -62,7 +62,7 @@ describe("EventStore", () => {
     expect(same.drift[0]?.notable).toBe(false);
   });
 
-  it("keeps the latest outcome per resource, prunes on full runs, reports new failures once", () => {
+  it("keeps the latest outcome per resource, prunes on full runs, reports new failures once", async () => {
     const db = memoryDb("kvm01");
     setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
     const store = new EventStore(db);
@@ -88,7 +88,7 @@ describe("EventStore", () => {
         },
       ],
     });
-    expect(store.store([{ host: "kvm01", events: [ev(two)] }], 1).failures).toMatchObject([
+    expect((await store.store([{ host: "kvm01", events: [ev(two)] }], 1)).failures).toMatchObject([
       { kind: "network", name: "lan", error: "boom" },
     ]);
     const stillFailing = reportMsg({
@@ -106,19 +106,19 @@ describe("EventStore", () => {
         },
       ],
     });
-    expect(store.store([{ host: "kvm01", events: [ev(stillFailing)] }], 2).failures).toEqual([]);
+    expect((await store.store([{ host: "kvm01", events: [ev(stillFailing)] }], 2)).failures).toEqual([]);
     expect(db.prepare("SELECT COUNT(*) AS n FROM resource_status").get()).toEqual({ n: 2 });
-    store.store([{ host: "kvm01", events: [ev(reportMsg({ eventSeq: 3, trigger: "resync" }))] }], 3);
+    await store.store([{ host: "kvm01", events: [ev(reportMsg({ eventSeq: 3, trigger: "resync" }))] }], 3);
     expect(db.prepare("SELECT kind, name FROM resource_status").all()).toEqual([{ kind: "domain", name: "web1" }]);
     expect(db.prepare("SELECT policy, revision FROM host_observed_policies").all()).toEqual([
       { policy: "web", revision: "r-web" },
     ]);
   });
 
-  it("does not let a dry-run report change status or observed generation", () => {
+  it("does not let a dry-run report change status or observed generation", async () => {
     const db = memoryDb("kvm01");
     const store = new EventStore(db);
-    store.store([{ host: "kvm01", events: [ev(reportMsg({ dryRun: true, generation: 7 }))] }], 1);
+    await store.store([{ host: "kvm01", events: [ev(reportMsg({ dryRun: true, generation: 7 }))] }], 1);
     expect(db.prepare("SELECT observed_generation, last_event_seq FROM hosts").get()).toEqual({
       observed_generation: 0,
       last_event_seq: 1,
@@ -126,12 +126,12 @@ describe("EventStore", () => {
     expect(db.prepare("SELECT COUNT(*) AS n FROM resource_status").get()).toEqual({ n: 0 });
   });
 
-  it("writes a burst of 5,000 events in one transaction quickly", () => {
+  it("writes a burst of 5,000 events in one transaction quickly", async () => {
     const db = memoryDb("kvm01");
     const store = new EventStore(db);
     const events = Array.from({ length: 5_000 }, (_, i) => ev(driftMsg({ eventSeq: i + 1, id: `d-${i}` })));
     const t = performance.now();
-    const c = store.store([{ host: "kvm01", events }], 1);
+    const c = await store.store([{ host: "kvm01", events }], 1);
     expect(c.lastEventSeq.get("kvm01")).toBe(5_000);
     expect(performance.now() - t).toBeLessThan(1_000);
   });
@@ -166,21 +166,21 @@ describe("Ingestor", () => {
     expect(s.sent).toEqual([{ eventsAck: { upToEventSeq: 2 } }]);
     expect(seen.map((d) => d.id)).toEqual(["d-1"]);
     ing.onEvent(s, driftMsg());
-    ing.flush();
+    await ing.flush();
     expect(s.sent[1]).toEqual({ eventsAck: { upToEventSeq: 2 } });
     expect(seen).toHaveLength(1);
   });
 
-  it("throws ProtocolError synchronously for an invalid event and queues nothing", () => {
+  it("throws ProtocolError synchronously for an invalid event and queues nothing", async () => {
     const db = memoryDb("kvm01");
     const ing = new Ingestor(new EventStore(db), new DriftFeed(), silentLogger());
     const s = fakeSession("kvm01");
     expect(() => ing.onEvent(s, driftMsg({ remediation: "nope" }))).toThrow(/drift.remediation/);
-    ing.flush();
+    await ing.flush();
     expect(s.sent).toEqual([]);
   });
 
-  it("acks nothing and resets the streams when the write fails", () => {
+  it("acks nothing and resets the streams when the write fails", async () => {
     const db = memoryDb("kvm01");
     const ing = new Ingestor(new EventStore(db), new DriftFeed(), silentLogger());
     ing.addSink(() => {
@@ -188,7 +188,7 @@ describe("Ingestor", () => {
     });
     const s = fakeSession("kvm01");
     ing.onEvent(s, reportMsg());
-    ing.flush();
+    await ing.flush();
     expect(s.sent).toEqual([]);
     expect(s.close).toHaveBeenCalled();
     expect(db.prepare("SELECT COUNT(*) AS n FROM reports").get()).toEqual({ n: 0 });

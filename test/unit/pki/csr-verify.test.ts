@@ -126,7 +126,7 @@ describe("the peer verifier", () => {
     const { db, registry } = await registryDb();
     const cert = await agentCert(ca, "kvm02");
     const serial = cert.serialNumber.toLowerCase();
-    registry.record({
+    await registry.record({
       serial,
       kind: "agent",
       name: "kvm02",
@@ -138,7 +138,7 @@ describe("the peer verifier", () => {
     });
     const verifier = new PeerVerifier(ca.certPem, registry);
     expect(verifier.verify(new Uint8Array(cert.rawData)).ok).toBe(true);
-    expect(registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
+    expect(await registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
     expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({
       ok: false,
       reason: expect.stringMatching(/revoked/),
@@ -153,7 +153,7 @@ describe("the peer verifier", () => {
     const cert = await agentCert(ca, "kvm03", 10_000);
     const serial = cert.serialNumber.toLowerCase();
     // The record names another host than the subject: an answer naming it came from the record.
-    registry.record({
+    await registry.record({
       serial,
       kind: "agent",
       name: "as-recorded",
@@ -173,7 +173,7 @@ describe("the peer verifier", () => {
       ok: false,
       reason: expect.stringMatching(/expired/),
     });
-    registry.revoke("agent", "as-recorded", "test", Date.now());
+    await registry.revoke("agent", "as-recorded", "test", Date.now());
     expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({
       ok: false,
       reason: expect.stringMatching(/revoked/),

@@ -20,7 +20,7 @@ const loaded = (...texts: [string, string][]): LoadedPolicy[] => {
 };
 
 describe("planRevisions", () => {
-  it("creates generation 1 for new policies, keeps unchanged ones, bumps changed ones, lists removed ones", () => {
+  it("creates generation 1 for new policies, keeps unchanged ones, bumps changed ones, lists removed ones", async () => {
     const [a1, b1] = loaded(["a.yaml", policyYaml("a")], ["b.yaml", policyYaml("b")]);
     const first = planRevisions([], [a1, b1], () => 0);
     expect(first.created.map((c) => [c.policy.name, c.generation])).toEqual([
@@ -40,12 +40,12 @@ describe("planRevisions", () => {
     expect(next.removed).toEqual(["c"]);
   });
 
-  it("continues a removed policy's generations when it comes back", () => {
+  it("continues a removed policy's generations when it comes back", async () => {
     const [a] = loaded(["a.yaml", policyYaml("a")]);
     expect(planRevisions([], [a], () => 5).created[0].generation).toBe(6);
   });
 
-  it("does not treat a comment or a moved document as a new revision", () => {
+  it("does not treat a comment or a moved document as a new revision", async () => {
     const [a1] = loaded(["a.yaml", policyYaml("a")]);
     const [a2] = loaded(["a.yaml", policyYaml("a", { comment: "edited" })]);
     expect(planRevisions([{ policy: "a", revision: a1.revision, generation: 1 }], [a2], () => 1).created).toEqual([]);
@@ -53,7 +53,7 @@ describe("planRevisions", () => {
 });
 
 describe("documentSource", () => {
-  it("returns the one document of a multi-document file", () => {
+  it("returns the one document of a multi-document file", async () => {
     const text = policyYaml("a") + "---\n" + policyYaml("b");
     const [, b] = loaded(["ab.yaml", text]);
     const src = documentSource(text, b.revision);
@@ -63,7 +63,7 @@ describe("documentSource", () => {
 });
 
 describe("isPolicyFileName", () => {
-  it("takes yaml files and skips hidden files and editor leftovers", () => {
+  it("takes yaml files and skips hidden files and editor leftovers", async () => {
     expect(["web.yaml", "inventory.yml"].every(isPolicyFileName)).toBe(true);
     expect(
       [".web.yaml.swp", ".#web.yaml", "web.yaml~", "web.yaml.tmp", "4913", ".hidden.yaml"].some(isPolicyFileName),
@@ -116,7 +116,7 @@ describe("PolicyRepository", () => {
     folder.write("a.yaml", policyYaml("a"));
     folder.write("b.yaml", policyYaml("b"));
     await open();
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+    expect((await repo.revisions()).map((r) => [r.policy, r.generation])).toEqual([
       ["a", 1],
       ["b", 1],
     ]);
@@ -129,11 +129,11 @@ describe("PolicyRepository", () => {
       accepted: true,
       change: { created: ["a"], removed: [], inventoryChanged: false },
     });
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+    expect((await repo.revisions()).map((r) => [r.policy, r.generation])).toEqual([
       ["a", 2],
       ["b", 1],
     ]);
-    const history = repo.store.history("a", 10);
+    const history = await repo.store.history("a", 10);
     expect(history.map((h) => [h.generation, h.current, h.createdAt])).toEqual([
       [2, true, 2_000],
       [1, false, 1_000],
@@ -162,8 +162,8 @@ describe("PolicyRepository", () => {
       path: "spec.resources.networks[0].mode",
     });
     expect(repo.current().policies).toBe(before);
-    expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
-    const last = repo.store.lastLoad()!;
+    expect((await repo.revisions()).map((r) => r.generation)).toEqual([1, 1]);
+    const last = (await repo.store.lastLoad())!;
     expect(last.accepted).toBe(false);
     expect(last.errors).toHaveLength(1);
     expect(changes).toHaveLength(1);
@@ -176,11 +176,11 @@ describe("PolicyRepository", () => {
     rmSync(join(folder.dir, "b.yaml"));
     clock = 3_000;
     expect(await repo.reload()).toMatchObject({ change: { created: [], removed: ["b"] } });
-    expect(repo.revisions().map((r) => r.policy)).toEqual(["a"]);
-    expect(repo.store.history("b", 5)[0]).toMatchObject({ current: false, removedAt: 3_000, generation: 1 });
+    expect((await repo.revisions()).map((r) => r.policy)).toEqual(["a"]);
+    expect((await repo.store.history("b", 5))[0]).toMatchObject({ current: false, removedAt: 3_000, generation: 1 });
     folder.write("b.yaml", policyYaml("b"));
     await repo.reload();
-    expect(repo.revisions().map((r) => [r.policy, r.generation])).toEqual([
+    expect((await repo.revisions()).map((r) => [r.policy, r.generation])).toEqual([
       ["a", 1],
       ["b", 2],
     ]);
@@ -224,7 +224,7 @@ describe("PolicyRepository", () => {
     await repo.close();
     folder.write("ab.yaml", "kind: [unclosed\n");
     await open();
-    expect(repo.store.lastLoad()!.accepted).toBe(false);
+    expect((await repo.store.lastLoad())!.accepted).toBe(false);
     expect(
       repo
         .current()
@@ -232,6 +232,6 @@ describe("PolicyRepository", () => {
         .sort(),
     ).toEqual(["a", "b"]);
     expect(repo.current().inventory.groups.has("web")).toBe(true);
-    expect(repo.revisions().map((r) => r.generation)).toEqual([1, 1]);
+    expect((await repo.revisions()).map((r) => r.generation)).toEqual([1, 1]);
   });
 });

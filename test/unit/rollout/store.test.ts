@@ -53,10 +53,10 @@ const secondHalf: RolloutEvent[] = [
 ];
 
 describe("RolloutStore", () => {
-  it("round-trips a rollout mid-flight exactly; continuing the loaded one gives identical results", () => {
+  it("round-trips a rollout mid-flight exactly; continuing the loaded one gives identical results", async () => {
     const mid = stepAll(make("web@2"), firstHalf).rollout;
-    const stored = store.save(mid);
-    const loaded = store.load("web@2")!;
+    const stored = await store.save(mid);
+    const loaded = (await store.load("web@2"))!;
     expect(loaded).toEqual(mid);
     expect(JSON.stringify(loaded)).toBe(JSON.stringify(mid));
     expect(stored).toBe(JSON.stringify(mid));
@@ -64,19 +64,19 @@ describe("RolloutStore", () => {
     const b = stepAll(loaded, secondHalf);
     expect(b).toEqual(a);
     expect(a.rollout.state).toBe("failed");
-    store.save(a.rollout);
-    expect(store.load("web@2")).toEqual(a.rollout);
+    await store.save(a.rollout);
+    expect(await store.load("web@2")).toEqual(a.rollout);
   });
 
-  it("keeps one active rollout per policy, and the history", () => {
+  it("keeps one active rollout per policy, and the history", async () => {
     const r1 = stepAll(make("web@2"), [{ type: "start", now: 1000 }]).rollout;
-    store.save(r1);
-    expect(() => store.save(make("web@3", { toRevision: "rev-3", now: 2000 }))).toThrow(RolloutConflictError);
+    await store.save(r1);
+    await expect(store.save(make("web@3", { toRevision: "rev-3", now: 2000 }))).rejects.toThrow(RolloutConflictError);
     const aborted = stepAll(r1, [{ type: "supersede", byRevision: "rev-3", at: 2000 }]).rollout;
-    store.save(aborted);
+    await store.save(aborted);
     const r2 = make("web@3", { toRevision: "rev-3", now: 2000 });
-    store.save(r2);
-    store.save(
+    await store.save(r2);
+    await store.save(
       createRollout({
         id: "db@1",
         policy: "db",
@@ -87,19 +87,19 @@ describe("RolloutStore", () => {
         now: 1500,
       }),
     );
-    expect(store.active("web")?.id).toBe("web@3");
-    expect(store.latest("web")?.id).toBe("web@3");
-    expect(store.listActive().map((r) => r.id)).toEqual(["db@1", "web@3"]);
-    expect(store.history("web", 10).map((h) => [h.id, h.state, h.active])).toEqual([
+    expect((await store.active("web"))?.id).toBe("web@3");
+    expect((await store.latest("web"))?.id).toBe("web@3");
+    expect((await store.listActive()).map((r) => r.id)).toEqual(["db@1", "web@3"]);
+    expect((await store.history("web", 10)).map((h) => [h.id, h.state, h.active])).toEqual([
       ["web@3", "pending", true],
       ["web@2", "aborted", false],
     ]);
-    expect(store.load("nope")).toBeUndefined();
+    expect(await store.load("nope")).toBeUndefined();
   });
 
-  it("rejects an id reused for another policy", () => {
-    store.save(make("same"));
+  it("rejects an id reused for another policy", async () => {
+    await store.save(make("same"));
     const other: Rollout = { ...make("same"), policy: "db" };
-    expect(() => store.save(other)).toThrow(RolloutConflictError);
+    await expect(store.save(other)).rejects.toThrow(RolloutConflictError);
   });
 });
