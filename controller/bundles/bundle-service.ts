@@ -28,7 +28,8 @@ export interface PolicySetSource {
  * policies to resolve for `host`; may throw, which leaves the host's bundle unchanged.
  */
 export interface RevisionSelector {
-  policiesFor(host: string, inForce: readonly LoadedPolicy[]): LoadedPolicy[] | Promise<LoadedPolicy[]>;
+  /** `on`: the transaction the caller runs in, if any (reads of the store must run in it). */
+  policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): LoadedPolicy[] | Promise<LoadedPolicy[]>;
 }
 
 /** A bundle as sent to an agent. */
@@ -95,7 +96,7 @@ export class BundleService {
     if (factsJson === undefined) return undefined;
     const { inventory } = this.policies.current();
     const computed = this.computer.compute(
-      await this.chosenPolicies(host),
+      await this.chosenPolicies(host, on),
       inventory,
       this.targetHost(host, factsJson),
     );
@@ -149,9 +150,9 @@ export class BundleService {
   }
 
   /** The revision of each policy in force that `host` gets (the selector's choice, else the one in force). */
-  private async chosenPolicies(host: string): Promise<readonly LoadedPolicy[]> {
+  private async chosenPolicies(host: string, on?: Queryable): Promise<readonly LoadedPolicy[]> {
     const { policies } = this.policies.current();
-    return this.selector ? await this.selector.policiesFor(host, policies) : policies;
+    return this.selector ? await this.selector.policiesFor(host, policies, on) : policies;
   }
 
   /** Hosts whose current bundle leaves policies out, by name. */

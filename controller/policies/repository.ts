@@ -64,7 +64,7 @@ export interface PolicyRepositoryOptions {
 export class PolicyRepository {
   private set: PolicySet = { policies: [], inventory: emptyInventory() };
   private inventorySource: string | null = null;
-  private readonly listeners = new Set<(change: PolicyChange) => void>();
+  private readonly listeners = new Set<(change: PolicyChange) => unknown>();
   private chain: Promise<unknown> = Promise.resolve();
   private watcher: FolderWatch | undefined;
   private readonly now: () => number;
@@ -119,8 +119,13 @@ export class PolicyRepository {
     }));
   }
 
-  /** Calls `listener` after each accepted load that changed what is in force; returns an unsubscribe. */
-  onChange(listener: (change: PolicyChange) => void): () => void {
+  /**
+   * Calls `listener` after each accepted load that changed what is in force; returns an
+   * unsubscribe. Listeners run one after the other, in the order added: one that returns a
+   * Promise is awaited before the next runs (the rollout runner creates its rollout before
+   * the bundles are computed and sent).
+   */
+  onChange(listener: (change: PolicyChange) => unknown): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -195,7 +200,7 @@ export class PolicyRepository {
     );
     for (const l of this.listeners) {
       try {
-        l(change);
+        await l(change);
       } catch (err) {
         log.error({ err: describeError(err) }, "policy change listener failed");
       }

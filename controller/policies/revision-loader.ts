@@ -4,6 +4,7 @@ import {
   VirtfleetError,
   type LoadedPolicy,
   type PolicySource,
+  type Queryable,
 } from "../../common/index.js";
 import type { PolicyRepository } from "./repository.js";
 
@@ -32,14 +33,15 @@ export class PolicyRevisionLoader {
 
   constructor(private readonly repository: PolicyRepository) {}
 
-  async get(policy: string, revision: string): Promise<LoadedPolicy> {
+  /** `on`: the transaction the caller runs in, if any (the revision is read in it). */
+  async get(policy: string, revision: string, on?: Queryable): Promise<LoadedPolicy> {
     const inForce = this.repository.current().policies.find((p) => p.name === policy);
     if (inForce?.revision === revision) return inForce;
     const key = `${policy}\u0000${revision}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const store = this.repository.store;
-    const row = await store.revision(policy, revision);
+    const row = await store.revision(policy, revision, on);
     if (!row) throw new PolicyRevisionUnavailableError(policy, revision, "it is not stored");
     // Without the inventory and its reference checks: the revision was validated when it was
     // accepted, and must stay loadable after the inventory changed (a group it targets may be

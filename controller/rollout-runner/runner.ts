@@ -163,7 +163,7 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /** RevisionSelector: the revision of each policy in force that `host` must hold now. */
-  async policiesFor(host: string, inForce: readonly LoadedPolicy[]): Promise<LoadedPolicy[]> {
+  async policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): Promise<LoadedPolicy[]> {
     const out: LoadedPolicy[] = [];
     for (const p of inForce) {
       const r = this.latest.get(p.name);
@@ -176,7 +176,7 @@ export class RolloutRunner implements RevisionSelector {
       // failed: hosts keep what they hold rather than all getting an unstaged revision.
       const rev = revisionFor(r, host);
       if (rev === null) continue;
-      out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev));
+      out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev, on));
     }
     return out;
   }
@@ -214,8 +214,9 @@ export class RolloutRunner implements RevisionSelector {
 
   // ---- inputs ----
 
-  private policiesChanged(change: PolicyChange): void {
-    void this.run(async () => {
+  /** Resolves once the change's rollouts are created and stepped (the repository waits for it). */
+  private policiesChanged(change: PolicyChange): Promise<void> {
+    return this.run(async () => {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
       for (const name of change.removed) {
         const r = this.latest.get(name);
