@@ -11,7 +11,6 @@ export { KIND_NAMES, isKindName, type KindName } from "./names.js";
 export { AGENT_KINDS, type AgentKind } from "./registry.js";
 export { declaredResources, resourcesFromPolicies, type ResourceFactoryOptions } from "./build-resources.js";
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "./resource-context.js";
-export { checkResolvedPolicy } from "./bundled-policy-check.js";
 export type { PolicyMode, ResolvedPolicy, ResourcesSpec, SourceLocation } from "./resolved-policy.js";
 export * from "./libvirt-xml/index.js";
 export * from "./host/index.js";

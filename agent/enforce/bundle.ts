@@ -1,7 +1,7 @@
 import { ValidationError } from "../../common/errors.js";
 import type { PolicyMode, ResolvedPolicy } from "../../kinds/resolved-policy.js";
 import { prepareBundle, type PreparedBundle, type ResourceBuilder } from "../run-bundle/index.js";
-import { checkResolvedPolicy } from "../../kinds/index.js";
+import { checkResolvedPolicy } from "../../kinds/bundled-policy-check.js";
 
 /** A bundle as the controller sends it (PolicyBundle), numbers already plain. */
 export interface WireBundle {

@@ -7,7 +7,7 @@ export {
   type SetBundleResult,
 } from "./enforcer.js";
 export { parseBundle, BundleError, type Bundle, type WireBundle } from "./bundle.js";
-export { checkResolvedPolicy } from "../../kinds/index.js";
+export { checkResolvedPolicy } from "../../kinds/bundled-policy-check.js";
 export {
   DriftTracker,
   fieldsOf,

@@ -65,5 +65,7 @@ describe("`virtfleet apply`'s static import graph", { timeout: 60_000 }, () => {
       expect(packages.has(heavy), heavy).toBe(false);
     expect([...files].filter((f) => f.startsWith("controller/"))).toEqual([]);
     expect([...files].filter((f) => f === "common/index.ts" || f === "kinds/schemas.ts")).toEqual([]);
+    // The agent's bundle check is the agent's: a local apply validates no bundle.
+    expect(files.has("generated/validators/bundled-policy.ts")).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPolicySources, projectRoot, resolvePolicy } from "../../../common/index.js";
-import { checkResolvedPolicy } from "../../../kinds/index.js";
+import { checkResolvedPolicy } from "../../../kinds/bundled-policy-check.js";
 import { resolvedPolicy, tinyDomainSpec } from "../../harness/specs.js";
 
 describe("checkResolvedPolicy (the generated validator of a bundle's resolved policy)", () => {
