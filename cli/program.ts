@@ -7,6 +7,8 @@ type Register = (program: Command) => void;
 export interface CommandModule {
   readonly names: readonly string[];
   readonly load: () => Promise<readonly Register[]>;
+  /** Its commands call the admin API (they take --controller and --data); false: local work only. */
+  readonly adminApi: boolean;
 }
 
 /**
@@ -17,20 +19,44 @@ export interface CommandModule {
  * test/unit/cli/program.test.ts checks `names` against what each module registers.
  */
 export const COMMAND_MODULES: readonly CommandModule[] = [
-  { names: ["controller"], load: async () => [(await import("./commands/controller.js")).registerControllerCommand] },
-  { names: ["agent"], load: async () => [(await import("./commands/agent.js")).registerAgentCommand] },
-  { names: ["hosts", "host"], load: async () => [(await import("./commands/hosts.js")).registerHostsCommands] },
-  { names: ["policies"], load: async () => [(await import("./commands/policies.js")).registerPoliciesCommand] },
-  { names: ["policy"], load: async () => [(await import("./commands/policy.js")).registerPolicyCommands] },
-  { names: ["plan"], load: async () => [(await import("./commands/plan.js")).registerPlanCommand] },
-  { names: ["rollout"], load: async () => [(await import("./commands/rollout.js")).registerRolloutCommands] },
-  { names: ["apply"], load: async () => [(await import("./commands/apply.js")).registerApplyCommand] },
-  { names: ["drift"], load: async () => [(await import("./commands/drift.js")).registerDriftCommands] },
-  { names: ["compliance"], load: async () => [(await import("./commands/drift.js")).registerComplianceCommand] },
-  { names: ["audit"], load: async () => [(await import("./commands/audit.js")).registerAuditCommand] },
-  { names: ["admin"], load: async () => [(await import("./commands/admin.js")).registerAdminCommands] },
-  { names: ["token"], load: async () => [(await import("./commands/token.js")).registerTokenCommands] },
-  { names: ["cert"], load: async () => [(await import("./commands/cert.js")).registerCertCommands] },
+  {
+    names: ["controller"],
+    load: async () => [(await import("./commands/controller.js")).registerControllerCommand],
+    adminApi: true,
+  },
+  { names: ["agent"], load: async () => [(await import("./commands/agent.js")).registerAgentCommand], adminApi: false },
+  {
+    names: ["hosts", "host"],
+    load: async () => [(await import("./commands/hosts.js")).registerHostsCommands],
+    adminApi: true,
+  },
+  {
+    names: ["policies"],
+    load: async () => [(await import("./commands/policies.js")).registerPoliciesCommand],
+    adminApi: true,
+  },
+  {
+    names: ["policy"],
+    load: async () => [(await import("./commands/policy.js")).registerPolicyCommands],
+    adminApi: true,
+  },
+  { names: ["plan"], load: async () => [(await import("./commands/plan.js")).registerPlanCommand], adminApi: true },
+  {
+    names: ["rollout"],
+    load: async () => [(await import("./commands/rollout.js")).registerRolloutCommands],
+    adminApi: true,
+  },
+  { names: ["apply"], load: async () => [(await import("./commands/apply.js")).registerApplyCommand], adminApi: false },
+  { names: ["drift"], load: async () => [(await import("./commands/drift.js")).registerDriftCommands], adminApi: true },
+  {
+    names: ["compliance"],
+    load: async () => [(await import("./commands/drift.js")).registerComplianceCommand],
+    adminApi: true,
+  },
+  { names: ["audit"], load: async () => [(await import("./commands/audit.js")).registerAuditCommand], adminApi: true },
+  { names: ["admin"], load: async () => [(await import("./commands/admin.js")).registerAdminCommands], adminApi: true },
+  { names: ["token"], load: async () => [(await import("./commands/token.js")).registerTokenCommands], adminApi: true },
+  { names: ["cert"], load: async () => [(await import("./commands/cert.js")).registerCertCommands], adminApi: true },
 ];
 
 /**
@@ -47,10 +73,10 @@ export function commandModulesFor(args: readonly string[]): readonly CommandModu
 /** The `virtfleet` program for `argv` (as process.argv: node, script, args…), with the commands it needs. */
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const modules = commandModulesFor(argv.slice(2));
-  const adminCommands = modules.some((m) => !m.names.includes("agent"));
+  const adminCommands = modules.some((m) => m.adminApi);
   const [registers, credentials] = await Promise.all([
     Promise.all(modules.map((m) => m.load())),
-    // the admin credential plumbing imports the controller's constants: not for the agent
+    // the admin credential plumbing loads gRPC and the controller's constants: not for the agent or apply --local
     adminCommands ? import("./admin-credentials.js") : undefined,
   ]);
   const program = new Command("virtfleet")

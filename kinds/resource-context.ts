@@ -1,11 +1,11 @@
-import type { Logger } from "../common/logging.js";
+import type { EventLog } from "../common/event-log.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */
 export interface ResourceContext {
   hv: Hypervisor;
-  log: Logger;
+  log: EventLog;
   /** How long a graceful guest shutdown may take before the guest is forced off. */
   shutdownTimeoutMs: number;
   /** Receives throttled (at most ~4/s) progress of long steps such as a volume import. */

@@ -1,5 +1,5 @@
 import { VirtfleetError } from "../../common/errors.js";
-import type { Logger } from "../../common/logging.js";
+import type { EventLog } from "../../common/event-log.js";
 import type { ResolvedPolicy } from "../../kinds/resolved-policy.js";
 import { buildGraph, type Resource, type ResourceId, type ResourceKind } from "../../engine/index.js";
 import type { Hypervisor } from "../../libvirt/index.js";
@@ -73,7 +73,7 @@ export function prepareBundle(policies: readonly ResolvedPolicy[], o: PrepareOpt
 /** What a bundle's resources read during one run. */
 export interface BoundHost {
   hv: Hypervisor;
-  log: Logger;
+  log: EventLog;
   domainEnv: DomainHostEnv;
   shutdownTimeoutMs: number;
   progress: ProgressReporter | undefined;

@@ -1,4 +1,4 @@
-import type { Logger } from "../../common/logging.js";
+import type { EventLog } from "../../common/event-log.js";
 import {
   CheckOnly,
   converge,
@@ -24,7 +24,7 @@ import { withBoundHost, type PreparedBundle } from "./prepare.js";
 /** Where a bundle runs: this host's libvirt connection and environment. */
 export interface RunHost {
   hv: Hypervisor;
-  log: Logger;
+  log: EventLog;
   /** How guests are defined here; default: detected once per process (detectDomainEnv). */
   domainEnv?: DomainHostEnv;
   /** Graceful guest shutdown before forcing it off (default DEFAULT_SHUTDOWN_TIMEOUT_MS). */

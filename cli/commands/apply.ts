@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 // Modules, not the common/ and policy-language/ barrels: `apply` loads what it runs and no
 // gRPC, certificate or controller code (start-up is most of a re-check's time).
 import { OptionError, ValidationError } from "../../common/errors.js";
-import { createLogger } from "../../common/logging.js";
+import { DeferredLogger } from "../../common/event-log.js";
 import { formatBytes } from "../../common/units.js";
 import { formatConflict } from "../../policy-language/conflicts.js";
 import { resolveHostPolicies } from "../../policy-language/host-policies.js";
@@ -14,7 +14,7 @@ import { DEFAULT_ENGINE_OPTIONS } from "../../engine/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { Hypervisor } from "../../libvirt/index.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "../../kinds/index.js";
-import { prepareBundle, runBundle } from "../../agent/run-bundle/index.js";
+import { prepareBundle, runBundle, type PreparedBundle } from "../../agent/run-bundle/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { durationArg } from "../option-parsers.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
@@ -61,22 +61,19 @@ export function registerApplyCommand(program: Command): void {
           "applying through the controller is not available yet; add --local to converge this host directly",
         );
       }
-      const log = createLogger("apply");
-      const loaded = await loadPolicies(paths);
-      if (loaded.errors.length > 0) {
-        for (const issue of sortIssues(loaded.errors, loaded.files)) process.stderr.write(`${formatIssue(issue)}\n`);
-        throw new ValidationError(`${loaded.errors.length} error(s) in the policies; nothing was applied`);
-      }
-      const facts = await collectFacts({ libvirtSocket: flags.libvirtSocket, addressSource: "none" });
-      const host = resolveHostPolicies(loaded.policies, loaded.inventory, { name: flags.name, facts });
-      if (host.errors.length > 0 || host.conflicts.length > 0) {
-        for (const issue of host.errors) process.stderr.write(`${formatIssue(issue)}\n`);
-        for (const c of host.conflicts) process.stderr.write(`${formatConflict(c)}\n`);
-        throw new ValidationError(`the policies cannot be resolved for host ${flags.name}; nothing was applied`);
-      }
-
-      const bundle = prepareBundle(host.policies);
-      const hv = await Hypervisor.open({ socketPath: flags.libvirtSocket });
+      const log = new DeferredLogger("apply");
+      // The libvirt connection opens while the policies load; a policy error comes first and
+      // closes it unused.
+      const hvP = Hypervisor.open({ socketPath: flags.libvirtSocket });
+      hvP.catch(() => undefined); // its error is reported when awaited, after the policies' own
+      const bundle = await loadBundle(paths, flags).catch(async (err: unknown) => {
+        await hvP.then(
+          (h) => h.close(),
+          () => undefined,
+        );
+        throw err;
+      });
+      const hv = await hvP;
       try {
         const progress = !flags.json && process.stderr.isTTY;
         const status = statusLine(process.stderr);
@@ -104,8 +101,30 @@ export function registerApplyCommand(program: Command): void {
         else if (report.dryRun && report.summary.drift > 0) process.exitCode = ExitCode.DRIFT;
       } finally {
         await hv.close();
+        await log.settled();
       }
     });
+}
+
+/**
+ * The policies in `paths` resolved for this host, as a bundle; throws ValidationError after
+ * printing file:line:col issues. Facts (files under /proc and /sys) are read while the policies parse.
+ */
+async function loadBundle(paths: string[], flags: ApplyFlags): Promise<PreparedBundle> {
+  const factsP = collectFacts({ libvirtSocket: flags.libvirtSocket, addressSource: "none" });
+  factsP.catch(() => undefined); // awaited below, unless the policies fail first
+  const loaded = await loadPolicies(paths);
+  if (loaded.errors.length > 0) {
+    for (const issue of sortIssues(loaded.errors, loaded.files)) process.stderr.write(`${formatIssue(issue)}\n`);
+    throw new ValidationError(`${loaded.errors.length} error(s) in the policies; nothing was applied`);
+  }
+  const host = resolveHostPolicies(loaded.policies, loaded.inventory, { name: flags.name, facts: await factsP });
+  if (host.errors.length > 0 || host.conflicts.length > 0) {
+    for (const issue of host.errors) process.stderr.write(`${formatIssue(issue)}\n`);
+    for (const c of host.conflicts) process.stderr.write(`${formatConflict(c)}\n`);
+    throw new ValidationError(`the policies cannot be resolved for host ${flags.name}; nothing was applied`);
+  }
+  return prepareBundle(host.policies);
 }
 
 export type ProgressEvent = Parameters<NonNullable<ResourceContext["progress"]>>[0];

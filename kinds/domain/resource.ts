@@ -4,7 +4,12 @@ import { VirtfleetError } from "../../common/errors.js";
 import type { DomainSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
 import { ErrorCode, isOperationInvalid, libvirtCodeOf, type DomainRef } from "../../libvirt/index.js";
-import { buildMetadataElementXml, VIRTFLEET_PREFIX, VIRTFLEET_XMLNS } from "../libvirt-xml/metadata.js";
+import {
+  buildMetadataElementXml,
+  parseVirtfleetMetadataElement,
+  VIRTFLEET_PREFIX,
+  VIRTFLEET_XMLNS,
+} from "../libvirt-xml/metadata.js";
 import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { buildDomainXml } from "./xml-build.js";
@@ -151,7 +156,9 @@ export class DomainResource implements Resource {
     let pendingRestart = false;
     let state: ObservedDomainState = observed;
     if (running) {
-      const liveHash = parseDomainXml(await hv.domainXml(ref)).specHash;
+      const liveHash =
+        parseVirtfleetMetadataElement(await hv.domainMetadata(ref, { type: "element", uri: VIRTFLEET_XMLNS }))
+          ?.specHash ?? null;
       let stale: string[] = config.length > 0 ? restartNeeded : liveHash !== this.specHash ? ["configuration"] : [];
       if (apply && hotplug.length > 0) {
         const unfinished = await this.hotplug(ref, hotplug, diskPaths!);

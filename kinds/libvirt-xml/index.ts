@@ -6,6 +6,7 @@ export type { Disruption, FieldChange } from "../../common/changes.js";
 export {
   buildMetadataElementXml,
   parseVirtfleetMetadata,
+  parseVirtfleetMetadataElement,
   VIRTFLEET_PREFIX,
   VIRTFLEET_XMLNS,
   type VirtfleetMetadata,

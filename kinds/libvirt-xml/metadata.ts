@@ -50,6 +50,18 @@ export function readMetadataNode(metadata: XmlNode | undefined): VirtfleetMetada
   return null;
 }
 
+/**
+ * virtfleet metadata from the element libvirt returns for our namespace (virDomainGetMetadata,
+ * `Hypervisor.domainMetadata({ type: "element", uri: VIRTFLEET_XMLNS })`), or null for none.
+ * Same result as `parseVirtfleetMetadata` on the whole document, without fetching and parsing all of it.
+ */
+export function parseVirtfleetMetadataElement(elementXml: string | null): VirtfleetMetadata | null {
+  if (elementXml === null) return null;
+  // libvirt returns the element unprefixed and without xmlns: the namespace is the one asked for
+  const el = parseXml(elementXml, "virtfleet");
+  return { specHash: text(el, "specHash"), policy: text(el, "policy") };
+}
+
 /** virtfleet metadata of a whole domain XML document, or null when there is none. */
 export function parseVirtfleetMetadata(domainXml: string): VirtfleetMetadata | null {
   return readMetadataNode(child(parseXml(domainXml, "domain"), "metadata"));

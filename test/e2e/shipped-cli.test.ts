@@ -64,6 +64,21 @@ describe("the shipped CLI bundle", () => {
     }
   });
 
+  it("`virtfleet apply` (a local re-check) loads neither gRPC nor the logger at start, nor the bundle validator", () => {
+    const inputs = [...loadedInputs(), ...loadedInputs("cli/commands/apply.ts")];
+    expect(inputs).toContain("cli/commands/apply.ts");
+    expect(inputs.filter((f) => f.startsWith("controller/") || f.startsWith("agent/agent"))).toEqual([]);
+    expect(inputs).not.toContain("cli/admin-credentials.ts");
+    expect(inputs).not.toContain("common/logging.ts"); // pino comes in with the first line logged
+    expect(inputs).not.toContain("kinds/bundled-policy-check.ts");
+    for (const heavy of ["@grpc/grpc-js", "pino", "@peculiar/x509"]) {
+      expect(
+        inputs.filter((f) => f.includes(`node_modules/${heavy}/`)),
+        heavy,
+      ).toEqual([]);
+    }
+  });
+
   it("`virtfleet controller` gets the controller from its command's chunks", () => {
     expect(loadedInputs("cli/commands/controller.ts")).toContain("controller/controller.ts");
   });

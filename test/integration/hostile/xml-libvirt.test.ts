@@ -15,6 +15,8 @@ import {
   parseDomainXml,
   parsePoolXml,
   parseVirtfleetMetadata,
+  parseVirtfleetMetadataElement,
+  VIRTFLEET_XMLNS,
 } from "../../../kinds/index.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import type { PoolSpec } from "../../../kinds/pool/spec.js";
@@ -71,6 +73,9 @@ describe("metacharacters through libvirt", () => {
     expect(parsed.cdroms.map((c) => c.path ?? c.volume)).toEqual([`${dir}/${EVIL}.iso`, `seed${EVIL}.iso`]);
     expect(parsed.interfaces[0]!.network).toBe(spec.interfaces[0]!.network);
     expect(parseVirtfleetMetadata(back)).toEqual({ specHash: "c".repeat(64), policy: `pol${EVIL}` });
+    // the element alone, as virDomainGetMetadata answers it (what the domain kind reads for a running guest)
+    const element = await virsh("metadata", spec.name, "--uri", VIRTFLEET_XMLNS);
+    expect(parseVirtfleetMetadataElement(element)).toEqual({ specHash: "c".repeat(64), policy: `pol${EVIL}` });
     expect(diffDomain(spec, parsed, false)).toEqual([]);
     expect((await virshResult("undefine", spec.name)).code).toBe(0);
   });

@@ -153,6 +153,8 @@ function fakeHv(spec: DomainSpec, states: ObservedDomainState[], o: { startError
   const hv = {
     domain: async () => ({ name: spec.name }),
     domainXml: async () => xml,
+    // what virDomainGetMetadata answers for our namespace: the element, unprefixed, no xmlns
+    domainMetadata: async () => `<virtfleet><specHash>${domainSpecHash(spec)}</specHash><policy>p</policy></virtfleet>`,
     domainState: async () => {
       const s = states[Math.min(reads++, states.length - 1)]!;
       calls.push(`state:${s.state}(${s.reason})`);
