@@ -1,6 +1,8 @@
 import { backoffDelay, type BackoffOptions } from "../common/backoff.js";
 import { describeError, VirtfleetError } from "../common/errors.js";
+import { emptyOutcomeCounts } from "../common/wire/states.js";
 import { buildGraph } from "./graph.js";
+import { RefusedChangeError } from "./refusal.js";
 import {
   resourceId,
   type CheckResult,
@@ -64,6 +66,7 @@ export class NotConvergedError extends VirtfleetError {
  *   failed or was skipped);
  * - with apply, every changed resource is checked again without apply; any remaining
  *   difference makes it failed, so "changed" always means "now in sync";
+ * - blocked / conflict: the resource threw RefusedChangeError (refusal.ts); nothing was touched;
  * - a failure never stops unrelated resources.
  */
 export async function converge(resources: readonly Resource[], options: EngineOptions): Promise<EngineReport> {
@@ -109,7 +112,7 @@ export async function converge(resources: readonly Resource[], options: EngineOp
   }
 
   const ordered = graph.ids.map((id) => reports.get(id)!);
-  const summary: Record<Outcome, number> = { ok: 0, changed: 0, drift: 0, failed: 0, skipped: 0 };
+  const summary = emptyOutcomeCounts();
   for (const r of ordered) summary[r.outcome]++;
   return { dryRun: !options.apply, summary, resources: ordered, durationMs: Date.now() - started };
 }
@@ -139,13 +142,17 @@ async function runOne(r: Resource, o: EngineOptions): Promise<ResourceReport> {
       fill(report, result, apply);
       break;
     } catch (err) {
-      if (attempt < o.retries && o.isTransient(err) && !o.signal?.aborted) {
+      if (!(err instanceof RefusedChangeError) && attempt < o.retries && o.isTransient(err) && !o.signal?.aborted) {
         const delayMs = backoffDelay(attempt, o.retryBackoff);
         o.onEvent?.({ type: "retry", id, attempt: attempt + 1, error: describeError(err), delayMs });
         await new Promise((res) => setTimeout(res, delayMs));
         continue;
       }
-      report.outcome = "failed";
+      if (err instanceof RefusedChangeError) {
+        // refused before anything was touched: the outcome says why, the changes say what was asked
+        report.outcome = err.outcome;
+        report.changes = err.changes;
+      } else report.outcome = "failed";
       report.error = describeError(err);
       break;
     }

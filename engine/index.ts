@@ -6,6 +6,7 @@ export {
   type EngineOptions,
   type EngineEvent,
 } from "./converge.js";
+export { RefusedChangeError } from "./refusal.js";
 export { buildGraph, type ExecutionGraph } from "./graph.js";
 export {
   resourceId,

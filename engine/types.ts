@@ -14,6 +14,7 @@ export type ResourceId = string;
 
 export type { Disruption, FieldChange } from "../common/changes.js";
 import type { FieldChange } from "../common/changes.js";
+import type { ResourceOutcomeName } from "../common/wire/states.js";
 
 export interface CheckResult {
   /** Empty = in sync. With apply, the changes made; without, the differences found. */
@@ -39,7 +40,8 @@ export interface Resource {
   checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult>;
 }
 
-export type Outcome = "ok" | "changed" | "drift" | "failed" | "skipped";
+/** A resource's outcome: the CLI contract's names (common/wire/states.ts). */
+export type Outcome = ResourceOutcomeName;
 
 /** One resource's result, in the `apply --json` shape of spec/cli.md. */
 export interface ResourceReport {

@@ -11,3 +11,4 @@ export * from "./drift.js";
 export * from "./outcomes.js";
 export * from "./facts-contract.js";
 export * from "./admin-documents.js";
+export * from "./states.js";

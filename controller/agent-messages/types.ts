@@ -1,11 +1,13 @@
+import { RESOURCE_OUTCOMES, type ResourceOutcomeName } from "../../common/wire/states.js";
 import { KIND_NAMES, type KindName } from "../../kinds/names.js";
 
 /** Resource kinds a report or drift event may name (spec/cli.md `apply --json`): the kinds of kinds/names.ts. */
 export const RESOURCE_KINDS = KIND_NAMES;
 export type EventResourceKind = KindName;
 
-export const OUTCOMES = ["ok", "changed", "drift", "failed", "skipped"] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+/** Resource outcomes a report may carry: the CLI contract's names (common/wire/states.ts). */
+export const OUTCOMES = RESOURCE_OUTCOMES;
+export type Outcome = ResourceOutcomeName;
 
 export const TRIGGERS = ["bundle", "event", "resync", "startup"] as const;
 export type Trigger = (typeof TRIGGERS)[number];

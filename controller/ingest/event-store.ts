@@ -1,6 +1,6 @@
 import { AsyncDatabase, type Queryable, type SqliteDatabase, type Transaction } from "../../common/index.js";
 import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
-import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
+import { driftFieldsFromText, driftFieldsToText, emptyOutcomeCounts } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
 
@@ -203,7 +203,7 @@ export class EventStore {
     changes: StoredChanges,
     tx: Transaction,
   ): Promise<void> {
-    const summary: Record<Outcome, number> = { ok: 0, changed: 0, drift: 0, failed: 0, skipped: 0 };
+    const summary: Record<Outcome, number> = emptyOutcomeCounts();
     for (const o of r.resources) summary[o.outcome] += 1;
     this.stmts.insertReport.run(
       host,

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emptyOutcomeCounts } from "../../../common/wire/states.js";
 import { stringify } from "yaml";
 import { runCli, tempDir } from "../../harness/processes.js";
 import { freeSubnet24 } from "../../harness/subnet.js";
@@ -148,7 +149,7 @@ describe("virtfleet apply --local on a real KVM host", () => {
   it("a second apply changes nothing", async () => {
     const r = await apply();
     expect(r.code).toBe(0);
-    expect(r.json.summary).toEqual({ ok: 6, changed: 0, drift: 0, failed: 0, skipped: 0 });
+    expect(r.json.summary).toEqual({ ...emptyOutcomeCounts(), ok: 6 });
   });
 
   it("one changed field changes exactly that field, classified restart, pending", async () => {
@@ -258,6 +259,6 @@ describe("virtfleet apply --local on a real KVM host", () => {
       expect((await virshResult(cmd, name)).code, `${cmd} ${name}`).not.toBe(0);
     }
     const again = await apply();
-    expect(again.json.summary).toEqual({ ok: 6, changed: 0, drift: 0, failed: 0, skipped: 0 });
+    expect(again.json.summary).toEqual({ ...emptyOutcomeCounts(), ok: 6 });
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { emptyOutcomeCounts } from "../../../common/wire/states.js";
 import type { EngineReport } from "../../../engine/index.js";
 import { applyToJson, renderApply, renderChange } from "../../../cli/output/apply-view.js";
 
 const report: EngineReport = {
   dryRun: false,
   durationMs: 1234,
-  summary: { ok: 1, changed: 1, drift: 0, failed: 1, skipped: 1 },
+  summary: { ...emptyOutcomeCounts(), ok: 1, changed: 1, failed: 1, skipped: 1 },
   resources: [
     { kind: "network", name: "n", policy: "p", outcome: "ok", changes: [], attempts: 1, durationMs: 1 },
     {

@@ -1,9 +1,11 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
+import { emptyOutcomeCounts } from "../../../common/wire/states.js";
 import {
   buildGraph,
   converge,
   DEFAULT_ENGINE_OPTIONS,
+  RefusedChangeError,
   type CheckResult,
   type FieldChange,
   type Resource,
@@ -93,7 +95,7 @@ describe("converge", () => {
       new Scripted("network", "n", [], "same", "same"),
     ];
     const dry = await converge(rs, opts(false));
-    expect(dry.summary).toEqual({ ok: 1, changed: 0, drift: 2, failed: 0, skipped: 0 });
+    expect(dry.summary).toEqual({ ...emptyOutcomeCounts(), ok: 1, drift: 2 });
     expect(rs[0].actual).toBe("old");
     const applied = await converge(rs, opts(true));
     expect(applied.summary.changed).toBe(2);
@@ -101,7 +103,7 @@ describe("converge", () => {
       { field: "value", from: "old", to: "new", disruption: "live" },
     ]);
     const again = await converge(rs, opts(true));
-    expect(again.summary).toEqual({ ok: 3, changed: 0, drift: 0, failed: 0, skipped: 0 });
+    expect(again.summary).toEqual({ ...emptyOutcomeCounts(), ok: 3 });
   });
 
   it("skips dependants of a failure, transitively, and keeps unrelated resources going", async () => {
@@ -176,5 +178,26 @@ describe("converge", () => {
     const rs = Array.from({ length: 5 }, (_, i) => new Scripted("domain", `l${i}`));
     await converge(rs, { ...opts(true), signal: ctl.signal });
     expect(getEventListeners(ctl.signal, "abort")).toHaveLength(0);
+  });
+});
+
+describe("refused changes (blocked / conflict)", () => {
+  it("reports the refusal's outcome, message and asked-for changes, never retries, and does not skip dependents", async () => {
+    const asked: FieldChange[] = [{ field: "path", from: "/a", to: "/b", disruption: "recreate" }];
+    const pool = new Scripted("pool", "p", [], "old", "new", {
+      throws: [new RefusedChangeError("blocked", "pool/p: path holds 2 volumes", asked)],
+    });
+    const net = new Scripted("network", "n", [], "old", "new", {
+      throws: [new RefusedChangeError("conflict", "network/n: unmanaged object with this name")],
+    });
+    const vol = new Scripted("volume", "p/v", ["pool/p"], "same", "same");
+    const report = await converge([pool, net, vol], opts(true, { isTransient: () => true }));
+    const by = (id: string) => report.resources.find((r) => `${r.kind}/${r.name}` === id)!;
+    expect(by("pool/p")).toMatchObject({ outcome: "blocked", changes: asked, attempts: 1 });
+    expect(by("pool/p").error).toMatch(/holds 2 volumes/);
+    expect(by("network/n")).toMatchObject({ outcome: "conflict", changes: [], attempts: 1 });
+    expect(by("volume/p/v").outcome).toBe("ok");
+    expect(pool.actual).toBe("old"); // nothing touched
+    expect(report.summary).toMatchObject({ blocked: 1, conflict: 1, ok: 1, failed: 0, suppressed: 0 });
   });
 });
