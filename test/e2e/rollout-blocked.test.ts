@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../harness/processes.js";
+import { runCli, waitFor } from "../harness/processes.js";
 import { RolloutFleet, policyDoc, rolloutBlock } from "../harness/rollout.js";
 import { virsh } from "../harness/virsh.js";
 
@@ -82,6 +82,24 @@ describe("a rollout of a change that would strand data", { timeout: 120_000 }, (
     );
     expect(policy.resources.failed).toBe(1);
     expect((await fleet.compliance()).hosts.find((x) => x.name === h1())!.compliant).toBe(false);
+
+    // the fleet dry-run of the revision names the refusal
+    const plan = await runCli([
+      "plan",
+      POLICY,
+      "--json",
+      "--timeout",
+      "10s",
+      "--controller",
+      fleet.controller.address,
+      "--insecure",
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = JSON.parse(plan.stdout).hosts.find((x: { name: string }) => x.name === h1());
+    expect(planned.resources).toContainEqual(
+      expect.objectContaining({ kind: "pool", name: `${h1()}-img`, action: "blocked", disruption: "recreate" }),
+    );
+    expect(planned.failed).toBe(1);
 
     // libvirt: the pool is still defined at its old path, the volume holds the marker
     expect(await virsh("pool-dumpxml", "--inactive", `${h1()}-img`)).toContain(`<path>${pathA()}</path>`);
