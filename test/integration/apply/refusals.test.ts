@@ -167,6 +167,22 @@ describe("changes that would destroy or strand data are refused (blocked)", { ti
     }
   });
 
+  it("an inactive pool's files count as its volumes: moving it is blocked too", async () => {
+    await virsh("pool-destroy", pool);
+    write({ emptyPath: emptyB, path: pathB, poolState: "inactive" });
+    const r = await apply();
+    // the volume cannot be read in an inactive pool: failed (exit 1), the pool blocked
+    expect(r.code, r.stderr).toBe(1);
+    expect(outcome(r.json, "volume", `${pool}/${vol}`).outcome).toBe("failed");
+    expect(outcome(r.json, "pool", pool).outcome).toBe("blocked");
+    expect(outcome(r.json, "pool", pool).error).toContain(
+      `path ${pathA} → ${pathB} would strand its 1 volume (${vol})`,
+    );
+    expect((await virshResult("pool-info", pool)).stdout).toMatch(/State:\s+inactive/);
+    await virsh("pool-start", pool);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("removing a pool that holds volumes is blocked; it stays defined and active", async () => {
     // the volume is no longer declared (a present volume cannot live in a pool declared absent)
     write({ emptyPath: emptyB, poolState: "absent", noVolumes: true });
