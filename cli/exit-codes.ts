@@ -7,6 +7,8 @@ export const ExitCode = {
   FAILURE: 1,
   USAGE: 2,
   DRIFT: 3,
+  /** A refused action: a change blocked because it would destroy or strand data, an ownership conflict, a role. */
+  REFUSED: 4,
 } as const;
 
 /** Maps an error to its exit code: bad usage/input → 2, anything else → 1. */

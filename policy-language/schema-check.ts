@@ -27,6 +27,8 @@ export function checkSchema(kind: "policy" | "inventory", value: unknown, issues
   const validate = VALIDATORS[kind];
   if (validate(value)) return true;
   for (const err of validate.errors ?? []) {
+    // `if` only says its `else` failed; that branch's own errors name the field.
+    if (err.keyword === "if") continue;
     const base = toPath(value, err.instancePath);
     const { path, message, at } = describe(err, base);
     issues.add(path, message, at);
@@ -85,7 +87,9 @@ function describe(
       return {
         path: [...base, String(params.missingProperty)],
         at: "value",
-        message: `missing required field "${String(params.missingProperty)}"`,
+        message: `missing required field "${String(params.missingProperty)}"${
+          err.schemaPath.includes("/else/") ? " (only state: absent may leave it out)" : ""
+        }`,
       };
     case "type":
       return { path: base, at: "value", message: `must be ${typeNames(params.type)}` };

@@ -67,6 +67,19 @@ export function map<T extends TSchema>(key: PatternName, value: T, description: 
   return Type.Record(Type.String({ pattern: PATTERNS[key] }), value, { description });
 }
 
+/**
+ * Object options for a kind whose `state: absent` needs only its identity (name; pool + name
+ * for a volume): the fields in `present` are required unless `state` is `absent` (JSON Schema
+ * if/else). Spread into `obj`'s options; the identity fields stay in its `required` list.
+ */
+export function requiredUnlessAbsent(present: readonly string[]): ObjectOptions {
+  return {
+    if: { properties: { state: { const: "absent" } }, required: ["state"] },
+    // `properties` repeats the names (schemas in the object's own `properties`) for Ajv's strictRequired
+    else: { properties: Object.fromEntries(present.map((k) => [k, true])), required: [...present] },
+  };
+}
+
 /** The name every named kind shares. */
 export function resourceNameField() {
   return tpl("resourceName", "letters, digits, '_' and '-', starting with a letter or digit, at most 63 characters");

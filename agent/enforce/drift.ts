@@ -41,7 +41,8 @@ export interface DriftRunContext {
  *   drift's id if there was one, e.g. a suppressed or failed one);
  * - `drift`: found but not repaired (audit mode, or held by the flap guard) → `reported` or
  *   `suppressed`, unresolved; sent again only when remediation, fields or detail change;
- * - `failed`: → `failed` with the error as detail; sent again only when the error changes;
+ * - `failed`, `blocked` (a refused change that would destroy or strand data): → `failed` with
+ *   the error as detail; sent again only when the error changes;
  * - `ok`: an open drift is resolved (same id, resolvedAtMs set);
  * - `skipped`: nothing (unknown state).
  * A new drift's classification is `intentional` during a bundle run, else `corrective`.
@@ -136,8 +137,9 @@ export class DriftTracker {
           out.push(e);
           break;
         }
-        case "failed": {
-          const detail = clip(r.error ?? "failed");
+        case "failed":
+        case "blocked": {
+          const detail = clip(r.error ?? r.outcome);
           if (open && open.remediation === "failed" && open.detail === detail) break;
           const fields = fieldsOf(r);
           const e = open

@@ -42,7 +42,10 @@ export function registerApplyCommand(program: Command): void {
     .description("converge this host to the policies in PATH (files or folders) through local libvirt")
     .argument("<paths...>", "policy files or folders (with inventory.yaml)")
     .option("--local", "masterless: no controller, this host's libvirt directly")
-    .option("--dry-run", "show what would change; change nothing (exit 3 when something differs)")
+    .option(
+      "--dry-run",
+      "show what would change; change nothing (exit 3 when something differs, 4 when a change is refused)",
+    )
     .option("--json", "print one JSON document on stdout")
     .option("--name <host>", "this host's name for targeting and templating", hostname())
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
@@ -98,6 +101,7 @@ export function registerApplyCommand(program: Command): void {
             : renderApply(flags.name, report),
         );
         if (report.summary.failed > 0) process.exitCode = ExitCode.FAILURE;
+        else if (report.summary.blocked + report.summary.conflict > 0) process.exitCode = ExitCode.REFUSED;
         else if (report.dryRun && report.summary.drift > 0) process.exitCode = ExitCode.DRIFT;
       } finally {
         await hv.close();

@@ -44,6 +44,10 @@ const MARK: Record<string, string> = {
   drift: "! drift  ",
   failed: "x failed ",
   skipped: "- skipped",
+  blocked: "x blocked",
+  conflict: "x conflict",
+  suppressed: "! suppressed",
+  "pending-restart": "~ pending-restart",
 };
 
 function value(v: unknown): string {
@@ -72,6 +76,7 @@ export function renderApply(host: string, report: EngineReport): string {
   const head = report.dryRun ? `Plan for ${host} (dry-run: nothing changed)` : `Applied on ${host}`;
   const body = report.resources.map(renderResourceLine).join("\n");
   const verb = report.dryRun ? "would change" : "changed";
-  const summary = `${s.ok} ok, ${report.dryRun ? s.drift : s.changed} ${verb}, ${s.failed} failed, ${s.skipped} skipped in ${formatDuration(report.durationMs)}`;
+  const refused = s.blocked + s.conflict > 0 ? `, ${s.blocked} blocked, ${s.conflict} conflict` : "";
+  const summary = `${s.ok} ok, ${report.dryRun ? s.drift : s.changed} ${verb}, ${s.failed} failed${refused}, ${s.skipped} skipped in ${formatDuration(report.durationMs)}`;
   return `${head}\n${body}${body ? "\n" : ""}${summary}\n`;
 }

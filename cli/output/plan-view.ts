@@ -80,6 +80,9 @@ export function renderPlannedResource(r: PlannedResource, indent = "  "): string
       return `${id}: remove${r.disruption === "restart" || r.disruption === "recreate" ? ` (${r.disruption})` : ""}\n`;
     case "failed":
       return `${id}: could not be checked${r.error ? `: ${r.error}` : ""}\n`;
+    case "blocked":
+    case "conflict":
+      return `${id}: ${r.action}${r.error ? `: ${r.error}` : ""}\n`;
   }
   if (r.changes.length === 0)
     return `${id}: change${r.disruption === "none" || r.disruption === "live" ? "" : ` (${r.disruption})`}\n`;

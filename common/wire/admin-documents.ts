@@ -31,8 +31,12 @@ export interface PlannedResource {
   policy: string;
   kind: string;
   name: string;
-  /** "create" when it does not exist, "remove" when the policy removes it (state absent), else "change". */
-  action: "create" | "change" | "remove" | "failed";
+  /**
+   * "create" when it does not exist, "remove" when the policy removes it (state absent), else
+   * "change"; "failed" when it could not be checked, "blocked"/"conflict" when the agent refuses
+   * the change (would destroy or strand data / an object virtfleet does not own), with `error`.
+   */
+  action: "create" | "change" | "remove" | "failed" | "blocked" | "conflict";
   /** Worst disruption among its changes (domains: whether the guest needs a restart or recreation). */
   disruption: "none" | "live" | "restart" | "recreate";
   changes: FieldChange[];
@@ -49,7 +53,7 @@ export interface HostPlan {
   /** Guests (domains) whose change needs a restart / a recreation. */
   restart: number;
   recreate: number;
-  /** Resources that could not be checked. */
+  /** Resources that could not be checked, or whose change is refused (blocked, conflict). */
   failed: number;
   resources: PlannedResource[];
   durationMs?: number;

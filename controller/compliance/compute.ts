@@ -9,13 +9,16 @@ import type {
 
 type ResourceState = "ok" | "drift" | "failed";
 
+/** Outcomes counted as failed: could not be applied, or refused (blocked: would strand data; conflict: not ours). */
+const REFUSED_OR_FAILED: ReadonlySet<string> = new Set(["failed", "blocked", "conflict"]);
+
 /**
  * Computes the compliance document. Rules, per host and policy of its current bundle:
  * - `pending`: the host has sent no report yet, or its observed generation is below its
  *   bundle's generation (it has not converged the current bundle);
  * - otherwise `failed` if any resource of the policy is failed, else `drifted` if any is
  *   drifted, else `compliant`.
- * A resource's state is its latest reported outcome (failed → failed, drift → drift, ok/
+ * A resource's state is its latest reported outcome (failed/blocked/conflict → failed, drift → drift, ok/
  * changed/skipped → ok), overridden by an unresolved drift event newer than that report
  * (remediation failed → failed; reported/suppressed → drift; repaired → no override).
  * A host is compliant when every policy is (a host without policies is). Fleet percent has
@@ -46,7 +49,7 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   for (const r of h.resources) {
     const key = `${r.kind}/${r.name}`;
     seqOf.set(key, r.eventSeq);
-    setState(r.policy, key, r.outcome === "failed" ? "failed" : r.outcome === "drift" ? "drift" : "ok");
+    setState(r.policy, key, REFUSED_OR_FAILED.has(r.outcome) ? "failed" : r.outcome === "drift" ? "drift" : "ok");
   }
   for (const d of h.openDrift) {
     const key = `${d.kind}/${d.name}`;

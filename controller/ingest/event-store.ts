@@ -220,7 +220,9 @@ export class EventStore {
     if (r.dryRun) return;
     for (const o of r.resources) {
       const before = this.stmts.status.get(host, o.kind, o.name);
-      if (o.outcome === "failed" && (before?.outcome !== "failed" || before.error !== o.error)) {
+      // Failed and refused (blocked/conflict) resources alert once per new error.
+      const failing = o.outcome === "failed" || o.outcome === "blocked" || o.outcome === "conflict";
+      if (failing && (before?.outcome !== o.outcome || before.error !== o.error)) {
         changes.failures.push({
           host,
           policy: o.policy,

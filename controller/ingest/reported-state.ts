@@ -55,7 +55,7 @@ export class ReportedState {
         "SELECT policy, kind, name, outcome, error, pending_restart, changes_json, updated_at FROM resource_status WHERE host = ? ORDER BY policy, kind, name",
       ),
       failed: db.prepare<[string, string], { kind: string; name: string; error: string }>(
-        "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome = 'failed' LIMIT 1",
+        "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome IN ('failed', 'blocked', 'conflict') LIMIT 1",
       ),
       observed: db.prepare<[], DbObserved>("SELECT host, policy, revision FROM host_observed_policies"),
       observedOf: db.prepare<[string], DbObserved>(
@@ -100,7 +100,7 @@ export class ReportedState {
     });
   }
 
-  /** One resource of `policy` whose latest outcome on `host` is failed, or undefined. */
+  /** One resource of `policy` whose latest outcome on `host` is failed, blocked or conflict, or undefined. */
   failedResource(
     host: string,
     policy: string,

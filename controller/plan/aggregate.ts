@@ -22,14 +22,16 @@ type Severity = keyof typeof SEVERITY;
  * The fleet-wide plan of one policy revision from the hosts' dry-run answers. Pure.
  *
  * Per resource of `policy`: "ok" and "skipped" are left out; "drift"/"changed" are listed
- * as create, remove or change; "failed" as failed with its error. Create and remove follow
+ * as create, remove or change; "failed", "blocked" and "conflict" as such with their error
+ * (counted as failed in the host's and the summary's counts). Create and remove follow
  * the convention every resource (kinds/<kind>/resource.ts) uses in a dry-run: a missing
  * object is reported as the change `{ field: "state", from: "absent", to: <wanted> }`, and
  * an object the policy removes (state: absent) as `{ field: "state", from: <now>, to:
  * "absent" }`; anything else (including a volume whose pool is inactive, from "unknown
  * (pool inactive)") is a change. `disruption` is the worst of the changes (recreate >
- * restart > live; "none" without changes). Note that a domain needing recreation is refused
- * by the agent even in a dry-run, so it arrives as failed with an error saying so.
+ * restart > live; "none" without changes). A change that would destroy or strand data (a
+ * pool holding volumes moved, a volume shrunk, a domain recreated) is refused by the agent
+ * even in a dry-run, so it arrives as blocked with an error saying what to do.
  *
  * Per host: create/change/remove/failed count those actions; restart/recreate count
  * domains whose worst disruption is restart/recreate; `wouldChange` is true when anything
@@ -96,7 +98,7 @@ function hostPlan(name: string, answer: PlanAnswer | undefined, policy: string):
     const r = plannedResource(o);
     if (!r) continue;
     plan.resources.push(r);
-    plan[r.action] += 1;
+    plan[r.action === "blocked" || r.action === "conflict" ? "failed" : r.action] += 1;
     if (r.kind === "domain" && (r.disruption === "restart" || r.disruption === "recreate")) plan[r.disruption] += 1;
   }
   plan.wouldChange = plan.create + plan.change + plan.remove > 0;
@@ -106,7 +108,8 @@ function hostPlan(name: string, answer: PlanAnswer | undefined, policy: string):
 function plannedResource(o: PlanOutcome): PlannedResource | null {
   if (o.outcome === "ok" || o.outcome === "skipped") return null;
   const base = { policy: o.policy, kind: o.kind, name: o.name, disruption: worst(o.changes), changes: o.changes };
-  if (o.outcome === "failed") return { ...base, action: "failed", error: o.error };
+  if (o.outcome === "failed" || o.outcome === "blocked" || o.outcome === "conflict")
+    return { ...base, action: o.outcome, error: o.error };
   return { ...base, action: actionOf(o.changes) };
 }
 

@@ -5,17 +5,23 @@ const MAX_REASON = 300;
 
 const clip = (s: string) => (s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s);
 
+/** Resource outcomes that fail a host in a rollout: failed, or refused (blocked: would strand data; conflict: not ours). */
+export const HOST_FAILING_OUTCOMES: ReadonlySet<string> = new Set(["failed", "blocked", "conflict"]);
+
 /**
  * How a convergence Report went for one policy: "failed" when any of the policy's resources
- * failed (reason: the first one and its error), else "ok". Resources of other policies in
- * the bundle do not count.
+ * failed or was refused (reason: the first one and its error), else "ok". Resources of other
+ * policies in the bundle do not count.
  */
 export function policyOutcome(report: Report__Output, policy: string): { converged: "ok" | "failed"; reason?: string } {
-  const failed = report.resources.filter((r) => r.policy === policy && r.outcome === "failed");
+  const failed = report.resources.filter((r) => r.policy === policy && HOST_FAILING_OUTCOMES.has(r.outcome));
   if (failed.length === 0) return { converged: "ok" };
   const first = failed[0]!;
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : "";
-  return { converged: "failed", reason: clip(`${first.kind}/${first.name}: ${first.error || "failed"}${more}`) };
+  return {
+    converged: "failed",
+    reason: clip(`${first.kind}/${first.name}: ${first.error || first.outcome}${more}`),
+  };
 }
 
 /**

@@ -37,7 +37,7 @@ import {
 } from "../rollout/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { ReportedState } from "../ingest/index.js";
-import { driftAgainst, policyOutcome } from "./host-signals.js";
+import { driftAgainst, HOST_FAILING_OUTCOMES, policyOutcome } from "./host-signals.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -391,7 +391,7 @@ export class RolloutRunner implements RevisionSelector {
   private rememberReport(host: string, report: Report__Output): void {
     const failed = new Map<string, string>();
     for (const res of report.resources) {
-      if (res.outcome !== "failed" || failed.has(res.policy)) continue;
+      if (!HOST_FAILING_OUTCOMES.has(res.outcome) || failed.has(res.policy)) continue;
       const outcome = policyOutcome(report, res.policy);
       if (outcome.reason !== undefined) failed.set(res.policy, outcome.reason);
     }

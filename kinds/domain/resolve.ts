@@ -11,6 +11,8 @@ function splitRef(ref: string): { pool: string; volume: string } {
  * One domain after templating → its resolved spec: memory in bytes, every MAC pinned
  * (derived with `deriveMac` when not set). Defaults: cpu host-model, graphics none, autostart
  * false, state running, restartOnChange false; disk bus virtio; interface model virtio.
+ * A domain with `state: absent` needs only its name: vcpus and memory left out resolve to
+ * placeholders (1, 0) that its removal never reads.
  */
 export function resolveDomain(d: DomainDocument): DomainSpec {
   const ci = d.cloudInit;
@@ -32,8 +34,8 @@ export function resolveDomain(d: DomainDocument): DomainSpec {
     name: d.name,
     // Absent when not set, so the spec (and its hash) of a guest that does not use it is unchanged.
     ...(d.description !== undefined ? { description: d.description } : {}),
-    vcpus: d.vcpus,
-    memoryBytes: parseSize(d.memory),
+    vcpus: d.vcpus ?? 1,
+    memoryBytes: d.memory === undefined ? 0 : parseSize(d.memory),
     cpu: d.cpu ?? "host-model",
     machine: d.machine ?? null,
     disks: (d.disks ?? []).map((disk) => ({ ...splitRef(disk.volume), bus: disk.bus ?? "virtio" })),

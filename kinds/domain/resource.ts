@@ -35,6 +35,7 @@ import {
   type SettleOptions,
 } from "./state.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { refuseRecreate } from "./refusals.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state and
@@ -131,13 +132,8 @@ export class DomainResource implements Resource {
       specHash: this.specHash,
       diskPaths,
     });
-    // A dry-run reports what recreating would change (plans count the guests); applying refuses.
-    if (apply && config.some((c) => c.disruption === "recreate")) {
-      throw new VirtfleetError(
-        "DOMAIN_RECREATE",
-        `domain ${this.name} would have to be recreated (${config.map((c) => c.field).join(", ")}); set state: absent, apply, then declare it again`,
-      );
-    }
+    // Refused (blocked) in dry-run and apply alike; the report carries the changes asked for.
+    refuseRecreate(this.name, inactive, config);
     // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.
     // cloud-init content changed: the guest reads its seed at boot, so a restart is due).
     const visible = (config.length > 1 ? config.filter((c) => c.field !== "metadata.specHash") : config).map((c) =>

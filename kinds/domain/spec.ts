@@ -5,6 +5,7 @@ import {
   nullable,
   obj,
   oneOf,
+  requiredUnlessAbsent,
   resolvedObject,
   resourceNameField,
   size,
@@ -76,8 +77,8 @@ export const DomainDocumentSchema = obj(
     description: text(
       "Free text about the guest (libvirt's <description>, `virsh desc`); changed live. Default: not managed (whatever the guest has is kept).",
     ),
-    vcpus: Type.Integer({ minimum: 1, maximum: 4096, description: "Required." }),
-    memory: size("Required; at least 1MiB, a whole number of KiB."),
+    vcpus: Type.Integer({ minimum: 1, maximum: 4096, description: "Required unless state is absent." }),
+    memory: size("Required unless state is absent; at least 1MiB, a whole number of KiB."),
     cpu: choice(CPU_MODES, { description: "host-model | host-passthrough. Default host-model." }),
     machine: tpl("machine", "a QEMU machine type, e.g. q35"),
     disks: list(DiskDocumentSchema, "Default []."),
@@ -94,8 +95,8 @@ export const DomainDocumentSchema = obj(
       description: "Restart the guest for a change that needs a reboot. Default false.",
     }),
   },
-  ["name", "vcpus", "memory"],
-  { description: "A libvirt domain (guest)." },
+  ["name"],
+  { description: "A libvirt domain (guest).", ...requiredUnlessAbsent(["vcpus", "memory"]) },
 );
 export type DomainDocument = Static<typeof DomainDocumentSchema>;
 

@@ -2,12 +2,14 @@ import type { NetworkDocument, NetworkSpec } from "./spec.js";
 
 /**
  * One network after templating → its resolved spec. Defaults: bridge/ipv4/mtu none,
- * autostart false, state active; DHCP host MACs lower-case.
+ * autostart false, state active; DHCP host MACs lower-case. A network with `state: absent`
+ * needs only its name: a mode left out resolves to the placeholder "isolated", which its
+ * removal never reads.
  */
 export function resolveNetwork(n: NetworkDocument): NetworkSpec {
   return {
     name: n.name,
-    mode: n.mode,
+    mode: n.mode ?? "isolated",
     bridge: n.bridge ?? null,
     ipv4: n.ipv4
       ? {

@@ -6,6 +6,7 @@ import {
   obj,
   oneOf,
   resolvedObject,
+  requiredUnlessAbsent,
   resourceNameField,
   tpl,
 } from "../../policy-primitives/schema-builders.js";
@@ -28,7 +29,7 @@ const DhcpHostDocumentSchema = obj(
 export const NetworkDocumentSchema = obj(
   {
     name: resourceNameField(),
-    mode: choice(NETWORK_MODES, { description: "nat | route | isolated | bridge (required)." }),
+    mode: choice(NETWORK_MODES, { description: "nat | route | isolated | bridge (required unless state is absent)." }),
     bridge: tpl("bridgeName", "a Linux interface name of at most 15 characters"),
     ipv4: obj(
       {
@@ -50,8 +51,8 @@ export const NetworkDocumentSchema = obj(
     autostart: Type.Boolean({ description: "Default false." }),
     state: choice(NETWORK_STATES, { description: "active | inactive | absent. Default active." }),
   },
-  ["name", "mode"],
-  { description: "A libvirt virtual network." },
+  ["name"],
+  { description: "A libvirt virtual network.", ...requiredUnlessAbsent(["mode"]) },
 );
 export type NetworkDocument = Static<typeof NetworkDocumentSchema>;
 

@@ -1,18 +1,20 @@
 import { checkPoolSpec } from "./check.js";
-import { VirtfleetError } from "../../common/errors.js";
 import type { PoolSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
 import { buildPoolXml } from "./xml-build.js";
 import { diffPool } from "./xml-diff.js";
 import { parsePoolXml } from "./xml-parse.js";
+import { refuseStrandingRedefine, refuseStrandingRemoval } from "./refusals.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
 
 /**
  * A storage pool (type dir). Creating one defines it, builds it (libvirt creates the
  * directory) and starts it; removal destroys and undefines it but never deletes the
- * directory, and is refused while the pool still holds volumes the policies do not remove.
- * A different path or type redefines the pool (with its UUID) and restarts it if active.
+ * directory, and is refused (`blocked`) while the pool still holds volumes the policies do not
+ * remove. A different path or type redefines the pool (with its UUID) and restarts it if
+ * active — only when it holds no volumes: otherwise the change is refused (`blocked`,
+ * refusals.ts), in dry-run and apply alike.
  */
 export class PoolResource implements Resource {
   readonly kind = "pool";
@@ -38,18 +40,16 @@ export class PoolResource implements Resource {
     if (this.removing) {
       if (!ref) return { changes: [] };
       const active = await hv.poolIsActive(ref);
-      const left = (await hv.volumes(ref)).map((v) => v.name).filter((n) => !this.volumesBeingRemoved.has(n));
-      if (left.length > 0) {
-        throw new VirtfleetError(
-          "POOL_NOT_EMPTY",
-          `pool ${this.spec.name} cannot be removed: it still holds ${left.join(", ")}; declare those volumes with state: absent (or move them) first`,
-        );
-      }
+      const changes: FieldChange[] = [
+        { field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" },
+      ];
+      const { path } = parsePoolXml(await hv.poolXml(ref, { inactive: true }));
+      await refuseStrandingRemoval(hv, ref, this.spec.name, path, this.volumesBeingRemoved, changes);
       if (apply) {
         if (active) await hv.destroyPool(ref);
         await hv.undefinePool(ref);
       }
-      return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
+      return { changes };
     }
 
     const changes: FieldChange[] = [];
@@ -67,6 +67,7 @@ export class PoolResource implements Resource {
 
     const actual = parsePoolXml(await hv.poolXml(current, { inactive: true }));
     const config = diffPool(this.spec, actual);
+    await refuseStrandingRedefine(hv, current, actual, config);
     changes.push(...config);
     const wasActive = await hv.poolIsActive(current);
     let active = wasActive;

@@ -1,5 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { choice, obj, oneOf, resolvedObject, resourceNameField } from "../../policy-primitives/schema-builders.js";
+import {
+  choice,
+  obj,
+  oneOf,
+  requiredUnlessAbsent,
+  resolvedObject,
+  resourceNameField,
+} from "../../policy-primitives/schema-builders.js";
 
 /** The pool kind: a libvirt storage pool (`spec.resources.pools[]`), identity `pool/NAME`. */
 
@@ -11,12 +18,16 @@ export const PoolDocumentSchema = obj(
   {
     name: resourceNameField(),
     type: Type.Literal("dir", { description: "dir (the only type in v1). Default dir." }),
-    path: Type.String({ minLength: 1, maxLength: 4096, description: "Absolute, normalised directory path (no ..)." }),
+    path: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: "Absolute, normalised directory path (no ..). Required unless state is absent.",
+    }),
     autostart: Type.Boolean({ description: "Default false." }),
     state: choice(POOL_STATES, { description: "active | inactive | absent. Default active." }),
   },
-  ["name", "path"],
-  { description: "A libvirt storage pool." },
+  ["name"],
+  { description: "A libvirt storage pool.", ...requiredUnlessAbsent(["path"]) },
 );
 export type PoolDocument = Static<typeof PoolDocumentSchema>;
 

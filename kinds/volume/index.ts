@@ -9,7 +9,7 @@ export { checkVolumeSpec } from "./check.js";
 export { buildVolumeXml, type VolumeBuildContext } from "./xml-build.js";
 export { parseVolumeXml } from "./xml-parse.js";
 export { diffVolume, effectiveCapacity } from "./xml-diff.js";
-export { DestructiveChangeError, importByteLimit, VolumeResource } from "./resource.js";
+export { importByteLimit, VolumeResource } from "./resource.js";
 export { volumeDependencies } from "./dependencies.js";
 export {
   type ProgressEvent,

@@ -13,18 +13,14 @@ import { parseVolumeXml } from "./xml-parse.js";
 import { orNull, type ResourceContext } from "../resource-context.js";
 import { importIntoDir, redactUrl } from "./import/index.js";
 import { assertValidSpec } from "../spec-guard.js";
-
-export class DestructiveChangeError extends VirtfleetError {
-  constructor(message: string) {
-    super("DESTRUCTIVE_CHANGE", message);
-  }
-}
+import { refuseDestructive } from "./refusals.js";
 
 /**
  * A volume in a pool: created with its capacity and format, optionally as a copy-on-write
  * overlay of another volume in the same pool. Capacity only grows in place; a shrink, a
- * format change or a different backing volume would destroy data, so they are reported and
- * refused (set `state: absent`, apply, then declare it again to recreate on purpose).
+ * format change or a different backing volume would destroy data, so they are refused as
+ * `blocked` in dry-run and apply alike (refusals.ts; set `state: absent`, apply, then declare
+ * it again to recreate on purpose).
  * Named `pool/volume`.
  *
  * With `source`, a missing volume is imported instead of created (dir pools only; see
@@ -109,14 +105,8 @@ export class VolumeResource implements Resource {
     const { hv } = this.ctx;
     const actual = parseVolumeXml(await hv.volumeXml(vol));
     const changes = diffVolume(this.spec, actual, backing ?? {});
+    refuseDestructive(this.name, changes);
     if (!apply || changes.length === 0) return { changes };
-    const destructive = changes.filter((c) => c.destructive);
-    if (destructive.length > 0) {
-      throw new DestructiveChangeError(
-        `volume ${this.name}: changing ${destructive.map((c) => c.field).join(", ")} would destroy its data; ` +
-          "to recreate it on purpose set state: absent, apply, then declare it again",
-      );
-    }
     for (const c of changes) {
       if (c.field === "capacity") await hv.resizeVolume(vol, this.spec.capacityBytes);
     }

@@ -1,5 +1,14 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { choice, nullable, obj, oneOf, resolvedObject, size, tpl } from "../../policy-primitives/schema-builders.js";
+import {
+  choice,
+  nullable,
+  obj,
+  oneOf,
+  requiredUnlessAbsent,
+  resolvedObject,
+  size,
+  tpl,
+} from "../../policy-primitives/schema-builders.js";
 
 /** The volume kind: a volume in a storage pool (`spec.resources.volumes[]`), identity `volume/POOL/NAME`. */
 
@@ -12,7 +21,7 @@ export const VolumeDocumentSchema = obj(
     name: tpl("volumeName", "letters, digits, '_', '.', '+' and '-', at most 255 characters, never '..'"),
     pool: tpl("resourceName", "the name of a pool"),
     format: choice(VOLUME_FORMATS, { description: "qcow2 | raw. Default qcow2." }),
-    capacity: size("Virtual size (required)."),
+    capacity: size("Virtual size (required unless state is absent)."),
     backingVolume: tpl(
       "volumeName",
       "a volume in the same pool: this one becomes a copy-on-write overlay of it (qcow2 only)",
@@ -27,8 +36,8 @@ export const VolumeDocumentSchema = obj(
     ),
     state: choice(VOLUME_STATES, { description: "present | absent. Default present." }),
   },
-  ["name", "pool", "capacity"],
-  { description: "A volume in a storage pool; identity is (pool, name)." },
+  ["name", "pool"],
+  { description: "A volume in a storage pool; identity is (pool, name).", ...requiredUnlessAbsent(["capacity"]) },
 );
 export type VolumeDocument = Static<typeof VolumeDocumentSchema>;
 

@@ -235,10 +235,10 @@ describe("virtfleet apply --local on a real KVM host", () => {
   it("refuses to remove a pool that still holds volumes the policies keep", async () => {
     writePolicies({ guests: [{ name: web }, { name: db }], removePool: true });
     const r = await apply();
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     const p = outcome(r.json, "pool", pool);
-    expect(p.outcome).toBe("failed");
-    expect(p.error).toMatch(/still holds .*qcow2.*state: absent/);
+    expect(p.outcome).toBe("blocked");
+    expect(p.error).toMatch(/would strand its 2 volumes .*qcow2.*state: absent/);
     expect((await virshResult("pool-info", pool)).code).toBe(0);
   });
 

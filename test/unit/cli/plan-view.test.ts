@@ -217,4 +217,18 @@ describe("plan view", () => {
       }),
     ).toBe("  domain/old: remove\n");
   });
+
+  it("names a blocked change and the refusal's message", () => {
+    expect(
+      renderPlannedResource({
+        policy: "web",
+        kind: "pool",
+        name: "images",
+        action: "blocked",
+        disruption: "recreate",
+        changes: [{ field: "path", from: "/a", to: "/b", disruption: "recreate" }],
+        error: "pool/images: path /a → /b would strand its 3 volumes (a, b, c)",
+      }),
+    ).toBe("  pool/images: blocked: pool/images: path /a → /b would strand its 3 volumes (a, b, c)\n");
+  });
 });

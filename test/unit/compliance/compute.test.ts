@@ -55,6 +55,19 @@ describe("computeCompliance", () => {
     });
   });
 
+  it("a blocked or conflict resource counts as failed: the host is not compliant", () => {
+    for (const outcome of ["blocked", "conflict"]) {
+      const r = computeCompliance(
+        [host({ resources: [{ policy: "web", kind: "pool", name: "images", outcome, eventSeq: 5 }] })],
+        0,
+      );
+      expect(r.hosts[0]).toMatchObject({
+        compliant: false,
+        policies: [{ status: "failed", resources: { ok: 0, drift: 0, failed: 1 } }],
+      });
+    }
+  });
+
   it("is pending before the first report or while the host is behind its bundle generation", async () => {
     expect(statusOf(host({ lastReportAt: null }))).toBe("pending");
     expect(statusOf(host({ observedGeneration: 1 }))).toBe("pending");

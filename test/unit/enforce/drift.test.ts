@@ -109,6 +109,15 @@ describe("drift seen before a repair", () => {
     expect(r).toMatchObject({ id: "id1", remediation: "repaired", resolvedAtMs: 1500, detectedAtMs: 1000, detail: "" });
   });
 
+  it("a blocked change is reported like a failed repair, with the refusal as detail", () => {
+    const t = new DriftTracker();
+    const [a] = t.derive([rep("blocked", { error: "pool/p: path /a → /b would strand its 1 volume (v)" })], ctx());
+    expect(a).toMatchObject({ remediation: "failed", detail: "pool/p: path /a → /b would strand its 1 volume (v)" });
+    expect(t.derive([rep("blocked", { error: "pool/p: path /a → /b would strand its 1 volume (v)" })], ctx())).toEqual(
+      [],
+    );
+  });
+
   it("a failed repair turns the in-progress event into `failed`", () => {
     const t = new DriftTracker();
     t.detect([rep("drift", { changes: stateChange })], ctx());

@@ -156,8 +156,19 @@ describe("aggregatePlan", () => {
     expect(q.hosts[0]).toMatchObject({ name: "h", status: "offline", wouldChange: false, resources: [] });
   });
 
+  it("a blocked resource is listed as blocked with its error and counted as failed", () => {
+    const change = { field: "path", from: "/a", to: "/b", disruption: "recreate" as const };
+    const error = "pool/p: path /a → /b would strand its 1 volume (v)";
+    const p = plan({ h: planned([outcome("pool", "p", "blocked", [change], { error })]) });
+    expect(p.hosts[0]).toMatchObject({ wouldChange: false, failed: 1 });
+    expect(p.hosts[0]!.resources).toEqual([
+      { policy: "web", kind: "pool", name: "p", action: "blocked", disruption: "recreate", changes: [change], error },
+    ]);
+    expect(p.summary).toMatchObject({ hostsChanging: 0, failed: 1 });
+  });
+
   it("a failed resource alone does not make the host change", () => {
-    const p = plan({ h: planned([outcome("domain", "a", "failed", [], { error: "DOMAIN_RECREATE" })]) });
+    const p = plan({ h: planned([outcome("domain", "a", "failed", [], { error: "libvirt unreachable" })]) });
     expect(p.hosts[0]).toMatchObject({ wouldChange: false, failed: 1 });
     expect(p.summary).toMatchObject({ hostsChanging: 0, failed: 1 });
   });

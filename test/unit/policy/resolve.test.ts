@@ -157,3 +157,67 @@ describe("resolvePolicy", () => {
     );
   });
 });
+
+// Issue 21 item 19: removing an object needs only what identifies it.
+describe("state: absent needs only the identity", () => {
+  const ABSENT = policy(
+    "gone",
+    `    networks:
+      - {name: n1, state: absent}
+    pools:
+      - {name: p1, state: absent}
+    volumes:
+      - {name: v1.qcow2, pool: p1, state: absent}
+    domains:
+      - {name: d1, state: absent}
+`,
+  );
+
+  it("passes validation with name (pool + name for a volume) and state alone, and resolves", () => {
+    const r = load({ "g.yaml": ABSENT });
+    expect(lines(r)).toEqual([]);
+    const p = resolvePolicy(r.policies[0], { name: "kvm01.lab" });
+    expect(p.resources.networks).toMatchObject([{ name: "n1", state: "absent" }]);
+    expect(p.resources.pools).toMatchObject([{ name: "p1", state: "absent" }]);
+    expect(p.resources.volumes).toMatchObject([{ name: "v1.qcow2", pool: "p1", state: "absent" }]);
+    expect(p.resources.domains).toMatchObject([{ name: "d1", state: "absent" }]);
+  });
+
+  it("still needs the identity when absent", () => {
+    const r = load({
+      "g.yaml": policy(
+        "gone",
+        "    volumes:\n      - {name: v1.qcow2, state: absent}\n    domains:\n      - {state: absent}\n",
+      ),
+    });
+    expect(lines(r)).toEqual([
+      'g.yaml:8:9: spec.resources.volumes[0].pool: missing required field "pool"',
+      'g.yaml:10:9: spec.resources.domains[0].name: missing required field "name"',
+    ]);
+  });
+
+  it("a present object still needs every required field, named with where it goes", () => {
+    const r = load({
+      "g.yaml": policy(
+        "p",
+        `    networks:
+      - {name: n1}
+    pools:
+      - {name: p1, state: inactive}
+    volumes:
+      - {name: v1.qcow2, pool: p1}
+    domains:
+      - {name: d1, state: shutoff}
+`,
+      ),
+    });
+    const why = "(only state: absent may leave it out)";
+    expect(lines(r)).toEqual([
+      `g.yaml:8:9: spec.resources.networks[0].mode: missing required field "mode" ${why}`,
+      `g.yaml:10:9: spec.resources.pools[0].path: missing required field "path" ${why}`,
+      `g.yaml:12:9: spec.resources.volumes[0].capacity: missing required field "capacity" ${why}`,
+      `g.yaml:14:9: spec.resources.domains[0].vcpus: missing required field "vcpus" ${why}`,
+      `g.yaml:14:9: spec.resources.domains[0].memory: missing required field "memory" ${why}`,
+    ]);
+  });
+});

@@ -88,7 +88,9 @@ describe("policy schema", () => {
 
   it("names missing required fields, wrong types and enums at the field", () => {
     const missing = load({ "p.yaml": policy("p", "    domains:\n      - name: a\n        memory: 1GiB\n") });
-    expect(lines(missing)).toEqual(['p.yaml:8:9: spec.resources.domains[0].vcpus: missing required field "vcpus"']);
+    expect(lines(missing)).toEqual([
+      'p.yaml:8:9: spec.resources.domains[0].vcpus: missing required field "vcpus" (only state: absent may leave it out)',
+    ]);
     const r = load({
       "p.yaml": policy(
         "p",

@@ -51,6 +51,18 @@ describe("policyOutcome", () => {
     expect(r).toEqual({ converged: "failed", reason: "domain/a: no memory (and 1 more)" });
   });
 
+  it("a refused change (blocked, conflict) fails the host like a failure", () => {
+    const msg = "pool/images: path /a → /b would strand its 3 volumes";
+    expect(policyOutcome(report([outcome("web", "p", "blocked", msg)]), "web")).toEqual({
+      converged: "failed",
+      reason: `domain/p: ${msg}`,
+    });
+    expect(policyOutcome(report([outcome("web", "p", "conflict")]), "web")).toEqual({
+      converged: "failed",
+      reason: "domain/p: conflict",
+    });
+  });
+
   it("clips long errors", () => {
     const r = policyOutcome(report([outcome("web", "a", "failed", "e".repeat(5_000))]), "web");
     expect(r.reason!.length).toBeLessThanOrEqual(300);
