@@ -116,7 +116,7 @@ export class Controller {
         "INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only",
       );
     }
-    this.store = ControllerStore.open(dataDir);
+    this.store = ControllerStore.open(dataDir, (message) => this.log.warn({ dataDir }, message));
     let credentials: grpc.ServerCredentials;
     try {
       credentials = await this.openTransport();
