@@ -128,7 +128,9 @@ export class Agent {
       this.credentials = obtained.credentials;
       this.tokenSpent = obtained.enrolled;
     }
-    this.store = AgentStore.open(this.options.stateDir);
+    this.store = AgentStore.open(this.options.stateDir, {
+      warn: (message) => this.log.warn({ stateDir: this.options.stateDir }, message),
+    });
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
     const libvirt = this.libvirt;
     const store = this.store;

@@ -116,7 +116,7 @@ export class Controller {
         "INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only",
       );
     }
-    this.store = ControllerStore.open(dataDir);
+    this.store = ControllerStore.open(dataDir, (message) => this.log.warn({ dataDir }, message));
     let credentials: grpc.ServerCredentials;
     try {
       credentials = await this.openTransport();
@@ -215,7 +215,7 @@ export class Controller {
     // Secure mode: callers without the right certificate are turned away before any handler.
     const server = new grpc.Server({
       ...SERVER_CHANNEL_OPTIONS,
-      interceptors: pki ? [transportGate(callerOf, this.log)] : [],
+      interceptors: pki ? [transportGate(callerOf, this.log, (call) => this.connectionAuthenticated(call))] : [],
     });
     server.addService(proto.AgentService.service, this.agents.handlers());
     const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
@@ -269,6 +269,8 @@ export class Controller {
       credentials,
       this.options.connectionLimits ?? CONNECTION_LIMITS,
       this.log.child({ part: "listener" }),
+      // mTLS: connections without a valid client certificate are cut after a deadline and capped.
+      { requireAuthentication: Boolean(pki) },
     ).catch(async (err: unknown) => {
       err = new ControllerStartError(
         `cannot listen on ${target}: ${(err as Error).message} (is another controller running? choose another --listen)`,
@@ -340,6 +342,12 @@ export class Controller {
     } catch (err) {
       this.log.error({ err: describeError(err) }, "pruning history failed");
     }
+  }
+
+  /** A call with a valid client certificate arrived on this connection: the listener stops treating it as unauthenticated. */
+  private connectionAuthenticated(call: grpc.ServerInterceptingCallInterface): void {
+    const info = call.getConnectionInfo();
+    this.listener?.authenticated(info.remoteAddress, info.remotePort);
   }
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */

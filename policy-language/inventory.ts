@@ -1,5 +1,5 @@
 import type { IssueList } from "../policy-primitives/issues.js";
-import { HostPattern } from "./patterns.js";
+import { DEFAULT_EXPAND_LIMIT, HostPattern } from "./patterns.js";
 import type { InventoryDocument, VarValue } from "./schema.js";
 
 /** The implicit groups: every known host, and hosts in no inventory group. */
@@ -45,8 +45,9 @@ export function emptyInventory(): Inventory {
 }
 
 /**
- * Builds an inventory from a schema-valid document, adding issues for bad host patterns,
- * reserved or unknown group names, and `children` cycles (naming the cycle).
+ * Builds an inventory from a schema-valid document, adding issues for bad host patterns
+ * (including one that expands to more than DEFAULT_EXPAND_LIMIT names, which could never be
+ * listed), reserved or unknown group names, and `children` cycles (naming the cycle).
  */
 export function buildInventory(doc: InventoryDocument, file: string, issues: IssueList): Inventory {
   const groups = new Map<string, InventoryGroup>();
@@ -63,7 +64,7 @@ export function buildInventory(doc: InventoryDocument, file: string, issues: Iss
     const hosts: HostPattern[] = [];
     (g.hosts ?? []).forEach((p, i) => {
       try {
-        hosts.push(HostPattern.parse(p));
+        hosts.push(expandable(HostPattern.parse(p)));
       } catch (err) {
         issues.add(["groups", name, "hosts", i], (err as Error).message);
       }
@@ -78,12 +79,18 @@ export function buildInventory(doc: InventoryDocument, file: string, issues: Iss
   const hosts: InventoryHostEntry[] = [];
   for (const [key, h] of Object.entries(doc.hosts ?? {})) {
     try {
-      hosts.push({ pattern: HostPattern.parse(key), labels: h.labels ?? {}, vars: h.vars ?? {} });
+      hosts.push({ pattern: expandable(HostPattern.parse(key)), labels: h.labels ?? {}, vars: h.vars ?? {} });
     } catch (err) {
       issues.add(["hosts", key], (err as Error).message, "key");
     }
   }
   return { file, groups, hosts };
+}
+
+/** `pattern`, when it can be expanded (inventoryHostNames lists every name); else throws its HostPatternError. */
+function expandable(pattern: HostPattern): HostPattern {
+  if (pattern.count > DEFAULT_EXPAND_LIMIT) pattern.expand();
+  return pattern;
 }
 
 /** Reports each children cycle once; returns the groups on a cycle. */

@@ -30,6 +30,7 @@ import { checkPolicySemantics } from "./semantics.js";
 import { matchTargets, type TargetHost } from "./targets.js";
 import { hasTemplate, templateRefs } from "../policy-primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
+import { foreignDocument } from "./foreign-document.js";
 import { PolicyReadBudget } from "./read-files.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
@@ -94,6 +95,8 @@ export async function loadPolicies(paths: readonly string[], options: LoadOption
   const sources: PolicySource[] = [];
   const readErrors: PolicyIssue[] = [];
   const files: string[] = [];
+  /** The folder each file was listed from (a file named on its own may be anywhere). */
+  const roots = new Map<string, string>();
   for (const path of paths) {
     let isDir = false;
     try {
@@ -107,14 +110,17 @@ export async function loadPolicies(paths: readonly string[], options: LoadOption
       continue;
     }
     const names = (await readdir(path)).filter((n) => !n.startsWith(".") && /\.ya?ml$/.test(n)).sort();
-    files.push(...names.map((n) => join(path, n)));
+    for (const n of names) {
+      files.push(join(path, n));
+      roots.set(join(path, n), path);
+    }
   }
   const budget = new PolicyReadBudget();
   const tooMany = budget.checkCount(files.length, paths.join(", "));
   if (tooMany)
     return { policies: [], inventory: emptyInventory(), errors: [...readErrors, tooMany], conflicts: [], files: [] };
   for (const file of files) {
-    const read = await budget.read(file);
+    const read = await budget.read(file, roots.get(file));
     if (read === "skip") continue;
     if ("issue" in read) readErrors.push(read.issue);
     else sources.push({ file, text: read.text });
@@ -215,6 +221,8 @@ function loadInventory(
     const extra = documents[1];
     return { inventory: null, issues: [{ ...extra.start, path: "", message: "inventory.yaml holds one document" }] };
   }
+  const foreign = foreignDocument("inventory", doc.value);
+  if (foreign) return { inventory: null, issues: [{ ...doc.start, path: "", message: foreign }] };
   if (!checkSchema("inventory", doc.value, issues)) return { inventory: null, issues: issues.items };
   const inventory = buildInventory(doc.value as InventoryDocument, file, issues);
   return { inventory, issues: issues.items };
@@ -222,6 +230,8 @@ function loadInventory(
 
 /** Validates one YAML document as a Policy (schema, then semantics). */
 export function loadPolicyDocument(doc: SourceDocument): { policy: LoadedPolicy | null; issues: PolicyIssue[] } {
+  const foreign = foreignDocument("policy", doc.value);
+  if (foreign) return { policy: null, issues: [{ ...doc.start, path: "", message: foreign }] };
   const issues = new IssueList(doc.file, doc.locate);
   if (!checkSchema("policy", doc.value, issues)) return { policy: null, issues: issues.items };
   const document = doc.value as PolicyDocument;

@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { PolicyIssue } from "../policy-primitives/issues.js";
 import { formatLimitBytes, POLICY_LIMITS } from "./limits.js";
+import { outsideFolder } from "./safe-read.js";
 
 export interface ReadLimits {
   fileBytes: number;
@@ -9,7 +10,7 @@ export interface ReadLimits {
   files: number;
 }
 
-/** A file was not read: its issue (line 0: no position), or "skip" when it vanished meanwhile or is a folder. */
+/** A file was not read: its issue (at 1:1), or "skip" when it vanished meanwhile or is a folder. */
 export type ReadRefusal = { issue: PolicyIssue } | "skip";
 
 /**
@@ -19,7 +20,9 @@ export type ReadRefusal = { issue: PolicyIssue } | "skip";
  *   and becomes an issue naming the file and the limit;
  * - only regular files are read (a FIFO or device named `x.yaml` would hang or never end):
  *   the file is opened non-blocking and checked with fstat, and at most `fileBytes` + 1
- *   bytes are read, so a file that grows after the check is still caught.
+ *   bytes are read, so a file that grows after the check is still caught;
+ * - with `root` (the policies folder the file was listed from), a file that is not inside
+ *   it once symbolic links are followed is refused unread (safe-read.ts).
  */
 export class PolicyReadBudget {
   private total = 0;
@@ -37,14 +40,23 @@ export class PolicyReadBudget {
   /** An issue when `count` files are more than one load may hold; `where` names the folder. */
   checkCount(count: number, where: string): PolicyIssue | null {
     if (count <= this.limits.files) return null;
-    return issue(
-      where,
-      `${count} policy files, more than the limit of ${this.limits.files} in one load; merge policies into fewer files`,
-    );
+    return {
+      ...issue(
+        where,
+        `${count} policy files, more than the limit of ${this.limits.files} in one load; merge policies into fewer files`,
+      ),
+      line: 0,
+      col: 0,
+    };
   }
 
-  /** Reads `file` as UTF-8 text within the limits. */
-  async read(file: string): Promise<{ text: string } | ReadRefusal> {
+  /** Reads `file` as UTF-8 text within the limits; `root`: the folder it must stay inside. */
+  async read(file: string, root?: string): Promise<{ text: string } | ReadRefusal> {
+    if (root !== undefined) {
+      const outside = await outsideFolder(file, root);
+      if (outside === "gone") return "skip";
+      if (outside !== null) return { issue: issue(file, outside) };
+    }
     let fh;
     try {
       fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -53,6 +65,11 @@ export class PolicyReadBudget {
       return { issue: issue(file, `cannot read: ${(err as Error).message}`) };
     }
     try {
+      if (root !== undefined) {
+        const outside = await outsideFolder(file, root, fh);
+        if (outside === "gone") return "skip";
+        if (outside !== null) return { issue: issue(file, outside) };
+      }
       const st = await fh.stat();
       if (st.isDirectory()) return "skip";
       if (!st.isFile()) return { issue: issue(file, "not a regular file; only regular files are read as policies") };
@@ -79,8 +96,9 @@ export class PolicyReadBudget {
   }
 }
 
+/** An issue on a whole file, at 1:1 (editors and `file:line:col` parsers jump to it); the folder-level one has no position. */
 function issue(file: string, message: string): PolicyIssue {
-  return { file, line: 0, col: 0, path: "", message };
+  return { file, line: 1, col: 1, path: "", message };
 }
 
 /** `size` null: the file grew past the limit while it was read. */

@@ -3,6 +3,7 @@ import { validate as validateInventory } from "../generated/validators/inventory
 import { validate as validatePolicy } from "../generated/validators/policy-document.js";
 import { shownValue } from "../common/redact.js";
 import { formatPath, type IssueList, type PathSegment } from "../policy-primitives/issues.js";
+import { quoteToken } from "../policy-primitives/quote.js";
 import { PATTERN_HELP, PATTERNS, type PatternName } from "../policy-primitives/names.js";
 
 type GeneratedValidator = ((v: unknown) => boolean) & { errors?: ErrorObject[] | null };
@@ -69,7 +70,7 @@ function describe(
       const path = [...base, prop];
       if (parent.patternProperties) {
         const [pattern] = Object.keys(parent.patternProperties as object);
-        return { path, at: "key", message: `invalid key ${JSON.stringify(prop)}: must match ${pattern}` };
+        return { path, at: "key", message: `invalid key ${quoteToken(prop)}: must match ${pattern}` };
       }
       if (PLAINTEXT_PASSWORD_FIELDS.has(prop)) {
         return {
@@ -81,7 +82,7 @@ function describe(
       const allowed = Object.keys((parent.properties as object | undefined) ?? {});
       const guess = closest(prop, allowed);
       const hint = guess ? ` (did you mean "${guess}"?)` : allowed.length ? ` (allowed: ${allowed.join(", ")})` : "";
-      return { path, at: "key", message: `unknown field "${prop}"${hint}` };
+      return { path, at: "key", message: `unknown field ${quoteToken(prop)}${hint}` };
     }
     case "required":
       return {

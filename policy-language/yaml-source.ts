@@ -11,6 +11,7 @@ import {
 } from "yaml";
 import type { SourceLocation } from "../kinds/resolved-policy.js";
 import type { Locator, PathSegment, PolicyIssue } from "../policy-primitives/issues.js";
+import { clipMessage, quoteToken } from "../policy-primitives/quote.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { scanYaml } from "./yaml-scan.js";
 
@@ -56,7 +57,7 @@ export function parseYamlDocuments(text: string, file: string): { documents: Sou
   for (const doc of docs) {
     for (const err of doc.errors) {
       const at = pos(err.pos[0]);
-      issues.push({ ...at, path: "", message: `YAML syntax: ${err.message}` });
+      issues.push({ ...at, path: "", message: `YAML syntax: ${clipMessage(err.message)}` });
     }
     if (doc.errors.length === 0 && doc.contents !== null) {
       const dup = duplicateKey(doc);
@@ -65,7 +66,7 @@ export function parseYamlDocuments(text: string, file: string): { documents: Sou
         issues.push({
           ...pos(dup.second.range?.[0] ?? 0),
           path: "",
-          message: `YAML syntax: duplicate key ${JSON.stringify(dup.key)} (first at line ${first.line}); keys must be unique`,
+          message: `YAML syntax: duplicate key ${quoteToken(dup.key)} (first at line ${first.line}); keys must be unique`,
         });
         index++;
         continue;
@@ -79,7 +80,7 @@ export function parseYamlDocuments(text: string, file: string): { documents: Sou
         const bomb = /alias/i.test((err as Error).message);
         const message = bomb
           ? `YAML aliases expand to too many nodes (more than ${POLICY_LIMITS.aliasCount}), as in a "billion laughs" document; write the values out or use fewer aliases`
-          : `YAML: ${(err as Error).message}`;
+          : `YAML: ${clipMessage((err as Error).message)}`;
         issues.push({ ...at, path: "", message });
         index++;
         continue;

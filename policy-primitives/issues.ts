@@ -1,5 +1,6 @@
 import { ValidationError } from "../common/errors.js";
 import { scrubSecrets } from "../common/redact.js";
+import { quoteToken } from "./quote.js";
 
 /** Where a value came from, for error messages (`file:line:col`). */
 export interface SourceLocation {
@@ -26,13 +27,16 @@ export interface PolicyIssue {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-/** `["spec","resources","domains",0,"memory"]` → `spec.resources.domains[0].memory`; odd keys are quoted. */
+/**
+ * `["spec","resources","domains",0,"memory"]` → `spec.resources.domains[0].memory`; odd keys
+ * are quoted as quoteToken does (scrubbed, clipped: a key may be a line of a foreign file).
+ */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
     else if (IDENT.test(seg)) out += out === "" ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${quoteToken(seg)}]`;
   }
   return out;
 }

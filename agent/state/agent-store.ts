@@ -10,6 +10,8 @@ export { AGENT_MIGRATIONS };
 export interface AgentStoreOptions {
   outboxLimits?: OutboxLimits;
   now?: () => number;
+  /** Told when the state folder or database files were readable by others and were made private. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -47,7 +49,7 @@ export class AgentStore {
 
   /** Opens a database file (":memory:" for tests). */
   static openFile(file: string, o: AgentStoreOptions = {}): AgentStore {
-    return new AgentStore(openDatabase(file, AGENT_MIGRATIONS), o);
+    return new AgentStore(openDatabase(file, AGENT_MIGRATIONS, { warn: o.warn }), o);
   }
 
   sequences(): { lastAgentSeq: number; lastControllerSeq: number } {

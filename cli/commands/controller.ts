@@ -33,6 +33,7 @@ interface ControllerFlags {
   agentCertTtl: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  maxUnauthenticatedConnections: number;
   heapGrowth: number;
 }
 
@@ -117,6 +118,12 @@ export function registerControllerCommand(program: Command): void {
       CONNECTION_LIMITS.perAddress,
     )
     .option(
+      "--max-unauthenticated-connections <n>",
+      "connections without a valid client certificate held at once (mTLS); past it the oldest is closed; each is closed 10 s after it was accepted",
+      positiveIntArg,
+      CONNECTION_LIMITS.unauthenticated,
+    )
+    .option(
       "--heap-growth <percent>",
       "how far the JavaScript heap may grow past its live data before a full collection (0: V8's own rule, up to 4×; less memory, more CPU)",
       heapGrowthArg,
@@ -141,6 +148,7 @@ export function registerControllerCommand(program: Command): void {
           ...CONNECTION_LIMITS,
           total: flags.maxConnections,
           perAddress: flags.maxConnectionsPerAddress,
+          unauthenticated: flags.maxUnauthenticatedConnections,
         },
         agents: {
           heartbeatIntervalMs: flags.heartbeatInterval,

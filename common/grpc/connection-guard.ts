@@ -2,7 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { formatHostPort, type HostPort } from "../address.js";
-import { CONNECTION_LIMITS, type ConnectionLimits } from "./limits.js";
+import { CONNECTION_LIMITS, UNAUTHENTICATED_GRACE_MS, type ConnectionLimits } from "./limits.js";
 
 /** Bytes of the HTTP/2 client preface; a TLS ClientHello is longer. */
 const PREFACE_BYTES = 24;
@@ -13,8 +13,21 @@ const LISTEN_BACKLOG = 16_384;
 
 export interface GuardedListener {
   port: number;
-  /** Connections open now, and refused or cut since the start. */
-  stats(): { open: number; refused: number; cutSilent: number };
+  /** Connections open now (and how many of them unauthenticated), and refused or cut since the start. */
+  stats(): {
+    open: number;
+    unauthenticated: number;
+    refused: number;
+    cutSilent: number;
+    cutUnauthenticated: number;
+    evicted: number;
+  };
+  /**
+   * The connection from `remoteAddress`:`remotePort` made a call with a valid client
+   * certificate (the transport gate says so): from now on it is never cut for being
+   * unauthenticated. Unknown connections are ignored.
+   */
+  authenticated(remoteAddress: string | undefined, remotePort: number | undefined): void;
   /** Stops accepting (at once); existing connections are the gRPC server's to end (tryShutdown/forceShutdown). */
   close(): void;
 }
@@ -32,6 +45,14 @@ export interface GuardedListener {
  * - a connection is held by the guard until it has sent `PREFACE_BYTES` (the HTTP/2 preface;
  *   a TLS ClientHello is longer), then handed over with those bytes put back; one that has
  *   not sent them within `limits.handshakeMs` is closed, never having cost an HTTP/2 session;
+ * - with `requireAuthentication` (mTLS), a connection is unauthenticated until the caller
+ *   reports a call on it with a valid client certificate (`authenticated`). An
+ *   unauthenticated connection is closed `limits.unauthenticatedMs` after it was accepted
+ *   (idle after TLS, a slow HTTP/2 preface, an Enroll stream that never finishes: enrolment
+ *   takes milliseconds), and at most `limits.unauthenticated` are held: past it, a new
+ *   connection closes the oldest unauthenticated one older than UNAUTHENTICATED_GRACE_MS
+ *   (or is refused when none is), so unauthenticated peers can never take the slots agents
+ *   and admins need. Authenticated connections are never cut by the guard;
  * - everything else (TLS with the server credentials, HTTP/2, keepalive, message limits)
  *   is grpc-js's, exactly as with `bindAsync(…, credentials)`.
  * Rejects with the listen error (e.g. EADDRINUSE).
@@ -42,6 +63,7 @@ export async function listenGuarded(
   credentials: grpc.ServerCredentials,
   limits: ConnectionLimits = CONNECTION_LIMITS,
   log?: Logger,
+  options: { requireAuthentication?: boolean } = {},
 ): Promise<GuardedListener> {
   const injector = server.createConnectionInjector(credentials);
   const perAddress = new Map<string, number>();
@@ -49,6 +71,8 @@ export async function listenGuarded(
   let refused = 0;
   let cutSilent = 0;
   const lastLogged = new Map<string, number>();
+  const unauth = new UnauthenticatedConnections(limits, log);
+  const requireAuthentication = options.requireAuthentication === true;
 
   const refuse = (socket: Socket, address: string, why: string) => {
     refused++;
@@ -68,11 +92,19 @@ export async function listenGuarded(
     const mine = perAddress.get(address) ?? 0;
     if (mine >= limits.perAddress) return refuse(socket, address, `${mine} connections from ${address} already`);
     if (open >= limits.total) return refuse(socket, address, `${open} connections open in all`);
+    if (requireAuthentication && !unauth.makeRoom())
+      return refuse(
+        socket,
+        address,
+        `${unauth.size} unauthenticated connections open, all younger than ${UNAUTHENTICATED_GRACE_MS} ms`,
+      );
     perAddress.set(address, mine + 1);
     open++;
+    if (requireAuthentication) unauth.add(socket);
     let timer: NodeJS.Timeout | undefined;
     socket.once("close", () => {
       clearTimeout(timer);
+      unauth.remove(socket);
       open--;
       const n = (perAddress.get(address) ?? 1) - 1;
       if (n <= 0) perAddress.delete(address);
@@ -121,9 +153,88 @@ export async function listenGuarded(
   const port = typeof addr === "object" && addr !== null ? addr.port : listen.port;
   return {
     port,
-    stats: () => ({ open, refused, cutSilent }),
+    stats: () => ({ open, refused, cutSilent, ...unauth.stats() }),
+    authenticated: (remoteAddress, remotePort) => unauth.authenticated(remoteAddress, remotePort),
     close: () => {
       tcp.close();
     },
   };
+}
+
+/**
+ * The unauthenticated connections of one listener, oldest first (Map order), keyed by
+ * remote address and port (what a gRPC call reports as its connection's peer).
+ */
+class UnauthenticatedConnections {
+  private readonly byPeer = new Map<string, { socket: Socket; since: number; timer: NodeJS.Timeout }>();
+  private cut = 0;
+  private evicted = 0;
+  private lastLogged = 0;
+
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  get size(): number {
+    return this.byPeer.size;
+  }
+
+  add(socket: Socket): void {
+    const timer = setTimeout(() => {
+      this.cut++;
+      this.note("closed: unauthenticated for too long");
+      socket.destroy();
+    }, this.limits.unauthenticatedMs);
+    timer.unref();
+    this.byPeer.set(peerKey(socket.remoteAddress, socket.remotePort), { socket, since: Date.now(), timer });
+  }
+
+  remove(socket: Socket): void {
+    const key = peerKey(socket.remoteAddress, socket.remotePort);
+    const held = this.byPeer.get(key);
+    if (held?.socket !== socket) return;
+    clearTimeout(held.timer);
+    this.byPeer.delete(key);
+  }
+
+  authenticated(remoteAddress: string | undefined, remotePort: number | undefined): void {
+    const held = this.byPeer.get(peerKey(remoteAddress, remotePort));
+    if (held) this.remove(held.socket);
+  }
+
+  /** Below the cap, or the oldest unauthenticated connection (if past the grace) closed to make room. */
+  makeRoom(): boolean {
+    if (this.byPeer.size < this.limits.unauthenticated) return true;
+    const [key, oldest] = this.byPeer.entries().next().value as [
+      string,
+      { socket: Socket; since: number; timer: NodeJS.Timeout },
+    ];
+    if (Date.now() - oldest.since < UNAUTHENTICATED_GRACE_MS) return false;
+    this.evicted++;
+    this.note("closed to make room for a new connection");
+    clearTimeout(oldest.timer);
+    this.byPeer.delete(key);
+    oldest.socket.destroy();
+    return true;
+  }
+
+  stats(): { unauthenticated: number; cutUnauthenticated: number; evicted: number } {
+    return { unauthenticated: this.byPeer.size, cutUnauthenticated: this.cut, evicted: this.evicted };
+  }
+
+  /** Logged at most once a minute, with the counts so far. */
+  private note(what: string): void {
+    const now = Date.now();
+    if (this.lastLogged + LOG_EVERY_MS > now) return;
+    this.lastLogged = now;
+    this.log?.warn(
+      { unauthenticated: this.byPeer.size, cutUnauthenticated: this.cut, evicted: this.evicted, limits: this.limits },
+      `unauthenticated connection ${what} (no call with a valid client certificate; logged once a minute)`,
+    );
+  }
+}
+
+function peerKey(address: string | undefined, port: number | undefined): string {
+  return `${address ?? "?"}|${port ?? "?"}`;
 }

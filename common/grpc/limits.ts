@@ -64,7 +64,24 @@ export interface ConnectionLimits {
   total: number;
   /** A connection must send its first 24 bytes (HTTP/2 preface or TLS hello) within this. */
   handshakeMs: number;
+  /**
+   * Unauthenticated connections held at once (mTLS: no call with a valid client certificate
+   * yet). A new connection past it closes the oldest unauthenticated one that is older than
+   * UNAUTHENTICATED_GRACE_MS; when none is that old, the new one is refused.
+   */
+  unauthenticated: number;
+  /** An unauthenticated connection is closed this long after it was accepted (mTLS only). */
+  unauthenticatedMs: number;
 }
 
 /** The controller listener's connection limits (connection-guard.ts). */
-export const CONNECTION_LIMITS: ConnectionLimits = { perAddress: 1_000, total: 15_000, handshakeMs: 10_000 };
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  perAddress: 1_000,
+  total: 15_000,
+  handshakeMs: 10_000,
+  unauthenticated: 2_000,
+  unauthenticatedMs: 10_000,
+};
+
+/** An unauthenticated connection younger than this is never closed to make room (it may be an agent mid-handshake). */
+export const UNAUTHENTICATED_GRACE_MS = 2_000;

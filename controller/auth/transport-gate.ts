@@ -13,14 +13,23 @@ const AGENT_PREFIXES = ["/fleet.v1.AgentService/", "/fleet.v1.EnrollService/Rene
  * need an agent certificate; everything else (AdminService) an admin certificate of any role
  * (per-method roles are checked by the admin handlers' wrapper). No or an invalid certificate:
  * UNAUTHENTICATED; a valid certificate of the wrong kind: PERMISSION_DENIED. Refusals are logged.
+ * `onAuthenticated` is told of each call whose caller holds a valid certificate (of any kind),
+ * before it is admitted or refused: the listener stops counting that connection as
+ * unauthenticated (common/grpc/connection-guard.ts).
  */
-export function transportGate(callerOf: (call: PeerSource) => Caller, log: Logger): grpc.ServerInterceptor {
+export function transportGate(
+  callerOf: (call: PeerSource) => Caller,
+  log: Logger,
+  onAuthenticated?: (call: grpc.ServerInterceptingCallInterface) => void,
+): grpc.ServerInterceptor {
   return (method, call) => {
     const gated: OnePeerLookup = new OnePeerLookup(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const refusal = refuse(method.path, callerOf(gated));
+            const caller = callerOf(gated);
+            if (caller.kind !== "anonymous") onAuthenticated?.(call);
+            const refusal = refuse(method.path, caller);
             if (!refusal) return pass(metadata);
             log.warn(
               { method: method.path, peer: call.getPeer(), code: grpc.status[refusal.code] },

@@ -18,9 +18,12 @@ export class ControllerStore {
     this.hosts = new HostStore(db);
   }
 
-  static open(dataDir: string): ControllerStore {
+  /** `warn`: told when the data folder or database files were readable by others and were made private. */
+  static open(dataDir: string, warn?: (message: string) => void): ControllerStore {
     return new ControllerStore(
-      AsyncDatabase.of(openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL" })),
+      AsyncDatabase.of(
+        openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS, { synchronous: "FULL", warn }),
+      ),
     );
   }
 

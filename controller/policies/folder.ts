@@ -56,7 +56,7 @@ export async function readPolicyFolder(dir: string): Promise<{ sources: PolicySo
   if (tooMany) return { sources, errors: [tooMany] };
   for (const name of names) {
     const file = join(dir, name);
-    const read = await budget.read(file);
+    const read = await budget.read(file, dir);
     if (read === "skip") continue;
     if ("issue" in read) errors.push(read.issue);
     else sources.push({ file, text: read.text });

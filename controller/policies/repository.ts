@@ -134,7 +134,7 @@ export class PolicyRepository {
   reload(): Promise<ReloadOutcome> {
     const next = this.chain.then(() => this.load());
     this.chain = next.catch(() => undefined);
-    return next.catch((err: unknown): ReloadOutcome => {
+    return next.catch(async (err: unknown): Promise<ReloadOutcome> => {
       const errors = [
         { file: this.options.dir, line: 0, col: 0, path: "", message: `loading failed: ${describeError(err)}` },
       ];
@@ -142,6 +142,8 @@ export class PolicyRepository {
         { dir: this.options.dir, err: describeError(err) },
         "loading the policies folder failed; the previous revisions stay in force",
       );
+      // Recorded like any rejected load, so `policies --json` shows it (not the last accepted load's `errors: []`).
+      await this.options.store.recordRejected(errors, [], this.now()).catch(() => undefined);
       return { accepted: false, errors };
     });
   }

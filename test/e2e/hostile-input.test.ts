@@ -134,7 +134,7 @@ describe("hostile policy files in a running controller's folder", () => {
       expect.arrayContaining([
         expect.stringMatching(/bomb\.yaml:8:14: YAML aliases expand to too many nodes \(more than 100\)/),
         expect.stringMatching(/deep\.yaml:1:\d+: YAML refused unparsed: collections nested deeper than 64 levels/),
-        expect.stringMatching(/huge\.yaml: \d+ bytes, larger than the limit of 1 MiB per policy file/),
+        expect.stringMatching(/huge\.yaml:1:1: \d+ bytes, larger than the limit of 1 MiB per policy file/),
       ]),
     );
     expect(view.policies.find((p) => p.name === "good")).toEqual(before);

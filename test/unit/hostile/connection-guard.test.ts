@@ -11,7 +11,7 @@ import { tempDir } from "../../harness/processes.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetProto, listenGuarded, SERVER_CHANNEL_OPTIONS, type GuardedListener } from "../../../common/index.js";
 
-const LIMITS = { perAddress: 20, total: 50, handshakeMs: 300 };
+const LIMITS = { perAddress: 20, total: 50, handshakeMs: 300, unauthenticated: 1_000, unauthenticatedMs: 10_000 };
 let server: grpc.Server;
 let guard: GuardedListener;
 let watching = 0;
@@ -169,4 +169,80 @@ describe("connection guard with mutual TLS", () => {
       dir.cleanup();
     }
   });
+});
+
+describe("unauthenticated connections (requireAuthentication: mTLS)", () => {
+  // Scaled down: 10 unauthenticated at once, cut after 3 s (the 2 s grace before eviction is fixed).
+  const AUTH_LIMITS = {
+    perAddress: 100,
+    total: 100,
+    handshakeMs: 5_000,
+    unauthenticated: 10,
+    unauthenticatedMs: 3_000,
+  };
+  let g: GuardedListener;
+  let s: grpc.Server;
+  beforeAll(async () => {
+    s = new grpc.Server(SERVER_CHANNEL_OPTIONS);
+    s.addService(fleetProto().AdminService.service, {
+      ListHosts: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        // Plays the transport gate: this caller holds a valid certificate.
+        const info = call.getPeer().split(":");
+        g.authenticated(info[0], Number(info[1]));
+        cb(null, { hosts: [] });
+      },
+    } as grpc.UntypedServiceImplementation);
+    g = await listenGuarded(
+      s,
+      { host: "127.0.0.1", port: 0 },
+      grpc.ServerCredentials.createInsecure(),
+      AUTH_LIMITS,
+      undefined,
+      { requireAuthentication: true },
+    );
+  });
+  afterAll(() => {
+    g.close();
+    s.forceShutdown();
+  });
+
+  const openTo = (bytes: string) => {
+    const sock = connect({ host: "127.0.0.1", port: g.port }, () => sock.write(bytes));
+    sock.on("error", () => undefined);
+    sock.resume(); // read what the server sends (HTTP/2 SETTINGS), so its close is seen
+    sockets.push(sock);
+    return sock;
+  };
+
+  it("at the cap, a new connection closes the oldest unauthenticated one past the grace; younger ones are not closed (the new one is refused)", async () => {
+    const first = Array.from({ length: AUTH_LIMITS.unauthenticated }, () => openTo("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+    await sleep(200);
+    expect(g.stats().unauthenticated).toBe(AUTH_LIMITS.unauthenticated);
+    // All younger than the grace: the next one is refused, none of the first is closed.
+    const early = openTo("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    await closed(early);
+    expect(first.filter((x) => x.destroyed)).toEqual([]);
+    await sleep(2_100);
+    // Past the grace: a newcomer (a real client) evicts the oldest and is served.
+    const client = new (fleetProto().AdminService)(`127.0.0.1:${g.port}`, grpc.credentials.createInsecure(), {
+      "grpc.use_local_subchannel_pool": 1,
+    });
+    const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.ListHosts({}, { deadline: Date.now() + 2_000 }, (e: grpc.ServiceError | null) => resolve(e)),
+    );
+    expect(err).toBeNull();
+    await closed(first[0]!);
+    expect(g.stats().evicted).toBe(1);
+    // Unauthenticated ones are cut at their deadline; the authenticated client's connection is not.
+    await Promise.all(first.map(closed));
+    expect(g.stats().cutUnauthenticated).toBe(AUTH_LIMITS.unauthenticated - 1);
+    // The authenticated client's connection outlives the deadline.
+    await sleep(1_000);
+    expect(g.stats()).toMatchObject({
+      open: 1,
+      unauthenticated: 0,
+      cutUnauthenticated: AUTH_LIMITS.unauthenticated - 1,
+    });
+    client.close();
+  }, 20_000);
 });
