@@ -1,0 +1,103 @@
+/**
+ * Issue 21 item 9: config drift that raises no libvirt event (`virsh setvcpus --config`,
+ * `virsh setmaxmem --config`) is seen within 2 s — the agent watches libvirt's definition
+ * files — and `virtfleet resync HOST|--all` makes a host re-check everything now.
+ * Real controller, real agent, real libvirtd; the periodic re-check is set to 1 h so that
+ * only the path under test can find the drift.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { DriftJson } from "../../common/index.js";
+import { startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
+import { runCli, spawnCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
+import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";
+
+const prefix = testPrefix();
+const guest = `${prefix}g1`;
+const host = `${prefix}host`;
+const dir = tempDir("vft-cfgdrift-");
+const policies = join(dir.path, "policies");
+let controller: StartedController;
+let watch: Proc;
+
+const cli = (...args: string[]) => runCli([...args, "--controller", controller.address, "--insecure"]);
+
+beforeAll(async () => {
+  mkdirSync(policies, { recursive: true });
+  writeFileSync(
+    join(policies, "cfg.yaml"),
+    stringify({
+      apiVersion: "virtfleet/v1",
+      kind: "Policy",
+      metadata: { name: "cfg" },
+      spec: { resources: { domains: [{ name: guest, vcpus: 2, memory: "64MiB", state: "running" }] } },
+    }),
+  );
+  controller = await startController({ dataDir: join(dir.path, "controller"), policiesDir: policies });
+  startAgent({
+    controller: controller.address,
+    name: host,
+    stateDir: join(dir.path, "agent"),
+    extraArgs: ["--resync-interval", "1h", "--flap-threshold", "100", "--max-backoff", "1s"],
+  });
+  await waitForHost(controller.address, host, true);
+  await waitFor(
+    "the guest running",
+    async () => ((await virshResult("domstate", guest)).stdout.trim() === "running" ? true : undefined),
+    60_000,
+    200,
+  );
+  watch = spawnCli(["drift", "watch", "--json", "--host", host, "--controller", controller.address, "--insecure"]);
+  await waitFor("drift watch to start", () => (watch.stderr.includes("watching drift events") ? true : undefined));
+}, 120_000);
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupPrefix(prefix);
+  dir.cleanup();
+});
+
+/** Runs virsh, then waits for the drift event of `field` on drift watch; returns it and the ms since virsh returned. */
+async function driftAfter(field: string, ...virshArgs: string[]): Promise<{ ev: DriftJson; ms: number }> {
+  const before = watch.stdout.split("\n").length - 1;
+  await virsh(...virshArgs);
+  const t0 = Date.now();
+  const line = await waitFor(
+    `a ${field} drift event on drift watch`,
+    () =>
+      watch.stdout
+        .split("\n")
+        .slice(before)
+        .find((l) => l.includes(guest) && l.includes(`"field":"${field}"`)),
+    10_000,
+    10,
+  );
+  return { ev: JSON.parse(line) as DriftJson, ms: Date.now() - t0 };
+}
+
+async function inactiveXml(): Promise<string> {
+  return virsh("dumpxml", "--inactive", guest);
+}
+
+describe("config drift without a libvirt event", () => {
+  it("virsh setvcpus --config is seen within 2 s (source event) and repaired", async () => {
+    const { ev, ms } = await driftAfter("vcpus", "setvcpus", "--config", guest, "1");
+    expect(ev).toMatchObject({ host, kind: "domain", name: guest, source: "event" });
+    expect(ms).toBeLessThan(2_000);
+    await waitFor(
+      "the definition back to 2 vCPUs",
+      async () =>
+        /<vcpu[^>]*>2<\/vcpu>/.test(await inactiveXml()) && !/current=/.test(await inactiveXml()) ? true : undefined,
+      10_000,
+      100,
+    );
+  });
+
+  it("virsh setmaxmem --config is seen within 2 s (source event)", async () => {
+    const { ev, ms } = await driftAfter("memory", "setmaxmem", "--config", guest, "96M");
+    expect(ev).toMatchObject({ host, kind: "domain", name: guest, source: "event" });
+    expect(ms).toBeLessThan(2_000);
+  });
+});
