@@ -21,6 +21,7 @@ const dir = tempDir("vft-cfgdrift-");
 const policies = join(dir.path, "policies");
 let controller: StartedController;
 let watch: Proc;
+let agent: Proc;
 
 const cli = (...args: string[]) => runCli([...args, "--controller", controller.address, "--insecure"]);
 
@@ -36,7 +37,7 @@ beforeAll(async () => {
     }),
   );
   controller = await startController({ dataDir: join(dir.path, "controller"), policiesDir: policies });
-  startAgent({
+  agent = startAgent({
     controller: controller.address,
     name: host,
     stateDir: join(dir.path, "agent"),
@@ -99,5 +100,50 @@ describe("config drift without a libvirt event", () => {
     const { ev, ms } = await driftAfter("memory", "setmaxmem", "--config", guest, "96M");
     expect(ev).toMatchObject({ host, kind: "domain", name: guest, source: "event" });
     expect(ms).toBeLessThan(2_000);
+  });
+});
+
+describe("virtfleet resync", () => {
+  const lastReportAt = async (): Promise<string> => {
+    const r = await cli("host", host, "--json");
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout).lastReportAt as string;
+  };
+
+  it("an unknown host exits 2 naming it, and nothing is sent", async () => {
+    const before = agent.stderr.length;
+    const r = await cli("resync", host, `${prefix}nosuch`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${prefix}nosuch`);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(agent.stderr.slice(before)).not.toMatch(/"action":"resync"/);
+  });
+
+  it("no target, or two kinds of target, exit 2", async () => {
+    expect((await cli("resync")).code).toBe(2);
+    expect((await cli("resync", host, "--all")).code).toBe(2);
+  });
+
+  it("resync HOST makes the agent re-check everything and report now", async () => {
+    const first = await lastReportAt();
+    const before = agent.stderr.length;
+    const r = await cli("resync", host);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`resync sent to ${host}`);
+    await waitFor("the agent to receive the command", () =>
+      /"action":"resync"/.test(agent.stderr.slice(before)) ? true : undefined,
+    );
+    await waitFor("a new report", async () => ((await lastReportAt()) > first ? true : undefined), 10_000, 200);
+  });
+
+  it("resync --all and --selector reach the host (--json)", async () => {
+    const all = await cli("resync", "--all", "--json");
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({ sent: [host], notConnected: [] });
+    const sel = await cli("resync", "--selector", `name=${host}`, "--json");
+    expect(sel.code).toBe(0);
+    expect(JSON.parse(sel.stdout)).toEqual({ sent: [host], notConnected: [] });
+    const bad = await cli("resync", "--selector", "===");
+    expect(bad.code).toBe(2);
   });
 });
