@@ -5,9 +5,14 @@
  * repair re-attaches it — verified with `ip link show master BRIDGE`, as an operator would.
  */
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { silentLogger } from "../../../common/index.js";
+import { Enforcer, type DriftRecord } from "../../../agent/enforce/index.js";
+import { AgentStore } from "../../../agent/state/index.js";
+import { type ResolvedPolicy, silentLogger } from "../../../common/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
 import { NetworkResource, type NetworkSpec } from "../../../kinds/index.js";
 import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix, virsh } from "../../harness/virsh.js";
@@ -94,4 +99,57 @@ describe("network repair and the running guests' taps (real libvirtd)", () => {
     await resource().checkApply(signal(), true);
     expect(await onBridge()).toEqual([tap]);
   });
+});
+
+describe("the agent's enforcer repairs a net-destroy and reconnects the running guest (real libvirtd)", () => {
+  test("virsh net-destroy: drift with the detached tap is recorded, the network restarted and the tap re-attached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vft-taps-"));
+    const store = AgentStore.open(dir);
+    const policy: ResolvedPolicy = {
+      name: "taps",
+      description: null,
+      mode: "enforce",
+      priority: 0,
+      source: { file: "test", line: 1, col: 1 },
+      resources: { host: null, networks: [spec], pools: [], volumes: [], domains: [] },
+    };
+    const enforcer = new Enforcer({
+      hypervisor: () => Promise.resolve(hv),
+      store,
+      log: silentLogger(),
+      resyncIntervalMs: 0,
+      autostartDirs: [],
+    });
+    try {
+      expect(
+        enforcer.setBundle({
+          revision: "r1",
+          generation: 1,
+          policies: [{ name: "taps", revision: "p1", mode: "enforce", resolvedJson: JSON.stringify(policy) }],
+        }),
+      ).toMatchObject({ accepted: true });
+      enforcer.start();
+      await enforcer.idle();
+      const tap = await guestTap();
+      expect(await onBridge()).toEqual([tap]);
+      const mark = store.outbox.stats().lastEventSeq;
+
+      await virsh("net-destroy", net);
+      const drift = () =>
+        store.outbox
+          .pending(mark, 1_000)
+          .filter((e) => e.type === "drift")
+          .map((e) => JSON.parse(e.payloadJson) as DriftRecord);
+      const end = Date.now() + 20_000;
+      while (!drift().some((d) => d.resolvedAtMs > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const resolved = drift().find((d) => d.resolvedAtMs > 0);
+      expect(resolved).toMatchObject({ kind: "network", name: net, remediation: "repaired" });
+      expect(resolved!.fields.map((f) => f.field)).toEqual(["state", "attachedInterfaces"]);
+      expect(await onBridge()).toEqual([tap]);
+    } finally {
+      await enforcer.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
