@@ -5,11 +5,13 @@
  * Real controller, real agent, real libvirtd; the periodic re-check is set to 1 h so that
  * only the path under test can find the drift.
  */
+import * as grpc from "@grpc/grpc-js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import type { DriftJson } from "../../common/index.js";
+import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
+import { fleetProto, type DriftJson } from "../../common/index.js";
 import { startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { runCli, spawnCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";
@@ -145,5 +147,50 @@ describe("virtfleet resync", () => {
     expect(JSON.parse(sel.stdout)).toEqual({ sent: [host], notConnected: [] });
     const bad = await cli("resync", "--selector", "===");
     expect(bad.code).toBe(2);
+  });
+
+  it("a known host that is not connected is named, nothing is sent to it, and the command exits 1", async () => {
+    // A host that enrolled (said Hello on the insecure controller) and went away.
+    const gone = `${prefix}gone`;
+    const client = new (fleetProto().AgentService)(controller.address, grpc.credentials.createInsecure());
+    const call = client.Connect();
+    const welcomed = new Promise<void>((resolve) =>
+      call.on("data", (m: ControllerMessage__Output) => {
+        if (m.body === "welcome") resolve();
+      }),
+    );
+    call.on("error", () => undefined);
+    call.write({
+      seq: 1,
+      ack: 0,
+      hello: {
+        hostName: gone,
+        agentVersion: "0.0.1",
+        factsJson: JSON.stringify({ schema: 1, hostname: gone }),
+        factsFingerprint: "fp",
+        lastControllerSeq: 0,
+        startedAtMs: Date.now(),
+        bundleRevision: "",
+      },
+    });
+    await welcomed;
+    call.end();
+    client.close();
+    await waitFor(
+      `${gone} disconnected`,
+      async () => {
+        const r = await cli("hosts", "--json");
+        return JSON.parse(r.stdout).some((h: any) => h.name === gone && !h.connected) ? true : undefined;
+      },
+      10_000,
+      200,
+    );
+
+    const one = await cli("resync", gone);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toContain(`not connected, nothing sent: ${gone}`);
+    const all = await cli("resync", "--all", "--json");
+    expect(all.code).toBe(1);
+    expect(JSON.parse(all.stdout)).toEqual({ sent: [host], notConnected: [gone] });
   });
 });
