@@ -16,7 +16,7 @@
  * against the kernel's interface-name rules before they reach `ip` (argv, never a shell).
  */
 import { execFile } from "node:child_process";
-import { readlink } from "node:fs/promises";
+import { lstat, readlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { ProtocolError, VirtfleetError } from "../../common/errors.js";
@@ -84,10 +84,11 @@ export async function tapMaster(tap: string, host: TapHost = REAL_TAP_HOST): Pro
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   try {
-    await readlink(join(host.sysClassNet, tap));
+    await lstat(join(host.sysClassNet, tap));
     return null;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }
 
