@@ -7,6 +7,7 @@ import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHos
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanResponse.js";
+import type { ResyncResponse__Output } from "../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
 import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
@@ -176,6 +177,17 @@ export class AdminClient {
         this.client.RevokeCertificate({ host, reason }, { deadline }, (err, res) =>
           done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false }),
         ),
+    );
+  }
+
+  /** Sends Command.resync to the hosts named, or all, or those matching a selector; unknown host: NotFoundError. */
+  resync(target: { hosts?: string[]; all?: boolean; selector?: string }): Promise<ResyncResponse__Output> {
+    return this.unary<ResyncResponse__Output>("resync", (deadline, done) =>
+      this.client.Resync(
+        { hosts: target.hosts ?? [], all: target.all ?? false, selector: target.selector ?? "" },
+        { deadline },
+        (err, res) => done(err, res!),
+      ),
     );
   }
 

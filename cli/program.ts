@@ -47,6 +47,11 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     adminApi: true,
   },
   { names: ["apply"], load: async () => [(await import("./commands/apply.js")).registerApplyCommand], adminApi: false },
+  {
+    names: ["resync"],
+    load: async () => [(await import("./commands/resync.js")).registerResyncCommand],
+    adminApi: true,
+  },
   { names: ["drift"], load: async () => [(await import("./commands/drift.js")).registerDriftCommands], adminApi: true },
   {
     names: ["compliance"],

@@ -21,6 +21,7 @@ import {
   DriftAdmin,
   issueAdminWithoutCa,
   policyAdminHandlers,
+  resyncAdminHandlers,
   rolloutAdminHandlers,
   securityAdminHandlers,
   type IssueAdmin,
@@ -244,6 +245,12 @@ export class Controller {
     const handlers = {
       ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
       ...this.driftAdmin.handlers(),
+      ...resyncAdminHandlers({
+        hosts: this.store.hosts,
+        agents: this.agents,
+        inventory: () => policies.current().inventory,
+        log: this.log,
+      }),
       ...policyAdminHandlers(
         policies,
         this.store.hosts,

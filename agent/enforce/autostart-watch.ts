@@ -5,9 +5,17 @@ import type { Logger } from "../../common/logging.js";
 import type { ResourceKind } from "../../engine/index.js";
 import { AGENT_KINDS, KIND_NAMES } from "../../kinds/index.js";
 
+/** A libvirt folder whose NAME.xml entries name objects of `kind`. */
 export interface AutostartDir {
   kind: ResourceKind;
   path: string;
+  /**
+   * A folder of definitions (kinds/<kind>/events.ts `configDir`): only `NAME.xml` entries
+   * count, everything else there (libvirt's `NAME.xml.new` temporaries, the `autostart` and
+   * `networks` subfolders) is ignored. Otherwise an entry that is not `NAME.xml` re-checks
+   * the whole kind.
+   */
+  definitions?: boolean;
 }
 
 /** libvirt's autostart folders (`virsh autostart` adds/removes a NAME.xml symlink there; no libvirt event exists for it). */
@@ -16,11 +24,27 @@ export const DEFAULT_AUTOSTART_DIRS: readonly AutostartDir[] = KIND_NAMES.flatMa
   return path === undefined ? [] : [{ kind, path }];
 });
 
+/**
+ * libvirt's folders of persistent definitions: libvirt rewrites NAME.xml (NAME.xml.new, then
+ * a rename) on every change of a definition, including those that raise no libvirt event
+ * (`virsh setvcpus --config`, `virsh setmaxmem --config`). The agent's own changes rewrite
+ * them too; the re-check they cause finds nothing to do (and an event-triggered run that
+ * finds nothing reports nothing).
+ */
+export const DEFAULT_CONFIG_DIRS: readonly AutostartDir[] = KIND_NAMES.flatMap((kind) => {
+  const path = AGENT_KINDS[kind].configDir;
+  return path === undefined ? [] : [{ kind, path, definitions: true }];
+});
+
+/** Every libvirt folder the agent watches by default. */
+export const DEFAULT_WATCHED_DIRS: readonly AutostartDir[] = [...DEFAULT_AUTOSTART_DIRS, ...DEFAULT_CONFIG_DIRS];
+
 const REATTACH_MS = 5_000;
 
 /**
- * Watches autostart folders. Contract: `onChange(kind, name)` is called for every change in
- * a folder (name = the object whose symlink changed, or null when unknown); a folder that is
+ * Watches libvirt's autostart and definition folders. Contract: `onChange(kind, name)` is
+ * called for every change in a folder (name = the object whose NAME.xml changed, or null when
+ * unknown; see AutostartDir.definitions for what a definitions folder ignores); a folder that is
  * absent is waited for (its parent is watched, and polled every 5 s when the parent is absent
  * too), and a folder that appears later or is replaced counts as a change of every object of
  * its kind. Never keeps the process alive.
@@ -60,7 +84,9 @@ export class AutostartWatcher {
           this.attach(d, true);
           return;
         }
-        this.onChange(d.kind, f && f.endsWith(".xml") ? f.slice(0, -4) : null);
+        const name = f?.endsWith(".xml") ? f.slice(0, -4) : null;
+        if (d.definitions && !name) return;
+        this.onChange(d.kind, name);
       });
       w.on("error", () => {
         // The folder went away: wait for it again.
@@ -71,7 +97,7 @@ export class AutostartWatcher {
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-        this.log.warn({ dir: d.path, err: describeError(err) }, "cannot watch autostart folder");
+        this.log.warn({ dir: d.path, err: describeError(err) }, "cannot watch libvirt folder");
     }
     this.waitFor(d);
   }

@@ -5,7 +5,7 @@ import { ALL_EVENT_SOURCES, type Hypervisor, type HypervisorEvent } from "../../
 import type { DomainHostEnv } from "../../kinds/index.js";
 import { runBundle, type EngineTuning, type ResourceBuilder, type ResourceTarget } from "../run-bundle/index.js";
 import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
-import { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
+import { AutostartWatcher, DEFAULT_WATCHED_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
 import { Coalescer } from "./coalescer.js";
 import { DriftTracker, type DriftRecord } from "./drift.js";
@@ -33,7 +33,7 @@ export interface EnforcerOptions {
   flap?: FlapOptions;
   /** Events within this long of the first one are checked in one run. */
   coalesceMs?: number;
-  /** Autostart folders to watch; [] = none. */
+  /** libvirt folders to watch (default: the autostart and definition folders); [] = none. */
   autostartDirs?: readonly AutostartDir[];
   /** Subscribe to libvirt events (default true). */
   watchEvents?: boolean;
@@ -68,7 +68,8 @@ const FLAP_DOC = "flap-guard";
  *
  * Contract:
  * - Runs the engine at start on the cached bundle (no controller needed), on every new
- *   bundle, on libvirt events and autostart-folder changes for the affected resources
+ *   bundle, on libvirt events and changes in libvirt's autostart and definition folders
+ *   (config drift that raises no event) for the affected resources
  *   (coalesced for `coalesceMs`), periodically for everything (resync-schedule.ts), after libvirt's
  *   connection is restored, and on `resync()`.
  * - One run at a time; triggers arriving meanwhile merge into the next run.
@@ -153,7 +154,7 @@ export class Enforcer {
         );
       }
     }
-    const dirs = this.o.autostartDirs ?? DEFAULT_AUTOSTART_DIRS;
+    const dirs = this.o.autostartDirs ?? DEFAULT_WATCHED_DIRS;
     if (dirs.length > 0) {
       this.watcher = new AutostartWatcher(
         dirs,

@@ -20,7 +20,13 @@ export { FlapGuard, DEFAULT_FLAP, type FlapOptions, type FlapSnapshot } from "./
 export { Coalescer } from "./coalescer.js";
 export { PendingRun, type TriggerName, type DriftSource, type Target } from "./triggers.js";
 export { eventTargets } from "./event-targets.js";
-export { AutostartWatcher, DEFAULT_AUTOSTART_DIRS, type AutostartDir } from "./autostart-watch.js";
+export {
+  AutostartWatcher,
+  DEFAULT_AUTOSTART_DIRS,
+  DEFAULT_CONFIG_DIRS,
+  DEFAULT_WATCHED_DIRS,
+  type AutostartDir,
+} from "./autostart-watch.js";
 export {
   resyncCronPattern,
   scheduleResync,

@@ -3,6 +3,7 @@
  *
  * - hosts.ts      ListHosts, GetHost (with host-record.ts, host-detail.ts)
  * - drift.ts      ListDrift, WatchDrift, Compliance, AcknowledgeFlap
+ * - resync.ts     Resync
  * - policies.ts   ListPolicies
  * - rollouts.ts   RolloutStatus, ControlRollout, Plan
  * - security.ts   CreateToken, RevokeCertificate
@@ -26,6 +27,7 @@ export {
   WATCH_MAX_BUFFERED,
   type DriftAdminDeps,
 } from "./drift.js";
+export { resyncAdminHandlers, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
 export {

@@ -5,6 +5,8 @@ import type { CreateAdminRequest__Output } from "../../generated/proto/fleet/v1/
 import type { CreateAdminResponse } from "../../generated/proto/fleet/v1/CreateAdminResponse.js";
 import type { CreateTokenRequest__Output } from "../../generated/proto/fleet/v1/CreateTokenRequest.js";
 import type { CreateTokenResponse } from "../../generated/proto/fleet/v1/CreateTokenResponse.js";
+import type { ResyncRequest__Output } from "../../generated/proto/fleet/v1/ResyncRequest.js";
+import type { ResyncResponse } from "../../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RevokeCertificateRequest__Output } from "../../generated/proto/fleet/v1/RevokeCertificateRequest.js";
 import type { RevokeCertificateResponse } from "../../generated/proto/fleet/v1/RevokeCertificateResponse.js";
 import type { Role } from "./types.js";
@@ -31,6 +33,7 @@ export const ADMIN_METHOD_ROLES: Readonly<Record<AdminMethod, Role>> = {
   VerifyAudit: "viewer",
   ControlRollout: "operator",
   AcknowledgeFlap: "operator",
+  Resync: "operator",
   CreateToken: "admin",
   RevokeCertificate: "admin",
   CreateAdmin: "admin",
@@ -61,6 +64,7 @@ const clip = (s: string, n = 200) => (s.length > n ? `${s.slice(0, n)}…` : s);
 export const MUTATING_ACTIONS: {
   ControlRollout: Describer<ControlRolloutRequest__Output, unknown>;
   AcknowledgeFlap: Describer<AcknowledgeFlapRequest__Output, unknown>;
+  Resync: Describer<ResyncRequest__Output, ResyncResponse>;
   CreateToken: Describer<CreateTokenRequest__Output, CreateTokenResponse>;
   RevokeCertificate: Describer<RevokeCertificateRequest__Output, RevokeCertificateResponse>;
   CreateAdmin: Describer<CreateAdminRequest__Output, CreateAdminResponse>;
@@ -77,6 +81,14 @@ export const MUTATING_ACTIONS: {
     action: "flap.acknowledge",
     target: req.host,
     detail: { resource: req.resource || "*" },
+  }),
+  Resync: (req, res) => ({
+    action: "host.resync",
+    target: req.all ? "*" : req.selector ? clip(req.selector) : clip(req.hosts.join(",")),
+    detail: {
+      ...(req.selector ? { selector: clip(req.selector, 500) } : {}),
+      ...(res ? { sent: res.sent?.length ?? 0, notConnected: res.notConnected?.length ?? 0 } : {}),
+    },
   }),
   CreateToken: (req, res) => ({
     action: "token.create",

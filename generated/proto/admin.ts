@@ -48,6 +48,8 @@ import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _f
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
 import type { ResourceCountsDocument as _fleet_v1_ResourceCountsDocument, ResourceCountsDocument__Output as _fleet_v1_ResourceCountsDocument__Output } from './fleet/v1/ResourceCountsDocument.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
+import type { ResyncRequest as _fleet_v1_ResyncRequest, ResyncRequest__Output as _fleet_v1_ResyncRequest__Output } from './fleet/v1/ResyncRequest.js';
+import type { ResyncResponse as _fleet_v1_ResyncResponse, ResyncResponse__Output as _fleet_v1_ResyncResponse__Output } from './fleet/v1/ResyncResponse.js';
 import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from './fleet/v1/RevokeCertificateRequest.js';
 import type { RevokeCertificateResponse as _fleet_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _fleet_v1_RevokeCertificateResponse__Output } from './fleet/v1/RevokeCertificateResponse.js';
 import type { RolloutDocument as _fleet_v1_RolloutDocument, RolloutDocument__Output as _fleet_v1_RolloutDocument__Output } from './fleet/v1/RolloutDocument.js';
@@ -112,6 +114,8 @@ export interface ProtoGrpcType {
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
       ResourceCountsDocument: MessageTypeDefinition<_fleet_v1_ResourceCountsDocument, _fleet_v1_ResourceCountsDocument__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
+      ResyncRequest: MessageTypeDefinition<_fleet_v1_ResyncRequest, _fleet_v1_ResyncRequest__Output>
+      ResyncResponse: MessageTypeDefinition<_fleet_v1_ResyncResponse, _fleet_v1_ResyncResponse__Output>
       RevokeCertificateRequest: MessageTypeDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateRequest__Output>
       RevokeCertificateResponse: MessageTypeDefinition<_fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateResponse__Output>
       RolloutDocument: MessageTypeDefinition<_fleet_v1_RolloutDocument, _fleet_v1_RolloutDocument__Output>

@@ -14,3 +14,9 @@ export function domainOfEvent(e: HypervisorEvent): string | null {
 
 /** libvirt's autostart folder for domains (`virsh autostart` adds or removes NAME.xml there; no libvirt event exists for it). */
 export const DOMAIN_AUTOSTART_DIR = "/etc/libvirt/qemu/autostart";
+
+/**
+ * libvirt's persistent domain definitions (NAME.xml, rewritten on every `--config` change, e.g.
+ * `virsh setvcpus --config`, which raises no libvirt event).
+ */
+export const DOMAIN_CONFIG_DIR = "/etc/libvirt/qemu";

@@ -36,4 +36,4 @@ export { targetNames } from "./target-names.js";
 export { DomainResource, domainSpecHash, type DomainHostEnv } from "./resource.js";
 export { detectDomainEnv } from "./host-env.js";
 export { domainDependencies } from "./dependencies.js";
-export { DOMAIN_AUTOSTART_DIR, domainOfEvent } from "./events.js";
+export { DOMAIN_AUTOSTART_DIR, DOMAIN_CONFIG_DIR, domainOfEvent } from "./events.js";

@@ -7,3 +7,6 @@ export function networkOfEvent(e: HypervisorEvent): string | null {
 
 /** libvirt's autostart folder for networks (`virsh autostart` adds or removes NAME.xml there; no libvirt event exists for it). */
 export const NETWORK_AUTOSTART_DIR = "/etc/libvirt/qemu/networks/autostart";
+
+/** libvirt's persistent network definitions (NAME.xml, rewritten on every change of the definition). */
+export const NETWORK_CONFIG_DIR = "/etc/libvirt/qemu/networks";

@@ -6,6 +6,7 @@ import { parseDomainXml } from "../domain/xml-parse.js";
 import { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
 import { diffNetwork } from "./xml-diff.js";
 import { parseNetworkXml } from "./xml-parse.js";
+import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
 
@@ -14,7 +15,9 @@ import { assertValidSpec } from "../spec-guard.js";
  * redefinition (UUID kept). Static DHCP hosts also change live (net-update). Other changes
  * to an active network take effect on restart: the resource restarts it only when no
  * running guest is attached (a restart cuts their connectivity); otherwise it reports a
- * pending restart.
+ * pending restart. Once active, the running guests' taps on it must be on its bridge
+ * (taps.ts: a restarted network's new bridge is empty); detached ones are drift
+ * (`attachedInterfaces`) and re-attached.
  */
 export class NetworkResource implements Resource {
   readonly kind = "network";
@@ -114,6 +117,10 @@ export class NetworkResource implements Resource {
     if (apply && active !== wantActive) {
       if (wantActive) await hv.startNetwork(this.spec.name);
       else await hv.destroyNetwork(this.spec.name);
+    }
+    if (wantActive) {
+      const taps = await checkGuestTaps(hv, this.spec.name, { apply, definedBridge: actual.bridge });
+      if (taps) changes.push(taps);
     }
     return { changes, pendingRestart, notes };
   }

@@ -10,3 +10,6 @@ export function poolOfEvent(e: HypervisorEvent): string | null {
 
 /** libvirt's autostart folder for pools (`virsh autostart` adds or removes NAME.xml there; no libvirt event exists for it). */
 export const POOL_AUTOSTART_DIR = "/etc/libvirt/storage/autostart";
+
+/** libvirt's persistent pool definitions (NAME.xml, rewritten on every change of the definition). */
+export const POOL_CONFIG_DIR = "/etc/libvirt/storage";

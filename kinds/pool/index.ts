@@ -9,4 +9,4 @@ export { buildPoolXml } from "./xml-build.js";
 export { parsePoolXml } from "./xml-parse.js";
 export { diffPool } from "./xml-diff.js";
 export { PoolResource } from "./resource.js";
-export { POOL_AUTOSTART_DIR, poolOfEvent } from "./events.js";
+export { POOL_AUTOSTART_DIR, POOL_CONFIG_DIR, poolOfEvent } from "./events.js";

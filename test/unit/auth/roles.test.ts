@@ -29,7 +29,7 @@ describe("the role table", () => {
       "VerifyAudit",
       "WatchDrift",
     ]);
-    expect(byRole("operator")).toEqual(["AcknowledgeFlap", "ControlRollout"]);
+    expect(byRole("operator")).toEqual(["AcknowledgeFlap", "ControlRollout", "Resync"]);
     expect(byRole("admin")).toEqual(["CreateAdmin", "CreateToken", "RevokeCertificate"]);
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,5 +34,26 @@ describe("autostart watcher", () => {
     symlinkSync("/nonexistent", join(dir, "b.xml"));
     await sleep(100);
     expect(seen).toContain("b");
+  });
+
+  it("a definitions folder names the object whose NAME.xml libvirt rewrote and ignores everything else", async () => {
+    const root = mkdtempSync(join(tmpdir(), "vf-definitions-"));
+    roots.push(root);
+    const seen: (string | null)[] = [];
+    const w = new AutostartWatcher(
+      [{ kind: "domain", path: root, definitions: true }],
+      (_k, name) => seen.push(name),
+      silentLogger(),
+    );
+    watchers.push(w);
+    w.start();
+    // What libvirt does on `virsh setvcpus --config web 2` (virFileRewrite): NAME.xml.new, then a rename.
+    writeFileSync(join(root, "web.xml.new"), "<domain/>");
+    renameSync(join(root, "web.xml.new"), join(root, "web.xml"));
+    mkdirSync(join(root, "autostart"));
+    writeFileSync(join(root, "notes.txt"), "x");
+    await sleep(100);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(["web"]));
   });
 });

@@ -25,6 +25,8 @@ import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPolicies
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from '../../fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from '../../fleet/v1/PlanResponse.js';
+import type { ResyncRequest as _fleet_v1_ResyncRequest, ResyncRequest__Output as _fleet_v1_ResyncRequest__Output } from '../../fleet/v1/ResyncRequest.js';
+import type { ResyncResponse as _fleet_v1_ResyncResponse, ResyncResponse__Output as _fleet_v1_ResyncResponse__Output } from '../../fleet/v1/ResyncResponse.js';
 import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from '../../fleet/v1/RevokeCertificateRequest.js';
 import type { RevokeCertificateResponse as _fleet_v1_RevokeCertificateResponse, RevokeCertificateResponse__Output as _fleet_v1_RevokeCertificateResponse__Output } from '../../fleet/v1/RevokeCertificateResponse.js';
 import type { RolloutStatusRequest as _fleet_v1_RolloutStatusRequest, RolloutStatusRequest__Output as _fleet_v1_RolloutStatusRequest__Output } from '../../fleet/v1/RolloutStatusRequest.js';
@@ -168,6 +170,23 @@ export interface AdminServiceClient extends grpc.Client {
   plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Makes hosts re-check everything now (Command.resync to each connected one). An unknown
+   * host name: NOT_FOUND naming it, nothing sent; no target at all: INVALID_ARGUMENT.
+   */
+  Resync(argument: _fleet_v1_ResyncRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  Resync(argument: _fleet_v1_ResyncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  Resync(argument: _fleet_v1_ResyncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  Resync(argument: _fleet_v1_ResyncRequest, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Makes hosts re-check everything now (Command.resync to each connected one). An unknown
+   * host name: NOT_FOUND naming it, nothing sent; no target at all: INVALID_ARGUMENT.
+   */
+  resync(argument: _fleet_v1_ResyncRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  resync(argument: _fleet_v1_ResyncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  resync(argument: _fleet_v1_ResyncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  resync(argument: _fleet_v1_ResyncRequest, callback: grpc.requestCallback<_fleet_v1_ResyncResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Revokes the host's certificates: its stream is closed at once and it is refused afterwards.
    */
   RevokeCertificate(argument: _fleet_v1_RevokeCertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RevokeCertificateResponse__Output>): grpc.ClientUnaryCall;
@@ -260,6 +279,12 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   Plan: grpc.handleUnaryCall<_fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse>;
   
   /**
+   * Makes hosts re-check everything now (Command.resync to each connected one). An unknown
+   * host name: NOT_FOUND naming it, nothing sent; no target at all: INVALID_ARGUMENT.
+   */
+  Resync: grpc.handleUnaryCall<_fleet_v1_ResyncRequest__Output, _fleet_v1_ResyncResponse>;
+  
+  /**
    * Revokes the host's certificates: its stream is closed at once and it is refused afterwards.
    */
   RevokeCertificate: grpc.handleUnaryCall<_fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse>;
@@ -290,6 +315,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
   ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
   Plan: MethodDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanResponse, _fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse__Output>
+  Resync: MethodDefinition<_fleet_v1_ResyncRequest, _fleet_v1_ResyncResponse, _fleet_v1_ResyncRequest__Output, _fleet_v1_ResyncResponse__Output>
   RevokeCertificate: MethodDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse__Output>
   RolloutStatus: MethodDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
   VerifyAudit: MethodDefinition<_fleet_v1_VerifyAuditRequest, _fleet_v1_VerifyAuditResponse, _fleet_v1_VerifyAuditRequest__Output, _fleet_v1_VerifyAuditResponse__Output>

@@ -1,0 +1,75 @@
+import * as grpc from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
+import { describeError, NotFoundError, ValidationError, type Inventory, type Logger } from "../../common/index.js";
+import type { AgentService } from "../agents/index.js";
+import type { HostRow, HostStore } from "../hosts/index.js";
+import { selectHosts } from "../inventory-view/index.js";
+
+export interface ResyncAdminDeps {
+  hosts: HostStore;
+  agents: AgentService;
+  /** The inventory in force (groups and labels for `selector`). */
+  inventory: () => Inventory;
+  log: Logger;
+}
+
+/** At most this many host names in one request. */
+export const MAX_RESYNC_HOSTS = 10_000;
+
+/**
+ * Resync: sends Command.resync (the agent re-checks its whole bundle at once and reports) to
+ * each targeted host that is connected; lists the others as not connected. Targets: host
+ * names (each must be enrolled: the first unknown one is NOT_FOUND, and nothing is sent), or
+ * every enrolled host (`all`), or those matching `selector` (a bad selector is
+ * INVALID_ARGUMENT). Exactly one kind of target.
+ */
+export function resyncAdminHandlers(deps: ResyncAdminDeps): Pick<AdminServiceHandlers, "Resync"> {
+  const { hosts, agents, inventory, log } = deps;
+  return {
+    Resync: async (call, callback) => {
+      try {
+        const { all, selector } = call.request;
+        const names = call.request.hosts;
+        const kinds = [names.length > 0, all, selector !== ""].filter(Boolean).length;
+        if (kinds !== 1)
+          throw new ValidationError(
+            "name the hosts to re-check, or ask for all of them, or give a selector (one of the three)",
+          );
+        if (names.length > MAX_RESYNC_HOSTS) throw new ValidationError(`at most ${MAX_RESYNC_HOSTS} hosts per request`);
+        let targets: string[];
+        if (names.length > 0) {
+          for (const name of names)
+            if (!(await hosts.get(name)))
+              throw new NotFoundError(`host "${name}" is not enrolled (see virtfleet hosts)`);
+          targets = [...new Set(names)];
+        } else {
+          const rows: HostRow[] = await hosts.list();
+          targets = (all ? rows : selectHosts(rows, inventory(), { selector }).map((h) => h.row)).map((r) => r.name);
+        }
+        const sent: string[] = [];
+        const notConnected: string[] = [];
+        for (const host of targets) {
+          const session = agents.session(host);
+          if (!session || session.closed) {
+            notConnected.push(host);
+            continue;
+          }
+          session.send({ command: { id: randomUUID(), resync: {} } });
+          sent.push(host);
+        }
+        log.info({ sent: sent.length, notConnected: notConnected.length }, "resync sent to hosts");
+        callback(null, { sent, notConnected });
+      } catch (err) {
+        const code =
+          err instanceof ValidationError
+            ? grpc.status.INVALID_ARGUMENT
+            : err instanceof NotFoundError
+              ? grpc.status.NOT_FOUND
+              : grpc.status.INTERNAL;
+        if (code === grpc.status.INTERNAL) log.error({ err: describeError(err) }, "resync failed");
+        callback({ code, details: describeError(err) });
+      }
+    },
+  };
+}
