@@ -7,6 +7,7 @@ export function resolvePool(p: PoolDocument): PoolSpec {
     type: p.type ?? "dir",
     path: p.path,
     autostart: p.autostart ?? false,
+    ...(p.adopt === true ? { adopt: true as const } : {}),
     state: p.state ?? "active",
   };
 }

@@ -13,6 +13,10 @@ export const PoolDocumentSchema = obj(
     type: Type.Literal("dir", { description: "dir (the only type in v1). Default dir." }),
     path: Type.String({ minLength: 1, maxLength: 4096, description: "Absolute, normalised directory path (no ..)." }),
     autostart: Type.Boolean({ description: "Default false." }),
+    adopt: Type.Boolean({
+      description:
+        "Take over an existing object of this name that virtfleet did not create (no ownership record/marker). Default false: such an object is reported conflict and left alone.",
+    }),
     state: choice(POOL_STATES, { description: "active | inactive | absent. Default active." }),
   },
   ["name", "path"],
@@ -27,6 +31,8 @@ export const PoolSpecSchema = resolvedObject({
   /** Absolute, normalised path. */
   path: Type.String(),
   autostart: Type.Boolean(),
+  /** Present (true) only when the policy says adopt: true (kinds/ownership). */
+  adopt: Type.Optional(Type.Boolean()),
   state: oneOf(POOL_STATES),
 });
 export type PoolSpec = Static<typeof PoolSpecSchema>;

@@ -13,6 +13,7 @@ import { parseVolumeXml } from "./xml-parse.js";
 import { orNull, type ResourceContext } from "../resource-context.js";
 import { importIntoDir, redactUrl } from "./import/index.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
 
 export class DestructiveChangeError extends VirtfleetError {
   constructor(message: string) {
@@ -25,7 +26,8 @@ export class DestructiveChangeError extends VirtfleetError {
  * overlay of another volume in the same pool. Capacity only grows in place; a shrink, a
  * format change or a different backing volume would destroy data, so they are reported and
  * refused (set `state: absent`, apply, then declare it again to recreate on purpose).
- * Named `pool/volume`.
+ * Named `pool/volume`. An existing volume virtfleet did not create (no record of its path)
+ * is left alone (conflict) unless the policy says `adopt: true` (kinds/ownership).
  *
  * With `source`, a missing volume is imported instead of created (dir pools only; see
  * volume-import/import-into-dir.ts): the file appears in the pool only once its sha256, format
@@ -78,7 +80,10 @@ export class VolumeResource implements Resource {
     const vol = await orNull(hv.volume(pool, this.spec.name));
     if (this.removing) {
       if (!vol) return { changes: [] };
-      if (apply) await hv.deleteVolume(vol);
+      if (apply) {
+        await hv.deleteVolume(vol);
+        forgetRemoved(this.ctx.ownership, "volume", this.name);
+      }
       return { changes: [{ field: "state", from: "present", to: "absent", disruption: "live" }] };
     }
 
@@ -93,12 +98,23 @@ export class VolumeResource implements Resource {
             `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`,
           );
         }
-        await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
+        const created = await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
+        this.recordCreated(created);
       }
       return { changes };
     }
 
-    return this.compare(vol, apply, backing);
+    const claim = await claimExisting(
+      this.ctx.ownership,
+      { kind: "volume", name: this.name, identity: vol.key, policy: this.policy, adopt: this.spec.adopt === true },
+      apply,
+    );
+    const result = await this.compare(vol, apply, backing);
+    return claim.adopting ? { ...result, changes: [ADOPT_CHANGE, ...result.changes] } : result;
+  }
+
+  private recordCreated(vol: VolumeRef): void {
+    recordCreated(this.ctx.ownership, { kind: "volume", name: this.name, identity: vol.key, policy: this.policy });
   }
 
   private async compare(
@@ -146,7 +162,10 @@ export class VolumeResource implements Resource {
     if (await fileExists(join(parsed.path, this.spec.name))) {
       await hv.refreshPool(pool);
       const found = await orNull(hv.volume(pool, this.spec.name));
-      if (found) return this.compare(found, apply, null);
+      if (found) {
+        this.recordCreated(found);
+        return this.compare(found, apply, null);
+      }
     }
 
     const id = resourceId("volume", this.name);
@@ -165,6 +184,7 @@ export class VolumeResource implements Resource {
     });
     await hv.refreshPool(pool);
     const vol = await hv.volume(pool, this.spec.name);
+    this.recordCreated(vol);
     if (imported.virtualSize < want) {
       progress?.({ resource: id, phase: "resize", bytes: imported.virtualSize, total: this.spec.capacityBytes });
       await hv.resizeVolume(vol, this.spec.capacityBytes);
