@@ -1,6 +1,6 @@
 import type { EventLog } from "../common/event-log.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
-import type { OwnershipScope } from "./ownership/index.js";
+import type { OwnershipScope } from "./ownership/ledger.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */

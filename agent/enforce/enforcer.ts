@@ -368,7 +368,9 @@ export class Enforcer {
     };
     const selected = bundle.prepared.targets.filter((t) => how(t) !== null);
     const startedAt = this.now();
-    if (selected.length === 0) {
+    // A full run of a bundle naming rolled-back revisions runs even with nothing selected: what those revisions
+    // created is removed (kinds/ownership), also when the rolled-back policy was the host's only one.
+    if (selected.length === 0 && !(p.full && bundle.rolledBack.length > 0)) {
       // a full run over an empty bundle still reports, or the controller shows the host pending forever
       if (!p.full) return;
       const report: ReportRecord = {

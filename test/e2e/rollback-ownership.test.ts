@@ -53,6 +53,45 @@ afterAll(async () => {
 }, 60_000);
 
 describe("rolling back a revision undoes what it created and adopted", () => {
+  it("a new policy rolled back on a host that holds no other: what it created is removed", async () => {
+    fleet.write(
+      "first.yaml",
+      policyDoc("first", {
+        rollout: rolloutBlock({ canary: 1, soak: "1s" }),
+        resources: {
+          networks: [{ name: "${host.name}-fn", mode: "isolated", autostart: false }],
+          domains: [
+            {
+              name: "${host.name}-fbig",
+              vcpus: 1,
+              memory: "4TiB",
+              state: "running",
+              autostart: false,
+              interfaces: [{ network: "${host.name}-fn" }],
+            },
+          ],
+        },
+      }),
+    );
+    const rev = await fleet.waitNewRevision("first", undefined);
+    await waitFor(
+      "its guest defined on the canary",
+      async () => ((await domainState(`${host()}-fbig`)) !== null ? true : undefined),
+      60_000,
+      200,
+    );
+    expect(await fleet.waitFinished("first", rev, 120_000)).toMatchObject({ state: "rolledback" });
+    await waitFor(
+      "its guest and network removed",
+      async () =>
+        (await domainState(`${host()}-fbig`)) === null && (await virshResult("net-info", `${host()}-fn`)).code !== 0
+          ? true
+          : undefined,
+      30_000,
+      250,
+    );
+  }, 300_000);
+
   it("removes the guest and network it created; restores the hand-made guest it adopted", async () => {
     const xml = join(fleet.dir.path, "hand.xml");
     writeFileSync(xml, tinyDomainXml(hand()).replace("<memory", "<description>made by hand</description>\n  <memory"));
