@@ -137,6 +137,7 @@ export class Agent {
     this.enforcer = new Enforcer({
       hypervisor: () => libvirt.get(),
       store,
+      ownership: store.ownership,
       log: this.log,
       resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
       flap: {
@@ -146,7 +147,11 @@ export class Agent {
     });
     const enforcer = this.enforcer;
     enforcer.start();
-    const planner = (this.planner = new Planner({ hypervisor: () => libvirt.get(), log: this.log }));
+    const planner = (this.planner = new Planner({
+      hypervisor: () => libvirt.get(),
+      log: this.log,
+      ownership: store.ownership,
+    }));
     await this.refreshFacts();
     this.link = new ControllerLink(
       {

@@ -18,6 +18,7 @@ export * from "./network/index.js";
 export * from "./pool/index.js";
 export * from "./volume/index.js";
 export * from "./domain/index.js";
+export * from "./ownership/index.js";
 export {
   CloudInitSeedResource,
   renderMetaData,

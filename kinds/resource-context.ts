@@ -1,5 +1,6 @@
 import type { EventLog } from "../common/event-log.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
+import type { OwnershipScope } from "./ownership/ledger.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */
@@ -12,6 +13,8 @@ export interface ResourceContext {
   progress?: ProgressReporter;
   /** A volume import fails when no byte arrives for this long (default DEFAULT_IMPORT_IDLE_TIMEOUT_MS). */
   importIdleTimeoutMs?: number;
+  /** Who owns what (kinds/ownership); absent where no agent state is kept (`apply --local`). */
+  ownership?: OwnershipScope;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;

@@ -8,6 +8,8 @@ export interface WireBundle {
   revision: string;
   generation: number;
   policies: { name: string; revision: string; mode: string; resolvedJson: string }[];
+  /** Policy revisions this host was sent that were rolled back (PolicyBundle.rolled_back); absent = none. */
+  rolledBack?: { policy: string; revision: string }[];
 }
 
 /** A validated bundle: what the enforcer converges to. */
@@ -21,6 +23,8 @@ export interface Bundle {
   prepared: PreparedBundle;
   /** The wire form, for the cache. */
   wire: WireBundle;
+  /** Rolled-back policy revisions: what they created and the bundle no longer declares is removed (kinds/ownership). */
+  rolledBack: { policy: string; revision: string }[];
 }
 
 export class BundleError extends ValidationError {}
@@ -74,13 +78,26 @@ export function parseBundle(input: unknown, o: { build?: ResourceBuilder } = {})
     parsed.push({ ...resolved, mode: mode as PolicyMode });
     wire.policies.push({ name, revision: polRevision, mode, resolvedJson });
   }
+  const rolledBack = parseRolledBack(input.rolledBack, revision);
+  if (rolledBack.length > 0) wire.rolledBack = rolledBack;
   let prepared: PreparedBundle;
   try {
     prepared = prepareBundle(parsed, { build: o.build });
   } catch (err) {
     throw new BundleError(`policy bundle ${revision}: its resources are inconsistent`, { cause: err });
   }
-  return { revision, generation: gen, policies: parsed, resourceIds: [...prepared.ids], wire, prepared };
+  return { revision, generation: gen, policies: parsed, resourceIds: [...prepared.ids], wire, prepared, rolledBack };
+}
+
+/** `rolledBack`: absent or a list of {policy, revision} strings. */
+function parseRolledBack(input: unknown, revision: string): { policy: string; revision: string }[] {
+  if (input === undefined || input === null) return [];
+  if (!Array.isArray(input)) throw new BundleError(`policy bundle ${revision}: rolledBack is not a list`);
+  return input.map((r, i) => {
+    if (!isObject(r) || typeof r.policy !== "string" || typeof r.revision !== "string" || r.policy === "")
+      throw new BundleError(`policy bundle ${revision}: rolledBack[${i}] is not {policy, revision}`);
+    return { policy: r.policy, revision: r.revision };
+  });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

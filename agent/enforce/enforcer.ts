@@ -1,3 +1,4 @@
+import { ownershipScope, type OwnershipLedger } from "../../kinds/ownership/index.js";
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
@@ -43,6 +44,8 @@ export interface EnforcerOptions {
   domainEnv?: DomainHostEnv;
   /** Default: the declared resources (runBundle applies audit mode); called once per bundle. */
   buildResources?: ResourceBuilder;
+  /** Ownership records (kinds/ownership); absent: networks, pools and volumes count as owned. */
+  ownership?: OwnershipLedger;
   now?: () => number;
 }
 
@@ -366,7 +369,9 @@ export class Enforcer {
     };
     const selected = bundle.prepared.targets.filter((t) => how(t) !== null);
     const startedAt = this.now();
-    if (selected.length === 0) {
+    // A full run of a bundle naming rolled-back revisions runs even with nothing selected: what those revisions
+    // created is removed (kinds/ownership), also when the rolled-back policy was the host's only one.
+    if (selected.length === 0 && !(p.full && bundle.rolledBack.length > 0)) {
       // a full run over an empty bundle still reports, or the controller shows the host pending forever
       if (!p.full) return;
       const report: ReportRecord = {
@@ -390,7 +395,13 @@ export class Enforcer {
     const run = await runBundle(bundle.prepared, {
       mode: "enforce",
       origin: "agent",
-      host: { hv, log: this.o.log, domainEnv: this.o.domainEnv, shutdownTimeoutMs: this.o.shutdownTimeoutMs },
+      host: {
+        hv,
+        log: this.o.log,
+        domainEnv: this.o.domainEnv,
+        shutdownTimeoutMs: this.o.shutdownTimeoutMs,
+        ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
+      },
       only: selected.map((t) => t.id),
       isHeld: (id) => this.flap.isHeld(id, startedAt),
       // Drift noticed by an event is recorded before the repair, which may take a while.

@@ -1,3 +1,4 @@
+import { ownershipScope, type OwnershipLedger } from "../../kinds/ownership/index.js";
 import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import { parseBundle } from "../enforce/bundle.js";
@@ -29,6 +30,8 @@ export interface PlannerOptions {
   domainEnv?: DomainHostEnv;
   /** Default: the declared resources (runBundle applies audit mode); called once per plan. */
   buildResources?: ResourceBuilder;
+  /** Ownership records (read only: a plan shows conflicts and adoptions, records nothing). */
+  ownership?: OwnershipLedger;
   /** Largest JSON size of a result; a larger one is answered with an error instead (default 2 MiB, under the gRPC limit). */
   maxResultBytes?: number;
   now?: () => number;
@@ -139,7 +142,12 @@ export class Planner {
     const run = await runBundle(bundle.prepared, {
       mode: "dry-run",
       origin: "agent",
-      host: { hv, log: this.o.log, domainEnv: this.o.domainEnv },
+      host: {
+        hv,
+        log: this.o.log,
+        domainEnv: this.o.domainEnv,
+        ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
+      },
       engine: this.o.engine,
       signal: this.abort.signal,
     });

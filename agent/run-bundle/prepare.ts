@@ -7,6 +7,7 @@ import {
   declaredResources,
   type DomainHostEnv,
   type HostEnvironment,
+  type OwnershipScope,
   type ProgressReporter,
   type ResourceContext,
   type ResourceFactoryOptions,
@@ -78,6 +79,7 @@ export interface BoundHost {
   shutdownTimeoutMs: number;
   progress: ProgressReporter | undefined;
   importIdleTimeoutMs: number | undefined;
+  ownership: OwnershipScope | undefined;
 }
 
 const SLOTS = new WeakMap<PreparedBundle, RunSlot>();
@@ -140,6 +142,9 @@ class RunSlot {
       },
       get importIdleTimeoutMs() {
         return slot.bound.importIdleTimeoutMs;
+      },
+      get ownership() {
+        return slot.bound.ownership;
       },
     };
   })();

@@ -15,7 +15,9 @@ import type { Hypervisor } from "../../libvirt/index.js";
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   detectDomainEnv,
+  rollbackResources,
   type DomainHostEnv,
+  type OwnershipScope,
   type ProgressReporter,
 } from "../../kinds/index.js";
 import { checkOnlyReason, isTransientFor, type RunMode, type RunOrigin } from "./decisions.js";
@@ -33,6 +35,8 @@ export interface RunHost {
   progress?: ProgressReporter;
   /** A volume import fails when no byte arrives for this long (default: the resources' own). */
   importIdleTimeoutMs?: number;
+  /** Ownership records and the bundle's revisions (kinds/ownership); absent: no agent state (`apply --local`). */
+  ownership?: OwnershipScope;
 }
 
 /** The engine's tuning a caller may set; what is retried is not among it (isTransientFor). */
@@ -108,6 +112,24 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
     return r.audit === true ? r : new CheckOnly(r);
   });
   const log = o.host.log;
+  const hv = o.host.hv;
+  // What rolled-back revisions created or adopted, undone (kinds/ownership/reclaim.ts): changed
+  // in enforce runs, shown in dry-runs.
+  if (o.host.ownership) {
+    const declared = new Set(bundle.ids);
+    const ctx = {
+      hv,
+      log,
+      shutdownTimeoutMs: o.host.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      ownership: o.host.ownership,
+    };
+    for (const r of rollbackResources(o.host.ownership, declared, ctx)) {
+      if (o.mode === "enforce") {
+        repairable.add(r);
+        resources.push(r);
+      } else resources.push(new CheckOnly(r));
+    }
+  }
   const engine: EngineOptions = {
     ...DEFAULT_ENGINE_OPTIONS,
     ...o.engine,
@@ -123,7 +145,6 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
       o.onEvent?.(e);
     },
   };
-  const hv = o.host.hv;
   const bound = {
     hv,
     log,
@@ -131,6 +152,7 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
     shutdownTimeoutMs: o.host.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     progress: o.host.progress,
     importIdleTimeoutMs: o.host.importIdleTimeoutMs,
+    ownership: o.host.ownership,
   };
   return withBoundHost(bundle, bound, async () => {
     const connAtStart = connMark(hv);

@@ -3,6 +3,7 @@ import { openDatabase, type SqliteDatabase } from "../../common/sqlite/open-data
 import { BundleCache, StateDocs } from "./bundle-cache.js";
 import { AGENT_MIGRATIONS } from "./migrations.js";
 import { Outbox, type OutboxLimits } from "./outbox.js";
+import { OwnershipLedgerStore } from "./ownership-ledger.js";
 
 export const AGENT_DB_FILE = "agent.db";
 export { AGENT_MIGRATIONS };
@@ -17,12 +18,14 @@ export interface AgentStoreOptions {
 /**
  * The agent's local state (SQLite in its state folder): link sequence numbers (so the
  * controller can tell, across processes, what this host has sent and acknowledged), the
- * cached policy bundle, the event outbox and enforcement state.
+ * cached policy bundle, the event outbox, enforcement state and ownership records.
  */
 export class AgentStore {
   readonly bundles: BundleCache;
   readonly outbox: Outbox;
   readonly docs: StateDocs;
+  /** Ownership records (seeded from the cached bundle once, on upgrade). */
+  readonly ownership: OwnershipLedgerStore;
   private readonly readSeqs;
   private readonly writeAgentSeq;
   private readonly writeControllerSeq;
@@ -41,6 +44,8 @@ export class AgentStore {
     this.bundles = new BundleCache(db);
     this.outbox = new Outbox(db, o.outboxLimits, o.now);
     this.docs = new StateDocs(db);
+    this.ownership = new OwnershipLedgerStore(db);
+    this.ownership.seedFromBundle(this.bundles.load());
   }
 
   static open(stateDir: string, o: AgentStoreOptions = {}): AgentStore {

@@ -9,3 +9,4 @@ export {
   type OutboxStats,
   type OutboxType,
 } from "./outbox.js";
+export { OwnershipLedgerStore } from "./ownership-ledger.js";

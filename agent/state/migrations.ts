@@ -43,4 +43,24 @@ export const AGENT_MIGRATIONS: readonly Migration[] = [
             value_json TEXT NOT NULL
           );`,
   },
+  {
+    version: 3,
+    name: "ownership of networks, pools and volumes (libvirt keeps no metadata for them)",
+    sql: `CREATE TABLE ownership (
+            kind         TEXT NOT NULL CHECK (kind IN ('domain', 'network', 'pool', 'volume')),
+            name         TEXT NOT NULL,
+            identity     TEXT,
+            policy       TEXT NOT NULL,
+            revision     TEXT NOT NULL,
+            adopted      INTEGER NOT NULL,
+            replaced_xml TEXT,
+            recorded_at  INTEGER NOT NULL,
+            PRIMARY KEY (kind, name)
+          );
+          CREATE TABLE ownership_state (
+            id     INTEGER PRIMARY KEY CHECK (id = 1),
+            seeded INTEGER NOT NULL
+          );
+          INSERT INTO ownership_state (id, seeded) VALUES (1, 0);`,
+  },
 ];

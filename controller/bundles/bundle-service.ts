@@ -30,6 +30,11 @@ export interface PolicySetSource {
 export interface RevisionSelector {
   /** `on`: the transaction the caller runs in, if any (reads of the store must run in it). */
   policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): LoadedPolicy[] | Promise<LoadedPolicy[]>;
+  /**
+   * Policy revisions `host` was sent and that were rolled back (PolicyBundle.rolled_back): its
+   * agent removes what they created and restores what they adopted (docs/design/ownership.md).
+   */
+  rolledBackFor?(host: string): { policy: string; revision: string }[];
 }
 
 /** A bundle as sent to an agent. */
@@ -208,7 +213,12 @@ export class BundleService {
       const { bundle } = saved;
       if (!((held === bundle.revision && sentThisGeneration) || (held === "" && bundle.bundle.policies.length === 0))) {
         session.send({
-          bundle: { revision: bundle.revision, generation: bundle.generation, policies: bundle.bundle.policies },
+          bundle: {
+            revision: bundle.revision,
+            generation: bundle.generation,
+            policies: bundle.bundle.policies,
+            rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
+          },
         });
         this.held.set(session, bundle.revision);
         await this.bundles.markSent(host, bundle.revision, this.now(), on);

@@ -182,6 +182,21 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /**
+   * RevisionSelector: the new revisions `host` was sent and is being (or was) rolled back from,
+   * one per policy whose newest rollout rolled this host back. A later rollout of the policy
+   * replaces it, so a revision rolled out again (B, back to A, B again) is not listed.
+   */
+  rolledBackFor(host: string): { policy: string; revision: string }[] {
+    const out: { policy: string; revision: string }[] = [];
+    for (const r of this.latest.values()) {
+      const phase = r.hosts[host]?.phase;
+      if (phase === "rollback-sent" || phase === "rolledback" || phase === "rollback-failed")
+        out.push({ policy: r.policy, revision: r.toRevision });
+    }
+    return out;
+  }
+
+  /**
    * Applies an operator command to the policy's newest rollout and returns it afterwards.
    * Throws RolloutStateError when the command does not apply in its state, and
    * RolloutMissingError when the policy has no rollout.

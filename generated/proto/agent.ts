@@ -26,6 +26,7 @@ import type { PolicyBundle as _fleet_v1_PolicyBundle, PolicyBundle__Output as _f
 import type { Report as _fleet_v1_Report, Report__Output as _fleet_v1_Report__Output } from './fleet/v1/Report.js';
 import type { ResourceOutcome as _fleet_v1_ResourceOutcome, ResourceOutcome__Output as _fleet_v1_ResourceOutcome__Output } from './fleet/v1/ResourceOutcome.js';
 import type { Resync as _fleet_v1_Resync, Resync__Output as _fleet_v1_Resync__Output } from './fleet/v1/Resync.js';
+import type { RolledBackRevision as _fleet_v1_RolledBackRevision, RolledBackRevision__Output as _fleet_v1_RolledBackRevision__Output } from './fleet/v1/RolledBackRevision.js';
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -59,6 +60,7 @@ export interface ProtoGrpcType {
       Report: MessageTypeDefinition<_fleet_v1_Report, _fleet_v1_Report__Output>
       ResourceOutcome: MessageTypeDefinition<_fleet_v1_ResourceOutcome, _fleet_v1_ResourceOutcome__Output>
       Resync: MessageTypeDefinition<_fleet_v1_Resync, _fleet_v1_Resync__Output>
+      RolledBackRevision: MessageTypeDefinition<_fleet_v1_RolledBackRevision, _fleet_v1_RolledBackRevision__Output>
       Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>
     }
   }

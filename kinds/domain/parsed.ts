@@ -60,6 +60,8 @@ export interface ParsedDomain {
   graphics: ParsedGraphics[];
   specHash: string | null;
   policy: string | null;
+  /** Revision of the policy that created or adopted it (virtfleet metadata; null/absent: unknown). */
+  createdBy?: string | null;
 }
 
 export interface VolumeRef {
@@ -82,6 +84,8 @@ export interface DomainBuildContext {
   specHash: string;
   /** Policy that owns the domain, stored in <metadata>. */
   policy?: string;
+  /** Revision of the policy that created or adopted it, stored in <metadata> (kept on redefinition). */
+  createdBy?: string | null;
   /**
    * The guest's current `<description>`, written when the spec does not manage it (so a
    * redefinition keeps what the operator wrote).

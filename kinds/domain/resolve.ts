@@ -48,6 +48,7 @@ export function resolveDomain(d: DomainDocument): DomainSpec {
     cloudInit,
     graphics: d.graphics ?? "none",
     autostart: d.autostart ?? false,
+    ...(d.adopt === true ? { adopt: true as const } : {}),
     state: d.state ?? "running",
     restartOnChange: d.restartOnChange ?? false,
   };

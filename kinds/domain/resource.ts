@@ -36,14 +36,15 @@ import {
 } from "./state.js";
 import { assertValidSpec } from "../spec-guard.js";
 import { refuseRecreate } from "./refusals.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
 
 /**
- * Hash of what the domain's XML is built from: the spec without autostart, state and
+ * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
  * restartOnChange (not XML) and description (compared on its own and changed live), so a
  * running guest started from this spec carries it.
  */
 export function domainSpecHash(spec: DomainSpec): string {
-  const { autostart: _a, state: _s, restartOnChange: _r, description: _d, ...xmlRelevant } = spec;
+  const { autostart: _a, state: _s, restartOnChange: _r, description: _d, adopt: _o, ...xmlRelevant } = spec;
   return canonicalHash(xmlRelevant);
 }
 
@@ -64,6 +65,10 @@ export interface DomainHostEnv {
  * resources. A guest libvirt is in the middle of an operation on (paused while starting up,
  * being saved, snapshotted, migrated, ...; see `busyOperation`) is waited for before anything
  * is changed, and left alone with a transient `DomainBusyError` if it stays busy.
+ * A guest without virtfleet's metadata (defined by hand or another tool) is left alone
+ * (conflict) unless the policy says `adopt: true`; adopting redefines it for its next boot
+ * and never touches the running guest's devices (pending restart); the replaced definition
+ * is kept in the agent's state for a rollback (kinds/ownership).
  */
 export class DomainResource implements Resource {
   readonly kind = "domain";
@@ -96,6 +101,7 @@ export class DomainResource implements Resource {
       if (apply) {
         if (state !== "shutoff") await hv.destroyDomain(ref);
         await hv.undefineDomain(ref);
+        forgetRemoved(this.ctx.ownership, "domain", this.name);
       }
       return { changes: [{ field: "state", from: state, to: "absent", disruption: "live" }] };
     }
@@ -105,7 +111,15 @@ export class DomainResource implements Resource {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
-      const created = await hv.defineDomain(await this.desiredXml(undefined));
+      const created = await hv.defineDomain(
+        await this.desiredXml(undefined, undefined, undefined, this.ctx.ownership?.revisionOf(this.policy)),
+      );
+      recordCreated(this.ctx.ownership, {
+        kind: "domain",
+        name: this.name,
+        identity: created.uuid,
+        policy: this.policy,
+      });
       if (this.spec.autostart) await hv.setDomainAutostart(created, true);
       await this.converge(created, { state: "shutoff", reason: 0 }, want, signal);
       return { changes };
@@ -113,12 +127,28 @@ export class DomainResource implements Resource {
 
     const changes: FieldChange[] = [];
     const notes: string[] = [];
+    const inactiveXml = await hv.domainXml(ref, { inactive: true });
+    const inactive = parseDomainXml(inactiveXml);
+    const { adopting } = await claimExisting(
+      this.ctx.ownership,
+      {
+        kind: "domain",
+        name: this.name,
+        identity: ref.uuid,
+        policy: this.policy,
+        adopt: this.spec.adopt === true,
+        marked: inactive.specHash !== null,
+        definition: async () => inactiveXml,
+      },
+      apply,
+    );
+    if (adopting) changes.push(ADOPT_CHANGE);
+    const createdBy = adopting ? this.ctx.ownership?.revisionOf(this.policy) : inactive.createdBy;
     // In a dry-run the volumes may not exist yet (they would be created first).
     const diskPaths = await this.resolveDisks().catch((err: unknown) => {
       if (apply) throw err;
       return undefined;
     });
-    const inactive = parseDomainXml(await hv.domainXml(ref, { inactive: true }));
     const observed = await this.observe(ref, apply, signal);
     const stateNow = policyState(observed.state, observed.reason);
     const running = stateNow !== "shutoff";
@@ -141,10 +171,18 @@ export class DomainResource implements Resource {
     );
     changes.push(...visible);
     const restartNeeded = visible.filter((c) => c.disruption === "restart").map((c) => c.field);
-    const hotplug = running ? visible.filter((c) => c.disruption === "live" && c.field !== "metadata.specHash") : [];
+    // Adopting never changes the running guest's devices: the new definition waits for its next boot.
+    const hotplug =
+      running && !adopting ? visible.filter((c) => c.disruption === "live" && c.field !== "metadata.specHash") : [];
+    if (adopting && running) {
+      restartNeeded.push(...visible.filter((c) => c.disruption === "live").map((c) => c.field));
+      notes.push("adopted: the new definition applies from the guest's next boot; its running devices are kept");
+    }
     if (apply && config.length > 0) {
       checkAborted(signal);
-      await hv.defineDomain(await this.desiredXml(inactive.uuid ?? undefined, diskPaths, inactive.description));
+      await hv.defineDomain(
+        await this.desiredXml(inactive.uuid ?? undefined, diskPaths, inactive.description, createdBy),
+      );
     }
 
     // The running guest's metadata records the spec it runs: a different hash means its
@@ -170,7 +208,11 @@ export class DomainResource implements Resource {
         // (drift repaired in the definition only).
         await hv.setDomainMetadata(ref, {
           type: "element",
-          value: buildMetadataElementXml(stale.length === 0 ? this.specHash : `stale:${this.specHash}`, this.policy),
+          value: buildMetadataElementXml(
+            stale.length === 0 ? this.specHash : `stale:${this.specHash}`,
+            this.policy,
+            createdBy,
+          ),
           key: VIRTFLEET_PREFIX,
           uri: VIRTFLEET_XMLNS,
           live: true,
@@ -179,7 +221,7 @@ export class DomainResource implements Resource {
       }
       if (stale.length > 0) {
         const what = stale.join(", ");
-        if (this.spec.restartOnChange && want === "running") {
+        if (this.spec.restartOnChange && want === "running" && !adopting) {
           if (apply) {
             await this.shutdown(ref, signal);
             state = { state: "shutoff", reason: 0 };
@@ -350,9 +392,11 @@ export class DomainResource implements Resource {
     uuid: string | undefined,
     diskPaths?: Map<PoolVolumeKey, VolumeRef>,
     keepDescription?: string | null,
+    createdBy?: string | null,
   ): Promise<string> {
     return buildDomainXml(this.spec, {
       keepDescription,
+      createdBy,
       domainType: this.env.domainType,
       cpuDisabledFeatures: this.env.cpuDisabledFeatures,
       diskPaths: diskPaths ?? (await this.resolveDisks()),

@@ -90,6 +90,10 @@ export const DomainDocumentSchema = obj(
     cloudInit: CloudInitDocumentSchema,
     graphics: choice(GRAPHICS, { description: "none | vnc (listens on 127.0.0.1 only). Default none." }),
     autostart: Type.Boolean({ description: "Default false." }),
+    adopt: Type.Boolean({
+      description:
+        "Take over an existing object of this name that virtfleet did not create (no ownership record/marker). Without it such an object is reported conflict and left alone. Default false.",
+    }),
     state: choice(DOMAIN_STATES, { description: "running | shutoff | paused | absent. Default running." }),
     restartOnChange: Type.Boolean({
       description: "Restart the guest for a change that needs a reboot. Default false.",
@@ -150,6 +154,8 @@ export const DomainSpecSchema = resolvedObject({
   cloudInit: nullable(CloudInitSpecSchema),
   graphics: oneOf(GRAPHICS),
   autostart: Type.Boolean(),
+  /** Present (true) only when the policy says adopt: true (kinds/ownership). */
+  adopt: Type.Optional(Type.Boolean()),
   state: oneOf(DOMAIN_STATES),
   restartOnChange: Type.Boolean(),
 });

@@ -72,7 +72,7 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
   if (uuid !== undefined) domain.uuid = uuid;
   const description = spec.description ?? ctx.keepDescription ?? null;
   if (description) domain.description = xmlString(description, `${where}: description`);
-  domain.metadata = metadataNode(ctx.specHash, ctx.policy);
+  domain.metadata = metadataNode(ctx.specHash, ctx.policy, ctx.createdBy);
   const kib = bytesToKiB(spec.memoryBytes);
   domain.memory = { "@_unit": "KiB", "#text": String(kib) };
   domain.currentMemory = { "@_unit": "KiB", "#text": String(kib) };

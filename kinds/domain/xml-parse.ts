@@ -59,6 +59,7 @@ export function parseDomainXml(xml: string): ParsedDomain {
     graphics: children(devices, "graphics").map(parseGraphics),
     specHash: meta?.specHash ?? null,
     policy: meta?.policy ?? null,
+    ...(meta?.createdBy ? { createdBy: meta.createdBy } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 /**
  * virtfleet's element in a domain's <metadata>:
- * `<vf:virtfleet xmlns:vf="https://virtfleet.dev/xmlns/1"><vf:specHash>…</vf:specHash><vf:policy>…</vf:policy></vf:virtfleet>`.
+ * `<vf:virtfleet xmlns:vf="https://virtfleet.dev/xmlns/1"><vf:specHash>…</vf:specHash><vf:policy>…</vf:policy><vf:createdBy>…</vf:createdBy></vf:virtfleet>`.
+ * Its presence is virtfleet's ownership marker of a domain (kinds/ownership); `createdBy` is the
+ * revision of the policy that created (or adopted) the guest, absent on guests older than it.
  * Recognised by its namespace URI, whatever prefix the stored XML uses.
  */
 import { attr, buildXml, child, parseXml, text, xmlString, type XmlNode } from "./xml-io.js";
@@ -8,18 +10,21 @@ import { attr, buildXml, child, parseXml, text, xmlString, type XmlNode } from "
 export interface VirtfleetMetadata {
   specHash: string | null;
   policy: string | null;
+  /** Revision of the policy that created or adopted the guest (null: unknown). */
+  createdBy?: string | null;
 }
 
 export const VIRTFLEET_XMLNS = "https://virtfleet.dev/xmlns/1";
 export const VIRTFLEET_PREFIX = "vf";
 
 /** The `<metadata>` child node for the builder. */
-export function metadataNode(specHash: string, policy: string | undefined): XmlNode {
+export function metadataNode(specHash: string, policy: string | undefined, createdBy?: string | null): XmlNode {
   const inner: XmlNode = {
     [`@_xmlns:${VIRTFLEET_PREFIX}`]: VIRTFLEET_XMLNS,
     [`${VIRTFLEET_PREFIX}:specHash`]: xmlString(specHash, "specHash"),
   };
   if (policy !== undefined) inner[`${VIRTFLEET_PREFIX}:policy`] = xmlString(policy, "policy");
+  if (createdBy) inner[`${VIRTFLEET_PREFIX}:createdBy`] = xmlString(createdBy, "createdBy");
   return { [`${VIRTFLEET_PREFIX}:virtfleet`]: inner };
 }
 
@@ -27,9 +32,14 @@ export function metadataNode(specHash: string, policy: string | undefined): XmlN
  * The element for virDomainSetMetadata(type element, key `vf`, uri VIRTFLEET_XMLNS):
  * libvirt puts it in our namespace itself, so it reads back like the builder's node.
  */
-export function buildMetadataElementXml(specHash: string, policy: string | undefined): string {
+export function buildMetadataElementXml(
+  specHash: string,
+  policy: string | undefined,
+  createdBy?: string | null,
+): string {
   const inner: XmlNode = { specHash: xmlString(specHash, "specHash") };
   if (policy !== undefined) inner.policy = xmlString(policy, "policy");
+  if (createdBy) inner.createdBy = xmlString(createdBy, "createdBy");
   return buildXml("virtfleet", inner);
 }
 
@@ -45,7 +55,10 @@ export function readMetadataNode(metadata: XmlNode | undefined): VirtfleetMetada
     const ns = prefix === null ? attr(el, "xmlns") : attr(el, `xmlns:${prefix}`);
     if (local !== "virtfleet" || ns !== VIRTFLEET_XMLNS) continue;
     const q = (name: string) => (prefix === null ? name : `${prefix}:${name}`);
-    return { specHash: text(el, q("specHash")), policy: text(el, q("policy")) };
+    return withCreatedBy(
+      { specHash: text(el, q("specHash")), policy: text(el, q("policy")) },
+      text(el, q("createdBy")),
+    );
   }
   return null;
 }
@@ -59,10 +72,15 @@ export function parseVirtfleetMetadataElement(elementXml: string | null): Virtfl
   if (elementXml === null) return null;
   // libvirt returns the element unprefixed and without xmlns: the namespace is the one asked for
   const el = parseXml(elementXml, "virtfleet");
-  return { specHash: text(el, "specHash"), policy: text(el, "policy") };
+  return withCreatedBy({ specHash: text(el, "specHash"), policy: text(el, "policy") }, text(el, "createdBy"));
 }
 
 /** virtfleet metadata of a whole domain XML document, or null when there is none. */
 export function parseVirtfleetMetadata(domainXml: string): VirtfleetMetadata | null {
   return readMetadataNode(child(parseXml(domainXml, "domain"), "metadata"));
+}
+
+/** `createdBy` only when the element has it (guests older than it read as before). */
+function withCreatedBy(m: VirtfleetMetadata, createdBy: string | null): VirtfleetMetadata {
+  return createdBy ? { ...m, createdBy } : m;
 }

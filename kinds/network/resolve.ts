@@ -30,6 +30,7 @@ export function resolveNetwork(n: NetworkDocument): NetworkSpec {
       : null,
     mtu: n.mtu ?? null,
     autostart: n.autostart ?? false,
+    ...(n.adopt === true ? { adopt: true as const } : {}),
     state: n.state ?? "active",
   };
 }

@@ -9,6 +9,7 @@ import { parseNetworkXml } from "./xml-parse.js";
 import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, reidentify } from "../ownership/index.js";
 
 /**
  * A virtual network. Configuration is compared on the inactive XML and applied by
@@ -18,6 +19,8 @@ import { assertValidSpec } from "../spec-guard.js";
  * pending restart. Once active, the running guests' taps on it must be on its bridge
  * (taps.ts: a restarted network's new bridge is empty); detached ones are drift
  * (`attachedInterfaces`) and re-attached.
+ * An existing network virtfleet did not create is left alone (conflict) unless the policy
+ * says `adopt: true` (kinds/ownership).
  */
 export class NetworkResource implements Resource {
   readonly kind = "network";
@@ -44,6 +47,7 @@ export class NetworkResource implements Resource {
       if (apply) {
         if (active) await hv.destroyNetwork(ref);
         await hv.undefineNetwork(ref);
+        forgetRemoved(this.ctx.ownership, "network", this.name);
       }
       return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
     }
@@ -54,11 +58,30 @@ export class NetworkResource implements Resource {
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
       const created = await hv.defineNetwork(buildNetworkXml(this.spec));
+      recordCreated(this.ctx.ownership, {
+        kind: "network",
+        name: this.name,
+        identity: created.uuid,
+        policy: this.policy,
+      });
       if (this.spec.autostart) await hv.setNetworkAutostart(created, true);
       if (this.spec.state === "active") await hv.startNetwork(created);
       return { changes };
     }
 
+    const claim = await claimExisting(
+      this.ctx.ownership,
+      {
+        kind: "network",
+        name: this.name,
+        identity: ref.uuid,
+        policy: this.policy,
+        adopt: this.spec.adopt === true,
+        definition: () => hv.networkXml(ref, { inactive: true }),
+      },
+      apply,
+    );
+    if (claim.adopting) changes.push(ADOPT_CHANGE);
     const actual = parseNetworkXml(await hv.networkXml(ref, { inactive: true }));
     const wasActive = await hv.networkIsActive(ref);
     const config = diffNetwork(this.spec, actual, wasActive);
@@ -78,6 +101,7 @@ export class NetworkResource implements Resource {
       const defined = await hv.defineNetwork(
         buildNetworkXml(this.spec, { uuid: recreate ? undefined : (actual.uuid ?? undefined) }),
       );
+      if (recreate) reidentify(this.ctx.ownership, "network", this.name, defined.uuid);
       if (active) {
         for (const c of config.filter((x) => x.disruption === "live" && x.field.startsWith("ipv4.dhcp.hosts["))) {
           await this.updateDhcpHostLive(c);

@@ -49,6 +49,10 @@ export const NetworkDocumentSchema = obj(
     ),
     mtu: Type.Integer({ minimum: 68, maximum: 65535, description: "Default: libvirt's." }),
     autostart: Type.Boolean({ description: "Default false." }),
+    adopt: Type.Boolean({
+      description:
+        "Take over an existing object of this name that virtfleet did not create (no ownership record/marker). Without it such an object is reported conflict and left alone. Default false.",
+    }),
     state: choice(NETWORK_STATES, { description: "active | inactive | absent. Default active." }),
   },
   ["name"],
@@ -80,6 +84,8 @@ export const NetworkSpecSchema = resolvedObject({
   ),
   mtu: nullable(Type.Integer()),
   autostart: Type.Boolean(),
+  /** Present (true) only when the policy says adopt: true (kinds/ownership). */
+  adopt: Type.Optional(Type.Boolean()),
   state: oneOf(NETWORK_STATES),
 });
 export type NetworkSpec = Static<typeof NetworkSpecSchema>;

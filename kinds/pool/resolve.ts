@@ -14,6 +14,7 @@ export function resolvePool(p: PoolDocument): PoolSpec {
     type: p.type ?? "dir",
     path: p.path ?? ABSENT_POOL_PATH,
     autostart: p.autostart ?? false,
+    ...(p.adopt === true ? { adopt: true as const } : {}),
     state: p.state ?? "active",
   };
 }

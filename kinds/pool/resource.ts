@@ -7,6 +7,7 @@ import { parsePoolXml } from "./xml-parse.js";
 import { refuseStrandingRedefine, refuseStrandingRemoval } from "./refusals.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
 
 /**
  * A storage pool (type dir). Creating one defines it, builds it (libvirt creates the
@@ -15,6 +16,8 @@ import { assertValidSpec } from "../spec-guard.js";
  * remove. A different path or type redefines the pool (with its UUID) and restarts it if
  * active — only when it holds no volumes: otherwise the change is refused (`blocked`,
  * refusals.ts), in dry-run and apply alike.
+ * An existing pool virtfleet did not create is left alone (conflict) unless the policy says
+ * `adopt: true` (kinds/ownership).
  */
 export class PoolResource implements Resource {
   readonly kind = "pool";
@@ -48,6 +51,7 @@ export class PoolResource implements Resource {
       if (apply) {
         if (active) await hv.destroyPool(ref);
         await hv.undefinePool(ref);
+        forgetRemoved(this.ctx.ownership, "pool", this.name);
       }
       return { changes };
     }
@@ -59,12 +63,27 @@ export class PoolResource implements Resource {
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
       current = await hv.definePool(buildPoolXml(this.spec));
+      recordCreated(this.ctx.ownership, { kind: "pool", name: this.name, identity: current.uuid, policy: this.policy });
       await hv.buildPool(current);
       if (this.spec.autostart) await hv.setPoolAutostart(current, true);
       if (this.spec.state === "active") await hv.startPool(current);
       return { changes };
     }
 
+    const existing = current;
+    const claim = await claimExisting(
+      this.ctx.ownership,
+      {
+        kind: "pool",
+        name: this.name,
+        identity: existing.uuid,
+        policy: this.policy,
+        adopt: this.spec.adopt === true,
+        definition: () => hv.poolXml(existing, { inactive: true }),
+      },
+      apply,
+    );
+    if (claim.adopting) changes.push(ADOPT_CHANGE);
     const actual = parsePoolXml(await hv.poolXml(current, { inactive: true }));
     const config = diffPool(this.spec, actual);
     await refuseStrandingRedefine(hv, current, actual, config);

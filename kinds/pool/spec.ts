@@ -24,6 +24,10 @@ export const PoolDocumentSchema = obj(
       description: "Absolute, normalised directory path (no ..). Required unless state is absent.",
     }),
     autostart: Type.Boolean({ description: "Default false." }),
+    adopt: Type.Boolean({
+      description:
+        "Take over an existing object of this name that virtfleet did not create (no ownership record/marker). Without it such an object is reported conflict and left alone. Default false.",
+    }),
     state: choice(POOL_STATES, { description: "active | inactive | absent. Default active." }),
   },
   ["name"],
@@ -38,6 +42,8 @@ export const PoolSpecSchema = resolvedObject({
   /** Absolute, normalised path. */
   path: Type.String(),
   autostart: Type.Boolean(),
+  /** Present (true) only when the policy says adopt: true (kinds/ownership). */
+  adopt: Type.Optional(Type.Boolean()),
   state: oneOf(POOL_STATES),
 });
 export type PoolSpec = Static<typeof PoolSpecSchema>;

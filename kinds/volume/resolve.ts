@@ -14,6 +14,7 @@ export function resolveVolume(v: VolumeDocument): VolumeSpec {
     capacityBytes: v.capacity === undefined ? 0 : parseSize(v.capacity),
     backingVolume: v.backingVolume ?? null,
     source: v.source ? { url: v.source.url, sha256: v.source.sha256.toLowerCase() } : null,
+    ...(v.adopt === true ? { adopt: true as const } : {}),
     state: v.state ?? "present",
   };
 }

@@ -14,6 +14,7 @@ import { orNull, type ResourceContext } from "../resource-context.js";
 import { importIntoDir, redactUrl } from "./import/index.js";
 import { assertValidSpec } from "../spec-guard.js";
 import { refuseDestructive } from "./refusals.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
 
 /**
  * A volume in a pool: created with its capacity and format, optionally as a copy-on-write
@@ -22,6 +23,8 @@ import { refuseDestructive } from "./refusals.js";
  * `blocked` in dry-run and apply alike (refusals.ts; set `state: absent`, apply, then declare
  * it again to recreate on purpose).
  * Named `pool/volume`.
+ * An existing volume virtfleet did not create (no record of its path) is left alone (conflict)
+ * unless the policy says `adopt: true` (kinds/ownership).
  *
  * With `source`, a missing volume is imported instead of created (dir pools only; see
  * volume-import/import-into-dir.ts): the file appears in the pool only once its sha256, format
@@ -74,7 +77,10 @@ export class VolumeResource implements Resource {
     const vol = await orNull(hv.volume(pool, this.spec.name));
     if (this.removing) {
       if (!vol) return { changes: [] };
-      if (apply) await hv.deleteVolume(vol);
+      if (apply) {
+        await hv.deleteVolume(vol);
+        forgetRemoved(this.ctx.ownership, "volume", this.name);
+      }
       return { changes: [{ field: "state", from: "present", to: "absent", disruption: "live" }] };
     }
 
@@ -89,12 +95,23 @@ export class VolumeResource implements Resource {
             `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`,
           );
         }
-        await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
+        const created = await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
+        this.recordCreated(created);
       }
       return { changes };
     }
 
-    return this.compare(vol, apply, backing);
+    const claim = await claimExisting(
+      this.ctx.ownership,
+      { kind: "volume", name: this.name, identity: vol.key, policy: this.policy, adopt: this.spec.adopt === true },
+      apply,
+    );
+    const result = await this.compare(vol, apply, backing);
+    return claim.adopting ? { ...result, changes: [ADOPT_CHANGE, ...result.changes] } : result;
+  }
+
+  private recordCreated(vol: VolumeRef): void {
+    recordCreated(this.ctx.ownership, { kind: "volume", name: this.name, identity: vol.key, policy: this.policy });
   }
 
   private async compare(
@@ -136,7 +153,10 @@ export class VolumeResource implements Resource {
     if (await fileExists(join(parsed.path, this.spec.name))) {
       await hv.refreshPool(pool);
       const found = await orNull(hv.volume(pool, this.spec.name));
-      if (found) return this.compare(found, apply, null);
+      if (found) {
+        this.recordCreated(found);
+        return this.compare(found, apply, null);
+      }
     }
 
     const id = resourceId("volume", this.name);
@@ -155,6 +175,7 @@ export class VolumeResource implements Resource {
     });
     await hv.refreshPool(pool);
     const vol = await hv.volume(pool, this.spec.name);
+    this.recordCreated(vol);
     if (imported.virtualSize < want) {
       progress?.({ resource: id, phase: "resize", bytes: imported.virtualSize, total: this.spec.capacityBytes });
       await hv.resizeVolume(vol, this.spec.capacityBytes);

@@ -34,6 +34,10 @@ export const VolumeDocumentSchema = obj(
       ["url", "sha256"],
       { description: "Import the content from url, then verify its sha256." },
     ),
+    adopt: Type.Boolean({
+      description:
+        "Take over an existing object of this name that virtfleet did not create (no ownership record/marker). Without it such an object is reported conflict and left alone. Default false.",
+    }),
     state: choice(VOLUME_STATES, { description: "present | absent. Default present." }),
   },
   ["name", "pool"],
@@ -51,6 +55,8 @@ export const VolumeSpecSchema = resolvedObject({
   backingVolume: nullable(Type.String()),
   /** Import the content from `url` (file://, http://, https://), then verify sha256 (hex). */
   source: nullable(resolvedObject({ url: Type.String(), sha256: Type.String() })),
+  /** Present (true) only when the policy says adopt: true (kinds/ownership). */
+  adopt: Type.Optional(Type.Boolean()),
   state: oneOf(VOLUME_STATES),
 });
 export type VolumeSpec = Static<typeof VolumeSpecSchema>;

@@ -35,10 +35,10 @@ function network(): NetworkSpec {
 }
 
 /** A host's bundle: the planned policy "guests" (the domain) and another, "base" (the network). */
-function bundle(revision: string) {
+function bundle(revision: string, adopt = false) {
   const base = resolvedPolicy("base", { networks: [network()] });
   const guests = resolvedPolicy("guests", {
-    domains: [tinyDomainSpec(guest, { vcpus: 1, memoryBytes: 64 * 1024 * 1024 })],
+    domains: [tinyDomainSpec(guest, { vcpus: 1, memoryBytes: 64 * 1024 * 1024, ...(adopt ? { adopt } : {}) })],
   });
   return {
     revision,
@@ -98,7 +98,7 @@ describe("agent planner on a real KVM host", () => {
     expect(fleetPlan(r, "base").hosts[0]!.resources).toMatchObject([{ kind: "network", name: net, action: "create" }]);
   });
 
-  it("reports change for a defined guest with other vcpus/memory: live when shut off, restart when running; changes nothing", async () => {
+  it("reports change for a guest defined by hand that the policy adopts, with other vcpus/memory: live when shut off, restart when running; changes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vft-plan-"));
     try {
       const xml = join(dir, "guest.xml");
@@ -109,7 +109,11 @@ describe("agent planner on a real KVM host", () => {
     }
     const before = await virsh("dumpxml", "--inactive", guest);
 
-    const off = await planner.plan("cmd-2", bundle("b2"));
+    // not virtfleet's and not adopted: a conflict, left alone
+    const unowned = await planner.plan("cmd-2a", bundle("b2"));
+    expect(unowned.resources.find((o) => o.kind === "domain")).toMatchObject({ outcome: "conflict" });
+
+    const off = await planner.plan("cmd-2", bundle("b2", true));
     expect(off.error).toBe("");
     const offPlan = fleetPlan(off, "guests").hosts[0]!;
     expect(offPlan.resources).toHaveLength(1);
@@ -119,7 +123,7 @@ describe("agent planner on a real KVM host", () => {
     expect(offPlan).toMatchObject({ change: 1, create: 0, restart: 0 });
 
     await virsh("start", guest);
-    const on = await planner.plan("cmd-3", bundle("b2"));
+    const on = await planner.plan("cmd-3", bundle("b2", true));
     expect(on.error).toBe("");
     const onGuest = fleetPlan(on, "guests").hosts[0]!.resources[0]!;
     expect(onGuest).toMatchObject({ action: "change", disruption: "restart" });

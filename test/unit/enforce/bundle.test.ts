@@ -24,6 +24,13 @@ describe("policy bundle validation", () => {
     expect(b.policies[0]!.mode).toBe("audit");
   });
 
+  it("keeps the rolled-back revisions (PolicyBundle.rolled_back) in the bundle and its cached wire form", () => {
+    const b = parseBundle({ ...wire([policy("a", [])]), rolledBack: [{ policy: "a", revision: "bad" }] });
+    expect(b.rolledBack).toEqual([{ policy: "a", revision: "bad" }]);
+    expect(parseBundle(JSON.parse(JSON.stringify(b.wire))).rolledBack).toEqual([{ policy: "a", revision: "bad" }]);
+    expect(parseBundle({ ...wire([]), rolledBack: [] }).wire).not.toHaveProperty("rolledBack");
+  });
+
   it.each([
     ["not an object", null, /not an object/],
     ["no revision", { ...wire([]), revision: "" }, /revision/],
@@ -64,6 +71,8 @@ describe("policy bundle validation", () => {
       /named a/,
     ],
     ["duplicate resource", wire([policy("a", [domain("g")]), policy("b", [domain("g")])]), /inconsistent/],
+    ["rolledBack not a list", { ...wire([]), rolledBack: "a" }, /rolledBack is not a list/],
+    ["rolledBack entry", { ...wire([]), rolledBack: [{ policy: "a" }] }, /rolledBack\[0\]/],
   ])("rejects %s", (_what, input, message) => {
     expect(() => parseBundle(input)).toThrow(BundleError);
     expect(() => parseBundle(input)).toThrow(message);

@@ -2,6 +2,7 @@
 // Original file: proto/fleet/v1/agent.proto
 
 import type { BundledPolicy as _fleet_v1_BundledPolicy, BundledPolicy__Output as _fleet_v1_BundledPolicy__Output } from '../../fleet/v1/BundledPolicy.js';
+import type { RolledBackRevision as _fleet_v1_RolledBackRevision, RolledBackRevision__Output as _fleet_v1_RolledBackRevision__Output } from '../../fleet/v1/RolledBackRevision.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -18,6 +19,12 @@ export interface PolicyBundle {
    */
   'generation'?: (number | string | Long);
   'policies'?: (_fleet_v1_BundledPolicy)[];
+  /**
+   * Policy revisions this host was sent and that were rolled back (its rollout's rollback):
+   * the agent removes the objects they created and restores the ones they adopted, when the
+   * bundle no longer declares them (docs/design/ownership.md). Empty outside a rollback.
+   */
+  'rolledBack'?: (_fleet_v1_RolledBackRevision)[];
 }
 
 /**
@@ -34,4 +41,10 @@ export interface PolicyBundle__Output {
    */
   'generation': (number);
   'policies': (_fleet_v1_BundledPolicy__Output)[];
+  /**
+   * Policy revisions this host was sent and that were rolled back (its rollout's rollback):
+   * the agent removes the objects they created and restores the ones they adopted, when the
+   * bundle no longer declares them (docs/design/ownership.md). Empty outside a rollback.
+   */
+  'rolledBack': (_fleet_v1_RolledBackRevision__Output)[];
 }
