@@ -31,6 +31,7 @@ import { matchTargets, type TargetHost } from "./targets.js";
 import { hasTemplate, templateRefs } from "../policy-primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { PolicyReadBudget } from "./read-files.js";
+import { emptyFileIssue } from "./empty-file.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
 /** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
@@ -170,6 +171,11 @@ function loadParsed(
     const { documents, issues } = parsed[i]!;
     report(src.file, issues);
     if (issues.length > 0) continue;
+    const empty = emptyFileIssue(src.file, src.text, documents.length);
+    if (empty) {
+      report(src.file, [empty]);
+      continue;
+    }
     if (isInventoryFile(src.file)) {
       if (inventory.file !== null) {
         report(src.file, [
