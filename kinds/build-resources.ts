@@ -77,6 +77,9 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }
+  // Guests check that what they refer to is declared here or exists on the host (domain/references.ts).
+  const declared = new Set(out.map((r) => resourceId(r.kind, r.name)));
+  for (const r of out) if (r instanceof DomainResource) r.declaredIds = declared;
   return out;
 }
 

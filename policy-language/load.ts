@@ -32,6 +32,7 @@ import { hasTemplate, templateRefs } from "../policy-primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { PolicyReadBudget } from "./read-files.js";
 import { emptyFileIssue } from "./empty-file.js";
+import { checkSetReferences } from "./references.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
 /** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
@@ -195,6 +196,8 @@ function loadParsed(
   }
 
   for (const issue of crossChecks(candidates, inventory, options)) report(issue.file, [issue]);
+  if (options.skipReferenceChecks !== true)
+    for (const issue of checkSetReferences(candidates, inventory, options.hosts)) report(issue.file, [issue]);
   candidates = candidates.filter((p) => !fileIssues.has(p.file));
 
   const conflicts = findConflicts(candidates, inventory, { hosts: options.hosts });
