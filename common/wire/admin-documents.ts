@@ -31,8 +31,11 @@ export interface PlannedResource {
   policy: string;
   kind: string;
   name: string;
-  /** "create" when it does not exist, "remove" when the policy removes it (state absent), else "change". */
-  action: "create" | "change" | "remove" | "failed";
+  /**
+   * "create" when it does not exist, "remove" when the policy removes it (state absent), else
+   * "change"; "unmanage" in the plan of a removed policy: left in place, no longer managed.
+   */
+  action: "create" | "change" | "remove" | "failed" | "unmanage";
   /** Worst disruption among its changes (domains: whether the guest needs a restart or recreation). */
   disruption: "none" | "live" | "restart" | "recreate";
   changes: FieldChange[];

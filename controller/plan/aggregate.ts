@@ -96,7 +96,7 @@ function hostPlan(name: string, answer: PlanAnswer | undefined, policy: string):
     const r = plannedResource(o);
     if (!r) continue;
     plan.resources.push(r);
-    plan[r.action] += 1;
+    if (r.action !== "unmanage") plan[r.action] += 1;
     if (r.kind === "domain" && (r.disruption === "restart" || r.disruption === "recreate")) plan[r.disruption] += 1;
   }
   plan.wouldChange = plan.create + plan.change + plan.remove > 0;
