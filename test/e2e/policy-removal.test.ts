@@ -108,4 +108,36 @@ describe("removing a policy", () => {
     const j = await cli("plan", POLICY, "--timeout", "5s", "--json");
     expect((JSON.parse(j.stdout) as PlanJson).targets).toBe(0);
   }, 30_000);
+
+  it("added back it rolls out from nothing; a removal rolled back during its soak gives the canary the policy back", async () => {
+    const slow = policyDoc(POLICY, {
+      rollout: rolloutBlock({ canary: 1, batchSize: 1, soak: "20s" }),
+      resources: { domains: [markerDomain("m", 64)] },
+    });
+    fleet.write(FILE, JSON.stringify(slow));
+    const back = await fleet.waitNewRevision(POLICY, undefined);
+    const added = await fleet.waitStatus(POLICY, "the policy's new rollout to start", (x) => x.revision === back);
+    expect(added.previousRevision).toBeUndefined();
+    // Let it finish quickly: this test is about the removal's rollback.
+    await fleet.waitFinished(POLICY, back, 120_000);
+
+    rmSync(join(fleet.policiesDir, FILE));
+    await fleet.waitStatus(
+      POLICY,
+      "the removal's canary to soak",
+      (x) => x.revision === "removed" && x.stages[1]?.state === "soaking",
+      60_000,
+    );
+    await waitFor("the canary to lose the policy", async () =>
+      (await fleet.hostPolicy(h(1), POLICY)) === undefined ? true : undefined,
+    );
+    // The batch host still holds it: its stage has not started.
+    expect(await fleet.hostPolicy(h(2), POLICY)).toBeDefined();
+    await fleet.control("rollback", POLICY);
+    const s = await fleet.waitStatus(POLICY, "the removal to roll back", (x) => x.state === "rolledback", 60_000);
+    expect(s.revision).toBe("removed");
+    await waitFor("the canary to hold the policy again", async () =>
+      (await fleet.hostPolicy(h(1), POLICY)) !== undefined ? true : undefined,
+    );
+  }, 300_000);
 });
