@@ -140,4 +140,38 @@ describe("removing a policy", () => {
       (await fleet.hostPolicy(h(1), POLICY)) !== undefined ? true : undefined,
     );
   }, 300_000);
+
+  it("a file deleted while the controller was down is removed in stages after its restart; a rolled-back removal stays rolled back", async () => {
+    const other = "rm2";
+    fleet.write(
+      "rm2.yaml",
+      JSON.stringify(
+        policyDoc(other, {
+          rollout: rolloutBlock({ canary: 1, batchSize: 1, soak: "1s" }),
+          resources: { domains: [markerDomain("m2", 64)] },
+        }),
+      ),
+    );
+    const rev = await fleet.waitNewRevision(other, undefined);
+    expect((await fleet.waitFinished(other, rev, 120_000)).state).toBe("succeeded");
+    const port = fleet.controller.port;
+    await fleet.controller.proc.stop("SIGKILL");
+    rmSync(join(fleet.policiesDir, "rm2.yaml"));
+    await fleet.startController(port);
+    const s = await fleet.waitStatus(
+      other,
+      "the missed removal to succeed",
+      (x) => x.revision === "removed" && x.state === "succeeded",
+      120_000,
+    );
+    expect(s.stages.map((x) => x.kind)).toEqual(["plan", "canary", "batch"]);
+    for (const host of [h(1), h(2)]) {
+      await waitFor("rm2 to leave the host", async () =>
+        (await fleet.hostPolicy(host, other)) === undefined ? true : undefined,
+      );
+      // The removal of `rm` rolled back before the restart: its hosts still hold it.
+      expect(await fleet.hostPolicy(host, POLICY)).toBeDefined();
+    }
+    expect((await fleet.status(POLICY))?.state).toBe("rolledback");
+  }, 240_000);
 });
