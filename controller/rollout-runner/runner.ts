@@ -139,12 +139,9 @@ export class RolloutRunner implements RevisionSelector {
     await this.run(async () => {
       for (const r of await this.o.store.listActive()) {
         if (!inForce.has(r.policy) && !isRemoval(r)) {
+          // Its file was deleted while the controller was down: removalsMissed() supersedes it
+          // with a removal rollout, or aborts it when no host holds the policy.
           this.latest.set(r.policy, r);
-          this.enqueue(r.policy, {
-            type: "abort",
-            at: this.now(),
-            reason: "the policy is no longer in the policies folder",
-          });
           continue;
         }
         // Nobody is connected right after a start: the participants come back online as they reconnect.
@@ -364,12 +361,20 @@ export class RolloutRunner implements RevisionSelector {
    * once): a removal rollout when some host's stored bundle still carries the policy.
    */
   private async removalsMissed(removed: readonly string[]): Promise<void> {
-    const pending = removed.filter((n) => !this.latest.has(n));
+    const pending = removed.filter((n) => {
+      const r = this.latest.get(n);
+      return !r || !isRemoval(r);
+    });
     if (pending.length === 0) return;
     const carried = new Set<string>();
     for (const b of await this.o.bundles.bundles.list())
       for (const p of b.bundle.policies) if (p.name) carried.add(p.name);
-    for (const name of pending) if (carried.has(name)) await this.safely(name, () => this.onRemoval(name));
+    for (const name of pending) {
+      if (carried.has(name)) await this.safely(name, () => this.onRemoval(name));
+      const r = this.latest.get(name);
+      if (r && !isRemoval(r) && isActive(r))
+        this.enqueue(name, { type: "abort", at: this.now(), reason: "the policy is no longer in the policies folder" });
+    }
   }
 
   private hostReady(session: AgentSession): void {
