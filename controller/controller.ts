@@ -37,8 +37,8 @@ import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js
 import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
-import { RolloutStore } from "./rollout/index.js";
-import { planFleet, RolloutRunner } from "./rollout-runner/index.js";
+import { isRemoval, RolloutStore } from "./rollout/index.js";
+import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore } from "./database/index.js";
 
 export interface ControllerOptions {
@@ -175,12 +175,14 @@ export class Controller {
     const planStageMs = this.options.rollouts?.planTimeoutMs ?? DEFAULT_ROLLOUT_PLAN_TIMEOUT_MS;
     if (planStageMs > 0)
       rollouts.usePlanStage(async (r, done) => {
-        const p = await revisions.get(r.policy, r.toRevision);
         const targets = Object.values(r.hosts)
           .filter((h) => h.stage >= 0)
           .map((h) => h.name)
           .sort();
-        planFleet(planDeps, p, r.fromRevision, targets, planStageMs).then(done, (err: unknown) => {
+        const planned = isRemoval(r)
+          ? planRemoval(planDeps, r.policy, r.fromRevision, targets, planStageMs)
+          : planFleet(planDeps, await revisions.get(r.policy, r.toRevision), r.fromRevision, targets, planStageMs);
+        planned.then(done, (err: unknown) => {
           this.log.warn(
             { policy: r.policy, err: describeError(err) },
             "the rollout's plan stage failed; recording the failure as its plan",
@@ -258,7 +260,13 @@ export class Controller {
         () => bundles.hostProblems(),
         async (p) => (await rollouts.rolloutOf(p))?.state ?? "",
       ),
-      ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
+      ...rolloutAdminHandlers({
+        runner: rollouts,
+        policies,
+        plan,
+        planRemoval: (r, timeoutMs) => planRemoval(planDeps, r.policy, r.fromRevision, rollouts.holders(r), timeoutMs),
+        log: this.log,
+      }),
       ...security,
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
     };

@@ -6,6 +6,7 @@ import type { DomainHostEnv } from "./domain/resource.js";
 import { DomainResource } from "./domain/resource.js";
 import { REAL_HOST, type HostEnvironment } from "./host/environment.js";
 import { HostResource } from "./host/resource.js";
+import { mergeHostPrereqs } from "./host/merge.js";
 import { NetworkResource } from "./network/resource.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
@@ -37,11 +38,10 @@ export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: Re
 /** The same resources with every policy's resources as declared: audit mode not applied (agent/run-bundle decides it). */
 export function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
   const out: Resource[] = [];
-  const hostPolicy = policies.find((p) => p.resources.host !== null);
   const base: string[] = [];
-  if (hostPolicy) {
-    out.push(new HostResource(hostPolicy.resources.host!, hostPolicy.name, o.hostEnv ?? REAL_HOST));
-    base.push(resourceId("host", "host"));
+  for (const host of hostResources(policies, o)) {
+    out.push(host);
+    if (host.name === "host") base.push(resourceId("host", "host"));
   }
   const removedVolumes = new Map<string, Set<string>>();
   const removeVolume = (pool: string, name: string) => {
@@ -77,6 +77,9 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }
+  // Guests check that what they refer to is declared here or exists on the host (domain/references.ts).
+  const declared = new Set(out.map((r) => resourceId(r.kind, r.name)));
+  for (const r of out) if (r instanceof DomainResource) r.declaredIds = declared;
   return out;
 }
 
@@ -102,4 +105,25 @@ function seedFor(
 /** `d` with the seed as its last cdrom. */
 function withSeedCdrom(d: DomainSpec, seed: CloudInitSeedResource): DomainSpec {
   return { ...d, cdroms: [...d.cdroms, { pool: seed.pool, volume: seed.volume }] };
+}
+
+/**
+ * The host prerequisites of every policy that declares some, merged (kinds/host/merge.ts):
+ * enforce-mode policies into the resource `host/host` (every other resource depends on it),
+ * reported under the highest-priority contributor. Audit-mode policies merge into it as well
+ * when no enforce-mode policy declares host prerequisites (the resource is then checked
+ * only); otherwise into `host/audit`, checked only, so an audit policy's sysctl is never
+ * written because another policy enforces.
+ */
+function hostResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): HostResource[] {
+  const contributions = policies.flatMap((p) =>
+    p.resources.host === null ? [] : [{ policy: p.name, priority: p.priority, mode: p.mode, spec: p.resources.host }],
+  );
+  const enforced = mergeHostPrereqs(contributions.filter((c) => c.mode === "enforce"));
+  const audited = mergeHostPrereqs(contributions.filter((c) => c.mode === "audit"));
+  const env = o.hostEnv ?? REAL_HOST;
+  const out: HostResource[] = [];
+  if (enforced) out.push(new HostResource(enforced.spec, enforced.policy, env));
+  if (audited) out.push(new HostResource(audited.spec, audited.policy, env, enforced ? "audit" : "host"));
+  return out;
 }

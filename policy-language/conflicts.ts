@@ -81,7 +81,7 @@ function claimsOf(policy: LoadedPolicy): Claim[] {
 }
 
 /** Hosts the load-time check considers: the inventory's, `extra` (enrolled), hosts named in targets, and one new host. */
-function candidateHosts(
+export function candidateHosts(
   policies: readonly LoadedPolicy[],
   inventory: Inventory,
   extra: readonly TargetHost[],

@@ -32,6 +32,8 @@ import { hasTemplate, templateRefs } from "../policy-primitives/template.js";
 import { POLICY_LIMITS } from "./limits.js";
 import { foreignDocument } from "./foreign-document.js";
 import { PolicyReadBudget } from "./read-files.js";
+import { emptyFileIssue } from "./empty-file.js";
+import { checkSetReferences } from "./references.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
 /** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
@@ -176,6 +178,11 @@ function loadParsed(
     const { documents, issues } = parsed[i]!;
     report(src.file, issues);
     if (issues.length > 0) continue;
+    const empty = emptyFileIssue(src.file, src.text, documents.length);
+    if (empty) {
+      report(src.file, [empty]);
+      continue;
+    }
     if (isInventoryFile(src.file)) {
       if (inventory.file !== null) {
         report(src.file, [
@@ -195,6 +202,8 @@ function loadParsed(
   }
 
   for (const issue of crossChecks(candidates, inventory, options)) report(issue.file, [issue]);
+  if (options.skipReferenceChecks !== true)
+    for (const issue of checkSetReferences(candidates, inventory, options.hosts)) report(issue.file, [issue]);
   candidates = candidates.filter((p) => !fileIssues.has(p.file));
 
   const conflicts = findConflicts(candidates, inventory, { hosts: options.hosts });

@@ -123,9 +123,14 @@ async function loadBundle(paths: string[], flags: ApplyFlags): Promise<PreparedB
     throw new ValidationError(`${loaded.errors.length} error(s) in the policies; nothing was applied`);
   }
   const host = resolveHostPolicies(loaded.policies, loaded.inventory, { name: flags.name, facts: await factsP });
-  if (host.errors.length > 0 || host.conflicts.length > 0) {
+  // A conflict priority settled is reported and applied (the winner's value), as the
+  // controller does; only errors and ties (nobody wins) stop the run.
+  const tied = host.conflicts.filter((c) => c.winner === null);
+  for (const c of host.conflicts.filter((c) => c.winner !== null))
+    process.stderr.write(`conflict settled by priority: ${formatConflict(c)}\n`);
+  if (host.errors.length > 0 || tied.length > 0) {
     for (const issue of host.errors) process.stderr.write(`${formatIssue(issue)}\n`);
-    for (const c of host.conflicts) process.stderr.write(`${formatConflict(c)}\n`);
+    for (const c of tied) process.stderr.write(`${formatConflict(c)}\n`);
     throw new ValidationError(`the policies cannot be resolved for host ${flags.name}; nothing was applied`);
   }
   return prepareBundle(host.policies);

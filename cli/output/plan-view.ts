@@ -15,9 +15,16 @@ export function renderPlan(plan: PlanJson): string {
   const s = plan.summary;
   const answered = plan.targets - s.hostsUnanswered;
   const out: string[] = [];
+  const removal = plan.revision === "removed";
   out.push(
-    `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+    removal
+      ? `Plan of ${plan.policy}: removal of revision ${short(plan.previousRevision)} (the policy file was deleted), ${answered} of ${plural(plan.targets, "host")} holding it answered; its resources are left in place, unmanaged\n`
+      : `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
   );
+  if (plan.targets === 0 && removal) {
+    out.push("No host holds this policy any more: nothing would change.\n");
+    return out.join("");
+  }
   if (plan.targets === 0) {
     out.push("No host is targeted by this policy: nothing would change.\n");
     return out.join("");
@@ -83,6 +90,10 @@ export function renderPlannedResource(r: PlannedResource, indent = "  "): string
     case "blocked":
     case "conflict":
       return `${id}: ${r.action}${r.error ? `: ${r.error}` : ""}\n`;
+    case "unmanage":
+      return r.changes.some((c) => c.field === "state" && c.from === "absent")
+        ? `${id}: declared absent; no longer kept absent\n`
+        : `${id}: left in place, no longer managed (unmanaged)\n`;
   }
   if (r.changes.length === 0)
     return `${id}: change${r.disruption === "none" || r.disruption === "live" ? "" : ` (${r.disruption})`}\n`;

@@ -34,9 +34,10 @@ export interface PlannedResource {
   /**
    * "create" when it does not exist, "remove" when the policy removes it (state absent), else
    * "change"; "failed" when it could not be checked, "blocked"/"conflict" when the agent refuses
-   * the change (would destroy or strand data / an object virtfleet does not own), with `error`.
+   * the change (would destroy or strand data / an object virtfleet does not own), with `error`;
+   * "unmanage" in the plan of a removed policy: left in place, no longer managed.
    */
-  action: "create" | "change" | "remove" | "failed" | "blocked" | "conflict";
+  action: "create" | "change" | "remove" | "failed" | "blocked" | "conflict" | "unmanage";
   /** Worst disruption among its changes (domains: whether the guest needs a restart or recreation). */
   disruption: "none" | "live" | "restart" | "recreate";
   changes: FieldChange[];

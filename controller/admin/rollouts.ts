@@ -3,7 +3,7 @@ import { encodePlan, encodeRolloutStatus } from "../../common/wire/index.js";
 import { describeError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
-import { goodRevision, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
+import { goodRevision, isRemoval, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
 import { DEFAULT_PLAN_TIMEOUT_MS, type RolloutCommand, type RolloutRunner } from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
@@ -16,6 +16,8 @@ export interface RolloutAdminDeps {
   policies: PolicyRepository;
   /** The fleet dry-run of the policy in force (see planFleet). */
   plan: (policy: string, previousRevision: string | null, timeoutMs: number) => Promise<PlanJson>;
+  /** The fleet plan of a removal rollout (see planRemoval): the hosts that still hold the policy. */
+  planRemoval: (rollout: Rollout, timeoutMs: number) => Promise<PlanJson>;
   log: Logger;
 }
 
@@ -78,11 +80,13 @@ export function rolloutAdminHandlers(
     Plan: async (call, callback) => {
       const { policy, timeoutMs } = call.request;
       const p = inForce(policy);
-      if (!p) return callback(unknown(policy));
       const r = await d.runner.rolloutOf(policy);
-      const previous = r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
       const wait = timeoutMs > 0 ? Math.min(timeoutMs, MAX_PLAN_TIMEOUT_MS) : DEFAULT_PLAN_TIMEOUT_MS;
-      d.plan(policy, previous, wait).then(
+      // A removed policy: the plan of its removal (what is left unmanaged where it is still held).
+      const removal = !p && r !== undefined && isRemoval(r) ? r : undefined;
+      if (!p && !removal) return callback(unknown(policy));
+      const previous = !p || r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
+      (removal ? d.planRemoval(removal, wait) : d.plan(policy, previous, wait)).then(
         (plan) => callback(null, { plan: encodePlan(plan) }),
         (err: unknown) => {
           d.log.error({ policy, err: describeError(err) }, "fleet plan failed");

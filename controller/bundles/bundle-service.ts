@@ -140,6 +140,31 @@ export class BundleService {
   }
 
   /**
+   * The bundle `host` would get without policy `name` (the plan of its removal), and the
+   * policy's resolved spec the host's stored bundle carries now (undefined: none). Not
+   * stored. Undefined for an unknown host.
+   */
+  async hypotheticalWithout(
+    host: string,
+    name: string,
+  ): Promise<{ bundle: BundleMessage; held: string | undefined } | undefined> {
+    const factsJson = await this.hosts.factsJson(host);
+    if (factsJson === undefined) return undefined;
+    const { inventory } = this.policies.current();
+    const others = (await this.chosenPolicies(host)).filter((p) => p.name !== name);
+    const computed = this.computer.compute(others, inventory, this.targetHost(host, factsJson));
+    const stored = await this.bundles.get(host);
+    return {
+      bundle: {
+        revision: computed.revision,
+        generation: ((await this.bundles.generationOf(host)) ?? 0) + 1,
+        policies: computed.policies,
+      },
+      held: stored?.bundle.policies.find((p) => p.name === name)?.resolvedJson,
+    };
+  }
+
+  /**
    * Recomputes `host`'s bundle (in `on`'s transaction when given) and sends it when its agent
    * is connected and lacks it. Never rejects: failures are logged.
    */

@@ -98,7 +98,7 @@ function hostPlan(name: string, answer: PlanAnswer | undefined, policy: string):
     const r = plannedResource(o);
     if (!r) continue;
     plan.resources.push(r);
-    plan[r.action === "blocked" || r.action === "conflict" ? "failed" : r.action] += 1;
+    countAction(plan, r);
     if (r.kind === "domain" && (r.disruption === "restart" || r.disruption === "recreate")) plan[r.disruption] += 1;
   }
   plan.wouldChange = plan.create + plan.change + plan.remove > 0;
@@ -124,4 +124,10 @@ function worst(changes: readonly FieldChange[]): Severity {
   let w: Severity = "none";
   for (const c of changes) if (SEVERITY[c.disruption] > SEVERITY[w]) w = c.disruption;
   return w;
+}
+
+/** Adds `r` to its host plan's counts: a refusal (blocked, conflict) counts as failed; "unmanage" is not counted. */
+export function countAction(plan: HostPlan, r: PlannedResource): void {
+  if (r.action === "unmanage") return;
+  plan[r.action === "blocked" || r.action === "conflict" ? "failed" : r.action] += 1;
 }

@@ -90,6 +90,9 @@ export class PolicyStore {
     const db = this.db.connection;
     this.stmts = {
       inForce: db.prepare<[], DbRevision>("SELECT * FROM policy_revisions WHERE current = 1 ORDER BY policy"),
+      removed: db.prepare<[], { policy: string }>(
+        "SELECT policy FROM policy_revisions GROUP BY policy HAVING MAX(current) = 0 ORDER BY policy",
+      ),
       lastGeneration: db.prepare<[string], { g: number | null }>(
         "SELECT MAX(generation) AS g FROM policy_revisions WHERE policy = ?",
       ),
@@ -117,6 +120,11 @@ export class PolicyStore {
   /** The revisions in force, by policy name. */
   inForce(on: Queryable = this.db): Promise<PolicyRevisionRow[]> {
     return on.read(() => this.stmts.inForce.all().map(toRevision));
+  }
+
+  /** Policies with stored revisions but none in force (their files were deleted), sorted. */
+  removedPolicies(on: Queryable = this.db): Promise<string[]> {
+    return on.read(() => this.stmts.removed.all().map((r) => r.policy));
   }
 
   /** The highest generation `policy` ever had (0 = none). */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describeError, type LoadedPolicy } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
 import type { BundleService } from "../bundles/index.js";
-import { aggregatePlan, type PlanAnswer, type PlanJson, type PlanRequester } from "../plan/index.js";
+import { aggregatePlan, aggregateRemoval, type PlanAnswer, type PlanJson, type PlanRequester } from "../plan/index.js";
 
 /** Default wait for the hosts' dry-run answers. */
 export const DEFAULT_PLAN_TIMEOUT_MS = 30_000;
@@ -58,4 +58,43 @@ export async function planFleet(
     answers,
     now: now(),
   });
+}
+
+/**
+ * The fleet-wide plan of removing `policy` (its file deleted) on `targets` (the hosts that
+ * hold it): each connected target dry-runs the bundle it would hold without the policy, and
+ * the plan lists what the policy leaves unmanaged there (aggregateRemoval). Same waiting and
+ * failure rules as planFleet; `targets` empty: nothing holds it any more.
+ */
+export async function planRemoval(
+  deps: FleetPlanDeps,
+  policy: string,
+  previousRevision: string | null,
+  targets: readonly string[],
+  timeoutMs = DEFAULT_PLAN_TIMEOUT_MS,
+): Promise<PlanJson> {
+  const now = deps.now ?? Date.now;
+  const deadline = now() + timeoutMs;
+  const waitUntil = Math.min(deadline, deps.startedAt + RECONNECT_GRACE_MS);
+  const answers = new Map<string, PlanAnswer>();
+  const held = new Map<string, string>();
+  await Promise.all(
+    targets.map(async (host) => {
+      try {
+        while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
+        const session = deps.agents.session(host);
+        const without = session ? await deps.bundles.hypotheticalWithout(host, policy) : undefined;
+        if (!session || !without) return answers.set(host, { status: "offline" });
+        if (without.held !== undefined) held.set(host, without.held);
+        const left = deadline - now();
+        answers.set(
+          host,
+          left <= 0 ? { status: "timeout" } : await deps.requester.request(session, without.bundle, left),
+        );
+      } catch (err) {
+        answers.set(host, { status: "error", error: `the host's bundle could not be computed: ${describeError(err)}` });
+      }
+    }),
+  );
+  return aggregateRemoval({ policy, previousRevision, targets: [...targets], held, answers, now: now() });
 }

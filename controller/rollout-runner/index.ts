@@ -6,5 +6,11 @@ export {
   type RolloutRunnerOptions,
   type PlanStageStarter,
 } from "./runner.js";
-export { planFleet, DEFAULT_PLAN_TIMEOUT_MS, RECONNECT_GRACE_MS, type FleetPlanDeps } from "./fleet-plan.js";
+export {
+  planFleet,
+  planRemoval,
+  DEFAULT_PLAN_TIMEOUT_MS,
+  RECONNECT_GRACE_MS,
+  type FleetPlanDeps,
+} from "./fleet-plan.js";
 export { policyOutcome, driftAgainst } from "./host-signals.js";

@@ -23,7 +23,11 @@ import {
 } from "../policies/index.js";
 import {
   createRollout,
+  decideOnRemoval,
   decideOnRevision,
+  heldRevision,
+  isRemoval,
+  POLICY_REMOVED,
   goodRevision,
   isActive,
   isRollingBack,
@@ -127,15 +131,17 @@ export class RolloutRunner implements RevisionSelector {
     this.o.policies.onChange((change) => this.policiesChanged(change));
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
     this.timer.unref();
+    const removed = await this.o.policies.store.removedPolicies();
+    for (const name of removed) {
+      const r = await this.o.store.latest(name);
+      if (r && isRemoval(r)) this.latest.set(name, r);
+    }
     await this.run(async () => {
       for (const r of await this.o.store.listActive()) {
-        if (!inForce.has(r.policy)) {
+        if (!inForce.has(r.policy) && !isRemoval(r)) {
+          // Its file was deleted while the controller was down: removalsMissed() supersedes it
+          // with a removal rollout, or aborts it when no host holds the policy.
           this.latest.set(r.policy, r);
-          this.enqueue(r.policy, {
-            type: "abort",
-            at: this.now(),
-            reason: "the policy is no longer in the policies folder",
-          });
           continue;
         }
         // Nobody is connected right after a start: the participants come back online as they reconnect.
@@ -143,6 +149,7 @@ export class RolloutRunner implements RevisionSelector {
           if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
       }
       for (const p of this.o.policies.current().policies) await this.safely(p.name, () => this.onRevision(p));
+      await this.removalsMissed(removed);
       for (const r of this.latest.values()) {
         if (r.state === "pending" && r.startedAt === null) this.enqueue(r.policy, { type: "start", now: this.now() });
         else if (isActive(r)) this.resumePlan(r);
@@ -174,9 +181,17 @@ export class RolloutRunner implements RevisionSelector {
       }
       // Otherwise the rollout decides; also when creating the rollout of a newer revision
       // failed: hosts keep what they hold rather than all getting an unstaged revision.
-      const rev = revisionFor(r, host);
+      const rev = heldRevision(revisionFor(r, host));
       if (rev === null) continue;
       out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev, on));
+    }
+    // Removed policies: hosts keep the revision they hold until their stage of the removal
+    // rollout (or get it back when it rolls back).
+    const names = new Set(inForce.map((p) => p.name));
+    for (const r of this.latest.values()) {
+      if (!isRemoval(r) || names.has(r.policy)) continue;
+      const rev = heldRevision(revisionFor(r, host));
+      if (rev !== null) out.push(await this.o.revisions.get(r.policy, rev, on));
     }
     return out;
   }
@@ -218,6 +233,13 @@ export class RolloutRunner implements RevisionSelector {
     return this.latest.get(policy) ?? r;
   }
 
+  /** The participants of `r` that hold a revision of its policy now (sorted): what a removal plan covers. */
+  holders(r: Rollout): string[] {
+    return Object.keys(r.hosts)
+      .filter((h) => heldRevision(revisionFor(r, h)) !== null)
+      .sort();
+  }
+
   /** Targets of `policy` among the known hosts, as the inventory resolves them. */
   async targetsOf(policy: LoadedPolicy): Promise<string[]> {
     const { inventory } = this.o.policies.current();
@@ -233,15 +255,7 @@ export class RolloutRunner implements RevisionSelector {
   private policiesChanged(change: PolicyChange): Promise<void> {
     return this.run(async () => {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
-      for (const name of change.removed) {
-        const r = this.latest.get(name);
-        if (r && isActive(r))
-          this.enqueue(name, {
-            type: "abort",
-            at: this.now(),
-            reason: "the policy was removed from the policies folder",
-          });
-      }
+      for (const name of change.removed) await this.safely(name, () => this.onRemoval(name));
       for (const name of change.created) {
         const p = current.get(name);
         if (p) await this.safely(name, () => this.onRevision(p));
@@ -305,6 +319,77 @@ export class RolloutRunner implements RevisionSelector {
       "rollout created",
     );
     this.enqueue(policy.name, { type: "start", now: at });
+  }
+
+  /**
+   * The policy's file was deleted: a rollout to POLICY_REMOVED (decideOnRemoval) from the
+   * revision hosts hold, with the settings of the revision removed, over the hosts that hold
+   * some revision of it. Runs inside run().
+   */
+  private async onRemoval(name: string): Promise<void> {
+    const latest = this.latest.get(name) ?? (await this.o.store.latest(name));
+    const decision = decideOnRemoval(latest);
+    if (decision.type === "none" || !latest) return;
+    const at = this.now();
+    if (decision.supersede) {
+      if (!this.latest.has(name)) this.latest.set(name, latest);
+      await this.apply(name, { type: "supersede", byRevision: POLICY_REMOVED, at });
+    }
+    const generation = latest.policyGeneration;
+    let id = `${name}@${generation}-removed`;
+    for (let n = 2; await this.o.store.load(id); n++) id = `${name}@${generation}-removed.${n}`;
+    const targets: string[] = [];
+    for (const host of await this.o.hosts.names()) {
+      const held = host in decision.held ? decision.held[host] : decision.fromRevision;
+      if (held != null && (await this.targetedBy(latest, host, [held]))) targets.push(host);
+    }
+    const rollout = createRollout({
+      id,
+      policy: name,
+      policyGeneration: generation,
+      fromRevision: decision.fromRevision,
+      toRevision: POLICY_REMOVED,
+      settings: latest.settings,
+      targets,
+      online: this.agents?.connectedHosts() ?? [],
+      held: decision.held,
+      options: latest.options,
+      now: at,
+    });
+    await this.save(rollout);
+    this.latest.set(name, rollout);
+    this.o.log.info(
+      {
+        policy: name,
+        rollout: id,
+        from: decision.fromRevision,
+        targets: targets.length,
+        stages: rollout.stages.length,
+      },
+      "removal rollout created: the policy leaves its hosts in stages",
+    );
+    this.enqueue(name, { type: "start", now: at });
+  }
+
+  /**
+   * Policies removed while the controller was down (or by a release that removed them at
+   * once): a removal rollout when some host's stored bundle still carries the policy.
+   */
+  private async removalsMissed(removed: readonly string[]): Promise<void> {
+    const pending = removed.filter((n) => {
+      const r = this.latest.get(n);
+      return !r || !isRemoval(r);
+    });
+    if (pending.length === 0) return;
+    const carried = new Set<string>();
+    for (const b of await this.o.bundles.bundles.list())
+      for (const p of b.bundle.policies) if (p.name) carried.add(p.name);
+    for (const name of pending) {
+      if (carried.has(name)) await this.safely(name, () => this.onRemoval(name));
+      const r = this.latest.get(name);
+      if (r && !isRemoval(r) && isActive(r))
+        this.enqueue(name, { type: "abort", at: this.now(), reason: "the policy is no longer in the policies folder" });
+    }
   }
 
   private hostReady(session: AgentSession): void {
@@ -394,6 +479,7 @@ export class RolloutRunner implements RevisionSelector {
    * undefined when it is there or need not be. A host that cannot take the revision failed it.
    */
   private async leftOut(r: Rollout, host: string, bundle: HostBundle): Promise<string | undefined> {
+    if (isRemoval(r)) return undefined;
     if (revisionFor(r, host) !== r.toRevision || !(await this.targetedBy(r, host, [r.toRevision]))) return undefined;
     if (bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));

@@ -1,4 +1,4 @@
-import { goodRevision, heldRevisions, isActive, isRollingBack } from "./queries.js";
+import { goodRevision, heldRevision, heldRevisions, isActive, isRemoval, isRollingBack } from "./queries.js";
 import type { Rollout } from "./types.js";
 
 /** What a policy's revision in force asks of its rollouts. */
@@ -35,7 +35,8 @@ export function decideOnRevision(
     (latest.policyGeneration === generation || latest.policyGeneration === 0)
   )
     return { type: "none" };
-  if (!latest || readded)
+  // After a removal rollout, what hosts hold is known (heldRevisions): no fresh start from nothing.
+  if (!latest || (readded && !isRemoval(latest)))
     return {
       type: "start",
       fromRevision: null,
@@ -46,9 +47,41 @@ export function decideOnRevision(
     if (latest.toRevision === inForce) return { type: "none" };
     if (latest.fromRevision === inForce)
       return isRollingBack(latest) ? { type: "none" } : { type: "revert", rollout: latest };
-    return { type: "start", fromRevision: latest.fromRevision, held: heldRevisions(latest), supersede: latest };
+    return { type: "start", fromRevision: latest.fromRevision, held: heldOf(latest), supersede: latest };
   }
-  const good = goodRevision(latest);
+  const good = heldRevision(goodRevision(latest));
   if (good === inForce) return { type: "none" };
-  return { type: "start", fromRevision: good, held: heldRevisions(latest), supersede: undefined };
+  return { type: "start", fromRevision: good, held: heldOf(latest), supersede: undefined };
+}
+
+/** heldRevisions() with a removal's POLICY_REMOVED as "holds none" (null). */
+function heldOf(r: Rollout): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(heldRevisions(r)).map(([h, rev]) => [h, heldRevision(rev)]));
+}
+
+/** What removing a policy (its file deleted) asks of its rollouts. */
+export type RemovalDecision =
+  | { type: "none" }
+  | {
+      type: "start";
+      /** The good revision hosts outside started stages keep until their stage. */
+      fromRevision: string | null;
+      held: Record<string, string | null>;
+      supersede: Rollout | undefined;
+    };
+
+/**
+ * Decides what removing a policy means given its newest rollout: a removal is a rollout
+ * like any other revision (POLICY_REMOVED), from the revision hosts hold, in stages, with
+ * soak and rollback. Nothing to do when there is no rollout, the newest already removes it
+ * (idempotent, also after a restart), or no host holds any revision of it.
+ */
+export function decideOnRemoval(latest: Rollout | undefined): RemovalDecision {
+  if (!latest || isRemoval(latest)) return { type: "none" };
+  const held = heldOf(latest);
+  const active = isActive(latest);
+  const fromRevision = active ? latest.fromRevision : heldRevision(goodRevision(latest));
+  if (fromRevision === null && Object.values(held).every((r) => r === null))
+    return active ? { type: "start", fromRevision, held, supersede: latest } : { type: "none" };
+  return { type: "start", fromRevision, held, supersede: active ? latest : undefined };
 }

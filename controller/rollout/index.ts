@@ -31,19 +31,22 @@ export {
   type OfflineOutcome,
   type StepResult,
   DEFAULT_ROLLOUT_OPTIONS,
+  POLICY_REMOVED,
 } from "./types.js";
 export { createRollout, planStages, type NewRollout } from "./create.js";
 export { step, stepAll } from "./machine.js";
 export {
   revisionFor,
   heldRevisions,
+  heldRevision,
+  isRemoval,
   goodRevision,
   isActive,
   isRollingBack,
   activeStage,
   failedHosts,
 } from "./queries.js";
-export { decideOnRevision, type RevisionDecision } from "./decide.js";
+export { decideOnRevision, decideOnRemoval, type RevisionDecision, type RemovalDecision } from "./decide.js";
 export { RolloutStateError, RolloutConflictError } from "./errors.js";
 export { RolloutStore, type RolloutSummary } from "./store.js";
 export { rolloutStatusJson, type RolloutStatusJson, type RolloutStageJson } from "./status.js";

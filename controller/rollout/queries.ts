@@ -1,4 +1,14 @@
-import type { Rollout, RolloutHost, RolloutStage } from "./types.js";
+import { POLICY_REMOVED, type Rollout, type RolloutHost, type RolloutStage } from "./types.js";
+
+/** Whether `r` rolls out the removal of its policy (toRevision POLICY_REMOVED). */
+export function isRemoval(r: Rollout): boolean {
+  return r.toRevision === POLICY_REMOVED;
+}
+
+/** A revision a host can hold: POLICY_REMOVED means none (null). */
+export function heldRevision(rev: string | null): string | null {
+  return rev === POLICY_REMOVED ? null : rev;
+}
 
 /** True while the rollout can still change what hosts hold: pending, running, paused, or rolling back. */
 export function isActive(r: Rollout): boolean {

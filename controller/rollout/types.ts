@@ -1,5 +1,11 @@
 import type { RolloutSettings } from "../../common/index.js";
 
+/**
+ * `toRevision` of a removal rollout (the policy's file was deleted): hosts that reached it
+ * hold no revision of the policy. Revisions are content hashes, so this never collides.
+ */
+export const POLICY_REMOVED = "removed";
+
 /** Rollout states (spec/cli.md). Terminal: succeeded, failed, rolledback, aborted. */
 export type RolloutState = "pending" | "running" | "paused" | "succeeded" | "failed" | "rolledback" | "aborted";
 export type StageState = "pending" | "waiting" | "soaking" | "succeeded" | "failed" | "skipped";

@@ -34,6 +34,7 @@ export {
 export { machineMatches } from "./machine.js";
 export { targetNames } from "./target-names.js";
 export { DomainResource, domainSpecHash, type DomainHostEnv } from "./resource.js";
+export { checkDomainReferences, DanglingReferenceError } from "./references.js";
 export { detectDomainEnv } from "./host-env.js";
 export { domainDependencies } from "./dependencies.js";
 export { DOMAIN_AUTOSTART_DIR, DOMAIN_CONFIG_DIR, domainOfEvent } from "./events.js";

@@ -23,6 +23,7 @@ import {
 import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
+import { checkDomainReferences } from "./references.js";
 import {
   busyOperation,
   DomainBusyError,
@@ -75,6 +76,11 @@ export class DomainResource implements Resource {
   readonly name: string;
   readonly removing: boolean;
   private readonly specHash: string;
+  /**
+   * The engine ids of every resource in this guest's bundle (set by kinds/build-resources.ts):
+   * when set, a present guest's networks and volumes are checked first (references.ts).
+   */
+  declaredIds: ReadonlySet<string> | undefined;
 
   constructor(
     readonly spec: DomainSpec,
@@ -106,6 +112,7 @@ export class DomainResource implements Resource {
       return { changes: [{ field: "state", from: state, to: "absent", disruption: "live" }] };
     }
 
+    if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];

@@ -5,4 +5,5 @@
 export type { HostPrereqSpec } from "./spec.js";
 export { checkHostSpec } from "./check.js";
 export { HostResource, PreconditionError } from "./resource.js";
+export { mergeHostPrereqs, type HostContribution, type MergedHostPrereqs } from "./merge.js";
 export { REAL_HOST, type HostEnvironment } from "./environment.js";

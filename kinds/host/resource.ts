@@ -34,14 +34,19 @@ export class PreconditionError extends VirtfleetError {
  */
 export class HostResource implements Resource {
   readonly kind = "host";
-  readonly name = "host";
   readonly dependsOn = [];
   readonly removing = false;
 
+  /**
+   * `spec`: the merged prerequisites of every contributing policy (kinds/host/merge.ts);
+   * `policy`: the one it is reported under. `name`: "host" (what every resource depends on),
+   * or "audit" for the audit-mode policies' prerequisites next to enforced ones.
+   */
   constructor(
     readonly spec: HostPrereqSpec,
     readonly policy: string,
     private readonly env: HostEnvironment = REAL_HOST,
+    readonly name: "host" | "audit" = "host",
   ) {
     for (const k of Object.keys(spec.sysctl)) {
       if (!SYSCTL_KEY.test(k) || k.includes(".."))

@@ -10,4 +10,5 @@ export { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
 export { parseNetworkXml } from "./xml-parse.js";
 export { diffNetwork } from "./xml-diff.js";
 export { NetworkResource } from "./resource.js";
+export { checkBridgeExists, MissingBridgeError } from "./bridge-check.js";
 export { NETWORK_AUTOSTART_DIR, NETWORK_CONFIG_DIR, networkOfEvent } from "./events.js";

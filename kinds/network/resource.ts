@@ -10,6 +10,7 @@ import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
 import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, reidentify } from "../ownership/index.js";
+import { checkBridgeExists } from "./bridge-check.js";
 
 /**
  * A virtual network. Configuration is compared on the inactive XML and applied by
@@ -52,6 +53,7 @@ export class NetworkResource implements Resource {
       return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
     }
 
+    await checkBridgeExists(this.spec);
     const changes: FieldChange[] = [];
     if (!ref) {
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });

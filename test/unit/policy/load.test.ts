@@ -129,3 +129,27 @@ describe("loading", () => {
     expect(user.sshAuthorizedKeys[0]).toMatch(/^ssh-ed25519 /);
   });
 });
+
+describe("an empty policy file is an error, not a removal (issue 21 item 5)", () => {
+  const cases: [string, string, string][] = [
+    ["empty", "", "empty file"],
+    ["whitespace", "  \n\n\t\n", "blank file (whitespace only)"],
+    ["comments", "# all gone\n---\n# nothing\n", "no YAML document in the file (comments or `---` only)"],
+  ];
+  for (const [label, text, what] of cases) {
+    it(`${label}: names the file, contributes nothing, other files still load`, () => {
+      const r = load({ "x.yaml": text, "y.yaml": policy("y", "    {}\n") });
+      expect(lines(r)).toEqual([
+        `x.yaml:1:1: : ${what}; a truncated file is not a removal: the previous revisions stay in force (delete the file to remove what it declares)`,
+      ]);
+      expect(r.policies.map((p) => p.name)).toEqual(["y"]);
+    });
+  }
+
+  it("an emptied inventory.yaml is an error too (hosts would lose their groups, labels and vars at once)", () => {
+    const r = load({ "y.yaml": policy("y", "    {}\n") }, "\n");
+    expect(lines(r)).toEqual([
+      "inventory.yaml:1:1: : blank file (whitespace only); a truncated file is not a removal: the previous revisions stay in force (delete the file to remove what it declares)",
+    ]);
+  });
+});

@@ -168,3 +168,39 @@ describe("semantic validation", () => {
     ]);
   });
 });
+
+describe("dangling references inside the policy set (issue 21 item 10)", () => {
+  const net = (state: string) => `    networks: [{name: n1, mode: isolated, state: ${state}}]\n`;
+  const guest =
+    "    domains: [{name: g1, vcpus: 1, memory: 64MiB, interfaces: [{network: n1}], disks: [{volume: p1/v1}]}]\n";
+
+  it("a guest on a network, pool or volume another policy declares absent: an error at the reference", () => {
+    const r = load({
+      "a.yaml": policy("a", guest),
+      "b.yaml": policy(
+        "b",
+        `${net("absent")}    pools: [{name: p1, type: dir, path: /srv/p1, state: absent}]\n    volumes: [{name: v1, pool: p1, capacity: 1GiB, state: absent}]\n`,
+      ),
+    });
+    const tail = "on hosts both policies target; it would be removed while this policy uses it";
+    expect(lines(r)).toEqual([
+      `a.yaml:7:74: spec.resources.domains[0].interfaces[0].network: network "n1" is declared absent by policy "b" (b.yaml:7:23) ${tail}`,
+      `a.yaml:7:97: spec.resources.domains[0].disks[0].volume: volume "p1/v1" is declared absent by policy "b" (b.yaml:9:22) ${tail}`,
+      `a.yaml:7:97: spec.resources.domains[0].disks[0].volume: pool "p1" is declared absent by policy "b" (b.yaml:8:20) ${tail}`,
+    ]);
+    expect(r.policies.map((p) => p.name)).toEqual(["b"]);
+  });
+
+  it("no error when the two policies never share a host, or the object is present", () => {
+    const inventory = "groups:\n  web: {hosts: [w1]}\n  db: {hosts: [d1]}\n";
+    const apart = load(
+      {
+        "a.yaml": policy("a", guest, "  targets: {groups: [web]}\n"),
+        "b.yaml": policy("b", net("absent"), "  targets: {groups: [db]}\n"),
+      },
+      inventory,
+    );
+    expect(lines(apart)).toEqual([]);
+    expect(lines(load({ "a.yaml": policy("a", guest), "b.yaml": policy("b", net("active")) }))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideOnRevision, type Rollout } from "../../../controller/rollout/index.js";
+import { decideOnRemoval, decideOnRevision, POLICY_REMOVED, type Rollout } from "../../../controller/rollout/index.js";
 import { NEW, OLD, Sim } from "./sim.js";
 
 const H4 = ["kvm01", "kvm02", "kvm03", "kvm04"];
@@ -93,5 +93,41 @@ describe("decideOnRevision", () => {
       held: undefined,
       supersede: undefined,
     });
+  });
+});
+
+describe("decideOnRemoval (issue 21 item 5: a deleted policy leaves its hosts in stages)", () => {
+  it("after a succeeded rollout: a removal from the new revision over what hosts hold", () => {
+    const succeeded = { ...rollout((s) => s.ev({ type: "start" })), state: "succeeded" as const };
+    expect(decideOnRemoval(succeeded)).toMatchObject({ type: "start", fromRevision: NEW, supersede: undefined });
+  });
+
+  it("an active rollout is superseded; hosts keep what they hold until their stage", () => {
+    const r = rollout((s) => {
+      s.ev({ type: "start" });
+      s.ev({ type: "planSkipped" });
+    });
+    const d = decideOnRemoval(r);
+    expect(d).toMatchObject({ type: "start", fromRevision: OLD, supersede: r });
+    if (d.type !== "start") throw new Error("unreachable");
+    expect(d.held).toEqual({ kvm01: NEW, kvm02: OLD, kvm03: OLD, kvm04: OLD });
+  });
+
+  it("idempotent: nothing when the newest rollout already removes it, or there is none", () => {
+    const s = new Sim({ targets: H4, policyGeneration: 2, fromRevision: NEW, toRevision: POLICY_REMOVED });
+    expect(decideOnRemoval(s.r)).toEqual({ type: "none" });
+    expect(decideOnRemoval(undefined)).toEqual({ type: "none" });
+  });
+
+  it("restoring the file during the removal reverts it; a later revision starts from what hosts hold", () => {
+    const s = new Sim({ targets: H4, policyGeneration: 2, fromRevision: NEW, toRevision: POLICY_REMOVED });
+    s.ev({ type: "start" });
+    s.ev({ type: "planSkipped" });
+    expect(decideOnRevision(s.r, NEW, 3, true)).toEqual({ type: "revert", rollout: s.r });
+    const d = decideOnRevision(s.r, "third", 3, true);
+    expect(d).toMatchObject({ type: "start", fromRevision: NEW, supersede: s.r });
+    if (d.type !== "start") throw new Error("unreachable");
+    // The canary no longer holds the policy: null, not the pseudo revision.
+    expect(d.held).toEqual({ kvm01: null, kvm02: NEW, kvm03: NEW, kvm04: NEW });
   });
 });
