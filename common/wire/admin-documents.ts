@@ -288,12 +288,15 @@ export function decodeRolloutStatus(d: RolloutDocument__Output): RolloutStatusJs
 
 // ---- compliance ----
 
-export type PolicyStatus = "compliant" | "drifted" | "failed" | "pending";
+/** `pending-restart`: converged in the definition; a running guest or network waits for a restart to take it. */
+export type PolicyStatus = "compliant" | "drifted" | "failed" | "pending" | "pending-restart";
 
 export interface ResourceCounts {
   ok: number;
   drift: number;
   failed: number;
+  /** Resources whose definition is applied but whose running object keeps the old one until it restarts. */
+  pendingRestart: number;
 }
 
 /** One policy on one host in `compliance --json` (spec/cli.md). */
@@ -392,7 +395,12 @@ export function decodeCompliance(d: ComplianceDocument__Output): ComplianceRepor
         revision: p.revision,
         ...opt("observedRevision", p.observedRevision),
         status: p.status as PolicyStatus,
-        resources: { ok: p.resources?.ok ?? 0, drift: p.resources?.drift ?? 0, failed: p.resources?.failed ?? 0 },
+        resources: {
+          ok: p.resources?.ok ?? 0,
+          drift: p.resources?.drift ?? 0,
+          failed: p.resources?.failed ?? 0,
+          pendingRestart: p.resources?.pendingRestart ?? 0,
+        },
       })),
     })),
     ...(d.alerts ? { alerts: decodeAlerts(d.alerts) } : {}),

@@ -7,14 +7,26 @@ import type {
   ResourceCounts,
 } from "./types.js";
 
-type ResourceState = "ok" | "drift" | "failed";
+type ResourceState = "ok" | "drift" | "failed" | "pendingRestart";
+
+/**
+ * A reported outcome as compliance counts it: failed → failed; drift and suppressed (held by
+ * the flap guard) → drift; pending-restart → pendingRestart; anything else → ok.
+ */
+function resourceState(outcome: string): ResourceState {
+  if (outcome === "failed") return "failed";
+  if (outcome === "drift" || outcome === "suppressed") return "drift";
+  if (outcome === "pending-restart") return "pendingRestart";
+  return "ok";
+}
 
 /**
  * Computes the compliance document. Rules, per host and policy of its current bundle:
  * - `pending`: the host has sent no report yet, or its observed generation is below its
  *   bundle's generation (it has not converged the current bundle);
  * - otherwise `failed` if any resource of the policy is failed, else `drifted` if any is
- *   drifted, else `compliant`.
+ *   drifted, else `pending-restart` if any waits for a restart to take its new definition,
+ *   else `compliant`.
  * A resource's state is its latest reported outcome (failed → failed, drift → drift, ok/
  * changed/skipped → ok), overridden by an unresolved drift event newer than that report
  * (remediation failed → failed; reported/suppressed → drift; repaired → no override).
@@ -46,7 +58,7 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   for (const r of h.resources) {
     const key = `${r.kind}/${r.name}`;
     seqOf.set(key, r.eventSeq);
-    setState(r.policy, key, r.outcome === "failed" ? "failed" : r.outcome === "drift" ? "drift" : "ok");
+    setState(r.policy, key, resourceState(r.outcome));
   }
   for (const d of h.openDrift) {
     const key = `${d.kind}/${d.name}`;
@@ -57,7 +69,7 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   }
   const behind = h.lastReportAt === null || (h.bundle !== null && h.observedGeneration < h.bundle.generation);
   const policies = (h.bundle?.policies ?? []).map((p): PolicyCompliance => {
-    const counts: ResourceCounts = { ok: 0, drift: 0, failed: 0 };
+    const counts: ResourceCounts = { ok: 0, drift: 0, failed: 0, pendingRestart: 0 };
     for (const s of states.get(p.name)?.values() ?? []) counts[s] += 1;
     const status: PolicyStatus = behind
       ? "pending"
@@ -65,7 +77,9 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
         ? "failed"
         : counts.drift > 0
           ? "drifted"
-          : "compliant";
+          : counts.pendingRestart > 0
+            ? "pending-restart"
+            : "compliant";
     const observed = h.observedPolicies.get(p.name);
     return {
       name: p.name,

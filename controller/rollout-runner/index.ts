@@ -7,4 +7,4 @@ export {
   type PlanStageStarter,
 } from "./runner.js";
 export { planFleet, DEFAULT_PLAN_TIMEOUT_MS, RECONNECT_GRACE_MS, type FleetPlanDeps } from "./fleet-plan.js";
-export { policyOutcome, driftAgainst } from "./host-signals.js";
+export { policyOutcome, driftAgainst, unconvergedForRollout } from "./host-signals.js";

@@ -37,7 +37,13 @@ import {
 } from "../rollout/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { ReportedState } from "../ingest/index.js";
-import { driftAgainst, policyOutcome } from "./host-signals.js";
+import {
+  driftAgainst,
+  policyOutcome,
+  rollbackOutcome,
+  unconvergedForRollout,
+  unconvergedReason,
+} from "./host-signals.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -92,8 +98,11 @@ export class RolloutRunner implements RevisionSelector {
   private readonly reported: ReportedState;
   /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
   private readonly savedJson = new WeakMap<Rollout, string>();
-  /** Each host's newest Report as seen on the stream: generation and the policies that failed (reason). */
-  private readonly lastReports = new Map<string, { generation: number; failed: Map<string, string> }>();
+  /** Each host's newest Report as seen on the stream: generation and the policies not converged (reason). */
+  private readonly lastReports = new Map<
+    string,
+    { generation: number; failed: Map<string, string>; hardFailed: Map<string, string> }
+  >();
 
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
@@ -327,7 +336,15 @@ export class RolloutRunner implements RevisionSelector {
         if (!h) continue;
         if (msg.report && !msg.report.dryRun) {
           const outcome = policyOutcome(msg.report, r.policy);
-          this.enqueue(r.policy, { type: "hostObserved", host, generation: msg.report.generation, at, ...outcome });
+          const returned = rollbackOutcome(msg.report.resources, r.policy);
+          this.enqueue(r.policy, {
+            type: "hostObserved",
+            host,
+            generation: msg.report.generation,
+            at,
+            ...outcome,
+            returned,
+          });
         } else if (msg.drift && h.stage >= 0) {
           const startedAt = r.stages[h.stage]?.startedAt;
           const reason = startedAt == null ? undefined : driftAgainst(msg.drift, r.policy, startedAt);
@@ -355,17 +372,24 @@ export class RolloutRunner implements RevisionSelector {
       for (const r of tracking) {
         this.enqueue(r.policy, { type: "delivered", host, generation, at });
         if (observed >= generation) {
-          let outcome: { converged: "ok" | "failed"; reason?: string };
+          type Outcome = { converged: "ok" | "failed"; reason?: string };
+          let outcome: Outcome;
+          let returned: Outcome;
+          const known = (reason: string | undefined): Outcome =>
+            reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
           if (seen && seen.generation === observed) {
-            const reason = seen.failed.get(r.policy);
-            outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
+            outcome = known(seen.failed.get(r.policy));
+            returned = known(seen.hardFailed.get(r.policy));
           } else {
-            const failed = await this.reported.failedResource(host, r.policy);
-            outcome = failed
-              ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` }
-              : { converged: "ok" };
+            const status = await this.reported.resourceStatus(host);
+            const unconverged = status.filter((s) => s.policy === r.policy && unconvergedForRollout(s));
+            outcome =
+              unconverged.length > 0
+                ? { converged: "failed", reason: unconvergedReason(unconverged) }
+                : { converged: "ok" };
+            returned = rollbackOutcome(status, r.policy);
           }
-          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
+          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome, returned });
         }
         const missing = await this.leftOut(r, host, bundle);
         if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
@@ -390,14 +414,17 @@ export class RolloutRunner implements RevisionSelector {
 
   private rememberReport(host: string, report: Report__Output): void {
     const failed = new Map<string, string>();
+    const hardFailed = new Map<string, string>();
     for (const res of report.resources) {
-      if (res.outcome !== "failed" || failed.has(res.policy)) continue;
+      if (!unconvergedForRollout(res) || failed.has(res.policy)) continue;
       const outcome = policyOutcome(report, res.policy);
       if (outcome.reason !== undefined) failed.set(res.policy, outcome.reason);
+      const returned = rollbackOutcome(report.resources, res.policy);
+      if (returned.reason !== undefined) hardFailed.set(res.policy, returned.reason);
     }
     const before = this.lastReports.get(host);
     if (!before || report.generation >= before.generation)
-      this.lastReports.set(host, { generation: report.generation, failed });
+      this.lastReports.set(host, { generation: report.generation, failed, hardFailed });
   }
 
   private tick(): void {

@@ -81,7 +81,9 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
     case "delivered":
       return delivered(c, e.host, e.generation);
     case "hostObserved":
-      return observed(c, e.host, e.generation, e.converged, at, e.reason);
+      return h0(c, e.host)?.phase.startsWith("rollback")
+        ? observed(c, e.host, e.generation, e.returned?.converged ?? e.converged, at, e.returned?.reason ?? e.reason)
+        : observed(c, e.host, e.generation, e.converged, at, e.reason);
     case "hostDrift":
     case "hostFailure":
       return reported(c, e.type, e.host, at, e.reason);
@@ -124,6 +126,8 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       return operatorRollback(c, e.reason ?? "rolled back by operator", at);
   }
 }
+
+const h0 = (c: Ctx, host: string): RolloutHost | undefined => c.r.hosts[host];
 
 function delivered(c: Ctx, host: string, generation: number): void {
   const h = c.r.hosts[host];

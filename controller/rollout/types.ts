@@ -111,8 +111,20 @@ export type RolloutEvent =
   | { type: "planSkipped"; at: number }
   /** The wiring sent `host` a bundle with the revision revisionFor() named, as bundle `generation`. */
   | { type: "delivered"; host: string; generation: number; at: number }
-  /** `host` reported observedGeneration = `generation` with this outcome. */
-  | { type: "hostObserved"; host: string; generation: number; converged: "ok" | "failed"; at: number; reason?: string }
+  /**
+   * `host` reported observedGeneration = `generation` with this outcome: `converged` for a
+   * forward stage (every resource converged), `returned` for a host rolling back (nothing
+   * failed outright; default `converged`), since a guest may keep waiting for a restart.
+   */
+  | {
+      type: "hostObserved";
+      host: string;
+      generation: number;
+      converged: "ok" | "failed";
+      at: number;
+      reason?: string;
+      returned?: { converged: "ok" | "failed"; reason?: string };
+    }
   | { type: "hostDrift"; host: string; at: number; reason?: string }
   | { type: "hostFailure"; host: string; at: number; reason?: string }
   | { type: "hostOnline"; host: string; at: number }

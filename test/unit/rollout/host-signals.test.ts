@@ -51,6 +51,20 @@ describe("policyOutcome", () => {
     expect(r).toEqual({ converged: "failed", reason: "domain/a: no memory (and 1 more)" });
   });
 
+  it("counts every outcome that leaves a resource unconverged, not audit-mode drift", () => {
+    for (const o of ["suppressed", "pending-restart", "blocked", "conflict", "skipped"])
+      expect(policyOutcome(report([outcome("web", "a", "ok"), outcome("web", "b", o)]), "web")).toEqual({
+        converged: "failed",
+        reason: `domain/b: ${o}`,
+      });
+    expect(policyOutcome(report([outcome("web", "a", "drift")]), "web")).toEqual({ converged: "ok" });
+    // an agent before protocol 2 flags the restart on an ok/changed outcome
+    const old = { ...outcome("web", "a", "changed"), pendingRestart: true };
+    expect(policyOutcome(report([old]), "web")).toEqual({ converged: "failed", reason: "domain/a: pending-restart" });
+    const held = outcome("web", "a", "suppressed", "repaired 3 times within 600 s");
+    expect(policyOutcome(report([held]), "web").reason).toBe("domain/a: suppressed: repaired 3 times within 600 s");
+  });
+
   it("clips long errors", () => {
     const r = policyOutcome(report([outcome("web", "a", "failed", "e".repeat(5_000))]), "web");
     expect(r.reason!.length).toBeLessThanOrEqual(300);
