@@ -250,6 +250,7 @@ export class Controller {
         this.log,
         () => bundles.hostProblems(),
         async (p) => (await rollouts.rolloutOf(p))?.state ?? "",
+        (p, host) => rollouts.heldRevision(p, host),
       ),
       ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
       ...security,

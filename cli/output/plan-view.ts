@@ -15,9 +15,21 @@ export function renderPlan(plan: PlanJson): string {
   const s = plan.summary;
   const answered = plan.targets - s.hostsUnanswered;
   const out: string[] = [];
-  out.push(
-    `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
-  );
+  const applied = plan.rollout?.state === "succeeded";
+  if (applied) {
+    // The revision is in force on its hosts: the dry-run shows what differs now, not what the rollout changed.
+    const r = plan.rollout!;
+    out.push(
+      `Plan of ${plan.policy}: revision ${short(plan.revision)} is applied (its rollout from ${short(plan.previousRevision)} succeeded${r.finishedAt ? ` at ${r.finishedAt}` : ""}); checking its hosts now, ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+    );
+    if (r.planSummary)
+      out.push(
+        `The rollout's plan before it ran: ${renderPlanSummary({ ...plan, summary: r.planSummary })} (virtfleet rollout status ${plan.policy})\n`,
+      );
+  } else
+    out.push(
+      `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (${plan.rollout ? `rollout ${plan.rollout.state}` : "pending"}), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+    );
   if (plan.targets === 0) {
     out.push("No host is targeted by this policy: nothing would change.\n");
     return out.join("");
@@ -40,7 +52,9 @@ export function renderPlan(plan: PlanJson): string {
     const details = renderHostDetails(h);
     if (details) out.push(`\n${details}`);
   }
-  out.push(`\n${renderPlanSummary(plan)}\n`);
+  out.push(
+    `\n${applied ? "Now: " : ""}${renderPlanSummary(plan)}${applied && plan.summary.hostsChanging === 0 ? " (every host holds the applied revision)" : ""}\n`,
+  );
   return out.join("");
 }
 

@@ -3,9 +3,10 @@ import { encodePlan, encodeRolloutStatus } from "../../common/wire/index.js";
 import { describeError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
-import { goodRevision, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
+import { goodRevision, isRollingBack, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
 import { DEFAULT_PLAN_TIMEOUT_MS, type RolloutCommand, type RolloutRunner } from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
+import type { PlanRolloutJson } from "../../common/wire/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 
 const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
@@ -83,7 +84,10 @@ export function rolloutAdminHandlers(
       const previous = r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
       const wait = timeoutMs > 0 ? Math.min(timeoutMs, MAX_PLAN_TIMEOUT_MS) : DEFAULT_PLAN_TIMEOUT_MS;
       d.plan(policy, previous, wait).then(
-        (plan) => callback(null, { plan: encodePlan(plan) }),
+        (plan) => {
+          const rollout = r !== undefined && r.toRevision === p.revision ? planRolloutContext(r) : undefined;
+          callback(null, { plan: encodePlan(rollout ? { ...plan, rollout } : plan) });
+        },
         (err: unknown) => {
           d.log.error({ policy, err: describeError(err) }, "fleet plan failed");
           callback({ code: grpc.status.INTERNAL, details: `plan of ${policy} failed: ${describeError(err)}` });
@@ -91,4 +95,14 @@ export function rolloutAdminHandlers(
       );
     },
   };
+}
+
+/** The rollout of the planned revision as `plan` shows it: its state, end, and its own plan's summary. */
+export function planRolloutContext(r: Rollout): PlanRolloutJson {
+  const out: PlanRolloutJson = { id: r.id, state: isRollingBack(r) ? "failed" : r.state };
+  if (r.finishedAt !== null) out.finishedAt = new Date(r.finishedAt).toISOString();
+  const summary = (r.plan as { summary?: PlanJson["summary"] } | null)?.summary;
+  if (summary && typeof summary === "object" && typeof summary.hostsChanging === "number")
+    out.planSummary = { ...summary };
+  return out;
 }

@@ -175,19 +175,26 @@ export class RolloutRunner implements RevisionSelector {
   async policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): Promise<LoadedPolicy[]> {
     const out: LoadedPolicy[] = [];
     for (const p of inForce) {
-      const r = this.latest.get(p.name);
-      // The revision in force is the good one (no rollout yet, or a revert to it): everyone holds it.
-      if (!r || (r.toRevision !== p.revision && (p.revision === r.fromRevision || p.revision === goodRevision(r)))) {
-        out.push(p);
-        continue;
-      }
-      // Otherwise the rollout decides; also when creating the rollout of a newer revision
-      // failed: hosts keep what they hold rather than all getting an unstaged revision.
-      const rev = revisionFor(r, host);
+      const rev = this.heldRevision(p, host);
       if (rev === null) continue;
       out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev, on));
     }
     return out;
+  }
+
+  /**
+   * The revision of `p` (a policy in force) that `host` must hold now, or null for none (e.g.
+   * a new policy whose rollout rolled back or has not reached the host). `host` is assumed
+   * targeted; targeting is the caller's.
+   */
+  heldRevision(p: LoadedPolicy, host: string): string | null {
+    const r = this.latest.get(p.name);
+    // The revision in force is the good one (no rollout yet, or a revert to it): everyone holds it.
+    if (!r || (r.toRevision !== p.revision && (p.revision === r.fromRevision || p.revision === goodRevision(r))))
+      return p.revision;
+    // Otherwise the rollout decides; also when creating the rollout of a newer revision
+    // failed: hosts keep what they hold rather than all getting an unstaged revision.
+    return revisionFor(r, host);
   }
 
   /**

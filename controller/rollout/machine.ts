@@ -120,10 +120,21 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       r.reason =
         e.type === "supersede" ? `superseded by revision ${e.byRevision}` : (e.reason ?? "aborted by operator");
       if (r.rollback && r.rollback.finishedAt === null) r.rollback.finishedAt = at;
+      abortStageInProgress(c, at);
       return log(c, "warn", `rollout aborted: ${r.reason}`);
     }
     case "rollback":
       return operatorRollback(c, e.reason ?? "rolled back by operator", at);
+  }
+}
+
+/** The stage waiting or soaking when the rollout ends by abort stops there: `aborted`, its clock and soak end. */
+function abortStageInProgress(c: Ctx, at: number): void {
+  for (const s of c.r.stages) {
+    if (s.state !== "waiting" && s.state !== "soaking") continue;
+    s.state = "aborted";
+    s.finishedAt = at;
+    s.soakUntil = null;
   }
 }
 

@@ -2,7 +2,8 @@ import type { RolloutSettings } from "../../common/index.js";
 
 /** Rollout states (spec/cli.md). Terminal: succeeded, failed, rolledback, aborted. */
 export type RolloutState = "pending" | "running" | "paused" | "succeeded" | "failed" | "rolledback" | "aborted";
-export type StageState = "pending" | "waiting" | "soaking" | "succeeded" | "failed" | "skipped";
+/** `aborted`: the stage was in progress (waiting or soaking) when the rollout was aborted or superseded. */
+export type StageState = "pending" | "waiting" | "soaking" | "succeeded" | "failed" | "skipped" | "aborted";
 export type StageKind = "plan" | "canary" | "batch";
 
 /**

@@ -41,6 +41,7 @@ import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPolici
 import type { PlanDocument as _fleet_v1_PlanDocument, PlanDocument__Output as _fleet_v1_PlanDocument__Output } from './fleet/v1/PlanDocument.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from './fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from './fleet/v1/PlanResponse.js';
+import type { PlanRolloutDocument as _fleet_v1_PlanRolloutDocument, PlanRolloutDocument__Output as _fleet_v1_PlanRolloutDocument__Output } from './fleet/v1/PlanRolloutDocument.js';
 import type { PlanSummary as _fleet_v1_PlanSummary, PlanSummary__Output as _fleet_v1_PlanSummary__Output } from './fleet/v1/PlanSummary.js';
 import type { PlannedResourceDocument as _fleet_v1_PlannedResourceDocument, PlannedResourceDocument__Output as _fleet_v1_PlannedResourceDocument__Output } from './fleet/v1/PlannedResourceDocument.js';
 import type { PolicyComplianceDocument as _fleet_v1_PolicyComplianceDocument, PolicyComplianceDocument__Output as _fleet_v1_PolicyComplianceDocument__Output } from './fleet/v1/PolicyComplianceDocument.js';
@@ -105,6 +106,7 @@ export interface ProtoGrpcType {
       PlanDocument: MessageTypeDefinition<_fleet_v1_PlanDocument, _fleet_v1_PlanDocument__Output>
       PlanRequest: MessageTypeDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanRequest__Output>
       PlanResponse: MessageTypeDefinition<_fleet_v1_PlanResponse, _fleet_v1_PlanResponse__Output>
+      PlanRolloutDocument: MessageTypeDefinition<_fleet_v1_PlanRolloutDocument, _fleet_v1_PlanRolloutDocument__Output>
       PlanSummary: MessageTypeDefinition<_fleet_v1_PlanSummary, _fleet_v1_PlanSummary__Output>
       PlannedResourceDocument: MessageTypeDefinition<_fleet_v1_PlannedResourceDocument, _fleet_v1_PlannedResourceDocument__Output>
       PolicyComplianceDocument: MessageTypeDefinition<_fleet_v1_PolicyComplianceDocument, _fleet_v1_PolicyComplianceDocument__Output>

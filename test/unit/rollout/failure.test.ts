@@ -117,6 +117,21 @@ describe("operator commands", () => {
     expect(() => sim.ev({ type: "rollback" })).toThrow(RolloutStateError);
   });
 
+  it("abort during a soak ends the stage there: aborted, finished, no soak deadline left", () => {
+    const sim = started(new Sim({ targets: H4 }));
+    sim.ok("kvm01");
+    expect(sim.stageStates()[1]).toBe("soaking");
+    sim.advance(300);
+    sim.ev({ type: "abort", reason: "enough" });
+    const stage = sim.r.stages[1]!;
+    expect(stage.state).toBe("aborted");
+    expect(stage.finishedAt).toBe(sim.r.finishedAt);
+    expect(stage.soakUntil).toBeNull();
+    expect(sim.stageStates().slice(2)).toEqual(["pending", "pending"]);
+    sim.advance(60_000);
+    expect(sim.r.stages[1]!.state).toBe("aborted");
+  });
+
   it("operator rollback of a succeeded rollout returns every host, late ones included", () => {
     const sim = started(new Sim({ targets: ["a", "b"], settings: settings({ soakMs: 0, batchSize: { count: 1 } }) }));
     sim.ev({ type: "hostEnrolled", host: "c", online: true });

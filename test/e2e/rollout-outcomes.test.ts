@@ -117,3 +117,67 @@ describe("a rollout succeeds only when every targeted resource converged", () =>
     expect(human.stdout).toMatch(new RegExp(`${host()}\\s+restart\\s+pending-restart`));
   });
 });
+
+describe("what policies, plan and rollout status say after a rollout ended", () => {
+  const cli = (...args: string[]) => runCli([...args, "--controller", fleet.controller.address, "--insecure"]);
+
+  it("a new policy whose rollout rolled back applies to no host in `policies`", async () => {
+    const big = { name: "${host.name}-big", vcpus: 1, memory: "4TiB", state: "running", autostart: false };
+    fleet.write(
+      "newbad.yaml",
+      policyDoc("newbad", { rollout: { ...SETTINGS, onFailure: "rollback" }, resources: { domains: [big] } }),
+    );
+    const v1 = await fleet.waitNewRevision("newbad", undefined);
+    expect((await fleet.waitFinished("newbad", v1, 90_000)).state).toBe("rolledback");
+    const r = await cli("policies", "--json");
+    expect(r.code).toBe(0);
+    const p = (JSON.parse(r.stdout) as { policies: { name: string; hosts: string[]; rolloutState: string }[] })
+      .policies;
+    // before: hosts [h1], as if the rolled-back revision applied there
+    expect(p.find((x) => x.name === "newbad")).toMatchObject({ hosts: [], rolloutState: "rolledback" });
+    expect(p.find((x) => x.name === "flap")?.hosts).toEqual([host()]);
+    const human = await cli("policies");
+    expect(human.stdout).toMatch(/^newbad\s+\S+\s+\d+\s+enforce\s+\(none\)\s+rolledback\s+\S*newbad\.yaml$/m);
+  });
+
+  it("`plan` after a succeeded rollout says the revision is applied and names the rollout's own plan", async () => {
+    fleet.write(
+      "soak.yaml",
+      policyDoc("soak", { rollout: SETTINGS, resources: { domains: [markerDomain("soak", 64)] } }),
+    );
+    const v1 = await fleet.waitNewRevision("soak", undefined);
+    const done = await fleet.waitFinished("soak", v1);
+    expect(done.state).toBe("succeeded");
+    expect((done.plan as { summary: { hostsChanging: number } }).summary.hostsChanging).toBe(1);
+    const r = await cli("plan", "soak", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { summary: { hostsChanging: number }; rollout?: Record<string, unknown> };
+    expect(plan.summary.hostsChanging).toBe(0);
+    expect(plan.rollout).toMatchObject({ state: "succeeded", planSummary: { hostsChanging: 1, create: 1 } });
+    const human = (await cli("plan", "soak")).stdout;
+    // before: "revision (none) → <rev> (pending) … no host would change", contradicting the rollout's plan
+    expect(human).not.toContain("(none) →");
+    expect(human).toContain(`revision ${v1.slice(0, 12)} is applied (its rollout from (none) succeeded`);
+    expect(human).toContain("The rollout's plan before it ran: 1 host would change: 1 create");
+    expect(human).toContain("Now: no host would change");
+  });
+
+  it("`rollout abort` during a soak ends the stage: aborted, its clock stopped", async () => {
+    const before = await fleet.policyRevision("soak");
+    const slow = { ...SETTINGS, soak: "10m" };
+    fleet.write("soak.yaml", policyDoc("soak", { rollout: slow, resources: { domains: [markerDomain("soak", 80)] } }));
+    const v2 = await fleet.waitNewRevision("soak", before);
+    await fleet.waitStatus("soak", "the canary soaking", (s) => s.revision === v2 && s.stages[1]?.state === "soaking");
+    const aborted = await fleet.control("abort", "soak");
+    expect(aborted.state).toBe("aborted");
+    // before: the stage stayed "soaking" with a soak deadline and a growing TOOK
+    expect(aborted.stages[1]).toMatchObject({ state: "aborted", finishedAt: aborted.finishedAt });
+    expect(aborted.stages[1]!.soakUntil).toBeUndefined();
+    const row = async () =>
+      (await cli("rollout", "status", "soak")).stdout.split("\n").find((l) => /^1\s+canary/.test(l));
+    const first = await row();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await row()).toBe(first);
+    expect(first).toMatch(/^1\s+canary\s+aborted\s/);
+  });
+});
