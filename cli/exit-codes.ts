@@ -7,6 +7,8 @@ export const ExitCode = {
   FAILURE: 1,
   USAGE: 2,
   DRIFT: 3,
+  /** The controller refused the action (a connected host without --force, a role): spec/cli.md. */
+  REFUSED: 4,
 } as const;
 
 /** Maps an error to its exit code: bad usage/input → 2, anything else → 1. */

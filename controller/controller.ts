@@ -22,6 +22,7 @@ import {
   issueAdminWithoutCa,
   policyAdminHandlers,
   rolloutAdminHandlers,
+  hostRemoveHandlers,
   securityAdminHandlers,
   type IssueAdmin,
 } from "./admin/index.js";
@@ -254,6 +255,14 @@ export class Controller {
       ),
       ...rolloutAdminHandlers({ runner: rollouts, policies, plan, log: this.log }),
       ...security,
+      ...hostRemoveHandlers({
+        hosts: this.store.hosts,
+        pki,
+        connected: (host) => agents.session(host) !== undefined,
+        disconnect: (host, reason) => agents.disconnect(host, reason),
+        leaveRollouts: (host) => rollouts.removeHost(host),
+        log: this.log.child({ part: "hosts" }),
+      }),
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
     };
     // Every admin method checks the caller's role (controller/auth/roles.ts); mutations are audited.

@@ -28,6 +28,7 @@ export {
 } from "./drift.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
+export { hostRemoveHandlers, type HostRemoveDeps } from "./host-remove.js";
 export {
   securityAdminHandlers,
   DEFAULT_TOKEN_TTL_MS,

@@ -219,6 +219,19 @@ export class RolloutRunner implements RevisionSelector {
     return this.latest.get(policy) ?? r;
   }
 
+  /** Takes `host` out of every active rollout that knows it (`host remove`); returns those rollouts' ids. */
+  async removeHost(host: string): Promise<string[]> {
+    const ids: string[] = [];
+    await this.run(() => {
+      for (const r of this.activeRollouts()) {
+        if (!r.hosts[host]) continue;
+        ids.push(r.id);
+        this.enqueue(r.policy, { type: "hostRemoved", host, at: this.now() });
+      }
+    });
+    return ids;
+  }
+
   /** Targets of `policy` among the known hosts, as the inventory resolves them. */
   async targetsOf(policy: LoadedPolicy): Promise<string[]> {
     const { inventory } = this.o.policies.current();

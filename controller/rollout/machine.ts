@@ -93,6 +93,8 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       return offline(c, e.host, at);
     case "hostEnrolled":
       return enrolled(c, e.host, e.online, at);
+    case "hostRemoved":
+      return removed(c, e.host, at);
     case "tick":
       if (isRollingBack(r)) return expireRollbackOffline(c, at);
       if (r.state !== "running") return;
@@ -236,6 +238,22 @@ function enrolled(c: Ctx, host: string, isOnline: boolean, at: number): void {
   r.lateHosts.push(host);
   log(c, "info", `host enrolled during the rollout; it holds the good revision ${good ?? "(none)"}`, { host });
   if (good !== null) c.fx.push({ type: "sendRevision", host, revision: good });
+}
+
+/**
+ * A removed host is forgotten by the rollout: out of its stage (which may then be done), its
+ * failures no longer count, and a rollback no longer waits for it.
+ */
+function removed(c: Ctx, host: string, at: number): void {
+  const { r } = c;
+  if (!r.hosts[host] || !isActive(r)) return;
+  delete r.hosts[host];
+  for (const s of r.stages) s.hosts = s.hosts.filter((h) => h !== host);
+  r.lateHosts = r.lateHosts.filter((h) => h !== host);
+  r.acceptedFailures = Math.min(r.acceptedFailures, forwardFailures(r));
+  log(c, "info", "host removed from the fleet; it leaves the rollout", { host });
+  if (r.rollback && r.rollback.finishedAt === null) return checkRollbackDone(c, at);
+  if (r.state === "running") advance(c, at);
 }
 
 function resume(c: Ctx, at: number): void {

@@ -131,6 +131,8 @@ export type RolloutEvent =
   | { type: "hostOnline"; host: string; at: number }
   | { type: "hostOffline"; host: string; at: number }
   | { type: "hostEnrolled"; host: string; online: boolean; at: number }
+  /** `virtfleet host remove`: the host leaves the rollout (its stages, hosts and late hosts). */
+  | { type: "hostRemoved"; host: string; at: number }
   | { type: "tick"; now: number }
   | { type: "pause"; at: number; reason?: string }
   | { type: "resume"; at: number }

@@ -47,6 +47,8 @@ import type { PlannedResourceDocument as _fleet_v1_PlannedResourceDocument, Plan
 import type { PolicyComplianceDocument as _fleet_v1_PolicyComplianceDocument, PolicyComplianceDocument__Output as _fleet_v1_PolicyComplianceDocument__Output } from './fleet/v1/PolicyComplianceDocument.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { RemoveHostRequest as _fleet_v1_RemoveHostRequest, RemoveHostRequest__Output as _fleet_v1_RemoveHostRequest__Output } from './fleet/v1/RemoveHostRequest.js';
+import type { RemoveHostResponse as _fleet_v1_RemoveHostResponse, RemoveHostResponse__Output as _fleet_v1_RemoveHostResponse__Output } from './fleet/v1/RemoveHostResponse.js';
 import type { ResourceCountsDocument as _fleet_v1_ResourceCountsDocument, ResourceCountsDocument__Output as _fleet_v1_ResourceCountsDocument__Output } from './fleet/v1/ResourceCountsDocument.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
 import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from './fleet/v1/RevokeCertificateRequest.js';
@@ -112,6 +114,8 @@ export interface ProtoGrpcType {
       PolicyComplianceDocument: MessageTypeDefinition<_fleet_v1_PolicyComplianceDocument, _fleet_v1_PolicyComplianceDocument__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      RemoveHostRequest: MessageTypeDefinition<_fleet_v1_RemoveHostRequest, _fleet_v1_RemoveHostRequest__Output>
+      RemoveHostResponse: MessageTypeDefinition<_fleet_v1_RemoveHostResponse, _fleet_v1_RemoveHostResponse__Output>
       ResourceCountsDocument: MessageTypeDefinition<_fleet_v1_ResourceCountsDocument, _fleet_v1_ResourceCountsDocument__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
       RevokeCertificateRequest: MessageTypeDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateRequest__Output>
