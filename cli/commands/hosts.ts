@@ -92,21 +92,21 @@ stream, takes it out of every active rollout (a stage waiting for it may go on),
 no longer a target, in compliance or in \`hosts\` (its reports and drift history go with it).
 Unknown host: exit 2. A connected host is refused (exit 4) unless --force. With a controller
 run --insecure there is nothing to revoke: stop the agent first, or it comes back as a new host.
+Also takes --controller, --insecure, --data and --json (see \`virtfleet host --help\`).
 `;
 
 /** `virtfleet host remove NAME [--force]` (spec/cli.md). */
 function registerHostRemove(host: Command): void {
-  adminOptions(
-    host
-      .command("remove")
-      .description("remove a host from the fleet: revoke, drop from targets, compliance and rollouts")
-      .argument("<name>", "host name"),
-  )
+  // --controller, --insecure, --json and --data are `host`'s (commander gives them to the parent
+  // wherever they are written): read through optsWithGlobals().
+  host
+    .command("remove")
+    .description("remove a host from the fleet: revoke, drop from targets, compliance and rollouts")
+    .argument("<name>", "host name")
     .option("--force", "remove it even while its agent is connected (its stream is closed)")
     .option("--reason <text>", "why (logged and audited)")
     .addHelpText("after", REMOVE_HELP)
     .action(async (name: string, own: AdminFlags & { force?: boolean; reason?: string }, cmd: Command) => {
-      // `host` has the same options: commander gives those written after `remove NAME` to it.
       const flags = { ...(cmd.optsWithGlobals() as typeof own), ...own };
       try {
         const r = await withAdmin(flags, (c) => c.removeHost(name, flags.force === true, flags.reason ?? ""));
