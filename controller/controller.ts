@@ -243,7 +243,13 @@ export class Controller {
       ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem })
       : issueAdminWithoutCa;
     const handlers = {
-      ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
+      ...adminHandlers(
+        this.store.hosts,
+        this.log,
+        compliance,
+        () => policies.current().inventory,
+        (host) => agents.session(host),
+      ),
       ...this.driftAdmin.handlers(),
       ...policyAdminHandlers(
         policies,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostsJson, waitForHost } from "../harness/fleet.js";
-import { runCli } from "../harness/processes.js";
+import { join } from "node:path";
+import { hostsJson, startAgent, waitForHost } from "../harness/fleet.js";
+import { runCli, waitFor } from "../harness/processes.js";
 import { RolloutFleet, definedMemoryMiB, markerDomain, policyDoc, rolloutBlock } from "../harness/rollout.js";
 
 // Host lifecycle (issue 21 item 12) with a real controller and three real agents on this
@@ -11,7 +12,11 @@ const h = (i: number) => fleet.host(i);
 const cli = (...args: string[]) => runCli([...args, "--controller", fleet.controller.address, "--insecure"]);
 
 beforeAll(async () => {
-  await fleet.start({ hosts: 3, agentArgs: ["--resync-interval", "1m"] });
+  await fleet.start({
+    hosts: 3,
+    agentArgs: ["--resync-interval", "1m"],
+    controllerArgs: ["--heartbeat-interval", "1s", "--heartbeat-timeout", "5s"],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -73,6 +78,28 @@ describe("host lifecycle", () => {
     const policies = JSON.parse((await cli("policies", "--json")).stdout) as { policies: { hosts: string[] }[] };
     expect(policies.policies[0]!.hosts).toEqual([h(2), h(3)]);
     expect((await cli("host", h(1))).code).not.toBe(0); // unknown now (exit 2 once H4b unifies unknown names)
+  });
+
+  it("a host whose libvirt is unreachable is shown libvirt-unreachable, not compliant or 0 drifted", async () => {
+    const name = `${fleet.prefix}nolv`;
+    startAgent({
+      controller: fleet.controller.address,
+      name,
+      stateDir: join(fleet.dir.path, "agents", name),
+      libvirtSocket: join(fleet.dir.path, "no-libvirtd.sock"),
+      maxBackoff: "1s",
+    });
+    await waitFor(
+      "the host shown libvirt-unreachable",
+      async () =>
+        (await hostsJson(fleet.controller.address)).find((x) => x.name === name && x.state === "libvirt-unreachable"),
+      20_000,
+      250,
+    );
+    expect((await hostsJson(fleet.controller.address)).find((x) => x.name === h(2))?.state).toBe("connected");
+    const line = (await cli("hosts")).stdout.split("\n").find((l) => l.startsWith(name)) ?? "";
+    expect(line).toMatch(/^\S+\s+libvirt-unreachable\s/);
+    expect(line).toContain("unknown (libvirt unreachable)");
   });
 
   it("--force removes a connected host: its stream is closed", async () => {
