@@ -160,6 +160,7 @@ export class Agent {
         credentials: this.credentials ? () => this.channelCredentials() : undefined,
         backoff: this.options.backoff,
         welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
+        libvirtUnreachable: () => libvirt.unreachable,
       },
       () => ({
         hostName: this.options.name,

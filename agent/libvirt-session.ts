@@ -32,6 +32,12 @@ export class LibvirtSession {
     return this.opening;
   }
 
+  /** Whether libvirtd is unreachable now: never connected, or the connection is not ready. */
+  get unreachable(): boolean {
+    const state = this.hv?.connection?.state;
+    return this.hv === undefined || (state !== undefined && state !== "ready");
+  }
+
   /** A facts probe over this connection: version, hypervisor and capabilities. */
   probe(): LibvirtProbe {
     return async () => {

@@ -170,11 +170,17 @@ export class AdminClient {
   }
 
   /** Revokes every certificate of `host` and closes its stream; NotFoundError when it never had one. */
-  revokeCertificate(host: string, reason: string): Promise<{ revoked: number; disconnected: boolean }> {
+  /** Revokes the certificates of `target`: a host, or `{ admin }` for an admin's. */
+  revokeCertificate(
+    target: string | { admin: string },
+    reason: string,
+  ): Promise<{ revoked: number; disconnected: boolean }> {
+    const req = typeof target === "string" ? { host: target, reason } : { admin: target.admin, reason };
+    const what = typeof target === "string" ? target : `admin ${target.admin}`;
     return this.unary<{ revoked: number; disconnected: boolean }>(
-      `revoking the certificates of ${host}`,
+      `revoking the certificates of ${what}`,
       (deadline, done) =>
-        this.client.RevokeCertificate({ host, reason }, { deadline }, (err, res) =>
+        this.client.RevokeCertificate(req, { deadline }, (err, res) =>
           done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false }),
         ),
     );
@@ -188,6 +194,25 @@ export class AdminClient {
         { deadline },
         (err, res) => done(err, res!),
       ),
+    );
+  }
+
+  /** `host remove`: revoke, forget, take out of rollouts; FailedPreconditionError for a connected host without `force`. */
+  removeHost(
+    name: string,
+    force: boolean,
+    reason: string,
+  ): Promise<{ revoked: number; disconnected: boolean; rollouts: string[] }> {
+    return this.unary<{ revoked: number; disconnected: boolean; rollouts: string[] }>(
+      `removing host ${name}`,
+      (deadline, done) =>
+        this.client.RemoveHost({ name, force, reason }, { deadline }, (err, res) =>
+          done(err, {
+            revoked: res?.revoked ?? 0,
+            disconnected: res?.disconnected ?? false,
+            rollouts: res?.rollouts ?? [],
+          }),
+        ),
     );
   }
 

@@ -7,7 +7,7 @@ export const ExitCode = {
   FAILURE: 1,
   USAGE: 2,
   DRIFT: 3,
-  /** A refused action: a change blocked because it would destroy or strand data, an ownership conflict, a role. */
+  /** A refused action (spec/cli.md): a change blocked because it would destroy or strand data, an ownership conflict, a role, a connected host without --force. */
   REFUSED: 4,
 } as const;
 

@@ -23,6 +23,7 @@ import {
   policyAdminHandlers,
   resyncAdminHandlers,
   rolloutAdminHandlers,
+  hostRemoveHandlers,
   securityAdminHandlers,
   type IssueAdmin,
 } from "./admin/index.js";
@@ -245,7 +246,13 @@ export class Controller {
       ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem })
       : issueAdminWithoutCa;
     const handlers = {
-      ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
+      ...adminHandlers(
+        this.store.hosts,
+        this.log,
+        compliance,
+        () => policies.current().inventory,
+        (host) => agents.session(host),
+      ),
       ...this.driftAdmin.handlers(),
       ...resyncAdminHandlers({
         hosts: this.store.hosts,
@@ -259,6 +266,7 @@ export class Controller {
         this.log,
         () => bundles.hostProblems(),
         async (p) => (await rollouts.rolloutOf(p))?.state ?? "",
+        (p, host) => rollouts.revisionHeldBy(p, host),
       ),
       ...rolloutAdminHandlers({
         runner: rollouts,
@@ -268,6 +276,14 @@ export class Controller {
         log: this.log,
       }),
       ...security,
+      ...hostRemoveHandlers({
+        hosts: this.store.hosts,
+        pki,
+        connected: (host) => agents.session(host) !== undefined,
+        disconnect: (host, reason) => agents.disconnect(host, reason),
+        leaveRollouts: (host) => rollouts.removeHost(host),
+        log: this.log.child({ part: "hosts" }),
+      }),
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
     };
     // Every admin method checks the caller's role (controller/auth/roles.ts); mutations are audited.

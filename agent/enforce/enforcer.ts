@@ -12,7 +12,8 @@ import { Coalescer } from "./coalescer.js";
 import { DriftTracker, type DriftRecord } from "./drift.js";
 import { eventTargets } from "./event-targets.js";
 import { DEFAULT_FLAP, FlapGuard, type FlapOptions, type FlapSnapshot } from "./flap-guard.js";
-import { OutcomeBook, type ReportRecord } from "./report.js";
+import { OutcomeBook, reportedOutcome, type ReportRecord } from "./report.js";
+import { changedResources } from "./changed-resources.js";
 import { DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_RESYNC_JITTER_MS, scheduleResync } from "./resync-schedule.js";
 import { PendingRun, type Target, type TriggerName } from "./triggers.js";
 
@@ -78,7 +79,8 @@ const FLAP_DOC = "flap-guard";
  * - One run at a time; triggers arriving meanwhile merge into the next run.
  * - Each run is one runBundle call (agent/run-bundle) over the bundle's resources, built once
  *   when the bundle arrives: it repairs enforce-mode resources and only checks audit-mode
- *   ones and those the flap guard holds (which raise one `suppressed` drift event); this
+ *   ones and those the flap guard holds (which raise one `suppressed` drift event and are
+ *   reported `suppressed`; a new revision lifts the guard for the resources it changes); this
  *   class only chooses what to run (the triggers' targets) and records what came of it.
  * - Every drift event and report is appended to the outbox before `onRecorded` listeners
  *   hear of it; nothing here waits for the controller.
@@ -210,9 +212,14 @@ export class Enforcer {
       return { accepted: true, changed: false };
     }
     save();
+    const before = this.bundle;
     this.bundle = b;
     const ids = new Set(b.resourceIds);
     this.flap.retain(ids);
+    // An intentional change is not flapping: what the new revision changes is applied, held or not.
+    const lifted = changedResources(before?.prepared, b.prepared).flatMap((id) => this.flap.acknowledge(id));
+    if (lifted.length > 0) this.o.log.info({ resources: lifted }, "flap guard lifted: the new revision changes them");
+    this.armFlapTimer();
     this.book.retain(b.resourceIds);
     const dropped = this.tracker.retain(ids, this.now());
     this.persistState();
@@ -458,7 +465,9 @@ export class Enforcer {
     if (!p.intentional)
       for (const r of engine.resources)
         if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);
-    const significant = this.book.update(engine.resources);
+    const significant = this.book.update(
+      engine.resources.map((r) => reportedOutcome(r, suppressed.has(resourceId(r.kind, r.name)))),
+    );
     const report: ReportRecord | null =
       p.full || p.trigger !== "event" || significant
         ? {

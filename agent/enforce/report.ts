@@ -30,6 +30,19 @@ export function outcomeOf(r: ResourceReport): OutcomeRecord {
   };
 }
 
+/**
+ * The outcome the agent reports for an engine result (common/wire/states.ts): a drifted
+ * resource the flap guard holds is `suppressed`; a resource in sync or just changed whose
+ * running object keeps an older configuration until it restarts is `pending-restart` (its
+ * pendingRestart flag stays set, for peers before protocol 2). Anything else as the engine said.
+ */
+export function reportedOutcome(r: ResourceReport, suppressed: boolean): ResourceReport {
+  if (suppressed && r.outcome === "drift") return { ...r, outcome: "suppressed" };
+  if (r.pendingRestart === true && (r.outcome === "ok" || r.outcome === "changed"))
+    return { ...r, outcome: "pending-restart" };
+  return r;
+}
+
 const IN_SYNC = new Set(["ok", "changed"]);
 
 function standingChanged(before: OutcomeRecord, now: OutcomeRecord): boolean {

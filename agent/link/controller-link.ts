@@ -38,6 +38,8 @@ export interface LinkOptions {
   welcomeTimeoutMs: number;
   /** Uniform [0, 1) draws for the reconnect spread (tests pass their own); Math.random by default. */
   random?: () => number;
+  /** Whether this host's libvirtd is unreachable now (sent with each heartbeat); default never. */
+  libvirtUnreachable?: () => boolean;
 }
 
 /**
@@ -413,7 +415,9 @@ export class ControllerLink {
       return;
     }
     try {
-      this.send(a, { heartbeat: { sentAtMs: Date.now() } });
+      this.send(a, {
+        heartbeat: { sentAtMs: Date.now(), libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false },
+      });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop
       this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");

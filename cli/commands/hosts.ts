@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import type { HostPort } from "../../common/address.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
-import { AdminClient } from "../admin-client.js";
+import { isNotFound, ValidationError } from "../../common/errors.js";
+import { AdminClient, FailedPreconditionError } from "../admin-client.js";
+import { ExitCode } from "../exit-codes.js";
 import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
 import { hostStatusToJson, renderHostStatus } from "../output/host-status-view.js";
 import { hostToJson, renderHostDetail, renderHostsTable } from "../output/hosts-view.js";
@@ -64,10 +66,12 @@ export function registerHostsCommands(program: Command): void {
         flags.json ? JSON.stringify(hosts, null, 2) + "\n" : renderHostsTable(hosts, Date.now(), filtered),
       );
     });
-  adminOptions(
+  const host = adminOptions(
     program
       .command("host")
-      .description("show one host: facts, connection, policies and last outcomes, fact-change history")
+      .description(
+        "show one host: facts, connection, policies and last outcomes, fact-change history; `host remove NAME`",
+      )
       .argument("<name>", "host name"),
   )
     .option("--history <n>", "fact changes to show", (v) => Number.parseInt(v, 10), 20)
@@ -78,5 +82,47 @@ export function registerHostsCommands(program: Command): void {
       if (flags.json)
         process.stdout.write(JSON.stringify({ ...host, ...status, factHistory: res.factHistory }, null, 2) + "\n");
       else process.stdout.write(renderHostDetail(host, res.factHistory) + renderHostStatus(status));
+    });
+  registerHostRemove(host);
+}
+
+const REMOVE_HELP = `
+Revokes the host's certificates (it cannot reconnect without enrolling again), closes its
+stream, takes it out of every active rollout (a stage waiting for it may go on), and forgets it:
+no longer a target, in compliance or in \`hosts\` (its reports and drift history go with it).
+Unknown host: exit 2. A connected host is refused (exit 4) unless --force. With a controller
+run --insecure there is nothing to revoke: stop the agent first, or it comes back as a new host.
+Also takes --controller, --insecure, --data and --json (see \`virtfleet host --help\`).
+`;
+
+/** `virtfleet host remove NAME [--force]` (spec/cli.md). */
+function registerHostRemove(host: Command): void {
+  // --controller, --insecure, --json and --data are `host`'s (commander gives them to the parent
+  // wherever they are written): read through optsWithGlobals().
+  host
+    .command("remove")
+    .description("remove a host from the fleet: revoke, drop from targets, compliance and rollouts")
+    .argument("<name>", "host name")
+    .option("--force", "remove it even while its agent is connected (its stream is closed)")
+    .option("--reason <text>", "why (logged and audited)")
+    .addHelpText("after", REMOVE_HELP)
+    .action(async (name: string, own: AdminFlags & { force?: boolean; reason?: string }, cmd: Command) => {
+      const flags = { ...(cmd.optsWithGlobals() as typeof own), ...own };
+      try {
+        const r = await withAdmin(flags, (c) => c.removeHost(name, flags.force === true, flags.reason ?? ""));
+        if (flags.json) process.stdout.write(JSON.stringify({ host: name, removed: true, ...r }) + "\n");
+        else
+          process.stdout.write(
+            `removed host ${name}: ${r.revoked} certificate${r.revoked === 1 ? "" : "s"} revoked${r.disconnected ? ", its stream closed" : ""}${r.rollouts.length > 0 ? `, taken out of rollout${r.rollouts.length === 1 ? "" : "s"} ${r.rollouts.join(", ")}` : ""}\n`,
+          );
+      } catch (err) {
+        if (isNotFound(err)) throw new ValidationError((err as Error).message);
+        if (err instanceof FailedPreconditionError) {
+          process.stderr.write(`virtfleet: refused: ${err.message}\n`);
+          process.exitCode = ExitCode.REFUSED;
+          return;
+        }
+        throw err;
+      }
     });
 }

@@ -10,7 +10,7 @@ export function allCompliant(r: ComplianceReport): boolean {
 export function renderCompliance(r: ComplianceReport): string {
   const rows: (string | number)[][] = [];
   for (const h of r.hosts) {
-    if (h.policies.length === 0) rows.push([h.name, "-", "no policies", "-", "-", "-", "-", "-"]);
+    if (h.policies.length === 0) rows.push([h.name, "-", "no policies", "-", "-", "-", "-", "-", "-"]);
     for (const p of h.policies) {
       rows.push([
         h.name,
@@ -21,6 +21,7 @@ export function renderCompliance(r: ComplianceReport): string {
         p.resources.ok,
         p.resources.drift,
         p.resources.failed,
+        p.resources.pendingRestart ?? 0,
       ]);
     }
   }
@@ -28,7 +29,7 @@ export function renderCompliance(r: ComplianceReport): string {
   out.push(
     r.hosts.length === 0
       ? "No hosts have connected yet.\n"
-      : renderTable(["HOST", "POLICY", "STATUS", "REVISION", "OBSERVED", "OK", "DRIFT", "FAILED"], rows),
+      : renderTable(["HOST", "POLICY", "STATUS", "REVISION", "OBSERVED", "OK", "DRIFT", "FAILED", "RESTART"], rows),
   );
   out.push(`Fleet: ${r.fleet.compliant}/${r.fleet.hosts} hosts compliant (${r.fleet.percent}%) at ${r.generatedAt}\n`);
   const a = r.alerts;

@@ -10,6 +10,8 @@ import { renderTable } from "./table.js";
 export interface HostJson {
   name: string;
   connected: boolean;
+  /** HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | … */
+  state: string;
   lastSeen: string | null;
   firstSeen: string | null;
   connectedSince: string | null;
@@ -41,6 +43,8 @@ export function hostToJson(h: HostRecord__Output): HostJson {
   return {
     name: h.name,
     connected: h.connected,
+    // an older controller sends no state
+    state: h.state || (h.connected ? "connected" : "disconnected"),
     lastSeen: orNull(h.lastSeen),
     firstSeen: orNull(h.firstSeen),
     connectedSince: orNull(h.connectedSince),
@@ -80,18 +84,20 @@ export function renderHostsTable(hosts: HostJson[], now = Date.now(), filtered =
     const f = h.facts;
     return [
       h.name,
-      h.connected ? "connected" : "disconnected",
+      h.state,
       ago(h.lastSeen, now),
       h.agentVersion,
       f.cpu?.threads ?? null,
       f.cpu ? (f.cpu.kvmUsable ? "yes" : "no") : null,
       f.memory?.totalBytes ? formatBytes(f.memory.totalBytes) : null,
       f.libvirt ? (f.libvirt.reachable ? (f.libvirt.version ?? "up") : "down") : null,
-      h.compliance.policies === 0
-        ? "no policies"
-        : h.compliance.compliant
-          ? "compliant"
-          : `${h.compliance.drifted} drifted`,
+      h.state === "libvirt-unreachable"
+        ? "unknown (libvirt unreachable)"
+        : h.compliance.policies === 0
+          ? "no policies"
+          : h.compliance.compliant
+            ? "compliant"
+            : `${h.compliance.drifted} drifted`,
       groupsCell(h.groups),
     ];
   });
@@ -111,7 +117,7 @@ export function renderHostDetail(h: HostJson, history: FactChange__Output[], now
   kv(
     "State",
     h.connected
-      ? `connected since ${h.connectedSince}`
+      ? `${h.state} since ${h.connectedSince}`
       : `disconnected${h.disconnectReason ? ` (${h.disconnectReason})` : ""}`,
   );
   kv("Last seen", h.lastSeen ? `${h.lastSeen} (${ago(h.lastSeen, now)})` : null);

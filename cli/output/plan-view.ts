@@ -16,15 +16,29 @@ export function renderPlan(plan: PlanJson): string {
   const answered = plan.targets - s.hostsUnanswered;
   const out: string[] = [];
   const removal = plan.revision === "removed";
-  out.push(
-    removal
-      ? `Plan of ${plan.policy}: removal of revision ${short(plan.previousRevision)} (the policy file was deleted), ${answered} of ${plural(plan.targets, "host")} holding it answered; its resources are left in place, unmanaged\n`
-      : `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (pending), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
-  );
-  if (plan.targets === 0 && removal) {
-    out.push("No host holds this policy any more: nothing would change.\n");
-    return out.join("");
-  }
+  const applied = !removal && plan.rollout?.state === "succeeded";
+  if (removal) {
+    out.push(
+      `Plan of ${plan.policy}: removal of revision ${short(plan.previousRevision)} (the policy file was deleted), ${answered} of ${plural(plan.targets, "host")} holding it answered; its resources are left in place, unmanaged\n`,
+    );
+    if (plan.targets === 0) {
+      out.push("No host holds this policy any more: nothing would change.\n");
+      return out.join("");
+    }
+  } else if (applied) {
+    // The revision is in force on its hosts: the dry-run shows what differs now, not what the rollout changed.
+    const r = plan.rollout!;
+    out.push(
+      `Plan of ${plan.policy}: revision ${short(plan.revision)} is applied (its rollout from ${short(plan.previousRevision)} succeeded${r.finishedAt ? ` at ${r.finishedAt}` : ""}); checking its hosts now, ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+    );
+    if (r.planSummary)
+      out.push(
+        `The rollout's plan before it ran: ${renderPlanSummary({ ...plan, summary: r.planSummary })} (virtfleet rollout status ${plan.policy})\n`,
+      );
+  } else
+    out.push(
+      `Plan of ${plan.policy}: revision ${short(plan.previousRevision)} → ${short(plan.revision)} (${plan.rollout ? `rollout ${plan.rollout.state}` : "pending"}), ${answered} of ${plural(plan.targets, "targeted host")} answered\n`,
+    );
   if (plan.targets === 0) {
     out.push("No host is targeted by this policy: nothing would change.\n");
     return out.join("");
@@ -47,7 +61,9 @@ export function renderPlan(plan: PlanJson): string {
     const details = renderHostDetails(h);
     if (details) out.push(`\n${details}`);
   }
-  out.push(`\n${renderPlanSummary(plan)}\n`);
+  out.push(
+    `\n${applied ? "Now: " : ""}${renderPlanSummary(plan)}${applied && plan.summary.hostsChanging === 0 ? " (every host holds the applied revision)" : ""}\n`,
+  );
   return out.join("");
 }
 

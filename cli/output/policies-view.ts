@@ -11,6 +11,7 @@ export interface PoliciesJson {
     file: string;
     mode: string;
     priority: number;
+    /** Hosts the policy applies to now: targeted, and holding a revision of it (its rollout decides). */
     hosts: string[];
     createdAt: string | null;
     rolloutState: string | null;
@@ -55,20 +56,25 @@ export function policiesToJson(res: ListPoliciesResponse__Output): PoliciesJson 
 const hostsCell = (hosts: string[]) =>
   hosts.length <= 3 ? hosts.join(",") : `${hosts.slice(0, 3).join(",")} +${hosts.length - 3}`;
 
-/** Table NAME REVISION GEN MODE HOSTS FILE, earlier revisions when asked, then a rejected change's errors. */
+/**
+ * Table NAME REVISION GEN MODE HOSTS ROLLOUT FILE (HOSTS: the hosts the policy applies to now —
+ * a new policy whose rollout rolled back applies to none), earlier revisions when asked, then a
+ * rejected change's errors.
+ */
 export function renderPolicies(view: PoliciesJson): string {
   const out: string[] = [];
   if (view.policies.length === 0) out.push(`no policies in force (folder ${view.policiesDir})\n`);
   else {
     out.push(
       renderTable(
-        ["NAME", "REVISION", "GEN", "MODE", "HOSTS", "FILE"],
+        ["NAME", "REVISION", "GEN", "MODE", "HOSTS", "ROLLOUT", "FILE"],
         view.policies.map((p) => [
           p.name,
           p.revision.slice(0, SHORT_REVISION),
           p.generation,
           p.mode,
-          hostsCell(p.hosts),
+          p.hosts.length > 0 ? hostsCell(p.hosts) : "(none)",
+          p.rolloutState ?? "-",
           p.file,
         ]),
       ),

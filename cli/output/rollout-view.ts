@@ -35,12 +35,14 @@ export function renderRolloutStatus(s: RolloutStatusJson, now: number): string {
   const when = lifetime(s, now);
   if (when) out.push(`${when}\n`);
   const byName = new Map(s.hosts.map((h) => [h.name, h]));
+  // A stage left in progress by a rollout that ended (stored before stages were closed on abort) stops at its end.
+  const until = s.finishedAt ? Date.parse(s.finishedAt) : now;
   const rows = s.stages.map((st) => [
     st.index,
     st.kind,
     st.state,
     st.startedAt ? clock(st.startedAt) : "",
-    timing(st, now),
+    timing(st, until),
     st.kind === "plan" ? "(fleet dry-run)" : st.hosts.map((h) => `${h}${mark(byName.get(h)?.phase)}`).join(" "),
   ]);
   out.push(renderTable(["STAGE", "KIND", "STATE", "STARTED", "TOOK", "HOSTS"], rows));

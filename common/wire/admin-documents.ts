@@ -5,6 +5,7 @@ import type {
 } from "../../generated/proto/fleet/v1/ComplianceDocument.js";
 import type { HostPlanDocument, HostPlanDocument__Output } from "../../generated/proto/fleet/v1/HostPlanDocument.js";
 import type { PlanDocument, PlanDocument__Output } from "../../generated/proto/fleet/v1/PlanDocument.js";
+import type { PlanRolloutDocument__Output } from "../../generated/proto/fleet/v1/PlanRolloutDocument.js";
 import type { RolloutDocument, RolloutDocument__Output } from "../../generated/proto/fleet/v1/RolloutDocument.js";
 import type { FieldChange } from "../changes.js";
 import { ProtocolError } from "../errors.js";
@@ -84,6 +85,19 @@ export interface PlanJson {
     failed: number;
   };
   hosts: HostPlan[];
+  /**
+   * The policy's rollout of this revision, when there is one. Once it ended (succeeded), the
+   * hosts hold the revision: the dry-run shows what differs now, and `planSummary` what the
+   * rollout's own plan (stage 0) found before it changed them.
+   */
+  rollout?: PlanRolloutJson;
+}
+
+export interface PlanRolloutJson {
+  id: string;
+  state: string;
+  finishedAt?: string;
+  planSummary?: PlanJson["summary"];
 }
 
 export function encodePlan(p: PlanJson): PlanDocument {
@@ -95,6 +109,9 @@ export function encodePlan(p: PlanJson): PlanDocument {
     targets: p.targets,
     summary: { ...p.summary },
     hosts: (p.hosts ?? []).map(encodeHostPlan),
+    ...(p.rollout
+      ? { rollout: { ...p.rollout, ...(p.rollout.planSummary ? { planSummary: { ...p.rollout.planSummary } } : {}) } }
+      : {}),
   };
 }
 
@@ -145,7 +162,27 @@ export function decodePlan(d: PlanDocument__Output): PlanJson {
     hosts: d.hosts.map(decodeHostPlan),
   };
   if (d.previousRevision !== undefined) plan.previousRevision = d.previousRevision;
+  if (d.rollout) plan.rollout = decodePlanRollout(d.rollout);
   return plan;
+}
+
+function decodePlanRollout(d: PlanRolloutDocument__Output): PlanRolloutJson {
+  const out: PlanRolloutJson = { id: d.id, state: d.state };
+  if (d.finishedAt !== undefined) out.finishedAt = d.finishedAt;
+  const s = d.planSummary;
+  if (s)
+    out.planSummary = {
+      hostsPlanned: s.hostsPlanned,
+      hostsChanging: s.hostsChanging,
+      hostsUnanswered: s.hostsUnanswered,
+      create: s.create,
+      change: s.change,
+      remove: s.remove,
+      guestsRestart: s.guestsRestart,
+      guestsRecreate: s.guestsRecreate,
+      failed: s.failed,
+    };
+  return out;
 }
 
 function decodeHostPlan(h: HostPlanDocument__Output): HostPlan {
@@ -293,12 +330,15 @@ export function decodeRolloutStatus(d: RolloutDocument__Output): RolloutStatusJs
 
 // ---- compliance ----
 
-export type PolicyStatus = "compliant" | "drifted" | "failed" | "pending";
+/** `pending-restart`: converged in the definition; a running guest or network waits for a restart to take it. */
+export type PolicyStatus = "compliant" | "drifted" | "failed" | "pending" | "pending-restart";
 
 export interface ResourceCounts {
   ok: number;
   drift: number;
   failed: number;
+  /** Resources whose definition is applied but whose running object keeps the old one until it restarts. */
+  pendingRestart: number;
 }
 
 /** One policy on one host in `compliance --json` (spec/cli.md). */
@@ -397,7 +437,12 @@ export function decodeCompliance(d: ComplianceDocument__Output): ComplianceRepor
         revision: p.revision,
         ...opt("observedRevision", p.observedRevision),
         status: p.status as PolicyStatus,
-        resources: { ok: p.resources?.ok ?? 0, drift: p.resources?.drift ?? 0, failed: p.resources?.failed ?? 0 },
+        resources: {
+          ok: p.resources?.ok ?? 0,
+          drift: p.resources?.drift ?? 0,
+          failed: p.resources?.failed ?? 0,
+          pendingRestart: p.resources?.pendingRestart ?? 0,
+        },
       })),
     })),
     ...(d.alerts ? { alerts: decodeAlerts(d.alerts) } : {}),

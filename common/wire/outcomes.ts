@@ -10,7 +10,8 @@ import { ProtocolError } from "../errors.js";
 import { decodeFieldChange, encodeFieldChange, fieldChangeFromJson } from "./changes.js";
 import { encodeDriftFields, type StoredDriftField } from "./drift.js";
 import { fromJsonValue, toJsonValue } from "./json-value.js";
-import { speaksTypedChanges } from "./protocol.js";
+import { speaksAllOutcomes, speaksTypedChanges } from "./protocol.js";
+import type { ResourceOutcomeName } from "./states.js";
 
 /**
  * Reports, resource outcomes and drift events between the agent's records and the wire.
@@ -33,16 +34,49 @@ export interface StoredOutcome {
   pendingRestart: boolean;
 }
 
-/** One outcome for a stream of `protocol`: changes_json (0) or typed changes (≥ 1), never both. */
+/**
+ * One outcome for a stream of `protocol`: changes_json (0) or typed changes (≥ 1), never both;
+ * below protocol 2 an outcome the peer does not know is sent as the nearest one it does
+ * (legacyOutcome).
+ */
 export function outcomeForProtocol(o: ResourceOutcome, protocol: number): ResourceOutcome {
-  if (!speaksTypedChanges(protocol)) return o;
-  const { changesJson, ...rest } = o;
+  const down = speaksAllOutcomes(protocol) ? o : legacyOutcome(o);
+  if (!speaksTypedChanges(protocol)) return down;
+  const { changesJson, ...rest } = down;
   return { ...rest, changes: ownChanges(changesJson ?? "").map(encodeFieldChange) };
 }
 
 export function reportForProtocol(r: Report, protocol: number): Report {
-  if (!speaksTypedChanges(protocol)) return r;
+  if (!speaksTypedChanges(protocol) && speaksAllOutcomes(protocol)) return r;
   return { ...r, resources: (r.resources ?? []).map((o) => outcomeForProtocol(o, protocol)) };
+}
+
+/** What a controller before protocol 2 accepts instead of the outcomes it does not know. */
+const LEGACY_OUTCOME: Partial<Record<string, string>> = {
+  blocked: "failed",
+  conflict: "failed",
+  suppressed: "drift",
+  "pending-restart": "ok",
+};
+
+/** `o` as a protocol 0/1 peer reads it: pending-restart becomes ok with pending_restart set (which it shows). */
+function legacyOutcome(o: ResourceOutcome): ResourceOutcome {
+  const to = LEGACY_OUTCOME[o.outcome ?? ""];
+  if (to === undefined) return o;
+  return { ...o, outcome: to, ...(o.outcome === "pending-restart" ? { pendingRestart: true } : {}) };
+}
+
+/**
+ * The outcome a controller records for a received one: from a peer before protocol 2, ok or
+ * changed with pending_restart set is `pending-restart` (what a protocol-2 agent reports).
+ */
+export function receivedOutcome(
+  outcome: ResourceOutcomeName,
+  pendingRestart: boolean,
+  protocol: number,
+): ResourceOutcomeName {
+  if (speaksAllOutcomes(protocol) || !pendingRestart) return outcome;
+  return outcome === "ok" || outcome === "changed" ? "pending-restart" : outcome;
 }
 
 export function driftForProtocol(d: DriftEvent, protocol: number): DriftEvent {

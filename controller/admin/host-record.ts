@@ -1,6 +1,6 @@
 import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
 import type { HostRecord } from "../../generated/proto/fleet/v1/HostRecord.js";
-import type { HostRow } from "../hosts/index.js";
+import { hostState, type HostLiveState, type HostRow } from "../hosts/index.js";
 
 function iso(ms: number | null): string {
   return ms === null || ms === 0 ? "" : new Date(ms).toISOString();
@@ -22,10 +22,12 @@ export function toHostRecord(
   h: HostRow,
   compliance: HostCompliance = NO_POLICIES,
   resolution: HostResolution = UNRESOLVED,
+  live?: HostLiveState,
 ): HostRecord {
   return {
     name: h.name,
     connected: h.connected,
+    state: hostState(h.connected, live),
     firstSeen: iso(h.firstSeen),
     lastSeen: iso(h.lastSeen),
     agentVersion: h.agentVersion,

@@ -30,6 +30,7 @@ export {
 export { resyncAdminHandlers, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
+export { hostRemoveHandlers, type HostRemoveDeps } from "./host-remove.js";
 export {
   securityAdminHandlers,
   DEFAULT_TOKEN_TTL_MS,

@@ -3,7 +3,7 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import type { HostBundleProblems } from "../../generated/proto/fleet/v1/HostBundleProblems.js";
 import type { ListPoliciesResponse } from "../../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PolicyRecord } from "../../generated/proto/fleet/v1/PolicyRecord.js";
-import { describeError, formatIssue, matchTargets, type Logger } from "../../common/index.js";
+import { describeError, formatIssue, matchTargets, type LoadedPolicy, type Logger } from "../../common/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { resolvedTargetHost, type PolicyRepository } from "../policies/index.js";
 
@@ -13,9 +13,16 @@ export const MAX_POLICY_HISTORY = 1_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * Which revision of a policy in force a targeted host holds now (RolloutRunner.heldRevision);
+ * null = none. Default: every targeted host holds the revision in force.
+ */
+export type HeldRevision = (policy: LoadedPolicy, host: string) => string | null;
+
+/**
  * The policies in force (sorted by name) with their stored revision, the known hosts each
- * targets, and up to `history` earlier revisions (newest first); the last load attempt's
- * time, and its errors when it was rejected; hosts whose bundle leaves policies out.
+ * applies to (targeted and holding some revision of it: a new policy whose rollout rolled
+ * back applies to none), and up to `history` earlier revisions (newest first); the last load
+ * attempt's time, and its errors when it was rejected; hosts whose bundle leaves policies out.
  */
 export async function listPolicies(
   repo: PolicyRepository,
@@ -23,6 +30,7 @@ export async function listPolicies(
   history: number,
   hostProblems: () => HostBundleProblems[] | Promise<HostBundleProblems[]> = () => [],
   rolloutState: (policy: string) => string | Promise<string> = () => "",
+  held: HeldRevision = (p) => p.revision,
 ): Promise<ListPoliciesResponse> {
   const { policies, inventory } = repo.current();
   const stored = new Map((await repo.store.inForce()).map((r) => [r.policy, r]));
@@ -45,7 +53,7 @@ export async function listPolicies(
         file: row?.file ?? p.file,
         mode: p.mode,
         priority: p.priority,
-        hosts: known.filter((h) => matchTargets(p.targets, h)).map((h) => h.name),
+        hosts: known.filter((h) => matchTargets(p.targets, h) && held(p, h.name) !== null).map((h) => h.name),
         createdAt: row ? iso(row.createdAt) : "",
         rolloutState: await rolloutState(p.name),
         history: earlier.map((r) => ({ revision: r.revision, generation: r.generation, createdAt: iso(r.createdAt) })),
@@ -70,11 +78,12 @@ export function policyAdminHandlers(
   log: Logger,
   hostProblems?: () => HostBundleProblems[] | Promise<HostBundleProblems[]>,
   rolloutState?: (policy: string) => string | Promise<string>,
+  held?: HeldRevision,
 ): Pick<AdminServiceHandlers, "ListPolicies"> {
   return {
     ListPolicies: async (call, callback) => {
       try {
-        callback(null, await listPolicies(repo, hosts, call.request.history, hostProblems, rolloutState));
+        callback(null, await listPolicies(repo, hosts, call.request.history, hostProblems, rolloutState, held));
       } catch (err) {
         log.error({ err: describeError(err) }, "listing policies failed");
         callback({ code: grpc.status.INTERNAL, details: `listing policies failed: ${describeError(err)}` });

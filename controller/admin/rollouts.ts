@@ -3,9 +3,17 @@ import { encodePlan, encodeRolloutStatus } from "../../common/wire/index.js";
 import { describeError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
-import { goodRevision, isRemoval, rolloutStatusJson, RolloutStateError, type Rollout } from "../rollout/index.js";
+import {
+  goodRevision,
+  isRemoval,
+  isRollingBack,
+  rolloutStatusJson,
+  RolloutStateError,
+  type Rollout,
+} from "../rollout/index.js";
 import { DEFAULT_PLAN_TIMEOUT_MS, type RolloutCommand, type RolloutRunner } from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
+import type { PlanRolloutJson } from "../../common/wire/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 
 const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
@@ -87,7 +95,10 @@ export function rolloutAdminHandlers(
       if (!p && !removal) return callback(unknown(policy));
       const previous = !p || r === undefined ? null : r.toRevision === p.revision ? r.fromRevision : goodRevision(r);
       (removal ? d.planRemoval(removal, wait) : d.plan(policy, previous, wait)).then(
-        (plan) => callback(null, { plan: encodePlan(plan) }),
+        (plan) => {
+          const rollout = p && r !== undefined && r.toRevision === p.revision ? planRolloutContext(r) : undefined;
+          callback(null, { plan: encodePlan(rollout ? { ...plan, rollout } : plan) });
+        },
         (err: unknown) => {
           d.log.error({ policy, err: describeError(err) }, "fleet plan failed");
           callback({ code: grpc.status.INTERNAL, details: `plan of ${policy} failed: ${describeError(err)}` });
@@ -95,4 +106,14 @@ export function rolloutAdminHandlers(
       );
     },
   };
+}
+
+/** The rollout of the planned revision as `plan` shows it: its state, end, and its own plan's summary. */
+export function planRolloutContext(r: Rollout): PlanRolloutJson {
+  const out: PlanRolloutJson = { id: r.id, state: isRollingBack(r) ? "failed" : r.state };
+  if (r.finishedAt !== null) out.finishedAt = new Date(r.finishedAt).toISOString();
+  const summary = (r.plan as { summary?: PlanJson["summary"] } | null)?.summary;
+  if (summary && typeof summary === "object" && typeof summary.hostsChanging === "number")
+    out.planSummary = { ...summary };
+  return out;
 }

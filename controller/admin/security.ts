@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import { describeError, HostPattern, ValidationError, type Logger } from "../../common/index.js";
-import { formatEnrolToken, HOST_NAME_PATTERN } from "../../common/pki/index.js";
+import { ADMIN_NAME_PATTERN, formatEnrolToken, HOST_NAME_PATTERN } from "../../common/pki/index.js";
 import { actorOf, hasRole, type Caller } from "../auth/index.js";
 import type { ControllerPki } from "../pki/index.js";
 import type { TokenStore } from "../enroll/index.js";
@@ -28,7 +28,8 @@ type Handlers = Pick<AdminServiceHandlers, "CreateToken" | "RevokeCertificate">;
  * AdminService.CreateToken and RevokeCertificate (role admin; checked here too, besides the
  * admin handlers' role wrapper). CreateToken answers the token once: `vf1.<CA fp>.<secret>`;
  * only the secret's hash is kept. RevokeCertificate revokes every certificate of the host
- * (persisted), closes its stream at once, and NOT_FOUND when no certificate was ever issued to it.
+ * (persisted), closes its stream at once, and NOT_FOUND when no certificate was ever issued to it;
+ * with `admin` set, every certificate of that admin instead (its next call is refused).
  */
 export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
   const { log } = deps;
@@ -53,6 +54,17 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
         },
       };
     return { caller };
+  };
+  /** `cert revoke --admin NAME`: every certificate of that admin; its next call is refused. Throws a status. */
+  const revokeAdmin = async (name: string, host: string, reason: string, caller: Caller) => {
+    if (host) throw status(grpc.status.INVALID_ARGUMENT, "name a host or an admin, not both");
+    if (!ADMIN_NAME_PATTERN.test(name))
+      throw status(grpc.status.INVALID_ARGUMENT, `"${name.slice(0, 80)}" is not a valid admin name`);
+    if ((await deps.pki!.registry.issuedTo("admin", name)).length === 0)
+      throw status(grpc.status.NOT_FOUND, `no certificate was ever issued to admin "${name}"`);
+    const revoked = await deps.pki!.revokeAdmin(name, reason);
+    log.warn({ by: actorOf(caller), admin: name, revoked, reason }, "admin certificates revoked");
+    return { revoked, disconnected: false };
   };
   return {
     CreateToken: async (call, callback) => {
@@ -101,6 +113,7 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
       try {
         const host = call.request.host;
         const reason = (call.request.reason || "revoked by an admin").slice(0, MAX_REASON_CHARS);
+        if (call.request.admin) return callback(null, await revokeAdmin(call.request.admin, host, reason, caller));
         if (!HOST_NAME_PATTERN.test(host))
           return callback({
             code: grpc.status.INVALID_ARGUMENT,
@@ -113,9 +126,15 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
         log.warn({ by: actorOf(caller), host, revoked, disconnected, reason }, "host certificates revoked");
         callback(null, { revoked, disconnected });
       } catch (err) {
+        if (isStatus(err)) return callback(err);
         log.error({ err: describeError(err) }, "revoking failed");
         callback({ code: grpc.status.INTERNAL, details: `revoking failed: ${describeError(err)}` });
       }
     },
   };
 }
+
+type Status = { code: grpc.status; details: string; [STATUS]: true };
+const STATUS = Symbol("status");
+const status = (code: grpc.status, details: string): Status => ({ code, details, [STATUS]: true });
+const isStatus = (e: unknown): e is Status => typeof e === "object" && e !== null && STATUS in e;

@@ -3,7 +3,12 @@ import type { Report__Output } from "../../generated/proto/fleet/v1/Report.js";
 import type { ResourceOutcome__Output } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import { ProtocolError, redactChange, redactDeep, scrubSecrets } from "../../common/index.js";
-import { decodeDriftFields, decodeOutcomeChanges, speaksTypedChanges } from "../../common/wire/index.js";
+import {
+  decodeDriftFields,
+  decodeOutcomeChanges,
+  receivedOutcome,
+  speaksTypedChanges,
+} from "../../common/wire/index.js";
 import {
   CLASSIFICATIONS,
   DRIFT_SOURCES,
@@ -62,7 +67,11 @@ export function validateReport(r: Report__Output, protocol = 0): ValidReport {
       `report.resources has ${r.resources.length} entries (at most ${EVENT_LIMITS.resourcesPerReport})`,
     );
   }
-  const resources = r.resources.map((o, i) => validateOutcome(o, `report.resources[${i}]`, protocol));
+  // A report's outcomes are the host's state: ok/changed + pending_restart from an agent before protocol 2 is `pending-restart`.
+  const resources = r.resources.map((o, i) => {
+    const v = validateOutcome(o, `report.resources[${i}]`, protocol);
+    return { ...v, outcome: receivedOutcome(v.outcome, v.pendingRestart, protocol) };
+  });
   return {
     eventSeq,
     generation: nonNegativeInt(r.generation, "report.generation"),

@@ -274,6 +274,7 @@ export class AgentService {
       case "hello":
         throw new ProtocolError("hello sent twice on one stream");
       case "heartbeat":
+        session.libvirtUnreachable = msg.heartbeat?.libvirtUnreachable === true;
         session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
         break;
       case "report":

@@ -29,6 +29,8 @@ export class AgentSession {
    * the Welcome; 0 (an agent built before versioning) until then.
    */
   protocol: ProtocolVersion = 0;
+  /** The agent said (last heartbeat) that it cannot reach its libvirtd. */
+  libvirtUnreachable = false;
   /** Set while the Hello waits for admission: messages that arrive meanwhile, in order. */
   backlog: AgentMessage__Output[] | undefined;
 

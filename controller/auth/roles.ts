@@ -9,6 +9,8 @@ import type { ResyncRequest__Output } from "../../generated/proto/fleet/v1/Resyn
 import type { ResyncResponse } from "../../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RevokeCertificateRequest__Output } from "../../generated/proto/fleet/v1/RevokeCertificateRequest.js";
 import type { RevokeCertificateResponse } from "../../generated/proto/fleet/v1/RevokeCertificateResponse.js";
+import type { RemoveHostRequest__Output } from "../../generated/proto/fleet/v1/RemoveHostRequest.js";
+import type { RemoveHostResponse } from "../../generated/proto/fleet/v1/RemoveHostResponse.js";
 import type { Role } from "./types.js";
 
 /** The names of the AdminService methods (the generated handlers type without its index signature). */
@@ -36,6 +38,7 @@ export const ADMIN_METHOD_ROLES: Readonly<Record<AdminMethod, Role>> = {
   Resync: "operator",
   CreateToken: "admin",
   RevokeCertificate: "admin",
+  RemoveHost: "admin",
   CreateAdmin: "admin",
 };
 
@@ -67,6 +70,7 @@ export const MUTATING_ACTIONS: {
   Resync: Describer<ResyncRequest__Output, ResyncResponse>;
   CreateToken: Describer<CreateTokenRequest__Output, CreateTokenResponse>;
   RevokeCertificate: Describer<RevokeCertificateRequest__Output, RevokeCertificateResponse>;
+  RemoveHost: Describer<RemoveHostRequest__Output, RemoveHostResponse>;
   CreateAdmin: Describer<CreateAdminRequest__Output, CreateAdminResponse>;
 } = {
   ControlRollout: (req) => ({
@@ -103,8 +107,17 @@ export const MUTATING_ACTIONS: {
   }),
   RevokeCertificate: (req, res) => ({
     action: "cert.revoke",
-    target: req.host,
+    target: req.admin ? `admin:${req.admin}` : req.host,
     detail: {
+      ...(req.reason ? { reason: clip(req.reason, 500) } : {}),
+      ...(res ? { revoked: res.revoked ?? 0, disconnected: res.disconnected ?? false } : {}),
+    },
+  }),
+  RemoveHost: (req, res) => ({
+    action: "host.remove",
+    target: req.name,
+    detail: {
+      force: req.force,
       ...(req.reason ? { reason: clip(req.reason, 500) } : {}),
       ...(res ? { revoked: res.revoked ?? 0, disconnected: res.disconnected ?? false } : {}),
     },

@@ -7,17 +7,29 @@ import type {
   ResourceCounts,
 } from "./types.js";
 
-type ResourceState = "ok" | "drift" | "failed";
+type ResourceState = "ok" | "drift" | "failed" | "pendingRestart";
 
 /** Outcomes counted as failed: could not be applied, or refused (blocked: would strand data; conflict: not ours). */
 const REFUSED_OR_FAILED: ReadonlySet<string> = new Set(["failed", "blocked", "conflict"]);
+
+/**
+ * A reported outcome as compliance counts it: failed → failed; drift and suppressed (held by
+ * the flap guard) → drift; pending-restart → pendingRestart; anything else → ok.
+ */
+function resourceState(outcome: string): ResourceState {
+  if (REFUSED_OR_FAILED.has(outcome)) return "failed";
+  if (outcome === "drift" || outcome === "suppressed") return "drift";
+  if (outcome === "pending-restart") return "pendingRestart";
+  return "ok";
+}
 
 /**
  * Computes the compliance document. Rules, per host and policy of its current bundle:
  * - `pending`: the host has sent no report yet, or its observed generation is below its
  *   bundle's generation (it has not converged the current bundle);
  * - otherwise `failed` if any resource of the policy is failed, else `drifted` if any is
- *   drifted, else `compliant`.
+ *   drifted, else `pending-restart` if any waits for a restart to take its new definition,
+ *   else `compliant`.
  * A resource's state is its latest reported outcome (failed/blocked/conflict → failed, drift → drift, ok/
  * changed/skipped → ok), overridden by an unresolved drift event newer than that report
  * (remediation failed → failed; reported/suppressed → drift; repaired → no override).
@@ -49,7 +61,7 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   for (const r of h.resources) {
     const key = `${r.kind}/${r.name}`;
     seqOf.set(key, r.eventSeq);
-    setState(r.policy, key, REFUSED_OR_FAILED.has(r.outcome) ? "failed" : r.outcome === "drift" ? "drift" : "ok");
+    setState(r.policy, key, resourceState(r.outcome));
   }
   for (const d of h.openDrift) {
     const key = `${d.kind}/${d.name}`;
@@ -60,7 +72,7 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
   }
   const behind = h.lastReportAt === null || (h.bundle !== null && h.observedGeneration < h.bundle.generation);
   const policies = (h.bundle?.policies ?? []).map((p): PolicyCompliance => {
-    const counts: ResourceCounts = { ok: 0, drift: 0, failed: 0 };
+    const counts: ResourceCounts = { ok: 0, drift: 0, failed: 0, pendingRestart: 0 };
     for (const s of states.get(p.name)?.values() ?? []) counts[s] += 1;
     const status: PolicyStatus = behind
       ? "pending"
@@ -68,7 +80,9 @@ export function hostCompliance(h: HostComplianceInput): HostComplianceJson {
         ? "failed"
         : counts.drift > 0
           ? "drifted"
-          : "compliant";
+          : counts.pendingRestart > 0
+            ? "pending-restart"
+            : "compliant";
     const observed = h.observedPolicies.get(p.name);
     return {
       name: p.name,

@@ -320,6 +320,17 @@ export class HostStore {
     this.disconnectTurn ??= setTimeout(() => this.flushSafely(), DISCONNECT_BATCH_DELAY_MS);
   }
 
+  /**
+   * Forgets `name` (`virtfleet host remove`): its row and, by cascade, its facts history,
+   * bundle, reports, resource status, observed policies and drift events. Returns whether it
+   * was known. Buffered liveness for it is dropped.
+   */
+  remove(name: string, on: Queryable = this.db): Promise<boolean> {
+    this.pending.delete(name);
+    this.disconnects.delete(name);
+    return on.write((db) => db.prepare("DELETE FROM hosts WHERE name = ?").run(name).changes > 0);
+  }
+
   /** At controller start no stream exists yet: every host is disconnected. */
   markAllDisconnected(reason: string): Promise<number> {
     return this.db.write(() => this.stmts.disconnectAll.run(reason).changes);

@@ -133,6 +133,11 @@ export class ControllerPki {
     return (await this.registry.revoke("agent", host, reason, this.now())).length;
   }
 
+  /** Revokes every certificate of admin `name`: its next call is refused (PeerVerifier checks each call). */
+  async revokeAdmin(name: string, reason: string): Promise<number> {
+    return (await this.registry.revoke("admin", name, reason, this.now())).length;
+  }
+
   private async issue(
     kind: IssuedKind,
     name: string,

@@ -13,4 +13,4 @@ export {
   RECONNECT_GRACE_MS,
   type FleetPlanDeps,
 } from "./fleet-plan.js";
-export { policyOutcome, driftAgainst } from "./host-signals.js";
+export { policyOutcome, driftAgainst, unconvergedForRollout } from "./host-signals.js";

@@ -41,7 +41,13 @@ import {
 } from "../rollout/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { ReportedState } from "../ingest/index.js";
-import { driftAgainst, HOST_FAILING_OUTCOMES, policyOutcome } from "./host-signals.js";
+import {
+  driftAgainst,
+  policyOutcome,
+  rollbackOutcome,
+  unconvergedForRollout,
+  unconvergedReason,
+} from "./host-signals.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -96,8 +102,11 @@ export class RolloutRunner implements RevisionSelector {
   private readonly reported: ReportedState;
   /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
   private readonly savedJson = new WeakMap<Rollout, string>();
-  /** Each host's newest Report as seen on the stream: generation and the policies that failed (reason). */
-  private readonly lastReports = new Map<string, { generation: number; failed: Map<string, string> }>();
+  /** Each host's newest Report as seen on the stream: generation and the policies not converged (reason). */
+  private readonly lastReports = new Map<
+    string,
+    { generation: number; failed: Map<string, string>; hardFailed: Map<string, string> }
+  >();
 
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
@@ -173,15 +182,7 @@ export class RolloutRunner implements RevisionSelector {
   async policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): Promise<LoadedPolicy[]> {
     const out: LoadedPolicy[] = [];
     for (const p of inForce) {
-      const r = this.latest.get(p.name);
-      // The revision in force is the good one (no rollout yet, or a revert to it): everyone holds it.
-      if (!r || (r.toRevision !== p.revision && (p.revision === r.fromRevision || p.revision === goodRevision(r)))) {
-        out.push(p);
-        continue;
-      }
-      // Otherwise the rollout decides; also when creating the rollout of a newer revision
-      // failed: hosts keep what they hold rather than all getting an unstaged revision.
-      const rev = heldRevision(revisionFor(r, host));
+      const rev = this.revisionHeldBy(p, host);
       if (rev === null) continue;
       out.push(rev === p.revision ? p : await this.o.revisions.get(p.name, rev, on));
     }
@@ -212,6 +213,22 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   /**
+   * The revision of `p` (a policy in force) that `host` must hold now, or null for none (e.g.
+   * a new policy whose rollout rolled back or has not reached the host). `host` is assumed
+   * targeted; targeting is the caller's.
+   */
+  revisionHeldBy(p: LoadedPolicy, host: string): string | null {
+    const r = this.latest.get(p.name);
+    // The revision in force is the good one (no rollout yet, or a revert to it): everyone holds it.
+    if (!r || (r.toRevision !== p.revision && (p.revision === r.fromRevision || p.revision === goodRevision(r))))
+      return p.revision;
+    // Otherwise the rollout decides; also when creating the rollout of a newer revision
+    // failed: hosts keep what they hold rather than all getting an unstaged revision
+    // (null: none, e.g. a new policy not yet at this host's stage, or its removal reached it).
+    return heldRevision(revisionFor(r, host));
+  }
+
+  /**
    * Applies an operator command to the policy's newest rollout and returns it afterwards.
    * Throws RolloutStateError when the command does not apply in its state, and
    * RolloutMissingError when the policy has no rollout.
@@ -238,6 +255,19 @@ export class RolloutRunner implements RevisionSelector {
     return Object.keys(r.hosts)
       .filter((h) => heldRevision(revisionFor(r, h)) !== null)
       .sort();
+  }
+
+  /** Takes `host` out of every active rollout that knows it (`host remove`); returns those rollouts' ids. */
+  async removeHost(host: string): Promise<string[]> {
+    const ids: string[] = [];
+    await this.run(() => {
+      for (const r of this.activeRollouts()) {
+        if (!r.hosts[host]) continue;
+        ids.push(r.id);
+        this.enqueue(r.policy, { type: "hostRemoved", host, at: this.now() });
+      }
+    });
+    return ids;
   }
 
   /** Targets of `policy` among the known hosts, as the inventory resolves them. */
@@ -427,7 +457,15 @@ export class RolloutRunner implements RevisionSelector {
         if (!h) continue;
         if (msg.report && !msg.report.dryRun) {
           const outcome = policyOutcome(msg.report, r.policy);
-          this.enqueue(r.policy, { type: "hostObserved", host, generation: msg.report.generation, at, ...outcome });
+          const returned = rollbackOutcome(msg.report.resources, r.policy);
+          this.enqueue(r.policy, {
+            type: "hostObserved",
+            host,
+            generation: msg.report.generation,
+            at,
+            ...outcome,
+            returned,
+          });
         } else if (msg.drift && h.stage >= 0) {
           const startedAt = r.stages[h.stage]?.startedAt;
           const reason = startedAt == null ? undefined : driftAgainst(msg.drift, r.policy, startedAt);
@@ -455,17 +493,24 @@ export class RolloutRunner implements RevisionSelector {
       for (const r of tracking) {
         this.enqueue(r.policy, { type: "delivered", host, generation, at });
         if (observed >= generation) {
-          let outcome: { converged: "ok" | "failed"; reason?: string };
+          type Outcome = { converged: "ok" | "failed"; reason?: string };
+          let outcome: Outcome;
+          let returned: Outcome;
+          const known = (reason: string | undefined): Outcome =>
+            reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
           if (seen && seen.generation === observed) {
-            const reason = seen.failed.get(r.policy);
-            outcome = reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
+            outcome = known(seen.failed.get(r.policy));
+            returned = known(seen.hardFailed.get(r.policy));
           } else {
-            const failed = await this.reported.failedResource(host, r.policy);
-            outcome = failed
-              ? { converged: "failed", reason: `${failed.kind}/${failed.name}: ${failed.error || "failed"}` }
-              : { converged: "ok" };
+            const status = await this.reported.resourceStatus(host);
+            const unconverged = status.filter((s) => s.policy === r.policy && unconvergedForRollout(s));
+            outcome =
+              unconverged.length > 0
+                ? { converged: "failed", reason: unconvergedReason(unconverged) }
+                : { converged: "ok" };
+            returned = rollbackOutcome(status, r.policy);
           }
-          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome });
+          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome, returned });
         }
         const missing = await this.leftOut(r, host, bundle);
         if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
@@ -491,14 +536,17 @@ export class RolloutRunner implements RevisionSelector {
 
   private rememberReport(host: string, report: Report__Output): void {
     const failed = new Map<string, string>();
+    const hardFailed = new Map<string, string>();
     for (const res of report.resources) {
-      if (!HOST_FAILING_OUTCOMES.has(res.outcome) || failed.has(res.policy)) continue;
+      if (!unconvergedForRollout(res) || failed.has(res.policy)) continue;
       const outcome = policyOutcome(report, res.policy);
       if (outcome.reason !== undefined) failed.set(res.policy, outcome.reason);
+      const returned = rollbackOutcome(report.resources, res.policy);
+      if (returned.reason !== undefined) hardFailed.set(res.policy, returned.reason);
     }
     const before = this.lastReports.get(host);
     if (!before || report.generation >= before.generation)
-      this.lastReports.set(host, { generation: report.generation, failed });
+      this.lastReports.set(host, { generation: report.generation, failed, hardFailed });
   }
 
   private tick(): void {

@@ -29,12 +29,24 @@ export interface NewRollout {
 
 /**
  * Splits sorted `hosts` into stages: 0 = plan (no hosts), 1 = canary (the first `canary`
- * hosts; left out when canary is 0), then batches of batchHostCount(settings, hosts.length)
- * hosts. The batch size is taken from ALL targets (canary included), percentages round up,
- * at least 1: 25% of 4 = 1, 25% of 10 = 3.
+ * hosts by name among those `online` — a canary that cannot take the revision tells nothing —
+ * then offline ones if too few are online; left out when canary is 0), then batches of
+ * batchHostCount(settings, hosts.length) of the others, sorted. The batch size is taken from
+ * ALL targets (canary included), percentages round up, at least 1: 25% of 4 = 1, 25% of 10 = 3.
+ * Without `online` every host counts as online.
  */
-export function planStages(settings: RolloutSettings, hosts: readonly string[]): RolloutStage[] {
-  const sorted = [...new Set(hosts)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+export function planStages(
+  settings: RolloutSettings,
+  hosts: readonly string[],
+  online?: ReadonlySet<string>,
+): RolloutStage[] {
+  const byName = [...new Set(hosts)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const want = Math.min(settings.canary, byName.length);
+  const up = online ? byName.filter((h) => online.has(h)) : byName;
+  const picked = new Set(up.slice(0, want));
+  for (const h of byName) if (picked.size < want) picked.add(h);
+  const canaries = byName.filter((h) => picked.has(h));
+  const sorted = [...canaries, ...byName.filter((h) => !picked.has(h))];
   const stage = (index: number, kind: RolloutStage["kind"], names: string[]): RolloutStage => ({
     index,
     kind,
@@ -66,8 +78,8 @@ export function createRollout(input: NewRollout): Rollout {
   if (input.fromRevision === input.toRevision)
     throw new ValidationError(`rollout of ${input.policy}: from and to are the same revision ${input.toRevision}`);
   const options = checkOptions({ ...DEFAULT_ROLLOUT_OPTIONS, ...input.options });
-  const stages = planStages(input.settings, input.targets);
   const online = input.online ? new Set(input.online) : null;
+  const stages = planStages(input.settings, input.targets, online ?? undefined);
   const hosts: Record<string, RolloutHost> = {};
   for (const s of stages) {
     for (const name of s.hosts) {

@@ -81,7 +81,9 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
     case "delivered":
       return delivered(c, e.host, e.generation);
     case "hostObserved":
-      return observed(c, e.host, e.generation, e.converged, at, e.reason);
+      return h0(c, e.host)?.phase.startsWith("rollback")
+        ? observed(c, e.host, e.generation, e.returned?.converged ?? e.converged, at, e.returned?.reason ?? e.reason)
+        : observed(c, e.host, e.generation, e.converged, at, e.reason);
     case "hostDrift":
     case "hostFailure":
       return reported(c, e.type, e.host, at, e.reason);
@@ -91,6 +93,8 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       return offline(c, e.host, at);
     case "hostEnrolled":
       return enrolled(c, e.host, e.online, at);
+    case "hostRemoved":
+      return removed(c, e.host, at);
     case "tick":
       if (isRollingBack(r)) return expireRollbackOffline(c, at);
       if (r.state !== "running") return;
@@ -118,12 +122,25 @@ function apply(c: Ctx, e: RolloutEvent, at: number): void {
       r.reason =
         e.type === "supersede" ? `superseded by revision ${e.byRevision}` : (e.reason ?? "aborted by operator");
       if (r.rollback && r.rollback.finishedAt === null) r.rollback.finishedAt = at;
+      abortStageInProgress(c, at);
       return log(c, "warn", `rollout aborted: ${r.reason}`);
     }
     case "rollback":
       return operatorRollback(c, e.reason ?? "rolled back by operator", at);
   }
 }
+
+/** The stage waiting or soaking when the rollout ends by abort stops there: `aborted`, its clock and soak end. */
+function abortStageInProgress(c: Ctx, at: number): void {
+  for (const s of c.r.stages) {
+    if (s.state !== "waiting" && s.state !== "soaking") continue;
+    s.state = "aborted";
+    s.finishedAt = at;
+    s.soakUntil = null;
+  }
+}
+
+const h0 = (c: Ctx, host: string): RolloutHost | undefined => c.r.hosts[host];
 
 function delivered(c: Ctx, host: string, generation: number): void {
   const h = c.r.hosts[host];
@@ -221,6 +238,22 @@ function enrolled(c: Ctx, host: string, isOnline: boolean, at: number): void {
   r.lateHosts.push(host);
   log(c, "info", `host enrolled during the rollout; it holds the good revision ${good ?? "(none)"}`, { host });
   if (good !== null) c.fx.push({ type: "sendRevision", host, revision: good });
+}
+
+/**
+ * A removed host is forgotten by the rollout: out of its stage (which may then be done), its
+ * failures no longer count, and a rollback no longer waits for it.
+ */
+function removed(c: Ctx, host: string, at: number): void {
+  const { r } = c;
+  if (!r.hosts[host] || !isActive(r)) return;
+  delete r.hosts[host];
+  for (const s of r.stages) s.hosts = s.hosts.filter((h) => h !== host);
+  r.lateHosts = r.lateHosts.filter((h) => h !== host);
+  r.acceptedFailures = Math.min(r.acceptedFailures, forwardFailures(r));
+  log(c, "info", "host removed from the fleet; it leaves the rollout", { host });
+  if (r.rollback && r.rollback.finishedAt === null) return checkRollbackDone(c, at);
+  if (r.state === "running") advance(c, at);
 }
 
 function resume(c: Ctx, at: number): void {

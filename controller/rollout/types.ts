@@ -8,7 +8,8 @@ export const POLICY_REMOVED = "removed";
 
 /** Rollout states (spec/cli.md). Terminal: succeeded, failed, rolledback, aborted. */
 export type RolloutState = "pending" | "running" | "paused" | "succeeded" | "failed" | "rolledback" | "aborted";
-export type StageState = "pending" | "waiting" | "soaking" | "succeeded" | "failed" | "skipped";
+/** `aborted`: the stage was in progress (waiting or soaking) when the rollout was aborted or superseded. */
+export type StageState = "pending" | "waiting" | "soaking" | "succeeded" | "failed" | "skipped" | "aborted";
 export type StageKind = "plan" | "canary" | "batch";
 
 /**
@@ -117,13 +118,27 @@ export type RolloutEvent =
   | { type: "planSkipped"; at: number }
   /** The wiring sent `host` a bundle with the revision revisionFor() named, as bundle `generation`. */
   | { type: "delivered"; host: string; generation: number; at: number }
-  /** `host` reported observedGeneration = `generation` with this outcome. */
-  | { type: "hostObserved"; host: string; generation: number; converged: "ok" | "failed"; at: number; reason?: string }
+  /**
+   * `host` reported observedGeneration = `generation` with this outcome: `converged` for a
+   * forward stage (every resource converged), `returned` for a host rolling back (nothing
+   * failed outright; default `converged`), since a guest may keep waiting for a restart.
+   */
+  | {
+      type: "hostObserved";
+      host: string;
+      generation: number;
+      converged: "ok" | "failed";
+      at: number;
+      reason?: string;
+      returned?: { converged: "ok" | "failed"; reason?: string };
+    }
   | { type: "hostDrift"; host: string; at: number; reason?: string }
   | { type: "hostFailure"; host: string; at: number; reason?: string }
   | { type: "hostOnline"; host: string; at: number }
   | { type: "hostOffline"; host: string; at: number }
   | { type: "hostEnrolled"; host: string; online: boolean; at: number }
+  /** `virtfleet host remove`: the host leaves the rollout (its stages, hosts and late hosts). */
+  | { type: "hostRemoved"; host: string; at: number }
   | { type: "tick"; now: number }
   | { type: "pause"; at: number; reason?: string }
   | { type: "resume"; at: number }

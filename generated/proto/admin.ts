@@ -41,11 +41,14 @@ import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPolici
 import type { PlanDocument as _fleet_v1_PlanDocument, PlanDocument__Output as _fleet_v1_PlanDocument__Output } from './fleet/v1/PlanDocument.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from './fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from './fleet/v1/PlanResponse.js';
+import type { PlanRolloutDocument as _fleet_v1_PlanRolloutDocument, PlanRolloutDocument__Output as _fleet_v1_PlanRolloutDocument__Output } from './fleet/v1/PlanRolloutDocument.js';
 import type { PlanSummary as _fleet_v1_PlanSummary, PlanSummary__Output as _fleet_v1_PlanSummary__Output } from './fleet/v1/PlanSummary.js';
 import type { PlannedResourceDocument as _fleet_v1_PlannedResourceDocument, PlannedResourceDocument__Output as _fleet_v1_PlannedResourceDocument__Output } from './fleet/v1/PlannedResourceDocument.js';
 import type { PolicyComplianceDocument as _fleet_v1_PolicyComplianceDocument, PolicyComplianceDocument__Output as _fleet_v1_PolicyComplianceDocument__Output } from './fleet/v1/PolicyComplianceDocument.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { RemoveHostRequest as _fleet_v1_RemoveHostRequest, RemoveHostRequest__Output as _fleet_v1_RemoveHostRequest__Output } from './fleet/v1/RemoveHostRequest.js';
+import type { RemoveHostResponse as _fleet_v1_RemoveHostResponse, RemoveHostResponse__Output as _fleet_v1_RemoveHostResponse__Output } from './fleet/v1/RemoveHostResponse.js';
 import type { ResourceCountsDocument as _fleet_v1_ResourceCountsDocument, ResourceCountsDocument__Output as _fleet_v1_ResourceCountsDocument__Output } from './fleet/v1/ResourceCountsDocument.js';
 import type { ResourceStatusRecord as _fleet_v1_ResourceStatusRecord, ResourceStatusRecord__Output as _fleet_v1_ResourceStatusRecord__Output } from './fleet/v1/ResourceStatusRecord.js';
 import type { ResyncRequest as _fleet_v1_ResyncRequest, ResyncRequest__Output as _fleet_v1_ResyncRequest__Output } from './fleet/v1/ResyncRequest.js';
@@ -107,11 +110,14 @@ export interface ProtoGrpcType {
       PlanDocument: MessageTypeDefinition<_fleet_v1_PlanDocument, _fleet_v1_PlanDocument__Output>
       PlanRequest: MessageTypeDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanRequest__Output>
       PlanResponse: MessageTypeDefinition<_fleet_v1_PlanResponse, _fleet_v1_PlanResponse__Output>
+      PlanRolloutDocument: MessageTypeDefinition<_fleet_v1_PlanRolloutDocument, _fleet_v1_PlanRolloutDocument__Output>
       PlanSummary: MessageTypeDefinition<_fleet_v1_PlanSummary, _fleet_v1_PlanSummary__Output>
       PlannedResourceDocument: MessageTypeDefinition<_fleet_v1_PlannedResourceDocument, _fleet_v1_PlannedResourceDocument__Output>
       PolicyComplianceDocument: MessageTypeDefinition<_fleet_v1_PolicyComplianceDocument, _fleet_v1_PolicyComplianceDocument__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      RemoveHostRequest: MessageTypeDefinition<_fleet_v1_RemoveHostRequest, _fleet_v1_RemoveHostRequest__Output>
+      RemoveHostResponse: MessageTypeDefinition<_fleet_v1_RemoveHostResponse, _fleet_v1_RemoveHostResponse__Output>
       ResourceCountsDocument: MessageTypeDefinition<_fleet_v1_ResourceCountsDocument, _fleet_v1_ResourceCountsDocument__Output>
       ResourceStatusRecord: MessageTypeDefinition<_fleet_v1_ResourceStatusRecord, _fleet_v1_ResourceStatusRecord__Output>
       ResyncRequest: MessageTypeDefinition<_fleet_v1_ResyncRequest, _fleet_v1_ResyncRequest__Output>

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { DriftJson } from "../../common/index.js";
+import { PROTOCOL_VERSION } from "../../common/wire/index.js";
 import { startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { buildPreviousRelease, PROTOCOL_0_COMMIT, type PreviousBuild } from "../harness/previous-release.js";
 import { runCli, spawnBuiltCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
@@ -138,7 +139,7 @@ describe(`an agent of the previous protocol (${PROTOCOL_0_COMMIT}, version 0) an
     expect(resources.find((r) => r.kind === "domain" && r.name === guest)).toBeDefined();
   }, 120_000);
 
-  it("outbox rows the old agent wrote while the controller was away are delivered by the new agent at protocol 1", async () => {
+  it("outbox rows the old agent wrote while the controller was away are delivered by the new agent at the current protocol", async () => {
     const port = controller.port;
     await controller.proc.stop("SIGTERM");
     const before = new Set((await virsh("list", "--all", "--name")).split("\n"));
@@ -171,8 +172,8 @@ describe(`an agent of the previous protocol (${PROTOCOL_0_COMMIT}, version 0) an
       extraArgs: AGENT_ARGS.slice(1),
     });
     await waitForHost(controller.address, host, true);
-    expect(connectedProtocol()).toBe(1);
-    expect(newAgent.logs().find((l) => l.msg === "connected to controller")?.protocol).toBe(1);
+    expect(connectedProtocol()).toBe(PROTOCOL_VERSION);
+    expect(newAgent.logs().find((l) => l.msg === "connected to controller")?.protocol).toBe(PROTOCOL_VERSION);
     const delivered = await waitFor(
       "the queued drift event stored at the controller",
       async () => (await drift()).find((d) => ids.has(d.id) && d.resolvedAt),

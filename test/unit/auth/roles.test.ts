@@ -30,7 +30,7 @@ describe("the role table", () => {
       "WatchDrift",
     ]);
     expect(byRole("operator")).toEqual(["AcknowledgeFlap", "ControlRollout", "Resync"]);
-    expect(byRole("admin")).toEqual(["CreateAdmin", "CreateToken", "RevokeCertificate"]);
+    expect(byRole("admin")).toEqual(["CreateAdmin", "CreateToken", "RemoveHost", "RevokeCertificate"]);
   });
 
   it("audits exactly the methods above viewer", () => {
@@ -79,7 +79,10 @@ describe("what mutating calls record", () => {
 
   it("cert.revoke on the host; admin.create on name:role, never the key", () => {
     expect(
-      MUTATING_ACTIONS.RevokeCertificate({ host: "kvm01", reason: "stolen" }, { revoked: 2, disconnected: true }),
+      MUTATING_ACTIONS.RevokeCertificate(
+        { host: "kvm01", reason: "stolen", admin: "" },
+        { revoked: 2, disconnected: true },
+      ),
     ).toEqual({
       action: "cert.revoke",
       target: "kvm01",

@@ -5,6 +5,7 @@ import { renderTable } from "../../../cli/output/table.js";
 const record = {
   name: "kvm01",
   connected: true,
+  state: "connected",
   firstSeen: "2026-11-22T08:00:00.000Z",
   lastSeen: "2026-11-22T08:00:05.000Z",
   agentVersion: "0.1.0",

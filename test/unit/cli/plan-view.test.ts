@@ -134,6 +134,31 @@ describe("plan view", () => {
     );
   });
 
+  it("after its rollout succeeded: the revision is applied, the dry-run is what differs now, the rollout's plan is named", () => {
+    const now: PlanJson = {
+      ...PLAN,
+      previousRevision: undefined,
+      targets: 1,
+      summary: { ...PLAN.summary, hostsPlanned: 1, hostsChanging: 0, hostsUnanswered: 0, create: 0, change: 0 },
+      hosts: [host("kvm04")],
+      rollout: {
+        id: "web@1",
+        state: "succeeded",
+        finishedAt: "2026-01-01T11:00:00.000Z",
+        planSummary: { ...PLAN.summary, hostsPlanned: 1, hostsChanging: 1, hostsUnanswered: 0, create: 1, change: 0 },
+      },
+    };
+    const out = renderPlan(now);
+    expect(out).not.toContain("(none) →");
+    expect(out).toContain(
+      "Plan of web: revision bbbbbbbbbbbb is applied (its rollout from (none) succeeded at 2026-01-01T11:00:00.000Z); checking its hosts now, 1 of 1 targeted host answered",
+    );
+    expect(out).toContain("The rollout's plan before it ran: 1 host would change: 1 create, 0 change, 0 remove");
+    expect(out.trimEnd().split("\n").at(-1)).toBe(
+      "Now: no host would change; 0 hosts did not answer (every host holds the applied revision)",
+    );
+  });
+
   it("says so when nothing would change, nothing is targeted, or some resources could not be checked", () => {
     const calm: PlanJson = {
       ...PLAN,

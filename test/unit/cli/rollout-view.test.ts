@@ -45,6 +45,24 @@ describe("rollout status view", () => {
     expect(text).toContain("Next: virtfleet rollout pause|abort|rollback web [--reason TEXT]\n");
   });
 
+  it("an aborted rollout's stages keep the time they ran (no clock growing after the end)", () => {
+    const aborted: RolloutStatusJson = {
+      ...RUNNING,
+      state: "aborted",
+      finishedAt: at(10),
+      stages: RUNNING.stages.map((st) =>
+        st.index === 2 ? { ...st, state: "aborted", finishedAt: at(10), soakUntil: undefined } : st,
+      ),
+    };
+    for (const later of [20_000, 500_000])
+      expect(renderRolloutStatus(aborted, T0 + later)).toMatch(
+        /^2\s+batch\s+aborted\s+12:00:03\s+6\.5s\s+kvm02✓ kvm03…$/m,
+      );
+    // a stage stored in progress by an earlier controller stops at the rollout's end too
+    const stored: RolloutStatusJson = { ...RUNNING, state: "aborted", finishedAt: at(10) };
+    expect(renderRolloutStatus(stored, T0 + 500_000)).toMatch(/^2\s+batch\s+soaking\s+12:00:03\s+6\.5s/m);
+  });
+
   it("lists failed hosts with their reasons and says when a rollback is converging", () => {
     const failed: RolloutStatusJson = {
       ...RUNNING,

@@ -6,7 +6,7 @@ const env = (over: object = {}) => ({
   seq: 2,
   ack: 1,
   body: "heartbeat" as const,
-  heartbeat: { sentAtMs: 1 },
+  heartbeat: { libvirtUnreachable: false, sentAtMs: 1 },
   ...over,
 });
 const hello = (over: object = {}) => ({

@@ -18,6 +18,7 @@ class FakeDomain implements Resource {
     readonly name: string,
     readonly policy: string,
     private readonly world: World,
+    readonly spec?: DomainSpec,
   ) {}
   async checkApply(_s: AbortSignal, apply: boolean): Promise<CheckResult> {
     this.world.active += 1;
@@ -38,14 +39,20 @@ interface World {
 }
 
 const dom = (name: string): DomainSpec => tinyDomainSpec(name);
-const bundle = (revision: string, names: string[]) => {
+const bundle = (revision: string, names: (string | DomainSpec)[]) => {
   const p: ResolvedPolicy = {
     name: "p",
     description: null,
     mode: "enforce",
     priority: 0,
     source: { file: "f", line: 1, col: 1 },
-    resources: { host: null, networks: [], pools: [], volumes: [], domains: names.map(dom) },
+    resources: {
+      host: null,
+      networks: [],
+      pools: [],
+      volumes: [],
+      domains: names.map((n) => (typeof n === "string" ? dom(n) : n)),
+    },
   };
   return {
     revision,
@@ -75,7 +82,7 @@ function setup(delayMs = 20, hv: object = {}) {
     flap: { threshold: 2, windowMs: 60_000 },
     domainEnv: { domainType: "kvm" },
     buildResources: (pols) =>
-      pols.flatMap((p) => p.resources.domains.map((d) => new FakeDomain(d.name, p.name, world))),
+      pols.flatMap((p) => p.resources.domains.map((d) => new FakeDomain(d.name, p.name, world, d))),
   });
   open.push({ e, s: store });
   const runs: RunSummary[] = [];
@@ -121,6 +128,33 @@ describe("enforcer scheduling", () => {
     expect(t.world.running.has("a")).toBe(true);
     const last = t.runs.at(-1)!.drift;
     expect(last).toEqual([expect.objectContaining({ id: suppressed[0]!.id, remediation: "repaired" })]);
+  });
+
+  it("reports a held resource `suppressed`; a new revision lifts the guard only for the resources it changes", async () => {
+    const t = setup(1);
+    t.e.setBundle(bundle("r1", ["a", "b"]));
+    t.e.start();
+    await t.e.idle();
+    const flapA = async () => {
+      t.world.running.delete("a");
+      t.e.resync();
+      await t.e.idle();
+    };
+    for (let i = 0; i < 3; i++) await flapA();
+    expect(t.world.running.has("a")).toBe(false);
+    const outcomeOfA = () => t.runs.at(-1)!.report!.resources.find((r) => r.name === "a")!.outcome;
+    expect(outcomeOfA()).toBe("suppressed");
+    // a revision that leaves `a` as it was (adds c) keeps it held and reported suppressed
+    t.e.setBundle({ ...bundle("r2", ["a", "b", "c"]), generation: 2 });
+    await t.e.idle();
+    expect(t.world.running.has("c")).toBe(true);
+    expect(t.world.running.has("a")).toBe(false);
+    expect(outcomeOfA()).toBe("suppressed");
+    // a revision that changes `a` is intentional: applied at once, held no more
+    t.e.setBundle({ ...bundle("r3", [tinyDomainSpec("a", { vcpus: 2 }), "b", "c"]), generation: 3 });
+    await t.e.idle();
+    expect(t.world.running.has("a")).toBe(true);
+    expect(outcomeOfA()).toBe("changed");
   });
 
   it("keeps the previous bundle when a bad one arrives, and caches good ones", async () => {

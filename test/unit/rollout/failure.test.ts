@@ -117,6 +117,38 @@ describe("operator commands", () => {
     expect(() => sim.ev({ type: "rollback" })).toThrow(RolloutStateError);
   });
 
+  it("a removed host leaves the rollout: the stage that waited for it goes on, a rollback no longer waits", () => {
+    const sim = started(new Sim({ targets: H4 }));
+    sim.ok("kvm01");
+    sim.advance(1_000);
+    expect(sim.sentTo()).toEqual(["kvm01", "kvm02", "kvm03"]);
+    sim.ok("kvm02");
+    sim.ev({ type: "hostRemoved", host: "kvm03" });
+    expect(sim.r.hosts.kvm03).toBeUndefined();
+    expect(sim.r.stages[2]!.hosts).toEqual(["kvm02"]);
+    expect(sim.stageStates()[2]).toBe("soaking");
+    sim.advance(1_000);
+    expect(sim.sentTo()).toContain("kvm04");
+    sim.ev({ type: "rollback", reason: "undo" });
+    sim.ev({ type: "hostRemoved", host: "kvm04" });
+    expect(Object.keys(sim.r.hosts).sort()).toEqual(["kvm01", "kvm02"]);
+  });
+
+  it("abort during a soak ends the stage there: aborted, finished, no soak deadline left", () => {
+    const sim = started(new Sim({ targets: H4 }));
+    sim.ok("kvm01");
+    expect(sim.stageStates()[1]).toBe("soaking");
+    sim.advance(300);
+    sim.ev({ type: "abort", reason: "enough" });
+    const stage = sim.r.stages[1]!;
+    expect(stage.state).toBe("aborted");
+    expect(stage.finishedAt).toBe(sim.r.finishedAt);
+    expect(stage.soakUntil).toBeNull();
+    expect(sim.stageStates().slice(2)).toEqual(["pending", "pending"]);
+    sim.advance(60_000);
+    expect(sim.r.stages[1]!.state).toBe("aborted");
+  });
+
   it("operator rollback of a succeeded rollout returns every host, late ones included", () => {
     const sim = started(new Sim({ targets: ["a", "b"], settings: settings({ soakMs: 0, batchSize: { count: 1 } }) }));
     sim.ev({ type: "hostEnrolled", host: "c", online: true });

@@ -51,16 +51,18 @@ describe("policyOutcome", () => {
     expect(r).toEqual({ converged: "failed", reason: "domain/a: no memory (and 1 more)" });
   });
 
-  it("a refused change (blocked, conflict) fails the host like a failure", () => {
-    const msg = "pool/images: path /a → /b would strand its 3 volumes";
-    expect(policyOutcome(report([outcome("web", "p", "blocked", msg)]), "web")).toEqual({
-      converged: "failed",
-      reason: `domain/p: ${msg}`,
-    });
-    expect(policyOutcome(report([outcome("web", "p", "conflict")]), "web")).toEqual({
-      converged: "failed",
-      reason: "domain/p: conflict",
-    });
+  it("counts every outcome that leaves a resource unconverged, not audit-mode drift", () => {
+    for (const o of ["suppressed", "pending-restart", "blocked", "conflict", "skipped"])
+      expect(policyOutcome(report([outcome("web", "a", "ok"), outcome("web", "b", o)]), "web")).toEqual({
+        converged: "failed",
+        reason: `domain/b: ${o}`,
+      });
+    expect(policyOutcome(report([outcome("web", "a", "drift")]), "web")).toEqual({ converged: "ok" });
+    // an agent before protocol 2 flags the restart on an ok/changed outcome
+    const old = { ...outcome("web", "a", "changed"), pendingRestart: true };
+    expect(policyOutcome(report([old]), "web")).toEqual({ converged: "failed", reason: "domain/a: pending-restart" });
+    const held = outcome("web", "a", "suppressed", "repaired 3 times within 600 s");
+    expect(policyOutcome(report([held]), "web").reason).toBe("domain/a: suppressed: repaired 3 times within 600 s");
   });
 
   it("clips long errors", () => {

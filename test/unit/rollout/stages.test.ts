@@ -102,3 +102,32 @@ describe("a good revision over 4 hosts, canary 1 + batches of 2", () => {
     expect(r.state).toBe("pending"); // step is pure
   });
 });
+
+describe("canaries are chosen among connected hosts", () => {
+  it("takes the first connected hosts by name; offline ones only when too few are connected", () => {
+    const s = settings({ canary: 1, batchSize: { count: 2 } });
+    expect(planStages(s, H4, new Set(["kvm03", "kvm04"])).map((x) => x.hosts)).toEqual([
+      [],
+      ["kvm03"],
+      ["kvm01", "kvm02"],
+      ["kvm04"],
+    ]);
+    expect(planStages(settings({ canary: 2, batchSize: { count: 2 } }), H4, new Set(["kvm04"]))[1]!.hosts).toEqual([
+      "kvm01",
+      "kvm04",
+    ]);
+    expect(planStages(s, H4, new Set())[1]!.hosts).toEqual(["kvm01"]);
+    const r = createRollout({
+      id: "r",
+      policy: "web",
+      fromRevision: OLD,
+      toRevision: NEW,
+      settings: s,
+      targets: H4,
+      online: ["kvm02"],
+      now: 0,
+    });
+    expect(r.stages[1]!.hosts).toEqual(["kvm02"]);
+    expect(r.hosts.kvm02!.stage).toBe(1);
+  });
+});

@@ -12,6 +12,8 @@ import {
   negotiateProtocol,
   outcomeForProtocol,
   PROTOCOL_VERSION,
+  RESOURCE_OUTCOMES,
+  receivedOutcome,
   reportForProtocol,
   storedChangesToWire,
   toJsonValue,
@@ -118,10 +120,38 @@ describe("FieldChange", () => {
 
 describe("protocol versions", () => {
   it("negotiates the lower version; absent (0) is the previous protocol", () => {
-    expect(PROTOCOL_VERSION).toBe(1);
+    expect(PROTOCOL_VERSION).toBe(2);
     expect(negotiateProtocol(0)).toBe(0);
     expect(negotiateProtocol(1)).toBe(1);
-    expect(negotiateProtocol(7)).toBe(1);
+    expect(negotiateProtocol(2)).toBe(2);
+    expect(negotiateProtocol(7)).toBe(2);
+  });
+
+  it("sends every outcome on protocol 2 and the nearest known one before; the controller reads the restart back", () => {
+    const o = (outcome: string, pendingRestart = false) => ({
+      kind: "domain",
+      name: "a",
+      policy: "p",
+      outcome,
+      changesJson: "",
+      error: "",
+      pendingRestart,
+    });
+    for (const name of RESOURCE_OUTCOMES) expect(outcomeForProtocol(o(name), 2).outcome).toBe(name);
+    const down = (name: string, protocol: number) => outcomeForProtocol(o(name), protocol);
+    for (const protocol of [0, 1]) {
+      expect(down("suppressed", protocol).outcome).toBe("drift");
+      expect(down("blocked", protocol).outcome).toBe("failed");
+      expect(down("conflict", protocol).outcome).toBe("failed");
+      expect(down("pending-restart", protocol)).toMatchObject({ outcome: "ok", pendingRestart: true });
+      expect(down("changed", protocol).outcome).toBe("changed");
+      // what a controller of this release stores from such a peer
+      expect(receivedOutcome("ok", true, protocol)).toBe("pending-restart");
+      expect(receivedOutcome("changed", true, protocol)).toBe("pending-restart");
+      expect(receivedOutcome("drift", true, protocol)).toBe("drift");
+      expect(receivedOutcome("ok", false, protocol)).toBe("ok");
+    }
+    expect(receivedOutcome("ok", true, 2)).toBe("ok");
   });
 
   it("sends JSON text on protocol 0 and typed fields on protocol 1, never both", () => {

@@ -25,6 +25,8 @@ import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPolicies
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from '../../fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from '../../fleet/v1/PlanResponse.js';
+import type { RemoveHostRequest as _fleet_v1_RemoveHostRequest, RemoveHostRequest__Output as _fleet_v1_RemoveHostRequest__Output } from '../../fleet/v1/RemoveHostRequest.js';
+import type { RemoveHostResponse as _fleet_v1_RemoveHostResponse, RemoveHostResponse__Output as _fleet_v1_RemoveHostResponse__Output } from '../../fleet/v1/RemoveHostResponse.js';
 import type { ResyncRequest as _fleet_v1_ResyncRequest, ResyncRequest__Output as _fleet_v1_ResyncRequest__Output } from '../../fleet/v1/ResyncRequest.js';
 import type { ResyncResponse as _fleet_v1_ResyncResponse, ResyncResponse__Output as _fleet_v1_ResyncResponse__Output } from '../../fleet/v1/ResyncResponse.js';
 import type { RevokeCertificateRequest as _fleet_v1_RevokeCertificateRequest, RevokeCertificateRequest__Output as _fleet_v1_RevokeCertificateRequest__Output } from '../../fleet/v1/RevokeCertificateRequest.js';
@@ -170,6 +172,25 @@ export interface AdminServiceClient extends grpc.Client {
   plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * `virtfleet host remove`: revokes the host's certificates and forgets it (targets,
+   * compliance, rollouts). NOT_FOUND for an unknown host; FAILED_PRECONDITION for a connected
+   * one unless `force` (role admin).
+   */
+  RemoveHost(argument: _fleet_v1_RemoveHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  RemoveHost(argument: _fleet_v1_RemoveHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  RemoveHost(argument: _fleet_v1_RemoveHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  RemoveHost(argument: _fleet_v1_RemoveHostRequest, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * `virtfleet host remove`: revokes the host's certificates and forgets it (targets,
+   * compliance, rollouts). NOT_FOUND for an unknown host; FAILED_PRECONDITION for a connected
+   * one unless `force` (role admin).
+   */
+  removeHost(argument: _fleet_v1_RemoveHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  removeHost(argument: _fleet_v1_RemoveHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  removeHost(argument: _fleet_v1_RemoveHostRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  removeHost(argument: _fleet_v1_RemoveHostRequest, callback: grpc.requestCallback<_fleet_v1_RemoveHostResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Makes hosts re-check everything now (Command.resync to each connected one). An unknown
    * host name: NOT_FOUND naming it, nothing sent; no target at all: INVALID_ARGUMENT.
    */
@@ -279,6 +300,13 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   Plan: grpc.handleUnaryCall<_fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse>;
   
   /**
+   * `virtfleet host remove`: revokes the host's certificates and forgets it (targets,
+   * compliance, rollouts). NOT_FOUND for an unknown host; FAILED_PRECONDITION for a connected
+   * one unless `force` (role admin).
+   */
+  RemoveHost: grpc.handleUnaryCall<_fleet_v1_RemoveHostRequest__Output, _fleet_v1_RemoveHostResponse>;
+  
+  /**
    * Makes hosts re-check everything now (Command.resync to each connected one). An unknown
    * host name: NOT_FOUND naming it, nothing sent; no target at all: INVALID_ARGUMENT.
    */
@@ -315,6 +343,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
   ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
   Plan: MethodDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanResponse, _fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse__Output>
+  RemoveHost: MethodDefinition<_fleet_v1_RemoveHostRequest, _fleet_v1_RemoveHostResponse, _fleet_v1_RemoveHostRequest__Output, _fleet_v1_RemoveHostResponse__Output>
   Resync: MethodDefinition<_fleet_v1_ResyncRequest, _fleet_v1_ResyncResponse, _fleet_v1_ResyncRequest__Output, _fleet_v1_ResyncResponse__Output>
   RevokeCertificate: MethodDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse__Output>
   RolloutStatus: MethodDefinition<_fleet_v1_RolloutStatusRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_RolloutStatusRequest__Output, _fleet_v1_RolloutStatusResponse__Output>

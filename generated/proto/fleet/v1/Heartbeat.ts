@@ -5,8 +5,16 @@ import type { Long } from '@grpc/proto-loader';
 
 export interface Heartbeat {
   'sentAtMs'?: (number | string | Long);
+  /**
+   * The agent cannot reach its libvirtd now (the controller shows the host libvirt-unreachable).
+   */
+  'libvirtUnreachable'?: (boolean);
 }
 
 export interface Heartbeat__Output {
   'sentAtMs': (number);
+  /**
+   * The agent cannot reach its libvirtd now (the controller shows the host libvirt-unreachable).
+   */
+  'libvirtUnreachable': (boolean);
 }

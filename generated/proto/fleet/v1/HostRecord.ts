@@ -34,6 +34,10 @@ export interface HostRecord {
    */
   'groups'?: (string)[];
   'labels'?: ({[key: string]: string});
+  /**
+   * HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | …
+   */
+  'state'?: (string);
 }
 
 export interface HostRecord__Output {
@@ -67,4 +71,8 @@ export interface HostRecord__Output {
    */
   'groups': (string)[];
   'labels': ({[key: string]: string});
+  /**
+   * HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | …
+   */
+  'state': (string);
 }

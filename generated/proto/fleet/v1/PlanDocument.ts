@@ -3,6 +3,7 @@
 
 import type { PlanSummary as _fleet_v1_PlanSummary, PlanSummary__Output as _fleet_v1_PlanSummary__Output } from '../../fleet/v1/PlanSummary.js';
 import type { HostPlanDocument as _fleet_v1_HostPlanDocument, HostPlanDocument__Output as _fleet_v1_HostPlanDocument__Output } from '../../fleet/v1/HostPlanDocument.js';
+import type { PlanRolloutDocument as _fleet_v1_PlanRolloutDocument, PlanRolloutDocument__Output as _fleet_v1_PlanRolloutDocument__Output } from '../../fleet/v1/PlanRolloutDocument.js';
 
 /**
  * `virtfleet plan --json`: the fleet-wide dry-run of one policy revision. An `optional` field
@@ -25,7 +26,13 @@ export interface PlanDocument {
   'targets'?: (number);
   'summary'?: (_fleet_v1_PlanSummary | null);
   'hosts'?: (_fleet_v1_HostPlanDocument)[];
+  /**
+   * The policy's rollout of this revision, when there is one: after it ended the dry-run
+   * shows what differs now (drift), not what the rollout changed (its own plan's summary).
+   */
+  'rollout'?: (_fleet_v1_PlanRolloutDocument | null);
   '_previousRevision'?: "previousRevision";
+  '_rollout'?: "rollout";
 }
 
 /**
@@ -49,5 +56,11 @@ export interface PlanDocument__Output {
   'targets': (number);
   'summary': (_fleet_v1_PlanSummary__Output | null);
   'hosts': (_fleet_v1_HostPlanDocument__Output)[];
+  /**
+   * The policy's rollout of this revision, when there is one: after it ended the dry-run
+   * shows what differs now (drift), not what the rollout changed (its own plan's summary).
+   */
+  'rollout'?: (_fleet_v1_PlanRolloutDocument__Output | null);
   '_previousRevision'?: "previousRevision";
+  '_rollout'?: "rollout";
 }

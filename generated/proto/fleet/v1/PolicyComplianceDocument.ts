@@ -8,7 +8,7 @@ export interface PolicyComplianceDocument {
   'revision'?: (string);
   'observedRevision'?: (string);
   /**
-   * "compliant" | "drifted" | "failed" | "pending"
+   * "compliant" | "drifted" | "failed" | "pending" | "pending-restart"
    */
   'status'?: (string);
   'resources'?: (_fleet_v1_ResourceCountsDocument | null);
@@ -20,7 +20,7 @@ export interface PolicyComplianceDocument__Output {
   'revision': (string);
   'observedRevision'?: (string);
   /**
-   * "compliant" | "drifted" | "failed" | "pending"
+   * "compliant" | "drifted" | "failed" | "pending" | "pending-restart"
    */
   'status': (string);
   'resources': (_fleet_v1_ResourceCountsDocument__Output | null);

@@ -6,10 +6,18 @@ export interface ResourceCountsDocument {
   'ok'?: (number);
   'drift'?: (number);
   'failed'?: (number);
+  /**
+   * Applied to the definition; the running guest or network keeps its old one until it restarts.
+   */
+  'pendingRestart'?: (number);
 }
 
 export interface ResourceCountsDocument__Output {
   'ok': (number);
   'drift': (number);
   'failed': (number);
+  /**
+   * Applied to the definition; the running guest or network keeps its old one until it restarts.
+   */
+  'pendingRestart': (number);
 }

@@ -8,7 +8,8 @@ export interface ResourceOutcome {
   'name'?: (string);
   'policy'?: (string);
   /**
-   * "ok" | "changed" | "drift" | "failed" | "skipped"
+   * "ok" | "changed" | "drift" | "failed" | "skipped"; protocol ≥ 2 also "blocked" | "conflict" |
+   * "suppressed" | "pending-restart" (common/wire/states.ts RESOURCE_OUTCOMES).
    */
   'outcome'?: (string);
   /**
@@ -28,7 +29,8 @@ export interface ResourceOutcome__Output {
   'name': (string);
   'policy': (string);
   /**
-   * "ok" | "changed" | "drift" | "failed" | "skipped"
+   * "ok" | "changed" | "drift" | "failed" | "skipped"; protocol ≥ 2 also "blocked" | "conflict" |
+   * "suppressed" | "pending-restart" (common/wire/states.ts RESOURCE_OUTCOMES).
    */
   'outcome': (string);
   /**

@@ -3,11 +3,27 @@
 
 
 export interface RevokeCertificateRequest {
+  /**
+   * The host whose agent certificates are revoked; empty when `admin` is set.
+   */
   'host'?: (string);
   'reason'?: (string);
+  /**
+   * The admin whose certificates are revoked (`virtfleet cert revoke --admin NAME`); its
+   * next call is refused. Empty for a host.
+   */
+  'admin'?: (string);
 }
 
 export interface RevokeCertificateRequest__Output {
+  /**
+   * The host whose agent certificates are revoked; empty when `admin` is set.
+   */
   'host': (string);
   'reason': (string);
+  /**
+   * The admin whose certificates are revoked (`virtfleet cert revoke --admin NAME`); its
+   * next call is refused. Empty for a host.
+   */
+  'admin': (string);
 }
