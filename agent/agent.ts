@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { channelCredentials } from "../common/grpc/credentials.js";
 import { createLogger, type Logger } from "../common/logging.js";
-import { describeError } from "../common/errors.js";
+import { describeError, OptionError } from "../common/errors.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
 import { VERSION } from "../common/version.js";
 import type { BackoffOptions } from "../common/backoff.js";
@@ -22,6 +22,7 @@ import {
   DEFAULT_LINK_BACKOFF,
   DEFAULT_WELCOME_TIMEOUT_MS,
   OutboxSender,
+  speaksTls,
   type LinkStatus,
 } from "./link/index.js";
 import { LibvirtSession } from "./libvirt-session.js";
@@ -85,6 +86,17 @@ export class Agent {
   /** The --token was spent (enrolled with it, or tried after a refusal): never sent twice by this process. */
   private tokenSpent = false;
   private reenrolling = false;
+  /** Settles the `fatal` promise: a misconfiguration retrying cannot fix. */
+  private declareFatal: (err: Error) => void = () => undefined;
+  /**
+   * Rejects nothing; resolves with the error when the agent found a misconfiguration that
+   * retrying cannot fix (today: --insecure against a controller that speaks TLS). The caller
+   * stops the agent and reports it; the agent itself keeps running until then.
+   */
+  readonly fatal: Promise<Error> = new Promise((resolve) => {
+    this.declareFatal = resolve;
+  });
+  private probingTls = false;
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
@@ -189,6 +201,7 @@ export class Agent {
     enforcer.onRecorded(() => sender.flush());
     this.link.onState((s) => {
       if (s.state !== "READY") sender.onDisconnect();
+      if (s.state === "TRANSIENT_FAILURE" && this.options.insecure) void this.checkPlaintextAgainstTls();
       this.log.debug({ state: s.state, attempt: s.attempt }, "controller link state");
     });
     this.link.start();
@@ -254,6 +267,29 @@ export class Agent {
       this.log.error({ err: describeError(err) }, "enrolling again with --token failed; a new token is needed");
     } finally {
       this.reenrolling = false;
+    }
+  }
+
+  /**
+   * A plaintext (--insecure) link that fails: when the controller answers a TLS handshake, the
+   * flag is wrong and no retry will ever connect; say so (fatal) instead of retrying forever.
+   * One probe at a time; a controller that is simply down answers nothing and the link retries.
+   */
+  private async checkPlaintextAgainstTls(): Promise<void> {
+    if (this.probingTls) return;
+    this.probingTls = true;
+    try {
+      if (!(await speaksTls(this.options.controller))) return;
+      const where = formatHostPort(this.options.controller);
+      this.log.error({ controller: where }, "the controller speaks TLS; --insecure cannot connect to it");
+      this.declareFatal(
+        new OptionError(
+          "--insecure",
+          `the controller at ${where} speaks TLS (it was started without --insecure): drop --insecure and enrol this host once with --token-file FILE holding a token from 'virtfleet token create'`,
+        ),
+      );
+    } finally {
+      this.probingTls = false;
     }
   }
 

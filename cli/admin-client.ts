@@ -1,4 +1,4 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { AuditRecord__Output } from "../generated/proto/fleet/v1/AuditRecord.js";
 import type { CreateAdminResponse__Output } from "../generated/proto/fleet/v1/CreateAdminResponse.js";
@@ -9,9 +9,9 @@ import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/L
 import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanResponse.js";
 import type { ResyncResponse__Output } from "../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
-import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
+import { adminChannelCredentials } from "./admin-credentials.js";
+import { adminCallError } from "./admin-errors.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
-import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
 import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
 import { adminProto } from "../common/grpc/load-protos.js";
 import {
@@ -22,35 +22,21 @@ import {
   type RolloutStatusJson,
 } from "../common/wire/admin-documents.js";
 
+export {
+  ControllerUnreachableError,
+  FailedPreconditionError,
+  PermissionDeniedError,
+} from "./admin-errors.js";
+
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
 /** VerifyAudit walks the whole log (about 20 µs a record on the controller). */
 export const VERIFY_AUDIT_TIMEOUT_MS = 120_000;
-
-/** The controller refused an operation in the current state (FAILED_PRECONDITION); the message is the controller's. */
-export class FailedPreconditionError extends VirtfleetError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("FAILED_PRECONDITION", message, options);
-  }
-}
-
-/** The controller refused the call for the caller's role or credential (PERMISSION_DENIED); the message names the role needed. */
-export class PermissionDeniedError extends VirtfleetError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("PERMISSION_DENIED", message, options);
-  }
-}
 
 /** Operator commands on a rollout (ControlRollout). */
 export type RolloutAction = "pause" | "resume" | "abort" | "rollback";
 
 /** A Plan call waits this much longer than the hosts' answer window before giving up. */
 export const PLAN_DEADLINE_SLACK_MS = 10_000;
-
-export class ControllerUnreachableError extends VirtfleetError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("CONTROLLER_UNREACHABLE", message, options);
-  }
-}
 
 /** The CLI's view of the controller's admin API; every call has a deadline and a clear error. */
 export class AdminClient {
@@ -228,25 +214,7 @@ export class AdminClient {
     return new Promise<T>((resolve, reject) => {
       call(new Date(Date.now() + timeoutMs), (err, value) => {
         if (!err) return resolve(value);
-        if (err.code === grpc.status.NOT_FOUND) return reject(new NotFoundError(err.details, { cause: err }));
-        if (err.code === grpc.status.FAILED_PRECONDITION) return reject(new FailedPreconditionError(err.details));
-        if (err.code === grpc.status.INVALID_ARGUMENT)
-          return reject(new ValidationError(`${what}: ${err.details}`, { cause: err }));
-        if (err.code === grpc.status.PERMISSION_DENIED)
-          return reject(new PermissionDeniedError(`${what}: permission denied: ${err.details}`));
-        if (err.code === grpc.status.UNAUTHENTICATED)
-          return reject(
-            new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`),
-          );
-        if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-          return reject(
-            new ControllerUnreachableError(
-              `${what}: cannot reach the controller at ${this.target} (${err.details})${transportHint(err.details, this.insecure)}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
-              { cause: err },
-            ),
-          );
-        }
-        reject(new VirtfleetError("ADMIN_CALL", `${what} failed: ${err.details || err.message}`, { cause: err }));
+        reject(adminCallError(what, err, this.target, this.insecure));
       });
     });
   }

@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from "commander";
-import { parseSnapshotCron, parseWebhookUrl } from "../controller/index.js";
+import { parseSnapshotCron, parseWebhookSpec, type WebhookSpec } from "../controller/index.js";
 
-/** `--webhook URL` (repeatable): validated http(s), collected in order. */
-export function webhookArg(value: string, previous: string[] = []): string[] {
+/** `--webhook 'URL [events=T,…] [secret-file=FILE]'` (repeatable): validated, collected in order. */
+export function webhookArg(value: string, previous: WebhookSpec[] = []): WebhookSpec[] {
   try {
-    return [...previous, parseWebhookUrl(value).toString()];
+    return [...previous, parseWebhookSpec(value)];
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }

@@ -3,12 +3,12 @@ import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminServic
 import type { ComplianceResponse__Output } from "../generated/proto/fleet/v1/ComplianceResponse.js";
 import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
 import { decodeCompliance, documentOf, type ComplianceReport } from "../common/wire/admin-documents.js";
-import { adminChannelCredentials, NotAuthenticatedError, transportHint } from "./admin-credentials.js";
+import { adminChannelCredentials } from "./admin-credentials.js";
+import { adminCallError } from "./admin-errors.js";
 import { formatHostPort, type HostPort } from "../common/address.js";
-import { NotFoundError, ValidationError, VirtfleetError } from "../common/errors.js";
 import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
 import { adminProto } from "../common/grpc/load-protos.js";
-import { ADMIN_CALL_TIMEOUT_MS, ControllerUnreachableError } from "./admin-client.js";
+import { ADMIN_CALL_TIMEOUT_MS } from "./admin-client.js";
 
 /** How a live watch ended. */
 export type WatchEnd = { kind: "cancelled" } | { kind: "ended" } | { kind: "error"; error: Error; retryable: boolean };
@@ -105,17 +105,6 @@ export class DriftClient {
   }
 
   private mapError(what: string, err: grpc.ServiceError): Error {
-    // The status details are the whole message; the grpc error as cause would only repeat them.
-    if (err.code === grpc.status.NOT_FOUND) return new NotFoundError(err.details);
-    if (err.code === grpc.status.INVALID_ARGUMENT) return new ValidationError(err.details);
-    if (err.code === grpc.status.UNAUTHENTICATED)
-      return new NotAuthenticatedError(`${what}: the controller refused the admin credential: ${err.details}`);
-    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-      return new ControllerUnreachableError(
-        `${what}: cannot reach the controller at ${this.target} (${err.details})${transportHint(err.details, this.insecure)}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
-        { cause: err },
-      );
-    }
-    return new VirtfleetError("ADMIN_CALL", `${what} failed: ${err.details || err.message}`, { cause: err });
+    return adminCallError(what, err, this.target, this.insecure);
   }
 }

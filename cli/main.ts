@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { describeError } from "../common/errors.js";
+import { exitQuietlyOnClosedOutput } from "./closed-output.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { buildProgram } from "./program.js";
 
@@ -15,4 +16,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyOnClosedOutput();
 process.exitCode = await main(process.argv);

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { VERSION } from "../common/version.js";
+import { describeDefaults } from "./help-defaults.js";
 
 type Register = (program: Command) => void;
 
@@ -92,6 +93,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   for (const register of registers.flat()) register(program);
   if (credentials) addAdminCredentialOption(program, credentials.useAdminDataDir);
   program.commands.forEach((c) => c.exitOverride());
+  describeDefaults(program);
   return program;
 }
 

@@ -32,7 +32,7 @@ import { AuditLog, auditPolicyChanges, controllerAuditEvents, enrolmentAuditEven
 import { authorizeAdmin, callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
 import { EnrollService, TokenStore } from "./enroll/index.js";
 import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
-import { Alerts } from "./alerts/index.js";
+import { Alerts, type WebhookConfig } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
 import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
 import { BundleService } from "./bundles/index.js";
@@ -52,8 +52,8 @@ export interface ControllerOptions {
   /** The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. */
   policiesDir?: string;
   agents?: Partial<AgentServiceOptions>;
-  /** Webhook URLs (validated http/https) that receive drift and failure alerts. */
-  webhooks?: string[];
+  /** Webhooks that receive alerts: a bare URL (validated http/https) gets the default event types, unsigned. */
+  webhooks?: readonly (string | WebhookConfig)[];
   /** Rollout engine timing: tick interval (tests) and the plan stage's wait for answers (0 = no plan stage). */
   rollouts?: { tickMs?: number; planTimeoutMs?: number };
   /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */

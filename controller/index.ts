@@ -20,7 +20,15 @@ export {
   type AlertsStatus,
   type PolicyStatus,
 } from "./compliance/index.js";
-export { parseWebhookUrl, redactUrl } from "./alerts/index.js";
+export {
+  ALERT_TYPES,
+  parseWebhookSpec,
+  parseWebhookUrl,
+  redactUrl,
+  resolveWebhooks,
+  type WebhookConfig,
+  type WebhookSpec,
+} from "./alerts/index.js";
 export { driftToJson, type DriftJson } from "./ingest/index.js";
 export type { DriftView } from "./agent-messages/index.js";
 export {

@@ -36,10 +36,13 @@ for _ in $(seq 1 100); do
 done
 address=$(sed -n 's/.*listening on //p' "$dir/controller.out")
 
-# A one-time token (10 minutes): the agent needs it only while it has no certificate yet.
-token=$($cli token create --controller "$address" --data "$dir/controller" --ttl 10m 2>>"$dir/controller.log") || {
+# A one-time token (10 minutes): the agent needs it only while it has no certificate yet. It
+# goes into a file only this user can read and reaches the agent as --token-file, never on a
+# command line (where every local user would see it in ps).
+token_file="$dir/agent.token"
+(umask 077; $cli token create --controller "$address" --data "$dir/controller" --ttl 10m >"$token_file" 2>>"$dir/controller.log") || {
   echo "could not create an enrolment token:"; tail -n 20 "$dir/controller.log"; exit 1; }
-$cli agent --controller "$address" --state-dir "$dir/agent" --token "$token" 2>"$dir/agent.log" &
+$cli agent --controller "$address" --state-dir "$dir/agent" --token-file "$token_file" 2>"$dir/agent.log" &
 agent_pid=$!
 
 cat <<MSG
@@ -62,7 +65,7 @@ Try, in another terminal:
   npx virtfleet apply policies --local --dry-run   # masterless check of the same policies
   npx virtfleet plan web-db              # fleet-wide dry-run of the policy's revision
   npx virtfleet rollout status web-db --watch      # after editing policies/web-db.yaml: stages, soak, result
-  npx virtfleet token create --ttl 1h    # enrol another host: virtfleet agent --controller $address --token <it>
+  (umask 077; npx virtfleet token create --ttl 1h > token)   # enrol another host: virtfleet agent --controller $address --token-file token
   npx virtfleet audit                    # who did what (token creation, enrolment, policy revisions)
 
 Ctrl-C stops both.

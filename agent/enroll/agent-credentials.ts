@@ -42,7 +42,7 @@ export async function obtainCredentials(
       if (token)
         o.log.info(
           { host: stored.host },
-          "already enrolled: using the stored certificate (--token kept for when the controller refuses it)",
+          "already enrolled: using the stored certificate (the token is kept for when the controller refuses it)",
         );
       return { credentials: stored, enrolled: false };
     }
@@ -50,20 +50,20 @@ export async function obtainCredentials(
       if (why.startsWith("expired")) {
         o.log.error(
           { dir: tlsDir(o.stateDir), notAfter: new Date(stored.notAfter).toISOString() },
-          `the stored certificate ${why}; enrol again with --token (from 'virtfleet token create')`,
+          `the stored certificate ${why}; enrol again with --token-file FILE (or VIRTFLEET_TOKEN) holding a token from 'virtfleet token create'`,
         );
         return { credentials: stored, enrolled: false };
       }
       throw new OptionError(
-        "--token",
-        `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token (from 'virtfleet token create')`,
+        "--token-file",
+        `the credentials in ${tlsDir(o.stateDir)} cannot be used: ${why}; enrol again with --token-file FILE (or VIRTFLEET_TOKEN) holding a token from 'virtfleet token create'`,
       );
     }
     o.log.info({ reason: why }, "enrolling again with the token");
   } else if (!token) {
     throw new OptionError(
-      "--token",
-      `this host is not enrolled (no credentials in ${tlsDir(o.stateDir)}): pass --token from 'virtfleet token create' on the controller, or --insecure for a controller started with --insecure`,
+      "--token-file",
+      `this host is not enrolled (no credentials in ${tlsDir(o.stateDir)}): pass --token-file FILE (or VIRTFLEET_TOKEN) with a token from 'virtfleet token create' on the controller, or --insecure for a controller started with --insecure`,
     );
   }
   const creds = await enrolWithRetry(o, token!);

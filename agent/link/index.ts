@@ -19,3 +19,4 @@ export {
 } from "./link-state.js";
 export { OutboxSender, DEFAULT_SEND_WINDOW, type EventLink } from "./outbox-sender.js";
 export { fitEvent, MAX_EVENT_JSON_BYTES } from "./fit-event.js";
+export { speaksTls } from "./tls-probe.js";

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { applyHeapGrowth, DEFAULT_AGENT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
 import { durationArg, hostPortArg } from "../option-parsers.js";
+import { agentToken } from "../agent-token.js";
 import { onShutdownSignal } from "../signals.js";
 
 interface AgentFlags {
@@ -24,6 +25,7 @@ interface AgentFlags {
   libvirtSocket: string;
   insecure?: boolean;
   token?: string;
+  tokenFile?: string;
   factsInterval: number;
   maxBackoff: number;
   resyncInterval: number;
@@ -68,9 +70,10 @@ export function registerAgentCommand(program: Command): void {
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
     .option(
-      "--token <token>",
-      "enrolment token from 'virtfleet token create' (needed once: the certificate is stored in the state folder)",
+      "--token-file <file>",
+      "file holding the enrolment token from 'virtfleet token create' (needed once: the certificate is stored in the state folder; or env VIRTFLEET_TOKEN)",
     )
+    .option("--token <token>", "the enrolment token itself: visible to every local user in `ps`, prefer --token-file")
     .option(
       "--insecure",
       "plaintext gRPC without certificates, for a controller started with --insecure (local demos only)",
@@ -103,8 +106,10 @@ export function registerAgentCommand(program: Command): void {
     )
     .action(async (flags: AgentFlags) => {
       applyHeapGrowth(flags.heapGrowth);
-      if (flags.insecure && flags.token)
-        throw new OptionError("--token", "--token and --insecure exclude each other: a token enrols for mTLS");
+      const token = agentToken(flags);
+      // VIRTFLEET_TOKEN left in the environment does not stop an --insecure agent; a flag does.
+      if (flags.insecure && token && token.from !== "VIRTFLEET_TOKEN")
+        throw new OptionError(token.from, `${token.from} and --insecure exclude each other: a token enrols for mTLS`);
       if (flags.insecure)
         process.stderr.write(
           "virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n",
@@ -115,7 +120,7 @@ export function registerAgentCommand(program: Command): void {
         stateDir: flags.stateDir,
         libvirtSocket: flags.libvirtSocket,
         insecure: flags.insecure === true,
-        token: flags.token ?? process.env.VIRTFLEET_TOKEN,
+        token: flags.insecure ? undefined : token?.token,
         factsIntervalMs: flags.factsInterval,
         backoff: {
           ...DEFAULT_BACKOFF,
@@ -126,7 +131,8 @@ export function registerAgentCommand(program: Command): void {
         flapWindowMs: flags.flapWindow,
       });
       await agent.start();
-      await onShutdownSignal(agent.log);
+      const end = await Promise.race([onShutdownSignal(agent.log), agent.fatal]);
       await agent.stop();
+      if (end instanceof Error) throw end;
     });
 }

@@ -11,7 +11,12 @@ import {
 } from "../../controller/index.js";
 import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { InvalidArgumentError } from "commander";
-import { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS } from "../../controller/index.js";
+import {
+  DEFAULT_AGENT_CERT_TTL_MS,
+  MIN_AGENT_CERT_TTL_MS,
+  resolveWebhooks,
+  type WebhookSpec,
+} from "../../controller/index.js";
 import { durationArg, hostPortArg, positiveIntArg } from "../option-parsers.js";
 import { CONNECTION_LIMITS } from "../../common/index.js";
 import { onShutdownSignal } from "../signals.js";
@@ -24,7 +29,8 @@ interface ControllerFlags {
   insecure?: boolean;
   heartbeatInterval: number;
   heartbeatTimeout: number;
-  webhook: string[];
+  webhook: WebhookSpec[];
+  webhookSecretFile?: string;
   complianceSnapshot: string;
   planTimeout: number;
   caCert?: string;
@@ -92,7 +98,16 @@ export function registerControllerCommand(program: Command): void {
       durationArg,
       DEFAULT_AGENT_SERVICE_OPTIONS.heartbeatTimeoutMs,
     )
-    .option("--webhook <url>", "POST drift and failure alerts as JSON to this http(s) URL (repeatable)", webhookArg, [])
+    .option(
+      "--webhook <url>",
+      "POST alerts as JSON to this http(s) URL (repeatable); 'URL events=drift,failure,change secret-file=FILE' filters the event types (default drift,failure) and signs with that webhook's own secret",
+      webhookArg,
+      [],
+    )
+    .option(
+      "--webhook-secret-file <file>",
+      "sign every webhook request (HMAC-SHA256 over timestamp and body, headers x-virtfleet-timestamp and x-virtfleet-signature) with the secret in this file (mode 0600, at least 16 bytes)",
+    )
     .option(
       "--compliance-snapshot <cron>",
       "when to store compliance snapshots (cron expression)",
@@ -141,7 +156,7 @@ export function registerControllerCommand(program: Command): void {
           agentCertTtlMs: flags.agentCertTtl,
           extraNames: flags.san,
         },
-        webhooks: flags.webhook,
+        webhooks: resolveWebhooks(flags.webhook, flags.webhookSecretFile),
         complianceSnapshotCron: flags.complianceSnapshot,
         rollouts: { planTimeoutMs: flags.planTimeout },
         connectionLimits: {

@@ -60,7 +60,7 @@ export function registerTokenCommands(program: Command): void {
         if (!flags.json) {
           const uses = flags.uses === 1 ? "one enrolment" : `${flags.uses} enrolments`;
           process.stderr.write(
-            `valid for ${uses} until ${t.expiresAt}; on the host run:\n  virtfleet agent --controller <controller address> --token ${t.token}\n`,
+            `valid for ${uses} until ${t.expiresAt}; on the host, put it in a file only root can read (e.g. '(umask 077; virtfleet token create > token)') and run:\n  virtfleet agent --controller <controller address> --token-file token\n`,
           );
         }
       } finally {

@@ -1,5 +1,7 @@
 import type { EngineReport, FieldChange, ResourceReport } from "../../engine/index.js";
 import { formatDuration } from "../../common/units.js";
+import type { ResourceOutcomeName } from "../../common/wire/states.js";
+import { displayedChanges, renderFieldChange } from "./change-view.js";
 
 /** The `apply --json` document (spec/cli.md), plus extra keys. */
 export interface ApplyJson {
@@ -38,33 +40,29 @@ export function applyToJson(host: string, report: EngineReport): ApplyJson {
   };
 }
 
-const MARK: Record<string, string> = {
+/** A mark for every outcome of the CLI contract (common/wire/states.ts RESOURCE_OUTCOMES). */
+const MARK: Record<ResourceOutcomeName, string> = {
   ok: "  ok     ",
   changed: "~ changed",
   drift: "! drift  ",
   failed: "x failed ",
   skipped: "- skipped",
-  blocked: "x blocked",
-  conflict: "x conflict",
-  suppressed: "! suppressed",
+  blocked: "# blocked",
+  conflict: "? conflict",
+  suppressed: "= suppressed",
   "pending-restart": "~ pending-restart",
 };
 
-function value(v: unknown): string {
-  if (v === null || v === undefined) return "∅";
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
+/** `field: from → to (disruption)`: cli/output/change-view.ts. */
 export function renderChange(c: FieldChange): string {
-  const tag = c.disruption === "live" ? "" : ` (${c.disruption}${c.destructive ? ", destroys data" : ""})`;
-  return `${c.field}: ${value(c.from)} → ${value(c.to)}${tag}`;
+  return renderFieldChange(c);
 }
 
-/** One line for a resource, then its changes, error and notes indented. */
-export function renderResourceLine(r: ResourceReport): string {
-  const lines = [`${MARK[r.outcome]}  ${r.kind} ${r.name}${r.pendingRestart ? "  [restart pending]" : ""}`];
-  for (const c of r.changes) lines.push(`      ${renderChange(c)}`);
+/** One line for a resource, then its changes, error and notes indented; `all`: the run's resources (see displayedChanges). */
+export function renderResourceLine(r: ResourceReport, all: readonly ResourceReport[] = [r]): string {
+  const mark = MARK[r.outcome as ResourceOutcomeName] ?? `  ${r.outcome}`;
+  const lines = [`${mark}  ${r.kind} ${r.name}${r.pendingRestart ? "  [restart pending]" : ""}`];
+  for (const c of displayedChanges(r, all)) lines.push(`      ${renderChange(c)}`);
   if (r.error) lines.push(`      error: ${r.error}`);
   for (const n of r.notes ?? []) lines.push(`      note: ${n}`);
   return lines.join("\n");
@@ -74,9 +72,13 @@ export function renderResourceLine(r: ResourceReport): string {
 export function renderApply(host: string, report: EngineReport): string {
   const s = report.summary;
   const head = report.dryRun ? `Plan for ${host} (dry-run: nothing changed)` : `Applied on ${host}`;
-  const body = report.resources.map(renderResourceLine).join("\n");
+  const body = report.resources.map((r) => renderResourceLine(r, report.resources)).join("\n");
   const verb = report.dryRun ? "would change" : "changed";
-  const refused = s.blocked + s.conflict > 0 ? `, ${s.blocked} blocked, ${s.conflict} conflict` : "";
-  const summary = `${s.ok} ok, ${report.dryRun ? s.drift : s.changed} ${verb}, ${s.failed} failed${refused}, ${s.skipped} skipped in ${formatDuration(report.durationMs)}`;
+  // the other outcomes only when they occur
+  const more = (["blocked", "conflict", "suppressed", "pending-restart"] as const)
+    .filter((o) => (s[o] ?? 0) > 0)
+    .map((o) => `, ${s[o]} ${o}`)
+    .join("");
+  const summary = `${s.ok} ok, ${report.dryRun ? s.drift : s.changed} ${verb}, ${s.failed} failed, ${s.skipped} skipped${more} in ${formatDuration(report.durationMs)}`;
   return `${head}\n${body}${body ? "\n" : ""}${summary}\n`;
 }

@@ -1,5 +1,6 @@
 import type { FieldChange } from "../../common/index.js";
 import type { HostPlan, PlanJson, PlannedResource } from "../../controller/plan/index.js";
+import { displayedChanges, renderFieldChange as fieldChangeLine } from "./change-view.js";
 import { renderTable } from "./table.js";
 
 const SHORT_REVISION = 12;
@@ -76,7 +77,7 @@ function hostStatus(h: HostPlan): string {
 export function renderHostDetails(h: HostPlan): string {
   if (h.status !== "planned") return `${h.name}: did not answer (${unanswered(h)})\n`;
   if (h.resources.length === 0) return "";
-  return `${h.name}:\n${h.resources.map((r) => renderPlannedResource(r)).join("")}`;
+  return `${h.name}:\n${h.resources.map((r) => renderPlannedResource({ ...r, changes: displayedChanges(r, h.resources) })).join("")}`;
 }
 
 function unanswered(h: HostPlan): string {
@@ -117,21 +118,9 @@ export function renderPlannedResource(r: PlannedResource, indent = "  "): string
   return `${id}:\n${r.changes.map((c) => `${indent}    ${renderFieldChange(c)}\n`).join("")}`;
 }
 
-/** `vcpus 1 → 2 (restart)`; live changes carry no tag. */
+/** `vcpus 1 → 2 (restart)`, `memory 128 MiB → 1.5 GiB (live)`: cli/output/change-view.ts. */
 export function renderFieldChange(c: FieldChange): string {
-  const tag =
-    c.disruption === "live"
-      ? c.destructive
-        ? " (destroys data)"
-        : ""
-      : ` (${c.disruption}${c.destructive ? ", destroys data" : ""})`;
-  return `${c.field} ${value(c.from)} → ${value(c.to)}${tag}`;
-}
-
-function value(v: unknown): string {
-  if (v === null || v === undefined) return "∅";
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return fieldChangeLine(c, " ");
 }
 
 /**

@@ -28,6 +28,7 @@ export interface DriftAdminDeps {
 }
 
 type Handlers = Pick<AdminServiceHandlers, "ListDrift" | "WatchDrift" | "Compliance" | "AcknowledgeFlap">;
+type WatchCall = Parameters<Handlers["WatchDrift"]>[0];
 
 /** The admin API's record of a stored drift state (common/wire/drift.ts, the one drift mapper). */
 export function toDriftRecord(d: DriftView): DriftRecord {
@@ -64,11 +65,15 @@ export class DriftAdmin {
   }
 
   handlers(): Handlers {
-    const { hosts, events, feed, agents, compliance, log } = this.deps;
+    const { hosts, events, agents, compliance, log } = this.deps;
     const fail = (err: unknown, what: string) => {
       const s = status(err);
       if (s.code === grpc.status.INTERNAL) log.error({ err: describeError(err) }, `${what} failed`);
       return { ...s, details: `${what}: ${s.details}` };
+    };
+    /** Unknown host names are NOT_FOUND (the CLI exits 2 naming them), never an empty answer. */
+    const knownHost = async (host: string) => {
+      if (!(await hosts.get(host))) throw new NotFoundError(`host "${host}" is not enrolled (see virtfleet hosts)`);
     };
     return {
       ListDrift: async (call, callback) => {
@@ -76,6 +81,7 @@ export class DriftAdmin {
           const r = call.request;
           const limit = Math.min(r.limit || DEFAULT_DRIFT_LIMIT, MAX_DRIFT_LIMIT);
           const since = r.since ? parseTime(r.since, "since") : undefined;
+          if (r.host) await knownHost(r.host);
           callback(null, {
             events: (await events.listDrift({ host: r.host || undefined, since, limit })).map(toDriftRecord),
           });
@@ -85,39 +91,13 @@ export class DriftAdmin {
       },
       WatchDrift: (call) => {
         const host = call.request.host || undefined;
-        let done = false;
-        const end = (code = grpc.status.OK, details = "") => {
-          if (done) return;
-          done = true;
-          unsubscribe();
-          this.watches.delete(endOk);
-          if (code === grpc.status.OK) call.end();
-          else call.emit("error", { code, details });
-        };
-        const endOk = () => end();
-        const unsubscribe = feed.subscribe(host, (d) => {
-          if (done) return;
-          if (call.writableLength > WATCH_MAX_BUFFERED) {
-            log.warn({ host }, "drift watcher is not reading; closing it");
-            end(grpc.status.RESOURCE_EXHAUSTED, `watcher fell more than ${WATCH_MAX_BUFFERED} events behind`);
-            return;
-          }
-          try {
-            call.write(toDriftRecord(d));
-          } catch (err) {
-            log.error(
-              { host, err: describeError(err) },
-              "cannot render a drift event for a watcher; ending its stream",
-            );
-            end(grpc.status.INTERNAL, "a drift event could not be rendered; reconnect");
-          }
-        });
-        this.watches.add(endOk);
-        call.on("cancelled", () => end());
-        call.on("close", () => end());
-        call.on("error", () => end());
-        // Headers now, so the client knows the watch is established before the first event.
-        call.sendMetadata(new grpc.Metadata());
+        if (host === undefined) return this.watch(call, undefined);
+        knownHost(host).then(
+          () => {
+            if (!call.cancelled) this.watch(call, host);
+          },
+          (err: unknown) => call.emit("error", fail(err, "watching drift")),
+        );
       },
       Compliance: async (call, callback) => {
         try {
@@ -128,14 +108,14 @@ export class DriftAdmin {
           callback(fail(err, "compliance"));
         }
       },
-      AcknowledgeFlap: (call, callback) => {
+      AcknowledgeFlap: async (call, callback) => {
         try {
           const { host, resource } = call.request;
           if (resource !== "" && !RESOURCE.test(resource))
             throw new ValidationError(
               `resource "${resource}" must be KIND/NAME (kind: ${KIND_NAMES.join("|")}), or empty for all`,
             );
-          if (!hosts.get(host)) throw new NotFoundError(`host "${host}" is not enrolled (see virtfleet hosts)`);
+          await knownHost(host);
           const session = agents.session(host);
           if (!session || session.closed) {
             callback(null, { delivered: false });
@@ -150,5 +130,40 @@ export class DriftAdmin {
         }
       },
     };
+  }
+
+  /** Streams `host`'s drift events (all hosts: undefined) to `call` until it ends or close(). */
+  private watch(call: WatchCall, host: string | undefined): void {
+    const { feed, log } = this.deps;
+    let done = false;
+    const end = (code = grpc.status.OK, details = "") => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      this.watches.delete(endOk);
+      if (code === grpc.status.OK) call.end();
+      else call.emit("error", { code, details });
+    };
+    const endOk = () => end();
+    const unsubscribe = feed.subscribe(host, (d) => {
+      if (done) return;
+      if (call.writableLength > WATCH_MAX_BUFFERED) {
+        log.warn({ host }, "drift watcher is not reading; closing it");
+        end(grpc.status.RESOURCE_EXHAUSTED, `watcher fell more than ${WATCH_MAX_BUFFERED} events behind`);
+        return;
+      }
+      try {
+        call.write(toDriftRecord(d));
+      } catch (err) {
+        log.error({ host, err: describeError(err) }, "cannot render a drift event for a watcher; ending its stream");
+        end(grpc.status.INTERNAL, "a drift event could not be rendered; reconnect");
+      }
+    });
+    this.watches.add(endOk);
+    call.on("cancelled", () => end());
+    call.on("close", () => end());
+    call.on("error", () => end());
+    // Headers now, so the client knows the watch is established before the first event.
+    call.sendMetadata(new grpc.Metadata());
   }
 }

@@ -1,6 +1,7 @@
 import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import type { AlertsStatus } from "../compliance/index.js";
 import type { AlertPayload } from "./payloads.js";
+import { DEFAULT_ALERT_TYPES, type WebhookConfig } from "./webhook-config.js";
 import { redactUrl } from "./webhook-url.js";
 
 export interface Delivery {
@@ -23,11 +24,11 @@ export class AlertQueue {
   private readonly stmts;
 
   private readonly db: AsyncDatabase;
+  /** The configured webhooks (a bare URL: the default event types, unsigned). */
+  readonly webhooks: readonly WebhookConfig[];
 
-  constructor(
-    handle: SqliteDatabase | AsyncDatabase,
-    readonly urls: readonly string[],
-  ) {
+  constructor(handle: SqliteDatabase | AsyncDatabase, webhooks: readonly (string | WebhookConfig)[]) {
+    this.webhooks = webhooks.map((w) => (typeof w === "string" ? { url: w, events: DEFAULT_ALERT_TYPES } : w));
     this.db = AsyncDatabase.of(handle);
     const db = this.db.connection;
     this.stmts = {
@@ -64,8 +65,14 @@ export class AlertQueue {
                 COALESCE(SUM(abandoned_at IS NOT NULL), 0) AS abandoned
          FROM alert_deliveries`,
       ),
+      // An error counts only while its webhook has not delivered anything since: a recovered
+      // webhook shows no last error (a retried delivery's row keeps its error text, but its
+      // last attempt is its delivery, so it is not newer than the webhook's last delivery).
       lastError: db.prepare<[], { last_error: string; last_attempt_at: number | null }>(
-        "SELECT last_error, last_attempt_at FROM alert_deliveries WHERE last_error != '' ORDER BY last_attempt_at DESC, id DESC LIMIT 1",
+        `SELECT e.last_error, e.last_attempt_at FROM alert_deliveries e
+         WHERE e.last_error != '' AND e.last_attempt_at IS NOT NULL
+           AND e.last_attempt_at > COALESCE((SELECT MAX(d.delivered_at) FROM alert_deliveries d WHERE d.url = e.url), 0)
+         ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1`,
       ),
       prune: db.prepare(
         "DELETE FROM alert_deliveries WHERE (delivered_at IS NOT NULL AND delivered_at < ?) OR (abandoned_at IS NOT NULL AND abandoned_at < ?)",
@@ -73,14 +80,25 @@ export class AlertQueue {
     };
   }
 
-  /** Queues `payloads` for every configured URL (runs inside the caller's transaction). */
+  /** The configured URLs, in order. */
+  get urls(): string[] {
+    return this.webhooks.map((w) => w.url);
+  }
+
+  /** The configuration of the webhook at `url` (undefined: no longer configured). */
+  webhook(url: string): WebhookConfig | undefined {
+    return this.webhooks.find((w) => w.url === url);
+  }
+
+  /** Queues each of `payloads` for every webhook whose event types include its type (runs inside the caller's transaction). */
   enqueue(payloads: readonly AlertPayload[], now: number, on: Queryable = this.db): Promise<number> {
     return on.write(() => {
       let n = 0;
       for (const p of payloads) {
         const body = JSON.stringify(p);
-        for (const url of this.urls) {
-          this.stmts.insert.run(url, body, now, now);
+        for (const w of this.webhooks) {
+          if (!w.events.includes(p.type)) continue;
+          this.stmts.insert.run(w.url, body, now, now);
           n += 1;
         }
       }

@@ -4,6 +4,7 @@ import type { StoredChanges } from "../ingest/index.js";
 import { AlertQueue } from "./alert-queue.js";
 import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher, type DispatcherOptions } from "./dispatcher.js";
 import { alertsFor } from "./payloads.js";
+import type { WebhookConfig } from "./webhook-config.js";
 
 /**
  * Webhook alerts: `queue()` runs inside the ingestion transaction (alerts are as durable as
@@ -16,16 +17,16 @@ export class Alerts {
 
   constructor(
     db: SqliteDatabase | AsyncDatabase,
-    urls: readonly string[],
+    webhooks: readonly (string | WebhookConfig)[],
     log: Logger,
     options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,
   ) {
-    this.queue = new AlertQueue(db, urls);
+    this.queue = new AlertQueue(db, webhooks);
     this.dispatcher = new WebhookDispatcher(this.queue, log, options);
   }
 
   get enabled(): boolean {
-    return this.queue.urls.length > 0;
+    return this.queue.webhooks.length > 0;
   }
 
   /** Starts the delivery loop (after abandoning deliveries to URLs no longer configured). */

@@ -1,5 +1,6 @@
 import { backoffDelay, describeError, VERSION, type BackoffOptions, type Logger } from "../../common/index.js";
 import type { AlertQueue, Delivery } from "./alert-queue.js";
+import { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signature.js";
 import { redactUrl } from "./webhook-url.js";
 
 export interface DispatcherOptions {
@@ -73,7 +74,9 @@ export function retryDelay(attempts: number, backoff: BackoffOptions, random: ()
  * else (status, network error, timeout) is retried with capped jittered backoff until
  * `maxAttempts`, then abandoned; errors are logged and stored with URLs redacted. Delivery
  * is at-least-once: each POST carries `x-virtfleet-delivery` (stable per delivery) so
- * receivers can drop duplicates.
+ * receivers can drop duplicates, and `x-virtfleet-event` (the payload's type). A webhook with
+ * a secret gets every attempt signed (controller/alerts/signature.ts: timestamp and
+ * HMAC-SHA256 over timestamp and body); the secret is never logged or stored.
  */
 export class WebhookDispatcher {
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -169,6 +172,24 @@ export class WebhookDispatcher {
     this.timer.unref();
   }
 
+  /** The request headers of one attempt: identity, event type and, with a secret, the signature. */
+  private headers(d: Delivery, attempt: number): Record<string, string> {
+    const h: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": `virtfleet-controller/${VERSION}`,
+      "x-virtfleet-delivery": String(d.id),
+      "x-virtfleet-attempt": String(attempt),
+      "x-virtfleet-event": eventType(d.payloadJson),
+    };
+    const secret = this.queue.webhook(d.url)?.secret;
+    if (secret !== undefined) {
+      const ts = Math.floor(this.deps.now() / 1000);
+      h[TIMESTAMP_HEADER] = String(ts);
+      h[SIGNATURE_HEADER] = signWebhook(secret, ts, d.payloadJson);
+    }
+    return h;
+  }
+
   private async deliver(d: Delivery): Promise<void> {
     const where = redactUrl(d.url);
     const attempt = d.attempts + 1;
@@ -177,12 +198,7 @@ export class WebhookDispatcher {
       const res = await this.deps.post(
         d.url,
         d.payloadJson,
-        {
-          "content-type": "application/json",
-          "user-agent": `virtfleet-controller/${VERSION}`,
-          "x-virtfleet-delivery": String(d.id),
-          "x-virtfleet-attempt": String(attempt),
-        },
+        this.headers(d, attempt),
         this.options.timeoutMs,
         this.abort.signal,
       );
@@ -219,4 +235,14 @@ function scrub(message: string, url: string): string {
   if (u.password) out = out.split(u.password).join("[redacted]");
   if (u.username) out = out.split(u.username).join("[redacted]");
   return out;
+}
+
+/** The payload's `type` (rows are written by AlertQueue.enqueue from AlertPayload), or "unknown". */
+function eventType(payloadJson: string): string {
+  try {
+    const t = (JSON.parse(payloadJson) as { type?: unknown }).type;
+    return typeof t === "string" ? t : "unknown";
+  } catch {
+    return "unknown";
+  }
 }

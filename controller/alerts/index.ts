@@ -13,3 +13,21 @@ export {
 export { alertsFor, type AlertPayload } from "./payloads.js";
 export { parseWebhookUrl, redactUrl } from "./webhook-url.js";
 export { ALERTS_SCHEMA } from "./schema.js";
+export {
+  ALERT_TYPES,
+  DEFAULT_ALERT_TYPES,
+  MIN_SECRET_BYTES,
+  parseWebhookSpec,
+  readWebhookSecret,
+  resolveWebhooks,
+  type AlertType,
+  type WebhookConfig,
+  type WebhookSpec,
+} from "./webhook-config.js";
+export {
+  DEFAULT_REPLAY_WINDOW_MS,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  signWebhook,
+  webhookRejection,
+} from "./signature.js";

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, runCli, stopAll, tempDir } from "../harness/processes.js";
+import { freePort, runCli, spawnCli, stopAll, tempDir } from "../harness/processes.js";
 import { startController } from "../harness/fleet.js";
 import { startSecureController } from "../harness/secure-fleet.js";
 
@@ -30,22 +30,60 @@ describe("CLI errors and exit codes", () => {
     expect(r.stderr).toMatch(/started without --insecure it only speaks TLS: drop --insecure and pass --data/);
   });
 
-  it("exits 1 with advice when the controller is unreachable", async () => {
+  it("exits 1 with advice when the controller is unreachable: one line, no empty 'Resolution note:'", async () => {
     const port = await freePort();
     const r = await runCli(["hosts", "--json", "--controller", `127.0.0.1:${port}`, "--insecure"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/cannot reach the controller at 127\.0\.0\.1:\d+.*VIRTFLEET_CONTROLLER/);
+    expect(r.stderr).not.toMatch(/Resolution note/);
+    // said once: not repeated with grpc-js's "14 UNAVAILABLE:" prefix after it
+    expect(r.stderr).not.toMatch(/UNAVAILABLE/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it("exits 1 for an unknown host, and reads the address from VIRTFLEET_CONTROLLER", async () => {
+  it("exits 2 for an unknown host (host, drift --host, drift ack), and reads the address from VIRTFLEET_CONTROLLER", async () => {
     const c = await startController({ dataDir: `${data.path}/c1` });
     const r = await runCli(["host", "no-such-host", "--insecure"], { VIRTFLEET_CONTROLLER: c.address });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/host "no-such-host" is not enrolled/);
+    for (const args of [
+      ["drift", "--host", "no-such-host"],
+      ["drift", "--host", "no-such-host", "--json"],
+      ["drift", "watch", "--host", "no-such-host"],
+      ["drift", "ack", "no-such-host"],
+    ]) {
+      const d = await runCli([...args, "--insecure"], { VIRTFLEET_CONTROLLER: c.address });
+      expect(d.code, args.join(" ")).toBe(2);
+      expect(d.stdout, args.join(" ")).toBe("");
+      expect(d.stderr, args.join(" ")).toMatch(/host "no-such-host" is not enrolled/);
+    }
+    // the same rule for policies (spec/cli.md: unknown names exit 2)
+    const plan = await runCli(["plan", "no-such-policy", "--insecure"], { VIRTFLEET_CONTROLLER: c.address });
+    expect(plan.code).toBe(2);
+    const all = await runCli(["drift", "--json", "--insecure"], { VIRTFLEET_CONTROLLER: c.address });
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual([]);
     const empty = await runCli(["hosts", "--json"], { VIRTFLEET_CONTROLLER: c.address, VIRTFLEET_INSECURE: "1" });
     expect(empty.code).toBe(0);
     expect(JSON.parse(empty.stdout)).toEqual([]);
+  });
+
+  it("ends quietly when its reader goes away (audit --json | head): no EPIPE crash", async () => {
+    const c = await startController({ dataDir: `${data.path}/c4` });
+    for (const args of [
+      ["audit", "--json"],
+      ["hosts", "--json"],
+      ["drift", "--json"],
+      ["compliance", "--json"],
+    ]) {
+      // the reader closes the pipe before the command writes: its write fails with EPIPE
+      const p = spawnCli([...args, "--controller", c.address, "--insecure"]);
+      p.child.stdout!.destroy();
+      const code = await p.exited;
+      expect(p.stderr, args.join(" ")).not.toMatch(/EPIPE|Error:|at .*\.js:\d+/);
+      expect(code, args.join(" ")).toBe(0);
+    }
   });
 
   it("fails clearly when the port is taken", async () => {

@@ -121,13 +121,13 @@ describe("rollout and plan commands against a real controller", () => {
     expect((JSON.parse(r.stdout.trim()) as RolloutStatusJson).state).toBe(ended.state);
   });
 
-  it("rollout pause of a finished rollout exits 1 naming the state", async () => {
+  it("rollout pause of a finished rollout exits 4 (refused) naming the state", async () => {
     const r = await cli("rollout", "pause", policyName, "--reason", "e2e");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(ended.state);
     const j = await cli("rollout", "resume", policyName, "--json");
-    expect(j.code).toBe(1);
+    expect(j.code).toBe(4);
     expect(j.stdout).toBe("");
   });
 

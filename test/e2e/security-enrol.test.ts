@@ -101,10 +101,10 @@ describe("a controller without --insecure", () => {
     expect(wrong.stderr).toMatch(/token is for host "only-this"/);
   });
 
-  it("refuses an agent with no certificate and no token (exit 2, names --token)", async () => {
+  it("refuses an agent with no certificate and no token (exit 2, names --token-file)", async () => {
     const r = await agentExit(startSecureAgent(controller, "h6", join(tmp.path, "agent-h6")));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--token: this host is not enrolled/);
+    expect(r.stderr).toMatch(/--token-file: this host is not enrolled/);
   });
 
   it("cert revoke kicks the connected agent within 1 s and refuses it afterwards", async () => {

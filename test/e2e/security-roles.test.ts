@@ -64,19 +64,19 @@ describe("admin roles", () => {
     expect(status.code, status.stderr).toBe(0);
 
     const pause = await cli(viewerDir, "rollout", "pause", policy);
-    expect(pause.code).toBe(1);
+    expect(pause.code).toBe(4);
     expect(pause.stderr).toMatch(/needs role operator; admin:alice has role viewer/);
     const token = await cli(viewerDir, "token", "create");
-    expect(token.code).toBe(1);
+    expect(token.code).toBe(4);
     expect(token.stderr).toMatch(/needs role admin/);
 
-    // The operator may act; the rollout has ended, so the controller refuses on its state (1), not the role.
+    // The operator may act; the rollout has ended, so the controller refuses on its state (4), not the role.
     const opPause = await cli(operatorDir, "rollout", "pause", policy);
-    expect(opPause.code).toBe(1);
+    expect(opPause.code).toBe(4);
     expect(opPause.stderr).not.toMatch(/needs role/);
     expect(opPause.stderr).toMatch(/succeeded/);
     const opToken = await cli(operatorDir, "token", "create");
-    expect(opToken.code).toBe(1);
+    expect(opToken.code).toBe(4);
     expect(opToken.stderr).toMatch(/needs role admin; admin:bob has role operator/);
   });
 

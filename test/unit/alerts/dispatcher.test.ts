@@ -1,9 +1,14 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import {
   AlertQueue,
+  parseWebhookSpec,
   parseWebhookUrl,
   redactUrl,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  webhookRejection,
   retryDelay,
   WebhookDispatcher,
   type DispatcherOptions,
@@ -88,7 +93,16 @@ describe("webhook retries", () => {
     expect(await d.pump()).toBe(1);
     await d.idle();
     expect(calls).toHaveLength(2);
-    expect(await queue.status()).toMatchObject({ pending: 0, failing: 0 });
+    // delivery recovered: the webhook's old error is no longer shown
+    expect(await queue.status()).toMatchObject({ pending: 0, failing: 0, lastError: null });
+  });
+
+  it("shows a webhook's error again when it fails after a recovery, and only that webhook's", async () => {
+    const { clock, queue, d } = setup([204, 500], ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]);
+    await queue.enqueue([payload], clock.now);
+    await d.pump();
+    await d.idle();
+    expect(await queue.status()).toMatchObject({ pending: 1, lastError: expect.stringMatching(/:2\/b: HTTP 500/) });
   });
 
   it("keeps at most `concurrency` requests in flight", async () => {
@@ -112,6 +126,71 @@ describe("webhook retries", () => {
     expect(retryDelay(1, OPTS.backoff, () => 1)).toBe(1_000);
     expect(retryDelay(10, OPTS.backoff, () => 1)).toBe(8_000);
     expect(retryDelay(10, OPTS.backoff, () => 0)).toBe(500);
+  });
+});
+
+describe("webhook signatures and filters", () => {
+  const secret = "0123456789abcdef-secret";
+  it("signs every attempt over timestamp and body with the webhook's secret; unsigned without one", async () => {
+    const clock = { now: 1_800_000_000_123 };
+    const seen: { url: string; body: string; headers: Record<string, string> }[] = [];
+    const post: Poster = async (url, body, headers) => {
+      seen.push({ url, body, headers });
+      return { status: 200 };
+    };
+    const queue = new AlertQueue(memoryDb(), [
+      { url: "http://127.0.0.1:1/signed", events: ["failure"], secret },
+      "http://127.0.0.1:1/plain",
+    ]);
+    const d = new WebhookDispatcher(queue, silentLogger(), OPTS, { now: () => clock.now, random: () => 1, post });
+    await queue.enqueue([payload], clock.now);
+    await d.pump();
+    await d.idle();
+    const signed = seen.find((r) => r.url.endsWith("/signed"))!;
+    const plain = seen.find((r) => r.url.endsWith("/plain"))!;
+    expect(signed.headers[TIMESTAMP_HEADER]).toBe("1800000000");
+    const mac = createHmac("sha256", secret).update(`1800000000.${signed.body}`).digest("hex");
+    expect(signed.headers[SIGNATURE_HEADER]).toBe(`sha256=${mac}`);
+    expect(signed.headers["x-virtfleet-event"]).toBe("failure");
+    expect(plain.headers[SIGNATURE_HEADER]).toBeUndefined();
+    const h = { timestamp: signed.headers[TIMESTAMP_HEADER], signature: signed.headers[SIGNATURE_HEADER] };
+    expect(webhookRejection(secret, h, signed.body, clock.now)).toBeUndefined();
+    expect(webhookRejection(secret, h, signed.body, clock.now + 6 * 60_000)).toMatch(/replay window/);
+    expect(webhookRejection(secret, { ...h, timestamp: "1800000300" }, signed.body, clock.now)).toMatch(
+      /does not match/,
+    );
+    expect(webhookRejection("another-secret-0123", h, signed.body, clock.now)).toMatch(/does not match/);
+  });
+
+  it("queues a payload only for the webhooks whose event types include it", async () => {
+    const queue = new AlertQueue(memoryDb(), [
+      { url: "http://127.0.0.1:1/failures", events: ["failure"] },
+      { url: "http://127.0.0.1:1/changes", events: ["change"] },
+      "http://127.0.0.1:1/default",
+    ]);
+    const drift = { type: "change" as const, host: "h", drift: {} as never };
+    expect(await queue.enqueue([payload, drift], 1)).toBe(3);
+    const due = await queue.due(1, 10);
+    expect(due.map((r) => `${new URL(r.url).pathname} ${JSON.parse(r.payloadJson).type}`).sort()).toEqual([
+      "/changes change",
+      "/default failure",
+      "/failures failure",
+    ]);
+  });
+
+  it("parses 'URL events=… secret-file=…', refusing unknown types and settings", () => {
+    expect(parseWebhookSpec("https://h.example/x")).toEqual({
+      url: "https://h.example/x",
+      events: ["drift", "failure"],
+    });
+    expect(parseWebhookSpec("https://h.example/x events=change,drift secret-file=/etc/s")).toEqual({
+      url: "https://h.example/x",
+      events: ["change", "drift"],
+      secretFile: "/etc/s",
+    });
+    expect(() => parseWebhookSpec("https://h.example/x events=drfit")).toThrow(/--webhook: .*events=drfit/);
+    expect(() => parseWebhookSpec("https://u:pw@h.example/x colour=red")).toThrow(/unknown setting "colour"/);
+    expect(() => parseWebhookSpec("https://u:pw@h.example/x colour=red")).not.toThrow(/pw/);
   });
 });
 

@@ -169,10 +169,10 @@ describe("virtfleet admin create", () => {
     expect(existsSync(join(tmp, "x"))).toBe(false);
   });
 
-  it("PERMISSION_DENIED exits 1 with the controller's reason and writes nothing", async () => {
+  it("PERMISSION_DENIED exits 4 (refused) with the controller's reason and writes nothing", async () => {
     const out = join(tmp, "denied");
     const r = await run("admin", "create", "denied", "--role", "admin", "--out", out);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stderr).toBe(
       "virtfleet: creating admin denied: permission denied: CreateAdmin needs role admin; admin:olga has role operator\n",
     );

@@ -121,10 +121,11 @@ describe("plan view", () => {
 
   it("lists each changing host's resources with their fields", () => {
     expect(text).toContain(
-      "kvm01:\n  domain/web-01: vcpus 1 → 2 (restart)\n  network/front: create\n  pool/images:\n      autostart false → true\n      path /a → /b (recreate)\n",
+      "kvm01:\n  domain/web-01: vcpus 1 → 2 (restart)\n  network/front: create\n  pool/images:\n      autostart false → true (live)\n      path /a → /b (recreate)\n",
     );
     expect(text).toContain("kvm02:\n  domain/web-02: create\n");
-    expect(text).toContain("  domain/web-03: memory 1024 → 2048\n");
+    // sizes in binary units, the disruption class always named
+    expect(text).toContain("  domain/web-03: memory 1 KiB → 2 KiB (live)\n");
     expect(text).toContain("kvm05: did not answer (offline: not connected to the controller)");
   });
 
@@ -223,13 +224,13 @@ describe("plan view", () => {
 
   it("renders field values compactly and marks destructive changes", () => {
     expect(renderFieldChange({ field: "capacity", from: 10, to: 5, disruption: "recreate", destructive: true })).toBe(
-      "capacity 10 → 5 (recreate, destroys data)",
+      "capacity 10 B → 5 B (recreate, destroys data)",
     );
     expect(renderFieldChange({ field: "tags", from: null, to: ["a", "b"], disruption: "live" })).toBe(
-      'tags ∅ → ["a","b"]',
+      'tags ∅ → ["a","b"] (live)',
     );
     expect(renderFieldChange({ field: "x", from: "y".repeat(100), to: "z", disruption: "live" })).toMatch(
-      /^x y{57}\.\.\. → z$/,
+      /^x y{57}\.\.\. → z \(live\)$/,
     );
     expect(
       renderPlannedResource({

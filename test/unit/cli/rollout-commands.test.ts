@@ -172,9 +172,9 @@ describe("rollout commands against a controller", () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ policy: "web", state: "aborted", reason: "abort by operator" });
   });
 
-  it("an action that does not apply exits 1 with the controller's message", async () => {
+  it("an action that does not apply exits 4 (refused) with the controller's message", async () => {
     const r = await run("rollout", "pause", "done");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("rollout of done is succeeded; only a pending or running rollout can pause");
   });
