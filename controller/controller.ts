@@ -39,6 +39,7 @@ import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicySto
 import { RolloutStore } from "./rollout/index.js";
 import { planFleet, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore } from "./database/index.js";
+import { HostConditions } from "./hosts/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
@@ -144,9 +145,11 @@ export class Controller {
       throw err;
     });
     this.policies = policies;
+    const conditions = new HostConditions();
     this.agents = new AgentService(this.store.hosts, this.log, {
       ...DEFAULT_AGENT_SERVICE_OPTIONS,
       ...this.options.agents,
+      conditions,
       authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
     });
     const startedAt = Date.now();
@@ -197,8 +200,14 @@ export class Controller {
       this.options.webhooks ?? [],
       this.log.child({ part: "alerts" }),
     ));
-    const compliance = (this.compliance = new ComplianceService(this.store.db, this.log, () => alerts.status()));
-    this.ingestor = new Ingestor(events, feed, this.log);
+    const compliance = (this.compliance = new ComplianceService(
+      this.store.db,
+      this.log,
+      () => alerts.status(),
+      undefined,
+      conditions,
+    ));
+    this.ingestor = new Ingestor(events, feed, this.log, undefined, undefined, conditions);
     this.ingestor.addSink(async (changes, now, tx) => {
       await alerts.queueFor(changes, now, tx);
     });
@@ -242,7 +251,7 @@ export class Controller {
       ? (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem })
       : issueAdminWithoutCa;
     const handlers = {
-      ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory),
+      ...adminHandlers(this.store.hosts, this.log, compliance, () => policies.current().inventory, conditions),
       ...this.driftAdmin.handlers(),
       ...policyAdminHandlers(
         policies,

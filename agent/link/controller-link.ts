@@ -3,6 +3,7 @@ import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.j
 import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import type { Command__Output } from "../../generated/proto/fleet/v1/Command.js";
+import type { AgentHealth } from "../../generated/proto/fleet/v1/AgentHealth.js";
 import type { DriftEvent } from "../../generated/proto/fleet/v1/DriftEvent.js";
 import type { PlanResult } from "../../generated/proto/fleet/v1/PlanResult.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
@@ -62,6 +63,8 @@ export interface HelloContent {
   startedAtMs: number;
   /** Revision of the cached policy bundle ("" = none). */
   bundleRevision?: string;
+  /** The agent's condition (absent = healthy); also sent with every Heartbeat. */
+  health?: AgentHealth;
 }
 
 /** Where the link keeps its sequence numbers so they survive restarts. */
@@ -174,6 +177,17 @@ export class ControllerLink {
       return true;
     }
     this.send(a, { factsUpdate: { factsJson, factsFingerprint } });
+    return true;
+  }
+
+  /**
+   * Tells the controller the agent's condition now (a Heartbeat carrying the Hello's `health`)
+   * when READY; returns false when not (the next Hello carries it).
+   */
+  sendHealth(): boolean {
+    const a = this.attempt;
+    if (!a || a.done || this.status.state !== "READY") return false;
+    this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.hello().health } });
     return true;
   }
 
@@ -302,6 +316,7 @@ export class ControllerLink {
         startedAtMs: h.startedAtMs,
         bundleRevision: h.bundleRevision ?? "",
         protocolVersion: PROTOCOL_VERSION,
+        health: h.health,
       },
     });
   }
@@ -413,7 +428,7 @@ export class ControllerLink {
       return;
     }
     try {
-      this.send(a, { heartbeat: { sentAtMs: Date.now() } });
+      this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.hello().health } });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop
       this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");

@@ -210,8 +210,11 @@ export class AgentStore {
     this.tell();
   }
 
+  /** Listeners hear after the call that changed the health has returned (never inside a write, e.g. a link's send). */
   private tell(): void {
-    const h = this.health();
-    for (const l of this.healthListeners) l(h);
+    queueMicrotask(() => {
+      const h = this.health();
+      for (const l of this.healthListeners) l(h);
+    });
   }
 }

@@ -91,8 +91,10 @@ export class Outbox {
   private heldCompacted = 0;
   /** Highest event_seq acknowledged by the controller in this process (a delete may have failed). */
   private ackedUpTo = 0;
-  /** Highest event_seq this process gave out via `append`. */
-  private lastAppended = 0;
+  /** Highest event_seq this process gave out (`append` or `hold`): never given again, even once acknowledged. */
+  private lastGiven = 0;
+  /** Numbers were given out in memory: the stored counter must move past them at the next write. */
+  private counterBehind = false;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -137,8 +139,9 @@ export class Outbox {
     } catch {
       // unreadable too: the held entries and this process's appends still number in order
     }
-    const last = Math.max(stored, this.lastAppended, this.held.at(-1)?.eventSeq ?? 0);
-    const eventSeq = last + 1;
+    const eventSeq = Math.max(stored, this.lastGiven, this.held.at(-1)?.eventSeq ?? 0) + 1;
+    this.lastGiven = eventSeq;
+    this.counterBehind = true;
     const bytes = Buffer.byteLength(e.payloadJson, "utf8");
     this.held.push({
       eventSeq,
@@ -160,10 +163,11 @@ export class Outbox {
    * once it committed). Entries already acknowledged are not written.
    */
   writeHeld(): number {
-    if (this.held.length === 0) return 0;
-    let last = 0;
+    if (this.held.length === 0 && !this.counterBehind) return 0;
+    // even when every held entry was acknowledged meanwhile, their numbers are never given again
+    let last = this.lastGiven;
     for (const h of this.held) {
-      last = h.eventSeq;
+      last = Math.max(last, h.eventSeq);
       if (h.eventSeq <= this.ackedUpTo) continue;
       this.insert.run(h.eventSeq, h.type, h.payloadJson, h.bytes, h.createdAt, h.driftId, h.resolved ? 1 : 0);
     }
@@ -176,7 +180,10 @@ export class Outbox {
   clearHeld(n: number): void {
     const gone = this.held.splice(0, n);
     for (const g of gone) this.heldBytes -= g.bytes;
-    if (this.held.length === 0) this.heldCompacted = 0;
+    if (this.held.length === 0) {
+      this.heldCompacted = 0;
+      this.counterBehind = false;
+    }
   }
 
   /** Stores `e` durably; returns its event_seq and how many older entries compaction dropped. */
@@ -187,7 +194,7 @@ export class Outbox {
       this.insert.run(eventSeq, e.type, e.payloadJson, bytes, this.now(), e.driftId ?? null, e.resolved ? 1 : 0);
       const compacted = this.compact(eventSeq);
       if (compacted > 0) this.addCompacted.run(compacted);
-      this.lastAppended = Math.max(this.lastAppended, eventSeq);
+      this.lastGiven = Math.max(this.lastGiven, eventSeq);
       return { eventSeq, compacted };
     })();
   }

@@ -3,7 +3,7 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import { describeError, emptyInventory, ValidationError, type Inventory, type Logger } from "../../common/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import { resolveHost, selectHosts } from "../inventory-view/index.js";
-import type { HostRow, HostStore } from "../hosts/index.js";
+import type { HostConditions, HostRow, HostStore } from "../hosts/index.js";
 import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
 
@@ -22,6 +22,7 @@ export function adminHandlers(
   log: Logger,
   compliance?: ComplianceService,
   inventory: () => Inventory = emptyInventory,
+  conditions?: HostConditions,
 ): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
@@ -44,7 +45,7 @@ export function adminHandlers(
         );
         const summaries = await compliance?.summariesOf(page.hosts.map((h) => h.row.name));
         callback(null, {
-          hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h)),
+          hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h, conditions)),
           nextPageToken: page.next,
         });
       } catch (err) {
@@ -68,7 +69,7 @@ export function adminHandlers(
         }));
         const detail = compliance ? await toHostDetail(compliance, name) : undefined;
         callback(null, {
-          host: toHostRecord(host, detail?.summary, resolveHost(host, inventory())),
+          host: toHostRecord(host, detail?.summary, resolveHost(host, inventory()), conditions),
           factHistory,
           ...detail?.fields,
         });

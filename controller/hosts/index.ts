@@ -7,3 +7,4 @@ export { HostStore, FACT_HISTORY_KEEP, type HostRow, type FactChangeRow, type He
 export { HostObservations, type HostObservedState } from "./observations.js";
 export { changedSections } from "./changed-sections.js";
 export { HOSTS_SCHEMA } from "./schema.js";
+export { HostConditions, hostState } from "./host-state.js";

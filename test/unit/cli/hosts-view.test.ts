@@ -18,7 +18,9 @@ const record = {
   peer: "",
   disconnectReason: "",
   connectedSince: "2026-11-22T08:00:00.000Z",
-  compliance: { compliant: true, policies: 0, drifted: 0 },
+  compliance: { compliant: true, policies: 0, drifted: 0, unknownReason: "" },
+  state: "connected",
+  stateDetail: "",
   groups: ["all", "prod", "web"],
   labels: { rack: "r1" },
 };

@@ -34,6 +34,12 @@ export interface HostRecord {
    */
   'groups'?: (string)[];
   'labels'?: ({[key: string]: string});
+  /**
+   * The host state (common/wire/states.ts HOST_STATES; empty from an older controller: read
+   * `connected`), and what explains it when not plainly connected/disconnected.
+   */
+  'state'?: (string);
+  'stateDetail'?: (string);
 }
 
 export interface HostRecord__Output {
@@ -67,4 +73,10 @@ export interface HostRecord__Output {
    */
   'groups': (string)[];
   'labels': ({[key: string]: string});
+  /**
+   * The host state (common/wire/states.ts HOST_STATES; empty from an older controller: read
+   * `connected`), and what explains it when not plainly connected/disconnected.
+   */
+  'state': (string);
+  'stateDetail': (string);
 }
