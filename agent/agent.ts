@@ -154,6 +154,7 @@ export class Agent {
         credentials: this.credentials ? () => this.channelCredentials() : undefined,
         backoff: this.options.backoff,
         welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
+        health: () => agentHealth(store.health()),
       },
       () => ({
         hostName: this.options.name,
@@ -162,7 +163,6 @@ export class Agent {
         factsFingerprint: this.fingerprint,
         startedAtMs: this.startedAtMs,
         bundleRevision: enforcer.revision,
-        health: agentHealth(store.health()),
       }),
       this.store,
       this.log,

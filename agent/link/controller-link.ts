@@ -39,6 +39,8 @@ export interface LinkOptions {
   welcomeTimeoutMs: number;
   /** Uniform [0, 1) draws for the reconnect spread (tests pass their own); Math.random by default. */
   random?: () => number;
+  /** The agent's condition, sent in the Hello and with every Heartbeat (absent = healthy). */
+  health?: () => AgentHealth;
 }
 
 /**
@@ -63,8 +65,6 @@ export interface HelloContent {
   startedAtMs: number;
   /** Revision of the cached policy bundle ("" = none). */
   bundleRevision?: string;
-  /** The agent's condition (absent = healthy); also sent with every Heartbeat. */
-  health?: AgentHealth;
 }
 
 /** Where the link keeps its sequence numbers so they survive restarts. */
@@ -187,7 +187,7 @@ export class ControllerLink {
   sendHealth(): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
-    this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.hello().health } });
+    this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.options.health?.() } });
     return true;
   }
 
@@ -316,7 +316,7 @@ export class ControllerLink {
         startedAtMs: h.startedAtMs,
         bundleRevision: h.bundleRevision ?? "",
         protocolVersion: PROTOCOL_VERSION,
-        health: h.health,
+        health: this.options.health?.(),
       },
     });
   }
@@ -428,7 +428,7 @@ export class ControllerLink {
       return;
     }
     try {
-      this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.hello().health } });
+      this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.options.health?.() } });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop
       this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");
