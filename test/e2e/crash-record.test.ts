@@ -112,7 +112,7 @@ describe("kill -9 of the agent while it converges a new bundle", () => {
         5,
       );
       // Somewhere inside the converge (pool build, volume creates, guest define and start), or just after it.
-      const delay = Math.floor(Math.random() * 1_500);
+      const delay = process.env.VFT_KILL_MS ? Number(process.env.VFT_KILL_MS) : Math.floor(Math.random() * 1_500);
       killedAfterMs.push(delay);
       await new Promise((res) => setTimeout(res, delay));
       await agent.stop("SIGKILL");
@@ -128,7 +128,12 @@ describe("kill -9 of the agent while it converges a new bundle", () => {
         },
         90_000,
         250,
-        async () => `existing: ${(await existing(r)).join(", ")}; killed after ${killedAfterMs.join(", ")} ms`,
+        async () =>
+          `existing: ${(await existing(r)).join(", ")}; killed after ${killedAfterMs.join(", ")} ms\n${agent
+            .logs()
+            .filter((l) => Number(l.level) >= 40 || /drift|enforcement run|bundle/.test(l.msg))
+            .map((l) => JSON.stringify(l).slice(0, 400))
+            .join("\n")}`,
       );
       // what the agent sends after its report (nothing should be missing by then)
       await new Promise((res) => setTimeout(res, 500));
