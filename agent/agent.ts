@@ -6,6 +6,7 @@ import { formatHostPort, type HostPort } from "../common/address.js";
 import { VERSION } from "../common/version.js";
 import type { BackoffOptions } from "../common/backoff.js";
 import type { HostFacts } from "../common/facts.js";
+import type { AgentHealth } from "../generated/proto/fleet/v1/AgentHealth.js";
 import { parseEnrolToken } from "../common/pki/index.js";
 import {
   enrol,
@@ -27,7 +28,7 @@ import {
 } from "./link/index.js";
 import { LibvirtSession } from "./libvirt-session.js";
 import { Planner } from "./plan/index.js";
-import { AgentStore } from "./state/index.js";
+import { AgentStore, type StoreHealth } from "./state/index.js";
 
 export interface AgentOptions {
   controller: HostPort;
@@ -173,6 +174,7 @@ export class Agent {
         backoff: this.options.backoff,
         welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
         libvirtUnreachable: () => libvirt.unreachable,
+        health: () => agentHealth(store.health()),
       },
       () => ({
         hostName: this.options.name,
@@ -199,6 +201,17 @@ export class Agent {
       onRefused: () => void this.reenrolAfterRefusal(),
     });
     enforcer.onRecorded(() => sender.flush());
+    // Degraded (the state folder cannot be written) or healthy again: the controller hears at once.
+    store.onHealth((h) => {
+      if (h.degradedReason)
+        this.log.error(
+          { reason: h.degradedReason, heldEvents: h.heldEvents },
+          "degraded: the state folder cannot be written; enforcing on, events held in memory until it can",
+        );
+      else this.log.info("state folder writable again; held events and state written");
+      this.link?.sendHealth();
+      sender.flush();
+    });
     this.link.onState((s) => {
       if (s.state !== "READY") sender.onDisconnect();
       if (s.state === "TRANSIENT_FAILURE" && this.options.insecure) void this.checkPlaintextAgainstTls();
@@ -337,4 +350,11 @@ export class Agent {
       this.collecting = false;
     }
   }
+}
+
+/** The store's health as the wire's AgentHealth (absent fields = healthy). */
+function agentHealth(h: StoreHealth): AgentHealth {
+  return h.degradedReason
+    ? { degradedReason: h.degradedReason, degradedSinceMs: h.degradedSinceMs, heldEvents: h.heldEvents }
+    : {};
 }

@@ -41,6 +41,7 @@ import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicySto
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore } from "./database/index.js";
+import { HostConditions } from "./hosts/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
@@ -146,9 +147,11 @@ export class Controller {
       throw err;
     });
     this.policies = policies;
+    const conditions = new HostConditions();
     this.agents = new AgentService(this.store.hosts, this.log, {
       ...DEFAULT_AGENT_SERVICE_OPTIONS,
       ...this.options.agents,
+      conditions,
       authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
     });
     const startedAt = Date.now();
@@ -201,8 +204,14 @@ export class Controller {
       this.options.webhooks ?? [],
       this.log.child({ part: "alerts" }),
     ));
-    const compliance = (this.compliance = new ComplianceService(this.store.db, this.log, () => alerts.status()));
-    this.ingestor = new Ingestor(events, feed, this.log);
+    const compliance = (this.compliance = new ComplianceService(
+      this.store.db,
+      this.log,
+      () => alerts.status(),
+      undefined,
+      conditions,
+    ));
+    this.ingestor = new Ingestor(events, feed, this.log, undefined, undefined, conditions);
     this.ingestor.addSink(async (changes, now, tx) => {
       await alerts.queueFor(changes, now, tx);
     });
@@ -252,6 +261,7 @@ export class Controller {
         compliance,
         () => policies.current().inventory,
         (host) => agents.session(host),
+        conditions,
       ),
       ...this.driftAdmin.handlers(),
       ...resyncAdminHandlers({

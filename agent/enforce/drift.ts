@@ -54,9 +54,15 @@ export interface DriftRunContext {
  */
 export class DriftTracker {
   private readonly open = new Map<ResourceId, DriftRecord>();
+  /** Repairs that were under way when the state was saved (the agent stopped or crashed during them). */
+  private readonly interrupted = new Set<string>();
 
   constructor(open?: Record<ResourceId, DriftRecord>) {
-    for (const [id, r] of Object.entries(open ?? {})) if (r && typeof r.id === "string") this.open.set(id, r);
+    for (const [id, r] of Object.entries(open ?? {}))
+      if (r && typeof r.id === "string") {
+        this.open.set(id, r);
+        if (r.detail === REPAIRING) this.interrupted.add(r.id);
+      }
   }
 
   openDrift(id: ResourceId): DriftRecord | undefined {
@@ -155,7 +161,12 @@ export class DriftTracker {
             out.push({
               ...open,
               resolvedAtMs: ctx.now,
-              detail: open.detail === REPAIRING ? "back in sync before the repair" : open.detail,
+              detail:
+                open.detail !== REPAIRING
+                  ? open.detail
+                  : this.interrupted.has(open.id)
+                    ? "in sync when the agent restarted (the repair was under way when it stopped)"
+                    : "back in sync before the repair",
             });
           }
           break;

@@ -5,11 +5,11 @@ import { resourceId, type ResourceId, type ResourceReport } from "../../engine/i
 import { ALL_EVENT_SOURCES, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
 import type { DomainHostEnv } from "../../kinds/index.js";
 import { runBundle, type EngineTuning, type ResourceBuilder, type ResourceTarget } from "../run-bundle/index.js";
-import type { BundleCache, Outbox, StateDocs } from "../state/index.js";
+import type { BundleCache, Outbox, StateChange, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_WATCHED_DIRS, type AutostartDir } from "./autostart-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
 import { Coalescer } from "./coalescer.js";
-import { DriftTracker, type DriftRecord } from "./drift.js";
+import { DriftTracker, type DriftRecord, type DriftRunContext } from "./drift.js";
 import { eventTargets } from "./event-targets.js";
 import { DEFAULT_FLAP, FlapGuard, type FlapOptions, type FlapSnapshot } from "./flap-guard.js";
 import { OutcomeBook, reportedOutcome, type ReportRecord } from "./report.js";
@@ -17,11 +17,13 @@ import { changedResources } from "./changed-resources.js";
 import { DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_RESYNC_JITTER_MS, scheduleResync } from "./resync-schedule.js";
 import { PendingRun, type Target, type TriggerName } from "./triggers.js";
 
-/** Where the enforcer keeps its bundle, outbox and state (AgentStore has all three). */
+/** Where the enforcer keeps its bundle, outbox and state (AgentStore). */
 export interface EnforcerStore {
   bundles: BundleCache;
   outbox: Outbox;
   docs: StateDocs;
+  /** Writes events, state documents and the bundle in one transaction; holds them when the disk cannot. */
+  commit(change: StateChange): { compacted: number; durable: boolean };
 }
 
 export interface EnforcerOptions {
@@ -67,6 +69,9 @@ const DRIFT_DOC = "open-drift";
 
 const FLAP_DOC = "flap-guard";
 
+/** The revision whose intentional apply has not completed a full run yet (survives a crash). */
+const APPLYING_DOC = "applying";
+
 /**
  * Keeps this host converged to its policy bundle.
  *
@@ -103,6 +108,8 @@ export class Enforcer {
   private cronTask: { stop(): void | Promise<void>; destroy(): void | Promise<void> } | undefined;
   private flapTimer: NodeJS.Timeout | undefined;
   private connLosses = 0;
+  /** See APPLYING_DOC: runs over this revision are intentional until one full run completes. */
+  private applying: string | null;
   private stopped = false;
   private started = false;
   private readonly now: () => number;
@@ -111,6 +118,8 @@ export class Enforcer {
     this.now = o.now ?? Date.now;
     this.flap = new FlapGuard(o.flap ?? DEFAULT_FLAP, o.store.docs.load(FLAP_DOC) as FlapSnapshot | undefined);
     this.tracker = new DriftTracker(o.store.docs.load(DRIFT_DOC) as Record<string, DriftRecord> | undefined);
+    const applying = o.store.docs.load(APPLYING_DOC) as { revision?: unknown } | undefined;
+    this.applying = typeof applying?.revision === "string" ? applying.revision : null;
     this.coalescer = new Coalescer(o.coalesceMs ?? DEFAULT_COALESCE_MS, (keys) =>
       this.request(
         "event",
@@ -175,6 +184,11 @@ export class Enforcer {
         this.request("resync", [{ type: "all" }]),
       );
     this.armFlapTimer();
+    // A new bundle whose apply a crash or stop interrupted: finishing it is still the apply.
+    if (this.bundle && this.applying === this.bundle.revision && !this.running && !this.pending) {
+      this.o.log.info({ revision: this.bundle.revision }, "resuming the interrupted apply of the policy bundle");
+      this.request("bundle", [{ type: "all" }]);
+    }
     if (this.o.watchEvents === false) this.request("startup", [{ type: "all" }]);
     else void this.watchLibvirt();
   }
@@ -197,23 +211,19 @@ export class Enforcer {
       );
       return { accepted: false, error: err instanceof BundleError ? error : `unexpected: ${error}` };
     }
-    const save = () =>
-      this.o.store.bundles.save(
-        { revision: b.revision, generation: b.generation, bundleJson: JSON.stringify(b.wire) },
-        this.now(),
-      );
+    const cached = { revision: b.revision, generation: b.generation, bundleJson: JSON.stringify(b.wire) };
     if (this.bundle?.revision === b.revision) {
       if (this.bundle.generation !== b.generation) {
-        save();
+        this.o.store.commit({ bundle: cached });
         this.bundle = b;
         // The controller waits for a Report of this generation (observedGeneration, rollout stages).
         this.request("bundle", [{ type: "all" }]);
       }
       return { accepted: true, changed: false };
     }
-    save();
     const before = this.bundle;
     this.bundle = b;
+    this.applying = b.revision;
     const ids = new Set(b.resourceIds);
     this.flap.retain(ids);
     // An intentional change is not flapping: what the new revision changes is applied, held or not.
@@ -222,8 +232,8 @@ export class Enforcer {
     this.armFlapTimer();
     this.book.retain(b.resourceIds);
     const dropped = this.tracker.retain(ids, this.now());
-    this.persistState();
-    this.record([], dropped);
+    // the bundle, the mark that its apply has begun, the state and the events: one transaction
+    this.record([], dropped, { bundle: cached });
     this.o.log.info(
       { revision: b.revision, generation: b.generation, policies: b.policies.map((p) => p.name) },
       "new policy bundle",
@@ -240,7 +250,7 @@ export class Enforcer {
   /** Lifts the flap guard for "kind/name", or for all resources when empty, and re-checks them. */
   acknowledgeFlap(resource: string): ResourceId[] {
     const ids = this.flap.acknowledge(resource);
-    this.persistState();
+    this.o.store.commit({ docs: this.stateDocs() });
     this.armFlapTimer();
     this.o.log.info({ resource: resource || "(all)", released: ids }, "flap guard acknowledged");
     if (ids.length > 0)
@@ -395,10 +405,16 @@ export class Enforcer {
       return;
     }
     const losses = this.connLosses;
+    // Intentional: the run applies a new bundle, or finishes an apply a crash interrupted.
+    const intentional = p.intentional || this.applying === bundle.revision;
     const sourceOf = (r: ResourceReport) => {
-      if (p.intentional) return "apply";
+      if (intentional) return "apply";
       return how({ id: resourceId(r.kind, r.name), kind: r.kind, name: r.name }) === "event" ? "event" : "resync";
     };
+    const ctx = (now: number): DriftRunContext => ({ now, intentional, sourceOf, suppressed: new Map() });
+    /** Resources whose change was recorded as it was applied (not derived again after the run). */
+    const recorded = new Set<ResourceId>();
+    const runDrift: DriftRecord[] = [];
     const run = await runBundle(bundle.prepared, {
       mode: "enforce",
       origin: "agent",
@@ -412,20 +428,30 @@ export class Enforcer {
       only: selected.map((t) => t.id),
       isHeld: (id) => this.flap.isHeld(id, startedAt),
       // Drift noticed by an event is recorded before the repair, which may take a while.
-      detectFirst: p.intentional ? undefined : selected.filter((t) => how(t) === "event").map((t) => t.id),
+      detectFirst: intentional ? undefined : selected.filter((t) => how(t) === "event").map((t) => t.id),
       onDetected: (check) => {
         if (this.stopped || this.superseded(bundle)) return false;
-        const detected = this.tracker.detect(check, {
-          now: this.now(),
-          intentional: false,
-          sourceOf,
-          suppressed: new Map(),
-        });
-        if (detected.length > 0) {
-          this.persistState();
-          this.record([], detected);
-        }
+        const detected = this.tracker.detect(check, ctx(this.now()));
+        if (detected.length > 0) this.record([], detected);
         return true;
+      },
+      // Write-ahead: a change is on record (open, "repair in progress") before it is applied,
+      // so a crash between the change and its record cannot lose it; the restart resolves it.
+      beforeRepair: (check) => {
+        const detected = this.tracker.detect([check], ctx(this.now()));
+        if (detected.length > 0) this.record([], detected);
+      },
+      // Each applied change is recorded as soon as the engine has verified it (one transaction
+      // per change, with the drift and flap-guard state), not after the whole run.
+      onEvent: (e) => {
+        if (e.type !== "done" || e.report.outcome !== "changed") return;
+        const id = resourceId(e.report.kind, e.report.name);
+        const now = this.now();
+        recorded.add(id);
+        if (!intentional) this.flap.recordRepair(id, now);
+        const d = this.tracker.derive([e.report], ctx(now));
+        runDrift.push(...d);
+        this.record([], d);
       },
       engine: this.o.engine,
       signal: this.abort.signal,
@@ -456,15 +482,11 @@ export class Enforcer {
         );
       suppressed.set(id, this.suppressedDetail(until));
     }
-    const drift = this.tracker.derive(engine.resources, {
-      now,
-      intentional: p.intentional,
-      sourceOf,
-      suppressed,
-    });
-    if (!p.intentional)
-      for (const r of engine.resources)
-        if (r.outcome === "changed") this.flap.recordRepair(resourceId(r.kind, r.name), now);
+    const drift = this.tracker.derive(
+      engine.resources.filter((r) => !recorded.has(resourceId(r.kind, r.name))),
+      { ...ctx(now), suppressed },
+    );
+    // repairs were counted for the flap guard as each was applied (onEvent)
     const significant = this.book.update(
       engine.resources.map((r) => reportedOutcome(r, suppressed.has(resourceId(r.kind, r.name)))),
     );
@@ -480,14 +502,15 @@ export class Enforcer {
             resources: this.book.all(),
           }
         : null;
-    this.persistState();
+    // A full run over the bundle completes its apply; later changes are corrective.
+    if (p.full && this.applying === bundle.revision) this.applying = null;
+    this.record(report ? [report] : [], drift, {}, true);
     this.armFlapTimer();
-    this.record(report ? [report] : [], drift);
     const summary: RunSummary = {
       trigger: p.trigger,
       checked: engine.resources.map((r) => resourceId(r.kind, r.name)),
       reports: engine.resources,
-      drift,
+      drift: [...runDrift, ...drift],
       report,
     };
     this.o.log.debug(
@@ -507,17 +530,25 @@ export class Enforcer {
     return `repaired ${threshold} times within ${Math.round(windowMs / 1000)} s; not repaired until ${new Date(until).toISOString()} or until acknowledged`;
   }
 
-  /** Appends drift events, then the report, to the outbox; tells listeners. */
-  private record(reports: ReportRecord[], drift: DriftRecord[]): void {
-    if (reports.length === 0 && drift.length === 0) return;
-    let compacted = 0;
-    for (const d of drift) {
-      compacted += this.o.store.outbox.append({
-        type: "drift",
+  /**
+   * Appends drift events, then the report, to the outbox with the enforcement state (open
+   * drift, flap guard, the apply in progress) and `extra`, in one transaction (AgentStore.commit:
+   * held in memory when the disk cannot take it; enforcement goes on); tells listeners.
+   * Nothing to record and not `always`: nothing is written.
+   */
+  private record(reports: ReportRecord[], drift: DriftRecord[], extra: StateChange = {}, always = false): void {
+    if (reports.length === 0 && drift.length === 0 && !extra.bundle && !always) return;
+    const events = [
+      ...drift.map((d) => ({
+        type: "drift" as const,
         payloadJson: JSON.stringify(d),
         driftId: d.id,
         resolved: d.resolvedAtMs > 0,
-      }).compacted;
+      })),
+      ...reports.map((r) => ({ type: "report" as const, payloadJson: JSON.stringify(r) })),
+    ];
+    const { compacted } = this.o.store.commit({ ...extra, events, docs: { ...extra.docs, ...this.stateDocs() } });
+    for (const d of drift)
       this.o.log.info(
         {
           drift: d.id,
@@ -529,9 +560,6 @@ export class Enforcer {
         },
         "drift",
       );
-    }
-    for (const r of reports)
-      compacted += this.o.store.outbox.append({ type: "report", payloadJson: JSON.stringify(r) }).compacted;
     if (compacted > 0) {
       const s = this.o.store.outbox.stats();
       this.o.log.warn(
@@ -539,12 +567,16 @@ export class Enforcer {
         "outbox full: oldest superseded reports and resolved drift events compacted",
       );
     }
-    for (const l of this.recordedListeners) l();
+    if (events.length > 0) for (const l of this.recordedListeners) l();
   }
 
-  private persistState(): void {
-    this.o.store.docs.save(DRIFT_DOC, this.tracker.snapshot());
-    this.o.store.docs.save(FLAP_DOC, this.flap.snapshot());
+  /** The enforcement state as StateDocs documents. */
+  private stateDocs(): Record<string, unknown> {
+    return {
+      [DRIFT_DOC]: this.tracker.snapshot(),
+      [FLAP_DOC]: this.flap.snapshot(),
+      [APPLYING_DOC]: { revision: this.applying },
+    };
   }
 
   /** Wakes up when the earliest flap-guard engagement ends, to re-check (and repair) those resources. */
@@ -556,7 +588,7 @@ export class Enforcer {
       () => {
         const ids = this.flap.release(this.now());
         try {
-          this.persistState();
+          this.o.store.commit({ docs: this.stateDocs() });
         } catch (err) {
           // never throw into the event loop; the state is saved again after the next run
           this.o.log.error({ err: describeError(err) }, "cannot save the flap guard state");

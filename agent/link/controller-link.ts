@@ -3,6 +3,7 @@ import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.j
 import type { AgentServiceClient } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import type { Command__Output } from "../../generated/proto/fleet/v1/Command.js";
+import type { AgentHealth } from "../../generated/proto/fleet/v1/AgentHealth.js";
 import type { DriftEvent } from "../../generated/proto/fleet/v1/DriftEvent.js";
 import type { PlanResult } from "../../generated/proto/fleet/v1/PlanResult.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
@@ -40,6 +41,8 @@ export interface LinkOptions {
   random?: () => number;
   /** Whether this host's libvirtd is unreachable now (sent with each heartbeat); default never. */
   libvirtUnreachable?: () => boolean;
+  /** The agent's condition, sent in the Hello and with every Heartbeat (absent = healthy). */
+  health?: () => AgentHealth;
 }
 
 /**
@@ -180,6 +183,17 @@ export class ControllerLink {
   }
 
   /**
+   * Tells the controller the agent's condition now (a Heartbeat carrying the Hello's `health`)
+   * when READY; returns false when not (the next Hello carries it).
+   */
+  sendHealth(): boolean {
+    const a = this.attempt;
+    if (!a || a.done || this.status.state !== "READY") return false;
+    this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.options.health?.() } });
+    return true;
+  }
+
+  /**
    * Sends a Report or DriftEvent (numbered like every message) when READY; returns false
    * when not (the outbox keeps it for the replay after the next Welcome).
    */
@@ -304,6 +318,7 @@ export class ControllerLink {
         startedAtMs: h.startedAtMs,
         bundleRevision: h.bundleRevision ?? "",
         protocolVersion: PROTOCOL_VERSION,
+        health: this.options.health?.(),
       },
     });
   }
@@ -416,7 +431,11 @@ export class ControllerLink {
     }
     try {
       this.send(a, {
-        heartbeat: { sentAtMs: Date.now(), libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false },
+        heartbeat: {
+          sentAtMs: Date.now(),
+          libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false,
+          health: this.options.health?.(),
+        },
       });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop

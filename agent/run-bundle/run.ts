@@ -21,6 +21,7 @@ import {
   type ProgressReporter,
 } from "../../kinds/index.js";
 import { checkOnlyReason, isTransientFor, type RunMode, type RunOrigin } from "./decisions.js";
+import { DetectBeforeRepair } from "./detect-before-repair.js";
 import { withBoundHost, type PreparedBundle } from "./prepare.js";
 
 /** Where a bundle runs: this host's libvirt connection and environment. */
@@ -58,6 +59,12 @@ export interface RunBundleOptions {
   detectFirst?: Iterable<ResourceId>;
   /** Return false to abandon the run there (nothing is repaired; the result is `abandoned`). */
   onDetected?: (reports: readonly ResourceReport[]) => boolean;
+  /**
+   * Enforce runs: called for each resource the run is about to change, with its differences
+   * (a `drift` report), before it changes anything (DetectBeforeRepair); the engine's `done`
+   * event then tells what was applied. For a write-ahead record of each change.
+   */
+  beforeRepair?: (check: ResourceReport) => void;
   engine?: EngineTuning;
   signal?: AbortSignal;
   /** The engine's progress events (start, retry, done); retries are also logged here. */
@@ -172,7 +179,12 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
           return { report: check, held, interrupted: interrupted(), abandoned: true };
       }
     }
-    const report = await converge(resources, engine);
+    const before = o.beforeRepair;
+    const run =
+      o.mode === "enforce" && before
+        ? resources.map((r) => (repairable.has(r) ? new DetectBeforeRepair(r, before) : r))
+        : resources;
+    const report = await converge(run, engine);
     return { report, held, interrupted: interrupted(), abandoned: false };
   });
 }

@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from "../../common/sqlite/open-database.js";
+import { isDiskWriteError } from "./disk-errors.js";
 
 export type OutboxType = "report" | "drift";
 
@@ -68,6 +69,12 @@ interface Row {
  *   Each dropped entry adds to `compactedTotal`; `append` returns how many it dropped.
  * - `ack(upTo)` deletes every entry with event_seq ≤ upTo; `pending(after)` lists the rest
  *   in event_seq order.
+ * - Held entries (`hold`, used by AgentStore.commit when the database cannot be written): kept
+ *   in memory, numbered after every stored one, listed by `pending` and acknowledged like the
+ *   others, bounded by the same limits (compacted in the same class order, so the oldest
+ *   resolved ones go first), and written with their numbers by `writeHeld` once the disk
+ *   takes writes again. They are lost if the process dies first (the controller has those it
+ *   acknowledged).
  */
 export class Outbox {
   private readonly insert;
@@ -77,6 +84,17 @@ export class Outbox {
   private readonly selectPending;
   private readonly deleteUpTo;
   private readonly totals;
+  private readonly insertAt;
+  /** In-memory entries, in event_seq order (see `hold`). */
+  private held: (OutboxEntry & { bytes: number })[] = [];
+  private heldBytes = 0;
+  private heldCompacted = 0;
+  /** Highest event_seq acknowledged by the controller in this process (a delete may have failed). */
+  private ackedUpTo = 0;
+  /** Highest event_seq this process gave out (`append` or `hold`): never given again, even once acknowledged. */
+  private lastGiven = 0;
+  /** Numbers were given out in memory: the stored counter must move past them at the next write. */
+  private counterBehind = false;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -100,6 +118,72 @@ export class Outbox {
     this.totals = db.prepare<[], { n: number; bytes: number | null }>(
       "SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM outbox",
     );
+    this.insertAt = db.prepare(
+      "UPDATE outbox_state SET last_event_seq = MAX(last_event_seq, ?), compacted = compacted + ? WHERE id = 1",
+    );
+  }
+
+  /** Entries held in memory (not yet written). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Keeps `e` in memory with the next event_seq (after every stored and held entry) when the
+   * database cannot be written; compacts the held entries to the limits. Never throws for the disk.
+   */
+  hold(e: NewOutboxEntry): { eventSeq: number; compacted: number } {
+    let stored = 0;
+    try {
+      stored = this.readState.get()!.last_event_seq;
+    } catch {
+      // unreadable too: the held entries and this process's appends still number in order
+    }
+    const eventSeq = Math.max(stored, this.lastGiven, this.held.at(-1)?.eventSeq ?? 0) + 1;
+    this.lastGiven = eventSeq;
+    this.counterBehind = true;
+    const bytes = Buffer.byteLength(e.payloadJson, "utf8");
+    this.held.push({
+      eventSeq,
+      type: e.type,
+      payloadJson: e.payloadJson,
+      createdAt: this.now(),
+      driftId: e.driftId ?? null,
+      resolved: e.resolved === true,
+      bytes,
+    });
+    this.heldBytes += bytes;
+    const compacted = this.compactHeld(eventSeq);
+    this.heldCompacted += compacted;
+    return { eventSeq, compacted };
+  }
+
+  /**
+   * Writes the held entries with their numbers (call inside a transaction; then `clearHeld`
+   * once it committed). Entries already acknowledged are not written.
+   */
+  writeHeld(): number {
+    if (this.held.length === 0 && !this.counterBehind) return 0;
+    // even when every held entry was acknowledged meanwhile, their numbers are never given again
+    let last = this.lastGiven;
+    for (const h of this.held) {
+      last = Math.max(last, h.eventSeq);
+      if (h.eventSeq <= this.ackedUpTo) continue;
+      this.insert.run(h.eventSeq, h.type, h.payloadJson, h.bytes, h.createdAt, h.driftId, h.resolved ? 1 : 0);
+    }
+    this.insertAt.run(last, this.heldCompacted);
+    if (this.ackedUpTo > 0) this.deleteUpTo.run(this.ackedUpTo);
+    return this.held.length;
+  }
+
+  /** The held entries were written (`writeHeld` committed): forgets the first `n`. */
+  clearHeld(n: number): void {
+    const gone = this.held.splice(0, n);
+    for (const g of gone) this.heldBytes -= g.bytes;
+    if (this.held.length === 0) {
+      this.heldCompacted = 0;
+      this.counterBehind = false;
+    }
   }
 
   /** Stores `e` durably; returns its event_seq and how many older entries compaction dropped. */
@@ -110,13 +194,15 @@ export class Outbox {
       this.insert.run(eventSeq, e.type, e.payloadJson, bytes, this.now(), e.driftId ?? null, e.resolved ? 1 : 0);
       const compacted = this.compact(eventSeq);
       if (compacted > 0) this.addCompacted.run(compacted);
+      this.lastGiven = Math.max(this.lastGiven, eventSeq);
       return { eventSeq, compacted };
     })();
   }
 
   /** Entries with event_seq > `afterSeq`, in order, at most `limit`. */
   pending(afterSeq: number, limit = 1_000): OutboxEntry[] {
-    return this.selectPending.all(afterSeq, limit).map((r) => ({
+    const after = Math.max(afterSeq, this.ackedUpTo);
+    const stored = this.selectPending.all(after, limit).map((r) => ({
       eventSeq: r.event_seq,
       type: r.type,
       payloadJson: r.payload_json,
@@ -124,12 +210,32 @@ export class Outbox {
       driftId: r.drift_id,
       resolved: r.resolved === 1,
     }));
+    if (this.held.length === 0 || stored.length >= limit) return stored;
+    const held = this.held
+      .filter((h) => h.eventSeq > after)
+      .slice(0, limit - stored.length)
+      .map(({ bytes: _bytes, ...e }) => e);
+    return [...stored, ...held];
   }
 
-  /** Deletes every entry with event_seq ≤ `upTo`; returns how many. */
+  /**
+   * Deletes every entry with event_seq ≤ `upTo`; returns how many. When the database cannot
+   * be written the stored ones stay, but are no longer listed (and deleted at the next write).
+   */
   ack(upTo: number): number {
     if (!Number.isSafeInteger(upTo) || upTo <= 0) return 0;
-    return this.deleteUpTo.run(upTo).changes;
+    this.ackedUpTo = Math.max(this.ackedUpTo, upTo);
+    let n = 0;
+    while (this.held.length > 0 && this.held[0]!.eventSeq <= upTo) {
+      this.heldBytes -= this.held.shift()!.bytes;
+      n += 1;
+    }
+    try {
+      return n + this.deleteUpTo.run(upTo).changes;
+    } catch (err) {
+      if (!isDiskWriteError(err)) throw err;
+      return n;
+    }
   }
 
   /** Deletes one entry (an unreadable one). */
@@ -162,7 +268,38 @@ export class Outbox {
   stats(): OutboxStats {
     const s = this.readState.get()!;
     const t = this.totals.get()!;
-    return { entries: t.n, bytes: t.bytes ?? 0, lastEventSeq: s.last_event_seq, compactedTotal: s.compacted };
+    return {
+      entries: t.n + this.held.length,
+      bytes: (t.bytes ?? 0) + this.heldBytes,
+      lastEventSeq: Math.max(s.last_event_seq, this.held.at(-1)?.eventSeq ?? 0),
+      compactedTotal: s.compacted + this.heldCompacted,
+    };
+  }
+
+  /** compact()'s classes over the held entries (the new one, `keep`, stays). */
+  private compactHeld(keep: number): number {
+    const over = () => this.held.length > this.limits.maxEntries || this.heldBytes > this.limits.maxBytes;
+    if (!over()) return 0;
+    const newestReport = this.held.findLast((h) => h.type === "report")?.eventSeq ?? 0;
+    const classes: ((h: OutboxEntry, i: number) => boolean)[] = [
+      (h, i) => h.driftId !== null && this.held.slice(i + 1).some((n) => n.driftId === h.driftId),
+      (h) => h.type === "report" && h.eventSeq < newestReport,
+      (h) => h.type === "drift" && h.resolved,
+      () => true,
+    ];
+    let dropped = 0;
+    for (const drop of classes) {
+      for (let i = 0; i < this.held.length && over(); ) {
+        const h = this.held[i]!;
+        if (h.eventSeq !== keep && drop(h, i)) {
+          this.held.splice(i, 1);
+          this.heldBytes -= h.bytes;
+          dropped += 1;
+        } else i += 1;
+      }
+      if (!over()) break;
+    }
+    return dropped;
   }
 
   private compact(keep: number): number {

@@ -4,14 +4,17 @@ import type { HostFacts } from "../../common/facts.js";
 import { ALL_GROUP } from "../../policy-language/inventory.js";
 import { formatBytes, formatDuration } from "../../common/units.js";
 import { parseFactsJson } from "../../common/wire/facts-contract.js";
+import { HOST_STATES, type HostStateName } from "../../common/wire/states.js";
 import { renderTable } from "./table.js";
 
 /** The `hosts --json` element (spec/cli.md), plus extra keys. */
 export interface HostJson {
   name: string;
   connected: boolean;
-  /** HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | … */
-  state: string;
+  /** The host state (spec/cli.md state names); from an older controller, connected/disconnected. */
+  state: HostStateName;
+  /** Why the host is in that state, when it is not plainly connected/disconnected. */
+  stateDetail: string | null;
   lastSeen: string | null;
   firstSeen: string | null;
   connectedSince: string | null;
@@ -19,7 +22,8 @@ export interface HostJson {
   peer: string | null;
   disconnectReason: string | null;
   facts: Partial<HostFacts>;
-  compliance: { compliant: boolean; policies: number; drifted: number };
+  /** `unknownReason` is present when compliance is unknown (`compliant` is then false). */
+  compliance: { compliant: boolean; policies: number; drifted: number; unknownReason?: string };
   /** Inventory groups as the controller resolves them (`all` first, `ungrouped` when in none); [] from an older controller. */
   groups: string[];
   /** Labels as the controller resolves them from the inventory. */
@@ -43,8 +47,12 @@ export function hostToJson(h: HostRecord__Output): HostJson {
   return {
     name: h.name,
     connected: h.connected,
-    // an older controller sends no state
-    state: h.state || (h.connected ? "connected" : "disconnected"),
+    state: (HOST_STATES as readonly string[]).includes(h.state)
+      ? (h.state as HostStateName)
+      : h.connected
+        ? "connected"
+        : "disconnected",
+    stateDetail: orNull(h.stateDetail ?? ""),
     lastSeen: orNull(h.lastSeen),
     firstSeen: orNull(h.firstSeen),
     connectedSince: orNull(h.connectedSince),
@@ -56,6 +64,7 @@ export function hostToJson(h: HostRecord__Output): HostJson {
       compliant: h.compliance?.compliant ?? true,
       policies: h.compliance?.policies ?? 0,
       drifted: h.compliance?.drifted ?? 0,
+      ...(h.compliance?.unknownReason ? { unknownReason: h.compliance.unknownReason } : {}),
     },
     groups: [...(h.groups ?? [])],
     labels: { ...(h.labels ?? {}) },
@@ -93,11 +102,13 @@ export function renderHostsTable(hosts: HostJson[], now = Date.now(), filtered =
       f.libvirt ? (f.libvirt.reachable ? (f.libvirt.version ?? "up") : "down") : null,
       h.state === "libvirt-unreachable"
         ? "unknown (libvirt unreachable)"
-        : h.compliance.policies === 0
-          ? "no policies"
-          : h.compliance.compliant
-            ? "compliant"
-            : `${h.compliance.drifted} drifted`,
+        : h.compliance.unknownReason
+          ? "unknown"
+          : h.compliance.policies === 0
+            ? "no policies"
+            : h.compliance.compliant
+              ? "compliant"
+              : `${h.compliance.drifted} drifted`,
       groupsCell(h.groups),
     ];
   });
@@ -117,9 +128,10 @@ export function renderHostDetail(h: HostJson, history: FactChange__Output[], now
   kv(
     "State",
     h.connected
-      ? `${h.state} since ${h.connectedSince}`
+      ? `${h.state} since ${h.connectedSince}${h.stateDetail ? ` (${h.stateDetail})` : ""}`
       : `disconnected${h.disconnectReason ? ` (${h.disconnectReason})` : ""}`,
   );
+  if (h.compliance.unknownReason) kv("Compliance", `unknown: ${h.compliance.unknownReason}`);
   kv("Last seen", h.lastSeen ? `${h.lastSeen} (${ago(h.lastSeen, now)})` : null);
   kv("First seen", h.firstSeen);
   kv("Agent", h.agentVersion);

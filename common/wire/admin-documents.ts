@@ -361,6 +361,8 @@ export interface HostComplianceJson {
   observedGeneration: number;
   lastReportAt?: string;
   policies: PolicyCompliance[];
+  /** Set when compliance is unknown (`compliant` is then false): why. */
+  unknownReason?: string;
 }
 
 /** Webhook delivery health (the `alerts` block of `compliance --json`). */
@@ -397,6 +399,7 @@ export function encodeCompliance(r: ComplianceReport): ComplianceDocument {
       generation: h.generation,
       observedGeneration: h.observedGeneration,
       ...opt("lastReportAt", h.lastReportAt),
+      ...opt("unknownReason", h.unknownReason),
       policies: h.policies.map((p) => ({
         name: p.name,
         revision: p.revision,
@@ -432,6 +435,7 @@ export function decodeCompliance(d: ComplianceDocument__Output): ComplianceRepor
       generation: h.generation,
       observedGeneration: h.observedGeneration,
       ...opt("lastReportAt", h.lastReportAt),
+      ...opt("unknownReason", h.unknownReason),
       policies: h.policies.map((p) => ({
         name: p.name,
         revision: p.revision,

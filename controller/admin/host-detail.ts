@@ -16,7 +16,7 @@ export async function toHostDetail(
   const h = await compliance.host(name);
   if (!h) return undefined;
   return {
-    summary: hostSummary(h),
+    summary: { ...hostSummary(h), unknownReason: h.unknownReason ?? "" },
     fields: {
       generation: h.generation,
       observedGeneration: h.observedGeneration,

@@ -1,13 +1,13 @@
 import type { HostCompliance } from "../../generated/proto/fleet/v1/HostCompliance.js";
 import type { HostRecord } from "../../generated/proto/fleet/v1/HostRecord.js";
-import { hostState, type HostLiveState, type HostRow } from "../hosts/index.js";
+import { hostState, type HostConditions, type HostLiveState, type HostRow } from "../hosts/index.js";
 
 function iso(ms: number | null): string {
   return ms === null || ms === 0 ? "" : new Date(ms).toISOString();
 }
 
 /** No policies assigned: vacuously compliant. */
-export const NO_POLICIES: HostCompliance = { compliant: true, policies: 0, drifted: 0 };
+export const NO_POLICIES: HostCompliance = { compliant: true, policies: 0, drifted: 0, unknownReason: "" };
 
 /** A host's inventory resolution; empty when no inventory view is wired in. */
 export interface HostResolution {
@@ -17,17 +17,23 @@ export interface HostResolution {
 
 const UNRESOLVED: HostResolution = { groups: [], labels: {} };
 
-/** Maps a stored host, its compliance summary and inventory resolution to the admin API's HostRecord. */
+/**
+ * Maps a stored host, its compliance summary, inventory resolution and live conditions to the
+ * admin API's HostRecord (its state from hostState, controller/hosts/host-state.ts).
+ */
 export function toHostRecord(
   h: HostRow,
   compliance: HostCompliance = NO_POLICIES,
   resolution: HostResolution = UNRESOLVED,
   live?: HostLiveState,
+  conditions?: HostConditions,
 ): HostRecord {
+  const { state, detail } = hostState(h, conditions, live);
   return {
+    state,
+    stateDetail: detail,
     name: h.name,
     connected: h.connected,
-    state: hostState(h.connected, live),
     firstSeen: iso(h.firstSeen),
     lastSeen: iso(h.lastSeen),
     agentVersion: h.agentVersion,

@@ -3,7 +3,7 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import { describeError, emptyInventory, ValidationError, type Inventory, type Logger } from "../../common/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import { resolveHost, selectHosts } from "../inventory-view/index.js";
-import type { HostLiveState, HostRow, HostStore } from "../hosts/index.js";
+import type { HostConditions, HostLiveState, HostRow, HostStore } from "../hosts/index.js";
 import { toHostDetail } from "./host-detail.js";
 import { toHostRecord } from "./host-record.js";
 
@@ -23,6 +23,7 @@ export function adminHandlers(
   compliance?: ComplianceService,
   inventory: () => Inventory = emptyInventory,
   live: (host: string) => HostLiveState | undefined = () => undefined,
+  conditions?: HostConditions,
 ): Pick<AdminServiceHandlers, "ListHosts" | "GetHost"> {
   const fail = (err: unknown, what: string): grpc.ServiceError => {
     log.error({ err: describeError(err) }, `${what} failed`);
@@ -45,7 +46,9 @@ export function adminHandlers(
         );
         const summaries = await compliance?.summariesOf(page.hosts.map((h) => h.row.name));
         callback(null, {
-          hosts: page.hosts.map((h) => toHostRecord(h.row, summaries?.get(h.row.name), h, live(h.row.name))),
+          hosts: page.hosts.map((h) =>
+            toHostRecord(h.row, summaries?.get(h.row.name), h, live(h.row.name), conditions),
+          ),
           nextPageToken: page.next,
         });
       } catch (err) {
@@ -69,7 +72,7 @@ export function adminHandlers(
         }));
         const detail = compliance ? await toHostDetail(compliance, name) : undefined;
         callback(null, {
-          host: toHostRecord(host, detail?.summary, resolveHost(host, inventory()), live(host.name)),
+          host: toHostRecord(host, detail?.summary, resolveHost(host, inventory()), live(host.name), conditions),
           factHistory,
           ...detail?.fields,
         });

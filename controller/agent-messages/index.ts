@@ -11,6 +11,7 @@ export {
   validateFactsJson,
   validateFingerprint,
   validatePlanResult,
+  degradedReasonOf,
   type ValidHello,
   type PlanOutcome,
   type ValidPlanResult,

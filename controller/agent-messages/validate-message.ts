@@ -22,6 +22,8 @@ export interface ValidHello {
   lastControllerSeq: number;
   /** The stream's protocol: min(Hello.protocol_version, ours); 0 for pre-versioning agents. */
   protocol: ProtocolVersion;
+  /** AgentHealth.degraded_reason ("" = healthy). */
+  degradedReason: string;
 }
 
 /**
@@ -64,7 +66,14 @@ export function validateHello(h: Hello__Output): ValidHello {
     factsJson,
     factsFingerprint,
     lastControllerSeq: h.lastControllerSeq,
+    degradedReason: degradedReasonOf(h.health),
   };
+}
+
+/** An AgentHealth's degraded reason ("" = healthy, or absent: an older agent), clipped to 500 characters. */
+export function degradedReasonOf(health: { degradedReason?: string } | null | undefined): string {
+  const r = typeof health?.degradedReason === "string" ? health.degradedReason : "";
+  return r.length > 500 ? `${r.slice(0, 499)}…` : r;
 }
 
 /** Facts must meet the facts contract (common/wire/facts-contract.ts). Returns the text unchanged. */

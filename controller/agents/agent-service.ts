@@ -4,7 +4,7 @@ import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentM
 import type { AgentServiceHandlers } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import { describeError, ProtocolError, VERSION, type Logger, type Transaction } from "../../common/index.js";
-import type { HostStore } from "../hosts/index.js";
+import type { HostConditions, HostStore } from "../hosts/index.js";
 import { AgentSession } from "./agent-session.js";
 import {
   validateEnvelope,
@@ -12,6 +12,7 @@ import {
   validateFingerprint,
   validateHello,
   validatePlanResult,
+  degradedReasonOf,
   type ValidPlanResult,
 } from "../agent-messages/index.js";
 
@@ -29,6 +30,8 @@ export interface AgentServiceOptions {
    * until when that certificate is valid). Absent with --insecure: the Hello names the host.
    */
   authenticate?: (call: ConnectCall) => StreamIdentity;
+  /** Where agents' own condition (AgentHealth) is kept for the views. */
+  conditions?: HostConditions;
 }
 
 /** Who a stream's client certificate names, or why it names nobody. */
@@ -58,6 +61,18 @@ const RETRY_AFTER_SPREAD_MAX_MS = 20_000;
  * outlasts the agents' Welcome deadline and every retry repeats the handshake.
  */
 export const RECONNECT_MIN_MS = 1_000;
+/**
+ * When the store cannot write (disk full or failing), a stream whose Hello or events could not
+ * be recorded is closed with a Goodbye asking the agent to wait STORE_FAILURE_RETRY_MIN_MS
+ * plus up to STORE_FAILURE_RETRY_JITTER_MS at random: no reconnect loop of full TLS handshakes
+ * against a store that keeps failing. The agent keeps its events in its outbox meanwhile.
+ */
+export const STORE_FAILURE_RETRY_MIN_MS = 5_000;
+export const STORE_FAILURE_RETRY_JITTER_MS = 5_000;
+
+export function storeFailureRetryAfterMs(random: () => number = Math.random): number {
+  return Math.round(STORE_FAILURE_RETRY_MIN_MS + random() * STORE_FAILURE_RETRY_JITTER_MS);
+}
 export const RECONNECT_SPREAD_PER_AGENT_MS = 4;
 export const RECONNECT_SPREAD_MAX_MS = 40_000;
 
@@ -275,6 +290,7 @@ export class AgentService {
         throw new ProtocolError("hello sent twice on one stream");
       case "heartbeat":
         session.libvirtUnreachable = msg.heartbeat?.libvirtUnreachable === true;
+        if (msg.heartbeat?.health !== undefined) this.noteHealth(session.host, degradedReasonOf(msg.heartbeat.health));
         session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
         break;
       case "report":
@@ -365,7 +381,13 @@ export class AgentService {
         "could not record a batch of hellos; closing those streams (the agents reconnect)",
       );
       for (const { session } of batch)
-        this.end(session, "controller could not record the hello; reconnect", grpc.status.UNAVAILABLE);
+        this.end(
+          session,
+          "controller could not record the hello (its store cannot write); reconnect later",
+          grpc.status.UNAVAILABLE,
+          undefined,
+          storeFailureRetryAfterMs(),
+        );
     }
     // What the streams sent after their Hello, once it is committed, in order.
     for (const session of admitted) {
@@ -426,6 +448,7 @@ export class AgentService {
     );
     session.host = hello.hostName;
     session.protocol = hello.protocol;
+    this.noteHealth(hello.hostName, hello.degradedReason);
     session.lastControllerSeq = Math.max(host.lastControllerSeq, hello.lastControllerSeq);
     this.pending.delete(session);
     this.connected.set(hello.hostName, session);
@@ -475,6 +498,7 @@ export class AgentService {
     const host = session.host;
     if (host === undefined || this.connected.get(host) !== session) return;
     this.connected.delete(host);
+    this.options.conditions?.forgetAgent(host);
     for (const h of this.hooks) {
       try {
         h.onClosed?.(session);
@@ -488,6 +512,17 @@ export class AgentService {
       this.log.error({ host, err: describeError(err) }, "could not record disconnect");
     }
     this.log.info({ host, session: session.id, reason }, "host disconnected");
+  }
+
+  /** Records an agent's condition; logs when it changes. */
+  private noteHealth(host: string, degradedReason: string): void {
+    const c = this.options.conditions;
+    if (!c) return;
+    const before = c.agentDegradedReason(host);
+    if (before === degradedReason) return;
+    c.setAgentHealth(host, degradedReason);
+    if (degradedReason) this.log.warn({ host, reason: degradedReason }, "host degraded");
+    else this.log.info({ host }, "host no longer degraded");
   }
 
   private sweep(): void {

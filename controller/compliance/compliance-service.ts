@@ -1,4 +1,5 @@
 import { NotFoundError, type AsyncDatabase, type Logger, type SqliteDatabase } from "../../common/index.js";
+import type { HostConditions } from "../hosts/index.js";
 import { ComplianceReader } from "./compliance-reader.js";
 import { hostSummary } from "./compute.js";
 import { scheduleSnapshots, SnapshotStore } from "./snapshots.js";
@@ -18,28 +19,48 @@ export class ComplianceService {
     private readonly log: Logger,
     private readonly alertsStatus?: () => AlertsStatus | Promise<AlertsStatus>,
     private readonly now: () => number = Date.now,
+    /** Hosts whose compliance is unknown (their latest events could not be stored). */
+    private readonly conditions?: HostConditions,
   ) {
     this.reader = new ComplianceReader(db);
     this.snapshots = new SnapshotStore(db);
   }
 
   async current(): Promise<ComplianceReport> {
-    const report = await this.reader.report(this.now());
+    const read = await this.reader.report(this.now());
+    const hosts = read.hosts.map((h) => this.known(h));
+    const compliant = hosts.filter((h) => h.compliant).length;
+    const report: ComplianceReport = {
+      ...read,
+      hosts,
+      fleet: {
+        ...read.fleet,
+        compliant,
+        percent: hosts.length === 0 ? 100 : Math.round((compliant / hosts.length) * 1000) / 10,
+      },
+    };
     return this.alertsStatus ? { ...report, alerts: await this.alertsStatus() } : report;
   }
 
-  host(name: string): Promise<HostComplianceJson | undefined> {
-    return this.reader.host(name);
+  async host(name: string): Promise<HostComplianceJson | undefined> {
+    const h = await this.reader.host(name);
+    return h && this.known(h);
+  }
+
+  /** A host whose latest events could not be stored is shown unknown (not compliant), with why. */
+  private known(h: HostComplianceJson): HostComplianceJson {
+    const unknownReason = this.conditions?.complianceUnknownReason(h.name) ?? "";
+    return unknownReason ? { ...h, compliant: false, unknownReason } : h;
   }
 
   /** Compliance summaries of `names` (a page of `hosts --json`): per-host reads, not the whole fleet's report. */
   async summariesOf(
     names: readonly string[],
-  ): Promise<Map<string, { compliant: boolean; policies: number; drifted: number }>> {
-    const out = new Map<string, { compliant: boolean; policies: number; drifted: number }>();
+  ): Promise<Map<string, { compliant: boolean; policies: number; drifted: number; unknownReason?: string }>> {
+    const out = new Map<string, { compliant: boolean; policies: number; drifted: number; unknownReason?: string }>();
     for (const name of names) {
-      const h = await this.reader.host(name);
-      if (h) out.set(name, hostSummary(h));
+      const h = await this.host(name);
+      if (h) out.set(name, { ...hostSummary(h), ...(h.unknownReason ? { unknownReason: h.unknownReason } : {}) });
     }
     return out;
   }

@@ -7,4 +7,4 @@ export { HostStore, FACT_HISTORY_KEEP, type HostRow, type FactChangeRow, type He
 export { HostObservations, type HostObservedState } from "./observations.js";
 export { changedSections } from "./changed-sections.js";
 export { HOSTS_SCHEMA } from "./schema.js";
-export { hostState, type HostLiveState } from "./host-state.js";
+export { HostConditions, hostState, type HostLiveState } from "./host-state.js";

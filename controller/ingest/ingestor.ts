@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import { describeError, type Logger, type Transaction } from "../../common/index.js";
-import type { AgentSession, AgentStreamHooks } from "../agents/index.js";
+import { storeFailureRetryAfterMs, type AgentSession, type AgentStreamHooks } from "../agents/index.js";
+import type { HostConditions } from "../hosts/index.js";
 import type { DriftFeed } from "./drift-feed.js";
 import type { EventStore, HostEvents, StoredChanges } from "./event-store.js";
 import { validateAgentEvent, type AgentEvent } from "../agent-messages/index.js";
@@ -52,6 +53,8 @@ export class Ingestor implements AgentStreamHooks {
     private readonly log: Logger,
     private readonly options: IngestOptions = DEFAULT_INGEST_OPTIONS,
     private readonly now: () => number = Date.now,
+    /** Told which hosts' events could not be stored (their compliance is unknown until they are). */
+    private readonly conditions?: HostConditions,
   ) {}
 
   /** Adds a sink run inside every batch's transaction. */
@@ -110,12 +113,21 @@ export class Ingestor implements AgentStreamHooks {
             { host: h.host, err: describeError(hostErr) },
             "could not store this host's events; resetting its stream so it replays",
           );
-          for (const q of items)
-            if (q.host === h.host)
-              q.session.close("controller could not store events; reconnect and replay", grpc.status.UNAVAILABLE);
+          this.conditions?.setStoreFailure(h.host, describeError(hostErr));
+          // the agent keeps them and replays; it waits ≥ 5 s (jittered) so a store that keeps
+          // failing is not met by a reconnect loop of TLS handshakes
+          const retryAfterMs = storeFailureRetryAfterMs();
+          for (const s of new Set(items.filter((q) => q.host === h.host).map((q) => q.session)))
+            s.close(
+              "controller could not store events (its store cannot write); reconnect later and replay",
+              grpc.status.UNAVAILABLE,
+              retryAfterMs,
+            );
         }
       }
     }
+    for (const changes of stored)
+      for (const host of changes.lastEventSeq.keys()) this.conditions?.setStoreFailure(host, null);
     for (const changes of stored) {
       try {
         this.acknowledge(items, changes);

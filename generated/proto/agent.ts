@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack.js';
 import type { AcknowledgeFlap as _fleet_v1_AcknowledgeFlap, AcknowledgeFlap__Output as _fleet_v1_AcknowledgeFlap__Output } from './fleet/v1/AcknowledgeFlap.js';
+import type { AgentHealth as _fleet_v1_AgentHealth, AgentHealth__Output as _fleet_v1_AgentHealth__Output } from './fleet/v1/AgentHealth.js';
 import type { AgentMessage as _fleet_v1_AgentMessage, AgentMessage__Output as _fleet_v1_AgentMessage__Output } from './fleet/v1/AgentMessage.js';
 import type { AgentServiceClient as _fleet_v1_AgentServiceClient, AgentServiceDefinition as _fleet_v1_AgentServiceDefinition } from './fleet/v1/AgentService.js';
 import type { BundledPolicy as _fleet_v1_BundledPolicy, BundledPolicy__Output as _fleet_v1_BundledPolicy__Output } from './fleet/v1/BundledPolicy.js';
@@ -38,6 +39,7 @@ export interface ProtoGrpcType {
     v1: {
       Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
       AcknowledgeFlap: MessageTypeDefinition<_fleet_v1_AcknowledgeFlap, _fleet_v1_AcknowledgeFlap__Output>
+      AgentHealth: MessageTypeDefinition<_fleet_v1_AgentHealth, _fleet_v1_AgentHealth__Output>
       AgentMessage: MessageTypeDefinition<_fleet_v1_AgentMessage, _fleet_v1_AgentMessage__Output>
       AgentService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_AgentServiceClient> & { service: _fleet_v1_AgentServiceDefinition }
       BundledPolicy: MessageTypeDefinition<_fleet_v1_BundledPolicy, _fleet_v1_BundledPolicy__Output>

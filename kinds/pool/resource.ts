@@ -112,8 +112,12 @@ export class PoolResource implements Resource {
       });
     }
     if (apply && active !== wantActive) {
-      if (wantActive) await hv.startPool(current);
-      else await hv.destroyPool(current);
+      if (wantActive) {
+        // a dir pool's build (mkdir) is idempotent, and makes up for a build a crash cut short
+        // after the define; never for types whose build formats something
+        if (this.spec.type === "dir") await hv.buildPool(current);
+        await hv.startPool(current);
+      } else await hv.destroyPool(current);
     }
     return { changes };
   }

@@ -5,7 +5,6 @@ import { renderTable } from "../../../cli/output/table.js";
 const record = {
   name: "kvm01",
   connected: true,
-  state: "connected",
   firstSeen: "2026-11-22T08:00:00.000Z",
   lastSeen: "2026-11-22T08:00:05.000Z",
   agentVersion: "0.1.0",
@@ -19,7 +18,9 @@ const record = {
   peer: "",
   disconnectReason: "",
   connectedSince: "2026-11-22T08:00:00.000Z",
-  compliance: { compliant: true, policies: 0, drifted: 0 },
+  compliance: { compliant: true, policies: 0, drifted: 0, unknownReason: "" },
+  state: "connected",
+  stateDetail: "",
   groups: ["all", "prod", "web"],
   labels: { rack: "r1" },
 };

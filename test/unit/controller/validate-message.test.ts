@@ -6,7 +6,7 @@ const env = (over: object = {}) => ({
   seq: 2,
   ack: 1,
   body: "heartbeat" as const,
-  heartbeat: { libvirtUnreachable: false, sentAtMs: 1 },
+  heartbeat: { libvirtUnreachable: false, sentAtMs: 1, health: null },
   ...over,
 });
 const hello = (over: object = {}) => ({
@@ -19,6 +19,7 @@ const hello = (over: object = {}) => ({
   bundleRevision: "",
   // a pre-versioning agent's Hello as the controller decodes it (proto3 default)
   protocolVersion: 0,
+  health: null,
   ...over,
 });
 

@@ -5,7 +5,8 @@
 export interface Goodbye {
   'reason'?: (string);
   /**
-   * The agent should wait at least this long before reconnecting (0 = its own backoff).
+   * The agent should wait at least this long before reconnecting (0 = its own backoff). A
+   * controller whose store cannot write says at least 5 s, with jitter.
    */
   'retryAfterMs'?: (number);
 }
@@ -13,7 +14,8 @@ export interface Goodbye {
 export interface Goodbye__Output {
   'reason': (string);
   /**
-   * The agent should wait at least this long before reconnecting (0 = its own backoff).
+   * The agent should wait at least this long before reconnecting (0 = its own backoff). A
+   * controller whose store cannot write says at least 5 s, with jitter.
    */
   'retryAfterMs': (number);
 }

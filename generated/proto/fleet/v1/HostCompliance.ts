@@ -6,10 +6,18 @@ export interface HostCompliance {
   'compliant'?: (boolean);
   'policies'?: (number);
   'drifted'?: (number);
+  /**
+   * Non-empty when compliance is unknown (`compliant` is then false): why.
+   */
+  'unknownReason'?: (string);
 }
 
 export interface HostCompliance__Output {
   'compliant': (boolean);
   'policies': (number);
   'drifted': (number);
+  /**
+   * Non-empty when compliance is unknown (`compliant` is then false): why.
+   */
+  'unknownReason': (string);
 }

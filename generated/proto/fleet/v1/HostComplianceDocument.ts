@@ -12,7 +12,13 @@ export interface HostComplianceDocument {
   'observedGeneration'?: (number | string | Long);
   'lastReportAt'?: (string);
   'policies'?: (_fleet_v1_PolicyComplianceDocument)[];
+  /**
+   * Set when the host's compliance is unknown (then `compliant` is false): why, e.g. the
+   * controller could not store its latest events.
+   */
+  'unknownReason'?: (string);
   '_lastReportAt'?: "lastReportAt";
+  '_unknownReason'?: "unknownReason";
 }
 
 export interface HostComplianceDocument__Output {
@@ -23,5 +29,11 @@ export interface HostComplianceDocument__Output {
   'observedGeneration': (number);
   'lastReportAt'?: (string);
   'policies': (_fleet_v1_PolicyComplianceDocument__Output)[];
+  /**
+   * Set when the host's compliance is unknown (then `compliant` is false): why, e.g. the
+   * controller could not store its latest events.
+   */
+  'unknownReason'?: (string);
   '_lastReportAt'?: "lastReportAt";
+  '_unknownReason'?: "unknownReason";
 }

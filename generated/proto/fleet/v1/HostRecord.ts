@@ -35,9 +35,11 @@ export interface HostRecord {
   'groups'?: (string)[];
   'labels'?: ({[key: string]: string});
   /**
-   * HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | …
+   * The host state (common/wire/states.ts HOST_STATES; empty from an older controller: read
+   * `connected`), and what explains it when not plainly connected/disconnected.
    */
   'state'?: (string);
+  'stateDetail'?: (string);
 }
 
 export interface HostRecord__Output {
@@ -72,7 +74,9 @@ export interface HostRecord__Output {
   'groups': (string)[];
   'labels': ({[key: string]: string});
   /**
-   * HOST_STATES (common/wire/states.ts): connected | disconnected | libvirt-unreachable | …
+   * The host state (common/wire/states.ts HOST_STATES; empty from an older controller: read
+   * `connected`), and what explains it when not plainly connected/disconnected.
    */
   'state': (string);
+  'stateDetail': (string);
 }
