@@ -232,14 +232,15 @@ describe("virtfleet apply --local on a real KVM host", () => {
     expect(await virsh("domstate", db)).toMatch(/running/);
   });
 
-  it("refuses to remove a pool that still holds volumes the policies keep", async () => {
+  it("a pool declared absent while its volumes are kept is a dangling reference: refused at validation, nothing touched", async () => {
+    // (a pool holding volumes no policy declares is refused as blocked at apply: test/integration/apply/refusals.test.ts)
     writePolicies({ guests: [{ name: web }, { name: db }], removePool: true });
-    const r = await apply();
-    expect(r.code).toBe(4);
-    const p = outcome(r.json, "pool", pool);
-    expect(p.outcome).toBe("blocked");
-    expect(p.error).toMatch(/would strand its 2 volumes .*qcow2.*state: absent/);
+    const r = await runCli(["apply", policies, "--local"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/\.yaml:\d+:\d+: .*absent/);
+    expect(r.stderr).toMatch(/nothing was applied/);
     expect((await virshResult("pool-info", pool)).code).toBe(0);
+    expect(await virsh("domstate", db)).toMatch(/running/);
   });
 
   it("state absent removes domains, then volumes, then pool and network", async () => {

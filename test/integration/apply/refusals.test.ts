@@ -123,7 +123,7 @@ describe("changes that would destroy or strand data are refused (blocked)", { ti
   it("the human output says blocked and why", async () => {
     const r = await runCli(["apply", policies, "--local"]);
     expect(r.code).toBe(4);
-    expect(r.stdout).toMatch(new RegExp(`x blocked\\s+pool ${pool}`));
+    expect(r.stdout).toMatch(new RegExp(`# blocked\\s+pool ${pool}`));
     expect(r.stdout).toMatch(/would strand its 1 volume/);
     expect(r.stdout).toMatch(/1 blocked/);
   });
