@@ -149,7 +149,7 @@ describe("the controller's policies folder", () => {
     expect(mine(view)).toMatchObject({ generation: 2, revision: kept.revision });
     const human = await runCli(["policies", "--controller", controller.address, "--insecure"]);
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/NAME\s+REVISION\s+GEN\s+MODE\s+HOSTS\s+FILE/);
+    expect(human.stdout).toMatch(/NAME\s+REVISION\s+GEN\s+MODE\s+HOSTS\s+ROLLOUT\s+FILE/);
     expect(human.stdout).toContain("last change rejected");
     expect(human.stdout).toContain(`${kept.revision.slice(0, 12)} (gen 2) stays in force`);
     const logged = controller.proc
