@@ -2,7 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { formatHostPort, type HostPort } from "../address.js";
-import { CONNECTION_LIMITS, UNAUTHENTICATED_GRACE_MS, type ConnectionLimits } from "./limits.js";
+import { CONNECTION_LIMITS, type ConnectionLimits } from "./limits.js";
 
 /** Bytes of the HTTP/2 client preface; a TLS ClientHello is longer. */
 const PREFACE_BYTES = 24;
@@ -50,9 +50,8 @@ export interface GuardedListener {
  *   unauthenticated connection is closed `limits.unauthenticatedMs` after it was accepted
  *   (idle after TLS, a slow HTTP/2 preface, an Enroll stream that never finishes: enrolment
  *   takes milliseconds), and at most `limits.unauthenticated` are held: past it, a new
- *   connection closes the oldest unauthenticated one older than UNAUTHENTICATED_GRACE_MS
- *   (or is refused when none is), so unauthenticated peers can never take the slots agents
- *   and admins need. Authenticated connections are never cut by the guard;
+ *   connection closes the oldest unauthenticated one of the address holding the most
+ *   (makeRoom), so unauthenticated peers can never take the slots agents and admins need. Authenticated connections are never cut by the guard;
  * - everything else (TLS with the server credentials, HTTP/2, keepalive, message limits)
  *   is grpc-js's, exactly as with `bindAsync(…, credentials)`.
  * Rejects with the listen error (e.g. EADDRINUSE).
@@ -92,12 +91,7 @@ export async function listenGuarded(
     const mine = perAddress.get(address) ?? 0;
     if (mine >= limits.perAddress) return refuse(socket, address, `${mine} connections from ${address} already`);
     if (open >= limits.total) return refuse(socket, address, `${open} connections open in all`);
-    if (requireAuthentication && !unauth.makeRoom())
-      return refuse(
-        socket,
-        address,
-        `${unauth.size} unauthenticated connections open, all younger than ${UNAUTHENTICATED_GRACE_MS} ms`,
-      );
+    if (requireAuthentication) unauth.makeRoom();
     perAddress.set(address, mine + 1);
     open++;
     if (requireAuthentication) unauth.add(socket);
@@ -203,20 +197,33 @@ class UnauthenticatedConnections {
     if (held) this.remove(held.socket);
   }
 
-  /** Below the cap, or the oldest unauthenticated connection (if past the grace) closed to make room. */
-  makeRoom(): boolean {
-    if (this.byPeer.size < this.limits.unauthenticated) return true;
-    const [key, oldest] = this.byPeer.entries().next().value as [
-      string,
-      { socket: Socket; since: number; timer: NodeJS.Timeout },
-    ];
-    if (Date.now() - oldest.since < UNAUTHENTICATED_GRACE_MS) return false;
-    this.evicted++;
-    this.note("closed to make room for a new connection");
-    clearTimeout(oldest.timer);
-    this.byPeer.delete(key);
-    oldest.socket.destroy();
-    return true;
+  /**
+   * Makes room for one more: below the cap nothing happens; at the cap, the oldest
+   * unauthenticated connection of the remote address that holds the most of them is closed
+   * (ties: the address of the oldest). A newcomer is never refused for this cap, and a flood
+   * from some addresses evicts itself before it can touch a client holding one connection
+   * from its own address mid-handshake.
+   */
+  makeRoom(): void {
+    if (this.byPeer.size < this.limits.unauthenticated) return;
+    const perAddress = new Map<string, number>();
+    let busiest = "";
+    let most = 0;
+    for (const { socket } of this.byPeer.values()) {
+      const address = socket.remoteAddress ?? "";
+      const n = (perAddress.get(address) ?? 0) + 1;
+      perAddress.set(address, n);
+      if (n > most) [busiest, most] = [address, n];
+    }
+    for (const [key, held] of this.byPeer) {
+      if ((held.socket.remoteAddress ?? "") !== busiest) continue;
+      this.evicted++;
+      this.note("closed to make room for a new connection");
+      clearTimeout(held.timer);
+      this.byPeer.delete(key);
+      held.socket.destroy();
+      return;
+    }
   }
 
   stats(): { unauthenticated: number; cutUnauthenticated: number; evicted: number } {

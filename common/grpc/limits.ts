@@ -66,8 +66,8 @@ export interface ConnectionLimits {
   handshakeMs: number;
   /**
    * Unauthenticated connections held at once (mTLS: no call with a valid client certificate
-   * yet). A new connection past it closes the oldest unauthenticated one that is older than
-   * UNAUTHENTICATED_GRACE_MS; when none is that old, the new one is refused.
+   * yet). A new connection past it closes the oldest unauthenticated one of the remote address
+   * holding the most of them; it is never refused for this cap.
    */
   unauthenticated: number;
   /** An unauthenticated connection is closed this long after it was accepted (mTLS only). */
@@ -82,6 +82,3 @@ export const CONNECTION_LIMITS: ConnectionLimits = {
   unauthenticated: 2_000,
   unauthenticatedMs: 10_000,
 };
-
-/** An unauthenticated connection younger than this is never closed to make room (it may be an agent mid-handshake). */
-export const UNAUTHENTICATED_GRACE_MS = 2_000;
