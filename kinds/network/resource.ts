@@ -9,7 +9,14 @@ import { parseNetworkXml } from "./xml-parse.js";
 import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
-import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, reidentify } from "../ownership/index.js";
+import {
+  ADOPT_CHANGE,
+  claimExisting,
+  forgetRemoved,
+  recordCreated,
+  recordCreating,
+  reidentify,
+} from "../ownership/index.js";
 import { checkBridgeExists } from "./bridge-check.js";
 
 /**
@@ -59,6 +66,7 @@ export class NetworkResource implements Resource {
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
+      recordCreating(this.ctx.ownership, { kind: "network", name: this.name, policy: this.policy });
       const created = await hv.defineNetwork(buildNetworkXml(this.spec));
       recordCreated(this.ctx.ownership, {
         kind: "network",

@@ -75,6 +75,28 @@ export async function claimExisting(
   return { adopting: true };
 }
 
+/**
+ * Records, before the resource creates it, that virtfleet is creating `o` (identity unknown:
+ * null, pinned the first time the object is seen). A kill -9 between libvirt's create and
+ * recordCreated then leaves the object owned, not a `conflict` forever; a kill before the
+ * create leaves a record of an absent object, which the next run creates. Only for kinds
+ * without a marker of their own (a domain's marker is defined with it).
+ */
+export function recordCreating(
+  scope: OwnershipScope | undefined,
+  o: { kind: Exclude<OwnedKind, "domain">; name: string; policy: string },
+): void {
+  if (!scope || scope.ledger.get(o.kind, o.name)) return;
+  scope.ledger.put({
+    ...o,
+    identity: null,
+    revision: scope.revisionOf(o.policy),
+    adopted: false,
+    replacedXml: null,
+    recordedAt: Date.now(),
+  });
+}
+
 /** Records an object the resource just created (call it right after libvirt returned it). */
 export function recordCreated(
   scope: OwnershipScope | undefined,

@@ -1,7 +1,7 @@
 /**
  * Ownership: virtfleet manages only what it created or was told to adopt
  * (docs/design/ownership.md). Each kind's resource.ts calls `claimExisting` before touching an
- * existing object, `recordCreated` after creating one and `forgetRemoved` after removing one.
+ * existing object, `recordCreating` before creating one (networks, pools, volumes), `recordCreated` after creating one and `forgetRemoved` after removing one.
  */
 export {
   ownershipScope,
@@ -10,5 +10,13 @@ export {
   type OwnershipRecord,
   type OwnershipScope,
 } from "./ledger.js";
-export { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, reidentify, type ExistingObject } from "./claim.js";
+export {
+  ADOPT_CHANGE,
+  claimExisting,
+  forgetRemoved,
+  recordCreated,
+  recordCreating,
+  reidentify,
+  type ExistingObject,
+} from "./claim.js";
 export { rollbackResources } from "./reclaim.js";

@@ -7,7 +7,7 @@ import { parsePoolXml } from "./xml-parse.js";
 import { refuseStrandingRedefine, refuseStrandingRemoval } from "./refusals.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
-import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, recordCreating } from "../ownership/index.js";
 
 /**
  * A storage pool (type dir). Creating one defines it, builds it (libvirt creates the
@@ -62,6 +62,7 @@ export class PoolResource implements Resource {
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
+      recordCreating(this.ctx.ownership, { kind: "pool", name: this.name, policy: this.policy });
       current = await hv.definePool(buildPoolXml(this.spec));
       recordCreated(this.ctx.ownership, { kind: "pool", name: this.name, identity: current.uuid, policy: this.policy });
       await hv.buildPool(current);

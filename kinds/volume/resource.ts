@@ -14,7 +14,7 @@ import { orNull, type ResourceContext } from "../resource-context.js";
 import { importIntoDir, redactUrl } from "./import/index.js";
 import { assertValidSpec } from "../spec-guard.js";
 import { refuseDestructive } from "./refusals.js";
-import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
+import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated, recordCreating } from "../ownership/index.js";
 
 /**
  * A volume in a pool: created with its capacity and format, optionally as a copy-on-write
@@ -95,6 +95,7 @@ export class VolumeResource implements Resource {
             `backing volume ${this.spec.pool}/${this.spec.backingVolume} does not exist`,
           );
         }
+        this.recordCreating();
         const created = await hv.createVolume(pool, buildVolumeXml(this.spec, backing ?? {}));
         this.recordCreated(created);
       }
@@ -108,6 +109,11 @@ export class VolumeResource implements Resource {
     );
     const result = await this.compare(vol, apply, backing);
     return claim.adopting ? { ...result, changes: [ADOPT_CHANGE, ...result.changes] } : result;
+  }
+
+  /** Before creating or importing it (claim.ts recordCreating: a kill -9 mid-create leaves it owned). */
+  private recordCreating(): void {
+    recordCreating(this.ctx.ownership, { kind: "volume", name: this.name, policy: this.policy });
   }
 
   private recordCreated(vol: VolumeRef): void {
@@ -161,6 +167,7 @@ export class VolumeResource implements Resource {
 
     const id = resourceId("volume", this.name);
     const want = effectiveCapacity(this.spec.format, this.spec.capacityBytes);
+    this.recordCreating();
     const imported = await importIntoDir({
       dir: parsed.path,
       name: this.spec.name,
