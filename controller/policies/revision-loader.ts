@@ -29,19 +29,34 @@ export class PolicyRevisionUnavailableError extends VirtfleetError {
  * PolicyRevisionUnavailableError when the revision is not stored or no longer parses.
  */
 export class PolicyRevisionLoader {
-  private readonly cache = new Map<string, LoadedPolicy>();
+  /**
+   * Parsed revisions by policy and revision, as Promises: callers that ask for one while it is
+   * still being read and parsed share that work (a rollout's first bundles ask for the previous
+   * revision once per host, all at once: without this every host parsed it again).
+   */
+  private readonly cache = new Map<string, Promise<LoadedPolicy>>();
 
   constructor(private readonly repository: PolicyRepository) {}
 
   /** `on`: the transaction the caller runs in, if any (the revision is read in it). */
-  async get(policy: string, revision: string, on?: Queryable): Promise<LoadedPolicy> {
+  get(policy: string, revision: string, on?: Queryable): Promise<LoadedPolicy> {
     const inForce = this.repository.current().policies.find((p) => p.name === policy);
-    if (inForce?.revision === revision) return inForce;
+    if (inForce?.revision === revision) return Promise.resolve(inForce);
     const key = `${policy}\u0000${revision}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const store = this.repository.store;
-    const row = await store.revision(policy, revision, on);
+    const loading = this.load(policy, revision, on);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, loading);
+    // a failure is not kept: the next call tries again
+    loading.catch(() => {
+      if (this.cache.get(key) === loading) this.cache.delete(key);
+    });
+    return loading;
+  }
+
+  private async load(policy: string, revision: string, on?: Queryable): Promise<LoadedPolicy> {
+    const row = await this.repository.store.revision(policy, revision, on);
     if (!row) throw new PolicyRevisionUnavailableError(policy, revision, "it is not stored");
     // Without the inventory and its reference checks: the revision was validated when it was
     // accepted, and must stay loadable after the inventory changed (a group it targets may be
@@ -56,8 +71,6 @@ export class PolicyRevisionLoader {
           : "the stored source holds another revision";
       throw new PolicyRevisionUnavailableError(policy, revision, why);
     }
-    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, loaded);
     return loaded;
   }
 }

@@ -8,6 +8,8 @@ import {
   planRevisions,
   PoliciesDirError,
   PolicyRepository,
+  PolicyRevisionLoader,
+  PolicyRevisionUnavailableError,
   PolicyStore,
   type PolicyChange,
 } from "../../../controller/policies/index.js";
@@ -233,5 +235,40 @@ describe("PolicyRepository", () => {
     ).toEqual(["a", "b"]);
     expect(repo.current().inventory.groups.has("web")).toBe(true);
     expect((await repo.revisions()).map((r) => r.generation)).toEqual([1, 1]);
+  });
+});
+
+describe("PolicyRevisionLoader", () => {
+  it("reads and parses a revision not in force once, however many callers ask for it at the same time", async () => {
+    const db = memoryDb();
+    const folder = tempFolder();
+    try {
+      folder.write("a.yaml", policyYaml("a"));
+      const store = new PolicyStore(db);
+      const repo = new PolicyRepository({ dir: folder.dir, store, log: silentLogger(), watch: false });
+      await repo.start();
+      const old = repo.current().policies[0]!.revision;
+      folder.write("a.yaml", policyYaml("a", { bridge: "vfbr7" }));
+      await repo.reload();
+      let reads = 0;
+      const revision = store.revision.bind(store);
+      store.revision = (...args: Parameters<typeof store.revision>) => {
+        reads++;
+        return revision(...args);
+      };
+      const loader = new PolicyRevisionLoader(repo);
+      // a rollout's first bundles: one call per host, all before any has resolved
+      const got = await Promise.all(Array.from({ length: 200 }, () => loader.get("a", old)));
+      expect(reads).toBe(1);
+      expect(new Set(got).size).toBe(1);
+      expect(got[0]!.revision).toBe(old);
+      // a revision that is not stored fails every caller, and is tried again next time
+      await expect(loader.get("a", "0".repeat(64))).rejects.toThrow(PolicyRevisionUnavailableError);
+      await expect(loader.get("a", "0".repeat(64))).rejects.toThrow(/not stored/);
+      expect(reads).toBe(3);
+      await repo.close();
+    } finally {
+      folder.cleanup();
+    }
   });
 });
