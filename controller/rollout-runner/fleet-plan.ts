@@ -32,31 +32,14 @@ export async function planFleet(
   targets: readonly string[],
   timeoutMs = DEFAULT_PLAN_TIMEOUT_MS,
 ): Promise<PlanJson> {
-  const now = deps.now ?? Date.now;
-  const deadline = now() + timeoutMs;
-  const waitUntil = Math.min(deadline, deps.startedAt + RECONNECT_GRACE_MS);
-  const answers = new Map<string, PlanAnswer>();
-  await Promise.all(
-    targets.map(async (host) => {
-      try {
-        while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
-        const session = deps.agents.session(host);
-        const bundle = session ? await deps.bundles.hypothetical(host, policy) : undefined;
-        if (!session || !bundle) return answers.set(host, { status: "offline" });
-        const left = deadline - now();
-        answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));
-      } catch (err) {
-        answers.set(host, { status: "error", error: `the host's bundle could not be computed: ${describeError(err)}` });
-      }
-    }),
-  );
+  const answers = await collectAnswers(deps, targets, timeoutMs, (host) => deps.bundles.hypothetical(host, policy));
   return aggregatePlan({
     policy: policy.name,
     revision: policy.revision,
     previousRevision,
     targets: [...targets],
     answers,
-    now: now(),
+    now: (deps.now ?? Date.now)(),
   });
 }
 
@@ -73,28 +56,50 @@ export async function planRemoval(
   targets: readonly string[],
   timeoutMs = DEFAULT_PLAN_TIMEOUT_MS,
 ): Promise<PlanJson> {
+  const held = new Map<string, string>();
+  const answers = await collectAnswers(deps, targets, timeoutMs, async (host) => {
+    const without = await deps.bundles.hypotheticalWithout(host, policy);
+    if (without?.held !== undefined) held.set(host, without.held);
+    return without?.bundle;
+  });
+  return aggregateRemoval({
+    policy,
+    previousRevision,
+    targets: [...targets],
+    held,
+    answers,
+    now: (deps.now ?? Date.now)(),
+  });
+}
+
+/**
+ * Each target's dry-run answer to the bundle `bundleFor` gives it: a target not connected is
+ * waited for while the controller is young (RECONNECT_GRACE_MS), then "offline"; no bundle →
+ * "offline"; past `timeoutMs` in all → "timeout"; a bundle that cannot be computed → "error".
+ */
+async function collectAnswers(
+  deps: FleetPlanDeps,
+  targets: readonly string[],
+  timeoutMs: number,
+  bundleFor: (host: string) => Promise<Parameters<FleetPlanDeps["requester"]["request"]>[1] | undefined>,
+): Promise<Map<string, PlanAnswer>> {
   const now = deps.now ?? Date.now;
   const deadline = now() + timeoutMs;
   const waitUntil = Math.min(deadline, deps.startedAt + RECONNECT_GRACE_MS);
   const answers = new Map<string, PlanAnswer>();
-  const held = new Map<string, string>();
   await Promise.all(
     targets.map(async (host) => {
       try {
         while (!deps.agents.session(host) && now() < waitUntil) await sleep(POLL_MS);
         const session = deps.agents.session(host);
-        const without = session ? await deps.bundles.hypotheticalWithout(host, policy) : undefined;
-        if (!session || !without) return answers.set(host, { status: "offline" });
-        if (without.held !== undefined) held.set(host, without.held);
+        const bundle = session ? await bundleFor(host) : undefined;
+        if (!session || !bundle) return answers.set(host, { status: "offline" });
         const left = deadline - now();
-        answers.set(
-          host,
-          left <= 0 ? { status: "timeout" } : await deps.requester.request(session, without.bundle, left),
-        );
+        answers.set(host, left <= 0 ? { status: "timeout" } : await deps.requester.request(session, bundle, left));
       } catch (err) {
         answers.set(host, { status: "error", error: `the host's bundle could not be computed: ${describeError(err)}` });
       }
     }),
   );
-  return aggregateRemoval({ policy, previousRevision, targets: [...targets], held, answers, now: now() });
+  return answers;
 }
