@@ -92,7 +92,7 @@ export class PoolResource implements Resource {
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
       recordCreating(this.ctx.ownership, { kind: "pool", name: this.name, policy: this.policy });
-      if (secret && secretChange) await ensureSecret(hv, secret.secret, secretValue!);
+      if (secret && secretChange) await this.writeSecret(secret, secretValue!);
       current = await hv.definePool(buildPoolXml(this.spec));
       recordCreated(this.ctx.ownership, { kind: "pool", name: this.name, identity: current.uuid, policy: this.policy });
       await runBuild(hv, current, build);
@@ -126,7 +126,7 @@ export class PoolResource implements Resource {
     if (secretChange) changes.push(secretChange);
     const wasActive = await hv.poolIsActive(current);
     let active = wasActive;
-    if (apply && secret && secretChange) await ensureSecret(hv, secret.secret, secretValue!);
+    if (apply && secret && secretChange) await this.writeSecret(secret, secretValue!);
     if (config.length > 0 && apply) {
       checkAborted(signal);
       if (moving && active) {
@@ -159,6 +159,15 @@ export class PoolResource implements Resource {
       } else await hv.destroyPool(current);
     }
     return { changes };
+  }
+
+  /** Writes the secret; logs which file it came from (never what it holds). */
+  private async writeSecret(s: PoolSecret, value: Buffer): Promise<void> {
+    const ref = await ensureSecret(this.ctx.hv, s.secret, value);
+    this.ctx.log.info(
+      { pool: this.name, secretFile: s.file, secretUsage: s.secret.usageId, secretUuid: ref.uuid },
+      "pool credentials: libvirt secret set from the file named in the policy",
+    );
   }
 
   /** The change the secret needs (never its content: only which file it comes from), or null. */

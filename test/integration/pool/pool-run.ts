@@ -9,7 +9,7 @@ import { parseBundle } from "../../../agent/enforce/bundle.js";
 import { runBundle } from "../../../agent/run-bundle/index.js";
 import type { AgentStore } from "../../../agent/state/index.js";
 import type { PoolSpec } from "../../../common/index.js";
-import { createLogger } from "../../../common/index.js";
+import { createLogger, type Logger } from "../../../common/index.js";
 import type { ResourceReport } from "../../../engine/index.js";
 import { ownershipScope } from "../../../kinds/ownership/index.js";
 import type { Hypervisor } from "../../../libvirt/index.js";
@@ -25,7 +25,7 @@ export async function runPools(
   hv: Hypervisor,
   store: AgentStore,
   pools: PoolSpec[],
-  o: { dryRun?: boolean; policy?: string } = {},
+  o: { dryRun?: boolean; policy?: string; log?: Logger } = {},
 ): Promise<ResourceReport[]> {
   generation += 1;
   const policy = resolvedPolicy(o.policy ?? "pools", { pools });
@@ -39,7 +39,7 @@ export async function runPools(
     origin: "local",
     host: {
       hv,
-      log,
+      log: o.log ?? log,
       shutdownTimeoutMs: 2_000,
       ownership: ownershipScope(store.ownership, bundle.wire.policies, bundle.rolledBack),
     },
