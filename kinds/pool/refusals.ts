@@ -27,7 +27,7 @@ export async function refuseStrandingRedefine(
 ): Promise<void> {
   const recreate = config.filter((c) => c.disruption === "recreate");
   if (recreate.length === 0) return;
-  const held = await heldVolumes(hv, ref, ownDirectory(actual.type, actual.path));
+  const held = await heldVolumes(hv, ref, actual.type, ownDirectory(actual.type, actual.path));
   if (held.length === 0) return;
   const what = recreate.map((c) => `${c.field} ${shown(c.from)} → ${shown(c.to)}`).join(", ");
   const keep = recreate.map((c) => `${c.field} ${shown(c.from)}`).join(", ");
@@ -45,11 +45,12 @@ export async function refuseStrandingRemoval(
   hv: Hypervisor,
   ref: PoolRef,
   name: string,
+  type: string,
   path: string | null,
   beingRemoved: ReadonlySet<string>,
   changes: FieldChange[],
 ): Promise<void> {
-  const left = (await heldVolumes(hv, ref, path)).filter((n) => !beingRemoved.has(n));
+  const left = (await heldVolumes(hv, ref, type, path)).filter((n) => !beingRemoved.has(n));
   if (left.length === 0) return;
   throw new RefusedChangeError(
     "blocked",
@@ -64,11 +65,16 @@ export function ownDirectory(type: string, path: string | null): string | null {
   return isPoolType(type) && POOL_TYPE_INFO[type].pathIsExclusive ? path : null;
 }
 
-/** Names of the volumes the pool holds: libvirt's list (when active) and the files of its directory. */
-async function heldVolumes(hv: Hypervisor, ref: PoolRef, path: string | null): Promise<string[]> {
+/**
+ * Names of the volumes the pool holds: libvirt's list (when active) and the files of its own
+ * directory. An fs pool's `lost+found` (mkfs makes it; libvirt lists it as a volume) is the file
+ * system's, not a volume.
+ */
+async function heldVolumes(hv: Hypervisor, ref: PoolRef, type: string, path: string | null): Promise<string[]> {
   const names = new Set<string>();
   if (await hv.poolIsActive(ref)) for (const v of await hv.volumes(ref)) names.add(v.name);
   if (path !== null) for (const f of await filesIn(path)) names.add(f);
+  if (type === "fs") names.delete("lost+found");
   return [...names].sort();
 }
 

@@ -62,6 +62,7 @@ export class PoolResource implements Resource {
         hv,
         ref,
         this.spec.name,
+        actual.type,
         ownDirectory(actual.type, actual.path),
         this.volumesBeingRemoved,
         changes,

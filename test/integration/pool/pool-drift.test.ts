@@ -1,0 +1,191 @@
+/**
+ * Drift of pools behind virtfleet's back, injected as an operator would (`virsh pool-define`
+ * of an edited XML, same name and UUID): the Enforcer against the real libvirtd sees it (the
+ * libvirt "defined" event, and the watch on /etc/libvirt/storage, which this test checks on
+ * its own), records it as `corrective`, repairs it in enforce mode and only reports it in
+ * audit mode. A dir pool moved to another directory and an fs pool moved to another device.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AutostartWatcher, DEFAULT_CONFIG_DIRS, Enforcer, type DriftRecord } from "../../../agent/enforce/index.js";
+import { AgentStore } from "../../../agent/state/index.js";
+import { createLogger, type PoolSpec } from "../../../common/index.js";
+import { detectDomainEnv, parsePoolXml } from "../../../kinds/index.js";
+import { Hypervisor } from "../../../libvirt/index.js";
+import { tempDir } from "../../harness/processes.js";
+import { resolvedPolicy } from "../../harness/specs.js";
+import { virsh } from "../../harness/virsh.js";
+import { detachLoop, loopDevice, removePools, run } from "./pool-run.js";
+
+const prefix = `vft-pl-${randomBytes(3).toString("hex")}-`;
+const dir = tempDir("vft-pl-");
+const log = createLogger("pool-drift-test", process.env.VFT_LOG_LEVEL ?? "silent");
+const dirPool = `${prefix}ddir`;
+const fsPool = `${prefix}dfs`;
+const loops: string[] = [];
+let hv: Hypervisor;
+let store: AgentStore;
+let enforcer: Enforcer;
+let specs: PoolSpec[] = [];
+
+function bundle(revision: string, generation: number, mode: "enforce" | "audit") {
+  const p = resolvedPolicy("pooldrift", { pools: specs }, { mode });
+  return { revision, generation, policies: [{ name: p.name, revision: "p1", mode, resolvedJson: JSON.stringify(p) }] };
+}
+
+const drifts = () =>
+  store.outbox
+    .pending(0, 1_000_000)
+    .filter((e) => e.type === "drift")
+    .map((e) => ({ seq: e.eventSeq, body: JSON.parse(e.payloadJson) as DriftRecord }));
+const lastSeq = () => store.outbox.stats().lastEventSeq;
+
+async function waitFor<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(drifts().map((d) => d.body))}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** `virsh pool-define` of the pool's XML with `edit` applied (same name and UUID). */
+async function redefineBehindTheBack(pool: string, edit: (xml: string) => string): Promise<void> {
+  const xml = edit(await virsh("pool-dumpxml", "--inactive", pool));
+  const file = join(dir.path, `${pool}.xml`);
+  writeFileSync(file, xml);
+  await virsh("pool-define", file);
+}
+
+const inactive = async (pool: string) => parsePoolXml(await virsh("pool-dumpxml", "--inactive", pool));
+
+let dev1 = "";
+let dev2 = "";
+const dirA = join(dir.path, "a");
+const dirB = join(dir.path, "b");
+const mnt = join(dir.path, "mnt");
+
+beforeAll(async () => {
+  mkdirSync(dirB);
+  dev1 = await loopDevice(join(dir.path, "d1.img"), 32);
+  loops.push(dev1);
+  dev2 = await loopDevice(join(dir.path, "d2.img"), 32);
+  loops.push(dev2);
+  for (const d of [dev1, dev2]) await run("mkfs.ext4", ["-q", "-F", d]);
+  specs = [
+    { name: dirPool, type: "dir", path: dirA, autostart: false, state: "active" },
+    {
+      name: fsPool,
+      type: "fs",
+      path: mnt,
+      source: { device: dev1, format: "ext4" },
+      autostart: false,
+      state: "active",
+    },
+  ];
+  hv = await Hypervisor.open();
+  store = AgentStore.openFile(":memory:");
+  store.bundles.save({ revision: "rev-1", generation: 1, bundleJson: JSON.stringify(bundle("rev-1", 1, "enforce")) });
+  enforcer = new Enforcer({
+    hypervisor: () => Promise.resolve(hv),
+    store,
+    log,
+    resyncIntervalMs: 0,
+    flap: { threshold: 5, windowMs: 60_000 },
+    shutdownTimeoutMs: 5_000,
+    domainEnv: await detectDomainEnv(),
+  });
+  enforcer.start();
+  await waitFor("pools created", () => (enforcer.revision === "rev-1" ? true : undefined));
+  await enforcer.idle();
+});
+
+afterAll(async () => {
+  await enforcer?.stop();
+  await removePools([dirPool, fsPool]);
+  for (const d of loops) await detachLoop(d);
+  await hv?.close();
+  store?.close();
+  dir.cleanup();
+});
+
+describe("pool drift", () => {
+  it("the watch on libvirt's pool definitions fires for a pool-define behind the agent's back", async () => {
+    const seen: string[] = [];
+    const watcher = new AutostartWatcher(
+      DEFAULT_CONFIG_DIRS.filter((d) => d.kind === "pool"),
+      (kind, name) => {
+        if (kind === "pool" && name !== null) seen.push(name);
+      },
+      log,
+    );
+    watcher.start();
+    try {
+      await enforcer.idle();
+      expect(await inactive(dirPool)).toMatchObject({ path: dirA });
+      await redefineBehindTheBack(dirPool, (x) => x);
+      await waitFor("config-dir watch", () => (seen.includes(dirPool) ? true : undefined), 5_000);
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it("enforce: a dir pool redefined onto another directory is seen, corrective, and repaired", async () => {
+    await enforcer.idle();
+    const mark = lastSeq();
+    await redefineBehindTheBack(dirPool, (x) => x.replace(`<path>${dirA}</path>`, `<path>${dirB}</path>`));
+    const detected = await waitFor("drift", () =>
+      drifts().find((d) => d.seq > mark && d.body.name === dirPool && d.body.fields.some((f) => f.field === "path")),
+    );
+    expect(detected.body).toMatchObject({ kind: "pool", classification: "corrective", remediation: "repaired" });
+    expect(detected.body.fields).toContainEqual({
+      field: "path",
+      desiredJson: JSON.stringify(dirA),
+      actualJson: JSON.stringify(dirB),
+    });
+    await waitFor("repaired", () =>
+      drifts().find((d) => (d.body.id === detected.body.id && d.body.resolvedAtMs > 0 ? d : undefined)),
+    );
+    await enforcer.idle();
+    expect((await inactive(dirPool)).path).toBe(dirA);
+  });
+
+  it("enforce: an fs pool redefined onto another source device is seen and repaired", async () => {
+    await enforcer.idle();
+    const mark = lastSeq();
+    await redefineBehindTheBack(fsPool, (x) => x.replace(`<device path='${dev1}'/>`, `<device path='${dev2}'/>`));
+    const detected = await waitFor("drift", () =>
+      drifts().find(
+        (d) => d.seq > mark && d.body.name === fsPool && d.body.fields.some((f) => f.field === "source.device"),
+      ),
+    );
+    expect(detected.body, detected.body.detail).toMatchObject({
+      classification: "corrective",
+      remediation: "repaired",
+    });
+    await waitFor("repaired", () =>
+      drifts().find((d) => (d.body.id === detected.body.id && d.body.resolvedAtMs > 0 ? d : undefined)),
+    );
+    await enforcer.idle();
+    expect((await inactive(fsPool)).source.device).toBe(dev1);
+  });
+
+  it("audit: the same drift is only reported; the definition stays as the operator left it", async () => {
+    await enforcer.idle();
+    expect(enforcer.setBundle(bundle("rev-2", 2, "audit"))).toEqual({ accepted: true, changed: true });
+    await enforcer.idle();
+    const mark = lastSeq();
+    await redefineBehindTheBack(dirPool, (x) => x.replace(`<path>${dirA}</path>`, `<path>${dirB}</path>`));
+    const reported = await waitFor("reported drift", () =>
+      drifts().find((d) => d.seq > mark && d.body.name === dirPool && d.body.remediation === "reported"),
+    );
+    expect(reported.body).toMatchObject({ classification: "corrective", resolvedAtMs: 0 });
+    await new Promise((r) => setTimeout(r, 500));
+    await enforcer.idle();
+    expect((await inactive(dirPool)).path).toBe(dirB);
+  });
+});
