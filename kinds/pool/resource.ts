@@ -159,6 +159,14 @@ export class PoolResource implements Resource {
         await hv.startPool(current);
       } else await hv.destroyPool(current);
     }
+    // a login change (initiator, user, secret content) reaches an active pool at its next start
+    const relogin = [...config, ...(secretChange ? [secretChange] : [])].some((c) => c.disruption === "restart");
+    if (relogin && !moving && wasActive && wantActive)
+      return {
+        changes,
+        pendingRestart: true,
+        notes: ["the active pool logs in with the new credentials from its next start (pool-destroy, pool-start)"],
+      };
     return { changes };
   }
 

@@ -156,7 +156,7 @@ describe("disk pool on a loop device", () => {
   });
 
   it("build: true on an empty device writes a gpt label; libvirt starts the pool; a second run is in sync", async () => {
-    const dev = await loop("dgpt");
+    const dev = await loop("dgpt", 128);
     expect(await probe(dev)).toEqual({});
     const spec = pool("dgpt", { type: "disk", path: "/dev", source: { device: dev, format: "gpt" }, build: true });
     const r = only(await runPools(hv, store, [spec]), spec.name);
@@ -165,6 +165,25 @@ describe("disk pool on a loop device", () => {
     expect((await probe(dev)).PTTYPE).toBe("gpt");
     expect(await poolState(spec.name)).toBe("running");
     expect(only(await runPools(hv, store, [spec]), spec.name)).toMatchObject({ outcome: "ok", changes: [] });
+  });
+
+  it("moving a disk pool that holds a partition (libvirt's volume list) to another device is blocked", async () => {
+    const name = `${prefix}dgpt`;
+    const first = (await virsh("pool-dumpxml", "--inactive", name)).match(/<device path='([^']+)'/)![1]!;
+    // a disk pool's volumes are partitions, named after the device (loopNp1)
+    const part = `${first.slice("/dev/".length)}p1`;
+    await virsh("vol-create-as", name, part, "16M");
+    const other = await loop("dother");
+    const moved: PoolSpec = {
+      ...pool("dgpt", { type: "disk", path: "/dev", source: { device: other, format: "gpt" }, build: true }),
+    };
+    for (const dryRun of [true, false]) {
+      const r = only(await runPools(hv, store, [moved], { dryRun }), name);
+      expect(r.outcome).toBe("blocked");
+      expect(r.error).toContain(`source.device ${first} → ${other} would strand its 1 volume (${part})`);
+    }
+    expect((await virsh("pool-dumpxml", "--inactive", name)).includes(`<device path='${first}'`)).toBe(true);
+    expect(await probe(other)).toEqual({});
   });
 });
 
