@@ -56,7 +56,7 @@ describe("pool types: bad input, each at file:line:col", () => {
     ).toEqual([]);
     expect(
       errs(
-        '      - {name: a, type: rbd, source: {hosts: [m1], name: r}}\n      - {name: b, type: rbd, source: {hosts: [m1], name: r}}\n',
+        "      - {name: a, type: rbd, source: {hosts: [m1], name: r}}\n      - {name: b, type: rbd, source: {hosts: [m1], name: r}}\n",
       ),
     ).toHaveLength(1);
   });
@@ -95,10 +95,10 @@ describe("pool types: bad input, each at file:line:col", () => {
   it("a secret file must be an absolute path; an unknown type is a schema error", () => {
     expect(
       errs("      - {name: p, type: rbd, source: {hosts: [m], name: r, auth: {username: u, secretFile: keys/ceph}}}\n"),
-    ).toEqual([
-      'p.yaml:8:92: spec.resources.pools[0].source.auth.secretFile: "keys/ceph" must be an absolute path',
-    ]);
-    expect(errs("      - {name: p, type: zfs, path: /srv/p}\n")[0]).toMatch(/^p\.yaml:8:\d+: spec\.resources\.pools\[0\]\.type: /);
+    ).toEqual(['p.yaml:8:92: spec.resources.pools[0].source.auth.secretFile: "keys/ceph" must be an absolute path']);
+    expect(errs("      - {name: p, type: zfs, path: /srv/p}\n")[0]).toMatch(
+      /^p\.yaml:8:\d+: spec\.resources\.pools\[0\]\.type: /,
+    );
   });
 });
 
