@@ -14,6 +14,7 @@ import { checkTargetsFree } from "./host-targets.js";
 import { planBuild, runBuild } from "./build.js";
 import { poolSecretUsage } from "./secret-usage.js";
 import { POOL_TYPE_INFO } from "./types.js";
+import { StoragePoolBuildFlags } from "../../libvirt/index.js";
 
 /**
  * A storage pool of any type in types.ts. Creating one checks that no other libvirt pool on
@@ -154,8 +155,10 @@ export class PoolResource implements Resource {
     if (apply && active !== wantActive) {
       if (wantActive) {
         // building a directory (mkdir) is idempotent, and makes up for a build a crash cut
-        // short after the define; never a build that formats something
-        if (POOL_TYPE_INFO[this.spec.type].build === "mkdir") await hv.buildPool(current);
+        // short after the define (or a mount point removed since); an fs pool's build without
+        // flags only makes its mount point. Never a build that formats something.
+        if (POOL_TYPE_INFO[this.spec.type].build === "mkdir" || this.spec.type === "fs")
+          await hv.buildPool(current, StoragePoolBuildFlags.NEW);
         await hv.startPool(current);
       } else await hv.destroyPool(current);
     }

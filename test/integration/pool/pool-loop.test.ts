@@ -63,9 +63,12 @@ describe("fs pool on a loop device", () => {
     await run("mkfs.ext4", ["-q", "-F", dev]);
   });
 
-  it("build false: libvirt mounts the existing file system; a second run is in sync", async () => {
+  it("build false: libvirt mounts the existing file system (not formatted); a second run is in sync", async () => {
+    const uuid = (await probe(dev)).UUID;
+    expect(uuid).toBeTruthy();
     const r = only(await runPools(hv, store, [fs()]), `${prefix}fs`);
     expect(r.outcome, r.error).toBe("changed");
+    expect((await probe(dev)).UUID).toBe(uuid);
     expect(await poolState(`${prefix}fs`)).toBe("running");
     expect(mounted(mnt)).toBe(true);
     const again = only(await runPools(hv, store, [fs()]), `${prefix}fs`);
