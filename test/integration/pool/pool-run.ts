@@ -25,14 +25,23 @@ export async function runPools(
   hv: Hypervisor,
   store: AgentStore,
   pools: PoolSpec[],
-  o: { dryRun?: boolean; policy?: string; log?: Logger } = {},
+  o: {
+    dryRun?: boolean;
+    policy?: string;
+    log?: Logger;
+    revision?: string;
+    rolledBack?: { policy: string; revision: string }[];
+  } = {},
 ): Promise<ResourceReport[]> {
   generation += 1;
   const policy = resolvedPolicy(o.policy ?? "pools", { pools });
   const bundle = parseBundle({
     revision: `b${generation}`,
     generation,
-    policies: [{ name: policy.name, revision: "r1", mode: "enforce", resolvedJson: JSON.stringify(policy) }],
+    policies: [
+      { name: policy.name, revision: o.revision ?? "r1", mode: "enforce", resolvedJson: JSON.stringify(policy) },
+    ],
+    rolledBack: o.rolledBack,
   });
   const r = await runBundle(bundle.prepared, {
     mode: o.dryRun ? "dry-run" : "enforce",

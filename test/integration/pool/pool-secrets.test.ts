@@ -177,6 +177,28 @@ describe("iSCSI CHAP secret from a file", () => {
   });
 });
 
+describe("rollback of the revision that created a pool with credentials", () => {
+  it("removes the pool and its libvirt secret", async () => {
+    const f = secretFile("chap-rb", chap);
+    const rb = spec("rb", {
+      type: "iscsi",
+      path: "/dev/disk/by-path",
+      source: { host: "san3.lab", target: `iqn.2026-01.lab:${prefix}rb`, chap: { username: "u", secretFile: f } },
+    });
+    const created = await runPools(hv, store, [rb], { policy: "rb", revision: "r7" });
+    expect(only(created, rb.name).outcome).toBe("changed");
+    expect(await secretOf(rb.name)).not.toBeNull();
+    const rolled = await runPools(hv, store, [], {
+      policy: "rb",
+      revision: "r6",
+      rolledBack: [{ policy: "rb", revision: "r7" }],
+    });
+    expect(only(rolled, rb.name).outcome, JSON.stringify(rolled)).toBe("changed");
+    expect(await poolExists(rb.name)).toBe(false);
+    expect(await secretOf(rb.name)).toBeNull();
+  });
+});
+
 describe("Ceph key from a file", () => {
   it("is decoded from base64 into a ceph secret; the rbd pool refers to it; in sync on the next run", async () => {
     const f = secretFile("ceph.key", `${cephKey.toString("base64")}\n`, 0o400);
