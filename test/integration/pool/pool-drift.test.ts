@@ -39,7 +39,8 @@ const drifts = () =>
   store.outbox
     .pending(0, 1_000_000)
     .filter((e) => e.type === "drift")
-    .map((e) => ({ seq: e.eventSeq, body: JSON.parse(e.payloadJson) as DriftRecord }));
+    .map((e) => ({ seq: e.eventSeq, createdAt: e.createdAt, body: JSON.parse(e.payloadJson) as DriftRecord }));
+const latencies: number[] = [];
 const lastSeq = () => store.outbox.stats().lastEventSeq;
 
 async function waitFor<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
@@ -59,7 +60,9 @@ async function redefineBehindTheBack(pool: string, edit: (xml: string) => string
   const file = join(dir.path, `${pool}.xml`);
   writeFileSync(file, xml);
   await virsh("pool-define", file);
+  injectedAt = Date.now();
 }
+let injectedAt = 0;
 
 const inactive = async (pool: string) => parsePoolXml(await virsh("pool-dumpxml", "--inactive", pool));
 
@@ -105,6 +108,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (latencies.length > 0)
+    console.log(
+      `pool drift detection latency (virsh pool-define returned → drift in outbox), ms: ${latencies.join(", ")}`,
+    );
   await enforcer?.stop();
   await removePools([dirPool, fsPool]);
   for (const d of loops) await detachLoop(d);
@@ -141,6 +148,8 @@ describe("pool drift", () => {
     const detected = await waitFor("drift", () =>
       drifts().find((d) => d.seq > mark && d.body.name === dirPool && d.body.fields.some((f) => f.field === "path")),
     );
+    latencies.push(detected.createdAt - injectedAt);
+    expect(latencies.at(-1)!).toBeLessThan(1_000);
     expect(detected.body).toMatchObject({ kind: "pool", classification: "corrective", remediation: "repaired" });
     expect(detected.body.fields).toContainEqual({
       field: "path",
@@ -163,6 +172,8 @@ describe("pool drift", () => {
         (d) => d.seq > mark && d.body.name === fsPool && d.body.fields.some((f) => f.field === "source.device"),
       ),
     );
+    latencies.push(detected.createdAt - injectedAt);
+    expect(latencies.at(-1)!).toBeLessThan(1_000);
     expect(detected.body, detected.body.detail).toMatchObject({
       classification: "corrective",
       remediation: "repaired",
@@ -183,6 +194,7 @@ describe("pool drift", () => {
     const reported = await waitFor("reported drift", () =>
       drifts().find((d) => d.seq > mark && d.body.name === dirPool && d.body.remediation === "reported"),
     );
+    latencies.push(reported.createdAt - injectedAt);
     expect(reported.body).toMatchObject({ classification: "corrective", resolvedAtMs: 0 });
     await new Promise((r) => setTimeout(r, 500));
     await enforcer.idle();
