@@ -38,13 +38,14 @@ if (SKIP) console.warn(`pool-logical.test.ts: ${SKIP}`);
 const hex = randomBytes(3).toString("hex");
 const prefix = `vft-pl-${hex}-`;
 const vg = `vftpl${hex}`;
-const dir = tempDir("vft-pl-");
+let dir: ReturnType<typeof tempDir>;
 const loops: string[] = [];
 let hv: Hypervisor;
 let store: AgentStore;
 
 describe.skipIf(SKIP !== null)(`logical pool on a loop device${SKIP ? ` (${SKIP})` : ""}`, () => {
   beforeAll(async () => {
+    dir = tempDir("vft-pl-");
     hv = await Hypervisor.open();
     store = AgentStore.openFile(":memory:");
   });
@@ -58,7 +59,7 @@ describe.skipIf(SKIP !== null)(`logical pool on a loop device${SKIP ? ` (${SKIP}
     }
     await hv?.close();
     store?.close();
-    dir.cleanup();
+    dir?.cleanup();
   });
 
   const spec = (name: string, dev: string): PoolSpec => ({
