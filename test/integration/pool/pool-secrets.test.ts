@@ -152,6 +152,15 @@ describe("iSCSI CHAP secret from a file", () => {
     expect(only(await runLogged([isc()]), `${prefix}isc`)).toMatchObject({ outcome: "ok", changes: [] });
   });
 
+  it("a secret undefined behind the agent's back is drift at the pool's next check, and is made again", async () => {
+    await virsh("secret-undefine", (await secretOf(`${prefix}isc`))!.uuid);
+    const plan = only(await runLogged([isc()], true), `${prefix}isc`);
+    expect(plan).toMatchObject({ outcome: "drift", changes: [{ field: "source.chap.secret", from: null }] });
+    expect(only(await runLogged([isc()]), `${prefix}isc`).outcome).toBe("changed");
+    expect(await secretOf(`${prefix}isc`)).not.toBeNull();
+    expect(only(await runLogged([isc()]), `${prefix}isc`)).toMatchObject({ outcome: "ok", changes: [] });
+  });
+
   it("iscsi-direct takes the same CHAP secret", async () => {
     const f = secretFile("chap-direct", chap);
     const direct = spec("iscd", {
