@@ -16,6 +16,10 @@ import { POOL_TYPE_INFO } from "./types.js";
  *   `overwrite: true`; libvirt's own check backs ours up (VIR_STORAGE_POOL_BUILD_NO_OVERWRITE
  *   unless overwrite, then _OVERWRITE);
  * - otherwise nothing.
+ * When an existing pool is redefined onto a source (`redefine`: a policy change, or a drift
+ * repair moving it back), a device that already holds something is used as it is — never
+ * formatted, even with `overwrite: true` (it may be this pool's own file system, e.g. when
+ * repairing a pool moved behind virtfleet's back) — and only empty devices are built.
  */
 export interface BuildPlan {
   /** libvirt build flags, or null: no build call. */
@@ -24,7 +28,11 @@ export interface BuildPlan {
   change: FieldChange | null;
 }
 
-export async function planBuild(spec: PoolSpec, changes: readonly FieldChange[]): Promise<BuildPlan> {
+export async function planBuild(
+  spec: PoolSpec,
+  changes: readonly FieldChange[],
+  o: { redefine?: boolean } = {},
+): Promise<BuildPlan> {
   const info = POOL_TYPE_INFO[spec.type];
   const devices = sourceDevices(spec);
   if (info.build === "formats" && spec.build === true) {
@@ -35,6 +43,8 @@ export async function planBuild(spec: PoolSpec, changes: readonly FieldChange[])
       if (held !== null) found.push(`${d} holds ${held}`);
     }
     const to = `${what(spec)} on ${devices.join(", ")}`;
+    if (o.redefine === true && found.length > 0)
+      return { flags: spec.type === "fs" ? StoragePoolBuildFlags.NEW : null, change: null };
     if (found.length > 0 && spec.overwrite !== true)
       throw new RefusedChangeError(
         "blocked",

@@ -122,7 +122,7 @@ export class PoolResource implements Resource {
     const moving = config.some((c) => c.disruption === "recreate");
     await refuseStrandingRedefine(hv, current, actual, config);
     if (moving) await checkTargetsFree(hv, this.spec);
-    const build = moving ? await planBuild(this.spec, config) : { flags: null, change: null };
+    const build = moving ? await planBuild(this.spec, config, { redefine: true }) : { flags: null, change: null };
     changes.push(...config);
     if (build.change) changes.push(build.change);
     if (secretChange) changes.push(secretChange);

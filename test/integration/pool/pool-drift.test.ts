@@ -17,13 +17,14 @@ import { Hypervisor } from "../../../libvirt/index.js";
 import { tempDir } from "../../harness/processes.js";
 import { resolvedPolicy } from "../../harness/specs.js";
 import { virsh } from "../../harness/virsh.js";
-import { detachLoop, loopDevice, removePools, run } from "./pool-run.js";
+import { detachLoop, loopDevice, probe, removePools, run } from "./pool-run.js";
 
 const prefix = `vft-pl-${randomBytes(3).toString("hex")}-`;
 const dir = tempDir("vft-pl-");
 const log = createLogger("pool-drift-test", process.env.VFT_LOG_LEVEL ?? "silent");
 const dirPool = `${prefix}ddir`;
 const fsPool = `${prefix}dfs`;
+const builtPool = `${prefix}dfsb`;
 const loops: string[] = [];
 let hv: Hypervisor;
 let store: AgentStore;
@@ -68,9 +69,12 @@ const inactive = async (pool: string) => parsePoolXml(await virsh("pool-dumpxml"
 
 let dev1 = "";
 let dev2 = "";
+let dev3 = "";
+let dev4 = "";
 const dirA = join(dir.path, "a");
 const dirB = join(dir.path, "b");
 const mnt = join(dir.path, "mnt");
+const mntB = join(dir.path, "mnt-b");
 
 beforeAll(async () => {
   mkdirSync(dirB);
@@ -78,7 +82,11 @@ beforeAll(async () => {
   loops.push(dev1);
   dev2 = await loopDevice(join(dir.path, "d2.img"), 32);
   loops.push(dev2);
-  for (const d of [dev1, dev2]) await run("mkfs.ext4", ["-q", "-F", d]);
+  dev3 = await loopDevice(join(dir.path, "d3.img"), 32);
+  loops.push(dev3);
+  dev4 = await loopDevice(join(dir.path, "d4.img"), 32);
+  loops.push(dev4);
+  for (const d of [dev1, dev2, dev3, dev4]) await run("mkfs.ext4", ["-q", "-F", d]);
   specs = [
     { name: dirPool, type: "dir", path: dirA, autostart: false, state: "active" },
     {
@@ -86,6 +94,16 @@ beforeAll(async () => {
       type: "fs",
       path: mnt,
       source: { device: dev1, format: "ext4" },
+      autostart: false,
+      state: "active",
+    },
+    {
+      name: builtPool,
+      type: "fs",
+      path: mntB,
+      source: { device: dev3, format: "ext4" },
+      build: true,
+      overwrite: true,
       autostart: false,
       state: "active",
     },
@@ -113,7 +131,7 @@ afterAll(async () => {
       `pool drift detection latency (virsh pool-define returned → drift in outbox), ms: ${latencies.join(", ")}`,
     );
   await enforcer?.stop();
-  await removePools([dirPool, fsPool]);
+  await removePools([dirPool, fsPool, builtPool]);
   for (const d of loops) await detachLoop(d);
   await hv?.close();
   store?.close();
@@ -183,6 +201,26 @@ describe("pool drift", () => {
     );
     await enforcer.idle();
     expect((await inactive(fsPool)).source.device).toBe(dev1);
+  });
+
+  // (an empty pool: one holding volumes is never moved, not even back — refusals.ts)
+  it("enforce: a pool virtfleet formatted (build, overwrite) is moved back onto its device without formatting it again", async () => {
+    await enforcer.idle();
+    const uuid = (await probe(dev3)).UUID;
+    const mark = lastSeq();
+    await redefineBehindTheBack(builtPool, (x) => x.replace(`<device path='${dev3}'/>`, `<device path='${dev4}'/>`));
+    const detected = await waitFor("drift", () =>
+      drifts().find(
+        (d) => d.seq > mark && d.body.name === builtPool && d.body.fields.some((f) => f.field === "source.device"),
+      ),
+    );
+    await waitFor("repaired", () =>
+      drifts().find((d) => (d.body.id === detected.body.id && d.body.resolvedAtMs > 0 ? d : undefined)),
+    );
+    await enforcer.idle();
+    expect(detected.body.remediation, detected.body.detail).toBe("repaired");
+    expect((await inactive(builtPool)).source.device).toBe(dev3);
+    expect((await probe(dev3)).UUID).toBe(uuid);
   });
 
   it("audit: the same drift is only reported; the definition stays as the operator left it", async () => {
