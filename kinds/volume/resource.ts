@@ -112,11 +112,11 @@ export class VolumeResource implements Resource {
     }
 
     if (!vol && this.spec.source) return this.importSource(signal, apply, pool, facts);
+    if (!vol && facts.type === "disk") await this.checkPartitionName(pool, facts);
     if (!vol && this.spec.cloneFrom !== undefined) return this.createClone(apply, pool, facts.type);
     const backing = await this.backing();
     if (!vol) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: "present", disruption: "live" }];
-      if (facts.type === "disk") await this.checkPartitionName(pool, facts);
       if (apply) {
         if (this.spec.backingVolume && !backing) {
           throw new VirtfleetError(
@@ -210,12 +210,16 @@ export class VolumeResource implements Resource {
     const xml = buildVolumeXml(this.spec, { poolType });
     const created = await hv.cloneVolume(pool, xml, source, volumeCreateFlags(format, this.spec.allocationBytes));
     this.recordCreated(created);
+    const notes = [`cloned from ${this.spec.pool}/${from}`];
     const got = (await hv.volumeInfo(created)).capacity;
     if (got < want && poolVolumeRules(poolType)?.resizable) {
       await hv.resizeVolume(created, this.spec.capacityBytes);
       changes.push({ field: "capacity", from: got, to: this.spec.capacityBytes, disruption: "live" });
+    } else if (got < want) {
+      // The next check reports the grow as blocked (refusals.ts refuseUnresizable).
+      notes.push(`the copy has ${formatBytes(got)}; a pool of type ${poolType} cannot grow it to ${formatBytes(want)}`);
     }
-    return { changes, notes: [`cloned from ${this.spec.pool}/${from}`] };
+    return { changes, notes };
   }
 
   private async compare(

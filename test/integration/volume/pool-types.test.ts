@@ -364,6 +364,22 @@ describe("disk pool on a loop device", () => {
     expect((await volumeNames(diskPool)).sort()).toEqual([part(1), part(2)]);
   });
 
+  it("cloneFrom in a disk pool: a new partition with the source partition's content", async (ctx) => {
+    if (noLoop) return ctx.skip(noLoop);
+    const marker = `virtfleet-${prefix}-marker`;
+    await run("sh", ["-c", `printf '%s' "$1" | dd of="$2" conv=notrunc status=none`, "sh", marker, `/dev/${part(1)}`]);
+    const misnamed = await converged([volume(diskPool, "copy", { cloneFrom: part(1) })]);
+    expect(outcome(misnamed, diskPool, "copy").error).toMatch(new RegExp(`so name this volume ${part(3)}`));
+    expect(await partitions()).toHaveLength(2);
+    const r = await converged([volume(diskPool, part(3), { format: "linux", cloneFrom: part(1) })]);
+    expect(outcome(r, diskPool, part(3))).toMatchObject({ outcome: "changed" });
+    expect(outcome(r, diskPool, part(3)).changes.map((c) => c.field)).toEqual(["state", "cloneFrom"]);
+    expect(await partitions()).toHaveLength(3);
+    expect(await capacityOf(diskPool, part(3))).toBe(8 * MiB);
+    const head = (await run("dd", [`if=/dev/${part(3)}`, `bs=${marker.length}`, "count=1", "status=none"])).stdout;
+    expect(head).toBe(marker);
+  });
+
   it("removing a partition of a loop device fails in libvirt 9.0 (it runs `parted rm p2`): reported failed, nothing lost", async (ctx) => {
     if (noLoop) return ctx.skip(noLoop);
     // libvirt's disk backend takes the partition number as what follows the device name, so for
@@ -373,6 +389,6 @@ describe("disk pool on a loop device", () => {
     expect(outcome(r, diskPool, part(2)).error).toMatch(
       /parted \/dev\/loop\d+ rm --script p2\) unexpected exit status 1/,
     );
-    expect(await partitions()).toHaveLength(2);
+    expect(await partitions()).toHaveLength(3);
   });
 });
