@@ -10,15 +10,14 @@ if [ "$(id -u)" -ne 0 ]; then
   log "must run as root (installs packages and starts libvirtd)"; exit 1
 fi
 
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso)
-# Storage pool backends shipped as separate packages (libvirtd loads backends only at start),
-# and parted, which libvirt's `disk` pool backend runs to write and read partition tables.
+# parted: libvirt's disk pools create and remove partitions with it.
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso parted)
+# Storage pool backends shipped as separate packages (libvirtd loads backends only at start).
 BACKEND_PKGS=(libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-iscsi-direct libvirt-daemon-driver-storage-gluster)
-TOOL_PKGS=(parted)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
 backend_installed_now=0
-for p in "${PKGS[@]}" "${BACKEND_PKGS[@]}" "${TOOL_PKGS[@]}"; do
+for p in "${PKGS[@]}" "${BACKEND_PKGS[@]}"; do
   installed "$p" || missing+=("$p")
 done
 for p in "${BACKEND_PKGS[@]}"; do
