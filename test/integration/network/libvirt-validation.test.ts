@@ -22,7 +22,7 @@ import {
 } from "../../../kinds/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
 import { freeSubnet24 } from "../../harness/subnet.js";
-import { virsh, virshResult } from "../../harness/virsh.js";
+import { HOST_DOMAIN_TYPE, virsh, virshResult } from "../../harness/virsh.js";
 
 const run = promisify(execFile);
 const id = randomBytes(2).toString("hex");
@@ -165,7 +165,7 @@ describe("modes defined in the real libvirtd and read back in sync (not started)
     expect((await resource(moved).checkApply(signal(), false)).changes).toEqual([]);
   });
 
-  test("starting a macvtap network on a host NIC (needs the macvtap kernel module)", async (ctx) => {
+  test("a macvtap network on a host NIC starts and gives a guest a macvtap port (needs the macvtap kernel module)", async (ctx) => {
     if (!hasMacvtap) ctx.skip("skipped: this kernel has no macvtap module (ip link add … type macvtap fails)");
     const dev = `vfnw${id}l`;
     await run("ip", ["link", "add", dev, "type", "veth", "peer", "name", `vfnw${id}k`]);
@@ -173,7 +173,18 @@ describe("modes defined in the real libvirtd and read back in sync (not started)
       const s = spec("mv-start", { mode: "macvtap", interface: dev, macvtapMode: "bridge", state: "active" });
       await resource(s).checkApply(signal(), true);
       expect(await hv.networkIsActive(s.name)).toBe(true);
+      // A guest on it gets a macvtap port on the NIC (the network alone creates no device).
+      const xml = `<domain type='${HOST_DOMAIN_TYPE}'><name>${prefix}-g</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+        <os><type arch='x86_64'>hvm</type></os>
+        <devices><console type='pty'/><interface type='network'><source network='${s.name}'/></interface></devices></domain>`;
+      await run("sh", ["-c", 'printf "%s" "$1" | virsh -q -c qemu:///system create /dev/stdin', "sh", xml]);
+      const tap = /<target dev='([^']+)'/.exec(await virsh("dumpxml", `${prefix}-g`))?.[1];
+      expect(tap).toBeDefined();
+      const { stdout } = await run("ip", ["-d", "link", "show", "dev", tap!]);
+      expect(stdout).toContain(`@${dev}:`);
+      expect(stdout).toMatch(/macvtap mode bridge/);
     } finally {
+      await virshResult("destroy", `${prefix}-g`);
       await run("ip", ["link", "del", dev]).catch(() => undefined);
     }
   });
