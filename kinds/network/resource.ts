@@ -6,6 +6,7 @@ import { parseDomainXml } from "../domain/xml-parse.js";
 import { buildNetworkXml } from "./xml-build.js";
 import { diffNetwork } from "./xml-diff.js";
 import { parseNetworkXml } from "./xml-parse.js";
+import type { ParsedNetwork } from "./parsed.js";
 import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
@@ -137,7 +138,13 @@ export class NetworkResource implements Resource {
         }
       }
     } else if (wasActive && config.length === 0) {
-      pendingRestart = await this.liveDiffers();
+      const live = await this.liveDrift();
+      for (const c of live.hosts) {
+        changes.push({ ...c, field: `running.${c.field}` });
+        if (apply)
+          for (const u of liveUpdateOf(this.spec.name, c, live.parsed)) await hv.updateNetwork(this.spec.name, u);
+      }
+      pendingRestart = live.restart;
       if (pendingRestart)
         notes.push(`the running network ${this.spec.name} still has an older configuration (restart pending)`);
     }
@@ -178,9 +185,17 @@ export class NetworkResource implements Resource {
     return users;
   }
 
-  private async liveDiffers(): Promise<boolean> {
-    const live = parseNetworkXml(await this.ctx.hv.networkXml(this.spec.name));
-    return diffNetwork(this.spec, live, true).length > 0;
+  /**
+   * The running network against the spec when its definition is in sync: static DHCP and
+   * DNS hosts changed on the running network only (`net-update --live`, which raises no
+   * event and leaves the definition alone) are drift repaired live (`hosts`, reported as
+   * `running.FIELD`); any other difference waits for a restart (`restart`).
+   */
+  private async liveDrift(): Promise<{ hosts: FieldChange[]; restart: boolean; parsed: ParsedNetwork }> {
+    const parsed = parseNetworkXml(await this.ctx.hv.networkXml(this.spec.name));
+    const diff = diffNetwork(this.spec, parsed, true);
+    const hosts = diff.filter((c) => c.disruption === "live");
+    return { hosts, restart: diff.length > hosts.length, parsed };
   }
 }
 

@@ -164,6 +164,38 @@ describe("a dual-stack NAT network (real libvirtd, real DHCP clients)", () => {
     expect((await resource(spec).checkApply(signal(), false)).changes).toEqual([]);
   }, 90_000);
 
+  test("a DHCP host and a DNS host added to the running network only (net-update --live) are drift, removed live", async () => {
+    const before = ifindex(bridge);
+    await virsh(
+      "net-update",
+      net,
+      "add-last",
+      "ip-dhcp-host",
+      `<host mac='52:54:00:4e:57:66' ip='${v4(66)}'/>`,
+      "--live",
+    );
+    await virsh(
+      "net-update",
+      net,
+      "add-last",
+      "dns-host",
+      `<host ip='${v4(67)}'><hostname>sneaky.lab.internal</hostname></host>`,
+      "--live",
+    );
+    expect(await dnsQuery(v4(1), "sneaky.lab.internal", "A")).toEqual([v4(67)]);
+    const dry = await resource(spec).checkApply(signal(), false);
+    expect(dry.changes.map((c) => [c.field, c.to, c.disruption])).toEqual([
+      [`running.dns.hosts[${v4(67)}]`, null, "live"],
+      ["running.ipv4.dhcp.hosts[52:54:00:4e:57:66]", null, "live"],
+    ]);
+    expect(dry.pendingRestart).toBe(false);
+    await resource(spec).checkApply(signal(), true);
+    expect(await virsh("net-dumpxml", net)).not.toContain("52:54:00:4e:57:66");
+    expect(await dnsQuery(v4(1), "sneaky.lab.internal", "A")).toEqual([]);
+    expect(ifindex(bridge)).toBe(before);
+    expect((await resource(spec).checkApply(signal(), false)).changes).toEqual([]);
+  }, 60_000);
+
   test.each(["route", "open", "isolated"] as const)(
     "mode %s starts for real and is in sync",
     async (mode) => {

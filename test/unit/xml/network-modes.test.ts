@@ -108,6 +108,19 @@ describe("network XML for every mode: built, parsed back, in sync", () => {
     ).toThrow(/needs id \(DUID\) or name/);
   });
 
+  it("IPv6 addresses not in canonical form (a bundle that skipped the loader) are built and compared canonically", () => {
+    const s = spec({
+      ipv6: {
+        address: "fd7f:00c5:0579::0001",
+        prefix: 64,
+        dhcp: { start: "FD7F:c5:579::100", end: "fd7f:c5:579:0:0:0:0:1ff", hosts: [] },
+      },
+    });
+    const xml = buildNetworkXml(s);
+    expect(xml).toContain('address="fd7f:c5:579::1"');
+    expect(diffNetwork(s, parseNetworkXml(xml), true)).toEqual([]);
+  });
+
   it("a bundle of the previous release (no new fields) still builds and diffs", () => {
     const old = {
       name: "o",
