@@ -10,8 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
   log "must run as root (installs packages and starts libvirtd)"; exit 1
 fi
 
+# parted: libvirt's disk pools create and remove partitions with it.
 # isc-dhcp-client: the network tests run dhclient -4/-6 in a namespace on a network's bridge.
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso isc-dhcp-client)
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso parted isc-dhcp-client)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
