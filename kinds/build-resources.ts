@@ -86,6 +86,9 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
   // Guests check that what they refer to is declared here or exists on the host (domain/references.ts).
   const declared = new Set(out.map((r) => resourceId(r.kind, r.name)));
   for (const r of out) if (r instanceof DomainResource) r.declaredIds = declared;
+  // Networks check that no two take one bridge or subnet, in the bundle or on the host (network/clash-check.ts).
+  const networks = policies.flatMap((p) => p.resources.networks.map((spec) => ({ spec, policy: p.name })));
+  for (const r of out) if (r instanceof NetworkResource) r.declaredNetworks = networks;
   return out;
 }
 

@@ -35,6 +35,7 @@ import { PolicyReadBudget } from "./read-files.js";
 import { emptyFileIssue } from "./empty-file.js";
 import { checkSetReferences } from "./references.js";
 import { checkSetPoolTargets } from "./pool-targets.js";
+import { checkSetNetworkClashes } from "./network-clashes.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
 /** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
@@ -206,6 +207,7 @@ function loadParsed(
   if (options.skipReferenceChecks !== true)
     for (const issue of checkSetReferences(candidates, inventory, options.hosts)) report(issue.file, [issue]);
   for (const issue of checkSetPoolTargets(candidates, inventory, options.hosts)) report(issue.file, [issue]);
+  for (const issue of checkSetNetworkClashes(candidates, inventory, options.hosts)) report(issue.file, [issue]);
   candidates = candidates.filter((p) => !fileIssues.has(p.file));
 
   const conflicts = findConflicts(candidates, inventory, { hosts: options.hosts });

@@ -17,6 +17,10 @@ export const PATTERNS = {
   bridgeName: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",
   mac: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",
   ipv4: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",
+  /** IPv6 in hex groups with `::` compression (no zone index, no embedded IPv4 part). */
+  ipv6: "^(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))$",
+  /** A DHCPv6 client's DUID as libvirt's `<host id>` takes it: hex bytes separated by `:`. */
+  duid: "^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){1,129}$",
   sha256: "^[0-9A-Fa-f]{64}$",
   url: "^(file|https?)://[^\\s]+$",
   /** crypt(3) hashes: MD5 `$1$`, bcrypt `$2b$`, SHA-256 `$5$`, SHA-512 `$6$`, yescrypt `$y$`, gost-yescrypt `$gy$`, scrypt `$7$`. */
@@ -52,6 +56,8 @@ export const PATTERN_HELP: Record<PatternName, string> = {
   bridgeName: "a Linux interface name of at most 15 characters",
   mac: "a MAC address (aa:bb:cc:dd:ee:ff)",
   ipv4: "an IPv4 address",
+  ipv6: "an IPv6 address (hex groups, :: allowed)",
+  duid: "a DHCPv6 DUID: hex bytes separated by ':' (e.g. 0:3:0:1:52:54:0:0:0:10)",
   sha256: "64 hexadecimal digits",
   url: "a file://, http:// or https:// URL",
   passwordHash: "a crypt(3) hash ($6$…, $y$…, $5$…, $2b$…, $1$…); plaintext passwords are not accepted",

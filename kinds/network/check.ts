@@ -1,10 +1,14 @@
 import type { SpecChecker } from "../spec-checker.js";
-import type { NetworkSpec } from "./spec.js";
+import { completeNetworkSpec, type NetworkSpec } from "./spec.js";
 
 /** The loader's value rules for a resolved network (kinds/spec-checker.ts). */
-export function checkNetworkSpec(c: SpecChecker, n: NetworkSpec): void {
+export function checkNetworkSpec(c: SpecChecker, input: NetworkSpec): void {
+  const n = completeNetworkSpec(input);
   c.format(n.name, "name", "resourceName");
   c.format(n.bridge, "bridge", "bridgeName", true);
+  c.format(n.domain, "domain", "hostname", true);
+  c.format(n.interface, "interface", "bridgeName", true);
+  c.format(n.pf, "pf", "bridgeName", true);
   if (n.ipv4) {
     c.format(n.ipv4.address, "ipv4.address", "ipv4");
     const d = n.ipv4.dhcp;
@@ -18,4 +22,19 @@ export function checkNetworkSpec(c: SpecChecker, n: NetworkSpec): void {
       });
     }
   }
+  if (n.ipv6) {
+    c.format(n.ipv6.address, "ipv6.address", "ipv6");
+    const d = n.ipv6.dhcp;
+    if (d) {
+      c.format(d.start, "ipv6.dhcp.start", "ipv6");
+      c.format(d.end, "ipv6.dhcp.end", "ipv6");
+      d.hosts.forEach((h, i) => {
+        c.format(h.id, `ipv6.dhcp.hosts[${i}].id`, "duid", true);
+        c.format(h.ip, `ipv6.dhcp.hosts[${i}].ip`, "ipv6");
+        c.format(h.name, `ipv6.dhcp.hosts[${i}].name`, "hostname", true);
+      });
+    }
+  }
+  n.dns.hosts.forEach((h, i) => h.names.forEach((x, j) => c.format(x, `dns.hosts[${i}].names[${j}]`, "hostname")));
+  n.portgroups.forEach((g, i) => c.format(g.name, `portgroups[${i}].name`, "resourceName"));
 }

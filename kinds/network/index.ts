@@ -3,12 +3,16 @@
  * resource's checkApply, and the events that concern it. Its policy face (document schema,
  * resolve, semantics, claims) is `policy.ts`, loaded by the policy language only.
  */
-export type { DhcpHostSpec, NetworkSpec } from "./spec.js";
+export type { Dhcp6HostSpec, DhcpHostSpec, NetworkSpec } from "./spec.js";
+export { completeNetworkSpec } from "./spec.js";
 export type { ParsedDhcpHost, ParsedNetwork } from "./parsed.js";
 export { checkNetworkSpec } from "./check.js";
-export { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
+export { buildDhcp6HostXml, buildDhcpHostXml, buildDnsHostXml, buildNetworkXml } from "./xml-build.js";
 export { parseNetworkXml } from "./xml-parse.js";
 export { diffNetwork } from "./xml-diff.js";
 export { NetworkResource } from "./resource.js";
 export { checkBridgeExists, MissingBridgeError } from "./bridge-check.js";
+export { checkHostNic, MissingHostNicError } from "./nic-check.js";
+export { checkNetworkClashes, NetworkClashError, type DeclaredNetwork } from "./clash-check.js";
+export { clashOf, footprintOf, type Footprint, type NetworkShape } from "./footprint.js";
 export { NETWORK_AUTOSTART_DIR, NETWORK_CONFIG_DIR, networkOfEvent } from "./events.js";

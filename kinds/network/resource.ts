@@ -3,9 +3,10 @@ import type { NetworkSpec } from "./spec.js";
 import type { CheckResult, FieldChange, Resource } from "../../engine/index.js";
 import { ListDomainsFlags } from "../../libvirt/index.js";
 import { parseDomainXml } from "../domain/xml-parse.js";
-import { buildDhcpHostXml, buildNetworkXml } from "./xml-build.js";
+import { buildNetworkXml } from "./xml-build.js";
 import { diffNetwork } from "./xml-diff.js";
 import { parseNetworkXml } from "./xml-parse.js";
+import type { ParsedNetwork } from "./parsed.js";
 import { checkGuestTaps } from "./taps.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { assertValidSpec } from "../spec-guard.js";
@@ -18,6 +19,9 @@ import {
   reidentify,
 } from "../ownership/index.js";
 import { checkBridgeExists } from "./bridge-check.js";
+import { checkHostNic } from "./nic-check.js";
+import { checkNetworkClashes, type DeclaredNetwork } from "./clash-check.js";
+import { liveUpdateOf } from "./live-update.js";
 
 /**
  * A virtual network. Configuration is compared on the inactive XML and applied by
@@ -34,6 +38,8 @@ export class NetworkResource implements Resource {
   readonly kind = "network";
   readonly name: string;
   readonly removing: boolean;
+  /** The networks of the whole bundle (this one included), for the clash check; set by the resource factory. */
+  declaredNetworks: readonly DeclaredNetwork[] = [];
 
   constructor(
     readonly spec: NetworkSpec,
@@ -61,6 +67,8 @@ export class NetworkResource implements Resource {
     }
 
     await checkBridgeExists(this.spec);
+    await checkHostNic(this.spec);
+    await checkNetworkClashes(this.spec, this.declaredNetworks, hv);
     const changes: FieldChange[] = [];
     if (!ref) {
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
@@ -113,8 +121,8 @@ export class NetworkResource implements Resource {
       );
       if (recreate) reidentify(this.ctx.ownership, "network", this.name, defined.uuid);
       if (active) {
-        for (const c of config.filter((x) => x.disruption === "live" && x.field.startsWith("ipv4.dhcp.hosts["))) {
-          await this.updateDhcpHostLive(c);
+        for (const c of config.filter((x) => x.disruption === "live")) {
+          for (const u of liveUpdateOf(this.spec.name, c, actual)) await hv.updateNetwork(this.spec.name, u);
         }
         if (config.some((c) => c.disruption === "restart")) {
           const users = await this.runningGuestsOn();
@@ -130,7 +138,13 @@ export class NetworkResource implements Resource {
         }
       }
     } else if (wasActive && config.length === 0) {
-      pendingRestart = await this.liveDiffers();
+      const live = await this.liveDrift();
+      for (const c of live.hosts) {
+        changes.push({ ...c, field: `running.${c.field}` });
+        if (apply)
+          for (const u of liveUpdateOf(this.spec.name, c, live.parsed)) await hv.updateNetwork(this.spec.name, u);
+      }
+      pendingRestart = live.restart;
       if (pendingRestart)
         notes.push(`the running network ${this.spec.name} still has an older configuration (restart pending)`);
     }
@@ -152,25 +166,11 @@ export class NetworkResource implements Resource {
       if (wantActive) await hv.startNetwork(this.spec.name);
       else await hv.destroyNetwork(this.spec.name);
     }
-    if (wantActive) {
+    if (wantActive && hasGuestTaps(this.spec)) {
       const taps = await checkGuestTaps(hv, this.spec.name, { apply, definedBridge: actual.bridge });
       if (taps) changes.push(taps);
     }
     return { changes, pendingRestart, notes };
-  }
-
-  /** Applies one DHCP host change to the running network only (the definition is already updated). */
-  private async updateDhcpHostLive(c: FieldChange): Promise<void> {
-    const host = (c.to ?? c.from) as { mac: string; ip: string; name: string | null };
-    const xml = buildDhcpHostXml(host, `network ${this.spec.name}: ${c.field}`);
-    const command = c.to === null ? "DELETE" : c.from === null ? "ADD_LAST" : "MODIFY";
-    await this.ctx.hv.updateNetwork(this.spec.name, {
-      command,
-      section: "IP_DHCP_HOST",
-      xml,
-      live: true,
-      config: false,
-    });
   }
 
   /** Names of running guests with an interface on this network. */
@@ -185,8 +185,22 @@ export class NetworkResource implements Resource {
     return users;
   }
 
-  private async liveDiffers(): Promise<boolean> {
-    const live = parseNetworkXml(await this.ctx.hv.networkXml(this.spec.name));
-    return diffNetwork(this.spec, live, true).length > 0;
+  /**
+   * The running network against the spec when its definition is in sync: static DHCP and
+   * DNS hosts changed on the running network only (`net-update --live`, which raises no
+   * event and leaves the definition alone) are drift repaired live (`hosts`, reported as
+   * `running.FIELD`); any other difference waits for a restart (`restart`).
+   */
+  private async liveDrift(): Promise<{ hosts: FieldChange[]; restart: boolean; parsed: ParsedNetwork }> {
+    const parsed = parseNetworkXml(await this.ctx.hv.networkXml(this.spec.name));
+    const diff = diffNetwork(this.spec, parsed, true);
+    const hosts = diff.filter((c) => c.disruption === "live");
+    return { hosts, restart: diff.length > hosts.length, parsed };
   }
+}
+
+/** Guests of nat/route/open/isolated networks and of plain host bridges sit on a Linux bridge as taps (taps.ts); macvtap, hostdev and Open vSwitch ports do not. */
+function hasGuestTaps(spec: NetworkSpec): boolean {
+  if (spec.mode === "macvtap" || spec.mode === "hostdev") return false;
+  return !(spec.mode === "bridge" && (spec.virtualport ?? null) !== null);
 }

@@ -42,7 +42,24 @@ describe("resolvePolicy", () => {
       minFreeMemoryBytes: null,
     });
     expect(p.resources.networks).toEqual([
-      { name: "n1", mode: "isolated", bridge: null, ipv4: null, mtu: null, autostart: false, state: "active" },
+      {
+        name: "n1",
+        mode: "isolated",
+        bridge: null,
+        ipv4: null,
+        mtu: null,
+        domain: null,
+        nat: null,
+        ipv6: null,
+        dns: { hosts: [], forwarders: [] },
+        portgroups: [],
+        virtualport: null,
+        interface: null,
+        macvtapMode: null,
+        pf: null,
+        autostart: false,
+        state: "active",
+      },
     ]);
     expect(p.resources.pools).toEqual([
       { name: "p1", type: "dir", path: "/srv/p1", autostart: false, state: "active" },
