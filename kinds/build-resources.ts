@@ -7,6 +7,7 @@ import { DomainResource } from "./domain/resource.js";
 import { REAL_HOST, type HostEnvironment } from "./host/environment.js";
 import { HostResource } from "./host/resource.js";
 import { mergeHostPrereqs } from "./host/merge.js";
+import { HostNetworkResource, REAL_HOST_NETWORK, type HostNetworkEnv } from "./host/network/resource.js";
 import { NetworkResource } from "./network/resource.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
@@ -19,11 +20,13 @@ export interface ResourceFactoryOptions {
   ctx: ResourceContext;
   domainEnv: DomainHostEnv;
   hostEnv?: HostEnvironment;
+  /** What host networking runs `ip` with (default: the real machine). */
+  hostNetworkEnv?: HostNetworkEnv;
 }
 
 /**
  * The resources of `policies` (already resolved for this host, conflicts settled), with
- * their dependency edges: host → everything; pool → volume (and backing volume → overlay);
+ * their dependency edges: host → everything; host networking → networks and domains; pool → volume (and backing volume → overlay);
  * volume and network → domain. A domain with `cloudInit` gets a seed volume resource
  * (cloud-init/seed-resource.ts) in its pool → seed → domain, and is converged with an
  * effective spec whose cdroms end with that seed (so define, diff and a second apply all
@@ -39,9 +42,12 @@ export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: Re
 export function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
   const out: Resource[] = [];
   const base: string[] = [];
+  // networks and guests may use the host's bridges: they also wait for host networking
+  const netBase: string[] = [];
   for (const host of hostResources(policies, o)) {
     out.push(host);
     if (host.name === "host") base.push(resourceId("host", "host"));
+    if (host.name === "host" || host.name === "network") netBase.push(resourceId("host", host.name));
   }
   const removedVolumes = new Map<string, Set<string>>();
   const removeVolume = (pool: string, name: string) => {
@@ -60,14 +66,14 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
     }
   }
   for (const p of policies) {
-    for (const n of p.resources.networks) out.push(new NetworkResource(n, p.name, [...base], o.ctx));
+    for (const n of p.resources.networks) out.push(new NetworkResource(n, p.name, [...netBase], o.ctx));
     for (const pool of p.resources.pools) {
       out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
     }
     for (const v of p.resources.volumes)
       out.push(new VolumeResource(v, p.name, [...base, ...volumeDependencies(v)], o.ctx));
     for (const d of p.resources.domains) {
-      const deps = [...base, ...domainDependencies(d)];
+      const deps = [...netBase, ...domainDependencies(d)];
       const seed = seedFor(d, p.name, base, declaredVolumes, o);
       if (seed) {
         out.push(seed);
@@ -113,17 +119,34 @@ function withSeedCdrom(d: DomainSpec, seed: CloudInitSeedResource): DomainSpec {
  * reported under the highest-priority contributor. Audit-mode policies merge into it as well
  * when no enforce-mode policy declares host prerequisites (the resource is then checked
  * only); otherwise into `host/audit`, checked only, so an audit policy's sysctl is never
- * written because another policy enforces.
+ * written because another policy enforces. Host networking follows the same split:
+ * `host/network` (every libvirt resource depends on it: a bridge-mode network or a guest may
+ * use its bridges) and `host/network-audit`.
  */
-function hostResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): HostResource[] {
+function hostResources(
+  policies: readonly ResolvedPolicy[],
+  o: ResourceFactoryOptions,
+): (HostResource | HostNetworkResource)[] {
   const contributions = policies.flatMap((p) =>
     p.resources.host === null ? [] : [{ policy: p.name, priority: p.priority, mode: p.mode, spec: p.resources.host }],
   );
   const enforced = mergeHostPrereqs(contributions.filter((c) => c.mode === "enforce"));
   const audited = mergeHostPrereqs(contributions.filter((c) => c.mode === "audit"));
   const env = o.hostEnv ?? REAL_HOST;
-  const out: HostResource[] = [];
+  const out: (HostResource | HostNetworkResource)[] = [];
   if (enforced) out.push(new HostResource(enforced.spec, enforced.policy, env));
   if (audited) out.push(new HostResource(audited.spec, audited.policy, env, enforced ? "audit" : "host"));
+  // host networking (kinds/host/network/): its own resource, after the prerequisites (a
+  // module it needs may be loaded by them); the libvirt resources depend on it
+  const net = o.hostNetworkEnv ?? REAL_HOST_NETWORK;
+  const runtime = () => o.ctx.hostNetwork;
+  const hostDep = enforced || audited ? [resourceId("host", "host")] : [];
+  const enforcedNet = enforced?.spec.network;
+  const auditedNet = audited?.spec.network;
+  if (enforcedNet) out.push(new HostNetworkResource(enforcedNet, enforced!.policy, hostDep, runtime, net));
+  if (auditedNet) {
+    const name = enforcedNet ? "network-audit" : "network";
+    out.push(new HostNetworkResource(auditedNet, audited!.policy, hostDep, runtime, net, name, !enforcedNet));
+  }
   return out;
 }
