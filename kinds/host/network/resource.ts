@@ -107,7 +107,8 @@ export class HostNetworkResource implements Resource {
         );
       notes.push(`changes the uplink (${touched.join(", ")}) under commit-confirm`);
     }
-    if (!apply || changes.length === 0) return { changes, notes };
+    // steps without changes: only re-marking an interface recreated from its file (not drift)
+    if (!apply || (changes.length === 0 && plan.steps.length === 0)) return { changes, notes };
     checkAborted(signal);
     if (touched.length > 0)
       await commitConfirm({
