@@ -9,6 +9,7 @@ import { HostResource } from "./host/resource.js";
 import { mergeHostPrereqs } from "./host/merge.js";
 import { HostNetworkResource, REAL_HOST_NETWORK, type HostNetworkEnv } from "./host/network/resource.js";
 import { NetworkResource } from "./network/resource.js";
+import { declareHostBridges } from "./network/bridge-check.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
 import { VolumeResource } from "./volume/resource.js";
@@ -40,6 +41,7 @@ export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: Re
 
 /** The same resources with every policy's resources as declared: audit mode not applied (agent/run-bundle decides it). */
 export function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
+  const audited = new Set(policies.filter((p) => p.mode === "audit").map((p) => p.name));
   const out: Resource[] = [];
   const base: string[] = [];
   // networks and guests may use the host's bridges: they also wait for host networking
@@ -65,8 +67,18 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       if (pool !== null && d.state === "absent") removeVolume(pool, seedVolumeName(d.name));
     }
   }
+  const hostBridges = new Set(
+    out.flatMap((r) =>
+      r instanceof HostNetworkResource && r.name === "network" && audited.has(r.policy) === false
+        ? r.spec.bridges.map((b) => b.name)
+        : [],
+    ),
+  );
   for (const p of policies) {
-    for (const n of p.resources.networks) out.push(new NetworkResource(n, p.name, [...netBase], o.ctx));
+    for (const n of p.resources.networks) {
+      declareHostBridges(n, hostBridges);
+      out.push(new NetworkResource(n, p.name, [...netBase], o.ctx));
+    }
     for (const pool of p.resources.pools) {
       out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
     }
