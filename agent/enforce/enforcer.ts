@@ -3,7 +3,7 @@ import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
 import { ALL_EVENT_SOURCES, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
-import type { DomainHostEnv } from "../../kinds/index.js";
+import type { DomainHostEnv, HostNetworkRuntime } from "../../kinds/index.js";
 import { runBundle, type EngineTuning, type ResourceBuilder, type ResourceTarget } from "../run-bundle/index.js";
 import type { BundleCache, Outbox, StateChange, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_WATCHED_DIRS, type AutostartDir } from "./autostart-watch.js";
@@ -49,6 +49,8 @@ export interface EnforcerOptions {
   buildResources?: ResourceBuilder;
   /** Ownership records (kinds/ownership); absent: networks, pools and volumes count as owned. */
   ownership?: OwnershipLedger;
+  /** Host networking: persistent-config folder and the uplink guard (kinds/host/network/). */
+  hostNetwork?: HostNetworkRuntime;
   now?: () => number;
 }
 
@@ -424,6 +426,7 @@ export class Enforcer {
         domainEnv: this.o.domainEnv,
         shutdownTimeoutMs: this.o.shutdownTimeoutMs,
         ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
+        hostNetwork: this.o.hostNetwork,
       },
       only: selected.map((t) => t.id),
       isHeld: (id) => this.flap.isHeld(id, startedAt),
