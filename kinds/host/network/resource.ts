@@ -3,7 +3,7 @@ import type { FieldChange } from "../../../common/changes.js";
 import type { CheckResult, Resource } from "../../../engine/index.js";
 import { RefusedChangeError } from "../../../engine/refusal.js";
 import { checkAborted } from "../../resource-context.js";
-import { DEFAULT_CONFIRM_TIMEOUT_MS, commitConfirm, type UplinkGuard } from "./commit-confirm.js";
+import { DEFAULT_CONFIRM_TIMEOUT_MS, commitConfirm, UplinkRestoredError, type UplinkGuard } from "./commit-confirm.js";
 import { realIp, type IpCommand } from "./ip.js";
 import { readLinks, type Link } from "./links.js";
 import { ownershipOf } from "./ownership.js";
@@ -40,6 +40,10 @@ export const REAL_HOST_NETWORK: HostNetworkEnv = { ip: realIp() };
  *   (commit-confirm.ts); it is blocked when the run has no way to confirm (no `confirm`);
  * - persistent files are written after the runtime change succeeded (and was confirmed);
  *   a file edited or removed behind virtfleet's back is drift and rewritten;
+ * - an uplink change that was undone is not tried again by this resource (the same bundle):
+ *   the same plan is then `blocked` with when and why it was undone — a new policy revision
+ *   (a new resource) or an agent restart tries again, rather than cutting the host off at
+ *   every resync;
  * - a second check after an apply finds nothing to change;
  * - `owner: false` (audit-mode networking next to an enforced one): only the declared
  *   interfaces are checked; dropped interfaces and the persistent files are the enforced
@@ -48,6 +52,8 @@ export const REAL_HOST_NETWORK: HostNetworkEnv = { ip: realIp() };
 export class HostNetworkResource implements Resource {
   readonly kind = "host";
   readonly removing = false;
+  /** The uplink plan commit-confirm undid (its argv), when, and why. */
+  private undone: { plan: string; at: string; why: string } | null = null;
 
   constructor(
     readonly spec: HostNetworkSpec,
@@ -105,21 +111,38 @@ export class HostNetworkResource implements Resource {
           `host networking would change ${touched.join(", ")}, which ${touched.length === 1 ? "carries" : "carry"} the uplink, and this run has no way to confirm the connection comes back (apply --local: give --confirm-timeout); nothing was changed`,
           changes,
         );
+      const key = JSON.stringify(plan.steps.map((st) => st.argv));
+      if (this.undone?.plan === key)
+        throw new RefusedChangeError(
+          "blocked",
+          `host networking: this change of ${touched.join(", ")} was undone at ${this.undone.at} (${this.undone.why}); it is not tried again until the policy changes or the agent restarts`,
+          changes,
+        );
       notes.push(`changes the uplink (${touched.join(", ")}) under commit-confirm`);
     }
     // steps without changes: only re-marking an interface recreated from its file (not drift)
     if (!apply || (changes.length === 0 && plan.steps.length === 0)) return { changes, notes };
     checkAborted(signal);
-    if (touched.length > 0)
-      await commitConfirm({
-        ip,
-        steps: plan.steps,
-        confirm: runtime.uplink!.confirm!,
-        timeoutMs: runtime.uplink!.timeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
-        signal,
-        touched,
-      });
-    else await runSteps(ip, plan.steps);
+    if (touched.length > 0) {
+      try {
+        await commitConfirm({
+          ip,
+          steps: plan.steps,
+          confirm: runtime.uplink!.confirm!,
+          timeoutMs: runtime.uplink!.timeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
+          signal,
+          touched,
+        });
+      } catch (err) {
+        if (err instanceof UplinkRestoredError)
+          this.undone = {
+            plan: JSON.stringify(plan.steps.map((st) => st.argv)),
+            at: new Date().toISOString(),
+            why: err.message,
+          };
+        throw err;
+      }
+    } else await runSteps(ip, plan.steps);
     await applyFileOps(target, fileDiff.ops);
     return { changes, notes };
   }

@@ -138,15 +138,26 @@ describe("host networking: the uplink (the route to the controller) is protected
     expect(await readdir(dir)).toContain(`50-virtfleet-${BR}.netdev`);
   });
 
-  it("releasing the uplink's member cuts the controller off: restored, the member back in the bridge", async () => {
-    const rep = await run(spec({ mtu: 1400, interfaces: [] }, true), {
-      persist: { style: "networkd", dir },
-      uplink: guard(2000),
+  it("releasing the uplink's member cuts the controller off: restored, the member back in the bridge; not retried", async () => {
+    const runtime = { persist: { style: "networkd" as const, dir }, uplink: guard(2000) };
+    const r = new HostNetworkResource(spec({ mtu: 1400, interfaces: [] }, true), "vft-hn-uplink", [], () => runtime, {
+      ip: realIp(A),
     });
+    const engine = { ...DEFAULT_ENGINE_OPTIONS, apply: true, retries: 0 };
+    const rep = (await converge([r], engine)).resources[0]!;
     expect(rep.outcome).toBe("failed");
     expect(rep.error).toMatch(/after changing vft-hn-up0, vft-hn-upbr: the previous configuration was restored/);
     expect(linkOf(A, UP0)!.master).toBe(BR);
     expect(await reachable()).toBe(true);
+    // the next run of the same bundle does not cut the host off again
+    probes.length = 0;
+    const again = (await converge([r], engine)).resources[0]!;
+    expect(again.outcome).toBe("blocked");
+    expect(again.error).toMatch(
+      /this change of vft-hn-up0, vft-hn-upbr was undone at .* not tried again until the policy changes/,
+    );
+    expect(probes).toEqual([]);
+    expect(linkOf(A, UP0)!.master).toBe(BR);
   });
 
   it("without a way to confirm (apply --local without --confirm-timeout), an allowed uplink change is still refused", async () => {
