@@ -171,6 +171,7 @@ export class Agent {
       store,
       ownership: store.ownership,
       hostNetwork,
+      watchHostLinks: true,
       log: this.log,
       resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
       flap: {
