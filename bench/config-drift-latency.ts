@@ -10,22 +10,14 @@
  * Run: npm run build && node dist/bench/config-drift-latency.js [--injections 10]
  * Needs root and a running libvirtd. Creates vft-bcfg-<hex>-g1 and removes it afterwards.
  */
-import * as grpc from "@grpc/grpc-js";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os, { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import os from "node:os";
 import { stringify } from "yaml";
-import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
-import { fleetProto } from "../common/index.js";
 import { intArg } from "./lib/cli-args.js";
+import { virsh, withEnforcedGuest } from "./lib/enforced-guest.js";
 import { median, quantile } from "./lib/stats.js";
 import { until } from "./lib/until.js";
-import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 
-const run = promisify(execFile);
 const INJECTIONS = intArg("injections", 10);
 const prefix = `vft-bcfg-${randomBytes(3).toString("hex")}-`;
 const guest = `${prefix}g1`;
@@ -37,20 +29,6 @@ const KINDS = [
   { label: "virsh setmaxmem --config G 96M", args: ["setmaxmem", "--config", guest, "96M"], field: "memory" },
 ] as const;
 
-function start(args: string[]): { child: ChildProcess; stdout: () => string } {
-  let out = "";
-  const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ["ignore", "pipe", "ignore"],
-    env: { ...process.env, VIRTFLEET_LOG_LEVEL: "warn" },
-  });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  return { child, stdout: () => out };
-}
-
-async function virsh(...args: string[]): Promise<string> {
-  return (await run("virsh", ["-q", "-c", "qemu:///system", ...args])).stdout;
-}
-
 /** The definition as the policy wants it: 2 vCPUs (no lower current), 64 MiB. */
 async function definitionRepaired(): Promise<boolean> {
   const xml = await virsh("dumpxml", "--inactive", guest).catch(() => "");
@@ -58,94 +36,37 @@ async function definitionRepaired(): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "vft-bcfg-"));
-  const policies = join(dir, "policies");
-  mkdirSync(policies);
-  writeFileSync(
-    join(policies, "bench.yaml"),
-    stringify({
-      apiVersion: "virtfleet/v1",
-      kind: "Policy",
-      metadata: { name: "bench" },
-      spec: { resources: { domains: [{ name: guest, vcpus: 2, memory: "64MiB", state: "running" }] } },
-    }),
-  );
-  const controller = start([
-    "controller",
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    join(dir, "c"),
-    "--policies",
-    policies,
-    "--insecure",
-  ]);
-  let agent: ReturnType<typeof start> | undefined;
   const latencies = new Map<string, number[]>(KINDS.map((k) => [k.field, []]));
   const loadBefore = os.loadavg();
-  try {
-    const address = await until("the controller", () => /listening on (\S+)/.exec(controller.stdout())?.[1]);
-    agent = start([
-      "agent",
-      "--controller",
-      address,
-      "--name",
-      host,
-      "--state-dir",
-      join(dir, "a"),
-      "--insecure",
-      "--resync-interval",
-      "1h",
-      "--flap-threshold",
-      "100000",
-    ]);
-    await until(
-      "the guest to run",
-      async () => ((await virsh("domstate", guest).catch(() => "")).trim() === "running" ? true : undefined),
-      60_000,
-      200,
-    );
-    await until(
-      "the definition as the policy wants it",
-      async () => ((await definitionRepaired()) ? true : undefined),
-      30_000,
-      100,
-    );
-
-    const admin = new (fleetProto().AdminService)(address, grpc.credentials.createInsecure());
-    const seen: { at: number; rec: DriftRecord__Output }[] = [];
-    const stream = admin.WatchDrift({ host });
-    stream.on("data", (rec: DriftRecord__Output) => seen.push({ at: performance.now(), rec }));
-    stream.on("error", () => undefined);
-    await new Promise((r) => setTimeout(r, 500));
-
-    for (let i = 0; i < INJECTIONS; i++) {
-      for (const k of KINDS) {
-        const before = seen.length;
-        await virsh(...k.args);
-        // virsh returns once libvirt rewrote the definition: the drift exists from here on.
-        const t0 = performance.now();
-        const hit = await until(
-          `the ${k.field} drift event`,
-          () => seen.slice(before).find((s) => s.rec.name === guest && s.rec.fields.some((f) => f.field === k.field)),
-          30_000,
-          2,
-        );
-        latencies.get(k.field)!.push(Math.max(0, hit.at - t0));
-        await until("the repair", async () => ((await definitionRepaired()) ? true : undefined), 30_000, 50);
-        await new Promise((r) => setTimeout(r, 300));
+  const policyYaml = stringify({
+    apiVersion: "virtfleet/v1",
+    kind: "Policy",
+    metadata: { name: "bench" },
+    spec: { resources: { domains: [{ name: guest, vcpus: 2, memory: "64MiB", state: "running" }] } },
+  });
+  await withEnforcedGuest(
+    { prefix: "vft-bcfg-", host, guest, policyYaml, agentArgs: ["--resync-interval", "1h"] },
+    async () => (await virsh("domstate", guest).catch(() => "")).trim() === "running" && (await definitionRepaired()),
+    async ({ seen }) => {
+      for (let i = 0; i < INJECTIONS; i++) {
+        for (const k of KINDS) {
+          const before = seen.length;
+          await virsh(...k.args);
+          // virsh returns once libvirt rewrote the definition: the drift exists from here on.
+          const t0 = performance.now();
+          const hit = await until(
+            `the ${k.field} drift event`,
+            () => seen.slice(before).find((s) => s.rec.name === guest && s.rec.fields.some((f) => f.field === k.field)),
+            30_000,
+            2,
+          );
+          latencies.get(k.field)!.push(Math.max(0, hit.at - t0));
+          await until("the repair", async () => ((await definitionRepaired()) ? true : undefined), 30_000, 50);
+          await new Promise((r) => setTimeout(r, 300));
+        }
       }
-    }
-    stream.cancel();
-    admin.close();
-  } finally {
-    agent?.child.kill("SIGTERM");
-    controller.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1500));
-    await virsh("destroy", guest).catch(() => undefined);
-    await virsh("undefine", guest, "--nvram").catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
+    },
+  );
   const loadAfter = os.loadavg();
   console.log(
     `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString()}`,

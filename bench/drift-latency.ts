@@ -9,126 +9,65 @@
  * Run: npm run build && node dist/bench/drift-latency.js [--injections 50]
  * Needs root and a running libvirtd. Creates vft-blat-<hex>-g1 and removes it afterwards.
  */
-import * as grpc from "@grpc/grpc-js";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import os, { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import type { DriftRecord__Output } from "../generated/proto/fleet/v1/DriftRecord.js";
-import { fleetProto } from "../common/index.js";
+import os from "node:os";
 import { intArg } from "./lib/cli-args.js";
-import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
+import { virsh, withEnforcedGuest } from "./lib/enforced-guest.js";
 import { median, quantile } from "./lib/stats.js";
+import { tinyGuestsPolicyYaml } from "./lib/tiny-guests-policy.js";
 import { until } from "./lib/until.js";
-import { SHIPPED_CLI as CLI } from "./lib/shipped-cli.js";
 
-const run = promisify(execFile);
 const INJECTIONS = intArg("injections", 50);
 const prefix = `vft-blat-${randomBytes(3).toString("hex")}-`;
 const guest = `${prefix}g1`;
 const host = `${prefix}host`;
 
-function start(args: string[]): { child: ChildProcess; stdout: () => string } {
-  let out = "";
-  const child = spawn(process.execPath, [CLI, ...args], {
-    stdio: ["ignore", "pipe", "ignore"],
-    env: { ...process.env, VIRTFLEET_LOG_LEVEL: "warn" },
-  });
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  return { child, stdout: () => out };
-}
-
 async function domstate(): Promise<string> {
-  return (await run("virsh", ["domstate", guest]).catch(() => ({ stdout: "" }))).stdout.trim();
+  return (await virsh("domstate", guest).catch(() => "")).trim();
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "vft-blat-"));
-  const policies = join(dir, "policies");
-  mkdirSync(policies);
-  writeFileSync(join(policies, "bench.yaml"), tinyGuestsPolicyYaml([guest]));
-  const controller = start([
-    "controller",
-    "--listen",
-    "127.0.0.1:0",
-    "--data",
-    join(dir, "c"),
-    "--policies",
-    policies,
-    "--insecure",
-  ]);
-  let agent: ReturnType<typeof start> | undefined;
   const latencies: number[] = [];
   const fromCommand: number[] = [];
   let pollerSaw = 0;
-  try {
-    const address = await until("the controller", () => /listening on (\S+)/.exec(controller.stdout())?.[1]);
-    agent = start([
-      "agent",
-      "--controller",
-      address,
-      "--name",
-      host,
-      "--state-dir",
-      join(dir, "a"),
-      "--insecure",
-      "--flap-threshold",
-      "100000",
-    ]);
-    await until("the guest to run", async () => ((await domstate()) === "running" ? true : undefined), 60_000, 200);
-
-    const admin = new (fleetProto().AdminService)(address, grpc.credentials.createInsecure());
-    const seen: { at: number; rec: DriftRecord__Output }[] = [];
-    const stream = admin.WatchDrift({ host });
-    stream.on("data", (rec: DriftRecord__Output) => seen.push({ at: performance.now(), rec }));
-    stream.on("error", () => undefined);
-    await new Promise((r) => setTimeout(r, 500));
-
-    // The baseline poller runs alongside: one `virsh domstate` per second.
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        if ((await domstate()) === "shut off") pollerSaw++;
-        await new Promise((r) => setTimeout(r, 1000));
+  await withEnforcedGuest(
+    { prefix: "vft-blat-", host, guest, policyYaml: tinyGuestsPolicyYaml([guest]) },
+    async () => (await domstate()) === "running",
+    async ({ seen }) => {
+      // The baseline poller runs alongside: one `virsh domstate` per second.
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          if ((await domstate()) === "shut off") pollerSaw++;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      })();
+      for (let i = 0; i < INJECTIONS; i++) {
+        await until(
+          "the guest running again",
+          async () => ((await domstate()) === "running" ? true : undefined),
+          30_000,
+          50,
+        );
+        const before = seen.length;
+        const tCommand = performance.now();
+        await virsh("destroy", guest);
+        // virsh returns once QEMU is gone: the guest is off (the drift exists) from here on.
+        const t0 = performance.now();
+        const hit = await until(
+          "the drift event",
+          () => seen.slice(before).find((s) => s.rec.name === guest && s.rec.remediation === "repaired"),
+          10_000,
+          2,
+        );
+        latencies.push(Math.max(0, hit.at - t0));
+        fromCommand.push(hit.at - tCommand);
+        await new Promise((r) => setTimeout(r, 300));
       }
-    })();
-
-    for (let i = 0; i < INJECTIONS; i++) {
-      await until(
-        "the guest running again",
-        async () => ((await domstate()) === "running" ? true : undefined),
-        30_000,
-        50,
-      );
-      const before = seen.length;
-      const tCommand = performance.now();
-      await run("virsh", ["destroy", guest]);
-      // virsh returns once QEMU is gone: the guest is off (the drift exists) from here on.
-      const t0 = performance.now();
-      const hit = await until(
-        "the drift event",
-        () => seen.slice(before).find((s) => s.rec.name === guest && s.rec.remediation === "repaired"),
-        10_000,
-        2,
-      );
-      latencies.push(Math.max(0, hit.at - t0));
-      fromCommand.push(hit.at - tCommand);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    polling = false;
-    await poller;
-    stream.cancel();
-    admin.close();
-  } finally {
-    agent?.child.kill("SIGTERM");
-    controller.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1500));
-    await run("virsh", ["destroy", guest]).catch(() => undefined);
-    await run("virsh", ["undefine", guest, "--nvram"]).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
+      polling = false;
+      await poller;
+    },
+  );
   console.log(
     `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model}, node ${process.version}, date ${new Date().toISOString().slice(0, 10)}`,
   );

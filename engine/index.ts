@@ -21,3 +21,4 @@ export {
   type ResourceReport,
 } from "./types.js";
 export { CheckOnly } from "./check-only.js";
+export { WrappedResource } from "./wrapped-resource.js";

@@ -57,7 +57,10 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
     removedVolumes.get(pool)!.add(name);
   };
   const declaredVolumes = new Set<string>();
+  // A volume checks what its pool's type supports even before the pool exists (kinds/volume/pool-formats.ts).
+  const poolTypes = new Map<string, string>();
   for (const p of policies) {
+    for (const pool of p.resources.pools) if (pool.state !== "absent") poolTypes.set(pool.name, pool.type);
     for (const v of p.resources.volumes) {
       declaredVolumes.add(`${v.pool}/${v.name}`);
       if (v.state === "absent") removeVolume(v.pool, v.name);
@@ -82,8 +85,11 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
     for (const pool of p.resources.pools) {
       out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
     }
-    for (const v of p.resources.volumes)
-      out.push(new VolumeResource(v, p.name, [...base, ...volumeDependencies(v)], o.ctx));
+    for (const v of p.resources.volumes) {
+      const r = new VolumeResource(v, p.name, [...base, ...volumeDependencies(v)], o.ctx);
+      r.declaredPoolType = poolTypes.get(v.pool);
+      out.push(r);
+    }
     for (const d of p.resources.domains) {
       const deps = [...netBase, ...domainDependencies(d)];
       const seed = seedFor(d, p.name, base, declaredVolumes, o);

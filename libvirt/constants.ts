@@ -104,6 +104,13 @@ export const Proc = {
   STORAGE_VOL_CREATE_XML_FROM: 125,
   DOMAIN_IS_ACTIVE: 150,
   NETWORK_IS_ACTIVE: 152,
+  SECRET_LOOKUP_BY_UUID: 141,
+  SECRET_DEFINE_XML: 142,
+  SECRET_GET_XML_DESC: 143,
+  SECRET_SET_VALUE: 144,
+  // SECRET_GET_VALUE (145) is deliberately absent: virtfleet never reads a secret's value back.
+  SECRET_UNDEFINE: 146,
+  SECRET_LOOKUP_BY_USAGE: 147,
   STORAGE_POOL_IS_ACTIVE: 154,
   CONNECT_GET_LIB_VERSION: 157,
   DOMAIN_ATTACH_DEVICE_FLAGS: 160,
@@ -183,6 +190,12 @@ export const ListPoolsFlags = {
   AUTOSTART: 16,
   NO_AUTOSTART: 32,
 } as const;
+
+/** virSecretUsageType */
+export const SecretUsageType = { NONE: 0, VOLUME: 1, CEPH: 2, ISCSI: 3, TLS: 4, VTPM: 5 } as const;
+
+/** REMOTE_SECRET_VALUE_MAX: the largest secret value the protocol carries. */
+export const SECRET_VALUE_MAX = 65_536;
 
 /** virDomainXMLFlags */
 export const DomainXmlFlags = { SECURE: 1, INACTIVE: 2, UPDATE_CPU: 4, MIGRATABLE: 8 } as const;

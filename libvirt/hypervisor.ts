@@ -21,6 +21,7 @@ import {
   NetworkUpdateSection,
   NetworkXmlFlags,
   POOL_STATES,
+  SecretUsageType,
   StorageVolResizeFlags,
   StorageXmlFlags,
   VOL_TYPES,
@@ -36,10 +37,21 @@ import {
   type EventSubscription,
 } from "./events.js";
 import { LibvirtRemote, type NodeInfo } from "./remote.js";
-import type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
+import type { DomainRef, NetworkRef, PoolRef, SecretRef, VolumeRef } from "./types.js";
+
+const SECRET_USAGE_CODES: Record<SecretUsageName, number> = {
+  volume: SecretUsageType.VOLUME,
+  ceph: SecretUsageType.CEPH,
+  iscsi: SecretUsageType.ISCSI,
+  tls: SecretUsageType.TLS,
+  vtpm: SecretUsageType.VTPM,
+};
 
 /** How long refreshPool waits for a pool busy with another volume's job before giving up. */
 export const POOL_BUSY_WAIT_MS = 30_000;
+
+/** The secret usage types virtfleet manages (SecretUsageType). */
+export type SecretUsageName = "volume" | "ceph" | "iscsi" | "tls" | "vtpm";
 
 export type DomainSelector = string | DomainRef;
 export type NetworkSelector = string | NetworkRef;
@@ -383,6 +395,35 @@ export class Hypervisor {
       xml: u.xml,
       flags: affectFlags(u),
     });
+  }
+
+  // ---- secrets ----
+  // Contract: a secret's value is written (setSecretValue) and never read back; there is
+  // no getter for it here or in LibvirtRemote.
+
+  /** The secret with this usage, or a LibvirtError (isNotFound) when there is none. */
+  secretByUsage(usage: SecretUsageName, usageId: string): Promise<SecretRef> {
+    return this.remote.secretLookupByUsage(SECRET_USAGE_CODES[usage], usageId);
+  }
+
+  secretByUuid(uuid: string): Promise<SecretRef> {
+    return this.remote.secretLookupByUuid(uuid);
+  }
+
+  defineSecret(xml: string): Promise<SecretRef> {
+    return this.remote.secretDefineXml(xml, 0);
+  }
+
+  secretXml(s: SecretRef): Promise<string> {
+    return this.remote.secretGetXmlDesc(s, 0);
+  }
+
+  setSecretValue(s: SecretRef, value: Uint8Array): Promise<void> {
+    return this.remote.secretSetValue(s, value, 0);
+  }
+
+  undefineSecret(s: SecretRef): Promise<void> {
+    return this.remote.secretUndefine(s);
   }
 
   // ---- storage pools ----

@@ -12,6 +12,7 @@ export type {
   NetworkSelector,
   PoolInfo,
   PoolSelector,
+  SecretUsageName,
   VersionInfo,
   VolumeInfo,
   VolumeSelector,
@@ -38,7 +39,7 @@ export type {
   NetworkUpdateArgs,
   SetMetadataArgs,
 } from "./remote.js";
-export type { DomainRef, NetworkRef, PoolRef, VolumeRef } from "./types.js";
+export type { DomainRef, NetworkRef, PoolRef, SecretRef, VolumeRef } from "./types.js";
 export { uuidToBytes, uuidToString } from "./types.js";
 export { ALL_EVENT_SOURCES, DEFAULT_EVENT_BUFFER } from "./events.js";
 export type {
@@ -84,6 +85,7 @@ export {
   NetworkUpdateCommand,
   NetworkUpdateSection,
   Proc,
+  SecretUsageType,
   StoragePoolBuildFlags,
 } from "./constants.js";
 export type { DomainEventType, DomainStateName, PoolStateName } from "./constants.js";

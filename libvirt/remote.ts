@@ -5,7 +5,7 @@
  */
 import type { CallOptions } from "./rpc/calls.js";
 import type { LibvirtConnection } from "./rpc/connection.js";
-import { DrvFeature, LIST_MAX, Proc } from "./constants.js";
+import { DrvFeature, LIST_MAX, Proc, SECRET_VALUE_MAX } from "./constants.js";
 import {
   MIN_DOMAIN_BYTES,
   MIN_NETWORK_BYTES,
@@ -13,6 +13,7 @@ import {
   readDomain,
   readNetwork,
   readPool,
+  readSecret,
   readString,
   readVolume,
   uuidToBytes,
@@ -20,11 +21,13 @@ import {
   writeNetwork,
   writeOptionalString,
   writePool,
+  writeSecret,
   writeString,
   writeVolume,
   type DomainRef,
   type NetworkRef,
   type PoolRef,
+  type SecretRef,
   type VolumeRef,
 } from "./types.js";
 
@@ -613,5 +616,42 @@ export class LibvirtRemote {
 
   connectStoragePoolEventDeregisterAny(callbackId: number, o?: CallOptions): Promise<void> {
     return this.conn.call(Proc.CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY, (w) => w.int(callbackId), null, o);
+  }
+
+  // ---- secrets (no GetValue: a secret's value is written, never read back) ----
+
+  secretLookupByUuid(uuid: string, o?: CallOptions): Promise<SecretRef> {
+    return this.conn.call(Proc.SECRET_LOOKUP_BY_UUID, (w) => w.fixedOpaque(uuidToBytes(uuid), 16), readSecret, o);
+  }
+
+  secretLookupByUsage(usageType: number, usageId: string, o?: CallOptions): Promise<SecretRef> {
+    return this.conn.call(
+      Proc.SECRET_LOOKUP_BY_USAGE,
+      (w) => (w.int(usageType), writeString(w, usageId)),
+      readSecret,
+      o,
+    );
+  }
+
+  secretDefineXml(xml: string, flags: number, o?: CallOptions): Promise<SecretRef> {
+    return this.conn.call(Proc.SECRET_DEFINE_XML, (w) => (writeString(w, xml), w.uint(flags)), readSecret, o);
+  }
+
+  secretGetXmlDesc(secret: SecretRef, flags: number, o?: CallOptions): Promise<string> {
+    return this.conn.call(Proc.SECRET_GET_XML_DESC, (w) => (writeSecret(w, secret), w.uint(flags)), readString, o);
+  }
+
+  /** Sets the value; `value` goes on the wire only (never logged: the call log names procedures, not arguments). */
+  secretSetValue(secret: SecretRef, value: Uint8Array, flags: number, o?: CallOptions): Promise<void> {
+    return this.conn.call(
+      Proc.SECRET_SET_VALUE,
+      (w) => (writeSecret(w, secret), w.opaque(value, SECRET_VALUE_MAX), w.uint(flags)),
+      null,
+      o,
+    );
+  }
+
+  secretUndefine(secret: SecretRef, o?: CallOptions): Promise<void> {
+    return this.conn.call(Proc.SECRET_UNDEFINE, (w) => writeSecret(w, secret), null, o);
   }
 }

@@ -31,6 +31,14 @@ export interface VolumeRef {
   key: string;
 }
 
+export interface SecretRef {
+  uuid: string;
+  /** virSecretUsageType (SecretUsageType). */
+  usageType: number;
+  /** The usage ID (iSCSI target / Ceph name / volume path …) the secret is looked up by. */
+  usageId: string;
+}
+
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 export function uuidToString(bytes: Uint8Array): string {
@@ -94,6 +102,16 @@ export function writeVolume(w: XdrWriter, v: VolumeRef): void {
   writeString(w, v.pool);
   writeString(w, v.name);
   writeString(w, v.key);
+}
+
+export function readSecret(r: XdrReader): SecretRef {
+  return { uuid: readUuid(r), usageType: r.int(), usageId: readString(r) };
+}
+
+export function writeSecret(w: XdrWriter, s: SecretRef): void {
+  w.fixedOpaque(uuidToBytes(s.uuid), UUID_BYTES);
+  w.int(s.usageType);
+  writeString(w, s.usageId);
 }
 
 /** Minimum encoded sizes, used to bound array counts before decoding. */

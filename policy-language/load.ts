@@ -34,6 +34,7 @@ import { foreignDocument } from "./foreign-document.js";
 import { PolicyReadBudget } from "./read-files.js";
 import { emptyFileIssue } from "./empty-file.js";
 import { checkSetReferences } from "./references.js";
+import { checkSetPoolTargets } from "./pool-targets.js";
 import { parseYamlDocuments, type SourceDocument } from "./yaml-source.js";
 
 /** Policy files larger than this are rejected unread (POLICY_LIMITS.fileBytes). */
@@ -204,6 +205,7 @@ function loadParsed(
   for (const issue of crossChecks(candidates, inventory, options)) report(issue.file, [issue]);
   if (options.skipReferenceChecks !== true)
     for (const issue of checkSetReferences(candidates, inventory, options.hosts)) report(issue.file, [issue]);
+  for (const issue of checkSetPoolTargets(candidates, inventory, options.hosts)) report(issue.file, [issue]);
   candidates = candidates.filter((p) => !fileIssues.has(p.file));
 
   const conflicts = findConflicts(candidates, inventory, { hosts: options.hosts });

@@ -77,6 +77,7 @@ class Checker {
       const path = [...R, kind.key];
       if (kind.many) kind.checkDocuments((items ?? []) as never[], path, this.values, refs);
       else if (items !== undefined) kind.checkDocument(items as never, path, this.values, refs);
+      if (items !== undefined) refs.declared[kind.key] = items;
     }
   }
 }

@@ -99,18 +99,21 @@ export class ValueChecker {
 
 /**
  * What one policy's kinds tell the kinds checked after them (in policy-kinds.ts order):
- * the names each kind declares `absent` (a present reference to them is an error), and the
- * MACs seen so far.
+ * the names each kind declares `absent` (a present reference to them is an error), the
+ * MACs seen so far, and each earlier kind's declarations as written (e.g. the volume rules
+ * read the type of a pool declared in the same policy).
  */
 export interface PolicyReferences {
   /** Names declared absent, by kind (`volume` names are `pool/name`). */
   absent: Record<string, Set<string>>;
   /** MAC → where it was first used (`domains[0].interfaces[1]`). */
   seenMacs: Map<string, string>;
+  /** The declarations of each kind checked so far, by its `spec.resources` key, as the document has them (schema-valid, not templated). */
+  declared: Record<string, unknown>;
 }
 
 export function emptyReferences(): PolicyReferences {
-  return { absent: {}, seenMacs: new Map() };
+  return { absent: {}, seenMacs: new Map(), declared: {} };
 }
 
 /** The set of `kind` names declared absent (created on first use). */

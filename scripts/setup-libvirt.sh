@@ -10,10 +10,18 @@ if [ "$(id -u)" -ne 0 ]; then
   log "must run as root (installs packages and starts libvirtd)"; exit 1
 fi
 
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso)
+# parted: libvirt's disk pools create and remove partitions with it.
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso parted)
+# Storage pool backends shipped as separate packages (libvirtd loads backends only at start).
+BACKEND_PKGS=(libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-iscsi-direct libvirt-daemon-driver-storage-gluster)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+backend_installed_now=0
+for p in "${PKGS[@]}" "${BACKEND_PKGS[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+for p in "${BACKEND_PKGS[@]}"; do
+  installed "$p" || backend_installed_now=1
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing: ${missing[*]}"
@@ -36,6 +44,15 @@ if ! running /run/virtlogd.pid; then
   log "starting virtlogd"
   rm -f /run/virtlogd.pid
   virtlogd -d
+fi
+# A libvirtd that was already running before a storage backend package was just installed does not
+# know the backend ("missing backend for pool type"): restart it, once, and only in that case.
+# Guests keep running across a libvirtd restart (QEMU processes are not its children to kill).
+if [ "$backend_installed_now" -eq 1 ] && running /run/libvirtd.pid; then
+  log "restarting libvirtd to load the storage backends just installed"
+  pid=$(cat /run/libvirtd.pid)
+  kill "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
 if ! running /run/libvirtd.pid; then
   log "starting libvirtd"

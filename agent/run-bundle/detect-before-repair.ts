@@ -1,4 +1,4 @@
-import type { CheckResult, Resource, ResourceReport } from "../../engine/index.js";
+import { type CheckResult, type Resource, type ResourceReport, WrappedResource } from "../../engine/index.js";
 
 /**
  * Wraps a resource the run may change so its differences are known before it changes anything:
@@ -6,28 +6,12 @@ import type { CheckResult, Resource, ResourceReport } from "../../engine/index.j
  * otherwise `onDrift` hears the differences (as a `drift` report), then the resource applies.
  * A write-ahead record of each change hangs on this (the enforcer's outbox).
  */
-export class DetectBeforeRepair implements Resource {
+export class DetectBeforeRepair extends WrappedResource {
   constructor(
-    private readonly inner: Resource,
+    inner: Resource,
     private readonly onDrift: (report: ResourceReport) => void,
-  ) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  get name() {
-    return this.inner.name;
-  }
-  get dependsOn() {
-    return this.inner.dependsOn;
-  }
-  get removing() {
-    return this.inner.removing;
-  }
-  get policy() {
-    return this.inner.policy;
-  }
-  get audit() {
-    return this.inner.audit;
+  ) {
+    super(inner);
   }
   async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
     const check = await this.inner.checkApply(signal, false);

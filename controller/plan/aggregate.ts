@@ -41,6 +41,19 @@ type Severity = keyof typeof SEVERITY;
 export function aggregatePlan(input: AggregateInput): PlanJson {
   const names = [...new Set(input.targets)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const hosts = names.map((name) => hostPlan(name, input.answers.get(name), input.policy));
+  return fleetPlan(input, input.revision, names.length, hosts);
+}
+
+/**
+ * The fleet plan around per-host plans (sorted, one per target): the summary counts added up
+ * over the hosts. Shared by a revision's plan and a removal's (removal.ts).
+ */
+export function fleetPlan(
+  input: { policy: string; previousRevision: string | null; now: number },
+  revision: string,
+  targets: number,
+  hosts: HostPlan[],
+): PlanJson {
   const summary: PlanJson["summary"] = {
     hostsPlanned: 0,
     hostsChanging: 0,
@@ -65,9 +78,9 @@ export function aggregatePlan(input: AggregateInput): PlanJson {
   }
   const plan: PlanJson = {
     policy: input.policy,
-    revision: input.revision,
+    revision,
     plannedAt: new Date(input.now).toISOString(),
-    targets: names.length,
+    targets,
     summary,
     hosts,
   };

@@ -1,7 +1,7 @@
 import type { FieldChange } from "../../common/index.js";
 import { POLICY_KINDS } from "../../kinds/policy-kinds.js";
 import type { PlanOutcome } from "../agent-messages/index.js";
-import { countAction } from "./aggregate.js";
+import { countAction, fleetPlan } from "./aggregate.js";
 import type { PlanAnswer } from "./plan-requester.js";
 import type { HostPlan, PlanJson, PlannedResource } from "./types.js";
 
@@ -33,38 +33,7 @@ export interface RemovalInput {
 export function aggregateRemoval(input: RemovalInput): PlanJson {
   const names = [...new Set(input.targets)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const hosts = names.map((name) => removalHostPlan(name, input));
-  const summary: PlanJson["summary"] = {
-    hostsPlanned: 0,
-    hostsChanging: 0,
-    hostsUnanswered: 0,
-    create: 0,
-    change: 0,
-    remove: 0,
-    guestsRestart: 0,
-    guestsRecreate: 0,
-    failed: 0,
-  };
-  for (const h of hosts) {
-    if (h.status === "planned") summary.hostsPlanned += 1;
-    else summary.hostsUnanswered += 1;
-    if (h.wouldChange) summary.hostsChanging += 1;
-    summary.create += h.create;
-    summary.change += h.change;
-    summary.remove += h.remove;
-    summary.guestsRestart += h.restart;
-    summary.guestsRecreate += h.recreate;
-    summary.failed += h.failed;
-  }
-  const plan: PlanJson = {
-    policy: input.policy,
-    revision: REMOVAL_REVISION,
-    plannedAt: new Date(input.now).toISOString(),
-    targets: names.length,
-    summary,
-    hosts,
-  };
-  if (input.previousRevision !== null) plan.previousRevision = input.previousRevision;
-  return plan;
+  return fleetPlan(input, REMOVAL_REVISION, names.length, hosts);
 }
 
 /** The identities (claim kind + name) `resolvedJson` declares, and whether each is declared absent. */

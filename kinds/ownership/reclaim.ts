@@ -4,14 +4,18 @@ import { resourceId, type CheckResult, type Resource, type ResourceId } from "..
 import { VIRTFLEET_XMLNS } from "../libvirt-xml/metadata.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import type { OwnershipRecord, OwnershipScope } from "./ledger.js";
+import { removeSecret } from "../libvirt-secret/index.js";
+import { POOL_SECRET_USAGES } from "../pool/credentials.js";
+import { poolSecretUsage } from "../pool/secret-usage.js";
+import { parsePoolXml } from "../pool/xml-parse.js";
 
 /**
  * What a rolled-back revision did, undone (docs/design/ownership.md). For every ownership
  * record whose (policy, revision) the bundle lists as rolled back and whose object the bundle
  * no longer declares:
  * - an object that revision created is removed (a guest forced off and undefined, a network
- *   stopped and undefined, a volume deleted, a pool stopped and undefined — never its
- *   directory, and only once it is empty);
+ *   stopped and undefined, a volume deleted, a pool stopped and undefined with the libvirt
+ *   secret of its credentials — never its storage, and only once it is empty);
  * - an object that revision adopted gets back the definition the adoption replaced (a running
  *   guest or network keeps running; the restored definition applies at its next start) and
  *   becomes unmanaged again; an adopted volume is only forgotten.
@@ -139,7 +143,9 @@ class RollbackResource implements Resource {
     } else if (this.kind === "pool") {
       const p = await hv.pool(this.name);
       if (await hv.poolIsActive(p)) {
-        const left = await hv.volumes(p);
+        // an fs pool's lost+found belongs to its file system, not a volume
+        const fs = parsePoolXml(await hv.poolXml(p, { inactive: true })).type === "fs";
+        const left = (await hv.volumes(p)).filter((v) => !(fs && v.name === "lost+found"));
         if (left.length > 0)
           throw new VirtfleetError(
             "POOL_NOT_EMPTY",
@@ -148,6 +154,8 @@ class RollbackResource implements Resource {
         await hv.destroyPool(p);
       }
       await hv.undefinePool(p);
+      // the libvirt secret of its credentials (iscsi CHAP, Ceph key), if it had one
+      for (const usage of POOL_SECRET_USAGES) await removeSecret(hv, { usage, usageId: poolSecretUsage(this.name) });
     } else {
       const [pool, vol] = splitVolume(this.name);
       await hv.deleteVolume(await hv.volume(pool, vol));

@@ -12,6 +12,14 @@ export { diffVolume, effectiveCapacity } from "./xml-diff.js";
 export { importByteLimit, VolumeResource } from "./resource.js";
 export { volumeDependencies } from "./dependencies.js";
 export {
+  FILE_FORMATS,
+  PARTITION_TYPES,
+  POOL_VOLUME_RULES,
+  poolTypeProblems,
+  poolVolumeRules,
+  type PoolVolumeRules,
+} from "./pool-formats.js";
+export {
   type ProgressEvent,
   type ProgressReporter,
   redactUrl,

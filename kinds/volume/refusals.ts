@@ -25,3 +25,18 @@ function shown(v: unknown): string {
   if (typeof v === "number") return formatBytes(v);
   return String(v);
 }
+
+/**
+ * A capacity grow in a pool whose backend cannot resize a volume (pool-formats.ts: disk
+ * partitions): refused as `blocked` before anything is touched, in dry-run and apply alike.
+ */
+export function refuseUnresizable(name: string, poolType: string, changes: readonly FieldChange[]): void {
+  const grow = changes.find((c) => c.field === "capacity");
+  if (!grow) return;
+  throw new RefusedChangeError(
+    "blocked",
+    `volume/${name}: capacity ${shown(grow.from)} → ${shown(grow.to)} cannot be applied: libvirt cannot resize a volume in a pool of type ${poolType}; ` +
+      "keep the current capacity, or declare a new, larger volume and copy the data into it",
+    [...changes],
+  );
+}

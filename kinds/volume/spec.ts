@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { VOLUME_FORMATS } from "./pool-formats.js";
 import {
   choice,
   nullable,
@@ -12,7 +13,6 @@ import {
 
 /** The volume kind: a volume in a storage pool (`spec.resources.volumes[]`), identity `volume/POOL/NAME`. */
 
-export const VOLUME_FORMATS = ["qcow2", "raw"] as const;
 export const VOLUME_STATES = ["present", "absent"] as const;
 
 /** One entry of `spec.resources.volumes` as a policy document writes it. */
@@ -20,8 +20,20 @@ export const VolumeDocumentSchema = obj(
   {
     name: tpl("volumeName", "letters, digits, '_', '.', '+' and '-', at most 255 characters, never '..'"),
     pool: tpl("resourceName", "the name of a pool"),
-    format: choice(VOLUME_FORMATS, { description: "qcow2 | raw. Default qcow2." }),
-    capacity: size("Virtual size (required unless state is absent)."),
+    format: choice(VOLUME_FORMATS, {
+      description:
+        "What the pool type supports (kinds/volume/pool-formats.ts): dir/fs/netfs raw | qcow2 | qed | vmdk | vpc | vdi (default qcow2); disk: a partition type none | linux | fat16 | fat32 | linux-swap | linux-lvm | linux-raid | extended; rbd: raw; logical: none may be given. A format the pool type does not support is an error.",
+    }),
+    capacity: size("Virtual size (required unless state is absent). Grows live; a shrink is refused."),
+    allocation: size(
+      "Space allocated at creation, 0 (sparse) … capacity (preallocated); only at creation, never compared afterwards (a volume's allocation grows as it is written). qcow2: above 0 preallocates the metadata, equal to capacity preallocates everything. Not in disk pools (a partition is always allocated) or rbd pools (always thin).",
+    ),
+    cloneFrom: Type.String({
+      minLength: 1,
+      maxLength: 600,
+      description:
+        "The name of a volume in the same pool (a volume name, not pool/name): this one is created as a full copy of it (libvirt vol-create-from); excludes source and backingVolume; only at creation.",
+    }),
     backingVolume: tpl(
       "volumeName",
       "a volume in the same pool: this one becomes a copy-on-write overlay of it (qcow2 only)",
@@ -49,8 +61,13 @@ export type VolumeDocument = Static<typeof VolumeDocumentSchema>;
 export const VolumeSpecSchema = resolvedObject({
   name: Type.String(),
   pool: Type.String(),
-  format: oneOf(VOLUME_FORMATS),
+  /** null: not declared, the pool type's default (pool-formats.ts: qcow2 in file pools, no format elsewhere). */
+  format: nullable(oneOf(VOLUME_FORMATS)),
   capacityBytes: Type.Integer({ minimum: 0 }),
+  /** Bytes to allocate at creation (0 sparse … capacity preallocated); absent: the backend's default (sparse). */
+  allocationBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** A volume in the same pool this one is created as a copy of (only at creation). */
+  cloneFrom: Type.Optional(Type.String()),
   /** A volume in the same pool this one is a copy-on-write overlay of. */
   backingVolume: nullable(Type.String()),
   /** Import the content from `url` (file://, http://, https://), then verify sha256 (hex). */

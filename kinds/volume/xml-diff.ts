@@ -8,25 +8,30 @@
  * - backing volume → `recreate`, destructive. Compared by path when `ctx.backingPath` is
  *   given, otherwise by the backing path's file name (same pool), and by format when
  *   `ctx.backingFormat` is given.
- * `source` (import) is not XML: compared by the engine, not here.
+ * A format left out compares as the pool type's default (`ctx.poolType`, pool-formats.ts);
+ * where that is none (logical, rbd, disk) the format is not compared.
+ * `source` (import), `cloneFrom` and `allocation` are creation-time choices: never compared
+ * here, never drift (allocation grows as the guest writes).
  */
 import { basename } from "node:path";
 import type { FieldChange } from "../../common/changes.js";
 import type { ParsedVolume } from "./parsed.js";
 import type { VolumeSpec } from "./spec.js";
+import { effectiveFormat } from "./xml-build.js";
 
 /** Capacity libvirt will report for `capacityBytes` of `format`. */
-export function effectiveCapacity(format: string, capacityBytes: number): number {
+export function effectiveCapacity(format: string | null, capacityBytes: number): number {
   return format === "qcow2" ? Math.ceil(capacityBytes / 512) * 512 : capacityBytes;
 }
 
 export function diffVolume(
   desired: VolumeSpec,
   actual: ParsedVolume,
-  ctx: { backingPath?: string; backingFormat?: string } = {},
+  ctx: { backingPath?: string; backingFormat?: string; poolType?: string } = {},
 ): FieldChange[] {
   const out: FieldChange[] = [];
-  const want = effectiveCapacity(desired.format, desired.capacityBytes);
+  const format = effectiveFormat(desired.format, ctx.poolType);
+  const want = effectiveCapacity(format, desired.capacityBytes);
   if (actual.capacityBytes < want)
     out.push({ field: "capacity", from: actual.capacityBytes, to: desired.capacityBytes, disruption: "live" });
   else if (actual.capacityBytes > want)
@@ -37,8 +42,8 @@ export function diffVolume(
       disruption: "recreate",
       destructive: true,
     });
-  if (actual.format !== desired.format)
-    out.push({ field: "format", from: actual.format, to: desired.format, disruption: "recreate", destructive: true });
+  if (format !== null && actual.format !== format)
+    out.push({ field: "format", from: actual.format, to: format, disruption: "recreate", destructive: true });
 
   const fromBacking = actual.backingPath;
   let sameBacking: boolean;

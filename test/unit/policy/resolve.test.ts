@@ -51,7 +51,7 @@ describe("resolvePolicy", () => {
       {
         name: "v1.qcow2",
         pool: "p1",
-        format: "qcow2",
+        format: null,
         capacityBytes: 1024 ** 3,
         backingVolume: null,
         source: null,

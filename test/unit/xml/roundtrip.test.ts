@@ -86,7 +86,7 @@ describe("build → parse round trip (no libvirt)", () => {
 
   it("pool and volumes", () => {
     const pool = parsePoolXml(buildPoolXml(S.dirPool()));
-    expect(pool).toEqual({ name: "vft-fixture-pool", uuid: null, type: "dir", path: S.FIXTURE_POOL_PATH });
+    expect(pool).toEqual({ name: "vft-fixture-pool", uuid: null, type: "dir", path: S.FIXTURE_POOL_PATH, source: {} });
     expect(diffPool(S.dirPool(), pool)).toEqual([]);
     const over = parseVolumeXml(
       buildVolumeXml(S.overlayVolume(), { backingPath: `${S.FIXTURE_POOL_PATH}/base.qcow2`, backingFormat: "qcow2" }),
