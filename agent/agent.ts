@@ -20,6 +20,7 @@ import { collectFacts, factsFingerprint, type LibvirtProbe } from "./facts/index
 import { DEFAULT_FLAP, DEFAULT_RESYNC_INTERVAL_MS, Enforcer } from "./enforce/index.js";
 import {
   ControllerLink,
+  controllerUplinkGuard,
   DEFAULT_LINK_BACKOFF,
   DEFAULT_WELCOME_TIMEOUT_MS,
   OutboxSender,
@@ -29,6 +30,7 @@ import {
 import { LibvirtSession } from "./libvirt-session.js";
 import { Planner } from "./plan/index.js";
 import { AgentStore, type StoreHealth } from "./state/index.js";
+import type { HostNetworkRuntime, PersistTarget } from "../kinds/index.js";
 
 export interface AgentOptions {
   controller: HostPort;
@@ -50,6 +52,13 @@ export interface AgentOptions {
   /** Flap guard: repairs allowed per window (default 3 in 10 min). */
   flapThreshold?: number;
   flapWindowMs?: number;
+  /**
+   * Host networking's persistent configuration (kinds/host/network/persist): the folder and its
+   * style. Default: detected (/etc/network/interfaces.d with ifupdown, else /etc/systemd/network).
+   */
+  hostNetworkConfig?: PersistTarget;
+  /** Commit-confirm's wait for the controller after an uplink change (default 60 s). */
+  uplinkConfirmTimeoutMs?: number;
 }
 
 export const DEFAULT_AGENT_STATE_DIR = "/var/lib/virtfleet/agent";
@@ -147,10 +156,22 @@ export class Agent {
     this.libvirt = new LibvirtSession(this.options.libvirtSocket, this.log);
     const libvirt = this.libvirt;
     const store = this.store;
+    // host networking: the uplink is the route to the controller; a change of it is confirmed
+    // by this link coming back READY (and a fresh connection to the controller)
+    const hostNetwork: HostNetworkRuntime = {
+      persist: this.options.hostNetworkConfig,
+      uplink: controllerUplinkGuard(
+        this.options.controller,
+        () => this.link?.state.state === "READY",
+        this.options.uplinkConfirmTimeoutMs,
+      ),
+    };
     this.enforcer = new Enforcer({
       hypervisor: () => libvirt.get(),
       store,
       ownership: store.ownership,
+      hostNetwork,
+      watchHostLinks: true,
       log: this.log,
       resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
       flap: {
@@ -164,6 +185,7 @@ export class Agent {
       hypervisor: () => libvirt.get(),
       log: this.log,
       ownership: store.ownership,
+      hostNetwork,
     }));
     await this.refreshFacts();
     this.link = new ControllerLink(

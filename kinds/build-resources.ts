@@ -7,7 +7,9 @@ import { DomainResource } from "./domain/resource.js";
 import { REAL_HOST, type HostEnvironment } from "./host/environment.js";
 import { HostResource } from "./host/resource.js";
 import { mergeHostPrereqs } from "./host/merge.js";
+import { HostNetworkResource, REAL_HOST_NETWORK, type HostNetworkEnv } from "./host/network/resource.js";
 import { NetworkResource } from "./network/resource.js";
+import { declareHostBridges } from "./network/bridge-check.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
 import { VolumeResource } from "./volume/resource.js";
@@ -19,11 +21,13 @@ export interface ResourceFactoryOptions {
   ctx: ResourceContext;
   domainEnv: DomainHostEnv;
   hostEnv?: HostEnvironment;
+  /** What host networking runs `ip` with (default: the real machine). */
+  hostNetworkEnv?: HostNetworkEnv;
 }
 
 /**
  * The resources of `policies` (already resolved for this host, conflicts settled), with
- * their dependency edges: host → everything; pool → volume (and backing volume → overlay);
+ * their dependency edges: host → everything; host networking → networks and domains; pool → volume (and backing volume → overlay);
  * volume and network → domain. A domain with `cloudInit` gets a seed volume resource
  * (cloud-init/seed-resource.ts) in its pool → seed → domain, and is converged with an
  * effective spec whose cdroms end with that seed (so define, diff and a second apply all
@@ -37,11 +41,15 @@ export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: Re
 
 /** The same resources with every policy's resources as declared: audit mode not applied (agent/run-bundle decides it). */
 export function declaredResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
+  const audited = new Set(policies.filter((p) => p.mode === "audit").map((p) => p.name));
   const out: Resource[] = [];
   const base: string[] = [];
+  // networks and guests may use the host's bridges: they also wait for host networking
+  const netBase: string[] = [];
   for (const host of hostResources(policies, o)) {
     out.push(host);
     if (host.name === "host") base.push(resourceId("host", "host"));
+    if (host.name === "host" || host.name === "network") netBase.push(resourceId("host", host.name));
   }
   const removedVolumes = new Map<string, Set<string>>();
   const removeVolume = (pool: string, name: string) => {
@@ -62,8 +70,18 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       if (pool !== null && d.state === "absent") removeVolume(pool, seedVolumeName(d.name));
     }
   }
+  const hostBridges = new Set(
+    out.flatMap((r) =>
+      r instanceof HostNetworkResource && r.name === "network" && audited.has(r.policy) === false
+        ? r.spec.bridges.map((b) => b.name)
+        : [],
+    ),
+  );
   for (const p of policies) {
-    for (const n of p.resources.networks) out.push(new NetworkResource(n, p.name, [...base], o.ctx));
+    for (const n of p.resources.networks) {
+      declareHostBridges(n, hostBridges);
+      out.push(new NetworkResource(n, p.name, [...netBase], o.ctx));
+    }
     for (const pool of p.resources.pools) {
       out.push(new PoolResource(pool, p.name, [...base], removedVolumes.get(pool.name) ?? new Set(), o.ctx));
     }
@@ -73,7 +91,7 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       out.push(r);
     }
     for (const d of p.resources.domains) {
-      const deps = [...base, ...domainDependencies(d)];
+      const deps = [...netBase, ...domainDependencies(d)];
       const seed = seedFor(d, p.name, base, declaredVolumes, o);
       if (seed) {
         out.push(seed);
@@ -122,17 +140,34 @@ function withSeedCdrom(d: DomainSpec, seed: CloudInitSeedResource): DomainSpec {
  * reported under the highest-priority contributor. Audit-mode policies merge into it as well
  * when no enforce-mode policy declares host prerequisites (the resource is then checked
  * only); otherwise into `host/audit`, checked only, so an audit policy's sysctl is never
- * written because another policy enforces.
+ * written because another policy enforces. Host networking follows the same split:
+ * `host/network` (every libvirt resource depends on it: a bridge-mode network or a guest may
+ * use its bridges) and `host/network-audit`.
  */
-function hostResources(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): HostResource[] {
+function hostResources(
+  policies: readonly ResolvedPolicy[],
+  o: ResourceFactoryOptions,
+): (HostResource | HostNetworkResource)[] {
   const contributions = policies.flatMap((p) =>
     p.resources.host === null ? [] : [{ policy: p.name, priority: p.priority, mode: p.mode, spec: p.resources.host }],
   );
   const enforced = mergeHostPrereqs(contributions.filter((c) => c.mode === "enforce"));
   const audited = mergeHostPrereqs(contributions.filter((c) => c.mode === "audit"));
   const env = o.hostEnv ?? REAL_HOST;
-  const out: HostResource[] = [];
+  const out: (HostResource | HostNetworkResource)[] = [];
   if (enforced) out.push(new HostResource(enforced.spec, enforced.policy, env));
   if (audited) out.push(new HostResource(audited.spec, audited.policy, env, enforced ? "audit" : "host"));
+  // host networking (kinds/host/network/): its own resource, after the prerequisites (a
+  // module it needs may be loaded by them); the libvirt resources depend on it
+  const net = o.hostNetworkEnv ?? REAL_HOST_NETWORK;
+  const runtime = () => o.ctx.hostNetwork;
+  const hostDep = enforced || audited ? [resourceId("host", "host")] : [];
+  const enforcedNet = enforced?.spec.network;
+  const auditedNet = audited?.spec.network;
+  if (enforcedNet) out.push(new HostNetworkResource(enforcedNet, enforced!.policy, hostDep, runtime, net));
+  if (auditedNet) {
+    const name = enforcedNet ? "network-audit" : "network";
+    out.push(new HostNetworkResource(auditedNet, audited!.policy, hostDep, runtime, net, name, !enforcedNet));
+  }
   return out;
 }

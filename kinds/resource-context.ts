@@ -1,6 +1,7 @@
 import type { EventLog } from "../common/event-log.js";
 import { isLibvirtNotFound, type Hypervisor } from "../libvirt/index.js";
 import type { OwnershipScope } from "./ownership/ledger.js";
+import type { HostNetworkRuntime } from "./host/network/runtime.js";
 import type { ProgressReporter } from "./progress.js";
 
 /** What every libvirt-backed resource gets from the engine's caller. */
@@ -15,6 +16,8 @@ export interface ResourceContext {
   importIdleTimeoutMs?: number;
   /** Who owns what (kinds/ownership); absent where no agent state is kept (`apply --local`). */
   ownership?: OwnershipScope;
+  /** Host networking's persistent-config folder and the uplink to protect (kinds/host/network/). */
+  hostNetwork?: HostNetworkRuntime;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;

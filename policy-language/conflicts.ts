@@ -11,8 +11,8 @@ import { matchTargets, type TargetHost } from "./targets.js";
 /**
  * Two policies that target one host and declare the same resource identity conflict: the
  * higher `priority` wins; with equal priorities nobody wins (`winner` null) and neither
- * policy applies that resource on that host. sysctl keys only conflict when their values
- * differ; kernel modules, requireVirtualization and minFreeMemory never conflict (each
+ * policy applies that resource on that host. Claims with a value (sysctl keys, host
+ * interfaces) only conflict when their values differ; kernel modules, requireVirtualization and minFreeMemory never conflict (each
  * policy's prerequisite is checked on its own).
  */
 export interface ResourceConflict {
@@ -133,7 +133,7 @@ export function findConflicts(
         const [a, b] = [matching[x], matching[y]];
         for (const ca of claims[a]) {
           const cb = claims[b].find((c) => c.identity === ca.identity);
-          if (!cb || (ca.kind === "sysctl" && ca.value === cb.value)) continue;
+          if (!cb || (ca.value !== undefined && ca.value === cb.value)) continue;
           const key = `${a}/${b}/${ca.identity}`;
           let conflict = found.get(key);
           if (!conflict) {
@@ -200,7 +200,7 @@ export function resolveConflicts(
   });
   for (const [identity, { kind, name, list }] of owners) {
     if (list.length < 2) continue;
-    if (kind === "sysctl" && list.every((o) => o.value === list[0].value)) continue;
+    if (list[0].value !== undefined && list.every((o) => o.value === list[0].value)) continue;
     const top = Math.max(...list.map((o) => policies[o.index].priority));
     const leaders = list.filter((o) => policies[o.index].priority === top);
     const winner = leaders.length === 1 ? leaders[0].index : null;

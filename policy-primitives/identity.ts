@@ -1,5 +1,8 @@
-/** What two policies can both claim on one host. `sysctl` is one key of the host prerequisites. */
-export type ResourceKind = "network" | "pool" | "volume" | "domain" | "sysctl";
+/**
+ * What two policies can both claim on one host. `sysctl` is one key of the host prerequisites;
+ * `hostInterface` one bridge, bond or VLAN of the host's networking.
+ */
+export type ResourceKind = "network" | "pool" | "volume" | "domain" | "sysctl" | "hostInterface";
 
 /** The identity of a resource on a host: `(kind, name)`, volumes `(pool, name)` → `volume/pool/name`. */
 export function identityKey(kind: ResourceKind, name: string, pool?: string): string {

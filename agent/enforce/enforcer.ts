@@ -3,10 +3,11 @@ import { describeError } from "../../common/errors.js";
 import type { Logger } from "../../common/logging.js";
 import { resourceId, type ResourceId, type ResourceReport } from "../../engine/index.js";
 import { ALL_EVENT_SOURCES, type Hypervisor, type HypervisorEvent } from "../../libvirt/index.js";
-import type { DomainHostEnv } from "../../kinds/index.js";
+import type { DomainHostEnv, HostNetworkRuntime } from "../../kinds/index.js";
 import { runBundle, type EngineTuning, type ResourceBuilder, type ResourceTarget } from "../run-bundle/index.js";
 import type { BundleCache, Outbox, StateChange, StateDocs } from "../state/index.js";
 import { AutostartWatcher, DEFAULT_WATCHED_DIRS, type AutostartDir } from "./autostart-watch.js";
+import { LinkWatcher } from "./link-watch.js";
 import { BundleError, parseBundle, type Bundle } from "./bundle.js";
 import { Coalescer } from "./coalescer.js";
 import { DriftTracker, type DriftRecord, type DriftRunContext } from "./drift.js";
@@ -49,6 +50,10 @@ export interface EnforcerOptions {
   buildResources?: ResourceBuilder;
   /** Ownership records (kinds/ownership); absent: networks, pools and volumes count as owned. */
   ownership?: OwnershipLedger;
+  /** Host networking: persistent-config folder and the uplink guard (kinds/host/network/). */
+  hostNetwork?: HostNetworkRuntime;
+  /** Re-check host networking when `ip monitor link` reports a change (default false). */
+  watchHostLinks?: boolean;
   now?: () => number;
 }
 
@@ -105,6 +110,7 @@ export class Enforcer {
   private pending: PendingRun | null = null;
   private running: Promise<void> | null = null;
   private watcher: AutostartWatcher | undefined;
+  private linkWatcher: LinkWatcher | undefined;
   private cronTask: { stop(): void | Promise<void>; destroy(): void | Promise<void> } | undefined;
   private flapTimer: NodeJS.Timeout | undefined;
   private connLosses = 0;
@@ -177,6 +183,16 @@ export class Enforcer {
         this.o.log,
       );
       this.watcher.start();
+    }
+    if (this.o.watchHostLinks) {
+      // a link changed: re-check the bundle's host networking (if it declares any)
+      this.linkWatcher = new LinkWatcher(() => {
+        for (const name of ["network", "network-audit"]) {
+          const id = resourceId("host", name);
+          if (this.bundle?.prepared.ids.includes(id)) this.noticed({ type: "id", id });
+        }
+      }, this.o.log);
+      this.linkWatcher.start();
     }
     const interval = this.o.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS;
     if (interval > 0)
@@ -274,6 +290,7 @@ export class Enforcer {
     this.abort.abort();
     this.coalescer.cancel();
     this.watcher?.close();
+    this.linkWatcher?.close();
     clearTimeout(this.flapTimer);
     await this.cronTask?.destroy();
     await this.running?.catch(() => undefined);
@@ -424,6 +441,7 @@ export class Enforcer {
         domainEnv: this.o.domainEnv,
         shutdownTimeoutMs: this.o.shutdownTimeoutMs,
         ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
+        hostNetwork: this.o.hostNetwork,
       },
       only: selected.map((t) => t.id),
       isHeld: (id) => this.flap.isHeld(id, startedAt),

@@ -20,3 +20,4 @@ export {
 export { OutboxSender, DEFAULT_SEND_WINDOW, type EventLink } from "./outbox-sender.js";
 export { fitEvent, MAX_EVENT_JSON_BYTES } from "./fit-event.js";
 export { speaksTls } from "./tls-probe.js";
+export { controllerUplinkGuard, tcpReachable } from "./uplink-guard.js";

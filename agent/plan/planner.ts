@@ -4,7 +4,7 @@ import type { Logger } from "../../common/logging.js";
 import { parseBundle } from "../enforce/bundle.js";
 import { outcomeOf, type OutcomeRecord } from "../enforce/report.js";
 import type { Hypervisor } from "../../libvirt/index.js";
-import type { DomainHostEnv } from "../../kinds/index.js";
+import type { DomainHostEnv, HostNetworkRuntime } from "../../kinds/index.js";
 import { runBundle, type EngineTuning, type ResourceBuilder } from "../run-bundle/index.js";
 
 /** The answer to one Command.plan (proto PlanResult). */
@@ -32,6 +32,8 @@ export interface PlannerOptions {
   buildResources?: ResourceBuilder;
   /** Ownership records (read only: a plan shows conflicts and adoptions, records nothing). */
   ownership?: OwnershipLedger;
+  /** Host networking: persistent-config folder and the uplink guard (a plan shows a blocked uplink change). */
+  hostNetwork?: HostNetworkRuntime;
   /** Largest JSON size of a result; a larger one is answered with an error instead (default 2 MiB, under the gRPC limit). */
   maxResultBytes?: number;
   now?: () => number;
@@ -147,6 +149,7 @@ export class Planner {
         log: this.o.log,
         domainEnv: this.o.domainEnv,
         ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
+        hostNetwork: this.o.hostNetwork,
       },
       engine: this.o.engine,
       signal: this.abort.signal,

@@ -7,6 +7,7 @@ import {
   declaredResources,
   type DomainHostEnv,
   type HostEnvironment,
+  type HostNetworkRuntime,
   type OwnershipScope,
   type ProgressReporter,
   type ResourceContext,
@@ -80,6 +81,8 @@ export interface BoundHost {
   progress: ProgressReporter | undefined;
   importIdleTimeoutMs: number | undefined;
   ownership: OwnershipScope | undefined;
+  /** Host networking's persistent-config folder and uplink guard (kinds/host/network/). */
+  hostNetwork?: HostNetworkRuntime;
 }
 
 const SLOTS = new WeakMap<PreparedBundle, RunSlot>();
@@ -145,6 +148,9 @@ class RunSlot {
       },
       get ownership() {
         return slot.bound.ownership;
+      },
+      get hostNetwork() {
+        return slot.bound.hostNetwork;
       },
     };
   })();

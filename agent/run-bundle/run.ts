@@ -17,6 +17,7 @@ import {
   detectDomainEnv,
   rollbackResources,
   type DomainHostEnv,
+  type HostNetworkRuntime,
   type OwnershipScope,
   type ProgressReporter,
 } from "../../kinds/index.js";
@@ -38,6 +39,8 @@ export interface RunHost {
   importIdleTimeoutMs?: number;
   /** Ownership records and the bundle's revisions (kinds/ownership); absent: no agent state (`apply --local`). */
   ownership?: OwnershipScope;
+  /** Host networking: persistent-config folder and the uplink guard (absent: detected folder, no uplink protected). */
+  hostNetwork?: HostNetworkRuntime;
 }
 
 /** The engine's tuning a caller may set; what is retried is not among it (isTransientFor). */
@@ -160,6 +163,7 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
     progress: o.host.progress,
     importIdleTimeoutMs: o.host.importIdleTimeoutMs,
     ownership: o.host.ownership,
+    hostNetwork: o.host.hostNetwork,
   };
   return withBoundHost(bundle, bound, async () => {
     const connAtStart = connMark(hv);

@@ -17,6 +17,13 @@ import { applyHeapGrowth, DEFAULT_AGENT_HEAP_GROWTH_PERCENT, heapGrowthArg } fro
 import { durationArg, hostPortArg } from "../option-parsers.js";
 import { agentToken } from "../agent-token.js";
 import { onShutdownSignal } from "../signals.js";
+import {
+  HOST_NETWORK_DIR_HELP,
+  HOST_NETWORK_STYLE_HELP,
+  hostNetworkStyleArg,
+  hostNetworkTarget,
+} from "../host-network-options.js";
+import { DEFAULT_CONFIRM_TIMEOUT_MS } from "../../kinds/index.js";
 
 interface AgentFlags {
   controller: HostPort;
@@ -32,6 +39,9 @@ interface AgentFlags {
   flapThreshold: number;
   flapWindow: number;
   heapGrowth: number;
+  hostNetworkConfigDir?: string;
+  hostNetworkConfigStyle?: "networkd" | "ifupdown" | "none";
+  uplinkConfirmTimeout: number;
 }
 
 /** A resync interval cron can schedule (0 = off). */
@@ -104,6 +114,14 @@ export function registerAgentCommand(program: Command): void {
       heapGrowthArg,
       DEFAULT_AGENT_HEAP_GROWTH_PERCENT,
     )
+    .option("--host-network-config-dir <dir>", HOST_NETWORK_DIR_HELP)
+    .option("--host-network-config-style <style>", HOST_NETWORK_STYLE_HELP, hostNetworkStyleArg)
+    .option(
+      "--uplink-confirm-timeout <duration>",
+      "commit-confirm: how long an allowed change of the interface carrying the controller connection waits for the controller before it is undone",
+      positiveDurationArg,
+      DEFAULT_CONFIRM_TIMEOUT_MS,
+    )
     .action(async (flags: AgentFlags) => {
       applyHeapGrowth(flags.heapGrowth);
       const token = agentToken(flags);
@@ -129,6 +147,8 @@ export function registerAgentCommand(program: Command): void {
         resyncIntervalMs: flags.resyncInterval,
         flapThreshold: flags.flapThreshold,
         flapWindowMs: flags.flapWindow,
+        hostNetworkConfig: hostNetworkTarget(flags.hostNetworkConfigDir, flags.hostNetworkConfigStyle),
+        uplinkConfirmTimeoutMs: flags.uplinkConfirmTimeout,
       });
       await agent.start();
       const end = await Promise.race([onShutdownSignal(agent.log), agent.fatal]);

@@ -16,7 +16,15 @@ import { Hypervisor } from "../../libvirt/index.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ResourceContext } from "../../kinds/index.js";
 import { prepareBundle, runBundle, type PreparedBundle } from "../../agent/run-bundle/index.js";
 import { ExitCode } from "../exit-codes.js";
-import { durationArg } from "../option-parsers.js";
+import { durationArg, hostPortArg } from "../option-parsers.js";
+import type { HostPort } from "../../common/address.js";
+import { localUplinkGuard } from "../local-uplink.js";
+import {
+  HOST_NETWORK_DIR_HELP,
+  HOST_NETWORK_STYLE_HELP,
+  hostNetworkStyleArg,
+  hostNetworkTarget,
+} from "../host-network-options.js";
 import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
 
 interface ApplyFlags {
@@ -28,6 +36,10 @@ interface ApplyFlags {
   concurrency: number;
   timeout: number;
   shutdownTimeout: number;
+  confirmTimeout?: number;
+  confirmAddress?: HostPort;
+  hostNetworkConfigDir?: string;
+  hostNetworkConfigStyle?: "networkd" | "ifupdown" | "none";
 }
 
 function positiveInt(v: string): number {
@@ -57,6 +69,18 @@ export function registerApplyCommand(program: Command): void {
       durationArg,
       DEFAULT_SHUTDOWN_TIMEOUT_MS,
     )
+    .option(
+      "--confirm-timeout <duration>",
+      "allow host networking to change the uplink (the route to --confirm-address, the SSH client, or the default route) under commit-confirm: undone unless confirmed within this time",
+      durationArg,
+    )
+    .option(
+      "--confirm-address <host:port>",
+      "with --confirm-timeout: the address to protect, and the change is confirmed by a TCP connection to it (default: the operator types yes)",
+      hostPortArg,
+    )
+    .option("--host-network-config-dir <dir>", HOST_NETWORK_DIR_HELP)
+    .option("--host-network-config-style <style>", HOST_NETWORK_STYLE_HELP, hostNetworkStyleArg)
     .action(async (paths: string[], flags: ApplyFlags) => {
       if (!flags.local) {
         throw new OptionError(
@@ -64,6 +88,18 @@ export function registerApplyCommand(program: Command): void {
           "applying through the controller is not available yet; add --local to converge this host directly",
         );
       }
+      if (flags.confirmAddress && flags.confirmTimeout === undefined)
+        throw new OptionError("--confirm-address", "is used with --confirm-timeout");
+      const hostNetwork = {
+        persist: hostNetworkTarget(flags.hostNetworkConfigDir, flags.hostNetworkConfigStyle),
+        uplink: localUplinkGuard({
+          confirmTimeoutMs: flags.confirmTimeout,
+          confirmAddress: flags.confirmAddress,
+          sshConnection: process.env.SSH_CONNECTION,
+          input: process.stdin,
+          output: process.stderr,
+        }),
+      };
       const log = new DeferredLogger("apply");
       // The libvirt connection opens while the policies load; a policy error comes first and
       // closes it unused.
@@ -88,6 +124,7 @@ export function registerApplyCommand(program: Command): void {
             log,
             shutdownTimeoutMs: flags.shutdownTimeout,
             progress: progress ? (e) => status.show(formatProgress(e)) : undefined,
+            hostNetwork,
           },
           engine: { concurrency: flags.concurrency, timeoutMs: flags.timeout },
           onEvent: (e) => {

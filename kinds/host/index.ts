@@ -7,3 +7,4 @@ export { checkHostSpec } from "./check.js";
 export { HostResource, PreconditionError } from "./resource.js";
 export { mergeHostPrereqs, type HostContribution, type MergedHostPrereqs } from "./merge.js";
 export { REAL_HOST, type HostEnvironment } from "./environment.js";
+export * from "./network/index.js";

@@ -1,4 +1,5 @@
 import type { HostPrereqSpec } from "./spec.js";
+import { mergeHostNetwork } from "./network/merge.js";
 
 /** One policy's host prerequisites, as resolved for this host (conflicts already settled). */
 export interface HostContribution {
@@ -27,6 +28,7 @@ export interface MergedHostPrereqs {
  * - kernelModules: the union, sorted, each once.
  * - preconditions: the strictest — requireVirtualization when any policy requires it,
  *   minFreeMemory the largest.
+ * - network (bridges, bonds, VLANs): merged by interface name (network/merge.ts).
  * Returns null without contributions.
  */
 export function mergeHostPrereqs(contributions: readonly HostContribution[]): MergedHostPrereqs | null {
@@ -37,6 +39,7 @@ export function mergeHostPrereqs(contributions: readonly HostContribution[]): Me
   for (const c of [...byPriority].reverse()) Object.assign(sysctl, c.spec.sysctl);
   const modules = new Set(contributions.flatMap((c) => c.spec.kernelModules));
   const minFree = contributions.map((c) => c.spec.minFreeMemoryBytes).filter((m): m is number => m !== null);
+  const network = mergeHostNetwork(contributions.map((c) => ({ priority: c.priority, network: c.spec.network })));
   return {
     policy: byPriority[0]!.policy,
     policies: contributions.map((c) => c.policy),
@@ -45,6 +48,7 @@ export function mergeHostPrereqs(contributions: readonly HostContribution[]): Me
       kernelModules: [...modules].sort(),
       sysctl: Object.fromEntries(Object.entries(sysctl).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       minFreeMemoryBytes: minFree.length === 0 ? null : Math.max(...minFree),
+      ...(network ? { network } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { PATTERNS } from "../../policy-primitives/names.js";
 import { list, nullable, obj, plain, resolvedObject, size } from "../../policy-primitives/schema-builders.js";
+import { HOST_NETWORK_DOCUMENT_FIELDS, HostNetworkSpecSchema } from "./network/spec.js";
 
 /**
  * The host kind: prerequisites of the KVM host itself (`spec.resources.host`). One host
@@ -27,6 +28,7 @@ export const HostDocumentSchema = obj(
     minFreeMemory: size(
       "Precondition: fail the host before changing anything when less memory is free. Default: not checked.",
     ),
+    ...HOST_NETWORK_DOCUMENT_FIELDS,
   },
   [],
   { additionalProperties: false, description: "Host prerequisites (checked; some repaired)." },
@@ -43,5 +45,7 @@ export const HostPrereqSpecSchema = resolvedObject({
   sysctl: Type.Unsafe<Record<string, string>>({ type: "object", additionalProperties: { type: "string" } }),
   /** Precondition: fail the host before changing anything when less memory is free. */
   minFreeMemoryBytes: nullable(Type.Integer({ minimum: 0 })),
+  /** Host networking (bridges, bonds, VLANs); absent = not managed (kinds/host/network/). */
+  network: Type.Optional(HostNetworkSpecSchema),
 });
 export type HostPrereqSpec = Static<typeof HostPrereqSpecSchema>;
