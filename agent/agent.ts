@@ -171,6 +171,7 @@ export class Agent {
       store,
       ownership: store.ownership,
       hostNetwork,
+      hostName: this.options.name,
       watchHostLinks: true,
       log: this.log,
       resyncIntervalMs: this.options.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
@@ -186,6 +187,7 @@ export class Agent {
       log: this.log,
       ownership: store.ownership,
       hostNetwork,
+      hostName: this.options.name,
     }));
     await this.refreshFacts();
     this.link = new ControllerLink(

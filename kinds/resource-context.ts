@@ -18,6 +18,8 @@ export interface ResourceContext {
   ownership?: OwnershipScope;
   /** Host networking's persistent-config folder and the uplink to protect (kinds/host/network/). */
   hostNetwork?: HostNetworkRuntime;
+  /** This host's fleet name (the agent's --name, apply --local's --name), for errors that only the host can tell. */
+  hostName?: string;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;

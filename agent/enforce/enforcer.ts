@@ -51,6 +51,8 @@ export interface EnforcerOptions {
   /** Ownership records (kinds/ownership); absent: networks, pools and volumes count as owned. */
   ownership?: OwnershipLedger;
   /** Host networking: persistent-config folder and the uplink guard (kinds/host/network/). */
+  /** This host's fleet name, for errors that name the host. */
+  hostName?: string;
   hostNetwork?: HostNetworkRuntime;
   /** Re-check host networking when `ip monitor link` reports a change (default false). */
   watchHostLinks?: boolean;
@@ -442,6 +444,7 @@ export class Enforcer {
         shutdownTimeoutMs: this.o.shutdownTimeoutMs,
         ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
         hostNetwork: this.o.hostNetwork,
+        hostName: this.o.hostName,
       },
       only: selected.map((t) => t.id),
       isHeld: (id) => this.flap.isHeld(id, startedAt),

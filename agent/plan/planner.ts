@@ -33,6 +33,8 @@ export interface PlannerOptions {
   /** Ownership records (read only: a plan shows conflicts and adoptions, records nothing). */
   ownership?: OwnershipLedger;
   /** Host networking: persistent-config folder and the uplink guard (a plan shows a blocked uplink change). */
+  /** This host's fleet name, for errors that name the host. */
+  hostName?: string;
   hostNetwork?: HostNetworkRuntime;
   /** Largest JSON size of a result; a larger one is answered with an error instead (default 2 MiB, under the gRPC limit). */
   maxResultBytes?: number;
@@ -150,6 +152,7 @@ export class Planner {
         domainEnv: this.o.domainEnv,
         ownership: this.o.ownership && ownershipScope(this.o.ownership, bundle.wire.policies, bundle.rolledBack),
         hostNetwork: this.o.hostNetwork,
+        hostName: this.o.hostName,
       },
       engine: this.o.engine,
       signal: this.abort.signal,

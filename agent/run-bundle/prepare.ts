@@ -83,6 +83,8 @@ export interface BoundHost {
   ownership: OwnershipScope | undefined;
   /** Host networking's persistent-config folder and uplink guard (kinds/host/network/). */
   hostNetwork?: HostNetworkRuntime;
+  /** This host's fleet name, for errors that name the host. */
+  hostName?: string;
 }
 
 const SLOTS = new WeakMap<PreparedBundle, RunSlot>();
@@ -151,6 +153,9 @@ class RunSlot {
       },
       get hostNetwork() {
         return slot.bound.hostNetwork;
+      },
+      get hostName() {
+        return slot.bound.hostName;
       },
     };
   })();

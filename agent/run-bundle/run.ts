@@ -41,6 +41,8 @@ export interface RunHost {
   ownership?: OwnershipScope;
   /** Host networking: persistent-config folder and the uplink guard (absent: detected folder, no uplink protected). */
   hostNetwork?: HostNetworkRuntime;
+  /** This host's fleet name, for errors that only the host can tell (default: the machine's host name). */
+  hostName?: string;
 }
 
 /** The engine's tuning a caller may set; what is retried is not among it (isTransientFor). */
@@ -164,6 +166,7 @@ export async function runBundle(bundle: PreparedBundle, o: RunBundleOptions): Pr
     importIdleTimeoutMs: o.host.importIdleTimeoutMs,
     ownership: o.host.ownership,
     hostNetwork: o.host.hostNetwork,
+    hostName: o.host.hostName,
   };
   return withBoundHost(bundle, bound, async () => {
     const connAtStart = connMark(hv);

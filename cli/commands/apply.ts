@@ -125,6 +125,7 @@ export function registerApplyCommand(program: Command): void {
             shutdownTimeoutMs: flags.shutdownTimeout,
             progress: progress ? (e) => status.show(formatProgress(e)) : undefined,
             hostNetwork,
+            hostName: flags.name,
           },
           engine: { concurrency: flags.concurrency, timeoutMs: flags.timeout },
           onEvent: (e) => {

@@ -10,10 +10,11 @@ export class MissingBridgeError extends VirtfleetError {
     readonly network: string,
     readonly bridge: string,
     detail: string,
+    host = "this host",
   ) {
     super(
       "MISSING_BRIDGE",
-      `network ${network} (mode bridge) uses bridge ${bridge}, which ${detail} on this host: create the bridge (e.g. host networking, or ip link add ${bridge} type bridge) or fix the name; the network was not defined or started`,
+      `network ${network} (mode bridge) uses bridge ${bridge}, which ${detail} on ${host}: create the bridge (e.g. host networking, or ip link add ${bridge} type bridge) or fix the name; the network was not defined or started`,
     );
   }
 }
@@ -43,13 +44,18 @@ export function declareHostBridges(spec: NetworkSpec, bridges: ReadonlySet<strin
  * the same bundle's `host.bridges` declares counts as existing: the network depends on
  * `host/network`, which creates it first (a dry-run plans both).
  */
-export async function checkBridgeExists(spec: NetworkSpec, sysClassNet = SYS_CLASS_NET): Promise<void> {
+/** `host`: how errors name the host ("host NAME"; default "this host"). */
+export async function checkBridgeExists(
+  spec: NetworkSpec,
+  sysClassNet = SYS_CLASS_NET,
+  host = "this host",
+): Promise<void> {
   if (spec.mode !== "bridge" || spec.state !== "active" || spec.bridge === null) return;
   if (DECLARED_HOST_BRIDGES.get(spec)?.has(spec.bridge)) return;
   const dev = join(sysClassNet, spec.bridge);
-  if (!(await exists(dev))) throw new MissingBridgeError(spec.name, spec.bridge, "does not exist");
+  if (!(await exists(dev))) throw new MissingBridgeError(spec.name, spec.bridge, "does not exist", host);
   if (!(await exists(join(dev, "bridge"))))
-    throw new MissingBridgeError(spec.name, spec.bridge, "exists but is not a bridge");
+    throw new MissingBridgeError(spec.name, spec.bridge, "exists but is not a bridge", host);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { SpecChecker } from "../spec-checker.js";
-import { completeNetworkSpec, type NetworkSpec } from "./spec.js";
+import { completeNetworkSpec } from "./complete.js";
+import type { NetworkSpec } from "./spec.js";
 
 /** The loader's value rules for a resolved network (kinds/spec-checker.ts). */
 export function checkNetworkSpec(c: SpecChecker, input: NetworkSpec): void {

@@ -2,7 +2,8 @@ import { VirtfleetError } from "../../common/errors.js";
 import type { Hypervisor } from "../../libvirt/index.js";
 import { orNull } from "../resource-context.js";
 import { clashOf, footprintOf } from "./footprint.js";
-import { completeNetworkSpec, type NetworkSpec } from "./spec.js";
+import { completeNetworkSpec } from "./complete.js";
+import type { NetworkSpec } from "./spec.js";
 import { parseNetworkXml } from "./xml-parse.js";
 
 /** A network would take a bridge or subnet another network of the bundle or of the host takes. */
@@ -38,6 +39,7 @@ export async function checkNetworkClashes(
   spec: NetworkSpec,
   declared: readonly DeclaredNetwork[],
   hv: Hypervisor,
+  host = "this host",
 ): Promise<void> {
   if (spec.state === "absent") return;
   const mine = footprintOf(completeNetworkSpec(spec));
@@ -52,6 +54,6 @@ export async function checkNetworkClashes(
     const xml = await orNull(hv.networkXml(ref, { inactive: true }));
     if (xml === null) continue;
     const what = clashOf(mine, footprintOf(parseNetworkXml(xml)));
-    if (what) throw new NetworkClashError(spec.name, ref.name, what, "(already on this host)");
+    if (what) throw new NetworkClashError(spec.name, ref.name, what, `(already on ${host})`);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { intToIpv4, ipv4ToInt, subnetRange } from "../../policy-primitives/names.js";
 import { formatIpv6, parseIpv6, subnet6 } from "./ipv6.js";
-import { ROUTED_MODES, type NetworkMode } from "./spec.js";
+import { type NetworkMode, ROUTED_MODES } from "./modes.js";
 
 export interface NetworkShape {
   mode?: string;

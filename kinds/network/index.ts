@@ -4,7 +4,7 @@
  * resolve, semantics, claims) is `policy.ts`, loaded by the policy language only.
  */
 export type { Dhcp6HostSpec, DhcpHostSpec, NetworkSpec } from "./spec.js";
-export { completeNetworkSpec } from "./spec.js";
+export { completeNetworkSpec } from "./complete.js";
 export type { ParsedDhcpHost, ParsedNetwork } from "./parsed.js";
 export { checkNetworkSpec } from "./check.js";
 export { buildDhcp6HostXml, buildDhcpHostXml, buildDnsHostXml, buildNetworkXml } from "./xml-build.js";

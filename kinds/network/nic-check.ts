@@ -3,7 +3,8 @@ import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { VirtfleetError } from "../../common/errors.js";
 import { SYS_CLASS_NET } from "./bridge-check.js";
-import { completeNetworkSpec, type NetworkSpec } from "./spec.js";
+import { completeNetworkSpec } from "./complete.js";
+import type { NetworkSpec } from "./spec.js";
 
 /** A macvtap network's `interface` or a hostdev network's `pf` is not a usable NIC on this host. */
 export class MissingHostNicError extends VirtfleetError {
@@ -12,10 +13,11 @@ export class MissingHostNicError extends VirtfleetError {
     readonly field: "interface" | "pf",
     readonly nic: string,
     detail: string,
+    host = "this host",
   ) {
     super(
       "MISSING_HOST_NIC",
-      `network ${network} (mode ${field === "pf" ? "hostdev" : "macvtap"}) uses host NIC ${nic} (${field}), which ${detail} on this host: fix the name or the host; the network was not defined or started`,
+      `network ${network} (mode ${field === "pf" ? "hostdev" : "macvtap"}) uses host NIC ${nic} (${field}), which ${detail} on ${host}: fix the name or the host; the network was not defined or started`,
     );
   }
 }
@@ -29,16 +31,17 @@ export class MissingHostNicError extends VirtfleetError {
  * SR-IOV physical function (`device/sriov_totalvfs` missing or 0). Networks not wanted
  * active and other modes are not checked (bridge-check.ts checks mode bridge).
  */
-export async function checkHostNic(input: NetworkSpec, sysClassNet = SYS_CLASS_NET): Promise<void> {
+/** `host`: how errors name the host ("host NAME"; default "this host"). */
+export async function checkHostNic(input: NetworkSpec, sysClassNet = SYS_CLASS_NET, host = "this host"): Promise<void> {
   const spec = completeNetworkSpec(input);
   if (spec.state !== "active") return;
   if (spec.mode === "macvtap" && spec.interface !== null) {
     if (!(await exists(join(sysClassNet, spec.interface))))
-      throw new MissingHostNicError(spec.name, "interface", spec.interface, "does not exist");
+      throw new MissingHostNicError(spec.name, "interface", spec.interface, "does not exist", host);
   }
   if (spec.mode === "hostdev" && spec.pf !== null) {
     const dev = join(sysClassNet, spec.pf);
-    if (!(await exists(dev))) throw new MissingHostNicError(spec.name, "pf", spec.pf, "does not exist");
+    if (!(await exists(dev))) throw new MissingHostNicError(spec.name, "pf", spec.pf, "does not exist", host);
     let total = 0;
     try {
       total = Number((await readFile(join(dev, "device", "sriov_totalvfs"), "utf8")).trim());
@@ -46,7 +49,7 @@ export async function checkHostNic(input: NetworkSpec, sysClassNet = SYS_CLASS_N
       total = 0;
     }
     if (!(total > 0))
-      throw new MissingHostNicError(spec.name, "pf", spec.pf, "exists but is not an SR-IOV physical function");
+      throw new MissingHostNicError(spec.name, "pf", spec.pf, "exists but is not an SR-IOV physical function", host);
   }
 }
 

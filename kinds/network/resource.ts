@@ -66,9 +66,10 @@ export class NetworkResource implements Resource {
       return { changes: [{ field: "state", from: active ? "active" : "inactive", to: "absent", disruption: "live" }] };
     }
 
-    await checkBridgeExists(this.spec);
-    await checkHostNic(this.spec);
-    await checkNetworkClashes(this.spec, this.declaredNetworks, hv);
+    const host = this.ctx.hostName === undefined ? "this host" : `host ${this.ctx.hostName}`;
+    await checkBridgeExists(this.spec, undefined, host);
+    await checkHostNic(this.spec, undefined, host);
+    await checkNetworkClashes(this.spec, this.declaredNetworks, hv, host);
     const changes: FieldChange[] = [];
     if (!ref) {
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });

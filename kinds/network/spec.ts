@@ -10,20 +10,21 @@ import {
   resourceNameField,
   tpl,
 } from "../../policy-primitives/schema-builders.js";
-import { canonicalIpv6 } from "./ipv6.js";
+import { MACVTAP_MODES, NETWORK_MODES, NETWORK_STATES, VIRTUALPORT_TYPES } from "./modes.js";
 
 /**
  * The network kind: a libvirt virtual network (`spec.resources.networks[]`), identity `network/NAME`.
  * `overlay` (VXLAN across hosts) is not a mode yet: it belongs to the fleet-operations work.
  */
 
-export const NETWORK_MODES = ["nat", "route", "open", "isolated", "bridge", "macvtap", "hostdev"] as const;
-export type NetworkMode = (typeof NETWORK_MODES)[number];
-/** Modes whose bridge libvirt creates and whose `<ip>`, DHCP and DNS it serves (dnsmasq). */
-export const ROUTED_MODES: readonly NetworkMode[] = ["nat", "route", "open", "isolated"];
-export const NETWORK_STATES = ["active", "inactive", "absent"] as const;
-export const MACVTAP_MODES = ["bridge", "vepa", "private", "passthrough"] as const;
-export const VIRTUALPORT_TYPES = ["openvswitch"] as const;
+export {
+  MACVTAP_MODES,
+  NETWORK_MODES,
+  NETWORK_STATES,
+  type NetworkMode,
+  ROUTED_MODES,
+  VIRTUALPORT_TYPES,
+} from "./modes.js";
 
 const DhcpHostDocumentSchema = obj(
   {
@@ -232,37 +233,3 @@ export type NetworkSpec = Static<typeof NetworkSpecSchema>;
 
 /** A NetworkSpec with every optional field present. */
 export type CompleteNetworkSpec = Required<Omit<NetworkSpec, "adopt">> & Pick<NetworkSpec, "adopt">;
-
-/**
- * Fills the fields a previous release's bundle lacks (null / empty: not managed) and puts
- * IPv6 addresses in canonical form (as libvirt writes them back), so a bundle that did not
- * come through the loader's resolve still compares equal.
- */
-export function completeNetworkSpec(s: NetworkSpec): CompleteNetworkSpec {
-  const v6 = s.ipv6 ?? null;
-  return {
-    ...s,
-    domain: s.domain ?? null,
-    nat: s.nat ?? null,
-    ipv6: v6 && {
-      ...v6,
-      address: canonicalIpv6(v6.address),
-      dhcp: v6.dhcp && {
-        start: canonicalIpv6(v6.dhcp.start),
-        end: canonicalIpv6(v6.dhcp.end),
-        hosts: v6.dhcp.hosts.map((h) => ({ ...h, ip: canonicalIpv6(h.ip) })),
-      },
-    },
-    dns: s.dns
-      ? {
-          hosts: s.dns.hosts.map((h) => ({ ...h, ip: canonicalIpv6(h.ip) })),
-          forwarders: s.dns.forwarders.map(canonicalIpv6),
-        }
-      : { hosts: [], forwarders: [] },
-    portgroups: s.portgroups ?? [],
-    virtualport: s.virtualport ?? null,
-    interface: s.interface ?? null,
-    macvtapMode: s.macvtapMode ?? null,
-    pf: s.pf ?? null,
-  };
-}

@@ -19,15 +19,15 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { ValidationError } from "../../common/errors.js";
 import { buildXml, xmlString, xmlUuid, type XmlNode } from "../libvirt-xml/xml-io.js";
-import {
-  type CompleteNetworkSpec,
-  completeNetworkSpec,
-  type Dhcp6HostSpec,
-  type DhcpHostSpec,
-  type DnsHostSpec,
-  type NetworkSpec,
-  type PortgroupSpec,
-  type RateSpec,
+import { completeNetworkSpec } from "./complete.js";
+import type {
+  CompleteNetworkSpec,
+  Dhcp6HostSpec,
+  DhcpHostSpec,
+  DnsHostSpec,
+  NetworkSpec,
+  PortgroupSpec,
+  RateSpec,
 } from "./spec.js";
 
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;

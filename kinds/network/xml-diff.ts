@@ -18,7 +18,8 @@
  */
 import type { Disruption, FieldChange } from "../../common/changes.js";
 import type { ParsedNetwork } from "./parsed.js";
-import { completeNetworkSpec, type NetworkSpec, type PortgroupSpec } from "./spec.js";
+import { completeNetworkSpec } from "./complete.js";
+import type { NetworkSpec, PortgroupSpec } from "./spec.js";
 
 export function diffNetwork(
   input: NetworkSpec,

@@ -11,10 +11,11 @@ export class PoolTargetInUseError extends VirtfleetError {
     readonly pool: string,
     readonly other: string,
     readonly what: string,
+    host = "this host",
   ) {
     super(
       "POOL_TARGET_IN_USE",
-      `pool ${pool}: its ${what} is already used by the libvirt pool ${other} on this host; two pools cannot share it: choose another, or remove (or adopt) pool ${other}; nothing was applied`,
+      `pool ${pool}: its ${what} is already used by the libvirt pool ${other} on ${host}; two pools cannot share it: choose another, or remove (or adopt) pool ${other}; nothing was applied`,
     );
   }
 }
@@ -25,7 +26,8 @@ export class PoolTargetInUseError extends VirtfleetError {
  * `spec` would (targets.ts). Read-only; run in dry-run and apply before a pool is defined or
  * moved.
  */
-export async function checkTargetsFree(hv: Hypervisor, spec: PoolSpec): Promise<void> {
+/** `host`: how errors name the host ("host NAME"; default "this host"). */
+export async function checkTargetsFree(hv: Hypervisor, spec: PoolSpec, host = "this host"): Promise<void> {
   const mine = new Map(poolTargets(spec).map((t) => [t.key, t.label]));
   if (mine.size === 0) return;
   for (const ref of await hv.pools()) {
@@ -34,7 +36,7 @@ export async function checkTargetsFree(hv: Hypervisor, spec: PoolSpec): Promise<
     if (xml === null) continue;
     for (const t of poolTargets(parsePoolXml(xml))) {
       const label = mine.get(t.key);
-      if (label !== undefined) throw new PoolTargetInUseError(spec.name, ref.name, label);
+      if (label !== undefined) throw new PoolTargetInUseError(spec.name, ref.name, label, host);
     }
   }
 }

@@ -49,6 +49,11 @@ export class PoolResource implements Resource {
     this.removing = spec.state === "absent";
   }
 
+  /** How errors only this host can tell name it. */
+  private hostLabel(): string {
+    return this.ctx.hostName === undefined ? "this host" : `host ${this.ctx.hostName}`;
+  }
+
   async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
     const { hv } = this.ctx;
     const ref = await orNull(hv.pool(this.spec.name));
@@ -80,13 +85,13 @@ export class PoolResource implements Resource {
 
     // the secret file is checked (and read) first: a bad one stops everything, in the plan too
     const secret = poolSecretOf(this.spec);
-    const secretValue = secret === null ? null : await poolSecretValue(secret);
+    const secretValue = secret === null ? null : await poolSecretValue(secret, this.ctx.hostName);
     const secretChange = secret === null ? null : await this.secretChange(secret, secretValue!);
 
     const changes: FieldChange[] = [];
     let current = ref;
     if (!current) {
-      await checkTargetsFree(hv, this.spec);
+      await checkTargetsFree(hv, this.spec, this.hostLabel());
       const build = await planBuild(this.spec, []);
       changes.push({ field: "state", from: "absent", to: this.spec.state, disruption: "live" });
       if (build.change) changes.push(build.change);
@@ -121,7 +126,7 @@ export class PoolResource implements Resource {
     const config = diffPool(this.spec, actual);
     const moving = config.some((c) => c.disruption === "recreate");
     await refuseStrandingRedefine(hv, current, actual, config);
-    if (moving) await checkTargetsFree(hv, this.spec);
+    if (moving) await checkTargetsFree(hv, this.spec, this.hostLabel());
     const build = moving ? await planBuild(this.spec, config, { redefine: true }) : { flags: null, change: null };
     changes.push(...config);
     if (build.change) changes.push(build.change);

@@ -55,7 +55,7 @@ describe("a network on a subnet the host already uses", () => {
     const planned = plan.hosts.find((h) => h.name === h1())?.resources ?? [];
     expect(planned.map((r) => [r.kind, r.name, r.action])).toEqual([["network", `${h1()}-n`, "failed"]]);
     expect(planned[0]!.error).toContain(
-      `network ${h1()}-n takes the IPv4 subnet 192.168.${x}.0/24 that network ${hostNet()} (already on this host) takes already`,
+      `network ${h1()}-n takes the IPv4 subnet 192.168.${x}.0/24 that network ${hostNet()} (already on host ${h1()}) takes already`,
     );
     expect(s.state).not.toBe("succeeded");
     expect(s.failedHosts).toEqual([h1()]);
