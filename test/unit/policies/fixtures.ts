@@ -12,7 +12,7 @@ export function memoryDb(): SqliteDatabase {
   return db;
 }
 
-/** A network-only policy; `extra` lines go under `spec:` (indented by the caller). */
+/** A network-only policy (bridge vfbr-NAME unless given); `extra` lines go under `spec:` (indented by the caller). */
 export function policyYaml(
   name: string,
   opts: { bridge?: string; mode?: string; targets?: string; netName?: string; comment?: string } = {},
@@ -30,7 +30,7 @@ export function policyYaml(
     "    networks:",
     `      - name: ${opts.netName ?? `${name}-net`}`,
     "        mode: isolated",
-    `        bridge: ${opts.bridge ?? "vfbr0"}`,
+    `        bridge: ${opts.bridge ?? `vfbr-${name}`.slice(0, 15)}`, // one bridge per policy: two networks on one bridge clash
     "",
   ].join("\n");
 }
