@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import type { PathSegment } from "../../policy-primitives/issues.js";
 import type { ValueChecker } from "../../policy-primitives/value-checker.js";
 import { canonicalIpv6 } from "./ipv6.js";
-import { ROUTED_MODES, type NetworkDocument, type NetworkMode } from "./spec.js";
+import { type NetworkMode, ROUTED_MODES } from "./modes.js";
+import type { NetworkDocument } from "./spec.js";
 
 /**
  * Which fields each network mode takes (libvirt's own rules, checked at load time so a
