@@ -133,9 +133,8 @@ agent() { $V qemu-agent-command "$NAME" --timeout 2 "$1" 2>/dev/null; }
 # Runs a command in the guest; prints its stdout (decoded). Empty on any failure.
 guest_exec() {
   local args pid out
-  args=$(jq -cn --arg p "$1" \
-    '{execute:"guest-exec",arguments:{path:$p,arguments:$ARGS.positional,"capture-output":true}}' \
-    --args "${@:2}")
+  args=$(printf '%s\n' "${@:2}" | jq -R . | jq -sc --arg p "$1" \
+    '{execute:"guest-exec",arguments:{path:$p,arg:.,"capture-output":true}}')
   pid=$(agent "$args" | jq -r '.return.pid' 2>/dev/null) || return 0
   [ -n "$pid" ] && [ "$pid" != null ] || return 0
   for _ in $(seq 1 100); do
@@ -159,7 +158,7 @@ while :; do
   elapsed=$(echo "$(now) - $T0" | bc)
   if [ "$(echo "$elapsed > $TIMEOUT" | bc)" = 1 ]; then echo "timeout after ${TIMEOUT}s; serial log tail:" >&2; tail -20 "$WORK/serial.log" >&2; exit 1; fi
   grep -q 'Linux version' "$WORK/serial.log" && mark kernel
-  grep -q 'Welcome to' "$WORK/serial.log" && mark systemd
+  grep -qE 'Welcome to .*Debian' "$WORK/serial.log" && mark systemd
   grep -qE 'Cloud-init v\. .* finished' "$WORK/serial.log" && mark final
   grep -q 'login:' "$WORK/serial.log" && mark login
   if [ -z "${AT[agent]:-}" ]; then
