@@ -179,6 +179,6 @@ guest_exec /usr/bin/systemd-analyze blame --no-pager | head -12 >&2 || true
 # One line for tables: boot vcpus memory and the marks in seconds.
 printf 'RESULT kernel=%s boot=%s seed=%s vcpus=%s mem=%s extra="%s"' "$KERNEL_VERSION" "$BOOT" "$SEED_BUS" "$VCPUS" "$MEMORY" "$EXTRA"
 for k in kernel systemd agent userdata final login; do
-  printf ' %s=%.1f' "$k" "$(echo "${AT[$k]:-0} - $T0" | bc)"
+  if [ -n "${AT[$k]:-}" ]; then printf ' %s=%.1f' "$k" "$(echo "${AT[$k]} - $T0" | bc)"; else printf ' %s=-' "$k"; fi
 done
 echo
