@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import { stringify } from "./lazy-yaml.js";
-import type { CloudInitSpec, CloudInitUserSpec } from "../domain/spec.js";
+import type { CloudInitSpec, CloudInitUserSpec } from "./schema.js";
 
 export const DEFAULT_USER_SHELL = "/bin/bash";
 

@@ -24,15 +24,9 @@ export { checkDomainSpec } from "./check.js";
 export { buildDomainXml } from "./xml-build.js";
 export { parseDomainXml } from "./xml-parse.js";
 export { diffDomain, type DomainDiffOptions } from "./xml-diff.js";
-export {
-  buildCdromDeviceXml,
-  buildDiskDeviceXml,
-  buildInterfaceDeviceXml,
-  diskDetachXml,
-  interfaceDetachXml,
-} from "./xml-devices.js";
+export { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml, targetNames } from "./disks/index.js";
+export { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
 export { machineMatches } from "./machine.js";
-export { targetNames } from "./target-names.js";
 export { DomainResource, domainSpecHash, type DomainHostEnv } from "./resource.js";
 export { checkDomainReferences, DanglingReferenceError } from "./references.js";
 export { detectDomainEnv } from "./host-env.js";

@@ -4,65 +4,44 @@
  * comparison. What libvirt adds on its own is not represented and therefore never counts as drift.
  */
 
-export interface ParsedDisk {
-  /** Target device libvirt addresses the disk by (`vda`, `sdb`). */
-  target: string;
-  bus: string;
-  /** Set for `type='volume'` disks. */
-  pool: string | null;
-  volume: string | null;
-  /** Set for `type='file'` / `type='block'` disks. */
-  path: string | null;
-  /** `<driver type=…>`, null when absent. */
-  format: string | null;
-}
+import type { ParsedCpuMemory } from "./cpu-memory/parsed.js";
+import type { ParsedDevices } from "./devices/parsed.js";
+import type { ParsedDisks } from "./disks/parsed.js";
+import type { ParsedFirmware } from "./firmware/parsed.js";
+import type { ParsedMetadata } from "./metadata/parsed.js";
+import type { ParsedNics } from "./nics/parsed.js";
 
-export interface ParsedInterface {
-  /** Lower-case. */
-  mac: string;
-  /** `<interface type=…>`: `network`, `bridge`, … */
-  type: string;
-  /** Source network (type network) or bridge (type bridge). */
-  network: string | null;
-  model: string | null;
-}
+export type { ParsedCpuMemory } from "./cpu-memory/parsed.js";
+export type { ParsedDevices, ParsedGraphics } from "./devices/parsed.js";
+export type { ParsedDisk, ParsedDisks } from "./disks/parsed.js";
+export type { ParsedFirmware } from "./firmware/parsed.js";
+export type { ParsedMetadata } from "./metadata/parsed.js";
+export type { ParsedInterface, ParsedNics } from "./nics/parsed.js";
 
-export interface ParsedGraphics {
-  type: string;
-  /** Listen address (attribute or first `<listen type='address'>`), null when absent. */
-  listen: string | null;
-}
-
-export interface ParsedDomain {
+/** What every domain has, outside the areas. */
+export interface ParsedCore {
   name: string;
-  /** `<description>`; null when absent or empty. */
-  description: string | null;
   uuid: string | null;
   /** `<domain type=…>`: `kvm`, `qemu`. */
   domainType: string;
   arch: string | null;
-  /** Vcpus at boot (`current` attribute, else the maximum). */
-  vcpus: number;
-  maxVcpus: number;
-  memoryBytes: number;
-  currentMemoryBytes: number;
-  /** `<cpu mode>`; null when there is no <cpu> element. */
-  cpu: string | null;
-  /** CPU features with policy `disable` (never compared; informational). */
-  cpuDisabledFeatures: string[];
   /** As stored: libvirt expands aliases (`q35` → `pc-q35-7.2`). */
   machine: string | null;
-  /** Disks with device `disk`, in document order. */
-  disks: ParsedDisk[];
-  /** Disks with device `cdrom`, in document order. */
-  cdroms: ParsedDisk[];
-  interfaces: ParsedInterface[];
-  graphics: ParsedGraphics[];
   specHash: string | null;
   policy: string | null;
   /** Revision of the policy that created or adopted it (virtfleet metadata; null/absent: unknown). */
   createdBy?: string | null;
 }
+
+/** A parsed domain: the core plus each area's part (each area's parsed.ts). */
+export interface ParsedDomain
+  extends ParsedCore,
+    ParsedMetadata,
+    ParsedCpuMemory,
+    ParsedFirmware,
+    ParsedDisks,
+    ParsedNics,
+    ParsedDevices {}
 
 export interface VolumeRef {
   path: string;

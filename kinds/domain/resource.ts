@@ -13,13 +13,8 @@ import {
 import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { buildDomainXml } from "./xml-build.js";
-import {
-  buildCdromDeviceXml,
-  buildDiskDeviceXml,
-  buildInterfaceDeviceXml,
-  diskDetachXml,
-  interfaceDetachXml,
-} from "./xml-devices.js";
+import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml } from "./disks/index.js";
+import { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
 import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";

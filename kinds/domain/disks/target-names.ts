@@ -3,7 +3,7 @@
  * `vda, vdb, …` in spec order; sata/scsi disks then cdroms (always sata) share
  * `sda, sdb, …`. After `z` comes `aa` as in libvirt (`vdz`, `vdaa`).
  */
-import type { DomainSpec } from "./spec.js";
+import type { DomainSpec } from "../spec.js";
 
 export function diskSuffix(index: number): string {
   let s = "";
