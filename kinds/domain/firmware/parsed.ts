@@ -1,4 +1,8 @@
 /** The firmware and boot area of a ParsedDomain (see ../parsed.ts). */
 
-// biome-ignore lint/suspicious/noEmptyInterface: the area's fields are added with its features
-export interface ParsedFirmware {}
+export interface ParsedFirmware {
+  /** `uefi` when `<os firmware='efi'>` or a pflash `<loader>`; otherwise `bios`. */
+  firmware: "bios" | "uefi";
+  /** `<os><kernel>`, `<initrd>`, `<cmdline>`; null without a kernel. */
+  kernel: { path: string; initrd?: string; cmdline?: string } | null;
+}
