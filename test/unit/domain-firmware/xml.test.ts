@@ -35,6 +35,30 @@ const STORED_UEFI_KERNEL = `<domain type='kvm'>
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
 </domain>`;
 
+/** libvirt 9.0's inactive XML of a Secure Boot guest with a vTPM and a boot order (its feature order, not ours). */
+const STORED_SB = `<domain type='qemu'>
+  <name>vft-fw</name>
+  <memory unit='KiB'>65536</memory>
+  <os firmware='efi'>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <firmware>
+      <feature enabled='yes' name='enrolled-keys'/>
+      <feature enabled='yes' name='secure-boot'/>
+    </firmware>
+    <boot dev='cdrom'/>
+    <boot dev='hd'/>
+    <boot dev='network'/>
+  </os>
+  <features><acpi/><apic/><smm state='on'/></features>
+  <cpu mode='host-model' check='partial'/>
+  <devices>
+    <tpm model='tpm-crb'>
+      <backend type='emulator' version='2.0'/>
+    </tpm>
+  </devices>
+</domain>`;
+const SB: Partial<DomainSpec> = { firmware: "uefi", secureBoot: true, tpm: true, boot: ["cdrom", "disk", "network"] };
+
 describe("firmware and boot XML", () => {
   it("uefi: <os firmware='efi'> asking for OVMF without Secure Boot; bios writes nothing", () => {
     const xml = buildDomainXml(spec({ firmware: "uefi" }), ctx);
@@ -42,6 +66,59 @@ describe("firmware and boot XML", () => {
     expect(xml).toMatch(/<feature enabled="no" name="secure-boot"/);
     expect(xml).not.toMatch(/<loader|<nvram|<smm/);
     for (const s of [spec({}), spec({ firmware: "bios" })]) expect(buildDomainXml(s, ctx)).not.toMatch(/firmware/);
+  });
+
+  it("secureBoot: secure-boot and enrolled-keys features, SMM on; tpm: tpm-crb emulated 2.0; boot: <boot dev> in order", () => {
+    const xml = buildDomainXml(spec(SB), ctx);
+    expect(xml).toMatch(/<feature enabled="yes" name="secure-boot"/);
+    expect(xml).toMatch(/<feature enabled="yes" name="enrolled-keys"/);
+    expect(xml).toMatch(/<smm state="on"/);
+    expect(xml).toMatch(/<tpm model="tpm-crb">\s*<backend type="emulator" version="2.0"/);
+    expect(xml).toMatch(/<boot dev="cdrom"\/>\s*<boot dev="hd"\/>\s*<boot dev="network"\/>/);
+    expect(buildDomainXml(spec({ firmware: "uefi", secureBoot: false, tpm: false }), ctx)).not.toMatch(
+      /smm|tpm|enrolled/,
+    );
+  });
+
+  it("libvirt's stored Secure Boot + vTPM + boot order XML diffs to nothing (feature order is libvirt's)", () => {
+    const p = parseDomainXml(STORED_SB);
+    expect(p).toMatchObject({
+      firmware: "uefi",
+      secureBoot: true,
+      tpms: ["tpm-crb/emulator/2.0"],
+      boot: ["cdrom", "disk", "network"],
+    });
+    expect(diffDomain(spec(SB), p, true)).toEqual([]);
+  });
+
+  it("Secure Boot without SMM, or without enrolled keys, is not the spec's Secure Boot", () => {
+    const noSmm = parseDomainXml(STORED_SB.replace("<smm state='on'/>", ""));
+    expect(diffDomain(spec(SB), noSmm, true)).toEqual([
+      { field: "secureBoot", from: false, to: true, disruption: "restart" },
+    ]);
+    const noKeys = parseDomainXml(
+      STORED_SB.replace("enabled='yes' name='enrolled-keys'", "enabled='no' name='enrolled-keys'"),
+    );
+    expect(diffDomain(spec(SB), noKeys, true).map((c) => c.field)).toEqual(["secureBoot"]);
+  });
+
+  it("a vTPM of another model or backend is drift, shown as the devices the guest has", () => {
+    const tis = parseDomainXml(STORED_SB.replace("tpm-crb", "tpm-tis"));
+    expect(diffDomain(spec(SB), tis, true)).toEqual([
+      { field: "tpm", from: ["tpm-tis/emulator/2.0"], to: true, disruption: "restart" },
+    ]);
+    expect(diffDomain(spec({ ...SB, tpm: undefined }), parseDomainXml(STORED_SB), true)).toEqual([
+      { field: "tpm", from: true, to: false, disruption: "restart" },
+    ]);
+  });
+
+  it("boot absent accepts libvirt's default (hd, or none); any other order is drift", () => {
+    const base = spec({});
+    expect(diffDomain(base, { ...roundTrip(base), boot: ["disk"] }, true)).toEqual([]);
+    expect(diffDomain(base, { ...roundTrip(base), boot: [] }, true)).toEqual([]);
+    expect(diffDomain(base, { ...roundTrip(base), boot: ["network"] }, true)).toEqual([
+      { field: "boot", from: ["network"], to: null, disruption: "restart" },
+    ]);
   });
 
   it("kernel: <kernel>, <initrd>, <cmdline>; an empty cmdline is left out", () => {
@@ -65,6 +142,11 @@ describe("firmware and boot XML", () => {
       { kernel: KERNEL },
       { kernel: { path: "/k" } },
       { firmware: "uefi" as const, kernel: KERNEL },
+      SB,
+      { firmware: "uefi" as const, secureBoot: false, tpm: false },
+      { tpm: true },
+      { boot: ["network" as const] },
+      { boot: ["disk" as const, "cdrom" as const] },
     ]) {
       const s = spec(over);
       expect(diffDomain(s, roundTrip(s), true)).toEqual([]);
@@ -90,6 +172,13 @@ describe("firmware and boot XML", () => {
     ["firmware bios → uefi", {}, { firmware: "uefi" }, "firmware"],
     ["firmware uefi → bios", { firmware: "uefi" }, { firmware: "bios" }, "firmware"],
     ["firmware uefi → absent (bios)", { firmware: "uefi" }, {}, "firmware"],
+    ["secureBoot on", { firmware: "uefi" }, { firmware: "uefi", secureBoot: true }, "secureBoot"],
+    ["secureBoot off", SB, { ...SB, secureBoot: false }, "secureBoot"],
+    ["tpm added", {}, { tpm: true }, "tpm"],
+    ["tpm removed", SB, { ...SB, tpm: false }, "tpm"],
+    ["boot order", SB, { ...SB, boot: ["disk", "cdrom", "network"] }, "boot"],
+    ["boot set", {}, { boot: ["network"] }, "boot"],
+    ["boot dropped", { boot: ["network"] }, {}, "boot"],
     ["kernel added", {}, { kernel: KERNEL }, "kernel"],
     ["kernel removed", { kernel: KERNEL }, {}, "kernel"],
     ["kernel path", { kernel: KERNEL }, { kernel: { ...KERNEL, path: "/srv/k/vmlinuz-2" } }, "kernel"],
