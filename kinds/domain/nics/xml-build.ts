@@ -80,11 +80,18 @@ function int(v: number, min: number, max: number, what: string): number {
   return v;
 }
 
-/** `<interface>` of the spec's NIC `index` (hot-plug). */
+/**
+ * `<interface>` of the spec's NIC `index` (hot-plug), without `<boot order>`: libvirt refuses
+ * a per-device boot element on a running guest that boots by `<os><boot>` (which libvirt adds
+ * to a guest that has no per-device boot order: "per-device boot elements cannot be used
+ * together with os/boot elements"), and a boot order matters only when the guest starts; the
+ * definition carries it for the next start.
+ */
 export function buildInterfaceDeviceXml(spec: DomainSpec, index: number): string {
   const n = spec.interfaces[index];
   if (n === undefined) throw new ValidationError(`domain ${spec.name}: no interfaces[${index}]`);
-  return buildXml("interface", interfaceNode(n, `domain ${spec.name}: interfaces[${index}]`));
+  const { boot: _boot, ...node } = interfaceNode(n, `domain ${spec.name}: interfaces[${index}]`);
+  return buildXml("interface", node);
 }
 
 /** What a removed NIC's change carries (its `from`): its MAC and its type's source. */

@@ -325,12 +325,15 @@ describe("a running guest through the domain resource", () => {
   }, 60_000);
 
   it("a bridge NIC is hot-plugged (domiflist) and its detach (type bridge) is accepted", async () => {
-    nics = [...nics, { bridge, model: "e1000", mac: mac(0x23), link: "down" }];
+    // With a bootIndex: the running guest boots by <os><boot> (it has no per-device boot
+    // order), so the NIC is attached without it; the definition has it for the next start.
+    nics = [...nics, { bridge, model: "e1000", mac: mac(0x23), link: "down", bootIndex: 4 }];
     const r = await apply();
     expect(changesOf(r)).toEqual([["interfaces[2]", null, { bridge, model: "e1000", mac: mac(0x23) }, "live"]]);
     expect(r.pendingRestart).toBe(false);
     expect(await virsh("domiflist", name)).toMatch(new RegExp(`bridge\\s+${bridge}\\s+e1000\\s+${mac(0x23)}`));
     expect((await virsh("domif-getlink", name, mac(0x23))).trim()).toMatch(/ down$/);
+    expect(parseDomainXml(await virsh("dumpxml", "--inactive", name)).interfaces[2]?.bootIndex).toBe(4);
     expect((await apply()).changes).toEqual([]);
     // Unplugging: libvirt accepts the type='bridge' detach XML; a guest without an OS never
     // releases the device, so the resource reports the detach as requested (pending restart).

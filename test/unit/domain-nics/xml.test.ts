@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { canonicalHash } from "../../../common/canonical-json.js";
 import type { Disruption } from "../../../common/changes.js";
-import { interfaceDetachXml, parseNics } from "../../../kinds/domain/nics/index.js";
+import { buildInterfaceDeviceXml, interfaceDetachXml, parseNics } from "../../../kinds/domain/nics/index.js";
 import { liveInterfaceNode } from "../../../kinds/domain/nics/live.js";
 import { resolveNics } from "../../../kinds/domain/nics/resolve.js";
 import type { InterfaceSpec } from "../../../kinds/domain/nics/schema.js";
@@ -191,6 +191,19 @@ describe("NICs: build → parse → diff", () => {
         disruption: "live",
       },
     ]);
+  });
+});
+
+describe("NICs: hot-plug XML", () => {
+  it("is the definition's NIC without <boot order> (libvirt refuses it on a guest booting by <os><boot>)", () => {
+    const spec = domain(everyNic());
+    const xml = buildInterfaceDeviceXml(spec, 1);
+    expect(xml).not.toContain("<boot");
+    const { bootIndex: _b, ...rest } = readBack(spec).interfaces[1]!;
+    expect(parseNics(parseXml(`<devices>${xml}</devices>`, "devices")).interfaces[0]).toEqual({
+      ...rest,
+      bootIndex: null,
+    });
   });
 });
 
