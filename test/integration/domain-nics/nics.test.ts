@@ -277,15 +277,31 @@ describe("a running guest through the domain resource", () => {
   }, 60_000);
 
   it("link state changes live (domif-getlink), nothing pending; a second apply changes nothing", async () => {
-    nics = [nics[0]!, { ...nics[1]!, link: "down" }];
+    nics = [
+      { ...nics[0]!, link: "down" },
+      { ...nics[1]!, link: "down" },
+    ];
     const r = await apply();
-    expect(changesOf(r)).toEqual([["interfaces[1].link", "up", "down", "live"]]);
+    expect(changesOf(r)).toEqual([
+      ["interfaces[0].link", "up", "down", "live"],
+      ["interfaces[1].link", "up", "down", "live"],
+    ]);
     expect(r.pendingRestart).toBe(false);
+    expect((await virsh("domif-getlink", name, mac(0x21))).trim()).toMatch(/ down$/);
     expect((await virsh("domif-getlink", name, mac(0x22))).trim()).toMatch(/ down$/);
     expect((await apply()).changes).toEqual([]);
-    nics = [nics[0]!, { ...nics[1]!, link: "up" }];
-    expect(changesOf(await apply())).toEqual([["interfaces[1].link", "down", "up", "live"]]);
+    nics = [
+      { ...nics[0]!, link: "up" },
+      { ...nics[1]!, link: "up" },
+    ];
+    delete nics[0]!.link; // absent is up: a change from down
+    expect(changesOf(await apply())).toEqual([
+      ["interfaces[0].link", "down", "up", "live"],
+      ["interfaces[1].link", "down", "up", "live"],
+    ]);
+    expect((await virsh("domif-getlink", name, mac(0x21))).trim()).toMatch(/ up$/);
     expect((await virsh("domif-getlink", name, mac(0x22))).trim()).toMatch(/ up$/);
+    expect((await apply()).changes).toEqual([]);
   }, 60_000);
 
   it("bandwidth changes live (domiftune); a second apply changes nothing", async (t) => {
