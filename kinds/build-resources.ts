@@ -10,6 +10,7 @@ import { mergeHostPrereqs } from "./host/merge.js";
 import { HostNetworkResource, REAL_HOST_NETWORK, type HostNetworkEnv } from "./host/network/resource.js";
 import { NetworkResource } from "./network/resource.js";
 import { declareHostBridges } from "./network/bridge-check.js";
+import { declareGuestHostLinks } from "./domain/nics/host-check.js";
 import { PoolResource } from "./pool/resource.js";
 import type { ResourceContext } from "./resource-context.js";
 import { VolumeResource } from "./volume/resource.js";
@@ -77,6 +78,17 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
         : [],
     ),
   );
+  const hostLinks = {
+    bridges: hostBridges,
+    links: new Set([
+      ...hostBridges,
+      ...out.flatMap((r) =>
+        r instanceof HostNetworkResource && r.name === "network" && audited.has(r.policy) === false
+          ? [...r.spec.bonds, ...r.spec.vlans].map((b) => b.name)
+          : [],
+      ),
+    ]),
+  };
   for (const p of policies) {
     for (const n of p.resources.networks) {
       declareHostBridges(n, hostBridges);
@@ -98,6 +110,7 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
         deps.push(resourceId("volume", seed.name));
       }
       const spec = seed ? withSeedCdrom(d, seed) : d;
+      declareGuestHostLinks(spec, hostLinks);
       out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }

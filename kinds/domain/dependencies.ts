@@ -6,6 +6,6 @@ export function domainDependencies(d: DomainSpec): ResourceId[] {
   return [
     ...d.disks.map((x) => resourceId("volume", `${x.pool}/${x.volume}`)),
     ...d.cdroms.flatMap((c) => ("pool" in c ? [resourceId("volume", `${c.pool}/${c.volume}`)] : [])),
-    ...d.interfaces.map((i) => resourceId("network", i.network)),
+    ...d.interfaces.flatMap((i) => (i.network !== undefined ? [resourceId("network", i.network)] : [])),
   ];
 }

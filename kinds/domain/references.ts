@@ -34,7 +34,8 @@ export async function checkDomainReferences(
   const missing: string[] = [];
   const networks = new Set<string>();
   spec.interfaces.forEach((nic, i) => {
-    if (!declared.has(resourceId("network", nic.network))) networks.add(`${i}\0${nic.network}`);
+    if (nic.network !== undefined && !declared.has(resourceId("network", nic.network)))
+      networks.add(`${i}\0${nic.network}`);
   });
   for (const key of networks) {
     const [i, name] = key.split("\0") as [string, string];

@@ -14,7 +14,13 @@ import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { buildDomainXml } from "./xml-build.js";
 import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml } from "./disks/index.js";
-import { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
+import {
+  applyNicLiveChanges,
+  buildInterfaceDeviceXml,
+  checkNicsOnHost,
+  interfaceDetachXml,
+  type NicIdentity,
+} from "./nics/index.js";
 import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
@@ -43,6 +49,11 @@ import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ow
 export function domainSpecHash(spec: DomainSpec): string {
   const { autostart: _a, state: _s, restartOnChange: _r, description: _d, adopt: _o, ...xmlRelevant } = spec;
   return canonicalHash(xmlRelevant);
+}
+
+/** How plan-stage errors name this host. */
+function hostLabel(ctx: ResourceContext): string {
+  return ctx.hostName === undefined ? "this host" : `host ${ctx.hostName}`;
 }
 
 export interface DomainHostEnv {
@@ -109,7 +120,8 @@ export class DomainResource implements Resource {
     }
 
     if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
-    await checkFirmwareOnHost(this.spec, this.ctx.hostName === undefined ? undefined : `host ${this.ctx.hostName}`);
+    await checkFirmwareOnHost(this.spec, hostLabel(this.ctx));
+    await checkNicsOnHost(this.spec, { hv, host: hostLabel(this.ctx), declared: this.declaredIds, applying: apply });
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
@@ -264,6 +276,7 @@ export class DomainResource implements Resource {
     const { hv } = this.ctx;
     const live = { live: true, config: false };
     const detached: { field: string; mac?: string; target?: string }[] = [];
+    await applyNicLiveChanges(hv, ref, this.spec, changes);
     for (const c of changes) {
       if (c.field === "description") {
         await hv.setDomainMetadata(ref, { type: "description", value: this.spec.description || null, ...live });
@@ -276,8 +289,8 @@ export class DomainResource implements Resource {
       if (list === "interfaces" && index !== null)
         await hv.attachDevice(ref, buildInterfaceDeviceXml(this.spec, index), live);
       else if (list === "interfaces") {
-        const from = c.from as { network: string | null; mac: string };
-        await hv.detachDevice(ref, interfaceDetachXml(from.mac, from.network), live);
+        const from = c.from as NicIdentity;
+        await hv.detachDevice(ref, interfaceDetachXml(from), live);
         detached.push({ field: c.field, mac: from.mac });
       } else if (list === "disks" && index !== null)
         await hv.attachDevice(ref, buildDiskDeviceXml(this.spec, index, { diskPaths }), live);

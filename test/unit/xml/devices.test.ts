@@ -33,10 +33,10 @@ describe("hotplug device XML", () => {
   });
 
   it("detach XML names the device only, and refuses anything that is not a MAC or a target", () => {
-    const nic = parseDomainXml(wrap(interfaceDetachXml("52:54:00:AA:00:01", "net"))).interfaces;
-    expect(nic).toEqual([{ mac: "52:54:00:aa:00:01", type: "network", network: "net", model: null }]);
+    const nic = parseDomainXml(wrap(interfaceDetachXml({ mac: "52:54:00:AA:00:01", network: "net" }))).interfaces;
+    expect(nic).toMatchObject([{ mac: "52:54:00:aa:00:01", type: "network", network: "net", model: null }]);
     expect(parseDomainXml(wrap(diskDetachXml("vdb"))).disks.map((d) => d.target)).toEqual(["vdb"]);
-    expect(() => interfaceDetachXml(`x"/><evil/>`, null)).toThrow(/not a MAC/);
+    expect(() => interfaceDetachXml({ mac: `x"/><evil/>`, network: null })).toThrow(/not a MAC/);
     expect(() => diskDetachXml("../vda")).toThrow(/not a device name/);
     expect(() => buildInterfaceDeviceXml(fullDomain(), 9)).toThrow(/no interfaces\[9\]/);
   });

@@ -89,7 +89,7 @@ describe("parsing details", () => {
       { target: "vda", bus: "virtio", pool: null, volume: null, path: "/a.qcow2", format: "qcow2" },
       { target: "vdb", bus: "virtio", pool: null, volume: null, path: "/dev/sdz", format: null },
     ]);
-    expect(p.interfaces).toEqual([{ mac: "52:54:00:ab:cd:ef", type: "bridge", network: "br0", model: null }]);
+    expect(p.interfaces).toMatchObject([{ mac: "52:54:00:ab:cd:ef", type: "bridge", bridge: "br0", model: null }]);
     expect(p.graphics).toEqual([{ type: "vnc", listen: "0.0.0.0" }]);
   });
 

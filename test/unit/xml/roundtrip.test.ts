@@ -44,7 +44,7 @@ describe("build → parse round trip (no libvirt)", () => {
       ["sdb", "/var/lib/libvirt/images/vft-fixture.iso"],
       ["sdc", "vft-fixture-pool/seed.iso"],
     ]);
-    expect(parsed.interfaces).toEqual([
+    expect(parsed.interfaces).toMatchObject([
       { mac: "52:54:00:aa:10:01", type: "network", network: "vft-fixture-nat", model: "virtio" },
       { mac: "52:54:00:aa:10:02", type: "network", network: "vft-fixture-nat", model: "e1000" },
     ]);
