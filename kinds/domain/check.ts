@@ -1,6 +1,8 @@
 import { checkCloudInitSpec } from "../cloud-init-seed/check.js";
 import type { SpecChecker } from "../spec-checker.js";
+import { checkDevicesSpec } from "./devices/check.js";
 import { checkDisksSpec } from "./disks/check.js";
+import { checkMetadataSpec } from "./metadata/check.js";
 import { checkNicsSpec } from "./nics/check.js";
 import type { DomainSpec } from "./spec.js";
 
@@ -13,5 +15,7 @@ export function checkDomainSpec(c: SpecChecker, d: DomainSpec): void {
   c.format(d.machine, "machine", "machine", true);
   checkDisksSpec(c, d);
   checkNicsSpec(c, d);
+  checkMetadataSpec(c, d);
+  checkDevicesSpec(c, d);
   if (d.cloudInit) checkCloudInitSpec(c, d.cloudInit);
 }
