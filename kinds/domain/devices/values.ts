@@ -4,7 +4,7 @@
 export const GRAPHICS = ["none", "vnc"] as const;
 export const GRAPHICS_TYPES = ["vnc", "spice", "none"] as const;
 export const CONSOLES = ["serial", "none"] as const;
-/** libvirt 9.0's x86 watchdog models (`itco` is built into q35's ICH9 chipset only). */
+/** x86 watchdog models; `itco` is part of q35's ICH9 chipset and needs libvirt 9.1 or later (9.0 refuses it at define). */
 export const WATCHDOG_MODELS = ["i6300esb", "ib700", "itco"] as const;
 export const WATCHDOG_ACTIONS = ["reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi"] as const;
 export const MDEV_MODELS = ["vfio-pci", "vfio-ccw", "vfio-ap"] as const;
