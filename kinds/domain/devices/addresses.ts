@@ -38,7 +38,7 @@ export function canonicalPci(text: string): string | null {
   return a ? formatPciAddress(a) : null;
 }
 
-const USB_ID = /^(?:0x)?([0-9a-fA-F]{1,4})$/;
+const USB_ID = /^(?:0[xX])?([0-9a-fA-F]{1,4})$/;
 
 /** `0x0781`, `0781`, `0x781` → `0x0781`; null when not a 16-bit hex id. */
 export function canonicalUsbId(text: string): string | null {
