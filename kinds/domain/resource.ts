@@ -40,8 +40,9 @@ import { applyMetadataLive } from "./metadata/live.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
- * restartOnChange (not XML) and title, description and labels (compared on their own and
- * changed live), so a running guest started from this spec carries it.
+ * restartOnChange (not XML), title, description and labels (compared on their own and
+ * changed live) and the graphics password file's path (its content is compared on its own), so
+ * a running guest started from this spec carries it.
  */
 export function domainSpecHash(spec: DomainSpec): string {
   const {
@@ -54,6 +55,12 @@ export function domainSpecHash(spec: DomainSpec): string {
     adopt: _o,
     ...xmlRelevant
   } = spec;
+  // The password file's path is not what the guest runs: its content is compared on its own
+  // (devices/live.ts) and changed live, so moving the file is no restart.
+  if (typeof xmlRelevant.graphics === "object" && xmlRelevant.graphics.passwordFile !== undefined) {
+    const { passwordFile: _p, ...console } = xmlRelevant.graphics;
+    return canonicalHash({ ...xmlRelevant, graphics: console });
+  }
   return canonicalHash(xmlRelevant);
 }
 
