@@ -35,7 +35,7 @@ import { assertValidSpec } from "../spec-guard.js";
 import { refuseRecreate } from "./refusals.js";
 import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
 import { applyDevicesLive, diffGraphicsPassword, readGraphicsPassword } from "./devices/live.js";
-import { checkHostdevsOnHost } from "./devices/host-checks.js";
+import { checkDevicesOnHost } from "./devices/host-checks.js";
 import { applyMetadataLive } from "./metadata/live.js";
 
 /**
@@ -129,7 +129,7 @@ export class DomainResource implements Resource {
 
     if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
     const host = this.ctx.hostName ?? hostname();
-    await checkHostdevsOnHost(this.spec, hv, host);
+    await checkDevicesOnHost(this.spec, hv, host);
     // Read in dry-run too: an unusable password file fails the plan, naming host and path.
     const password = await readGraphicsPassword(this.spec, host);
     const want = this.spec.state as PolicyDomainState;
