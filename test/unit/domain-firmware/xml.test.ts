@@ -32,7 +32,7 @@ const STORED_UEFI_KERNEL = `<domain type='kvm'>
   </os>
   <features><acpi/><apic/></features>
   <cpu mode='host-model' check='partial'/>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><serial type='pty'/><console type='pty'/></devices>
 </domain>`;
 
 /** libvirt 9.0's inactive XML of a Secure Boot guest with a vTPM and a boot order (its feature order, not ours). */
@@ -56,6 +56,7 @@ const STORED_SB = `<domain type='qemu'>
     <tpm model='tpm-crb'>
       <backend type='emulator' version='2.0'/>
     </tpm>
+    <serial type='pty'/><console type='pty'/>
   </devices>
 </domain>`;
 const SB: Partial<DomainSpec> = { firmware: "uefi", secureBoot: true, tpm: true, boot: ["cdrom", "disk", "network"] };
