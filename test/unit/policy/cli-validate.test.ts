@@ -47,7 +47,12 @@ describe("virtfleet policy validate", () => {
     expect(await run("policy", "validate", bad)).toBe(2);
     expect(err.trim().split("\n")).toEqual([
       `${bad}:8:26: spec.resources.domains[0].vcpus: must be at least 1 (got 0)`,
-      `${bad}:8:43: spec.resources.domains[0].colour: unknown field "colour" (allowed: name, description, vcpus, memory, cpu, machine, disks, cdroms, interfaces, cloudInit, graphics, autostart, adopt, state, restartOnChange)`,
+      // the allowed list grows with every domain field: its ends are what this test is about
+      expect.stringMatching(
+        new RegExp(
+          `^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:8:43: spec\\.resources\\.domains\\[0\\]\\.colour: unknown field "colour" \\(allowed: name, .*, vcpus, .*, memory, .*, restartOnChange\\)$`,
+        ),
+      ),
     ]);
     expect(out).toBe("");
   });
