@@ -1,7 +1,8 @@
 /**
  * A guest backed by 2 MiB hugepages, started for real: one policy reserves the pages
  * (`host.hugepages`) and declares the guest (`hugepages: "2MiB"`); `virtfleet apply --local`
- * (a real process) reserves them, defines and starts the guest, whose memory then comes from
+ * (a real process) plans it without complaint (the pages it reserves first count), then
+ * reserves them, defines and starts the guest, whose memory then comes from
  * the pool (HugePages_Free drops by the guest's 32 pages); a second apply changes nothing.
  * libvirt needs a hugetlbfs mount it found when it started; this machine mounts none, so the
  * guest runs under a libvirtd of its own with one (isolated-libvirtd.ts). The machine's page
@@ -52,8 +53,8 @@ afterAll(async () => {
   dir.cleanup();
 }, 60_000);
 
-async function apply() {
-  const r = await runCli(["apply", policies, "--local", "--json", "--libvirt-socket", libvirtd.socket]);
+async function apply(...extra: string[]) {
+  const r = await runCli(["apply", policies, "--local", "--json", "--libvirt-socket", libvirtd.socket, ...extra]);
   const doc = JSON.parse(r.stdout) as {
     resources: { kind: string; outcome: string; error?: string; changes: unknown[] }[];
   };
@@ -77,6 +78,11 @@ describe("a guest backed by 2 MiB hugepages", () => {
     mkdirSync(policies, { recursive: true });
     writeFileSync(join(policies, "p.yaml"), stringify(doc));
     const freeBefore = read("free_hugepages");
+    // the plan stage counts the pages host.hugepages reserves first: no failure, nothing changed
+    const plan = await apply("--dry-run");
+    expect(plan.code, plan.byKind("domain").error).toBe(3);
+    expect(plan.byKind("domain").outcome).not.toBe("failed");
+    expect(read("nr_hugepages")).toBe(before);
     const r = await apply();
     expect(r.code, `${r.byKind("domain").error ?? ""} ${r.stderr}`).toBe(0);
     expect(r.byKind("host").changes).toEqual([{ field: "hugepages.2MiB", from: before, to: want, disruption: "live" }]);
