@@ -44,6 +44,9 @@ import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ow
 import { applyDevicesLive, diffGraphicsPassword, readGraphicsPassword } from "./devices/live.js";
 import { checkDevicesOnHost } from "./devices/host-checks.js";
 import { applyMetadataLive } from "./metadata/live.js";
+import { applyCpuMemoryLive } from "./cpu-memory/live.js";
+import { checkCpuMemoryOnHost } from "./cpu-memory/host-check.js";
+import type { HostHugepages } from "../host/hugepages/sizes.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
@@ -108,6 +111,8 @@ export class DomainResource implements Resource {
    * when set, a present guest's networks and volumes are checked first (references.ts).
    */
   declaredIds: ReadonlySet<string> | undefined;
+  /** The hugepages the bundle's enforced host resource reserves first (set by kinds/build-resources.ts). */
+  hostHugepages: HostHugepages | undefined;
 
   constructor(
     readonly spec: DomainSpec,
@@ -146,6 +151,10 @@ export class DomainResource implements Resource {
     await checkDevicesOnHost(this.spec, hv, host);
     // Read in dry-run too: an unusable password file fails the plan, naming host and path.
     const password = await readGraphicsPassword(this.spec, host);
+    await checkCpuMemoryOnHost(this.spec, hv, ref, apply, {
+      hostName: this.ctx.hostName,
+      reserved: this.hostHugepages,
+    });
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
@@ -299,7 +308,7 @@ export class DomainResource implements Resource {
 
   /**
    * Applies live-class changes to the running guest (the definition already has them):
-   * device hot-plug, cdrom media, the description. Returns the fields whose detach libvirt accepted but the guest has not completed.
+   * device hot-plug, cdrom media, the description, vCPUs and balloon memory (cpu-memory/live.ts). Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
   private async hotplug(
     ref: DomainRef,
@@ -314,6 +323,7 @@ export class DomainResource implements Resource {
     const detached: { field: string; mac?: string; target?: string }[] = [];
     await applyNicLiveChanges(hv, ref, this.spec, changes);
     for (const c of changes) {
+      if (await applyCpuMemoryLive(hv, ref, this.spec, c)) continue;
       if (c.field === "description") {
         await hv.setDomainMetadata(ref, { type: "description", value: this.spec.description || null, ...live });
         continue;
