@@ -20,8 +20,10 @@
  *   one entry), `timezone`, `locale`, `ssh_pwauth`.
  * - `network-config` (only with `network`): network-config version 2, `version: 2` and
  *   `ethernets` (match.macaddress, set-name, dhcp4, dhcp6, addresses, routes, nameservers).
- *   A route `to: default` is written `0.0.0.0/0` (`::/0` with an IPv6 gateway): cloud-init
- *   22.4 (Debian 12) parses v2 routes itself and accepts only a network there.
+ *   cloud-init 22.4 (Debian 12) parses v2 routes itself: it takes only a network in `to`
+ *   and reads `::/0` as `::/64`. So an IPv4 route `to: default` is written `0.0.0.0/0`, and
+ *   an IPv6 one as the interface's `gateway6` (v2's older key, which 22.4 renders as the
+ *   IPv6 gateway); the loader allows one default route per family and interface.
  * - `vendor-data` (only with `vendorData`): `#cloud-config` and the document.
  * - `meta-data` holds `instance-id` and `local-hostname` (cloudInit.hostname ?? domain name).
  * - The instance-id is `vf-` + the first 16 hex digits of sha256 over the JSON array
@@ -119,11 +121,12 @@ function ethernetEntry(e: EthernetSpec): Record<string, unknown> {
   if (e.dhcp4 !== undefined) out.dhcp4 = e.dhcp4;
   if (e.dhcp6 !== undefined) out.dhcp6 = e.dhcp6;
   if (e.addresses !== undefined && e.addresses.length > 0) out.addresses = [...e.addresses];
-  if (e.routes !== undefined && e.routes.length > 0)
-    out.routes = e.routes.map((r) => ({
-      to: r.to === "default" ? (r.via.includes(":") ? "::/0" : "0.0.0.0/0") : r.to,
-      via: r.via,
-    }));
+  const routes = e.routes ?? [];
+  // cloud-init 22.4 reads an IPv6 default route's prefix 0 as 64: its gateway goes in gateway6
+  const v6default = routes.find((r) => r.to === "default" && r.via.includes(":"));
+  if (v6default !== undefined) out.gateway6 = v6default.via;
+  const rest = routes.filter((r) => r !== v6default);
+  if (rest.length > 0) out.routes = rest.map((r) => ({ to: r.to === "default" ? "0.0.0.0/0" : r.to, via: r.via }));
   if (e.nameservers !== undefined) {
     const ns: Record<string, unknown> = {};
     if (e.nameservers.addresses !== undefined && e.nameservers.addresses.length > 0)

@@ -129,8 +129,15 @@ function checkNetwork(net: NetworkDocument, np: PathSegment[], c: ValueChecker):
           `invalid address ${JSON.stringify(s)}: an address with its prefix length (CIDR), e.g. 192.168.110.10/24 or 2001:db8::10/64`,
         );
     });
+    const defaults = new Set<string>();
     (e.routes ?? []).forEach((r, k) => {
       const to = c.concrete(r.to);
+      const family = (c.concrete(r.via) ?? "").includes(":") ? "IPv6" : "IPv4";
+      if (to === "default") {
+        if (defaults.has(family))
+          c.issues.add([...at, "routes", k, "to"], `a second ${family} default route on ${id}: give one`);
+        defaults.add(family);
+      }
       if (to !== undefined && to !== "default" && !isCidr(to))
         c.issues.add(
           [...at, "routes", k, "to"],
