@@ -13,7 +13,7 @@ import {
 import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { buildDomainXml } from "./xml-build.js";
-import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml } from "./disks/index.js";
+import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml, volumeDisks } from "./disks/index.js";
 import { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
 import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
@@ -410,7 +410,10 @@ export class DomainResource implements Resource {
   }
 
   private async resolveDisks(): Promise<Map<PoolVolumeKey, VolumeRef>> {
-    return this.resolve(this.spec.disks, true);
+    return this.resolve(
+      volumeDisks(this.spec).map((v) => v.disk),
+      true,
+    );
   }
 
   private async resolveCdroms(): Promise<Map<PoolVolumeKey, VolumeRef>> {
