@@ -13,7 +13,14 @@ import {
 import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { buildDomainXml } from "./xml-build.js";
-import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml, volumeDisks } from "./disks/index.js";
+import {
+  applyDisksLive,
+  buildCdromDeviceXml,
+  buildDiskDeviceXml,
+  checkDiskSources,
+  diskDetachXml,
+  volumeDisks,
+} from "./disks/index.js";
 import { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
 import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
@@ -108,6 +115,7 @@ export class DomainResource implements Resource {
     }
 
     if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
+    await checkDiskSources(this.spec, this.ctx.hostName === undefined ? undefined : `host ${this.ctx.hostName}`);
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
@@ -252,7 +260,7 @@ export class DomainResource implements Resource {
 
   /**
    * Applies live-class changes to the running guest (the definition already has them):
-   * device hot-plug, cdrom media, the description. Returns the fields whose detach libvirt accepted but the guest has not completed.
+   * device hot-plug, cdrom media, the description, disk I/O limits (disks/live.ts). Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
   private async hotplug(
     ref: DomainRef,
@@ -290,6 +298,7 @@ export class DomainResource implements Resource {
         );
       }
     }
+    await applyDisksLive(hv, ref, this.spec, changes);
     if (detached.length === 0) return [];
     const now = parseDomainXml(await hv.domainXml(ref));
     return detached

@@ -1,6 +1,6 @@
 import type { SpecChecker } from "../../spec-checker.js";
 import type { DomainSpec } from "../spec.js";
-import { DISK_SERIAL_PATTERN } from "./schema.js";
+import { DISK_SERIAL_PATTERN } from "./values.js";
 import { isDeviceDisk, isFileDisk, isVolumeDisk } from "./sources.js";
 
 const SERIAL_RE = new RegExp(DISK_SERIAL_PATTERN);

@@ -6,3 +6,5 @@ export { parseDisks } from "./xml-parse.js";
 export { canonicalIotune, diffDisksArea } from "./xml-diff.js";
 export { checkDisksSpec } from "./check.js";
 export { diskSource, isDeviceDisk, isFileDisk, isVolumeDisk, volumeDisks } from "./sources.js";
+export { applyDisksLive, blockIoTuneParams } from "./live.js";
+export { checkDiskSources, DiskSourceError } from "./host-check.js";

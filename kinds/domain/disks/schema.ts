@@ -1,5 +1,14 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { choice, list, obj, oneOf, resolvedObject, tpl } from "../../../policy-primitives/schema-builders.js";
+import {
+  DISK_BUSES,
+  DISK_CACHES,
+  DISK_DETECT_ZEROES,
+  DISK_DISCARDS,
+  DISK_IO_MODES,
+  DISK_SERIAL_PATTERN,
+  FILE_DISK_FORMATS,
+} from "./values.js";
 
 /**
  * The disks area of the domain kind: `disks[]` and `cdroms[]` as a policy writes them
@@ -12,27 +21,18 @@ import { choice, list, obj, oneOf, resolvedObject, tpl } from "../../../policy-p
  * under /dev, `<disk type='block'>`, always raw); semantics.ts enforces "exactly one".
  */
 
-export const DISK_BUSES = ["virtio", "sata", "scsi"] as const;
-export const DISK_CACHES = ["none", "writethrough", "writeback", "directsync", "unsafe"] as const;
-export const DISK_IO_MODES = ["native", "threads", "io_uring"] as const;
-export const DISK_DISCARDS = ["unmap", "ignore"] as const;
-export const DISK_DETECT_ZEROES = ["off", "on", "unmap"] as const;
-export const FILE_DISK_FORMATS = ["raw", "qcow2"] as const;
-
-/** The `iotune` limits, spec name → libvirt `<iotune>` element (and virDomainSetBlockIoTune parameter). */
-export const IOTUNE_FIELDS = {
-  totalIopsSec: "total_iops_sec",
-  readIopsSec: "read_iops_sec",
-  writeIopsSec: "write_iops_sec",
-  totalBytesSec: "total_bytes_sec",
-  readBytesSec: "read_bytes_sec",
-  writeBytesSec: "write_bytes_sec",
-} as const;
-export type IotuneField = keyof typeof IOTUNE_FIELDS;
-export const IOTUNE_KEYS = Object.keys(IOTUNE_FIELDS) as IotuneField[];
-
-/** Disk serial as libvirt accepts it; at most 20 characters (what a virtio-blk serial holds). */
-export const DISK_SERIAL_PATTERN = "^[A-Za-z0-9_.+-]{1,20}$";
+export {
+  DISK_BUSES,
+  DISK_CACHES,
+  DISK_DETECT_ZEROES,
+  DISK_DISCARDS,
+  DISK_IO_MODES,
+  DISK_SERIAL_PATTERN,
+  FILE_DISK_FORMATS,
+  IOTUNE_FIELDS,
+  IOTUNE_KEYS,
+  type IotuneField,
+} from "./values.js";
 
 const limit = (what: string) =>
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: `${what}; 0 = no limit.` });

@@ -17,6 +17,7 @@ import { buildXml, xmlChoice, xmlString, type XmlNode } from "../../libvirt-xml/
 import { appendNode, type DomainXmlParts } from "../area.js";
 import type { DomainBuildContext } from "../parsed.js";
 import type { DomainSpec } from "../spec.js";
+import type { CdromSpec, DiskSpec, IotuneSpec } from "./schema.js";
 import {
   DISK_BUSES,
   DISK_CACHES,
@@ -26,10 +27,7 @@ import {
   FILE_DISK_FORMATS,
   IOTUNE_FIELDS,
   IOTUNE_KEYS,
-  type CdromSpec,
-  type DiskSpec,
-  type IotuneSpec,
-} from "./schema.js";
+} from "./values.js";
 import { isDeviceDisk, isFileDisk, isVolumeDisk } from "./sources.js";
 import { CDROM_BUS, targetNames } from "./target-names.js";
 

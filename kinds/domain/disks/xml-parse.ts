@@ -1,6 +1,7 @@
 import { attr, child, children, text, type XmlNode } from "../../libvirt-xml/xml-io.js";
 import type { ParsedDisk, ParsedDisks } from "./parsed.js";
-import { IOTUNE_FIELDS, IOTUNE_KEYS, type IotuneSpec } from "./schema.js";
+import type { IotuneSpec } from "./schema.js";
+import { IOTUNE_FIELDS, IOTUNE_KEYS } from "./values.js";
 
 /**
  * `<disk>` elements of `<devices>` (device `disk` and `cdrom`, in document order) and the
