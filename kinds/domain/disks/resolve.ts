@@ -1,5 +1,6 @@
 import type { DomainDocument, DomainSpec } from "../spec.js";
-import { IOTUNE_KEYS, type CdromSpec, type DiskDocument, type DiskSpec, type IotuneSpec } from "./schema.js";
+import type { CdromSpec, DiskDocument, DiskSpec, IotuneSpec } from "./schema.js";
+import { IOTUNE_KEYS } from "./values.js";
 
 function splitRef(ref: string): { pool: string; volume: string } {
   const slash = ref.indexOf("/");

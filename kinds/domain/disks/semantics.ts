@@ -2,7 +2,8 @@ import type { PathSegment } from "../../../policy-primitives/issues.js";
 import { checkAbsolutePath, matchesPattern } from "../../../policy-primitives/names.js";
 import { absentOf, type PolicyReferences, type ValueChecker } from "../../../policy-primitives/value-checker.js";
 import type { DomainDocument } from "../spec.js";
-import { DISK_SERIAL_PATTERN, type DiskDocument } from "./schema.js";
+import type { DiskDocument } from "./schema.js";
+import { DISK_SERIAL_PATTERN } from "./values.js";
 
 /**
  * A domain's disks and cdroms beyond the schema: each disk names exactly one of volume, file
