@@ -5,7 +5,12 @@
  *
  * Disruption on a running guest, field by field:
  * - `disks[i]` added or `disks[target]` removed: `live` for a virtio disk of any source
- *   (volume, file, device: hot-plug and unplug), `restart` for sata/scsi (no hot-plug here).
+ *   (volume, file, device: hot-plug and unplug), and for a scsi disk when the definition
+ *   already has the virtio-scsi controller (hot-plug on it; not when the new disk's target
+ *   is a cdrom's, whose names shift at redefinition); `restart` for sata (no AHCI hot-plug)
+ *   and for a first scsi disk (its controller comes with the restart). A guest still running
+ *   from an older definition without the controller (pending restart) would get libvirt's
+ *   default controller for a hot-plugged scsi disk until it restarts.
  * - `disks[i]` (source: pool/volume, file or device; format; bus): `restart`.
  * - `disks[i].iotune`: `live` (virDomainSetBlockIoTune, live.ts). Limits of 0 and absent
  *   ones are the same (no limit); libvirt's other iotune limits are not compared.
@@ -33,7 +38,7 @@ export function diffDisksArea(
   diskPaths: Map<PoolVolumeKey, VolumeRef> | undefined,
   add: AddChange,
 ): void {
-  diffDisks(desired.disks, targetNames(desired).disks, actual.disks, diskPaths, add);
+  diffDisks(desired.disks, targetNames(desired).disks, actual, diskPaths, add);
   diffScsiController(desired.disks, actual, add);
   diffCdroms(desired.cdroms, actual.cdroms, add);
 }
@@ -41,22 +46,27 @@ export function diffDisksArea(
 function diffDisks(
   want: DiskSpec[],
   targets: string[],
-  have: ParsedDisk[],
+  actual: ParsedDisks,
   diskPaths: Map<PoolVolumeKey, VolumeRef> | undefined,
   add: AddChange,
 ): void {
+  const have = actual.disks;
   const byTarget = new Map(have.map((d) => [d.target, d]));
+  const scsiHotplug = actual.scsiControllers.some((c) => c.index === 0 && c.model === SCSI_CONTROLLER_MODEL);
+  const cdromTargets = new Set(actual.cdroms.map((c) => c.target));
+  const hotplug = (bus: string, target: string) =>
+    bus === "virtio" || (bus === "scsi" && scsiHotplug && !cdromTargets.has(target));
   want.forEach((d, i) => {
     const got = byTarget.get(targets[i]!);
     const to = { ...diskSource(d), bus: d.bus };
-    if (got === undefined) return add(`disks[${i}]`, null, to, d.bus === "virtio" ? "live" : "restart");
+    if (got === undefined) return add(`disks[${i}]`, null, to, hotplug(d.bus, targets[i]!) ? "live" : "restart");
     if (!sameSource(d, got, diskPaths) || got.bus !== d.bus) add(`disks[${i}]`, describeDisk(got), to, "restart");
     diffOptions(d, got, `disks[${i}]`, add);
   });
   const wanted = new Set(targets);
   for (const got of have) {
     if (!wanted.has(got.target))
-      add(`disks[${got.target}]`, describeDisk(got), null, got.bus === "virtio" ? "live" : "restart");
+      add(`disks[${got.target}]`, describeDisk(got), null, hotplug(got.bus, "") ? "live" : "restart");
   }
 }
 

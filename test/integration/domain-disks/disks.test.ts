@@ -354,6 +354,40 @@ describe("a running guest", () => {
   }, 60_000);
 });
 
+describe("scsi hot-plug on the virtio-scsi controller (a running guest, no OS needed: scsi unplug does not wait for the guest)", () => {
+  const scsiName = `${prefix}scsi`;
+  const s1: DiskSpec = { file: join(dir.path, "scsi1.img"), format: "raw", bus: "scsi" };
+  const s2: DiskSpec = { file: join(dir.path, "scsi2.img"), format: "raw", bus: "scsi", serial: "S2" };
+  const scsiSpec = (disks: DiskSpec[]) => tinyDomainSpec(scsiName, { disks, state: "running" });
+
+  it("a second scsi disk is attached live and detached live; second applies change nothing", async () => {
+    await virsh("destroy", liveName).catch(() => undefined);
+    await run("truncate", ["-s", "16M", join(dir.path, "scsi1.img")]);
+    await resource(scsiSpec([s1])).checkApply(signal(), true);
+    expect((await virsh("domstate", scsiName)).trim()).toBe("running");
+    const add = await resource(scsiSpec([s1, s2])).checkApply(signal(), true);
+    expect(add.changes).toEqual([
+      { field: "disks[1]", from: null, to: { file: s2.file, format: "raw", bus: "scsi" }, disruption: "live" },
+    ]);
+    expect(add.pendingRestart).toBeFalsy();
+    expect(targets(await blockList(scsiName))).toEqual(["sda", "sdb"]);
+    const live = parseDomainXml(await virsh("dumpxml", scsiName));
+    expect(live.scsiControllers.filter((c) => c.index === 0)).toEqual([{ index: 0, model: "virtio-scsi" }]);
+    expect((await resource(scsiSpec([s1, s2])).checkApply(signal(), true)).changes).toEqual([]);
+
+    const remove = await resource(scsiSpec([s1])).checkApply(signal(), true);
+    expect(remove.changes).toEqual([
+      { field: "disks[sdb]", from: { file: s2.file, format: "raw", bus: "scsi" }, to: null, disruption: "live" },
+    ]);
+    expect(remove.pendingRestart).toBeFalsy();
+    expect(targets(await blockList(scsiName))).toEqual(["sda"]);
+    const last = await resource(scsiSpec([s1])).checkApply(signal(), true);
+    expect(last.changes).toEqual([]);
+    expect(last.pendingRestart).toBeFalsy();
+    await virsh("destroy", scsiName);
+  }, 60_000);
+});
+
 it("the loop device is a real block device", () => {
   expect(existsSync(loop)).toBe(true);
 });

@@ -170,6 +170,40 @@ describe("disks: build → parse → diff", () => {
     ]);
   });
 
+  it("scsi disks on the definition's virtio-scsi controller are hot-plugged (live); a first one, or one taking a cdrom's name, is restart", () => {
+    const scsi2: DiskSpec = { file: "/srv/s2.img", format: "raw", bus: "scsi" };
+    // spec() has a scsi disk, so its definition has the virtio-scsi controller
+    expect(diff([...spec().disks, scsi2])).toEqual([
+      { field: "disks[3]", from: null, to: { file: "/srv/s2.img", format: "raw", bus: "scsi" }, disruption: "live" },
+    ]);
+    const two = spec([volumeDisk(), fileDisk(), scsi2]);
+    const storedTwo = parseDomainXml(buildDomainXml(two, ctx()));
+    expect(diffDomain(spec([volumeDisk(), fileDisk()]), storedTwo, true, { diskPaths: ctx().diskPaths })).toEqual([
+      {
+        field: "disks[sdb]",
+        from: { file: "/srv/s2.img", format: "raw", bus: "scsi" },
+        to: null,
+        disruption: "live",
+      },
+    ]);
+    // no scsi disk (and so no controller) in the definition yet: restart
+    const noScsi = parseDomainXml(buildDomainXml(spec([volumeDisk()]), ctx()));
+    expect(diffDomain(spec([volumeDisk(), scsi2]), noScsi, true, { diskPaths: ctx().diskPaths })).toEqual([
+      { field: "disks[1]", from: null, to: { file: "/srv/s2.img", format: "raw", bus: "scsi" }, disruption: "restart" },
+    ]);
+    // the new disk's target is a cdrom's (cdroms follow the sd disks): restart
+    const withCd = { ...spec([volumeDisk(), fileDisk()]), cdroms: [{ path: "/srv/x.iso" }] };
+    const storedCd = parseDomainXml(buildDomainXml(withCd, ctx()));
+    expect(storedCd.cdroms.map((c) => c.target)).toEqual(["sdb"]);
+    expect(
+      diffDomain({ ...withCd, disks: [volumeDisk(), fileDisk(), scsi2] }, storedCd, true, {
+        diskPaths: ctx().diskPaths,
+      }),
+    ).toEqual([
+      { field: "disks[2]", from: null, to: { file: "/srv/s2.img", format: "raw", bus: "scsi" }, disruption: "restart" },
+    ]);
+  });
+
   it("the hot-plug XML of a file disk carries its options", () => {
     const extra: DiskSpec = {
       file: "/srv/hot.img",
