@@ -5,6 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { resolvePolicy } from "../../../common/index.js";
+import { checkResolvedPolicy } from "../../../kinds/bundled-policy-check.js";
+import { checkDomainSpec } from "../../../kinds/domain/check.js";
+import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import { specProblems } from "../../../kinds/spec-checker.js";
 import { lines, load, policy } from "../policy/helpers.js";
 
 const doc = (disks: string) =>
@@ -103,6 +107,32 @@ describe("disks at policy load", () => {
       { file: "/srv/a.img", format: "raw", bus: "scsi", cache: "none", io: "native", readonly: false },
       { device: "/dev/sdb", bus: "sata", serial: "S1", bootIndex: 2, iotune: { totalIopsSec: 10 } },
     ]);
+  });
+
+  it("the resolved spec passes the agent's bundle check and its spec re-check; a bad one does not", () => {
+    const r = load({
+      "p.yaml": doc(
+        "[{volume: p/v.qcow2, cache: none, io: native}, {file: /srv/a.qcow2, format: qcow2, bus: scsi, serial: A}, {device: /dev/sdb, iotune: {readBytesSec: 5}}]",
+      ),
+    });
+    const resolved = resolvePolicy(r.policies[0]!, { name: "h" });
+    expect(checkResolvedPolicy(JSON.parse(JSON.stringify(resolved)))).toBeNull();
+    const spec = resolved.resources.domains[0]!;
+    expect(specProblems(spec, checkDomainSpec)).toEqual([]);
+    const bad = {
+      ...spec,
+      disks: [
+        { device: "/srv/x", bus: "virtio" },
+        { file: "rel.img", format: "raw", bus: "virtio" },
+      ],
+    };
+    expect(specProblems(bad as DomainSpec, checkDomainSpec)).toEqual([
+      "disks[0].device: a device disk names a block device under /dev",
+      'disks[1].file: "rel.img" must be an absolute path',
+    ]);
+    const bundleBad = JSON.parse(JSON.stringify(resolved));
+    bundleBad.resources.domains[0].disks[2].iotune.readBytesSec = -1;
+    expect(checkResolvedPolicy(bundleBad)).toMatch(/disks\[2\]/);
   });
 
   it("templated file paths are checked after templating, per host", () => {
