@@ -82,10 +82,11 @@ export function diskNode(
   if (d.discard !== undefined) driver["@_discard"] = xmlChoice(d.discard, DISK_DISCARDS, `${where}: discard`);
   if (d.detectZeroes !== undefined)
     driver["@_detect_zeroes"] = xmlChoice(d.detectZeroes, DISK_DETECT_ZEROES, `${where}: detectZeroes`);
+  const { source, ...kind } = node;
   const out: XmlNode = {
-    ...node,
+    ...kind,
     driver,
-    source: node.source,
+    source,
     target: { "@_dev": target, "@_bus": xmlChoice(d.bus, DISK_BUSES, `${where}: bus`) },
   };
   const iotune = iotuneNode(d.iotune, where);
@@ -102,7 +103,7 @@ function iotuneNode(t: IotuneSpec | undefined, where: string): XmlNode | undefin
   const out: XmlNode = {};
   for (const k of IOTUNE_KEYS) {
     const v = t[k];
-    if (v !== undefined && v > 0) out[IOTUNE_FIELDS[k]] = String(nonNegativeInt(v, `${where}: iotune.${k}`));
+    if (v !== undefined && nonNegativeInt(v, `${where}: iotune.${k}`) > 0) out[IOTUNE_FIELDS[k]] = String(v);
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
