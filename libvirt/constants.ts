@@ -38,6 +38,8 @@ export const UUID_BYTES = 16;
 /** Bound for `<>` (unbounded) arrays of objects in list-all replies. */
 export const LIST_MAX = 65_536;
 export const AUTH_TYPE_LIST_MAX = 20;
+/** REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX (32 since libvirt 1.x; 16 before). */
+export const BLOCK_IO_TUNE_PARAMETERS_MAX = 32;
 
 /** remote_auth_type */
 export const AuthType = { NONE: 0, SASL: 1, POLKIT: 2 } as const;
@@ -124,6 +126,8 @@ export const Proc = {
   DOMAIN_DESTROY_FLAGS: 234,
   DOMAIN_SHUTDOWN_FLAGS: 258,
   STORAGE_VOL_RESIZE: 260,
+  DOMAIN_SET_BLOCK_IO_TUNE: 252,
+  DOMAIN_GET_BLOCK_IO_TUNE: 253,
   DOMAIN_SET_METADATA: 264,
   DOMAIN_GET_METADATA: 265,
   CONNECT_LIST_ALL_DOMAINS: 273,

@@ -37,6 +37,7 @@ import {
   type EventSubscription,
 } from "./events.js";
 import { LibvirtRemote, type NodeInfo } from "./remote.js";
+import { TYPED_PARAM_STRING_OKAY, typedParamNumbers, type TypedParam } from "./typed-params.js";
 import type { DomainRef, NetworkRef, PoolRef, SecretRef, VolumeRef } from "./types.js";
 
 const SECRET_USAGE_CODES: Record<SecretUsageName, number> = {
@@ -288,6 +289,38 @@ export class Hypervisor {
 
   async updateDevice(d: DomainSelector, xml: string, o: AffectOptions = {}): Promise<void> {
     return this.remote.domainUpdateDeviceFlags(await this.dom(d), xml, affectFlags(o));
+  }
+
+  /**
+   * Sets block I/O limits of the disk with target `disk` (virDomainSetBlockIoTune); a
+   * parameter not given keeps its value, 0 removes a limit. Parameter names are libvirt's
+   * (`total_iops_sec`, …); numbers travel as unsigned long long.
+   */
+  async setBlockIoTune(
+    d: DomainSelector,
+    disk: string,
+    params: Readonly<Record<string, number>>,
+    o: AffectOptions = {},
+  ): Promise<void> {
+    const typed: TypedParam[] = Object.entries(params).map(([field, v]) => {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`block I/O tune ${field}: ${v} is not a count`);
+      return { field, type: "ullong", value: BigInt(v) };
+    });
+    return this.remote.domainSetBlockIoTune(await this.dom(d), disk, typed, affectFlags(o));
+  }
+
+  /**
+   * The block I/O limits of the disk with target `disk` (virDomainGetBlockIoTune) as
+   * libvirt names them, of the running guest (`live`) or its definition (`config`; default:
+   * the current one). Non-numeric parameters (group_name) are left out.
+   */
+  async blockIoTune(d: DomainSelector, disk: string, o: AffectOptions = {}): Promise<Record<string, number>> {
+    const dom = await this.dom(d);
+    const flags = affectFlags(o) | TYPED_PARAM_STRING_OKAY;
+    const { nparams } = await this.remote.domainGetBlockIoTune(dom, disk, 0, flags);
+    if (nparams <= 0) return {};
+    const { params } = await this.remote.domainGetBlockIoTune(dom, disk, nparams, flags);
+    return typedParamNumbers(params);
   }
 
   /**

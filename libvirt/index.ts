@@ -31,6 +31,15 @@ export type { ConnectionOptions } from "./rpc/options.js";
 export type { ConnectionState, StateChange } from "./rpc/state.js";
 export type { CallOptions, ArgsEncoder, ReplyDecoder } from "./rpc/calls.js";
 export { LibvirtRemote } from "./remote.js";
+export {
+  readTypedParam,
+  readTypedParams,
+  TypedParamType,
+  typedParamNumbers,
+  writeTypedParam,
+  writeTypedParams,
+  type TypedParam,
+} from "./typed-params.js";
 export type {
   NodeInfo,
   DomainStateReply,

@@ -5,7 +5,8 @@
  */
 import type { CallOptions } from "./rpc/calls.js";
 import type { LibvirtConnection } from "./rpc/connection.js";
-import { DrvFeature, LIST_MAX, Proc, SECRET_VALUE_MAX } from "./constants.js";
+import { BLOCK_IO_TUNE_PARAMETERS_MAX, DrvFeature, LIST_MAX, Proc, SECRET_VALUE_MAX } from "./constants.js";
+import { readTypedParams, writeTypedParams, type TypedParam } from "./typed-params.js";
 import {
   MIN_DOMAIN_BYTES,
   MIN_NETWORK_BYTES,
@@ -277,6 +278,52 @@ export class LibvirtRemote {
       Proc.DOMAIN_UPDATE_DEVICE_FLAGS,
       (w) => (writeDomain(w, dom), writeString(w, xml), w.uint(flags)),
       null,
+      o,
+    );
+  }
+
+  /** remote_domain_set_block_io_tune_args: dom, disk, params, flags. */
+  domainSetBlockIoTune(
+    dom: DomainRef,
+    disk: string,
+    params: readonly TypedParam[],
+    flags: number,
+    o?: CallOptions,
+  ): Promise<void> {
+    return this.conn.call(
+      Proc.DOMAIN_SET_BLOCK_IO_TUNE,
+      (w) => {
+        writeDomain(w, dom);
+        writeString(w, disk);
+        writeTypedParams(w, params, BLOCK_IO_TUNE_PARAMETERS_MAX);
+        w.uint(flags);
+      },
+      null,
+      o,
+    );
+  }
+
+  /**
+   * remote_domain_get_block_io_tune_args (dom, disk or null, nparams, flags) →
+   * remote_domain_get_block_io_tune_ret (params, nparams). With `nparams` 0 libvirtd returns
+   * no params and the count it has; ask again with that count for the values.
+   */
+  domainGetBlockIoTune(
+    dom: DomainRef,
+    disk: string | null,
+    nparams: number,
+    flags: number,
+    o?: CallOptions,
+  ): Promise<{ params: TypedParam[]; nparams: number }> {
+    return this.conn.call(
+      Proc.DOMAIN_GET_BLOCK_IO_TUNE,
+      (w) => {
+        writeDomain(w, dom);
+        writeOptionalString(w, disk);
+        w.int(nparams);
+        w.uint(flags);
+      },
+      (r) => ({ params: readTypedParams(r, BLOCK_IO_TUNE_PARAMETERS_MAX), nparams: r.int() }),
       o,
     );
   }

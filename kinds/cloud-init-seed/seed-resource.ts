@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parse } from "./lazy-yaml.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
 import type { DomainSpec } from "../domain/spec.js";
+import { volumeDisks } from "../domain/disks/sources.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../engine/index.js";
 import { parsePoolXml } from "../pool/xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
@@ -21,10 +22,10 @@ export function seedVolumeName(domain: string): string {
   return `${domain}-cidata.iso`;
 }
 
-/** The pool holding a domain's seed: that of its first disk, else of its first pool cdrom; null if neither. */
+/** The pool holding a domain's seed: that of its first volume disk, else of its first pool cdrom; null if neither. */
 export function seedPoolOf(spec: DomainSpec): string | null {
   const cdrom = spec.cdroms.find((c): c is { pool: string; volume: string } => "pool" in c);
-  return spec.disks[0]?.pool ?? cdrom?.pool ?? null;
+  return volumeDisks(spec)[0]?.disk.pool ?? cdrom?.pool ?? null;
 }
 
 /**

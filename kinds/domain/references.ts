@@ -2,6 +2,7 @@ import { VirtfleetError } from "../../common/errors.js";
 import { resourceId } from "../../engine/index.js";
 import type { Hypervisor } from "../../libvirt/index.js";
 import { orNull } from "../resource-context.js";
+import { volumeDisks } from "./disks/sources.js";
 import type { DomainSpec } from "./spec.js";
 
 /** A guest refers to a network, pool or volume that neither its bundle declares nor its host has. */
@@ -42,7 +43,7 @@ export async function checkDomainReferences(
     if ((await orNull(hv.network(name))) === null) missing.push(`interfaces[${i}]: network "${name}"`);
   }
   const volumes: { where: string; pool: string; volume: string }[] = [
-    ...spec.disks.map((d, i) => ({ where: `disks[${i}]`, pool: d.pool, volume: d.volume })),
+    ...volumeDisks(spec).map(({ index: i, disk: d }) => ({ where: `disks[${i}]`, pool: d.pool, volume: d.volume })),
     ...spec.cdroms.flatMap((c, i) => ("pool" in c ? [{ where: `cdroms[${i}]`, pool: c.pool, volume: c.volume }] : [])),
   ];
   for (const v of volumes) {

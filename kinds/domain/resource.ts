@@ -14,7 +14,14 @@ import { parseVolumeXml } from "../volume/xml-parse.js";
 import type { DomainBuildContext, PoolVolumeKey, VolumeRef } from "./parsed.js";
 import { hostname } from "node:os";
 import { buildDomainXml } from "./xml-build.js";
-import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml } from "./disks/index.js";
+import {
+  applyDisksLive,
+  buildCdromDeviceXml,
+  buildDiskDeviceXml,
+  checkDiskSources,
+  diskDetachXml,
+  volumeDisks,
+} from "./disks/index.js";
 import {
   applyNicLiveChanges,
   buildInterfaceDeviceXml,
@@ -155,6 +162,7 @@ export class DomainResource implements Resource {
       hostName: this.ctx.hostName,
       reserved: this.hostHugepages,
     });
+    await checkDiskSources(this.spec, hostLabel(this.ctx));
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
@@ -308,7 +316,8 @@ export class DomainResource implements Resource {
 
   /**
    * Applies live-class changes to the running guest (the definition already has them):
-   * device hot-plug, cdrom media, the description, vCPUs and balloon memory (cpu-memory/live.ts). Returns the fields whose detach libvirt accepted but the guest has not completed.
+   * device hot-plug, cdrom media, the description, vCPUs and balloon memory (cpu-memory/live.ts), disk I/O
+   * limits (disks/live.ts). Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
   private async hotplug(
     ref: DomainRef,
@@ -351,6 +360,7 @@ export class DomainResource implements Resource {
         );
       }
     }
+    await applyDisksLive(hv, ref, this.spec, changes);
     if (detached.length === 0) return devices;
     const now = parseDomainXml(await hv.domainXml(ref));
     return [
@@ -476,7 +486,10 @@ export class DomainResource implements Resource {
   }
 
   private async resolveDisks(): Promise<Map<PoolVolumeKey, VolumeRef>> {
-    return this.resolve(this.spec.disks, true);
+    return this.resolve(
+      volumeDisks(this.spec).map((v) => v.disk),
+      true,
+    );
   }
 
   private async resolveCdroms(): Promise<Map<PoolVolumeKey, VolumeRef>> {

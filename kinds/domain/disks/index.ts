@@ -3,5 +3,8 @@ export { CDROM_BUS, diskSuffix, targetNames, type TargetNames } from "./target-n
 export type { ParsedDisk, ParsedDisks } from "./parsed.js";
 export { buildCdromDeviceXml, buildDiskDeviceXml, buildDisks, diskDetachXml } from "./xml-build.js";
 export { parseDisks } from "./xml-parse.js";
-export { diffDisksArea } from "./xml-diff.js";
+export { canonicalIotune, diffDisksArea } from "./xml-diff.js";
 export { checkDisksSpec } from "./check.js";
+export { diskSource, isDeviceDisk, isFileDisk, isVolumeDisk, volumeDisks } from "./sources.js";
+export { applyDisksLive, blockIoTuneParams } from "./live.js";
+export { checkDiskSources, DiskSourceError } from "./host-check.js";

@@ -1,9 +1,12 @@
 /** The disks area of a ParsedDomain (see ../parsed.ts). */
+import type { IotuneSpec } from "./schema.js";
 
 export interface ParsedDisk {
   /** Target device libvirt addresses the disk by (`vda`, `sdb`). */
   target: string;
   bus: string;
+  /** `<disk type=…>`: `volume`, `file`, `block`, …. */
+  type: string;
   /** Set for `type='volume'` disks. */
   pool: string | null;
   volume: string | null;
@@ -11,6 +14,19 @@ export interface ParsedDisk {
   path: string | null;
   /** `<driver type=…>`, null when absent. */
   format: string | null;
+  /** `<driver>` attributes, null when absent. */
+  cache: string | null;
+  io: string | null;
+  discard: string | null;
+  detectZeroes: string | null;
+  /** `<serial>`, null when absent. */
+  serial: string | null;
+  readonly: boolean;
+  shareable: boolean;
+  /** `<boot order=N/>`, null when absent. */
+  bootIndex: number | null;
+  /** The `<iotune>` limits the spec can set, only those above 0. */
+  iotune: IotuneSpec;
 }
 
 export interface ParsedDisks {
@@ -18,4 +34,6 @@ export interface ParsedDisks {
   disks: ParsedDisk[];
   /** Disks with device `cdrom`, in document order. */
   cdroms: ParsedDisk[];
+  /** `<controller type='scsi'>` models by index (null: no model attribute). */
+  scsiControllers: { index: number; model: string | null }[];
 }

@@ -1,17 +1,34 @@
 /**
  * The disks area's XML: `<disk>` elements for `disks[]` and `cdroms[]`.
  *
- * Contract: disks are `type='volume'` (`<source pool volume/>`), so the stored XML names the
- * same pool/volume the spec does; `<driver type>` comes from `ctx.diskPaths` (required);
- * cdroms are sata, read-only: pool/volume ones `type='volume'`, path ones `type='file'`.
+ * Contract: volume disks are `type='volume'` (`<source pool volume/>`), so the stored XML
+ * names the same pool/volume the spec does, their `<driver type>` from `ctx.diskPaths`
+ * (required); file disks `type='file'` with the spec's format; device disks `type='block'`,
+ * raw. Disk options go where libvirt keeps them: cache, io, discard, detect_zeroes on
+ * `<driver>`, then `<iotune>` (limits above 0 only), `<serial>`, `<readonly/>`,
+ * `<shareable/>`, `<boot order>`; absent options are not written (libvirt adds none).
+ * When a disk is on the scsi bus, one `<controller type='scsi' index='0'
+ * model='virtio-scsi'/>` is added. cdroms are sata, read-only: pool/volume ones
+ * `type='volume'`, path ones `type='file'`.
  * Target names come from target-names.ts (the diff matches on them).
  */
 import { ValidationError } from "../../../common/errors.js";
 import { buildXml, xmlChoice, xmlString, type XmlNode } from "../../libvirt-xml/xml-io.js";
-import type { DomainXmlParts } from "../area.js";
+import { appendNode, type DomainXmlParts } from "../area.js";
 import type { DomainBuildContext } from "../parsed.js";
 import type { DomainSpec } from "../spec.js";
-import type { CdromSpec, DiskSpec } from "./schema.js";
+import type { CdromSpec, DiskSpec, IotuneSpec } from "./schema.js";
+import {
+  DISK_BUSES,
+  DISK_CACHES,
+  DISK_DETECT_ZEROES,
+  DISK_DISCARDS,
+  DISK_IO_MODES,
+  FILE_DISK_FORMATS,
+  IOTUNE_FIELDS,
+  IOTUNE_KEYS,
+} from "./values.js";
+import { isDeviceDisk, isFileDisk, isVolumeDisk } from "./sources.js";
 import { CDROM_BUS, targetNames } from "./target-names.js";
 
 export function buildDisks(spec: DomainSpec, ctx: DomainBuildContext, parts: DomainXmlParts, where: string): void {
@@ -21,6 +38,14 @@ export function buildDisks(spec: DomainSpec, ctx: DomainBuildContext, parts: Dom
     ...spec.cdroms.map((c, i) => cdromNode(c, names.cdroms[i]!, ctx, `${where}: cdroms[${i}]`)),
   ];
   if (disks.length) parts.devices.disk = disks;
+  if (spec.disks.some((d) => d.bus === "scsi")) appendNode(parts.devices, "controller", scsiControllerNode());
+}
+
+/** The controller scsi disks sit on (libvirt would otherwise add an emulated LSI one). */
+export const SCSI_CONTROLLER_MODEL = "virtio-scsi";
+
+export function scsiControllerNode(): XmlNode {
+  return { "@_type": "scsi", "@_index": "0", "@_model": SCSI_CONTROLLER_MODEL };
 }
 
 export function diskNode(
@@ -29,19 +54,69 @@ export function diskNode(
   ctx: Pick<DomainBuildContext, "diskPaths">,
   where: string,
 ): XmlNode {
-  const key = `${d.pool}/${d.volume}`;
-  const ref = ctx.diskPaths.get(key);
-  if (ref === undefined)
-    throw new ValidationError(
-      `${where}: volume ${key} is not resolved (diskPaths has no entry); create or look up the volume first`,
-    );
-  return {
-    "@_type": "volume",
-    "@_device": "disk",
-    driver: { "@_name": "qemu", "@_type": xmlString(ref.format, `${where}: format`) },
-    source: { "@_pool": xmlString(d.pool, `${where}: pool`), "@_volume": xmlString(d.volume, `${where}: volume`) },
-    target: { "@_dev": target, "@_bus": xmlChoice(d.bus, ["virtio", "sata", "scsi"], `${where}: bus`) },
+  let node: XmlNode;
+  let format: string;
+  if (isVolumeDisk(d)) {
+    const key = `${d.pool}/${d.volume}`;
+    const ref = ctx.diskPaths.get(key);
+    if (ref === undefined)
+      throw new ValidationError(
+        `${where}: volume ${key} is not resolved (diskPaths has no entry); create or look up the volume first`,
+      );
+    format = ref.format;
+    node = {
+      "@_type": "volume",
+      "@_device": "disk",
+      source: { "@_pool": xmlString(d.pool, `${where}: pool`), "@_volume": xmlString(d.volume, `${where}: volume`) },
+    };
+  } else if (isFileDisk(d)) {
+    format = xmlChoice(d.format, FILE_DISK_FORMATS, `${where}: format`);
+    node = { "@_type": "file", "@_device": "disk", source: { "@_file": xmlString(d.file, `${where}: file`) } };
+  } else if (isDeviceDisk(d)) {
+    format = "raw";
+    node = { "@_type": "block", "@_device": "disk", source: { "@_dev": xmlString(d.device, `${where}: device`) } };
+  } else throw new ValidationError(`${where}: a disk needs one of pool/volume, file or device`);
+  const driver: XmlNode = { "@_name": "qemu", "@_type": xmlString(format, `${where}: format`) };
+  if (d.cache !== undefined) driver["@_cache"] = xmlChoice(d.cache, DISK_CACHES, `${where}: cache`);
+  if (d.io !== undefined) driver["@_io"] = xmlChoice(d.io, DISK_IO_MODES, `${where}: io`);
+  if (d.discard !== undefined) driver["@_discard"] = xmlChoice(d.discard, DISK_DISCARDS, `${where}: discard`);
+  if (d.detectZeroes !== undefined)
+    driver["@_detect_zeroes"] = xmlChoice(d.detectZeroes, DISK_DETECT_ZEROES, `${where}: detectZeroes`);
+  const { source, ...kind } = node;
+  const out: XmlNode = {
+    ...kind,
+    driver,
+    source,
+    target: { "@_dev": target, "@_bus": xmlChoice(d.bus, DISK_BUSES, `${where}: bus`) },
   };
+  const iotune = iotuneNode(d.iotune, where);
+  if (iotune !== undefined) out.iotune = iotune;
+  if (d.serial !== undefined) out.serial = xmlString(d.serial, `${where}: serial`);
+  if (d.readonly === true) out.readonly = "";
+  if (d.shareable === true) out.shareable = "";
+  if (d.bootIndex !== undefined) out.boot = { "@_order": String(positiveInt(d.bootIndex, `${where}: bootIndex`)) };
+  return out;
+}
+
+function iotuneNode(t: IotuneSpec | undefined, where: string): XmlNode | undefined {
+  if (t === undefined) return undefined;
+  const out: XmlNode = {};
+  for (const k of IOTUNE_KEYS) {
+    const v = t[k];
+    if (v !== undefined && nonNegativeInt(v, `${where}: iotune.${k}`) > 0) out[IOTUNE_FIELDS[k]] = String(v);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function nonNegativeInt(v: number, field: string): number {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new ValidationError(`${field}: ${String(v)} is not a non-negative integer`);
+  return v;
+}
+
+function positiveInt(v: number, field: string): number {
+  if (nonNegativeInt(v, field) < 1) throw new ValidationError(`${field}: must be at least 1`);
+  return v;
 }
 
 export function cdromNode(

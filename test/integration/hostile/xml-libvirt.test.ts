@@ -19,6 +19,7 @@ import {
   VIRTFLEET_XMLNS,
 } from "../../../kinds/index.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import type { VolumeDiskSpec } from "../../../kinds/domain/disks/schema.js";
 import type { PoolSpec } from "../../../kinds/pool/spec.js";
 import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
 import { withXmlFile } from "../xml/virsh-xml.js";
@@ -56,11 +57,10 @@ describe("metacharacters through libvirt", () => {
       state: "shutoff",
       restartOnChange: false,
     };
+    const disk0 = spec.disks[0] as VolumeDiskSpec;
     const xml = buildDomainXml(spec, {
       domainType: HOST_DOMAIN_TYPE,
-      diskPaths: new Map([
-        [`${spec.disks[0]!.pool}/${spec.disks[0]!.volume}`, { path: `${dir}/v.qcow2`, format: "qcow2" as const }],
-      ]),
+      diskPaths: new Map([[`${disk0.pool}/${disk0.volume}`, { path: `${dir}/v.qcow2`, format: "qcow2" as const }]]),
       specHash: "c".repeat(64),
       policy: `pol${EVIL}`,
     });
@@ -69,7 +69,7 @@ describe("metacharacters through libvirt", () => {
     const back = await virsh("dumpxml", "--inactive", spec.name);
     const parsed = parseDomainXml(back);
     expect(parsed.name).toBe(spec.name);
-    expect(parsed.disks[0]).toMatchObject({ pool: spec.disks[0]!.pool, volume: spec.disks[0]!.volume });
+    expect(parsed.disks[0]).toMatchObject({ pool: disk0.pool, volume: disk0.volume });
     expect(parsed.cdroms.map((c) => c.path ?? c.volume)).toEqual([`${dir}/${EVIL}.iso`, `seed${EVIL}.iso`]);
     expect(parsed.interfaces[0]!.network).toBe(spec.interfaces[0]!.network);
     expect(parseVirtfleetMetadata(back)).toEqual({ specHash: "c".repeat(64), policy: `pol${EVIL}` });

@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../common/errors.js";
 import type { DhcpHostSpec } from "../../../kinds/network/spec.js";
+import type { VolumeDiskSpec } from "../../../kinds/domain/disks/schema.js";
 import {
   buildDhcpHostXml,
   buildDomainXml,
@@ -197,7 +198,10 @@ function resolvedDisks(
 ): DomainBuildContext["diskPaths"] {
   const formats = [...ctx.diskPaths.values()];
   return new Map(
-    spec.disks.map((d, i) => [`${d.pool}/${d.volume}`, formats[i] ?? { path: "/p", format: "raw" as const }]),
+    (spec.disks as VolumeDiskSpec[]).map((d, i) => [
+      `${d.pool}/${d.volume}`,
+      formats[i] ?? { path: "/p", format: "raw" as const },
+    ]),
   );
 }
 

@@ -85,7 +85,7 @@ describe("parsing details", () => {
       <graphics type='vnc' port='-1'><listen type='address' address='0.0.0.0'/></graphics>
     </devices>`),
     );
-    expect(p.disks).toEqual([
+    expect(p.disks).toMatchObject([
       { target: "vda", bus: "virtio", pool: null, volume: null, path: "/a.qcow2", format: "qcow2" },
       { target: "vdb", bus: "virtio", pool: null, volume: null, path: "/dev/sdz", format: null },
     ]);
