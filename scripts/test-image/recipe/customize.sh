@@ -22,6 +22,8 @@ mkdir -p "$R/etc/systemd/system/qemu-guest-agent.service.d"
 install -m 0644 "$HERE/qemu-guest-agent.conf" \
   "$R/etc/systemd/system/qemu-guest-agent.service.d/virtfleet-test.conf"
 
+install -m 0644 "$HERE/hotplug.rules" "$R/etc/udev/rules.d/80-virtfleet-test-hotplug.rules"
+
 chroot "$R" systemctl enable systemd-networkd.service >/dev/null 2>&1
 # Periodic jobs that only cost CPU in a short-lived TCG guest.
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
