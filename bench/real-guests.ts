@@ -33,6 +33,7 @@ import { stringify } from "yaml";
 import { projectRoot } from "../common/paths.js";
 import {
   bootBudgetMs,
+  GUEST_ENV,
   GuestShell,
   HAS_KVM,
   sshKeyPair,
@@ -159,6 +160,7 @@ async function virtfleetApply(): Promise<{ seconds: number; changed: number }> {
   const t0 = performance.now();
   const r = await run(process.execPath, [SHIPPED_CLI, "apply", policyFile, "--local", "--json", "--timeout", "15m"], {
     maxBuffer: 64 << 20,
+    env: { ...process.env, ...GUEST_ENV },
   }).catch((e: { stdout?: string; stderr?: string }) => {
     throw new Error(`virtfleet apply failed:\n${e.stdout ?? ""}\n${String(e.stderr ?? e).slice(-3000)}`);
   });
