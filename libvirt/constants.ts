@@ -208,6 +208,8 @@ export const DomainUndefineFlags = {
   NVRAM: 4,
   KEEP_NVRAM: 8,
   CHECKPOINTS_METADATA: 16,
+  /** Also remove the vTPM's state (libvirt >= 8.9). */
+  TPM: 32,
 } as const;
 /** virDomainModificationImpact (also virDomainDeviceModifyFlags without FORCE) */
 export const DomainAffect = { CURRENT: 0, LIVE: 1, CONFIG: 2 } as const;

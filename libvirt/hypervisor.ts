@@ -208,13 +208,13 @@ export class Hypervisor {
     return this.remote.domainDefineXmlFlags(xml, o.validate === false ? 0 : DomainDefineFlags.VALIDATE);
   }
 
-  /** Removes the persistent definition; by default also its NVRAM and snapshot/checkpoint metadata. */
+  /** Removes the persistent definition; by default also its NVRAM, vTPM state and snapshot/checkpoint metadata. */
   async undefineDomain(
     d: DomainSelector,
     o: { nvram?: boolean; managedSave?: boolean; metadata?: boolean } = {},
   ): Promise<void> {
     const flags =
-      (o.nvram === false ? 0 : DomainUndefineFlags.NVRAM) |
+      (o.nvram === false ? 0 : DomainUndefineFlags.NVRAM | DomainUndefineFlags.TPM) |
       (o.managedSave === false ? 0 : DomainUndefineFlags.MANAGED_SAVE) |
       (o.metadata === false ? 0 : DomainUndefineFlags.SNAPSHOTS_METADATA | DomainUndefineFlags.CHECKPOINTS_METADATA);
     return this.remote.domainUndefineFlags(await this.dom(d), flags);

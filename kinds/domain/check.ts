@@ -1,16 +1,18 @@
 import { checkCloudInitSpec } from "../cloud-init-seed/check.js";
 import type { SpecChecker } from "../spec-checker.js";
 import { checkDisksSpec } from "./disks/check.js";
+import { checkFirmwareSpec } from "./firmware/check.js";
 import { checkNicsSpec } from "./nics/check.js";
 import type { DomainSpec } from "./spec.js";
 
 /**
  * The loader's value rules for a resolved domain (kinds/spec-checker.ts), area by area:
- * names, machine, disks and cdroms, NICs, cloud-init values. A password hash is never shown.
+ * names, machine, firmware and boot, disks and cdroms, NICs, cloud-init values. A password hash is never shown.
  */
 export function checkDomainSpec(c: SpecChecker, d: DomainSpec): void {
   c.format(d.name, "name", "resourceName");
   c.format(d.machine, "machine", "machine", true);
+  checkFirmwareSpec(c, d);
   checkDisksSpec(c, d);
   checkNicsSpec(c, d);
   if (d.cloudInit) checkCloudInitSpec(c, d.cloudInit);

@@ -19,6 +19,7 @@ import { diffDomain } from "./xml-diff.js";
 import { parseDomainXml } from "./xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
 import { checkDomainReferences } from "./references.js";
+import { checkFirmwareOnHost } from "./firmware/host-check.js";
 import {
   busyOperation,
   DomainBusyError,
@@ -108,6 +109,7 @@ export class DomainResource implements Resource {
     }
 
     if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
+    await checkFirmwareOnHost(this.spec, this.ctx.hostName === undefined ? undefined : `host ${this.ctx.hostName}`);
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];

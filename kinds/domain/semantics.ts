@@ -3,12 +3,13 @@ import type { PolicyReferences, ValueChecker } from "../../policy-primitives/val
 import { checkCloudInitDocument } from "../cloud-init-seed/semantics.js";
 import { checkCpuMemoryDocument } from "./cpu-memory/semantics.js";
 import { checkDisksDocument } from "./disks/semantics.js";
+import { checkFirmwareDocument } from "./firmware/semantics.js";
 import { checkNicsDocument } from "./nics/semantics.js";
 import type { DomainDocument } from "./spec.js";
 
 /**
  * The domains of one policy beyond the schema: names unique, then each area's rules
- * (cpu-memory, disks, nics, cloud-init). References may name objects of other policies or
+ * (cpu-memory, firmware, disks, nics, cloud-init). References may name objects of other policies or
  * that already exist on the host; only a reference to something this policy declares absent
  * (`refs`, filled by the kinds checked before) is an error.
  */
@@ -25,6 +26,7 @@ export function checkDomainDocuments(
     if (name !== undefined) c.declaredOnce(seen, name, [...at, "name"], "domain", i);
     checkCpuMemoryDocument(d, at, c);
     c.format(d.machine, [...at, "machine"], "machine");
+    checkFirmwareDocument(d, at, c);
     checkDisksDocument(d, at, c, refs);
     checkNicsDocument(d, i, at, c, refs);
     checkCloudInitDocument(d.cloudInit, [...at, "cloudInit"], c);
