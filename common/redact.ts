@@ -3,6 +3,9 @@
  * password hashes (cloud-init `passwordHash`, crypt(3) `$6$…` strings), tokens, private
  * keys (PEM blocks) and URL credentials (`user:pass@`).
  *
+ * Cloud-init's free-text fields count too: `writeFiles[].content`, `runcmd`, `bootcmd` and
+ * vendor-data (they may carry tokens or passwords in scripts and files).
+ *
  * Two mechanisms, used together:
  * - by name: the value of a secret field (`isSecretField`) is replaced with REDACTED
  *   wherever it appears in a structure (`redactDeep`) or a change list (`redactChange`);
@@ -17,13 +20,24 @@ const SECRET_NAMES =
   /^(password|password_?hash|passwd|plain_?text_?passw(or)?d|hashed_?passwd|token|[a-z]*_?token|secret|[a-z]*_?secret|private_?key|authorization|cookie|api_?key)$/i;
 
 /**
+ * Cloud-init fields that may carry secrets in free text (issue 23): commands (`runcmd`,
+ * `bootcmd`, any entry or argument of them), vendor-data (all of it), and the `content` of a
+ * file to write (`writeFiles[…].content`, cloud-config's `write_files[…].content`).
+ */
+const SECRET_PATHS =
+  /(?:^|\.)(?:(?:runcmd|bootcmd|vendorData|vendor_data)(?:\[[^\]]*\]|\..*)*|(?:writeFiles|write_files)\[.*\]\.content)$/s;
+
+/** Keys whose list entries' `content` is a secret (redactDeep). */
+const FILE_LISTS = new Set(["writeFiles", "write_files"]);
+
+/**
  * True when a field (a key, or a dotted/indexed field path such as
  * `cloudInit.users[ansible].passwordHash`) names a secret: its last segment is one of the
- * secret names.
+ * secret names, or it is one of the cloud-init SECRET_PATHS.
  */
 export function isSecretField(field: string): boolean {
   const last = /([A-Za-z_][A-Za-z0-9_]*)["'\]]*$/.exec(field)?.[1];
-  return last !== undefined && SECRET_NAMES.test(last);
+  return (last !== undefined && SECRET_NAMES.test(last)) || SECRET_PATHS.test(field);
 }
 
 // crypt(3) hashes: $1$ $2a/b/x/y$ $5$ $6$ $y$ $gy$ $7$, then at least 8 salt/hash characters.
@@ -74,7 +88,8 @@ const MAX_DEPTH = 32;
  */
 export function redactDeep(value: unknown): unknown {
   const seen = new WeakSet<object>();
-  const walk = (v: unknown, depth: number): unknown => {
+  // parent: the key whose value holds `v` (through lists), for `writeFiles[].content`
+  const walk = (v: unknown, depth: number, parent?: string): unknown => {
     if (typeof v === "string") return scrubSecrets(v);
     if (v === null || typeof v !== "object") return typeof v === "function" ? undefined : v;
     if (seen.has(v)) return "[circular]";
@@ -89,12 +104,12 @@ export function redactDeep(value: unknown): unknown {
         if (e.cause !== undefined) out.cause = walk(e.cause, depth + 1);
         return out;
       }
-      if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+      if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1, parent));
       if (Buffer.isBuffer(v) || v instanceof Date) return v;
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        out[k] =
-          isSecretField(k) && x !== null && x !== undefined && typeof x !== "boolean" ? REDACTED : walk(x, depth + 1);
+        const secret = isSecretField(k) || (k === "content" && parent !== undefined && FILE_LISTS.has(parent));
+        out[k] = secret && x !== null && x !== undefined && typeof x !== "boolean" ? REDACTED : walk(x, depth + 1, k);
       }
       return out;
     } finally {

@@ -15,7 +15,13 @@ import type { ResourceContext } from "./resource-context.js";
 import { VolumeResource } from "./volume/resource.js";
 import { volumeDependencies } from "./volume/dependencies.js";
 import { domainDependencies } from "./domain/dependencies.js";
-import { CloudInitSeedResource, seedPoolOf, seedVolumeName } from "./cloud-init-seed/index.js";
+import {
+  CloudInitSeedResource,
+  DomainWithSeedCleanup,
+  mayHaveLeftoverSeed,
+  seedPoolOf,
+  seedVolumeName,
+} from "./cloud-init-seed/index.js";
 
 export interface ResourceFactoryOptions {
   ctx: ResourceContext;
@@ -31,7 +37,8 @@ export interface ResourceFactoryOptions {
  * volume and network → domain. A domain with `cloudInit` gets a seed volume resource
  * (cloud-init/seed-resource.ts) in its pool → seed → domain, and is converged with an
  * effective spec whose cdroms end with that seed (so define, diff and a second apply all
- * see the same list); removing the domain removes its seed. Throws ValidationError when a
+ * see the same list); removing the domain removes its seed, and so does dropping `cloudInit`
+ * from a guest that stays (cloud-init-seed/seed-cleanup.ts: after the guest lost the cdrom). Throws ValidationError when a
  * domain's seed has no pool or collides with a declared volume.
  */
 export function resourcesFromPolicies(policies: readonly ResolvedPolicy[], o: ResourceFactoryOptions): Resource[] {
@@ -98,7 +105,10 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
         deps.push(resourceId("volume", seed.name));
       }
       const spec = seed ? withSeedCdrom(d, seed) : d;
-      out.push(new DomainResource(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
+      const cleanup =
+        !seed && mayHaveLeftoverSeed(d) && !declaredVolumes.has(`${seedPoolOf(d)}/${seedVolumeName(d.name)}`);
+      const Domain = cleanup ? DomainWithSeedCleanup : DomainResource;
+      out.push(new Domain(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }
   // Guests check that what they refer to is declared here or exists on the host (domain/references.ts).

@@ -1,4 +1,5 @@
 import {
+  allowsLineBreaks,
   checkAbsolutePath,
   controlCharProblem,
   matchesPattern,
@@ -27,7 +28,7 @@ export class SpecChecker {
   /** Every string (and key) anywhere in the spec: no control characters. */
   strings(v: unknown, field: string): void {
     if (typeof v === "string") {
-      const bad = controlCharProblem(v);
+      const bad = controlCharProblem(v, allowsLineBreaks(field));
       if (bad) this.add(field || "value", bad);
     } else if (Array.isArray(v)) v.forEach((x, i) => this.strings(x, `${field}[${i}]`));
     else if (v !== null && typeof v === "object") {

@@ -96,9 +96,30 @@ export function matchesPattern(name: PatternName, value: string): boolean {
 const FORBIDDEN =
   /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Names the first forbidden character of `value` and where it is, or null when there is none. */
-export function controlCharProblem(value: string): string | null {
-  const m = FORBIDDEN.exec(value);
+/** FORBIDDEN less tab, line feed and carriage return: for the free-text fields of MULTILINE_FIELD. */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_MULTILINE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Field paths (formatted: `spec.resources.domains[0].cloudInit.writeFiles[1].content`, or a
+ * resolved spec's `cloudInit.runcmd[0][2]`) whose strings are free text that never reaches
+ * XML or a command line of the host: a cloud-init file's content, commands and vendor-data.
+ * They may hold tabs and line breaks (the seed writes them YAML-escaped).
+ */
+const MULTILINE_FIELD =
+  /(?:^|\.)cloudInit\.(?:writeFiles\[\d+\]\.content|(?:runcmd|bootcmd)(?:\[\d+\])+|vendorData(?:[.[].*)?)$/s;
+
+export function allowsLineBreaks(field: string): boolean {
+  return MULTILINE_FIELD.test(field);
+}
+
+/**
+ * Names the first forbidden character of `value` and where it is, or null when there is none.
+ * With `multiline`, tabs and line breaks are allowed.
+ */
+export function controlCharProblem(value: string, multiline = false): string | null {
+  const m = (multiline ? FORBIDDEN_MULTILINE : FORBIDDEN).exec(value);
   if (!m) return null;
   const code = m[0].charCodeAt(0);
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;

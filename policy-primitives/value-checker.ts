@@ -1,7 +1,7 @@
 import { shownValue } from "../common/redact.js";
 import { parseSize } from "../common/units.js";
 import { formatPath, type IssueList, type PathSegment } from "./issues.js";
-import { controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./names.js";
+import { allowsLineBreaks, controlCharProblem, matchesPattern, PATTERN_HELP, type PatternName } from "./names.js";
 import { hasTemplate } from "./template.js";
 
 /**
@@ -84,7 +84,7 @@ export class ValueChecker {
 
   noControlChars(v: unknown, path: PathSegment[]): void {
     if (typeof v === "string") {
-      const bad = controlCharProblem(v);
+      const bad = controlCharProblem(v, allowsLineBreaks(formatPath(path)));
       if (bad) this.issues.add(path, bad);
     } else if (Array.isArray(v)) v.forEach((x, i) => this.noControlChars(x, [...path, i]));
     else if (v && typeof v === "object") {

@@ -1,7 +1,7 @@
 /**
  * Seed ISO files on this host's filesystem.
  *
- * Building: user-data and meta-data are written into a fresh private temp dir and packed by
+ * Building: user-data and meta-data (and network-config, vendor-data when the spec has them) are written into a fresh private temp dir and packed by
  * `xorriso -as mkisofs` (else `genisoimage`, same flags) with volume id `cidata`, Joliet and
  * Rock Ridge, into a file in a private (0700) temp folder next to the target; the tool runs via execFile (no
  * shell) with a timeout and the caller's abort signal. The temp file gets its final
@@ -63,9 +63,9 @@ export async function writeSeedIso(target: string, seed: SeedContent, o: SeedBui
       );
     });
     const partial = join(stage, "seed.iso");
-    await writeFile(join(work, "user-data"), seed.userData, { mode: 0o600 });
-    await writeFile(join(work, "meta-data"), seed.metaData, { mode: 0o600 });
-    await packIso(work, partial, o);
+    const files = seedFiles(seed);
+    for (const [name, text] of files) await writeFile(join(work, name), text, { mode: 0o600 });
+    await packIso(work, partial, [...files.keys()], o);
     await protectSeed(partial);
     await rename(partial, target);
   } finally {
@@ -121,8 +121,19 @@ async function qemuGroupId(): Promise<number | null> {
   return qemuGid;
 }
 
-async function packIso(work: string, output: string, o: SeedBuildOptions): Promise<void> {
-  const flags = ["-output", output, "-volid", SEED_VOLUME_ID, "-joliet", "-rock", "user-data", "meta-data"];
+/** The seed's files by name: user-data, meta-data, then network-config and vendor-data when present. */
+export function seedFiles(seed: SeedContent): Map<string, string> {
+  const files = new Map([
+    ["user-data", seed.userData],
+    ["meta-data", seed.metaData],
+  ]);
+  if (seed.networkConfig !== undefined) files.set("network-config", seed.networkConfig);
+  if (seed.vendorData !== undefined) files.set("vendor-data", seed.vendorData);
+  return files;
+}
+
+async function packIso(work: string, output: string, names: string[], o: SeedBuildOptions): Promise<void> {
+  const flags = ["-output", output, "-volid", SEED_VOLUME_ID, "-joliet", "-rock", ...names];
   const tools = o.tools ?? SEED_ISO_TOOLS;
   const timeoutMs = o.timeoutMs ?? DEFAULT_SEED_BUILD_TIMEOUT_MS;
   for (const tool of tools) {

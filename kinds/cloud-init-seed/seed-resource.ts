@@ -7,8 +7,12 @@ import type { DomainSpec } from "../domain/spec.js";
 import { resourceId, type CheckResult, type FieldChange, type Resource } from "../../engine/index.js";
 import { parsePoolXml } from "../pool/xml-parse.js";
 import { checkAborted, orNull, type ResourceContext } from "../resource-context.js";
-import { renderSeed, type SeedContent } from "./render.js";
-import { readSeedUserData, seedFieldChanges } from "./seed-diff.js";
+import { hostname } from "node:os";
+import { forgetRemoved, recordCreated, recordCreating } from "../ownership/index.js";
+import { readContentFiles } from "./content-file.js";
+import { contentFilesOf, renderSeed, type SeedContent } from "./render.js";
+import type { CloudInitSpec } from "./schema.js";
+import { readSeedTexts, seedFieldChanges } from "./seed-diff.js";
 import { readSeedFile, writeSeedIso, type SeedBuildOptions } from "./seed-iso.js";
 import { assertValidSpec } from "../spec-guard.js";
 
@@ -37,6 +41,14 @@ export function seedPoolOf(spec: DomainSpec): string | null {
  * - Present on disk but not known to libvirt → the pool is refreshed.
  * - Domain `state: absent` → the seed is deleted (after the domain, by the reversed edge);
  *   with its pool inactive it is left in place, with a note.
+ * - `writeFiles[].contentFile`s are read on this host first, in dry-run and apply alike
+ *   (content-file.ts): a missing or group/other-readable file fails the seed (and so its
+ *   guest) naming the host and the field, before anything is written.
+ * - Ownership (kinds/ownership): the seed is recorded as a volume virtfleet created
+ *   (recordCreating before it is written, recordCreated with its path after), and forgotten
+ *   when removed; so a rollback that removes the guest removes its seed too. A seed is not
+ *   claimed: its name is derived from a guest virtfleet manages (seed-cleanup.ts removes
+ *   one whose `cloudInit` was dropped).
  * Construction throws ValidationError when the domain has no pool to put the seed in.
  */
 export class CloudInitSeedResource implements Resource {
@@ -47,7 +59,8 @@ export class CloudInitSeedResource implements Resource {
   readonly volume: string;
   /** `baseDeps` plus the pool. */
   readonly dependsOn: string[];
-  private readonly seed: SeedContent;
+  private readonly domainName: string;
+  private readonly spec: CloudInitSpec;
 
   constructor(
     domain: DomainSpec,
@@ -69,11 +82,25 @@ export class CloudInitSeedResource implements Resource {
     this.name = `${pool}/${this.volume}`;
     this.dependsOn = [...baseDeps, resourceId("pool", pool)];
     this.removing = domain.state === "absent";
-    this.seed = renderSeed(domain.name, domain.cloudInit);
+    this.domainName = domain.name;
+    this.spec = domain.cloudInit;
+    // Render once without contentFiles now: a spec the renderer cannot take fails here.
+    if (contentFilesOf(this.spec).length === 0) renderSeed(domain.name, this.spec);
+  }
+
+  /** The desired seed: contentFiles read on this host (errors name the host and the field, never the content). */
+  private async desiredSeed(): Promise<SeedContent> {
+    const host = `host ${this.ctx.hostName ?? hostname()}`;
+    const files =
+      contentFilesOf(this.spec).length === 0
+        ? new Map<string, Buffer>()
+        : await readContentFiles(this.spec, { host, domain: this.domainName });
+    return renderSeed(this.domainName, this.spec, files);
   }
 
   async checkApply(signal: AbortSignal, apply: boolean): Promise<CheckResult> {
     const { hv } = this.ctx;
+    const seed = this.removing ? null : await this.desiredSeed();
     const pool = await orNull(hv.pool(this.pool));
     if (!pool) {
       if (this.removing) return { changes: [] };
@@ -113,32 +140,51 @@ export class CloudInitSeedResource implements Resource {
         if (onDisk && vol) await hv.deleteVolume(vol);
         else if (onDisk) await rm(path, { force: true });
         else await hv.refreshPool(pool);
+        forgetRemoved(this.ctx.ownership, "volume", this.name);
       }
       return { changes: [{ field: "state", from: "present", to: "absent", disruption: "live" }] };
     }
 
+    if (seed === null) throw new Error("unreachable: a seed that stays has content");
     const file = await readSeedFile(path);
-    const current = file.exists && file.metaData === this.seed.metaData;
+    const current = file.exists && file.metaData === seed.metaData;
     const changes: FieldChange[] = [];
     if (!file.exists) changes.push({ field: "state", from: "absent", to: "present", disruption: "live" });
     else if (!current) {
       changes.push({
         field: "cloudInit.instanceId",
         from: instanceIdIn(file.metaData) ?? "unknown",
-        to: this.seed.instanceId,
+        to: seed.instanceId,
         disruption: "live",
       });
       // What differs, field by field (secret values redacted), when the seed on disk is readable.
-      if (file.metaData !== null)
+      if (file.metaData !== null) {
+        const texts = await readSeedTexts(path, ["user-data", "network-config", "vendor-data"]);
         changes.push(
-          ...seedFieldChanges({ userData: await readSeedUserData(path), metaData: file.metaData }, this.seed),
+          ...seedFieldChanges(
+            {
+              userData: texts.get("user-data") ?? null,
+              metaData: file.metaData,
+              networkConfig: texts.get("network-config") ?? null,
+              vendorData: texts.get("vendor-data") ?? null,
+            },
+            seed,
+          ),
         );
+      }
     } else if (!vol) changes.push({ field: "state", from: "not listed by libvirt", to: "present", disruption: "live" });
     if (!apply || changes.length === 0) return { changes };
 
     checkAborted(signal);
-    if (!current) await writeSeedIso(path, this.seed, { ...this.build, signal });
+    const owner = { kind: "volume" as const, name: this.name, policy: this.policy };
+    if (!current) {
+      recordCreating(this.ctx.ownership, owner);
+      await writeSeedIso(path, seed, { ...this.build, signal });
+    }
     await hv.refreshPool(pool);
+    const created = await orNull(hv.volume(pool, this.volume));
+    if (created && !this.ctx.ownership?.ledger.get("volume", this.name)?.identity)
+      recordCreated(this.ctx.ownership, { ...owner, identity: created.key });
     return { changes };
   }
 }
@@ -152,7 +198,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function instanceIdIn(metaData: string | null): string | null {
+export function instanceIdIn(metaData: string | null): string | null {
   if (metaData === null) return null;
   try {
     const doc: unknown = parse(metaData, { version: "1.1", maxAliasCount: 10 });

@@ -41,3 +41,41 @@ export function domainWithCloudInit(name: string, over: Partial<DomainSpec> = {}
     ...over,
   };
 }
+
+/** A contentFile's bytes (binary on purpose). */
+export const TOKEN = Buffer.from("tok-3f9a1c\u0000\xff binary\n", "latin1");
+
+/** Every new field set, as the policy example in spec/policy.md has them. */
+export function fullCloudInit(over: Partial<CloudInitSpec> = {}): CloudInitSpec {
+  return cloudInit({
+    writeFiles: [
+      { path: "/etc/motd", content: "hello\n\tworld\n", permissions: "0644", owner: "root:root" },
+      { path: "/etc/app/token", contentFile: "/etc/virtfleet/secrets/app-token", permissions: "0600" },
+      { path: "/etc/app/b64", content: "aGVsbG8K", encoding: "b64" },
+    ],
+    runcmd: [["systemctl", "enable", "--now", "nginx"], "echo done > /run/done"],
+    bootcmd: [["mkdir", "-p", "/run/app"]],
+    timezone: "Europe/Berlin",
+    locale: "en_US.UTF-8",
+    sshPwauth: false,
+    vendorData: { runcmd: [["touch", "/run/vendor"]], ntp: { enabled: true } },
+    network: {
+      ethernets: {
+        eth0: {
+          match: { macaddress: "52:54:00:00:00:10" },
+          "set-name": "eth0",
+          addresses: ["192.168.110.10/24", "2001:db8::10/64"],
+          routes: [
+            { to: "default", via: "192.168.110.1" },
+            { to: "default", via: "2001:db8::1" },
+            { to: "10.0.0.0/8", via: "192.168.110.254" },
+          ],
+          nameservers: { addresses: ["192.168.110.1"], search: ["lab.example"] },
+          dhcp4: false,
+          dhcp6: false,
+        },
+      },
+    },
+    ...over,
+  });
+}
