@@ -111,9 +111,17 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
       out.push(new Domain(spec, p.name, [...new Set(deps)], o.ctx, o.domainEnv));
     }
   }
-  // Guests check that what they refer to is declared here or exists on the host (domain/references.ts).
+  // Guests check that what they refer to is declared here or exists on the host (domain/references.ts),
+  // and hugepages against what the enforced host resource reserves first (domain/cpu-memory/host-check.ts).
   const declared = new Set(out.map((r) => resourceId(r.kind, r.name)));
-  for (const r of out) if (r instanceof DomainResource) r.declaredIds = declared;
+  const reserved = out.find((r) => r instanceof HostResource && r.name === "host" && !audited.has(r.policy));
+  for (const r of out) {
+    if (r instanceof DomainResource) {
+      r.declaredIds = declared;
+      r.hostHugepages = (reserved as HostResource | undefined)?.spec.hugepages;
+    }
+    if (r instanceof HostResource) r.hostName = () => o.ctx.hostName;
+  }
   // Networks check that no two take one bridge or subnet, in the bundle or on the host (network/clash-check.ts).
   const networks = policies.flatMap((p) => p.resources.networks.map((spec) => ({ spec, policy: p.name })));
   for (const r of out) if (r instanceof NetworkResource) r.declaredNetworks = networks;

@@ -34,6 +34,9 @@ import {
 import { assertValidSpec } from "../spec-guard.js";
 import { refuseRecreate } from "./refusals.js";
 import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ownership/index.js";
+import { applyCpuMemoryLive } from "./cpu-memory/live.js";
+import { checkCpuMemoryOnHost } from "./cpu-memory/host-check.js";
+import type { HostHugepages } from "../host/hugepages/sizes.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
@@ -77,6 +80,8 @@ export class DomainResource implements Resource {
    * when set, a present guest's networks and volumes are checked first (references.ts).
    */
   declaredIds: ReadonlySet<string> | undefined;
+  /** The hugepages the bundle's enforced host resource reserves first (set by kinds/build-resources.ts). */
+  hostHugepages: HostHugepages | undefined;
 
   constructor(
     readonly spec: DomainSpec,
@@ -110,6 +115,10 @@ export class DomainResource implements Resource {
 
     if (this.declaredIds) await checkDomainReferences(this.spec, this.declaredIds, hv);
     await checkFirmwareOnHost(this.spec, this.ctx.hostName === undefined ? undefined : `host ${this.ctx.hostName}`);
+    await checkCpuMemoryOnHost(this.spec, hv, ref, apply, {
+      hostName: this.ctx.hostName,
+      reserved: this.hostHugepages,
+    });
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
@@ -254,7 +263,7 @@ export class DomainResource implements Resource {
 
   /**
    * Applies live-class changes to the running guest (the definition already has them):
-   * device hot-plug, cdrom media, the description. Returns the fields whose detach libvirt accepted but the guest has not completed.
+   * device hot-plug, cdrom media, the description, vCPUs and balloon memory (cpu-memory/live.ts). Returns the fields whose detach libvirt accepted but the guest has not completed.
    */
   private async hotplug(
     ref: DomainRef,
@@ -265,6 +274,7 @@ export class DomainResource implements Resource {
     const live = { live: true, config: false };
     const detached: { field: string; mac?: string; target?: string }[] = [];
     for (const c of changes) {
+      if (await applyCpuMemoryLive(hv, ref, this.spec, c)) continue;
       if (c.field === "description") {
         await hv.setDomainMetadata(ref, { type: "description", value: this.spec.description || null, ...live });
         continue;

@@ -1,5 +1,6 @@
 import type { HostPrereqSpec } from "./spec.js";
 import { mergeHostNetwork } from "./network/merge.js";
+import { mergeHugepages } from "./hugepages/merge.js";
 
 /** One policy's host prerequisites, as resolved for this host (conflicts already settled). */
 export interface HostContribution {
@@ -28,6 +29,9 @@ export interface MergedHostPrereqs {
  * - kernelModules: the union, sorted, each once.
  * - preconditions: the strictest — requireVirtualization when any policy requires it,
  *   minFreeMemory the largest.
+ * - hugepages: the union of page sizes; a size two policies set to different counts was settled
+ *   before (hugepages/claims.ts), like a sysctl key; should one still arrive twice, the higher
+ *   priority's count wins.
  * - network (bridges, bonds, VLANs): merged by interface name (network/merge.ts).
  * Returns null without contributions.
  */
@@ -39,6 +43,7 @@ export function mergeHostPrereqs(contributions: readonly HostContribution[]): Me
   for (const c of [...byPriority].reverse()) Object.assign(sysctl, c.spec.sysctl);
   const modules = new Set(contributions.flatMap((c) => c.spec.kernelModules));
   const minFree = contributions.map((c) => c.spec.minFreeMemoryBytes).filter((m): m is number => m !== null);
+  const hugepages = mergeHugepages([...byPriority].reverse().map((c) => c.spec.hugepages));
   const network = mergeHostNetwork(contributions.map((c) => ({ priority: c.priority, network: c.spec.network })));
   return {
     policy: byPriority[0]!.policy,
@@ -48,6 +53,7 @@ export function mergeHostPrereqs(contributions: readonly HostContribution[]): Me
       kernelModules: [...modules].sort(),
       sysctl: Object.fromEntries(Object.entries(sysctl).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       minFreeMemoryBytes: minFree.length === 0 ? null : Math.max(...minFree),
+      ...(hugepages ? { hugepages } : {}),
       ...(network ? { network } : {}),
     },
   };

@@ -4,11 +4,12 @@ import { resolveHost } from "./resolve.js";
 import { checkHostDocument } from "./semantics.js";
 import type { HostDocument, HostPrereqSpec } from "./spec.js";
 import { hostNetworkClaims, withoutNetworkClaims } from "./network/claims.js";
+import { hugepageClaims, withoutHugepageClaims } from "./hugepages/claims.js";
 
 /**
  * The host kind's policy face. Each sysctl key is an identity of its own (two policies
- * setting one key to different values conflict); kernel modules, requireVirtualization and
- * minFreeMemory never conflict (each policy's prerequisite is checked on its own). Each
+ * setting one key to different values conflict), and so is each hugepage size
+ * (hugepages/claims.ts); kernel modules, requireVirtualization and minFreeMemory never conflict (each policy's prerequisite is checked on its own). Each
  * bridge, bond and VLAN claims its interface name (network/claims.ts).
  */
 export const hostPolicyKind: SinglePolicyKind<HostDocument, HostPrereqSpec, "host"> = {
@@ -24,6 +25,7 @@ export const hostPolicyKind: SinglePolicyKind<HostDocument, HostPrereqSpec, "hos
       value: String(v),
       path: ["sysctl", k],
     })),
+    ...hugepageClaims(h.hugepages),
     ...hostNetworkClaims("network" in h ? h.network : (h as HostDocument)),
   ],
   checkDocument: checkHostDocument,
@@ -31,5 +33,14 @@ export const hostPolicyKind: SinglePolicyKind<HostDocument, HostPrereqSpec, "hos
     ...h,
     sysctl: Object.fromEntries(Object.entries(h.sysctl).filter(([k]) => !drop.has(identityKey("sysctl", k)))),
     ...(h.network ? { network: withoutNetworkClaims(h.network, drop) } : {}),
+    ...withoutHugepages(h.hugepages, drop),
   }),
 };
+
+function withoutHugepages(
+  h: HostPrereqSpec["hugepages"],
+  drop: ReadonlySet<string>,
+): Pick<HostPrereqSpec, "hugepages"> {
+  const kept = withoutHugepageClaims(h, drop);
+  return kept === undefined ? {} : { hugepages: kept };
+}

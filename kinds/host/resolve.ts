@@ -7,6 +7,7 @@ export function resolveHost(h: HostDocument): HostPrereqSpec {
   const network = resolveHostNetwork(h);
   return {
     ...(network ? { network } : {}),
+    ...(h.hugepages && Object.keys(h.hugepages).length > 0 ? { hugepages: { ...h.hugepages } } : {}),
     requireVirtualization: h.requireVirtualization ?? false,
     kernelModules: [...(h.kernelModules ?? [])],
     sysctl: Object.fromEntries(Object.entries(h.sysctl ?? {}).map(([k, v]) => [k, String(v)])),

@@ -15,6 +15,7 @@ import {
   type HostEnvironment,
 } from "./environment.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { checkApplyHugepages } from "./hugepages/apply.js";
 
 const SYSCTL_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
 const MODULE_NAME = /^[a-z0-9_-]{1,64}$/i;
@@ -26,7 +27,7 @@ export class PreconditionError extends VirtfleetError {
 }
 
 /**
- * Host prerequisites. Virtualization and free memory are preconditions: not repairable, they
+ * Host prerequisites. Hugepages are reserved by writing the kernel's pools (hugepages/apply.ts). Virtualization and free memory are preconditions: not repairable, they
  * fail the host resource — and with it (every other resource depends on it) the whole run
  * before anything changes. Kernel modules are repaired with modprobe, sysctl values by
  * writing /proc/sys. `requireVirtualization` passes when /dev/kvm can be opened read-write:
@@ -36,6 +37,8 @@ export class HostResource implements Resource {
   readonly kind = "host";
   readonly dependsOn = [];
   readonly removing = false;
+  /** This host's fleet name, for errors only the host can tell (set by kinds/build-resources.ts). */
+  hostName: () => string | undefined = () => undefined;
 
   /**
    * `spec`: the merged prerequisites of every contributing policy (kinds/host/merge.ts);
@@ -96,6 +99,10 @@ export class HostResource implements Resource {
       }
       changes.push({ field: `sysctl.${key}`, from: have, to: want, disruption: "live" });
     }
+    const host = this.hostName();
+    changes.push(
+      ...(await checkApplyHugepages(this.env.sysRoot, this.spec.hugepages, apply, host ? `host ${host}` : "this host")),
+    );
     return { changes };
   }
 

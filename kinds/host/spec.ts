@@ -2,6 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { PATTERNS } from "../../policy-primitives/names.js";
 import { list, nullable, obj, plain, resolvedObject, size } from "../../policy-primitives/schema-builders.js";
 import { HOST_NETWORK_DOCUMENT_FIELDS, HostNetworkSpecSchema } from "./network/spec.js";
+import { HOST_HUGEPAGES_DOCUMENT_FIELDS, HostHugepagesSpecSchema } from "./hugepages/schema.js";
 
 /**
  * The host kind: prerequisites of the KVM host itself (`spec.resources.host`). One host
@@ -28,6 +29,7 @@ export const HostDocumentSchema = obj(
     minFreeMemory: size(
       "Precondition: fail the host before changing anything when less memory is free. Default: not checked.",
     ),
+    ...HOST_HUGEPAGES_DOCUMENT_FIELDS,
     ...HOST_NETWORK_DOCUMENT_FIELDS,
   },
   [],
@@ -45,6 +47,8 @@ export const HostPrereqSpecSchema = resolvedObject({
   sysctl: Type.Unsafe<Record<string, string>>({ type: "object", additionalProperties: { type: "string" } }),
   /** Precondition: fail the host before changing anything when less memory is free. */
   minFreeMemoryBytes: nullable(Type.Integer({ minimum: 0 })),
+  /** Hugepages to reserve by page size; absent = not managed (kinds/host/hugepages/). */
+  hugepages: Type.Optional(HostHugepagesSpecSchema),
   /** Host networking (bridges, bonds, VLANs); absent = not managed (kinds/host/network/). */
   network: Type.Optional(HostNetworkSpecSchema),
 });
