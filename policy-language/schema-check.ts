@@ -72,6 +72,13 @@ function describe(
         const [pattern] = Object.keys(parent.patternProperties as object);
         return { path, at: "key", message: `invalid key ${quoteToken(prop)}: must match ${pattern}` };
       }
+      if (PLAINTEXT_PASSWORD_FIELDS.has(prop) && "passwordFile" in ((parent.properties as object | undefined) ?? {})) {
+        return {
+          path,
+          at: "key",
+          message: `a password is never written in a policy: put it in a file on the host (owned by root, mode 0600) and name that file with passwordFile`,
+        };
+      }
       if (PLAINTEXT_PASSWORD_FIELDS.has(prop)) {
         return {
           path,

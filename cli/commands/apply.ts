@@ -25,7 +25,7 @@ import {
   hostNetworkStyleArg,
   hostNetworkTarget,
 } from "../host-network-options.js";
-import { applyToJson, renderApply, renderResourceLine } from "../output/apply-view.js";
+import { applyToJson, domainLabels, renderApply, renderResourceLine } from "../output/apply-view.js";
 
 interface ApplyFlags {
   local?: boolean;
@@ -135,8 +135,8 @@ export function registerApplyCommand(program: Command): void {
         });
         process.stdout.write(
           flags.json
-            ? `${JSON.stringify(applyToJson(flags.name, report), null, 2)}\n`
-            : renderApply(flags.name, report),
+            ? `${JSON.stringify(applyToJson(flags.name, report, domainLabels(bundle.policies)), null, 2)}\n`
+            : renderApply(flags.name, report, domainLabels(bundle.policies)),
         );
         if (report.summary.failed > 0) process.exitCode = ExitCode.FAILURE;
         else if (report.summary.blocked + report.summary.conflict > 0) process.exitCode = ExitCode.REFUSED;

@@ -17,11 +17,34 @@ export interface ApplyJson {
     error?: string;
     pendingRestart?: boolean;
     notes?: string[];
+    /** A domain's labels (its spec's `labels`), when it has some. */
+    labels?: Record<string, string>;
   }[];
   durationMs: number;
 }
 
-export function applyToJson(host: string, report: EngineReport): ApplyJson {
+/** The labels of each domain of a bundle, by `kind/name` (`domain/web-01`), for the views. */
+export type ResourceLabels = ReadonlyMap<string, Record<string, string>>;
+
+export function domainLabels(
+  policies: readonly { resources: { domains: readonly { name: string; labels?: Record<string, string> }[] } }[],
+): ResourceLabels {
+  const out = new Map<string, Record<string, string>>();
+  for (const p of policies)
+    for (const d of p.resources.domains)
+      if (d.labels && Object.keys(d.labels).length > 0) out.set(`domain/${d.name}`, d.labels);
+  return out;
+}
+
+/** `tier=web, zone=a` (keys sorted). */
+export function formatLabels(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(", ");
+}
+
+export function applyToJson(host: string, report: EngineReport, labels: ResourceLabels = new Map()): ApplyJson {
   return {
     host,
     dryRun: report.dryRun,
@@ -35,6 +58,7 @@ export function applyToJson(host: string, report: EngineReport): ApplyJson {
       ...(r.error !== undefined ? { error: r.error } : {}),
       ...(r.pendingRestart ? { pendingRestart: true } : {}),
       ...(r.notes?.length ? { notes: r.notes } : {}),
+      ...(labels.has(`${r.kind}/${r.name}`) ? { labels: labels.get(`${r.kind}/${r.name}`) } : {}),
     })),
     durationMs: report.durationMs,
   };
@@ -69,10 +93,19 @@ export function renderResourceLine(r: ResourceReport, all: readonly ResourceRepo
 }
 
 /** The human result: every resource, then a summary line. */
-export function renderApply(host: string, report: EngineReport): string {
+export function renderApply(host: string, report: EngineReport, labels: ResourceLabels = new Map()): string {
   const s = report.summary;
   const head = report.dryRun ? `Plan for ${host} (dry-run: nothing changed)` : `Applied on ${host}`;
-  const body = report.resources.map((r) => renderResourceLine(r, report.resources)).join("\n");
+  const body = report.resources
+    .map((r) => {
+      const text = renderResourceLine(r, report.resources);
+      const l = labels.get(`${r.kind}/${r.name}`);
+      if (!l) return text;
+      const nl = text.indexOf("\n");
+      const first = nl < 0 ? text : text.slice(0, nl);
+      return `${first}  {${formatLabels(l)}}${nl < 0 ? "" : text.slice(nl)}`;
+    })
+    .join("\n");
   const verb = report.dryRun ? "would change" : "changed";
   // the other outcomes only when they occur
   const more = (["blocked", "conflict", "suppressed", "pending-restart"] as const)

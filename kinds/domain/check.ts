@@ -1,8 +1,10 @@
 import { checkCloudInitSpec } from "../cloud-init-seed/check.js";
 import type { SpecChecker } from "../spec-checker.js";
 import { checkCpuMemorySpec } from "./cpu-memory/check.js";
+import { checkDevicesSpec } from "./devices/check.js";
 import { checkDisksSpec } from "./disks/check.js";
 import { checkFirmwareSpec } from "./firmware/check.js";
+import { checkMetadataSpec } from "./metadata/check.js";
 import { checkNicsSpec } from "./nics/check.js";
 import type { DomainSpec } from "./spec.js";
 
@@ -17,5 +19,7 @@ export function checkDomainSpec(c: SpecChecker, d: DomainSpec): void {
   checkCpuMemorySpec(c, d);
   checkDisksSpec(c, d);
   checkNicsSpec(c, d);
+  checkMetadataSpec(c, d);
+  checkDevicesSpec(c, d);
   if (d.cloudInit) checkCloudInitSpec(c, d.cloudInit);
 }

@@ -70,6 +70,13 @@ export interface DomainBuildContext {
    * redefinition keeps what the operator wrote).
    */
   keepDescription?: string | null;
+  /** The guest's current `<title>`, written when the spec does not manage it. */
+  keepTitle?: string | null;
+  /**
+   * The graphics console password, read by the agent from the spec's `graphics.passwordFile`
+   * (devices/live.ts); required when the spec names one. Written into the XML only.
+   */
+  graphicsPassword?: string;
   /** Pin the UUID. Required to redefine an existing domain (libvirt refuses a new one). */
   uuid?: string;
   /**

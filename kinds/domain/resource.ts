@@ -11,7 +11,8 @@ import {
   VIRTFLEET_XMLNS,
 } from "../libvirt-xml/metadata.js";
 import { parseVolumeXml } from "../volume/xml-parse.js";
-import type { PoolVolumeKey, VolumeRef } from "./parsed.js";
+import type { DomainBuildContext, PoolVolumeKey, VolumeRef } from "./parsed.js";
+import { hostname } from "node:os";
 import { buildDomainXml } from "./xml-build.js";
 import { buildCdromDeviceXml, buildDiskDeviceXml, diskDetachXml } from "./disks/index.js";
 import { buildInterfaceDeviceXml, interfaceDetachXml } from "./nics/index.js";
@@ -37,14 +38,26 @@ import { ADOPT_CHANGE, claimExisting, forgetRemoved, recordCreated } from "../ow
 import { applyCpuMemoryLive } from "./cpu-memory/live.js";
 import { checkCpuMemoryOnHost } from "./cpu-memory/host-check.js";
 import type { HostHugepages } from "../host/hugepages/sizes.js";
+import { applyDevicesLive, diffGraphicsPassword, readGraphicsPassword } from "./devices/live.js";
+import { checkHostdevsOnHost } from "./devices/host-checks.js";
+import { applyMetadataLive } from "./metadata/live.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
- * restartOnChange (not XML) and description (compared on its own and changed live), so a
- * running guest started from this spec carries it.
+ * restartOnChange (not XML) and title, description and labels (compared on their own and
+ * changed live), so a running guest started from this spec carries it.
  */
 export function domainSpecHash(spec: DomainSpec): string {
-  const { autostart: _a, state: _s, restartOnChange: _r, description: _d, adopt: _o, ...xmlRelevant } = spec;
+  const {
+    autostart: _a,
+    state: _s,
+    restartOnChange: _r,
+    description: _d,
+    title: _t,
+    labels: _l,
+    adopt: _o,
+    ...xmlRelevant
+  } = spec;
   return canonicalHash(xmlRelevant);
 }
 
@@ -119,13 +132,19 @@ export class DomainResource implements Resource {
       hostName: this.ctx.hostName,
       reserved: this.hostHugepages,
     });
+    const host = this.ctx.hostName ?? hostname();
+    await checkHostdevsOnHost(this.spec, hv, host);
+    // Read in dry-run too: an unusable password file fails the plan, naming host and path.
+    const password = await readGraphicsPassword(this.spec, host);
     const want = this.spec.state as PolicyDomainState;
     if (!ref) {
       const changes: FieldChange[] = [{ field: "state", from: "absent", to: want, disruption: "live" }];
       if (this.spec.autostart) changes.push({ field: "autostart", from: false, to: true, disruption: "live" });
       if (!apply) return { changes };
       const created = await hv.defineDomain(
-        await this.desiredXml(undefined, undefined, undefined, this.ctx.ownership?.revisionOf(this.policy)),
+        await this.desiredXml(undefined, undefined, undefined, this.ctx.ownership?.revisionOf(this.policy), {
+          graphicsPassword: password ?? undefined,
+        }),
       );
       recordCreated(this.ctx.ownership, {
         kind: "domain",
@@ -175,6 +194,7 @@ export class DomainResource implements Resource {
       specHash: this.specHash,
       diskPaths,
     });
+    config.push(...(await diffGraphicsPassword(hv, ref, this.spec, password, running, config)));
     // Refused (blocked) in dry-run and apply alike; the report carries the changes asked for.
     refuseRecreate(this.name, inactive, config);
     // The recorded spec hash is bookkeeping: shown only when nothing else explains it (e.g.
@@ -194,7 +214,10 @@ export class DomainResource implements Resource {
     if (apply && config.length > 0) {
       checkAborted(signal);
       await hv.defineDomain(
-        await this.desiredXml(inactive.uuid ?? undefined, diskPaths, inactive.description, createdBy),
+        await this.desiredXml(inactive.uuid ?? undefined, diskPaths, inactive.description, createdBy, {
+          keepTitle: inactive.title,
+          graphicsPassword: password ?? undefined,
+        }),
       );
     }
 
@@ -208,10 +231,12 @@ export class DomainResource implements Resource {
           ?.specHash ?? null;
       let stale: string[] = config.length > 0 ? restartNeeded : liveHash !== this.specHash ? ["configuration"] : [];
       if (apply && hotplug.length > 0) {
-        const unfinished = await this.hotplug(ref, hotplug, diskPaths!);
+        const unfinished = await this.hotplug(ref, hotplug, diskPaths!, password);
         for (const u of unfinished)
           notes.push(
-            `${u}: detach requested; it completes when the guest OS releases the device, or at the next restart`,
+            /^(interfaces|disks)\[/.test(u)
+              ? `${u}: detach requested; it completes when the guest OS releases the device, or at the next restart`
+              : `${u}: not changed on the running guest (hot-plug refused, or the guest OS has not released the device); it takes effect at the next restart`,
           );
         stale = [...stale, ...unfinished];
       }
@@ -225,6 +250,7 @@ export class DomainResource implements Resource {
             stale.length === 0 ? this.specHash : `stale:${this.specHash}`,
             this.policy,
             createdBy,
+            this.spec.labels,
           ),
           key: VIRTFLEET_PREFIX,
           uri: VIRTFLEET_XMLNS,
@@ -269,8 +295,11 @@ export class DomainResource implements Resource {
     ref: DomainRef,
     changes: FieldChange[],
     diskPaths: Map<PoolVolumeKey, VolumeRef>,
+    password: string | null,
   ): Promise<string[]> {
     const { hv } = this.ctx;
+    await applyMetadataLive(hv, ref, this.spec, changes);
+    const devices = await applyDevicesLive(hv, ref, this.spec, changes, password);
     const live = { live: true, config: false };
     const detached: { field: string; mac?: string; target?: string }[] = [];
     for (const c of changes) {
@@ -302,13 +331,16 @@ export class DomainResource implements Resource {
         );
       }
     }
-    if (detached.length === 0) return [];
+    if (detached.length === 0) return devices;
     const now = parseDomainXml(await hv.domainXml(ref));
-    return detached
-      .filter((d) =>
-        d.mac ? now.interfaces.some((i) => i.mac === d.mac) : now.disks.some((x) => x.target === d.target),
-      )
-      .map((d) => d.field);
+    return [
+      ...devices,
+      ...detached
+        .filter((d) =>
+          d.mac ? now.interfaces.some((i) => i.mac === d.mac) : now.disks.some((x) => x.target === d.target),
+        )
+        .map((d) => d.field),
+    ];
   }
 
   /**
@@ -407,8 +439,10 @@ export class DomainResource implements Resource {
     diskPaths?: Map<PoolVolumeKey, VolumeRef>,
     keepDescription?: string | null,
     createdBy?: string | null,
+    extra: Pick<DomainBuildContext, "keepTitle" | "graphicsPassword"> = {},
   ): Promise<string> {
     return buildDomainXml(this.spec, {
+      ...extra,
       keepDescription,
       createdBy,
       domainType: this.env.domainType,

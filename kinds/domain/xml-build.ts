@@ -34,12 +34,12 @@ export function buildDomainXml(spec: DomainSpec, ctx: DomainBuildContext): strin
   if (uuid !== undefined) domain.uuid = uuid;
   const parts: DomainXmlParts = { domain, os: { type }, features: { acpi: "", apic: "" }, devices: {} };
   buildMetadata(spec, ctx, parts, where);
-  domain.metadata = metadataNode(ctx.specHash, ctx.policy, ctx.createdBy);
+  domain.metadata = metadataNode(ctx.specHash, ctx.policy, ctx.createdBy, spec.labels);
   buildCpuMemory(spec, ctx, parts, where);
   buildFirmware(spec, ctx, parts, where);
   buildDisks(spec, ctx, parts, where);
   buildNics(spec, parts, where);
-  buildDevices(spec, parts, where);
+  buildDevices(spec, ctx, parts, where);
   domain.os = parts.os;
   domain.features = parts.features;
   domain.devices = parts.devices;

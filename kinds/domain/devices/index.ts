@@ -1,5 +1,9 @@
 /** The devices area of the domain kind: what is under <devices> besides disks and NICs (see schema.ts). Its agent face; the policy face (resolve.ts, semantics.ts) is imported file by file. */
-export type { ParsedDevices, ParsedGraphics } from "./parsed.js";
-export { buildDevices } from "./xml-build.js";
-export { parseDevices } from "./xml-parse.js";
+export type { ParsedDevices, ParsedFilesystem, ParsedGraphics, ParsedWatchdog } from "./parsed.js";
+export { checkDevicesSpec } from "./check.js";
+export { buildDevices, graphicsDeviceXml } from "./xml-build.js";
+export { graphicsPasswordDigests, parseDevices } from "./xml-parse.js";
 export { diffDevices } from "./xml-diff.js";
+export { applyDevicesLive, diffGraphicsPassword, GRAPHICS_PASSWORD_FIELD, readGraphicsPassword } from "./live.js";
+export { checkHostdevsOnHost, HostdevError } from "./host-checks.js";
+export { readPasswordFile } from "./password-file.js";
