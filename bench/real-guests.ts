@@ -108,6 +108,8 @@ function policy(withGuests: boolean): string {
           name: n,
           vcpus: 1,
           memory: "512MiB",
+          // Under TCG, host-model is the host's model with every emulable feature: qemu64 boots.
+          cpu: HAS_KVM ? "host-model" : { mode: "custom", model: "qemu64" },
           machine: "q35",
           kernel: { path: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
           disks: [{ volume: `${POOL}/${n}.qcow2` }],
@@ -241,6 +243,8 @@ async function virtInstallRow(rows: Row[]): Promise<string[]> {
         "1",
         "--machine",
         "q35",
+        "--cpu",
+        HAS_KVM ? "host-model" : "qemu64",
         "--virt-type",
         HAS_KVM ? "kvm" : "qemu",
         "--boot",

@@ -39,6 +39,13 @@ if [ "$real_guest" = 1 ]; then
   policies=$dir/policies
   rm -rf "$policies"; mkdir -p "$policies" "$dir/real-guest"
   cp -r "$PWD"/policies/. "$policies/"
+  # A /dev/kvm without vmx/svm (kvm_pvm) opens but cannot run an unmodified guest: define the
+  # guests for QEMU TCG there (kinds/domain/host-env.ts), with a CPU model TCG boots quickly.
+  cpu=host-model
+  if ! { [ -e /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; }; then
+    export VIRTFLEET_DOMAIN_TYPE=qemu
+    cpu="{mode: custom, model: qemu64}"
+  fi
   [ -f "$dir/real-guest/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C vfadmin@demo -f "$dir/real-guest/id_ed25519"
   cat >"$policies/real-guest.yaml" <<YAML
 # A guest that really boots (npm run demo -- --real-guest): the Debian 12 test image imported
@@ -61,6 +68,7 @@ spec:
       - name: demo-guest
         vcpus: 1
         memory: 512MiB
+        cpu: $cpu
         machine: q35
         kernel: {path: "$KERNEL", initrd: "$INITRD", cmdline: "$CMDLINE"}
         disks: [{volume: vf-pool/demo-guest.qcow2}]

@@ -108,6 +108,11 @@ nice -n 19 ionice -c3 mmdebstrap \
   "deb $SECURITY_MIRROR bookworm-security main" \
   >&2
 
+# DNS: systemd-resolved takes what networkd learns (DHCP, or cloud-init's nameservers) and
+# serves it on 127.0.0.53; without it the guest kept the BUILD HOST's resolv.conf (mmdebstrap
+# copies it in). Set after mmdebstrap, which restores what it copied when it finishes.
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$WORK/root/etc/resolv.conf"
+
 KVER=$(basename "$(ls -d "$WORK"/root/lib/modules/* | head -1)")
 KERNEL=vmlinuz-$KVER
 INITRD=initrd.img-$KVER
