@@ -32,6 +32,10 @@ done
 
 # The signed EFI binaries for the ESP: downloaded (not installed) while the tree still has
 # its apt lists, and moved next to the tree ($R/../debs) for build.sh to unpack.
+# systemd-resolved's postinst made /etc/resolv.conf its stub link (nothing answers in a
+# chroot): resolve with the build host's file for the download; build.sh sets the link again.
+rm -f "$R/etc/resolv.conf"
+cp -L /etc/resolv.conf "$R/etc/resolv.conf"
 mkdir -p "$R/var/tmp/efi-debs"
 chroot "$R" sh -c 'cd /var/tmp/efi-debs && apt-get download -q -o APT::Sandbox::User=root \
   shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed' >&2
