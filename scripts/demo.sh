@@ -138,11 +138,13 @@ Ctrl-C stops both.
 MSG
 if [ "$real_guest" = 1 ]; then
   # Tells when demo-guest has booted and finished cloud-init (its address from vf-nat's DHCP).
+  # No errexit here: vf-nat does not exist until the agent has converged the baseline.
   (
+    set +e
     t0=$(date +%s)
     ssh_opts=(-i "$dir/real-guest/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5)
     for _ in $(seq 1 900); do
-      ip=$(virsh -q -c qemu:///system net-dhcp-leases vf-nat --mac 52:54:00:7f:00:01 2>/dev/null | awk '{print $5}' | cut -d/ -f1 | head -1)
+      ip=$(virsh -q -c qemu:///system net-dhcp-leases vf-nat --mac 52:54:00:7f:00:01 2>/dev/null | awk '{print $5}' | cut -d/ -f1 | head -1 || true)
       if [ -n "$ip" ] && ssh "${ssh_opts[@]}" "vfadmin@$ip" test -f /var/lib/cloud/instance/boot-finished 2>/dev/null; then
         echo
         echo "demo-guest booted and finished cloud-init $(( $(date +%s) - t0 ))s after the demo started:"
