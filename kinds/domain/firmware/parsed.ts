@@ -8,6 +8,8 @@ export interface ParsedFirmware {
    * firmware features enabled (or an explicit `<loader secure='yes'>`) and SMM on.
    */
   secureBoot: boolean;
+  /** `<os><nvram>` (the store's path) when the definition names one; null otherwise. */
+  nvram: string | null;
   /**
    * The `<tpm>` devices as `model/backend/version` (`tpm-crb/emulator/2.0` is what `tpm: true`
    * writes); empty without one.

@@ -8,7 +8,8 @@
  *   (`secure-boot` and `enrolled-keys` enabled, `<smm state='on'/>`) OVMF_CODE_4M.ms.fd (a
  *   link to .secboot.fd) + OVMF_VARS_4M.ms.fd (Microsoft's keys enrolled). Without any
  *   feature libvirt 9.0 takes the first descriptor, the Secure Boot one, which needs SMM.
- *   libvirt 9.0 keeps `<loader>`/`<nvram>` out of the inactive XML.
+ *   libvirt 9.0 keeps `<loader>` (and a default `<nvram>`) out of the inactive XML. A Secure
+ *   Boot guest's NVRAM has its own file, written as `<nvram>` (nvram.ts says why).
  * - `tpm: true` → `<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>`
  *   (swtpm; state under /var/lib/libvirt/swtpm/UUID, removed with the guest).
  * - `boot` → `<boot dev='hd|cdrom|network'/>` in order.
@@ -18,6 +19,7 @@ import { xmlString, type XmlNode } from "../../libvirt-xml/xml-io.js";
 import type { DomainXmlParts } from "../area.js";
 import type { DomainBuildContext } from "../parsed.js";
 import type { DomainSpec } from "../spec.js";
+import { secureBootNvramPath } from "./nvram.js";
 import type { BOOT_DEVICES } from "./values.js";
 
 /** Spec boot device → libvirt's `<boot dev>`. */
@@ -36,11 +38,12 @@ export function buildFirmware(spec: DomainSpec, _ctx: DomainBuildContext, parts:
     os["@_firmware"] = "efi";
     const sb = spec.secureBoot === true;
     const features: XmlNode[] = [{ "@_enabled": sb ? "yes" : "no", "@_name": "secure-boot" }];
+    os.firmware = { feature: features };
     if (sb) {
       features.push({ "@_enabled": "yes", "@_name": "enrolled-keys" });
       parts.features.smm = { "@_state": "on" };
+      os.nvram = xmlString(secureBootNvramPath(spec.name), `${where}: nvram`);
     }
-    os.firmware = { feature: features };
   }
   if (spec.kernel !== undefined) {
     os.kernel = xmlString(spec.kernel.path, `${where}: kernel.path`);

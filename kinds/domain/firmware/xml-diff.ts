@@ -2,8 +2,8 @@
  * The firmware and boot area's diff. Disruption on a RUNNING guest: every field is `restart`
  * (the definition changes; QEMU sees it at the next boot).
  * - `firmware`: absent in the spec means bios.
- * - `secureBoot`: absent means false; compared as the feature list + SMM the builder writes
- *   (libvirt's order of the features does not matter).
+ * - `secureBoot`: absent means false; compared as the feature list + SMM + the guest's own
+ *   Secure Boot NVRAM file the builder writes (libvirt's order of the features does not matter).
  * - `tpm`: absent means false (no `<tpm>` at all); true is exactly one tpm-crb emulated 2.0.
  * - `boot`: absent accepts libvirt's default (`<boot dev='hd'/>`, or none when devices carry
  *   their own boot order); otherwise the list, in order.
@@ -13,6 +13,7 @@ import { canonicalJson } from "../../../common/canonical-json.js";
 import type { AddChange } from "../area.js";
 import type { DomainSpec } from "../spec.js";
 import type { ParsedFirmware } from "./parsed.js";
+import { secureBootNvramPath } from "./nvram.js";
 import { SPEC_TPM } from "./xml-build.js";
 
 export function diffFirmware(desired: DomainSpec, actual: ParsedFirmware, add: AddChange): void {
@@ -20,7 +21,9 @@ export function diffFirmware(desired: DomainSpec, actual: ParsedFirmware, add: A
   if (actual.firmware !== firmware) add("firmware", actual.firmware, firmware, "restart");
 
   const secureBoot = firmware === "uefi" && desired.secureBoot === true;
-  if (actual.secureBoot !== secureBoot) add("secureBoot", actual.secureBoot, secureBoot, "restart");
+  // A Secure Boot guest's store is its own file (nvram.ts); another one may lack the keys.
+  const haveSecureBoot = actual.secureBoot && (!secureBoot || actual.nvram === secureBootNvramPath(desired.name));
+  if (haveSecureBoot !== secureBoot) add("secureBoot", haveSecureBoot, secureBoot, "restart");
 
   const tpm = desired.tpm === true;
   const tpmOk = tpm ? actual.tpms.length === 1 && actual.tpms[0] === SPEC_TPM : actual.tpms.length === 0;

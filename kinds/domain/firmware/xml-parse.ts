@@ -27,6 +27,7 @@ export function parseFirmware(d: XmlNode): ParsedFirmware {
   return {
     firmware: uefi ? "uefi" : "bios",
     secureBoot: uefi && secureFirmware && smmOn,
+    nvram: text(os, "nvram") || null,
     tpms: children(child(d, "devices"), "tpm").map((t) => {
       const backend = child(t, "backend");
       return `${attr(t, "model") ?? "tpm-tis"}/${attr(backend, "type") ?? "?"}/${attr(backend, "version") ?? "default"}`;

@@ -12,8 +12,9 @@
  * ("System Management Mode not supported by this hypervisor"). Booting a real OS under Secure
  * Boot is not tested here.
  */
-import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
@@ -46,7 +47,10 @@ const inactive = async (name: string) => parseDomainXml(await virsh("dumpxml", "
 /** The NVRAM file of a running UEFI guest, from its live XML (libvirt 9.0 keeps it out of the inactive one). */
 const nvramPath = async (name: string) => /<nvram[^>]*>([^<]+)<\/nvram>/.exec(await virsh("dumpxml", name))?.[1];
 const loaderOf = async (name: string) => /<loader[^>]*>([^<]+)<\/loader>/.exec(await virsh("dumpxml", name))?.[1];
-const DEFAULT_NVRAM = (name: string) => `/var/lib/libvirt/qemu/nvram/${name}_VARS.fd`;
+const NVRAM_DIR = "/var/lib/libvirt/qemu/nvram";
+const DEFAULT_NVRAM = (name: string) => `${NVRAM_DIR}/${name}_VARS.fd`;
+const SB_NVRAM = (name: string) => `${NVRAM_DIR}/${name}_SECBOOT_VARS.fd`;
+const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const state = async (name: string) => (await virsh("domstate", "--reason", name)).trim();
 const KERNEL = {
   path: "/var/lib/libvirt/images/vft-no-such-vmlinuz",
@@ -68,6 +72,11 @@ afterAll(async () => {
   await cleanupPrefix(prefix);
   await virshResult("pool-destroy", pool);
   await rm(poolDir, { recursive: true, force: true });
+  // A store left by a Secure Boot switch (see the test) is not libvirt's to remove.
+  for (const f of await readdir(NVRAM_DIR)) if (f.startsWith(prefix)) await rm(`${NVRAM_DIR}/${f}`, { force: true });
+  const swtpmLogs = "/var/log/swtpm/libvirt/qemu";
+  for (const f of await readdir(swtpmLogs).catch(() => []))
+    if (f.startsWith(prefix)) await rm(`${swtpmLogs}/${f}`, { force: true });
 });
 
 describe("firmware and boot, defined through the real libvirtd", () => {
@@ -159,6 +168,7 @@ describe("UEFI guests started for real (TCG, blank disk)", () => {
     const uuid = (await virsh("domuuid", s.name)).trim();
     const tpmState = `/var/lib/libvirt/swtpm/${uuid}`;
     const nvram = await nvramPath(s.name);
+    expect(nvram).toBe(SB_NVRAM(s.name));
     expect(existsSync(tpmState)).toBe(true);
     expect(existsSync(nvram!)).toBe(true);
     await virsh("destroy", s.name);
@@ -171,4 +181,26 @@ describe("UEFI guests started for real (TCG, blank disk)", () => {
     expect(existsSync(nvram!)).toBe(false);
     expect(existsSync(tpmState)).toBe(false);
   }, 90_000);
+});
+
+describe("turning Secure Boot on for a guest that already has an NVRAM", () => {
+  it("starts from the Microsoft-keys template in the guest's own Secure Boot store, not the key-less one", async () => {
+    const plain = spec("sb-switch", { firmware: "uefi", machine: "q35" });
+    await apply(plain, TCG);
+    // Paused: the store is created from the template and OVMF never runs, so it is the template byte for byte.
+    await virsh("start", "--paused", plain.name);
+    await virsh("destroy", plain.name);
+    expect(sha(DEFAULT_NVRAM(plain.name))).toBe(sha("/usr/share/OVMF/OVMF_VARS_4M.fd"));
+    const sb = { ...plain, secureBoot: true, tpm: true };
+    expect((await apply(sb, TCG)).changes.map((c) => c.field)).toEqual(["secureBoot", "tpm"]);
+    await virsh("start", "--paused", plain.name);
+    expect(await nvramPath(plain.name)).toBe(SB_NVRAM(plain.name));
+    await virsh("destroy", plain.name);
+    expect(sha(SB_NVRAM(plain.name))).toBe(sha("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"));
+    expect((await apply(sb, TCG)).changes).toEqual([]);
+    await apply({ ...sb, state: "absent" }, TCG);
+    expect(existsSync(SB_NVRAM(plain.name))).toBe(false);
+    // The store used before the switch is no longer in the definition: libvirt leaves it (documented).
+    expect(existsSync(DEFAULT_NVRAM(plain.name))).toBe(true);
+  }, 60_000);
 });

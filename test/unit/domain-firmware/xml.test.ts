@@ -45,6 +45,7 @@ const STORED_SB = `<domain type='qemu'>
       <feature enabled='yes' name='enrolled-keys'/>
       <feature enabled='yes' name='secure-boot'/>
     </firmware>
+    <nvram>/var/lib/libvirt/qemu/nvram/vft-fw_SECBOOT_VARS.fd</nvram>
     <boot dev='cdrom'/>
     <boot dev='hd'/>
     <boot dev='network'/>
@@ -100,6 +101,20 @@ describe("firmware and boot XML", () => {
       STORED_SB.replace("enabled='yes' name='enrolled-keys'", "enabled='no' name='enrolled-keys'"),
     );
     expect(diffDomain(spec(SB), noKeys, true).map((c) => c.field)).toEqual(["secureBoot"]);
+  });
+
+  it("a Secure Boot guest has its own NVRAM file; Secure Boot on another store (maybe without keys) is drift", () => {
+    expect(buildDomainXml(spec(SB), ctx)).toContain(
+      "<nvram>/var/lib/libvirt/qemu/nvram/vft-fw_SECBOOT_VARS.fd</nvram>",
+    );
+    expect(buildDomainXml(spec({ firmware: "uefi" }), ctx)).not.toContain("nvram");
+    for (const other of [
+      STORED_SB.replace("_SECBOOT_VARS.fd", "_VARS.fd"),
+      STORED_SB.replace(/<nvram>[^<]*<\/nvram>/, ""),
+    ])
+      expect(diffDomain(spec(SB), parseDomainXml(other), true)).toEqual([
+        { field: "secureBoot", from: false, to: true, disruption: "restart" },
+      ]);
   });
 
   it("a vTPM of another model or backend is drift, shown as the devices the guest has", () => {
