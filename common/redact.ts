@@ -27,6 +27,9 @@ const SECRET_NAMES =
 const SECRET_PATHS =
   /(?:^|\.)(?:(?:runcmd|bootcmd|vendorData|vendor_data)(?:\[[^\]]*\]|\..*)*|(?:writeFiles|write_files)\[.*\]\.content)$/s;
 
+/** The value keys of a change object (redactDeep redacts them when its `field` is secret). */
+const CHANGE_VALUES = new Set(["from", "to", "desired", "actual"]);
+
 /** Keys whose list entries' `content` is a secret (redactDeep). */
 const FILE_LISTS = new Set(["writeFiles", "write_files"]);
 
@@ -107,7 +110,14 @@ export function redactDeep(value: unknown): unknown {
       if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1, parent));
       if (Buffer.isBuffer(v) || v instanceof Date) return v;
       const out: Record<string, unknown> = {};
+      // a change (`{field, from, to}`, drift's `{field, desired, actual}`) of a secret field
+      const change =
+        typeof (v as { field?: unknown }).field === "string" && isSecretField((v as { field: string }).field);
       for (const [k, x] of Object.entries(v)) {
+        if (change && CHANGE_VALUES.has(k) && x !== null && x !== undefined) {
+          out[k] = REDACTED;
+          continue;
+        }
         const secret = isSecretField(k) || (k === "content" && parent !== undefined && FILE_LISTS.has(parent));
         out[k] = secret && x !== null && x !== undefined && typeof x !== "boolean" ? REDACTED : walk(x, depth + 1, k);
       }

@@ -16,7 +16,8 @@
  * - Then, each only when the spec sets it (so a seed that does not use them is byte-identical
  *   to before, and so is its instance-id): `write_files` (path, content, encoding, owner,
  *   permissions; a contentFile's bytes go in base64 with `encoding: b64`, so any bytes
- *   survive), `bootcmd` and `runcmd` (omitted when empty: cloud-init's schema wants at least
+ *   survive; `defer: true` when the owner names a user or group of `users`, which cloud-init
+ *   creates only after write_files ran), `bootcmd` and `runcmd` (omitted when empty: cloud-init's schema wants at least
  *   one entry), `timezone`, `locale`, `ssh_pwauth`.
  * - `network-config` (only with `network`): network-config version 2, `version: 2` and
  *   `ethernets` (match.macaddress, set-name, dhcp4, dhcp6, addresses, routes, nameservers).
@@ -64,8 +65,10 @@ export function renderUserData(spec: CloudInitSpec, files: ContentFiles = new Ma
   if (spec.users.length > 0) doc.users = spec.users.map(userEntry);
   if (spec.packages.length > 0) doc.packages = [...spec.packages];
   doc.package_update = spec.packageUpdate;
-  if (spec.writeFiles !== undefined && spec.writeFiles.length > 0)
-    doc.write_files = spec.writeFiles.map((f) => writeFileEntry(f, files));
+  if (spec.writeFiles !== undefined && spec.writeFiles.length > 0) {
+    const created = new Set(spec.users.flatMap((u) => [u.name, ...u.groups]));
+    doc.write_files = spec.writeFiles.map((f) => writeFileEntry(f, files, created));
+  }
   if (spec.bootcmd !== undefined && spec.bootcmd.length > 0) doc.bootcmd = commands(spec.bootcmd);
   if (spec.runcmd !== undefined && spec.runcmd.length > 0) doc.runcmd = commands(spec.runcmd);
   if (spec.timezone !== undefined) doc.timezone = spec.timezone;
@@ -85,7 +88,7 @@ function userEntry(u: CloudInitUserSpec): Record<string, unknown> {
   return e;
 }
 
-function writeFileEntry(f: WriteFileSpec, files: ContentFiles): Record<string, unknown> {
+function writeFileEntry(f: WriteFileSpec, files: ContentFiles, created: ReadonlySet<string>): Record<string, unknown> {
   const e: Record<string, unknown> = { path: f.path };
   if (f.contentFile !== undefined) {
     const bytes = files.get(f.contentFile);
@@ -99,6 +102,9 @@ function writeFileEntry(f: WriteFileSpec, files: ContentFiles): Record<string, u
   }
   if (f.owner !== undefined) e.owner = f.owner;
   if (f.permissions !== undefined) e.permissions = f.permissions;
+  // write_files runs before users-groups: a file owned by a user (or group) this seed creates
+  // is written in the final stage instead (before runcmd), when that owner exists
+  if (f.owner !== undefined && f.owner.split(":").some((n) => created.has(n))) e.defer = true;
   return e;
 }
 

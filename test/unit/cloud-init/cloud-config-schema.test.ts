@@ -57,6 +57,12 @@ describe("cloud-init 22.4's cloud-config schema", () => {
 
   it("user-data with every field validates", () => {
     expectCloudConfig(renderSeed("g1", fullCloudInit(), FILES).userData);
+    // with a deferred file (owner created by the seed)
+    const deferred = fullCloudInit({
+      writeFiles: [{ path: "/home/ansible/x", content: "x", owner: "ansible:ansible" }],
+    });
+    expect(renderSeed("g1", deferred).userData).toContain("defer: true");
+    expectCloudConfig(renderSeed("g1", deferred).userData);
   });
 
   it("user-data of the existing fields alone, and with empty command lists, validates", () => {

@@ -90,6 +90,22 @@ describe("user-data: the issue-23 fields", () => {
     if (hasPyyaml) expect(pyyamlLoad(text)).toEqual(doc);
   });
 
+  it("a file owned by a user or group the seed creates is deferred (write_files runs before users-groups)", () => {
+    const doc = load(
+      renderUserData(
+        cloudInit({
+          writeFiles: [
+            { path: "/home/ansible/.env", content: "x", owner: "ansible:ansible" },
+            { path: "/srv/adm.txt", content: "x", owner: "root:adm" },
+            { path: "/etc/motd", content: "x", owner: "root:root" },
+            { path: "/var/www/i", content: "x", owner: "www-data" },
+          ],
+        }),
+      ),
+    );
+    expect((doc.write_files as { defer?: boolean }[]).map((f) => f.defer)).toEqual([true, true, undefined, undefined]);
+  });
+
   it("empty runcmd/bootcmd/writeFiles are left out (cloud-init's schema wants at least one entry)", () => {
     const doc = load(renderUserData(cloudInit({ runcmd: [], bootcmd: [], writeFiles: [] })));
     expect(Object.keys(doc)).toEqual(["users", "packages", "package_update"]);

@@ -3,6 +3,7 @@ import { silentLogger, type DomainSpec, type ResolvedPolicy, type VolumeSpec } f
 import { buildGraph } from "../../../engine/index.js";
 import type { Hypervisor } from "../../../libvirt/index.js";
 import { CloudInitSeedResource, DomainResource, resourcesFromPolicies } from "../../../kinds/index.js";
+import { DomainWithSeedCleanup } from "../../../kinds/cloud-init-seed/index.js";
 import { domainWithCloudInit } from "./specs.js";
 
 /** Construction never talks to libvirt, so no hypervisor is needed here. */
@@ -113,5 +114,29 @@ describe("cloud-init wiring", () => {
   it("audit-mode policies check the seed without changing it", () => {
     const rs = resourcesFromPolicies([{ ...policy([domainWithCloudInit("g1")]), mode: "audit" }], options);
     expect(rs.every((r) => r.audit === true)).toBe(true);
+  });
+
+  it("a guest without cloudInit cleans up a seed left by an earlier revision, after its own change; with cloudInit it does not", () => {
+    const without = resourcesFromPolicies([policy([domainWithCloudInit("g1", { cloudInit: null })])], options);
+    expect(without.map((r) => `${r.kind}/${r.name}`)).toEqual(["pool/p1", "domain/g1"]);
+    expect(without[1]).toBeInstanceOf(DomainWithSeedCleanup);
+    const withCi = resourcesFromPolicies([policy([domainWithCloudInit("g1")])], options);
+    expect(withCi.some((r) => r instanceof DomainWithSeedCleanup)).toBe(false);
+  });
+
+  it("no cleanup when the guest names the seed as its own cdrom, or a policy declares that volume", () => {
+    const own = domainWithCloudInit("g1", { cloudInit: null, cdroms: [{ pool: "p1", volume: "g1-cidata.iso" }] });
+    expect(resourcesFromPolicies([policy([own])], options).some((r) => r instanceof DomainWithSeedCleanup)).toBe(false);
+    const vol: VolumeSpec = {
+      name: "g1-cidata.iso",
+      pool: "p1",
+      format: "raw",
+      capacityBytes: 1 << 20,
+      backingVolume: null,
+      source: null,
+      state: "present",
+    };
+    const rs = resourcesFromPolicies([policy([domainWithCloudInit("g1", { cloudInit: null })], [vol])], options);
+    expect(rs.some((r) => r instanceof DomainWithSeedCleanup)).toBe(false);
   });
 });
