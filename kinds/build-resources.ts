@@ -114,11 +114,13 @@ export function declaredResources(policies: readonly ResolvedPolicy[], o: Resour
   // Guests check that what they refer to is declared here or exists on the host (domain/references.ts),
   // and hugepages against what the enforced host resource reserves first (domain/cpu-memory/host-check.ts).
   const declared = new Set(out.map((r) => resourceId(r.kind, r.name)));
-  const reserved = out.find((r) => r instanceof HostResource && r.name === "host" && !audited.has(r.policy));
+  const reserved = out.find(
+    (r): r is HostResource => r instanceof HostResource && r.name === "host" && !audited.has(r.policy),
+  );
   for (const r of out) {
     if (r instanceof DomainResource) {
       r.declaredIds = declared;
-      r.hostHugepages = (reserved as HostResource | undefined)?.spec.hugepages;
+      r.hostHugepages = reserved?.spec.hugepages;
     }
     if (r instanceof HostResource) r.hostName = () => o.ctx.hostName;
   }

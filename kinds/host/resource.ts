@@ -27,10 +27,11 @@ export class PreconditionError extends VirtfleetError {
 }
 
 /**
- * Host prerequisites. Hugepages are reserved by writing the kernel's pools (hugepages/apply.ts). Virtualization and free memory are preconditions: not repairable, they
+ * Host prerequisites. Virtualization and free memory are preconditions: not repairable, they
  * fail the host resource — and with it (every other resource depends on it) the whole run
  * before anything changes. Kernel modules are repaired with modprobe, sysctl values by
- * writing /proc/sys. `requireVirtualization` passes when /dev/kvm can be opened read-write:
+ * writing /proc/sys, hugepage counts by writing the kernel's pools (hugepages/apply.ts).
+ * `requireVirtualization` passes when /dev/kvm can be opened read-write:
  * that is what KVM guests need, and on nested hosts the vmx/svm flag may be hidden while KVM works.
  */
 export class HostResource implements Resource {

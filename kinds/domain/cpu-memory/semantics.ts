@@ -19,7 +19,8 @@ const PAGE_BYTES = { "2MiB": 2 * MIB, "1GiB": 1024 * MIB } as const;
  *   disabled;
  * - pinning: each vCPU number below maxVcpus (else vcpus); cpusets valid;
  * - numa: cells' cpus valid, below maxVcpus (else vcpus) and disjoint; cell memory whole KiB
- *   and adding up to maxMemory (else memory), as libvirt derives the total from the cells;
+ *   (with hugepages, whole pages) and adding up to maxMemory (else memory), as libvirt derives
+ *   the total from the cells;
  *   memoryMode only with memoryNodeset.
  */
 export function checkCpuMemoryDocument(d: DomainDocument, path: PathSegment[], c: ValueChecker): void {
@@ -93,6 +94,11 @@ export function checkCpuMemoryDocument(d: DomainDocument, path: PathSegment[], c
       const cm = c.size(cell.memory, at("numa", "cells", i, "memory"));
       if (cm !== undefined && (cm < MIB || cm % KIB !== 0))
         c.issues.add(at("numa", "cells", i, "memory"), "must be at least 1MiB and a whole number of KiB");
+      else if (cm !== undefined && d.hugepages !== undefined && cm % PAGE_BYTES[d.hugepages] !== 0)
+        c.issues.add(
+          at("numa", "cells", i, "memory"),
+          `must be a whole number of ${d.hugepages} pages (hugepages: ${d.hugepages})`,
+        );
       cellTotal = cm === undefined || cellTotal === undefined ? undefined : cellTotal + cm;
     });
     if ((d.numa.cells ?? []).length > 0 && cellTotal !== undefined && total !== undefined && cellTotal !== total)

@@ -60,6 +60,14 @@ describe("cpu-memory at policy load", () => {
     expect(errs('        vcpus: 1\n        memory: 1536MiB\n        hugepages: "1GiB"\n')).toEqual([
       "p.yaml:10:17: spec.resources.domains[0].memory: must be a whole number of 1GiB pages (hugepages: 1GiB)",
     ]);
+    expect(
+      errs(
+        '        vcpus: 2\n        memory: 2GiB\n        hugepages: "1GiB"\n        numa: {cells: [{cpus: "0", memory: 1536MiB}, {cpus: "1", memory: 512MiB}]}\n',
+      ).map((l) => l.replace(/^p\.yaml:\d+:\d+: /, "")),
+    ).toEqual([
+      "spec.resources.domains[0].numa.cells[0].memory: must be a whole number of 1GiB pages (hugepages: 1GiB)",
+      "spec.resources.domains[0].numa.cells[1].memory: must be a whole number of 1GiB pages (hugepages: 1GiB)",
+    ]);
     expect(errs('        vcpus: 1\n        memory: 1GiB\n        hugepages: "4MiB"\n')[0]).toMatch(
       /^p\.yaml:11:20: spec\.resources\.domains\[0\]\.hugepages: /,
     );
