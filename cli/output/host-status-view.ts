@@ -1,5 +1,6 @@
 import type { GetHostResponse__Output } from "../../generated/proto/fleet/v1/GetHostResponse.js";
 import { wireChangesToJson } from "../../common/wire/outcomes.js";
+import { formatLabels } from "./apply-view.js";
 import { renderTable } from "./table.js";
 
 /** The compliance part of `host NAME --json`. */
@@ -23,6 +24,8 @@ export interface HostStatusJson {
     pendingRestart: boolean;
     updatedAt: string;
     changes: unknown[];
+    /** A domain's labels, when it has some. */
+    labels?: Record<string, string>;
   }[];
 }
 
@@ -47,6 +50,7 @@ export function hostStatusToJson(res: GetHostResponse__Output): HostStatusJson {
       pendingRestart: r.pendingRestart,
       updatedAt: r.updatedAt,
       changes: wireChangesToJson(r.changes),
+      ...(r.labels && Object.keys(r.labels).length > 0 ? { labels: r.labels } : {}),
     })),
   };
 }
@@ -81,7 +85,7 @@ export function renderHostStatus(s: HostStatusJson): string {
         ["POLICY", "RESOURCE", "OUTCOME", "UPDATED", "NOTE"],
         s.resources.map((r) => [
           r.policy,
-          `${r.kind}/${r.name}`,
+          `${r.kind}/${r.name}${r.labels ? ` {${formatLabels(r.labels)}}` : ""}`,
           r.outcome,
           r.updatedAt,
           r.error ?? (r.pendingRestart ? "pending restart" : ""),

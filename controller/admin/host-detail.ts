@@ -15,6 +15,7 @@ export async function toHostDetail(
 ): Promise<{ summary: HostCompliance; fields: DetailFields } | undefined> {
   const h = await compliance.host(name);
   if (!h) return undefined;
+  const labels = await compliance.reader.domainLabels(name);
   return {
     summary: { ...hostSummary(h), unknownReason: h.unknownReason ?? "" },
     fields: {
@@ -39,6 +40,7 @@ export async function toHostDetail(
         pendingRestart: r.pendingRestart,
         updatedAt: new Date(r.updatedAt).toISOString(),
         changes: storedChangesToWire(r.changesJson),
+        labels: (r.kind === "domain" && labels.get(r.name)) || {},
       })),
     },
   };

@@ -24,6 +24,27 @@ export class ComplianceReader {
     this.reported = new ReportedState(db);
   }
 
+  /**
+   * The labels of each domain in `host`'s current bundle, by domain name (domains without
+   * labels are left out); empty when the host has no bundle.
+   */
+  async domainLabels(host: string): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    const bundle = await this.bundles.get(host);
+    for (const p of bundle?.bundle.policies ?? []) {
+      let resolved: { resources?: { domains?: { name?: unknown; labels?: unknown }[] } };
+      try {
+        resolved = JSON.parse(p.resolvedJson ?? "{}");
+      } catch {
+        continue;
+      }
+      for (const d of resolved.resources?.domains ?? [])
+        if (typeof d.name === "string" && d.labels && typeof d.labels === "object" && Object.keys(d.labels).length > 0)
+          out.set(d.name, d.labels as Record<string, string>);
+    }
+    return out;
+  }
+
   /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
   inputs(host?: string): Promise<HostComplianceInput[]> {
     return this.db.transaction((tx) => this.read(tx, host));

@@ -39,13 +39,14 @@ import { applyCpuMemoryLive } from "./cpu-memory/live.js";
 import { checkCpuMemoryOnHost } from "./cpu-memory/host-check.js";
 import type { HostHugepages } from "../host/hugepages/sizes.js";
 import { applyDevicesLive, diffGraphicsPassword, readGraphicsPassword } from "./devices/live.js";
-import { checkHostdevsOnHost } from "./devices/host-checks.js";
+import { checkDevicesOnHost } from "./devices/host-checks.js";
 import { applyMetadataLive } from "./metadata/live.js";
 
 /**
  * Hash of what the domain's XML is built from: the spec without autostart, state, adopt and
- * restartOnChange (not XML) and title, description and labels (compared on their own and
- * changed live), so a running guest started from this spec carries it.
+ * restartOnChange (not XML), title, description and labels (compared on their own and
+ * changed live) and the graphics password file's path (its content is compared on its own), so
+ * a running guest started from this spec carries it.
  */
 export function domainSpecHash(spec: DomainSpec): string {
   const {
@@ -58,6 +59,12 @@ export function domainSpecHash(spec: DomainSpec): string {
     adopt: _o,
     ...xmlRelevant
   } = spec;
+  // The password file's path is not what the guest runs: its content is compared on its own
+  // (devices/live.ts) and changed live, so moving the file is no restart.
+  if (typeof xmlRelevant.graphics === "object" && xmlRelevant.graphics.passwordFile !== undefined) {
+    const { passwordFile: _p, ...console } = xmlRelevant.graphics;
+    return canonicalHash({ ...xmlRelevant, graphics: console });
+  }
   return canonicalHash(xmlRelevant);
 }
 
@@ -133,7 +140,7 @@ export class DomainResource implements Resource {
       reserved: this.hostHugepages,
     });
     const host = this.ctx.hostName ?? hostname();
-    await checkHostdevsOnHost(this.spec, hv, host);
+    await checkDevicesOnHost(this.spec, hv, host);
     // Read in dry-run too: an unusable password file fails the plan, naming host and path.
     const password = await readGraphicsPassword(this.spec, host);
     const want = this.spec.state as PolicyDomainState;

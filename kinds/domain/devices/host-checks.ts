@@ -1,12 +1,13 @@
 /**
- * Plan-stage checks of a guest's PCI host devices that only the host can answer (dry-run and
- * apply alike, before anything is defined): the address exists on the host
+ * Plan-stage checks of a guest's devices that only the host can answer (dry-run and apply
+ * alike, before anything is defined). PCI host devices: the address exists on the host
  * (`/sys/bus/pci/devices/ADDR`), no other guest on the host uses it (their inactive XML), and
  * it is not the NIC that carries the host's default route (IPv4 or IPv6) — passing that
- * through would cut the host off. Throws HostdevError naming the host, the field and the
- * address; nothing is applied.
+ * through would cut the host off. virtiofs shares: the source is a directory on the host
+ * (libvirt would only find out when the guest starts). Throws HostdevError naming the host,
+ * the field and the value; nothing is applied.
  */
-import { readFile, realpath } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { VirtfleetError } from "../../../common/errors.js";
 import type { Hypervisor } from "../../../libvirt/index.js";
@@ -21,16 +22,26 @@ export class HostdevError extends VirtfleetError {
   }
 }
 
-export async function checkHostdevsOnHost(
+export async function checkDevicesOnHost(
   spec: DomainSpec,
   hv: Hypervisor,
   host: string,
   /** Root of /sys and /proc (tests). */
   root = "/",
 ): Promise<void> {
-  const pci = (spec.hostdevs ?? []).flatMap((h, i) => ("pci" in h ? [{ i, addr: h.pci }] : []));
-  if (pci.length === 0) return;
   const problems: string[] = [];
+  for (const [i, f] of (spec.filesystems ?? []).entries()) {
+    const st = await stat(f.source).catch(() => null);
+    if (!st?.isDirectory())
+      problems.push(
+        `filesystems[${i}].source: ${f.source} ${st ? "is not a directory" : "does not exist"} on this host`,
+      );
+  }
+  const pci = (spec.hostdevs ?? []).flatMap((h, i) => ("pci" in h ? [{ i, addr: h.pci }] : []));
+  if (pci.length === 0) {
+    if (problems.length > 0) throw new HostdevError(host, spec.name, problems);
+    return;
+  }
   const uplinks = await defaultRouteDevices(root);
   const others = await otherGuestsHostdevs(hv, spec.name);
   for (const { i, addr } of pci) {

@@ -5,5 +5,5 @@ export { buildDevices, graphicsDeviceXml } from "./xml-build.js";
 export { graphicsPasswordDigests, parseDevices } from "./xml-parse.js";
 export { diffDevices } from "./xml-diff.js";
 export { applyDevicesLive, diffGraphicsPassword, GRAPHICS_PASSWORD_FIELD, readGraphicsPassword } from "./live.js";
-export { checkHostdevsOnHost, HostdevError } from "./host-checks.js";
+export { checkDevicesOnHost, HostdevError } from "./host-checks.js";
 export { readPasswordFile } from "./password-file.js";

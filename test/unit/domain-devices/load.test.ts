@@ -126,3 +126,20 @@ describe("devices and metadata at policy load", () => {
     });
   });
 });
+
+describe("the spec hash and the password file", () => {
+  it("moving the password file is no configuration change (its content is compared on its own)", () => {
+    const r = (f: string) => {
+      const l = load({ "p.yaml": domain(f) });
+      return resolvePolicy(l.policies[0]!, { name: "kvm01.lab" }).resources.domains[0]!;
+    };
+    const a = r(", graphics: {type: vnc, listen: 0.0.0.0, passwordFile: /etc/a}");
+    const b = r(", graphics: {type: vnc, listen: 0.0.0.0, passwordFile: /etc/b}");
+    const c = r(", graphics: {type: vnc, listen: 0.0.0.0}");
+    expect(domainSpecHash(a)).toBe(domainSpecHash(b));
+    expect(domainSpecHash(a)).toBe(domainSpecHash(c));
+    expect(domainSpecHash(r(", graphics: {type: vnc, listen: 0.0.0.1, passwordFile: /etc/a}"))).not.toBe(
+      domainSpecHash(a),
+    );
+  });
+});

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Hypervisor } from "../../../libvirt/index.js";
-import { checkHostdevsOnHost, diffGraphicsPassword, readPasswordFile } from "../../../kinds/domain/devices/index.js";
+import { checkDevicesOnHost, diffGraphicsPassword, readPasswordFile } from "../../../kinds/domain/devices/index.js";
 import { applyToJson, domainLabels, renderApply } from "../../../cli/output/apply-view.js";
 import { tinyDomainSpec } from "../../harness/specs.js";
 
@@ -156,7 +156,7 @@ describe("PCI host devices, checked on the host in the plan stage", () => {
     domainXml: async (r: { name: string }) => (r.name === "other" ? other : self),
   } as unknown as Hypervisor;
   const check = (pci: string[]) =>
-    checkHostdevsOnHost(tinyDomainSpec("g", { hostdevs: pci.map((p) => ({ pci: p })) }), hv, "kvm01", root);
+    checkDevicesOnHost(tinyDomainSpec("g", { hostdevs: pci.map((p) => ({ pci: p })) }), hv, "kvm01", root);
 
   it("a free device on the host passes (the guest's own use of it does not count)", async () => {
     await expect(check([freeAddr])).resolves.toBeUndefined();
@@ -171,6 +171,24 @@ describe("PCI host devices, checked on the host in the plan stage", () => {
       "hostdevs[2].pci: PCI device 0000:00:03.0 is the host's NIC eno1, which carries its default route",
     );
     expect(msg).toMatch(/nothing|not defined or changed/);
+  });
+});
+
+describe("virtiofs shares, checked on the host in the plan stage", () => {
+  const hv = { domains: async () => [] } as unknown as Hypervisor;
+  const check = (source: string) =>
+    checkDevicesOnHost(
+      tinyDomainSpec("g", { filesystems: [{ source, target: "s", driver: "virtiofs" }] }),
+      hv,
+      "kvm01",
+    );
+
+  it("an existing directory passes; a missing source or a file fails naming host and field", async () => {
+    await expect(check(dir)).resolves.toBeUndefined();
+    expect(await failure(check(join(dir, "no-such-dir")))).toMatch(
+      /^host kvm01: domain g: filesystems\[0\]\.source: .*no-such-dir does not exist on this host/,
+    );
+    expect(await failure(check(file("plain", "x")))).toMatch(/filesystems\[0\]\.source: .*plain is not a directory/);
   });
 });
 

@@ -15,6 +15,10 @@ export interface ResourceStatusRecord {
   'pendingRestart'?: (boolean);
   'updatedAt'?: (string);
   'changes'?: (_fleet_v1_FieldChange)[];
+  /**
+   * A domain's labels (its spec's `labels` in the host's current bundle); empty otherwise.
+   */
+  'labels'?: ({[key: string]: string});
 }
 
 export interface ResourceStatusRecord__Output {
@@ -29,4 +33,8 @@ export interface ResourceStatusRecord__Output {
   'pendingRestart': (boolean);
   'updatedAt': (string);
   'changes': (_fleet_v1_FieldChange__Output)[];
+  /**
+   * A domain's labels (its spec's `labels` in the host's current bundle); empty otherwise.
+   */
+  'labels': ({[key: string]: string});
 }
