@@ -355,6 +355,14 @@ async function cleanup(): Promise<void> {
     await virshOk("pool-destroy", POOL);
     await virshOk("pool-undefine", POOL);
   }
+  // virt-install defines a pool for the directory of each disk it is given (the work dir: named
+  // like it, so with this run's prefix); the directory itself goes below.
+  const pools = (await virsh("pool-list", "--all", "--name").catch(() => ({ stdout: "" }))).stdout;
+  for (const p of pools.split("\n").map((l) => l.trim())) {
+    if (!p.startsWith(prefix)) continue;
+    await virshOk("pool-destroy", p);
+    await virshOk("pool-undefine", p);
+  }
   rmSync(work, { recursive: true, force: true });
 }
 
