@@ -49,12 +49,13 @@ recipe_hash() {
 
 PRINT_DIR=0
 [ "${1:-}" = "--print-dir" ] && PRINT_DIR=1
-[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap root mode)"
 
 HASH=$(recipe_hash)
 OUT="$CACHE/$HASH"
 done_exit() { [ "$PRINT_DIR" = 1 ] && echo "$OUT"; exit 0; }
+# A cached image needs no root: only building does.
 [ -f "$OUT/image.env" ] && done_exit
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap root mode)"
 
 for tool in mmdebstrap sfdisk mkfs.ext4 mkfs.vfat mmd mcopy qemu-img flock dpkg-deb apt-get; do
   command -v "$tool" >/dev/null || die "missing tool '$tool' (install: mmdebstrap fdisk e2fsprogs dosfstools mtools qemu-utils; scripts/setup-libvirt.sh does)"
@@ -106,6 +107,11 @@ nice -n 19 ionice -c3 mmdebstrap \
   "deb $MIRROR bookworm-updates main" \
   "deb $SECURITY_MIRROR bookworm-security main" \
   >&2
+
+# DNS: systemd-resolved takes what networkd learns (DHCP, or cloud-init's nameservers) and
+# serves it on 127.0.0.53; without it the guest kept the BUILD HOST's resolv.conf (mmdebstrap
+# copies it in). Set after mmdebstrap, which restores what it copied when it finishes.
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$WORK/root/etc/resolv.conf"
 
 KVER=$(basename "$(ls -d "$WORK"/root/lib/modules/* | head -1)")
 KERNEL=vmlinuz-$KVER
@@ -164,10 +170,12 @@ rm -f "$WORK/disk.raw"
 echo "$CMDLINE" >"$WORK/cmdline"
 
 # 5. Facts, then drop the tree and publish atomically.
+DISK_SHA256=$(sha256sum "$WORK/disk.qcow2" | cut -d' ' -f1)
 BUILD_SECONDS=$(($(date +%s) - START))
 cat >"$WORK/image.env" <<EOF
 RECIPE_HASH=$HASH
 DISK=$OUT/disk.qcow2
+DISK_SHA256=$DISK_SHA256
 KERNEL=$OUT/vmlinuz
 INITRD=$OUT/initrd.img
 CMDLINE="$CMDLINE"

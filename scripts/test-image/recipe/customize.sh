@@ -22,6 +22,8 @@ mkdir -p "$R/etc/systemd/system/qemu-guest-agent.service.d"
 install -m 0644 "$HERE/qemu-guest-agent.conf" \
   "$R/etc/systemd/system/qemu-guest-agent.service.d/virtfleet-test.conf"
 
+install -m 0644 "$HERE/hotplug.rules" "$R/etc/udev/rules.d/80-virtfleet-test-hotplug.rules"
+
 chroot "$R" systemctl enable systemd-networkd.service >/dev/null 2>&1
 # Periodic jobs that only cost CPU in a short-lived TCG guest.
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
@@ -30,6 +32,10 @@ done
 
 # The signed EFI binaries for the ESP: downloaded (not installed) while the tree still has
 # its apt lists, and moved next to the tree ($R/../debs) for build.sh to unpack.
+# systemd-resolved's postinst made /etc/resolv.conf its stub link (nothing answers in a
+# chroot): resolve with the build host's file for the download; build.sh sets the link again.
+rm -f "$R/etc/resolv.conf"
+cp -L /etc/resolv.conf "$R/etc/resolv.conf"
 mkdir -p "$R/var/tmp/efi-debs"
 chroot "$R" sh -c 'cd /var/tmp/efi-debs && apt-get download -q -o APT::Sandbox::User=root \
   shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed' >&2
