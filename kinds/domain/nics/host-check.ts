@@ -1,7 +1,8 @@
 /**
  * What only the host can tell about a guest's NICs, checked in the plan stage (dry-run and
  * apply alike) before the guest is defined or changed, so nothing is applied:
- * - a `bridge` NIC's bridge exists and is a Linux bridge;
+ * - a `bridge` NIC's bridge exists and is a Linux bridge or an Open vSwitch bridge (`ip -d -json
+ *   link`: kind `openvswitch`), and a VLAN tag is only on an Open vSwitch one (vlan.ts);
  * - a `direct` NIC's host NIC exists (and, with a VLAN tag, is an SR-IOV virtual function:
  *   libvirt tags only VFs there, vlan.ts);
  * - a `network` NIC's `portgroup` is one the network has, and its `vlan` is on a network
@@ -21,6 +22,7 @@ import type { Hypervisor } from "../../../libvirt/index.js";
 import { parseNetworkXml } from "../../network/xml-parse.js";
 import { orNull } from "../../resource-context.js";
 import type { DomainSpec } from "../spec.js";
+import { realIp } from "../../host/network/ip.js";
 import { vlanRefusal } from "./vlan.js";
 
 /** A guest's NIC names something the host does not have (or cannot do). */
@@ -62,6 +64,20 @@ export interface NicHostCheckOptions {
   /** True when applying (declared networks are converged before the guest). */
   applying: boolean;
   sysClassNet?: string;
+  /** Whether a link is an Open vSwitch device; default: `ip -d -json link show dev NAME`. */
+  isOpenvswitch?: (link: string) => Promise<boolean>;
+}
+
+/** `ip -d -json link show dev NAME` says its kind is `openvswitch`. */
+async function isOpenvswitch(link: string): Promise<boolean> {
+  try {
+    const out = JSON.parse(await realIp().run(["-d", "-json", "link", "show", "dev", link])) as {
+      linkinfo?: { info_kind?: string };
+    }[];
+    return out[0]?.linkinfo?.info_kind === "openvswitch";
+  } catch {
+    return false;
+  }
 }
 
 /** Throws NicHostError listing every problem of `spec`'s NICs on this host. */
@@ -74,8 +90,14 @@ export async function checkNicsOnHost(spec: DomainSpec, o: NicHostCheckOptions):
     const at = `interfaces[${i}]`;
     if (nic.bridge !== undefined && !made?.bridges.has(nic.bridge)) {
       if (!(await exists(join(sys, nic.bridge)))) problems.push(`${at}.bridge: bridge "${nic.bridge}" does not exist`);
-      else if (!(await exists(join(sys, nic.bridge, "bridge"))))
-        problems.push(`${at}.bridge: "${nic.bridge}" exists but is not a bridge`);
+      else if (await exists(join(sys, nic.bridge, "bridge"))) {
+        const why = nic.vlan === undefined ? null : vlanRefusal({ kind: "bridge", openvswitch: false });
+        if (why !== null) problems.push(`${at}.vlan: ${why} ("${nic.bridge}")`);
+      } else if (!(await (o.isOpenvswitch ?? isOpenvswitch)(nic.bridge)))
+        problems.push(`${at}.bridge: "${nic.bridge}" exists but is not a bridge (neither Linux nor Open vSwitch)`);
+    } else if (nic.bridge !== undefined && nic.vlan !== undefined) {
+      // Made by this bundle's host networking: a Linux bridge.
+      problems.push(`${at}.vlan: ${vlanRefusal({ kind: "bridge", openvswitch: false })} ("${nic.bridge}")`);
     }
     if (nic.direct !== undefined && !made?.links.has(nic.direct)) {
       if (!(await exists(join(sys, nic.direct))))

@@ -40,7 +40,7 @@ export const InterfaceDocumentSchema = obj(
       minimum: 1,
       maximum: 4094,
       description:
-        "802.1Q VLAN tag (<vlan><tag id/>). libvirt tags only on Open vSwitch bridges and SR-IOV virtual functions: a network of mode hostdev, macvtap passthrough or bridge with virtualport openvswitch, or `direct` with macvtapMode passthrough on a virtual function.",
+        "802.1Q VLAN tag (<vlan><tag id/>). libvirt tags only on Open vSwitch bridges and SR-IOV virtual functions: a `bridge` that is an Open vSwitch bridge (checked on the host; the NIC gets <virtualport type='openvswitch'/>), a network of mode hostdev, macvtap passthrough or bridge with virtualport openvswitch, or `direct` with macvtapMode passthrough on a virtual function.",
     }),
     bandwidth: obj({ inbound: NicRateDocumentSchema, outbound: NicRateDocumentSchema }, [], {
       description: "Rate limits in kbytes/s as libvirt takes them (<bandwidth>). Applied live.",

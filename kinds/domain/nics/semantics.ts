@@ -95,7 +95,7 @@ export function checkNicsDocument(
 
 function checkVlan(nic: InterfaceDocument, network: DeclaredNetwork | undefined, at: PathSegment[], c: ValueChecker) {
   let why: string | null = null;
-  if (nic.bridge !== undefined) why = vlanRefusal({ kind: "bridge" });
+  if (nic.bridge !== undefined) why = vlanRefusal({ kind: "bridge", openvswitch: null });
   else if (nic.direct !== undefined) why = vlanRefusal({ kind: "direct", macvtapMode: nic.macvtapMode ?? null });
   else if (network !== undefined && typeof network.mode === "string")
     why = vlanRefusal({

@@ -1,7 +1,8 @@
 /**
  * The NICs area's XML: `<interface type='network|bridge|direct'>` with the pinned MAC
  * (lower-cased), its `<source>`, `<model>` and each optional element the spec sets (vlan,
- * bandwidth, link, boot order, driver queues); the same node for the whole definition and for
+ * bandwidth, link, boot order, driver queues; a `bridge` NIC with a VLAN tag is an Open vSwitch port:
+ * `<virtualport type='openvswitch'/>`, never compared: libvirt adds its interfaceid); the same node for the whole definition and for
  * hot-plug, so an attached NIC equals the one the definition holds.
  *
  * `queues` is written as `<driver queues='N'/>` WITHOUT `name='vhost'`: libvirt then uses
@@ -29,6 +30,8 @@ export function interfaceNode(n: InterfaceSpec, where: string): XmlNode {
   const { "@_type": type, source } = sourceOf(n, where);
   const node: XmlNode = { "@_type": type, mac: { "@_address": n.mac.toLowerCase() }, source };
   if (n.vlan !== undefined) node.vlan = { tag: { "@_id": String(int(n.vlan, 1, 4094, `${where}: vlan`)) } };
+  // libvirt tags a host bridge NIC only as an Open vSwitch port (vlan.ts; host-check.ts refuses a Linux bridge).
+  if (n.vlan !== undefined && n.bridge !== undefined) node.virtualport = { "@_type": "openvswitch" };
   if (n.bandwidth !== undefined) {
     const bw: XmlNode = {};
     if (n.bandwidth.inbound) bw.inbound = rateNode(n.bandwidth.inbound, `${where}: bandwidth.inbound`);

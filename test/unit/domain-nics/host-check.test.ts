@@ -31,9 +31,14 @@ const hv = {
   },
 } as unknown as Hypervisor;
 
+mkdirSync(join(sys, "ovsbr0"), { recursive: true });
+const isOpenvswitch = async (link: string) => link === "ovsbr0";
 const check = (interfaces: InterfaceSpec[], applying = true) => {
   const spec = tinyDomainSpec("g", { interfaces });
-  return { spec, run: () => checkNicsOnHost(spec, { hv, host: "host h1", applying, sysClassNet: sys }) };
+  return {
+    spec,
+    run: () => checkNicsOnHost(spec, { hv, host: "host h1", applying, sysClassNet: sys, isOpenvswitch }),
+  };
 };
 
 describe("NICs: plan-stage host checks", () => {
@@ -44,6 +49,7 @@ describe("NICs: plan-stage host checks", () => {
         { direct: "eth0", model: "virtio", mac: "52:54:00:00:00:02" },
         { direct: "vf0", macvtapMode: "passthrough", vlan: 5, model: "virtio", mac: "52:54:00:00:00:03" },
         { network: "n1", portgroup: "pg1", model: "virtio", mac: "52:54:00:00:00:04" },
+        { bridge: "ovsbr0", vlan: 20, model: "virtio", mac: "52:54:00:00:00:05" },
       ]).run(),
     ).resolves.toBeUndefined();
   });
@@ -56,17 +62,21 @@ describe("NICs: plan-stage host checks", () => {
       { direct: "eth0", macvtapMode: "passthrough", vlan: 5, model: "virtio", mac: "52:54:00:00:00:04" },
       { network: "n1", portgroup: "pg9", model: "virtio", mac: "52:54:00:00:00:05" },
       { network: "n1", vlan: 7, model: "virtio", mac: "52:54:00:00:00:06" },
+      { bridge: "br0", vlan: 20, model: "virtio", mac: "52:54:00:00:00:07" },
     ])
       .run()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NicHostError);
     expect((err as NicHostError).problems).toEqual([
       'interfaces[0].bridge: bridge "nobr" does not exist',
-      'interfaces[1].bridge: "eth0" exists but is not a bridge',
+      'interfaces[1].bridge: "eth0" exists but is not a bridge (neither Linux nor Open vSwitch)',
       'interfaces[2].direct: host NIC "noeth" does not exist',
       'interfaces[3].vlan: host NIC "eth0" is not an SR-IOV virtual function (libvirt tags a direct NIC\'s VLAN only on one)',
       'interfaces[4].portgroup: network "n1" has no port group "pg9"',
       expect.stringMatching(/^interfaces\[5\]\.vlan: a VLAN tag cannot be set on a NIC of network mode "nat"/),
+      expect.stringMatching(
+        /^interfaces\[6\]\.vlan: a VLAN tag cannot be set on a NIC of a Linux bridge: .*\("br0"\)$/,
+      ),
     ]);
     expect((err as Error).message).toContain("on host h1");
   });

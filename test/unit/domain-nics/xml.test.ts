@@ -88,6 +88,21 @@ describe("NICs: build → parse → diff", () => {
     expect(xml).not.toContain("vhost");
   });
 
+  it("a bridge NIC with a VLAN tag is an Open vSwitch port; libvirt's interfaceid is not drift", () => {
+    const spec = {
+      ...tinyDomain(),
+      interfaces: [{ bridge: "ovsbr0", vlan: 20, model: "virtio", mac: "52:54:00:ab:00:09" }],
+    };
+    const xml = buildDomainXml(spec as DomainSpec, tinyDomainCtx());
+    expect(xml).toContain(`<virtualport type="openvswitch"`);
+    const stored = xml.replace(
+      /<virtualport type="openvswitch"\s*\/>/,
+      `<virtualport type='openvswitch'><parameters interfaceid='0b1e2d1c-4f5a-4c3b-9d8e-7f6a5b4c3d2e'/></virtualport>`,
+    );
+    expect(stored).toContain("interfaceid");
+    expect(diffDomain(spec as DomainSpec, parseDomainXml(stored), true)).toEqual([]);
+  });
+
   it("libvirt's defaults are not drift: no <link> is up, a direct NIC without mode is vepa, MAC case", () => {
     const spec = domain([
       { network: "n1", model: "virtio", mac: "52:54:00:AB:00:01", link: "up" },
