@@ -283,7 +283,7 @@ describe("contentFile on the host (plan stage)", () => {
         undefined,
       ],
       [link, /is a symbolic link/, undefined],
-      [tokenFile, /is owned by uid \d+, not by the agent's user \(uid 4242\)/, 4242],
+      [tokenFile, /is owned by uid \d+: it must be owned by uid 4242, the agent's user/, 4242],
     ];
     for (const [path, why, uid] of cases) {
       const err = await readContentFiles(spec(path), where, uid).then(
