@@ -1,5 +1,5 @@
 import { checkDomainSpec } from "../domain/check.js";
-import { access, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "./lazy-yaml.js";
 import { ValidationError, VirtfleetError } from "../../common/errors.js";
@@ -16,6 +16,7 @@ import type { CloudInitSpec } from "./schema.js";
 import { readSeedTexts, seedFieldChanges } from "./seed-diff.js";
 import { readSeedFile, writeSeedIso, type SeedBuildOptions } from "./seed-iso.js";
 import { assertValidSpec } from "../spec-guard.js";
+import { pathExists } from "../../common/path-exists.js";
 
 /** File name of a domain's seed volume. */
 export function seedVolumeName(domain: string): string {
@@ -135,7 +136,7 @@ export class CloudInitSeedResource implements Resource {
     const vol = await orNull(hv.volume(pool, this.volume));
 
     if (this.removing) {
-      const onDisk = await exists(path);
+      const onDisk = await pathExists(path);
       if (!onDisk && !vol) return { changes: [] };
       if (apply) {
         if (onDisk && vol) await hv.deleteVolume(vol);
@@ -187,15 +188,6 @@ export class CloudInitSeedResource implements Resource {
     if (created && !this.ctx.ownership?.ledger.get("volume", this.name)?.identity)
       recordCreated(this.ctx.ownership, { ...owner, identity: created.key });
     return { changes };
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

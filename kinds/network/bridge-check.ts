@@ -1,8 +1,7 @@
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { VirtfleetError } from "../../common/errors.js";
 import type { NetworkSpec } from "./spec.js";
+import { pathExists } from "../../common/path-exists.js";
 
 /** A `mode: bridge` network names a bridge device this host does not have. */
 export class MissingBridgeError extends VirtfleetError {
@@ -53,16 +52,7 @@ export async function checkBridgeExists(
   if (spec.mode !== "bridge" || spec.state !== "active" || spec.bridge === null) return;
   if (DECLARED_HOST_BRIDGES.get(spec)?.has(spec.bridge)) return;
   const dev = join(sysClassNet, spec.bridge);
-  if (!(await exists(dev))) throw new MissingBridgeError(spec.name, spec.bridge, "does not exist", host);
-  if (!(await exists(join(dev, "bridge"))))
+  if (!(await pathExists(dev))) throw new MissingBridgeError(spec.name, spec.bridge, "does not exist", host);
+  if (!(await pathExists(join(dev, "bridge"))))
     throw new MissingBridgeError(spec.name, spec.bridge, "exists but is not a bridge", host);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

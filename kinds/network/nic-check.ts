@@ -1,10 +1,10 @@
-import { constants } from "node:fs";
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { VirtfleetError } from "../../common/errors.js";
 import { SYS_CLASS_NET } from "./bridge-check.js";
 import { completeNetworkSpec } from "./complete.js";
 import type { NetworkSpec } from "./spec.js";
+import { pathExists } from "../../common/path-exists.js";
 
 /** A macvtap network's `interface` or a hostdev network's `pf` is not a usable NIC on this host. */
 export class MissingHostNicError extends VirtfleetError {
@@ -36,12 +36,12 @@ export async function checkHostNic(input: NetworkSpec, sysClassNet = SYS_CLASS_N
   const spec = completeNetworkSpec(input);
   if (spec.state !== "active") return;
   if (spec.mode === "macvtap" && spec.interface !== null) {
-    if (!(await exists(join(sysClassNet, spec.interface))))
+    if (!(await pathExists(join(sysClassNet, spec.interface))))
       throw new MissingHostNicError(spec.name, "interface", spec.interface, "does not exist", host);
   }
   if (spec.mode === "hostdev" && spec.pf !== null) {
     const dev = join(sysClassNet, spec.pf);
-    if (!(await exists(dev))) throw new MissingHostNicError(spec.name, "pf", spec.pf, "does not exist", host);
+    if (!(await pathExists(dev))) throw new MissingHostNicError(spec.name, "pf", spec.pf, "does not exist", host);
     let total = 0;
     try {
       total = Number((await readFile(join(dev, "device", "sriov_totalvfs"), "utf8")).trim());
@@ -50,14 +50,5 @@ export async function checkHostNic(input: NetworkSpec, sysClassNet = SYS_CLASS_N
     }
     if (!(total > 0))
       throw new MissingHostNicError(spec.name, "pf", spec.pf, "exists but is not an SR-IOV physical function", host);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
   }
 }

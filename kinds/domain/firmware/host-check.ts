@@ -1,8 +1,9 @@
 import { constants } from "node:fs";
-import { access, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { VirtfleetError } from "../../../common/errors.js";
 import type { DomainSpec } from "../spec.js";
+import { pathExists } from "../../../common/path-exists.js";
 
 /** A firmware and boot field needs something this host does not have (the plan stage's check). */
 export class MissingFirmwareError extends VirtfleetError {
@@ -105,22 +106,13 @@ async function uefiDescriptors(dirs: string[]): Promise<Set<string>[]> {
     const types = Array.isArray(d["interface-types"]) ? d["interface-types"] : [];
     if (!types.includes("uefi")) continue;
     const exe = d.mapping?.executable?.filename;
-    if (typeof exe !== "string" || !(await exists(exe))) continue;
+    if (typeof exe !== "string" || !(await pathExists(exe))) continue;
     out.push(new Set((Array.isArray(d.features) ? d.features : []).filter((f): f is string => typeof f === "string")));
   }
   return out;
 }
 
 async function onPath(bin: string, dirs: string[]): Promise<boolean> {
-  for (const dir of dirs) if (await exists(join(dir, bin), constants.X_OK)) return true;
+  for (const dir of dirs) if (await pathExists(join(dir, bin), constants.X_OK)) return true;
   return false;
-}
-
-async function exists(path: string, mode = constants.F_OK): Promise<boolean> {
-  try {
-    await access(path, mode);
-    return true;
-  } catch {
-    return false;
-  }
 }

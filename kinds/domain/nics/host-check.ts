@@ -1,20 +1,3 @@
-/**
- * What only the host can tell about a guest's NICs, checked in the plan stage (dry-run and
- * apply alike) before the guest is defined or changed, so nothing is applied:
- * - a `bridge` NIC's bridge exists and is a Linux bridge or an Open vSwitch bridge (`ip -d -json
- *   link`: kind `openvswitch`), and a VLAN tag is only on an Open vSwitch one (vlan.ts);
- * - a `direct` NIC's host NIC exists (and, with a VLAN tag, is an SR-IOV virtual function:
- *   libvirt tags only VFs there, vlan.ts);
- * - a `network` NIC's `portgroup` is one the network has, and its `vlan` is on a network
- *   whose mode tags (read from the network's XML).
- * A bridge or link the same bundle's host networking creates (`host.bridges|bonds|vlans`,
- * declared with declareGuestHostLinks) counts as existing. A network the bundle declares is
- * read only when applying (it is converged before the guest; in a dry-run its definition may
- * still be the old one and the policy loader checked same-policy port groups already); a
- * network neither declared nor on the host is references.ts's to report.
- */
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { VirtfleetError } from "../../../common/errors.js";
 import { resourceId } from "../../../engine/index.js";
@@ -24,6 +7,7 @@ import { orNull } from "../../resource-context.js";
 import type { DomainSpec } from "../spec.js";
 import { realIp } from "../../host/network/ip.js";
 import { vlanRefusal } from "./vlan.js";
+import { pathExists } from "../../../common/path-exists.js";
 
 /** A guest's NIC names something the host does not have (or cannot do). */
 export class NicHostError extends VirtfleetError {
@@ -89,8 +73,9 @@ export async function checkNicsOnHost(spec: DomainSpec, o: NicHostCheckOptions):
   for (const [i, nic] of spec.interfaces.entries()) {
     const at = `interfaces[${i}]`;
     if (nic.bridge !== undefined && !made?.bridges.has(nic.bridge)) {
-      if (!(await exists(join(sys, nic.bridge)))) problems.push(`${at}.bridge: bridge "${nic.bridge}" does not exist`);
-      else if (await exists(join(sys, nic.bridge, "bridge"))) {
+      if (!(await pathExists(join(sys, nic.bridge))))
+        problems.push(`${at}.bridge: bridge "${nic.bridge}" does not exist`);
+      else if (await pathExists(join(sys, nic.bridge, "bridge"))) {
         const why = nic.vlan === undefined ? null : vlanRefusal({ kind: "bridge", openvswitch: false });
         if (why !== null) problems.push(`${at}.vlan: ${why} ("${nic.bridge}")`);
       } else if (!(await (o.isOpenvswitch ?? isOpenvswitch)(nic.bridge)))
@@ -100,9 +85,9 @@ export async function checkNicsOnHost(spec: DomainSpec, o: NicHostCheckOptions):
       problems.push(`${at}.vlan: ${vlanRefusal({ kind: "bridge", openvswitch: false })} ("${nic.bridge}")`);
     }
     if (nic.direct !== undefined && !made?.links.has(nic.direct)) {
-      if (!(await exists(join(sys, nic.direct))))
+      if (!(await pathExists(join(sys, nic.direct))))
         problems.push(`${at}.direct: host NIC "${nic.direct}" does not exist`);
-      else if (nic.vlan !== undefined && !(await exists(join(sys, nic.direct, "device", "physfn"))))
+      else if (nic.vlan !== undefined && !(await pathExists(join(sys, nic.direct, "device", "physfn"))))
         problems.push(
           `${at}.vlan: host NIC "${nic.direct}" is not an SR-IOV virtual function (libvirt tags a direct NIC's VLAN only on one)`,
         );
@@ -130,13 +115,4 @@ export async function checkNicsOnHost(spec: DomainSpec, o: NicHostCheckOptions):
 async function readNetwork(hv: Hypervisor, name: string) {
   const ref = await orNull(hv.network(name));
   return ref === null ? null : parseNetworkXml(await hv.networkXml(ref, { inactive: true }));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

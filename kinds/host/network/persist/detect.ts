@@ -1,16 +1,6 @@
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import type { PersistTarget } from "./files.js";
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pathExists } from "../../../../common/path-exists.js";
 
 /**
  * Which network configuration the host uses, under `root` (default `/`): ifupdown when
@@ -20,11 +10,11 @@ async function exists(p: string): Promise<boolean> {
  */
 export async function detectPersistTarget(root = "/"): Promise<PersistTarget> {
   if (
-    (await exists(join(root, "etc/network/interfaces"))) &&
-    ((await exists(join(root, "sbin/ifup"))) || (await exists(join(root, "usr/sbin/ifup"))))
+    (await pathExists(join(root, "etc/network/interfaces"))) &&
+    ((await pathExists(join(root, "sbin/ifup"))) || (await pathExists(join(root, "usr/sbin/ifup"))))
   )
     return { style: "ifupdown", dir: join(root, "etc/network/interfaces.d") };
-  if (await exists(join(root, "etc/systemd/network")))
+  if (await pathExists(join(root, "etc/systemd/network")))
     return { style: "networkd", dir: join(root, "etc/systemd/network") };
   return { style: "none", dir: "" };
 }
