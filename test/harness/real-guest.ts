@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../../common/index.js";
-import { virshResult } from "./virsh.js";
+import { KVM_AVAILABLE, virshResult } from "./virsh.js";
 
 const run = promisify(execFile);
 
@@ -26,21 +26,8 @@ export interface TestImage {
   buildSeconds: number;
 }
 
-function cpuFlags(): string[] {
-  try {
-    return (/^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "").split(/\s+/);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * True when a real guest can run under KVM here: /dev/kvm AND hardware virtualization (vmx or
- * svm). A /dev/kvm without them (kvm_pvm, as on the machine these tests were written on) opens
- * fine but stops an unmodified guest's firmware at its first instruction ("kvm-pvm:
- * INTERNAL_ERROR in batch emul" in dmesg); there guests run under QEMU TCG.
- */
-export const HAS_KVM = existsSync("/dev/kvm") && cpuFlags().some((f) => f === "vmx" || f === "svm");
+/** True when a real guest can run under KVM here (test/harness/virsh.ts KVM_AVAILABLE). */
+export const HAS_KVM = KVM_AVAILABLE;
 
 /** Why guests run under TCG here (for the tests' log lines). */
 export const TCG_REASON = existsSync("/dev/kvm")
@@ -49,8 +36,8 @@ export const TCG_REASON = existsSync("/dev/kvm")
 
 /**
  * Environment for `virtfleet apply` / the agent so that the guests it defines get the domain
- * type that can boot here (kinds/domain/host-env.ts reads it; the detection alone picks kvm
- * whenever /dev/kvm opens).
+ * type that can boot here: the choice the agent's own detection makes (kinds/domain/host-env.ts),
+ * pinned so that the tests' view and the agent's agree.
  */
 export const GUEST_ENV: NodeJS.ProcessEnv = { VIRTFLEET_DOMAIN_TYPE: HAS_KVM ? "kvm" : "qemu" };
 

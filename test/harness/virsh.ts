@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 /**
  * Runs `virsh -c qemu:///system` for tests: an independent oracle and the way tests
  * inject drift. Never parses more than names/states out of its text.
@@ -88,9 +88,22 @@ export function tinyDomainXml(name: string, uuid?: string): string {
 </domain>`;
 }
 
-/** True where KVM is usable here (/dev/kvm, from the kvm_intel / kvm_amd kernel modules). */
-export const KVM_AVAILABLE = existsSync("/dev/kvm");
-/** The domain type guests get on this host: `kvm`, or `qemu` (TCG) without /dev/kvm. */
+function cpuFlags(): string[] {
+  try {
+    return (/^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "").split(/\s+/);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * True where guests run under KVM here, as the agent decides (kinds/domain/host-env.ts):
+ * /dev/kvm AND hardware virtualisation (vmx or svm, from kvm_intel / kvm_amd). A /dev/kvm
+ * without them (kvm_pvm) stops an unmodified guest's firmware at its first instruction; there
+ * guests run under QEMU TCG.
+ */
+export const KVM_AVAILABLE = existsSync("/dev/kvm") && cpuFlags().some((f) => f === "vmx" || f === "svm");
 export const HOST_DOMAIN_TYPE = KVM_AVAILABLE ? "kvm" : "qemu";
 /** Why a test that needs KVM (e.g. CPU mode host-passthrough) is skipped here. */
-export const NO_KVM = "skipped: needs /dev/kvm (kernel module kvm_intel or kvm_amd); this host runs guests under TCG";
+export const NO_KVM =
+  "skipped: needs KVM with hardware virtualisation (/dev/kvm from kvm_intel or kvm_amd, vmx/svm); this host runs guests under TCG";
