@@ -70,7 +70,7 @@ describe("NICs through apply --local", () => {
     write({
       domains: [
         guest([
-          { bridge, vlan: 20 },
+          { direct: "eth0", macvtapMode: "bridge", vlan: 20 },
           { network: "n1", bridge },
           { bridge, portgroup: "pg1" },
         ]),
@@ -80,7 +80,7 @@ describe("NICs through apply --local", () => {
     expect(r.code).not.toBe(0);
     const out = r.stdout + r.stderr;
     expect(out).toMatch(
-      /p\.yaml:\d+:\d+: spec\.resources\.domains\[0\]\.interfaces\[0\]\.vlan: a VLAN tag cannot be set on a host bridge NIC/,
+      /p\.yaml:\d+:\d+: spec\.resources\.domains\[0\]\.interfaces\[0\]\.vlan: a VLAN tag on a direct NIC needs macvtapMode passthrough/,
     );
     expect(out).toMatch(
       /p\.yaml:\d+:\d+: spec\.resources\.domains\[0\]\.interfaces\[1\]\.bridge: a NIC attaches to one of network, bridge or direct/,

@@ -41,7 +41,9 @@ const duidLL = (mac: string) =>
     .split(":")
     .map((b) => Number.parseInt(b, 16).toString(16))
     .join(":")}`;
-const v6 = (tail: string) => `fd7f:${x.toString(16)}:${id}::${tail}`;
+/** The subnet's third group as libvirt and the DHCP client print it (no leading zeros). */
+const idGroup = Number.parseInt(id, 16).toString(16);
+const v6 = (tail: string) => `fd7f:${x.toString(16)}:${idGroup}::${tail}`;
 const v4 = (last: number) => `192.168.${x}.${last}`;
 
 const resource = (s: NetworkSpec) =>
@@ -119,7 +121,7 @@ describe("a dual-stack NAT network (real libvirtd, real DHCP clients)", () => {
   test("DHCPv6: a client gets an address from the range; the DUID of a static host gets its address", async () => {
     const got = await client!.lease(6);
     const n = Number.parseInt(got.split(":").pop()!, 16);
-    expect(got.startsWith(`fd7f:${x.toString(16)}:${id}::`)).toBe(true);
+    expect(got.startsWith(`fd7f:${x.toString(16)}:${idGroup}::`)).toBe(true);
     expect(n >= 0x100 && n <= 0x1ff, `${got} in ${v6("100")}–${v6("1ff")}`).toBe(true);
     await client!.setMac(MAC_STATIC6);
     expect(await client!.lease(6)).toBe(v6("42"));
