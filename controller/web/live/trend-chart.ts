@@ -40,12 +40,13 @@ export function trendChart(points: readonly FleetTrendPoint[], from: number, to:
   const span = Math.max(1, to - from);
   const yAxis = Y_TICKS.map((p) => {
     const y = num(yOf(p));
-    return html`<line class="grid" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${y}" y2="${y}"/><text class="y-label" x="${CHART.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${p}%</text>`;
+    return html`<line class="grid" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${y}" y2="${y}" stroke="#d0d0d0" stroke-width="1"/><text class="y-label" x="${CHART.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${p}%</text>`;
   });
   const xAxis = Array.from({ length: X_TICKS }, (_, i) => {
     const t = from + (span * i) / (X_TICKS - 1);
     const x = num(xOf(t, from, to));
-    return html`<line class="tick" x1="${x}" x2="${x}" y1="${CHART.height - CHART.bottom}" y2="${CHART.height - CHART.bottom + 5}"/><text class="x-label" x="${x}" y="${CHART.height - CHART.bottom + 18}" text-anchor="middle">${tickLabel(t, span)}</text>`;
+    const anchor = i === 0 ? "start" : i === X_TICKS - 1 ? "end" : "middle";
+    return html`<line class="tick" x1="${x}" x2="${x}" y1="${CHART.height - CHART.bottom}" y2="${CHART.height - CHART.bottom + 5}" stroke="#808080"/><text class="x-label" x="${x}" y="${CHART.height - CHART.bottom + 18}" text-anchor="${anchor}">${tickLabel(t, span)}</text>`;
   });
   const coords = points.map((p) => ({ p, x: num(xOf(p.takenAt, from, to)), y: num(yOf(p.percent)) }));
   const line =
@@ -65,17 +66,17 @@ export function trendChart(points: readonly FleetTrendPoint[], from: number, to:
       : "";
   const empty =
     points.length === 0
-      ? html`<text class="empty" x="${num(CHART.left + plotWidth / 2)}" y="${num(CHART.top + plotHeight / 2)}" text-anchor="middle">No compliance snapshots in this range</text>`
+      ? html`<text class="empty" x="${num(CHART.left + plotWidth / 2)}" y="${num(CHART.top + plotHeight / 2)}" text-anchor="middle" font-size="14">No compliance snapshots in this range</text>`
       : "";
   const summary =
     points.length === 0
       ? "No compliance snapshots in this range."
       : `${points.length} snapshot${points.length === 1 ? "" : "s"}; latest ${num(points[points.length - 1]!.percent)}%, lowest ${num(Math.min(...points.map((p) => p.percent)))}%, highest ${num(Math.max(...points.map((p) => p.percent)))}%.`;
-  return html`<svg class="trend-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" width="100%" role="img" aria-labelledby="trend-title trend-desc" xmlns="http://www.w3.org/2000/svg">
+  return html`<svg class="trend-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" width="${CHART.width}" height="${CHART.height}" font-family="sans-serif" font-size="12" fill="currentColor" role="img" aria-labelledby="trend-title trend-desc" xmlns="http://www.w3.org/2000/svg">
 <title id="trend-title">Fleet compliance from ${new Date(from).toISOString()} to ${new Date(to).toISOString()} (UTC)</title>
 <desc id="trend-desc">${summary}</desc>
 <g class="axis y">${yAxis}</g>
-<g class="axis x">${xAxis}<line class="baseline" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${CHART.height - CHART.bottom}" y2="${CHART.height - CHART.bottom}"/></g>
+<g class="axis x">${xAxis}<line class="baseline" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${CHART.height - CHART.bottom}" y2="${CHART.height - CHART.bottom}" stroke="#808080"/></g>
 <text class="axis-title" x="${num(CHART.left + plotWidth / 2)}" y="${CHART.height - 6}" text-anchor="middle">time (UTC)</text>
 <g class="data">${line}${markers}${single}${empty}</g>
 </svg>
