@@ -43,7 +43,7 @@ export function registerStoreCommands(controller: Command): void {
       const data = dataDir(cmd);
       const r = await backupStore(data, file);
       process.stdout.write(
-        `wrote ${r.file}: the controller store ${r.source} (schema version ${r.schemaVersion}, ${r.hosts} hosts, ${r.bytes} bytes), integrity checked\n` +
+        `wrote ${r.file}: the controller store ${r.source} (schema version ${r.schemaVersion}, ${r.bytes} bytes), integrity checked\n` +
           `not in it: ${join(data, CA_DIR)} (CA and server keys) and ${join(data, ADMIN_DIR)} (admin credential): back them up as files\n`,
       );
     });
@@ -58,7 +58,7 @@ export function registerStoreCommands(controller: Command): void {
       const data = dataDir(cmd);
       const r = await restoreStore(file, data);
       process.stdout.write(
-        `restored ${file} into ${r.store} (schema version ${r.schemaVersion}, ${r.hosts} hosts)\n` +
+        `restored ${file} into ${r.store} (schema version ${r.schemaVersion})\n` +
           (r.kept ? `the replaced store is kept as ${r.kept}\n` : "") +
           `left as they were: ${join(data, CA_DIR)} and ${join(data, ADMIN_DIR)}\n`,
       );

@@ -36,7 +36,6 @@ import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 export interface StoreSummary {
   /** The store's schema version (PRAGMA user_version). */
   schemaVersion: number;
-  hosts: number;
 }
 
 export interface BackupResult extends StoreSummary {
@@ -169,9 +168,8 @@ function checkCopy(file: string, what: string, options: { journal?: "DELETE" }):
     const hostsTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hosts'").get();
     if (schemaVersion < 1 || !hostsTable)
       throw new ValidationError(`${what} is not a controller store (schema version ${schemaVersion}, no hosts table)`);
-    const { n } = db.prepare("SELECT count(*) AS n FROM hosts").get() as { n: number };
     if (options.journal) db.pragma(`journal_mode = ${options.journal}`);
-    return { schemaVersion, hosts: n };
+    return { schemaVersion };
   } finally {
     db.close();
   }
