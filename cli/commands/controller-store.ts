@@ -26,21 +26,20 @@ interface StoreFlags {
 }
 
 /**
- * `virtfleet controller backup FILE` and `virtfleet controller restore FILE`, under `controller`
- * (which must parse its options positionally, so that `--data` after the subcommand is the
- * subcommand's). Each takes --data, from the command line, else controller.yaml's `data`, else
- * the controller's default.
+ * `virtfleet controller backup FILE` and `virtfleet controller restore FILE`, under `controller`.
+ * Each takes --data from the command line (given after the subcommand, commander hands it to
+ * `controller`: useConfigFile counts it as the subcommand's), else controller.yaml's `data`,
+ * else the controller's default.
  */
 export function registerStoreCommands(controller: Command): void {
-  controller.enablePositionalOptions();
   const backup = controller
     .command("backup")
     .description("copy the controller store to FILE while the controller may run (SQLite online backup)")
     .argument("<file>", "where to write the backup (replaced atomically; mode 0600)")
     .option("--data <dir>", "the controller's data folder", DEFAULT_CONTROLLER_DATA_DIR)
     .addHelpText("after", BACKUP_HELP)
-    .action(async (file: string, _flags: StoreFlags, cmd: Command) => {
-      const data = dataDir(cmd);
+    .action(async (file: string, flags: StoreFlags) => {
+      const data = flags.data;
       const r = await backupStore(data, file);
       process.stdout.write(
         `wrote ${r.file}: the controller store ${r.source} (schema version ${r.schemaVersion}, ${r.bytes} bytes), integrity checked\n` +
@@ -54,8 +53,8 @@ export function registerStoreCommands(controller: Command): void {
     .argument("<file>", "a backup written by 'virtfleet controller backup'")
     .option("--data <dir>", "the controller's data folder", DEFAULT_CONTROLLER_DATA_DIR)
     .addHelpText("after", RESTORE_HELP)
-    .action(async (file: string, _flags: StoreFlags, cmd: Command) => {
-      const data = dataDir(cmd);
+    .action(async (file: string, flags: StoreFlags) => {
+      const data = flags.data;
       const r = await restoreStore(file, data);
       process.stdout.write(
         `restored ${file} into ${r.store} (schema version ${r.schemaVersion})\n` +
@@ -64,13 +63,4 @@ export function registerStoreCommands(controller: Command): void {
       );
     });
   useConfigFile(restore, { defaultPath: DEFAULT_CONTROLLER_CONFIG, keysOf: controller });
-}
-
-/** --data of the subcommand, or `controller --data D backup …` (the parent took it), else file or default. */
-function dataDir(cmd: Command): string {
-  const own = cmd.opts<StoreFlags>().data;
-  if (cmd.getOptionValueSource("data") === "cli") return own;
-  const parent = cmd.parent;
-  if (parent?.getOptionValueSource("data") === "cli") return parent.opts<StoreFlags>().data;
-  return own;
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { ConfigFileError } from "../../../cli/config-file/load.js";
 import { editDistance, nearestName } from "../../../cli/config-file/nearest.js";
 import { exitCodeFor } from "../../../cli/exit-codes.js";
 import { describeError } from "../../../common/errors.js";
+import { ControllerStore } from "../../../controller/database/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vf-config-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +49,8 @@ async function run(
   } catch (err) {
     return { error: err instanceof CommanderError ? err.message : describeError(err), code: exitCodeFor(err) };
   }
-  const sources = Object.fromEntries(Object.keys(flags!).map((k) => [k, cmd.getOptionValueSource(k)]));
+  if (!flags) return {}; // a subcommand ran
+  const sources = Object.fromEntries(Object.keys(flags).map((k) => [k, cmd.getOptionValueSource(k)]));
   return { flags, sources };
 }
 
@@ -238,6 +240,22 @@ describe("configuration files (virtfleet controller / agent --config FILE)", () 
     expect((await run(later, "svc", ["--config", file("web-listen: 127.0.0.1:7444\n")])).flags).toMatchObject({
       webListen: "127.0.0.1:7444",
     });
+    // a subcommand runs without the parent's file being read (`agent install` writes agent.yaml)
+    writeFileSync(defaultPath, "not-an-option: 1\n");
+    let installed = false;
+    const withSub = (p: Command) => {
+      register(p);
+      p.commands[0]!.command("install")
+        .option("--level <n>", "n")
+        .action(() => {
+          installed = true;
+        });
+    };
+    expect((await run(withSub, "svc", ["install", "--level", "2"])).error).toBeUndefined();
+    expect(installed).toBe(true);
+    expect((await run(withSub, "svc", ["--level", "2"])).error).toBe(
+      `${defaultPath}:1:1: not-an-option: unknown option: the keys are the command's long options without \`--\` (see --help)`,
+    );
     rmSync(defaultPath);
   });
 
@@ -246,6 +264,57 @@ describe("configuration files (virtfleet controller / agent --config FILE)", () 
     expect((await controller(["--config", bad, "--no-such-flag"])).error).toMatch(/unknown option '--no-such-flag'/);
     const help = await controller(["--config", bad, "--help"]);
     expect(help.code).toBe(0);
+  });
+
+  it("`controller backup` takes `data` from controller.yaml, checks the file's other keys, and --data overrides it", async () => {
+    const data = join(dir, "ctl-data");
+    mkdirSync(data, { mode: 0o700 });
+    await ControllerStore.open(data).close();
+    const f = file(`data: ${data}\nlisten: 127.0.0.1:7443\n`);
+    const program = () => {
+      const p = new Command("virtfleet").exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      registerControllerCommand(p);
+      for (const c of p.commands[0]!.commands) c.exitOverride();
+      return p;
+    };
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      const b1 = join(dir, "b1.db");
+      await program().parseAsync(["node", "virtfleet", "controller", "backup", b1, "--config", f]);
+      expect(statSync(b1).mode & 0o777).toBe(0o600);
+      expect(out.join("")).toContain(`the controller store ${join(data, "controller.db")}`);
+      // the parent's --data (before the subcommand) and the subcommand's own both win over the file
+      const elsewhere = join(dir, "no-store-here");
+      for (const args of [
+        ["controller", "--data", elsewhere, "backup", join(dir, "b2.db"), "--config", f],
+        ["controller", "backup", join(dir, "b2.db"), "--config", f, "--data", elsewhere],
+      ]) {
+        const err = await program()
+          .parseAsync(["node", "virtfleet", ...args])
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(describeError(err)).toBe(
+          `no controller store at ${join(elsewhere, "controller.db")}: name the controller's data folder with --data`,
+        );
+        expect(exitCodeFor(err)).toBe(2);
+      }
+      expect(existsSync(join(dir, "b2.db"))).toBe(false);
+      const bad = file(`data: ${data}\nlisten: nohost\n`);
+      const err = await program()
+        .parseAsync(["node", "virtfleet", "controller", "restore", b1, "--config", bad])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(ConfigFileError);
+      expect(describeError(err)).toMatch(new RegExp(`^${bad}:2:9: listen: invalid value`));
+    } finally {
+      process.stdout.write = write;
+    }
   });
 
   it("suggests the nearest name: typos, swapped letters, other spellings", () => {
