@@ -1,4 +1,4 @@
-import { type Command, Option, type ParseOptionsResult } from "commander";
+import type { Command, ParseOptionsResult } from "commander";
 import { existsSync } from "node:fs";
 
 /** What `useConfigFile` needs to know about a command's configuration file. */
@@ -34,11 +34,9 @@ type Loader = typeof import("./load.js");
 export function useConfigFile(cmd: Command, use: ConfigFileUse): Command {
   const parent = cmd.parent;
   if (!parent) throw new Error(`useConfigFile: add the command ${cmd.name()} to its parent first`);
-  cmd.addOption(
-    new Option(
-      "--config <file>",
-      "read options from this YAML file: keys are the long option names without --, values as on the command line; options given here override it",
-    ).default(undefined, `${use.defaultPath} if it exists`),
+  cmd.option(
+    "--config <file>",
+    `read options from this YAML file (default: ${use.defaultPath} if it exists): keys are the long option names without --, values as on the command line; options given here override it`,
   );
   let loader: Loader | undefined;
   parent.hook("preSubcommand", async (_parent, sub) => {
