@@ -56,6 +56,7 @@ export function registerStoreCommands(controller: Command): void {
     .action(async (file: string, flags: StoreFlags) => {
       const data = flags.data;
       const r = await restoreStore(file, data);
+      for (const m of r.madePrivate) process.stderr.write(`virtfleet: ${m}\n`);
       process.stdout.write(
         `restored ${file} into ${r.store} (schema version ${r.schemaVersion})\n` +
           (r.kept ? `the replaced store is kept as ${r.kept}\n` : "") +

@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { NotFoundError, ValidationError } from "../../common/errors.js";
+import { makeFolderPrivate } from "../../common/sqlite/private-files.js";
 import { CONTROLLER_DB_FILE } from "./controller-store.js";
 import { DataFolderLock } from "./data-folder-lock.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
@@ -49,6 +50,8 @@ export interface RestoreResult extends StoreSummary {
   store: string;
   /** Where the replaced store was kept (undefined: the folder had no store). */
   kept?: string;
+  /** What was made private in the data folder (it was readable by others). */
+  madePrivate: string[];
 }
 
 /** Copies DATA/controller.db to `file` (replaced atomically when it exists). */
@@ -96,6 +99,7 @@ export async function restoreStore(file: string, dataDir: string, now = new Date
   if (!existsSync(file) || !statSync(file).isFile()) throw new NotFoundError(`no backup file ${file}`);
   if (!existsSync(dataDir))
     throw new NotFoundError(`no data folder ${dataDir}: create it (mode 0700) or name the right one with --data`);
+  const madePrivate = makeFolderPrivate(dataDir); // or SharedDataFolderError: no store in a shared folder
   const lock = DataFolderLock.acquire(dataDir, "restore");
   const store = join(dataDir, CONTROLLER_DB_FILE);
   const tmp = join(dataDir, `.${CONTROLLER_DB_FILE}.restore.${process.pid}.tmp`);
@@ -125,7 +129,7 @@ export async function restoreStore(file: string, dataDir: string, now = new Date
     }
     renameSync(tmp, store);
     fsyncFile(dataDir);
-    return { ...summary, file, store, kept };
+    return { ...summary, file, store, kept, madePrivate };
   } catch (err) {
     rmSync(tmp, { force: true });
     rmSync(`${tmp}-wal`, { force: true });

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AsyncDatabase, openDatabase } from "../../common/index.js";
+import { makeFolderPrivate } from "../../common/sqlite/private-files.js";
 import { HostStore } from "../hosts/index.js";
 import { DataFolderLock } from "./data-folder-lock.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
@@ -31,6 +32,8 @@ export class ControllerStore {
    */
   static open(dataDir: string, warn?: (message: string) => void): ControllerStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // private (or refused as shared) before the lock file is made in it
+    for (const m of makeFolderPrivate(dataDir)) (warn ?? ((text: string) => process.emitWarning(text)))(m);
     const lock = DataFolderLock.acquire(dataDir, "the controller");
     try {
       return new ControllerStore(
