@@ -19,11 +19,11 @@ type Loader = typeof import("./load.js");
  * Gives `cmd` (already added to its parent) a `--config FILE` option. When its own action is
  * about to run (not when it dispatches to a subcommand, shows help or reports an unknown
  * option), the file (--config, else `defaultPath` if that exists) sets every option the
- * command line did not give: command line > file > default. Options of the parent's that the
- * command also has and that the parent took from the command line count as the command's own
- * (inheritFromParent). The accepted keys are the
+ * command line did not give: command line > file > default. The accepted keys are the
  * command's long options at that moment, so options added later need nothing here. An
- * invalid file throws ConfigFileError (exit 2) before anything runs.
+ * invalid file throws ConfigFileError (exit 2) before anything runs. Options of the parent's
+ * that the command also has and that the parent took from the command line count as the
+ * command's own (inheritFromParent).
  *
  * How: the values are set right after commander has parsed the command's own options and
  * before it checks required options (a required `--controller` may come from the file), by
