@@ -24,6 +24,7 @@ import {
   hostNetworkTarget,
 } from "../host-network-options.js";
 import { DEFAULT_CONFIRM_TIMEOUT_MS } from "../../kinds/index.js";
+import { DEFAULT_AGENT_CONFIG, useConfigFile } from "../config-file/index.js";
 
 interface AgentFlags {
   controller: HostPort;
@@ -70,7 +71,7 @@ function positiveDurationArg(value: string): number {
 }
 
 export function registerAgentCommand(program: Command): void {
-  program
+  const command = program
     .command("agent")
     .description(
       "run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller",
@@ -155,4 +156,5 @@ export function registerAgentCommand(program: Command): void {
       await agent.stop();
       if (end instanceof Error) throw end;
     });
+  useConfigFile(command, { defaultPath: DEFAULT_AGENT_CONFIG });
 }

@@ -21,6 +21,8 @@ import { durationArg, hostPortArg, positiveIntArg } from "../option-parsers.js";
 import { CONNECTION_LIMITS } from "../../common/index.js";
 import { onShutdownSignal } from "../signals.js";
 import { applyHeapGrowth, DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
+import { DEFAULT_CONTROLLER_CONFIG, useConfigFile } from "../config-file/index.js";
+import { registerStoreCommands } from "./controller-store.js";
 
 interface ControllerFlags {
   listen: HostPort;
@@ -55,7 +57,7 @@ function agentCertTtlArg(value: string): number {
 }
 
 export function registerControllerCommand(program: Command): void {
-  program
+  const command = program
     .command("controller")
     .description("run the controller: the agents' gRPC endpoint, the admin API and the fleet store")
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", hostPortArg, DEFAULT_LISTEN)
@@ -180,4 +182,6 @@ export function registerControllerCommand(program: Command): void {
       await onShutdownSignal(controller.log);
       await controller.stop();
     });
+  useConfigFile(command, { defaultPath: DEFAULT_CONTROLLER_CONFIG });
+  registerStoreCommands(command);
 }
