@@ -11,12 +11,11 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentStore } from "../../../agent/state/index.js";
-import { loggerOptions, type PoolSpec } from "../../../common/index.js";
+import type { PoolSpec } from "../../../common/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
+import { captureLog } from "../../harness/log-capture.js";
 import { tempDir } from "../../harness/processes.js";
 import { virsh, virshResult } from "../../harness/virsh.js";
 import { only, poolExists, removePools, runPools } from "./pool-run.js";
@@ -34,16 +33,7 @@ const chap2 = `chap2-${randomBytes(9).toString("hex")}`;
 const cephKey = randomBytes(16);
 const SECRETS = [chap, chap2, cephKey.toString("base64"), cephKey.toString("hex")];
 
-let logText = "";
-const logs = pino(
-  loggerOptions("pool-secrets-test", "debug"),
-  new Writable({
-    write(chunk, _enc, cb) {
-      logText += String(chunk);
-      cb();
-    },
-  }),
-);
+const { log: logs, text: logText } = captureLog("pool-secrets-test");
 const outputs: string[] = [];
 
 async function runLogged(specs: PoolSpec[], dryRun = false) {
@@ -285,7 +275,7 @@ describe("a secret file the agent must not use", () => {
 describe("the secret content never leaves the agent", () => {
   it("is in no report, error or log line (debug level)", () => {
     expect(outputs.length).toBeGreaterThan(10);
-    expect(logText.length).toBeGreaterThan(0);
-    for (const text of [...outputs, logText]) for (const s of SECRETS) expect(text).not.toContain(s);
+    expect(logText().length).toBeGreaterThan(0);
+    for (const text of [...outputs, logText()]) for (const s of SECRETS) expect(text).not.toContain(s);
   });
 });
