@@ -1,4 +1,4 @@
-import type { DomainSpec, ResolvedPolicy, ResourcesSpec } from "../../common/index.js";
+import type { DomainSpec, ResolvedPolicy, ResourcesSpec, VolumeSpec } from "../../common/index.js";
 
 /** A tiny diskless guest (1 vCPU, 64 MiB, no NICs): starts in well under a second. */
 export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): DomainSpec {
@@ -16,6 +16,20 @@ export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): Do
     autostart: false,
     state: "running",
     restartOnChange: false,
+    ...over,
+  };
+}
+
+/** A 1 MiB qcow2 volume `name` in `pool`, present, without backing volume or source. */
+export function volumeSpec(name: string, pool: string, over: Partial<VolumeSpec> = {}): VolumeSpec {
+  return {
+    name,
+    pool,
+    format: "qcow2",
+    capacityBytes: 1 << 20,
+    backingVolume: null,
+    source: null,
+    state: "present",
     ...over,
   };
 }
