@@ -47,6 +47,7 @@ import {
   waitForCloudInitDone,
 } from "../test/harness/real-guest.js";
 import { freeSubnet24 } from "../test/harness/subnet.js";
+import { removePool } from "../test/harness/virsh.js";
 import { intArg } from "./lib/cli-args.js";
 import { SHIPPED_CLI } from "./lib/shipped-cli.js";
 
@@ -321,13 +322,7 @@ async function cleanup(): Promise<void> {
   await removeGuests().catch(() => undefined);
   await virshOk("net-destroy", NET);
   await virshOk("net-undefine", NET);
-  if (await virshOk("pool-info", POOL)) {
-    const vols = (await virsh("vol-list", POOL).catch(() => ({ stdout: "" }))).stdout;
-    for (const line of vols.split("\n").filter(Boolean))
-      await virshOk("vol-delete", line.trim().split(/\s+/)[0]!, "--pool", POOL);
-    await virshOk("pool-destroy", POOL);
-    await virshOk("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   // virt-install defines a pool for the directory of each disk it is given (the work dir: named
   // like it, so with this run's prefix); the directory itself goes below.
   const pools = (await virsh("pool-list", "--all", "--name").catch(() => ({ stdout: "" }))).stdout;

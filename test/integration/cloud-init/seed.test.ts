@@ -14,7 +14,7 @@ import { silentLogger, type CloudInitSpec, type DomainSpec, type ResolvedPolicy 
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../engine/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
 import { detectDomainEnv, renderSeed, resourcesFromPolicies, type DomainHostEnv } from "../../../kinds/index.js";
-import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import { removePool, virsh, virshResult, volumeNames } from "../../harness/virsh.js";
 import { failures, seedPolicy } from "./seed-policy.js";
 
 const run = promisify(execFile);
@@ -91,12 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await virshResult("destroy", DOMAIN);
   await virshResult("undefine", DOMAIN, "--nvram");
-  if ((await virshResult("pool-info", POOL)).code === 0) {
-    await virshResult("pool-start", POOL);
-    for (const v of await volumeNames(POOL)) await virshResult("vol-delete", v, "--pool", POOL);
-    await virshResult("pool-destroy", POOL);
-    await virshResult("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   await hv?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
   expect((await virsh("list", "--all", "--name")).includes(prefix)).toBe(false);

@@ -45,7 +45,7 @@ import {
   waitForCloudInitDone,
 } from "../../harness/real-guest.js";
 import { freeSubnet24 } from "../../harness/subnet.js";
-import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import { removePool, virsh, virshResult } from "../../harness/virsh.js";
 
 const id = randomBytes(3).toString("hex");
 const prefix = `vft-rg-${id}-`;
@@ -227,12 +227,7 @@ afterAll(async () => {
   }
   await virshResult("net-destroy", NET);
   await virshResult("net-undefine", NET);
-  if ((await virshResult("pool-info", POOL)).code === 0) {
-    await virshResult("pool-start", POOL);
-    for (const v of await volumeNames(POOL)) await virshResult("vol-delete", v, "--pool", POOL);
-    await virshResult("pool-destroy", POOL);
-    await virshResult("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   dir.cleanup();
   expect((await virsh("list", "--all", "--name")).includes(prefix)).toBe(false);
 }, 120_000);
