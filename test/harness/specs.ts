@@ -52,6 +52,22 @@ export function resolvedPolicy(
 }
 
 /**
+ * A policy document's domain entry (as YAML writes it): a shut-off 1 vCPU, 64 MiB guest
+ * booting from the volume `POOL/GUEST.qcow2`, with `cloudInit` when given (its seed goes into
+ * the same pool). Nothing boots: the seed is built and attached.
+ */
+export function seedGuestDocument(pool: string, guest: string, cloudInit?: unknown): Record<string, unknown> {
+  return {
+    name: guest,
+    vcpus: 1,
+    memory: "64MiB",
+    disks: [{ volume: `${pool}/${guest}.qcow2` }],
+    ...(cloudInit === undefined ? {} : { cloudInit }),
+    state: "shutoff",
+  };
+}
+
+/**
  * A policy document (YAML text) with one isolated network in audit mode: hosts that get it
  * only check it, so nothing on the machine changes.
  */

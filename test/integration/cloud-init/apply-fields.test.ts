@@ -16,6 +16,7 @@ import { parse, stringify } from "yaml";
 import { fileReader, readIsoRootFile, readIsoSummary } from "../../../kinds/cloud-init-seed/iso9660.js";
 import { applyLocalJson, outcome } from "../../harness/apply-local.js";
 import { assertBuilt, tempDir } from "../../harness/processes.js";
+import { seedGuestDocument } from "../../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh, volumeNames } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
@@ -79,16 +80,7 @@ function writePolicy(o: { cloudInit: boolean }): void {
       resources: {
         pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: "active" }],
         volumes: [{ name: `${guest}.qcow2`, pool, format: "qcow2", capacity: "16MiB" }],
-        domains: [
-          {
-            name: guest,
-            vcpus: 1,
-            memory: "64MiB",
-            disks: [{ volume: `${pool}/${guest}.qcow2` }],
-            ...(o.cloudInit ? { cloudInit: cloudInit() } : {}),
-            state: "shutoff",
-          },
-        ],
+        domains: [seedGuestDocument(pool, guest, o.cloudInit ? cloudInit() : undefined)],
       },
     },
   };
