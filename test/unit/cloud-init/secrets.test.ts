@@ -4,7 +4,7 @@
  * controller stores, a log line, an error, or the agent's spec re-check; a contentFile that
  * is missing or readable by group/others fails in the plan stage naming the host and the field.
  */
-import { chmodSync, symlinkSync, writeFileSync } from "node:fs";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSecretField, REDACTED, redactChange, redactDeep, silentLogger } from "../../../common/index.js";
@@ -19,7 +19,7 @@ import {
 import { specProblems } from "../../../kinds/spec-checker.js";
 import { checkDomainSpec } from "../../../kinds/domain/check.js";
 import { captureLog } from "../../harness/log-capture.js";
-import { tempDir } from "../../harness/processes.js";
+import { secretFile, tempDir } from "../../harness/processes.js";
 import { driftMsg, reportMsg } from "../ingest/fixtures.js";
 import { cloudInit, domainWithCloudInit, fullCloudInit } from "./specs.js";
 
@@ -40,8 +40,7 @@ const FILE_B64 = Buffer.from(FILE_BYTES).toString("base64");
 const temp = tempDir("vft-ci-secret-");
 const dir = temp.path;
 afterAll(temp.cleanup);
-const tokenFile = join(dir, "token");
-writeFileSync(tokenFile, FILE_BYTES, { mode: 0o600 });
+const tokenFile = secretFile(dir, "token", FILE_BYTES);
 
 function secretSpec(v: string) {
   return cloudInit({
@@ -247,9 +246,7 @@ describe("contentFile on the host (plan stage)", () => {
   });
 
   it("refuses a missing file, a group/other-readable one, a symlink and one of another owner, naming host and field only", async () => {
-    const open = join(dir, "open");
-    writeFileSync(open, FILE_BYTES, { mode: 0o600 });
-    chmodSync(open, 0o644);
+    const open = secretFile(dir, "open", FILE_BYTES, 0o644);
     const link = join(dir, "link");
     symlinkSync(tokenFile, link);
     const cases: [string, RegExp, number | undefined][] = [
