@@ -32,15 +32,22 @@ import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { projectRoot } from "../common/paths.js";
 import {
+  BASE_VOLUME,
   bootBudgetMs,
+  directKernelBoot,
+  GUEST_CPU,
   GUEST_ENV,
   GuestShell,
+  guestSiteResources,
   HAS_KVM,
+  overlayVolume,
   sshKeyPair,
   testImage,
   type TestImage,
   waitForCloudInitDone,
 } from "../test/harness/real-guest.js";
+import { freeSubnet24 } from "../test/harness/subnet.js";
+import { removePool } from "../test/harness/virsh.js";
 import { intArg } from "./lib/cli-args.js";
 import { SHIPPED_CLI } from "./lib/shipped-cli.js";
 
@@ -53,7 +60,6 @@ const prefix = `vft-brg-${hex}-`;
 const POOL = `${prefix}pool`;
 const NET = `${prefix}net`;
 const BRIDGE = `vfbrg${hex}`;
-const BASE = "debian-12.qcow2";
 const USER = "ops";
 const names = Array.from({ length: GUESTS }, (_, i) => `${prefix}${String(i).padStart(2, "0")}`);
 const mac = (i: number) =>
@@ -84,34 +90,17 @@ const virshOk = (...args: string[]) =>
     () => false,
   );
 
-async function freeSubnet(): Promise<number> {
-  const { stdout } = await run("ip", ["-4", "-o", "addr"]);
-  const nets = (await virsh("net-list", "--all", "--name")).stdout.split("\n").filter(Boolean);
-  let used = stdout;
-  for (const n of nets) used += (await virsh("net-dumpxml", n)).stdout;
-  for (let x = 170; x < 250; x++) if (!used.includes(`192.168.${x}.`)) return x;
-  throw new Error("no free 192.168.X.0/24");
-}
-
 function policy(withGuests: boolean): string {
-  const overlays = names.map((n) => ({
-    name: `${n}.qcow2`,
-    pool: POOL,
-    format: "qcow2",
-    capacity: "4GiB",
-    backingVolume: BASE,
-    state: withGuests ? "present" : "absent",
-  }));
+  const overlays = names.map((n) => overlayVolume(POOL, n, withGuests ? "present" : "absent"));
   const domains = names.map((n, i) =>
     withGuests
       ? {
           name: n,
           vcpus: 1,
           memory: "512MiB",
-          // Under TCG, host-model is the host's model with every emulable feature: qemu64 boots.
-          cpu: HAS_KVM ? "host-model" : { mode: "custom", model: "qemu64" },
+          cpu: GUEST_CPU,
           machine: "q35",
-          kernel: { path: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
+          kernel: directKernelBoot(image),
           disks: [{ volume: `${POOL}/${n}.qcow2` }],
           interfaces: [{ network: NET, mac: mac(i) }],
           cloudInit: { hostname: `guest-${i}`, users: [{ name: USER, sshAuthorizedKeys: [key.pub] }] },
@@ -119,39 +108,24 @@ function policy(withGuests: boolean): string {
         }
       : { name: n, state: "absent" },
   );
+  const site = guestSiteResources({
+    image,
+    pool: POOL,
+    poolPath,
+    network: NET,
+    bridge: BRIDGE,
+    subnet,
+    reservations: names.map((_, i) => ({ mac: mac(i), ip: ip(10 + i) })),
+  });
   return stringify({
     apiVersion: "virtfleet/v1",
     kind: "Policy",
     metadata: { name: `${prefix}bench` },
     spec: {
       resources: {
-        pools: [{ name: POOL, type: "dir", path: poolPath }],
-        networks: [
-          {
-            name: NET,
-            mode: "nat",
-            bridge: BRIDGE,
-            ipv4: {
-              address: ip(1),
-              prefix: 24,
-              dhcp: {
-                start: ip(100),
-                end: ip(200),
-                hosts: names.map((_, i) => ({ mac: mac(i), ip: ip(10 + i) })),
-              },
-            },
-          },
-        ],
-        volumes: [
-          {
-            name: BASE,
-            pool: POOL,
-            format: "qcow2",
-            capacity: "4GiB",
-            source: { url: `file://${image.disk}`, sha256: image.diskSha256 },
-          },
-          ...overlays,
-        ],
+        pools: site.pools,
+        networks: site.networks,
+        volumes: [...site.volumes, ...overlays],
         domains,
       },
     },
@@ -207,7 +181,7 @@ async function seedIso(i: number): Promise<string> {
 
 async function overlay(n: string): Promise<string> {
   const path = join(work, `${n}.qcow2`);
-  await run("qemu-img", ["create", "-q", "-f", "qcow2", "-b", join(poolPath, BASE), "-F", "qcow2", path, "4G"]);
+  await run("qemu-img", ["create", "-q", "-f", "qcow2", "-b", join(poolPath, BASE_VOLUME), "-F", "qcow2", path, "4G"]);
   return path;
 }
 
@@ -348,13 +322,7 @@ async function cleanup(): Promise<void> {
   await removeGuests().catch(() => undefined);
   await virshOk("net-destroy", NET);
   await virshOk("net-undefine", NET);
-  if (await virshOk("pool-info", POOL)) {
-    const vols = (await virsh("vol-list", POOL).catch(() => ({ stdout: "" }))).stdout;
-    for (const line of vols.split("\n").filter(Boolean))
-      await virshOk("vol-delete", line.trim().split(/\s+/)[0]!, "--pool", POOL);
-    await virshOk("pool-destroy", POOL);
-    await virshOk("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   // virt-install defines a pool for the directory of each disk it is given (the work dir: named
   // like it, so with this run's prefix); the directory itself goes below.
   const pools = (await virsh("pool-list", "--all", "--name").catch(() => ({ stdout: "" }))).stdout;
@@ -369,7 +337,7 @@ async function cleanup(): Promise<void> {
 async function main(): Promise<void> {
   image = await testImage();
   key = await sshKeyPair(work);
-  subnet = await freeSubnet();
+  subnet = await freeSubnet24(170, 249);
   log(`${GUESTS} guests, ${HAS_KVM ? "KVM" : "QEMU TCG"}, image ${image.dir}`);
   const rows: Row[] = [];
 

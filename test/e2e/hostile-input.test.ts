@@ -28,6 +28,7 @@ import { fleetProto, type ResolvedPolicy } from "../../common/index.js";
 import { renderSeed, seedVolumeName, writeSeedIso } from "../../kinds/index.js";
 import { hostsJson, startAgent, startController, waitForHost, type StartedController } from "../harness/fleet.js";
 import { runCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
+import { seedGuestDocument } from "../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../harness/virsh.js";
 
 const prefix = testPrefix();
@@ -239,16 +240,7 @@ describe("secrets through controller and agent", () => {
       policy("secrets", {
         pools: [{ name: pool, path: poolPath }],
         volumes: [{ name: `${guest}.qcow2`, pool, capacity: "16MiB" }],
-        domains: [
-          {
-            name: guest,
-            vcpus: 1,
-            memory: "64MiB",
-            disks: [{ volume: `${pool}/${guest}.qcow2` }],
-            cloudInit: cloudInit(HASH_1),
-            state: "shutoff",
-          },
-        ],
+        domains: [seedGuestDocument(pool, guest, cloudInit(HASH_1))],
       }),
     );
     const seed = join(poolPath, seedVolumeName(guest));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -144,4 +144,15 @@ export async function freePort(): Promise<number> {
 export function tempDir(prefix = "vft-"): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Writes `content` to the file `name` in `dir` with exactly `mode` (set after the write, so
+ * neither the umask nor an earlier version of the file changes it); returns its path.
+ */
+export function secretFile(dir: string, name: string, content: string | Buffer, mode = 0o600): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+  return path;
 }

@@ -263,3 +263,73 @@ export async function consoleTail(domain: string, lines = 30): Promise<string> {
   if (existsSync(log)) parts.push(`${log}:\n${readFileSync(log, "utf8").split("\n").slice(-lines).join("\n")}`);
   return parts.join("\n");
 }
+
+/** The pool volume a real-guest policy imports the test image into; guests boot from overlays of it. */
+export const BASE_VOLUME = "debian-12.qcow2";
+
+/**
+ * A real guest's `cpu`. Under TCG, libvirt's host-model becomes the host's model with every
+ * feature TCG can emulate (here EPYC with la57, pku, …): a guest defined that way showed no
+ * sign of life in 10 minutes. qemu64 is what the image's measurements used
+ * (docs/design/test-guest-image.md).
+ */
+export const GUEST_CPU = HAS_KVM ? "host-model" : { mode: "custom", model: "qemu64" };
+
+/** A domain's `kernel` field booting the test image's kernel and initrd directly. */
+export function directKernelBoot(image: TestImage): { path: string; initrd: string; cmdline: string } {
+  return { path: image.kernel, initrd: image.initrd, cmdline: image.cmdline };
+}
+
+/** The policy volume `GUEST.qcow2`: a 4 GiB qcow2 overlay of BASE_VOLUME in `pool`. */
+export function overlayVolume(pool: string, guest: string, state = "present"): Record<string, unknown> {
+  return { name: `${guest}.qcow2`, pool, format: "qcow2", capacity: "4GiB", backingVolume: BASE_VOLUME, state };
+}
+
+/** Where a real-guest policy's guests live; `subnet` is X in 192.168.X.0/24 (the host is .1). */
+export interface GuestSite {
+  image: TestImage;
+  pool: string;
+  poolPath: string;
+  network: string;
+  bridge: string;
+  subnet: number;
+  /** DHCP reservations: a guest without static network config gets this address. */
+  reservations: { mac: string; ip: string }[];
+}
+
+/**
+ * The policy resources every real guest needs: a dir pool at `poolPath`, a NAT network with
+ * DHCP (.100-.200 plus the reservations) and the test image imported into the pool as
+ * BASE_VOLUME (file:// + its sha256). The guests' overlays go after it in `volumes`.
+ */
+export function guestSiteResources(s: GuestSite): {
+  pools: Record<string, unknown>[];
+  networks: Record<string, unknown>[];
+  volumes: Record<string, unknown>[];
+} {
+  const ip = (host: number) => `192.168.${s.subnet}.${host}`;
+  return {
+    pools: [{ name: s.pool, type: "dir", path: s.poolPath }],
+    networks: [
+      {
+        name: s.network,
+        mode: "nat",
+        bridge: s.bridge,
+        ipv4: {
+          address: ip(1),
+          prefix: 24,
+          dhcp: { start: ip(100), end: ip(200), hosts: s.reservations },
+        },
+      },
+    ],
+    volumes: [
+      {
+        name: BASE_VOLUME,
+        pool: s.pool,
+        format: "qcow2",
+        capacity: "4GiB",
+        source: { url: `file://${s.image.disk}`, sha256: s.image.diskSha256 },
+      },
+    ],
+  };
+}

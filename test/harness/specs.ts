@@ -1,4 +1,4 @@
-import type { DomainSpec, ResolvedPolicy, ResourcesSpec } from "../../common/index.js";
+import type { DomainSpec, ResolvedPolicy, ResourcesSpec, VolumeSpec } from "../../common/index.js";
 
 /** A tiny diskless guest (1 vCPU, 64 MiB, no NICs): starts in well under a second. */
 export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): DomainSpec {
@@ -20,6 +20,20 @@ export function tinyDomainSpec(name: string, over: Partial<DomainSpec> = {}): Do
   };
 }
 
+/** A 1 MiB qcow2 volume `name` in `pool`, present, without backing volume or source. */
+export function volumeSpec(name: string, pool: string, over: Partial<VolumeSpec> = {}): VolumeSpec {
+  return {
+    name,
+    pool,
+    format: "qcow2",
+    capacityBytes: 1 << 20,
+    backingVolume: null,
+    source: null,
+    state: "present",
+    ...over,
+  };
+}
+
 /** A resolved policy holding `resources` (empty lists for the rest). */
 export function resolvedPolicy(
   name: string,
@@ -34,6 +48,22 @@ export function resolvedPolicy(
     source: { file: name, line: 1, col: 1 },
     resources: { host: null, networks: [], pools: [], volumes: [], domains: [], ...resources },
     ...over,
+  };
+}
+
+/**
+ * A policy document's domain entry (as YAML writes it): a shut-off 1 vCPU, 64 MiB guest
+ * booting from the volume `POOL/GUEST.qcow2`, with `cloudInit` when given (its seed goes into
+ * the same pool). Nothing boots: the seed is built and attached.
+ */
+export function seedGuestDocument(pool: string, guest: string, cloudInit?: unknown): Record<string, unknown> {
+  return {
+    name: guest,
+    vcpus: 1,
+    memory: "64MiB",
+    disks: [{ volume: `${pool}/${guest}.qcow2` }],
+    ...(cloudInit === undefined ? {} : { cloudInit }),
+    state: "shutoff",
   };
 }
 

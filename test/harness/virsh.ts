@@ -63,12 +63,21 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
     await virshResult("net-undefine", n);
   }
   for (const p of names(await virsh("pool-list", "--all", "--name")).filter((x) => x.startsWith(prefix))) {
-    await virshResult("pool-start", p);
-    for (const v of await volumeNames(p)) await virshResult("vol-delete", v, "--pool", p);
-    await virshResult("pool-destroy", p);
-    await virshResult("pool-delete", p);
-    await virshResult("pool-undefine", p);
+    await removePool(p, { deleteDir: true });
   }
+}
+
+/**
+ * When pool `name` exists: deletes its volumes, stops and undefines it; `deleteDir` also
+ * removes its directory (`pool-delete`), else that is left to the test's temp folder.
+ */
+export async function removePool(name: string, o: { deleteDir?: boolean } = {}): Promise<void> {
+  if ((await virshResult("pool-info", name)).code !== 0) return;
+  await virshResult("pool-start", name);
+  for (const v of await volumeNames(name)) await virshResult("vol-delete", v, "--pool", name);
+  await virshResult("pool-destroy", name);
+  if (o.deleteDir) await virshResult("pool-delete", name);
+  await virshResult("pool-undefine", name);
 }
 
 /**

@@ -25,16 +25,8 @@ import {
   WATCHDOG_MODELS,
 } from "./values.js";
 
-export {
-  CONSOLES,
-  DEFAULT_GRAPHICS_LISTEN,
-  FILESYSTEM_DRIVERS,
-  GRAPHICS,
-  GRAPHICS_TYPES,
-  MDEV_MODELS,
-  WATCHDOG_ACTIONS,
-  WATCHDOG_MODELS,
-};
+/** The value sets, as values.ts declares them (the agent face imports them from there). */
+export * from "./values.js";
 
 const pathString = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
 

@@ -21,18 +21,8 @@ import {
  * under /dev, `<disk type='block'>`, always raw); semantics.ts enforces "exactly one".
  */
 
-export {
-  DISK_BUSES,
-  DISK_CACHES,
-  DISK_DETECT_ZEROES,
-  DISK_DISCARDS,
-  DISK_IO_MODES,
-  DISK_SERIAL_PATTERN,
-  FILE_DISK_FORMATS,
-  IOTUNE_FIELDS,
-  IOTUNE_KEYS,
-  type IotuneField,
-} from "./values.js";
+/** The value sets, as values.ts declares them (the agent face imports them from there). */
+export * from "./values.js";
 
 const limit = (what: string) =>
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: `${what}; 0 = no limit.` });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyOutcomeCounts } from "../../../common/wire/states.js";
 import { stringify } from "yaml";
+import { applyLocalJson, outcome } from "../../harness/apply-local.js";
 import { runCli, tempDir } from "../../harness/processes.js";
 import { freeSubnet24 } from "../../harness/subnet.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
@@ -93,19 +94,7 @@ function writePolicies(o: { guests: Guest[]; removeAll?: boolean; removePool?: b
   writeFileSync(join(policies, "guests.yaml"), stringify(guests));
 }
 
-async function apply(...extra: string[]) {
-  const r = await runCli(["apply", policies, "--local", "--json", "--shutdown-timeout", "2s", ...extra]);
-  let json: any = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { ...r, json };
-}
-
-const outcome = (json: any, kind: string, name: string) =>
-  json.resources.find((r: any) => r.kind === kind && r.name === name);
+const apply = (...extra: string[]) => applyLocalJson(policies, ["--shutdown-timeout", "2s", ...extra]);
 
 beforeAll(async () => {
   subnet = await freeSubnet24();

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, existsSync, writeFileSync, openSync, writeSync
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { applyLocalJson, outcome } from "../../harness/apply-local.js";
 import { runCli, tempDir } from "../../harness/processes.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult, volumeNames } from "../../harness/virsh.js";
 
@@ -49,19 +50,7 @@ function write(o: Spec = {}): void {
   writeFileSync(join(policies, "storage.yaml"), stringify(doc));
 }
 
-async function apply(...extra: string[]) {
-  const r = await runCli(["apply", policies, "--local", "--json", ...extra]);
-  let json: any = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { ...r, json };
-}
-
-const outcome = (json: any, kind: string, name: string) =>
-  json.resources.find((r: any) => r.kind === kind && r.name === name);
+const apply = (...extra: string[]) => applyLocalJson(policies, extra);
 
 /** What must not change through a refused edit: the definitions, the volume list, the content. */
 async function snapshot() {

@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { fileReader, readIsoRootFile, readIsoSummary } from "../../../kinds/cloud-init-seed/iso9660.js";
-import { assertBuilt, runCli, tempDir } from "../../harness/processes.js";
+import { applyLocalJson, outcome } from "../../harness/apply-local.js";
+import { assertBuilt, tempDir } from "../../harness/processes.js";
+import { seedGuestDocument } from "../../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh, volumeNames } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
@@ -78,16 +80,7 @@ function writePolicy(o: { cloudInit: boolean }): void {
       resources: {
         pools: [{ name: pool, type: "dir", path: poolPath, autostart: false, state: "active" }],
         volumes: [{ name: `${guest}.qcow2`, pool, format: "qcow2", capacity: "16MiB" }],
-        domains: [
-          {
-            name: guest,
-            vcpus: 1,
-            memory: "64MiB",
-            disks: [{ volume: `${pool}/${guest}.qcow2` }],
-            ...(o.cloudInit ? { cloudInit: cloudInit() } : {}),
-            state: "shutoff",
-          },
-        ],
+        domains: [seedGuestDocument(pool, guest, o.cloudInit ? cloudInit() : undefined)],
       },
     },
   };
@@ -95,19 +88,7 @@ function writePolicy(o: { cloudInit: boolean }): void {
   writeFileSync(join(policies, "ci.yaml"), stringify(doc));
 }
 
-async function apply(...extra: string[]) {
-  const r = await runCli(["apply", policies, "--local", "--json", "--name", HOST, ...extra]);
-  let json: any = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { ...r, json };
-}
-
-const outcome = (json: any, kind: string, name: string) =>
-  json.resources.find((r: any) => r.kind === kind && r.name === name);
+const apply = (...extra: string[]) => applyLocalJson(policies, ["--name", HOST, ...extra]);
 
 function expectNoSecret(text: string): void {
   for (const s of [...SECRETS, b64(TOKEN_1), b64(TOKEN_2), b64(CONTENT)]) expect(text).not.toContain(s);

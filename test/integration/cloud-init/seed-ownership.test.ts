@@ -9,7 +9,7 @@
 import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { silentLogger, type DomainSpec, type ResolvedPolicy } from "../../../common/index.js";
+import { silentLogger, type ResolvedPolicy } from "../../../common/index.js";
 import { converge, DEFAULT_ENGINE_OPTIONS, resourceId, type EngineReport } from "../../../engine/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
 import {
@@ -23,6 +23,7 @@ import {
 } from "../../../kinds/index.js";
 import { cleanupPrefix, testPrefix, virsh, volumeNames } from "../../harness/virsh.js";
 import { cloudInit } from "../../unit/cloud-init/specs.js";
+import { failures, seedPolicy } from "./seed-policy.js";
 
 const prefix = testPrefix();
 const POOL = `${prefix}pool`;
@@ -54,45 +55,15 @@ class MemoryLedger implements OwnershipLedger {
 const ledger = new MemoryLedger();
 
 function policy(withCloudInit: boolean): ResolvedPolicy {
-  const domain: DomainSpec = {
-    name: DOMAIN,
-    vcpus: 1,
-    memoryBytes: 64 * 1024 * 1024,
-    cpu: "host-model",
-    machine: null,
-    disks: [{ pool: POOL, volume: DISK, bus: "virtio" }],
-    cdroms: [],
-    interfaces: [],
+  return seedPolicy({
+    policy: POLICY,
+    pool: POOL,
+    poolPath,
+    disk: DISK,
+    domain: DOMAIN,
     cloudInit: withCloudInit ? cloudInit({ timezone: "UTC", runcmd: ["true"] }) : null,
-    graphics: "none",
-    autostart: false,
-    state: "shutoff",
-    restartOnChange: false,
-  };
-  return {
-    name: POLICY,
-    description: null,
-    mode: "enforce",
-    priority: 0,
-    source: { file: "ci.yaml", line: 1, col: 1 },
-    resources: {
-      host: null,
-      networks: [],
-      pools: [{ name: POOL, type: "dir", path: poolPath, autostart: false, state: "active" }],
-      volumes: [
-        {
-          name: DISK,
-          pool: POOL,
-          format: "qcow2",
-          capacityBytes: 1 << 20,
-          backingVolume: null,
-          source: null,
-          state: "present",
-        },
-      ],
-      domains: [domain],
-    },
-  };
+    domainState: "shutoff",
+  });
 }
 
 const ctx = (revision: string, rolledBack: { policy: string; revision: string }[] = []) => ({
@@ -107,8 +78,6 @@ async function apply(withCloudInit: boolean, revision: string): Promise<EngineRe
   return converge(resources, { ...DEFAULT_ENGINE_OPTIONS, apply: true });
 }
 
-const failures = (r: EngineReport) =>
-  r.resources.filter((x) => x.outcome === "failed").map((x) => `${x.kind}/${x.name}: ${x.error}`);
 const report = (r: EngineReport, id: string) => r.resources.find((x) => `${x.kind}/${x.name}` === id)!;
 
 beforeAll(async () => {

@@ -14,7 +14,8 @@ import { silentLogger, type CloudInitSpec, type DomainSpec, type ResolvedPolicy 
 import { converge, DEFAULT_ENGINE_OPTIONS, type EngineReport } from "../../../engine/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
 import { detectDomainEnv, renderSeed, resourcesFromPolicies, type DomainHostEnv } from "../../../kinds/index.js";
-import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import { removePool, virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import { failures, seedPolicy } from "./seed-policy.js";
 
 const run = promisify(execFile);
 const prefix = `vft-ci-${randomBytes(3).toString("hex")}`;
@@ -50,55 +51,16 @@ function cloudInit(key: string): CloudInitSpec {
 function policy(
   o: { key?: string; domain?: DomainSpec["state"]; storage?: "present" | "absent" } = {},
 ): ResolvedPolicy {
-  const storage = o.storage ?? "present";
-  return {
-    name: "ci-test",
-    description: null,
-    mode: "enforce",
-    priority: 0,
-    source: { file: "ci.yaml", line: 1, col: 1 },
-    resources: {
-      host: null,
-      networks: [],
-      pools: [
-        {
-          name: POOL,
-          type: "dir",
-          path: poolPath,
-          autostart: false,
-          state: storage === "absent" ? "absent" : "active",
-        },
-      ],
-      volumes: [
-        {
-          name: DISK,
-          pool: POOL,
-          format: "qcow2",
-          capacityBytes: 1 << 20,
-          backingVolume: null,
-          source: null,
-          state: storage,
-        },
-      ],
-      domains: [
-        {
-          name: DOMAIN,
-          vcpus: 1,
-          memoryBytes: 64 * 1024 * 1024,
-          cpu: "host-model",
-          machine: null,
-          disks: [{ pool: POOL, volume: DISK, bus: "virtio" }],
-          cdroms: [],
-          interfaces: [],
-          cloudInit: cloudInit(o.key ?? KEY_1),
-          graphics: "none",
-          autostart: false,
-          state: o.domain ?? "running",
-          restartOnChange: false,
-        },
-      ],
-    },
-  };
+  return seedPolicy({
+    policy: "ci-test",
+    pool: POOL,
+    poolPath,
+    disk: DISK,
+    domain: DOMAIN,
+    cloudInit: cloudInit(o.key ?? KEY_1),
+    domainState: o.domain ?? "running",
+    storage: o.storage,
+  });
 }
 
 async function apply(p: ResolvedPolicy, applyChanges = true): Promise<EngineReport> {
@@ -110,8 +72,6 @@ async function apply(p: ResolvedPolicy, applyChanges = true): Promise<EngineRepo
 }
 
 const outcomes = (r: EngineReport) => Object.fromEntries(r.resources.map((x) => [`${x.kind}/${x.name}`, x.outcome]));
-const failures = (r: EngineReport) =>
-  r.resources.filter((x) => x.outcome === "failed").map((x) => `${x.kind}/${x.name}: ${x.error}`);
 const seedPath = () => join(poolPath, SEED);
 
 async function xorrisoExtract(iso: string, name: string): Promise<string> {
@@ -131,12 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await virshResult("destroy", DOMAIN);
   await virshResult("undefine", DOMAIN, "--nvram");
-  if ((await virshResult("pool-info", POOL)).code === 0) {
-    await virshResult("pool-start", POOL);
-    for (const v of await volumeNames(POOL)) await virshResult("vol-delete", v, "--pool", POOL);
-    await virshResult("pool-destroy", POOL);
-    await virshResult("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   await hv?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
   expect((await virsh("list", "--all", "--name")).includes(prefix)).toBe(false);

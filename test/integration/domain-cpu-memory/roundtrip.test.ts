@@ -9,6 +9,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { buildDomainXml, diffDomain, parseDomainXml, type DomainBuildContext } from "../../../kinds/index.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 import { cleanupPrefix, HOST_DOMAIN_TYPE, testPrefix } from "../../harness/virsh.js";
 import { virsh, withXmlFile } from "../xml/virsh-xml.js";
 
@@ -18,23 +19,8 @@ let n = 0;
 
 afterAll(() => cleanupPrefix(prefix));
 
-function base(): DomainSpec {
-  return {
-    name: `${prefix}${++n}`,
-    vcpus: 2,
-    memoryBytes: 128 * MiB,
-    cpu: "host-model",
-    machine: null,
-    disks: [],
-    cdroms: [],
-    interfaces: [],
-    cloudInit: null,
-    graphics: "none",
-    autostart: false,
-    state: "shutoff",
-    restartOnChange: false,
-  };
-}
+const base = (): DomainSpec =>
+  tinyDomainSpec(`${prefix}${++n}`, { vcpus: 2, memoryBytes: 128 * MiB, state: "shutoff" });
 
 const ctx = (): DomainBuildContext => ({
   domainType: HOST_DOMAIN_TYPE,

@@ -31,6 +31,7 @@ import { Hypervisor } from "../../../libvirt/index.js";
 import { tempDir } from "../../harness/processes.js";
 import { tinyDomainSpec } from "../../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh, virshResult } from "../../harness/virsh.js";
+import { rootDiskOptions } from "../../unit/domain-disks/specs.js";
 
 const run = promisify(execFile);
 const prefix = testPrefix();
@@ -54,33 +55,20 @@ const signal = () => new AbortController().signal;
 const resource = (spec: DomainSpec) =>
   new DomainResource(spec, "p", [], { hv, log: silentLogger(), shutdownTimeoutMs: 2_000, hostName: "h-test" }, env);
 
+/** The options of the data disk (a qcow2 file on the scsi bus), as written and as read back. */
+const DATA_OPTIONS = {
+  cache: "writeback",
+  io: "threads",
+  discard: "ignore",
+  detectZeroes: "off",
+  serial: "VFT-DATA",
+  bootIndex: 2,
+} as const;
+
 function allDisks(): DiskSpec[] {
   return [
-    {
-      pool,
-      volume: "root.qcow2",
-      bus: "virtio",
-      cache: "none",
-      io: "native",
-      discard: "unmap",
-      detectZeroes: "unmap",
-      serial: "VFT-ROOT",
-      readonly: false,
-      shareable: false,
-      bootIndex: 1,
-      iotune: { totalIopsSec: 2000, totalBytesSec: 104857600 },
-    },
-    {
-      file: dataQcow2,
-      format: "qcow2",
-      bus: "scsi",
-      cache: "writeback",
-      io: "threads",
-      discard: "ignore",
-      detectZeroes: "off",
-      serial: "VFT-DATA",
-      bootIndex: 2,
-    },
+    { pool, volume: "root.qcow2", bus: "virtio", ...rootDiskOptions("VFT-ROOT") },
+    { file: dataQcow2, format: "qcow2", bus: "scsi", ...DATA_OPTIONS },
     {
       device: loop,
       bus: "sata",
@@ -172,29 +160,9 @@ describe("every disk variant and option through the real libvirtd", () => {
         volume: "root.qcow2",
         format: "qcow2",
         bus: "virtio",
-        cache: "none",
-        io: "native",
-        discard: "unmap",
-        detectZeroes: "unmap",
-        serial: "VFT-ROOT",
-        readonly: false,
-        shareable: false,
-        bootIndex: 1,
-        iotune: { totalIopsSec: 2000, totalBytesSec: 104857600 },
+        ...rootDiskOptions("VFT-ROOT"),
       },
-      sda: {
-        target: "sda",
-        type: "file",
-        path: dataQcow2,
-        format: "qcow2",
-        bus: "scsi",
-        cache: "writeback",
-        io: "threads",
-        discard: "ignore",
-        detectZeroes: "off",
-        serial: "VFT-DATA",
-        bootIndex: 2,
-      },
+      sda: { target: "sda", type: "file", path: dataQcow2, format: "qcow2", bus: "scsi", ...DATA_OPTIONS },
       sdb: {
         target: "sdb",
         type: "block",

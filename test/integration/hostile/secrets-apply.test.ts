@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli, tempDir } from "../../harness/processes.js";
+import { seedGuestDocument } from "../../harness/specs.js";
 import { cleanupPrefix, testPrefix, virsh } from "../../harness/virsh.js";
 
 const prefix = testPrefix();
@@ -45,14 +46,10 @@ function write(passwordHash: string, poolDir = poolPath): void {
         pools: [{ name: pool, path: poolDir, state: "active" }],
         volumes: [{ name: `${guest}.qcow2`, pool, capacity: "16MiB" }],
         domains: [
-          {
-            name: guest,
-            vcpus: 1,
-            memory: "64MiB",
-            disks: [{ volume: `${pool}/${guest}.qcow2` }],
-            cloudInit: { hostname: "ci", users: [{ name: "ops", passwordHash, sudo: "ALL=(ALL) NOPASSWD:ALL" }] },
-            state: "shutoff",
-          },
+          seedGuestDocument(pool, guest, {
+            hostname: "ci",
+            users: [{ name: "ops", passwordHash, sudo: "ALL=(ALL) NOPASSWD:ALL" }],
+          }),
         ],
       },
     },

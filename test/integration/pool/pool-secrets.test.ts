@@ -8,16 +8,15 @@
  * appears in reports, errors or logs (at debug level).
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, symlinkSync, writeFileSync } from "node:fs";
+import { symlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentStore } from "../../../agent/state/index.js";
-import { loggerOptions, type PoolSpec } from "../../../common/index.js";
+import type { PoolSpec } from "../../../common/index.js";
 import { Hypervisor } from "../../../libvirt/index.js";
-import { tempDir } from "../../harness/processes.js";
+import { captureLog } from "../../harness/log-capture.js";
+import { secretFile, tempDir } from "../../harness/processes.js";
 import { virsh, virshResult } from "../../harness/virsh.js";
 import { only, poolExists, removePools, runPools } from "./pool-run.js";
 
@@ -34,29 +33,13 @@ const chap2 = `chap2-${randomBytes(9).toString("hex")}`;
 const cephKey = randomBytes(16);
 const SECRETS = [chap, chap2, cephKey.toString("base64"), cephKey.toString("hex")];
 
-let logText = "";
-const logs = pino(
-  loggerOptions("pool-secrets-test", "debug"),
-  new Writable({
-    write(chunk, _enc, cb) {
-      logText += String(chunk);
-      cb();
-    },
-  }),
-);
+const { log: logs, text: logText } = captureLog("pool-secrets-test");
 const outputs: string[] = [];
 
 async function runLogged(specs: PoolSpec[], dryRun = false) {
   const reports = await runPools(hv, store, specs, { dryRun, log: logs });
   outputs.push(JSON.stringify(reports));
   return reports;
-}
-
-function secretFile(name: string, content: string | Buffer, mode = 0o600): string {
-  const path = join(dir.path, name);
-  writeFileSync(path, content);
-  chmodSync(path, mode);
-  return path;
 }
 
 function spec(name: string, over: Partial<PoolSpec>): PoolSpec {
@@ -107,7 +90,7 @@ describe("iSCSI CHAP secret from a file", () => {
     });
 
   beforeAll(() => {
-    file = secretFile("chap-kvm01", `${chap}\n`);
+    file = secretFile(dir.path, "chap-kvm01", `${chap}\n`);
   });
 
   it("creates a private, persistent libvirt secret and a pool that refers to it by usage", async () => {
@@ -139,7 +122,7 @@ describe("iSCSI CHAP secret from a file", () => {
 
   it("new content in the file is drift (restart class), set by apply, then in sync", async () => {
     const before = (await secretOf(`${prefix}isc`))!.uuid;
-    secretFile("chap-kvm01", chap2);
+    secretFile(dir.path, "chap-kvm01", chap2);
     const plan = only(await runLogged([isc()], true), `${prefix}isc`);
     expect(plan).toMatchObject({
       outcome: "drift",
@@ -162,7 +145,7 @@ describe("iSCSI CHAP secret from a file", () => {
   });
 
   it("iscsi-direct takes the same CHAP secret", async () => {
-    const f = secretFile("chap-direct", chap);
+    const f = secretFile(dir.path, "chap-direct", chap);
     const direct = spec("iscd", {
       type: "iscsi-direct",
       source: {
@@ -188,7 +171,7 @@ describe("iSCSI CHAP secret from a file", () => {
 
 describe("rollback of the revision that created a pool with credentials", () => {
   it("removes the pool and its libvirt secret", async () => {
-    const f = secretFile("chap-rb", chap);
+    const f = secretFile(dir.path, "chap-rb", chap);
     const rb = spec("rb", {
       type: "iscsi",
       path: "/dev/disk/by-path",
@@ -210,7 +193,7 @@ describe("rollback of the revision that created a pool with credentials", () => 
 
 describe("Ceph key from a file", () => {
   it("is decoded from base64 into a ceph secret; the rbd pool refers to it; in sync on the next run", async () => {
-    const f = secretFile("ceph.key", `${cephKey.toString("base64")}\n`, 0o400);
+    const f = secretFile(dir.path, "ceph.key", `${cephKey.toString("base64")}\n`, 0o400);
     const rbd = spec("rbd", {
       type: "rbd",
       source: {
@@ -229,7 +212,7 @@ describe("Ceph key from a file", () => {
   });
 
   it("a file that is not base64 is an error naming the file, not its content", async () => {
-    const f = secretFile("ceph-bad.key", `${chap}!`);
+    const f = secretFile(dir.path, "ceph-bad.key", `${chap}!`);
     const bad = spec("rbdbad", {
       type: "rbd",
       source: { hosts: ["mon1.lab"], name: `${prefix}bad`, auth: { username: "libvirt", secretFile: f } },
@@ -243,12 +226,16 @@ describe("Ceph key from a file", () => {
 describe("a secret file the agent must not use", () => {
   const host = hostname();
   const cases: [string, () => string, string][] = [
-    ["world-readable", () => secretFile("chap-644", chap, 0o644), "is accessible by group and others (mode 0644)"],
-    ["group-readable", () => secretFile("chap-640", chap, 0o640), "is accessible by group (mode 0640)"],
+    [
+      "world-readable",
+      () => secretFile(dir.path, "chap-644", chap, 0o644),
+      "is accessible by group and others (mode 0644)",
+    ],
+    ["group-readable", () => secretFile(dir.path, "chap-640", chap, 0o640), "is accessible by group (mode 0640)"],
     [
       "a symlink",
       () => {
-        const target = secretFile("chap-real", chap);
+        const target = secretFile(dir.path, "chap-real", chap);
         const link = join(dir.path, "chap-link");
         symlinkSync(target, link);
         return link;
@@ -285,7 +272,7 @@ describe("a secret file the agent must not use", () => {
 describe("the secret content never leaves the agent", () => {
   it("is in no report, error or log line (debug level)", () => {
     expect(outputs.length).toBeGreaterThan(10);
-    expect(logText.length).toBeGreaterThan(0);
-    for (const text of [...outputs, logText]) for (const s of SECRETS) expect(text).not.toContain(s);
+    expect(logText().length).toBeGreaterThan(0);
+    for (const text of [...outputs, logText()]) for (const s of SECRETS) expect(text).not.toContain(s);
   });
 });

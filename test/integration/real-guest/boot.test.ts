@@ -28,11 +28,15 @@ import {
   agentPing,
   bootBudgetMs,
   consoleTail,
+  directKernelBoot,
+  GUEST_CPU,
   GUEST_ENV,
   GuestShell,
+  guestSiteResources,
   guestExec,
   HAS_KVM,
   IMAGE_BUILD_BUDGET_MS,
+  overlayVolume,
   TCG_REASON,
   pollUntil,
   sshKeyPair,
@@ -41,14 +45,13 @@ import {
   waitForCloudInitDone,
 } from "../../harness/real-guest.js";
 import { freeSubnet24 } from "../../harness/subnet.js";
-import { virsh, virshResult, volumeNames } from "../../harness/virsh.js";
+import { removePool, virsh, virshResult } from "../../harness/virsh.js";
 
 const id = randomBytes(3).toString("hex");
 const prefix = `vft-rg-${id}-`;
 const POOL = `${prefix}pool`;
 const NET = `${prefix}net`;
 const BRIDGE = `vfrg${id}`;
-const BASE = "debian-12.qcow2";
 const G1 = `${prefix}direct`;
 const G2 = `${prefix}uefi-sb`;
 const MAC1 = "52:54:00:7e:00:01";
@@ -56,12 +59,6 @@ const MAC2 = "52:54:00:7e:00:02";
 const USER = "ops";
 const SECURE_BOOT_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
 const BOOT = bootBudgetMs();
-/**
- * Under TCG, libvirt's host-model becomes the host's model with every feature TCG can emulate
- * (here EPYC with la57, pku, …): a guest defined that way showed no sign of life in 10 minutes.
- * qemu64 is what the image's measurements used (docs/design/test-guest-image.md).
- */
-const CPU = HAS_KVM ? "host-model" : { mode: "custom", model: "qemu64" };
 const log = (msg: string) => console.log(`[real-guest] ${msg}`);
 
 const dir = tempDir("vft-rg-");
@@ -121,9 +118,9 @@ function directGuest(o: GuestOptions): Record<string, unknown> {
     name: G1,
     vcpus: o.vcpus ?? 1,
     memory: `${o.memoryMiB ?? 512}MiB`,
-    cpu: CPU,
+    cpu: GUEST_CPU,
     machine: "q35",
-    kernel: { path: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
+    kernel: directKernelBoot(image),
     disks: [{ volume: `${POOL}/${G1}.qcow2` }],
     interfaces: [{ network: NET, mac: MAC1 }],
     cloudInit,
@@ -139,7 +136,7 @@ function sbGuest(): Record<string, unknown> {
     name: G2,
     vcpus: 1,
     memory: "512MiB",
-    cpu: CPU,
+    cpu: GUEST_CPU,
     machine: "q35",
     firmware: "uefi",
     secureBoot: true,
@@ -152,13 +149,17 @@ function sbGuest(): Record<string, unknown> {
 
 /** Writes the policy: pool, NAT network, the imported image, and the given guests with their overlays. */
 function writePolicy(guests: Record<string, unknown>[], gone: string[] = []): void {
-  const overlay = (g: string, state = "present") => ({
-    name: `${g}.qcow2`,
+  const site = guestSiteResources({
+    image,
     pool: POOL,
-    format: "qcow2",
-    capacity: "4GiB",
-    backingVolume: BASE,
-    state,
+    poolPath,
+    network: NET,
+    bridge: BRIDGE,
+    subnet,
+    reservations: [
+      { mac: MAC1, ip: ip(10) },
+      { mac: MAC2, ip: ip(11) },
+    ],
   });
   const doc = {
     apiVersion: "virtfleet/v1",
@@ -166,37 +167,12 @@ function writePolicy(guests: Record<string, unknown>[], gone: string[] = []): vo
     metadata: { name: "real-guests", description: "real Debian 12 guests booted from the test image" },
     spec: {
       resources: {
-        pools: [{ name: POOL, type: "dir", path: poolPath }],
-        networks: [
-          {
-            name: NET,
-            mode: "nat",
-            bridge: BRIDGE,
-            ipv4: {
-              address: ip(1),
-              prefix: 24,
-              // DHCP for a guest without static network config; the reservation makes its address known.
-              dhcp: {
-                start: ip(100),
-                end: ip(200),
-                hosts: [
-                  { mac: MAC1, ip: ip(10) },
-                  { mac: MAC2, ip: ip(11) },
-                ],
-              },
-            },
-          },
-        ],
+        pools: site.pools,
+        networks: site.networks,
         volumes: [
-          {
-            name: BASE,
-            pool: POOL,
-            format: "qcow2",
-            capacity: "4GiB",
-            source: { url: `file://${image.disk}`, sha256: image.diskSha256 },
-          },
-          ...guests.map((g) => overlay(String(g.name))),
-          ...gone.map((g) => overlay(g, "absent")),
+          ...site.volumes,
+          ...guests.map((g) => overlayVolume(POOL, String(g.name))),
+          ...gone.map((g) => overlayVolume(POOL, g, "absent")),
         ],
         domains: [...guests, ...gone.map((name) => ({ name, state: "absent" }))],
       },
@@ -251,12 +227,7 @@ afterAll(async () => {
   }
   await virshResult("net-destroy", NET);
   await virshResult("net-undefine", NET);
-  if ((await virshResult("pool-info", POOL)).code === 0) {
-    await virshResult("pool-start", POOL);
-    for (const v of await volumeNames(POOL)) await virshResult("vol-delete", v, "--pool", POOL);
-    await virshResult("pool-destroy", POOL);
-    await virshResult("pool-undefine", POOL);
-  }
+  await removePool(POOL);
   dir.cleanup();
   expect((await virsh("list", "--all", "--name")).includes(prefix)).toBe(false);
 }, 120_000);

@@ -6,7 +6,6 @@
  * when installed.
  */
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -17,26 +16,10 @@ import {
   renderVendorData,
 } from "../../../kinds/cloud-init-seed/index.js";
 import type { CloudInitSpec } from "../../../kinds/domain/spec.js";
+import { hasPyyaml, pyyamlLoad } from "./pyyaml.js";
 import { cloudInit, fullCloudInit, TOKEN } from "./specs.js";
 
 const load = (text: string): Record<string, unknown> => parse(text, { version: "1.1" });
-
-function pyyamlLoad(text: string): unknown {
-  return JSON.parse(
-    execFileSync("python3", ["-c", "import sys,json,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"], {
-      input: text,
-      encoding: "utf8",
-    }),
-  );
-}
-const hasPyyaml = (() => {
-  try {
-    execFileSync("python3", ["-c", "import yaml"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const FILES = new Map([["/etc/virtfleet/secrets/app-token", TOKEN]]);
 

@@ -1,28 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderMetaData, renderSeed, renderUserData } from "../../../kinds/index.js";
+import { hasPyyaml, pyyamlLoad } from "./pyyaml.js";
 import { cloudInit, HASH, KEY_A, KEY_B } from "./specs.js";
 
 const load = (text: string): unknown => parse(text, { version: "1.1" });
-
-/** PyYAML is what cloud-init parses user-data with; used as an oracle when installed. */
-function pyyamlLoad(text: string): unknown {
-  return JSON.parse(
-    execFileSync("python3", ["-c", "import sys,json,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"], {
-      input: text,
-      encoding: "utf8",
-    }),
-  );
-}
-const hasPyyaml = (() => {
-  try {
-    execFileSync("python3", ["-c", "import yaml"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe("user-data", () => {
   it("is #cloud-config YAML with users, groups, sudo, password hash, keys, packages and package_update", () => {

@@ -4,20 +4,10 @@
  * controller stores, a log line, an error, or the agent's spec re-check; a contentFile that
  * is missing or readable by group/others fails in the plan stage naming the host and the field.
  */
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  isSecretField,
-  loggerOptions,
-  REDACTED,
-  redactChange,
-  redactDeep,
-  silentLogger,
-} from "../../../common/index.js";
+import { isSecretField, REDACTED, redactChange, redactDeep, silentLogger } from "../../../common/index.js";
 import { validateDrift, validateReport } from "../../../controller/agent-messages/index.js";
 import type { Hypervisor } from "../../../libvirt/index.js";
 import {
@@ -28,6 +18,9 @@ import {
 } from "../../../kinds/cloud-init-seed/index.js";
 import { specProblems } from "../../../kinds/spec-checker.js";
 import { checkDomainSpec } from "../../../kinds/domain/check.js";
+import { captureLog } from "../../harness/log-capture.js";
+import { secretFile, tempDir } from "../../harness/processes.js";
+import { driftMsg, reportMsg } from "../ingest/fixtures.js";
 import { cloudInit, domainWithCloudInit, fullCloudInit } from "./specs.js";
 
 const CONTENT = "db_password=Zq8-content-secret";
@@ -44,10 +37,10 @@ const SECRETS = [
 ];
 const FILE_B64 = Buffer.from(FILE_BYTES).toString("base64");
 
-const dir = mkdtempSync(join(tmpdir(), "vft-ci-secret-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const tokenFile = join(dir, "token");
-writeFileSync(tokenFile, FILE_BYTES, { mode: 0o600 });
+const temp = tempDir("vft-ci-secret-");
+const dir = temp.path;
+afterAll(temp.cleanup);
+const tokenFile = secretFile(dir, "token", FILE_BYTES);
 
 function secretSpec(v: string) {
   return cloudInit({
@@ -108,16 +101,10 @@ describe("field names", () => {
   });
 
   it("no log line carries them", () => {
-    let text = "";
-    const stream = new Writable({
-      write(chunk: Buffer, _e, done) {
-        text += chunk.toString();
-        done();
-      },
-    });
-    const log = pino(loggerOptions("test", "debug"), stream);
+    const { log, text: logged } = captureLog();
     log.info({ domain: { name: "g1", cloudInit: secretSpec("") } }, "spec");
     log.info({ changes: [{ field: "cloudInit.runcmd", from: [RUN], to: [RUN, BOOT] }] }, "changes");
+    const text = logged();
     expectNoSecret(text);
     expect(text).toContain('"path":"/etc/app.env"');
   });
@@ -177,45 +164,34 @@ describe("seed changes (dry-run, apply --json, drift events)", () => {
 
   it("stay redacted through the controller's ingest of reports and drift events", () => {
     const unredacted = [{ field: "cloudInit.runcmd", from: [RUN], to: [BOOT], disruption: "live" }];
-    const r = validateReport({
-      eventSeq: 1,
-      generation: 1,
-      bundleRevision: "r1",
-      trigger: "bundle",
-      startedAtMs: Date.now(),
-      durationMs: 5,
-      dryRun: false,
-      resources: [
-        {
-          kind: "volume",
-          name: "p1/g1-cidata.iso",
-          policy: "p",
-          outcome: "changed",
-          changesJson: JSON.stringify([...changes, ...unredacted]),
-          error: "",
-          pendingRestart: false,
-        },
-      ],
-    } as never);
+    const r = validateReport(
+      reportMsg({
+        resources: [
+          {
+            kind: "volume",
+            name: "p1/g1-cidata.iso",
+            policy: "p",
+            outcome: "changed",
+            changesJson: JSON.stringify([...changes, ...unredacted]),
+            error: "",
+            pendingRestart: false,
+          },
+        ],
+      }).report!,
+    );
     expectNoSecret(JSON.stringify(r));
-    const d = validateDrift({
-      eventSeq: 1,
-      id: "d1",
-      policy: "p",
-      kind: "volume",
-      name: "p1/g1-cidata.iso",
-      fields: [
-        { field: "cloudInit.writeFiles[/etc/app.env].content", desiredJson: JSON.stringify(CONTENT), actualJson: "" },
-        { field: "cloudInit.bootcmd", desiredJson: JSON.stringify([BOOT]), actualJson: JSON.stringify([]) },
-        { field: "cloudInit.vendorData", desiredJson: JSON.stringify({ x: VENDOR }), actualJson: "" },
-      ],
-      detectedAtMs: Date.now(),
-      source: "resync",
-      remediation: "reported",
-      resolvedAtMs: 0,
-      classification: "corrective",
-      detail: "",
-    } as never);
+    const d = validateDrift(
+      driftMsg({
+        kind: "volume",
+        name: "p1/g1-cidata.iso",
+        fields: [
+          { field: "cloudInit.writeFiles[/etc/app.env].content", desiredJson: JSON.stringify(CONTENT), actualJson: "" },
+          { field: "cloudInit.bootcmd", desiredJson: JSON.stringify([BOOT]), actualJson: JSON.stringify([]) },
+          { field: "cloudInit.vendorData", desiredJson: JSON.stringify({ x: VENDOR }), actualJson: "" },
+        ],
+        source: "resync",
+      }).drift!,
+    );
     expectNoSecret(JSON.stringify(d));
     expect(redactChange(unredacted[0]!)).toMatchObject({ from: REDACTED, to: REDACTED });
   });
@@ -270,9 +246,7 @@ describe("contentFile on the host (plan stage)", () => {
   });
 
   it("refuses a missing file, a group/other-readable one, a symlink and one of another owner, naming host and field only", async () => {
-    const open = join(dir, "open");
-    writeFileSync(open, FILE_BYTES, { mode: 0o600 });
-    chmodSync(open, 0o644);
+    const open = secretFile(dir, "open", FILE_BYTES, 0o644);
     const link = join(dir, "link");
     symlinkSync(tokenFile, link);
     const cases: [string, RegExp, number | undefined][] = [

@@ -4,6 +4,7 @@ import { buildGraph } from "../../../engine/index.js";
 import type { Hypervisor } from "../../../libvirt/index.js";
 import { CloudInitSeedResource, DomainResource, resourcesFromPolicies } from "../../../kinds/index.js";
 import { DomainWithSeedCleanup } from "../../../kinds/cloud-init-seed/index.js";
+import { resolvedPolicy, volumeSpec } from "../../harness/specs.js";
 import { domainWithCloudInit } from "./specs.js";
 
 /** Construction never talks to libvirt, so no hypervisor is needed here. */
@@ -17,21 +18,19 @@ function policy(
   volumes: VolumeSpec[] = [],
   poolState: "active" | "absent" = "active",
 ): ResolvedPolicy {
-  return {
-    name: "web",
-    description: null,
-    mode: "enforce",
-    priority: 0,
-    source: { file: "web.yaml", line: 1, col: 1 },
-    resources: {
-      host: null,
-      networks: [],
+  return resolvedPolicy(
+    "web",
+    {
       pools: [{ name: "p1", type: "dir", path: "/var/lib/libvirt/p1", autostart: true, state: poolState }],
       volumes,
       domains,
     },
-  };
+    { source: { file: "web.yaml", line: 1, col: 1 } },
+  );
 }
+
+/** A declared volume named as g1's seed would be. */
+const seedNamedVolume = (): VolumeSpec => volumeSpec("g1-cidata.iso", "p1", { format: "raw" });
 
 describe("cloud-init wiring", () => {
   it("adds the seed volume before the domain, and the domain gets it as its last cdrom", () => {
@@ -59,15 +58,7 @@ describe("cloud-init wiring", () => {
 
   it("removing the domain removes its seed after it, and lets its pool go too", () => {
     const d = domainWithCloudInit("g1", { state: "absent" });
-    const vol: VolumeSpec = {
-      name: "g1.qcow2",
-      pool: "p1",
-      format: "qcow2",
-      capacityBytes: 1 << 20,
-      backingVolume: null,
-      source: null,
-      state: "absent",
-    };
+    const vol = volumeSpec("g1.qcow2", "p1", { state: "absent" });
     const rs = resourcesFromPolicies([policy([d], [vol], "absent")], options);
     const seed = rs.find((r) => r instanceof CloudInitSeedResource)!;
     expect(seed.removing).toBe(true);
@@ -97,15 +88,7 @@ describe("cloud-init wiring", () => {
   });
 
   it("refuses a declared volume with the seed's name", () => {
-    const vol: VolumeSpec = {
-      name: "g1-cidata.iso",
-      pool: "p1",
-      format: "raw",
-      capacityBytes: 1 << 20,
-      backingVolume: null,
-      source: null,
-      state: "present",
-    };
+    const vol = seedNamedVolume();
     expect(() => resourcesFromPolicies([policy([domainWithCloudInit("g1")], [vol])], options)).toThrow(
       /its cloud-init seed p1\/g1-cidata.iso is also declared as a volume/,
     );
@@ -127,15 +110,7 @@ describe("cloud-init wiring", () => {
   it("no cleanup when the guest names the seed as its own cdrom, or a policy declares that volume", () => {
     const own = domainWithCloudInit("g1", { cloudInit: null, cdroms: [{ pool: "p1", volume: "g1-cidata.iso" }] });
     expect(resourcesFromPolicies([policy([own])], options).some((r) => r instanceof DomainWithSeedCleanup)).toBe(false);
-    const vol: VolumeSpec = {
-      name: "g1-cidata.iso",
-      pool: "p1",
-      format: "raw",
-      capacityBytes: 1 << 20,
-      backingVolume: null,
-      source: null,
-      state: "present",
-    };
+    const vol = seedNamedVolume();
     const rs = resourcesFromPolicies([policy([domainWithCloudInit("g1", { cloudInit: null })], [vol])], options);
     expect(rs.some((r) => r instanceof DomainWithSeedCleanup)).toBe(false);
   });

@@ -16,6 +16,7 @@ import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import { checkApplyHugepages } from "../../../kinds/host/hugepages/apply.js";
 import { mergeHostPrereqs } from "../../../kinds/host/merge.js";
 import type { DomainRef, Hypervisor } from "../../../libvirt/index.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 import { lines, load, policy } from "../policy/helpers.js";
 
 let sys: string;
@@ -89,22 +90,7 @@ describe("a guest's CPU and memory against its host (plan stage)", () => {
       domainIsActive: async () => active,
     }) as unknown as Hypervisor;
   const ref = { name: "g", uuid: "u", id: -1 } as unknown as DomainRef;
-  const guest = (patch: Partial<DomainSpec>): DomainSpec => ({
-    name: "g",
-    vcpus: 2,
-    memoryBytes: 64 * 1024 ** 2,
-    cpu: "host-model",
-    machine: null,
-    disks: [],
-    cdroms: [],
-    interfaces: [],
-    cloudInit: null,
-    graphics: "none",
-    autostart: false,
-    state: "running",
-    restartOnChange: false,
-    ...patch,
-  });
+  const guest = (patch: Partial<DomainSpec>): DomainSpec => tinyDomainSpec("g", { vcpus: 2, ...patch });
 
   it("pinning to CPUs and nodesets the host lacks fails naming the host and every field", async () => {
     await expect(

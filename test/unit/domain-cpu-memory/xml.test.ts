@@ -8,23 +8,10 @@ import { describe, expect, it } from "vitest";
 import { buildDomainXml, diffDomain, parseDomainXml, type DomainBuildContext } from "../../../kinds/index.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import { canonicalCpuset, parseCpuset } from "../../../kinds/domain/cpu-memory/cpuset.js";
+import { tinyDomainSpec } from "../../harness/specs.js";
 
 const MiB = 1024 ** 2;
-const base = (): DomainSpec => ({
-  name: "cm",
-  vcpus: 2,
-  memoryBytes: 128 * MiB,
-  cpu: "host-model",
-  machine: null,
-  disks: [],
-  cdroms: [],
-  interfaces: [],
-  cloudInit: null,
-  graphics: "none",
-  autostart: false,
-  state: "running",
-  restartOnChange: false,
-});
+const base = (): DomainSpec => tinyDomainSpec("cm", { vcpus: 2, memoryBytes: 128 * MiB });
 const ctx: DomainBuildContext = { domainType: "kvm", diskPaths: new Map(), specHash: "a".repeat(64) };
 const roundTrip = (spec: DomainSpec, c: DomainBuildContext = ctx) => parseDomainXml(buildDomainXml(spec, c));
 

@@ -10,17 +10,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Hypervisor } from "../../../libvirt/index.js";
 import { checkDevicesOnHost, diffGraphicsPassword, readPasswordFile } from "../../../kinds/domain/devices/index.js";
 import { applyToJson, domainLabels, renderApply } from "../../../cli/output/apply-view.js";
+import { secretFile } from "../../harness/processes.js";
 import { tinyDomainSpec } from "../../harness/specs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vft-devsec-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SECRET = "Zq9-pw";
-
-function file(name: string, content: string, mode = 0o600): string {
-  const p = join(dir, name);
-  writeFileSync(p, content, { mode });
-  return p;
-}
 
 async function failure(p: Promise<unknown>): Promise<string> {
   try {
@@ -35,18 +30,18 @@ describe("the graphics password file", () => {
   const asRoot = process.getuid?.() === 0;
 
   it("reads one line (trailing line breaks dropped)", async () => {
-    expect(await readPasswordFile(file("ok", `${SECRET}\r\n`), "vnc", "kvm01")).toBe(SECRET);
+    expect(await readPasswordFile(secretFile(dir, "ok", `${SECRET}\r\n`), "vnc", "kvm01")).toBe(SECRET);
   });
 
   it.each<[string, () => string, RegExp]>([
-    ["group-readable", () => file("g", SECRET, 0o640), /accessible by group \(mode 0640\).*chmod 600/],
-    ["world-readable", () => file("w", SECRET, 0o604), /accessible by others/],
+    ["group-readable", () => secretFile(dir, "g", SECRET, 0o640), /accessible by group \(mode 0640\).*chmod 600/],
+    ["world-readable", () => secretFile(dir, "w", SECRET, 0o604), /accessible by others/],
     ["missing", () => join(dir, "nope"), /does not exist/],
     [
       "a symlink",
       () => {
         const l = join(dir, "link");
-        symlinkSync(file("target", SECRET), l);
+        symlinkSync(secretFile(dir, "target", SECRET), l);
         return l;
       },
       /symbolic link/,
@@ -60,9 +55,9 @@ describe("the graphics password file", () => {
       },
       /not a regular file/,
     ],
-    ["empty", () => file("e", "\n"), /is empty/],
-    ["too long for VNC", () => file("long", `${SECRET}-and-more`), /more than 8 characters/],
-    ["two lines", () => file("two", `${SECRET}\nsecond`), /one line of printable text/],
+    ["empty", () => secretFile(dir, "e", "\n"), /is empty/],
+    ["too long for VNC", () => secretFile(dir, "long", `${SECRET}-and-more`), /more than 8 characters/],
+    ["two lines", () => secretFile(dir, "two", `${SECRET}\nsecond`), /one line of printable text/],
   ])("refuses a file that is %s, naming host, field and path but never the content", async (_w, make, want) => {
     const path = make();
     const msg = await failure(readPasswordFile(path, "vnc", "kvm01"));
@@ -74,7 +69,7 @@ describe("the graphics password file", () => {
   });
 
   it.runIf(asRoot)("refuses a file not owned by root", async () => {
-    const p = file("owned", SECRET);
+    const p = secretFile(dir, "owned", SECRET);
     chownSync(p, 65534, 65534);
     const msg = await failure(readPasswordFile(p, "vnc", "kvm01"));
     expect(msg).toMatch(/owned by uid 65534: it must be owned by root/);
@@ -82,7 +77,7 @@ describe("the graphics password file", () => {
   });
 
   it("SPICE passwords may be longer than 8 characters", async () => {
-    expect(await readPasswordFile(file("spice", "a-long-spice-password"), "spice", "kvm01")).toBe(
+    expect(await readPasswordFile(secretFile(dir, "spice", "a-long-spice-password"), "spice", "kvm01")).toBe(
       "a-long-spice-password",
     );
   });
@@ -188,7 +183,9 @@ describe("virtiofs shares, checked on the host in the plan stage", () => {
     expect(await failure(check(join(dir, "no-such-dir")))).toMatch(
       /^host kvm01: domain g: filesystems\[0\]\.source: .*no-such-dir does not exist on this host/,
     );
-    expect(await failure(check(file("plain", "x")))).toMatch(/filesystems\[0\]\.source: .*plain is not a directory/);
+    expect(await failure(check(secretFile(dir, "plain", "x")))).toMatch(
+      /filesystems\[0\]\.source: .*plain is not a directory/,
+    );
   });
 });
 

@@ -10,20 +10,13 @@ import { parseXml } from "../../../kinds/libvirt-xml/xml-io.js";
 import type { DiskSpec } from "../../../kinds/domain/disks/schema.js";
 import type { DomainSpec } from "../../../kinds/domain/spec.js";
 import * as S from "../xml/specs.js";
+import { rootDiskOptions } from "./specs.js";
 
 const volumeDisk = (): DiskSpec => ({
   pool: "p",
   volume: "root.qcow2",
   bus: "virtio",
-  cache: "none",
-  io: "native",
-  discard: "unmap",
-  detectZeroes: "unmap",
-  serial: "WEB01-ROOT",
-  readonly: false,
-  shareable: false,
-  bootIndex: 1,
-  iotune: { totalIopsSec: 2000, totalBytesSec: 104857600 },
+  ...rootDiskOptions("WEB01-ROOT"),
 });
 const fileDisk = (): DiskSpec => ({ file: "/srv/data.qcow2", format: "qcow2", bus: "scsi", cache: "writeback" });
 const deviceDisk = (): DiskSpec => ({
@@ -59,15 +52,7 @@ describe("disks: build → parse → diff", () => {
         pool: "p",
         volume: "root.qcow2",
         format: "qcow2",
-        cache: "none",
-        io: "native",
-        discard: "unmap",
-        detectZeroes: "unmap",
-        serial: "WEB01-ROOT",
-        readonly: false,
-        shareable: false,
-        bootIndex: 1,
-        iotune: { totalIopsSec: 2000, totalBytesSec: 104857600 },
+        ...rootDiskOptions("WEB01-ROOT"),
       },
       { target: "sda", type: "file", path: "/srv/data.qcow2", format: "qcow2", bus: "scsi", cache: "writeback" },
       { target: "sdb", type: "block", path: "/dev/sdz", format: "raw", bus: "sata", readonly: true, shareable: true },

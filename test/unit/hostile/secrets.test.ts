@@ -2,36 +2,18 @@
  * Secrets (password hashes, tokens, private keys, URL credentials) never reach logs,
  * stored events or reported changes: by field name at any depth, and by shape in text.
  */
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import {
-  isSecretField,
-  loggerOptions,
-  redactChange,
-  redactDeep,
-  REDACTED,
-  scrubSecrets,
-} from "../../../common/index.js";
+import { isSecretField, redactChange, redactDeep, REDACTED, scrubSecrets } from "../../../common/index.js";
 import { validateDrift, validateReport } from "../../../controller/agent-messages/index.js";
 import { renderSeed } from "../../../kinds/index.js";
 import { seedFieldChanges } from "../../../kinds/cloud-init-seed/seed-diff.js";
+import { captureLog } from "../../harness/log-capture.js";
 import { cloudInit, KEY_A, KEY_B } from "../cloud-init/specs.js";
+import { driftMsg, reportMsg } from "../ingest/fixtures.js";
 
 const HASH = "$6$rounds=5000$vfsalt$Tq0S9fY1uMxQxW0gH2kz8sVdQ0Jq3nYhU0aP8rR9w1Zb";
 const PEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----";
 const TOKEN = "vft_tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
-
-function capture(): { lines: () => string; log: pino.Logger } {
-  let out = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out += chunk.toString();
-      done();
-    },
-  });
-  return { lines: () => out, log: pino(loggerOptions("test", "debug"), stream) };
-}
 
 describe("secret detection", () => {
   it("names secret fields, also as the last segment of a field path", () => {
@@ -109,7 +91,7 @@ describe("secret detection", () => {
 
 describe("logs", () => {
   it("no hash, token, key or credential reaches a log line, however it is logged", () => {
-    const { lines, log } = capture();
+    const { log, text: lines } = captureLog();
     log.info({ spec: { domains: [{ cloudInit: { users: [{ name: "ops", passwordHash: HASH }] } }] } }, "deep object");
     log.info({ token: TOKEN, enrol: { bootstrapToken: TOKEN } }, "tokens");
     log.warn(`a message quoting ${HASH} and ${PEM}`);
@@ -128,64 +110,54 @@ describe("logs", () => {
 
 describe("the controller's ingest stores no secrets", () => {
   it("drift fields named as secrets are stored redacted; secret-shaped text is scrubbed", () => {
-    const d = validateDrift({
-      eventSeq: 1,
-      id: "d1",
-      policy: "p",
-      kind: "volume",
-      name: "pool/web-cidata.iso",
-      fields: [
-        {
-          field: "cloudInit.users[ops].passwordHash",
-          desiredJson: JSON.stringify(HASH),
-          actualJson: JSON.stringify("$6$old$bbbbbbbbbbbbbbbb"),
-        },
-        { field: "note", desiredJson: JSON.stringify(`uses ${HASH}`), actualJson: "" },
-      ],
-      detectedAtMs: Date.now(),
-      source: "resync",
-      remediation: "reported",
-      resolvedAtMs: 0,
-      classification: "corrective",
-      detail: `seed had ${HASH}`,
-    } as never);
+    const d = validateDrift(
+      driftMsg({
+        kind: "volume",
+        name: "pool/web-cidata.iso",
+        fields: [
+          {
+            field: "cloudInit.users[ops].passwordHash",
+            desiredJson: JSON.stringify(HASH),
+            actualJson: JSON.stringify("$6$old$bbbbbbbbbbbbbbbb"),
+          },
+          { field: "note", desiredJson: JSON.stringify(`uses ${HASH}`), actualJson: "" },
+        ],
+        source: "resync",
+        detail: `seed had ${HASH}`,
+      }).drift!,
+    );
     expect(d.fields[0]).toEqual({ field: "cloudInit.users[ops].passwordHash", desired: REDACTED, actual: REDACTED });
     expect(JSON.stringify(d)).not.toContain("vfsalt");
     expect(JSON.stringify(d)).not.toContain("bbbbbbbbbbbbbbbb");
   });
 
   it("report changes and errors are stored redacted", () => {
-    const r = validateReport({
-      eventSeq: 1,
-      generation: 1,
-      bundleRevision: "r1",
-      trigger: "bundle",
-      startedAtMs: Date.now(),
-      durationMs: 5,
-      dryRun: false,
-      resources: [
-        {
-          kind: "volume",
-          name: "p/s.iso",
-          policy: "p",
-          outcome: "changed",
-          changesJson: JSON.stringify([
-            { field: "cloudInit.users[ops].passwordHash", from: HASH, to: "$y$j9T$abcdefghijk", disruption: "live" },
-          ]),
-          error: "",
-          pendingRestart: false,
-        },
-        {
-          kind: "domain",
-          name: "d",
-          policy: "p",
-          outcome: "failed",
-          changesJson: "",
-          error: `libvirt said ${HASH}`,
-          pendingRestart: false,
-        },
-      ],
-    } as never);
+    const r = validateReport(
+      reportMsg({
+        resources: [
+          {
+            kind: "volume",
+            name: "p/s.iso",
+            policy: "p",
+            outcome: "changed",
+            changesJson: JSON.stringify([
+              { field: "cloudInit.users[ops].passwordHash", from: HASH, to: "$y$j9T$abcdefghijk", disruption: "live" },
+            ]),
+            error: "",
+            pendingRestart: false,
+          },
+          {
+            kind: "domain",
+            name: "d",
+            policy: "p",
+            outcome: "failed",
+            changesJson: "",
+            error: `libvirt said ${HASH}`,
+            pendingRestart: false,
+          },
+        ],
+      }).report!,
+    );
     const text = JSON.stringify(r);
     expect(text).not.toContain("vfsalt");
     expect(text).not.toContain("abcdefghijk");

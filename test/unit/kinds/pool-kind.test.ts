@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { buildPoolXml } from "../../../kinds/pool/xml-build.js";
 import { diffPool } from "../../../kinds/pool/xml-diff.js";
 import { parsePoolXml } from "../../../kinds/pool/xml-parse.js";
 import { specProblems } from "../../../kinds/spec-checker.js";
+import { secretFile } from "../../harness/processes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vft-pl-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -130,18 +131,11 @@ describe("poolTargets: what two pools may not share", () => {
 });
 
 describe("secret files", () => {
-  const file = (name: string, content: string, mode: number) => {
-    const p = join(dir, name);
-    writeFileSync(p, content);
-    chmodSync(p, mode);
-    return p;
-  };
-
   it("0600 and 0400 are read; any group or other bit is refused with host and path, never the content", async () => {
-    expect((await readSecretFile(file("a", "s3cret", 0o600), "h1")).toString()).toBe("s3cret");
-    expect((await readSecretFile(file("b", "s3cret", 0o400), "h1")).toString()).toBe("s3cret");
+    expect((await readSecretFile(secretFile(dir, "a", "s3cret", 0o600), "h1")).toString()).toBe("s3cret");
+    expect((await readSecretFile(secretFile(dir, "b", "s3cret", 0o400), "h1")).toString()).toBe("s3cret");
     for (const mode of [0o640, 0o604, 0o620, 0o601, 0o644]) {
-      const p = file(`m${mode.toString(8)}`, "s3cret", mode);
+      const p = secretFile(dir, `m${mode.toString(8)}`, "s3cret", mode);
       const err = await readSecretFile(p, "h1").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SecretFileError);
       expect((err as Error).message).toMatch(new RegExp(`^host h1: secret file ${p} is accessible by `));
@@ -151,7 +145,7 @@ describe("secret files", () => {
 
   it("a folder, an empty file are refused", async () => {
     await expect(readSecretFile(dir, "h1")).rejects.toThrow("is not a regular file");
-    await expect(readSecretFile(file("empty", "", 0o600), "h1")).rejects.toThrow("is empty");
+    await expect(readSecretFile(secretFile(dir, "empty", "", 0o600), "h1")).rejects.toThrow("is empty");
   });
 
   it("a CHAP file loses its trailing line breaks; a Ceph key is base64-decoded", async () => {
@@ -161,7 +155,7 @@ describe("secret files", () => {
       source: {
         host: "h",
         target: "iqn.2026-01.lab:t",
-        chap: { username: "u", secretFile: file("c", "pw\r\n", 0o600) },
+        chap: { username: "u", secretFile: secretFile(dir, "c", "pw\r\n", 0o600) },
       },
     })!;
     expect((await poolSecretValue(isc, "h1")).toString()).toBe("pw");
@@ -172,7 +166,7 @@ describe("secret files", () => {
       source: {
         hosts: ["m"],
         name: "p",
-        auth: { username: "u", secretFile: file("k", `${key.toString("base64")}\n`, 0o400) },
+        auth: { username: "u", secretFile: secretFile(dir, "k", `${key.toString("base64")}\n`, 0o400) },
       },
     })!;
     expect(rbd.secret).toEqual({
