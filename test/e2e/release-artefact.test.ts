@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,13 +58,14 @@ describe("the npm pack tarball", { timeout: SLOW }, () => {
       "package/proto/fleet/v1/admin.proto",
       "package/packaging/systemd/virtfleet-agent.service",
       "package/packaging/systemd/virtfleet-controller.service",
+      "package/docs/operations.md",
     ])
       expect(files, f).toContain(f);
     expect(files.filter((f) => /\.ts$|^package\/(test|cli|controller|agent|node_modules)\//.test(f))).toEqual([]);
     expect(files).not.toContain("package/dist/bin/meta.json");
   });
 
-  it("installs with npm install -g --prefix and runs without the checkout: --version, policy validate, a controller", async () => {
+  it("installs with npm install -g --prefix and runs without the checkout: --version, policy validate, a controller, agent install", async () => {
     await timed("npm install -g --prefix (--prefer-offline)", () =>
       run("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball], {
         cwd: tmp.path,
@@ -81,21 +82,21 @@ describe("the npm pack tarball", { timeout: SLOW }, () => {
     const v = await installed(["policy", "validate", join(policies, "web-db.yaml")]);
     expect(v.stdout).toMatch(/^valid: 1 policy \(web-db\)/);
 
-    // the controller opens its SQLite store: the native better-sqlite3 module of the install loads
-    const controller = spawn(
-      bin,
-      ["controller", "--insecure", "--listen", "127.0.0.1:0", "--data", join(tmp.path, "data"), "--policies", policies],
-      { cwd: tmp.path, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    // the controller opens its SQLite store (the install's native better-sqlite3 module) and its PKI
+    const data = join(tmp.path, "data");
+    const controller = spawn(bin, ["controller", "--listen", "127.0.0.1:0", "--data", data, "--policies", policies], {
+      cwd: tmp.path,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     controller.stdout.on("data", (d: Buffer) => (out += d.toString()));
     controller.stderr.on("data", (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(
+      const address = await waitFor(
         "the installed controller to listen",
         () => {
           if (controller.exitCode !== null) throw new Error(`controller exited ${controller.exitCode}: ${out}`);
-          return /listening on \S+/.test(out) ? true : undefined;
+          return /listening on (\S+)/.exec(out)?.[1];
         },
         30_000,
       );
@@ -104,6 +105,20 @@ describe("the npm pack tarball", { timeout: SLOW }, () => {
           .subarray(0, 15)
           .toString(),
       ).toBe("SQLite format 3");
+
+      // agent install from the installed package: its unit template is in the tarball, ExecStart names the install
+      const token = JSON.parse(
+        (await installed(["token", "create", "--json", "--controller", address, "--data", data])).stdout,
+      ) as { token: string };
+      const tokenFile = join(tmp.path, "token");
+      writeFileSync(tokenFile, token.token, { mode: 0o600 });
+      const root = join(tmp.path, "root");
+      const args = ["--controller", address, "--token-file", tokenFile, "--name", "release-a", "--root", root];
+      const r = await installed(["agent", "install", ...args, "--no-start"]);
+      expect(r.stdout).toContain("enrolled:");
+      const unit = readFileSync(join(root, "etc/systemd/system/virtfleet-agent.service"), "utf8");
+      const script = realpathSync(join(prefix, "lib/node_modules/virtfleet/dist/bin/virtfleet.js"));
+      expect(unit).toContain(`ExecStart=${process.execPath} ${script} agent --config /etc/virtfleet/agent.yaml\n`);
     } finally {
       controller.kill("SIGKILL");
     }
