@@ -20,7 +20,7 @@ import {
   writePlanned,
   type FileOutcome,
 } from "./files.js";
-import type { AgentInstallFlags } from "./register.js";
+import type { AgentInstallFlags } from "./flags.js";
 import { systemctl, systemdUnavailable } from "./systemd.js";
 
 /** How long the install waits for an unreachable controller before giving up. */

@@ -1,17 +1,7 @@
 import type { Command } from "commander";
-import type { HostPort } from "../../../common/address.js";
 import { defaultAgentName } from "../../../agent/index.js";
 import { hostPortArg } from "../../option-parsers.js";
-
-/** The flags of `virtfleet agent install` (spec/cli.md "Additions"). */
-export interface AgentInstallFlags {
-  controller: HostPort;
-  tokenFile: string;
-  name: string;
-  root: string;
-  start: boolean;
-  force?: boolean;
-}
+import type { AgentInstallFlags } from "./flags.js";
 
 /**
  * Adds `install` under the `agent` command `program` already holds. `agent` then takes its own
