@@ -89,6 +89,9 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .description("fleet configuration management for KVM hosts")
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
+    // the root's options (--version, --help) come before the command: everything after it reaches
+    // the command in order, so `agent install --controller X` is install's option, not agent's
+    .enablePositionalOptions()
     .exitOverride();
   for (const register of registers.flat()) register(program);
   if (credentials) addAdminCredentialOption(program, credentials.useAdminDataDir);
@@ -103,9 +106,10 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
  */
 function addAdminCredentialOption(cmd: Command, useAdminDataDir: (dir: string | undefined) => void): void {
   for (const c of cmd.commands) {
+    if (c.name() === "agent") continue; // its --controller (and agent install's) is another thing
     addAdminCredentialOption(c, useAdminDataDir);
     const longs = c.options.map((o) => o.long);
-    if (c.name() === "agent" || !longs.includes("--controller") || longs.includes("--data")) continue;
+    if (!longs.includes("--controller") || longs.includes("--data")) continue;
     c.option(
       "--data <dir>",
       "the controller's data folder with the admin credential (DIR/admin/*.pem; env VIRTFLEET_DATA)",

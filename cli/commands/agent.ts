@@ -25,9 +25,10 @@ import {
 } from "../host-network-options.js";
 import { DEFAULT_CONFIRM_TIMEOUT_MS } from "../../kinds/index.js";
 import { DEFAULT_AGENT_CONFIG, useConfigFile } from "../config-file/index.js";
+import { registerAgentInstallCommand } from "./agent-install/index.js";
 
 interface AgentFlags {
-  controller: HostPort;
+  controller?: HostPort;
   name: string;
   stateDir: string;
   libvirtSocket: string;
@@ -76,7 +77,8 @@ export function registerAgentCommand(program: Command): void {
     .description(
       "run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller",
     )
-    .requiredOption("--controller <host:port>", "the controller's agent endpoint", hostPortArg)
+    // checked in the action, not requiredOption: commander checks a command's mandatory options for its subcommands too (agent install)
+    .option("--controller <host:port>", "the controller's agent endpoint (required)", hostPortArg)
     .option("--name <name>", "this host's name in the fleet", defaultAgentName())
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
@@ -124,6 +126,8 @@ export function registerAgentCommand(program: Command): void {
       DEFAULT_CONFIRM_TIMEOUT_MS,
     )
     .action(async (flags: AgentFlags) => {
+      if (!flags.controller)
+        throw new OptionError("--controller", "required: the controller's agent endpoint (host:port)");
       applyHeapGrowth(flags.heapGrowth);
       const token = agentToken(flags);
       // VIRTFLEET_TOKEN left in the environment does not stop an --insecure agent; a flag does.
@@ -157,4 +161,5 @@ export function registerAgentCommand(program: Command): void {
       if (end instanceof Error) throw end;
     });
   useConfigFile(command, { defaultPath: DEFAULT_AGENT_CONFIG });
+  registerAgentInstallCommand(program);
 }

@@ -1,0 +1,1 @@
+export { registerAgentInstallCommand } from "./register.js";
