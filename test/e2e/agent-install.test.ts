@@ -7,11 +7,10 @@ import { parse } from "yaml";
 import { loadCredentials } from "../../agent/enroll/index.js";
 import { fileMode } from "../../common/pki/index.js";
 import { projectRoot } from "../../common/paths.js";
-import { CLI, runCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
+import { CLI, runCli, spawnCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
 import {
   createToken,
   secureHosts,
-  startSecureAgent,
   startSecureController,
   waitForSecureHost,
   type SecureController,
@@ -136,14 +135,19 @@ describe("virtfleet agent install --root DIR --no-start", () => {
     expect((await secureHosts(controller)).map((h) => h.name)).not.toContain(`${prefix}-b`);
   });
 
-  it("an agent started from the written config (equivalent flags) connects with the enrolled certificate", async () => {
-    // `virtfleet agent --config FILE` is not on this branch yet: the test passes the config's keys as flags
+  it("an agent started from the written config connects with the enrolled certificate", async () => {
+    // --config supplies the controller and the name; the state folder the config names is the
+    // installed host's (/var/lib/…), so the flag points it into --root (flags override the file).
     const config = parse(readFileSync(configPath, "utf8")) as Record<string, string>;
-    const agent: Proc = startSecureAgent(
-      { ...controller, address: config.controller! },
-      config.name!,
+    const agent: Proc = spawnCli([
+      "agent",
+      "--config",
+      configPath,
+      "--state-dir",
       join(root, config["state-dir"]!),
-    );
+      "--max-backoff",
+      "1s",
+    ]);
     const h = await waitForSecureHost(controller, host, true);
     expect(h.connected).toBe(true);
     await waitFor("the agent's log to say it connected", () =>
