@@ -1,0 +1,29 @@
+/**
+ * Prometheus metrics of the controller (issue 24 item 5; docs/metrics.md), served by the web
+ * listener at /metrics.
+ *
+ * - controller-metrics.ts  ControllerMetrics: its own registry, counters fed by hooks, gauges computed at scrape
+ * - figures.ts             the gauges' figures from what the services hold (pure)
+ * - cached.ts              a value recomputed at most once per interval (the fleet's compliance)
+ * - wire.ts                builds the metrics over the controller's services and hooks the counters
+ * - access.ts              who may read /metrics (loopback; bearer token; client certificate)
+ * - handler.ts             the raw HTTP handler
+ * - token-file.ts          --metrics-token-file
+ */
+export {
+  ControllerMetrics,
+  DEFAULT_COMPLIANCE_MAX_AGE_MS,
+  type MetricsOptions,
+  type MetricsSources,
+} from "./controller-metrics.js";
+export { wireControllerMetrics, countEnrolments, type MetricsWiring } from "./wire.js";
+export {
+  adminCertificates,
+  decideAccess,
+  isLoopbackPeer,
+  type MetricsAccess,
+  type AccessRequest,
+  type AccessVerdict,
+} from "./access.js";
+export { metricsHandler, type MetricsRequestHandler, type MetricsSource } from "./handler.js";
+export { readMetricsToken, MIN_METRICS_TOKEN_BYTES } from "./token-file.js";
