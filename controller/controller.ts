@@ -75,7 +75,7 @@ export interface ControllerOptions {
    * Prometheus metrics (controller/metrics, docs/metrics.md): `tokenFile` (0600) holds the bearer
    * token that exposes /metrics beyond loopback; `perHost` adds series with a host label.
    */
-  metrics?: { tokenFile?: string; perHost?: boolean; complianceMaxAgeMs?: number };
+  metrics?: { tokenFile?: string; perHost?: boolean };
   log?: Logger;
 }
 
@@ -242,13 +242,14 @@ export class Controller {
         hosts: this.store.hosts,
         compliance,
         rollouts,
+        bundles,
         alerts,
         ingestor: this.ingestor,
         pki,
         storeFile: join(dataDir, CONTROLLER_DB_FILE),
         log: this.log.child({ part: "metrics" }),
       },
-      { perHost: this.options.metrics?.perHost === true, complianceMaxAgeMs: this.options.metrics?.complianceMaxAgeMs },
+      { perHost: this.options.metrics?.perHost === true },
     );
     this.driftAdmin = new DriftAdmin({
       hosts: this.store.hosts,

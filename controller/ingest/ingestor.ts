@@ -34,7 +34,7 @@ export interface IngestBatch {
   /** What each committed write changed (one, or one per host after a failed batch write). */
   stored: readonly StoredChanges[];
   /** Hosts whose events could not be stored (their streams were reset). */
-  failedHosts: number;
+  failedHosts: string[];
 }
 
 export type BatchListener = (batch: IngestBatch) => void;
@@ -119,7 +119,7 @@ export class Ingestor implements AgentStreamHooks {
     }
     const now = this.now();
     const stored: StoredChanges[] = [];
-    let failedHosts = 0;
+    const failedHosts: string[] = [];
     const write = (hosts: HostEvents[]) =>
       this.store.store(hosts, now, async (c, tx) => {
         for (const sink of this.sinks) await sink(c, now, tx);
@@ -141,7 +141,7 @@ export class Ingestor implements AgentStreamHooks {
             { host: h.host, err: describeError(hostErr) },
             "could not store this host's events; resetting its stream so it replays",
           );
-          failedHosts += 1;
+          failedHosts.push(h.host);
           this.conditions?.setStoreFailure(h.host, describeError(hostErr));
           // the agent keeps them and replays; it waits ≥ 5 s (jittered) so a store that keeps
           // failing is not met by a reconnect loop of TLS handshakes

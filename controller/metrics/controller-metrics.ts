@@ -2,11 +2,11 @@ import { stat } from "node:fs/promises";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { databaseFiles, describeError, type Logger } from "../../common/index.js";
 import type { DeliveryOutcome } from "../alerts/index.js";
-import type { AlertsStatus, ComplianceReport } from "../compliance/index.js";
+import type { AlertsStatus, HostComplianceJson } from "../compliance/index.js";
 import type { HostConditions } from "../hosts/index.js";
 import type { IngestBatch } from "../ingest/index.js";
 import type { Rollout } from "../rollout/index.js";
-import { Cached } from "./cached.js";
+import { ComplianceTally, DEFAULT_TALLY_OPTIONS, type TallyOptions } from "./compliance-tally.js";
 import {
   COMPLIANCE_STATUSES,
   complianceFigures,
@@ -14,7 +14,6 @@ import {
   hostStateFigures,
   LISTED_HOST_STATES,
   rolloutFigures,
-  type ComplianceFigures,
   type SessionView,
 } from "./figures.js";
 
@@ -28,8 +27,8 @@ export interface MetricsSources {
   hostCount(): Promise<number>;
   /** Every enrolled host's name: read only with `perHost` (for the disconnected ones). */
   hostNames(): Promise<string[]>;
-  /** The fleet's compliance document (ComplianceService.current()); computed at most once per `complianceMaxAgeMs`. */
-  compliance(): Promise<ComplianceReport>;
+  /** One host's compliance (ComplianceService.host): read for the hosts whose compliance may have changed (ComplianceTally). */
+  hostCompliance(name: string): Promise<HostComplianceJson | undefined>;
   /** The newest rollout of each policy (RolloutRunner: in memory). */
   rollouts(): readonly Rollout[];
   /** Webhook delivery counts (one aggregate query); absent when no webhook is configured. */
@@ -41,16 +40,10 @@ export interface MetricsSources {
 export interface MetricsOptions {
   /** Series with a `host` label (state, compliance, backlog per host): off by default (10,000 hosts = 10,000 series each). */
   perHost: boolean;
-  /** The compliance figures are computed again when older than this (default DEFAULT_COMPLIANCE_MAX_AGE_MS). */
-  complianceMaxAgeMs?: number;
+  /** How the compliance tally reads hosts (default DEFAULT_TALLY_OPTIONS). */
+  tally?: Partial<TallyOptions>;
   now?: () => number;
 }
-
-/**
- * 15 s: a scrape every 15 s (Prometheus' usual interval) recomputes the fleet's compliance at
- * most once; faster scrapes reuse it (virtfleet_compliance_age_seconds says how old it is).
- */
-export const DEFAULT_COMPLIANCE_MAX_AGE_MS = 15_000;
 
 /** Seconds; the ingest batch waits ≤ 10 ms and commits in ~1 ms, so the interesting range is 1 ms – 10 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -61,7 +54,8 @@ const STORE_FILE_LABELS = ["database", "wal", "shm"] as const;
  * The controller's Prometheus metrics (docs/metrics.md), in a registry of its own (never
  * prom-client's global one). Counters are incremented by the hooks (`record*`, wired by
  * wireControllerMetrics); gauges are computed by `scrape()` from the sources: in-memory state,
- * one aggregate query each, and the compliance figures at most once per `complianceMaxAgeMs`.
+ * one aggregate query each, and the compliance tally (ComplianceTally: hosts read again only
+ * when touched — `touchCompliance` — plus a full pass every 10 minutes).
  * A source that fails leaves its gauges as they were, logs, and counts
  * virtfleet_metrics_source_errors_total{source}; the scrape still answers.
  *
@@ -70,7 +64,7 @@ const STORE_FILE_LABELS = ["database", "wal", "shm"] as const;
  */
 export class ControllerMetrics {
   readonly registry = new Registry();
-  private readonly compliance: Cached<ComplianceFigures>;
+  private readonly compliance: ComplianceTally;
   private readonly now: () => number;
 
   private readonly driftEvents = this.counter(
@@ -149,10 +143,6 @@ export class ControllerMetrics {
     "Per policy: hosts whose bundle carries it, by status",
     ["policy", "status"],
   );
-  private readonly complianceAge = this.gauge(
-    "virtfleet_compliance_age_seconds",
-    "How old the compliance figures of this scrape are (computed again when older than 15 s)",
-  );
   private readonly rollouts = this.gauge(
     "virtfleet_rollouts",
     "The newest rollout of each policy, by state and the kind of its stage in progress (plan, canary, batch, none)",
@@ -195,9 +185,9 @@ export class ControllerMetrics {
     private readonly options: MetricsOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.compliance = new Cached(
-      async () => complianceFigures(await sources.compliance(), options.perHost),
-      options.complianceMaxAgeMs ?? DEFAULT_COMPLIANCE_MAX_AGE_MS,
+    this.compliance = new ComplianceTally(
+      { host: (name) => sources.hostCompliance(name), names: () => sources.hostNames() },
+      { ...DEFAULT_TALLY_OPTIONS, ...options.tally },
       this.now,
     );
     collectDefaultMetrics({ register: this.registry });
@@ -229,7 +219,7 @@ export class ControllerMetrics {
   /** An ingest batch was written (Ingestor.onBatch). */
   recordIngestBatch(b: IngestBatch): void {
     this.ingestEvents.inc(b.events);
-    if (b.failedHosts > 0) this.ingestStoreFailures.inc(b.failedHosts);
+    if (b.failedHosts.length > 0) this.ingestStoreFailures.inc(b.failedHosts.length);
     this.batchLatency.observe(Math.max(0, b.doneAt - b.receivedAt) / 1000);
     this.batchWrite.observe(Math.max(0, b.doneAt - b.writeStartedAt) / 1000);
     for (const changes of b.stored)
@@ -240,6 +230,11 @@ export class ControllerMetrics {
             remediation: c.drift.remediation,
             classification: c.drift.classification,
           });
+  }
+
+  /** `host`'s compliance may have changed (its events were stored, it was sent a bundle): read again at the next scrape. */
+  touchCompliance(host: string): void {
+    this.compliance.touch(host);
   }
 
   recordEnrolment(): void {
@@ -260,9 +255,15 @@ export class ControllerMetrics {
 
   /** The exposition text (Prometheus text format 0.0.4) with every gauge computed now. */
   async scrape(): Promise<{ contentType: string; body: string }> {
+    let enrolled: number | undefined;
     await Promise.all([
-      this.source("hosts", () => this.refreshHosts()),
-      this.source("compliance", () => this.refreshCompliance()),
+      this.source("hosts", async () => {
+        enrolled = await this.sources.hostCount();
+        await this.refreshHosts(enrolled);
+      }),
+    ]);
+    await Promise.all([
+      this.source("compliance", () => this.refreshCompliance(enrolled)),
       this.source("rollouts", async () => this.refreshRollouts()),
       this.source("webhooks", () => this.refreshWebhooks()),
       this.source("store", () => this.refreshStore()),
@@ -279,8 +280,7 @@ export class ControllerMetrics {
     }
   }
 
-  private async refreshHosts(): Promise<void> {
-    const enrolled = await this.sources.hostCount();
+  private async refreshHosts(enrolled: number): Promise<void> {
     const f = hostStateFigures(enrolled, this.sources.sessions(), this.sources.conditions, this.options.perHost);
     this.agentsConnected.set(f.connected);
     for (const state of LISTED_HOST_STATES) this.hosts.set({ state }, f.byState[state]);
@@ -298,8 +298,9 @@ export class ControllerMetrics {
     }
   }
 
-  private async refreshCompliance(): Promise<void> {
-    const { value: f, at } = await this.compliance.get();
+  private async refreshCompliance(enrolled: number | undefined): Promise<void> {
+    await this.compliance.update(enrolled);
+    const f = complianceFigures(this.compliance.entries(), this.options.perHost);
     for (const status of COMPLIANCE_STATUSES) this.hostsCompliance.set({ status }, f.hosts[status]);
     this.fleetCompliance.set(f.fleetRatio);
     this.policyCompliance.reset();
@@ -308,7 +309,6 @@ export class ControllerMetrics {
       this.policyCompliance.set({ policy }, p.hosts === 0 ? 1 : p.byStatus.compliant / p.hosts);
       for (const status of COMPLIANCE_STATUSES) this.policyHosts.set({ policy, status }, p.byStatus[status]);
     }
-    this.complianceAge.set(Math.max(0, this.now() - at) / 1000);
     if (f.perHost && this.hostCompliance) {
       this.hostCompliance.reset();
       for (const [host, status] of f.perHost) this.hostCompliance.set({ host, status }, 1);

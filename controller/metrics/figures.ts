@@ -1,7 +1,8 @@
 import type { HostStateName } from "../../common/wire/states.js";
-import { hostStatus, type ComplianceReport, type PolicyStatus } from "../compliance/index.js";
+import type { PolicyStatus } from "../compliance/index.js";
 import { hostState, type HostConditions } from "../hosts/index.js";
 import { activeStage, isActive, type HostPhase, type Rollout, type RolloutState } from "../rollout/index.js";
+import type { TalliedHost } from "./compliance-tally.js";
 
 /**
  * The figures behind the scrape-time gauges, computed from what the controller holds (pure
@@ -107,20 +108,17 @@ const zeroStatuses = (): Record<PolicyStatus, number> => ({
   "pending-restart": 0,
 });
 
-/** Counts of the compliance document (ComplianceService.current()). */
-export function complianceFigures(report: ComplianceReport, perHost: boolean): ComplianceFigures {
-  const hosts = zeroStatuses();
+/** Counts of the tallied hosts (ComplianceTally.entries()). */
+export function complianceFigures(hosts: Iterable<[string, TalliedHost]>, perHost: boolean): ComplianceFigures {
+  const counts = zeroStatuses();
   const policies = new Map<string, PolicyFigures>();
-  const out: ComplianceFigures = {
-    hosts,
-    fleetRatio: report.fleet.hosts === 0 ? 1 : report.fleet.compliant / report.fleet.hosts,
-    policies,
-  };
+  const out: ComplianceFigures = { hosts: counts, fleetRatio: 1, policies };
   if (perHost) out.perHost = new Map();
-  for (const h of report.hosts) {
-    const status = hostStatus(h);
-    hosts[status] += 1;
-    out.perHost?.set(h.name, status);
+  let total = 0;
+  for (const [name, h] of hosts) {
+    total += 1;
+    counts[h.status] += 1;
+    out.perHost?.set(name, h.status);
     for (const p of h.policies) {
       let f = policies.get(p.name);
       if (!f) policies.set(p.name, (f = { byStatus: zeroStatuses(), hosts: 0 }));
@@ -128,6 +126,7 @@ export function complianceFigures(report: ComplianceReport, perHost: boolean): C
       f.hosts += 1;
     }
   }
+  out.fleetRatio = total === 0 ? 1 : counts.compliant / total;
   return out;
 }
 

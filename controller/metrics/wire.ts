@@ -1,5 +1,6 @@
 import type { Logger } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
+import type { BundleService } from "../bundles/index.js";
 import type { Alerts } from "../alerts/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import type { EnrollEvents } from "../enroll/index.js";
@@ -16,6 +17,7 @@ export interface MetricsWiring {
   hosts: HostStore;
   compliance: ComplianceService;
   rollouts: RolloutRunner;
+  bundles: BundleService;
   alerts: Alerts;
   ingestor: Ingestor;
   /** Secure mode: revocations are counted (undefined with --insecure). */
@@ -27,8 +29,9 @@ export interface MetricsWiring {
 
 /**
  * Builds the metrics over the services and hooks the counters where things happen: ingest
- * batches (after their commit), webhook delivery outcomes, certificate revocations. Enrolments
- * are counted by wrapping EnrollService's events (countEnrolments).
+ * batches (after their commit: counters, and the hosts whose compliance may have changed),
+ * bundle deliveries (compliance), webhook delivery outcomes, certificate revocations.
+ * Enrolments are counted by wrapping EnrollService's events (countEnrolments).
  */
 export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions): ControllerMetrics {
   const metrics = new ControllerMetrics(
@@ -37,7 +40,7 @@ export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions)
       conditions: w.conditions,
       hostCount: () => w.hosts.count(),
       hostNames: () => w.hosts.names(),
-      compliance: () => w.compliance.current(),
+      hostCompliance: (name) => w.compliance.host(name),
       rollouts: () => w.rollouts.latestRollouts(),
       webhooks: w.alerts.enabled ? () => w.alerts.status() : undefined,
       storeFile: w.storeFile,
@@ -45,7 +48,12 @@ export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions)
     w.log,
     options,
   );
-  w.ingestor.onBatch((b) => metrics.recordIngestBatch(b));
+  w.ingestor.onBatch((b) => {
+    metrics.recordIngestBatch(b);
+    for (const changes of b.stored) for (const host of changes.lastEventSeq.keys()) metrics.touchCompliance(host);
+    for (const host of b.failedHosts) metrics.touchCompliance(host);
+  });
+  w.bundles.onDelivered((host) => metrics.touchCompliance(host));
   w.alerts.onDelivery((outcome) => metrics.recordWebhookDelivery(outcome));
   w.pki?.onRevoked((kind, certificates) => metrics.recordRevocation(kind, certificates));
   return metrics;

@@ -115,7 +115,6 @@ function newController(name: string, extra: Partial<ConstructorParameters<typeof
     policiesDir,
     rollouts: { planTimeoutMs: 0, tickMs: 100 },
     agents: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3_000 },
-    metrics: { complianceMaxAgeMs: 0 },
     log,
     ...extra,
   });
@@ -332,7 +331,7 @@ describe("metrics exposed with a bearer token or a client certificate", () => {
   beforeAll(async () => {
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o644 });
     chmodSync(tokenFile, 0o644);
-    const refused = newController("token", { metrics: { tokenFile, complianceMaxAgeMs: 0 } });
+    const refused = newController("token", { metrics: { tokenFile } });
     const err = await refused.start().then(
       () => undefined,
       (e: unknown) => e,
@@ -341,7 +340,7 @@ describe("metrics exposed with a bearer token or a client certificate", () => {
     expect(String((err as Error).message)).toMatch(/--metrics-token-file: .*accessible by group and others.*chmod 600/);
     expect(String((err as Error).message)).not.toContain(token);
     chmodSync(tokenFile, 0o600);
-    controller = newController("token", { metrics: { tokenFile, complianceMaxAgeMs: 0 } });
+    controller = newController("token", { metrics: { tokenFile } });
     await controller.start();
     const handler = controller.metricsHandler();
     plain = await serve(handler, "127.0.0.1");
