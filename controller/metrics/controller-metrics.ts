@@ -65,6 +65,7 @@ const STORE_FILE_LABELS = ["database", "wal", "shm"] as const;
 export class ControllerMetrics {
   readonly registry = new Registry();
   private readonly compliance: ComplianceTally;
+  private scraping: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
   private readonly driftEvents = this.counter(
@@ -253,15 +254,25 @@ export class ControllerMetrics {
     this.webhookDeliveries.inc({ outcome });
   }
 
-  /** The exposition text (Prometheus text format 0.0.4) with every gauge computed now. */
-  async scrape(): Promise<{ contentType: string; body: string }> {
+  /**
+   * The exposition text (Prometheus text format 0.0.4) with every gauge computed now. Scrapes
+   * run one after the other (two Prometheus servers scraping at once do not double the reads).
+   */
+  scrape(): Promise<{ contentType: string; body: string }> {
+    const run = this.scraping.then(() => this.scrapeNow());
+    this.scraping = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async scrapeNow(): Promise<{ contentType: string; body: string }> {
     let enrolled: number | undefined;
-    await Promise.all([
-      this.source("hosts", async () => {
-        enrolled = await this.sources.hostCount();
-        await this.refreshHosts(enrolled);
-      }),
-    ]);
+    await this.source("hosts", async () => {
+      enrolled = await this.sources.hostCount();
+      await this.refreshHosts(enrolled);
+    });
     await Promise.all([
       this.source("compliance", () => this.refreshCompliance(enrolled)),
       this.source("rollouts", async () => this.refreshRollouts()),
