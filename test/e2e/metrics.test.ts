@@ -190,6 +190,19 @@ describe("metrics of a running controller (loopback access)", () => {
     expect(e.samples.some((s) => "host" in s.labels)).toBe(false);
   });
 
+  it("serves every metric the Grafana dashboard uses, and docs/metrics.md documents every metric served", async () => {
+    const e = await scrape(loopback.url);
+    // families (# TYPE), with a histogram's series names: a family may have no sample yet
+    const served = new Set([...e.types.keys()].flatMap((m) => [m, `${m}_bucket`, `${m}_sum`, `${m}_count`]));
+    const dashboard = readFileSync(new URL("../../docs/grafana/virtfleet.json", import.meta.url), "utf8");
+    const used = new Set(dashboard.match(/\b(?:virtfleet|process|nodejs)_[a-z0-9_]+/g) ?? []);
+    expect(used.size).toBeGreaterThan(15);
+    expect([...used].filter((m) => !served.has(m))).toEqual([]);
+    const docs = readFileSync(new URL("../../docs/metrics.md", import.meta.url), "utf8");
+    const families = [...e.types.keys()].filter((m) => m.startsWith("virtfleet_"));
+    expect(families.filter((m) => !docs.includes(`\`${m}\``))).toEqual([]);
+  });
+
   it("refuses a peer that is not on loopback (403) and methods other than GET/HEAD", async () => {
     expect(externalAddress, "this machine needs a non-loopback IPv4 address for this test").toBeDefined();
     const res = await get(external!.url, { localAddress: externalAddress });
