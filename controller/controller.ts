@@ -377,17 +377,28 @@ export class Controller {
   }
 
   /**
-   * The /metrics handler for the web listener (after start()). Access (docs/metrics.md):
-   * loopback peers; with `metrics.tokenFile` a bearer token instead; in secure mode also an
-   * admin client certificate of this controller's CA.
+   * The /metrics handler for the web listener; it may be taken before start() (it answers 503
+   * until the metrics exist). Access (docs/metrics.md): loopback peers; with `metrics.tokenFile`
+   * a bearer token instead; in secure mode also an admin client certificate of this controller's CA.
    */
   metricsHandler(): MetricsRequestHandler {
-    if (!this.metrics) throw new ControllerStartError("the controller is not started: it has no metrics to serve");
-    return metricsHandler(
-      this.metrics,
-      { token: this.metricsToken, clientCertificate: this.pki ? adminCertificates(this.pki) : undefined },
-      this.log.child({ part: "metrics" }),
-    );
+    let serving: { metrics: ControllerMetrics; handler: MetricsRequestHandler } | undefined;
+    return async (req, res) => {
+      const metrics = this.metrics;
+      if (!metrics) {
+        res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "5" });
+        res.end("the controller is starting: no metrics yet\n");
+        return;
+      }
+      if (serving?.metrics !== metrics) {
+        const access = {
+          token: this.metricsToken,
+          clientCertificate: this.pki ? adminCertificates(this.pki) : undefined,
+        };
+        serving = { metrics, handler: metricsHandler(metrics, access, this.log.child({ part: "metrics" })) };
+      }
+      await serving.handler(req, res);
+    };
   }
 
   /**

@@ -350,6 +350,10 @@ describe("metrics exposed with a bearer token or a client certificate", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(OptionError);
+    // a handler taken from a controller that did not start answers 503
+    const early = await serve(refused.metricsHandler(), "127.0.0.1");
+    expect((await get(early.url)).status).toBe(503);
+    await new Promise((r) => early.server.close(r));
     expect(String((err as Error).message)).toMatch(/--metrics-token-file: .*accessible by group and others.*chmod 600/);
     expect(String((err as Error).message)).not.toContain(token);
     chmodSync(tokenFile, 0o600);
