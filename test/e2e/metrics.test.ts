@@ -25,7 +25,8 @@ import type { MetricsRequestHandler } from "../../controller/metrics/index.js";
 import { newStats, SimulatedAgent } from "../../bench/loadgen/simulated-agent.js";
 import { syntheticFacts } from "../../bench/loadgen/synthetic-facts.js";
 import { parseExposition, samplesOf, sampleValue, type Exposition } from "../harness/exposition.js";
-import { waitFor } from "../harness/processes.js";
+import { startAgent } from "../harness/fleet.js";
+import { assertBuilt, type Proc, waitFor } from "../harness/processes.js";
 
 // A real Controller (secure: its own CA, enrolment, mTLS streams) in this process, real agent
 // peers on its gRPC listener (the load generator's SimulatedAgent and the agent's own
@@ -406,5 +407,47 @@ describe("metrics exposed with a bearer token or a client certificate", () => {
       tls: { ca: read(own, ADMIN_FILES.ca), cert: read(other, ADMIN_FILES.cert), key: read(other, ADMIN_FILES.key) },
     });
     expect(otherRes.status).toBe(401);
+  });
+});
+
+describe("metrics with a real agent process", () => {
+  let controller: Controller;
+  let served: Served;
+  let agent: Proc | undefined;
+
+  beforeAll(async () => {
+    assertBuilt();
+    controller = newController("process", { insecure: true });
+    await controller.start();
+    served = await serve(controller.metricsHandler(), "127.0.0.1");
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await new Promise((r) => served?.server.close(r));
+    await controller?.stop();
+  });
+
+  it("shows the agent connected, libvirt-unreachable (no libvirtd behind its socket), then disconnected", async () => {
+    agent = startAgent({
+      controller: `127.0.0.1:${controller.address.port}`,
+      name: `${tag}-proc`,
+      stateDir: join(dir, "process-agent"),
+      libvirtSocket: join(dir, "no-libvirt-sock"),
+    });
+    const e = await until(
+      "the agent's host libvirt-unreachable",
+      served.url,
+      (x) => (sampleValue(x, "virtfleet_hosts", { state: "libvirt-unreachable" }) === 1 ? x : undefined),
+      20_000,
+    );
+    expect(sampleValue(e, "virtfleet_agents_connected")).toBe(1);
+    expect(sampleValue(e, "virtfleet_hosts", { state: "connected" })).toBe(0);
+    // the real agent reports its outbox in every heartbeat: nothing waits once the controller acknowledged
+    expect(sampleValue(e, "virtfleet_outbox_backlog_events")).toBe(0);
+    await agent.stop();
+    await until("the host disconnected", served.url, (x) =>
+      sampleValue(x, "virtfleet_hosts", { state: "disconnected" }) === 1 ? true : undefined,
+    );
   });
 });
