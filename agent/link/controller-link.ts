@@ -191,9 +191,7 @@ export class ControllerLink {
   sendHealth(): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
-    this.send(a, {
-      heartbeat: { sentAtMs: Date.now(), health: this.options.health?.(), outboxEntries: this.outboxEntries() },
-    });
+    this.send(a, { heartbeat: this.heartbeat() });
     return true;
   }
 
@@ -434,19 +432,25 @@ export class ControllerLink {
       return;
     }
     try {
-      this.send(a, {
-        heartbeat: {
-          sentAtMs: Date.now(),
-          libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false,
-          health: this.options.health?.(),
-          outboxEntries: this.outboxEntries(),
-        },
-      });
+      this.send(a, { heartbeat: this.heartbeat() });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop
       this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");
       this.fail(a, `cannot send heartbeat: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * A Heartbeat: the whole condition every time (a controller reads an absent field as "false"
+   * or "0", so a health-change heartbeat without libvirt_unreachable would clear it).
+   */
+  private heartbeat(): NonNullable<AgentMessage["heartbeat"]> {
+    return {
+      sentAtMs: Date.now(),
+      libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false,
+      health: this.options.health?.(),
+      outboxEntries: this.outboxEntries(),
+    };
   }
 
   /** The outbox backlog for a Heartbeat: never throws (an unreadable count is sent as 0). */
