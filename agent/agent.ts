@@ -199,6 +199,7 @@ export class Agent {
         welcomeTimeoutMs: DEFAULT_WELCOME_TIMEOUT_MS,
         libvirtUnreachable: () => libvirt.unreachable,
         health: () => agentHealth(store.health()),
+        outboxEntries: () => store.outbox.stats().entries,
       },
       () => ({
         hostName: this.options.name,

@@ -7,7 +7,7 @@ export { findUp, projectRoot } from "./paths.js";
 export { createLogger, loggerOptions, silentLogger, REDACTED_PATHS, type Logger } from "./logging.js";
 export { REDACTED, isSecretField, scrubSecrets, shownValue, redactChange, redactDeep, redactUrl } from "./redact.js";
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./sqlite/open-database.js";
-export { SharedDataFolderError } from "./sqlite/private-files.js";
+export { databaseFiles, SharedDataFolderError } from "./sqlite/private-files.js";
 export { applyMigrations, MigrationError, type Migration } from "./sqlite/migrate.js";
 export {
   AsyncDatabase,

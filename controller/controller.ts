@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { join } from "node:path";
 import {
   createLogger,
   describeError,
@@ -40,8 +41,17 @@ import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
-import { ControllerStore } from "./database/index.js";
+import { CONTROLLER_DB_FILE, ControllerStore } from "./database/index.js";
 import { HostConditions } from "./hosts/index.js";
+import {
+  adminCertificates,
+  countEnrolments,
+  metricsHandler,
+  readMetricsToken,
+  wireControllerMetrics,
+  type ControllerMetrics,
+  type MetricsRequestHandler,
+} from "./metrics/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
@@ -61,6 +71,11 @@ export interface ControllerOptions {
   complianceSnapshotCron?: string;
   /** The listener's connection caps (default CONNECTION_LIMITS). */
   connectionLimits?: ConnectionLimits;
+  /**
+   * Prometheus metrics (controller/metrics, docs/metrics.md): `tokenFile` (0600) holds the bearer
+   * token that exposes /metrics beyond loopback; `perHost` adds series with a host label.
+   */
+  metrics?: { tokenFile?: string; perHost?: boolean };
   log?: Logger;
 }
 
@@ -93,6 +108,8 @@ export class Controller {
   private boundPort = 0;
   private uninstallPeerAuthority: (() => void) | undefined;
   private tokens: TokenStore | undefined;
+  private metrics: ControllerMetrics | undefined;
+  private metricsToken: string | undefined;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
   pki: ControllerPki | undefined;
   readonly log: Logger;
@@ -119,6 +136,8 @@ export class Controller {
         "INSECURE: plaintext gRPC without client certificates (--insecure); any local process can act as any host or admin; for local demos and tests only",
       );
     }
+    const tokenFile = this.options.metrics?.tokenFile;
+    this.metricsToken = tokenFile === undefined ? undefined : await readMetricsToken(tokenFile);
     this.store = ControllerStore.open(dataDir, (message) => this.log.warn({ dataDir }, message));
     let credentials: grpc.ServerCredentials;
     try {
@@ -216,6 +235,22 @@ export class Controller {
       await alerts.queueFor(changes, now, tx);
     });
     this.agents.use(this.ingestor);
+    this.metrics = wireControllerMetrics(
+      {
+        agents: this.agents,
+        conditions,
+        hosts: this.store.hosts,
+        compliance,
+        rollouts,
+        bundles,
+        alerts,
+        ingestor: this.ingestor,
+        pki,
+        storeFile: join(dataDir, CONTROLLER_DB_FILE),
+        log: this.log.child({ part: "metrics" }),
+      },
+      { perHost: this.options.metrics?.perHost === true },
+    );
     this.driftAdmin = new DriftAdmin({
       hosts: this.store.hosts,
       events,
@@ -239,7 +274,7 @@ export class Controller {
           pki,
           tokens,
           callerOf,
-          events: enrolmentAuditEvents(auditEvents),
+          events: countEnrolments(enrolmentAuditEvents(auditEvents), this.metrics),
           log: this.log.child({ part: "enroll" }),
         }).handlers(),
       );
@@ -339,6 +374,31 @@ export class Controller {
       "controller listening",
     );
     return this.address;
+  }
+
+  /**
+   * The /metrics handler for the web listener; it may be taken before start() (it answers 503
+   * until the metrics exist). Access (docs/metrics.md): loopback peers; with `metrics.tokenFile`
+   * a bearer token instead; in secure mode also an admin client certificate of this controller's CA.
+   */
+  metricsHandler(): MetricsRequestHandler {
+    let serving: { metrics: ControllerMetrics; handler: MetricsRequestHandler } | undefined;
+    return async (req, res) => {
+      const metrics = this.metrics;
+      if (!metrics) {
+        res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "5" });
+        res.end("the controller is starting: no metrics yet\n");
+        return;
+      }
+      if (serving?.metrics !== metrics) {
+        const access = {
+          token: this.metricsToken,
+          clientCertificate: this.pki ? adminCertificates(this.pki) : undefined,
+        };
+        serving = { metrics, handler: metricsHandler(metrics, access, this.log.child({ part: "metrics" })) };
+      }
+      await serving.handler(req, res);
+    };
   }
 
   /**

@@ -30,6 +30,7 @@ export {
   type WebhookSpec,
 } from "./alerts/index.js";
 export { driftToJson, type DriftJson } from "./ingest/index.js";
+export type { MetricsRequestHandler } from "./metrics/index.js";
 export type { DriftView } from "./agent-messages/index.js";
 export {
   DEFAULT_AGENT_CERT_TTL_MS,

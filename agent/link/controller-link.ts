@@ -43,6 +43,8 @@ export interface LinkOptions {
   libvirtUnreachable?: () => boolean;
   /** The agent's condition, sent in the Hello and with every Heartbeat (absent = healthy). */
   health?: () => AgentHealth;
+  /** Outbox entries not yet acknowledged, sent with every Heartbeat (the controller's backlog metric); default 0. */
+  outboxEntries?: () => number;
 }
 
 /**
@@ -189,7 +191,7 @@ export class ControllerLink {
   sendHealth(): boolean {
     const a = this.attempt;
     if (!a || a.done || this.status.state !== "READY") return false;
-    this.send(a, { heartbeat: { sentAtMs: Date.now(), health: this.options.health?.() } });
+    this.send(a, { heartbeat: this.heartbeat() });
     return true;
   }
 
@@ -430,17 +432,33 @@ export class ControllerLink {
       return;
     }
     try {
-      this.send(a, {
-        heartbeat: {
-          sentAtMs: Date.now(),
-          libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false,
-          health: this.options.health?.(),
-        },
-      });
+      this.send(a, { heartbeat: this.heartbeat() });
     } catch (err) {
       // e.g. the sequence could not be saved: never throw into the event loop
       this.log.error({ err: describeError(err) }, "cannot send heartbeat; resetting the stream");
       this.fail(a, `cannot send heartbeat: ${describeError(err)}`);
+    }
+  }
+
+  /**
+   * A Heartbeat: the whole condition every time (a controller reads an absent field as "false"
+   * or "0", so a health-change heartbeat without libvirt_unreachable would clear it).
+   */
+  private heartbeat(): NonNullable<AgentMessage["heartbeat"]> {
+    return {
+      sentAtMs: Date.now(),
+      libvirtUnreachable: this.options.libvirtUnreachable?.() ?? false,
+      health: this.options.health?.(),
+      outboxEntries: this.outboxEntries(),
+    };
+  }
+
+  /** The outbox backlog for a Heartbeat: never throws (an unreadable count is sent as 0). */
+  private outboxEntries(): number {
+    try {
+      return Math.max(0, Math.min(0xffff_ffff, Math.trunc(this.options.outboxEntries?.() ?? 0)));
+    } catch {
+      return 0;
     }
   }
 

@@ -43,6 +43,8 @@ interface ControllerFlags {
   maxConnectionsPerAddress: number;
   maxUnauthenticatedConnections: number;
   heapGrowth: number;
+  metricsTokenFile?: string;
+  metricsPerHost?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -146,6 +148,14 @@ export function registerControllerCommand(program: Command): void {
       heapGrowthArg,
       DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT,
     )
+    .option(
+      "--metrics-token-file <file>",
+      "serve /metrics (web listener) to any address that sends 'Authorization: Bearer <token>' with the token in this file (mode 0600, at least 16 bytes); default: loopback peers only (and admin client certificates of the controller's CA)",
+    )
+    .option(
+      "--metrics-per-host",
+      "add metrics series with a host label (state, compliance, outbox backlog per host): one series per host each",
+    )
     .action(async (flags: ControllerFlags) => {
       applyHeapGrowth(flags.heapGrowth);
       const controller = new Controller({
@@ -167,6 +177,7 @@ export function registerControllerCommand(program: Command): void {
           perAddress: flags.maxConnectionsPerAddress,
           unauthenticated: flags.maxUnauthenticatedConnections,
         },
+        metrics: { tokenFile: flags.metricsTokenFile, perHost: flags.metricsPerHost === true },
         agents: {
           heartbeatIntervalMs: flags.heartbeatInterval,
           heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval),

@@ -290,6 +290,7 @@ export class AgentService {
         throw new ProtocolError("hello sent twice on one stream");
       case "heartbeat":
         session.libvirtUnreachable = msg.heartbeat?.libvirtUnreachable === true;
+        session.outboxEntries = msg.heartbeat?.outboxEntries ?? 0;
         if (msg.heartbeat?.health !== undefined) this.noteHealth(session.host, degradedReasonOf(msg.heartbeat.health));
         session.send({ ackOnly: { controllerTimeMs: now, reconnectSpreadMs: reconnectSpreadMs(this.connected.size) } });
         break;

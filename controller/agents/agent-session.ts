@@ -31,6 +31,8 @@ export class AgentSession {
   protocol: ProtocolVersion = 0;
   /** The agent said (last heartbeat) that it cannot reach its libvirtd. */
   libvirtUnreachable = false;
+  /** Events in the agent's outbox not yet acknowledged, as of its last heartbeat (0 from older agents). */
+  outboxEntries = 0;
   /** Set while the Hello waits for admission: messages that arrive meanwhile, in order. */
   backlog: AgentMessage__Output[] | undefined;
 

@@ -2,7 +2,12 @@ import type { AsyncDatabase, Logger, Queryable, SqliteDatabase } from "../../com
 import type { AlertsStatus } from "../compliance/index.js";
 import type { StoredChanges } from "../ingest/index.js";
 import { AlertQueue } from "./alert-queue.js";
-import { DEFAULT_DISPATCHER_OPTIONS, WebhookDispatcher, type DispatcherOptions } from "./dispatcher.js";
+import {
+  DEFAULT_DISPATCHER_OPTIONS,
+  WebhookDispatcher,
+  type DeliveryOutcome,
+  type DispatcherOptions,
+} from "./dispatcher.js";
 import { alertsFor } from "./payloads.js";
 import type { WebhookConfig } from "./webhook-config.js";
 
@@ -44,6 +49,11 @@ export class Alerts {
     const n = await this.queue.enqueue(alertsFor(changes), now, on);
     if (n > 0) this.dispatcher.kick();
     return n;
+  }
+
+  /** Tells `listener` how each delivery attempt ended (delivered, failed and retried, abandoned). */
+  onDelivery(listener: (outcome: DeliveryOutcome) => void): void {
+    this.dispatcher.onOutcome(listener);
   }
 
   status(): Promise<AlertsStatus> {

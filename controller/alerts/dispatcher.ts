@@ -78,8 +78,12 @@ export function retryDelay(attempts: number, backoff: BackoffOptions, random: ()
  * a secret gets every attempt signed (controller/alerts/signature.ts: timestamp and
  * HMAC-SHA256 over timestamp and body); the secret is never logged or stored.
  */
+/** How one delivery attempt ended: delivered (2xx), failed (to be retried) or abandoned (retry budget spent). */
+export type DeliveryOutcome = "delivered" | "failed" | "abandoned";
+
 export class WebhookDispatcher {
   private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly outcomeListeners: ((outcome: DeliveryOutcome) => void)[] = [];
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private started = false;
@@ -99,6 +103,21 @@ export class WebhookDispatcher {
     const dropped = await this.queue.abandonUnconfigured(this.deps.now());
     if (dropped > 0) this.log.warn({ dropped }, "abandoned pending deliveries to webhooks no longer configured");
     this.schedule(0);
+  }
+
+  /** Adds a listener told how each attempt ended, after the queue recorded it (e.g. metrics); it must not throw. */
+  onOutcome(listener: (outcome: DeliveryOutcome) => void): void {
+    this.outcomeListeners.push(listener);
+  }
+
+  private told(outcome: DeliveryOutcome): void {
+    for (const l of this.outcomeListeners) {
+      try {
+        l(outcome);
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, "a webhook outcome listener failed");
+      }
+    }
   }
 
   /** Something was queued: check the queue now. */
@@ -204,6 +223,7 @@ export class WebhookDispatcher {
       );
       if (res.status >= 200 && res.status < 300) {
         await this.queue.markDelivered(d.id, this.deps.now());
+        this.told("delivered");
         this.log.debug({ webhook: where, delivery: d.id, attempt }, "webhook delivered");
         return;
       }
@@ -215,11 +235,13 @@ export class WebhookDispatcher {
     const now = this.deps.now();
     if (attempt >= this.options.maxAttempts) {
       await this.queue.markAbandoned(d.id, `${error} (gave up after ${attempt} attempts)`, now);
+      this.told("abandoned");
       this.log.error({ webhook: where, delivery: d.id, attempts: attempt, err: error }, "webhook delivery abandoned");
       return;
     }
     const delay = retryDelay(attempt, this.options.backoff, this.deps.random);
     await this.queue.markFailed(d.id, now + delay, error, now);
+    this.told("failed");
     this.log.warn(
       { webhook: where, delivery: d.id, attempt, retryInMs: delay, err: error },
       "webhook delivery failed; will retry",

@@ -5,6 +5,7 @@ export {
   DEFAULT_DISPATCHER_OPTIONS,
   fetchPoster,
   retryDelay,
+  type DeliveryOutcome,
   type DispatcherOptions,
   type DispatcherDeps,
   type Poster,

@@ -111,3 +111,18 @@ export function hostSummary(h: HostComplianceJson): { compliant: boolean; polici
     drifted: h.policies.filter((p) => p.status === "drifted" || p.status === "failed").length,
   };
 }
+
+/** Policy statuses from worst to best: a host's status is the worst of its policies'. */
+const STATUS_ORDER: readonly PolicyStatus[] = ["failed", "drifted", "pending", "pending-restart", "compliant"];
+
+/**
+ * A host's one compliance status for fleet counts (metrics, dashboard): the worst status of
+ * its policies (failed, drifted, pending, pending-restart, compliant; a host without policies
+ * is compliant); a host whose latest events could not be stored (`unknownReason`) is pending.
+ */
+export function hostStatus(h: HostComplianceJson): PolicyStatus {
+  if (h.unknownReason) return "pending";
+  let worst = STATUS_ORDER.length - 1;
+  for (const p of h.policies) worst = Math.min(worst, STATUS_ORDER.indexOf(p.status));
+  return STATUS_ORDER[worst]!;
+}

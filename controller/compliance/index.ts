@@ -1,6 +1,6 @@
 export { ComplianceService } from "./compliance-service.js";
 export { ComplianceReader } from "./compliance-reader.js";
-export { computeCompliance, hostCompliance, hostSummary } from "./compute.js";
+export { computeCompliance, hostCompliance, hostStatus, hostSummary } from "./compute.js";
 export {
   SnapshotStore,
   scheduleSnapshots,

@@ -114,6 +114,7 @@ export class HostStore {
       factsJson: db.prepare<[string], { facts_json: string }>("SELECT facts_json FROM hosts WHERE name = ?"),
       list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
       names: db.prepare<[], { name: string }>("SELECT name FROM hosts ORDER BY name"),
+      count: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM hosts"),
       listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
       insert: db.prepare(
         `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
@@ -173,6 +174,11 @@ export class HostStore {
   }
 
   /** Every known host's name, sorted (no row read: `list` reads each host's facts too). */
+  /** How many hosts the store knows (one aggregate query). */
+  count(on: Queryable = this.db): Promise<number> {
+    return on.read(() => this.stmts.count.get()!.n);
+  }
+
   names(on: Queryable = this.db): Promise<string[]> {
     return on.read(() => this.stmts.names.all().map((r) => r.name));
   }

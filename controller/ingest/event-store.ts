@@ -26,6 +26,8 @@ export interface DriftChange {
   drift: DriftView;
   /** New id, or remediation/resolution differs from what was stored. */
   notable: boolean;
+  /** The first stored state of this drift id (a drift event detected, not an update of one). */
+  created: boolean;
 }
 
 /** What one `store()` call changed. */
@@ -265,6 +267,6 @@ export class EventStore {
     if (before && before.event_seq >= d.eventSeq) return;
     this.stmts.upsertDrift.run({ ...d, host, fieldsJson: driftFieldsToText(d.fields), now });
     const notable = !before || before.remediation !== d.remediation || (before.resolved_at ?? null) !== d.resolvedAt;
-    changes.drift.push({ drift: { ...d, host }, notable });
+    changes.drift.push({ drift: { ...d, host }, notable, created: !before });
   }
 }

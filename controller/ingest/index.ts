@@ -1,4 +1,11 @@
-export { Ingestor, DEFAULT_INGEST_OPTIONS, type IngestOptions, type ChangesSink } from "./ingestor.js";
+export {
+  Ingestor,
+  DEFAULT_INGEST_OPTIONS,
+  type IngestOptions,
+  type ChangesSink,
+  type IngestBatch,
+  type BatchListener,
+} from "./ingestor.js";
 export {
   EventStore,
   type HostEvents,

@@ -20,10 +20,31 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = { batchDelayMs: 10, maxBatc
 /** Runs inside the batch's transaction with what it changed (e.g. queue alerts durably on `tx`). */
 export type ChangesSink = (changes: StoredChanges, now: number, tx: Transaction) => unknown;
 
+/**
+ * What one written batch did, told after its commit (and acknowledgements) to batch listeners
+ * (e.g. metrics). Times are ms since the epoch.
+ */
+export interface IngestBatch {
+  /** Events in the batch (stored, duplicate or not stored). */
+  events: number;
+  /** When the batch's first event arrived, and when its writing began and ended. */
+  receivedAt: number;
+  writeStartedAt: number;
+  doneAt: number;
+  /** What each committed write changed (one, or one per host after a failed batch write). */
+  stored: readonly StoredChanges[];
+  /** Hosts whose events could not be stored (their streams were reset). */
+  failedHosts: string[];
+}
+
+export type BatchListener = (batch: IngestBatch) => void;
+
 interface Queued {
   session: AgentSession;
   host: string;
   event: AgentEvent;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 /**
@@ -44,6 +65,7 @@ export class Ingestor implements AgentStreamHooks {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly sinks: ChangesSink[] = [];
+  private readonly batchListeners: BatchListener[] = [];
   /** The batch being written (batches are written in order, one at a time). */
   private writing: Promise<void> = Promise.resolve();
 
@@ -62,11 +84,16 @@ export class Ingestor implements AgentStreamHooks {
     this.sinks.push(sink);
   }
 
+  /** Adds a listener told about every written batch after its commit; a listener that throws is logged, never fails the batch. */
+  onBatch(listener: BatchListener): void {
+    this.batchListeners.push(listener);
+  }
+
   onEvent(session: AgentSession, msg: AgentMessage__Output): void {
     const host = session.host;
     if (host === undefined) return;
     const event = validateAgentEvent(msg, session.protocol);
-    this.queue.push({ session, host, event });
+    this.queue.push({ session, host, event, at: this.now() });
     if (this.queue.length >= this.options.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.batchDelayMs);
   }
@@ -92,6 +119,7 @@ export class Ingestor implements AgentStreamHooks {
     }
     const now = this.now();
     const stored: StoredChanges[] = [];
+    const failedHosts: string[] = [];
     const write = (hosts: HostEvents[]) =>
       this.store.store(hosts, now, async (c, tx) => {
         for (const sink of this.sinks) await sink(c, now, tx);
@@ -113,6 +141,7 @@ export class Ingestor implements AgentStreamHooks {
             { host: h.host, err: describeError(hostErr) },
             "could not store this host's events; resetting its stream so it replays",
           );
+          failedHosts.push(h.host);
           this.conditions?.setStoreFailure(h.host, describeError(hostErr));
           // the agent keeps them and replays; it waits ≥ 5 s (jittered) so a store that keeps
           // failing is not met by a reconnect loop of TLS handshakes
@@ -133,6 +162,22 @@ export class Ingestor implements AgentStreamHooks {
         this.acknowledge(items, changes);
       } catch (err) {
         this.log.error({ err: describeError(err) }, "acknowledging stored agent events failed");
+      }
+    }
+    if (this.batchListeners.length === 0) return;
+    const batch: IngestBatch = {
+      events: items.length,
+      receivedAt: items.reduce((min, q) => Math.min(min, q.at), now),
+      writeStartedAt: now,
+      doneAt: this.now(),
+      stored,
+      failedHosts,
+    };
+    for (const listener of this.batchListeners) {
+      try {
+        listener(batch);
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, "an ingest batch listener failed");
       }
     }
   }

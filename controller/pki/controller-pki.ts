@@ -47,6 +47,7 @@ export class ControllerPki {
   readonly verifier: PeerVerifier;
   readonly agentCertTtlMs: number;
   private readonly now: () => number;
+  private readonly revokedListeners: ((kind: "agent" | "admin", certificates: number) => void)[] = [];
 
   private constructor(
     readonly ca: CertificateAuthority,
@@ -130,12 +131,22 @@ export class ControllerPki {
 
   /** Revokes every certificate issued to host `host`; returns how many were revoked now. */
   async revokeHost(host: string, reason: string): Promise<number> {
-    return (await this.registry.revoke("agent", host, reason, this.now())).length;
+    return this.revoked("agent", (await this.registry.revoke("agent", host, reason, this.now())).length);
   }
 
   /** Revokes every certificate of admin `name`: its next call is refused (PeerVerifier checks each call). */
   async revokeAdmin(name: string, reason: string): Promise<number> {
-    return (await this.registry.revoke("admin", name, reason, this.now())).length;
+    return this.revoked("admin", (await this.registry.revoke("admin", name, reason, this.now())).length);
+  }
+
+  /** Adds a listener told how many certificates of which kind each revocation revoked (when any); it must not throw. */
+  onRevoked(listener: (kind: "agent" | "admin", certificates: number) => void): void {
+    this.revokedListeners.push(listener);
+  }
+
+  private revoked(kind: "agent" | "admin", certificates: number): number {
+    if (certificates > 0) for (const l of this.revokedListeners) l(kind, certificates);
+    return certificates;
   }
 
   private async issue(

@@ -173,6 +173,11 @@ export class RolloutRunner implements RevisionSelector {
     this.timer = undefined;
   }
 
+  /** The newest rollout of every policy the runner follows (in memory: no store read). */
+  latestRollouts(): Rollout[] {
+    return [...this.latest.values()];
+  }
+
   /** The newest rollout of `policy`, if any (what `rollout status` shows). */
   async rolloutOf(policy: string): Promise<Rollout | undefined> {
     return this.latest.get(policy) ?? (await this.o.store.latest(policy));

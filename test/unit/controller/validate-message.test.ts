@@ -6,7 +6,7 @@ const env = (over: object = {}) => ({
   seq: 2,
   ack: 1,
   body: "heartbeat" as const,
-  heartbeat: { libvirtUnreachable: false, sentAtMs: 1, health: null },
+  heartbeat: { libvirtUnreachable: false, sentAtMs: 1, health: null, outboxEntries: 0 },
   ...over,
 });
 const hello = (over: object = {}) => ({

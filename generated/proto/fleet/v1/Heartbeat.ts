@@ -15,6 +15,11 @@ export interface Heartbeat {
    * changes, so the controller shows a degraded host within a moment.
    */
   'health'?: (_fleet_v1_AgentHealth | null);
+  /**
+   * Events in the agent's outbox not yet acknowledged by the controller (stored and held in
+   * memory), when it sent this; 0 from agents before this field. Older controllers ignore it.
+   */
+  'outboxEntries'?: (number);
 }
 
 export interface Heartbeat__Output {
@@ -28,4 +33,9 @@ export interface Heartbeat__Output {
    * changes, so the controller shows a degraded host within a moment.
    */
   'health': (_fleet_v1_AgentHealth__Output | null);
+  /**
+   * Events in the agent's outbox not yet acknowledged by the controller (stored and held in
+   * memory), when it sent this; 0 from agents before this field. Older controllers ignore it.
+   */
+  'outboxEntries': (number);
 }

@@ -1,0 +1,75 @@
+import type { Logger } from "../../common/index.js";
+import type { AgentService } from "../agents/index.js";
+import type { BundleService } from "../bundles/index.js";
+import type { Alerts } from "../alerts/index.js";
+import type { ComplianceService } from "../compliance/index.js";
+import type { EnrollEvents } from "../enroll/index.js";
+import type { HostConditions, HostStore } from "../hosts/index.js";
+import type { Ingestor } from "../ingest/index.js";
+import type { ControllerPki } from "../pki/index.js";
+import type { RolloutRunner } from "../rollout-runner/index.js";
+import { ControllerMetrics, type MetricsOptions } from "./controller-metrics.js";
+
+/** The controller's services the metrics read and hook into (the instances controller.ts built). */
+export interface MetricsWiring {
+  agents: AgentService;
+  conditions: HostConditions;
+  hosts: HostStore;
+  compliance: ComplianceService;
+  rollouts: RolloutRunner;
+  bundles: BundleService;
+  alerts: Alerts;
+  ingestor: Ingestor;
+  /** Secure mode: revocations are counted (undefined with --insecure). */
+  pki: ControllerPki | undefined;
+  /** The SQLite database file. */
+  storeFile: string;
+  log: Logger;
+}
+
+/**
+ * Builds the metrics over the services and hooks the counters where things happen: ingest
+ * batches (after their commit: counters, and the hosts whose compliance may have changed),
+ * bundle deliveries (compliance), webhook delivery outcomes, certificate revocations.
+ * Enrolments are counted by wrapping EnrollService's events (countEnrolments).
+ */
+export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions): ControllerMetrics {
+  const metrics = new ControllerMetrics(
+    {
+      sessions: () => w.agents.sessions(),
+      conditions: w.conditions,
+      hostCount: () => w.hosts.count(),
+      hostNames: () => w.hosts.names(),
+      hostCompliance: (name) => w.compliance.host(name),
+      rollouts: () => w.rollouts.latestRollouts(),
+      webhooks: w.alerts.enabled ? () => w.alerts.status() : undefined,
+      storeFile: w.storeFile,
+    },
+    w.log,
+    options,
+  );
+  w.ingestor.onBatch((b) => {
+    metrics.recordIngestBatch(b);
+    for (const changes of b.stored) for (const host of changes.lastEventSeq.keys()) metrics.touchCompliance(host);
+    for (const host of b.failedHosts) metrics.touchCompliance(host);
+  });
+  w.bundles.onDelivered((host) => metrics.touchCompliance(host));
+  w.alerts.onDelivery((outcome) => metrics.recordWebhookDelivery(outcome));
+  w.pki?.onRevoked((kind, certificates) => metrics.recordRevocation(kind, certificates));
+  return metrics;
+}
+
+/** `events` (EnrollService's), also counting enrolments and renewals in `metrics`. */
+export function countEnrolments(events: EnrollEvents, metrics: ControllerMetrics | undefined): EnrollEvents {
+  if (!metrics) return events;
+  return {
+    onEnrolled: (e) => {
+      metrics.recordEnrolment();
+      events.onEnrolled?.(e);
+    },
+    onRenewed: (e) => {
+      metrics.recordRenewal();
+      events.onRenewed?.(e);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { HostComplianceJson, PolicyStatus } from "../../../controller/compliance/index.js";
+import { ComplianceTally } from "../../../controller/metrics/index.js";
+
+// The tally's contract is about which hosts it reads when: its source records the reads.
+function fleet(statuses: Record<string, PolicyStatus[]>) {
+  const reads: string[] = [];
+  const source = {
+    statuses,
+    names: async () => Object.keys(statuses).sort(),
+    host: async (name: string): Promise<HostComplianceJson | undefined> => {
+      reads.push(name);
+      const s = statuses[name];
+      if (!s) return undefined;
+      return {
+        name,
+        compliant: s.every((x) => x === "compliant"),
+        connected: true,
+        generation: 1,
+        observedGeneration: 1,
+        policies: s.map((status, i) => ({
+          name: `p${i}`,
+          revision: "r",
+          status,
+          resources: { ok: 0, drift: 0, failed: 0, pendingRestart: 0 },
+        })),
+      };
+    },
+  };
+  return { source, reads };
+}
+
+const counts = (t: ComplianceTally) => {
+  const out: Record<string, string> = {};
+  for (const [name, h] of t.entries()) out[name] = h.status;
+  return out;
+};
+
+describe("ComplianceTally", () => {
+  it("reads every host once, then only the hosts touched since", async () => {
+    const { source, reads } = fleet({ a: ["compliant"], b: ["compliant", "drifted"], c: ["pending"] });
+    let now = 0;
+    const t = new ComplianceTally(source, { chunk: 2, reconcileEveryMs: 1_000 }, () => now);
+    await t.update(3);
+    expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "pending" });
+    expect(reads.splice(0)).toEqual(["a", "b", "c"]);
+    await t.update(3);
+    expect(reads).toEqual([]);
+    source.statuses.b = ["failed", "drifted"];
+    t.touch("b");
+    await t.update(3);
+    expect(reads.splice(0)).toEqual(["b"]);
+    expect(counts(t).b).toBe("failed");
+    // a full pass becomes due: it runs in the background, the scrape is served at once
+    now = 1_000;
+    await t.update(3);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(reads.splice(0).sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("drops a removed host when the enrolled count differs, and a touched host that is gone", async () => {
+    const { source } = fleet({ a: ["compliant"], b: ["compliant"], c: ["compliant"] });
+    const t = new ComplianceTally(source, { chunk: 100, reconcileEveryMs: 600_000 });
+    await t.update(3);
+    delete source.statuses.c;
+    await t.update(2);
+    expect(Object.keys(counts(t))).toEqual(["a", "b"]);
+    delete source.statuses.b;
+    t.touch("b");
+    await t.update();
+    expect(Object.keys(counts(t))).toEqual(["a"]);
+  });
+
+  it("a host with no policies is compliant; its worst policy decides otherwise", async () => {
+    const { source } = fleet({ a: [], b: ["pending-restart", "compliant"], c: ["drifted", "failed"] });
+    const t = new ComplianceTally(source, { chunk: 1, reconcileEveryMs: 600_000 });
+    await t.update();
+    expect(counts(t)).toEqual({ a: "compliant", b: "pending-restart", c: "failed" });
+  });
+});
