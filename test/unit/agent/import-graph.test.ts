@@ -16,7 +16,13 @@ describe("virtfleet agent's static import graph", { timeout: 60_000 }, () => {
   it("reaches the agent, not the controller, the other commands or the common/index.ts barrel", () => {
     expect(files.has("agent/agent.ts")).toBe(true);
     expect([...files].filter((f) => f.startsWith("controller/"))).toEqual([]);
-    expect([...files].filter((f) => f.startsWith("cli/commands/") && f !== "cli/commands/agent.ts")).toEqual([]);
+    // `agent install` registers with the agent; its work (install.ts) is imported only when it runs
+    const agentInstall = ["cli/commands/agent-install/index.ts", "cli/commands/agent-install/register.ts"];
+    expect(
+      [...files].filter(
+        (f) => f.startsWith("cli/commands/") && f !== "cli/commands/agent.ts" && !agentInstall.includes(f),
+      ),
+    ).toEqual([]);
     expect([...files].filter((f) => f === "common/index.ts" || f === "policy-language/index.ts")).toEqual([]);
     expect([...files].filter((f) => f.startsWith("cli/admin-"))).toEqual([]);
   });
