@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { encodePlan, encodeRolloutStatus } from "../../common/wire/index.js";
-import { describeError, type Logger } from "../../common/index.js";
+import { describeError, NotFoundError, ValidationError, type Logger } from "../../common/index.js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PolicyRepository } from "../policies/index.js";
 import {
@@ -11,13 +11,10 @@ import {
   RolloutStateError,
   type Rollout,
 } from "../rollout/index.js";
-import { DEFAULT_PLAN_TIMEOUT_MS, type RolloutCommand, type RolloutRunner } from "../rollout-runner/index.js";
+import { controlRollout, DEFAULT_PLAN_TIMEOUT_MS, unknownPolicy, type RolloutRunner } from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
 import type { PlanRolloutJson } from "../../common/wire/index.js";
 import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
-
-const COMMANDS: readonly RolloutCommand[] = ["pause", "resume", "abort", "rollback"];
-const MAX_REASON = 500;
 
 export interface RolloutAdminDeps {
   runner: RolloutRunner;
@@ -41,7 +38,7 @@ export function rolloutAdminHandlers(
 ): Pick<AdminServiceHandlers, "RolloutStatus" | "ControlRollout" | "Plan"> {
   const unknown = (policy: string): Failure => ({
     code: grpc.status.NOT_FOUND,
-    details: `unknown policy ${JSON.stringify(policy)}; see \`virtfleet policies\``,
+    details: unknownPolicy(policy).message,
   });
   const inForce = (policy: string) => d.policies.current().policies.find((p) => p.name === policy);
   const status = (r: Rollout | undefined) => ({
@@ -57,31 +54,17 @@ export function rolloutAdminHandlers(
     },
     ControlRollout: async (call, callback) => {
       const { policy, action, reason } = call.request;
-      if (!COMMANDS.includes(action as RolloutCommand)) {
-        return callback({
-          code: grpc.status.INVALID_ARGUMENT,
-          details: `unknown rollout action ${JSON.stringify(action)}; use one of ${COMMANDS.join(", ")}`,
-        });
-      }
-      const r = await d.runner.rolloutOf(policy);
-      if (!r)
-        return callback(
-          inForce(policy)
-            ? { code: grpc.status.FAILED_PRECONDITION, details: `policy ${policy} has no rollout yet` }
-            : unknown(policy),
-        );
       try {
-        const after = await d.runner.control(
-          policy,
-          action as RolloutCommand,
-          reason ? reason.slice(0, MAX_REASON) : undefined,
+        callback(
+          null,
+          status(await controlRollout({ runner: d.runner, policies: d.policies, log: d.log }, policy, action, reason)),
         );
-        d.log.info({ policy, action, rollout: after.id, state: after.state }, "rollout command applied");
-        callback(null, status(after));
       } catch (err) {
+        if (err instanceof ValidationError)
+          return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        if (err instanceof NotFoundError) return callback({ code: grpc.status.NOT_FOUND, details: err.message });
         if (err instanceof RolloutStateError)
           return callback({ code: grpc.status.FAILED_PRECONDITION, details: err.message });
-        d.log.error({ policy, action, err: describeError(err) }, "rollout command failed");
         callback({ code: grpc.status.INTERNAL, details: `rollout ${action} failed: ${describeError(err)}` });
       }
     },

@@ -84,6 +84,7 @@ export class AuditLog implements AuditSink {
   private readonly chunk;
   private readonly head;
   private readonly list_;
+  private readonly listBefore;
   private readonly db: AsyncDatabase;
 
   constructor(
@@ -99,6 +100,9 @@ export class AuditLog implements AuditSink {
     this.head = db.prepare<[number], Row>("SELECT * FROM audit_log ORDER BY seq LIMIT ?");
     this.chunk = db.prepare<[number, number], Row>("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
     this.list_ = db.prepare<[string, number], Row>("SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?");
+    this.listBefore = db.prepare<[string, number, number], Row>(
+      "SELECT * FROM audit_log WHERE at >= ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+    );
   }
 
   private appendWrites(fields: Omit<AuditRecord, "seq" | "prevHash" | "hash">): AuditRecord {
@@ -134,11 +138,14 @@ export class AuditLog implements AuditSink {
     return on.transaction(() => this.appendWrites(fields));
   }
 
-  /** The newest `limit` records at or after `since`, oldest first. */
+  /** The newest `limit` records at or after `since` (and below `beforeSeq`, when given), oldest first. */
   async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
     const limit = Math.max(1, Math.min(Math.trunc(query.limit || DEFAULT_AUDIT_LIMIT), MAX_AUDIT_LIMIT));
     const since = query.since === undefined ? "" : new Date(query.since).toISOString();
-    const rows = await this.db.read(() => this.list_.all(since, limit));
+    const before = query.beforeSeq;
+    const rows = await this.db.read(() =>
+      before === undefined ? this.list_.all(since, limit) : this.listBefore.all(since, before, limit),
+    );
     return rows.reverse().map(toRecord);
   }
 

@@ -30,6 +30,8 @@ export interface AuditQuery {
   limit?: number;
   /** Only records at or after this time (ms since the epoch). */
   since?: number;
+  /** Only records whose seq is below this one (the next page back from a record). */
+  beforeSeq?: number;
 }
 
 /** The outcome of walking the whole chain. */

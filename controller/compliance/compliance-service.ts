@@ -2,7 +2,7 @@ import { NotFoundError, type AsyncDatabase, type Logger, type SqliteDatabase } f
 import type { HostConditions } from "../hosts/index.js";
 import { ComplianceReader } from "./compliance-reader.js";
 import { hostSummary } from "./compute.js";
-import { scheduleSnapshots, SnapshotStore } from "./snapshots.js";
+import { MAX_TREND_POINTS, scheduleSnapshots, SnapshotStore, type FleetTrendPoint } from "./snapshots.js";
 import type { AlertsStatus, ComplianceReport, HostComplianceJson } from "./types.js";
 
 /**
@@ -86,6 +86,11 @@ export class ComplianceService {
   /** `at()` as the document (snapshots stored by earlier releases have the same shape). */
   async reportAt(at: number): Promise<ComplianceReport> {
     return JSON.parse(await this.at(at)) as ComplianceReport;
+  }
+
+  /** The fleet percentage of the snapshots taken in [from, to] (ms), oldest first, at most `points`. */
+  trend(from: number, to: number, points = MAX_TREND_POINTS): Promise<FleetTrendPoint[]> {
+    return this.snapshots.trend(from, to, points);
   }
 
   startSchedule(expr: string): void {

@@ -7,7 +7,9 @@ export {
   parseSnapshotCron,
   DEFAULT_SNAPSHOT_CRON,
   SNAPSHOTS_KEEP,
+  MAX_TREND_POINTS,
   type StoredSnapshot,
+  type FleetTrendPoint,
 } from "./snapshots.js";
 export type * from "./types.js";
 export { COMPLIANCE_SCHEMA } from "./schema.js";

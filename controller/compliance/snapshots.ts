@@ -18,6 +18,17 @@ export interface StoredSnapshot {
   reportJson: string;
 }
 
+/** One point of the fleet compliance trend: a snapshot's `fleet` block. */
+export interface FleetTrendPoint {
+  takenAt: number;
+  hosts: number;
+  compliant: number;
+  percent: number;
+}
+
+/** Most points `trend` returns (a chart is a few hundred pixels wide). */
+export const MAX_TREND_POINTS = 500;
+
 /** Validates a cron expression for `option`; throws OptionError naming it. */
 export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"): string {
   const v = cron.validateDetailed(expr);
@@ -49,7 +60,46 @@ export class SnapshotStore {
       at: db.prepare<[number], { taken_at: number; report_json: string }>(
         "SELECT taken_at, report_json FROM compliance_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
       ),
+      // Snapshots in [from, to], thinned to about `points` evenly spaced by rank (every k-th, the
+      // newest always kept); only those rows' documents are parsed (json_extract), the others
+      // are read from the taken_at index alone.
+      trend: db.prepare<
+        { from: number; to: number; points: number },
+        { taken_at: number; hosts: number | null; compliant: number | null; percent: number | null }
+      >(
+        `SELECT taken_at,
+                json_extract(report_json, '$.fleet.hosts') AS hosts,
+                json_extract(report_json, '$.fleet.compliant') AS compliant,
+                json_extract(report_json, '$.fleet.percent') AS percent
+           FROM compliance_snapshots
+          WHERE id IN (
+            SELECT id FROM (
+              SELECT id, ROW_NUMBER() OVER (ORDER BY taken_at DESC, id DESC) - 1 AS n, COUNT(*) OVER () AS total
+                FROM compliance_snapshots WHERE taken_at >= @from AND taken_at <= @to)
+             WHERE n % ((total + @points - 1) / @points) = 0)
+          ORDER BY taken_at, id`,
+      ),
     };
+  }
+
+  /**
+   * The fleet percentage over time: snapshots taken in [from, to] (ms), oldest first, at most
+   * `points` of them (evenly thinned when more were taken; the newest is always included).
+   * Snapshots whose document has no fleet block are left out.
+   */
+  trend(from: number, to: number, points = MAX_TREND_POINTS, on: Queryable = this.db): Promise<FleetTrendPoint[]> {
+    const cap = Math.max(1, Math.min(Math.trunc(points), MAX_TREND_POINTS));
+    return on.read(() =>
+      this.stmts.trend
+        .all({ from, to, points: cap })
+        .filter((r) => typeof r.percent === "number")
+        .map((r) => ({
+          takenAt: r.taken_at,
+          hosts: r.hosts ?? 0,
+          compliant: r.compliant ?? 0,
+          percent: r.percent as number,
+        })),
+    );
   }
 
   save(takenAt: number, reportJson: string, on: Queryable = this.db): Promise<void> {

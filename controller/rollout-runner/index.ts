@@ -14,3 +14,11 @@ export {
   type FleetPlanDeps,
 } from "./fleet-plan.js";
 export { policyOutcome, driftAgainst, unconvergedForRollout } from "./host-signals.js";
+export {
+  controlRollout,
+  isRolloutCommand,
+  unknownPolicy,
+  ROLLOUT_COMMANDS,
+  MAX_ROLLOUT_REASON,
+  type RolloutControlDeps,
+} from "./control.js";

@@ -178,6 +178,15 @@ export class RolloutRunner implements RevisionSelector {
     return this.latest.get(policy) ?? (await this.o.store.latest(policy));
   }
 
+  /**
+   * Policies whose newest rollout the runner holds in memory (every active one, and any
+   * stepped since the controller started), sorted: with the policies in force, what a list
+   * of rollouts covers (a removed policy's removal rollout is only here).
+   */
+  trackedPolicies(): string[] {
+    return [...this.latest.keys()].sort();
+  }
+
   /** RevisionSelector: the revision of each policy in force that `host` must hold now. */
   async policiesFor(host: string, inForce: readonly LoadedPolicy[], on?: Queryable): Promise<LoadedPolicy[]> {
     const out: LoadedPolicy[] = [];
