@@ -1,5 +1,6 @@
 import type { WebDeps } from "./deps.js";
 import { FleetIndex } from "./fleet-index.js";
+import { LIVE_ROUTES } from "./live/index.js";
 import { hostRoute } from "./pages/host.js";
 import { hostsRoute } from "./pages/hosts.js";
 import { overviewRoute } from "./pages/overview.js";
@@ -16,6 +17,7 @@ export function dashboardRoutes(deps: WebDeps): Route<WebDeps>[] {
     overviewRoute(fleet),
     hostsRoute(fleet),
     hostRoute,
-    // The live pages (drift timeline, compliance chart, rollouts, audit) from controller/web/live: ...LIVE_ROUTES,
+    // The live pages: drift timeline, compliance chart, rollouts, audit (controller/web/live).
+    ...LIVE_ROUTES,
   ];
 }
