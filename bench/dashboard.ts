@@ -307,7 +307,13 @@ async function renderPhase(): Promise<Record<string, unknown>> {
     agent.destroy();
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-    const paints: { page: string; firstPaintMs: number; firstContentfulPaintMs: number; runs: number }[] = [];
+    const paints: {
+      page: string;
+      responseEndMs: number;
+      firstPaintMs: number;
+      firstContentfulPaintMs: number;
+      runs: number;
+    }[] = [];
     try {
       const context = await browser.newContext();
       const signIn = await context.newPage();
@@ -320,6 +326,7 @@ async function renderPhase(): Promise<Record<string, unknown>> {
       ] as const) {
         const fp: number[] = [];
         const fcp: number[] = [];
+        const responseEnd: number[] = [];
         for (let i = 0; i < PAINT_RUNS; i++) {
           const p = await context.newPage();
           await p.goto(s.web + path, { waitUntil: "load" });
@@ -350,16 +357,28 @@ async function renderPhase(): Promise<Record<string, unknown>> {
             throw new Error(`no paint entries for ${path}: ${JSON.stringify(entries)}`);
           fp.push(a);
           fcp.push(b);
+          // the document's last byte, from the navigation's start (the server's share of the paint)
+          responseEnd.push(
+            await p.evaluate(
+              () =>
+                (
+                  globalThis as unknown as {
+                    performance: { getEntriesByType(t: string): { responseEnd: number }[] };
+                  }
+                ).performance.getEntriesByType("navigation")[0]?.responseEnd ?? Number.NaN,
+            ),
+          );
           await p.close();
         }
         paints.push({
           page,
+          responseEndMs: round1(median(responseEnd)),
           firstPaintMs: round1(median(fp)),
           firstContentfulPaintMs: round1(median(fcp)),
           runs: PAINT_RUNS,
         });
         progress(
-          `render: ${page} first paint ${paints.at(-1)!.firstPaintMs} ms, FCP ${paints.at(-1)!.firstContentfulPaintMs} ms`,
+          `render: ${page} response end ${paints.at(-1)!.responseEndMs} ms, first paint ${paints.at(-1)!.firstPaintMs} ms, FCP ${paints.at(-1)!.firstContentfulPaintMs} ms`,
         );
       }
     } finally {
