@@ -87,8 +87,7 @@ export const compliancePage: Route<WebDeps> = {
       report,
       deps.policies.current().policies.map((p) => p.name),
     );
-    const body = html`<h1>Compliance</h1>
-<p class="fleet-summary">Fleet: <strong>${report.fleet.percent}%</strong> compliant, ${report.fleet.compliant} of ${report.fleet.hosts} hosts, at ${isoCell(report.generatedAt)}.</p>
+    const body = html`<p class="fleet-summary">Fleet: <strong>${report.fleet.percent}%</strong> compliant, ${report.fleet.compliant} of ${report.fleet.hosts} hosts, at ${isoCell(report.generatedAt)}.</p>
 <section class="trend">
 <h2>Trend</h2>
 <nav class="ranges" aria-label="Trend range">${TREND_RANGES.map((r) =>
