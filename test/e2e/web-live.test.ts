@@ -338,3 +338,18 @@ describe("the audit page", () => {
     await page.close();
   });
 });
+
+describe("/metrics on the web listener", () => {
+  it("is served to a loopback peer without a session, in Prometheus' text format", async () => {
+    const context = await d.browser.newContext({ ignoreHTTPSErrors: true });
+    const r = await context.request.get(`${d.base}/metrics`, { maxRedirects: 0 });
+    expect(r.status()).toBe(200);
+    expect(r.headers()["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await r.text();
+    expect(body).toMatch(/^virtfleet_agents_connected \d+$/m);
+    expect(body).toMatch(/^process_resident_memory_bytes \d+/m);
+    // the dashboard's own pages still want a session
+    expect((await context.request.get(`${d.base}/hosts`, { maxRedirects: 0 })).status()).toBe(303);
+    await context.close();
+  });
+});
