@@ -1,7 +1,7 @@
 /**
  * Benchmark (issue 24): the dashboard's page render time at N hosts (default 10,000).
  *
- * A controller store is seeded directly (as test fixtures do: hosts with ~2 KB of facts, a
+ * A running controller's store is seeded directly (as test fixtures do: hosts with ~2 KB of facts, a
  * bundle of one policy with 3 resources per host, their outcomes, some open drift), then the
  * real Controller class starts on it with its dashboard (plain HTTP on loopback: --insecure, so
  * TLS does not blur the server time), a session is made through WebSessionStore, and each page
@@ -22,6 +22,7 @@ import { openDatabase, silentLogger } from "../common/index.js";
 import { Controller } from "../controller/index.js";
 import { CONTROLLER_MIGRATIONS } from "../controller/database/index.js";
 import { WebSessionStore } from "../controller/web/index.js";
+import { seedDashboardFleet } from "./lib/dashboard-fleet.js";
 import { median, quantile } from "./lib/stats.js";
 
 const { values: args } = parseArgs({
@@ -36,56 +37,6 @@ const { values: args } = parseArgs({
 const HOSTS = Number(args.hosts);
 const RUNS = Number(args.runs);
 const STALE = Number(args.stale);
-
-function seed(dataDir: string): void {
-  const db = openDatabase(join(dataDir, "controller.db"), CONTROLLER_MIGRATIONS, { synchronous: "NORMAL" });
-  const now = Date.now();
-  const pad = "x".repeat(1_500);
-  const insertHost = db.prepare(
-    `INSERT INTO hosts (name, first_seen, last_seen, connected, agent_version, facts_json, facts_fingerprint, observed_generation, observed_revision, last_report_at, last_event_seq)
-     VALUES (?, ?, ?, 0, '0.1.0', ?, ?, 1, 'b1', ?, 10)`,
-  );
-  const insertBundle = db.prepare(
-    "INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at) VALUES (?, 'b1', 1, ?, NULL, '[]', 1)",
-  );
-  const bundleJson = JSON.stringify({
-    revision: "b1",
-    generation: 1,
-    policies: [{ name: "web", revision: "r1", mode: "enforce", resolvedJson: "{}" }],
-  });
-  const insertStatus = db.prepare(
-    "INSERT INTO resource_status (host, policy, kind, name, outcome, changes_json, error, pending_restart, generation, event_seq, updated_at) VALUES (?, 'web', ?, ?, ?, '[]', '', 0, 1, 5, ?)",
-  );
-  const insertObserved = db.prepare(
-    "INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (?, 'web', 'r1', 1, ?)",
-  );
-  const insertDrift = db.prepare(
-    `INSERT INTO drift_events (id, host, event_seq, policy, kind, name, fields_json, detected_at, source, remediation, resolved_at, classification, detail, received_at)
-     VALUES (?, ?, 9, 'web', 'domain', 'web1', '[]', ?, 'event', 'reported', NULL, 'corrective', '', ?)`,
-  );
-  db.transaction(() => {
-    for (let i = 0; i < HOSTS; i++) {
-      const name = `kvm${String(i).padStart(5, "0")}.lab`;
-      const facts = JSON.stringify({
-        schema: 1,
-        hostname: name,
-        cpu: { model: "EPYC", cores: 32 + (i % 4) * 16, virtualization: true },
-        memory: { totalBytes: 256 * 2 ** 30 },
-        rack: `r${i % 40}`,
-        pad,
-      });
-      insertHost.run(name, now - 86_400_000, now - (i % 600) * 1000, facts, `f${i}`, now - 60_000);
-      insertBundle.run(name, bundleJson);
-      insertObserved.run(name, now - 60_000);
-      const outcome = i % 17 === 0 ? "failed" : i % 7 === 0 ? "drift" : "ok";
-      insertStatus.run(name, "network", "net1", "ok", now - 60_000);
-      insertStatus.run(name, "pool", "pool1", "ok", now - 60_000);
-      insertStatus.run(name, "domain", "web1", outcome, now - 60_000);
-      if (outcome === "drift") insertDrift.run(`d-${i}`, name, now - 30_000, now - 30_000);
-    }
-  })();
-  db.close();
-}
 
 interface Sample {
   page: string;
@@ -118,9 +69,6 @@ async function main(): Promise<void> {
   const dataDir = join(root, "controller");
   mkdirSync(join(root, "policies"), { recursive: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const seedStart = performance.now();
-  seed(dataDir);
-  const seedMs = performance.now() - seedStart;
   const controller = new Controller({
     listen: { host: "127.0.0.1", port: 0 },
     dataDir,
@@ -131,6 +79,10 @@ async function main(): Promise<void> {
     log: silentLogger(),
   });
   await controller.start();
+  // Seeded once the controller runs: at start it recomputes the bundles of the hosts it knows.
+  const seedStart = performance.now();
+  seedDashboardFleet(dataDir, HOSTS);
+  const seedMs = performance.now() - seedStart;
   const base = controller.webUrl!;
   const side = openDatabase(join(dataDir, "controller.db"), CONTROLLER_MIGRATIONS);
   const { token } = await new WebSessionStore(side).createSignIn("bench", "viewer");
