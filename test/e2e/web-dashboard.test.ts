@@ -216,6 +216,29 @@ describe("the web dashboard", () => {
   });
 });
 
+describe("a revoked admin", () => {
+  it("loses its dashboard sessions with its certificates", async () => {
+    const bobDir = join(tmp.path, "bob");
+    const created = await cli("admin", "create", "bob", "--role", "operator", "--out", bobDir);
+    expect(created.code, created.stderr).toBe(0);
+    const asBob = await runCli(["web", "login", "--controller", fleet.address, "--data", bobDir]);
+    expect(asBob.code, asBob.stderr).toBe(0);
+    // bob's credential caps the role it may ask for
+    const tooHigh = await runCli(["web", "login", "--role", "admin", "--controller", fleet.address, "--data", bobDir]);
+    expect(tooHigh.code).toBe(4);
+    expect(tooHigh.stderr).toMatch(/needs role admin; admin:bob has role operator/);
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await ctx.newPage();
+    await page.goto(asBob.stdout.trim());
+    await expect(page.locator(".who").textContent()).resolves.toMatch(/bob\s+operator/);
+    const revoked = await cli("cert", "revoke", "--admin", "bob");
+    expect(revoked.code, revoked.stderr).toBe(0);
+    await page.goto(`${base}/hosts`);
+    expect(page.url()).toBe(`${base}/signin`);
+    await ctx.close();
+  });
+});
+
 describe("the shipped CLI's dashboard", () => {
   it("serves htmx, its SSE extension and the stylesheet from the bundle", async () => {
     const dir = join(tmp.path, "insecure");
