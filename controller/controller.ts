@@ -328,6 +328,8 @@ export class Controller {
       tokens,
       callerOf,
       disconnect: (host, reason) => agents.disconnect(host, reason),
+      // a revoked admin's dashboard sessions end with its certificates
+      adminRevoked: async (name) => (await webSessions?.endAllOf(name)) ?? 0,
       log: this.log.child({ part: "pki" }),
     });
     const issueAdmin: IssueAdmin = pki

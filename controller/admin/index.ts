@@ -28,7 +28,7 @@ export {
   WATCH_MAX_BUFFERED,
   type DriftAdminDeps,
 } from "./drift.js";
-export { resyncAdminHandlers, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
+export { resyncAdminHandlers, resyncHost, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
 export { hostRemoveHandlers, type HostRemoveDeps } from "./host-remove.js";

@@ -1,7 +1,8 @@
+import { describeError, parseSelector } from "../../common/index.js";
 import type { HostStateName } from "../../common/wire/states.js";
 import type { HostComplianceJson } from "../compliance/index.js";
 import { hostState, type HostRow } from "../hosts/index.js";
-import { resolveHost, selectHosts } from "../inventory-view/index.js";
+import { resolveHost, selectHosts, selectResolved } from "../inventory-view/index.js";
 import { isActive } from "../rollout/index.js";
 import type { WebDeps } from "./deps.js";
 
@@ -18,6 +19,7 @@ export const LIVE_HOST_STATES: readonly HostStateName[] = [
 
 /** One row of the hosts table and its counts. */
 export interface FleetHost {
+  /** The stored host without its facts (`factsJson` is "": HostStore.listWithoutFacts). */
   row: HostRow;
   name: string;
   state: HostStateName;
@@ -54,16 +56,26 @@ export function complianceWord(h: HostComplianceJson | undefined): ComplianceWor
   return "compliant";
 }
 
-/** How long a snapshot answers pages before it is rebuilt. */
-export const FLEET_SNAPSHOT_TTL_MS = 2_000;
+/** A snapshot older than this is rebuilt in the background (requests meanwhile get the one they have). */
+export const FLEET_SNAPSHOT_TTL_MS = 10_000;
+/** A snapshot nobody asked for this long is dropped (its memory freed); the next request then waits for a build. */
+export const FLEET_SNAPSHOT_IDLE_MS = 300_000;
+/** Hosts read at a time when a fact filter needs their facts. */
+const FACTS_CHUNK = 500;
 
 /**
  * The fleet as the overview and the hosts table show it: every host with its state (hostState),
  * compliance word, groups and labels — built from the same services the admin API reads
- * (HostStore.list, ComplianceService.current, the inventory in force, the agents' sessions) and
- * kept FLEET_SNAPSHOT_TTL_MS, so paging, sorting and counting 10,000 hosts costs one build per
- * TTL, not one per request. Concurrent requests share one build. Dropped (memory) after 10 TTLs
- * without a request.
+ * (HostStore, ComplianceService.current, the inventory in force, the agents' sessions).
+ *
+ * At 10,000 hosts a build costs about a second (the compliance document of the whole fleet is
+ * most of it), so pages read a snapshot: stale-while-revalidate. A request gets the current
+ * snapshot at once; when it is older than FLEET_SNAPSHOT_TTL_MS, one rebuild starts in the
+ * background (concurrent requests share it). So what a page shows is at most the TTL plus one
+ * build old (the overview and hosts table are not live pages; the live ones stream). A build is
+ * CPU-bound (it runs on the controller's one thread), hence the TTL of seconds: dashboards left
+ * open cost one build per TTL, not one per request. Only the first request (or the first after FLEET_SNAPSHOT_IDLE_MS without any)
+ * waits for a build. Facts are not held (memory): a fact filter reads them (select).
  */
 export class FleetIndex {
   private current: FleetSnapshot | undefined;
@@ -77,25 +89,52 @@ export class FleetIndex {
   ) {}
 
   async snapshot(): Promise<FleetSnapshot> {
+    this.keepAlive();
     const c = this.current;
     if (c && this.now() - c.builtAt < this.ttlMs) return c;
-    this.building ??= this.build().finally(() => {
-      this.building = undefined;
-    });
-    return this.building;
+    // Without a snapshot the request waits for the build; with one, the build starts after this
+    // request has been answered (it is CPU-bound: it would hold this answer up).
+    const build = (this.building ??= (c ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve())
+      .then(() => this.build())
+      .finally(() => {
+        this.building = undefined;
+      }));
+    if (!c) return build;
+    build.catch((err: unknown) =>
+      this.deps.log.warn({ err: describeError(err) }, "rebuilding the dashboard's fleet view failed"),
+    );
+    return c;
   }
 
-  /** The snapshot's hosts that `group` and `selector` keep (controller/inventory-view selectHosts; ValidationError for a bad one). */
-  select(snapshot: FleetSnapshot, group: string, selector: string): FleetHost[] {
+  /**
+   * The snapshot's hosts in `group` that match `selector` (controller/inventory-view selectHosts;
+   * a bad one throws its ValidationError). A selector with a fact term reads the hosts' stored
+   * facts, FACTS_CHUNK at a time (slower: every host's facts are parsed).
+   */
+  async select(snapshot: FleetSnapshot, group: string, selector: string): Promise<FleetHost[]> {
     if (!group && !selector) return snapshot.hosts;
-    const kept = new Set(
-      selectHosts(
-        snapshot.hosts.map((h) => h.row),
-        this.deps.policies.current().inventory,
-        { group, selector },
-      ).map((r) => r.row.name),
-    );
-    return snapshot.hosts.filter((h) => kept.has(h.name));
+    const inventory = this.deps.policies.current().inventory;
+    const query = { group, selector };
+    if (parseSelector(selector).terms.some((t) => t.kind === "fact")) {
+      const kept = new Set<string>();
+      selectHosts([], inventory, query); // a bad selector or group fails before any read
+      for (let after = ""; ; ) {
+        const rows = await this.deps.hosts.listAfter(after, FACTS_CHUNK);
+        for (const r of selectHosts(rows, inventory, query)) kept.add(r.row.name);
+        if (rows.length < FACTS_CHUNK) break;
+        after = rows.at(-1)!.name;
+      }
+      return snapshot.hosts.filter((h) => kept.has(h.name));
+    }
+    return selectResolved(snapshot.hosts, inventory, query);
+  }
+
+  private keepAlive(): void {
+    clearTimeout(this.dropTimer);
+    this.dropTimer = setTimeout(() => {
+      this.current = undefined;
+    }, FLEET_SNAPSHOT_IDLE_MS);
+    this.dropTimer.unref();
   }
 
   /** Open drift events and rollouts in progress (pending, running, paused, rolling back). */
@@ -111,7 +150,7 @@ export class FleetIndex {
 
   private async build(): Promise<FleetSnapshot> {
     const { hosts, compliance, policies, agents, conditions } = this.deps;
-    const [rows, report] = await Promise.all([hosts.list(), compliance.current()]);
+    const [rows, report] = await Promise.all([hosts.listWithoutFacts(), compliance.current()]);
     const inventory = policies.current().inventory;
     const byName = new Map(report.hosts.map((h) => [h.name, h]));
     const byState: Record<string, number> = Object.fromEntries(LIVE_HOST_STATES.map((s) => [s, 0]));
@@ -144,11 +183,6 @@ export class FleetIndex {
       byCompliance,
     };
     this.current = snapshot;
-    clearTimeout(this.dropTimer);
-    this.dropTimer = setTimeout(() => {
-      this.current = undefined;
-    }, this.ttlMs * 10);
-    this.dropTimer.unref();
     return snapshot;
   }
 }

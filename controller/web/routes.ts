@@ -1,7 +1,7 @@
 import type { WebDeps } from "./deps.js";
 import { FleetIndex } from "./fleet-index.js";
 import { LIVE_ROUTES } from "./live/index.js";
-import { hostRoute } from "./pages/host.js";
+import { hostResyncRoute, hostRoute } from "./pages/host.js";
 import { hostsRoute } from "./pages/hosts.js";
 import { overviewRoute } from "./pages/overview.js";
 import type { Route } from "./route.js";
@@ -17,6 +17,7 @@ export function dashboardRoutes(deps: WebDeps): Route<WebDeps>[] {
     overviewRoute(fleet),
     hostsRoute(fleet),
     hostRoute,
+    hostResyncRoute,
     // The live pages: drift timeline, compliance chart, rollouts, audit (controller/web/live).
     ...LIVE_ROUTES,
   ];

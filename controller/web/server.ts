@@ -42,6 +42,15 @@ export interface WebServerOptions<D> {
   log: Logger;
 }
 
+/** When each response's request arrived (for its Server-Timing header). */
+const startedAt = new WeakMap<ServerResponse, number>();
+
+/** `Server-Timing: app;dur=MS`: the server's time on the request so far (bench/web-dashboard.ts reads it). */
+function serverTiming(res: ServerResponse): Record<string, string> {
+  const t0 = startedAt.get(res);
+  return t0 === undefined ? {} : { "server-timing": `app;dur=${(performance.now() - t0).toFixed(1)}` };
+}
+
 /** How often expired sessions and sign-in links are forgotten. */
 export const SESSION_PRUNE_MS = 3_600_000;
 /** Longest time a request's headers may take to arrive (slow-loris bound). */
@@ -167,6 +176,7 @@ export class WebServer<D> {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    startedAt.set(res, started);
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v as string);
     let path = "?";
     try {
@@ -314,16 +324,17 @@ export class WebServer<D> {
     abort: AbortController,
   ): Promise<void> {
     const htmlHeaders = { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" };
+    const timed = () => ({ ...htmlHeaders, ...serverTiming(res) });
     switch (answer.kind) {
       case "page":
         return send(
           res,
           answer.status ?? 200,
           layout(answer.title, answer.body, request.session, request.url.pathname).value,
-          htmlHeaders,
+          timed(),
         );
       case "fragment":
-        return send(res, answer.status ?? 200, answer.body.value, htmlHeaders);
+        return send(res, answer.status ?? 200, answer.body.value, timed());
       case "redirect":
         return this.redirect(res, answer.location);
       case "json":

@@ -1,12 +1,14 @@
 import { NotFoundError } from "../../../common/index.js";
-import { DEFAULT_HISTORY_LIMIT, toHostDetail, toHostRecord } from "../../admin/index.js";
+import { DEFAULT_HISTORY_LIMIT, resyncHost, toHostDetail, toHostRecord } from "../../admin/index.js";
+import { hasRole } from "../../auth/index.js";
 import { driftToJson } from "../../ingest/index.js";
 import { resolveHost } from "../../inventory-view/index.js";
 import { html, type Html } from "../html.js";
-import type { Route } from "../route.js";
+import type { Route, WebSession } from "../route.js";
 import type { WebDeps } from "../deps.js";
 import { complianceWord } from "../fleet-index.js";
 import { badge, jsonText, time } from "./format.js";
+import { csrfField } from "./layout.js";
 
 /** Drift events shown on a host's page (the newest). */
 export const HOST_DRIFT_LIMIT = 50;
@@ -27,6 +29,16 @@ function facts(factsJson: string): Html {
         v !== null && typeof v === "object" ? html`<pre>${JSON.stringify(v, null, 2)}</pre>` : jsonText(v)
       }</dd>`,
   )}</dl>`;
+}
+
+/** "Re-check now" (operator): a plain form, so it works without JavaScript; disabled, with why, for a viewer. */
+function resyncForm(name: string, session: WebSession, notice: string | null): Html {
+  const allowed = hasRole(session.role, "operator");
+  return html`<form class="actions" method="post" action="/hosts/${encodeURIComponent(name)}/resync">
+${csrfField(session)}<button type="submit"${allowed ? "" : html` disabled title="needs role operator (you are ${session.role})"`}>Re-check now</button>
+${allowed ? "" : html`<span class="detail">needs role operator</span>`}
+${notice === "sent" ? html`<span class="detail" role="status">re-check sent to the agent</span>` : notice === "not-connected" ? html`<span class="detail" role="status">the agent is not connected</span>` : ""}
+</form>`;
 }
 
 function none(text: string): Html {
@@ -64,7 +76,8 @@ export const hostRoute: Route<WebDeps> = {
     const policies = detail?.fields.policies ?? [];
     const resources = detail?.fields.resources ?? [];
     const labels = Object.entries(record.labels ?? {});
-    const body = html`<section class="summary">
+    const body = html`${resyncForm(name, req.session, req.url.searchParams.get("resync"))}
+<section class="summary">
 <dl>
 <dt>State</dt><dd>${badge(record.state ?? "")}${record.stateDetail ? html` <span class="detail">${record.stateDetail}</span>` : ""}${
       !row.connected && row.disconnectReason ? html` <span class="detail">${row.disconnectReason}</span>` : ""
@@ -137,5 +150,22 @@ ${history.map(
 <h2>Facts</h2>
 ${facts(row.factsJson)}`;
     return { kind: "page", title: `Host ${name}`, body };
+  },
+};
+
+/** POST /hosts/:name/resync (operator): the agent re-checks its whole bundle now (as `virtfleet resync HOST`). */
+export const hostResyncRoute: Route<WebDeps> = {
+  method: "POST",
+  path: "/hosts/:name/resync",
+  role: "operator",
+  action: (req) => ({ action: "host.resync", target: req.params.name ?? "" }),
+  handle: async (req, deps) => {
+    const name = req.params.name ?? "";
+    if (!(await deps.hosts.has(name))) throw new NotFoundError(`host "${name}" is not enrolled`);
+    const sent = resyncHost(deps.agents, name);
+    return {
+      kind: "redirect",
+      location: `/hosts/${encodeURIComponent(name)}?resync=${sent ? "sent" : "not-connected"}`,
+    };
   },
 };

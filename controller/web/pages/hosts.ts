@@ -157,7 +157,7 @@ export function hostsRoute(index: FleetIndex): Route<WebDeps> {
       let problem = "";
       let selected: readonly FleetHost[] = snapshot.hosts;
       try {
-        selected = index.select(snapshot, q.group, filterSelector(q.label, q.fact));
+        selected = await index.select(snapshot, q.group, filterSelector(q.label, q.fact));
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         problem = err.message;

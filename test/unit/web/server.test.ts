@@ -27,6 +27,8 @@ const acted: string[] = [];
 const logLines: string[] = [];
 const log = pino(loggerOptions("web-test", "debug"), { write: (line: string) => void logLines.push(line) });
 let streamEnded: Promise<boolean> = Promise.resolve(false);
+let floodEnded: Promise<boolean> = Promise.resolve(false);
+let floodStarted = 0;
 
 const routes: Route<{ tag: string }>[] = [
   {
@@ -69,6 +71,27 @@ const routes: Route<{ tag: string }>[] = [
     }),
   },
 ];
+
+routes.push({
+  method: "GET",
+  path: "/flood",
+  role: "viewer",
+  handle: async () => ({
+    kind: "events",
+    stream: (send, signal) => {
+      floodStarted = Date.now();
+      floodEnded = new Promise((resolve) => {
+        const chunk = "y".repeat(64 * 1024);
+        const t = setInterval(() => send("flood", chunk), 1);
+        signal.addEventListener("abort", () => {
+          clearInterval(t);
+          resolve(true);
+        });
+      });
+      return floodEnded.then(() => undefined);
+    },
+  }),
+});
 
 const server = new WebServer({
   listen: { host: "127.0.0.1", port: 0 },
@@ -266,4 +289,19 @@ describe("the dashboard listener", () => {
     abort.abort();
     await expect(streamEnded).resolves.toBe(true);
   });
+
+  it("cuts off an event stream whose client does not read (bounded buffers)", async () => {
+    const { cookie } = await signIn("viewer");
+    const { request } = await import("node:http");
+    const req = request(`${base}/flood`, { headers: { cookie } });
+    req.on("response", (res) => res.pause()); // never reads
+    req.on("error", () => undefined);
+    req.end();
+    // the route sets floodEnded when the stream starts; it resolves when the server cuts it off
+    const started = Date.now();
+    while (floodStarted === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const ended = await Promise.race([floodEnded, new Promise<false>((r) => setTimeout(() => r(false), 20_000))]);
+    req.destroy();
+    expect(ended).toBe(true);
+  }, 30_000);
 });
