@@ -24,15 +24,15 @@ const { CONTROLLER_MIGRATIONS } = await import(join(dist, "controller", "databas
 const { seedDashboardFleet, markConnected } = await import(join(dist, "bench", "lib", "dashboard-fleet.js"));
 const { chromium } = await import("playwright-core");
 
-/** The pages, in the navigation's order: file name and path. */
+/**
+ * The fleet pages, in the navigation's order: file name and path. The live pages (drift,
+ * compliance, rollout, audit) are taken by scripts/screenshots-live.mjs from real agents
+ * (`npm run screenshots` runs both).
+ */
 const PAGES = [
   ["overview", "/"],
   ["hosts", "/hosts"],
   ["host", "/hosts/kvm08.lab"],
-  ["drift", "/drift"],
-  ["compliance", "/compliance"],
-  ["rollouts", "/rollouts"],
-  ["audit", "/audit"],
 ];
 
 const out = join(root, "docs", "screenshots");
