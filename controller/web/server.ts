@@ -123,7 +123,19 @@ export class WebServer<D> {
       );
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     const server = tls
-      ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: "TLSv1.2" }, handler)
+      ? createHttpsServer(
+          {
+            cert: tls.certPem,
+            key: tls.keyPem,
+            minVersion: "TLSv1.2",
+            // An optional client certificate: /metrics accepts an admin certificate of this CA
+            // (controller/metrics checks it); pages ignore it and want a session.
+            ca: tls.caPem,
+            requestCert: true,
+            rejectUnauthorized: false,
+          },
+          handler,
+        )
       : createHttpServer(handler);
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = 30_000;
