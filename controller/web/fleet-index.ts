@@ -62,6 +62,8 @@ export const FLEET_SNAPSHOT_TTL_MS = 10_000;
 export const FLEET_SNAPSHOT_IDLE_MS = 300_000;
 /** Hosts read at a time when a fact filter needs their facts. */
 const FACTS_CHUNK = 500;
+/** Fact-filter answers kept for the current snapshot (the oldest goes first). */
+const FACT_MATCHES_KEEP = 16;
 
 /**
  * The fleet as the overview and the hosts table show it: every host with its state (hostState),
@@ -81,6 +83,10 @@ export class FleetIndex {
   private current: FleetSnapshot | undefined;
   private building: Promise<FleetSnapshot> | undefined;
   private dropTimer: NodeJS.Timeout | undefined;
+  private factCache: { snapshot: FleetSnapshot | undefined; matches: Map<string, Set<string>> } = {
+    snapshot: undefined,
+    matches: new Map(),
+  };
 
   constructor(
     private readonly deps: WebDeps,
@@ -116,23 +122,45 @@ export class FleetIndex {
     const inventory = this.deps.policies.current().inventory;
     const query = { group, selector };
     if (parseSelector(selector).terms.some((t) => t.kind === "fact")) {
-      const kept = new Set<string>();
       selectHosts([], inventory, query); // a bad selector or group fails before any read
-      for (let after = ""; ; ) {
-        const rows = await this.deps.hosts.listAfter(after, FACTS_CHUNK);
-        for (const r of selectHosts(rows, inventory, query)) kept.add(r.row.name);
-        if (rows.length < FACTS_CHUNK) break;
-        after = rows.at(-1)!.name;
-      }
+      const kept = await this.factMatches(snapshot, inventory, query);
       return snapshot.hosts.filter((h) => kept.has(h.name));
     }
     return selectResolved(snapshot.hosts, inventory, query);
+  }
+
+  /**
+   * The names of the hosts whose stored facts match a selector with a fact term. Kept per
+   * snapshot (FACT_MATCHES_KEEP queries): paging or sorting one filtered table reads the facts
+   * once, and the answer is as old as the snapshot it filters (the staleness contract above).
+   */
+  private async factMatches(
+    snapshot: FleetSnapshot,
+    inventory: Parameters<typeof selectHosts>[1],
+    query: { group: string; selector: string },
+  ): Promise<Set<string>> {
+    if (this.factCache.snapshot !== snapshot) this.factCache = { snapshot, matches: new Map() };
+    const key = JSON.stringify([query.group, query.selector]);
+    const cache = this.factCache.matches;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const kept = new Set<string>();
+    for (let after = ""; ; ) {
+      const rows = await this.deps.hosts.listAfter(after, FACTS_CHUNK);
+      for (const r of selectHosts(rows, inventory, query)) kept.add(r.row.name);
+      if (rows.length < FACTS_CHUNK) break;
+      after = rows.at(-1)!.name;
+    }
+    if (cache.size >= FACT_MATCHES_KEEP) cache.delete(cache.keys().next().value as string);
+    cache.set(key, kept);
+    return kept;
   }
 
   private keepAlive(): void {
     clearTimeout(this.dropTimer);
     this.dropTimer = setTimeout(() => {
       this.current = undefined;
+      this.factCache = { snapshot: undefined, matches: new Map() };
     }, FLEET_SNAPSHOT_IDLE_MS);
     this.dropTimer.unref();
   }

@@ -1,0 +1,59 @@
+import Database from "better-sqlite3";
+import { describe, expect, it, vi } from "vitest";
+import { applyMigrations, emptyInventory } from "../../../common/index.js";
+import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { HostStore } from "../../../controller/hosts/index.js";
+import type { WebDeps } from "../../../controller/web/deps.js";
+import { FleetIndex, type FleetHost, type FleetSnapshot } from "../../../controller/web/fleet-index.js";
+
+// The hosts table's fact filter over the real host store: the matching hosts, and their facts
+// read once per snapshot and query (paging or sorting one filtered table does not re-read them).
+
+async function setup() {
+  const db = new Database(":memory:");
+  applyMigrations(db, CONTROLLER_MIGRATIONS);
+  const hosts = new HostStore(db);
+  const names = Array.from({ length: 1_200 }, (_, i) => `kvm${String(i).padStart(4, "0")}`);
+  for (const [i, name] of names.entries())
+    await hosts.recordHello({
+      name,
+      agentVersion: "1",
+      factsJson: JSON.stringify({ cpu: { cores: i % 3 === 0 ? 64 : 8 } }),
+      factsFingerprint: name,
+      sessionId: name,
+      peer: "p",
+      now: 1,
+    });
+  const deps = { hosts, policies: { current: () => ({ policies: [], inventory: emptyInventory() }) } };
+  const fleet = new FleetIndex(deps as unknown as WebDeps);
+  const snapshot = (): FleetSnapshot =>
+    ({ builtAt: 0, hosts: names.map((name) => ({ name }) as FleetHost) }) as unknown as FleetSnapshot;
+  return { hosts, fleet, snapshot };
+}
+
+describe("the hosts table's fact filter", () => {
+  it("keeps the hosts whose stored facts match, reading the facts once per snapshot and query", async () => {
+    const { hosts, fleet, snapshot } = await setup();
+    const reads = vi.spyOn(hosts, "listAfter");
+    const s1 = snapshot();
+    const big = await fleet.select(s1, "", "facts.cpu.cores=64");
+    expect(big).toHaveLength(400);
+    expect(big.every((h) => Number(h.name.slice(3)) % 3 === 0)).toBe(true);
+    const chunks = reads.mock.calls.length;
+    expect(chunks).toBeGreaterThanOrEqual(3); // 1,200 hosts in chunks of 500
+    expect(await fleet.select(s1, "", "facts.cpu.cores=64")).toHaveLength(400);
+    expect(reads.mock.calls.length).toBe(chunks);
+    // another query reads again; a new snapshot forgets the answers
+    expect(await fleet.select(s1, "", "facts.cpu.cores=8")).toHaveLength(800);
+    expect(reads.mock.calls.length).toBe(2 * chunks);
+    expect(await fleet.select(snapshot(), "", "facts.cpu.cores=64")).toHaveLength(400);
+    expect(reads.mock.calls.length).toBe(3 * chunks);
+  });
+
+  it("refuses a bad selector before reading any facts", async () => {
+    const { hosts, fleet, snapshot } = await setup();
+    const reads = vi.spyOn(hosts, "listAfter");
+    await expect(fleet.select(snapshot(), "", "facts.cpu.cores=")).rejects.toThrow();
+    expect(reads).not.toHaveBeenCalled();
+  });
+});
