@@ -100,16 +100,19 @@ async function main(): Promise<void> {
     "/hosts?state=drifted",
     "/hosts?label=rack%3Dr7",
     "/hosts?fact=cpu.cores%3D64",
+    // {n}: a different query each request, so each reads the facts (the repeated one above is kept with the snapshot)
+    "/hosts?fact=cpu.cores%3D{n}",
     `/hosts/kvm${String(Math.floor(HOSTS / 2)).padStart(5, "0")}.lab`,
   ];
   const build = await timed(`${base}/`, cookie);
   const out: Sample[] = [];
   for (const page of pages) {
-    const first = await timed(base + page, cookie);
+    const at = (i: number) => base + page.replace("{n}", String(1000 + i));
+    const first = await timed(at(-1), cookie);
     const server: number[] = [];
     const client: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const t = await timed(base + page, cookie);
+      const t = await timed(at(i), cookie);
       server.push(t.serverMs);
       client.push(t.ms);
     }
