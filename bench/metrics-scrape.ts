@@ -157,7 +157,8 @@ async function main(): Promise<void> {
           sessions: () => sessions,
           hostCount: () => store.hosts.count(),
           hostNames: () => store.hosts.names(),
-          hostCompliance: (name) => compliance.host(name),
+          // A fresh tally each: the first scrape of each is a full pass.
+          compliance: new ComplianceService(store.db, log).tally,
           rollouts: () => [rollout],
           webhooks: () => alerts.status(),
           storeFile: join(dir, CONTROLLER_DB_FILE),
