@@ -79,7 +79,7 @@ export class ComplianceService {
   /** Stores the current document as a snapshot and returns it. */
   async snapshot(): Promise<ComplianceReport> {
     const report = await this.current();
-    await this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report));
+    await this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report), undefined, report.fleet);
     this.log.info({ hosts: report.fleet.hosts, percent: report.fleet.percent }, "compliance snapshot stored");
     return report;
   }

@@ -47,4 +47,8 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(5, "pki", ENROLL_SCHEMA[5], PKI_SCHEMA[5]),
   step(6, "audit", AUDIT_SCHEMA[6]),
   step(7, "certificate-fingerprints", PKI_SCHEMA[7]),
+  // Step 8 is the web sessions' step, added on another branch; until the branches meet this
+  // placeholder keeps the list consecutive. It is replaced by that step, never released.
+  step(8, "reserved (web sessions)", "\n    SELECT 1;\n  "),
+  step(9, "compliance snapshot fleet figures", COMPLIANCE_SCHEMA[9]),
 ];
