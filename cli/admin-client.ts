@@ -141,6 +141,17 @@ export class AdminClient {
     );
   }
 
+  /** A one-time dashboard sign-in URL (`role` "" = the caller's own); valid 60 s, used once. */
+  createWebSignIn(role: string): Promise<{ url: string; expiresAt: string; role: string }> {
+    return this.unary<{ url: string; expiresAt: string; role: string }>(
+      "creating a dashboard sign-in link",
+      (deadline, done) =>
+        this.client.CreateWebSignIn({ role }, { deadline }, (err, res) =>
+          done(err, { url: res?.url ?? "", expiresAt: res?.expiresAt ?? "", role: res?.role ?? "" }),
+        ),
+    );
+  }
+
   /** A one-time enrolment token (`ttlMs` 0 = 1 h; `uses` 0 = 1); the controller keeps only its hash. */
   createToken(req: {
     ttlMs: number;

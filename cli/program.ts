@@ -63,6 +63,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ["admin"], load: async () => [(await import("./commands/admin.js")).registerAdminCommands], adminApi: true },
   { names: ["token"], load: async () => [(await import("./commands/token.js")).registerTokenCommands], adminApi: true },
   { names: ["cert"], load: async () => [(await import("./commands/cert.js")).registerCertCommands], adminApi: true },
+  { names: ["web"], load: async () => [(await import("./commands/web.js")).registerWebCommands], adminApi: true },
 ];
 
 /**

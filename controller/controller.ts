@@ -26,6 +26,7 @@ import {
   rolloutAdminHandlers,
   hostRemoveHandlers,
   securityAdminHandlers,
+  webSignInHandlers,
   type IssueAdmin,
 } from "./admin/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
@@ -52,6 +53,7 @@ import {
   type ControllerMetrics,
   type MetricsRequestHandler,
 } from "./metrics/index.js";
+import { dashboardRoutes, WebServer, WebSessionStore, type RawHandler, type WebDeps } from "./web/index.js";
 
 export interface ControllerOptions {
   listen: HostPort;
@@ -69,6 +71,24 @@ export interface ControllerOptions {
   rollouts?: { tickMs?: number; planTimeoutMs?: number };
   /** Cron expression for compliance snapshots (default DEFAULT_SNAPSHOT_CRON, hourly). */
   complianceSnapshotCron?: string;
+  /**
+   * The dashboard's listener (controller/web): HTTPS with the server certificate (whose names then
+   * include `listen.host`), plain HTTP only with `insecure` (loopback only). Undefined = no
+   * dashboard (the CLI's default is DEFAULT_WEB_LISTEN; --no-web turns it off).
+   */
+  web?: {
+    listen: HostPort;
+    /** Raw handlers by exact path, served before the dashboard's authentication (e.g. /metrics: it checks access itself). */
+    extraHandlers?: Record<string, RawHandler>;
+    /** The sign-in links' and sessions' clock (tests move it rather than sleep). */
+    now?: () => number;
+    /**
+     * true: when the address cannot be bound, log a warning and run without the dashboard (the
+     * CLI's default address, which another controller on this machine may hold); false/absent:
+     * the controller does not start.
+     */
+    optional?: boolean;
+  };
   /** The listener's connection caps (default CONNECTION_LIMITS). */
   connectionLimits?: ConnectionLimits;
   /**
@@ -110,12 +130,23 @@ export class Controller {
   private tokens: TokenStore | undefined;
   private metrics: ControllerMetrics | undefined;
   private metricsToken: string | undefined;
+  private web: WebServer<WebDeps> | undefined;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
   pki: ControllerPki | undefined;
   readonly log: Logger;
 
   constructor(readonly options: ControllerOptions) {
     this.log = options.log ?? createLogger("controller");
+  }
+
+  /** The dashboard's address (its bound port), or undefined when it is off. */
+  get webAddress(): HostPort | undefined {
+    return this.web?.address;
+  }
+
+  /** The dashboard's base URL (https://HOST:PORT), or undefined when it is off. */
+  get webUrl(): string | undefined {
+    return this.web?.url;
   }
 
   /** The address actually bound (the OS-chosen port when `listen.port` was 0). */
@@ -259,6 +290,19 @@ export class Controller {
       compliance,
       log: this.log,
     });
+    const webSessions = this.options.web ? new WebSessionStore(this.store.db, this.options.web.now) : undefined;
+    const webDeps: WebDeps = {
+      hosts: this.store.hosts,
+      conditions,
+      agents,
+      policies,
+      compliance,
+      events,
+      feed,
+      rollouts,
+      audit,
+      log: this.log.child({ part: "web" }),
+    };
     const proto = fleetProto();
     // Secure mode: callers without the right certificate are turned away before any handler.
     const server = new grpc.Server({
@@ -284,6 +328,8 @@ export class Controller {
       tokens,
       callerOf,
       disconnect: (host, reason) => agents.disconnect(host, reason),
+      // a revoked admin's dashboard sessions end with its certificates
+      adminRevoked: async (name) => (await webSessions?.endAllOf(name)) ?? 0,
       log: this.log.child({ part: "pki" }),
     });
     const issueAdmin: IssueAdmin = pki
@@ -330,6 +376,16 @@ export class Controller {
         log: this.log.child({ part: "hosts" }),
       }),
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
+      ...webSignInHandlers({
+        web: () => {
+          const web = this.web;
+          return web && webSessions
+            ? { url: web.url, createSignIn: (u, r) => webSessions.createSignIn(u, r) }
+            : undefined;
+        },
+        callerOf,
+        log: this.log.child({ part: "web" }),
+      }),
     };
     // Every admin method checks the caller's role (controller/auth/roles.ts); mutations are audited.
     server.addService(
@@ -358,6 +414,32 @@ export class Controller {
       throw err;
     });
     this.boundPort = this.listener.port;
+    if (this.options.web && webSessions) {
+      const web = new WebServer<WebDeps>({
+        listen: this.options.web.listen,
+        tls: pki?.serverTls,
+        routes: dashboardRoutes(webDeps),
+        deps: webDeps,
+        sessions: webSessions,
+        audit,
+        // /metrics checks its own access (loopback, a bearer token, or an admin certificate: docs/metrics.md)
+        extraHandlers: { "/metrics": this.metricsHandler(), ...this.options.web.extraHandlers },
+        log: webDeps.log,
+      });
+      try {
+        await web.start();
+        this.web = web;
+      } catch (err) {
+        if (!this.options.web.optional) {
+          await this.stop();
+          throw new ControllerStartError((err as Error).message, { cause: err });
+        }
+        this.log.warn(
+          { err: describeError(err) },
+          "running WITHOUT the dashboard: its default address is taken (choose one with --web-listen, or --no-web)",
+        );
+      }
+    }
     await alerts.start();
     compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
     void this.pruneHistory();
@@ -369,6 +451,7 @@ export class Controller {
         dataDir,
         hostsMarkedDisconnected: stale,
         transport: pki ? "mTLS" : "plaintext (--insecure)",
+        dashboard: this.web?.url,
         caFingerprint: pki?.caFingerprint,
       },
       "controller listening",
@@ -418,7 +501,11 @@ export class Controller {
       listenHost: listen.host,
       ca: this.options.pki?.ca,
       agentCertTtlMs: this.options.pki?.agentCertTtlMs,
-      extraNames: this.options.pki?.extraNames,
+      // The dashboard is served with the same certificate: it must name the --web-listen host too.
+      extraNames: [
+        ...(this.options.pki?.extraNames ?? []),
+        ...(this.options.web ? [this.options.web.listen.host] : []),
+      ],
     });
     if (pki.ca.created)
       this.log.info({ caCert: pki.ca.certFile, fingerprint: pki.caFingerprint }, "created the controller CA");
@@ -453,6 +540,9 @@ export class Controller {
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
+    const web = this.web;
+    this.web = undefined;
+    await web?.stop();
     this.compliance?.stop();
     this.rollouts?.stop();
     clearInterval(this.retentionTimer);

@@ -39,3 +39,4 @@ export {
   type AdminCredential,
   type AdminCredentialRequest,
 } from "./pki/index.js";
+export { DEFAULT_WEB_LISTEN } from "./web/defaults.js";

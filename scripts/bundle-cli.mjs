@@ -17,7 +17,7 @@
 // yaml for cloud-init) are resolved from node_modules at run time. Data files (proto/,
 // package.json) are found by walking up from the chunk, as from dist/cli/. dist/bin/meta.json is
 // esbuild's metafile (inputs and imports of every chunk).
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -52,3 +52,8 @@ const result = await build({
 // which source file went into which chunk: test/e2e/shipped-cli.test.ts checks what `virtfleet agent` loads
 writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
 chmodSync(join(outdir, "virtfleet.js"), 0o755);
+// The dashboard's own static files (controller/web/assets: CSS): tsc does not copy them, so they go
+// beside the compiled module (dist/controller/web/assets) and beside the bundle's chunks
+// (dist/bin/assets); controller/web/assets.ts looks in both places.
+for (const to of [join(root, "dist", "controller", "web", "assets"), join(outdir, "assets")])
+  cpSync(join(root, "controller", "web", "assets"), to, { recursive: true });

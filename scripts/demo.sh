@@ -7,7 +7,10 @@
 # Secure by default: the controller creates its CA in $dir/controller/pki and an admin
 # credential in $dir/controller/admin (the CLI's, via VIRTFLEET_DATA); the agent enrols with a
 # one-time token made here and keeps its certificate in $dir/agent/tls.
-# Environment: VIRTFLEET_LISTEN (default 127.0.0.1:7443), VIRTFLEET_DEMO_DIR (default ./.virtfleet).
+# The dashboard (docs/dashboard.md) listens on VIRTFLEET_WEB_LISTEN (HTTPS, the controller's
+# certificate); the script prints its URL and a one-time sign-in link (valid 60 s).
+# Environment: VIRTFLEET_LISTEN (default 127.0.0.1:7443), VIRTFLEET_WEB_LISTEN (default
+# 127.0.0.1:7444), VIRTFLEET_DEMO_DIR (default ./.virtfleet).
 #
 # --real-guest: also a guest that really boots. Builds (or finds) the cached Debian 12 test
 # image (scripts/test-image), and converges a copy of policies/ plus real-guest.yaml
@@ -27,6 +30,7 @@ done
 bash scripts/ensure-deps.sh
 
 listen=${VIRTFLEET_LISTEN:-127.0.0.1:7443}
+web_listen=${VIRTFLEET_WEB_LISTEN:-127.0.0.1:7444}
 dir=${VIRTFLEET_DEMO_DIR:-$PWD/.virtfleet}
 mkdir -p "$dir"
 cli="node dist/bin/virtfleet.js"
@@ -93,7 +97,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-$cli controller --listen "$listen" --data "$dir/controller" --policies "$policies" 2>"$dir/controller.log" >"$dir/controller.out" &
+$cli controller --listen "$listen" --web-listen "$web_listen" --data "$dir/controller" --policies "$policies" 2>"$dir/controller.log" >"$dir/controller.out" &
 controller_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$dir/controller.out" 2>/dev/null && break
@@ -101,6 +105,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 address=$(sed -n 's/.*listening on //p' "$dir/controller.out")
+dashboard=$(sed -n 's/.*dashboard on //p' "$dir/controller.out")
+# A one-time sign-in link for the dashboard (valid 60 s, works once; `virtfleet web login` makes another).
+signin=$($cli web login --controller "$address" --data "$dir/controller" 2>>"$dir/controller.log" || true)
 
 # A one-time token (10 minutes): the agent needs it only while it has no certificate yet. It
 # goes into a file only this user can read and reaches the agent as --token-file, never on a
@@ -118,6 +125,9 @@ this host to $policies (a NAT network, a storage pool, guests web-01 and db-01);
 there and the controller rolls the change to the agent.
   controller  $address   store: $dir/controller/controller.db   CA: $dir/controller/pki   log: $dir/controller.log
   agent       $(hostname)   state: $dir/agent (certificate in tls/)   log: $dir/agent.log
+  dashboard   $dashboard   (HTTPS with the controller's certificate: CA in $dir/controller/pki/ca.cert.pem)
+              sign in within 60 s: $signin
+              later: npx virtfleet web login   (prints a new one-time link)
 
 Try, in another terminal:
   export VIRTFLEET_CONTROLLER=$address VIRTFLEET_DATA=$dir/controller   # the admin credential

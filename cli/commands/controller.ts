@@ -8,6 +8,7 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_POLICIES_DIR,
   DEFAULT_SNAPSHOT_CRON,
+  DEFAULT_WEB_LISTEN,
 } from "../../controller/index.js";
 import { complianceSnapshotArg, webhookArg } from "../compliance-options.js";
 import { InvalidArgumentError } from "commander";
@@ -26,6 +27,9 @@ import { registerStoreCommands } from "./controller-store.js";
 
 interface ControllerFlags {
   listen: HostPort;
+  webListen: HostPort;
+  /** false with --no-web */
+  web: boolean;
   data: string;
   policies: string;
   insecure?: boolean;
@@ -63,6 +67,13 @@ export function registerControllerCommand(program: Command): void {
     .command("controller")
     .description("run the controller: the agents' gRPC endpoint, the admin API and the fleet store")
     .option("--listen <host:port>", "address to listen on (port 0: any free port)", hostPortArg, DEFAULT_LISTEN)
+    .option(
+      "--web-listen <host:port>",
+      "the dashboard's address (HTTPS with the controller's certificate; plain HTTP with --insecure, loopback only); see docs/dashboard.md",
+      hostPortArg,
+      DEFAULT_WEB_LISTEN,
+    )
+    .option("--no-web", "run without the dashboard")
     .option("--data <dir>", "data folder (SQLite store)", DEFAULT_CONTROLLER_DATA_DIR)
     .option(
       "--policies <dir>",
@@ -156,8 +167,11 @@ export function registerControllerCommand(program: Command): void {
       "--metrics-per-host",
       "add metrics series with a host label (state, compliance, outbox backlog per host): one series per host each",
     )
-    .action(async (flags: ControllerFlags) => {
+    .action(async (flags: ControllerFlags, command: Command) => {
       applyHeapGrowth(flags.heapGrowth);
+      // The default address may be held by another controller on this machine: then run without
+      // the dashboard (with a warning); an address given with --web-listen must be served.
+      const webDefault = command.getOptionValueSource("webListen") === "default";
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
@@ -168,6 +182,7 @@ export function registerControllerCommand(program: Command): void {
           agentCertTtlMs: flags.agentCertTtl,
           extraNames: flags.san,
         },
+        web: flags.web ? { listen: flags.webListen, optional: webDefault } : undefined,
         webhooks: resolveWebhooks(flags.webhook, flags.webhookSecretFile),
         complianceSnapshotCron: flags.complianceSnapshot,
         rollouts: { planTimeoutMs: flags.planTimeout },
@@ -190,6 +205,7 @@ export function registerControllerCommand(program: Command): void {
         );
       // The one line on stdout: where to reach it (scripts and tests read this).
       process.stdout.write(`virtfleet controller listening on ${formatHostPort(address)}\n`);
+      if (controller.webUrl) process.stdout.write(`virtfleet dashboard on ${controller.webUrl}\n`);
       await onShutdownSignal(controller.log);
       await controller.stop();
     });

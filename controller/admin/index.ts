@@ -8,6 +8,7 @@
  * - rollouts.ts   RolloutStatus, ControlRollout, Plan
  * - security.ts   CreateToken, RevokeCertificate
  * - audit.ts      ListAudit, VerifyAudit, CreateAdmin
+ * - web-signin.ts CreateWebSignIn (the dashboard's sign-in links)
  *
  * The rule: a gRPC AdminService handler lives here and nowhere else. Feature folders
  * (controller/hosts, policies, rollout-runner, enroll, audit, …) offer the domain operations
@@ -27,7 +28,7 @@ export {
   WATCH_MAX_BUFFERED,
   type DriftAdminDeps,
 } from "./drift.js";
-export { resyncAdminHandlers, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
+export { resyncAdminHandlers, resyncHost, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
 export { hostRemoveHandlers, type HostRemoveDeps } from "./host-remove.js";
@@ -49,3 +50,4 @@ export {
   type IssueAdmin,
   type IssuedAdmin,
 } from "./audit.js";
+export { webSignInHandlers, type WebSignInDeps, type WebSignInIssuer } from "./web-signin.js";

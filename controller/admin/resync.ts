@@ -17,6 +17,14 @@ export interface ResyncAdminDeps {
 /** At most this many host names in one request. */
 export const MAX_RESYNC_HOSTS = 10_000;
 
+/** Sends Command.resync to `host` when its agent is connected (true), else nothing (false). Also the dashboard's "Re-check now". */
+export function resyncHost(agents: AgentService, host: string): boolean {
+  const session = agents.session(host);
+  if (!session || session.closed) return false;
+  session.send({ command: { id: randomUUID(), resync: {} } });
+  return true;
+}
+
 /**
  * Resync: sends Command.resync (the agent re-checks its whole bundle at once and reports) to
  * each targeted host that is connected; lists the others as not connected. Targets: host
@@ -49,15 +57,7 @@ export function resyncAdminHandlers(deps: ResyncAdminDeps): Pick<AdminServiceHan
         }
         const sent: string[] = [];
         const notConnected: string[] = [];
-        for (const host of targets) {
-          const session = agents.session(host);
-          if (!session || session.closed) {
-            notConnected.push(host);
-            continue;
-          }
-          session.send({ command: { id: randomUUID(), resync: {} } });
-          sent.push(host);
-        }
+        for (const host of targets) (resyncHost(agents, host) ? sent : notConnected).push(host);
         log.info({ sent: sent.length, notConnected: notConnected.length }, "resync sent to hosts");
         callback(null, { sent, notConnected });
       } catch (err) {

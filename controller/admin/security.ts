@@ -19,6 +19,8 @@ export interface SecurityAdminDeps {
   callerOf: (call: grpc.ServerUnaryCall<unknown, unknown>) => Caller;
   /** Ends a host's stream at once; true when one was connected (AgentService.disconnect). */
   disconnect: (host: string, reason: string) => boolean;
+  /** Ends what else an admin holds once its certificates are revoked (its dashboard sessions); returns how many. */
+  adminRevoked?: (name: string) => Promise<number>;
   log: Logger;
 }
 
@@ -63,7 +65,8 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
     if ((await deps.pki!.registry.issuedTo("admin", name)).length === 0)
       throw status(grpc.status.NOT_FOUND, `no certificate was ever issued to admin "${name}"`);
     const revoked = await deps.pki!.revokeAdmin(name, reason);
-    log.warn({ by: actorOf(caller), admin: name, revoked, reason }, "admin certificates revoked");
+    const sessions = (await deps.adminRevoked?.(name)) ?? 0;
+    log.warn({ by: actorOf(caller), admin: name, revoked, sessions, reason }, "admin certificates revoked");
     return { revoked, disconnected: false };
   };
   return {

@@ -3,6 +3,8 @@ import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminS
 import type { ControlRolloutRequest__Output } from "../../generated/proto/fleet/v1/ControlRolloutRequest.js";
 import type { CreateAdminRequest__Output } from "../../generated/proto/fleet/v1/CreateAdminRequest.js";
 import type { CreateAdminResponse } from "../../generated/proto/fleet/v1/CreateAdminResponse.js";
+import type { CreateWebSignInRequest__Output } from "../../generated/proto/fleet/v1/CreateWebSignInRequest.js";
+import type { CreateWebSignInResponse } from "../../generated/proto/fleet/v1/CreateWebSignInResponse.js";
 import type { CreateTokenRequest__Output } from "../../generated/proto/fleet/v1/CreateTokenRequest.js";
 import type { CreateTokenResponse } from "../../generated/proto/fleet/v1/CreateTokenResponse.js";
 import type { ResyncRequest__Output } from "../../generated/proto/fleet/v1/ResyncRequest.js";
@@ -40,6 +42,8 @@ export const ADMIN_METHOD_ROLES: Readonly<Record<AdminMethod, Role>> = {
   RevokeCertificate: "admin",
   RemoveHost: "admin",
   CreateAdmin: "admin",
+  // Any admin may sign in to the dashboard; its own role caps the session's (checked by the handler).
+  CreateWebSignIn: "viewer",
 };
 
 /** The role `method` needs, or undefined for a name that is not an AdminService method. */
@@ -72,6 +76,7 @@ export const MUTATING_ACTIONS: {
   RevokeCertificate: Describer<RevokeCertificateRequest__Output, RevokeCertificateResponse>;
   RemoveHost: Describer<RemoveHostRequest__Output, RemoveHostResponse>;
   CreateAdmin: Describer<CreateAdminRequest__Output, CreateAdminResponse>;
+  CreateWebSignIn: Describer<CreateWebSignInRequest__Output, CreateWebSignInResponse>;
 } = {
   ControlRollout: (req) => ({
     action: `rollout.${ROLLOUT_ACTIONS.has(req.action) ? req.action : "invalid"}`,
@@ -132,9 +137,21 @@ export const MUTATING_ACTIONS: {
       ...(res?.notAfter ? { notAfter: res.notAfter } : {}),
     },
   }),
+  // The URL (its token) is never recorded: only the role and when it expires.
+  CreateWebSignIn: (req, res) => ({
+    action: "web.signin",
+    target: res?.role || req.role || "own-role",
+    detail: {
+      ...(req.role ? { requested: clip(req.role, 20) } : {}),
+      ...(res?.expiresAt ? { expiresAt: res.expiresAt } : {}),
+    },
+  }),
 };
 
-/** Whether calls of `method` change something and are therefore audited (every method above viewer). */
+/**
+ * Whether calls of `method` change something and are therefore audited: every method above
+ * viewer, and CreateWebSignIn (it issues a credential, whatever the caller's role).
+ */
 export function isMutating(method: string): method is keyof typeof MUTATING_ACTIONS {
   return Object.hasOwn(MUTATING_ACTIONS, method);
 }

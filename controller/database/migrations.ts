@@ -9,6 +9,7 @@ import { INGEST_SCHEMA } from "../ingest/index.js";
 import { PKI_SCHEMA } from "../pki/index.js";
 import { POLICIES_SCHEMA } from "../policies/index.js";
 import { ROLLOUTS_SCHEMA } from "../rollout/index.js";
+import { WEB_SCHEMA } from "../web/schema.js";
 
 /**
  * One schema step made of the parts its tables' owners contribute (each folder's schema.ts),
@@ -47,8 +48,6 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(5, "pki", ENROLL_SCHEMA[5], PKI_SCHEMA[5]),
   step(6, "audit", AUDIT_SCHEMA[6]),
   step(7, "certificate-fingerprints", PKI_SCHEMA[7]),
-  // Step 8 is the web sessions' step, added on another branch; until the branches meet this
-  // placeholder keeps the list consecutive. It is replaced by that step, never released.
-  step(8, "reserved (web sessions)", "\n    SELECT 1;\n  "),
+  step(8, "dashboard sign-in links and sessions", WEB_SCHEMA[8]),
   step(9, "compliance snapshot fleet figures", COMPLIANCE_SCHEMA[9]),
 ];

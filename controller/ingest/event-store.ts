@@ -176,6 +176,14 @@ export class EventStore {
     });
   }
 
+  /** How many drift events are unresolved (open drift: the dashboard's overview). */
+  countOpenDrift(on: Queryable = this.db): Promise<number> {
+    return on.read(
+      (db) =>
+        db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM drift_events WHERE resolved_at IS NULL").get()?.n ?? 0,
+    );
+  }
+
   /** Drift events, oldest first; the newest `limit` when more match. */
   listDrift(q: DriftQuery, on: Queryable = this.db): Promise<DriftView[]> {
     const where: string[] = [];

@@ -1,1 +1,1 @@
-export { selectHosts, resolveHost, type ResolvedHost, type HostQuery } from "./select-hosts.js";
+export { selectHosts, selectResolved, resolveHost, type ResolvedHost, type HostQuery } from "./select-hosts.js";

@@ -7,6 +7,7 @@ import {
   parseSelector,
   type Inventory,
   type SelectableHost,
+  type Selector,
 } from "../../common/index.js";
 import { targetHostOf } from "../policies/index.js";
 import type { HostRow } from "../hosts/index.js";
@@ -40,17 +41,40 @@ export function resolveHost(row: HostRow, inventory: Inventory): ResolvedHost {
  * define — both `ValidationError`s — before looking at any host.
  */
 export function selectHosts(rows: readonly HostRow[], inventory: Inventory, query: HostQuery = {}): ResolvedHost[] {
+  const selector = checkedSelector(inventory, query);
+  return matching(
+    rows.map((row) => resolveHost(row, inventory)),
+    selector,
+  );
+}
+
+/**
+ * selectHosts for hosts already resolved against `inventory` (the dashboard's fleet view keeps
+ * them resolved): same selection, same errors, without resolving each host again.
+ */
+export function selectResolved<T extends ResolvedHost>(
+  hosts: readonly T[],
+  inventory: Inventory,
+  query: HostQuery = {},
+): T[] {
+  return matching(hosts, checkedSelector(inventory, query));
+}
+
+function checkedSelector(inventory: Inventory, query: HostQuery): Selector {
   const parts = [parseSelector(query.selector ?? "")];
   if (query.group) parts.unshift(groupSelector(query.group));
   const selector = andSelectors(...parts);
   checkSelectorGroups(selector, inventory);
-  const out: ResolvedHost[] = [];
-  for (const row of rows) {
-    const resolved = resolveHost(row, inventory);
-    const target = targetHostOf(row);
+  return selector;
+}
+
+function matching<T extends ResolvedHost>(hosts: readonly T[], selector: Selector): T[] {
+  const out: T[] = [];
+  for (const resolved of hosts) {
+    const target = targetHostOf(resolved.row);
     // Facts are parsed only when the selector has a fact term.
     const host: SelectableHost = {
-      name: row.name,
+      name: resolved.row.name,
       groups: resolved.groups,
       labels: resolved.labels,
       get facts() {

@@ -15,6 +15,8 @@ import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminReq
 import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from './fleet/v1/CreateAdminResponse.js';
 import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from './fleet/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from './fleet/v1/CreateTokenResponse.js';
+import type { CreateWebSignInRequest as _fleet_v1_CreateWebSignInRequest, CreateWebSignInRequest__Output as _fleet_v1_CreateWebSignInRequest__Output } from './fleet/v1/CreateWebSignInRequest.js';
+import type { CreateWebSignInResponse as _fleet_v1_CreateWebSignInResponse, CreateWebSignInResponse__Output as _fleet_v1_CreateWebSignInResponse__Output } from './fleet/v1/CreateWebSignInResponse.js';
 import type { DriftFieldValue as _fleet_v1_DriftFieldValue, DriftFieldValue__Output as _fleet_v1_DriftFieldValue__Output } from './fleet/v1/DriftFieldValue.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from './fleet/v1/DriftRecord.js';
 import type { FactChange as _fleet_v1_FactChange, FactChange__Output as _fleet_v1_FactChange__Output } from './fleet/v1/FactChange.js';
@@ -84,6 +86,8 @@ export interface ProtoGrpcType {
       CreateAdminResponse: MessageTypeDefinition<_fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminResponse__Output>
       CreateTokenRequest: MessageTypeDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenRequest__Output>
       CreateTokenResponse: MessageTypeDefinition<_fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenResponse__Output>
+      CreateWebSignInRequest: MessageTypeDefinition<_fleet_v1_CreateWebSignInRequest, _fleet_v1_CreateWebSignInRequest__Output>
+      CreateWebSignInResponse: MessageTypeDefinition<_fleet_v1_CreateWebSignInResponse, _fleet_v1_CreateWebSignInResponse__Output>
       DriftFieldValue: MessageTypeDefinition<_fleet_v1_DriftFieldValue, _fleet_v1_DriftFieldValue__Output>
       DriftRecord: MessageTypeDefinition<_fleet_v1_DriftRecord, _fleet_v1_DriftRecord__Output>
       FactChange: MessageTypeDefinition<_fleet_v1_FactChange, _fleet_v1_FactChange__Output>

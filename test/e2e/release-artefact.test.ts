@@ -53,6 +53,7 @@ describe("the npm pack tarball", { timeout: SLOW }, () => {
       "package/package.json",
       "package/README.md",
       "package/dist/bin/virtfleet.js",
+      "package/dist/bin/assets/dashboard.css",
       ...chunks.map((c) => `package/dist/bin/chunks/${c}`),
       "package/proto/fleet/v1/agent.proto",
       "package/proto/fleet/v1/admin.proto",

@@ -88,8 +88,7 @@ export const auditPage: Route<WebDeps> = {
     const newestFirst = [...records].reverse();
     const oldest = records[0]?.seq;
     const older = oldest !== undefined && oldest > 1 ? `/audit?before=${oldest}&limit=${limit}` : undefined;
-    const body = html`<h1>Audit log</h1>
-${verificationBlock(v)}
+    const body = html`${verificationBlock(v)}
 ${
   newestFirst.length === 0
     ? html`<p class="empty">${before === undefined ? "No audit records yet." : "No older records."}</p>`

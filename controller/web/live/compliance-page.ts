@@ -85,8 +85,7 @@ export const compliancePage: Route<WebDeps> = {
       deps.policies.current().policies.map((p) => p.name),
     );
     const fullPass = counts.fullPassAt === undefined ? undefined : new Date(counts.fullPassAt).toISOString();
-    const body = html`<h1>Compliance</h1>
-<p class="fleet-summary">Fleet: <strong>${percentOf(counts.hosts.compliant, counts.total)}%</strong> compliant, ${counts.hosts.compliant} of ${counts.total} hosts, at ${isoCell(new Date().toISOString())}.</p>
+    const body = html`<p class="fleet-summary">Fleet: <strong>${percentOf(counts.hosts.compliant, counts.total)}%</strong> compliant, ${counts.hosts.compliant} of ${counts.total} hosts, at ${isoCell(new Date().toISOString())}.</p>
 <p class="hint freshness">Each host is counted again when its reports or drift events are stored or it is sent a bundle; every host is recounted at least every 10 minutes (last full recount ${fullPass ? isoCell(fullPass) : "pending"}).</p>
 <section class="trend">
 <h2>Trend</h2>

@@ -58,8 +58,7 @@ export const driftPage: Route<WebDeps> = {
     const after = rows[0]?.detectedAt ?? now;
     const stream = new URLSearchParams({ after: String(after) });
     if (f.host !== undefined) stream.set("host", f.host);
-    const body = html`<h1>Drift</h1>
-<form class="filter" method="get" action="/drift">
+    const body = html`<form class="filter" method="get" action="/drift">
 <label>Host <input name="host" value="${f.host ?? ""}" placeholder="all hosts"></label>
 <label>Since <input name="since" value="${f.sinceText}" placeholder="e.g. 24h, 7d or 2026-01-31T12:00:00Z"></label>
 <label>Rows <input name="limit" type="number" min="1" max="${MAX_DRIFT_ROWS}" value="${f.limit}"></label>

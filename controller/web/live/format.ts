@@ -95,8 +95,7 @@ export function problemPage(
     kind: "page",
     title,
     status,
-    body: html`<h1>${title}</h1>
-<p class="problem" role="alert">${message}</p>
+    body: html`<p class="problem" role="alert">${message}</p>
 ${back ? html`<p><a href="${back.href}">${back.label}</a></p>` : ""}`,
   };
 }

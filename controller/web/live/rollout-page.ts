@@ -34,8 +34,7 @@ export const rolloutPage: Route<WebDeps> = {
     }
     const section = rolloutLive(r, req.session, Date.now());
     if (live) return { kind: "fragment", body: section };
-    const body = html`<h1>Rollout of ${r.policy}</h1>
-<form id="${CONTROL_FORM_ID}" class="rollout-control" method="post" action="${`${rolloutHref(r.policy)}/pause`}">
+    const body = html`<form id="${CONTROL_FORM_ID}" class="rollout-control" method="post" action="${`${rolloutHref(r.policy)}/pause`}">
 ${csrfField(req.session)}
 <label>Reason (optional) <input name="reason" maxlength="500" placeholder="why, for the audit log and the rollout"></label>
 </form>

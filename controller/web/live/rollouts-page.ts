@@ -46,6 +46,6 @@ export const rolloutsPage: Route<WebDeps> = {
     );
     const table = listTable(rows);
     if (req.url.searchParams.get("part") === "live") return { kind: "fragment", body: table };
-    return { kind: "page", title: "Rollouts", body: html`<h1>Rollouts</h1>\n${table}` };
+    return { kind: "page", title: "Rollouts", body: table };
   },
 };

@@ -20,6 +20,7 @@ const RELEASED = [
   [5, "pki", "f5394c29a35c98d8a833ca4d1dc6709c5c87ce8aebfd114ccc8d67be798f1845"],
   [6, "audit", "347811a1f6b31a39776cb6ca64fdb7c18afb2ce190fb657f9e0c18a073d219bc"],
   [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
+  [8, "dashboard sign-in links and sessions", "3fab490c5cf54efd4296aab83624346ee3ac1e8343e4e18c97b0e3bb109735a4"],
 ] as const;
 
 describe("controller schema steps", () => {

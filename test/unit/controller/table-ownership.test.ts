@@ -48,6 +48,8 @@ describe("table ownership", () => {
         "reports",
         "resource_status",
         "rollouts",
+        "web_sessions",
+        "web_signins",
       ].sort(),
     );
   });

@@ -12,6 +12,8 @@ import type { CreateAdminRequest as _fleet_v1_CreateAdminRequest, CreateAdminReq
 import type { CreateAdminResponse as _fleet_v1_CreateAdminResponse, CreateAdminResponse__Output as _fleet_v1_CreateAdminResponse__Output } from '../../fleet/v1/CreateAdminResponse.js';
 import type { CreateTokenRequest as _fleet_v1_CreateTokenRequest, CreateTokenRequest__Output as _fleet_v1_CreateTokenRequest__Output } from '../../fleet/v1/CreateTokenRequest.js';
 import type { CreateTokenResponse as _fleet_v1_CreateTokenResponse, CreateTokenResponse__Output as _fleet_v1_CreateTokenResponse__Output } from '../../fleet/v1/CreateTokenResponse.js';
+import type { CreateWebSignInRequest as _fleet_v1_CreateWebSignInRequest, CreateWebSignInRequest__Output as _fleet_v1_CreateWebSignInRequest__Output } from '../../fleet/v1/CreateWebSignInRequest.js';
+import type { CreateWebSignInResponse as _fleet_v1_CreateWebSignInResponse, CreateWebSignInResponse__Output as _fleet_v1_CreateWebSignInResponse__Output } from '../../fleet/v1/CreateWebSignInResponse.js';
 import type { DriftRecord as _fleet_v1_DriftRecord, DriftRecord__Output as _fleet_v1_DriftRecord__Output } from '../../fleet/v1/DriftRecord.js';
 import type { GetHostRequest as _fleet_v1_GetHostRequest, GetHostRequest__Output as _fleet_v1_GetHostRequest__Output } from '../../fleet/v1/GetHostRequest.js';
 import type { GetHostResponse as _fleet_v1_GetHostResponse, GetHostResponse__Output as _fleet_v1_GetHostResponse__Output } from '../../fleet/v1/GetHostResponse.js';
@@ -104,6 +106,25 @@ export interface AdminServiceClient extends grpc.Client {
   createToken(argument: _fleet_v1_CreateTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   createToken(argument: _fleet_v1_CreateTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
   createToken(argument: _fleet_v1_CreateTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * `virtfleet web login`: a one-time dashboard sign-in URL for the caller (any role; the
+   * caller's role caps the role asked for: PERMISSION_DENIED above it). Valid 60 s, spent by
+   * its first use; only its hash is stored. FAILED_PRECONDITION when the dashboard is off.
+   */
+  CreateWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  CreateWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  CreateWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  CreateWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * `virtfleet web login`: a one-time dashboard sign-in URL for the caller (any role; the
+   * caller's role caps the role asked for: PERMISSION_DENIED above it). Valid 60 s, spent by
+   * its first use; only its hash is stored. FAILED_PRECONDITION when the dashboard is off.
+   */
+  createWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  createWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  createWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
+  createWebSignIn(argument: _fleet_v1_CreateWebSignInRequest, callback: grpc.requestCallback<_fleet_v1_CreateWebSignInResponse__Output>): grpc.ClientUnaryCall;
   
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
   GetHost(argument: _fleet_v1_GetHostRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetHostResponse__Output>): grpc.ClientUnaryCall;
@@ -281,6 +302,13 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
    */
   CreateToken: grpc.handleUnaryCall<_fleet_v1_CreateTokenRequest__Output, _fleet_v1_CreateTokenResponse>;
   
+  /**
+   * `virtfleet web login`: a one-time dashboard sign-in URL for the caller (any role; the
+   * caller's role caps the role asked for: PERMISSION_DENIED above it). Valid 60 s, spent by
+   * its first use; only its hash is stored. FAILED_PRECONDITION when the dashboard is off.
+   */
+  CreateWebSignIn: grpc.handleUnaryCall<_fleet_v1_CreateWebSignInRequest__Output, _fleet_v1_CreateWebSignInResponse>;
+  
   GetHost: grpc.handleUnaryCall<_fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse>;
   
   /**
@@ -337,6 +365,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ControlRollout: MethodDefinition<_fleet_v1_ControlRolloutRequest, _fleet_v1_RolloutStatusResponse, _fleet_v1_ControlRolloutRequest__Output, _fleet_v1_RolloutStatusResponse__Output>
   CreateAdmin: MethodDefinition<_fleet_v1_CreateAdminRequest, _fleet_v1_CreateAdminResponse, _fleet_v1_CreateAdminRequest__Output, _fleet_v1_CreateAdminResponse__Output>
   CreateToken: MethodDefinition<_fleet_v1_CreateTokenRequest, _fleet_v1_CreateTokenResponse, _fleet_v1_CreateTokenRequest__Output, _fleet_v1_CreateTokenResponse__Output>
+  CreateWebSignIn: MethodDefinition<_fleet_v1_CreateWebSignInRequest, _fleet_v1_CreateWebSignInResponse, _fleet_v1_CreateWebSignInRequest__Output, _fleet_v1_CreateWebSignInResponse__Output>
   GetHost: MethodDefinition<_fleet_v1_GetHostRequest, _fleet_v1_GetHostResponse, _fleet_v1_GetHostRequest__Output, _fleet_v1_GetHostResponse__Output>
   ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditResponse, _fleet_v1_ListAuditRequest__Output, _fleet_v1_ListAuditResponse__Output>
   ListDrift: MethodDefinition<_fleet_v1_ListDriftRequest, _fleet_v1_ListDriftResponse, _fleet_v1_ListDriftRequest__Output, _fleet_v1_ListDriftResponse__Output>
