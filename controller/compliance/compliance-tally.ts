@@ -112,6 +112,11 @@ export class ComplianceTally {
     return this.hosts.entries();
   }
 
+  /** How often a full pass is due (ms; TallyOptions.reconcileEveryMs). */
+  get fullPassEveryMs(): number {
+    return this.options.reconcileEveryMs;
+  }
+
   /** When the last completed full pass started (ms since the epoch); undefined before the first. */
   get fullPassAt(): number | undefined {
     return this.reconciledAt;

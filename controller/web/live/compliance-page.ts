@@ -86,7 +86,7 @@ export const compliancePage: Route<WebDeps> = {
     );
     const fullPass = counts.fullPassAt === undefined ? undefined : new Date(counts.fullPassAt).toISOString();
     const body = html`<p class="fleet-summary">Fleet: <strong>${percentOf(counts.hosts.compliant, counts.total)}%</strong> compliant, ${counts.hosts.compliant} of ${counts.total} hosts, at ${isoCell(new Date().toISOString())}.</p>
-<p class="hint freshness">Each host is counted again when its reports or drift events are stored or it is sent a bundle; every host is recounted at least every 10 minutes (last full recount ${fullPass ? isoCell(fullPass) : "pending"}).</p>
+<p class="hint freshness">Each host is counted again when its reports or drift events are stored or it is sent a bundle; every host is recounted every ${Math.round(tally.fullPassEveryMs / 60_000)} minutes (last full recount ${fullPass ? isoCell(fullPass) : "pending"}).</p>
 <section class="trend">
 <h2>Trend</h2>
 <nav class="ranges" aria-label="Trend range">${TREND_RANGES.map((r) =>
