@@ -17,126 +17,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, DEFAULT_ROLLOUT } from "../common/index.js";
 import { Alerts } from "../controller/alerts/index.js";
-import { HostBundleStore, type ComputedBundle } from "../controller/bundles/index.js";
 import { ComplianceService } from "../controller/compliance/index.js";
 import { CONTROLLER_DB_FILE, ControllerStore } from "../controller/database/index.js";
-import { EventStore, type HostEvents } from "../controller/ingest/index.js";
 import { ControllerMetrics } from "../controller/metrics/index.js";
 import { createRollout } from "../controller/rollout/index.js";
 import { intArg } from "./lib/cli-args.js";
+import { fillComplianceFleet } from "./lib/compliance-fleet.js";
 import { median, quantile } from "./lib/stats.js";
 
 const HOSTS = intArg("hosts", 10_000);
 const SCRAPES = intArg("scrapes", 20);
-const POLICIES = ["web", "db", "base"];
-const RESOURCES = [
-  ["network", "net0"],
-  ["pool", "pool0"],
-  ["volume", "vol0"],
-  ["domain", "vm0"],
-] as const;
-
 const log = createLogger("bench-metrics", "silent");
 const host = (i: number) => `bm-${String(i).padStart(5, "0")}`;
-
-async function fill(store: ControllerStore, dir: string): Promise<void> {
-  const db = store.db;
-  const bundles = new HostBundleStore(db);
-  const events = new EventStore(db);
-  const computed: ComputedBundle = {
-    revision: "r1",
-    policies: POLICIES.map((name) => ({
-      name,
-      revision: `${name}-1`,
-      mode: "enforce",
-      resolvedJson: JSON.stringify({ name, resources: {} }),
-    })) as ComputedBundle["policies"],
-    problems: [],
-    conflicts: [],
-  };
-  const now = Date.now();
-  for (let from = 0; from < HOSTS; from += 500) {
-    const batch: HostEvents[] = [];
-    await store.hosts.inTransaction(async (tx) => {
-      for (let i = from; i < Math.min(HOSTS, from + 500); i++) {
-        const name = host(i);
-        await store.hosts.recordHello(
-          {
-            name,
-            agentVersion: "bench",
-            factsJson: JSON.stringify({ hostname: name, rack: `r${i % 40}` }),
-            factsFingerprint: `f${i}`,
-            sessionId: `s${i}`,
-            peer: "bench",
-            now,
-          },
-          tx,
-        );
-        await bundles.save(name, computed, now, tx);
-        batch.push({
-          host: name,
-          events: [
-            {
-              type: "report",
-              eventSeq: 1,
-              report: {
-                eventSeq: 1,
-                generation: 1,
-                bundleRevision: "r1",
-                trigger: "bundle",
-                startedAt: now,
-                durationMs: 5,
-                dryRun: false,
-                resources: POLICIES.flatMap((policy) =>
-                  RESOURCES.map(([kind, n]) => ({
-                    kind,
-                    name: `${policy}-${n}`,
-                    policy,
-                    outcome: i % 100 === 7 && kind === "domain" ? "failed" : "ok",
-                    changesJson: "[]",
-                    error: i % 100 === 7 && kind === "domain" ? "bench failure" : "",
-                    pendingRestart: false,
-                  })),
-                ),
-              },
-            },
-            ...(i % 50 === 3
-              ? [
-                  {
-                    type: "drift" as const,
-                    eventSeq: 2,
-                    drift: {
-                      id: `d-${i}`,
-                      eventSeq: 2,
-                      policy: "web",
-                      kind: "network" as const,
-                      name: "web-net0",
-                      fields: [],
-                      detectedAt: now,
-                      source: "event" as const,
-                      remediation: "reported" as const,
-                      resolvedAt: null,
-                      classification: "corrective" as const,
-                      detail: "",
-                    },
-                  },
-                ]
-              : []),
-          ],
-        });
-      }
-    });
-    await events.store(batch, now);
-  }
-  void dir;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vf-bench-metrics-"));
   const store = ControllerStore.open(dir);
   try {
     const t0 = performance.now();
-    await fill(store, dir);
+    await fillComplianceFleet(store, HOSTS, host);
     const filled = performance.now() - t0;
     const names = Array.from({ length: HOSTS }, (_, i) => host(i));
     const sessions = names.map((h, i) => ({ host: h, libvirtUnreachable: i % 500 === 1, outboxEntries: i % 7 }));
@@ -157,7 +56,8 @@ async function main(): Promise<void> {
           sessions: () => sessions,
           hostCount: () => store.hosts.count(),
           hostNames: () => store.hosts.names(),
-          hostCompliance: (name) => compliance.host(name),
+          // A fresh tally each: the first scrape of each is a full pass.
+          compliance: new ComplianceService(store.db, log).tally,
           rollouts: () => [rollout],
           webhooks: () => alerts.status(),
           storeFile: join(dir, CONTROLLER_DB_FILE),

@@ -35,7 +35,7 @@ import { authorizeAdmin, callerOf, installPeerAuthority, peerCertificateOf, tran
 import { EnrollService, TokenStore } from "./enroll/index.js";
 import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
 import { Alerts, type WebhookConfig } from "./alerts/index.js";
-import { ComplianceService, DEFAULT_SNAPSHOT_CRON } from "./compliance/index.js";
+import { ComplianceService, DEFAULT_SNAPSHOT_CRON, touchOnChanges } from "./compliance/index.js";
 import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
 import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
@@ -266,6 +266,7 @@ export class Controller {
       await alerts.queueFor(changes, now, tx);
     });
     this.agents.use(this.ingestor);
+    touchOnChanges(compliance.tally, { ingestor: this.ingestor, bundles });
     this.metrics = wireControllerMetrics(
       {
         agents: this.agents,
@@ -273,7 +274,6 @@ export class Controller {
         hosts: this.store.hosts,
         compliance,
         rollouts,
-        bundles,
         alerts,
         ingestor: this.ingestor,
         pki,

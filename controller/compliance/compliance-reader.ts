@@ -45,6 +45,11 @@ export class ComplianceReader {
     return out;
   }
 
+  /** Every host's name (the hosts table, as HostStore.names), sorted. */
+  async hostNames(): Promise<string[]> {
+    return (await this.hosts.states()).map((h) => h.name).sort();
+  }
+
   /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
   inputs(host?: string): Promise<HostComplianceInput[]> {
     return this.db.transaction((tx) => this.read(tx, host));

@@ -1,16 +1,21 @@
 import { NotFoundError, type AsyncDatabase, type Logger, type SqliteDatabase } from "../../common/index.js";
 import type { HostConditions } from "../hosts/index.js";
 import { ComplianceReader } from "./compliance-reader.js";
+import { ComplianceTally, DEFAULT_TALLY_OPTIONS, type TallyOptions } from "./compliance-tally.js";
 import { hostSummary } from "./compute.js";
 import { MAX_TREND_POINTS, scheduleSnapshots, SnapshotStore, type FleetTrendPoint } from "./snapshots.js";
 import type { AlertsStatus, ComplianceReport, HostComplianceJson } from "./types.js";
 
 /**
  * The controller's compliance view: the live document (with the alerts block when a status
- * source is set), per-host summaries, and scheduled snapshots answered by `at()`.
+ * source is set), per-host summaries, scheduled snapshots answered by `at()`, and `tally`:
+ * every host's status in memory (ComplianceTally; the controller touches it through
+ * touchOnChanges) for fleet and per-policy counts without computing the whole document.
  */
 export class ComplianceService {
   readonly reader: ComplianceReader;
+  /** Every host's compliance in memory, read host by host through `host()` (same rules as `current()`). */
+  readonly tally: ComplianceTally;
   private readonly snapshots: SnapshotStore;
   private stopSchedule: (() => void) | undefined;
 
@@ -21,9 +26,15 @@ export class ComplianceService {
     private readonly now: () => number = Date.now,
     /** Hosts whose compliance is unknown (their latest events could not be stored). */
     private readonly conditions?: HostConditions,
+    tallyOptions: Partial<TallyOptions> = {},
   ) {
     this.reader = new ComplianceReader(db);
     this.snapshots = new SnapshotStore(db);
+    this.tally = new ComplianceTally(
+      { host: (name) => this.host(name), names: () => this.reader.hostNames() },
+      { ...DEFAULT_TALLY_OPTIONS, ...tallyOptions },
+      now,
+    );
   }
 
   async current(): Promise<ComplianceReport> {
@@ -68,7 +79,7 @@ export class ComplianceService {
   /** Stores the current document as a snapshot and returns it. */
   async snapshot(): Promise<ComplianceReport> {
     const report = await this.current();
-    await this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report));
+    await this.snapshots.save(Date.parse(report.generatedAt), JSON.stringify(report), undefined, report.fleet);
     this.log.info({ hosts: report.fleet.hosts, percent: report.fleet.percent }, "compliance snapshot stored");
     return report;
   }

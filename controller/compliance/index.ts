@@ -1,5 +1,16 @@
 export { ComplianceService } from "./compliance-service.js";
 export { ComplianceReader } from "./compliance-reader.js";
+export {
+  ComplianceTally,
+  COMPLIANCE_STATUSES,
+  DEFAULT_TALLY_OPTIONS,
+  type TallyOptions,
+  type TallySource,
+  type TalliedHost,
+  type TallyCounts,
+  type TallyPolicyCounts,
+} from "./compliance-tally.js";
+export { touchOnChanges } from "./tally-hooks.js";
 export { computeCompliance, hostCompliance, hostStatus, hostSummary } from "./compute.js";
 export {
   SnapshotStore,

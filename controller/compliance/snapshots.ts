@@ -26,6 +26,25 @@ export interface FleetTrendPoint {
   percent: number;
 }
 
+/** A snapshot's fleet figures (its document's `fleet` block), stored beside it for the trend. */
+export type FleetFigures = Omit<FleetTrendPoint, "takenAt">;
+
+/** The fleet block of a stored document, or undefined when it has no numeric percentage (the trend leaves it out). */
+export function fleetOf(reportJson: string): FleetFigures | undefined {
+  let fleet: { hosts?: unknown; compliant?: unknown; percent?: unknown } | undefined;
+  try {
+    fleet = (JSON.parse(reportJson) as { fleet?: typeof fleet }).fleet;
+  } catch {
+    return undefined;
+  }
+  if (typeof fleet?.percent !== "number") return undefined;
+  return {
+    hosts: typeof fleet.hosts === "number" ? fleet.hosts : 0,
+    compliant: typeof fleet.compliant === "number" ? fleet.compliant : 0,
+    percent: fleet.percent,
+  };
+}
+
 /** Most points `trend` returns (a chart is a few hundred pixels wide). */
 export const MAX_TREND_POINTS = 500;
 
@@ -40,7 +59,11 @@ export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"
   return expr;
 }
 
-/** Compliance documents taken on a schedule (compliance_snapshots), for `compliance --at`. */
+/**
+ * Compliance documents taken on a schedule (compliance_snapshots), for `compliance --at`, and
+ * their fleet figures (compliance_snapshot_fleet, schema step 9: one row per snapshot, written
+ * and pruned with it) for the trend.
+ */
 export class SnapshotStore {
   private readonly stmts;
 
@@ -54,30 +77,30 @@ export class SnapshotStore {
     const db = this.db.connection;
     this.stmts = {
       insert: db.prepare("INSERT INTO compliance_snapshots (taken_at, report_json) VALUES (?, ?)"),
+      insertFleet: db.prepare(
+        "INSERT INTO compliance_snapshot_fleet (snapshot_id, taken_at, hosts, compliant, percent) VALUES (?, ?, ?, ?, ?)",
+      ),
       prune: db.prepare(
         "DELETE FROM compliance_snapshots WHERE id NOT IN (SELECT id FROM compliance_snapshots ORDER BY taken_at DESC, id DESC LIMIT ?)",
+      ),
+      pruneFleet: db.prepare(
+        "DELETE FROM compliance_snapshot_fleet WHERE snapshot_id NOT IN (SELECT id FROM compliance_snapshots)",
       ),
       at: db.prepare<[number], { taken_at: number; report_json: string }>(
         "SELECT taken_at, report_json FROM compliance_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
       ),
-      // Snapshots in [from, to], thinned to about `points` evenly spaced by rank (every k-th, the
-      // newest always kept); only those rows' documents are parsed (json_extract), the others
-      // are read from the taken_at index alone.
+      // Fleet figures of the snapshots in [from, to], thinned to about `points` evenly spaced by
+      // rank (every k-th, the newest always kept): small rows of their own, no document parsed.
       trend: db.prepare<
         { from: number; to: number; points: number },
-        { taken_at: number; hosts: number | null; compliant: number | null; percent: number | null }
+        { taken_at: number; hosts: number; compliant: number; percent: number }
       >(
-        `SELECT taken_at,
-                json_extract(report_json, '$.fleet.hosts') AS hosts,
-                json_extract(report_json, '$.fleet.compliant') AS compliant,
-                json_extract(report_json, '$.fleet.percent') AS percent
-           FROM compliance_snapshots
-          WHERE id IN (
-            SELECT id FROM (
-              SELECT id, ROW_NUMBER() OVER (ORDER BY taken_at DESC, id DESC) - 1 AS n, COUNT(*) OVER () AS total
-                FROM compliance_snapshots WHERE taken_at >= @from AND taken_at <= @to)
-             WHERE n % ((total + @points - 1) / @points) = 0)
-          ORDER BY taken_at, id`,
+        `SELECT taken_at, hosts, compliant, percent FROM (
+           SELECT snapshot_id, taken_at, hosts, compliant, percent,
+                  ROW_NUMBER() OVER (ORDER BY taken_at DESC, snapshot_id DESC) - 1 AS n, COUNT(*) OVER () AS total
+             FROM compliance_snapshot_fleet WHERE taken_at >= @from AND taken_at <= @to)
+          WHERE n % ((total + @points - 1) / @points) = 0
+          ORDER BY taken_at, snapshot_id`,
       ),
     };
   }
@@ -90,22 +113,30 @@ export class SnapshotStore {
   trend(from: number, to: number, points = MAX_TREND_POINTS, on: Queryable = this.db): Promise<FleetTrendPoint[]> {
     const cap = Math.max(1, Math.min(Math.trunc(points), MAX_TREND_POINTS));
     return on.read(() =>
-      this.stmts.trend
-        .all({ from, to, points: cap })
-        .filter((r) => typeof r.percent === "number")
-        .map((r) => ({
-          takenAt: r.taken_at,
-          hosts: r.hosts ?? 0,
-          compliant: r.compliant ?? 0,
-          percent: r.percent as number,
-        })),
+      this.stmts.trend.all({ from, to, points: cap }).map((r) => ({
+        takenAt: r.taken_at,
+        hosts: r.hosts,
+        compliant: r.compliant,
+        percent: r.percent,
+      })),
     );
   }
 
-  save(takenAt: number, reportJson: string, on: Queryable = this.db): Promise<void> {
+  /**
+   * Stores a snapshot and its fleet figures (`fleet`: the document's fleet block, read from
+   * `reportJson` when not given; none: the trend leaves the snapshot out), then prunes to `keep`.
+   */
+  save(
+    takenAt: number,
+    reportJson: string,
+    on: Queryable = this.db,
+    fleet: FleetFigures | undefined = fleetOf(reportJson),
+  ): Promise<void> {
     return on.transaction(() => {
-      this.stmts.insert.run(takenAt, reportJson);
+      const id = this.stmts.insert.run(takenAt, reportJson).lastInsertRowid;
+      if (fleet) this.stmts.insertFleet.run(id, takenAt, fleet.hosts, fleet.compliant, fleet.percent);
       this.stmts.prune.run(this.keep);
+      this.stmts.pruneFleet.run();
     });
   }
 

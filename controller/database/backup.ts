@@ -113,11 +113,11 @@ export async function restoreStore(file: string, dataDir: string, now = new Date
           `${file} has schema version ${version}, newer than this virtfleet knows (${latest}): restore it with the virtfleet that wrote it, or a newer one`,
         );
       createPrivate(tmp);
-      await src.backup(tmp, { progress: () => 0x7fffffff });
+      await refuseCorrupt(file, () => src.backup(tmp, { progress: () => 0x7fffffff }));
     } finally {
       src.close();
     }
-    const summary = checkCopy(tmp, file, {});
+    const summary = refuseCorrupt(file, () => checkCopy(tmp, file, {}));
     fsyncFile(tmp);
     let kept: string | undefined;
     if (existsSync(store)) {
@@ -137,6 +137,25 @@ export async function restoreStore(file: string, dataDir: string, now = new Date
     throw err;
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * `fn`, with SQLite's own verdict on a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB: raised by
+ * whichever read meets the damage first, the integrity check's included) as a ValidationError.
+ */
+function refuseCorrupt<T>(file: string, fn: () => T): T {
+  const refuse = (err: unknown): never => {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB")))
+      throw new ValidationError(`${file} is damaged: ${(err as Error).message}`);
+    throw err;
+  };
+  try {
+    const out = fn();
+    return out instanceof Promise ? (out.catch(refuse) as T) : out;
+  } catch (err) {
+    return refuse(err);
   }
 }
 

@@ -49,4 +49,5 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(6, "audit", AUDIT_SCHEMA[6]),
   step(7, "certificate-fingerprints", PKI_SCHEMA[7]),
   step(8, "dashboard sign-in links and sessions", WEB_SCHEMA[8]),
+  step(9, "compliance snapshot fleet figures", COMPLIANCE_SCHEMA[9]),
 ];

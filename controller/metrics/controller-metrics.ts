@@ -2,11 +2,10 @@ import { stat } from "node:fs/promises";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { databaseFiles, describeError, type Logger } from "../../common/index.js";
 import type { DeliveryOutcome } from "../alerts/index.js";
-import type { AlertsStatus, HostComplianceJson } from "../compliance/index.js";
+import type { AlertsStatus, ComplianceTally } from "../compliance/index.js";
 import type { HostConditions } from "../hosts/index.js";
 import type { IngestBatch } from "../ingest/index.js";
 import type { Rollout } from "../rollout/index.js";
-import { ComplianceTally, DEFAULT_TALLY_OPTIONS, type TallyOptions } from "./compliance-tally.js";
 import {
   COMPLIANCE_STATUSES,
   complianceFigures,
@@ -27,8 +26,8 @@ export interface MetricsSources {
   hostCount(): Promise<number>;
   /** Every enrolled host's name: read only with `perHost` (for the disconnected ones). */
   hostNames(): Promise<string[]>;
-  /** One host's compliance (ComplianceService.host): read for the hosts whose compliance may have changed (ComplianceTally). */
-  hostCompliance(name: string): Promise<HostComplianceJson | undefined>;
+  /** Every host's compliance in memory (ComplianceService.tally, controller/compliance): brought up to date at each scrape. */
+  compliance: ComplianceTally;
   /** The newest rollout of each policy (RolloutRunner: in memory). */
   rollouts(): readonly Rollout[];
   /** Webhook delivery counts (one aggregate query); absent when no webhook is configured. */
@@ -40,8 +39,6 @@ export interface MetricsSources {
 export interface MetricsOptions {
   /** Series with a `host` label (state, compliance, backlog per host): off by default (10,000 hosts = 10,000 series each). */
   perHost: boolean;
-  /** How the compliance tally reads hosts (default DEFAULT_TALLY_OPTIONS). */
-  tally?: Partial<TallyOptions>;
   now?: () => number;
 }
 
@@ -54,8 +51,8 @@ const STORE_FILE_LABELS = ["database", "wal", "shm"] as const;
  * The controller's Prometheus metrics (docs/metrics.md), in a registry of its own (never
  * prom-client's global one). Counters are incremented by the hooks (`record*`, wired by
  * wireControllerMetrics); gauges are computed by `scrape()` from the sources: in-memory state,
- * one aggregate query each, and the compliance tally (ComplianceTally: hosts read again only
- * when touched — `touchCompliance` — plus a full pass every 10 minutes).
+ * one aggregate query each, and the compliance tally (controller/compliance ComplianceTally:
+ * hosts read again only when touched — touchOnChanges — plus a full pass every 10 minutes).
  * A source that fails leaves its gauges as they were, logs, and counts
  * virtfleet_metrics_source_errors_total{source}; the scrape still answers.
  *
@@ -186,11 +183,7 @@ export class ControllerMetrics {
     private readonly options: MetricsOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.compliance = new ComplianceTally(
-      { host: (name) => sources.hostCompliance(name), names: () => sources.hostNames() },
-      { ...DEFAULT_TALLY_OPTIONS, ...options.tally },
-      this.now,
-    );
+    this.compliance = sources.compliance;
     collectDefaultMetrics({ register: this.registry });
     if (options.perHost) {
       this.hostState = this.gauge("virtfleet_host_state", "Per host (--metrics-per-host): 1 for its state", [
@@ -233,7 +226,7 @@ export class ControllerMetrics {
           });
   }
 
-  /** `host`'s compliance may have changed (its events were stored, it was sent a bundle): read again at the next scrape. */
+  /** `host`'s compliance may have changed (its events were stored, it was sent a bundle): read again at the next scrape (ComplianceTally.touch). */
   touchCompliance(host: string): void {
     this.compliance.touch(host);
   }
@@ -311,7 +304,7 @@ export class ControllerMetrics {
 
   private async refreshCompliance(enrolled: number | undefined): Promise<void> {
     await this.compliance.update(enrolled);
-    const f = complianceFigures(this.compliance.entries(), this.options.perHost);
+    const f = complianceFigures(this.compliance, this.options.perHost);
     for (const status of COMPLIANCE_STATUSES) this.hostsCompliance.set({ status }, f.hosts[status]);
     this.fleetCompliance.set(f.fleetRatio);
     this.policyCompliance.reset();

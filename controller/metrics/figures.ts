@@ -1,8 +1,12 @@
 import type { HostStateName } from "../../common/wire/states.js";
-import type { PolicyStatus } from "../compliance/index.js";
+import {
+  COMPLIANCE_STATUSES,
+  type ComplianceTally,
+  type PolicyStatus,
+  type TallyPolicyCounts,
+} from "../compliance/index.js";
 import { hostState, type HostConditions } from "../hosts/index.js";
 import { activeStage, isActive, type HostPhase, type Rollout, type RolloutState } from "../rollout/index.js";
-import type { TalliedHost } from "./compliance-tally.js";
 
 /**
  * The figures behind the scrape-time gauges, computed from what the controller holds (pure
@@ -12,14 +16,8 @@ import type { TalliedHost } from "./compliance-tally.js";
 
 /** Host states a connected or enrolled host can be in (HOST_STATES without `removed`: removed hosts are forgotten). */
 export const LISTED_HOST_STATES = ["connected", "disconnected", "libvirt-unreachable", "degraded"] as const;
-/** Compliance statuses of the CLI contract (PolicyStatus). */
-export const COMPLIANCE_STATUSES: readonly PolicyStatus[] = [
-  "compliant",
-  "drifted",
-  "failed",
-  "pending",
-  "pending-restart",
-];
+/** Compliance statuses of the CLI contract (PolicyStatus; controller/compliance's list). */
+export { COMPLIANCE_STATUSES };
 export const ROLLOUT_STATES: readonly RolloutState[] = [
   "pending",
   "running",
@@ -84,11 +82,7 @@ export function hostStateFigures(
   return out;
 }
 
-export interface PolicyFigures {
-  /** Hosts whose current bundle carries the policy, by status. */
-  byStatus: Record<PolicyStatus, number>;
-  hosts: number;
-}
+export type PolicyFigures = TallyPolicyCounts;
 
 export interface ComplianceFigures {
   /** Hosts by their one status (controller/compliance hostStatus). */
@@ -100,33 +94,11 @@ export interface ComplianceFigures {
   perHost?: Map<string, PolicyStatus>;
 }
 
-const zeroStatuses = (): Record<PolicyStatus, number> => ({
-  compliant: 0,
-  drifted: 0,
-  failed: 0,
-  pending: 0,
-  "pending-restart": 0,
-});
-
-/** Counts of the tallied hosts (ComplianceTally.entries()). */
-export function complianceFigures(hosts: Iterable<[string, TalliedHost]>, perHost: boolean): ComplianceFigures {
-  const counts = zeroStatuses();
-  const policies = new Map<string, PolicyFigures>();
-  const out: ComplianceFigures = { hosts: counts, fleetRatio: 1, policies };
-  if (perHost) out.perHost = new Map();
-  let total = 0;
-  for (const [name, h] of hosts) {
-    total += 1;
-    counts[h.status] += 1;
-    out.perHost?.set(name, h.status);
-    for (const p of h.policies) {
-      let f = policies.get(p.name);
-      if (!f) policies.set(p.name, (f = { byStatus: zeroStatuses(), hosts: 0 }));
-      f.byStatus[p.status] += 1;
-      f.hosts += 1;
-    }
-  }
-  out.fleetRatio = total === 0 ? 1 : counts.compliant / total;
+/** Counts of the tallied hosts (ComplianceTally.counts()), with each host's status when asked for. */
+export function complianceFigures(tally: ComplianceTally, perHost: boolean): ComplianceFigures {
+  const { hosts, fleetRatio, policies } = tally.counts();
+  const out: ComplianceFigures = { hosts, fleetRatio, policies };
+  if (perHost) out.perHost = new Map([...tally.entries()].map(([name, h]) => [name, h.status]));
   return out;
 }
 

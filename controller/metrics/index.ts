@@ -3,15 +3,14 @@
  * listener at /metrics.
  *
  * - controller-metrics.ts  ControllerMetrics: its own registry, counters fed by hooks, gauges computed at scrape
- * - figures.ts             the gauges' figures from what the services hold (pure)
- * - compliance-tally.ts    every host's compliance status in memory, read again host by host when touched
+ * - figures.ts             the gauges' figures from what the services hold (pure); compliance
+ *                          counts come from controller/compliance's ComplianceTally
  * - wire.ts                builds the metrics over the controller's services and hooks the counters
  * - access.ts              who may read /metrics (loopback; bearer token; client certificate)
  * - handler.ts             the raw HTTP handler
  * - token-file.ts          --metrics-token-file
  */
 export { ControllerMetrics, type MetricsOptions, type MetricsSources } from "./controller-metrics.js";
-export { ComplianceTally, DEFAULT_TALLY_OPTIONS, type TallyOptions, type TalliedHost } from "./compliance-tally.js";
 export { wireControllerMetrics, countEnrolments, type MetricsWiring } from "./wire.js";
 export {
   adminCertificates,

@@ -1,6 +1,5 @@
 import type { Logger } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
-import type { BundleService } from "../bundles/index.js";
 import type { Alerts } from "../alerts/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import type { EnrollEvents } from "../enroll/index.js";
@@ -17,7 +16,6 @@ export interface MetricsWiring {
   hosts: HostStore;
   compliance: ComplianceService;
   rollouts: RolloutRunner;
-  bundles: BundleService;
   alerts: Alerts;
   ingestor: Ingestor;
   /** Secure mode: revocations are counted (undefined with --insecure). */
@@ -29,8 +27,9 @@ export interface MetricsWiring {
 
 /**
  * Builds the metrics over the services and hooks the counters where things happen: ingest
- * batches (after their commit: counters, and the hosts whose compliance may have changed),
- * bundle deliveries (compliance), webhook delivery outcomes, certificate revocations.
+ * batches (after their commit), webhook delivery outcomes, certificate revocations. The
+ * compliance figures come from ComplianceService.tally, which controller.ts has touched by
+ * controller/compliance's touchOnChanges (ingest batches, bundle deliveries).
  * Enrolments are counted by wrapping EnrollService's events (countEnrolments).
  */
 export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions): ControllerMetrics {
@@ -40,7 +39,7 @@ export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions)
       conditions: w.conditions,
       hostCount: () => w.hosts.count(),
       hostNames: () => w.hosts.names(),
-      hostCompliance: (name) => w.compliance.host(name),
+      compliance: w.compliance.tally,
       rollouts: () => w.rollouts.latestRollouts(),
       webhooks: w.alerts.enabled ? () => w.alerts.status() : undefined,
       storeFile: w.storeFile,
@@ -48,12 +47,7 @@ export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions)
     w.log,
     options,
   );
-  w.ingestor.onBatch((b) => {
-    metrics.recordIngestBatch(b);
-    for (const changes of b.stored) for (const host of changes.lastEventSeq.keys()) metrics.touchCompliance(host);
-    for (const host of b.failedHosts) metrics.touchCompliance(host);
-  });
-  w.bundles.onDelivered((host) => metrics.touchCompliance(host));
+  w.ingestor.onBatch((b) => metrics.recordIngestBatch(b));
   w.alerts.onDelivery((outcome) => metrics.recordWebhookDelivery(outcome));
   w.pki?.onRevoked((kind, certificates) => metrics.recordRevocation(kind, certificates));
   return metrics;

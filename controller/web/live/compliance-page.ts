@@ -1,4 +1,4 @@
-import type { ComplianceReport, PolicyStatus } from "../../compliance/index.js";
+import { COMPLIANCE_STATUSES, type PolicyStatus, type TallyCounts } from "../../compliance/index.js";
 import { html } from "../html.js";
 import type { Route } from "../route.js";
 import type { WebDeps } from "../deps.js";
@@ -13,7 +13,7 @@ export const TREND_RANGES: readonly { key: string; label: string; ms: number }[]
   { key: "90d", label: "90 days", ms: 90 * 86_400_000 },
 ];
 
-/** One policy's compliance over the hosts that hold it (from the compliance document). */
+/** One policy's compliance over the hosts that hold it (from the compliance tally). */
 export interface PolicyRow {
   name: string;
   hosts: number;
@@ -22,49 +22,41 @@ export interface PolicyRow {
   percent: number;
 }
 
-const STATUSES: readonly PolicyStatus[] = ["compliant", "drifted", "failed", "pending", "pending-restart"];
+const STATUSES = COMPLIANCE_STATUSES;
+
+/** A ratio as the CLI's percentage: one decimal, 100 when there is nothing to count. */
+const percentOf = (part: number, whole: number) => (whole === 0 ? 100 : Math.round((part / whole) * 1000) / 10);
 
 /**
- * Per-policy rows of `report`: every policy a host holds, plus `inForce` policies no host holds
- * yet (0 hosts, shown as 100 %), sorted by name.
+ * Per-policy rows of `counts` (ComplianceTally.counts(): the same per-policy statuses and
+ * resource counts as the `compliance` document): every policy a host holds, plus `inForce`
+ * policies no host holds yet (0 hosts, shown as 100 %), sorted by name.
  */
-export function policyRows(report: ComplianceReport, inForce: readonly string[]): PolicyRow[] {
+export function policyRows(counts: TallyCounts, inForce: readonly string[]): PolicyRow[] {
   const rows = new Map<string, PolicyRow>();
-  const row = (name: string): PolicyRow => {
-    let r = rows.get(name);
-    if (!r) {
-      r = {
-        name,
-        hosts: 0,
-        byStatus: Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<PolicyStatus, number>,
-        resources: { ok: 0, drift: 0, failed: 0, pendingRestart: 0 },
-        percent: 100,
-      };
-      rows.set(name, r);
-    }
-    return r;
-  };
-  for (const name of inForce) row(name);
-  for (const h of report.hosts) {
-    for (const p of h.policies) {
-      const r = row(p.name);
-      r.hosts += 1;
-      r.byStatus[p.status] = (r.byStatus[p.status] ?? 0) + 1;
-      r.resources.ok += p.resources.ok;
-      r.resources.drift += p.resources.drift;
-      r.resources.failed += p.resources.failed;
-      r.resources.pendingRestart += p.resources.pendingRestart ?? 0;
-    }
-  }
-  for (const r of rows.values())
-    r.percent = r.hosts === 0 ? 100 : Math.round((r.byStatus.compliant / r.hosts) * 1000) / 10;
+  const zero = (): Omit<PolicyRow, "name" | "percent"> => ({
+    hosts: 0,
+    byStatus: Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<PolicyStatus, number>,
+    resources: { ok: 0, drift: 0, failed: 0, pendingRestart: 0 },
+  });
+  for (const name of inForce) rows.set(name, { name, ...zero(), percent: 100 });
+  for (const [name, p] of counts.policies)
+    rows.set(name, {
+      name,
+      hosts: p.hosts,
+      byStatus: { ...p.byStatus },
+      resources: { ...p.resources },
+      percent: percentOf(p.byStatus.compliant, p.hosts),
+    });
   return [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
  * GET /compliance?range=7d: the fleet compliance percentage over time, drawn from the stored
- * compliance snapshots (ComplianceService.trend) as an SVG chart, then the current per-policy
- * compliance (ComplianceService.current, the `virtfleet compliance` document).
+ * compliance snapshots (ComplianceService.trend) as an SVG chart, then the current fleet and
+ * per-policy compliance counted from memory (ComplianceService.tally, brought up to date first:
+ * the hosts touched since its last update are read again; the rules are `virtfleet
+ * compliance`'s). The whole fleet's document is never computed here (10,000 hosts: ~0.3–0.9 s).
  */
 export const compliancePage: Route<WebDeps> = {
   method: "GET",
@@ -82,12 +74,19 @@ export const compliancePage: Route<WebDeps> = {
       );
     const to = Date.now();
     const from = to - range.ms;
-    const [points, report] = await Promise.all([deps.compliance.trend(from, to), deps.compliance.current()]);
+    const tally = deps.compliance.tally;
+    const [points] = await Promise.all([
+      deps.compliance.trend(from, to),
+      deps.hosts.count().then((enrolled) => tally.update(enrolled)),
+    ]);
+    const counts = tally.counts();
     const rows = policyRows(
-      report,
+      counts,
       deps.policies.current().policies.map((p) => p.name),
     );
-    const body = html`<p class="fleet-summary">Fleet: <strong>${report.fleet.percent}%</strong> compliant, ${report.fleet.compliant} of ${report.fleet.hosts} hosts, at ${isoCell(report.generatedAt)}.</p>
+    const fullPass = counts.fullPassAt === undefined ? undefined : new Date(counts.fullPassAt).toISOString();
+    const body = html`<p class="fleet-summary">Fleet: <strong>${percentOf(counts.hosts.compliant, counts.total)}%</strong> compliant, ${counts.hosts.compliant} of ${counts.total} hosts, at ${isoCell(new Date().toISOString())}.</p>
+<p class="hint freshness">Each host is counted again when its reports or drift events are stored or it is sent a bundle; every host is recounted every ${Math.round(tally.fullPassEveryMs / 60_000)} minutes (last full recount ${fullPass ? isoCell(fullPass) : "pending"}).</p>
 <section class="trend">
 <h2>Trend</h2>
 <nav class="ranges" aria-label="Trend range">${TREND_RANGES.map((r) =>

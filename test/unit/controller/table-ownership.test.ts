@@ -36,6 +36,7 @@ describe("table ownership", () => {
         "audit_log",
         "certificates",
         "compliance_snapshots",
+        "compliance_snapshot_fleet",
         "drift_events",
         "enrol_tokens",
         "fact_history",

@@ -45,7 +45,7 @@ async function setup(perHost: boolean) {
       conditions,
       hostCount: () => hosts.count(),
       hostNames: () => hosts.names(),
-      hostCompliance: (name) => compliance.host(name),
+      compliance: compliance.tally,
       rollouts: () => [],
       storeFile: join(dir, "absent.db"),
     },

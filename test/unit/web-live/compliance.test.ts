@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ComplianceReport, FleetTrendPoint } from "../../../controller/compliance/index.js";
-import { SnapshotStore } from "../../../controller/compliance/index.js";
+import type { FleetTrendPoint, HostComplianceJson } from "../../../controller/compliance/index.js";
+import { ComplianceTally, SnapshotStore } from "../../../controller/compliance/index.js";
+import { validateAgentEvent } from "../../../controller/agent-messages/index.js";
+import { reportMsg } from "../ingest/fixtures.js";
 import { LIVE_ROUTES, trendChart } from "../../../controller/web/live/index.js";
 import { policyRows } from "../../../controller/web/live/compliance-page.js";
 import { policyYaml } from "../policies/fixtures.js";
@@ -99,8 +101,8 @@ describe("SnapshotStore.trend", () => {
 });
 
 describe("policyRows", () => {
-  it("counts each policy's hosts by status and its resources; a policy no host holds is 100 %", () => {
-    const host = (name: string, status: "compliant" | "drifted" | "failed", drift = 0) => ({
+  it("counts each policy's hosts by status and its resources; a policy no host holds is 100 %", async () => {
+    const host = (name: string, status: "compliant" | "drifted" | "failed", drift = 0): HostComplianceJson => ({
       name,
       compliant: status === "compliant",
       connected: true,
@@ -115,12 +117,13 @@ describe("policyRows", () => {
         },
       ],
     });
-    const report: ComplianceReport = {
-      generatedAt: new Date(0).toISOString(),
-      fleet: { hosts: 4, compliant: 2, percent: 50 },
-      hosts: [host("a", "compliant"), host("b", "compliant"), host("c", "drifted", 2), host("d", "failed")],
-    };
-    expect(policyRows(report, ["idle", "web"])).toEqual([
+    const hosts = [host("a", "compliant"), host("b", "compliant"), host("c", "drifted", 2), host("d", "failed")];
+    const tally = new ComplianceTally(
+      { names: async () => hosts.map((h) => h.name), host: async (n) => hosts.find((h) => h.name === n) },
+      { chunk: 10, reconcileEveryMs: 600_000 },
+    );
+    await tally.update();
+    expect(policyRows(tally.counts(), ["idle", "web"])).toEqual([
       {
         name: "idle",
         hosts: 0,
@@ -152,6 +155,7 @@ describe("GET /compliance", () => {
     expect(body).toMatch(
       /<p class="fleet-summary">Fleet: <strong>[\d.]+%<\/strong> compliant, \d+ of 2 hosts, at <time/,
     );
+    expect(body).toMatch(/last full recount <time/);
     expect(body).toContain('<td><a href="/rollouts/web">web</a></td>');
     expect(body).toContain('<strong aria-current="true">7 days</strong>');
     expect(body).toContain('<a href="/compliance?range=24h">24 hours</a>');
@@ -160,5 +164,126 @@ describe("GET /compliance", () => {
     const bad = await page.handle(request("/compliance?range=<b>"), fx.deps);
     expect(bad).toMatchObject({ kind: "page", status: 400 });
     expect(bodyOf(bad)).toContain("range &quot;&lt;b&gt;&quot; is not one of 7d, 24h, 30d, 90d");
+  });
+});
+
+describe("GET /compliance counts from the tally", () => {
+  // Rows of the page's policy table: name, hosts, then each status, the percentage, resources.
+  const tableRows = (body: string) =>
+    [...body.matchAll(/<tr><td><a href="\/rollouts\/[^"]+">([^<]+)<\/a><\/td>((?:<td>[^<]*<\/td>)+)<\/tr>/g)].map((m) =>
+      [m[1], ...[...m[2]!.matchAll(/<td>([^<]*)<\/td>/g)].map((c) => c[1])].join(" | "),
+    );
+  // The same rows computed from the whole document (ComplianceService.current), as the page did before.
+  const expectedRows = async (f: LiveFixture) => {
+    const report = await f.deps.compliance.current();
+    const rows = new Map<string, { hosts: number; s: Record<string, number>; r: number[] }>();
+    for (const h of report.hosts)
+      for (const p of h.policies) {
+        let row = rows.get(p.name);
+        if (!row)
+          rows.set(
+            p.name,
+            (row = {
+              hosts: 0,
+              s: { compliant: 0, drifted: 0, failed: 0, pending: 0, "pending-restart": 0 },
+              r: [0, 0, 0],
+            }),
+          );
+        row.hosts += 1;
+        row.s[p.status]! += 1;
+        row.r[0]! += p.resources.ok;
+        row.r[1]! += p.resources.drift;
+        row.r[2]! += p.resources.failed;
+      }
+    const lines = [...rows.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, row]) =>
+        [
+          name,
+          row.hosts,
+          row.s.compliant,
+          row.s.drifted,
+          row.s.failed,
+          row.s.pending,
+          row.s["pending-restart"],
+          `${row.hosts === 0 ? 100 : Math.round((row.s.compliant! / row.hosts) * 1000) / 10}%`,
+          row.r.join(" / "),
+        ].join(" | "),
+      );
+    return { lines, fleet: report.fleet };
+  };
+
+  it("per-policy counts and the fleet figure equal compliance.current() for hosts in every state, and follow touches", async () => {
+    const hosts = ["t-ok", "t-drift", "t-fail", "t-behind", "t-silent", "t-open", "t-restart", "t-unknown"];
+    fx = await liveFixture({ hosts, policies: { "web.yaml": policyYaml("web"), "db.yaml": policyYaml("db") } });
+    const f = fx;
+    const events = f.deps.events;
+    const bundleStore = new (await import("../../../controller/bundles/index.js")).HostBundleStore(f.store.db);
+    for (const h of hosts) {
+      await f.store.hosts.inTransaction(async (tx) => {
+        await bundleStore.save(
+          h,
+          {
+            revision: h === "t-behind" ? "b2" : "b1",
+            policies: ["web", "db"].map((name) => ({
+              name,
+              revision: `${name}-1`,
+              mode: "enforce",
+              resolvedJson: "{}",
+            })),
+            problems: [],
+            conflicts: [],
+          } as unknown as Parameters<typeof bundleStore.save>[1],
+          Date.now(),
+          tx,
+        );
+      });
+    }
+    const resource = (policy: string, outcome: string, name = `${policy}1`) => ({
+      kind: "domain",
+      name,
+      policy,
+      outcome,
+      changesJson: "[]",
+      error: outcome === "failed" ? "boom" : "",
+      pendingRestart: outcome === "pending-restart",
+    });
+    const report = async (host: string, outcomes: [string, string], behind = 0, seq = 1) => {
+      const generation = ((await bundleStore.generationOf(host)) ?? 0) - behind;
+      const msg = reportMsg({
+        eventSeq: seq,
+        generation,
+        bundleRevision: "b1",
+        resources: [resource("web", outcomes[0]), resource("db", outcomes[1])] as never,
+      });
+      await events.store([{ host, events: [validateAgentEvent(msg)] }], Date.now());
+    };
+    await report("t-ok", ["ok", "ok"]);
+    await report("t-drift", ["drift", "ok"]);
+    await report("t-fail", ["ok", "failed"]);
+    await report("t-behind", ["ok", "ok"], 1); // its bundle's generation is higher: pending
+    await report("t-open", ["ok", "ok"]);
+    await f.drift("t-open", { policy: "web", kind: "domain", name: "web1", remediation: "reported" });
+    await report("t-restart", ["pending-restart", "ok"]);
+    await report("t-unknown", ["ok", "ok"]);
+    f.deps.conditions.setStoreFailure("t-unknown", "disk full");
+
+    const page1 = bodyOf(await page.handle(request("/compliance"), f.deps));
+    const want1 = await expectedRows(f);
+    expect(tableRows(page1)).toEqual(want1.lines);
+    expect(page1).toContain(
+      `Fleet: <strong>${want1.fleet.percent}%</strong> compliant, ${want1.fleet.compliant} of ${want1.fleet.hosts} hosts`,
+    );
+    // Every state is present: the comparison covers each status column.
+    const statuses = (await f.deps.compliance.current()).hosts.flatMap((h) => h.policies.map((p) => p.status));
+    for (const s of ["compliant", "drifted", "failed", "pending", "pending-restart"]) expect(statuses).toContain(s);
+
+    // A change the tally is told of (as touchOnChanges does for an ingest batch) shows on the next page.
+    await report("t-fail", ["ok", "ok"], 0, 5);
+    f.deps.compliance.tally.touch("t-fail");
+    const page2 = bodyOf(await page.handle(request("/compliance"), f.deps));
+    const want2 = await expectedRows(f);
+    expect(want2.lines).not.toEqual(want1.lines);
+    expect(tableRows(page2)).toEqual(want2.lines);
   });
 });

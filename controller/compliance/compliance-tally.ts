@@ -1,10 +1,48 @@
-import { hostStatus, type HostComplianceJson, type PolicyStatus } from "../compliance/index.js";
+import { hostStatus } from "./compute.js";
+import type { HostComplianceJson, PolicyStatus, ResourceCounts } from "./types.js";
 
-/** One host's compliance as the tally keeps it: its one status and each policy's. */
+/** One host's compliance as the tally keeps it: its one status and each policy's (with its resource counts). */
 export interface TalliedHost {
   status: PolicyStatus;
-  policies: readonly { name: string; status: PolicyStatus }[];
+  policies: readonly { name: string; status: PolicyStatus; resources: ResourceCounts }[];
 }
+
+/** Compliance statuses of the CLI contract (PolicyStatus), best first. */
+export const COMPLIANCE_STATUSES: readonly PolicyStatus[] = [
+  "compliant",
+  "drifted",
+  "failed",
+  "pending",
+  "pending-restart",
+];
+
+/** One policy over the tallied hosts whose current bundle carries it. */
+export interface TallyPolicyCounts {
+  hosts: number;
+  byStatus: Record<PolicyStatus, number>;
+  /** Sums of the hosts' resource counts for this policy. */
+  resources: ResourceCounts;
+}
+
+/** What `counts()` returns: the fleet and each policy, counted from memory. */
+export interface TallyCounts {
+  /** Hosts held, by their one status (hostStatus: a host whose events could not be stored is pending). */
+  hosts: Record<PolicyStatus, number>;
+  total: number;
+  /** compliant / total; 1 for an empty fleet (the CLI's 100 %). */
+  fleetRatio: number;
+  policies: Map<string, TallyPolicyCounts>;
+  /** When the last full pass started (ms), or undefined before the first completed. */
+  fullPassAt: number | undefined;
+}
+
+export const zeroStatuses = (): Record<PolicyStatus, number> => ({
+  compliant: 0,
+  drifted: 0,
+  failed: 0,
+  pending: 0,
+  "pending-restart": 0,
+});
 
 /** Where the tally reads compliance: one host at a time (ComplianceService.host) and the enrolled names. */
 export interface TallySource {
@@ -23,8 +61,8 @@ export interface TallyOptions {
 export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryMs: 600_000 };
 
 /**
- * Every host's compliance status, kept in memory and updated host by host, so a scrape counts
- * from memory instead of computing the fleet's compliance document (1.6–2.6 s of one blocking
+ * Every host's compliance status, kept in memory and updated host by host, so a scrape (or the
+ * dashboard's /compliance page) counts from memory instead of computing the fleet's compliance document (1.6–2.6 s of one blocking
  * read at 10,000 hosts, bench/metrics-scrape.ts). Contract:
  * - `touch(host)`: the host's compliance may have changed (its events were stored, it was sent
  *   a bundle); the next `update()` reads it again;
@@ -32,7 +70,10 @@ export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryM
  *   due, or when `enrolled` differs from the hosts held) and resolves when they are read; a full
  *   pass that is merely due runs in the background (the current figures are served meanwhile);
  * - reads go `chunk` hosts per event-loop turn; a host touched while it is read is read again;
- * - a host that is gone (removed) is dropped by its read or by the next full pass.
+ * - a host that is gone (removed) is dropped by its read or by the next full pass;
+ * - who touches: the controller's one instance (ComplianceService.tally) is touched by
+ *   `touchOnChanges` (tally-hooks.ts): every host of a written ingest batch (stored events or
+ *   a failed store) and every host sent a bundle.
  * The figures are those of ComplianceService.host for each host: the same rules as
  * `compliance --json`, at most one full pass old for what no hook announces.
  */
@@ -71,6 +112,48 @@ export class ComplianceTally {
     return this.hosts.entries();
   }
 
+  /** How often a full pass is due (ms; TallyOptions.reconcileEveryMs). */
+  get fullPassEveryMs(): number {
+    return this.options.reconcileEveryMs;
+  }
+
+  /** When the last completed full pass started (ms since the epoch); undefined before the first. */
+  get fullPassAt(): number | undefined {
+    return this.reconciledAt;
+  }
+
+  /** The held hosts counted: by status, and per policy (hosts by status, resource sums). No reads. */
+  counts(): TallyCounts {
+    const hosts = zeroStatuses();
+    const policies = new Map<string, TallyPolicyCounts>();
+    let total = 0;
+    for (const h of this.hosts.values()) {
+      total += 1;
+      hosts[h.status] += 1;
+      for (const p of h.policies) {
+        let f = policies.get(p.name);
+        if (!f)
+          policies.set(
+            p.name,
+            (f = { hosts: 0, byStatus: zeroStatuses(), resources: { ok: 0, drift: 0, failed: 0, pendingRestart: 0 } }),
+          );
+        f.hosts += 1;
+        f.byStatus[p.status] += 1;
+        f.resources.ok += p.resources.ok;
+        f.resources.drift += p.resources.drift;
+        f.resources.failed += p.resources.failed;
+        f.resources.pendingRestart += p.resources.pendingRestart;
+      }
+    }
+    return {
+      hosts,
+      total,
+      fleetRatio: total === 0 ? 1 : hosts.compliant / total,
+      policies,
+      fullPassAt: this.reconciledAt,
+    };
+  }
+
   /** A full pass: every enrolled host read again, hosts no longer enrolled dropped. One at a time. */
   private reconcile(): Promise<void> {
     this.reconciling ??= (async () => {
@@ -97,7 +180,7 @@ export class ComplianceTally {
         else
           this.hosts.set(name, {
             status: hostStatus(h),
-            policies: h.policies.map((p) => ({ name: p.name, status: p.status })),
+            policies: h.policies.map((p) => ({ name: p.name, status: p.status, resources: { ...p.resources } })),
           });
       }
     }

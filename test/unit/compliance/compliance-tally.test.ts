@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HostComplianceJson, PolicyStatus } from "../../../controller/compliance/index.js";
-import { ComplianceTally } from "../../../controller/metrics/index.js";
+import { ComplianceTally, type HostComplianceJson, type PolicyStatus } from "../../../controller/compliance/index.js";
 
 // The tally's contract is about which hosts it reads when: its source records the reads.
 function fleet(statuses: Record<string, PolicyStatus[]>) {
