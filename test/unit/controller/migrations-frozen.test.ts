@@ -21,6 +21,7 @@ const RELEASED = [
   [6, "audit", "347811a1f6b31a39776cb6ca64fdb7c18afb2ce190fb657f9e0c18a073d219bc"],
   [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
   [8, "dashboard sign-in links and sessions", "3fab490c5cf54efd4296aab83624346ee3ac1e8343e4e18c97b0e3bb109735a4"],
+  [9, "compliance snapshot fleet figures", "e6f97a95c086de9576404cb149d6068fdb9c8841ec1f1a88bf066857db3a19d0"],
 ] as const;
 
 describe("controller schema steps", () => {
