@@ -90,11 +90,15 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .description("fleet configuration management for KVM hosts")
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
-    // the root's options (--version, --help) come before the command: everything after it reaches
-    // the command in order, so `agent install --controller X` is install's option, not agent's
+    // the root's options (--version, --help) come before the command, and everything after the
+    // command reaches it in order (commander needs this on the root for `agent install
+    // --controller X` to be install's option: the agent parses positionally too)
     .enablePositionalOptions()
     .exitOverride();
   for (const register of registers.flat()) register(program);
+  // …but only the agent: elsewhere a parent's options are read after its subcommand too
+  // (`host remove X --controller A` is host's --controller), as before.
+  for (const c of program.commands) if (c.name() !== "agent") readOptionsAnywhere(c);
   if (credentials) addAdminCredentialOption(program, credentials.useAdminDataDir);
   program.commands.forEach((c) => c.exitOverride());
   describeDefaults(program);
@@ -117,4 +121,10 @@ function addAdminCredentialOption(cmd: Command, useAdminDataDir: (dir: string | 
     );
     c.hook("preAction", (self) => useAdminDataDir(self.opts<{ data?: string }>().data));
   }
+}
+
+/** Turns off positional option parsing (inherited from the root) for `cmd` and its subcommands. */
+function readOptionsAnywhere(cmd: Command): void {
+  cmd.enablePositionalOptions(false);
+  for (const c of cmd.commands) readOptionsAnywhere(c);
 }

@@ -74,6 +74,10 @@ function positiveDurationArg(value: string): number {
 export function registerAgentCommand(program: Command): void {
   const command = program
     .command("agent")
+    // the agent's options come before `install`: what follows it is install's, so
+    // `agent install --controller X` is install's option (the other commands keep commander's
+    // default: a parent's options, e.g. `host`'s --controller, are read after its subcommand too)
+    .enablePositionalOptions()
     .description(
       "run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller",
     )
