@@ -22,7 +22,7 @@ export {
   type SignInRefusal,
 } from "./session-store.js";
 export { dashboardRoutes } from "./routes.js";
-export { csrfField, layout, NAV } from "./pages/layout.js";
-export { badge, time } from "./pages/format.js";
+export { layout, NAV } from "./pages/layout.js";
+export { badge, csrfField, time } from "./format.js";
 export { WEB_SCHEMA } from "./schema.js";
 export { DEFAULT_WEB_LISTEN } from "./defaults.js";

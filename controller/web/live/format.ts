@@ -1,17 +1,17 @@
 import { formatDuration, parseDuration, ValidationError } from "../../../common/index.js";
+import { time } from "../format.js";
 import { html, type Html } from "../html.js";
-import type { WebResponse, WebSession } from "../route.js";
+import type { WebResponse } from "../route.js";
 
 /**
- * Small pieces the live pages share: times, values, query parsing, the CSRF field, and the
+ * Small pieces the live pages share (beside ../format.ts, every page's): times, values, query parsing, and the
  * answers for a bad query. Everything here renders through `html` (escaped).
  */
 
 /** `2026-03-01T10:00:01.123Z` → `2026-03-01 10:00:01Z` inside a <time> with the exact instant. */
 export function timeCell(ms: number | null | undefined): Html {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return html``;
-  const iso = new Date(ms).toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 19)}Z</time>`;
+  return time(ms);
 }
 
 /** An ISO 8601 text as timeCell renders it (unparseable text is shown as it is). */
@@ -44,11 +44,6 @@ export function valueText(v: unknown): string {
 export function shortRevision(rev: string | null | undefined): string {
   if (!rev) return "(none)";
   return rev.length > 12 ? rev.slice(0, 12) : rev;
-}
-
-/** The hidden field every POST form carries (the server checks it against the session). */
-export function csrfField(session: WebSession): Html {
-  return html`<input type="hidden" name="csrf" value="${session.csrf}">`;
 }
 
 /** Path of the host page (served by the dashboard's host pages). */

@@ -1,7 +1,8 @@
 import { html } from "../html.js";
 import type { Route } from "../route.js";
 import type { WebDeps } from "../deps.js";
-import { csrfField, problemPage, rolloutHref } from "./format.js";
+import { csrfField } from "../format.js";
+import { problemPage, rolloutHref } from "./format.js";
 import { CONTROL_FORM_ID, rolloutLive, ROLLOUT_POLL_SECONDS } from "./rollout-view.js";
 
 /**

@@ -7,8 +7,7 @@ import { html, type Html } from "../html.js";
 import type { Route, WebSession } from "../route.js";
 import type { WebDeps } from "../deps.js";
 import { complianceWord } from "../fleet-index.js";
-import { badge, jsonText, time } from "./format.js";
-import { csrfField } from "./layout.js";
+import { badge, csrfField, jsonText, time } from "../format.js";
 
 /** Drift events shown on a host's page (the newest). */
 export const HOST_DRIFT_LIMIT = 50;

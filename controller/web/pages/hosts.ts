@@ -3,7 +3,7 @@ import { html, type Html } from "../html.js";
 import type { Route, WebRequest } from "../route.js";
 import type { WebDeps } from "../deps.js";
 import { COMPLIANCE_WORDS, LIVE_HOST_STATES, type FleetHost, type FleetIndex } from "../fleet-index.js";
-import { badge, query, time } from "./format.js";
+import { badge, query, time } from "../format.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;

@@ -1,3 +1,4 @@
+import { csrfField } from "../format.js";
 import { html, type Html } from "../html.js";
 import type { WebSession } from "../route.js";
 
@@ -16,11 +17,6 @@ export const NAV: readonly { path: string; label: string }[] = [
  * injected indicator <style>, no <script> in swapped content.
  */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false });
-
-/** The hidden CSRF field every POST form carries (the server checks it before the route runs). */
-export function csrfField(session: WebSession): Html {
-  return html`<input type="hidden" name="csrf" value="${session.csrf}">`;
-}
 
 function isCurrent(navPath: string, path: string): boolean {
   return navPath === "/" ? path === "/" : path === navPath || path.startsWith(`${navPath}/`);

@@ -2,7 +2,7 @@ import { html, type Html } from "../html.js";
 import type { Route } from "../route.js";
 import type { WebDeps } from "../deps.js";
 import { COMPLIANCE_WORDS, LIVE_HOST_STATES, type FleetIndex } from "../fleet-index.js";
-import { badge, query } from "./format.js";
+import { badge, query } from "../format.js";
 
 /** A count linking to where it comes from; `state` shows the label as a state badge. */
 function tile(label: string, value: number | string, href: string, state?: string): Html {

@@ -1,4 +1,10 @@
-import { html, type Html } from "../html.js";
+import { html, type Html } from "./html.js";
+import type { WebSession } from "./route.js";
+
+/**
+ * Small renderers every dashboard page shares (fleet pages and live pages): times, state
+ * badges, values, query strings, the CSRF field. Everything renders through `html` (escaped).
+ */
 
 /** ISO 8601 (UTC, seconds) inside a <time> element; "—" for none. */
 export function time(ms: number | null | undefined | string): Html {
@@ -30,4 +36,9 @@ export function query(params: Record<string, string | number | undefined>): stri
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : "";
+}
+
+/** The hidden CSRF field every POST form carries (the server checks it before the route runs). */
+export function csrfField(session: WebSession): Html {
+  return html`<input type="hidden" name="csrf" value="${session.csrf}">`;
 }
