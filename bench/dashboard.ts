@@ -9,8 +9,10 @@
  *              timeline has rows. Then, per page, --requests sequential GETs (default 40) from
  *              one keep-alive HTTP client with a session cookie (`virtfleet web login`): time to
  *              the full response (last byte), p50/p95/max. Pages: overview, hosts page 1, hosts
- *              page 50 sorted by last seen (desc), hosts filtered by label and by state, a host
- *              page, /drift, /compliance, /rollouts, /audit. Then first paint and first
+ *              page 50 sorted by last seen (desc), sorted by compliance (200 a page), a name
+ *              search, filtered by label, by state and by a fact (the same query repeated: kept
+ *              with the fleet snapshot; and a new query each request: every host's facts read),
+ *              a host page, /drift, /compliance, /rollouts, /audit. Then first paint and first
  *              contentful paint in headless Chromium (/usr/bin/chromium, the Performance API's
  *              paint entries) for the overview and the hosts page, --paint-runs loads each
  *              (median).
@@ -273,8 +275,13 @@ async function renderPhase(): Promise<Record<string, unknown>> {
       ["overview", "/"],
       ["hosts page 1", "/hosts"],
       ["hosts page 50, by last seen", "/hosts?sort=lastSeen&dir=desc&page=50"],
+      ["hosts by compliance, 200 a page", "/hosts?sort=compliance&dir=desc&size=200"],
+      ["hosts name search", "/hosts?q=lg-0012"],
       ["hosts label rack=a", "/hosts?label=rack%3Da"],
       ["hosts state connected", "/hosts?state=connected"],
+      // a fact filter's matches are kept with the fleet snapshot: the same query again, and a new one each request ({n})
+      ["hosts fact, repeated", "/hosts?fact=cpu.cores%3D64"],
+      ["hosts fact, new each request", "/hosts?fact=cpu.cores%3D{n}"],
       ["host page", `/hosts/${host}`],
       ["drift", "/drift"],
       ["compliance", "/compliance"],
@@ -284,11 +291,12 @@ async function renderPhase(): Promise<Record<string, unknown>> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const timings: PageTiming[] = [];
     for (const [page, path] of pages) {
-      await timedGet(agent, s.web + path, cookie); // warm-up (not counted)
+      const at = (i: number) => s.web + path.replace("{n}", String(1_000 + i));
+      await timedGet(agent, at(-1), cookie); // warm-up (not counted)
       const ms: number[] = [];
       let last = { status: 0, bytes: 0 };
       for (let i = 0; i < REQUESTS; i++) {
-        const r = await timedGet(agent, s.web + path, cookie);
+        const r = await timedGet(agent, at(i), cookie);
         if (r.status !== 200) throw new Error(`${path} answered ${r.status}`);
         ms.push(r.ms);
         last = r;

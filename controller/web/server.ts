@@ -45,7 +45,7 @@ export interface WebServerOptions<D> {
 /** When each response's request arrived (for its Server-Timing header). */
 const startedAt = new WeakMap<ServerResponse, number>();
 
-/** `Server-Timing: app;dur=MS`: the server's time on the request so far (bench/web-dashboard.ts reads it). */
+/** `Server-Timing: app;dur=MS`: the server's time on the request so far (for browsers' developer tools and benchmarks). */
 function serverTiming(res: ServerResponse): Record<string, string> {
   const t0 = startedAt.get(res);
   return t0 === undefined ? {} : { "server-timing": `app;dur=${(performance.now() - t0).toFixed(1)}` };
