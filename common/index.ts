@@ -14,9 +14,10 @@ export {
   DatabaseClosedError,
   Transaction,
   TransactionOrderError,
-  type Queryable,
-  type TransactionOptions,
+  queryableOf,
+  type SqliteQueryable,
 } from "./sqlite/async-database.js";
+export * from "./sql/index.js";
 export {
   fleetProto,
   agentSideProto,

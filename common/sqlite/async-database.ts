@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { VirtfleetError } from "../errors.js";
+import type { Queryable, RunResult, SqlParams, TransactionOptions } from "../sql/queryable.js";
 
 type Connection = Database.Database;
 
@@ -17,20 +18,11 @@ export class TransactionOrderError extends VirtfleetError {
   }
 }
 
-export interface TransactionOptions {
-  /**
-   * false: the commit need not reach the disk before the transaction resolves (SQLite:
-   * synchronous=NORMAL for this commit; a power loss may lose it, never corrupt it). For
-   * writes every agent restates on reconnect. Default true. Ignored by a nested transaction
-   * (it commits with the outer one).
-   */
-  durable?: boolean;
-}
-
 /**
- * What the modules that own tables run their queries on: the database itself
- * (AsyncDatabase) or an open transaction (Transaction). Owner methods take one as an
- * optional last argument so a caller can make them part of its transaction.
+ * The SQLite handles: the portable Queryable (common/sql: what table owners use) plus
+ * `read`/`write`, which run a synchronous function on the connection itself (backup, tests,
+ * migrations' helpers). Owner methods take a Queryable as an optional last argument so a
+ * caller can make them part of its transaction.
  *
  * Contract:
  * - `read(fn)` and `write(fn)` run `fn`'s statements without interleaving with any other
@@ -54,11 +46,45 @@ export interface TransactionOptions {
  *   better-sqlite3 transaction opened directly on it (`connection.transaction(fn)()`, e.g. a
  *   test fixture) joins it as a savepoint; its function must then be synchronous.
  */
-export interface Queryable {
+export interface SqliteQueryable extends Queryable {
   read<T>(fn: (db: Connection) => T): Promise<T>;
   write<T>(fn: (db: Connection) => T): Promise<T>;
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactionOptions): Promise<T>;
 }
+
+const statements = new WeakMap<Connection, Map<string, Database.Statement>>();
+
+/** `sql` prepared once per connection (the portable calls' statement cache). */
+function prepared(db: Connection, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let stmt = byText.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    if (byText.size > 2_000) byText.clear();
+    byText.set(sql, stmt);
+  }
+  return stmt;
+}
+
+/** better-sqlite3's bind arguments for portable params (an array spreads; an object binds @names). */
+function bindArgs(params: SqlParams | undefined): unknown[] {
+  if (params === undefined) return [];
+  return Array.isArray(params) ? params : [params];
+}
+
+/** The portable statements over `runner` (the gate's read/write, or a transaction's). */
+const portable = {
+  all<R>(run: <T>(fn: (db: Connection) => T) => Promise<T>, sql: string, params?: SqlParams): Promise<R[]> {
+    return run((db) => prepared(db, sql).all(...bindArgs(params)) as R[]);
+  },
+  get<R>(run: <T>(fn: (db: Connection) => T) => Promise<T>, sql: string, params?: SqlParams): Promise<R | undefined> {
+    return run((db) => prepared(db, sql).get(...bindArgs(params)) as R | undefined);
+  },
+  run(run: <T>(fn: (db: Connection) => T) => Promise<T>, sql: string, params?: SqlParams): Promise<RunResult> {
+    return run((db) => ({ changes: prepared(db, sql).run(...bindArgs(params)).changes }));
+  },
+};
 
 function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown } | null)?.then === "function";
@@ -90,7 +116,8 @@ const byConnection = new WeakMap<Connection, AsyncDatabase>();
  * same connection shares the gate. `connection` is for preparing statements (SQLite only: an
  * owner's statements are its engine-specific part).
  */
-export class AsyncDatabase implements Queryable {
+export class AsyncDatabase implements SqliteQueryable {
+  readonly engine = "sqlite" as const;
   /** Operations waiting for the open transaction to end, in call order. */
   private queue: (() => void)[] = [];
   private head = 0;
@@ -122,11 +149,29 @@ export class AsyncDatabase implements Queryable {
   }
 
   read<T>(fn: (db: Connection) => T): Promise<T> {
-    return this.run(fn);
+    return this.gate(fn);
   }
 
   write<T>(fn: (db: Connection) => T): Promise<T> {
-    return this.run(fn);
+    return this.gate(fn);
+  }
+
+  all<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R[]> {
+    return portable.all<R>((fn) => this.gate(fn), sql, params);
+  }
+
+  get<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R | undefined> {
+    return portable.get<R>((fn) => this.gate(fn), sql, params);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return portable.run((fn) => this.gate(fn), sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.gate((db) => {
+      db.exec(sql);
+    });
   }
 
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
@@ -144,7 +189,7 @@ export class AsyncDatabase implements Queryable {
     this.connection.close();
   }
 
-  private run<T>(fn: (db: Connection) => T): Promise<T> {
+  private gate<T>(fn: (db: Connection) => T): Promise<T> {
     if (this.closed) return Promise.reject(new DatabaseClosedError("the database is closed"));
     if (!this.held && this.queue.length === this.head) return settle(fn, this.connection);
     return new Promise<T>((resolve, reject) =>
@@ -250,10 +295,21 @@ export class AsyncDatabase implements Queryable {
 }
 
 /**
+ * The Queryable of `handle`: a better-sqlite3 connection becomes its AsyncDatabase (the one
+ * gate of that connection); a Queryable of either engine is returned as it is.
+ */
+export function queryableOf(handle: Connection | Queryable): Queryable {
+  return "engine" in handle && (handle.engine === "sqlite" || handle.engine === "postgres")
+    ? (handle as Queryable)
+    : AsyncDatabase.of(handle as Connection);
+}
+
+/**
  * One open transaction (Queryable's contract): its read/write run at once, in the
  * transaction; `transaction` is a savepoint.
  */
-export class Transaction implements Queryable {
+export class Transaction implements SqliteQueryable {
+  readonly engine = "sqlite" as const;
   /** Set when the transaction committed or rolled back. */
   ended = false;
   private depth = 0;
@@ -268,6 +324,24 @@ export class Transaction implements Queryable {
   write<T>(fn: (db: Connection) => T): Promise<T> {
     if (this.ended) return Promise.reject(this.closedError());
     return settle(fn, this.connection);
+  }
+
+  all<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R[]> {
+    return portable.all<R>((fn) => this.read(fn), sql, params);
+  }
+
+  get<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R | undefined> {
+    return portable.get<R>((fn) => this.read(fn), sql, params);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return portable.run((fn) => this.write(fn), sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.write((db) => {
+      db.exec(sql);
+    });
   }
 
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>, _options?: TransactionOptions): Promise<T> {

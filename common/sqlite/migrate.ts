@@ -5,7 +5,16 @@ import { VirtfleetError } from "../errors.js";
 export interface Migration {
   version: number;
   name: string;
+  /** The step for SQLite. */
   sql: string;
+  /** The same step for PostgreSQL (stores that run on both engines). */
+  postgres?: string;
+  /**
+   * A contract step: it removes or changes what older code reads or writes (expand/contract
+   * upgrades). A replica whose code predates a contract step refuses the schema; one that
+   * predates only expand steps (new tables, columns, indexes) runs on it.
+   */
+  contract?: boolean;
 }
 
 export class MigrationError extends VirtfleetError {

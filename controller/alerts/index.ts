@@ -13,7 +13,7 @@ export {
 } from "./dispatcher.js";
 export { alertsFor, type AlertPayload } from "./payloads.js";
 export { parseWebhookUrl, redactUrl } from "./webhook-url.js";
-export { ALERTS_SCHEMA } from "./schema.js";
+export { ALERTS_SCHEMA, ALERTS_SCHEMA_PG } from "./schema.js";
 export {
   ALERT_TYPES,
   DEFAULT_ALERT_TYPES,

@@ -11,4 +11,4 @@ export {
   type EnrolmentEvent,
 } from "./events.js";
 export type { AuditEntry, AuditRecord, AuditQuery, AuditVerification, AuditSink } from "./types.js";
-export { AUDIT_SCHEMA } from "./schema.js";
+export { AUDIT_SCHEMA, AUDIT_SCHEMA_PG } from "./schema.js";

@@ -19,3 +19,21 @@ export const BUNDLES_SCHEMA = {
     );
   `,
 } as const;
+
+/**
+ * The same steps for PostgreSQL (common/sql's dialect notes): 64-bit integers are BIGINT,
+ * an INTEGER PRIMARY KEY is an identity column. Append only, like the SQLite text.
+ */
+export const BUNDLES_SCHEMA_PG = {
+  2: `
+    CREATE TABLE host_bundles (
+      host        TEXT PRIMARY KEY REFERENCES hosts(name) ON DELETE CASCADE,
+      revision    TEXT NOT NULL,
+      generation  BIGINT NOT NULL,
+      bundle_json TEXT NOT NULL,
+      sent_at     BIGINT,
+      errors_json TEXT NOT NULL DEFAULT '[]',
+      computed_at BIGINT NOT NULL DEFAULT 0
+    );
+  `,
+} as const;

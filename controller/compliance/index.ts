@@ -23,4 +23,4 @@ export {
   type FleetTrendPoint,
 } from "./snapshots.js";
 export type * from "./types.js";
-export { COMPLIANCE_SCHEMA } from "./schema.js";
+export { COMPLIANCE_SCHEMA, COMPLIANCE_SCHEMA_PG } from "./schema.js";

@@ -21,3 +21,23 @@ export const ENROLL_SCHEMA = {
     CREATE INDEX enrol_tokens_by_expiry ON enrol_tokens (expires_at);
   `,
 } as const;
+
+/**
+ * The same steps for PostgreSQL (common/sql's dialect notes): 64-bit integers are BIGINT,
+ * an INTEGER PRIMARY KEY is an identity column. Append only, like the SQLite text.
+ */
+export const ENROLL_SCHEMA_PG = {
+  5: `
+    CREATE TABLE enrol_tokens (
+      secret_hash TEXT PRIMARY KEY,
+      host        TEXT NOT NULL,
+      pattern     TEXT NOT NULL,
+      uses        BIGINT NOT NULL,
+      uses_left   BIGINT NOT NULL,
+      created_at  BIGINT NOT NULL,
+      expires_at  BIGINT NOT NULL,
+      created_by  TEXT NOT NULL
+    );
+    CREATE INDEX enrol_tokens_by_expiry ON enrol_tokens (expires_at);
+  `,
+} as const;

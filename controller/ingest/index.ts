@@ -17,5 +17,5 @@ export {
 export { ReportedState, type ResourceStatusRow, type ResourceOutcomeRow, type OpenDriftRow } from "./reported-state.js";
 export { DriftFeed, type DriftListener } from "./drift-feed.js";
 export { driftToJson, type DriftJson } from "./drift-json.js";
-export { INGEST_SCHEMA } from "./schema.js";
+export { INGEST_SCHEMA, INGEST_SCHEMA_PG } from "./schema.js";
 export { pruneHistory, DEFAULT_RETENTION, type RetentionOptions } from "./retention.js";

@@ -7,4 +7,4 @@ export { ensureBootstrapAdmin, BOOTSTRAP_ADMIN_NAME } from "./bootstrap-admin.js
 export { serverNames, type ServerNames } from "./server-names.js";
 export { IssueRequestError } from "./errors.js";
 export { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS, ADMIN_CERT_LIFETIME_MS } from "./lifetimes.js";
-export { PKI_SCHEMA } from "./schema.js";
+export { PKI_SCHEMA, PKI_SCHEMA_PG } from "./schema.js";

@@ -28,3 +28,28 @@ export const PKI_SCHEMA = {
     CREATE INDEX certificates_by_fingerprint ON certificates (fingerprint);
   `,
 } as const;
+
+/**
+ * The same steps for PostgreSQL (common/sql's dialect notes): 64-bit integers are BIGINT,
+ * an INTEGER PRIMARY KEY is an identity column. Append only, like the SQLite text.
+ */
+export const PKI_SCHEMA_PG = {
+  5: `
+    CREATE TABLE certificates (
+      serial         TEXT PRIMARY KEY,
+      kind           TEXT NOT NULL,
+      name           TEXT NOT NULL,
+      role           TEXT NOT NULL,
+      fingerprint    TEXT NOT NULL,
+      not_before     BIGINT NOT NULL,
+      not_after      BIGINT NOT NULL,
+      issued_at      BIGINT NOT NULL,
+      revoked_at     BIGINT,
+      revoke_reason  TEXT
+    );
+    CREATE INDEX certificates_by_name ON certificates (kind, name);
+  `,
+  7: `
+    CREATE INDEX certificates_by_fingerprint ON certificates (fingerprint);
+  `,
+} as const;

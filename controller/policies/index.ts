@@ -17,4 +17,4 @@ export { targetHostOf, lazyTargetHost, resolvedTargetHost, withInventory } from 
 /** `--policies` default: the folder `policies` in the working directory. */
 export const DEFAULT_POLICIES_DIR = "policies";
 export { PolicyRevisionLoader, PolicyRevisionUnavailableError } from "./revision-loader.js";
-export { POLICIES_SCHEMA } from "./schema.js";
+export { POLICIES_SCHEMA, POLICIES_SCHEMA_PG } from "./schema.js";

@@ -50,4 +50,4 @@ export { decideOnRevision, decideOnRemoval, type RevisionDecision, type RemovalD
 export { RolloutStateError, RolloutConflictError } from "./errors.js";
 export { RolloutStore, type RolloutSummary } from "./store.js";
 export { rolloutStatusJson, type RolloutStatusJson, type RolloutStageJson } from "./status.js";
-export { ROLLOUTS_SCHEMA } from "./schema.js";
+export { ROLLOUTS_SCHEMA, ROLLOUTS_SCHEMA_PG } from "./schema.js";

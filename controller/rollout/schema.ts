@@ -25,3 +25,27 @@ export const ROLLOUTS_SCHEMA = {
     CREATE UNIQUE INDEX rollouts_one_active ON rollouts (policy) WHERE active = 1;
   `,
 } as const;
+
+/**
+ * The same steps for PostgreSQL (common/sql's dialect notes): 64-bit integers are BIGINT,
+ * an INTEGER PRIMARY KEY is an identity column. Append only, like the SQLite text.
+ */
+export const ROLLOUTS_SCHEMA_PG = {
+  4: `
+    CREATE TABLE rollouts (
+      id            TEXT PRIMARY KEY,
+      policy        TEXT NOT NULL,
+      from_revision TEXT,
+      to_revision   TEXT NOT NULL,
+      state         TEXT NOT NULL,
+      active        BIGINT NOT NULL,
+      created_at    BIGINT NOT NULL,
+      updated_at    BIGINT NOT NULL,
+      finished_at   BIGINT,
+      state_json    TEXT NOT NULL,
+      rowid         BIGINT GENERATED ALWAYS AS IDENTITY
+    );
+    CREATE INDEX rollouts_by_policy ON rollouts (policy, created_at);
+    CREATE UNIQUE INDEX rollouts_one_active ON rollouts (policy) WHERE active = 1;
+  `,
+} as const;

@@ -1,4 +1,4 @@
-import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { forUpdate, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { RolloutConflictError } from "./errors.js";
 import { isActive } from "./queries.js";
 import type { Rollout, RolloutState } from "./types.js";
@@ -43,39 +43,32 @@ const toSummary = (r: DbRollout): RolloutSummary => ({
 
 const toRollout = (r: DbRollout): Rollout => JSON.parse(r.state_json) as Rollout;
 
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  get: "SELECT * FROM rollouts WHERE id = ?",
+  owner: "SELECT policy FROM rollouts WHERE id = ?",
+  activeId: "SELECT id, state FROM rollouts WHERE policy = ? AND active = 1",
+  active: "SELECT * FROM rollouts WHERE policy = ? AND active = 1",
+  allActive: "SELECT * FROM rollouts WHERE active = 1 ORDER BY policy",
+  latest: "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+  history: "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+  upsert: `INSERT INTO rollouts (id, policy, from_revision, to_revision, state, active, created_at, updated_at, finished_at, state_json)
+     VALUES (@id, @policy, @fromRevision, @toRevision, @state, @active, @createdAt, @updatedAt, @finishedAt, @json)
+     ON CONFLICT (id) DO UPDATE SET state = excluded.state, active = excluded.active, updated_at = excluded.updated_at,
+       finished_at = excluded.finished_at, state_json = excluded.state_json`,
+};
+
 /**
  * Rollouts (table of migration 004), history kept. Contract: `load` returns exactly what
  * `save` stored (JSON round trip), so stepping a loaded rollout gives the same result as
- * stepping the saved one; at most one active rollout (isActive) per policy.
+ * stepping the saved one; at most one active rollout (isActive) per policy (on PostgreSQL the
+ * policy's active row is locked while a save checks it).
  */
 export class RolloutStore {
-  private readonly stmts;
+  private readonly db: Queryable;
 
-  private readonly db: AsyncDatabase;
-
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      get: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE id = ?"),
-      owner: db.prepare<[string], { policy: string }>("SELECT policy FROM rollouts WHERE id = ?"),
-      activeId: db.prepare<[string], { id: string; state: string }>(
-        "SELECT id, state FROM rollouts WHERE policy = ? AND active = 1",
-      ),
-      active: db.prepare<[string], DbRollout>("SELECT * FROM rollouts WHERE policy = ? AND active = 1"),
-      allActive: db.prepare<[], DbRollout>("SELECT * FROM rollouts WHERE active = 1 ORDER BY policy"),
-      latest: db.prepare<[string], DbRollout>(
-        "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-      ),
-      history: db.prepare<[string, number], DbRollout>(
-        "SELECT * FROM rollouts WHERE policy = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-      ),
-      upsert: db.prepare(
-        `INSERT INTO rollouts (id, policy, from_revision, to_revision, state, active, created_at, updated_at, finished_at, state_json)
-         VALUES (@id, @policy, @fromRevision, @toRevision, @state, @active, @createdAt, @updatedAt, @finishedAt, @json)
-         ON CONFLICT (id) DO UPDATE SET state = @state, active = @active, updated_at = @updatedAt, finished_at = @finishedAt, state_json = @json`,
-      ),
-    };
+  constructor(handle: SqliteDatabase | Queryable) {
+    this.db = queryableOf(handle);
   }
 
   /**
@@ -99,51 +92,47 @@ export class RolloutStore {
       finishedAt: r.finishedAt,
       json,
     };
-    return on.transaction(() => {
-      const existing = this.stmts.owner.get(row.id);
+    return on.transaction(async (tx) => {
+      const existing = await tx.get<{ policy: string }>(SQL.owner + forUpdate(tx), [row.id]);
       if (existing && existing.policy !== row.policy)
         throw new RolloutConflictError(`rollout ${row.id} belongs to policy ${existing.policy}, not ${row.policy}`);
-      const other = active ? this.stmts.activeId.get(row.policy) : undefined;
+      const other = active
+        ? await tx.get<{ id: string; state: string }>(SQL.activeId + forUpdate(tx), [row.policy])
+        : undefined;
       if (other && other.id !== row.id) {
         throw new RolloutConflictError(
           `policy ${row.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`,
         );
       }
-      this.stmts.upsert.run(row);
+      await tx.run(SQL.upsert, row);
       return json;
     });
   }
 
-  load(id: string, on: Queryable = this.db): Promise<Rollout | undefined> {
-    return on.read(() => {
-      const row = this.stmts.get.get(id);
-      return row ? toRollout(row) : undefined;
-    });
+  async load(id: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    const row = await on.get<DbRollout>(SQL.get, [id]);
+    return row ? toRollout(row) : undefined;
   }
 
   /** The policy's active rollout, if any. */
-  active(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
-    return on.read(() => {
-      const row = this.stmts.active.get(policy);
-      return row ? toRollout(row) : undefined;
-    });
+  async active(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    const row = await on.get<DbRollout>(SQL.active, [policy]);
+    return row ? toRollout(row) : undefined;
   }
 
   /** Every active rollout, by policy: what a restarted controller resumes. */
-  listActive(on: Queryable = this.db): Promise<Rollout[]> {
-    return on.read(() => this.stmts.allActive.all().map(toRollout));
+  async listActive(on: Queryable = this.db): Promise<Rollout[]> {
+    return (await on.all<DbRollout>(SQL.allActive)).map(toRollout);
   }
 
   /** The policy's newest rollout, active or not (what `rollout status` shows). */
-  latest(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
-    return on.read(() => {
-      const row = this.stmts.latest.get(policy);
-      return row ? toRollout(row) : undefined;
-    });
+  async latest(policy: string, on: Queryable = this.db): Promise<Rollout | undefined> {
+    const row = await on.get<DbRollout>(SQL.latest, [policy]);
+    return row ? toRollout(row) : undefined;
   }
 
   /** The policy's rollouts, newest first, at most `limit`. */
-  history(policy: string, limit: number, on: Queryable = this.db): Promise<RolloutSummary[]> {
-    return on.read(() => this.stmts.history.all(policy, limit).map(toSummary));
+  async history(policy: string, limit: number, on: Queryable = this.db): Promise<RolloutSummary[]> {
+    return (await on.all<DbRollout>(SQL.history, [policy, limit])).map(toSummary);
   }
 }

@@ -24,5 +24,5 @@ export {
 export { dashboardRoutes } from "./routes.js";
 export { layout, NAV } from "./pages/layout.js";
 export { badge, csrfField, time } from "./format.js";
-export { WEB_SCHEMA } from "./schema.js";
+export { WEB_SCHEMA, WEB_SCHEMA_PG } from "./schema.js";
 export { DEFAULT_WEB_LISTEN } from "./defaults.js";

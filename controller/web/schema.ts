@@ -27,3 +27,29 @@ export const WEB_SCHEMA = {
     CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
   `,
 } as const;
+
+/**
+ * The same steps for PostgreSQL (common/sql's dialect notes): 64-bit integers are BIGINT,
+ * an INTEGER PRIMARY KEY is an identity column. Append only, like the SQLite text.
+ */
+export const WEB_SCHEMA_PG = {
+  8: `
+    CREATE TABLE web_signins (
+      token_hash TEXT PRIMARY KEY,
+      "user"     TEXT NOT NULL,
+      role       TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      used_at    BIGINT
+    );
+    CREATE TABLE web_sessions (
+      secret_hash TEXT PRIMARY KEY,
+      "user"      TEXT NOT NULL,
+      role        TEXT NOT NULL,
+      created_at  BIGINT NOT NULL,
+      last_seen   BIGINT NOT NULL,
+      expires_at  BIGINT NOT NULL
+    );
+    CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+  `,
+} as const;

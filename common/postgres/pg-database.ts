@@ -1,0 +1,258 @@
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { DatabaseClosedError, TransactionOrderError } from "../sqlite/async-database.js";
+import { numberPlaceholders } from "../sql/placeholders.js";
+import type { Queryable, RunResult, SqlParams, TransactionOptions } from "../sql/queryable.js";
+import { classifyPgError, StoreUnavailableError } from "./errors.js";
+import { describeTarget } from "./target.js";
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** BIGINT and NUMERIC as numbers (every integer we store is below 2^53); the rest as pg parses them. */
+const numberTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads take the format as a union
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+export interface PgConnectOptions {
+  /** postgres://user@host:port/db?sslmode=…; no password in it (refused by the caller). */
+  url: string;
+  /** A file whose first line is the password (else PGPASSFILE / ~/.pgpass, as libpq). */
+  passwordFile?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** application_name the server shows in pg_stat_activity. */
+  applicationName?: string;
+  /** Told when an idle pooled connection failed (the pool replaces it). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The PostgreSQL engine of the portable Queryable: a pg.Pool. Statements run on any free
+ * pooled connection; a transaction holds one connection from BEGIN to COMMIT. Session state
+ * (LISTEN, session advisory locks) needs `dedicatedClient()`: a pooled connection is handed
+ * to others between statements and would silently lose it.
+ */
+export class PgDatabase implements Queryable {
+  readonly engine = "postgres" as const;
+  private closed = false;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    /** Where the store is, for messages: host, port, database, user; never the password. */
+    readonly target: string,
+    private readonly clientConfig: pg.ClientConfig,
+  ) {}
+
+  /**
+   * Connects and checks one connection works; rejects with StoreUnavailableError (unreachable,
+   * authentication) naming the server, never the password.
+   */
+  static async connect(options: PgConnectOptions): Promise<PgDatabase> {
+    const target = describeTarget(options.url);
+    let password: string | undefined;
+    if (options.passwordFile) {
+      try {
+        password = readFileSync(options.passwordFile, "utf8").split("\n")[0]!.trimEnd();
+      } catch (err) {
+        throw new StoreUnavailableError(
+          "config",
+          `cannot read the PostgreSQL password file ${options.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        );
+      }
+    }
+    const clientConfig: pg.ClientConfig = {
+      connectionString: options.url,
+      ...(password !== undefined ? { password } : {}),
+      application_name: options.applicationName ?? "virtfleet",
+      types: numberTypes,
+      connectionTimeoutMillis: 10_000,
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+    pool.on("error", (err) =>
+      options.warn?.(
+        `PostgreSQL at ${target}: an idle connection failed (${(err as { code?: string }).code ?? err.message})`,
+      ),
+    );
+    const db = new PgDatabase(pool, target, clientConfig);
+    try {
+      await pool.query("SELECT 1");
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw classifyPgError(err, target) ?? err;
+    }
+    return db;
+  }
+
+  all<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R[]> {
+    return this.query<R>(this.pool, sql, params).then((r) => r.rows);
+  }
+
+  get<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R | undefined> {
+    return this.query<R>(this.pool, sql, params).then((r) => r.rows[0]);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.query(this.pool, sql, params).then((r) => ({ changes: r.rowCount ?? 0 }));
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.checkOpen();
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
+    this.checkOpen();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw classifyPgError(err, this.target) ?? err;
+    });
+    const tx = new PgTransaction(client, this.target);
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      if (options?.durable === false) await client.query("SET LOCAL synchronous_commit = off");
+      const value = await fn(tx);
+      tx.closeNested();
+      await client.query("COMMIT");
+      return value;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
+      throw classifyPgError(err, this.target) ?? err;
+    } finally {
+      tx.ended = true;
+      client.release(broken);
+    }
+  }
+
+  /**
+   * A connection of its own, outside the pool, for session state (LISTEN, advisory locks).
+   * The caller ends it; its 'error' event must be handled.
+   */
+  async dedicatedClient(applicationName?: string): Promise<pg.Client> {
+    this.checkOpen();
+    const client = new pg.Client({
+      ...this.clientConfig,
+      ...(applicationName ? { application_name: applicationName } : {}),
+    });
+    try {
+      await client.connect();
+    } catch (err) {
+      throw classifyPgError(err, this.target) ?? err;
+    }
+    return client;
+  }
+
+  /** Ends every pooled connection once its work is done. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private async query<R>(
+    on: pg.Pool | pg.PoolClient,
+    sql: string,
+    params?: SqlParams,
+  ): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    this.checkOpen();
+    const { text, values } = numberPlaceholders(sql, params);
+    try {
+      return await on.query<R & pg.QueryResultRow>(text, values);
+    } catch (err) {
+      throw classifyPgError(err, this.target) ?? err;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DatabaseClosedError("the database is closed");
+  }
+}
+
+/** One open PostgreSQL transaction on its connection; `transaction` is a savepoint. */
+class PgTransaction implements Queryable {
+  readonly engine = "postgres" as const;
+  ended = false;
+  private depth = 0;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly target: string,
+  ) {}
+
+  all<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R[]> {
+    return this.query<R>(sql, params).then((r) => r.rows);
+  }
+
+  get<R = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<R | undefined> {
+    return this.query<R>(sql, params).then((r) => r.rows[0]);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.query(sql, params).then((r) => ({ changes: r.rowCount ?? 0 }));
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.checkOpen();
+    await this.client.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => T | Promise<T>, _options?: TransactionOptions): Promise<T> {
+    this.checkOpen();
+    const level = ++this.depth;
+    const name = `vf_sp${level}`;
+    try {
+      await this.client.query(`SAVEPOINT ${name}`);
+    } catch (err) {
+      this.depth--;
+      throw err;
+    }
+    const finish = async (ok: boolean): Promise<void> => {
+      if (this.depth !== level)
+        throw new TransactionOrderError(
+          `nested transaction ${level} ended while ${this.depth} were open: nested transactions must not overlap`,
+        );
+      this.depth--;
+      if (!ok) await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+    };
+    let value: T;
+    try {
+      value = await fn(this);
+    } catch (err) {
+      if (!this.ended) await finish(false);
+      throw err;
+    }
+    this.checkOpen();
+    await finish(true);
+    return value;
+  }
+
+  closeNested(): void {
+    this.depth = 0;
+  }
+
+  private async query<R>(sql: string, params?: SqlParams): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    this.checkOpen();
+    const { text, values } = numberPlaceholders(sql, params);
+    try {
+      return await this.client.query<R & pg.QueryResultRow>(text, values);
+    } catch (err) {
+      throw classifyPgError(err, this.target) ?? err;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.ended)
+      throw new DatabaseClosedError(
+        "this transaction has already committed or rolled back: run the statement inside it or on the database",
+      );
+  }
+}
