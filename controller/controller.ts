@@ -42,7 +42,13 @@ import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
-import { CONTROLLER_DB_FILE, ControllerStore } from "./database/index.js";
+import {
+  CONTROLLER_DB_FILE,
+  ControllerStore,
+  defaultStoreLocation,
+  storeDescription,
+  type StoreLocation,
+} from "./database/index.js";
 import { HostConditions } from "./hosts/index.js";
 import {
   adminCertificates,
@@ -57,7 +63,10 @@ import { dashboardRoutes, WebServer, WebSessionStore, type RawHandler, type WebD
 
 export interface ControllerOptions {
   listen: HostPort;
+  /** This controller's own files (PKI, admin credentials, the lock; the SQLite store by default). */
   dataDir: string;
+  /** The store (default: SQLite in `dataDir`, defaultStoreLocation). */
+  store?: StoreLocation;
   /** Plaintext, no certificates: loopback listen addresses only (refused otherwise). */
   insecure: boolean;
   /** Secure mode: the CA (own in `<data>/pki/` by default, or the operator's), agent certificate lifetime, more server names. */
@@ -169,7 +178,11 @@ export class Controller {
     }
     const tokenFile = this.options.metrics?.tokenFile;
     this.metricsToken = tokenFile === undefined ? undefined : await readMetricsToken(tokenFile);
-    this.store = ControllerStore.open(dataDir, (message) => this.log.warn({ dataDir }, message));
+    const location = this.options.store ?? defaultStoreLocation(dataDir);
+    this.store = await ControllerStore.connect(location, dataDir, {
+      warn: (message) => this.log.warn({ dataDir }, message),
+    });
+    this.log.info({ store: storeDescription(location), engine: location.engine }, "store open");
     let credentials: grpc.ServerCredentials;
     try {
       credentials = await this.openTransport();
@@ -277,7 +290,7 @@ export class Controller {
         alerts,
         ingestor: this.ingestor,
         pki,
-        storeFile: join(dataDir, CONTROLLER_DB_FILE),
+        storeFile: location.engine === "sqlite" ? location.path : join(dataDir, CONTROLLER_DB_FILE),
         log: this.log.child({ part: "metrics" }),
       },
       { perHost: this.options.metrics?.perHost === true },

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { DEFAULT_CONTROLLER_DATA_DIR } from "../../controller/defaults.js";
-import { backupStore, restoreStore } from "../../controller/database/index.js";
+import { backupStore, migrateStore, parseStoreOption, restoreStore } from "../../controller/database/index.js";
+import { OptionError } from "../../common/index.js";
 import { CA_DIR } from "../../controller/pki/index.js";
 import { ADMIN_DIR } from "../../controller/defaults.js";
 import { DEFAULT_CONTROLLER_CONFIG, useConfigFile } from "../config-file/index.js";
@@ -64,4 +65,31 @@ export function registerStoreCommands(controller: Command): void {
       );
     });
   useConfigFile(restore, { defaultPath: DEFAULT_CONTROLLER_CONFIG, keysOf: controller });
+  const migrate = controller
+    .command("migrate-store")
+    .description("copy a SQLite controller store into an empty PostgreSQL database (one way; row counts verified)")
+    .requiredOption("--from <location>", "sqlite:PATH: the store to copy (its controller stopped)")
+    .requiredOption("--to <location>", "postgres://USER@HOST:PORT/DB: an empty database (the schema is created)")
+    .option("--store-password-file <file>", "the PostgreSQL password (first line); else PGPASSFILE or ~/.pgpass")
+    .addHelpText("after", MIGRATE_HELP)
+    .action(async (flags: { from: string; to: string; storePasswordFile?: string }) => {
+      const from = parseStoreOption(flags.from, ".");
+      if (from.engine !== "sqlite") throw new OptionError("--from", "must be sqlite:PATH");
+      const to = parseStoreOption(flags.to, ".", flags.storePasswordFile);
+      if (to.engine !== "postgres") throw new OptionError("--to", "must be postgres://USER@HOST:PORT/DB");
+      const r = await migrateStore(from, to, (table, rows) => process.stderr.write(`copied ${table}: ${rows} rows\n`));
+      const total = r.tables.reduce((n, t) => n + t.rows, 0);
+      process.stdout.write(
+        `migrated ${from.path} into PostgreSQL (schema version ${r.schemaVersion}): ${r.tables.length} tables, ${total} rows, counts verified\n` +
+          "start the controllers with --store set to the same URL; the SQLite file is left as it was\n",
+      );
+    });
+  useConfigFile(migrate, { defaultPath: DEFAULT_CONTROLLER_CONFIG, keysOf: controller });
 }
+
+const MIGRATE_HELP = `
+Stop the controller first (its data folder's lock is taken). The target must be empty; its
+schema is created, every table copied in one transaction and each table's row count compared:
+on any difference nothing is committed. The SQLite file is only read. The CA and admin
+credentials stay files in each controller's data folder (docs/postgres.md).
+`;

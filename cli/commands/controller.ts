@@ -24,6 +24,7 @@ import { onShutdownSignal } from "../signals.js";
 import { applyHeapGrowth, DEFAULT_CONTROLLER_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
 import { DEFAULT_CONTROLLER_CONFIG, useConfigFile } from "../config-file/index.js";
 import { registerStoreCommands } from "./controller-store.js";
+import { parseStoreOption } from "../../controller/database/index.js";
 
 interface ControllerFlags {
   listen: HostPort;
@@ -31,6 +32,8 @@ interface ControllerFlags {
   /** false with --no-web */
   web: boolean;
   data: string;
+  store?: string;
+  storePasswordFile?: string;
   policies: string;
   insecure?: boolean;
   heartbeatInterval: number;
@@ -74,7 +77,19 @@ export function registerControllerCommand(program: Command): void {
       DEFAULT_WEB_LISTEN,
     )
     .option("--no-web", "run without the dashboard")
-    .option("--data <dir>", "data folder (SQLite store)", DEFAULT_CONTROLLER_DATA_DIR)
+    .option(
+      "--data <dir>",
+      "data folder (this controller's PKI and credentials; the SQLite store by default)",
+      DEFAULT_CONTROLLER_DATA_DIR,
+    )
+    .option(
+      "--store <location>",
+      "the store: sqlite:PATH (default sqlite:DATA/controller.db) or postgres://USER@HOST:PORT/DB (replicas share it; docs/postgres.md)",
+    )
+    .option(
+      "--store-password-file <file>",
+      "PostgreSQL: a file holding the password (first line); else PGPASSFILE or ~/.pgpass. Never in the URL",
+    )
     .option(
       "--policies <dir>",
       "policies folder (policies + inventory.yaml), watched for changes",
@@ -175,6 +190,7 @@ export function registerControllerCommand(program: Command): void {
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
+        store: parseStoreOption(flags.store, flags.data, flags.storePasswordFile),
         policiesDir: flags.policies,
         insecure: flags.insecure === true,
         pki: {

@@ -66,8 +66,9 @@ export class PgDatabase implements Queryable {
       }
     }
     const clientConfig: pg.ClientConfig = {
-      connectionString: options.url,
-      ...(password !== undefined ? { password } : {}),
+      // pg lets the connection string's fields override the config's: the password goes into
+      // the (in-memory only) URL
+      connectionString: password === undefined ? options.url : withPassword(options.url, password),
       application_name: options.applicationName ?? "virtfleet",
       types: numberTypes,
       connectionTimeoutMillis: 10_000,
@@ -174,6 +175,13 @@ export class PgDatabase implements Queryable {
   private checkOpen(): void {
     if (this.closed) throw new DatabaseClosedError("the database is closed");
   }
+}
+
+/** `url` with `password` in it (kept in memory: never logged, never in argv). */
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.href;
 }
 
 /** One open PostgreSQL transaction on its connection; `transaction` is a savepoint. */

@@ -14,3 +14,6 @@ export {
   type RestoreResult,
   type StoreSummary,
 } from "./backup.js";
+export { defaultStoreLocation, parseStoreOption, storeDescription, type StoreLocation } from "./store-location.js";
+export type { OpenStoreOptions } from "./controller-store.js";
+export { migrateStore, MigrateStoreError, type MigrateStoreResult } from "./migrate-store.js";

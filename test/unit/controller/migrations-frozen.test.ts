@@ -24,7 +24,35 @@ const RELEASED = [
   [9, "compliance snapshot fleet figures", "e6f97a95c086de9576404cb149d6068fdb9c8841ec1f1a88bf066857db3a19d0"],
 ] as const;
 
+/** The same steps' PostgreSQL texts, frozen from their first release (issue 25) on. */
+const RELEASED_PG = [
+  [1, "hosts and fact history", "2babd78e2252aababafb7c78e674374cfbeeaa6404f7ec145f4465c520e36e1b"],
+  [2, "policy revisions and host bundles", "4c5d9ec0c695a6305c90c72492f6f235264a4177d8b3cf06d4441cc760fde71c"],
+  [
+    3,
+    "reports, drift events, compliance snapshots, alert deliveries",
+    "2cc5e58d775d02bd745dc1ce2b24195f06e50d4332f4ade3931cec3d52520c51",
+  ],
+  [4, "rollouts", "5aa3c8bd2297f85bf02d0fafa087fa51766636be6347665e2eb825bd661d60b2"],
+  [5, "pki", "5a6f38569dac24ae75b4c887e3c98ce09da326e4bc31db883d2cae53cf092bcf"],
+  [6, "audit", "204658a57b7fbc34c022b4aef5d00fad3f638d2f5c1013dee16f462147693e61"],
+  [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
+  [8, "dashboard sign-in links and sessions", "0e7c46c8f8756734604c7e2c355b520d25edd9437a1aae53d5f1d7cab612a2f5"],
+  [9, "compliance snapshot fleet figures", "0c808d42acbd7c57556f571a7be659cee27b7745914fe1a3b95abf9168507f82"],
+] as const;
+
 describe("controller schema steps", () => {
+  it("released PostgreSQL steps keep their SQL byte for byte", () => {
+    const actual = CONTROLLER_MIGRATIONS.slice(0, RELEASED_PG.length).map((m) => [
+      m.version,
+      m.name,
+      createHash("sha256")
+        .update(m.postgres ?? "")
+        .digest("hex"),
+    ]);
+    expect(actual).toEqual(RELEASED_PG);
+  });
+
   it("released steps keep their number, name and SQL byte for byte", () => {
     const actual = CONTROLLER_MIGRATIONS.slice(0, RELEASED.length).map((m) => [
       m.version,
