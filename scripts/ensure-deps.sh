@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes a checkout runnable: host packages + daemons (scripts/setup-libvirt.sh), npm packages
+# Makes a checkout runnable: host packages + daemons (scripts/setup-libvirt.sh, scripts/setup-postgres.sh), npm packages
 # when package-lock.json changed since the last install, and a fresh build. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
 fi
 
 bash scripts/setup-libvirt.sh
+bash scripts/setup-postgres.sh
 
 stamp=node_modules/.virtfleet-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
