@@ -10,6 +10,7 @@ import { PKI_SCHEMA, PKI_SCHEMA_PG } from "../pki/index.js";
 import { POLICIES_SCHEMA, POLICIES_SCHEMA_PG } from "../policies/index.js";
 import { ROLLOUTS_SCHEMA, ROLLOUTS_SCHEMA_PG } from "../rollout/index.js";
 import { WEB_SCHEMA, WEB_SCHEMA_PG } from "../web/schema.js";
+import { REPLICAS_SCHEMA, REPLICAS_SCHEMA_PG } from "../replicas/schema.js";
 
 /**
  * One schema step made of the parts its tables' owners contribute (each folder's schema.ts),
@@ -59,4 +60,5 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(7, "certificate-fingerprints", [PKI_SCHEMA[7], PKI_SCHEMA_PG[7]]),
   step(8, "dashboard sign-in links and sessions", [WEB_SCHEMA[8], WEB_SCHEMA_PG[8]]),
   step(9, "compliance snapshot fleet figures", [COMPLIANCE_SCHEMA[9], COMPLIANCE_SCHEMA_PG[9]]),
+  step(10, "controller replicas: the leader's fencing epoch", [REPLICAS_SCHEMA[10], REPLICAS_SCHEMA_PG[10]]),
 ];

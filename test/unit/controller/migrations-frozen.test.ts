@@ -22,6 +22,11 @@ const RELEASED = [
   [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
   [8, "dashboard sign-in links and sessions", "3fab490c5cf54efd4296aab83624346ee3ac1e8343e4e18c97b0e3bb109735a4"],
   [9, "compliance snapshot fleet figures", "e6f97a95c086de9576404cb149d6068fdb9c8841ec1f1a88bf066857db3a19d0"],
+  [
+    10,
+    "controller replicas: the leader's fencing epoch",
+    "9f8595ebc01b0fdc541ff092fe0dc93e8eb6cfcdac30077839c82a20972c63ca",
+  ],
 ] as const;
 
 /** The same steps' PostgreSQL texts, frozen from their first release (issue 25) on. */
@@ -39,6 +44,11 @@ const RELEASED_PG = [
   [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
   [8, "dashboard sign-in links and sessions", "0e7c46c8f8756734604c7e2c355b520d25edd9437a1aae53d5f1d7cab612a2f5"],
   [9, "compliance snapshot fleet figures", "0c808d42acbd7c57556f571a7be659cee27b7745914fe1a3b95abf9168507f82"],
+  [
+    10,
+    "controller replicas: the leader's fencing epoch",
+    "8f1db837439523973618e3194620aad49891e130d2c8e104d0d63d621c77879a",
+  ],
 ] as const;
 
 describe("controller schema steps", () => {

@@ -37,6 +37,7 @@ describe("table ownership", () => {
         "certificates",
         "compliance_snapshots",
         "compliance_snapshot_fleet",
+        "controller_leader",
         "drift_events",
         "enrol_tokens",
         "fact_history",

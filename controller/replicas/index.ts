@@ -1,0 +1,10 @@
+/**
+ * Controller replicas on one PostgreSQL store: who runs the singleton duties (Leadership:
+ * PgLeaderElection on PostgreSQL, SoleLeader on SQLite), and the fencing every duty's writes
+ * pass (FencedQueryable, FencedError). Owns the table `controller_leader` (schema step 10).
+ */
+export { REPLICAS_SCHEMA, REPLICAS_SCHEMA_PG } from "./schema.js";
+export { FencedError } from "./errors.js";
+export { FencedQueryable } from "./fenced-queryable.js";
+export { SoleLeader, type LeaderState, type Leadership } from "./leadership.js";
+export { LEADER_LOCK_KEY, PgLeaderElection, type PgLeaderElectionOptions } from "./pg-leader-election.js";
