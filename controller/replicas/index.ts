@@ -8,3 +8,14 @@ export { FencedError } from "./errors.js";
 export { FencedQueryable } from "./fenced-queryable.js";
 export { SoleLeader, type LeaderState, type Leadership } from "./leadership.js";
 export { LEADER_LOCK_KEY, PgLeaderElection, type PgLeaderElectionOptions } from "./pg-leader-election.js";
+export {
+  LocalSignals,
+  MAX_PAYLOAD_BYTES,
+  payloads,
+  PgSignals,
+  SIGNAL_CHANNELS,
+  type PgSignalsOptions,
+  type ReplicaSignals,
+  type Signal,
+  type SignalChannel,
+} from "./signals.js";
