@@ -19,3 +19,4 @@ export {
   type Signal,
   type SignalChannel,
 } from "./signals.js";
+export { LOCAL_CLOCK, StoreClock, type Clock, type StoreClockOptions } from "./store-clock.js";
