@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
+import { VirtfleetError } from "../errors.js";
 import { DatabaseClosedError, TransactionOrderError } from "../sqlite/async-database.js";
 import { numberPlaceholders } from "../sql/placeholders.js";
 import type { Queryable, RunResult, SqlParams, TransactionOptions } from "../sql/queryable.js";
@@ -118,7 +119,10 @@ export class PgDatabase implements Queryable {
       if (options?.durable === false) await client.query("SET LOCAL synchronous_commit = off");
       const value = await fn(tx);
       tx.closeNested();
-      await client.query("COMMIT");
+      // PostgreSQL answers COMMIT of a transaction a failed statement aborted with ROLLBACK
+      // (no error): a caller that caught that statement's error must not believe it committed.
+      const commit = await client.query("COMMIT");
+      if (commit.command === "ROLLBACK") throw new TransactionAbortedError(this.target, tx.failure);
       return value;
     } catch (err) {
       try {
@@ -177,6 +181,21 @@ export class PgDatabase implements Queryable {
   }
 }
 
+/**
+ * A transaction whose function resolved although one of its statements had failed (the error
+ * was caught): PostgreSQL rolled it back at COMMIT. Statements that may fail and be handled
+ * belong in a nested transaction (a savepoint), which both engines undo alone.
+ */
+export class TransactionAbortedError extends VirtfleetError {
+  constructor(target: string, failure: unknown) {
+    super(
+      "TRANSACTION_ABORTED",
+      `PostgreSQL at ${target} rolled the transaction back: a statement in it failed (${(failure as Error | undefined)?.message ?? "unknown"}) and its error was caught; nothing was committed`,
+      { cause: failure },
+    );
+  }
+}
+
 /** `url` with `password` in it (kept in memory: never logged, never in argv). */
 function withPassword(url: string, password: string): string {
   const u = new URL(url);
@@ -188,6 +207,8 @@ function withPassword(url: string, password: string): string {
 class PgTransaction implements Queryable {
   readonly engine = "postgres" as const;
   ended = false;
+  /** The first statement that failed in it (PostgreSQL then refuses every statement until a rollback). */
+  failure: unknown;
   private depth = 0;
 
   constructor(
@@ -228,8 +249,23 @@ class PgTransaction implements Queryable {
           `nested transaction ${level} ended while ${this.depth} were open: nested transactions must not overlap`,
         );
       this.depth--;
-      if (!ok) await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      if (ok) {
+        try {
+          await this.client.query(`RELEASE SAVEPOINT ${name}`);
+          return;
+        } catch (err) {
+          // a statement inside failed and its error was caught: undo the savepoint's work
+          const cause = this.failure ?? err;
+          await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          await this.client.query(`RELEASE SAVEPOINT ${name}`);
+          this.failure = undefined;
+          throw cause;
+        }
+      }
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
       await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      // the outer transaction is usable again
+      this.failure = undefined;
     };
     let value: T;
     try {
@@ -253,6 +289,7 @@ class PgTransaction implements Queryable {
     try {
       return await this.client.query<R & pg.QueryResultRow>(text, values);
     } catch (err) {
+      this.failure ??= err;
       throw classifyPgError(err, this.target) ?? err;
     }
   }

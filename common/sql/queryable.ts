@@ -47,6 +47,10 @@ export interface TransactionOptions {
  *   it on PostgreSQL.
  * - nested: `tx.transaction(fn)` is a savepoint: its failure rolls back only its statements.
  *   Nested transactions of one transaction are sequential.
+ * - a statement that fails inside a transaction: on PostgreSQL it aborts the transaction (every
+ *   later statement is refused and the commit rejects with TransactionAbortedError, even when
+ *   the caller caught the error); on SQLite the transaction carries on. A statement that may
+ *   fail and be handled runs in a nested transaction, which both engines undo alone.
  * - a transaction handle is usable only until its transaction ends (DatabaseClosedError).
  * - concurrency: SQLite runs one operation at a time in call order; PostgreSQL runs
  *   transactions concurrently at READ COMMITTED. An owner that reads a row, decides, then

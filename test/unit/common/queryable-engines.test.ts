@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseClosedError, type Migration, type Queryable } from "../../../common/index.js";
+import { TransactionAbortedError } from "../../../common/postgres/index.js";
 import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
 /** One table, expressed for both engines as the controller's steps are. */
@@ -103,5 +104,45 @@ describe.each(ENGINES)("the portable Queryable on %s", (engine) => {
     );
     await expect(kept!.all("SELECT * FROM t")).rejects.toBeInstanceOf(DatabaseClosedError);
     expect(await names()).toEqual(["fast"]);
+  });
+});
+
+describe("a failed statement whose error was caught", () => {
+  it("inside a nested transaction: undone alone on both engines, the outer one commits", async () => {
+    for (const engine of ENGINES) {
+      const s = await openTestStore(engine, MIGRATIONS);
+      try {
+        await s.db.transaction(async (tx) => {
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["a", 1]);
+          await tx
+            .transaction((inner) => inner.run("INSERT INTO t (name, big) VALUES (?, ?)", ["a", 2]))
+            .catch(() => undefined);
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["b", 3]);
+        });
+        expect((await s.db.all<{ name: string }>("SELECT name FROM t ORDER BY name")).map((r) => r.name)).toEqual([
+          "a",
+          "b",
+        ]);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
+  it("directly in the transaction on PostgreSQL: the commit rejects (TransactionAbortedError), nothing stored", async () => {
+    const s = await openTestStore("postgres", MIGRATIONS);
+    try {
+      const err = await s.db
+        .transaction(async (tx) => {
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["a", 1]);
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["a", 2]).catch(() => undefined);
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransactionAbortedError);
+      expect((err as Error).message).toMatch(/rolled the transaction back: a statement in it failed/);
+      expect(await s.db.all("SELECT * FROM t")).toEqual([]);
+    } finally {
+      await s.close();
+    }
   });
 });
