@@ -106,10 +106,10 @@ const SQL = {
   stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
   insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
      VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)
-     ON CONFLICT (name) DO NOTHING`,
+     ON CONFLICT (name) DO NOTHING RETURNING *`,
   connect: `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
      facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
-     disconnect_reason = '' WHERE name = @name`,
+     disconnect_reason = '' WHERE name = @name RETURNING *`,
   facts: "UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?",
   history:
     "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
@@ -280,19 +280,18 @@ export class HostStore {
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
   recordHello(h: HelloRecord, on: Queryable = this.db): Promise<{ created: boolean; host: HostRow }> {
     return on.transaction(async (tx) => {
-      const created = await this.helloWrites(h, tx);
-      const row = await tx.get<DbHost>(SQL.get, [h.name]);
-      return { created, host: this.withPending(toRow(row!)) };
+      const { created, row } = await this.helloWrites(h, tx);
+      return { created, host: this.withPending(toRow(row)) };
     });
   }
 
   /**
-   * recordHello's writes: true when the host is new. On PostgreSQL the host's row is locked
-   * while its stored facts decide the history entry (forUpdate). A host another controller
-   * created between the read and the insert (ON CONFLICT DO NOTHING: nothing inserted) is
-   * read again, locked, and reconnected like a known one.
+   * recordHello's writes: the host's row as written, and whether it is new. On PostgreSQL the
+   * host's row is locked while its stored facts decide the history entry (forUpdate). A host
+   * another controller created between the read and the insert (ON CONFLICT DO NOTHING:
+   * nothing inserted) is read again, locked, and reconnected like a known one.
    */
-  private async helloWrites(h: HelloRecord, tx: Queryable): Promise<boolean> {
+  private async helloWrites(h: HelloRecord, tx: Queryable): Promise<{ created: boolean; row: DbHost }> {
     const params = {
       name: h.name,
       now: h.now,
@@ -306,14 +305,16 @@ export class HostStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(lockStored, [h.name]);
       if (existing) {
-        await tx.run(SQL.connect, params);
+        const row = (await tx.get<DbHost>(SQL.connect, params))!;
         if (existing.facts_fingerprint !== h.factsFingerprint)
           await this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson, tx);
-        return false;
+        return { created: false, row };
       }
-      if ((await tx.run(SQL.insert, params)).changes === 1) {
-        await this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson, tx);
-        return true;
+      const row = await tx.get<DbHost>(SQL.insert, params);
+      if (row) {
+        // a new host has no history to prune (its old one went with its row)
+        await tx.run(SQL.history, [h.name, h.now, h.factsFingerprint, sectionsChanged("{}", h.factsJson), h.factsJson]);
+        return { created: true, row };
       }
     }
     throw new HostRecordConflictError(h.name);
@@ -482,8 +483,7 @@ export class HostStore {
     afterJson: string,
     tx: Queryable,
   ): Promise<void> {
-    const sections = JSON.stringify(changedSections(beforeJson, afterJson));
-    await tx.run(SQL.history, [name, now, fingerprint, sections, afterJson]);
+    await tx.run(SQL.history, [name, now, fingerprint, sectionsChanged(beforeJson, afterJson), afterJson]);
     await tx.run(SQL.prune, [name, name, FACT_HISTORY_KEEP]);
   }
 }
@@ -502,4 +502,9 @@ function applyBuffered(row: HostRow, d: Disconnect | undefined, p: Liveness | un
     row.lastControllerSeq = Math.max(row.lastControllerSeq, p.lastControllerSeq);
   }
   return row;
+}
+
+/** fact_history.changed_sections: the top-level sections that differ, as JSON. */
+function sectionsChanged(beforeJson: string, afterJson: string): string {
+  return JSON.stringify(changedSections(beforeJson, afterJson));
 }
