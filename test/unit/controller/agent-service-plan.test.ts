@@ -43,11 +43,24 @@ let t: TestStore;
 const welcomed = (call: FakeCall) =>
   vi.waitFor(() => expect(call.written[0]).toHaveProperty("welcome"), { timeout: 2_000, interval: 5 });
 
+/**
+ * The Welcome is sent inside the Hello batch's transaction; what the stream sends meanwhile is
+ * handled once that committed (the session's backlog then ends): wait for both.
+ */
+const admitted = async (call: FakeCall, sessions: AgentSession[]) => {
+  await welcomed(call);
+  await vi.waitFor(() => expect(sessions.length > 0 && sessions.every((s) => s.backlog === undefined)).toBe(true), {
+    timeout: 5_000,
+    interval: 5,
+  });
+};
+
 async function connect() {
   service = new AgentService(new HostStore(t.db), log);
   const results: [AgentSession, ValidPlanResult][] = [];
   const errors: { code: number; details: string }[] = [];
-  service.use({ onPlanResult: (s, r) => results.push([s, r]) });
+  const sessions: AgentSession[] = [];
+  service.use({ onPlanResult: (s, r) => results.push([s, r]), onReady: (s) => sessions.push(s) });
   const call = new FakeCall();
   call.on("error", (e) => errors.push(e));
   service.handlers().Connect(call as never);
@@ -66,7 +79,7 @@ async function connect() {
     },
   });
   expect(call.written).toEqual([]);
-  await welcomed(call);
+  await admitted(call, sessions);
   return { call, send, results, errors };
 }
 
@@ -192,7 +205,10 @@ describe.each(ENGINES)("AgentService and PlanResult (%s)", (engine) => {
     call.emit("data", { seq: 2, ack: 0, ...planResult() });
     expect(results).toEqual([]);
     await welcomed(call);
-    expect(results.map((r) => r.commandId)).toEqual(["plan-1"]);
+    await vi.waitFor(() => expect(results.map((r) => r.commandId)).toEqual(["plan-1"]), {
+      timeout: 5_000,
+      interval: 5,
+    });
     expect(service.connectedHosts()).toEqual(["kvm02"]);
   });
 
