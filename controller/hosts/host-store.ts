@@ -1,6 +1,7 @@
-import { forUpdate, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
 import { HostRecordConflictError } from "./errors.js";
+import { lockHostRows } from "./row-lock.js";
 
 /** A host as the store knows it. Times are ms since the epoch. */
 export interface HostRow {
@@ -102,7 +103,7 @@ const SQL = {
   names: "SELECT name FROM hosts ORDER BY name",
   count: "SELECT COUNT(*) AS n FROM hosts",
   listAfter: "SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?",
-  /** What a Hello or new facts decide on (the stored fingerprint and facts); + forUpdate. */
+  /** What a Hello or new facts decide on (the stored fingerprint and facts); + lockHostRows. */
   stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
   insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
      VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)
@@ -137,7 +138,7 @@ const SQL = {
       SELECT * FROM jsonb_to_recordset(?::jsonb)
         AS v(name text, seen bigint, agent_seq bigint, controller_seq bigint, session_id text, reason text, left_at bigint)
     ), locked AS MATERIALIZED (
-      SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR UPDATE
+      SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR NO KEY UPDATE
     )
     UPDATE hosts AS h SET
       last_seen = GREATEST(h.last_seen, v.seen, CASE WHEN h.session_id = v.session_id THEN v.left_at END),
@@ -287,7 +288,7 @@ export class HostStore {
 
   /**
    * recordHello's writes: the host's row as written, and whether it is new. On PostgreSQL the
-   * host's row is locked while its stored facts decide the history entry (forUpdate). A host
+   * host's row is locked while its stored facts decide the history entry (lockHostRows). A host
    * another controller created between the read and the insert (ON CONFLICT DO NOTHING:
    * nothing inserted) is read again, locked, and reconnected like a known one.
    */
@@ -301,7 +302,7 @@ export class HostStore {
       sessionId: h.sessionId,
       peer: h.peer,
     };
-    const lockStored = `${SQL.stored}${forUpdate(tx)}`;
+    const lockStored = `${SQL.stored}${lockHostRows(tx)}`;
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(lockStored, [h.name]);
       if (existing) {
@@ -322,7 +323,7 @@ export class HostStore {
 
   /**
    * Stores new facts; appends a history entry when the fingerprint differs (true). On
-   * PostgreSQL the host's row is locked while its stored fingerprint decides (forUpdate).
+   * PostgreSQL the host's row is locked while its stored fingerprint decides (lockHostRows).
    */
   recordFacts(
     name: string,
@@ -332,9 +333,10 @@ export class HostStore {
     on: Queryable = this.db,
   ): Promise<boolean> {
     return on.transaction(async (tx) => {
-      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(`${SQL.stored}${forUpdate(tx)}`, [
-        name,
-      ]);
+      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(
+        `${SQL.stored}${lockHostRows(tx)}`,
+        [name],
+      );
       if (!existing) return false;
       await tx.run(SQL.facts, [factsJson, factsFingerprint, now, name]);
       if (existing.facts_fingerprint === factsFingerprint) return false;

@@ -285,6 +285,25 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
     expect(await stored()).toEqual([{ name: "kvm01", connected: 0 }]);
   });
 
+  it.runIf(engine === "postgres")(
+    "a flush and a Hello do not wait for transactions that only insert rows referring to the host",
+    async () => {
+      await store.recordHello(hello());
+      await t.db.transaction(async (tx) => {
+        // e.g. ingest storing a report: the foreign key takes a KEY SHARE lock on the host's row
+        await tx.run(
+          "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES ('kvm01', 1, 'x', '[]', '{}')",
+        );
+        store.touch("kvm01", 5000, 7, 3);
+        await store.flush();
+        expect(
+          (await store.recordFacts("kvm01", '{"cpu":1}', "fp9", 6000)) &&
+            (await store.recordHello(hello({ sessionId: "s2", now: 7000 }))).host.lastSeen,
+        ).toBe(7000);
+      });
+    },
+  );
+
   it("forgets a removed host with its history and buffered liveness", async () => {
     await store.recordHello(hello());
     store.touch("kvm01", 5000, 7, 3);
