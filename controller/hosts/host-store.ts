@@ -130,9 +130,9 @@ const SQL = {
    * for thousands of hosts), their rows as one JSON array (FlushRow). A disconnect applies
    * only while the row still holds its session (a newer Hello wins: the condition is part of
    * the write, re-evaluated on the row's latest version when a concurrent transaction changed
-   * it). The rows are locked first in byte order of their names (`locked`), as every
-   * transaction that locks several hosts does (a Hello batch, ingest), so two of them never
-   * wait for each other in a cycle; GREATEST ignores the NULLs of what a host did not buffer.
+   * it). The rows are locked first, in byte order of their names (`locked`; row-lock.ts says
+   * why that order and that strength), so two transactions never wait for each other in a
+   * cycle. GREATEST ignores the NULLs of what a host did not buffer.
    */
   flushPostgres: `WITH v AS (
       SELECT * FROM jsonb_to_recordset(?::jsonb)
