@@ -76,4 +76,47 @@ describe("ComplianceTally", () => {
     await t.update();
     expect(counts(t)).toEqual({ a: "compliant", b: "pending-restart", c: "failed" });
   });
+
+  it("a full pass through everyHost: one read for the fleet, a host touched after that read keeps its own read", async () => {
+    const { source, reads } = fleet({ a: ["compliant"], b: ["drifted"], c: ["pending"] });
+    let everyReads = 0;
+    let during: (() => Promise<void>) | undefined;
+    const batched = {
+      ...source,
+      names: async () => {
+        throw new Error("a pass with everyHost reads no names");
+      },
+      everyHost: async () => {
+        everyReads++;
+        const snapshot = await Promise.all(
+          Object.keys(source.statuses)
+            .sort()
+            .map((n) => source.host(n)),
+        );
+        reads.splice(0);
+        await during?.();
+        return snapshot.filter((h) => h !== undefined);
+      },
+    };
+    let now = 0;
+    const t = new ComplianceTally(batched, { chunk: 2, reconcileEveryMs: 1_000 }, () => now);
+    await t.update();
+    expect(everyReads).toBe(1);
+    expect(reads).toEqual([]);
+    expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "pending" });
+    // the next pass: c is removed (dropped); b changes right after the fleet was read, is
+    // touched and read on its own (a scrape's update) before the pass holds what it read
+    delete source.statuses.c;
+    during = async () => {
+      source.statuses.b = ["failed"];
+      t.touch("b");
+      await t.update();
+      expect(counts(t).b).toBe("failed");
+    };
+    now = 1_000;
+    await t.update(2);
+    expect(everyReads).toBe(2);
+    expect(counts(t)).toEqual({ a: "compliant", b: "failed" });
+    expect(reads).toEqual(["b"]);
+  });
 });
