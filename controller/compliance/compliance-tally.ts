@@ -63,10 +63,22 @@ export interface TallyOptions {
   chunk: number;
   /** A full pass over every host at least this often (catches what no hook announces). */
   reconcileEveryMs: number;
+  /**
+   * With `TallySource.everyHost`: when at least this many hosts are touched (a revision sent to
+   * the fleet), `update()` reads them by a full pass (a few statements) instead of one by one
+   * (a few statements each). Default DEFAULT_FULL_PASS_FROM.
+   */
+  fullPassFrom?: number;
 }
 
 /** 100 hosts a turn (~30 ms of reads here); every host again every 10 minutes. */
 export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryMs: 600_000 };
+
+/**
+ * Touched hosts from which a full pass through `everyHost` is cheaper than reading each: a host
+ * read is ~8 statements (round trips on PostgreSQL), a pass ~5 plus one per bundle revision.
+ */
+export const DEFAULT_FULL_PASS_FROM = 500;
 
 /**
  * Every host's compliance status, kept in memory and updated host by host, so a scrape (or the
@@ -77,6 +89,8 @@ export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryM
  * - `update()`: reads the touched hosts (a full pass first, when none has completed, when one is
  *   due, or when `enrolled` differs from the hosts held) and resolves when they are read; a full
  *   pass that is merely due runs in the background (the current figures are served meanwhile);
+ *   with `everyHost`, a full pass it awaits (or `fullPassFrom` touched hosts) also reads the
+ *   hosts touched before it, which are then not read one by one;
  * - reads go `chunk` hosts per event-loop turn; a host touched while it is read is read again;
  * - a full pass reads host by host, or (`TallySource.everyHost`, on PostgreSQL) every host in
  *   one read of the store, computed `chunk` per turn; a host touched after that read began
@@ -116,9 +130,22 @@ export class ComplianceTally {
 
   /** Brings the tally up to date (see the class contract); `enrolled`: how many hosts the store has, when known. */
   async update(enrolled?: number): Promise<void> {
-    if (this.reconciledAt === undefined || (enrolled !== undefined && enrolled !== this.hosts.size))
-      await this.reconcile();
-    else if (this.now() - this.reconciledAt >= this.options.reconcileEveryMs) void this.reconcile().catch(() => {});
+    const mustPass = this.reconciledAt === undefined || (enrolled !== undefined && enrolled !== this.hosts.size);
+    const manyTouched =
+      this.source.everyHost !== undefined && this.touched.size >= (this.options.fullPassFrom ?? DEFAULT_FULL_PASS_FROM);
+    if ((mustPass || manyTouched) && this.source.everyHost && !this.reconciling) {
+      // A pass that starts now reads every host touched so far.
+      const covered = [...this.touched];
+      this.touched.clear();
+      try {
+        await this.reconcile();
+      } catch (err) {
+        for (const name of covered) this.touched.add(name);
+        throw err;
+      }
+    } else if (mustPass) await this.reconcile();
+    else if (this.reconciledAt !== undefined && this.now() - this.reconciledAt >= this.options.reconcileEveryMs)
+      void this.reconcile().catch(() => {});
     const names = [...this.touched];
     this.touched.clear();
     await this.read(names);

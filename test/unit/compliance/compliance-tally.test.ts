@@ -99,11 +99,24 @@ describe("ComplianceTally", () => {
       },
     };
     let now = 0;
-    const t = new ComplianceTally(batched, { chunk: 2, reconcileEveryMs: 1_000 }, () => now);
+    const t = new ComplianceTally(batched, { chunk: 2, reconcileEveryMs: 1_000, fullPassFrom: 2 }, () => now);
+    t.touch("a");
     await t.update();
     expect(everyReads).toBe(1);
-    expect(reads).toEqual([]);
+    expect(reads).toEqual([]); // a, touched before the pass, is not read again on its own
     expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "pending" });
+    // one touched host is read on its own; fullPassFrom touched hosts by one pass
+    source.statuses.a = ["failed"];
+    t.touch("a");
+    await t.update(3);
+    expect([everyReads, reads.splice(0)]).toEqual([1, ["a"]]);
+    source.statuses.a = ["compliant"];
+    source.statuses.c = ["compliant"];
+    t.touch("a");
+    t.touch("c");
+    await t.update(3);
+    expect([everyReads, reads.splice(0)]).toEqual([2, []]);
+    expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "compliant" });
     // the next pass: c is removed (dropped); b changes right after the fleet was read, is
     // touched and read on its own (a scrape's update) before the pass holds what it read
     delete source.statuses.c;
@@ -115,7 +128,7 @@ describe("ComplianceTally", () => {
     };
     now = 1_000;
     await t.update(2);
-    expect(everyReads).toBe(2);
+    expect(everyReads).toBe(3);
     expect(counts(t)).toEqual({ a: "compliant", b: "failed" });
     expect(reads).toEqual(["b"]);
   });
