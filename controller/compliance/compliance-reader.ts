@@ -60,7 +60,12 @@ export class ComplianceReader {
 
   /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
   inputs(host?: string): Promise<HostComplianceInput[]> {
-    return this.db.transaction((tx) => this.read(tx, host));
+    return this.db.transaction(async (tx) => {
+      // PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot: one for all
+      // of them here. Read only, so it never fails to serialize. SQLite: one transaction is one.
+      if (tx.engine === "postgres") await tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      return this.read(tx, host);
+    });
   }
 
   private async read(tx: Queryable, host?: string): Promise<HostComplianceInput[]> {

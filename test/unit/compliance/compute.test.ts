@@ -239,6 +239,55 @@ describe.each(ENGINES)("ComplianceService (store, %s)", (engine) => {
     expect(counted.statements).toBeGreaterThan(0);
     expect(counted.statements).toBeLessThan(15);
   });
+
+  it.skipIf(engine !== "postgres")(
+    "reads the inputs from one snapshot: a bundle stored while they are read is not half seen",
+    async () => {
+      await enrol(db, "kvm01", "kvm02");
+      await setBundle(db, "kvm01", 1, "b1", [{ name: "web", revision: "r-web" }]);
+      // Another controller stores kvm02's bundle right after the read's first statement.
+      let wrote = false;
+      const racing: Queryable = {
+        engine: db.engine,
+        all: db.all.bind(db),
+        get: db.get.bind(db),
+        run: db.run.bind(db),
+        exec: db.exec.bind(db),
+        transaction: (fn, options) =>
+          db.transaction(async (tx) => {
+            const thenWrite = async <T>(p: Promise<T>): Promise<T> => {
+              const v = await p;
+              if (!wrote) {
+                wrote = true;
+                await setBundle(db, "kvm02", 1, "b2", [{ name: "db", revision: "r-db" }]);
+              }
+              return v;
+            };
+            const inner: Queryable = {
+              engine: tx.engine,
+              all: (sql, params) => thenWrite(tx.all(sql, params)),
+              get: (sql, params) => thenWrite(tx.get(sql, params)),
+              run: (sql, params) => tx.run(sql, params),
+              exec: (sql) => tx.exec(sql),
+              transaction: (f, o) => tx.transaction(f, o),
+            };
+            return fn(inner);
+          }, options),
+      };
+      const svc = new ComplianceService(racing, silentLogger(), undefined, () => 10_000);
+      const first = await svc.current();
+      expect(wrote).toBe(true);
+      expect(first.hosts.map((h) => [h.name, h.policies.map((p) => p.name)])).toEqual([
+        ["kvm01", ["web"]],
+        ["kvm02", []],
+      ]);
+      const next = await svc.current();
+      expect(next.hosts.map((h) => [h.name, h.policies.map((p) => p.name)])).toEqual([
+        ["kvm01", ["web"]],
+        ["kvm02", ["db"]],
+      ]);
+    },
+  );
 });
 
 /** `db` with every statement counted (also inside transactions and savepoints). */
