@@ -1,4 +1,4 @@
-import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
 import { ReportedState, type ResourceStatusRow } from "../ingest/index.js";
@@ -9,15 +9,18 @@ import type { ComplianceReport, HostComplianceInput, HostComplianceJson } from "
  * Reads what compliance is computed from, through the owners of those tables: hosts'
  * observed state (controller/hosts), their bundles (controller/bundles), and what they
  * reported (controller/ingest: resource outcomes, observed policy revisions, open drift).
+ * Every read of inputs is one transaction (one consistent state of the tables, on either
+ * engine); the whole fleet's is a handful of statements (one per table, plus one per distinct
+ * bundle revision), not a few per host.
  */
 export class ComplianceReader {
   private readonly hosts: HostObservations;
   private readonly bundles: HostBundleStore;
   private readonly reported: ReportedState;
-  private readonly db: AsyncDatabase;
+  private readonly db: Queryable;
 
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    const db = AsyncDatabase.of(handle);
+  constructor(handle: SqliteDatabase | Queryable) {
+    const db = queryableOf(handle);
     this.db = db;
     this.hosts = new HostObservations(db);
     this.bundles = new HostBundleStore(db);
@@ -50,9 +53,19 @@ export class ComplianceReader {
     return (await this.hosts.states()).map((h) => h.name).sort();
   }
 
+  /** The engine the inputs are read from (a full pass reads them all at once on PostgreSQL: ComplianceService). */
+  get engine(): Queryable["engine"] {
+    return this.db.engine;
+  }
+
   /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
   inputs(host?: string): Promise<HostComplianceInput[]> {
-    return this.db.transaction((tx) => this.read(tx, host));
+    return this.db.transaction(async (tx) => {
+      // PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot: one for all
+      // of them here. Read only, so it never fails to serialize. SQLite: one transaction is one.
+      if (tx.engine === "postgres") await tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      return this.read(tx, host);
+    });
   }
 
   private async read(tx: Queryable, host?: string): Promise<HostComplianceInput[]> {

@@ -1,8 +1,8 @@
-import { NotFoundError, type AsyncDatabase, type Logger, type SqliteDatabase } from "../../common/index.js";
+import { NotFoundError, type Logger, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import type { HostConditions } from "../hosts/index.js";
 import { ComplianceReader } from "./compliance-reader.js";
 import { ComplianceTally, DEFAULT_TALLY_OPTIONS, type TallyOptions } from "./compliance-tally.js";
-import { hostSummary } from "./compute.js";
+import { hostCompliance, hostSummary } from "./compute.js";
 import { MAX_TREND_POINTS, scheduleSnapshots, SnapshotStore, type FleetTrendPoint } from "./snapshots.js";
 import type { AlertsStatus, ComplianceReport, HostComplianceJson } from "./types.js";
 
@@ -11,6 +11,8 @@ import type { AlertsStatus, ComplianceReport, HostComplianceJson } from "./types
  * source is set), per-host summaries, scheduled snapshots answered by `at()`, and `tally`:
  * every host's status in memory (ComplianceTally; the controller touches it through
  * touchOnChanges) for fleet and per-policy counts without computing the whole document.
+ * On PostgreSQL the tally's full pass reads the fleet's inputs at once (`everyHost`: a few
+ * statements, not a transaction per host, each a round trip); on SQLite host by host.
  */
 export class ComplianceService {
   readonly reader: ComplianceReader;
@@ -20,7 +22,7 @@ export class ComplianceService {
   private stopSchedule: (() => void) | undefined;
 
   constructor(
-    db: SqliteDatabase | AsyncDatabase,
+    db: SqliteDatabase | Queryable,
     private readonly log: Logger,
     private readonly alertsStatus?: () => AlertsStatus | Promise<AlertsStatus>,
     private readonly now: () => number = Date.now,
@@ -31,7 +33,11 @@ export class ComplianceService {
     this.reader = new ComplianceReader(db);
     this.snapshots = new SnapshotStore(db);
     this.tally = new ComplianceTally(
-      { host: (name) => this.host(name), names: () => this.reader.hostNames() },
+      {
+        host: (name) => this.host(name),
+        names: () => this.reader.hostNames(),
+        ...(this.reader.engine === "postgres" ? { everyHost: () => this.everyHost() } : {}),
+      },
       { ...DEFAULT_TALLY_OPTIONS, ...tallyOptions },
       now,
     );
@@ -56,6 +62,15 @@ export class ComplianceService {
   async host(name: string): Promise<HostComplianceJson | undefined> {
     const h = await this.reader.host(name);
     return h && this.known(h);
+  }
+
+  /** Every host's compliance (as `host()` gives it) from one read of the inputs, computed as the iterable is walked. */
+  private async everyHost(): Promise<Iterable<HostComplianceJson>> {
+    const inputs = await this.reader.inputs();
+    const known = (h: HostComplianceJson) => this.known(h);
+    return (function* () {
+      for (const input of inputs) yield known(hostCompliance(input));
+    })();
   }
 
   /** A host whose latest events could not be stored is shown unknown (not compliant), with why. */

@@ -48,6 +48,14 @@ export const zeroStatuses = (): Record<PolicyStatus, number> => ({
 export interface TallySource {
   host(name: string): Promise<HostComplianceJson | undefined>;
   names(): Promise<string[]>;
+  /**
+   * Optional: every enrolled host's compliance from one read of the store (a few statements
+   * for the whole fleet), each host's computed only when the iterable reaches it. When given,
+   * a full pass uses it instead of `names` and `host` per host (ComplianceService gives it on
+   * PostgreSQL, where each statement is a round trip; on SQLite a pass stays host by host, so
+   * no single synchronous read holds the event loop).
+   */
+  everyHost?(): Promise<Iterable<HostComplianceJson>>;
 }
 
 export interface TallyOptions {
@@ -55,10 +63,22 @@ export interface TallyOptions {
   chunk: number;
   /** A full pass over every host at least this often (catches what no hook announces). */
   reconcileEveryMs: number;
+  /**
+   * With `TallySource.everyHost`: when at least this many hosts are touched (a revision sent to
+   * the fleet), `update()` reads them by a full pass (a few statements) instead of one by one
+   * (a few statements each). Default DEFAULT_FULL_PASS_FROM.
+   */
+  fullPassFrom?: number;
 }
 
 /** 100 hosts a turn (~30 ms of reads here); every host again every 10 minutes. */
 export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryMs: 600_000 };
+
+/**
+ * Touched hosts from which a full pass through `everyHost` is cheaper than reading each: a host
+ * read is ~8 statements (round trips on PostgreSQL), a pass ~5 plus one per bundle revision.
+ */
+export const DEFAULT_FULL_PASS_FROM = 500;
 
 /**
  * Every host's compliance status, kept in memory and updated host by host, so a scrape (or the
@@ -69,7 +89,12 @@ export const DEFAULT_TALLY_OPTIONS: TallyOptions = { chunk: 100, reconcileEveryM
  * - `update()`: reads the touched hosts (a full pass first, when none has completed, when one is
  *   due, or when `enrolled` differs from the hosts held) and resolves when they are read; a full
  *   pass that is merely due runs in the background (the current figures are served meanwhile);
+ *   with `everyHost`, a full pass it awaits (or `fullPassFrom` touched hosts) also reads the
+ *   hosts touched before it, which are then not read one by one;
  * - reads go `chunk` hosts per event-loop turn; a host touched while it is read is read again;
+ * - a full pass reads host by host, or (`TallySource.everyHost`, on PostgreSQL) every host in
+ *   one read of the store, computed `chunk` per turn; a host touched after that read began
+ *   keeps what its own read finds;
  * - a host that is gone (removed) is dropped by its read or by the next full pass;
  * - who touches: the controller's one instance (ComplianceService.tally) is touched by
  *   `touchOnChanges` (tally-hooks.ts): every host of a written ingest batch (stored events or
@@ -82,6 +107,11 @@ export class ComplianceTally {
   private readonly touched = new Set<string>();
   private reconciledAt: number | undefined;
   private reconciling: Promise<void> | undefined;
+  /**
+   * While a full pass through `everyHost` runs: hosts touched since its read began. Its
+   * figures for them may predate the change, so it leaves them to the per-host reads.
+   */
+  private touchedSinceRead: Set<string> | undefined;
 
   constructor(
     private readonly source: TallySource,
@@ -91,6 +121,7 @@ export class ComplianceTally {
 
   touch(host: string): void {
     this.touched.add(host);
+    this.touchedSinceRead?.add(host);
   }
 
   get size(): number {
@@ -99,9 +130,22 @@ export class ComplianceTally {
 
   /** Brings the tally up to date (see the class contract); `enrolled`: how many hosts the store has, when known. */
   async update(enrolled?: number): Promise<void> {
-    if (this.reconciledAt === undefined || (enrolled !== undefined && enrolled !== this.hosts.size))
-      await this.reconcile();
-    else if (this.now() - this.reconciledAt >= this.options.reconcileEveryMs) void this.reconcile().catch(() => {});
+    const mustPass = this.reconciledAt === undefined || (enrolled !== undefined && enrolled !== this.hosts.size);
+    const manyTouched =
+      this.source.everyHost !== undefined && this.touched.size >= (this.options.fullPassFrom ?? DEFAULT_FULL_PASS_FROM);
+    if ((mustPass || manyTouched) && this.source.everyHost && !this.reconciling) {
+      // A pass that starts now reads every host touched so far.
+      const covered = [...this.touched];
+      this.touched.clear();
+      try {
+        await this.reconcile();
+      } catch (err) {
+        for (const name of covered) this.touched.add(name);
+        throw err;
+      }
+    } else if (mustPass) await this.reconcile();
+    else if (this.reconciledAt !== undefined && this.now() - this.reconciledAt >= this.options.reconcileEveryMs)
+      void this.reconcile().catch(() => {});
     const names = [...this.touched];
     this.touched.clear();
     await this.read(names);
@@ -154,17 +198,27 @@ export class ComplianceTally {
     };
   }
 
-  /** A full pass: every enrolled host read again, hosts no longer enrolled dropped. One at a time. */
+  /**
+   * A full pass: every enrolled host read again, hosts no longer enrolled dropped. One at a
+   * time; through `source.everyHost` when the source has it (one read, then `chunk` hosts
+   * computed per event-loop turn), else host by host.
+   */
   private reconcile(): Promise<void> {
     this.reconciling ??= (async () => {
       try {
         const startedAt = this.now();
-        const names = await this.source.names();
-        const enrolled = new Set(names);
-        for (const h of [...this.hosts.keys()]) if (!enrolled.has(h)) this.hosts.delete(h);
-        await this.read(names);
+        if (this.source.everyHost) {
+          this.touchedSinceRead = new Set();
+          await this.readAll(await this.source.everyHost(), this.touchedSinceRead);
+        } else {
+          const names = await this.source.names();
+          const enrolled = new Set(names);
+          for (const h of [...this.hosts.keys()]) if (!enrolled.has(h)) this.hosts.delete(h);
+          await this.read(names);
+        }
         this.reconciledAt = startedAt;
       } finally {
+        this.touchedSinceRead = undefined;
         this.reconciling = undefined;
       }
     })();
@@ -173,16 +227,40 @@ export class ComplianceTally {
 
   private async read(names: readonly string[]): Promise<void> {
     for (let i = 0; i < names.length; i += this.options.chunk) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i > 0) await yieldTurn();
       for (const name of names.slice(i, i + this.options.chunk)) {
         const h = await this.source.host(name);
         if (!h) this.hosts.delete(name);
-        else
-          this.hosts.set(name, {
-            status: hostStatus(h),
-            policies: h.policies.map((p) => ({ name: p.name, status: p.status, resources: { ...p.resources } })),
-          });
+        else this.hold(h);
       }
     }
   }
+
+  /**
+   * Holds every host of `all` (`chunk` per event-loop turn) and drops the hosts it lacks,
+   * except those in `fresher` (touched after `all` was read: their per-host read decides).
+   */
+  private async readAll(all: Iterable<HostComplianceJson>, fresher: ReadonlySet<string>): Promise<void> {
+    const seen = new Set<string>();
+    let n = 0;
+    for (const h of all) {
+      if (n > 0 && n % this.options.chunk === 0) await yieldTurn();
+      n += 1;
+      seen.add(h.name);
+      if (!fresher.has(h.name)) this.hold(h);
+    }
+    for (const name of [...this.hosts.keys()]) if (!seen.has(name) && !fresher.has(name)) this.hosts.delete(name);
+  }
+
+  private hold(h: HostComplianceJson): void {
+    this.hosts.set(h.name, {
+      status: hostStatus(h),
+      policies: h.policies.map((p) => ({ name: p.name, status: p.status, resources: { ...p.resources } })),
+    });
+  }
+}
+
+/** Lets the event loop run (agents' streams) before the next chunk. */
+function yieldTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -61,10 +61,19 @@ export const COMPLIANCE_SCHEMA_PG = {
       percent     DOUBLE PRECISION NOT NULL
     );
     CREATE INDEX compliance_snapshot_fleet_by_time ON compliance_snapshot_fleet(taken_at);
+    -- The backfill, as SQLite's: a document that is not JSON gets no row (json_valid there;
+    -- a cast that fails is NULL here), a non-numeric hosts or compliant counts 0.
+    CREATE FUNCTION pg_temp.virtfleet_jsonb_or_null(t TEXT) RETURNS JSONB LANGUAGE plpgsql IMMUTABLE AS $f$
+      BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END
+    $f$;
     INSERT INTO compliance_snapshot_fleet (snapshot_id, taken_at, hosts, compliant, percent)
-      SELECT id, taken_at, COALESCE((fleet->>'hosts')::bigint, 0), COALESCE((fleet->>'compliant')::bigint, 0),
-             (fleet->>'percent')::double precision
-        FROM (SELECT id, taken_at, report_json::jsonb -> 'fleet' AS fleet FROM compliance_snapshots) s
+      SELECT id, taken_at,
+             CASE WHEN jsonb_typeof(fleet -> 'hosts') = 'number' THEN (fleet ->> 'hosts')::numeric::bigint ELSE 0 END,
+             CASE WHEN jsonb_typeof(fleet -> 'compliant') = 'number' THEN (fleet ->> 'compliant')::numeric::bigint ELSE 0 END,
+             (fleet ->> 'percent')::double precision
+        FROM (SELECT id, taken_at, pg_temp.virtfleet_jsonb_or_null(report_json) -> 'fleet' AS fleet
+                FROM compliance_snapshots) s
        WHERE jsonb_typeof(fleet -> 'percent') = 'number';
+    DROP FUNCTION pg_temp.virtfleet_jsonb_or_null(TEXT);
   `,
 } as const;

@@ -1,8 +1,8 @@
 import cron, { type ScheduledTask } from "node-cron";
 import {
-  AsyncDatabase,
   describeError,
   OptionError,
+  queryableOf,
   type Logger,
   type Queryable,
   type SqliteDatabase,
@@ -59,50 +59,41 @@ export function parseSnapshotCron(expr: string, option = "--compliance-snapshot"
   return expr;
 }
 
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  insert: "INSERT INTO compliance_snapshots (taken_at, report_json) VALUES (?, ?) RETURNING id",
+  insertFleet:
+    "INSERT INTO compliance_snapshot_fleet (snapshot_id, taken_at, hosts, compliant, percent) VALUES (?, ?, ?, ?, ?)",
+  prune:
+    "DELETE FROM compliance_snapshots WHERE id NOT IN (SELECT id FROM compliance_snapshots ORDER BY taken_at DESC, id DESC LIMIT ?)",
+  pruneFleet: "DELETE FROM compliance_snapshot_fleet WHERE snapshot_id NOT IN (SELECT id FROM compliance_snapshots)",
+  at: "SELECT taken_at, report_json FROM compliance_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+  // Fleet figures of the snapshots in [from, to], thinned to about `points` evenly spaced by
+  // rank (every k-th, the newest always kept): small rows of their own, no document parsed.
+  // Integer division on both engines (BIGINT / BIGINT on PostgreSQL: @points is a bigint).
+  trend: `SELECT taken_at, hosts, compliant, percent FROM (
+       SELECT snapshot_id, taken_at, hosts, compliant, percent,
+              ROW_NUMBER() OVER (ORDER BY taken_at DESC, snapshot_id DESC) - 1 AS n, COUNT(*) OVER () AS total
+         FROM compliance_snapshot_fleet WHERE taken_at >= @from AND taken_at <= @to) ranked
+      WHERE n % ((total + CAST(@points AS BIGINT) - 1) / CAST(@points AS BIGINT)) = 0
+      ORDER BY taken_at, snapshot_id`,
+};
+
 /**
  * Compliance documents taken on a schedule (compliance_snapshots), for `compliance --at`, and
  * their fleet figures (compliance_snapshot_fleet, schema step 9: one row per snapshot, written
- * and pruned with it) for the trend.
+ * and pruned with it) for the trend. Snapshots are taken by one controller at a time (the
+ * schedule is a singleton duty); `save` is one transaction either way, so a concurrent one
+ * cannot leave a document without its figures.
  */
 export class SnapshotStore {
-  private readonly stmts;
-
-  private readonly db: AsyncDatabase;
+  private readonly db: Queryable;
 
   constructor(
-    handle: SqliteDatabase | AsyncDatabase,
+    handle: SqliteDatabase | Queryable,
     private readonly keep = SNAPSHOTS_KEEP,
   ) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      insert: db.prepare("INSERT INTO compliance_snapshots (taken_at, report_json) VALUES (?, ?)"),
-      insertFleet: db.prepare(
-        "INSERT INTO compliance_snapshot_fleet (snapshot_id, taken_at, hosts, compliant, percent) VALUES (?, ?, ?, ?, ?)",
-      ),
-      prune: db.prepare(
-        "DELETE FROM compliance_snapshots WHERE id NOT IN (SELECT id FROM compliance_snapshots ORDER BY taken_at DESC, id DESC LIMIT ?)",
-      ),
-      pruneFleet: db.prepare(
-        "DELETE FROM compliance_snapshot_fleet WHERE snapshot_id NOT IN (SELECT id FROM compliance_snapshots)",
-      ),
-      at: db.prepare<[number], { taken_at: number; report_json: string }>(
-        "SELECT taken_at, report_json FROM compliance_snapshots WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
-      ),
-      // Fleet figures of the snapshots in [from, to], thinned to about `points` evenly spaced by
-      // rank (every k-th, the newest always kept): small rows of their own, no document parsed.
-      trend: db.prepare<
-        { from: number; to: number; points: number },
-        { taken_at: number; hosts: number; compliant: number; percent: number }
-      >(
-        `SELECT taken_at, hosts, compliant, percent FROM (
-           SELECT snapshot_id, taken_at, hosts, compliant, percent,
-                  ROW_NUMBER() OVER (ORDER BY taken_at DESC, snapshot_id DESC) - 1 AS n, COUNT(*) OVER () AS total
-             FROM compliance_snapshot_fleet WHERE taken_at >= @from AND taken_at <= @to)
-          WHERE n % ((total + @points - 1) / @points) = 0
-          ORDER BY taken_at, snapshot_id`,
-      ),
-    };
+    this.db = queryableOf(handle);
   }
 
   /**
@@ -110,16 +101,19 @@ export class SnapshotStore {
    * `points` of them (evenly thinned when more were taken; the newest is always included).
    * Snapshots whose document has no fleet block are left out.
    */
-  trend(from: number, to: number, points = MAX_TREND_POINTS, on: Queryable = this.db): Promise<FleetTrendPoint[]> {
+  async trend(
+    from: number,
+    to: number,
+    points = MAX_TREND_POINTS,
+    on: Queryable = this.db,
+  ): Promise<FleetTrendPoint[]> {
     const cap = Math.max(1, Math.min(Math.trunc(points), MAX_TREND_POINTS));
-    return on.read(() =>
-      this.stmts.trend.all({ from, to, points: cap }).map((r) => ({
-        takenAt: r.taken_at,
-        hosts: r.hosts,
-        compliant: r.compliant,
-        percent: r.percent,
-      })),
-    );
+    const rows = await on.all<{ taken_at: number; hosts: number; compliant: number; percent: number }>(SQL.trend, {
+      from,
+      to,
+      points: cap,
+    });
+    return rows.map((r) => ({ takenAt: r.taken_at, hosts: r.hosts, compliant: r.compliant, percent: r.percent }));
   }
 
   /**
@@ -132,20 +126,18 @@ export class SnapshotStore {
     on: Queryable = this.db,
     fleet: FleetFigures | undefined = fleetOf(reportJson),
   ): Promise<void> {
-    return on.transaction(() => {
-      const id = this.stmts.insert.run(takenAt, reportJson).lastInsertRowid;
-      if (fleet) this.stmts.insertFleet.run(id, takenAt, fleet.hosts, fleet.compliant, fleet.percent);
-      this.stmts.prune.run(this.keep);
-      this.stmts.pruneFleet.run();
+    return on.transaction(async (tx) => {
+      const row = await tx.get<{ id: number }>(SQL.insert, [takenAt, reportJson]);
+      if (fleet) await tx.run(SQL.insertFleet, [row!.id, takenAt, fleet.hosts, fleet.compliant, fleet.percent]);
+      await tx.run(SQL.prune, [this.keep]);
+      await tx.run(SQL.pruneFleet);
     });
   }
 
   /** The latest snapshot taken at or before `at`, or undefined. */
-  at(at: number, on: Queryable = this.db): Promise<StoredSnapshot | undefined> {
-    return on.read(() => {
-      const r = this.stmts.at.get(at);
-      return r ? { takenAt: r.taken_at, reportJson: r.report_json } : undefined;
-    });
+  async at(at: number, on: Queryable = this.db): Promise<StoredSnapshot | undefined> {
+    const r = await on.get<{ taken_at: number; report_json: string }>(SQL.at, [at]);
+    return r ? { takenAt: r.taken_at, reportJson: r.report_json } : undefined;
   }
 }
 

@@ -174,7 +174,7 @@ export class PolicyRepository {
       plan.created.map(({ policy }) => [policy.name, documentSource(texts.get(policy.file) ?? "", policy.revision)]),
     );
     const inventory = inventorySourceOf(read.sources);
-    await store.recordAccepted({ plan, sources, files, inventory, now });
+    const generations = await store.recordAccepted({ plan, sources, files, inventory, now });
     const inventoryChanged = (inventory?.source ?? null) !== this.inventorySource;
     this.set = { policies: result.policies, inventory: result.inventory };
     this.inventorySource = inventory?.source ?? null;
@@ -193,7 +193,7 @@ export class PolicyRepository {
         created: plan.created.map((c) => ({
           policy: c.policy.name,
           revision: c.policy.revision,
-          generation: c.generation,
+          generation: generations.get(c.policy.name) ?? c.generation,
         })),
         removed: plan.removed,
         inventoryChanged,

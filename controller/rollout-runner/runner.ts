@@ -4,7 +4,6 @@ import {
   type Inventory,
   type LoadedPolicy,
   type Logger,
-  type AsyncDatabase,
   type Queryable,
   type SqliteDatabase,
   type TargetHost,
@@ -56,7 +55,7 @@ export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
 
 export interface RolloutRunnerOptions {
   /** Read through controller/ingest ReportedState (what hosts reported). */
-  db: SqliteDatabase | AsyncDatabase;
+  db: SqliteDatabase | Queryable;
   store: RolloutStore;
   policies: PolicyRepository;
   revisions: PolicyRevisionLoader;

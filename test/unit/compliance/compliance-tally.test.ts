@@ -76,4 +76,60 @@ describe("ComplianceTally", () => {
     await t.update();
     expect(counts(t)).toEqual({ a: "compliant", b: "pending-restart", c: "failed" });
   });
+
+  it("a full pass through everyHost: one read for the fleet, a host touched after that read keeps its own read", async () => {
+    const { source, reads } = fleet({ a: ["compliant"], b: ["drifted"], c: ["pending"] });
+    let everyReads = 0;
+    let during: (() => Promise<void>) | undefined;
+    const batched = {
+      ...source,
+      names: async () => {
+        throw new Error("a pass with everyHost reads no names");
+      },
+      everyHost: async () => {
+        everyReads++;
+        const snapshot = await Promise.all(
+          Object.keys(source.statuses)
+            .sort()
+            .map((n) => source.host(n)),
+        );
+        reads.splice(0);
+        await during?.();
+        return snapshot.filter((h) => h !== undefined);
+      },
+    };
+    let now = 0;
+    const t = new ComplianceTally(batched, { chunk: 2, reconcileEveryMs: 1_000, fullPassFrom: 2 }, () => now);
+    t.touch("a");
+    await t.update();
+    expect(everyReads).toBe(1);
+    expect(reads).toEqual([]); // a, touched before the pass, is not read again on its own
+    expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "pending" });
+    // one touched host is read on its own; fullPassFrom touched hosts by one pass
+    source.statuses.a = ["failed"];
+    t.touch("a");
+    await t.update(3);
+    expect([everyReads, reads.splice(0)]).toEqual([1, ["a"]]);
+    source.statuses.a = ["compliant"];
+    source.statuses.c = ["compliant"];
+    t.touch("a");
+    t.touch("c");
+    await t.update(3);
+    expect([everyReads, reads.splice(0)]).toEqual([2, []]);
+    expect(counts(t)).toEqual({ a: "compliant", b: "drifted", c: "compliant" });
+    // the next pass: c is removed (dropped); b changes right after the fleet was read, is
+    // touched and read on its own (a scrape's update) before the pass holds what it read
+    delete source.statuses.c;
+    during = async () => {
+      source.statuses.b = ["failed"];
+      t.touch("b");
+      await t.update();
+      expect(counts(t).b).toBe("failed");
+    };
+    now = 1_000;
+    await t.update(2);
+    expect(everyReads).toBe(3);
+    expect(counts(t)).toEqual({ a: "compliant", b: "failed" });
+    expect(reads).toEqual(["b"]);
+  });
 });

@@ -1,16 +1,11 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import {
-  emptyInventory,
-  loadPolicySources,
-  silentLogger,
-  type LoadedPolicy,
-  type SqliteDatabase,
-} from "../../../common/index.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { emptyInventory, loadPolicySources, silentLogger, type LoadedPolicy } from "../../../common/index.js";
 import type { AgentService, AgentSession, AgentStreamHooks } from "../../../controller/agents/index.js";
 import { BundleService, computeBundle, HostBundleStore } from "../../../controller/bundles/index.js";
 import type { PolicySet } from "../../../controller/policies/index.js";
 import { HostStore } from "../../../controller/hosts/index.js";
-import { memoryDb, policyYaml } from "./fixtures.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
+import { policyYaml } from "./fixtures.js";
 
 const load = (...texts: [string, string][]) => {
   const r = loadPolicySources(texts.map(([file, text]) => ({ file, text })));
@@ -85,14 +80,14 @@ describe("computeBundle", () => {
   });
 });
 
-describe("HostBundleStore", () => {
-  let db: SqliteDatabase;
+describe.each(ENGINES)("HostBundleStore (%s)", (engine) => {
+  let t: TestStore;
   let store: HostBundleStore;
   const empty = { revision: "r1", policies: [], problems: [], conflicts: [] };
 
-  beforeEach(() => {
-    db = memoryDb();
-    new HostStore(db).recordHello({
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+    await new HostStore(t.db).recordHello({
       name: "h1",
       agentVersion: "1",
       factsJson: "{}",
@@ -101,7 +96,10 @@ describe("HostBundleStore", () => {
       peer: "p",
       now: 1,
     });
-    store = new HostBundleStore(db);
+    store = new HostBundleStore(t.db);
+  });
+  afterEach(async () => {
+    await t.close();
   });
 
   it("starts at generation 1 and bumps it only when the revision changes", async () => {
@@ -159,8 +157,8 @@ function fakeAgents() {
   return { agents, hooks, connect, sent };
 }
 
-describe("BundleService", () => {
-  let db: SqliteDatabase;
+describe.each(ENGINES)("BundleService (%s)", (engine) => {
+  let t: TestStore;
   let hosts: HostStore;
   let set: PolicySet;
   let listeners: (() => void)[];
@@ -181,17 +179,20 @@ describe("BundleService", () => {
       now: 1,
     });
 
-  beforeEach(() => {
-    db = memoryDb();
-    hosts = new HostStore(db);
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+    hosts = new HostStore(t.db);
     set = { policies: [], inventory: emptyInventory() };
     listeners = [];
     service = new BundleService(
-      db,
+      t.db,
       hosts,
       { current: () => set, onChange: (l) => (listeners.push(l), () => undefined) },
       silentLogger(),
     );
+  });
+  afterEach(async () => {
+    await t.close();
   });
 
   it("sends a bundle on connect unless the agent holds that revision", async () => {

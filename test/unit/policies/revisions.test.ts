@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadPolicySources, silentLogger, type LoadedPolicy, type SqliteDatabase } from "../../../common/index.js";
+import { loadPolicySources, silentLogger, type LoadedPolicy } from "../../../common/index.js";
 import {
   documentSource,
   isPolicyFileName,
@@ -13,7 +13,8 @@ import {
   PolicyStore,
   type PolicyChange,
 } from "../../../controller/policies/index.js";
-import { memoryDb, policyYaml, tempFolder } from "./fixtures.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
+import { policyYaml, tempFolder } from "./fixtures.js";
 
 const loaded = (...texts: [string, string][]): LoadedPolicy[] => {
   const r = loadPolicySources(texts.map(([file, text]) => ({ file, text })));
@@ -73,8 +74,8 @@ describe("isPolicyFileName", () => {
   });
 });
 
-describe("PolicyRepository", () => {
-  let db: SqliteDatabase;
+describe.each(ENGINES)("PolicyRepository (%s)", (engine) => {
+  let t: TestStore;
   let folder: ReturnType<typeof tempFolder>;
   let clock: number;
   let repo: PolicyRepository;
@@ -83,7 +84,7 @@ describe("PolicyRepository", () => {
   const open = async () => {
     repo = new PolicyRepository({
       dir: folder.dir,
-      store: new PolicyStore(db),
+      store: new PolicyStore(t.db),
       log: silentLogger(),
       watch: false,
       now: () => clock,
@@ -92,8 +93,8 @@ describe("PolicyRepository", () => {
     await repo.start();
   };
 
-  beforeEach(() => {
-    db = memoryDb();
+  beforeEach(async () => {
+    t = await openTestStore(engine);
     folder = tempFolder();
     clock = 1_000;
     changes = [];
@@ -101,12 +102,13 @@ describe("PolicyRepository", () => {
   afterEach(async () => {
     await repo?.close();
     folder.cleanup();
+    await t.close();
   });
 
   it("refuses to start on a missing folder, naming it", async () => {
     repo = new PolicyRepository({
       dir: join(folder.dir, "nope"),
-      store: new PolicyStore(db),
+      store: new PolicyStore(t.db),
       log: silentLogger(),
       watch: false,
     });
@@ -238,13 +240,13 @@ describe("PolicyRepository", () => {
   });
 });
 
-describe("PolicyRevisionLoader", () => {
+describe.each(ENGINES)("PolicyRevisionLoader (%s)", (engine) => {
   it("reads and parses a revision not in force once, however many callers ask for it at the same time", async () => {
-    const db = memoryDb();
+    const t = await openTestStore(engine);
     const folder = tempFolder();
     try {
       folder.write("a.yaml", policyYaml("a"));
-      const store = new PolicyStore(db);
+      const store = new PolicyStore(t.db);
       const repo = new PolicyRepository({ dir: folder.dir, store, log: silentLogger(), watch: false });
       await repo.start();
       const old = repo.current().policies[0]!.revision;
@@ -269,6 +271,87 @@ describe("PolicyRevisionLoader", () => {
       await repo.close();
     } finally {
       folder.cleanup();
+      await t.close();
     }
+  });
+});
+
+describe.each(ENGINES)("PolicyStore (%s)", (engine) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const accept = (store: PolicyStore, policy: LoadedPolicy, generation: number, now: number) =>
+    store.recordAccepted({
+      plan: { created: [{ policy, generation }], removed: [], unchanged: [] },
+      sources: new Map([[policy.name, `source of ${policy.revision}`]]),
+      files: [policy.file],
+      inventory: null,
+      now,
+    });
+
+  it("records accepted and rejected loads; generations, history and removals read back", async () => {
+    const store = new PolicyStore(t.db);
+    const [a1, b1] = loaded(["a.yaml", policyYaml("a")], ["b.yaml", policyYaml("b")]);
+    const [a2] = loaded(["a.yaml", policyYaml("a", { bridge: "vfbr7" })]);
+    expect(await store.lastGeneration("a")).toBe(0);
+    expect(await store.lastLoad()).toBeUndefined();
+    expect(await accept(store, a1, 1, 1_000)).toEqual(new Map([["a", 1]]));
+    await accept(store, b1, 1, 1_000);
+    expect(await accept(store, a2, 2, 2_000)).toEqual(new Map([["a", 2]]));
+    await store.recordAccepted({
+      plan: { created: [], removed: ["b"], unchanged: ["a"] },
+      sources: new Map(),
+      files: ["a.yaml"],
+      inventory: { file: "inventory.yaml", source: "groups: {}\n" },
+      now: 3_000,
+    });
+    await store.recordRejected([{ file: "a.yaml", line: 1, col: 2, path: "spec", message: "bad" }], ["a.yaml"], 4_000);
+    expect((await store.inForce()).map((r) => [r.policy, r.generation, r.current])).toEqual([["a", 2, true]]);
+    expect(await store.removedPolicies()).toEqual(["b"]);
+    expect(await store.lastGeneration("a")).toBe(2);
+    expect((await store.history("a", 10)).map((r) => [r.generation, r.current, r.createdAt])).toEqual([
+      [2, true, 2_000],
+      [1, false, 1_000],
+    ]);
+    expect((await store.history("b", 10))[0]).toMatchObject({ current: false, removedAt: 3_000 });
+    expect(await store.revision("a", a1.revision)).toMatchObject({ generation: 1, source: `source of ${a1.revision}` });
+    expect(await store.revision("a", "nope")).toBeUndefined();
+    expect(await store.lastLoad()).toEqual({
+      loadedAt: 4_000,
+      accepted: false,
+      errors: [{ file: "a.yaml", line: 1, col: 2, path: "spec", message: "bad" }],
+      files: ["a.yaml"],
+      inventoryFile: null,
+      inventorySource: null,
+    });
+    expect(await store.lastAcceptedLoad()).toMatchObject({
+      loadedAt: 3_000,
+      accepted: true,
+      errors: [],
+      inventoryFile: "inventory.yaml",
+      inventorySource: "groups: {}\n",
+    });
+  });
+
+  it("two writers that planned the same generation both store, one after the other: generations stay unique", async () => {
+    // Two controllers that read lastGeneration before either wrote: both plan generation 2.
+    const stores = [new PolicyStore(t.db), new PolicyStore(t.db)];
+    const [a1] = loaded(["a.yaml", policyYaml("a")]);
+    const [a2] = loaded(["a.yaml", policyYaml("a", { bridge: "vfbr2" })]);
+    const [a3] = loaded(["a.yaml", policyYaml("a", { bridge: "vfbr3" })]);
+    await accept(stores[0]!, a1, 1, 1_000);
+    const results = await Promise.all([accept(stores[0]!, a2, 2, 2_000), accept(stores[1]!, a3, 2, 2_000)]);
+    expect(results.map((r) => r.get("a")).sort()).toEqual([2, 3]);
+    expect((await stores[0]!.history("a", 10)).map((r) => [r.generation, r.current])).toEqual([
+      [3, true],
+      [2, false],
+      [1, false],
+    ]);
+    expect((await stores[0]!.inForce()).length).toBe(1);
   });
 });

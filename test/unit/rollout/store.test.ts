@@ -1,6 +1,4 @@
-import Database from "better-sqlite3";
-import { beforeEach, describe, expect, it } from "vitest";
-import { applyMigrations } from "../../../common/index.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createRollout,
   RolloutConflictError,
@@ -9,16 +7,8 @@ import {
   type Rollout,
   type RolloutEvent,
 } from "../../../controller/rollout/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 import { NEW, OLD, settings } from "./sim.js";
-
-let store: RolloutStore;
-let db: Database.Database;
-beforeEach(() => {
-  db = new Database(":memory:");
-  applyMigrations(db, CONTROLLER_MIGRATIONS);
-  store = new RolloutStore(db);
-});
 
 const H4 = ["kvm01", "kvm02", "kvm03", "kvm04"];
 const make = (id: string, over: Partial<Parameters<typeof createRollout>[0]> = {}) =>
@@ -52,7 +42,17 @@ const secondHalf: RolloutEvent[] = [
   { type: "hostObserved", host: "kvm01", generation: 8, converged: "ok", at: 3000 },
 ];
 
-describe("RolloutStore", () => {
+describe.each(ENGINES)("RolloutStore (%s)", (engine) => {
+  let t: TestStore;
+  let store: RolloutStore;
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+    store = new RolloutStore(t.db);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
   it("round-trips a rollout mid-flight exactly; continuing the loaded one gives identical results", async () => {
     const mid = stepAll(make("web@2"), firstHalf).rollout;
     const stored = await store.save(mid);
@@ -101,5 +101,16 @@ describe("RolloutStore", () => {
     await store.save(make("same"));
     const other: Rollout = { ...make("same"), policy: "db" };
     await expect(store.save(other)).rejects.toThrow(RolloutConflictError);
+  });
+
+  it("two writers saving different active rollouts of one policy at once: one is stored, the other refused", async () => {
+    const other = new RolloutStore(t.db);
+    const a = stepAll(make("web@2"), [{ type: "start", now: 1000 }]).rollout;
+    const b = stepAll(make("web@3", { toRevision: "rev-3" }), [{ type: "start", now: 1000 }]).rollout;
+    const outcomes = await Promise.allSettled([store.save(a), other.save(b)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const won = outcomes[0]!.status === "fulfilled" ? a : b;
+    expect((await store.listActive()).map((r) => r.id)).toEqual([won.id]);
+    expect((await store.history("web", 10)).map((h) => h.id)).toEqual([won.id]);
   });
 });
