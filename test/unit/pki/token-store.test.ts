@@ -4,7 +4,7 @@ import { PgDatabase } from "../../../common/postgres/index.js";
 import { TokenStore } from "../../../controller/enroll/index.js";
 import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
-describe.each(ENGINES)("the token store (%s)", (engine) => {
+describe.each(ENGINES)("the token store (%s)", { timeout: 60_000 }, (engine) => {
   let store: TestStore;
   let tokens: TokenStore;
   let now = 1_000_000;
@@ -12,8 +12,8 @@ describe.each(ENGINES)("the token store (%s)", (engine) => {
   beforeAll(async () => {
     store = await openTestStore(engine);
     tokens = new TokenStore(store.db, () => now);
-  });
-  afterAll(() => store.close());
+  }, 60_000);
+  afterAll(() => store.close(), 60_000);
 
   it("keeps only the hash of the secret", async () => {
     const { secret } = await tokens.create(grant);
@@ -75,17 +75,17 @@ describe.each(ENGINES)("the token store (%s)", (engine) => {
   });
 });
 
-describe("the token store on PostgreSQL, two controllers at once", () => {
+describe("the token store on PostgreSQL, two controllers at once", { timeout: 60_000 }, () => {
   let store: TestStore;
   let second: PgDatabase;
   beforeAll(async () => {
     store = await openTestStore("postgres");
     second = await PgDatabase.connect({ url: store.postgres!.url, max: 8 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await second.close();
     await store.close();
-  });
+  }, 60_000);
 
   it("spends a token's uses exactly once each when two connection pools race for them; uses_left never goes below 0", async () => {
     const a = new TokenStore(store.db);
