@@ -90,10 +90,13 @@ const SQL = {
  *   (a savepoint: the record commits or rolls back with the caller's work). Appends are
  *   serialized on both engines and across controller replicas (SQLite: one transaction at a
  *   time; PostgreSQL: a transaction-scoped advisory lock, SQL.lock), so the chain never forks
- *   and seq is strictly increasing with no gap. The record's time is taken once its turn
+ *   and seq is strictly increasing with no gap. One controller's appends that are not part
+ *   of a caller's transaction are stored in the order `append` was called (SQLite: the FIFO
+ *   gate; PostgreSQL: they wait for each other). The record's time is taken once its turn
  *   has come. It resolves once committed; an action not shaped `noun.verb` throws at once
  *   (a programming error).
- * - Queries (`list`, `verify`, `verifyAsync`) return Promises.
+ * - Queries (`list`, `verify`, `verifyAsync`) return Promises and see every append this
+ *   AuditLog was asked for before them (its own, not a caller's uncommitted transaction).
  * - Details are redacted (redactSecrets) before hashing and storing: no secret is ever
  *   written. Actor and target have control characters escaped and are clipped.
  * - There is no update or delete API; triggers abort UPDATE/DELETE (and TRUNCATE on
@@ -104,6 +107,8 @@ const SQL = {
  */
 export class AuditLog implements AuditSink {
   private readonly db: Queryable;
+  /** The last of this controller's own appends (PostgreSQL: they run one after the other). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     handle: SqliteDatabase | Queryable,
@@ -122,6 +127,15 @@ export class AuditLog implements AuditSink {
       target: clean(entry.target, MAX_TARGET_CHARS),
       detailJson: detailJson(entry.detail),
     };
+    // PostgreSQL runs the pool's transactions concurrently: this controller's own appends wait
+    // for each other, so they are stored in call order, as SQLite's FIFO gate stores them.
+    if (on !== this.db || on.engine === "sqlite") return this.write(fields, on);
+    const appended = this.tail.then(() => this.write(fields, on));
+    this.tail = appended.catch(() => undefined);
+    return appended;
+  }
+
+  private write(fields: Omit<AuditRecord, "seq" | "at" | "prevHash" | "hash">, on: Queryable): Promise<AuditRecord> {
     return on.transaction(async (tx) => {
       if (tx.engine === "postgres") await tx.get(SQL.lock);
       const last = await tx.get<Pick<Row, "seq" | "hash">>(SQL.last);
@@ -151,6 +165,7 @@ export class AuditLog implements AuditSink {
     const limit = Math.max(1, Math.min(Math.trunc(query.limit || DEFAULT_AUDIT_LIMIT), MAX_AUDIT_LIMIT));
     const since = query.since === undefined ? "" : new Date(query.since).toISOString();
     const before = query.beforeSeq;
+    await this.tail;
     const rows =
       before === undefined
         ? await this.db.all<Row>(SQL.list, [since, limit])
@@ -166,6 +181,7 @@ export class AuditLog implements AuditSink {
    * Each chunk is one read; see verifyAsync for the controller's event loop.
    */
   async verify(): Promise<AuditVerification> {
+    await this.tail;
     const walk = new ChainWalk();
     while (!walk.finished) await this.step(walk);
     return walk.result();
@@ -177,6 +193,7 @@ export class AuditLog implements AuditSink {
    * walk are checked too.
    */
   async verifyAsync(): Promise<AuditVerification> {
+    await this.tail;
     const walk = new ChainWalk();
     while (!walk.finished) {
       await this.step(walk);
