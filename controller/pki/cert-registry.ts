@@ -55,8 +55,8 @@ const SQL = {
  * the last refresh) is not lost: PeerVerifier then parses it and checks its signature.
  */
 export class CertificateRegistry {
-  private revoked = new Set<string>();
-  private byFingerprint = new Map<string, Recorded>();
+  private readonly revoked = new Set<string>();
+  private readonly byFingerprint = new Map<string, Recorded>();
   private readonly db: Queryable;
 
   private constructor(
@@ -73,14 +73,23 @@ export class CertificateRegistry {
     return registry;
   }
 
-  /** Re-reads the revoked serials and the certificates in date from the store. */
+  /**
+   * Re-reads the revoked serials and the certificates in date from the store, into what is
+   * in memory (merged, never replaced: a revocation or record made while the read ran is
+   * kept; a revocation is never undone). Certificates expired by now leave memory.
+   */
   async refresh(): Promise<void> {
+    const now = this.now();
     const [revoked, inDate] = await Promise.all([
       this.db.all<{ serial: string }>(SQL.revoked),
-      this.db.all<Row>(SQL.inDate, [this.now()]),
+      this.db.all<Row>(SQL.inDate, [now]),
     ]);
-    this.revoked = new Set(revoked.map((r) => r.serial));
-    this.byFingerprint = new Map(inDate.map((r) => [r.fingerprint, issuedOf(r)]));
+    for (const r of revoked) this.revoked.add(r.serial);
+    for (const r of inDate) {
+      const known = this.byFingerprint.get(r.fingerprint)?.revokedAt ?? null;
+      this.byFingerprint.set(r.fingerprint, { ...issuedOf(r), revokedAt: r.revoked_at ?? known });
+    }
+    for (const [fingerprint, c] of this.byFingerprint) if (c.notAfter < now) this.byFingerprint.delete(fingerprint);
   }
 
   /**
