@@ -175,6 +175,22 @@ describe.each(ENGINES)("the webhook queue (%s)", { timeout: 60_000 }, (engine) =
       expect(webhookRejection("another-secret-0123", h, signed.body, clock.now)).toMatch(/does not match/);
     });
 
+    it("queues many alerts at once (several INSERTs) inside the caller's transaction, or none when it rolls back", async () => {
+      const queue = new AlertQueue(db, ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"]);
+      const many = Array.from({ length: 250 }, (_, i) => ({ ...payload, eventSeq: i }));
+      await expect(
+        db.transaction(async (tx) => {
+          expect(await queue.enqueue(many, 5, tx)).toBe(500);
+          throw new Error("ingestion failed later");
+        }),
+      ).rejects.toThrow(/ingestion failed/);
+      expect((await queue.status()).pending).toBe(0);
+      expect(await db.transaction((tx) => queue.enqueue(many, 5, tx))).toBe(500);
+      const due = await queue.due(5, 1_000);
+      expect(due).toHaveLength(500);
+      expect(new Set(due.map((d) => `${d.url} ${JSON.parse(d.payloadJson).eventSeq}`)).size).toBe(500);
+    });
+
     it("queues a payload only for the webhooks whose event types include it", async () => {
       const queue = new AlertQueue(db, [
         { url: "http://127.0.0.1:1/failures", events: ["failure"] },
