@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const t = Date.now();
     const identities = await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
     const caFile = installCa(CACHE, dataDir);
-    recordIdentities(identities, dataDir);
+    await recordIdentities(identities, dataDir);
     tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: identitiesFile(CACHE) };
     progress(`${AGENTS} identities ready (${Date.now() - t} ms)`);
   }

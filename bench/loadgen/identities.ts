@@ -89,10 +89,10 @@ export function installCa(cacheDir: string, dataDir: string): string {
  * Records `identities` in a fresh controller data folder's certificate registry, as enrolment
  * records each certificate it issues (the controller then knows them by fingerprint).
  */
-export function recordIdentities(identities: readonly AgentIdentity[], dataDir: string): void {
+export async function recordIdentities(identities: readonly AgentIdentity[], dataDir: string): Promise<void> {
   const db = openDatabase(join(dataDir, CONTROLLER_DB_FILE), CONTROLLER_MIGRATIONS);
   try {
-    const registry = new CertificateRegistry(db);
+    const registry = await CertificateRegistry.open(db);
     const now = Date.now();
     db.transaction(() => {
       for (const id of identities) {

@@ -1,4 +1,4 @@
-import type { AsyncDatabase, Logger, Queryable, SqliteDatabase } from "../../common/index.js";
+import type { Logger, Queryable, SqliteDatabase } from "../../common/index.js";
 import type { AlertsStatus } from "../compliance/index.js";
 import type { StoredChanges } from "../ingest/index.js";
 import { AlertQueue } from "./alert-queue.js";
@@ -21,7 +21,7 @@ export class Alerts {
   private readonly dispatcher: WebhookDispatcher;
 
   constructor(
-    db: SqliteDatabase | AsyncDatabase,
+    db: SqliteDatabase | Queryable,
     webhooks: readonly (string | WebhookConfig)[],
     log: Logger,
     options: DispatcherOptions = DEFAULT_DISPATCHER_OPTIONS,

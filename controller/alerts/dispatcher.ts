@@ -69,8 +69,10 @@ export function retryDelay(attempts: number, backoff: BackoffOptions, random: ()
 }
 
 /**
- * Delivers queued webhooks in the background. Contract: never blocks ingestion (it only
- * reads the queue); at most `concurrency` requests in flight; a 2xx answer delivers, anything
+ * Delivers queued webhooks in the background. Contract: never blocks ingestion (it claims
+ * due rows in short transactions of its own); several dispatchers on one store (controller
+ * replicas) never send the same delivery at once: each takes rows with AlertQueue.claimDue,
+ * which leases them atomically; at most `concurrency` requests in flight; a 2xx answer delivers, anything
  * else (status, network error, timeout) is retried with capped jittered backoff until
  * `maxAttempts`, then abandoned; errors are logged and stored with URLs redacted. Delivery
  * is at-least-once: each POST carries `x-virtfleet-delivery` (stable per delivery) so
@@ -152,10 +154,12 @@ export class WebhookDispatcher {
       // The requests start together on the next turn: this check (and one right after it) sees
       // their slots taken, whatever the store's promises resolve in between.
       const turn = new Promise<void>((resolve) => setImmediate(resolve));
-      for (const d of await this.queue.due(now, free)) {
+      // Claimed atomically with a lease (AlertQueue.claimDue): another replica's dispatcher
+      // never gets the same rows, and a crash mid-request leaves a row due again after the
+      // lease, not lost.
+      for (const d of await this.queue.claimDue(now, free, now + this.options.timeoutMs + 1_000)) {
+        // Still in flight here past its lease (a stalled request): its lease was just renewed.
         if (this.inFlight.has(d.id)) continue;
-        // Lease: a crash mid-request leaves the row due again after the lease, not lost.
-        await this.queue.claim(d.id, now + this.options.timeoutMs + 1_000);
         const p = turn
           .then(() => this.deliver(d))
           .finally(() => {

@@ -1,6 +1,6 @@
 import {
-  AsyncDatabase,
   canonicalJson,
+  queryableOf,
   ValidationError,
   type Queryable,
   type SqliteDatabase,
@@ -61,56 +61,92 @@ function detailJson(detail: Record<string, unknown> | undefined): string {
   return text.length > MAX_DETAIL_CHARS ? canonicalJson({ truncated: true, chars: text.length }) : text;
 }
 
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  last: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+  insert:
+    "INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  head: "SELECT * FROM audit_log ORDER BY seq LIMIT ?",
+  chunk: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+  list: "SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?",
+  listBefore: "SELECT * FROM audit_log WHERE at >= ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+  /**
+   * PostgreSQL: the appenders' lock, held to the end of the appending transaction (the
+   * caller's, when it passed one). Every replica's appends queue on it, so reading the last
+   * record and inserting the next cannot interleave: the chain never forks and seq grows by
+   * one. (FOR UPDATE on the last row would not do: the first append has no row to lock, and
+   * a waiter would wake on a row that is no longer the last.) SQLite runs one transaction at
+   * a time and needs no lock.
+   */
+  lock: "SELECT pg_advisory_xact_lock(hashtext('virtfleet.audit_log'))",
+};
+
 /**
  * The controller's audit log (table audit_log, migration 006): append-only and hash-chained.
  *
  * Contracts:
  * - `append` is atomic: it reads the last record and inserts the next one (seq + 1,
- *   prev_hash = its hash) in one transaction of the controller's database handle
- *   (AsyncDatabase: nothing interleaves with it), or in the caller's transaction when given
- *   one (a savepoint: the record commits or rolls back with the caller's work). It resolves
- *   once committed; an action not shaped `noun.verb` throws at once (a programming error).
- * - Queries (`list`, `verify`, `verifyAsync`) return Promises.
+ *   prev_hash = its hash) in one transaction, or in the caller's transaction when given one
+ *   (a savepoint: the record commits or rolls back with the caller's work). Appends are
+ *   serialized on both engines and across controller replicas (SQLite: one transaction at a
+ *   time; PostgreSQL: a transaction-scoped advisory lock, SQL.lock), so the chain never forks
+ *   and seq is strictly increasing with no gap. One controller's appends that are not part
+ *   of a caller's transaction are stored in the order `append` was called (SQLite: the FIFO
+ *   gate; PostgreSQL: they wait for each other). The record's time is taken once its turn
+ *   has come. It resolves once committed; an action not shaped `noun.verb` throws at once
+ *   (a programming error).
+ * - Queries (`list`, `verify`, `verifyAsync`) return Promises and see every append this
+ *   AuditLog was asked for before them (its own, not a caller's uncommitted transaction).
  * - Details are redacted (redactSecrets) before hashing and storing: no secret is ever
  *   written. Actor and target have control characters escaped and are clipped.
- * - There is no update or delete API; triggers abort UPDATE/DELETE on the table, and
- *   `verify` recomputes the chain, so edits made behind the triggers' back are found.
+ * - There is no update or delete API; triggers abort UPDATE/DELETE (and TRUNCATE on
+ *   PostgreSQL) on the table, and `verify` recomputes the chain, so edits made behind the
+ *   triggers' back are found.
  * - Known limit of any unanchored chain: removing the newest records (truncating the tail)
  *   leaves a valid shorter chain. Ship the records elsewhere to detect that.
  */
 export class AuditLog implements AuditSink {
-  private readonly last;
-  private readonly insert;
-  private readonly chunk;
-  private readonly head;
-  private readonly list_;
-  private readonly listBefore;
-  private readonly db: AsyncDatabase;
+  private readonly db: Queryable;
+  /** The last of this controller's own appends (PostgreSQL: they run one after the other). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    handle: SqliteDatabase | AsyncDatabase,
+    handle: SqliteDatabase | Queryable,
     private readonly now: () => number = Date.now,
   ) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.last = db.prepare<[], Pick<Row, "seq" | "hash">>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-    this.insert = db.prepare<[number, string, string, string, string, string, string, string]>(
-      "INSERT INTO audit_log (seq, at, actor, action, target, detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    this.head = db.prepare<[number], Row>("SELECT * FROM audit_log ORDER BY seq LIMIT ?");
-    this.chunk = db.prepare<[number, number], Row>("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?");
-    this.list_ = db.prepare<[string, number], Row>("SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?");
-    this.listBefore = db.prepare<[string, number, number], Row>(
-      "SELECT * FROM audit_log WHERE at >= ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-    );
+    this.db = queryableOf(handle);
   }
 
-  private appendWrites(fields: Omit<AuditRecord, "seq" | "prevHash" | "hash">): AuditRecord {
-    {
-      const last = this.last.get();
-      const unhashed = { ...fields, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? GENESIS_HASH };
+  /** Records one event and returns it as stored. An action not shaped `noun.verb` is a ValidationError (a programming error). */
+  append(entry: AuditEntry, on: Queryable = this.db): Promise<AuditRecord> {
+    if (!ACTION.test(entry.action))
+      throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
+    const fields = {
+      actor: clean(entry.actor, MAX_ACTOR_CHARS),
+      action: entry.action,
+      target: clean(entry.target, MAX_TARGET_CHARS),
+      detailJson: detailJson(entry.detail),
+    };
+    // PostgreSQL runs the pool's transactions concurrently: this controller's own appends wait
+    // for each other, so they are stored in call order, as SQLite's FIFO gate stores them.
+    if (on !== this.db || on.engine === "sqlite") return this.write(fields, on);
+    const appended = this.tail.then(() => this.write(fields, on));
+    this.tail = appended.catch(() => undefined);
+    return appended;
+  }
+
+  private write(fields: Omit<AuditRecord, "seq" | "at" | "prevHash" | "hash">, on: Queryable): Promise<AuditRecord> {
+    return on.transaction(async (tx) => {
+      if (tx.engine === "postgres") await tx.get(SQL.lock);
+      const last = await tx.get<Pick<Row, "seq" | "hash">>(SQL.last);
+      const unhashed = {
+        seq: (last?.seq ?? 0) + 1,
+        at: new Date(this.now()).toISOString(),
+        ...fields,
+        prevHash: last?.hash ?? GENESIS_HASH,
+      };
       const record: AuditRecord = { ...unhashed, hash: auditHash(unhashed) };
-      this.insert.run(
+      await tx.run(SQL.insert, [
         record.seq,
         record.at,
         record.actor,
@@ -119,23 +155,9 @@ export class AuditLog implements AuditSink {
         record.detailJson,
         record.prevHash,
         record.hash,
-      );
+      ]);
       return record;
-    }
-  }
-
-  /** Records one event and returns it as stored. An action not shaped `noun.verb` is a ValidationError (a programming error). */
-  append(entry: AuditEntry, on: Queryable = this.db): Promise<AuditRecord> {
-    if (!ACTION.test(entry.action))
-      throw new ValidationError(`audit action ${JSON.stringify(entry.action)} must look like noun.verb (lower case)`);
-    const fields = {
-      at: new Date(this.now()).toISOString(),
-      actor: clean(entry.actor, MAX_ACTOR_CHARS),
-      action: entry.action,
-      target: clean(entry.target, MAX_TARGET_CHARS),
-      detailJson: detailJson(entry.detail),
-    };
-    return on.transaction(() => this.appendWrites(fields));
+    });
   }
 
   /** The newest `limit` records at or after `since` (and below `beforeSeq`, when given), oldest first. */
@@ -143,9 +165,11 @@ export class AuditLog implements AuditSink {
     const limit = Math.max(1, Math.min(Math.trunc(query.limit || DEFAULT_AUDIT_LIMIT), MAX_AUDIT_LIMIT));
     const since = query.since === undefined ? "" : new Date(query.since).toISOString();
     const before = query.beforeSeq;
-    const rows = await this.db.read(() =>
-      before === undefined ? this.list_.all(since, limit) : this.listBefore.all(since, before, limit),
-    );
+    await this.tail;
+    const rows =
+      before === undefined
+        ? await this.db.all<Row>(SQL.list, [since, limit])
+        : await this.db.all<Row>(SQL.listBefore, [since, before, limit]);
     return rows.reverse().map(toRecord);
   }
 
@@ -157,8 +181,9 @@ export class AuditLog implements AuditSink {
    * Each chunk is one read; see verifyAsync for the controller's event loop.
    */
   async verify(): Promise<AuditVerification> {
+    await this.tail;
     const walk = new ChainWalk();
-    while (!walk.finished) await this.db.read(() => this.step(walk));
+    while (!walk.finished) await this.step(walk);
     return walk.result();
   }
 
@@ -168,17 +193,21 @@ export class AuditLog implements AuditSink {
    * walk are checked too.
    */
   async verifyAsync(): Promise<AuditVerification> {
+    await this.tail;
     const walk = new ChainWalk();
     while (!walk.finished) {
-      await this.db.read(() => this.step(walk));
+      await this.step(walk);
       if (!walk.finished) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return walk.result();
   }
 
-  private step(walk: ChainWalk): void {
+  private async step(walk: ChainWalk): Promise<void> {
     // The first step reads from the lowest seq there is, so a row slipped in below 1 is seen.
-    const rows = walk.checked === 0 ? this.head.all(VERIFY_CHUNK) : this.chunk.all(walk.lastSeq, VERIFY_CHUNK);
+    const rows =
+      walk.checked === 0
+        ? await this.db.all<Row>(SQL.head, [VERIFY_CHUNK])
+        : await this.db.all<Row>(SQL.chunk, [walk.lastSeq, VERIFY_CHUNK]);
     for (const row of rows) if (!walk.check(toRecord(row))) return;
     if (rows.length < VERIFY_CHUNK) walk.finish();
   }

@@ -1,4 +1,4 @@
-import type { AsyncDatabase, SqliteDatabase } from "../../common/index.js";
+import type { Queryable, SqliteDatabase } from "../../common/index.js";
 import {
   agentSubject,
   adminSubject,
@@ -21,7 +21,7 @@ import { serverNames } from "./server-names.js";
 
 export interface PkiOptions {
   dataDir: string;
-  db: SqliteDatabase | AsyncDatabase;
+  db: SqliteDatabase | Queryable;
   /** The listen host (its names go into the server certificate). */
   listenHost: string;
   /** More names/addresses for the server certificate (--san). */
@@ -63,7 +63,7 @@ export class ControllerPki {
   static async open(opts: PkiOptions): Promise<ControllerPki> {
     const now = (opts.now ?? Date.now)();
     const ca = await CertificateAuthority.open(opts.dataDir, opts.ca, now);
-    const registry = new CertificateRegistry(opts.db);
+    const registry = await CertificateRegistry.open(opts.db, opts.now);
     const server = await ensureServerCertificate(ca, opts.dataDir, serverNames(opts.listenHost, opts.extraNames), now);
     if (server.issued) await registry.record(recordOf(server.issued, "server", "controller", "", now));
     return new ControllerPki(ca, registry, server.tls, opts);

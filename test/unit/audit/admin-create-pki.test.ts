@@ -11,70 +11,75 @@ import { authorizeAdmin, INSECURE_CALLER } from "../../../controller/auth/index.
 import { ControllerPki, issueAdminCertificate } from "../../../controller/pki/index.js";
 import { tempDir } from "../../harness/processes.js";
 import { bindLoopback, runInProcess } from "../cli/in-process.js";
-import { auditDb } from "./audit-db.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
 // `virtfleet admin create` against CreateAdmin wired the way the controller wires it: the
 // real CA (controller/pki), behind authorizeAdmin, into the audit log.
-const dir = tempDir("vft-admin-create-");
-let server: grpc.Server;
-let address: string;
-let pki: ControllerPki;
-let audit: AuditLog;
+describe.each(ENGINES)("%s store", (engine) => {
+  const dir = tempDir("vft-admin-create-");
+  let store: TestStore;
+  let server: grpc.Server;
+  let address: string;
+  let pki: ControllerPki;
+  let audit: AuditLog;
 
-beforeAll(async () => {
-  const db = auditDb();
-  pki = await ControllerPki.open({ dataDir: join(dir.path, "controller"), db, listenHost: "127.0.0.1" });
-  audit = new AuditLog(db);
-  const log = silentLogger();
-  const handlers = auditAdminHandlers({
-    audit,
-    log,
-    issueAdmin: (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }),
-  });
-  server = new grpc.Server();
-  server.addService(
-    fleetProto().AdminService.service,
-    authorizeAdmin(handlers, () => INSECURE_CALLER, audit, log) as grpc.UntypedServiceImplementation,
-  );
-  address = await bindLoopback(server);
-});
-afterAll(() => {
-  server.forceShutdown();
-  dir.cleanup();
-});
+  beforeAll(async () => {
+    store = await openTestStore(engine);
+    const db = store.db;
+    pki = await ControllerPki.open({ dataDir: join(dir.path, "controller"), db, listenHost: "127.0.0.1" });
+    audit = new AuditLog(db);
+    const log = silentLogger();
+    const handlers = auditAdminHandlers({
+      audit,
+      log,
+      issueAdmin: (name, role, csrPem) => issueAdminCertificate(pki, { name, role, csrPem }),
+    });
+    server = new grpc.Server();
+    server.addService(
+      fleetProto().AdminService.service,
+      authorizeAdmin(handlers, () => INSECURE_CALLER, audit, log) as grpc.UntypedServiceImplementation,
+    );
+    address = await bindLoopback(server);
+  }, 60_000);
+  afterAll(async () => {
+    server.forceShutdown();
+    dir.cleanup();
+    await store.close();
+  }, 60_000);
 
-describe("admin create with the controller's CA", () => {
-  it("writes a key the certificate is for, the role in the certificate, the CA; audited without the key", async () => {
-    const out = join(dir.path, "ann");
-    const r = await runInProcess(registerAdminCommands, address, [
-      "admin",
-      "create",
-      "ann",
-      "--role",
-      "operator",
-      "--out",
-      out,
-    ]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const cert = new x509.X509Certificate(readFileSync(join(out, "cert.pem"), "utf8"));
-    expect(cert.subjectName.getField("CN")).toEqual(["ann"]);
-    expect(cert.subjectName.getField("OU")).toEqual(["operator"]);
-    const keyPem = readFileSync(join(out, "key.pem"), "utf8");
-    expect(await keyMatchesCertificate(await keyPairFromPem(keyPem, "key.pem"), cert)).toBe(true);
-    expect(readFileSync(join(out, "ca.pem"), "utf8")).toBe(pki.caPem);
-    expect(pki.verifyPeer(new Uint8Array(cert.rawData))).toMatchObject({
-      ok: true,
-      identity: { kind: "admin", name: "ann", role: "operator" },
+  describe("admin create with the controller's CA", { timeout: 60_000 }, () => {
+    it("writes a key the certificate is for, the role in the certificate, the CA; audited without the key", async () => {
+      const out = join(dir.path, "ann");
+      const r = await runInProcess(registerAdminCommands, address, [
+        "admin",
+        "create",
+        "ann",
+        "--role",
+        "operator",
+        "--out",
+        out,
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const cert = new x509.X509Certificate(readFileSync(join(out, "cert.pem"), "utf8"));
+      expect(cert.subjectName.getField("CN")).toEqual(["ann"]);
+      expect(cert.subjectName.getField("OU")).toEqual(["operator"]);
+      const keyPem = readFileSync(join(out, "key.pem"), "utf8");
+      expect(await keyMatchesCertificate(await keyPairFromPem(keyPem, "key.pem"), cert)).toBe(true);
+      expect(readFileSync(join(out, "ca.pem"), "utf8")).toBe(pki.caPem);
+      expect(pki.verifyPeer(new Uint8Array(cert.rawData))).toMatchObject({
+        ok: true,
+        identity: { kind: "admin", name: "ann", role: "operator" },
+      });
+      const [rec] = await audit.list();
+      expect(rec).toMatchObject({ actor: "insecure", action: "admin.create", target: "ann:operator" });
+      expect(JSON.parse(rec!.detailJson)).toMatchObject({
+        name: "ann",
+        role: "operator",
+        csr: true,
+        notAfter: expect.any(String),
+      });
+      expect(rec!.detailJson).not.toContain("PRIVATE KEY");
     });
-    const [rec] = await audit.list();
-    expect(rec).toMatchObject({ actor: "insecure", action: "admin.create", target: "ann:operator" });
-    expect(JSON.parse(rec!.detailJson)).toMatchObject({
-      name: "ann",
-      role: "operator",
-      csr: true,
-      notAfter: expect.any(String),
-    });
-    expect(rec!.detailJson).not.toContain("PRIVATE KEY");
   });
 });

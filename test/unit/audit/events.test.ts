@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../common/index.js";
 import {
   auditPolicyChanges,
@@ -7,11 +7,22 @@ import {
   enrolmentAuditEvents,
 } from "../../../controller/audit/index.js";
 import type { EnrollEvents } from "../../../controller/enroll/index.js";
-import { auditDb } from "./audit-db.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
-describe("controller audit events", () => {
+describe.each(ENGINES)("controller audit events (%s)", { timeout: 60_000 }, (engine) => {
+  const opened: TestStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  }, 60_000);
+  /** An AuditLog on a fresh store of this engine. */
+  async function auditLog(): Promise<AuditLog> {
+    const store = await openTestStore(engine);
+    opened.push(store);
+    return new AuditLog(store.db);
+  }
+
   it("records policy revisions and removals from a repository's changes, as the controller", async () => {
-    const audit = new AuditLog(auditDb());
+    const audit = await auditLog();
     let listener: ((c: { created: string[]; removed: string[] }) => void) | undefined;
     const repo = {
       onChange: (l: typeof listener) => ((listener = l), () => (listener = undefined)),
@@ -31,7 +42,7 @@ describe("controller audit events", () => {
   });
 
   it("records enrolment and revocation; never throws when the log cannot be written", async () => {
-    const audit = new AuditLog(auditDb());
+    const audit = await auditLog();
     const events = controllerAuditEvents(audit, silentLogger());
     events.hostEnrolled("kvm01", { serial: "0a", token: "vft1.secret" });
     events.certRevoked("kvm01", { reason: "renewed" });

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createCsr,
   fingerprintOf,
@@ -9,6 +9,8 @@ import {
   x509,
 } from "../../../common/pki/index.js";
 import { CertificateAuthority, CertificateRegistry, PeerVerifier } from "../../../controller/pki/index.js";
+import { PgDatabase } from "../../../common/postgres/index.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 import { tempDir } from "../../harness/processes.js";
 
 const dirs: { cleanup: () => void }[] = [];
@@ -89,14 +91,6 @@ describe("CSRs", () => {
   });
 });
 
-/** A controller store in a fresh folder and its certificate registry. */
-async function registryDb() {
-  const { openDatabase } = await import("../../../common/index.js");
-  const { CONTROLLER_MIGRATIONS } = await import("../../../controller/database/index.js");
-  const db = openDatabase(`${dir()}/c.db`, CONTROLLER_MIGRATIONS);
-  return { db, registry: new CertificateRegistry(db) };
-}
-
 describe("the peer verifier", () => {
   it("accepts an agent certificate of this CA and names its host", async () => {
     const cert = await agentCert(ca, "kvm01");
@@ -120,69 +114,6 @@ describe("the peer verifier", () => {
       new Uint8Array(cert.rawData),
     );
     expect(earlier).toEqual({ ok: false, reason: expect.stringMatching(/not valid before/) });
-  });
-
-  it("refuses a revoked certificate from the moment it is revoked", async () => {
-    const { db, registry } = await registryDb();
-    const cert = await agentCert(ca, "kvm02");
-    const serial = cert.serialNumber.toLowerCase();
-    await registry.record({
-      serial,
-      kind: "agent",
-      name: "kvm02",
-      role: "",
-      fingerprint: "f",
-      notBefore: 0,
-      notAfter: cert.notAfter.getTime(),
-      issuedAt: Date.now(),
-    });
-    const verifier = new PeerVerifier(ca.certPem, registry);
-    expect(verifier.verify(new Uint8Array(cert.rawData)).ok).toBe(true);
-    expect(await registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
-    expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({
-      ok: false,
-      reason: expect.stringMatching(/revoked/),
-    });
-    // persisted: a registry opened again still knows
-    expect(new CertificateRegistry(db).isRevoked(serial)).toBe(true);
-    db.close();
-  });
-
-  it("takes a certificate the registry records as issued by this CA from its record (no parse), still checking dates and revocation", async () => {
-    const { db, registry } = await registryDb();
-    const cert = await agentCert(ca, "kvm03", 10_000);
-    const serial = cert.serialNumber.toLowerCase();
-    // The record names another host than the subject: an answer naming it came from the record.
-    await registry.record({
-      serial,
-      kind: "agent",
-      name: "as-recorded",
-      role: "",
-      fingerprint: fingerprintOf(cert),
-      notBefore: cert.notBefore.getTime(),
-      notAfter: cert.notAfter.getTime(),
-      issuedAt: Date.now(),
-    });
-    const der = new Uint8Array(cert.rawData);
-    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toMatchObject({
-      ok: true,
-      identity: { kind: "agent", host: "as-recorded" },
-      serial,
-    });
-    expect(new PeerVerifier(ca.certPem, registry, () => Date.now() + 60_000).verify(der)).toEqual({
-      ok: false,
-      reason: expect.stringMatching(/expired/),
-    });
-    await registry.revoke("agent", "as-recorded", "test", Date.now());
-    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({
-      ok: false,
-      reason: expect.stringMatching(/revoked/),
-    });
-    // Not recorded (another CA's certificate): parsed and its signature checked, as before.
-    expect(
-      new PeerVerifier(ca.certPem, registry).verify(new Uint8Array((await agentCert(otherCa, "kvm03")).rawData)),
-    ).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
-    db.close();
   });
 
   it("tells agent and admin certificates apart: neither passes for the other, a server certificate for neither", async () => {
@@ -263,5 +194,137 @@ describe("the peer verifier", () => {
       ok: false,
       reason: expect.stringMatching(/without a valid host name/),
     });
+  });
+});
+
+describe.each(ENGINES)("the certificate registry (%s)", { timeout: 60_000 }, (engine) => {
+  let store: TestStore;
+  beforeEach(async () => {
+    store = await openTestStore(engine);
+  }, 60_000);
+  afterEach(() => store.close(), 60_000);
+
+  it("refuses a revoked certificate from the moment it is revoked", async () => {
+    const registry = await CertificateRegistry.open(store.db);
+    const cert = await agentCert(ca, "kvm02");
+    const serial = cert.serialNumber.toLowerCase();
+    await registry.record({
+      serial,
+      kind: "agent",
+      name: "kvm02",
+      role: "",
+      fingerprint: "f",
+      notBefore: 0,
+      notAfter: cert.notAfter.getTime(),
+      issuedAt: Date.now(),
+    });
+    const verifier = new PeerVerifier(ca.certPem, registry);
+    expect(verifier.verify(new Uint8Array(cert.rawData)).ok).toBe(true);
+    expect(await registry.revoke("agent", "kvm02", "test", Date.now())).toEqual([serial]);
+    expect(verifier.verify(new Uint8Array(cert.rawData))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/revoked/),
+    });
+    // persisted: a registry opened again still knows
+    expect((await CertificateRegistry.open(store.db)).isRevoked(serial)).toBe(true);
+  });
+
+  it("takes a certificate the registry records as issued by this CA from its record (no parse), still checking dates and revocation", async () => {
+    const registry = await CertificateRegistry.open(store.db);
+    const cert = await agentCert(ca, "kvm03", 10_000);
+    const serial = cert.serialNumber.toLowerCase();
+    // The record names another host than the subject: an answer naming it came from the record.
+    await registry.record({
+      serial,
+      kind: "agent",
+      name: "as-recorded",
+      role: "",
+      fingerprint: fingerprintOf(cert),
+      notBefore: cert.notBefore.getTime(),
+      notAfter: cert.notAfter.getTime(),
+      issuedAt: Date.now(),
+    });
+    const der = new Uint8Array(cert.rawData);
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toMatchObject({
+      ok: true,
+      identity: { kind: "agent", host: "as-recorded" },
+      serial,
+    });
+    expect(new PeerVerifier(ca.certPem, registry, () => Date.now() + 60_000).verify(der)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
+    await registry.revoke("agent", "as-recorded", "test", Date.now());
+    expect(new PeerVerifier(ca.certPem, registry).verify(der)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/revoked/),
+    });
+    // Not recorded (another CA's certificate): parsed and its signature checked, as before.
+    expect(
+      new PeerVerifier(ca.certPem, registry).verify(new Uint8Array((await agentCert(otherCa, "kvm03")).rawData)),
+    ).toEqual({ ok: false, reason: expect.stringMatching(/not issued by this controller's CA/) });
+  });
+
+  it("open loads what is stored; refresh picks up what another registry of the store wrote", async () => {
+    const cert = await agentCert(ca, "kvm04");
+    const serial = cert.serialNumber.toLowerCase();
+    const fingerprint = fingerprintOf(cert);
+    const record = {
+      serial,
+      kind: "agent" as const,
+      name: "kvm04",
+      role: "",
+      fingerprint,
+      notBefore: cert.notBefore.getTime(),
+      notAfter: cert.notAfter.getTime(),
+      issuedAt: Date.now(),
+    };
+    const writer = await CertificateRegistry.open(store.db);
+    const reader = await CertificateRegistry.open(store.db);
+    await writer.record(record);
+    expect(writer.issuedWithFingerprint(fingerprint)).toEqual({ ...record, revokedAt: null });
+    expect(reader.issuedWithFingerprint(fingerprint)).toBeUndefined();
+    await reader.refresh();
+    expect(reader.issuedWithFingerprint(fingerprint)).toEqual({ ...record, revokedAt: null });
+    expect(await writer.revoke("agent", "kvm04", "test", 5)).toEqual([serial]);
+    expect(await writer.revoke("agent", "kvm04", "test", 6)).toEqual([]);
+    expect(writer.issuedWithFingerprint(fingerprint)?.revokedAt).toBe(5);
+    expect(reader.isRevoked(serial)).toBe(false);
+    await reader.refresh();
+    expect(reader.isRevoked(serial)).toBe(true);
+    expect((await CertificateRegistry.open(store.db)).issuedWithFingerprint(fingerprint)?.revokedAt).toBe(5);
+    expect(await reader.issuedTo("agent", "kvm04")).toEqual([{ ...record, revokedAt: 5 }]);
+    // An expired certificate is not kept in memory (the verifier parses it and refuses its dates).
+    expect(
+      (await CertificateRegistry.open(store.db, () => record.notAfter + 1)).issuedWithFingerprint(fingerprint),
+    ).toBeUndefined();
+  });
+});
+
+describe("the certificate registry on PostgreSQL, two controllers at once", { timeout: 60_000 }, () => {
+  it("two registries on two pools revoking the same holder at once report each serial once", async () => {
+    const store = await openTestStore("postgres");
+    const second = await PgDatabase.connect({ url: store.postgres!.url, max: 4 });
+    try {
+      const a = await CertificateRegistry.open(store.db);
+      const b = await CertificateRegistry.open(second);
+      const serials = Array.from({ length: 6 }, (_, i) => `0${i}`);
+      for (const serial of serials)
+        await a.record({
+          serial,
+          kind: "agent",
+          name: "kvm05",
+          role: "",
+          fingerprint: `f${serial}`,
+          notBefore: 0,
+          notAfter: Date.now() + 60_000,
+          issuedAt: 1,
+        });
+      const revoked = await Promise.all([a, b, a, b].map((r, i) => r.revoke("agent", "kvm05", "race", i)));
+      expect(revoked.flat().sort()).toEqual(serials);
+    } finally {
+      await second.close();
+      await store.close();
+    }
   });
 });
