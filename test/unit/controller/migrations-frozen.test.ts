@@ -43,7 +43,7 @@ const RELEASED_PG = [
   [6, "audit", "204658a57b7fbc34c022b4aef5d00fad3f638d2f5c1013dee16f462147693e61"],
   [7, "certificate-fingerprints", "952c8ddf8bc83d8d0cd6cb9f0bfa14602b2acf78debfcbac3893855a712ced55"],
   [8, "dashboard sign-in links and sessions", "0e7c46c8f8756734604c7e2c355b520d25edd9437a1aae53d5f1d7cab612a2f5"],
-  [9, "compliance snapshot fleet figures", "0c808d42acbd7c57556f571a7be659cee27b7745914fe1a3b95abf9168507f82"],
+  [9, "compliance snapshot fleet figures", "92ce71fa04913efdf549f5f7ff09970ff01f2c9d9cd0cecb655330f5055e845f"],
   [
     10,
     "controller replicas: the leader's fencing epoch",
