@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
 import type { AgentServiceHandlers } from "../../generated/proto/fleet/v1/AgentService.js";
 import type { ControllerMessage } from "../../generated/proto/fleet/v1/ControllerMessage.js";
-import { describeError, ProtocolError, VERSION, type Logger, type Transaction } from "../../common/index.js";
+import { describeError, ProtocolError, VERSION, type Logger, type Queryable } from "../../common/index.js";
 import type { HostConditions, HostStore } from "../hosts/index.js";
 import { AgentSession } from "./agent-session.js";
 import {
@@ -89,6 +89,18 @@ export function reconnectSpreadMs(agents: number): number {
 export function reconnectDelayMs(agents: number, random: () => number = Math.random): number {
   return Math.round(RECONNECT_MIN_MS + random() * reconnectSpreadMs(agents));
 }
+/**
+ * A batch of queued Hellos in byte order of their host names (stable: two Hellos of one host
+ * keep their order). The batch's transaction locks each host's row as it records its Hello
+ * (PostgreSQL); every transaction that locks several hosts locks them in this order
+ * (controller/hosts), so two never wait for each other in a cycle. Host names are ASCII
+ * (validateHello), so comparing UTF-16 code units is byte order.
+ */
+function byHostName<T extends { msg: AgentMessage__Output }>(batch: T[]): T[] {
+  const name = (m: AgentMessage__Output) => m.hello?.hostName ?? "";
+  return [...batch].sort((a, b) => (name(a.msg) < name(b.msg) ? -1 : name(a.msg) > name(b.msg) ? 1 : 0));
+}
+
 /** Messages a stream may send after its Hello before the Welcome (an agent sends none). */
 export const MAX_MESSAGES_BEFORE_WELCOME = 100;
 
@@ -113,7 +125,7 @@ export interface AgentStreamHooks {
    * Runs inside the transaction that records the Hello: store calls given `tx` commit with it;
    * it must not wait for the database handle itself (that waits for this transaction).
    */
-  onReady?(session: AgentSession, hello: { bundleRevision: string }, tx?: Transaction): unknown;
+  onReady?(session: AgentSession, hello: { bundleRevision: string }, tx?: Queryable): unknown;
   /** A Report or DriftEvent from a connected host. */
   onEvent?(session: AgentSession, msg: AgentMessage__Output): void;
   /** The host's stream ended. */
@@ -374,7 +386,8 @@ export class AgentService {
     const admitted: AgentSession[] = [];
     try {
       await this.hosts.inTransaction(async (tx) => {
-        for (const { session, msg } of batch) if (await this.admit(session, msg, tx)) admitted.push(session);
+        for (const { session, msg } of byHostName(batch))
+          if (await this.admit(session, msg, tx)) admitted.push(session);
       });
     } catch (err) {
       this.log.error(
@@ -401,7 +414,7 @@ export class AgentService {
   }
 
   /** One queued Hello, in the batch's transaction; true when the stream is now connected. */
-  private async admit(session: AgentSession, msg: AgentMessage__Output, tx: Transaction): Promise<boolean> {
+  private async admit(session: AgentSession, msg: AgentMessage__Output, tx: Queryable): Promise<boolean> {
     if (session.closed) return false;
     try {
       await this.onHello(session, msg, tx);
@@ -412,7 +425,7 @@ export class AgentService {
     return !session.closed && session.host !== undefined;
   }
 
-  private async onHello(session: AgentSession, msg: AgentMessage__Output, tx: Transaction): Promise<void> {
+  private async onHello(session: AgentSession, msg: AgentMessage__Output, tx: Queryable): Promise<void> {
     const hello = validateHello(msg.hello!);
     if (session.certHost !== undefined && hello.hostName !== session.certHost) {
       this.log.warn(

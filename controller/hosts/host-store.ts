@@ -1,5 +1,6 @@
-import { AsyncDatabase, type Queryable, type SqliteDatabase, type Transaction } from "../../common/index.js";
+import { forUpdate, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
+import { HostRecordConflictError } from "./errors.js";
 
 /** A host as the store knows it. Times are ms since the epoch. */
 export interface HostRow {
@@ -85,179 +86,243 @@ function toRow(r: DbHost): HostRow {
   };
 }
 
-/**
- * Hosts and their fact history. Connection events (hello, facts, disconnect) are written
- * at once; liveness (`lastSeen`, sequence numbers) is buffered by `touch()` and written by
- * `flush()` in one transaction, so heartbeats from thousands of agents cost one commit per
- * flush, not one per heartbeat.
- */
+/** The lean listing's columns: every column but the facts (read as ""). */
+const LEAN_COLUMNS = `name, first_seen, last_seen, connected, connected_since, agent_version, '' AS facts_json, facts_fingerprint,
+  session_id, peer, disconnect_reason, last_agent_seq, last_controller_seq, last_event_seq, observed_generation,
+  observed_revision, last_report_at`;
+
+/** The statements, one text for both engines (common/sql's dialect) but where noted. */
+const SQL = {
+  get: "SELECT * FROM hosts WHERE name = ?",
+  observedGeneration: "SELECT observed_generation FROM hosts WHERE name = ?",
+  exists: "SELECT 1 AS one FROM hosts WHERE name = ?",
+  factsJson: "SELECT facts_json FROM hosts WHERE name = ?",
+  list: "SELECT * FROM hosts ORDER BY name",
+  listLean: `SELECT ${LEAN_COLUMNS} FROM hosts ORDER BY name`,
+  names: "SELECT name FROM hosts ORDER BY name",
+  count: "SELECT COUNT(*) AS n FROM hosts",
+  listAfter: "SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?",
+  /** What a Hello or new facts decide on (the stored fingerprint and facts); + forUpdate. */
+  stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
+  insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
+     VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)
+     ON CONFLICT (name) DO NOTHING`,
+  connect: `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
+     facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
+     disconnect_reason = '' WHERE name = @name`,
+  facts: "UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?",
+  history:
+    "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
+  prune:
+    "DELETE FROM fact_history WHERE host = ? AND id NOT IN (SELECT id FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?)",
+  historyList:
+    "SELECT changed_at, facts_fingerprint, changed_sections FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?",
+  remove: "DELETE FROM hosts WHERE name = ?",
+  disconnectAll: "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1",
+  /** SQLite's flush, one statement per host (prepared once, in one transaction). */
+  touchSqlite:
+    "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
+  disconnectSqlite:
+    "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ?",
+  /**
+   * PostgreSQL's flush: every buffered touch and disconnect in one statement (one round trip
+   * for thousands of hosts), their rows as one JSON array (FlushRow). A disconnect applies
+   * only while the row still holds its session (a newer Hello wins: the condition is part of
+   * the write, re-evaluated on the row's latest version when a concurrent transaction changed
+   * it). The rows are locked first in byte order of their names (`locked`), as every
+   * transaction that locks several hosts does (a Hello batch, ingest), so two of them never
+   * wait for each other in a cycle; GREATEST ignores the NULLs of what a host did not buffer.
+   */
+  flushPostgres: `WITH v AS (
+      SELECT * FROM jsonb_to_recordset(?::jsonb)
+        AS v(name text, seen bigint, agent_seq bigint, controller_seq bigint, session_id text, reason text, left_at bigint)
+    ), locked AS MATERIALIZED (
+      SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR UPDATE
+    )
+    UPDATE hosts AS h SET
+      last_seen = GREATEST(h.last_seen, v.seen, CASE WHEN h.session_id = v.session_id THEN v.left_at END),
+      last_agent_seq = GREATEST(h.last_agent_seq, v.agent_seq),
+      last_controller_seq = GREATEST(h.last_controller_seq, v.controller_seq),
+      connected = CASE WHEN h.session_id = v.session_id THEN 0 ELSE h.connected END,
+      connected_since = CASE WHEN h.session_id = v.session_id THEN NULL ELSE h.connected_since END,
+      disconnect_reason = CASE WHEN h.session_id = v.session_id THEN v.reason ELSE h.disconnect_reason END
+    FROM locked JOIN v ON v.name = locked.name
+    WHERE h.name = locked.name`,
+};
+
+interface Liveness {
+  lastSeen: number;
+  lastAgentSeq: number;
+  lastControllerSeq: number;
+}
+
+interface Disconnect {
+  sessionId: string;
+  reason: string;
+  now: number;
+}
+
+/** One host's buffered liveness and disconnect in PostgreSQL's flush (null: not buffered). */
+interface FlushRow {
+  name: string;
+  seen: number | null;
+  agent_seq: number | null;
+  controller_seq: number | null;
+  session_id: string | null;
+  reason: string | null;
+  left_at: number | null;
+}
+
 /** How long a disconnect waits for others to share its commit. */
 const DISCONNECT_BATCH_DELAY_MS = 10;
 
+/**
+ * Hosts and their fact history. Connection events (hello, facts) are written at once;
+ * liveness (`lastSeen`, sequence numbers) is buffered by `touch()` and disconnects by
+ * `markDisconnected()`, and both are written by `flush()` in one transaction, so heartbeats
+ * from thousands of agents cost one commit per flush, not one per heartbeat (on PostgreSQL
+ * also one statement). Reads apply what is buffered.
+ *
+ * Runs on either engine (common/sql Queryable). Every method taking `on` runs on it (a
+ * transaction makes the call part of it). On PostgreSQL, where several controllers share the
+ * table, a Hello or new facts lock the host's row while they compare and write its facts,
+ * and transactions that lock several hosts lock them in byte order of their names (HostStore's
+ * flush does; a Hello batch is admitted in that order: controller/agents).
+ */
 export class HostStore {
-  private readonly pending = new Map<string, { lastSeen: number; lastAgentSeq: number; lastControllerSeq: number }>();
+  private readonly pending = new Map<string, Liveness>();
   /** Disconnects not yet written (by flush(), at the latest DISCONNECT_BATCH_DELAY_MS after the first). */
-  private readonly disconnects = new Map<string, { sessionId: string; reason: string; now: number }>();
+  private readonly disconnects = new Map<string, Disconnect>();
   private disconnectTurn: NodeJS.Timeout | undefined;
-  private readonly stmts;
-  private readonly db: AsyncDatabase;
+  /**
+   * What flushes are writing (taken from the buffers, not yet committed): reads apply it too,
+   * since on PostgreSQL they may run while a flush's transaction is open.
+   */
+  private readonly flushing = new Set<{ entries: Map<string, Liveness>; disconnects: Map<string, Disconnect> }>();
+  private readonly db: Queryable;
 
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      get: db.prepare<[string], DbHost>("SELECT * FROM hosts WHERE name = ?"),
-      observedGeneration: db.prepare<[string], { observed_generation: number }>(
-        "SELECT observed_generation FROM hosts WHERE name = ?",
-      ),
-      exists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM hosts WHERE name = ?"),
-      factsJson: db.prepare<[string], { facts_json: string }>("SELECT facts_json FROM hosts WHERE name = ?"),
-      list: db.prepare<[], DbHost>("SELECT * FROM hosts ORDER BY name"),
-      listLean: db.prepare<[], DbHost>(
-        `SELECT name, first_seen, last_seen, connected, connected_since, agent_version, '' AS facts_json, facts_fingerprint,
-           session_id, peer, disconnect_reason, last_agent_seq, last_controller_seq, last_event_seq, observed_generation,
-           observed_revision, last_report_at FROM hosts ORDER BY name`,
-      ),
-      names: db.prepare<[], { name: string }>("SELECT name FROM hosts ORDER BY name"),
-      count: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM hosts"),
-      listAfter: db.prepare<[string, number], DbHost>("SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?"),
-      insert: db.prepare(
-        `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
-         VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)`,
-      ),
-      connect: db.prepare(
-        `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
-           facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
-           disconnect_reason = '' WHERE name = @name`,
-      ),
-      facts: db.prepare("UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?"),
-      history: db.prepare(
-        "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
-      ),
-      prune: db.prepare(
-        "DELETE FROM fact_history WHERE host = ? AND id NOT IN (SELECT id FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?)",
-      ),
-      historyList: db.prepare<
-        [string, number],
-        { changed_at: number; facts_fingerprint: string; changed_sections: string }
-      >(
-        "SELECT changed_at, facts_fingerprint, changed_sections FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?",
-      ),
-      disconnect: db.prepare(
-        "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ?",
-      ),
-      disconnectAll: db.prepare(
-        "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1",
-      ),
-      touch: db.prepare(
-        "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
-      ),
-    };
+  constructor(handle: SqliteDatabase | Queryable) {
+    this.db = queryableOf(handle);
   }
 
   /** The host's row with buffered liveness applied (not written: reads never commit). */
-  get(name: string, on: Queryable = this.db): Promise<HostRow | undefined> {
-    return on.read(() => {
-      const r = this.stmts.get.get(name);
-      return r ? this.withPending(toRow(r)) : undefined;
-    });
+  async get(name: string, on: Queryable = this.db): Promise<HostRow | undefined> {
+    const r = await on.get<DbHost>(SQL.get, [name]);
+    return r ? this.withPending(toRow(r)) : undefined;
   }
 
   /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
-  observedGeneration(name: string, on: Queryable = this.db): Promise<number | undefined> {
-    return on.read(() => this.stmts.observedGeneration.get(name)?.observed_generation);
+  async observedGeneration(name: string, on: Queryable = this.db): Promise<number | undefined> {
+    return (await on.get<{ observed_generation: number }>(SQL.observedGeneration, [name]))?.observed_generation;
   }
 
   /** Whether `name` is a known host (no row read). */
-  has(name: string, on: Queryable = this.db): Promise<boolean> {
-    return on.read(() => this.stmts.exists.get(name) !== undefined);
+  async has(name: string, on: Queryable = this.db): Promise<boolean> {
+    return (await on.get(SQL.exists, [name])) !== undefined;
   }
 
   /** The host's facts as stored (UTF-8 JSON); undefined for an unknown host. */
-  factsJson(name: string, on: Queryable = this.db): Promise<string | undefined> {
-    return on.read(() => this.stmts.factsJson.get(name)?.facts_json);
+  async factsJson(name: string, on: Queryable = this.db): Promise<string | undefined> {
+    return (await on.get<{ facts_json: string }>(SQL.factsJson, [name]))?.facts_json;
   }
 
-  /** Every known host's name, sorted (no row read: `list` reads each host's facts too). */
   /** How many hosts the store knows (one aggregate query). */
-  count(on: Queryable = this.db): Promise<number> {
-    return on.read(() => this.stmts.count.get()!.n);
+  async count(on: Queryable = this.db): Promise<number> {
+    return (await on.get<{ n: number }>(SQL.count))!.n;
   }
 
-  names(on: Queryable = this.db): Promise<string[]> {
-    return on.read(() => this.stmts.names.all().map((r) => r.name));
+  /**
+   * Every known host's name, sorted (no row read: `list` reads each host's facts too).
+   * Sorted as the engine sorts text: byte order on SQLite, the database's collation on
+   * PostgreSQL (the same order for ASCII names under the C or C.UTF-8 collation).
+   */
+  async names(on: Queryable = this.db): Promise<string[]> {
+    return (await on.all<{ name: string }>(SQL.names)).map((r) => r.name);
   }
 
-  list(on: Queryable = this.db): Promise<HostRow[]> {
-    return on.read(() => this.stmts.list.all().map((r) => this.withPending(toRow(r))));
+  async list(on: Queryable = this.db): Promise<HostRow[]> {
+    return (await on.all<DbHost>(SQL.list)).map((r) => this.withPending(toRow(r)));
   }
 
   /**
    * Every host as `list` gives it but without its facts (`factsJson` is "": not read): the
    * dashboard's fleet view, which needs 10,000 hosts' states, not their facts.
    */
-  listWithoutFacts(on: Queryable = this.db): Promise<HostRow[]> {
-    return on.read(() => this.stmts.listLean.all().map((r) => this.withPending(toRow(r))));
+  async listWithoutFacts(on: Queryable = this.db): Promise<HostRow[]> {
+    return (await on.all<DbHost>(SQL.listLean)).map((r) => this.withPending(toRow(r)));
   }
 
-  /** At most `limit` hosts named after `after` ("" = from the first), by name. */
-  listAfter(after: string, limit: number, on: Queryable = this.db): Promise<HostRow[]> {
-    return on.read(() => this.stmts.listAfter.all(after, limit).map((r) => this.withPending(toRow(r))));
+  /** At most `limit` hosts named after `after` ("" = from the first), by name (`names`' order). */
+  async listAfter(after: string, limit: number, on: Queryable = this.db): Promise<HostRow[]> {
+    return (await on.all<DbHost>(SQL.listAfter, [after, limit])).map((r) => this.withPending(toRow(r)));
   }
 
   /**
    * Runs `fn(tx)` in one transaction (on `on`'s: a savepoint when `on` is a transaction);
    * store calls given `tx` are part of it, so many hosts' writes cost one commit. Rejects
-   * (and rolls back) with what `fn` throws. The commit does not wait for fsync (durable:
-   * false; the store is FULL otherwise): connection records, liveness, facts and bundles are
-   * restated by every agent when it reconnects, so a power loss may lose them, never corrupt
-   * them, and the next durable commit (an event batch) makes them durable too. A nested call
-   * joins the outer transaction and its setting. Contract of the handle: AsyncDatabase.
+   * (and rolls back) with what `fn` throws. The commit does not wait for the disk (durable:
+   * false; SQLite's store is FULL otherwise, PostgreSQL's synchronous_commit on): connection
+   * records, liveness, facts and bundles are restated by every agent when it reconnects, so
+   * a crash may lose them, never corrupt them, and the next durable commit (an event batch)
+   * makes them durable too. A nested call joins the outer transaction and its setting.
+   * Contract of the handle: common/sql Queryable.transaction.
    */
-  inTransaction<T>(fn: (tx: Transaction) => T | Promise<T>, on: Queryable = this.db): Promise<T> {
+  inTransaction<T>(fn: (tx: Queryable) => T | Promise<T>, on: Queryable = this.db): Promise<T> {
     return on.transaction(fn, { durable: false });
   }
 
+  /** `row` with what is buffered or being flushed applied, oldest first (never lowers a value). */
   private withPending(row: HostRow): HostRow {
-    const d = this.disconnects.get(row.name);
-    if (d && d.sessionId === row.sessionId) {
-      row.connected = false;
-      row.connectedSince = null;
-      row.disconnectReason = d.reason;
-      row.lastSeen = Math.max(row.lastSeen, d.now);
-    }
-    const p = this.pending.get(row.name);
-    if (!p) return row;
-    row.lastSeen = Math.max(row.lastSeen, p.lastSeen);
-    row.lastAgentSeq = Math.max(row.lastAgentSeq, p.lastAgentSeq);
-    row.lastControllerSeq = Math.max(row.lastControllerSeq, p.lastControllerSeq);
-    return row;
+    for (const f of this.flushing) applyBuffered(row, f.disconnects.get(row.name), f.entries.get(row.name));
+    return applyBuffered(row, this.disconnects.get(row.name), this.pending.get(row.name));
   }
 
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
   recordHello(h: HelloRecord, on: Queryable = this.db): Promise<{ created: boolean; host: HostRow }> {
-    return on.transaction(() => {
-      const created = this.helloWrites(h);
-      return { created, host: this.withPending(toRow(this.stmts.get.get(h.name)!)) };
+    return on.transaction(async (tx) => {
+      const created = await this.helloWrites(h, tx);
+      const row = await tx.get<DbHost>(SQL.get, [h.name]);
+      return { created, host: this.withPending(toRow(row!)) };
     });
   }
 
-  /** recordHello's writes: true when the host is new. */
-  private helloWrites(h: HelloRecord): boolean {
-    const existing = this.stmts.get.get(h.name);
-    if (!existing) {
-      this.stmts.insert.run(h);
-      this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson);
-      return true;
+  /**
+   * recordHello's writes: true when the host is new. On PostgreSQL the host's row is locked
+   * while its stored facts decide the history entry (forUpdate). A host another controller
+   * created between the read and the insert (ON CONFLICT DO NOTHING: nothing inserted) is
+   * read again, locked, and reconnected like a known one.
+   */
+  private async helloWrites(h: HelloRecord, tx: Queryable): Promise<boolean> {
+    const params = {
+      name: h.name,
+      now: h.now,
+      agentVersion: h.agentVersion,
+      factsJson: h.factsJson,
+      factsFingerprint: h.factsFingerprint,
+      sessionId: h.sessionId,
+      peer: h.peer,
+    };
+    const lockStored = `${SQL.stored}${forUpdate(tx)}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(lockStored, [h.name]);
+      if (existing) {
+        await tx.run(SQL.connect, params);
+        if (existing.facts_fingerprint !== h.factsFingerprint)
+          await this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson, tx);
+        return false;
+      }
+      if ((await tx.run(SQL.insert, params)).changes === 1) {
+        await this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson, tx);
+        return true;
+      }
     }
-    this.stmts.connect.run(h);
-    if (existing.facts_fingerprint !== h.factsFingerprint) {
-      this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson);
-    }
-    return false;
+    throw new HostRecordConflictError(h.name);
   }
 
-  /** Stores new facts; appends a history entry when the fingerprint differs. */
+  /**
+   * Stores new facts; appends a history entry when the fingerprint differs (true). On
+   * PostgreSQL the host's row is locked while its stored fingerprint decides (forUpdate).
+   */
   recordFacts(
     name: string,
     factsJson: string,
@@ -265,29 +330,28 @@ export class HostStore {
     now: number,
     on: Queryable = this.db,
   ): Promise<boolean> {
-    return on.transaction(() => this.factsWrites(name, factsJson, factsFingerprint, now));
-  }
-
-  /** recordFacts's writes. */
-  private factsWrites(name: string, factsJson: string, factsFingerprint: string, now: number): boolean {
-    const existing = this.stmts.get.get(name);
-    if (!existing) return false;
-    this.stmts.facts.run(factsJson, factsFingerprint, now, name);
-    if (existing.facts_fingerprint !== factsFingerprint) {
-      this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson);
+    return on.transaction(async (tx) => {
+      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(`${SQL.stored}${forUpdate(tx)}`, [
+        name,
+      ]);
+      if (!existing) return false;
+      await tx.run(SQL.facts, [factsJson, factsFingerprint, now, name]);
+      if (existing.facts_fingerprint === factsFingerprint) return false;
+      await this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson, tx);
       return true;
-    }
-    return false;
+    });
   }
 
-  factHistory(name: string, limit: number, on: Queryable = this.db): Promise<FactChangeRow[]> {
-    return on.read(() => {
-      return this.stmts.historyList.all(name, limit).map((r) => ({
-        changedAt: r.changed_at,
-        factsFingerprint: r.facts_fingerprint,
-        changedSections: JSON.parse(r.changed_sections) as string[],
-      }));
-    });
+  async factHistory(name: string, limit: number, on: Queryable = this.db): Promise<FactChangeRow[]> {
+    const rows = await on.all<{ changed_at: number; facts_fingerprint: string; changed_sections: string }>(
+      SQL.historyList,
+      [name, limit],
+    );
+    return rows.map((r) => ({
+      changedAt: r.changed_at,
+      factsFingerprint: r.facts_fingerprint,
+      changedSections: JSON.parse(r.changed_sections) as string[],
+    }));
   }
 
   /** Buffers liveness for `name`; written by the next `flush()`. */
@@ -302,26 +366,77 @@ export class HostStore {
     }
   }
 
-  /** Writes buffered liveness in one transaction (resolves once committed). */
+  /**
+   * Writes buffered liveness and disconnects in one transaction (resolves once committed);
+   * liveness only raises the stored values (never lowers them). On failure everything stays
+   * buffered for the next flush (and it rejects).
+   */
   async flush(): Promise<void> {
     clearTimeout(this.disconnectTurn);
     this.disconnectTurn = undefined;
     if (this.pending.size === 0 && this.disconnects.size === 0) return;
-    const entries = [...this.pending];
-    const disconnects = [...this.disconnects];
+    const batch = { entries: new Map(this.pending), disconnects: new Map(this.disconnects) };
     this.pending.clear();
     this.disconnects.clear();
+    this.flushing.add(batch);
     try {
-      await this.inTransaction(() => {
-        for (const [name, p] of entries) this.stmts.touch.run(p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name);
-        for (const [name, d] of disconnects) this.stmts.disconnect.run(d.reason, d.now, name, d.sessionId);
-      });
+      await this.inTransaction((tx) => this.writeBuffered([...batch.entries], [...batch.disconnects], tx));
     } catch (err) {
       // Nothing is lost: kept for the next flush (newer values taken meanwhile win).
-      for (const [name, p] of entries) this.touch(name, p.lastSeen, p.lastAgentSeq, p.lastControllerSeq);
-      for (const [name, d] of disconnects) if (!this.disconnects.has(name)) this.disconnects.set(name, d);
+      for (const [name, p] of batch.entries) this.touch(name, p.lastSeen, p.lastAgentSeq, p.lastControllerSeq);
+      for (const [name, d] of batch.disconnects) if (!this.disconnects.has(name)) this.disconnects.set(name, d);
       throw err;
+    } finally {
+      this.flushing.delete(batch);
     }
+  }
+
+  /** flush()'s writes: one statement on PostgreSQL, one prepared statement per host on SQLite. */
+  private async writeBuffered(
+    entries: [string, Liveness][],
+    disconnects: [string, Disconnect][],
+    tx: Queryable,
+  ): Promise<void> {
+    if (tx.engine === "postgres") {
+      const rows = new Map<string, FlushRow>();
+      const row = (name: string): FlushRow => {
+        let r = rows.get(name);
+        if (!r) {
+          r = {
+            name,
+            seen: null,
+            agent_seq: null,
+            controller_seq: null,
+            session_id: null,
+            reason: null,
+            left_at: null,
+          };
+          rows.set(name, r);
+        }
+        return r;
+      };
+      for (const [name, p] of entries) {
+        const r = row(name);
+        r.seen = p.lastSeen;
+        r.agent_seq = p.lastAgentSeq;
+        r.controller_seq = p.lastControllerSeq;
+      }
+      for (const [name, d] of disconnects) {
+        const r = row(name);
+        r.session_id = d.sessionId;
+        r.reason = d.reason;
+        r.left_at = d.now;
+      }
+      await tx.run(SQL.flushPostgres, [JSON.stringify([...rows.values()])]);
+      return;
+    }
+    // SQLite runs each statement as it is issued, in this order: touches, then disconnects.
+    const writes: Promise<unknown>[] = [];
+    for (const [name, p] of entries)
+      writes.push(tx.run(SQL.touchSqlite, [p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name]));
+    for (const [name, d] of disconnects)
+      writes.push(tx.run(SQL.disconnectSqlite, [d.reason, d.now, name, d.sessionId]));
+    await Promise.all(writes);
   }
 
   /** The end-of-turn write of disconnects; a failure is retried (and logged) by the owner's periodic flush(). */
@@ -344,19 +459,47 @@ export class HostStore {
    * bundle, reports, resource status, observed policies and drift events. Returns whether it
    * was known. Buffered liveness for it is dropped.
    */
-  remove(name: string, on: Queryable = this.db): Promise<boolean> {
+  async remove(name: string, on: Queryable = this.db): Promise<boolean> {
     this.pending.delete(name);
     this.disconnects.delete(name);
-    return on.write((db) => db.prepare("DELETE FROM hosts WHERE name = ?").run(name).changes > 0);
+    for (const f of this.flushing) {
+      f.entries.delete(name);
+      f.disconnects.delete(name);
+    }
+    return (await on.run(SQL.remove, [name])).changes > 0;
   }
 
-  /** At controller start no stream exists yet: every host is disconnected. */
-  markAllDisconnected(reason: string): Promise<number> {
-    return this.db.write(() => this.stmts.disconnectAll.run(reason).changes);
+  /** At controller start no stream exists yet: every host is disconnected. Returns how many were connected. */
+  async markAllDisconnected(reason: string): Promise<number> {
+    return (await this.db.run(SQL.disconnectAll, [reason])).changes;
   }
 
-  private appendHistory(name: string, now: number, fingerprint: string, beforeJson: string, afterJson: string): void {
-    this.stmts.history.run(name, now, fingerprint, JSON.stringify(changedSections(beforeJson, afterJson)), afterJson);
-    this.stmts.prune.run(name, name, FACT_HISTORY_KEEP);
+  private async appendHistory(
+    name: string,
+    now: number,
+    fingerprint: string,
+    beforeJson: string,
+    afterJson: string,
+    tx: Queryable,
+  ): Promise<void> {
+    const sections = JSON.stringify(changedSections(beforeJson, afterJson));
+    await tx.run(SQL.history, [name, now, fingerprint, sections, afterJson]);
+    await tx.run(SQL.prune, [name, name, FACT_HISTORY_KEEP]);
   }
+}
+
+/** `row` with one buffered disconnect (when it is still the row's session) and liveness applied. */
+function applyBuffered(row: HostRow, d: Disconnect | undefined, p: Liveness | undefined): HostRow {
+  if (d && d.sessionId === row.sessionId) {
+    row.connected = false;
+    row.connectedSince = null;
+    row.disconnectReason = d.reason;
+    row.lastSeen = Math.max(row.lastSeen, d.now);
+  }
+  if (p) {
+    row.lastSeen = Math.max(row.lastSeen, p.lastSeen);
+    row.lastAgentSeq = Math.max(row.lastAgentSeq, p.lastAgentSeq);
+    row.lastControllerSeq = Math.max(row.lastControllerSeq, p.lastControllerSeq);
+  }
+  return row;
 }

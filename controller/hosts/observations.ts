@@ -1,4 +1,4 @@
-import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { forUpdate, greatest, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 
 /** A host's convergence state as compliance reads it (connected as stored: buffered liveness is not applied). */
 export interface HostObservedState {
@@ -10,68 +10,89 @@ export interface HostObservedState {
   lastReportAt: number | null;
 }
 
+/** How `lastEventSeq` reads. */
+export interface LastEventSeqOptions {
+  /**
+   * Lock the host's row until the end of the transaction `on` belongs to (PostgreSQL:
+   * SELECT … FOR UPDATE; SQLite: nothing to do, its transactions never overlap). Another
+   * transaction's `lastEventSeq(host, tx, { forUpdate: true })` for the same host then waits
+   * until this one commits or rolls back, and reads what it stored. `on` must be a
+   * transaction: on the database handle the lock ends with the statement.
+   */
+  forUpdate?: boolean;
+}
+
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  lastSeq: "SELECT last_event_seq FROM hosts WHERE name = ?",
+  observed: "UPDATE hosts SET observed_generation = ?, observed_revision = ?, last_report_at = ? WHERE name = ?",
+  states: "SELECT name, connected, observed_generation, last_report_at FROM hosts",
+  stateOf: "SELECT name, connected, observed_generation, last_report_at FROM hosts WHERE name = ?",
+};
+
+/** advanceEventSeq's statement on `on`'s engine (scalar MAX / GREATEST). */
+const advanceSql = (on: Queryable): string =>
+  `UPDATE hosts SET last_event_seq = ${greatest(on, "last_event_seq", "?")} WHERE name = ?`;
+
 /**
  * The columns of `hosts` that agents' reports set (schema step 3: last_event_seq,
  * observed_generation, observed_revision, last_report_at), for controller/ingest, which writes
  * them inside its event transaction, and controller/compliance, which reads them. Unlike
  * HostStore nothing is buffered here: any number of instances over one database agree.
+ * Runs on either engine (common/sql Queryable); every method runs on `on` when given.
+ *
+ * Concurrency (PostgreSQL, several controllers): ingest decides which events are new from
+ * `lastEventSeq` and then raises it; two transactions for the same host must not both decide
+ * from the same value, so ingest reads it with `{ forUpdate: true }` inside its transaction
+ * (the row stays locked until that transaction ends). A transaction that locks several hosts
+ * locks them in byte order of their names (as HostStore's flush does), so none wait in a cycle.
  */
 export class HostObservations {
-  private readonly stmts;
+  private readonly db: Queryable;
 
-  private readonly db: AsyncDatabase;
-
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      lastSeq: db.prepare<[string], { last_event_seq: number }>("SELECT last_event_seq FROM hosts WHERE name = ?"),
-      setLastSeq: db.prepare("UPDATE hosts SET last_event_seq = MAX(last_event_seq, ?) WHERE name = ?"),
-      observed: db.prepare(
-        "UPDATE hosts SET observed_generation = ?, observed_revision = ?, last_report_at = ? WHERE name = ?",
-      ),
-      states: db.prepare<[], DbState>("SELECT name, connected, observed_generation, last_report_at FROM hosts"),
-      stateOf: db.prepare<[string], DbState>(
-        "SELECT name, connected, observed_generation, last_report_at FROM hosts WHERE name = ?",
-      ),
-    };
+  constructor(handle: SqliteDatabase | Queryable) {
+    this.db = queryableOf(handle);
   }
 
-  /** The highest event_seq stored for `host`; undefined for an unknown host. */
-  lastEventSeq(host: string, on: Queryable = this.db): Promise<number | undefined> {
-    return on.read(() => this.stmts.lastSeq.get(host)?.last_event_seq);
+  /**
+   * The highest event_seq stored for `host`; undefined for an unknown host. With
+   * `{ forUpdate: true }` the host's row is locked until `on`'s transaction ends
+   * (LastEventSeqOptions).
+   */
+  async lastEventSeq(
+    host: string,
+    on: Queryable = this.db,
+    options: LastEventSeqOptions = {},
+  ): Promise<number | undefined> {
+    const sql = options.forUpdate ? `${SQL.lastSeq}${forUpdate(on)}` : SQL.lastSeq;
+    return (await on.get<{ last_event_seq: number }>(sql, [host]))?.last_event_seq;
   }
 
   /** Raises `host`'s last event_seq to `seq` (never lowers it). */
-  advanceEventSeq(host: string, seq: number, on: Queryable = this.db): Promise<void> {
-    return on.write(() => {
-      this.stmts.setLastSeq.run(seq, host);
-    });
+  async advanceEventSeq(host: string, seq: number, on: Queryable = this.db): Promise<void> {
+    await on.run(advanceSql(on), [seq, host]);
   }
 
   /** Records the bundle generation and revision `host` reported converging, at `now`. */
-  recordObserved(
+  async recordObserved(
     host: string,
     generation: number,
     revision: string,
     now: number,
     on: Queryable = this.db,
   ): Promise<void> {
-    return on.write(() => {
-      this.stmts.observed.run(generation, revision, now, host);
-    });
+    await on.run(SQL.observed, [generation, revision, now, host]);
   }
 
   /** Every host's observed state, or only `host`'s (none for an unknown host). */
-  states(host?: string, on: Queryable = this.db): Promise<HostObservedState[]> {
-    return on.read(() => {
-      return (host === undefined ? this.stmts.states.all() : this.stmts.stateOf.all(host)).map((h) => ({
-        name: h.name,
-        connected: h.connected === 1,
-        observedGeneration: h.observed_generation,
-        lastReportAt: h.last_report_at,
-      }));
-    });
+  async states(host?: string, on: Queryable = this.db): Promise<HostObservedState[]> {
+    const rows = host === undefined ? await on.all<DbState>(SQL.states) : await on.all<DbState>(SQL.stateOf, [host]);
+    return rows.map((h) => ({
+      name: h.name,
+      connected: h.connected === 1,
+      observedGeneration: h.observed_generation,
+      lastReportAt: h.last_report_at,
+    }));
   }
 }
 
