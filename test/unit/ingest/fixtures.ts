@@ -4,7 +4,6 @@ import type { Report } from "../../../generated/proto/fleet/v1/Report.js";
 import type { AgentMessage__Output } from "../../../generated/proto/fleet/v1/AgentMessage.js";
 import { applyMigrations, type Engine, type Queryable, type SqliteDatabase } from "../../../common/index.js";
 import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
-import { HostStore } from "../../../controller/hosts/index.js";
 import { openTestStore, type TestStore } from "../../harness/postgres.js";
 
 /**
@@ -24,13 +23,11 @@ export async function openStoreWithHosts(engine: Engine, ...hosts: string[]): Pr
 
 /** Adds `hosts` (connected, empty facts, first seen at 1) through `on`. */
 export async function addHosts(on: Queryable, ...hosts: string[]): Promise<void> {
-  for (const name of hosts)
-    await on.run(
-      `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
-       VALUES (?, 1, 1, 1, 1, '1', '{}', 'f', ?, 'p')`,
-      [name, `s-${name}`],
-    );
+  for (const name of hosts) await on.run(ADD_HOST, [name, `s-${name}`]);
 }
+
+const ADD_HOST = `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
+     VALUES (?, 1, 1, 1, 1, '1', '{}', 'f', ?, 'p')`;
 
 /** Stores a bundle for `host` as controller/bundles does, through `on` (either engine). */
 export async function putBundle(
@@ -67,18 +64,8 @@ function bundleJsonOf(generation: number, revision: string, policies: { name: st
 export function memoryDb(...hosts: string[]): SqliteDatabase {
   const db = new Database(":memory:");
   applyMigrations(db, CONTROLLER_MIGRATIONS);
-  const store = new HostStore(db);
-  for (const name of hosts) {
-    store.recordHello({
-      name,
-      agentVersion: "1",
-      factsJson: "{}",
-      factsFingerprint: "f",
-      sessionId: `s-${name}`,
-      peer: "p",
-      now: 1,
-    });
-  }
+  // Written at once (synchronously), as addHosts does: callers use the connection right away.
+  for (const name of hosts) db.prepare(ADD_HOST).run(name, `s-${name}`);
   return db;
 }
 
