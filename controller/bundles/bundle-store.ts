@@ -1,5 +1,12 @@
 import type { PolicyBundle } from "../../generated/proto/fleet/v1/PolicyBundle.js";
-import { forUpdate, queryableOf, VirtfleetError, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import {
+  forUpdate,
+  jsonTextList,
+  queryableOf,
+  VirtfleetError,
+  type Queryable,
+  type SqliteDatabase,
+} from "../../common/index.js";
 import type { ComputedBundle } from "./bundle.js";
 
 /** A host's current bundle as stored (`host_bundles`). Times are ms since the epoch. */
@@ -100,6 +107,8 @@ const SQL = {
   headOf: "SELECT host, revision, generation FROM host_bundles WHERE host = ?",
   currentJson: "SELECT bundle_json FROM host_bundles WHERE host = ?",
   current: "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
+  /** + jsonTextList: the hosts' current bundles. */
+  currentOf: "SELECT host, revision, bundle_json FROM host_bundles WHERE host IN",
 };
 
 /**
@@ -217,6 +226,24 @@ export class HostBundleStore {
   /** The policies (name, revision) of `host`'s current bundle; none when it has no bundle. */
   async policiesOf(host: string, on: Queryable = this.db): Promise<{ name: string; revision: string }[]> {
     return bundlePolicies((await on.get<{ bundle_json: string }>(SQL.currentJson, [host]))?.bundle_json ?? "{}");
+  }
+
+  /**
+   * The current bundle revision and policies (name, revision) of each of `hosts` that has a
+   * bundle, in one statement.
+   */
+  async currentPolicies(
+    hosts: readonly string[],
+    on: Queryable = this.db,
+  ): Promise<Map<string, { revision: string; policies: { name: string; revision: string }[] }>> {
+    const out = new Map<string, { revision: string; policies: { name: string; revision: string }[] }>();
+    if (hosts.length === 0) return out;
+    const rows = await on.all<{ host: string; revision: string; bundle_json: string }>(
+      `${SQL.currentOf} ${jsonTextList(on)}`,
+      [JSON.stringify(hosts)],
+    );
+    for (const r of rows) out.set(r.host, { revision: r.revision, policies: bundlePolicies(r.bundle_json) });
+    return out;
   }
 
   /**

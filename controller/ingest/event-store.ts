@@ -1,8 +1,9 @@
-import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
-import type { AgentEvent, DriftView, Outcome, ValidDrift, ValidReport } from "../agent-messages/index.js";
-import { driftFieldsFromText, driftFieldsToText, emptyOutcomeCounts } from "../../common/wire/index.js";
+import { jsonTextList, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import type { AgentEvent, DriftView, ValidDrift, ValidReport } from "../agent-messages/index.js";
+import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
+import { planReports, type HostReportPlan, type ReportRow, type StatusRow, type StoredStatus } from "./report-plan.js";
 
 /** Events of one host, in the order its agent sent them. */
 export interface HostEvents {
@@ -49,9 +50,6 @@ export interface DriftQuery {
   limit: number;
 }
 
-/** Triggers whose report covers every resource of the bundle: rows not in it are removed. */
-const FULL_RUN_TRIGGERS = new Set(["bundle", "resync", "startup"]);
-
 interface DbDrift {
   id: string;
   host: string;
@@ -92,21 +90,6 @@ interface PendingDrift {
   drift: ValidDrift;
 }
 
-/** A resource_status row as written (named params of SQL.upsertStatus). */
-interface StatusRow {
-  host: string;
-  policy: string;
-  kind: string;
-  name: string;
-  outcome: string;
-  changesJson: string;
-  error: string;
-  pendingRestart: number;
-  generation: number;
-  eventSeq: number;
-  now: number;
-}
-
 /** A drift_events row as written (named params of SQL.upsertDrift). */
 interface DriftRow {
   id: string;
@@ -145,8 +128,14 @@ const STATUS_UPDATE = `ON CONFLICT (host, kind, name) DO UPDATE SET policy = exc
  */
 const SQL = {
   insertReport: `INSERT INTO reports (host, event_seq, generation, revision, trigger_kind, started_at, duration_ms, dry_run, summary_json, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  statusOf: "SELECT kind, name, outcome, error FROM resource_status WHERE host = ?",
+     VALUES (@host, @eventSeq, @generation, @revision, @trigger, @startedAt, @durationMs, @dryRun, @summaryJson, @now) ON CONFLICT DO NOTHING`,
+  insertReportMany: `INSERT INTO reports (host, event_seq, generation, revision, trigger_kind, started_at, duration_ms, dry_run, summary_json, received_at)
+     SELECT host, "eventSeq", generation, revision, trigger, "startedAt", "durationMs", "dryRun", "summaryJson", "now"
+     FROM json_to_recordset(?::json) AS x(host text, "eventSeq" bigint, generation bigint, revision text, trigger text,
+       "startedAt" bigint, "durationMs" bigint, "dryRun" bigint, "summaryJson" text, "now" bigint)
+     ON CONFLICT DO NOTHING`,
+  /** + jsonTextList: the statuses of a set of hosts. */
+  statusOf: "SELECT host, kind, name, outcome, error, event_seq FROM resource_status WHERE host IN",
   upsertStatus: `INSERT INTO resource_status (${STATUS_COLUMNS})
      VALUES (@host, @policy, @kind, @name, @outcome, @changesJson, @error, @pendingRestart, @generation, @eventSeq, @now)
      ${STATUS_UPDATE}`,
@@ -156,13 +145,17 @@ const SQL = {
        error text, "pendingRestart" bigint, generation bigint, "eventSeq" bigint, "now" bigint)
      ${STATUS_UPDATE}`,
   pruneStatus: "DELETE FROM resource_status WHERE host = ? AND event_seq < ?",
-  clearObservedPolicies: "DELETE FROM host_observed_policies WHERE host = ?",
+  pruneStatusMany: `DELETE FROM resource_status USING json_to_recordset(?::json) AS x(host text, below bigint)
+     WHERE resource_status.host = x.host AND resource_status.event_seq < x.below`,
+  /** + jsonTextList: the observed policies of a set of hosts. */
+  clearObservedPolicies: "DELETE FROM host_observed_policies WHERE host IN",
   observedPolicy:
-    "INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at) VALUES (@host, @name, @revision, @generation, @now)",
   observedPolicyMany: `INSERT INTO host_observed_policies (host, policy, revision, generation, observed_at)
-     SELECT ?, name, revision, ?, ? FROM json_to_recordset(?::json) AS x(name text, revision text)`,
-  drift: "SELECT * FROM drift_events WHERE id = ?",
-  driftMany: "SELECT * FROM drift_events WHERE id IN (SELECT json_array_elements_text(?::json))",
+     SELECT host, name, revision, generation, "now"
+     FROM json_to_recordset(?::json) AS x(host text, name text, revision text, generation bigint, "now" bigint)`,
+  /** + jsonTextList: the stored states of a set of drift ids. */
+  driftsOf: "SELECT * FROM drift_events WHERE id IN",
   upsertDrift: `INSERT INTO drift_events (${DRIFT_COLUMNS})
      VALUES (@id, @host, @eventSeq, @policy, @kind, @name, @fieldsJson, @detectedAt, @source, @remediation, @resolvedAt, @classification, @detail, @now)
      ${DRIFT_UPDATE}`,
@@ -235,6 +228,9 @@ export class EventStore {
       const stored = new Map<string, number>();
       for (const host of [...new Set(batch.map((b) => b.host))].sort())
         stored.set(host, (await this.hosts.lastEventSeq(host, tx, { forUpdate: true })) ?? 0);
+      // The new events, in order. Reports and drift events write apart tables, so each kind
+      // is applied on its own, in a few statements for the whole batch.
+      const reports: { host: string; report: ValidReport }[] = [];
       const drifts: PendingDrift[] = [];
       for (const { host, events } of batch) {
         let last = changes.lastEventSeq.get(host) ?? stored.get(host) ?? 0;
@@ -243,15 +239,15 @@ export class EventStore {
             changes.duplicates += 1;
             continue;
           }
-          // Drift rows are apart from the report's tables: they are applied together, in order, below.
-          if (e.type === "report") await this.applyReport(host, e.report, now, changes, tx);
+          if (e.type === "report") reports.push({ host, report: e.report });
           else drifts.push({ host, drift: e.drift });
           last = e.eventSeq;
         }
-        await this.hosts.advanceEventSeq(host, last, tx);
         changes.lastEventSeq.set(host, last);
       }
+      await this.applyReports(reports, now, changes, tx);
       await this.applyDrifts(drifts, now, changes, tx);
+      for (const [host, last] of changes.lastEventSeq) await this.hosts.advanceEventSeq(host, last, tx);
       await withinTransaction?.(changes, tx);
       return changes;
     });
@@ -278,82 +274,69 @@ export class EventStore {
     return (await on.all<DbDrift>(sql, [...args, q.limit])).reverse().map(toDriftView);
   }
 
-  private async applyReport(
-    host: string,
-    r: ValidReport,
+  /**
+   * Applies the batch's new reports (planReports decides in memory what applying them in turn
+   * leaves), reading the hosts' statuses and bundles in one statement each, and writing each
+   * table in one statement on PostgreSQL (a row each on SQLite). The hosts' rows are locked:
+   * their statuses change only here until the commit.
+   */
+  private async applyReports(
+    reports: { host: string; report: ValidReport }[],
     now: number,
     changes: StoredChanges,
     tx: Queryable,
   ): Promise<void> {
-    const summary: Record<Outcome, number> = emptyOutcomeCounts();
-    for (const o of r.resources) summary[o.outcome] += 1;
-    await tx.run(SQL.insertReport, [
-      host,
-      r.eventSeq,
-      r.generation,
-      r.bundleRevision,
-      r.trigger,
-      r.startedAt,
-      r.durationMs,
-      r.dryRun ? 1 : 0,
-      JSON.stringify(summary),
-      now,
-    ]);
-    if (r.dryRun) return;
-    // The host's row is locked: its statuses change only here until the commit.
-    const status = new Map<string, { outcome: string; error: string }>();
-    for (const s of await tx.all<{ kind: string; name: string; outcome: string; error: string }>(SQL.statusOf, [host]))
-      status.set(`${s.kind}/${s.name}`, s);
-    const rows = new Map<string, StatusRow>();
-    for (const o of r.resources) {
-      const key = `${o.kind}/${o.name}`;
-      const before = status.get(key);
-      // Failed and refused (blocked/conflict) resources alert once per new error.
-      const failing = o.outcome === "failed" || o.outcome === "blocked" || o.outcome === "conflict";
-      if (failing && (before?.outcome !== o.outcome || before.error !== o.error)) {
-        changes.failures.push({
-          host,
-          policy: o.policy,
-          kind: o.kind,
-          name: o.name,
-          error: o.error,
-          eventSeq: r.eventSeq,
-          at: r.startedAt + r.durationMs,
-        });
-      }
-      status.set(key, { outcome: o.outcome, error: o.error });
-      rows.delete(key); // a resource named twice: its last entry is what is stored
-      rows.set(key, {
-        host,
-        policy: o.policy,
-        kind: o.kind,
-        name: o.name,
-        outcome: o.outcome,
-        changesJson: o.changesJson,
-        error: o.error,
-        pendingRestart: o.pendingRestart ? 1 : 0,
-        generation: r.generation,
-        eventSeq: r.eventSeq,
-        now,
-      });
-    }
-    await this.writeStatus([...rows.values()], tx);
-    if (FULL_RUN_TRIGGERS.has(r.trigger)) await tx.run(SQL.pruneStatus, [host, r.eventSeq]);
-    await this.hosts.recordObserved(host, r.generation, r.bundleRevision, now, tx);
-    const policies = await this.bundles.policiesAt(host, r.bundleRevision, tx);
-    if (policies) {
-      await tx.run(SQL.clearObservedPolicies, [host]);
-      if (tx.engine === "postgres" && policies.length > 0)
-        await tx.run(SQL.observedPolicyMany, [host, r.generation, now, JSON.stringify(policies)]);
-      else for (const p of policies) await tx.run(SQL.observedPolicy, [host, p.name, p.revision, r.generation, now]);
-    }
+    if (reports.length === 0) return;
+    const hosts = [...new Set(reports.filter((r) => !r.report.dryRun).map((r) => r.host))];
+    const stored =
+      hosts.length === 0
+        ? []
+        : await tx.all<StoredStatus>(`${SQL.statusOf} ${jsonTextList(tx)}`, [JSON.stringify(hosts)]);
+    const bundles = await this.bundles.currentPolicies(hosts, tx);
+    const plan = planReports(reports, stored, bundles, now);
+    changes.failures.push(...plan.failures);
+    await this.insertReports(plan.reports, tx);
+    await this.writeStatuses(plan.hosts, tx);
+    for (const h of plan.hosts)
+      if (h.observed) await this.hosts.recordObserved(h.host, h.observed.generation, h.observed.revision, now, tx);
+    await this.writeObservedPolicies(plan.hosts, now, tx);
   }
 
-  /** Upserts `rows` (one per host/kind/name): one statement on PostgreSQL, a row each on SQLite. */
-  private async writeStatus(rows: StatusRow[], tx: Queryable): Promise<void> {
+  private async insertReports(rows: ReportRow[], tx: Queryable): Promise<void> {
+    if (tx.engine === "postgres") await tx.run(SQL.insertReportMany, [JSON.stringify(rows)]);
+    else for (const row of rows) await tx.run(SQL.insertReport, { ...row });
+  }
+
+  /** Prunes after full runs, then upserts the hosts' new statuses. */
+  private async writeStatuses(hosts: HostReportPlan[], tx: Queryable): Promise<void> {
+    const prunes = hosts.filter((h) => h.pruneBelow !== undefined).map((h) => ({ host: h.host, below: h.pruneBelow! }));
+    const rows: StatusRow[] = hosts.flatMap((h) => h.statuses);
+    if (tx.engine === "postgres") {
+      if (prunes.length > 0) await tx.run(SQL.pruneStatusMany, [JSON.stringify(prunes)]);
+      if (rows.length > 0) await tx.run(SQL.upsertStatusMany, [JSON.stringify(rows)]);
+      return;
+    }
+    for (const p of prunes) await tx.run(SQL.pruneStatus, [p.host, p.below]);
+    for (const row of rows) await tx.run(SQL.upsertStatus, { ...row });
+  }
+
+  /** Replaces the observed policies of the hosts whose report named their current bundle. */
+  private async writeObservedPolicies(hosts: HostReportPlan[], now: number, tx: Queryable): Promise<void> {
+    const observed = hosts.filter((h) => h.observedPolicies !== undefined);
+    if (observed.length === 0) return;
+    await tx.run(`${SQL.clearObservedPolicies} ${jsonTextList(tx)}`, [JSON.stringify(observed.map((h) => h.host))]);
+    const rows = observed.flatMap((h) =>
+      h.observedPolicies!.policies.map((p) => ({
+        host: h.host,
+        name: p.name,
+        revision: p.revision,
+        generation: h.observedPolicies!.generation,
+        now,
+      })),
+    );
     if (rows.length === 0) return;
-    if (tx.engine === "postgres") await tx.run(SQL.upsertStatusMany, [JSON.stringify(rows)]);
-    else for (const row of rows) await tx.run(SQL.upsertStatus, { ...row });
+    if (tx.engine === "postgres") await tx.run(SQL.observedPolicyMany, [JSON.stringify(rows)]);
+    else for (const row of rows) await tx.run(SQL.observedPolicy, row);
   }
 
   /**
@@ -412,14 +395,8 @@ export class EventStore {
     }
   }
 
-  private async storedDrifts(ids: string[], tx: Queryable): Promise<DbDrift[]> {
-    if (tx.engine === "postgres") return tx.all<DbDrift>(SQL.driftMany, [JSON.stringify(ids)]);
-    const rows: DbDrift[] = [];
-    for (const id of ids) {
-      const r = await tx.get<DbDrift>(SQL.drift, [id]);
-      if (r) rows.push(r);
-    }
-    return rows;
+  private storedDrifts(ids: string[], tx: Queryable): Promise<DbDrift[]> {
+    return tx.all<DbDrift>(`${SQL.driftsOf} ${jsonTextList(tx)}`, [JSON.stringify(ids)]);
   }
 
   /** Upserts `rows` (one per id); returns the ids the conditional write stored. */

@@ -161,6 +161,90 @@ describe.each(ENGINES)("EventStore on %s", (engine: Engine) => {
     ]);
   });
 
+  it("applies several reports of one host in one batch as if stored one by one", async () => {
+    await open("kvm01", "kvm02");
+    for (const h of ["kvm01", "kvm02"]) await putBundle(db, h, 3, "b3", [{ name: "web", revision: "r-web" }]);
+    const store = new EventStore(db);
+    const res = (kind: string, name: string, outcome: string, error = "") => ({
+      kind,
+      name,
+      policy: "web",
+      outcome,
+      changesJson: "[]",
+      error,
+      pendingRestart: false,
+    });
+    const reports = [
+      reportMsg({
+        eventSeq: 1,
+        generation: 3,
+        bundleRevision: "b3",
+        trigger: "bundle",
+        resources: [res("domain", "a", "ok"), res("network", "b", "failed", "x")],
+      }),
+      reportMsg({
+        eventSeq: 2,
+        generation: 3,
+        bundleRevision: "b3",
+        trigger: "event",
+        resources: [res("network", "b", "failed", "x")],
+      }),
+      reportMsg({
+        eventSeq: 3,
+        generation: 4,
+        bundleRevision: "b3",
+        trigger: "resync",
+        resources: [res("domain", "a", "ok")],
+      }),
+      reportMsg({
+        eventSeq: 4,
+        generation: 5,
+        bundleRevision: "b4",
+        trigger: "event",
+        dryRun: true,
+        resources: [res("network", "b", "failed", "y")],
+      }),
+      reportMsg({
+        eventSeq: 5,
+        generation: 5,
+        bundleRevision: "b4",
+        trigger: "event",
+        resources: [res("network", "b", "failed", "x"), res("pool", "c", "conflict", "z")],
+      }),
+    ].map((m) => ev(m));
+    const together = await store.store([{ host: "kvm01", events: reports }], 7);
+    const oneByOne: StoredChanges["failures"] = [];
+    for (const r of reports) oneByOne.push(...(await store.store([{ host: "kvm02", events: [r] }], 7)).failures);
+    const alerts = (f: StoredChanges["failures"]) => f.map((x) => `${x.eventSeq} ${x.kind}/${x.name} ${x.error}`);
+    // b alerts at 1, not at 2 (same error), again at 5 (the resync at 3 removed it); c at 5.
+    expect(alerts(together.failures)).toEqual(["1 network/b x", "5 network/b x", "5 pool/c z"]);
+    expect(alerts(oneByOne)).toEqual(alerts(together.failures));
+    const of = async (host: string) => ({
+      status: await db.all(
+        "SELECT kind, name, outcome, error, generation, event_seq FROM resource_status WHERE host = ? ORDER BY kind, name",
+        [host],
+      ),
+      observed: await db.all("SELECT policy, revision, generation FROM host_observed_policies WHERE host = ?", [host]),
+      host: await db.get("SELECT last_event_seq, observed_generation, observed_revision FROM hosts WHERE name = ?", [
+        host,
+      ]),
+      reports: await value(db, "SELECT COUNT(*) AS n FROM reports WHERE host = ?", [host]),
+    });
+    const kvm01 = await of("kvm01");
+    expect(kvm01).toEqual(await of("kvm02"));
+    expect(kvm01).toEqual({
+      status: [
+        { kind: "domain", name: "a", outcome: "ok", error: "", generation: 4, event_seq: 3 },
+        { kind: "network", name: "b", outcome: "failed", error: "x", generation: 5, event_seq: 5 },
+        { kind: "pool", name: "c", outcome: "conflict", error: "z", generation: 5, event_seq: 5 },
+      ],
+      // From the last report naming the bundle the controller holds (b3), at its generation.
+      observed: [{ policy: "web", revision: "r-web", generation: 4 }],
+      host: { last_event_seq: 5, observed_generation: 5, observed_revision: "b4" },
+      reports: 5,
+    });
+  });
+
   it("does not let a dry-run report change status or observed generation", async () => {
     await open("kvm01");
     const store = new EventStore(db);
