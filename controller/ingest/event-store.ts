@@ -388,7 +388,10 @@ export class EventStore {
       const notable = !before || before.remediation !== d.remediation || (before.resolvedAt ?? null) !== d.resolvedAt;
       applied.push({ drift: { ...d, host }, notable, created: !before });
     }
-    const written = await this.writeDrifts([...writes.values()], tx);
+    // In id order: two transactions writing the same ids (two hosts reusing them) lock them in
+    // one order and never wait for each other in a cycle.
+    const rows = [...writes.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    const written = await this.writeDrifts(rows, tx);
     for (const c of applied) {
       if (written.has(c.drift.id)) changes.drift.push(c);
       else changes.conflicts += 1;
