@@ -350,6 +350,28 @@ describe.each(ENGINES)("EventStore on %s", (engine: Engine) => {
       await second?.close();
     }
   });
+
+  it("two replicas storing batches of the same hosts in opposite orders both commit (hosts locked in name order)", async () => {
+    const hosts = ["kvm01", "kvm02", "kvm03", "kvm04"];
+    await open(...hosts);
+    const second = t.postgres ? await PgDatabase.connect({ url: t.postgres.url, max: 2 }) : undefined;
+    try {
+      const events = (host: string) =>
+        Array.from({ length: 20 }, (_, i) => ev(driftMsg({ eventSeq: i + 1, id: `d-${host}-${i + 1}` })));
+      const batch = (order: string[]) => order.map((host) => ({ host, events: events(host) }));
+      const runs = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          new EventStore(i % 2 === 0 ? db : (second ?? db)).store(batch(i % 2 === 0 ? hosts : [...hosts].reverse()), i),
+        ),
+      );
+      // Each event applied by exactly one of the four, the rest duplicates.
+      expect(runs.reduce((n, c) => n + c.drift.length, 0)).toBe(80);
+      expect(runs.reduce((n, c) => n + c.duplicates, 0)).toBe(240);
+      expect(await value(db, "SELECT COUNT(*) AS n FROM drift_events")).toBe(80);
+    } finally {
+      await second?.close();
+    }
+  });
 });
 
 function fakeSession(host: string): AgentSession & { sent: unknown[] } {
