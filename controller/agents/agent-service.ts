@@ -413,11 +413,15 @@ export class AgentService {
     if (this.hellos.length > 0) this.helloTurn ??= setImmediate(() => void this.admitHellos());
   }
 
-  /** One queued Hello, in the batch's transaction; true when the stream is now connected. */
+  /**
+   * One queued Hello, in a savepoint of the batch's transaction: a Hello that fails rolls back
+   * only its own writes and resets only its stream (on PostgreSQL a failed statement would
+   * otherwise abort the whole batch's transaction). True when the stream is now connected.
+   */
   private async admit(session: AgentSession, msg: AgentMessage__Output, tx: Queryable): Promise<boolean> {
     if (session.closed) return false;
     try {
-      await this.onHello(session, msg, tx);
+      await tx.transaction((own) => this.onHello(session, msg, own));
     } catch (err) {
       this.reject(session, err);
       return false;

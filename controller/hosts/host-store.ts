@@ -1,6 +1,7 @@
-import { forUpdate, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
 import { HostRecordConflictError } from "./errors.js";
+import { lockHostRows } from "./row-lock.js";
 
 /** A host as the store knows it. Times are ms since the epoch. */
 export interface HostRow {
@@ -102,14 +103,14 @@ const SQL = {
   names: "SELECT name FROM hosts ORDER BY name",
   count: "SELECT COUNT(*) AS n FROM hosts",
   listAfter: "SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?",
-  /** What a Hello or new facts decide on (the stored fingerprint and facts); + forUpdate. */
+  /** What a Hello or new facts decide on (the stored fingerprint and facts); + lockHostRows. */
   stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
   insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
      VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)
-     ON CONFLICT (name) DO NOTHING`,
+     ON CONFLICT (name) DO NOTHING RETURNING *`,
   connect: `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
      facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
-     disconnect_reason = '' WHERE name = @name`,
+     disconnect_reason = '' WHERE name = @name RETURNING *`,
   facts: "UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?",
   history:
     "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
@@ -137,7 +138,7 @@ const SQL = {
       SELECT * FROM jsonb_to_recordset(?::jsonb)
         AS v(name text, seen bigint, agent_seq bigint, controller_seq bigint, session_id text, reason text, left_at bigint)
     ), locked AS MATERIALIZED (
-      SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR UPDATE
+      SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR NO KEY UPDATE
     )
     UPDATE hosts AS h SET
       last_seen = GREATEST(h.last_seen, v.seen, CASE WHEN h.session_id = v.session_id THEN v.left_at END),
@@ -280,19 +281,18 @@ export class HostStore {
   /** Records a Hello: creates the host or marks it connected with the new session and facts. */
   recordHello(h: HelloRecord, on: Queryable = this.db): Promise<{ created: boolean; host: HostRow }> {
     return on.transaction(async (tx) => {
-      const created = await this.helloWrites(h, tx);
-      const row = await tx.get<DbHost>(SQL.get, [h.name]);
-      return { created, host: this.withPending(toRow(row!)) };
+      const { created, row } = await this.helloWrites(h, tx);
+      return { created, host: this.withPending(toRow(row)) };
     });
   }
 
   /**
-   * recordHello's writes: true when the host is new. On PostgreSQL the host's row is locked
-   * while its stored facts decide the history entry (forUpdate). A host another controller
-   * created between the read and the insert (ON CONFLICT DO NOTHING: nothing inserted) is
-   * read again, locked, and reconnected like a known one.
+   * recordHello's writes: the host's row as written, and whether it is new. On PostgreSQL the
+   * host's row is locked while its stored facts decide the history entry (lockHostRows). A host
+   * another controller created between the read and the insert (ON CONFLICT DO NOTHING:
+   * nothing inserted) is read again, locked, and reconnected like a known one.
    */
-  private async helloWrites(h: HelloRecord, tx: Queryable): Promise<boolean> {
+  private async helloWrites(h: HelloRecord, tx: Queryable): Promise<{ created: boolean; row: DbHost }> {
     const params = {
       name: h.name,
       now: h.now,
@@ -302,18 +302,20 @@ export class HostStore {
       sessionId: h.sessionId,
       peer: h.peer,
     };
-    const lockStored = `${SQL.stored}${forUpdate(tx)}`;
+    const lockStored = `${SQL.stored}${lockHostRows(tx)}`;
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(lockStored, [h.name]);
       if (existing) {
-        await tx.run(SQL.connect, params);
+        const row = (await tx.get<DbHost>(SQL.connect, params))!;
         if (existing.facts_fingerprint !== h.factsFingerprint)
           await this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson, tx);
-        return false;
+        return { created: false, row };
       }
-      if ((await tx.run(SQL.insert, params)).changes === 1) {
-        await this.appendHistory(h.name, h.now, h.factsFingerprint, "{}", h.factsJson, tx);
-        return true;
+      const row = await tx.get<DbHost>(SQL.insert, params);
+      if (row) {
+        // a new host has no history to prune (its old one went with its row)
+        await tx.run(SQL.history, [h.name, h.now, h.factsFingerprint, sectionsChanged("{}", h.factsJson), h.factsJson]);
+        return { created: true, row };
       }
     }
     throw new HostRecordConflictError(h.name);
@@ -321,7 +323,7 @@ export class HostStore {
 
   /**
    * Stores new facts; appends a history entry when the fingerprint differs (true). On
-   * PostgreSQL the host's row is locked while its stored fingerprint decides (forUpdate).
+   * PostgreSQL the host's row is locked while its stored fingerprint decides (lockHostRows).
    */
   recordFacts(
     name: string,
@@ -331,9 +333,10 @@ export class HostStore {
     on: Queryable = this.db,
   ): Promise<boolean> {
     return on.transaction(async (tx) => {
-      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(`${SQL.stored}${forUpdate(tx)}`, [
-        name,
-      ]);
+      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(
+        `${SQL.stored}${lockHostRows(tx)}`,
+        [name],
+      );
       if (!existing) return false;
       await tx.run(SQL.facts, [factsJson, factsFingerprint, now, name]);
       if (existing.facts_fingerprint === factsFingerprint) return false;
@@ -482,8 +485,7 @@ export class HostStore {
     afterJson: string,
     tx: Queryable,
   ): Promise<void> {
-    const sections = JSON.stringify(changedSections(beforeJson, afterJson));
-    await tx.run(SQL.history, [name, now, fingerprint, sections, afterJson]);
+    await tx.run(SQL.history, [name, now, fingerprint, sectionsChanged(beforeJson, afterJson), afterJson]);
     await tx.run(SQL.prune, [name, name, FACT_HISTORY_KEEP]);
   }
 }
@@ -502,4 +504,9 @@ function applyBuffered(row: HostRow, d: Disconnect | undefined, p: Liveness | un
     row.lastControllerSeq = Math.max(row.lastControllerSeq, p.lastControllerSeq);
   }
   return row;
+}
+
+/** fact_history.changed_sections: the top-level sections that differ, as JSON. */
+function sectionsChanged(beforeJson: string, afterJson: string): string {
+  return JSON.stringify(changedSections(beforeJson, afterJson));
 }

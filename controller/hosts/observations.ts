@@ -1,4 +1,5 @@
-import { forUpdate, greatest, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { greatest, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { lockHostRows } from "./row-lock.js";
 
 /** A host's convergence state as compliance reads it (connected as stored: buffered liveness is not applied). */
 export interface HostObservedState {
@@ -14,7 +15,8 @@ export interface HostObservedState {
 export interface LastEventSeqOptions {
   /**
    * Lock the host's row until the end of the transaction `on` belongs to (PostgreSQL:
-   * SELECT … FOR UPDATE; SQLite: nothing to do, its transactions never overlap). Another
+   * SELECT … FOR NO KEY UPDATE, row-lock.ts; SQLite: nothing to do, its transactions never
+   * overlap). Another
    * transaction's `lastEventSeq(host, tx, { forUpdate: true })` for the same host then waits
    * until this one commits or rolls back, and reads what it stored. `on` must be a
    * transaction: on the database handle the lock ends with the statement.
@@ -64,7 +66,7 @@ export class HostObservations {
     on: Queryable = this.db,
     options: LastEventSeqOptions = {},
   ): Promise<number | undefined> {
-    const sql = options.forUpdate ? `${SQL.lastSeq}${forUpdate(on)}` : SQL.lastSeq;
+    const sql = options.forUpdate ? `${SQL.lastSeq}${lockHostRows(on)}` : SQL.lastSeq;
     return (await on.get<{ last_event_seq: number }>(sql, [host]))?.last_event_seq;
   }
 

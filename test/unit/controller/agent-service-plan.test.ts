@@ -1,8 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { applyMigrations, createLogger } from "../../../common/index.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createLogger } from "../../../common/index.js";
 import {
   AgentService,
   MAX_QUEUED_HELLOS,
@@ -11,10 +10,11 @@ import {
   RECONNECT_SPREAD_PER_AGENT_MS,
   reconnectSpreadMs,
   type AgentSession,
+  type AgentStreamHooks,
 } from "../../../controller/agents/index.js";
 import type { ValidPlanResult } from "../../../controller/agent-messages/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { HostStore } from "../../../controller/hosts/index.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
 // AgentService routes PlanResult messages to onPlanResult; an invalid one resets the stream.
 const log = createLogger("agent-service-test", "silent");
@@ -36,19 +36,31 @@ class FakeCall extends EventEmitter {
 }
 
 let service: AgentService | undefined;
-afterEach(() => service?.shutdown("test over"));
+/** The store of the engine under test (emptied before each test). */
+let t: TestStore;
 
 /** Hellos are admitted in batches (HELLO_BATCH_DELAY_MS): wait for the Welcome. */
 const welcomed = (call: FakeCall) =>
   vi.waitFor(() => expect(call.written[0]).toHaveProperty("welcome"), { timeout: 2_000, interval: 5 });
 
+/**
+ * The Welcome is sent inside the Hello batch's transaction; what the stream sends meanwhile is
+ * handled once that committed (the session's backlog then ends): wait for both.
+ */
+const admitted = async (call: FakeCall, sessions: AgentSession[]) => {
+  await welcomed(call);
+  await vi.waitFor(() => expect(sessions.length > 0 && sessions.every((s) => s.backlog === undefined)).toBe(true), {
+    timeout: 5_000,
+    interval: 5,
+  });
+};
+
 async function connect() {
-  const db = new Database(":memory:");
-  applyMigrations(db, CONTROLLER_MIGRATIONS);
-  service = new AgentService(new HostStore(db), log);
+  service = new AgentService(new HostStore(t.db), log);
   const results: [AgentSession, ValidPlanResult][] = [];
   const errors: { code: number; details: string }[] = [];
-  service.use({ onPlanResult: (s, r) => results.push([s, r]) });
+  const sessions: AgentSession[] = [];
+  service.use({ onPlanResult: (s, r) => results.push([s, r]), onReady: (s) => sessions.push(s) });
   const call = new FakeCall();
   call.on("error", (e) => errors.push(e));
   service.handlers().Connect(call as never);
@@ -67,15 +79,14 @@ async function connect() {
     },
   });
   expect(call.written).toEqual([]);
-  await welcomed(call);
+  await admitted(call, sessions);
   return { call, send, results, errors };
 }
 
-/** A fresh service and `n` streams that each sent a Hello (hosts h0, h1, …). */
-function helloFrom(n: number): FakeCall[] {
-  const db = new Database(":memory:");
-  applyMigrations(db, CONTROLLER_MIGRATIONS);
-  service = new AgentService(new HostStore(db), log);
+/** A fresh service (with `hooks`) and `n` streams that each sent a Hello (hosts h0, h1, …). */
+function helloFrom(n: number, hooks?: AgentStreamHooks): FakeCall[] {
+  service = new AgentService(new HostStore(t.db), log);
+  if (hooks) service.use(hooks);
   const calls: FakeCall[] = [];
   for (let i = 0; i < n; i++) {
     const call = new FakeCall();
@@ -105,7 +116,21 @@ const planResult = (over: object = {}) => ({
   planResult: { commandId: "plan-1", bundleRevision: "b1", resources: [], error: "", durationMs: 3, ...over },
 });
 
-describe("AgentService and PlanResult", () => {
+describe.each(ENGINES)("AgentService and PlanResult (%s)", (engine) => {
+  beforeAll(async () => {
+    t = await openTestStore(engine);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(async () => {
+    await t.db.run("DELETE FROM hosts");
+  });
+  afterEach(async () => {
+    await service?.shutdown("test over");
+    service = undefined;
+  });
+
   it("hands a valid PlanResult to onPlanResult with its session", async () => {
     const { send, results, errors } = await connect();
     send(
@@ -158,9 +183,7 @@ describe("AgentService and PlanResult", () => {
   });
 
   it("handles what a stream sends before its Hello was admitted after the Welcome, in order", async () => {
-    const db = new Database(":memory:");
-    applyMigrations(db, CONTROLLER_MIGRATIONS);
-    service = new AgentService(new HostStore(db), log);
+    service = new AgentService(new HostStore(t.db), log);
     const results: ValidPlanResult[] = [];
     service.use({ onPlanResult: (_s, r) => results.push(r) });
     const call = new FakeCall();
@@ -182,8 +205,35 @@ describe("AgentService and PlanResult", () => {
     call.emit("data", { seq: 2, ack: 0, ...planResult() });
     expect(results).toEqual([]);
     await welcomed(call);
-    expect(results.map((r) => r.commandId)).toEqual(["plan-1"]);
+    await vi.waitFor(() => expect(results.map((r) => r.commandId)).toEqual(["plan-1"]), {
+      timeout: 5_000,
+      interval: 5,
+    });
     expect(service.connectedHosts()).toEqual(["kvm02"]);
+  });
+
+  it("a Hello that fails in its batch resets its stream alone: the others are stored and welcomed", async () => {
+    const errors: { code: number }[] = [];
+    const calls = helloFrom(3, {
+      // h1's hook fails on the store inside the batch's transaction
+      onReady: async (session, _hello, tx) => {
+        if (session.host === "h1") await tx!.run("SELECT no_such_column FROM hosts");
+      },
+    });
+    calls[1]!.on("error", (e: { code: number }) => errors.push(e));
+    await vi.waitFor(() => expect(service!.connectedHosts()).toEqual(["h0", "h2"]), { timeout: 5_000, interval: 10 });
+    expect(errors.map((e) => e.code)).toEqual([grpc.status.INTERNAL]);
+    expect(calls[0]!.written[0]).toHaveProperty("welcome");
+    expect(calls[2]!.written[0]).toHaveProperty("welcome");
+    // committed: h1's own writes rolled back with its savepoint
+    await vi.waitFor(
+      async () =>
+        expect((await t.db.all<{ name: string }>("SELECT name FROM hosts ORDER BY name")).map((r) => r.name)).toEqual([
+          "h0",
+          "h2",
+        ]),
+      { timeout: 5_000, interval: 10 },
+    );
   });
 
   it("turns Hellos away with a retry_after_ms once MAX_QUEUED_HELLOS wait for admission", async () => {

@@ -233,8 +233,6 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
 
   it("a failed flush keeps what it could not write for the next one", async () => {
     await store.recordHello(hello());
-    store.touch("kvm01", 5000, 7, 3);
-    store.markDisconnected("kvm01", "s1", "gone", 6000);
     // the hosts table cannot be written for now: the flush fails and rolls back
     const drop = "CREATE TRIGGER no_updates BEFORE UPDATE ON hosts";
     if (engine === "sqlite") await t.db.exec(`${drop} BEGIN SELECT RAISE(ABORT, 'read-only for the test'); END`);
@@ -242,6 +240,8 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
       await t.db.exec(`CREATE FUNCTION no_updates_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'read-only for the test'; END $$;
         ${drop} FOR EACH ROW EXECUTE FUNCTION no_updates_fn()`);
     try {
+      store.touch("kvm01", 5000, 7, 3);
+      store.markDisconnected("kvm01", "s1", "gone", 6000);
       await expect(store.flush()).rejects.toThrow(/read-only for the test/);
     } finally {
       await t.db.exec(
@@ -262,12 +262,12 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
 
   it.runIf(engine === "postgres")("reads while a flush is waiting for a host's row see what it writes", async () => {
     await store.recordHello(hello());
-    store.touch("kvm01", 5000, 7, 3);
-    store.markDisconnected("kvm01", "s1", "gone", 6000);
     let flushed: Promise<void> | undefined;
     // another controller's transaction holds the row: the flush waits for it
     await t.db.transaction(async (tx) => {
       await tx.get("SELECT name FROM hosts WHERE name = 'kvm01' FOR UPDATE");
+      store.touch("kvm01", 5000, 7, 3);
+      store.markDisconnected("kvm01", "s1", "gone", 6000);
       flushed = store.flush();
       await expect
         .poll(
@@ -284,6 +284,25 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
     await flushed;
     expect(await stored()).toEqual([{ name: "kvm01", connected: 0 }]);
   });
+
+  it.runIf(engine === "postgres")(
+    "a flush and a Hello do not wait for transactions that only insert rows referring to the host",
+    async () => {
+      await store.recordHello(hello());
+      await t.db.transaction(async (tx) => {
+        // e.g. ingest storing a report: the foreign key takes a KEY SHARE lock on the host's row
+        await tx.run(
+          "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES ('kvm01', 1, 'x', '[]', '{}')",
+        );
+        store.touch("kvm01", 5000, 7, 3);
+        await store.flush();
+        expect(
+          (await store.recordFacts("kvm01", '{"cpu":1}', "fp9", 6000)) &&
+            (await store.recordHello(hello({ sessionId: "s2", now: 7000 }))).host.lastSeen,
+        ).toBe(7000);
+      });
+    },
+  );
 
   it("forgets a removed host with its history and buffered liveness", async () => {
     await store.recordHello(hello());
