@@ -171,7 +171,8 @@ const SQL = {
 /**
  * What EventStore needs of controller/hosts' HostObservations, which owns the hosts' columns.
  * `lastEventSeq(…, { forUpdate: true })` locks the host's row until `on`'s transaction ends
- * (PostgreSQL: SELECT … FOR UPDATE; SQLite runs one transaction at a time).
+ * (PostgreSQL: SELECT … FOR NO KEY UPDATE, controller/hosts row-lock.ts; SQLite runs one
+ * transaction at a time).
  */
 interface HostSequences {
   lastEventSeq(host: string, on: Queryable, options: { forUpdate: boolean }): Promise<number | undefined>;
@@ -183,7 +184,7 @@ interface HostSequences {
  * Reports and drift events in the controller's store (migration 003). Contract:
  * - each (host, event_seq) is applied once: events at or below hosts.last_event_seq are
  *   counted as duplicates and change nothing, so replays after a reconnect are idempotent;
- *   on PostgreSQL the host's row is locked (SELECT … FOR UPDATE, through HostObservations)
+ *   on PostgreSQL the host's row is locked (SELECT … FOR NO KEY UPDATE, through HostObservations)
  *   from the read of last_event_seq to the commit, so two transactions storing the same
  *   host's events (two replicas while an agent reconnects) run one after the other and the
  *   second sees what the first stored;
