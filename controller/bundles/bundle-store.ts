@@ -106,7 +106,6 @@ const SQL = {
   heads: "SELECT host, revision, generation FROM host_bundles",
   headOf: "SELECT host, revision, generation FROM host_bundles WHERE host = ?",
   currentJson: "SELECT bundle_json FROM host_bundles WHERE host = ?",
-  current: "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
   /** + jsonTextList: the hosts' current bundles. */
   currentOf: "SELECT host, revision, bundle_json FROM host_bundles WHERE host IN",
 };
@@ -244,19 +243,6 @@ export class HostBundleStore {
     );
     for (const r of rows) out.set(r.host, { revision: r.revision, policies: bundlePolicies(r.bundle_json) });
     return out;
-  }
-
-  /**
-   * The policies (name, revision) of `host`'s current bundle when its revision is `revision`;
-   * undefined when the host has no bundle or another one.
-   */
-  async policiesAt(
-    host: string,
-    revision: string,
-    on: Queryable = this.db,
-  ): Promise<{ name: string; revision: string }[] | undefined> {
-    const bundle = await on.get<{ revision: string; bundle_json: string }>(SQL.current, [host]);
-    return bundle && bundle.revision === revision ? bundlePolicies(bundle.bundle_json) : undefined;
   }
 }
 

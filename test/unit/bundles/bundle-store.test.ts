@@ -40,8 +40,21 @@ describe.each(ENGINES)("HostBundleStore on %s", (engine: Engine) => {
       { name: "db", revision: "db-v1" },
       { name: "web", revision: "web-v1" },
     ]);
-    expect(await store.policiesAt("h1", "r2")).toHaveLength(2);
-    expect(await store.policiesAt("h1", "r1")).toBeUndefined();
+    expect(await store.currentPolicies(["h1", "h2", "nosuch"])).toEqual(
+      new Map([
+        [
+          "h1",
+          {
+            revision: "r2",
+            policies: [
+              { name: "db", revision: "db-v1" },
+              { name: "web", revision: "web-v1" },
+            ],
+          },
+        ],
+      ]),
+    );
+    expect(await store.currentPolicies([])).toEqual(new Map());
     expect(await store.policiesOf("h2")).toEqual([]);
     await store.save("h2", computed("r9"), 15);
     expect(await store.heads()).toEqual(
