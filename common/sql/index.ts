@@ -12,3 +12,4 @@ export {
   type TransactionOptions,
 } from "./queryable.js";
 export { numberPlaceholders, SqlParamsError } from "./placeholders.js";
+export { jsonTextList } from "./json-list.js";

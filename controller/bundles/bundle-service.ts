@@ -3,7 +3,6 @@ import {
   formatConflict,
   type LoadedPolicy,
   type Logger,
-  type AsyncDatabase,
   type Queryable,
   type SqliteDatabase,
   type TargetHost,
@@ -68,7 +67,7 @@ export class BundleService {
   private selector: RevisionSelector | undefined;
 
   constructor(
-    db: SqliteDatabase | AsyncDatabase,
+    db: SqliteDatabase | Queryable,
     private readonly hosts: HostStore,
     private readonly policies: PolicySetSource,
     private readonly log: Logger,
@@ -114,8 +113,8 @@ export class BundleService {
     return saved;
   }
 
-  private logChanged(bundle: HostBundle, sent = false): void {
-    const policies = bundle.bundle.policies.map((p) => p.name);
+  /** `policies`: the bundle's content (a bundle `save` returned unchanged carries none). */
+  private logChanged(bundle: HostBundle, sent = false, policies = bundle.bundle.policies.map((p) => p.name)): void {
     this.log.info(
       { host: bundle.host, revision: bundle.revision, generation: bundle.generation, policies },
       sent ? "bundle sent" : "host bundle changed",
@@ -236,19 +235,28 @@ export class BundleService {
       // one (it updates the generation without re-converging), or it stays "pending" forever.
       const sentThisGeneration = saved.bundle.sentAt !== null && !saved.changed;
       const { bundle } = saved;
-      if (!((held === bundle.revision && sentThisGeneration) || (held === "" && bundle.bundle.policies.length === 0))) {
+      // The stored content is read only when needed: a bundle saved unchanged carries none.
+      const content = () => this.bundles.content(bundle, on);
+      const skip =
+        (held === bundle.revision && sentThisGeneration) || (held === "" && (await content()).policies.length === 0);
+      if (!skip) {
+        const { policies } = await content();
         session.send({
           bundle: {
             revision: bundle.revision,
             generation: bundle.generation,
-            policies: bundle.bundle.policies,
+            policies,
             rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
           },
         });
         this.held.set(session, bundle.revision);
         await this.bundles.markSent(host, bundle.revision, this.now(), on);
         // One line per host and revision: "bundle sent" says what "host bundle changed" would.
-        this.logChanged(bundle, true);
+        this.logChanged(
+          bundle,
+          true,
+          policies.map((p) => p.name),
+        );
       } else if (saved.changed) {
         this.logChanged(bundle);
       }

@@ -1,5 +1,12 @@
 import type { PolicyBundle } from "../../generated/proto/fleet/v1/PolicyBundle.js";
-import { AsyncDatabase, VirtfleetError, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import {
+  forUpdate,
+  jsonTextList,
+  queryableOf,
+  VirtfleetError,
+  type Queryable,
+  type SqliteDatabase,
+} from "../../common/index.js";
 import type { ComputedBundle } from "./bundle.js";
 
 /** A host's current bundle as stored (`host_bundles`). Times are ms since the epoch. */
@@ -7,11 +14,26 @@ export interface HostBundle {
   host: string;
   revision: string;
   generation: number;
+  /**
+   * The content. Present on every bundle the store returns except the one `save` returns
+   * unchanged (its JSON is kilobytes per host and most callers need only the revision):
+   * reading it there throws BundleContentError; `HostBundleStore.content` reads it.
+   */
   bundle: Required<Pick<PolicyBundle, "revision" | "policies">> & { generation: number };
   /** Policies left out for this host (see ComputedBundle.problems). */
   problems: string[];
   sentAt: number | null;
   computedAt: number;
+}
+
+/** The content of a bundle `save` returned unchanged was read before `HostBundleStore.content`. */
+export class BundleContentError extends VirtfleetError {
+  constructor(host: string, generation: number) {
+    super(
+      "BUNDLE_CONTENT_NOT_READ",
+      `the bundle of host ${host} at generation ${generation} was returned without its content: read it with HostBundleStore.content`,
+    );
+  }
 }
 
 /** A stored row without its bundle JSON (the policies: kilobytes per host). */
@@ -28,24 +50,32 @@ interface DbBundle extends DbBundleHead {
   bundle_json: string;
 }
 
-/** The stored row as a HostBundle; `bundle` is read by `bundleJson` and parsed on first use (most callers need only the revision). */
-const toBundle = (r: DbBundleHead, bundleJson: () => string): HostBundle => {
-  let parsed: HostBundle["bundle"] | undefined;
-  return {
+type Content = HostBundle["bundle"];
+
+/** Content not read yet (see HostBundle.bundle): the getter throws. */
+const NOT_READ = new WeakSet<HostBundle>();
+
+/** The stored row as a HostBundle; `bundleJson` undefined: its content was not read. Parsed on first use. */
+function toBundle(r: DbBundleHead, bundleJson: string | undefined): HostBundle {
+  let parsed: Content | undefined;
+  const out: HostBundle = {
     host: r.host,
     revision: r.revision,
     generation: r.generation,
-    get bundle(): HostBundle["bundle"] {
-      parsed ??= JSON.parse(bundleJson()) as HostBundle["bundle"];
+    get bundle(): Content {
+      if (bundleJson === undefined) throw new BundleContentError(r.host, r.generation);
+      parsed ??= JSON.parse(bundleJson) as Content;
       return parsed;
     },
     problems: JSON.parse(r.errors_json) as string[],
     sentAt: r.sent_at,
     computedAt: r.computed_at,
   };
-};
+  if (bundleJson === undefined) NOT_READ.add(out);
+  return out;
+}
 
-const fromRow = (r: DbBundle): HostBundle => toBundle(r, () => r.bundle_json);
+const fromRow = (r: DbBundle): HostBundle => toBundle(r, r.bundle_json);
 
 /** Hosts sharing one ComputedBundle (BundleComputer) share the serialised policies too. */
 const policiesJson = new WeakMap<ComputedBundle["policies"], string>();
@@ -59,63 +89,59 @@ function policiesJsonOf(computed: ComputedBundle): string {
   return json;
 }
 
-/** Each host's current bundle. The host must exist in `hosts`. */
-export class HostBundleStore {
-  private readonly stmts;
-  private readonly db: AsyncDatabase;
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  get: "SELECT * FROM host_bundles WHERE host = ?",
+  head: "SELECT host, revision, generation, sent_at, errors_json, computed_at FROM host_bundles WHERE host = ?",
+  bundleJson: "SELECT bundle_json FROM host_bundles WHERE host = ? AND generation = ?",
+  generation: "SELECT generation FROM host_bundles WHERE host = ?",
+  list: "SELECT * FROM host_bundles ORDER BY host",
+  insert: `INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at)
+     VALUES (@host, @revision, @generation, @bundleJson, NULL, @errorsJson, @now)
+     ON CONFLICT (host) DO NOTHING`,
+  replace: `UPDATE host_bundles SET revision = @revision, generation = @generation, bundle_json = @bundleJson,
+     sent_at = NULL, errors_json = @errorsJson, computed_at = @now WHERE host = @host`,
+  problems: "UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?",
+  sent: "UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?",
+  heads: "SELECT host, revision, generation FROM host_bundles",
+  headOf: "SELECT host, revision, generation FROM host_bundles WHERE host = ?",
+  currentJson: "SELECT bundle_json FROM host_bundles WHERE host = ?",
+  /** + jsonTextList: the hosts' current bundles. */
+  currentOf: "SELECT host, revision, bundle_json FROM host_bundles WHERE host IN",
+};
 
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      get: db.prepare<[string], DbBundle>("SELECT * FROM host_bundles WHERE host = ?"),
-      head: db.prepare<[string], DbBundleHead>(
-        "SELECT host, revision, generation, sent_at, errors_json, computed_at FROM host_bundles WHERE host = ?",
-      ),
-      bundleJson: db.prepare<[string, number], { bundle_json: string }>(
-        "SELECT bundle_json FROM host_bundles WHERE host = ? AND generation = ?",
-      ),
-      generation: db.prepare<[string], { generation: number }>("SELECT generation FROM host_bundles WHERE host = ?"),
-      list: db.prepare<[], DbBundle>("SELECT * FROM host_bundles ORDER BY host"),
-      upsert: db.prepare(
-        `INSERT INTO host_bundles (host, revision, generation, bundle_json, sent_at, errors_json, computed_at)
-         VALUES (@host, @revision, @generation, @bundleJson, NULL, @errorsJson, @now)
-         ON CONFLICT (host) DO UPDATE SET revision = @revision, generation = @generation, bundle_json = @bundleJson,
-           sent_at = NULL, errors_json = @errorsJson, computed_at = @now`,
-      ),
-      problems: db.prepare("UPDATE host_bundles SET errors_json = ?, computed_at = ? WHERE host = ?"),
-      sent: db.prepare("UPDATE host_bundles SET sent_at = ? WHERE host = ? AND revision = ?"),
-      heads: db.prepare<[], BundleHeadView>("SELECT host, revision, generation FROM host_bundles"),
-      headOf: db.prepare<[string], BundleHeadView>(
-        "SELECT host, revision, generation FROM host_bundles WHERE host = ?",
-      ),
-      currentJson: db.prepare<[string], { bundle_json: string }>("SELECT bundle_json FROM host_bundles WHERE host = ?"),
-      current: db.prepare<[string], { revision: string; generation: number; bundle_json: string }>(
-        "SELECT revision, generation, bundle_json FROM host_bundles WHERE host = ?",
-      ),
-    };
+/**
+ * Each host's current bundle (table host_bundles). The host must exist in `hosts`.
+ * Concurrency (PostgreSQL, several replicas): `save` locks the host's row while it decides
+ * the next generation, so one generation never names two contents.
+ */
+export class HostBundleStore {
+  private readonly db: Queryable;
+
+  constructor(handle: SqliteDatabase | Queryable) {
+    this.db = queryableOf(handle);
   }
 
-  get(host: string, on: Queryable = this.db): Promise<HostBundle | undefined> {
-    return on.read(() => {
-      const r = this.stmts.get.get(host);
-      return r ? fromRow(r) : undefined;
-    });
+  async get(host: string, on: Queryable = this.db): Promise<HostBundle | undefined> {
+    const r = await on.get<DbBundle>(SQL.get, [host]);
+    return r ? fromRow(r) : undefined;
   }
 
   /** The host's current generation; undefined when it has no bundle yet. */
-  generationOf(host: string, on: Queryable = this.db): Promise<number | undefined> {
-    return on.read(() => this.stmts.generation.get(host)?.generation);
+  async generationOf(host: string, on: Queryable = this.db): Promise<number | undefined> {
+    return (await on.get<{ generation: number }>(SQL.generation, [host]))?.generation;
   }
 
-  list(on: Queryable = this.db): Promise<HostBundle[]> {
-    return on.read(() => this.stmts.list.all().map(fromRow));
+  async list(on: Queryable = this.db): Promise<HostBundle[]> {
+    return (await on.all<DbBundle>(SQL.list)).map(fromRow);
   }
 
   /**
    * Stores `computed` as the host's bundle. When its revision differs from the stored one it
    * becomes a new generation (stored + 1, starting at 1); otherwise only the problems are
-   * refreshed. Returns the stored bundle and whether it is a new generation.
+   * refreshed, and the bundle returned is the stored one without its content (see
+   * HostBundle.bundle: the agent holds what was stored, which may differ from `computed` in
+   * file positions). Returns the stored bundle and whether it is a new generation.
    */
   save(
     host: string,
@@ -123,22 +149,41 @@ export class HostBundleStore {
     now: number,
     on: Queryable = this.db,
   ): Promise<{ bundle: HostBundle; changed: boolean }> {
-    return on.transaction(() => this.saveWrites(host, computed, now));
+    return on.transaction(async (tx) => {
+      // The row is locked (PostgreSQL) from this read to the commit; a first bundle has no row
+      // to lock, so its insert does nothing when another transaction inserted one since, and
+      // the decision is taken again on that row.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const saved = await this.saveOnce(host, computed, now, tx);
+        if (saved) return saved;
+      }
+      throw new VirtfleetError(
+        "BUNDLE_NOT_STORED",
+        `the bundle of host ${host} could not be stored: its row keeps changing`,
+      );
+    });
   }
 
-  private saveWrites(host: string, computed: ComputedBundle, now: number): { bundle: HostBundle; changed: boolean } {
-    const before = this.stmts.head.get(host);
+  /** One attempt of `save`; undefined when a concurrent first insert won (then try again). */
+  private async saveOnce(
+    host: string,
+    computed: ComputedBundle,
+    now: number,
+    tx: Queryable,
+  ): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
+    const before = await tx.get<DbBundleHead>(SQL.head + forUpdate(tx), [host]);
     const errorsJson = JSON.stringify(computed.problems);
     if (before && before.revision === computed.revision) {
-      if (before.errors_json !== errorsJson) this.stmts.problems.run(errorsJson, now, host);
-      return {
-        bundle: toBundle({ ...before, errors_json: errorsJson }, () => this.storedBundleJson(host, before.generation)),
-        changed: false,
-      };
+      if (before.errors_json !== errorsJson) await tx.run(SQL.problems, [errorsJson, now, host]);
+      return { bundle: toBundle({ ...before, errors_json: errorsJson }, undefined), changed: false };
     }
     const generation = (before?.generation ?? 0) + 1;
     const bundleJson = `{"revision":${JSON.stringify(computed.revision)},"generation":${generation},"policies":${policiesJsonOf(computed)}}`;
-    this.stmts.upsert.run({ host, revision: computed.revision, generation, bundleJson, errorsJson, now });
+    const row = { host, revision: computed.revision, generation, bundleJson, errorsJson, now };
+    const { changes } = await tx.run(before ? SQL.replace : SQL.insert, row);
+    // Nothing written: a concurrent save inserted the host's first bundle after our read (or
+    // the row went with its host): decide again on what is stored now.
+    if (changes === 0) return undefined;
     const bundle: HostBundle = {
       host,
       revision: computed.revision,
@@ -151,47 +196,53 @@ export class HostBundleStore {
     return { bundle, changed: true };
   }
 
-  /** The bundle JSON of `host`'s `generation`; throws when a newer generation replaced it since. */
-  private storedBundleJson(host: string, generation: number): string {
-    const row = this.stmts.bundleJson.get(host, generation);
+  /**
+   * The content of `bundle` (a bundle `save` returned unchanged is read now: the stored JSON
+   * of its host and generation). Rejects with BUNDLE_REPLACED when a newer generation
+   * replaced it since.
+   */
+  async content(bundle: HostBundle, on: Queryable = this.db): Promise<Content> {
+    if (!NOT_READ.has(bundle)) return bundle.bundle;
+    const row = await on.get<{ bundle_json: string }>(SQL.bundleJson, [bundle.host, bundle.generation]);
     if (!row)
       throw new VirtfleetError(
         "BUNDLE_REPLACED",
-        `the bundle of host ${host} at generation ${generation} was replaced before it was read`,
+        `the bundle of host ${bundle.host} at generation ${bundle.generation} was replaced before it was read`,
       );
-    return row.bundle_json;
+    return JSON.parse(row.bundle_json) as Content;
   }
 
   /** Records that the host's current bundle (`revision`) was sent. */
-  markSent(host: string, revision: string, now: number, on: Queryable = this.db): Promise<void> {
-    return on.write(() => {
-      this.stmts.sent.run(now, host, revision);
-    });
+  async markSent(host: string, revision: string, now: number, on: Queryable = this.db): Promise<void> {
+    await on.run(SQL.sent, [now, host, revision]);
   }
 
   /** Every host's current bundle revision and generation, or only `host`'s (no bundle JSON read). */
   heads(host?: string, on: Queryable = this.db): Promise<BundleHeadView[]> {
-    return on.read(() => (host === undefined ? this.stmts.heads.all() : this.stmts.headOf.all(host)));
+    return host === undefined ? on.all<BundleHeadView>(SQL.heads) : on.all<BundleHeadView>(SQL.headOf, [host]);
   }
 
   /** The policies (name, revision) of `host`'s current bundle; none when it has no bundle. */
-  policiesOf(host: string, on: Queryable = this.db): Promise<{ name: string; revision: string }[]> {
-    return on.read(() => bundlePolicies(this.stmts.currentJson.get(host)?.bundle_json ?? "{}"));
+  async policiesOf(host: string, on: Queryable = this.db): Promise<{ name: string; revision: string }[]> {
+    return bundlePolicies((await on.get<{ bundle_json: string }>(SQL.currentJson, [host]))?.bundle_json ?? "{}");
   }
 
   /**
-   * The policies (name, revision) of `host`'s current bundle when its revision is `revision`;
-   * undefined when the host has no bundle or another one.
+   * The current bundle revision and policies (name, revision) of each of `hosts` that has a
+   * bundle, in one statement.
    */
-  policiesAt(
-    host: string,
-    revision: string,
+  async currentPolicies(
+    hosts: readonly string[],
     on: Queryable = this.db,
-  ): Promise<{ name: string; revision: string }[] | undefined> {
-    return on.read(() => {
-      const bundle = this.stmts.current.get(host);
-      return bundle && bundle.revision === revision ? bundlePolicies(bundle.bundle_json) : undefined;
-    });
+  ): Promise<Map<string, { revision: string; policies: { name: string; revision: string }[] }>> {
+    const out = new Map<string, { revision: string; policies: { name: string; revision: string }[] }>();
+    if (hosts.length === 0) return out;
+    const rows = await on.all<{ host: string; revision: string; bundle_json: string }>(
+      `${SQL.currentOf} ${jsonTextList(on)}`,
+      [JSON.stringify(hosts)],
+    );
+    for (const r of rows) out.set(r.host, { revision: r.revision, policies: bundlePolicies(r.bundle_json) });
+    return out;
   }
 }
 

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentMessage__Output } from "../../generated/proto/fleet/v1/AgentMessage.js";
-import { describeError, type Logger, type Transaction } from "../../common/index.js";
+import { describeError, type Logger, type Queryable } from "../../common/index.js";
 import { storeFailureRetryAfterMs, type AgentSession, type AgentStreamHooks } from "../agents/index.js";
 import type { HostConditions } from "../hosts/index.js";
 import type { DriftFeed } from "./drift-feed.js";
@@ -18,7 +18,7 @@ export interface IngestOptions {
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = { batchDelayMs: 10, maxBatch: 2_000 };
 
 /** Runs inside the batch's transaction with what it changed (e.g. queue alerts durably on `tx`). */
-export type ChangesSink = (changes: StoredChanges, now: number, tx: Transaction) => unknown;
+export type ChangesSink = (changes: StoredChanges, now: number, tx: Queryable) => unknown;
 
 /**
  * What one written batch did, told after its commit (and acknowledgements) to batch listeners

@@ -1,4 +1,4 @@
-import { AsyncDatabase, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 
 /** A resource's latest reported outcome, as `host --json` shows it. */
 export interface ResourceStatusRow {
@@ -39,65 +39,38 @@ export interface OpenDriftRow {
  * any number of instances over one database agree.
  */
 export class ReportedState {
-  private readonly stmts;
+  private readonly db: Queryable;
 
-  private readonly db: AsyncDatabase;
-
-  constructor(handle: SqliteDatabase | AsyncDatabase) {
-    this.db = AsyncDatabase.of(handle);
-    const db = this.db.connection;
-    this.stmts = {
-      resources: db.prepare<[], DbOutcome>("SELECT host, policy, kind, name, outcome, event_seq FROM resource_status"),
-      resourcesOf: db.prepare<[string], DbOutcome>(
-        "SELECT host, policy, kind, name, outcome, event_seq FROM resource_status WHERE host = ?",
-      ),
-      status: db.prepare<[string], DbStatus>(
-        "SELECT policy, kind, name, outcome, error, pending_restart, changes_json, updated_at FROM resource_status WHERE host = ? ORDER BY policy, kind, name",
-      ),
-      failed: db.prepare<[string, string], { kind: string; name: string; error: string }>(
-        "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome IN ('failed', 'blocked', 'conflict') LIMIT 1",
-      ),
-      observed: db.prepare<[], DbObserved>("SELECT host, policy, revision FROM host_observed_policies"),
-      observedOf: db.prepare<[string], DbObserved>(
-        "SELECT host, policy, revision FROM host_observed_policies WHERE host = ?",
-      ),
-      drift: db.prepare<[], DbDrift>(
-        "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL",
-      ),
-      driftOf: db.prepare<[string], DbDrift>(
-        "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL AND host = ?",
-      ),
-    };
+  constructor(handle: SqliteDatabase | Queryable) {
+    this.db = queryableOf(handle);
   }
 
   /** Latest outcome per resource. */
-  resourceOutcomes(host?: string, on: Queryable = this.db): Promise<ResourceOutcomeRow[]> {
-    return on.read(() => {
-      return (host === undefined ? this.stmts.resources.all() : this.stmts.resourcesOf.all(host)).map((r) => ({
-        host: r.host,
-        policy: r.policy,
-        kind: r.kind,
-        name: r.name,
-        outcome: r.outcome,
-        eventSeq: r.event_seq,
-      }));
-    });
+  async resourceOutcomes(host?: string, on: Queryable = this.db): Promise<ResourceOutcomeRow[]> {
+    const rows =
+      host === undefined ? await on.all<DbOutcome>(SQL.resources) : await on.all<DbOutcome>(SQL.resourcesOf, [host]);
+    return rows.map((r) => ({
+      host: r.host,
+      policy: r.policy,
+      kind: r.kind,
+      name: r.name,
+      outcome: r.outcome,
+      eventSeq: r.event_seq,
+    }));
   }
 
   /** Latest outcome per resource of `host`, ordered by policy, kind, name. */
-  resourceStatus(host: string, on: Queryable = this.db): Promise<ResourceStatusRow[]> {
-    return on.read(() => {
-      return this.stmts.status.all(host).map((r) => ({
-        policy: r.policy,
-        kind: r.kind,
-        name: r.name,
-        outcome: r.outcome,
-        error: r.error,
-        pendingRestart: r.pending_restart === 1,
-        changesJson: r.changes_json,
-        updatedAt: r.updated_at,
-      }));
-    });
+  async resourceStatus(host: string, on: Queryable = this.db): Promise<ResourceStatusRow[]> {
+    return (await on.all<DbStatus>(SQL.status, [host])).map((r) => ({
+      policy: r.policy,
+      kind: r.kind,
+      name: r.name,
+      outcome: r.outcome,
+      error: r.error,
+      pendingRestart: r.pending_restart === 1,
+      changesJson: r.changes_json,
+      updatedAt: r.updated_at,
+    }));
   }
 
   /** One resource of `policy` whose latest outcome on `host` is failed, blocked or conflict, or undefined. */
@@ -106,7 +79,7 @@ export class ReportedState {
     policy: string,
     on: Queryable = this.db,
   ): Promise<{ kind: string; name: string; error: string } | undefined> {
-    return on.read(() => this.stmts.failed.get(host, policy));
+    return on.get<{ kind: string; name: string; error: string }>(SQL.failed, [host, policy]);
   }
 
   /** Policy revisions each host last converged. */
@@ -114,23 +87,37 @@ export class ReportedState {
     host?: string,
     on: Queryable = this.db,
   ): Promise<{ host: string; policy: string; revision: string }[]> {
-    return on.read(() => (host === undefined ? this.stmts.observed.all() : this.stmts.observedOf.all(host)));
+    return host === undefined ? on.all<DbObserved>(SQL.observed) : on.all<DbObserved>(SQL.observedOf, [host]);
   }
 
   /** Unresolved drift events. */
-  openDrift(host?: string, on: Queryable = this.db): Promise<OpenDriftRow[]> {
-    return on.read(() => {
-      return (host === undefined ? this.stmts.drift.all() : this.stmts.driftOf.all(host)).map((d) => ({
-        host: d.host,
-        policy: d.policy,
-        kind: d.kind,
-        name: d.name,
-        remediation: d.remediation,
-        eventSeq: d.event_seq,
-      }));
-    });
+  async openDrift(host?: string, on: Queryable = this.db): Promise<OpenDriftRow[]> {
+    const rows = host === undefined ? await on.all<DbDrift>(SQL.drift) : await on.all<DbDrift>(SQL.driftOf, [host]);
+    return rows.map((d) => ({
+      host: d.host,
+      policy: d.policy,
+      kind: d.kind,
+      name: d.name,
+      remediation: d.remediation,
+      eventSeq: d.event_seq,
+    }));
   }
 }
+
+/** The statements, one text for both engines (common/sql's dialect). */
+const SQL = {
+  resources: "SELECT host, policy, kind, name, outcome, event_seq FROM resource_status",
+  resourcesOf: "SELECT host, policy, kind, name, outcome, event_seq FROM resource_status WHERE host = ?",
+  status:
+    "SELECT policy, kind, name, outcome, error, pending_restart, changes_json, updated_at FROM resource_status WHERE host = ? ORDER BY policy, kind, name",
+  failed:
+    "SELECT kind, name, error FROM resource_status WHERE host = ? AND policy = ? AND outcome IN ('failed', 'blocked', 'conflict') LIMIT 1",
+  observed: "SELECT host, policy, revision FROM host_observed_policies",
+  observedOf: "SELECT host, policy, revision FROM host_observed_policies WHERE host = ?",
+  drift: "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL",
+  driftOf:
+    "SELECT host, policy, kind, name, remediation, event_seq FROM drift_events WHERE resolved_at IS NULL AND host = ?",
+};
 
 interface DbOutcome {
   host: string;

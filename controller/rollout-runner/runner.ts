@@ -539,7 +539,7 @@ export class RolloutRunner implements RevisionSelector {
   private async leftOut(r: Rollout, host: string, bundle: HostBundle): Promise<string | undefined> {
     if (isRemoval(r)) return undefined;
     if (revisionFor(r, host) !== r.toRevision || !(await this.targetedBy(r, host, [r.toRevision]))) return undefined;
-    if (bundle.bundle.policies.some((p) => p.name === r.policy)) return undefined;
+    if ((await this.o.bundles.bundles.content(bundle)).policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));
     return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(
       0,

@@ -129,10 +129,10 @@ describe.each(ENGINES)("HostBundleStore (%s)", (engine) => {
       11,
     );
     expect(same.changed).toBe(false);
-    expect(same.bundle.bundle).toEqual({ revision: "r1", generation: 1, policies });
+    expect(await store.content(same.bundle)).toEqual({ revision: "r1", generation: 1, policies });
     const stale = (await store.save("h1", empty, 12)).bundle;
     await store.save("h1", { ...empty, revision: "r2" }, 13);
-    expect(() => stale.bundle).toThrow(/replaced/);
+    await expect(store.content(stale)).rejects.toThrow(/replaced/);
   });
 });
 
