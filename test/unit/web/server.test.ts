@@ -21,7 +21,7 @@ let now = Date.now();
 let store: TestStore;
 let sessions: WebSessionStore;
 let audit: AuditLog;
-let server: WebServer;
+let server: WebServer<{ tag: string }>;
 const acted: string[] = [];
 /** Every line the listener logged, at debug level (the request log included). */
 const logLines: string[] = [];
