@@ -18,16 +18,21 @@ async function setup(engine: Engine) {
   store = await openTestStore(engine);
   const hosts = new HostStore(store.db);
   const names = Array.from({ length: 1_200 }, (_, i) => `kvm${String(i).padStart(4, "0")}`);
-  for (const [i, name] of names.entries())
-    await hosts.recordHello({
-      name,
-      agentVersion: "1",
-      factsJson: JSON.stringify({ cpu: { cores: i % 3 === 0 ? 64 : 8 } }),
-      factsFingerprint: name,
-      sessionId: name,
-      peer: "p",
-      now: 1,
-    });
+  // 50 hellos at a time (PostgreSQL runs them on the pool's connections at once)
+  for (let from = 0; from < names.length; from += 50)
+    await Promise.all(
+      names.slice(from, from + 50).map((name, j) =>
+        hosts.recordHello({
+          name,
+          agentVersion: "1",
+          factsJson: JSON.stringify({ cpu: { cores: (from + j) % 3 === 0 ? 64 : 8 } }),
+          factsFingerprint: name,
+          sessionId: name,
+          peer: "p",
+          now: 1,
+        }),
+      ),
+    );
   const deps = { hosts, policies: { current: () => ({ policies: [], inventory: emptyInventory() }) } };
   const fleet = new FleetIndex(deps as unknown as WebDeps);
   const snapshot = (): FleetSnapshot =>
