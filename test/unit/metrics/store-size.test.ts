@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../common/index.js";
 import { ComplianceTally } from "../../../controller/compliance/index.js";
-import { ControllerMetrics } from "../../../controller/metrics/index.js";
-import { storeSizes } from "../../../controller/metrics/store-size.js";
+import { ControllerMetrics, storeSizes } from "../../../controller/metrics/index.js";
 import { parseExposition, sampleValue, samplesOf } from "../../harness/exposition.js";
 import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
