@@ -1,6 +1,5 @@
-import { stat } from "node:fs/promises";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { databaseFiles, describeError, type Logger } from "../../common/index.js";
+import { describeError, type Logger, type Queryable } from "../../common/index.js";
 import type { DeliveryOutcome } from "../alerts/index.js";
 import type { AlertsStatus, ComplianceTally } from "../compliance/index.js";
 import type { HostConditions } from "../hosts/index.js";
@@ -15,6 +14,7 @@ import {
   rolloutFigures,
   type SessionView,
 } from "./figures.js";
+import { STORE_FILE_LABELS, storeSizes } from "./store-size.js";
 
 /** What the metrics read at scrape time: the controller's own services (ControllerMetrics never writes). */
 export interface MetricsSources {
@@ -32,8 +32,10 @@ export interface MetricsSources {
   rollouts(): readonly Rollout[];
   /** Webhook delivery counts (one aggregate query); absent when no webhook is configured. */
   webhooks?: () => Promise<AlertsStatus>;
-  /** The SQLite database file (its -wal and -shm are measured too). */
-  storeFile: string;
+  /** The SQLite database file (its -wal and -shm are measured too), when the store is SQLite. */
+  storeFile?: string;
+  /** The PostgreSQL store, when the controller runs on one (its size is pg_database_size; storeFile is then not read). */
+  storeDatabase?: Queryable;
 }
 
 export interface MetricsOptions {
@@ -44,8 +46,6 @@ export interface MetricsOptions {
 
 /** Seconds; the ingest batch waits ≤ 10 ms and commits in ~1 ms, so the interesting range is 1 ms – 10 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-const STORE_FILE_LABELS = ["database", "wal", "shm"] as const;
 
 /**
  * The controller's Prometheus metrics (docs/metrics.md), in a registry of its own (never
@@ -170,7 +170,7 @@ export class ControllerMetrics {
   );
   private readonly storeBytes = this.gauge(
     "virtfleet_store_size_bytes",
-    "Size of the controller's SQLite files (database, wal, shm)",
+    "Size of the controller's store: its SQLite files (database, wal, shm), or its PostgreSQL database (database)",
     ["file"],
   );
   private readonly hostState?: Gauge<"host" | "state">;
@@ -339,19 +339,14 @@ export class ControllerMetrics {
   }
 
   private async refreshStore(): Promise<void> {
-    const files = databaseFiles(this.sources.storeFile);
-    const sizes = await Promise.all(
-      files.map((f) =>
-        stat(f).then(
-          (s) => s.size,
-          (err: NodeJS.ErrnoException) => {
-            if (err.code === "ENOENT") return 0; // no -wal/-shm right now
-            throw err;
-          },
-        ),
-      ),
-    );
-    STORE_FILE_LABELS.forEach((file, i) => this.storeBytes.set({ file }, sizes[i] ?? 0));
+    const { storeDatabase, storeFile } = this.sources;
+    const location = storeDatabase ? { database: storeDatabase } : storeFile ? { file: storeFile } : undefined;
+    if (!location) return;
+    const sizes = await storeSizes(location);
+    for (const file of STORE_FILE_LABELS) {
+      const bytes = sizes[file];
+      if (bytes !== undefined) this.storeBytes.set({ file }, bytes);
+    }
   }
 
   private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -1,4 +1,4 @@
-import type { Logger } from "../../common/index.js";
+import type { Logger, Queryable } from "../../common/index.js";
 import type { AgentService } from "../agents/index.js";
 import type { Alerts } from "../alerts/index.js";
 import type { ComplianceService } from "../compliance/index.js";
@@ -20,8 +20,10 @@ export interface MetricsWiring {
   ingestor: Ingestor;
   /** Secure mode: revocations are counted (undefined with --insecure). */
   pki: ControllerPki | undefined;
-  /** The SQLite database file. */
-  storeFile: string;
+  /** The SQLite database file, when the store is SQLite. */
+  storeFile?: string;
+  /** The PostgreSQL store, when the controller runs on one (measured instead of storeFile). */
+  storeDatabase?: Queryable;
   log: Logger;
 }
 
@@ -43,6 +45,7 @@ export function wireControllerMetrics(w: MetricsWiring, options: MetricsOptions)
       rollouts: () => w.rollouts.latestRollouts(),
       webhooks: w.alerts.enabled ? () => w.alerts.status() : undefined,
       storeFile: w.storeFile,
+      storeDatabase: w.storeDatabase,
     },
     w.log,
     options,

@@ -81,7 +81,9 @@ export function sessionCookieName(secure: boolean): string {
  * 6. a POST must carry the session's CSRF token in the form field `csrf`, and every route needs
  *    its role: a signed-in user refused for either gets 403 and the refusal is audited (as the
  *    admin API's authorizeAdmin does: actor `admin:NAME`, the route's action, `{denied}`);
- *    a POST that passes is audited with its outcome; POST /signout ends the session;
+ *    a POST that passes is audited with its outcome; a POST's record is committed before its
+ *    answer is sent (on PostgreSQL too: a client that reads the audit log next sees it);
+ *    POST /signout ends the session;
  * 7. the route's answer is rendered: a page inside the layout, a fragment, a redirect, JSON, or
  *    a server-sent event stream (sse.ts), which ends when the client goes away or the server stops.
  */
@@ -269,10 +271,10 @@ export class WebServer<D> {
     const caller: Caller = { kind: "admin", name: session.user, role: session.role };
     if (!hasRole(session.role, route.role)) {
       const why = `${method} ${route.path} needs role ${route.role}; ${actorOf(caller)} has role ${session.role}`;
-      return this.refuse(res, request, route, caller, why);
+      return await this.refuse(res, request, route, caller, why);
     }
     if (method === "POST" && !csrfMatches(session, form.get("csrf")))
-      return this.refuse(res, request, route, caller, "missing or forged CSRF token");
+      return await this.refuse(res, request, route, caller, "missing or forged CSRF token");
     const closed = () => abort.abort();
     req.once("close", closed);
     res.once("close", closed);
@@ -280,33 +282,43 @@ export class WebServer<D> {
     try {
       answer = await route.handle(request, this.o.deps);
     } catch (err) {
-      if (method === "POST") this.record(caller, request, route, { error: describeError(err) });
+      if (method === "POST") await this.record(caller, request, route, { error: describeError(err) });
       throw err;
     }
-    if (method === "POST") this.record(caller, request, route, {});
+    if (method === "POST") await this.record(caller, request, route, {});
     await this.render(res, answer, request, abort);
   }
 
   /** 403 for a signed-in user; a refused POST is audited (GETs only read: logged). */
-  private refuse(res: ServerResponse, request: WebRequest, route: Route<D>, caller: Caller, why: string): void {
+  private async refuse(
+    res: ServerResponse,
+    request: WebRequest,
+    route: Route<D>,
+    caller: Caller,
+    why: string,
+  ): Promise<void> {
     this.o.log.warn(
       { method: request.method, path: route.path, actor: actorOf(caller) },
       `dashboard request refused: ${why}`,
     );
-    if (request.method === "POST") this.record(caller, request, route, { denied: why });
+    if (request.method === "POST") await this.record(caller, request, route, { denied: why });
     send(res, 403, bareLayout("Refused", html`<p>${why}.</p><p><a href="/">Overview</a></p>`).value, {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
     });
   }
 
-  /** The audit record of a dashboard POST: the route's action and target, `via: web`, and the outcome. */
-  private record(
+  /**
+   * The audit record of a dashboard POST: the route's action and target, `via: web`, and the
+   * outcome. Resolves once it is committed (the answer is sent after it, so a client that reads
+   * the audit log next sees it, on any replica and engine) or its failure is logged; never rejects.
+   */
+  private async record(
     caller: Caller,
     request: WebRequest,
     route: Route<D>,
     outcome: { denied?: string; error?: string },
-  ): void {
+  ): Promise<void> {
     let named: { action: string; target: string };
     try {
       named = route.action?.(request) ?? { action: "web.post", target: route.path };
@@ -319,14 +331,14 @@ export class WebServer<D> {
       target: named.target,
       detail: { via: "web", ...outcome },
     };
-    this.o.audit
-      .append(entry)
-      .catch((err: unknown) =>
-        this.o.log.error(
-          { action: entry.action, err: describeError(err) },
-          "writing the audit record of a dashboard action failed",
-        ),
+    try {
+      await this.o.audit.append(entry);
+    } catch (err) {
+      this.o.log.error(
+        { action: entry.action, err: describeError(err) },
+        "writing the audit record of a dashboard action failed",
       );
+    }
   }
 
   private async render(

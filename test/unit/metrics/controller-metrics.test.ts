@@ -1,24 +1,29 @@
-import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { applyMigrations, createLogger } from "../../../common/index.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createLogger, type Engine } from "../../../common/index.js";
 import { ComplianceService } from "../../../controller/compliance/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import { HostConditions, HostStore } from "../../../controller/hosts/index.js";
 import { ControllerMetrics } from "../../../controller/metrics/index.js";
 import { parseExposition, sampleValue, samplesOf } from "../../harness/exposition.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
-// ControllerMetrics over the real host store and compliance service (an in-memory database):
+// ControllerMetrics over the real host store and compliance service (each engine):
 // host states from sessions and conditions, per-host series only when asked for.
 const log = createLogger("metrics-unit", "silent");
 const dir = mkdtempSync(join(tmpdir(), "vf-metrics-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function setup(perHost: boolean) {
-  const db = new Database(":memory:");
-  applyMigrations(db, CONTROLLER_MIGRATIONS);
+let store: TestStore | undefined;
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+});
+
+async function setup(engine: Engine, perHost: boolean) {
+  store = await openTestStore(engine);
+  const db = store.db;
   const hosts = new HostStore(db);
   for (const name of ["h1", "h2", "h3", "h4"])
     await hosts.recordHello({
@@ -54,9 +59,9 @@ async function setup(perHost: boolean) {
   );
 }
 
-describe("ControllerMetrics", () => {
+describe.each(ENGINES)("ControllerMetrics on %s", (engine) => {
   it("counts hosts by the views' state rule and sums the reported backlog, without host labels", async () => {
-    const e = parseExposition((await (await setup(false)).scrape()).body);
+    const e = parseExposition((await (await setup(engine, false)).scrape()).body);
     expect(sampleValue(e, "virtfleet_agents_connected")).toBe(3);
     expect(Object.fromEntries(samplesOf(e, "virtfleet_hosts").map((s) => [s.labels.state, s.value]))).toEqual({
       connected: 1,
@@ -75,7 +80,7 @@ describe("ControllerMetrics", () => {
   });
 
   it("--metrics-per-host: one state, one compliance status and the backlog per host", async () => {
-    const e = parseExposition((await (await setup(true)).scrape()).body);
+    const e = parseExposition((await (await setup(engine, true)).scrape()).body);
     const states = Object.fromEntries(samplesOf(e, "virtfleet_host_state").map((s) => [s.labels.host, s.labels.state]));
     expect(states).toEqual({ h1: "connected", h2: "degraded", h3: "libvirt-unreachable", h4: "disconnected" });
     expect(samplesOf(e, "virtfleet_host_state").every((s) => s.value === 1)).toBe(true);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LIVE_ROUTES } from "../../../controller/web/live/index.js";
 import { bodyOf, liveFixture, request, routeOf, type LiveFixture } from "./live-deps.js";
+import { ENGINES } from "../../harness/postgres.js";
 
 const page = routeOf(LIVE_ROUTES, "GET", "/audit");
 const EVIL = `<script>alert("x")</script>`;
@@ -13,9 +14,9 @@ afterEach(async () => {
 
 const rows = (body: string) => [...body.matchAll(/<tr class="outcome-\w+"><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
 
-describe("GET /audit", () => {
+describe.each(ENGINES)("GET /audit on %s", (engine) => {
   it("shows time, actor, action, target, outcome and the redacted detail, newest first, escaping hostile text", async () => {
-    fx = await liveFixture();
+    fx = await liveFixture({ engine });
     const { audit } = fx.deps;
     await audit.append({ actor: "admin:olga", action: "rollout.pause", target: "web", detail: { reason: "latency" } });
     await audit.append({
@@ -53,7 +54,7 @@ describe("GET /audit", () => {
   });
 
   it("pages back by seq: Older links to the records before the oldest shown, Newest back to the start", async () => {
-    fx = await liveFixture();
+    fx = await liveFixture({ engine });
     for (let i = 1; i <= 120; i++)
       await fx.deps.audit.append({ actor: "controller", action: "host.resync", target: `h${i}` });
     const first = bodyOf(await page.handle(request("/audit"), fx.deps));
@@ -72,13 +73,14 @@ describe("GET /audit", () => {
   });
 
   it("shows where the chain breaks when a record was edited behind the log's back", async () => {
-    fx = await liveFixture();
+    fx = await liveFixture({ engine });
     for (let i = 1; i <= 5; i++)
       await fx.deps.audit.append({ actor: "controller", action: "host.resync", target: `h${i}` });
     expect(bodyOf(await page.handle(request("/audit"), fx.deps))).toContain("Chain verified:</strong> all 5 records");
-    const db = fx.store.db.connection;
-    db.exec("DROP TRIGGER audit_log_no_update");
-    db.prepare("UPDATE audit_log SET target = 'h-forged' WHERE seq = 3").run();
+    await fx.db.exec(
+      engine === "postgres" ? "DROP TRIGGER audit_log_no_update ON audit_log" : "DROP TRIGGER audit_log_no_update",
+    );
+    await fx.db.run("UPDATE audit_log SET target = 'h-forged' WHERE seq = 3");
     const body = bodyOf(await page.handle(request("/audit?verify=now"), fx.deps));
     expect(body).toContain('<p class="verification broken" role="alert"><strong>Chain broken at record 3:</strong>');
     expect(body).toContain("(3 records checked");

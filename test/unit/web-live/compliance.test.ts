@@ -7,6 +7,7 @@ import { LIVE_ROUTES, trendChart } from "../../../controller/web/live/index.js";
 import { policyRows } from "../../../controller/web/live/compliance-page.js";
 import { policyYaml } from "../policies/fixtures.js";
 import { bodyOf, liveFixture, request, routeOf, type LiveFixture } from "./live-deps.js";
+import { ENGINES } from "../../harness/postgres.js";
 
 const page = routeOf(LIVE_ROUTES, "GET", "/compliance");
 const HOUR = 3_600_000;
@@ -72,10 +73,10 @@ describe("trendChart", () => {
   });
 });
 
-describe("SnapshotStore.trend", () => {
+describe.each(ENGINES)("SnapshotStore.trend on %s", (engine) => {
   it("returns the fleet block of the snapshots in the range, oldest first, thinned to the points asked with the newest kept", async () => {
-    fx = await liveFixture();
-    const snapshots = new SnapshotStore(fx.store.db);
+    fx = await liveFixture({ engine });
+    const snapshots = new SnapshotStore(fx.db);
     const base = Date.UTC(2026, 0, 1);
     for (let i = 0; i < 250; i++) {
       const report = {
@@ -142,9 +143,9 @@ describe("policyRows", () => {
   });
 });
 
-describe("GET /compliance", () => {
+describe.each(ENGINES)("GET /compliance on %s", (engine) => {
   it("draws the trend of the stored snapshots and lists the policies now", async () => {
-    fx = await liveFixture({ hosts: ["kvm01", "kvm02"], policies: { "web.yaml": policyYaml("web") } });
+    fx = await liveFixture({ engine, hosts: ["kvm01", "kvm02"], policies: { "web.yaml": policyYaml("web") } });
     const empty = bodyOf(await page.handle(request("/compliance"), fx.deps));
     expect(empty).toContain("No compliance snapshots in this range");
     await fx.deps.compliance.snapshot();
@@ -167,7 +168,7 @@ describe("GET /compliance", () => {
   });
 });
 
-describe("GET /compliance counts from the tally", () => {
+describe.each(ENGINES)("GET /compliance counts from the tally on %s", (engine) => {
   // Rows of the page's policy table: name, hosts, then each status, the percentage, resources.
   const tableRows = (body: string) =>
     [...body.matchAll(/<tr><td><a href="\/rollouts\/[^"]+">([^<]+)<\/a><\/td>((?:<td>[^<]*<\/td>)+)<\/tr>/g)].map((m) =>
@@ -215,12 +216,12 @@ describe("GET /compliance counts from the tally", () => {
 
   it("per-policy counts and the fleet figure equal compliance.current() for hosts in every state, and follow touches", async () => {
     const hosts = ["t-ok", "t-drift", "t-fail", "t-behind", "t-silent", "t-open", "t-restart", "t-unknown"];
-    fx = await liveFixture({ hosts, policies: { "web.yaml": policyYaml("web"), "db.yaml": policyYaml("db") } });
+    fx = await liveFixture({ engine, hosts, policies: { "web.yaml": policyYaml("web"), "db.yaml": policyYaml("db") } });
     const f = fx;
     const events = f.deps.events;
-    const bundleStore = new (await import("../../../controller/bundles/index.js")).HostBundleStore(f.store.db);
+    const bundleStore = new (await import("../../../controller/bundles/index.js")).HostBundleStore(f.db);
     for (const h of hosts) {
-      await f.store.hosts.inTransaction(async (tx) => {
+      await f.hosts.inTransaction(async (tx) => {
         await bundleStore.save(
           h,
           {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DriftView } from "../../../controller/agent-messages/index.js";
 import { DriftStream, LIVE_ROWS_KEPT, LIVE_ROWS_PER_SECOND, LIVE_ROUTES } from "../../../controller/web/live/index.js";
 import { bodyOf, liveFixture, request, routeOf, type LiveFixture } from "./live-deps.js";
+import { ENGINES } from "../../harness/postgres.js";
 
 const page = routeOf(LIVE_ROUTES, "GET", "/drift");
 const events = routeOf(LIVE_ROUTES, "GET", "/drift/events");
@@ -14,9 +15,9 @@ afterEach(async () => {
 
 const EVIL = `<script>alert("x")</script>`;
 
-describe("GET /drift", () => {
+describe.each(ENGINES)("GET /drift on %s", (engine) => {
   it("lists drift newest first with host, policy, resource, fields desired → actual, source, remediation and times", async () => {
-    fx = await liveFixture({ hosts: ["kvm01", "kvm02"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01", "kvm02"] });
     await fx.drift("kvm01", { id: "d-old", name: "web1", detectedAtMs: 1_000_000 });
     await fx.drift("kvm02", {
       id: "d-new",
@@ -45,7 +46,7 @@ describe("GET /drift", () => {
   });
 
   it("filters by host and since; an unknown host is 404 and a bad since 400, both saying why", async () => {
-    fx = await liveFixture({ hosts: ["kvm01", "kvm02"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01", "kvm02"] });
     const now = Date.now();
     await fx.drift("kvm01", { id: "d-a", detectedAtMs: now - 3 * 3_600_000 });
     await fx.drift("kvm01", { id: "d-b", detectedAtMs: now - 60_000 });
@@ -69,7 +70,7 @@ describe("GET /drift", () => {
   });
 
   it("escapes hostile host names, resource names, values and details", async () => {
-    fx = await liveFixture({ hosts: [EVIL] });
+    fx = await liveFixture({ engine, hosts: [EVIL] });
     await fx.drift(EVIL, {
       id: "hostile-1",
       policy: `p"><script>2</script>`,
@@ -94,9 +95,9 @@ function collector() {
   return { sent, send: (event: string, data: string) => void sent.push({ event, data }) };
 }
 
-describe("GET /drift/events", () => {
+describe.each(ENGINES)("GET /drift/events on %s", (engine) => {
   it("sends each drift published on the feed as a rendered row, and stops (unsubscribed) when the request aborts", async () => {
-    fx = await liveFixture({ hosts: ["kvm01", "kvm02"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01", "kvm02"] });
     const abort = new AbortController();
     const res = await events.handle(request(`/drift/events?after=${Date.now()}`, { signal: abort.signal }), fx.deps);
     if (res.kind !== "events") throw new Error(`expected events, got ${res.kind}`);
@@ -133,7 +134,7 @@ describe("GET /drift/events", () => {
   });
 
   it("follows only its host; first sends what was stored after the page's newest row and before it subscribed", async () => {
-    fx = await liveFixture({ hosts: ["kvm01", "kvm02"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01", "kvm02"] });
     const after = Date.now();
     await fx.drift("kvm01", { id: "before-page", detectedAtMs: after - 10 });
     await fx.drift("kvm01", { id: "in-between", detectedAtMs: after + 10 });
@@ -158,7 +159,7 @@ describe("GET /drift/events", () => {
   });
 
   it("answers 404 for an unknown host and ends at once for an aborted request", async () => {
-    fx = await liveFixture({ hosts: ["kvm01"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01"] });
     expect(await events.handle(request("/drift/events?host=nosuch"), fx.deps)).toMatchObject({
       kind: "fragment",
       status: 404,
@@ -172,7 +173,7 @@ describe("GET /drift/events", () => {
   });
 
   it("ends and unsubscribes when a write fails (the client went away)", async () => {
-    fx = await liveFixture({ hosts: ["kvm01"] });
+    fx = await liveFixture({ engine, hosts: ["kvm01"] });
     const abort = new AbortController();
     const res = await events.handle(request(`/drift/events?after=${Date.now()}`, { signal: abort.signal }), fx.deps);
     if (res.kind !== "events") throw new Error("expected events");

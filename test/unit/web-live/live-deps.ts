@@ -1,30 +1,35 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../../common/index.js";
+import { type Engine, type Queryable, silentLogger } from "../../../common/index.js";
 import { validateAgentEvent, type DriftView } from "../../../controller/agent-messages/index.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS } from "../../../controller/agents/index.js";
 import { AuditLog } from "../../../controller/audit/index.js";
 import { BundleService } from "../../../controller/bundles/index.js";
 import { ComplianceService } from "../../../controller/compliance/index.js";
-import { ControllerStore } from "../../../controller/database/index.js";
-import { HostConditions } from "../../../controller/hosts/index.js";
+import { HostConditions, HostStore } from "../../../controller/hosts/index.js";
 import { DriftFeed, EventStore } from "../../../controller/ingest/index.js";
 import { PolicyRepository, PolicyRevisionLoader, PolicyStore } from "../../../controller/policies/index.js";
 import { RolloutStore } from "../../../controller/rollout/index.js";
 import { RolloutRunner } from "../../../controller/rollout-runner/index.js";
 import type { WebDeps, WebRequest, WebResponse, WebSession } from "../../../controller/web/index.js";
 import type { Route } from "../../../controller/web/route.js";
+import { openTestStore } from "../../harness/postgres.js";
 import { driftMsg } from "../ingest/fixtures.js";
 
 /**
- * The dashboard's services over a real controller store in a temporary folder, built as
+ * The dashboard's services over a real, migrated controller store on `engine` (SQLite in
+ * memory, or a new PostgreSQL database: test/harness/postgres.ts), built as
  * controller/controller.ts builds them (policies loaded from a folder, the rollout runner and
  * bundles attached to an agent service with no agents connected).
  */
 export interface LiveFixture {
   deps: WebDeps;
-  store: ControllerStore;
+  engine: Engine;
+  /** The store every service runs on. */
+  db: Queryable;
+  hosts: HostStore;
+  /** The policies folder's parent (a temporary folder). */
   dir: string;
   /** Enrols `name` as a host (the row an agent's hello creates). */
   enrol(name: string): Promise<void>;
@@ -36,82 +41,95 @@ export interface LiveFixture {
 let eventSeq = 10;
 
 export async function liveFixture(
-  opts: { policies?: Record<string, string>; hosts?: string[] } = {},
+  opts: { engine?: Engine; policies?: Record<string, string>; hosts?: string[] } = {},
 ): Promise<LiveFixture> {
+  const engine = opts.engine ?? "sqlite";
   const dir = mkdtempSync(join(tmpdir(), "vft-web-live-"));
   const policiesDir = join(dir, "policies");
   mkdirSync(policiesDir);
   for (const [file, text] of Object.entries(opts.policies ?? {})) writeFileSync(join(policiesDir, file), text);
-  const store = ControllerStore.open(join(dir, "data"));
-  const log = silentLogger();
-  const enrol = async (name: string) => {
-    await store.hosts.recordHello({
-      name,
-      agentVersion: "1",
-      factsJson: "{}",
-      factsFingerprint: "f",
-      sessionId: `s-${name}`,
-      peer: "p",
-      now: Date.now(),
+  const store = await openTestStore(engine);
+  try {
+    const db = store.db;
+    const hosts = new HostStore(db);
+    const log = silentLogger();
+    const enrol = async (name: string) => {
+      await hosts.recordHello({
+        name,
+        agentVersion: "1",
+        factsJson: "{}",
+        factsFingerprint: "f",
+        sessionId: `s-${name}`,
+        peer: "p",
+        now: Date.now(),
+      });
+    };
+    for (const h of opts.hosts ?? []) await enrol(h);
+    const policies = new PolicyRepository({ dir: policiesDir, store: new PolicyStore(db), log, watch: false });
+    await policies.start();
+    const audit = new AuditLog(db);
+    const conditions = new HostConditions();
+    const agents = new AgentService(hosts, log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, conditions });
+    const bundles = new BundleService(db, hosts, policies, log);
+    const rollouts = new RolloutRunner({
+      db,
+      store: new RolloutStore(db),
+      policies,
+      revisions: new PolicyRevisionLoader(policies),
+      hosts,
+      bundles,
+      log,
+      tickMs: 60_000,
     });
-  };
-  for (const h of opts.hosts ?? []) await enrol(h);
-  const policies = new PolicyRepository({ dir: policiesDir, store: new PolicyStore(store.db), log, watch: false });
-  await policies.start();
-  const audit = new AuditLog(store.db);
-  const conditions = new HostConditions();
-  const agents = new AgentService(store.hosts, log, { ...DEFAULT_AGENT_SERVICE_OPTIONS, conditions });
-  const bundles = new BundleService(store.db, store.hosts, policies, log);
-  const rollouts = new RolloutRunner({
-    db: store.db,
-    store: new RolloutStore(store.db),
-    policies,
-    revisions: new PolicyRevisionLoader(policies),
-    hosts: store.hosts,
-    bundles,
-    log,
-    tickMs: 60_000,
-  });
-  await rollouts.attach(agents);
-  await bundles.attach(agents);
-  const events = new EventStore(store.db);
-  const feed = new DriftFeed();
-  const compliance = new ComplianceService(store.db, log, undefined, undefined, conditions);
-  const deps: WebDeps = {
-    hosts: store.hosts,
-    conditions,
-    agents,
-    policies,
-    compliance,
-    events,
-    feed,
-    rollouts,
-    audit,
-    log,
-  };
-  return {
-    deps,
-    store,
-    dir,
-    enrol,
-    async drift(host, over) {
-      const seq = ++eventSeq;
-      const changes = await events.store(
-        [{ host, events: [validateAgentEvent(driftMsg({ eventSeq: seq, ...over }))] }],
-        Date.now(),
-      );
-      const drifts = changes.drift.map((c) => c.drift);
-      feed.publish(drifts);
-      return drifts;
-    },
-    async close() {
-      rollouts.stop();
-      compliance.stop();
-      await policies.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    await rollouts.attach(agents);
+    await bundles.attach(agents);
+    const events = new EventStore(db);
+    const feed = new DriftFeed();
+    const compliance = new ComplianceService(db, log, undefined, undefined, conditions);
+    const deps: WebDeps = {
+      hosts,
+      conditions,
+      agents,
+      policies,
+      compliance,
+      events,
+      feed,
+      rollouts,
+      audit,
+      log,
+    };
+    return {
+      deps,
+      engine,
+      db,
+      hosts,
+      dir,
+      enrol,
+      async drift(host, over) {
+        const seq = ++eventSeq;
+        const changes = await events.store(
+          [{ host, events: [validateAgentEvent(driftMsg({ eventSeq: seq, ...over }))] }],
+          Date.now(),
+        );
+        const drifts = changes.drift.map((c) => c.drift);
+        feed.publish(drifts);
+        return drifts;
+      },
+      async close() {
+        rollouts.stop();
+        compliance.stop();
+        await policies.close();
+        await hosts.flush();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    // a fixture that could not be built leaves nothing behind (its PostgreSQL database is dropped)
+    await store.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export const VIEWER: WebSession = { user: "vic", role: "viewer", csrf: "csrf-viewer" };

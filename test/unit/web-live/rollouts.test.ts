@@ -1,12 +1,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "../../../common/index.js";
+import { type Engine, silentLogger } from "../../../common/index.js";
 import { rolloutAdminHandlers } from "../../../controller/admin/index.js";
 import type { Rollout } from "../../../controller/rollout/index.js";
 import { LIVE_ROUTES } from "../../../controller/web/live/index.js";
 import { rolloutLive } from "../../../controller/web/live/rollout-view.js";
 import { policyYaml } from "../policies/fixtures.js";
 import { bodyOf, liveFixture, OPERATOR, request, routeOf, VIEWER, type LiveFixture } from "./live-deps.js";
+import { ENGINES } from "../../harness/postgres.js";
 
 const list = routeOf(LIVE_ROUTES, "GET", "/rollouts");
 const detail = routeOf(LIVE_ROUTES, "GET", "/rollouts/:policy");
@@ -20,8 +21,9 @@ afterEach(async () => {
 });
 
 /** A controller with policy `web` rolling out to kvm01..kvm03 (canary kvm01 waiting: no agent is connected). */
-async function rolling(extraHosts: string[] = []): Promise<{ fx: LiveFixture; rollout: Rollout }> {
+async function rolling(engine: Engine, extraHosts: string[] = []): Promise<{ fx: LiveFixture; rollout: Rollout }> {
   const f = await liveFixture({
+    engine,
     hosts: ["kvm01", "kvm02", "kvm03", ...extraHosts],
     policies: { "web.yaml": policyYaml("web") },
   });
@@ -64,9 +66,9 @@ describe("every live route", () => {
   });
 });
 
-describe("GET /rollouts", () => {
+describe.each(ENGINES)("GET /rollouts on %s", (engine) => {
   it("lists each policy's newest rollout with state, revisions, active stage and progress, polled as a fragment", async () => {
-    const { fx, rollout } = await rolling();
+    const { fx, rollout } = await rolling(engine);
     const body = bodyOf(await list.handle(request("/rollouts"), fx.deps));
     expect(body).toContain('<a href="/rollouts/web">web</a>');
     expect(body).toContain(`<td>running</td><td>(none) → ${rollout.toRevision.slice(0, 12)}</td>`);
@@ -78,9 +80,9 @@ describe("GET /rollouts", () => {
   });
 });
 
-describe("GET /rollouts/:policy", () => {
+describe.each(ENGINES)("GET /rollouts/:policy on %s", (engine) => {
   it("shows state, stages with their hosts and phases, and the control form with the session's CSRF token", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     const res = await detail.handle(
       request("/rollouts/web", { params: { policy: "web" }, session: OPERATOR }),
       fx.deps,
@@ -112,7 +114,7 @@ describe("GET /rollouts/:policy", () => {
   });
 
   it("renders every button disabled for a viewer, saying the operator role is needed", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     const body = bodyOf(
       await detail.handle(request("/rollouts/web", { params: { policy: "web" }, session: VIEWER }), fx.deps),
     );
@@ -122,14 +124,14 @@ describe("GET /rollouts/:policy", () => {
   });
 
   it("answers an unknown policy with 404 naming it", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     const res = await detail.handle(request("/rollouts/nosuch", { params: { policy: "nosuch" } }), fx.deps);
     expect(res).toMatchObject({ kind: "page", status: 404 });
     expect(bodyOf(res)).toContain("unknown policy &quot;nosuch&quot;");
   });
 
   it("shows soak clocks and failures with their messages, escaping hostile host names and messages", async () => {
-    const { fx } = await rolling([EVIL]);
+    const { fx } = await rolling(engine, [EVIL]);
     const r = structuredClone((await fx.deps.rollouts.rolloutOf("web"))!);
     const now = Date.now();
     const canary = r.stages[1]!;
@@ -153,9 +155,9 @@ describe("GET /rollouts/:policy", () => {
   });
 });
 
-describe("POST /rollouts/:policy/(pause|resume|abort|rollback)", () => {
+describe.each(ENGINES)("POST /rollouts/:policy/(pause|resume|abort|rollback) on %s", (engine) => {
   it("pause and resume go through the rollout runner and redirect back to the rollout", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     const form = { csrf: OPERATOR.csrf, reason: "checking latency" };
     const paused = await post("pause").handle(
       request("/rollouts/web/pause", { method: "POST", params: { policy: "web" }, form, session: OPERATOR }),
@@ -183,7 +185,7 @@ describe("POST /rollouts/:policy/(pause|resume|abort|rollback)", () => {
   });
 
   it("refuses a command the rollout's state does not allow (409) and an unknown policy (404), saying why", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     const refused = await post("resume").handle(
       request("/rollouts/web/resume", { method: "POST", params: { policy: "web" }, session: OPERATOR }),
       fx.deps,
@@ -201,7 +203,7 @@ describe("POST /rollouts/:policy/(pause|resume|abort|rollback)", () => {
   });
 
   it("abort ends the rollout; the admin API's ControlRollout (same code) then refuses a second abort with the same words", async () => {
-    const { fx } = await rolling();
+    const { fx } = await rolling(engine);
     await post("abort").handle(
       request("/rollouts/web/abort", { method: "POST", params: { policy: "web" }, session: OPERATOR }),
       fx.deps,

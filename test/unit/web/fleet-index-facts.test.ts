@@ -1,29 +1,38 @@
-import Database from "better-sqlite3";
-import { describe, expect, it, vi } from "vitest";
-import { applyMigrations, emptyInventory } from "../../../common/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type Engine, emptyInventory } from "../../../common/index.js";
 import { HostStore } from "../../../controller/hosts/index.js";
 import type { WebDeps } from "../../../controller/web/deps.js";
 import { FleetIndex, type FleetHost, type FleetSnapshot } from "../../../controller/web/fleet-index.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
 // The hosts table's fact filter over the real host store: the matching hosts, and their facts
 // read once per snapshot and query (paging or sorting one filtered table does not re-read them).
 
-async function setup() {
-  const db = new Database(":memory:");
-  applyMigrations(db, CONTROLLER_MIGRATIONS);
-  const hosts = new HostStore(db);
-  const names = Array.from({ length: 1_200 }, (_, i) => `kvm${String(i).padStart(4, "0")}`);
-  for (const [i, name] of names.entries())
-    await hosts.recordHello({
-      name,
-      agentVersion: "1",
-      factsJson: JSON.stringify({ cpu: { cores: i % 3 === 0 ? 64 : 8 } }),
-      factsFingerprint: name,
-      sessionId: name,
-      peer: "p",
-      now: 1,
-    });
+let store: TestStore | undefined;
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+});
+
+async function setup(engine: Engine, count = 1_200) {
+  store = await openTestStore(engine);
+  const hosts = new HostStore(store.db);
+  const names = Array.from({ length: count }, (_, i) => `kvm${String(i).padStart(4, "0")}`);
+  // 50 hellos at a time (PostgreSQL runs them on the pool's connections at once)
+  for (let from = 0; from < names.length; from += 50)
+    await Promise.all(
+      names.slice(from, from + 50).map((name, j) =>
+        hosts.recordHello({
+          name,
+          agentVersion: "1",
+          factsJson: JSON.stringify({ cpu: { cores: (from + j) % 3 === 0 ? 64 : 8 } }),
+          factsFingerprint: name,
+          sessionId: name,
+          peer: "p",
+          now: 1,
+        }),
+      ),
+    );
   const deps = { hosts, policies: { current: () => ({ policies: [], inventory: emptyInventory() }) } };
   const fleet = new FleetIndex(deps as unknown as WebDeps);
   const snapshot = (): FleetSnapshot =>
@@ -31,9 +40,10 @@ async function setup() {
   return { hosts, fleet, snapshot };
 }
 
-describe("the hosts table's fact filter", () => {
+// a new PostgreSQL database and 1,200 hellos take seconds on a loaded machine
+describe.each(ENGINES)("the hosts table's fact filter on %s", { timeout: 30_000 }, (engine) => {
   it("keeps the hosts whose stored facts match, reading the facts once per snapshot and query", async () => {
-    const { hosts, fleet, snapshot } = await setup();
+    const { hosts, fleet, snapshot } = await setup(engine);
     const reads = vi.spyOn(hosts, "listAfter");
     const s1 = snapshot();
     const big = await fleet.select(s1, "", "facts.cpu.cores=64");
@@ -51,7 +61,7 @@ describe("the hosts table's fact filter", () => {
   });
 
   it("refuses a bad selector before reading any facts", async () => {
-    const { hosts, fleet, snapshot } = await setup();
+    const { hosts, fleet, snapshot } = await setup(engine, 10);
     const reads = vi.spyOn(hosts, "listAfter");
     await expect(fleet.select(snapshot(), "", "facts.cpu.cores=")).rejects.toThrow();
     expect(reads).not.toHaveBeenCalled();

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { loggerOptions, openDatabase } from "../../../common/index.js";
+import { loggerOptions } from "../../../common/index.js";
 import { AuditLog } from "../../../controller/audit/index.js";
-import { CONTROLLER_MIGRATIONS } from "../../../controller/database/index.js";
 import {
   html,
   SIGNIN_TTL_MS,
@@ -11,17 +10,18 @@ import {
   type Route,
   type WebRequest,
 } from "../../../controller/web/index.js";
-import { tempDir } from "../../harness/processes.js";
+import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
 // The listener with routes of its own (no controller): sign-in, sessions, CSRF, roles, the
 // audit of refusals, security headers, assets, raw handlers and server-sent events, over plain
-// HTTP on loopback (HTTPS is exercised by test/e2e/web-dashboard.test.ts).
+// HTTP on loopback (HTTPS is exercised by test/e2e/web-dashboard.test.ts). Sessions and the
+// audit log on each engine (test/harness/postgres.ts).
 
-const dir = tempDir("vft-webserver-");
-const db = openDatabase(`${dir.path}/c.db`, CONTROLLER_MIGRATIONS);
 let now = Date.now();
-const sessions = new WebSessionStore(db, () => now);
-const audit = new AuditLog(db);
+let store: TestStore;
+let sessions: WebSessionStore;
+let audit: AuditLog;
+let server: WebServer<{ tag: string }>;
 const acted: string[] = [];
 /** Every line the listener logged, at debug level (the request log included). */
 const logLines: string[] = [];
@@ -93,32 +93,23 @@ routes.push({
   }),
 });
 
-const server = new WebServer({
-  listen: { host: "127.0.0.1", port: 0 },
-  tls: undefined,
-  routes,
-  deps: { tag: "deps-ok" },
-  sessions,
-  audit,
-  extraHandlers: {
-    "/metrics": async (_req, res) => {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("raw handler\n");
+const startServer = () =>
+  new WebServer({
+    listen: { host: "127.0.0.1", port: 0 },
+    tls: undefined,
+    routes,
+    deps: { tag: "deps-ok" },
+    sessions,
+    audit,
+    extraHandlers: {
+      "/metrics": async (_req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end("raw handler\n");
+      },
     },
-  },
-  log,
-});
+    log,
+  });
 let base = "";
-
-beforeAll(async () => {
-  await server.start();
-  base = server.url;
-});
-afterAll(async () => {
-  await server.stop();
-  db.close();
-  dir.cleanup();
-});
 
 const get = (path: string, cookie?: string) =>
   fetch(base + path, { redirect: "manual", headers: cookie ? { cookie } : {} });
@@ -148,7 +139,23 @@ async function signIn(role: "viewer" | "operator", user = "alice"): Promise<{ co
 
 const auditRecords = async () => (await audit.list({ limit: 1000 })).filter((r) => r.action === "rollout.pause");
 
-describe("the dashboard listener", () => {
+describe.each(ENGINES)("the dashboard listener on %s", (engine) => {
+  beforeAll(async () => {
+    store = await openTestStore(engine);
+    now = Date.now();
+    sessions = new WebSessionStore(store.db, () => now);
+    audit = new AuditLog(store.db);
+    acted.length = 0;
+    floodStarted = 0;
+    server = startServer();
+    await server.start();
+    base = server.url;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+  });
+
   it("sends the security headers on every answer, signed in or not", async () => {
     for (const r of [await get("/"), await get("/signin"), await get("/assets/dashboard.css"), await get("/nothing")]) {
       expect(r.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
