@@ -1,5 +1,4 @@
 import * as grpc from "@grpc/grpc-js";
-import { join } from "node:path";
 import {
   createLogger,
   describeError,
@@ -42,13 +41,7 @@ import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
-import {
-  CONTROLLER_DB_FILE,
-  ControllerStore,
-  defaultStoreLocation,
-  storeDescription,
-  type StoreLocation,
-} from "./database/index.js";
+import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";
 import { HostConditions } from "./hosts/index.js";
 import {
   adminCertificates,
@@ -290,7 +283,7 @@ export class Controller {
         alerts,
         ingestor: this.ingestor,
         pki,
-        storeFile: location.engine === "sqlite" ? location.path : join(dataDir, CONTROLLER_DB_FILE),
+        ...(location.engine === "sqlite" ? { storeFile: location.path } : { storeDatabase: this.store.db }),
         log: this.log.child({ part: "metrics" }),
       },
       { perHost: this.options.metrics?.perHost === true },

@@ -28,14 +28,26 @@ export class PrivatePostgres {
   }
 
   static async start(): Promise<PrivatePostgres> {
-    if (!existsSync(join(BIN, "initdb"))) throw new Error(`PostgreSQL 15 is not installed (${BIN}): run scripts/setup-postgres.sh`);
+    if (!existsSync(join(BIN, "initdb")))
+      throw new Error(`PostgreSQL 15 is not installed (${BIN}): run scripts/setup-postgres.sh`);
     const dir = mkdtempSync(join(tmpdir(), "vft-pg-"));
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
     const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
     chownSync(dir, uid, gid);
     const pg = new PrivatePostgres(dir, await freePort());
     try {
-      asPostgres(`${BIN}/initdb`, ["-D", pg.dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
+      asPostgres(`${BIN}/initdb`, [
+        "-D",
+        pg.dataDir,
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "--no-sync",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+      ]);
       asPostgres("mkdir", ["-p", pg.socketDir]);
       writeFileSync(
         join(pg.dataDir, "postgresql.auto.conf"),
