@@ -13,7 +13,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { NotFoundError, ValidationError } from "../../common/errors.js";
 import { makeFolderPrivate } from "../../common/sqlite/private-files.js";
-import { CONTROLLER_DB_FILE } from "./controller-store.js";
+import { CONTROLLER_DB_FILE } from "./db-file.js";
 import { DataFolderLock } from "./data-folder-lock.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 

@@ -5,10 +5,9 @@ import { applyPgMigrations, PgDatabase, type PgSchemaState } from "../../common/
 import { makeFolderPrivate } from "../../common/sqlite/private-files.js";
 import { HostStore } from "../hosts/index.js";
 import { DataFolderLock } from "./data-folder-lock.js";
+import { CONTROLLER_DB_FILE } from "./db-file.js";
 import { CONTROLLER_MIGRATIONS } from "./migrations.js";
 import type { StoreLocation } from "./store-location.js";
-
-export const CONTROLLER_DB_FILE = "controller.db";
 
 export interface OpenStoreOptions {
   /** Told when the data folder or database files were readable by others and were made private, or about the pool. */

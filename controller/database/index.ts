@@ -4,7 +4,8 @@
  * that own the tables. Who owns which table: docs/design/tables.md. The data folder's lock
  * (DataFolderLock: one controller or restore at a time) and the store's backup and restore.
  */
-export { ControllerStore, CONTROLLER_DB_FILE } from "./controller-store.js";
+export { ControllerStore } from "./controller-store.js";
+export { CONTROLLER_DB_FILE } from "./db-file.js";
 export { CONTROLLER_MIGRATIONS } from "./migrations.js";
 export { DataFolderLock, DataFolderInUseError, LOCK_FILE, LOCK_PID_FILE } from "./data-folder-lock.js";
 export {

@@ -61,4 +61,11 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   step(8, "dashboard sign-in links and sessions", [WEB_SCHEMA[8], WEB_SCHEMA_PG[8]]),
   step(9, "compliance snapshot fleet figures", [COMPLIANCE_SCHEMA[9], COMPLIANCE_SCHEMA_PG[9]]),
   step(10, "controller replicas: the leader's fencing epoch", [REPLICAS_SCHEMA[10], REPLICAS_SCHEMA_PG[10]]),
+  step(
+    11,
+    "controller replicas: who holds each host, the replicas, the shared CA",
+    [HOSTS_SCHEMA[11], HOSTS_SCHEMA_PG[11]],
+    [REPLICAS_SCHEMA[11], REPLICAS_SCHEMA_PG[11]],
+    [PKI_SCHEMA[11], PKI_SCHEMA_PG[11]],
+  ),
 ];

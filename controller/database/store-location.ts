@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { OptionError } from "../../common/index.js";
 import { checkPostgresUrl, describeTarget, StoreUnavailableError } from "../../common/postgres/index.js";
-import { CONTROLLER_DB_FILE } from "./controller-store.js";
+import { CONTROLLER_DB_FILE } from "./db-file.js";
 
 /** Where the controller's store is: a SQLite file, or a PostgreSQL database shared by replicas. */
 export type StoreLocation =

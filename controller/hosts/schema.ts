@@ -7,6 +7,8 @@
  * - 3: the columns of `hosts` that what agents report sets (controller/ingest writes them
  *   through HostObservations): the highest event_seq stored, the bundle generation and
  *   revision the host last reported converging, and when it last reported.
+ * - 11: `replica`, the controller replica holding the host's stream now (or last held it; ''
+ *   for a single SQLite controller).
  */
 export const HOSTS_SCHEMA = {
   1: `
@@ -40,6 +42,9 @@ export const HOSTS_SCHEMA = {
     ALTER TABLE hosts ADD COLUMN observed_generation INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE hosts ADD COLUMN observed_revision TEXT NOT NULL DEFAULT '';
     ALTER TABLE hosts ADD COLUMN last_report_at INTEGER;
+  `,
+  11: `
+    ALTER TABLE hosts ADD COLUMN replica TEXT NOT NULL DEFAULT '';
   `,
 } as const;
 
@@ -79,5 +84,8 @@ export const HOSTS_SCHEMA_PG = {
     ALTER TABLE hosts ADD COLUMN observed_generation BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE hosts ADD COLUMN observed_revision TEXT NOT NULL DEFAULT '';
     ALTER TABLE hosts ADD COLUMN last_report_at BIGINT;
+  `,
+  11: `
+    ALTER TABLE hosts ADD COLUMN replica TEXT NOT NULL DEFAULT '';
   `,
 } as const;

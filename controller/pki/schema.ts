@@ -7,6 +7,9 @@
  * - 7: certificates by fingerprint (PeerVerifier): a client certificate whose sha256 is
  *   recorded as issued by this controller is known without parsing it or checking its
  *   signature again (a reconnect storm of 10,000 agents costs one point read each).
+ * - 11: `pki_ca`, the CA that controller replicas on one PostgreSQL store share: its
+ *   certificate, its key sealed (encrypted) with a key every replica holds in a file, and a
+ *   check value identifying that sealing key (a replica holding another key is refused).
  */
 export const PKI_SCHEMA = {
   5: `
@@ -26,6 +29,16 @@ export const PKI_SCHEMA = {
   `,
   7: `
     CREATE INDEX certificates_by_fingerprint ON certificates (fingerprint);
+  `,
+  11: `
+    CREATE TABLE pki_ca (
+      name        TEXT PRIMARY KEY,
+      cert_pem    TEXT NOT NULL,
+      key_sealed  TEXT NOT NULL,
+      key_check   TEXT NOT NULL,
+      created_at  INTEGER NOT NULL,
+      created_by  TEXT NOT NULL
+    );
   `,
 } as const;
 
@@ -51,5 +64,15 @@ export const PKI_SCHEMA_PG = {
   `,
   7: `
     CREATE INDEX certificates_by_fingerprint ON certificates (fingerprint);
+  `,
+  11: `
+    CREATE TABLE pki_ca (
+      name        TEXT PRIMARY KEY,
+      cert_pem    TEXT NOT NULL,
+      key_sealed  TEXT NOT NULL,
+      key_check   TEXT NOT NULL,
+      created_at  BIGINT NOT NULL,
+      created_by  TEXT NOT NULL
+    );
   `,
 } as const;
