@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { defaultAgentName } from "../../../agent/index.js";
-import { hostPortArg } from "../../option-parsers.js";
+import { hostPortListArg } from "../../option-parsers.js";
 import type { AgentInstallFlags } from "./flags.js";
 
 /**
@@ -18,7 +18,11 @@ export function registerAgentInstallCommand(program: Command): void {
     .description(
       "install the agent as a systemd service on this host: write /etc/virtfleet/agent.yaml and the unit, enrol with the controller, enable and start virtfleet-agent",
     )
-    .requiredOption("--controller <host:port>", "the controller's agent endpoint", hostPortArg)
+    .requiredOption(
+      "--controller <host:port[,host:port…]>",
+      "the controller's agent endpoint, or several replicas as a:7443,b:7443 (the config keeps the list)",
+      hostPortListArg,
+    )
     .requiredOption(
       "--token-file <file>",
       "file holding the enrolment token from 'virtfleet token create' (read, never copied: spent by the enrolment)",
