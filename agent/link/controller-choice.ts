@@ -51,7 +51,8 @@ export function inHostOrder<T>(controllers: readonly T[], hostName: string): T[]
  * Where the link stands in its list: the controller of the next attempt (`index`), and for each
  * controller the time before which it asked not to be called again (its Goodbye.retry_after_ms,
  * or a share of its reconnect spread after it broke a welcomed stream): those waits belong to
- * the controller that gave them, not to its replicas.
+ * the controller that gave them, not to its replicas. Times are the caller's monotonic clock
+ * (the link uses performance.now()), so a step of the wall clock stretches no wait.
  */
 export interface ControllerChoice {
   readonly index: number;
@@ -74,7 +75,7 @@ export function afterFailure(c: ControllerChoice, nowMs: number, waitMs: number)
   return { index: (c.index + 1) % notBeforeMs.length, notBeforeMs };
 }
 
-/** How long the next attempt (to `c.index`) must wait at least for that controller's own request. */
+/** How long (whole ms) the next attempt, to `c.index`, must wait at least for that controller's own request. */
 export function waitForChosen(c: ControllerChoice, nowMs: number): number {
-  return Math.max(0, c.notBeforeMs[c.index]! - nowMs);
+  return Math.max(0, Math.ceil(c.notBeforeMs[c.index]! - nowMs)); // whole ms: fractional clocks
 }

@@ -516,7 +516,7 @@ export class ControllerLink {
    * the backoff and at least what that controller asked for earlier.
    */
   private failed(reason: string, controllerWaitMs: number): void {
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a clock step must not stretch a wait
     const next = afterFailure(this.choice, now, controllerWaitMs);
     this.apply({ type: "failure", reason, retryAfterMs: waitForChosen(next, now) });
     this.choice = next;
