@@ -44,6 +44,16 @@ export function controllerAddresses(flag: readonly HostPort[] | undefined, fallb
   return [fallback];
 }
 
+/**
+ * The agent's controllers (`virtfleet agent`, `agent install`): the flag (or the configuration
+ * file's `controller`), else VIRTFLEET_CONTROLLER (same syntax); undefined when neither is set.
+ */
+export function agentControllers(flag: readonly HostPort[] | undefined): HostPort[] | undefined {
+  if (flag && flag.length > 0) return [...flag];
+  const env = process.env.VIRTFLEET_CONTROLLER;
+  return env ? parseHostPortList(env, "VIRTFLEET_CONTROLLER") : undefined;
+}
+
 /** True when --insecure was given or VIRTFLEET_INSECURE=1. */
 export function insecureFlag(flag: boolean | undefined): boolean {
   return flag === true || process.env.VIRTFLEET_INSECURE === "1";

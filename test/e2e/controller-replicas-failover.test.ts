@@ -28,12 +28,7 @@ describe("an agent and the CLI given several controllers", () => {
     const controllers: StartedController[] = [];
     for (const k of ["a", "b", "c"]) controllers.push(await startController({ dataDir: `${d.path}/${k}` }));
     const all = controllers.map((c) => c.address);
-    const agent = startAgent({
-      controller: all.join(","),
-      name,
-      stateDir: `${d.path}/agent`,
-      maxBackoff: "1s",
-    });
+    const agent = startAgent({ controller: all.join(","), name, stateDir: `${d.path}/agent`, maxBackoff: "1s" });
 
     // It connects to one of them; that controller (and only it: each has its own store) shows it.
     const first = await waitFor("the agent's first connection", () => connections(agent)[0], 20_000);
@@ -122,8 +117,13 @@ describe("an agent and the CLI given several controllers", () => {
       expect(agent.code).toBe(2);
       expect(agent.stderr).toMatch(why);
     }
-    const env = await runCli(["hosts", "--insecure"], { VIRTFLEET_CONTROLLER: "127.0.0.1:1,," });
-    expect(env.code).toBe(2);
-    expect(env.stderr).toMatch(/VIRTFLEET_CONTROLLER: entry 2 .* is empty/);
+    for (const args of [
+      ["hosts", "--insecure"],
+      ["agent", "--insecure", "--state-dir", "/nonexistent/x"],
+    ]) {
+      const env = await runCli(args, { VIRTFLEET_CONTROLLER: "127.0.0.1:1,," });
+      expect(env.code).toBe(2);
+      expect(env.stderr).toMatch(/VIRTFLEET_CONTROLLER: entry 2 .* is empty/);
+    }
   });
 });
