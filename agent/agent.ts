@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { channelCredentials } from "../common/grpc/credentials.js";
 import { createLogger, type Logger } from "../common/logging.js";
 import { describeError, OptionError } from "../common/errors.js";
-import { formatHostPort, type HostPort } from "../common/address.js";
+import { formatHostPort, formatHostPortList, type HostPort } from "../common/address.js";
 import { VERSION } from "../common/version.js";
 import type { BackoffOptions } from "../common/backoff.js";
 import type { HostFacts } from "../common/facts.js";
@@ -11,6 +11,7 @@ import { parseEnrolToken } from "../common/pki/index.js";
 import {
   enrol,
   obtainCredentials,
+  onFirstController,
   RenewalScheduler,
   renew,
   saveCredentials,
@@ -23,6 +24,7 @@ import {
   controllerUplinkGuard,
   DEFAULT_LINK_BACKOFF,
   DEFAULT_WELCOME_TIMEOUT_MS,
+  inHostOrder,
   OutboxSender,
   speaksTls,
   type LinkStatus,
@@ -33,7 +35,12 @@ import { AgentStore, type StoreHealth } from "./state/index.js";
 import type { HostNetworkRuntime, PersistTarget } from "../kinds/index.js";
 
 export interface AgentOptions {
-  controller: HostPort;
+  /**
+   * The controller's agent endpoint, or several replicas (`--controller a,b,c`): this host
+   * tries them in an order drawn from its name (link/controller-choice.ts), failing over to
+   * the next after each failed attempt or broken stream.
+   */
+  controllers: readonly HostPort[];
   /** This host's name as the controller knows it (default: the OS host name). */
   name: string;
   stateDir: string;
@@ -110,8 +117,19 @@ export class Agent {
   /** Holds the event loop open while the agent runs; every other timer is unref'd. */
   private anchor: NodeJS.Timeout | undefined;
 
+  /** The controllers in the order this host tries them. */
+  private readonly controllers: readonly HostPort[];
+
   constructor(readonly options: AgentOptions) {
     this.log = options.log ?? createLogger("agent");
+    this.controllers = inHostOrder(options.controllers, options.name);
+  }
+
+  /** The controllers, the one the link is on (or tried last) first: where enrolment and renewal go. */
+  private controllersFromCurrent(): HostPort[] {
+    const current = this.link?.controller;
+    const i = current ? this.controllers.indexOf(current) : -1;
+    return i <= 0 ? [...this.controllers] : [...this.controllers.slice(i), ...this.controllers.slice(0, i)];
   }
 
   get linkState(): LinkStatus | undefined {
@@ -140,7 +158,7 @@ export class Agent {
     } else {
       // First: a refused token or a CA pin mismatch ends the start before anything else runs.
       const obtained = await obtainCredentials({
-        controller: this.options.controller,
+        controllers: this.controllers,
         host: this.options.name,
         stateDir: this.options.stateDir,
         token: this.options.token,
@@ -161,7 +179,7 @@ export class Agent {
     const hostNetwork: HostNetworkRuntime = {
       persist: this.options.hostNetworkConfig,
       uplink: controllerUplinkGuard(
-        this.options.controller,
+        () => this.link?.controller ?? this.controllers[0]!,
         () => this.link?.state.state === "READY",
         this.options.uplinkConfirmTimeoutMs,
       ),
@@ -192,7 +210,7 @@ export class Agent {
     await this.refreshFacts();
     this.link = new ControllerLink(
       {
-        controller: this.options.controller,
+        controllers: this.controllers,
         insecure: this.options.insecure,
         credentials: this.credentials ? () => this.channelCredentials() : undefined,
         backoff: this.options.backoff,
@@ -245,7 +263,7 @@ export class Agent {
     this.link.start();
     if (this.credentials) {
       this.renewal = new RenewalScheduler({
-        controller: this.options.controller,
+        controllers: () => this.controllersFromCurrent(),
         current: () => this.credentials!,
         renew,
         replace: (next) => {
@@ -263,7 +281,11 @@ export class Agent {
     );
     this.factsTimer.unref();
     this.log.info(
-      { host: this.options.name, controller: formatHostPort(this.options.controller), stateDir: this.options.stateDir },
+      {
+        host: this.options.name,
+        controllers: formatHostPortList(this.controllers),
+        stateDir: this.options.stateDir,
+      },
       "agent started",
     );
   }
@@ -294,7 +316,7 @@ export class Agent {
     try {
       this.log.warn("the controller refused the stored certificate; enrolling again with --token");
       const token = { ...parseEnrolToken(this.options.token), text: this.options.token.trim() };
-      const next = await enrol(this.options.controller, token, this.options.name);
+      const next = await onFirstController(this.controllersFromCurrent(), (c) => enrol(c, token, this.options.name));
       saveCredentials(this.options.stateDir, next);
       this.credentials = next;
       this.log.info(
@@ -311,14 +333,16 @@ export class Agent {
   /**
    * A plaintext (--insecure) link that fails: when the controller answers a TLS handshake, the
    * flag is wrong and no retry will ever connect; say so (fatal) instead of retrying forever.
-   * One probe at a time; a controller that is simply down answers nothing and the link retries.
+   * One probe at a time, of the controller whose attempt just failed (with replicas, each in
+   * turn as the link moves on); a controller that is simply down answers nothing and the link retries.
    */
   private async checkPlaintextAgainstTls(): Promise<void> {
     if (this.probingTls) return;
     this.probingTls = true;
     try {
-      if (!(await speaksTls(this.options.controller))) return;
-      const where = formatHostPort(this.options.controller);
+      const controller = this.link?.controller ?? this.controllers[0]!;
+      if (!(await speaksTls(controller))) return;
+      const where = formatHostPort(controller);
       this.log.error({ controller: where }, "the controller speaks TLS; --insecure cannot connect to it");
       this.declareFatal(
         new OptionError(

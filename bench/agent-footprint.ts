@@ -466,6 +466,7 @@ async function main(): Promise<void> {
   const driftSeen: { at: number; rec: DriftRecord__Output }[] = [];
   let watchReady = false;
   void drift.watch(
+    0,
     host,
     watchAbort.signal,
     (rec) => {

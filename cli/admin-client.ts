@@ -1,5 +1,3 @@
-import type * as grpc from "@grpc/grpc-js";
-import type { AdminServiceClient } from "../generated/proto/fleet/v1/AdminService.js";
 import type { AuditRecord__Output } from "../generated/proto/fleet/v1/AuditRecord.js";
 import type { CreateAdminResponse__Output } from "../generated/proto/fleet/v1/CreateAdminResponse.js";
 import type { VerifyAuditResponse__Output } from "../generated/proto/fleet/v1/VerifyAuditResponse.js";
@@ -9,11 +7,8 @@ import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/L
 import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanResponse.js";
 import type { ResyncResponse__Output } from "../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
-import { adminChannelCredentials } from "./admin-credentials.js";
-import { adminCallError } from "./admin-errors.js";
-import { formatHostPort, type HostPort } from "../common/address.js";
-import { ADMIN_CHANNEL_OPTIONS } from "../common/grpc/limits.js";
-import { adminProto } from "../common/grpc/load-protos.js";
+import type { HostPort } from "../common/address.js";
+import { ControllerChannels, type UnaryCall } from "./controller-channels.js";
 import {
   decodePlan,
   decodeRolloutStatus,
@@ -38,22 +33,17 @@ export type RolloutAction = "pause" | "resume" | "abort" | "rollback";
 /** A Plan call waits this much longer than the hosts' answer window before giving up. */
 export const PLAN_DEADLINE_SLACK_MS = 10_000;
 
-/** The CLI's view of the controller's admin API; every call has a deadline and a clear error. */
+/**
+ * The CLI's view of the controller's admin API; every call has a deadline and a clear error.
+ * Given several addresses (replicas), a call that reaches no controller is made on the next
+ * one (cli/controller-channels.ts).
+ */
 export class AdminClient {
-  private readonly client: AdminServiceClient;
-  private readonly target: string;
+  private readonly channels: ControllerChannels;
 
   /** Plaintext with `insecure`; else mTLS with the admin credential from --data / VIRTFLEET_DATA (cli/admin-credentials.ts). */
-  constructor(
-    address: HostPort,
-    private readonly insecure: boolean,
-  ) {
-    this.target = formatHostPort(address);
-    this.client = new (adminProto().AdminService)(
-      this.target,
-      adminChannelCredentials(insecure),
-      ADMIN_CHANNEL_OPTIONS,
-    );
+  constructor(addresses: HostPort | readonly HostPort[], insecure: boolean) {
+    this.channels = new ControllerChannels(addresses, insecure);
   }
 
   /** Hosts in `query.group` matching `query.selector` (both optional); a bad selector or unknown group rejects with a ValidationError. */
@@ -62,12 +52,14 @@ export class AdminClient {
     const hosts: HostRecord__Output[] = [];
     let pageToken = "";
     do {
-      const page = await this.unary<{ hosts: HostRecord__Output[]; next: string }>("listing hosts", (deadline, done) =>
-        this.client.ListHosts(
-          { group: query.group ?? "", selector: query.selector ?? "", pageToken },
-          { deadline },
-          (err, res) => done(err, { hosts: res?.hosts ?? [], next: res?.nextPageToken ?? "" }),
-        ),
+      const page = await this.unary<{ hosts: HostRecord__Output[]; next: string }>(
+        "listing hosts",
+        (client, deadline, done) =>
+          client.ListHosts(
+            { group: query.group ?? "", selector: query.selector ?? "", pageToken },
+            { deadline },
+            (err, res) => done(err, { hosts: res?.hosts ?? [], next: res?.nextPageToken ?? "" }),
+          ),
       );
       hosts.push(...page.hosts);
       pageToken = page.next;
@@ -76,14 +68,14 @@ export class AdminClient {
   }
 
   getHost(name: string, historyLimit = 0): Promise<GetHostResponse__Output> {
-    return this.unary<GetHostResponse__Output>(`reading host ${name}`, (deadline, done) =>
-      this.client.GetHost({ name, historyLimit }, { deadline }, (err, res) => done(err, res!)),
+    return this.unary<GetHostResponse__Output>(`reading host ${name}`, (client, deadline, done) =>
+      client.GetHost({ name, historyLimit }, { deadline }, (err, res) => done(err, res!)),
     );
   }
 
   listPolicies(history = 0): Promise<ListPoliciesResponse__Output> {
-    return this.unary<ListPoliciesResponse__Output>("listing policies", (deadline, done) =>
-      this.client.ListPolicies({ history }, { deadline }, (err, res) => done(err, res!)),
+    return this.unary<ListPoliciesResponse__Output>("listing policies", (client, deadline, done) =>
+      client.ListPolicies({ history }, { deadline }, (err, res) => done(err, res!)),
     );
   }
 
@@ -94,15 +86,15 @@ export class AdminClient {
   plan(policy: string, timeoutMs: number): Promise<PlanJson> {
     return this.unary<PlanResponse__Output>(
       `planning ${policy}`,
-      (deadline, done) => this.client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res!)),
+      (client, deadline, done) => client.Plan({ policy, timeoutMs }, { deadline }, (err, res) => done(err, res!)),
       timeoutMs + PLAN_DEADLINE_SLACK_MS,
     ).then((res) => documentOf("plan", res.plan, res.planJson, decodePlan));
   }
 
   /** The policy's newest rollout, or null when it has none yet. Unknown policy: NotFoundError. */
   rolloutStatus(policy: string): Promise<RolloutStatusJson | null> {
-    return this.unary<RolloutStatusResponse__Output>(`reading the rollout of ${policy}`, (deadline, done) =>
-      this.client.RolloutStatus({ policy }, { deadline }, (err, res) => done(err, res!)),
+    return this.unary<RolloutStatusResponse__Output>(`reading the rollout of ${policy}`, (client, deadline, done) =>
+      client.RolloutStatus({ policy }, { deadline }, (err, res) => done(err, res!)),
     ).then(statusDocument);
   }
 
@@ -113,15 +105,15 @@ export class AdminClient {
   controlRollout(policy: string, action: RolloutAction, reason = ""): Promise<RolloutStatusJson | null> {
     return this.unary<RolloutStatusResponse__Output>(
       `${ACTION_VERB[action]} the rollout of ${policy}`,
-      (deadline, done) =>
-        this.client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
+      (client, deadline, done) =>
+        client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
     ).then(statusDocument);
   }
 
   /** The newest `limit` audit records (0 = the controller's default) at or after `since` (ISO 8601, "" = all), oldest first. */
   listAudit(limit: number, since: string): Promise<AuditRecord__Output[]> {
-    return this.unary<AuditRecord__Output[]>("listing the audit log", (deadline, done) =>
-      this.client.ListAudit({ limit, since }, { deadline }, (err, res) => done(err, res?.records ?? [])),
+    return this.unary<AuditRecord__Output[]>("listing the audit log", (client, deadline, done) =>
+      client.ListAudit({ limit, since }, { deadline }, (err, res) => done(err, res?.records ?? [])),
     );
   }
 
@@ -129,15 +121,15 @@ export class AdminClient {
   verifyAudit(): Promise<VerifyAuditResponse__Output> {
     return this.unary<VerifyAuditResponse__Output>(
       "verifying the audit log",
-      (deadline, done) => this.client.VerifyAudit({}, { deadline }, (err, res) => done(err, res!)),
+      (client, deadline, done) => client.VerifyAudit({}, { deadline }, (err, res) => done(err, res!)),
       VERIFY_AUDIT_TIMEOUT_MS,
     );
   }
 
   /** Asks the controller's CA for an admin certificate for `csrPem`'s key ("" = the controller makes the key and returns it). */
   createAdmin(name: string, role: string, csrPem: string): Promise<CreateAdminResponse__Output> {
-    return this.unary<CreateAdminResponse__Output>(`creating admin ${name}`, (deadline, done) =>
-      this.client.CreateAdmin({ name, role, csrPem }, { deadline }, (err, res) => done(err, res!)),
+    return this.unary<CreateAdminResponse__Output>(`creating admin ${name}`, (client, deadline, done) =>
+      client.CreateAdmin({ name, role, csrPem }, { deadline }, (err, res) => done(err, res!)),
     );
   }
 
@@ -145,8 +137,8 @@ export class AdminClient {
   createWebSignIn(role: string): Promise<{ url: string; expiresAt: string; role: string }> {
     return this.unary<{ url: string; expiresAt: string; role: string }>(
       "creating a dashboard sign-in link",
-      (deadline, done) =>
-        this.client.CreateWebSignIn({ role }, { deadline }, (err, res) =>
+      (client, deadline, done) =>
+        client.CreateWebSignIn({ role }, { deadline }, (err, res) =>
           done(err, { url: res?.url ?? "", expiresAt: res?.expiresAt ?? "", role: res?.role ?? "" }),
         ),
     );
@@ -159,8 +151,8 @@ export class AdminClient {
     pattern: string;
     uses: number;
   }): Promise<{ token: string; expiresAt: string }> {
-    return this.unary<{ token: string; expiresAt: string }>("creating an enrolment token", (deadline, done) =>
-      this.client.CreateToken(req, { deadline }, (err, res) =>
+    return this.unary<{ token: string; expiresAt: string }>("creating an enrolment token", (client, deadline, done) =>
+      client.CreateToken(req, { deadline }, (err, res) =>
         done(err, { token: res?.token ?? "", expiresAt: res?.expiresAt ?? "" }),
       ),
     );
@@ -176,8 +168,8 @@ export class AdminClient {
     const what = typeof target === "string" ? target : `admin ${target.admin}`;
     return this.unary<{ revoked: number; disconnected: boolean }>(
       `revoking the certificates of ${what}`,
-      (deadline, done) =>
-        this.client.RevokeCertificate(req, { deadline }, (err, res) =>
+      (client, deadline, done) =>
+        client.RevokeCertificate(req, { deadline }, (err, res) =>
           done(err, { revoked: res?.revoked ?? 0, disconnected: res?.disconnected ?? false }),
         ),
     );
@@ -185,8 +177,8 @@ export class AdminClient {
 
   /** Sends Command.resync to the hosts named, or all, or those matching a selector; unknown host: NotFoundError. */
   resync(target: { hosts?: string[]; all?: boolean; selector?: string }): Promise<ResyncResponse__Output> {
-    return this.unary<ResyncResponse__Output>("resync", (deadline, done) =>
-      this.client.Resync(
+    return this.unary<ResyncResponse__Output>("resync", (client, deadline, done) =>
+      client.Resync(
         { hosts: target.hosts ?? [], all: target.all ?? false, selector: target.selector ?? "" },
         { deadline },
         (err, res) => done(err, res!),
@@ -202,8 +194,8 @@ export class AdminClient {
   ): Promise<{ revoked: number; disconnected: boolean; rollouts: string[] }> {
     return this.unary<{ revoked: number; disconnected: boolean; rollouts: string[] }>(
       `removing host ${name}`,
-      (deadline, done) =>
-        this.client.RemoveHost({ name, force, reason }, { deadline }, (err, res) =>
+      (client, deadline, done) =>
+        client.RemoveHost({ name, force, reason }, { deadline }, (err, res) =>
           done(err, {
             revoked: res?.revoked ?? 0,
             disconnected: res?.disconnected ?? false,
@@ -214,20 +206,11 @@ export class AdminClient {
   }
 
   close(): void {
-    this.client.close();
+    this.channels.close();
   }
 
-  private unary<T>(
-    what: string,
-    call: (deadline: Date, done: (err: grpc.ServiceError | null, value: T) => void) => void,
-    timeoutMs = ADMIN_CALL_TIMEOUT_MS,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      call(new Date(Date.now() + timeoutMs), (err, value) => {
-        if (!err) return resolve(value);
-        reject(adminCallError(what, err, this.target, this.insecure));
-      });
-    });
+  private unary<T>(what: string, call: UnaryCall<T>, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
+    return this.channels.unary(what, call, timeoutMs);
   }
 }
 

@@ -60,3 +60,20 @@ export function adminCallError(what: string, err: grpc.ServiceError, target: str
       return new VirtfleetError("ADMIN_CALL", `${what} failed: ${details}`);
   }
 }
+
+/**
+ * Every controller in `--controller a,b,…` failed without answering (UNAVAILABLE or a deadline
+ * before the call was sent): one ControllerUnreachableError naming each address and what it
+ * said, in the order tried.
+ */
+export function unreachableEverywhere(
+  what: string,
+  failures: readonly { target: string; err: grpc.ServiceError }[],
+  insecure: boolean,
+): ControllerUnreachableError {
+  const each = failures.map((f) => `${f.target}: ${statusDetails(f.err)}`);
+  const hint = failures.map((f) => transportHint(statusDetails(f.err), insecure)).find((h) => h !== "") ?? "";
+  return new ControllerUnreachableError(
+    `${what}: cannot reach any of the ${failures.length} controllers ${failures.map((f) => f.target).join(", ")} (${each.join("; ")})${hint}; is 'virtfleet controller' running there? Set --controller or VIRTFLEET_CONTROLLER`,
+  );
+}

@@ -26,3 +26,36 @@ export function formatHostPort({ host, port }: HostPort): string {
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
+
+/**
+ * Parses a comma-separated list of controllers, `HOST:PORT[,HOST:PORT…]` (several replicas
+ * of one controller; docs/operations.md "Several controllers"), keeping the order given.
+ * `option` names the flag (or variable) in the error message. Refused: an empty list, an empty
+ * entry (`a:1,,b:2`, a trailing comma), an entry parseHostPort refuses, the same address twice.
+ * One DNS name that resolves to several addresses is one entry: gRPC tries its addresses.
+ */
+export function parseHostPortList(text: string, option: string): HostPort[] {
+  const entries = text.split(",").map((e) => e.trim());
+  if (entries.length === 1 && entries[0] === "")
+    throw new OptionError(option, "is empty: give HOST:PORT, or several as HOST:PORT,HOST:PORT");
+  const list: HostPort[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (entry === "")
+      throw new OptionError(
+        option,
+        `entry ${i + 1} of "${text}" is empty: separate HOST:PORT entries with single commas, without a trailing one`,
+      );
+    const address = parseHostPort(entry, option);
+    const key = formatHostPort(address).toLowerCase();
+    if (seen.has(key)) throw new OptionError(option, `${formatHostPort(address)} is given twice in "${text}"`);
+    seen.add(key);
+    list.push(address);
+  });
+  return list;
+}
+
+/** The list as parseHostPortList reads it: `a:7443,b:7443`. */
+export function formatHostPortList(list: readonly HostPort[]): string {
+  return list.map(formatHostPort).join(",");
+}

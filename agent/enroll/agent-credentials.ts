@@ -5,10 +5,12 @@ import type { Logger } from "../../common/logging.js";
 import { keyMatchesCertificate, keyPairFromPem, parseEnrolToken, x509 } from "../../common/pki/index.js";
 import { loadCredentials, saveCredentials, tlsDir, type AgentCredentials } from "./credential-store.js";
 import { enrol } from "./enroll-client.js";
+import { onFirstController } from "./each-controller.js";
 import { EnrolmentError } from "./errors.js";
 
 export interface CredentialOptions {
-  controller: HostPort;
+  /** The controller, or its replicas in the order this host tries them (link/controller-choice.ts inHostOrder). */
+  controllers: readonly HostPort[];
   host: string;
   stateDir: string;
   /** `--token`: needed only when this host has no usable stored credentials. */
@@ -26,7 +28,8 @@ export interface CredentialOptions {
  * else enrolment with the token. Contract:
  * - no usable credentials and no token: OptionError (--token), nothing can connect;
  * - a token refused, a CA pin mismatch, a bad answer: EnrolmentError (permanent), thrown;
- * - controller unreachable while enrolling: retried with backoff until it answers or `signal`;
+ * - controller unreachable while enrolling: the next controller of the list is tried at once;
+ *   when none answered, the round is retried after a backoff, until one answers or `signal`;
  * - expired stored credentials without a token: returned anyway (logged as an error; the
  *   agent keeps enforcing its cached bundle, the controller refuses the stream).
  * `enrolled` says whether the token was spent.
@@ -102,7 +105,7 @@ async function unusable(c: AgentCredentials, host: string, tokenCa: string | und
 async function enrolWithRetry(o: CredentialOptions, token: Parameters<typeof enrol>[1]): Promise<AgentCredentials> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await enrol(o.controller, token, o.host);
+      return await onFirstController(o.controllers, (controller) => enrol(controller, token, o.host));
     } catch (err) {
       if (!(err instanceof EnrolmentError) || err.permanent) throw err;
       if (o.signal?.aborted) throw err;

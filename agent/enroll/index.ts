@@ -18,3 +18,4 @@ export {
   type RenewalDeps,
 } from "./renewal.js";
 export { EnrolmentError } from "./errors.js";
+export { onFirstController } from "./each-controller.js";

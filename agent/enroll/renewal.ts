@@ -4,6 +4,7 @@ import type { HostPort } from "../../common/address.js";
 import type { Logger } from "../../common/logging.js";
 import type { AgentCredentials } from "./credential-store.js";
 import { EnrolmentError } from "./errors.js";
+import { onFirstController } from "./each-controller.js";
 
 /** Renew once this share of the certificate's lifetime has passed. */
 export const RENEW_AT_FRACTION = 2 / 3;
@@ -18,7 +19,8 @@ export function renewalDue(creds: Pick<AgentCredentials, "notBefore" | "notAfter
 }
 
 export interface RenewalDeps {
-  controller: HostPort;
+  /** The controllers to renew with, in the order to try them (the one the link is on first). */
+  controllers: () => readonly HostPort[];
   current: () => AgentCredentials;
   /** Renews over mTLS (enroll-client renew). */
   renew: (controller: HostPort, current: AgentCredentials) => Promise<AgentCredentials>;
@@ -31,8 +33,8 @@ export interface RenewalDeps {
 /**
  * Keeps the agent certificate fresh: checks at start and at least hourly, renews once 2/3 of
  * its lifetime has passed (over mTLS with the current certificate), retries failures with
- * capped backoff while the certificate is still valid. An expired certificate cannot renew:
- * logged as an error saying to enrol again. Timers never keep the process alive.
+ * capped backoff while the certificate is still valid, each time on every controller in turn
+ * (replicas). An expired certificate cannot renew: logged as an error saying to enrol again. Timers never keep the process alive.
  */
 export class RenewalScheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -79,7 +81,7 @@ export class RenewalScheduler {
     if (now < due) return this.schedule(Math.min(RENEW_CHECK_INTERVAL_MS, due - now));
     this.running = true;
     try {
-      const next = await this.deps.renew(this.deps.controller, creds);
+      const next = await onFirstController(this.deps.controllers(), (c) => this.deps.renew(c, creds));
       this.failures = 0;
       this.deps.replace(next);
       this.deps.log.info(

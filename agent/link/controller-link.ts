@@ -25,9 +25,15 @@ import {
   type ProtocolVersion,
 } from "../../common/wire/index.js";
 import { INITIAL_LINK_STATUS, transition, type LinkEvent, type LinkStatus } from "./link-state.js";
+import { afterFailure, firstChoice, waitForChosen, type ControllerChoice } from "./controller-choice.js";
 
 export interface LinkOptions {
-  controller: HostPort;
+  /**
+   * The controller, or several replicas, in the order this host tries them (the agent passes
+   * them through controller-choice.ts inHostOrder): the link starts at the first and moves to
+   * the next after every failed attempt or broken stream.
+   */
+  controllers: readonly HostPort[];
   insecure: boolean;
   /**
    * Secure mode: the channel credentials for each new connection (so a renewed certificate is
@@ -115,12 +121,18 @@ interface Attempt {
 /**
  * The agent's stream to the controller, driven by the pure state machine in link-state.ts.
  * Contract: after `start()` it keeps (re)connecting with jittered capped backoff until
- * `close()` or `drain()`; every message it sends is numbered and acknowledges the highest
+ * `close()` or `drain()`, each attempt to the next controller of its list (controller-choice.ts:
+ * a wait a controller asked for — Goodbye.retry_after_ms, its reconnect spread — delays only
+ * the next attempt to that same controller, so a broken stream fails over to a replica after
+ * the backoff alone); every message it sends is numbered and acknowledges the highest
  * controller message processed; a controller that stays silent past the heartbeat timeout
  * is treated as gone. Its timers never keep the process alive.
  */
 export class ControllerLink {
   private status: LinkStatus = INITIAL_LINK_STATUS;
+  private choice: ControllerChoice;
+  /** The controller of the current attempt, or of the last one. */
+  private current: HostPort;
   private attempt: Attempt | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastAgentSeq: number;
@@ -141,6 +153,8 @@ export class ControllerLink {
     private readonly seqs: SequenceStore,
     private readonly log: Logger,
   ) {
+    this.choice = firstChoice(options.controllers.length);
+    this.current = options.controllers[0]!;
     const s = seqs.sequences();
     this.lastAgentSeq = s.lastAgentSeq;
     this.lastControllerSeq = s.lastControllerSeq;
@@ -148,6 +162,11 @@ export class ControllerLink {
 
   get state(): LinkStatus {
     return this.status;
+  }
+
+  /** The controller of the current attempt or stream, else of the last one (the first before any). */
+  get controller(): HostPort {
+    return this.current;
   }
 
   onState(listener: (s: LinkStatus) => void): () => void {
@@ -255,7 +274,9 @@ export class ControllerLink {
   }
 
   private connect(): void {
-    const { controller, insecure, welcomeTimeoutMs, credentials } = this.options;
+    const { insecure, welcomeTimeoutMs, credentials } = this.options;
+    const controller = this.options.controllers[this.choice.index]!;
+    this.current = controller;
     const target = formatHostPort(controller);
     let client: AgentServiceClient;
     try {
@@ -268,9 +289,8 @@ export class ControllerLink {
         : new (agentSideProto().AgentService)(target, channelCredentials({ insecure }), CLIENT_CHANNEL_OPTIONS);
     } catch (err) {
       // Bad credentials are not transient: fail loudly, but keep the state machine honest.
-      this.log.error({ err: describeError(err) }, "cannot create controller client");
-      this.apply({ type: "failure", reason: describeError(err) });
-      this.scheduleRetry();
+      this.log.error({ err: describeError(err), controller: target }, "cannot create controller client");
+      this.failed(describeError(err), 0);
       return;
     }
     const call = client.Connect();
@@ -376,7 +396,7 @@ export class ControllerLink {
         this.apply({ type: "welcome" });
         this.log.info(
           {
-            controller: formatHostPort(this.options.controller),
+            controller: formatHostPort(this.current),
             session: w.sessionId,
             controllerVersion: w.controllerVersion,
             protocol: this.protocol,
@@ -474,10 +494,11 @@ export class ControllerLink {
   }
 
   /**
-   * Ends attempt `a` and schedules the next one: after at least `retryAfterMs` when the
-   * controller named it (Goodbye); when a welcomed stream breaks without one (`undefined`),
-   * after a random share of the controller's reconnect spread, so a fleet that loses a crashed
-   * controller all at once comes back spread out, as after a Goodbye.
+   * Ends attempt `a` and schedules the next one. The controller it was on is not called again
+   * before `retryAfterMs` when it named it (Goodbye); when a welcomed stream breaks without one
+   * (`undefined`), before a random share of that controller's reconnect spread, so a fleet that
+   * loses a crashed controller all at once comes back to it spread out, as after a Goodbye. The
+   * next attempt goes to the next controller of the list (controller-choice.ts).
    */
   private fail(a: Attempt, reason: string, retryAfterMs?: number): void {
     if (a.done) return;
@@ -486,7 +507,19 @@ export class ControllerLink {
     if (retryAfterMs === undefined)
       retryAfterMs =
         this.status.state === "READY" ? Math.round((this.options.random ?? Math.random)() * this.reconnectSpreadMs) : 0;
-    this.apply({ type: "failure", reason, retryAfterMs });
+    this.failed(reason, retryAfterMs);
+  }
+
+  /**
+   * The current attempt failed (CONNECTING or READY → TRANSIENT_FAILURE): its controller asked
+   * for `controllerWaitMs`; move to the next controller and schedule the attempt there, after
+   * the backoff and at least what that controller asked for earlier.
+   */
+  private failed(reason: string, controllerWaitMs: number): void {
+    const now = performance.now(); // monotonic: a clock step must not stretch a wait
+    const next = afterFailure(this.choice, now, controllerWaitMs);
+    this.apply({ type: "failure", reason, retryAfterMs: waitForChosen(next, now) });
+    this.choice = next;
     this.scheduleRetry();
   }
 
@@ -496,7 +529,13 @@ export class ControllerLink {
       Math.max(this.status.retryAfterMs, backoffDelay(this.status.attempt - 1, this.options.backoff)),
     );
     this.log.warn(
-      { reason: this.status.lastError, attempt: this.status.attempt, retryInMs: delay },
+      {
+        reason: this.status.lastError,
+        attempt: this.status.attempt,
+        retryInMs: delay,
+        controller: formatHostPort(this.current),
+        next: formatHostPort(this.options.controllers[this.choice.index]!),
+      },
       "controller link down; will retry",
     );
     this.retryTimer = setTimeout(() => {
@@ -509,10 +548,7 @@ export class ControllerLink {
         this.log.error({ err: describeError(err) }, "connection attempt failed");
         const a = this.attempt;
         if (a && !a.done) this.fail(a, `connection attempt failed: ${describeError(err)}`);
-        else if (this.state.state === "CONNECTING") {
-          this.apply({ type: "failure", reason: describeError(err) });
-          this.scheduleRetry();
-        }
+        else if (this.state.state === "CONNECTING") this.failed(describeError(err), 0);
       }
     }, delay);
     this.retryTimer.unref();

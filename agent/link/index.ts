@@ -21,3 +21,12 @@ export { OutboxSender, DEFAULT_SEND_WINDOW, type EventLink } from "./outbox-send
 export { fitEvent, MAX_EVENT_JSON_BYTES } from "./fit-event.js";
 export { speaksTls } from "./tls-probe.js";
 export { controllerUplinkGuard, tcpReachable } from "./uplink-guard.js";
+export {
+  controllerOrder,
+  inHostOrder,
+  hostNameHash,
+  firstChoice,
+  afterFailure,
+  waitForChosen,
+  type ControllerChoice,
+} from "./controller-choice.js";

@@ -20,7 +20,7 @@ export interface LinkStatus {
   /** Consecutive failed attempts since the last READY; drives the backoff. */
   attempt: number;
   lastError: string | null;
-  /** Minimum wait the controller asked for before the next attempt (Goodbye.retryAfterMs). */
+  /** Minimum wait before the next attempt that the controller it goes to asked for (Goodbye.retryAfterMs, reconnect spread). */
   retryAfterMs: number;
 }
 

@@ -23,23 +23,25 @@ export const CONFIRM_POLL_MS = 500;
 
 /**
  * The agent's uplink guard (kinds/host/network/commit-confirm.ts): the uplink is the route to
- * the controller's address (a name is resolved at each check); a change of it is confirmed
+ * the address of `controller()` — the controller the link is on, or tried last, when there are
+ * several replicas (a name is resolved at each check); a change of it is confirmed
  * when, after the change, the controller stream is READY (`linkReady`, the link's state
- * machine) and a fresh TCP connection to the controller opens — a stream that looks READY
+ * machine) and a fresh TCP connection to that controller opens — a stream that looks READY
  * over a path the change just broke is not taken for a confirmation. Polled every
  * CONFIRM_POLL_MS until `timeoutMs`.
  */
 export function controllerUplinkGuard(
-  controller: HostPort,
+  controller: () => HostPort,
   linkReady: () => boolean,
   timeoutMs: number | undefined,
 ): UplinkGuard {
   return {
     timeoutMs,
     address: async () => {
-      if (isIP(controller.host)) return controller.host;
+      const { host } = controller();
+      if (isIP(host)) return host;
       try {
-        return (await lookup(controller.host)).address;
+        return (await lookup(host)).address;
       } catch {
         return null; // unresolvable: no route to protect can be named
       }
@@ -48,7 +50,7 @@ export function controllerUplinkGuard(
       const deadline = Date.now() + ms;
       while (Date.now() < deadline && !signal.aborted) {
         const left = Math.max(1, deadline - Date.now());
-        if (linkReady() && (await tcpReachable(controller, Math.min(2_000, left)))) return true;
+        if (linkReady() && (await tcpReachable(controller(), Math.min(2_000, left)))) return true;
         await new Promise((r) => setTimeout(r, Math.min(CONFIRM_POLL_MS, Math.max(0, deadline - Date.now()))).unref());
       }
       return false;

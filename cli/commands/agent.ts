@@ -14,7 +14,7 @@ import {
 } from "../../agent/index.js";
 import { DEFAULT_LIBVIRT_SOCKET } from "../../agent/facts/index.js";
 import { applyHeapGrowth, DEFAULT_AGENT_HEAP_GROWTH_PERCENT, heapGrowthArg } from "../heap-growth.js";
-import { durationArg, hostPortArg } from "../option-parsers.js";
+import { agentControllers, durationArg, hostPortListArg } from "../option-parsers.js";
 import { agentToken } from "../agent-token.js";
 import { onShutdownSignal } from "../signals.js";
 import {
@@ -28,7 +28,7 @@ import { DEFAULT_AGENT_CONFIG, useConfigFile } from "../config-file/index.js";
 import { registerAgentInstallCommand } from "./agent-install/index.js";
 
 interface AgentFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   name: string;
   stateDir: string;
   libvirtSocket: string;
@@ -82,7 +82,11 @@ export function registerAgentCommand(program: Command): void {
       "run the agent on this host: enforce its policy bundle, report facts and drift, hold the stream to the controller",
     )
     // checked in the action, not requiredOption: commander checks a command's mandatory options for its subcommands too (agent install)
-    .option("--controller <host:port>", "the controller's agent endpoint (required)", hostPortArg)
+    .option(
+      "--controller <host:port[,host:port…]>",
+      "the controller's agent endpoint (required; env VIRTFLEET_CONTROLLER); several replicas as a:7443,b:7443,c:7443: this host spreads over them and fails over to the next",
+      hostPortListArg,
+    )
     .option("--name <name>", "this host's name in the fleet", defaultAgentName())
     .option("--state-dir <dir>", "local state folder (SQLite)", DEFAULT_AGENT_STATE_DIR)
     .option("--libvirt-socket <path>", "libvirtd's unix socket", DEFAULT_LIBVIRT_SOCKET)
@@ -130,8 +134,12 @@ export function registerAgentCommand(program: Command): void {
       DEFAULT_CONFIRM_TIMEOUT_MS,
     )
     .action(async (flags: AgentFlags) => {
-      if (!flags.controller)
-        throw new OptionError("--controller", "required: the controller's agent endpoint (host:port)");
+      const controllers = agentControllers(flags.controller);
+      if (!controllers)
+        throw new OptionError(
+          "--controller",
+          "required: the controller's agent endpoint (host:port, or host:port,host:port,… for replicas; or VIRTFLEET_CONTROLLER)",
+        );
       applyHeapGrowth(flags.heapGrowth);
       const token = agentToken(flags);
       // VIRTFLEET_TOKEN left in the environment does not stop an --insecure agent; a flag does.
@@ -142,7 +150,7 @@ export function registerAgentCommand(program: Command): void {
           "virtfleet: WARNING: --insecure: plaintext gRPC, no certificates. For local demos and tests only.\n",
         );
       const agent = new Agent({
-        controller: flags.controller,
+        controllers,
         name: flags.name,
         stateDir: flags.stateDir,
         libvirtSocket: flags.libvirtSocket,

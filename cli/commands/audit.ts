@@ -4,7 +4,7 @@ import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
 import { parseTimeOrAgo } from "../time-option.js";
 import { ExitCode } from "../exit-codes.js";
-import { controllerAddress, insecureFlag } from "../option-parsers.js";
+import { controllerAddresses, insecureFlag } from "../option-parsers.js";
 import { auditToJson, renderAuditTable, renderVerify, verifyToJson } from "../output/audit-view.js";
 import { adminCommand, type AdminFlags } from "./rollout.js";
 
@@ -31,7 +31,7 @@ function sinceArg(value: string): number {
 
 /** Runs `run` with an admin client for the flags' controller and credential. */
 export async function withAdminClient<T>(flags: AdminFlags, run: (c: AdminClient) => Promise<T>): Promise<T> {
-  const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+  const client = new AdminClient(controllerAddresses(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
   try {
     return await run(client);
   } finally {

@@ -3,11 +3,11 @@ import type { HostPort } from "../../common/address.js";
 import { ValidationError, isNotFound } from "../../common/errors.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { controllerAddress, insecureFlag } from "../option-parsers.js";
+import { controllerAddresses, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";
 
 interface CertFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
   reason?: string;
@@ -32,7 +32,10 @@ export function registerCertCommands(program: Command): void {
     .action(async (host: string | undefined, flags: CertFlags & { admin?: string }) => {
       if ((host === undefined) === (flags.admin === undefined))
         throw new ValidationError("name a host, or an admin with --admin NAME (not both)");
-      const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+      const client = new AdminClient(
+        controllerAddresses(flags.controller, DEFAULT_LISTEN),
+        insecureFlag(flags.insecure),
+      );
       try {
         if (flags.admin !== undefined) {
           const r = await client.revokeCertificate({ admin: flags.admin }, flags.reason ?? "");

@@ -8,12 +8,18 @@ import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { parseTimeOrAgo } from "../time-option.js";
 import { DriftClient } from "../drift-client.js";
 import { ExitCode } from "../exit-codes.js";
-import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import {
+  controllerAddresses,
+  hostPortListArg,
+  CONTROLLER_FLAGS,
+  CONTROLLER_HELP,
+  insecureFlag,
+} from "../option-parsers.js";
 import { allCompliant, renderCompliance } from "../output/compliance-view.js";
 import { driftToJson, renderDriftLine, renderDriftTable } from "../output/drift-view.js";
 
 interface AdminFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
 }
@@ -23,13 +29,13 @@ const WATCH_BACKOFF = { initialMs: 500, maxMs: 10_000, multiplier: 2 };
 
 function admin(cmd: Command, json = true): Command {
   cmd
-    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option(CONTROLLER_FLAGS, CONTROLLER_HELP, hostPortListArg)
     .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)");
   return json ? cmd.option("--json", "print JSON on stdout") : cmd;
 }
 
 async function withClient<T>(flags: AdminFlags, run: (c: DriftClient) => Promise<T>): Promise<T> {
-  const client = new DriftClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+  const client = new DriftClient(controllerAddresses(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
   try {
     return await run(client);
   } finally {
@@ -102,10 +108,18 @@ export function registerDriftCommands(program: Command): void {
     });
 }
 
+/**
+ * Watches until Ctrl-C: a stream that breaks (or a controller that cannot be reached) is
+ * reopened on the next controller of --controller a,b,… (the same one when there is one), after
+ * the jittered backoff; events stored while no stream was open are not replayed.
+ */
 async function watchLoop(c: DriftClient, flags: AdminFlags & { host?: string }, signal: AbortSignal): Promise<void> {
   let failures = 0;
+  let index = 0;
   while (!signal.aborted) {
+    const target = c.targets[index]!;
     const end = await c.watch(
+      index,
       flags.host ?? "",
       signal,
       (d) => {
@@ -115,15 +129,16 @@ async function watchLoop(c: DriftClient, flags: AdminFlags & { host?: string }, 
       () => {
         failures = 0;
         process.stderr.write(
-          `watching drift events at ${c.target}${flags.host ? ` for ${flags.host}` : ""} (Ctrl-C to stop)\n`,
+          `watching drift events at ${target}${flags.host ? ` for ${flags.host}` : ""} (Ctrl-C to stop)\n`,
         );
       },
     );
     if (end.kind === "cancelled") return;
     if (end.kind === "error" && !end.retryable) throw end.error;
+    index = (index + 1) % c.targets.length;
     const delay = backoffDelay(failures++, WATCH_BACKOFF);
     process.stderr.write(
-      `drift watch interrupted (${end.kind === "error" ? end.error.message : "controller ended the stream"}); reconnecting in ${(delay / 1000).toFixed(1)} s\n`,
+      `drift watch interrupted (${end.kind === "error" ? end.error.message : `controller ${target} ended the stream`}); reconnecting${c.targets.length > 1 ? ` to ${c.targets[index]}` : ""} in ${(delay / 1000).toFixed(1)} s\n`,
     );
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, delay);

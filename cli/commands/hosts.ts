@@ -4,12 +4,18 @@ import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { isNotFound, ValidationError } from "../../common/errors.js";
 import { AdminClient, FailedPreconditionError } from "../admin-client.js";
 import { ExitCode } from "../exit-codes.js";
-import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import {
+  controllerAddresses,
+  hostPortListArg,
+  CONTROLLER_FLAGS,
+  CONTROLLER_HELP,
+  insecureFlag,
+} from "../option-parsers.js";
 import { hostStatusToJson, renderHostStatus } from "../output/host-status-view.js";
 import { hostToJson, renderHostDetail, renderHostsTable } from "../output/hosts-view.js";
 
 interface AdminFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
 }
@@ -17,13 +23,13 @@ interface AdminFlags {
 /** Adds the options every admin command shares. */
 export function adminOptions(cmd: Command): Command {
   return cmd
-    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option(CONTROLLER_FLAGS, CONTROLLER_HELP, hostPortListArg)
     .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)")
     .option("--json", "print one JSON document on stdout");
 }
 
 async function withAdmin<T>(flags: AdminFlags, run: (c: AdminClient) => Promise<T>): Promise<T> {
-  const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+  const client = new AdminClient(controllerAddresses(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
   try {
     return await run(client);
   } finally {

@@ -3,11 +3,17 @@ import type { HostPort } from "../../common/address.js";
 import { OptionError } from "../../common/errors.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import {
+  controllerAddresses,
+  hostPortListArg,
+  CONTROLLER_FLAGS,
+  CONTROLLER_HELP,
+  insecureFlag,
+} from "../option-parsers.js";
 import { policiesToJson, renderPolicies } from "../output/policies-view.js";
 
 interface PoliciesFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
   history: number;
@@ -27,12 +33,15 @@ export function registerPoliciesCommand(program: Command): void {
     .description(
       "policies in force on the controller: revision, generation, mode, targeted hosts; errors of a rejected change",
     )
-    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option(CONTROLLER_FLAGS, CONTROLLER_HELP, hostPortListArg)
     .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)")
     .option("--json", "print one JSON document on stdout")
     .option("--history <n>", "also show up to N earlier revisions per policy", historyArg, 0)
     .action(async (flags: PoliciesFlags) => {
-      const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+      const client = new AdminClient(
+        controllerAddresses(flags.controller, DEFAULT_LISTEN),
+        insecureFlag(flags.insecure),
+      );
       try {
         const view = policiesToJson(await client.listPolicies(flags.history));
         process.stdout.write(flags.json ? JSON.stringify(view, null, 2) + "\n" : renderPolicies(view));

@@ -3,11 +3,11 @@ import type { HostPort } from "../../common/address.js";
 import { isNotFound, ValidationError, VirtfleetError } from "../../common/errors.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { controllerAddress, insecureFlag } from "../option-parsers.js";
+import { controllerAddresses, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";
 
 interface ResyncFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
   all?: boolean;
@@ -33,7 +33,10 @@ export function registerResyncCommand(program: Command): void {
     .action(async (hosts: string[], flags: ResyncFlags) => {
       const kinds = [hosts.length > 0, flags.all === true, flags.selector !== undefined].filter(Boolean).length;
       if (kinds !== 1) throw new ValidationError("resync: give host names, or --all, or --selector S (one of them)");
-      const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+      const client = new AdminClient(
+        controllerAddresses(flags.controller, DEFAULT_LISTEN),
+        insecureFlag(flags.insecure),
+      );
       let res: { sent: string[]; notConnected: string[] };
       try {
         res = await client.resync({ hosts, all: flags.all, selector: flags.selector });

@@ -6,11 +6,17 @@ import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { AdminClient, ControllerUnreachableError, type RolloutAction } from "../admin-client.js";
 import { ExitCode } from "../exit-codes.js";
-import { controllerAddress, hostPortArg, insecureFlag } from "../option-parsers.js";
+import {
+  controllerAddresses,
+  hostPortListArg,
+  CONTROLLER_FLAGS,
+  CONTROLLER_HELP,
+  insecureFlag,
+} from "../option-parsers.js";
 import { renderRolloutStatus, rolloutEnded } from "../output/rollout-view.js";
 
 export interface AdminFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
 }
@@ -18,7 +24,7 @@ export interface AdminFlags {
 /** Adds the options every admin command shares. */
 export function adminCommand(cmd: Command): Command {
   return cmd
-    .option("--controller <host:port>", "controller address (env VIRTFLEET_CONTROLLER)", hostPortArg)
+    .option(CONTROLLER_FLAGS, CONTROLLER_HELP, hostPortListArg)
     .option("--insecure", "plaintext gRPC (env VIRTFLEET_INSECURE=1; local demos only)")
     .option("--json", "print one JSON document on stdout");
 }
@@ -43,7 +49,7 @@ export async function withPolicyClient<T>(
   policy: string,
   run: (c: AdminClient) => Promise<T>,
 ): Promise<T> {
-  const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+  const client = new AdminClient(controllerAddresses(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
   try {
     return await run(client);
   } catch (err) {

@@ -3,11 +3,11 @@ import type { HostPort } from "../../common/address.js";
 import { OptionError } from "../../common/errors.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { controllerAddress, durationArg, insecureFlag } from "../option-parsers.js";
+import { controllerAddresses, durationArg, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";
 
 interface TokenFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
   ttl: number;
@@ -45,8 +45,8 @@ export function registerTokenCommands(program: Command): void {
     .option("--uses <n>", "how many hosts may enrol with it", usesArg, 1)
     .action(async (flags: TokenFlags) => {
       if (flags.host && flags.pattern) throw new OptionError("--host", "--host and --pattern exclude each other");
-      const address = controllerAddress(flags.controller, DEFAULT_LISTEN);
-      const client = new AdminClient(address, insecureFlag(flags.insecure));
+      const addresses = controllerAddresses(flags.controller, DEFAULT_LISTEN);
+      const client = new AdminClient(addresses, insecureFlag(flags.insecure));
       try {
         const t = await client.createToken({
           ttlMs: flags.ttl,

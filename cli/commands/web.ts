@@ -2,11 +2,11 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { HostPort } from "../../common/address.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { AdminClient } from "../admin-client.js";
-import { controllerAddress, insecureFlag } from "../option-parsers.js";
+import { controllerAddresses, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";
 
 interface WebLoginFlags {
-  controller?: HostPort;
+  controller?: HostPort[];
   insecure?: boolean;
   json?: boolean;
   role?: string;
@@ -39,7 +39,10 @@ export function registerWebCommands(program: Command): void {
       roleArg,
     )
     .action(async (flags: WebLoginFlags) => {
-      const client = new AdminClient(controllerAddress(flags.controller, DEFAULT_LISTEN), insecureFlag(flags.insecure));
+      const client = new AdminClient(
+        controllerAddresses(flags.controller, DEFAULT_LISTEN),
+        insecureFlag(flags.insecure),
+      );
       try {
         const r = await client.createWebSignIn(flags.role ?? "");
         process.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `${r.url}\n`);

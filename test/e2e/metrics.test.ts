@@ -287,7 +287,7 @@ describe("metrics of a running controller (loopback access)", () => {
     const facts = syntheticFacts(host, 2);
     link = new ControllerLink(
       {
-        controller: controller.address,
+        controllers: [controller.address],
         insecure: false,
         credentials: () =>
           channelCredentials({

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
-import { formatHostPort, type HostPort } from "../../../common/address.js";
+import { formatHostPortList, type HostPort } from "../../../common/address.js";
 import { findUp } from "../../../common/paths.js";
 
 /** Where the install puts things on the target system (under --root when given). */
@@ -28,16 +28,16 @@ export function rooted(root: string, target: string): string {
 
 /**
  * /etc/virtfleet/agent.yaml: the `virtfleet agent` options as keys (long names without `--`),
- * 0600. No token: the install spends it on the enrolment, the agent then uses its certificate.
+ * 0600; `controller` keeps every replica given (`a:7443,b:7443`). No token: the install spends it on the enrolment, the agent then uses its certificate.
  * An existing file is the same when it holds the same keys and values (comments, order and
  * quoting aside).
  */
 export function agentConfigFile(
   root: string,
-  o: { controller: HostPort; name: string; stateDir: string },
+  o: { controller: readonly HostPort[]; name: string; stateDir: string },
 ): PlannedFile {
   const values: Record<string, string> = {
-    controller: formatHostPort(o.controller),
+    controller: formatHostPortList(o.controller),
     name: o.name,
     "state-dir": o.stateDir,
   };

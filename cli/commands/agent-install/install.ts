@@ -2,11 +2,12 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_BACKOFF } from "../../../common/backoff.js";
 import { describeError, OptionError } from "../../../common/errors.js";
-import { formatHostPort } from "../../../common/address.js";
+import { formatHostPortList } from "../../../common/address.js";
 import { createLogger } from "../../../common/logging.js";
 import { parseEnrolToken } from "../../../common/pki/index.js";
 import { DEFAULT_AGENT_STATE_DIR } from "../../../agent/index.js";
 import { EnrolmentError, obtainCredentials, tlsDir } from "../../../agent/enroll/index.js";
+import { inHostOrder } from "../../../agent/link/index.js";
 import { agentToken } from "../../agent-token.js";
 import { InstallRefusedError, SystemdError } from "./errors.js";
 import {
@@ -68,14 +69,17 @@ export async function installAgent(flags: AgentInstallFlags): Promise<void> {
       `${differing.map((f) => f.path).join(" and ")} already ${differing.length > 1 ? "exist and differ" : "exists and differs"} from what this install writes; nothing was changed. Compare, then re-run with --force to replace ${differing.length > 1 ? "them" : "it"} (settings of your own belong in a drop-in: systemctl edit ${AGENT_UNIT_NAME})`,
     );
 
-  const out: string[] = [`virtfleet agent install: host ${flags.name}, controller ${formatHostPort(flags.controller)}`];
+  const where = formatHostPortList(flags.controller);
+  const out: string[] = [
+    `virtfleet agent install: host ${flags.name}, controller${flags.controller.length > 1 ? "s" : ""} ${where}`,
+  ];
   const rootedState = rooted(root, stateDir);
   // /var/lib/virtfleet as systemd's StateDirectory= makes it (0755); the agent's folder below is 0700
   mkdirSync(dirname(rootedState), { recursive: true, mode: 0o755 });
   let enrolled: boolean;
   try {
     const got = await obtainCredentials({
-      controller: flags.controller,
+      controllers: inHostOrder(flags.controller, flags.name),
       host: flags.name,
       stateDir: rootedState,
       token: token.token,
@@ -90,7 +94,7 @@ export async function installAgent(flags: AgentInstallFlags): Promise<void> {
   } catch (err) {
     if (err instanceof EnrolmentError && !err.permanent)
       throw new EnrolmentError(
-        `could not enrol with the controller at ${formatHostPort(flags.controller)} within ${ENROL_WAIT_MS / 1000} s: ${describeError(err)}; no file was written`,
+        `could not enrol with the controller at ${where} within ${ENROL_WAIT_MS / 1000} s: ${describeError(err)}; no file was written`,
         false,
         { cause: err },
       );

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { defaultAgentName } from "../../../agent/index.js";
-import { hostPortArg } from "../../option-parsers.js";
+import { OptionError } from "../../../common/errors.js";
+import { agentControllers, hostPortListArg } from "../../option-parsers.js";
 import type { AgentInstallFlags } from "./flags.js";
 
 /**
@@ -18,7 +19,11 @@ export function registerAgentInstallCommand(program: Command): void {
     .description(
       "install the agent as a systemd service on this host: write /etc/virtfleet/agent.yaml and the unit, enrol with the controller, enable and start virtfleet-agent",
     )
-    .requiredOption("--controller <host:port>", "the controller's agent endpoint", hostPortArg)
+    .option(
+      "--controller <host:port[,host:port…]>",
+      "the controller's agent endpoint, or several replicas as a:7443,b:7443 (the config keeps the list; required, or env VIRTFLEET_CONTROLLER)",
+      hostPortListArg,
+    )
     .requiredOption(
       "--token-file <file>",
       "file holding the enrolment token from 'virtfleet token create' (read, never copied: spent by the enrolment)",
@@ -27,8 +32,11 @@ export function registerAgentInstallCommand(program: Command): void {
     .option("--root <dir>", "install into this folder instead of / (an image or a test; needs --no-start)", "/")
     .option("--no-start", "write the files and enrol, but do not run systemctl")
     .option("--force", "replace an existing agent.yaml or unit that differs from what this install writes")
-    .action(async (flags: AgentInstallFlags) => {
+    .action(async (flags: Omit<AgentInstallFlags, "controller"> & { controller?: AgentInstallFlags["controller"] }) => {
+      const controller = agentControllers(flags.controller);
+      if (!controller)
+        throw new OptionError("--controller", "required: the controller's agent endpoint (or VIRTFLEET_CONTROLLER)");
       const { installAgent } = await import("./install.js");
-      await installAgent(flags);
+      await installAgent({ ...flags, controller });
     });
 }

@@ -11,7 +11,7 @@ describe("agent start", () => {
     const file = join(dir, "not-a-dir");
     writeFileSync(file, "");
     const agent = new Agent({
-      controller: { host: "127.0.0.1", port: 1 },
+      controllers: [{ host: "127.0.0.1", port: 1 }],
       name: "h",
       stateDir: join(file, "state"),
       libvirtSocket: join(dir, "no-socket"),

@@ -14,7 +14,7 @@ function setup(saveAgentSeq: (seq: number) => void = () => undefined, random = M
   const saved: number[] = [];
   const link = new ControllerLink(
     {
-      controller: { host: "127.0.0.1", port: 1 },
+      controllers: [{ host: "127.0.0.1", port: 1 }],
       insecure: true,
       backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 },
       welcomeTimeoutMs: 1000,

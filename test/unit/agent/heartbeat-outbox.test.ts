@@ -8,7 +8,7 @@ function heartbeatWith(outboxEntries: () => number, via: "tick" | "sendHealth" =
   const written: { heartbeat?: unknown }[] = [];
   const link = new ControllerLink(
     {
-      controller: { host: "127.0.0.1", port: 1 },
+      controllers: [{ host: "127.0.0.1", port: 1 }],
       insecure: true,
       backoff: { initialMs: 100, maxMs: 1000, multiplier: 2 },
       welcomeTimeoutMs: 1000,

@@ -101,12 +101,20 @@ describe("configuration files (virtfleet controller / agent --config FILE)", () 
     const r = await agent(["--config", f]);
     expect(r.error).toBeUndefined();
     expect(r.flags).toMatchObject({
-      controller: { host: "ctl.example", port: 7443 },
+      controller: [{ host: "ctl.example", port: 7443 }],
       name: "h1",
       tokenFile,
       flapThreshold: 4,
     });
     expect((await agent(["--config", f, "--name", "h2"])).flags).toMatchObject({ name: "h2" });
+    // several replicas: the same comma-separated list as on the command line, checked alike
+    const replicas = await agent(["--config", file("controller: a.example:7443, b.example:7443\nname: h1\n")]);
+    expect(replicas.flags?.controller).toEqual([
+      { host: "a.example", port: 7443 },
+      { host: "b.example", port: 7443 },
+    ]);
+    const twice = file("controller: a.example:7443,a.example:7443\n");
+    expect((await agent(["--config", twice])).error).toMatch(/controller.*a\.example:7443 is given twice/);
     // Neither file nor flag: parsing leaves it unset and the agent's action refuses it (exit 2,
     // naming --controller: test/e2e/cli-errors.test.ts); commander's requiredOption is not used
     // because it would also bind `agent install`.

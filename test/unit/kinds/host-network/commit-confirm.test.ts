@@ -115,7 +115,11 @@ describe("the agent's uplink guard", () => {
     await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     let ready = false;
-    const g = controllerUplinkGuard({ host: "127.0.0.1", port }, () => ready, 5_000);
+    const g = controllerUplinkGuard(
+      () => ({ host: "127.0.0.1", port }),
+      () => ready,
+      5_000,
+    );
     expect(await g.address()).toBe("127.0.0.1");
     expect(await g.confirm!(700, signal)).toBe(false); // reachable, but the stream is not back
     ready = true;
