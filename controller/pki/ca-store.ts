@@ -93,7 +93,7 @@ async function unsealed(row: Row, key: SealingKey, now: number): Promise<Certifi
   const stored = `${SHARED_CA_PLACE}, stored by ${row.created_by} on ${new Date(Number(row.created_at)).toISOString()}`;
   if (!key.matches(row.key_check))
     throw new StoreKeyError(
-      `${stored}, was sealed with another key than the one in ${key.file}: every replica needs a copy of the same ${STORE_KEY_OPTION} file (nothing was decrypted)`,
+      `${stored}, was sealed with another key than the one in ${key.file}: every replica needs a copy of the same key file (${STORE_KEY_OPTION}; nothing was decrypted)`,
     );
   let fingerprint: string;
   try {

@@ -160,7 +160,7 @@ describe.each(ENGINES)("the shared CA on a %s store", (engine) => {
     );
     expect(err).toBeInstanceOf(StoreKeyError);
     expect(err.message).toContain(wrongFile);
-    expect(err.message).toMatch(/sealed with another key.*same --store-key-file.*nothing was decrypted/);
+    expect(err.message).toMatch(/sealed with another key.*same key file \(--store-key-file; nothing was decrypted\)/);
     for (const k of [wrong, keyBytes]) {
       expect(err.message).not.toContain(k.toString("hex"));
       expect(err.message).not.toContain(k.toString("base64"));
