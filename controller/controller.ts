@@ -188,19 +188,8 @@ export class Controller {
       warn: (message) => this.log.warn({ dataDir }, message),
     });
     this.log.info({ store: storeDescription(location), engine: location.engine }, "store open");
-    const leadership = await this.lead(this.store).catch(async (err: unknown) => {
-      await this.store?.close();
-      this.store = undefined;
-      throw err;
-    });
-    if (!leadership) {
-      await this.store.close();
-      this.store = undefined;
-      throw new ControllerStartError("stopped while waiting to lead");
-    }
-    this.leadership = leadership;
-    // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
-    const duties = leadership.fenced(this.store.db);
+    // The transport first: a replica whose PKI is wrong (another CA, a wrong store key) is
+    // refused at start, not when it would have come to lead.
     let credentials: grpc.ServerCredentials;
     try {
       credentials = await this.openTransport();
@@ -209,6 +198,22 @@ export class Controller {
       this.store = undefined;
       throw err;
     }
+    const leadership = await this.lead(this.store).catch(async (err: unknown) => {
+      await this.store?.close();
+      this.store = undefined;
+      this.uninstallPeerAuthority?.();
+      throw err;
+    });
+    if (!leadership) {
+      await this.store.close();
+      this.store = undefined;
+      this.uninstallPeerAuthority?.();
+      this.uninstallPeerAuthority = undefined;
+      throw new ControllerStartError("stopped while waiting to lead");
+    }
+    this.leadership = leadership;
+    // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
+    const duties = leadership.fenced(this.store.db);
     const pki = this.pki;
     const stale = await this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({

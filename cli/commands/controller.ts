@@ -35,6 +35,7 @@ interface ControllerFlags {
   store?: string;
   storePasswordFile?: string;
   replicaName?: string;
+  storeKeyFile?: string;
   policies: string;
   insecure?: boolean;
   heartbeatInterval: number;
@@ -97,6 +98,10 @@ export function registerControllerCommand(program: Command): void {
     .option(
       "--store-password-file <file>",
       "PostgreSQL: a file holding the password (first line); else PGPASSFILE or ~/.pgpass. Never in the URL",
+    )
+    .option(
+      "--store-key-file <file>",
+      "PostgreSQL: the 32-byte key (file mode 0600, the same on every replica) sealing the replicas' shared CA key in the store; required there unless --insecure",
     )
     .option(
       "--policies <dir>",
@@ -216,7 +221,7 @@ export function registerControllerCommand(program: Command): void {
         policiesDir: flags.policies,
         insecure: flags.insecure === true,
         pki: {
-          ca: { certFile: flags.caCert, keyFile: flags.caKey },
+          ca: { certFile: flags.caCert, keyFile: flags.caKey, storeKeyFile: flags.storeKeyFile },
           agentCertTtlMs: flags.agentCertTtl,
           extraNames: flags.san,
         },
