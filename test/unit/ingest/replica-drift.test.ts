@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AgentMessage__Output } from "../../../generated/proto/fleet/v1/AgentMessage.js";
 import { silentLogger } from "../../../common/index.js";
+import { fleetProto } from "../../../common/grpc/load-protos.js";
+import { DriftAdmin, type DriftAdminDeps } from "../../../controller/admin/index.js";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import type { DriftView } from "../../../controller/agent-messages/index.js";
 import type { AgentSession } from "../../../controller/agents/index.js";
@@ -329,6 +332,41 @@ describe("drift and live views across replicas (PostgreSQL)", () => {
     } finally {
       abort.abort();
       await streaming;
+    }
+  });
+
+  it("`drift watch` (the admin API's WatchDrift) on A streams drift B stored, within a second, once", async () => {
+    const a = await replica("a");
+    const b = await replica("b");
+    const admin = new DriftAdmin({ hosts: a.hosts, events: a.store, feed: a.feed, log } as unknown as DriftAdminDeps);
+    const server = new grpc.Server();
+    server.addService(fleetProto().AdminService.service, admin.handlers() as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    const client = new (fleetProto().AdminService)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const got: { id: string; host: string; remediation: string; at: number }[] = [];
+    const call = client.WatchDrift({});
+    call.on("data", (r: { id: string; host: string; remediation: string }) =>
+      got.push({ id: r.id, host: r.host, remediation: r.remediation, at: performance.now() }),
+    );
+    call.on("error", () => undefined);
+    try {
+      await new Promise<void>((resolve) => call.once("metadata", () => resolve()));
+      const t0 = performance.now();
+      await b.ingest("kvm02", [drift(1, "w-1", { remediation: "repaired", resolvedAtMs: 3_000 })]);
+      await vi.waitFor(() => expect(got).toHaveLength(1), { timeout: 2_000, interval: 2 });
+      expect(got[0]!.at - t0).toBeLessThan(1_000);
+      expect(got[0]).toMatchObject({ id: "w-1", host: "kvm02", remediation: "repaired" });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toHaveLength(1);
+    } finally {
+      call.cancel();
+      admin.close();
+      client.close();
+      server.forceShutdown();
     }
   });
 });
