@@ -55,7 +55,8 @@ interface Queued {
  *   transaction together with whatever `sink` adds;
  * - only after the commit, each session that contributed gets EventsAck{up_to_event_seq =
  *   its host's stored last_event_seq}; duplicates (event_seq ≤ stored) are acked, not stored;
- * - then changed drift events are published to the feed;
+ * - then changed drift events are published to the feed (with the batch's received_at, the
+ *   feed's resync point); batch listeners are told last (signalIngest tells other replicas);
  * - a failed write acks nothing and resets the affected streams (the agents replay);
  * - batches are written one after the other: a batch (with its host-by-host retries) is
  *   committed or given up before the next one starts, so a host's later events are never
