@@ -10,10 +10,11 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `bundle`: host names whose bundle changed (the replica holding the host's stream sends it);
  * - `policies`: revisions in force changed (ids: policy names);
  * - `revoke`: host names whose certificate was revoked (their streams are cut);
- * - `rollout`: rollout ids whose state changed.
+ * - `rollout`: rollout ids whose state changed;
+ * - `ingest`: host names whose reports or drift events were stored (their compliance may have changed).
  */
-export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout";
-export const SIGNAL_CHANNELS: readonly SignalChannel[] = ["drift", "bundle", "policies", "revoke", "rollout"];
+export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest";
+export const SIGNAL_CHANNELS: readonly SignalChannel[] = ["drift", "bundle", "policies", "revoke", "rollout", "ingest"];
 
 export interface Signal {
   channel: SignalChannel;
