@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { formatHostPort, type HostPort } from "../../common/index.js";
+import { formatHostPort, OptionError, type HostPort } from "../../common/index.js";
 import {
   Controller,
   DEFAULT_AGENT_SERVICE_OPTIONS,
@@ -35,6 +35,8 @@ interface ControllerFlags {
   store?: string;
   storePasswordFile?: string;
   policies: string;
+  /** false with --no-policies-folder */
+  policiesFolder: boolean;
   insecure?: boolean;
   heartbeatInterval: number;
   heartbeatTimeout: number;
@@ -94,6 +96,10 @@ export function registerControllerCommand(program: Command): void {
       "--policies <dir>",
       "policies folder (policies + inventory.yaml), watched for changes",
       DEFAULT_POLICIES_DIR,
+    )
+    .option(
+      "--no-policies-folder",
+      "run without a policies folder: the revisions in force are the stored ones, changed with `virtfleet policy push DIR` (replicas need no shared folder; docs/postgres.md)",
     )
     .option(
       "--insecure",
@@ -187,11 +193,13 @@ export function registerControllerCommand(program: Command): void {
       // The default address may be held by another controller on this machine: then run without
       // the dashboard (with a warning); an address given with --web-listen must be served.
       const webDefault = command.getOptionValueSource("webListen") === "default";
+      if (!flags.policiesFolder && command.getOptionValueSource("policies") !== "default")
+        throw new OptionError("--no-policies-folder", "excludes --policies: give one of them");
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
         store: parseStoreOption(flags.store, flags.data, flags.storePasswordFile),
-        policiesDir: flags.policies,
+        policiesDir: flags.policiesFolder ? flags.policies : null,
         insecure: flags.insecure === true,
         pki: {
           ca: { certFile: flags.caCert, keyFile: flags.caKey },
