@@ -128,9 +128,9 @@ export class PolicyRepository {
     if (signals) {
       this.unsubscribe.push(
         signals.subscribe("policies", (s) => {
-          if (s.from !== signals.replica) void this.serially(() => this.sync(true));
+          if (s.from !== signals.replica) this.follow("a policies signal");
         }),
-        signals.onResync(() => void this.serially(() => this.sync(true))),
+        signals.onResync(() => this.follow("signals reconnected")),
       );
     }
     this.unsubscribe.push(this.leadership.onChange((state) => this.roleChanged(state)));
@@ -201,6 +201,16 @@ export class PolicyRepository {
     });
   }
 
+  /** Re-reads the store (queued); a failure is logged: the next signal or resync tries again. */
+  private follow(why: string): void {
+    this.serially(() => this.sync(true)).catch((err: unknown) =>
+      this.options.log.error(
+        { why, err: describeError(err) },
+        "re-reading the policies in force from the store failed",
+      ),
+    );
+  }
+
   /** Runs `task` after everything queued before it; a failure does not stop what follows. */
   private serially<T>(task: () => Promise<T> | T): Promise<T> {
     const next = this.chain.then(task);
@@ -231,8 +241,10 @@ export class PolicyRepository {
     if (state.leader && !this.leading) {
       this.leading = true;
       log.info({ epoch: state.epoch, dir }, "policies: leading (loading revisions here)");
-      void this.serially(async () => {
-        await this.sync(true);
+      this.serially(async () => {
+        await this.sync(true).catch((err: unknown) =>
+          log.error({ err: describeError(err) }, "re-reading the policies in force from the store failed"),
+        );
         if (dir === null || !this.leading) return;
         const outcome = await this.accept(await readPolicyFolder(dir), "folder").catch((err: unknown) =>
           this.failed(err),
@@ -243,7 +255,7 @@ export class PolicyRepository {
             "the policies folder is invalid; enforcing the stored revisions",
           );
         if (this.leading && !this.closed) this.startWatch(dir);
-      });
+      }).catch((err: unknown) => log.error({ err: describeError(err) }, "taking over the policies duty failed"));
     } else if (!state.leader && this.leading) {
       this.leading = false;
       log.info({ reason: state.reason }, "policies: following (the leader loads revisions)");
@@ -328,6 +340,8 @@ export class PolicyRepository {
       "policy change accepted",
     );
     await this.notify(change, origin);
+    // After the listeners: the rollout a change starts is stored before the followers hear of
+    // it, so their bundles hold each host at the revision the rollout gives it.
     const ids = [...change.created, ...change.removed];
     await this.options.signals
       ?.publish("policies", ids.length > 0 ? ids : [INVENTORY_SIGNAL_ID])

@@ -47,11 +47,11 @@ afterEach(async () => {
   folder.cleanup();
 });
 
-async function replica(name: string, dir: string | null = folder.dir): Promise<Replica> {
+async function replica(name: string, dir: string | null = folder.dir, reconnectMs = 100): Promise<Replica> {
   const db = await PgDatabase.connect({ url: store.postgres!.url, max: 3 });
   const election = new PgLeaderElection(db, { replica: name, retryMs: 100, healthMs: 100, healthTimeoutMs: 1_000 });
   await election.start();
-  const signals = await PgSignals.start(db, { replica: name, reconnectMs: 100 });
+  const signals = await PgSignals.start(db, { replica: name, reconnectMs });
   const repo = new PolicyRepository({
     dir,
     store: new PolicyStore(db),
@@ -198,5 +198,28 @@ describe("policies on two replicas (PostgreSQL)", () => {
     } finally {
       other.cleanup();
     }
+  });
+
+  it("a follower whose listening connection was down re-reads the store when it is back (resync)", async () => {
+    folder.write("a.yaml", policyYaml("a"));
+    const a = await replica("a");
+    const b = await replica("b", folder.dir, 1_500);
+    await settled(a, b);
+    await store.db.get(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'",
+    );
+    await until(
+      "b's listening connection is gone",
+      async () =>
+        (await store.db.all("SELECT pid FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'"))
+          .length === 0,
+    );
+    folder.write("a.yaml", policyYaml("a", { bridge: "vfbr-a3" }));
+    await until("a loads the change", () => a.changes.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(b.changes).toEqual([]); // its signal was lost
+    await until("b resyncs", () => b.changes.length === 1, 5_000);
+    expect(b.changes[0]!.change).toEqual({ created: ["a"], removed: [], inventoryChanged: false });
+    expect(inForce(b)).toEqual(inForce(a));
   });
 });
