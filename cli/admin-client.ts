@@ -11,7 +11,7 @@ import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/
 import type { HostPort } from "../common/address.js";
 import { ControllerChannels, type UnaryCall } from "./controller-channels.js";
 import { FailedPreconditionError } from "./admin-errors.js";
-import { LEADER_TRAILER } from "../controller/policies/leader-address.js";
+import { LEADER_TRAILER } from "../controller/defaults.js";
 import {
   decodePlan,
   decodeRolloutStatus,

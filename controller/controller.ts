@@ -39,13 +39,8 @@ import { ComplianceService, DEFAULT_SNAPSHOT_CRON, touchOnChanges } from "./comp
 import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
 import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
-import {
-  DEFAULT_POLICIES_DIR,
-  PolicyRepository,
-  PolicyRevisionLoader,
-  PolicyStore,
-  storedLeaderAddress,
-} from "./policies/index.js";
+import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
+import { storedLeaderAddress } from "./replicas/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";

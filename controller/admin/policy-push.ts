@@ -2,13 +2,14 @@ import * as grpc from "@grpc/grpc-js";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import type { PushPoliciesResponse } from "../../generated/proto/fleet/v1/PushPoliciesResponse.js";
 import { describeError, type Logger } from "../../common/index.js";
-import { LEADER_TRAILER, PolicyPushRefusedError, type PolicyRepository } from "../policies/index.js";
+import { LEADER_TRAILER } from "../defaults.js";
+import { PolicyPushRefusedError, type PolicyRepository } from "../policies/index.js";
 
 export interface PolicyPushDeps {
   policies: PolicyRepository;
   /**
    * The leader's address (host:port) for a push that reached a follower, or null when not
-   * known: e.g. `() => storedLeaderAddress(db)` (controller/policies).
+   * known: e.g. `() => storedLeaderAddress(db)` (controller/replicas).
    */
   leaderAddress?: () => Promise<string | null>;
   log: Logger;

@@ -11,7 +11,6 @@ export { PolicyStore, type PolicyRevisionRow, type PolicyLoadRow, type AcceptedL
 export { planRevisions, type RevisionInForce, type RevisionPlan } from "./revisions.js";
 export { PoliciesDirError, PolicyPushRefusedError } from "./errors.js";
 export { pushedSources, type PushedFile } from "./pushed-files.js";
-export { LEADER_TRAILER, storedLeaderAddress } from "./leader-address.js";
 export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.js";
 export { watchPolicyFolder, type FolderWatch } from "./watch.js";
 export { documentSource } from "./document-source.js";

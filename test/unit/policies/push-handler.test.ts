@@ -3,13 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POLICY_LIMITS, silentLogger } from "../../../common/index.js";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import { policyPushHandlers } from "../../../controller/admin/index.js";
-import {
-  LEADER_TRAILER,
-  PolicyRepository,
-  PolicyStore,
-  storedLeaderAddress,
-} from "../../../controller/policies/index.js";
-import { PgLeaderElection } from "../../../controller/replicas/index.js";
+import { PolicyRepository, PolicyStore } from "../../../controller/policies/index.js";
+import { LEADER_TRAILER } from "../../../controller/defaults.js";
+import { PgLeaderElection, storedLeaderAddress } from "../../../controller/replicas/index.js";
 import type { PushPoliciesResponse } from "../../../generated/proto/fleet/v1/PushPoliciesResponse.js";
 import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 import { policyYaml, tempFolder } from "./fixtures.js";

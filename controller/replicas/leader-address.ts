@@ -1,8 +1,5 @@
 import type { Queryable } from "../../common/index.js";
 
-/** The gRPC trailer of a push refused by a follower: the leader's address (host:port), when known (the CLI retries there). */
-export const LEADER_TRAILER = "virtfleet-leader";
-
 /**
  * The address (host:port, as the replica registered it) of the replica that holds the leader
  * duty now, read from `controller_leader` and `controller_replicas`; null when no replica is
