@@ -5,10 +5,13 @@ import type { GetHostResponse__Output } from "../generated/proto/fleet/v1/GetHos
 import type { HostRecord__Output } from "../generated/proto/fleet/v1/HostRecord.js";
 import type { ListPoliciesResponse__Output } from "../generated/proto/fleet/v1/ListPoliciesResponse.js";
 import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanResponse.js";
+import type { PushPoliciesResponse__Output } from "../generated/proto/fleet/v1/PushPoliciesResponse.js";
 import type { ResyncResponse__Output } from "../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
 import type { HostPort } from "../common/address.js";
 import { ControllerChannels, type UnaryCall } from "./controller-channels.js";
+import { FailedPreconditionError } from "./admin-errors.js";
+import { LEADER_TRAILER } from "../controller/defaults.js";
 import {
   decodePlan,
   decodeRolloutStatus,
@@ -24,6 +27,18 @@ export {
 } from "./admin-errors.js";
 
 export const ADMIN_CALL_TIMEOUT_MS = 10_000;
+/** A push waits for the leader to validate and store up to POLICY_LIMITS of policy files. */
+export const PUSH_POLICIES_TIMEOUT_MS = 60_000;
+
+/** A push refused by a follower replica that named the leader's address (`leader`, host:port). */
+export class LeaderElsewhereError extends FailedPreconditionError {
+  constructor(
+    readonly leader: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 /** VerifyAudit walks the whole log (about 20 µs a record on the controller). */
 export const VERIFY_AUDIT_TIMEOUT_MS = 120_000;
 
@@ -203,6 +218,29 @@ export class AdminClient {
           }),
         ),
     );
+  }
+
+  /**
+   * `policy push`: the folder's files (by name) for the leader to validate and store. A
+   * rejected push resolves with `accepted` false and the errors. Refused: FailedPreconditionError,
+   * a LeaderElsewhereError when a follower named the leader.
+   */
+  async pushPolicies(files: readonly { name: string; text: string }[]): Promise<PushPoliciesResponse__Output> {
+    let leader: string | undefined;
+    try {
+      return await this.unary<PushPoliciesResponse__Output>(
+        "pushing policies",
+        (client, deadline, done) =>
+          client.PushPolicies({ files: [...files] }, { deadline }, (err, res) => {
+            leader = err?.metadata?.get(LEADER_TRAILER)[0]?.toString() || undefined;
+            done(err, res!);
+          }),
+        PUSH_POLICIES_TIMEOUT_MS,
+      );
+    } catch (err) {
+      if (leader && err instanceof FailedPreconditionError) throw new LeaderElsewhereError(leader, err.message);
+      throw err;
+    }
   }
 
   close(): void {

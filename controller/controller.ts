@@ -22,6 +22,7 @@ import {
   DriftAdmin,
   issueAdminWithoutCa,
   policyAdminHandlers,
+  policyPushHandlers,
   resyncAdminHandlers,
   rolloutAdminHandlers,
   hostRemoveHandlers,
@@ -40,6 +41,7 @@ import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js
 import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
+import { storedLeaderAddress } from "./replicas/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";
@@ -73,8 +75,11 @@ export interface ControllerOptions {
   insecure: boolean;
   /** Secure mode: the CA (own in `<data>/pki/` by default, or the operator's), agent certificate lifetime, more server names. */
   pki?: { ca?: CaSource; agentCertTtlMs?: number; extraNames?: string[] };
-  /** The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. */
-  policiesDir?: string;
+  /**
+   * The watched policies folder (default DEFAULT_POLICIES_DIR); it must exist. null: none (the
+   * stored revisions are in force; `virtfleet policy push` changes them).
+   */
+  policiesDir?: string | null;
   agents?: Partial<AgentServiceOptions>;
   /** Webhooks that receive alerts: a bare URL (validated http/https) gets the default event types, unsigned. */
   webhooks?: readonly (string | WebhookConfig)[];
@@ -217,7 +222,7 @@ export class Controller {
     const pki = this.pki;
     const stale = await this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({
-      dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR,
+      dir: this.options.policiesDir === null ? null : (this.options.policiesDir ?? DEFAULT_POLICIES_DIR),
       store: new PolicyStore(duties),
       log: this.log,
     });
@@ -391,6 +396,11 @@ export class Controller {
         async (p) => (await rollouts.rolloutOf(p))?.state ?? "",
         (p, host) => rollouts.revisionHeldBy(p, host),
       ),
+      ...policyPushHandlers({
+        policies,
+        leaderAddress: () => storedLeaderAddress(policies.store.queryable),
+        log: this.log.child({ part: "policies" }),
+      }),
       ...rolloutAdminHandlers({
         runner: rollouts,
         policies,

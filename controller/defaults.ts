@@ -12,3 +12,5 @@ export const ADMIN_DIR = "admin";
 export const ADMIN_FILES = { key: "key.pem", cert: "cert.pem", ca: "ca.pem" } as const;
 /** Longest wait for the hosts' dry-run answers an admin may ask of `plan`. */
 export const MAX_PLAN_TIMEOUT_MS = 300_000;
+/** The gRPC trailer of a `policy push` refused by a follower replica: the leader's address (host:port), when known (the CLI pushes there once). */
+export const LEADER_TRAILER = "virtfleet-leader";

@@ -50,6 +50,18 @@ export class PolicyReadBudget {
     };
   }
 
+  /**
+   * Counts a file already in memory (`policy push`: the files arrive in a request) against the
+   * limits, as `read` counts one from disk: its issue when it is over `fileBytes` or would take
+   * the load past `totalBytes` (then it is not counted), else null.
+   */
+  admit(file: string, bytes: number): PolicyIssue | null {
+    if (bytes > this.limits.fileBytes) return tooLarge(file, bytes, this.limits.fileBytes);
+    if (this.total + bytes > this.limits.totalBytes) return totalTooLarge(file, this.limits.totalBytes);
+    this.total += bytes;
+    return null;
+  }
+
   /** Reads `file` as UTF-8 text within the limits; `root`: the folder it must stay inside. */
   async read(file: string, root?: string): Promise<{ text: string } | ReadRefusal> {
     if (root !== undefined) {

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { describeError, formatHostPort, type HostPort } from "../../common/index.js";
+import { describeError, formatHostPort, OptionError, type HostPort } from "../../common/index.js";
 import {
   Controller,
   DEFAULT_AGENT_SERVICE_OPTIONS,
@@ -37,6 +37,8 @@ interface ControllerFlags {
   replicaName?: string;
   storeKeyFile?: string;
   policies: string;
+  /** false with --no-policies-folder */
+  policiesFolder: boolean;
   insecure?: boolean;
   heartbeatInterval: number;
   heartbeatTimeout: number;
@@ -107,6 +109,10 @@ export function registerControllerCommand(program: Command): void {
       "--policies <dir>",
       "policies folder (policies + inventory.yaml), watched for changes",
       DEFAULT_POLICIES_DIR,
+    )
+    .option(
+      "--no-policies-folder",
+      "run without a policies folder: the revisions in force are the stored ones, changed with `virtfleet policy push DIR` (replicas need no shared folder; docs/postgres.md)",
     )
     .option(
       "--insecure",
@@ -200,6 +206,8 @@ export function registerControllerCommand(program: Command): void {
       // The default address may be held by another controller on this machine: then run without
       // the dashboard (with a warning); an address given with --web-listen must be served.
       const webDefault = command.getOptionValueSource("webListen") === "default";
+      if (!flags.policiesFolder && command.getOptionValueSource("policies") !== "default")
+        throw new OptionError("--no-policies-folder", "excludes --policies: give one of them");
       const controller = new Controller({
         listen: flags.listen,
         dataDir: flags.data,
@@ -218,7 +226,7 @@ export function registerControllerCommand(program: Command): void {
               });
           },
         },
-        policiesDir: flags.policies,
+        policiesDir: flags.policiesFolder ? flags.policies : null,
         insecure: flags.insecure === true,
         pki: {
           ca: { certFile: flags.caCert, keyFile: flags.caKey, storeKeyFile: flags.storeKeyFile },

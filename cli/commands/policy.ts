@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { formatConflict, formatIssue, loadPolicies, ValidationError, type LoadResult } from "../../common/index.js";
+import { registerPolicyPushCommand } from "./policy-push.js";
 
 interface ValidateFlags {
   json?: boolean;
@@ -96,4 +97,5 @@ export function registerPolicyCommands(program: Command): void {
         );
       }
     });
+  registerPolicyPushCommand(policy);
 }

@@ -63,7 +63,12 @@ const hostsCell = (hosts: string[]) =>
  */
 export function renderPolicies(view: PoliciesJson): string {
   const out: string[] = [];
-  if (view.policies.length === 0) out.push(`no policies in force (folder ${view.policiesDir})\n`);
+  if (view.policies.length === 0)
+    out.push(
+      view.policiesDir
+        ? `no policies in force (folder ${view.policiesDir})\n`
+        : "no policies in force (no policies folder: virtfleet policy push DIR)\n",
+    );
   else {
     out.push(
       renderTable(

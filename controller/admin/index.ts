@@ -30,6 +30,7 @@ export {
 } from "./drift.js";
 export { resyncAdminHandlers, resyncHost, MAX_RESYNC_HOSTS, type ResyncAdminDeps } from "./resync.js";
 export { listPolicies, policyAdminHandlers, MAX_POLICY_HISTORY } from "./policies.js";
+export { policyPushHandlers, type PolicyPushDeps } from "./policy-push.js";
 export { rolloutAdminHandlers, type RolloutAdminDeps } from "./rollouts.js";
 export { hostRemoveHandlers, type HostRemoveDeps } from "./host-remove.js";
 export {

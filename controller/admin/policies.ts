@@ -66,7 +66,7 @@ export async function listPolicies(
     policies: records,
     loadedAt: last ? iso(last.loadedAt) : "",
     errors: last && !last.accepted ? last.errors.map(formatIssue) : [],
-    policiesDir: repo.dir,
+    policiesDir: repo.dir ?? "",
     hostProblems: await hostProblems(),
   };
 }

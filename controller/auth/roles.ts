@@ -7,6 +7,8 @@ import type { CreateWebSignInRequest__Output } from "../../generated/proto/fleet
 import type { CreateWebSignInResponse } from "../../generated/proto/fleet/v1/CreateWebSignInResponse.js";
 import type { CreateTokenRequest__Output } from "../../generated/proto/fleet/v1/CreateTokenRequest.js";
 import type { CreateTokenResponse } from "../../generated/proto/fleet/v1/CreateTokenResponse.js";
+import type { PushPoliciesRequest__Output } from "../../generated/proto/fleet/v1/PushPoliciesRequest.js";
+import type { PushPoliciesResponse } from "../../generated/proto/fleet/v1/PushPoliciesResponse.js";
 import type { ResyncRequest__Output } from "../../generated/proto/fleet/v1/ResyncRequest.js";
 import type { ResyncResponse } from "../../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RevokeCertificateRequest__Output } from "../../generated/proto/fleet/v1/RevokeCertificateRequest.js";
@@ -38,6 +40,7 @@ export const ADMIN_METHOD_ROLES: Readonly<Record<AdminMethod, Role>> = {
   ControlRollout: "operator",
   AcknowledgeFlap: "operator",
   Resync: "operator",
+  PushPolicies: "operator",
   CreateToken: "admin",
   RevokeCertificate: "admin",
   RemoveHost: "admin",
@@ -72,6 +75,7 @@ export const MUTATING_ACTIONS: {
   ControlRollout: Describer<ControlRolloutRequest__Output, unknown>;
   AcknowledgeFlap: Describer<AcknowledgeFlapRequest__Output, unknown>;
   Resync: Describer<ResyncRequest__Output, ResyncResponse>;
+  PushPolicies: Describer<PushPoliciesRequest__Output, PushPoliciesResponse>;
   CreateToken: Describer<CreateTokenRequest__Output, CreateTokenResponse>;
   RevokeCertificate: Describer<RevokeCertificateRequest__Output, RevokeCertificateResponse>;
   RemoveHost: Describer<RemoveHostRequest__Output, RemoveHostResponse>;
@@ -97,6 +101,23 @@ export const MUTATING_ACTIONS: {
     detail: {
       ...(req.selector ? { selector: clip(req.selector, 500) } : {}),
       ...(res ? { sent: res.sent?.length ?? 0, notConnected: res.notConnected?.length ?? 0 } : {}),
+    },
+  }),
+  // The file names and sizes, never their contents.
+  PushPolicies: (req, res) => ({
+    action: "policy.push",
+    target: "*",
+    detail: {
+      files: clip(req.files.map((f) => f.name).join(","), 500),
+      bytes: req.files.reduce((n, f) => n + Buffer.byteLength(f.text), 0),
+      ...(res
+        ? {
+            accepted: res.accepted ?? false,
+            ...(res.accepted
+              ? { created: (res.created ?? []).map((c) => c.policy), removed: res.removed ?? [] }
+              : { errors: res.errors?.length ?? 0 }),
+          }
+        : {}),
     },
   }),
   CreateToken: (req, res) => ({

@@ -9,3 +9,17 @@ export class PoliciesDirError extends VirtfleetError {
     this.dir = dir;
   }
 }
+
+/**
+ * `policy push` refused by this controller: it loads a policies folder (`reason` "folder": the
+ * folder is the source of truth there), or it is not the leader (`reason` "not-leader": only
+ * the leader stores revisions; push to it).
+ */
+export class PolicyPushRefusedError extends VirtfleetError {
+  constructor(
+    readonly reason: "folder" | "not-leader",
+    message: string,
+  ) {
+    super("POLICY_PUSH_REFUSED", message);
+  }
+}

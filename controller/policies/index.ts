@@ -3,12 +3,14 @@ export {
   DEFAULT_RELOAD_DEBOUNCE_MS,
   type PolicySet,
   type PolicyChange,
+  type PolicyChangeOrigin,
   type ReloadOutcome,
   type PolicyRepositoryOptions,
 } from "./repository.js";
 export { PolicyStore, type PolicyRevisionRow, type PolicyLoadRow, type AcceptedLoad } from "./policy-store.js";
 export { planRevisions, type RevisionInForce, type RevisionPlan } from "./revisions.js";
-export { PoliciesDirError } from "./errors.js";
+export { PoliciesDirError, PolicyPushRefusedError } from "./errors.js";
+export { pushedSources, type PushedFile } from "./pushed-files.js";
 export { isPolicyFileName, readPolicyFolder, assertPoliciesDir } from "./folder.js";
 export { watchPolicyFolder, type FolderWatch } from "./watch.js";
 export { documentSource } from "./document-source.js";

@@ -129,6 +129,11 @@ export class PolicyStore {
     this.db = queryableOf(handle);
   }
 
+  /** The store's handle (the repository writes through `leadership.fenced(db)`). */
+  get queryable(): Queryable {
+    return this.db;
+  }
+
   /** The revisions in force, by policy name. */
   async inForce(on: Queryable = this.db): Promise<PolicyRevisionRow[]> {
     return (await on.all<DbRevision>(SQL.inForce)).map(toRevision);

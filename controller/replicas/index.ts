@@ -20,3 +20,4 @@ export {
   type SignalChannel,
 } from "./signals.js";
 export { LOCAL_CLOCK, StoreClock, type Clock, type StoreClockOptions } from "./store-clock.js";
+export { storedLeaderAddress } from "./leader-address.js";

@@ -49,6 +49,11 @@ import type { PlannedResourceDocument as _fleet_v1_PlannedResourceDocument, Plan
 import type { PolicyComplianceDocument as _fleet_v1_PolicyComplianceDocument, PolicyComplianceDocument__Output as _fleet_v1_PolicyComplianceDocument__Output } from './fleet/v1/PolicyComplianceDocument.js';
 import type { PolicyRecord as _fleet_v1_PolicyRecord, PolicyRecord__Output as _fleet_v1_PolicyRecord__Output } from './fleet/v1/PolicyRecord.js';
 import type { PolicyRevision as _fleet_v1_PolicyRevision, PolicyRevision__Output as _fleet_v1_PolicyRevision__Output } from './fleet/v1/PolicyRevision.js';
+import type { PushIssue as _fleet_v1_PushIssue, PushIssue__Output as _fleet_v1_PushIssue__Output } from './fleet/v1/PushIssue.js';
+import type { PushPoliciesRequest as _fleet_v1_PushPoliciesRequest, PushPoliciesRequest__Output as _fleet_v1_PushPoliciesRequest__Output } from './fleet/v1/PushPoliciesRequest.js';
+import type { PushPoliciesResponse as _fleet_v1_PushPoliciesResponse, PushPoliciesResponse__Output as _fleet_v1_PushPoliciesResponse__Output } from './fleet/v1/PushPoliciesResponse.js';
+import type { PushedPolicyFile as _fleet_v1_PushedPolicyFile, PushedPolicyFile__Output as _fleet_v1_PushedPolicyFile__Output } from './fleet/v1/PushedPolicyFile.js';
+import type { PushedRevision as _fleet_v1_PushedRevision, PushedRevision__Output as _fleet_v1_PushedRevision__Output } from './fleet/v1/PushedRevision.js';
 import type { RemoveHostRequest as _fleet_v1_RemoveHostRequest, RemoveHostRequest__Output as _fleet_v1_RemoveHostRequest__Output } from './fleet/v1/RemoveHostRequest.js';
 import type { RemoveHostResponse as _fleet_v1_RemoveHostResponse, RemoveHostResponse__Output as _fleet_v1_RemoveHostResponse__Output } from './fleet/v1/RemoveHostResponse.js';
 import type { ResourceCountsDocument as _fleet_v1_ResourceCountsDocument, ResourceCountsDocument__Output as _fleet_v1_ResourceCountsDocument__Output } from './fleet/v1/ResourceCountsDocument.js';
@@ -120,6 +125,11 @@ export interface ProtoGrpcType {
       PolicyComplianceDocument: MessageTypeDefinition<_fleet_v1_PolicyComplianceDocument, _fleet_v1_PolicyComplianceDocument__Output>
       PolicyRecord: MessageTypeDefinition<_fleet_v1_PolicyRecord, _fleet_v1_PolicyRecord__Output>
       PolicyRevision: MessageTypeDefinition<_fleet_v1_PolicyRevision, _fleet_v1_PolicyRevision__Output>
+      PushIssue: MessageTypeDefinition<_fleet_v1_PushIssue, _fleet_v1_PushIssue__Output>
+      PushPoliciesRequest: MessageTypeDefinition<_fleet_v1_PushPoliciesRequest, _fleet_v1_PushPoliciesRequest__Output>
+      PushPoliciesResponse: MessageTypeDefinition<_fleet_v1_PushPoliciesResponse, _fleet_v1_PushPoliciesResponse__Output>
+      PushedPolicyFile: MessageTypeDefinition<_fleet_v1_PushedPolicyFile, _fleet_v1_PushedPolicyFile__Output>
+      PushedRevision: MessageTypeDefinition<_fleet_v1_PushedRevision, _fleet_v1_PushedRevision__Output>
       RemoveHostRequest: MessageTypeDefinition<_fleet_v1_RemoveHostRequest, _fleet_v1_RemoveHostRequest__Output>
       RemoveHostResponse: MessageTypeDefinition<_fleet_v1_RemoveHostResponse, _fleet_v1_RemoveHostResponse__Output>
       ResourceCountsDocument: MessageTypeDefinition<_fleet_v1_ResourceCountsDocument, _fleet_v1_ResourceCountsDocument__Output>

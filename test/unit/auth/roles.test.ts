@@ -30,7 +30,7 @@ describe("the role table", () => {
       "VerifyAudit",
       "WatchDrift",
     ]);
-    expect(byRole("operator")).toEqual(["AcknowledgeFlap", "ControlRollout", "Resync"]);
+    expect(byRole("operator")).toEqual(["AcknowledgeFlap", "ControlRollout", "PushPolicies", "Resync"]);
     expect(byRole("admin")).toEqual(["CreateAdmin", "CreateToken", "RemoveHost", "RevokeCertificate"]);
   });
 

@@ -27,6 +27,8 @@ import type { ListPoliciesRequest as _fleet_v1_ListPoliciesRequest, ListPolicies
 import type { ListPoliciesResponse as _fleet_v1_ListPoliciesResponse, ListPoliciesResponse__Output as _fleet_v1_ListPoliciesResponse__Output } from '../../fleet/v1/ListPoliciesResponse.js';
 import type { PlanRequest as _fleet_v1_PlanRequest, PlanRequest__Output as _fleet_v1_PlanRequest__Output } from '../../fleet/v1/PlanRequest.js';
 import type { PlanResponse as _fleet_v1_PlanResponse, PlanResponse__Output as _fleet_v1_PlanResponse__Output } from '../../fleet/v1/PlanResponse.js';
+import type { PushPoliciesRequest as _fleet_v1_PushPoliciesRequest, PushPoliciesRequest__Output as _fleet_v1_PushPoliciesRequest__Output } from '../../fleet/v1/PushPoliciesRequest.js';
+import type { PushPoliciesResponse as _fleet_v1_PushPoliciesResponse, PushPoliciesResponse__Output as _fleet_v1_PushPoliciesResponse__Output } from '../../fleet/v1/PushPoliciesResponse.js';
 import type { RemoveHostRequest as _fleet_v1_RemoveHostRequest, RemoveHostRequest__Output as _fleet_v1_RemoveHostRequest__Output } from '../../fleet/v1/RemoveHostRequest.js';
 import type { RemoveHostResponse as _fleet_v1_RemoveHostResponse, RemoveHostResponse__Output as _fleet_v1_RemoveHostResponse__Output } from '../../fleet/v1/RemoveHostResponse.js';
 import type { ResyncRequest as _fleet_v1_ResyncRequest, ResyncRequest__Output as _fleet_v1_ResyncRequest__Output } from '../../fleet/v1/ResyncRequest.js';
@@ -193,6 +195,29 @@ export interface AdminServiceClient extends grpc.Client {
   plan(argument: _fleet_v1_PlanRequest, callback: grpc.requestCallback<_fleet_v1_PlanResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * `virtfleet policy push DIR` (role operator): the folder's policy files, validated by the
+   * leader as a folder load and stored as revisions (accepted = false with the errors: nothing
+   * stored). FAILED_PRECONDITION when this controller watches a policies folder (the folder is
+   * the source of truth), or is not the leader (trailer `virtfleet-leader`: the leader's
+   * address when known). Audited without the files' contents.
+   */
+  PushPolicies(argument: _fleet_v1_PushPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicies(argument: _fleet_v1_PushPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicies(argument: _fleet_v1_PushPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  PushPolicies(argument: _fleet_v1_PushPoliciesRequest, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * `virtfleet policy push DIR` (role operator): the folder's policy files, validated by the
+   * leader as a folder load and stored as revisions (accepted = false with the errors: nothing
+   * stored). FAILED_PRECONDITION when this controller watches a policies folder (the folder is
+   * the source of truth), or is not the leader (trailer `virtfleet-leader`: the leader's
+   * address when known). Audited without the files' contents.
+   */
+  pushPolicies(argument: _fleet_v1_PushPoliciesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicies(argument: _fleet_v1_PushPoliciesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicies(argument: _fleet_v1_PushPoliciesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  pushPolicies(argument: _fleet_v1_PushPoliciesRequest, callback: grpc.requestCallback<_fleet_v1_PushPoliciesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * `virtfleet host remove`: revokes the host's certificates and forgets it (targets,
    * compliance, rollouts). NOT_FOUND for an unknown host; FAILED_PRECONDITION for a connected
    * one unless `force` (role admin).
@@ -328,6 +353,15 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   Plan: grpc.handleUnaryCall<_fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse>;
   
   /**
+   * `virtfleet policy push DIR` (role operator): the folder's policy files, validated by the
+   * leader as a folder load and stored as revisions (accepted = false with the errors: nothing
+   * stored). FAILED_PRECONDITION when this controller watches a policies folder (the folder is
+   * the source of truth), or is not the leader (trailer `virtfleet-leader`: the leader's
+   * address when known). Audited without the files' contents.
+   */
+  PushPolicies: grpc.handleUnaryCall<_fleet_v1_PushPoliciesRequest__Output, _fleet_v1_PushPoliciesResponse>;
+  
+  /**
    * `virtfleet host remove`: revokes the host's certificates and forgets it (targets,
    * compliance, rollouts). NOT_FOUND for an unknown host; FAILED_PRECONDITION for a connected
    * one unless `force` (role admin).
@@ -372,6 +406,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ListHosts: MethodDefinition<_fleet_v1_ListHostsRequest, _fleet_v1_ListHostsResponse, _fleet_v1_ListHostsRequest__Output, _fleet_v1_ListHostsResponse__Output>
   ListPolicies: MethodDefinition<_fleet_v1_ListPoliciesRequest, _fleet_v1_ListPoliciesResponse, _fleet_v1_ListPoliciesRequest__Output, _fleet_v1_ListPoliciesResponse__Output>
   Plan: MethodDefinition<_fleet_v1_PlanRequest, _fleet_v1_PlanResponse, _fleet_v1_PlanRequest__Output, _fleet_v1_PlanResponse__Output>
+  PushPolicies: MethodDefinition<_fleet_v1_PushPoliciesRequest, _fleet_v1_PushPoliciesResponse, _fleet_v1_PushPoliciesRequest__Output, _fleet_v1_PushPoliciesResponse__Output>
   RemoveHost: MethodDefinition<_fleet_v1_RemoveHostRequest, _fleet_v1_RemoveHostResponse, _fleet_v1_RemoveHostRequest__Output, _fleet_v1_RemoveHostResponse__Output>
   Resync: MethodDefinition<_fleet_v1_ResyncRequest, _fleet_v1_ResyncResponse, _fleet_v1_ResyncRequest__Output, _fleet_v1_ResyncResponse__Output>
   RevokeCertificate: MethodDefinition<_fleet_v1_RevokeCertificateRequest, _fleet_v1_RevokeCertificateResponse, _fleet_v1_RevokeCertificateRequest__Output, _fleet_v1_RevokeCertificateResponse__Output>
