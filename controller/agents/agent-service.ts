@@ -32,6 +32,12 @@ export interface AgentServiceOptions {
   authenticate?: (call: ConnectCall) => StreamIdentity;
   /** Where agents' own condition (AgentHealth) is kept for the views. */
   conditions?: HostConditions;
+  /**
+   * This controller replica's name, recorded as the holder of each stream it accepts
+   * (hosts.replica) and required by the disconnect it records when the stream ends; '' (the
+   * default) for a single SQLite controller.
+   */
+  replica?: string;
 }
 
 /** Who a stream's client certificate names, or why it names nobody. */
@@ -461,6 +467,7 @@ export class AgentService {
         sessionId: session.id,
         peer: session.peer,
         now,
+        replica: this.options.replica ?? "",
       },
       tx,
     );
@@ -525,7 +532,7 @@ export class AgentService {
       }
     }
     try {
-      this.hosts.markDisconnected(host, session.id, reason, this.now());
+      this.hosts.markDisconnected(host, session.id, reason, this.now(), this.options.replica ?? "");
     } catch (err) {
       this.log.error({ host, err: describeError(err) }, "could not record disconnect");
     }
