@@ -217,6 +217,30 @@ export class AgentService {
   }
 
   /**
+   * Secure mode: checks every stream's client certificate again (`authenticate`, e.g. after
+   * revocations were re-read) and ends with PERMISSION_DENIED those it no longer accepts.
+   * Returns the hosts (or certificate hosts, before their Hello) whose streams ended.
+   */
+  recheckCertificates(): string[] {
+    const authenticate = this.options.authenticate;
+    if (!authenticate) return [];
+    const cut: string[] = [];
+    for (const s of [...this.pending, ...this.connected.values()]) {
+      if (s.closed) continue;
+      const id = authenticate(s.call);
+      if (id.ok) continue;
+      const host = s.host ?? s.certHost ?? s.peer;
+      this.log.warn(
+        { host, session: s.id, reason: id.reason },
+        "the stream's certificate is no longer accepted; closing it",
+      );
+      this.end(s, `refused: ${id.reason}`, grpc.status.PERMISSION_DENIED);
+      cut.push(host);
+    }
+    return cut;
+  }
+
+  /**
    * Closes every stream with Goodbye and stops timers; resolves once their disconnects are
    * written. The Goodbyes spread the agents' reconnects to the next controller over time
    * (RECONNECT_SPREAD_PER_AGENT_MS).

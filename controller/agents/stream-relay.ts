@@ -36,8 +36,8 @@ export interface StreamRelayOptions {
  *   and publishes `revoke`; every other replica re-reads the revocations
  *   (`refreshRevocations`) and ends those hosts' streams it holds. `adminRevoked(name)`:
  *   the same for an admin's certificates (re-read everywhere; no stream to end). After a
- *   lost signal connection the revocations are re-read (the streams of hosts revoked
- *   meanwhile end at their certificate check on reconnect, not at once: see docs/postgres.md).
+ *   lost signal connection the revocations are re-read and every stream's certificate is
+ *   checked again (AgentService.recheckCertificates): one revoked meanwhile is ended then.
  * - `resync(host)`: Command.resync on the stream here, or, when the store says another
  *   replica holds it, a `command` signal `resync:<host>` that replica acts on.
  * Without replicas (LocalSignals) this is AgentService.disconnect and sendResync, and its
@@ -54,7 +54,7 @@ export class StreamRelay {
     this.unsubscribe.push(
       signals.subscribe("revoke", (s) => void this.onRevoke(s)),
       signals.subscribe("command", (s) => this.onCommand(s)),
-      signals.onResync(() => void this.refresh()),
+      signals.onResync(() => void this.recheck()),
     );
   }
 
@@ -109,6 +109,13 @@ export class StreamRelay {
       if (sendResync(this.o.agents, host))
         this.o.log.info({ host, from: signal.from }, "resync sent for another controller replica");
     }
+  }
+
+  /** Revocations may have been missed: re-read them and end the streams whose certificate is now refused. */
+  private async recheck(): Promise<void> {
+    await this.refresh();
+    const cut = this.o.agents.recheckCertificates();
+    if (cut.length > 0) this.o.log.warn({ hosts: cut }, "streams of certificates revoked meanwhile ended");
   }
 
   private async refresh(): Promise<void> {

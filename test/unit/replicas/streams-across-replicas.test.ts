@@ -9,7 +9,13 @@ import {
 } from "../../../common/index.js";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import type { ControllerMessage__Output } from "../../../generated/proto/fleet/v1/ControllerMessage.js";
-import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, StreamRelay } from "../../../controller/agents/index.js";
+import {
+  AgentService,
+  DEFAULT_AGENT_SERVICE_OPTIONS,
+  StreamRelay,
+  type ConnectCall,
+  type StreamIdentity,
+} from "../../../controller/agents/index.js";
 import { BundleService } from "../../../controller/bundles/index.js";
 import { HostStore } from "../../../controller/hosts/index.js";
 import { CertificateRegistry } from "../../../controller/pki/index.js";
@@ -46,21 +52,35 @@ function policySource() {
   };
 }
 
+/**
+ * The stream's identity as secure mode would give it, from the registry's memory (as
+ * ControllerPki.agentOf does): here the host comes from a header (plaintext loopback) and its
+ * certificate's serial is `serialOf(host)`.
+ */
+function authenticate(registry: CertificateRegistry, call: ConnectCall): StreamIdentity {
+  const host = String(call.metadata.get("x-test-host")[0] ?? "");
+  if (registry.isRevoked(serialOf(host))) return { ok: false, reason: "certificate revoked" };
+  return { ok: true, host, notAfter: Date.now() + 86_400_000 };
+}
+
+const serialOf = (host: string) => Buffer.from(host).toString("hex");
+
 type Replica = Awaited<ReturnType<typeof startReplica>>;
 
 async function startReplica(url: string, name: string, policies: ReturnType<typeof policySource>["source"]) {
   const db = await PgDatabase.connect({ url, max: 4 });
   const signals = await PgSignals.start(db, { replica: name, reconnectMs: 50 });
   const hosts = new HostStore(db);
+  const registry = await CertificateRegistry.open(db);
   const agents = new AgentService(hosts, log, {
     ...DEFAULT_AGENT_SERVICE_OPTIONS,
     flushIntervalMs: 100,
     replica: name,
+    authenticate: (call) => authenticate(registry, call),
   });
   const bundles = new BundleService(db, hosts, policies, log);
   bundles.useSignals(signals);
   await bundles.attach(agents);
-  const registry = await CertificateRegistry.open(db);
   const relay = new StreamRelay({ agents, signals, hosts, refreshRevocations: () => registry.refresh(), log });
   relay.start();
   const server = new grpc.Server();
@@ -93,7 +113,9 @@ async function startReplica(url: string, name: string, policies: ReturnType<type
 /** A real gRPC agent stream that said Hello as `host` holding `bundleRevision`. */
 function agent(port: number, host: string, bundleRevision = "") {
   const client = new (fleetProto().AgentService)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call = client.Connect();
+  const metadata = new grpc.Metadata();
+  metadata.set("x-test-host", host);
+  const call = client.Connect(metadata);
   const got: ControllerMessage__Output[] = [];
   let ended: grpc.ServiceError | undefined;
   call.on("data", (m: ControllerMessage__Output) => got.push(m));
@@ -210,7 +232,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
   });
 
   it("a revocation on A cuts the host's stream on B within a second, and B refuses the certificate", async () => {
-    const serial = "0a0b0c";
+    const serial = serialOf("kvm02");
     await a.registry.record({
       serial,
       kind: "agent",
@@ -232,6 +254,32 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     expect(b.registry.isRevoked(serial)).toBe(true);
     expect(b.agents.session("kvm02")).toBeUndefined();
     await until("recorded disconnected", async () => (await a.hosts.streamOf("kvm02"))?.connected === false);
+  });
+
+  it("a revocation whose signal B missed ends B's stream when B's signal connection is back", async () => {
+    await a.registry.record({
+      serial: serialOf("kvm06"),
+      kind: "agent",
+      name: "kvm06",
+      role: "",
+      fingerprint: "dd".repeat(32),
+      notBefore: Date.now() - 1_000,
+      notAfter: Date.now() + 86_400_000,
+      issuedAt: Date.now(),
+    });
+    const x = await connect(b, "kvm06");
+    const y = await connect(b, "kvm07");
+    // Revoked on A, its signal lost (never published here).
+    await a.registry.revoke("agent", "kvm06", "lost signal", Date.now());
+    await new Promise((r) => setTimeout(r, 200));
+    expect(x.ended()).toBeUndefined();
+    await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
+      "virtfleet-signals-b",
+    ]);
+    await until("B's stream of the revoked host ended after the resync", () => x.ended() !== undefined);
+    expect(x.ended()!.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(b.agents.session("kvm07")).toBeDefined();
+    expect(y.ended()).toBeUndefined();
   });
 
   it("an admin's revocation on A is refused on B within a second", async () => {
