@@ -142,6 +142,9 @@ const SQL = {
     UPDATE hosts AS h SET connected = 0, connected_since = NULL, disconnect_reason = ? || h.replica
     FROM orphans WHERE h.name = orphans.name AND h.connected = 1
     RETURNING h.name`,
+  /** A stream still open here that the leader's sweep marked disconnected (its replica came back). */
+  reassert: `UPDATE hosts SET connected = 1, connected_since = ?, disconnect_reason = ''
+     WHERE name = ? AND session_id = ? AND replica = ? AND connected = 0`,
   /** SQLite's flush, one statement per host (prepared once, in one transaction). */
   touchSqlite:
     "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
@@ -546,6 +549,27 @@ export class HostStore {
       tx.all<{ name: string }>(SQL.disconnectOrphans, [JSON.stringify(liveReplicas), reason]),
     );
     return rows.map((r) => r.name).sort();
+  }
+
+  /**
+   * Marks connected again the hosts whose streams `replica` still holds (`streams`: host and
+   * session) but that are stored disconnected: the leader's sweep took the replica for dead
+   * while it was cut from the store. A row holding another session or replica is left alone.
+   * Returns the hosts marked, sorted. One transaction, rows in byte order of their names.
+   */
+  reassertStreams(
+    replica: string,
+    streams: readonly { name: string; sessionId: string }[],
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<string[]> {
+    const sorted = [...streams].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return this.inTransaction(async (tx) => {
+      const marked: string[] = [];
+      for (const s of sorted)
+        if ((await tx.run(SQL.reassert, [now, s.name, s.sessionId, replica])).changes > 0) marked.push(s.name);
+      return marked;
+    }, on);
   }
 
   private async appendHistory(

@@ -30,6 +30,7 @@ export {
   STALE_REPLICA_MS,
   STALE_SWEEP_MS,
   StaleStreamSweep,
+  type ReplicaHeartbeatOptions,
   type ReplicaRegistration,
   type ReplicaView,
   type StaleStreamMarker,

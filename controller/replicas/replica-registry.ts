@@ -64,21 +64,24 @@ export interface ReplicaView {
 export class ReplicaHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private missing = false;
+  /** When the last heartbeat was written (monotonic ms). */
+  private lastBeat = performance.now();
 
   private constructor(
     private readonly db: Queryable,
     private readonly me: ReplicaRegistration,
-    private readonly log?: Logger,
+    private readonly options: ReplicaHeartbeatOptions,
   ) {}
 
   /** Registered when it resolves (rejects when the store cannot be written: the replica must not start). */
   static async start(
     db: Queryable,
     me: ReplicaRegistration,
-    options: { heartbeatMs?: number; log?: Logger } = {},
+    options: ReplicaHeartbeatOptions = {},
   ): Promise<ReplicaHeartbeat> {
-    const h = new ReplicaHeartbeat(db, me, options.log);
+    const h = new ReplicaHeartbeat(db, me, options);
     await h.register();
+    h.lastBeat = performance.now();
     h.timer = setInterval(() => void h.beat(), options.heartbeatMs ?? REPLICA_HEARTBEAT_MS);
     h.timer.unref();
     return h;
@@ -94,9 +97,22 @@ export class ReplicaHeartbeat {
       if (this.missing) await this.register();
       else if ((await this.db.run(sql(this.db).beat, [this.me.replica])).changes === 0) await this.register();
       this.missing = false;
+      const silentMs = performance.now() - this.lastBeat;
+      if (silentMs >= (this.options.staleAfterMs ?? STALE_REPLICA_MS) && this.options.revived) {
+        this.options.log?.warn(
+          { replica: this.me.replica, silentMs: Math.round(silentMs) },
+          "this replica was not seen for long (the leader may have marked its hosts disconnected); restating its streams",
+        );
+        await this.options.revived();
+      }
+      // Only once restated: a failed `revived` is tried again at the next heartbeat.
+      this.lastBeat = performance.now();
     } catch (err) {
       this.missing = true;
-      this.log?.warn({ replica: this.me.replica, err: describeError(err) }, "replica heartbeat failed; retrying");
+      this.options.log?.warn(
+        { replica: this.me.replica, err: describeError(err) },
+        "replica heartbeat failed; retrying",
+      );
     }
   }
 
@@ -109,6 +125,20 @@ export class ReplicaHeartbeat {
     const { replica, address, webUrl, version } = this.me;
     await this.db.run(sql(this.db).register, [replica, address, webUrl ?? "", version]);
   }
+}
+
+export interface ReplicaHeartbeatOptions {
+  heartbeatMs?: number;
+  /** What the leader's sweep takes for dead (default STALE_REPLICA_MS): see `revived`. */
+  staleAfterMs?: number;
+  /**
+   * Called after a heartbeat written `staleAfterMs` or more after the previous one (this
+   * replica was cut from the store or stalled: the leader may have marked its hosts
+   * disconnected meanwhile), e.g. HostStore.reassertStreams for the streams it holds. Its
+   * failure is logged and it is called again at the next heartbeat.
+   */
+  revived?: () => Promise<unknown>;
+  log?: Logger;
 }
 
 /** Every replica that ever started on the store, by name, with how long ago each was seen. */

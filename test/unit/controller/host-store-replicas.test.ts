@@ -71,6 +71,26 @@ describe.each(ENGINES)("HostStore: stream ownership across replicas (%s)", (engi
     ]);
   });
 
+  it("a replica restates the streams it still holds that were marked disconnected meanwhile", async () => {
+    await store.recordHello(hello("kvm01", "s1", "a"));
+    await store.recordHello(hello("kvm02", "s2", "a"));
+    await store.recordHello(hello("kvm03", "s3", "b"));
+    await t.db.run("UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = 'replica a not seen'");
+    const streams = [
+      { name: "kvm02", sessionId: "s2" },
+      { name: "kvm01", sessionId: "s1" },
+      { name: "kvm03", sessionId: "s3" },
+      { name: "kvm01", sessionId: "old" },
+    ];
+    expect(await store.reassertStreams("a", streams, 5000)).toEqual(["kvm01", "kvm02"]);
+    const rows = await store.list();
+    expect(rows.map((h) => [h.name, h.connected, h.connectedSince, h.disconnectReason])).toEqual([
+      ["kvm01", true, 5000, ""],
+      ["kvm02", true, 5000, ""],
+      ["kvm03", false, null, "replica a not seen"],
+    ]);
+  });
+
   it("the leader's sweep marks disconnected the hosts of replicas not alive (PostgreSQL only)", async () => {
     await store.recordHello(hello("on-a", "s1", "a"));
     await store.recordHello(hello("on-dead", "s2", "dead"));

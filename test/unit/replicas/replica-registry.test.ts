@@ -51,6 +51,23 @@ describe("ReplicaHeartbeat and the leader's sweep of dead replicas' hosts (Postg
     expect((await listReplicas(t.db)).map((r) => r.name)).toEqual(["a"]);
   });
 
+  it("a heartbeat after a silence as long as the leader's threshold restates the streams (revived), once", async () => {
+    let revived = 0;
+    const a = await ReplicaHeartbeat.start(
+      t.db,
+      { replica: "a", address: "a:7443", version: "1" },
+      { heartbeatMs: 60_000, staleAfterMs: 150, revived: async () => revived++ },
+    );
+    beats.push(a);
+    await a.beat();
+    expect(revived).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    await a.beat();
+    expect(revived).toBe(1);
+    await a.beat();
+    expect(revived).toBe(1);
+  });
+
   it("the leader marks disconnected the hosts of a replica not seen for long, and of none; a follower marks nothing", async () => {
     for (const replica of ["a", "b"])
       beats.push(await ReplicaHeartbeat.start(t.db, { replica, address: `${replica}:7443`, version: "1" }));
