@@ -14,7 +14,7 @@ export interface ResyncAdminDeps {
    * Replicas: a host whose stream another replica holds is sent the command through it
    * (counted as sent). Absent: only streams held here.
    */
-  relay?: Pick<StreamRelay, "resync">;
+  relay?: Pick<StreamRelay, "resyncMany">;
   log: Logger;
 }
 
@@ -58,11 +58,11 @@ export function resyncAdminHandlers(deps: ResyncAdminDeps): Pick<AdminServiceHan
         }
         const sent: string[] = [];
         const notConnected: string[] = [];
-        const relay = deps.relay;
-        for (const host of targets) {
-          const ok = relay ? (await relay.resync(host)) !== "not-connected" : resyncHost(agents, host);
-          (ok ? sent : notConnected).push(host);
-        }
+        if (deps.relay) {
+          // Forwarded to the replica holding the stream counts as sent; the targets' order is kept.
+          const missing = new Set((await deps.relay.resyncMany(targets)).notConnected);
+          for (const host of targets) (missing.has(host) ? notConnected : sent).push(host);
+        } else for (const host of targets) (resyncHost(agents, host) ? sent : notConnected).push(host);
         log.info({ sent: sent.length, notConnected: notConnected.length }, "resync sent to hosts");
         callback(null, { sent, notConnected });
       } catch (err) {

@@ -20,7 +20,7 @@ export function sendResync(agents: AgentService, host: string): boolean {
 export interface StreamRelayOptions {
   agents: AgentService;
   signals: ReplicaSignals;
-  hosts: Pick<HostStore, "streamOf">;
+  hosts: Pick<HostStore, "streamOf" | "streamsOf">;
   /**
    * Re-reads the revoked certificates (CertificateRegistry.refresh) so that this replica
    * refuses them too (agents at their next handshake, admins at their next call); absent
@@ -89,6 +89,28 @@ export class StreamRelay {
     if (!stream?.connected || stream.replica === this.o.signals.replica) return "not-connected";
     await this.o.signals.publish("command", [RESYNC_PREFIX + host]);
     return "forwarded";
+  }
+
+  /**
+   * `resync` for many hosts: one store read and one signal (split into payloads) for all the
+   * streams held elsewhere.
+   */
+  async resyncMany(hosts: readonly string[]): Promise<{ sent: string[]; forwarded: string[]; notConnected: string[] }> {
+    const sent: string[] = [];
+    const elsewhere: string[] = [];
+    for (const host of hosts) (sendResync(this.o.agents, host) ? sent : elsewhere).push(host);
+    const streams = await this.o.hosts.streamsOf(elsewhere);
+    const forwarded: string[] = [];
+    const notConnected: string[] = [];
+    for (const host of elsewhere) {
+      const s = streams.get(host);
+      (s?.connected && s.replica !== this.o.signals.replica ? forwarded : notConnected).push(host);
+    }
+    await this.o.signals.publish(
+      "command",
+      forwarded.map((h) => RESYNC_PREFIX + h),
+    );
+    return { sent, forwarded, notConnected };
   }
 
   private async onRevoke(signal: Signal): Promise<void> {

@@ -1,4 +1,4 @@
-import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { jsonTextList, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
 import { HostRecordConflictError } from "./errors.js";
 import { lockHostRows } from "./row-lock.js";
@@ -104,6 +104,8 @@ const SQL = {
   observedGeneration: "SELECT observed_generation FROM hosts WHERE name = ?",
   exists: "SELECT 1 AS one FROM hosts WHERE name = ?",
   stream: "SELECT connected, replica, session_id FROM hosts WHERE name = ?",
+  /** + jsonTextList */
+  streams: "SELECT name, connected, replica, session_id FROM hosts WHERE name IN",
   factsJson: "SELECT facts_json FROM hosts WHERE name = ?",
   list: "SELECT * FROM hosts ORDER BY name",
   listLean: `SELECT ${LEAN_COLUMNS} FROM hosts ORDER BY name`,
@@ -190,6 +192,12 @@ interface Disconnect {
   now: number;
 }
 
+interface StreamRow {
+  connected: number;
+  replica: string;
+  session_id: string;
+}
+
 /** One host's buffered liveness and disconnect in PostgreSQL's flush (null: not buffered). */
 interface FlushRow {
   name: string;
@@ -251,8 +259,25 @@ export class HostStore {
    * unknown host. Buffered disconnects of this process are applied.
    */
   async streamOf(name: string, on: Queryable = this.db): Promise<{ connected: boolean; replica: string } | undefined> {
-    const r = await on.get<{ connected: number; replica: string; session_id: string }>(SQL.stream, [name]);
-    if (!r) return undefined;
+    const r = await on.get<StreamRow>(SQL.stream, [name]);
+    return r ? this.streamView(name, r) : undefined;
+  }
+
+  /** `streamOf` for many hosts in one statement: the known ones, by name. */
+  async streamsOf(
+    names: readonly string[],
+    on: Queryable = this.db,
+  ): Promise<Map<string, { connected: boolean; replica: string }>> {
+    const out = new Map<string, { connected: boolean; replica: string }>();
+    if (names.length === 0) return out;
+    const rows = await on.all<StreamRow & { name: string }>(`${SQL.streams} ${jsonTextList(on)}`, [
+      JSON.stringify(names),
+    ]);
+    for (const r of rows) out.set(r.name, this.streamView(r.name, r));
+    return out;
+  }
+
+  private streamView(name: string, r: StreamRow): { connected: boolean; replica: string } {
     const d = this.disconnects.get(name);
     const gone = d !== undefined && d.sessionId === r.session_id && d.replica === r.replica;
     return { connected: r.connected === 1 && !gone, replica: r.replica };

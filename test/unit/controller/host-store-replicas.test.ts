@@ -35,6 +35,10 @@ describe.each(ENGINES)("HostStore: stream ownership across replicas (%s)", (engi
     expect((await store.recordHello(hello("kvm01", "s2", "b"))).host.replica).toBe("b");
     expect(await store.streamOf("kvm01")).toEqual({ connected: true, replica: "b" });
     expect(await store.streamOf("nobody")).toBeUndefined();
+    expect([...(await store.streamsOf(["kvm01", "nobody", "solo"]))].sort()).toEqual([
+      ["kvm01", { connected: true, replica: "b" }],
+      ["solo", { connected: true, replica: "" }],
+    ]);
     expect((await store.listWithoutFacts()).map((h) => [h.name, h.replica])).toEqual([
       ["kvm01", "b"],
       ["solo", ""],

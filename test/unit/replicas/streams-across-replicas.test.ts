@@ -307,6 +307,18 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     );
     expect(await b.relay.resync("kvm03")).toBe("sent");
     expect(await a.relay.resync("nobody")).toBe("not-connected");
+    // Many at once: one read, one signal; a host known but not connected anywhere is not forwarded.
+    const y = await connect(a, "kvm08");
+    await connect(b, "kvm09");
+    agents.at(-1)!.close();
+    await until("kvm09 disconnected", async () => (await a.hosts.streamOf("kvm09"))?.connected === false);
+    expect(await a.relay.resyncMany(["kvm03", "kvm08", "kvm09", "nobody"])).toEqual({
+      sent: ["kvm08"],
+      forwarded: ["kvm03"],
+      notConnected: ["kvm09", "nobody"],
+    });
+    await until("the third resync on B's stream", () => x.commands().filter((c) => c.resync).length === 3);
+    expect(y.commands().filter((c) => c.resync)).toHaveLength(1);
   });
 
   it("an agent moving from B to A: the old stream's end leaves it connected on A; a restart of B touches only B's hosts", async () => {
