@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { hostname } from "node:os";
 import {
   createLogger,
   describeError,
@@ -42,6 +43,8 @@ import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicySto
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";
+import { PgDatabase } from "../common/postgres/index.js";
+import { PgLeaderElection, SoleLeader, type Leadership } from "./replicas/index.js";
 import { HostConditions } from "./hosts/index.js";
 import {
   adminCertificates,
@@ -60,6 +63,12 @@ export interface ControllerOptions {
   dataDir: string;
   /** The store (default: SQLite in `dataDir`, defaultStoreLocation). */
   store?: StoreLocation;
+  /**
+   * PostgreSQL store: this replica's name among the controllers sharing it (default
+   * HOSTNAME:PORT) and what to do when it loses the leadership it held (default: stop). On a
+   * PostgreSQL store a controller serves only while it leads (active/standby: docs/postgres.md).
+   */
+  replica?: { name?: string; onLeadershipLost?: (reason: string) => void };
   /** Plaintext, no certificates: loopback listen addresses only (refused otherwise). */
   insecure: boolean;
   /** Secure mode: the CA (own in `<data>/pki/` by default, or the operator's), agent certificate lifetime, more server names. */
@@ -133,6 +142,9 @@ export class Controller {
   private metrics: ControllerMetrics | undefined;
   private metricsToken: string | undefined;
   private web: WebServer<WebDeps> | undefined;
+  private leadership: Leadership | undefined;
+  /** Set by stop(): a standby replica stops waiting to lead. */
+  private stopping: (() => void) | undefined;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
   pki: ControllerPki | undefined;
   readonly log: Logger;
@@ -176,6 +188,8 @@ export class Controller {
       warn: (message) => this.log.warn({ dataDir }, message),
     });
     this.log.info({ store: storeDescription(location), engine: location.engine }, "store open");
+    // The transport first: a replica whose PKI is wrong (another CA, a wrong store key) is
+    // refused at start, not when it would have come to lead.
     let credentials: grpc.ServerCredentials;
     try {
       credentials = await this.openTransport();
@@ -184,11 +198,27 @@ export class Controller {
       this.store = undefined;
       throw err;
     }
+    const leadership = await this.lead(this.store).catch(async (err: unknown) => {
+      await this.store?.close();
+      this.store = undefined;
+      this.uninstallPeerAuthority?.();
+      throw err;
+    });
+    if (!leadership) {
+      await this.store.close();
+      this.store = undefined;
+      this.uninstallPeerAuthority?.();
+      this.uninstallPeerAuthority = undefined;
+      throw new ControllerStartError("stopped while waiting to lead");
+    }
+    this.leadership = leadership;
+    // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
+    const duties = leadership.fenced(this.store.db);
     const pki = this.pki;
     const stale = await this.store.hosts.markAllDisconnected("controller restarted");
     const policies = new PolicyRepository({
       dir: this.options.policiesDir ?? DEFAULT_POLICIES_DIR,
-      store: new PolicyStore(this.store.db),
+      store: new PolicyStore(duties),
       log: this.log,
     });
     // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions
@@ -217,8 +247,8 @@ export class Controller {
     this.agents.use(planRequester.hooks());
     const agents = this.agents;
     const rollouts = (this.rollouts = new RolloutRunner({
-      db: this.store.db,
-      store: new RolloutStore(this.store.db),
+      db: duties,
+      store: new RolloutStore(duties),
       policies,
       revisions,
       hosts: this.store.hosts,
@@ -255,13 +285,9 @@ export class Controller {
     await bundles.attach(this.agents);
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
-    const alerts = (this.alerts = new Alerts(
-      this.store.db,
-      this.options.webhooks ?? [],
-      this.log.child({ part: "alerts" }),
-    ));
+    const alerts = (this.alerts = new Alerts(duties, this.options.webhooks ?? [], this.log.child({ part: "alerts" })));
     const compliance = (this.compliance = new ComplianceService(
-      this.store.db,
+      duties,
       this.log,
       () => alerts.status(),
       undefined,
@@ -525,11 +551,59 @@ export class Controller {
     return serverCredentials({ insecure: false, tls: pki.serverTls });
   }
 
+  /**
+   * Who runs this controller's duties. SQLite: this controller alone (SoleLeader). PostgreSQL:
+   * an election among the replicas sharing the store (controller/replicas): resolves once this
+   * replica leads (a standby waits here, serving nothing), or undefined when stop() was called
+   * meanwhile. A leader that loses the lock (its election connection failed) calls
+   * `replica.onLeadershipLost` (default: stop()); its duty writes are refused from then on.
+   */
+  private async lead(store: ControllerStore): Promise<Leadership | undefined> {
+    if (!(store.db instanceof PgDatabase)) return new SoleLeader();
+    const name = this.options.replica?.name ?? `${hostname()}:${this.options.listen.port}`;
+    const election = new PgLeaderElection(store.db, { replica: name, log: this.log.child({ part: "election" }) });
+    await election.start();
+    if (!election.state.leader) {
+      this.log.info({ replica: name }, "standby: another replica leads; this one takes over when it stops");
+      const elected = await new Promise<boolean>((resolve) => {
+        const off = election.onChange((s) => {
+          if (s.leader) {
+            off();
+            resolve(true);
+          }
+        });
+        this.stopping = () => {
+          off();
+          resolve(false);
+        };
+      });
+      this.stopping = undefined;
+      if (!elected) {
+        await election.stop();
+        return undefined;
+      }
+    }
+    this.log.info(
+      { replica: name, epoch: election.state.epoch },
+      "leading: this replica serves agents, admins and the duties",
+    );
+    let led = true;
+    election.onChange((s) => {
+      if (!led || s.leader) return;
+      led = false;
+      this.log.error({ replica: name, reason: s.reason }, "lost the leadership: stopping (another replica takes over)");
+      const lost = this.options.replica?.onLeadershipLost;
+      if (lost) lost(s.reason);
+      else void this.stop();
+    });
+    return election;
+  }
+
   /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
   private async pruneHistory(): Promise<void> {
     if (!this.store) return;
     try {
-      const removed = await pruneHistory(this.store.db, Date.now());
+      const removed = await pruneHistory(this.leadership?.fenced(this.store.db) ?? this.store.db, Date.now());
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
       const tokens = (await this.tokens?.prune()) ?? 0;
       if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");
@@ -546,6 +620,7 @@ export class Controller {
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
+    this.stopping?.();
     const web = this.web;
     this.web = undefined;
     await web?.stop();
@@ -574,6 +649,8 @@ export class Controller {
     await this.policies?.close();
     await flushed;
     await disconnects;
+    await this.leadership?.stop();
+    this.leadership = undefined;
     await this.store?.close();
     this.uninstallPeerAuthority?.();
     this.uninstallPeerAuthority = undefined;

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { formatHostPort, type HostPort } from "../../common/index.js";
+import { describeError, formatHostPort, type HostPort } from "../../common/index.js";
 import {
   Controller,
   DEFAULT_AGENT_SERVICE_OPTIONS,
@@ -34,6 +34,8 @@ interface ControllerFlags {
   data: string;
   store?: string;
   storePasswordFile?: string;
+  replicaName?: string;
+  storeKeyFile?: string;
   policies: string;
   insecure?: boolean;
   heartbeatInterval: number;
@@ -65,6 +67,9 @@ function agentCertTtlArg(value: string): number {
   return ms;
 }
 
+/** Exit status of a replica that lost the leadership (EX_TEMPFAIL: start it again). */
+const EXIT_LEADERSHIP_LOST = 75;
+
 export function registerControllerCommand(program: Command): void {
   const command = program
     .command("controller")
@@ -87,8 +92,16 @@ export function registerControllerCommand(program: Command): void {
       "the store: sqlite:PATH (default sqlite:DATA/controller.db) or postgres://USER@HOST:PORT/DB (replicas share it; docs/postgres.md)",
     )
     .option(
+      "--replica-name <name>",
+      "PostgreSQL store: this controller's name among the replicas sharing it (default HOSTNAME:PORT)",
+    )
+    .option(
       "--store-password-file <file>",
       "PostgreSQL: a file holding the password (first line); else PGPASSFILE or ~/.pgpass. Never in the URL",
+    )
+    .option(
+      "--store-key-file <file>",
+      "PostgreSQL: the 32-byte key (file mode 0600, the same on every replica) sealing the replicas' shared CA key in the store; required there unless --insecure",
     )
     .option(
       "--policies <dir>",
@@ -191,10 +204,24 @@ export function registerControllerCommand(program: Command): void {
         listen: flags.listen,
         dataDir: flags.data,
         store: parseStoreOption(flags.store, flags.data, flags.storePasswordFile),
+        replica: {
+          name: flags.replicaName,
+          // A replica that lost the leadership stops serving and waits to lead again (a
+          // standby); if it cannot even start as one it exits for its supervisor.
+          onLeadershipLost: () => {
+            void controller
+              .stop()
+              .then(() => controller.start())
+              .then(announce, (err: unknown) => {
+                controller.log.error({ err: describeError(err) }, "cannot start again as a standby");
+                process.exit(EXIT_LEADERSHIP_LOST);
+              });
+          },
+        },
         policiesDir: flags.policies,
         insecure: flags.insecure === true,
         pki: {
-          ca: { certFile: flags.caCert, keyFile: flags.caKey },
+          ca: { certFile: flags.caCert, keyFile: flags.caKey, storeKeyFile: flags.storeKeyFile },
           agentCertTtlMs: flags.agentCertTtl,
           extraNames: flags.san,
         },
@@ -214,14 +241,18 @@ export function registerControllerCommand(program: Command): void {
           heartbeatTimeoutMs: Math.max(flags.heartbeatTimeout, 2 * flags.heartbeatInterval),
         },
       });
+      // The one line on stdout: where to reach it (scripts and tests read this); again each
+      // time a replica comes back from standby.
+      const announce = (address: HostPort): void => {
+        process.stdout.write(`virtfleet controller listening on ${formatHostPort(address)}\n`);
+        if (controller.webUrl) process.stdout.write(`virtfleet dashboard on ${controller.webUrl}\n`);
+      };
       const address = await controller.start();
       if (flags.insecure)
         process.stderr.write(
           `virtfleet: WARNING: --insecure: plaintext gRPC, no certificates; any local process can act as any host or admin. For local demos and tests only.\n`,
         );
-      // The one line on stdout: where to reach it (scripts and tests read this).
-      process.stdout.write(`virtfleet controller listening on ${formatHostPort(address)}\n`);
-      if (controller.webUrl) process.stdout.write(`virtfleet dashboard on ${controller.webUrl}\n`);
+      announce(address);
       await onShutdownSignal(controller.log);
       await controller.stop();
     });

@@ -115,7 +115,7 @@ export class PgDatabase implements Queryable {
     const tx = new PgTransaction(client, this.target);
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
+      await client.query(options?.readOnlySnapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN");
       if (options?.durable === false) await client.query("SET LOCAL synchronous_commit = off");
       const value = await fn(tx);
       tx.closeNested();

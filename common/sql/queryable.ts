@@ -34,6 +34,12 @@ export interface TransactionOptions {
    * Ignored by a nested transaction (it commits with the outer one).
    */
   durable?: boolean;
+  /**
+   * true: a read-only transaction that sees one snapshot of the database for all its statements
+   * (PostgreSQL: REPEATABLE READ, READ ONLY — its default gives each statement its own; SQLite:
+   * every transaction is one). A write in it is refused. Ignored by a nested transaction.
+   */
+  readOnlySnapshot?: boolean;
 }
 
 /**

@@ -60,12 +60,9 @@ export class ComplianceReader {
 
   /** Inputs for every host, or only `host`: read in one transaction (one consistent state of the tables). */
   inputs(host?: string): Promise<HostComplianceInput[]> {
-    return this.db.transaction(async (tx) => {
-      // PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot: one for all
-      // of them here. Read only, so it never fails to serialize. SQLite: one transaction is one.
-      if (tx.engine === "postgres") await tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      return this.read(tx, host);
-    });
+    // One snapshot for all the statements (PostgreSQL's default gives each its own); read only,
+    // so it never fails to serialize.
+    return this.db.transaction((tx) => this.read(tx, host), { readOnlySnapshot: true });
   }
 
   private async read(tx: Queryable, host?: string): Promise<HostComplianceInput[]> {

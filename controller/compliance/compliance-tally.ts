@@ -112,12 +112,23 @@ export class ComplianceTally {
    * figures for them may predate the change, so it leaves them to the per-host reads.
    */
   private touchedSinceRead: Set<string> | undefined;
+  /** markStale() was called since the last full pass started. */
+  private stale = false;
 
   constructor(
     private readonly source: TallySource,
     private readonly options: TallyOptions = DEFAULT_TALLY_OPTIONS,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Changes may have gone unannounced (another replica's `ingest` signals lost while this
+   * replica's listening connection was down): the next `update()` starts a full pass, as a
+   * due one (in the background).
+   */
+  markStale(): void {
+    this.stale = true;
+  }
 
   touch(host: string): void {
     this.touched.add(host);
@@ -144,7 +155,10 @@ export class ComplianceTally {
         throw err;
       }
     } else if (mustPass) await this.reconcile();
-    else if (this.reconciledAt !== undefined && this.now() - this.reconciledAt >= this.options.reconcileEveryMs)
+    else if (
+      this.reconciledAt !== undefined &&
+      (this.stale || this.now() - this.reconciledAt >= this.options.reconcileEveryMs)
+    )
       void this.reconcile().catch(() => {});
     const names = [...this.touched];
     this.touched.clear();
@@ -207,6 +221,7 @@ export class ComplianceTally {
     this.reconciling ??= (async () => {
       try {
         const startedAt = this.now();
+        this.stale = false;
         if (this.source.everyHost) {
           this.touchedSinceRead = new Set();
           await this.readAll(await this.source.everyHost(), this.touchedSinceRead);

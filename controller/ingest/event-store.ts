@@ -3,6 +3,7 @@ import type { AgentEvent, DriftView, ValidDrift, ValidReport } from "../agent-me
 import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
 import { HostObservations } from "../hosts/index.js";
+import type { StoredDrift } from "./drift-feed.js";
 import { planReports, type HostReportPlan, type ReportRow, type StatusRow, type StoredStatus } from "./report-plan.js";
 
 /** Events of one host, in the order its agent sent them. */
@@ -64,6 +65,7 @@ interface DbDrift {
   resolved_at: number | null;
   classification: string;
   detail: string;
+  received_at: number;
 }
 
 function toDriftView(r: DbDrift): DriftView {
@@ -166,6 +168,9 @@ const SQL = {
      ${DRIFT_UPDATE}
      RETURNING id`,
   countOpenDrift: "SELECT COUNT(*) AS n FROM drift_events WHERE resolved_at IS NULL",
+  /** Rows stored at or after a received_at, after a (received_at, host, event_seq) key: a resync's pages. */
+  driftReceivedFrom: `SELECT * FROM drift_events WHERE received_at >= ? AND (received_at, host, event_seq) > (?, ?, ?)
+     ORDER BY received_at, host, event_seq LIMIT ?`,
 };
 
 /**
@@ -273,6 +278,37 @@ export class EventStore {
     }
     const sql = `SELECT * FROM drift_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY detected_at DESC, event_seq DESC LIMIT ?`;
     return (await on.all<DbDrift>(sql, [...args, q.limit])).reverse().map(toDriftView);
+  }
+
+  /**
+   * The stored rows of drift `ids` (one statement), in the order of `ids`; ids no longer stored
+   * (pruned, their host removed) are left out. What another replica's `drift` signal names.
+   */
+  async driftByIds(ids: readonly string[], on: Queryable = this.db): Promise<StoredDrift[]> {
+    if (ids.length === 0) return [];
+    const rows = new Map((await this.storedDrifts([...new Set(ids)], on)).map((r) => [r.id, r]));
+    const out: StoredDrift[] = [];
+    for (const id of ids) {
+      const r = rows.get(id);
+      if (r) out.push({ drift: toDriftView(r), receivedAt: Number(r.received_at) });
+    }
+    return out;
+  }
+
+  /**
+   * At most `limit` drift rows stored at or after `from` (received_at, ms), ordered by
+   * (received_at, host, event_seq) (a total order: a host's event_seq is stored once), after
+   * the key `after` (the previous page's last row; none for the first page).
+   */
+  async driftReceivedFrom(
+    from: number,
+    after: { receivedAt: number; host: string; eventSeq: number } | undefined,
+    limit: number,
+    on: Queryable = this.db,
+  ): Promise<StoredDrift[]> {
+    const key = after ?? { receivedAt: from - 1, host: "", eventSeq: 0 };
+    const rows = await on.all<DbDrift>(SQL.driftReceivedFrom, [from, key.receivedAt, key.host, key.eventSeq, limit]);
+    return rows.map((r) => ({ drift: toDriftView(r), receivedAt: Number(r.received_at) }));
   }
 
   /**

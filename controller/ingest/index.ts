@@ -15,7 +15,9 @@ export {
   type DriftQuery,
 } from "./event-store.js";
 export { ReportedState, type ResourceStatusRow, type ResourceOutcomeRow, type OpenDriftRow } from "./reported-state.js";
-export { DriftFeed, type DriftListener } from "./drift-feed.js";
+export { DriftFeed, FEED_REMEMBERED_IDS, type DriftListener, type StoredDrift } from "./drift-feed.js";
+export { DriftRelay, DEFAULT_RESYNC_SLACK_MS, RESYNC_PAGE, type DriftRelayOptions } from "./drift-relay.js";
+export { signalIngest, signalled } from "./ingest-signals.js";
 export { driftToJson, type DriftJson } from "./drift-json.js";
 export { INGEST_SCHEMA, INGEST_SCHEMA_PG } from "./schema.js";
 export { pruneHistory, DEFAULT_RETENTION, type RetentionOptions } from "./retention.js";

@@ -55,7 +55,8 @@ interface Queued {
  *   transaction together with whatever `sink` adds;
  * - only after the commit, each session that contributed gets EventsAck{up_to_event_seq =
  *   its host's stored last_event_seq}; duplicates (event_seq ≤ stored) are acked, not stored;
- * - then changed drift events are published to the feed;
+ * - then changed drift events are published to the feed (with the batch's received_at, the
+ *   feed's resync point); batch listeners are told last (signalIngest tells other replicas);
  * - a failed write acks nothing and resets the affected streams (the agents replay);
  * - batches are written one after the other: a batch (with its host-by-host retries) is
  *   committed or given up before the next one starts, so a host's later events are never
@@ -159,7 +160,7 @@ export class Ingestor implements AgentStreamHooks {
       for (const host of changes.lastEventSeq.keys()) this.conditions?.setStoreFailure(host, null);
     for (const changes of stored) {
       try {
-        this.acknowledge(items, changes);
+        this.acknowledge(items, changes, now);
       } catch (err) {
         this.log.error({ err: describeError(err) }, "acknowledging stored agent events failed");
       }
@@ -183,7 +184,11 @@ export class Ingestor implements AgentStreamHooks {
   }
 
   /** After a durable write: ack each stream up to what is stored for its host, then publish. */
-  private acknowledge(items: readonly { session: AgentSession; host: string }[], changes: StoredChanges): void {
+  private acknowledge(
+    items: readonly { session: AgentSession; host: string }[],
+    changes: StoredChanges,
+    receivedAt: number,
+  ): void {
     for (const s of new Set(items.filter((q) => changes.lastEventSeq.has(q.host)).map((q) => q.session))) {
       if (!s.closed) s.send({ eventsAck: { upToEventSeq: changes.lastEventSeq.get(s.host!)! } });
     }
@@ -191,6 +196,9 @@ export class Ingestor implements AgentStreamHooks {
       this.log.debug({ duplicates: changes.duplicates }, "replayed events already stored; acknowledged");
     if (changes.conflicts > 0)
       this.log.warn({ conflicts: changes.conflicts }, "drift events reuse ids owned by another host; ignored");
-    this.feed.publish(changes.drift.map((c) => c.drift));
+    this.feed.publish(
+      changes.drift.map((c) => c.drift),
+      receivedAt,
+    );
   }
 }

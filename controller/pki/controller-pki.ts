@@ -1,4 +1,5 @@
-import type { Queryable, SqliteDatabase } from "../../common/index.js";
+import { hostname } from "node:os";
+import { OptionError, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import {
   agentSubject,
   adminSubject,
@@ -12,6 +13,8 @@ import {
 } from "../../common/pki/index.js";
 import { ROLES, type Role } from "../auth/index.js";
 import { CertificateAuthority, type CaSource } from "./ca.js";
+import { openSharedCa } from "./ca-store.js";
+import { SealingKey, STORE_KEY_OPTION } from "./sealing.js";
 import { CertificateRegistry, type IssuedKind } from "./cert-registry.js";
 import { IssueRequestError } from "./errors.js";
 import { ADMIN_CERT_LIFETIME_MS, DEFAULT_AGENT_CERT_TTL_MS } from "./lifetimes.js";
@@ -26,7 +29,13 @@ export interface PkiOptions {
   listenHost: string;
   /** More names/addresses for the server certificate (--san). */
   extraNames?: string[];
+  /**
+   * The CA: on SQLite `<data>/pki/` or the operator's files (`certFile`/`keyFile`); on
+   * PostgreSQL the one the replicas share in the store, sealed with `storeKeyFile` (required).
+   */
   ca?: CaSource;
+  /** Who stores the shared CA when this replica creates it (pki_ca.created_by); default the host name. */
+  replica?: string;
   /** Lifetime of agent certificates (default 30 days). */
   agentCertTtlMs?: number;
   now?: () => number;
@@ -62,7 +71,7 @@ export class ControllerPki {
 
   static async open(opts: PkiOptions): Promise<ControllerPki> {
     const now = (opts.now ?? Date.now)();
-    const ca = await CertificateAuthority.open(opts.dataDir, opts.ca, now);
+    const ca = await openCa(opts, now);
     const registry = await CertificateRegistry.open(opts.db, opts.now);
     const server = await ensureServerCertificate(ca, opts.dataDir, serverNames(opts.listenHost, opts.extraNames), now);
     if (server.issued) await registry.record(recordOf(server.issued, "server", "controller", "", now));
@@ -167,6 +176,36 @@ export class ControllerPki {
       notAfter: cert.notAfter.toISOString(),
     };
   }
+}
+
+/**
+ * SQLite: the CA in `<data>/pki/` (or the operator's), as ever. PostgreSQL: the CA every
+ * replica on the store shares (ca-store.ts), which needs the sealing key's file.
+ */
+async function openCa(opts: PkiOptions, now: number): Promise<CertificateAuthority> {
+  const db = queryableOf(opts.db);
+  const keyFile = opts.ca?.storeKeyFile;
+  if (db.engine === "sqlite") {
+    if (keyFile)
+      throw new OptionError(
+        STORE_KEY_OPTION,
+        "is for a postgres:// --store only (with SQLite the CA stays in DATA/pki)",
+      );
+    return CertificateAuthority.open(opts.dataDir, opts.ca, now);
+  }
+  if (!keyFile)
+    throw new OptionError(
+      STORE_KEY_OPTION,
+      "is required with a postgres:// --store: the replicas share one CA whose key the store holds sealed with this key. Make it once ('head -c 32 /dev/urandom > FILE; chmod 600 FILE') and give every replica a copy (docs/postgres.md, 'The shared CA')",
+    );
+  return openSharedCa({
+    db,
+    key: await SealingKey.read(keyFile),
+    dataDir: opts.dataDir,
+    source: opts.ca,
+    replica: opts.replica ?? hostname(),
+    now,
+  });
 }
 
 /** A WebCrypto public key (typed loosely: DOM and node typings differ). */

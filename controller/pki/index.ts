@@ -5,6 +5,8 @@ export { PeerVerifier, type PeerVerdict, type PeerIdentity } from "./peer-verifi
 export { issueAdminCertificate, type AdminCredentialRequest, type AdminCredential } from "./issue-admin.js";
 export { ensureBootstrapAdmin, BOOTSTRAP_ADMIN_NAME } from "./bootstrap-admin.js";
 export { serverNames, type ServerNames } from "./server-names.js";
-export { IssueRequestError } from "./errors.js";
+export { IssueRequestError, StoreKeyError } from "./errors.js";
+export { openSharedCa, SHARED_CA_NAME, SHARED_CA_PLACE, type SharedCaOptions } from "./ca-store.js";
+export { SealingKey, STORE_KEY_OPTION, STORE_KEY_BYTES } from "./sealing.js";
 export { DEFAULT_AGENT_CERT_TTL_MS, MIN_AGENT_CERT_TTL_MS, ADMIN_CERT_LIFETIME_MS } from "./lifetimes.js";
 export { PKI_SCHEMA, PKI_SCHEMA_PG } from "./schema.js";

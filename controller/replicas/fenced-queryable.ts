@@ -4,8 +4,8 @@ import type { Queryable, RunResult, SqlParams, TransactionOptions } from "../../
  * `inner` with every write behind a fencing check: `run`, `exec` and `transaction` run in a
  * transaction that first calls `check(tx)` (which throws FencedError when this replica's epoch
  * is stale, and on PostgreSQL holds a share lock on the epoch row so that a new leader's epoch
- * bump waits for writes already checked). Reads (`all`, `get`) go straight to `inner`: they
- * change nothing. A transaction handle given to `fn` is `inner`'s (already checked).
+ * bump waits for writes already checked). Reads (`all`, `get`, a `readOnlySnapshot`
+ * transaction) go straight to `inner`: they change nothing. A transaction handle given to `fn` is `inner`'s (already checked).
  */
 export class FencedQueryable implements Queryable {
   constructor(
@@ -34,6 +34,8 @@ export class FencedQueryable implements Queryable {
   }
 
   transaction<T>(fn: (tx: Queryable) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
+    // a read-only snapshot writes nothing: nothing to fence
+    if (options?.readOnlySnapshot) return this.inner.transaction(fn, options);
     return this.inner.transaction(async (tx) => {
       await this.check(tx);
       return fn(tx);

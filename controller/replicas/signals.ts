@@ -11,16 +11,18 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `policies`: revisions in force changed (ids: policy names);
  * - `revoke`: host names whose certificate was revoked (their streams are cut);
  * - `rollout`: rollout ids whose state changed;
+ * - `ingest`: host names whose reports or drift events were stored (their compliance may have changed);
  * - `command`: `<verb>:<host>` for a command that needs a host's stream, decided on a replica
  *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts.
  */
-export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "command";
+export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command";
 export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
   "drift",
   "bundle",
   "policies",
   "revoke",
   "rollout",
+  "ingest",
   "command",
 ];
 

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { auditAdminHandlers } from "../../../controller/admin/index.js";
 import { AuditLog } from "../../../controller/audit/index.js";
 import { authorizeAdmin, INSECURE_CALLER } from "../../../controller/auth/index.js";
 import { ControllerPki, issueAdminCertificate } from "../../../controller/pki/index.js";
-import { tempDir } from "../../harness/processes.js";
+import { secretFile, tempDir } from "../../harness/processes.js";
 import { bindLoopback, runInProcess } from "../cli/in-process.js";
 import { ENGINES, openTestStore, type TestStore } from "../../harness/postgres.js";
 
@@ -26,7 +27,9 @@ describe.each(ENGINES)("%s store", (engine) => {
   beforeAll(async () => {
     store = await openTestStore(engine);
     const db = store.db;
-    pki = await ControllerPki.open({ dataDir: join(dir.path, "controller"), db, listenHost: "127.0.0.1" });
+    // PostgreSQL: the replicas' shared CA, sealed with a store key file (docs/postgres.md)
+    const ca = engine === "postgres" ? { storeKeyFile: secretFile(dir.path, "store.key", randomBytes(32)) } : undefined;
+    pki = await ControllerPki.open({ dataDir: join(dir.path, "controller"), db, listenHost: "127.0.0.1", ca });
     audit = new AuditLog(db);
     const log = silentLogger();
     const handlers = auditAdminHandlers({

@@ -93,6 +93,16 @@ describe.each(ENGINES)("the portable Queryable on %s", (engine) => {
     expect(await names()).toEqual(["outer", "kept"]);
   });
 
+  it("a read-only snapshot transaction reads; a write in it is refused on PostgreSQL", async () => {
+    await db.run("INSERT INTO t (name, big) VALUES (?, ?)", ["r", 1]);
+    const n = await db.transaction(async (tx) => (await tx.all("SELECT * FROM t")).length, { readOnlySnapshot: true });
+    expect(n).toBe(1);
+    if (engine === "postgres")
+      await expect(
+        db.transaction((tx) => tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["w", 2]), { readOnlySnapshot: true }),
+      ).rejects.toThrow(/read-only/);
+  });
+
   it("a transaction's handle is refused after it ended; durable:false commits all the same", async () => {
     let kept: Queryable | undefined;
     await db.transaction(

@@ -59,6 +59,12 @@ describe("leader election on PostgreSQL", () => {
     await a.write(1);
     await expect(b.write(2)).rejects.toBeInstanceOf(FencedError);
     expect(await logged()).toEqual([1]);
+    // a follower still reads through its fenced handle, a read-only snapshot included
+    const fencedB = b.election.fenced(b.db);
+    expect(await fencedB.all("SELECT n FROM duty_log")).toEqual([{ n: 1 }]);
+    expect(await fencedB.transaction((tx) => tx.all("SELECT n FROM duty_log"), { readOnlySnapshot: true })).toEqual([
+      { n: 1 },
+    ]);
     const row = await store.db.get<{ epoch: number; holder: string }>("SELECT epoch, holder FROM controller_leader");
     expect(row).toEqual({ epoch: 1, holder: "a" });
   });
