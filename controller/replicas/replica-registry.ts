@@ -69,7 +69,7 @@ export class ReplicaHeartbeat {
 
   private constructor(
     private readonly db: Queryable,
-    private readonly me: ReplicaRegistration,
+    private me: ReplicaRegistration,
     private readonly options: ReplicaHeartbeatOptions,
   ) {}
 
@@ -114,6 +114,12 @@ export class ReplicaHeartbeat {
         "replica heartbeat failed; retrying",
       );
     }
+  }
+
+  /** Changes what is registered (e.g. the dashboard's URL once it is bound) and writes it now. */
+  async restate(changes: Partial<Omit<ReplicaRegistration, "replica">>): Promise<void> {
+    this.me = { ...this.me, ...changes };
+    await this.register();
   }
 
   /** Stops beating (the row stays: the replica shows as last seen when it stopped). */

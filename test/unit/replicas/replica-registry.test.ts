@@ -46,6 +46,8 @@ describe("ReplicaHeartbeat and the leader's sweep of dead replicas' hosts (Postg
     const [later] = await listReplicas(t.db);
     expect(later!.lastSeen).toBeGreaterThan(first);
     expect(later!.seenAgoMs).toBeLessThan(1_000);
+    await a.restate({ webUrl: "https://10.0.0.1:8444" });
+    expect((await listReplicas(t.db))[0]!.webUrl).toBe("https://10.0.0.1:8444");
     await t.db.run("DELETE FROM controller_replicas");
     await a.beat();
     expect((await listReplicas(t.db)).map((r) => r.name)).toEqual(["a"]);
