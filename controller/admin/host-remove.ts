@@ -11,10 +11,10 @@ export interface HostRemoveDeps {
   hosts: HostStore;
   /** Absent with --insecure (no certificates to revoke). */
   pki?: ControllerPki;
-  /** Whether the host's agent has a stream now. */
-  connected: (host: string) => boolean;
-  /** Ends the host's stream at once; true when one was connected. */
-  disconnect: (host: string, reason: string) => boolean;
+  /** Whether the host's agent has a stream now (with replicas: on any replica, HostStore.streamOf). */
+  connected: (host: string) => boolean | Promise<boolean>;
+  /** Ends the host's stream at once; true when one was connected (with replicas: StreamRelay.revoked, on every replica). */
+  disconnect: (host: string, reason: string) => boolean | Promise<boolean>;
   /** Takes the host out of every active rollout; returns their ids. */
   leaveRollouts: (host: string) => Promise<string[]>;
   log: Logger;
@@ -43,13 +43,13 @@ export function hostRemoveHandlers(d: HostRemoveDeps): Pick<AdminServiceHandlers
             code: grpc.status.NOT_FOUND,
             details: `unknown host ${JSON.stringify(name.slice(0, 80))}; see \`virtfleet hosts\``,
           });
-        if (d.connected(name) && !force)
+        if ((await d.connected(name)) && !force)
           return callback({
             code: grpc.status.FAILED_PRECONDITION,
             details: `host ${name} is connected; stop its agent first, or remove it anyway with --force (its stream is closed and its certificates revoked)`,
           });
         const revoked = d.pki ? await d.pki.revokeHost(name, `host removed: ${reason}`) : 0;
-        const disconnected = d.disconnect(name, `host removed: ${reason}`);
+        const disconnected = await d.disconnect(name, `host removed: ${reason}`);
         const rollouts = await d.leaveRollouts(name);
         await d.hosts.remove(name);
         d.log.warn({ host: name, revoked, disconnected, rollouts, reason }, "host removed");

@@ -1,8 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import { randomUUID } from "node:crypto";
 import type { AdminServiceHandlers } from "../../generated/proto/fleet/v1/AdminService.js";
 import { describeError, NotFoundError, ValidationError, type Inventory, type Logger } from "../../common/index.js";
-import type { AgentService } from "../agents/index.js";
+import { sendResync, type AgentService, type StreamRelay } from "../agents/index.js";
 import type { HostRow, HostStore } from "../hosts/index.js";
 import { selectHosts } from "../inventory-view/index.js";
 
@@ -11,6 +10,11 @@ export interface ResyncAdminDeps {
   agents: AgentService;
   /** The inventory in force (groups and labels for `selector`). */
   inventory: () => Inventory;
+  /**
+   * Replicas: a host whose stream another replica holds is sent the command through it
+   * (counted as sent). Absent: only streams held here.
+   */
+  relay?: Pick<StreamRelay, "resyncMany">;
   log: Logger;
 }
 
@@ -19,10 +23,7 @@ export const MAX_RESYNC_HOSTS = 10_000;
 
 /** Sends Command.resync to `host` when its agent is connected (true), else nothing (false). Also the dashboard's "Re-check now". */
 export function resyncHost(agents: AgentService, host: string): boolean {
-  const session = agents.session(host);
-  if (!session || session.closed) return false;
-  session.send({ command: { id: randomUUID(), resync: {} } });
-  return true;
+  return sendResync(agents, host);
 }
 
 /**
@@ -57,7 +58,11 @@ export function resyncAdminHandlers(deps: ResyncAdminDeps): Pick<AdminServiceHan
         }
         const sent: string[] = [];
         const notConnected: string[] = [];
-        for (const host of targets) (resyncHost(agents, host) ? sent : notConnected).push(host);
+        if (deps.relay) {
+          // Forwarded to the replica holding the stream counts as sent; the targets' order is kept.
+          const missing = new Set((await deps.relay.resyncMany(targets)).notConnected);
+          for (const host of targets) (missing.has(host) ? notConnected : sent).push(host);
+        } else for (const host of targets) (resyncHost(agents, host) ? sent : notConnected).push(host);
         log.info({ sent: sent.length, notConnected: notConnected.length }, "resync sent to hosts");
         callback(null, { sent, notConnected });
       } catch (err) {

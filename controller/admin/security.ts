@@ -17,8 +17,11 @@ export interface SecurityAdminDeps {
   pki?: ControllerPki;
   tokens?: TokenStore;
   callerOf: (call: grpc.ServerUnaryCall<unknown, unknown>) => Caller;
-  /** Ends a host's stream at once; true when one was connected (AgentService.disconnect). */
-  disconnect: (host: string, reason: string) => boolean;
+  /**
+   * Ends a host's stream at once; true when one was connected here (AgentService.disconnect;
+   * with replicas StreamRelay.revoked, which also ends it on the replica holding it).
+   */
+  disconnect: (host: string, reason: string) => boolean | Promise<boolean>;
   /** Ends what else an admin holds once its certificates are revoked (its dashboard sessions); returns how many. */
   adminRevoked?: (name: string) => Promise<number>;
   log: Logger;
@@ -125,7 +128,7 @@ export function securityAdminHandlers(deps: SecurityAdminDeps): Handlers {
         if ((await deps.pki!.registry.issuedTo("agent", host)).length === 0)
           return callback({ code: grpc.status.NOT_FOUND, details: `no certificate was ever issued to host "${host}"` });
         const revoked = await deps.pki!.revokeHost(host, reason);
-        const disconnected = deps.disconnect(host, `certificate revoked: ${reason}`);
+        const disconnected = await deps.disconnect(host, `certificate revoked: ${reason}`);
         log.warn({ by: actorOf(caller), host, revoked, disconnected, reason }, "host certificates revoked");
         callback(null, { revoked, disconnected });
       } catch (err) {

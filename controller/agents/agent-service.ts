@@ -32,6 +32,12 @@ export interface AgentServiceOptions {
   authenticate?: (call: ConnectCall) => StreamIdentity;
   /** Where agents' own condition (AgentHealth) is kept for the views. */
   conditions?: HostConditions;
+  /**
+   * This controller replica's name, recorded as the holder of each stream it accepts
+   * (hosts.replica) and required by the disconnect it records when the stream ends; '' (the
+   * default) for a single SQLite controller.
+   */
+  replica?: string;
 }
 
 /** Who a stream's client certificate names, or why it names nobody. */
@@ -208,6 +214,30 @@ export class AgentService {
     this.log.warn({ host, session: session.id, reason }, "disconnecting host");
     this.end(session, reason, code);
     return true;
+  }
+
+  /**
+   * Secure mode: checks every stream's client certificate again (`authenticate`, e.g. after
+   * revocations were re-read) and ends with PERMISSION_DENIED those it no longer accepts.
+   * Returns the hosts (or certificate hosts, before their Hello) whose streams ended.
+   */
+  recheckCertificates(): string[] {
+    const authenticate = this.options.authenticate;
+    if (!authenticate) return [];
+    const cut: string[] = [];
+    for (const s of [...this.pending, ...this.connected.values()]) {
+      if (s.closed) continue;
+      const id = authenticate(s.call);
+      if (id.ok) continue;
+      const host = s.host ?? s.certHost ?? s.peer;
+      this.log.warn(
+        { host, session: s.id, reason: id.reason },
+        "the stream's certificate is no longer accepted; closing it",
+      );
+      this.end(s, `refused: ${id.reason}`, grpc.status.PERMISSION_DENIED);
+      cut.push(host);
+    }
+    return cut;
   }
 
   /**
@@ -461,6 +491,7 @@ export class AgentService {
         sessionId: session.id,
         peer: session.peer,
         now,
+        replica: this.options.replica ?? "",
       },
       tx,
     );
@@ -525,7 +556,7 @@ export class AgentService {
       }
     }
     try {
-      this.hosts.markDisconnected(host, session.id, reason, this.now());
+      this.hosts.markDisconnected(host, session.id, reason, this.now(), this.options.replica ?? "");
     } catch (err) {
       this.log.error({ host, err: describeError(err) }, "could not record disconnect");
     }

@@ -16,3 +16,4 @@ export {
   type ConnectCall,
 } from "./agent-service.js";
 export { AgentSession } from "./agent-session.js";
+export { sendResync, StreamRelay, type StreamRelayOptions } from "./stream-relay.js";

@@ -11,6 +11,7 @@ import type { BundledPolicy } from "../../generated/proto/fleet/v1/BundledPolicy
 import type { AgentService, AgentSession } from "../agents/index.js";
 import { lazyTargetHost, type PolicySet } from "../policies/index.js";
 import type { HostStore } from "../hosts/index.js";
+import type { ReplicaSignals, Signal } from "../replicas/index.js";
 import { BundleComputer } from "./bundle.js";
 import { HostBundleStore, type HostBundle } from "./bundle-store.js";
 
@@ -56,11 +57,22 @@ export interface BundleMessage {
  * - which revision of each policy a host gets is the selector's choice (default: the one in
  *   force); after every delivery attempt to a connected agent (sent, or already held)
  *   `onDelivered` listeners hear the bundle (and so the generation) the agent now has.
+ * - replicas (`useSignals`): a bundle stored here for a host whose stream is not here
+ *   (`deliverHost`: a rollout step, a policy change) is announced on the `bundle` channel, in
+ *   the transaction that stores it (delivered when it commits); every replica, on the signal,
+ *   sends the STORED bundle (never recomputed there) to those of the hosts whose stream it
+ *   holds, unless the session holds it already; after a lost signal connection (resync) it
+ *   does so for every stream it holds. Without signals: one controller, as before.
  */
 export class BundleService {
   readonly bundles: HostBundleStore;
   /** The bundle revision each live session holds (from its Hello, then what we sent). */
   private readonly held = new WeakMap<AgentSession, string>();
+  /** The bundle generation sent on each live session (none until one was sent on it). */
+  private readonly sentGeneration = new WeakMap<AgentSession, number>();
+  /** Stored-bundle sends per session, one after the other (signals may arrive in bursts). */
+  private readonly sending = new WeakMap<AgentSession, Promise<void>>();
+  private signals: ReplicaSignals | undefined;
   private readonly deliveredListeners: ((host: string, bundle: HostBundle) => void)[] = [];
   private readonly computer = new BundleComputer();
   private agents: AgentService | undefined;
@@ -79,6 +91,15 @@ export class BundleService {
   /** Sets who chooses the revision of each policy per host (before attach). */
   useSelector(selector: RevisionSelector): void {
     this.selector = selector;
+  }
+
+  /**
+   * Replicas: announce bundles stored here for hosts whose stream is elsewhere, and send the
+   * bundles other replicas stored to the streams held here (before attach; see the class
+   * comment). LocalSignals (one controller) changes nothing but an ignored signal.
+   */
+  useSignals(signals: ReplicaSignals): void {
+    this.signals = signals;
   }
 
   /** Calls `listener(host, bundle)` after each delivery attempt to a connected agent, with the host's bundle as stored. */
@@ -170,7 +191,12 @@ export class BundleService {
   async deliverHost(host: string, on?: Queryable): Promise<void> {
     const session = this.agents?.session(host);
     if (session) await this.deliver(session, on);
-    else await this.safely(host, () => this.refresh(host, on));
+    else
+      await this.safely(host, async () => {
+        const saved = await this.refresh(host, on);
+        // Another replica may hold the stream: it sends what is stored once this commits.
+        if (saved && (saved.changed || saved.bundle.sentAt === null)) await this.signals?.publish("bundle", [host], on);
+      });
   }
 
   /** `host` for targeting; its facts (read with the host) are parsed only if a policy uses them. */
@@ -199,6 +225,14 @@ export class BundleService {
    */
   async attach(agents: AgentService): Promise<void> {
     this.agents = agents;
+    const signals = this.signals;
+    if (signals) {
+      signals.subscribe("bundle", (signal) => this.onBundleSignal(signal));
+      // Signals may have been lost meanwhile: every stream held here gets what is stored.
+      signals.onResync(() => {
+        for (const session of agents.sessions()) this.sendStoredInTurn(session);
+      });
+    }
     agents.use({
       onReady: (session, hello, tx) => {
         this.held.set(session, hello.bundleRevision);
@@ -250,6 +284,7 @@ export class BundleService {
           },
         });
         this.held.set(session, bundle.revision);
+        this.sentGeneration.set(session, bundle.generation);
         await this.bundles.markSent(host, bundle.revision, this.now(), on);
         // One line per host and revision: "bundle sent" says what "host bundle changed" would.
         this.logChanged(
@@ -261,6 +296,59 @@ export class BundleService {
         this.logChanged(bundle);
       }
       for (const l of this.deliveredListeners) l(host, bundle);
+    });
+  }
+
+  /** Another replica stored bundles for `signal.ids`: those whose stream is here get them. */
+  private onBundleSignal(signal: Signal): void {
+    // This replica's own announcements name hosts whose stream was not here.
+    if (signal.from === this.signals?.replica) return;
+    for (const host of signal.ids) {
+      const session = this.agents?.session(host);
+      if (session) this.sendStoredInTurn(session);
+    }
+  }
+
+  private sendStoredInTurn(session: AgentSession): void {
+    const next = (this.sending.get(session) ?? Promise.resolve()).then(() => this.sendStored(session));
+    this.sending.set(session, next);
+  }
+
+  /**
+   * Sends `session` its host's bundle as stored (not recomputed: the replica that stored it
+   * decided), unless the session holds that revision and this generation was sent (here or,
+   * sent_at, by whichever replica sent it), or holds none and the bundle is empty (deliver's
+   * rule). Never rejects: failures are logged.
+   */
+  private async sendStored(session: AgentSession): Promise<void> {
+    const host = session.host;
+    if (host === undefined || session.closed) return;
+    await this.safely(host, async () => {
+      const stored = await this.bundles.get(host);
+      if (!stored || session.closed || this.agents?.session(host) !== session) return;
+      const held = this.held.get(session);
+      const policies = stored.bundle.policies;
+      const sent = this.sentGeneration.get(session) === stored.generation || stored.sentAt !== null;
+      const skip = (held === stored.revision && sent) || (held === "" && policies.length === 0);
+      if (!skip) {
+        session.send({
+          bundle: {
+            revision: stored.revision,
+            generation: stored.generation,
+            policies,
+            rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
+          },
+        });
+        this.held.set(session, stored.revision);
+        this.sentGeneration.set(session, stored.generation);
+        await this.bundles.markSent(host, stored.revision, this.now());
+        this.logChanged(
+          stored,
+          true,
+          policies.map((p) => p.name),
+        );
+      }
+      for (const l of this.deliveredListeners) l(host, stored);
     });
   }
 

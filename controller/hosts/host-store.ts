@@ -1,4 +1,4 @@
-import { queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
+import { jsonTextList, queryableOf, type Queryable, type SqliteDatabase } from "../../common/index.js";
 import { changedSections } from "./changed-sections.js";
 import { HostRecordConflictError } from "./errors.js";
 import { lockHostRows } from "./row-lock.js";
@@ -24,6 +24,8 @@ export interface HostRow {
   observedGeneration: number;
   observedRevision: string;
   lastReportAt: number | null;
+  /** The controller replica holding the host's stream (when connected) or that last held it; '' for a single SQLite controller. */
+  replica: string;
 }
 
 export interface FactChangeRow {
@@ -40,6 +42,8 @@ export interface HelloRecord {
   sessionId: string;
   peer: string;
   now: number;
+  /** The replica accepting the stream (hosts.replica); '' (the default) for a single SQLite controller. */
+  replica?: string;
 }
 
 /** Fact-history entries kept per host; older ones are pruned when a new one is written. */
@@ -63,6 +67,7 @@ interface DbHost {
   observed_generation: number;
   observed_revision: string;
   last_report_at: number | null;
+  replica: string;
 }
 
 function toRow(r: DbHost): HostRow {
@@ -84,19 +89,23 @@ function toRow(r: DbHost): HostRow {
     observedGeneration: r.observed_generation,
     observedRevision: r.observed_revision,
     lastReportAt: r.last_report_at,
+    replica: r.replica,
   };
 }
 
 /** The lean listing's columns: every column but the facts (read as ""). */
 const LEAN_COLUMNS = `name, first_seen, last_seen, connected, connected_since, agent_version, '' AS facts_json, facts_fingerprint,
   session_id, peer, disconnect_reason, last_agent_seq, last_controller_seq, last_event_seq, observed_generation,
-  observed_revision, last_report_at`;
+  observed_revision, last_report_at, replica`;
 
 /** The statements, one text for both engines (common/sql's dialect) but where noted. */
 const SQL = {
   get: "SELECT * FROM hosts WHERE name = ?",
   observedGeneration: "SELECT observed_generation FROM hosts WHERE name = ?",
   exists: "SELECT 1 AS one FROM hosts WHERE name = ?",
+  stream: "SELECT connected, replica, session_id FROM hosts WHERE name = ?",
+  /** + jsonTextList */
+  streams: "SELECT name, connected, replica, session_id FROM hosts WHERE name IN",
   factsJson: "SELECT facts_json FROM hosts WHERE name = ?",
   list: "SELECT * FROM hosts ORDER BY name",
   listLean: `SELECT ${LEAN_COLUMNS} FROM hosts ORDER BY name`,
@@ -105,12 +114,12 @@ const SQL = {
   listAfter: "SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?",
   /** What a Hello or new facts decide on (the stored fingerprint and facts); + lockHostRows. */
   stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
-  insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer)
-     VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer)
+  insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer, replica)
+     VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer, @replica)
      ON CONFLICT (name) DO NOTHING RETURNING *`,
   connect: `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
      facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
-     disconnect_reason = '' WHERE name = @name RETURNING *`,
+     replica = @replica, disconnect_reason = '' WHERE name = @name RETURNING *`,
   facts: "UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?",
   history:
     "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
@@ -119,16 +128,35 @@ const SQL = {
   historyList:
     "SELECT changed_at, facts_fingerprint, changed_sections FROM fact_history WHERE host = ? ORDER BY id DESC LIMIT ?",
   remove: "DELETE FROM hosts WHERE name = ?",
-  disconnectAll: "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1",
+  /** At a replica's start: the hosts it held (a crash left them connected). */
+  disconnectAll:
+    "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ? WHERE connected = 1 AND replica = ?",
+  /**
+   * PostgreSQL, the leader: hosts shown connected to a replica not among the live ones (`?`, a
+   * JSON array), locked in byte order of their names first (row-lock.ts: the flush locks in
+   * that order too). The row's replica is appended to the reason.
+   */
+  disconnectOrphans: `WITH orphans AS MATERIALIZED (
+      SELECT h.name FROM hosts h
+      WHERE h.connected = 1 AND h.replica NOT IN (SELECT json_array_elements_text(?::json))
+      ORDER BY h.name COLLATE "C" FOR NO KEY UPDATE
+    )
+    UPDATE hosts AS h SET connected = 0, connected_since = NULL, disconnect_reason = ? || h.replica
+    FROM orphans WHERE h.name = orphans.name AND h.connected = 1
+    RETURNING h.name`,
+  /** A stream still open here that the leader's sweep marked disconnected (its replica came back). */
+  reassert: `UPDATE hosts SET connected = 1, connected_since = ?, disconnect_reason = ''
+     WHERE name = ? AND session_id = ? AND replica = ? AND connected = 0`,
   /** SQLite's flush, one statement per host (prepared once, in one transaction). */
   touchSqlite:
     "UPDATE hosts SET last_seen = MAX(last_seen, ?), last_agent_seq = MAX(last_agent_seq, ?), last_controller_seq = MAX(last_controller_seq, ?) WHERE name = ?",
   disconnectSqlite:
-    "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ?",
+    "UPDATE hosts SET connected = 0, connected_since = NULL, disconnect_reason = ?, last_seen = MAX(last_seen, ?) WHERE name = ? AND session_id = ? AND replica = ?",
   /**
    * PostgreSQL's flush: every buffered touch and disconnect in one statement (one round trip
    * for thousands of hosts), their rows as one JSON array (FlushRow). A disconnect applies
-   * only while the row still holds its session (a newer Hello wins: the condition is part of
+   * only while the row still holds its session and replica (a newer Hello, here or on another
+   * replica, wins: the condition is part of
    * the write, re-evaluated on the row's latest version when a concurrent transaction changed
    * it). The rows are locked first, in byte order of their names (`locked`; row-lock.ts says
    * why that order and that strength), so two transactions never wait for each other in a
@@ -136,17 +164,17 @@ const SQL = {
    */
   flushPostgres: `WITH v AS (
       SELECT * FROM jsonb_to_recordset(?::jsonb)
-        AS v(name text, seen bigint, agent_seq bigint, controller_seq bigint, session_id text, reason text, left_at bigint)
+        AS v(name text, seen bigint, agent_seq bigint, controller_seq bigint, session_id text, replica text, reason text, left_at bigint)
     ), locked AS MATERIALIZED (
       SELECT h.name FROM hosts h WHERE h.name IN (SELECT name FROM v) ORDER BY h.name COLLATE "C" FOR NO KEY UPDATE
     )
     UPDATE hosts AS h SET
-      last_seen = GREATEST(h.last_seen, v.seen, CASE WHEN h.session_id = v.session_id THEN v.left_at END),
+      last_seen = GREATEST(h.last_seen, v.seen, CASE WHEN h.session_id = v.session_id AND h.replica = v.replica THEN v.left_at END),
       last_agent_seq = GREATEST(h.last_agent_seq, v.agent_seq),
       last_controller_seq = GREATEST(h.last_controller_seq, v.controller_seq),
-      connected = CASE WHEN h.session_id = v.session_id THEN 0 ELSE h.connected END,
-      connected_since = CASE WHEN h.session_id = v.session_id THEN NULL ELSE h.connected_since END,
-      disconnect_reason = CASE WHEN h.session_id = v.session_id THEN v.reason ELSE h.disconnect_reason END
+      connected = CASE WHEN h.session_id = v.session_id AND h.replica = v.replica THEN 0 ELSE h.connected END,
+      connected_since = CASE WHEN h.session_id = v.session_id AND h.replica = v.replica THEN NULL ELSE h.connected_since END,
+      disconnect_reason = CASE WHEN h.session_id = v.session_id AND h.replica = v.replica THEN v.reason ELSE h.disconnect_reason END
     FROM locked JOIN v ON v.name = locked.name
     WHERE h.name = locked.name`,
 };
@@ -159,8 +187,15 @@ interface Liveness {
 
 interface Disconnect {
   sessionId: string;
+  replica: string;
   reason: string;
   now: number;
+}
+
+interface StreamRow {
+  connected: number;
+  replica: string;
+  session_id: string;
 }
 
 /** One host's buffered liveness and disconnect in PostgreSQL's flush (null: not buffered). */
@@ -170,6 +205,7 @@ interface FlushRow {
   agent_seq: number | null;
   controller_seq: number | null;
   session_id: string | null;
+  replica: string | null;
   reason: string | null;
   left_at: number | null;
 }
@@ -215,6 +251,36 @@ export class HostStore {
   /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
   async observedGeneration(name: string, on: Queryable = this.db): Promise<number | undefined> {
     return (await on.get<{ observed_generation: number }>(SQL.observedGeneration, [name]))?.observed_generation;
+  }
+
+  /**
+   * Whether `name`'s stream is open and on which replica (hosts.replica), as stored: for a
+   * command decided on one replica that needs the stream another holds. Undefined for an
+   * unknown host. Buffered disconnects of this process are applied.
+   */
+  async streamOf(name: string, on: Queryable = this.db): Promise<{ connected: boolean; replica: string } | undefined> {
+    const r = await on.get<StreamRow>(SQL.stream, [name]);
+    return r ? this.streamView(name, r) : undefined;
+  }
+
+  /** `streamOf` for many hosts in one statement: the known ones, by name. */
+  async streamsOf(
+    names: readonly string[],
+    on: Queryable = this.db,
+  ): Promise<Map<string, { connected: boolean; replica: string }>> {
+    const out = new Map<string, { connected: boolean; replica: string }>();
+    if (names.length === 0) return out;
+    const rows = await on.all<StreamRow & { name: string }>(`${SQL.streams} ${jsonTextList(on)}`, [
+      JSON.stringify(names),
+    ]);
+    for (const r of rows) out.set(r.name, this.streamView(r.name, r));
+    return out;
+  }
+
+  private streamView(name: string, r: StreamRow): { connected: boolean; replica: string } {
+    const d = this.disconnects.get(name);
+    const gone = d !== undefined && d.sessionId === r.session_id && d.replica === r.replica;
+    return { connected: r.connected === 1 && !gone, replica: r.replica };
   }
 
   /** Whether `name` is a known host (no row read). */
@@ -295,6 +361,7 @@ export class HostStore {
   private async helloWrites(h: HelloRecord, tx: Queryable): Promise<{ created: boolean; row: DbHost }> {
     const params = {
       name: h.name,
+      replica: h.replica ?? "",
       now: h.now,
       agentVersion: h.agentVersion,
       factsJson: h.factsJson,
@@ -411,6 +478,7 @@ export class HostStore {
             agent_seq: null,
             controller_seq: null,
             session_id: null,
+            replica: null,
             reason: null,
             left_at: null,
           };
@@ -427,6 +495,7 @@ export class HostStore {
       for (const [name, d] of disconnects) {
         const r = row(name);
         r.session_id = d.sessionId;
+        r.replica = d.replica;
         r.reason = d.reason;
         r.left_at = d.now;
       }
@@ -438,7 +507,7 @@ export class HostStore {
     for (const [name, p] of entries)
       writes.push(tx.run(SQL.touchSqlite, [p.lastSeen, p.lastAgentSeq, p.lastControllerSeq, name]));
     for (const [name, d] of disconnects)
-      writes.push(tx.run(SQL.disconnectSqlite, [d.reason, d.now, name, d.sessionId]));
+      writes.push(tx.run(SQL.disconnectSqlite, [d.reason, d.now, name, d.sessionId, d.replica]));
     await Promise.all(writes);
   }
 
@@ -449,11 +518,16 @@ export class HostStore {
     });
   }
 
-  /** Marks `name` disconnected unless a newer session has taken over since. */
-  markDisconnected(name: string, sessionId: string, reason: string, now: number): void {
+  /**
+   * Marks `name` disconnected unless a newer session has taken over since: the row must still
+   * hold `sessionId` and `replica` (the replica that accepted that session; '' for a single
+   * SQLite controller), so a stream that ended here never marks disconnected a host whose
+   * agent is connected to another replica by then.
+   */
+  markDisconnected(name: string, sessionId: string, reason: string, now: number, replica = ""): void {
     // Buffered too: when thousands of agents drop at once (a network partition, a controller
     // shutdown) their disconnects are written together, DISCONNECT_BATCH_DELAY_MS later.
-    this.disconnects.set(name, { sessionId, reason, now });
+    this.disconnects.set(name, { sessionId, replica, reason, now });
     this.disconnectTurn ??= setTimeout(() => this.flushSafely(), DISCONNECT_BATCH_DELAY_MS);
   }
 
@@ -472,9 +546,55 @@ export class HostStore {
     return (await on.run(SQL.remove, [name])).changes > 0;
   }
 
-  /** At controller start no stream exists yet: every host is disconnected. Returns how many were connected. */
-  async markAllDisconnected(reason: string): Promise<number> {
-    return (await this.db.run(SQL.disconnectAll, [reason])).changes;
+  /**
+   * At a replica's start it holds no stream yet: every host still shown connected to it
+   * (`replica`: this replica's name; '' for a single SQLite controller, whose hosts all carry
+   * '') is marked disconnected. Hosts held by other replicas are left alone. Returns how many.
+   */
+  async markAllDisconnected(reason: string, replica = ""): Promise<number> {
+    return (await this.db.run(SQL.disconnectAll, [reason, replica])).changes;
+  }
+
+  /**
+   * The leader's sweep (PostgreSQL): marks disconnected every host shown connected to a
+   * replica that is not in `liveReplicas` (controller/replicas decides which are alive, from
+   * controller_replicas.last_seen on the database's clock): a crashed replica's hosts whose
+   * agents did not come back elsewhere. `reason` is followed by the replica's name. Returns
+   * the hosts marked, sorted. On SQLite (one controller, no replicas) it does nothing.
+   * `on`: the leader's fenced handle, or a transaction of it.
+   */
+  async markOrphansDisconnected(
+    liveReplicas: readonly string[],
+    reason: string,
+    on: Queryable = this.db,
+  ): Promise<string[]> {
+    if (on.engine !== "postgres") return [];
+    // In a transaction: a fenced handle checks the leader's epoch there (its reads are not checked).
+    const rows = await on.transaction((tx) =>
+      tx.all<{ name: string }>(SQL.disconnectOrphans, [JSON.stringify(liveReplicas), reason]),
+    );
+    return rows.map((r) => r.name).sort();
+  }
+
+  /**
+   * Marks connected again the hosts whose streams `replica` still holds (`streams`: host and
+   * session) but that are stored disconnected: the leader's sweep took the replica for dead
+   * while it was cut from the store. A row holding another session or replica is left alone.
+   * Returns the hosts marked, sorted. One transaction, rows in byte order of their names.
+   */
+  reassertStreams(
+    replica: string,
+    streams: readonly { name: string; sessionId: string }[],
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<string[]> {
+    const sorted = [...streams].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return this.inTransaction(async (tx) => {
+      const marked: string[] = [];
+      for (const s of sorted)
+        if ((await tx.run(SQL.reassert, [now, s.name, s.sessionId, replica])).changes > 0) marked.push(s.name);
+      return marked;
+    }, on);
   }
 
   private async appendHistory(
@@ -490,9 +610,9 @@ export class HostStore {
   }
 }
 
-/** `row` with one buffered disconnect (when it is still the row's session) and liveness applied. */
+/** `row` with one buffered disconnect (when it is still the row's session and replica) and liveness applied. */
 function applyBuffered(row: HostRow, d: Disconnect | undefined, p: Liveness | undefined): HostRow {
-  if (d && d.sessionId === row.sessionId) {
+  if (d && d.sessionId === row.sessionId && d.replica === row.replica) {
     row.connected = false;
     row.connectedSince = null;
     row.disconnectReason = d.reason;

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
-import type { Logger } from "../../common/index.js";
+import type { Logger, Queryable } from "../../common/index.js";
 import type { PgDatabase } from "../../common/postgres/index.js";
 
 /**
@@ -11,10 +11,20 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `policies`: revisions in force changed (ids: policy names);
  * - `revoke`: host names whose certificate was revoked (their streams are cut);
  * - `rollout`: rollout ids whose state changed;
- * - `ingest`: host names whose reports or drift events were stored (their compliance may have changed).
+ * - `ingest`: host names whose reports or drift events were stored (their compliance may have changed);
+ * - `command`: `<verb>:<host>` for a command that needs a host's stream, decided on a replica
+ *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts.
  */
-export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest";
-export const SIGNAL_CHANNELS: readonly SignalChannel[] = ["drift", "bundle", "policies", "revoke", "rollout", "ingest"];
+export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command";
+export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
+  "drift",
+  "bundle",
+  "policies",
+  "revoke",
+  "rollout",
+  "ingest",
+  "command",
+];
 
 export interface Signal {
   channel: SignalChannel;
@@ -25,14 +35,17 @@ export interface Signal {
 
 /**
  * Contract: `publish(channel, ids)` — called after the change committed — delivers to every
- * replica's subscribers, this one's included. Delivery is at most once and can be lost (a
+ * replica's subscribers, this one's included. `publish(channel, ids, tx)` inside the
+ * transaction that makes the change instead: PgSignals' NOTIFY is then sent by that
+ * transaction, so it is delivered when (and only if) it commits; LocalSignals delivers at
+ * once (its subscribers' reads through the store handle wait for the open SQLite transaction). Delivery is at most once and can be lost (a
  * publisher that dies between its commit and its publish, a listener whose connection was
  * down): `onResync` listeners are told when a listening connection is back, and re-read what
  * they show.
  */
 export interface ReplicaSignals {
   readonly replica: string;
-  publish(channel: SignalChannel, ids: readonly string[]): Promise<void>;
+  publish(channel: SignalChannel, ids: readonly string[], tx?: Queryable): Promise<void>;
   subscribe(channel: SignalChannel, listener: (signal: Signal) => void): () => void;
   onResync(listener: () => void): () => void;
   stop(): Promise<void>;
@@ -122,9 +135,9 @@ export class PgSignals implements ReplicaSignals {
     return s;
   }
 
-  async publish(channel: SignalChannel, ids: readonly string[]): Promise<void> {
-    for (const p of payloads(this.replica, ids))
-      await this.db.get("SELECT pg_notify(?, ?)", [CHANNEL_PREFIX + channel, p]);
+  async publish(channel: SignalChannel, ids: readonly string[], tx?: Queryable): Promise<void> {
+    const on = tx ?? this.db;
+    for (const p of payloads(this.replica, ids)) await on.get("SELECT pg_notify(?, ?)", [CHANNEL_PREFIX + channel, p]);
   }
 
   subscribe(channel: SignalChannel, listener: (signal: Signal) => void): () => void {

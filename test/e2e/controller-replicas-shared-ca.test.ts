@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
 import { freePort, runCli, secretFile, spawnCli, stopAll, tempDir, waitFor, type Proc } from "../harness/processes.js";
-import { type SecureController, startSecureController } from "../harness/secure-fleet.js";
+import { startSecureController } from "../harness/secure-fleet.js";
 
 /**
  * Two real `virtfleet controller --store postgres://… --store-key-file F` (mTLS, each its own

@@ -23,6 +23,7 @@ function row(name: string, facts: unknown): HostRow {
     observedGeneration: 0,
     observedRevision: "",
     lastReportAt: null,
+    replica: "",
   };
 }
 
