@@ -46,7 +46,14 @@ import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";
 import { PgDatabase } from "../common/postgres/index.js";
-import { PgLeaderElection, SoleLeader, type Leadership } from "./replicas/index.js";
+import {
+  LOCAL_CLOCK,
+  PgLeaderElection,
+  SoleLeader,
+  StoreClock,
+  type Clock,
+  type Leadership,
+} from "./replicas/index.js";
 import { HostConditions } from "./hosts/index.js";
 import {
   adminCertificates,
@@ -148,6 +155,8 @@ export class Controller {
   private metricsToken: string | undefined;
   private web: WebServer<WebDeps> | undefined;
   private leadership: Leadership | undefined;
+  /** The duties' clock: the database's on PostgreSQL (StoreClock), this machine's on SQLite. */
+  private clock: Clock | undefined;
   /** Set by stop(): a standby replica stops waiting to lead. */
   private stopping: (() => void) | undefined;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
@@ -217,6 +226,8 @@ export class Controller {
       throw new ControllerStartError("stopped while waiting to lead");
     }
     this.leadership = leadership;
+    const clock = (this.clock =
+      this.store.db instanceof PgDatabase ? await StoreClock.start(this.store.db) : LOCAL_CLOCK);
     // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
     const duties = leadership.fenced(this.store.db);
     const pki = this.pki;
@@ -260,6 +271,9 @@ export class Controller {
       bundles,
       log: this.log.child({ part: "rollout" }),
       tickMs: this.options.rollouts?.tickMs,
+      // replicas share the database's clock: a rollout's soak ends when it was stored to end,
+      // whatever the clock of the replica that leads by then
+      now: () => clock.now(),
     }));
     const planDeps = { agents, bundles, requester: planRequester, startedAt };
     const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
@@ -659,6 +673,8 @@ export class Controller {
     await this.policies?.close();
     await flushed;
     await disconnects;
+    if (this.clock instanceof StoreClock) this.clock.stop();
+    this.clock = undefined;
     await this.leadership?.stop();
     this.leadership = undefined;
     await this.store?.close();

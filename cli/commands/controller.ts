@@ -69,9 +69,6 @@ function agentCertTtlArg(value: string): number {
   return ms;
 }
 
-/** Exit status of a replica that lost the leadership (EX_TEMPFAIL: start it again). */
-const EXIT_LEADERSHIP_LOST = 75;
-
 export function registerControllerCommand(program: Command): void {
   const command = program
     .command("controller")
@@ -214,16 +211,24 @@ export function registerControllerCommand(program: Command): void {
         store: parseStoreOption(flags.store, flags.data, flags.storePasswordFile),
         replica: {
           name: flags.replicaName,
-          // A replica that lost the leadership stops serving and waits to lead again (a
-          // standby); if it cannot even start as one it exits for its supervisor.
+          // A replica that lost the leadership stops serving and stands by to lead again; while
+          // the store is unreachable (PostgreSQL restarting) it keeps trying every 2 s.
           onLeadershipLost: () => {
-            void controller
-              .stop()
-              .then(() => controller.start())
-              .then(announce, (err: unknown) => {
-                controller.log.error({ err: describeError(err) }, "cannot start again as a standby");
-                process.exit(EXIT_LEADERSHIP_LOST);
-              });
+            void (async () => {
+              await controller.stop().catch(() => undefined);
+              for (let attempt = 1; ; attempt++) {
+                try {
+                  announce(await controller.start());
+                  return;
+                } catch (err) {
+                  controller.log.warn(
+                    { err: describeError(err), attempt },
+                    "cannot stand by again yet (is the store reachable?); retrying in 2 s",
+                  );
+                  await new Promise((r) => setTimeout(r, 2_000));
+                }
+              }
+            })();
           },
         },
         policiesDir: flags.policiesFolder ? flags.policies : null,

@@ -43,12 +43,12 @@ export interface TestDatabase {
 }
 
 /**
- * A new empty database with a unique `vft_` name on the test cluster. A cluster that cannot
+ * A new empty database with a unique `vft_` name on the test cluster (or the server `admin`
+ * names, e.g. a PrivatePostgres's). A cluster that cannot
  * be reached fails the test with what to do (PostgreSQL is part of the test set-up, never
  * skipped).
  */
-export async function createTestDatabase(prefix = "vft"): Promise<TestDatabase> {
-  const admin = testPostgresAdminUrl();
+export async function createTestDatabase(prefix = "vft", admin = testPostgresAdminUrl()): Promise<TestDatabase> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
   await adminQuery(admin, `CREATE DATABASE ${name}`);
   return {

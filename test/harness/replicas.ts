@@ -45,9 +45,10 @@ export class ReplicaFleet {
     return this.replicas.map((r) => r.address).join(",");
   }
 
-  async start(o: { replicas: number; hosts: number }): Promise<this> {
+  /** `postgresAdmin`: the server to create the database on (default: the shared test cluster). */
+  async start(o: { replicas: number; hosts: number; postgresAdmin?: string }): Promise<this> {
     mkdirSync(this.policiesDir, { recursive: true });
-    this.database = await createTestDatabase();
+    this.database = await createTestDatabase("vft", o.postgresAdmin);
     for (let i = 1; i <= o.replicas; i++) {
       const port = await freePort();
       this.replicas.push({
