@@ -670,14 +670,23 @@ export class Controller {
         });
       });
     }
-    await this.policies?.close();
-    await flushed;
-    await disconnects;
+    // What follows must all run even when the store has gone away (PostgreSQL restarting):
+    // a replica that stops to stand by again starts from a clean slate.
+    const settle = async (what: string, work: Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await work;
+      } catch (err) {
+        this.log.warn({ err: describeError(err) }, `stopping: ${what} failed`);
+      }
+    };
+    await settle("closing the policies", this.policies?.close());
+    await settle("writing the last events", flushed);
+    await settle("saying goodbye to agents", disconnects);
     if (this.clock instanceof StoreClock) this.clock.stop();
     this.clock = undefined;
-    await this.leadership?.stop();
+    await settle("leaving the election", this.leadership?.stop());
     this.leadership = undefined;
-    await this.store?.close();
+    await settle("closing the store", this.store?.close());
     this.uninstallPeerAuthority?.();
     this.uninstallPeerAuthority = undefined;
     this.policies = undefined;
