@@ -589,6 +589,9 @@ export class Controller {
     await election.start();
     if (!election.state.leader) {
       this.log.info({ replica: name }, "standby: another replica leads; this one takes over when it stops");
+      // The election's timers do not hold the process; a standby waits on them, so this does
+      // (else it would exit the moment its election connection drops, e.g. PostgreSQL restarting).
+      const keepAlive = setInterval(() => undefined, 60_000);
       const elected = await new Promise<boolean>((resolve) => {
         const off = election.onChange((s) => {
           if (s.leader) {
@@ -601,6 +604,7 @@ export class Controller {
           resolve(false);
         };
       });
+      clearInterval(keepAlive);
       this.stopping = undefined;
       if (!elected) {
         await election.stop();

@@ -114,6 +114,13 @@ export class PgDatabase implements Queryable {
     });
     const tx = new PgTransaction(client, this.target);
     let broken: Error | undefined;
+    // The pool listens for errors only on idle connections: a connection that dies while this
+    // transaction holds it (between two statements) must not crash the process. Its next
+    // statement rejects; the connection is thrown away on release.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on("error", onError);
     try {
       await client.query(options?.readOnlySnapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN");
       if (options?.durable === false) await client.query("SET LOCAL synchronous_commit = off");
@@ -133,6 +140,7 @@ export class PgDatabase implements Queryable {
       throw classifyPgError(err, this.target) ?? err;
     } finally {
       tx.ended = true;
+      client.off("error", onError);
       client.release(broken);
     }
   }

@@ -156,3 +156,27 @@ describe("a failed statement whose error was caught", () => {
     }
   });
 });
+
+describe("a PostgreSQL connection that dies while a transaction holds it", () => {
+  it("rejects the transaction (nothing committed) and leaves the process and the pool working", async () => {
+    const s = await openTestStore("postgres", MIGRATIONS);
+    try {
+      const err = await s.db
+        .transaction(async (tx) => {
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["lost", 1]);
+          const me = await tx.get<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+          // killed from outside between two statements (as a PostgreSQL restart does)
+          await s.db.get("SELECT pg_terminate_backend(?)", [me!.pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          await tx.run("INSERT INTO t (name, big) VALUES (?, ?)", ["after", 2]);
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(await s.db.all("SELECT * FROM t")).toEqual([]);
+      await s.db.run("INSERT INTO t (name, big) VALUES (?, ?)", ["fine", 3]);
+      expect((await s.db.all<{ name: string }>("SELECT name FROM t")).map((r) => r.name)).toEqual(["fine"]);
+    } finally {
+      await s.close();
+    }
+  });
+});
