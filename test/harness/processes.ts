@@ -128,6 +128,23 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Polls `ok` every 10 ms until it holds; resolves with how long that took (ms), or throws after
+ * `timeoutMs` saying `what`. For measuring how soon something happens (a takeover, a signal).
+ */
+export async function waitUntil(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<number> {
+  const start = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - start;
+}
+
 /** A loopback port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { startAgent } from "./fleet.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { freePort, spawnCli, stopAll, tempDir, waitFor, type Proc } from "./processes.js";
+import { waitNewRevision, waitRolloutStatus } from "./rollout.js";
 import { cleanupPrefix, testPrefix } from "./virsh.js";
 
 export interface Replica {
@@ -132,42 +133,22 @@ export class ReplicaFleet {
     return res.policies.find((p) => p.name === policy)?.revision;
   }
 
-  async waitNewRevision(policy: string, previous: string | undefined, timeoutMs = 20_000): Promise<string> {
-    return waitFor(
-      `a new revision of ${policy}`,
-      async () => {
-        const r = await this.policyRevision(policy);
-        return r !== undefined && r !== previous ? r : undefined;
-      },
-      timeoutMs,
-      100,
-    );
+  waitNewRevision(policy: string, previous: string | undefined, timeoutMs = 20_000): Promise<string> {
+    return waitNewRevision((p) => this.policyRevision(p), policy, previous, timeoutMs);
   }
 
   status(policy: string): Promise<RolloutStatusJson | null> {
     return this.client().rolloutStatus(policy);
   }
 
-  async waitStatus(
+  /** Polls the rollout of `policy` until `pred` holds (a status call failing while replicas change over counts as none). */
+  waitStatus(
     policy: string,
     what: string,
     pred: (s: RolloutStatusJson) => boolean,
     timeoutMs = 60_000,
   ): Promise<RolloutStatusJson> {
-    let last: RolloutStatusJson | null = null;
-    try {
-      return await waitFor(
-        `${policy}: ${what}`,
-        async () => {
-          last = await this.status(policy).catch(() => null);
-          return last !== null && pred(last) ? last : undefined;
-        },
-        timeoutMs,
-        100,
-      );
-    } catch (err) {
-      throw new Error(`${String(err)}\nlast status: ${JSON.stringify(last)}`);
-    }
+    return waitRolloutStatus((p) => this.status(p).catch(() => null), policy, what, pred, timeoutMs);
   }
 
   async stop(): Promise<void> {

@@ -102,6 +102,48 @@ export interface FleetOptions {
   controllerArgs?: string[];
 }
 
+/** Waits until `revisionOf(policy)` names a revision other than `previous`; returns it. */
+export function waitNewRevision(
+  revisionOf: (policy: string) => Promise<string | undefined>,
+  policy: string,
+  previous: string | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  return waitFor(
+    `a new revision of ${policy}`,
+    async () => {
+      const r = await revisionOf(policy);
+      return r !== undefined && r !== previous ? r : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/** Polls `statusOf(policy)` until `pred` holds; returns that document (the last one seen in the error). */
+export async function waitRolloutStatus(
+  statusOf: (policy: string) => Promise<RolloutStatusJson | null>,
+  policy: string,
+  what: string,
+  pred: (s: RolloutStatusJson) => boolean,
+  timeoutMs: number,
+): Promise<RolloutStatusJson> {
+  let last: RolloutStatusJson | null = null;
+  try {
+    return await waitFor(
+      `${policy}: ${what}`,
+      async () => {
+        last = await statusOf(policy);
+        return last !== null && pred(last) ? last : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  } catch (err) {
+    throw new Error(`${String(err)}\nlast status: ${JSON.stringify(last)}`);
+  }
+}
+
 /** One controller + N agents with their own state folders, on this machine's libvirt. */
 export class RolloutFleet {
   readonly prefix = testPrefix();
@@ -188,16 +230,8 @@ export class RolloutFleet {
   }
 
   /** Waits until the controller has loaded a revision of `policy` other than `previous`; returns it. */
-  async waitNewRevision(policy: string, previous: string | undefined, timeoutMs = 15_000): Promise<string> {
-    return waitFor(
-      `a new revision of ${policy}`,
-      async () => {
-        const r = await this.policyRevision(policy);
-        return r !== undefined && r !== previous ? r : undefined;
-      },
-      timeoutMs,
-      100,
-    );
+  waitNewRevision(policy: string, previous: string | undefined, timeoutMs = 15_000): Promise<string> {
+    return waitNewRevision((p) => this.policyRevision(p), policy, previous, timeoutMs);
   }
 
   /** The newest rollout of `policy` (null: none), as `rollout status --json` prints it. */
@@ -206,26 +240,13 @@ export class RolloutFleet {
   }
 
   /** Polls the rollout of `policy` (newest) until `pred` holds; returns that document. */
-  async waitStatus(
+  waitStatus(
     policy: string,
     what: string,
     pred: (s: RolloutStatusJson) => boolean,
     timeoutMs = 60_000,
   ): Promise<RolloutStatusJson> {
-    let last: RolloutStatusJson | null = null;
-    try {
-      return await waitFor(
-        `${policy}: ${what}`,
-        async () => {
-          last = await this.status(policy);
-          return last !== null && pred(last) ? last : undefined;
-        },
-        timeoutMs,
-        100,
-      );
-    } catch (err) {
-      throw new Error(`${String(err)}\nlast status: ${JSON.stringify(last)}`);
-    }
+    return waitRolloutStatus((p) => this.status(p), policy, what, pred, timeoutMs);
   }
 
   /** Waits for the rollout of `revision` to reach a terminal state. */

@@ -1,3 +1,4 @@
+import { waitUntil } from "../../harness/processes.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import { FencedError, PgLeaderElection, type LeaderState } from "../../../controller/replicas/index.js";
@@ -38,15 +39,6 @@ async function replica(name: string) {
   return r;
 }
 
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<number> {
-  const start = Date.now();
-  while (!ok()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
-
 const logged = async (): Promise<number[]> =>
   (await store.db.all<{ n: number }>("SELECT n FROM duty_log ORDER BY n")).map((r) => r.n);
 
@@ -76,11 +68,11 @@ describe("leader election on PostgreSQL", () => {
     await store.db.get(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-election-a'",
     );
-    await until("a steps down", () =>
+    await waitUntil("a steps down", () =>
       a.states.some((s) => !s.leader && s.reason.startsWith("election connection lost")),
     );
     // whoever campaigns first wins (a reconnects too): exactly one leader, epoch 2
-    const took = await until("a new leader", () => a.election.state.leader || b.election.state.leader);
+    const took = await waitUntil("a new leader", () => a.election.state.leader || b.election.state.leader);
     expect(took).toBeLessThan(5_000);
     const leaders = [a, b].filter((r) => r.election.state.leader);
     expect(leaders).toHaveLength(1);
@@ -108,7 +100,7 @@ describe("leader election on PostgreSQL", () => {
     const b = await replica("b");
     await a.election.stop();
     expect(a.election.state).toMatchObject({ leader: false, reason: "stopped" });
-    await until("b is elected", () => b.election.state.leader, 2_000);
+    await waitUntil("b is elected", () => b.election.state.leader, 2_000);
     expect(b.election.state.epoch).toBe(2);
   });
 });

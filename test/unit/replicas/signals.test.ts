@@ -1,3 +1,4 @@
+import { waitUntil } from "../../harness/processes.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import {
@@ -8,15 +9,6 @@ import {
   type Signal,
 } from "../../../controller/replicas/index.js";
 import { openTestStore, type TestStore } from "../../harness/postgres.js";
-
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<number> {
-  const start = Date.now();
-  while (!ok()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-}
 
 describe("signal payloads", () => {
   it("split many ids into payloads under PostgreSQL's 8,000 bytes, losing none", () => {
@@ -70,11 +62,11 @@ describe("PgSignals (replicas on PostgreSQL)", () => {
     const ids = Array.from({ length: 1_000 }, (_, i) => `drift-${i}-${"x".repeat(20)}`);
     await a.publish("drift", ids);
     await a.publish("bundle", ["kvm01"]);
-    const took = await until("b hears all", () => onB.flatMap((x) => x.ids).length === ids.length + 1);
+    const took = await waitUntil("b hears all", () => onB.flatMap((x) => x.ids).length === ids.length + 1);
     expect(took).toBeLessThan(1_000);
     expect(onB.filter((x) => x.channel === "drift").flatMap((x) => x.ids)).toEqual(ids);
     expect(onB.find((x) => x.channel === "bundle")).toEqual({ channel: "bundle", ids: ["kvm01"], from: "a" });
-    await until("a hears its own", () => onA.flatMap((x) => x.ids).length === ids.length);
+    await waitUntil("a hears its own", () => onA.flatMap((x) => x.ids).length === ids.length);
   });
 
   it("a listening connection cut: it reconnects, tells resync listeners, and hears signals again", async () => {
@@ -87,8 +79,8 @@ describe("PgSignals (replicas on PostgreSQL)", () => {
     await store.db.get(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'",
     );
-    await until("b resyncs", () => resyncs === 1);
+    await waitUntil("b resyncs", () => resyncs === 1);
     await a.publish("revoke", ["kvm07"]);
-    await until("b hears after the reconnect", () => onB.includes("kvm07"));
+    await waitUntil("b hears after the reconnect", () => onB.includes("kvm07"));
   });
 });

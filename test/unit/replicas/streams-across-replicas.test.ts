@@ -1,3 +1,4 @@
+import { waitUntil } from "../../harness/processes.js";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -29,15 +30,6 @@ import { policyYaml } from "../policies/fixtures.js";
 // registry and StreamRelay, on one PostgreSQL test database. Agents are real gRPC streams.
 
 const log = silentLogger();
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5_000): Promise<number> {
-  const start = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-}
 
 /** The policies in force, shared by both replicas (each would read them from the store). */
 function policySource() {
@@ -172,25 +164,25 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
   const connect = async (on: Replica, host: string, bundleRevision = "") => {
     const x = agent(on.port, host, bundleRevision);
     agents.push(x);
-    await until(`${host} welcomed by ${on.name}`, () => x.got.some((m) => m.welcome) && !!on.agents.session(host));
+    await waitUntil(`${host} welcomed by ${on.name}`, () => x.got.some((m) => m.welcome) && !!on.agents.session(host));
     // The Welcome is sent inside the Hello's transaction: wait for its commit.
-    await until(`${host}'s Hello committed`, async () => (await on.hosts.streamOf(host))?.replica === on.name);
+    await waitUntil(`${host}'s Hello committed`, async () => (await on.hosts.streamOf(host))?.replica === on.name);
     return x;
   };
 
   it("records which replica holds each stream; a bundle stored on A reaches the stream on B within a second, once", async () => {
     const x = await connect(b, "kvm01");
-    await until("first bundle", () => x.bundles().length === 1);
+    await waitUntil("first bundle", () => x.bundles().length === 1);
     expect(await b.hosts.streamOf("kvm01")).toEqual({ connected: true, replica: "b" });
     // A, which does not hold the stream, decides a new bundle (a rollout step does this, in a transaction).
     policies.use(["a.yaml", policyYaml("a", { bridge: "vfbr9" })]);
     const start = Date.now();
     await a.hosts.inTransaction((tx: Queryable) => a.bundles.deliverHost("kvm01", tx));
-    await until("the new bundle on B's stream", () => x.bundles().length === 2);
+    await waitUntil("the new bundle on B's stream", () => x.bundles().length === 2);
     expect(Date.now() - start).toBeLessThan(1_000);
     const stored = (await a.bundles.bundles.get("kvm01"))!;
     expect(x.bundles()[1]).toMatchObject({ revision: stored.revision, generation: 2 });
-    await until("marked sent", async () => (await a.bundles.bundles.get("kvm01"))!.sentAt !== null);
+    await waitUntil("marked sent", async () => (await a.bundles.bundles.get("kvm01"))!.sentAt !== null);
     // Deciding the same bundle again announces nothing; a repeated signal sends nothing twice.
     await a.hosts.inTransaction((tx: Queryable) => a.bundles.deliverHost("kvm01", tx));
     await a.signals.publish("bundle", ["kvm01"]);
@@ -200,7 +192,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
 
   it("an announcement in a rolled-back transaction is never heard", async () => {
     const x = await connect(b, "kvm01");
-    await until("first bundle", () => x.bundles().length === 1);
+    await waitUntil("first bundle", () => x.bundles().length === 1);
     policies.use(["a.yaml", policyYaml("a", { bridge: "vfbr8" })]);
     await expect(
       a.hosts.inTransaction(async (tx: Queryable) => {
@@ -216,7 +208,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
   it("after its signal connection was cut, a replica re-sends every stored bundle its streams lack", async () => {
     const x = await connect(b, "kvm01");
     const y = await connect(b, "kvm02");
-    await until("first bundles", () => x.bundles().length === 1 && y.bundles().length === 1);
+    await waitUntil("first bundles", () => x.bundles().length === 1 && y.bundles().length === 1);
     // Stored on A without an announcement (as if the signal was lost).
     policies.use(["a.yaml", policyYaml("a", { bridge: "vfbr7" })]);
     await a.bundles.refresh("kvm01");
@@ -225,7 +217,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
       "virtfleet-signals-b",
     ]);
-    await until("the stored bundle re-sent after the resync", () => x.bundles().length === 2);
+    await waitUntil("the stored bundle re-sent after the resync", () => x.bundles().length === 2);
     expect(x.bundles()[1]!.generation).toBe(2);
     // kvm02's stored bundle did not change: nothing re-sent.
     expect(y.bundles()).toHaveLength(1);
@@ -248,12 +240,12 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     const start = Date.now();
     expect(await a.registry.revoke("agent", "kvm02", "stolen", Date.now())).toEqual([serial]);
     expect(await a.relay.revoked(["kvm02"], "certificate revoked: stolen")).toBe(false);
-    await until("B's stream cut", () => x.ended() !== undefined);
+    await waitUntil("B's stream cut", () => x.ended() !== undefined);
     expect(Date.now() - start).toBeLessThan(1_000);
     expect(x.ended()!.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(b.registry.isRevoked(serial)).toBe(true);
     expect(b.agents.session("kvm02")).toBeUndefined();
-    await until("recorded disconnected", async () => (await a.hosts.streamOf("kvm02"))?.connected === false);
+    await waitUntil("recorded disconnected", async () => (await a.hosts.streamOf("kvm02"))?.connected === false);
   });
 
   it("a revocation whose signal B missed ends B's stream when B's signal connection is back", async () => {
@@ -276,7 +268,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
       "virtfleet-signals-b",
     ]);
-    await until("B's stream of the revoked host ended after the resync", () => x.ended() !== undefined);
+    await waitUntil("B's stream of the revoked host ended after the resync", () => x.ended() !== undefined);
     expect(x.ended()!.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(b.agents.session("kvm07")).toBeDefined();
     expect(y.ended()).toBeUndefined();
@@ -296,13 +288,13 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     });
     await a.registry.revoke("admin", "alice", "left", Date.now());
     await a.relay.adminRevoked("alice");
-    expect(await until("B refuses alice", () => b.registry.isRevoked(serial), 2_000)).toBeLessThan(1_000);
+    expect(await waitUntil("B refuses alice", () => b.registry.isRevoked(serial), 2_000)).toBeLessThan(1_000);
   });
 
   it("resync of a host held by B, asked on A, is forwarded and sent by B", async () => {
     const x = await connect(b, "kvm03");
     expect(await a.relay.resync("kvm03")).toBe("forwarded");
-    expect(await until("the resync command on B's stream", () => x.commands().some((c) => c.resync))).toBeLessThan(
+    expect(await waitUntil("the resync command on B's stream", () => x.commands().some((c) => c.resync))).toBeLessThan(
       1_000,
     );
     expect(await b.relay.resync("kvm03")).toBe("sent");
@@ -311,13 +303,13 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     const y = await connect(a, "kvm08");
     await connect(b, "kvm09");
     agents.at(-1)!.close();
-    await until("kvm09 disconnected", async () => (await a.hosts.streamOf("kvm09"))?.connected === false);
+    await waitUntil("kvm09 disconnected", async () => (await a.hosts.streamOf("kvm09"))?.connected === false);
     expect(await a.relay.resyncMany(["kvm03", "kvm08", "kvm09", "nobody"])).toEqual({
       sent: ["kvm08"],
       forwarded: ["kvm03"],
       notConnected: ["kvm09", "nobody"],
     });
-    await until("the third resync on B's stream", () => x.commands().filter((c) => c.resync).length === 3);
+    await waitUntil("the third resync on B's stream", () => x.commands().filter((c) => c.resync).length === 3);
     expect(y.commands().filter((c) => c.resync)).toHaveLength(1);
   });
 
@@ -327,7 +319,7 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     await connect(a, "kvm04");
     expect(await a.hosts.streamOf("kvm04")).toEqual({ connected: true, replica: "a" });
     old.close();
-    await until("B forgot its old stream", () => b.agents.session("kvm04") === undefined);
+    await waitUntil("B forgot its old stream", () => b.agents.session("kvm04") === undefined);
     await b.hosts.flush();
     expect(await a.hosts.streamOf("kvm04")).toEqual({ connected: true, replica: "a" });
     // B crashed (nothing written) and starts again: only its own hosts are marked disconnected.
