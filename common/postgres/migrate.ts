@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { MigrationError, type Migration } from "../sqlite/migrate.js";
-import { StoreUnavailableError } from "./errors.js";
+import { classifyPgError, StoreUnavailableError } from "./errors.js";
 import type { PgDatabase } from "./pg-database.js";
 
 /** The session advisory lock key replicas take while migrating (one migrates, the others wait). */
@@ -62,13 +62,8 @@ export async function applyPgMigrations(db: PgDatabase, migrations: readonly Mig
     return { version: known, known, newerCompatible: [] };
   } catch (err) {
     if (err instanceof StoreUnavailableError || err instanceof MigrationError) throw err;
-    if ((err as { code?: string }).code === "25006")
-      throw new StoreUnavailableError(
-        "read-only",
-        `PostgreSQL at ${db.target} is read-only (a standby, or default_transaction_read_only): point --store at the primary`,
-        { cause: err },
-      );
-    throw err;
+    // read-only (a step's 25006 is passed through to here), unreachable, refused: as every query
+    throw classifyPgError(err, db.target) ?? err;
   } finally {
     await client.end().catch(() => undefined);
   }
