@@ -8,7 +8,7 @@ import type { PlanResponse__Output } from "../generated/proto/fleet/v1/PlanRespo
 import type { PushPoliciesResponse__Output } from "../generated/proto/fleet/v1/PushPoliciesResponse.js";
 import type { ResyncResponse__Output } from "../generated/proto/fleet/v1/ResyncResponse.js";
 import type { RolloutStatusResponse__Output } from "../generated/proto/fleet/v1/RolloutStatusResponse.js";
-import type { HostPort } from "../common/address.js";
+import { parseHostPort, type HostPort } from "../common/address.js";
 import { ControllerChannels, type UnaryCall } from "./controller-channels.js";
 import { FailedPreconditionError } from "./admin-errors.js";
 import { LEADER_TRAILER } from "../controller/defaults.js";
@@ -30,15 +30,6 @@ export const ADMIN_CALL_TIMEOUT_MS = 10_000;
 /** A push waits for the leader to validate and store up to POLICY_LIMITS of policy files. */
 export const PUSH_POLICIES_TIMEOUT_MS = 60_000;
 
-/** A push refused by a follower replica that named the leader's address (`leader`, host:port). */
-export class LeaderElsewhereError extends FailedPreconditionError {
-  constructor(
-    readonly leader: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 /** VerifyAudit walks the whole log (about 20 µs a record on the controller). */
 export const VERIFY_AUDIT_TIMEOUT_MS = 120_000;
 
@@ -57,7 +48,10 @@ export class AdminClient {
   private readonly channels: ControllerChannels;
 
   /** Plaintext with `insecure`; else mTLS with the admin credential from --data / VIRTFLEET_DATA (cli/admin-credentials.ts). */
-  constructor(addresses: HostPort | readonly HostPort[], insecure: boolean) {
+  constructor(
+    addresses: HostPort | readonly HostPort[],
+    private readonly insecure: boolean,
+  ) {
     this.channels = new ControllerChannels(addresses, insecure);
   }
 
@@ -118,7 +112,7 @@ export class AdminClient {
    * NotFoundError; not applicable in the rollout's state: FailedPreconditionError (the controller's message).
    */
   controlRollout(policy: string, action: RolloutAction, reason = ""): Promise<RolloutStatusJson | null> {
-    return this.unary<RolloutStatusResponse__Output>(
+    return this.atLeader<RolloutStatusResponse__Output>(
       `${ACTION_VERB[action]} the rollout of ${policy}`,
       (client, deadline, done) =>
         client.ControlRollout({ policy, action, reason }, { deadline }, (err, res) => done(err, res!)),
@@ -221,26 +215,17 @@ export class AdminClient {
   }
 
   /**
-   * `policy push`: the folder's files (by name) for the leader to validate and store. A
-   * rejected push resolves with `accepted` false and the errors. Refused: FailedPreconditionError,
-   * a LeaderElsewhereError when a follower named the leader.
+   * `policy push`: the folder's files (by name) for the leader to validate and store (a
+   * follower names the leader: see atLeader). A rejected push resolves with `accepted` false
+   * and the errors. Refused: FailedPreconditionError.
    */
-  async pushPolicies(files: readonly { name: string; text: string }[]): Promise<PushPoliciesResponse__Output> {
-    let leader: string | undefined;
-    try {
-      return await this.unary<PushPoliciesResponse__Output>(
-        "pushing policies",
-        (client, deadline, done) =>
-          client.PushPolicies({ files: [...files] }, { deadline }, (err, res) => {
-            leader = err?.metadata?.get(LEADER_TRAILER)[0]?.toString() || undefined;
-            done(err, res!);
-          }),
-        PUSH_POLICIES_TIMEOUT_MS,
-      );
-    } catch (err) {
-      if (leader && err instanceof FailedPreconditionError) throw new LeaderElsewhereError(leader, err.message);
-      throw err;
-    }
+  pushPolicies(files: readonly { name: string; text: string }[]): Promise<PushPoliciesResponse__Output> {
+    return this.atLeader<PushPoliciesResponse__Output>(
+      "pushing policies",
+      (client, deadline, done) =>
+        client.PushPolicies({ files: [...files] }, { deadline }, (err, res) => done(err, res!)),
+      PUSH_POLICIES_TIMEOUT_MS,
+    );
   }
 
   close(): void {
@@ -249,6 +234,34 @@ export class AdminClient {
 
   private unary<T>(what: string, call: UnaryCall<T>, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
     return this.channels.unary(what, call, timeoutMs);
+  }
+
+  /**
+   * A call only the leading replica answers (policy push, rollout commands): made as any
+   * other; when a follower refuses it naming the leader's address (FAILED_PRECONDITION with
+   * LEADER_TRAILER), made once more there, whose answer (or refusal) is final.
+   */
+  private async atLeader<T>(what: string, call: UnaryCall<T>, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
+    let leader: string | undefined;
+    try {
+      return await this.unary<T>(
+        what,
+        (client, deadline, done) =>
+          call(client, deadline, (err, value) => {
+            leader = err?.metadata?.get(LEADER_TRAILER)[0]?.toString() || undefined;
+            done(err, value);
+          }),
+        timeoutMs,
+      );
+    } catch (err) {
+      if (!leader || !(err instanceof FailedPreconditionError)) throw err;
+      const there = new AdminClient(parseHostPort(leader, "the leader's address"), this.insecure);
+      try {
+        return await there.unary(what, call, timeoutMs);
+      } finally {
+        there.close();
+      }
+    }
   }
 }
 

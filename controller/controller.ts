@@ -15,6 +15,7 @@ import {
   VirtfleetError,
   type HostPort,
   type Logger,
+  VERSION,
 } from "../common/index.js";
 import {
   adminHandlers,
@@ -30,18 +31,18 @@ import {
   webSignInHandlers,
   type IssueAdmin,
 } from "./admin/index.js";
-import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type AgentServiceOptions } from "./agents/index.js";
+import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, StreamRelay, type AgentServiceOptions } from "./agents/index.js";
 import { AuditLog, auditPolicyChanges, controllerAuditEvents, enrolmentAuditEvents } from "./audit/index.js";
 import { authorizeAdmin, callerOf, installPeerAuthority, peerCertificateOf, transportGate } from "./auth/index.js";
 import { EnrollService, TokenStore } from "./enroll/index.js";
 import { ControllerPki, ensureBootstrapAdmin, issueAdminCertificate, type CaSource } from "./pki/index.js";
 import { Alerts, type WebhookConfig } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON, touchOnChanges } from "./compliance/index.js";
-import { DriftFeed, EventStore, Ingestor, pruneHistory } from "./ingest/index.js";
+import { DriftFeed, DriftRelay, EventStore, Ingestor, pruneHistory, signalIngest } from "./ingest/index.js";
 import { BundleService } from "./bundles/index.js";
 import { PlanRequester } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
-import { storedLeaderAddress } from "./replicas/index.js";
+import { storedLeader, storedLeaderAddress } from "./replicas/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
 import { planFleet, planRemoval, RolloutRunner } from "./rollout-runner/index.js";
 import { ControllerStore, defaultStoreLocation, storeDescription, type StoreLocation } from "./database/index.js";
@@ -49,10 +50,14 @@ import { PgDatabase } from "../common/postgres/index.js";
 import {
   LOCAL_CLOCK,
   PgLeaderElection,
+  PgSignals,
+  ReplicaHeartbeat,
   SoleLeader,
+  StaleStreamSweep,
   StoreClock,
   type Clock,
   type Leadership,
+  type ReplicaSignals,
 } from "./replicas/index.js";
 import { HostConditions } from "./hosts/index.js";
 import {
@@ -157,8 +162,14 @@ export class Controller {
   private leadership: Leadership | undefined;
   /** The duties' clock: the database's on PostgreSQL (StoreClock), this machine's on SQLite. */
   private clock: Clock | undefined;
-  /** Set by stop(): a standby replica stops waiting to lead. */
-  private stopping: (() => void) | undefined;
+  /** Replicas (PostgreSQL): the signals between them, this one's heartbeat, the leader's sweep, the relays. */
+  private signals: ReplicaSignals | undefined;
+  private heartbeat: ReplicaHeartbeat | undefined;
+  private sweep: StaleStreamSweep | undefined;
+  private relay: StreamRelay | undefined;
+  private driftRelay: DriftRelay | undefined;
+  /** Whether this controller runs the singleton duties (it leads). */
+  private dutiesTaken = false;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
   pki: ControllerPki | undefined;
   readonly log: Logger;
@@ -212,29 +223,28 @@ export class Controller {
       this.store = undefined;
       throw err;
     }
-    const leadership = await this.lead(this.store).catch(async (err: unknown) => {
+    const replicas = await this.joinReplicas(this.store).catch(async (err: unknown) => {
       await this.store?.close();
       this.store = undefined;
       this.uninstallPeerAuthority?.();
+      this.uninstallPeerAuthority = undefined;
       throw err;
     });
-    if (!leadership) {
-      await this.store.close();
-      this.store = undefined;
-      this.uninstallPeerAuthority?.();
-      this.uninstallPeerAuthority = undefined;
-      throw new ControllerStartError("stopped while waiting to lead");
-    }
+    const { leadership, signals, name: replica } = replicas;
     this.leadership = leadership;
+    this.signals = signals;
     const clock = (this.clock =
       this.store.db instanceof PgDatabase ? await StoreClock.start(this.store.db) : LOCAL_CLOCK);
     // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
     const duties = leadership.fenced(this.store.db);
     const pki = this.pki;
-    const stale = await this.store.hosts.markAllDisconnected("controller restarted");
+    // Replicas: only the streams this replica held (a crash left them shown connected).
+    const stale = await this.store.hosts.markAllDisconnected("controller restarted", replica);
     const policies = new PolicyRepository({
       dir: this.options.policiesDir === null ? null : (this.options.policiesDir ?? DEFAULT_POLICIES_DIR),
       store: new PolicyStore(duties),
+      leadership,
+      signals,
       log: this.log,
     });
     // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions
@@ -254,10 +264,12 @@ export class Controller {
       ...DEFAULT_AGENT_SERVICE_OPTIONS,
       ...this.options.agents,
       conditions,
+      replica,
       authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
     });
     const startedAt = Date.now();
     const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log);
+    if (signals) bundles.useSignals(signals);
     const revisions = new PolicyRevisionLoader(policies);
     const planRequester = new PlanRequester(this.log);
     this.agents.use(planRequester.hooks());
@@ -274,6 +286,8 @@ export class Controller {
       // replicas share the database's clock: a rollout's soak ends when it was stored to end,
       // whatever the clock of the replica that leads by then
       now: () => clock.now(),
+      signals,
+      role: leadership.state.leader ? "leader" : "follower",
     }));
     const planDeps = { agents, bundles, requester: planRequester, startedAt };
     const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
@@ -301,7 +315,7 @@ export class Controller {
       });
     // Before the bundles: rollouts decide which revision each host's first bundle carries.
     await rollouts.attach(this.agents);
-    await bundles.attach(this.agents);
+    await bundles.attach(this.agents, { recomputeAll: leadership.state.leader });
     const events = new EventStore(this.store.db);
     const feed = new DriftFeed();
     const alerts = (this.alerts = new Alerts(duties, this.options.webhooks ?? [], this.log.child({ part: "alerts" })));
@@ -312,12 +326,33 @@ export class Controller {
       undefined,
       conditions,
     ));
-    this.ingestor = new Ingestor(events, feed, this.log, undefined, undefined, conditions);
+    // received_at on the database's clock with replicas (a resync's window compares them)
+    this.ingestor = new Ingestor(events, feed, this.log, undefined, () => clock.now(), conditions);
     this.ingestor.addSink(async (changes, now, tx) => {
       await alerts.queueFor(changes, now, tx);
     });
     this.agents.use(this.ingestor);
-    touchOnChanges(compliance.tally, { ingestor: this.ingestor, bundles });
+    touchOnChanges(compliance.tally, { ingestor: this.ingestor, bundles, signals });
+    const relay = signals
+      ? new StreamRelay({
+          agents,
+          signals,
+          hosts: this.store.hosts,
+          refreshRevocations: pki ? () => pki.registry.refresh() : undefined,
+          log: this.log.child({ part: "relay" }),
+        })
+      : undefined;
+    if (signals && relay) {
+      // What this replica's agents report reaches the other replicas' watchers and tallies, and
+      // the leader's webhook loop (the deliveries are queued in the ingest's transaction).
+      signalIngest(this.ingestor, signals, this.log);
+      this.driftRelay = DriftRelay.start({ signals, store: events, feed, log: this.log, now: () => clock.now() });
+      relay.start();
+      this.relay = relay;
+      signals.subscribe("ingest", (s) => {
+        if (s.from !== signals.replica) alerts.wake();
+      });
+    }
     this.metrics = wireControllerMetrics(
       {
         agents: this.agents,
@@ -352,8 +387,11 @@ export class Controller {
       feed,
       rollouts,
       audit,
+      relay,
+      leaderDashboard: signals ? async () => (await storedLeader(policies.store.queryable))?.webUrl || null : undefined,
       log: this.log.child({ part: "web" }),
     };
+    const hostStore = this.store.hosts;
     const proto = fleetProto();
     // Secure mode: callers without the right certificate are turned away before any handler.
     const server = new grpc.Server({
@@ -378,9 +416,13 @@ export class Controller {
       pki,
       tokens,
       callerOf,
-      disconnect: (host, reason) => agents.disconnect(host, reason),
+      // with replicas, also on the replica holding the stream (and re-read everywhere)
+      disconnect: (host, reason) => (relay ? relay.revoked([host], reason) : agents.disconnect(host, reason)),
       // a revoked admin's dashboard sessions end with its certificates
-      adminRevoked: async (name) => (await webSessions?.endAllOf(name)) ?? 0,
+      adminRevoked: async (name) => {
+        await relay?.adminRevoked(name);
+        return (await webSessions?.endAllOf(name)) ?? 0;
+      },
       log: this.log.child({ part: "pki" }),
     });
     const issueAdmin: IssueAdmin = pki
@@ -400,6 +442,7 @@ export class Controller {
         hosts: this.store.hosts,
         agents: this.agents,
         inventory: () => policies.current().inventory,
+        relay,
         log: this.log,
       }),
       ...policyAdminHandlers(
@@ -420,14 +463,17 @@ export class Controller {
         policies,
         plan,
         planRemoval: (r, timeoutMs) => planRemoval(planDeps, r.policy, r.fromRevision, rollouts.holders(r), timeoutMs),
+        leaderAddress: () => storedLeaderAddress(policies.store.queryable),
         log: this.log,
       }),
       ...security,
       ...hostRemoveHandlers({
         hosts: this.store.hosts,
         pki,
-        connected: (host) => agents.session(host) !== undefined,
-        disconnect: (host, reason) => agents.disconnect(host, reason),
+        connected: async (host) =>
+          agents.session(host) !== undefined ||
+          (relay !== undefined && (await hostStore.streamOf(host))?.connected === true),
+        disconnect: (host, reason) => (relay ? relay.revoked([host], reason) : agents.disconnect(host, reason)),
         leaveRollouts: (host) => rollouts.removeHost(host),
         log: this.log.child({ part: "hosts" }),
       }),
@@ -496,11 +542,57 @@ export class Controller {
         );
       }
     }
-    await alerts.start();
-    compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
-    void this.pruneHistory();
-    this.retentionTimer = setInterval(() => void this.pruneHistory(), RETENTION_INTERVAL_MS);
-    this.retentionTimer.unref();
+    if (replicas.election && this.store.db instanceof PgDatabase) {
+      const db = this.store.db;
+      // This replica's row (address, dashboard: where a follower sends `policy push`), kept
+      // fresh every 5 s on the database's clock; the leader sweeps the hosts of dead replicas.
+      this.heartbeat = await ReplicaHeartbeat.start(
+        db,
+        { replica, address: formatHostPort(this.reachableAddress()), webUrl: this.web?.url, version: VERSION },
+        {
+          // cut from the store for long: the leader may have marked this replica's hosts disconnected
+          revived: () =>
+            hostStore.reassertStreams(
+              replica,
+              agents.sessions().flatMap((s) => (s.host === undefined ? [] : [{ name: s.host, sessionId: s.id }])),
+              clock.now(),
+            ),
+          log: this.log.child({ part: "replica" }),
+        },
+      );
+      this.sweep = new StaleStreamSweep({ db, leadership, hosts: hostStore, log: this.log.child({ part: "replica" }) });
+      this.sweep.start();
+    }
+    // The singleton duties: on the leader (a sole SQLite controller: at once), else when this
+    // replica comes to lead (it stops the moment it loses the leadership: see joinReplicas).
+    const takeDuties = async (): Promise<void> => {
+      if (this.dutiesTaken) return;
+      this.dutiesTaken = true;
+      if (rollouts.role === "follower") await rollouts.lead();
+      await alerts.start();
+      compliance.startSchedule(this.options.complianceSnapshotCron ?? DEFAULT_SNAPSHOT_CRON);
+      void this.pruneHistory();
+      this.retentionTimer = setInterval(() => void this.pruneHistory(), RETENTION_INTERVAL_MS);
+      this.retentionTimer.unref();
+    };
+    if (leadership.state.leader) {
+      if (replicas.election)
+        this.log.info({ replica, epoch: leadership.state.epoch }, "leading: this replica runs the duties");
+      await takeDuties();
+    } else {
+      this.log.info(
+        { replica },
+        "following: another replica leads (it runs the duties); this one serves agents and admins",
+      );
+      const off = leadership.onChange((s) => {
+        if (!s.leader) return;
+        off();
+        this.log.info({ replica, epoch: s.epoch }, "leading: this replica takes over the duties");
+        takeDuties().catch((err: unknown) =>
+          this.log.error({ err: describeError(err) }, "taking over the duties failed"),
+        );
+      });
+    }
     this.log.info(
       {
         listen: formatHostPort(this.address),
@@ -513,6 +605,17 @@ export class Controller {
       "controller listening",
     );
     return this.address;
+  }
+
+  /**
+   * The address other replicas name to a caller (a follower's "ask the leader at …"): the
+   * listen address, or for a wildcard listen (0.0.0.0, ::) the first --san name, else this
+   * machine's host name, with the bound port.
+   */
+  private reachableAddress(): HostPort {
+    const { host } = this.options.listen;
+    if (host !== "0.0.0.0" && host !== "::" && host !== "") return this.address;
+    return { host: this.options.pki?.extraNames?.[0] ?? hostname(), port: this.boundPort };
   }
 
   /**
@@ -576,55 +679,41 @@ export class Controller {
   }
 
   /**
-   * Who runs this controller's duties. SQLite: this controller alone (SoleLeader). PostgreSQL:
-   * an election among the replicas sharing the store (controller/replicas): resolves once this
-   * replica leads (a standby waits here, serving nothing), or undefined when stop() was called
-   * meanwhile. A leader that loses the lock (its election connection failed) calls
-   * `replica.onLeadershipLost` (default: stop()); its duty writes are refused from then on.
+   * This controller among the replicas sharing its store. SQLite: alone (SoleLeader, no
+   * signals, replica name ''). PostgreSQL: enters the election (controller/replicas) and opens
+   * the signals' listening connection; every replica serves agents and admins, the leader
+   * also runs the singleton duties. A leader that loses the lock (its election connection
+   * failed) calls `replica.onLeadershipLost` (default: stop()); its duty writes are refused
+   * from then on.
    */
-  private async lead(store: ControllerStore): Promise<Leadership | undefined> {
-    if (!(store.db instanceof PgDatabase)) return new SoleLeader();
+  private async joinReplicas(
+    store: ControllerStore,
+  ): Promise<{ name: string; leadership: Leadership; signals?: ReplicaSignals; election?: PgLeaderElection }> {
+    if (!(store.db instanceof PgDatabase)) return { name: "", leadership: new SoleLeader() };
     const name = this.options.replica?.name ?? `${hostname()}:${this.options.listen.port}`;
     const election = new PgLeaderElection(store.db, { replica: name, log: this.log.child({ part: "election" }) });
     await election.start();
-    if (!election.state.leader) {
-      this.log.info({ replica: name }, "standby: another replica leads; this one takes over when it stops");
-      // The election's timers do not hold the process; a standby waits on them, so this does
-      // (else it would exit the moment its election connection drops, e.g. PostgreSQL restarting).
-      const keepAlive = setInterval(() => undefined, 60_000);
-      const elected = await new Promise<boolean>((resolve) => {
-        const off = election.onChange((s) => {
-          if (s.leader) {
-            off();
-            resolve(true);
-          }
-        });
-        this.stopping = () => {
-          off();
-          resolve(false);
-        };
-      });
-      clearInterval(keepAlive);
-      this.stopping = undefined;
-      if (!elected) {
-        await election.stop();
-        return undefined;
-      }
+    let signals: PgSignals;
+    try {
+      signals = await PgSignals.start(store.db, { replica: name, log: this.log.child({ part: "signals" }) });
+    } catch (err) {
+      await election.stop();
+      throw err;
     }
-    this.log.info(
-      { replica: name, epoch: election.state.epoch },
-      "leading: this replica serves agents, admins and the duties",
-    );
-    let led = true;
+    let led = election.state.leader;
     election.onChange((s) => {
-      if (!led || s.leader) return;
+      if (s.leader) {
+        led = true;
+        return;
+      }
+      if (!led) return;
       led = false;
       this.log.error({ replica: name, reason: s.reason }, "lost the leadership: stopping (another replica takes over)");
       const lost = this.options.replica?.onLeadershipLost;
       if (lost) lost(s.reason);
       else void this.stop();
     });
-    return election;
+    return { name, leadership: election, signals, election };
   }
 
   /** Deletes history past its retention (old reports, long-resolved drift); never fails the controller. */
@@ -648,13 +737,21 @@ export class Controller {
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
-    this.stopping?.();
     const web = this.web;
     this.web = undefined;
     await web?.stop();
     this.compliance?.stop();
     this.rollouts?.stop();
     clearInterval(this.retentionTimer);
+    this.dutiesTaken = false;
+    this.sweep?.stop();
+    this.sweep = undefined;
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    this.relay?.stop();
+    this.relay = undefined;
+    this.driftRelay?.stop();
+    this.driftRelay = undefined;
     this.driftAdmin?.close();
     const flushed = this.ingestor?.flush();
     const disconnects = this.agents?.shutdown("controller stopping");
@@ -688,6 +785,8 @@ export class Controller {
     await settle("saying goodbye to agents", disconnects);
     if (this.clock instanceof StoreClock) this.clock.stop();
     this.clock = undefined;
+    await settle("closing the signals", this.signals?.stop());
+    this.signals = undefined;
     await settle("leaving the election", this.leadership?.stop());
     this.leadership = undefined;
     await settle("closing the store", this.store?.close());

@@ -211,8 +211,9 @@ export function registerControllerCommand(program: Command): void {
         store: parseStoreOption(flags.store, flags.data, flags.storePasswordFile),
         replica: {
           name: flags.replicaName,
-          // A replica that lost the leadership stops serving and stands by to lead again; while
-          // the store is unreachable (PostgreSQL restarting) it keeps trying every 2 s.
+          // A replica that lost the leadership stops (its streams move to the other replicas)
+          // and starts again as a follower; while the store is unreachable (PostgreSQL
+          // restarting) it keeps trying every 2 s.
           onLeadershipLost: () => {
             void (async () => {
               await controller.stop().catch(() => undefined);
@@ -223,7 +224,7 @@ export function registerControllerCommand(program: Command): void {
                 } catch (err) {
                   controller.log.warn(
                     { err: describeError(err), attempt },
-                    "cannot stand by again yet (is the store reachable?); retrying in 2 s",
+                    "cannot start again yet (is the store reachable?); retrying in 2 s",
                   );
                   await new Promise((r) => setTimeout(r, 2_000));
                 }
@@ -255,7 +256,7 @@ export function registerControllerCommand(program: Command): void {
         },
       });
       // The one line on stdout: where to reach it (scripts and tests read this); again each
-      // time a replica comes back from standby.
+      // time a replica that lost the leadership starts again.
       const announce = (address: HostPort): void => {
         process.stdout.write(`virtfleet controller listening on ${formatHostPort(address)}\n`);
         if (controller.webUrl) process.stdout.write(`virtfleet dashboard on ${controller.webUrl}\n`);

@@ -2,13 +2,13 @@ import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { PushPoliciesResponse__Output } from "../../generated/proto/fleet/v1/PushPoliciesResponse.js";
-import { parseHostPort, type HostPort } from "../../common/address.js";
+import type { HostPort } from "../../common/address.js";
 import { ValidationError } from "../../common/errors.js";
 import { MAX_MESSAGE_BYTES } from "../../common/grpc/limits.js";
 import { formatIssue, type PolicyIssue } from "../../common/index.js";
 import { DEFAULT_LISTEN } from "../../controller/defaults.js";
 import { readPolicyFolder } from "../../controller/policies/folder.js";
-import { AdminClient, LeaderElsewhereError } from "../admin-client.js";
+import { AdminClient } from "../admin-client.js";
 import { controllerAddresses, insecureFlag } from "../option-parsers.js";
 import { adminOptions } from "./hosts.js";
 
@@ -87,24 +87,15 @@ export function registerPolicyPushCommand(policy: Command): void {
   });
 }
 
-/** The push on the addresses given; a follower's answer naming the leader: once more there. */
+/** The push on the addresses given (a follower's answer naming the leader: once more there, AdminClient). */
 async function pushWithRedirect(
   addresses: HostPort[],
   flags: PushFlags,
   files: { name: string; text: string }[],
 ): Promise<PushPoliciesResponse__Output> {
-  const insecure = insecureFlag(flags.insecure);
-  const client = new AdminClient(addresses, insecure);
+  const client = new AdminClient(addresses, insecureFlag(flags.insecure));
   try {
     return await client.pushPolicies(files);
-  } catch (err) {
-    if (!(err instanceof LeaderElsewhereError)) throw err;
-    const leader = new AdminClient(parseHostPort(err.leader, "the leader's address"), insecure);
-    try {
-      return await leader.pushPolicies(files);
-    } finally {
-      leader.close();
-    }
   } finally {
     client.close();
   }

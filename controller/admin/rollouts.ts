@@ -11,10 +11,16 @@ import {
   RolloutStateError,
   type Rollout,
 } from "../rollout/index.js";
-import { controlRollout, DEFAULT_PLAN_TIMEOUT_MS, unknownPolicy, type RolloutRunner } from "../rollout-runner/index.js";
+import {
+  controlRollout,
+  DEFAULT_PLAN_TIMEOUT_MS,
+  NotLeaderError,
+  unknownPolicy,
+  type RolloutRunner,
+} from "../rollout-runner/index.js";
 import type { PlanJson } from "../plan/index.js";
 import type { PlanRolloutJson } from "../../common/wire/index.js";
-import { MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
+import { LEADER_TRAILER, MAX_PLAN_TIMEOUT_MS } from "../defaults.js";
 
 export interface RolloutAdminDeps {
   runner: RolloutRunner;
@@ -23,6 +29,8 @@ export interface RolloutAdminDeps {
   plan: (policy: string, previousRevision: string | null, timeoutMs: number) => Promise<PlanJson>;
   /** The fleet plan of a removal rollout (see planRemoval): the hosts that still hold the policy. */
   planRemoval: (rollout: Rollout, timeoutMs: number) => Promise<PlanJson>;
+  /** Replicas: the leader's address (controller_replicas), named to a caller a follower refuses. */
+  leaderAddress?: () => Promise<string | null>;
   log: Logger;
 }
 
@@ -31,7 +39,8 @@ type Failure = { code: grpc.status; details: string };
 /**
  * AdminService.RolloutStatus, ControlRollout and Plan. A policy is known when it is in force
  * or has a rollout on record; anything else is NOT_FOUND naming it. Commands that do not
- * apply in the rollout's state are FAILED_PRECONDITION with the state in the message.
+ * apply in the rollout's state are FAILED_PRECONDITION with the state in the message; so are
+ * commands on a follower replica, naming the leader (LEADER_TRAILER).
  */
 export function rolloutAdminHandlers(
   d: RolloutAdminDeps,
@@ -65,6 +74,19 @@ export function rolloutAdminHandlers(
         if (err instanceof NotFoundError) return callback({ code: grpc.status.NOT_FOUND, details: err.message });
         if (err instanceof RolloutStateError)
           return callback({ code: grpc.status.FAILED_PRECONDITION, details: err.message });
+        if (err instanceof NotLeaderError) {
+          // a follower: the CLI asks the leader it names (AdminClient.atLeader)
+          const leader = await d.leaderAddress?.().catch(() => null);
+          const metadata = new grpc.Metadata();
+          if (leader) metadata.set(LEADER_TRAILER, leader);
+          return callback({
+            code: grpc.status.FAILED_PRECONDITION,
+            details: leader
+              ? `this controller replica does not run rollouts; ask the leader at ${leader}`
+              : `this controller replica does not run rollouts, and the leader's address is not known yet: try another replica`,
+            metadata,
+          });
+        }
         callback({ code: grpc.status.INTERNAL, details: `rollout ${action} failed: ${describeError(err)}` });
       }
     },

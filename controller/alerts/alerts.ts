@@ -43,6 +43,14 @@ export class Alerts {
     this.dispatcher.stop();
   }
 
+  /**
+   * Another replica may have queued deliveries (its ingest committed): the running delivery
+   * loop (the leader's) checks the queue now. Nothing when the loop is not running here.
+   */
+  wake(): void {
+    if (this.enabled) this.dispatcher.kick();
+  }
+
   /** Queues alerts for `changes` (in `on`: the ingestion transaction); resolves with how many deliveries were queued. */
   async queueFor(changes: StoredChanges, now: number, on?: Queryable): Promise<number> {
     if (!this.enabled) return 0;

@@ -57,7 +57,9 @@ export function controllerAuditEvents(audit: AuditSink, log: Logger): Controller
 
 /** The parts of controller/policies PolicyRepository this needs. */
 export interface PolicyChangeSource {
-  onChange(listener: (change: { created: string[]; removed: string[] }) => void): () => void;
+  onChange(
+    listener: (change: { created: string[]; removed: string[] }, origin?: "folder" | "push" | "store") => void,
+  ): () => void;
   revisions():
     | { policy: string; revision: string; generation: number }[]
     | Promise<{ policy: string; revision: string; generation: number }[]>;
@@ -70,7 +72,9 @@ export interface PolicyChangeSource {
  * revisions in force is logged to `log` (when given); it never reaches the repository.
  */
 export function auditPolicyChanges(repo: PolicyChangeSource, events: ControllerAuditEvents, log?: Logger): () => void {
-  return repo.onChange((change) => {
+  return repo.onChange((change, origin) => {
+    // A change another replica made and this one followed: that replica records it.
+    if (origin === "store") return;
     const record = (revisions: { policy: string; revision: string; generation: number }[]) => {
       const inForce = new Map(revisions.map((r) => [r.policy, r]));
       for (const policy of change.created) {

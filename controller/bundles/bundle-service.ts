@@ -18,8 +18,11 @@ import { HostBundleStore, type HostBundle } from "./bundle-store.js";
 /** Where the policies in force come from (PolicyRepository). */
 export interface PolicySetSource {
   current(): PolicySet;
-  /** `listener` may return a Promise (the fleet's new bundles stored and sent). */
-  onChange(listener: () => unknown): () => void;
+  /**
+   * `listener` may return a Promise (the fleet's new bundles stored and sent). `origin`
+   * "store": another replica (the leader) wrote the change and stores the fleet's bundles.
+   */
+  onChange(listener: (change?: unknown, origin?: "folder" | "push" | "store") => unknown): () => void;
 }
 
 /**
@@ -221,9 +224,9 @@ export class BundleService {
    * Wires delivery into the agent stream and policy changes, and recomputes every known
    * host's bundle once (resolves when stored): policies may have changed while the controller
    * was down, and compliance must see the bundles offline hosts are due, not the ones they
-   * last got. A connecting agent's bundle is stored in its Hello's transaction (`onReady`'s).
+   * last got (`recomputeAll: false`: a follower replica, whose leader does that). A connecting agent's bundle is stored in its Hello's transaction (`onReady`'s).
    */
-  async attach(agents: AgentService): Promise<void> {
+  async attach(agents: AgentService, options: { recomputeAll?: boolean } = {}): Promise<void> {
     this.agents = agents;
     const signals = this.signals;
     if (signals) {
@@ -240,17 +243,22 @@ export class BundleService {
       },
       onFacts: (session) => this.deliver(session),
     });
-    this.policies.onChange(() =>
-      // One commit for the whole fleet's new bundles, then they are on the wire.
-      this.hosts
-        .inTransaction(async (tx) => {
-          for (const name of await this.hosts.names(tx)) await this.deliverHost(name, tx);
-        })
-        .catch((err: unknown) =>
-          this.log.error({ err: describeError(err) }, "storing the fleet's bundles after a policy change failed"),
-        ),
+    this.policies.onChange((_change, origin) =>
+      // A change followed from the store was made by the leader, which stores every host's
+      // bundle and announces them (`bundle`): recomputing them here too would race it.
+      origin === "store"
+        ? undefined
+        : // One commit for the whole fleet's new bundles, then they are on the wire.
+          this.hosts
+            .inTransaction(async (tx) => {
+              for (const name of await this.hosts.names(tx)) await this.deliverHost(name, tx);
+            })
+            .catch((err: unknown) =>
+              this.log.error({ err: describeError(err) }, "storing the fleet's bundles after a policy change failed"),
+            ),
     );
-    // Every host's bundle in one commit.
+    // Every host's bundle in one commit (not on a follower replica: the leader does it).
+    if (options.recomputeAll === false) return;
     await this.hosts.inTransaction(async (tx) => {
       for (const name of await this.hosts.names(tx)) await this.safely(name, () => this.refresh(name, tx));
     });

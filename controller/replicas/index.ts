@@ -22,7 +22,7 @@ export {
   type SignalChannel,
 } from "./signals.js";
 export { LOCAL_CLOCK, StoreClock, type Clock, type StoreClockOptions } from "./store-clock.js";
-export { storedLeaderAddress } from "./leader-address.js";
+export { storedLeader, storedLeaderAddress } from "./leader-address.js";
 export {
   listReplicas,
   liveReplicas,

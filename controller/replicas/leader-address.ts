@@ -6,10 +6,15 @@ import type { Queryable } from "../../common/index.js";
  * recorded as leader (a SQLite controller, or one whose row is not written yet). Read only.
  */
 export async function storedLeaderAddress(db: Queryable): Promise<string | null> {
-  const row = await db.get<{ address: string }>(
-    `SELECT r.address AS address FROM controller_leader l
+  return (await storedLeader(db))?.address || null;
+}
+
+/** The leading replica's registration (storedLeaderAddress): its gRPC address and its dashboard's URL ('' when none). */
+export async function storedLeader(db: Queryable): Promise<{ name: string; address: string; webUrl: string } | null> {
+  const row = await db.get<{ name: string; address: string; web_url: string }>(
+    `SELECT r.name AS name, r.address AS address, r.web_url AS web_url FROM controller_leader l
        JOIN controller_replicas r ON r.name = l.holder
       WHERE l.duty = 'leader'`,
   );
-  return row?.address ? row.address : null;
+  return row ? { name: row.name, address: row.address, webUrl: row.web_url } : null;
 }

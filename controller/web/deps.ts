@@ -1,5 +1,5 @@
 import type { Logger } from "../../common/index.js";
-import type { AgentService } from "../agents/index.js";
+import type { AgentService, StreamRelay } from "../agents/index.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ComplianceService } from "../compliance/index.js";
 import type { HostConditions, HostStore } from "../hosts/index.js";
@@ -22,5 +22,9 @@ export interface WebDeps {
   feed: DriftFeed;
   rollouts: RolloutRunner;
   audit: AuditLog;
+  /** Replicas: commands for a host whose stream another replica holds go through it (absent: one controller). */
+  relay?: Pick<StreamRelay, "resync">;
+  /** Replicas: the leading replica's dashboard URL (rollout commands are taken there); absent or null: unknown. */
+  leaderDashboard?: () => Promise<string | null>;
   log: Logger;
 }

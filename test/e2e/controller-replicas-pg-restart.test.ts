@@ -80,7 +80,7 @@ describe("PostgreSQL stopped and started again under running replicas", () => {
     } finally {
       await db.close();
     }
-    // both replicas still run: one serves, the other stands by
+    // both replicas still run (each serves; one leads)
     for (const r of fleet.replicas)
       expect(r.proc.running, `${r.name} exited: ${r.proc.stderr.slice(-2_000)}`).toBe(true);
   }, 150_000);

@@ -35,7 +35,7 @@ async function refusedStart(dataDir: string, args: string[]): Promise<string> {
   return proc.stderr;
 }
 
-/** `virtfleet controller` on the shared store at a fixed loopback port (a standby binds nothing until it leads). */
+/** `virtfleet controller` on the shared store at a fixed loopback port (every replica serves; one leads). */
 function replica(dir: string, port: number, url: string, keyFile: string): Proc {
   mkdirSync(join(dir, "policies"), { recursive: true });
   return spawnCli([
@@ -50,51 +50,42 @@ function replica(dir: string, port: number, url: string, keyFile: string): Proc 
   ]);
 }
 
-const STANDBY = "standby: another replica leads; this one takes over when it stops";
+const FOLLOWING = /^following:/;
 
 describe("controller replicas on PostgreSQL share one CA", () => {
-  it("an admin credential of either replica works on the one serving, before and after a takeover; another key or another CA is refused", async () => {
+  it("an admin credential of either replica works on both, before and after one is killed; another key or another CA is refused", async () => {
     database = await createTestDatabase();
     const keyFile = secretFile(tmp.path, "store.key", storeKey);
-    // started at the same moment: one of them stores the CA, one leads, the other stands by
+    // started at the same moment: one of them stores the CA, one leads, the other follows; both serve
     const ports = [await freePort(), await freePort()];
     const procs = ["a", "b"].map((n, i) => replica(join(tmp.path, n), ports[i]!, database!.url, keyFile));
-    const leaderIndex = await waitFor(
-      "one replica serving, the other standing by",
+    const followerIndex = await waitFor(
+      "both replicas serving, one following",
       () => {
         for (const p of procs) if (!p.running) throw new Error(`a replica exited: ${p.stderr}`);
-        const l = procs.findIndex((p) => /listening on/.test(p.stdout));
-        const s = procs.findIndex((p) => p.logs().some((x) => x.msg === STANDBY));
-        return l >= 0 && s >= 0 && l !== s ? l : undefined;
+        if (!procs.every((p) => /listening on/.test(p.stdout))) return undefined;
+        const f = procs.findIndex((p) => p.logs().some((x) => FOLLOWING.test(String(x.msg))));
+        return f >= 0 ? f : undefined;
       },
       30_000,
       50,
     );
-    const standbyIndex = 1 - leaderIndex;
+    const leaderIndex = 1 - followerIndex;
     const dirOf = (i: number) => join(tmp.path, i === 0 ? "a" : "b");
     const addressOf = (i: number) => `127.0.0.1:${ports[i]}`;
-    // both wrote their admin credential (issued by the shared CA) before the election
-    for (const credentials of [leaderIndex, standbyIndex]) {
-      const r = await runCli(["hosts", "--json", "--controller", addressOf(leaderIndex), "--data", dirOf(credentials)]);
-      expect(r.code, `${dirOf(credentials)} → ${addressOf(leaderIndex)}: ${r.stderr}`).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual([]);
-    }
-    // the CLI with both replicas in --controller passes the standby (not listening) by
-    const both = await runCli([
-      "hosts",
-      "--json",
-      "--controller",
-      `${addressOf(standbyIndex)},${addressOf(leaderIndex)}`,
-      "--data",
-      dirOf(standbyIndex),
-    ]);
-    expect(both.code, both.stderr).toBe(0);
+    // both wrote their admin credential (issued by the shared CA): each works on each replica
+    for (const credentials of [leaderIndex, followerIndex])
+      for (const on of [leaderIndex, followerIndex]) {
+        const r = await runCli(["hosts", "--json", "--controller", addressOf(on), "--data", dirOf(credentials)]);
+        expect(r.code, `${dirOf(credentials)} → ${addressOf(on)}: ${r.stderr}`).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual([]);
+      }
 
-    // the leader killed: the standby serves with the same CA; the dead one's credential still works
+    // the leader killed: the follower leads with the same CA; the dead one's credential still works
     await procs[leaderIndex]!.stop("SIGKILL");
     await waitFor(
-      "the standby to serve",
-      () => (/listening on/.test(procs[standbyIndex]!.stdout) ? true : undefined),
+      "the follower to lead",
+      () => (procs[followerIndex]!.logs().some((l) => String(l.msg).startsWith("leading:")) ? true : undefined),
       15_000,
       50,
     );
@@ -102,7 +93,7 @@ describe("controller replicas on PostgreSQL share one CA", () => {
       "hosts",
       "--json",
       "--controller",
-      addressOf(standbyIndex),
+      `${addressOf(leaderIndex)},${addressOf(followerIndex)}`,
       "--data",
       dirOf(leaderIndex),
     ]);

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { controllerOrder } from "../../agent/link/index.js";
 import { AdminClient } from "../../cli/admin-client.js";
+import { PgDatabase } from "../../common/postgres/index.js";
 import { parseHostPortList } from "../../common/index.js";
 import type { RolloutStatusJson } from "../../controller/rollout/index.js";
 import { startAgent } from "./fleet.js";
@@ -20,7 +22,7 @@ export interface Replica {
 
 /**
  * Controller replicas (real `virtfleet controller --store postgres://…` processes, each with its
- * own data folder and loopback port, plaintext) on one PostgreSQL test database, sharing a
+ * own data folder and loopback port, plaintext; every one serves, one leads) on one PostgreSQL test database, sharing a
  * policies folder, and agents given every replica's address. Cleans up processes, libvirt
  * objects with its prefix, the folder and the database.
  */
@@ -62,7 +64,9 @@ export class ReplicaFleet {
     }
     for (const r of this.replicas) this.startReplica(r);
     await this.waitLeader();
-    for (let i = 1; i <= o.hosts; i++) this.startAgent(this.host(i));
+    await waitFor("every replica to serve", () => (this.serving().length === o.replicas ? true : undefined), 20_000);
+    // host i tries replica i first: the agents spread over every replica
+    for (let i = 1; i <= o.hosts; i++) this.startAgent(this.host(i), i - 1);
     return this;
   }
 
@@ -86,9 +90,23 @@ export class ReplicaFleet {
     return r.proc;
   }
 
-  startAgent(name: string): Proc {
+  /**
+   * Every replica's address, ordered so that host `name` tries replica `first` first (agents
+   * permute their list by a hash of their name: agent/link controllerOrder).
+   */
+  addressListFor(name: string, first: number): string {
+    const n = this.replicas.length;
+    const slot = controllerOrder(name, n)[0]!;
+    const others = this.replicas.filter((_, i) => i !== first % n);
+    const list: string[] = [];
+    for (let i = 0; i < n; i++) list.push(i === slot ? this.replicas[first % n]!.address : others.shift()!.address);
+    return list.join(",");
+  }
+
+  /** Starts agent `name` with every replica's address (`first`: the replica index it tries first). */
+  startAgent(name: string, first?: number): Proc {
     const p = startAgent({
-      controller: this.addressList,
+      controller: first === undefined ? this.addressList : this.addressListFor(name, first),
       name,
       stateDir: join(this.dir.path, "agents", name),
       maxBackoff: "1s",
@@ -97,19 +115,33 @@ export class ReplicaFleet {
     return p;
   }
 
-  /** The replica serving now: running, and its newest output line about listening came after any stop. */
-  leader(): Replica | undefined {
-    return this.replicas.find((r) => r.proc.running && /listening on/.test(r.proc.stdout));
+  /** Whether replica `r` leads now: running, and its newest leadership log line says it leads. */
+  leads(r: Replica): boolean {
+    if (!r.proc.running) return false;
+    let leading = false;
+    for (const l of r.proc.logs()) {
+      if (typeof l.msg !== "string") continue;
+      if (l.msg.startsWith("leading:")) leading = true;
+      else if (l.msg.startsWith("lost the leadership") || l.msg === "controller stopped") leading = false;
+    }
+    return leading;
   }
 
-  /** Waits until one replica serves; returns it. */
+  /** The replica leading now (it runs the duties; every running replica serves). */
+  leader(): Replica | undefined {
+    return this.replicas.find((r) => this.leads(r));
+  }
+
+  /** Every running replica that listens (serves agents and admins). */
+  serving(): Replica[] {
+    return this.replicas.filter((r) => r.proc.running && /listening on/.test(r.proc.stdout));
+  }
+
+  /** Waits until one replica (not `except`) leads; returns it. */
   waitLeader(timeoutMs = 20_000, except?: Replica): Promise<Replica> {
     return waitFor(
       "a replica to lead",
-      () => {
-        const l = this.replicas.find((r) => r !== except && r.proc.running && /listening on/.test(r.proc.stdout));
-        return l;
-      },
+      () => this.replicas.find((r) => r !== except && this.leads(r) && /listening on/.test(r.proc.stdout)),
       timeoutMs,
       50,
       async () =>
@@ -149,6 +181,19 @@ export class ReplicaFleet {
     timeoutMs = 60_000,
   ): Promise<RolloutStatusJson> {
     return waitRolloutStatus((p) => this.status(p).catch(() => null), policy, what, pred, timeoutMs);
+  }
+
+  /** Each connected host's stream holder (hosts.replica), read from the store. */
+  async holders(): Promise<Map<string, string>> {
+    const db = await PgDatabase.connect({ url: this.database.url, max: 1 });
+    try {
+      const rows = await db.all<{ name: string; replica: string }>(
+        "SELECT name, replica FROM hosts WHERE connected = 1 ORDER BY name",
+      );
+      return new Map(rows.map((r) => [r.name, r.replica]));
+    } finally {
+      await db.close();
+    }
   }
 
   async stop(): Promise<void> {

@@ -161,7 +161,8 @@ export const hostResyncRoute: Route<WebDeps> = {
   handle: async (req, deps) => {
     const name = req.params.name ?? "";
     if (!(await deps.hosts.has(name))) throw new NotFoundError(`host "${name}" is not enrolled`);
-    const sent = resyncHost(deps.agents, name);
+    // with replicas, a stream held elsewhere is sent the command by its replica (forwarded)
+    const sent = deps.relay ? (await deps.relay.resync(name)) !== "not-connected" : resyncHost(deps.agents, name);
     return {
       kind: "redirect",
       location: `/hosts/${encodeURIComponent(name)}?resync=${sent ? "sent" : "not-connected"}`,

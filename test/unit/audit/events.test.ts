@@ -23,7 +23,9 @@ describe.each(ENGINES)("controller audit events (%s)", { timeout: 60_000 }, (eng
 
   it("records policy revisions and removals from a repository's changes, as the controller", async () => {
     const audit = await auditLog();
-    let listener: ((c: { created: string[]; removed: string[] }) => void) | undefined;
+    let listener:
+      | ((c: { created: string[]; removed: string[] }, origin?: "folder" | "push" | "store") => void)
+      | undefined;
     const repo = {
       onChange: (l: typeof listener) => ((listener = l), () => (listener = undefined)),
       revisions: () => [
@@ -32,7 +34,10 @@ describe.each(ENGINES)("controller audit events (%s)", { timeout: 60_000 }, (eng
       ],
     };
     const stop = auditPolicyChanges(repo, controllerAuditEvents(audit, silentLogger()));
-    listener!({ created: ["web"], removed: ["old"] });
+    // a change another replica made, followed here: that replica records it, not this one
+    listener!({ created: ["web"], removed: ["old"] }, "store");
+    expect(await audit.list()).toEqual([]);
+    listener!({ created: ["web"], removed: ["old"] }, "folder");
     expect(await audit.list()).toMatchObject([
       { actor: "controller", action: "policy.revision", target: "web", detailJson: '{"generation":2,"revision":"r2"}' },
       { actor: "controller", action: "policy.remove", target: "old" },

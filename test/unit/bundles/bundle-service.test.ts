@@ -44,7 +44,7 @@ describe.each(ENGINES)("BundleService on %s", (engine: Engine) => {
     t = await openTestStore(engine);
     const hosts = new HostStore(t.db);
     let set: PolicySet = { policies: [], inventory: emptyInventory() };
-    const listeners: (() => unknown)[] = [];
+    const listeners: ((change?: unknown, origin?: "folder" | "push" | "store") => unknown)[] = [];
     const use = (...texts: [string, string][]) => {
       const r = loadPolicySources(texts.map(([file, text]) => ({ file, text })));
       expect(r.errors).toEqual([]);
@@ -66,7 +66,7 @@ describe.each(ENGINES)("BundleService on %s", (engine: Engine) => {
         peer: "p",
         now: 1,
       });
-    const changed = () => Promise.all(listeners.map((l) => l()));
+    const changed = (origin: "folder" | "store" = "folder") => Promise.all(listeners.map((l) => l({}, origin)));
     return { service, use, enrol, changed };
   };
 
@@ -116,5 +116,21 @@ describe.each(ENGINES)("BundleService on %s", (engine: Engine) => {
       ["h2", 2],
       ["h3", 2],
     ]);
+  });
+
+  it("a follower replica (recomputeAll false) computes nothing at attach nor on a change followed from the store: the leader does", async () => {
+    const { service, use, enrol, changed } = await setUp();
+    use(["a.yaml", policyYaml("a")]);
+    for (const h of ["h1", "h2"]) await enrol(h);
+    const { agents, connect, sent } = fakeAgents();
+    await service.attach(agents, { recomputeAll: false });
+    expect(await service.bundles.heads()).toEqual([]);
+    use(["a.yaml", policyYaml("a", { bridge: "vfbr9" })]);
+    await changed("store");
+    expect(await service.bundles.heads()).toEqual([]);
+    // its own agents' Hellos still get a bundle computed here
+    await connect("h1", "");
+    expect(sent.get("h1")!.map((m) => m.bundle.generation)).toEqual([1]);
+    expect((await service.bundles.heads()).map((h) => h.host)).toEqual(["h1"]);
   });
 });
