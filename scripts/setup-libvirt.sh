@@ -16,9 +16,10 @@ fi
 # openssh-client: the real-guest tests log in to booted guests over SSH.
 # chromium + fonts-liberation: the dashboard's browser tests and screenshots (headless, playwright-core);
 # systemd: only its systemd-analyze, which checks the shipped units (nothing here runs systemd).
+# faketime (libfaketime): the replica clock-skew test runs a controller with its clock minutes off.
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables xorriso parted isc-dhcp-client
   mmdebstrap fdisk e2fsprogs dosfstools mtools ovmf jq bc swtpm swtpm-tools openssh-client
-  chromium fonts-liberation systemd)
+  chromium fonts-liberation systemd faketime)
 # Storage pool backends shipped as separate packages (libvirtd loads backends only at start).
 BACKEND_PKGS=(libvirt-daemon-driver-storage-rbd libvirt-daemon-driver-storage-iscsi-direct libvirt-daemon-driver-storage-gluster)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

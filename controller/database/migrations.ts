@@ -68,4 +68,5 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
     [REPLICAS_SCHEMA[11], REPLICAS_SCHEMA_PG[11]],
     [PKI_SCHEMA[11], PKI_SCHEMA_PG[11]],
   ),
+  step(12, "drift events by the time they were stored", [INGEST_SCHEMA[12], INGEST_SCHEMA_PG[12]]),
 ];

@@ -7,6 +7,8 @@
  *   the policy revisions each host last converged (`host_observed_policies`: known when its
  *   report names the bundle the controller holds for it), and drift events (`drift_events`:
  *   latest state per id; each (host, event_seq) stored once).
+ * - 12: `drift_events` by (received_at, host, event_seq): a replica's resync after a lost
+ *   signal connection reads the rows stored since a time in that order (an expand step).
  */
 export const INGEST_SCHEMA = {
   3: `
@@ -64,6 +66,9 @@ export const INGEST_SCHEMA = {
     CREATE INDEX drift_by_detected ON drift_events(detected_at);
     CREATE INDEX drift_by_host ON drift_events(host, detected_at);
     CREATE INDEX drift_open ON drift_events(host) WHERE resolved_at IS NULL;
+  `,
+  12: `
+    CREATE INDEX drift_by_received ON drift_events(received_at, host, event_seq);
   `,
 } as const;
 
@@ -127,5 +132,8 @@ export const INGEST_SCHEMA_PG = {
     CREATE INDEX drift_by_detected ON drift_events(detected_at);
     CREATE INDEX drift_by_host ON drift_events(host, detected_at);
     CREATE INDEX drift_open ON drift_events(host) WHERE resolved_at IS NULL;
+  `,
+  12: `
+    CREATE INDEX drift_by_received ON drift_events(received_at, host, event_seq);
   `,
 } as const;

@@ -58,6 +58,13 @@ const SQL = {
        finished_at = excluded.finished_at, state_json = excluded.state_json`,
 };
 
+/** The unique index `rollouts_one_active` (schema.ts) refused a row, on either engine. */
+function isOneActiveViolation(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string } | undefined;
+  if (e?.code === "23505") return e.constraint === "rollouts_one_active";
+  return e?.code === "SQLITE_CONSTRAINT_UNIQUE" && /\brollouts\.policy\b/.test(e.message ?? "");
+}
+
 /**
  * Rollouts (table of migration 004), history kept. Contract: `load` returns exactly what
  * `save` stored (JSON round trip), so stepping a loaded rollout gives the same result as
@@ -104,7 +111,17 @@ export class RolloutStore {
           `policy ${row.policy} already has an active rollout (${other.id}, ${other.state}); abort or supersede it first`,
         );
       }
-      await tx.run(SQL.upsert, row);
+      try {
+        await tx.run(SQL.upsert, row);
+      } catch (err) {
+        // Another writer inserted an active rollout of the policy after the check above read
+        // none (on PostgreSQL the check locks only rows that exist): the unique index refused.
+        if (isOneActiveViolation(err))
+          throw new RolloutConflictError(
+            `policy ${row.policy} already has an active rollout (another writer stored one at the same time as ${row.id}); abort or supersede it first`,
+          );
+        throw err;
+      }
       return json;
     });
   }

@@ -18,6 +18,8 @@ export interface Replica {
   address: string;
   dataDir: string;
   proc: Proc;
+  /** Extra environment of its process (e.g. libfaketime's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -48,8 +50,18 @@ export class ReplicaFleet {
     return this.replicas.map((r) => r.address).join(",");
   }
 
-  /** `postgresAdmin`: the server to create the database on (default: the shared test cluster). */
-  async start(o: { replicas: number; hosts: number; postgresAdmin?: string }): Promise<this> {
+  /**
+   * `postgresAdmin`: the server to create the database on (default: the shared test cluster).
+   * `env`: extra environment per replica name (r1, r2, …). `firstLeads`: r1 is started alone
+   * and leads before the others start.
+   */
+  async start(o: {
+    replicas: number;
+    hosts: number;
+    postgresAdmin?: string;
+    env?: Record<string, NodeJS.ProcessEnv>;
+    firstLeads?: boolean;
+  }): Promise<this> {
     mkdirSync(this.policiesDir, { recursive: true });
     this.database = await createTestDatabase("vft", o.postgresAdmin);
     for (let i = 1; i <= o.replicas; i++) {
@@ -60,9 +72,14 @@ export class ReplicaFleet {
         address: `127.0.0.1:${port}`,
         dataDir: join(this.dir.path, `r${i}`),
         proc: undefined as unknown as Proc,
+        env: o.env?.[`r${i}`],
       });
     }
-    for (const r of this.replicas) this.startReplica(r);
+    if (o.firstLeads) {
+      this.startReplica(this.replicas[0]!);
+      await this.waitLeader();
+    }
+    for (const r of this.replicas) if (!r.proc) this.startReplica(r);
     await this.waitLeader();
     await waitFor("every replica to serve", () => (this.serving().length === o.replicas ? true : undefined), 20_000);
     // host i tries replica i first: the agents spread over every replica
@@ -72,21 +89,24 @@ export class ReplicaFleet {
 
   /** (Re)starts replica `r`'s process on its data folder and port. */
   startReplica(r: Replica): Proc {
-    r.proc = spawnCli([
-      "controller",
-      "--listen",
-      r.address,
-      "--data",
-      r.dataDir,
-      "--insecure",
-      "--no-web",
-      "--store",
-      this.database.url,
-      "--replica-name",
-      r.name,
-      "--policies",
-      this.policiesDir,
-    ]);
+    r.proc = spawnCli(
+      [
+        "controller",
+        "--listen",
+        r.address,
+        "--data",
+        r.dataDir,
+        "--insecure",
+        "--no-web",
+        "--store",
+        this.database.url,
+        "--replica-name",
+        r.name,
+        "--policies",
+        this.policiesDir,
+      ],
+      r.env,
+    );
     return r.proc;
   }
 

@@ -27,6 +27,12 @@ const RELEASED = [
     "controller replicas: the leader's fencing epoch",
     "9f8595ebc01b0fdc541ff092fe0dc93e8eb6cfcdac30077839c82a20972c63ca",
   ],
+  [
+    11,
+    "controller replicas: who holds each host, the replicas, the shared CA",
+    "3ced7f7db5911d11d2593f121edf2f480cb3d004075e3b0f3aa0a141f21d0e37",
+  ],
+  [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
 ] as const;
 
 /** The same steps' PostgreSQL texts, frozen from their first release (issue 25) on. */
@@ -49,6 +55,12 @@ const RELEASED_PG = [
     "controller replicas: the leader's fencing epoch",
     "8f1db837439523973618e3194620aad49891e130d2c8e104d0d63d621c77879a",
   ],
+  [
+    11,
+    "controller replicas: who holds each host, the replicas, the shared CA",
+    "888a2e7c57600c7c6158fc44ebef74a31b356b3fdb907082887f3a6d363f2d2c",
+  ],
+  [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
 ] as const;
 
 describe("controller schema steps", () => {

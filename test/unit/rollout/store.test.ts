@@ -114,3 +114,48 @@ describe.each(ENGINES)("RolloutStore (%s)", (engine) => {
     expect((await store.history("web", 10)).map((h) => h.id)).toEqual([won.id]);
   });
 });
+
+describe.each(ENGINES)("RolloutStore racing writers (%s)", (engine) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it("a writer whose check read no active rollout but whose insert meets the other's: RolloutConflictError, not the database's unique-index error", async () => {
+    const a = stepAll(make("web@2"), [{ type: "start", now: 1000 }]).rollout;
+    const b = stepAll(make("web@3", { toRevision: "rev-3" }), [{ type: "start", now: 1000 }]).rollout;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A's row is inserted but not committed while B checks (and sees no active rollout)
+    const first = t.db.transaction(async (tx) => {
+      await new RolloutStore(tx).save(a);
+      await held;
+    });
+    const second = new RolloutStore(t.db).save(b).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (engine === "postgres") {
+      // B's insert waits on A's uncommitted row in the unique index
+      const admin = t.postgres!.handle;
+      for (let i = 0; i < 200; i++) {
+        const w = await admin.get<{ n: number }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (w!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    release();
+    await first;
+    const err = await second;
+    expect(err).toBeInstanceOf(RolloutConflictError);
+    expect((err as Error).message).toMatch(/policy web already has an active rollout/);
+    expect((await new RolloutStore(t.db).listActive()).map((r) => r.id)).toEqual(["web@2"]);
+  });
+});
