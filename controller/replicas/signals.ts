@@ -10,12 +10,14 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `bundle`: host names whose bundle changed (the replica holding the host's stream sends it);
  * - `policies`: revisions in force changed (ids: policy names);
  * - `revoke`: host names whose certificate was revoked (their streams are cut);
- * - `rollout`: rollout ids whose state changed;
+ * - `rollout`: names of policies whose newest rollout was saved (the leader's runner; followers re-read it);
  * - `ingest`: host names whose reports or drift events were stored (their compliance may have changed);
  * - `command`: `<verb>:<host>` for a command that needs a host's stream, decided on a replica
- *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts.
+ *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts;
+ * - `host`: a follower's agent streams, for the leader's rollout runner: `online:<host>`,
+ *   `offline:<host>`, `delivered:<host>:<generation>` (controller/rollout-runner replica-inputs.ts).
  */
-export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command";
+export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command" | "host";
 export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
   "drift",
   "bundle",
@@ -24,6 +26,7 @@ export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
   "rollout",
   "ingest",
   "command",
+  "host",
 ];
 
 export interface Signal {

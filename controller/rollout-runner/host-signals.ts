@@ -60,13 +60,32 @@ export function unconvergedReason(
   return clip(`${first.kind}/${first.name}: ${why}${more}`);
 }
 
+/** What driftAgainst reads of a drift event: the stream's DriftEvent, or a stored one (driftFactsOf). */
+export type DriftFacts = Pick<
+  DriftEvent__Output,
+  "policy" | "kind" | "name" | "classification" | "remediation" | "detectedAtMs"
+> & { fields: readonly { field: string }[] };
+
+/** A stored drift state (another replica's ingest, read back) as driftAgainst reads it. */
+export function driftFactsOf(d: {
+  policy: string;
+  kind: string;
+  name: string;
+  classification: string;
+  remediation: string;
+  detectedAt: number;
+  fields: readonly { field: string }[];
+}): DriftFacts {
+  return { ...d, detectedAtMs: d.detectedAt };
+}
+
 /**
  * Whether a drift event counts against a rollout of `policy` whose host's stage started at
  * `stageStartedAt`: corrective drift (the host drifted, not the policy) of that policy's
  * enforced resources (repaired, failed or suppressed; not merely reported in audit mode)
  * detected since the stage started. Returns the reason, or undefined.
  */
-export function driftAgainst(drift: DriftEvent__Output, policy: string, stageStartedAt: number): string | undefined {
+export function driftAgainst(drift: DriftFacts, policy: string, stageStartedAt: number): string | undefined {
   // "reported" = audit mode: the policy only watches, so drift says nothing about the revision.
   if (
     drift.policy !== policy ||

@@ -5,7 +5,9 @@ export {
   type RolloutCommand,
   type RolloutRunnerOptions,
   type PlanStageStarter,
+  type RunnerRole,
 } from "./runner.js";
+export { NotLeaderError, hostInputId, parseHostInput, type HostInput } from "./replica-inputs.js";
 export {
   planFleet,
   planRemoval,

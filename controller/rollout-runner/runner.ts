@@ -39,19 +39,26 @@ import {
   type RolloutStore,
 } from "../rollout/index.js";
 import type { HostStore } from "../hosts/index.js";
-import { ReportedState } from "../ingest/index.js";
+import { EventStore, ReportedState, type ResourceStatusRow } from "../ingest/index.js";
+import type { ReplicaSignals, Signal } from "../replicas/index.js";
 import {
   driftAgainst,
+  driftFactsOf,
+  type DriftFacts,
   policyOutcome,
   rollbackOutcome,
   unconvergedForRollout,
   unconvergedReason,
 } from "./host-signals.js";
+import { HostInputPublisher, NotLeaderError, parseHostInput } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
 
 export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
+
+/** Whether a runner steps rollouts ("leader") or mirrors the leader's from the store ("follower"). */
+export type RunnerRole = "leader" | "follower";
 
 export interface RolloutRunnerOptions {
   /** Read through controller/ingest ReportedState (what hosts reported). */
@@ -64,6 +71,13 @@ export interface RolloutRunnerOptions {
   log: Logger;
   tickMs?: number;
   now?: () => number;
+  /**
+   * Replicas on one PostgreSQL store: the signals between them (the class comment's
+   * "Replicas"). Without: one controller, whose hooks see every agent stream.
+   */
+  signals?: ReplicaSignals;
+  /** Default "leader" (one controller, or the elected replica); a "follower" leads after lead(). */
+  role?: RunnerRole;
 }
 
 /**
@@ -85,6 +99,27 @@ export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => voi
  *   two of them interleave at their awaits;
  * - one active rollout per policy: a newer revision supersedes (aborts) the active one
  *   first, and the new rollout starts from the revisions hosts hold.
+ *
+ * Replicas (`signals`; several controllers on one PostgreSQL, each with its own runner):
+ * - only the leader's runner steps rollouts (timer, plan stage, saves, bundle effects). Its
+ *   inputs are its own agent hooks plus, from other replicas (signals `from` itself are
+ *   ignored: its hooks saw those): `host` (online / offline / delivered, published by the
+ *   followers' runners), `ingest` (hosts whose reports or drift were stored: each tracked
+ *   host's observed generation and outcome are read from the store, as delivered() does)
+ *   and `drift` (drift ids: the rows are read back and judged by driftAgainst). They become
+ *   the same RolloutEvents, batched the same way. An `offline` (also its own hook's) for a
+ *   host whose hosts row shows it connected to another replica is ignored (it moved).
+ * - every save of the leader publishes `rollout` (ids: policy names) inside the saving
+ *   transaction, so followers hear of it when, and only if, it commits.
+ * - a follower's runner steps nothing: it publishes its streams' inputs on `host` and keeps
+ *   `latest` as the store has it (re-read on `rollout`, on its policies' change, all of it on
+ *   resync), so that revisionHeldBy / policiesFor / rolledBackFor / rolloutOf /
+ *   latestRollouts answer as the leader's do. control() and removeHost() throw NotLeaderError.
+ * - lead() (a follower that won the election) re-reads every rollout and resumes as attach()
+ *   does after a restart (active rollouts continue from their stage; a soak from its stored
+ *   start, on the `now` clock), then takes each participant's online state and any sent
+ *   bundle and report from the store (what it may have missed). A leader never follows again.
+ * - the leader re-reads the same from the store after its signal connection was lost.
  */
 export class RolloutRunner implements RevisionSelector {
   /** The newest rollout of each policy (active or ended). */
@@ -101,6 +136,15 @@ export class RolloutRunner implements RevisionSelector {
   private readonly reported: ReportedState;
   /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
   private readonly savedJson = new WeakMap<Rollout, string>();
+  private roleNow: RunnerRole;
+  /** Drift rows other replicas stored (read back on `drift` signals). */
+  private readonly events: EventStore;
+  private readonly hostInputs: HostInputPublisher | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** Follower: policies whose newest rollout is to be re-read (true: every one). */
+  private mirrorPending = new Set<string>();
+  private mirrorEverything = false;
+  private mirroring = false;
   /** Each host's newest Report as seen on the stream: generation and the policies not converged (reason). */
   private readonly lastReports = new Map<
     string,
@@ -110,6 +154,14 @@ export class RolloutRunner implements RevisionSelector {
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
     this.reported = new ReportedState(o.db);
+    this.events = new EventStore(o.db);
+    this.roleNow = o.role ?? "leader";
+    this.hostInputs = o.signals ? new HostInputPublisher(o.signals, o.log) : undefined;
+  }
+
+  /** "leader" steps rollouts; "follower" mirrors the leader's (class comment). */
+  get role(): RunnerRole {
+    return this.roleNow;
   }
 
   /** Who runs stage 0 (the plan); without one, the plan stage is skipped. Set before attach. */
@@ -119,16 +171,13 @@ export class RolloutRunner implements RevisionSelector {
 
   /**
    * Loads the rollouts, becomes the bundles' revision selector, hooks into the agent stream
-   * and policy changes, and acts on revisions accepted while the controller was down. Call
-   * before BundleService.attach (so its first computation already sees the rollouts).
+   * and policy changes, and (as the leader) acts on revisions accepted while the controller
+   * was down. Call before BundleService.attach (so its first computation already sees the
+   * rollouts). A follower only loads and listens (class comment: "Replicas").
    */
   async attach(agents: AgentService): Promise<void> {
     this.agents = agents;
-    const inForce = new Set(this.o.policies.current().policies.map((p) => p.name));
-    for (const name of inForce) {
-      const r = await this.o.store.latest(name);
-      if (r) this.latest.set(name, r);
-    }
+    const { inForce, removed } = await this.loadLatest();
     this.o.bundles.useSelector(this);
     this.o.bundles.onDelivered((host, bundle) => this.delivered(host, bundle));
     agents.use({
@@ -137,13 +186,74 @@ export class RolloutRunner implements RevisionSelector {
       onEvent: (session, msg) => this.hostEvent(session, msg),
     });
     this.o.policies.onChange((change) => this.policiesChanged(change));
-    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
-    this.timer.unref();
+    this.listen();
+    if (this.roleNow === "leader") await this.resume(inForce, removed, true);
+  }
+
+  /**
+   * A follower's runner becomes the leader's (this replica won the election), without a
+   * restart: re-reads every rollout from the store and resumes as attach() does after a
+   * restart, then takes from the store what other replicas' signals may have said meanwhile
+   * (catchUp). Resolves once that is stepped; rejects when the store could not be read. A
+   * leader's lead() does nothing; there is no way back to follower (the controller restarts).
+   */
+  async lead(): Promise<void> {
+    if (this.roleNow === "leader") return;
+    if (!this.agents) throw new Error("RolloutRunner.lead() before attach()");
+    this.roleNow = "leader";
+    this.mirrorPending.clear();
+    this.mirrorEverything = false;
+    // On the chain: after any re-read in progress, before any input that arrives from now on.
+    const { inForce, removed } = await this.onChain(() => this.loadLatest());
+    this.o.log.info({ rollouts: this.latest.size }, "rollouts: leading; every rollout re-read from the store");
+    await this.resume(inForce, removed, false);
+  }
+
+  stop(): void {
+    clearImmediate(this.drainTurn);
+    this.drainTurn = undefined;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.hostInputs?.stop();
+  }
+
+  /** Resolves once the host inputs published so far (a follower's) are out (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.hostInputs?.idle();
+    await this.chain;
+  }
+
+  /**
+   * Fills `latest` from the store: the newest rollout of each policy in force, the removal
+   * rollouts of removed policies, and any other active rollout. Returns what it read.
+   */
+  private async loadLatest(): Promise<{ inForce: Set<string>; removed: string[] }> {
+    const inForce = new Set(this.o.policies.current().policies.map((p) => p.name));
+    const read = new Map<string, Rollout>();
+    for (const name of inForce) {
+      const r = await this.o.store.latest(name);
+      if (r) read.set(name, r);
+    }
     const removed = await this.o.policies.store.removedPolicies();
     for (const name of removed) {
       const r = await this.o.store.latest(name);
-      if (r && isRemoval(r)) this.latest.set(name, r);
+      if (r && isRemoval(r)) read.set(name, r);
     }
+    for (const r of await this.o.store.listActive()) if (!read.has(r.policy)) read.set(r.policy, r);
+    this.latest.clear();
+    for (const [name, r] of read) this.latest.set(name, r);
+    return { inForce, removed };
+  }
+
+  /**
+   * The leader's start on the rollouts just loaded: the tick, then (one run) what changed
+   * while nobody stepped them. `restarted`: this process just started, so none of its
+   * participants is connected yet; else (a takeover) their state is read from the store.
+   */
+  private async resume(inForce: Set<string>, removed: readonly string[], restarted: boolean): Promise<void> {
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? DEFAULT_ROLLOUT_TICK_MS);
+    this.timer.unref();
     await this.run(async () => {
       for (const r of await this.o.store.listActive()) {
         if (!inForce.has(r.policy) && !isRemoval(r)) {
@@ -153,11 +263,13 @@ export class RolloutRunner implements RevisionSelector {
           continue;
         }
         // Nobody is connected right after a start: the participants come back online as they reconnect.
-        for (const h of Object.values(r.hosts))
-          if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
+        if (restarted)
+          for (const h of Object.values(r.hosts))
+            if (h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at: this.now() });
       }
       for (const p of this.o.policies.current().policies) await this.safely(p.name, () => this.onRevision(p));
       await this.removalsMissed(removed);
+      if (!restarted) await this.catchUp();
       for (const r of this.latest.values()) {
         if (r.state === "pending" && r.startedAt === null) this.enqueue(r.policy, { type: "start", now: this.now() });
         else if (isActive(r)) this.resumePlan(r);
@@ -165,11 +277,92 @@ export class RolloutRunner implements RevisionSelector {
     });
   }
 
-  stop(): void {
-    clearImmediate(this.drainTurn);
-    this.drainTurn = undefined;
-    clearInterval(this.timer);
-    this.timer = undefined;
+  /**
+   * The leader, after a takeover or a lost signal connection: what other replicas' signals
+   * told (or would have told) it, from the store: each participant's online state
+   * (hosts.connected), and for each connected participant waiting for its bundle or its
+   * report, the stored bundle's delivery (when it was sent) and what it reported since.
+   * Runs inside run().
+   */
+  private async catchUp(): Promise<void> {
+    const active = this.activeRollouts();
+    const names = [...new Set(active.flatMap((r) => Object.keys(r.hosts)))];
+    if (names.length === 0) return;
+    const streams = await this.o.hosts.streamsOf(names);
+    const at = this.now();
+    const waiting = new Set<string>();
+    for (const r of active)
+      for (const h of Object.values(r.hosts)) {
+        const connected = streams.get(h.name)?.connected === true;
+        if (connected && !h.online) this.enqueue(r.policy, { type: "hostOnline", host: h.name, at });
+        else if (!connected && h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
+        if (connected && (h.phase === "sent" || h.phase === "rollback-sent")) waiting.add(h.name);
+      }
+    for (const host of waiting) {
+      const bundle = await this.o.bundles.bundles.get(host);
+      if (bundle && bundle.sentAt !== null) await this.deliveredNow(host, bundle.generation, bundle, at);
+    }
+  }
+
+  /** Subscribes to the replica signals (class comment: "Replicas"); none without signals. */
+  private listen(): void {
+    const signals = this.o.signals;
+    if (!signals) return;
+    const other = (s: Signal) => s.from !== signals.replica;
+    const leading = () => this.roleNow === "leader";
+    this.unsubscribe.push(
+      signals.subscribe("host", (s) => {
+        if (leading() && other(s)) this.remoteHosts(s);
+      }),
+      signals.subscribe("ingest", (s) => {
+        if (leading() && other(s)) this.remoteReports(s.ids);
+      }),
+      signals.subscribe("drift", (s) => {
+        if (leading() && other(s)) this.remoteDrift(s.ids);
+      }),
+      signals.subscribe("rollout", (s) => {
+        if (!leading() && other(s)) this.mirror(s.ids);
+      }),
+      signals.onResync(() => {
+        if (!leading()) this.mirror(true);
+        else this.runSoonAsync(() => this.catchUp());
+      }),
+    );
+  }
+
+  /**
+   * Follower: re-reads the newest rollout of `policies` (true: all of them) from the store,
+   * on the runner's chain; names that arrive meanwhile are read in the same pass.
+   */
+  private mirror(policies: readonly string[] | true): void {
+    if (policies === true) this.mirrorEverything = true;
+    else for (const p of policies) this.mirrorPending.add(p);
+    if (this.mirroring) return;
+    this.mirroring = true;
+    void this.serial(async () => {
+      try {
+        while (this.roleNow === "follower" && (this.mirrorEverything || this.mirrorPending.size > 0)) {
+          if (this.mirrorEverything) {
+            this.mirrorEverything = false;
+            this.mirrorPending.clear();
+            await this.loadLatest();
+          } else {
+            const names = [...this.mirrorPending];
+            this.mirrorPending.clear();
+            for (const name of names) await this.mirrorOne(name);
+          }
+        }
+      } finally {
+        this.mirroring = false;
+      }
+    });
+  }
+
+  /** Follower: `policy`'s newest rollout as stored (none: forgotten). */
+  private async mirrorOne(policy: string): Promise<void> {
+    const r = await this.o.store.latest(policy);
+    if (r) this.latest.set(policy, r);
+    else this.latest.delete(policy);
   }
 
   /** The newest rollout of every policy the runner follows (in memory: no store read). */
@@ -244,9 +437,10 @@ export class RolloutRunner implements RevisionSelector {
   /**
    * Applies an operator command to the policy's newest rollout and returns it afterwards.
    * Throws RolloutStateError when the command does not apply in its state, and
-   * RolloutMissingError when the policy has no rollout.
+   * RolloutMissingError when the policy has no rollout, NotLeaderError on a follower.
    */
   async control(policy: string, command: RolloutCommand, reason: string | undefined): Promise<Rollout> {
+    if (this.roleNow !== "leader") throw new NotLeaderError(`rollout ${command}`);
     const r = await this.rolloutOf(policy);
     if (!r) throw new RolloutMissingError(policy);
     const at = this.now();
@@ -270,8 +464,12 @@ export class RolloutRunner implements RevisionSelector {
       .sort();
   }
 
-  /** Takes `host` out of every active rollout that knows it (`host remove`); returns those rollouts' ids. */
+  /**
+   * Takes `host` out of every active rollout that knows it (`host remove`); returns those
+   * rollouts' ids. NotLeaderError on a follower.
+   */
   async removeHost(host: string): Promise<string[]> {
+    if (this.roleNow !== "leader") throw new NotLeaderError("taking a host out of its rollouts");
     const ids: string[] = [];
     await this.run(() => {
       for (const r of this.activeRollouts()) {
@@ -296,6 +494,11 @@ export class RolloutRunner implements RevisionSelector {
 
   /** Resolves once the change's rollouts are created and stepped (the repository waits for it). */
   private policiesChanged(change: PolicyChange): Promise<void> {
+    // A follower's repository followed the leader's change: the leader stored its rollouts first.
+    if (this.roleNow !== "leader")
+      return this.serial(async () => {
+        for (const name of [...change.created, ...change.removed]) await this.mirrorOne(name);
+      });
     return this.run(async () => {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
       for (const name of change.removed) await this.safely(name, () => this.onRemoval(name));
@@ -340,7 +543,7 @@ export class RolloutRunner implements RevisionSelector {
       toRevision: policy.revision,
       settings: policy.rollout,
       targets,
-      online: this.agents?.connectedHosts() ?? [],
+      online: await this.onlineOf(targets),
       held: decision.held,
       options: {
         ...(policy.rollout.offlineTimeoutMs === undefined ? {} : { offlineTimeoutMs: policy.rollout.offlineTimeoutMs }),
@@ -394,7 +597,7 @@ export class RolloutRunner implements RevisionSelector {
       toRevision: POLICY_REMOVED,
       settings: latest.settings,
       targets,
-      online: this.agents?.connectedHosts() ?? [],
+      online: await this.onlineOf(targets),
       held: decision.held,
       options: latest.options,
       now: at,
@@ -438,7 +641,12 @@ export class RolloutRunner implements RevisionSelector {
   private hostReady(session: AgentSession): void {
     const host = session.host;
     if (host === undefined) return;
-    const at = this.now();
+    if (this.roleNow !== "leader") this.hostInputs?.add({ type: "online", host });
+    else this.hostOnline(host, this.now());
+  }
+
+  /** `host`'s stream is open (here, or on the replica that said so). */
+  private hostOnline(host: string, at: number): void {
     this.runSoonAsync(async () => {
       for (const r of this.activeRollouts()) {
         if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOnline", host, at });
@@ -453,15 +661,36 @@ export class RolloutRunner implements RevisionSelector {
     if (host === undefined) return;
     const current = this.agents?.session(host);
     if (current && current !== session) return; // replaced by a newer stream
-    this.runSoon(() => {
+    if (this.roleNow !== "leader") this.hostInputs?.add({ type: "offline", host });
+    else this.hostOffline(host, this.o.signals?.replica);
+  }
+
+  /**
+   * `host`'s stream on replica `from` ended. With replicas (`from` given) it is ignored when
+   * the host's row shows it connected to another replica since (it moved); one controller
+   * (undefined) knows that from its own sessions (hostClosed).
+   */
+  private hostOffline(host: string, from: string | undefined): void {
+    const offline = () => {
       for (const r of this.activeRollouts())
         if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at: this.now() });
+    };
+    if (from === undefined) {
+      this.runSoon(offline);
+      return;
+    }
+    this.runSoonAsync(async () => {
+      if (!this.activeRollouts().some((r) => r.hosts[host])) return;
+      const stream = await this.o.hosts.streamOf(host);
+      if (stream?.connected && stream.replica !== from) return;
+      offline();
     });
   }
 
   private hostEvent(session: AgentSession, msg: AgentMessage__Output): void {
     const host = session.host;
-    if (host === undefined) return;
+    // A follower's reports and drift reach the leader through the ingest path (`ingest`, `drift`).
+    if (host === undefined || this.roleNow !== "leader") return;
     this.runSoon(() => {
       const at = this.now();
       if (msg.report && !msg.report.dryRun) this.rememberReport(host, msg.report);
@@ -479,56 +708,131 @@ export class RolloutRunner implements RevisionSelector {
             ...outcome,
             returned,
           });
-        } else if (msg.drift && h.stage >= 0) {
-          const startedAt = r.stages[h.stage]?.startedAt;
-          const reason = startedAt == null ? undefined : driftAgainst(msg.drift, r.policy, startedAt);
-          if (reason !== undefined) this.enqueue(r.policy, { type: "hostDrift", host, at, reason });
-        }
+        } else if (msg.drift) this.driftSeen(r, host, msg.drift, at);
       }
     });
+  }
+
+  /** Enqueues hostDrift when `drift` on `host` counts against `r` (driftAgainst). */
+  private driftSeen(r: Rollout, host: string, drift: DriftFacts, at: number): void {
+    const h = r.hosts[host];
+    if (!h || h.stage < 0) return;
+    const startedAt = r.stages[h.stage]?.startedAt;
+    const reason = startedAt == null ? undefined : driftAgainst(drift, r.policy, startedAt);
+    if (reason !== undefined) this.enqueue(r.policy, { type: "hostDrift", host, at, reason });
   }
 
   /**
    * A delivery attempt left `host` with `bundle` (its generation). Also looks at what the host
    * already reported: an agent that held this generation before (nothing new was sent)
-   * will not report it again.
+   * will not report it again. A follower tells the leader.
    */
   private delivered(host: string, bundle: HostBundle): void {
-    const { generation } = bundle;
+    if (this.roleNow !== "leader") {
+      this.hostInputs?.add({ type: "delivered", host, generation: bundle.generation });
+      return;
+    }
     // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
-    const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
-    if (tracking.length === 0) return;
+    if (!this.activeRollouts().some((r) => r.hosts[host])) return;
+    const at = this.now();
+    this.runSoonAsync(() => this.deliveredNow(host, bundle.generation, bundle, at));
+  }
+
+  // ---- inputs from other replicas (the leader) ----
+
+  private remoteHosts(s: Signal): void {
+    for (const id of s.ids) {
+      const input = parseHostInput(id);
+      if (!input) continue;
+      if (input.type === "online") this.hostOnline(input.host, this.now());
+      else if (input.type === "offline") this.hostOffline(input.host, s.from);
+      else this.remoteDelivered(input.host, input.generation);
+    }
+  }
+
+  /** Another replica's stream of `host` got (or held) the bundle of `generation`. */
+  private remoteDelivered(host: string, generation: number): void {
+    if (!this.activeRollouts().some((r) => r.hosts[host])) return;
     const at = this.now();
     this.runSoonAsync(async () => {
-      const seen = this.lastReports.get(host);
-      const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
-      const observed = Math.max(stored, seen?.generation ?? 0);
-      for (const r of tracking) {
-        this.enqueue(r.policy, { type: "delivered", host, generation, at });
-        if (observed >= generation) {
-          type Outcome = { converged: "ok" | "failed"; reason?: string };
-          let outcome: Outcome;
-          let returned: Outcome;
-          const known = (reason: string | undefined): Outcome =>
-            reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
-          if (seen && seen.generation === observed) {
-            outcome = known(seen.failed.get(r.policy));
-            returned = known(seen.hardFailed.get(r.policy));
-          } else {
-            const status = await this.reported.resourceStatus(host);
-            const unconverged = status.filter((s) => s.policy === r.policy && unconvergedForRollout(s));
-            outcome =
-              unconverged.length > 0
-                ? { converged: "failed", reason: unconvergedReason(unconverged) }
-                : { converged: "ok" };
-            returned = rollbackOutcome(status, r.policy);
-          }
-          this.enqueue(r.policy, { type: "hostObserved", host, generation: observed, at, ...outcome, returned });
-        }
-        const missing = await this.leftOut(r, host, bundle);
-        if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
+      const stored = await this.o.bundles.bundles.get(host);
+      // A newer bundle stored since is not the one delivered: its content says nothing of this delivery.
+      await this.deliveredNow(host, generation, stored?.generation === generation ? stored : undefined, at);
+    });
+  }
+
+  /** Another replica stored reports or drift of `hosts`: what each tracked host reported, from the store. */
+  private remoteReports(hosts: readonly string[]): void {
+    const at = this.now();
+    this.runSoonAsync(async () => {
+      for (const host of hosts) {
+        const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
+        if (tracking.length === 0) continue;
+        const observed = await this.o.hosts.observedGeneration(host);
+        if (observed === undefined) continue;
+        const status = await this.reported.resourceStatus(host);
+        for (const r of tracking) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
       }
     });
+  }
+
+  /** Another replica stored the drift states `ids`: read back, judged against each active rollout. */
+  private remoteDrift(ids: readonly string[]): void {
+    const at = this.now();
+    this.runSoonAsync(async () => {
+      if (this.activeRollouts().length === 0) return;
+      for (const { drift } of await this.events.driftByIds(ids))
+        for (const r of this.activeRollouts()) this.driftSeen(r, drift.host, driftFactsOf(drift), at);
+    });
+  }
+
+  /**
+   * Enqueues, for each active rollout tracking `host`, its delivery of `generation` and, when
+   * the host already observed it, what it reported (the Report seen on this replica's stream,
+   * else the stored resource status), and a host whose `bundle` (when known) left the
+   * rollout's revision out. Runs on the chain.
+   */
+  private async deliveredNow(
+    host: string,
+    generation: number,
+    bundle: HostBundle | undefined,
+    at: number,
+  ): Promise<void> {
+    const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
+    if (tracking.length === 0) return;
+    const seen = this.lastReports.get(host);
+    const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
+    const observed = Math.max(stored, seen?.generation ?? 0);
+    let status: ResourceStatusRow[] | undefined;
+    for (const r of tracking) {
+      this.enqueue(r.policy, { type: "delivered", host, generation, at });
+      if (observed >= generation) {
+        let outcome: StoredOutcome;
+        if (seen && seen.generation === observed) {
+          outcome = {
+            outcome: known(seen.failed.get(r.policy)),
+            returned: known(seen.hardFailed.get(r.policy)),
+          };
+        } else {
+          status ??= await this.reported.resourceStatus(host);
+          outcome = storedOutcome(status, r.policy);
+        }
+        this.observedAs(r, host, observed, outcome, at);
+      }
+      const missing = bundle && (await this.leftOut(r, host, bundle));
+      if (missing !== undefined) this.enqueue(r.policy, { type: "hostFailure", host, at, reason: missing });
+    }
+  }
+
+  private observedAs(r: Rollout, host: string, generation: number, o: StoredOutcome, at: number): void {
+    this.enqueue(r.policy, { type: "hostObserved", host, generation, at, ...o.outcome, returned: o.returned });
+  }
+
+  /** Which of `targets` are online: connected to any replica (the store), or to this controller. */
+  private async onlineOf(targets: readonly string[]): Promise<string[]> {
+    if (!this.o.signals) return this.agents?.connectedHosts() ?? [];
+    const streams = await this.o.hosts.streamsOf(targets);
+    return targets.filter((h) => streams.get(h)?.connected === true);
   }
 
   /**
@@ -614,10 +918,18 @@ export class RolloutRunner implements RevisionSelector {
 
   /** Appends `work` to the runner's chain; its failure is logged, never breaks the chain. */
   private serial(work: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(work).catch((err: unknown) => {
-      this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
-    });
-    this.chain = next;
+    return this.onChain(work).catch(() => undefined);
+  }
+
+  /** serial(), resolving or rejecting with `work` (its failure is logged too). */
+  private onChain<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work);
+    this.chain = next.then(
+      () => undefined,
+      (err: unknown) => {
+        this.o.log.error({ err: describeError(err) }, "rollout bookkeeping failed");
+      },
+    );
     return next;
   }
 
@@ -636,6 +948,11 @@ export class RolloutRunner implements RevisionSelector {
    */
   private async drain(): Promise<void> {
     if (this.draining) return;
+    // A follower steps nothing (its inputs go to the leader); nothing should have been queued.
+    if (this.roleNow !== "leader") {
+      this.queue.length = 0;
+      return;
+    }
     this.draining = true;
     try {
       while (this.queue.length > 0) {
@@ -771,9 +1088,14 @@ export class RolloutRunner implements RevisionSelector {
 
   // ---- helpers ----
 
-  /** Stores `r` and keeps the JSON stored for sameState. Throws what RolloutStore.save throws. */
+  /**
+   * Stores `r` and keeps the JSON stored for sameState; with replicas, the saving transaction
+   * publishes `rollout` (r's policy) for the followers. Throws what RolloutStore.save throws.
+   */
   private async save(r: Rollout): Promise<void> {
-    this.savedJson.set(r, await this.o.store.save(r));
+    const signals = this.o.signals;
+    const announce = signals ? (tx: Queryable) => signals.publish("rollout", [r.policy], tx) : undefined;
+    this.savedJson.set(r, await this.o.store.save(r, undefined, announce));
   }
 
   /** Whether stepping `before` gave `after` with nothing but `updatedAt` changed. */
@@ -836,6 +1158,22 @@ export class RolloutRunner implements RevisionSelector {
     }
     return false;
   }
+}
+
+type Outcome = { converged: "ok" | "failed"; reason?: string };
+type StoredOutcome = { outcome: Outcome; returned: Outcome };
+
+const known = (reason: string | undefined): Outcome =>
+  reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
+
+/** How `policy` went on a host, from its stored resource status (its newest reports). */
+function storedOutcome(status: ResourceStatusRow[], policy: string): StoredOutcome {
+  const unconverged = status.filter((s) => s.policy === policy && unconvergedForRollout(s));
+  return {
+    outcome:
+      unconverged.length > 0 ? { converged: "failed", reason: unconvergedReason(unconverged) } : { converged: "ok" },
+    returned: rollbackOutcome(status, policy),
+  };
 }
 
 export class RolloutMissingError extends VirtfleetError {

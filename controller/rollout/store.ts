@@ -82,8 +82,11 @@ export class RolloutStore {
    * Inserts or updates `r`; returns the JSON stored (what `load` parses). Throws
    * RolloutConflictError when another rollout of the policy is active, or the id names
    * another policy. The checks read no stored state (a 10,000-host rollout is ~1 MB of JSON).
+   * `within(tx)`, when given, runs inside the saving transaction after the write (e.g. a
+   * replica signal that must go out if and only if the save commits); its failure rolls the
+   * save back.
    */
-  save(r: Rollout, on: Queryable = this.db): Promise<string> {
+  save(r: Rollout, on: Queryable = this.db, within?: (tx: Queryable) => Promise<void>): Promise<string> {
     // What is stored is `r` as it is now, whenever the transaction runs.
     const json = JSON.stringify(r);
     const active = isActive(r);
@@ -122,6 +125,7 @@ export class RolloutStore {
           );
         throw err;
       }
+      await within?.(tx);
       return json;
     });
   }
