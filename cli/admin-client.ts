@@ -201,7 +201,7 @@ export class AdminClient {
     force: boolean,
     reason: string,
   ): Promise<{ revoked: number; disconnected: boolean; rollouts: string[] }> {
-    return this.unary<{ revoked: number; disconnected: boolean; rollouts: string[] }>(
+    return this.atLeader<{ revoked: number; disconnected: boolean; rollouts: string[] }>(
       `removing host ${name}`,
       (client, deadline, done) =>
         client.RemoveHost({ name, force, reason }, { deadline }, (err, res) =>

@@ -235,6 +235,8 @@ export class Controller {
     this.signals = signals;
     const clock = (this.clock =
       this.store.db instanceof PgDatabase ? await StoreClock.start(this.store.db) : LOCAL_CLOCK);
+    // every stored time on the store's clock: replicas' own clocks may be minutes off
+    const now = (): number => clock.now();
     // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
     const duties = leadership.fenced(this.store.db);
     const pki = this.pki;
@@ -249,7 +251,7 @@ export class Controller {
     });
     // Who did what: admin mutations (by authorizeAdmin), enrolments, renewals, policy revisions
     // (subscribed before the first load: revisions made while the controller was down count).
-    const audit = new AuditLog(this.store.db);
+    const audit = new AuditLog(this.store.db, now);
     const auditEvents = controllerAuditEvents(audit, this.log.child({ part: "audit" }));
     auditPolicyChanges(policies, auditEvents, this.log);
     await policies.start().catch(async (err: unknown) => {
@@ -260,15 +262,20 @@ export class Controller {
     });
     this.policies = policies;
     const conditions = new HostConditions();
-    this.agents = new AgentService(this.store.hosts, this.log, {
-      ...DEFAULT_AGENT_SERVICE_OPTIONS,
-      ...this.options.agents,
-      conditions,
-      replica,
-      authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
-    });
+    this.agents = new AgentService(
+      this.store.hosts,
+      this.log,
+      {
+        ...DEFAULT_AGENT_SERVICE_OPTIONS,
+        ...this.options.agents,
+        conditions,
+        replica,
+        authenticate: pki ? (call) => pki.agentOf(peerCertificateOf(call)) : undefined,
+      },
+      now,
+    );
     const startedAt = Date.now();
-    const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log);
+    const bundles = new BundleService(this.store.db, this.store.hosts, policies, this.log, now);
     if (signals) bundles.useSignals(signals);
     const revisions = new PolicyRevisionLoader(policies);
     const planRequester = new PlanRequester(this.log);
@@ -323,11 +330,11 @@ export class Controller {
       duties,
       this.log,
       () => alerts.status(),
-      undefined,
+      now,
       conditions,
     ));
     // received_at on the database's clock with replicas (a resync's window compares them)
-    this.ingestor = new Ingestor(events, feed, this.log, undefined, () => clock.now(), conditions);
+    this.ingestor = new Ingestor(events, feed, this.log, undefined, now, conditions);
     this.ingestor.addSink(async (changes, now, tx) => {
       await alerts.queueFor(changes, now, tx);
     });
@@ -346,7 +353,7 @@ export class Controller {
       // What this replica's agents report reaches the other replicas' watchers and tallies, and
       // the leader's webhook loop (the deliveries are queued in the ingest's transaction).
       signalIngest(this.ingestor, signals, this.log);
-      this.driftRelay = DriftRelay.start({ signals, store: events, feed, log: this.log, now: () => clock.now() });
+      this.driftRelay = DriftRelay.start({ signals, store: events, feed, log: this.log, now });
       relay.start();
       this.relay = relay;
       signals.subscribe("ingest", (s) => {
@@ -376,7 +383,7 @@ export class Controller {
       compliance,
       log: this.log,
     });
-    const webSessions = this.options.web ? new WebSessionStore(this.store.db, this.options.web.now) : undefined;
+    const webSessions = this.options.web ? new WebSessionStore(this.store.db, this.options.web.now ?? now) : undefined;
     const webDeps: WebDeps = {
       hosts: this.store.hosts,
       conditions,
@@ -399,7 +406,7 @@ export class Controller {
       interceptors: pki ? [transportGate(callerOf, this.log, (call) => this.connectionAuthenticated(call))] : [],
     });
     server.addService(proto.AgentService.service, this.agents.handlers());
-    const tokens = (this.tokens = pki ? new TokenStore(this.store.db) : undefined);
+    const tokens = (this.tokens = pki ? new TokenStore(this.store.db, now) : undefined);
     if (pki && tokens) {
       server.addService(
         proto.EnrollService.service,
@@ -475,6 +482,10 @@ export class Controller {
           (relay !== undefined && (await hostStore.streamOf(host))?.connected === true),
         disconnect: (host, reason) => (relay ? relay.revoked([host], reason) : agents.disconnect(host, reason)),
         leaveRollouts: (host) => rollouts.removeHost(host),
+        notLeader: signals
+          ? async () =>
+              rollouts.role === "leader" ? null : { leader: await storedLeaderAddress(policies.store.queryable) }
+          : undefined,
         log: this.log.child({ part: "hosts" }),
       }),
       ...auditAdminHandlers({ audit, issueAdmin, log: this.log.child({ part: "audit" }) }),
@@ -720,7 +731,10 @@ export class Controller {
   private async pruneHistory(): Promise<void> {
     if (!this.store) return;
     try {
-      const removed = await pruneHistory(this.leadership?.fenced(this.store.db) ?? this.store.db, Date.now());
+      const removed = await pruneHistory(
+        this.leadership?.fenced(this.store.db) ?? this.store.db,
+        this.clock?.now() ?? Date.now(),
+      );
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
       const tokens = (await this.tokens?.prune()) ?? 0;
       if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");

@@ -4,6 +4,7 @@ import { describeError, type Logger } from "../../common/index.js";
 import { HOST_NAME_PATTERN } from "../../common/pki/index.js";
 import type { HostStore } from "../hosts/index.js";
 import type { ControllerPki } from "../pki/index.js";
+import { LEADER_TRAILER } from "../defaults.js";
 
 const MAX_REASON_CHARS = 500;
 
@@ -17,13 +18,19 @@ export interface HostRemoveDeps {
   disconnect: (host: string, reason: string) => boolean | Promise<boolean>;
   /** Takes the host out of every active rollout; returns their ids. */
   leaveRollouts: (host: string) => Promise<string[]>;
+  /**
+   * Replicas: the leader's address when this replica does not lead (the rollouts a removed
+   * host leaves run there: the removal is refused here, naming it), else null.
+   */
+  notLeader?: () => Promise<{ leader: string | null } | null>;
   log: Logger;
 }
 
 /**
  * AdminService.RemoveHost (`virtfleet host remove NAME [--force]`, role admin). Contract:
- * - unknown host: NOT_FOUND (CLI exit 2); a connected host without `force`:
- *   FAILED_PRECONDITION (CLI exit 4), nothing changed;
+ * - unknown host: NOT_FOUND (CLI exit 2); a connected host without `force`, or asked of a
+ *   follower replica (naming the leader, LEADER_TRAILER: the CLI asks it): FAILED_PRECONDITION
+ *   (CLI exit 4), nothing changed;
  * - otherwise, in this order: its certificates are revoked (so it cannot come back without a
  *   new enrolment; none with --insecure), its stream closed, it leaves every active rollout
  *   (a stage waiting for it may advance), and its record is deleted with everything reported
@@ -43,6 +50,18 @@ export function hostRemoveHandlers(d: HostRemoveDeps): Pick<AdminServiceHandlers
             code: grpc.status.NOT_FOUND,
             details: `unknown host ${JSON.stringify(name.slice(0, 80))}; see \`virtfleet hosts\``,
           });
+        const elsewhere = await d.notLeader?.();
+        if (elsewhere) {
+          const metadata = new grpc.Metadata();
+          if (elsewhere.leader) metadata.set(LEADER_TRAILER, elsewhere.leader);
+          return callback({
+            code: grpc.status.FAILED_PRECONDITION,
+            details: elsewhere.leader
+              ? `this controller replica is not the leader; remove the host on the leader at ${elsewhere.leader}`
+              : "this controller replica is not the leader, and the leader's address is not known yet: try another replica",
+            metadata,
+          });
+        }
         if ((await d.connected(name)) && !force)
           return callback({
             code: grpc.status.FAILED_PRECONDITION,

@@ -60,10 +60,10 @@ describe.skipIf(!SKEW_WORKS)(`a replica whose clock is 10 minutes behind (libfak
   const logTime = (lines: { msg: string; time?: unknown }[], msg: string): number =>
     Number(lines.find((l) => l.msg.startsWith(msg))?.time);
 
-  it("the skewed replica's own clock is 10 minutes behind (its log times), and it leads; the other stands by", () => {
+  it("the skewed replica's own clock is 10 minutes behind (its log times), and it leads; the other follows", () => {
     expect(fleet.leader()).toBe(r1());
     const led = logTime(r1().proc.logs(), "leading:");
-    const stoodBy = logTime(r2().proc.logs(), "standby:");
+    const stoodBy = logTime(r2().proc.logs(), "following:");
     // r2 started after r1 led: its log line is later in real time, yet 10 minutes "ahead"
     expect(stoodBy - led).toBeGreaterThan(-SKEW_MS - 5_000);
     expect(stoodBy - led).toBeLessThan(-SKEW_MS + 30_000);
