@@ -399,6 +399,12 @@ export class Controller {
       log: this.log.child({ part: "web" }),
     };
     const hostStore = this.store.hosts;
+    /** Ends `host`'s stream here, and with replicas on the one holding it; true when it had one anywhere. */
+    const disconnectEverywhere = async (host: string, reason: string): Promise<boolean> => {
+      if (!relay) return agents.disconnect(host, reason);
+      const elsewhere = (await hostStore.streamOf(host))?.connected === true;
+      return (await relay.revoked([host], reason)) || elsewhere;
+    };
     const proto = fleetProto();
     // Secure mode: callers without the right certificate are turned away before any handler.
     const server = new grpc.Server({
@@ -424,7 +430,7 @@ export class Controller {
       tokens,
       callerOf,
       // with replicas, also on the replica holding the stream (and re-read everywhere)
-      disconnect: (host, reason) => (relay ? relay.revoked([host], reason) : agents.disconnect(host, reason)),
+      disconnect: (host, reason) => disconnectEverywhere(host, reason),
       // a revoked admin's dashboard sessions end with its certificates
       adminRevoked: async (name) => {
         await relay?.adminRevoked(name);
@@ -480,7 +486,7 @@ export class Controller {
         connected: async (host) =>
           agents.session(host) !== undefined ||
           (relay !== undefined && (await hostStore.streamOf(host))?.connected === true),
-        disconnect: (host, reason) => (relay ? relay.revoked([host], reason) : agents.disconnect(host, reason)),
+        disconnect: (host, reason) => disconnectEverywhere(host, reason),
         leaveRollouts: (host) => rollouts.removeHost(host),
         notLeader: signals
           ? async () =>

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgDatabase } from "../../common/postgres/index.js";
 import { waitForHost } from "../harness/fleet.js";
-import { spawnCli, waitFor } from "../harness/processes.js";
+import { runCli, spawnCli, waitFor } from "../harness/processes.js";
 import { ReplicaFleet } from "../harness/replicas.js";
 import {
   definedMemoryMiB,
@@ -220,4 +220,25 @@ describe("controller replicas on PostgreSQL", () => {
     );
     fleet.startReplica(victim!);
   }, 60_000);
+
+  it("rollout commands asked of a follower are run by the leader (the CLI is told its address)", async () => {
+    const leader = fleet.leader()!;
+    const follower = fleet.serving().find((r) => r !== leader)!;
+    fleet.write(FILE, appDoc(112, "60s"));
+    await fleet.waitStatus(POLICY, "the canary soaking", (s) => s.stages[1]?.state === "soaking", 45_000);
+    const ask = (action: string) =>
+      runCli(["rollout", action, POLICY, "--controller", follower.address, "--insecure", "--reason", "e2e"]);
+    const paused = await ask("pause");
+    expect(paused.code, paused.stderr).toBe(0);
+    expect((await fleet.status(POLICY))!.state).toBe("paused");
+    const resumed = await ask("resume");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await fleet.status(POLICY))!.state).toBe("running");
+    const aborted = await ask("abort");
+    expect(aborted.code, aborted.stderr).toBe(0);
+    // a command that does not apply is the leader's refusal (exit 4), not the follower's
+    const again = await ask("pause");
+    expect(again.code).toBe(4);
+    expect(again.stderr).not.toContain("does not run rollouts");
+  }, 90_000);
 });
