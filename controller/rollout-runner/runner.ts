@@ -187,7 +187,10 @@ export class RolloutRunner implements RevisionSelector {
     });
     this.o.policies.onChange((change) => this.policiesChanged(change));
     this.listen();
-    if (this.roleNow === "leader") await this.resume(inForce, removed, true);
+    // With replicas, a replica starting as leader is not the only one: participants connected
+    // to the other replicas are still connected (the store says which; this replica's own
+    // former streams were marked disconnected at its start), so it catches up like a takeover.
+    if (this.roleNow === "leader") await this.resume(inForce, removed, this.o.signals === undefined);
   }
 
   /**

@@ -221,6 +221,50 @@ describe("controller replicas on PostgreSQL", () => {
     fleet.startReplica(victim!);
   }, 60_000);
 
+  it("fencing: the leader's election connection cut (not the process) during a soak: it stops acting at once, another leads, the rollout carries on", async () => {
+    fleet.write(FILE, appDoc(104, "6s"));
+    const v3 = await fleet.waitNewRevision(POLICY, await fleet.policyRevision(POLICY));
+    const before = await fleet.waitStatus(
+      POLICY,
+      "the canary soaking",
+      (s) => s.revision === v3 && s.stages[1]!.state === "soaking",
+      45_000,
+    );
+    const old = fleet.leader()!;
+    const db = await PgDatabase.connect({ url: fleet.database.url, max: 1 });
+    try {
+      const cut = await db.all<{ pid: number }>(
+        "SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE application_name = ?",
+        [`virtfleet-election-${old.name}`],
+      );
+      expect(cut).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+    await waitFor(
+      "the old leader to give up",
+      () => (old.proc.logs().some((l) => String(l.msg).startsWith("lost the leadership")) ? true : undefined),
+      5_000,
+    );
+    expect(old.proc.running).toBe(true);
+    // a new epoch: another replica, or the same process that started again and won the lock anew
+    const next = await fleet.waitLeader(10_000);
+    console.info(`election connection of ${old.name} cut: ${next.name} leads`);
+    const after = (await fleet.status(POLICY))!;
+    expect(after).toMatchObject({ id: before.id, revision: v3 });
+    expect(after.stages[1]!.startedAt).toBe(before.stages[1]!.startedAt);
+    const done = await fleet.waitStatus(
+      POLICY,
+      "v3 finished",
+      (s) => s.revision === v3 && s.state === "succeeded",
+      90_000,
+    );
+    expect(done.id).toBe(before.id);
+    await everyHostAt(104);
+    // the old leader's process started again (as a follower, or leading anew) and serves
+    expect(old.proc.stdout).toMatch(/listening on[\s\S]*listening on/);
+  }, 150_000);
+
   it("rollout commands asked of a follower are run by the leader (the CLI is told its address)", async () => {
     const leader = fleet.leader()!;
     const follower = fleet.serving().find((r) => r !== leader)!;
