@@ -800,8 +800,10 @@ export class RolloutRunner implements RevisionSelector {
   ): Promise<void> {
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
-    const seen = this.lastReports.get(host);
     const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
+    // Read after the await: a Report that arrived meanwhile was enqueued before this delivery
+    // (and ignored for want of it), so it must count here.
+    const seen = this.lastReports.get(host);
     const observed = Math.max(stored, seen?.generation ?? 0);
     let status: ResourceStatusRow[] | undefined;
     for (const r of tracking) {
