@@ -681,9 +681,29 @@ export class RolloutRunner implements RevisionSelector {
     }
     this.runSoonAsync(async () => {
       if (!this.activeRollouts().some((r) => r.hosts[host])) return;
-      const stream = await this.o.hosts.streamOf(host);
-      if (stream?.connected && stream.replica !== from) return;
+      if (movedAway(await this.o.hosts.streamOf(host), from)) return;
       offline();
+    });
+  }
+
+  /**
+   * Hosts marked disconnected by other means than a stream's end (the leader's
+   * StaleStreamSweep: the replica holding them was not seen for 30 s): offline in every active
+   * rollout that tracks them, unless their row shows them connected again. Leader only (a
+   * follower ignores it).
+   */
+  hostsDisconnected(hosts: readonly string[]): void {
+    if (this.roleNow !== "leader" || hosts.length === 0) return;
+    const at = this.now();
+    this.runSoonAsync(async () => {
+      const tracked = hosts.filter((h) => this.activeRollouts().some((r) => r.hosts[h]));
+      if (tracked.length === 0) return;
+      const streams = await this.o.hosts.streamsOf(tracked);
+      for (const host of tracked) {
+        if (streams.get(host)?.connected) continue;
+        for (const r of this.activeRollouts())
+          if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at });
+      }
     });
   }
 
@@ -1160,6 +1180,15 @@ export class RolloutRunner implements RevisionSelector {
     }
     return false;
   }
+}
+
+/**
+ * Whether a host's stored stream (hosts row) shows it connected to a replica other than
+ * `from`, whose stream of it ended: it moved there. '' is a single SQLite controller's
+ * name for itself (never another replica).
+ */
+function movedAway(stream: { connected: boolean; replica: string } | undefined, from: string): boolean {
+  return stream?.connected === true && stream.replica !== from && stream.replica !== "";
 }
 
 type Outcome = { converged: "ok" | "failed"; reason?: string };

@@ -346,7 +346,7 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     expect((await stored(r.id)).hosts.kvm01).toMatchObject({ phase: "converged", expectGeneration: 2 });
   }, 30_000);
 
-  it("a host that moved to another replica is not taken offline by its old stream's end", async () => {
+  it("a host that moved to another replica is not taken offline by its old stream's end; swept hosts are", async () => {
     const { a, b } = await start("30s");
     const old = await connect(b, "kvm01");
     const k2 = await connect(b, "kvm02");
@@ -363,5 +363,12 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     k2.close();
     await waitUntil("kvm02 offline", async () => (await a.runner.rolloutOf("web"))!.hosts.kvm02!.online === false);
     expect((await a.runner.rolloutOf("web"))!.hosts.kvm01!.online).toBe(true);
+    // The stale-stream sweep's hosts: offline unless their row shows them connected.
+    a.runner.hostsDisconnected(["kvm01"]);
+    await new Promise((res) => setTimeout(res, 300));
+    expect((await a.runner.rolloutOf("web"))!.hosts.kvm01!.online).toBe(true);
+    await store.db.run("UPDATE hosts SET connected = 0 WHERE name = 'kvm01'");
+    a.runner.hostsDisconnected(["kvm01"]);
+    await waitUntil("kvm01 offline", async () => (await a.runner.rolloutOf("web"))!.hosts.kvm01!.online === false);
   }, 30_000);
 });
