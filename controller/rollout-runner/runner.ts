@@ -46,9 +46,11 @@ import {
   driftFactsOf,
   type DriftFacts,
   policyOutcome,
+  known,
   rollbackOutcome,
+  storedOutcome,
+  type StoredOutcome,
   unconvergedForRollout,
-  unconvergedReason,
 } from "./host-signals.js";
 import { HostInputPublisher, NotLeaderError, parseHostInput } from "./replica-inputs.js";
 
@@ -1189,22 +1191,6 @@ export class RolloutRunner implements RevisionSelector {
  */
 function movedAway(stream: { connected: boolean; replica: string } | undefined, from: string): boolean {
   return stream?.connected === true && stream.replica !== from && stream.replica !== "";
-}
-
-type Outcome = { converged: "ok" | "failed"; reason?: string };
-type StoredOutcome = { outcome: Outcome; returned: Outcome };
-
-const known = (reason: string | undefined): Outcome =>
-  reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
-
-/** How `policy` went on a host, from its stored resource status (its newest reports). */
-function storedOutcome(status: ResourceStatusRow[], policy: string): StoredOutcome {
-  const unconverged = status.filter((s) => s.policy === policy && unconvergedForRollout(s));
-  return {
-    outcome:
-      unconverged.length > 0 ? { converged: "failed", reason: unconvergedReason(unconverged) } : { converged: "ok" },
-    returned: rollbackOutcome(status, policy),
-  };
 }
 
 export class RolloutMissingError extends VirtfleetError {
