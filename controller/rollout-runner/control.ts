@@ -1,6 +1,7 @@
 import { describeError, NotFoundError, ValidationError, type Logger } from "../../common/index.js";
 import type { PolicyRepository } from "../policies/index.js";
 import { RolloutStateError, type Rollout } from "../rollout/index.js";
+import { NotLeaderError } from "./replica-inputs.js";
 import type { RolloutCommand, RolloutRunner } from "./runner.js";
 
 /** The operator commands a rollout takes, in the order people read them. */
@@ -25,6 +26,7 @@ export interface RolloutControlDeps {
  * - ValidationError: `action` is not a rollout command;
  * - NotFoundError: the policy is neither in force nor has a rollout on record;
  * - RolloutStateError: the policy has no rollout yet, or the command does not apply in its state;
+ * - NotLeaderError: this replica is a follower (the leader applies commands);
  * - anything else: the command failed (logged here).
  */
 export async function controlRollout(
@@ -48,7 +50,7 @@ export async function controlRollout(
     d.log.info({ policy, action, rollout: after.id, state: after.state }, "rollout command applied");
     return after;
   } catch (err) {
-    if (!(err instanceof RolloutStateError))
+    if (!(err instanceof RolloutStateError) && !(err instanceof NotLeaderError))
       d.log.error({ policy, action, err: describeError(err) }, "rollout command failed");
     throw err;
   }

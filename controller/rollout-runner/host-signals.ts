@@ -97,3 +97,30 @@ export function driftAgainst(drift: DriftFacts, policy: string, stageStartedAt: 
   const fields = drift.fields.map((f) => f.field).join(", ");
   return clip(`drift of ${drift.kind}/${drift.name}${fields ? ` (${fields})` : ""}, ${drift.remediation}`);
 }
+
+export type Outcome = { converged: "ok" | "failed"; reason?: string };
+export type StoredOutcome = { outcome: Outcome; returned: Outcome };
+
+/** An outcome from a failure reason (undefined: ok). */
+export const known = (reason: string | undefined): Outcome =>
+  reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
+
+/** How `policy` went on a host, from its stored resource status (its newest reports). */
+export function storedOutcome(
+  status: readonly {
+    policy: string;
+    kind: string;
+    name: string;
+    outcome: string;
+    error: string;
+    pendingRestart?: boolean;
+  }[],
+  policy: string,
+): StoredOutcome {
+  const unconverged = status.filter((s) => s.policy === policy && unconvergedForRollout(s));
+  return {
+    outcome:
+      unconverged.length > 0 ? { converged: "failed", reason: unconvergedReason(unconverged) } : { converged: "ok" },
+    returned: rollbackOutcome(status, policy),
+  };
+}

@@ -46,9 +46,11 @@ import {
   driftFactsOf,
   type DriftFacts,
   policyOutcome,
+  known,
   rollbackOutcome,
+  storedOutcome,
+  type StoredOutcome,
   unconvergedForRollout,
-  unconvergedReason,
 } from "./host-signals.js";
 import { HostInputPublisher, NotLeaderError, parseHostInput } from "./replica-inputs.js";
 
@@ -684,9 +686,29 @@ export class RolloutRunner implements RevisionSelector {
     }
     this.runSoonAsync(async () => {
       if (!this.activeRollouts().some((r) => r.hosts[host])) return;
-      const stream = await this.o.hosts.streamOf(host);
-      if (stream?.connected && stream.replica !== from) return;
+      if (movedAway(await this.o.hosts.streamOf(host), from)) return;
       offline();
+    });
+  }
+
+  /**
+   * Hosts marked disconnected by other means than a stream's end (the leader's
+   * StaleStreamSweep: the replica holding them was not seen for 30 s): offline in every active
+   * rollout that tracks them, unless their row shows them connected again. Leader only (a
+   * follower ignores it).
+   */
+  hostsDisconnected(hosts: readonly string[]): void {
+    if (this.roleNow !== "leader" || hosts.length === 0) return;
+    const at = this.now();
+    this.runSoonAsync(async () => {
+      const tracked = hosts.filter((h) => this.activeRollouts().some((r) => r.hosts[h]));
+      if (tracked.length === 0) return;
+      const streams = await this.o.hosts.streamsOf(tracked);
+      for (const host of tracked) {
+        if (streams.get(host)?.connected) continue;
+        for (const r of this.activeRollouts())
+          if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at });
+      }
     });
   }
 
@@ -803,8 +825,10 @@ export class RolloutRunner implements RevisionSelector {
   ): Promise<void> {
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
-    const seen = this.lastReports.get(host);
     const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
+    // Read after the await: a Report that arrived meanwhile was enqueued before this delivery
+    // (and ignored for want of it), so it must count here.
+    const seen = this.lastReports.get(host);
     const observed = Math.max(stored, seen?.generation ?? 0);
     let status: ResourceStatusRow[] | undefined;
     for (const r of tracking) {
@@ -1163,20 +1187,13 @@ export class RolloutRunner implements RevisionSelector {
   }
 }
 
-type Outcome = { converged: "ok" | "failed"; reason?: string };
-type StoredOutcome = { outcome: Outcome; returned: Outcome };
-
-const known = (reason: string | undefined): Outcome =>
-  reason === undefined ? { converged: "ok" } : { converged: "failed", reason };
-
-/** How `policy` went on a host, from its stored resource status (its newest reports). */
-function storedOutcome(status: ResourceStatusRow[], policy: string): StoredOutcome {
-  const unconverged = status.filter((s) => s.policy === policy && unconvergedForRollout(s));
-  return {
-    outcome:
-      unconverged.length > 0 ? { converged: "failed", reason: unconvergedReason(unconverged) } : { converged: "ok" },
-    returned: rollbackOutcome(status, policy),
-  };
+/**
+ * Whether a host's stored stream (hosts row) shows it connected to a replica other than
+ * `from`, whose stream of it ended: it moved there. '' is a single SQLite controller's
+ * name for itself (never another replica).
+ */
+function movedAway(stream: { connected: boolean; replica: string } | undefined, from: string): boolean {
+  return stream?.connected === true && stream.replica !== from && stream.replica !== "";
 }
 
 export class RolloutMissingError extends VirtfleetError {

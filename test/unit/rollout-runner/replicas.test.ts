@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fleetProto, silentLogger, type LoadedPolicy } from "../../../common/index.js";
+import { createLogger, fleetProto, silentLogger, type LoadedPolicy } from "../../../common/index.js";
 import { PgDatabase } from "../../../common/postgres/index.js";
 import type { ControllerMessage__Output } from "../../../generated/proto/fleet/v1/ControllerMessage.js";
 import { AgentService, DEFAULT_AGENT_SERVICE_OPTIONS, type ConnectCall } from "../../../controller/agents/index.js";
@@ -22,7 +22,7 @@ import { waitUntil } from "../../harness/processes.js";
 // BundleService, Ingestor (+ signalIngest) and RolloutRunner, on one PostgreSQL test
 // database. Agents are real gRPC streams answering each bundle with a Report.
 
-const log = silentLogger();
+const log = process.env.TEST_LOG ? createLogger("test", "debug") : silentLogger();
 
 /** Policy `web` whose network bridge marks the revision, rolled out canary 1, then batches of 1. */
 function webPolicy(bridge: string, soak: string): string {
@@ -107,6 +107,7 @@ async function startReplica(url: string, name: string, dir: string) {
   return {
     name,
     db,
+    signals,
     election,
     hosts,
     agents,
@@ -291,7 +292,9 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
       await waitUntil("kvm02 at v2 on b", () => seen.has("b:kvm02"), 10_000);
       for (const host of ["kvm01", "kvm02"])
         expect(seen.get(`b:${host}`)! - seen.get(`a:${host}`)!).toBeLessThan(1_000);
-      expect(seen.get("b:kvm02")! - seen.get("b:kvm01")!).toBeGreaterThanOrEqual(400);
+      // kvm02's stage came after the canary's soak, on b as on a.
+      expect(seen.get("a:kvm02")! - seen.get("a:kvm01")!).toBeGreaterThanOrEqual(400);
+      expect(seen.get("b:kvm02")!).toBeGreaterThan(seen.get("b:kvm01")!);
       await waitUntil("b sees it succeed", async () => (await b.runner.rolloutOf("web"))?.state === "succeeded");
       expect(b.runner.latestRollouts().map((x) => [x.id, x.state])).toEqual([[r.id, "succeeded"]]);
       await expect(b.runner.control("web", "pause", undefined)).rejects.toBeInstanceOf(NotLeaderError);
@@ -325,5 +328,47 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     expect(h1.bundles.map((x) => x.bridge)).toEqual(["vfbr-w1", "vfbr-w2"]);
     const ids = await store.db.all<{ id: string }>("SELECT id FROM rollouts WHERE policy = 'web' ORDER BY id");
     expect(ids.map((x) => x.id)).toEqual(["web@1", r.id]);
+  }, 30_000);
+
+  it("a takeover takes from the store what the old leader missed (a delivery and a report it never heard of)", async () => {
+    const { a, b } = await start("300ms");
+    await connect(b, "kvm01");
+    await connect(b, "kvm02");
+    // a no longer hears other replicas (its listening connection is gone); it still publishes.
+    await a.signals.stop();
+    const r = await change(a, "300ms");
+    await waitUntil("kvm01's v2 report stored", async () => (await b.hosts.observedGeneration("kvm01")) === 2);
+    await new Promise((res) => setTimeout(res, 300));
+    expect((await stored(r.id)).hosts.kvm01).toMatchObject({ phase: "sent", expectGeneration: null });
+    await a.stop();
+    await waitUntil("b leads", () => b.runner.role === "leader", 5_000);
+    await waitUntil("the rollout succeeds under b", async () => (await stored(r.id)).state === "succeeded", 15_000);
+    expect((await stored(r.id)).hosts.kvm01).toMatchObject({ phase: "converged", expectGeneration: 2 });
+  }, 30_000);
+
+  it("a host that moved to another replica is not taken offline by its old stream's end; swept hosts are", async () => {
+    const { a, b } = await start("30s");
+    const old = await connect(b, "kvm01");
+    const k2 = await connect(b, "kvm02");
+    const r = await change(a, "30s");
+    await waitUntil("the canary soaks", async () => (await stored(r.id)).stages[1]!.soakUntil !== null, 10_000);
+    // kvm01 reconnects on a (the leader); then its old stream on b ends: b says offline.
+    streams.push(agent(a.port, "kvm01"));
+    await waitUntil("kvm01 on a", async () => (await a.hosts.streamOf("kvm01"))?.replica === "a");
+    old.close();
+    await waitUntil("b saw the old stream end", () => b.agents.session("kvm01") === undefined);
+    await new Promise((res) => setTimeout(res, 500));
+    expect((await a.runner.rolloutOf("web"))!.hosts.kvm01!.online).toBe(true);
+    // kvm02's stream on b ends and it is nowhere else: offline.
+    k2.close();
+    await waitUntil("kvm02 offline", async () => (await a.runner.rolloutOf("web"))!.hosts.kvm02!.online === false);
+    expect((await a.runner.rolloutOf("web"))!.hosts.kvm01!.online).toBe(true);
+    // The stale-stream sweep's hosts: offline unless their row shows them connected.
+    a.runner.hostsDisconnected(["kvm01"]);
+    await new Promise((res) => setTimeout(res, 300));
+    expect((await a.runner.rolloutOf("web"))!.hosts.kvm01!.online).toBe(true);
+    await store.db.run("UPDATE hosts SET connected = 0 WHERE name = 'kvm01'");
+    a.runner.hostsDisconnected(["kvm01"]);
+    await waitUntil("kvm01 offline", async () => (await a.runner.rolloutOf("web"))!.hosts.kvm01!.online === false);
   }, 30_000);
 });
