@@ -577,7 +577,14 @@ export class Controller {
           log: this.log.child({ part: "replica" }),
         },
       );
-      this.sweep = new StaleStreamSweep({ db, leadership, hosts: hostStore, log: this.log.child({ part: "replica" }) });
+      this.sweep = new StaleStreamSweep({
+        db,
+        leadership,
+        hosts: hostStore,
+        // the rollouts stop waiting on streams that died with their replica
+        onMarked: (hosts) => rollouts.hostsDisconnected(hosts),
+        log: this.log.child({ part: "replica" }),
+      });
       this.sweep.start();
     }
     // The singleton duties: on the leader (a sole SQLite controller: at once), else when this

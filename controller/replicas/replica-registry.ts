@@ -185,6 +185,8 @@ export interface StaleStreamSweepOptions {
   hosts: StaleStreamMarker;
   staleAfterMs?: number;
   intervalMs?: number;
+  /** Told the hosts a round marked disconnected, after its commit (e.g. the rollout runner: they are offline). */
+  onMarked?: (hosts: readonly string[]) => void;
   log?: Logger;
 }
 
@@ -225,11 +227,13 @@ export class StaleStreamSweep {
             tx,
           ),
         );
-      if (marked.length > 0)
+      if (marked.length > 0) {
         this.o.log?.warn(
           { hosts: marked.length > 20 ? `${marked.length} hosts` : marked },
           "hosts of a controller replica not seen for long marked disconnected",
         );
+        this.o.onMarked?.(marked);
+      }
       return marked;
     } catch (err) {
       if (!(err instanceof FencedError))

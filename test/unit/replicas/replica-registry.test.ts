@@ -101,8 +101,16 @@ describe("ReplicaHeartbeat and the leader's sweep of dead replicas' hosts (Postg
     expect(await new StaleStreamSweep({ db: t.db, leadership: follower, hosts, log: silentLogger() }).sweep()).toEqual(
       [],
     );
-    const sweep = new StaleStreamSweep({ db: t.db, leadership: new SoleLeader(), hosts, log: silentLogger() });
+    const told: string[][] = [];
+    const sweep = new StaleStreamSweep({
+      db: t.db,
+      leadership: new SoleLeader(),
+      hosts,
+      onMarked: (h) => told.push([...h]),
+      log: silentLogger(),
+    });
     expect(await sweep.sweep()).toEqual(["on-b", "on-gone"]);
+    expect(told).toEqual([["on-b", "on-gone"]]);
     const rows = await hosts.list();
     expect(rows.map((h) => [h.name, h.connected])).toEqual([
       ["on-a", true],
@@ -111,5 +119,6 @@ describe("ReplicaHeartbeat and the leader's sweep of dead replicas' hosts (Postg
     ]);
     expect(rows[1]!.disconnectReason).toBe("its controller replica was not seen for 30 s: b");
     expect(await sweep.sweep()).toEqual([]);
+    expect(told).toHaveLength(1);
   });
 });
