@@ -11,8 +11,8 @@
  *              revisions one after another (each once the previous rollout succeeded),
  *              fanoutMs and rolloutMs are their medians and fanoutsMs/rolloutsMs list them
  *   ingest     drift events offered at --drift-rate/s for --ingest-seconds; events acknowledged
- *              by the controller (EventsAck: stored in SQLite) per second (ingestPerSec), and
- *              the rows counted in the store afterwards
+ *              by the controller (EventsAck: committed to its store) per second (ingestPerSec),
+ *              and the rows counted in the store afterwards
  *   memory     controller RSS with all agents connected, right after the ingest
  *              (controllerRssBytes, and per agent), and again after --settle-seconds with
  *              only heartbeats (controllerSettledRssBytes; with V8's heap, memory V8 knows as
@@ -25,26 +25,30 @@
  *              the agents notice a dead stream), start it again on the same data folder →
  *              every agent welcomed again (reconnectMs, from the new process's start); failed
  *              attempts after it listened are counted
+ * The store: SQLite in the run's data folder; with --store URL (a PostgreSQL role allowed to
+ * CREATE DATABASE, e.g. postgres://root@localhost/postgres?host=/var/run/postgresql) a fresh database
+ * vft_bench_<pid>_<hex> on that cluster (dropped afterwards unless --keep), the agents'
+ * certificates recorded there and a store key in the run's folder (bench/lib/bench-store.ts).
  * Prints one JSON object with --json, else a table.
  *
  * Run: npm run build && npm run -s bench:fleet -- --agents 1000 [--mtls] [--json]
  *      [--workers 2] [--drift-rate 20000] [--ingest-seconds 10] [--settle-seconds 30] [--crash]
  *      [--fanouts 1] [--cli-runs 3] [--baseline-cli PATH]
  *      [--controller-preload /usr/lib/x86_64-linux-gnu/libmimalloc.so.2] [--controller-heap-growth PERCENT]
- *      [--keep]
+ *      [--store postgres://root@localhost/postgres?host=/var/run/postgresql] [--keep]
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Database from "better-sqlite3";
 import { stringify } from "yaml";
 import { DEFAULT_WELCOME_TIMEOUT_MS } from "../agent/link/index.js";
 import { AdminClient } from "../cli/admin-client.js";
 import { useAdminDataDir } from "../cli/admin-credentials.js";
 import { parseHostPort } from "../common/index.js";
 import type { RolloutStatusJson } from "../controller/rollout/index.js";
+import { openBenchStore, type BenchStore } from "./lib/bench-store.js";
 import { intArg, stringArg } from "./lib/cli-args.js";
 import { median } from "./lib/stats.js";
 import { until } from "./lib/until.js";
@@ -78,6 +82,8 @@ if (CONTROLLER_PRELOAD !== undefined && !existsSync(CONTROLLER_PRELOAD)) {
 }
 /** --controller-heap-growth PERCENT: the controller's --heap-growth (its default when absent; the controller rejects a bad value). */
 const CONTROLLER_HEAP_GROWTH = stringArg("controller-heap-growth");
+/** --store URL: run the controller on a fresh PostgreSQL database on this cluster (BenchStore). */
+const STORE_CLUSTER = stringArg("store");
 const MTLS = process.argv.includes("--mtls");
 const CRASH = process.argv.includes("--crash");
 const JSON_OUT = process.argv.includes("--json");
@@ -170,12 +176,36 @@ async function main(): Promise<void> {
   mkdirSync(policiesDir);
   const policyFile = join(policiesDir, `${POLICY}.yaml`);
   writeFileSync(policyFile, policyYaml("revision 1"));
+  const store = await openBenchStore(STORE_CLUSTER, dir, dataDir).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  try {
+    await runIn(dir, dataDir, policiesDir, policyFile, store);
+  } finally {
+    if (KEEP)
+      progress(`kept ${dir}${store.engine === "postgres" ? ` and its database (${store.controllerArgs[1]})` : ""}`);
+    else {
+      rmSync(dir, { recursive: true, force: true });
+      await store.drop();
+    }
+  }
+}
+
+async function runIn(
+  dir: string,
+  dataDir: string,
+  policiesDir: string,
+  policyFile: string,
+  store: BenchStore,
+): Promise<void> {
   let tls: { caPem: string; identitiesFile: string } | undefined;
   if (MTLS) {
     const t = Date.now();
     const identities = await prepareIdentities(CACHE, AGENTS, (n) => progress(`issuing identities: ${n}/${AGENTS}`));
     const caFile = installCa(CACHE, dataDir);
     await recordIdentities(identities, dataDir);
+    await store.recordCertificates(identities);
     tls = { caPem: readFileSync(caFile, "utf8"), identitiesFile: identitiesFile(CACHE) };
     progress(`${AGENTS} identities ready (${Date.now() - t} ms)`);
   }
@@ -190,6 +220,7 @@ async function main(): Promise<void> {
       "--policies",
       policiesDir,
       ...(MTLS ? [] : ["--insecure"]),
+      ...store.controllerArgs,
       "--max-connections",
       String(AGENTS + 1_000),
       "--max-connections-per-address",
@@ -235,7 +266,7 @@ async function main(): Promise<void> {
     const firstBundlesAt = Date.now();
     await until(
       "every agent's first Report stored",
-      () => (reportedHosts(dataDir) >= AGENTS ? true : undefined),
+      async () => ((await reportedHosts(store)) >= AGENTS ? true : undefined),
       PHASE_TIMEOUT_MS,
       250,
     );
@@ -314,8 +345,8 @@ async function main(): Promise<void> {
 
     // reconnect storm after a restart
     const firstCpuSeconds = controller.cpuSeconds();
-    await controller.stop(CRASH ? "SIGKILL" : "SIGTERM");
-    const stored = countDrift(dataDir);
+    const forcedStop = await stopController(controller, CRASH ? "SIGKILL" : "SIGTERM");
+    const stored = await countDrift(store);
     await controller.start();
     const atListen = await p.fresh();
     t = await until("all agents to reconnect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS, 20);
@@ -328,6 +359,7 @@ async function main(): Promise<void> {
 
     const result = {
       agents: AGENTS,
+      store: store.engine,
       connected: t.connected,
       connectMs,
       fanoutMs,
@@ -350,6 +382,7 @@ async function main(): Promise<void> {
       controllerSettledNativeBytes: byKind?.nativeBytes,
       controllerSettledHeapSpaces: byKind?.heapSpaces,
       restart: CRASH ? "crash" : "graceful",
+      ...(forcedStop ? { restartForcedKill: true } : {}),
       rolloutMs,
       firstReportsStoredMs,
       ...(FANOUTS > 1 ? { fanoutsMs, rolloutsMs } : {}),
@@ -380,10 +413,31 @@ async function main(): Promise<void> {
     else printTable(result);
   } finally {
     await pool?.stop().catch(() => pool?.kill());
-    await controller.stop("SIGTERM").catch(() => undefined);
-    if (KEEP) progress(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    await stopController(controller, "SIGTERM").catch(() => undefined);
   }
+}
+
+/** How long a SIGTERM'd controller may take to exit before it is killed. */
+const STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * Stops the controller with `signal`; one that has not exited STOP_TIMEOUT_MS after a SIGTERM
+ * is SIGKILLed (true: it had to be). A PostgreSQL controller told to stop may otherwise stand
+ * by again instead of exiting, and the run would wait forever.
+ */
+async function stopController(controller: ControllerProcess, signal: NodeJS.Signals): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    controller.stop(signal).then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (exited) return false;
+  progress(`the controller did not exit ${STOP_TIMEOUT_MS / 1000} s after ${signal}: killing it`);
+  await controller.stop("SIGKILL");
+  return true;
 }
 
 /** Polls the bench policy's newest rollout (admin API, as the CLI authenticates) until `ok` holds for it. */
@@ -410,24 +464,14 @@ async function rolloutWhere(
   }
 }
 
-/** One COUNT(*) from the controller's store (read-only; WAL lets a reader in while it runs). */
-function countRows(dataDir: string, sql: string): number {
-  const db = new Database(join(dataDir, "controller.db"), { readonly: true });
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
 /** Hosts the controller has stored a Report of. */
-function reportedHosts(dataDir: string): number {
-  return countRows(dataDir, "SELECT COUNT(*) AS n FROM hosts WHERE last_report_at IS NOT NULL");
+function reportedHosts(store: BenchStore): Promise<number> {
+  return store.count("SELECT COUNT(*) AS n FROM hosts WHERE last_report_at IS NOT NULL");
 }
 
 /** Drift rows the controller stored (read after it stopped). */
-function countDrift(dataDir: string): number {
-  return countRows(dataDir, "SELECT COUNT(*) AS n FROM drift_events");
+function countDrift(store: BenchStore): Promise<number> {
+  return store.count("SELECT COUNT(*) AS n FROM drift_events");
 }
 
 function mib(bytes: number | undefined): string {
@@ -436,7 +480,7 @@ function mib(bytes: number | undefined): string {
 
 function printTable(r: Record<string, unknown>): void {
   console.log(
-    `\nfleet benchmark: ${AGENTS} simulated agents, ${MTLS ? "mTLS" : "plaintext (--insecure)"}, ${WORKERS} load generator workers, ${os.cpus().length} cores`,
+    `\nfleet benchmark: ${AGENTS} simulated agents, ${r.store} store, ${MTLS ? "mTLS" : "plaintext (--insecure)"}, ${WORKERS} load generator workers, ${os.cpus().length} cores`,
   );
   for (const [k, v] of Object.entries(r))
     console.log(`  ${k.padEnd(24)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);

@@ -4,7 +4,12 @@
  * (HostObservations, written by controller/ingest).
  */
 export { HostStore, FACT_HISTORY_KEEP, type HostRow, type FactChangeRow, type HelloRecord } from "./host-store.js";
-export { HostObservations, type HostObservedState, type LastEventSeqOptions } from "./observations.js";
+export {
+  HostObservations,
+  type HostObservedState,
+  type LastEventSeqOptions,
+  type ObservedRow,
+} from "./observations.js";
 export { HostRecordConflictError } from "./errors.js";
 export { changedSections } from "./changed-sections.js";
 export { HOSTS_SCHEMA, HOSTS_SCHEMA_PG } from "./schema.js";

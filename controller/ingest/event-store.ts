@@ -2,7 +2,7 @@ import { jsonTextList, queryableOf, type Queryable, type SqliteDatabase } from "
 import type { AgentEvent, DriftView, ValidDrift, ValidReport } from "../agent-messages/index.js";
 import { driftFieldsFromText, driftFieldsToText } from "../../common/wire/index.js";
 import { HostBundleStore } from "../bundles/index.js";
-import { HostObservations } from "../hosts/index.js";
+import { HostObservations, type ObservedRow } from "../hosts/index.js";
 import type { StoredDrift } from "./drift-feed.js";
 import { planReports, type HostReportPlan, type ReportRow, type StatusRow, type StoredStatus } from "./report-plan.js";
 
@@ -174,15 +174,16 @@ const SQL = {
 };
 
 /**
- * What EventStore needs of controller/hosts' HostObservations, which owns the hosts' columns.
- * `lastEventSeq(…, { forUpdate: true })` locks the host's row until `on`'s transaction ends
- * (PostgreSQL: SELECT … FOR NO KEY UPDATE, controller/hosts row-lock.ts; SQLite runs one
- * transaction at a time).
+ * What EventStore needs of controller/hosts' HostObservations, which owns the hosts' columns;
+ * each call is one statement on PostgreSQL, whatever the number of hosts.
+ * `lastEventSeqs(…, { forUpdate: true })` locks the hosts' rows, in byte order of their names,
+ * until `on`'s transaction ends (PostgreSQL: SELECT … FOR NO KEY UPDATE, controller/hosts
+ * row-lock.ts; SQLite runs one transaction at a time).
  */
 interface HostSequences {
-  lastEventSeq(host: string, on: Queryable, options: { forUpdate: boolean }): Promise<number | undefined>;
-  advanceEventSeq(host: string, seq: number, on: Queryable): Promise<void>;
-  recordObserved(host: string, generation: number, revision: string, now: number, on: Queryable): Promise<void>;
+  lastEventSeqs(hosts: readonly string[], on: Queryable, options: { forUpdate: boolean }): Promise<Map<string, number>>;
+  advanceEventSeqs(seqs: ReadonlyMap<string, number>, on: Queryable): Promise<void>;
+  recordObservedMany(rows: readonly ObservedRow[], now: number, on: Queryable): Promise<void>;
 }
 
 /**
@@ -228,12 +229,14 @@ export class EventStore {
   ): Promise<StoredChanges> {
     return this.db.transaction(async (tx): Promise<StoredChanges> => {
       const changes: StoredChanges = { drift: [], failures: [], lastEventSeq: new Map(), duplicates: 0, conflicts: 0 };
-      // Lock every host of the batch first, in byte order of their names (as every transaction
-      // locking several hosts does): two batches sharing hosts then wait for each other
-      // instead of deadlocking.
-      const stored = new Map<string, number>();
-      for (const host of [...new Set(batch.map((b) => b.host))].sort())
-        stored.set(host, (await this.hosts.lastEventSeq(host, tx, { forUpdate: true })) ?? 0);
+      // Lock every host of the batch first (one statement), in byte order of their names (as
+      // every transaction locking several hosts does): two batches sharing hosts then wait for
+      // each other instead of deadlocking.
+      const stored = await this.hosts.lastEventSeqs(
+        batch.map((b) => b.host),
+        tx,
+        { forUpdate: true },
+      );
       // The new events, in order. Reports and drift events write apart tables, so each kind
       // is applied on its own, in a few statements for the whole batch.
       const reports: { host: string; report: ValidReport }[] = [];
@@ -253,7 +256,7 @@ export class EventStore {
       }
       await this.applyReports(reports, now, changes, tx);
       await this.applyDrifts(drifts, now, changes, tx);
-      for (const [host, last] of changes.lastEventSeq) await this.hosts.advanceEventSeq(host, last, tx);
+      await this.hosts.advanceEventSeqs(changes.lastEventSeq, tx);
       await withinTransaction?.(changes, tx);
       return changes;
     });
@@ -334,8 +337,11 @@ export class EventStore {
     changes.failures.push(...plan.failures);
     await this.insertReports(plan.reports, tx);
     await this.writeStatuses(plan.hosts, tx);
-    for (const h of plan.hosts)
-      if (h.observed) await this.hosts.recordObserved(h.host, h.observed.generation, h.observed.revision, now, tx);
+    await this.hosts.recordObservedMany(
+      plan.hosts.flatMap((h) => (h.observed ? [{ host: h.host, ...h.observed }] : [])),
+      now,
+      tx,
+    );
     await this.writeObservedPolicies(plan.hosts, now, tx);
   }
 

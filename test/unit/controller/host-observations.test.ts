@@ -81,6 +81,114 @@ describe.each(ENGINES)("HostObservations (%s)", (engine) => {
     expect(await observations.lastEventSeq("kvm01")).toBe(10);
   });
 
+  it("reads, raises and records a set of hosts in one call each", async () => {
+    expect(await observations.lastEventSeqs([])).toEqual(new Map());
+    await observations.advanceEventSeqs(
+      new Map([
+        ["kvm01", 7],
+        ["kvm02", 4],
+        ["nobody", 9],
+      ]),
+    );
+    await observations.advanceEventSeqs(
+      new Map([
+        ["kvm01", 3],
+        ["kvm02", 6],
+      ]),
+    );
+    expect(await observations.lastEventSeqs(["kvm02", "nobody", "kvm01", "kvm02"])).toEqual(
+      new Map([
+        ["kvm01", 7],
+        ["kvm02", 6],
+      ]),
+    );
+    await observations.recordObservedMany(
+      [
+        { host: "kvm01", generation: 3, revision: "rev-3" },
+        { host: "kvm02", generation: 5, revision: "rev-5" },
+        { host: "nobody", generation: 1, revision: "rev-1" },
+      ],
+      7000,
+    );
+    expect(await observations.states()).toEqual(
+      expect.arrayContaining([
+        { name: "kvm01", connected: true, observedGeneration: 3, lastReportAt: 7000 },
+        { name: "kvm02", connected: true, observedGeneration: 5, lastReportAt: 7000 },
+      ]),
+    );
+    expect(await new HostStore(t.db).get("kvm02")).toMatchObject({ observedRevision: "rev-5" });
+    await observations.recordObservedMany([], 8000);
+    expect(await observations.states("kvm01")).toMatchObject([{ lastReportAt: 7000 }]);
+  });
+
+  it("lastEventSeqs with forUpdate: two transactions deciding from overlapping hosts run one after the other", async () => {
+    // Each adds 5 to the seqs it read: the second must read what the first stored (no lost update).
+    const ingest = (hosts: string[], during?: () => Promise<void>) =>
+      t.db.transaction(async (tx) => {
+        const last = await observations.lastEventSeqs(hosts, tx, { forUpdate: true });
+        await during?.();
+        await observations.advanceEventSeqs(new Map([...last].map(([h, seq]) => [h, seq + 5])), tx);
+        return Object.fromEntries(last);
+      });
+    let second: Promise<Record<string, number>> | undefined;
+    const first = await ingest(["kvm01", "kvm02"], async () => {
+      second = ingest(["kvm02", "kvm01"]);
+      if (engine === "postgres")
+        await expect.poll(() => lockWaits(t), { timeout: 5_000, interval: 20 }).toEqual({ n: 1 });
+    });
+    expect([first, await second]).toEqual([
+      { kvm01: 0, kvm02: 0 },
+      { kvm01: 5, kvm02: 5 },
+    ]);
+    expect(await observations.lastEventSeqs(["kvm01", "kvm02"])).toEqual(
+      new Map([
+        ["kvm01", 10],
+        ["kvm02", 10],
+      ]),
+    );
+  });
+
+  it.runIf(engine === "postgres")(
+    "lastEventSeqs locks in byte order of the names, not the table's order: no deadlock with a host-by-host locker",
+    async () => {
+      // Stored after kvm01/kvm02 in this order, so a scan of the table meets kvm09 before kvm03.
+      const hosts = new HostStore(t.db);
+      for (const name of ["kvm09", "kvm03"]) await hosts.recordHello(hello(name));
+      let batch: Promise<Map<string, number>> | undefined;
+      // B locks kvm03 then kvm09 one at a time (byte order), A both at once while B holds kvm03.
+      await t.db.transaction(async (b) => {
+        await observations.lastEventSeq("kvm03", b, { forUpdate: true });
+        batch = t.db.transaction(async (a) => {
+          const seqs = await observations.lastEventSeqs(["kvm09", "kvm03"], a, { forUpdate: true });
+          await observations.advanceEventSeqs(new Map([...seqs].map(([h, s]) => [h, s + 1])), a);
+          return seqs;
+        });
+        await expect.poll(() => lockWaits(t), { timeout: 5_000, interval: 20 }).toEqual({ n: 1 });
+        // Had A locked kvm09 first, this would wait for A while A waits for B: a deadlock.
+        await observations.lastEventSeq("kvm09", b, { forUpdate: true });
+        await observations.advanceEventSeqs(
+          new Map([
+            ["kvm03", 2],
+            ["kvm09", 2],
+          ]),
+          b,
+        );
+      });
+      expect(await batch).toEqual(
+        new Map([
+          ["kvm03", 2],
+          ["kvm09", 2],
+        ]),
+      );
+      expect(await observations.lastEventSeqs(["kvm03", "kvm09"])).toEqual(
+        new Map([
+          ["kvm03", 3],
+          ["kvm09", 3],
+        ]),
+      );
+    },
+  );
+
   it.runIf(engine === "postgres")(
     "without forUpdate the read takes no lock (compliance's reads never wait)",
     async () => {
