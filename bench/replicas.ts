@@ -150,6 +150,8 @@ export interface PhaseResults {
   cliHostsSamplesMs: number[];
   crashedController: number;
   agentsOnCrashed: number;
+  /** From the kill until a controller serves (A: the restarted one listens; B: a replica listens, at once when all serve). */
+  servingAgainMs: number;
   reconnectMs: number;
   reconnectRefused: number;
   reconnectFailedHandshakes: number;
@@ -265,6 +267,12 @@ async function measure(
     const { index: crashed, killedAt } = await d.crashBusiest(atCrash.connectedByTarget);
     const agentsOnCrashed = atCrash.connectedByTarget[crashed] ?? 0;
     say(`killed controller ${crashed + 1} (${agentsOnCrashed} agents)`);
+    const serving = until(
+      "a controller serving again",
+      () => (d.serving().some(Boolean) ? Date.now() : undefined),
+      PHASE_TIMEOUT_MS,
+      10,
+    );
     await new Promise((r) => setTimeout(r, 300));
     t = await until(
       "all agents to reconnect",
@@ -276,11 +284,12 @@ async function measure(
       20,
     );
     const reconnectMs = t.lastWelcomeAt - killedAt;
+    const servingAgainMs = (await serving) - killedAt;
     const reconnectFailuresByReason = failuresSince(atCrash, t);
     const rc = split(reconnectFailuresByReason);
     const agentsPerControllerAfter = [...t.connectedByTarget];
     say(
-      `reconnected ${t.connected} in ${reconnectMs} ms after the kill (refused ${rc.refused}, failed ${rc.failedHandshakes}); per controller ${agentsPerControllerAfter}`,
+      `reconnected ${t.connected} in ${reconnectMs} ms after the kill, a controller serving after ${servingAgainMs} ms (refused ${rc.refused}, failed ${rc.failedHandshakes}); per controller ${agentsPerControllerAfter}`,
     );
 
     // correctness
@@ -309,6 +318,7 @@ async function measure(
       cliHostsSamplesMs: samples.map(Math.round),
       crashedController: crashed + 1,
       agentsOnCrashed,
+      servingAgainMs,
       reconnectMs,
       reconnectRefused: rc.refused,
       reconnectFailedHandshakes: rc.failedHandshakes,
@@ -408,6 +418,7 @@ const ROWS: [keyof PhaseResults, string][] = [
   ["driftIdsDistinct", "  distinct drift ids"],
   ["cliHostsMs", "hosts --json, median of 3 (ms)"],
   ["agentsOnCrashed", "agents on the killed controller"],
+  ["servingAgainMs", "a controller serving after kill (ms)"],
   ["reconnectMs", "reconnect after kill -9 (ms)"],
   ["reconnectRefused", "  attempts refused"],
   ["reconnectFailedHandshakes", "  failed handshakes"],
