@@ -25,7 +25,8 @@
  * work; the issue's target ≤ 1.5). A table, or one JSON object with --json.
  *
  * Run: npm run -s bench:replicas -- [--agents 10000] [--no-mtls] [--workers 2] [--replicas 3]
- *      [--drift-rate 20000] [--ingest-seconds 10] [--only sqlite|postgres] [--keep] [--json]
+ *      [--drift-rate 20000] [--ingest-seconds 10] [--only sqlite|postgres] [--phase-timeout-seconds 600]
+ *      [--keep] [--json]
  * PostgreSQL: VIRTFLEET_BENCH_PG (a URL of a role allowed to CREATE DATABASE), by default the
  * local cluster's unix socket /var/run/postgresql as the current user.
  */
@@ -66,7 +67,7 @@ const JSON_OUT = process.argv.includes("--json");
 const KEEP = process.argv.includes("--keep");
 const CACHE = identityCacheDir();
 const POLICY = "bench-replicas";
-const PHASE_TIMEOUT_MS = 300_000;
+const PHASE_TIMEOUT_MS = intArg("phase-timeout-seconds", 600) * 1000;
 
 /** The issue's targets, checked per run. */
 const TARGETS = { fanoutMs: 10_000, reconnectMs: 30_000, postgresIngestPerSec: 10_000, ratio: 1.5 };
@@ -147,6 +148,8 @@ export interface PhaseResults {
   ingestPerSec: number;
   driftEventsSent: number;
   driftEventsAcked: number;
+  /** The store's writes during the ingest (PostgreSQL: commits, rows, the server's WAL bytes), null on SQLite. */
+  ingestWrites: Record<string, number> | null;
   cliHostsMs: number;
   cliHostsSamplesMs: number[];
   crashedController: number;
@@ -192,7 +195,16 @@ async function measure(
     const zero = await p.fresh();
     const t0 = Date.now();
     p.broadcast({ type: "connect" });
-    let t = await until("all agents to connect", () => (all(p.totals()) ? p.totals() : undefined), PHASE_TIMEOUT_MS);
+    let t = await until(
+      "all agents to connect",
+      () => (all(p.totals()) ? p.totals() : undefined),
+      PHASE_TIMEOUT_MS,
+    ).catch((err: Error) => {
+      const now = p.totals();
+      throw new Error(
+        `${err.message}: ${now.connected} connected, ${now.attempts} attempts, failures ${JSON.stringify(now.failuresByReason)}`,
+      );
+    });
     const connectMs = t.lastWelcomeAt - t0;
     const cold = split(failuresSince(zero, t));
     say(`connected ${t.connected} in ${connectMs} ms (refused ${cold.refused}, failed ${cold.failedHandshakes})`);
@@ -240,6 +252,7 @@ async function measure(
     // ingest
     await new Promise((r) => setTimeout(r, 1_000));
     const pre = await p.fresh();
+    const countersBefore = await d.writeCounters();
     p.broadcast({ type: "drift", perSecond: DRIFT_RATE / p.size, seconds: INGEST_SECONDS });
     await new Promise((r) => setTimeout(r, INGEST_SECONDS * 1000));
     t = await until(
@@ -255,8 +268,16 @@ async function measure(
     const driftEventsAcked = t.eventsAcked - pre.eventsAcked;
     const ingestPerSec = Math.round(driftEventsSent / ((t.lastAckAt - t.firstEventAt) / 1000));
     const controllersRssBytesAfterIngest = d.rssBytes();
+    await new Promise((r) => setTimeout(r, 1_500)); // PostgreSQL publishes its counters within a second
+    const countersAfter = await d.writeCounters();
+    const ingestWrites =
+      countersBefore && countersAfter
+        ? Object.fromEntries(Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)]))
+        : null;
     const facts = await d.facts();
-    say(`ingested ${driftEventsSent} drift events at ${ingestPerSec}/s; ${JSON.stringify(facts)}`);
+    say(
+      `ingested ${driftEventsSent} drift events at ${ingestPerSec}/s; writes ${JSON.stringify(ingestWrites)}; ${JSON.stringify(facts)}`,
+    );
 
     // CLI
     const samples: number[] = [];
@@ -317,6 +338,7 @@ async function measure(
       ingestPerSec,
       driftEventsSent,
       driftEventsAcked,
+      ingestWrites,
       cliHostsMs,
       cliHostsSamplesMs: samples.map(Math.round),
       crashedController: crashed + 1,

@@ -59,3 +59,32 @@ export async function pgConnections(url: string): Promise<Record<string, number>
   );
   return Object.fromEntries(rows.map((r) => [r.app, Number(r.n)]));
 }
+
+/** The largest tables of `url`'s database with their indexes and TOAST, bytes (first `limit`). */
+export async function pgTableBytes(url: string, limit = 8): Promise<Record<string, number>> {
+  const rows = await pgQuery<{ t: string; n: string }>(
+    url,
+    `SELECT c.relname AS t, pg_total_relation_size(c.oid) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND s.nspname = current_schema() ORDER BY 2 DESC LIMIT ${Math.trunc(limit)}`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
+}
+
+/**
+ * Write counters of `url`'s database (pg_stat_database: commits, rows inserted and updated) and
+ * of the whole server (pg_stat_wal: WAL bytes; other databases' writes count too). PostgreSQL
+ * publishes a backend's counters within about a second of its transactions.
+ */
+export async function pgWriteCounters(url: string): Promise<Record<string, number>> {
+  const [db] = await pgQuery<{ commits: string; inserted: string; updated: string }>(
+    url,
+    "SELECT xact_commit AS commits, tup_inserted AS inserted, tup_updated AS updated FROM pg_stat_database WHERE datname = current_database()",
+  );
+  const [wal] = await pgQuery<{ bytes: string }>(url, "SELECT wal_bytes AS bytes FROM pg_stat_wal");
+  return {
+    commits: Number(db!.commits),
+    rowsInserted: Number(db!.inserted),
+    rowsUpdated: Number(db!.updated),
+    serverWalBytes: Number(wal!.bytes),
+  };
+}

@@ -3,7 +3,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ControllerProcess, freePort } from "../loadgen/controller-process.js";
 import { type AgentIdentity, installCa, recordIdentities, recordIdentitiesInPostgres } from "../loadgen/identities.js";
-import { type BenchDatabase, createBenchDatabase, pgConnections } from "./bench-postgres.js";
+import {
+  type BenchDatabase,
+  createBenchDatabase,
+  pgConnections,
+  pgTableBytes,
+  pgWriteCounters,
+} from "./bench-postgres.js";
 import { postgresCounts, sqliteCounts, type StoreCounts } from "./store-counts.js";
 
 /** What a deployment is started with: the fleet's size, the benchmark's folder, mTLS material. */
@@ -39,8 +45,10 @@ export interface Deployment {
   serving(): boolean[];
   cpuSeconds(): number;
   rssBytes(): number;
-  /** Engine-specific facts worth reporting (PostgreSQL: connections by application). */
+  /** Engine-specific facts worth reporting (PostgreSQL: connections by application, table sizes). */
   facts(): Promise<Record<string, unknown>>;
+  /** Cumulative write counters of the store (PostgreSQL: pgWriteCounters), or none. */
+  writeCounters(): Promise<Record<string, number> | undefined>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +125,10 @@ export class SqliteDeployment implements Deployment {
 
   async facts(): Promise<Record<string, unknown>> {
     return { storeBytes: await this.counts.bytes() };
+  }
+
+  async writeCounters(): Promise<undefined> {
+    return undefined;
   }
 
   async stop(): Promise<void> {
@@ -213,8 +225,13 @@ export class PostgresReplicas implements Deployment {
     return {
       storeBytes: await this.counts.bytes(),
       pgConnections: await pgConnections(url),
+      pgTableBytes: await pgTableBytes(url),
       replicasServing: this.serving().filter(Boolean).length,
     };
+  }
+
+  writeCounters(): Promise<Record<string, number>> {
+    return pgWriteCounters(this.database!.url);
   }
 
   async stop(): Promise<void> {
