@@ -30,8 +30,12 @@ export class ControllerProcess {
     return this.child?.pid ?? 0;
   }
 
-  /** Starts it and waits until it prints its listening line. */
-  async start(): Promise<void> {
+  /**
+   * Starts it and waits until it prints its listening line, or with `standbyOk` until it
+   * either listens or logs that it stands by (a replica on PostgreSQL while another leads:
+   * active/standby, docs/postgres.md; it listens later, when it comes to lead: `serving`).
+   */
+  async start(opts: { standbyOk?: boolean } = {}): Promise<void> {
     const out = openSync(this.logFile, "a");
     this.startedAt = Date.now();
     let stdout = "";
@@ -57,19 +61,47 @@ export class ControllerProcess {
     this.listeningAt = 0;
     await until(
       "the controller to listen",
-      () => (this.listeningAt > 0 ? true : child.exitCode !== null ? fail(this.logFile) : undefined),
+      () =>
+        this.listeningAt > 0 || (opts.standbyOk && this.standingBy())
+          ? true
+          : child.exitCode !== null
+            ? fail(this.logFile)
+            : undefined,
       120_000,
       5,
     );
   }
 
-  /** SIGTERM (graceful: Goodbye to every agent), waits for the exit. */
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  /** Listening now (it printed its listening line since it last started, and runs). */
+  get serving(): boolean {
+    return this.listeningAt > 0 && this.running;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Its log says it stands by (another replica leads). */
+  private standingBy(): boolean {
+    try {
+      return readFileSync(this.logFile, "utf8").includes('"standby: ');
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * SIGTERM (graceful: Goodbye to every agent), waits for the exit; with `killAfterMs`, a
+   * process still running by then is killed (SIGKILL).
+   */
+  async stop(signal: NodeJS.Signals = "SIGTERM", killAfterMs?: number): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill(signal);
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     await exited;
+    clearTimeout(timer);
   }
 
   /** Resident set size now and its peak (VmRSS, VmHWM), bytes. */

@@ -1,12 +1,14 @@
 import { X509Certificate } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, appendFileSync, copyFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, appendFileSync, copyFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { openDatabase } from "../../common/index.js";
+import { applyPgMigrations, PgDatabase } from "../../common/postgres/index.js";
 import {
   CertificateAuthority,
   CertificateRegistry,
+  type IssuedCertificate,
   CA_CERT_FILE,
   CA_DIR,
   CA_KEY_FILE,
@@ -78,6 +80,11 @@ export async function prepareIdentities(
   return have.slice(0, n);
 }
 
+/** The cached benchmark CA's certificate (PEM): what simulated agents trust. */
+export function cachedCaPem(cacheDir: string): string {
+  return readFileSync(join(cacheDir, CA_DIR, CA_CERT_FILE), "utf8");
+}
+
 /** Puts the cached CA into a controller data folder (before the controller first starts there). */
 export function installCa(cacheDir: string, dataDir: string): string {
   mkdirSync(join(dataDir, CA_DIR), { recursive: true, mode: 0o700 });
@@ -95,23 +102,44 @@ export async function recordIdentities(identities: readonly AgentIdentity[], dat
     const registry = await CertificateRegistry.open(db);
     const now = Date.now();
     db.transaction(() => {
-      for (const id of identities) {
-        const cert = new X509Certificate(id.certPem);
-        registry.record({
-          serial: cert.serialNumber.toLowerCase(),
-          kind: "agent",
-          name: id.host,
-          role: "",
-          fingerprint: fingerprintOf(new Uint8Array(cert.raw)),
-          notBefore: Date.parse(cert.validFrom),
-          notAfter: Date.parse(cert.validTo),
-          issuedAt: now,
-        });
-      }
+      for (const id of identities) void registry.record(issuedRecord(id, now));
     })();
   } finally {
     db.close();
   }
+}
+
+/**
+ * Records `identities` in the certificate registry of a PostgreSQL store (`url`: the
+ * controller replicas' shared database, migrated here first as a replica would), as enrolment
+ * on any replica records what it issues.
+ */
+export async function recordIdentitiesInPostgres(identities: readonly AgentIdentity[], url: string): Promise<void> {
+  const db = await PgDatabase.connect({ url, max: 4, applicationName: "virtfleet-bench" });
+  try {
+    await applyPgMigrations(db, CONTROLLER_MIGRATIONS);
+    const now = Date.now();
+    await db.transaction(async (tx) => {
+      const registry = await CertificateRegistry.open(tx);
+      for (const id of identities) await registry.record(issuedRecord(id, now));
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+function issuedRecord(id: AgentIdentity, now: number): IssuedCertificate {
+  const cert = new X509Certificate(id.certPem);
+  return {
+    serial: cert.serialNumber.toLowerCase(),
+    kind: "agent",
+    name: id.host,
+    role: "",
+    fingerprint: fingerprintOf(new Uint8Array(cert.raw)),
+    notBefore: Date.parse(cert.validFrom),
+    notAfter: Date.parse(cert.validTo),
+    issuedAt: now,
+  };
 }
 
 async function readIdentities(file: string, n: number): Promise<AgentIdentity[]> {

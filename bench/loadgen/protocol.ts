@@ -4,6 +4,7 @@ import type { AgentStats } from "./simulated-agent.js";
 
 export interface WorkerInit {
   type: "init";
+  /** The controller's address, or several replicas' separated by commas (each agent spreads and fails over: targets.ts). */
   target: string;
   /** mTLS: the controller CA (PEM) and the identities file with agents [from, to). */
   tls?: { caPem: string; identitiesFile: string };

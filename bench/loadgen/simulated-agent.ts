@@ -3,6 +3,7 @@ import type { AgentMessage } from "../../generated/proto/fleet/v1/AgentMessage.j
 import type { ControllerMessage__Output } from "../../generated/proto/fleet/v1/ControllerMessage.js";
 import type { PolicyBundle__Output } from "../../generated/proto/fleet/v1/PolicyBundle.js";
 import type { ResourceOutcome } from "../../generated/proto/fleet/v1/ResourceOutcome.js";
+import { afterFailure, type ControllerChoice, firstChoice, waitForChosen } from "../../agent/link/index.js";
 import { backoffDelay, VERSION } from "../../common/index.js";
 import { encodeDriftFields, PROTOCOL_VERSION } from "../../common/wire/index.js";
 import { WireStream, type WireTarget } from "./wire-stream.js";
@@ -10,8 +11,14 @@ import { WireStream, type WireTarget } from "./wire-stream.js";
 /** What a simulated agent needs to connect: its name, facts and (mTLS) channel credentials. */
 export interface SimulatedAgentConfig {
   host: string;
-  /** The controller, and this agent's own TLS identity when mTLS is on. */
-  target: WireTarget;
+  /** The controller, and this agent's own TLS identity when mTLS is on (or `targets`). */
+  target?: WireTarget;
+  /**
+   * Instead of `target`: several replicas in the order this agent tries them (targets.ts
+   * agentTargets), each with this agent's TLS identity when mTLS is on; `index` is the
+   * replica's place in the benchmark's address list (connectedByTarget).
+   */
+  targets?: readonly { index: number; target: WireTarget }[];
   facts: { json: string; fingerprint: string };
   /** Called for everything the worker counts. */
   stats: AgentStats;
@@ -22,6 +29,8 @@ export interface SimulatedAgentConfig {
 /** Counters shared by all agents of one worker (no per-agent bookkeeping beyond the protocol). */
 export interface AgentStats {
   connected: number;
+  /** Agents welcomed now, per replica (index in the benchmark's address list). */
+  connectedByTarget: number[];
   attempts: number;
   /** Attempts that ended before a Welcome (refused, reset, timed out) without being told when to retry. */
   failedAttempts: number;
@@ -42,6 +51,7 @@ export interface AgentStats {
 export function newStats(): AgentStats {
   return {
     connected: 0,
+    connectedByTarget: [],
     attempts: 0,
     failedAttempts: 0,
     deferredAttempts: 0,
@@ -64,6 +74,9 @@ export function newStats(): AgentStats {
  * agent's link: full-jitter backoff (common/backoff) after a failure, at least Goodbye's
  * retry_after_ms, a random share of Welcome/Ack.reconnect_spread_ms when a welcomed stream
  * breaks without a Goodbye, a new connection per attempt (over WireStream: gRPC spoken on Node's http2).
+ * With several replicas it moves through its list as the link does (agent/link/controller-choice.ts):
+ * each failure goes on to the next replica, a wait a replica asked for (Goodbye, reconnect
+ * spread) delays only calls to that replica, and the backoff grows with consecutive failures.
  */
 export class SimulatedAgent {
   private call: WireStream | undefined;
@@ -83,8 +96,16 @@ export class SimulatedAgent {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private driftCount = 0;
+  private choice: ControllerChoice;
+  /** The list index of the replica of the current attempt. */
+  private current = 0;
 
-  constructor(private readonly c: SimulatedAgentConfig) {}
+  private readonly targets: readonly { index: number; target: WireTarget }[];
+
+  constructor(private readonly c: SimulatedAgentConfig) {
+    this.targets = c.targets ?? (c.target ? [{ index: 0, target: c.target }] : []);
+    this.choice = firstChoice(this.targets.length);
+  }
 
   get isConnected(): boolean {
     return this.welcomed;
@@ -134,13 +155,13 @@ export class SimulatedAgent {
     if (this.stopped) return;
     const s = this.c.stats;
     s.attempts += 1;
-    const call = new WireStream(this.c.target);
+    const chosen = this.targets[this.choice.index]!;
+    this.current = chosen.index;
+    const call = new WireStream(chosen.target);
     this.call = call;
     this.seq = 0;
     call.on("message", (m: ControllerMessage__Output) => this.onMessage(call, m));
-    call.on("end", (code: number) =>
-      this.lost(call, code === grpc.status.OK ? "ended" : (grpc.status[code] ?? String(code))),
-    );
+    call.on("end", (code: number, details: string) => this.lost(call, failureReason(code, details)));
     this.welcomeTimer = setTimeout(() => this.lost(call, "no welcome in time"), this.c.welcomeTimeoutMs);
     this.write({
       hello: {
@@ -174,6 +195,7 @@ export class SimulatedAgent {
         this.goodbye = false;
         this.reconnectSpreadMs = w.reconnectSpreadMs;
         s.connected += 1;
+        s.connectedByTarget[this.current] = (s.connectedByTarget[this.current] ?? 0) + 1;
         s.lastWelcomeAt = Date.now();
         this.eventSeq = Math.max(this.eventSeq, Number(w.lastEventSeq));
         this.ackedEventSeq = Math.max(this.ackedEventSeq, Number(w.lastEventSeq));
@@ -247,8 +269,10 @@ export class SimulatedAgent {
   private lost(call: WireStream, reason: string): void {
     if (call !== this.call) return;
     const s = this.c.stats;
-    if (this.welcomed) s.connected -= 1;
-    else if (this.retryAfterMs > 0) s.deferredAttempts += 1;
+    if (this.welcomed) {
+      s.connected -= 1;
+      s.connectedByTarget[this.current]! -= 1;
+    } else if (this.retryAfterMs > 0) s.deferredAttempts += 1;
     else {
       s.failedAttempts += 1;
       s.failuresByReason.set(reason, (s.failuresByReason.get(reason) ?? 0) + 1);
@@ -257,10 +281,14 @@ export class SimulatedAgent {
     this.teardown();
     if (this.stopped) return;
     // As the agent's link: a stream that had been welcomed starts the backoff over, and one that
-    // broke without a Goodbye waits a random share of the controller's reconnect spread.
+    // broke without a Goodbye keeps that controller waiting a random share of its reconnect
+    // spread; the next attempt goes to the next controller of the list, after the backoff and
+    // whatever that one asked for earlier.
     if (wasWelcomed) this.failures = 0;
     const spread = wasWelcomed && !this.goodbye ? Math.round(Math.random() * this.reconnectSpreadMs) : 0;
-    const delay = Math.max(this.retryAfterMs, spread, backoffDelay(this.failures));
+    const now = performance.now();
+    this.choice = afterFailure(this.choice, now, Math.max(this.retryAfterMs, spread));
+    const delay = Math.max(waitForChosen(this.choice, now), backoffDelay(this.failures));
     this.failures += 1;
     this.retryAfterMs = 0;
     this.goodbye = false;
@@ -276,6 +304,16 @@ export class SimulatedAgent {
     call?.close();
   }
 }
+
+/** The reason counted for a call that ended: its gRPC status, a refused connection (no replica listening there) apart. */
+export function failureReason(code: number, details: string): string {
+  if (code === grpc.status.OK) return "ended";
+  const status = grpc.status[code] ?? String(code);
+  return /ECONNREFUSED/.test(details) ? `${status} (${REFUSED})` : status;
+}
+
+/** How failuresByReason names attempts refused at connect (nothing listening: a dead or standby replica). */
+export const REFUSED = "connection refused";
 
 const KINDS: [keyof ResourceLists, string][] = [
   ["networks", "network"],

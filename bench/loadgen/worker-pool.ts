@@ -56,6 +56,7 @@ export class WorkerPool {
   totals(): Totals {
     const t: Totals = {
       connected: 0,
+      connectedByTarget: [],
       attempts: 0,
       failedAttempts: 0,
       deferredAttempts: 0,
@@ -72,6 +73,7 @@ export class WorkerPool {
     for (const { stats: s } of this.workers) {
       if (!s) continue;
       t.connected += s.connected;
+      s.connectedByTarget.forEach((n, i) => (t.connectedByTarget[i] = (t.connectedByTarget[i] ?? 0) + (n ?? 0)));
       t.attempts += s.attempts;
       t.failedAttempts += s.failedAttempts;
       t.deferredAttempts += s.deferredAttempts;

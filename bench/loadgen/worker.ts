@@ -7,6 +7,7 @@ import { prepareIdentities, simulatedHost } from "./identities.js";
 import { STATS_EVERY_MS, type ToWorker, type WorkerInit, type WorkerStats } from "./protocol.js";
 import { newStats, SimulatedAgent } from "./simulated-agent.js";
 import { syntheticFacts } from "./synthetic-facts.js";
+import { agentTargets } from "./targets.js";
 import { dirname } from "node:path";
 import { createSecureContext } from "node:tls";
 
@@ -36,18 +37,25 @@ async function init(m: WorkerInit): Promise<void> {
     const id = identities[i];
     const host = id?.host ?? simulatedHost(i);
     // One TLS context per agent, made once (Node would parse the PEMs again on every connect).
-    const target =
+    const tls =
       m.tls && id
         ? {
-            authority: `https://${m.target}`,
-            tls: {
-              secureContext: createSecureContext({ ca: m.tls.caPem, cert: id.certPem, key: id.keyPem }),
-              checkServerIdentity: checkControllerIdentity,
-            },
+            secureContext: createSecureContext({ ca: m.tls.caPem, cert: id.certPem, key: id.keyPem }),
+            checkServerIdentity: checkControllerIdentity,
           }
-        : { authority: `http://${m.target}` };
+        : undefined;
+    const targets = agentTargets(m.target, host).map(({ index, address }) => ({
+      index,
+      target: tls ? { authority: `https://${address}`, tls } : { authority: `http://${address}` },
+    }));
     agents.push(
-      new SimulatedAgent({ host, target, facts: syntheticFacts(host, i), stats, welcomeTimeoutMs: m.welcomeTimeoutMs }),
+      new SimulatedAgent({
+        host,
+        targets,
+        facts: syntheticFacts(host, i),
+        stats,
+        welcomeTimeoutMs: m.welcomeTimeoutMs,
+      }),
     );
   }
   send(snapshot());
