@@ -51,11 +51,11 @@ const authenticate = (call: ConnectCall) => ({
 
 type Replica = Awaited<ReturnType<typeof startReplica>>;
 
-async function startReplica(url: string, name: string, dir: string) {
+async function startReplica(url: string, name: string, dir: string, reconnectMs = 50) {
   const db = await PgDatabase.connect({ url, max: 4 });
   const election = new PgLeaderElection(db, { replica: name, retryMs: 100, healthMs: 100, healthTimeoutMs: 1_000 });
   await election.start();
-  const signals = await PgSignals.start(db, { replica: name, reconnectMs: 50 });
+  const signals = await PgSignals.start(db, { replica: name, reconnectMs });
   // As the controller: every duty writes through the fencing check.
   const duties = election.fenced(db);
   const hosts = new HostStore(db);
@@ -204,9 +204,9 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
   });
 
   /** Replica a (the leader: it starts first) and b (a follower), web at v1 (bridge vfbr-w1). */
-  const start = async (soak: string) => {
+  const start = async (soak: string, leaderReconnectMs?: number) => {
     writeFileSync(join(dir, "web.yaml"), webPolicy("vfbr-w1", soak));
-    const a = await startReplica(store.postgres!.url, "a", dir);
+    const a = await startReplica(store.postgres!.url, "a", dir, leaderReconnectMs);
     running.push(a);
     const b = await startReplica(store.postgres!.url, "b", dir);
     running.push(b);
@@ -370,5 +370,21 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     await store.db.run("UPDATE hosts SET connected = 0 WHERE name = 'kvm01'");
     a.runner.hostsDisconnected(["kvm01"]);
     await waitUntil("kvm01 offline", async () => (await a.runner.rolloutOf("web"))!.hosts.kvm01!.online === false);
+  }, 30_000);
+
+  it("a leader whose listening connection was lost takes what it missed from the store once it is back", async () => {
+    // a reconnects its listening connection 1.5 s after losing it.
+    const { a, b } = await start("300ms", 1_500);
+    await connect(b, "kvm01");
+    await connect(b, "kvm02");
+    await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
+      "virtfleet-signals-a",
+    ]);
+    const r = await change(a, "300ms");
+    // kvm01's delivery and report on b are signalled while a cannot hear.
+    await waitUntil("kvm01's v2 report stored", async () => (await b.hosts.observedGeneration("kvm01")) === 2);
+    expect((await stored(r.id)).hosts.kvm01).toMatchObject({ phase: "sent", expectGeneration: null });
+    await waitUntil("the rollout succeeds", async () => (await stored(r.id)).state === "succeeded", 15_000);
+    expect(a.runner.role).toBe("leader");
   }, 30_000);
 });
