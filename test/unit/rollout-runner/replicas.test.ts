@@ -177,6 +177,27 @@ function agent(port: number, host: string) {
   });
   return {
     bundles,
+    /** Sends a corrective drift event of web's network, repaired. */
+    drift(id: string) {
+      call.write({
+        seq: ++seq,
+        ack: 0,
+        drift: {
+          eventSeq: ++eventSeq,
+          id,
+          policy: "web",
+          kind: "network",
+          name: "web-net",
+          fields: [{ field: "bridge", desiredJson: '"vfbr-w2"', actualJson: '"vfbr-x"' }],
+          detectedAtMs: Date.now(),
+          source: "event",
+          remediation: "repaired",
+          resolvedAtMs: Date.now(),
+          classification: "corrective",
+          detail: "",
+        },
+      });
+    },
     /** The bridge of the newest bundle received (undefined: none, or without `web`). */
     bridge: () => bundles.at(-1)?.bridge,
     close() {
@@ -385,6 +406,20 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     await waitUntil("kvm01's v2 report stored", async () => (await b.hosts.observedGeneration("kvm01")) === 2);
     expect((await stored(r.id)).hosts.kvm01).toMatchObject({ phase: "sent", expectGeneration: null });
     await waitUntil("the rollout succeeds", async () => (await stored(r.id)).state === "succeeded", 15_000);
+    expect(a.runner.role).toBe("leader");
+  }, 30_000);
+
+  it("drift stored by the follower during the canary's soak fails the canary on the leader", async () => {
+    const { a, b } = await start("30s");
+    const h1 = await connect(b, "kvm01");
+    await connect(b, "kvm02");
+    const r = await change(a, "30s");
+    await waitUntil("the canary soaks", async () => (await stored(r.id)).stages[1]!.soakUntil !== null, 10_000);
+    h1.drift("d-kvm01-1");
+    await waitUntil("the canary failed", async () => (await stored(r.id)).hosts.kvm01!.phase !== "converged", 5_000);
+    const after = await stored(r.id);
+    expect(after.hosts.kvm01!.reason).toContain("drift of network/web-net (bridge), repaired");
+    expect(after.hosts.kvm02!.receivedNew).toBe(false);
     expect(a.runner.role).toBe("leader");
   }, 30_000);
 });
