@@ -300,10 +300,10 @@ export class RolloutRunner implements RevisionSelector {
         else if (!connected && h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
         if (connected && (h.phase === "sent" || h.phase === "rollback-sent")) waiting.add(h.name);
       }
-    for (const host of waiting) {
+    await inBatches([...waiting], async (host) => {
       const bundle = await this.o.bundles.bundles.get(host);
       if (bundle && bundle.sentAt !== null) await this.deliveredNow(host, bundle.generation, bundle, at);
-    }
+    });
   }
 
   /** Subscribes to the replica signals (class comment: "Replicas"); none without signals. */
@@ -787,14 +787,14 @@ export class RolloutRunner implements RevisionSelector {
   private remoteReports(hosts: readonly string[]): void {
     const at = this.now();
     this.runSoonAsync(async () => {
-      for (const host of hosts) {
-        const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
-        if (tracking.length === 0) continue;
+      const tracked = hosts.filter((host) => this.activeRollouts().some((r) => r.hosts[host]));
+      await inBatches(tracked, async (host) => {
         const observed = await this.o.hosts.observedGeneration(host);
-        if (observed === undefined) continue;
+        if (observed === undefined) return;
         const status = await this.reported.resourceStatus(host);
-        for (const r of tracking) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
-      }
+        for (const r of this.activeRollouts())
+          if (r.hosts[host]) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
+      });
     });
   }
 
@@ -1182,6 +1182,17 @@ export class RolloutRunner implements RevisionSelector {
     }
     return false;
   }
+}
+
+/** Reads per host that run at once (the pool holds 10 connections; the rest of the controller needs some). */
+const READS_AT_ONCE = 4;
+
+/**
+ * `fn` for each of `items`, READS_AT_ONCE at a time (thousands of hosts' store reads after a
+ * fleet-wide signal). Each host's events are enqueued together; hosts' order does not matter.
+ */
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
 }
 
 /**
