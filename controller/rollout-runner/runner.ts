@@ -75,7 +75,8 @@ export interface RolloutRunnerOptions {
   now?: () => number;
   /**
    * Replicas on one PostgreSQL store: the signals between them (the class comment's
-   * "Replicas"). Without: one controller, whose hooks see every agent stream.
+   * "Replicas"); `signals.replica` must be the name this replica's AgentService records in
+   * hosts.replica. Without: one controller, whose hooks see every agent stream.
    */
   signals?: ReplicaSignals;
   /** Default "leader" (one controller, or the elected replica); a "follower" leads after lead(). */
@@ -196,8 +197,9 @@ export class RolloutRunner implements RevisionSelector {
    * A follower's runner becomes the leader's (this replica won the election), without a
    * restart: re-reads every rollout from the store and resumes as attach() does after a
    * restart, then takes from the store what other replicas' signals may have said meanwhile
-   * (catchUp). Resolves once that is stepped; rejects when the store could not be read. A
-   * leader's lead() does nothing; there is no way back to follower (the controller restarts).
+   * (catchUp). Resolves once that is stepped; rejects when the store could not be read (the
+   * runner then steps nothing: stop the controller, as when leadership is lost). A leader's
+   * lead() does nothing; there is no way back to follower (the controller restarts).
    */
   async lead(): Promise<void> {
     if (this.roleNow === "leader") return;
