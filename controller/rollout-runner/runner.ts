@@ -52,7 +52,7 @@ import {
   type StoredOutcome,
   unconvergedForRollout,
 } from "./host-signals.js";
-import { HostInputPublisher, NotLeaderError, parseHostInput } from "./replica-inputs.js";
+import { HostInputPublisher, hostInputId, NotLeaderError, parseHostInput } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -117,7 +117,8 @@ export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => voi
  * - a follower's runner steps nothing: it publishes its streams' inputs on `host` and keeps
  *   `latest` as the store has it (re-read on `rollout`, on its policies' change, all of it on
  *   resync), so that revisionHeldBy / policiesFor / rolledBackFor / rolloutOf /
- *   latestRollouts answer as the leader's do. control() and removeHost() throw NotLeaderError.
+ *   latestRollouts answer as the leader's do. control() throws NotLeaderError; removeHost()
+ *   tells the leader (`removed:HOST` on `host`).
  * - lead() (a follower that won the election) re-reads every rollout and resumes as attach()
  *   does after a restart (active rollouts continue from their stage; a soak from its stored
  *   start, on the `now` clock), then takes each participant's online state and any sent
@@ -297,6 +298,11 @@ export class RolloutRunner implements RevisionSelector {
     const waiting = new Set<string>();
     for (const r of active)
       for (const h of Object.values(r.hosts)) {
+        // Removed (its row is gone) while this replica did not hear of it.
+        if (!streams.has(h.name)) {
+          this.enqueue(r.policy, { type: "hostRemoved", host: h.name, at });
+          continue;
+        }
         const connected = streams.get(h.name)?.connected === true;
         if (connected && !h.online) this.enqueue(r.policy, { type: "hostOnline", host: h.name, at });
         else if (!connected && h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
@@ -470,10 +476,20 @@ export class RolloutRunner implements RevisionSelector {
 
   /**
    * Takes `host` out of every active rollout that knows it (`host remove`); returns those
-   * rollouts' ids. NotLeaderError on a follower.
+   * rollouts' ids. On a follower (`host remove` works on any replica): tells the leader
+   * (`removed:HOST`) and returns the ids its mirror knows; a leader that missed it finds the host's row gone on its next
+   * catch-up. NotLeaderError on a follower without signals (none: a runner built so is
+   * never a follower in practice).
    */
   async removeHost(host: string): Promise<string[]> {
-    if (this.roleNow !== "leader") throw new NotLeaderError("taking a host out of its rollouts");
+    if (this.roleNow !== "leader") {
+      if (!this.o.signals) throw new NotLeaderError("taking a host out of its rollouts");
+      const ids = this.activeRollouts()
+        .filter((r) => r.hosts[host])
+        .map((r) => r.id);
+      await this.o.signals.publish("host", [hostInputId({ type: "removed", host })]);
+      return ids;
+    }
     const ids: string[] = [];
     await this.run(() => {
       for (const r of this.activeRollouts()) {
@@ -770,8 +786,18 @@ export class RolloutRunner implements RevisionSelector {
       if (!input) continue;
       if (input.type === "online") this.hostOnline(input.host, this.now());
       else if (input.type === "offline") this.hostOffline(input.host, s.from);
+      else if (input.type === "removed") this.hostRemoved(input.host);
       else this.remoteDelivered(input.host, input.generation);
     }
+  }
+
+  /** Another replica removed `host` (`host remove`): it leaves every active rollout. */
+  private hostRemoved(host: string): void {
+    const at = this.now();
+    this.runSoon(() => {
+      for (const r of this.activeRollouts())
+        if (r.hosts[host]) this.enqueue(r.policy, { type: "hostRemoved", host, at });
+    });
   }
 
   /** Another replica's stream of `host` got (or held) the bundle of `generation`. */
