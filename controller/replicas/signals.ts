@@ -15,7 +15,8 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `command`: `<verb>:<host>` for a command that needs a host's stream, decided on a replica
  *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts;
  * - `host`: a follower's agent streams, for the leader's rollout runner: `online:<host>`,
- *   `offline:<host>`, `delivered:<host>:<generation>` (controller/rollout-runner replica-inputs.ts).
+ *   `offline:<host>`, `delivered:<host>:<generation>`, `removed:<host>` (controller/rollout-runner
+ *   replica-inputs.ts).
  */
 export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command" | "host";
 export const SIGNAL_CHANNELS: readonly SignalChannel[] = [

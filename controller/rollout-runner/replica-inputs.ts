@@ -7,12 +7,14 @@ import type { ReplicaSignals } from "../replicas/index.js";
  * - `online:<host>`: the host's stream is open here (its Hello committed);
  * - `offline:<host>`: the host's stream here ended;
  * - `delivered:<host>:<generation>`: the host's stream was given (or already held) the bundle
- *   of that generation.
+ *   of that generation;
+ * - `removed:<host>`: `host remove` on this replica (the host leaves every rollout).
  * Reports and drift need none: the ingest path publishes `ingest` and `drift`.
  */
 export type HostInput =
   | { type: "online"; host: string }
   | { type: "offline"; host: string }
+  | { type: "removed"; host: string }
   | { type: "delivered"; host: string; generation: number };
 
 export function hostInputId(i: HostInput): string {
@@ -25,7 +27,7 @@ export function parseHostInput(id: string): HostInput | undefined {
   if (colon < 0) return undefined;
   const type = id.slice(0, colon);
   const rest = id.slice(colon + 1);
-  if ((type === "online" || type === "offline") && rest) return { type, host: rest };
+  if ((type === "online" || type === "offline" || type === "removed") && rest) return { type, host: rest };
   if (type !== "delivered") return undefined;
   const last = rest.lastIndexOf(":");
   const host = rest.slice(0, last);
@@ -83,8 +85,8 @@ export class HostInputPublisher {
 }
 
 /**
- * An operator command that only the leader's rollout runner applies (control, removeHost),
- * asked of a follower. Admin handlers answer FAILED_PRECONDITION naming the leader's address
+ * An operator command that only the leader's rollout runner applies (control), asked of a
+ * follower. Admin handlers answer FAILED_PRECONDITION naming the leader's address
  * (as policy push does).
  */
 export class NotLeaderError extends VirtfleetError {

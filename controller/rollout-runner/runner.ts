@@ -52,7 +52,7 @@ import {
   type StoredOutcome,
   unconvergedForRollout,
 } from "./host-signals.js";
-import { HostInputPublisher, NotLeaderError, parseHostInput } from "./replica-inputs.js";
+import { HostInputPublisher, hostInputId, NotLeaderError, parseHostInput } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -75,7 +75,8 @@ export interface RolloutRunnerOptions {
   now?: () => number;
   /**
    * Replicas on one PostgreSQL store: the signals between them (the class comment's
-   * "Replicas"). Without: one controller, whose hooks see every agent stream.
+   * "Replicas"); `signals.replica` must be the name this replica's AgentService records in
+   * hosts.replica. Without: one controller, whose hooks see every agent stream.
    */
   signals?: ReplicaSignals;
   /** Default "leader" (one controller, or the elected replica); a "follower" leads after lead(). */
@@ -116,7 +117,8 @@ export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => voi
  * - a follower's runner steps nothing: it publishes its streams' inputs on `host` and keeps
  *   `latest` as the store has it (re-read on `rollout`, on its policies' change, all of it on
  *   resync), so that revisionHeldBy / policiesFor / rolledBackFor / rolloutOf /
- *   latestRollouts answer as the leader's do. control() and removeHost() throw NotLeaderError.
+ *   latestRollouts answer as the leader's do. control() throws NotLeaderError; removeHost()
+ *   tells the leader (`removed:HOST` on `host`).
  * - lead() (a follower that won the election) re-reads every rollout and resumes as attach()
  *   does after a restart (active rollouts continue from their stage; a soak from its stored
  *   start, on the `now` clock), then takes each participant's online state and any sent
@@ -199,8 +201,9 @@ export class RolloutRunner implements RevisionSelector {
    * A follower's runner becomes the leader's (this replica won the election), without a
    * restart: re-reads every rollout from the store and resumes as attach() does after a
    * restart, then takes from the store what other replicas' signals may have said meanwhile
-   * (catchUp). Resolves once that is stepped; rejects when the store could not be read. A
-   * leader's lead() does nothing; there is no way back to follower (the controller restarts).
+   * (catchUp). Resolves once that is stepped; rejects when the store could not be read (the
+   * runner then steps nothing: stop the controller, as when leadership is lost). A leader's
+   * lead() does nothing; there is no way back to follower (the controller restarts).
    */
   async lead(): Promise<void> {
     if (this.roleNow === "leader") return;
@@ -298,15 +301,20 @@ export class RolloutRunner implements RevisionSelector {
     const waiting = new Set<string>();
     for (const r of active)
       for (const h of Object.values(r.hosts)) {
+        // Removed (its row is gone) while this replica did not hear of it.
+        if (!streams.has(h.name)) {
+          this.enqueue(r.policy, { type: "hostRemoved", host: h.name, at });
+          continue;
+        }
         const connected = streams.get(h.name)?.connected === true;
         if (connected && !h.online) this.enqueue(r.policy, { type: "hostOnline", host: h.name, at });
         else if (!connected && h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
         if (connected && (h.phase === "sent" || h.phase === "rollback-sent")) waiting.add(h.name);
       }
-    for (const host of waiting) {
+    await inBatches([...waiting], async (host) => {
       const bundle = await this.o.bundles.bundles.get(host);
       if (bundle && bundle.sentAt !== null) await this.deliveredNow(host, bundle.generation, bundle, at);
-    }
+    });
   }
 
   /** Subscribes to the replica signals (class comment: "Replicas"); none without signals. */
@@ -471,10 +479,20 @@ export class RolloutRunner implements RevisionSelector {
 
   /**
    * Takes `host` out of every active rollout that knows it (`host remove`); returns those
-   * rollouts' ids. NotLeaderError on a follower.
+   * rollouts' ids. On a follower (`host remove` works on any replica): tells the leader
+   * (`removed:HOST`) and returns the ids its mirror knows; a leader that missed it finds the host's row gone on its next
+   * catch-up. NotLeaderError on a follower without signals (none: a runner built so is
+   * never a follower in practice).
    */
   async removeHost(host: string): Promise<string[]> {
-    if (this.roleNow !== "leader") throw new NotLeaderError("taking a host out of its rollouts");
+    if (this.roleNow !== "leader") {
+      if (!this.o.signals) throw new NotLeaderError("taking a host out of its rollouts");
+      const ids = this.activeRollouts()
+        .filter((r) => r.hosts[host])
+        .map((r) => r.id);
+      await this.o.signals.publish("host", [hostInputId({ type: "removed", host })]);
+      return ids;
+    }
     const ids: string[] = [];
     await this.run(() => {
       for (const r of this.activeRollouts()) {
@@ -771,8 +789,18 @@ export class RolloutRunner implements RevisionSelector {
       if (!input) continue;
       if (input.type === "online") this.hostOnline(input.host, this.now());
       else if (input.type === "offline") this.hostOffline(input.host, s.from);
+      else if (input.type === "removed") this.hostRemoved(input.host);
       else this.remoteDelivered(input.host, input.generation);
     }
+  }
+
+  /** Another replica removed `host` (`host remove`): it leaves every active rollout. */
+  private hostRemoved(host: string): void {
+    const at = this.now();
+    this.runSoon(() => {
+      for (const r of this.activeRollouts())
+        if (r.hosts[host]) this.enqueue(r.policy, { type: "hostRemoved", host, at });
+    });
   }
 
   /** Another replica's stream of `host` got (or held) the bundle of `generation`. */
@@ -790,14 +818,14 @@ export class RolloutRunner implements RevisionSelector {
   private remoteReports(hosts: readonly string[]): void {
     const at = this.now();
     this.runSoonAsync(async () => {
-      for (const host of hosts) {
-        const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
-        if (tracking.length === 0) continue;
+      const tracked = hosts.filter((host) => this.activeRollouts().some((r) => r.hosts[host]));
+      await inBatches(tracked, async (host) => {
         const observed = await this.o.hosts.observedGeneration(host);
-        if (observed === undefined) continue;
+        if (observed === undefined) return;
         const status = await this.reported.resourceStatus(host);
-        for (const r of tracking) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
-      }
+        for (const r of this.activeRollouts())
+          if (r.hosts[host]) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
+      });
     });
   }
 
@@ -1185,6 +1213,17 @@ export class RolloutRunner implements RevisionSelector {
     }
     return false;
   }
+}
+
+/** Reads per host that run at once (the pool holds 10 connections; the rest of the controller needs some). */
+const READS_AT_ONCE = 4;
+
+/**
+ * `fn` for each of `items`, READS_AT_ONCE at a time (thousands of hosts' store reads after a
+ * fleet-wide signal). Each host's events are enqueued together; hosts' order does not matter.
+ */
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
 }
 
 /**

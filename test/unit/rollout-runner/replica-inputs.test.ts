@@ -6,12 +6,14 @@ describe("host inputs on the `host` signal", () => {
     const inputs: HostInput[] = [
       { type: "online", host: "kvm01" },
       { type: "offline", host: "kvm01.example.org" },
+      { type: "removed", host: "kvm03" },
       { type: "delivered", host: "kvm01", generation: 12 },
       { type: "delivered", host: "a:b", generation: 0 },
     ];
     expect(inputs.map(hostInputId)).toEqual([
       "online:kvm01",
       "offline:kvm01.example.org",
+      "removed:kvm03",
       "delivered:kvm01:12",
       "delivered:a:b:0",
     ]);
