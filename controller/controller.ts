@@ -612,9 +612,16 @@ export class Controller {
         if (!s.leader) return;
         off();
         this.log.info({ replica, epoch: s.epoch }, "leading: this replica takes over the duties");
-        takeDuties().catch((err: unknown) =>
-          this.log.error({ err: describeError(err) }, "taking over the duties failed"),
-        );
+        takeDuties().catch((err: unknown) => {
+          // a leader that does not run its duties would hold them from every other replica
+          this.log.error(
+            { err: describeError(err) },
+            "taking over the duties failed: stopping (another replica takes over)",
+          );
+          const lost = this.options.replica?.onLeadershipLost;
+          if (lost) lost("taking over the duties failed");
+          else void this.stop();
+        });
       });
     }
     this.log.info(
