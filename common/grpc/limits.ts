@@ -28,6 +28,10 @@ export const CLIENT_CHANNEL_OPTIONS = {
   "grpc.max_reconnect_backoff_ms": 2_000,
   // No channelz bookkeeping (per-call traces nobody reads here).
   "grpc.enable_channelz": 0,
+  // One DNS name with several addresses (controller replicas behind one name): each client
+  // tries them in an order of its own (pick_first, shuffled), so a fleet spreads over them and
+  // a client whose address fails moves to the next.
+  "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] }),
 } as const;
 
 /** The CLI's admin channel: as CLIENT_CHANNEL_OPTIONS, but large answers (MAX_ADMIN_MESSAGE_BYTES) are accepted. */

@@ -83,6 +83,36 @@ export function spawnBuiltCli(cli: string, args: string[], env: NodeJS.ProcessEn
   return p;
 }
 
+/**
+ * As spawnCli, with `hostsFile` as the process's /etc/hosts: it runs in a mount namespace of
+ * its own (unshare, private propagation) where the file is bind-mounted; nothing outside
+ * changes. For names that resolve to several addresses.
+ */
+export function spawnCliWithHosts(hostsFile: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  assertBuilt();
+  const child = spawn(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-c",
+      'mount --bind "$0" /etc/hosts && exec "$@"',
+      hostsFile,
+      process.execPath,
+      CLI,
+      ...args,
+    ],
+    { env: { ...process.env, VIRTFLEET_LOG_LEVEL: "debug", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const p = new Proc(child);
+  live.add(p);
+  void p.exited.then(() => live.delete(p));
+  return p;
+}
+
 /** Kills every process the harness started that is still running. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((p) => p.stop("SIGKILL")));
