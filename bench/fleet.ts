@@ -150,22 +150,50 @@ async function timeCli(cli: string, args: string[], dataDir: string, address: st
   return ms;
 }
 
+/**
+ * CLI runs that failed (e.g. the controller's deadline passed on an overloaded machine): told
+ * in the result (cliErrors) instead of failing the whole run; a median without samples is null.
+ */
+const cliErrors: string[] = [];
+
+/** timeCli, its failure recorded in cliErrors (undefined then). */
+async function timeCliOrNote(
+  cli: string,
+  args: string[],
+  dataDir: string,
+  address: string,
+): Promise<number | undefined> {
+  try {
+    return await timeCli(cli, args, dataDir, address);
+  } catch (err) {
+    const msg = `${args.join(" ")}: ${(err instanceof Error ? err.message : String(err)).split("\n").slice(-2).join(" ").slice(0, 300)}`;
+    cliErrors.push(msg);
+    progress(`CLI run failed (${msg})`);
+    return undefined;
+  }
+}
+
+const medianOrNull = (xs: number[]): number | null => (xs.length === 0 ? null : Math.round(median(xs)));
+
 /** Median ms of CLI_RUNS runs of this build's CLI, and of BASELINE_CLI interleaved with them when set. */
 async function cliMs(
   args: string[],
   dataDir: string,
   address: string,
-): Promise<{ ms: number; samplesMs: number[]; baselineMs?: number; baselineSamplesMs?: number[] }> {
+): Promise<{ ms: number | null; samplesMs: number[]; baselineMs?: number | null; baselineSamplesMs?: number[] }> {
   const ours: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < CLI_RUNS; i++) {
-    ours.push(await timeCli(CLI, args, dataDir, address));
-    if (BASELINE_CLI) baseline.push(await timeCli(BASELINE_CLI, args, dataDir, address));
+    const t = await timeCliOrNote(CLI, args, dataDir, address);
+    if (t !== undefined) ours.push(t);
+    if (!BASELINE_CLI) continue;
+    const b = await timeCliOrNote(BASELINE_CLI, args, dataDir, address);
+    if (b !== undefined) baseline.push(b);
   }
   return {
-    ms: Math.round(median(ours)),
+    ms: medianOrNull(ours),
     samplesMs: ours.map(Math.round),
-    ...(BASELINE_CLI ? { baselineMs: Math.round(median(baseline)), baselineSamplesMs: baseline.map(Math.round) } : {}),
+    ...(BASELINE_CLI ? { baselineMs: medianOrNull(baseline), baselineSamplesMs: baseline.map(Math.round) } : {}),
   };
 }
 
@@ -397,6 +425,7 @@ async function runIn(
       cliHostsMs,
       cliComplianceMs,
       cliComplianceSamplesMs: cliCompliance.samplesMs,
+      ...(cliErrors.length > 0 ? { cliErrors } : {}),
       ...(BASELINE_CLI
         ? {
             baselineCli: BASELINE_CLI,

@@ -82,9 +82,9 @@ async function openStore(): Promise<{ db: Queryable; engine: string; close(): Pr
     };
   }
   const name = `vft_bench_ingest_${process.pid}_${randomBytes(3).toString("hex")}`;
-  await adminQuery(CLUSTER, `CREATE DATABASE ${name}`);
-  const u = new URL(CLUSTER);
+  const u = new URL(CLUSTER); // before anything is created: it must parse
   u.pathname = `/${name}`;
+  await adminQuery(CLUSTER, `CREATE DATABASE ${name}`);
   let db: PgDatabase | undefined;
   try {
     db = await PgDatabase.connect({ url: u.href, max: 4 });

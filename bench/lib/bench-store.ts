@@ -31,12 +31,13 @@ export interface BenchStore {
 export async function openBenchStore(cluster: string | undefined, dir: string, dataDir: string): Promise<BenchStore> {
   if (cluster === undefined) return sqliteStore(dataDir);
   const name = `vft_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
-  await adminQuery(cluster, `CREATE DATABASE ${name}`);
+  // parsed before anything is created (postgres://USER@HOST/DB?host=/socket: a host is required)
   const u = new URL(cluster);
   u.pathname = `/${name}`;
   const url = u.href;
   const keyFile = join(dir, "store.key");
   writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
+  await adminQuery(cluster, `CREATE DATABASE ${name}`);
   return {
     engine: "postgres",
     controllerArgs: ["--store", url, "--store-key-file", keyFile],
