@@ -221,7 +221,7 @@ export class RolloutRunner implements RevisionSelector {
    * A follower's runner becomes the leader's (this replica won the election), without a
    * restart: re-reads every rollout from the store and resumes as attach() does after a
    * restart, then takes from the store what other replicas' signals may have said meanwhile
-   * (catchUp). Resolves once that is stepped; rejects when the store could not be read (the
+   * (RemoteInputs.catchUp). Resolves once that is stepped; rejects when the store could not be read (the
    * runner then steps nothing: stop the controller, as when leadership is lost). A leader's
    * lead() does nothing; there is no way back to follower (the controller restarts).
    */
