@@ -40,10 +40,10 @@ import {
 } from "../rollout/index.js";
 import type { HostStore } from "../hosts/index.js";
 import { EventStore, ReportedState, type ResourceStatusRow } from "../ingest/index.js";
-import type { ReplicaSignals, Signal } from "../replicas/index.js";
+import type { ReplicaSignals } from "../replicas/index.js";
+import { FollowerMirror } from "./follower-mirror.js";
 import {
   driftAgainst,
-  driftFactsOf,
   type DriftFacts,
   policyOutcome,
   known,
@@ -52,7 +52,8 @@ import {
   type StoredOutcome,
   unconvergedForRollout,
 } from "./host-signals.js";
-import { HostInputPublisher, hostInputId, NotLeaderError, parseHostInput } from "./replica-inputs.js";
+import { RemoteInputs } from "./remote-inputs.js";
+import { HostInputPublisher, hostInputId, NotLeaderError } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
@@ -103,27 +104,24 @@ export type PlanStageStarter = (rollout: Rollout, done: (result: unknown) => voi
  * - one active rollout per policy: a newer revision supersedes (aborts) the active one
  *   first, and the new rollout starts from the revisions hosts hold.
  *
- * Replicas (`signals`; several controllers on one PostgreSQL, each with its own runner):
- * - only the leader's runner steps rollouts (timer, plan stage, saves, bundle effects). Its
- *   inputs are its own agent hooks plus, from other replicas (signals `from` itself are
- *   ignored: its hooks saw those): `host` (online / offline / delivered, published by the
- *   followers' runners), `ingest` (hosts whose reports or drift were stored: each tracked
- *   host's observed generation and outcome are read from the store, as delivered() does)
- *   and `drift` (drift ids: the rows are read back and judged by driftAgainst). They become
- *   the same RolloutEvents, batched the same way. An `offline` (also its own hook's) for a
- *   host whose hosts row shows it connected to another replica is ignored (it moved).
+ * Replicas (`signals`; several controllers on one PostgreSQL, each with its own runner): only
+ * the leader's runner steps rollouts (timer, plan stage, saves, bundle effects).
+ * - the leader's inputs from other replicas (signals `host`, `ingest`, `drift`), its catch-up
+ *   from the store and hostsDisconnected: remote-inputs.ts (RemoteInputs' comment);
+ * - a follower's copy of the leader's rollouts: follower-mirror.ts (FollowerMirror's comment);
  * - every save of the leader publishes `rollout` (ids: policy names) inside the saving
- *   transaction, so followers hear of it when, and only if, it commits.
- * - a follower's runner steps nothing: it publishes its streams' inputs on `host` and keeps
- *   `latest` as the store has it (re-read on `rollout`, on its policies' change, all of it on
- *   resync), so that revisionHeldBy / policiesFor / rolledBackFor / rolloutOf /
- *   latestRollouts answer as the leader's do. control() throws NotLeaderError; removeHost()
- *   tells the leader (`removed:HOST` on `host`).
+ *   transaction (save()), which followers re-read;
+ * - a follower's runner steps nothing: its agent hooks publish its streams' inputs on `host`
+ *   (HostInputPublisher; reports and drift reach the leader through the ingest path).
+ *   control() throws NotLeaderError; removeHost() tells the leader (`removed:HOST` on `host`).
+ * - an `offline` for a host whose hosts row shows it connected to another replica is ignored
+ *   (it moved; hostOffline).
  * - lead() (a follower that won the election) re-reads every rollout and resumes as attach()
  *   does after a restart (active rollouts continue from their stage; a soak from its stored
  *   start, on the `now` clock), then takes each participant's online state and any sent
- *   bundle and report from the store (what it may have missed). A leader never follows again.
- * - the leader re-reads the same from the store after its signal connection was lost.
+ *   bundle and report from the store (RemoteInputs.catchUp: what it may have missed). A
+ *   leader never follows again. The leader catches up the same way after its signal
+ *   connection was lost.
  */
 export class RolloutRunner implements RevisionSelector {
   /** The newest rollout of each policy (active or ended). */
@@ -141,14 +139,12 @@ export class RolloutRunner implements RevisionSelector {
   /** The JSON of rollouts as saved or last compared (a 10,000-host rollout is ~1 MB to stringify). */
   private readonly savedJson = new WeakMap<Rollout, string>();
   private roleNow: RunnerRole;
-  /** Drift rows other replicas stored (read back on `drift` signals). */
-  private readonly events: EventStore;
   private readonly hostInputs: HostInputPublisher | undefined;
+  /** The leader's inputs from other replicas, its catch-up (remote-inputs.ts). */
+  private readonly remote: RemoteInputs;
+  /** A follower's copy of the leader's rollouts (follower-mirror.ts). */
+  private readonly mirror: FollowerMirror;
   private readonly unsubscribe: (() => void)[] = [];
-  /** Follower: policies whose newest rollout is to be re-read (true: every one). */
-  private mirrorPending = new Set<string>();
-  private mirrorEverything = false;
-  private mirroring = false;
   /** Each host's newest Report as seen on the stream: generation and the policies not converged (reason). */
   private readonly lastReports = new Map<
     string,
@@ -158,9 +154,33 @@ export class RolloutRunner implements RevisionSelector {
   constructor(private readonly o: RolloutRunnerOptions) {
     this.now = o.now ?? Date.now;
     this.reported = new ReportedState(o.db);
-    this.events = new EventStore(o.db);
     this.roleNow = o.role ?? "leader";
     this.hostInputs = o.signals ? new HostInputPublisher(o.signals, o.log) : undefined;
+    this.remote = new RemoteInputs(
+      { hosts: o.hosts, bundles: o.bundles, reported: this.reported, events: new EventStore(o.db) },
+      {
+        now: () => this.now(),
+        leading: () => this.roleNow === "leader",
+        activeRollouts: () => this.activeRollouts(),
+        enqueue: (policy, event) => this.enqueue(policy, event),
+        runSoon: (fn) => this.runSoon(fn),
+        runSoonAsync: (fn) => this.runSoonAsync(fn),
+        hostOnline: (host, at) => this.hostOnline(host, at),
+        hostOffline: (host, from) => this.hostOffline(host, from),
+        deliveredNow: (host, generation, bundle, at) => this.deliveredNow(host, generation, bundle, at),
+        driftSeen: (r, host, drift, at) => this.driftSeen(r, host, drift, at),
+        observedAs: (r, host, generation, outcome, at) => this.observedAs(r, host, generation, outcome, at),
+      },
+    );
+    this.mirror = new FollowerMirror(o.store, {
+      following: () => this.roleNow === "follower",
+      serial: (work) => this.serial(work),
+      reloadAll: () => this.loadLatest(),
+      setLatest: (policy, r) => {
+        if (r) this.latest.set(policy, r);
+        else this.latest.delete(policy);
+      },
+    });
   }
 
   /** "leader" steps rollouts; "follower" mirrors the leader's (class comment). */
@@ -201,7 +221,7 @@ export class RolloutRunner implements RevisionSelector {
    * A follower's runner becomes the leader's (this replica won the election), without a
    * restart: re-reads every rollout from the store and resumes as attach() does after a
    * restart, then takes from the store what other replicas' signals may have said meanwhile
-   * (catchUp). Resolves once that is stepped; rejects when the store could not be read (the
+   * (RemoteInputs.catchUp). Resolves once that is stepped; rejects when the store could not be read (the
    * runner then steps nothing: stop the controller, as when leadership is lost). A leader's
    * lead() does nothing; there is no way back to follower (the controller restarts).
    */
@@ -209,8 +229,7 @@ export class RolloutRunner implements RevisionSelector {
     if (this.roleNow === "leader") return;
     if (!this.agents) throw new Error("RolloutRunner.lead() before attach()");
     this.roleNow = "leader";
-    this.mirrorPending.clear();
-    this.mirrorEverything = false;
+    this.mirror.forget();
     // On the chain: after any re-read in progress, before any input that arrives from now on.
     const { inForce, removed } = await this.onChain(() => this.loadLatest());
     this.o.log.info({ rollouts: this.latest.size }, "rollouts: leading; every rollout re-read from the store");
@@ -277,7 +296,7 @@ export class RolloutRunner implements RevisionSelector {
       }
       for (const p of this.o.policies.current().policies) await this.safely(p.name, () => this.onRevision(p));
       await this.removalsMissed(removed);
-      if (!restarted) await this.catchUp();
+      if (!restarted) await this.remote.catchUp();
       for (const r of this.latest.values()) {
         if (r.state === "pending" && r.startedAt === null) this.enqueue(r.policy, { type: "start", now: this.now() });
         else if (isActive(r)) this.resumePlan(r);
@@ -285,97 +304,11 @@ export class RolloutRunner implements RevisionSelector {
     });
   }
 
-  /**
-   * The leader, after a takeover or a lost signal connection: what other replicas' signals
-   * told (or would have told) it, from the store: each participant's online state
-   * (hosts.connected), and for each connected participant waiting for its bundle or its
-   * report, the stored bundle's delivery (when it was sent) and what it reported since.
-   * Runs inside run().
-   */
-  private async catchUp(): Promise<void> {
-    const active = this.activeRollouts();
-    const names = [...new Set(active.flatMap((r) => Object.keys(r.hosts)))];
-    if (names.length === 0) return;
-    const streams = await this.o.hosts.streamsOf(names);
-    const at = this.now();
-    const waiting = new Set<string>();
-    for (const r of active)
-      for (const h of Object.values(r.hosts)) {
-        // Removed (its row is gone) while this replica did not hear of it.
-        if (!streams.has(h.name)) {
-          this.enqueue(r.policy, { type: "hostRemoved", host: h.name, at });
-          continue;
-        }
-        const connected = streams.get(h.name)?.connected === true;
-        if (connected && !h.online) this.enqueue(r.policy, { type: "hostOnline", host: h.name, at });
-        else if (!connected && h.online) this.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
-        if (connected && (h.phase === "sent" || h.phase === "rollback-sent")) waiting.add(h.name);
-      }
-    await inBatches([...waiting], async (host) => {
-      const bundle = await this.o.bundles.bundles.get(host);
-      if (bundle && bundle.sentAt !== null) await this.deliveredNow(host, bundle.generation, bundle, at);
-    });
-  }
-
   /** Subscribes to the replica signals (class comment: "Replicas"); none without signals. */
   private listen(): void {
     const signals = this.o.signals;
     if (!signals) return;
-    const other = (s: Signal) => s.from !== signals.replica;
-    const leading = () => this.roleNow === "leader";
-    this.unsubscribe.push(
-      signals.subscribe("host", (s) => {
-        if (leading() && other(s)) this.remoteHosts(s);
-      }),
-      signals.subscribe("ingest", (s) => {
-        if (leading() && other(s)) this.remoteReports(s.ids);
-      }),
-      signals.subscribe("drift", (s) => {
-        if (leading() && other(s)) this.remoteDrift(s.ids);
-      }),
-      signals.subscribe("rollout", (s) => {
-        if (!leading() && other(s)) this.mirror(s.ids);
-      }),
-      signals.onResync(() => {
-        if (!leading()) this.mirror(true);
-        else this.runSoonAsync(() => this.catchUp());
-      }),
-    );
-  }
-
-  /**
-   * Follower: re-reads the newest rollout of `policies` (true: all of them) from the store,
-   * on the runner's chain; names that arrive meanwhile are read in the same pass.
-   */
-  private mirror(policies: readonly string[] | true): void {
-    if (policies === true) this.mirrorEverything = true;
-    else for (const p of policies) this.mirrorPending.add(p);
-    if (this.mirroring) return;
-    this.mirroring = true;
-    void this.serial(async () => {
-      try {
-        while (this.roleNow === "follower" && (this.mirrorEverything || this.mirrorPending.size > 0)) {
-          if (this.mirrorEverything) {
-            this.mirrorEverything = false;
-            this.mirrorPending.clear();
-            await this.loadLatest();
-          } else {
-            const names = [...this.mirrorPending];
-            this.mirrorPending.clear();
-            for (const name of names) await this.mirrorOne(name);
-          }
-        }
-      } finally {
-        this.mirroring = false;
-      }
-    });
-  }
-
-  /** Follower: `policy`'s newest rollout as stored (none: forgotten). */
-  private async mirrorOne(policy: string): Promise<void> {
-    const r = await this.o.store.latest(policy);
-    if (r) this.latest.set(policy, r);
-    else this.latest.delete(policy);
+    this.unsubscribe.push(...this.remote.listen(signals), ...this.mirror.listen(signals));
   }
 
   /** The newest rollout of every policy the runner follows (in memory: no store read). */
@@ -518,10 +451,7 @@ export class RolloutRunner implements RevisionSelector {
   /** Resolves once the change's rollouts are created and stepped (the repository waits for it). */
   private policiesChanged(change: PolicyChange): Promise<void> {
     // A follower's repository followed the leader's change: the leader stored its rollouts first.
-    if (this.roleNow !== "leader")
-      return this.serial(async () => {
-        for (const name of [...change.created, ...change.removed]) await this.mirrorOne(name);
-      });
+    if (this.roleNow !== "leader") return this.mirror.policiesChanged(change);
     return this.run(async () => {
       const current = new Map(this.o.policies.current().policies.map((p) => [p.name, p]));
       for (const name of change.removed) await this.safely(name, () => this.onRemoval(name));
@@ -711,23 +641,11 @@ export class RolloutRunner implements RevisionSelector {
 
   /**
    * Hosts marked disconnected by other means than a stream's end (the leader's
-   * StaleStreamSweep: the replica holding them was not seen for 30 s): offline in every active
-   * rollout that tracks them, unless their row shows them connected again. Leader only (a
-   * follower ignores it).
+   * StaleStreamSweep): offline in every active rollout that tracks them, unless their row
+   * shows them connected again (RemoteInputs.hostsDisconnected). A follower ignores it.
    */
   hostsDisconnected(hosts: readonly string[]): void {
-    if (this.roleNow !== "leader" || hosts.length === 0) return;
-    const at = this.now();
-    this.runSoonAsync(async () => {
-      const tracked = hosts.filter((h) => this.activeRollouts().some((r) => r.hosts[h]));
-      if (tracked.length === 0) return;
-      const streams = await this.o.hosts.streamsOf(tracked);
-      for (const host of tracked) {
-        if (streams.get(host)?.connected) continue;
-        for (const r of this.activeRollouts())
-          if (r.hosts[host]) this.enqueue(r.policy, { type: "hostOffline", host, at });
-      }
-    });
+    this.remote.hostsDisconnected(hosts);
   }
 
   private hostEvent(session: AgentSession, msg: AgentMessage__Output): void {
@@ -779,64 +697,6 @@ export class RolloutRunner implements RevisionSelector {
     if (!this.activeRollouts().some((r) => r.hosts[host])) return;
     const at = this.now();
     this.runSoonAsync(() => this.deliveredNow(host, bundle.generation, bundle, at));
-  }
-
-  // ---- inputs from other replicas (the leader) ----
-
-  private remoteHosts(s: Signal): void {
-    for (const id of s.ids) {
-      const input = parseHostInput(id);
-      if (!input) continue;
-      if (input.type === "online") this.hostOnline(input.host, this.now());
-      else if (input.type === "offline") this.hostOffline(input.host, s.from);
-      else if (input.type === "removed") this.hostRemoved(input.host);
-      else this.remoteDelivered(input.host, input.generation);
-    }
-  }
-
-  /** Another replica removed `host` (`host remove`): it leaves every active rollout. */
-  private hostRemoved(host: string): void {
-    const at = this.now();
-    this.runSoon(() => {
-      for (const r of this.activeRollouts())
-        if (r.hosts[host]) this.enqueue(r.policy, { type: "hostRemoved", host, at });
-    });
-  }
-
-  /** Another replica's stream of `host` got (or held) the bundle of `generation`. */
-  private remoteDelivered(host: string, generation: number): void {
-    if (!this.activeRollouts().some((r) => r.hosts[host])) return;
-    const at = this.now();
-    this.runSoonAsync(async () => {
-      const stored = await this.o.bundles.bundles.get(host);
-      // A newer bundle stored since is not the one delivered: its content says nothing of this delivery.
-      await this.deliveredNow(host, generation, stored?.generation === generation ? stored : undefined, at);
-    });
-  }
-
-  /** Another replica stored reports or drift of `hosts`: what each tracked host reported, from the store. */
-  private remoteReports(hosts: readonly string[]): void {
-    const at = this.now();
-    this.runSoonAsync(async () => {
-      const tracked = hosts.filter((host) => this.activeRollouts().some((r) => r.hosts[host]));
-      await inBatches(tracked, async (host) => {
-        const observed = await this.o.hosts.observedGeneration(host);
-        if (observed === undefined) return;
-        const status = await this.reported.resourceStatus(host);
-        for (const r of this.activeRollouts())
-          if (r.hosts[host]) this.observedAs(r, host, observed, storedOutcome(status, r.policy), at);
-      });
-    });
-  }
-
-  /** Another replica stored the drift states `ids`: read back, judged against each active rollout. */
-  private remoteDrift(ids: readonly string[]): void {
-    const at = this.now();
-    this.runSoonAsync(async () => {
-      if (this.activeRollouts().length === 0) return;
-      for (const { drift } of await this.events.driftByIds(ids))
-        for (const r of this.activeRollouts()) this.driftSeen(r, drift.host, driftFactsOf(drift), at);
-    });
   }
 
   /**
@@ -1213,17 +1073,6 @@ export class RolloutRunner implements RevisionSelector {
     }
     return false;
   }
-}
-
-/** Reads per host that run at once (the pool holds 10 connections; the rest of the controller needs some). */
-const READS_AT_ONCE = 4;
-
-/**
- * `fn` for each of `items`, READS_AT_ONCE at a time (thousands of hosts' store reads after a
- * fleet-wide signal). Each host's events are enqueued together; hosts' order does not matter.
- */
-async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
 }
 
 /**
