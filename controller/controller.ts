@@ -170,6 +170,8 @@ export class Controller {
   private driftRelay: DriftRelay | undefined;
   /** Whether this controller runs the singleton duties (it leads). */
   private dutiesTaken = false;
+  /** Set by stop() (reset by start()): the election's "stopped" is no lost leadership. */
+  private stopRequested = false;
   /** Secure mode: the CA, issued certificates, client certificate checks (undefined with --insecure). */
   pki: ControllerPki | undefined;
   readonly log: Logger;
@@ -194,6 +196,7 @@ export class Controller {
   }
 
   async start(): Promise<HostPort> {
+    this.stopRequested = false;
     const { listen, dataDir, insecure } = this.options;
     if (insecure) {
       if (!isLoopback(listen.host)) {
@@ -739,6 +742,8 @@ export class Controller {
       }
       if (!led) return;
       led = false;
+      // leaving the election because this controller stops is no loss to act on
+      if (this.stopRequested) return;
       this.log.error({ replica: name, reason: s.reason }, "lost the leadership: stopping (another replica takes over)");
       const lost = this.options.replica?.onLeadershipLost;
       if (lost) lost(s.reason);
@@ -771,6 +776,7 @@ export class Controller {
 
   /** Says Goodbye to every agent, drains in-flight calls (bounded), closes the store. */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     const web = this.web;
     this.web = undefined;
     await web?.stop();

@@ -234,7 +234,8 @@ describe("controller replicas on PostgreSQL", () => {
     const db = await PgDatabase.connect({ url: fleet.database.url, max: 1 });
     try {
       const cut = await db.all<{ pid: number }>(
-        "SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE application_name = ?",
+        // this database's only: other tests and benchmarks on the cluster name replicas r1, r2… too
+        "SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?",
         [`virtfleet-election-${old.name}`],
       );
       expect(cut).toHaveLength(1);
@@ -285,4 +286,18 @@ describe("controller replicas on PostgreSQL", () => {
     expect(again.code).toBe(4);
     expect(again.stderr).not.toContain("does not run rollouts");
   }, 90_000);
+
+  it("SIGTERM stops a leader and a follower (exit 0, not started again); another replica leads", async () => {
+    const leader = fleet.leader()!;
+    const follower = fleet.serving().find((r) => r !== leader)!;
+    for (const r of [leader, follower]) {
+      const listened = r.proc.stdout.match(/listening on/g)?.length;
+      const t = Date.now();
+      expect(await r.proc.stop("SIGTERM")).toBe(0);
+      expect(Date.now() - t).toBeLessThan(5_000);
+      // not started again on its way out
+      expect(r.proc.stdout.match(/listening on/g)?.length).toBe(listened);
+    }
+    expect(await fleet.waitLeader(10_000)).not.toBe(leader);
+  }, 60_000);
 });

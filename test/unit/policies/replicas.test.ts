@@ -206,13 +206,16 @@ describe("policies on two replicas (PostgreSQL)", () => {
     const b = await replica("b", folder.dir, 1_500);
     await settled(a, b);
     await store.db.get(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'virtfleet-signals-b'",
     );
     await until(
       "b's listening connection is gone",
       async () =>
-        (await store.db.all("SELECT pid FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'"))
-          .length === 0,
+        (
+          await store.db.all(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'virtfleet-signals-b'",
+          )
+        ).length === 0,
     );
     folder.write("a.yaml", policyYaml("a", { bridge: "vfbr-a3" }));
     await until("a loads the change", () => a.changes.length === 1);

@@ -66,7 +66,7 @@ describe("leader election on PostgreSQL", () => {
     const b = await replica("b");
     await a.write(1);
     await store.db.get(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-election-a'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'virtfleet-election-a'",
     );
     await waitUntil("a steps down", () =>
       a.states.some((s) => !s.leader && s.reason.startsWith("election connection lost")),

@@ -77,7 +77,7 @@ describe("PgSignals (replicas on PostgreSQL)", () => {
     const onB: string[] = [];
     b.subscribe("revoke", (x) => onB.push(...x.ids));
     await store.db.get(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'virtfleet-signals-b'",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'virtfleet-signals-b'",
     );
     await waitUntil("b resyncs", () => resyncs === 1);
     await a.publish("revoke", ["kvm07"]);

@@ -214,9 +214,10 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     await a.bundles.refresh("kvm01");
     await new Promise((r) => setTimeout(r, 200));
     expect(x.bundles()).toHaveLength(1);
-    await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
-      "virtfleet-signals-b",
-    ]);
+    await a.db.run(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?",
+      ["virtfleet-signals-b"],
+    );
     await waitUntil("the stored bundle re-sent after the resync", () => x.bundles().length === 2);
     expect(x.bundles()[1]!.generation).toBe(2);
     // kvm02's stored bundle did not change: nothing re-sent.
@@ -265,9 +266,10 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     await a.registry.revoke("agent", "kvm06", "lost signal", Date.now());
     await new Promise((r) => setTimeout(r, 200));
     expect(x.ended()).toBeUndefined();
-    await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
-      "virtfleet-signals-b",
-    ]);
+    await a.db.run(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?",
+      ["virtfleet-signals-b"],
+    );
     await waitUntil("B's stream of the revoked host ended after the resync", () => x.ended() !== undefined);
     expect(x.ended()!.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(b.agents.session("kvm07")).toBeDefined();

@@ -397,9 +397,10 @@ describe("rollouts on two replicas (PostgreSQL): the leader steps, the follower 
     const { a, b } = await start("300ms", 1_500);
     await connect(b, "kvm01");
     await connect(b, "kvm02");
-    await a.db.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", [
-      "virtfleet-signals-a",
-    ]);
+    await a.db.run(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?",
+      ["virtfleet-signals-a"],
+    );
     const r = await change(a, "300ms");
     // kvm01's delivery and report on b are signalled while a cannot hear.
     await waitUntil("kvm01's v2 report stored", async () => (await b.hosts.observedGeneration("kvm01")) === 2);
