@@ -68,6 +68,8 @@ const KEEP = process.argv.includes("--keep");
 const CACHE = identityCacheDir();
 const POLICY = "bench-replicas";
 const PHASE_TIMEOUT_MS = intArg("phase-timeout-seconds", 600) * 1000;
+/** How long the fan-out's rollout may take to end before the run goes on without it. */
+const ROLLOUT_WAIT_MS = Math.min(PHASE_TIMEOUT_MS, 120_000);
 
 /** The issue's targets, checked per run. */
 const TARGETS = { fanoutMs: 10_000, reconnectMs: 30_000, postgresIngestPerSec: 10_000, ratio: 1.5 };
@@ -238,12 +240,13 @@ async function measure(
       PHASE_TIMEOUT_MS,
     );
     const fanoutMs = newDeliveries(before, p.totals()).lastAt - t1;
-    // The drift below must not land in the rollout's stage: wait for its end (bounded; a
-    // rollout still running then is reported as null, the fan-out stands).
+    // The drift below should not land in the rollout's stage: wait for its end, at most
+    // ROLLOUT_WAIT_MS (a rollout still running then is reported as null; the fan-out stands).
     const done = await rolloutWhere(
       d,
       "the rollout to end",
       (st) => st.revision !== first.revision && st.state !== "running" && st.state !== "pending",
+      ROLLOUT_WAIT_MS,
     ).catch(() => undefined);
     const rolloutMs = done ? Date.now() - t1 : null;
     if (done && done.state !== "succeeded") throw new Error(`the rollout ended ${done.state}`);
@@ -379,6 +382,7 @@ async function rolloutWhere(
   d: Deployment,
   what: string,
   ok: (st: RolloutStatusJson) => boolean,
+  timeoutMs = PHASE_TIMEOUT_MS,
 ): Promise<RolloutStatusJson> {
   if (MTLS) useAdminDataDir(d.adminDataDir());
   const admin = new AdminClient(parseHostPortList(d.addresses.join(","), "--controller"), !MTLS);
@@ -389,7 +393,7 @@ async function rolloutWhere(
         const st = await admin.rolloutStatus(POLICY).catch(() => null);
         return st && ok(st) ? st : undefined;
       },
-      PHASE_TIMEOUT_MS,
+      timeoutMs,
       50,
     );
   } finally {
