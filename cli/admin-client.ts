@@ -61,7 +61,7 @@ export class AdminClient {
     const hosts: HostRecord__Output[] = [];
     let pageToken = "";
     do {
-      const page = await this.unary<{ hosts: HostRecord__Output[]; next: string }>(
+      const page = await this.read<{ hosts: HostRecord__Output[]; next: string }>(
         "listing hosts",
         (client, deadline, done) =>
           client.ListHosts(
@@ -77,13 +77,13 @@ export class AdminClient {
   }
 
   getHost(name: string, historyLimit = 0): Promise<GetHostResponse__Output> {
-    return this.unary<GetHostResponse__Output>(`reading host ${name}`, (client, deadline, done) =>
+    return this.read<GetHostResponse__Output>(`reading host ${name}`, (client, deadline, done) =>
       client.GetHost({ name, historyLimit }, { deadline }, (err, res) => done(err, res!)),
     );
   }
 
   listPolicies(history = 0): Promise<ListPoliciesResponse__Output> {
-    return this.unary<ListPoliciesResponse__Output>("listing policies", (client, deadline, done) =>
+    return this.read<ListPoliciesResponse__Output>("listing policies", (client, deadline, done) =>
       client.ListPolicies({ history }, { deadline }, (err, res) => done(err, res!)),
     );
   }
@@ -102,7 +102,7 @@ export class AdminClient {
 
   /** The policy's newest rollout, or null when it has none yet. Unknown policy: NotFoundError. */
   rolloutStatus(policy: string): Promise<RolloutStatusJson | null> {
-    return this.unary<RolloutStatusResponse__Output>(`reading the rollout of ${policy}`, (client, deadline, done) =>
+    return this.read<RolloutStatusResponse__Output>(`reading the rollout of ${policy}`, (client, deadline, done) =>
       client.RolloutStatus({ policy }, { deadline }, (err, res) => done(err, res!)),
     ).then(statusDocument);
   }
@@ -121,7 +121,7 @@ export class AdminClient {
 
   /** The newest `limit` audit records (0 = the controller's default) at or after `since` (ISO 8601, "" = all), oldest first. */
   listAudit(limit: number, since: string): Promise<AuditRecord__Output[]> {
-    return this.unary<AuditRecord__Output[]>("listing the audit log", (client, deadline, done) =>
+    return this.read<AuditRecord__Output[]>("listing the audit log", (client, deadline, done) =>
       client.ListAudit({ limit, since }, { deadline }, (err, res) => done(err, res?.records ?? [])),
     );
   }
@@ -234,6 +234,11 @@ export class AdminClient {
 
   private unary<T>(what: string, call: UnaryCall<T>, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
     return this.channels.unary(what, call, timeoutMs);
+  }
+
+  /** A call that changes nothing: on several replicas, one that does not answer in time is passed by too. */
+  private read<T>(what: string, call: UnaryCall<T>, timeoutMs = ADMIN_CALL_TIMEOUT_MS): Promise<T> {
+    return this.channels.unary(what, call, timeoutMs, true);
   }
 
   /**

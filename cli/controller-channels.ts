@@ -28,8 +28,10 @@ export function reachedNoController(err: grpc.ServiceError): boolean {
  * The admin API's channels to one controller or several replicas (`--controller a,b,c`), one
  * lazily made client per address. A unary call goes to the first address; when it reached no
  * controller (reachedNoController) it is made again on the next one, in the order given, each
- * with its own deadline. Any other failure is final (a refusal is a refusal). When every
- * address failed, the error names each one and what it said.
+ * with its own deadline. A read (`readOnly`: nothing changes however often it runs) also moves
+ * on when its deadline passed at a controller that took it (a replica too busy to answer).
+ * Any other failure is final (a refusal is a refusal). When every address failed, the error
+ * names each one and what it said.
  */
 export class ControllerChannels {
   readonly targets: readonly string[];
@@ -60,7 +62,7 @@ export class ControllerChannels {
   }
 
   /** Runs `call` (`what` names it in errors: "listing hosts") with failover; see the class. */
-  async unary<T>(what: string, call: UnaryCall<T>, timeoutMs: number): Promise<T> {
+  async unary<T>(what: string, call: UnaryCall<T>, timeoutMs: number, readOnly = false): Promise<T> {
     const failures: { target: string; err: grpc.ServiceError }[] = [];
     for (let i = 0; i < this.targets.length; i++) {
       const target = this.targets[i]!;
@@ -70,7 +72,8 @@ export class ControllerChannels {
         ),
       );
       if (outcome.ok) return outcome.value;
-      if (!reachedNoController(outcome.err)) throw adminCallError(what, outcome.err, target, this.insecure);
+      const next = reachedNoController(outcome.err) || (readOnly && outcome.err.code === grpc.status.DEADLINE_EXCEEDED);
+      if (!next) throw adminCallError(what, outcome.err, target, this.insecure);
       failures.push({ target, err: outcome.err });
       // the channel stays open for a later call (grpc-js reconnects it on its own)
     }

@@ -33,14 +33,14 @@ export class DriftClient {
   }
 
   listDrift(host: string, since: string, limit = 0): Promise<DriftRecord__Output[]> {
-    return this.unary("listing drift", (client, deadline, done) =>
+    return this.read("listing drift", (client, deadline, done) =>
       client.ListDrift({ host, since, limit }, { deadline }, (err, res) => done(err, res?.events ?? [])),
     );
   }
 
   /** The `compliance --json` document: typed, or the previous release's JSON text (documentOf). */
   compliance(at: string): Promise<ComplianceReport> {
-    return this.unary<ComplianceResponse__Output>("reading compliance", (client, deadline, done) =>
+    return this.read<ComplianceResponse__Output>("reading compliance", (client, deadline, done) =>
       client.Compliance({ at }, { deadline }, (err, res) => done(err, res!)),
     ).then((res) => documentOf("compliance", res.report, res.reportJson, decodeCompliance));
   }
@@ -95,5 +95,10 @@ export class DriftClient {
 
   private unary<T>(what: string, call: UnaryCall<T>): Promise<T> {
     return this.channels.unary(what, call, ADMIN_CALL_TIMEOUT_MS);
+  }
+
+  /** A call that changes nothing: on several replicas, one that does not answer in time is passed by too. */
+  private read<T>(what: string, call: UnaryCall<T>): Promise<T> {
+    return this.channels.unary(what, call, ADMIN_CALL_TIMEOUT_MS, true);
   }
 }

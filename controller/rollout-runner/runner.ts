@@ -758,7 +758,16 @@ export class RolloutRunner implements RevisionSelector {
   private async leftOut(r: Rollout, host: string, bundle: HostBundle): Promise<string | undefined> {
     if (isRemoval(r)) return undefined;
     if (revisionFor(r, host) !== r.toRevision || !(await this.targetedBy(r, host, [r.toRevision]))) return undefined;
-    if ((await this.o.bundles.bundles.content(bundle)).policies.some((p) => p.name === r.policy)) return undefined;
+    let content: Awaited<ReturnType<BundleService["bundles"]["content"]>>;
+    try {
+      content = await this.o.bundles.bundles.content(bundle);
+    } catch (err) {
+      // A newer generation replaced it meanwhile (e.g. another replica's delivery): its own
+      // delivery is judged when it comes; this one says nothing about the revision.
+      if (err instanceof VirtfleetError && err.code === "BUNDLE_REPLACED") return undefined;
+      throw err;
+    }
+    if (content.policies.some((p) => p.name === r.policy)) return undefined;
     const why = bundle.problems.filter((p) => p.includes(r.policy));
     return `the new revision was left out of the host's bundle: ${(why.length > 0 ? why : bundle.problems).join("; ") || "it does not resolve for this host"}`.slice(
       0,
