@@ -8,7 +8,7 @@ import { VirtfleetError } from "../errors.js";
  */
 export class StoreUnavailableError extends VirtfleetError {
   constructor(
-    readonly reason: "unreachable" | "authentication" | "read-only" | "tls" | "schema" | "config",
+    readonly reason: "unreachable" | "busy" | "authentication" | "read-only" | "tls" | "schema" | "config",
     message: string,
     options?: { cause?: unknown },
   ) {

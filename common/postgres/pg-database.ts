@@ -26,6 +26,8 @@ export interface PgConnectOptions {
   passwordFile?: string;
   /** Pool size (default 10). */
   max?: number;
+  /** How long a connection (new, or a pooled one to become free) may take (default 10 s). */
+  connectionTimeoutMs?: number;
   /** application_name the server shows in pg_stat_activity. */
   applicationName?: string;
   /** Told when an idle pooled connection failed (the pool replaces it). */
@@ -47,6 +49,8 @@ export class PgDatabase implements Queryable {
     /** Where the store is, for messages: host, port, database, user; never the password. */
     readonly target: string,
     private readonly clientConfig: pg.ClientConfig,
+    /** The pool's size. */
+    private readonly poolMax: number,
   ) {}
 
   /**
@@ -72,15 +76,16 @@ export class PgDatabase implements Queryable {
       connectionString: password === undefined ? options.url : withPassword(options.url, password),
       application_name: options.applicationName ?? "virtfleet",
       types: numberTypes,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     };
-    const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+    const max = options.max ?? 10;
+    const pool = new pg.Pool({ ...clientConfig, max, idleTimeoutMillis: 30_000 });
     pool.on("error", (err) =>
       options.warn?.(
         `PostgreSQL at ${target}: an idle connection failed (${(err as { code?: string }).code ?? err.message})`,
       ),
     );
-    const db = new PgDatabase(pool, target, clientConfig);
+    const db = new PgDatabase(pool, target, clientConfig, max);
     try {
       await pool.query("SELECT 1");
     } catch (err) {
@@ -110,7 +115,7 @@ export class PgDatabase implements Queryable {
   async transaction<T>(fn: (tx: Queryable) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
     this.checkOpen();
     const client = await this.pool.connect().catch((err: unknown) => {
-      throw classifyPgError(err, this.target) ?? err;
+      throw this.classify(err);
     });
     const tx = new PgTransaction(client, this.target);
     let broken: Error | undefined;
@@ -180,8 +185,24 @@ export class PgDatabase implements Queryable {
     try {
       return await on.query<R & pg.QueryResultRow>(text, values);
     } catch (err) {
-      throw classifyPgError(err, this.target) ?? err;
+      throw this.classify(err);
     }
+  }
+
+  /**
+   * classifyPgError, except that pg.Pool's "timeout exceeded when trying to connect" while
+   * every pooled connection is in use is "busy" (waiting for a free connection of our own),
+   * not "unreachable" (the server may be perfectly reachable).
+   */
+  private classify(err: unknown): unknown {
+    const message = (err as Error | undefined)?.message ?? "";
+    if (/timeout exceeded when trying to connect/i.test(message) && this.pool.totalCount >= this.poolMax)
+      return new StoreUnavailableError(
+        "busy",
+        `PostgreSQL at ${this.target}: all ${this.poolMax} pooled connections of this controller stayed in use past the connection timeout: the store is not keeping up with the load (the server itself answers)`,
+        { cause: err },
+      );
+    return classifyPgError(err, this.target) ?? err;
   }
 
   private checkOpen(): void {

@@ -99,6 +99,23 @@ describe("a PostgreSQL store that cannot be used", () => {
     expect(err.message).toMatch(/cannot reach PostgreSQL at .*127\.0\.0\.1:1/);
   });
 
+  it("every pooled connection in use past the timeout: 'busy', not 'unreachable' (the server answers)", async () => {
+    const store = await PgDatabase.connect({ url: db.url, max: 1, connectionTimeoutMs: 300 });
+    try {
+      let release!: () => void;
+      const held = store.transaction(() => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 50));
+      const err = await rejection(store.get("SELECT 1"));
+      expect(err.reason).toBe("busy");
+      expect(err.message).toMatch(/all 1 pooled connections of this controller stayed in use/);
+      release();
+      await held;
+      expect(await store.get<{ n: number }>("SELECT 1 AS n")).toEqual({ n: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a missing password file: 'config' naming the file", async () => {
     const err = await rejection(PgDatabase.connect({ url: tcpUrl(), passwordFile: join(dir, "absent") }));
     expect(err.reason).toBe("config");
