@@ -40,6 +40,9 @@ export interface RevisionSelector {
   rolledBackFor?(host: string): { policy: string; revision: string }[];
 }
 
+/** Streams whose stored bundles one read fetches (sendStored). */
+const STORED_BATCH = 500;
+
 /** A bundle as sent to an agent. */
 export interface BundleMessage {
   revision: string;
@@ -73,8 +76,13 @@ export class BundleService {
   private readonly held = new WeakMap<AgentSession, string>();
   /** The bundle generation sent on each live session (none until one was sent on it). */
   private readonly sentGeneration = new WeakMap<AgentSession, number>();
-  /** Stored-bundle sends per session, one after the other (signals may arrive in bursts). */
-  private readonly sending = new WeakMap<AgentSession, Promise<void>>();
+  /**
+   * Streams due their stored bundle (another replica stored it, or signals were lost), sent
+   * in batches by one loop at a time (`sendQueued`): a burst of signals costs one read and
+   * one write per batch, and a session's sends stay in order.
+   */
+  private readonly dueStored = new Set<AgentSession>();
+  private sendingStored: Promise<void> | undefined;
   private signals: ReplicaSignals | undefined;
   private readonly deliveredListeners: ((host: string, bundle: HostBundle) => void)[] = [];
   private readonly computer = new BundleComputer();
@@ -191,15 +199,36 @@ export class BundleService {
    * Recomputes `host`'s bundle (in `on`'s transaction when given) and sends it when its agent
    * is connected and lacks it. Never rejects: failures are logged.
    */
-  async deliverHost(host: string, on?: Queryable): Promise<void> {
-    const session = this.agents?.session(host);
-    if (session) await this.deliver(session, on);
-    else
-      await this.safely(host, async () => {
-        const saved = await this.refresh(host, on);
-        // Another replica may hold the stream: it sends what is stored once this commits.
-        if (saved && (saved.changed || saved.bundle.sentAt === null)) await this.signals?.publish("bundle", [host], on);
-      });
+  deliverHost(host: string, on?: Queryable): Promise<void> {
+    return this.deliverHosts([host], on);
+  }
+
+  /**
+   * `deliverHost` for each of `hosts`, in order; the bundles stored for hosts whose stream is
+   * not here are announced together (one signal per payload, not one per host). Never
+   * rejects: failures are logged.
+   */
+  async deliverHosts(hosts: Iterable<string>, on?: Queryable): Promise<void> {
+    const announce: string[] = [];
+    for (const host of hosts) {
+      const session = this.agents?.session(host);
+      if (session) await this.deliver(session, on);
+      else
+        await this.safely(host, async () => {
+          const saved = await this.refresh(host, on);
+          // Another replica may hold the stream: it sends what is stored once this commits.
+          if (saved && (saved.changed || saved.bundle.sentAt === null)) announce.push(host);
+        });
+    }
+    if (announce.length === 0 || !this.signals) return;
+    try {
+      await this.signals.publish("bundle", announce, on);
+    } catch (err) {
+      this.log.error(
+        { hosts: announce.length, err: describeError(err) },
+        "announcing stored bundles to the replicas failed",
+      );
+    }
   }
 
   /** `host` for targeting; its facts (read with the host) are parsed only if a policy uses them. */
@@ -233,7 +262,7 @@ export class BundleService {
       signals.subscribe("bundle", (signal) => this.onBundleSignal(signal));
       // Signals may have been lost meanwhile: every stream held here gets what is stored.
       signals.onResync(() => {
-        for (const session of agents.sessions()) this.sendStoredInTurn(session);
+        this.queueStored(agents.sessions());
       });
     }
     agents.use({
@@ -250,9 +279,7 @@ export class BundleService {
         ? undefined
         : // One commit for the whole fleet's new bundles, then they are on the wire.
           this.hosts
-            .inTransaction(async (tx) => {
-              for (const name of await this.hosts.names(tx)) await this.deliverHost(name, tx);
-            })
+            .inTransaction(async (tx) => this.deliverHosts(await this.hosts.names(tx), tx))
             .catch((err: unknown) =>
               this.log.error({ err: describeError(err) }, "storing the fleet's bundles after a policy change failed"),
             ),
@@ -311,53 +338,92 @@ export class BundleService {
   private onBundleSignal(signal: Signal): void {
     // This replica's own announcements name hosts whose stream was not here.
     if (signal.from === this.signals?.replica) return;
+    const sessions: AgentSession[] = [];
     for (const host of signal.ids) {
       const session = this.agents?.session(host);
-      if (session) this.sendStoredInTurn(session);
+      if (session) sessions.push(session);
+    }
+    this.queueStored(sessions);
+  }
+
+  private queueStored(sessions: Iterable<AgentSession>): void {
+    for (const s of sessions) this.dueStored.add(s);
+    if (this.dueStored.size === 0 || this.sendingStored) return;
+    this.sendingStored = this.sendQueued().finally(() => {
+      this.sendingStored = undefined;
+      if (this.dueStored.size > 0) this.queueStored([]);
+    });
+  }
+
+  /** Sends the queued streams their stored bundles, STORED_BATCH at a time, until none is due. */
+  private async sendQueued(): Promise<void> {
+    while (this.dueStored.size > 0) {
+      const batch: AgentSession[] = [];
+      for (const s of this.dueStored) {
+        batch.push(s);
+        if (batch.length === STORED_BATCH) break;
+      }
+      for (const s of batch) this.dueStored.delete(s);
+      await this.sendStored(batch);
     }
   }
 
-  private sendStoredInTurn(session: AgentSession): void {
-    const next = (this.sending.get(session) ?? Promise.resolve()).then(() => this.sendStored(session));
-    this.sending.set(session, next);
-  }
-
   /**
-   * Sends `session` its host's bundle as stored (not recomputed: the replica that stored it
-   * decided), unless the session holds that revision and this generation was sent (here or,
-   * sent_at, by whichever replica sent it), or holds none and the bundle is empty (deliver's
-   * rule). Never rejects: failures are logged.
+   * Sends each session its host's bundle as stored (not recomputed: the replica that stored
+   * it decided), unless the session holds that revision and this generation was sent (here
+   * or, sent_at, by whichever replica sent it), or holds none and the bundle is empty
+   * (deliver's rule). One read for the batch, one write for what was sent; never rejects:
+   * failures are logged.
    */
-  private async sendStored(session: AgentSession): Promise<void> {
-    const host = session.host;
-    if (host === undefined || session.closed) return;
-    await this.safely(host, async () => {
-      const stored = await this.bundles.get(host);
-      if (!stored || session.closed || this.agents?.session(host) !== session) return;
+  private async sendStored(batch: readonly AgentSession[]): Promise<void> {
+    const live = batch.filter((s) => s.host !== undefined && !s.closed);
+    if (live.length === 0) return;
+    let stored: Map<string, HostBundle>;
+    try {
+      stored = await this.bundles.getMany(live.map((s) => s.host!));
+    } catch (err) {
+      this.log.error({ hosts: live.length, err: describeError(err) }, "reading stored bundles to send failed");
+      return;
+    }
+    const sent: { host: string; revision: string }[] = [];
+    const delivered: [string, HostBundle][] = [];
+    for (const session of live) {
+      const host = session.host!;
+      const b = stored.get(host);
+      if (!b || session.closed || this.agents?.session(host) !== session) continue;
       const held = this.held.get(session);
-      const policies = stored.bundle.policies;
-      const sent = this.sentGeneration.get(session) === stored.generation || stored.sentAt !== null;
-      const skip = (held === stored.revision && sent) || (held === "" && policies.length === 0);
+      const policies = b.bundle.policies;
+      const wasSent = this.sentGeneration.get(session) === b.generation || b.sentAt !== null;
+      const skip = (held === b.revision && wasSent) || (held === "" && policies.length === 0);
       if (!skip) {
         session.send({
           bundle: {
-            revision: stored.revision,
-            generation: stored.generation,
+            revision: b.revision,
+            generation: b.generation,
             policies,
             rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
           },
         });
-        this.held.set(session, stored.revision);
-        this.sentGeneration.set(session, stored.generation);
-        await this.bundles.markSent(host, stored.revision, this.now());
+        this.held.set(session, b.revision);
+        this.sentGeneration.set(session, b.generation);
+        sent.push({ host, revision: b.revision });
         this.logChanged(
-          stored,
+          b,
           true,
           policies.map((p) => p.name),
         );
       }
-      for (const l of this.deliveredListeners) l(host, stored);
-    });
+      delivered.push([host, b]);
+    }
+    try {
+      await this.bundles.markSentMany(sent, this.now());
+    } catch (err) {
+      this.log.error({ hosts: sent.length, err: describeError(err) }, "recording sent bundles failed");
+    }
+    for (const [host, b] of delivered)
+      await this.safely(host, async () => {
+        for (const l of this.deliveredListeners) l(host, b);
+      });
   }
 
   private async safely(host: string, run: () => Promise<unknown>): Promise<void> {

@@ -108,6 +108,19 @@ const SQL = {
   currentJson: "SELECT bundle_json FROM host_bundles WHERE host = ?",
   /** + jsonTextList: the hosts' current bundles. */
   currentOf: "SELECT host, revision, bundle_json FROM host_bundles WHERE host IN",
+  /** + jsonTextList: the hosts' whole rows. */
+  getOf: "SELECT * FROM host_bundles WHERE host IN",
+  /**
+   * PostgreSQL, many hosts' `sent` in one statement: rows locked in byte order of the host
+   * names (the order every other multi-host writer takes them in), so it cannot deadlock.
+   */
+  sentManyPostgres: `WITH v AS (
+      SELECT * FROM jsonb_to_recordset(?::jsonb) AS v(host text, revision text)
+    ), locked AS MATERIALIZED (
+      SELECT b.host FROM host_bundles b JOIN v ON v.host = b.host AND v.revision = b.revision
+      ORDER BY b.host COLLATE "C" FOR NO KEY UPDATE OF b
+    )
+    UPDATE host_bundles AS b SET sent_at = ? FROM locked WHERE b.host = locked.host`,
 };
 
 /**
@@ -210,6 +223,34 @@ export class HostBundleStore {
         `the bundle of host ${bundle.host} at generation ${bundle.generation} was replaced before it was read`,
       );
     return JSON.parse(row.bundle_json) as Content;
+  }
+
+  /** The current bundles of those of `hosts` that have one, by host, in one statement. */
+  async getMany(hosts: readonly string[], on: Queryable = this.db): Promise<Map<string, HostBundle>> {
+    const out = new Map<string, HostBundle>();
+    if (hosts.length === 0) return out;
+    const rows = await on.all<DbBundle>(`${SQL.getOf} ${jsonTextList(on)}`, [JSON.stringify(hosts)]);
+    for (const r of rows) out.set(r.host, fromRow(r));
+    return out;
+  }
+
+  /**
+   * `markSent` for many hosts in one transaction (one statement on PostgreSQL; not durable:
+   * a lost sent_at only means the bundle is sent again).
+   */
+  async markSentMany(
+    sent: readonly { host: string; revision: string }[],
+    now: number,
+    on: Queryable = this.db,
+  ): Promise<void> {
+    if (sent.length === 0) return;
+    await on.transaction(
+      async (tx) => {
+        if (tx.engine === "postgres") await tx.run(SQL.sentManyPostgres, [JSON.stringify(sent), now]);
+        else for (const s of sent) await tx.run(SQL.sent, [now, s.host, s.revision]);
+      },
+      { durable: false },
+    );
   }
 
   /** Records that the host's current bundle (`revision`) was sent. */

@@ -930,13 +930,17 @@ export class RolloutRunner implements RevisionSelector {
       // One commit for all the bundles these effects store.
       try {
         await this.o.hosts.inTransaction(async (tx) => {
-          for (const fx of effects) await this.perform(rollout, fx, tx);
+          // The hosts whose bundle the effects change, delivered together after the others.
+          const deliver: string[] = [];
+          for (const fx of effects)
+            if (fx.type === "sendRevision" || fx.type === "rollbackHost") deliver.push(fx.host);
+            else this.perform(rollout, fx);
           // Hosts the rollout does not track hold its good revision: tell them when it changed
           // (success, or a rollback of a succeeded rollout). Unchanged bundles are not re-sent.
           if (goodRevision(before) !== goodRevision(rollout)) {
-            for (const name of await this.o.hosts.names(tx))
-              if (!rollout.hosts[name]) await this.o.bundles.deliverHost(name, tx);
+            for (const name of await this.o.hosts.names(tx)) if (!rollout.hosts[name]) deliver.push(name);
           }
+          await this.o.bundles.deliverHosts(deliver, tx);
         });
       } catch (err) {
         this.o.log.error({ policy, rollout: rollout.id, err: describeError(err) }, "performing rollout effects failed");
@@ -944,13 +948,10 @@ export class RolloutRunner implements RevisionSelector {
     }
   }
 
-  private async perform(r: Rollout, fx: RolloutEffect, tx: Queryable): Promise<void> {
+  /** An effect other than a delivery (applyBatches delivers the bundles of a batch together). */
+  private perform(r: Rollout, fx: Exclude<RolloutEffect, { type: "sendRevision" | "rollbackHost" }>): void {
     const ctx = { policy: r.policy, rollout: r.id };
     switch (fx.type) {
-      case "sendRevision":
-      case "rollbackHost":
-        await this.o.bundles.deliverHost(fx.host, tx);
-        return;
       case "stageStarted":
         this.o.log.info(
           {

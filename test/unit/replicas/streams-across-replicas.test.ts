@@ -190,6 +190,28 @@ describe("streams, bundles and revocation across two replicas (PostgreSQL)", () 
     expect(x.bundles()).toHaveLength(2);
   });
 
+  it("bundles stored on A for several hosts are announced in one signal; B sends each and marks them sent in one batch", async () => {
+    const hosts = ["kvm01", "kvm02", "kvm03"];
+    const xs: Awaited<ReturnType<typeof connect>>[] = [];
+    for (const h of hosts) xs.push(await connect(b, h));
+    await waitUntil("first bundles", () => xs.every((x) => x.bundles().length === 1));
+    const heard: string[][] = [];
+    const unsubscribe = b.signals.subscribe("bundle", (s) => {
+      if (s.from === "a") heard.push(s.ids);
+    });
+    policies.use(["a.yaml", policyYaml("a", { bridge: "vfbr6" })]);
+    await a.hosts.inTransaction((tx: Queryable) => a.bundles.deliverHosts(hosts, tx));
+    await waitUntil("the new bundles on B's streams", () => xs.every((x) => x.bundles().length === 2));
+    unsubscribe();
+    expect(heard).toEqual([hosts]);
+    const stored = await a.bundles.bundles.getMany(hosts);
+    for (const [i, h] of hosts.entries())
+      expect(xs[i]!.bundles()[1]).toMatchObject({ revision: stored.get(h)!.revision, generation: 2 });
+    await waitUntil("all marked sent", async () =>
+      [...(await a.bundles.bundles.getMany(hosts)).values()].every((x) => x.sentAt !== null),
+    );
+  });
+
   it("an announcement in a rolled-back transaction is never heard", async () => {
     const x = await connect(b, "kvm01");
     await waitUntil("first bundle", () => x.bundles().length === 1);
