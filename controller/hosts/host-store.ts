@@ -112,14 +112,20 @@ const SQL = {
   names: "SELECT name FROM hosts ORDER BY name",
   count: "SELECT COUNT(*) AS n FROM hosts",
   listAfter: "SELECT * FROM hosts WHERE name > ? ORDER BY name LIMIT ?",
-  /** What a Hello or new facts decide on (the stored fingerprint and facts); + lockHostRows. */
-  stored: "SELECT facts_json, facts_fingerprint FROM hosts WHERE name = ?",
+  /** What a Hello or new facts decide on (the stored fingerprint); + lockHostRows. */
+  stored: "SELECT facts_fingerprint FROM hosts WHERE name = ?",
+  /** The stored facts, read only when new ones differ (the history's changed sections). */
+  storedFacts: "SELECT facts_json FROM hosts WHERE name = ?",
   insert: `INSERT INTO hosts (name, first_seen, last_seen, connected, connected_since, agent_version, facts_json, facts_fingerprint, session_id, peer, replica)
      VALUES (@name, @now, @now, 1, @now, @agentVersion, @factsJson, @factsFingerprint, @sessionId, @peer, @replica)
      ON CONFLICT (name) DO NOTHING RETURNING *`,
+  /**
+   * A Hello: its facts are stored whatever their fingerprint (free memory, uptime and error
+   * texts change without it), but not sent back (`facts_json` is '').
+   */
   connect: `UPDATE hosts SET last_seen = @now, connected = 1, connected_since = @now, agent_version = @agentVersion,
      facts_json = @factsJson, facts_fingerprint = @factsFingerprint, session_id = @sessionId, peer = @peer,
-     replica = @replica, disconnect_reason = '' WHERE name = @name RETURNING *`,
+     replica = @replica, disconnect_reason = '' WHERE name = @name RETURNING ${LEAN_COLUMNS}`,
   facts: "UPDATE hosts SET facts_json = ?, facts_fingerprint = ?, last_seen = ? WHERE name = ?",
   history:
     "INSERT INTO fact_history (host, changed_at, facts_fingerprint, changed_sections, facts_json) VALUES (?, ?, ?, ?, ?)",
@@ -371,12 +377,14 @@ export class HostStore {
     };
     const lockStored = `${SQL.stored}${lockHostRows(tx)}`;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(lockStored, [h.name]);
+      const existing = await tx.get<Pick<DbHost, "facts_fingerprint">>(lockStored, [h.name]);
       if (existing) {
+        // The stored facts are read only when the new ones differ (kilobytes a host).
+        const changed = existing.facts_fingerprint !== h.factsFingerprint;
+        const before = changed ? (await tx.get<Pick<DbHost, "facts_json">>(SQL.storedFacts, [h.name]))! : undefined;
         const row = (await tx.get<DbHost>(SQL.connect, params))!;
-        if (existing.facts_fingerprint !== h.factsFingerprint)
-          await this.appendHistory(h.name, h.now, h.factsFingerprint, existing.facts_json, h.factsJson, tx);
-        return { created: false, row };
+        if (before) await this.appendHistory(h.name, h.now, h.factsFingerprint, before.facts_json, h.factsJson, tx);
+        return { created: false, row: { ...row, facts_json: h.factsJson } };
       }
       const row = await tx.get<DbHost>(SQL.insert, params);
       if (row) {
@@ -400,14 +408,15 @@ export class HostStore {
     on: Queryable = this.db,
   ): Promise<boolean> {
     return on.transaction(async (tx) => {
-      const existing = await tx.get<Pick<DbHost, "facts_json" | "facts_fingerprint">>(
-        `${SQL.stored}${lockHostRows(tx)}`,
-        [name],
-      );
+      const existing = await tx.get<Pick<DbHost, "facts_fingerprint">>(`${SQL.stored}${lockHostRows(tx)}`, [name]);
       if (!existing) return false;
+      // Stored whatever the fingerprint (free memory and error texts change without it); the
+      // stored facts are read only when they differ (kilobytes a host).
+      const changed = existing.facts_fingerprint !== factsFingerprint;
+      const before = changed ? (await tx.get<Pick<DbHost, "facts_json">>(SQL.storedFacts, [name]))! : undefined;
       await tx.run(SQL.facts, [factsJson, factsFingerprint, now, name]);
-      if (existing.facts_fingerprint === factsFingerprint) return false;
-      await this.appendHistory(name, now, factsFingerprint, existing.facts_json, factsJson, tx);
+      if (!before) return false;
+      await this.appendHistory(name, now, factsFingerprint, before.facts_json, factsJson, tx);
       return true;
     });
   }
