@@ -271,7 +271,13 @@ describe.each(ENGINES)("AgentService and PlanResult (%s)", (engine) => {
     const first = calls[0]!.written[0].welcome.reconnectSpreadMs as number;
     expect(first).toBeGreaterThanOrEqual(RECONNECT_SPREAD_PER_AGENT_MS);
     expect(first).toBeLessThanOrEqual(20 * RECONNECT_SPREAD_PER_AGENT_MS);
+    // Connected hosts are counted before their Hellos' batch commits; what a stream sends
+    // meanwhile is answered after the commit.
     calls[0]!.emit("data", { seq: 2, ack: 1, body: "heartbeat", heartbeat: { sentAtMs: 2 } });
+    await vi.waitFor(() => expect(calls[0]!.written.at(-1)).toHaveProperty("ackOnly"), {
+      timeout: 5_000,
+      interval: 10,
+    });
     expect(calls[0]!.written.at(-1).ackOnly.reconnectSpreadMs).toBe(20 * RECONNECT_SPREAD_PER_AGENT_MS);
   });
 
