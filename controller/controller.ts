@@ -219,14 +219,20 @@ export class Controller {
     // The transport first: a replica whose PKI is wrong (another CA, a wrong store key) is
     // refused at start, not when it would have come to lead.
     let credentials: grpc.ServerCredentials;
+    let clock: Clock;
     try {
-      credentials = await this.openTransport();
+      // every stored time on the store's clock, certificates' validity included: replicas' own
+      // clocks may be minutes off
+      clock = this.clock = this.store.db instanceof PgDatabase ? await StoreClock.start(this.store.db) : LOCAL_CLOCK;
+      credentials = await this.openTransport(clock);
     } catch (err) {
+      if (this.clock instanceof StoreClock) this.clock.stop();
       await this.store.close();
       this.store = undefined;
       throw err;
     }
     const replicas = await this.joinReplicas(this.store).catch(async (err: unknown) => {
+      if (this.clock instanceof StoreClock) this.clock.stop();
       await this.store?.close();
       this.store = undefined;
       this.uninstallPeerAuthority?.();
@@ -236,9 +242,6 @@ export class Controller {
     const { leadership, signals, name: replica } = replicas;
     this.leadership = leadership;
     this.signals = signals;
-    const clock = (this.clock =
-      this.store.db instanceof PgDatabase ? await StoreClock.start(this.store.db) : LOCAL_CLOCK);
-    // every stored time on the store's clock: replicas' own clocks may be minutes off
     const now = (): number => clock.now();
     // Every write of a singleton duty passes the fencing check (a sole SQLite controller: none).
     const duties = leadership.fenced(this.store.db);
@@ -682,7 +685,7 @@ export class Controller {
    * `<data>/admin/`) and returns TLS credentials; insecure: plaintext. Either way installs how
    * callerOf identifies callers for this process.
    */
-  private async openTransport(): Promise<grpc.ServerCredentials> {
+  private async openTransport(clock: Clock): Promise<grpc.ServerCredentials> {
     const { listen, dataDir, insecure } = this.options;
     if (insecure) {
       this.uninstallPeerAuthority = installPeerAuthority("insecure");
@@ -694,6 +697,7 @@ export class Controller {
       listenHost: listen.host,
       ca: this.options.pki?.ca,
       agentCertTtlMs: this.options.pki?.agentCertTtlMs,
+      now: () => clock.now(),
       // The dashboard is served with the same certificate: it must name the --web-listen host too.
       extraNames: [
         ...(this.options.pki?.extraNames ?? []),
