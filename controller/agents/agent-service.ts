@@ -130,8 +130,9 @@ export interface AgentStreamHooks {
    * After Welcome was sent (e.g. send the host's policy bundle when the agent's differs).
    * Runs inside the transaction that records the Hello: store calls given `tx` commit with it;
    * it must not wait for the database handle itself (that waits for this transaction).
+   * `hello.factsJson`: the facts this Hello stored (in `tx`), when known.
    */
-  onReady?(session: AgentSession, hello: { bundleRevision: string }, tx?: Queryable): unknown;
+  onReady?(session: AgentSession, hello: { bundleRevision: string; factsJson?: string }, tx?: Queryable): unknown;
   /** A Report or DriftEvent from a connected host. */
   onEvent?(session: AgentSession, msg: AgentMessage__Output): void;
   /** The host's stream ended. */
@@ -525,7 +526,8 @@ export class AgentService {
       },
     });
     this.hosts.touch(hello.hostName, now, msg.seq, session.lastControllerSeq);
-    for (const h of this.hooks) await h.onReady?.(session, { bundleRevision: msg.hello!.bundleRevision }, tx);
+    const ready = { bundleRevision: msg.hello!.bundleRevision, factsJson: hello.factsJson };
+    for (const h of this.hooks) await h.onReady?.(session, ready, tx);
   }
 
   /** Ends a stream from our side (Goodbye + status) and records the disconnect. */

@@ -125,10 +125,17 @@ export class BundleService {
     return saved;
   }
 
-  /** `refresh` without the "host bundle changed" line (deliver logs one line per host). */
-  private async store(host: string, on?: Queryable): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
+  /**
+   * `refresh` without the "host bundle changed" line (deliver logs one line per host).
+   * `knownFacts`: the host's facts as stored in `on`'s transaction (not read again).
+   */
+  private async store(
+    host: string,
+    on?: Queryable,
+    knownFacts?: string,
+  ): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
     // One read for both: an unknown host has no facts.
-    const factsJson = await this.hosts.factsJson(host, on);
+    const factsJson = knownFacts ?? (await this.hosts.factsJson(host, on));
     if (factsJson === undefined) return undefined;
     const { inventory } = this.policies.current();
     const computed = this.computer.compute(
@@ -268,7 +275,8 @@ export class BundleService {
     agents.use({
       onReady: (session, hello, tx) => {
         this.held.set(session, hello.bundleRevision);
-        return this.deliver(session, tx);
+        // The Hello's facts were stored in this transaction: not read back.
+        return this.deliver(session, tx, hello.factsJson);
       },
       onFacts: (session) => this.deliver(session),
     });
@@ -292,11 +300,11 @@ export class BundleService {
   }
 
   /** Sends `session` its host's bundle unless the agent already holds that revision. Never rejects: failures are logged. */
-  private async deliver(session: AgentSession, on?: Queryable): Promise<void> {
+  private async deliver(session: AgentSession, on?: Queryable, knownFacts?: string): Promise<void> {
     const host = session.host;
     if (host === undefined || session.closed) return;
     await this.safely(host, async () => {
-      const saved = await this.store(host, on);
+      const saved = await this.store(host, on, knownFacts);
       if (!saved || session.closed) return;
       const held = this.held.get(session);
       // Skip only when the agent holds this revision AND this generation was sent: after
