@@ -40,6 +40,8 @@ export interface RevisionSelector {
   rolledBackFor?(host: string): { policy: string; revision: string }[];
 }
 
+/** Hosts whose facts one read fetches (deliverHosts). */
+const FACTS_BATCH = 500;
 /** Streams whose stored bundles one read fetches (sendStored). */
 const STORED_BATCH = 500;
 
@@ -215,17 +217,30 @@ export class BundleService {
    * not here are announced together (one signal per payload, not one per host). Never
    * rejects: failures are logged.
    */
-  async deliverHosts(hosts: Iterable<string>, on?: Queryable): Promise<void> {
+  async deliverHosts(hosts: readonly string[], on?: Queryable): Promise<void> {
     const announce: string[] = [];
-    for (const host of hosts) {
-      const session = this.agents?.session(host);
-      if (session) await this.deliver(session, on);
-      else
-        await this.safely(host, async () => {
-          const saved = await this.refresh(host, on);
-          // Another replica may hold the stream: it sends what is stored once this commits.
-          if (saved && (saved.changed || saved.bundle.sentAt === null)) announce.push(host);
+    for (let i = 0; i < hosts.length; i += FACTS_BATCH) {
+      const chunk = hosts.slice(i, i + FACTS_BATCH);
+      // The facts of many hosts in one read (a host without any is unknown: skipped)
+      let facts: Map<string, string> | undefined;
+      if (chunk.length > 1)
+        facts = await this.hosts.factsJsonOf(chunk, on).catch((err: unknown) => {
+          this.log.error({ hosts: chunk.length, err: describeError(err) }, "reading the hosts' facts failed");
+          return undefined; // each host's are read alone
         });
+      for (const host of chunk) {
+        const known = facts?.get(host);
+        if (facts && known === undefined) continue;
+        const session = this.agents?.session(host);
+        if (session) await this.deliver(session, on, known);
+        else
+          await this.safely(host, async () => {
+            const saved = await this.store(host, on, known);
+            if (saved?.changed) this.logChanged(saved.bundle);
+            // Another replica may hold the stream: it sends what is stored once this commits.
+            if (saved && (saved.changed || saved.bundle.sentAt === null)) announce.push(host);
+          });
+      }
     }
     if (announce.length === 0 || !this.signals) return;
     try {

@@ -107,6 +107,8 @@ const SQL = {
   /** + jsonTextList */
   streams: "SELECT name, connected, replica, session_id FROM hosts WHERE name IN",
   factsJson: "SELECT facts_json FROM hosts WHERE name = ?",
+  /** + jsonTextList */
+  factsOf: "SELECT name, facts_json FROM hosts WHERE name IN",
   list: "SELECT * FROM hosts ORDER BY name",
   listLean: `SELECT ${LEAN_COLUMNS} FROM hosts ORDER BY name`,
   names: "SELECT name FROM hosts ORDER BY name",
@@ -297,6 +299,17 @@ export class HostStore {
   /** The host's facts as stored (UTF-8 JSON); undefined for an unknown host. */
   async factsJson(name: string, on: Queryable = this.db): Promise<string | undefined> {
     return (await on.get<{ facts_json: string }>(SQL.factsJson, [name]))?.facts_json;
+  }
+
+  /** The stored facts of those of `names` the store knows, by name, in one statement. */
+  async factsJsonOf(names: readonly string[], on: Queryable = this.db): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (names.length === 0) return out;
+    const rows = await on.all<{ name: string; facts_json: string }>(`${SQL.factsOf} ${jsonTextList(on)}`, [
+      JSON.stringify(names),
+    ]);
+    for (const r of rows) out.set(r.name, r.facts_json);
+    return out;
   }
 
   /** How many hosts the store knows (one aggregate query). */
