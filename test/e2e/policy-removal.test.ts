@@ -110,8 +110,10 @@ describe("removing a policy", () => {
   }, 30_000);
 
   it("added back it rolls out from nothing; a removal rolled back during its soak gives the canary the policy back", async () => {
+    // The removal's canary soaks long enough for the rollback below (a few CLI calls); the
+    // policy's own rollout soaks as long first (two stages), so no longer than that.
     const slow = policyDoc(POLICY, {
-      rollout: rolloutBlock({ canary: 1, batchSize: 1, soak: "20s" }),
+      rollout: rolloutBlock({ canary: 1, batchSize: 1, soak: "10s" }),
       resources: { domains: [markerDomain("m", 64)] },
     });
     fleet.write(FILE, JSON.stringify(slow));
