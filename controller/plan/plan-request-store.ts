@@ -22,6 +22,8 @@ interface Row {
   answer_json: string | null;
 }
 
+/** Rows one INSERT statement carries (6 parameters each). */
+const INSERT_BATCH = 500;
 const COLUMNS = "id, host, bundle_json, requested_by, deadline, answer_json";
 
 const view = (r: Row): StoredPlanRequest => ({
@@ -43,11 +45,23 @@ export class PlanRequestStore {
   constructor(private readonly db: Queryable) {}
 
   async insert(r: Omit<StoredPlanRequest, "answerJson">, createdAt: number): Promise<void> {
-    await this.db.run(
-      `INSERT INTO plan_requests (id, host, bundle_json, requested_by, deadline, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-      [r.id, r.host, r.bundleJson, r.requestedBy, r.deadline, createdAt],
-    );
+    await this.insertMany([r], createdAt);
+  }
+
+  /** Stores `rows` (INSERT_BATCH to a statement, in one transaction). */
+  async insertMany(rows: readonly Omit<StoredPlanRequest, "answerJson">[], createdAt: number): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+        const chunk = rows.slice(i, i + INSERT_BATCH);
+        await tx.run(
+          `INSERT INTO plan_requests (id, host, bundle_json, requested_by, deadline, created_at) VALUES ${chunk
+            .map(() => "(?, ?, ?, ?, ?, ?)")
+            .join(", ")}`,
+          chunk.flatMap((r) => [r.id, r.host, r.bundleJson, r.requestedBy, r.deadline, createdAt]),
+        );
+      }
+    });
   }
 
   async get(id: string): Promise<StoredPlanRequest | undefined> {
@@ -85,7 +99,12 @@ export class PlanRequestStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.run("DELETE FROM plan_requests WHERE id = ?", [id]);
+    await this.deleteMany([id]);
+  }
+
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run(`DELETE FROM plan_requests WHERE id IN ${jsonTextList(this.db)}`, [JSON.stringify(ids)]);
   }
 
   /** Deletes the requests whose deadline is before `before`; how many. */

@@ -4,6 +4,7 @@ import type { AgentSession } from "../agents/index.js";
 import type { HostStore } from "../hosts/index.js";
 import type { ReplicaSignals, Signal } from "../replicas/index.js";
 import type { PlanAnswer, PlanBundle, PlanRequester } from "./plan-requester.js";
+import { Batcher } from "./batcher.js";
 import type { PlanRequestStore, StoredPlanRequest } from "./plan-request-store.js";
 import { encodeAnswer, encodeBundle, parseStoredAnswer, parseStoredBundle } from "./stored-plan.js";
 
@@ -27,7 +28,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** With replicas (PostgreSQL): how requests reach the replica holding a stream. */
 export interface PlanRouterReplicas {
   signals: ReplicaSignals;
-  hosts: Pick<HostStore, "streamOf" | "streamsOf">;
+  hosts: Pick<HostStore, "streamsOf">;
   store: PlanRequestStore;
   /** The store's clock (StoreClock): deadlines are compared on every replica. */
   now: () => number;
@@ -47,7 +48,22 @@ interface Waiting {
   host: string;
   timer: NodeJS.Timeout;
   resolve: (answer: PlanAnswer) => void;
+  /** Its row is committed (before that, a re-read finds nothing and means nothing). */
+  stored: boolean;
 }
+
+interface Lookup {
+  host: string;
+  settle: (stream: { connected: boolean; replica: string } | undefined, err?: unknown) => void;
+}
+
+/** A request's id: `plan-<uuid>:<host>`; the host lets replicas that do not hold it skip it unread. */
+const requestId = (host: string): string => `plan-${randomUUID()}:${host}`;
+/** The host a request id names (undefined: not an id of this form). */
+const hostOfRequest = (id: string): string | undefined => {
+  const i = id.indexOf(":");
+  return i < 0 ? undefined : id.slice(i + 1);
+};
 
 /**
  * The HostPlanner of one controller replica. Contract:
@@ -64,7 +80,10 @@ interface Waiting {
  *   (STALE_PLAN_REQUEST_MS) by the next request here and by `prune()` (the leader's retention);
  * - a lost `plan` signal is recovered when the holder's signal connection comes back
  *   (`onResync`: it answers the open requests for its streams); otherwise it is a "timeout";
- * - store errors give that host an "error" answer, never a rejection.
+ * - store errors give that host an "error" answer, never a rejection;
+ * - the store work is batched (Batcher): plans asked together look their streams up in one
+ *   read, are inserted in one transaction and signalled in one `plan` signal; answers heard together are read in one
+ *   statement; settled rows are deleted together.
  */
 export class PlanRouter implements HostPlanner {
   private readonly waiting = new Map<string, Waiting>();
@@ -74,6 +93,18 @@ export class PlanRouter implements HostPlanner {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private lastPrune = Number.NEGATIVE_INFINITY;
+  /** Requester: hosts whose stream to look up (one read for the plans asked together). */
+  private readonly lookups = new Batcher<Lookup>((items) => this.lookUp(items));
+  /** Requester: rows to insert and signal. */
+  private readonly submits = new Batcher<StoredPlanRequest>((rows) => this.submit(rows));
+  /** Requester: ids whose `plan_answer` was heard. */
+  private readonly heard = new Batcher<string>((ids) => this.check(ids));
+  /** Requester: settled ids whose rows go. */
+  private readonly deletes = new Batcher<string>((ids) => this.deleteRows(ids));
+  /** Holder: ids of requests for streams here, to read and answer. */
+  private readonly incoming = new Batcher<string>((ids) => this.readRequests(ids));
+  /** Holder: ids answered, to signal. */
+  private readonly answered = new Batcher<string>((ids) => this.signalAnswers(ids));
 
   constructor(private readonly o: PlanRouterOptions) {}
 
@@ -82,13 +113,10 @@ export class PlanRouter implements HostPlanner {
     const r = this.o.replicas;
     if (!r) return;
     this.unsubscribe.push(
-      r.signals.subscribe("plan", (s) => void this.onRequests(s)),
-      r.signals.subscribe("plan_answer", (s) => {
-        const ids = s.ids.filter((id) => this.waiting.has(id));
-        if (ids.length > 0) void this.check(ids);
-      }),
+      r.signals.subscribe("plan", (s) => this.onRequests(s)),
+      r.signals.subscribe("plan_answer", (s) => this.heard.add(...s.ids.filter((id) => this.waiting.has(id)))),
       r.signals.onResync(() => {
-        void this.check([...this.waiting.keys()]);
+        void this.check(this.storedIds());
         void this.answerOpen();
       }),
     );
@@ -122,7 +150,9 @@ export class PlanRouter implements HostPlanner {
     const r = this.o.replicas;
     if (!r) return { status: "offline" };
     try {
-      const stream = await r.hosts.streamOf(host);
+      const stream = await new Promise<{ connected: boolean; replica: string } | undefined>((resolve, reject) =>
+        this.lookups.add({ host, settle: (found, err) => (err === undefined ? resolve(found) : reject(err)) }),
+      );
       if (!stream?.connected || stream.replica === r.signals.replica) return { status: "offline" };
       return await this.remote(r, host, bundle, timeoutMs);
     } catch (err) {
@@ -142,40 +172,73 @@ export class PlanRouter implements HostPlanner {
     return r.store.prune(r.now() - STALE_PLAN_REQUEST_MS);
   }
 
-  private async remote(
-    r: PlanRouterReplicas,
-    host: string,
-    bundle: PlanBundle,
-    timeoutMs: number,
-  ): Promise<PlanAnswer> {
+  private remote(r: PlanRouterReplicas, host: string, bundle: PlanBundle, timeoutMs: number): Promise<PlanAnswer> {
     if (r.now() - this.lastPrune >= PRUNE_EVERY_MS)
       this.prune().catch((err: unknown) =>
         this.o.log.warn({ err: describeError(err) }, "pruning stale plan requests failed"),
       );
-    const id = `plan-${randomUUID()}`;
-    const now = r.now();
+    const id = requestId(host);
     const wait = Math.min(MAX_TIMER_MS, Math.max(1, Number.isFinite(timeoutMs) ? Math.floor(timeoutMs) : MAX_TIMER_MS));
-    await r.store.insert(
-      { id, host, bundleJson: encodeBundle(bundle), requestedBy: r.signals.replica, deadline: now + wait },
-      now,
-    );
+    // waiting before it is stored: an answer can never arrive unheard
     const answer = new Promise<PlanAnswer>((resolve) => {
       const timer = setTimeout(() => void this.expire(id), wait);
       timer.unref();
-      this.waiting.set(id, { host, timer, resolve });
+      this.waiting.set(id, { host, timer, resolve, stored: false });
+    });
+    this.submits.add({
+      id,
+      host,
+      bundleJson: encodeBundle(bundle),
+      requestedBy: r.signals.replica,
+      deadline: r.now() + wait,
+      answerJson: null,
     });
     this.schedulePoll(r);
-    try {
-      await r.signals.publish("plan", [id]);
-    } catch (err) {
-      // the poll and the holder's resync may still carry it; the deadline bounds the wait
-      this.o.log.warn({ host, err: describeError(err) }, "cannot signal a plan request; waiting for its deadline");
-    }
     this.o.log.debug(
       { host, request: id, revision: bundle.revision },
       "plan requested from another controller replica",
     );
     return answer;
+  }
+
+  private async lookUp(items: Lookup[]): Promise<void> {
+    try {
+      const streams = await this.o.replicas!.hosts.streamsOf([...new Set(items.map((i) => i.host))]);
+      for (const i of items) i.settle(streams.get(i.host));
+    } catch (err) {
+      for (const i of items) i.settle(undefined, err ?? new Error("stream lookup failed"));
+    }
+  }
+
+  /** Stores requests made together in one transaction and signals them in one `plan` signal. */
+  private async submit(rows: StoredPlanRequest[]): Promise<void> {
+    const r = this.o.replicas;
+    const live = rows.filter((row) => this.waiting.has(row.id));
+    if (!r || live.length === 0) return;
+    try {
+      await r.store.insertMany(live, r.now());
+    } catch (err) {
+      this.o.log.warn({ requests: live.length, err: describeError(err) }, "cannot store plan requests");
+      for (const row of live)
+        this.settle(row.id, {
+          status: "error",
+          error: `cannot ask the controller replica holding the stream: ${describeError(err)}`,
+        });
+      return;
+    }
+    for (const row of live) {
+      const w = this.waiting.get(row.id);
+      if (w) w.stored = true;
+    }
+    try {
+      await r.signals.publish(
+        "plan",
+        live.map((row) => row.id),
+      );
+    } catch (err) {
+      // the holders' resync may still carry them; the deadline bounds the wait
+      this.o.log.warn({ err: describeError(err) }, "cannot signal plan requests; waiting for their deadline");
+    }
   }
 
   /** Settles `id` once: resolves its caller and deletes its row. */
@@ -185,16 +248,26 @@ export class PlanRouter implements HostPlanner {
     this.waiting.delete(id);
     clearTimeout(w.timer);
     w.resolve(answer);
-    this.o.replicas?.store.delete(id).catch((err: unknown) => {
-      this.o.log.warn(
-        { request: id, err: describeError(err) },
-        "cannot delete an answered plan request (pruned later)",
-      );
-    });
+    if (this.o.replicas) this.deletes.add(id);
     if (this.waiting.size === 0) {
       clearTimeout(this.pollTimer);
       this.pollTimer = undefined;
     }
+  }
+
+  private async deleteRows(ids: string[]): Promise<void> {
+    try {
+      await this.o.replicas?.store.deleteMany(ids);
+    } catch (err) {
+      this.o.log.warn(
+        { requests: ids.length, err: describeError(err) },
+        "cannot delete settled plan requests (pruned later)",
+      );
+    }
+  }
+
+  private storedIds(): string[] {
+    return [...this.waiting].flatMap(([id, w]) => (w.stored ? [id] : []));
   }
 
   /** The deadline: the stored answer if there is one, else "timeout". */
@@ -202,7 +275,7 @@ export class PlanRouter implements HostPlanner {
     const r = this.o.replicas;
     let answer: PlanAnswer = { status: "timeout" };
     try {
-      const row = await r?.store.get(id);
+      const row = this.waiting.get(id)?.stored ? await r?.store.get(id) : undefined;
       if (row?.answerJson != null) answer = parseStoredAnswer(row.answerJson);
     } catch (err) {
       this.o.log.debug({ request: id, err: describeError(err) }, "cannot read a plan request at its deadline");
@@ -216,12 +289,13 @@ export class PlanRouter implements HostPlanner {
   }
 
   /**
-   * Re-reads `ids` (waiting here): answered ones settle with their answer; unanswered ones whose
-   * host the store shows connected nowhere settle "offline" (streams read first: an answer
-   * stored before the stream ended is still seen).
+   * Re-reads `ids` (those waiting here and stored): answered ones settle with their answer;
+   * unanswered ones whose host the store shows connected nowhere settle "offline" (streams
+   * read first: an answer stored before the stream ended is still seen).
    */
   private async check(ids: readonly string[]): Promise<void> {
     const r = this.o.replicas;
+    ids = ids.filter((id) => this.waiting.get(id)?.stored);
     if (!r || ids.length === 0) return;
     try {
       const hosts = [...new Set(ids.flatMap((id) => this.waiting.get(id)?.host ?? []))];
@@ -248,7 +322,7 @@ export class PlanRouter implements HostPlanner {
       if (this.polling) return this.schedulePoll(r);
       this.polling = true;
       try {
-        await this.check([...this.waiting.keys()]);
+        await this.check(this.storedIds());
       } finally {
         this.polling = false;
       }
@@ -257,17 +331,35 @@ export class PlanRouter implements HostPlanner {
     this.pollTimer.unref();
   }
 
-  /** Another replica's requests: those for streams here are answered. */
-  private async onRequests(signal: Signal): Promise<void> {
+  /** Another replica's requests: those for streams here are read (together) and answered. */
+  private onRequests(signal: Signal): void {
     const r = this.o.replicas;
     if (!r || signal.from === r.signals.replica) return;
-    const ids = signal.ids.filter((id) => !this.answering.has(id));
-    if (ids.length === 0) return;
+    this.incoming.add(
+      ...signal.ids.filter((id) => {
+        const host = hostOfRequest(id);
+        return !this.answering.has(id) && (host === undefined || this.o.agents.session(host) !== undefined);
+      }),
+    );
+  }
+
+  private async readRequests(ids: string[]): Promise<void> {
+    const r = this.o.replicas;
+    if (!r) return;
     try {
       const rows = await r.store.getMany(ids);
       for (const row of rows.values()) void this.answer(r, row);
     } catch (err) {
       this.o.log.warn({ err: describeError(err) }, "cannot read the plan requests of another controller replica");
+    }
+  }
+
+  private async signalAnswers(ids: string[]): Promise<void> {
+    try {
+      await this.o.replicas?.signals.publish("plan_answer", ids);
+    } catch (err) {
+      // the requester's poll reads them
+      this.o.log.warn({ err: describeError(err) }, "cannot signal plan answers");
     }
   }
 
@@ -299,7 +391,7 @@ export class PlanRouter implements HostPlanner {
         answer = { status: "error", error: describeError(err) };
       }
       if (await r.store.answer(row.id, encodeAnswer(answer), r.now())) {
-        await r.signals.publish("plan_answer", [row.id]);
+        this.answered.add(row.id);
         this.o.log.debug(
           { host: row.host, request: row.id, for: row.requestedBy, status: answer.status },
           "plan answered for another controller replica",

@@ -263,6 +263,23 @@ describe("plans across two replicas (PostgreSQL)", () => {
     await waitUntil("no row left", async () => (await rows()) === 0);
   });
 
+  it("requests made together are signalled once; B answers each; A reads the answers heard together", async () => {
+    a = await start("a");
+    b = await start("b");
+    const hosts = ["kvm11", "kvm12", "kvm13", "kvm14"];
+    for (const h of hosts) await connect(b, h);
+    const heard: string[][] = [];
+    const off = b.signals.subscribe("plan", (s) => {
+      if (s.from === "a") heard.push(s.ids);
+    });
+    const answers = await Promise.all(hosts.map((h) => a.router.plan(h, BUNDLE, 5_000)));
+    off();
+    expect(answers).toEqual(hosts.map(() => planned()));
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.map((id) => id.slice(id.indexOf(":") + 1))).toEqual(hosts);
+    await waitUntil("the request rows deleted", async () => (await rows()) === 0);
+  });
+
   it("an agent on B that does not answer: timeout at the deadline, and no row is left", async () => {
     a = await start("a");
     b = await start("b");
