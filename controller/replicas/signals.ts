@@ -17,8 +17,9 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  * - `host`: a follower's agent streams, for the leader's rollout runner: `online:<host>`,
  *   `offline:<host>`, `delivered:<host>:<generation>`, `removed:<host>` (controller/rollout-runner
  *   replica-inputs.ts);
- * - `plan`: ids of `plan_requests` rows, dry-runs asked of a host whose stream another replica
- *   holds (controller/plan PlanRouter): that replica asks its agent and stores the answer;
+ * - `plan`: ids of `plan_requests` rows (`plan-<uuid>:<host>`), dry-runs asked of a host whose
+ *   stream another replica holds (controller/plan PlanRouter): that replica asks its agent and
+ *   stores the answer;
  * - `plan_answer`: ids of `plan_requests` rows just answered: the requesting replica reads them.
  * Channel names are lower case (LISTEN folds an unquoted name to lower case).
  */
