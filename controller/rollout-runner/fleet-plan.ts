@@ -27,9 +27,9 @@ export interface FleetPlanDeps {
 
 /**
  * The fleet-wide dry-run of `policy` (a revision, in force or pending) on `targets`: each
- * connected target (on any controller replica) dry-runs the bundle it would hold with that revision (its other policies
- * as they are), at most `timeoutMs` in all; targets not connected are "offline". Never throws
- * for a host's failure: that host's answer says what happened.
+ * connected target (on any controller replica) dry-runs the bundle it would hold with that
+ * revision (its other policies as they are), at most `timeoutMs` in all; targets not connected
+ * are "offline". Never throws for a host's failure: that host's answer says what happened.
  */
 export async function planFleet(
   deps: FleetPlanDeps,
