@@ -40,7 +40,7 @@ import { Alerts, type WebhookConfig } from "./alerts/index.js";
 import { ComplianceService, DEFAULT_SNAPSHOT_CRON, touchOnChanges } from "./compliance/index.js";
 import { DriftFeed, DriftRelay, EventStore, Ingestor, pruneHistory, signalIngest } from "./ingest/index.js";
 import { BundleService } from "./bundles/index.js";
-import { PlanRequester } from "./plan/index.js";
+import { PlanRequester, PlanRequestStore, PlanRouter } from "./plan/index.js";
 import { DEFAULT_POLICIES_DIR, PolicyRepository, PolicyRevisionLoader, PolicyStore } from "./policies/index.js";
 import { storedLeader, storedLeaderAddress } from "./replicas/index.js";
 import { isRemoval, RolloutStore } from "./rollout/index.js";
@@ -167,6 +167,8 @@ export class Controller {
   private heartbeat: ReplicaHeartbeat | undefined;
   private sweep: StaleStreamSweep | undefined;
   private relay: StreamRelay | undefined;
+  /** Plans: this replica's streams, and with replicas the requests to and from the others. */
+  private planRouter: PlanRouter | undefined;
   private driftRelay: DriftRelay | undefined;
   /** Whether this controller runs the singleton duties (it leads). */
   private dutiesTaken = false;
@@ -302,7 +304,18 @@ export class Controller {
       signals,
       role: leadership.state.leader ? "leader" : "follower",
     }));
-    const planDeps = { agents, bundles, requester: planRequester, startedAt };
+    // Replicas: a target whose stream another replica holds is asked through it (plan_requests);
+    // every replica answers for its own streams.
+    const planRouter = (this.planRouter = new PlanRouter({
+      agents,
+      requester: planRequester,
+      replicas: signals
+        ? { signals, hosts: this.store.hosts, store: new PlanRequestStore(this.store.db), now }
+        : undefined,
+      log: this.log.child({ part: "plan" }),
+    }));
+    planRouter.start();
+    const planDeps = { bundles, planner: planRouter, startedAt };
     const plan = async (policy: string, previous: string | null, timeoutMs: number) => {
       const p = policies.current().policies.find((x) => x.name === policy);
       if (!p) throw new Error(`policy ${policy} is not in force`);
@@ -765,6 +778,8 @@ export class Controller {
         this.clock?.now() ?? Date.now(),
       );
       if (removed.reports + removed.drift > 0) this.log.info(removed, "pruned history past its retention");
+      const plans = (await this.planRouter?.prune()) ?? 0;
+      if (plans > 0) this.log.info({ plans }, "deleted plan requests left behind by a stopped controller replica");
       const tokens = (await this.tokens?.prune()) ?? 0;
       if (tokens > 0) this.log.info({ tokens }, "forgot enrolment tokens expired for a week");
     } catch (err) {
@@ -794,6 +809,8 @@ export class Controller {
     this.heartbeat = undefined;
     this.relay?.stop();
     this.relay = undefined;
+    this.planRouter?.stop();
+    this.planRouter = undefined;
     this.driftRelay?.stop();
     this.driftRelay = undefined;
     this.driftAdmin?.close();

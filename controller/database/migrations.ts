@@ -11,6 +11,7 @@ import { POLICIES_SCHEMA, POLICIES_SCHEMA_PG } from "../policies/index.js";
 import { ROLLOUTS_SCHEMA, ROLLOUTS_SCHEMA_PG } from "../rollout/index.js";
 import { WEB_SCHEMA, WEB_SCHEMA_PG } from "../web/schema.js";
 import { REPLICAS_SCHEMA, REPLICAS_SCHEMA_PG } from "../replicas/schema.js";
+import { PLANS_SCHEMA, PLANS_SCHEMA_PG } from "../plan/schema.js";
 
 /**
  * One schema step made of the parts its tables' owners contribute (each folder's schema.ts),
@@ -69,4 +70,5 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
     [PKI_SCHEMA[11], PKI_SCHEMA_PG[11]],
   ),
   step(12, "drift events by the time they were stored", [INGEST_SCHEMA[12], INGEST_SCHEMA_PG[12]]),
+  step(13, "plan requests between controller replicas", [PLANS_SCHEMA[13], PLANS_SCHEMA_PG[13]]),
 ];

@@ -16,9 +16,24 @@ import type { PgDatabase } from "../../common/postgres/index.js";
  *   that does not hold it (controller/agents StreamRelay; verbs: `resync`): the holder acts;
  * - `host`: a follower's agent streams, for the leader's rollout runner: `online:<host>`,
  *   `offline:<host>`, `delivered:<host>:<generation>`, `removed:<host>` (controller/rollout-runner
- *   replica-inputs.ts).
+ *   replica-inputs.ts);
+ * - `plan`: ids of `plan_requests` rows (`plan-<uuid>:<host>`), dry-runs asked of a host whose
+ *   stream another replica holds (controller/plan PlanRouter): that replica asks its agent and
+ *   stores the answer;
+ * - `plan_answer`: ids of `plan_requests` rows just answered: the requesting replica reads them.
+ * Channel names are lower case (LISTEN folds an unquoted name to lower case).
  */
-export type SignalChannel = "drift" | "bundle" | "policies" | "revoke" | "rollout" | "ingest" | "command" | "host";
+export type SignalChannel =
+  | "drift"
+  | "bundle"
+  | "policies"
+  | "revoke"
+  | "rollout"
+  | "ingest"
+  | "command"
+  | "host"
+  | "plan"
+  | "plan_answer";
 export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
   "drift",
   "bundle",
@@ -28,6 +43,8 @@ export const SIGNAL_CHANNELS: readonly SignalChannel[] = [
   "ingest",
   "command",
   "host",
+  "plan",
+  "plan_answer",
 ];
 
 export interface Signal {

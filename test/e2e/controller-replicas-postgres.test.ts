@@ -117,6 +117,22 @@ describe("controller replicas on PostgreSQL", () => {
     );
   });
 
+  it("`plan POLICY --json` asked of any replica lists every target planned, hosts held by the other replicas included", async () => {
+    const held = await everyHostHeld(10_000);
+    for (const r of fleet.serving()) {
+      const t = Date.now();
+      const res = await runCli(["plan", POLICY, "--json", "--timeout", "10s", "--controller", r.address, "--insecure"]);
+      expect(res.code, res.stderr).toBe(0);
+      const plan = JSON.parse(res.stdout) as { hosts: { name: string; status: string }[] };
+      expect(plan.hosts.map((h) => [h.name, h.status]).sort()).toEqual(fleet.hosts.map((h) => [h, "planned"]).sort());
+      const elsewhere = fleet.hosts.filter((h) => held.get(h) !== r.name).length;
+      console.info(
+        `plan asked of ${r.name}: ${elsewhere} of ${fleet.hosts.length} targets held elsewhere, ${Date.now() - t} ms`,
+      );
+      expect(elsewhere).toBeGreaterThan(0);
+    }
+  }, 30_000);
+
   it("kill -9 of the leader during a canary's soak: another replica leads within 10 s, its agents are back on others within 5 s, the rollout carries on from the same stage, drift made meanwhile is stored once", async () => {
     fleet.write(FILE, appDoc(96, "8s"));
     const v2 = await fleet.waitNewRevision(POLICY, v1);

@@ -33,6 +33,7 @@ const RELEASED = [
     "3ced7f7db5911d11d2593f121edf2f480cb3d004075e3b0f3aa0a141f21d0e37",
   ],
   [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
+  [13, "plan requests between controller replicas", "b0e0303c130182e9e98aa0448292a21d3cf14723c6ee2ff981a1459da07ff720"],
 ] as const;
 
 /** The same steps' PostgreSQL texts, frozen from their first release (issue 25) on. */
@@ -61,6 +62,7 @@ const RELEASED_PG = [
     "888a2e7c57600c7c6158fc44ebef74a31b356b3fdb907082887f3a6d363f2d2c",
   ],
   [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
+  [13, "plan requests between controller replicas", "d5fb79f17a307b79744cc8035a30110ea682c708810522f0f50dc1656d26234e"],
 ] as const;
 
 describe("controller schema steps", () => {

@@ -45,6 +45,7 @@ describe("table ownership", () => {
         "host_bundles",
         "host_observed_policies",
         "pki_ca",
+        "plan_requests",
         "hosts",
         "policy_loads",
         "policy_revisions",
