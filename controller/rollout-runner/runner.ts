@@ -57,6 +57,9 @@ import { HostInputPublisher, hostInputId, NotLeaderError } from "./replica-input
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
+/** drainSpacingMs: at most this long between drains, and 1 ms more per this many hosts. */
+const MAX_DRAIN_SPACING_MS = 250;
+const HOSTS_PER_SPACING_MS = 20;
 
 export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
 
@@ -128,7 +131,12 @@ export class RolloutRunner implements RevisionSelector {
   private readonly latest = new Map<string, Rollout>();
   private readonly queue: { policy: string; event: RolloutEvent }[] = [];
   private draining = false;
-  private drainTurn: NodeJS.Immediate | undefined;
+  /** The pending drainSoon(): cancels it. */
+  private drainTurn: (() => void) | undefined;
+  /** When the last drain started (performance.now()), for drainSoon's spacing. */
+  private lastDrainAt = Number.NEGATIVE_INFINITY;
+  /** Hosts of the largest active rollout at the last drain, for drainSoon's spacing. */
+  private largestActive = 0;
   /** The runner's store work, one piece after the other (serial()). */
   private chain: Promise<void> = Promise.resolve();
   private agents: AgentService | undefined;
@@ -237,7 +245,7 @@ export class RolloutRunner implements RevisionSelector {
   }
 
   stop(): void {
-    clearImmediate(this.drainTurn);
+    this.drainTurn?.();
     this.drainTurn = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
@@ -833,11 +841,26 @@ export class RolloutRunner implements RevisionSelector {
     this.drainSoon();
   }
 
+  /**
+   * Drains at the end of this turn, or later so that drains of a large rollout start at
+   * least drainSpacingMs(hosts) apart: each costs a copy, a comparison and a save of the
+   * whole rollout (O(hosts)), and inputs arriving one by one (other replicas' signals, one
+   * host each) would otherwise step it once per host.
+   */
   private drainSoon(): void {
-    this.drainTurn ??= setImmediate(() => {
+    if (this.drainTurn) return;
+    const go = () => {
       this.drainTurn = undefined;
       void this.serial(() => this.drain());
-    });
+    };
+    const wait = this.lastDrainAt + drainSpacingMs(this.largestActive) - performance.now();
+    if (wait > 0) {
+      const t = setTimeout(go, wait);
+      this.drainTurn = () => clearTimeout(t);
+    } else {
+      const t = setImmediate(go);
+      this.drainTurn = () => clearImmediate(t);
+    }
   }
 
   /** Appends `work` to the runner's chain; its failure is logged, never breaks the chain. */
@@ -878,6 +901,7 @@ export class RolloutRunner implements RevisionSelector {
       return;
     }
     this.draining = true;
+    this.lastDrainAt = performance.now();
     try {
       while (this.queue.length > 0) {
         const byPolicy = new Map<string, RolloutEvent[]>();
@@ -890,6 +914,7 @@ export class RolloutRunner implements RevisionSelector {
       }
     } finally {
       this.draining = false;
+      this.largestActive = Math.max(0, ...this.activeRollouts().map((r) => Object.keys(r.hosts).length));
     }
   }
 
@@ -1098,4 +1123,9 @@ export class RolloutMissingError extends VirtfleetError {
   constructor(readonly policy: string) {
     super("ROLLOUT_MISSING", `policy ${policy} has no rollout yet`);
   }
+}
+
+/** Fewest ms between two drains of inputs (drainSoon) when the largest active rollout has `hosts` hosts. */
+export function drainSpacingMs(hosts: number): number {
+  return Math.min(MAX_DRAIN_SPACING_MS, Math.floor(hosts / HOSTS_PER_SPACING_MS));
 }

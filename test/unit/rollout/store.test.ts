@@ -132,10 +132,17 @@ describe.each(ENGINES)("RolloutStore racing writers (%s)", (engine) => {
       release = resolve;
     });
     // A's row is inserted but not committed while B checks (and sees no active rollout)
+    let inserted!: () => void;
+    const aInserted = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
     const first = t.db.transaction(async (tx) => {
       await new RolloutStore(tx).save(a);
+      inserted();
       await held;
     });
+    // B starts once A's insert is done (else B may commit first and A meet B's row)
+    await Promise.race([aInserted, first]);
     const second = new RolloutStore(t.db).save(b).then(
       () => undefined,
       (e: unknown) => e,
