@@ -851,7 +851,7 @@ export class RolloutRunner implements RevisionSelector {
     if (this.drainTurn) return;
     const go = () => {
       this.drainTurn = undefined;
-      void this.serial(() => this.drain());
+      void this.serial(() => this.drain({ oneRound: true }));
     };
     const wait = this.lastDrainAt + drainSpacingMs(this.largestActive) - performance.now();
     if (wait > 0) {
@@ -891,9 +891,11 @@ export class RolloutRunner implements RevisionSelector {
   /**
    * Steps every queued event: per round, each policy's events in arrival order as one batch,
    * the changed rollouts saved, then their effects performed (which may queue more events:
-   * the next round).
+   * the next round). `oneRound` (drainSoon): what is queued after the first round waits for
+   * the next drainSoon (spaced), so that inputs trickling in while a large rollout is saved
+   * do not step it round after round.
    */
-  private async drain(): Promise<void> {
+  private async drain(options: { oneRound?: boolean } = {}): Promise<void> {
     if (this.draining) return;
     // A follower steps nothing (its inputs go to the leader); nothing should have been queued.
     if (this.roleNow !== "leader") {
@@ -911,10 +913,12 @@ export class RolloutRunner implements RevisionSelector {
           else byPolicy.set(policy, [event]);
         }
         await this.applyBatches(byPolicy);
+        if (options.oneRound) break;
       }
     } finally {
       this.draining = false;
       this.largestActive = Math.max(0, ...this.activeRollouts().map((r) => Object.keys(r.hosts).length));
+      if (this.queue.length > 0) this.drainSoon();
     }
   }
 
