@@ -58,8 +58,8 @@ import { HostInputPublisher, hostInputId, NotLeaderError } from "./replica-input
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
 /** drainSpacingMs: at most this long between drains, and 1 ms more per this many hosts. */
-const MAX_DRAIN_SPACING_MS = 250;
-const HOSTS_PER_SPACING_MS = 20;
+const MAX_DRAIN_SPACING_MS = 500;
+const HOSTS_PER_SPACING_MS = 10;
 
 export type RolloutCommand = "pause" | "resume" | "abort" | "rollback";
 
@@ -913,13 +913,21 @@ export class RolloutRunner implements RevisionSelector {
           else byPolicy.set(policy, [event]);
         }
         await this.applyBatches(byPolicy);
-        if (options.oneRound) break;
+        // What arrived meanwhile (and what the effects queued) waits for the next spaced drain
+        // when the rollout is large: inputs arriving while it is saved would otherwise step
+        // it round after round, one host at a time.
+        if (options.oneRound || drainSpacingMs(this.largestActiveNow()) > 0) break;
       }
     } finally {
       this.draining = false;
-      this.largestActive = Math.max(0, ...this.activeRollouts().map((r) => Object.keys(r.hosts).length));
+      this.largestActive = this.largestActiveNow();
       if (this.queue.length > 0) this.drainSoon();
     }
+  }
+
+  /** Hosts of the largest active rollout. */
+  private largestActiveNow(): number {
+    return Math.max(0, ...this.activeRollouts().map((r) => Object.keys(r.hosts).length));
   }
 
   private apply(policy: string, event: RolloutEvent): Promise<void> {
