@@ -102,6 +102,8 @@ const LEAN_COLUMNS = `name, first_seen, last_seen, connected, connected_since, a
 const SQL = {
   get: "SELECT * FROM hosts WHERE name = ?",
   observedGeneration: "SELECT observed_generation FROM hosts WHERE name = ?",
+  /** + jsonTextList */
+  observedGenerations: "SELECT name, observed_generation FROM hosts WHERE name IN",
   exists: "SELECT 1 AS one FROM hosts WHERE name = ?",
   stream: "SELECT connected, replica, session_id FROM hosts WHERE name = ?",
   /** + jsonTextList */
@@ -259,6 +261,18 @@ export class HostStore {
   /** The bundle generation the host last reported converging (0: none); undefined for an unknown host. */
   async observedGeneration(name: string, on: Queryable = this.db): Promise<number | undefined> {
     return (await on.get<{ observed_generation: number }>(SQL.observedGeneration, [name]))?.observed_generation;
+  }
+
+  /** `observedGeneration` of those of `names` the store knows, by name, in one statement. */
+  async observedGenerationsOf(names: readonly string[], on: Queryable = this.db): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (names.length === 0) return out;
+    const rows = await on.all<{ name: string; observed_generation: number }>(
+      `${SQL.observedGenerations} ${jsonTextList(on)}`,
+      [JSON.stringify(names)],
+    );
+    for (const r of rows) out.set(r.name, r.observed_generation);
+    return out;
   }
 
   /**

@@ -7,6 +7,18 @@ import { driftFactsOf, type DriftFacts, storedOutcome, type StoredOutcome } from
 import { parseHostInput } from "./replica-inputs.js";
 
 /**
+ * A bundle delivery to judge: `host` was left with the bundle of `generation` at `at`;
+ * `bundle`: that bundle when known, "stored": read the host's stored one when judging (used
+ * when it is still that generation), undefined: unknown.
+ */
+export interface Delivery {
+  host: string;
+  generation: number;
+  bundle: HostBundle | "stored" | undefined;
+  at: number;
+}
+
+/**
  * What the runner (runner.ts) lends RemoteInputs: its clock, role, active rollouts, its queue
  * and the inputs it shares with its own agent hooks. Every callback acts at once on the
  * runner's state; runSoon/runSoonAsync are the runner's (the drain waits for the end of the
@@ -25,8 +37,10 @@ export interface RemoteInputsRunner {
   hostOnline(host: string, at: number): void;
   /** `host`'s stream on replica `from` ended (ignored when it moved to another replica). */
   hostOffline(host: string, from: string): void;
-  /** `host` was left with the bundle of `generation` (`bundle`, when known); runs on the chain. */
-  deliveredNow(host: string, generation: number, bundle: HostBundle | undefined, at: number): Promise<void>;
+  /** Queues a delivery to be judged with the others queued meanwhile (on the chain, later). */
+  queueDelivery(d: Delivery): void;
+  /** Judges these deliveries now; runs on the chain. */
+  judgeDeliveries(ds: readonly Delivery[]): Promise<void>;
   /** Enqueues hostDrift when `drift` on `host` counts against `r`. */
   driftSeen(r: Rollout, host: string, drift: DriftFacts, at: number): void;
   /** Enqueues what `host` reported for `generation` to `r`. */
@@ -114,10 +128,12 @@ export class RemoteInputs {
         else if (!connected && h.online) this.runner.enqueue(r.policy, { type: "hostOffline", host: h.name, at });
         if (connected && (h.phase === "sent" || h.phase === "rollback-sent")) waiting.add(h.name);
       }
-    await inBatches([...waiting], async (host) => {
-      const bundle = await this.d.bundles.bundles.get(host);
-      if (bundle && bundle.sentAt !== null) await this.runner.deliveredNow(host, bundle.generation, bundle, at);
-    });
+    const stored = await this.d.bundles.bundles.getMany([...waiting]);
+    await this.runner.judgeDeliveries(
+      [...stored.values()]
+        .filter((b) => b.sentAt !== null)
+        .map((b) => ({ host: b.host, generation: b.generation, bundle: b, at })),
+    );
   }
 
   /**
@@ -168,12 +184,9 @@ export class RemoteInputs {
   /** Another replica's stream of `host` got (or held) the bundle of `generation`. */
   private remoteDelivered(host: string, generation: number): void {
     if (!this.tracks(host)) return;
-    const at = this.runner.now();
-    this.runner.runSoonAsync(async () => {
-      const stored = await this.d.bundles.bundles.get(host);
-      // A newer bundle stored since is not the one delivered: its content says nothing of this delivery.
-      await this.runner.deliveredNow(host, generation, stored?.generation === generation ? stored : undefined, at);
-    });
+    // The stored bundle, read when judged: a newer one stored since is not the one delivered
+    // and its content says nothing of this delivery.
+    this.runner.queueDelivery({ host, generation, bundle: "stored", at: this.runner.now() });
   }
 
   /** Another replica stored reports or drift of `hosts`: what each tracked host reported, from the store. */
@@ -181,8 +194,9 @@ export class RemoteInputs {
     const at = this.runner.now();
     this.runner.runSoonAsync(async () => {
       const tracked = hosts.filter((host) => this.tracks(host));
+      const generations = await this.d.hosts.observedGenerationsOf(tracked);
       await inBatches(tracked, async (host) => {
-        const observed = await this.d.hosts.observedGeneration(host);
+        const observed = generations.get(host);
         if (observed === undefined) return;
         const status = await this.d.reported.resourceStatus(host);
         for (const r of this.runner.activeRollouts())

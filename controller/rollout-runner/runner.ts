@@ -52,11 +52,13 @@ import {
   type StoredOutcome,
   unconvergedForRollout,
 } from "./host-signals.js";
-import { RemoteInputs } from "./remote-inputs.js";
+import { type Delivery, RemoteInputs } from "./remote-inputs.js";
 import { HostInputPublisher, hostInputId, NotLeaderError } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
+/** Hosts whose deliveries judgeDeliveries judges at once (each reads the store). */
+const READS_AT_ONCE = 4;
 /** drainSpacingMs: at most this long between drains, and 1 ms more per this many hosts. */
 const MAX_DRAIN_SPACING_MS = 500;
 const HOSTS_PER_SPACING_MS = 10;
@@ -131,6 +133,9 @@ export class RolloutRunner implements RevisionSelector {
   private readonly latest = new Map<string, Rollout>();
   private readonly queue: { policy: string; event: RolloutEvent }[] = [];
   private draining = false;
+  /** Deliveries waiting to be judged (queueDelivery), and whether a piece of the chain will judge them. */
+  private readonly pendingDeliveries: Delivery[] = [];
+  private judgingQueued = false;
   /** The pending drainSoon(): cancels it. */
   private drainTurn: (() => void) | undefined;
   /** When the last drain started (performance.now()), for drainSoon's spacing. */
@@ -175,7 +180,8 @@ export class RolloutRunner implements RevisionSelector {
         runSoonAsync: (fn) => this.runSoonAsync(fn),
         hostOnline: (host, at) => this.hostOnline(host, at),
         hostOffline: (host, from) => this.hostOffline(host, from),
-        deliveredNow: (host, generation, bundle, at) => this.deliveredNow(host, generation, bundle, at),
+        queueDelivery: (d) => this.queueDelivery(d),
+        judgeDeliveries: (ds) => this.judgeDeliveries(ds),
         driftSeen: (r, host, drift, at) => this.driftSeen(r, host, drift, at),
         observedAs: (r, host, generation, outcome, at) => this.observedAs(r, host, generation, outcome, at),
       },
@@ -703,8 +709,57 @@ export class RolloutRunner implements RevisionSelector {
     }
     // Every bundle delivery passes here: hosts no active rollout tracks cost nothing more.
     if (!this.activeRollouts().some((r) => r.hosts[host])) return;
-    const at = this.now();
-    this.runSoonAsync(() => this.deliveredNow(host, bundle.generation, bundle, at));
+    this.queueDelivery({ host, generation: bundle.generation, bundle, at: this.now() });
+  }
+
+  /**
+   * Queues a delivery to be judged (judgeDeliveries) with the others queued meanwhile, in one
+   * piece of the chain: per host one after the other, hosts READS_AT_ONCE at a time, their
+   * observed generations read in one statement (thousands of deliveries after a fan-out,
+   * each judged alone, were bound by the store's round trips).
+   */
+  private queueDelivery(d: Delivery): void {
+    this.pendingDeliveries.push(d);
+    if (!this.judgingQueued) {
+      this.judgingQueued = true;
+      void this.serial(async () => {
+        try {
+          while (this.pendingDeliveries.length > 0) await this.judgeDeliveries(this.pendingDeliveries.splice(0));
+        } finally {
+          this.judgingQueued = false;
+        }
+      });
+    }
+    this.drainSoon();
+  }
+
+  /**
+   * deliveredNow for each of `deliveries` (`bundle: "stored"`: the host's stored bundle, when
+   * it is still that generation); a host's in order. Runs on the chain.
+   */
+  private async judgeDeliveries(deliveries: readonly Delivery[]): Promise<void> {
+    const tracked = deliveries.filter((d) => this.activeRollouts().some((r) => r.hosts[d.host]));
+    if (tracked.length === 0) return;
+    const hosts = [...new Set(tracked.map((d) => d.host))];
+    const observed = await this.o.hosts.observedGenerationsOf(hosts);
+    const toRead = [...new Set(tracked.filter((d) => d.bundle === "stored").map((d) => d.host))];
+    const stored = toRead.length > 0 ? await this.o.bundles.bundles.getMany(toRead) : new Map<string, HostBundle>();
+    const byHost = new Map<string, Delivery[]>();
+    for (const d of tracked) byHost.set(d.host, [...(byHost.get(d.host) ?? []), d]);
+    const judge = async ([host, list]: [string, Delivery[]]) => {
+      for (const d of list) {
+        const s = stored.get(host);
+        const bundle = d.bundle === "stored" ? (s?.generation === d.generation ? s : undefined) : d.bundle;
+        try {
+          await this.deliveredNow(host, d.generation, bundle, d.at, observed.get(host) ?? 0);
+        } catch (err) {
+          this.o.log.error({ host, err: describeError(err) }, "rollout bookkeeping failed for a delivery to the host");
+        }
+      }
+    };
+    const entries = [...byHost];
+    for (let i = 0; i < entries.length; i += READS_AT_ONCE)
+      await Promise.all(entries.slice(i, i + READS_AT_ONCE).map(judge));
   }
 
   /**
@@ -718,10 +773,11 @@ export class RolloutRunner implements RevisionSelector {
     generation: number,
     bundle: HostBundle | undefined,
     at: number,
+    storedObserved?: number,
   ): Promise<void> {
     const tracking = this.activeRollouts().filter((r) => r.hosts[host]);
     if (tracking.length === 0) return;
-    const stored = (await this.o.hosts.observedGeneration(host)) ?? 0;
+    const stored = storedObserved ?? (await this.o.hosts.observedGeneration(host)) ?? 0;
     // Read after the await: a Report that arrived meanwhile was enqueued before this delivery
     // (and ignored for want of it), so it must count here.
     const seen = this.lastReports.get(host);
