@@ -69,6 +69,8 @@ export class Ingestor implements AgentStreamHooks {
   private readonly batchListeners: BatchListener[] = [];
   /** The batch being written (batches are written in order, one at a time). */
   private writing: Promise<void> = Promise.resolve();
+  /** A write is chained that will take what is queued when it starts (flush()). */
+  private cutPending = false;
 
   constructor(
     private readonly store: EventStore,
@@ -99,14 +101,25 @@ export class Ingestor implements AgentStreamHooks {
     else this.timer ??= setTimeout(() => void this.flush(), this.options.batchDelayMs);
   }
 
-  /** Writes everything queued now (also used at shutdown); resolves once it and every earlier batch are written. */
+  /**
+   * Writes everything queued now (also used at shutdown); resolves once it and every earlier
+   * batch are written. A batch is cut when its write STARTS, not when it is flushed: events
+   * that arrive while the previous batch is being written join the next one (group commit),
+   * so batches grow with the load instead of queueing up small behind one another.
+   */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return this.writing;
-    const items = this.queue;
-    this.queue = [];
-    this.writing = this.writing.then(() => this.write(items));
+    if (this.queue.length === 0 || this.cutPending) return this.writing;
+    this.cutPending = true;
+    this.writing = this.writing.then(() => {
+      this.cutPending = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      const items = this.queue;
+      this.queue = [];
+      return items.length > 0 ? this.write(items) : undefined;
+    });
     return this.writing;
   }
 
