@@ -71,4 +71,5 @@ export const CONTROLLER_MIGRATIONS: readonly Migration[] = [
   ),
   step(12, "drift events by the time they were stored", [INGEST_SCHEMA[12], INGEST_SCHEMA_PG[12]]),
   step(13, "plan requests between controller replicas", [PLANS_SCHEMA[13], PLANS_SCHEMA_PG[13]]),
+  step(14, "hosts: facts out of the row on PostgreSQL", [HOSTS_SCHEMA[14], HOSTS_SCHEMA_PG[14]]),
 ];

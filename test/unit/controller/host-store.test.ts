@@ -260,6 +260,39 @@ describe.each(ENGINES)("HostStore (%s)", (engine) => {
     });
   });
 
+  it.runIf(engine === "postgres")(
+    "a host's facts are stored out of its row: liveness writes copy a pointer, not kilobytes (schema step 14)",
+    async () => {
+      // Facts as an agent sends them: kilobytes of JSON that compress to more than the target.
+      const facts = {
+        interfaces: Array.from({ length: 40 }, (_, i) => ({
+          name: `eth${i}`,
+          mac: `52:54:00:${i}:${i * 7}`,
+          mtu: 1500 + i,
+        })),
+        cpu: { model: "AMD EPYC".repeat(3), flags: Array.from({ length: 120 }, (_, i) => `f${i * 37}`) },
+      };
+      const factsJson = JSON.stringify(facts);
+      expect(factsJson.length).toBeGreaterThan(3_000);
+      await store.recordHello(hello({ name: "wide", factsJson }));
+      store.touch("wide", 5000, 3, 4);
+      await store.flush();
+      // The facts are in the table's TOAST relation (the row keeps a pointer; a whole-row
+      // size would not show it: composite values are flattened).
+      const toast = (await t.db.get<{ toast: string }>(
+        "SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'hosts'::regclass",
+      ))!.toast;
+      const chunks = (await t.db.get<{ n: number }>(`SELECT count(*)::int AS n FROM ${toast}`))!.n;
+      expect(chunks).toBeGreaterThan(0);
+      expect((await store.get("wide"))!.factsJson).toBe(factsJson);
+      const options = (await t.db.get<{ o: string }>(
+        "SELECT array_to_string(reloptions, ',') AS o FROM pg_class WHERE relname = 'hosts' AND relnamespace = current_schema()::regnamespace",
+      ))!.o;
+      expect(options).toContain("toast_tuple_target=256");
+      expect(options).toContain("fillfactor=50");
+    },
+  );
+
   it.runIf(engine === "postgres")("reads while a flush is waiting for a host's row see what it writes", async () => {
     await store.recordHello(hello());
     let flushed: Promise<void> | undefined;

@@ -34,6 +34,7 @@ const RELEASED = [
   ],
   [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
   [13, "plan requests between controller replicas", "b0e0303c130182e9e98aa0448292a21d3cf14723c6ee2ff981a1459da07ff720"],
+  [14, "hosts: facts out of the row on PostgreSQL", "be09f8ef562b29ce032a8803520bdb773d2afe9a5b4137600d332e4d06576bed"],
 ] as const;
 
 /** The same steps' PostgreSQL texts, frozen from their first release (issue 25) on. */
@@ -63,6 +64,7 @@ const RELEASED_PG = [
   ],
   [12, "drift events by the time they were stored", "90727692f95926acdd99e0a05f34adf246fa622558bc19b9861d69e7c5c65ae4"],
   [13, "plan requests between controller replicas", "d5fb79f17a307b79744cc8035a30110ea682c708810522f0f50dc1656d26234e"],
+  [14, "hosts: facts out of the row on PostgreSQL", "21a5454a6c5c0949f0bfa9c074d5f55648cc5003aeb2f8396d4328a0862d422b"],
 ] as const;
 
 describe("controller schema steps", () => {
