@@ -204,6 +204,12 @@ describe.each(ENGINES)("ComplianceService (store, %s)", (engine) => {
       policies: 1,
       drifted: 1,
     });
+    // More names than the per-host reads cover: read from the whole fleet, the same summaries.
+    const many = ["kvm01", "kvm02", ...Array.from({ length: 30 }, (_, i) => `nobody${i}`)];
+    const fromFleet = await svc.summariesOf(many);
+    expect([...fromFleet.keys()].sort()).toEqual(["kvm01", "kvm02"]);
+    expect(fromFleet.get("kvm01")).toEqual((await svc.summariesOf(["kvm01"])).get("kvm01"));
+    expect(fromFleet.get("kvm02")).toEqual((await svc.summariesOf(["kvm02"])).get("kvm02"));
     await svc.snapshot();
     now = 20_000;
     expect(JSON.parse(await svc.at(15_000)).generatedAt).toBe(new Date(10_000).toISOString());
