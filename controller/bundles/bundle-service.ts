@@ -120,9 +120,16 @@ export class BundleService {
     this.deliveredListeners.push(listener);
   }
 
-  /** Computes and stores `host`'s current bundle (in `on`'s transaction when given); undefined for an unknown host. */
-  async refresh(host: string, on?: Queryable): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
-    const saved = await this.store(host, on);
+  /**
+   * Computes and stores `host`'s current bundle (in `on`'s transaction when given); undefined
+   * for an unknown host. `knownFacts`: the host's facts as stored (not read again).
+   */
+  async refresh(
+    host: string,
+    on?: Queryable,
+    knownFacts?: string,
+  ): Promise<{ bundle: HostBundle; changed: boolean } | undefined> {
+    const saved = await this.store(host, on, knownFacts);
     if (saved?.changed) this.logChanged(saved.bundle);
     return saved;
   }
@@ -235,8 +242,7 @@ export class BundleService {
         if (session) await this.deliver(session, on, known);
         else
           await this.safely(host, async () => {
-            const saved = await this.store(host, on, known);
-            if (saved?.changed) this.logChanged(saved.bundle);
+            const saved = await this.refresh(host, on, known);
             // Another replica may hold the stream: it sends what is stored once this commits.
             if (saved && (saved.changed || saved.bundle.sentAt === null)) announce.push(host);
           });
@@ -333,16 +339,7 @@ export class BundleService {
         (held === bundle.revision && sentThisGeneration) || (held === "" && (await content()).policies.length === 0);
       if (!skip) {
         const { policies } = await content();
-        session.send({
-          bundle: {
-            revision: bundle.revision,
-            generation: bundle.generation,
-            policies,
-            rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
-          },
-        });
-        this.held.set(session, bundle.revision);
-        this.sentGeneration.set(session, bundle.generation);
+        this.sendOn(session, host, bundle, policies);
         await this.bundles.markSent(host, bundle.revision, this.now(), on);
         // One line per host and revision: "bundle sent" says what "host bundle changed" would.
         this.logChanged(
@@ -419,16 +416,7 @@ export class BundleService {
       const wasSent = this.sentGeneration.get(session) === b.generation || b.sentAt !== null;
       const skip = (held === b.revision && wasSent) || (held === "" && policies.length === 0);
       if (!skip) {
-        session.send({
-          bundle: {
-            revision: b.revision,
-            generation: b.generation,
-            policies,
-            rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
-          },
-        });
-        this.held.set(session, b.revision);
-        this.sentGeneration.set(session, b.generation);
+        this.sendOn(session, host, b, policies);
         sent.push({ host, revision: b.revision });
         this.logChanged(
           b,
@@ -447,6 +435,20 @@ export class BundleService {
       await this.safely(host, async () => {
         for (const l of this.deliveredListeners) l(host, b);
       });
+  }
+
+  /** Sends `bundle` with `policies` (its content) on `session` and remembers what the session now holds. */
+  private sendOn(session: AgentSession, host: string, bundle: HostBundle, policies: BundledPolicy[]): void {
+    session.send({
+      bundle: {
+        revision: bundle.revision,
+        generation: bundle.generation,
+        policies,
+        rolledBack: this.selector?.rolledBackFor?.(host) ?? [],
+      },
+    });
+    this.held.set(session, bundle.revision);
+    this.sentGeneration.set(session, bundle.generation);
   }
 
   private async safely(host: string, run: () => Promise<unknown>): Promise<void> {

@@ -4,6 +4,7 @@ import type { EventStore, ReportedState } from "../ingest/index.js";
 import type { ReplicaSignals, Signal } from "../replicas/index.js";
 import type { Rollout, RolloutEvent } from "../rollout/index.js";
 import { driftFactsOf, type DriftFacts, storedOutcome, type StoredOutcome } from "./host-signals.js";
+import { inBatches } from "./in-batches.js";
 import { parseHostInput } from "./replica-inputs.js";
 
 /**
@@ -214,15 +215,4 @@ export class RemoteInputs {
         for (const r of this.runner.activeRollouts()) this.runner.driftSeen(r, drift.host, driftFactsOf(drift), at);
     });
   }
-}
-
-/** Reads per host that run at once (the pool holds 10 connections; the rest of the controller needs some). */
-const READS_AT_ONCE = 4;
-
-/**
- * `fn` for each of `items`, READS_AT_ONCE at a time (thousands of hosts' store reads after a
- * fleet-wide signal). Each host's events are enqueued together; hosts' order does not matter.
- */
-async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += READS_AT_ONCE) await Promise.all(items.slice(i, i + READS_AT_ONCE).map(fn));
 }

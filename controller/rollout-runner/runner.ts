@@ -52,13 +52,12 @@ import {
   type StoredOutcome,
   unconvergedForRollout,
 } from "./host-signals.js";
+import { inBatches } from "./in-batches.js";
 import { type Delivery, RemoteInputs } from "./remote-inputs.js";
 import { HostInputPublisher, hostInputId, NotLeaderError } from "./replica-inputs.js";
 
 /** How often running rollouts are re-evaluated (soak ends, offline timeouts). */
 export const DEFAULT_ROLLOUT_TICK_MS = 1_000;
-/** Hosts whose deliveries judgeDeliveries judges at once (each reads the store). */
-const READS_AT_ONCE = 4;
 /** drainSpacingMs: at most this long between drains, and 1 ms more per this many hosts. */
 const MAX_DRAIN_SPACING_MS = 500;
 const HOSTS_PER_SPACING_MS = 10;
@@ -740,13 +739,17 @@ export class RolloutRunner implements RevisionSelector {
   private async judgeDeliveries(deliveries: readonly Delivery[]): Promise<void> {
     const tracked = deliveries.filter((d) => this.activeRollouts().some((r) => r.hosts[d.host]));
     if (tracked.length === 0) return;
-    const hosts = [...new Set(tracked.map((d) => d.host))];
-    const observed = await this.o.hosts.observedGenerationsOf(hosts);
-    const toRead = [...new Set(tracked.filter((d) => d.bundle === "stored").map((d) => d.host))];
-    const stored = toRead.length > 0 ? await this.o.bundles.bundles.getMany(toRead) : new Map<string, HostBundle>();
     const byHost = new Map<string, Delivery[]>();
-    for (const d of tracked) byHost.set(d.host, [...(byHost.get(d.host) ?? []), d]);
-    const judge = async ([host, list]: [string, Delivery[]]) => {
+    for (const d of tracked) {
+      const list = byHost.get(d.host);
+      if (list) list.push(d);
+      else byHost.set(d.host, [d]);
+    }
+    const observed = await this.o.hosts.observedGenerationsOf([...byHost.keys()]);
+    const stored = await this.o.bundles.bundles.getMany([
+      ...new Set(tracked.filter((d) => d.bundle === "stored").map((d) => d.host)),
+    ]);
+    await inBatches([...byHost], async ([host, list]) => {
       for (const d of list) {
         const s = stored.get(host);
         const bundle = d.bundle === "stored" ? (s?.generation === d.generation ? s : undefined) : d.bundle;
@@ -756,10 +759,7 @@ export class RolloutRunner implements RevisionSelector {
           this.o.log.error({ host, err: describeError(err) }, "rollout bookkeeping failed for a delivery to the host");
         }
       }
-    };
-    const entries = [...byHost];
-    for (let i = 0; i < entries.length; i += READS_AT_ONCE)
-      await Promise.all(entries.slice(i, i + READS_AT_ONCE).map(judge));
+    });
   }
 
   /**

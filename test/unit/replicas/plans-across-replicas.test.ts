@@ -1,3 +1,4 @@
+import { serveAgentService } from "../../harness/agent-grpc-server.js";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fleetProto, loadPolicySources, silentLogger, type LoadedPolicy } from "../../../common/index.js";
@@ -93,13 +94,7 @@ async function startReplica(url: string, name: string, policies: PolicySetSource
     log,
   });
   router.start();
-  const server = new grpc.Server();
-  server.addService(fleetProto().AgentService.service, agents.handlers() as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
+  const { server, port } = await serveAgentService(agents);
   return {
     name,
     db,

@@ -1,3 +1,4 @@
+import { serveAgentService } from "../../harness/agent-grpc-server.js";
 import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -96,13 +97,7 @@ async function startReplica(url: string, name: string, dir: string, reconnectMs 
   const ingestor = new Ingestor(new EventStore(db), new DriftFeed(), log, { batchDelayMs: 1, maxBatch: 500 });
   const published = signalIngest(ingestor, signals, log);
   agents.use(ingestor);
-  const server = new grpc.Server();
-  server.addService(fleetProto().AgentService.service, agents.handlers() as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
+  const { server, port } = await serveAgentService(agents);
   let stopped = false;
   return {
     name,
